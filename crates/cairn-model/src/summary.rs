@@ -1,0 +1,216 @@
+//! What event history needs to know about a record, read from the record itself.
+//!
+//! Works on any record, cairn's own or imported from AWS, of any `eventVersion`: old records
+//! lack `eventCategory`, `managementEvent` or `readOnly`, and some exporters write `readOnly` or
+//! `managementEvent` as strings.
+
+use serde_json::Value;
+
+use crate::record::EventCategory;
+use crate::timefmt::parse_event_time;
+
+/// One entry of LookupEvents' `Resources`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryResource {
+    pub resource_type: Option<String>,
+    pub resource_name: String,
+    /// The full ARN, when the record gave one; lookups by ResourceName match it too.
+    pub arn: Option<String>,
+}
+
+/// The lookup attributes and ordering keys of one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSummary {
+    pub event_id: Option<String>,
+    pub event_time_ms: Option<i64>,
+    pub event_name: Option<String>,
+    pub event_source: Option<String>,
+    pub aws_region: Option<String>,
+    pub username: Option<String>,
+    pub access_key_id: Option<String>,
+    /// `"true"` / `"false"`, as LookupEvents reports it.
+    pub read_only: Option<String>,
+    /// `None` for categories event history never shows (Lake-only ones).
+    pub category: Option<EventCategory>,
+    pub resources: Vec<SummaryResource>,
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn bool_like(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// Classifies a record the way event history does.
+pub fn category_of(record: &Value) -> Option<EventCategory> {
+    if let Some(c) = record.get("eventCategory").and_then(Value::as_str) {
+        return match c {
+            "Management" => Some(EventCategory::Management),
+            "Data" => Some(EventCategory::Data),
+            "Insight" => Some(EventCategory::Insight),
+            "NetworkActivity" => Some(EventCategory::NetworkActivity),
+            _ => None,
+        };
+    }
+    match record.get("eventType").and_then(Value::as_str) {
+        Some("AwsCloudTrailInsight") => return Some(EventCategory::Insight),
+        Some("AwsVpceEvent") => return Some(EventCategory::NetworkActivity),
+        _ => {}
+    }
+    if bool_like(record.get("managementEvent")) == Some(false) {
+        return Some(EventCategory::Data);
+    }
+    Some(EventCategory::Management)
+}
+
+/// The `Username` LookupEvents shows for a `userIdentity`.
+fn username_of(ui: &Value) -> Option<String> {
+    if let Some(n) = str_field(ui, "userName") {
+        return Some(n);
+    }
+    match ui.get("type").and_then(Value::as_str) {
+        Some("Root") => Some("root".to_owned()),
+        Some("AssumedRole") | Some("FederatedUser") => ui
+            .get("principalId")
+            .and_then(Value::as_str)
+            .and_then(|p| p.split_once(':').map(|(_, s)| s.to_owned()))
+            .or_else(|| last_arn_segment(ui.get("arn")?.as_str()?)),
+        Some("AWSService") => str_field(ui, "invokedBy"),
+        _ => ui
+            .get("arn")
+            .and_then(Value::as_str)
+            .and_then(last_arn_segment),
+    }
+}
+
+fn last_arn_segment(arn: &str) -> Option<String> {
+    arn.rsplit(['/', ':'])
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The resource name event history shows for an ARN: the part after the resource type.
+/// `arn:aws:s3:::bucket` → `bucket`, `arn:aws:iam::1:user/alice` → `alice`.
+pub fn resource_name_of_arn(arn: &str) -> String {
+    let mut parts = arn.splitn(6, ':');
+    let resource = match (parts.next(), parts.nth(4)) {
+        (Some("arn"), Some(r)) => r,
+        _ => return arn.to_owned(),
+    };
+    // S3 ARNs have no type prefix: the resource is the bucket, or bucket/key.
+    if arn.starts_with("arn:aws:s3:") {
+        return resource.to_owned();
+    }
+    resource.rsplit('/').next().unwrap_or(resource).to_owned()
+}
+
+impl EventSummary {
+    pub fn of(record: &Value) -> Self {
+        let ui = record.get("userIdentity").unwrap_or(&Value::Null);
+        let resources = record
+            .get("resources")
+            .and_then(Value::as_array)
+            .map(|rs| {
+                rs.iter()
+                    .filter_map(|r| {
+                        let arn = r
+                            .get("ARN")
+                            .or_else(|| r.get("arn"))
+                            .and_then(Value::as_str)?;
+                        Some(SummaryResource {
+                            resource_type: str_field(r, "type"),
+                            resource_name: resource_name_of_arn(arn),
+                            arn: Some(arn.to_owned()),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        EventSummary {
+            event_id: str_field(record, "eventID"),
+            event_time_ms: record.get("eventTime").and_then(parse_event_time),
+            event_name: str_field(record, "eventName"),
+            event_source: str_field(record, "eventSource"),
+            aws_region: str_field(record, "awsRegion"),
+            username: username_of(ui),
+            access_key_id: str_field(ui, "accessKeyId").filter(|k| !k.is_empty()),
+            read_only: bool_like(record.get("readOnly")).map(|b| b.to_string()),
+            category: category_of(record),
+            resources,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn summary_of_assumed_role_record() {
+        let r = json!({
+            "eventID":"e1","eventTime":"2024-11-25T17:50:24Z","eventName":"GetEventSelectors",
+            "eventSource":"cloudtrail.amazonaws.com","awsRegion":"us-west-2","readOnly":true,
+            "eventCategory":"Management",
+            "userIdentity":{"type":"AssumedRole","principalId":"AROA1:leroy","accessKeyId":"ASIA1",
+                            "arn":"arn:aws:sts::1:assumed-role/R/leroy"},
+            "resources":[{"ARN":"arn:aws:iam::111122223333:role/Deployer","type":"AWS::IAM::Role"}]
+        });
+        let s = EventSummary::of(&r);
+        assert_eq!(s.username.as_deref(), Some("leroy"));
+        assert_eq!(s.read_only.as_deref(), Some("true"));
+        assert_eq!(s.access_key_id.as_deref(), Some("ASIA1"));
+        assert_eq!(s.category, Some(EventCategory::Management));
+        assert_eq!(s.resources[0].resource_name, "Deployer");
+        assert_eq!(s.event_time_ms, Some(1_732_557_024_000));
+    }
+
+    #[test]
+    fn categories() {
+        assert_eq!(category_of(&json!({})), Some(EventCategory::Management));
+        assert_eq!(
+            category_of(&json!({"managementEvent":false})),
+            Some(EventCategory::Data)
+        );
+        assert_eq!(
+            category_of(&json!({"eventType":"AwsCloudTrailInsight"})),
+            Some(EventCategory::Insight)
+        );
+        assert_eq!(category_of(&json!({"eventCategory":"ActivityAuditLog"})), None);
+        assert_eq!(
+            category_of(&json!({"eventCategory":"Data","managementEvent":true})),
+            Some(EventCategory::Data)
+        );
+    }
+
+    #[test]
+    fn resource_names() {
+        assert_eq!(resource_name_of_arn("arn:aws:s3:::bucket"), "bucket");
+        assert_eq!(resource_name_of_arn("arn:aws:s3:::bucket/a/b"), "bucket/a/b");
+        assert_eq!(
+            resource_name_of_arn("arn:aws:ec2:us-east-1:1:instance/i-123"),
+            "i-123"
+        );
+        assert_eq!(
+            resource_name_of_arn("arn:aws:cloudtrail:us-east-1:1:trail/t"),
+            "t"
+        );
+        assert_eq!(resource_name_of_arn("not-an-arn"), "not-an-arn");
+        assert_eq!(resource_name_of_arn("arn:aws:sns:us-east-1:1:topic"), "topic");
+    }
+
+    #[test]
+    fn root_username_and_string_booleans() {
+        let s = EventSummary::of(&json!({"userIdentity":{"type":"Root"},"readOnly":"false"}));
+        assert_eq!(s.username.as_deref(), Some("root"));
+        assert_eq!(s.read_only.as_deref(), Some("false"));
+    }
+}

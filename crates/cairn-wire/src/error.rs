@@ -1,0 +1,128 @@
+//! AWS-shaped errors: one value, rendered in the body shape of whichever protocol the client
+//! speaks.
+
+use std::borrow::Cow;
+
+use crate::protocol::Protocol;
+use crate::xml::escape;
+
+/// An error as AWS reports it: an exception name, a message and an HTTP status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsError {
+    pub status: u16,
+    pub code: Cow<'static, str>,
+    pub message: String,
+    /// Extra elements S3 adds to its `<Error>` (e.g. `AWSAccessKeyId`, `ServerTime`).
+    pub extra: Vec<(&'static str, String)>,
+}
+
+/// A rendered error response.
+pub struct RenderedError {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl AwsError {
+    pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// A client error (HTTP 400).
+    pub fn client(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+
+    pub fn with_extra(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extra.push((name, value.into()));
+        self
+    }
+
+    /// The audit journal could not make the call's record durable: refuse the call.
+    pub fn audit_unavailable() -> Self {
+        Self::new(
+            503,
+            "ServiceUnavailable",
+            "The request could not be recorded in the audit journal, so it was not performed. Please retry.",
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalFailure", message)
+    }
+
+    fn is_sender_fault(&self) -> bool {
+        self.status < 500
+    }
+
+    pub fn render(&self, protocol: Protocol, request_id: &str) -> RenderedError {
+        let body = match protocol {
+            Protocol::Json11 | Protocol::Json10 => {
+                let v = serde_json::json!({"__type": self.code, "message": self.message});
+                v.to_string().into_bytes()
+            }
+            Protocol::Query => format!(
+                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <Error>\n    <Type>{}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+                if self.is_sender_fault() { "Sender" } else { "Receiver" },
+                escape(&self.code),
+                escape(&self.message),
+                escape(request_id),
+            )
+            .into_bytes(),
+            Protocol::RestXml => {
+                let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+                s.push_str(&escape(&self.code));
+                s.push_str("</Code><Message>");
+                s.push_str(&escape(&self.message));
+                s.push_str("</Message>");
+                for (k, v) in &self.extra {
+                    s.push_str(&format!("<{k}>{}</{k}>", escape(v)));
+                }
+                s.push_str("<RequestId>");
+                s.push_str(&escape(request_id));
+                s.push_str("</RequestId><HostId>");
+                s.push_str(&escape(request_id));
+                s.push_str("</HostId></Error>");
+                s.into_bytes()
+            }
+        };
+        RenderedError {
+            status: self.status,
+            content_type: protocol.content_type(),
+            body,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape() {
+        let e = AwsError::client("TrailNotFoundException", "Unknown trail");
+        let r = e.render(Protocol::Json11, "rid");
+        assert_eq!(r.status, 400);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["__type"], "TrailNotFoundException");
+        assert_eq!(v["message"], "Unknown trail");
+    }
+
+    #[test]
+    fn query_and_rest_xml_shapes() {
+        let e = AwsError::new(403, "InvalidClientTokenId", "bad <token>");
+        let q = String::from_utf8(e.render(Protocol::Query, "rid").body).unwrap();
+        assert!(q.contains("<Type>Sender</Type>"));
+        assert!(q.contains("<Message>bad &lt;token&gt;</Message>"));
+        assert!(q.contains("<RequestId>rid</RequestId>"));
+        let s = e.clone().with_extra("AWSAccessKeyId", "AKIA");
+        let x = String::from_utf8(s.render(Protocol::RestXml, "rid").body).unwrap();
+        assert!(x.contains("<Code>InvalidClientTokenId</Code>"));
+        assert!(x.contains("<AWSAccessKeyId>AKIA</AWSAccessKeyId>"));
+    }
+}

@@ -1,0 +1,10 @@
+//! AWS on the wire: verifying SigV4 signatures, telling which service and protocol a request
+//! speaks, and answering errors in the exact shape each protocol's clients parse.
+
+pub mod error;
+pub mod protocol;
+pub mod sigv4;
+pub mod xml;
+
+pub use error::AwsError;
+pub use protocol::Protocol;

@@ -1,0 +1,56 @@
+//! The AWS protocols cairn speaks, and how to tell which one a request uses.
+
+use http::HeaderMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// `application/x-amz-json-1.1` with `X-Amz-Target` (CloudTrail, KMS, Logs, Events).
+    Json11,
+    /// `application/x-amz-json-1.0` (SNS over JSON, DynamoDB-style services).
+    Json10,
+    /// Form-encoded `Action=…` requests answered in XML (IAM, STS, SNS).
+    Query,
+    /// REST with XML bodies (S3).
+    RestXml,
+}
+
+impl Protocol {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Json11 => "application/x-amz-json-1.1",
+            Protocol::Json10 => "application/x-amz-json-1.0",
+            Protocol::Query => "text/xml",
+            Protocol::RestXml => "application/xml",
+        }
+    }
+
+    /// The protocol of a service by its SigV4 signing name.
+    pub fn of_service(service: &str) -> Protocol {
+        match service {
+            "s3" => Protocol::RestXml,
+            "iam" | "sts" | "sns" => Protocol::Query,
+            _ => Protocol::Json11,
+        }
+    }
+
+    /// Guesses the protocol of a request that carries no usable signature, from its headers.
+    pub fn sniff(headers: &HeaderMap, raw_query: Option<&str>) -> Protocol {
+        let ct = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if headers.contains_key("x-amz-target") {
+            if ct.contains("json-1.0") {
+                Protocol::Json10
+            } else {
+                Protocol::Json11
+            }
+        } else if ct.starts_with("application/x-www-form-urlencoded")
+            || raw_query.is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")))
+        {
+            Protocol::Query
+        } else {
+            Protocol::RestXml
+        }
+    }
+}
