@@ -214,3 +214,21 @@ mod tests {
         assert_eq!(s.read_only.as_deref(), Some("false"));
     }
 }
+
+/// The id a record is known by: its `eventID`, or for the rare record without one a
+/// deterministic GUID-shaped id derived from its bytes (so importing it twice is still a no-op).
+pub fn effective_event_id(event_id: Option<&str>, raw: &[u8]) -> String {
+    if let Some(id) = event_id {
+        return id.to_owned();
+    }
+    use sha2::{Digest, Sha256};
+    let h = hex::encode(&Sha256::digest(raw)[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}

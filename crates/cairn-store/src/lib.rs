@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! cairn's storage.
+//!
+//! - [`journal`]: the append-only, checksummed, group-committed segment log. Every recorded call
+//!   and every imported record lands here first; it is the one source of truth.
+//! - [`history`]: the event-history index behind LookupEvents, derived from the journal and
+//!   rebuildable from it (SQLite, schema in `sql/history.sql`).
+//! - [`identity`]: accounts and their credentials (SQLite, schema in `sql/identity.sql`).
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod error;
+pub mod history;
+pub mod identity;
+pub mod journal;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use error::StoreError;

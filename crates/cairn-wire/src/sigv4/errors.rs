@@ -35,7 +35,11 @@ pub enum SigV4Error {
     #[error("presigned request is not yet valid")]
     NotYetValid { amz_date: String, now_ms: i64 },
     #[error("presigned request has expired")]
-    PresignExpired { expires_ms: i64, now_ms: i64 },
+    PresignExpired {
+        expires_ms: i64,
+        now_ms: i64,
+        expires_s: i64,
+    },
     #[error("the security token is invalid")]
     InvalidToken,
     #[error("the security token has expired")]
@@ -43,6 +47,7 @@ pub enum SigV4Error {
 }
 
 const BAD_SIGNATURE_MSG: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+const S3_BAD_SIGNATURE_MSG: &str = "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
 
 fn iso(ms: i64) -> String {
     super::amz_date(ms)
@@ -93,18 +98,21 @@ impl SigV4Error {
     fn json_error(&self) -> AwsError {
         use SigV4Error::*;
         match self {
-            Missing => AwsError::client("MissingAuthenticationTokenException", "Missing Authentication Token"),
+            Missing => AwsError::client(
+                "MissingAuthenticationTokenException",
+                "Request is missing Authentication Token",
+            ),
             Incomplete(m) | QueryParams(m) => AwsError::client("IncompleteSignatureException", m.clone()),
             UnsupportedAlgorithm(a) => AwsError::client(
                 "IncompleteSignatureException",
-                format!("Unsupported AWS 'algorithm': '{a}'"),
+                format!("Unsupported AWS 'algorithm': '{a}' (only AWS4-HMAC-SHA256 for now). "),
             ),
             MalformedCredential(c) => AwsError::client(
                 "IncompleteSignatureException",
-                format!("Credential should be scoped to a valid region, not '{c}'. "),
+                format!("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{c}'"),
             ),
             BadTerminator(t) => AwsError::client(
-                "IncompleteSignatureException",
+                "InvalidSignatureException",
                 format!("Credential should be scoped with a valid terminator: 'aws4_request', not '{t}'. "),
             ),
             BadDate(d) => AwsError::client(
@@ -118,15 +126,19 @@ impl SigV4Error {
                     amz_date.get(..8).unwrap_or("")
                 ),
             ),
-            UnknownKey | InvalidToken => AwsError::client(
+            UnknownKey => AwsError::client(
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
+            ),
+            InvalidToken => AwsError::client(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid",
             ),
             BadSignature { .. } => AwsError::client("InvalidSignatureException", BAD_SIGNATURE_MSG),
             Skewed { amz_date, now_ms } | NotYetValid { amz_date, now_ms } => {
                 AwsError::client("InvalidSignatureException", Self::skew_message(amz_date, *now_ms))
             }
-            PresignExpired { expires_ms, now_ms } => AwsError::client(
+            PresignExpired { expires_ms, now_ms, .. } => AwsError::client(
                 "InvalidSignatureException",
                 format!("Signature expired: {} is now earlier than {}", iso(*expires_ms), iso(*now_ms)),
             ),
@@ -141,18 +153,18 @@ impl SigV4Error {
         use SigV4Error::*;
         let j = self.json_error();
         match self {
-            Missing => AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
-            Incomplete(_) | QueryParams(_) | UnsupportedAlgorithm(_) | MalformedCredential(_)
-            | BadTerminator(_) | BadDate(_) => AwsError::client("IncompleteSignature", j.message),
-            UnknownKey | InvalidToken => AwsError::new(
+            Missing => AwsError::new(
                 403,
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
             ),
-            ScopeDateMismatch { .. } | BadSignature { .. } | Skewed { .. } | NotYetValid { .. } => {
+            Incomplete(_) | QueryParams(_) | UnsupportedAlgorithm(_) | MalformedCredential(_)
+            | BadDate(_) => AwsError::client("IncompleteSignature", j.message),
+            UnknownKey | InvalidToken => AwsError::new(403, "InvalidClientTokenId", j.message),
+            BadTerminator(_) | ScopeDateMismatch { .. } | BadSignature { .. } | Skewed { .. }
+            | NotYetValid { .. } | PresignExpired { .. } => {
                 AwsError::new(403, "SignatureDoesNotMatch", j.message)
             }
-            PresignExpired { .. } => AwsError::client("RequestExpired", "Request has expired."),
             ExpiredToken => AwsError::new(403, "ExpiredToken", j.message),
         }
     }
@@ -161,7 +173,10 @@ impl SigV4Error {
         use SigV4Error::*;
         match self {
             Missing => AwsError::new(403, "AccessDenied", "Access Denied"),
-            Incomplete(m) => AwsError::client("AuthorizationHeaderMalformed", m.clone()),
+            Incomplete(_) => AwsError::client(
+                "AuthorizationHeaderMalformed",
+                "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.",
+            ),
             UnsupportedAlgorithm(_) => AwsError::client(
                 "InvalidArgument",
                 "Unsupported Authorization Type",
@@ -169,7 +184,7 @@ impl SigV4Error {
             QueryParams(m) => AwsError::client("AuthorizationQueryParametersError", m.clone()),
             MalformedCredential(c) => AwsError::client(
                 "AuthorizationHeaderMalformed",
-                format!("The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\". ({c})"),
+                format!("The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\". Got '{c}'."),
             ),
             BadTerminator(t) => AwsError::client(
                 "AuthorizationHeaderMalformed",
@@ -204,7 +219,7 @@ impl SigV4Error {
                 string_to_sign,
                 canonical_request,
             } => {
-                let mut e = AwsError::new(403, "SignatureDoesNotMatch", BAD_SIGNATURE_MSG);
+                let mut e = AwsError::new(403, "SignatureDoesNotMatch", S3_BAD_SIGNATURE_MSG);
                 if let Some(k) = access_key_id {
                     e = e.with_extra("AWSAccessKeyId", k);
                 }
@@ -219,8 +234,8 @@ impl SigV4Error {
             .with_extra("RequestTime", amz_date.clone())
             .with_extra("ServerTime", iso_s3(*now_ms))
             .with_extra("MaxAllowedSkewMilliseconds", "900000"),
-            PresignExpired { expires_ms, now_ms } => AwsError::new(403, "AccessDenied", "Request has expired")
-                .with_extra("X-Amz-Expires", "")
+            PresignExpired { expires_ms, now_ms, expires_s } => AwsError::new(403, "AccessDenied", "Request has expired")
+                .with_extra("X-Amz-Expires", expires_s.to_string())
                 .with_extra("Expires", iso_s3(*expires_ms))
                 .with_extra("ServerTime", iso_s3(*now_ms)),
         }

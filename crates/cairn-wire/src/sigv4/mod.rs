@@ -185,6 +185,7 @@ pub fn verify(
                 return Err(SigV4Error::PresignExpired {
                     expires_ms: auth.request_time_ms + expires_s * 1000,
                     now_ms,
+                    expires_s,
                 });
             }
         }

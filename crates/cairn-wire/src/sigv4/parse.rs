@@ -40,7 +40,7 @@ fn parse_header(h: &str, parts: &RequestParts<'_>) -> Result<ParsedAuth, SigV4Er
         }
         let Some((k, v)) = item.split_once('=') else {
             return Err(SigV4Error::Incomplete(format!(
-                "Authorization header requires each component to be of the form key=value; got '{item}'"
+                "'{item}' not a valid key=value pair (missing equal-sign) in Authorization header: '{h}'."
             )));
         };
         match k.trim() {
