@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! cairn's AWS endpoint.
+//!
+//! - [`edge`]: one HTTP port for every service. It authenticates each request (SigV4), routes it
+//!   by the credential scope's service and `X-Amz-Target`, runs the service front, has the
+//!   [`recorder`] make the call's CloudTrail record durable, and only then answers.
+//! - One module per service front; each exposes the same shape: an operation table, a
+//!   `handle` function, and how its calls are recorded.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod app;
+pub mod cloudtrail;
+pub mod edge;
+pub mod recorder;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use app::App;

@@ -1,0 +1,175 @@
+//! Loading records into the journal: in batches, each one durable before the next, skipping
+//! every record whose event id the account already has.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cairn_model::summary::effective_event_id;
+use cairn_store::StoreError;
+use cairn_store::history::HistoryIndex;
+use cairn_store::journal::{Entry, EntryKind, Journal};
+
+use crate::formats::{FileError, read_records};
+
+const BATCH: usize = 2000;
+
+/// File names a folder walk picks up. Files named explicitly are read whatever their name.
+fn is_candidate(p: &Path) -> bool {
+    let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"]
+        .iter()
+        .any(|s| n.ends_with(s))
+}
+
+/// Expands the given paths into files: files as given, folders walked recursively in name
+/// order.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let md = std::fs::metadata(p).map_err(|e| FileError {
+            file: p.display().to_string(),
+            position: String::new(),
+            message: e.to_string(),
+        })?;
+        if md.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FileError> {
+    let io = |e: std::io::Error| FileError {
+        file: dir.display().to_string(),
+        position: String::new(),
+        message: e.to_string(),
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if is_candidate(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub files: usize,
+    pub records: u64,
+    pub imported: u64,
+    pub duplicates: u64,
+    pub errors: Vec<FileError>,
+}
+
+pub struct Importer {
+    pub journal: Journal,
+    pub history: Arc<HistoryIndex>,
+    /// The account the records are loaded into.
+    pub account: String,
+}
+
+impl Importer {
+    /// Imports every file; `progress` is told each file's size once it is done.
+    pub fn import_files(
+        &self,
+        files: &[PathBuf],
+        mut progress: impl FnMut(&Path, u64),
+    ) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::default();
+        let mut pending: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+        let mut pending_ids: HashSet<String> = HashSet::new();
+        for f in files {
+            let (records, errors) = read_records(f);
+            report.files += 1;
+            report.errors.extend(errors);
+            for raw in records {
+                report.records += 1;
+                let event_id = serde_json::from_str::<serde_json::Value>(&raw)
+                    .ok()
+                    .and_then(|v| v.get("eventID").and_then(|x| x.as_str()).map(str::to_owned));
+                let id = effective_event_id(event_id.as_deref(), raw.as_bytes());
+                if pending_ids.contains(&id) || self.history.has_event_id(&self.account, &id)? {
+                    report.duplicates += 1;
+                    continue;
+                }
+                pending_ids.insert(id);
+                pending.push(
+                    Entry {
+                        kind: EntryKind::Imported,
+                        account: self.account.clone(),
+                        record: raw.into_bytes(),
+                    }
+                    .encode(),
+                );
+                if pending.len() >= BATCH {
+                    report.imported += self.flush(&mut pending, &mut pending_ids)?;
+                }
+            }
+            progress(f, std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
+        }
+        report.imported += self.flush(&mut pending, &mut pending_ids)?;
+        Ok(report)
+    }
+
+    fn flush(&self, pending: &mut Vec<Vec<u8>>, ids: &mut HashSet<String>) -> Result<u64, StoreError> {
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let n = pending.len() as u64;
+        self.journal.append(std::mem::take(pending)).wait_blocking()?;
+        // The commit hook has indexed the ids, so the index answers for them from here on.
+        ids.clear();
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_store::history::IndexHook;
+    use cairn_store::journal::JournalConfig;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn imports_once_and_reports_bad_files() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        std::fs::create_dir_all(data.join("sub")).unwrap();
+        std::fs::write(
+            data.join("a.json"),
+            r#"{"Records":[{"eventID":"1","eventName":"X","eventTime":"2024-01-01T00:00:00Z","awsRegion":"us-east-1"},
+                           {"eventName":"NoId","eventTime":"2024-01-01T00:00:01Z","awsRegion":"us-east-1"}]}"#,
+        )
+        .unwrap();
+        std::fs::write(data.join("sub/b.jsonl"), "{\"eventID\":\"1\"}\n{\"eventID\":\"2\"}\n").unwrap();
+        std::fs::write(data.join("sub/bad.json"), "[{\"eventID\":").unwrap();
+        std::fs::write(data.join("README.md"), "not picked up").unwrap();
+        let history = Arc::new(HistoryIndex::open(&d.path().join("h.db")).unwrap());
+        let journal = Journal::open(
+            &d.path().join("j"),
+            JournalConfig::default(),
+            Box::new(IndexHook::new(Arc::clone(&history), Arc::new(AtomicBool::new(false)))),
+        )
+        .unwrap();
+        let imp = Importer { journal, history: Arc::clone(&history), account: "111122223333".into() };
+        let files = discover(&[data.clone()]).unwrap();
+        assert_eq!(files.len(), 3);
+        let r = imp.import_files(&files, |_, _| {}).unwrap();
+        assert_eq!((r.records, r.imported, r.duplicates), (4, 3, 1));
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].file.ends_with("bad.json"));
+        let again = imp.import_files(&files, |_, _| {}).unwrap();
+        assert_eq!((again.imported, again.duplicates), (0, 4));
+        assert_eq!(history.count().unwrap(), 3);
+    }
+}

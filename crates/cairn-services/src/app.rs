@@ -1,0 +1,21 @@
+//! Everything a request handler may touch, shared by all connections.
+
+use std::sync::Arc;
+
+use cairn_model::Clock;
+use cairn_store::history::HistoryIndex;
+use cairn_store::identity::IdentityStore;
+use cairn_store::journal::Journal;
+
+pub struct App {
+    pub journal: Journal,
+    pub history: Arc<HistoryIndex>,
+    pub identity: Arc<IdentityStore>,
+    pub clock: Arc<dyn Clock>,
+    /// How far back event history reaches; `None` keeps everything.
+    pub history_retention_ms: Option<i64>,
+    /// Makes pagination tokens tamper-proof.
+    pub token_key: Vec<u8>,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}

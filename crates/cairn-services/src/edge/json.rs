@@ -1,0 +1,91 @@
+//! Serving JSON 1.1 services: pick the operation from `X-Amz-Target`, run it, record it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cairn_model::Principal;
+use cairn_wire::{AwsError, Protocol};
+use http::{HeaderMap, Response};
+use http_body_util::Full;
+use serde_json::Value;
+
+use super::respond::{error_response, json_response};
+use crate::app::App;
+use crate::cloudtrail;
+use crate::recorder::{self, CallContext};
+
+/// An authenticated call on its way to a service front.
+pub struct Call {
+    pub principal: Principal,
+    pub region: String,
+    pub source_ip: String,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+pub async fn serve_cloudtrail(
+    app: Arc<App>,
+    call: Call,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let protocol = Protocol::Json11;
+    let rid = call.request_id.clone();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(op) = cloudtrail::operation(target) else {
+        return error_response(&AwsError::client("UnknownOperationException", ""), protocol, &rid);
+    };
+    let Some(account) = call.principal.account().map(|a| a.to_string()) else {
+        return error_response(&AwsError::internal("caller has no account"), protocol, &rid);
+    };
+    // Audit fails closed: a journal that cannot write means no call is performed.
+    if app.journal.failure().is_some() {
+        return error_response(&AwsError::audit_unavailable(), protocol, &rid);
+    }
+    let ctx = CallContext {
+        principal: call.principal,
+        recipient_account: account.clone(),
+        region: call.region,
+        source_ip: call.source_ip,
+        user_agent: call.user_agent,
+        request_id: rid.clone(),
+    };
+    let input: Result<Value, AwsError> = if body.is_empty() {
+        Ok(Value::Object(Default::default()))
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AwsError::client("SerializationException", format!("The request body is not valid JSON: {e}"))
+        })
+    };
+    let app2 = Arc::clone(&app);
+    let ctx2 = ctx.clone();
+    let worked = tokio::task::spawn_blocking(move || {
+        let result = match &input {
+            Ok(v) => cloudtrail::handle(&app2, &ctx2, op, v),
+            Err(e) => Err(e.clone()),
+        };
+        let empty = Value::Null;
+        let facts = cloudtrail::facts(
+            op,
+            input.as_ref().unwrap_or(&empty),
+            result.as_ref().ok(),
+        );
+        (result, facts)
+    })
+    .await;
+    let (result, facts) = match worked {
+        Ok(x) => x,
+        Err(_) => return error_response(&AwsError::internal("the operation failed unexpectedly"), protocol, &rid),
+    };
+    let record = recorder::build_record(&ctx, facts, result.as_ref().err(), app.clock.now_millis());
+    if let Err(e) = recorder::commit(&app, &account, &record).await {
+        return error_response(&e, protocol, &rid);
+    }
+    match result {
+        Ok(v) => json_response(serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()), protocol, &rid),
+        Err(e) => error_response(&e, protocol, &rid),
+    }
+}

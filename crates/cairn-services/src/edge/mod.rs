@@ -1,0 +1,141 @@
+//! The edge: one HTTP port for every AWS service cairn speaks.
+//!
+//! For each request: read it, authenticate its SigV4 signature, route it by the credential
+//! scope's service (and `X-Amz-Target`), run the service front, make the call's record durable,
+//! and only then answer. Requests that fail authentication are answered in the error shape of
+//! the protocol the client speaks and are not recorded (there is no one to attribute them to).
+
+mod auth;
+mod json;
+mod respond;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cairn_wire::sigv4::{self, RequestParts, SigV4Error};
+use cairn_wire::{AwsError, Protocol};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+pub use respond::error_response;
+
+/// Accepts connections until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => return,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(handle(app, req, peer).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Serves one request.
+pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    let request_id = cairn_model::ids::new_uuid();
+    let (parts, body) = req.into_parts();
+    let raw_query = parts.uri.query().map(str::to_owned);
+    let proto_guess = Protocol::sniff(&parts.headers, raw_query.as_deref());
+    let body = match Limited::new(body, app.max_body_bytes).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let e = AwsError::new(413, "RequestEntityTooLarge", "The request body is too large.");
+            return error_response(&e, proto_guess, &request_id);
+        }
+    };
+    let rp = RequestParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: raw_query.as_deref(),
+        headers: &parts.headers,
+    };
+    let auth = match sigv4::parse(&rp) {
+        Ok(Some(a)) => a,
+        Ok(None) => return error_response(&SigV4Error::Missing.to_aws_error(proto_guess, None), proto_guess, &request_id),
+        Err(e) => return error_response(&e.to_aws_error(proto_guess, None), proto_guess, &request_id),
+    };
+    let protocol = Protocol::of_service(&auth.scope.service);
+    // Key lookups and signature checks are quick, but they touch SQLite: keep them off the
+    // reactor threads along with the handler.
+    let principal = {
+        let app2 = Arc::clone(&app);
+        let auth2 = auth.clone();
+        let parts_headers = parts.headers.clone();
+        let method = parts.method.clone();
+        let path = parts.uri.path().to_owned();
+        let query = raw_query.clone();
+        let body2 = body.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let rp = RequestParts {
+                method: method.as_str(),
+                raw_path: &path,
+                raw_query: query.as_deref(),
+                headers: &parts_headers,
+            };
+            auth::authenticate(&app2, &auth2, &rp, &body2)
+        })
+        .await;
+        match res {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                let err = e.to_aws_error(protocol, Some(&auth.access_key_id));
+                return error_response(&err, protocol, &request_id);
+            }
+            Err(_) => return error_response(&AwsError::internal("authentication failed unexpectedly"), protocol, &request_id),
+        }
+    };
+    let call = json::Call {
+        principal,
+        region: auth.scope.region.clone(),
+        source_ip: peer.ip().to_string(),
+        user_agent: parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        request_id: request_id.clone(),
+    };
+    match auth.scope.service.as_str() {
+        "cloudtrail" => json::serve_cloudtrail(app, call, &parts.headers, body).await,
+        other => {
+            let e = AwsError::new(
+                501,
+                "NotImplemented",
+                format!("cairn does not implement the AWS service '{other}' (credential scope service '{other}')."),
+            );
+            error_response(&e, protocol, &request_id)
+        }
+    }
+}

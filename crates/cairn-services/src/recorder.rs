@@ -1,0 +1,88 @@
+//! The recorder: turns a served call into its CloudTrail record and makes it durable.
+
+use cairn_model::record::EVENT_VERSION;
+use cairn_model::{ApiCallRecord, EventCategory, Principal, RecordResource, timefmt};
+use cairn_store::journal::{Entry, EntryKind};
+use cairn_wire::AwsError;
+use serde_json::Value;
+
+use crate::app::App;
+
+/// What the service front knows about a call, for its record.
+#[derive(Clone, Debug)]
+pub struct CallFacts {
+    pub event_source: String,
+    pub event_name: String,
+    pub read_only: bool,
+    pub category: EventCategory,
+    pub request_parameters: Option<Value>,
+    pub response_elements: Option<Value>,
+    pub additional_event_data: Option<Value>,
+    pub resources: Vec<RecordResource>,
+}
+
+/// What the edge knows about a call.
+#[derive(Clone, Debug)]
+pub struct CallContext {
+    pub principal: Principal,
+    pub recipient_account: String,
+    pub region: String,
+    pub source_ip: String,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+pub fn build_record(
+    ctx: &CallContext,
+    facts: CallFacts,
+    error: Option<&AwsError>,
+    now_ms: i64,
+) -> ApiCallRecord {
+    let mut r = ApiCallRecord {
+        event_version: EVENT_VERSION,
+        user_identity: ctx.principal.user_identity(),
+        event_time: timefmt::event_time(now_ms),
+        event_source: facts.event_source,
+        event_name: facts.event_name,
+        aws_region: ctx.region.clone(),
+        source_ip_address: ctx.source_ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+        error_code: error.map(|e| e.code.to_string()),
+        error_message: error.map(|e| e.message.clone()).filter(|m| !m.is_empty()),
+        request_parameters: facts.request_parameters,
+        // Failed calls have no response.
+        response_elements: if error.is_some() {
+            None
+        } else {
+            facts.response_elements
+        },
+        additional_event_data: facts.additional_event_data,
+        request_id: ctx.request_id.clone(),
+        event_id: cairn_model::ids::new_uuid(),
+        read_only: facts.read_only,
+        resources: facts.resources,
+        event_type: "AwsApiCall",
+        management_event: facts.category == EventCategory::Management,
+        recipient_account_id: ctx.recipient_account.clone(),
+        event_category: facts.category,
+    };
+    r.enforce_size_limits();
+    r
+}
+
+/// Appends the record to the journal and waits until it is durable. An error here means the
+/// call must be refused: audit fails closed.
+pub async fn commit(app: &App, account: &str, record: &ApiCallRecord) -> Result<(), AwsError> {
+    let entry = Entry {
+        kind: EntryKind::Recorded,
+        account: account.to_owned(),
+        record: record.to_json_bytes(),
+    };
+    match app.journal.append(vec![entry.encode()]).wait().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, request_id = %record.request_id, "could not record call; refusing it");
+            Err(AwsError::audit_unavailable())
+        }
+    }
+}
