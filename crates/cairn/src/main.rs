@@ -1,3 +1,65 @@
-fn main() {
-    println!("Hello, world!");
+//! The `cairn` command: serve the AWS endpoint, print client settings, import records.
+
+mod datadir;
+mod env;
+mod import;
+mod open;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "CloudTrail you can run yourself: an AWS-compatible endpoint that records every call.",
+    long_about = "cairn serves an AWS-compatible endpoint (SigV4-authenticated, one port for every service), \
+records every call made to it as a CloudTrail event in a durable journal, and answers event-history \
+queries (LookupEvents) so the AWS CLI, boto3 and CloudTrail tools work against it unchanged.\n\n\
+Start it with `cairn serve`, then `eval \"$(cairn env)\"` in another shell and use the AWS CLI."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where cairn keeps its data; shared by every subcommand.
+#[derive(clap::Args, Clone)]
+pub struct DataDirArg {
+    /// Data directory: journal, event history, credentials. Created on first use (mode 0700).
+    /// Default: $XDG_DATA_HOME/cairn, else ~/.local/share/cairn.
+    #[arg(long, env = "CAIRN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the AWS endpoint. The first start creates an account and its root credentials and
+    /// prints them once.
+    Serve(serve::ServeArgs),
+    /// Print `export` lines (endpoint, keys, region) for this instance: eval "$(cairn env)".
+    Env(env::EnvArgs),
+    /// Load CloudTrail records from files or folders (recursively) into the journal.
+    /// Reads delivery files (.json/.json.gz with {"Records":[…]}), JSON arrays, JSON lines,
+    /// EventBridge envelopes and LookupEvents output. Importing the same record twice is a no-op.
+    /// Stop `cairn serve` on the same data directory first.
+    Import(import::ImportArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(a) => serve::run(a),
+        Command::Env(a) => env::run(a),
+        Command::Import(a) => import::run(a),
+    }
 }

@@ -1,0 +1,76 @@
+//! The data directory: where it is, its layout, and the lock that keeps one writer on it.
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::DataDirArg;
+
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn resolve(arg: &DataDirArg) -> anyhow::Result<DataDir> {
+        let root = match &arg.data_dir {
+            Some(p) => p.clone(),
+            None => default_dir()?,
+        };
+        Ok(DataDir { root })
+    }
+
+    /// Creates the directory (mode 0700) if needed.
+    pub fn create(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating data directory {}", self.root.display()))?;
+        std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("setting permissions on {}", self.root.display()))?;
+        Ok(())
+    }
+
+    /// Takes the exclusive lock; held until the returned file is dropped.
+    pub fn lock(&self) -> anyhow::Result<File> {
+        let path = self.root.join("LOCK");
+        let f = File::create(&path).with_context(|| format!("opening {}", path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "data directory {} is in use by another cairn process (is `cairn serve` running on it?)",
+                self.root.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+    }
+
+    pub fn journal(&self) -> PathBuf {
+        self.root.join("journal")
+    }
+    pub fn history_db(&self) -> PathBuf {
+        self.root.join("history.db")
+    }
+    pub fn identity_db(&self) -> PathBuf {
+        self.root.join("identity.db")
+    }
+    /// Written by `cairn serve`: the endpoint URL and region it serves, for `cairn env`.
+    pub fn endpoint_file(&self) -> PathBuf {
+        self.root.join("endpoint")
+    }
+
+    pub fn exists(&self) -> bool {
+        self.identity_db().exists()
+    }
+}
+
+fn default_dir() -> anyhow::Result<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Ok(Path::new(&x).join("cairn"));
+    }
+    match std::env::var_os("HOME").filter(|x| !x.is_empty()) {
+        Some(h) => Ok(Path::new(&h).join(".local/share/cairn")),
+        None => bail!("cannot pick a default data directory: set --data-dir or HOME"),
+    }
+}

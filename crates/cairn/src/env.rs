@@ -1,0 +1,40 @@
+//! `cairn env`: the shell exports that point AWS clients at this instance.
+
+use anyhow::{Context, bail};
+use cairn_store::identity::IdentityStore;
+
+use crate::DataDirArg;
+use crate::datadir::DataDir;
+use crate::serve::export_block;
+
+#[derive(clap::Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+}
+
+pub fn run(args: EnvArgs) -> anyhow::Result<()> {
+    let dir = DataDir::resolve(&args.data_dir)?;
+    if !dir.exists() {
+        bail!(
+            "no cairn data in {}: start `cairn serve --data-dir {}` first",
+            dir.root.display(),
+            dir.root.display()
+        );
+    }
+    let identity = IdentityStore::open(&dir.identity_db())?;
+    let acct = identity
+        .accounts()?
+        .into_iter()
+        .next()
+        .context("the data directory has no account yet: start `cairn serve` once")?;
+    let key = identity
+        .root_key(&acct.id)?
+        .with_context(|| format!("account {} has no active root access key", acct.id))?;
+    let saved = std::fs::read_to_string(dir.endpoint_file()).unwrap_or_default();
+    let mut lines = saved.lines();
+    let endpoint = lines.next().unwrap_or("http://127.0.0.1:4566");
+    let region = lines.next().unwrap_or("us-east-1");
+    print!("{}", export_block(endpoint, &key, region));
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! `cairn serve`: open the data directory, make sure an account exists, and serve the endpoint.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use cairn_model::{Clock, SystemClock};
+use cairn_services::App;
+use cairn_store::identity::{AccessKey, IdentityStore};
+
+use crate::DataDirArg;
+use crate::datadir::DataDir;
+use crate::open;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Address to listen on. Use port 0 to pick a free port (the endpoint is printed and written
+    /// to DIR/endpoint).
+    #[arg(long, env = "CAIRN_LISTEN", default_value = "127.0.0.1:4566", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// The region `cairn env` tells clients to use. Clients may sign for any region; each call is
+    /// recorded in the region it was signed for.
+    #[arg(long, env = "CAIRN_REGION", default_value = "us-east-1", value_name = "REGION")]
+    pub region: String,
+    /// How many days back event history (LookupEvents) reaches; 0 keeps every event.
+    #[arg(long, env = "CAIRN_HISTORY_RETENTION_DAYS", default_value_t = 90, value_name = "DAYS")]
+    pub history_retention_days: u32,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Makes sure the data directory has an account; returns its root key and whether it is new.
+pub fn ensure_account(identity: &IdentityStore, now_ms: i64) -> anyhow::Result<(AccessKey, bool)> {
+    if let Some(acct) = identity.accounts()?.into_iter().next() {
+        let key = identity
+            .root_key(&acct.id)?
+            .with_context(|| format!("account {} has no active root access key", acct.id))?;
+        return Ok((key, false));
+    }
+    let (_, key) = identity.create_account(now_ms)?;
+    Ok((key, true))
+}
+
+pub fn export_block(endpoint: &str, key: &AccessKey, region: &str) -> String {
+    format!(
+        "export AWS_ENDPOINT_URL={endpoint}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_DEFAULT_REGION={region}\n",
+        key.access_key_id, key.secret_access_key
+    )
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let dir = DataDir::resolve(&args.data_dir)?;
+    dir.create()?;
+    let _lock = dir.lock()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let stores = open::open(&dir)?;
+    let (key, created) = ensure_account(&stores.identity, clock.now_millis())?;
+    let token_key = stores.identity.instance_secret("pagination-token")?;
+    let retention_ms = match args.history_retention_days {
+        0 => None,
+        d => Some(i64::from(d) * DAY_MS),
+    };
+    let app = Arc::new(App {
+        journal: stores.journal.clone(),
+        history: Arc::clone(&stores.history),
+        identity: Arc::clone(&stores.identity),
+        clock: Arc::clone(&clock),
+        history_retention_ms: retention_ms,
+        token_key,
+        max_body_bytes: 64 * 1024 * 1024,
+    });
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let bound = listener.local_addr()?;
+        let host = if bound.ip().is_unspecified() { "127.0.0.1".to_owned() } else { bound.ip().to_string() };
+        let endpoint = format!("http://{host}:{}", bound.port());
+        write_endpoint_file(&dir, &endpoint, &args.region)?;
+
+        println!("cairn {} — CloudTrail you can run yourself", env!("CARGO_PKG_VERSION"));
+        println!("  endpoint:  {endpoint}");
+        println!("  data dir:  {}", dir.root.display());
+        println!("  account:   {} (root access key {})", key.account, key.access_key_id);
+        println!("  region:    {} (clients may sign for any region)", args.region);
+        match retention_ms {
+            Some(_) => println!("  history:   {} days", args.history_retention_days),
+            None => println!("  history:   kept forever"),
+        }
+        if created {
+            println!();
+            println!("Created account {}. Its root credentials (shown once here; `cairn env` prints them again):", key.account);
+            print!("{}", export_block(&endpoint, &key, &args.region));
+        }
+        println!();
+        println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
+
+        spawn_maintenance(Arc::clone(&app), stores.history_behind.clone());
+        cairn_services::edge::serve(listener, Arc::clone(&app), shutdown_signal()).await;
+        println!("cairn: shutting down");
+        anyhow::Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_endpoint_file(dir: &DataDir, endpoint: &str, region: &str) -> anyhow::Result<()> {
+    let path = dir.endpoint_file();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, format!("{endpoint}\n{region}\n"))
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Background upkeep: event-history retention, and catching the index up if it missed a
+/// commit.
+fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) {
+    let catch_up_app = Arc::clone(&app);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if !behind.load(Ordering::Acquire) {
+                continue;
+            }
+            let app = Arc::clone(&catch_up_app);
+            let behind = Arc::clone(&behind);
+            let _ = tokio::task::spawn_blocking(move || {
+                match app.history.catch_up(&app.journal, |_, _| {}) {
+                    Ok(_) if app.history.cursor().ok() == Some(app.journal.head()) => {
+                        behind.store(false, Ordering::Release);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "event history catch-up failed"),
+                }
+            })
+            .await;
+        }
+    });
+    if let Some(retention) = app.history_retention_ms {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let app = Arc::clone(&app);
+                let _ = tokio::task::spawn_blocking(move || {
+                    let cutoff = app.clock.now_millis() - retention;
+                    match app.history.purge_before(cutoff) {
+                        Ok(n) if n > 0 => tracing::info!(removed = n, "event history retention"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "event history retention failed"),
+                    }
+                })
+                .await;
+            }
+        });
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
