@@ -112,10 +112,49 @@ pub fn resource_name_of_arn(arn: &str) -> String {
     resource.rsplit('/').next().unwrap_or(resource).to_owned()
 }
 
+/// Request members that name a resource, per event source, for records without `resources`:
+/// event history lists them as AWS does (for example the trail of a CloudTrail call).
+const NAMED_RESOURCES: &[(&str, &str, &str)] = &[
+    ("cloudtrail.amazonaws.com", "name", "AWS::CloudTrail::Trail"),
+    ("cloudtrail.amazonaws.com", "trailName", "AWS::CloudTrail::Trail"),
+    ("s3.amazonaws.com", "bucketName", "AWS::S3::Bucket"),
+    ("iam.amazonaws.com", "userName", "AWS::IAM::User"),
+    ("iam.amazonaws.com", "roleName", "AWS::IAM::Role"),
+    ("iam.amazonaws.com", "groupName", "AWS::IAM::Group"),
+    ("iam.amazonaws.com", "policyArn", "AWS::IAM::Policy"),
+    ("kms.amazonaws.com", "keyId", "AWS::KMS::Key"),
+];
+
+fn derived_resources(record: &Value) -> Vec<SummaryResource> {
+    let (Some(source), Some(params)) = (
+        record.get("eventSource").and_then(Value::as_str),
+        record.get("requestParameters").and_then(Value::as_object),
+    ) else {
+        return Vec::new();
+    };
+    NAMED_RESOURCES
+        .iter()
+        .filter(|(s, _, _)| *s == source)
+        .filter_map(|(_, member, rtype)| {
+            let v = params.get(*member)?.as_str().filter(|v| !v.is_empty())?;
+            let (name, arn) = if v.starts_with("arn:") {
+                (resource_name_of_arn(v), Some(v.to_owned()))
+            } else {
+                (v.to_owned(), None)
+            };
+            Some(SummaryResource {
+                resource_type: Some((*rtype).to_owned()),
+                resource_name: name,
+                arn,
+            })
+        })
+        .collect()
+}
+
 impl EventSummary {
     pub fn of(record: &Value) -> Self {
         let ui = record.get("userIdentity").unwrap_or(&Value::Null);
-        let resources = record
+        let resources: Vec<SummaryResource> = record
             .get("resources")
             .and_then(Value::as_array)
             .map(|rs| {
@@ -134,6 +173,11 @@ impl EventSummary {
                     .collect()
             })
             .unwrap_or_default();
+        let resources = if resources.is_empty() {
+            derived_resources(record)
+        } else {
+            resources
+        };
         EventSummary {
             event_id: str_field(record, "eventID"),
             event_time_ms: record.get("eventTime").and_then(parse_event_time),
@@ -171,6 +215,18 @@ mod tests {
         assert_eq!(s.category, Some(EventCategory::Management));
         assert_eq!(s.resources[0].resource_name, "Deployer");
         assert_eq!(s.event_time_ms, Some(1_732_557_024_000));
+    }
+
+    #[test]
+    fn resources_from_request_parameters() {
+        let s = EventSummary::of(&json!({"eventSource":"cloudtrail.amazonaws.com",
+            "requestParameters":{"name":"arn:aws:cloudtrail:us-east-1:1:trail/t1"}}));
+        assert_eq!(s.resources[0].resource_type.as_deref(), Some("AWS::CloudTrail::Trail"));
+        assert_eq!(s.resources[0].resource_name, "t1");
+        let s = EventSummary::of(&json!({"eventSource":"s3.amazonaws.com",
+            "requestParameters":{"bucketName":"b"}}));
+        assert_eq!(s.resources[0].resource_name, "b");
+        assert!(EventSummary::of(&json!({"eventSource":"x","requestParameters":null})).resources.is_empty());
     }
 
     #[test]

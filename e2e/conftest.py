@@ -1,0 +1,148 @@
+"""End-to-end harness: real `cairn serve` processes on 127.0.0.1, driven by the real AWS CLI v1
+and boto3 from the project virtualenv."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+import botocore.config
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CAIRN = Path(os.environ.get("CAIRN_BIN", ROOT / "target" / "debug" / "cairn"))
+AWS = Path(os.environ.get("AWS_CLI", ROOT / ".venv" / "bin" / "aws"))
+REAL_DATA = Path(os.environ.get("CAIRN_REAL_DATA", ROOT.parent / "shared" / "data" / "cloudtrail-real"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cairn:
+    """One cairn instance: a data directory and, while started, a `cairn serve` process."""
+
+    def __init__(self, data_dir, extra_args=()):
+        self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.log = None
+
+    def start(self):
+        self.port = self.port or free_port()
+        self.log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")
+        self.proc = subprocess.Popen(
+            [str(CAIRN), "serve", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}", *self.extra_args],
+            stdout=self.log,
+            stderr=self.log,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cairn serve exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("cairn serve did not start listening")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
+    def env(self):
+        """The variables `cairn env` prints, as a dict."""
+        out = subprocess.run([str(CAIRN), "env", "--data-dir", str(self.data_dir)], check=True, capture_output=True, text=True).stdout
+        env = {}
+        for line in out.splitlines():
+            k, v = line.removeprefix("export ").split("=", 1)
+            env[k] = v
+        return env
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, service="cloudtrail", region="us-east-1", **cfg):
+        e = self.env()
+        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}, **cfg)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
+            config=config,
+        )
+
+    def aws(self, *args, region="us-east-1", env_overrides=None, check=True):
+        """Runs the real AWS CLI against this instance; returns (returncode, parsed JSON or None, stderr)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(self.env())
+        env.update({"AWS_DEFAULT_REGION": region, "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "1",
+                    "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
+        env.update(env_overrides or {})
+        p = subprocess.run([str(AWS), *args, "--output", "json"], env=env, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+        out = json.loads(p.stdout) if p.stdout.strip() else None
+        return p.returncode, out, p.stderr
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = Path(tempfile.mkdtemp(prefix="cairn-e2e-"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cairn(workdir, request):
+    c = Cairn(workdir / request.module.__name__)
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def new_cairn(workdir, request):
+    """A factory for fresh instances, each stopped at the end of the test."""
+    made = []
+
+    def make(extra_args=(), start=True):
+        c = Cairn(workdir / f"{request.node.name}-{len(made)}", extra_args)
+        made.append(c)
+        return c.start() if start else c
+
+    yield make
+    for c in made:
+        c.stop()
+
+
+def lookup_all(client, **kwargs):
+    """Every event a LookupEvents paginator yields, in order."""
+    events = []
+    for page in client.get_paginator("lookup_events").paginate(**kwargs):
+        events.extend(page["Events"])
+    return events
