@@ -40,7 +40,14 @@ pub fn read_records(path: &Path) -> (Vec<String>, Vec<FileError>) {
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         if let Err(e) = flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out) {
-            return (Vec::new(), vec![err(path, String::new(), format!("not a valid gzip file: {e}"))]);
+            return (
+                Vec::new(),
+                vec![err(
+                    path,
+                    String::new(),
+                    format!("not a valid gzip file: {e}"),
+                )],
+            );
         }
         out
     } else {
@@ -77,7 +84,11 @@ pub fn read_records(path: &Path) -> (Vec<String>, Vec<FileError>) {
                 }
                 match serde_json::from_str::<&RawValue>(line) {
                     Ok(v) => extract(v, path, &mut records, &mut errors),
-                    Err(e) => errors.push(err(path, format!("line {} column {}: ", i + 1, e.column()), format!("malformed JSON: {e}"))),
+                    Err(e) => errors.push(err(
+                        path,
+                        format!("line {} column {}: ", i + 1, e.column()),
+                        format!("malformed JSON: {e}"),
+                    )),
                 }
             }
             let _ = e;
@@ -102,7 +113,7 @@ fn looks_like_json_lines(text: &str) -> bool {
 /// Keys whose presence marks an object as a CloudTrail record.
 const RECORD_KEYS: [&str; 4] = ["eventVersion", "eventID", "eventName", "eventSource"];
 
-fn extract<'a>(v: &'a RawValue, path: &Path, out: &mut Vec<String>, errors: &mut Vec<FileError>) {
+fn extract(v: &RawValue, path: &Path, out: &mut Vec<String>, errors: &mut Vec<FileError>) {
     let text = v.get().trim_start();
     if text.starts_with('[') {
         match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
@@ -116,7 +127,11 @@ fn extract<'a>(v: &'a RawValue, path: &Path, out: &mut Vec<String>, errors: &mut
         return;
     }
     if !text.starts_with('{') {
-        errors.push(err(path, String::new(), format!("expected a JSON object, found {}", short(text))));
+        errors.push(err(
+            path,
+            String::new(),
+            format!("expected a JSON object, found {}", short(text)),
+        ));
         return;
     }
     let Ok(obj) = serde_json::from_str::<BTreeMap<String, &RawValue>>(v.get()) else {
@@ -131,7 +146,11 @@ fn extract<'a>(v: &'a RawValue, path: &Path, out: &mut Vec<String>, errors: &mut
         match serde_json::from_str::<String>(ct.get()) {
             Ok(s) => match serde_json::from_str::<&RawValue>(&s) {
                 Ok(_) => out.push(s),
-                Err(e) => errors.push(err(path, String::new(), format!("CloudTrailEvent is not JSON: {e}"))),
+                Err(e) => errors.push(err(
+                    path,
+                    String::new(),
+                    format!("CloudTrailEvent is not JSON: {e}"),
+                )),
             },
             Err(_) => extract(ct, path, out, errors),
         }
@@ -143,14 +162,21 @@ fn extract<'a>(v: &'a RawValue, path: &Path, out: &mut Vec<String>, errors: &mut
         errors.push(err(
             path,
             String::new(),
-            format!("object is not a CloudTrail record or container: {}", short(text)),
+            format!(
+                "object is not a CloudTrail record or container: {}",
+                short(text)
+            ),
         ));
     }
 }
 
 fn short(s: &str) -> String {
     let t: String = s.chars().take(60).collect();
-    if t.len() < s.len() { format!("{t}…") } else { t }
+    if t.len() < s.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
 }
 
 #[cfg(test)]
@@ -172,8 +198,19 @@ mod tests {
             ("delivery.json", format!(r#"{{"Records":[{rec}]}}"#)),
             ("array.json", format!("[{rec}]")),
             ("lines.jsonl", format!("{rec}\n{rec}\n")),
-            ("eb.json", format!(r#"{{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{rec}}}"#)),
-            ("lookup.json", format!(r#"{{"Events":[{{"EventId":"a","CloudTrailEvent":{}}}]}}"#, serde_json::to_string(rec).unwrap())),
+            (
+                "eb.json",
+                format!(
+                    r#"{{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{rec}}}"#
+                ),
+            ),
+            (
+                "lookup.json",
+                format!(
+                    r#"{{"Events":[{{"EventId":"a","CloudTrailEvent":{}}}]}}"#,
+                    serde_json::to_string(rec).unwrap()
+                ),
+            ),
             ("single.json", rec.to_owned()),
         ];
         for (name, content) in cases {
@@ -185,7 +222,8 @@ mod tests {
             }
         }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(format!(r#"{{"Records":[{rec},{rec}]}}"#).as_bytes()).unwrap();
+        gz.write_all(format!(r#"{{"Records":[{rec},{rec}]}}"#).as_bytes())
+            .unwrap();
         let (recs, errs) = read_records(&file(d.path(), "x.json.gz", &gz.finish().unwrap()));
         assert_eq!((recs.len(), errs.len()), (2, 0));
     }
@@ -193,13 +231,24 @@ mod tests {
     #[test]
     fn malformed_files_name_file_and_position() {
         let d = tempfile::tempdir().unwrap();
-        let p = file(d.path(), "bad.json", b"[\n {\"eventID\":\"a\"}\n {\"eventID\":\"b\"}\n]");
+        let p = file(
+            d.path(),
+            "bad.json",
+            b"[\n {\"eventID\":\"a\"}\n {\"eventID\":\"b\"}\n]",
+        );
         let (recs, errs) = read_records(&p);
         assert!(recs.is_empty());
         assert_eq!(errs.len(), 1);
         let msg = errs[0].to_string();
-        assert!(msg.contains("bad.json") && msg.contains("line 3 column 2"), "{msg}");
-        let p = file(d.path(), "lines.jsonl", b"{\"eventID\":\"a\"}\n{\"eventID\":\n{\"eventID\":\"c\"}\n");
+        assert!(
+            msg.contains("bad.json") && msg.contains("line 3 column 2"),
+            "{msg}"
+        );
+        let p = file(
+            d.path(),
+            "lines.jsonl",
+            b"{\"eventID\":\"a\"}\n{\"eventID\":\n{\"eventID\":\"c\"}\n",
+        );
         let (recs, errs) = read_records(&p);
         assert_eq!(recs.len(), 2);
         assert_eq!(errs.len(), 1);

@@ -17,9 +17,16 @@ const BATCH: usize = 2000;
 /// File names a folder walk picks up. Files named explicitly are read whatever their name.
 fn is_candidate(p: &Path) -> bool {
     let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"]
-        .iter()
-        .any(|s| n.ends_with(s))
+    [
+        ".json",
+        ".json.gz",
+        ".jsonl",
+        ".jsonl.gz",
+        ".ndjson",
+        ".ndjson.gz",
+    ]
+    .iter()
+    .any(|s| n.ends_with(s))
 }
 
 /// Expands the given paths into files: files as given, folders walked recursively in name
@@ -121,12 +128,18 @@ impl Importer {
         Ok(report)
     }
 
-    fn flush(&self, pending: &mut Vec<Vec<u8>>, ids: &mut HashSet<String>) -> Result<u64, StoreError> {
+    fn flush(
+        &self,
+        pending: &mut Vec<Vec<u8>>,
+        ids: &mut HashSet<String>,
+    ) -> Result<u64, StoreError> {
         if pending.is_empty() {
             return Ok(0);
         }
         let n = pending.len() as u64;
-        self.journal.append(std::mem::take(pending)).wait_blocking()?;
+        self.journal
+            .append(std::mem::take(pending))
+            .wait_blocking()?;
         // The commit hook has indexed the ids, so the index answers for them from here on.
         ids.clear();
         Ok(n)
@@ -151,18 +164,29 @@ mod tests {
                            {"eventName":"NoId","eventTime":"2024-01-01T00:00:01Z","awsRegion":"us-east-1"}]}"#,
         )
         .unwrap();
-        std::fs::write(data.join("sub/b.jsonl"), "{\"eventID\":\"1\"}\n{\"eventID\":\"2\"}\n").unwrap();
+        std::fs::write(
+            data.join("sub/b.jsonl"),
+            "{\"eventID\":\"1\"}\n{\"eventID\":\"2\"}\n",
+        )
+        .unwrap();
         std::fs::write(data.join("sub/bad.json"), "[{\"eventID\":").unwrap();
         std::fs::write(data.join("README.md"), "not picked up").unwrap();
         let history = Arc::new(HistoryIndex::open(&d.path().join("h.db")).unwrap());
         let journal = Journal::open(
             &d.path().join("j"),
             JournalConfig::default(),
-            Box::new(IndexHook::new(Arc::clone(&history), Arc::new(AtomicBool::new(false)))),
+            Box::new(IndexHook::new(
+                Arc::clone(&history),
+                Arc::new(AtomicBool::new(false)),
+            )),
         )
         .unwrap();
-        let imp = Importer { journal, history: Arc::clone(&history), account: "111122223333".into() };
-        let files = discover(&[data.clone()]).unwrap();
+        let imp = Importer {
+            journal,
+            history: Arc::clone(&history),
+            account: "111122223333".into(),
+        };
+        let files = discover(std::slice::from_ref(&data)).unwrap();
         assert_eq!(files.len(), 3);
         let r = imp.import_files(&files, |_, _| {}).unwrap();
         assert_eq!((r.records, r.imported, r.duplicates), (4, 3, 1));

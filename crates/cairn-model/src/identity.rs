@@ -116,10 +116,7 @@ impl Principal {
                     m.insert("userName".into(), alias.as_str().into());
                 }
                 if let Some(s) = session {
-                    m.insert(
-                        "sessionContext".into(),
-                        json!({"attributes": s.to_json()}),
-                    );
+                    m.insert("sessionContext".into(), json!({"attributes": s.to_json()}));
                 }
             }
             Principal::IamUser {
@@ -137,10 +134,7 @@ impl Principal {
                 m.insert("accessKeyId".into(), access_key_id.as_str().into());
                 m.insert("userName".into(), user_name.as_str().into());
                 if let Some(s) = session {
-                    m.insert(
-                        "sessionContext".into(),
-                        json!({"attributes": s.to_json()}),
-                    );
+                    m.insert("sessionContext".into(), json!({"attributes": s.to_json()}));
                 }
             }
             Principal::AssumedRole {
@@ -224,12 +218,18 @@ mod tests {
         };
         let ui = p.user_identity();
         assert_eq!(ui["principalId"], "AROAEXAMPLE:ci");
-        assert_eq!(ui["arn"], "arn:aws:sts::111122223333:assumed-role/Deployer/ci");
+        assert_eq!(
+            ui["arn"],
+            "arn:aws:sts::111122223333:assumed-role/Deployer/ci"
+        );
         assert_eq!(
             ui["sessionContext"]["sessionIssuer"]["arn"],
             "arn:aws:iam::111122223333:role/Deployer"
         );
-        assert_eq!(ui["sessionContext"]["attributes"]["mfaAuthenticated"], "true");
+        assert_eq!(
+            ui["sessionContext"]["attributes"]["mfaAuthenticated"],
+            "true"
+        );
     }
 
     #[test]

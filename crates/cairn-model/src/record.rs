@@ -99,8 +99,7 @@ impl ApiCallRecord {
             &mut self.response_elements,
             &mut self.additional_event_data,
         ] {
-            if v
-                .as_ref()
+            if v.as_ref()
                 .is_some_and(|x| serde_json::to_vec(x).map_or(0, |b| b.len()) > MAX_LARGE_FIELD)
             {
                 *v = None;
@@ -162,7 +161,9 @@ mod tests {
         assert!(s.contains(r#""requestParameters":null,"responseElements":null,"requestID":"r""#));
         assert!(!s.contains("errorCode"));
         assert!(!s.contains("resources"));
-        assert!(s.ends_with(r#""recipientAccountId":"111122223333","eventCategory":"Management"}"#));
+        assert!(
+            s.ends_with(r#""recipientAccountId":"111122223333","eventCategory":"Management"}"#)
+        );
     }
 
     #[test]

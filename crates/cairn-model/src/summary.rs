@@ -116,7 +116,11 @@ pub fn resource_name_of_arn(arn: &str) -> String {
 /// event history lists them as AWS does (for example the trail of a CloudTrail call).
 const NAMED_RESOURCES: &[(&str, &str, &str)] = &[
     ("cloudtrail.amazonaws.com", "name", "AWS::CloudTrail::Trail"),
-    ("cloudtrail.amazonaws.com", "trailName", "AWS::CloudTrail::Trail"),
+    (
+        "cloudtrail.amazonaws.com",
+        "trailName",
+        "AWS::CloudTrail::Trail",
+    ),
     ("s3.amazonaws.com", "bucketName", "AWS::S3::Bucket"),
     ("iam.amazonaws.com", "userName", "AWS::IAM::User"),
     ("iam.amazonaws.com", "roleName", "AWS::IAM::Role"),
@@ -193,6 +197,24 @@ impl EventSummary {
     }
 }
 
+/// The id a record is known by: its `eventID`, or for the rare record without one a
+/// deterministic GUID-shaped id derived from its bytes (so importing it twice is still a no-op).
+pub fn effective_event_id(event_id: Option<&str>, raw: &[u8]) -> String {
+    if let Some(id) = event_id {
+        return id.to_owned();
+    }
+    use sha2::{Digest, Sha256};
+    let h = hex::encode(&Sha256::digest(raw)[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,12 +243,19 @@ mod tests {
     fn resources_from_request_parameters() {
         let s = EventSummary::of(&json!({"eventSource":"cloudtrail.amazonaws.com",
             "requestParameters":{"name":"arn:aws:cloudtrail:us-east-1:1:trail/t1"}}));
-        assert_eq!(s.resources[0].resource_type.as_deref(), Some("AWS::CloudTrail::Trail"));
+        assert_eq!(
+            s.resources[0].resource_type.as_deref(),
+            Some("AWS::CloudTrail::Trail")
+        );
         assert_eq!(s.resources[0].resource_name, "t1");
         let s = EventSummary::of(&json!({"eventSource":"s3.amazonaws.com",
             "requestParameters":{"bucketName":"b"}}));
         assert_eq!(s.resources[0].resource_name, "b");
-        assert!(EventSummary::of(&json!({"eventSource":"x","requestParameters":null})).resources.is_empty());
+        assert!(
+            EventSummary::of(&json!({"eventSource":"x","requestParameters":null}))
+                .resources
+                .is_empty()
+        );
     }
 
     #[test]
@@ -240,7 +269,10 @@ mod tests {
             category_of(&json!({"eventType":"AwsCloudTrailInsight"})),
             Some(EventCategory::Insight)
         );
-        assert_eq!(category_of(&json!({"eventCategory":"ActivityAuditLog"})), None);
+        assert_eq!(
+            category_of(&json!({"eventCategory":"ActivityAuditLog"})),
+            None
+        );
         assert_eq!(
             category_of(&json!({"eventCategory":"Data","managementEvent":true})),
             Some(EventCategory::Data)
@@ -250,7 +282,10 @@ mod tests {
     #[test]
     fn resource_names() {
         assert_eq!(resource_name_of_arn("arn:aws:s3:::bucket"), "bucket");
-        assert_eq!(resource_name_of_arn("arn:aws:s3:::bucket/a/b"), "bucket/a/b");
+        assert_eq!(
+            resource_name_of_arn("arn:aws:s3:::bucket/a/b"),
+            "bucket/a/b"
+        );
         assert_eq!(
             resource_name_of_arn("arn:aws:ec2:us-east-1:1:instance/i-123"),
             "i-123"
@@ -260,7 +295,10 @@ mod tests {
             "t"
         );
         assert_eq!(resource_name_of_arn("not-an-arn"), "not-an-arn");
-        assert_eq!(resource_name_of_arn("arn:aws:sns:us-east-1:1:topic"), "topic");
+        assert_eq!(
+            resource_name_of_arn("arn:aws:sns:us-east-1:1:topic"),
+            "topic"
+        );
     }
 
     #[test]
@@ -269,22 +307,4 @@ mod tests {
         assert_eq!(s.username.as_deref(), Some("root"));
         assert_eq!(s.read_only.as_deref(), Some("false"));
     }
-}
-
-/// The id a record is known by: its `eventID`, or for the rare record without one a
-/// deterministic GUID-shaped id derived from its bytes (so importing it twice is still a no-op).
-pub fn effective_event_id(event_id: Option<&str>, raw: &[u8]) -> String {
-    if let Some(id) = event_id {
-        return id.to_owned();
-    }
-    use sha2::{Digest, Sha256};
-    let h = hex::encode(&Sha256::digest(raw)[..16]);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }

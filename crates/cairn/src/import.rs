@@ -39,7 +39,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     }
     let account = match args.account {
         Some(a) => {
-            let known = stores.identity.accounts()?.into_iter().any(|x| x.id.as_str() == a);
+            let known = stores
+                .identity
+                .accounts()?
+                .into_iter()
+                .any(|x| x.id.as_str() == a);
             if !known {
                 bail!("account {a} does not exist in {}", dir.root.display());
             }

@@ -46,7 +46,9 @@ pub fn open(dir: &DataDir) -> anyhow::Result<Stores> {
         );
         let start = history.cursor()?;
         history
-            .catch_up(&journal, |pos, _| bar.set_position(pos.saturating_sub(start)))
+            .catch_up(&journal, |pos, _| {
+                bar.set_position(pos.saturating_sub(start))
+            })
             .context("indexing the journal into event history")?;
         bar.finish_and_clear();
     }

@@ -20,14 +20,29 @@ pub struct ServeArgs {
     pub data_dir: DataDirArg,
     /// Address to listen on. Use port 0 to pick a free port (the endpoint is printed and written
     /// to DIR/endpoint).
-    #[arg(long, env = "CAIRN_LISTEN", default_value = "127.0.0.1:4566", value_name = "ADDR")]
+    #[arg(
+        long,
+        env = "CAIRN_LISTEN",
+        default_value = "127.0.0.1:4566",
+        value_name = "ADDR"
+    )]
     pub listen: SocketAddr,
     /// The region `cairn env` tells clients to use. Clients may sign for any region; each call is
     /// recorded in the region it was signed for.
-    #[arg(long, env = "CAIRN_REGION", default_value = "us-east-1", value_name = "REGION")]
+    #[arg(
+        long,
+        env = "CAIRN_REGION",
+        default_value = "us-east-1",
+        value_name = "REGION"
+    )]
     pub region: String,
     /// How many days back event history (LookupEvents) reaches; 0 keeps every event.
-    #[arg(long, env = "CAIRN_HISTORY_RETENTION_DAYS", default_value_t = 90, value_name = "DAYS")]
+    #[arg(
+        long,
+        env = "CAIRN_HISTORY_RETENTION_DAYS",
+        default_value_t = 90,
+        value_name = "DAYS"
+    )]
     pub history_retention_days: u32,
 }
 

@@ -21,12 +21,15 @@ fn invalid_attrs(msg: impl Into<String>) -> AwsError {
 fn time_member(input: &Value, name: &str) -> Result<Option<i64>, AwsError> {
     match input.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v @ Value::Number(_)) => timefmt::from_epoch_seconds(v)
-            .map(Some)
-            .ok_or_else(|| AwsError::client("SerializationException", format!("{name} is out of range"))),
-        Some(v @ Value::String(_)) => timefmt::parse_event_time(v)
-            .map(Some)
-            .ok_or_else(|| AwsError::client("SerializationException", format!("{name} is not a timestamp"))),
+        Some(v @ Value::Number(_)) => timefmt::from_epoch_seconds(v).map(Some).ok_or_else(|| {
+            AwsError::client("SerializationException", format!("{name} is out of range"))
+        }),
+        Some(v @ Value::String(_)) => timefmt::parse_event_time(v).map(Some).ok_or_else(|| {
+            AwsError::client(
+                "SerializationException",
+                format!("{name} is not a timestamp"),
+            )
+        }),
         Some(_) => Err(AwsError::client(
             "SerializationException",
             format!("{name} must be a timestamp"),
@@ -102,7 +105,10 @@ fn parse(input: &Value) -> Result<Parsed, AwsError> {
     };
     if category == "Insight"
         && let Some((k, _)) = &attribute
-        && !matches!(k, LookupKey::EventId | LookupKey::EventName | LookupKey::EventSource)
+        && !matches!(
+            k,
+            LookupKey::EventId | LookupKey::EventName | LookupKey::EventSource
+        )
     {
         return Err(invalid_attrs(format!(
             "Lookup attribute {} is not supported for Insights events.",
@@ -118,7 +124,9 @@ fn parse(input: &Value) -> Result<Parsed, AwsError> {
     if !(1..=DEFAULT_MAX_RESULTS).contains(&max_results) {
         return Err(AwsError::client(
             "InvalidMaxResultsException",
-            format!("Value {max_results} for MaxResults is invalid. MaxResults must be between 1 and 50."),
+            format!(
+                "Value {max_results} for MaxResults is invalid. MaxResults must be between 1 and 50."
+            ),
         ));
     }
     let next_token = match input.get("NextToken") {

@@ -20,21 +20,66 @@ pub const EVENT_SOURCE: &str = "cloudtrail.amazonaws.com";
 
 /// Every operation of the CloudTrail API (botocore model 2013-11-01).
 pub const OPERATIONS: [&str; 60] = [
-    "AddTags", "CancelQuery", "CreateChannel", "CreateDashboard", "CreateEventDataStore",
-    "CreateTrail", "DeleteChannel", "DeleteDashboard", "DeleteEventDataStore",
-    "DeleteResourcePolicy", "DeleteTrail", "DeregisterOrganizationDelegatedAdmin",
-    "DescribeQuery", "DescribeTrails", "DisableFederation", "EnableFederation", "GenerateQuery",
-    "GetChannel", "GetDashboard", "GetEventConfiguration", "GetEventDataStore",
-    "GetEventSelectors", "GetImport", "GetInsightSelectors", "GetQueryResults",
-    "GetResourcePolicy", "GetTrail", "GetTrailStatus", "ListChannels", "ListDashboards",
-    "ListEventDataStores", "ListImportFailures", "ListImports", "ListInsightsData",
-    "ListInsightsMetricData", "ListPublicKeys", "ListQueries", "ListTags", "ListTrails",
-    "LookupEvents", "PutEventConfiguration", "PutEventSelectors", "PutInsightSelectors",
-    "PutResourcePolicy", "RegisterOrganizationDelegatedAdmin", "RemoveTags",
-    "RestoreEventDataStore", "SearchSampleQueries", "StartDashboardRefresh",
-    "StartEventDataStoreIngestion", "StartImport", "StartLogging", "StartQuery",
-    "StopEventDataStoreIngestion", "StopImport", "StopLogging", "UpdateChannel",
-    "UpdateDashboard", "UpdateEventDataStore", "UpdateTrail",
+    "AddTags",
+    "CancelQuery",
+    "CreateChannel",
+    "CreateDashboard",
+    "CreateEventDataStore",
+    "CreateTrail",
+    "DeleteChannel",
+    "DeleteDashboard",
+    "DeleteEventDataStore",
+    "DeleteResourcePolicy",
+    "DeleteTrail",
+    "DeregisterOrganizationDelegatedAdmin",
+    "DescribeQuery",
+    "DescribeTrails",
+    "DisableFederation",
+    "EnableFederation",
+    "GenerateQuery",
+    "GetChannel",
+    "GetDashboard",
+    "GetEventConfiguration",
+    "GetEventDataStore",
+    "GetEventSelectors",
+    "GetImport",
+    "GetInsightSelectors",
+    "GetQueryResults",
+    "GetResourcePolicy",
+    "GetTrail",
+    "GetTrailStatus",
+    "ListChannels",
+    "ListDashboards",
+    "ListEventDataStores",
+    "ListImportFailures",
+    "ListImports",
+    "ListInsightsData",
+    "ListInsightsMetricData",
+    "ListPublicKeys",
+    "ListQueries",
+    "ListTags",
+    "ListTrails",
+    "LookupEvents",
+    "PutEventConfiguration",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+    "PutResourcePolicy",
+    "RegisterOrganizationDelegatedAdmin",
+    "RemoveTags",
+    "RestoreEventDataStore",
+    "SearchSampleQueries",
+    "StartDashboardRefresh",
+    "StartEventDataStoreIngestion",
+    "StartImport",
+    "StartLogging",
+    "StartQuery",
+    "StopEventDataStoreIngestion",
+    "StopImport",
+    "StopLogging",
+    "UpdateChannel",
+    "UpdateDashboard",
+    "UpdateEventDataStore",
+    "UpdateTrail",
 ];
 
 /// The operation an `X-Amz-Target` names, if it is one of CloudTrail's.
@@ -85,8 +130,13 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         // No trail can exist until trail management lands, so these answers are exact.
         "DescribeTrails" => Ok(json!({"trailList": []})),
         "ListTrails" => Ok(json!({"Trails": []})),
-        "GetTrail" | "GetTrailStatus" | "DeleteTrail" | "StartLogging" | "StopLogging"
-        | "GetEventSelectors" | "GetInsightSelectors" => {
+        "GetTrail"
+        | "GetTrailStatus"
+        | "DeleteTrail"
+        | "StartLogging"
+        | "StopLogging"
+        | "GetEventSelectors"
+        | "GetInsightSelectors" => {
             let key = match op {
                 "GetEventSelectors" | "GetInsightSelectors" => "TrailName",
                 _ => "Name",

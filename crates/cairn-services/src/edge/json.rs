@@ -36,7 +36,11 @@ pub async fn serve_cloudtrail(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let Some(op) = cloudtrail::operation(target) else {
-        return error_response(&AwsError::client("UnknownOperationException", ""), protocol, &rid);
+        return error_response(
+            &AwsError::client("UnknownOperationException", ""),
+            protocol,
+            &rid,
+        );
     };
     let Some(account) = call.principal.account().map(|a| a.to_string()) else {
         return error_response(&AwsError::internal("caller has no account"), protocol, &rid);
@@ -57,7 +61,10 @@ pub async fn serve_cloudtrail(
         Ok(Value::Object(Default::default()))
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            AwsError::client("SerializationException", format!("The request body is not valid JSON: {e}"))
+            AwsError::client(
+                "SerializationException",
+                format!("The request body is not valid JSON: {e}"),
+            )
         })
     };
     let app2 = Arc::clone(&app);
@@ -68,24 +75,30 @@ pub async fn serve_cloudtrail(
             Err(e) => Err(e.clone()),
         };
         let empty = Value::Null;
-        let facts = cloudtrail::facts(
-            op,
-            input.as_ref().unwrap_or(&empty),
-            result.as_ref().ok(),
-        );
+        let facts = cloudtrail::facts(op, input.as_ref().unwrap_or(&empty), result.as_ref().ok());
         (result, facts)
     })
     .await;
     let (result, facts) = match worked {
         Ok(x) => x,
-        Err(_) => return error_response(&AwsError::internal("the operation failed unexpectedly"), protocol, &rid),
+        Err(_) => {
+            return error_response(
+                &AwsError::internal("the operation failed unexpectedly"),
+                protocol,
+                &rid,
+            );
+        }
     };
     let record = recorder::build_record(&ctx, facts, result.as_ref().err(), app.clock.now_millis());
     if let Err(e) = recorder::commit(&app, &account, &record).await {
         return error_response(&e, protocol, &rid);
     }
     match result {
-        Ok(v) => json_response(serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()), protocol, &rid),
+        Ok(v) => json_response(
+            serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()),
+            protocol,
+            &rid,
+        ),
         Err(e) => error_response(&e, protocol, &rid),
     }
 }

@@ -63,7 +63,11 @@ pub async fn serve(
 }
 
 /// Serves one request.
-pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+pub async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
     let request_id = cairn_model::ids::new_uuid();
     let (parts, body) = req.into_parts();
     let raw_query = parts.uri.query().map(str::to_owned);
@@ -71,7 +75,11 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     let body = match Limited::new(body, app.max_body_bytes).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            let e = AwsError::new(413, "RequestEntityTooLarge", "The request body is too large.");
+            let e = AwsError::new(
+                413,
+                "RequestEntityTooLarge",
+                "The request body is too large.",
+            );
             return error_response(&e, proto_guess, &request_id);
         }
     };
@@ -83,8 +91,16 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     };
     let auth = match sigv4::parse(&rp) {
         Ok(Some(a)) => a,
-        Ok(None) => return error_response(&SigV4Error::Missing.to_aws_error(proto_guess, None), proto_guess, &request_id),
-        Err(e) => return error_response(&e.to_aws_error(proto_guess, None), proto_guess, &request_id),
+        Ok(None) => {
+            return error_response(
+                &SigV4Error::Missing.to_aws_error(proto_guess, None),
+                proto_guess,
+                &request_id,
+            );
+        }
+        Err(e) => {
+            return error_response(&e.to_aws_error(proto_guess, None), proto_guess, &request_id);
+        }
     };
     let protocol = Protocol::of_service(&auth.scope.service);
     // Key lookups and signature checks are quick, but they touch SQLite: keep them off the
@@ -113,7 +129,13 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
                 let err = e.to_aws_error(protocol, Some(&auth.access_key_id));
                 return error_response(&err, protocol, &request_id);
             }
-            Err(_) => return error_response(&AwsError::internal("authentication failed unexpectedly"), protocol, &request_id),
+            Err(_) => {
+                return error_response(
+                    &AwsError::internal("authentication failed unexpectedly"),
+                    protocol,
+                    &request_id,
+                );
+            }
         }
     };
     let call = json::Call {
@@ -133,7 +155,9 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
             let e = AwsError::new(
                 501,
                 "NotImplemented",
-                format!("cairn does not implement the AWS service '{other}' (credential scope service '{other}')."),
+                format!(
+                    "cairn does not implement the AWS service '{other}' (credential scope service '{other}')."
+                ),
             );
             error_response(&e, protocol, &request_id)
         }

@@ -11,7 +11,10 @@ fn with_common_headers(
     request_id: &str,
 ) -> Response<Full<Bytes>> {
     let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v.clone());
         h.insert("x-amz-request-id", v);
@@ -22,7 +25,8 @@ fn with_common_headers(
 pub fn error_response(e: &AwsError, protocol: Protocol, request_id: &str) -> Response<Full<Bytes>> {
     let r = e.render(protocol, request_id);
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
-    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     with_common_headers(resp, r.content_type, request_id)
 }
 

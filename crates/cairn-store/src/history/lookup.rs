@@ -127,7 +127,11 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
     let fetch = q.limit + 1;
     let mut events = match &q.attribute {
         Some((key, value)) if key.events_column().is_none() => {
-            let col = if *key == LookupKey::ResourceType { "rtype" } else { "rname" };
+            let col = if *key == LookupKey::ResourceType {
+                "rtype"
+            } else {
+                "rname"
+            };
             args.push(value.clone().into());
             let sql = format!(
                 "SELECT DISTINCT t, seq FROM resources WHERE scope = ?1 AND {col} = ?{} AND t >= ?2 AND t <= ?3{after_clause}
@@ -153,7 +157,11 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
             let mut filter = String::new();
             if let Some((key, value)) = other {
                 args.push(value.clone().into());
-                filter = format!(" AND {} = ?{}", key.events_column().unwrap_or("event_id"), args.len());
+                filter = format!(
+                    " AND {} = ?{}",
+                    key.events_column().unwrap_or("event_id"),
+                    args.len()
+                );
             }
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE scope = ?1{filter} AND t >= ?2 AND t <= ?3{after_clause}

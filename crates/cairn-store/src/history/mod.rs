@@ -14,8 +14,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cairn_model::summary::{EventSummary, effective_event_id};
 use cairn_model::EventCategory;
+use cairn_model::summary::{EventSummary, effective_event_id};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use hook::IndexHook;
@@ -110,7 +110,10 @@ impl HistoryIndex {
             index_entry(&tx, scopes, *offset, payload)?;
             end = frame_end(*offset, payload.len());
         }
-        tx.execute("UPDATE cursor SET offset = ?1 WHERE id = 1", params![end as i64])?;
+        tx.execute(
+            "UPDATE cursor SET offset = ?1 WHERE id = 1",
+            params![end as i64],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -130,8 +133,10 @@ impl HistoryIndex {
                 if next != cursor {
                     // Skipped past purged segments: move the cursor along.
                     let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-                    w.conn
-                        .execute("UPDATE cursor SET offset = ?1 WHERE id = 1", params![next as i64])?;
+                    w.conn.execute(
+                        "UPDATE cursor SET offset = ?1 WHERE id = 1",
+                        params![next as i64],
+                    )?;
                     continue;
                 }
                 return Ok(n);
@@ -170,8 +175,10 @@ impl HistoryIndex {
     /// Deletes events whose `eventTime` is before `cutoff_ms`. Returns how many went.
     pub fn purge_before(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.conn.execute("DELETE FROM resources WHERE t < ?1", params![cutoff_ms])?;
-        Ok(w.conn.execute("DELETE FROM events WHERE t < ?1", params![cutoff_ms])?)
+        w.conn
+            .execute("DELETE FROM resources WHERE t < ?1", params![cutoff_ms])?;
+        Ok(w.conn
+            .execute("DELETE FROM events WHERE t < ?1", params![cutoff_ms])?)
     }
 
     /// Number of indexed events (for diagnostics and tests).
@@ -240,7 +247,10 @@ fn index_entry(
         }
     };
     let Ok(record) = serde_json::from_slice::<serde_json::Value>(&entry.record) else {
-        tracing::error!(offset, "journal entry is not JSON; left out of event history");
+        tracing::error!(
+            offset,
+            "journal entry is not JSON; left out of event history"
+        );
         return Ok(());
     };
     let s = EventSummary::of(&record);
@@ -273,7 +283,14 @@ fn index_entry(
         "INSERT INTO resources (seq, scope, t, rtype, rname, shown) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for r in &s.resources {
-        ins.execute(params![offset as i64, scope, t, r.resource_type, r.resource_name, 1])?;
+        ins.execute(params![
+            offset as i64,
+            scope,
+            t,
+            r.resource_type,
+            r.resource_name,
+            1
+        ])?;
         if let Some(arn) = &r.arn
             && arn != &r.resource_name
         {

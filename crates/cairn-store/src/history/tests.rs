@@ -14,7 +14,7 @@ fn record(i: usize, name: &str, region: &str, extra: serde_json::Value) -> Vec<u
                         "accessKeyId": format!("AKIA{}", i % 2)},
         "eventTime": cairn_model::timefmt::event_time(1_700_000_000_000 + (i as i64) * 1000),
         "eventSource":"cloudtrail.amazonaws.com","eventName":name,"awsRegion":region,
-        "eventID": format!("id-{i}"), "readOnly": i % 2 == 0, "eventCategory":"Management",
+        "eventID": format!("id-{i}"), "readOnly": i.is_multiple_of(2), "eventCategory":"Management",
         "resources":[{"ARN": format!("arn:aws:cloudtrail:{region}:{ACCT}:trail/t{i}"),
                       "type":"AWS::CloudTrail::Trail"}]
     });
@@ -80,22 +80,47 @@ fn every_attribute_finds_its_events_newest_first() {
     let f = fixture();
     let mut batch = Vec::new();
     for i in 0..10 {
-        batch.push(entry(record(i, if i < 5 { "A" } else { "B" }, "us-east-1", json!({}))));
+        batch.push(entry(record(
+            i,
+            if i < 5 { "A" } else { "B" },
+            "us-east-1",
+            json!({}),
+        )));
     }
     batch.push(entry(record(10, "A", "eu-west-1", json!({}))));
-    batch.push(entry(record(11, "GetObject", "us-east-1", json!({"eventCategory":"Data"}))));
+    batch.push(entry(record(
+        11,
+        "GetObject",
+        "us-east-1",
+        json!({"eventCategory":"Data"}),
+    )));
     f.journal.append(batch).wait_blocking().unwrap();
 
     let all = f.index.lookup(&query(None, 50)).unwrap();
-    assert_eq!(ids(&all), (0..10).rev().map(|i| format!("id-{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        ids(&all),
+        (0..10).rev().map(|i| format!("id-{i}")).collect::<Vec<_>>()
+    );
     let by = |k, v| ids(&f.index.lookup(&query(Some((k, v)), 50)).unwrap());
-    assert_eq!(by(LookupKey::EventName, "A"), vec!["id-4", "id-3", "id-2", "id-1", "id-0"]);
+    assert_eq!(
+        by(LookupKey::EventName, "A"),
+        vec!["id-4", "id-3", "id-2", "id-1", "id-0"]
+    );
     assert_eq!(by(LookupKey::EventId, "id-7"), vec!["id-7"]);
     assert_eq!(by(LookupKey::ReadOnly, "true").len(), 5);
-    assert_eq!(by(LookupKey::Username, "user1"), vec!["id-7", "id-4", "id-1"]);
+    assert_eq!(
+        by(LookupKey::Username, "user1"),
+        vec!["id-7", "id-4", "id-1"]
+    );
     assert_eq!(by(LookupKey::AccessKeyId, "AKIA1").len(), 5);
-    assert_eq!(by(LookupKey::EventSource, "cloudtrail.amazonaws.com").len(), 10);
-    assert_eq!(by(LookupKey::ResourceType, "AWS::CloudTrail::Trail").len(), 10);
+    assert_eq!(
+        by(LookupKey::EventSource, "cloudtrail.amazonaws.com").len(),
+        10
+    );
+    assert_eq!(
+        by(LookupKey::ResourceType, "AWS::CloudTrail::Trail").len(),
+        10
+    );
     assert_eq!(by(LookupKey::ResourceName, "t3"), vec!["id-3"]);
     let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t3");
     assert_eq!(by(LookupKey::ResourceName, &arn), vec!["id-3"]);
@@ -114,8 +139,11 @@ fn keyset_pages_cover_everything_once() {
     // Several events share each second, so ordering must fall back on journal order.
     let batch: Vec<Vec<u8>> = (0..95)
         .map(|i| {
-            let mut r: serde_json::Value = serde_json::from_slice(&record(i, "X", "us-east-1", json!({}))).unwrap();
-            r["eventTime"] = json!(cairn_model::timefmt::event_time(1_700_000_000_000 + (i as i64 / 4) * 1000));
+            let mut r: serde_json::Value =
+                serde_json::from_slice(&record(i, "X", "us-east-1", json!({}))).unwrap();
+            r["eventTime"] = json!(cairn_model::timefmt::event_time(
+                1_700_000_000_000 + (i as i64 / 4) * 1000
+            ));
             entry(serde_json::to_vec(&r).unwrap())
         })
         .collect();
@@ -137,18 +165,25 @@ fn keyset_pages_cover_everything_once() {
 #[test]
 fn time_range_is_inclusive() {
     let f = fixture();
-    let batch: Vec<Vec<u8>> = (0..5).map(|i| entry(record(i, "X", "us-east-1", json!({})))).collect();
+    let batch: Vec<Vec<u8>> = (0..5)
+        .map(|i| entry(record(i, "X", "us-east-1", json!({}))))
+        .collect();
     f.journal.append(batch).wait_blocking().unwrap();
     let mut q = query(None, 50);
     q.start_ms = 1_700_000_001_000;
     q.end_ms = 1_700_000_003_000;
-    assert_eq!(ids(&f.index.lookup(&q).unwrap()), vec!["id-3", "id-2", "id-1"]);
+    assert_eq!(
+        ids(&f.index.lookup(&q).unwrap()),
+        vec!["id-3", "id-2", "id-1"]
+    );
 }
 
 #[test]
 fn rebuilds_from_the_journal() {
     let f = fixture();
-    let batch: Vec<Vec<u8>> = (0..20).map(|i| entry(record(i, "X", "us-east-1", json!({})))).collect();
+    let batch: Vec<Vec<u8>> = (0..20)
+        .map(|i| entry(record(i, "X", "us-east-1", json!({}))))
+        .collect();
     f.journal.append(batch).wait_blocking().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let fresh = HistoryIndex::open(&dir.path().join("h.db")).unwrap();
@@ -168,7 +203,11 @@ fn rebuilds_from_the_journal() {
 fn unreadable_records_do_not_stop_indexing() {
     let f = fixture();
     f.journal
-        .append(vec![entry(b"not json".to_vec()), b"\x09bad".to_vec(), entry(record(1, "X", "us-east-1", json!({})))])
+        .append(vec![
+            entry(b"not json".to_vec()),
+            b"\x09bad".to_vec(),
+            entry(record(1, "X", "us-east-1", json!({}))),
+        ])
         .wait_blocking()
         .unwrap();
     assert_eq!(f.index.count().unwrap(), 1);
@@ -178,8 +217,13 @@ fn unreadable_records_do_not_stop_indexing() {
 #[test]
 fn purge_drops_old_events() {
     let f = fixture();
-    let batch: Vec<Vec<u8>> = (0..5).map(|i| entry(record(i, "X", "us-east-1", json!({})))).collect();
+    let batch: Vec<Vec<u8>> = (0..5)
+        .map(|i| entry(record(i, "X", "us-east-1", json!({}))))
+        .collect();
     f.journal.append(batch).wait_blocking().unwrap();
     assert_eq!(f.index.purge_before(1_700_000_002_000).unwrap(), 2);
-    assert_eq!(ids(&f.index.lookup(&query(None, 50)).unwrap()), vec!["id-4", "id-3", "id-2"]);
+    assert_eq!(
+        ids(&f.index.lookup(&query(None, 50)).unwrap()),
+        vec!["id-4", "id-3", "id-2"]
+    );
 }

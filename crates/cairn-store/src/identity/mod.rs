@@ -44,7 +44,11 @@ pub struct IdentityStore {
 impl IdentityStore {
     pub fn open(path: &Path) -> Result<IdentityStore, StoreError> {
         let conn = Connection::open(path)?;
-        for p in [path.to_path_buf(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+        for p in [
+            path.to_path_buf(),
+            path.with_extension("db-wal"),
+            path.with_extension("db-shm"),
+        ] {
             if p.exists() {
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
                     .map_err(|e| StoreError::io(&p, e))?;
@@ -63,7 +67,9 @@ impl IdentityStore {
     pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let c = self.conn();
         let mut st = c.prepare("SELECT id, alias FROM accounts ORDER BY created_ms, id")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, alias) = row?;
@@ -79,7 +85,11 @@ impl IdentityStore {
         let id = loop {
             let id = AccountId::random();
             let taken = c
-                .query_row("SELECT 1 FROM accounts WHERE id = ?1", [id.as_str()], |_| Ok(()))
+                .query_row(
+                    "SELECT 1 FROM accounts WHERE id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
                 .optional()?
                 .is_some();
             if !taken {
@@ -164,13 +174,18 @@ impl IdentityStore {
     pub fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
         let c = self.conn();
         if let Some(v) = c
-            .query_row("SELECT value FROM instance WHERE name = ?1", [name], |r| r.get(0))
+            .query_row("SELECT value FROM instance WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
             .optional()?
         {
             return Ok(v);
         }
         let v: Vec<u8> = rand::random::<[u8; 32]>().to_vec();
-        c.execute("INSERT INTO instance (name, value) VALUES (?1, ?2)", params![name, v])?;
+        c.execute(
+            "INSERT INTO instance (name, value) VALUES (?1, ?2)",
+            params![name, v],
+        )?;
         Ok(v)
     }
 }

@@ -23,6 +23,7 @@ pub use entry::{Entry, EntryKind};
 pub use writer::{CommitHook, NoHook};
 
 use crate::error::StoreError;
+pub use segments::Entries;
 use segments::SegmentFiles;
 use writer::{AppendRequest, WriterState};
 
@@ -78,7 +79,9 @@ impl PendingAppend {
 
     /// Blocks the current (non-async) thread until the entries are durable.
     pub fn wait_blocking(self) -> Result<Vec<u64>, StoreError> {
-        self.0.blocking_recv().unwrap_or(Err(StoreError::JournalClosed))
+        self.0
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::JournalClosed))
     }
 }
 
@@ -179,11 +182,7 @@ impl Journal {
 
     /// Reads durable entries from `offset` on, about `max_bytes` at a time. Returns the entries
     /// and the cursor to continue from.
-    pub fn read_from(
-        &self,
-        offset: u64,
-        max_bytes: usize,
-    ) -> Result<(Vec<(u64, Vec<u8>)>, u64), StoreError> {
+    pub fn read_from(&self, offset: u64, max_bytes: usize) -> Result<(Entries, u64), StoreError> {
         self.inner.files.read_from(offset, self.head(), max_bytes)
     }
 

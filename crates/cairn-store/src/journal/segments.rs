@@ -10,6 +10,9 @@ use std::sync::{Arc, RwLock};
 use super::frame::{self, Decoded, HEADER_LEN};
 use crate::error::StoreError;
 
+/// Journal entries as `(offset, payload)` pairs.
+pub type Entries = Vec<(u64, Vec<u8>)>;
+
 const SUFFIX: &str = ".seg";
 
 pub fn segment_path(dir: &Path, base: u64) -> PathBuf {
@@ -159,7 +162,7 @@ impl SegmentFiles {
         offset: u64,
         head: u64,
         max_bytes: usize,
-    ) -> Result<(Vec<(u64, Vec<u8>)>, u64), StoreError> {
+    ) -> Result<(Entries, u64), StoreError> {
         if offset >= head {
             return Ok((Vec::new(), offset));
         }

@@ -44,7 +44,10 @@ fn append_read_and_reopen() {
     let offs = j.append(vec![b"three".to_vec()]).wait_blocking().unwrap();
     assert_eq!(offs, vec![22]);
     let all: Vec<Vec<u8>> = read_all(&j).into_iter().map(|(_, p)| p).collect();
-    assert_eq!(all, vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+    assert_eq!(
+        all,
+        vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+    );
 }
 
 #[test]
@@ -77,7 +80,10 @@ fn torn_tail_is_cut_and_writing_continues() {
     drop(j);
     // A crash in the middle of the next frame: a header and half a payload.
     let path = segments::segment_path(d.path(), 0);
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(&[20, 0, 0, 0, 1, 2, 3, 4, b'x', b'y']).unwrap();
     drop(f);
     let j = open(d.path(), 1 << 20);
@@ -102,7 +108,10 @@ fn damage_before_valid_entries_is_reported_not_dropped() {
     let err = Journal::open(d.path(), JournalConfig::default(), Box::new(NoHook))
         .err()
         .expect("corruption must be reported");
-    assert!(matches!(err, StoreError::Corrupt { offset: 0, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::Corrupt { offset: 0, .. }),
+        "{err}"
+    );
 }
 
 struct CountingHook(Arc<AtomicUsize>);

@@ -45,7 +45,11 @@ fn normalized_path(raw_path: &str, remove_dot_segments: bool) -> String {
         segments.push(uri_encode(&decode(seg)));
     }
     let joined = segments.join("/");
-    if joined.is_empty() { "/".to_owned() } else { joined }
+    if joined.is_empty() {
+        "/".to_owned()
+    } else {
+        joined
+    }
 }
 
 /// The canonical URI. S3 signs the path encoded once and as-is; every other service normalizes

@@ -22,7 +22,10 @@ pub enum SigV4Error {
     #[error("bad X-Amz-Date {0}")]
     BadDate(String),
     #[error("credential scope date {scope_date} does not match {amz_date}")]
-    ScopeDateMismatch { scope_date: String, amz_date: String },
+    ScopeDateMismatch {
+        scope_date: String,
+        amz_date: String,
+    },
     #[error("unknown access key")]
     UnknownKey,
     #[error("signature does not match")]
@@ -102,24 +105,35 @@ impl SigV4Error {
                 "MissingAuthenticationTokenException",
                 "Request is missing Authentication Token",
             ),
-            Incomplete(m) | QueryParams(m) => AwsError::client("IncompleteSignatureException", m.clone()),
+            Incomplete(m) | QueryParams(m) => {
+                AwsError::client("IncompleteSignatureException", m.clone())
+            }
             UnsupportedAlgorithm(a) => AwsError::client(
                 "IncompleteSignatureException",
                 format!("Unsupported AWS 'algorithm': '{a}' (only AWS4-HMAC-SHA256 for now). "),
             ),
             MalformedCredential(c) => AwsError::client(
                 "IncompleteSignatureException",
-                format!("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{c}'"),
+                format!(
+                    "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{c}'"
+                ),
             ),
             BadTerminator(t) => AwsError::client(
                 "InvalidSignatureException",
-                format!("Credential should be scoped with a valid terminator: 'aws4_request', not '{t}'. "),
+                format!(
+                    "Credential should be scoped with a valid terminator: 'aws4_request', not '{t}'. "
+                ),
             ),
             BadDate(d) => AwsError::client(
                 "IncompleteSignatureException",
-                format!("Date must be in ISO-8601 'basic format'. Got '{d}'. See http://en.wikipedia.org/wiki/ISO_8601"),
+                format!(
+                    "Date must be in ISO-8601 'basic format'. Got '{d}'. See http://en.wikipedia.org/wiki/ISO_8601"
+                ),
             ),
-            ScopeDateMismatch { scope_date, amz_date } => AwsError::client(
+            ScopeDateMismatch {
+                scope_date,
+                amz_date,
+            } => AwsError::client(
                 "InvalidSignatureException",
                 format!(
                     "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope_date}' != '{}', from '{amz_date}'.",
@@ -135,12 +149,19 @@ impl SigV4Error {
                 "The security token included in the request is invalid",
             ),
             BadSignature { .. } => AwsError::client("InvalidSignatureException", BAD_SIGNATURE_MSG),
-            Skewed { amz_date, now_ms } | NotYetValid { amz_date, now_ms } => {
-                AwsError::client("InvalidSignatureException", Self::skew_message(amz_date, *now_ms))
-            }
-            PresignExpired { expires_ms, now_ms, .. } => AwsError::client(
+            Skewed { amz_date, now_ms } | NotYetValid { amz_date, now_ms } => AwsError::client(
                 "InvalidSignatureException",
-                format!("Signature expired: {} is now earlier than {}", iso(*expires_ms), iso(*now_ms)),
+                Self::skew_message(amz_date, *now_ms),
+            ),
+            PresignExpired {
+                expires_ms, now_ms, ..
+            } => AwsError::client(
+                "InvalidSignatureException",
+                format!(
+                    "Signature expired: {} is now earlier than {}",
+                    iso(*expires_ms),
+                    iso(*now_ms)
+                ),
             ),
             ExpiredToken => AwsError::client(
                 "ExpiredTokenException",
@@ -158,13 +179,18 @@ impl SigV4Error {
                 "MissingAuthenticationToken",
                 "Request is missing Authentication Token",
             ),
-            Incomplete(_) | QueryParams(_) | UnsupportedAlgorithm(_) | MalformedCredential(_)
+            Incomplete(_)
+            | QueryParams(_)
+            | UnsupportedAlgorithm(_)
+            | MalformedCredential(_)
             | BadDate(_) => AwsError::client("IncompleteSignature", j.message),
             UnknownKey | InvalidToken => AwsError::new(403, "InvalidClientTokenId", j.message),
-            BadTerminator(_) | ScopeDateMismatch { .. } | BadSignature { .. } | Skewed { .. }
-            | NotYetValid { .. } | PresignExpired { .. } => {
-                AwsError::new(403, "SignatureDoesNotMatch", j.message)
-            }
+            BadTerminator(_)
+            | ScopeDateMismatch { .. }
+            | BadSignature { .. }
+            | Skewed { .. }
+            | NotYetValid { .. }
+            | PresignExpired { .. } => AwsError::new(403, "SignatureDoesNotMatch", j.message),
             ExpiredToken => AwsError::new(403, "ExpiredToken", j.message),
         }
     }
@@ -177,18 +203,21 @@ impl SigV4Error {
                 "AuthorizationHeaderMalformed",
                 "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.",
             ),
-            UnsupportedAlgorithm(_) => AwsError::client(
-                "InvalidArgument",
-                "Unsupported Authorization Type",
-            ),
+            UnsupportedAlgorithm(_) => {
+                AwsError::client("InvalidArgument", "Unsupported Authorization Type")
+            }
             QueryParams(m) => AwsError::client("AuthorizationQueryParametersError", m.clone()),
             MalformedCredential(c) => AwsError::client(
                 "AuthorizationHeaderMalformed",
-                format!("The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\". Got '{c}'."),
+                format!(
+                    "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\". Got '{c}'."
+                ),
             ),
             BadTerminator(t) => AwsError::client(
                 "AuthorizationHeaderMalformed",
-                format!("The authorization header is malformed; incorrect terminal \"{t}\". This endpoint uses \"aws4_request\"."),
+                format!(
+                    "The authorization header is malformed; incorrect terminal \"{t}\". This endpoint uses \"aws4_request\"."
+                ),
             ),
             BadDate(d) => AwsError::new(
                 403,
@@ -197,7 +226,9 @@ impl SigV4Error {
             ),
             ScopeDateMismatch { scope_date, .. } => AwsError::client(
                 "AuthorizationHeaderMalformed",
-                format!("The authorization header is malformed; Invalid credential date \"{scope_date}\". This date is not the same as X-Amz-Date."),
+                format!(
+                    "The authorization header is malformed; Invalid credential date \"{scope_date}\". This date is not the same as X-Amz-Date."
+                ),
             ),
             UnknownKey => {
                 let e = AwsError::new(
@@ -234,7 +265,11 @@ impl SigV4Error {
             .with_extra("RequestTime", amz_date.clone())
             .with_extra("ServerTime", iso_s3(*now_ms))
             .with_extra("MaxAllowedSkewMilliseconds", "900000"),
-            PresignExpired { expires_ms, now_ms, expires_s } => AwsError::new(403, "AccessDenied", "Request has expired")
+            PresignExpired {
+                expires_ms,
+                now_ms,
+                expires_s,
+            } => AwsError::new(403, "AccessDenied", "Request has expired")
                 .with_extra("X-Amz-Expires", expires_s.to_string())
                 .with_extra("Expires", iso_s3(*expires_ms))
                 .with_extra("ServerTime", iso_s3(*now_ms)),

@@ -46,7 +46,10 @@ pub struct CredentialScope {
 
 impl CredentialScope {
     pub fn to_scope_string(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
     }
 }
 
@@ -137,7 +140,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The payload hashes a request may have been signed with, in the order to try them.
-fn payload_hash_candidates(auth: &ParsedAuth, parts: &RequestParts<'_>, body: &[u8]) -> Vec<String> {
+fn payload_hash_candidates(
+    auth: &ParsedAuth,
+    parts: &RequestParts<'_>,
+    body: &[u8],
+) -> Vec<String> {
     if let Some(claimed) = parts
         .headers
         .get("x-amz-content-sha256")

@@ -10,9 +10,9 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// all (neither an `Authorization` header nor presigned query parameters).
 pub fn parse(parts: &RequestParts<'_>) -> Result<Option<ParsedAuth>, SigV4Error> {
     if let Some(h) = parts.headers.get(http::header::AUTHORIZATION) {
-        let h = h.to_str().map_err(|_| SigV4Error::Incomplete(
-            "Authorization header is not valid ASCII".into(),
-        ))?;
+        let h = h.to_str().map_err(|_| {
+            SigV4Error::Incomplete("Authorization header is not valid ASCII".into())
+        })?;
         return parse_header(h, parts).map(Some);
     }
     let query = parts.raw_query.unwrap_or("");
@@ -129,9 +129,9 @@ fn parse_presigned(query: &str) -> Result<ParsedAuth, SigV4Error> {
                 "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.".into(),
             ));
         }
-        Some(e) => e.parse::<i64>().map_err(|_| {
-            SigV4Error::QueryParams("X-Amz-Expires should be a number".into())
-        })?,
+        Some(e) => e
+            .parse::<i64>()
+            .map_err(|_| SigV4Error::QueryParams("X-Amz-Expires should be a number".into()))?,
     };
     if expires_s < 0 {
         return Err(SigV4Error::QueryParams(

@@ -31,10 +31,16 @@ fn key(secret: &str) -> KeySecret<'_> {
 /// AWS General Reference, "Create a signed AWS API request" (IAM ListUsers).
 fn iam_example() -> HeaderMap {
     headers(&[
-        ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
         ("host", "iam.amazonaws.com"),
         ("x-amz-date", "20150830T123600Z"),
-        ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+        ),
     ])
 }
 
@@ -99,9 +105,15 @@ fn aws_documented_s3_header_example_verifies() {
     let h = headers(&[
         ("host", "examplebucket.s3.amazonaws.com"),
         ("range", "bytes=0-9"),
-        ("x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (
+            "x-amz-content-sha256",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ),
         ("x-amz-date", "20130524T000000Z"),
-        ("authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+        ),
     ]);
     let parts = RequestParts {
         method: "GET",
@@ -126,22 +138,43 @@ fn parse_errors() {
         .map(|_| ())
     };
     assert_eq!(p(&none, None), Ok(()));
-    let h = headers(&[("authorization", "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00")]);
+    let h = headers(&[(
+        "authorization",
+        "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00",
+    )]);
     assert!(matches!(p(&h, None), Err(SigV4Error::Incomplete(m)) if m.contains("'Credential'")));
     let h = headers(&[
-        ("authorization", "AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/iam/aws5_request, SignedHeaders=host, Signature=00"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/iam/aws5_request, SignedHeaders=host, Signature=00",
+        ),
         ("x-amz-date", "20150830T123600Z"),
     ]);
-    assert_eq!(p(&h, None), Err(SigV4Error::BadTerminator("aws5_request".into())));
+    assert_eq!(
+        p(&h, None),
+        Err(SigV4Error::BadTerminator("aws5_request".into()))
+    );
     let h = headers(&[
-        ("authorization", "AWS4-HMAC-SHA256 Credential=AK/20150831/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AK/20150831/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00",
+        ),
         ("x-amz-date", "20150830T123600Z"),
     ]);
-    assert!(matches!(p(&h, None), Err(SigV4Error::ScopeDateMismatch { .. })));
-    let h = headers(&[("authorization", "AWS AKID:sig")]);
-    assert!(matches!(p(&h, None), Err(SigV4Error::UnsupportedAlgorithm(_))));
     assert!(matches!(
-        p(&none, Some("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a")),
+        p(&h, None),
+        Err(SigV4Error::ScopeDateMismatch { .. })
+    ));
+    let h = headers(&[("authorization", "AWS AKID:sig")]);
+    assert!(matches!(
+        p(&h, None),
+        Err(SigV4Error::UnsupportedAlgorithm(_))
+    ));
+    assert!(matches!(
+        p(
+            &none,
+            Some("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a")
+        ),
         Err(SigV4Error::QueryParams(_))
     ));
 }
@@ -165,23 +198,38 @@ fn session_tokens_must_match() {
         expires_ms: None,
     };
     let mut h = iam_example();
-    assert_eq!(verify_iam_example(&h, &with_token), Err(SigV4Error::InvalidToken));
+    assert_eq!(
+        verify_iam_example(&h, &with_token),
+        Err(SigV4Error::InvalidToken)
+    );
     h.insert("x-amz-security-token", HeaderValue::from_static("other"));
-    assert_eq!(verify_iam_example(&h, &with_token), Err(SigV4Error::InvalidToken));
+    assert_eq!(
+        verify_iam_example(&h, &with_token),
+        Err(SigV4Error::InvalidToken)
+    );
     // A token sent with a long-term key is refused too.
-    assert_eq!(verify_iam_example(&h, &key(IAM_SECRET)), Err(SigV4Error::InvalidToken));
+    assert_eq!(
+        verify_iam_example(&h, &key(IAM_SECRET)),
+        Err(SigV4Error::InvalidToken)
+    );
     let expired = KeySecret {
         secret_access_key: IAM_SECRET,
         session_token: None,
         expires_ms: Some(ms("20150830T120000Z")),
     };
-    assert_eq!(verify_iam_example(&iam_example(), &expired), Err(SigV4Error::ExpiredToken));
+    assert_eq!(
+        verify_iam_example(&iam_example(), &expired),
+        Err(SigV4Error::ExpiredToken)
+    );
 }
 
 #[test]
 fn error_shapes_per_protocol() {
     let e = SigV4Error::UnknownKey;
-    assert_eq!(e.to_aws_error(Protocol::Json11, None).code, "UnrecognizedClientException");
+    assert_eq!(
+        e.to_aws_error(Protocol::Json11, None).code,
+        "UnrecognizedClientException"
+    );
     assert_eq!(e.to_aws_error(Protocol::Query, None).status, 403);
     assert_eq!(
         e.to_aws_error(Protocol::RestXml, Some("AKIA")).code,
