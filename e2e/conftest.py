@@ -18,7 +18,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CAIRN = Path(os.environ.get("CAIRN_BIN", ROOT / "target" / "debug" / "cairn"))
 AWS = Path(os.environ.get("AWS_CLI", ROOT / ".venv" / "bin" / "aws"))
-REAL_DATA = Path(os.environ.get("CAIRN_REAL_DATA", ROOT.parent / "shared" / "data" / "cloudtrail-real"))
+
+
+def _real_data():
+    """The corpus of real CloudTrail records: $CAIRN_REAL_DATA, or ../shared beside the checkout."""
+    if os.environ.get("CAIRN_REAL_DATA"):
+        return Path(os.environ["CAIRN_REAL_DATA"])
+    for base in [ROOT.parent, *ROOT.parents, Path("/work")]:
+        candidate = base / "shared" / "data" / "cloudtrail-real"
+        if (candidate / "records.jsonl.gz").exists():
+            return candidate
+    return ROOT.parent / "shared" / "data" / "cloudtrail-real"
+
+
+REAL_DATA = _real_data()
 
 
 def free_port():
