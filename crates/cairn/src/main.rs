@@ -1,5 +1,6 @@
 //! The `cairn` command: serve the AWS endpoint, print client settings, import records.
 
+mod bench;
 mod datadir;
 mod env;
 mod import;
@@ -46,6 +47,9 @@ enum Command {
     /// EventBridge envelopes and LookupEvents output. Importing the same record twice is a no-op.
     /// Stop `cairn serve` on the same data directory first.
     Import(import::ImportArgs),
+    /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,5 +65,6 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(a) => serve::run(a),
         Command::Env(a) => env::run(a),
         Command::Import(a) => import::run(a),
+        Command::Bench(c) => bench::run(c),
     }
 }

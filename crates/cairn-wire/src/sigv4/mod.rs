@@ -8,10 +8,12 @@
 mod canonical;
 mod errors;
 mod parse;
+mod sign;
 
 pub use canonical::{canonical_request, uri_encode};
 pub use errors::SigV4Error;
 pub use parse::parse;
+pub use sign::{SigningKey, sign};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};

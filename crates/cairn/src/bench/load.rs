@@ -1,0 +1,215 @@
+//! A load generator that signs every request like an SDK (SigV4, fresh date, body hash) and
+//! keeps connections alive, measuring completed calls per second and latency.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use cairn_model::{Clock, SystemClock};
+use cairn_wire::sigv4::{SigningKey, sign};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::{peak_rss_kib, percentile};
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// How long to run, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// The CloudTrail operation to call (JSON 1.1, body `{}`).
+    #[arg(long, default_value = "DescribeTrails")]
+    pub operation: String,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// A label for the results (e.g. `cairn` or `moto_server`).
+    #[arg(long, default_value = "target")]
+    pub label: String,
+    /// PID of the server, to report its peak RSS.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Target {
+    host: String,
+    addr: String,
+    key_id: String,
+    secret: String,
+}
+
+fn target() -> anyhow::Result<Target> {
+    let url = std::env::var("AWS_ENDPOINT_URL").context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
+    let Some(hostport) = url.strip_prefix("http://") else {
+        bail!("only http:// endpoints are supported, got {url}");
+    };
+    let hostport = hostport.trim_end_matches('/').to_owned();
+    Ok(Target {
+        addr: hostport.clone(),
+        host: hostport,
+        key_id: std::env::var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is not set")?,
+        secret: std::env::var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is not set")?,
+    })
+}
+
+fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
+    let body = b"{}";
+    let mut h = http::HeaderMap::new();
+    h.insert("host", http::HeaderValue::from_str(&t.host).unwrap_or(http::HeaderValue::from_static("localhost")));
+    h.insert("content-type", http::HeaderValue::from_static("application/x-amz-json-1.1"));
+    let target = format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{op}");
+    if let Ok(v) = http::HeaderValue::from_str(&target) {
+        h.insert("x-amz-target", v);
+    }
+    let key = SigningKey {
+        access_key_id: &t.key_id,
+        secret_access_key: &t.secret,
+        region,
+        service: "cloudtrail",
+    };
+    sign(&key, "POST", "/", None, &mut h, body, SystemClock.now_millis());
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(b"POST / HTTP/1.1\r\n");
+    for (k, v) in &h {
+        out.extend_from_slice(k.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"user-agent: cairn-bench/1\r\ncontent-length: 2\r\n\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// Sends one request on `conn` (opening it if needed); returns the status, or an error.
+async fn call(conn: &mut Option<BufReader<TcpStream>>, t: &Target, req: &[u8]) -> anyhow::Result<u16> {
+    if conn.is_none() {
+        let s = TcpStream::connect(&t.addr).await?;
+        s.set_nodelay(true)?;
+        *conn = Some(BufReader::new(s));
+    }
+    let Some(c) = conn.as_mut() else { bail!("no connection") };
+    c.get_mut().write_all(req).await?;
+    let mut line = String::new();
+    c.read_line(&mut line).await?;
+    let mut it = line.split_whitespace();
+    let version = it.next().unwrap_or("");
+    let status: u16 = it.next().and_then(|s| s.parse().ok()).context("bad status line")?;
+    let mut len: Option<usize> = None;
+    let mut close = version == "HTTP/1.0";
+    loop {
+        line.clear();
+        if c.read_line(&mut line).await? == 0 {
+            bail!("connection closed in headers");
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            let k = k.trim().to_ascii_lowercase();
+            if k == "content-length" {
+                len = v.trim().parse().ok();
+            } else if k == "connection" {
+                close = v.trim().eq_ignore_ascii_case("close");
+            }
+        }
+    }
+    match len {
+        Some(n) => {
+            let mut body = vec![0u8; n];
+            c.read_exact(&mut body).await?;
+        }
+        None => {
+            let mut body = Vec::new();
+            c.read_to_end(&mut body).await?;
+            close = true;
+        }
+    }
+    if close {
+        *conn = None;
+    }
+    Ok(status)
+}
+
+pub fn run(args: LoadArgs) -> anyhow::Result<()> {
+    let t = Arc::new(target()?);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let results = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..args.connections {
+            let t = Arc::clone(&t);
+            let stop = Arc::clone(&stop);
+            let op = args.operation.clone();
+            let region = args.region.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut conn = None;
+                let (mut ok, mut failed) = (0u64, 0u64);
+                let mut lat = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let req = request_bytes(&t, &op, &region);
+                    let t0 = Instant::now();
+                    match call(&mut conn, &t, &req).await {
+                        Ok(s) if (200..300).contains(&s) => {
+                            ok += 1;
+                            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                        }
+                        Ok(_) => failed += 1,
+                        Err(_) => {
+                            failed += 1;
+                            conn = None;
+                        }
+                    }
+                }
+                (ok, failed, lat)
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(args.duration)).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut all = Vec::new();
+        for task in tasks {
+            if let Ok(r) = task.await {
+                all.push(r);
+            }
+        }
+        all
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let ok: u64 = results.iter().map(|r| r.0).sum();
+    let failed: u64 = results.iter().map(|r| r.1).sum();
+    let mut lat: Vec<f64> = results.into_iter().flat_map(|r| r.2).collect();
+    lat.sort_by(f64::total_cmp);
+    let rps = ok as f64 / elapsed;
+    let rss = peak_rss_kib(args.server_pid);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "load", "label": args.label, "operation": args.operation,
+                "connections": args.connections, "seconds": elapsed, "ok": ok, "failed": failed,
+                "calls_per_s": rps.round(), "p50_ms": percentile(&lat, 50.0), "p99_ms": percentile(&lat, 99.0),
+                "server_peak_rss_kib": rss,
+            })
+        );
+    } else {
+        println!(
+            "{}: {} {ok} calls in {elapsed:.1}s over {} connections = {rps:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {failed} failed{}",
+            args.label,
+            args.operation,
+            args.connections,
+            percentile(&lat, 50.0),
+            percentile(&lat, 99.0),
+            rss.map_or(String::new(), |r| format!(", server peak RSS {} MiB", r / 1024))
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `cairn bench`: the benchmarks behind docs/BENCHMARKS.md. Each prints its figures as text and,
+//! with `--json`, as one JSON object per line.
+
+mod journal;
+mod load;
+mod lookup;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Signed API calls per second against a running endpoint (cairn or a peer such as
+    /// moto_server), from this separate process. Credentials and endpoint come from
+    /// AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as `eval "$(cairn env)"` sets them.
+    Load(load::LoadArgs),
+    /// Raw journal append rate (fsync'd group commits) for records of a given size.
+    Journal(journal::JournalArgs),
+    /// LookupEvents latency over an event history of N events.
+    Lookup(lookup::LookupArgs),
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Load(a) => load::run(a),
+        BenchCommand::Journal(a) => journal::run(a),
+        BenchCommand::Lookup(a) => lookup::run(a),
+    }
+}
+
+/// The p-th percentile of sorted samples.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Peak resident set size of a process, in KiB (VmHWM from /proc).
+pub fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    let s = std::fs::read_to_string(path).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
