@@ -174,6 +174,19 @@ fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) 
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "event history retention failed"),
                     }
+                    // Journal segments go once every consumer has read them and they are older
+                    // than the history window (history rows point into the journal).
+                    let older_than = std::time::SystemTime::now()
+                        - Duration::from_millis(u64::try_from(retention).unwrap_or(0));
+                    let purged = app
+                        .history
+                        .cursor()
+                        .and_then(|cursor| app.journal.purge(cursor, older_than));
+                    match purged {
+                        Ok(n) if n > 0 => tracing::info!(segments = n, "journal retention"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "journal retention failed"),
+                    }
                 })
                 .await;
             }

@@ -1,7 +1,9 @@
 //! Signing requests the way SDKs do, for cairn's own clients (the benchmark load generator,
 //! delivery to external S3 endpoints) and for tests.
 
-use super::{AuthKind, CredentialScope, ParsedAuth, RequestParts, amz_date, compute_signature, sha256_hex};
+use super::{
+    AuthKind, CredentialScope, ParsedAuth, RequestParts, amz_date, compute_signature, sha256_hex,
+};
 
 /// What to sign with.
 pub struct SigningKey<'a> {

@@ -282,11 +282,24 @@ proptest! {
 
 #[test]
 fn own_signer_round_trips_through_verification() {
-    let mut h = headers(&[("host", "127.0.0.1:4566"), ("content-type", "application/x-amz-json-1.1")]);
-    let key = SigningKey { access_key_id: "AKIA1", secret_access_key: "s3cr3t", region: "eu-west-1", service: "cloudtrail" };
+    let mut h = headers(&[
+        ("host", "127.0.0.1:4566"),
+        ("content-type", "application/x-amz-json-1.1"),
+    ]);
+    let key = SigningKey {
+        access_key_id: "AKIA1",
+        secret_access_key: "s3cr3t",
+        region: "eu-west-1",
+        service: "cloudtrail",
+    };
     let now = ms("20240501T010203Z");
     sign(&key, "POST", "/", None, &mut h, b"{}", now);
-    let parts = RequestParts { method: "POST", raw_path: "/", raw_query: None, headers: &h };
+    let parts = RequestParts {
+        method: "POST",
+        raw_path: "/",
+        raw_query: None,
+        headers: &h,
+    };
     let auth = parse(&parts).unwrap().unwrap();
     assert_eq!(auth.scope.region, "eu-west-1");
     verify(&auth, &parts, &super::tests::key("s3cr3t"), b"{}", now).unwrap();

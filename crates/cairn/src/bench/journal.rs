@@ -28,13 +28,17 @@ pub struct JournalArgs {
 }
 
 pub fn run(args: JournalArgs) -> anyhow::Result<()> {
-    let tmp = tempfile::Builder::new().prefix("cairn-bench-journal").tempdir_in(
-        args.dir.clone().unwrap_or_else(std::env::temp_dir),
-    )?;
+    let tmp = tempfile::Builder::new()
+        .prefix("cairn-bench-journal")
+        .tempdir_in(args.dir.clone().unwrap_or_else(std::env::temp_dir))?;
     let record = vec![b'x'; args.size];
 
     // One record per append call, from many writers at once: what recording calls looks like.
-    let j = Journal::open(&tmp.path().join("single"), JournalConfig::default(), Box::new(NoHook))?;
+    let j = Journal::open(
+        &tmp.path().join("single"),
+        JournalConfig::default(),
+        Box::new(NoHook),
+    )?;
     let left = Arc::new(AtomicU64::new(args.records));
     let t0 = Instant::now();
     let threads: Vec<_> = (0..args.writers)
@@ -43,7 +47,10 @@ pub fn run(args: JournalArgs) -> anyhow::Result<()> {
             let left = Arc::clone(&left);
             let record = record.clone();
             std::thread::spawn(move || -> anyhow::Result<()> {
-                while left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+                while left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
                     j.append(vec![record.clone()]).wait_blocking()?;
                 }
                 Ok(())
@@ -57,12 +64,17 @@ pub fn run(args: JournalArgs) -> anyhow::Result<()> {
     drop(j);
 
     // Batches of 1,000 per call: what imports look like.
-    let j = Journal::open(&tmp.path().join("batched"), JournalConfig::default(), Box::new(NoHook))?;
+    let j = Journal::open(
+        &tmp.path().join("batched"),
+        JournalConfig::default(),
+        Box::new(NoHook),
+    )?;
     let t0 = Instant::now();
     let mut done = 0;
     while done < args.records {
         let n = (args.records - done).min(1000);
-        j.append((0..n).map(|_| record.clone()).collect()).wait_blocking()?;
+        j.append((0..n).map(|_| record.clone()).collect())
+            .wait_blocking()?;
         done += n;
     }
     let batched = args.records as f64 / t0.elapsed().as_secs_f64();

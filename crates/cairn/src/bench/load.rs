@@ -46,7 +46,8 @@ struct Target {
 }
 
 fn target() -> anyhow::Result<Target> {
-    let url = std::env::var("AWS_ENDPOINT_URL").context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
+    let url = std::env::var("AWS_ENDPOINT_URL")
+        .context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
     let Some(hostport) = url.strip_prefix("http://") else {
         bail!("only http:// endpoints are supported, got {url}");
     };
@@ -55,15 +56,22 @@ fn target() -> anyhow::Result<Target> {
         addr: hostport.clone(),
         host: hostport,
         key_id: std::env::var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is not set")?,
-        secret: std::env::var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is not set")?,
+        secret: std::env::var("AWS_SECRET_ACCESS_KEY")
+            .context("AWS_SECRET_ACCESS_KEY is not set")?,
     })
 }
 
 fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
     let body = b"{}";
     let mut h = http::HeaderMap::new();
-    h.insert("host", http::HeaderValue::from_str(&t.host).unwrap_or(http::HeaderValue::from_static("localhost")));
-    h.insert("content-type", http::HeaderValue::from_static("application/x-amz-json-1.1"));
+    h.insert(
+        "host",
+        http::HeaderValue::from_str(&t.host).unwrap_or(http::HeaderValue::from_static("localhost")),
+    );
+    h.insert(
+        "content-type",
+        http::HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
     let target = format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{op}");
     if let Ok(v) = http::HeaderValue::from_str(&target) {
         h.insert("x-amz-target", v);
@@ -74,7 +82,15 @@ fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
         region,
         service: "cloudtrail",
     };
-    sign(&key, "POST", "/", None, &mut h, body, SystemClock.now_millis());
+    sign(
+        &key,
+        "POST",
+        "/",
+        None,
+        &mut h,
+        body,
+        SystemClock.now_millis(),
+    );
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"POST / HTTP/1.1\r\n");
     for (k, v) in &h {
@@ -89,19 +105,28 @@ fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
 }
 
 /// Sends one request on `conn` (opening it if needed); returns the status, or an error.
-async fn call(conn: &mut Option<BufReader<TcpStream>>, t: &Target, req: &[u8]) -> anyhow::Result<u16> {
+async fn call(
+    conn: &mut Option<BufReader<TcpStream>>,
+    t: &Target,
+    req: &[u8],
+) -> anyhow::Result<u16> {
     if conn.is_none() {
         let s = TcpStream::connect(&t.addr).await?;
         s.set_nodelay(true)?;
         *conn = Some(BufReader::new(s));
     }
-    let Some(c) = conn.as_mut() else { bail!("no connection") };
+    let Some(c) = conn.as_mut() else {
+        bail!("no connection")
+    };
     c.get_mut().write_all(req).await?;
     let mut line = String::new();
     c.read_line(&mut line).await?;
     let mut it = line.split_whitespace();
     let version = it.next().unwrap_or("");
-    let status: u16 = it.next().and_then(|s| s.parse().ok()).context("bad status line")?;
+    let status: u16 = it
+        .next()
+        .and_then(|s| s.parse().ok())
+        .context("bad status line")?;
     let mut len: Option<usize> = None;
     let mut close = version == "HTTP/1.0";
     loop {
@@ -141,7 +166,9 @@ async fn call(conn: &mut Option<BufReader<TcpStream>>, t: &Target, req: &[u8]) -
 
 pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let t = Arc::new(target()?);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let results = rt.block_on(async {
@@ -208,7 +235,10 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
             args.connections,
             percentile(&lat, 50.0),
             percentile(&lat, 99.0),
-            rss.map_or(String::new(), |r| format!(", server peak RSS {} MiB", r / 1024))
+            rss.map_or(String::new(), |r| format!(
+                ", server peak RSS {} MiB",
+                r / 1024
+            ))
         );
     }
     Ok(())

@@ -34,6 +34,9 @@ pub struct LookupArgs {
     pub json: bool,
 }
 
+/// Builds the i-th query of a kind.
+type QueryMaker = Box<dyn Fn(usize) -> Value>;
+
 const ACCOUNT: &str = "123456789012";
 const NAMES: usize = 40;
 const USERS: usize = 200;
@@ -52,30 +55,34 @@ fn record(i: u64, t_ms: i64) -> String {
         "userAgent":"aws-cli/1.46.3 md/Botocore#1.43.62 ua/2.1 os/linux#6.18 md/arch#x86_64 lang/python#3.11.7 md/pyimpl#CPython botocore/1.43.62",
         "requestParameters":{"name":trail,"includeShadowTrails":true},"responseElements":null,
         "requestID":format!("{:08x}-0000-4000-8000-{:012x}", i, i),"eventID":format!("{:08x}-1111-4000-8000-{:012x}", i, i),
-        "readOnly": i % 3 != 0,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":ACCOUNT,"eventCategory":"Management",
+        "readOnly": !i.is_multiple_of(3),"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":ACCOUNT,"eventCategory":"Management",
         "tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"cloudtrail.us-east-1.amazonaws.com"}
     })
     .to_string()
 }
 
 pub fn run(args: LookupArgs) -> anyhow::Result<()> {
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("cairn-bench-lookup-{}", args.events)));
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("cairn-bench-lookup-{}", args.events))
+    });
     std::fs::create_dir_all(&dir)?;
     let history = Arc::new(HistoryIndex::open(&dir.join("history.db"))?);
     let journal = Journal::open(
         &dir.join("journal"),
         JournalConfig::default(),
-        Box::new(IndexHook::new(Arc::clone(&history), Arc::new(AtomicBool::new(false)))),
+        Box::new(IndexHook::new(
+            Arc::clone(&history),
+            Arc::new(AtomicBool::new(false)),
+        )),
     )?;
     let now = SystemClock.now_millis();
     let span = 80 * 86_400_000i64;
     let have = history.count()?;
     let build_s = if have < args.events {
         let bar = indicatif::ProgressBar::new(args.events);
-        bar.set_style(indicatif::ProgressStyle::with_template("building history {bar:40} {pos}/{len} ({per_sec}, {eta})")?);
+        bar.set_style(indicatif::ProgressStyle::with_template(
+            "building history {bar:40} {pos}/{len} ({per_sec}, {eta})",
+        )?);
         bar.set_position(have);
         let t0 = Instant::now();
         let mut i = have;
@@ -84,7 +91,12 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
             let batch: Vec<Vec<u8>> = (i..i + n)
                 .map(|k| {
                     let t = now - span + (k as i128 * span as i128 / args.events as i128) as i64;
-                    Entry { kind: EntryKind::Imported, account: ACCOUNT.into(), record: record(k, t).into_bytes() }.encode()
+                    Entry {
+                        kind: EntryKind::Imported,
+                        account: ACCOUNT.into(),
+                        record: record(k, t).into_bytes(),
+                    }
+                    .encode()
                 })
                 .collect();
             journal.append(batch).wait_blocking()?;
@@ -108,20 +120,52 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
     };
     let account = AccountId::parse(ACCOUNT).context("account id")?;
     let ctx = CallContext {
-        principal: Principal::Root { account, access_key_id: "AKIABENCH".into(), alias: None, session: None },
+        principal: Principal::Root {
+            account,
+            access_key_id: "AKIABENCH".into(),
+            alias: None,
+            session: None,
+        },
         recipient_account: ACCOUNT.into(),
         region: "us-east-1".into(),
         source_ip: "127.0.0.1".into(),
         user_agent: None,
         request_id: "bench".into(),
     };
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> Value>)> = vec![
+    let kinds: Vec<(&str, QueryMaker)> = vec![
         ("no attribute", Box::new(|_| json!({}))),
-        ("EventName", Box::new(|i| json!({"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":format!("Operation{:02}", i % NAMES)}]}))),
-        ("Username", Box::new(|i| json!({"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":format!("user{:03}", (i * 31) % USERS)}]}))),
-        ("ResourceName", Box::new(|i| json!({"LookupAttributes":[{"AttributeKey":"ResourceName","AttributeValue":format!("trail-{:05}", (i * 7919) % TRAILS)}]}))),
-        ("EventId", Box::new(move |i| { let k = (i as u64 * 104_729) % args.events; json!({"LookupAttributes":[{"AttributeKey":"EventId","AttributeValue":format!("{:08x}-1111-4000-8000-{:012x}", k, k)}]}) })),
-        ("ReadOnly + time range", Box::new(move |i| { let s = (now - span + (i as i64 * 3_600_000) % span) / 1000; json!({"LookupAttributes":[{"AttributeKey":"ReadOnly","AttributeValue":"false"}],"StartTime":s,"EndTime":s+86_400}) })),
+        (
+            "EventName",
+            Box::new(
+                |i| json!({"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":format!("Operation{:02}", i % NAMES)}]}),
+            ),
+        ),
+        (
+            "Username",
+            Box::new(
+                |i| json!({"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":format!("user{:03}", (i * 31) % USERS)}]}),
+            ),
+        ),
+        (
+            "ResourceName",
+            Box::new(
+                |i| json!({"LookupAttributes":[{"AttributeKey":"ResourceName","AttributeValue":format!("trail-{:05}", (i * 7919) % TRAILS)}]}),
+            ),
+        ),
+        (
+            "EventId",
+            Box::new(move |i| {
+                let k = (i as u64 * 104_729) % args.events;
+                json!({"LookupAttributes":[{"AttributeKey":"EventId","AttributeValue":format!("{:08x}-1111-4000-8000-{:012x}", k, k)}]})
+            }),
+        ),
+        (
+            "ReadOnly + time range",
+            Box::new(move |i| {
+                let s = (now - span + (i as i64 * 3_600_000) % span) / 1000;
+                json!({"LookupAttributes":[{"AttributeKey":"ReadOnly","AttributeValue":"false"}],"StartTime":s,"EndTime":s+86_400})
+            }),
+        ),
     ];
     let mut all = Vec::new();
     let mut lines = Vec::new();
@@ -144,23 +188,44 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
             }
         }
         lat.sort_by(f64::total_cmp);
-        lines.push((label.to_string(), percentile(&lat, 50.0), percentile(&lat, 99.0), lat.len()));
+        lines.push((
+            label.to_string(),
+            percentile(&lat, 50.0),
+            percentile(&lat, 99.0),
+            lat.len(),
+        ));
         all.extend(lat);
     }
     all.sort_by(f64::total_cmp);
     let rss = peak_rss_kib(None);
     if args.json {
         for (label, p50, p99, n) in &lines {
-            println!("{}", json!({"bench":"lookup","events":args.events,"query":label,"p50_ms":p50,"p99_ms":p99,"samples":n}));
+            println!(
+                "{}",
+                json!({"bench":"lookup","events":args.events,"query":label,"p50_ms":p50,"p99_ms":p99,"samples":n})
+            );
         }
-        println!("{}", json!({"bench":"lookup","events":args.events,"query":"all","p50_ms":percentile(&all,50.0),"p99_ms":percentile(&all,99.0),
-            "samples":all.len(),"build_s":build_s,"peak_rss_kib":rss}));
+        println!(
+            "{}",
+            json!({"bench":"lookup","events":args.events,"query":"all","p50_ms":percentile(&all,50.0),"p99_ms":percentile(&all,99.0),
+            "samples":all.len(),"build_s":build_s,"peak_rss_kib":rss})
+        );
     } else {
-        println!("LookupEvents over {} events{}:", args.events, build_s.map_or(String::new(), |s| format!(" (built in {s:.0} s)")));
+        println!(
+            "LookupEvents over {} events{}:",
+            args.events,
+            build_s.map_or(String::new(), |s| format!(" (built in {s:.0} s)"))
+        );
         for (label, p50, p99, n) in &lines {
             println!("  {label:<24} p50 {p50:>7.2} ms   p99 {p99:>7.2} ms   ({n} calls)");
         }
-        println!("  {:<24} p50 {:>7.2} ms   p99 {:>7.2} ms   peak RSS {} MiB", "all", percentile(&all, 50.0), percentile(&all, 99.0), rss.unwrap_or(0) / 1024);
+        println!(
+            "  {:<24} p50 {:>7.2} ms   p99 {:>7.2} ms   peak RSS {} MiB",
+            "all",
+            percentile(&all, 50.0),
+            percentile(&all, 99.0),
+            rss.unwrap_or(0) / 1024
+        );
     }
     Ok(())
 }
