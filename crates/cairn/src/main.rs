@@ -1,6 +1,7 @@
 //! The `cairn` command: serve the AWS endpoint, print client settings, import records.
 
 mod bench;
+mod config;
 mod datadir;
 mod env;
 mod import;
@@ -9,7 +10,8 @@ mod serve;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +24,10 @@ queries (LookupEvents) so the AWS CLI, boto3 and CloudTrail tools work against i
 Start it with `cairn serve`, then `eval \"$(cairn env)\"` in another shell and use the AWS CLI."
 )]
 struct Cli {
+    /// Configuration file (TOML: data_dir, listen, region, history_retention_days). Flags and
+    /// CAIRN_* variables override it. Default: ~/.config/cairn/cairn.toml when it exists.
+    #[arg(long, global = true, env = "CAIRN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,11 +66,47 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    let file = config::load(cli.config.as_deref())?;
+    let with_file_dir = |mut d: DataDirArg| {
+        if d.data_dir.is_none() {
+            d.data_dir = file.data_dir.clone();
+        }
+        d
+    };
     match cli.command {
-        Command::Serve(a) => serve::run(a),
-        Command::Env(a) => env::run(a),
-        Command::Import(a) => import::run(a),
+        Command::Serve(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            if let Some(m) = matches.subcommand_matches("serve") {
+                if let Some(l) = &file.listen
+                    && config::is_default(m, "listen")
+                {
+                    a.listen = l
+                        .parse()
+                        .with_context(|| format!("listen = {l:?} in the configuration file"))?;
+                }
+                if let Some(r) = &file.region
+                    && config::is_default(m, "region")
+                {
+                    a.region = r.clone();
+                }
+                if let Some(d) = file.history_retention_days
+                    && config::is_default(m, "history_retention_days")
+                {
+                    a.history_retention_days = d;
+                }
+            }
+            serve::run(a)
+        }
+        Command::Env(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            env::run(a)
+        }
+        Command::Import(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            import::run(a)
+        }
         Command::Bench(c) => bench::run(c),
     }
 }

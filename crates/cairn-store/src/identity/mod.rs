@@ -44,17 +44,18 @@ pub struct IdentityStore {
 impl IdentityStore {
     pub fn open(path: &Path) -> Result<IdentityStore, StoreError> {
         let conn = Connection::open(path)?;
-        for p in [
-            path.to_path_buf(),
-            path.with_extension("db-wal"),
-            path.with_extension("db-shm"),
-        ] {
+        conn.execute_batch(SCHEMA)?;
+        // Owner-only, including SQLite's write-ahead log and shared-memory files.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for p in [path.to_path_buf(), wal.into(), shm.into()] {
             if p.exists() {
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
                     .map_err(|e| StoreError::io(&p, e))?;
             }
         }
-        conn.execute_batch(SCHEMA)?;
         Ok(IdentityStore {
             conn: Mutex::new(conn),
         })
@@ -205,8 +206,14 @@ mod tests {
         assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
         assert_eq!(s.root_key(&acct.id).unwrap().unwrap(), key);
         assert!(s.key("AKIANOPE").unwrap().is_none());
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        for p in ["identity.db", "identity.db-wal", "identity.db-shm"] {
+            let mode = std::fs::metadata(d.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o600, "{p}");
+        }
         let a = s.instance_secret("t").unwrap();
         assert_eq!(a.len(), 32);
         assert_eq!(s.instance_secret("t").unwrap(), a);

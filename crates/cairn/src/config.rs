@@ -1,0 +1,72 @@
+//! The configuration file. Settings come from, in order of precedence: command-line flags,
+//! `CAIRN_*` environment variables, the TOML file, built-in defaults.
+//!
+//! The file is `--config FILE` (or `CAIRN_CONFIG`), else `$XDG_CONFIG_HOME/cairn/cairn.toml`
+//! (or `~/.config/cairn/cairn.toml`) when it exists.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::parser::ValueSource;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub region: Option<String>,
+    pub history_retention_days: Option<u32>,
+}
+
+fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
+    let p = base.join("cairn").join("cairn.toml");
+    p.exists().then_some(p)
+}
+
+/// Reads the configuration file named by `explicit`, or the default one if it exists.
+pub fn load(explicit: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match default_path() {
+            Some(p) => p,
+            None => return Ok(FileConfig::default()),
+        },
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("in configuration file {}", path.display()))
+}
+
+/// Whether an argument was left at its built-in default (neither a flag nor a variable set it).
+pub fn is_default(matches: &clap::ArgMatches, id: &str) -> bool {
+    matches!(
+        matches.value_source(id),
+        None | Some(ValueSource::DefaultValue)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_rejects_unknown_keys() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:5000\"\nhistory_retention_days = 7\n",
+        )
+        .unwrap();
+        let c = load(Some(&p)).unwrap();
+        assert_eq!(c.listen.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(c.history_retention_days, Some(7));
+        std::fs::write(&p, "lisen = 1\n").unwrap();
+        assert!(load(Some(&p)).is_err());
+    }
+}
