@@ -103,39 +103,12 @@ pub async fn handle(
         }
     };
     let protocol = Protocol::of_service(&auth.scope.service);
-    // Key lookups and signature checks are quick, but they touch SQLite: keep them off the
-    // reactor threads along with the handler.
-    let principal = {
-        let app2 = Arc::clone(&app);
-        let auth2 = auth.clone();
-        let parts_headers = parts.headers.clone();
-        let method = parts.method.clone();
-        let path = parts.uri.path().to_owned();
-        let query = raw_query.clone();
-        let body2 = body.clone();
-        let res = tokio::task::spawn_blocking(move || {
-            let rp = RequestParts {
-                method: method.as_str(),
-                raw_path: &path,
-                raw_query: query.as_deref(),
-                headers: &parts_headers,
-            };
-            auth::authenticate(&app2, &auth2, &rp, &body2)
-        })
-        .await;
-        match res {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                let err = e.to_aws_error(protocol, Some(&auth.access_key_id));
-                return error_response(&err, protocol, &request_id);
-            }
-            Err(_) => {
-                return error_response(
-                    &AwsError::internal("authentication failed unexpectedly"),
-                    protocol,
-                    &request_id,
-                );
-            }
+    // Keys are cached in memory and a signature check is a few HMACs: done inline.
+    let principal = match auth::authenticate(&app, &auth, &rp, &body) {
+        Ok(p) => p,
+        Err(e) => {
+            let err = e.to_aws_error(protocol, Some(&auth.access_key_id));
+            return error_response(&err, protocol, &request_id);
         }
     };
     let call = json::Call {

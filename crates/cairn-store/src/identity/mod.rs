@@ -5,7 +5,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
 
 use cairn_model::{AccountId, ids};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -39,6 +40,9 @@ pub struct Account {
 
 pub struct IdentityStore {
     conn: Mutex<Connection>,
+    /// Keys already read, so that authenticating a request does not touch SQLite. Every change
+    /// to a key goes through this store, which keeps the cache in step.
+    keys: RwLock<HashMap<String, AccessKey>>,
 }
 
 impl IdentityStore {
@@ -58,6 +62,7 @@ impl IdentityStore {
         }
         Ok(IdentityStore {
             conn: Mutex::new(conn),
+            keys: RwLock::new(HashMap::new()),
         })
     }
 
@@ -119,6 +124,25 @@ impl IdentityStore {
 
     /// Finds a key by id.
     pub fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
+        if let Some(k) = self
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(access_key_id)
+        {
+            return Ok(Some(k.clone()));
+        }
+        let found = self.key_from_db(access_key_id)?;
+        if let Some(k) = &found {
+            self.keys
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(k.access_key_id.clone(), k.clone());
+        }
+        Ok(found)
+    }
+
+    fn key_from_db(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
         let c = self.conn();
         let row = c
             .query_row(
