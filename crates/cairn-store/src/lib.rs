@@ -10,5 +10,6 @@ pub mod error;
 pub mod history;
 pub mod identity;
 pub mod journal;
+pub mod objects;
 
 pub use error::StoreError;

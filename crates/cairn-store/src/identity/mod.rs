@@ -3,9 +3,9 @@
 //! Secrets are stored in clear text in `identity.db`, which cairn creates with mode 0600 inside
 //! a data directory of mode 0700: the same protection the AWS CLI gives `~/.aws/credentials`.
 
+use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 
 use cairn_model::{AccountId, ids};

@@ -1,0 +1,58 @@
+-- The embedded S3 store's metadata. Object bodies are files under s3/blobs/, named by a random
+-- id, written atomically (temporary file, fsync, rename) before their row is committed.
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+
+CREATE TABLE IF NOT EXISTS buckets (
+    name       TEXT PRIMARY KEY,
+    account    TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    policy     TEXT,            -- bucket policy JSON, as put
+    versioning TEXT,            -- NULL (never enabled), 'Enabled' or 'Suspended'
+    encryption TEXT             -- default encryption configuration XML, as put
+);
+
+-- Every object version. Listing reads the latest version of each key, in byte order of the key.
+CREATE TABLE IF NOT EXISTS objects (
+    bucket        TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    version_id    TEXT NOT NULL,    -- 'null' for objects written while versioning was off
+    seq           INTEGER NOT NULL, -- write order, newest highest
+    is_latest     INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL DEFAULT 0,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,    -- quoted, as S3 returns it
+    content_type  TEXT,
+    metadata      TEXT NOT NULL DEFAULT '{}',  -- JSON: user metadata and stored system headers
+    blob          TEXT,             -- file name under s3/blobs/; NULL for delete markers
+    sse           TEXT,             -- 'AES256' or 'aws:kms'
+    created_ms    INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, version_id)
+);
+CREATE INDEX IF NOT EXISTS objects_latest ON objects (bucket, key) WHERE is_latest = 1;
+
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id    TEXT PRIMARY KEY,
+    bucket       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    content_type TEXT,
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    sse          TEXT,
+    created_ms   INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id   TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    etag        TEXT NOT NULL,
+    blob        TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
