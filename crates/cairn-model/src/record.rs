@@ -39,8 +39,22 @@ pub struct RecordResource {
     pub account_id: Option<String>,
     #[serde(rename = "type")]
     pub resource_type: String,
-    #[serde(rename = "ARN")]
-    pub arn: String,
+    #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// For listings: the prefix of the ARNs the call covers (`arn:aws:s3:::bucket/`).
+    #[serde(rename = "ARNPrefix", skip_serializing_if = "Option::is_none")]
+    pub arn_prefix: Option<String>,
+}
+
+impl RecordResource {
+    pub fn new(resource_type: &str, arn: String, account_id: Option<String>) -> Self {
+        RecordResource {
+            account_id,
+            resource_type: resource_type.to_owned(),
+            arn: Some(arn),
+            arn_prefix: None,
+        }
+    }
 }
 
 /// An `AwsApiCall` record.

@@ -1,8 +1,10 @@
 //! AWS on the wire: verifying SigV4 signatures, telling which service and protocol a request
 //! speaks, and answering errors in the exact shape each protocol's clients parse.
 
+pub mod chunked;
 pub mod error;
 pub mod protocol;
+pub mod sigv2;
 pub mod sigv4;
 pub mod xml;
 
