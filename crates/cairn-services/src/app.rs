@@ -6,11 +6,14 @@ use cairn_model::Clock;
 use cairn_store::history::HistoryIndex;
 use cairn_store::identity::IdentityStore;
 use cairn_store::journal::Journal;
+use cairn_store::objects::ObjectStore;
 
 pub struct App {
     pub journal: Journal,
     pub history: Arc<HistoryIndex>,
     pub identity: Arc<IdentityStore>,
+    /// The embedded S3 store.
+    pub objects: Arc<ObjectStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,

@@ -10,5 +10,6 @@ pub mod app;
 pub mod cloudtrail;
 pub mod edge;
 pub mod recorder;
+pub mod s3;
 
 pub use app::App;

@@ -38,6 +38,7 @@ async fn start() -> Server {
         journal,
         history,
         identity,
+        objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
         clock: Arc::new(SystemClock),
         history_retention_ms: None,
         token_key: vec![1; 32],

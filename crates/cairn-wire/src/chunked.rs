@@ -34,12 +34,17 @@ pub fn decode(body: &[u8]) -> Result<Decoded, ChunkedError> {
     loop {
         let header = line(body, &mut pos)?;
         let size_hex = header.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16).map_err(|_| ChunkedError("bad chunk size"))?;
+        let size =
+            usize::from_str_radix(size_hex, 16).map_err(|_| ChunkedError("bad chunk size"))?;
         if size == 0 {
             break;
         }
         let data = body
-            .get(pos..pos.checked_add(size).ok_or(ChunkedError("chunk too large"))?)
+            .get(
+                pos..pos
+                    .checked_add(size)
+                    .ok_or(ChunkedError("chunk too large"))?,
+            )
             .ok_or(ChunkedError("chunk shorter than its size"))?;
         out.payload.extend_from_slice(data);
         pos += size;
@@ -55,7 +60,8 @@ pub fn decode(body: &[u8]) -> Result<Decoded, ChunkedError> {
             break;
         }
         if let Some((k, v)) = l.split_once(':') {
-            out.trailers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+            out.trailers
+                .insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
     Ok(out)

@@ -11,11 +11,31 @@ use crate::sigv4::SigV4Error;
 
 /// S3 sub-resources that are part of the string to sign.
 const SUBRESOURCES: &[&str] = &[
-    "acl", "delete", "lifecycle", "location", "logging", "notification", "partNumber", "policy",
-    "requestPayment", "response-cache-control", "response-content-disposition",
-    "response-content-encoding", "response-content-language", "response-content-type",
-    "response-expires", "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning",
-    "versions", "website", "cors", "encryption",
+    "acl",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+    "cors",
+    "encryption",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +89,12 @@ pub fn verify(
     let mut amz: Vec<(String, String)> = headers
         .iter()
         .filter(|(k, _)| k.as_str().starts_with("x-amz-"))
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).trim().to_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).trim().to_owned(),
+            )
+        })
         .collect();
     amz.sort();
     let mut sub: Vec<(String, String)> = raw_query
@@ -102,15 +127,21 @@ pub fn verify(
         sts.push_str(&format!("{k}:{v}\n"));
     }
     sts.push_str(&resource);
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(sts.as_bytes());
-    let provided = STANDARD
-        .decode(p.signature.as_bytes())
-        .map_err(|_| SigV4Error::BadSignature { string_to_sign: sts.clone(), canonical_request: String::new() })?;
-    mac.verify_slice(&provided).map_err(|_| SigV4Error::BadSignature {
-        string_to_sign: sts,
-        canonical_request: String::new(),
-    })?;
+    let provided =
+        STANDARD
+            .decode(p.signature.as_bytes())
+            .map_err(|_| SigV4Error::BadSignature {
+                string_to_sign: sts.clone(),
+                canonical_request: String::new(),
+            })?;
+    mac.verify_slice(&provided)
+        .map_err(|_| SigV4Error::BadSignature {
+            string_to_sign: sts,
+            canonical_request: String::new(),
+        })?;
     if now_ms > p.expires_s * 1000 {
         return Err(SigV4Error::PresignExpired {
             expires_ms: p.expires_s * 1000,
@@ -131,13 +162,38 @@ mod tests {
         let q = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=fScKGHCDI0NY5E7CYp9Vc8VKMbY%3D&Expires=1141889120";
         let p = parse(Some(q)).unwrap().unwrap();
         let h = http::HeaderMap::new();
-        verify(&p, "GET", "/johnsmith/photos/puppy.jpg", Some(q), &h, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 1_141_889_000_000).unwrap();
+        verify(
+            &p,
+            "GET",
+            "/johnsmith/photos/puppy.jpg",
+            Some(q),
+            &h,
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            1_141_889_000_000,
+        )
+        .unwrap();
         assert!(matches!(
-            verify(&p, "GET", "/johnsmith/photos/kitten.jpg", Some(q), &h, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 1_141_889_000_000),
+            verify(
+                &p,
+                "GET",
+                "/johnsmith/photos/kitten.jpg",
+                Some(q),
+                &h,
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                1_141_889_000_000
+            ),
             Err(SigV4Error::BadSignature { .. })
         ));
         assert!(matches!(
-            verify(&p, "GET", "/johnsmith/photos/puppy.jpg", Some(q), &h, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 1_141_889_121_000),
+            verify(
+                &p,
+                "GET",
+                "/johnsmith/photos/puppy.jpg",
+                Some(q),
+                &h,
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                1_141_889_121_000
+            ),
             Err(SigV4Error::PresignExpired { .. })
         ));
     }

@@ -52,6 +52,10 @@ impl DataDir {
     pub fn history_db(&self) -> PathBuf {
         self.root.join("history.db")
     }
+    /// The embedded S3 store: `s3.db` and object bodies.
+    pub fn s3(&self) -> PathBuf {
+        self.root.join("s3")
+    }
     pub fn identity_db(&self) -> PathBuf {
         self.root.join("identity.db")
     }

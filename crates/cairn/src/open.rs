@@ -8,6 +8,7 @@ use anyhow::Context;
 use cairn_store::history::{HistoryIndex, IndexHook};
 use cairn_store::identity::IdentityStore;
 use cairn_store::journal::{Journal, JournalConfig};
+use cairn_store::objects::ObjectStore;
 
 use crate::datadir::DataDir;
 
@@ -15,6 +16,7 @@ pub struct Stores {
     pub journal: Journal,
     pub history: Arc<HistoryIndex>,
     pub identity: Arc<IdentityStore>,
+    pub objects: Arc<ObjectStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -52,7 +54,12 @@ pub fn open(dir: &DataDir) -> anyhow::Result<Stores> {
             .context("indexing the journal into event history")?;
         bar.finish_and_clear();
     }
+    let objects = Arc::new(
+        ObjectStore::open(&dir.s3())
+            .with_context(|| format!("opening the S3 store in {}", dir.s3().display()))?,
+    );
     Ok(Stores {
+        objects,
         journal,
         history,
         identity,

@@ -83,6 +83,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         journal: stores.journal.clone(),
         history: Arc::clone(&stores.history),
         identity: Arc::clone(&stores.identity),
+        objects: Arc::clone(&stores.objects),
         clock: Arc::clone(&clock),
         history_retention_ms: retention_ms,
         token_key,

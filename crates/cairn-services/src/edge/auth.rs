@@ -1,26 +1,72 @@
-//! Authentication: from a request's SigV4 signature to the principal behind it.
+//! Authentication: from a request's signature (SigV4 header or query, or an S3 SigV2
+//! presigned URL) to the principal behind it.
 
 use cairn_model::Principal;
-use cairn_store::identity::KeyOwner;
+use cairn_store::identity::{AccessKey, KeyOwner};
 use cairn_wire::sigv4::{self, KeySecret, ParsedAuth, RequestParts, SigV4Error};
+use cairn_wire::{AwsError, Protocol, sigv2};
 
 use crate::app::App;
+use crate::s3::address;
 
-/// Verifies the signature and returns who signed it.
-pub fn authenticate(
+/// How a request proved who sent it (for S3's `additionalEventData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    AuthHeader,
+    QueryString,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::AuthHeader => "AuthHeader",
+            AuthMethod::QueryString => "QueryString",
+        }
+    }
+}
+
+/// A request whose signature checked out.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    pub principal: Principal,
+    /// The signing name of the service (`cloudtrail`, `s3`, …).
+    pub service: String,
+    pub region: String,
+    pub method: AuthMethod,
+    /// `SigV4` or `SigV2`.
+    pub signature_version: &'static str,
+}
+
+fn principal_of(key: AccessKey) -> Principal {
+    match key.owner {
+        KeyOwner::Root => Principal::Root {
+            account: key.account,
+            access_key_id: key.access_key_id,
+            alias: None,
+            session: None,
+        },
+    }
+}
+
+fn active_key(app: &App, access_key_id: &str) -> Result<AccessKey, SigV4Error> {
+    match app.identity.key(access_key_id) {
+        Ok(Some(k)) if k.active => Ok(k),
+        Ok(_) => Err(SigV4Error::UnknownKey),
+        Err(e) => {
+            tracing::error!(error = %e, "identity store unavailable");
+            Err(SigV4Error::UnknownKey)
+        }
+    }
+}
+
+/// Verifies a SigV4 signature and returns who signed it.
+fn verify_sigv4(
     app: &App,
     auth: &ParsedAuth,
     parts: &RequestParts<'_>,
     body: &[u8],
 ) -> Result<Principal, SigV4Error> {
-    let key = match app.identity.key(&auth.access_key_id) {
-        Ok(Some(k)) if k.active => k,
-        Ok(_) => return Err(SigV4Error::UnknownKey),
-        Err(e) => {
-            tracing::error!(error = %e, "identity store unavailable");
-            return Err(SigV4Error::UnknownKey);
-        }
-    };
+    let key = active_key(app, &auth.access_key_id)?;
     sigv4::verify(
         auth,
         parts,
@@ -32,12 +78,69 @@ pub fn authenticate(
         body,
         app.clock.now_millis(),
     )?;
-    Ok(match key.owner {
-        KeyOwner::Root => Principal::Root {
-            account: key.account,
-            access_key_id: key.access_key_id,
-            alias: None,
-            session: None,
+    Ok(principal_of(key))
+}
+
+/// Authenticates a request, or says why not in the shape of the protocol the client speaks.
+pub fn authenticate_request(
+    app: &App,
+    parts: &RequestParts<'_>,
+    body: &[u8],
+) -> Result<Authenticated, (AwsError, Protocol)> {
+    let guess = Protocol::sniff(parts.headers, parts.raw_query);
+    match sigv4::parse(parts) {
+        Ok(Some(auth)) => {
+            let protocol = Protocol::of_service(&auth.scope.service);
+            let principal = verify_sigv4(app, &auth, parts, body).map_err(|e| {
+                (
+                    e.to_aws_error(protocol, Some(&auth.access_key_id)),
+                    protocol,
+                )
+            })?;
+            Ok(Authenticated {
+                principal,
+                service: auth.scope.service.clone(),
+                region: auth.scope.region.clone(),
+                method: match auth.kind {
+                    sigv4::AuthKind::Header => AuthMethod::AuthHeader,
+                    sigv4::AuthKind::Presigned { .. } => AuthMethod::QueryString,
+                },
+                signature_version: "SigV4",
+            })
+        }
+        Ok(None) => match sigv2::parse(parts.raw_query) {
+            Some(Ok(v2)) => {
+                let protocol = Protocol::RestXml;
+                let fail =
+                    |e: SigV4Error| (e.to_aws_error(protocol, Some(&v2.access_key_id)), protocol);
+                let key = active_key(app, &v2.access_key_id).map_err(fail)?;
+                let host = parts
+                    .headers
+                    .get(http::header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let resource = address::resolve(host, parts.raw_path).resource_path();
+                sigv2::verify(
+                    &v2,
+                    parts.method,
+                    &resource,
+                    parts.raw_query,
+                    parts.headers,
+                    &key.secret_access_key,
+                    app.clock.now_millis(),
+                )
+                .map_err(fail)?;
+                Ok(Authenticated {
+                    principal: principal_of(key),
+                    service: "s3".into(),
+                    region: "us-east-1".into(),
+                    method: AuthMethod::QueryString,
+                    signature_version: "SigV2",
+                })
+            }
+            Some(Err(e)) => Err((e.to_aws_error(Protocol::RestXml, None), Protocol::RestXml)),
+            None => Err((SigV4Error::Missing.to_aws_error(guess, None), guess)),
         },
-    })
+        Err(e) => Err((e.to_aws_error(guess, None), guess)),
+    }
 }

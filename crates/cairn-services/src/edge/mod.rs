@@ -5,16 +5,16 @@
 //! and only then answer. Requests that fail authentication are answered in the error shape of
 //! the protocol the client speaks and are not recorded (there is no one to attribute them to).
 
-mod auth;
+pub mod auth;
 mod json;
-mod respond;
+pub mod respond;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cairn_wire::sigv4::{self, RequestParts, SigV4Error};
+use cairn_wire::sigv4::RequestParts;
 use cairn_wire::{AwsError, Protocol};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
@@ -24,6 +24,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+pub use json::Call;
 pub use respond::error_response;
 
 /// Accepts connections until `shutdown` resolves.
@@ -89,31 +90,20 @@ pub async fn handle(
         raw_query: raw_query.as_deref(),
         headers: &parts.headers,
     };
-    let auth = match sigv4::parse(&rp) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return error_response(
-                &SigV4Error::Missing.to_aws_error(proto_guess, None),
-                proto_guess,
-                &request_id,
-            );
-        }
-        Err(e) => {
-            return error_response(&e.to_aws_error(proto_guess, None), proto_guess, &request_id);
-        }
+    let authed = match auth::authenticate_request(&app, &rp, &body) {
+        Ok(a) => a,
+        Err((e, protocol)) => return error_response(&e, protocol, &request_id),
     };
-    let protocol = Protocol::of_service(&auth.scope.service);
-    // Keys are cached in memory and a signature check is a few HMACs: done inline.
-    let principal = match auth::authenticate(&app, &auth, &rp, &body) {
-        Ok(p) => p,
-        Err(e) => {
-            let err = e.to_aws_error(protocol, Some(&auth.access_key_id));
-            return error_response(&err, protocol, &request_id);
-        }
+    let protocol = Protocol::of_service(&authed.service);
+    // S3 request ids have their own shape (16 upper-case characters).
+    let request_id = if authed.service == "s3" {
+        crate::s3::new_request_id()
+    } else {
+        request_id
     };
-    let call = json::Call {
-        principal,
-        region: auth.scope.region.clone(),
+    let call = Call {
+        principal: authed.principal.clone(),
+        region: authed.region.clone(),
         source_ip: peer.ip().to_string(),
         user_agent: parts
             .headers
@@ -122,8 +112,9 @@ pub async fn handle(
             .map(str::to_owned),
         request_id: request_id.clone(),
     };
-    match auth.scope.service.as_str() {
+    match authed.service.as_str() {
         "cloudtrail" => json::serve_cloudtrail(app, call, &parts.headers, body).await,
+        "s3" => crate::s3::serve(app, call, &authed, &parts, body).await,
         other => {
             let e = AwsError::new(
                 501,

@@ -113,6 +113,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         journal: journal.clone(),
         history: Arc::clone(&history),
         identity,
+        objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.join("s3"))?),
         clock: Arc::new(SystemClock),
         history_retention_ms: Some(90 * 86_400_000),
         token_key: vec![7; 32],

@@ -1,0 +1,138 @@
+//! How S3 calls are recorded: AWS's `requestParameters`, `resources` and `additionalEventData`
+//! shapes, management events for buckets, data events for objects and listings.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cairn_model::{EventCategory, RecordResource};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{S3Request, S3Response};
+use crate::edge::auth::Authenticated;
+use crate::recorder::CallFacts;
+
+/// The `x-amz-id-2` of a request: an opaque host id derived from its request id.
+pub fn id2(request_id: &str) -> String {
+    let a = Sha256::digest(request_id.as_bytes());
+    let b = Sha256::digest(a);
+    let mut both = a.to_vec();
+    both.extend_from_slice(&b[..24]);
+    STANDARD.encode(both)
+}
+
+/// Object-level operations: data events.
+fn is_data(op: &str) -> bool {
+    matches!(
+        op,
+        "GetObject"
+            | "HeadObject"
+            | "PutObject"
+            | "DeleteObject"
+            | "DeleteObjects"
+            | "CopyObject"
+            | "ListObjects"
+            | "CreateMultipartUpload"
+            | "UploadPart"
+            | "CompleteMultipartUpload"
+            | "AbortMultipartUpload"
+            | "ListParts"
+    )
+}
+
+fn is_read_only(op: &str) -> bool {
+    op.starts_with("Get") || op.starts_with("Head") || op.starts_with("List")
+}
+
+/// Query parameters that authenticate rather than parameterise a request.
+fn is_auth_param(k: &str) -> bool {
+    k.starts_with("X-Amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires" | "x-id")
+}
+
+pub fn facts(
+    req: &S3Request,
+    resp: Option<&S3Response>,
+    bytes_in: usize,
+    bytes_out: usize,
+    authed: &Authenticated,
+    request_id: &str,
+) -> CallFacts {
+    let op = req.op;
+    let mut params = Map::new();
+    if let Some(b) = &req.addr.bucket {
+        params.insert("bucketName".into(), b.clone().into());
+    }
+    params.insert("Host".into(), req.host.clone().into());
+    if let Some(k) = &req.addr.key {
+        params.insert("key".into(), k.clone().into());
+    }
+    for (k, v) in &req.query {
+        if !is_auth_param(k) {
+            params.insert(k.clone(), v.clone().into());
+        }
+    }
+    if op == "PutBucketPolicy" {
+        if let Ok(p) = serde_json::from_slice::<Value>(&req.payload) {
+            params.insert("bucketPolicy".into(), p);
+        }
+    }
+    let mut response = Map::new();
+    if let Some(r) = resp {
+        for (k, v) in &r.headers {
+            if matches!(
+                k.as_str(),
+                "x-amz-server-side-encryption"
+                    | "x-amz-version-id"
+                    | "x-amz-server-side-encryption-aws-kms-key-id"
+            ) {
+                response.insert(k.clone(), v.clone().into());
+            }
+        }
+    }
+    let bucket_arn = req
+        .addr
+        .bucket
+        .as_ref()
+        .map(|b| format!("arn:aws:s3:::{b}"));
+    let mut resources = Vec::new();
+    if let Some(barn) = &bucket_arn {
+        match (op, &req.addr.key) {
+            ("ListObjects", _) | ("DeleteObjects", _) => resources.push(RecordResource {
+                account_id: None,
+                resource_type: "AWS::S3::Object".into(),
+                arn: None,
+                arn_prefix: Some(format!("{barn}/")),
+            }),
+            (_, Some(k)) => resources.push(RecordResource::new(
+                "AWS::S3::Object",
+                format!("{barn}/{k}"),
+                None,
+            )),
+            _ => {}
+        }
+        resources.push(RecordResource::new(
+            "AWS::S3::Bucket",
+            barn.clone(),
+            Some(req.account.clone()),
+        ));
+    }
+    CallFacts {
+        event_source: "s3.amazonaws.com".into(),
+        event_name: op.into(),
+        read_only: is_read_only(op),
+        category: if is_data(op) {
+            EventCategory::Data
+        } else {
+            EventCategory::Management
+        },
+        request_parameters: Some(Value::Object(params)),
+        response_elements: (!response.is_empty()).then_some(Value::Object(response)),
+        additional_event_data: Some(json!({
+            "SignatureVersion": authed.signature_version,
+            "bytesTransferredIn": bytes_in,
+            "AuthenticationMethod": authed.method.as_str(),
+            "x-amz-id-2": id2(request_id),
+            "bytesTransferredOut": bytes_out,
+        })),
+        resources,
+    }
+}

@@ -1,0 +1,143 @@
+//! S3's XML: writing response documents, and reading the few request documents S3 takes
+//! (CompleteMultipartUpload, Delete, VersioningConfiguration, CreateBucketConfiguration).
+
+use cairn_wire::xml::escape;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use quick_xml::events::Event;
+
+pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Percent-encodes a key as SDKs put it in a path, and as `encoding-type=url` returns it.
+pub fn encode_key(k: &str) -> String {
+    utf8_percent_encode(k, KEY_SAFE).to_string()
+}
+
+/// A small XML writer for response documents.
+pub struct Doc(String);
+
+impl Doc {
+    pub fn new(root: &str) -> Doc {
+        Doc(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"{NS}\">"
+        ))
+    }
+    pub fn open(&mut self, tag: &str) -> &mut Self {
+        self.0.push_str(&format!("<{tag}>"));
+        self
+    }
+    pub fn close(&mut self, tag: &str) -> &mut Self {
+        self.0.push_str(&format!("</{tag}>"));
+        self
+    }
+    pub fn elem(&mut self, tag: &str, text: &str) -> &mut Self {
+        self.0.push_str(&format!("<{tag}>{}</{tag}>", escape(text)));
+        self
+    }
+    pub fn finish(mut self, root: &str) -> Vec<u8> {
+        self.0.push_str(&format!("</{root}>"));
+        self.0.into_bytes()
+    }
+}
+
+/// A parsed element: its local name, text, and children.
+#[derive(Debug, Default, Clone)]
+pub struct Node {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+    pub fn text_of(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// Parses a document into its root element; `None` if it is not well-formed XML.
+pub fn parse(body: &[u8]) -> Option<Node> {
+    let mut r = quick_xml::Reader::from_reader(body);
+    r.config_mut().trim_text(true);
+    let mut stack: Vec<Node> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        match r.read_event_into(&mut buf).ok()? {
+            Event::Start(e) => stack.push(Node {
+                name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                ..Node::default()
+            }),
+            Event::Empty(e) => {
+                let n = Node {
+                    name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                    ..Node::default()
+                };
+                match stack.last_mut() {
+                    Some(p) => p.children.push(n),
+                    None => return Some(n),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(n) = stack.last_mut() {
+                    n.text.push_str(&t.unescape().ok()?);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(n) = stack.last_mut() {
+                    n.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::End(_) => {
+                let n = stack.pop()?;
+                match stack.last_mut() {
+                    Some(p) => p.children.push(n),
+                    None => return Some(n),
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_complete_multipart_upload() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>"a"</ETag><PartNumber>1</PartNumber></Part><Part><ETag>&quot;b&quot;</ETag><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>"#;
+        let n = parse(body).unwrap();
+        assert_eq!(n.name, "CompleteMultipartUpload");
+        let parts: Vec<(&str, &str)> = n
+            .all("Part")
+            .map(|p| (p.text_of("PartNumber").unwrap(), p.text_of("ETag").unwrap()))
+            .collect();
+        assert_eq!(parts, vec![("1", "\"a\""), ("2", "\"b\"")]);
+        assert!(parse(b"<a><b></a>").is_none());
+        assert!(parse(b"").is_none());
+    }
+
+    #[test]
+    fn writes_documents() {
+        let mut d = Doc::new("R");
+        d.open("A").elem("K", "a<b").close("A");
+        let s = String::from_utf8(d.finish("R")).unwrap();
+        assert!(s.ends_with(
+            "<R xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><A><K>a&lt;b</K></A></R>"
+        ));
+        assert_eq!(encode_key("a b/c+d~"), "a%20b/c%2Bd~");
+    }
+}
