@@ -97,9 +97,10 @@ class Cairn:
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self, service="cloudtrail", region="us-east-1", **cfg):
+    def client(self, service="cloudtrail", region="us-east-1", config=None):
         e = self.env()
-        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}, **cfg)
+        base = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1})
+        config = base.merge(config) if config else base
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
@@ -110,7 +111,7 @@ class Cairn:
         )
 
     def aws(self, *args, region="us-east-1", env_overrides=None, check=True):
-        """Runs the real AWS CLI against this instance; returns (returncode, parsed JSON or None, stderr)."""
+        """Runs the real AWS CLI against this instance; returns (returncode, parsed JSON or text, stderr)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(self.env())
         env.update({"AWS_DEFAULT_REGION": region, "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "1",
@@ -119,7 +120,10 @@ class Cairn:
         p = subprocess.run([str(AWS), *args, "--output", "json"], env=env, capture_output=True, text=True)
         if check and p.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-        out = json.loads(p.stdout) if p.stdout.strip() else None
+        try:
+            out = json.loads(p.stdout) if p.stdout.strip() else None
+        except json.JSONDecodeError:
+            out = p.stdout  # `aws s3 …` commands print text
         return p.returncode, out, p.stderr
 
 

@@ -230,10 +230,11 @@ fn build_response(r: S3Response, request_id: &str, head: bool) -> Response<Full<
             h.append(k, v);
         }
     }
-    if head && !h.contains_key(http::header::CONTENT_LENGTH) {
-        if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
-            h.insert(http::header::CONTENT_LENGTH, v);
-        }
+    if head
+        && !h.contains_key(http::header::CONTENT_LENGTH)
+        && let Ok(v) = HeaderValue::from_str(&len.to_string())
+    {
+        h.insert(http::header::CONTENT_LENGTH, v);
     }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amz-request-id", v);
@@ -277,13 +278,12 @@ fn decode_payload(
         if let Some(declared) = headers
             .get("x-amz-decoded-content-length")
             .and_then(|v| v.to_str().ok())
+            && declared.parse::<usize>().ok() != Some(d.payload.len())
         {
-            if declared.parse::<usize>().ok() != Some(d.payload.len()) {
-                return Err(AwsError::client(
-                    "IncompleteBody",
-                    "The request body terminated unexpectedly",
-                ));
-            }
+            return Err(AwsError::client(
+                "IncompleteBody",
+                "The request body terminated unexpectedly",
+            ));
         }
         checksums.extend(
             d.trailers
@@ -304,10 +304,11 @@ fn decode_payload(
         body.to_vec()
     };
     for (k, v) in headers {
-        if k.as_str().starts_with("x-amz-checksum-") && k.as_str() != "x-amz-checksum-type" {
-            if let Ok(v) = v.to_str() {
-                checksums.insert(k.as_str().to_owned(), v.to_owned());
-            }
+        if k.as_str().starts_with("x-amz-checksum-")
+            && k.as_str() != "x-amz-checksum-type"
+            && let Ok(v) = v.to_str()
+        {
+            checksums.insert(k.as_str().to_owned(), v.to_owned());
         }
     }
     ops::verify_checksums(headers, &checksums, &payload)?;

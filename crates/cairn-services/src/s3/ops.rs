@@ -293,7 +293,7 @@ pub fn run(app: &App, req: &S3Request) -> S3Result {
         }
         "ListObjects" => list_objects(app, req),
         "PutObject" => {
-            let new = new_object(app, req)?;
+            let new = new_object(req)?;
             let v = s
                 .put_object(req.bucket(), req.key(), &req.payload, &new, now)
                 .map_err(oe)?;
@@ -313,7 +313,7 @@ pub fn run(app: &App, req: &S3Request) -> S3Result {
         }
         "DeleteObjects" => delete_objects(app, req, now),
         "CreateMultipartUpload" => {
-            let new = new_object(app, req)?;
+            let new = new_object(req)?;
             let id = s
                 .create_upload(req.bucket(), req.key(), &new, now)
                 .map_err(oe)?;
@@ -436,7 +436,8 @@ fn written(mut r: S3Response, v: &ObjectVersion, req: &S3Request) -> S3Response 
     r
 }
 
-fn bucket_region(app: &App, req: &S3Request) -> Result<String, AwsError> {
+/// The region a new bucket goes in: its LocationConstraint, else us-east-1 as in S3.
+fn bucket_region(req: &S3Request) -> Result<String, AwsError> {
     let n = if req.payload.is_empty() {
         None
     } else {
@@ -444,10 +445,7 @@ fn bucket_region(app: &App, req: &S3Request) -> Result<String, AwsError> {
     };
     match n.as_ref().and_then(|n| n.text_of("LocationConstraint")) {
         Some(r) if !r.is_empty() => Ok(r.to_owned()),
-        _ => {
-            let _ = app;
-            Ok("us-east-1".to_owned())
-        }
+        _ => Ok("us-east-1".to_owned()),
     }
 }
 
@@ -470,15 +468,16 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
                 .with_extra("BucketName", req.bucket()),
         );
     }
-    let region = bucket_region(app, req)?;
+    let region = bucket_region(req)?;
     app.objects
         .create_bucket(req.bucket(), &req.account, &region, now)
         .map_err(|e| objects_error(e, req))?;
     Ok(S3Response::empty(200).header("location", format!("/{}", req.bucket())))
 }
 
-/// The SSE an object gets: the request's header, else the bucket default (SSE-S3).
-fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
+/// What a new object stores: content type, user metadata, system headers, checksums, and its
+/// SSE (the request's header, else the bucket default, SSE-S3).
+fn new_object(req: &S3Request) -> Result<NewObject, AwsError> {
     let mut metadata = BTreeMap::new();
     for (k, v) in &req.headers {
         if let Some(name) = k.as_str().strip_prefix("x-amz-meta-") {
@@ -518,10 +517,7 @@ fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
                 format!("The encryption method specified is not supported: {other}"),
             ));
         }
-        None => {
-            let _ = app;
-            "AES256".to_owned()
-        }
+        None => "AES256".to_owned(),
     };
     Ok(NewObject {
         content_type: req.header("content-type").map(str::to_owned),
@@ -558,17 +554,10 @@ fn copy_object(app: &App, req: &S3Request, now: i64) -> S3Result {
     let body = s
         .read_body(&source, None)
         .map_err(|e| objects_error(e, req))?;
-    let mut new = new_object(app, req)?;
+    let mut new = new_object(req)?;
     if req.header("x-amz-metadata-directive") != Some("REPLACE") {
         new.metadata = source.metadata.clone();
         new.content_type = source.content_type.clone();
-    } else if sb == req.bucket()
-        && sk == req.key()
-        && version.is_none()
-        && new.metadata == source.metadata
-        && new.content_type == source.content_type
-    {
-        // Copying an object onto itself must change something.
     }
     if sb == req.bucket()
         && sk == req.key()
@@ -809,13 +798,13 @@ fn list_objects(app: &App, req: &S3Request) -> S3Result {
         d.elem("EncodingType", "url");
     }
     d.elem("IsTruncated", if page.truncated { "true" } else { "false" });
-    if page.truncated {
-        if let Some(next) = &page.next_after {
-            if v2 {
-                d.elem("NextContinuationToken", &STANDARD.encode(next.as_bytes()));
-            } else if delimiter.is_some() {
-                d.elem("NextMarker", &enc(next));
-            }
+    if page.truncated
+        && let Some(next) = &page.next_after
+    {
+        if v2 {
+            d.elem("NextContinuationToken", &STANDARD.encode(next.as_bytes()));
+        } else if delimiter.is_some() {
+            d.elem("NextMarker", &enc(next));
         }
     }
     let owner = canonical_id(&req.account);

@@ -70,10 +70,10 @@ pub fn facts(
             params.insert(k.clone(), v.clone().into());
         }
     }
-    if op == "PutBucketPolicy" {
-        if let Ok(p) = serde_json::from_slice::<Value>(&req.payload) {
-            params.insert("bucketPolicy".into(), p);
-        }
+    if op == "PutBucketPolicy"
+        && let Ok(p) = serde_json::from_slice::<Value>(&req.payload)
+    {
+        params.insert("bucketPolicy".into(), p);
     }
     let mut response = Map::new();
     if let Some(r) = resp {

@@ -1,0 +1,200 @@
+"""The embedded S3, with the real AWS CLI and boto3: what `aws s3` and SDK defaults send must
+work, errors must be S3's, and S3 calls must be recorded as AWS records them."""
+
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from conftest import lookup_all
+
+
+def bucket_name(prefix="b"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def code_of(fn, *a, **kw):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(*a, **kw)
+    return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_cli_round_trip_small_and_multipart(cairn, tmp_path):
+    b = bucket_name("cli")
+    cairn.aws("s3", "mb", f"s3://{b}")
+    small = tmp_path / "small.txt"
+    small.write_text("hello cairn\n")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(20 * 1024 * 1024 + 123))
+    cairn.aws("s3", "cp", str(small), f"s3://{b}/dir/small.txt")
+    cairn.aws("s3", "cp", str(big), f"s3://{b}/big.bin")
+    _, out, _ = cairn.aws("s3api", "list-objects-v2", "--bucket", b)
+    sizes = {o["Key"]: o["Size"] for o in out["Contents"]}
+    assert sizes == {"big.bin": big.stat().st_size, "dir/small.txt": small.stat().st_size}
+    etags = {o["Key"]: o["ETag"] for o in out["Contents"]}
+    assert etags["dir/small.txt"] == '"%s"' % hashlib.md5(small.read_bytes()).hexdigest()
+    assert etags["big.bin"].endswith('-3"'), "multipart ETag: md5 of part md5s, dash, part count"
+    back = tmp_path / "back.bin"
+    cairn.aws("s3", "cp", f"s3://{b}/big.bin", str(back))
+    assert back.read_bytes() == big.read_bytes()
+    cairn.aws("s3", "rm", f"s3://{b}", "--recursive")
+    cairn.aws("s3", "rb", f"s3://{b}")
+    rc, _, err = cairn.aws("s3api", "head-bucket", "--bucket", b, check=False)
+    assert rc != 0 and "404" in err
+
+
+def test_boto3_defaults_checksums_metadata_ranges_and_presigned_urls(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("sdk")
+    s3.create_bucket(Bucket=b)
+    body = b"0123456789" * 1000
+    r = s3.put_object(Bucket=b, Key="a/b c.txt", Body=body, ContentType="text/plain", Metadata={"Owner": "Alice"})
+    assert r["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    assert r["ServerSideEncryption"] == "AES256"
+    assert "ChecksumCRC32" in r, "boto3 sends a CRC32 by default and S3 echoes it"
+    g = s3.get_object(Bucket=b, Key="a/b c.txt", ChecksumMode="ENABLED")
+    assert g["Body"].read() == body
+    assert g["ContentType"] == "text/plain" and g["Metadata"] == {"owner": "Alice"}
+    assert g["ChecksumCRC32"] == r["ChecksumCRC32"]
+    part = s3.get_object(Bucket=b, Key="a/b c.txt", Range="bytes=10-19")
+    assert part["Body"].read() == body[10:20] and part["ContentRange"] == f"bytes 10-19/{len(body)}"
+    assert code_of(s3.get_object, Bucket=b, Key="a/b c.txt", Range="bytes=999999-") == ("InvalidRange", 416)
+    # Presigned GETs: botocore's default (SigV2 query) and SigV4.
+    for cfg in [None, botocore.config.Config(signature_version="s3v4")]:
+        client = cairn.client("s3", config=cfg) if cfg else s3
+        url = client.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "a/b c.txt"}, ExpiresIn=60)
+        with urllib.request.urlopen(url) as resp:
+            assert resp.read() == body
+    bad = s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "a/b c.txt"}, ExpiresIn=60).replace("Signature=", "Signature=A")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(bad)
+    assert e.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in e.value.read()
+
+
+def test_boto3_multipart_upload_and_its_errors(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("mpu")
+    s3.create_bucket(Bucket=b)
+    up = s3.create_multipart_upload(Bucket=b, Key="k")["UploadId"]
+    p1 = os.urandom(5 * 1024 * 1024)
+    e1 = s3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=1, Body=p1)["ETag"]
+    e2 = s3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=2, Body=b"tail")["ETag"]
+    assert [p["PartNumber"] for p in s3.list_parts(Bucket=b, Key="k", UploadId=up)["Parts"]] == [1, 2]
+    assert code_of(s3.complete_multipart_upload, Bucket=b, Key="k", UploadId=up,
+                   MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]}) == ("InvalidPartOrder", 400)
+    s3.complete_multipart_upload(Bucket=b, Key="k", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert s3.get_object(Bucket=b, Key="k")["Body"].read() == p1 + b"tail"
+    assert code_of(s3.list_parts, Bucket=b, Key="k", UploadId=up) == ("NoSuchUpload", 404)
+    up = s3.create_multipart_upload(Bucket=b, Key="k2")["UploadId"]
+    s3.abort_multipart_upload(Bucket=b, Key="k2", UploadId=up)
+    assert code_of(s3.abort_multipart_upload, Bucket=b, Key="k2", UploadId=up) == ("NoSuchUpload", 404)
+
+
+def test_listing_prefix_delimiter_pages_and_url_encoding(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("list")
+    s3.create_bucket(Bucket=b)
+    keys = [f"logs/2026/{i:03d}.json" for i in range(25)] + ["logs/readme", "other/x", "ü-unicode", "a+b c"]
+    for k in keys:
+        s3.put_object(Bucket=b, Key=k, Body=b".")
+    v2 = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=b, PaginationConfig={"PageSize": 7}) for o in p.get("Contents", [])]
+    assert v2 == sorted(keys, key=lambda k: k.encode())
+    v1 = [o["Key"] for p in s3.get_paginator("list_objects").paginate(Bucket=b, PaginationConfig={"PageSize": 4}) for o in p.get("Contents", [])]
+    assert v1 == v2
+    top = s3.list_objects_v2(Bucket=b, Delimiter="/")
+    assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["logs/", "other/"]
+    assert [o["Key"] for o in top["Contents"]] == ["a+b c", "ü-unicode"]
+    sub = s3.list_objects_v2(Bucket=b, Prefix="logs/", Delimiter="/", MaxKeys=1000)
+    assert [p["Prefix"] for p in sub["CommonPrefixes"]] == ["logs/2026/"]
+    assert sub["KeyCount"] == 2
+    _, out, _ = cairn.aws("s3api", "list-objects", "--bucket", b, "--prefix", "a+b")
+    assert [o["Key"] for o in out["Contents"]] == ["a+b c"]
+
+
+def test_copy_delete_objects_versioning_policy_encryption(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("cfg")
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="src", Body=b"data", Metadata={"k": "v"})
+    s3.copy_object(Bucket=b, Key="dst", CopySource={"Bucket": b, "Key": "src"})
+    assert s3.head_object(Bucket=b, Key="dst")["Metadata"] == {"k": "v"}
+    r = s3.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "src"}, {"Key": "dst"}, {"Key": "missing"}]})
+    assert sorted(d["Key"] for d in r["Deleted"]) == ["dst", "missing", "src"]
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled"
+    v1 = s3.put_object(Bucket=b, Key="v", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=b, Key="v", Body=b"two")
+    assert s3.get_object(Bucket=b, Key="v", VersionId=v1)["Body"].read() == b"one"
+    assert s3.delete_object(Bucket=b, Key="v")["DeleteMarker"] is True
+    assert code_of(s3.get_object, Bucket=b, Key="v") == ("NoSuchKey", 404)
+    assert code_of(s3.get_bucket_policy, Bucket=b) == ("NoSuchBucketPolicy", 404)
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                                      "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{b}"}]}
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+    assert json.loads(s3.get_bucket_policy(Bucket=b)["Policy"]) == policy
+    assert code_of(s3.put_bucket_policy, Bucket=b, Policy="not json") == ("MalformedPolicy", 400)
+    s3.delete_bucket_policy(Bucket=b)
+    enc = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_location(Bucket=b)["LocationConstraint"] is None
+
+
+def test_s3_errors(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("err")
+    assert code_of(s3.head_bucket, Bucket=b) == ("404", 404)
+    assert code_of(s3.get_object, Bucket=b, Key="k") == ("NoSuchBucket", 404)
+    assert code_of(s3.create_bucket, Bucket="Bad_Name") == ("InvalidBucketName", 400)
+    s3.create_bucket(Bucket=b)
+    assert code_of(s3.create_bucket, Bucket=b) == ("BucketAlreadyOwnedByYou", 409)
+    assert code_of(s3.get_object, Bucket=b, Key="nope") == ("NoSuchKey", 404)
+    s3.put_object(Bucket=b, Key="k", Body=b"x")
+    assert code_of(s3.delete_bucket, Bucket=b) == ("BucketNotEmpty", 409)
+    assert code_of(s3.put_object, Bucket=b, Key="k", Body=b"x", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA==") == ("BadDigest", 400)
+
+
+def test_regional_bucket_and_virtual_host_addressing(cairn):
+    s3 = cairn.client("s3", region="eu-west-1")
+    b = bucket_name("eu")
+    s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_location(Bucket=b)["LocationConstraint"] == "eu-west-1"
+    s3.put_object(Bucket=b, Key="vh.txt", Body=b"virtual")
+    # A virtual-host request: the bucket in the Host header, signed as an SDK signs it.
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    env = cairn.env()
+    host = f"{b}.s3.eu-west-1.amazonaws.com"
+    req = botocore.awsrequest.AWSRequest(method="GET", url=f"http://{host}/vh.txt", headers={"x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "eu-west-1").add_auth(req)
+    headers = dict(req.headers.items())
+    headers["Host"] = host
+    raw = urllib.request.Request(f"{cairn.endpoint}/vh.txt", headers=headers)
+    with urllib.request.urlopen(raw) as r:
+        assert r.read() == b"virtual"
+
+
+def test_bucket_calls_are_management_events_and_object_calls_are_not_in_history(cairn):
+    s3 = cairn.client("s3", region="us-west-1")
+    b = bucket_name("rec")
+    rid = s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": "us-west-1"})["ResponseMetadata"]["RequestId"]
+    s3.put_object(Bucket=b, Key="obj", Body=b"x")
+    s3.get_object(Bucket=b, Key="obj")["Body"].read()
+    events = lookup_all(cairn.client(region="us-west-1"), LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": b}])
+    names = sorted(e["EventName"] for e in events)
+    assert names == ["CreateBucket"], names
+    rec = json.loads(events[0]["CloudTrailEvent"])
+    assert rec["eventSource"] == "s3.amazonaws.com" and rec["requestID"] == rid and len(rid) == 16
+    assert rec["requestParameters"]["bucketName"] == b
+    assert rec["requestParameters"]["Host"].startswith("127.0.0.1:")
+    assert rec["resources"] == [{"accountId": rec["recipientAccountId"], "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{b}"}]
+    assert rec["additionalEventData"]["SignatureVersion"] == "SigV4"
+    assert rec["additionalEventData"]["AuthenticationMethod"] == "AuthHeader"
+    assert rec["managementEvent"] is True and rec["eventCategory"] == "Management" and rec["readOnly"] is False
+    everything = lookup_all(cairn.client(region="us-west-1"), LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}])
+    assert not any(e["EventName"] in ("PutObject", "GetObject") for e in everything), "data events never reach event history"
