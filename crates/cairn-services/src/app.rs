@@ -7,6 +7,7 @@ use cairn_store::history::HistoryIndex;
 use cairn_store::identity::IdentityStore;
 use cairn_store::journal::Journal;
 use cairn_store::objects::ObjectStore;
+use cairn_store::trails::TrailStore;
 
 pub struct App {
     pub journal: Journal,
@@ -14,6 +15,7 @@ pub struct App {
     pub identity: Arc<IdentityStore>,
     /// The embedded S3 store.
     pub objects: Arc<ObjectStore>,
+    pub trails: Arc<TrailStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,

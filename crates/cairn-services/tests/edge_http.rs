@@ -39,6 +39,9 @@ async fn start() -> Server {
         history,
         identity,
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
+        trails: Arc::new(
+            cairn_store::trails::TrailStore::open(&dir.path().join("trails.db")).unwrap(),
+        ),
         clock: Arc::new(SystemClock),
         history_retention_ms: None,
         token_key: vec![1; 32],

@@ -11,5 +11,6 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod objects;
+pub mod trails;
 
 pub use error::StoreError;

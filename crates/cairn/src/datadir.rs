@@ -56,6 +56,10 @@ impl DataDir {
     pub fn s3(&self) -> PathBuf {
         self.root.join("s3")
     }
+    /// Trails, selectors, tags and delivery status.
+    pub fn trails_db(&self) -> PathBuf {
+        self.root.join("trails.db")
+    }
     pub fn identity_db(&self) -> PathBuf {
         self.root.join("identity.db")
     }

@@ -9,6 +9,7 @@ use cairn_store::history::{HistoryIndex, IndexHook};
 use cairn_store::identity::IdentityStore;
 use cairn_store::journal::{Journal, JournalConfig};
 use cairn_store::objects::ObjectStore;
+use cairn_store::trails::TrailStore;
 
 use crate::datadir::DataDir;
 
@@ -17,6 +18,7 @@ pub struct Stores {
     pub history: Arc<HistoryIndex>,
     pub identity: Arc<IdentityStore>,
     pub objects: Arc<ObjectStore>,
+    pub trails: Arc<TrailStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -58,8 +60,13 @@ pub fn open(dir: &DataDir) -> anyhow::Result<Stores> {
         ObjectStore::open(&dir.s3())
             .with_context(|| format!("opening the S3 store in {}", dir.s3().display()))?,
     );
+    let trails = Arc::new(
+        TrailStore::open(&dir.trails_db())
+            .with_context(|| format!("opening {}", dir.trails_db().display()))?,
+    );
     Ok(Stores {
         objects,
+        trails,
         journal,
         history,
         identity,

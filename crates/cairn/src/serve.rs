@@ -84,6 +84,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         history: Arc::clone(&stores.history),
         identity: Arc::clone(&stores.identity),
         objects: Arc::clone(&stores.objects),
+        trails: Arc::clone(&stores.trails),
         clock: Arc::clone(&clock),
         history_retention_ms: retention_ms,
         token_key,

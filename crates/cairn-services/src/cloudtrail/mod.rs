@@ -5,12 +5,15 @@
 //! every other operation answers `UnsupportedOperationException` naming itself.
 
 mod lookup;
+mod names;
 mod params;
+mod selectors;
 mod token;
+pub mod trails;
 
 use cairn_model::EventCategory;
 use cairn_wire::AwsError;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::app::App;
 use crate::recorder::{CallContext, CallFacts};
@@ -127,35 +130,22 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
     }
     match op {
         "LookupEvents" => lookup::lookup_events(app, ctx, input),
-        // No trail can exist until trail management lands, so these answers are exact.
-        "DescribeTrails" => Ok(json!({"trailList": []})),
-        "ListTrails" => Ok(json!({"Trails": []})),
-        "GetTrail"
-        | "GetTrailStatus"
-        | "DeleteTrail"
-        | "StartLogging"
-        | "StopLogging"
-        | "GetEventSelectors"
-        | "GetInsightSelectors" => {
-            let key = match op {
-                "GetEventSelectors" | "GetInsightSelectors" => "TrailName",
-                _ => "Name",
-            };
-            let name = input.get(key).and_then(Value::as_str).unwrap_or("");
-            if name.is_empty() {
-                return Err(AwsError::client(
-                    "TrailNotProvidedException",
-                    "Trail name or ARN must be provided.",
-                ));
-            }
-            Err(AwsError::client(
-                "TrailNotFoundException",
-                format!(
-                    "Unknown trail: {name} for the user: {}",
-                    ctx.recipient_account
-                ),
-            ))
-        }
+        "CreateTrail" => trails::create_trail(app, ctx, input),
+        "UpdateTrail" => trails::update_trail(app, ctx, input),
+        "DeleteTrail" => trails::delete_trail(app, ctx, input),
+        "GetTrail" => trails::get_trail(app, ctx, input),
+        "DescribeTrails" => trails::describe_trails(app, ctx, input),
+        "ListTrails" => trails::list_trails(app, ctx, input),
+        "GetTrailStatus" => trails::get_trail_status(app, ctx, input),
+        "StartLogging" => trails::set_logging(app, ctx, input, true),
+        "StopLogging" => trails::set_logging(app, ctx, input, false),
+        "PutEventSelectors" => trails::put_event_selectors(app, ctx, input),
+        "GetEventSelectors" => trails::get_event_selectors(app, ctx, input),
+        "PutInsightSelectors" => trails::put_insight_selectors(app, ctx, input),
+        "GetInsightSelectors" => trails::get_insight_selectors(app, ctx, input),
+        "AddTags" => trails::add_tags(app, ctx, input),
+        "RemoveTags" => trails::remove_tags(app, ctx, input),
+        "ListTags" => trails::list_tags(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",
             format!("cairn does not support the CloudTrail operation {other} yet."),

@@ -6,6 +6,7 @@
 
 pub mod address;
 mod ops;
+pub mod policy;
 mod record;
 pub mod xml;
 

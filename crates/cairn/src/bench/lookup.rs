@@ -114,6 +114,9 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         history: Arc::clone(&history),
         identity,
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.join("s3"))?),
+        trails: Arc::new(cairn_store::trails::TrailStore::open(
+            &dir.join("trails.db"),
+        )?),
         clock: Arc::new(SystemClock),
         history_retention_ms: Some(90 * 86_400_000),
         token_key: vec![7; 32],

@@ -1,0 +1,727 @@
+//! The trail API: Create/Update/Delete/Get/DescribeTrails, ListTrails, GetTrailStatus,
+//! Start/StopLogging, tags, event selectors and Insights selectors.
+//!
+//! A trail lives in its home region; a multi-region trail is also visible in every other region
+//! as a shadow trail, which can be read there but only changed from home.
+
+use cairn_model::timefmt;
+use cairn_store::trails::Trail;
+use cairn_wire::AwsError;
+use serde_json::{Map, Value, json};
+
+use super::names::{TrailRef, parse_ref, trail_arn, validate_name};
+use super::selectors;
+use crate::app::App;
+use crate::recorder::CallContext;
+use crate::s3::policy::allows_service;
+
+const MAX_TRAILS_PER_REGION: usize = 5;
+const MAX_PREFIX: usize = 200;
+const MAX_TAGS: usize = 50;
+
+fn internal(e: impl std::fmt::Display) -> AwsError {
+    tracing::error!(error = %e, "trail store failure");
+    AwsError::internal("The trail store is unavailable.")
+}
+
+fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+    input.get(name).and_then(Value::as_str)
+}
+
+fn bool_member(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(AwsError::client(
+            "SerializationException",
+            format!("{name} must be a boolean"),
+        )),
+    }
+}
+
+/// Trails visible in a region: those at home there and multi-region ones from elsewhere.
+fn visible(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsError> {
+    Ok(app
+        .trails
+        .list(&ctx.recipient_account)
+        .map_err(internal)?
+        .into_iter()
+        .filter(|t| t.home_region == ctx.region || t.multi_region)
+        .collect())
+}
+
+fn not_found(name: &str, ctx: &CallContext) -> AwsError {
+    AwsError::client(
+        "TrailNotFoundException",
+        format!(
+            "Unknown trail: {name} for the user: {}",
+            ctx.recipient_account
+        ),
+    )
+}
+
+/// Finds the trail a `Name` member refers to, as visible from the caller's region.
+fn find(app: &App, ctx: &CallContext, r: &TrailRef) -> Result<Trail, AwsError> {
+    let found = match r {
+        TrailRef::Arn {
+            region,
+            account,
+            name,
+        } => {
+            if account != &ctx.recipient_account {
+                return Err(not_found(&trail_arn(region, account, name), ctx));
+            }
+            app.trails
+                .get(&trail_arn(region, account, name))
+                .map_err(internal)?
+                .filter(|t| t.home_region == ctx.region || t.multi_region)
+        }
+        TrailRef::Name(n) => {
+            let mut all: Vec<Trail> = visible(app, ctx)?
+                .into_iter()
+                .filter(|t| &t.name == n)
+                .collect();
+            // A trail at home here wins over a shadow of the same name.
+            all.sort_by_key(|t| t.home_region != ctx.region);
+            all.into_iter().next()
+        }
+    };
+    found.ok_or_else(|| {
+        not_found(
+            &match r {
+                TrailRef::Name(n) => n.clone(),
+                TrailRef::Arn {
+                    region,
+                    account,
+                    name,
+                } => trail_arn(region, account, name),
+            },
+            ctx,
+        )
+    })
+}
+
+/// The trail as a mutating call may touch it: only from its home region.
+fn find_home(app: &App, ctx: &CallContext, input: &Value, member: &str) -> Result<Trail, AwsError> {
+    let r = parse_ref(str_member(input, member).unwrap_or(""))?;
+    let t = find(app, ctx, &r)?;
+    if t.home_region != ctx.region {
+        return Err(AwsError::client(
+            "InvalidHomeRegionException",
+            format!(
+                "This operation must be called from the trail's home region, {}.",
+                t.home_region
+            ),
+        ));
+    }
+    Ok(t)
+}
+
+/// The `Trail` structure of DescribeTrails and GetTrail.
+pub fn trail_json(t: &Trail) -> Value {
+    let mut m = Map::new();
+    m.insert("Name".into(), t.name.clone().into());
+    m.insert("S3BucketName".into(), t.s3_bucket.clone().into());
+    if let Some(p) = &t.s3_key_prefix {
+        m.insert("S3KeyPrefix".into(), p.clone().into());
+    }
+    m.insert(
+        "IncludeGlobalServiceEvents".into(),
+        t.include_global_events.into(),
+    );
+    m.insert("IsMultiRegionTrail".into(), t.multi_region.into());
+    m.insert("HomeRegion".into(), t.home_region.clone().into());
+    m.insert("TrailARN".into(), t.arn.clone().into());
+    m.insert(
+        "LogFileValidationEnabled".into(),
+        t.log_file_validation.into(),
+    );
+    m.insert(
+        "HasCustomEventSelectors".into(),
+        (t.event_selectors.is_some() || t.advanced_event_selectors.is_some()).into(),
+    );
+    m.insert(
+        "HasInsightSelectors".into(),
+        t.insight_selectors.is_some().into(),
+    );
+    m.insert("IsOrganizationTrail".into(), t.organization.into());
+    Value::Object(m)
+}
+
+/// The response of CreateTrail and UpdateTrail.
+fn settings_json(t: &Trail) -> Value {
+    let mut m = Map::new();
+    m.insert("Name".into(), t.name.clone().into());
+    m.insert("S3BucketName".into(), t.s3_bucket.clone().into());
+    if let Some(p) = &t.s3_key_prefix {
+        m.insert("S3KeyPrefix".into(), p.clone().into());
+    }
+    m.insert(
+        "IncludeGlobalServiceEvents".into(),
+        t.include_global_events.into(),
+    );
+    m.insert("IsMultiRegionTrail".into(), t.multi_region.into());
+    m.insert("TrailARN".into(), t.arn.clone().into());
+    m.insert(
+        "LogFileValidationEnabled".into(),
+        t.log_file_validation.into(),
+    );
+    m.insert("IsOrganizationTrail".into(), t.organization.into());
+    Value::Object(m)
+}
+
+/// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
+fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
+    for (member, what) in [
+        ("SnsTopicName", "SNS delivery notifications"),
+        ("CloudWatchLogsLogGroupArn", "CloudWatch Logs delivery"),
+        ("CloudWatchLogsRoleArn", "CloudWatch Logs delivery"),
+        ("KmsKeyId", "KMS-encrypted log files"),
+    ] {
+        if input
+            .get(member)
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+        {
+            return Err(AwsError::client(
+                "UnsupportedOperationException",
+                format!("cairn does not support {what} ({member}) yet."),
+            ));
+        }
+    }
+    if bool_member(input, "IsOrganizationTrail")? == Some(true) {
+        return Err(AwsError::client(
+            "OrganizationsNotInUseException",
+            "This account is not a member of an organization.",
+        ));
+    }
+    Ok(())
+}
+
+fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
+    let Some(p) = p else { return Ok(None) };
+    let p = p.trim_end_matches('/');
+    if p.is_empty() {
+        return Ok(None);
+    }
+    if p.len() > MAX_PREFIX {
+        return Err(AwsError::client(
+            "InvalidS3PrefixException",
+            format!("Prefix is too long: the maximum is {MAX_PREFIX} characters."),
+        ));
+    }
+    Ok(Some(p.to_owned()))
+}
+
+/// The bucket must exist and its policy must let CloudTrail check its ACL and write logs.
+fn check_bucket(app: &App, t: &Trail) -> Result<(), AwsError> {
+    let bucket = app
+        .objects
+        .bucket(&t.s3_bucket)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            AwsError::client(
+                "S3BucketDoesNotExistException",
+                format!("S3 bucket does not exist: {}", t.s3_bucket),
+            )
+        })?;
+    let insufficient = || {
+        AwsError::client(
+            "InsufficientS3BucketPolicyException",
+            format!(
+                "Incorrect S3 bucket policy is detected for bucket: {}",
+                t.s3_bucket
+            ),
+        )
+    };
+    let policy = bucket.policy.ok_or_else(insufficient)?;
+    let prefix = t
+        .s3_key_prefix
+        .as_deref()
+        .map(|p| format!("{p}/"))
+        .unwrap_or_default();
+    let object = format!(
+        "arn:aws:s3:::{}/{prefix}AWSLogs/{}/{}_CloudTrail_{}_example.json.gz",
+        t.s3_bucket, t.account, t.account, t.home_region
+    );
+    let ctx = [
+        ("aws:SourceArn", t.arn.as_str()),
+        ("aws:SourceAccount", t.account.as_str()),
+        ("s3:x-amz-acl", "bucket-owner-full-control"),
+    ];
+    let acl = allows_service(
+        &policy,
+        "cloudtrail.amazonaws.com",
+        "s3:GetBucketAcl",
+        &format!("arn:aws:s3:::{}", t.s3_bucket),
+        &ctx,
+    );
+    let put = allows_service(
+        &policy,
+        "cloudtrail.amazonaws.com",
+        "s3:PutObject",
+        &object,
+        &ctx,
+    );
+    if acl && put {
+        Ok(())
+    } else {
+        Err(insufficient())
+    }
+}
+
+fn tags_of(input: &Value) -> Result<Vec<(String, String)>, AwsError> {
+    let mut out = Vec::new();
+    for t in input
+        .get("TagsList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let k = str_member(t, "Key").unwrap_or("");
+        if k.is_empty() || k.len() > 128 {
+            return Err(AwsError::client(
+                "InvalidTagParameterException",
+                "Tag keys must be 1 to 128 characters.",
+            ));
+        }
+        let v = str_member(t, "Value").unwrap_or("");
+        if v.len() > 256 {
+            return Err(AwsError::client(
+                "InvalidTagParameterException",
+                "Tag values can be at most 256 characters.",
+            ));
+        }
+        out.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(out)
+}
+
+pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let name = str_member(input, "Name").unwrap_or("");
+    validate_name(name)?;
+    refuse_unsupported(input)?;
+    let bucket = str_member(input, "S3BucketName").unwrap_or("");
+    if bucket.is_empty() {
+        return Err(AwsError::client(
+            "InvalidS3BucketNameException",
+            "S3 bucket name must be provided.",
+        ));
+    }
+    let existing = visible(app, ctx)?;
+    if existing.iter().any(|t| t.name == name) {
+        return Err(AwsError::client(
+            "TrailAlreadyExistsException",
+            format!(
+                "Trail {name} already exists for customer: {}",
+                ctx.recipient_account
+            ),
+        ));
+    }
+    if existing.len() >= MAX_TRAILS_PER_REGION {
+        return Err(AwsError::client(
+            "MaximumNumberOfTrailsExceededException",
+            format!(
+                "User: {} already has {MAX_TRAILS_PER_REGION} trails in {}.",
+                ctx.recipient_account, ctx.region
+            ),
+        ));
+    }
+    let multi = bool_member(input, "IsMultiRegionTrail")?.unwrap_or(false);
+    if multi {
+        // A multi-region trail shadows into every region: each must have room for it.
+        let all = app.trails.list(&ctx.recipient_account).map_err(internal)?;
+        let mut regions: Vec<&str> = all.iter().map(|t| t.home_region.as_str()).collect();
+        regions.sort();
+        regions.dedup();
+        for r in regions {
+            let n = all
+                .iter()
+                .filter(|t| t.home_region == r || t.multi_region)
+                .count();
+            if n >= MAX_TRAILS_PER_REGION {
+                return Err(AwsError::client(
+                    "MaximumNumberOfTrailsExceededException",
+                    format!(
+                        "User: {} already has {MAX_TRAILS_PER_REGION} trails in {r}.",
+                        ctx.recipient_account
+                    ),
+                ));
+            }
+        }
+    }
+    let include_global = bool_member(input, "IncludeGlobalServiceEvents")?.unwrap_or(true);
+    if multi && !include_global {
+        return Err(AwsError::client(
+            "InvalidParameterCombinationException",
+            "Multi-Region trail must include global service events.",
+        ));
+    }
+    let tags = tags_of(input)?;
+    let t = Trail {
+        arn: trail_arn(&ctx.region, &ctx.recipient_account, name),
+        account: ctx.recipient_account.clone(),
+        home_region: ctx.region.clone(),
+        name: name.to_owned(),
+        s3_bucket: bucket.to_owned(),
+        s3_key_prefix: normalize_prefix(str_member(input, "S3KeyPrefix"))?,
+        include_global_events: include_global,
+        multi_region: multi,
+        log_file_validation: bool_member(input, "EnableLogFileValidation")?.unwrap_or(false),
+        created_ms: app.clock.now_millis(),
+        ..Trail::default()
+    };
+    check_bucket(app, &t)?;
+    app.trails.put(&t).map_err(internal)?;
+    if !tags.is_empty() {
+        app.trails.add_tags(&t.arn, &tags).map_err(internal)?;
+    }
+    Ok(settings_json(&t))
+}
+
+pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    refuse_unsupported(input)?;
+    let mut t = find_home(app, ctx, input, "Name")?;
+    if let Some(b) = str_member(input, "S3BucketName") {
+        t.s3_bucket = b.to_owned();
+    }
+    if input.get("S3KeyPrefix").is_some() {
+        t.s3_key_prefix = normalize_prefix(str_member(input, "S3KeyPrefix"))?;
+    }
+    if let Some(g) = bool_member(input, "IncludeGlobalServiceEvents")? {
+        t.include_global_events = g;
+    }
+    if let Some(m) = bool_member(input, "IsMultiRegionTrail")? {
+        t.multi_region = m;
+    }
+    if let Some(v) = bool_member(input, "EnableLogFileValidation")? {
+        t.log_file_validation = v;
+    }
+    if t.multi_region && !t.include_global_events {
+        return Err(AwsError::client(
+            "InvalidParameterCombinationException",
+            "Multi-Region trail must include global service events.",
+        ));
+    }
+    check_bucket(app, &t)?;
+    app.trails.put(&t).map_err(internal)?;
+    Ok(settings_json(&t))
+}
+
+pub fn delete_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = find_home(app, ctx, input, "Name")?;
+    app.trails.delete(&t.arn).map_err(internal)?;
+    Ok(json!({}))
+}
+
+pub fn get_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = find(
+        app,
+        ctx,
+        &parse_ref(str_member(input, "Name").unwrap_or(""))?,
+    )?;
+    Ok(json!({"Trail": trail_json(&t)}))
+}
+
+pub fn describe_trails(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let shadows = bool_member(input, "includeShadowTrails")?.unwrap_or(true);
+    let names: Vec<&str> = input
+        .get("trailNameList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut out = Vec::new();
+    if names.is_empty() {
+        for t in visible(app, ctx)? {
+            if shadows || t.home_region == ctx.region {
+                out.push(trail_json(&t));
+            }
+        }
+    } else {
+        for n in names {
+            let r = parse_ref(n)?;
+            // Named trails of other regions are looked up by ARN wherever they are.
+            let t = match &r {
+                TrailRef::Arn {
+                    region,
+                    account,
+                    name,
+                } if account == &ctx.recipient_account => app
+                    .trails
+                    .get(&trail_arn(region, account, name))
+                    .map_err(internal)?,
+                _ => find(app, ctx, &r).ok(),
+            };
+            if let Some(t) = t {
+                out.push(trail_json(&t));
+            }
+        }
+    }
+    Ok(json!({"trailList": out}))
+}
+
+pub fn list_trails(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    const PAGE: usize = 50;
+    let all = visible(app, ctx)?;
+    let start = match str_member(input, "NextToken") {
+        None => 0,
+        Some(tok) => all
+            .iter()
+            .position(|t| t.arn == tok)
+            .map(|i| i + 1)
+            .ok_or_else(|| {
+                AwsError::client("InvalidNextTokenException", "The NextToken is not valid.")
+            })?,
+    };
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(PAGE)
+        .map(|t| json!({"TrailARN": t.arn, "Name": t.name, "HomeRegion": t.home_region}))
+        .collect();
+    let mut out = json!({"Trails": page});
+    if start + PAGE < all.len() {
+        out["NextToken"] = all[start + PAGE - 1].arn.clone().into();
+    }
+    Ok(out)
+}
+
+pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = find(
+        app,
+        ctx,
+        &parse_ref(str_member(input, "Name").unwrap_or(""))?,
+    )?;
+    let s = app.trails.status(&t.arn).map_err(internal)?;
+    let mut m = Map::new();
+    m.insert("IsLogging".into(), t.logging.into());
+    let mut time = |k: &str, v: Option<i64>| {
+        if let Some(ms) = v {
+            m.insert(k.into(), timefmt::epoch_seconds(ms));
+        }
+    };
+    time("LatestDeliveryTime", s.latest_delivery_ms);
+    time("StartLoggingTime", t.start_logging_ms);
+    time("StopLoggingTime", t.stop_logging_ms);
+    time("LatestDeliveryAttemptTime", s.latest_delivery_attempt_ms);
+    time("LatestDigestDeliveryTime", s.latest_digest_ms);
+    if let Some(e) = s.latest_delivery_error {
+        m.insert("LatestDeliveryError".into(), e.into());
+    }
+    if let Some(e) = s.latest_digest_error {
+        m.insert("LatestDigestDeliveryError".into(), e.into());
+    }
+    if s.latest_delivery_attempt_ms.is_some() {
+        let succeeded = s
+            .latest_delivery_ms
+            .is_some_and(|d| Some(d) >= s.latest_delivery_attempt_ms);
+        m.insert(
+            "LatestDeliveryAttemptSucceeded".into(),
+            if succeeded { "true" } else { "false" }.into(),
+        );
+    }
+    Ok(Value::Object(m))
+}
+
+pub fn set_logging(
+    app: &App,
+    ctx: &CallContext,
+    input: &Value,
+    on: bool,
+) -> Result<Value, AwsError> {
+    let mut t = find_home(app, ctx, input, "Name")?;
+    let now = app.clock.now_millis();
+    if on {
+        if !t.logging {
+            t.logging = true;
+            t.start_logging_ms = Some(now);
+        }
+    } else if t.logging {
+        t.logging = false;
+        t.stop_logging_ms = Some(now);
+    }
+    app.trails.put(&t).map_err(internal)?;
+    Ok(json!({}))
+}
+
+pub fn put_event_selectors(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let mut t = find_home(app, ctx, input, "TrailName")?;
+    let basic = input.get("EventSelectors").filter(|v| !v.is_null());
+    let advanced = input.get("AdvancedEventSelectors").filter(|v| !v.is_null());
+    let out = match (basic, advanced) {
+        (Some(_), Some(_)) => {
+            return Err(AwsError::client(
+                "InvalidParameterCombinationException",
+                "You cannot specify both EventSelectors and AdvancedEventSelectors.",
+            ));
+        }
+        (None, None) => {
+            return Err(AwsError::client(
+                "InvalidParameterCombinationException",
+                "You must specify either EventSelectors or AdvancedEventSelectors.",
+            ));
+        }
+        (Some(b), None) => {
+            let v = selectors::validate_basic(b)?;
+            t.event_selectors = Some(v.to_string());
+            t.advanced_event_selectors = None;
+            json!({"TrailARN": t.arn, "EventSelectors": v})
+        }
+        (None, Some(a)) => {
+            let v = selectors::validate_advanced(a)?;
+            t.advanced_event_selectors = Some(v.to_string());
+            t.event_selectors = None;
+            json!({"TrailARN": t.arn, "AdvancedEventSelectors": v})
+        }
+    };
+    app.trails.put(&t).map_err(internal)?;
+    Ok(out)
+}
+
+pub fn get_event_selectors(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = find(
+        app,
+        ctx,
+        &parse_ref(str_member(input, "TrailName").unwrap_or(""))?,
+    )?;
+    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+    Ok(match (&t.advanced_event_selectors, &t.event_selectors) {
+        (Some(a), _) => json!({"TrailARN": t.arn, "AdvancedEventSelectors": parse(a)}),
+        (None, Some(b)) => json!({"TrailARN": t.arn, "EventSelectors": parse(b)}),
+        (None, None) => json!({"TrailARN": t.arn, "EventSelectors": selectors::default_basic()}),
+    })
+}
+
+pub fn put_insight_selectors(
+    app: &App,
+    ctx: &CallContext,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    if input.get("EventDataStore").is_some_and(|v| !v.is_null()) {
+        return Err(AwsError::client(
+            "UnsupportedOperationException",
+            "cairn does not support Insights on event data stores yet.",
+        ));
+    }
+    let mut t = find_home(app, ctx, input, "TrailName")?;
+    let list = input
+        .get("InsightSelectors")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            AwsError::client(
+                "InvalidInsightSelectorsException",
+                "InsightSelectors must be a list.",
+            )
+        })?;
+    let mut types = Vec::new();
+    for s in list {
+        match str_member(s, "InsightType") {
+            Some(k @ ("ApiCallRateInsight" | "ApiErrorRateInsight")) if !types.contains(&k) => {
+                types.push(k)
+            }
+            other => {
+                return Err(AwsError::client(
+                    "InvalidInsightSelectorsException",
+                    format!(
+                        "Invalid InsightType {}: valid types are ApiCallRateInsight and ApiErrorRateInsight, each at most once.",
+                        other.unwrap_or("")
+                    ),
+                ));
+            }
+        }
+    }
+    let v = json!(
+        types
+            .iter()
+            .map(|k| json!({"InsightType": k}))
+            .collect::<Vec<_>>()
+    );
+    t.insight_selectors = (!types.is_empty()).then(|| v.to_string());
+    app.trails.put(&t).map_err(internal)?;
+    Ok(json!({"TrailARN": t.arn, "InsightSelectors": v}))
+}
+
+pub fn get_insight_selectors(
+    app: &App,
+    ctx: &CallContext,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let t = find(
+        app,
+        ctx,
+        &parse_ref(str_member(input, "TrailName").unwrap_or(""))?,
+    )?;
+    match &t.insight_selectors {
+        Some(s) => Ok(
+            json!({"TrailARN": t.arn, "InsightSelectors": serde_json::from_str::<Value>(s).unwrap_or(Value::Null)}),
+        ),
+        None => Err(AwsError::client(
+            "InsightNotEnabledException",
+            format!("Trail {} does not have Insights enabled.", t.name),
+        )),
+    }
+}
+
+/// The trail a tagging call names by ARN (`ResourceId`).
+fn tagged_trail(app: &App, ctx: &CallContext, id: &str) -> Result<Trail, AwsError> {
+    match parse_ref(id)? {
+        r @ TrailRef::Arn { .. } => find(app, ctx, &r),
+        TrailRef::Name(_) => Err(AwsError::client(
+            "CloudTrailARNInvalidException",
+            format!("The ARN {id} is not valid."),
+        )),
+    }
+}
+
+pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
+    let tags = tags_of(input)?;
+    let mut keys: Vec<String> = app
+        .trails
+        .tags(&t.arn)
+        .map_err(internal)?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    keys.extend(tags.iter().map(|(k, _)| k.clone()));
+    keys.sort();
+    keys.dedup();
+    if keys.len() > MAX_TAGS {
+        return Err(AwsError::client(
+            "TagsLimitExceededException",
+            format!("A trail can have at most {MAX_TAGS} tags."),
+        ));
+    }
+    app.trails.add_tags(&t.arn, &tags).map_err(internal)?;
+    Ok(json!({}))
+}
+
+pub fn remove_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
+    let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
+    app.trails.remove_tags(&t.arn, &keys).map_err(internal)?;
+    Ok(json!({}))
+}
+
+pub fn list_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let mut out = Vec::new();
+    for id in input
+        .get("ResourceIdList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let t = tagged_trail(app, ctx, id)?;
+        let tags: Vec<Value> = app
+            .trails
+            .tags(&t.arn)
+            .map_err(internal)?
+            .into_iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        out.push(json!({"ResourceId": t.arn, "TagsList": tags}));
+    }
+    Ok(json!({"ResourceTagList": out}))
+}

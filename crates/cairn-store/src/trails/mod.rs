@@ -1,0 +1,264 @@
+//! Trails: settings, event and Insights selectors, tags, logging state and delivery status
+//! (SQLite, schema in `sql/trails.sql`).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::StoreError;
+
+const SCHEMA: &str = include_str!("../../sql/trails.sql");
+
+/// A trail as stored, in its home region.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Trail {
+    pub arn: String,
+    pub account: String,
+    pub home_region: String,
+    pub name: String,
+    pub s3_bucket: String,
+    pub s3_key_prefix: Option<String>,
+    pub sns_topic_name: Option<String>,
+    pub include_global_events: bool,
+    pub multi_region: bool,
+    pub log_file_validation: bool,
+    pub cw_log_group_arn: Option<String>,
+    pub cw_role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub organization: bool,
+    pub event_selectors: Option<String>,
+    pub advanced_event_selectors: Option<String>,
+    pub insight_selectors: Option<String>,
+    pub logging: bool,
+    pub start_logging_ms: Option<i64>,
+    pub stop_logging_ms: Option<i64>,
+    pub created_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TrailStatus {
+    pub latest_delivery_ms: Option<i64>,
+    pub latest_delivery_attempt_ms: Option<i64>,
+    pub latest_delivery_error: Option<String>,
+    pub latest_digest_ms: Option<i64>,
+    pub latest_digest_error: Option<String>,
+}
+
+pub struct TrailStore {
+    conn: Mutex<Connection>,
+}
+
+const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms";
+
+fn row_to_trail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
+    Ok(Trail {
+        arn: r.get(0)?,
+        account: r.get(1)?,
+        home_region: r.get(2)?,
+        name: r.get(3)?,
+        s3_bucket: r.get(4)?,
+        s3_key_prefix: r.get(5)?,
+        sns_topic_name: r.get(6)?,
+        include_global_events: r.get::<_, i64>(7)? != 0,
+        multi_region: r.get::<_, i64>(8)? != 0,
+        log_file_validation: r.get::<_, i64>(9)? != 0,
+        cw_log_group_arn: r.get(10)?,
+        cw_role_arn: r.get(11)?,
+        kms_key_id: r.get(12)?,
+        organization: r.get::<_, i64>(13)? != 0,
+        event_selectors: r.get(14)?,
+        advanced_event_selectors: r.get(15)?,
+        insight_selectors: r.get(16)?,
+        logging: r.get::<_, i64>(17)? != 0,
+        start_logging_ms: r.get(18)?,
+        stop_logging_ms: r.get(19)?,
+        created_ms: r.get(20)?,
+    })
+}
+
+impl TrailStore {
+    pub fn open(path: &Path) -> Result<TrailStore, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(TrailStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Inserts a new trail, or replaces the settings of an existing one (same ARN).
+    pub fn put(&self, t: &Trail) -> Result<(), StoreError> {
+        self.conn().execute(
+            &format!("INSERT OR REPLACE INTO trails ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
+            params![
+                t.arn, t.account, t.home_region, t.name, t.s3_bucket, t.s3_key_prefix, t.sns_topic_name,
+                t.include_global_events as i64, t.multi_region as i64, t.log_file_validation as i64,
+                t.cw_log_group_arn, t.cw_role_arn, t.kms_key_id, t.organization as i64,
+                t.event_selectors, t.advanced_event_selectors, t.insight_selectors,
+                t.logging as i64, t.start_logging_ms, t.stop_logging_ms, t.created_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn get(&self, arn: &str) -> Result<Option<Trail>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM trails WHERE arn = ?1"),
+                [arn],
+                row_to_trail,
+            )
+            .optional()?)
+    }
+
+    /// Every trail of an account, in every home region, by name.
+    pub fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare(&format!(
+            "SELECT {COLUMNS} FROM trails WHERE account = ?1 ORDER BY name, home_region"
+        ))?;
+        let rows = st.query_map([account], row_to_trail)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every trail of every account (for delivery).
+    pub fn all(&self) -> Result<Vec<Trail>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM trails ORDER BY arn"))?;
+        let rows = st.query_map([], row_to_trail)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn delete(&self, arn: &str) -> Result<bool, StoreError> {
+        let c = self.conn();
+        c.execute("DELETE FROM trail_tags WHERE arn = ?1", [arn])?;
+        c.execute("DELETE FROM trail_status WHERE arn = ?1", [arn])?;
+        Ok(c.execute("DELETE FROM trails WHERE arn = ?1", [arn])? > 0)
+    }
+
+    pub fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare("SELECT key, value FROM trail_tags WHERE arn = ?1 ORDER BY key")?;
+        let rows = st.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        for (k, v) in tags {
+            tx.execute(
+                "INSERT OR REPLACE INTO trail_tags (arn, key, value) VALUES (?1, ?2, ?3)",
+                params![arn, k, v],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        for k in keys {
+            tx.execute(
+                "DELETE FROM trail_tags WHERE arn = ?1 AND key = ?2",
+                params![arn, k],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn status(&self, arn: &str) -> Result<TrailStatus, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error, latest_digest_ms, latest_digest_error FROM trail_status WHERE arn = ?1",
+                [arn],
+                |r| {
+                    Ok(TrailStatus {
+                        latest_delivery_ms: r.get(0)?,
+                        latest_delivery_attempt_ms: r.get(1)?,
+                        latest_delivery_error: r.get(2)?,
+                        latest_digest_ms: r.get(3)?,
+                        latest_digest_error: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    pub fn set_status(&self, arn: &str, s: &TrailStatus) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO trail_status (arn, latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error, latest_digest_ms, latest_digest_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![arn, s.latest_delivery_ms, s.latest_delivery_attempt_ms, s.latest_delivery_error, s.latest_digest_ms, s.latest_digest_error],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trail(name: &str, region: &str) -> Trail {
+        Trail {
+            arn: format!("arn:aws:cloudtrail:{region}:111122223333:trail/{name}"),
+            account: "111122223333".into(),
+            home_region: region.into(),
+            name: name.into(),
+            s3_bucket: "b".into(),
+            include_global_events: true,
+            created_ms: 1,
+            ..Trail::default()
+        }
+    }
+
+    #[test]
+    fn trails_tags_and_status() {
+        let d = tempfile::tempdir().unwrap();
+        let s = TrailStore::open(&d.path().join("trails.db")).unwrap();
+        let t = trail("t1", "us-east-1");
+        s.put(&t).unwrap();
+        s.put(&trail("t0", "eu-west-1")).unwrap();
+        assert_eq!(s.get(&t.arn).unwrap().unwrap(), t);
+        assert_eq!(
+            s.list("111122223333")
+                .unwrap()
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["t0", "t1"]
+        );
+        let mut u = t.clone();
+        u.logging = true;
+        u.start_logging_ms = Some(5);
+        s.put(&u).unwrap();
+        assert!(s.get(&t.arn).unwrap().unwrap().logging);
+        s.add_tags(
+            &t.arn,
+            &[("a".into(), "1".into()), ("b".into(), "2".into())],
+        )
+        .unwrap();
+        s.remove_tags(&t.arn, &["a".into()]).unwrap();
+        assert_eq!(
+            s.tags(&t.arn).unwrap(),
+            vec![("b".to_owned(), "2".to_owned())]
+        );
+        let st = TrailStatus {
+            latest_delivery_ms: Some(9),
+            ..TrailStatus::default()
+        };
+        s.set_status(&t.arn, &st).unwrap();
+        assert_eq!(s.status(&t.arn).unwrap(), st);
+        assert!(s.delete(&t.arn).unwrap());
+        assert!(!s.delete(&t.arn).unwrap());
+        assert!(s.tags(&t.arn).unwrap().is_empty());
+    }
+}
