@@ -122,13 +122,13 @@ mod tests {
 
     #[test]
     fn refs() {
-        assert_eq!(parse_ref("t1").unwrap(), TrailRef::Name("t1".into()));
+        assert_eq!(parse_ref("tr1").unwrap(), TrailRef::Name("tr1".into()));
         assert_eq!(
-            parse_ref("arn:aws:cloudtrail:eu-west-1:111122223333:trail/t1").unwrap(),
+            parse_ref("arn:aws:cloudtrail:eu-west-1:111122223333:trail/tr1").unwrap(),
             TrailRef::Arn {
                 region: "eu-west-1".into(),
                 account: "111122223333".into(),
-                name: "t1".into()
+                name: "tr1".into()
             }
         );
         assert_eq!(
