@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS trails (
     advanced_event_selectors TEXT,   -- JSON: advanced selectors, as put
     insight_selectors        TEXT,   -- JSON
     logging                  INTEGER NOT NULL DEFAULT 0,
+    -- Journal offset ranges in which the trail was logging, JSON [[from, to-or-null], …]:
+    -- delivery takes exactly the events committed inside them.
+    logging_ranges           TEXT NOT NULL DEFAULT '[]',
     start_logging_ms         INTEGER,
     stop_logging_ms          INTEGER,
     created_ms               INTEGER NOT NULL,
@@ -43,4 +46,22 @@ CREATE TABLE IF NOT EXISTS trail_status (
     latest_delivery_error       TEXT,
     latest_digest_ms            INTEGER,
     latest_digest_error         TEXT
+);
+
+-- How far trail delivery has planned into the journal.
+CREATE TABLE IF NOT EXISTS delivery_cursor (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    offset INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO delivery_cursor (id, offset) VALUES (1, 0);
+
+-- Log files decided but not yet written. A plan fixes a file's key and its events before the
+-- file is written, so a retry after a crash writes the same object again, never a second one.
+CREATE TABLE IF NOT EXISTS delivery_plans (
+    id         INTEGER PRIMARY KEY,
+    trail_arn  TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    offsets    BLOB NOT NULL,   -- journal offsets of the records, u64 little-endian each
+    created_ms INTEGER NOT NULL
 );

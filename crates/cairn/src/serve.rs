@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use cairn_model::{Clock, SystemClock};
 use cairn_services::App;
+use cairn_services::s3::policy::PolicyGate;
 use cairn_store::identity::{AccessKey, IdentityStore};
+use cairn_trail::delivery::Delivery;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -36,6 +38,10 @@ pub struct ServeArgs {
         value_name = "REGION"
     )]
     pub region: String,
+    /// How often trails deliver log files, in seconds (AWS: about 5 minutes). At least 1.
+    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL", default_value_t = 60, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub delivery_interval: u64,
     /// How many days back event history (LookupEvents) reaches; 0 keeps every event.
     #[arg(
         long,
@@ -109,6 +115,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("  data dir:  {}", dir.root.display());
         println!("  account:   {} (root access key {})", key.account, key.access_key_id);
         println!("  region:    {} (clients may sign for any region)", args.region);
+        println!("  delivery:  every {} s", args.delivery_interval);
         match retention_ms {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
@@ -122,8 +129,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
 
         spawn_maintenance(Arc::clone(&app), stores.history_behind.clone());
+        let delivery = Arc::new(Delivery {
+            journal: app.journal.clone(),
+            trails: Arc::clone(&app.trails),
+            objects: Arc::clone(&app.objects),
+            clock: Arc::clone(&app.clock),
+            gate: Arc::new(PolicyGate),
+        });
+        spawn_delivery(Arc::clone(&delivery), Duration::from_secs(args.delivery_interval));
         cairn_services::edge::serve(listener, Arc::clone(&app), shutdown_signal()).await;
-        println!("cairn: shutting down");
+        println!("cairn: shutting down (delivering pending log files)");
+        let _ = tokio::task::spawn_blocking(move || delivery.run_once()).await;
         anyhow::Ok(())
     })?;
     Ok(())
@@ -183,6 +199,15 @@ fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) 
                     let purged = app
                         .history
                         .cursor()
+                        .and_then(|h| Ok(h.min(app.trails.delivery_cursor()?)))
+                        // Planned but unwritten log files still need their records.
+                        .and_then(|c| {
+                            let pending = app.trails.pending_plans()?;
+                            Ok(pending
+                                .iter()
+                                .filter_map(|p| p.offsets.first().copied())
+                                .fold(c, u64::min))
+                        })
                         .and_then(|cursor| app.journal.purge(cursor, older_than));
                     match purged {
                         Ok(n) if n > 0 => tracing::info!(segments = n, "journal retention"),
@@ -194,6 +219,30 @@ fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) 
             }
         });
     }
+}
+
+/// Trail delivery: a round every interval, off the reactor threads.
+fn spawn_delivery(delivery: Arc<Delivery>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let d = Arc::clone(&delivery);
+            match tokio::task::spawn_blocking(move || d.run_once()).await {
+                Ok(Ok(r)) if r.written_files > 0 => {
+                    tracing::info!(
+                        files = r.written_files,
+                        records = r.written_records,
+                        "trail delivery"
+                    )
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "trail delivery round failed"),
+                Err(e) => tracing::error!(error = %e, "trail delivery task failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -532,14 +532,20 @@ pub fn set_logging(
 ) -> Result<Value, AwsError> {
     let mut t = find_home(app, ctx, input, "Name")?;
     let now = app.clock.now_millis();
+    // Delivery takes the events committed while logging is on; the journal head marks when.
+    let head = app.journal.head();
     if on {
         if !t.logging {
             t.logging = true;
             t.start_logging_ms = Some(now);
+            t.logging_ranges.push((head, None));
         }
     } else if t.logging {
         t.logging = false;
         t.stop_logging_ms = Some(now);
+        if let Some(last) = t.logging_ranges.last_mut() {
+            last.1 = Some(head);
+        }
     }
     app.trails.put(&t).map_err(internal)?;
     Ok(json!({}))

@@ -6,7 +6,32 @@
 //! (`*`, `{"Service": …}`), `Action`, `Resource` with wildcards, and `String*`/`Arn*`
 //! conditions on the request context.
 
+use cairn_store::trails::Trail;
+use cairn_trail::delivery::BucketGate;
 use serde_json::Value;
+
+/// Judges trail delivery writes by the bucket policy, as S3 judges CloudTrail's PutObject.
+pub struct PolicyGate;
+
+impl BucketGate for PolicyGate {
+    fn may_write(&self, bucket_policy: Option<&str>, trail: &Trail, key: &str) -> bool {
+        let Some(policy) = bucket_policy else {
+            return false;
+        };
+        let ctx = [
+            ("aws:SourceArn", trail.arn.as_str()),
+            ("aws:SourceAccount", trail.account.as_str()),
+            ("s3:x-amz-acl", "bucket-owner-full-control"),
+        ];
+        allows_service(
+            policy,
+            "cloudtrail.amazonaws.com",
+            "s3:PutObject",
+            &format!("arn:aws:s3:::{}/{key}", trail.s3_bucket),
+            &ctx,
+        )
+    }
+}
 
 /// `*` and `?` wildcards, as IAM matches them.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {

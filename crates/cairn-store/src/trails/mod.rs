@@ -31,6 +31,9 @@ pub struct Trail {
     pub advanced_event_selectors: Option<String>,
     pub insight_selectors: Option<String>,
     pub logging: bool,
+    /// Journal offset ranges `[from, to)` in which the trail was logging; `to` is `None` while
+    /// it still is.
+    pub logging_ranges: Vec<(u64, Option<u64>)>,
     pub start_logging_ms: Option<i64>,
     pub stop_logging_ms: Option<i64>,
     pub created_ms: i64,
@@ -49,7 +52,7 @@ pub struct TrailStore {
     conn: Mutex<Connection>,
 }
 
-const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms";
+const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms, logging_ranges";
 
 fn row_to_trail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
     Ok(Trail {
@@ -74,6 +77,7 @@ fn row_to_trail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
         start_logging_ms: r.get(18)?,
         stop_logging_ms: r.get(19)?,
         created_ms: r.get(20)?,
+        logging_ranges: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
     })
 }
 
@@ -93,13 +97,14 @@ impl TrailStore {
     /// Inserts a new trail, or replaces the settings of an existing one (same ARN).
     pub fn put(&self, t: &Trail) -> Result<(), StoreError> {
         self.conn().execute(
-            &format!("INSERT OR REPLACE INTO trails ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
+            &format!("INSERT OR REPLACE INTO trails ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
             params![
                 t.arn, t.account, t.home_region, t.name, t.s3_bucket, t.s3_key_prefix, t.sns_topic_name,
                 t.include_global_events as i64, t.multi_region as i64, t.log_file_validation as i64,
                 t.cw_log_group_arn, t.cw_role_arn, t.kms_key_id, t.organization as i64,
                 t.event_selectors, t.advanced_event_selectors, t.insight_selectors,
-                t.logging as i64, t.start_logging_ms, t.stop_logging_ms, t.created_ms
+                t.logging as i64, t.start_logging_ms, t.stop_logging_ms, t.created_ms,
+                serde_json::to_string(&t.logging_ranges).unwrap_or_else(|_| "[]".into())
             ],
         )?;
         Ok(())
@@ -203,6 +208,73 @@ impl TrailStore {
     }
 }
 
+/// A log file to write: its trail, region, key and the journal offsets of its records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryPlan {
+    pub id: i64,
+    pub trail_arn: String,
+    pub region: String,
+    pub key: String,
+    pub offsets: Vec<u64>,
+    pub created_ms: i64,
+}
+
+impl TrailStore {
+    pub fn delivery_cursor(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT offset FROM delivery_cursor WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    /// Records new plans and moves the delivery cursor, atomically.
+    pub fn plan(&self, plans: &[DeliveryPlan], cursor: u64) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        for p in plans {
+            let blob: Vec<u8> = p.offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
+            tx.execute(
+                "INSERT INTO delivery_plans (trail_arn, region, key, offsets, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![p.trail_arn, p.region, p.key, blob, p.created_ms],
+            )?;
+        }
+        tx.execute(
+            "UPDATE delivery_cursor SET offset = ?1 WHERE id = 1",
+            [cursor as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Plans not yet written, oldest first.
+    pub fn pending_plans(&self) -> Result<Vec<DeliveryPlan>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare("SELECT id, trail_arn, region, key, offsets, created_ms FROM delivery_plans ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            let blob: Vec<u8> = r.get(4)?;
+            Ok(DeliveryPlan {
+                id: r.get(0)?,
+                trail_arn: r.get(1)?,
+                region: r.get(2)?,
+                key: r.get(3)?,
+                offsets: blob
+                    .chunks_exact(8)
+                    .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+                    .collect(),
+                created_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn plan_done(&self, id: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM delivery_plans WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +332,34 @@ mod tests {
         assert!(s.delete(&t.arn).unwrap());
         assert!(!s.delete(&t.arn).unwrap());
         assert!(s.tags(&t.arn).unwrap().is_empty());
+    }
+
+    #[test]
+    fn plans_and_cursor_move_together() {
+        let d = tempfile::tempdir().unwrap();
+        let s = TrailStore::open(&d.path().join("trails.db")).unwrap();
+        let mut t = trail("t1", "us-east-1");
+        t.logging_ranges = vec![(0, Some(10)), (20, None)];
+        s.put(&t).unwrap();
+        assert_eq!(
+            s.get(&t.arn).unwrap().unwrap().logging_ranges,
+            t.logging_ranges
+        );
+        assert_eq!(s.delivery_cursor().unwrap(), 0);
+        let p = DeliveryPlan {
+            id: 0,
+            trail_arn: t.arn.clone(),
+            region: "us-east-1".into(),
+            key: "k".into(),
+            offsets: vec![1, 2, 300],
+            created_ms: 5,
+        };
+        s.plan(&[p.clone()], 400).unwrap();
+        assert_eq!(s.delivery_cursor().unwrap(), 400);
+        let pending = s.pending_plans().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].offsets, vec![1, 2, 300]);
+        s.plan_done(pending[0].id).unwrap();
+        assert!(s.pending_plans().unwrap().is_empty());
     }
 }

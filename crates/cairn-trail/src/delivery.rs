@@ -1,0 +1,211 @@
+//! Delivering trails: a journal consumer that plans log files and writes them to S3.
+//!
+//! Each round has two steps. **Plan**: read the journal from the delivery cursor to its head,
+//! give each record to every trail that takes it, group by (trail, region), fix each group's
+//! object key, and commit the plans together with the new cursor. **Write**: for every pending
+//! plan, build the file from the planned records and put it in the trail's bucket, then mark
+//! the plan done. A crash between the steps, or a failed write, leaves plans that the next
+//! round writes again under the same key with the same content: each event lands in exactly
+//! one log file per trail.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cairn_model::Clock;
+use cairn_store::StoreError;
+use cairn_store::journal::{Entry, EntryKind, Journal};
+use cairn_store::objects::{NewObject, ObjectStore};
+use cairn_store::trails::{DeliveryPlan, Trail, TrailStore};
+use serde_json::Value;
+
+use crate::logfile;
+use crate::selectors::TrailFilter;
+
+/// Most records in one log file; a busier interval gets several files.
+const MAX_RECORDS_PER_FILE: usize = 20_000;
+/// How much of the journal one planning pass reads at a time.
+const READ_CHUNK: usize = 8 << 20;
+
+/// Whether a trail's bucket lets CloudTrail write a key, as S3 would judge it.
+pub trait BucketGate: Send + Sync {
+    fn may_write(&self, bucket_policy: Option<&str>, trail: &Trail, key: &str) -> bool;
+}
+
+pub struct Delivery {
+    pub journal: Journal,
+    pub trails: Arc<TrailStore>,
+    pub objects: Arc<ObjectStore>,
+    pub clock: Arc<dyn Clock>,
+    pub gate: Arc<dyn BucketGate>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RoundReport {
+    pub planned_files: usize,
+    pub written_files: usize,
+    pub written_records: usize,
+    pub failed_files: usize,
+}
+
+impl Delivery {
+    /// Plans then writes. Safe to call again after any failure.
+    pub fn run_once(&self) -> Result<RoundReport, StoreError> {
+        let now = self.clock.now_millis();
+        let mut report = RoundReport {
+            planned_files: self.plan(now)?,
+            ..RoundReport::default()
+        };
+        self.write(now, &mut report)?;
+        Ok(report)
+    }
+
+    fn plan(&self, now: i64) -> Result<usize, StoreError> {
+        let head = self.journal.head();
+        let mut cursor = self.trails.delivery_cursor()?;
+        if cursor >= head {
+            return Ok(0);
+        }
+        let trails = self.trails.all()?;
+        let filters: Vec<(TrailFilter, &Trail)> = trails
+            .iter()
+            .filter(|t| !t.logging_ranges.is_empty())
+            .map(|t| (TrailFilter::of(t), t))
+            .collect();
+        let mut groups: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+        while cursor < head {
+            let (batch, next) = self.journal.read_from(cursor, READ_CHUNK)?;
+            if batch.is_empty() && next == cursor {
+                break;
+            }
+            cursor = next;
+            if filters.is_empty() {
+                continue;
+            }
+            for (offset, payload) in batch {
+                let Ok(entry) = Entry::decode(offset, &payload) else {
+                    continue;
+                };
+                // Imported records are history, not activity: no trail delivers them.
+                if entry.kind == EntryKind::Imported {
+                    continue;
+                }
+                let Ok(record) = serde_json::from_slice::<Value>(&entry.record) else {
+                    continue;
+                };
+                let region = record
+                    .get("awsRegion")
+                    .and_then(Value::as_str)
+                    .unwrap_or("us-east-1")
+                    .to_owned();
+                for (f, t) in &filters {
+                    if f.takes(&entry.account, offset, &record) {
+                        groups
+                            .entry((t.arn.clone(), region.clone()))
+                            .or_default()
+                            .push(offset);
+                    }
+                }
+            }
+        }
+        let mut plans = Vec::new();
+        for ((arn, region), offsets) in groups {
+            let Some(t) = trails.iter().find(|t| t.arn == arn) else {
+                continue;
+            };
+            for chunk in offsets.chunks(MAX_RECORDS_PER_FILE) {
+                let unique = logfile::unique16(&arn, &region, chunk[0]);
+                plans.push(DeliveryPlan {
+                    id: 0,
+                    trail_arn: arn.clone(),
+                    region: region.clone(),
+                    key: logfile::log_key(
+                        t.s3_key_prefix.as_deref(),
+                        &t.account,
+                        &region,
+                        now,
+                        &unique,
+                    ),
+                    offsets: chunk.to_vec(),
+                    created_ms: now,
+                });
+            }
+        }
+        self.trails.plan(&plans, cursor)?;
+        Ok(plans.len())
+    }
+
+    fn write(&self, now: i64, report: &mut RoundReport) -> Result<(), StoreError> {
+        let mut outcome: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for p in self.trails.pending_plans()? {
+            let Some(trail) = self.trails.get(&p.trail_arn)? else {
+                // The trail is gone: its undelivered files go with it.
+                self.trails.plan_done(p.id)?;
+                continue;
+            };
+            match self.write_plan(&trail, &p) {
+                Ok(()) => {
+                    self.trails.plan_done(p.id)?;
+                    report.written_files += 1;
+                    report.written_records += p.offsets.len();
+                    outcome.entry(trail.arn.clone()).or_insert(None);
+                }
+                Err(reason) => {
+                    tracing::warn!(trail = %trail.arn, key = %p.key, %reason, "log file delivery failed; will retry");
+                    report.failed_files += 1;
+                    outcome.insert(trail.arn.clone(), Some(reason));
+                }
+            }
+        }
+        for (arn, err) in outcome {
+            let mut s = self.trails.status(&arn)?;
+            s.latest_delivery_attempt_ms = Some(now);
+            match err {
+                None => {
+                    s.latest_delivery_ms = Some(now);
+                    s.latest_delivery_error = None;
+                }
+                Some(e) => s.latest_delivery_error = Some(e),
+            }
+            self.trails.set_status(&arn, &s)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one planned file; the error is what GetTrailStatus reports.
+    fn write_plan(&self, trail: &Trail, p: &DeliveryPlan) -> Result<(), String> {
+        let bucket = self
+            .objects
+            .bucket(&trail.s3_bucket)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "NoSuchBucket".to_owned())?;
+        if !self.gate.may_write(bucket.policy.as_deref(), trail, &p.key) {
+            return Err("AccessDenied".to_owned());
+        }
+        let mut records = Vec::with_capacity(p.offsets.len());
+        for o in &p.offsets {
+            let payload = self.journal.read_at(*o).map_err(|e| e.to_string())?;
+            let entry = Entry::decode(*o, &payload).map_err(|e| e.to_string())?;
+            records.push(entry.record);
+        }
+        let body = logfile::build(&records);
+        let new = NewObject {
+            content_type: Some("application/json".into()),
+            metadata: BTreeMap::new(),
+            sse: Some("AES256".into()),
+        };
+        self.objects
+            .put_object(
+                &trail.s3_bucket,
+                &p.key,
+                &body,
+                &new,
+                self.clock.now_millis(),
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "delivery_tests.rs"]
+mod tests;

@@ -1,0 +1,218 @@
+use std::io::Read;
+
+use cairn_model::ManualClock;
+use cairn_store::journal::{JournalConfig, NoHook};
+use serde_json::json;
+
+use super::*;
+
+const ACCT: &str = "111122223333";
+
+struct AllowAll;
+impl BucketGate for AllowAll {
+    fn may_write(&self, _: Option<&str>, _: &Trail, _: &str) -> bool {
+        true
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    d: Delivery,
+    clock: ManualClock,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(
+        &dir.path().join("j"),
+        JournalConfig::default(),
+        Box::new(NoHook),
+    )
+    .unwrap();
+    let trails = Arc::new(TrailStore::open(&dir.path().join("trails.db")).unwrap());
+    let objects = Arc::new(ObjectStore::open(&dir.path().join("s3")).unwrap());
+    objects.create_bucket("logs", ACCT, "us-east-1", 0).unwrap();
+    let clock = ManualClock::new(1_438_394_700_000);
+    trails
+        .put(&Trail {
+            arn: format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t"),
+            account: ACCT.into(),
+            home_region: "us-east-1".into(),
+            name: "t".into(),
+            s3_bucket: "logs".into(),
+            s3_key_prefix: Some("pre".into()),
+            include_global_events: true,
+            multi_region: true,
+            logging: true,
+            logging_ranges: vec![(0, None)],
+            ..Trail::default()
+        })
+        .unwrap();
+    let d = Delivery {
+        journal,
+        trails,
+        objects,
+        clock: Arc::new(clock.clone()),
+        gate: Arc::new(AllowAll),
+    };
+    Fixture {
+        _dir: dir,
+        d,
+        clock,
+    }
+}
+
+fn record(i: usize, region: &str) -> Vec<u8> {
+    let r = json!({"eventVersion":"1.11","eventID":format!("e{i}"),"eventName":"DescribeTrails","eventSource":"cloudtrail.amazonaws.com",
+                   "awsRegion":region,"eventCategory":"Management","readOnly":true,"requestParameters":null});
+    Entry {
+        kind: EntryKind::Recorded,
+        account: ACCT.into(),
+        record: serde_json::to_vec(&r).unwrap(),
+    }
+    .encode()
+}
+
+fn delivered(f: &Fixture) -> Vec<(String, Vec<Value>)> {
+    let page =
+        f.d.objects
+            .list(&cairn_store::objects::ListQuery {
+                bucket: "logs".into(),
+                max_keys: 1000,
+                ..Default::default()
+            })
+            .unwrap();
+    page.contents
+        .iter()
+        .map(|o| {
+            let body = f.d.objects.read_body(o, None).unwrap();
+            let mut s = String::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_string(&mut s)
+                .unwrap();
+            let v: Value = serde_json::from_str(&s).unwrap();
+            (o.key.clone(), v["Records"].as_array().unwrap().clone())
+        })
+        .collect()
+}
+
+#[test]
+fn delivers_each_event_once_per_region_at_aws_keys() {
+    let f = fixture();
+    let batch: Vec<Vec<u8>> = (0..6)
+        .map(|i| record(i, ["us-east-1", "eu-west-1", "ap-south-1"][i % 3]))
+        .collect();
+    f.d.journal.append(batch).wait_blocking().unwrap();
+    let r = f.d.run_once().unwrap();
+    assert_eq!(
+        (r.planned_files, r.written_files, r.written_records),
+        (3, 3, 6)
+    );
+    let files = delivered(&f);
+    assert_eq!(files.len(), 3);
+    for (key, records) in &files {
+        let region = records[0]["awsRegion"].as_str().unwrap();
+        let prefix = format!(
+            "pre/AWSLogs/{ACCT}/CloudTrail/{region}/2015/08/01/{ACCT}_CloudTrail_{region}_20150801T0205Z_"
+        );
+        assert!(
+            key.starts_with(&prefix) && key.ends_with(".json.gz"),
+            "{key}"
+        );
+        assert_eq!(records.len(), 2);
+    }
+    // Nothing new: nothing more.
+    assert_eq!(f.d.run_once().unwrap(), RoundReport::default());
+    let status =
+        f.d.trails
+            .status(&format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t"))
+            .unwrap();
+    assert_eq!(status.latest_delivery_ms, Some(1_438_394_700_000));
+}
+
+#[test]
+fn failed_writes_are_retried_under_the_same_key_and_lose_nothing() {
+    let f = fixture();
+    f.d.journal
+        .append((0..4).map(|i| record(i, "us-east-1")).collect())
+        .wait_blocking()
+        .unwrap();
+    f.d.objects.delete_bucket("logs").unwrap();
+    let r = f.d.run_once().unwrap();
+    assert_eq!(
+        (r.planned_files, r.written_files, r.failed_files),
+        (1, 0, 1)
+    );
+    let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
+    assert_eq!(
+        f.d.trails
+            .status(&arn)
+            .unwrap()
+            .latest_delivery_error
+            .as_deref(),
+        Some("NoSuchBucket")
+    );
+    let planned_key = f.d.trails.pending_plans().unwrap()[0].key.clone();
+    // More activity while the bucket is missing, and time passes.
+    f.d.journal
+        .append(vec![record(9, "us-east-1")])
+        .wait_blocking()
+        .unwrap();
+    f.clock.advance_millis(120_000);
+    f.d.objects
+        .create_bucket("logs", ACCT, "us-east-1", 0)
+        .unwrap();
+    let r = f.d.run_once().unwrap();
+    assert_eq!(r.written_records, 5);
+    let files = delivered(&f);
+    assert!(
+        files.iter().any(|(k, _)| k == &planned_key),
+        "the retried file keeps its planned key"
+    );
+    let mut ids: Vec<String> = files
+        .iter()
+        .flat_map(|(_, rs)| rs.iter().map(|r| r["eventID"].as_str().unwrap().to_owned()))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec!["e0", "e1", "e2", "e3", "e9"]);
+    assert_eq!(f.d.trails.status(&arn).unwrap().latest_delivery_error, None);
+}
+
+#[test]
+fn stopped_trails_and_imported_records_are_not_delivered() {
+    let f = fixture();
+    let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
+    f.d.journal
+        .append(vec![record(0, "us-east-1")])
+        .wait_blocking()
+        .unwrap();
+    let mut t = f.d.trails.get(&arn).unwrap().unwrap();
+    t.logging_ranges = vec![(0, Some(f.d.journal.head()))];
+    f.d.trails.put(&t).unwrap();
+    f.d.journal
+        .append(vec![record(1, "us-east-1")])
+        .wait_blocking()
+        .unwrap();
+    let imported = Entry {
+        kind: EntryKind::Imported,
+        account: ACCT.into(),
+        record: b"{\"awsRegion\":\"us-east-1\",\"eventCategory\":\"Management\"}".to_vec(),
+    };
+    f.d.journal
+        .append(vec![imported.encode()])
+        .wait_blocking()
+        .unwrap();
+    f.d.run_once().unwrap();
+    let ids: Vec<String> = delivered(&f)
+        .iter()
+        .flat_map(|(_, rs)| {
+            rs.iter()
+                .map(|r| r["eventID"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["e0"],
+        "events from before StopLogging are delivered, later ones are not"
+    );
+}

@@ -1,0 +1,12 @@
+//! Trail delivery.
+//!
+//! - [`selectors`]: which journal records a trail takes (account, regions, global service
+//!   events, logging ranges, basic and advanced event selectors).
+//! - [`logfile`]: log files exactly as AWS writes them: `{"Records":[…]}` in one gzip member, at
+//!   AWS's keys.
+//! - [`delivery`]: the consumer that plans files from the journal and writes them to S3, exactly
+//!   once per event per trail, across crashes and retries.
+
+pub mod delivery;
+pub mod logfile;
+pub mod selectors;

@@ -1,0 +1,109 @@
+//! Log files: AWS's object keys and the gzip'd `{"Records":[…]}` body.
+
+use std::io::Write;
+
+use sha2::{Digest, Sha256};
+
+const UNIQUE_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// The 16 characters that keep file names apart. Derived from what the file is (trail, region,
+/// first record), so that planning the same file twice names it the same.
+pub fn unique16(trail_arn: &str, region: &str, first_offset: u64) -> String {
+    let h = Sha256::digest(format!("{trail_arn}\n{region}\n{first_offset}").as_bytes());
+    h.iter()
+        .take(16)
+        .map(|b| char::from(UNIQUE_ALPHABET[usize::from(*b) % UNIQUE_ALPHABET.len()]))
+        .collect()
+}
+
+/// `[prefix/]AWSLogs/<acct>/CloudTrail/<region>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique16>.json.gz`,
+/// dated by delivery time.
+pub fn log_key(
+    prefix: Option<&str>,
+    account: &str,
+    region: &str,
+    delivery_ms: i64,
+    unique: &str,
+) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(delivery_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
+    let stamp = format!("{y:04}{m:02}{d:02}T{:02}{:02}Z", t.hour(), t.minute());
+    let base = format!(
+        "AWSLogs/{account}/CloudTrail/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail_{region}_{stamp}_{unique}.json.gz"
+    );
+    match prefix {
+        Some(p) if !p.is_empty() => format!("{p}/{base}"),
+        _ => base,
+    }
+}
+
+/// The file body: the records' JSON exactly as journaled, in `{"Records":[…]}`, one gzip member.
+pub fn build(records: &[Vec<u8>]) -> Vec<u8> {
+    let mut json = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 16);
+    json.extend_from_slice(b"{\"Records\":[");
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(r);
+    }
+    json.extend_from_slice(b"]}");
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(json.len() / 4),
+        flate2::Compression::default(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = gz.write_all(&json);
+    gz.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn keys_like_aws() {
+        let u = unique16(
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/t",
+            "us-east-2",
+            42,
+        );
+        assert_eq!(u.len(), 16);
+        assert!(u.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(
+            u,
+            unique16(
+                "arn:aws:cloudtrail:us-east-1:111122223333:trail/t",
+                "us-east-2",
+                42
+            )
+        );
+        let k = log_key(
+            None,
+            "111122223333",
+            "us-east-2",
+            1_438_394_700_000,
+            "Mu0KsOhtH1ar15ZZ",
+        );
+        assert_eq!(
+            k,
+            "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0205Z_Mu0KsOhtH1ar15ZZ.json.gz"
+        );
+        assert!(log_key(Some("a/b"), "1", "r", 0, "u").starts_with("a/b/AWSLogs/1/"));
+    }
+
+    #[test]
+    fn single_gzip_member_with_records_verbatim() {
+        let body = build(&[br#"{"a":1, "n":null}"#.to_vec(), br#"{"b":2}"#.to_vec()]);
+        let mut out = String::new();
+        let mut d = flate2::read::GzDecoder::new(&body[..]);
+        d.read_to_string(&mut out).unwrap();
+        assert_eq!(out, r#"{"Records":[{"a":1, "n":null},{"b":2}]}"#);
+        // Nothing after the first member.
+        let mut rest = Vec::new();
+        d.into_inner().read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
+}
