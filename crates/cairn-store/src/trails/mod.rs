@@ -354,7 +354,7 @@ mod tests {
             offsets: vec![1, 2, 300],
             created_ms: 5,
         };
-        s.plan(&[p.clone()], 400).unwrap();
+        s.plan(std::slice::from_ref(&p), 400).unwrap();
         assert_eq!(s.delivery_cursor().unwrap(), 400);
         let pending = s.pending_plans().unwrap();
         assert_eq!(pending.len(), 1);
