@@ -1,0 +1,185 @@
+"""Trails that deliver, the classic exercise end to end with the real AWS CLI: a bucket with
+AWS's documented policy, a multi-region trail, activity in three regions, log files in AWS's
+exact layout whose records equal event history's; data events by selector; DuckDB reads the
+files."""
+
+import gzip
+import json
+import re
+import time
+import uuid
+
+import pytest
+
+from conftest import lookup_all
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+
+
+def documented_policy(bucket, account, prefix):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
+
+
+@pytest.fixture(scope="module")
+def lab(workdir):
+    from conftest import Cairn
+    c = Cairn(workdir / "delivery-lab", ["--delivery-interval", "1"])
+    c.start()
+    yield c
+    c.stop()
+
+
+def account_of(c):
+    rid = c.client().describe_trails()["ResponseMetadata"]["RequestId"]
+    for e in lookup_all(c.client(), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}]):
+        rec = json.loads(e["CloudTrailEvent"])
+        if rec["requestID"] == rid:
+            return rec["recipientAccountId"]
+    raise AssertionError("own call not found")
+
+
+def download_all(c, bucket, dest):
+    c.aws("s3", "cp", f"s3://{bucket}", str(dest), "--recursive")
+    files = sorted(p for p in dest.rglob("*.json.gz"))
+    return files
+
+
+def wait_for(pred, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+def test_classic_exercise(lab, tmp_path):
+    account = account_of(lab)
+    bucket = f"ct-{uuid.uuid4().hex[:10]}"
+    prefix = "team/ct"
+    lab.aws("s3", "mb", f"s3://{bucket}")
+    lab.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account, prefix))
+    lab.aws("cloudtrail", "create-trail", "--name", "lab-trail", "--s3-bucket-name", bucket, "--s3-key-prefix", prefix, "--is-multi-region-trail")
+    lab.aws("cloudtrail", "start-logging", "--name", "lab-trail")
+    request_ids = {}
+    for r in REGIONS:
+        for _ in range(3):
+            rid = lab.client(region=r).describe_trails()["ResponseMetadata"]["RequestId"]
+            request_ids[rid] = r
+        lab.client("s3", region=r).list_buckets()
+    # Everything is delivered within an interval or two.
+    def all_delivered():
+        files = download_all(lab, bucket, tmp_path / "dl")
+        got = {}
+        for f in files:
+            for rec in json.loads(gzip.open(f).read())["Records"]:
+                got[rec["requestID"]] = (f, rec)
+        return (files, got) if set(request_ids) <= set(got) else None
+    files, got = wait_for(all_delivered)
+    # AWS's exact layout and names.
+    pattern = re.compile(rf"^{prefix}/AWSLogs/{account}/CloudTrail/(?P<region>[a-z0-9-]+)/(?P<y>\d{{4}})/(?P<m>\d\d)/(?P<d>\d\d)/"
+                         rf"{account}_CloudTrail_(?P=region)_(?P=y)(?P=m)(?P=d)T\d{{4}}Z_[A-Za-z0-9]{{16}}\.json\.gz$")
+    _, listing, _ = lab.aws("s3", "ls", f"s3://{bucket}", "--recursive")
+    keys = [line.split()[-1] for line in listing.splitlines()]
+    assert keys and all(pattern.match(k) for k in keys), keys
+    regions_seen = {pattern.match(k).group("region") for k in keys}
+    assert set(REGIONS) <= regions_seen
+    # Each file holds only its region's records, in one gzip member.
+    for f in files:
+        region = f.name.split("_")[2]
+        data = f.read_bytes()
+        assert data[:2] == b"\x1f\x8b"
+        for rec in json.loads(gzip.decompress(data))["Records"]:
+            assert rec["awsRegion"] == region
+    # Every delivered record equals, as JSON, what LookupEvents returns for it; none twice.
+    for r in REGIONS:
+        history = {json.loads(e["CloudTrailEvent"])["requestID"]: json.loads(e["CloudTrailEvent"])
+                   for e in lookup_all(lab.client(region=r), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}])}
+        for rid, region in request_ids.items():
+            if region == r:
+                assert got[rid][1] == history[rid]
+    ids = [rec["eventID"] for f in files for rec in json.loads(gzip.open(f).read())["Records"]]
+    assert len(ids) == len(set(ids)), "each event in exactly one log file"
+    status = lab.client().get_trail_status(Name="lab-trail")
+    assert status["IsLogging"] and "LatestDeliveryTime" in status and "LatestDeliveryError" not in status
+
+    # DuckDB, a real third-party consumer, reads the files and counts the same events.
+    import duckdb
+    n = duckdb.sql(f"SELECT count(*) FROM (SELECT unnest(Records) FROM read_json('{tmp_path}/dl/**/*.json.gz'))").fetchall()[0][0]
+    assert n == len(ids)
+
+    # After StopLogging nothing more is delivered; what came before still is.
+    lab.aws("cloudtrail", "stop-logging", "--name", "lab-trail")
+    late = lab.client(region="eu-west-1").describe_trails()["ResponseMetadata"]["RequestId"]
+    time.sleep(2.5)
+    final = download_all(lab, bucket, tmp_path / "dl2")
+    delivered = {rec["requestID"] for f in final for rec in json.loads(gzip.open(f).read())["Records"]}
+    assert late not in delivered
+    lab.aws("cloudtrail", "delete-trail", "--name", "lab-trail")
+
+
+def test_data_events_by_advanced_selector(lab, tmp_path):
+    account = account_of(lab)
+    logs = f"logs-{uuid.uuid4().hex[:8]}"
+    data = f"data-{uuid.uuid4().hex[:8]}"
+    s3 = lab.client("s3")
+    s3.create_bucket(Bucket=logs)
+    s3.create_bucket(Bucket=data)
+    s3.put_bucket_policy(Bucket=logs, Policy=documented_policy(logs, account, "p").replace(f"{logs}/p/AWSLogs", f"{logs}/AWSLogs"))
+    ct = lab.client()
+    ct.create_trail(Name="data-trail", S3BucketName=logs)
+    ct.put_event_selectors(TrailName="data-trail", AdvancedEventSelectors=[{"Name": "watched objects", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{data}/watched/"]}]}])
+    ct.start_logging(Name="data-trail")
+    s3.put_object(Bucket=data, Key="watched/a.txt", Body=b"a")
+    s3.get_object(Bucket=data, Key="watched/a.txt")["Body"].read()
+    s3.put_object(Bucket=data, Key="ignored/b.txt", Body=b"b")
+    ct.describe_trails()
+
+    def delivered():
+        recs = []
+        for p in s3.get_paginator("list_objects_v2").paginate(Bucket=logs):
+            for o in p.get("Contents", []):
+                recs += json.loads(gzip.decompress(s3.get_object(Bucket=logs, Key=o["Key"])["Body"].read()))["Records"]
+        names = sorted((r["eventName"], r.get("requestParameters", {}).get("key")) for r in recs)
+        return names if ("GetObject", "watched/a.txt") in names else None
+    names = wait_for(delivered)
+    assert names == [("GetObject", "watched/a.txt"), ("PutObject", "watched/a.txt")], "only selected data events, no management events"
+    history = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}])
+    assert not any(e["EventName"] in ("PutObject", "GetObject") for e in history)
+    ct.delete_trail(Name="data-trail")
+
+
+def test_delivery_errors_show_in_status_and_nothing_is_lost(lab):
+    account = account_of(lab)
+    b = f"gone-{uuid.uuid4().hex[:8]}"
+    s3 = lab.client("s3")
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account, "x").replace(f"{b}/x/AWSLogs", f"{b}/AWSLogs"))
+    ct = lab.client(region="us-east-2")
+    ct.create_trail(Name="fragile", S3BucketName=b)
+    ct.start_logging(Name="fragile")
+    s3.delete_bucket_policy(Bucket=b)
+    rid = ct.describe_trails()["ResponseMetadata"]["RequestId"]
+    st = wait_for(lambda: (s := ct.get_trail_status(Name="fragile")).get("LatestDeliveryError") and s)
+    assert st["LatestDeliveryError"] == "AccessDenied"
+    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account, "x").replace(f"{b}/x/AWSLogs", f"{b}/AWSLogs"))
+
+    def found():
+        for o in s3.list_objects_v2(Bucket=b).get("Contents", []):
+            for r in json.loads(gzip.decompress(s3.get_object(Bucket=b, Key=o["Key"])["Body"].read()))["Records"]:
+                if r["requestID"] == rid:
+                    return True
+        return False
+    wait_for(found)
+    assert "LatestDeliveryError" not in ct.get_trail_status(Name="fragile")
+    ct.stop_logging(Name="fragile")
+    ct.delete_trail(Name="fragile")
