@@ -49,3 +49,62 @@ def test_kill_9_loses_nothing_acknowledged(new_cairn):
     assert len(request_ids) == len(set(request_ids))
     missing = set(acked) - set(request_ids)
     assert not missing, f"{len(missing)} acknowledged calls missing after kill -9"
+
+
+def test_kill_9_during_delivery_delivers_every_event_exactly_once(new_cairn):
+    """Trail delivery across twenty crashes: every acknowledged call ends up in exactly one log
+    file, and no record is in two."""
+    import gzip
+    import uuid
+
+    c = new_cairn(["--delivery-interval", "1"])
+    region = "us-east-1"
+    s3 = c.client("s3")
+    bucket = f"crash-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    rid = c.client().describe_trails()["ResponseMetadata"]["RequestId"]
+    account = next(json.loads(e["CloudTrailEvent"])["recipientAccountId"]
+                   for e in lookup_all(c.client(), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}])
+                   if json.loads(e["CloudTrailEvent"])["requestID"] == rid)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*"}]}))
+    c.client().create_trail(Name="crash-trail", S3BucketName=bucket)
+    c.client().start_logging(Name="crash-trail")
+    acked = []
+    for i in range(KILLS):
+        if c.proc is None:
+            c.start()
+        stop = threading.Event()
+        workers = [threading.Thread(target=hammer, args=(c, stop, acked, region)) for _ in range(3)]
+        for w in workers:
+            w.start()
+        # Long enough that delivery rounds run (and get cut short) between kills.
+        time.sleep(0.6 + (i % 4) * 0.4)
+        c.kill9()
+        stop.set()
+        for w in workers:
+            w.join()
+    c.start()
+    s3 = c.client("s3")
+
+    def delivered():
+        recs = []
+        for p in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in p.get("Contents", []):
+                recs += json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()))["Records"]
+        return recs
+
+    deadline = time.time() + 30
+    while True:
+        recs = delivered()
+        got = {r["requestID"] for r in recs}
+        if set(acked) <= got or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    missing = set(acked) - got
+    assert not missing, f"{len(missing)} acknowledged calls never delivered"
+    event_ids = [r["eventID"] for r in recs]
+    assert len(event_ids) == len(set(event_ids)), "a record was delivered twice"
+    assert len(acked) > KILLS * 5
