@@ -17,6 +17,7 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub region: Option<String>,
     pub history_retention_days: Option<u32>,
+    pub delivery_interval: Option<u64>,
 }
 
 fn default_path() -> Option<PathBuf> {

@@ -24,7 +24,7 @@ queries (LookupEvents) so the AWS CLI, boto3 and CloudTrail tools work against i
 Start it with `cairn serve`, then `eval \"$(cairn env)\"` in another shell and use the AWS CLI."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen, region, history_retention_days). Flags and
+    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval). Flags and
     /// CAIRN_* variables override it. Default: ~/.config/cairn/cairn.toml when it exists.
     #[arg(long, global = true, env = "CAIRN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -95,6 +95,15 @@ fn main() -> anyhow::Result<()> {
                     && config::is_default(m, "history_retention_days")
                 {
                     a.history_retention_days = d;
+                }
+                if let Some(d) = file.delivery_interval
+                    && config::is_default(m, "delivery_interval")
+                {
+                    anyhow::ensure!(
+                        d >= 1,
+                        "delivery_interval in the configuration file must be at least 1"
+                    );
+                    a.delivery_interval = d;
                 }
             }
             serve::run(a)
