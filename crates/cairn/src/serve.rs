@@ -68,8 +68,8 @@ pub fn ensure_account(identity: &IdentityStore, now_ms: i64) -> anyhow::Result<(
 
 pub fn export_block(endpoint: &str, key: &AccessKey, region: &str) -> String {
     format!(
-        "export AWS_ENDPOINT_URL={endpoint}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_DEFAULT_REGION={region}\n",
-        key.access_key_id, key.secret_access_key
+        "export AWS_ENDPOINT_URL={endpoint}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_DEFAULT_REGION={region}\nexport CAIRN_ACCOUNT_ID={}\n",
+        key.access_key_id, key.secret_access_key, key.account
     )
 }
 
