@@ -38,14 +38,14 @@ pub struct LoadArgs {
     pub json: bool,
 }
 
-struct Target {
-    host: String,
-    addr: String,
-    key_id: String,
-    secret: String,
+pub(super) struct Target {
+    pub host: String,
+    pub addr: String,
+    pub key_id: String,
+    pub secret: String,
 }
 
-fn target() -> anyhow::Result<Target> {
+pub(super) fn target() -> anyhow::Result<Target> {
     let url = std::env::var("AWS_ENDPOINT_URL")
         .context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
     let Some(hostport) = url.strip_prefix("http://") else {
@@ -105,7 +105,7 @@ fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
 }
 
 /// Sends one request on `conn` (opening it if needed); returns the status, or an error.
-async fn call(
+pub(super) async fn call(
     conn: &mut Option<BufReader<TcpStream>>,
     t: &Target,
     req: &[u8],

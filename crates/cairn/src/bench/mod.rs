@@ -1,9 +1,11 @@
 //! `cairn bench`: the benchmarks behind docs/BENCHMARKS.md. Each prints its figures as text and,
 //! with `--json`, as one JSON object per line.
 
+mod delivery;
 mod journal;
 mod load;
 mod lookup;
+mod s3load;
 
 use clap::Subcommand;
 
@@ -17,6 +19,10 @@ pub enum BenchCommand {
     Journal(journal::JournalArgs),
     /// LookupEvents latency over an event history of N events.
     Lookup(lookup::LookupArgs),
+    /// Trail delivery throughput: journal to stored log files.
+    Delivery(delivery::DeliveryArgs),
+    /// S3 PUT then GET throughput against AWS_ENDPOINT_URL (cairn or a peer), signed like an SDK.
+    S3(s3load::S3Args),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -24,6 +30,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Load(a) => load::run(a),
         BenchCommand::Journal(a) => journal::run(a),
         BenchCommand::Lookup(a) => lookup::run(a),
+        BenchCommand::Delivery(a) => delivery::run(a),
+        BenchCommand::S3(a) => s3load::run(a),
     }
 }
 
