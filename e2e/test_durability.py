@@ -2,6 +2,7 @@
 restart, and nothing is recorded twice."""
 
 import json
+import socket
 import threading
 import time
 
@@ -108,3 +109,49 @@ def test_kill_9_during_delivery_delivers_every_event_exactly_once(new_cairn):
     event_ids = [r["eventID"] for r in recs]
     assert len(event_ids) == len(set(event_ids)), "a record was delivered twice"
     assert len(acked) > KILLS * 5
+
+
+def test_audit_fails_closed_when_the_journal_cannot_write(workdir):
+    """With the disk refusing writes (a file-size limit), calls are refused with 503 rather than
+    served unrecorded; after a restart every call that was answered 2xx is in event history."""
+    import subprocess
+    from conftest import CAIRN, Cairn, free_port
+
+    c = Cairn(workdir / "fail-closed")
+    c.start()  # create the account and a journal with room to spare
+    c.stop()
+    port = free_port()
+    limited = subprocess.Popen(
+        ["bash", "-c", f"trap '' XFSZ; ulimit -f 1024; exec {CAIRN} serve --data-dir {c.data_dir} --listen 127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        c.port = port
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        client = c.client(region="eu-west-2")
+        acked, refused = [], []
+        big = "x" * 2000  # bulky user agents make records of a few KB
+        client.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__("User-Agent", big))
+        for _ in range(3000):
+            try:
+                acked.append(client.describe_trails()["ResponseMetadata"]["RequestId"])
+            except botocore.exceptions.ClientError as e:
+                assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+                assert e.response["Error"]["Code"] == "ServiceUnavailable"
+                refused.append(e)
+                if len(refused) >= 5:
+                    break
+        assert refused, "the journal never filled up"
+        assert len(refused) == 5, "once refused, calls stay refused"
+    finally:
+        limited.kill()
+        limited.wait()
+    c.start()
+    events = lookup_all(c.client(region="eu-west-2"), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}])
+    recorded = {json.loads(e["CloudTrailEvent"])["requestID"] for e in events}
+    assert set(acked) <= recorded
+    c.stop()
