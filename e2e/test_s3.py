@@ -198,3 +198,18 @@ def test_bucket_calls_are_management_events_and_object_calls_are_not_in_history(
     assert rec["managementEvent"] is True and rec["eventCategory"] == "Management" and rec["readOnly"] is False
     everything = lookup_all(cairn.client(region="us-west-1"), LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}])
     assert not any(e["EventName"] in ("PutObject", "GetObject") for e in everything), "data events never reach event history"
+
+
+def test_objects_are_encrypted_at_rest(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("sse")
+    s3.create_bucket(Bucket=b)
+    marker = b"cairn-plaintext-marker-" + uuid.uuid4().hex.encode()
+    r = s3.put_object(Bucket=b, Key="secret.txt", Body=marker * 100)
+    assert r["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=b, Key="secret.txt")["Body"].read() == marker * 100
+    for path in (cairn.data_dir / "s3").rglob("*"):
+        if path.is_file():
+            assert marker not in path.read_bytes(), f"plaintext found in {path}"
+    key = cairn.data_dir / "s3" / "blobs" / "master.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"

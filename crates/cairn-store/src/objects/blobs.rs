@@ -1,20 +1,24 @@
-//! Object bodies as files: written atomically, read whole or by range.
+//! Object bodies as files: encrypted at rest (see `sealed`), written atomically (temporary
+//! file, fsync, rename, fsync of the directory), read whole or by range.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::ObjectsError;
+use super::sealed::{CHUNK, Sealer};
 
 pub struct Blobs {
     dir: PathBuf,
+    sealer: Sealer,
 }
 
 impl Blobs {
     pub fn open(dir: &Path) -> Result<Blobs, ObjectsError> {
         std::fs::create_dir_all(dir.join("tmp")).map_err(|e| ObjectsError::io(dir, e))?;
+        let sealer = Sealer::open(&dir.join("master.key"))?;
         Ok(Blobs {
             dir: dir.to_owned(),
+            sealer,
         })
     }
 
@@ -22,8 +26,7 @@ impl Blobs {
         self.dir.join(&name[..2.min(name.len())]).join(name)
     }
 
-    fn commit(&self, tmp: &Path, mut f: File) -> Result<String, ObjectsError> {
-        f.flush().map_err(|e| ObjectsError::io(tmp, e))?;
+    fn commit(&self, tmp: &Path, f: File) -> Result<String, ObjectsError> {
         f.sync_all().map_err(|e| ObjectsError::io(tmp, e))?;
         let name = uuid::Uuid::new_v4().simple().to_string();
         let dest = self.path(&name);
@@ -45,42 +48,42 @@ impl Blobs {
         Ok((tmp, f))
     }
 
-    /// Writes a body durably; returns its name.
+    /// Writes a body durably, encrypted; returns its name.
     pub fn write(&self, body: &[u8]) -> Result<String, ObjectsError> {
-        let (tmp, mut f) = self.temp()?;
-        f.write_all(body).map_err(|e| ObjectsError::io(&tmp, e))?;
+        let (tmp, f) = self.temp()?;
+        let io = |e| ObjectsError::io(&tmp, e);
+        let mut w = self.sealer.writer(f).map_err(io)?;
+        w.write(body).map_err(io)?;
+        let f = w.finish().map_err(io)?;
         self.commit(&tmp, f)
     }
 
-    /// Writes the concatenation of existing blob files (completing a multipart upload).
-    pub fn concat(&self, parts: &[PathBuf]) -> Result<String, ObjectsError> {
-        let (tmp, mut f) = self.temp()?;
+    /// Writes the concatenation of existing blobs (completing a multipart upload), a chunk of
+    /// plaintext at a time.
+    pub fn concat(&self, parts: &[String]) -> Result<String, ObjectsError> {
+        let (tmp, f) = self.temp()?;
+        let mut w = self
+            .sealer
+            .writer(f)
+            .map_err(|e| ObjectsError::io(&tmp, e))?;
         for p in parts {
-            let mut src = File::open(p).map_err(|e| ObjectsError::io(p, e))?;
-            std::io::copy(&mut src, &mut f).map_err(|e| ObjectsError::io(&tmp, e))?;
+            let path = self.path(p);
+            let len = plain_len(&path)?;
+            let mut at = 0u64;
+            while at < len {
+                let end = (at + CHUNK as u64).min(len) - 1;
+                let piece = self.sealer.read(&path, Some((at, end)))?;
+                w.write(&piece).map_err(|e| ObjectsError::io(&tmp, e))?;
+                at = end + 1;
+            }
         }
+        let f = w.finish().map_err(|e| ObjectsError::io(&tmp, e))?;
         self.commit(&tmp, f)
     }
 
     /// Reads a body, or the inclusive byte range `(first, last)` of it.
     pub fn read(&self, name: &str, range: Option<(u64, u64)>) -> Result<Vec<u8>, ObjectsError> {
-        let path = self.path(name);
-        let mut f = File::open(&path).map_err(|e| ObjectsError::io(&path, e))?;
-        let mut out = Vec::new();
-        match range {
-            None => {
-                f.read_to_end(&mut out)
-                    .map_err(|e| ObjectsError::io(&path, e))?;
-            }
-            Some((first, last)) => {
-                f.seek(SeekFrom::Start(first))
-                    .map_err(|e| ObjectsError::io(&path, e))?;
-                f.take(last.saturating_sub(first) + 1)
-                    .read_to_end(&mut out)
-                    .map_err(|e| ObjectsError::io(&path, e))?;
-            }
-        }
-        Ok(out)
+        self.sealer.read(&self.path(name), range)
     }
 
     pub fn remove(&self, name: &str) {
@@ -89,4 +92,12 @@ impl Blobs {
             tracing::warn!(path = %p.display(), error = %e, "could not remove replaced object body");
         }
     }
+}
+
+/// The plaintext length of a stored body, from its size.
+fn plain_len(path: &Path) -> Result<u64, ObjectsError> {
+    let stored = std::fs::metadata(path)
+        .map_err(|e| ObjectsError::io(path, e))?
+        .len();
+    Ok(super::sealed::plain_len(stored))
 }

@@ -6,6 +6,7 @@
 
 mod blobs;
 mod list;
+mod sealed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -643,12 +644,12 @@ impl ObjectStore {
             chosen.push(p);
         }
         let mut md5s = Vec::with_capacity(16 * chosen.len());
-        let mut body_files = Vec::with_capacity(chosen.len());
+        let mut part_blobs_in_order = Vec::with_capacity(chosen.len());
         for p in &chosen {
             md5s.extend(hex::decode(p.2.trim_matches('"')).unwrap_or_default());
-            body_files.push(self.blobs.path(&p.3));
+            part_blobs_in_order.push(p.3.clone());
         }
-        let blob = self.blobs.concat(&body_files)?;
+        let blob = self.blobs.concat(&part_blobs_in_order)?;
         let size: u64 = chosen.iter().map(|p| p.1).sum();
         let etag = format!("\"{}-{}\"", hex::encode(Md5::digest(&md5s)), chosen.len());
         let v = self.insert_version(
