@@ -1,5 +1,6 @@
 //! Everything a request handler may touch, shared by all connections.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cairn_model::Clock;
@@ -8,6 +9,7 @@ use cairn_store::identity::IdentityStore;
 use cairn_store::journal::Journal;
 use cairn_store::objects::ObjectStore;
 use cairn_store::trails::TrailStore;
+use cairn_trail::sink::ExternalBucket;
 
 pub struct App {
     pub journal: Journal,
@@ -16,6 +18,8 @@ pub struct App {
     /// The embedded S3 store.
     pub objects: Arc<ObjectStore>,
     pub trails: Arc<TrailStore>,
+    /// Buckets on other S3-compatible endpoints, by name; trails deliver there instead.
+    pub external_buckets: Arc<BTreeMap<String, ExternalBucket>>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,

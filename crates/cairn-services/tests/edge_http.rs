@@ -42,6 +42,7 @@ async fn start() -> Server {
         trails: Arc::new(
             cairn_store::trails::TrailStore::open(&dir.path().join("trails.db")).unwrap(),
         ),
+        external_buckets: Arc::default(),
         clock: Arc::new(SystemClock),
         history_retention_ms: None,
         token_key: vec![1; 32],

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use cairn_model::Clock;
 use cairn_store::StoreError;
 use cairn_store::journal::{Entry, EntryKind, Journal};
-use cairn_store::objects::{NewObject, ObjectStore};
 use cairn_store::trails::{DeliveryPlan, Trail, TrailStore};
 use serde_json::Value;
 
@@ -26,17 +25,13 @@ const MAX_RECORDS_PER_FILE: usize = 20_000;
 /// How much of the journal one planning pass reads at a time.
 const READ_CHUNK: usize = 8 << 20;
 
-/// Whether a trail's bucket lets CloudTrail write a key, as S3 would judge it.
-pub trait BucketGate: Send + Sync {
-    fn may_write(&self, bucket_policy: Option<&str>, trail: &Trail, key: &str) -> bool;
-}
+pub use crate::sink::{BucketGate, LogSink};
 
 pub struct Delivery {
     pub journal: Journal,
     pub trails: Arc<TrailStore>,
-    pub objects: Arc<ObjectStore>,
+    pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
-    pub gate: Arc<dyn BucketGate>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -173,36 +168,13 @@ impl Delivery {
 
     /// Writes one planned file; the error is what GetTrailStatus reports.
     fn write_plan(&self, trail: &Trail, p: &DeliveryPlan) -> Result<(), String> {
-        let bucket = self
-            .objects
-            .bucket(&trail.s3_bucket)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| "NoSuchBucket".to_owned())?;
-        if !self.gate.may_write(bucket.policy.as_deref(), trail, &p.key) {
-            return Err("AccessDenied".to_owned());
-        }
         let mut records = Vec::with_capacity(p.offsets.len());
         for o in &p.offsets {
             let payload = self.journal.read_at(*o).map_err(|e| e.to_string())?;
             let entry = Entry::decode(*o, &payload).map_err(|e| e.to_string())?;
             records.push(entry.record);
         }
-        let body = logfile::build(&records);
-        let new = NewObject {
-            content_type: Some("application/json".into()),
-            metadata: BTreeMap::new(),
-            sse: Some("AES256".into()),
-        };
-        self.objects
-            .put_object(
-                &trail.s3_bucket,
-                &p.key,
-                &body,
-                &new,
-                self.clock.now_millis(),
-            )
-            .map_err(|e| e.to_string())?;
-        Ok(())
+        self.sink.put(trail, &p.key, &logfile::build(&records))
     }
 }
 

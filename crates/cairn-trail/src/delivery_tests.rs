@@ -5,6 +5,7 @@ use cairn_store::journal::{JournalConfig, NoHook};
 use serde_json::json;
 
 use super::*;
+use cairn_store::objects::ObjectStore;
 
 const ACCT: &str = "111122223333";
 
@@ -18,6 +19,7 @@ impl BucketGate for AllowAll {
 struct Fixture {
     _dir: tempfile::TempDir,
     d: Delivery,
+    objects: Arc<ObjectStore>,
     clock: ManualClock,
 }
 
@@ -48,16 +50,21 @@ fn fixture() -> Fixture {
             ..Trail::default()
         })
         .unwrap();
+    let sink = crate::sink::EmbeddedSink {
+        objects: Arc::clone(&objects),
+        gate: Arc::new(AllowAll),
+        clock: Arc::new(clock.clone()),
+    };
     let d = Delivery {
         journal,
         trails,
-        objects,
+        sink: Arc::new(sink),
         clock: Arc::new(clock.clone()),
-        gate: Arc::new(AllowAll),
     };
     Fixture {
         _dir: dir,
         d,
+        objects,
         clock,
     }
 }
@@ -74,18 +81,18 @@ fn record(i: usize, region: &str) -> Vec<u8> {
 }
 
 fn delivered(f: &Fixture) -> Vec<(String, Vec<Value>)> {
-    let page =
-        f.d.objects
-            .list(&cairn_store::objects::ListQuery {
-                bucket: "logs".into(),
-                max_keys: 1000,
-                ..Default::default()
-            })
-            .unwrap();
+    let page = f
+        .objects
+        .list(&cairn_store::objects::ListQuery {
+            bucket: "logs".into(),
+            max_keys: 1000,
+            ..Default::default()
+        })
+        .unwrap();
     page.contents
         .iter()
         .map(|o| {
-            let body = f.d.objects.read_body(o, None).unwrap();
+            let body = f.objects.read_body(o, None).unwrap();
             let mut s = String::new();
             flate2::read::GzDecoder::new(&body[..])
                 .read_to_string(&mut s)
@@ -137,7 +144,7 @@ fn failed_writes_are_retried_under_the_same_key_and_lose_nothing() {
         .append((0..4).map(|i| record(i, "us-east-1")).collect())
         .wait_blocking()
         .unwrap();
-    f.d.objects.delete_bucket("logs").unwrap();
+    f.objects.delete_bucket("logs").unwrap();
     let r = f.d.run_once().unwrap();
     assert_eq!(
         (r.planned_files, r.written_files, r.failed_files),
@@ -159,7 +166,7 @@ fn failed_writes_are_retried_under_the_same_key_and_lose_nothing() {
         .wait_blocking()
         .unwrap();
     f.clock.advance_millis(120_000);
-    f.d.objects
+    f.objects
         .create_bucket("logs", ACCT, "us-east-1", 0)
         .unwrap();
     let r = f.d.run_once().unwrap();

@@ -10,3 +10,4 @@
 pub mod delivery;
 pub mod logfile;
 pub mod selectors;
+pub mod sink;

@@ -18,6 +18,39 @@ pub struct FileConfig {
     pub region: Option<String>,
     pub history_retention_days: Option<u32>,
     pub delivery_interval: Option<u64>,
+    /// Buckets on other S3-compatible endpoints that trails may deliver to.
+    #[serde(default)]
+    pub external_bucket: Vec<ExternalBucketConfig>,
+}
+
+/// `[[external_bucket]]`: a bucket on another S3-compatible endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalBucketConfig {
+    pub name: String,
+    /// `http://host:port`
+    pub endpoint: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+
+impl ExternalBucketConfig {
+    pub fn resolve(&self) -> anyhow::Result<cairn_trail::sink::ExternalBucket> {
+        Ok(cairn_trail::sink::ExternalBucket {
+            name: self.name.clone(),
+            endpoint: cairn_trail::sink::ExternalBucket::endpoint_of(&self.endpoint)
+                .map_err(anyhow::Error::msg)?,
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+        })
+    }
 }
 
 fn default_path() -> Option<PathBuf> {

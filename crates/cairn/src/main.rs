@@ -106,6 +106,9 @@ fn main() -> anyhow::Result<()> {
                     a.delivery_interval = d;
                 }
             }
+            for b in &file.external_bucket {
+                a.external_buckets.push(b.resolve()?);
+            }
             serve::run(a)
         }
         Command::Env(mut a) => {

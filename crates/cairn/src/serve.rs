@@ -11,6 +11,7 @@ use cairn_services::App;
 use cairn_services::s3::policy::PolicyGate;
 use cairn_store::identity::{AccessKey, IdentityStore};
 use cairn_trail::delivery::Delivery;
+use cairn_trail::sink::{EmbeddedSink, ExternalBucket, RoutingSink};
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -50,6 +51,9 @@ pub struct ServeArgs {
         value_name = "DAYS"
     )]
     pub history_retention_days: u32,
+    /// External buckets, from the configuration file's `[[external_bucket]]` tables.
+    #[arg(skip)]
+    pub external_buckets: Vec<ExternalBucket>,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -91,6 +95,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         identity: Arc::clone(&stores.identity),
         objects: Arc::clone(&stores.objects),
         trails: Arc::clone(&stores.trails),
+        external_buckets: Arc::new(
+            args.external_buckets
+                .iter()
+                .map(|b| (b.name.clone(), b.clone()))
+                .collect(),
+        ),
         clock: Arc::clone(&clock),
         history_retention_ms: retention_ms,
         token_key,
@@ -116,6 +126,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("  account:   {} (root access key {})", key.account, key.access_key_id);
         println!("  region:    {} (clients may sign for any region)", args.region);
         println!("  delivery:  every {} s", args.delivery_interval);
+        for b in &args.external_buckets {
+            println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
+        }
         match retention_ms {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
@@ -129,12 +142,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
 
         spawn_maintenance(Arc::clone(&app), stores.history_behind.clone());
+        let sink = RoutingSink {
+            embedded: EmbeddedSink {
+                objects: Arc::clone(&app.objects),
+                gate: Arc::new(PolicyGate),
+                clock: Arc::clone(&app.clock),
+            },
+            external: (*app.external_buckets).clone(),
+        };
         let delivery = Arc::new(Delivery {
             journal: app.journal.clone(),
             trails: Arc::clone(&app.trails),
-            objects: Arc::clone(&app.objects),
+            sink: Arc::new(sink),
             clock: Arc::clone(&app.clock),
-            gate: Arc::new(PolicyGate),
         });
         spawn_delivery(Arc::clone(&delivery), Duration::from_secs(args.delivery_interval));
         cairn_services::edge::serve(listener, Arc::clone(&app), shutdown_signal()).await;

@@ -214,6 +214,20 @@ fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
 
 /// The bucket must exist and its policy must let CloudTrail check its ACL and write logs.
 fn check_bucket(app: &App, t: &Trail) -> Result<(), AwsError> {
+    if let Some(ext) = app.external_buckets.get(&t.s3_bucket) {
+        // An external bucket enforces its own access rules; it must at least exist.
+        return match ext.exists() {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AwsError::client(
+                "S3BucketDoesNotExistException",
+                format!("S3 bucket does not exist: {}", t.s3_bucket),
+            )),
+            Err(e) => Err(AwsError::client(
+                "S3BucketDoesNotExistException",
+                format!("S3 bucket {} could not be reached: {e}", t.s3_bucket),
+            )),
+        };
+    }
     let bucket = app
         .objects
         .bucket(&t.s3_bucket)

@@ -11,6 +11,7 @@ use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook};
 use cairn_store::objects::ObjectStore;
 use cairn_store::trails::{Trail, TrailStore};
 use cairn_trail::delivery::Delivery;
+use cairn_trail::sink::EmbeddedSink;
 use serde_json::json;
 
 use super::peak_rss_kib;
@@ -78,12 +79,16 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
         journal.append(batch).wait_blocking()?;
         i += n;
     }
+    let sink = EmbeddedSink {
+        objects,
+        gate: Arc::new(PolicyGate),
+        clock: Arc::new(SystemClock),
+    };
     let d = Delivery {
         journal,
         trails,
-        objects,
+        sink: Arc::new(sink),
         clock: Arc::new(SystemClock),
-        gate: Arc::new(PolicyGate),
     };
     let t0 = Instant::now();
     let r = d.run_once()?;

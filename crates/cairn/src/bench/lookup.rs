@@ -117,6 +117,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         trails: Arc::new(cairn_store::trails::TrailStore::open(
             &dir.join("trails.db"),
         )?),
+        external_buckets: Arc::default(),
         clock: Arc::new(SystemClock),
         history_retention_ms: Some(90 * 86_400_000),
         token_key: vec![7; 32],
