@@ -163,3 +163,25 @@ def lookup_all(client, **kwargs):
     for page in client.get_paginator("lookup_events").paginate(**kwargs):
         events.extend(page["Events"])
     return events
+
+
+def documented_policy(bucket, account, prefix=None):
+    """The bucket policy the CloudTrail User Guide documents for trail delivery."""
+    key = f"{prefix}/AWSLogs/{account}/*" if prefix else f"AWSLogs/{account}/*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{key}",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
+
+
+def wait_for(pred, timeout=40, every=0.3):
+    """Polls `pred` until it returns something truthy, which it returns."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(every)
+    raise AssertionError("timed out waiting")

@@ -11,18 +11,9 @@ import uuid
 
 import pytest
 
-from conftest import lookup_all
+from conftest import documented_policy, lookup_all, wait_for
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
-
-
-def documented_policy(bucket, account, prefix):
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/AWSLogs/{account}/*",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +38,6 @@ def download_all(c, bucket, dest):
     c.aws("s3", "cp", f"s3://{bucket}", str(dest), "--recursive")
     files = sorted(p for p in dest.rglob("*.json.gz"))
     return files
-
-
-def wait_for(pred, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError("timed out")
 
 
 def test_classic_exercise(lab, tmp_path):
@@ -131,7 +112,7 @@ def test_data_events_by_advanced_selector(lab, tmp_path):
     s3 = lab.client("s3")
     s3.create_bucket(Bucket=logs)
     s3.create_bucket(Bucket=data)
-    s3.put_bucket_policy(Bucket=logs, Policy=documented_policy(logs, account, "p").replace(f"{logs}/p/AWSLogs", f"{logs}/AWSLogs"))
+    s3.put_bucket_policy(Bucket=logs, Policy=documented_policy(logs, account))
     ct = lab.client()
     ct.create_trail(Name="data-trail", S3BucketName=logs)
     ct.put_event_selectors(TrailName="data-trail", AdvancedEventSelectors=[{"Name": "watched objects", "FieldSelectors": [
@@ -163,7 +144,7 @@ def test_delivery_errors_show_in_status_and_nothing_is_lost(lab):
     b = f"gone-{uuid.uuid4().hex[:8]}"
     s3 = lab.client("s3")
     s3.create_bucket(Bucket=b)
-    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account, "x").replace(f"{b}/x/AWSLogs", f"{b}/AWSLogs"))
+    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account))
     ct = lab.client(region="us-east-2")
     ct.create_trail(Name="fragile", S3BucketName=b)
     ct.start_logging(Name="fragile")
@@ -171,7 +152,7 @@ def test_delivery_errors_show_in_status_and_nothing_is_lost(lab):
     rid = ct.describe_trails()["ResponseMetadata"]["RequestId"]
     st = wait_for(lambda: (s := ct.get_trail_status(Name="fragile")).get("LatestDeliveryError") and s)
     assert st["LatestDeliveryError"] == "AccessDenied"
-    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account, "x").replace(f"{b}/x/AWSLogs", f"{b}/AWSLogs"))
+    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account))
 
     def found():
         for o in s3.list_objects_v2(Bucket=b).get("Contents", []):

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conftest import ROOT, Cairn, free_port, lookup_all
+from conftest import ROOT, Cairn, free_port, lookup_all, wait_for
 
 MOTO = ROOT / ".venv" / "bin" / "moto_server"
 
@@ -47,16 +47,6 @@ def records_in(client, bucket):
             assert o["Key"].endswith(".json.gz")
             recs += json.loads(gzip.decompress(client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()))["Records"]
     return recs
-
-
-def wait_for(pred, timeout=40):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.5)
-    raise AssertionError("timed out")
 
 
 def test_delivery_to_an_external_bucket_survives_its_outage(workdir, tmp_path, moto):

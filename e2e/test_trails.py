@@ -7,24 +7,13 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from conftest import lookup_all
+from conftest import documented_policy, lookup_all
 
 
 def code(fn, **kw):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         fn(**kw)
     return e.value.response["Error"]["Code"]
-
-
-def documented_policy(bucket, account, prefix=None):
-    """The bucket policy the CloudTrail User Guide documents for trail delivery."""
-    key = f"{prefix}/AWSLogs/{account}/*" if prefix else f"AWSLogs/{account}/*"
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{key}",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
 
 
 @pytest.fixture(scope="module")

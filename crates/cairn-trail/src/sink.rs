@@ -113,19 +113,8 @@ impl ExternalBucket {
             body,
             SystemClock.now_millis(),
         );
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
-            body.len()
-        )
-        .into_bytes();
-        for (k, v) in &h {
-            req.extend_from_slice(k.as_str().as_bytes());
-            req.extend_from_slice(b": ");
-            req.extend_from_slice(v.as_bytes());
-            req.extend_from_slice(b"\r\n");
-        }
-        req.extend_from_slice(b"\r\n");
-        req.extend_from_slice(body);
+        h.insert("connection", http::HeaderValue::from_static("close"));
+        let req = cairn_wire::http1::request_bytes(method, path, &h, body);
         let addr = self
             .endpoint
             .to_socket_addrs()

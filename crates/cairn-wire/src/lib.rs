@@ -3,6 +3,7 @@
 
 pub mod chunked;
 pub mod error;
+pub mod http1;
 pub mod protocol;
 pub mod sigv2;
 pub mod sigv4;

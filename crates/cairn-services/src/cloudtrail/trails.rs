@@ -148,26 +148,20 @@ pub fn trail_json(t: &Trail) -> Value {
     Value::Object(m)
 }
 
-/// The response of CreateTrail and UpdateTrail.
+/// The response of CreateTrail and UpdateTrail: the `Trail` structure without the members
+/// only reads report.
 fn settings_json(t: &Trail) -> Value {
-    let mut m = Map::new();
-    m.insert("Name".into(), t.name.clone().into());
-    m.insert("S3BucketName".into(), t.s3_bucket.clone().into());
-    if let Some(p) = &t.s3_key_prefix {
-        m.insert("S3KeyPrefix".into(), p.clone().into());
+    let mut v = trail_json(t);
+    if let Some(m) = v.as_object_mut() {
+        for k in [
+            "HomeRegion",
+            "HasCustomEventSelectors",
+            "HasInsightSelectors",
+        ] {
+            m.remove(k);
+        }
     }
-    m.insert(
-        "IncludeGlobalServiceEvents".into(),
-        t.include_global_events.into(),
-    );
-    m.insert("IsMultiRegionTrail".into(), t.multi_region.into());
-    m.insert("TrailARN".into(), t.arn.clone().into());
-    m.insert(
-        "LogFileValidationEnabled".into(),
-        t.log_file_validation.into(),
-    );
-    m.insert("IsOrganizationTrail".into(), t.organization.into());
-    Value::Object(m)
+    v
 }
 
 /// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.

@@ -309,21 +309,11 @@ impl ObjectStore {
         };
         let tx = c.transaction()?;
         let seq = Self::next_seq(&tx)?;
-        let mut replaced_blob = None;
-        if !versioned {
-            replaced_blob = tx
-                .query_row(
-                    "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
-                    params![bucket, key],
-                    |r| r.get::<_, Option<String>>(0),
-                )
-                .optional()?
-                .flatten();
-            tx.execute(
-                "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
-                params![bucket, key],
-            )?;
-        }
+        let replaced_blob = if versioned {
+            None
+        } else {
+            take_null_version(&tx, bucket, key)?
+        };
         tx.execute(
             "UPDATE objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest = 1",
             params![bucket, key],
@@ -453,18 +443,7 @@ impl ObjectStore {
         }
         let mut c = self.conn();
         let tx = c.transaction()?;
-        let blob = tx
-            .query_row(
-                "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
-                params![bucket, key],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .flatten();
-        tx.execute(
-            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
-            params![bucket, key],
-        )?;
+        let blob = take_null_version(&tx, bucket, key)?;
         // The newest remaining version, if any, becomes the latest again.
         tx.execute(
             "UPDATE objects SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND seq = (SELECT max(seq) FROM objects WHERE bucket = ?1 AND key = ?2)",
@@ -698,6 +677,28 @@ fn bucket_row(c: &Connection, name: &str) -> Result<Option<Bucket>, ObjectsError
         bucket_from_row,
     )
     .optional()?)
+}
+
+/// Removes a key's `null` version (the one written while versioning was off) and returns its
+/// blob, to be deleted once the transaction commits.
+fn take_null_version(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<String>, ObjectsError> {
+    let blob = c
+        .query_row(
+            "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
+            params![bucket, key],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten();
+    c.execute(
+        "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
+        params![bucket, key],
+    )?;
+    Ok(blob)
 }
 
 fn new_version_id() -> String {

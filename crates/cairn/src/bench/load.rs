@@ -91,17 +91,11 @@ fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
         body,
         SystemClock.now_millis(),
     );
-    let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(b"POST / HTTP/1.1\r\n");
-    for (k, v) in &h {
-        out.extend_from_slice(k.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"user-agent: cairn-bench/1\r\ncontent-length: 2\r\n\r\n");
-    out.extend_from_slice(body);
-    out
+    h.insert(
+        "user-agent",
+        http::HeaderValue::from_static("cairn-bench/1"),
+    );
+    cairn_wire::http1::request_bytes("POST", "/", &h, body)
 }
 
 /// Sends one request on `conn` (opening it if needed); returns the status, or an error.

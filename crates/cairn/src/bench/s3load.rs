@@ -56,23 +56,11 @@ fn request(t: &Target, method: &str, path: &str, body: &[u8], body_hash: &str) -
         body,
         SystemClock.now_millis(),
     );
-    let mut out = Vec::with_capacity(512 + body.len());
-    out.extend_from_slice(format!("{method} {path} HTTP/1.1\r\n").as_bytes());
-    for (k, v) in &h {
-        out.extend_from_slice(k.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(
-        format!(
-            "user-agent: cairn-bench/1\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
+    h.insert(
+        "user-agent",
+        http::HeaderValue::from_static("cairn-bench/1"),
     );
-    out.extend_from_slice(body);
-    out
+    cairn_wire::http1::request_bytes(method, path, &h, body)
 }
 
 struct Phase {
