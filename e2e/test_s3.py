@@ -213,3 +213,67 @@ def test_objects_are_encrypted_at_rest(cairn):
             assert marker not in path.read_bytes(), f"plaintext found in {path}"
     key = cairn.data_dir / "s3" / "blobs" / "master.key"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def streaming_put(cairn, bucket, key, data, tamper=False):
+    """A signed aws-chunked upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the seed signed by
+    botocore, each chunk chained from it as the S3 API Reference describes."""
+    import datetime
+    import hmac
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    env = cairn.env()
+    url = f"{cairn.endpoint}/{bucket}/{key}"
+    chunks = [data[i:i + 8192] for i in range(0, len(data), 8192)] + [b""]
+    req = botocore.awsrequest.AWSRequest(method="PUT", url=url, headers={
+        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "Content-Encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(len(data))})
+    # SigV4Auth signs the declared STREAMING payload hash (S3SigV4Auth would replace it).
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "us-east-1").add_auth(req)
+    headers = dict(req.headers.items())
+    amz_date = headers["X-Amz-Date"]
+    prev = headers["Authorization"].rsplit("Signature=", 1)[1]
+    scope = f"{amz_date[:8]}/us-east-1/s3/aws4_request"
+    key_bytes = ("AWS4" + env["AWS_SECRET_ACCESS_KEY"]).encode()
+    for part in (amz_date[:8], "us-east-1", "s3", "aws4_request"):
+        key_bytes = hmac.new(key_bytes, part.encode(), hashlib.sha256).digest()
+    body = b""
+    for c in chunks:
+        sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, hashlib.sha256(b"").hexdigest(), hashlib.sha256(c).hexdigest()])
+        prev = hmac.new(key_bytes, sts.encode(), hashlib.sha256).hexdigest()
+        sent = (c[:-1] + b"!") if tamper and c else c
+        body += f"{len(c):x};chunk-signature={prev}\r\n".encode() + sent + b"\r\n"
+    body += b"\r\n"
+    r = urllib.request.Request(url, data=body, headers=headers, method="PUT")
+    try:
+        with urllib.request.urlopen(r) as resp:
+            return resp.status, b""
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_signed_streaming_uploads_are_verified_chunk_by_chunk(cairn):
+    s3 = cairn.client("s3")
+    b = bucket_name("stream")
+    s3.create_bucket(Bucket=b)
+    data = os.urandom(30000)
+    status, _ = streaming_put(cairn, b, "streamed.bin", data)
+    assert status == 200
+    assert s3.get_object(Bucket=b, Key="streamed.bin")["Body"].read() == data
+    status, body = streaming_put(cairn, b, "tampered.bin", data, tamper=True)
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    assert code_of(s3.head_object, Bucket=b, Key="tampered.bin") == ("404", 404)
+
+
+def test_a_declared_payload_hash_must_match_the_body_even_when_chunked(cairn):
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    s3 = cairn.client("s3")
+    b = bucket_name("hash")
+    s3.create_bucket(Bucket=b)
+    env = cairn.env()
+    url = f"{cairn.endpoint}/{b}/k"
+    req = botocore.awsrequest.AWSRequest(method="PUT", url=url, headers={"Content-Encoding": "aws-chunked"})
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "us-east-1").add_auth(req)
+    r = urllib.request.Request(url, data=b"5\r\nhello\r\n0\r\n\r\n", headers=dict(req.headers.items()), method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(r)
+    assert e.value.code == 400 and b"XAmzContentSHA256Mismatch" in e.value.read()

@@ -15,6 +15,9 @@ pub struct ChunkedError(pub &'static str);
 pub struct Decoded {
     pub payload: Vec<u8>,
     pub trailers: BTreeMap<String, String>,
+    /// Each chunk's `chunk-signature` (if it had one) and its bytes' range in `payload`, the
+    /// final empty chunk included.
+    pub chunks: Vec<(Option<String>, std::ops::Range<usize>)>,
 }
 
 fn line(buf: &[u8], pos: &mut usize) -> Result<String, ChunkedError> {
@@ -33,9 +36,16 @@ pub fn decode(body: &[u8]) -> Result<Decoded, ChunkedError> {
     let mut pos = 0;
     loop {
         let header = line(body, &mut pos)?;
-        let size_hex = header.split(';').next().unwrap_or("").trim();
+        let mut parts = header.split(';');
+        let size_hex = parts.next().unwrap_or("").trim();
+        let signature = parts
+            .find_map(|p| p.trim().strip_prefix("chunk-signature="))
+            .map(str::to_owned);
         let size =
             usize::from_str_radix(size_hex, 16).map_err(|_| ChunkedError("bad chunk size"))?;
+        let start = out.payload.len();
+        out.chunks
+            .push((signature, start..start.saturating_add(size)));
         if size == 0 {
             break;
         }
@@ -78,6 +88,8 @@ mod tests {
         let d = decode(body).unwrap();
         assert_eq!(d.payload, b"hello world");
         assert_eq!(d.trailers["x-amz-checksum-crc32"], "DUoRhQ==");
+        assert_eq!(d.chunks.len(), 3);
+        assert_eq!(d.chunks[1], (Some("def".to_owned()), 5..11));
         assert!(decode(b"5\r\nhel").is_err());
         assert!(decode(b"zz\r\n").is_err());
     }

@@ -3,7 +3,7 @@
 
 use cairn_model::Principal;
 use cairn_store::identity::{AccessKey, KeyOwner};
-use cairn_wire::sigv4::{self, KeySecret, ParsedAuth, RequestParts, SigV4Error};
+use cairn_wire::sigv4::{self, KeySecret, ParsedAuth, RequestParts, SigV4Error, StreamingSeed};
 use cairn_wire::{AwsError, Protocol, sigv2};
 
 use crate::app::App;
@@ -35,6 +35,8 @@ pub struct Authenticated {
     pub method: AuthMethod,
     /// `SigV4` or `SigV2`.
     pub signature_version: &'static str,
+    /// For signed streaming uploads: what checking each chunk's signature needs.
+    pub streaming: Option<StreamingSeed>,
 }
 
 fn principal_of(key: AccessKey) -> Principal {
@@ -59,13 +61,14 @@ fn active_key(app: &App, access_key_id: &str) -> Result<AccessKey, SigV4Error> {
     }
 }
 
-/// Verifies a SigV4 signature and returns who signed it.
+/// Verifies a SigV4 signature and returns who signed it, with the seed for checking chunk
+/// signatures when the body is a signed stream.
 fn verify_sigv4(
     app: &App,
     auth: &ParsedAuth,
     parts: &RequestParts<'_>,
     body: &[u8],
-) -> Result<Principal, SigV4Error> {
+) -> Result<(Principal, Option<StreamingSeed>), SigV4Error> {
     let key = active_key(app, &auth.access_key_id)?;
     sigv4::verify(
         auth,
@@ -78,7 +81,20 @@ fn verify_sigv4(
         body,
         app.clock.now_millis(),
     )?;
-    Ok(principal_of(key))
+    let signed_stream = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"));
+    let seed = signed_stream.then(|| {
+        StreamingSeed::new(
+            &key.secret_access_key,
+            &auth.scope,
+            &auth.amz_date,
+            &auth.signature,
+        )
+    });
+    Ok((principal_of(key), seed))
 }
 
 /// Authenticates a request, or says why not in the shape of the protocol the client speaks.
@@ -91,7 +107,7 @@ pub fn authenticate_request(
     match sigv4::parse(parts) {
         Ok(Some(auth)) => {
             let protocol = Protocol::of_service(&auth.scope.service);
-            let principal = verify_sigv4(app, &auth, parts, body).map_err(|e| {
+            let (principal, streaming) = verify_sigv4(app, &auth, parts, body).map_err(|e| {
                 (
                     e.to_aws_error(protocol, Some(&auth.access_key_id)),
                     protocol,
@@ -106,6 +122,7 @@ pub fn authenticate_request(
                     sigv4::AuthKind::Presigned { .. } => AuthMethod::QueryString,
                 },
                 signature_version: "SigV4",
+                streaming,
             })
         }
         Ok(None) => match sigv2::parse(parts.raw_query) {
@@ -136,6 +153,7 @@ pub fn authenticate_request(
                     region: "us-east-1".into(),
                     method: AuthMethod::QueryString,
                     signature_version: "SigV2",
+                    streaming: None,
                 })
             }
             Some(Err(e)) => Err((e.to_aws_error(Protocol::RestXml, None), Protocol::RestXml)),

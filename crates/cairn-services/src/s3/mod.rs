@@ -257,10 +257,12 @@ fn s3_error(e: &AwsError, request_id: &str, head: bool) -> Response<Full<Bytes>>
     resp
 }
 
-/// Decodes the payload (aws-chunked or plain) and checks it against what the client declared.
+/// Decodes the payload (aws-chunked or plain) and checks it against what the client declared,
+/// chunk signatures included for signed streams.
 fn decode_payload(
     headers: &http::HeaderMap,
     body: &[u8],
+    seed: Option<&cairn_wire::sigv4::StreamingSeed>,
 ) -> Result<(Vec<u8>, BTreeMap<String, String>), AwsError> {
     let sha = headers
         .get("x-amz-content-sha256")
@@ -270,12 +272,26 @@ fn decode_payload(
         .get(http::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // A declared hash covers the bytes sent, whatever their encoding.
+    if sha.len() == 64
+        && sha.bytes().all(|b| b.is_ascii_hexdigit())
+        && cairn_wire::sigv4::sha256_hex(body) != sha.to_ascii_lowercase()
+    {
+        return Err(AwsError::client(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        ));
+    }
     let mut checksums = BTreeMap::new();
     let payload = if sha.starts_with("STREAMING-")
         || encoding.split(',').any(|e| e.trim() == "aws-chunked")
     {
         let d =
             chunked::decode(body).map_err(|e| AwsError::client("IncompleteBody", e.to_string()))?;
+        if let Some(seed) = seed {
+            seed.verify(&d)
+                .map_err(|e| e.to_aws_error(Protocol::RestXml, None))?;
+        }
         if let Some(declared) = headers
             .get("x-amz-decoded-content-length")
             .and_then(|v| v.to_str().ok())
@@ -293,15 +309,6 @@ fn decode_payload(
         );
         d.payload
     } else {
-        if sha.len() == 64
-            && sha.bytes().all(|b| b.is_ascii_hexdigit())
-            && cairn_wire::sigv4::sha256_hex(body) != sha.to_ascii_lowercase()
-        {
-            return Err(AwsError::client(
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            ));
-        }
         body.to_vec()
     };
     for (k, v) in headers {
@@ -352,7 +359,7 @@ pub async fn serve(
         request_id: rid.clone(),
     };
     let bytes_in = body.len();
-    let decoded = decode_payload(&parts.headers, &body);
+    let decoded = decode_payload(&parts.headers, &body, authed.streaming.as_ref());
     let req = S3Request {
         op,
         method: parts.method.clone(),

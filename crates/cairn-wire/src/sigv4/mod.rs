@@ -9,11 +9,13 @@ mod canonical;
 mod errors;
 mod parse;
 mod sign;
+mod streaming;
 
 pub use canonical::{canonical_request, uri_encode};
 pub use errors::SigV4Error;
 pub use parse::parse;
 pub use sign::{SigningKey, sign};
+pub use streaming::StreamingSeed;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
