@@ -9,6 +9,7 @@ use cairn_store::identity::IdentityStore;
 use cairn_store::journal::Journal;
 use cairn_store::objects::ObjectStore;
 use cairn_store::trails::TrailStore;
+use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::ExternalBucket;
 
 pub struct App {
@@ -20,6 +21,8 @@ pub struct App {
     pub trails: Arc<TrailStore>,
     /// Buckets on other S3-compatible endpoints, by name; trails deliver there instead.
     pub external_buckets: Arc<BTreeMap<String, ExternalBucket>>,
+    /// Digest signing keys, per region.
+    pub keys: Arc<KeyRing>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,

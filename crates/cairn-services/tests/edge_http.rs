@@ -34,14 +34,23 @@ async fn start() -> Server {
         )),
     )
     .unwrap();
+    let trails =
+        Arc::new(cairn_store::trails::TrailStore::open(&dir.path().join("trails.db")).unwrap());
+    let keys = Arc::new(
+        cairn_trail::keys::KeyRing::open(
+            Arc::clone(&trails),
+            Arc::new(SystemClock),
+            &dir.path().join("signing.key"),
+        )
+        .unwrap(),
+    );
     let app = Arc::new(App {
         journal,
         history,
         identity,
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
-        trails: Arc::new(
-            cairn_store::trails::TrailStore::open(&dir.path().join("trails.db")).unwrap(),
-        ),
+        trails: Arc::clone(&trails),
+        keys,
         external_buckets: Arc::default(),
         clock: Arc::new(SystemClock),
         history_retention_ms: None,

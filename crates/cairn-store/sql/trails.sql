@@ -65,3 +65,15 @@ CREATE TABLE IF NOT EXISTS delivery_plans (
     offsets    BLOB NOT NULL,   -- journal offsets of the records, u64 little-endian each
     created_ms INTEGER NOT NULL
 );
+
+-- Digest signing keys, per region (shared by every account, as in AWS). The private key is
+-- sealed (AES-256-GCM) under the trails master key before it is stored.
+CREATE TABLE IF NOT EXISTS signing_keys (
+    region         TEXT NOT NULL,
+    fingerprint    TEXT NOT NULL,   -- hex MD5 of public_der
+    public_der     BLOB NOT NULL,   -- PKCS#1 RSAPublicKey, DER
+    private_sealed BLOB NOT NULL,
+    valid_from_ms  INTEGER NOT NULL,
+    valid_to_ms    INTEGER NOT NULL,
+    PRIMARY KEY (region, fingerprint)
+);

@@ -8,6 +8,7 @@
 //!   once per event per trail, across crashes and retries.
 
 pub mod delivery;
+pub mod keys;
 pub mod logfile;
 pub mod selectors;
 pub mod sink;

@@ -60,6 +60,10 @@ impl DataDir {
     pub fn trails_db(&self) -> PathBuf {
         self.root.join("trails.db")
     }
+    /// The key that seals digest signing keys at rest (mode 0600).
+    pub fn signing_master_key(&self) -> PathBuf {
+        self.root.join("signing.key")
+    }
     pub fn identity_db(&self) -> PathBuf {
         self.root.join("identity.db")
     }

@@ -11,6 +11,7 @@ use cairn_services::App;
 use cairn_services::s3::policy::PolicyGate;
 use cairn_store::identity::{AccessKey, IdentityStore};
 use cairn_trail::delivery::Delivery;
+use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::{EmbeddedSink, ExternalBucket, RoutingSink};
 
 use crate::DataDirArg;
@@ -85,6 +86,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stores = open::open(&dir)?;
     let (key, created) = ensure_account(&stores.identity, clock.now_millis())?;
     let token_key = stores.identity.instance_secret("pagination-token")?;
+    let keys = Arc::new(
+        KeyRing::open(
+            Arc::clone(&stores.trails),
+            Arc::clone(&clock),
+            &dir.signing_master_key(),
+        )
+        .context("opening the digest signing keys")?,
+    );
     let retention_ms = match args.history_retention_days {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),
@@ -95,6 +104,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         identity: Arc::clone(&stores.identity),
         objects: Arc::clone(&stores.objects),
         trails: Arc::clone(&stores.trails),
+        keys,
         external_buckets: Arc::new(
             args.external_buckets
                 .iter()

@@ -7,6 +7,7 @@
 mod lookup;
 mod names;
 mod params;
+mod public_keys;
 mod selectors;
 mod token;
 pub mod trails;
@@ -146,6 +147,7 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         "AddTags" => trails::add_tags(app, ctx, input),
         "RemoveTags" => trails::remove_tags(app, ctx, input),
         "ListTags" => trails::list_tags(app, ctx, input),
+        "ListPublicKeys" => public_keys::list_public_keys(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",
             format!("cairn does not support the CloudTrail operation {other} yet."),

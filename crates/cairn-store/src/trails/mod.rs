@@ -275,6 +275,52 @@ impl TrailStore {
     }
 }
 
+/// A digest signing key as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    pub region: String,
+    pub fingerprint: String,
+    pub public_der: Vec<u8>,
+    pub private_sealed: Vec<u8>,
+    pub valid_from_ms: i64,
+    pub valid_to_ms: i64,
+}
+
+impl TrailStore {
+    pub fn add_signing_key(&self, k: &StoredKey) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO signing_keys (region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![k.region, k.fingerprint, k.public_der, k.private_sealed, k.valid_from_ms, k.valid_to_ms],
+        )?;
+        Ok(())
+    }
+
+    /// A region's keys whose validity overlaps `[from, to]`, oldest first.
+    pub fn signing_keys(
+        &self,
+        region: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare(
+            "SELECT region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms FROM signing_keys
+             WHERE region = ?1 AND valid_from_ms <= ?3 AND valid_to_ms >= ?2 ORDER BY valid_from_ms",
+        )?;
+        let rows = st.query_map(params![region, from_ms, to_ms], |r| {
+            Ok(StoredKey {
+                region: r.get(0)?,
+                fingerprint: r.get(1)?,
+                public_der: r.get(2)?,
+                private_sealed: r.get(3)?,
+                valid_from_ms: r.get(4)?,
+                valid_to_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,14 +109,21 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         None
     };
     let identity = Arc::new(IdentityStore::open(&dir.join("identity.db"))?);
+    let trails = Arc::new(cairn_store::trails::TrailStore::open(
+        &dir.join("trails.db"),
+    )?);
+    let keys = Arc::new(cairn_trail::keys::KeyRing::open(
+        Arc::clone(&trails),
+        Arc::new(SystemClock),
+        &dir.join("signing.key"),
+    )?);
     let app = App {
         journal: journal.clone(),
         history: Arc::clone(&history),
         identity,
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.join("s3"))?),
-        trails: Arc::new(cairn_store::trails::TrailStore::open(
-            &dir.join("trails.db"),
-        )?),
+        trails: Arc::clone(&trails),
+        keys,
         external_buckets: Arc::default(),
         clock: Arc::new(SystemClock),
         history_retention_ms: Some(90 * 86_400_000),
