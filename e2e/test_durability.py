@@ -8,7 +8,7 @@ import time
 
 import botocore.exceptions
 
-from conftest import lookup_all
+from conftest import documented_policy, lookup_all
 
 KILLS = 20
 
@@ -24,22 +24,29 @@ def hammer(c, stop, acked, region):
             pass
 
 
-def test_kill_9_loses_nothing_acknowledged(new_cairn):
-    region = "eu-south-2"
-    c = new_cairn()
+def kill_under_load(c, region, workers, pause):
+    """KILLS rounds of: start if down, load from `workers` threads for pause(i) s, kill -9.
+    Returns the request ids of every call that got a 2xx."""
     acked = []
     for i in range(KILLS):
         if c.proc is None:
             c.start()
         stop = threading.Event()
-        workers = [threading.Thread(target=hammer, args=(c, stop, acked, region)) for _ in range(4)]
-        for w in workers:
-            w.start()
-        time.sleep(0.3 + (i % 5) * 0.1)
+        threads = [threading.Thread(target=hammer, args=(c, stop, acked, region)) for _ in range(workers)]
+        for t in threads:
+            t.start()
+        time.sleep(pause(i))
         c.kill9()
         stop.set()
-        for w in workers:
-            w.join()
+        for t in threads:
+            t.join()
+    return acked
+
+
+def test_kill_9_loses_nothing_acknowledged(new_cairn):
+    region = "eu-south-2"
+    c = new_cairn()
+    acked = kill_under_load(c, region, workers=4, pause=lambda i: 0.3 + (i % 5) * 0.1)
     c.start()
     events = lookup_all(c.client(region=region), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}])
     recorded = [json.loads(e["CloudTrailEvent"]) for e in events]
@@ -63,30 +70,11 @@ def test_kill_9_during_delivery_delivers_every_event_exactly_once(new_cairn):
     s3 = c.client("s3")
     bucket = f"crash-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    rid = c.client().describe_trails()["ResponseMetadata"]["RequestId"]
-    account = next(json.loads(e["CloudTrailEvent"])["recipientAccountId"]
-                   for e in lookup_all(c.client(), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}])
-                   if json.loads(e["CloudTrailEvent"])["requestID"] == rid)
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*"}]}))
+    s3.put_bucket_policy(Bucket=bucket, Policy=documented_policy(bucket, c.env()["CAIRN_ACCOUNT_ID"]))
     c.client().create_trail(Name="crash-trail", S3BucketName=bucket)
     c.client().start_logging(Name="crash-trail")
-    acked = []
-    for i in range(KILLS):
-        if c.proc is None:
-            c.start()
-        stop = threading.Event()
-        workers = [threading.Thread(target=hammer, args=(c, stop, acked, region)) for _ in range(3)]
-        for w in workers:
-            w.start()
-        # Long enough that delivery rounds run (and get cut short) between kills.
-        time.sleep(0.6 + (i % 4) * 0.4)
-        c.kill9()
-        stop.set()
-        for w in workers:
-            w.join()
+    # Pauses long enough that delivery rounds run (and get cut short) between kills.
+    acked = kill_under_load(c, region, workers=3, pause=lambda i: 0.6 + (i % 4) * 0.4)
     c.start()
     s3 = c.client("s3")
 

@@ -2,7 +2,7 @@
 //! keeps connections alive, measuring completed calls per second and latency.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -158,57 +158,88 @@ pub(super) async fn call(
     Ok(status)
 }
 
+/// What one load phase achieved.
+pub(super) struct Phase {
+    pub ops: u64,
+    pub failed: u64,
+    pub secs: f64,
+    /// Latencies of the successful calls, ms, sorted.
+    pub lat: Vec<f64>,
+}
+
+/// Keeps `conns` connections busy for `secs` seconds with the requests `make` builds (it is
+/// given a sequence number), counting what succeeds.
+pub(super) async fn phase(
+    t: Arc<Target>,
+    conns: usize,
+    secs: u64,
+    make: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
+) -> Phase {
+    let stop = Arc::new(AtomicBool::new(false));
+    let seq = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (t, stop, seq, make) = (
+            Arc::clone(&t),
+            Arc::clone(&stop),
+            Arc::clone(&seq),
+            Arc::clone(&make),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut conn = None;
+            let (mut ok, mut failed, mut lat) = (0u64, 0u64, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                let req = make(seq.fetch_add(1, Ordering::Relaxed));
+                let t0 = Instant::now();
+                match call(&mut conn, &t, &req).await {
+                    Ok(s) if (200..300).contains(&s) => {
+                        ok += 1;
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    Ok(_) => failed += 1,
+                    Err(_) => {
+                        failed += 1;
+                        conn = None;
+                    }
+                }
+            }
+            (ok, failed, lat)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut p = Phase {
+        ops: 0,
+        failed: 0,
+        secs: 0.0,
+        lat: Vec::new(),
+    };
+    for task in tasks {
+        if let Ok((ok, failed, lat)) = task.await {
+            p.ops += ok;
+            p.failed += failed;
+            p.lat.extend(lat);
+        }
+    }
+    p.secs = started.elapsed().as_secs_f64();
+    p.lat.sort_by(f64::total_cmp);
+    p
+}
+
 pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let t = Arc::new(target()?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let results = rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..args.connections {
-            let t = Arc::clone(&t);
-            let stop = Arc::clone(&stop);
-            let op = args.operation.clone();
-            let region = args.region.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut conn = None;
-                let (mut ok, mut failed) = (0u64, 0u64);
-                let mut lat = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let req = request_bytes(&t, &op, &region);
-                    let t0 = Instant::now();
-                    match call(&mut conn, &t, &req).await {
-                        Ok(s) if (200..300).contains(&s) => {
-                            ok += 1;
-                            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-                        }
-                        Ok(_) => failed += 1,
-                        Err(_) => {
-                            failed += 1;
-                            conn = None;
-                        }
-                    }
-                }
-                (ok, failed, lat)
-            }));
-        }
-        tokio::time::sleep(Duration::from_secs(args.duration)).await;
-        stop.store(true, Ordering::Relaxed);
-        let mut all = Vec::new();
-        for task in tasks {
-            if let Ok(r) = task.await {
-                all.push(r);
-            }
-        }
-        all
-    });
-    let elapsed = started.elapsed().as_secs_f64();
-    let ok: u64 = results.iter().map(|r| r.0).sum();
-    let failed: u64 = results.iter().map(|r| r.1).sum();
-    let mut lat: Vec<f64> = results.into_iter().flat_map(|r| r.2).collect();
-    lat.sort_by(f64::total_cmp);
+    let (tm, op, region) = (Arc::clone(&t), args.operation.clone(), args.region.clone());
+    let p = rt.block_on(phase(
+        Arc::clone(&t),
+        args.connections,
+        args.duration,
+        Arc::new(move |_| request_bytes(&tm, &op, &region)),
+    ));
+    let (ok, failed, elapsed, lat) = (p.ops, p.failed, p.secs, p.lat);
     let rps = ok as f64 / elapsed;
     let rss = peak_rss_kib(args.server_pid);
     if args.json {

@@ -2,13 +2,11 @@
 //! against any endpoint: cairn's embedded S3 or a peer.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use cairn_model::{Clock, SystemClock};
 use cairn_wire::sigv4::{SigningKey, sha256_hex, sign};
 
-use super::load::{Target, call, target};
+use super::load::{Phase, Target, call, phase, target};
 use super::{peak_rss_kib, percentile};
 
 #[derive(clap::Args)]
@@ -61,71 +59,6 @@ fn request(t: &Target, method: &str, path: &str, body: &[u8], body_hash: &str) -
         http::HeaderValue::from_static("cairn-bench/1"),
     );
     cairn_wire::http1::request_bytes(method, path, &h, body)
-}
-
-struct Phase {
-    ops: u64,
-    failed: u64,
-    secs: f64,
-    lat: Vec<f64>,
-}
-
-async fn phase(
-    t: Arc<Target>,
-    conns: usize,
-    secs: u64,
-    make: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
-) -> Phase {
-    let stop = Arc::new(AtomicBool::new(false));
-    let seq = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let (t, stop, seq, make) = (
-            Arc::clone(&t),
-            Arc::clone(&stop),
-            Arc::clone(&seq),
-            Arc::clone(&make),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut conn = None;
-            let (mut ok, mut failed, mut lat) = (0u64, 0u64, Vec::new());
-            while !stop.load(Ordering::Relaxed) {
-                let req = make(seq.fetch_add(1, Ordering::Relaxed));
-                let t0 = Instant::now();
-                match call(&mut conn, &t, &req).await {
-                    Ok(s) if (200..300).contains(&s) => {
-                        ok += 1;
-                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-                    }
-                    Ok(_) => failed += 1,
-                    Err(_) => {
-                        failed += 1;
-                        conn = None;
-                    }
-                }
-            }
-            (ok, failed, lat)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut p = Phase {
-        ops: 0,
-        failed: 0,
-        secs: 0.0,
-        lat: Vec::new(),
-    };
-    for task in tasks {
-        if let Ok((ok, failed, lat)) = task.await {
-            p.ops += ok;
-            p.failed += failed;
-            p.lat.extend(lat);
-        }
-    }
-    p.secs = started.elapsed().as_secs_f64();
-    p.lat.sort_by(f64::total_cmp);
-    p
 }
 
 pub fn run(args: S3Args) -> anyhow::Result<()> {
