@@ -77,3 +77,53 @@ CREATE TABLE IF NOT EXISTS signing_keys (
     valid_to_ms    INTEGER NOT NULL,
     PRIMARY KEY (region, fingerprint)
 );
+
+-- Log files written for trails that validate, until a digest lists them.
+CREATE TABLE IF NOT EXISTS digest_files (
+    id            INTEGER PRIMARY KEY,
+    trail_arn     TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    range_from    INTEGER NOT NULL,  -- the logging range (its first journal offset) of the file's events
+    bucket        TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    sha256        TEXT NOT NULL,     -- hex, of the uncompressed bytes
+    oldest_event  TEXT,
+    newest_event  TEXT,
+    planned_ms    INTEGER NOT NULL   -- when the file was planned: its key's time, and its digest period
+);
+
+-- Digest chains. A regular chain belongs to one logging range of a (trail, source region): it
+-- starts with a starting digest and ends with a final digest when logging stops. The backfill
+-- chain (range_from = -1) lists files that missed their period's digest.
+CREATE TABLE IF NOT EXISTS digest_chains (
+    trail_arn       TEXT NOT NULL,
+    region          TEXT NOT NULL,
+    range_from      INTEGER NOT NULL,
+    period_start_ms INTEGER NOT NULL,  -- start of the period the next digest covers
+    prev_bucket     TEXT,              -- the previous digest; NULL before the starting digest
+    prev_key        TEXT,
+    prev_hash       TEXT,
+    prev_signature  TEXT,
+    PRIMARY KEY (trail_arn, region, range_from)
+);
+
+-- The newest digest end time per (trail, region, kind), so that keys never repeat.
+CREATE TABLE IF NOT EXISTS digest_last_end (
+    trail_arn TEXT NOT NULL,
+    region    TEXT NOT NULL,
+    backfill  INTEGER NOT NULL,
+    end_ms    INTEGER NOT NULL,
+    PRIMARY KEY (trail_arn, region, backfill)
+);
+
+-- Digests decided, signed and chained, not yet written. Like a log file plan, a retry writes
+-- the same object again.
+CREATE TABLE IF NOT EXISTS digest_plans (
+    id         INTEGER PRIMARY KEY,
+    trail_arn  TEXT NOT NULL,
+    bucket     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    body       BLOB NOT NULL,    -- the uncompressed JSON
+    signature  TEXT NOT NULL,    -- hex
+    backfill_generated TEXT      -- backfill digests: x-amz-meta-backfill-generation-timestamp
+);

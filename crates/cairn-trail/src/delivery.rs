@@ -14,11 +14,13 @@ use std::sync::Arc;
 use cairn_model::Clock;
 use cairn_store::StoreError;
 use cairn_store::journal::{Entry, EntryKind, Journal};
+use cairn_store::trails::digests::DigestFile;
 use cairn_store::trails::{DeliveryPlan, Trail, TrailStore};
 use serde_json::Value;
 
 use crate::logfile;
-use crate::selectors::TrailFilter;
+use crate::selectors::{TrailFilter, logging_range};
+use crate::sink::TrailObject;
 
 /// Most records in one log file; a busier interval gets several files.
 const MAX_RECORDS_PER_FILE: usize = 20_000;
@@ -66,7 +68,9 @@ impl Delivery {
             .filter(|t| !t.logging_ranges.is_empty())
             .map(|t| (TrailFilter::of(t), t))
             .collect();
-        let mut groups: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+        // A file holds events of one trail, region and logging range: each range has its own
+        // digest chain.
+        let mut groups: BTreeMap<(String, String, u64), Vec<u64>> = BTreeMap::new();
         while cursor < head {
             let (batch, next) = self.journal.read_from(cursor, READ_CHUNK)?;
             if batch.is_empty() && next == cursor {
@@ -94,8 +98,9 @@ impl Delivery {
                     .to_owned();
                 for (f, t) in &filters {
                     if f.takes(&entry.account, offset, &record) {
+                        let range = logging_range(&t.logging_ranges, offset).unwrap_or(0);
                         groups
-                            .entry((t.arn.clone(), region.clone()))
+                            .entry((t.arn.clone(), region.clone(), range))
                             .or_default()
                             .push(offset);
                     }
@@ -103,7 +108,7 @@ impl Delivery {
             }
         }
         let mut plans = Vec::new();
-        for ((arn, region), offsets) in groups {
+        for ((arn, region, _), offsets) in groups {
             let Some(t) = trails.iter().find(|t| t.arn == arn) else {
                 continue;
             };
@@ -138,8 +143,8 @@ impl Delivery {
                 continue;
             };
             match self.write_plan(&trail, &p) {
-                Ok(()) => {
-                    self.trails.plan_done(p.id)?;
+                Ok(listed) => {
+                    self.trails.plan_written(p.id, listed.as_ref())?;
                     report.written_files += 1;
                     report.written_records += p.offsets.len();
                     outcome.entry(trail.arn.clone()).or_insert(None);
@@ -166,15 +171,44 @@ impl Delivery {
         Ok(())
     }
 
-    /// Writes one planned file; the error is what GetTrailStatus reports.
-    fn write_plan(&self, trail: &Trail, p: &DeliveryPlan) -> Result<(), String> {
+    /// Writes one planned file; the error is what GetTrailStatus reports. For a trail that
+    /// validates, returns the file as its digest will list it.
+    fn write_plan(&self, trail: &Trail, p: &DeliveryPlan) -> Result<Option<DigestFile>, String> {
         let mut records = Vec::with_capacity(p.offsets.len());
         for o in &p.offsets {
             let payload = self.journal.read_at(*o).map_err(|e| e.to_string())?;
             let entry = Entry::decode(*o, &payload).map_err(|e| e.to_string())?;
             records.push(entry.record);
         }
-        self.sink.put(trail, &p.key, &logfile::build(&records))
+        let json = logfile::records_json(&records);
+        self.sink.put(
+            trail,
+            &TrailObject {
+                bucket: &trail.s3_bucket,
+                key: &p.key,
+                body: &logfile::gzip(&json),
+                metadata: &[],
+            },
+        )?;
+        if !trail.log_file_validation {
+            return Ok(None);
+        }
+        let (oldest, newest) = logfile::event_time_bounds(&records);
+        let first = p.offsets.first().copied().unwrap_or(0);
+        Ok(Some(DigestFile {
+            id: 0,
+            trail_arn: trail.arn.clone(),
+            region: p.region.clone(),
+            range_from: logging_range(&trail.logging_ranges, first)
+                .and_then(|r| i64::try_from(r).ok())
+                .unwrap_or(0),
+            bucket: trail.s3_bucket.clone(),
+            key: p.key.clone(),
+            sha256: crate::digest::file::sha256_hex(&json),
+            oldest_event: oldest,
+            newest_event: newest,
+            planned_ms: p.created_ms,
+        }))
     }
 }
 

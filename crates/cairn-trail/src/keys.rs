@@ -47,6 +47,8 @@ pub struct KeyRing {
     sealer: Aes256Gcm,
     /// Held while deciding whether to make a key, so two callers never make two.
     rotating: Mutex<()>,
+    validity_ms: i64,
+    rotate_before_end_ms: i64,
 }
 
 fn load_or_create_master(path: &Path) -> Result<Vec<u8>, KeyError> {
@@ -91,7 +93,17 @@ impl KeyRing {
             clock,
             sealer,
             rotating: Mutex::new(()),
+            validity_ms: VALIDITY_MS,
+            rotate_before_end_ms: ROTATE_BEFORE_END_MS,
         })
+    }
+
+    /// Shorter (or longer) key windows, for labs and tests that want to see a rotation. The
+    /// overlap keeps AWS's proportion: a thirtieth of the window.
+    pub fn with_validity(mut self, validity_ms: i64) -> KeyRing {
+        self.validity_ms = validity_ms.max(1000);
+        self.rotate_before_end_ms = self.validity_ms / 30;
+        self
     }
 
     fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, KeyError> {
@@ -131,7 +143,7 @@ impl KeyRing {
             public_der,
             private_sealed: self.seal(private_der.as_bytes())?,
             valid_from_ms: from_ms,
-            valid_to_ms: from_ms + VALIDITY_MS,
+            valid_to_ms: from_ms + self.validity_ms,
         };
         self.trails.add_signing_key(&k)?;
         Ok(k)
@@ -147,7 +159,7 @@ impl KeyRing {
             .into_iter()
             .max_by_key(|k| k.valid_from_ms);
         let stored = match newest {
-            Some(k) if k.valid_to_ms - now > ROTATE_BEFORE_END_MS => k,
+            Some(k) if k.valid_to_ms - now > self.rotate_before_end_ms => k,
             // Windows start on a whole second, as AWS's keys do.
             _ => self.make_key(region, now - now.rem_euclid(1000))?,
         };

@@ -6,8 +6,11 @@
 //!   AWS's keys.
 //! - [`delivery`]: the consumer that plans files from the journal and writes them to S3, exactly
 //!   once per event per trail, across crashes and retries.
+//! - [`digest`]: signed, chained digest files for trails that validate.
+//! - [`keys`]: the per-region signing keys digests are signed with.
 
 pub mod delivery;
+pub mod digest;
 pub mod keys;
 pub mod logfile;
 pub mod selectors;

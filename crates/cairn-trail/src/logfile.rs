@@ -40,6 +40,11 @@ pub fn log_key(
 
 /// The file body: the records' JSON exactly as journaled, in `{"Records":[…]}`, one gzip member.
 pub fn build(records: &[Vec<u8>]) -> Vec<u8> {
+    gzip(&records_json(records))
+}
+
+/// `{"Records":[…]}` with each record's JSON exactly as journaled: the bytes a digest hashes.
+pub fn records_json(records: &[Vec<u8>]) -> Vec<u8> {
     let mut json = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 16);
     json.extend_from_slice(b"{\"Records\":[");
     for (i, r) in records.iter().enumerate() {
@@ -49,12 +54,39 @@ pub fn build(records: &[Vec<u8>]) -> Vec<u8> {
         json.extend_from_slice(r);
     }
     json.extend_from_slice(b"]}");
+    json
+}
+
+/// The oldest and newest `eventTime` among records, as digests list them.
+pub fn event_time_bounds(records: &[Vec<u8>]) -> (Option<String>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Time {
+        #[serde(rename = "eventTime")]
+        event_time: Option<String>,
+    }
+    let mut bounds: (Option<String>, Option<String>) = (None, None);
+    for r in records {
+        let Ok(Time { event_time: Some(t) }) = serde_json::from_slice::<Time>(r) else {
+            continue;
+        };
+        if bounds.0.as_ref().is_none_or(|o| t < *o) {
+            bounds.0 = Some(t.clone());
+        }
+        if bounds.1.as_ref().is_none_or(|n| t > *n) {
+            bounds.1 = Some(t);
+        }
+    }
+    bounds
+}
+
+/// One gzip member, as CloudTrail writes every log and digest file.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(json.len() / 4),
+        Vec::with_capacity(bytes.len() / 4 + 64),
         flate2::Compression::default(),
     );
     // Writing into a Vec cannot fail.
-    let _ = gz.write_all(&json);
+    let _ = gz.write_all(bytes);
     gz.finish().unwrap_or_default()
 }
 

@@ -210,6 +210,14 @@ impl FieldCondition {
     }
 }
 
+/// The logging range (its first offset) that holds a journal offset, if any.
+pub fn logging_range(ranges: &[(u64, Option<u64>)], offset: u64) -> Option<u64> {
+    ranges
+        .iter()
+        .find(|(from, to)| offset >= *from && to.is_none_or(|t| offset < t))
+        .map(|(from, _)| *from)
+}
+
 impl TrailFilter {
     pub fn of(t: &Trail) -> TrailFilter {
         let parse = |s: &Option<String>| {
@@ -241,9 +249,7 @@ impl TrailFilter {
     }
 
     fn logging_at(&self, offset: u64) -> bool {
-        self.ranges
-            .iter()
-            .any(|(from, to)| offset >= *from && to.is_none_or(|t| offset < t))
+        logging_range(&self.ranges, offset).is_some()
     }
 
     /// Whether the trail takes this record, journaled at `offset` for `account`.

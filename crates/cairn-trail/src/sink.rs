@@ -12,9 +12,19 @@ use cairn_store::objects::{NewObject, ObjectStore};
 use cairn_store::trails::Trail;
 use cairn_wire::sigv4::{SigningKey, sha256_hex, sign};
 
-/// Writes a log file; an error is the text GetTrailStatus shows as the delivery error.
+/// An object CloudTrail writes for a trail: a log file or a digest.
+pub struct TrailObject<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    /// The gzip'd bytes.
+    pub body: &'a [u8],
+    /// User metadata, names without `x-amz-meta-` and in lower case.
+    pub metadata: &'a [(&'a str, &'a str)],
+}
+
+/// Writes a trail's objects; an error is the text GetTrailStatus shows.
 pub trait LogSink: Send + Sync {
-    fn put(&self, trail: &Trail, key: &str, body: &[u8]) -> Result<(), String>;
+    fn put(&self, trail: &Trail, obj: &TrailObject<'_>) -> Result<(), String>;
 }
 
 /// Whether a trail's bucket lets CloudTrail write a key, as S3 would judge it.
@@ -30,10 +40,11 @@ pub struct EmbeddedSink {
 }
 
 impl LogSink for EmbeddedSink {
-    fn put(&self, trail: &Trail, key: &str, body: &[u8]) -> Result<(), String> {
+    fn put(&self, trail: &Trail, obj: &TrailObject<'_>) -> Result<(), String> {
+        let key = obj.key;
         let bucket = self
             .objects
-            .bucket(&trail.s3_bucket)
+            .bucket(obj.bucket)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "NoSuchBucket".to_owned())?;
         if !self.gate.may_write(bucket.policy.as_deref(), trail, key) {
@@ -41,11 +52,15 @@ impl LogSink for EmbeddedSink {
         }
         let new = NewObject {
             content_type: Some("application/json".into()),
-            metadata: BTreeMap::new(),
+            metadata: obj
+                .metadata
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             sse: Some("AES256".into()),
         };
         self.objects
-            .put_object(&trail.s3_bucket, key, body, &new, self.clock.now_millis())
+            .put_object(obj.bucket, key, obj.body, &new, self.clock.now_millis())
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
@@ -150,21 +165,22 @@ impl ExternalBucket {
         Ok((200..300).contains(&status))
     }
 
-    pub fn put(&self, key: &str, body: &[u8]) -> Result<(), String> {
+    pub fn put(&self, key: &str, body: &[u8], metadata: &[(&str, &str)]) -> Result<(), String> {
         let path = format!(
             "/{}/{}",
             self.name,
             cairn_wire::sigv4::uri_encode(key).replace("%2F", "/")
         );
-        let (status, body) = self.request(
-            "PUT",
-            &path,
-            &[
-                ("x-amz-acl", "bucket-owner-full-control"),
-                ("content-type", "application/json"),
-            ],
-            body,
-        )?;
+        let names: Vec<String> = metadata
+            .iter()
+            .map(|(k, _)| format!("x-amz-meta-{k}"))
+            .collect();
+        let mut headers = vec![
+            ("x-amz-acl", "bucket-owner-full-control"),
+            ("content-type", "application/json"),
+        ];
+        headers.extend(names.iter().zip(metadata).map(|(n, (_, v))| (n.as_str(), *v)));
+        let (status, body) = self.request("PUT", &path, &headers, body)?;
         if (200..300).contains(&status) {
             return Ok(());
         }
@@ -190,10 +206,10 @@ pub struct RoutingSink {
 }
 
 impl LogSink for RoutingSink {
-    fn put(&self, trail: &Trail, key: &str, body: &[u8]) -> Result<(), String> {
-        match self.external.get(&trail.s3_bucket) {
-            Some(ext) => ext.put(key, body),
-            None => self.embedded.put(trail, key, body),
+    fn put(&self, trail: &Trail, obj: &TrailObject<'_>) -> Result<(), String> {
+        match self.external.get(obj.bucket) {
+            Some(ext) => ext.put(obj.key, obj.body, obj.metadata),
+            None => self.embedded.put(trail, obj),
         }
     }
 }
@@ -226,6 +242,6 @@ mod tests {
             access_key_id: "AKIA".into(),
             secret_access_key: "s".into(),
         };
-        assert!(b.put("k", b"x").is_err());
+        assert!(b.put("k", b"x", &[]).is_err());
     }
 }

@@ -18,6 +18,8 @@ pub struct FileConfig {
     pub region: Option<String>,
     pub history_retention_days: Option<u32>,
     pub delivery_interval: Option<u64>,
+    pub digest_interval: Option<u64>,
+    pub signing_key_validity: Option<u64>,
     /// Buckets on other S3-compatible endpoints that trails may deliver to.
     #[serde(default)]
     pub external_bucket: Vec<ExternalBucketConfig>,

@@ -24,7 +24,7 @@ queries (LookupEvents) so the AWS CLI, boto3 and CloudTrail tools work against i
 Start it with `cairn serve`, then `eval \"$(cairn env)\"` in another shell and use the AWS CLI."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval). Flags and
+    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval, digest_interval, signing_key_validity, [[external_bucket]]). Flags and
     /// CAIRN_* variables override it. Default: ~/.config/cairn/cairn.toml when it exists.
     #[arg(long, global = true, env = "CAIRN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -104,6 +104,24 @@ fn main() -> anyhow::Result<()> {
                         "delivery_interval in the configuration file must be at least 1"
                     );
                     a.delivery_interval = d;
+                }
+                if let Some(d) = file.digest_interval
+                    && config::is_default(m, "digest_interval")
+                {
+                    anyhow::ensure!(
+                        d >= 1,
+                        "digest_interval in the configuration file must be at least 1"
+                    );
+                    a.digest_interval = d;
+                }
+                if let Some(d) = file.signing_key_validity
+                    && config::is_default(m, "signing_key_validity")
+                {
+                    anyhow::ensure!(
+                        d >= 2,
+                        "signing_key_validity in the configuration file must be at least 2"
+                    );
+                    a.signing_key_validity = d;
                 }
             }
             for b in &file.external_bucket {

@@ -11,6 +11,7 @@ use cairn_services::App;
 use cairn_services::s3::policy::PolicyGate;
 use cairn_store::identity::{AccessKey, IdentityStore};
 use cairn_trail::delivery::Delivery;
+use cairn_trail::digest::Digester;
 use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::{EmbeddedSink, ExternalBucket, RoutingSink};
 
@@ -44,6 +45,16 @@ pub struct ServeArgs {
     #[arg(long, env = "CAIRN_DELIVERY_INTERVAL", default_value_t = 60, value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub delivery_interval: u64,
+    /// The period of digest files for trails with log file validation, in seconds (AWS: one
+    /// hour). Shorter periods make a day of digests in minutes, for labs and tests.
+    #[arg(long, env = "CAIRN_DIGEST_INTERVAL", default_value_t = 3600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub digest_interval: u64,
+    /// How long each digest signing key is valid, in seconds (AWS: 30 days). A new key is made
+    /// when a thirtieth of the window is left, so windows overlap as AWS's do.
+    #[arg(long, env = "CAIRN_SIGNING_KEY_VALIDITY", default_value_t = 2_592_000, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(2..))]
+    pub signing_key_validity: u64,
     /// How many days back event history (LookupEvents) reaches; 0 keeps every event.
     #[arg(
         long,
@@ -92,7 +103,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Arc::clone(&clock),
             &dir.signing_master_key(),
         )
-        .context("opening the digest signing keys")?,
+        .context("opening the digest signing keys")?
+        .with_validity(i64::try_from(args.signing_key_validity).unwrap_or(i64::MAX / 2) * 1000),
     );
     let retention_ms = match args.history_retention_days {
         0 => None,
@@ -135,7 +147,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("  data dir:  {}", dir.root.display());
         println!("  account:   {} (root access key {})", key.account, key.access_key_id);
         println!("  region:    {} (clients may sign for any region)", args.region);
-        println!("  delivery:  every {} s", args.delivery_interval);
+        println!("  delivery:  every {} s; digests every {} s", args.delivery_interval, args.digest_interval);
         for b in &args.external_buckets {
             println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
         }
@@ -160,16 +172,28 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             },
             external: (*app.external_buckets).clone(),
         };
+        let sink: Arc<dyn cairn_trail::sink::LogSink> = Arc::new(sink);
         let delivery = Arc::new(Delivery {
             journal: app.journal.clone(),
             trails: Arc::clone(&app.trails),
-            sink: Arc::new(sink),
+            sink: Arc::clone(&sink),
             clock: Arc::clone(&app.clock),
         });
-        spawn_delivery(Arc::clone(&delivery), Duration::from_secs(args.delivery_interval));
+        let digests = Arc::new(Digester {
+            trails: Arc::clone(&app.trails),
+            keys: Arc::clone(&app.keys),
+            sink,
+            clock: Arc::clone(&app.clock),
+            interval_ms: i64::try_from(args.digest_interval).unwrap_or(i64::MAX / 2_000) * 1000,
+        });
+        spawn_delivery(Arc::clone(&delivery), Arc::clone(&digests), Duration::from_secs(args.delivery_interval));
         cairn_services::edge::serve(listener, Arc::clone(&app), shutdown_signal()).await;
-        println!("cairn: shutting down (delivering pending log files)");
-        let _ = tokio::task::spawn_blocking(move || delivery.run_once()).await;
+        println!("cairn: shutting down (delivering pending log files and digests)");
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = delivery.run_once();
+            digests.run_once()
+        })
+        .await;
         anyhow::Ok(())
     })?;
     Ok(())
@@ -252,14 +276,25 @@ fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) 
 }
 
 /// Trail delivery: a round every interval, off the reactor threads.
-fn spawn_delivery(delivery: Arc<Delivery>, every: Duration) {
+fn spawn_delivery(delivery: Arc<Delivery>, digests: Arc<Digester>, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let d = Arc::clone(&delivery);
-            match tokio::task::spawn_blocking(move || d.run_once()).await {
+            let g = Arc::clone(&digests);
+            let round = tokio::task::spawn_blocking(move || {
+                let r = d.run_once();
+                // Digests follow the files they list.
+                match g.run_once() {
+                    Ok(r) if r.written > 0 => tracing::info!(digests = r.written, "trail digests"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "trail digest round failed"),
+                }
+                r
+            });
+            match round.await {
                 Ok(Ok(r)) if r.written_files > 0 => {
                     tracing::info!(
                         files = r.written_files,

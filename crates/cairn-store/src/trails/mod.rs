@@ -8,6 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::StoreError;
 
+pub mod digests;
+
 const SCHEMA: &str = include_str!("../../sql/trails.sql");
 
 /// A trail as stored, in its home region.
@@ -143,6 +145,10 @@ impl TrailStore {
         let c = self.conn();
         c.execute("DELETE FROM trail_tags WHERE arn = ?1", [arn])?;
         c.execute("DELETE FROM trail_status WHERE arn = ?1", [arn])?;
+        // A deleted trail's digest chains end with it.
+        c.execute("DELETE FROM digest_chains WHERE trail_arn = ?1", [arn])?;
+        c.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [arn])?;
+        c.execute("DELETE FROM digest_plans WHERE trail_arn = ?1", [arn])?;
         Ok(c.execute("DELETE FROM trails WHERE arn = ?1", [arn])? > 0)
     }
 

@@ -1,0 +1,270 @@
+//! Digest files as AWS writes them: the key, the JSON, the string to sign and the
+//! SHA256withRSA signature (RSASSA-PKCS1-v1_5 over SHA-256, hex in lower case).
+
+use cairn_model::timefmt::event_time;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub const SIGNATURE_ALGORITHM: &str = "SHA256withRSA";
+
+/// Where a digest is stored, and what it is named after.
+pub struct DigestKey<'a> {
+    pub prefix: Option<&'a str>,
+    pub account: &'a str,
+    pub source_region: &'a str,
+    pub trail_name: &'a str,
+    pub home_region: &'a str,
+    pub end_ms: i64,
+    pub backfill: bool,
+}
+
+impl DigestKey<'_> {
+    /// `[prefix/]AWSLogs/<acct>/CloudTrail-Digest/<src>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail-Digest_<src>_<name>_<home>_<YYYYMMDDTHHMMSSZ>[_backfill].json.gz`,
+    /// dated by the digest's end time.
+    pub fn render(&self) -> String {
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.end_ms) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
+        let stamp = format!(
+            "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        let (acct, src) = (self.account, self.source_region);
+        let suffix = if self.backfill { "_backfill" } else { "" };
+        let base = format!(
+            "AWSLogs/{acct}/CloudTrail-Digest/{src}/{y:04}/{m:02}/{d:02}/{acct}_CloudTrail-Digest_{src}_{}_{}_{stamp}{suffix}.json.gz",
+            self.trail_name, self.home_region
+        );
+        match self.prefix {
+            Some(p) if !p.is_empty() => format!("{p}/{base}"),
+            _ => base,
+        }
+    }
+}
+
+/// A log file as a digest lists it.
+pub struct ListedFile<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub sha256: &'a str,
+    pub oldest_event: Option<&'a str>,
+    pub newest_event: Option<&'a str>,
+}
+
+/// The previous digest in the chain.
+pub struct Previous<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub hash: &'a str,
+    pub signature: &'a str,
+}
+
+pub struct DigestContent<'a> {
+    pub account: &'a str,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+    pub previous: Option<Previous<'a>>,
+    pub files: &'a [ListedFile<'a>],
+}
+
+fn opt(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+impl DigestContent<'_> {
+    /// The uncompressed JSON, fields in AWS's order.
+    pub fn to_json(&self) -> Vec<u8> {
+        let newest = self.files.iter().filter_map(|f| f.newest_event).max();
+        let oldest = self.files.iter().filter_map(|f| f.oldest_event).min();
+        let p = self.previous.as_ref();
+        let files: Vec<Value> = self
+            .files
+            .iter()
+            .map(|f| {
+                json!({
+                    "s3Bucket": f.bucket,
+                    "s3Object": f.key,
+                    "hashValue": f.sha256,
+                    "hashAlgorithm": "SHA-256",
+                    "newestEventTime": opt(f.newest_event),
+                    "oldestEventTime": opt(f.oldest_event),
+                })
+            })
+            .collect();
+        let v = json!({
+            "awsAccountId": self.account,
+            "digestStartTime": event_time(self.start_ms),
+            "digestEndTime": event_time(self.end_ms),
+            "digestS3Bucket": self.bucket,
+            "digestS3Object": self.key,
+            "digestPublicKeyFingerprint": self.fingerprint,
+            "digestSignatureAlgorithm": SIGNATURE_ALGORITHM,
+            "newestEventTime": opt(newest),
+            "oldestEventTime": opt(oldest),
+            "previousDigestS3Bucket": opt(p.map(|p| p.bucket)),
+            "previousDigestS3Object": opt(p.map(|p| p.key)),
+            "previousDigestHashValue": opt(p.map(|p| p.hash)),
+            "previousDigestHashAlgorithm": opt(p.map(|_| "SHA-256")),
+            "previousDigestSignature": opt(p.map(|p| p.signature)),
+            "logFiles": files,
+        });
+        serde_json::to_vec(&v).unwrap_or_default()
+    }
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// `digestEndTime \n bucket/key \n sha256(raw) \n previousDigestSignature|null`, no trailing
+/// newline.
+pub fn string_to_sign(
+    end_time: &str,
+    bucket: &str,
+    key: &str,
+    raw: &[u8],
+    previous_signature: Option<&str>,
+) -> String {
+    format!(
+        "{end_time}\n{bucket}/{key}\n{}\n{}",
+        sha256_hex(raw),
+        previous_signature.unwrap_or("null")
+    )
+}
+
+/// SHA256withRSA, hex.
+pub fn sign(private: &RsaPrivateKey, to_sign: &str) -> String {
+    let signer = SigningKey::<Sha256>::new(private.clone());
+    hex::encode(signer.sign(to_sign.as_bytes()).to_bytes())
+}
+
+/// Whether `signature_hex` is a valid SHA256withRSA signature of `to_sign` by the PKCS#1 DER
+/// public key.
+pub fn verify(public_der: &[u8], to_sign: &str, signature_hex: &str) -> bool {
+    let Ok(public) = RsaPublicKey::from_pkcs1_der(public_der) else {
+        return false;
+    };
+    let Ok(raw) = hex::decode(signature_hex) else {
+        return false;
+    };
+    let Ok(sig) = Signature::try_from(raw.as_slice()) else {
+        return false;
+    };
+    VerifyingKey::<Sha256>::new(public)
+        .verify(to_sign.as_bytes(), &sig)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::pkcs1::EncodeRsaPublicKey;
+
+    #[test]
+    fn keys_like_aws() {
+        let k = DigestKey {
+            prefix: None,
+            account: "123456789012",
+            source_region: "us-east-1",
+            trail_name: "mytrail",
+            home_region: "us-east-1",
+            end_ms: 1_714_525_291_000,
+            backfill: false,
+        };
+        // The key of the reference's worked example.
+        assert_eq!(
+            k.render(),
+            "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/05/01/123456789012_CloudTrail-Digest_us-east-1_mytrail_us-east-1_20240501T010131Z.json.gz"
+        );
+        let b = DigestKey {
+            prefix: Some("team/ct"),
+            backfill: true,
+            ..k
+        }
+        .render();
+        assert!(b.starts_with("team/ct/AWSLogs/"));
+        assert!(b.ends_with("_20240501T010131Z_backfill.json.gz"));
+        // The CLI reads the stamp at fixed offsets from the end.
+        assert_eq!(&b[b.len() - 33..b.len() - 17], "20240501T010131Z");
+    }
+
+    #[test]
+    fn string_to_sign_as_the_reference_shows() {
+        let s = string_to_sign("2024-05-01T01:01:31Z", "b", "k", b"{}", None);
+        assert_eq!(
+            s,
+            "2024-05-01T01:01:31Z\nb/k\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\nnull"
+        );
+        assert!(string_to_sign("e", "b", "k", b"", Some("ab")).ends_with("\nab"));
+    }
+
+    #[test]
+    fn signatures_verify_and_tampering_does_not() {
+        let mut rng = rand::rngs::OsRng;
+        let private = RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let der = private.to_public_key().to_pkcs1_der().unwrap();
+        let sig = sign(&private, "hello");
+        assert_eq!(sig.len(), 512);
+        assert!(verify(der.as_bytes(), "hello", &sig));
+        assert!(!verify(der.as_bytes(), "hellO", &sig));
+        assert!(!verify(der.as_bytes(), "hello", "00"));
+        assert!(!verify(b"junk", "hello", &sig));
+    }
+
+    #[test]
+    fn json_fields_in_aws_order() {
+        let files = [ListedFile {
+            bucket: "b",
+            key: "log",
+            sha256: "aa",
+            oldest_event: Some("2024-05-01T00:00:01Z"),
+            newest_event: Some("2024-05-01T00:00:09Z"),
+        }];
+        let c = DigestContent {
+            account: "123456789012",
+            start_ms: 1_714_521_600_000,
+            end_ms: 1_714_525_200_000,
+            bucket: "b",
+            key: "d",
+            fingerprint: "f",
+            previous: None,
+            files: &files,
+        };
+        let v: Value = serde_json::from_slice(&c.to_json()).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "awsAccountId",
+                "digestStartTime",
+                "digestEndTime",
+                "digestS3Bucket",
+                "digestS3Object",
+                "digestPublicKeyFingerprint",
+                "digestSignatureAlgorithm",
+                "newestEventTime",
+                "oldestEventTime",
+                "previousDigestS3Bucket",
+                "previousDigestS3Object",
+                "previousDigestHashValue",
+                "previousDigestHashAlgorithm",
+                "previousDigestSignature",
+                "logFiles"
+            ]
+        );
+        assert_eq!(v["digestEndTime"], "2024-05-01T01:00:00Z");
+        assert_eq!(v["newestEventTime"], "2024-05-01T00:00:09Z");
+        assert_eq!(v["previousDigestSignature"], Value::Null);
+        assert_eq!(v["logFiles"][0]["hashAlgorithm"], "SHA-256");
+    }
+}

@@ -1,0 +1,317 @@
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use cairn_model::ManualClock;
+use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook};
+use cairn_store::objects::{ListQuery, ObjectStore};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::delivery::{BucketGate, Delivery};
+use crate::sink::EmbeddedSink;
+
+const ACCT: &str = "111122223333";
+const HOUR: i64 = 3_600_000;
+
+/// Lets CloudTrail write, except log files while `deny_logs` is set (digests still pass).
+struct Gate {
+    deny_logs: AtomicBool,
+}
+impl BucketGate for Gate {
+    fn may_write(&self, _: Option<&str>, _: &Trail, key: &str) -> bool {
+        !(self.deny_logs.load(Ordering::SeqCst) && key.contains("/CloudTrail/"))
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    delivery: Delivery,
+    digests: Digester,
+    objects: Arc<ObjectStore>,
+    trails: Arc<TrailStore>,
+    clock: ManualClock,
+    gate: Arc<Gate>,
+    arn: String,
+}
+
+fn fixture(validation: bool) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(
+        &dir.path().join("j"),
+        JournalConfig::default(),
+        Box::new(NoHook),
+    )
+    .unwrap();
+    let trails = Arc::new(TrailStore::open(&dir.path().join("trails.db")).unwrap());
+    let objects = Arc::new(ObjectStore::open(&dir.path().join("s3")).unwrap());
+    objects.create_bucket("logs", ACCT, "us-east-1", 0).unwrap();
+    let clock = ManualClock::new(1_438_394_700_000);
+    let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
+    trails
+        .put(&Trail {
+            arn: arn.clone(),
+            account: ACCT.into(),
+            home_region: "us-east-1".into(),
+            name: "t".into(),
+            s3_bucket: "logs".into(),
+            s3_key_prefix: Some("pre".into()),
+            include_global_events: true,
+            multi_region: true,
+            log_file_validation: validation,
+            logging: true,
+            logging_ranges: vec![(0, None)],
+            ..Trail::default()
+        })
+        .unwrap();
+    let gate = Arc::new(Gate {
+        deny_logs: AtomicBool::new(false),
+    });
+    let sink: Arc<dyn LogSink> = Arc::new(EmbeddedSink {
+        objects: Arc::clone(&objects),
+        gate: Arc::clone(&gate) as Arc<dyn BucketGate>,
+        clock: Arc::new(clock.clone()),
+    });
+    let keys = Arc::new(
+        KeyRing::open(
+            Arc::clone(&trails),
+            Arc::new(clock.clone()),
+            &dir.path().join("signing.key"),
+        )
+        .unwrap(),
+    );
+    Fixture {
+        delivery: Delivery {
+            journal,
+            trails: Arc::clone(&trails),
+            sink: Arc::clone(&sink),
+            clock: Arc::new(clock.clone()),
+        },
+        digests: Digester {
+            trails: Arc::clone(&trails),
+            keys,
+            sink,
+            clock: Arc::new(clock.clone()),
+            interval_ms: HOUR,
+        },
+        _dir: dir,
+        objects,
+        trails,
+        clock,
+        gate,
+        arn,
+    }
+}
+
+impl Fixture {
+    fn activity(&self, regions: &[&str]) {
+        let batch = regions
+            .iter()
+            .enumerate()
+            .map(|(i, region)| {
+                let r = json!({"eventVersion":"1.11","eventID":format!("e{i}"),"eventTime":cairn_model::timefmt::event_time(self.clock.now_millis() - i as i64 * 1000),
+                               "eventName":"DescribeTrails","eventSource":"cloudtrail.amazonaws.com",
+                               "awsRegion":region,"eventCategory":"Management","readOnly":true});
+                Entry {
+                    kind: EntryKind::Recorded,
+                    account: ACCT.into(),
+                    record: serde_json::to_vec(&r).unwrap(),
+                }
+                .encode()
+            })
+            .collect();
+        self.delivery.journal.append(batch).wait_blocking().unwrap();
+    }
+
+    /// One delivery round followed by one digest round, as `cairn serve` runs them.
+    fn round(&self) -> DigestReport {
+        self.delivery.run_once().unwrap();
+        self.digests.run_once().unwrap()
+    }
+
+    fn set_logging(&self, on: bool) {
+        let mut t = self.trails.get(&self.arn).unwrap().unwrap();
+        let head = self.delivery.journal.head();
+        if on {
+            t.logging_ranges.push((head, None));
+        } else if let Some(last) = t.logging_ranges.last_mut() {
+            last.1 = Some(head);
+        }
+        t.logging = on;
+        self.trails.put(&t).unwrap();
+    }
+
+    fn keys(&self, part: &str) -> Vec<String> {
+        let page = self
+            .objects
+            .list(&ListQuery {
+                bucket: "logs".into(),
+                max_keys: 1000,
+                ..Default::default()
+            })
+            .unwrap();
+        page.contents
+            .iter()
+            .map(|o| o.key.clone())
+            .filter(|k| k.contains(part))
+            .collect()
+    }
+
+    fn get(&self, key: &str) -> (Vec<u8>, BTreeMap<String, String>) {
+        let v = self.objects.head_object("logs", key, None).unwrap();
+        let body = self.objects.read_body(&v, None).unwrap();
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        (raw, v.metadata.clone())
+    }
+
+    /// Checks every digest in the bucket the way validate-logs does, and that every log file is
+    /// listed by exactly one digest with its true hash. Returns the digests, oldest first.
+    fn verify_all(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut listed: BTreeMap<String, usize> = BTreeMap::new();
+        for key in self.keys("/CloudTrail-Digest/") {
+            let (raw, meta) = self.get(&key);
+            let d: Value = serde_json::from_slice(&raw).unwrap();
+            assert_eq!(d["digestS3Object"], key.as_str());
+            assert_eq!(d["digestS3Bucket"], "logs");
+            assert_eq!(meta["signature-algorithm"], "SHA256withRSA");
+            let region = key.split('/').nth(4).unwrap();
+            let fp = d["digestPublicKeyFingerprint"].as_str().unwrap();
+            let pk = self
+                .trails
+                .signing_keys(region, 0, i64::MAX)
+                .unwrap()
+                .into_iter()
+                .find(|k| k.fingerprint == fp)
+                .expect("signed with a published key of the source region");
+            let sts = file::string_to_sign(
+                d["digestEndTime"].as_str().unwrap(),
+                "logs",
+                &key,
+                &raw,
+                d["previousDigestSignature"].as_str(),
+            );
+            assert!(file::verify(&pk.public_der, &sts, &meta["signature"]), "{key}");
+            if let Some(prev) = d["previousDigestS3Object"].as_str() {
+                let (praw, pmeta) = self.get(prev);
+                assert_eq!(d["previousDigestHashValue"], file::sha256_hex(&praw));
+                assert_eq!(d["previousDigestSignature"], pmeta["signature"].as_str());
+            }
+            for f in d["logFiles"].as_array().unwrap() {
+                let k = f["s3Object"].as_str().unwrap();
+                let (lraw, _) = self.get(k);
+                assert_eq!(f["hashValue"], file::sha256_hex(&lraw));
+                *listed.entry(k.to_owned()).or_default() += 1;
+            }
+            out.push(d);
+        }
+        for k in self.keys("/CloudTrail/") {
+            assert_eq!(listed.get(&k), Some(&1), "{k} listed once");
+        }
+        out
+    }
+}
+
+#[test]
+fn hourly_chained_digests_list_every_file_once() {
+    let f = fixture(true);
+    f.activity(&["us-east-1", "eu-west-1", "us-east-1"]);
+    assert_eq!(f.round().decided, 0, "no period has ended yet");
+    f.clock.advance_millis(20 * 60_000);
+    f.activity(&["us-east-1"]);
+    f.round();
+    f.clock.advance_millis(HOUR);
+    let r = f.round();
+    assert_eq!((r.decided, r.written), (2, 2), "one digest per region");
+    // An hour with no activity still gets its digests.
+    f.clock.advance_millis(HOUR);
+    assert_eq!(f.round().written, 2);
+    let all = f.verify_all();
+    assert_eq!(all.len(), 4);
+    let home: Vec<&Value> = all
+        .iter()
+        .filter(|d| {
+            d["digestS3Object"]
+                .as_str()
+                .unwrap()
+                .contains("/CloudTrail-Digest/us-east-1/")
+        })
+        .collect();
+    assert_eq!(home[0]["previousDigestSignature"], Value::Null, "starting digest");
+    assert_eq!(home[0]["logFiles"].as_array().unwrap().len(), 2);
+    assert_eq!(home[1]["previousDigestS3Object"], home[0]["digestS3Object"]);
+    assert_eq!(home[1]["digestStartTime"], home[0]["digestEndTime"]);
+    assert_eq!(home[1]["logFiles"], json!([]));
+    assert_eq!(home[1]["newestEventTime"], Value::Null);
+    let key = home[0]["digestS3Object"].as_str().unwrap();
+    assert!(key.starts_with(&format!(
+        "pre/AWSLogs/{ACCT}/CloudTrail-Digest/us-east-1/2015/08/01/{ACCT}_CloudTrail-Digest_us-east-1_t_us-east-1_2015080"
+    )));
+    let status = f.trails.status(&f.arn).unwrap();
+    assert_eq!(status.latest_digest_ms, Some(f.clock.now_millis()));
+}
+
+#[test]
+fn stopping_ends_the_chain_and_restarting_begins_another() {
+    let f = fixture(true);
+    f.activity(&["us-east-1"]);
+    f.round();
+    f.clock.advance_millis(HOUR + 1000);
+    f.round();
+    f.activity(&["us-east-1"]);
+    f.set_logging(false);
+    f.clock.advance_millis(5_000);
+    let r = f.round();
+    assert_eq!(r.written, 1, "the final digest");
+    assert!(f.trails.digest_chains(&f.arn).unwrap().is_empty());
+    f.clock.advance_millis(HOUR);
+    assert_eq!(f.round().written, 0, "no digests while stopped");
+    f.set_logging(true);
+    f.activity(&["us-east-1"]);
+    f.round();
+    f.clock.advance_millis(HOUR);
+    assert_eq!(f.round().written, 1);
+    let all = f.verify_all();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1]["logFiles"].as_array().unwrap().len(), 1);
+    assert_eq!(all[2]["previousDigestS3Object"], Value::Null, "a new chain");
+    let keys = f.keys("/CloudTrail-Digest/");
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "keys sort in chain order");
+}
+
+#[test]
+fn files_written_after_their_digest_go_to_the_backfill_chain() {
+    let f = fixture(true);
+    f.gate.deny_logs.store(true, Ordering::SeqCst);
+    f.activity(&["us-east-1"]);
+    f.round();
+    f.clock.advance_millis(HOUR);
+    let r = f.round();
+    assert_eq!(r.written, 1, "the period's digest goes out without the file");
+    f.gate.deny_logs.store(false, Ordering::SeqCst);
+    f.clock.advance_millis(60_000);
+    let r = f.round();
+    assert_eq!(r.written, 1);
+    let backfill = f.keys("_backfill.json.gz");
+    assert_eq!(backfill.len(), 1);
+    let (_, meta) = f.get(&backfill[0]);
+    assert!(meta.contains_key("backfill-generation-timestamp"));
+    let all = f.verify_all();
+    assert_eq!(all.len(), 2);
+}
+
+#[test]
+fn no_digests_without_validation() {
+    let f = fixture(false);
+    f.activity(&["us-east-1"]);
+    f.round();
+    f.clock.advance_millis(3 * HOUR);
+    assert_eq!(f.round(), DigestReport::default());
+    assert!(f.keys("/CloudTrail-Digest/").is_empty());
+    assert_eq!(f.keys("/CloudTrail/").len(), 1);
+}
