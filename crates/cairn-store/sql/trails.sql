@@ -127,3 +127,15 @@ CREATE TABLE IF NOT EXISTS digest_plans (
     signature  TEXT NOT NULL,    -- hex
     backfill_generated TEXT      -- backfill digests: x-amz-meta-backfill-generation-timestamp
 );
+
+-- Every digest cairn decided, so that a validator can tell a deleted digest from one that
+-- never existed.
+CREATE TABLE IF NOT EXISTS digests_delivered (
+    trail_arn TEXT NOT NULL,
+    region    TEXT NOT NULL,
+    backfill  INTEGER NOT NULL,
+    bucket    TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    end_ms    INTEGER NOT NULL,
+    PRIMARY KEY (trail_arn, region, backfill, end_ms)
+);

@@ -8,6 +8,7 @@
 //!   once per event per trail, across crashes and retries.
 //! - [`digest`]: signed, chained digest files for trails that validate.
 //! - [`keys`]: the per-region signing keys digests are signed with.
+//! - [`validate`]: checking digests and log files, as `aws cloudtrail validate-logs` does and more.
 
 pub mod delivery;
 pub mod digest;
@@ -15,3 +16,4 @@ pub mod keys;
 pub mod logfile;
 pub mod selectors;
 pub mod sink;
+pub mod validate;

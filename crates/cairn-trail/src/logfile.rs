@@ -66,7 +66,10 @@ pub fn event_time_bounds(records: &[Vec<u8>]) -> (Option<String>, Option<String>
     }
     let mut bounds: (Option<String>, Option<String>) = (None, None);
     for r in records {
-        let Ok(Time { event_time: Some(t) }) = serde_json::from_slice::<Time>(r) else {
+        let Ok(Time {
+            event_time: Some(t),
+        }) = serde_json::from_slice::<Time>(r)
+        else {
             continue;
         };
         if bounds.0.as_ref().is_none_or(|o| t < *o) {

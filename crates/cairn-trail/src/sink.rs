@@ -2,15 +2,12 @@
 //! configuration.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
 
-use cairn_model::{Clock, SystemClock};
+use cairn_model::Clock;
 use cairn_store::objects::{NewObject, ObjectStore};
 use cairn_store::trails::Trail;
-use cairn_wire::sigv4::{SigningKey, sha256_hex, sign};
+use cairn_wire::client::{Endpoint, host_port_of};
 
 /// An object CloudTrail writes for a trail: a log file or a digest.
 pub struct TrailObject<'a> {
@@ -77,92 +74,27 @@ pub struct ExternalBucket {
     pub secret_access_key: String,
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
 impl ExternalBucket {
     /// Parses `http://host:port[/]` into the endpoint this client speaks to.
     pub fn endpoint_of(url: &str) -> Result<String, String> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| {
-            format!("external bucket endpoint {url:?}: only http:// endpoints are supported")
-        })?;
-        let hostport = rest.trim_end_matches('/');
-        if hostport.is_empty() || hostport.contains('/') {
-            return Err(format!(
-                "external bucket endpoint {url:?} must be http://host:port"
-            ));
-        }
-        Ok(hostport.to_owned())
+        host_port_of(url).map_err(|e| format!("external bucket {e}"))
     }
 
-    /// Sends one signed, path-style request and returns the status and body.
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        extra: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<(u16, Vec<u8>), String> {
-        let mut h = http::HeaderMap::new();
-        let hv = |s: &str| http::HeaderValue::from_str(s).map_err(|e| e.to_string());
-        h.insert("host", hv(&self.endpoint)?);
-        h.insert("x-amz-content-sha256", hv(&sha256_hex(body))?);
-        for (k, v) in extra {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?,
-                hv(v)?,
-            );
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            host_port: self.endpoint.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
         }
-        let key = SigningKey {
-            access_key_id: &self.access_key_id,
-            secret_access_key: &self.secret_access_key,
-            region: &self.region,
-            service: "s3",
-        };
-        sign(
-            &key,
-            method,
-            path,
-            None,
-            &mut h,
-            body,
-            SystemClock.now_millis(),
-        );
-        h.insert("connection", http::HeaderValue::from_static("close"));
-        let req = cairn_wire::http1::request_bytes(method, path, &h, body);
-        let addr = self
-            .endpoint
-            .to_socket_addrs()
-            .map_err(|e| format!("{}: {e}", self.endpoint))?
-            .next()
-            .ok_or_else(|| format!("{}: no address", self.endpoint))?;
-        let mut s = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
-            .map_err(|e| format!("{}: {e}", self.endpoint))?;
-        s.set_read_timeout(Some(IO_TIMEOUT))
-            .map_err(|e| e.to_string())?;
-        s.set_write_timeout(Some(IO_TIMEOUT))
-            .map_err(|e| e.to_string())?;
-        s.write_all(&req)
-            .map_err(|e| format!("{}: {e}", self.endpoint))?;
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp)
-            .map_err(|e| format!("{}: {e}", self.endpoint))?;
-        let head_end = resp
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or("malformed HTTP response")?;
-        let status = std::str::from_utf8(&resp[..head_end])
-            .ok()
-            .and_then(|h| h.split_whitespace().nth(1))
-            .and_then(|s| s.parse().ok())
-            .ok_or("malformed HTTP status line")?;
-        Ok((status, resp[head_end + 4..].to_vec()))
     }
 
     /// Whether the bucket exists there.
     pub fn exists(&self) -> Result<bool, String> {
-        let (status, _) = self.request("HEAD", &format!("/{}", self.name), &[], b"")?;
-        Ok((200..300).contains(&status))
+        let r = self
+            .endpoint()
+            .send("s3", "HEAD", &format!("/{}", self.name), None, &[], b"")?;
+        Ok(r.ok())
     }
 
     pub fn put(&self, key: &str, body: &[u8], metadata: &[(&str, &str)]) -> Result<(), String> {
@@ -179,23 +111,16 @@ impl ExternalBucket {
             ("x-amz-acl", "bucket-owner-full-control"),
             ("content-type", "application/json"),
         ];
-        headers.extend(names.iter().zip(metadata).map(|(n, (_, v))| (n.as_str(), *v)));
-        let (status, body) = self.request("PUT", &path, &headers, body)?;
-        if (200..300).contains(&status) {
-            return Ok(());
-        }
-        let text = String::from_utf8_lossy(&body);
-        let code = text
-            .split("<Code>")
-            .nth(1)
-            .and_then(|r| r.split("</Code>").next())
-            .unwrap_or("")
-            .to_owned();
-        Err(if code.is_empty() {
-            format!("HTTP {status}")
-        } else {
-            code
-        })
+        headers.extend(
+            names
+                .iter()
+                .zip(metadata)
+                .map(|(n, (_, v))| (n.as_str(), *v)),
+        );
+        let r = self
+            .endpoint()
+            .send("s3", "PUT", &path, None, &headers, body)?;
+        if r.ok() { Ok(()) } else { Err(r.error_code()) }
     }
 }
 

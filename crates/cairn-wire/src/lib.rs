@@ -2,6 +2,7 @@
 //! speaks, and answering errors in the exact shape each protocol's clients parse.
 
 pub mod chunked;
+pub mod client;
 pub mod error;
 pub mod http1;
 pub mod protocol;

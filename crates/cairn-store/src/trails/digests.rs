@@ -137,7 +137,10 @@ impl TrailStore {
              FROM digest_chains WHERE trail_arn = ?1 ORDER BY region, range_from",
         )?;
         let rows = st.query_map([trail_arn], |r| {
-            let prev = match (r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?) {
+            let prev = match (
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ) {
                 (Some(bucket), Some(key)) => Some(PreviousDigest {
                     bucket,
                     key,
@@ -209,6 +212,17 @@ impl TrailStore {
         )?;
         let p = d.plan;
         tx.execute(
+            "INSERT OR REPLACE INTO digests_delivered (trail_arn, region, backfill, bucket, key, end_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                d.chain.trail_arn,
+                d.chain.region,
+                (d.chain.range_from == BACKFILL) as i64,
+                p.bucket,
+                p.key,
+                d.end_ms
+            ],
+        )?;
+        tx.execute(
             "INSERT INTO digest_plans (trail_arn, bucket, key, body, signature, backfill_generated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![p.trail_arn, p.bucket, p.key, p.body, p.signature, p.backfill_generated],
         )?;
@@ -242,12 +256,32 @@ impl TrailStore {
         Ok(())
     }
 
+    /// Every digest decided for a (trail, source region), oldest first: `(backfill, bucket, key,
+    /// end_ms)`.
+    pub fn digests_delivered(
+        &self,
+        trail_arn: &str,
+        region: &str,
+    ) -> Result<Vec<(bool, String, String, i64)>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare(
+            "SELECT backfill, bucket, key, end_ms FROM digests_delivered WHERE trail_arn = ?1 AND region = ?2 ORDER BY end_ms",
+        )?;
+        let rows = st.query_map([trail_arn, region], |r| {
+            Ok((r.get::<_, i64>(0)? != 0, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Forgets a trail's digest state (validation turned off, or the trail deleted): files
     /// delivered meanwhile are never listed, and the next digest starts a new chain.
     pub fn drop_digest_state(&self, trail_arn: &str) -> Result<(), StoreError> {
         let mut c = self.conn();
         let tx = c.transaction()?;
-        tx.execute("DELETE FROM digest_chains WHERE trail_arn = ?1", [trail_arn])?;
+        tx.execute(
+            "DELETE FROM digest_chains WHERE trail_arn = ?1",
+            [trail_arn],
+        )?;
         tx.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [trail_arn])?;
         tx.commit()?;
         Ok(())
@@ -341,6 +375,10 @@ mod tests {
         let pending = s.pending_digests().unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].key, "d1");
+        assert_eq!(
+            s.digests_delivered(arn, "us-east-1").unwrap(),
+            vec![(false, "b".to_owned(), "d1".to_owned(), 2000)]
+        );
         s.digest_written(pending[0].id).unwrap();
         assert!(s.pending_digests().unwrap().is_empty());
         s.drop_digest_state(arn).unwrap();

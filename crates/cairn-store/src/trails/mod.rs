@@ -149,6 +149,7 @@ impl TrailStore {
         c.execute("DELETE FROM digest_chains WHERE trail_arn = ?1", [arn])?;
         c.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [arn])?;
         c.execute("DELETE FROM digest_plans WHERE trail_arn = ?1", [arn])?;
+        c.execute("DELETE FROM digests_delivered WHERE trail_arn = ?1", [arn])?;
         Ok(c.execute("DELETE FROM trails WHERE arn = ?1", [arn])? > 0)
     }
 

@@ -26,8 +26,9 @@ impl DigestKey<'_> {
     /// `[prefix/]AWSLogs/<acct>/CloudTrail-Digest/<src>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail-Digest_<src>_<name>_<home>_<YYYYMMDDTHHMMSSZ>[_backfill].json.gz`,
     /// dated by the digest's end time.
     pub fn render(&self) -> String {
-        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.end_ms) * 1_000_000)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let t =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.end_ms) * 1_000_000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
         let stamp = format!(
             "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",

@@ -203,8 +203,11 @@ impl Digester {
             .collect();
         let regions: BTreeSet<String> = late.iter().map(|f| f.region.clone()).collect();
         for region in regions {
-            let covered: Vec<DigestFile> =
-                late.iter().filter(|f| f.region == region).cloned().collect();
+            let covered: Vec<DigestFile> = late
+                .iter()
+                .filter(|f| f.region == region)
+                .cloned()
+                .collect();
             let earliest = covered.iter().map(|f| f.planned_ms).min().unwrap_or(now);
             let chain = chains
                 .iter()
