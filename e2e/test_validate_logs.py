@@ -22,6 +22,10 @@ def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def workdir_of(c):
+    return c.data_dir.parent
+
+
 def account_of(c):
     return c.env()["CAIRN_ACCOUNT_ID"]
 
@@ -138,6 +142,24 @@ def test_validate_logs_accepts_a_multi_region_trail_across_rotation_and_restart(
         # The restart shows as a gap, which the CLI reports but does not count as invalid.
         assert "No log files were delivered by CloudTrail between" in err
 
+        # cairn's validator agrees, line for line.
+        end = ["--end-time", iso(datetime.now(timezone.utc))]
+        r = None if region == "us-east-1" else region
+        code, out, err = validate(lab, arn, start, region=r, extra=end)
+        ccode, cout, cerr = cairn_validate(lab, arn, start, region=r, extra=end)
+        assert ccode == 0, cerr
+        assert sorted(cout.splitlines()) == sorted(out.splitlines())
+        assert sorted(cerr.splitlines()) == sorted(err.splitlines())
+
+    # From a downloaded copy of the bucket: the same files valid; the newest digest of each
+    # chain has no later digest recording its signature (S3 metadata is not downloaded).
+    local = workdir_of(lab) / "downloaded"
+    lab.aws("s3", "sync", f"s3://{bucket}", str(local))
+    code, out, err = cairn_validate(lab, arn, start, extra=["--local", str(local), "--s3-bucket", bucket,
+                                                            "--s3-prefix", prefix])
+    assert code == 0, err
+    assert "2 digest signatures not checked" in out
+
 
 def test_validate_logs_with_no_digests_in_range_says_so(lab):
     bucket = f"ct-{uuid.uuid4().hex[:10]}"
@@ -148,3 +170,199 @@ def test_validate_logs_with_no_digests_in_range_says_so(lab):
     assert code == 0
     assert "No digests found" in out
     lab.aws("cloudtrail", "delete-trail", "--name", "young")
+
+
+# --- cairn validate-logs, and tampering caught by both validators --------------------------------
+
+def cairn_validate(c, arn, start, region=None, extra=()):
+    """Runs `cairn validate-logs` with the instance's settings; returns (code, stdout, stderr)."""
+    from conftest import CAIRN
+    import os
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(c.env())
+    args = [str(CAIRN), "validate-logs", "--data-dir", str(c.data_dir), "--trail-arn", arn,
+            "--start-time", iso(start), "--verbose", *extra]
+    if region:
+        args += ["--region", region]
+    p = subprocess.run(args, env=env, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+TAMPER_CASES = ["log-changed", "log-deleted", "digest-changed", "digest-deleted", "foreign-key",
+                "appended", "two-deleted", "newest-deleted", "untouched"]
+
+
+@pytest.fixture(scope="module")
+def tamper_lab(workdir):
+    """One trail per tampering case, each with a chain of several digests listing log files,
+    logging stopped so the bucket holds still."""
+    c = Cairn(workdir / "tamper-lab", FAST)
+    c.start()
+    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    trails = {}
+    for i, case in enumerate(TAMPER_CASES):
+        region = "us-east-1" if i < 4 else "us-west-2"
+        bucket = f"ct-{case}-{uuid.uuid4().hex[:6]}"
+        trails[case] = (make_trail(c, f"t-{case}", bucket, region=region), bucket, region)
+
+    def enough():
+        activity(c, ["us-east-1", "us-west-2"], 1)
+        for arn, bucket, region in trails.values():
+            digests = [digest(c, bucket, k)[0] for k in keys_of(c, bucket, "/CloudTrail-Digest/")]
+            if len(digests) < 5 or sum(1 for d in digests if d["logFiles"]) < 3:
+                return False
+        return True
+    wait_for(enough, timeout=90, every=1)
+    for case, (arn, bucket, region) in trails.items():
+        c.aws("cloudtrail", "stop-logging", "--name", arn, region=region)
+
+    def settled():
+        before = [len(keys_of(c, b)) for _, b, _ in trails.values()]
+        time.sleep(2.5)
+        return before == [len(keys_of(c, b)) for _, b, _ in trails.values()]
+    wait_for(settled, timeout=30, every=0)
+    yield c, start, trails
+    c.stop()
+
+
+def both(c, arn, start, region):
+    """(aws exit, aws stderr, cairn exit, cairn stdout, cairn stderr)"""
+    end = ["--end-time", iso(datetime.now(timezone.utc))]
+    code, out, err = validate(c, arn, start, region=region, extra=end)
+    ccode, cout, cerr = cairn_validate(c, arn, start, region=region, extra=end)
+    return code, out, err, ccode, cout, cerr
+
+
+def middle_digest(c, bucket):
+    keys = keys_of(c, bucket, "/CloudTrail-Digest/")
+    # A digest with log files, with digests before and after it.
+    for k in keys[1:-1]:
+        if digest(c, bucket, k)[0]["logFiles"]:
+            return k, keys
+    raise AssertionError("no middle digest with log files")
+
+
+def put_raw(c, bucket, key, body, metadata):
+    c.client("s3").put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata)
+
+
+def test_both_validators_accept_untampered_trails(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["untouched"]
+    code, out, err, ccode, cout, cerr = both(c, arn, start, region)
+    assert code == 0 and ccode == 0, (err, cerr)
+    # cairn prints what the CLI prints, line for line.
+    assert sorted(out.splitlines()) == sorted(cout.splitlines()), (out, cout)
+
+
+def test_a_changed_log_file_is_caught(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["log-changed"]
+    d, _ = middle_digest(c, bucket)
+    log = digest(c, bucket, d)[0]["logFiles"][0]["s3Object"]
+    body = json.loads(gzip.decompress(c.client("s3").get_object(Bucket=bucket, Key=log)["Body"].read()))
+    body["Records"][0]["sourceIPAddress"] = "203.0.113.66"
+    put_raw(c, bucket, log, gzip.compress(json.dumps(body).encode()), {})
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    line = f"Log file\ts3://{bucket}/{log}\tINVALID: hash value doesn't match"
+    assert code == 1 and line in err, err
+    assert ccode == 1 and line in cerr, cerr
+
+
+def test_a_deleted_log_file_is_caught(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["log-deleted"]
+    d, _ = middle_digest(c, bucket)
+    log = digest(c, bucket, d)[0]["logFiles"][0]["s3Object"]
+    c.client("s3").delete_object(Bucket=bucket, Key=log)
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    line = f"Log file\ts3://{bucket}/{log}\tINVALID: not found"
+    assert code == 1 and line in err, err
+    assert ccode == 1 and line in cerr, cerr
+
+
+def test_a_changed_digest_is_caught(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["digest-changed"]
+    d, _ = middle_digest(c, bucket)
+    content, meta = digest(c, bucket, d)
+    content["logFiles"] = content["logFiles"][1:]  # hide a log file
+    put_raw(c, bucket, d, gzip.compress(json.dumps(content).encode()), meta)
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    line = f"Digest file\ts3://{bucket}/{d}\tINVALID: signature verification failed"
+    assert code == 1 and line in err, err
+    assert ccode == 1 and line in cerr, cerr
+
+
+def test_a_digest_deleted_in_the_middle_is_caught(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["digest-deleted"]
+    d, _ = middle_digest(c, bucket)
+    c.client("s3").delete_object(Bucket=bucket, Key=d)
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    line = f"Digest file\ts3://{bucket}/{d}\tINVALID: not found"
+    assert code == 1 and line in err, err
+    assert ccode == 1 and line in cerr, cerr
+
+
+def test_a_digest_resigned_with_a_foreign_key_is_caught(tamper_lab):
+    import hashlib
+    import rsa  # the package the AWS CLI verifies with
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["foreign-key"]
+    d, _ = middle_digest(c, bucket)
+    raw = gzip.decompress(c.client("s3").get_object(Bucket=bucket, Key=d)["Body"].read())
+    content = json.loads(raw)
+    prev = content["previousDigestSignature"] or "null"
+    to_sign = f"{content['digestEndTime']}\n{bucket}/{d}\n{hashlib.sha256(raw).hexdigest()}\n{prev}"
+    _, private = rsa.newkeys(1024)
+    signature = rsa.sign(to_sign.encode(), private, "SHA-256").hex()
+    put_raw(c, bucket, d, gzip.compress(raw), {"signature": signature, "signature-algorithm": "SHA256withRSA"})
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    line = f"Digest file\ts3://{bucket}/{d}\tINVALID: signature verification failed"
+    assert code == 1 and line in err, err
+    assert ccode == 1 and line in cerr, cerr
+
+
+def test_a_record_appended_after_the_gzip_member_is_caught(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["appended"]
+    d, _ = middle_digest(c, bucket)
+    log = digest(c, bucket, d)[0]["logFiles"][0]["s3Object"]
+    original = c.client("s3").get_object(Bucket=bucket, Key=log)["Body"].read()
+    forged = gzip.compress(json.dumps({"Records": [{"eventName": "DeleteTrail"}]}).encode())
+    put_raw(c, bucket, log, original + forged, {})
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    line = f"Log file\ts3://{bucket}/{log}\tINVALID: unexpected data after end of compressed stream"
+    assert code == 1 and line in err, err
+    assert ccode == 1 and line in cerr, cerr
+
+
+def test_two_consecutive_deleted_digests_only_cairn_reports_both(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["two-deleted"]
+    keys = keys_of(c, bucket, "/CloudTrail-Digest/")
+    gone = keys[1:3]
+    for k in gone:
+        c.client("s3").delete_object(Bucket=bucket, Key=k)
+    code, _, err, ccode, _, cerr = both(c, arn, start, region)
+    assert code == 1
+    assert err.count("INVALID: not found") == 1, "the AWS CLI sees only one of the two"
+    assert ccode == 1
+    for k in gone:
+        assert f"s3://{bucket}/{k}\tINVALID: not found" in cerr, cerr
+
+
+def test_deleted_newest_digests_only_cairn_reports(tamper_lab):
+    c, start, trails = tamper_lab
+    arn, bucket, region = trails["newest-deleted"]
+    keys = keys_of(c, bucket, "/CloudTrail-Digest/")
+    gone = keys[-2:]
+    for k in gone:
+        c.client("s3").delete_object(Bucket=bucket, Key=k)
+    code, out, err, ccode, cout, cerr = both(c, arn, start, region)
+    assert code == 0 and "INVALID" not in err, "the AWS CLI cannot tell"
+    assert ccode == 1
+    for k in gone:
+        assert f"s3://{bucket}/{k}\tINVALID: not found (cairn delivered it)" in cerr, cerr

@@ -13,8 +13,14 @@ pub struct EnvArgs {
     pub data_dir: DataDirArg,
 }
 
-pub fn run(args: EnvArgs) -> anyhow::Result<()> {
-    let dir = DataDir::resolve(&args.data_dir)?;
+/// What a client needs to reach this instance: its endpoint, root key and region.
+pub struct InstanceSettings {
+    pub endpoint: String,
+    pub key: cairn_store::identity::AccessKey,
+    pub region: String,
+}
+
+pub fn instance_settings(dir: &DataDir) -> anyhow::Result<InstanceSettings> {
     if !dir.exists() {
         bail!(
             "no cairn data in {}: start `cairn serve --data-dir {}` first",
@@ -33,8 +39,16 @@ pub fn run(args: EnvArgs) -> anyhow::Result<()> {
         .with_context(|| format!("account {} has no active root access key", acct.id))?;
     let saved = std::fs::read_to_string(dir.endpoint_file()).unwrap_or_default();
     let mut lines = saved.lines();
-    let endpoint = lines.next().unwrap_or("http://127.0.0.1:4566");
-    let region = lines.next().unwrap_or("us-east-1");
-    print!("{}", export_block(endpoint, &key, region));
+    Ok(InstanceSettings {
+        endpoint: lines.next().unwrap_or("http://127.0.0.1:4566").to_owned(),
+        key,
+        region: lines.next().unwrap_or("us-east-1").to_owned(),
+    })
+}
+
+pub fn run(args: EnvArgs) -> anyhow::Result<()> {
+    let dir = DataDir::resolve(&args.data_dir)?;
+    let s = instance_settings(&dir)?;
+    print!("{}", export_block(&s.endpoint, &s.key, &s.region));
     Ok(())
 }

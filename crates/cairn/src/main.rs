@@ -7,6 +7,7 @@ mod env;
 mod import;
 mod open;
 mod serve;
+mod validate;
 
 use std::path::PathBuf;
 
@@ -53,6 +54,11 @@ enum Command {
     /// EventBridge envelopes and LookupEvents output. Importing the same record twice is a no-op.
     /// Stop `cairn serve` on the same data directory first.
     Import(import::ImportArgs),
+    /// Validate a trail's digests and log files, like `aws cloudtrail validate-logs` but faster
+    /// and stricter: also catches deleted runs of digests, deleted newest digests (from what
+    /// cairn knows it delivered), digests outside the chain and log files no digest lists.
+    /// Exit 0 when everything is valid, 1 when anything is not, 255 on errors.
+    ValidateLogs(validate::ValidateArgs),
     /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -136,6 +142,10 @@ fn main() -> anyhow::Result<()> {
         Command::Import(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             import::run(a)
+        }
+        Command::ValidateLogs(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            validate::run(a)
         }
         Command::Bench(c) => bench::run(c),
     }
