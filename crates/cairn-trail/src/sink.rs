@@ -86,6 +86,9 @@ impl ExternalBucket {
             region: self.region.clone(),
             access_key_id: self.access_key_id.clone(),
             secret_access_key: self.secret_access_key.clone(),
+            // A stalled endpoint is a delivery error soon, not a stuck delivery round.
+            io_timeout: Some(std::time::Duration::from_secs(5)),
+            ..Endpoint::default()
         }
     }
 

@@ -12,13 +12,17 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where to send requests and how to sign them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Endpoint {
     /// `host:port`
     pub host_port: String,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// How long a read or write may stall (default 30 s).
+    pub io_timeout: Option<Duration>,
+    /// Idle keep-alive connections.
+    pub idle: std::sync::Mutex<Vec<TcpStream>>,
 }
 
 #[derive(Debug)]
@@ -106,12 +110,24 @@ impl Endpoint {
             service,
         };
         sign(&key, method, path, query, &mut h, body, now_ms());
-        h.insert("connection", http::HeaderValue::from_static("close"));
         let target = match query {
             Some(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path.to_owned(),
         };
         let req = crate::http1::request_bytes(method, &target, &h, body);
+        let head_only = method == "HEAD";
+        // A kept connection may have been closed by the server meanwhile: then try a new one.
+        let kept = self.idle.lock().ok().and_then(|mut v| v.pop());
+        if let Some(s) = kept
+            && let Ok(r) = self.exchange(s, &req, head_only)
+        {
+            return Ok(r);
+        }
+        let s = self.connect()?;
+        self.exchange(s, &req, head_only)
+    }
+
+    fn connect(&self) -> Result<TcpStream, String> {
         let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
         let addr = self
             .host_port
@@ -119,23 +135,128 @@ impl Endpoint {
             .map_err(at)?
             .next()
             .ok_or_else(|| format!("{}: no address", self.host_port))?;
-        let mut s = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(at)?;
-        s.set_read_timeout(Some(IO_TIMEOUT)).map_err(at)?;
-        s.set_write_timeout(Some(IO_TIMEOUT)).map_err(at)?;
+        let s = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(at)?;
+        let timeout = self.io_timeout.unwrap_or(IO_TIMEOUT);
+        s.set_read_timeout(Some(timeout)).map_err(at)?;
+        s.set_write_timeout(Some(timeout)).map_err(at)?;
         s.set_nodelay(true).map_err(at)?;
-        s.write_all(&req).map_err(at)?;
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp).map_err(at)?;
-        parse_response(&resp)
+        Ok(s)
+    }
+
+    /// Sends one request on `s` and reads exactly its response; keeps `s` for reuse when the
+    /// response says it may be.
+    fn exchange(&self, mut s: TcpStream, req: &[u8], head_only: bool) -> Result<Response, String> {
+        let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
+        s.write_all(req).map_err(at)?;
+        let mut buf = Vec::with_capacity(16 * 1024);
+        let mut chunk = [0u8; 16 * 1024];
+        let head_end = loop {
+            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            let n = s.read(&mut chunk).map_err(at)?;
+            if n == 0 {
+                return Err(format!("{}: connection closed", self.host_port));
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let mut r = parse_head(&buf[..head_end])?;
+        let mut rest = buf[head_end + 4..].to_vec();
+        let close = r
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let length = r
+            .header("content-length")
+            .and_then(|v| v.parse::<usize>().ok());
+        let chunked = r
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        let reusable = if head_only || r.status == 204 || r.status == 304 {
+            true
+        } else if let Some(len) = length {
+            while rest.len() < len {
+                let n = s.read(&mut chunk).map_err(at)?;
+                if n == 0 {
+                    return Err(format!("{}: truncated response", self.host_port));
+                }
+                rest.extend_from_slice(&chunk[..n]);
+            }
+            rest.truncate(len);
+            true
+        } else if chunked {
+            loop {
+                if let Some(body) = complete_chunked(&rest) {
+                    rest = body?;
+                    break;
+                }
+                let n = s.read(&mut chunk).map_err(at)?;
+                if n == 0 {
+                    return Err(format!("{}: truncated response", self.host_port));
+                }
+                rest.extend_from_slice(&chunk[..n]);
+            }
+            true
+        } else {
+            s.read_to_end(&mut rest).map_err(at)?;
+            false
+        };
+        r.body = rest;
+        if reusable
+            && !close
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(s);
+        }
+        Ok(r)
     }
 }
 
+/// The decoded body once a chunked body is complete (its last chunk seen), else `None`.
+fn complete_chunked(raw: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let mut at = raw;
+    loop {
+        let line_end = at.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&at[..line_end]).ok()?;
+        let size =
+            usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).ok()?;
+        at = &at[line_end + 2..];
+        if size == 0 {
+            // Trailers end with an empty line.
+            return at
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .map(|_| dechunk(raw));
+        }
+        if at.len() < size + 2 {
+            return None;
+        }
+        at = &at[size + 2..];
+    }
+}
+
+/// Parses a whole response (head and body) read from a connection.
+#[cfg(test)]
 fn parse_response(resp: &[u8]) -> Result<Response, String> {
     let head_end = resp
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .ok_or("malformed HTTP response")?;
-    let head = std::str::from_utf8(&resp[..head_end]).map_err(|_| "malformed HTTP head")?;
+    let mut r = parse_head(&resp[..head_end])?;
+    let raw = &resp[head_end + 4..];
+    r.body = if r
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        dechunk(raw)?
+    } else {
+        raw.to_vec()
+    };
+    Ok(r)
+}
+
+/// The status line and headers; the body is read separately.
+fn parse_head(head: &[u8]) -> Result<Response, String> {
+    let head = std::str::from_utf8(head).map_err(|_| "malformed HTTP head")?;
     let mut lines = head.split("\r\n");
     let status = lines
         .next()
@@ -146,15 +267,10 @@ fn parse_response(resp: &[u8]) -> Result<Response, String> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let raw = &resp[head_end + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(raw)? } else { raw.to_vec() };
     Ok(Response {
         status,
         headers,
-        body,
+        body: Vec::new(),
     })
 }
 

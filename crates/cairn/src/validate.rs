@@ -187,12 +187,16 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
             region: source_region.clone(),
             access_key_id: id,
             secret_access_key: secret,
+            ..Endpoint::default()
         })
     };
 
-    let (bucket, prefix) = match &args.s3_bucket {
-        Some(b) => (b.clone(), args.s3_prefix.clone()),
-        None => {
+    // DescribeTrails and ListPublicKeys do not depend on each other: ask both at once.
+    let (trail, keys) = std::thread::scope(|s| {
+        let trail = s.spawn(|| -> anyhow::Result<(String, Option<String>)> {
+            if let Some(b) = &args.s3_bucket {
+                return Ok((b.clone(), args.s3_prefix.clone()));
+            }
             let trails = cloudtrail(&endpoint()?, "DescribeTrails", &json!({}))?;
             let t = trails["trailList"]
                 .as_array()
@@ -200,25 +204,34 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
                 .flatten()
                 .find(|t| t["TrailARN"].as_str() == Some(&args.trail_arn))
                 .with_context(|| format!("A trail could not be found for {}", args.trail_arn))?;
-            (
+            Ok((
                 t["S3BucketName"].as_str().unwrap_or("").to_owned(),
                 t["S3KeyPrefix"].as_str().map(str::to_owned),
-            )
-        }
-    };
-
-    let keys = match &args.public_keys {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
-        }
-        None => cloudtrail(
-            &endpoint()?,
-            "ListPublicKeys",
-            &json!({"StartTime": start_ms / 1000, "EndTime": end_ms.max(now) / 1000 + 7200}),
-        )?,
-    };
+            ))
+        });
+        let keys = || -> anyhow::Result<Value> {
+            match &args.public_keys {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("parsing {}", path.display()))
+                }
+                None => cloudtrail(
+                    &endpoint()?,
+                    "ListPublicKeys",
+                    &json!({"StartTime": start_ms / 1000, "EndTime": end_ms.max(now) / 1000 + 7200}),
+                ),
+            }
+        };
+        let keys = keys();
+        let trail = trail
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("DescribeTrails failed")));
+        (trail, keys)
+    });
+    let (bucket, prefix) = trail?;
+    let keys = keys?;
     let keys: Vec<PublicKey> = keys["PublicKeyList"]
         .as_array()
         .into_iter()

@@ -115,7 +115,9 @@ impl Sealer {
         }
         f.seek(SeekFrom::Start(HEADER + first_chunk * stored))
             .map_err(|e| ObjectsError::io(path, e))?;
-        let mut buf = vec![0u8; CHUNK + TAG];
+        // Sized to the largest chunk actually read: small objects must not pay for a 1 MiB
+        // buffer (zeroing it and faulting its pages in cost more than the read).
+        let mut buf = vec![0u8; (file_len - HEADER).min(stored) as usize];
         for i in first_chunk..=last_chunk {
             let len = ((file_len - HEADER - i * stored).min(stored)) as usize;
             f.read_exact(&mut buf[..len])

@@ -190,6 +190,48 @@ pub struct Validator<'a> {
     pub options: Options,
 }
 
+/// Digests fetched ahead of the walk, in parallel: the walk itself must go one digest at a
+/// time, but which digests it will read is known from the listing.
+type Prefetched = std::collections::BTreeMap<String, Result<ReadDigest, DigestFailure>>;
+
+/// A digest read and checked on its own.
+struct ReadDigest {
+    hash: String,
+    json: Value,
+    start_ms: i64,
+    end_ms: i64,
+    signature: Option<String>,
+    public_der: Vec<u8>,
+    to_sign: String,
+}
+
+/// A log file's bytes hashed ahead, or why they could not be.
+type LogHashes = std::collections::BTreeMap<String, Result<String, String>>;
+
+/// Runs `f` over `items` on up to `jobs` threads; results in input order.
+fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(items.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
+}
+
 impl Validator<'_> {
     fn s3(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.target.bucket)
@@ -252,16 +294,16 @@ impl Validator<'_> {
         Ok((standard, backfill))
     }
 
-    fn check_digest(
+    /// Reads and checks a digest on its own: format, location, key, and its signature when the
+    /// object carries one. Independent of other digests, so it runs in parallel.
+    fn read_digest(
         &self,
         key: &str,
-        successor: Option<&ValidDigest>,
-    ) -> Result<ValidDigest, DigestFailure> {
+        fetched: Result<Option<source::Fetched>, String>,
+    ) -> Result<ReadDigest, DigestFailure> {
         let bucket = &self.target.bucket;
-        let fetched = self
-            .source
-            .get(bucket, key)
-            .map_err(|e| DigestFailure::Invalid(e.to_string()))?
+        let fetched = fetched
+            .map_err(DigestFailure::Invalid)?
             .ok_or(DigestFailure::Missing)?;
         let invalid = |why: &str| DigestFailure::Invalid(why.to_owned());
         let raw = gunzip_one(&fetched.body).map_err(|_| invalid("invalid format"))?;
@@ -288,7 +330,42 @@ impl Validator<'_> {
             (Some(s), Some(e)) => (s, e),
             _ => return Err(invalid("invalid format")),
         };
-        // A later digest that names this one records its signature and hash.
+        let to_sign = file::string_to_sign(
+            json["digestEndTime"].as_str().unwrap_or(""),
+            bucket,
+            key,
+            &raw,
+            json["previousDigestSignature"].as_str(),
+        );
+        if let Some(sig) = &fetched.signature
+            && !file::verify(&pk.der, &to_sign, sig)
+        {
+            return Err(invalid("signature verification failed"));
+        }
+        Ok(ReadDigest {
+            hash: file::sha256_hex(&raw),
+            json,
+            start_ms,
+            end_ms,
+            signature: fetched.signature,
+            public_der: pk.der.clone(),
+            to_sign,
+        })
+    }
+
+    /// Checks a digest in its chain: what the later digest that names it records (its hash and
+    /// signature), and its signature from there when the object carries none.
+    fn check_digest(
+        &self,
+        key: &str,
+        successor: Option<&ValidDigest>,
+        prefetched: &mut Prefetched,
+    ) -> Result<ValidDigest, DigestFailure> {
+        let bucket = &self.target.bucket;
+        let read = match prefetched.remove(key) {
+            Some(r) => r,
+            None => self.read_digest(key, self.source.get(bucket, key)),
+        }?;
         let named_by_successor = successor.filter(|s| {
             s.json["previousDigestS3Object"].as_str() == Some(key)
                 && s.json["previousDigestS3Bucket"].as_str() == Some(bucket.as_str())
@@ -296,30 +373,24 @@ impl Validator<'_> {
         let recorded_signature = named_by_successor
             .and_then(|s| s.json["previousDigestSignature"].as_str())
             .map(str::to_owned);
-        let signature = fetched.signature.clone().or(recorded_signature.clone());
-        if let Some(sig) = &signature {
-            let to_sign = file::string_to_sign(
-                json["digestEndTime"].as_str().unwrap_or(""),
-                bucket,
-                key,
-                &raw,
-                json["previousDigestSignature"].as_str(),
-            );
-            if !file::verify(&pk.der, &to_sign, sig) {
-                return Err(invalid("signature verification failed"));
-            }
+        if read.signature.is_none()
+            && let Some(sig) = &recorded_signature
+            && !file::verify(&read.public_der, &read.to_sign, sig)
+        {
+            return Err(DigestFailure::Invalid(
+                "signature verification failed".into(),
+            ));
         }
-        let hash = file::sha256_hex(&raw);
         if let Some(s) = named_by_successor {
             if let Some(h) = s.json["previousDigestHashValue"].as_str()
-                && h != hash
+                && h != read.hash
             {
                 return Err(DigestFailure::Invalid(format!(
                     "hash value doesn't match the one recorded in {}",
                     self.s3(&s.key)
                 )));
             }
-            if let (Some(own), Some(rec)) = (&fetched.signature, &recorded_signature)
+            if let (Some(own), Some(rec)) = (&read.signature, &recorded_signature)
                 && own != rec
             {
                 return Err(DigestFailure::Invalid(format!(
@@ -330,15 +401,20 @@ impl Validator<'_> {
         }
         Ok(ValidDigest {
             key: key.to_owned(),
-            json,
-            signature,
-            start_ms,
-            end_ms,
+            json: read.json,
+            signature: read.signature.or(recorded_signature),
+            start_ms: read.start_ms,
+            end_ms: read.end_ms,
         })
     }
 
     /// Walks one chain newest first, as the CLI does. Returns the steps and the keys visited.
-    fn walk(&self, mut listed: Vec<String>, backfill: bool) -> (Vec<Step>, BTreeSet<String>) {
+    fn walk(
+        &self,
+        mut listed: Vec<String>,
+        backfill: bool,
+        prefetched: &mut Prefetched,
+    ) -> (Vec<Step>, BTreeSet<String>) {
         let tag = if backfill { "(backfill) " } else { "" };
         let mut steps = Vec::new();
         let mut visited = BTreeSet::new();
@@ -359,7 +435,7 @@ impl Validator<'_> {
                 break;
             }
             visited.insert(key.clone());
-            match self.check_digest(&key, successor.as_deref()) {
+            match self.check_digest(&key, successor.as_deref(), prefetched) {
                 Ok(d) => {
                     last_start = d.start_ms;
                     let prev_key = d.json["previousDigestS3Object"].as_str().map(str::to_owned);
@@ -416,12 +492,62 @@ impl Validator<'_> {
 
     /// Runs every check. `progress(done, total)` is called as log files are checked.
     pub fn run(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report, String> {
-        let (standard, backfill) = self.list_digests()?;
+        // The two listings are independent: make them at once.
+        let (digests, log_keys) = std::thread::scope(|s| {
+            let logs = s.spawn(|| self.list_logs());
+            let digests = self.list_digests();
+            (
+                digests,
+                logs.join().unwrap_or_else(|_| Err("listing failed".into())),
+            )
+        });
+        let ((standard, backfill), log_keys) = (digests?, log_keys?);
         let mut report = Report::default();
         let mut all_steps: Vec<(bool, Step)> = Vec::new();
         let mut visited = BTreeSet::new();
+        // One parallel wave reads every listed digest and every log file of the period (their
+        // keys are known from the listings); the walk and the log checks then mostly compute.
+        let window = (
+            self.options.start_ms - 7_200_000,
+            self.options.end_ms + 7_200_000,
+        );
+        let wave: Vec<(bool, &String)> = standard
+            .iter()
+            .chain(&backfill)
+            .map(|k| (true, k))
+            .chain(
+                log_keys
+                    .iter()
+                    .filter(|k| log_stamp(k).is_some_and(|t| t >= window.0 && t <= window.1))
+                    .map(|k| (false, k)),
+            )
+            .collect();
+        enum Read {
+            Digest(Result<ReadDigest, DigestFailure>),
+            Log(Result<String, String>),
+        }
+        let bucket = &self.target.bucket;
+        let read = parallel(&wave, self.options.jobs, &|(is_digest, k)| {
+            if *is_digest {
+                Read::Digest(self.read_digest(k, self.source.get(bucket, k)))
+            } else {
+                Read::Log(self.hash_log(bucket, k))
+            }
+        });
+        let mut prefetched = Prefetched::new();
+        let mut hashes = LogHashes::new();
+        for ((_, k), r) in wave.iter().zip(read) {
+            match r {
+                Read::Digest(d) => {
+                    prefetched.insert((*k).clone(), d);
+                }
+                Read::Log(h) => {
+                    hashes.insert((*k).clone(), h);
+                }
+            }
+        }
         for (is_backfill, list) in [(false, standard.clone()), (true, backfill.clone())] {
-            let (steps, seen) = self.walk(list, is_backfill);
+            let (steps, seen) = self.walk(list, is_backfill, &mut prefetched);
             visited.extend(seen);
             all_steps.extend(steps.into_iter().map(|s| (is_backfill, s)));
         }
@@ -521,7 +647,7 @@ impl Validator<'_> {
                 }
             }
         }
-        let results = self.check_logs(&logs, progress);
+        let results = self.check_logs(&logs, &hashes, progress);
 
         // Assemble the output in walk order: each digest, then its log files.
         let mut next_log = 0;
@@ -595,62 +721,44 @@ impl Validator<'_> {
             }
             report.lines.push(line);
         }
-        self.uncovered_logs(&mut report, &listed_logs)?;
+        self.uncovered_logs(&mut report, &listed_logs, &log_keys);
         Ok(report)
     }
 
     fn check_logs(
         &self,
         logs: &[LogRef],
+        hashes: &LogHashes,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Vec<Result<(), String>> {
-        let results: Mutex<Vec<Option<Result<(), String>>>> = Mutex::new(vec![None; logs.len()]);
-        let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let total = logs.len() as u64;
-        std::thread::scope(|s| {
-            for _ in 0..self.options.jobs.max(1).min(logs.len().max(1)) {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(log) = logs.get(i) else { break };
-                        let r = self.check_log(log);
-                        if let Ok(mut v) = results.lock() {
-                            v[i] = Some(r);
-                        }
-                        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        progress(d as u64, total);
-                    }
-                });
+        parallel(logs, self.options.jobs, &|log: &LogRef| {
+            let hashed = match hashes.get(&log.key) {
+                Some(h) if log.bucket == self.target.bucket => h.clone(),
+                _ => self.hash_log(&log.bucket, &log.key),
+            };
+            progress(done.fetch_add(1, Ordering::Relaxed) as u64 + 1, total);
+            match hashed {
+                Ok(h) if h == log.hash => Ok(()),
+                Ok(_) => Err("hash value doesn't match".into()),
+                Err(e) => Err(e),
             }
-        });
-        results
-            .into_inner()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err("not checked".into())))
-            .collect()
+        })
     }
 
-    fn check_log(&self, log: &LogRef) -> Result<(), String> {
-        let fetched = match self.source.get(&log.bucket, &log.key) {
+    /// The hex SHA-256 of a log file's uncompressed bytes, or why there is none.
+    fn hash_log(&self, bucket: &str, key: &str) -> Result<String, String> {
+        let fetched = match self.source.get(bucket, key) {
             Ok(Some(f)) => f,
             Ok(None) => return Err("not found".into()),
             Err(e) => return Err(e),
         };
         let raw = gunzip_one(&fetched.body).map_err(str::to_owned)?;
-        if file::sha256_hex(&raw) == log.hash {
-            Ok(())
-        } else {
-            Err("hash value doesn't match".into())
-        }
+        Ok(file::sha256_hex(&raw))
     }
 
-    /// Log files inside a validly digested period that no digest lists.
-    fn uncovered_logs(&self, report: &mut Report, listed: &BTreeSet<String>) -> Result<(), String> {
-        let Some((lo, hi)) = report.found else {
-            return Ok(());
-        };
+    fn logs_prefix(&self) -> String {
         let t = &self.target;
         let p = t
             .prefix
@@ -658,35 +766,53 @@ impl Validator<'_> {
             .filter(|p| !p.is_empty())
             .map(|p| format!("{p}/"))
             .unwrap_or_default();
-        let prefix = format!("{p}AWSLogs/{}/CloudTrail/{}/", t.account, t.source_region);
-        let invalid_windows = report.digests.invalid + report.backfill.invalid > 0;
-        for key in self.source.list(&t.bucket, &prefix, &prefix)? {
-            if listed.contains(&key) {
+        format!("{p}AWSLogs/{}/CloudTrail/{}/", t.account, t.source_region)
+    }
+
+    fn list_logs(&self) -> Result<Vec<String>, String> {
+        let prefix = self.logs_prefix();
+        self.source.list(&self.target.bucket, &prefix, &prefix)
+    }
+
+    /// Log files inside a validly digested period that no digest lists.
+    fn uncovered_logs(&self, report: &mut Report, listed: &BTreeSet<String>, keys: &[String]) {
+        let Some((lo, hi)) = report.found else {
+            return;
+        };
+        if report.digests.invalid + report.backfill.invalid > 0 {
+            // Files of an invalid or missing digest are unknown; do not guess.
+            return;
+        }
+        for key in keys {
+            if listed.contains(key) {
                 continue;
             }
-            // `<acct>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz`
-            let stamp = key
-                .rsplit('/')
-                .next()
-                .and_then(|name| name.split('_').nth(3))
-                .and_then(parse_stamp);
-            let Some(stamp) = stamp else { continue };
+            let Some(stamp) = log_stamp(key) else {
+                continue;
+            };
             // Only files planned inside the span the valid digests cover; a file of the last
             // minute may still be waiting for its digest.
-            if stamp < lo || stamp + 60_000 > hi || invalid_windows {
+            if stamp < lo || stamp + 60_000 > hi {
                 continue;
             }
             report.logs.invalid += 1;
             report.lines.push(Line {
                 text: format!(
                     "Log file\t{}\tINVALID: not listed by any digest",
-                    self.s3(&key)
+                    self.s3(key)
                 ),
                 error: true,
             });
         }
-        Ok(())
     }
+}
+
+/// The stamp of a log file key: `<acct>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz`.
+fn log_stamp(key: &str) -> Option<i64> {
+    key.rsplit('/')
+        .next()
+        .and_then(|name| name.split('_').nth(3))
+        .and_then(parse_stamp)
 }
 
 #[cfg(test)]

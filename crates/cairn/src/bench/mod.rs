@@ -2,6 +2,7 @@
 //! with `--json`, as one JSON object per line.
 
 mod delivery;
+mod digest;
 mod journal;
 mod load;
 mod lookup;
@@ -21,6 +22,9 @@ pub enum BenchCommand {
     Lookup(lookup::LookupArgs),
     /// Trail delivery throughput: journal to stored log files.
     Delivery(delivery::DeliveryArgs),
+    /// Digest crypto: SHA256withRSA signatures and verifications per second, SHA-256 and
+    /// gunzip + SHA-256 throughput over log-file bytes.
+    Digest(digest::DigestArgs),
     /// S3 PUT then GET throughput against AWS_ENDPOINT_URL (cairn or a peer), signed like an SDK.
     S3(s3load::S3Args),
 }
@@ -32,6 +36,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Lookup(a) => lookup::run(a),
         BenchCommand::Delivery(a) => delivery::run(a),
         BenchCommand::S3(a) => s3load::run(a),
+        BenchCommand::Digest(a) => digest::run(a),
     }
 }
 
