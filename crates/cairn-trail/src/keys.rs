@@ -14,7 +14,7 @@ use cairn_store::StoreError;
 use cairn_store::trails::{StoredKey, TrailStore};
 use md5::{Digest, Md5};
 use rsa::RsaPrivateKey;
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 
 /// A key's validity, as in AWS's published keys.
 pub const VALIDITY_MS: i64 = 30 * 86_400_000;
@@ -36,7 +36,7 @@ pub enum KeyError {
 pub struct SigningKey {
     pub fingerprint: String,
     pub public_der: Vec<u8>,
-    pub private: RsaPrivateKey,
+    pub private: Arc<ring::rsa::KeyPair>,
     pub valid_from_ms: i64,
     pub valid_to_ms: i64,
 }
@@ -168,8 +168,7 @@ impl KeyRing {
 
     fn usable(&self, k: &StoredKey) -> Result<SigningKey, KeyError> {
         let der = self.unseal(&k.private_sealed)?;
-        let private =
-            RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let private = Arc::new(crate::digest::file::key_pair(&der).map_err(KeyError::Crypto)?);
         Ok(SigningKey {
             fingerprint: k.fingerprint.clone(),
             public_der: k.public_der.clone(),
@@ -241,8 +240,9 @@ mod tests {
         assert_eq!(past.len(), 1);
         // The private key is not on disk in the clear.
         let raw = std::fs::read(d.path().join("trails.db")).unwrap();
-        let der = k1.private.to_pkcs1_der().unwrap();
-        assert!(!raw.windows(64).any(|w| w == &der.as_bytes()[100..164]));
+        let sealed = trails.signing_keys("us-east-1", 0, i64::MAX).unwrap();
+        let der = ring.unseal(&sealed[0].private_sealed).unwrap();
+        assert!(!raw.windows(64).any(|w| w == &der[100..164]));
         let mode = std::fs::metadata(d.path().join("keys.master"))
             .unwrap()
             .permissions()

@@ -2,10 +2,8 @@
 //! SHA256withRSA signature (RSASSA-PKCS1-v1_5 over SHA-256, hex in lower case).
 
 use cairn_model::timefmt::event_time;
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use ring::rsa::KeyPair;
+use ring::signature::{RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, RSA_PKCS1_SHA256};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -143,33 +141,42 @@ pub fn string_to_sign(
     )
 }
 
-/// SHA256withRSA, hex.
-pub fn sign(private: &RsaPrivateKey, to_sign: &str) -> String {
-    let signer = SigningKey::<Sha256>::new(private.clone());
-    hex::encode(signer.sign(to_sign.as_bytes()).to_bytes())
+/// SHA256withRSA (RSASSA-PKCS1-v1_5 over SHA-256, deterministic), hex.
+pub fn sign(key: &KeyPair, to_sign: &str) -> String {
+    let mut sig = vec![0u8; key.public().modulus_len()];
+    // PKCS#1 v1.5 padding takes no randomness; the generator is only part of ring's API.
+    let rng = ring::rand::SystemRandom::new();
+    match key.sign(&RSA_PKCS1_SHA256, &rng, to_sign.as_bytes(), &mut sig) {
+        Ok(()) => hex::encode(sig),
+        Err(_) => String::new(),
+    }
+}
+
+/// A usable key pair from a PKCS#1 `RSAPrivateKey` DER.
+pub fn key_pair(private_pkcs1_der: &[u8]) -> Result<KeyPair, String> {
+    KeyPair::from_der(private_pkcs1_der).map_err(|e| e.to_string())
 }
 
 /// Whether `signature_hex` is a valid SHA256withRSA signature of `to_sign` by the PKCS#1 DER
-/// public key.
+/// public key (any size from 1024 bits, as the AWS CLI accepts any).
 pub fn verify(public_der: &[u8], to_sign: &str, signature_hex: &str) -> bool {
-    let Ok(public) = RsaPublicKey::from_pkcs1_der(public_der) else {
-        return false;
-    };
     let Ok(raw) = hex::decode(signature_hex) else {
         return false;
     };
-    let Ok(sig) = Signature::try_from(raw.as_slice()) else {
-        return false;
-    };
-    VerifyingKey::<Sha256>::new(public)
-        .verify(to_sign.as_bytes(), &sig)
-        .is_ok()
+    ring::signature::UnparsedPublicKey::new(
+        &RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        public_der,
+    )
+    .verify(to_sign.as_bytes(), &raw)
+    .is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::pkcs1::EncodeRsaPublicKey;
+    use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+    use rsa::pkcs1v15::{SigningKey, VerifyingKey};
+    use rsa::signature::{SignatureEncoding, Signer, Verifier};
 
     #[test]
     fn keys_like_aws() {
@@ -212,10 +219,21 @@ mod tests {
     #[test]
     fn signatures_verify_and_tampering_does_not() {
         let mut rng = rand::rngs::OsRng;
-        let private = RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let private = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
         let der = private.to_public_key().to_pkcs1_der().unwrap();
-        let sig = sign(&private, "hello");
+        let pair = key_pair(private.to_pkcs1_der().unwrap().as_bytes()).unwrap();
+        let sig = sign(&pair, "hello");
         assert_eq!(sig.len(), 512);
+        // The same signature an independent implementation makes, and it checks ours.
+        let reference = SigningKey::<Sha256>::new(private.clone()).sign(b"hello");
+        assert_eq!(sig, hex::encode(reference.to_bytes()));
+        let ours =
+            rsa::pkcs1v15::Signature::try_from(hex::decode(&sig).unwrap().as_slice()).unwrap();
+        assert!(
+            VerifyingKey::<Sha256>::new(private.to_public_key())
+                .verify(b"hello", &ours)
+                .is_ok()
+        );
         assert!(verify(der.as_bytes(), "hello", &sig));
         assert!(!verify(der.as_bytes(), "hellO", &sig));
         assert!(!verify(der.as_bytes(), "hello", "00"));

@@ -555,7 +555,15 @@ mod validation {
             &f,
             &d,
             &crate::logfile::gzip(&raw),
-            Some(&file::sign(&foreign, &sts)),
+            Some(&file::sign(
+                &file::key_pair(
+                    rsa::pkcs1::EncodeRsaPrivateKey::to_pkcs1_der(&foreign)
+                        .unwrap()
+                        .as_bytes(),
+                )
+                .unwrap(),
+                &sts,
+            )),
         );
         let r = validate(&f, true);
         assert!(
