@@ -9,6 +9,8 @@
 pub mod app;
 pub mod cloudtrail;
 pub mod edge;
+pub mod params;
+pub mod policy;
 pub mod recorder;
 pub mod s3;
 

@@ -6,7 +6,6 @@
 
 mod lookup;
 mod names;
-mod params;
 mod public_keys;
 mod selectors;
 mod token;
@@ -17,6 +16,7 @@ use cairn_wire::AwsError;
 use serde_json::Value;
 
 use crate::app::App;
+use crate::params;
 use crate::recorder::{CallContext, CallFacts};
 
 pub const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";

@@ -1,6 +1,6 @@
 //! `requestParameters` and `responseElements` as CloudTrail writes them for JSON-protocol
-//! services: the members as sent, with lower-camel-case names, and timestamps in the Java
-//! date form AWS's serializer uses (`Apr 13, 2017 8:41:00 AM`).
+//! services (CloudTrail, KMS, …): the members as sent, with lower-camel-case names, and
+//! timestamps in the Java date form AWS's serializer uses (`Apr 13, 2017 8:41:00 AM`).
 
 use cairn_model::timefmt;
 use serde_json::{Map, Value};
@@ -22,9 +22,9 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-/// Timestamp members of CloudTrail requests are named `…Time` or `…Timestamp`.
+/// Timestamp members of JSON-protocol shapes are named `…Time`, `…Timestamp` or `…Date`.
 fn is_time_member(name: &str) -> bool {
-    name.ends_with("Time") || name.ends_with("Timestamp")
+    name.ends_with("Time") || name.ends_with("Timestamp") || name.ends_with("Date")
 }
 
 fn shape(v: &Value, member: Option<&str>) -> Value {
