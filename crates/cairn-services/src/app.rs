@@ -7,6 +7,7 @@ use cairn_model::Clock;
 use cairn_store::history::HistoryIndex;
 use cairn_store::identity::IdentityStore;
 use cairn_store::journal::Journal;
+use cairn_store::kms::KmsStore;
 use cairn_store::objects::ObjectStore;
 use cairn_store::trails::TrailStore;
 use cairn_trail::keys::KeyRing;
@@ -23,6 +24,8 @@ pub struct App {
     pub external_buckets: Arc<BTreeMap<String, ExternalBucket>>,
     /// Digest signing keys, per region.
     pub keys: Arc<KeyRing>,
+    /// KMS keys and aliases.
+    pub kms: Arc<KmsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,

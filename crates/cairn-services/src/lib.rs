@@ -9,6 +9,7 @@
 pub mod app;
 pub mod cloudtrail;
 pub mod edge;
+pub mod kms;
 pub mod params;
 pub mod policy;
 pub mod recorder;

@@ -51,6 +51,13 @@ async fn start() -> Server {
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
         trails: Arc::clone(&trails),
         keys,
+        kms: Arc::new(
+            cairn_store::kms::KmsStore::open(
+                &dir.path().join("kms.db"),
+                &dir.path().join("kms.key"),
+            )
+            .unwrap(),
+        ),
         external_buckets: Arc::default(),
         clock: Arc::new(SystemClock),
         history_retention_ms: None,

@@ -22,6 +22,8 @@ pub enum StoreError {
     Locked(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("sealed secret: {0}")]
+    Crypto(String),
 }
 
 impl StoreError {

@@ -2,15 +2,12 @@
 //! rotation, old keys kept for past ranges, private keys sealed at rest. ListPublicKeys serves
 //! their public halves exactly as AWS does (PKCS#1 DER, fingerprint = hex MD5 of the DER).
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use cairn_model::Clock;
 use cairn_store::StoreError;
+use cairn_store::seal::Sealer;
 use cairn_store::trails::{StoredKey, TrailStore};
 use md5::{Digest, Md5};
 use rsa::RsaPrivateKey;
@@ -44,33 +41,11 @@ pub struct SigningKey {
 pub struct KeyRing {
     trails: Arc<TrailStore>,
     clock: Arc<dyn Clock>,
-    sealer: Aes256Gcm,
+    sealer: Sealer,
     /// Held while deciding whether to make a key, so two callers never make two.
     rotating: Mutex<()>,
     validity_ms: i64,
     rotate_before_end_ms: i64,
-}
-
-fn load_or_create_master(path: &Path) -> Result<Vec<u8>, KeyError> {
-    let io = |e| KeyError::Io(path.display().to_string(), e);
-    match std::fs::read(path) {
-        Ok(k) if k.len() == 32 => Ok(k),
-        Ok(_) => Err(KeyError::Crypto(format!(
-            "{} is not a 32-byte key",
-            path.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let k: [u8; 32] = rand::random();
-            let tmp = path.with_extension("tmp");
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(io)?;
-            f.write_all(&k).and_then(|()| f.sync_all()).map_err(io)?;
-            std::fs::rename(&tmp, path).map_err(io)?;
-            Ok(k.to_vec())
-        }
-        Err(e) => Err(io(e)),
-    }
 }
 
 /// hex MD5 of the DER, as AWS computes key fingerprints.
@@ -85,9 +60,7 @@ impl KeyRing {
         clock: Arc<dyn Clock>,
         master_key_path: &Path,
     ) -> Result<KeyRing, KeyError> {
-        let master = load_or_create_master(master_key_path)?;
-        let sealer =
-            Aes256Gcm::new_from_slice(&master).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let sealer = Sealer::open(master_key_path)?;
         Ok(KeyRing {
             trails,
             clock,
@@ -107,21 +80,11 @@ impl KeyRing {
     }
 
     fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let nonce: [u8; 12] = rand::random();
-        let mut out = nonce.to_vec();
-        out.extend(
-            self.sealer
-                .encrypt(Nonce::from_slice(&nonce), plain)
-                .map_err(|e| KeyError::Crypto(e.to_string()))?,
-        );
-        Ok(out)
+        Ok(self.sealer.seal(plain)?)
     }
 
     fn unseal(&self, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let (nonce, ct) = sealed.split_at(12.min(sealed.len()));
-        self.sealer
-            .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| KeyError::Crypto("a sealed private key failed authentication".into()))
+        Ok(self.sealer.unseal(sealed)?)
     }
 
     fn make_key(&self, region: &str, from_ms: i64) -> Result<StoredKey, KeyError> {
@@ -196,6 +159,7 @@ mod tests {
     use super::*;
     use cairn_model::ManualClock;
     use rsa::pkcs1::DecodeRsaPublicKey;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn keys_rotate_with_overlap_and_stay_sealed() {

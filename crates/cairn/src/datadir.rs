@@ -64,6 +64,13 @@ impl DataDir {
     pub fn signing_master_key(&self) -> PathBuf {
         self.root.join("signing.key")
     }
+    pub fn kms_db(&self) -> PathBuf {
+        self.root.join("kms.db")
+    }
+    /// The key that seals KMS key material at rest (mode 0600).
+    pub fn kms_master_key(&self) -> PathBuf {
+        self.root.join("kms.key")
+    }
     pub fn identity_db(&self) -> PathBuf {
         self.root.join("identity.db")
     }

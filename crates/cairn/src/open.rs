@@ -8,6 +8,7 @@ use anyhow::Context;
 use cairn_store::history::{HistoryIndex, IndexHook};
 use cairn_store::identity::IdentityStore;
 use cairn_store::journal::{Journal, JournalConfig};
+use cairn_store::kms::KmsStore;
 use cairn_store::objects::ObjectStore;
 use cairn_store::trails::TrailStore;
 
@@ -19,6 +20,7 @@ pub struct Stores {
     pub identity: Arc<IdentityStore>,
     pub objects: Arc<ObjectStore>,
     pub trails: Arc<TrailStore>,
+    pub kms: Arc<KmsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -64,8 +66,13 @@ pub fn open(dir: &DataDir) -> anyhow::Result<Stores> {
         TrailStore::open(&dir.trails_db())
             .with_context(|| format!("opening {}", dir.trails_db().display()))?,
     );
+    let kms = Arc::new(
+        KmsStore::open(&dir.kms_db(), &dir.kms_master_key())
+            .with_context(|| format!("opening {}", dir.kms_db().display()))?,
+    );
     Ok(Stores {
         objects,
+        kms,
         trails,
         journal,
         history,

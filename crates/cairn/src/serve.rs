@@ -117,6 +117,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         objects: Arc::clone(&stores.objects),
         trails: Arc::clone(&stores.trails),
         keys,
+        kms: Arc::clone(&stores.kms),
         external_buckets: Arc::new(
             args.external_buckets
                 .iter()

@@ -94,6 +94,30 @@ pub fn operation(target: &str) -> Option<&'static str> {
     OPERATIONS.iter().copied().find(|op| *op == name)
 }
 
+/// The CloudTrail front for the edge.
+pub struct Front;
+
+impl crate::edge::json::JsonFront for Front {
+    fn operation(&self, target: &str) -> Option<&'static str> {
+        operation(target)
+    }
+
+    fn call(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        input: Result<&Value, &AwsError>,
+    ) -> (Result<Value, AwsError>, CallFacts) {
+        let result = match input {
+            Ok(v) => handle(app, ctx, op, v),
+            Err(e) => Err(e.clone()),
+        };
+        let facts = facts(op, input.unwrap_or(&Value::Null), result.as_ref().ok());
+        (result, facts)
+    }
+}
+
 /// Read-only operations are the ones that only look.
 pub fn is_read_only(op: &str) -> bool {
     ["Get", "List", "Describe", "Lookup", "Search"]

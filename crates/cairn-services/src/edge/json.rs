@@ -1,4 +1,5 @@
-//! Serving JSON 1.1 services: pick the operation from `X-Amz-Target`, run it, record it.
+//! Serving JSON 1.1 services (CloudTrail, KMS): pick the operation from `X-Amz-Target`, run
+//! it, record it. Each service front implements [`JsonFront`].
 
 use std::sync::Arc;
 
@@ -11,8 +12,22 @@ use serde_json::Value;
 
 use super::respond::{error_response, json_response};
 use crate::app::App;
-use crate::cloudtrail;
-use crate::recorder::{self, CallContext};
+use crate::recorder::{self, CallContext, CallFacts};
+
+/// A JSON 1.1 service front.
+pub trait JsonFront: Send + Sync + 'static {
+    /// The operation an `X-Amz-Target` names, if the service has it.
+    fn operation(&self, target: &str) -> Option<&'static str>;
+    /// Runs an operation on its parsed input (or the input's parse error) and says how the call
+    /// is recorded, whatever its outcome.
+    fn call(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        input: Result<&Value, &AwsError>,
+    ) -> (Result<Value, AwsError>, CallFacts);
+}
 
 /// An authenticated call on its way to a service front.
 pub struct Call {
@@ -23,11 +38,12 @@ pub struct Call {
     pub request_id: String,
 }
 
-pub async fn serve_cloudtrail(
+pub async fn serve_json(
     app: Arc<App>,
     call: Call,
     headers: &HeaderMap,
     body: Bytes,
+    front: &'static dyn JsonFront,
 ) -> Response<Full<Bytes>> {
     let protocol = Protocol::Json11;
     let rid = call.request_id.clone();
@@ -35,7 +51,7 @@ pub async fn serve_cloudtrail(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let Some(op) = cloudtrail::operation(target) else {
+    let Some(op) = front.operation(target) else {
         return error_response(
             &AwsError::client("UnknownOperationException", ""),
             protocol,
@@ -69,16 +85,8 @@ pub async fn serve_cloudtrail(
     };
     let app2 = Arc::clone(&app);
     let ctx2 = ctx.clone();
-    let worked = tokio::task::spawn_blocking(move || {
-        let result = match &input {
-            Ok(v) => cloudtrail::handle(&app2, &ctx2, op, v),
-            Err(e) => Err(e.clone()),
-        };
-        let empty = Value::Null;
-        let facts = cloudtrail::facts(op, input.as_ref().unwrap_or(&empty), result.as_ref().ok());
-        (result, facts)
-    })
-    .await;
+    let worked =
+        tokio::task::spawn_blocking(move || front.call(&app2, &ctx2, op, input.as_ref())).await;
     let (result, facts) = match worked {
         Ok(x) => x,
         Err(_) => {

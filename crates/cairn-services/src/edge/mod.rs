@@ -6,7 +6,7 @@
 //! the protocol the client speaks and are not recorded (there is no one to attribute them to).
 
 pub mod auth;
-mod json;
+pub mod json;
 pub mod respond;
 
 use std::convert::Infallible;
@@ -113,7 +113,10 @@ pub async fn handle(
         request_id: request_id.clone(),
     };
     match authed.service.as_str() {
-        "cloudtrail" => json::serve_cloudtrail(app, call, &parts.headers, body).await,
+        "cloudtrail" => {
+            json::serve_json(app, call, &parts.headers, body, &crate::cloudtrail::Front).await
+        }
+        "kms" => json::serve_json(app, call, &parts.headers, body, &crate::kms::Front).await,
         "s3" => crate::s3::serve(app, call, &authed, &parts, body).await,
         other => {
             let e = AwsError::new(

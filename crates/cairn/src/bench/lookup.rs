@@ -124,6 +124,10 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.join("s3"))?),
         trails: Arc::clone(&trails),
         keys,
+        kms: Arc::new(cairn_store::kms::KmsStore::open(
+            &dir.join("kms.db"),
+            &dir.join("kms.key"),
+        )?),
         external_buckets: Arc::default(),
         clock: Arc::new(SystemClock),
         history_retention_ms: Some(90 * 86_400_000),
