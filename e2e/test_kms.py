@@ -154,3 +154,123 @@ def test_kms_calls_are_recorded_without_secrets(cairn, kms):
         assert ours["resources"][0].keys() == theirs["resources"][0].keys()
         for k in ["readOnly", "eventType", "managementEvent", "eventCategory", "responseElements"]:
             assert ours[k] == theirs[k], (name, k)
+
+
+# --- KMS-encrypted trails and SSE-KMS objects ------------------------------------------------------
+
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from conftest import Cairn, documented_policy, wait_for
+
+
+def trail_key_policy(account, deny_decrypt=False):
+    """Root manages the key; CloudTrail may make data keys for this account's trails (AWS's
+    documented statement); optionally nobody in the account may decrypt."""
+    statements = [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:GenerateDataKey*", "Resource": "*",
+         "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}}},
+    ]
+    if deny_decrypt:
+        statements.append({"Sid": "No reading", "Effect": "Deny", "Principal": {"AWS": account},
+                           "Action": "kms:Decrypt", "Resource": "*"})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+@pytest.fixture(scope="module")
+def kms_lab(workdir):
+    c = Cairn(workdir / "kms-lab", ["--delivery-interval", "1", "--digest-interval", "2"])
+    c.start()
+    yield c
+    c.stop()
+
+
+def test_a_trail_with_a_kms_key(kms_lab, tmp_path):
+    c = kms_lab
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    kms, s3, ct = c.client("kms"), c.client("s3"), c.client()
+    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    bucket = f"ct-kms-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=documented_policy(bucket, account))
+    key = kms.create_key(Policy=trail_key_policy(account))["KeyMetadata"]
+    kms.create_alias(AliasName="alias/ct-logs", TargetKeyId=key["KeyId"])
+
+    bare = kms.create_key()["KeyMetadata"]  # the default policy does not let CloudTrail in
+    code, err = error_of(ct.create_trail, Name="bare", S3BucketName=bucket, KmsKeyId=bare["KeyId"])
+    assert code == "InsufficientEncryptionPolicyException"
+    assert error_of(ct.create_trail, Name="nokey", S3BucketName=bucket, KmsKeyId="alias/none")[0] == "KmsKeyNotFoundException"
+
+    _, trail, _ = c.aws("cloudtrail", "create-trail", "--name", "sealed", "--s3-bucket-name", bucket,
+                        "--kms-key-id", "alias/ct-logs", "--enable-log-file-validation")
+    assert trail["KmsKeyId"] == key["Arn"]
+    assert ct.describe_trails(trailNameList=["sealed"])["trailList"][0]["KmsKeyId"] == key["Arn"]
+    ct.start_logging(Name="sealed")
+    for _ in range(3):
+        ct.describe_trails()
+
+    def logs():
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        return [k for k in keys if "/CloudTrail/" in k] and [k for k in keys if "/CloudTrail-Digest/" in k] and keys
+    keys = wait_for(logs)
+    log = next(k for k in keys if "/CloudTrail/" in k)
+    digest = next(k for k in keys if "/CloudTrail-Digest/" in k)
+    head = s3.head_object(Bucket=bucket, Key=log)
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key["Arn"]
+    assert s3.head_object(Bucket=bucket, Key=digest)["ServerSideEncryption"] == "AES256", "digests stay SSE-S3"
+    records = json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=log)["Body"].read()))["Records"]
+    assert records
+
+    # Without kms:Decrypt the file cannot be read; the bucket policy alone does not help.
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=trail_key_policy(account, deny_decrypt=True))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=log)
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "kms:Decrypt" in e.value.response["Error"]["Message"]
+    code, _, err = c.aws("s3", "cp", f"s3://{bucket}/{log}", str(tmp_path / "x.json.gz"), check=False)
+    assert code != 0 and "AccessDenied" in err
+    # CloudTrail keeps delivering: making data keys is still allowed.
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=trail_key_policy(account))
+    assert json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=log)["Body"].read()))["Records"] == records
+
+    ct.stop_logging(Name="sealed")
+    time.sleep(4)  # the final digest
+    code, out, err = c.aws("cloudtrail", "validate-logs", "--trail-arn", trail["TrailARN"],
+                           "--start-time", start.strftime("%Y-%m-%dT%H:%M:%SZ"), check=False)
+    assert code == 0, (out, err)
+    assert "digest files valid" in out and "log files valid" in out and "INVALID" not in err
+
+
+def test_sse_kms_objects_and_bucket_default_encryption(kms_lab):
+    c = kms_lab
+    kms, s3 = c.client("kms"), c.client("s3")
+    key = kms.create_key()["KeyMetadata"]
+    bucket = f"kms-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    put = s3.put_object(Bucket=bucket, Key="a", Body=b"secret a", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
+    assert put["ServerSideEncryption"] == "aws:kms"
+    got = s3.get_object(Bucket=bucket, Key="a")
+    assert got["Body"].read() == b"secret a" and got["SSEKMSKeyId"] == key["Arn"]
+    assert got["ServerSideEncryption"] == "aws:kms"
+    assert s3.get_object(Bucket=bucket, Key="a", Range="bytes=2-4")["Body"].read() == b"cre"
+    s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "a"})
+    assert s3.get_object(Bucket=bucket, Key="b")["Body"].read() == b"secret a"
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["KeyId"]}}]})
+    s3.put_object(Bucket=bucket, Key="c", Body=b"by default")
+    head = s3.head_object(Bucket=bucket, Key="c")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key["Arn"]
+    assert s3.get_object(Bucket=bucket, Key="c")["Body"].read() == b"by default"
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c")
+    assert e.value.response["Error"]["Code"] == "DisabledException"
+    kms.enable_key(KeyId=key["KeyId"])
+    code, msg = error_of(s3.put_object, Bucket=bucket, Key="d", Body=b"x", ServerSideEncryption="aws:kms",
+                         SSEKMSKeyId="alias/missing")
+    assert code == "NotFoundException"

@@ -188,6 +188,7 @@ impl Delivery {
                 key: &p.key,
                 body: &logfile::gzip(&json),
                 metadata: &[],
+                trail_key: true,
             },
         )?;
         if !trail.log_file_validation {

@@ -54,6 +54,7 @@ fn fixture() -> Fixture {
         objects: Arc::clone(&objects),
         gate: Arc::new(AllowAll),
         clock: Arc::new(clock.clone()),
+        encryption: None,
     };
     let d = Delivery {
         journal,

@@ -17,6 +17,22 @@ pub struct TrailObject<'a> {
     pub body: &'a [u8],
     /// User metadata, names without `x-amz-meta-` and in lower case.
     pub metadata: &'a [(&'a str, &'a str)],
+    /// Whether the trail's KMS key (if it has one) encrypts this object: log files yes,
+    /// digests no (AWS keeps digests SSE-S3).
+    pub trail_key: bool,
+}
+
+/// A log file's own data key: its plaintext (to encrypt with, never stored) and the metadata
+/// entries stored with the object (key ARN, wrapped key, encryption context).
+pub struct ObjectKey {
+    pub plaintext: Vec<u8>,
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Makes the data key a trail's KMS-encrypted log file is stored under.
+pub trait LogEncryption: Send + Sync {
+    fn data_key(&self, trail: &Trail, key_arn: &str, object_arn: &str)
+    -> Result<ObjectKey, String>;
 }
 
 /// Writes a trail's objects; an error is the text GetTrailStatus shows.
@@ -34,6 +50,8 @@ pub struct EmbeddedSink {
     pub objects: Arc<ObjectStore>,
     pub gate: Arc<dyn BucketGate>,
     pub clock: Arc<dyn Clock>,
+    /// For trails with a KMS key; without it such trails' files cannot be written.
+    pub encryption: Option<Arc<dyn LogEncryption>>,
 }
 
 impl LogSink for EmbeddedSink {
@@ -47,7 +65,7 @@ impl LogSink for EmbeddedSink {
         if !self.gate.may_write(bucket.policy.as_deref(), trail, key) {
             return Err("AccessDenied".to_owned());
         }
-        let new = NewObject {
+        let mut new = NewObject {
             content_type: Some("application/json".into()),
             metadata: obj
                 .metadata
@@ -55,7 +73,22 @@ impl LogSink for EmbeddedSink {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             sse: Some("AES256".into()),
+            data_key: None,
         };
+        if let (true, Some(key_arn)) = (obj.trail_key, &trail.kms_key_id) {
+            let enc = self
+                .encryption
+                .as_ref()
+                .ok_or("KMS: no key service for this trail's KMS key")?;
+            let k = enc.data_key(
+                trail,
+                key_arn,
+                &format!("arn:aws:s3:::{}/{key}", obj.bucket),
+            )?;
+            new.metadata.extend(k.metadata);
+            new.sse = Some("aws:kms".into());
+            new.data_key = Some(k.plaintext);
+        }
         self.objects
             .put_object(obj.bucket, key, obj.body, &new, self.clock.now_millis())
             .map(|_| ())

@@ -170,6 +170,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 objects: Arc::clone(&app.objects),
                 gate: Arc::new(PolicyGate),
                 clock: Arc::clone(&app.clock),
+                encryption: Some(Arc::new(cairn_services::kms::envelope::TrailLogKeys(
+                    Arc::clone(&app),
+                ))),
             },
             external: (*app.external_buckets).clone(),
         };

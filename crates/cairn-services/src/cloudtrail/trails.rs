@@ -144,6 +144,9 @@ pub fn trail_json(t: &Trail) -> Value {
         "HasInsightSelectors".into(),
         t.insight_selectors.is_some().into(),
     );
+    if let Some(k) = &t.kms_key_id {
+        m.insert("KmsKeyId".into(), k.clone().into());
+    }
     m.insert("IsOrganizationTrail".into(), t.organization.into());
     Value::Object(m)
 }
@@ -164,13 +167,61 @@ fn settings_json(t: &Trail) -> Value {
     v
 }
 
+/// The KMS key a trail encrypts its log files with, as its ARN: it must exist in the trail's
+/// region and its key policy must let CloudTrail make data keys. An empty id turns encryption
+/// off.
+fn trail_kms_key(app: &App, t: &Trail, id: Option<&str>) -> Result<Option<String>, AwsError> {
+    let Some(id) = id.filter(|i| !i.is_empty()) else {
+        return Ok(None);
+    };
+    if app.external_buckets.contains_key(&t.s3_bucket) {
+        return Err(AwsError::client(
+            "UnsupportedOperationException",
+            "cairn does not support KMS-encrypted log files in external buckets yet.",
+        ));
+    }
+    let scope = crate::kms::Scope {
+        account: &t.account,
+        region: &t.home_region,
+    };
+    let key = crate::kms::resolve(app, scope, id).map_err(|_| {
+        AwsError::client(
+            "KmsKeyNotFoundException",
+            format!(
+                "KMS key {id} does not exist in {} or is not in the same region as the trail.",
+                t.home_region
+            ),
+        )
+    })?;
+    let ctx = [
+        ("aws:SourceArn", t.arn.as_str()),
+        ("kms:EncryptionContext:aws:cloudtrail:arn", t.arn.as_str()),
+    ];
+    if !crate::policy::allows(
+        &key.policy,
+        crate::policy::Requester::Service("cloudtrail.amazonaws.com"),
+        "kms:GenerateDataKey",
+        &key.arn(),
+        &ctx,
+    ) {
+        return Err(AwsError::client(
+            "InsufficientEncryptionPolicyException",
+            format!(
+                "Insufficient permissions to access S3 bucket {} or KMS key {}.",
+                t.s3_bucket,
+                key.arn()
+            ),
+        ));
+    }
+    Ok(Some(key.arn()))
+}
+
 /// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
 fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
     for (member, what) in [
         ("SnsTopicName", "SNS delivery notifications"),
         ("CloudWatchLogsLogGroupArn", "CloudWatch Logs delivery"),
         ("CloudWatchLogsRoleArn", "CloudWatch Logs delivery"),
-        ("KmsKeyId", "KMS-encrypted log files"),
     ] {
         if input
             .get(member)
@@ -378,6 +429,8 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
         created_ms: app.clock.now_millis(),
         ..Trail::default()
     };
+    let mut t = t;
+    t.kms_key_id = trail_kms_key(app, &t, str_member(input, "KmsKeyId"))?;
     check_bucket(app, &t)?;
     app.trails.put(&t).map_err(internal)?;
     if !tags.is_empty() {
@@ -403,6 +456,9 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     }
     if let Some(v) = bool_member(input, "EnableLogFileValidation")? {
         t.log_file_validation = v;
+    }
+    if let Some(k) = str_member(input, "KmsKeyId") {
+        t.kms_key_id = trail_kms_key(app, &t, Some(k))?;
     }
     if t.multi_region && !t.include_global_events {
         return Err(AwsError::client(

@@ -4,7 +4,10 @@
 //! reach a record. Operations cairn does not have answer `UnsupportedOperationException`.
 
 mod crypto;
+pub mod envelope;
 mod ops;
+
+pub use ops::{Scope, resolve};
 
 use cairn_model::{EventCategory, RecordResource};
 use cairn_wire::AwsError;

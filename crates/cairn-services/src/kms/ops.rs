@@ -129,23 +129,39 @@ fn check_policy(ctx: &CallContext, policy: &str, bypass: bool) -> Result<(), Aws
     Ok(())
 }
 
-fn key_arn_of(ctx: &CallContext, key_id: &str) -> String {
+/// Where keys are looked up: an account's keys in one region.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    fn of(ctx: &'a CallContext) -> Scope<'a> {
+        Scope {
+            account: &ctx.recipient_account,
+            region: &ctx.region,
+        }
+    }
+}
+
+fn key_arn_of(scope: Scope<'_>, key_id: &str) -> String {
     format!(
         "arn:aws:kms:{}:{}:key/{key_id}",
-        ctx.region, ctx.recipient_account
+        scope.region, scope.account
     )
 }
 
 /// Finds the key a `KeyId` names: a key id, key ARN, alias name or alias ARN. A key whose
 /// deletion date has passed is gone.
-fn resolve(app: &App, ctx: &CallContext, id: &str) -> Result<Key, AwsError> {
-    let (account, region) = (&ctx.recipient_account, &ctx.region);
+pub fn resolve(app: &App, scope: Scope<'_>, id: &str) -> Result<Key, AwsError> {
+    let (account, region) = (scope.account, scope.region);
     let alias_name = if let Some(rest) = id.strip_prefix("arn:aws:kms:") {
         let parts: Vec<&str> = rest.splitn(3, ':').collect();
         match parts.as_slice() {
-            [r, a, res] if r == region && a == account => match res.split_once('/') {
+            [r, a, res] if *r == region && *a == account => match res.split_once('/') {
                 Some(("alias", _)) => Some((*res).to_owned()),
-                Some(("key", kid)) => return find_key(app, ctx, kid, id),
+                Some(("key", kid)) => return find_key(app, scope, kid, id),
                 _ => return Err(not_found(format!("Invalid arn {id}"))),
             },
             _ => return Err(not_found(format!("Invalid arn {id}"))),
@@ -166,22 +182,25 @@ fn resolve(app: &App, ctx: &CallContext, id: &str) -> Result<Key, AwsError> {
                         "Alias arn:aws:kms:{region}:{account}:{name} is not found."
                     ))
                 })?;
-            find_key(app, ctx, &alias.key_id, id)
+            find_key(app, scope, &alias.key_id, id)
         }
-        None => find_key(app, ctx, id, id),
+        None => find_key(app, scope, id, id),
     }
 }
 
-fn find_key(app: &App, ctx: &CallContext, key_id: &str, asked: &str) -> Result<Key, AwsError> {
+pub fn find_key(app: &App, scope: Scope<'_>, key_id: &str, asked: &str) -> Result<Key, AwsError> {
     let missing = || {
         if uuid_like(key_id) {
-            not_found(format!("Key '{}' does not exist", key_arn_of(ctx, key_id)))
+            not_found(format!(
+                "Key '{}' does not exist",
+                key_arn_of(scope, key_id)
+            ))
         } else {
             not_found(format!("Invalid keyId '{asked}'"))
         }
     };
     let key = app.kms.get(key_id).map_err(internal)?.ok_or_else(missing)?;
-    if key.account != ctx.recipient_account || key.region != ctx.region {
+    if key.account != scope.account || key.region != scope.region {
         return Err(missing());
     }
     if key.state == "PendingDeletion"
@@ -198,7 +217,7 @@ fn uuid_like(s: &str) -> bool {
 }
 
 /// A key that cryptographic operations may use.
-fn usable(key: &Key) -> Result<(), AwsError> {
+pub fn usable(key: &Key) -> Result<(), AwsError> {
     match key.state.as_str() {
         "Enabled" => Ok(()),
         "Disabled" => Err(AwsError::client(
@@ -252,7 +271,7 @@ pub fn handle(
 ) -> Result<Value, AwsError> {
     // Operations on one key name it first; the record lists it whatever happens next.
     let mut key_for = |member: &str| -> Result<Key, AwsError> {
-        let key = resolve(app, ctx, required(input, member)?)?;
+        let key = resolve(app, Scope::of(ctx), required(input, member)?)?;
         *key_arn = Some(key.arn());
         Ok(key)
     };
@@ -316,7 +335,7 @@ pub fn handle(
                         ctx.region, ctx.recipient_account
                     ))
                 })?;
-            let key = find_key(app, ctx, &alias.key_id, name)?;
+            let key = find_key(app, Scope::of(ctx), &alias.key_id, name)?;
             *key_arn = Some(key.arn());
             authorize(ctx, &key, "kms:DeleteAlias")?;
             app.kms
@@ -437,10 +456,10 @@ pub fn handle(
             let ct = blob(input, "CiphertextBlob")?;
             let invalid = || AwsError::client("InvalidCiphertextException", "");
             let blob_key = crypto::key_of(&ct).ok_or_else(invalid)?.to_owned();
-            let key = find_key(app, ctx, &blob_key, &blob_key).map_err(|_| invalid())?;
+            let key = find_key(app, Scope::of(ctx), &blob_key, &blob_key).map_err(|_| invalid())?;
             *key_arn = Some(key.arn());
             if let Some(asked) = str_member(input, "KeyId") {
-                let named = resolve(app, ctx, asked)?;
+                let named = resolve(app, Scope::of(ctx), asked)?;
                 if named.key_id != key.key_id {
                     return Err(AwsError::client(
                         "IncorrectKeyException",
@@ -507,7 +526,7 @@ pub fn handle(
     }
 }
 
-fn seal(
+pub fn seal(
     app: &App,
     key: &Key,
     plaintext: &[u8],
@@ -696,7 +715,7 @@ fn list_aliases(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
         .aliases(&ctx.recipient_account, &ctx.region)
         .map_err(internal)?;
     if let Some(id) = str_member(input, "KeyId") {
-        let key = resolve(app, ctx, id)?;
+        let key = resolve(app, Scope::of(ctx), id)?;
         aliases.retain(|a| a.key_id == key.key_id);
     }
     let (aliases, next) = page(aliases, input, |a| a.name.clone())?;

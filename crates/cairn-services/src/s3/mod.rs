@@ -78,6 +78,8 @@ pub struct S3Request {
     pub checksums: BTreeMap<String, String>,
     pub account: String,
     pub region: String,
+    /// The caller's ARN, as key policies and AccessDenied messages name it.
+    pub caller_arn: String,
 }
 
 impl S3Request {
@@ -350,6 +352,7 @@ pub async fn serve(
     if app.journal.failure().is_some() {
         return s3_error(&AwsError::audit_unavailable(), &rid, head);
     }
+    let caller_arn = call.principal.arn();
     let ctx = CallContext {
         principal: call.principal,
         recipient_account: account.clone(),
@@ -371,6 +374,7 @@ pub async fn serve(
         checksums: BTreeMap::new(),
         account,
         region: call.region,
+        caller_arn,
     };
     let app2 = Arc::clone(&app);
     let worked = tokio::task::spawn_blocking(move || {

@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 use super::xml::{Doc, encode_key, parse};
 use super::{S3Request, S3Response};
 use crate::app::App;
+use crate::kms::Scope as KmsScope;
+use crate::kms::envelope as kms_envelope;
+use crate::policy::Requester;
 
 type S3Result = Result<S3Response, AwsError>;
 
@@ -293,7 +296,7 @@ pub fn run(app: &App, req: &S3Request) -> S3Result {
         }
         "ListObjects" => list_objects(app, req),
         "PutObject" => {
-            let new = new_object(req)?;
+            let new = new_object(app, req)?;
             let v = s
                 .put_object(req.bucket(), req.key(), &req.payload, &new, now)
                 .map_err(oe)?;
@@ -313,7 +316,14 @@ pub fn run(app: &App, req: &S3Request) -> S3Result {
         }
         "DeleteObjects" => delete_objects(app, req, now),
         "CreateMultipartUpload" => {
-            let new = new_object(req)?;
+            let new = new_object(app, req)?;
+            if new.data_key.is_some() {
+                return Err(AwsError::new(
+                    501,
+                    "NotImplemented",
+                    "cairn does not support SSE-KMS for multipart uploads yet; upload in one PutObject or use SSE-S3 (AES256).",
+                ));
+            }
             let id = s
                 .create_upload(req.bucket(), req.key(), &new, now)
                 .map_err(oe)?;
@@ -477,7 +487,7 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
 
 /// What a new object stores: content type, user metadata, system headers, checksums, and its
 /// SSE (the request's header, else the bucket default, SSE-S3).
-fn new_object(req: &S3Request) -> Result<NewObject, AwsError> {
+fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
     let mut metadata = BTreeMap::new();
     for (k, v) in &req.headers {
         if let Some(name) = k.as_str().strip_prefix("x-amz-meta-") {
@@ -509,21 +519,125 @@ fn new_object(req: &S3Request) -> Result<NewObject, AwsError> {
     for (k, v) in &req.checksums {
         metadata.insert(format!(":{k}"), v.clone());
     }
-    let sse = match req.header("x-amz-server-side-encryption") {
-        Some("AES256") => "AES256".to_owned(),
+    let (sse, kms_key) = match req.header("x-amz-server-side-encryption") {
+        Some("AES256") => ("AES256".to_owned(), None),
+        Some("aws:kms") => (
+            "aws:kms".to_owned(),
+            req.header("x-amz-server-side-encryption-aws-kms-key-id")
+                .map(str::to_owned)
+                .or_else(|| bucket_default_encryption(app, req).and_then(|(_, k)| k)),
+        ),
         Some(other) => {
             return Err(AwsError::client(
                 "InvalidArgument",
                 format!("The encryption method specified is not supported: {other}"),
             ));
         }
-        None => "AES256".to_owned(),
+        None => match bucket_default_encryption(app, req) {
+            Some((algo, key)) if algo == "aws:kms" => (algo, key),
+            _ => ("AES256".to_owned(), None),
+        },
     };
+    let mut data_key = None;
+    if sse == "aws:kms" {
+        let key_ref = kms_key.ok_or_else(|| {
+            AwsError::client(
+                "InvalidArgument",
+                "cairn has no AWS managed key (aws/s3): name a KMS key with x-amz-server-side-encryption-aws-kms-key-id or in the bucket's default encryption.",
+            )
+        })?;
+        // As S3 binds a data key: to the object's ARN.
+        let context: BTreeMap<String, String> = [(
+            "aws:s3:arn".to_owned(),
+            format!("arn:aws:s3:::{}/{}", req.bucket(), req.key()),
+        )]
+        .into();
+        let dk = kms_envelope::new_data_key(
+            app,
+            KmsScope {
+                account: &req.account,
+                region: &req.region,
+            },
+            &key_ref,
+            Requester::Aws {
+                account: &req.account,
+                arn: &req.caller_arn,
+            },
+            &req.caller_arn,
+            &context,
+        )?;
+        metadata.insert(KMS_KEY_HEADER.to_owned(), dk.key_arn);
+        metadata.insert(WRAPPED_KEY.to_owned(), dk.wrapped);
+        metadata.insert(
+            KEY_CONTEXT.to_owned(),
+            serde_json::to_string(&context).unwrap_or_default(),
+        );
+        data_key = Some(dk.plaintext);
+    }
     Ok(NewObject {
         content_type: req.header("content-type").map(str::to_owned),
         metadata,
         sse: Some(sse),
+        data_key,
     })
+}
+
+use kms_envelope::{KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
+
+/// The bucket's default encryption: its algorithm and KMS key, if configured.
+fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Option<String>)> {
+    let b = app.objects.bucket(req.bucket()).ok()??;
+    let xml = b.encryption?;
+    let n = parse(xml.as_bytes())?;
+    let d = n
+        .child("Rule")
+        .and_then(|r| r.child("ApplyServerSideEncryptionByDefault"))?;
+    Some((
+        d.text_of("SSEAlgorithm")?.to_owned(),
+        d.text_of("KMSMasterKeyID").map(str::to_owned),
+    ))
+}
+
+/// An object's body, decrypted with its own data key when it is SSE-KMS (which takes
+/// kms:Decrypt on its key, for the caller).
+fn read_object(
+    app: &App,
+    req: &S3Request,
+    v: &ObjectVersion,
+    range: Option<(u64, u64)>,
+) -> Result<Vec<u8>, AwsError> {
+    let Some(wrapped) = v.metadata.get(WRAPPED_KEY) else {
+        return app
+            .objects
+            .read_body(v, range)
+            .map_err(|e| objects_error(e, req));
+    };
+    let key_region = v
+        .metadata
+        .get(KMS_KEY_HEADER)
+        .and_then(|arn| arn.split(':').nth(3))
+        .unwrap_or(&req.region)
+        .to_owned();
+    let data_key = kms_envelope::open_data_key(
+        app,
+        KmsScope {
+            account: &req.account,
+            region: &key_region,
+        },
+        wrapped,
+        Requester::Aws {
+            account: &req.account,
+            arn: &req.caller_arn,
+        },
+        &req.caller_arn,
+        &v.metadata
+            .get(KEY_CONTEXT)
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default(),
+    )?;
+    app.objects
+        .read_body_keyed(v, range, &data_key)
+        .map_err(|e| objects_error(e, req))
 }
 
 fn copy_object(app: &App, req: &S3Request, now: i64) -> S3Result {
@@ -551,12 +665,19 @@ fn copy_object(app: &App, req: &S3Request, now: i64) -> S3Result {
     {
         return Err(AwsError::new(403, "AccessDenied", "Access Denied"));
     }
-    let body = s
-        .read_body(&source, None)
-        .map_err(|e| objects_error(e, req))?;
-    let mut new = new_object(req)?;
+    let body = read_object(app, req, &source, None)?;
+    let mut new = new_object(app, req)?;
     if req.header("x-amz-metadata-directive") != Some("REPLACE") {
+        // The copy's encryption is its own: keep the new object's key entries, not the source's.
+        let own: Vec<(String, String)> = [KMS_KEY_HEADER, WRAPPED_KEY, KEY_CONTEXT]
+            .iter()
+            .filter_map(|k| new.metadata.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .collect();
         new.metadata = source.metadata.clone();
+        new.metadata.remove(KMS_KEY_HEADER);
+        new.metadata.remove(WRAPPED_KEY);
+        new.metadata.remove(KEY_CONTEXT);
+        new.metadata.extend(own);
         new.content_type = source.content_type.clone();
     }
     if sb == req.bucket()
@@ -634,7 +755,7 @@ fn get_object(app: &App, req: &S3Request) -> S3Result {
     let body = if head {
         Vec::new()
     } else {
-        s.read_body(&v, range).map_err(|e| objects_error(e, req))?
+        read_object(app, req, &v, range)?
     };
     let mut r = S3Response {
         status: if range.is_some() { 206 } else { 200 },
@@ -661,6 +782,8 @@ fn get_object(app: &App, req: &S3Request) -> S3Result {
     }
     for (k, val) in &v.metadata {
         match k.strip_prefix(':') {
+            // Internal entries (a wrapped data key) are never answered.
+            Some(sys) if sys.starts_with(':') => {}
             Some(sys) if sys.starts_with("x-amz-checksum-") => {
                 if req.header("x-amz-checksum-mode") == Some("ENABLED") && range.is_none() {
                     r = r.header(sys, val.clone());

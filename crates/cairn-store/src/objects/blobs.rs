@@ -50,9 +50,16 @@ impl Blobs {
 
     /// Writes a body durably, encrypted; returns its name.
     pub fn write(&self, body: &[u8]) -> Result<String, ObjectsError> {
+        self.write_keyed(body, None)
+    }
+
+    /// Writes a body encrypted under `key` (an object's own data key), or the master key.
+    pub fn write_keyed(&self, body: &[u8], key: Option<&[u8]>) -> Result<String, ObjectsError> {
+        let own = key.map(Sealer::from_key).transpose()?;
+        let sealer = own.as_ref().unwrap_or(&self.sealer);
         let (tmp, f) = self.temp()?;
         let io = |e| ObjectsError::io(&tmp, e);
-        let mut w = self.sealer.writer(f).map_err(io)?;
+        let mut w = sealer.writer(f).map_err(io)?;
         w.write(body).map_err(io)?;
         let f = w.finish().map_err(io)?;
         self.commit(&tmp, f)
@@ -84,6 +91,16 @@ impl Blobs {
     /// Reads a body, or the inclusive byte range `(first, last)` of it.
     pub fn read(&self, name: &str, range: Option<(u64, u64)>) -> Result<Vec<u8>, ObjectsError> {
         self.sealer.read(&self.path(name), range)
+    }
+
+    /// Reads a body written under its own key.
+    pub fn read_keyed(
+        &self,
+        name: &str,
+        range: Option<(u64, u64)>,
+        key: &[u8],
+    ) -> Result<Vec<u8>, ObjectsError> {
+        Sealer::from_key(key)?.read(&self.path(name), range)
     }
 
     pub fn remove(&self, name: &str) {

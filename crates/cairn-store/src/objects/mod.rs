@@ -124,6 +124,9 @@ pub struct NewObject {
     pub content_type: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub sse: Option<String>,
+    /// SSE-KMS: the object's own data key, which its body is encrypted under (the wrapped
+    /// form travels in `metadata`; this plaintext form is never stored).
+    pub data_key: Option<Vec<u8>>,
 }
 
 pub struct ObjectStore {
@@ -356,7 +359,7 @@ impl ObjectStore {
         if self.bucket(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
-        let blob = self.blobs.write(body)?;
+        let blob = self.blobs.write_keyed(body, new.data_key.as_deref())?;
         let etag = etag_of(body);
         let res = self.insert_version(
             bucket,
@@ -415,6 +418,19 @@ impl ObjectStore {
             return Ok(Vec::new());
         };
         self.blobs.read(blob, range)
+    }
+
+    /// Reads the body of an object encrypted under its own data key (SSE-KMS).
+    pub fn read_body_keyed(
+        &self,
+        v: &ObjectVersion,
+        range: Option<(u64, u64)>,
+        data_key: &[u8],
+    ) -> Result<Vec<u8>, ObjectsError> {
+        let Some(blob) = &v.blob else {
+            return Ok(Vec::new());
+        };
+        self.blobs.read_keyed(blob, range, data_key)
     }
 
     /// Deletes a key: the null version when versioning is off, a delete marker when it is on.
@@ -506,6 +522,7 @@ impl ObjectStore {
             content_type,
             metadata: serde_json::from_str(&meta).unwrap_or_default(),
             sse,
+            data_key: None,
         })
     }
 

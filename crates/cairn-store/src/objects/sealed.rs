@@ -64,6 +64,15 @@ impl Sealer {
         Ok(Sealer { cipher })
     }
 
+    /// A sealer for one object's own key (SSE-KMS: the object's data key).
+    pub fn from_key(key: &[u8]) -> Result<Sealer, ObjectsError> {
+        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| ObjectsError::Io {
+            path: "data key".into(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a 256-bit key"),
+        })?;
+        Ok(Sealer { cipher })
+    }
+
     fn nonce(base: &[u8; 8], i: u32) -> [u8; 12] {
         let mut n = [0u8; 12];
         n[..8].copy_from_slice(base);

@@ -347,6 +347,7 @@ impl Digester {
                     key: &p.key,
                     body: &logfile::gzip(&p.body),
                     metadata: &metadata,
+                    trail_key: false,
                 },
             );
             match put {

@@ -71,6 +71,7 @@ fn fixture(validation: bool) -> Fixture {
         objects: Arc::clone(&objects),
         gate: Arc::clone(&gate) as Arc<dyn BucketGate>,
         clock: Arc::new(clock.clone()),
+        encryption: None,
     });
     let keys = Arc::new(
         KeyRing::open(
@@ -443,6 +444,7 @@ mod validation {
                     content_type: None,
                     metadata,
                     sse: None,
+                    data_key: None,
                 },
                 0,
             )

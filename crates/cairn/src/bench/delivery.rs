@@ -83,6 +83,7 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
         objects,
         gate: Arc::new(PolicyGate),
         clock: Arc::new(SystemClock),
+        encryption: None,
     };
     let d = Delivery {
         journal,

@@ -1,0 +1,161 @@
+//! Envelope encryption under a KMS key, for S3 objects (SSE-KMS) and trail log files: a fresh
+//! data key per object, kept only in wrapped form (a KMS ciphertext) beside the object. Using
+//! the key to make or open a data key is judged by its key policy, as S3 and CloudTrail are
+//! judged in AWS.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use cairn_wire::AwsError;
+
+use super::crypto;
+use super::ops::{Scope, find_key, resolve, usable};
+use crate::app::App;
+use crate::policy::{Requester, allows};
+
+/// Where an SSE-KMS object keeps its key's ARN (answered as a header) and its wrapped data key
+/// (internal: never answered), among its stored metadata.
+pub const KMS_KEY_HEADER: &str = ":x-amz-server-side-encryption-aws-kms-key-id";
+pub const WRAPPED_KEY: &str = "::kms-data-key";
+/// The encryption context the data key is bound to (JSON), internal too.
+pub const KEY_CONTEXT: &str = "::kms-context";
+
+/// A new data key: its plaintext (to encrypt with, never stored), its wrapped form, and the
+/// key's ARN.
+pub struct DataKey {
+    pub plaintext: Vec<u8>,
+    pub wrapped: String,
+    pub key_arn: String,
+}
+
+fn denied(who_arn: &str, action: &str, key_arn: &str) -> AwsError {
+    AwsError::new(
+        403,
+        "AccessDenied",
+        format!(
+            "User: {who_arn} is not authorized to perform: {action} on resource: {key_arn} because no resource-based policy allows the {action} action"
+        ),
+    )
+}
+
+/// The policy condition keys an encryption context offers (`kms:EncryptionContext:<key>`).
+fn condition_keys(context: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    context
+        .iter()
+        .map(|(k, v)| (format!("kms:EncryptionContext:{k}"), v.clone()))
+        .collect()
+}
+
+/// Makes a data key under `key_ref` (key id, key ARN, alias name or alias ARN), bound to the
+/// encryption context (`aws:s3:arn` of the object, and `aws:cloudtrail:arn` for trail logs).
+pub fn new_data_key(
+    app: &App,
+    scope: Scope<'_>,
+    key_ref: &str,
+    who: Requester<'_>,
+    who_arn: &str,
+    context: &BTreeMap<String, String>,
+) -> Result<DataKey, AwsError> {
+    let key = resolve(app, scope, key_ref)?;
+    let keys = condition_keys(context);
+    let mut conditions: Vec<(&str, &str)> =
+        keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if let Some(trail) = context.get("aws:cloudtrail:arn") {
+        conditions.push(("aws:SourceArn", trail.as_str()));
+    }
+    if !allows(
+        &key.policy,
+        who,
+        "kms:GenerateDataKey",
+        &key.arn(),
+        &conditions,
+    ) {
+        return Err(denied(who_arn, "kms:GenerateDataKey", &key.arn()));
+    }
+    usable(&key)?;
+    let plaintext: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+    let material = app
+        .kms
+        .material(&key.key_id)
+        .map_err(|e| AwsError::internal(e.to_string()))?;
+    let wrapped =
+        crypto::seal(&key.key_id, &material, &plaintext, context).map_err(AwsError::internal)?;
+    Ok(DataKey {
+        plaintext,
+        wrapped: B64.encode(wrapped),
+        key_arn: key.arn(),
+    })
+}
+
+/// Trail log files under their trail's KMS key, made by CloudTrail (the service principal the
+/// key policy must allow).
+pub struct TrailLogKeys(pub std::sync::Arc<App>);
+
+impl cairn_trail::sink::LogEncryption for TrailLogKeys {
+    fn data_key(
+        &self,
+        trail: &cairn_store::trails::Trail,
+        key_arn: &str,
+        object_arn: &str,
+    ) -> Result<cairn_trail::sink::ObjectKey, String> {
+        let scope = Scope {
+            account: &trail.account,
+            region: &trail.home_region,
+        };
+        let context: BTreeMap<String, String> = [
+            ("aws:cloudtrail:arn".to_owned(), trail.arn.clone()),
+            ("aws:s3:arn".to_owned(), object_arn.to_owned()),
+        ]
+        .into();
+        let dk = new_data_key(
+            &self.0,
+            scope,
+            key_arn,
+            Requester::Service("cloudtrail.amazonaws.com"),
+            "cloudtrail.amazonaws.com",
+            &context,
+        )
+        .map_err(|e| format!("KMS: {}", e.code))?;
+        Ok(cairn_trail::sink::ObjectKey {
+            plaintext: dk.plaintext,
+            metadata: vec![
+                (KMS_KEY_HEADER.to_owned(), dk.key_arn),
+                (WRAPPED_KEY.to_owned(), dk.wrapped),
+                (
+                    KEY_CONTEXT.to_owned(),
+                    serde_json::to_string(&context).unwrap_or_default(),
+                ),
+            ],
+        })
+    }
+}
+
+/// Unwraps an object's data key for `who`, if the key policy lets it decrypt.
+pub fn open_data_key(
+    app: &App,
+    scope: Scope<'_>,
+    wrapped: &str,
+    who: Requester<'_>,
+    who_arn: &str,
+    context: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, AwsError> {
+    let broken = || AwsError::internal("the object's wrapped data key is unreadable");
+    let blob = B64.decode(wrapped).map_err(|_| broken())?;
+    let key_id = crypto::key_of(&blob).ok_or_else(broken)?.to_owned();
+    let key = find_key(app, scope, &key_id, &key_id).map_err(|_| {
+        AwsError::new(403, "AccessDenied", "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.")
+    })?;
+    let keys = condition_keys(context);
+    let conditions: Vec<(&str, &str)> =
+        keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if !allows(&key.policy, who, "kms:Decrypt", &key.arn(), &conditions) {
+        return Err(denied(who_arn, "kms:Decrypt", &key.arn()));
+    }
+    usable(&key)?;
+    let material = app
+        .kms
+        .material(&key.key_id)
+        .map_err(|e| AwsError::internal(e.to_string()))?;
+    crypto::open(&blob, &material, context).ok_or_else(broken)
+}
