@@ -89,6 +89,11 @@ def test_classic_exercise(lab, tmp_path):
     assert len(ids) == len(set(ids)), "each event in exactly one log file"
     status = lab.client().get_trail_status(Name="lab-trail")
     assert status["IsLogging"] and "LatestDeliveryTime" in status and "LatestDeliveryError" not in status
+    # The string-typed members, as AWS fills them: ISO times, "" for what never happened.
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    assert iso.match(status["LatestDeliveryAttemptTime"]) and iso.match(status["LatestDeliveryAttemptSucceeded"])
+    assert iso.match(status["TimeLoggingStarted"]) and status["TimeLoggingStopped"] == ""
+    assert status["LatestNotificationAttemptTime"] == "" and status["LatestNotificationAttemptSucceeded"] == ""
 
     # DuckDB, a real third-party consumer, reads the files and counts the same events.
     import duckdb

@@ -568,7 +568,6 @@ pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<V
     time("LatestDeliveryTime", s.latest_delivery_ms);
     time("StartLoggingTime", t.start_logging_ms);
     time("StopLoggingTime", t.stop_logging_ms);
-    time("LatestDeliveryAttemptTime", s.latest_delivery_attempt_ms);
     time("LatestDigestDeliveryTime", s.latest_digest_ms);
     if let Some(e) = s.latest_delivery_error {
         m.insert("LatestDeliveryError".into(), e.into());
@@ -576,15 +575,21 @@ pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<V
     if let Some(e) = s.latest_digest_error {
         m.insert("LatestDigestDeliveryError".into(), e.into());
     }
-    if s.latest_delivery_attempt_ms.is_some() {
-        let succeeded = s
-            .latest_delivery_ms
-            .is_some_and(|d| Some(d) >= s.latest_delivery_attempt_ms);
-        m.insert(
-            "LatestDeliveryAttemptSucceeded".into(),
-            if succeeded { "true" } else { "false" }.into(),
-        );
-    }
+    // The string-typed members AWS still returns: times as text, "" when there is none.
+    // `LatestDeliveryAttemptSucceeded` is the time of the latest successful attempt.
+    let text = |v: Option<i64>| Value::String(v.map(timefmt::event_time).unwrap_or_default());
+    m.insert(
+        "LatestDeliveryAttemptTime".into(),
+        text(s.latest_delivery_attempt_ms),
+    );
+    m.insert(
+        "LatestDeliveryAttemptSucceeded".into(),
+        text(s.latest_delivery_ms),
+    );
+    m.insert("LatestNotificationAttemptTime".into(), text(None));
+    m.insert("LatestNotificationAttemptSucceeded".into(), text(None));
+    m.insert("TimeLoggingStarted".into(), text(t.start_logging_ms));
+    m.insert("TimeLoggingStopped".into(), text(t.stop_logging_ms));
     Ok(Value::Object(m))
 }
 
