@@ -366,3 +366,25 @@ def test_deleted_newest_digests_only_cairn_reports(tamper_lab):
     assert ccode == 1
     for k in gone:
         assert f"s3://{bucket}/{k}\tINVALID: not found (cairn delivered it)" in cerr, cerr
+
+
+def test_turning_validation_off_and_on_starts_a_new_chain(lab):
+    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    bucket = f"ct-{uuid.uuid4().hex[:10]}"
+    arn = make_trail(lab, "toggled", bucket)
+    activity(lab, ["us-east-1"])
+    wait_for(lambda: len(keys_of(lab, bucket, "/CloudTrail-Digest/")) >= 2, timeout=30)
+    lab.aws("cloudtrail", "update-trail", "--name", "toggled", "--no-enable-log-file-validation")
+    lab.aws("cloudtrail", "update-trail", "--name", "toggled", "--enable-log-file-validation")
+    before = len(keys_of(lab, bucket, "/CloudTrail-Digest/"))
+    activity(lab, ["us-east-1"])
+    wait_for(lambda: len(keys_of(lab, bucket, "/CloudTrail-Digest/")) >= before + 2, timeout=30)
+    lab.aws("cloudtrail", "stop-logging", "--name", "toggled")
+    time.sleep(3)
+    starting = [k for k in keys_of(lab, bucket, "/CloudTrail-Digest/") if digest(lab, bucket, k)[0]["previousDigestSignature"] is None]
+    assert len(starting) == 2
+    code, out, err = validate(lab, arn, start)
+    assert code == 0 and "INVALID" not in err, (out, err)
+    ccode, _, cerr = cairn_validate(lab, arn, start)
+    assert ccode == 0, cerr
+    lab.aws("cloudtrail", "delete-trail", "--name", "toggled")

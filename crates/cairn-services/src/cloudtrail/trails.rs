@@ -454,7 +454,11 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     if let Some(m) = bool_member(input, "IsMultiRegionTrail")? {
         t.multi_region = m;
     }
+    let mut restart_digests = false;
     if let Some(v) = bool_member(input, "EnableLogFileValidation")? {
+        // Turning validation on (again) begins a new chain with a starting digest; turning it
+        // off ends the chain, and files delivered meanwhile are never listed.
+        restart_digests = v != t.log_file_validation;
         t.log_file_validation = v;
     }
     if let Some(k) = str_member(input, "KmsKeyId") {
@@ -468,6 +472,9 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     }
     check_bucket(app, &t)?;
     app.trails.put(&t).map_err(internal)?;
+    if restart_digests {
+        app.trails.drop_digest_state(&t.arn).map_err(internal)?;
+    }
     Ok(settings_json(&t))
 }
 
