@@ -1,7 +1,10 @@
 -- The embedded S3 store's metadata. Object bodies are files under s3/blobs/, named by a random
 -- id, written atomically (temporary file, fsync, rename) before their row is committed.
 PRAGMA journal_mode = WAL;
-PRAGMA synchronous = FULL;
+PRAGMA synchronous = NORMAL;
+-- One process owns the data directory (DATA_DIR/LOCK): hold SQLite's lock for the connection's
+-- life instead of taking file locks on every transaction.
+PRAGMA locking_mode = EXCLUSIVE;
 
 CREATE TABLE IF NOT EXISTS buckets (
     name       TEXT PRIMARY KEY,

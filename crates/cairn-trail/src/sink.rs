@@ -74,6 +74,8 @@ impl LogSink for EmbeddedSink {
                 .collect(),
             sse: Some("AES256".into()),
             data_key: None,
+            // Delivery marks the file delivered right after: the write must be on disk.
+            durable: true,
         };
         if let (true, Some(key_arn)) = (obj.trail_key, &trail.kms_key_id) {
             let enc = self

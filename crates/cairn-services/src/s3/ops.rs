@@ -579,6 +579,7 @@ fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
         metadata,
         sse: Some(sse),
         data_key,
+        durable: false,
     })
 }
 

@@ -127,6 +127,9 @@ pub struct NewObject {
     /// SSE-KMS: the object's own data key, which its body is encrypted under (the wrapped
     /// form travels in `metadata`; this plaintext form is never stored).
     pub data_key: Option<Vec<u8>>,
+    /// Commit the metadata with an fsync before returning, whatever the store's default (trail
+    /// delivery marks a file delivered right after writing it).
+    pub durable: bool,
 }
 
 pub struct ObjectStore {
@@ -305,6 +308,50 @@ impl ObjectStore {
         let mut c = self.conn();
         let b = bucket_row(&c, bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
         let versioned = b.versioning.as_deref() == Some("Enabled");
+        if new.durable {
+            c.execute_batch("PRAGMA synchronous = FULL")?;
+        }
+        let res = Self::insert_version_in(
+            &mut c,
+            bucket,
+            key,
+            versioned,
+            StoredBody {
+                blob,
+                size,
+                etag,
+                delete_marker,
+            },
+            new,
+            now_ms,
+        );
+        if new.durable {
+            c.execute_batch("PRAGMA synchronous = NORMAL")?;
+        }
+        drop(c);
+        let (version, replaced_blob) = res?;
+        if let Some(old) = replaced_blob {
+            self.blobs.remove(&old);
+        }
+        Ok(version)
+    }
+
+    /// The version's row, in one transaction; returns it and the body file it replaced.
+    fn insert_version_in(
+        c: &mut Connection,
+        bucket: &str,
+        key: &str,
+        versioned: bool,
+        body: StoredBody,
+        new: &NewObject,
+        now_ms: i64,
+    ) -> Result<(ObjectVersion, Option<String>), ObjectsError> {
+        let StoredBody {
+            blob,
+            size,
+            etag,
+            delete_marker,
+        } = body;
         let version_id = if versioned {
             new_version_id()
         } else {
@@ -328,24 +375,23 @@ impl ObjectStore {
             params![bucket, key, version_id, seq, delete_marker as i64, size as i64, etag, new.content_type, meta, blob, new.sse, now_ms],
         )?;
         tx.commit()?;
-        drop(c);
-        if let Some(old) = replaced_blob {
-            self.blobs.remove(&old);
-        }
-        Ok(ObjectVersion {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            version_id,
-            is_latest: true,
-            delete_marker,
-            size,
-            etag,
-            content_type: new.content_type.clone(),
-            metadata: new.metadata.clone(),
-            blob,
-            sse: new.sse.clone(),
-            created_ms: now_ms,
-        })
+        Ok((
+            ObjectVersion {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                version_id,
+                is_latest: true,
+                delete_marker,
+                size,
+                etag,
+                content_type: new.content_type.clone(),
+                metadata: new.metadata.clone(),
+                blob,
+                sse: new.sse.clone(),
+                created_ms: now_ms,
+            },
+            replaced_blob,
+        ))
     }
 
     pub fn put_object(
@@ -523,6 +569,7 @@ impl ObjectStore {
             metadata: serde_json::from_str(&meta).unwrap_or_default(),
             sse,
             data_key: None,
+            durable: false,
         })
     }
 

@@ -10,8 +10,9 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
+// ring's AES-GCM (AES-NI, carry-less multiply) runs several times faster than a portable
+// implementation: on large objects, sealing is most of the work.
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use super::ObjectsError;
 
@@ -29,7 +30,7 @@ pub fn plain_len(stored: u64) -> u64 {
 }
 
 pub struct Sealer {
-    cipher: Aes256Gcm,
+    cipher: LessSafeKey,
 }
 
 fn corrupt(path: &Path, what: &str) -> ObjectsError {
@@ -59,18 +60,22 @@ impl Sealer {
             }
             Err(e) => return Err(ObjectsError::io(key_path, e)),
         };
-        let cipher =
-            Aes256Gcm::new_from_slice(&key).map_err(|_| corrupt(key_path, "bad S3 master key"))?;
-        Ok(Sealer { cipher })
+        let cipher = UnboundKey::new(&AES_256_GCM, &key)
+            .map_err(|_| corrupt(key_path, "bad S3 master key"))?;
+        Ok(Sealer {
+            cipher: LessSafeKey::new(cipher),
+        })
     }
 
     /// A sealer for one object's own key (SSE-KMS: the object's data key).
     pub fn from_key(key: &[u8]) -> Result<Sealer, ObjectsError> {
-        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| ObjectsError::Io {
+        let cipher = UnboundKey::new(&AES_256_GCM, key).map_err(|_| ObjectsError::Io {
             path: "data key".into(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a 256-bit key"),
         })?;
-        Ok(Sealer { cipher })
+        Ok(Sealer {
+            cipher: LessSafeKey::new(cipher),
+        })
     }
 
     fn nonce(base: &[u8; 8], i: u32) -> [u8; 12] {
@@ -131,12 +136,12 @@ impl Sealer {
             let len = ((file_len - HEADER - i * stored).min(stored)) as usize;
             f.read_exact(&mut buf[..len])
                 .map_err(|e| ObjectsError::io(path, e))?;
-            let nonce = Self::nonce(&base, i as u32);
+            let nonce = Nonce::assume_unique_for_key(Self::nonce(&base, i as u32));
             let plain = self
                 .cipher
-                .decrypt(Nonce::from_slice(&nonce), &buf[..len])
+                .open_in_place(nonce, Aad::empty(), &mut buf[..len])
                 .map_err(|_| corrupt(path, "object body failed authentication"))?;
-            out.extend_from_slice(&plain);
+            out.extend_from_slice(plain);
         }
         if let Some((a, b)) = range {
             let offset = (a - first_chunk * CHUNK as u64) as usize;
@@ -164,13 +169,15 @@ impl SealWriter<'_> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let nonce = Sealer::nonce(&self.base, self.index);
-        let ct = self
+        let nonce = Nonce::assume_unique_for_key(Sealer::nonce(&self.base, self.index));
+        // Each chunk's nonce is unique: a random base per body, the chunk index after it.
+        let tag = self
             .sealer
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), self.buf.as_slice())
+            .seal_in_place_separate_tag(nonce, Aad::empty(), &mut self.buf)
             .map_err(|_| std::io::Error::other("encryption failed"))?;
-        self.f.write_all(&ct)?;
+        self.f.write_all(&self.buf)?;
+        self.f.write_all(tag.as_ref())?;
         self.index += 1;
         self.buf.clear();
         Ok(())

@@ -445,6 +445,7 @@ mod validation {
                     metadata,
                     sse: None,
                     data_key: None,
+                    durable: false,
                 },
                 0,
             )
