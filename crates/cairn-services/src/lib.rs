@@ -14,5 +14,6 @@ pub mod params;
 pub mod policy;
 pub mod recorder;
 pub mod s3;
+pub mod sts;
 
 pub use app::App;

@@ -58,10 +58,39 @@ pub async fn serve_json(
             &rid,
         );
     };
+    let input: Result<Value, AwsError> = if body.is_empty() {
+        Ok(Value::Object(Default::default()))
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AwsError::client(
+                "SerializationException",
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })
+    };
+    perform(app, call, protocol, move |app, ctx| {
+        let (result, facts) = front.call(app, ctx, op, input.as_ref());
+        let bytes = result.map(|v| serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()));
+        (bytes, facts)
+    })
+    .await
+}
+
+/// The shared tail of every service front: run the call off the reactor, make its record
+/// durable, then answer (audit fails closed: no durable record, no answer but 503).
+pub async fn perform<F>(
+    app: Arc<App>,
+    call: Call,
+    protocol: Protocol,
+    work: F,
+) -> Response<Full<Bytes>>
+where
+    F: FnOnce(&App, &CallContext) -> (Result<Vec<u8>, AwsError>, CallFacts) + Send + 'static,
+{
+    let rid = call.request_id.clone();
     let Some(account) = call.principal.account().map(|a| a.to_string()) else {
         return error_response(&AwsError::internal("caller has no account"), protocol, &rid);
     };
-    // Audit fails closed: a journal that cannot write means no call is performed.
     if app.journal.failure().is_some() {
         return error_response(&AwsError::audit_unavailable(), protocol, &rid);
     }
@@ -73,40 +102,22 @@ pub async fn serve_json(
         user_agent: call.user_agent,
         request_id: rid.clone(),
     };
-    let input: Result<Value, AwsError> = if body.is_empty() {
-        Ok(Value::Object(Default::default()))
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AwsError::client(
-                "SerializationException",
-                format!("The request body is not valid JSON: {e}"),
-            )
-        })
-    };
     let app2 = Arc::clone(&app);
     let ctx2 = ctx.clone();
-    let worked =
-        tokio::task::spawn_blocking(move || front.call(&app2, &ctx2, op, input.as_ref())).await;
-    let (result, facts) = match worked {
-        Ok(x) => x,
-        Err(_) => {
-            return error_response(
-                &AwsError::internal("the operation failed unexpectedly"),
-                protocol,
-                &rid,
-            );
-        }
+    let worked = tokio::task::spawn_blocking(move || work(&app2, &ctx2)).await;
+    let Ok((result, facts)) = worked else {
+        return error_response(
+            &AwsError::internal("the operation failed unexpectedly"),
+            protocol,
+            &rid,
+        );
     };
     let record = recorder::build_record(&ctx, facts, result.as_ref().err(), app.clock.now_millis());
     if let Err(e) = recorder::commit(&app, &account, &record).await {
         return error_response(&e, protocol, &rid);
     }
     match result {
-        Ok(v) => json_response(
-            serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()),
-            protocol,
-            &rid,
-        ),
+        Ok(bytes) => json_response(bytes, protocol, &rid),
         Err(e) => error_response(&e, protocol, &rid),
     }
 }

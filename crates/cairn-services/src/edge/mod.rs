@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod json;
+pub mod query;
 pub mod respond;
 
 use std::convert::Infallible;
@@ -117,6 +118,9 @@ pub async fn handle(
             json::serve_json(app, call, &parts.headers, body, &crate::cloudtrail::Front).await
         }
         "kms" => json::serve_json(app, call, &parts.headers, body, &crate::kms::Front).await,
+        "sts" => {
+            query::serve_query(app, call, raw_query.as_deref(), body, &crate::sts::Front).await
+        }
         "s3" => crate::s3::serve(app, call, &authed, &parts, body).await,
         other => {
             let e = AwsError::new(

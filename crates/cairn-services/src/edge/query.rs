@@ -1,0 +1,106 @@
+//! Serving query-protocol services (STS; IAM next): the `Action` and its parameters come
+//! form-encoded in the body (or in the query string), and answers are XML in the service's
+//! namespace: `<{Op}Response><{Op}Result>…</{Op}Result><ResponseMetadata>…`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cairn_wire::xml::escape;
+use cairn_wire::{AwsError, Protocol};
+use http::Response;
+use http_body_util::Full;
+use percent_encoding::percent_decode_str;
+
+use super::json::{Call, perform};
+use super::respond::error_response;
+use crate::app::App;
+use crate::recorder::{CallContext, CallFacts};
+
+/// A query-protocol service front.
+pub trait QueryFront: Send + Sync + 'static {
+    /// The API version the service answers to (`Version=`).
+    fn version(&self) -> &'static str;
+    /// The XML namespace of its answers.
+    fn xmlns(&self) -> &'static str;
+    fn operation(&self, action: &str) -> Option<&'static str>;
+    /// Runs an operation; success is the inner XML of `<{Op}Result>`.
+    fn call(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        params: &BTreeMap<String, String>,
+    ) -> (Result<String, AwsError>, CallFacts);
+}
+
+/// `a=1&b=x+y%21` → {a: 1, b: "x y!"}
+pub fn parse_form(text: &str) -> BTreeMap<String, String> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let dec = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
+pub async fn serve_query(
+    app: Arc<App>,
+    call: Call,
+    raw_query: Option<&str>,
+    body: Bytes,
+    front: &'static dyn QueryFront,
+) -> Response<Full<Bytes>> {
+    let protocol = Protocol::Query;
+    let rid = call.request_id.clone();
+    let mut params = parse_form(raw_query.unwrap_or(""));
+    params.extend(parse_form(&String::from_utf8_lossy(&body)));
+    let action = params.get("Action").cloned().unwrap_or_default();
+    let Some(op) = front.operation(&action) else {
+        let e = if action.is_empty() {
+            AwsError::client("MissingAction", "Missing Action")
+        } else {
+            AwsError::client(
+                "InvalidAction",
+                format!(
+                    "Could not find operation {action} for version {}",
+                    front.version()
+                ),
+            )
+        };
+        return error_response(&e, protocol, &rid);
+    };
+    let rid2 = rid.clone();
+    perform(app, call, protocol, move |app, ctx| {
+        let (result, facts) = front.call(app, ctx, op, &params);
+        let bytes = result.map(|inner| {
+            format!(
+                "<{op}Response xmlns=\"{}\">\n  <{op}Result>\n{inner}  </{op}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{op}Response>\n",
+                front.xmlns(),
+                escape(&rid2)
+            )
+            .into_bytes()
+        });
+        (bytes, facts)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let p = parse_form("Action=GetCallerIdentity&Version=2011-06-15&X=a+b%21&Empty=");
+        assert_eq!(p["Action"], "GetCallerIdentity");
+        assert_eq!(p["X"], "a b!");
+        assert_eq!(p["Empty"], "");
+    }
+}
