@@ -151,14 +151,33 @@ def test_validate_logs_accepts_a_multi_region_trail_across_rotation_and_restart(
         assert sorted(cout.splitlines()) == sorted(out.splitlines())
         assert sorted(cerr.splitlines()) == sorted(err.splitlines())
 
-    # From a downloaded copy of the bucket: the same files valid; the newest digest of each
-    # chain has no later digest recording its signature (S3 metadata is not downloaded).
+    # From a downloaded copy of the bucket: the same files valid, signatures read from the
+    # bucket's metadata.
     local = workdir_of(lab) / "downloaded"
     lab.aws("s3", "sync", f"s3://{bucket}", str(local))
     code, out, err = cairn_validate(lab, arn, start, extra=["--local", str(local), "--s3-bucket", bucket,
                                                             "--s3-prefix", prefix])
     assert code == 0, err
+    assert "signatures not checked" not in out
+    # Fully offline, with the public keys saved beforehand: every signature but the newest of
+    # each chain comes from the chain itself.
+    _, keys, _ = lab.aws("cloudtrail", "list-public-keys", "--start-time", iso(start))
+    keys_file = workdir_of(lab) / "public-keys.json"
+    keys_file.write_text(json.dumps(keys))
+    code, out, err = cairn_validate(lab, arn, start, extra=["--local", str(local), "--s3-bucket", bucket,
+                                                            "--s3-prefix", prefix, "--offline",
+                                                            "--public-keys", str(keys_file)])
+    assert code == 0, err
     assert "2 digest signatures not checked" in out
+    # A digest changed in the copy is caught offline too (by the next digest's record of it).
+    first = sorted((local / prefix).rglob("*CloudTrail-Digest_us-east-1_*.json.gz"))[0]
+    content = json.loads(gzip.decompress(first.read_bytes()))
+    content["logFiles"] = []
+    first.write_bytes(gzip.compress(json.dumps(content).encode()))
+    code, out, err = cairn_validate(lab, arn, start, extra=["--local", str(local), "--s3-bucket", bucket,
+                                                            "--s3-prefix", prefix, "--offline",
+                                                            "--public-keys", str(keys_file)])
+    assert code == 1 and "INVALID: signature verification failed" in err, err
 
 
 def test_validate_logs_with_no_digests_in_range_says_so(lab):

@@ -45,6 +45,11 @@ pub struct ValidateArgs {
     /// endpoint is reachable for DescribeTrails.
     #[arg(long, value_name = "DIR")]
     pub local: Option<PathBuf>,
+    /// With --local: do not ask any endpoint for digest signatures (S3 metadata); each
+    /// digest's signature is then taken from the next digest in its chain, and the newest of a
+    /// chain goes unchecked. Use with --public-keys and --s3-bucket to validate fully offline.
+    #[arg(long, requires = "local")]
+    pub offline: bool,
     /// Public keys as `aws cloudtrail list-public-keys` prints them, for validating without
     /// an endpoint (default: ListPublicKeys on the endpoint).
     #[arg(long, value_name = "FILE")]
@@ -274,7 +279,14 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
     };
 
     let source: Box<dyn ObjectSource> = match &args.local {
-        Some(root) => Box::new(LocalSource { root: root.clone() }),
+        Some(root) => Box::new(LocalSource {
+            root: root.clone(),
+            signatures: if args.offline {
+                None
+            } else {
+                endpoint().ok().map(|endpoint| S3Source { endpoint })
+            },
+        }),
         None => Box::new(S3Source {
             endpoint: endpoint()?,
         }),

@@ -96,9 +96,30 @@ impl ObjectSource for S3Source {
 }
 
 /// A folder holding a bucket's keys as paths: `DIR/<key>`. The bucket name is not part of the
-/// path.
+/// path. A downloaded copy keeps no S3 metadata: digest signatures come from the bucket itself
+/// when it can still be asked (`signatures`), else only from the chain.
 pub struct LocalSource {
     pub root: PathBuf,
+    pub signatures: Option<S3Source>,
+}
+
+impl S3Source {
+    /// An object's `x-amz-meta-signature`, read with a HEAD request.
+    pub fn signature(&self, bucket: &str, key: &str) -> Result<Option<String>, String> {
+        let path = format!(
+            "/{}/{}",
+            uri_encode(bucket),
+            uri_encode(key).replace("%2F", "/")
+        );
+        let r = self.endpoint.send("s3", "HEAD", &path, None, &[], b"")?;
+        if r.status == 404 {
+            return Ok(None);
+        }
+        if !r.ok() {
+            return Err(format!("s3://{bucket}/{key}: HTTP {}", r.status));
+        }
+        Ok(r.header("x-amz-meta-signature").map(str::to_owned))
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -136,14 +157,17 @@ impl ObjectSource for LocalSource {
         Ok(keys)
     }
 
-    fn get(&self, _bucket: &str, key: &str) -> Result<Option<Fetched>, String> {
+    fn get(&self, bucket: &str, key: &str) -> Result<Option<Fetched>, String> {
         if key.split('/').any(|part| part == "..") {
             return Err(format!("{key}: not a key this folder can hold"));
         }
         match std::fs::read(self.root.join(key)) {
             Ok(body) => Ok(Some(Fetched {
                 body,
-                signature: None,
+                signature: match &self.signatures {
+                    Some(s3) if key.contains("/CloudTrail-Digest/") => s3.signature(bucket, key)?,
+                    _ => None,
+                },
             })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("{key}: {e}")),
