@@ -39,12 +39,29 @@ fn denied(who_arn: &str, action: &str, key_arn: &str) -> AwsError {
     )
 }
 
-/// The policy condition keys an encryption context offers (`kms:EncryptionContext:<key>`).
-fn condition_keys(context: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    context
+/// Whether `who` may use `key` for `action` on data bound to `context`, by the key policy
+/// (conditions see `kms:EncryptionContext:<key>` and, for trail logs, `aws:SourceArn`), and
+/// whether the key is usable at all.
+fn authorize_use(
+    key: &cairn_store::kms::Key,
+    who: Requester<'_>,
+    who_arn: &str,
+    action: &str,
+    context: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let mut keys: Vec<(String, String)> = context
         .iter()
         .map(|(k, v)| (format!("kms:EncryptionContext:{k}"), v.clone()))
-        .collect()
+        .collect();
+    if let Some(trail) = context.get("aws:cloudtrail:arn") {
+        keys.push(("aws:SourceArn".to_owned(), trail.clone()));
+    }
+    let conditions: Vec<(&str, &str)> =
+        keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if !allows(&key.policy, who, action, &key.arn(), &conditions) {
+        return Err(denied(who_arn, action, &key.arn()));
+    }
+    usable(key)
 }
 
 /// Makes a data key under `key_ref` (key id, key ARN, alias name or alias ARN), bound to the
@@ -58,22 +75,7 @@ pub fn new_data_key(
     context: &BTreeMap<String, String>,
 ) -> Result<DataKey, AwsError> {
     let key = resolve(app, scope, key_ref)?;
-    let keys = condition_keys(context);
-    let mut conditions: Vec<(&str, &str)> =
-        keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    if let Some(trail) = context.get("aws:cloudtrail:arn") {
-        conditions.push(("aws:SourceArn", trail.as_str()));
-    }
-    if !allows(
-        &key.policy,
-        who,
-        "kms:GenerateDataKey",
-        &key.arn(),
-        &conditions,
-    ) {
-        return Err(denied(who_arn, "kms:GenerateDataKey", &key.arn()));
-    }
-    usable(&key)?;
+    authorize_use(&key, who, who_arn, "kms:GenerateDataKey", context)?;
     let plaintext: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
     let material = app
         .kms
@@ -146,13 +148,7 @@ pub fn open_data_key(
     let key = find_key(app, scope, &key_id, &key_id).map_err(|_| {
         AwsError::new(403, "AccessDenied", "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.")
     })?;
-    let keys = condition_keys(context);
-    let conditions: Vec<(&str, &str)> =
-        keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    if !allows(&key.policy, who, "kms:Decrypt", &key.arn(), &conditions) {
-        return Err(denied(who_arn, "kms:Decrypt", &key.arn()));
-    }
-    usable(&key)?;
+    authorize_use(&key, who, who_arn, "kms:Decrypt", context)?;
     let material = app
         .kms
         .material(&key.key_id)

@@ -299,32 +299,13 @@ impl ObjectStore {
         new: &NewObject,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
-        let StoredBody {
-            blob,
-            size,
-            etag,
-            delete_marker,
-        } = body;
         let mut c = self.conn();
         let b = bucket_row(&c, bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
         let versioned = b.versioning.as_deref() == Some("Enabled");
         if new.durable {
             c.execute_batch("PRAGMA synchronous = FULL")?;
         }
-        let res = Self::insert_version_in(
-            &mut c,
-            bucket,
-            key,
-            versioned,
-            StoredBody {
-                blob,
-                size,
-                etag,
-                delete_marker,
-            },
-            new,
-            now_ms,
-        );
+        let res = Self::insert_version_in(&mut c, bucket, key, versioned, body, new, now_ms);
         if new.durable {
             c.execute_batch("PRAGMA synchronous = NORMAL")?;
         }

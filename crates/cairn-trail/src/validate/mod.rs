@@ -237,7 +237,8 @@ impl Validator<'_> {
         format!("s3://{}/{key}", self.target.bucket)
     }
 
-    fn digest_prefix(&self) -> String {
+    /// `[prefix/]AWSLogs/<account>/<kind>/<source region>`
+    fn area(&self, kind: &str) -> String {
         let t = &self.target;
         let p = t
             .prefix
@@ -245,10 +246,11 @@ impl Validator<'_> {
             .filter(|p| !p.is_empty())
             .map(|p| format!("{p}/"))
             .unwrap_or_default();
-        format!(
-            "{p}AWSLogs/{}/CloudTrail-Digest/{}",
-            t.account, t.source_region
-        )
+        format!("{p}AWSLogs/{}/{kind}/{}", t.account, t.source_region)
+    }
+
+    fn digest_prefix(&self) -> String {
+        self.area("CloudTrail-Digest")
     }
 
     /// Lists the digest keys in range, as the CLI filters them: (standard, backfill).
@@ -759,14 +761,7 @@ impl Validator<'_> {
     }
 
     fn logs_prefix(&self) -> String {
-        let t = &self.target;
-        let p = t
-            .prefix
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(|p| format!("{p}/"))
-            .unwrap_or_default();
-        format!("{p}AWSLogs/{}/CloudTrail/{}/", t.account, t.source_region)
+        format!("{}/", self.area("CloudTrail"))
     }
 
     fn list_logs(&self) -> Result<Vec<String>, String> {
