@@ -239,7 +239,12 @@ def test_a_trail_with_a_kms_key(kms_lab, tmp_path):
     assert json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=log)["Body"].read()))["Records"] == records
 
     ct.stop_logging(Name="sealed")
-    time.sleep(4)  # the final digest
+    # The final digest is out once the bucket holds still.
+    def settled():
+        before = len(s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+        time.sleep(2.5)
+        return before == len(s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    wait_for(settled, timeout=30, every=0)
     code, out, err = c.aws("cloudtrail", "validate-logs", "--trail-arn", trail["TrailARN"],
                            "--start-time", start.strftime("%Y-%m-%dT%H:%M:%SZ"), check=False)
     assert code == 0, (out, err)

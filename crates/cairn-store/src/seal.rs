@@ -18,25 +18,33 @@ fn crypto(msg: impl Into<String>) -> StoreError {
     StoreError::Crypto(msg.into())
 }
 
+/// The 32-byte master key at `path`, made (mode 0600, written atomically) if absent. A file
+/// of another size is an `InvalidData` error.
+pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(k) if k.len() == 32 => Ok(k),
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not a 32-byte key",
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let k: [u8; 32] = rand::random();
+            let tmp = path.with_extension("tmp");
+            let mut f = std::fs::File::create(&tmp)?;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            f.write_all(&k)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            Ok(k.to_vec())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl Sealer {
     /// Opens the master key at `path`, creating it (mode 0600) if absent.
     pub fn open(path: &Path) -> Result<Sealer, StoreError> {
-        let io = |e| StoreError::io(path, e);
-        let key = match std::fs::read(path) {
-            Ok(k) if k.len() == 32 => k,
-            Ok(_) => return Err(crypto(format!("{} is not a 32-byte key", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let k: [u8; 32] = rand::random();
-                let tmp = path.with_extension("tmp");
-                let mut f = std::fs::File::create(&tmp).map_err(io)?;
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                    .map_err(io)?;
-                f.write_all(&k).and_then(|()| f.sync_all()).map_err(io)?;
-                std::fs::rename(&tmp, path).map_err(io)?;
-                k.to_vec()
-            }
-            Err(e) => return Err(io(e)),
-        };
+        let key = load_or_create_key(path).map_err(|e| StoreError::io(path, e))?;
         Ok(Sealer {
             cipher: Aes256Gcm::new_from_slice(&key).map_err(|e| crypto(e.to_string()))?,
         })

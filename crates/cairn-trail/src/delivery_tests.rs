@@ -1,13 +1,12 @@
 use std::io::Read;
 
 use cairn_model::ManualClock;
-use cairn_store::journal::{JournalConfig, NoHook};
 use serde_json::json;
 
 use super::*;
 use cairn_store::objects::ObjectStore;
 
-const ACCT: &str = "111122223333";
+use crate::testkit::ACCT;
 
 struct AllowAll;
 impl BucketGate for AllowAll {
@@ -24,32 +23,14 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = Journal::open(
-        &dir.path().join("j"),
-        JournalConfig::default(),
-        Box::new(NoHook),
-    )
-    .unwrap();
-    let trails = Arc::new(TrailStore::open(&dir.path().join("trails.db")).unwrap());
-    let objects = Arc::new(ObjectStore::open(&dir.path().join("s3")).unwrap());
-    objects.create_bucket("logs", ACCT, "us-east-1", 0).unwrap();
-    let clock = ManualClock::new(1_438_394_700_000);
-    trails
-        .put(&Trail {
-            arn: format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t"),
-            account: ACCT.into(),
-            home_region: "us-east-1".into(),
-            name: "t".into(),
-            s3_bucket: "logs".into(),
-            s3_key_prefix: Some("pre".into()),
-            include_global_events: true,
-            multi_region: true,
-            logging: true,
-            logging_ranges: vec![(0, None)],
-            ..Trail::default()
-        })
-        .unwrap();
+    let crate::testkit::Stores {
+        dir,
+        journal,
+        trails,
+        objects,
+        ..
+    } = crate::testkit::stores(false);
+    let clock = ManualClock::new(crate::testkit::START_MS);
     let sink = crate::sink::EmbeddedSink {
         objects: Arc::clone(&objects),
         gate: Arc::new(AllowAll),

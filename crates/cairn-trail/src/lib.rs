@@ -17,3 +17,6 @@ pub mod logfile;
 pub mod selectors;
 pub mod sink;
 pub mod validate;
+
+#[cfg(test)]
+mod testkit;

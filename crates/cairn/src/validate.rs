@@ -153,6 +153,36 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
     }
 }
 
+/// The endpoint and credentials CloudTrail and S3 are asked with: --endpoint-url or
+/// $AWS_ENDPOINT_URL, and the AWS_* keys, else the data directory's instance and root key.
+fn endpoint_of(args: &ValidateArgs, dir: &DataDir, region: &str) -> anyhow::Result<Endpoint> {
+    let instance = instance_settings(dir).ok();
+    let url = args
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .or_else(|| instance.as_ref().map(|i| i.endpoint.clone()))
+        .context("no endpoint: pass --endpoint-url or set AWS_ENDPOINT_URL")?;
+    let (id, secret) = match (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Ok(i), Ok(s)) => (i, s),
+        _ => {
+            let i = instance
+                .context("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
+            (i.key.access_key_id, i.key.secret_access_key)
+        }
+    };
+    Ok(Endpoint {
+        host_port: host_port_of(&url).map_err(anyhow::Error::msg)?,
+        region: region.to_owned(),
+        access_key_id: id,
+        secret_access_key: secret,
+        ..Endpoint::default()
+    })
+}
+
 fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
     let arn = parse_arn(&args.trail_arn)?;
     let start_ms = parse_time(&args.start_time)?;
@@ -167,34 +197,10 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
     let source_region = args.region.clone().unwrap_or_else(|| arn.region.clone());
     let dir = DataDir::resolve(&args.data_dir)?;
 
-    // The endpoint and credentials, when CloudTrail or S3 is to be asked.
-    let endpoint = || -> anyhow::Result<Endpoint> {
-        let instance = instance_settings(&dir).ok();
-        let url = args
-            .endpoint_url
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-            .or_else(|| instance.as_ref().map(|i| i.endpoint.clone()))
-            .context("no endpoint: pass --endpoint-url or set AWS_ENDPOINT_URL")?;
-        let (id, secret) = match (
-            std::env::var("AWS_ACCESS_KEY_ID"),
-            std::env::var("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            (Ok(i), Ok(s)) => (i, s),
-            _ => {
-                let i = instance
-                    .context("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")?;
-                (i.key.access_key_id, i.key.secret_access_key)
-            }
-        };
-        Ok(Endpoint {
-            host_port: host_port_of(&url).map_err(anyhow::Error::msg)?,
-            region: source_region.clone(),
-            access_key_id: id,
-            secret_access_key: secret,
-            ..Endpoint::default()
-        })
-    };
+    // Made once (no I/O beyond reading the data directory); only the calls that need an
+    // endpoint ask for it, so a fully offline run has none.
+    let endpoint = endpoint_of(args, &dir, &source_region).map_err(|e| format!("{e:#}"));
+    let endpoint_ref = || endpoint.as_ref().map_err(|e| anyhow::anyhow!("{e}"));
 
     // DescribeTrails and ListPublicKeys do not depend on each other: ask both at once.
     let (trail, keys) = std::thread::scope(|s| {
@@ -202,7 +208,7 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
             if let Some(b) = &args.s3_bucket {
                 return Ok((b.clone(), args.s3_prefix.clone()));
             }
-            let trails = cloudtrail(&endpoint()?, "DescribeTrails", &json!({}))?;
+            let trails = cloudtrail(endpoint_ref()?, "DescribeTrails", &json!({}))?;
             let t = trails["trailList"]
                 .as_array()
                 .into_iter()
@@ -223,7 +229,7 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
                         .with_context(|| format!("parsing {}", path.display()))
                 }
                 None => cloudtrail(
-                    &endpoint()?,
+                    endpoint_ref()?,
                     "ListPublicKeys",
                     &json!({"StartTime": start_ms / 1000, "EndTime": end_ms.max(now) / 1000 + 7200}),
                 ),
@@ -284,11 +290,11 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
             signatures: if args.offline {
                 None
             } else {
-                endpoint().ok().map(|endpoint| S3Source { endpoint })
+                endpoint.ok().map(|endpoint| S3Source { endpoint })
             },
         }),
         None => Box::new(S3Source {
-            endpoint: endpoint()?,
+            endpoint: endpoint.map_err(anyhow::Error::msg)?,
         }),
     };
     let validator = Validator {

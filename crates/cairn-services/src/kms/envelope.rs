@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use cairn_wire::AwsError;
 
 use super::crypto;
-use super::ops::{Scope, find_key, resolve, usable};
+use super::ops::{Scope, find_key, open, random_bytes, resolve, seal, usable};
 use crate::app::App;
 use crate::policy::{Requester, allows};
 
@@ -76,13 +76,8 @@ pub fn new_data_key(
 ) -> Result<DataKey, AwsError> {
     let key = resolve(app, scope, key_ref)?;
     authorize_use(&key, who, who_arn, "kms:GenerateDataKey", context)?;
-    let plaintext: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
-    let material = app
-        .kms
-        .material(&key.key_id)
-        .map_err(|e| AwsError::internal(e.to_string()))?;
-    let wrapped =
-        crypto::seal(&key.key_id, &material, &plaintext, context).map_err(AwsError::internal)?;
+    let plaintext = random_bytes(32);
+    let wrapped = seal(app, &key, &plaintext, context)?;
     Ok(DataKey {
         plaintext,
         wrapped: B64.encode(wrapped),
@@ -149,9 +144,5 @@ pub fn open_data_key(
         AwsError::new(403, "AccessDenied", "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.")
     })?;
     authorize_use(&key, who, who_arn, "kms:Decrypt", context)?;
-    let material = app
-        .kms
-        .material(&key.key_id)
-        .map_err(|e| AwsError::internal(e.to_string()))?;
-    crypto::open(&blob, &material, context).ok_or_else(broken)
+    open(app, &key, &blob, context)?.ok_or_else(broken)
 }

@@ -470,8 +470,7 @@ pub fn handle(
             authorize(ctx, &key, "kms:Decrypt")?;
             usable(&key)?;
             check_algorithm(input)?;
-            let material = app.kms.material(&key.key_id).map_err(internal)?;
-            let plain = crypto::open(&ct, &material, &context(input)?).ok_or_else(invalid)?;
+            let plain = open(app, &key, &ct, &context(input)?)?.ok_or_else(invalid)?;
             Ok(
                 json!({"KeyId": key.arn(), "Plaintext": B64.encode(plain), "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}),
             )
@@ -498,7 +497,7 @@ pub fn handle(
                     ));
                 }
             };
-            let plain: Vec<u8> = (0..n).map(|_| rand::random::<u8>()).collect();
+            let plain = random_bytes(n);
             let ct = seal(app, &key, &plain, &context(input)?)?;
             let mut out = json!({"CiphertextBlob": B64.encode(ct), "KeyId": key.arn()});
             if op == "GenerateDataKey" {
@@ -516,7 +515,7 @@ pub fn handle(
                     "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024",
                 ));
             }
-            let bytes: Vec<u8> = (0..n).map(|_| rand::random::<u8>()).collect();
+            let bytes = random_bytes(n as usize);
             Ok(json!({"Plaintext": B64.encode(bytes)}))
         }
         other => Err(unsupported(
@@ -526,6 +525,7 @@ pub fn handle(
     }
 }
 
+/// A ciphertext blob of `plaintext` under `key`, bound to `context`.
 pub fn seal(
     app: &App,
     key: &Key,
@@ -534,6 +534,21 @@ pub fn seal(
 ) -> Result<Vec<u8>, AwsError> {
     let material = app.kms.material(&key.key_id).map_err(internal)?;
     crypto::seal(&key.key_id, &material, plaintext, context).map_err(internal)
+}
+
+/// The plaintext of a blob made under `key`; `None` when blob, key or context do not match.
+pub fn open(
+    app: &App,
+    key: &Key,
+    blob: &[u8],
+    context: &BTreeMap<String, String>,
+) -> Result<Option<Vec<u8>>, AwsError> {
+    let material = app.kms.material(&key.key_id).map_err(internal)?;
+    Ok(crypto::open(blob, &material, context))
+}
+
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    (0..n).map(|_| rand::random::<u8>()).collect()
 }
 
 fn check_algorithm(input: &Value) -> Result<(), AwsError> {

@@ -7,7 +7,6 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 // ring's AES-GCM (AES-NI, carry-less multiply) runs several times faster than a portable
@@ -43,23 +42,8 @@ fn corrupt(path: &Path, what: &str) -> ObjectsError {
 impl Sealer {
     /// Loads the master key, creating it (0600) on first use.
     pub fn open(key_path: &Path) -> Result<Sealer, ObjectsError> {
-        let key = match std::fs::read(key_path) {
-            Ok(k) if k.len() == 32 => k,
-            Ok(_) => return Err(corrupt(key_path, "the S3 master key is not 32 bytes")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let k: [u8; 32] = rand::random();
-                let tmp = key_path.with_extension("tmp");
-                let mut f = File::create(&tmp).map_err(|e| ObjectsError::io(&tmp, e))?;
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| ObjectsError::io(&tmp, e))?;
-                f.write_all(&k)
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| ObjectsError::io(&tmp, e))?;
-                std::fs::rename(&tmp, key_path).map_err(|e| ObjectsError::io(key_path, e))?;
-                k.to_vec()
-            }
-            Err(e) => return Err(ObjectsError::io(key_path, e)),
-        };
+        let key =
+            crate::seal::load_or_create_key(key_path).map_err(|e| ObjectsError::io(key_path, e))?;
         let cipher = UnboundKey::new(&AES_256_GCM, &key)
             .map_err(|_| corrupt(key_path, "bad S3 master key"))?;
         Ok(Sealer {
@@ -205,6 +189,7 @@ impl SealWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn round_trips_ranges_and_detects_tampering() {

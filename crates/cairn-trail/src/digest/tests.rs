@@ -3,7 +3,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cairn_model::ManualClock;
-use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook};
+use cairn_store::journal::{Entry, EntryKind};
 use cairn_store::objects::{ListQuery, ObjectStore};
 use serde_json::{Value, json};
 
@@ -11,7 +11,7 @@ use super::*;
 use crate::delivery::{BucketGate, Delivery};
 use crate::sink::EmbeddedSink;
 
-const ACCT: &str = "111122223333";
+use crate::testkit::ACCT;
 const HOUR: i64 = 3_600_000;
 
 /// Lets CloudTrail write, except log files while `deny_logs` is set (digests still pass).
@@ -36,34 +36,14 @@ struct Fixture {
 }
 
 fn fixture(validation: bool) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = Journal::open(
-        &dir.path().join("j"),
-        JournalConfig::default(),
-        Box::new(NoHook),
-    )
-    .unwrap();
-    let trails = Arc::new(TrailStore::open(&dir.path().join("trails.db")).unwrap());
-    let objects = Arc::new(ObjectStore::open(&dir.path().join("s3")).unwrap());
-    objects.create_bucket("logs", ACCT, "us-east-1", 0).unwrap();
-    let clock = ManualClock::new(1_438_394_700_000);
-    let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
-    trails
-        .put(&Trail {
-            arn: arn.clone(),
-            account: ACCT.into(),
-            home_region: "us-east-1".into(),
-            name: "t".into(),
-            s3_bucket: "logs".into(),
-            s3_key_prefix: Some("pre".into()),
-            include_global_events: true,
-            multi_region: true,
-            log_file_validation: validation,
-            logging: true,
-            logging_ranges: vec![(0, None)],
-            ..Trail::default()
-        })
-        .unwrap();
+    let crate::testkit::Stores {
+        dir,
+        journal,
+        trails,
+        objects,
+        arn,
+    } = crate::testkit::stores(validation);
+    let clock = ManualClock::new(crate::testkit::START_MS);
     let gate = Arc::new(Gate {
         deny_logs: AtomicBool::new(false),
     });
