@@ -84,21 +84,33 @@ class Cairn:
         self.proc.wait()
         self.proc = None
 
-    def env(self):
-        """The variables `cairn env` prints, as a dict."""
-        out = subprocess.run([str(CAIRN), "env", "--data-dir", str(self.data_dir)], check=True, capture_output=True, text=True).stdout
+    @staticmethod
+    def _exports(out):
         env = {}
         for line in out.splitlines():
             k, v = line.removeprefix("export ").split("=", 1)
             env[k] = v
         return env
 
+    def env(self, account=None):
+        """The variables `cairn env` prints (for `account`, else the first account), as a dict."""
+        extra = ["--account", account] if account else []
+        out = subprocess.run([str(CAIRN), "env", "--data-dir", str(self.data_dir), *extra], check=True,
+                             capture_output=True, text=True).stdout
+        return self._exports(out)
+
+    def create_account(self):
+        """A new account on this instance (`cairn accounts create`): its exports, as a dict."""
+        out = subprocess.run([str(CAIRN), "accounts", "create", "--data-dir", str(self.data_dir)], check=True,
+                             capture_output=True, text=True).stdout
+        return self._exports(out)
+
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self, service="cloudtrail", region="us-east-1", config=None):
-        e = self.env()
+    def client(self, service="cloudtrail", region="us-east-1", config=None, account=None):
+        e = self.env(account)
         base = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1})
         config = base.merge(config) if config else base
         return boto3.client(
@@ -110,10 +122,10 @@ class Cairn:
             config=config,
         )
 
-    def aws(self, *args, region="us-east-1", env_overrides=None, check=True):
+    def aws(self, *args, region="us-east-1", env_overrides=None, check=True, account=None):
         """Runs the real AWS CLI against this instance; returns (returncode, parsed JSON or text, stderr)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(self.env())
+        env.update(self.env(account))
         env.update({"AWS_DEFAULT_REGION": region, "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "1",
                     "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
         env.update(env_overrides or {})

@@ -28,9 +28,18 @@ def test_get_caller_identity(cairn):
 
 
 def test_operations_cairn_lacks_say_so(cairn):
-    code, _, err = cairn.aws("sts", "get-session-token", check=False)
-    assert code != 0 and "NotImplemented" in err and "GetSessionToken" in err
+    code, _, err = cairn.aws("sts", "get-federation-token", "--name", "fed", check=False)
+    assert code != 0 and "NotImplemented" in err and "GetFederationToken" in err
+    sts = cairn.client("sts")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.decode_authorization_message(EncodedMessage="x")
+    assert e.value.response["Error"]["Code"] == "NotImplemented"
+
+
+def test_root_may_not_assume_roles(cairn):
+    """AWS refuses AssumeRole with the root user's keys, whatever the trust policy says."""
     sts = cairn.client("sts")
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="lab-session")
-    assert e.value.response["Error"]["Code"] == "NotImplemented"
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["Error"]["Message"] == "Roles may not be assumed by root accounts."

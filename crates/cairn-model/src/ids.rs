@@ -32,6 +32,11 @@ pub fn new_secret_access_key() -> String {
     random_from(SECRET_ALPHABET, 40)
 }
 
+/// An STS session token: opaque, long, base64 characters, like AWS's.
+pub fn new_session_token() -> String {
+    format!("IQoJb3JpZ2luX2Vj{}", random_from(SECRET_ALPHABET, 340))
+}
+
 /// An IAM unique id with the given prefix (`AIDA` users, `AROA` roles, `AGPA` groups).
 pub fn new_unique_id(prefix: &str) -> String {
     format!("{prefix}{}", random_from(KEY_ALPHABET, 17))

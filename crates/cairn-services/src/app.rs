@@ -33,4 +33,6 @@ pub struct App {
     pub token_key: Vec<u8>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Principals' parsed identity policies.
+    pub grants: crate::authz::GrantCache,
 }

@@ -7,8 +7,10 @@
 //!   `handle` function, and how its calls are recorded.
 
 pub mod app;
+pub mod authz;
 pub mod cloudtrail;
 pub mod edge;
+pub mod iam;
 pub mod kms;
 pub mod params;
 pub mod policy;

@@ -47,7 +47,12 @@ pub fn build_record(
         aws_region: ctx.region.clone(),
         source_ip_address: ctx.source_ip.clone(),
         user_agent: ctx.user_agent.clone(),
-        error_code: error.map(|e| e.code.to_string()),
+        // JSON services answer AccessDeniedException; CloudTrail records every refusal as
+        // AccessDenied.
+        error_code: error.map(|e| match e.code.as_ref() {
+            "AccessDeniedException" => "AccessDenied".to_owned(),
+            other => other.to_owned(),
+        }),
         error_message: error.map(|e| e.message.clone()).filter(|m| !m.is_empty()),
         request_parameters: facts.request_parameters,
         // Failed calls have no response.

@@ -63,6 +63,7 @@ async fn start() -> Server {
         history_retention_ms: None,
         token_key: vec![1; 32],
         max_body_bytes: 1 << 20,
+        grants: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

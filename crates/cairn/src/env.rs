@@ -11,6 +11,10 @@ use crate::serve::export_block;
 pub struct EnvArgs {
     #[command(flatten)]
     pub data_dir: DataDirArg,
+    /// The account whose root credentials to print (see `cairn accounts list`); default: the
+    /// instance's first account.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account: Option<String>,
 }
 
 /// What a client needs to reach this instance: its endpoint, root key and region.
@@ -48,7 +52,14 @@ pub fn instance_settings(dir: &DataDir) -> anyhow::Result<InstanceSettings> {
 
 pub fn run(args: EnvArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&args.data_dir)?;
-    let s = instance_settings(&dir)?;
+    let mut s = instance_settings(&dir)?;
+    if let Some(id) = &args.account {
+        let id = cairn_model::AccountId::parse(id)?;
+        let identity = IdentityStore::open(&dir.identity_db())?;
+        s.key = identity
+            .root_key(&id)?
+            .with_context(|| format!("no account {id} with an active root key here"))?;
+    }
     print!("{}", export_block(&s.endpoint, &s.key, &s.region));
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `cairn` command: serve the AWS endpoint, print client settings, import records.
 
+mod accounts;
 mod bench;
 mod config;
 mod datadir;
@@ -59,6 +60,10 @@ enum Command {
     /// cairn knows it delivered), digests outside the chain and log files no digest lists.
     /// Exit 0 when everything is valid, 1 when anything is not, 255 on errors.
     ValidateLogs(validate::ValidateArgs),
+    /// Accounts on this instance: create another (with its own root keys, resources, trails
+    /// and history) or list them.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -147,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             a.data_dir = with_file_dir(a.data_dir);
             validate::run(a)
         }
+        Command::Accounts(c) => accounts::run(c, with_file_dir),
         Command::Bench(c) => bench::run(c),
     }
 }

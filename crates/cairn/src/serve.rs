@@ -128,6 +128,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         history_retention_ms: retention_ms,
         token_key,
         max_body_bytes: 64 * 1024 * 1024,
+        grants: Default::default(),
     });
 
     let rt = tokio::runtime::Builder::new_multi_thread()

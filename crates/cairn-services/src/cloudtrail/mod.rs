@@ -102,6 +102,16 @@ impl crate::edge::json::JsonFront for Front {
         operation(target)
     }
 
+    fn permission(
+        &self,
+        _app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        input: &Value,
+    ) -> Option<(String, String)> {
+        Some((format!("cloudtrail:{op}"), resource_of(ctx, input)))
+    }
+
     fn call(
         &self,
         app: &App,
@@ -115,6 +125,28 @@ impl crate::edge::json::JsonFront for Front {
         };
         let facts = facts(op, input.unwrap_or(&Value::Null), result.as_ref().ok());
         (result, facts)
+    }
+}
+
+/// The trail a call names (by name or ARN), as an ARN; `*` for calls on no one trail.
+fn resource_of(ctx: &CallContext, input: &Value) -> String {
+    let named = ["Name", "TrailName"]
+        .iter()
+        .find_map(|m| input.get(*m).and_then(Value::as_str))
+        .or_else(|| {
+            input
+                .get("ResourceIdList")
+                .and_then(|l| l.get(0))
+                .or_else(|| input.get("ResourceId"))
+                .and_then(Value::as_str)
+        });
+    match named {
+        Some(arn) if arn.starts_with("arn:") => arn.to_owned(),
+        Some(name) => format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{name}",
+            ctx.region, ctx.recipient_account
+        ),
+        None => "*".to_owned(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Authentication: from a request's signature (SigV4 header or query, or an S3 SigV2
 //! presigned URL) to the principal behind it.
 
-use cairn_model::Principal;
+use cairn_model::identity::SessionAttributes;
+use cairn_model::{Principal, timefmt};
 use cairn_store::identity::{AccessKey, KeyOwner};
 use cairn_wire::sigv4::{self, KeySecret, ParsedAuth, RequestParts, SigV4Error, StreamingSeed};
 use cairn_wire::{AwsError, Protocol, sigv2};
@@ -39,14 +40,69 @@ pub struct Authenticated {
     pub streaming: Option<StreamingSeed>,
 }
 
-fn principal_of(key: AccessKey) -> Principal {
+/// The principal a key acts for, with the names and session facts its records carry.
+fn principal_of(app: &App, key: AccessKey) -> Result<Principal, SigV4Error> {
+    let session = key.session.as_ref().map(|s| SessionAttributes {
+        creation_date: timefmt::event_time(s.created_ms),
+        mfa_authenticated: s.mfa,
+    });
+    let gone = |what: &str| {
+        tracing::warn!(access_key_id = %key.access_key_id, "key of a {what} that no longer exists");
+        SigV4Error::UnknownKey
+    };
+    let store_down = |e: cairn_store::StoreError| {
+        tracing::error!(error = %e, "identity store unavailable");
+        SigV4Error::UnknownKey
+    };
     match key.owner {
-        KeyOwner::Root => Principal::Root {
-            account: key.account,
-            access_key_id: key.access_key_id,
-            alias: None,
-            session: None,
-        },
+        KeyOwner::Root => {
+            let alias = app
+                .identity
+                .account(&key.account)
+                .map_err(store_down)?
+                .and_then(|a| a.alias);
+            Ok(Principal::Root {
+                account: key.account,
+                access_key_id: key.access_key_id,
+                alias,
+                session,
+            })
+        }
+        KeyOwner::User { user_id } => {
+            let user = app
+                .identity
+                .user_by_id(&user_id)
+                .map_err(store_down)?
+                .ok_or_else(|| gone("user"))?;
+            Ok(Principal::IamUser {
+                account: key.account,
+                user_id: user.user_id,
+                user_name: user.name,
+                path: user.path,
+                access_key_id: key.access_key_id,
+                session,
+            })
+        }
+        KeyOwner::Role { role_id } => {
+            let role = app
+                .identity
+                .role_by_id(&role_id)
+                .map_err(store_down)?
+                .ok_or_else(|| gone("role"))?;
+            let s = key.session.ok_or_else(|| gone("role session"))?;
+            Ok(Principal::AssumedRole {
+                account: key.account,
+                role_id: role.role_id,
+                role_name: role.name,
+                role_path: role.path,
+                session_name: s.name.unwrap_or_default(),
+                access_key_id: key.access_key_id,
+                session: SessionAttributes {
+                    creation_date: timefmt::event_time(s.created_ms),
+                    mfa_authenticated: s.mfa,
+                },
+            })
+        }
     }
 }
 
@@ -94,7 +150,7 @@ fn verify_sigv4(
             &auth.signature,
         )
     });
-    Ok((principal_of(key), seed))
+    Ok((principal_of(app, key)?, seed))
 }
 
 /// Authenticates a request, or says why not in the shape of the protocol the client speaks.
@@ -148,7 +204,7 @@ pub fn authenticate_request(
                 )
                 .map_err(fail)?;
                 Ok(Authenticated {
-                    principal: principal_of(key),
+                    principal: principal_of(app, key).map_err(fail)?,
                     service: "s3".into(),
                     region: "us-east-1".into(),
                     method: AuthMethod::QueryString,

@@ -27,6 +27,16 @@ pub trait JsonFront: Send + Sync + 'static {
         op: &'static str,
         input: Result<&Value, &AwsError>,
     ) -> (Result<Value, AwsError>, CallFacts);
+    /// What the call needs permission for, as (action, resource ARN), judged against the
+    /// caller's identity policies before the call runs; `None` when the operation judges its
+    /// own (for example against a key policy).
+    fn permission(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        input: &Value,
+    ) -> Option<(String, String)>;
 }
 
 /// An authenticated call on its way to a service front.
@@ -69,7 +79,17 @@ pub async fn serve_json(
         })
     };
     perform(app, call, protocol, move |app, ctx| {
-        let (result, facts) = front.call(app, ctx, op, input.as_ref());
+        let denied = input.as_ref().ok().and_then(|v| {
+            let (action, resource) = front.permission(app, ctx, op, v)?;
+            crate::authz::authorize(app, ctx, &action, &resource, None, &[])
+                .err()
+                .map(|d| d.to_error(protocol))
+        });
+        // A refused call is recorded without its parameters, as AWS records it.
+        let (result, facts) = match &denied {
+            Some(e) => front.call(app, ctx, op, Err(e)),
+            None => front.call(app, ctx, op, input.as_ref()),
+        };
         let bytes = result.map(|v| serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()));
         (bytes, facts)
     })

@@ -95,6 +95,14 @@ pub async fn handle(
         Ok(a) => a,
         Err((e, protocol)) => return error_response(&e, protocol, &request_id),
     };
+    if let Some(akid) = authed.principal.access_key_id() {
+        app.identity.note_key_used(
+            akid,
+            app.clock.now_millis(),
+            &format!("{}", authed.service),
+            &authed.region,
+        );
+    }
     let protocol = Protocol::of_service(&authed.service);
     // S3 request ids have their own shape (16 upper-case characters).
     let request_id = if authed.service == "s3" {
@@ -118,6 +126,9 @@ pub async fn handle(
             json::serve_json(app, call, &parts.headers, body, &crate::cloudtrail::Front).await
         }
         "kms" => json::serve_json(app, call, &parts.headers, body, &crate::kms::Front).await,
+        "iam" => {
+            query::serve_query(app, call, raw_query.as_deref(), body, &crate::iam::Front).await
+        }
         "sts" => {
             query::serve_query(app, call, raw_query.as_deref(), body, &crate::sts::Front).await
         }

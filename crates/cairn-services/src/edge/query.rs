@@ -32,6 +32,21 @@ pub trait QueryFront: Send + Sync + 'static {
         op: &'static str,
         params: &BTreeMap<String, String>,
     ) -> (Result<String, AwsError>, CallFacts);
+    /// The region the service records its events in, when it is global (IAM: us-east-1).
+    fn region(&self) -> Option<&'static str> {
+        None
+    }
+    /// What the call needs permission for, as (action, resource ARN); `None` when the
+    /// operation judges its own (STS).
+    fn permission(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        params: &BTreeMap<String, String>,
+    ) -> Option<(String, String)>;
+    /// How a refused call is recorded: its name and source, no parameters.
+    fn denied_facts(&self, op: &'static str) -> CallFacts;
 }
 
 /// `a=1&b=x+y%21` → {a: 1, b: "x y!"}
@@ -77,8 +92,18 @@ pub async fn serve_query(
         return error_response(&e, protocol, &rid);
     };
     let rid2 = rid.clone();
+    let mut call = call;
+    if let Some(region) = front.region() {
+        call.region = region.to_owned();
+    }
     perform(app, call, protocol, move |app, ctx| {
-        let (result, facts) = front.call(app, ctx, op, &params);
+        let denied = front.permission(app, ctx, op, &params).and_then(|(action, resource)| {
+            crate::authz::authorize(app, ctx, &action, &resource, None, &[]).err()
+        });
+        let (result, facts) = match denied {
+            Some(d) => (Err(d.to_error(protocol)), front.denied_facts(op)),
+            None => front.call(app, ctx, op, &params),
+        };
         let bytes = result.map(|inner| {
             format!(
                 "<{op}Response xmlns=\"{}\">\n  <{op}Result>\n{inner}  </{op}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{op}Response>\n",

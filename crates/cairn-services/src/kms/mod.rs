@@ -126,6 +126,20 @@ impl crate::edge::json::JsonFront for Front {
         operation(target)
     }
 
+    /// Operations on a key are judged with its key policy inside; the others by identity
+    /// policies alone.
+    fn permission(
+        &self,
+        _app: &App,
+        _ctx: &CallContext,
+        op: &'static str,
+        _input: &Value,
+    ) -> Option<(String, String)> {
+        ["CreateKey", "ListKeys", "ListAliases", "GenerateRandom"]
+            .contains(&op)
+            .then(|| (format!("kms:{op}"), "*".to_owned()))
+    }
+
     fn call(
         &self,
         app: &App,

@@ -82,23 +82,22 @@ fn caller(ctx: &CallContext) -> (String, String) {
     (ctx.recipient_account.clone(), ctx.principal.arn())
 }
 
-/// AccessDeniedException unless the key policy lets the caller do `action`.
-fn authorize(ctx: &CallContext, key: &Key, action: &str) -> Result<(), AwsError> {
-    let (account, arn) = caller(ctx);
-    let who = Requester::Aws {
-        account: &account,
-        arn: &arn,
-    };
-    if allows(&key.policy, who, action, &key.arn(), &[]) {
-        return Ok(());
-    }
-    Err(AwsError::client(
-        "AccessDeniedException",
-        format!(
-            "User: {arn} is not authorized to perform: {action} on resource: {} because no resource-based policy allows the {action} action",
-            key.arn()
-        ),
-    ))
+/// AccessDeniedException unless the key policy, with the caller's identity policies where the
+/// key policy delegates to the account, lets the caller do `action`.
+fn authorize(app: &App, ctx: &CallContext, key: &Key, action: &str) -> Result<(), AwsError> {
+    let (account, _) = caller(ctx);
+    crate::authz::authorize(
+        app,
+        ctx,
+        action,
+        &key.arn(),
+        Some(crate::authz::ResourcePolicy {
+            document: Some(&key.policy),
+            account: &account,
+        }),
+        &[],
+    )
+    .map_err(|d| d.to_error(cairn_wire::Protocol::Json11))
 }
 
 /// A key policy must be a policy document, and must not lock the caller out of the key.
@@ -280,7 +279,7 @@ pub fn handle(
         "CreateKey" => create_key(app, ctx, input, key_arn),
         "DescribeKey" => {
             let key = key_for("KeyId")?;
-            authorize(ctx, &key, "kms:DescribeKey")?;
+            authorize(app, ctx, &key, "kms:DescribeKey")?;
             Ok(json!({"KeyMetadata": metadata(&key)}))
         }
         "ListKeys" => list_keys(app, ctx, input),
@@ -288,7 +287,7 @@ pub fn handle(
             let name = required(input, "AliasName")?;
             check_alias_name(name)?;
             let key = key_for("TargetKeyId")?;
-            authorize(ctx, &key, "kms:CreateAlias")?;
+            authorize(app, ctx, &key, "kms:CreateAlias")?;
             if app
                 .kms
                 .alias(&ctx.recipient_account, &ctx.region, name)
@@ -309,7 +308,7 @@ pub fn handle(
             let name = required(input, "AliasName")?;
             check_alias_name(name)?;
             let key = key_for("TargetKeyId")?;
-            authorize(ctx, &key, "kms:UpdateAlias")?;
+            authorize(app, ctx, &key, "kms:UpdateAlias")?;
             if app
                 .kms
                 .alias(&ctx.recipient_account, &ctx.region, name)
@@ -337,7 +336,7 @@ pub fn handle(
                 })?;
             let key = find_key(app, Scope::of(ctx), &alias.key_id, name)?;
             *key_arn = Some(key.arn());
-            authorize(ctx, &key, "kms:DeleteAlias")?;
+            authorize(app, ctx, &key, "kms:DeleteAlias")?;
             app.kms
                 .delete_alias(&ctx.recipient_account, &ctx.region, name)
                 .map_err(internal)?;
@@ -346,7 +345,7 @@ pub fn handle(
         "ListAliases" => list_aliases(app, ctx, input),
         "EnableKey" | "DisableKey" => {
             let mut key = key_for("KeyId")?;
-            authorize(ctx, &key, &format!("kms:{op}"))?;
+            authorize(app, ctx, &key, &format!("kms:{op}"))?;
             if key.state == "PendingDeletion" {
                 return Err(AwsError::client(
                     "KMSInvalidStateException",
@@ -364,7 +363,7 @@ pub fn handle(
         }
         "ScheduleKeyDeletion" => {
             let mut key = key_for("KeyId")?;
-            authorize(ctx, &key, "kms:ScheduleKeyDeletion")?;
+            authorize(app, ctx, &key, "kms:ScheduleKeyDeletion")?;
             let days = input
                 .get("PendingWindowInDays")
                 .and_then(Value::as_i64)
@@ -391,7 +390,7 @@ pub fn handle(
         }
         "CancelKeyDeletion" => {
             let mut key = key_for("KeyId")?;
-            authorize(ctx, &key, "kms:CancelKeyDeletion")?;
+            authorize(app, ctx, &key, "kms:CancelKeyDeletion")?;
             if key.state != "PendingDeletion" {
                 return Err(AwsError::client(
                     "KMSInvalidStateException",
@@ -407,13 +406,13 @@ pub fn handle(
         "GetKeyPolicy" => {
             let key = key_for("KeyId")?;
             check_policy_name(input)?;
-            authorize(ctx, &key, "kms:GetKeyPolicy")?;
+            authorize(app, ctx, &key, "kms:GetKeyPolicy")?;
             Ok(json!({"Policy": key.policy, "PolicyName": "default"}))
         }
         "PutKeyPolicy" => {
             let mut key = key_for("KeyId")?;
             check_policy_name(input)?;
-            authorize(ctx, &key, "kms:PutKeyPolicy")?;
+            authorize(app, ctx, &key, "kms:PutKeyPolicy")?;
             let policy = required(input, "Policy")?;
             let bypass = input
                 .get("BypassPolicyLockoutSafetyCheck")
@@ -426,19 +425,19 @@ pub fn handle(
         }
         "ListKeyPolicies" => {
             let key = key_for("KeyId")?;
-            authorize(ctx, &key, "kms:ListKeyPolicies")?;
+            authorize(app, ctx, &key, "kms:ListKeyPolicies")?;
             Ok(json!({"PolicyNames": ["default"], "Truncated": false}))
         }
         "UpdateKeyDescription" => {
             let mut key = key_for("KeyId")?;
-            authorize(ctx, &key, "kms:UpdateKeyDescription")?;
+            authorize(app, ctx, &key, "kms:UpdateKeyDescription")?;
             key.description = required(input, "Description")?.to_owned();
             app.kms.update(&key).map_err(internal)?;
             Ok(json!({}))
         }
         "Encrypt" => {
             let key = key_for("KeyId")?;
-            authorize(ctx, &key, "kms:Encrypt")?;
+            authorize(app, ctx, &key, "kms:Encrypt")?;
             usable(&key)?;
             check_algorithm(input)?;
             let plaintext = blob(input, "Plaintext")?;
@@ -467,7 +466,7 @@ pub fn handle(
                     ));
                 }
             }
-            authorize(ctx, &key, "kms:Decrypt")?;
+            authorize(app, ctx, &key, "kms:Decrypt")?;
             usable(&key)?;
             check_algorithm(input)?;
             let plain = open(app, &key, &ct, &context(input)?)?.ok_or_else(invalid)?;
@@ -477,7 +476,7 @@ pub fn handle(
         }
         "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
             let key = key_for("KeyId")?;
-            authorize(ctx, &key, &format!("kms:{op}"))?;
+            authorize(app, ctx, &key, &format!("kms:{op}"))?;
             usable(&key)?;
             let n = match (
                 str_member(input, "KeySpec"),

@@ -4,6 +4,7 @@
 //! Bucket operations are recorded as management events; object operations (and listings) as
 //! data events, which never appear in event history.
 
+mod access;
 pub mod address;
 mod ops;
 pub mod policy;
@@ -377,13 +378,14 @@ pub async fn serve(
         caller_arn,
     };
     let app2 = Arc::clone(&app);
+    let ctx2 = ctx.clone();
     let worked = tokio::task::spawn_blocking(move || {
         let mut req = req;
         let result = match decoded {
             Ok((payload, checksums)) => {
                 req.payload = payload;
                 req.checksums = checksums;
-                ops::run(&app2, &req)
+                ops::run(&app2, &ctx2, &req)
             }
             Err(e) => Err(e),
         };

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::xml::{Doc, encode_key, parse};
 use super::{S3Request, S3Response};
+use super::access;
 use crate::app::App;
+use crate::recorder::CallContext;
 use crate::kms::Scope as KmsScope;
 use crate::kms::envelope as kms_envelope;
 use crate::policy::Requester;
@@ -130,17 +132,24 @@ pub fn verify_checksums(
     Ok(())
 }
 
-pub fn run(app: &App, req: &S3Request) -> S3Result {
+pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
     let now = app.clock.now_millis();
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
-    // Every bucket belongs to one account; others are refused until bucket policies grant them.
-    if let Some(b) = &req.addr.bucket
-        && req.op != "CreateBucket"
-        && let Some(bucket) = s.bucket(b).map_err(oe)?
-        && bucket.account != req.account
-    {
-        return Err(AwsError::new(403, "AccessDenied", "Access Denied"));
+    // Each permission is judged against the bucket it names (a copy's source included);
+    // a bucket that does not exist is for the operation itself to report.
+    for (action, resource) in access::permissions(req) {
+        let bucket_name = resource
+            .strip_prefix("arn:aws:s3:::")
+            .map(|r| r.split('/').next().unwrap_or(r));
+        let bucket = match bucket_name {
+            Some(b) => s.bucket(b).map_err(oe)?,
+            None => None,
+        };
+        if bucket.is_none() && bucket_name.is_some() && req.op != "CreateBucket" {
+            continue;
+        }
+        access::check(app, ctx, req, action, &resource, bucket.as_ref())?;
     }
     match req.op {
         "ListBuckets" => {
@@ -314,7 +323,7 @@ pub fn run(app: &App, req: &S3Request) -> S3Result {
             }
             Ok(r)
         }
-        "DeleteObjects" => delete_objects(app, req, now),
+        "DeleteObjects" => delete_objects(app, ctx, req, now),
         "CreateMultipartUpload" => {
             let new = new_object(app, req)?;
             if new.data_key.is_some() {
@@ -803,7 +812,7 @@ fn get_object(app: &App, req: &S3Request) -> S3Result {
     Ok(r)
 }
 
-fn delete_objects(app: &App, req: &S3Request, now: i64) -> S3Result {
+fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
     let n = parse(&req.payload)
         .filter(|n| n.name == "Delete")
         .ok_or_else(malformed_xml)?;
@@ -816,8 +825,18 @@ fn delete_objects(app: &App, req: &S3Request, now: i64) -> S3Result {
         return Err(malformed_xml());
     }
     let mut d = Doc::new("DeleteResult");
+    let bucket = app.objects.bucket(req.bucket()).map_err(|e| objects_error(e, req))?;
     for k in keys {
-        match app.objects.delete_object(req.bucket(), &k, now) {
+        let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
+        let allowed = access::check(app, ctx, req, "s3:DeleteObject", &arn, bucket.as_ref());
+        let outcome = match allowed {
+            Ok(()) => app
+                .objects
+                .delete_object(req.bucket(), &k, now)
+                .map_err(|e| objects_error(e, req)),
+            Err(e) => Err(e),
+        };
+        match outcome {
             Ok(marker) => {
                 if !quiet {
                     d.open("Deleted").elem("Key", &k);
@@ -828,8 +847,7 @@ fn delete_objects(app: &App, req: &S3Request, now: i64) -> S3Result {
                     d.close("Deleted");
                 }
             }
-            Err(e) => {
-                let ae = objects_error(e, req);
+            Err(ae) => {
                 d.open("Error")
                     .elem("Key", &k)
                     .elem("Code", &ae.code)

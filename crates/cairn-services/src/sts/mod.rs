@@ -1,5 +1,6 @@
 //! The STS front (query protocol, version 2011-06-15). GetCallerIdentity answers who the
-//! caller is; the credential operations arrive with IAM and answer `NotImplemented` until then.
+//! caller is; AssumeRole and GetSessionToken issue temporary credentials; the other operations
+//! answer `NotImplemented`.
 //! Every call is recorded as an `sts.amazonaws.com` management event.
 
 use std::collections::BTreeMap;
@@ -7,6 +8,8 @@ use std::collections::BTreeMap;
 use cairn_model::{EventCategory, Principal};
 use cairn_wire::AwsError;
 use cairn_wire::xml::escape;
+
+mod credentials;
 
 use crate::app::App;
 use crate::recorder::{CallContext, CallFacts};
@@ -67,33 +70,70 @@ impl crate::edge::query::QueryFront for Front {
         OPERATIONS.iter().copied().find(|op| *op == action)
     }
 
-    fn call(
+    fn permission(
         &self,
         _app: &App,
+        _ctx: &CallContext,
+        _op: &'static str,
+        _params: &BTreeMap<String, String>,
+    ) -> Option<(String, String)> {
+        // GetCallerIdentity needs no permission; AssumeRole is judged against the role's
+        // trust policy inside; GetSessionToken is open to users and the root user.
+        None
+    }
+
+    fn denied_facts(&self, op: &'static str) -> CallFacts {
+        facts(op, None, None, Vec::new())
+    }
+
+    fn call(
+        &self,
+        app: &App,
         ctx: &CallContext,
         op: &'static str,
-        _params: &BTreeMap<String, String>,
+        params: &BTreeMap<String, String>,
     ) -> (Result<String, AwsError>, CallFacts) {
-        let result = match op {
-            "GetCallerIdentity" => Ok(get_caller_identity(ctx)),
+        let issued = match op {
+            "GetCallerIdentity" => {
+                return (
+                    Ok(get_caller_identity(ctx)),
+                    facts(op, None, None, Vec::new()),
+                );
+            }
+            "AssumeRole" => credentials::assume_role(app, ctx, params),
+            "GetSessionToken" => credentials::get_session_token(app, ctx, params),
             other => Err(AwsError::new(
                 501,
                 "NotImplemented",
-                format!(
-                    "cairn does not support sts:{other} yet (temporary credentials arrive with IAM)."
-                ),
+                format!("cairn does not support sts:{other} yet."),
             )),
         };
-        let facts = CallFacts {
-            event_source: EVENT_SOURCE.to_owned(),
-            event_name: op.to_owned(),
-            read_only: op.starts_with("Get") || op.starts_with("Decode"),
-            category: EventCategory::Management,
-            request_parameters: None,
-            response_elements: None,
-            additional_event_data: None,
-            resources: Vec::new(),
-        };
-        (result, facts)
+        let request = crate::iam::request_parameters(params);
+        match issued {
+            Ok(i) => (
+                Ok(i.xml),
+                facts(op, request, Some(i.response), i.resources),
+            ),
+            Err(e) => (Err(e), facts(op, request, None, Vec::new())),
+        }
+    }
+}
+
+/// How an STS call is recorded (AssumeRole counts as read-only, as AWS records it).
+fn facts(
+    op: &str,
+    request: Option<serde_json::Value>,
+    response: Option<serde_json::Value>,
+    resources: Vec<cairn_model::RecordResource>,
+) -> CallFacts {
+    CallFacts {
+        event_source: EVENT_SOURCE.to_owned(),
+        event_name: op.to_owned(),
+        read_only: op.starts_with("Get") || op.starts_with("Decode") || op.starts_with("Assume"),
+        category: EventCategory::Management,
+        request_parameters: request,
+        response_elements: response,
+        additional_event_data: None,
+        resources,
     }
 }

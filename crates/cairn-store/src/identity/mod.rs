@@ -1,11 +1,25 @@
-//! Accounts and their credentials.
+//! Accounts, their IAM entities (users, groups, roles, policies, console credentials) and the
+//! access keys that act for them.
 //!
 //! Secrets are stored in clear text in `identity.db`, which cairn creates with mode 0600 inside
 //! a data directory of mode 0700: the same protection the AWS CLI gives `~/.aws/credentials`.
+//! Passwords are kept only as PBKDF2 hashes.
+//!
+//! Every IAM change bumps a generation number, so that callers may cache what they derive from
+//! IAM (such as a principal's policies) and notice when it goes stale.
+
+mod console;
+mod entities;
+mod error;
+mod grants;
+mod keys;
+mod policies;
+pub mod totp;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use cairn_model::{AccountId, ids};
@@ -13,24 +27,17 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::StoreError;
 
+pub use console::{LoginProfile, MfaDevice};
+pub use entities::{GROUPS_PER_USER, Group, NewRole, Role, Tags, User};
+pub use error::{IamError, IamResult};
+pub use grants::Grants;
+pub use keys::{AccessKey, KEYS_PER_USER, KeyOwner, KeySession, LastUsed, NewSession};
+pub use policies::{
+    ATTACHED_PER_ENTITY, ManagedPolicy, NewPolicy, Owner, OwnerKind, PolicyVersion,
+    VERSIONS_PER_POLICY,
+};
+
 const SCHEMA: &str = include_str!("../../sql/identity.sql");
-
-/// Whose a key is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyOwner {
-    Root,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessKey {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub account: AccountId,
-    pub owner: KeyOwner,
-    pub active: bool,
-    pub session_token: Option<String>,
-    pub expires_ms: Option<i64>,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
@@ -43,6 +50,9 @@ pub struct IdentityStore {
     /// Keys already read, so that authenticating a request does not touch SQLite. Every change
     /// to a key goes through this store, which keeps the cache in step.
     keys: RwLock<HashMap<String, AccessKey>>,
+    /// When each key's last use was last written down.
+    last_used: RwLock<HashMap<String, i64>>,
+    generation: AtomicU64,
 }
 
 impl IdentityStore {
@@ -63,11 +73,22 @@ impl IdentityStore {
         Ok(IdentityStore {
             conn: Mutex::new(conn),
             keys: RwLock::new(HashMap::new()),
+            last_used: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(1),
         })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bumped by every IAM change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
@@ -83,6 +104,21 @@ impl IdentityStore {
             out.push(Account { id, alias });
         }
         Ok(out)
+    }
+
+    pub fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT alias FROM accounts WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .map(|alias| Account {
+                id: id.clone(),
+                alias,
+            }))
     }
 
     /// Creates an account and its root access key.
@@ -110,89 +146,17 @@ impl IdentityStore {
             active: true,
             session_token: None,
             expires_ms: None,
+            created_ms: now_ms,
+            session: None,
         };
         c.execute(
             "INSERT INTO accounts (id, alias, created_ms) VALUES (?1, NULL, ?2)",
             params![id.as_str(), now_ms],
         )?;
-        c.execute(
-            "INSERT INTO access_keys (access_key_id, secret, account, principal, created_ms) VALUES (?1, ?2, ?3, 'root', ?4)",
-            params![key.access_key_id, key.secret_access_key, id.as_str(), now_ms],
-        )?;
+        Self::insert_key(&c, &key)?;
+        drop(c);
+        self.changed();
         Ok((Account { id, alias: None }, key))
-    }
-
-    /// Finds a key by id.
-    pub fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        if let Some(k) = self
-            .keys
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(access_key_id)
-        {
-            return Ok(Some(k.clone()));
-        }
-        let found = self.key_from_db(access_key_id)?;
-        if let Some(k) = &found {
-            self.keys
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(k.access_key_id.clone(), k.clone());
-        }
-        Ok(found)
-    }
-
-    fn key_from_db(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        let c = self.conn();
-        let row = c
-            .query_row(
-                "SELECT access_key_id, secret, account, principal, status, session_token, expires_ms FROM access_keys WHERE access_key_id = ?1",
-                [access_key_id],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<i64>>(6)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((akid, secret, account, principal, status, token, expires)) = row else {
-            return Ok(None);
-        };
-        let owner = match principal.as_str() {
-            "root" => KeyOwner::Root,
-            other => return Err(StoreError::Invalid(format!("unknown key owner {other}"))),
-        };
-        Ok(Some(AccessKey {
-            access_key_id: akid,
-            secret_access_key: secret,
-            account: AccountId::parse(&account).map_err(|e| StoreError::Invalid(e.to_string()))?,
-            owner,
-            active: status == "Active",
-            session_token: token,
-            expires_ms: expires,
-        }))
-    }
-
-    /// The account's active root key, if any.
-    pub fn root_key(&self, account: &AccountId) -> Result<Option<AccessKey>, StoreError> {
-        let id: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT access_key_id FROM access_keys WHERE account = ?1 AND principal = 'root' AND status = 'Active' ORDER BY created_ms LIMIT 1",
-                [account.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match id {
-            Some(id) => self.key(&id),
-            None => Ok(None),
-        }
     }
 
     /// An instance-wide random secret, created on first use.
@@ -216,33 +180,4 @@ impl IdentityStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accounts_keys_and_permissions() {
-        let d = tempfile::tempdir().unwrap();
-        let path = d.path().join("identity.db");
-        let s = IdentityStore::open(&path).unwrap();
-        assert!(s.accounts().unwrap().is_empty());
-        let (acct, key) = s.create_account(1).unwrap();
-        assert_eq!(s.accounts().unwrap(), vec![acct.clone()]);
-        assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
-        assert_eq!(s.root_key(&acct.id).unwrap().unwrap(), key);
-        assert!(s.key("AKIANOPE").unwrap().is_none());
-        for p in ["identity.db", "identity.db-wal", "identity.db-shm"] {
-            let mode = std::fs::metadata(d.path().join(p))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777;
-            assert_eq!(mode, 0o600, "{p}");
-        }
-        let a = s.instance_secret("t").unwrap();
-        assert_eq!(a.len(), 32);
-        assert_eq!(s.instance_secret("t").unwrap(), a);
-        drop(s);
-        let s = IdentityStore::open(&path).unwrap();
-        assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
-    }
-}
+mod tests;

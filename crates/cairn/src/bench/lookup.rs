@@ -133,6 +133,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         history_retention_ms: Some(90 * 86_400_000),
         token_key: vec![7; 32],
         max_body_bytes: 1 << 20,
+        grants: Default::default(),
     };
     let account = AccountId::parse(ACCOUNT).context("account id")?;
     let ctx = CallContext {

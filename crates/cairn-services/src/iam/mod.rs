@@ -1,0 +1,311 @@
+//! The IAM front (query protocol, version 2010-05-08): users, access keys, groups, roles,
+//! inline and managed policies, login profiles, virtual MFA devices and the account alias.
+//! IAM is global: every call is recorded as an `iam.amazonaws.com` management event in
+//! us-east-1, whatever region the client signed for.
+
+mod entities;
+mod form;
+mod managed;
+mod policies;
+mod secrets;
+mod validate;
+mod xml;
+
+use cairn_model::{EventCategory, Principal, RecordResource};
+use cairn_store::identity::{IamError, User};
+use cairn_wire::AwsError;
+use serde_json::Value;
+
+pub use form::{Form, lower_first, request_parameters};
+pub use managed::aws_managed_policy;
+
+use crate::app::App;
+use crate::recorder::{CallContext, CallFacts};
+
+pub const EVENT_SOURCE: &str = "iam.amazonaws.com";
+/// Where IAM's global events are recorded.
+pub const HOME_REGION: &str = "us-east-1";
+
+mod operations;
+pub use operations::OPERATIONS;
+
+/// What an operation produced: the inner XML of its `<{Op}Result>` and what CloudTrail
+/// records as `responseElements`.
+pub struct Done {
+    pub xml: String,
+    pub response: Option<Value>,
+}
+
+impl Done {
+    pub fn empty() -> Done {
+        Done {
+            xml: String::new(),
+            response: None,
+        }
+    }
+}
+
+pub fn store_error(e: IamError) -> AwsError {
+    match e {
+        IamError::NoSuchEntity(m) => AwsError::new(404, "NoSuchEntity", m),
+        IamError::EntityAlreadyExists(m) => AwsError::new(409, "EntityAlreadyExists", m),
+        IamError::DeleteConflict(m) => AwsError::new(409, "DeleteConflict", m),
+        IamError::LimitExceeded(m) => AwsError::new(409, "LimitExceeded", m),
+        IamError::InvalidInput(m) => AwsError::new(400, "InvalidInput", m),
+        IamError::InvalidAuthenticationCode(m) => {
+            AwsError::new(403, "InvalidAuthenticationCode", m)
+        }
+        IamError::Store(e) => {
+            tracing::error!(error = %e, "identity store failed");
+            AwsError::new(500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
+        }
+    }
+}
+
+/// The caller's own IAM user, for operations whose `UserName` defaults to the caller.
+pub fn caller_user(app: &App, ctx: &CallContext) -> Result<Option<User>, AwsError> {
+    match &ctx.principal {
+        Principal::IamUser { user_id, .. } => app
+            .identity
+            .user_by_id(user_id)
+            .map_err(|e| store_error(e.into())),
+        _ => Ok(None),
+    }
+}
+
+pub struct Front;
+
+impl crate::edge::query::QueryFront for Front {
+    fn version(&self) -> &'static str {
+        "2010-05-08"
+    }
+
+    fn xmlns(&self) -> &'static str {
+        "https://iam.amazonaws.com/doc/2010-05-08/"
+    }
+
+    fn operation(&self, action: &str) -> Option<&'static str> {
+        OPERATIONS.iter().copied().find(|op| *op == action)
+    }
+
+    fn region(&self) -> Option<&'static str> {
+        Some(HOME_REGION)
+    }
+
+    fn permission(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        form: &Form,
+    ) -> Option<(String, String)> {
+        Some((format!("iam:{op}"), resource_of(app, ctx, op, form)))
+    }
+
+    fn denied_facts(&self, op: &'static str) -> CallFacts {
+        facts(op, None, None)
+    }
+
+    fn call(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static str,
+        form: &Form,
+    ) -> (Result<String, AwsError>, CallFacts) {
+        let (result, response) = match handle(app, ctx, op, form) {
+            Ok(d) => (Ok(d.xml), d.response),
+            Err(e) => (Err(e), None),
+        };
+        (
+            result,
+            facts(op, form::request_parameters(form), response),
+        )
+    }
+}
+
+/// How an IAM call is recorded.
+fn facts(op: &str, request: Option<Value>, response: Option<Value>) -> CallFacts {
+    CallFacts {
+        event_source: EVENT_SOURCE.to_owned(),
+        event_name: op.to_owned(),
+        read_only: ["Get", "List", "Generate", "Simulate"]
+            .iter()
+            .any(|p| op.starts_with(p)),
+        category: EventCategory::Management,
+        request_parameters: request,
+        response_elements: response,
+        additional_event_data: None,
+        resources: Vec::<RecordResource>::new(),
+    }
+}
+
+/// The ARN an operation acts on, for authorization.
+fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
+    let account = &ctx.recipient_account;
+    let named = |kind: &str, member: &str| {
+        form.get(member)
+            .map(|n| format!("arn:aws:iam::{account}:{kind}/{n}"))
+    };
+    let own_user = || match caller_user(app, ctx) {
+        Ok(Some(u)) => u.arn(),
+        _ => format!("arn:aws:iam::{account}:root"),
+    };
+    // Entities with paths are named by their stored ARN when they exist.
+    let stored_user = |n: &str| {
+        app.identity
+            .user(&ctx_account(ctx), n)
+            .map(|u| u.arn())
+            .ok()
+    };
+    if let Some(arn) = form.get("PolicyArn") {
+        return arn.clone();
+    }
+    if op.contains("MFADevice") {
+        if let Some(s) = form.get("SerialNumber") {
+            return s.clone();
+        }
+        if let Some(n) = form.get("VirtualMFADeviceName") {
+            let path = form.get("Path").map(String::as_str).unwrap_or("/");
+            return format!("arn:aws:iam::{account}:mfa{path}{n}");
+        }
+    }
+    if op.contains("Role") && !op.starts_with("ListRoles") {
+        if let Some(n) = form.get("RoleName") {
+            return app
+                .identity
+                .role(&ctx_account(ctx), n)
+                .map(|r| r.arn())
+                .unwrap_or_else(|_| {
+                    let path = form.get("Path").map(String::as_str).unwrap_or("/");
+                    format!("arn:aws:iam::{account}:role{path}{n}")
+                });
+        }
+    }
+    if op.contains("Group") && !op.starts_with("ListGroups") {
+        if let Some(n) = form.get("GroupName") {
+            return app
+                .identity
+                .group(&ctx_account(ctx), n)
+                .map(|g| g.arn())
+                .unwrap_or_else(|_| named("group", "GroupName").unwrap_or_default());
+        }
+    }
+    if let Some(n) = form.get("UserName") {
+        return stored_user(n).unwrap_or_else(|| {
+            let path = form.get("Path").map(String::as_str).unwrap_or("/");
+            format!("arn:aws:iam::{account}:user{path}{n}")
+        });
+    }
+    if op == "CreatePolicy" {
+        if let Some(n) = form.get("PolicyName") {
+            let path = form.get("Path").map(String::as_str).unwrap_or("/");
+            return format!("arn:aws:iam::{account}:policy{path}{n}");
+        }
+    }
+    let self_scoped = [
+        "GetUser",
+        "CreateAccessKey",
+        "ListAccessKeys",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "GetLoginProfile",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteLoginProfile",
+        "ListMFADevices",
+        "ListGroupsForUser",
+    ];
+    if self_scoped.contains(&op) {
+        return own_user();
+    }
+    "*".into()
+}
+
+fn ctx_account(ctx: &CallContext) -> cairn_model::AccountId {
+    cairn_model::AccountId::parse(&ctx.recipient_account)
+        .unwrap_or_else(|_| cairn_model::AccountId::random())
+}
+
+/// Serves one IAM operation.
+fn handle(app: &App, ctx: &CallContext, op: &str, form: &Form) -> Result<Done, AwsError> {
+    let now = app.clock.now_millis();
+    let account = cairn_model::AccountId::parse(&ctx.recipient_account)
+        .map_err(|e| AwsError::internal(e.to_string()))?;
+    let a = entities::Scope {
+        app,
+        ctx,
+        account: &account,
+        form,
+        now,
+    };
+    match op {
+        "CreateUser" => entities::create_user(&a),
+        "GetUser" => entities::get_user(&a),
+        "ListUsers" => entities::list_users(&a),
+        "UpdateUser" => entities::update_user(&a),
+        "DeleteUser" => entities::delete_user(&a),
+        "CreateGroup" => entities::create_group(&a),
+        "GetGroup" => entities::get_group(&a),
+        "ListGroups" => entities::list_groups(&a),
+        "DeleteGroup" => entities::delete_group(&a),
+        "AddUserToGroup" => entities::add_user_to_group(&a),
+        "RemoveUserFromGroup" => entities::remove_user_from_group(&a),
+        "ListGroupsForUser" => entities::list_groups_for_user(&a),
+        "CreateRole" => entities::create_role(&a),
+        "GetRole" => entities::get_role(&a),
+        "ListRoles" => entities::list_roles(&a),
+        "DeleteRole" => entities::delete_role(&a),
+        "UpdateAssumeRolePolicy" => entities::update_assume_role_policy(&a),
+        "PutUserPolicy" | "PutGroupPolicy" | "PutRolePolicy" => policies::put_inline(&a, op),
+        "GetUserPolicy" | "GetGroupPolicy" | "GetRolePolicy" => policies::get_inline(&a, op),
+        "ListUserPolicies" | "ListGroupPolicies" | "ListRolePolicies" => {
+            policies::list_inline(&a, op)
+        }
+        "DeleteUserPolicy" | "DeleteGroupPolicy" | "DeleteRolePolicy" => {
+            policies::delete_inline(&a, op)
+        }
+        "CreatePolicy" => policies::create_policy(&a),
+        "GetPolicy" => policies::get_policy(&a),
+        "ListPolicies" => policies::list_policies(&a),
+        "DeletePolicy" => policies::delete_policy(&a),
+        "CreatePolicyVersion" => policies::create_policy_version(&a),
+        "GetPolicyVersion" => policies::get_policy_version(&a),
+        "ListPolicyVersions" => policies::list_policy_versions(&a),
+        "DeletePolicyVersion" => policies::delete_policy_version(&a),
+        "SetDefaultPolicyVersion" => policies::set_default_policy_version(&a),
+        "AttachUserPolicy" | "AttachGroupPolicy" | "AttachRolePolicy" => {
+            policies::attach(&a, op, true)
+        }
+        "DetachUserPolicy" | "DetachGroupPolicy" | "DetachRolePolicy" => {
+            policies::attach(&a, op, false)
+        }
+        "ListAttachedUserPolicies" | "ListAttachedGroupPolicies" | "ListAttachedRolePolicies" => {
+            policies::list_attached(&a, op)
+        }
+        "ListEntitiesForPolicy" => policies::list_entities_for_policy(&a),
+        "CreateAccessKey" => secrets::create_access_key(&a),
+        "ListAccessKeys" => secrets::list_access_keys(&a),
+        "UpdateAccessKey" => secrets::update_access_key(&a),
+        "DeleteAccessKey" => secrets::delete_access_key(&a),
+        "GetAccessKeyLastUsed" => secrets::get_access_key_last_used(&a),
+        "CreateLoginProfile" => secrets::create_login_profile(&a),
+        "GetLoginProfile" => secrets::get_login_profile(&a),
+        "UpdateLoginProfile" => secrets::update_login_profile(&a),
+        "DeleteLoginProfile" => secrets::delete_login_profile(&a),
+        "CreateVirtualMFADevice" => secrets::create_virtual_mfa_device(&a),
+        "EnableMFADevice" => secrets::enable_mfa_device(&a),
+        "ListMFADevices" => secrets::list_mfa_devices(&a),
+        "ListVirtualMFADevices" => secrets::list_virtual_mfa_devices(&a),
+        "DeactivateMFADevice" => secrets::deactivate_mfa_device(&a),
+        "DeleteVirtualMFADevice" => secrets::delete_virtual_mfa_device(&a),
+        "CreateAccountAlias" => secrets::create_account_alias(&a),
+        "ListAccountAliases" => secrets::list_account_aliases(&a),
+        "DeleteAccountAlias" => secrets::delete_account_alias(&a),
+        other => Err(AwsError::new(
+            501,
+            "NotImplemented",
+            format!("cairn does not support iam:{other} yet."),
+        )),
+    }
+}

@@ -1,0 +1,109 @@
+//! Who may do what to a bucket: the IAM action and resource of each S3 operation, judged
+//! with the caller's identity policies and the bucket's policy (cross-account callers need
+//! both, as in AWS).
+
+use cairn_store::objects::Bucket;
+use cairn_wire::AwsError;
+use percent_encoding::percent_decode_str;
+
+use super::S3Request;
+use crate::app::App;
+use crate::authz::{self, ResourcePolicy};
+use crate::recorder::CallContext;
+
+/// The permissions an operation needs: (action, resource ARN).
+pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
+    let bucket = format!("arn:aws:s3:::{}", req.bucket());
+    let object = format!("arn:aws:s3:::{}/{}", req.bucket(), req.key());
+    let versioned = req.query.contains_key("versionId");
+    let on_bucket = |a: &'static str| vec![(a, bucket.clone())];
+    let on_object = |a: &'static str| vec![(a, object.clone())];
+    match req.op {
+        "ListBuckets" => vec![("s3:ListAllMyBuckets", "*".to_owned())],
+        "CreateBucket" => on_bucket("s3:CreateBucket"),
+        "DeleteBucket" => on_bucket("s3:DeleteBucket"),
+        "HeadBucket" | "ListObjects" => on_bucket("s3:ListBucket"),
+        "GetBucketLocation" => on_bucket("s3:GetBucketLocation"),
+        "PutBucketPolicy" => on_bucket("s3:PutBucketPolicy"),
+        "GetBucketPolicy" => on_bucket("s3:GetBucketPolicy"),
+        "DeleteBucketPolicy" => on_bucket("s3:DeleteBucketPolicy"),
+        "PutBucketVersioning" => on_bucket("s3:PutBucketVersioning"),
+        "GetBucketVersioning" => on_bucket("s3:GetBucketVersioning"),
+        "PutBucketEncryption" | "DeleteBucketEncryption" => {
+            on_bucket("s3:PutEncryptionConfiguration")
+        }
+        "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
+        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
+            on_object("s3:PutObject")
+        }
+        "GetObject" | "HeadObject" if versioned => on_object("s3:GetObjectVersion"),
+        "GetObject" | "HeadObject" => on_object("s3:GetObject"),
+        "DeleteObject" if versioned => on_object("s3:DeleteObjectVersion"),
+        "DeleteObject" => on_object("s3:DeleteObject"),
+        // Each key of a multi-object delete is judged as it is deleted; the bucket-level
+        // check here is the one AWS makes before reading the request.
+        "DeleteObjects" => Vec::new(),
+        "AbortMultipartUpload" => on_object("s3:AbortMultipartUpload"),
+        "ListParts" => on_object("s3:ListMultipartUploadParts"),
+        "CopyObject" => {
+            let mut v = on_object("s3:PutObject");
+            if let Some(src) = copy_source_arn(req) {
+                v.push(("s3:GetObject", src));
+            }
+            v
+        }
+        _ => on_bucket("s3:ListBucket"),
+    }
+}
+
+fn copy_source_arn(req: &S3Request) -> Option<String> {
+    let src = req.header("x-amz-copy-source")?;
+    let src = src.split('?').next().unwrap_or(src);
+    let src = percent_decode_str(src).decode_utf8_lossy();
+    Some(format!("arn:aws:s3:::{}", src.trim_start_matches('/')))
+}
+
+/// Service-specific condition keys of a request.
+fn condition_keys(req: &S3Request) -> Vec<(&'static str, String)> {
+    let mut keys = Vec::new();
+    if req.op == "ListObjects" {
+        keys.push((
+            "s3:prefix",
+            req.query.get("prefix").cloned().unwrap_or_default(),
+        ));
+        if let Some(d) = req.query.get("delimiter") {
+            keys.push(("s3:delimiter", d.clone()));
+        }
+        if let Some(m) = req.query.get("max-keys") {
+            keys.push(("s3:max-keys", m.clone()));
+        }
+    }
+    if let Some(sse) = req.header("x-amz-server-side-encryption") {
+        keys.push(("s3:x-amz-server-side-encryption", sse.to_owned()));
+    }
+    if let Some(k) = req.header("x-amz-server-side-encryption-aws-kms-key-id") {
+        keys.push((
+            "s3:x-amz-server-side-encryption-aws-kms-key-id",
+            k.to_owned(),
+        ));
+    }
+    keys
+}
+
+/// Judges one permission against a bucket (its policy and owner), or against the caller's
+/// own account when the bucket does not exist yet.
+pub fn check(
+    app: &App,
+    ctx: &CallContext,
+    req: &S3Request,
+    action: &str,
+    resource: &str,
+    bucket: Option<&Bucket>,
+) -> Result<(), AwsError> {
+    let policy = bucket.map(|b| ResourcePolicy {
+        document: b.policy.as_deref(),
+        account: &b.account,
+    });
+    authz::authorize(app, ctx, action, resource, policy, &condition_keys(req))
+        .map_err(|d| d.to_error(cairn_wire::Protocol::RestXml))
+}

@@ -1,0 +1,371 @@
+//! Console credentials: login profiles (passwords, kept only as PBKDF2 hashes) and virtual MFA
+//! devices (TOTP seeds, enabled with two consecutive codes; a code is good once).
+
+use std::num::NonZeroU32;
+
+use cairn_model::AccountId;
+use ring::pbkdf2;
+use rusqlite::{OptionalExtension, params};
+
+use super::entities::{Tags, tags_to_json};
+use super::error::{IamError, IamResult};
+use super::{IdentityStore, User, totp};
+
+const PBKDF2_ROUNDS: u32 = 100_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginProfile {
+    pub user_name: String,
+    pub created_ms: i64,
+    pub reset_required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MfaDevice {
+    pub serial: String,
+    pub account: AccountId,
+    /// The TOTP secret.
+    pub seed: Vec<u8>,
+    pub created_ms: i64,
+    /// The user it is enabled for, and since when.
+    pub user_id: Option<String>,
+    pub enabled_ms: Option<i64>,
+}
+
+fn hash(password: &str, salt: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 32];
+    let rounds = NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN);
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        salt,
+        password.as_bytes(),
+        &mut out,
+    );
+    out
+}
+
+fn no_profile(user: &str) -> IamError {
+    IamError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
+}
+
+fn no_device(serial: &str) -> IamError {
+    IamError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist."))
+}
+
+impl IdentityStore {
+    // ---- login profiles ----
+
+    pub fn create_login_profile(
+        &self,
+        user: &User,
+        password: &str,
+        reset_required: bool,
+        now_ms: i64,
+    ) -> IamResult<LoginProfile> {
+        let salt: [u8; 16] = rand::random();
+        let r = self.conn().execute(
+            "INSERT INTO iam_login_profiles (user_id, salt, hash, reset_required, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![user.user_id, salt.to_vec(), hash(password, &salt), reset_required, now_ms],
+        );
+        match r {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(IamError::EntityAlreadyExists(format!(
+                    "Login Profile for user {} already exists.",
+                    user.name
+                )));
+            }
+            r => r?,
+        };
+        self.changed();
+        Ok(LoginProfile {
+            user_name: user.name.clone(),
+            created_ms: now_ms,
+            reset_required,
+        })
+    }
+
+    pub fn login_profile(&self, user: &User) -> IamResult<LoginProfile> {
+        self.conn()
+            .query_row(
+                "SELECT created_ms, reset_required FROM iam_login_profiles WHERE user_id = ?1",
+                [&user.user_id],
+                |r| {
+                    Ok(LoginProfile {
+                        user_name: user.name.clone(),
+                        created_ms: r.get(0)?,
+                        reset_required: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| no_profile(&user.name))
+    }
+
+    pub fn update_login_profile(
+        &self,
+        user: &User,
+        password: Option<&str>,
+        reset_required: Option<bool>,
+    ) -> IamResult<()> {
+        self.login_profile(user)?;
+        let c = self.conn();
+        if let Some(pw) = password {
+            let salt: [u8; 16] = rand::random();
+            c.execute(
+                "UPDATE iam_login_profiles SET salt = ?2, hash = ?3 WHERE user_id = ?1",
+                params![user.user_id, salt.to_vec(), hash(pw, &salt)],
+            )?;
+        }
+        if let Some(r) = reset_required {
+            c.execute(
+                "UPDATE iam_login_profiles SET reset_required = ?2 WHERE user_id = ?1",
+                params![user.user_id, r],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn delete_login_profile(&self, user: &User) -> IamResult<()> {
+        let n = self.conn().execute(
+            "DELETE FROM iam_login_profiles WHERE user_id = ?1",
+            [&user.user_id],
+        )?;
+        if n == 0 {
+            return Err(no_profile(&user.name));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Whether `password` is the user's console password.
+    pub fn check_password(&self, user: &User, password: &str) -> IamResult<bool> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn()
+            .query_row(
+                "SELECT salt, hash FROM iam_login_profiles WHERE user_id = ?1",
+                [&user.user_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((salt, want)) = row else {
+            return Ok(false);
+        };
+        let rounds = NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN);
+        Ok(pbkdf2::verify(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            rounds,
+            &salt,
+            password.as_bytes(),
+            &want,
+        )
+        .is_ok())
+    }
+
+    // ---- virtual MFA devices ----
+
+    pub fn create_mfa_device(
+        &self,
+        account: &AccountId,
+        path: &str,
+        name: &str,
+        tags: &Tags,
+        now_ms: i64,
+    ) -> IamResult<MfaDevice> {
+        let serial = format!("arn:aws:iam::{account}:mfa{path}{name}");
+        let mut seed = [0u8; 40];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut seed);
+        let r = self.conn().execute(
+            "INSERT INTO iam_mfa_devices (serial, account, seed, tags, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![serial, account.as_str(), seed.to_vec(), tags_to_json(tags), now_ms],
+        );
+        match r {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(IamError::EntityAlreadyExists(
+                    "MFADevice entity at the same path and name already exists.".into(),
+                ));
+            }
+            r => r?,
+        };
+        Ok(MfaDevice {
+            serial,
+            account: account.clone(),
+            seed: seed.to_vec(),
+            created_ms: now_ms,
+            user_id: None,
+            enabled_ms: None,
+        })
+    }
+
+    pub fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice> {
+        self.conn()
+            .query_row(
+                "SELECT serial, account, seed, created_ms, user_id, enabled_ms FROM iam_mfa_devices WHERE serial = ?1",
+                [serial],
+                |r| {
+                    let account: String = r.get(1)?;
+                    Ok(MfaDevice {
+                        serial: r.get(0)?,
+                        account: AccountId::parse(&account).map_err(|e| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                1,
+                                rusqlite::types::Type::Text,
+                                Box::new(e),
+                            )
+                        })?,
+                        seed: r.get(2)?,
+                        created_ms: r.get(3)?,
+                        user_id: r.get(4)?,
+                        enabled_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| no_device(serial))
+    }
+
+    /// The account's virtual MFA devices, by serial.
+    pub fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>> {
+        let serials: Vec<String> = {
+            let c = self.conn();
+            let mut st = c.prepare(
+                "SELECT serial FROM iam_mfa_devices WHERE account = ?1 ORDER BY serial",
+            )?;
+            st.query_map([account.as_str()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        serials.iter().map(|s| self.mfa_device(s)).collect()
+    }
+
+    /// Enables a device for a user, given two consecutive codes from it.
+    pub fn enable_mfa_device(
+        &self,
+        user: &User,
+        serial: &str,
+        code1: &str,
+        code2: &str,
+        now_ms: i64,
+    ) -> IamResult<()> {
+        let d = self.mfa_device(serial)?;
+        if d.user_id.is_some() {
+            return Err(IamError::EntityAlreadyExists(
+                "MFA Device is already in use.".into(),
+            ));
+        }
+        let now = totp::step_at(now_ms);
+        // Codes from the last few minutes, as AWS allows for slow typing and clock drift.
+        let Some(step) = (now - 10..=now + 1)
+            .rev()
+            .find(|s| totp::code(&d.seed, *s) == code1 && totp::code(&d.seed, s + 1) == code2)
+        else {
+            return Err(IamError::InvalidAuthenticationCode(
+                "Authentication code for device is not valid.".into(),
+            ));
+        };
+        self.conn().execute(
+            "UPDATE iam_mfa_devices SET user_id = ?2, enabled_ms = ?3, last_step = ?4 WHERE serial = ?1",
+            params![serial, user.user_id, now_ms, step + 1],
+        )?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Devices enabled for a user.
+    pub fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>> {
+        Ok(self
+            .mfa_devices(&user.account)?
+            .into_iter()
+            .filter(|d| d.user_id.as_deref() == Some(user.user_id.as_str()))
+            .collect())
+    }
+
+    pub fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()> {
+        let d = self.mfa_device(serial)?;
+        if d.user_id.as_deref() != Some(user.user_id.as_str()) {
+            return Err(no_device(serial));
+        }
+        self.conn().execute(
+            "UPDATE iam_mfa_devices SET user_id = NULL, enabled_ms = NULL WHERE serial = ?1",
+            [serial],
+        )?;
+        self.changed();
+        Ok(())
+    }
+
+    pub fn delete_mfa_device(&self, serial: &str) -> IamResult<()> {
+        let d = self.mfa_device(serial)?;
+        if d.user_id.is_some() {
+            return Err(IamError::DeleteConflict(
+                "MFA device is still in use.".into(),
+            ));
+        }
+        self.conn()
+            .execute("DELETE FROM iam_mfa_devices WHERE serial = ?1", [serial])?;
+        Ok(())
+    }
+
+    /// Checks a one-time code from an enabled device; each code is good once.
+    pub fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool> {
+        let d = self.mfa_device(serial)?;
+        if d.user_id.is_none() {
+            return Ok(false);
+        }
+        let now = totp::step_at(now_ms);
+        let c = self.conn();
+        let last: Option<i64> = c.query_row(
+            "SELECT last_step FROM iam_mfa_devices WHERE serial = ?1",
+            [serial],
+            |r| r.get(0),
+        )?;
+        let Some(step) = (now - 1..=now + 1).find(|s| totp::code(&d.seed, *s) == code) else {
+            return Ok(false);
+        };
+        if last.is_some_and(|l| step <= l) {
+            return Ok(false);
+        }
+        c.execute(
+            "UPDATE iam_mfa_devices SET last_step = ?2 WHERE serial = ?1",
+            params![serial, step],
+        )?;
+        Ok(true)
+    }
+
+    // ---- account alias ----
+
+    pub fn set_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()> {
+        let r = self.conn().execute(
+            "UPDATE accounts SET alias = ?2 WHERE id = ?1",
+            params![account.as_str(), alias],
+        );
+        match r {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(IamError::EntityAlreadyExists(format!(
+                    "The account alias {alias} already exists."
+                )));
+            }
+            r => r?,
+        };
+        self.changed();
+        Ok(())
+    }
+
+    pub fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()> {
+        let n = self.conn().execute(
+            "UPDATE accounts SET alias = NULL WHERE id = ?1 AND alias = ?2",
+            params![account.as_str(), alias],
+        )?;
+        if n == 0 {
+            return Err(IamError::NoSuchEntity(format!(
+                "The account alias {alias} cannot be found."
+            )));
+        }
+        self.changed();
+        Ok(())
+    }
+}

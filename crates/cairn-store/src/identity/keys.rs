@@ -1,0 +1,403 @@
+//! Access keys: the account root's, IAM users' (at most two each), and temporary STS
+//! credentials with the session they belong to. Every change goes through here, which keeps
+//! the authentication cache in step.
+
+use cairn_model::{AccountId, ids};
+use rusqlite::{OptionalExtension, params};
+
+use super::error::{IamError, IamResult};
+use super::{IdentityStore, User};
+use crate::error::StoreError;
+
+/// AWS's quota on access keys per user.
+pub const KEYS_PER_USER: usize = 2;
+
+/// Whose a key is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    Root,
+    User { user_id: String },
+    /// A role session from AssumeRole.
+    Role { role_id: String },
+}
+
+impl KeyOwner {
+    fn column(&self) -> String {
+        match self {
+            KeyOwner::Root => "root".into(),
+            KeyOwner::User { user_id } => format!("user:{user_id}"),
+            KeyOwner::Role { role_id } => format!("role:{role_id}"),
+        }
+    }
+
+    fn from_column(s: &str) -> Result<KeyOwner, StoreError> {
+        if s == "root" {
+            return Ok(KeyOwner::Root);
+        }
+        if let Some(id) = s.strip_prefix("user:") {
+            return Ok(KeyOwner::User {
+                user_id: id.into(),
+            });
+        }
+        if let Some(id) = s.strip_prefix("role:") {
+            return Ok(KeyOwner::Role {
+                role_id: id.into(),
+            });
+        }
+        Err(StoreError::Invalid(format!("unknown key owner {s}")))
+    }
+}
+
+/// The session a temporary key was issued for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySession {
+    /// The role session name (AssumeRole); `None` for GetSessionToken.
+    pub name: Option<String>,
+    /// Whether an MFA code was given when the session was made.
+    pub mfa: bool,
+    pub created_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub account: AccountId,
+    pub owner: KeyOwner,
+    pub active: bool,
+    pub session_token: Option<String>,
+    pub expires_ms: Option<i64>,
+    pub created_ms: i64,
+    pub session: Option<KeySession>,
+}
+
+/// A new temporary credential's facts.
+pub struct NewSession<'a> {
+    pub account: &'a AccountId,
+    pub owner: KeyOwner,
+    pub session_name: Option<&'a str>,
+    pub mfa: bool,
+    pub expires_ms: i64,
+}
+
+/// When and where a key was last used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastUsed {
+    pub used_ms: i64,
+    pub service: String,
+    pub region: String,
+}
+
+/// How often a key's last use is written down (AWS itself reports it with hours of delay).
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+impl IdentityStore {
+    /// Finds a key by id.
+    pub fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
+        if let Some(k) = self
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(access_key_id)
+        {
+            return Ok(Some(k.clone()));
+        }
+        let found = self.key_from_db(access_key_id)?;
+        if let Some(k) = &found {
+            self.keys
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(k.access_key_id.clone(), k.clone());
+        }
+        Ok(found)
+    }
+
+    fn forget_key(&self, access_key_id: &str) {
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(access_key_id);
+    }
+
+    fn key_from_db(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
+        let c = self.conn();
+        let row = c
+            .query_row(
+                "SELECT k.access_key_id, k.secret, k.account, k.principal, k.status, k.session_token,
+                        k.expires_ms, k.created_ms, s.session_name, s.mfa, s.session_created_ms
+                 FROM access_keys k LEFT JOIN key_sessions s USING (access_key_id)
+                 WHERE k.access_key_id = ?1",
+                [access_key_id],
+                |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                        ),
+                        (
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<i64>>(6)?,
+                            r.get::<_, i64>(7)?,
+                            r.get::<_, Option<String>>(8)?,
+                            r.get::<_, Option<bool>>(9)?,
+                            r.get::<_, Option<i64>>(10)?,
+                        ),
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((
+            (akid, secret, account, principal, status),
+            (token, expires, created, s_name, s_mfa, s_created),
+        )) = row
+        else {
+            return Ok(None);
+        };
+        let session = match (s_mfa, s_created) {
+            (Some(mfa), Some(created_ms)) => Some(KeySession {
+                name: s_name,
+                mfa,
+                created_ms,
+            }),
+            _ => None,
+        };
+        Ok(Some(AccessKey {
+            access_key_id: akid,
+            secret_access_key: secret,
+            account: AccountId::parse(&account).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            owner: KeyOwner::from_column(&principal)?,
+            active: status == "Active",
+            session_token: token,
+            expires_ms: expires,
+            created_ms: created,
+            session,
+        }))
+    }
+
+    /// The account's active root key, if any.
+    pub fn root_key(&self, account: &AccountId) -> Result<Option<AccessKey>, StoreError> {
+        let id: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT access_key_id FROM access_keys WHERE account = ?1 AND principal = 'root' AND status = 'Active' AND session_token IS NULL ORDER BY created_ms LIMIT 1",
+                [account.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.key(&id),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) fn insert_key(
+        c: &rusqlite::Connection,
+        key: &AccessKey,
+    ) -> Result<(), StoreError> {
+        c.execute(
+            "INSERT INTO access_keys (access_key_id, secret, account, principal, status, session_token, expires_ms, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                key.access_key_id,
+                key.secret_access_key,
+                key.account.as_str(),
+                key.owner.column(),
+                if key.active { "Active" } else { "Inactive" },
+                key.session_token,
+                key.expires_ms,
+                key.created_ms
+            ],
+        )?;
+        if let Some(s) = &key.session {
+            c.execute(
+                "INSERT INTO key_sessions (access_key_id, session_name, mfa, session_created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![key.access_key_id, s.name, s.mfa, s.created_ms],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Creates a long-term key for a user (LimitExceeded beyond two).
+    pub fn create_user_key(&self, user: &User, now_ms: i64) -> IamResult<AccessKey> {
+        let owner = KeyOwner::User {
+            user_id: user.user_id.clone(),
+        };
+        let c = self.conn();
+        let count: i64 = c.query_row(
+            "SELECT count(*) FROM access_keys WHERE principal = ?1 AND session_token IS NULL",
+            [owner.column()],
+            |r| r.get(0),
+        )?;
+        if count as usize >= KEYS_PER_USER {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}"
+            )));
+        }
+        let key = AccessKey {
+            access_key_id: ids::new_access_key_id(),
+            secret_access_key: ids::new_secret_access_key(),
+            account: user.account.clone(),
+            owner,
+            active: true,
+            session_token: None,
+            expires_ms: None,
+            created_ms: now_ms,
+            session: None,
+        };
+        Self::insert_key(&c, &key)?;
+        drop(c);
+        self.changed();
+        Ok(key)
+    }
+
+    /// A user's long-term keys, oldest first.
+    pub fn user_keys(&self, user: &User) -> IamResult<Vec<AccessKey>> {
+        let owner = KeyOwner::User {
+            user_id: user.user_id.clone(),
+        };
+        let ids: Vec<String> = {
+            let c = self.conn();
+            let mut st = c.prepare(
+                "SELECT access_key_id FROM access_keys WHERE principal = ?1 AND session_token IS NULL ORDER BY created_ms, access_key_id",
+            )?;
+            st.query_map([owner.column()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(k) = self.key(&id)? {
+                out.push(k);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The root user's long-term keys.
+    pub fn root_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>> {
+        let ids: Vec<String> = {
+            let c = self.conn();
+            let mut st = c.prepare(
+                "SELECT access_key_id FROM access_keys WHERE account = ?1 AND principal = 'root' AND session_token IS NULL ORDER BY created_ms, access_key_id",
+            )?;
+            st.query_map([account.as_str()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(k) = self.key(&id)? {
+                out.push(k);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Activates or deactivates a long-term key.
+    pub fn set_key_active(&self, access_key_id: &str, active: bool) -> IamResult<()> {
+        let n = self.conn().execute(
+            "UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1 AND session_token IS NULL",
+            params![access_key_id, if active { "Active" } else { "Inactive" }],
+        )?;
+        self.forget_key(access_key_id);
+        if n == 0 {
+            return Err(no_such_key(access_key_id));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Deletes a long-term key.
+    pub fn delete_key(&self, access_key_id: &str) -> IamResult<()> {
+        let n = {
+            let c = self.conn();
+            c.execute(
+                "DELETE FROM key_last_used WHERE access_key_id = ?1",
+                [access_key_id],
+            )?;
+            c.execute(
+                "DELETE FROM access_keys WHERE access_key_id = ?1 AND session_token IS NULL",
+                [access_key_id],
+            )?
+        };
+        self.forget_key(access_key_id);
+        if n == 0 {
+            return Err(no_such_key(access_key_id));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Issues temporary credentials (`ASIA…` with a session token).
+    pub fn create_session_key(&self, s: NewSession<'_>, now_ms: i64) -> IamResult<AccessKey> {
+        let key = AccessKey {
+            access_key_id: ids::new_temporary_access_key_id(),
+            secret_access_key: ids::new_secret_access_key(),
+            account: s.account.clone(),
+            owner: s.owner,
+            active: true,
+            session_token: Some(ids::new_session_token()),
+            expires_ms: Some(s.expires_ms),
+            created_ms: now_ms,
+            session: Some(KeySession {
+                name: s.session_name.map(str::to_owned),
+                mfa: s.mfa,
+                created_ms: now_ms,
+            }),
+        };
+        let c = self.conn();
+        // Expired sessions are of no use to anyone; drop them as new ones arrive.
+        c.execute(
+            "DELETE FROM access_keys WHERE expires_ms IS NOT NULL AND expires_ms < ?1",
+            [now_ms - 86_400_000],
+        )?;
+        Self::insert_key(&c, &key)?;
+        Ok(key)
+    }
+
+    /// Notes that a key was used (written at most once a minute per key).
+    pub fn note_key_used(&self, access_key_id: &str, now_ms: i64, service: &str, region: &str) {
+        {
+            let seen = self.last_used.read().unwrap_or_else(|p| p.into_inner());
+            if seen
+                .get(access_key_id)
+                .is_some_and(|t| now_ms - *t < LAST_USED_GRANULARITY_MS)
+            {
+                return;
+            }
+        }
+        self.last_used
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(access_key_id.to_owned(), now_ms);
+        if let Err(e) = self.conn().execute(
+            "INSERT INTO key_last_used (access_key_id, used_ms, service, region) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (access_key_id) DO UPDATE SET used_ms = excluded.used_ms, service = excluded.service, region = excluded.region",
+            params![access_key_id, now_ms, service, region],
+        ) {
+            tracing::warn!(error = %e, "could not note a key's last use");
+        }
+    }
+
+    pub fn key_last_used(&self, access_key_id: &str) -> IamResult<Option<LastUsed>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT used_ms, service, region FROM key_last_used WHERE access_key_id = ?1",
+                [access_key_id],
+                |r| {
+                    Ok(LastUsed {
+                        used_ms: r.get(0)?,
+                        service: r.get(1)?,
+                        region: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+fn no_such_key(id: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
+}

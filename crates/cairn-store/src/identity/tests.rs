@@ -1,0 +1,236 @@
+use std::os::unix::fs::PermissionsExt;
+
+use super::*;
+
+fn store() -> (tempfile::TempDir, IdentityStore, AccountId) {
+    let d = tempfile::tempdir().unwrap();
+    let s = IdentityStore::open(&d.path().join("identity.db")).unwrap();
+    let (acct, _) = s.create_account(1).unwrap();
+    (d, s, acct.id)
+}
+
+#[test]
+fn accounts_keys_and_permissions() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("identity.db");
+    let s = IdentityStore::open(&path).unwrap();
+    assert!(s.accounts().unwrap().is_empty());
+    let (acct, key) = s.create_account(1).unwrap();
+    assert_eq!(s.accounts().unwrap(), vec![acct.clone()]);
+    assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
+    assert_eq!(s.root_key(&acct.id).unwrap().unwrap(), key);
+    assert!(s.key("AKIANOPE").unwrap().is_none());
+    for p in ["identity.db", "identity.db-wal", "identity.db-shm"] {
+        let mode = std::fs::metadata(d.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{p}");
+    }
+    let a = s.instance_secret("t").unwrap();
+    assert_eq!(a.len(), 32);
+    assert_eq!(s.instance_secret("t").unwrap(), a);
+    drop(s);
+    let s = IdentityStore::open(&path).unwrap();
+    assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
+}
+
+#[test]
+fn users_are_unique_regardless_of_case_and_delete_needs_a_clean_user() {
+    let (_d, s, acct) = store();
+    let g0 = s.generation();
+    let u = s.create_user(&acct, "Alice", "/", &vec![], 5).unwrap();
+    assert!(s.generation() > g0);
+    assert!(matches!(
+        s.create_user(&acct, "alice", "/", &vec![], 6),
+        Err(IamError::EntityAlreadyExists(_))
+    ));
+    assert_eq!(s.user(&acct, "ALICE").unwrap().user_id, u.user_id);
+    assert_eq!(u.arn(), format!("arn:aws:iam::{acct}:user/Alice"));
+    let key = s.create_user_key(&u, 7).unwrap();
+    s.create_user_key(&u, 8).unwrap();
+    assert!(matches!(
+        s.create_user_key(&u, 9),
+        Err(IamError::LimitExceeded(_))
+    ));
+    assert!(matches!(
+        s.delete_user(&acct, "Alice"),
+        Err(IamError::DeleteConflict(m)) if m.contains("access keys")
+    ));
+    s.set_key_active(&key.access_key_id, false).unwrap();
+    assert!(!s.key(&key.access_key_id).unwrap().unwrap().active);
+    for k in s.user_keys(&u).unwrap() {
+        s.delete_key(&k.access_key_id).unwrap();
+    }
+    assert!(s.key(&key.access_key_id).unwrap().is_none());
+    s.put_inline_policy(
+        Owner {
+            kind: OwnerKind::User,
+            id: &u.user_id,
+            name: &u.name,
+        },
+        "p",
+        "{}",
+    )
+    .unwrap();
+    assert!(matches!(
+        s.delete_user(&acct, "Alice"),
+        Err(IamError::DeleteConflict(m)) if m.contains("policies")
+    ));
+    s.delete_inline_policy(
+        Owner {
+            kind: OwnerKind::User,
+            id: &u.user_id,
+            name: &u.name,
+        },
+        "p",
+    )
+    .unwrap();
+    let renamed = s
+        .update_user(&acct, "Alice", Some("Alicia"), Some("/ops/"))
+        .unwrap();
+    assert_eq!(renamed.arn(), format!("arn:aws:iam::{acct}:user/ops/Alicia"));
+    s.delete_user(&acct, "alicia").unwrap();
+    assert!(matches!(
+        s.user(&acct, "Alicia"),
+        Err(IamError::NoSuchEntity(_))
+    ));
+}
+
+#[test]
+fn grants_gather_user_group_and_managed_policies() {
+    let (_d, s, acct) = store();
+    let u = s.create_user(&acct, "bob", "/", &vec![], 1).unwrap();
+    let g = s.create_group(&acct, "devs", "/", 1).unwrap();
+    s.add_user_to_group(&acct, "devs", "bob", 2).unwrap();
+    let user_owner = Owner {
+        kind: OwnerKind::User,
+        id: &u.user_id,
+        name: &u.name,
+    };
+    let group_owner = Owner {
+        kind: OwnerKind::Group,
+        id: &g.group_id,
+        name: &g.name,
+    };
+    s.put_inline_policy(user_owner, "mine", "U").unwrap();
+    s.put_inline_policy(group_owner, "ours", "G").unwrap();
+    let p = s
+        .create_policy(
+            &acct,
+            NewPolicy {
+                name: "Managed",
+                path: "/",
+                description: None,
+                document: "M1",
+                tags: &vec![],
+            },
+            3,
+        )
+        .unwrap();
+    s.attach_policy(&acct, group_owner, &p.arn).unwrap();
+    s.attach_policy(&acct, user_owner, "arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .unwrap();
+    let grants = s.user_grants(&u).unwrap();
+    assert_eq!(grants.documents, vec!["U", "G", "M1"]);
+    assert_eq!(
+        grants.aws_managed,
+        vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    );
+    // A new default version changes what the group grants.
+    s.create_policy_version(&p.arn, "M2", true, 4).unwrap();
+    assert_eq!(s.user_grants(&u).unwrap().documents[2], "M2");
+    assert!(matches!(
+        s.delete_policy(&p.arn),
+        Err(IamError::DeleteConflict(_))
+    ));
+    assert!(matches!(
+        s.delete_group(&acct, "devs"),
+        Err(IamError::DeleteConflict(_))
+    ));
+    assert_eq!(s.policy(&p.arn).unwrap().attachment_count, 1);
+    for n in 3..=5 {
+        s.create_policy_version(&p.arn, &format!("M{n}"), false, 5)
+            .unwrap();
+    }
+    assert!(matches!(
+        s.create_policy_version(&p.arn, "M6", false, 6),
+        Err(IamError::LimitExceeded(_))
+    ));
+    let versions = s.policy_versions(&p.arn).unwrap();
+    assert_eq!(versions[0].version_id, "v5");
+    assert!(versions.iter().any(|v| v.version_id == "v2" && v.is_default));
+    assert!(matches!(
+        s.delete_policy_version(&p.arn, "v2"),
+        Err(IamError::DeleteConflict(_))
+    ));
+}
+
+#[test]
+fn sessions_passwords_and_mfa() {
+    let (_d, s, acct) = store();
+    let u = s.create_user(&acct, "carol", "/", &vec![], 1).unwrap();
+    let key = s
+        .create_session_key(
+            NewSession {
+                account: &acct,
+                owner: KeyOwner::User {
+                    user_id: u.user_id.clone(),
+                },
+                session_name: None,
+                mfa: true,
+                expires_ms: 10_000,
+            },
+            1_000,
+        )
+        .unwrap();
+    assert!(key.access_key_id.starts_with("ASIA"));
+    let back = s.key(&key.access_key_id).unwrap().unwrap();
+    assert_eq!(back.session.as_ref().unwrap().mfa, true);
+    assert!(back.session_token.is_some());
+    // Temporary keys are not the user's long-term keys.
+    assert!(s.user_keys(&u).unwrap().is_empty());
+
+    s.create_login_profile(&u, "correct horse", true, 2).unwrap();
+    assert!(s.check_password(&u, "correct horse").unwrap());
+    assert!(!s.check_password(&u, "wrong").unwrap());
+    assert!(matches!(
+        s.create_login_profile(&u, "x", false, 3),
+        Err(IamError::EntityAlreadyExists(_))
+    ));
+
+    let now = 1_700_000_000_000;
+    let d = s.create_mfa_device(&acct, "/", "carol", &vec![], now).unwrap();
+    let step = totp::step_at(now);
+    assert!(matches!(
+        s.enable_mfa_device(&u, &d.serial, "000000", "111111", now),
+        Err(IamError::InvalidAuthenticationCode(_))
+    ));
+    s.enable_mfa_device(
+        &u,
+        &d.serial,
+        &totp::code(&d.seed, step - 1),
+        &totp::code(&d.seed, step),
+        now,
+    )
+    .unwrap();
+    // The enabling codes are spent; the next one is good once.
+    assert!(!s.check_mfa_code(&d.serial, &totp::code(&d.seed, step), now).unwrap());
+    let next = totp::code(&d.seed, step + 1);
+    assert!(s.check_mfa_code(&d.serial, &next, now).unwrap());
+    assert!(!s.check_mfa_code(&d.serial, &next, now).unwrap());
+    assert!(matches!(
+        s.delete_mfa_device(&d.serial),
+        Err(IamError::DeleteConflict(_))
+    ));
+    s.deactivate_mfa_device(&u, &d.serial).unwrap();
+    s.delete_mfa_device(&d.serial).unwrap();
+
+    s.set_account_alias(&acct, "my-corp").unwrap();
+    assert_eq!(
+        s.account(&acct).unwrap().unwrap().alias.as_deref(),
+        Some("my-corp")
+    );
+    s.delete_account_alias(&acct, "my-corp").unwrap();
+}
