@@ -179,13 +179,10 @@ impl Condition {
             .collect();
         // Whether one context value passes: matches some listed value (or, negated, none).
         let passes = |value: &str| {
-            let any = wants
-                .iter()
-                .zip(&raw)
-                .any(|(p, r)| match (p, r) {
-                    (Some(p), Some(r)) => self.matches(p, r, value),
-                    _ => false,
-                });
+            let any = wants.iter().zip(&raw).any(|(p, r)| match (p, r) {
+                (Some(p), Some(r)) => self.matches(p, r, value),
+                _ => false,
+            });
             any != self.negated
         };
         match self.set {
@@ -203,12 +200,20 @@ impl Condition {
             StringEquals => want == got,
             StringEqualsIgnoreCase => want.to_lowercase() == got.to_lowercase(),
             StringLike => pattern.matches(got),
-            NumericEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan
-            | NumericGreaterThanEquals => match (got.trim().parse::<f64>(), want.trim().parse::<f64>()) {
-                (Ok(g), Ok(w)) => compare(self.kind, g.partial_cmp(&w)),
-                _ => false,
-            },
-            DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            NumericEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => {
+                match (got.trim().parse::<f64>(), want.trim().parse::<f64>()) {
+                    (Ok(g), Ok(w)) => compare(self.kind, g.partial_cmp(&w)),
+                    _ => false,
+                }
+            }
+            DateEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => match (date(got), date(want)) {
                 (Some(g), Some(w)) => compare(self.kind, Some(g.cmp(&w))),
                 _ => false,
@@ -306,12 +311,20 @@ fn ip_in(addr: &str, cidr: &str) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let bits = bits.unwrap_or(32).min(32);
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
             let bits = bits.unwrap_or(128).min(128);
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         // An IPv4 address written as IPv6 (::ffff:a.b.c.d) against an IPv4 block.
@@ -329,7 +342,5 @@ fn arn_like(pattern: &str, arn: &str) -> bool {
     if p.len() != 6 || a.len() != 6 {
         return pattern == "*" || Pattern::plain(pattern).matches(arn);
     }
-    p.iter()
-        .zip(&a)
-        .all(|(p, a)| Pattern::plain(p).matches(a))
+    p.iter().zip(&a).all(|(p, a)| Pattern::plain(p).matches(a))
 }

@@ -64,9 +64,7 @@ impl Context {
     }
 
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.keys
-            .get(&key.to_ascii_lowercase())
-            .map(Vec::as_slice)
+        self.keys.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
     }
 }
 

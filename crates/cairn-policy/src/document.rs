@@ -180,9 +180,7 @@ fn statement(v: &Value, kind: Option<PolicyKind>) -> Result<Statement, PolicyErr
     match kind {
         Some(PolicyKind::Identity) => {
             if principals.is_some() {
-                return Err(malformed(
-                    "Policy document should not specify a principal.",
-                ));
+                return Err(malformed("Policy document should not specify a principal."));
             }
             if resources.is_none() {
                 return Err(malformed("Policy statement must contain resources."));

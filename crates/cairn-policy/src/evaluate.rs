@@ -149,7 +149,11 @@ fn applies(
     {
         return None;
     }
-    if !s.conditions.iter().all(|c| c.holds(req.context, doc.variables)) {
+    if !s
+        .conditions
+        .iter()
+        .all(|c| c.holds(req.context, doc.variables))
+    {
         return None;
     }
     Some((s.effect, pm))
@@ -273,7 +277,7 @@ pub fn evaluate_with(
     let resource_missing = match (caller, rule) {
         (Caller::Service { .. }, _) => true,
         (_, ResourceRule::Exclusive) => !(res.direct || res.account),
-        (_, ResourceRule::Standard) => !same_account && !(res.direct || res.account),
+        (_, ResourceRule::Standard) => !(same_account || res.direct || res.account),
     };
     if resource_missing {
         implicit(DenySource::ResourcePolicy)

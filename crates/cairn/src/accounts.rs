@@ -24,7 +24,10 @@ pub struct AccountsArgs {
     pub data_dir: DataDirArg,
 }
 
-pub fn run(c: AccountsCommand, with_file_dir: impl Fn(DataDirArg) -> DataDirArg) -> anyhow::Result<()> {
+pub fn run(
+    c: AccountsCommand,
+    with_file_dir: impl Fn(DataDirArg) -> DataDirArg,
+) -> anyhow::Result<()> {
     match c {
         AccountsCommand::Create(a) => {
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;

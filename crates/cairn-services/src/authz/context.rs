@@ -57,7 +57,10 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
                 &serde_json::Value::String(s.creation_date.clone()),
             )
         {
-            c.set("aws:MultiFactorAuthAge", ((now - created) / 1000).to_string());
+            c.set(
+                "aws:MultiFactorAuthAge",
+                ((now - created) / 1000).to_string(),
+            );
         }
         c.set("aws:TokenIssueTime", s.creation_date.clone());
     }

@@ -10,6 +10,7 @@ mod context;
 use std::sync::Arc;
 
 use cairn_model::Principal;
+pub use cairn_policy::ResourceRule;
 use cairn_policy::{Caller, Decision, Evaluation, PolicyDocument, Request};
 use cairn_wire::{AwsError, Protocol};
 
@@ -43,6 +44,9 @@ impl Denied {
 pub struct ResourcePolicy<'a> {
     pub document: Option<&'a str>,
     pub account: &'a str,
+    /// How the policy takes part: bucket policies are `Standard`; key and trust policies
+    /// `Exclusive` (they must allow, directly or by delegating to the caller's account).
+    pub rule: ResourceRule,
 }
 
 /// The policy engine's view of a principal.
@@ -125,10 +129,11 @@ pub fn authorize(
         context: &context,
     };
     let docs: Vec<&PolicyDocument> = identity.iter().collect();
-    let eval: Evaluation = cairn_policy::evaluate(
+    let eval: Evaluation = cairn_policy::evaluate_with(
         &docs,
         parsed_resource_policy.as_ref(),
         resource_policy.map(|r| r.account),
+        resource_policy.map_or(ResourceRule::Standard, |r| r.rule),
         &request,
     );
     match eval.decision {

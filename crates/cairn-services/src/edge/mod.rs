@@ -99,7 +99,7 @@ pub async fn handle(
         app.identity.note_key_used(
             akid,
             app.clock.now_millis(),
-            &format!("{}", authed.service),
+            &authed.service,
             &authed.region,
         );
     }

@@ -160,7 +160,10 @@ pub fn request_parameters(form: &Form) -> Option<Value> {
         );
     }
     for (name, items) in scalars {
-        m.insert(lower_first(&name), Value::Array(items.into_values().collect()));
+        m.insert(
+            lower_first(&name),
+            Value::Array(items.into_values().collect()),
+        );
     }
     (!m.is_empty()).then_some(Value::Object(m))
 }
@@ -235,7 +238,10 @@ mod tests {
         let f = form(&[("MaxItems", "2")]);
         let p = page(&f, vec![1, 2, 3]).unwrap();
         assert_eq!(p.items, vec![1, 2]);
-        let f = form(&[("MaxItems", "2"), ("Marker", p.next_marker.as_deref().unwrap())]);
+        let f = form(&[
+            ("MaxItems", "2"),
+            ("Marker", p.next_marker.as_deref().unwrap()),
+        ]);
         let p2 = page(&f, vec![1, 2, 3]).unwrap();
         assert_eq!(p2.items, vec![3]);
         assert!(p2.next_marker.is_none());

@@ -57,7 +57,11 @@ pub fn store_error(e: IamError) -> AwsError {
         }
         IamError::Store(e) => {
             tracing::error!(error = %e, "identity store failed");
-            AwsError::new(500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
+            AwsError::new(
+                500,
+                "ServiceFailure",
+                "The request processing has failed because of an unknown error, exception or failure.",
+            )
         }
     }
 }
@@ -117,10 +121,7 @@ impl crate::edge::query::QueryFront for Front {
             Ok(d) => (Ok(d.xml), d.response),
             Err(e) => (Err(e), None),
         };
-        (
-            result,
-            facts(op, form::request_parameters(form), response),
-        )
+        (result, facts(op, form::request_parameters(form), response))
     }
 }
 
@@ -140,24 +141,12 @@ fn facts(op: &str, request: Option<Value>, response: Option<Value>) -> CallFacts
     }
 }
 
-/// The ARN an operation acts on, for authorization.
+/// The ARN an operation acts on, for authorization: the named entity's (as stored, path
+/// included, when it exists), the caller's own user for self-service operations, else `*`.
 fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
     let account = &ctx.recipient_account;
-    let named = |kind: &str, member: &str| {
-        form.get(member)
-            .map(|n| format!("arn:aws:iam::{account}:{kind}/{n}"))
-    };
-    let own_user = || match caller_user(app, ctx) {
-        Ok(Some(u)) => u.arn(),
-        _ => format!("arn:aws:iam::{account}:root"),
-    };
-    // Entities with paths are named by their stored ARN when they exist.
-    let stored_user = |n: &str| {
-        app.identity
-            .user(&ctx_account(ctx), n)
-            .map(|u| u.arn())
-            .ok()
-    };
+    let acct = ctx_account(ctx);
+    let path = form.get("Path").map(String::as_str).unwrap_or("/");
     if let Some(arn) = form.get("PolicyArn") {
         return arn.clone();
     }
@@ -166,44 +155,42 @@ fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
             return s.clone();
         }
         if let Some(n) = form.get("VirtualMFADeviceName") {
-            let path = form.get("Path").map(String::as_str).unwrap_or("/");
             return format!("arn:aws:iam::{account}:mfa{path}{n}");
         }
     }
-    if op.contains("Role") && !op.starts_with("ListRoles") {
-        if let Some(n) = form.get("RoleName") {
-            return app
-                .identity
-                .role(&ctx_account(ctx), n)
-                .map(|r| r.arn())
-                .unwrap_or_else(|_| {
-                    let path = form.get("Path").map(String::as_str).unwrap_or("/");
-                    format!("arn:aws:iam::{account}:role{path}{n}")
-                });
-        }
+    if op.contains("Role")
+        && !op.starts_with("ListRoles")
+        && let Some(n) = form.get("RoleName")
+    {
+        return app
+            .identity
+            .role(&acct, n)
+            .map(|r| r.arn())
+            .unwrap_or_else(|_| format!("arn:aws:iam::{account}:role{path}{n}"));
     }
-    if op.contains("Group") && !op.starts_with("ListGroups") {
-        if let Some(n) = form.get("GroupName") {
-            return app
-                .identity
-                .group(&ctx_account(ctx), n)
-                .map(|g| g.arn())
-                .unwrap_or_else(|_| named("group", "GroupName").unwrap_or_default());
-        }
+    if op.contains("Group")
+        && !op.starts_with("ListGroups")
+        && let Some(n) = form.get("GroupName")
+    {
+        return app
+            .identity
+            .group(&acct, n)
+            .map(|g| g.arn())
+            .unwrap_or_else(|_| format!("arn:aws:iam::{account}:group{path}{n}"));
     }
     if let Some(n) = form.get("UserName") {
-        return stored_user(n).unwrap_or_else(|| {
-            let path = form.get("Path").map(String::as_str).unwrap_or("/");
-            format!("arn:aws:iam::{account}:user{path}{n}")
-        });
+        return app
+            .identity
+            .user(&acct, n)
+            .map(|u| u.arn())
+            .unwrap_or_else(|_| format!("arn:aws:iam::{account}:user{path}{n}"));
     }
-    if op == "CreatePolicy" {
-        if let Some(n) = form.get("PolicyName") {
-            let path = form.get("Path").map(String::as_str).unwrap_or("/");
-            return format!("arn:aws:iam::{account}:policy{path}{n}");
-        }
+    if op == "CreatePolicy"
+        && let Some(n) = form.get("PolicyName")
+    {
+        return format!("arn:aws:iam::{account}:policy{path}{n}");
     }
-    let self_scoped = [
+    const SELF_SERVICE: [&str; 11] = [
         "GetUser",
         "CreateAccessKey",
         "ListAccessKeys",
@@ -216,8 +203,11 @@ fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
         "ListMFADevices",
         "ListGroupsForUser",
     ];
-    if self_scoped.contains(&op) {
-        return own_user();
+    if SELF_SERVICE.contains(&op) {
+        return match caller_user(app, ctx) {
+            Ok(Some(u)) => u.arn(),
+            _ => format!("arn:aws:iam::{account}:root"),
+        };
     }
     "*".into()
 }

@@ -80,7 +80,10 @@ pub fn create_access_key(a: &Scope<'_>) -> Result<Done, AwsError> {
     };
     let name = holder_name(&h);
     Ok(Done {
-        xml: format!("<AccessKey>{}</AccessKey>", xml::access_key(&key, &name, true)),
+        xml: format!(
+            "<AccessKey>{}</AccessKey>",
+            xml::access_key(&key, &name, true)
+        ),
         response: Some(json!({ "accessKey": xml::access_key_json(&key, &name) })),
     })
 }
@@ -175,7 +178,11 @@ pub fn get_access_key_last_used(a: &Scope<'_>) -> Result<Done, AwsError> {
             xml::el("ServiceName", &l.service),
             xml::el("Region", &l.region)
         ),
-        None => format!("{}{}", xml::el("ServiceName", "N/A"), xml::el("Region", "N/A")),
+        None => format!(
+            "{}{}",
+            xml::el("ServiceName", "N/A"),
+            xml::el("Region", "N/A")
+        ),
     };
     Ok(Done {
         xml: format!(
@@ -317,7 +324,10 @@ pub fn list_mfa_devices(a: &Scope<'_>) -> Result<Done, AwsError> {
                 "<member>{}{}{}</member>",
                 xml::el("UserName", user),
                 xml::el("SerialNumber", &d.serial),
-                xml::el("EnableDate", &xml::time(d.enabled_ms.unwrap_or(d.created_ms)))
+                xml::el(
+                    "EnableDate",
+                    &xml::time(d.enabled_ms.unwrap_or(d.created_ms))
+                )
             )
         })
         .collect();

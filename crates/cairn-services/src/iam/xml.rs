@@ -245,7 +245,7 @@ pub fn policy_version_json(v: &PolicyVersion) -> Value {
     })
 }
 
-pub fn mfa_device(d: &MfaDevice, user: Option<&User>, with_seed: bool, wrapper: &str) -> String {
+pub fn mfa_device(d: &MfaDevice, owner: Option<&User>, with_seed: bool, wrapper: &str) -> String {
     use base64::Engine;
     let seed = if with_seed {
         let b32 = cairn_store::identity::totp::base32(&d.seed);
@@ -259,7 +259,7 @@ pub fn mfa_device(d: &MfaDevice, user: Option<&User>, with_seed: bool, wrapper: 
     format!(
         "<{wrapper}>{}{seed}{}{}</{wrapper}>",
         el("SerialNumber", &d.serial),
-        user.map(|u| user(u, "User")).unwrap_or_default(),
+        owner.map(|u| user(u, "User")).unwrap_or_default(),
         d.enabled_ms
             .map(|t| el("EnableDate", &time(t)))
             .unwrap_or_default(),

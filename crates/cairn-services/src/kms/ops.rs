@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use super::crypto;
 use crate::app::App;
-use crate::policy::{Requester, allows};
 use crate::recorder::CallContext;
 
 const DAY_MS: i64 = 86_400_000;
@@ -94,6 +93,7 @@ fn authorize(app: &App, ctx: &CallContext, key: &Key, action: &str) -> Result<()
         Some(crate::authz::ResourcePolicy {
             document: Some(&key.policy),
             account: &account,
+            rule: crate::authz::ResourceRule::Exclusive,
         }),
         &[],
     )
@@ -101,7 +101,7 @@ fn authorize(app: &App, ctx: &CallContext, key: &Key, action: &str) -> Result<()
 }
 
 /// A key policy must be a policy document, and must not lock the caller out of the key.
-fn check_policy(ctx: &CallContext, policy: &str, bypass: bool) -> Result<(), AwsError> {
+fn check_policy(app: &App, ctx: &CallContext, policy: &str, bypass: bool) -> Result<(), AwsError> {
     let malformed = |m: &str| AwsError::client("MalformedPolicyDocumentException", m);
     let doc: Value = serde_json::from_str(policy).map_err(|_| {
         malformed("Policy contains a statement with one or more invalid principals.")
@@ -115,12 +115,21 @@ fn check_policy(ctx: &CallContext, policy: &str, bypass: bool) -> Result<(), Aws
     if policy.len() > 32_768 {
         return Err(validation("Policy must be at most 32768 characters."));
     }
-    let (account, arn) = caller(ctx);
-    let who = Requester::Aws {
-        account: &account,
-        arn: &arn,
-    };
-    if !bypass && !allows(policy, who, "kms:PutKeyPolicy", "*", &[]) {
+    let (account, _) = caller(ctx);
+    let locked_out = crate::authz::authorize(
+        app,
+        ctx,
+        "kms:PutKeyPolicy",
+        "*",
+        Some(crate::authz::ResourcePolicy {
+            document: Some(policy),
+            account: &account,
+            rule: crate::authz::ResourceRule::Exclusive,
+        }),
+        &[],
+    )
+    .is_err();
+    if !bypass && locked_out {
         return Err(malformed(
             "The new key policy will not allow you to update the key policy in the future.",
         ));
@@ -418,7 +427,7 @@ pub fn handle(
                 .get("BypassPolicyLockoutSafetyCheck")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            check_policy(ctx, policy, bypass)?;
+            check_policy(app, ctx, policy, bypass)?;
             key.policy = policy.to_owned();
             app.kms.update(&key).map_err(internal)?;
             Ok(json!({}))
@@ -647,7 +656,7 @@ fn create_key(
                 .get("BypassPolicyLockoutSafetyCheck")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            check_policy(ctx, p, bypass)?;
+            check_policy(app, ctx, p, bypass)?;
             p.to_owned()
         }
         None => default_policy(&ctx.recipient_account),

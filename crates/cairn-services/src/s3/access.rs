@@ -103,6 +103,7 @@ pub fn check(
     let policy = bucket.map(|b| ResourcePolicy {
         document: b.policy.as_deref(),
         account: &b.account,
+        rule: crate::authz::ResourceRule::Standard,
     });
     authz::authorize(app, ctx, action, resource, policy, &condition_keys(req))
         .map_err(|d| d.to_error(cairn_wire::Protocol::RestXml))

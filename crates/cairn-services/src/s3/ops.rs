@@ -8,14 +8,14 @@ use cairn_store::objects::{BucketConfig, ListQuery, NewObject, ObjectVersion, Ob
 use cairn_wire::AwsError;
 use sha2::{Digest, Sha256};
 
+use super::access;
 use super::xml::{Doc, encode_key, parse};
 use super::{S3Request, S3Response};
-use super::access;
 use crate::app::App;
-use crate::recorder::CallContext;
 use crate::kms::Scope as KmsScope;
 use crate::kms::envelope as kms_envelope;
 use crate::policy::Requester;
+use crate::recorder::CallContext;
 
 type S3Result = Result<S3Response, AwsError>;
 
@@ -825,7 +825,10 @@ fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
         return Err(malformed_xml());
     }
     let mut d = Doc::new("DeleteResult");
-    let bucket = app.objects.bucket(req.bucket()).map_err(|e| objects_error(e, req))?;
+    let bucket = app
+        .objects
+        .bucket(req.bucket())
+        .map_err(|e| objects_error(e, req))?;
     for k in keys {
         let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
         let allowed = access::check(app, ctx, req, "s3:DeleteObject", &arn, bucket.as_ref());

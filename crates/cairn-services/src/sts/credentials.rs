@@ -52,9 +52,11 @@ fn duration(
     let Some(v) = param(p, "DurationSeconds") else {
         return Ok(default.min(max));
     };
-    let n: i64 = v
-        .parse()
-        .map_err(|_| validation(format!("Value '{v}' at 'durationSeconds' failed to satisfy constraint: Member must be a number")))?;
+    let n: i64 = v.parse().map_err(|_| {
+        validation(format!(
+            "Value '{v}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
+        ))
+    })?;
     if n < 900 {
         return Err(validation(format!(
             "1 validation error detected: Value '{n}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
@@ -192,6 +194,7 @@ pub fn assume_role(
         Some(ResourcePolicy {
             document: Some(&role.trust_policy),
             account: role.account.as_str(),
+            rule: crate::authz::ResourceRule::Exclusive,
         }),
         &extra,
     )
@@ -261,7 +264,13 @@ pub fn get_session_token(
             ));
         }
     };
-    if matches!(ctx.principal, Principal::IamUser { session: Some(_), .. }) {
+    if matches!(
+        ctx.principal,
+        Principal::IamUser {
+            session: Some(_),
+            ..
+        }
+    ) {
         return Err(denied(
             "Cannot call GetSessionToken with session credentials",
         ));

@@ -110,10 +110,7 @@ impl crate::edge::query::QueryFront for Front {
         };
         let request = crate::iam::request_parameters(params);
         match issued {
-            Ok(i) => (
-                Ok(i.xml),
-                facts(op, request, Some(i.response), i.resources),
-            ),
+            Ok(i) => (Ok(i.xml), facts(op, request, Some(i.response), i.resources)),
             Err(e) => (Err(e), facts(op, request, None, Vec::new())),
         }
     }

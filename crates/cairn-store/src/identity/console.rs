@@ -50,7 +50,9 @@ fn no_profile(user: &str) -> IamError {
 }
 
 fn no_device(serial: &str) -> IamError {
-    IamError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist."))
+    IamError::NoSuchEntity(format!(
+        "MFA Device with serial number {serial} does not exist."
+    ))
 }
 
 impl IdentityStore {
@@ -232,9 +234,8 @@ impl IdentityStore {
     pub fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>> {
         let serials: Vec<String> = {
             let c = self.conn();
-            let mut st = c.prepare(
-                "SELECT serial FROM iam_mfa_devices WHERE account = ?1 ORDER BY serial",
-            )?;
+            let mut st =
+                c.prepare("SELECT serial FROM iam_mfa_devices WHERE account = ?1 ORDER BY serial")?;
             st.query_map([account.as_str()], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };

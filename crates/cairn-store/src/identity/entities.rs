@@ -26,7 +26,10 @@ pub struct User {
 
 impl User {
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:user{}{}", self.account, self.path, self.name)
+        format!(
+            "arn:aws:iam::{}:user{}{}",
+            self.account, self.path, self.name
+        )
     }
 }
 
@@ -64,7 +67,10 @@ pub struct Role {
 
 impl Role {
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
+        format!(
+            "arn:aws:iam::{}:role{}{}",
+            self.account, self.path, self.name
+        )
     }
 }
 
@@ -160,16 +166,18 @@ fn no_role(name: &str) -> IamError {
 /// Whether a (kind, id) owner has anything that blocks its deletion, in the order AWS checks.
 fn conflicts(c: &rusqlite::Connection, kind: &str, id: &str) -> IamResult<Option<&'static str>> {
     let has = |sql: &str| -> IamResult<bool> {
-        Ok(c.query_row(sql, [id], |_| Ok(()))
-            .optional()?
-            .is_some())
+        Ok(c.query_row(sql, [id], |_| Ok(())).optional()?.is_some())
     };
     if kind == "user" {
-        if has("SELECT 1 FROM access_keys WHERE principal = 'user:' || ?1 AND session_token IS NULL")? {
+        if has(
+            "SELECT 1 FROM access_keys WHERE principal = 'user:' || ?1 AND session_token IS NULL",
+        )? {
             return Ok(Some("Cannot delete entity, must delete access keys first."));
         }
         if has("SELECT 1 FROM iam_login_profiles WHERE user_id = ?1")? {
-            return Ok(Some("Cannot delete entity, must delete login profile first."));
+            return Ok(Some(
+                "Cannot delete entity, must delete login profile first.",
+            ));
         }
         if has("SELECT 1 FROM iam_mfa_devices WHERE user_id = ?1")? {
             return Ok(Some("Cannot delete entity, must delete MFA device first."));
@@ -185,16 +193,17 @@ fn conflicts(c: &rusqlite::Connection, kind: &str, id: &str) -> IamResult<Option
             "Cannot delete entity, must remove users from group first.",
         ));
     }
-    let inline = format!(
-        "SELECT 1 FROM iam_inline_policies WHERE owner_kind = '{kind}' AND owner_id = ?1"
-    );
+    let inline =
+        format!("SELECT 1 FROM iam_inline_policies WHERE owner_kind = '{kind}' AND owner_id = ?1");
     if has(&inline)? {
         return Ok(Some("Cannot delete entity, must delete policies first."));
     }
     let attached =
         format!("SELECT 1 FROM iam_attachments WHERE owner_kind = '{kind}' AND owner_id = ?1");
     if has(&attached)? {
-        return Ok(Some("Cannot delete entity, must detach all policies first."));
+        return Ok(Some(
+            "Cannot delete entity, must detach all policies first.",
+        ));
     }
     Ok(None)
 }
@@ -242,7 +251,9 @@ impl IdentityStore {
     pub fn user(&self, account: &AccountId, name: &str) -> IamResult<User> {
         self.conn()
             .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM iam_users WHERE account = ?1 AND name_lower = ?2"),
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM iam_users WHERE account = ?1 AND name_lower = ?2"
+                ),
                 params![account.as_str(), name.to_lowercase()],
                 user_row,
             )
@@ -358,7 +369,9 @@ impl IdentityStore {
     pub fn group(&self, account: &AccountId, name: &str) -> IamResult<Group> {
         self.conn()
             .query_row(
-                &format!("SELECT {GROUP_COLUMNS} FROM iam_groups WHERE account = ?1 AND name_lower = ?2"),
+                &format!(
+                    "SELECT {GROUP_COLUMNS} FROM iam_groups WHERE account = ?1 AND name_lower = ?2"
+                ),
                 params![account.as_str(), name.to_lowercase()],
                 group_row,
             )
@@ -522,7 +535,9 @@ impl IdentityStore {
     pub fn role(&self, account: &AccountId, name: &str) -> IamResult<Role> {
         self.conn()
             .query_row(
-                &format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND name_lower = ?2"),
+                &format!(
+                    "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND name_lower = ?2"
+                ),
                 params![account.as_str(), name.to_lowercase()],
                 role_row,
             )

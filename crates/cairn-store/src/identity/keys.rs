@@ -16,9 +16,13 @@ pub const KEYS_PER_USER: usize = 2;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyOwner {
     Root,
-    User { user_id: String },
+    User {
+        user_id: String,
+    },
     /// A role session from AssumeRole.
-    Role { role_id: String },
+    Role {
+        role_id: String,
+    },
 }
 
 impl KeyOwner {
@@ -35,14 +39,10 @@ impl KeyOwner {
             return Ok(KeyOwner::Root);
         }
         if let Some(id) = s.strip_prefix("user:") {
-            return Ok(KeyOwner::User {
-                user_id: id.into(),
-            });
+            return Ok(KeyOwner::User { user_id: id.into() });
         }
         if let Some(id) = s.strip_prefix("role:") {
-            return Ok(KeyOwner::Role {
-                role_id: id.into(),
-            });
+            return Ok(KeyOwner::Role { role_id: id.into() });
         }
         Err(StoreError::Invalid(format!("unknown key owner {s}")))
     }
@@ -193,10 +193,7 @@ impl IdentityStore {
         }
     }
 
-    pub(super) fn insert_key(
-        c: &rusqlite::Connection,
-        key: &AccessKey,
-    ) -> Result<(), StoreError> {
+    pub(super) fn insert_key(c: &rusqlite::Connection, key: &AccessKey) -> Result<(), StoreError> {
         c.execute(
             "INSERT INTO access_keys (access_key_id, secret, account, principal, status, session_token, expires_ms, created_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -229,7 +229,11 @@ impl IdentityStore {
     }
 
     /// The account's customer managed policies under a path, by name.
-    pub fn policies(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<ManagedPolicy>> {
+    pub fn policies(
+        &self,
+        account: &AccountId,
+        path_prefix: &str,
+    ) -> IamResult<Vec<ManagedPolicy>> {
         let c = self.conn();
         let mut st = c.prepare(&format!(
             "SELECT {POLICY_COLUMNS} FROM iam_policies p WHERE p.account = ?1 AND substr(p.path, 1, length(?2)) = ?2 ORDER BY p.name_lower"
@@ -261,7 +265,10 @@ impl IdentityStore {
             "DELETE FROM iam_policy_versions WHERE policy_id = ?1",
             [&p.policy_id],
         )?;
-        c.execute("DELETE FROM iam_policies WHERE policy_id = ?1", [&p.policy_id])?;
+        c.execute(
+            "DELETE FROM iam_policies WHERE policy_id = ?1",
+            [&p.policy_id],
+        )?;
         drop(c);
         self.changed();
         Ok(())
@@ -364,7 +371,12 @@ impl IdentityStore {
         Ok(())
     }
 
-    pub fn set_default_policy_version(&self, arn: &str, version_id: &str, now_ms: i64) -> IamResult<()> {
+    pub fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+        now_ms: i64,
+    ) -> IamResult<()> {
         let p = self.policy(arn)?;
         self.policy_version(arn, version_id)?;
         self.conn().execute(
@@ -426,13 +438,19 @@ impl IdentityStore {
     }
 
     /// Who has a policy attached: (kind, id) pairs.
-    pub fn policy_entities(&self, arn: &str, account: &AccountId) -> IamResult<Vec<(OwnerKind, String)>> {
+    pub fn policy_entities(
+        &self,
+        arn: &str,
+        account: &AccountId,
+    ) -> IamResult<Vec<(OwnerKind, String)>> {
         let c = self.conn();
         let mut st = c.prepare(
             "SELECT owner_kind, owner_id FROM iam_attachments WHERE policy_arn = ?1 AND account = ?2 ORDER BY owner_kind, owner_id",
         )?;
         let rows: Vec<(String, String)> = st
-            .query_map(params![arn, account.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![arn, account.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
         Ok(rows
             .into_iter()

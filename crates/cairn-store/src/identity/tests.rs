@@ -90,7 +90,10 @@ fn users_are_unique_regardless_of_case_and_delete_needs_a_clean_user() {
     let renamed = s
         .update_user(&acct, "Alice", Some("Alicia"), Some("/ops/"))
         .unwrap();
-    assert_eq!(renamed.arn(), format!("arn:aws:iam::{acct}:user/ops/Alicia"));
+    assert_eq!(
+        renamed.arn(),
+        format!("arn:aws:iam::{acct}:user/ops/Alicia")
+    );
     s.delete_user(&acct, "alicia").unwrap();
     assert!(matches!(
         s.user(&acct, "Alicia"),
@@ -160,7 +163,11 @@ fn grants_gather_user_group_and_managed_policies() {
     ));
     let versions = s.policy_versions(&p.arn).unwrap();
     assert_eq!(versions[0].version_id, "v5");
-    assert!(versions.iter().any(|v| v.version_id == "v2" && v.is_default));
+    assert!(
+        versions
+            .iter()
+            .any(|v| v.version_id == "v2" && v.is_default)
+    );
     assert!(matches!(
         s.delete_policy_version(&p.arn, "v2"),
         Err(IamError::DeleteConflict(_))
@@ -187,12 +194,13 @@ fn sessions_passwords_and_mfa() {
         .unwrap();
     assert!(key.access_key_id.starts_with("ASIA"));
     let back = s.key(&key.access_key_id).unwrap().unwrap();
-    assert_eq!(back.session.as_ref().unwrap().mfa, true);
+    assert!(back.session.as_ref().unwrap().mfa);
     assert!(back.session_token.is_some());
     // Temporary keys are not the user's long-term keys.
     assert!(s.user_keys(&u).unwrap().is_empty());
 
-    s.create_login_profile(&u, "correct horse", true, 2).unwrap();
+    s.create_login_profile(&u, "correct horse", true, 2)
+        .unwrap();
     assert!(s.check_password(&u, "correct horse").unwrap());
     assert!(!s.check_password(&u, "wrong").unwrap());
     assert!(matches!(
@@ -201,7 +209,9 @@ fn sessions_passwords_and_mfa() {
     ));
 
     let now = 1_700_000_000_000;
-    let d = s.create_mfa_device(&acct, "/", "carol", &vec![], now).unwrap();
+    let d = s
+        .create_mfa_device(&acct, "/", "carol", &vec![], now)
+        .unwrap();
     let step = totp::step_at(now);
     assert!(matches!(
         s.enable_mfa_device(&u, &d.serial, "000000", "111111", now),
@@ -216,7 +226,10 @@ fn sessions_passwords_and_mfa() {
     )
     .unwrap();
     // The enabling codes are spent; the next one is good once.
-    assert!(!s.check_mfa_code(&d.serial, &totp::code(&d.seed, step), now).unwrap());
+    assert!(
+        !s.check_mfa_code(&d.serial, &totp::code(&d.seed, step), now)
+            .unwrap()
+    );
     let next = totp::code(&d.seed, step + 1);
     assert!(s.check_mfa_code(&d.serial, &next, now).unwrap());
     assert!(!s.check_mfa_code(&d.serial, &next, now).unwrap());
