@@ -108,7 +108,7 @@ def test_key_policy_decides_even_for_root(kms):
     code, msg = error_of(kms.decrypt, CiphertextBlob=ct)
     assert code == "AccessDeniedException"
     assert msg == (f"User: arn:aws:iam::{account}:root is not authorized to perform: kms:Decrypt on resource: "
-                   f"{key['Arn']} because no resource-based policy allows the kms:Decrypt action")
+                   f"{key['Arn']} with an explicit deny in a resource-based policy")
     kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy))
     assert kms.decrypt(CiphertextBlob=ct)["Plaintext"] == b"x"
 
