@@ -9,6 +9,7 @@ import hmac
 import json
 import struct
 import time
+import zlib
 
 import boto3
 import botocore.config
@@ -217,6 +218,16 @@ def test_assume_role_with_mfa_and_the_session_identity_matches_real_records(cair
     serial = dev["SerialNumber"]
     assert serial == f"arn:aws:iam::{account}:mfa/mallory-phone"
     seed = seed_file.read_text().strip()
+    # The QR code an authenticator app scans: a well-formed PNG of the right size.
+    png_file = cairn.data_dir.parent / "mfa-qr.png"
+    cairn.aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "mallory-tablet",
+              "--outfile", str(png_file), "--bootstrap-method", "QRCodePNG")
+    png = png_file.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    side = struct.unpack(">I", png[16:20])[0]
+    idat_len = struct.unpack(">I", png[33:37])[0]
+    assert png[37:41] == b"IDAT"
+    assert len(zlib.decompress(png[41:41 + idat_len])) == side * (side + 1)
     step = int(time.time()) // 30
     code, _, err = cairn.aws("iam", "enable-mfa-device", "--user-name", "mallory", "--serial-number", serial,
                              "--authentication-code1", "123456", "--authentication-code2", "654321", check=False)
@@ -459,7 +470,19 @@ def test_accounts_are_separate_and_roles_cross_them_through_trust_policies(cairn
     assert e.value.response["Error"]["Code"] == "AccessDenied"
     cairn.aws("iam", "put-user-policy", "--user-name", "crosser", "--policy-name", "assume",
               "--policy-document", allow("sts:AssumeRole", resource=role["Arn"]))
-    creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="x-acct")["Credentials"]
+    assumed = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="x-acct")
+    creds = assumed["Credentials"]
+    # Recorded in both accounts with one sharedEventID; B sees the caller as an AWSAccount.
+    arid = assumed["ResponseMetadata"]["RequestId"]
+    mine = record_of(cairn, arid, "AssumeRole")
+    history_b = cairn.client(account=b)
+    theirs = wait_for(lambda: [json.loads(e["CloudTrailEvent"]) for e in lookup_all(history_b,
+                      LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}])
+                      if json.loads(e["CloudTrailEvent"])["requestID"] == arid])[0]
+    assert mine["sharedEventID"] == theirs["sharedEventID"] and mine["eventID"] != theirs["eventID"]
+    assert mine["recipientAccountId"] == a and theirs["recipientAccountId"] == b
+    assert mine["userIdentity"]["type"] == "IAMUser"
+    assert theirs["userIdentity"] == {"type": "AWSAccount", "principalId": mine["userIdentity"]["principalId"], "accountId": a}
     session = client_with(cairn, creds)
     rid = session.lookup_events(MaxResults=1)["ResponseMetadata"]["RequestId"]
     # The session acts in account B: its calls are in B's history, not A's.

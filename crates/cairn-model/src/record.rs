@@ -91,6 +91,9 @@ pub struct ApiCallRecord {
     pub event_type: &'static str,
     pub management_event: bool,
     pub recipient_account_id: String,
+    /// The same event recorded in two accounts (a cross-account AssumeRole) shares this id.
+    #[serde(rename = "sharedEventID", skip_serializing_if = "Option::is_none")]
+    pub shared_event_id: Option<String>,
     pub event_category: EventCategory,
 }
 
@@ -164,6 +167,7 @@ mod tests {
             event_type: "AwsApiCall",
             management_event: true,
             recipient_account_id: "111122223333".into(),
+            shared_event_id: None,
             event_category: EventCategory::Management,
         }
     }

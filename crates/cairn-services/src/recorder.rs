@@ -19,6 +19,9 @@ pub struct CallFacts {
     pub response_elements: Option<Value>,
     pub additional_event_data: Option<Value>,
     pub resources: Vec<RecordResource>,
+    /// Another account that also gets the record (a cross-account AssumeRole is recorded in the
+    /// caller's account and in the role's, with one `sharedEventID`).
+    pub shared_with: Option<String>,
 }
 
 /// What the edge knows about a call.
@@ -69,10 +72,33 @@ pub fn build_record(
         event_type: "AwsApiCall",
         management_event: facts.category == EventCategory::Management,
         recipient_account_id: ctx.recipient_account.clone(),
+        shared_event_id: facts
+            .shared_with
+            .as_ref()
+            .map(|_| cairn_model::ids::new_uuid()),
         event_category: facts.category,
     };
     r.enforce_size_limits();
     r
+}
+
+/// The copy of a record for the other account of a shared event: the caller appears as an
+/// `AWSAccount`, as AWS writes it for the account that did not make the call.
+pub fn shared_copy(record: &ApiCallRecord, account: &str) -> ApiCallRecord {
+    let mut copy = record.clone();
+    copy.event_id = cairn_model::ids::new_uuid();
+    copy.recipient_account_id = account.to_owned();
+    let ui = &record.user_identity;
+    let principal_id = ui
+        .get("principalId")
+        .and_then(Value::as_str)
+        .map(|p| p.split(':').next().unwrap_or(p).to_owned());
+    copy.user_identity = serde_json::json!({
+        "type": "AWSAccount",
+        "principalId": principal_id,
+        "accountId": ui.get("accountId"),
+    });
+    copy
 }
 
 /// Appends the record to the journal and waits until it is durable. An error here means the

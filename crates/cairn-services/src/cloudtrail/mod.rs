@@ -174,6 +174,7 @@ pub fn facts(op: &str, input: &Value, output: Option<&Value>) -> CallFacts {
         },
         additional_event_data: None,
         resources: Vec::new(),
+        shared_with: None,
     }
 }
 

@@ -132,9 +132,16 @@ where
             &rid,
         );
     };
+    let shared_with = facts.shared_with.clone();
     let record = recorder::build_record(&ctx, facts, result.as_ref().err(), app.clock.now_millis());
     if let Err(e) = recorder::commit(&app, &account, &record).await {
         return error_response(&e, protocol, &rid);
+    }
+    if let Some(other) = shared_with {
+        let copy = recorder::shared_copy(&record, &other);
+        if let Err(e) = recorder::commit(&app, &other, &copy).await {
+            return error_response(&e, protocol, &rid);
+        }
     }
     match result {
         Ok(bytes) => json_response(bytes, protocol, &rid),

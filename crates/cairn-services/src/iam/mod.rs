@@ -7,6 +7,7 @@ mod entities;
 mod form;
 mod managed;
 mod policies;
+mod qr;
 mod secrets;
 mod validate;
 mod xml;
@@ -138,6 +139,7 @@ fn facts(op: &str, request: Option<Value>, response: Option<Value>) -> CallFacts
         response_elements: response,
         additional_event_data: None,
         resources: Vec::<RecordResource>::new(),
+        shared_with: None,
     }
 }
 

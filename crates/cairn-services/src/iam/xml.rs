@@ -245,14 +245,18 @@ pub fn policy_version_json(v: &PolicyVersion) -> Value {
     })
 }
 
+/// A virtual MFA device; a new one (`with_seed`) carries its secret as `Base32StringSeed` and
+/// as the QR code authenticator apps scan (`QRCodePNG`), both base64 as blobs are on the wire.
 pub fn mfa_device(d: &MfaDevice, owner: Option<&User>, with_seed: bool, wrapper: &str) -> String {
     use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
     let seed = if with_seed {
         let b32 = cairn_store::identity::totp::base32(&d.seed);
-        el(
-            "Base32StringSeed",
-            &base64::engine::general_purpose::STANDARD.encode(b32),
-        )
+        let name = d.serial.rsplit('/').next().unwrap_or_default();
+        let qr = super::qr::png(&super::qr::otpauth_uri(name, d.account.as_str(), &b32))
+            .map(|png| el("QRCodePNG", &b64.encode(png)))
+            .unwrap_or_default();
+        format!("{}{qr}", el("Base32StringSeed", &b64.encode(b32)))
     } else {
         String::new()
     };

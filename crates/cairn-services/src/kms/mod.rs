@@ -192,6 +192,7 @@ impl crate::edge::json::JsonFront for Front {
                     }]
                 })
                 .unwrap_or_default(),
+            shared_with: None,
         };
         (result, facts)
     }

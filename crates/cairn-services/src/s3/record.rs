@@ -134,5 +134,6 @@ pub fn facts(
             "bytesTransferredOut": bytes_out,
         })),
         resources,
+        shared_with: None,
     }
 }

@@ -20,6 +20,8 @@ pub struct Issued {
     pub xml: String,
     pub response: Value,
     pub resources: Vec<RecordResource>,
+    /// The role's account, when it is not the caller's: it gets the record too.
+    pub shared_with: Option<String>,
 }
 
 fn validation(msg: impl Into<String>) -> AwsError {
@@ -232,6 +234,8 @@ pub fn assume_role(
             "credentials": credentials_json(&key),
             "assumedRoleUser": {"assumedRoleId": assumed_id, "arn": assumed_arn},
         }),
+        shared_with: (role.account.as_str() != ctx.recipient_account)
+            .then(|| role.account.to_string()),
         resources: vec![RecordResource {
             account_id: Some(role.account.to_string()),
             resource_type: "AWS::IAM::Role".into(),
@@ -303,5 +307,6 @@ pub fn get_session_token(
         xml: credentials_xml(&key),
         response: json!({ "credentials": credentials_json(&key) }),
         resources: Vec::new(),
+        shared_with: None,
     })
 }

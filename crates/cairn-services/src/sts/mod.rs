@@ -110,7 +110,11 @@ impl crate::edge::query::QueryFront for Front {
         };
         let request = crate::iam::request_parameters(params);
         match issued {
-            Ok(i) => (Ok(i.xml), facts(op, request, Some(i.response), i.resources)),
+            Ok(i) => {
+                let mut f = facts(op, request, Some(i.response), i.resources);
+                f.shared_with = i.shared_with;
+                (Ok(i.xml), f)
+            }
             Err(e) => (Err(e), facts(op, request, None, Vec::new())),
         }
     }
@@ -132,5 +136,6 @@ fn facts(
         response_elements: response,
         additional_event_data: None,
         resources,
+        shared_with: None,
     }
 }
