@@ -6,6 +6,7 @@ mod digest;
 mod journal;
 mod load;
 mod lookup;
+mod policy;
 mod s3load;
 
 use clap::Subcommand;
@@ -25,6 +26,9 @@ pub enum BenchCommand {
     /// Digest crypto: SHA256withRSA signatures and verifications per second, SHA-256 and
     /// gunzip + SHA-256 throughput over log-file bytes.
     Digest(digest::DigestArgs),
+    /// IAM policy decisions per second (a user's four identity policies and a bucket policy,
+    /// with conditions and policy variables) and documents parsed per second.
+    Policy(policy::PolicyArgs),
     /// S3 PUT then GET throughput against AWS_ENDPOINT_URL (cairn or a peer), signed like an SDK.
     S3(s3load::S3Args),
 }
@@ -37,6 +41,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Delivery(a) => delivery::run(a),
         BenchCommand::S3(a) => s3load::run(a),
         BenchCommand::Digest(a) => digest::run(a),
+        BenchCommand::Policy(a) => policy::run(a),
     }
 }
 
