@@ -36,6 +36,7 @@ fn fixture() -> Fixture {
         gate: Arc::new(AllowAll),
         clock: Arc::new(clock.clone()),
         encryption: None,
+        observer: None,
     };
     let d = Delivery {
         journal,

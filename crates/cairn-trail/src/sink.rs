@@ -46,12 +46,27 @@ pub trait BucketGate: Send + Sync {
 }
 
 /// The embedded S3: the bucket must exist and its policy must let CloudTrail write.
+/// Told about each object delivery writes to the embedded store, so the write can be recorded
+/// as the S3 data event AWS records for CloudTrail's own `PutObject`.
+pub trait WriteObserver: Send + Sync {
+    /// `sse` is `AES256` or `aws:kms` (then with the key's ARN).
+    fn wrote(
+        &self,
+        bucket: &cairn_store::objects::Bucket,
+        key: &str,
+        bytes: usize,
+        sse: &str,
+        kms_key: Option<&str>,
+    );
+}
+
 pub struct EmbeddedSink {
     pub objects: Arc<ObjectStore>,
     pub gate: Arc<dyn BucketGate>,
     pub clock: Arc<dyn Clock>,
     /// For trails with a KMS key; without it such trails' files cannot be written.
     pub encryption: Option<Arc<dyn LogEncryption>>,
+    pub observer: Option<Arc<dyn WriteObserver>>,
 }
 
 impl LogSink for EmbeddedSink {
@@ -91,10 +106,17 @@ impl LogSink for EmbeddedSink {
             new.sse = Some("aws:kms".into());
             new.data_key = Some(k.plaintext);
         }
+        let kms_key = (new.sse.as_deref() == Some("aws:kms"))
+            .then(|| trail.kms_key_id.clone())
+            .flatten();
+        let sse = new.sse.clone().unwrap_or_default();
         self.objects
             .put_object(obj.bucket, key, obj.body, &new, self.clock.now_millis())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if let Some(o) = &self.observer {
+            o.wrote(&bucket, key, obj.body.len(), &sse, kms_key.as_deref());
+        }
+        Ok(())
     }
 }
 

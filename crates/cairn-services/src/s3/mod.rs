@@ -6,6 +6,7 @@
 
 mod access;
 pub mod address;
+mod delivered;
 mod ops;
 pub mod policy;
 mod record;
@@ -28,6 +29,7 @@ use crate::edge::auth::Authenticated;
 use crate::edge::error_response;
 use crate::recorder::{self, CallContext};
 use address::Address;
+pub use delivered::DeliveryRecorder;
 
 /// An S3-style request id: 16 upper-case letters and digits.
 pub fn new_request_id() -> String {

@@ -52,6 +52,7 @@ fn fixture(validation: bool) -> Fixture {
         gate: Arc::clone(&gate) as Arc<dyn BucketGate>,
         clock: Arc::new(clock.clone()),
         encryption: None,
+        observer: None,
     });
     let keys = Arc::new(
         KeyRing::open(

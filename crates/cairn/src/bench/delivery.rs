@@ -84,6 +84,7 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
         gate: Arc::new(PolicyGate),
         clock: Arc::new(SystemClock),
         encryption: None,
+        observer: None,
     };
     let d = Delivery {
         journal,
