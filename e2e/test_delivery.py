@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import documented_policy, lookup_all, wait_for
+from conftest import REAL_DATA, documented_policy, lookup_all, wait_for
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 
@@ -142,6 +142,53 @@ def test_data_events_by_advanced_selector(lab, tmp_path):
     history = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}])
     assert not any(e["EventName"] in ("PutObject", "GetObject") for e in history)
     ct.delete_trail(Name="data-trail")
+
+
+def test_cloudtrails_own_writes_are_awsservice_data_events(lab):
+    """A trail selecting data events on another trail's bucket sees CloudTrail's own PutObject
+    of each log file, by the AWSService cloudtrail.amazonaws.com, as AWS records it."""
+    account = account_of(lab)
+    watched = f"watched-{uuid.uuid4().hex[:8]}"
+    audit = f"audit-{uuid.uuid4().hex[:8]}"
+    s3 = lab.client("s3")
+    for b in (watched, audit):
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account))
+    ct = lab.client()
+    ct.create_trail(Name="writer", S3BucketName=watched)
+    ct.create_trail(Name="watcher", S3BucketName=audit)
+    ct.put_event_selectors(TrailName="watcher", AdvancedEventSelectors=[{"Name": "writes to the log bucket", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{watched}/"]}]}])
+    ct.start_logging(Name="watcher")
+    ct.start_logging(Name="writer")
+    ct.describe_trails()
+    written = wait_for(lambda: [o["Key"] for o in s3.list_objects_v2(Bucket=watched).get("Contents", [])])
+
+    def seen():
+        recs = []
+        for o in s3.list_objects_v2(Bucket=audit).get("Contents", []):
+            recs += json.loads(gzip.decompress(s3.get_object(Bucket=audit, Key=o["Key"])["Body"].read()))["Records"]
+        puts = [r for r in recs if r["eventName"] == "PutObject" and r["requestParameters"]["key"] in written]
+        return puts or None
+    put = wait_for(seen)[0]
+    assert put["userIdentity"] == {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}
+    assert put["sourceIPAddress"] == "cloudtrail.amazonaws.com" and put["userAgent"] == "cloudtrail.amazonaws.com"
+    assert put["eventCategory"] == "Data" and put["managementEvent"] is False and put["recipientAccountId"] == account
+    assert put["requestParameters"]["bucketName"] == watched
+    assert put["requestParameters"]["x-amz-acl"] == "bucket-owner-full-control"
+    assert {r["type"] for r in put["resources"]} == {"AWS::S3::Object", "AWS::S3::Bucket"}
+    # The same identity shape as AWS's records of CloudTrail's own S3 calls.
+    with gzip.open(REAL_DATA / "records.jsonl.gz", "rt") as f:
+        real = next(r for r in map(json.loads, f) if r.get("userIdentity", {}).get("invokedBy") == "cloudtrail.amazonaws.com"
+                    and r.get("eventSource") == "s3.amazonaws.com")
+    assert set(put["userIdentity"]) == set(real["userIdentity"])
+    assert put["sourceIPAddress"] == real["sourceIPAddress"] and put["userAgent"] == real["userAgent"]
+    history = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutObject"}])
+    assert not history
+    for t in ("writer", "watcher"):
+        ct.delete_trail(Name=t)
 
 
 def test_delivery_errors_show_in_status_and_nothing_is_lost(lab):
