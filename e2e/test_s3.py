@@ -140,6 +140,8 @@ def test_copy_delete_objects_versioning_policy_encryption(cairn):
     s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
     assert json.loads(s3.get_bucket_policy(Bucket=b)["Policy"]) == policy
     assert code_of(s3.put_bucket_policy, Bucket=b, Policy="not json") == ("MalformedPolicy", 400)
+    assert code_of(s3.put_bucket_policy, Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})) == ("MalformedPolicy", 400)  # no Principal
     s3.delete_bucket_policy(Bucket=b)
     enc = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"

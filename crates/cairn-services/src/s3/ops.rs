@@ -212,6 +212,8 @@ pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
                 ));
             }
             let text = String::from_utf8_lossy(&req.payload).into_owned();
+            cairn_policy::PolicyDocument::parse(&text, cairn_policy::PolicyKind::Resource)
+                .map_err(|e| AwsError::client("MalformedPolicy", e.to_string()))?;
             s.set_bucket_config(req.bucket(), BucketConfig::Policy, Some(&text))
                 .map_err(oe)?;
             Ok(S3Response::empty(204))
