@@ -1,18 +1,24 @@
 //! Condition operators, and how each judges the request context.
 //!
-//! Absent keys, as AWS documents them: a positive operator fails; a negated operator
-//! (`StringNotEquals`, `NotIpAddress`, …) holds; `…IfExists` holds; `ForAllValues:` holds;
-//! `ForAnyValue:` fails; `Null` tests exactly that.
-
-use std::net::IpAddr;
+//! How AWS documents the combinations, and so how they are judged here:
+//! - every operator of a block must hold, and every key of an operator; one key holds when
+//!   the request's value matches any of the listed values, or, for a negated operator
+//!   (`StringNotEquals`, `NotIpAddress`, …), matches none of them;
+//! - a key absent from the request: "the values do not match", so a positive operator fails
+//!   and a negated one holds ("If the policy condition requires that the key is not matched,
+//!   such as StringNotLike or ArnNotLike, and the right key is not present, the condition is
+//!   true"); `…IfExists` holds; `ForAllValues:` holds; `ForAnyValue:` fails; `Null` tests
+//!   exactly that;
+//! - an operator IAM does not know (only in documents read leniently) never holds, so its
+//!   statement never applies.
 
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::context::Context;
-use crate::document::PolicyError;
+use crate::dates;
+use crate::ip;
 use crate::pattern::Pattern;
+use crate::variables;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -32,8 +38,37 @@ pub enum Kind {
     Bool,
     BinaryEquals,
     IpAddress,
+    /// `ArnEquals` and `ArnLike`, which behave the same: each ARN part may hold wildcards.
     ArnLike,
     Null,
+    /// An operator IAM does not know.
+    Unknown,
+}
+
+impl Kind {
+    /// Whether policy variables are expanded in this operator's values (AWS supports them
+    /// for the string, ARN and Boolean operators only).
+    fn takes_variables(self) -> bool {
+        matches!(
+            self,
+            Kind::StringEquals
+                | Kind::StringEqualsIgnoreCase
+                | Kind::StringLike
+                | Kind::ArnLike
+                | Kind::Bool
+        )
+    }
+
+    fn is_date(self) -> bool {
+        matches!(
+            self,
+            Kind::DateEquals
+                | Kind::DateLessThan
+                | Kind::DateLessThanEquals
+                | Kind::DateGreaterThan
+                | Kind::DateGreaterThanEquals
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,19 +77,46 @@ pub enum SetOp {
     ForAnyValue,
 }
 
-/// One key tested by one operator.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Condition {
+/// An operator name taken apart: `ForAnyValue:StringNotLikeIfExists`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operator {
     pub kind: Kind,
     pub negated: bool,
     pub if_exists: bool,
     pub set: Option<SetOp>,
-    pub key: String,
-    pub values: Vec<String>,
+}
+
+impl Operator {
+    /// `None` for a name IAM does not know.
+    pub fn parse(name: &str) -> Option<Operator> {
+        let (set, rest) = if let Some(r) = name.strip_prefix("ForAllValues:") {
+            (Some(SetOp::ForAllValues), r)
+        } else if let Some(r) = name.strip_prefix("ForAnyValue:") {
+            (Some(SetOp::ForAnyValue), r)
+        } else {
+            (None, name)
+        };
+        // `Null` tests presence itself, so it takes no `IfExists`.
+        let (base, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(b) if b != "Null" => (b, true),
+            _ => (rest, false),
+        };
+        let (kind, negated) = base_operator(base)?;
+        Some(Operator {
+            kind,
+            negated,
+            if_exists,
+            set,
+        })
+    }
+
+    pub fn is_date(&self) -> bool {
+        self.kind.is_date()
+    }
 }
 
 /// Operator name → (kind, negated).
-fn operator(name: &str) -> Option<(Kind, bool)> {
+fn base_operator(name: &str) -> Option<(Kind, bool)> {
     use Kind::*;
     Some(match name {
         "StringEquals" => (StringEquals, false),
@@ -79,7 +141,6 @@ fn operator(name: &str) -> Option<(Kind, bool)> {
         "BinaryEquals" => (BinaryEquals, false),
         "IpAddress" => (IpAddress, false),
         "NotIpAddress" => (IpAddress, true),
-        // ArnEquals and ArnLike behave the same: each ARN part may hold wildcards.
         "ArnEquals" | "ArnLike" => (ArnLike, false),
         "ArnNotEquals" | "ArnNotLike" => (ArnLike, true),
         "Null" => (Null, false),
@@ -87,7 +148,9 @@ fn operator(name: &str) -> Option<(Kind, bool)> {
     })
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A listed condition value as text: strings as written, booleans and numbers as JSON
+/// writes them.
+pub fn scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Bool(b) => Some(b.to_string()),
@@ -96,57 +159,84 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// One key tested by one operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    pub kind: Kind,
+    pub negated: bool,
+    pub if_exists: bool,
+    pub set: Option<SetOp>,
+    pub key: String,
+    pub values: Vec<String>,
+}
+
 impl Condition {
-    /// A statement's `Condition` block.
-    pub fn parse_block(v: &Value) -> Result<Vec<Condition>, PolicyError> {
-        let syntax = || PolicyError::Malformed("Syntax errors in policy.".into());
+    /// A statement's `Condition` block, read leniently: what cannot be understood becomes a
+    /// condition that never holds (IAM would have refused it when the policy was written).
+    pub fn parse_block(v: &Value) -> Vec<Condition> {
+        let never = || Condition {
+            kind: Kind::Unknown,
+            negated: false,
+            if_exists: false,
+            set: None,
+            key: String::new(),
+            values: Vec::new(),
+        };
         let Value::Object(ops) = v else {
-            return Err(syntax());
+            return vec![never()];
         };
         let mut out = Vec::new();
         for (name, keys) in ops {
-            let (set, rest) = if let Some(r) = name.strip_prefix("ForAllValues:") {
-                (Some(SetOp::ForAllValues), r)
-            } else if let Some(r) = name.strip_prefix("ForAnyValue:") {
-                (Some(SetOp::ForAnyValue), r)
-            } else {
-                (None, name.as_str())
-            };
-            let (base, if_exists) = match rest.strip_suffix("IfExists") {
-                Some(b) if b != "Null" => (b, true),
-                _ => (rest, false),
-            };
-            let (kind, negated) = operator(base).ok_or_else(|| {
-                PolicyError::Malformed(format!("Invalid Condition type : {name}"))
-            })?;
             let Value::Object(keys) = keys else {
-                return Err(syntax());
+                out.push(never());
+                continue;
+            };
+            if keys.is_empty() {
+                // IAM accepts `{"AnyName": {}}` and it constrains nothing.
+                continue;
+            }
+            let Some(op) = Operator::parse(name) else {
+                out.push(never());
+                continue;
             };
             for (key, want) in keys {
                 let values = match want {
                     Value::Array(a) => a.iter().map(scalar).collect::<Option<Vec<_>>>(),
                     v => scalar(v).map(|s| vec![s]),
+                };
+                match values {
+                    Some(values) => out.push(Condition {
+                        kind: op.kind,
+                        negated: op.negated,
+                        if_exists: op.if_exists,
+                        set: op.set,
+                        key: key.clone(),
+                        values,
+                    }),
+                    None => out.push(never()),
                 }
-                .ok_or_else(syntax)?;
-                out.push(Condition {
-                    kind,
-                    negated,
-                    if_exists,
-                    set,
-                    key: key.clone(),
-                    values,
-                });
             }
         }
-        Ok(out)
+        out
     }
 
-    /// Whether the condition holds for the context.
+    /// Whether the condition holds for the context; `variables` says whether the document
+    /// expands policy variables.
     pub fn holds(&self, ctx: &Context, variables: bool) -> bool {
+        if self.kind == Kind::Unknown {
+            return false;
+        }
         let got = ctx.get(&self.key).filter(|v| !v.is_empty());
         if self.kind == Kind::Null {
-            let want_absent = self.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
-            return want_absent == got.is_none();
+            return self.values.iter().any(|w| {
+                if w.eq_ignore_ascii_case("true") {
+                    got.is_none()
+                } else if w.eq_ignore_ascii_case("false") {
+                    got.is_some()
+                } else {
+                    false
+                }
+            });
         }
         let Some(got) = got else {
             return match self.set {
@@ -155,36 +245,14 @@ impl Condition {
                 None => self.if_exists || self.negated,
             };
         };
-        let wants: Vec<Option<Pattern>> = self
+        let wants: Vec<Want> = self
             .values
             .iter()
-            .map(|w| {
-                if variables {
-                    Pattern::with_variables(w, ctx)
-                } else {
-                    Some(Pattern::plain(w))
-                }
-            })
+            .filter_map(|w| Want::new(w, self.kind, variables, ctx))
             .collect();
-        let raw: Vec<Option<String>> = self
-            .values
-            .iter()
-            .map(|w| {
-                if variables {
-                    expand(w, ctx)
-                } else {
-                    Some(w.clone())
-                }
-            })
-            .collect();
-        // Whether one context value passes: matches some listed value (or, negated, none).
-        let passes = |value: &str| {
-            let any = wants.iter().zip(&raw).any(|(p, r)| match (p, r) {
-                (Some(p), Some(r)) => self.matches(p, r, value),
-                _ => false,
-            });
-            any != self.negated
-        };
+        // Whether one request value passes: matches some listed value (or, negated, none).
+        let passes =
+            |value: &str| wants.iter().any(|w| w.matches(self.kind, value)) != self.negated;
         match self.set {
             Some(SetOp::ForAllValues) => got.iter().all(|v| passes(v)),
             Some(SetOp::ForAnyValue) => got.iter().any(|v| passes(v)),
@@ -192,21 +260,47 @@ impl Condition {
             None => got.iter().any(|v| passes(v)),
         }
     }
+}
 
-    /// The base operator (never negated) on one policy value and one context value.
-    fn matches(&self, pattern: &Pattern, want: &str, got: &str) -> bool {
+/// A listed value ready to compare: its text with variables resolved, and as a pattern for
+/// the operators that take wildcards. A value whose variable cannot be resolved is dropped:
+/// it matches nothing.
+struct Want {
+    text: String,
+    pattern: Pattern,
+}
+
+impl Want {
+    fn new(written: &str, kind: Kind, variables: bool, ctx: &Context) -> Option<Want> {
+        if variables && kind.takes_variables() {
+            let pieces = variables::resolve(written, ctx)?;
+            Some(Want {
+                text: variables::text_of(&pieces),
+                pattern: Pattern::from_pieces(&pieces),
+            })
+        } else {
+            Some(Want {
+                text: written.to_owned(),
+                pattern: Pattern::plain(written),
+            })
+        }
+    }
+
+    /// The operator, never negated, on this value and one request value.
+    fn matches(&self, kind: Kind, got: &str) -> bool {
         use Kind::*;
-        match self.kind {
+        let want = self.text.as_str();
+        match kind {
             StringEquals => want == got,
             StringEqualsIgnoreCase => want.to_lowercase() == got.to_lowercase(),
-            StringLike => pattern.matches(got),
+            StringLike => self.pattern.matches(got),
             NumericEquals
             | NumericLessThan
             | NumericLessThanEquals
             | NumericGreaterThan
             | NumericGreaterThanEquals => {
                 match (got.trim().parse::<f64>(), want.trim().parse::<f64>()) {
-                    (Ok(g), Ok(w)) => compare(self.kind, g.partial_cmp(&w)),
+                    (Ok(g), Ok(w)) => compare(kind, g.partial_cmp(&w)),
                     _ => false,
                 }
             }
@@ -214,133 +308,49 @@ impl Condition {
             | DateLessThan
             | DateLessThanEquals
             | DateGreaterThan
-            | DateGreaterThanEquals => match (date(got), date(want)) {
-                (Some(g), Some(w)) => compare(self.kind, Some(g.cmp(&w))),
+            | DateGreaterThanEquals => match (dates::instant(got), dates::instant(want)) {
+                (Some(g), Some(w)) => compare(kind, Some(g.cmp(&w))),
                 _ => false,
             },
             Bool => want.eq_ignore_ascii_case(got),
             BinaryEquals => want == got,
-            IpAddress => ip_in(got, want),
-            ArnLike => arn_like(want, got),
-            Null => false,
+            IpAddress => ip::in_block(got, want),
+            ArnLike => self.pattern.matches_arn(got),
+            Null | Unknown => false,
         }
     }
-}
-
-/// A condition value with its variables expanded (for the exact-comparison operators).
-fn expand(text: &str, ctx: &Context) -> Option<String> {
-    if !text.contains("${") {
-        return Some(text.to_owned());
-    }
-    // Expand through the pattern machinery, then read the literal text back.
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            return Some(out);
-        };
-        let inner = after[..end].trim();
-        match inner {
-            "*" | "?" | "$" => out.push_str(inner),
-            spec => {
-                let (key, default) = match spec.split_once(',') {
-                    Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\'').to_owned())),
-                    None => (spec, None),
-                };
-                match ctx.get(key) {
-                    Some([v]) => out.push_str(v),
-                    _ => out.push_str(&default?),
-                }
-            }
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 fn compare(kind: Kind, ord: Option<std::cmp::Ordering>) -> bool {
     use Kind::*;
     use std::cmp::Ordering::*;
-    match (kind, ord) {
-        (_, None) => false,
-        (NumericEquals | DateEquals, Some(o)) => o == Equal,
-        (NumericLessThan | DateLessThan, Some(o)) => o == Less,
-        (NumericLessThanEquals | DateLessThanEquals, Some(o)) => o != Greater,
-        (NumericGreaterThan | DateGreaterThan, Some(o)) => o == Greater,
-        (NumericGreaterThanEquals | DateGreaterThanEquals, Some(o)) => o != Less,
+    let Some(o) = ord else {
+        return false;
+    };
+    match kind {
+        NumericEquals | DateEquals => o == Equal,
+        NumericLessThan | DateLessThan => o == Less,
+        NumericLessThanEquals | DateLessThanEquals => o != Greater,
+        NumericGreaterThan | DateGreaterThan => o == Greater,
+        NumericGreaterThanEquals | DateGreaterThanEquals => o != Less,
         _ => false,
     }
 }
 
-/// ISO 8601 (`2026-01-02T03:04:05Z`, with fractions or offsets, or a bare date) or epoch seconds.
-fn date(s: &str) -> Option<i128> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<i64>() {
-        return Some(i128::from(n) * 1_000_000_000);
-    }
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t.unix_timestamp_nanos());
-    }
-    let day = time::macros::format_description!("[year]-[month]-[day]");
-    if let Ok(d) = time::Date::parse(s, &day) {
-        return Some(d.midnight().assume_utc().unix_timestamp_nanos());
-    }
-    // `2026-01-02T03:04:05` without a zone: UTC.
-    let naive = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    time::PrimitiveDateTime::parse(s, &naive)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp_nanos())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Whether an address is in a CIDR block (or equals a single address).
-fn ip_in(addr: &str, cidr: &str) -> bool {
-    let Ok(ip) = addr.trim().parse::<IpAddr>() else {
-        return false;
-    };
-    let (net, bits) = match cidr.trim().split_once('/') {
-        Some((n, b)) => (n, b.parse::<u32>().ok()),
-        None => (cidr.trim(), None),
-    };
-    let Ok(net) = net.parse::<IpAddr>() else {
-        return false;
-    };
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let bits = bits.unwrap_or(32).min(32);
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let bits = bits.unwrap_or(128).min(128);
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        // An IPv4 address written as IPv6 (::ffff:a.b.c.d) against an IPv4 block.
-        (IpAddr::V6(a), IpAddr::V4(_)) => a
-            .to_ipv4_mapped()
-            .is_some_and(|v4| ip_in(&v4.to_string(), cidr)),
-        _ => false,
+    #[test]
+    fn operator_names() {
+        let op = Operator::parse("ForAnyValue:StringNotLikeIfExists").unwrap();
+        assert_eq!(op.kind, Kind::StringLike);
+        assert!(op.negated && op.if_exists);
+        assert_eq!(op.set, Some(SetOp::ForAnyValue));
+        assert_eq!(Operator::parse("ArnEquals").unwrap().kind, Kind::ArnLike);
+        assert!(Operator::parse("NullIfExists").is_none());
+        assert!(Operator::parse("StringEqualz").is_none());
+        assert!(Operator::parse("ForAnyValue::StringEquals").is_none());
+        assert!(Operator::parse("stringequals").is_none());
     }
-}
-
-/// ARN matching: the six colon-separated parts, each with wildcards.
-fn arn_like(pattern: &str, arn: &str) -> bool {
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let a: Vec<&str> = arn.splitn(6, ':').collect();
-    if p.len() != 6 || a.len() != 6 {
-        return pattern == "*" || Pattern::plain(pattern).matches(arn);
-    }
-    p.iter().zip(&a).all(|(p, a)| Pattern::plain(p).matches(a))
 }

@@ -1,8 +1,9 @@
 //! AWS's policy evaluation logic.
 
 use crate::context::{Caller, Request};
-use crate::document::{Effect, Patterns, PolicyDocument, Principals, Statement};
+use crate::document::{Effect, Patterns, PolicyDocument, Statement};
 use crate::pattern::Pattern;
+use crate::principal::{PrincipalMatch, principal_match};
 
 /// The result of one document for one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,72 +44,6 @@ pub enum ResourceRule {
     /// KMS key policies and role trust policies: the resource policy must allow, directly or
     /// by naming the caller's account (then the caller's identity policies must allow too).
     Exclusive,
-}
-
-/// How a statement's principal element matches the caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PrincipalMatch {
-    No,
-    /// By name (or everyone).
-    Direct,
-    /// By naming the caller's account: a delegation to the account's own policies.
-    Account,
-}
-
-fn principal_match(p: &Principals, caller: &Caller) -> PrincipalMatch {
-    let m = positive_principal_match(p, caller);
-    if !p.negated {
-        return m;
-    }
-    if m == PrincipalMatch::No {
-        PrincipalMatch::Direct
-    } else {
-        PrincipalMatch::No
-    }
-}
-
-fn positive_principal_match(p: &Principals, caller: &Caller) -> PrincipalMatch {
-    if p.everyone {
-        return PrincipalMatch::Direct;
-    }
-    match caller {
-        Caller::Service { name } => {
-            if p.service.iter().any(|s| s == name) {
-                PrincipalMatch::Direct
-            } else {
-                PrincipalMatch::No
-            }
-        }
-        Caller::Root { account } => {
-            if p.aws
-                .iter()
-                .any(|a| a == account || *a == format!("arn:aws:iam::{account}:root"))
-            {
-                PrincipalMatch::Direct
-            } else {
-                PrincipalMatch::No
-            }
-        }
-        Caller::User { account, arn } | Caller::AssumedRole { account, arn, .. } => {
-            let role_arn = match caller {
-                Caller::AssumedRole { role_arn, .. } => Some(role_arn.as_str()),
-                _ => None,
-            };
-            if p.aws
-                .iter()
-                .any(|a| a == arn || Some(a.as_str()) == role_arn)
-            {
-                return PrincipalMatch::Direct;
-            }
-            if p.aws
-                .iter()
-                .any(|a| a == account || *a == format!("arn:aws:iam::{account}:root"))
-            {
-                return PrincipalMatch::Account;
-            }
-            PrincipalMatch::No
-        }
-    }
 }
 
 fn action_matches(actions: &Patterns, action: &str) -> bool {

@@ -1,17 +1,27 @@
 //! IAM policies: parsing and validating documents as IAM does (`MalformedPolicyDocument`), and
-//! deciding requests by AWS's documented evaluation logic.
+//! deciding requests by AWS's documented evaluation logic. No I/O.
 //!
-//! - [`document`]: policy documents and their statements, validated per kind of policy.
-//! - [`pattern`]: `*`/`?` wildcards and policy variables (`${aws:username}`).
-//! - [`conditions`]: the condition operators.
-//! - [`evaluate`]: one document against a request, and the final decision over a caller's
-//!   identity policies and a resource's policy.
+//! - [`document`]: policy documents and their statements; [`validate`](PolicyDocument::parse)
+//!   holds a document to IAM's rules for its kind of policy.
+//! - [`pattern`]: `*`/`?` wildcards, and ARN matching part by part.
+//! - [`variables`]: policy variables (`${aws:username}`, defaults, `${*}`).
+//! - [`conditions`]: the condition operators, `…IfExists`, `ForAllValues:`/`ForAnyValue:`.
+//! - [`evaluate`](mod@evaluate): one document against a request, and the final decision
+//!   over a caller's identity policies and a resource's policy.
+//!
+//! The caller fills the request [`Context`] (`aws:username`, `aws:SourceIp`,
+//! `aws:MultiFactorAuthPresent`, …); this crate only tests it.
 
 pub mod conditions;
 pub mod context;
+mod dates;
 pub mod document;
 pub mod evaluate;
+mod ip;
 pub mod pattern;
+mod principal;
+mod validate;
+pub mod variables;
 
 pub use context::{Caller, Context, Request};
 pub use document::{PolicyDocument, PolicyError, PolicyKind};

@@ -1,11 +1,11 @@
-//! Matching with IAM's wildcards, and policy variables.
+//! Matching with IAM's wildcards: `*` (any run of characters, possibly empty) and `?` (exactly
+//! one character, however many bytes it takes).
 //!
-//! A pattern from a policy is turned into tokens: `*` (any run of characters, possibly empty),
-//! `?` (one character), and literal characters. Policy variables (`${aws:username}`) expand to
-//! literal text, so a user name containing `*` matches only itself; `${*}`, `${?}` and `${$}`
-//! are the literal characters.
+//! A pattern is a list of tokens rather than a string so that text a policy variable produced
+//! (or an escape such as `${*}`) stays literal even when it holds `*` or `?`.
 
 use crate::context::Context;
+use crate::variables::{self, Piece};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tok {
@@ -18,45 +18,36 @@ enum Tok {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern(Vec<Tok>);
 
+fn wild(text: &str) -> impl Iterator<Item = Tok> + '_ {
+    text.chars().map(|c| match c {
+        '*' => Tok::Star,
+        '?' => Tok::One,
+        c => Tok::Lit(c),
+    })
+}
+
 impl Pattern {
     /// The pattern as written, wildcards and all, with no variables.
     pub fn plain(text: &str) -> Pattern {
-        Pattern(
-            text.chars()
-                .map(|c| match c {
-                    '*' => Tok::Star,
-                    '?' => Tok::One,
-                    c => Tok::Lit(c),
-                })
-                .collect(),
-        )
+        Pattern(wild(text).collect())
     }
 
-    /// The pattern with its policy variables replaced from the context; `None` when a
-    /// variable has no value and no default (such a pattern matches nothing).
-    pub fn with_variables(text: &str, ctx: &Context) -> Option<Pattern> {
-        let mut out = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.extend(Pattern::plain(&rest[..start]).0);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find('}') else {
-                // Not a variable after all: keep the text as written.
-                out.extend(Pattern::plain(&rest[start..]).0);
-                return Some(Pattern(out));
-            };
-            let inner = &after[..end];
-            let value = match inner.trim() {
-                "*" => "*".to_owned(),
-                "?" => "?".to_owned(),
-                "$" => "$".to_owned(),
-                spec => variable(spec, ctx)?,
-            };
-            out.extend(value.chars().map(Tok::Lit));
-            rest = &after[end + 1..];
+    /// Policy text with wildcards, and resolved variables without.
+    pub fn from_pieces(pieces: &[Piece<'_>]) -> Pattern {
+        let mut toks = Vec::new();
+        for p in pieces {
+            match p {
+                Piece::Policy(s) => toks.extend(wild(s)),
+                Piece::Literal(s) => toks.extend(s.chars().map(Tok::Lit)),
+            }
         }
-        out.extend(Pattern::plain(rest).0);
-        Some(Pattern(out))
+        Pattern(toks)
+    }
+
+    /// The pattern with its policy variables resolved from the context; `None` when one
+    /// cannot be (such a pattern matches nothing).
+    pub fn with_variables(text: &str, ctx: &Context) -> Option<Pattern> {
+        variables::resolve(text, ctx).map(|p| Pattern::from_pieces(&p))
     }
 
     pub fn matches(&self, text: &str) -> bool {
@@ -66,63 +57,60 @@ impl Pattern {
     pub fn matches_ignore_case(&self, text: &str) -> bool {
         tokens_match(&self.0, &text.chars().collect::<Vec<_>>(), true)
     }
-}
 
-/// `key` or `key, 'default'`.
-fn variable(spec: &str, ctx: &Context) -> Option<String> {
-    let (key, default) = match spec.split_once(',') {
-        Some((k, d)) => {
-            let d = d.trim();
-            let d = d
-                .strip_prefix('\'')
-                .and_then(|d| d.strip_suffix('\''))
-                .unwrap_or(d);
-            (k.trim(), Some(d.to_owned()))
+    /// ARN matching (`ArnLike`, `ArnEquals`): the six colon-separated parts are matched one
+    /// by one, so a wildcard never spans a colon outside the last part. A pattern of other
+    /// than six parts matches nothing, unless it is all stars; a value of other than six
+    /// parts is not an ARN and matches only such a pattern.
+    pub fn matches_arn(&self, arn: &str) -> bool {
+        if self.0.iter().all(|t| *t == Tok::Star) {
+            return !self.0.is_empty() || arn.is_empty();
         }
-        None => (spec, None),
-    };
-    match ctx.get(key) {
-        Some([v]) => Some(v.clone()),
-        _ => default,
+        let parts: Vec<&[Tok]> = self.0.splitn(6, |t| *t == Tok::Lit(':')).collect();
+        let arn_parts: Vec<&str> = arn.splitn(6, ':').collect();
+        parts.len() == 6
+            && arn_parts.len() == 6
+            && parts
+                .iter()
+                .zip(&arn_parts)
+                .all(|(p, a)| tokens_match(p, &a.chars().collect::<Vec<_>>(), false))
     }
 }
 
-fn eq(a: char, b: char, fold: bool) -> bool {
+fn same(a: char, b: char, fold: bool) -> bool {
     a == b || (fold && a.to_lowercase().eq(b.to_lowercase()))
 }
 
+/// Greedy matching with one backtrack point (the last star): linear in practice, and
+/// never exponential however many stars a pattern holds.
 fn tokens_match(p: &[Tok], t: &[char], fold: bool) -> bool {
     let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
         match p.get(pi) {
             Some(Tok::One) => {
                 pi += 1;
                 ti += 1;
             }
-            Some(Tok::Lit(c)) if eq(*c, t[ti], fold) => {
+            Some(Tok::Lit(c)) if same(*c, t[ti], fold) => {
                 pi += 1;
                 ti += 1;
             }
             Some(Tok::Star) => {
-                star = Some(pi);
-                mark = ti;
+                backtrack = Some((pi, ti));
                 pi += 1;
             }
-            _ => match star {
-                Some(s) => {
-                    pi = s + 1;
-                    mark += 1;
-                    ti = mark;
+            _ => match backtrack {
+                Some((star, mark)) => {
+                    backtrack = Some((star, mark + 1));
+                    pi = star + 1;
+                    ti = mark + 1;
                 }
                 None => return false,
             },
         }
     }
-    while p.get(pi) == Some(&Tok::Star) {
-        pi += 1;
-    }
-    pi == p.len()
+    p[pi..].iter().all(|t| *t == Tok::Star)
 }
 
 /// `*` and `?` wildcards, as IAM matches them (case-sensitive).

@@ -44,15 +44,18 @@ pub fn resolve<'a>(text: &'a str, ctx: &Context) -> Option<Vec<Piece<'a>>> {
 /// The text of `text` with its variables resolved, wildcards and all taken literally (for
 /// operators that compare whole values).
 pub fn resolve_text(text: &str, ctx: &Context) -> Option<String> {
-    Some(
-        resolve(text, ctx)?
-            .into_iter()
-            .map(|p| match p {
-                Piece::Policy(s) => s.to_owned(),
-                Piece::Literal(s) => s,
-            })
-            .collect(),
-    )
+    resolve(text, ctx).map(|p| text_of(&p))
+}
+
+/// Resolved pieces put back together as plain text.
+pub fn text_of(pieces: &[Piece<'_>]) -> String {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Policy(s) => *s,
+            Piece::Literal(s) => s.as_str(),
+        })
+        .collect()
 }
 
 /// One variable, from just after `${`: its value and the text after its `}`.

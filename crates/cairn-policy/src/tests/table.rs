@@ -1,4 +1,5 @@
-//! The evaluation table: one row per case, each a full decision through `evaluate_with`.
+//! The evaluation table: one row per case (policies, caller, action, resource, context,
+//! expected decision), each a full decision through `evaluate_with` (and `evaluate`).
 
 use serde_json::json;
 
@@ -312,15 +313,166 @@ fn table() -> Vec<Case> {
             .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:sts::111122223333:assumed-role/Deployer/ci"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
         case("other role's sessions", vec![], session(A, "Other", "ci"), "s3:GetObject", obj, N)
             .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Deployer"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        // Every operator the other way round.
+        cond_case("StringEqualsIgnoreCase mismatch", "StringEqualsIgnoreCase", "aws:username", json!("ALICE"), &["bob"], N),
+        cond_case("StringNotEqualsIgnoreCase holds", "StringNotEqualsIgnoreCase", "aws:username", json!("ALICE"), &["bob"], Y),
+        cond_case("StringNotLike fails on a match", "StringNotLike", "s3:prefix", json!("secret/*"), &["secret/plans"], N),
+        cond_case("StringLike question mark", "StringLike", "s3:prefix", json!("v?/"), &["v2/"], Y),
+        cond_case("StringLike is case-sensitive", "StringLike", "s3:prefix", json!("Home/*"), &["home/x"], N),
+        cond_case("NumericEquals mismatch", "NumericEquals", "s3:max-keys", json!("10"), &["11"], N),
+        cond_case("NumericNotEquals fails on equal", "NumericNotEquals", "s3:max-keys", json!("10"), &["10"], N),
+        cond_case("NumericLessThanEquals fails", "NumericLessThanEquals", "s3:max-keys", json!("100"), &["101"], N),
+        cond_case("NumericGreaterThan fails on equal", "NumericGreaterThan", "aws:MultiFactorAuthAge", json!("3600"), &["3600"], N),
+        cond_case("NumericGreaterThanEquals on equal", "NumericGreaterThanEquals", "aws:MultiFactorAuthAge", json!(3600), &["3600"], Y),
+        cond_case("DateEquals mismatch", "DateEquals", "aws:TokenIssueTime", json!("2026-11-25T10:00:00Z"), &["2026-11-25T10:00:01Z"], N),
+        cond_case("DateEquals across zones", "DateEquals", "aws:TokenIssueTime", json!("2026-11-25T12:00:00+02:00"), &["2026-11-25T10:00:00Z"], Y),
+        cond_case("DateNotEquals fails on equal", "DateNotEquals", "aws:TokenIssueTime", json!("2026-11-25T10:00:00Z"), &["2026-11-25T10:00:00Z"], N),
+        cond_case("DateLessThanEquals fails", "DateLessThanEquals", "aws:CurrentTime", json!("2026-11-25T10:00:00Z"), &["2026-11-25T10:00:01Z"], N),
+        cond_case("DateGreaterThan fails", "DateGreaterThan", "aws:CurrentTime", json!("2030-01-01"), &["2026-11-25T10:00:00Z"], N),
+        cond_case("DateGreaterThanEquals fails", "DateGreaterThanEquals", "aws:EpochTime", json!("1800000000"), &["1700000000"], N),
+        cond_case("DateLessThan epoch against ISO", "DateLessThan", "aws:EpochTime", json!("2030-01-01T00:00:00Z"), &["1764064800"], Y),
+        cond_case("DateLessThan unreadable request date", "DateLessThan", "aws:CurrentTime", json!("2030-01-01T00:00:00Z"), &["soon"], N),
+        cond_case("Bool is case-insensitive", "Bool", "aws:SecureTransport", json!("TRUE"), &["true"], Y),
+        cond_case("BinaryEquals mismatch", "BinaryEquals", "aws:SomeBinary", json!("QmluYXJ5"), &["T3RoZXI="], N),
+        cond_case("ArnEquals mismatch", "ArnEquals", "aws:SourceArn", json!("arn:aws:cloudtrail:us-east-1:111122223333:trail/t"), &["arn:aws:cloudtrail:us-east-1:111122223333:trail/u"], N),
+        cond_case("ArnEquals with wildcards", "ArnEquals", "aws:SourceArn", json!("arn:aws:cloudtrail:*:111122223333:trail/*"), &["arn:aws:cloudtrail:eu-west-1:111122223333:trail/t"], Y),
+        cond_case("ArnLike star does not span parts", "ArnLike", "aws:SourceArn", json!("arn:aws:cloudtrail:*:trail/t"), &["arn:aws:cloudtrail:us-east-1:111122223333:trail/t"], N),
+        cond_case("ArnLike on something not an ARN", "ArnLike", "aws:SourceArn", json!("arn:aws:s3:::b"), &["b"], N),
+        cond_case("ArnNotEquals fails on equal", "ArnNotEquals", "aws:SourceArn", json!("arn:aws:cloudtrail:us-east-1:111122223333:trail/t"), &["arn:aws:cloudtrail:us-east-1:111122223333:trail/t"], N),
+        cond_case("ArnNotLike holds", "ArnNotLike", "aws:PrincipalArn", json!("arn:aws:iam::*:role/Admin*"), &["arn:aws:iam::111122223333:user/alice"], Y),
+        cond_case("Null false with the key absent", "Null", "aws:TokenIssueTime", json!("false"), &[], N),
+        cond_case("Null with a JSON boolean", "Null", "aws:TokenIssueTime", json!(true), &[], Y),
+        cond_case("NotIpAddress absent key holds", "NotIpAddress", "aws:SourceIp", json!("10.0.0.0/8"), &[], Y),
+        cond_case("IpAddress absent key fails", "IpAddress", "aws:SourceIp", json!("0.0.0.0/0"), &[], N),
+        cond_case("IpAddress IPv6 outside", "IpAddress", "aws:SourceIp", json!("2001:db8::/32"), &["2001:db9::1"], N),
+        cond_case("IpAddress everything", "IpAddress", "aws:SourceIp", json!("0.0.0.0/0"), &["198.51.100.7"], Y),
+        cond_case("ArnNotLike absent key holds", "ArnNotLike", "aws:SourceArn", json!("arn:aws:s3:::*"), &[], Y),
+        cond_case("NumericLessThanIfExists absent", "NumericLessThanIfExists", "aws:MultiFactorAuthAge", json!("3600"), &[], Y),
+        cond_case("NumericLessThanIfExists present and true", "NumericLessThanIfExists", "aws:MultiFactorAuthAge", json!("3600"), &["60"], Y),
+        cond_case("StringEqualsIfExists present and right", "StringEqualsIfExists", "s3:x-amz-server-side-encryption", json!("AES256"), &["AES256"], Y),
+        cond_case("StringNotEqualsIfExists present and equal", "StringNotEqualsIfExists", "s3:x-amz-server-side-encryption", json!("AES256"), &["AES256"], N),
+        cond_case("IpAddressIfExists present and outside", "IpAddressIfExists", "aws:SourceIp", json!("10.0.0.0/8"), &["192.0.2.1"], N),
+        cond_case("ForAnyValue none listed", "ForAnyValue:StringEquals", "aws:TagKeys", json!(["team"]), &["owner", "env"], N),
+        cond_case("ForAllValues StringLike", "ForAllValues:StringLike", "aws:TagKeys", json!(["cost-*", "env"]), &["cost-center", "env"], Y),
+        cond_case("ForAllValues StringNotEquals", "ForAllValues:StringNotEquals", "aws:TagKeys", json!(["secret"]), &["team", "env"], Y),
+        cond_case("ForAnyValue StringNotEquals, every value listed", "ForAnyValue:StringNotEquals", "aws:TagKeys", json!(["team", "env"]), &["team", "env"], N),
+        cond_case("StringEquals on a multi-valued key: any value", "StringEquals", "aws:TagKeys", json!("env"), &["team", "env"], Y),
+        cond_case("StringNotEquals on a multi-valued key: none may match", "StringNotEquals", "aws:TagKeys", json!("env"), &["team", "env"], N),
+        // Service condition keys.
+        cond_case("kms encryption context", "StringLike", "kms:EncryptionContext:aws:cloudtrail:arn", json!("arn:aws:cloudtrail:*:111122223333:trail/*"), &["arn:aws:cloudtrail:us-east-1:111122223333:trail/t"], Y),
+        cond_case("sts:ExternalId", "StringEquals", "sts:ExternalId", json!("x-123"), &["x-124"], N),
+        cond_case("aws:PrincipalType", "StringEquals", "aws:PrincipalType", json!("User"), &["User"], Y),
+        // More variables.
+        case("variable from the context in a resource", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/${s3:prefix}*")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/home/a", Y)
+            .ctx("s3:prefix", &["home/"]),
+        case("aws:userid in a resource", vec![allow("s3:*", "arn:aws:s3:::bucket/home/${aws:userid}/*")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/home/AIDAEXAMPLE/x", Y)
+            .ctx("aws:userid", &["AIDAEXAMPLE"]),
+        case("a variable's value is literal", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/${aws:username}")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/anything", N)
+            .ctx("aws:username", &["a*"]),
+        case("a variable's value matches itself", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/${aws:username}")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/a*", Y)
+            .ctx("aws:username", &["a*"]),
+        case("escaped question mark", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/what${?}")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/whatX", N),
+        case("escaped dollar", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/${$}{x}")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/${x}", Y),
+        case("default not used when the key is there", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/${aws:username, 'shared'}/*")], alice(), "s3:GetObject", "arn:aws:s3:::bucket/shared/x", N)
+            .ctx("aws:username", &["alice"]),
+        case("PrincipalAccount in an ArnLike condition", vec![with_cond("Allow", "s3:GetObject", json!({"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:${aws:PrincipalAccount}:trail/*"}}))],
+            alice(), "s3:GetObject", obj, Y).ctx("aws:PrincipalAccount", &[A]).ctx("aws:SourceArn", &["arn:aws:cloudtrail:us-east-1:111122223333:trail/t"]),
+        case("PrincipalArn variable in StringEquals", vec![with_cond("Allow", "s3:GetObject", json!({"StringEquals": {"s3:x-owner": "${aws:PrincipalArn}"}}))],
+            alice(), "s3:GetObject", obj, Y).ctx("aws:PrincipalArn", &["arn:aws:iam::111122223333:user/alice"]).ctx("s3:x-owner", &["arn:aws:iam::111122223333:user/alice"]),
+        case("unresolvable variable in StringNotEquals", vec![with_cond("Allow", "s3:GetObject", json!({"StringNotEquals": {"s3:prefix": "${aws:username}/"}}))],
+            alice(), "s3:GetObject", obj, Y).ctx("s3:prefix", &["alice/"]),
+        // Deny forms.
+        case("deny with NotResource hits the rest", vec![allow("s3:*", "*"), doc(json!([{"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"]}]))],
+            alice(), "s3:GetObject", "arn:aws:s3:::other/key", X),
+        case("deny with NotResource spares its own", vec![allow("s3:*", "*"), doc(json!([{"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"]}]))],
+            alice(), "s3:GetObject", obj, Y),
+        case("deny outside an address range", vec![allow("*", "*"), with_cond("Deny", "*", json!({"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}}))],
+            alice(), "s3:GetObject", obj, X).ctx("aws:SourceIp", &["203.0.113.9"]),
+        case("deny outside a region", vec![allow("*", "*"), with_cond("Deny", "*", json!({"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}))],
+            alice(), "cloudtrail:CreateTrail", "*", X).ctx("aws:RequestedRegion", &["us-east-1"]),
+        case("statement order does not matter", vec![doc(json!([
+            {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]))], alice(), "s3:GetObject", obj, X),
+        case("identity deny binds a role session", vec![allow("*", "*"), doc(json!([{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]))],
+            session(A, "Deployer", "ci"), "iam:CreateUser", "*", X),
+        // More resource policies.
+        case("cross-account resource deny", vec![allow("s3:*", "*")], user(B, "bob"), "s3:GetObject", obj, X).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("cross-account identity deny", vec![allow("s3:*", "*"), doc(json!([{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}]))],
+            user(B, "bob"), "s3:GetObject", obj, X).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:user/bob"}, "Action": "s3:*", "Resource": "*"}])), A),
+        case("cross-account user named, identity allows", vec![allow("s3:GetObject", "arn:aws:s3:::bucket/*")], user(B, "bob"), "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:user/bob"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("cross-account role session via role ARN", vec![allow("s3:GetObject", "*")], session(B, "Reader", "s"), "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::444455556666:role/Reader"]}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("resource policy names another user", vec![], user(A, "bob"), "s3:GetObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("resource policy for another resource", vec![], alice(), "s3:GetObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other/*"}])), A),
+        case("service principal list", vec![], service("config.amazonaws.com"), "s3:PutObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"Service": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]}, "Action": "s3:PutObject", "Resource": "*"}])), A),
+        case("service needs the resource policy, not identity policies", vec![], service("cloudtrail.amazonaws.com"), "s3:PutObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": A}, "Action": "s3:PutObject", "Resource": "*"}])), A),
+        case("service principal with a condition", vec![], service("cloudtrail.amazonaws.com"), "s3:PutObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "*",
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}])), A).ctx("s3:x-amz-acl", &["private"]),
+        case("federated principal matches no caller", vec![], alice(), "s3:GetObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("AWS star principal", vec![], user(A, "bob"), "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("NotPrincipal allow reaches others", vec![], user(A, "bob"), "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("NotPrincipal naming the account spares its users", vec![allow("s3:*", "*")], user(A, "bob"), "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Deny", "NotPrincipal": {"AWS": A}, "Action": "s3:*", "Resource": "*"}])), A),
+        case("root of the account in the resource policy", vec![], root(A), "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:root")}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("account deny binds every principal of it", vec![allow("s3:*", "*")], session(A, "Deployer", "ci"), "s3:GetObject", obj, X).res(doc(json!([
+            {"Effect": "Deny", "Principal": {"AWS": A}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("key policy naming the user directly", vec![], alice(), "kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/k", Y)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "kms:Decrypt", "Resource": "*"}])), A).exclusive(),
+        case("key policy naming the account lets root in", vec![], root(A), "kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/k", Y)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": A}, "Action": "kms:*", "Resource": "*"}])), A).exclusive(),
+        case("key policy deny", vec![allow("kms:*", "*")], alice(), "kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/k", X)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": A}, "Action": "kms:*", "Resource": "*"},
+                            {"Effect": "Deny", "Principal": {"AWS": A}, "Action": "kms:Decrypt", "Resource": "*"}])), A).exclusive(),
+        // Trust policies.
+        case("trust policy, MFA absent with long-term keys", vec![allow("sts:AssumeRole", "*")], alice(), "sts:AssumeRole", "arn:aws:iam::111122223333:role/R", N)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}])), A).exclusive()
+            .ctx("aws:MultiFactorAuthPresent", &["false"]),
+        case("trust policy denying without MFA", vec![allow("sts:AssumeRole", "*")], alice(), "sts:AssumeRole", "arn:aws:iam::111122223333:role/R", X)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sts:AssumeRole"},
+                            {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}])), A).exclusive(),
+        case("trust policy with MFA age", vec![allow("sts:AssumeRole", "*")], alice(), "sts:AssumeRole", "arn:aws:iam::111122223333:role/R", Y)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": true}, "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}])), A).exclusive()
+            .ctx("aws:MultiFactorAuthPresent", &["true"]).ctx("aws:MultiFactorAuthAge", &["120"]),
+        case("trust policy with external id", vec![allow("sts:AssumeRole", "*")], user(B, "bob"), "sts:AssumeRole", "arn:aws:iam::111122223333:role/R", N)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-123"}}}])), A).exclusive(),
+        case("trust policy for a service", vec![], service("ec2.amazonaws.com"), "sts:AssumeRole", "arn:aws:iam::111122223333:role/R", Y)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}])), A).exclusive(),
+        case("trust policy with a wildcard action", vec![], alice(), "sts:AssumeRole", "arn:aws:iam::111122223333:role/R", Y)
+            .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "sts:AssumeRole*"}])), A).exclusive(),
     ]
+}
+
+/// The kind a table's resource policy is written as: a trust policy names no resources.
+fn kind_of(policy: &str) -> PolicyKind {
+    if policy.contains("Resource\"") {
+        PolicyKind::Resource
+    } else {
+        PolicyKind::Trust
+    }
 }
 
 #[test]
 fn evaluation_table() {
     let cases = table();
-    assert!(cases.len() >= 60, "only {} cases", cases.len());
+    assert!(cases.len() >= 80, "only {} cases", cases.len());
+    let mut names = std::collections::HashSet::new();
     let mut failures = Vec::new();
     for c in &cases {
+        assert!(names.insert(c.name), "two cases are named {:?}", c.name);
+        // Every document in the table is one IAM accepts for its kind.
         let identity: Vec<PolicyDocument> = c
             .identity
             .iter()
@@ -330,7 +482,16 @@ fn evaluation_table() {
             })
             .collect();
         let resource = c.resource.as_ref().map(|(d, _)| {
-            PolicyDocument::parse_lenient(d).unwrap_or_else(|e| panic!("{}: {e}", c.name))
+            let strict =
+                PolicyDocument::parse(d, kind_of(d)).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            let lenient =
+                PolicyDocument::parse_lenient(d).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            assert_eq!(
+                strict, lenient,
+                "{}: strict and lenient readings differ",
+                c.name
+            );
+            strict
         });
         let mut ctx = Context::new();
         for (k, v) in &c.context {
@@ -343,16 +504,26 @@ fn evaluation_table() {
             context: &ctx,
         };
         let docs: Vec<&PolicyDocument> = identity.iter().collect();
-        let got = evaluate_with(
-            &docs,
-            resource.as_ref(),
-            c.resource.as_ref().map(|(_, a)| *a),
-            c.rule,
-            &req,
-        );
+        let account = c.resource.as_ref().map(|(_, a)| *a);
+        let got = evaluate_with(&docs, resource.as_ref(), account, c.rule, &req);
         if got.decision != c.want {
             failures.push(format!("{}: want {:?}, got {:?}", c.name, c.want, got));
         }
+        if c.rule == ResourceRule::Standard {
+            let plain = evaluate(&docs, resource.as_ref(), account, &req);
+            assert_eq!(plain, got, "{}: evaluate and evaluate_with differ", c.name);
+        }
+        let expected_source = match got.decision {
+            Decision::Allow => DenySource::None,
+            _ => got.deny_source,
+        };
+        assert_eq!(got.deny_source, expected_source, "{}", c.name);
+        assert_ne!(
+            (got.decision != Decision::Allow, got.deny_source),
+            (true, DenySource::None),
+            "{}: a denial names its source",
+            c.name
+        );
     }
     assert!(
         failures.is_empty(),
@@ -361,160 +532,4 @@ fn evaluation_table() {
         cases.len(),
         failures.join("\n")
     );
-}
-
-#[test]
-fn malformed_documents_are_refused_with_iam_messages() {
-    let bad = |text: &str, kind| match PolicyDocument::parse(text, kind) {
-        Err(PolicyError::Malformed(m)) => m,
-        Ok(_) => panic!("accepted: {text}"),
-    };
-    let id = PolicyKind::Identity;
-    assert_eq!(bad("not json", id), "Syntax errors in policy.");
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Action": "s3:*", "Resource": "*"}]}"#,
-            id
-        ),
-        "Missing required field Effect"
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Resource": "*"}]}"#,
-            id
-        ),
-        "Policy statement must contain actions."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}"#,
-            id
-        ),
-        "Policy statement must contain resources."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}"#,
-            id
-        ),
-        "Policy document should not specify a principal."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
-            PolicyKind::Resource
-        ),
-        "Missing required field Principal"
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "1"}, "Action": "sts:AssumeRole", "Resource": "*"}]}"#,
-            PolicyKind::Trust
-        ),
-        "Has prohibited field Resource"
-    );
-    assert_eq!(
-        bad(
-            r#"{"Version": "2020-01-01", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
-            id
-        ),
-        "Syntax errors in policy."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Extra": 1}]}"#,
-            id
-        ),
-        "Syntax errors in policy."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}"#,
-            id
-        ),
-        "Syntax errors in policy."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Action": "GetObject", "Resource": "*"}]}"#,
-            id
-        ),
-        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
-    );
-    assert_eq!(
-        bad(
-            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"StringSorta": {"a": "b"}}}]}"#,
-            id
-        ),
-        "Invalid Condition type : StringSorta"
-    );
-    assert_eq!(bad(r#"{"Statement": []}"#, id), "Syntax errors in policy.");
-    assert!(
-        PolicyDocument::parse(
-            r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#,
-            id
-        )
-        .is_ok()
-    );
-}
-
-#[test]
-fn denial_messages_read_like_aws() {
-    let c = user(A, "alice");
-    let m = |decision, deny_source| {
-        denial_message(
-            &c,
-            "cloudtrail:CreateTrail",
-            "arn:aws:cloudtrail:us-east-1:111122223333:trail/t",
-            &Evaluation {
-                decision,
-                deny_source,
-            },
-        )
-    };
-    assert_eq!(
-        m(Decision::ImplicitDeny, DenySource::IdentityPolicy),
-        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: cloudtrail:CreateTrail on resource: arn:aws:cloudtrail:us-east-1:111122223333:trail/t because no identity-based policy allows the cloudtrail:CreateTrail action"
-    );
-    assert!(
-        m(Decision::ExplicitDeny, DenySource::IdentityPolicy)
-            .ends_with("with an explicit deny in an identity-based policy")
-    );
-    assert!(
-        m(Decision::ExplicitDeny, DenySource::ResourcePolicy)
-            .ends_with("with an explicit deny in a resource-based policy")
-    );
-    assert!(
-        m(Decision::ImplicitDeny, DenySource::ResourcePolicy)
-            .ends_with("because no resource-based policy allows the cloudtrail:CreateTrail action")
-    );
-}
-
-#[test]
-fn wildcards() {
-    assert!(wildcard_match("*", ""));
-    assert!(wildcard_match("a*", "a"));
-    assert!(wildcard_match("a**", "abc"));
-    assert!(wildcard_match("a*c", "abbbc"));
-    assert!(!wildcard_match("a*c", "abbb"));
-    assert!(wildcard_match("a?c", "abc"));
-    assert!(!wildcard_match("a?c", "ac"));
-    assert!(wildcard_match("?", "é"));
-    assert!(!wildcard_match("abc", "abcd"));
-    assert!(!wildcard_match("", "a"));
-}
-
-#[test]
-fn single_document_outcomes() {
-    let d = PolicyDocument::parse(&allow("s3:GetObject", "*"), PolicyKind::Identity).unwrap();
-    let ctx = Context::new();
-    let c = user(A, "alice");
-    let req = |action| Request {
-        caller: &c,
-        action,
-        resource: "*",
-        context: &ctx,
-    };
-    assert_eq!(d.evaluate(&req("s3:GetObject")), Outcome::Allow);
-    assert_eq!(d.evaluate(&req("s3:PutObject")), Outcome::NotApplicable);
 }
