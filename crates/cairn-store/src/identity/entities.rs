@@ -262,6 +262,13 @@ impl IdentityStore {
     }
 
     pub fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        self.users_by_id
+            .get_or_load(user_id, self.generation(), || {
+                self.user_by_id_from_db(user_id)
+            })
+    }
+
+    fn user_by_id_from_db(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -546,6 +553,13 @@ impl IdentityStore {
     }
 
     pub fn role_by_id(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
+        self.roles_by_id
+            .get_or_load(role_id, self.generation(), || {
+                self.role_by_id_from_db(role_id)
+            })
+    }
+
+    fn role_by_id_from_db(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
         Ok(self
             .conn()
             .query_row(

@@ -45,6 +45,41 @@ pub struct Account {
     pub alias: Option<String>,
 }
 
+/// Lookups by id that authentication repeats on every request, kept until IAM changes (the
+/// store's generation moves on).
+struct ByIdCache<T> {
+    map: RwLock<HashMap<String, (u64, Option<T>)>>,
+}
+
+impl<T: Clone> ByIdCache<T> {
+    fn new() -> Self {
+        ByIdCache {
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn get_or_load(
+        &self,
+        id: &str,
+        generation: u64,
+        load: impl FnOnce() -> Result<Option<T>, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        if let Some((g, v)) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(id)
+            && *g == generation
+        {
+            return Ok(v.clone());
+        }
+        let v = load()?;
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        // Ids are few (users, roles, accounts); a stale map is simply started afresh.
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        map.insert(id.to_owned(), (generation, v.clone()));
+        Ok(v)
+    }
+}
+
 pub struct IdentityStore {
     conn: Mutex<Connection>,
     /// Keys already read, so that authenticating a request does not touch SQLite. Every change
@@ -53,6 +88,9 @@ pub struct IdentityStore {
     /// When each key's last use was last written down.
     last_used: RwLock<HashMap<String, i64>>,
     generation: AtomicU64,
+    users_by_id: ByIdCache<User>,
+    roles_by_id: ByIdCache<Role>,
+    accounts_by_id: ByIdCache<Account>,
 }
 
 impl IdentityStore {
@@ -75,6 +113,9 @@ impl IdentityStore {
             keys: RwLock::new(HashMap::new()),
             last_used: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(1),
+            users_by_id: ByIdCache::new(),
+            roles_by_id: ByIdCache::new(),
+            accounts_by_id: ByIdCache::new(),
         })
     }
 
@@ -107,6 +148,11 @@ impl IdentityStore {
     }
 
     pub fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        self.accounts_by_id
+            .get_or_load(id.as_str(), self.generation(), || self.account_from_db(id))
+    }
+
+    fn account_from_db(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         Ok(self
             .conn()
             .query_row(
