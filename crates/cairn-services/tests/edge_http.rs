@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Server {
     addr: std::net::SocketAddr,
     key: AccessKey,
+    identity: Arc<IdentityStore>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -47,7 +48,7 @@ async fn start() -> Server {
     let app = Arc::new(App {
         journal,
         history,
-        identity,
+        identity: Arc::clone(&identity),
         objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
         trails: Arc::clone(&trails),
         keys,
@@ -74,6 +75,7 @@ async fn start() -> Server {
     Server {
         addr,
         key,
+        identity,
         _dir: dir,
         stop: Some(tx),
     }
@@ -82,6 +84,17 @@ async fn start() -> Server {
 /// Sends one request and returns (status, lower-cased headers, body).
 async fn post(
     s: &Server,
+    target: &str,
+    body: &Value,
+    signed: bool,
+) -> (u16, Vec<(String, String)>, Value) {
+    post_as(s, &s.key, target, body, signed).await
+}
+
+/// Sends one request signed with `key` (and its session token, if it has one).
+async fn post_as(
+    s: &Server,
+    key: &AccessKey,
     target: &str,
     body: &Value,
     signed: bool,
@@ -99,10 +112,13 @@ async fn post(
             .parse()
             .unwrap(),
     );
+    if let Some(token) = &key.session_token {
+        h.insert("x-amz-security-token", token.parse().unwrap());
+    }
     if signed {
         let key = SigningKey {
-            access_key_id: &s.key.access_key_id,
-            secret_access_key: &s.key.secret_access_key,
+            access_key_id: &key.access_key_id,
+            secret_access_key: &key.secret_access_key,
             region: "us-east-1",
             service: "cloudtrail",
         };
@@ -198,4 +214,39 @@ async fn unsigned_and_unknown_requests_get_aws_errors() {
     let (status, _, body) = post(&s, "LookupEvents", &json!({"MaxResults": 0}), true).await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "InvalidMaxResultsException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_credentials_work_until_they_expire() {
+    use cairn_store::identity::{KeyOwner, NewSession};
+    let mut s = start().await;
+    let now = SystemClock.now_millis();
+    let session = |expires_ms| {
+        s.identity
+            .create_session_key(
+                NewSession {
+                    account: &s.key.account,
+                    owner: KeyOwner::Root,
+                    session_name: None,
+                    mfa: false,
+                    expires_ms,
+                },
+                now,
+            )
+            .unwrap()
+    };
+    let live = session(now + 900_000);
+    let (status, _, _) = post_as(&s, &live, "DescribeTrails", &json!({}), true).await;
+    assert_eq!(status, 200);
+    let expired = session(now - 1);
+    let (status, _, body) = post_as(&s, &expired, "DescribeTrails", &json!({}), true).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "ExpiredTokenException");
+    // The token is part of the credential: without it, or with another, the key is refused.
+    let mut wrong = live.clone();
+    wrong.session_token = Some("not-the-token".into());
+    let (status, _, body) = post_as(&s, &wrong, "DescribeTrails", &json!({}), true).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "UnrecognizedClientException");
+    let _ = s.stop.take().map(|tx| tx.send(()));
 }
