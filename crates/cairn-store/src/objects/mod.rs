@@ -198,10 +198,10 @@ impl ObjectStore {
                 ObjectsError::BucketAlreadyExists
             });
         }
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO buckets (name, account, region, created_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![name, account, region, now_ms],
-        )?;
+        )?
+        .execute(params![name, account, region, now_ms])?;
         Ok(Bucket {
             name: name.to_owned(),
             account: account.to_owned(),
@@ -232,25 +232,20 @@ impl ObjectStore {
             return Err(ObjectsError::NoSuchBucket);
         }
         let has_objects = c
-            .query_row(
-                "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
-                [name],
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?
+            .query_row([name], |_| Ok(()))
             .optional()?
             .is_some();
         let has_uploads = c
-            .query_row(
-                "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1",
-                [name],
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")?
+            .query_row([name], |_| Ok(()))
             .optional()?
             .is_some();
         if has_objects || has_uploads {
             return Err(ObjectsError::BucketNotEmpty);
         }
-        c.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
+        c.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
+            .execute([name])?;
         Ok(())
     }
 
@@ -279,15 +274,12 @@ impl ObjectStore {
     // ---- objects -------------------------------------------------------------------------
 
     fn next_seq(c: &Connection) -> Result<i64, ObjectsError> {
-        c.execute(
-            "INSERT INTO counters (name, value) VALUES ('object_seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
-            [],
+        c.prepare_cached("INSERT INTO counters (name, value) VALUES ('object_seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")?.execute([],
         )?;
-        Ok(c.query_row(
-            "SELECT value FROM counters WHERE name = 'object_seq'",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(
+            c.prepare_cached("SELECT value FROM counters WHERE name = 'object_seq'")?
+                .query_row([], |r| r.get(0))?,
+        )
     }
 
     /// Stores a new version of `key` with the given body (already a blob file) and returns it.
@@ -345,15 +337,13 @@ impl ObjectStore {
         } else {
             take_null_version(&tx, bucket, key)?
         };
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest = 1",
-            params![bucket, key],
-        )?;
+        )?
+        .execute(params![bucket, key])?;
         let meta = serde_json::to_string(&new.metadata).unwrap_or_else(|_| "{}".into());
-        tx.execute(
-            "INSERT INTO objects (bucket, key, version_id, seq, is_latest, delete_marker, size, etag, content_type, metadata, blob, sse, created_ms)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![bucket, key, version_id, seq, delete_marker as i64, size as i64, etag, new.content_type, meta, blob, new.sse, now_ms],
+        tx.prepare_cached("INSERT INTO objects (bucket, key, version_id, seq, is_latest, delete_marker, size, etag, content_type, metadata, blob, sse, created_ms)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![bucket, key, version_id, seq, delete_marker as i64, size as i64, etag, new.content_type, meta, blob, new.sse, now_ms],
         )?;
         tx.commit()?;
         Ok((
@@ -386,7 +376,9 @@ impl ObjectStore {
         if self.bucket(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
-        let blob = self.blobs.write_keyed(body, new.data_key.as_deref())?;
+        let blob = self
+            .blobs
+            .write_keyed(body, new.data_key.as_deref(), new.durable)?;
         let etag = etag_of(body);
         let res = self.insert_version(
             bucket,
@@ -488,9 +480,7 @@ impl ObjectStore {
         let tx = c.transaction()?;
         let blob = take_null_version(&tx, bucket, key)?;
         // The newest remaining version, if any, becomes the latest again.
-        tx.execute(
-            "UPDATE objects SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND seq = (SELECT max(seq) FROM objects WHERE bucket = ?1 AND key = ?2)",
-            params![bucket, key],
+        tx.prepare_cached("UPDATE objects SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND seq = (SELECT max(seq) FROM objects WHERE bucket = ?1 AND key = ?2)")?.execute(params![bucket, key],
         )?;
         tx.commit()?;
         drop(c);
@@ -523,9 +513,7 @@ impl ObjectStore {
         }
         let id = new_version_id();
         let meta = serde_json::to_string(&new.metadata).unwrap_or_else(|_| "{}".into());
-        c.execute(
-            "INSERT INTO uploads (upload_id, bucket, key, content_type, metadata, sse, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id, bucket, key, new.content_type, meta, new.sse, now_ms],
+        c.prepare_cached("INSERT INTO uploads (upload_id, bucket, key, content_type, metadata, sse, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![id, bucket, key, new.content_type, meta, new.sse, now_ms],
         )?;
         Ok(id)
     }
@@ -538,9 +526,7 @@ impl ObjectStore {
         upload_id: &str,
     ) -> Result<NewObject, ObjectsError> {
         let row = c
-            .query_row(
-                "SELECT content_type, metadata, sse FROM uploads WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3",
-                params![upload_id, bucket, key],
+            .prepare_cached("SELECT content_type, metadata, sse FROM uploads WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3")?.query_row(params![upload_id, bucket, key],
                 |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)),
             )
             .optional()?;
@@ -564,20 +550,15 @@ impl ObjectStore {
         now_ms: i64,
     ) -> Result<String, ObjectsError> {
         self.upload(&self.conn(), bucket, key, upload_id)?;
-        let blob = self.blobs.write(body)?;
+        let blob = self.blobs.write(body, false)?;
         let etag = etag_of(body);
         let old: Option<String> = {
             let c = self.conn();
             let old = c
-                .query_row(
-                    "SELECT blob FROM parts WHERE upload_id = ?1 AND part_number = ?2",
-                    params![upload_id, part_number],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT blob FROM parts WHERE upload_id = ?1 AND part_number = ?2")?
+                .query_row(params![upload_id, part_number], |r| r.get(0))
                 .optional()?;
-            c.execute(
-                "INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, blob, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![upload_id, part_number, body.len() as i64, etag, blob, now_ms],
+            c.prepare_cached("INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, blob, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![upload_id, part_number, body.len() as i64, etag, blob, now_ms],
             )?;
             old
         };
@@ -616,8 +597,10 @@ impl ObjectStore {
             let b = st
                 .query_map([upload_id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            c.execute("DELETE FROM parts WHERE upload_id = ?1", [upload_id])?;
-            c.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+            c.prepare_cached("DELETE FROM parts WHERE upload_id = ?1")?
+                .execute([upload_id])?;
+            c.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
+                .execute([upload_id])?;
             b
         };
         for b in blobs {
@@ -673,7 +656,7 @@ impl ObjectStore {
             md5s.extend(hex::decode(p.2.trim_matches('"')).unwrap_or_default());
             part_blobs_in_order.push(p.3.clone());
         }
-        let blob = self.blobs.concat(&part_blobs_in_order)?;
+        let blob = self.blobs.concat(&part_blobs_in_order, false)?;
         let size: u64 = chosen.iter().map(|p| p.1).sum();
         let etag = format!("\"{}-{}\"", hex::encode(Md5::digest(&md5s)), chosen.len());
         let v = self.insert_version(
@@ -686,8 +669,10 @@ impl ObjectStore {
         let part_blobs: Vec<String> = parts.iter().map(|p| p.3.clone()).collect();
         {
             let c = self.conn();
-            c.execute("DELETE FROM parts WHERE upload_id = ?1", [upload_id])?;
-            c.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+            c.prepare_cached("DELETE FROM parts WHERE upload_id = ?1")?
+                .execute([upload_id])?;
+            c.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
+                .execute([upload_id])?;
         }
         for b in part_blobs {
             self.blobs.remove(&b);
@@ -716,9 +701,7 @@ fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bucket> {
 }
 
 fn bucket_row(c: &Connection, name: &str) -> Result<Option<Bucket>, ObjectsError> {
-    Ok(c.query_row(
-        "SELECT name, account, region, created_ms, policy, versioning, encryption FROM buckets WHERE name = ?1",
-        [name],
+    Ok(c.prepare_cached("SELECT name, account, region, created_ms, policy, versioning, encryption FROM buckets WHERE name = ?1")?.query_row([name],
         bucket_from_row,
     )
     .optional()?)
@@ -732,17 +715,14 @@ fn take_null_version(
     key: &str,
 ) -> Result<Option<String>, ObjectsError> {
     let blob = c
-        .query_row(
+        .prepare_cached(
             "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
-            params![bucket, key],
-            |r| r.get::<_, Option<String>>(0),
-        )
+        )?
+        .query_row(params![bucket, key], |r| r.get::<_, Option<String>>(0))
         .optional()?
         .flatten();
-    c.execute(
-        "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'",
-        params![bucket, key],
-    )?;
+    c.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'")?
+        .execute(params![bucket, key])?;
     Ok(blob)
 }
 

@@ -69,8 +69,8 @@ impl Sealer {
         n
     }
 
-    /// Starts an encrypted body in `f`.
-    pub fn writer(&self, f: File) -> Result<SealWriter<'_>, std::io::Error> {
+    /// Starts an encrypted body in `f` (a file, or memory for bodies kept in the database).
+    pub fn writer<W: Write>(&self, f: W) -> Result<SealWriter<'_, W>, std::io::Error> {
         let base: [u8; 8] = rand::random();
         let mut w = SealWriter {
             sealer: self,
@@ -87,7 +87,33 @@ impl Sealer {
 
     /// Reads and decrypts `[first, last]` (inclusive) of the plaintext, or all of it.
     pub fn read(&self, path: &Path, range: Option<(u64, u64)>) -> Result<Vec<u8>, ObjectsError> {
-        let mut f = File::open(path).map_err(|e| ObjectsError::io(path, e))?;
+        let f = File::open(path).map_err(|e| ObjectsError::io(path, e))?;
+        let len = f.metadata().map_err(|e| ObjectsError::io(path, e))?.len();
+        self.read_from(f, len, range, path)
+    }
+
+    /// The same, from a sealed body held in memory.
+    pub fn read_bytes(
+        &self,
+        sealed: &[u8],
+        range: Option<(u64, u64)>,
+        label: &Path,
+    ) -> Result<Vec<u8>, ObjectsError> {
+        self.read_from(
+            std::io::Cursor::new(sealed),
+            sealed.len() as u64,
+            range,
+            label,
+        )
+    }
+
+    fn read_from<R: Read + Seek>(
+        &self,
+        mut f: R,
+        file_len: u64,
+        range: Option<(u64, u64)>,
+        path: &Path,
+    ) -> Result<Vec<u8>, ObjectsError> {
         let mut header = [0u8; HEADER as usize];
         f.read_exact(&mut header)
             .map_err(|e| ObjectsError::io(path, e))?;
@@ -97,7 +123,6 @@ impl Sealer {
         let base: [u8; 8] = header[9..17]
             .try_into()
             .map_err(|_| corrupt(path, "short header"))?;
-        let file_len = f.metadata().map_err(|e| ObjectsError::io(path, e))?.len();
         let stored = (CHUNK + TAG) as u64;
         let chunks = (file_len - HEADER).div_ceil(stored);
         let (first_chunk, last_chunk) = match range {
@@ -140,15 +165,15 @@ impl Sealer {
 }
 
 /// Encrypts what is written to it, a chunk at a time.
-pub struct SealWriter<'a> {
+pub struct SealWriter<'a, W: Write> {
     sealer: &'a Sealer,
-    f: File,
+    f: W,
     base: [u8; 8],
     index: u32,
     buf: Vec<u8>,
 }
 
-impl SealWriter<'_> {
+impl<W: Write> SealWriter<'_, W> {
     fn flush_chunk(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -179,8 +204,8 @@ impl SealWriter<'_> {
         Ok(())
     }
 
-    /// Writes the last chunk and returns the file.
-    pub fn finish(mut self) -> std::io::Result<File> {
+    /// Writes the last chunk and returns the file (or buffer).
+    pub fn finish(mut self) -> std::io::Result<W> {
         self.flush_chunk()?;
         Ok(self.f)
     }
