@@ -1,12 +1,14 @@
 """The embedded S3, with the real AWS CLI and boto3: what `aws s3` and SDK defaults send must
 work, errors must be S3's, and S3 calls must be recorded as AWS records them."""
 
+import base64
 import hashlib
 import json
 import os
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 
 import botocore.config
 import botocore.exceptions
@@ -217,18 +219,22 @@ def test_objects_are_encrypted_at_rest(cairn):
     assert oct(key.stat().st_mode & 0o777) == "0o600"
 
 
-def streaming_put(cairn, bucket, key, data, tamper=False):
+def streaming_put(cairn, bucket, key, data, tamper=False, trailer=None, tamper_trailer=False):
     """A signed aws-chunked upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the seed signed by
-    botocore, each chunk chained from it as the S3 API Reference describes."""
+    botocore, each chunk chained from it as the S3 API Reference describes; with `trailer`
+    (name, value), the -TRAILER variant with a signed trailing checksum."""
     import datetime
     import hmac
     import botocore.auth, botocore.awsrequest, botocore.credentials
     env = cairn.env()
     url = f"{cairn.endpoint}/{bucket}/{key}"
     chunks = [data[i:i + 8192] for i in range(0, len(data), 8192)] + [b""]
-    req = botocore.awsrequest.AWSRequest(method="PUT", url=url, headers={
-        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "Content-Encoding": "aws-chunked",
-        "x-amz-decoded-content-length": str(len(data))})
+    declared = {"x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "Content-Encoding": "aws-chunked",
+                "x-amz-decoded-content-length": str(len(data))}
+    if trailer:
+        declared["x-amz-content-sha256"] = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+        declared["x-amz-trailer"] = trailer[0]
+    req = botocore.awsrequest.AWSRequest(method="PUT", url=url, headers=declared)
     # SigV4Auth signs the declared STREAMING payload hash (S3SigV4Auth would replace it).
     botocore.auth.SigV4Auth(botocore.credentials.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "us-east-1").add_auth(req)
     headers = dict(req.headers.items())
@@ -243,7 +249,14 @@ def streaming_put(cairn, bucket, key, data, tamper=False):
         sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, hashlib.sha256(b"").hexdigest(), hashlib.sha256(c).hexdigest()])
         prev = hmac.new(key_bytes, sts.encode(), hashlib.sha256).hexdigest()
         sent = (c[:-1] + b"!") if tamper and c else c
-        body += f"{len(c):x};chunk-signature={prev}\r\n".encode() + sent + b"\r\n"
+        body += f"{len(c):x};chunk-signature={prev}\r\n".encode() + sent + (b"\r\n" if c or not trailer else b"")
+    if trailer:
+        canonical = f"{trailer[0]}:{trailer[1]}\n"
+        sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, prev, hashlib.sha256(canonical.encode()).hexdigest()])
+        sig = hmac.new(key_bytes, sts.encode(), hashlib.sha256).hexdigest()
+        if tamper_trailer:
+            sig = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+        body += f"{trailer[0]}:{trailer[1]}\r\nx-amz-trailer-signature:{sig}\r\n".encode()
     body += b"\r\n"
     r = urllib.request.Request(url, data=body, headers=headers, method="PUT")
     try:
@@ -264,6 +277,25 @@ def test_signed_streaming_uploads_are_verified_chunk_by_chunk(cairn):
     status, body = streaming_put(cairn, b, "tampered.bin", data, tamper=True)
     assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
     assert code_of(s3.head_object, Bucket=b, Key="tampered.bin") == ("404", 404)
+
+
+def test_signed_trailers_are_verified(cairn):
+    """STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: the trailing checksum is signed too."""
+    s3 = cairn.client("s3")
+    b = bucket_name("trailer")
+    s3.create_bucket(Bucket=b)
+    data = os.urandom(20000)
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    status, body = streaming_put(cairn, b, "trailed.bin", data, trailer=("x-amz-checksum-crc32", crc))
+    assert status == 200, body
+    got = s3.get_object(Bucket=b, Key="trailed.bin", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data
+    status, body = streaming_put(cairn, b, "forged.bin", data, trailer=("x-amz-checksum-crc32", crc), tamper_trailer=True)
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    wrong = base64.b64encode((zlib.crc32(data) ^ 1).to_bytes(4, "big")).decode()
+    status, body = streaming_put(cairn, b, "wrongsum.bin", data, trailer=("x-amz-checksum-crc32", wrong))
+    assert status == 400 and b"BadDigest" in body
+    assert code_of(s3.head_object, Bucket=b, Key="forged.bin") == ("404", 404)
 
 
 def test_a_declared_payload_hash_must_match_the_body_even_when_chunked(cairn):

@@ -296,6 +296,10 @@ fn decode_payload(
         if let Some(seed) = seed {
             seed.verify(&d)
                 .map_err(|e| e.to_aws_error(Protocol::RestXml, None))?;
+            if sha == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" {
+                seed.verify_trailer(&d)
+                    .map_err(|e| e.to_aws_error(Protocol::RestXml, None))?;
+            }
         }
         if let Some(declared) = headers
             .get("x-amz-decoded-content-length")

@@ -1,5 +1,6 @@
 //! Signed streaming uploads (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`): each aws-chunked chunk
-//! carries a signature chained from the request's own (the seed).
+//! carries a signature chained from the request's own (the seed); with `…-PAYLOAD-TRAILER`,
+//! the trailing headers (checksums) carry one more, chained from the last chunk's.
 
 use super::{CredentialScope, SigV4Error, hmac, sha256_hex, signing_key};
 use crate::chunked::Decoded;
@@ -55,6 +56,41 @@ impl StreamingSeed {
                 });
             }
             previous = want;
+        }
+        Ok(())
+    }
+
+    /// Checks the trailing headers' `x-amz-trailer-signature`, chained from the final chunk's
+    /// signature over the canonical trailers (`name:value\n` each, the signature left out).
+    pub fn verify_trailer(&self, d: &Decoded) -> Result<(), SigV4Error> {
+        let bad = |sts: String| SigV4Error::BadSignature {
+            string_to_sign: sts,
+            canonical_request: String::new(),
+        };
+        let last = d
+            .chunks
+            .last()
+            .and_then(|(sig, _)| sig.clone())
+            .ok_or_else(|| bad(String::new()))?;
+        let given = d
+            .trailers
+            .get("x-amz-trailer-signature")
+            .ok_or_else(|| bad(String::new()))?;
+        let canonical: String = d
+            .trailers
+            .iter()
+            .filter(|(k, _)| k.as_str() != "x-amz-trailer-signature")
+            .map(|(k, v)| format!("{k}:{v}\n"))
+            .collect();
+        let sts = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{last}\n{}",
+            self.amz_date,
+            self.scope,
+            sha256_hex(canonical.as_bytes())
+        );
+        let want = hex::encode(hmac(&self.signing_key, sts.as_bytes()));
+        if *given != want {
+            return Err(bad(sts));
         }
         Ok(())
     }
