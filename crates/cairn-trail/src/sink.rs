@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cairn_model::Clock;
 use cairn_store::objects::{NewObject, ObjectStore};
 use cairn_store::trails::Trail;
-use cairn_wire::client::{Endpoint, host_port_of};
+use cairn_wire::client::{Endpoint, parse_url};
 
 /// An object CloudTrail writes for a trail: a log file or a digest.
 pub struct TrailObject<'a> {
@@ -120,26 +120,39 @@ impl LogSink for EmbeddedSink {
     }
 }
 
-/// A bucket on another S3-compatible endpoint (plain HTTP), with the credentials to write it.
+/// A bucket on another S3-compatible endpoint (HTTP or HTTPS), with the credentials to write it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExternalBucket {
     pub name: String,
     /// `host:port`
     pub endpoint: String,
+    /// TLS settings for an `https://` endpoint.
+    pub tls: Option<cairn_wire::tls::Tls>,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
 }
 
 impl ExternalBucket {
-    /// Parses `http://host:port[/]` into the endpoint this client speaks to.
-    pub fn endpoint_of(url: &str) -> Result<String, String> {
-        host_port_of(url).map_err(|e| format!("external bucket {e}"))
+    /// Parses `http(s)://host[:port][/]` into the endpoint this client speaks to, and its TLS
+    /// settings (the public roots, plus `ca_file`'s certificates) for `https://`.
+    pub fn endpoint_of(
+        url: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<(String, Option<cairn_wire::tls::Tls>), String> {
+        let u = parse_url(url).map_err(|e| format!("external bucket {e}"))?;
+        let tls = if u.https {
+            Some(cairn_wire::tls::Tls::new(ca_file).map_err(|e| format!("external bucket {e}"))?)
+        } else {
+            None
+        };
+        Ok((u.host_port, tls))
     }
 
     fn endpoint(&self) -> Endpoint {
         Endpoint {
             host_port: self.endpoint.clone(),
+            tls: self.tls.clone(),
             region: self.region.clone(),
             access_key_id: self.access_key_id.clone(),
             secret_access_key: self.secret_access_key.clone(),
@@ -223,6 +236,7 @@ mod tests {
         let b = ExternalBucket {
             name: "b".into(),
             endpoint: format!("127.0.0.1:{port}"),
+            tls: None,
             region: "us-east-1".into(),
             access_key_id: "AKIA".into(),
             secret_access_key: "s".into(),

@@ -1,12 +1,13 @@
 //! A small blocking SigV4 client for cairn's own calls to S3-compatible and CloudTrail
-//! endpoints (trail delivery to external buckets, `cairn validate-logs`). Plain HTTP/1.1, one
-//! connection per request.
+//! endpoints (trail delivery to external buckets, `cairn validate-logs`). HTTP/1.1 over plain
+//! TCP or TLS, with kept-alive connections.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::sigv4::{SigningKey, sha256_hex, sign};
+use crate::tls::{Tls, TlsStream};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,8 +22,41 @@ pub struct Endpoint {
     pub secret_access_key: String,
     /// How long a read or write may stall (default 30 s).
     pub io_timeout: Option<Duration>,
+    /// Speak TLS (an `https://` endpoint).
+    pub tls: Option<Tls>,
     /// Idle keep-alive connections.
-    pub idle: std::sync::Mutex<Vec<TcpStream>>,
+    pub idle: std::sync::Mutex<Vec<Conn>>,
+}
+
+/// A connection: plain TCP, or TLS over it.
+#[derive(Debug)]
+pub enum Conn {
+    Plain(TcpStream),
+    Tls(TlsStream),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -64,16 +98,49 @@ impl Response {
     }
 }
 
-/// `http://host:port[/]` → `host:port`.
-pub fn host_port_of(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("endpoint {url:?}: only http:// endpoints are supported"))?;
+/// An endpoint URL taken apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url {
+    /// `host:port` (the scheme's port when the URL has none).
+    pub host_port: String,
+    pub https: bool,
+}
+
+/// `http://host[:port][/]` or `https://host[:port][/]`.
+pub fn parse_url(url: &str) -> Result<Url, String> {
+    let (rest, https, port) = if let Some(r) = url.strip_prefix("http://") {
+        (r, false, 80)
+    } else if let Some(r) = url.strip_prefix("https://") {
+        (r, true, 443)
+    } else {
+        return Err(format!(
+            "endpoint {url:?}: must start with http:// or https://"
+        ));
+    };
     let hostport = rest.trim_end_matches('/');
     if hostport.is_empty() || hostport.contains('/') {
-        return Err(format!("endpoint {url:?} must be http://host:port"));
+        return Err(format!("endpoint {url:?} must be http(s)://host[:port]"));
     }
-    Ok(hostport.to_owned())
+    let has_port = hostport
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| !h.ends_with(':') && p.parse::<u16>().is_ok());
+    Ok(Url {
+        host_port: if has_port {
+            hostport.to_owned()
+        } else {
+            format!("{hostport}:{port}")
+        },
+        https,
+    })
+}
+
+/// `http://host:port[/]` → `host:port` (plain HTTP only).
+pub fn host_port_of(url: &str) -> Result<String, String> {
+    let u = parse_url(url)?;
+    if u.https {
+        return Err(format!("endpoint {url:?}: expected http://"));
+    }
+    Ok(u.host_port)
 }
 
 fn now_ms() -> i64 {
@@ -127,7 +194,7 @@ impl Endpoint {
         self.exchange(s, &req, head_only)
     }
 
-    fn connect(&self) -> Result<TcpStream, String> {
+    fn connect(&self) -> Result<Conn, String> {
         let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
         let addr = self
             .host_port
@@ -140,12 +207,22 @@ impl Endpoint {
         s.set_read_timeout(Some(timeout)).map_err(at)?;
         s.set_write_timeout(Some(timeout)).map_err(at)?;
         s.set_nodelay(true).map_err(at)?;
-        Ok(s)
+        match &self.tls {
+            None => Ok(Conn::Plain(s)),
+            Some(tls) => {
+                let host = self
+                    .host_port
+                    .rsplit_once(':')
+                    .map_or(self.host_port.as_str(), |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                Ok(Conn::Tls(tls.connect(host, s)?))
+            }
+        }
     }
 
     /// Sends one request on `s` and reads exactly its response; keeps `s` for reuse when the
     /// response says it may be.
-    fn exchange(&self, mut s: TcpStream, req: &[u8], head_only: bool) -> Result<Response, String> {
+    fn exchange(&self, mut s: Conn, req: &[u8], head_only: bool) -> Result<Response, String> {
         let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
         s.write_all(req).map_err(at)?;
         let mut buf = Vec::with_capacity(16 * 1024);
@@ -327,5 +404,17 @@ mod tests {
         );
         assert!(host_port_of("https://s3.example.com").is_err());
         assert!(host_port_of("http://").is_err());
+        assert_eq!(
+            parse_url("https://s3.example.com").unwrap(),
+            Url {
+                host_port: "s3.example.com:443".into(),
+                https: true
+            }
+        );
+        assert_eq!(
+            parse_url("https://127.0.0.1:8443/").unwrap().host_port,
+            "127.0.0.1:8443"
+        );
+        assert!(parse_url("ftp://x").is_err());
     }
 }

@@ -8,6 +8,7 @@ pub mod http1;
 pub mod protocol;
 pub mod sigv2;
 pub mod sigv4;
+pub mod tls;
 pub mod xml;
 
 pub use error::AwsError;

@@ -30,8 +30,11 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct ExternalBucketConfig {
     pub name: String,
-    /// `http://host:port`
+    /// `http://host:port` or `https://host[:port]`
     pub endpoint: String,
+    /// For `https://` endpoints with a private CA: a PEM file of the certificates to trust
+    /// besides the public roots.
+    pub ca_file: Option<PathBuf>,
     #[serde(default = "default_region")]
     pub region: String,
     pub access_key_id: String,
@@ -44,10 +47,13 @@ fn default_region() -> String {
 
 impl ExternalBucketConfig {
     pub fn resolve(&self) -> anyhow::Result<cairn_trail::sink::ExternalBucket> {
+        let (endpoint, tls) =
+            cairn_trail::sink::ExternalBucket::endpoint_of(&self.endpoint, self.ca_file.as_deref())
+                .map_err(anyhow::Error::msg)?;
         Ok(cairn_trail::sink::ExternalBucket {
             name: self.name.clone(),
-            endpoint: cairn_trail::sink::ExternalBucket::endpoint_of(&self.endpoint)
-                .map_err(anyhow::Error::msg)?,
+            endpoint,
+            tls,
             region: self.region.clone(),
             access_key_id: self.access_key_id.clone(),
             secret_access_key: self.secret_access_key.clone(),

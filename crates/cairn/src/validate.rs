@@ -9,7 +9,7 @@ use base64::Engine;
 use cairn_store::trails::TrailStore;
 use cairn_trail::validate::source::{LocalSource, ObjectSource, S3Source};
 use cairn_trail::validate::{Delivered, Options, PublicKey, Report, Target, Validator};
-use cairn_wire::client::{Endpoint, host_port_of};
+use cairn_wire::client::{Endpoint, parse_url};
 use serde_json::{Value, json};
 
 use crate::DataDirArg;
@@ -174,8 +174,14 @@ fn endpoint_of(args: &ValidateArgs, dir: &DataDir, region: &str) -> anyhow::Resu
             (i.key.access_key_id, i.key.secret_access_key)
         }
     };
+    let u = parse_url(&url).map_err(anyhow::Error::msg)?;
     Ok(Endpoint {
-        host_port: host_port_of(&url).map_err(anyhow::Error::msg)?,
+        host_port: u.host_port,
+        tls: if u.https {
+            Some(cairn_wire::tls::Tls::new(None).map_err(anyhow::Error::msg)?)
+        } else {
+            None
+        },
         region: region.to_owned(),
         access_key_id: id,
         secret_access_key: secret,
