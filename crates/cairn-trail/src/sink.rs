@@ -219,11 +219,20 @@ mod tests {
     #[test]
     fn endpoints() {
         assert_eq!(
-            ExternalBucket::endpoint_of("http://127.0.0.1:9000/").unwrap(),
-            "127.0.0.1:9000"
+            ExternalBucket::endpoint_of("http://127.0.0.1:9000/", None).unwrap(),
+            ("127.0.0.1:9000".to_owned(), None)
         );
-        assert!(ExternalBucket::endpoint_of("https://s3.example.com").is_err());
-        assert!(ExternalBucket::endpoint_of("http://").is_err());
+        let (hp, tls) = ExternalBucket::endpoint_of("https://s3.example.com", None).unwrap();
+        assert_eq!(hp, "s3.example.com:443");
+        assert!(tls.is_some());
+        assert!(ExternalBucket::endpoint_of("http://", None).is_err());
+        assert!(
+            ExternalBucket::endpoint_of(
+                "https://x",
+                Some(std::path::Path::new("/nonexistent/ca.pem"))
+            )
+            .is_err()
+        );
     }
 
     #[test]
