@@ -250,17 +250,15 @@ impl IdentityStore {
         Ok(key)
     }
 
-    /// A user's long-term keys, oldest first.
-    pub fn user_keys(&self, user: &User) -> IamResult<Vec<AccessKey>> {
-        let owner = KeyOwner::User {
-            user_id: user.user_id.clone(),
-        };
+    /// Long-term keys (no session token) matching `filter` (`principal = ?1` or
+    /// `account = ?1 AND principal = 'root'`), oldest first.
+    fn long_term_keys(&self, filter: &str, value: &str) -> IamResult<Vec<AccessKey>> {
         let ids: Vec<String> = {
             let c = self.conn();
-            let mut st = c.prepare(
-                "SELECT access_key_id FROM access_keys WHERE principal = ?1 AND session_token IS NULL ORDER BY created_ms, access_key_id",
-            )?;
-            st.query_map([owner.column()], |r| r.get(0))?
+            let mut st = c.prepare(&format!(
+                "SELECT access_key_id FROM access_keys WHERE {filter} AND session_token IS NULL ORDER BY created_ms, access_key_id"
+            ))?;
+            st.query_map([value], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };
         let mut out = Vec::new();
@@ -272,23 +270,17 @@ impl IdentityStore {
         Ok(out)
     }
 
+    /// A user's long-term keys, oldest first.
+    pub fn user_keys(&self, user: &User) -> IamResult<Vec<AccessKey>> {
+        let owner = KeyOwner::User {
+            user_id: user.user_id.clone(),
+        };
+        self.long_term_keys("principal = ?1", &owner.column())
+    }
+
     /// The root user's long-term keys.
     pub fn root_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>> {
-        let ids: Vec<String> = {
-            let c = self.conn();
-            let mut st = c.prepare(
-                "SELECT access_key_id FROM access_keys WHERE account = ?1 AND principal = 'root' AND session_token IS NULL ORDER BY created_ms, access_key_id",
-            )?;
-            st.query_map([account.as_str()], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
-        };
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(k) = self.key(&id)? {
-                out.push(k);
-            }
-        }
-        Ok(out)
+        self.long_term_keys("account = ?1 AND principal = 'root'", account.as_str())
     }
 
     /// Activates or deactivates a long-term key.
