@@ -4,7 +4,7 @@
 //! us-east-1, whatever region the client signed for.
 
 mod entities;
-mod form;
+pub(crate) mod form;
 mod managed;
 mod policies;
 mod qr;
@@ -104,7 +104,11 @@ impl crate::edge::query::QueryFront for Front {
         op: &'static str,
         form: &Form,
     ) -> Option<(String, String)> {
-        Some((format!("iam:{op}"), resource_of(app, ctx, op, form)))
+        let resource = match cairn_model::AccountId::parse(&ctx.recipient_account) {
+            Ok(account) => resource_of(app, ctx, &account, op, form),
+            Err(_) => "*".to_owned(),
+        };
+        Some((format!("iam:{op}"), resource))
     }
 
     fn denied_facts(&self, op: &'static str) -> CallFacts {
@@ -145,9 +149,14 @@ fn facts(op: &str, request: Option<Value>, response: Option<Value>) -> CallFacts
 
 /// The ARN an operation acts on, for authorization: the named entity's (as stored, path
 /// included, when it exists), the caller's own user for self-service operations, else `*`.
-fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
-    let account = &ctx.recipient_account;
-    let acct = ctx_account(ctx);
+fn resource_of(
+    app: &App,
+    ctx: &CallContext,
+    acct: &cairn_model::AccountId,
+    op: &str,
+    form: &Form,
+) -> String {
+    let account = acct.as_str();
     let path = form.get("Path").map(String::as_str).unwrap_or("/");
     if let Some(arn) = form.get("PolicyArn") {
         return arn.clone();
@@ -166,7 +175,7 @@ fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
     {
         return app
             .identity
-            .role(&acct, n)
+            .role(acct, n)
             .map(|r| r.arn())
             .unwrap_or_else(|_| format!("arn:aws:iam::{account}:role{path}{n}"));
     }
@@ -176,14 +185,14 @@ fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
     {
         return app
             .identity
-            .group(&acct, n)
+            .group(acct, n)
             .map(|g| g.arn())
             .unwrap_or_else(|_| format!("arn:aws:iam::{account}:group{path}{n}"));
     }
     if let Some(n) = form.get("UserName") {
         return app
             .identity
-            .user(&acct, n)
+            .user(acct, n)
             .map(|u| u.arn())
             .unwrap_or_else(|_| format!("arn:aws:iam::{account}:user{path}{n}"));
     }
@@ -212,11 +221,6 @@ fn resource_of(app: &App, ctx: &CallContext, op: &str, form: &Form) -> String {
         };
     }
     "*".into()
-}
-
-fn ctx_account(ctx: &CallContext) -> cairn_model::AccountId {
-    cairn_model::AccountId::parse(&ctx.recipient_account)
-        .unwrap_or_else(|_| cairn_model::AccountId::random())
 }
 
 /// Serves one IAM operation.

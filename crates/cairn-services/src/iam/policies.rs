@@ -76,11 +76,7 @@ pub fn get_inline(a: &Scope<'_>, op: &str) -> Result<Done, AwsError> {
             "{}{}{}",
             xml::el(owner_member(o.0), &o.2),
             xml::el("PolicyName", name),
-            xml::el(
-                "PolicyDocument",
-                &percent_encoding::utf8_percent_encode(&doc, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string()
-            ),
+            xml::el("PolicyDocument", &xml::url_encoded(&doc)),
         ),
         response: None,
     })

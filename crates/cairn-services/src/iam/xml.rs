@@ -88,8 +88,8 @@ pub fn group_json(g: &Group) -> Value {
     })
 }
 
-/// AWS answers trust policies URL-encoded inside the XML.
-fn url_encoded(doc: &str) -> String {
+/// AWS answers policy documents URL-encoded inside the XML.
+pub fn url_encoded(doc: &str) -> String {
     percent_encoding::utf8_percent_encode(doc, percent_encoding::NON_ALPHANUMERIC)
         .to_string()
         .replace("%2D", "-")

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::authz::{self, ResourcePolicy};
+use crate::iam::form::{optional as param, required};
 use crate::recorder::CallContext;
 
 /// What a credentials call produced, for its answer and its record.
@@ -30,19 +31,6 @@ fn validation(msg: impl Into<String>) -> AwsError {
 
 fn denied(msg: impl Into<String>) -> AwsError {
     AwsError::new(403, "AccessDenied", msg)
-}
-
-fn param<'a>(p: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
-    p.get(name).map(String::as_str)
-}
-
-fn required<'a>(p: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str, AwsError> {
-    param(p, name).ok_or_else(|| {
-        validation(format!(
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            crate::iam::lower_first(name)
-        ))
-    })
 }
 
 fn duration(
