@@ -3,7 +3,20 @@
 
 /// `METHOD path HTTP/1.1`, every header, `content-length`, a blank line, the body.
 pub fn request_bytes(method: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(512 + body.len());
+    let mut out = request_head(method, path, headers, body.len());
+    out.extend_from_slice(body);
+    out
+}
+
+/// The request line and headers (with `content-length`) of a request whose body of
+/// `content_length` bytes the caller sends next, so large bodies need not be copied.
+pub fn request_head(
+    method: &str,
+    path: &str,
+    headers: &http::HeaderMap,
+    content_length: usize,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
     out.extend_from_slice(format!("{method} {path} HTTP/1.1\r\n").as_bytes());
     for (k, v) in headers {
         out.extend_from_slice(k.as_str().as_bytes());
@@ -11,8 +24,7 @@ pub fn request_bytes(method: &str, path: &str, headers: &http::HeaderMap, body: 
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
-    out.extend_from_slice(body);
+    out.extend_from_slice(format!("content-length: {content_length}\r\n\r\n").as_bytes());
     out
 }
 

@@ -76,7 +76,7 @@ pub struct S3Request {
     pub host: String,
     pub query: BTreeMap<String, String>,
     pub headers: http::HeaderMap,
-    pub payload: Vec<u8>,
+    pub payload: Bytes,
     /// Checksum headers, from the headers or the aws-chunked trailer.
     pub checksums: BTreeMap<String, String>,
     pub account: String,
@@ -266,9 +266,9 @@ fn s3_error(e: &AwsError, request_id: &str, head: bool) -> Response<Full<Bytes>>
 /// chunk signatures included for signed streams.
 fn decode_payload(
     headers: &http::HeaderMap,
-    body: &[u8],
+    body: &Bytes,
     seed: Option<&cairn_wire::sigv4::StreamingSeed>,
-) -> Result<(Vec<u8>, BTreeMap<String, String>), AwsError> {
+) -> Result<(Bytes, BTreeMap<String, String>), AwsError> {
     let sha = headers
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
@@ -316,9 +316,9 @@ fn decode_payload(
                 .into_iter()
                 .filter(|(k, _)| k.starts_with("x-amz-checksum-")),
         );
-        d.payload
+        Bytes::from(d.payload)
     } else {
-        body.to_vec()
+        body.clone()
     };
     for (k, v) in headers {
         if k.as_str().starts_with("x-amz-checksum-")
@@ -369,7 +369,7 @@ pub async fn serve(
         request_id: rid.clone(),
     };
     let bytes_in = body.len();
-    let decoded = decode_payload(&parts.headers, &body, authed.streaming.as_ref());
+    let streaming = authed.streaming.clone();
     let req = S3Request {
         op,
         method: parts.method.clone(),
@@ -377,7 +377,7 @@ pub async fn serve(
         host,
         query,
         headers: parts.headers.clone(),
-        payload: Vec::new(),
+        payload: Bytes::new(),
         checksums: BTreeMap::new(),
         account,
         region: call.region,
@@ -387,7 +387,8 @@ pub async fn serve(
     let ctx2 = ctx.clone();
     let worked = tokio::task::spawn_blocking(move || {
         let mut req = req;
-        let result = match decoded {
+        // Hashing a large body is CPU work: it belongs here, off the threads serving sockets.
+        let result = match decode_payload(&req.headers, &body, streaming.as_ref()) {
             Ok((payload, checksums)) => {
                 req.payload = payload;
                 req.checksums = checksums;

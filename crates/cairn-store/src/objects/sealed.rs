@@ -132,33 +132,35 @@ impl Sealer {
                 (b / CHUNK as u64).min(chunks.saturating_sub(1)),
             ),
         };
-        let mut out = Vec::new();
         if chunks == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         f.seek(SeekFrom::Start(HEADER + first_chunk * stored))
             .map_err(|e| ObjectsError::io(path, e))?;
-        // Sized to the largest chunk actually read: small objects must not pay for a 1 MiB
-        // buffer (zeroing it and faulting its pages in cost more than the read).
-        let mut buf = vec![0u8; (file_len - HEADER).min(stored) as usize];
+        // Each chunk is read straight into the output and decrypted there: no buffer between
+        // the file and the answer, and one allocation of the size the chunks come to.
+        let stored_len = |i: u64| ((file_len - HEADER - i * stored).min(stored)) as usize;
+        let capacity: usize = (first_chunk..=last_chunk).map(stored_len).sum();
+        let mut out = Vec::with_capacity(capacity);
         for i in first_chunk..=last_chunk {
-            let len = ((file_len - HEADER - i * stored).min(stored)) as usize;
-            f.read_exact(&mut buf[..len])
+            let len = stored_len(i);
+            let at = out.len();
+            out.resize(at + len, 0);
+            f.read_exact(&mut out[at..])
                 .map_err(|e| ObjectsError::io(path, e))?;
             let nonce = Nonce::assume_unique_for_key(Self::nonce(&base, i as u32));
             let plain = self
                 .cipher
-                .open_in_place(nonce, Aad::empty(), &mut buf[..len])
-                .map_err(|_| corrupt(path, "object body failed authentication"))?;
-            out.extend_from_slice(plain);
+                .open_in_place(nonce, Aad::empty(), &mut out[at..])
+                .map_err(|_| corrupt(path, "object body failed authentication"))?
+                .len();
+            out.truncate(at + plain);
         }
         if let Some((a, b)) = range {
-            let offset = (a - first_chunk * CHUNK as u64) as usize;
-            let len = (b - a + 1) as usize;
-            out = out
-                .get(offset..(offset + len).min(out.len()))
-                .unwrap_or_default()
-                .to_vec();
+            let offset = ((a - first_chunk * CHUNK as u64) as usize).min(out.len());
+            let end = (offset + (b - a + 1) as usize).min(out.len());
+            out.copy_within(offset..end, 0);
+            out.truncate(end - offset);
         }
         Ok(out)
     }

@@ -38,6 +38,26 @@ pub struct LoadArgs {
     pub json: bool,
 }
 
+/// One request to send: its head (and any small body) as built, then an optional large body
+/// shared by every request of a phase, written without copying it into each request.
+pub(super) struct Outgoing {
+    pub head: Vec<u8>,
+    pub body: Option<Arc<Vec<u8>>>,
+}
+
+impl From<Vec<u8>> for Outgoing {
+    fn from(head: Vec<u8>) -> Self {
+        Outgoing { head, body: None }
+    }
+}
+
+/// A keep-alive connection and the buffer response bodies are drained into, reused so that the
+/// load generator allocates nothing per response, however large.
+pub(super) struct Conn {
+    stream: BufReader<TcpStream>,
+    scratch: Vec<u8>,
+}
+
 pub(super) struct Target {
     pub host: String,
     pub addr: String,
@@ -100,19 +120,25 @@ fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
 
 /// Sends one request on `conn` (opening it if needed); returns the status, or an error.
 pub(super) async fn call(
-    conn: &mut Option<BufReader<TcpStream>>,
+    conn: &mut Option<Conn>,
     t: &Target,
-    req: &[u8],
+    req: &Outgoing,
 ) -> anyhow::Result<u16> {
     if conn.is_none() {
         let s = TcpStream::connect(&t.addr).await?;
         s.set_nodelay(true)?;
-        *conn = Some(BufReader::new(s));
+        *conn = Some(Conn {
+            stream: BufReader::with_capacity(64 * 1024, s),
+            scratch: vec![0; 256 * 1024],
+        });
     }
-    let Some(c) = conn.as_mut() else {
+    let Some(Conn { stream: c, scratch }) = conn.as_mut() else {
         bail!("no connection")
     };
-    c.get_mut().write_all(req).await?;
+    c.get_mut().write_all(&req.head).await?;
+    if let Some(body) = &req.body {
+        c.get_mut().write_all(body).await?;
+    }
     let mut line = String::new();
     c.read_line(&mut line).await?;
     let mut it = line.split_whitespace();
@@ -142,13 +168,15 @@ pub(super) async fn call(
         }
     }
     match len {
-        Some(n) => {
-            let mut body = vec![0u8; n];
-            c.read_exact(&mut body).await?;
+        Some(mut left) => {
+            while left > 0 {
+                let n = left.min(scratch.len());
+                c.read_exact(&mut scratch[..n]).await?;
+                left -= n;
+            }
         }
         None => {
-            let mut body = Vec::new();
-            c.read_to_end(&mut body).await?;
+            while c.read(scratch).await? > 0 {}
             close = true;
         }
     }
@@ -173,7 +201,7 @@ pub(super) async fn phase(
     t: Arc<Target>,
     conns: usize,
     secs: u64,
-    make: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
+    make: Arc<dyn Fn(u64) -> Outgoing + Send + Sync>,
 ) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let seq = Arc::new(AtomicU64::new(0));
@@ -237,7 +265,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         Arc::clone(&t),
         args.connections,
         args.duration,
-        Arc::new(move |_| request_bytes(&tm, &op, &region)),
+        Arc::new(move |_| request_bytes(&tm, &op, &region).into()),
     ));
     let (ok, failed, elapsed, lat) = (p.ops, p.failed, p.secs, p.lat);
     let rps = ok as f64 / elapsed;

@@ -7,6 +7,7 @@ mod journal;
 mod load;
 mod lookup;
 mod policy;
+mod s3floor;
 mod s3load;
 
 use clap::Subcommand;

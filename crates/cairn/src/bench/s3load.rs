@@ -6,7 +6,7 @@ use std::sync::Arc;
 use cairn_model::{Clock, SystemClock};
 use cairn_wire::sigv4::{SigningKey, sha256_hex, sign};
 
-use super::load::{Phase, Target, call, phase, target};
+use super::load::{Outgoing, Phase, Target, call, phase, target};
 use super::{peak_rss_kib, percentile};
 
 #[derive(clap::Args)]
@@ -26,11 +26,23 @@ pub struct S3Args {
     /// PID of the server, to report its peak RSS.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Instead of AWS_ENDPOINT_URL, load an in-process endpoint that only checks each body's
+    /// SHA-256, computes its MD5 ETag and keeps it in memory: the ceiling on this machine for
+    /// any S3-compatible server under the same load.
+    #[arg(long)]
+    pub floor: bool,
     #[arg(long)]
     pub json: bool,
 }
 
-fn request(t: &Target, method: &str, path: &str, body: &[u8], body_hash: &str) -> Vec<u8> {
+fn request(
+    t: &Target,
+    method: &str,
+    path: &str,
+    body: Option<&Arc<Vec<u8>>>,
+    body_hash: &str,
+) -> Outgoing {
+    let bytes: &[u8] = body.map_or(&[], |b| b.as_slice());
     let mut h = http::HeaderMap::new();
     h.insert(
         "host",
@@ -51,21 +63,34 @@ fn request(t: &Target, method: &str, path: &str, body: &[u8], body_hash: &str) -
         path,
         None,
         &mut h,
-        body,
+        bytes,
         SystemClock.now_millis(),
     );
     h.insert(
         "user-agent",
         http::HeaderValue::from_static("cairn-bench/1"),
     );
-    cairn_wire::http1::request_bytes(method, path, &h, body)
+    Outgoing {
+        head: cairn_wire::http1::request_head(method, path, &h, bytes.len()),
+        body: body.cloned(),
+    }
 }
 
 pub fn run(args: S3Args) -> anyhow::Result<()> {
-    let t = Arc::new(target()?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let t = Arc::new(if args.floor {
+        let addr = rt.block_on(super::s3floor::start())?.to_string();
+        Target {
+            host: addr.clone(),
+            addr,
+            key_id: "AKIAFLOOR".into(),
+            secret: "floor".into(),
+        }
+    } else {
+        target()?
+    });
     let bucket = format!("bench-{}", SystemClock.now_millis());
     let body = Arc::new(vec![b'x'; args.size]);
     let body_hash = Arc::new(sha256_hex(&body));
@@ -75,7 +100,7 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
         let status = call(
             &mut conn,
             &t,
-            &request(&t, "PUT", &format!("/{bucket}"), b"", &empty_hash),
+            &request(&t, "PUT", &format!("/{bucket}"), None, &empty_hash),
         )
         .await?;
         anyhow::ensure!(
@@ -92,7 +117,7 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
             Arc::clone(&t),
             args.connections,
             args.duration,
-            Arc::new(move |i| request(&tp, "PUT", &format!("/{bk}/obj-{i}"), &b, &bh)),
+            Arc::new(move |i| request(&tp, "PUT", &format!("/{bk}/obj-{i}"), Some(&b), &bh)),
         )
         .await;
         let n = put.ops.max(1);
@@ -101,7 +126,7 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
             Arc::clone(&t),
             args.connections,
             args.duration,
-            Arc::new(move |i| request(&tg, "GET", &format!("/{bk}/obj-{}", i % n), b"", &eh)),
+            Arc::new(move |i| request(&tg, "GET", &format!("/{bk}/obj-{}", i % n), None, &eh)),
         )
         .await;
         anyhow::Ok((put, get, n))
