@@ -145,9 +145,14 @@ impl Sealer {
         for i in first_chunk..=last_chunk {
             let len = stored_len(i);
             let at = out.len();
-            out.resize(at + len, 0);
-            f.read_exact(&mut out[at..])
+            // read_to_end fills the spare capacity without zeroing it first.
+            let got = (&mut f)
+                .take(len as u64)
+                .read_to_end(&mut out)
                 .map_err(|e| ObjectsError::io(path, e))?;
+            if got != len {
+                return Err(corrupt(path, "truncated object body"));
+            }
             let nonce = Nonce::assume_unique_for_key(Self::nonce(&base, i as u32));
             let plain = self
                 .cipher
