@@ -187,6 +187,34 @@ def test_cloudtrails_own_writes_are_awsservice_data_events(lab):
     assert put["sourceIPAddress"] == real["sourceIPAddress"] and put["userAgent"] == real["userAgent"]
     history = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutObject"}])
     assert not history
+
+    # Before delivering, CloudTrail checks the bucket's ACL: a read-only management event, in
+    # event history and in the writer trail's own log files, made once (not before every file).
+    def acl_checks():
+        got = [json.loads(e["CloudTrailEvent"]) for e in lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetBucketAcl"}])]
+        return [r for r in got if r["requestParameters"]["bucketName"] == watched] or None
+    check = wait_for(acl_checks)[0]
+    with gzip.open(REAL_DATA / "records.jsonl.gz", "rt") as f:
+        real_check = next(r for r in map(json.loads, f) if r.get("eventName") == "GetBucketAcl"
+                          and r.get("userIdentity", {}).get("invokedBy") == "cloudtrail.amazonaws.com")
+    assert set(check) == set(real_check), set(check) ^ set(real_check)
+    assert check["userIdentity"] == real_check["userIdentity"]
+    assert set(check["requestParameters"]) == set(real_check["requestParameters"]) and check["requestParameters"]["acl"] == ""
+    # CipherSuite is TLS's; the embedded S3 is spoken to over plain HTTP.
+    assert set(check["additionalEventData"]) == set(real_check["additionalEventData"]) - {"CipherSuite"}
+    assert check["readOnly"] is True and check["managementEvent"] is True and check["recipientAccountId"] == account
+    assert check["resources"] == [{"accountId": account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{watched}"}]
+    assert "errorCode" not in check
+
+    def delivered_check():
+        recs = []
+        for o in s3.list_objects_v2(Bucket=watched).get("Contents", []):
+            recs += json.loads(gzip.decompress(s3.get_object(Bucket=watched, Key=o["Key"])["Body"].read()))["Records"]
+        return [r for r in recs if r["eventID"] == check["eventID"]] or None
+    assert wait_for(delivered_check) == [check]
+    ct.describe_trails()
+    time.sleep(2.5)
+    assert len(acl_checks()) == 1
     for t in ("writer", "watcher"):
         ct.delete_trail(Name=t)
 

@@ -311,3 +311,41 @@ def test_a_declared_payload_hash_must_match_the_body_even_when_chunked(cairn):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(r)
     assert e.value.code == 400 and b"XAmzContentSHA256Mismatch" in e.value.read()
+
+
+def test_acls_are_disabled_as_in_new_s3_buckets(cairn):
+    """Buckets are "bucket owner enforced": reading an ACL answers the owner's full control,
+    setting one is accepted only when it says just that."""
+    s3 = cairn.client("s3")
+    b = bucket_name("acl")
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+    owner = s3.list_buckets()["Owner"]["ID"]
+    for acl in (s3.get_bucket_acl(Bucket=b), s3.get_object_acl(Bucket=b, Key="k")):
+        assert acl["Owner"]["ID"] == owner and len(owner) == 64
+        assert acl["Grants"] == [{"Grantee": {"ID": owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
+    # The owner's full control, however it is said, is accepted and changes nothing.
+    s3.put_bucket_acl(Bucket=b, ACL="private")
+    s3.put_object_acl(Bucket=b, Key="k", ACL="bucket-owner-full-control")
+    s3.put_bucket_acl(Bucket=b, AccessControlPolicy={
+        "Owner": {"ID": owner},
+        "Grants": [{"Grantee": {"ID": owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]})
+    # Anything more is refused as S3 refuses it.
+    assert code_of(s3.put_bucket_acl, Bucket=b, ACL="public-read") == ("AccessControlListNotSupported", 400)
+    assert code_of(s3.put_object_acl, Bucket=b, Key="k", ACL="public-read") == ("AccessControlListNotSupported", 400)
+    assert code_of(s3.put_object, Bucket=b, Key="p", Body=b"x", ACL="public-read") == ("AccessControlListNotSupported", 400)
+    assert code_of(s3.put_object, Bucket=b, Key="p", Body=b"x", GrantRead="uri=http://acs.amazonaws.com/groups/global/AllUsers") == ("AccessControlListNotSupported", 400)
+    assert code_of(s3.put_bucket_acl, Bucket=b, AccessControlPolicy={
+        "Owner": {"ID": owner},
+        "Grants": [{"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]}) == ("AccessControlListNotSupported", 400)
+    assert code_of(s3.create_bucket, Bucket=bucket_name("acl"), ACL="public-read") == ("InvalidBucketAclWithObjectOwnership", 400)
+    assert code_of(s3.get_object_acl, Bucket=b, Key="missing") == ("NoSuchKey", 404)
+    # The CLI reads the same document.
+    _, out, _ = cairn.aws("s3api", "get-bucket-acl", "--bucket", b)
+    assert out["Grants"][0]["Permission"] == "FULL_CONTROL"
+    # GetBucketAcl is a read-only management event; object ACL calls are data events.
+    events = lookup_all(cairn.client(), LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": b}])
+    names = {e["EventName"] for e in events}
+    assert {"GetBucketAcl", "PutBucketAcl"} <= names and not names & {"GetObjectAcl", "PutObjectAcl"}, names
+    get = next(json.loads(e["CloudTrailEvent"]) for e in events if e["EventName"] == "GetBucketAcl")
+    assert get["readOnly"] is True and get["requestParameters"]["acl"] == ""

@@ -58,6 +58,10 @@ pub trait WriteObserver: Send + Sync {
         sse: &str,
         kms_key: Option<&str>,
     );
+
+    /// Delivery is about to write a trail's object to `bucket`; CloudTrail first checks the
+    /// bucket's ACL (`GetBucketAcl`), which AWS records too.
+    fn checking_acl(&self, _bucket: &cairn_store::objects::Bucket, _trail: &Trail) {}
 }
 
 pub struct EmbeddedSink {
@@ -77,6 +81,9 @@ impl LogSink for EmbeddedSink {
             .bucket(obj.bucket)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "NoSuchBucket".to_owned())?;
+        if let Some(o) = &self.observer {
+            o.checking_acl(&bucket, trail);
+        }
         if !self.gate.may_write(bucket.policy.as_deref(), trail, key) {
             return Err("AccessDenied".to_owned());
         }

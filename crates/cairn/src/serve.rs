@@ -174,9 +174,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 encryption: Some(Arc::new(cairn_services::kms::envelope::TrailLogKeys(
                     Arc::clone(&app),
                 ))),
-                observer: Some(Arc::new(cairn_services::s3::DeliveryRecorder(Arc::clone(
-                    &app,
-                )))),
+                observer: Some(Arc::new(cairn_services::s3::DeliveryRecorder::new(
+                    Arc::clone(&app),
+                ))),
             },
             external: (*app.external_buckets).clone(),
         };

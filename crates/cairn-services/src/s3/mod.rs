@@ -5,6 +5,7 @@
 //! data events, which never appear in event history.
 
 mod access;
+mod acl;
 pub mod address;
 mod delivered;
 mod ops;
@@ -136,6 +137,8 @@ fn operation(
                 "The specified method is not allowed against this resource.",
             ));
         }
+        (true, false, "PUT") if has("acl") => "PutBucketAcl",
+        (true, false, "GET") if has("acl") => "GetBucketAcl",
         (true, false, "PUT") if has("policy") => "PutBucketPolicy",
         (true, false, "PUT") if has("versioning") => "PutBucketVersioning",
         (true, false, "PUT") if has("encryption") => "PutBucketEncryption",
@@ -154,6 +157,8 @@ fn operation(
         (true, false, "GET") => "ListObjects",
         (true, false, "DELETE") => "DeleteBucket",
         (true, false, "HEAD") => "HeadBucket",
+        (true, true, "PUT") if has("acl") => "PutObjectAcl",
+        (true, true, "GET") if has("acl") => "GetObjectAcl",
         (true, true, "PUT") if has("partNumber") && has("uploadId") => {
             if h.contains_key("x-amz-copy-source") {
                 return Err(not_implemented("UploadPartCopy"));
@@ -163,7 +168,6 @@ fn operation(
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
         (true, true, _)
             if [
-                "acl",
                 "tagging",
                 "retention",
                 "legal-hold",
@@ -198,7 +202,6 @@ fn operation(
 
 /// Bucket sub-resources cairn does not serve yet.
 const SUBRESOURCES: &[&str] = &[
-    "acl",
     "cors",
     "lifecycle",
     "logging",

@@ -8,9 +8,9 @@ use cairn_store::objects::{BucketConfig, ListQuery, NewObject, ObjectVersion, Ob
 use cairn_wire::AwsError;
 use sha2::{Digest, Sha256};
 
-use super::access;
 use super::xml::{Doc, encode_key, parse};
 use super::{S3Request, S3Response};
+use super::{access, acl};
 use crate::app::App;
 use crate::kms::Scope as KmsScope;
 use crate::kms::envelope as kms_envelope;
@@ -85,13 +85,6 @@ fn http_date(ms: i64) -> String {
     t.format(&f).unwrap_or_default()
 }
 
-/// The canonical user id S3 shows as the owner of an account's buckets and objects.
-fn canonical_id(account: &str) -> String {
-    hex::encode(Sha256::digest(
-        format!("cairn-canonical-user:{account}").as_bytes(),
-    ))
-}
-
 /// Checks `Content-MD5` and `x-amz-checksum-*` against the payload.
 pub fn verify_checksums(
     headers: &http::HeaderMap,
@@ -156,7 +149,7 @@ pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
             let buckets = s.list_buckets(&req.account).map_err(oe)?;
             let mut d = Doc::new("ListAllMyBucketsResult");
             d.open("Owner")
-                .elem("ID", &canonical_id(&req.account))
+                .elem("ID", &acl::canonical_id(&req.account))
                 .close("Owner")
                 .open("Buckets");
             for b in buckets {
@@ -197,6 +190,24 @@ pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
                 cairn_wire::xml::escape(region)
             );
             Ok(S3Response::ok(body.into_bytes()))
+        }
+        "GetBucketAcl" => Ok(S3Response::ok(acl::owner_full_control(&req.account))),
+        "PutBucketAcl" => {
+            acl::check_put(req, &req.account)?;
+            Ok(S3Response::empty(200))
+        }
+        "GetObjectAcl" | "PutObjectAcl" => {
+            s.head_object(
+                req.bucket(),
+                req.key(),
+                req.query.get("versionId").map(String::as_str),
+            )
+            .map_err(oe)?;
+            if req.op == "PutObjectAcl" {
+                acl::check_put(req, &req.account)?;
+                return Ok(S3Response::empty(200));
+            }
+            Ok(S3Response::ok(acl::owner_full_control(&req.account)))
         }
         "PutBucketPolicy" => {
             let v: serde_json::Value = serde_json::from_slice(&req.payload).map_err(|_| {
@@ -489,6 +500,14 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
                 .with_extra("BucketName", req.bucket()),
         );
     }
+    if let Some(canned) = req.header("x-amz-acl")
+        && !matches!(canned, "private" | "bucket-owner-full-control")
+    {
+        return Err(AwsError::client(
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        ));
+    }
     let region = bucket_region(req)?;
     app.objects
         .create_bucket(req.bucket(), &req.account, &region, now)
@@ -499,6 +518,7 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
 /// What a new object stores: content type, user metadata, system headers, checksums, and its
 /// SSE (the request's header, else the bucket default, SSE-S3).
 fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
+    acl::check_headers(req, &req.account)?;
     let mut metadata = BTreeMap::new();
     for (k, v) in &req.headers {
         if let Some(name) = k.as_str().strip_prefix("x-amz-meta-") {
@@ -954,7 +974,7 @@ fn list_objects(app: &App, req: &S3Request) -> S3Result {
             d.elem("NextMarker", &enc(next));
         }
     }
-    let owner = canonical_id(&req.account);
+    let owner = acl::canonical_id(&req.account);
     for o in &page.contents {
         d.open("Contents")
             .elem("Key", &enc(&o.key))

@@ -36,6 +36,8 @@ fn is_data(op: &str) -> bool {
             | "CompleteMultipartUpload"
             | "AbortMultipartUpload"
             | "ListParts"
+            | "GetObjectAcl"
+            | "PutObjectAcl"
     )
 }
 
