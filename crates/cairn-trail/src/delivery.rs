@@ -4,9 +4,9 @@
 //! give each record to every trail that takes it, group by (trail, region), fix each group's
 //! object key, and commit the plans together with the new cursor. **Write**: for every pending
 //! plan, build the file from the planned records and put it in the trail's bucket, then mark
-//! the plan done. A crash between the steps, or a failed write, leaves plans that the next
+//! the plan done. A crash between the steps, or a failed write, leaves plans that a later
 //! round writes again under the same key with the same content: each event lands in exactly
-//! one log file per trail.
+//! one log file per trail. A trail whose writes fail is retried with backoff ([`Backoff`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use cairn_store::trails::digests::DigestFile;
 use cairn_store::trails::{DeliveryPlan, Trail, TrailStore};
 use serde_json::Value;
 
+pub use crate::backoff::Backoff;
 use crate::logfile;
 use crate::selectors::{TrailFilter, logging_range};
 use crate::sink::TrailObject;
@@ -34,6 +35,7 @@ pub struct Delivery {
     pub trails: Arc<TrailStore>,
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
+    pub backoff: Backoff,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -42,6 +44,8 @@ pub struct RoundReport {
     pub written_files: usize,
     pub written_records: usize,
     pub failed_files: usize,
+    /// Pending files of failing trails left for a later round (backoff).
+    pub deferred_files: usize,
 }
 
 impl Delivery {
@@ -142,15 +146,22 @@ impl Delivery {
                 self.trails.plan_done(p.id)?;
                 continue;
             };
+            let failed_this_round = matches!(outcome.get(&trail.arn), Some(Some(_)));
+            if failed_this_round || !self.backoff.due(&trail.arn, now) {
+                report.deferred_files += 1;
+                continue;
+            }
             match self.write_plan(&trail, &p) {
                 Ok(listed) => {
                     self.trails.plan_written(p.id, listed.as_ref())?;
+                    self.backoff.succeeded(&trail.arn);
                     report.written_files += 1;
                     report.written_records += p.offsets.len();
                     outcome.entry(trail.arn.clone()).or_insert(None);
                 }
                 Err(reason) => {
-                    tracing::warn!(trail = %trail.arn, key = %p.key, %reason, "log file delivery failed; will retry");
+                    let next = self.backoff.failed(&trail.arn, now);
+                    tracing::warn!(trail = %trail.arn, key = %p.key, %reason, retry_in_ms = next - now, "log file delivery failed; will retry");
                     report.failed_files += 1;
                     outcome.insert(trail.arn.clone(), Some(reason));
                 }

@@ -43,6 +43,7 @@ fn fixture() -> Fixture {
         trails,
         sink: Arc::new(sink),
         clock: Arc::new(clock.clone()),
+        backoff: Default::default(),
     };
     Fixture {
         _dir: dir,
@@ -143,11 +144,22 @@ fn failed_writes_are_retried_under_the_same_key_and_lose_nothing() {
         Some("NoSuchBucket")
     );
     let planned_key = f.d.trails.pending_plans().unwrap()[0].key.clone();
-    // More activity while the bucket is missing, and time passes.
+    // Backoff: the trail is not tried again before its first retry delay.
+    f.clock.advance_millis(crate::backoff::FIRST_RETRY_MS - 1);
+    let r = f.d.run_once().unwrap();
+    assert_eq!((r.failed_files, r.deferred_files), (0, 1));
+    // More activity while the bucket is missing: once due, one failure stops the trail's
+    // other files for the round.
     f.d.journal
         .append(vec![record(9, "us-east-1")])
         .wait_blocking()
         .unwrap();
+    f.clock.advance_millis(1);
+    let r = f.d.run_once().unwrap();
+    assert_eq!(
+        (r.planned_files, r.failed_files, r.deferred_files),
+        (1, 1, 1)
+    );
     f.clock.advance_millis(120_000);
     f.objects
         .create_bucket("logs", ACCT, "us-east-1", 0)

@@ -186,6 +186,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             trails: Arc::clone(&app.trails),
             sink: Arc::clone(&sink),
             clock: Arc::clone(&app.clock),
+            backoff: Default::default(),
         });
         let digests = Arc::new(Digester {
             trails: Arc::clone(&app.trails),

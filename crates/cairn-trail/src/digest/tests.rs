@@ -68,6 +68,7 @@ fn fixture(validation: bool) -> Fixture {
             trails: Arc::clone(&trails),
             sink: Arc::clone(&sink),
             clock: Arc::new(clock.clone()),
+            backoff: Default::default(),
         },
         digests: Digester {
             trails: Arc::clone(&trails),

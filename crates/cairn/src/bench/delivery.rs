@@ -91,6 +91,7 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
         trails,
         sink: Arc::new(sink),
         clock: Arc::new(SystemClock),
+        backoff: Default::default(),
     };
     let t0 = Instant::now();
     let r = d.run_once()?;
