@@ -17,10 +17,8 @@ from conftest import ROOT, Cairn, free_port, lookup_all, wait_for
 MOTO = ROOT / ".venv" / "bin" / "moto_server"
 
 
-@pytest.fixture
-def moto(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "moto.log", "wb")
+def start_moto(port, log):
+    """Starts moto_server on `port`; returns the process and an S3 client for it, once it answers."""
     p = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     client = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIAMOTOEXAMPLE0001", aws_secret_access_key="moto-secret")
@@ -28,16 +26,28 @@ def moto(tmp_path):
     while True:
         try:
             client.list_buckets()
-            break
+            return p, client
         except Exception:
             if time.time() > deadline:
+                p.kill()
                 raise
             time.sleep(0.2)
-    yield p, url, client
+
+
+def stop(p):
     if p.poll() is None:
         os.kill(p.pid, signal.SIGCONT)
         p.terminate()
         p.wait()
+
+
+@pytest.fixture
+def moto(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "moto.log", "ab")
+    p, client = start_moto(port, log)
+    yield p, f"http://127.0.0.1:{port}", client
+    stop(p)
 
 
 def records_in(client, bucket):
@@ -93,6 +103,51 @@ secret_access_key = "moto-secret"
                 assert history[r["requestID"]] == r
     finally:
         c.stop()
+
+
+def test_delivery_to_an_external_bucket_survives_a_restart_of_its_server(workdir, tmp_path):
+    """moto_server stopped (its in-memory objects gone with it) and started again on the same
+    port: delivery reports the outage, keeps the events, and once the bucket is back delivers
+    each of them exactly once over both lives of the server."""
+    port = free_port()
+    log = open(tmp_path / "moto.log", "ab")
+    proc, peer = start_moto(port, log)
+    peer.create_bucket(Bucket="ext-logs")
+    conf = tmp_path / "cairn.toml"
+    conf.write_text(f'[[external_bucket]]\nname = "ext-logs"\nendpoint = "http://127.0.0.1:{port}"\n'
+                    'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
+    c = Cairn(workdir / "external-restart", ["--config", str(conf), "--delivery-interval", "1"])
+    c.start()
+    try:
+        ct = c.client()
+        ct.create_trail(Name="to-moto", S3BucketName="ext-logs")
+        ct.start_logging(Name="to-moto")
+        before = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(5)]
+        wait_for(lambda: set(before) <= {r["requestID"] for r in records_in(peer, "ext-logs")})
+        # No call to cairn from here to the stop: nothing more is on its way to the first server.
+        time.sleep(2.5)
+        first_life = records_in(peer, "ext-logs")
+        stop(proc)
+
+        during = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(5)]
+        status = wait_for(lambda: (s := ct.get_trail_status(Name="to-moto")).get("LatestDeliveryError") and s, timeout=30)
+        assert status["LatestDeliveryError"]
+        assert status["LatestDeliveryAttemptTime"] > status["LatestDeliveryAttemptSucceeded"]
+
+        proc, peer = start_moto(port, log)
+        peer.create_bucket(Bucket="ext-logs")
+        after = [ct.describe_trails()["ResponseMetadata"]["RequestId"]]
+        wait_for(lambda: set(during + after) <= {r["requestID"] for r in records_in(peer, "ext-logs")}, timeout=60)
+        wait_for(lambda: "LatestDeliveryError" not in ct.get_trail_status(Name="to-moto"))
+        second_life = records_in(peer, "ext-logs")
+        ids = [r["eventID"] for r in first_life + second_life]
+        assert len(ids) == len(set(ids)), "no event delivered twice across the restart"
+        delivered = {r["requestID"] for r in first_life + second_life}
+        assert set(before + during + after) <= delivered
+        assert not set(before) & {r["requestID"] for r in second_life}
+    finally:
+        c.stop()
+        stop(proc)
 
 
 def test_trail_on_a_missing_external_bucket_is_refused(workdir, tmp_path, moto):
