@@ -86,6 +86,38 @@ def test_aws_checks_and_exceptions(cairn, account):
     assert code(ct.delete_trail, Name=names[0]) == "TrailNotFoundException"
 
 
+def test_list_trails_spans_every_home_region_and_pages(cairn):
+    """ListTrails lists all the account's trails, homed anywhere, 50 a page; DescribeTrails only
+    what the region sees. A multi-region trail counts against every region's limit of five."""
+    env = cairn.create_account()
+    acct = env["CAIRN_ACCOUNT_ID"]
+    b = f"list-{uuid.uuid4().hex[:10]}"
+    s3 = cairn.client("s3", account=acct)
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, acct))
+    regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
+               "eu-west-3", "eu-central-1", "ap-south-1", "ap-northeast-1", "ap-southeast-1"]
+    made = {}
+    for r in regions:
+        ct = cairn.client(region=r, account=acct)
+        for i in range(5):
+            arn = ct.create_trail(Name=f"t{i}-{r}", S3BucketName=b)["TrailARN"]
+            made[arn] = r
+    ct = cairn.client(region="sa-east-1", account=acct)
+    assert code(ct.create_trail, Name="everywhere", S3BucketName=b, IsMultiRegionTrail=True) == "MaximumNumberOfTrailsExceededException"
+    first = ct.list_trails()
+    assert len(first["Trails"]) == 50 and first["NextToken"]
+    second = ct.list_trails(NextToken=first["NextToken"])
+    assert len(second["Trails"]) == 5 and "NextToken" not in second
+    listed = {t["TrailARN"]: t["HomeRegion"] for t in first["Trails"] + second["Trails"]}
+    assert listed == made
+    assert all(t["Name"] == t["TrailARN"].split("/")[-1] for t in first["Trails"])
+    assert len([t for p in ct.get_paginator("list_trails").paginate() for t in p["Trails"]]) == 55
+    assert code(ct.list_trails, NextToken="not-a-token") == "InvalidNextTokenException"
+    assert ct.describe_trails()["trailList"] == []
+    assert len(cairn.client(region="eu-west-1", account=acct).describe_trails()["trailList"]) == 5
+
+
 def test_update_trail(cairn, account):
     ct = cairn.client(region="ca-central-1")
     b = bucket_with_policy(cairn, account)

@@ -534,7 +534,8 @@ pub fn describe_trails(app: &App, ctx: &CallContext, input: &Value) -> Result<Va
 
 pub fn list_trails(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     const PAGE: usize = 50;
-    let all = visible(app, ctx)?;
+    // Every trail of the account, whatever its home region (each listed with it), as AWS lists.
+    let all = app.trails.list(&ctx.recipient_account).map_err(internal)?;
     let start = match str_member(input, "NextToken") {
         None => 0,
         Some(tok) => all
