@@ -169,6 +169,22 @@ def test_event_and_insight_selectors(cairn, account):
         {"EventSelectors": [{"DataResources": [{"Type": "AWS::EC2::Instance", "Values": ["x"]}]}]},
         {"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]},
         {"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}]},
+        # Only KMS and RDS Data API events can be excluded.
+        {"EventSelectors": [{"ExcludeManagementEventSources": ["s3.amazonaws.com"]}]},
+        # At most 250 data resource values across a trail's basic selectors.
+        {"EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::{b}/{i}/" for i in range(251)]}]}]},
+        # At most 500 values across a trail's advanced selectors.
+        {"AdvancedEventSelectors": [{"FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{b}/{i}/" for i in range(499)]}]}]},
+        # resources.type takes Equals only, eventCategory Equals with one category.
+        {"AdvancedEventSelectors": [{"FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "StartsWith": ["AWS::S3::"]}]}]},
+        {"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "NotEquals": ["Data"]}]}]},
+        # Management selectors take only eventCategory, readOnly and eventSource.
+        {"AdvancedEventSelectors": [{"FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "eventName", "Equals": ["CreateTrail"]}]}]},
+        {"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "nope", "Equals": ["x"]}]}]},
     ]:
         assert code(ct.put_event_selectors, TrailName="sel", **bad) == "InvalidEventSelectorsException", bad
     assert code(ct.put_event_selectors, TrailName="sel", EventSelectors=basic, AdvancedEventSelectors=advanced) == "InvalidParameterCombinationException"

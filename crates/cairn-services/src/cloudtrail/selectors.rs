@@ -140,6 +140,14 @@ pub fn validate_basic(v: &Value) -> Result<Value, AwsError> {
     Ok(Value::Array(out))
 }
 
+/// Whether a field selector uses no operator but `Equals` (AWS's rule for eventCategory,
+/// readOnly and resources.type).
+fn only_equals(f: &Value) -> bool {
+    OPERATORS
+        .iter()
+        .all(|op| *op == "Equals" || f.get(*op).is_none())
+}
+
 /// Validates advanced selectors; returns them as put.
 pub fn validate_advanced(v: &Value) -> Result<Value, AwsError> {
     let list = v
@@ -198,7 +206,9 @@ pub fn validate_advanced(v: &Value) -> Result<Value, AwsError> {
                         .flatten()
                         .filter_map(Value::as_str)
                         .collect();
-                    if eq.len() != 1 || !matches!(eq[0], "Management" | "Data" | "NetworkActivity")
+                    if !only_equals(f)
+                        || eq.len() != 1
+                        || !matches!(eq[0], "Management" | "Data" | "NetworkActivity")
                     {
                         return Err(invalid(
                             "eventCategory must use Equals with exactly one of Management, Data or NetworkActivity.",
@@ -206,13 +216,24 @@ pub fn validate_advanced(v: &Value) -> Result<Value, AwsError> {
                     }
                     category = Some(eq[0].to_owned());
                 }
-                "resources.type" => has_type = true,
+                "resources.type" => {
+                    let one = f
+                        .get("Equals")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.len() == 1);
+                    if !only_equals(f) || !one {
+                        return Err(invalid(
+                            "resources.type must use Equals with exactly one resource type.",
+                        ));
+                    }
+                    has_type = true;
+                }
                 "readOnly" => {
                     let ok = f.get("Equals").and_then(Value::as_array).is_some_and(|a| {
                         a.iter()
                             .all(|x| matches!(x.as_str(), Some("true") | Some("false")))
                     });
-                    if !ok {
+                    if !ok || !only_equals(f) {
                         return Err(invalid("readOnly must use Equals with true or false."));
                     }
                 }
