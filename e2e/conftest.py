@@ -177,15 +177,19 @@ def lookup_all(client, **kwargs):
     return events
 
 
-def documented_policy(bucket, account, prefix=None):
-    """The bucket policy the CloudTrail User Guide documents for trail delivery."""
+def documented_policy(bucket, account, prefix=None, trail_arn=None):
+    """The bucket policy the CloudTrail User Guide documents for trail delivery; with
+    `trail_arn`, its current form, which allows only that trail (`aws:SourceArn`)."""
     key = f"{prefix}/AWSLogs/{account}/*" if prefix else f"AWSLogs/{account}/*"
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+    source = {"aws:SourceArn": trail_arn} if trail_arn else {}
+    acl = {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+           "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"}
+    if source:
+        acl["Condition"] = {"StringEquals": source}
+    return json.dumps({"Version": "2012-10-17", "Statement": [acl,
         {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{key}",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}}]})
 
 
 def wait_for(pred, timeout=40, every=0.3):

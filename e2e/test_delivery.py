@@ -8,6 +8,8 @@ import json
 import re
 import time
 import uuid
+import zlib
+from datetime import datetime, timezone
 
 import pytest
 
@@ -45,9 +47,12 @@ def test_classic_exercise(lab, tmp_path):
     bucket = f"ct-{uuid.uuid4().hex[:10]}"
     prefix = "team/ct"
     lab.aws("s3", "mb", f"s3://{bucket}")
-    lab.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account, prefix))
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account}:trail/lab-trail"
+    lab.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account, prefix, trail_arn))
     lab.aws("cloudtrail", "create-trail", "--name", "lab-trail", "--s3-bucket-name", bucket, "--s3-key-prefix", prefix, "--is-multi-region-trail")
+    started_after = datetime.now(timezone.utc).replace(microsecond=0)
     lab.aws("cloudtrail", "start-logging", "--name", "lab-trail")
+    started_before = datetime.now(timezone.utc)
     request_ids = {}
     for r in REGIONS:
         for _ in range(3):
@@ -61,7 +66,9 @@ def test_classic_exercise(lab, tmp_path):
         for f in files:
             for rec in json.loads(gzip.open(f).read())["Records"]:
                 got[rec["requestID"]] = (f, rec)
-        return (files, got) if set(request_ids) <= set(got) else None
+        # CloudTrail's check of the bucket before its first file arrives in a later one.
+        checked = any(rec["eventName"] == "GetBucketAcl" for _, rec in got.values())
+        return (files, got) if set(request_ids) <= set(got) and checked else None
     files, got = wait_for(all_delivered)
     # AWS's exact layout and names.
     pattern = re.compile(rf"^{prefix}/AWSLogs/{account}/CloudTrail/(?P<region>[a-z0-9-]+)/(?P<y>\d{{4}})/(?P<m>\d\d)/(?P<d>\d\d)/"
@@ -76,19 +83,27 @@ def test_classic_exercise(lab, tmp_path):
         region = f.name.split("_")[2]
         data = f.read_bytes()
         assert data[:2] == b"\x1f\x8b"
-        for rec in json.loads(gzip.decompress(data))["Records"]:
+        member = zlib.decompressobj(wbits=31)
+        body = member.decompress(data)
+        assert member.eof and member.unused_data == b"", "a single gzip member"
+        for rec in json.loads(body)["Records"]:
             assert rec["awsRegion"] == region
-    # Every delivered record equals, as JSON, what LookupEvents returns for it; none twice.
-    for r in REGIONS:
-        history = {json.loads(e["CloudTrailEvent"])["requestID"]: json.loads(e["CloudTrailEvent"])
-                   for e in lookup_all(lab.client(region=r), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}])}
-        for rid, region in request_ids.items():
-            if region == r:
-                assert got[rid][1] == history[rid]
-    ids = [rec["eventID"] for f in files for rec in json.loads(gzip.open(f).read())["Records"]]
+    # Every delivered record equals, as JSON, what LookupEvents returns for it (all of them:
+    # the CLI's calls, S3 bucket calls, CloudTrail's own bucket check); none twice.
+    records = [rec for f in files for rec in json.loads(gzip.open(f).read())["Records"]]
+    for rec in records:
+        assert rec["managementEvent"] is True
+        found = lab.client(region=rec["awsRegion"]).lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventId", "AttributeValue": rec["eventID"]}])["Events"]
+        assert [json.loads(e["CloudTrailEvent"]) for e in found] == [rec], rec["eventName"]
+    assert {"StartLogging", "ListBuckets", "GetBucketAcl", "DescribeTrails"} <= {r["eventName"] for r in records}
+    ids = [rec["eventID"] for rec in records]
     assert len(ids) == len(set(ids)), "each event in exactly one log file"
     status = lab.client().get_trail_status(Name="lab-trail")
     assert status["IsLogging"] and "LatestDeliveryTime" in status and "LatestDeliveryError" not in status
+    # True times: logging started between the calls around start-logging; files since then.
+    assert started_after <= status["StartLoggingTime"] <= started_before
+    assert status["StartLoggingTime"] <= status["LatestDeliveryTime"] <= datetime.now(timezone.utc)
     # The string-typed members, as AWS fills them: ISO times, "" for what never happened.
     iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
     assert iso.match(status["LatestDeliveryAttemptTime"]) and iso.match(status["LatestDeliveryAttemptSucceeded"])
@@ -100,13 +115,20 @@ def test_classic_exercise(lab, tmp_path):
     n = duckdb.sql(f"SELECT count(*) FROM (SELECT unnest(Records) FROM read_json('{tmp_path}/dl/**/*.json.gz'))").fetchall()[0][0]
     assert n == len(ids)
 
-    # After StopLogging nothing more is delivered; what came before still is.
+    # After StopLogging nothing more is delivered; what came just before it still is.
+    just_before = lab.client(region="eu-west-1").describe_trails()["ResponseMetadata"]["RequestId"]
+    stopped_after = datetime.now(timezone.utc).replace(microsecond=0)
     lab.aws("cloudtrail", "stop-logging", "--name", "lab-trail")
+    stopped_before = datetime.now(timezone.utc)
     late = lab.client(region="eu-west-1").describe_trails()["ResponseMetadata"]["RequestId"]
     time.sleep(2.5)
     final = download_all(lab, bucket, tmp_path / "dl2")
     delivered = {rec["requestID"] for f in final for rec in json.loads(gzip.open(f).read())["Records"]}
+    assert just_before in delivered
     assert late not in delivered
+    status = lab.client().get_trail_status(Name="lab-trail")
+    assert not status["IsLogging"] and stopped_after <= status["StopLoggingTime"] <= stopped_before
+    assert iso.match(status["TimeLoggingStopped"])
     lab.aws("cloudtrail", "delete-trail", "--name", "lab-trail")
 
 
