@@ -153,17 +153,37 @@ def test_data_events_by_advanced_selector(lab, tmp_path):
     ct.describe_trails()
 
     def delivered():
-        recs = []
-        for p in s3.get_paginator("list_objects_v2").paginate(Bucket=logs):
-            for o in p.get("Contents", []):
-                recs += json.loads(gzip.decompress(s3.get_object(Bucket=logs, Key=o["Key"])["Body"].read()))["Records"]
-        names = sorted((r["eventName"], r.get("requestParameters", {}).get("key")) for r in recs)
+        names = sorted((r["eventName"], r.get("requestParameters", {}).get("key")) for r in records_in(s3, logs))
         return names if ("GetObject", "watched/a.txt") in names else None
     names = wait_for(delivered)
     assert names == [("GetObject", "watched/a.txt"), ("PutObject", "watched/a.txt")], "only selected data events, no management events"
     # Nor in a later file: the unselected calls were made before the selected ones showed.
     time.sleep(2.5)
     assert delivered() == names
+
+    # Each data event has the shape of AWS's documented S3 data event (reference: the GetObject
+    # example in CloudTrail's record contents).
+    documented = {"eventVersion": "1.11", "userIdentity": {}, "eventTime": "", "eventSource": "s3.amazonaws.com",
+                  "eventName": "GetObject", "awsRegion": "", "sourceIPAddress": "", "userAgent": "",
+                  "requestParameters": {"bucketName": "", "Host": "", "key": ""}, "responseElements": None,
+                  "additionalEventData": {"SignatureVersion": "SigV4", "CipherSuite": "", "bytesTransferredIn": 0,
+                                          "AuthenticationMethod": "AuthHeader", "x-amz-id-2": "", "bytesTransferredOut": 0},
+                  "requestID": "", "eventID": "", "readOnly": True,
+                  "resources": [{"type": "AWS::S3::Object", "ARN": ""}, {"accountId": "", "type": "AWS::S3::Bucket", "ARN": ""}],
+                  "eventType": "AwsApiCall", "managementEvent": False, "recipientAccountId": "", "eventCategory": "Data",
+                  "tlsDetails": {}}
+    for mine in records_in(s3, logs):
+        # TLS belongs to HTTPS (tlsDetails, CipherSuite); the embedded S3 speaks plain HTTP.
+        assert set(mine) == set(documented) - {"tlsDetails"}, set(mine) ^ set(documented)
+        assert set(mine["additionalEventData"]) == set(documented["additionalEventData"]) - {"CipherSuite"}
+        assert set(mine["requestParameters"]) == set(documented["requestParameters"])
+        assert [set(r) for r in mine["resources"]] == [set(r) for r in documented["resources"]]
+        assert [r["type"] for r in mine["resources"]] == ["AWS::S3::Object", "AWS::S3::Bucket"]
+        assert mine["resources"][0]["ARN"] == f"arn:aws:s3:::{data}/watched/a.txt"
+        assert mine["userIdentity"]["type"] == "Root" and mine["userIdentity"]["accountId"] == account
+        assert mine["eventCategory"] == "Data" and mine["managementEvent"] is False
+        assert mine["readOnly"] is (mine["eventName"] == "GetObject")
+        assert mine["additionalEventData"]["bytesTransferredIn" if mine["eventName"] == "PutObject" else "bytesTransferredOut"] == 1
     history = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}])
     assert not any(e["EventName"] in ("PutObject", "GetObject") for e in history)
     ct.delete_trail(Name="data-trail")

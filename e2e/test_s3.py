@@ -349,3 +349,87 @@ def test_acls_are_disabled_as_in_new_s3_buckets(cairn):
     assert {"GetBucketAcl", "PutBucketAcl"} <= names and not names & {"GetObjectAcl", "PutObjectAcl"}, names
     get = next(json.loads(e["CloudTrailEvent"]) for e in events if e["EventName"] == "GetBucketAcl")
     assert get["readOnly"] is True and get["requestParameters"]["acl"] == ""
+
+
+def unsigned_put(cairn, bucket, key, body, declared):
+    """A PUT whose headers are signed but whose body is not (`declared` names the payload hash
+    the signature covers), as SDKs send over HTTPS."""
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    env = cairn.env()
+    url = f"{cairn.endpoint}/{bucket}/{key}"
+    req = botocore.awsrequest.AWSRequest(method="PUT", url=url, headers=declared)
+    # SigV4Auth signs the declared x-amz-content-sha256 as it is.
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "us-east-1").add_auth(req)
+    r = urllib.request.Request(url, data=body, headers=dict(req.headers.items()), method="PUT")
+    try:
+        with urllib.request.urlopen(r) as resp:
+            return resp.status, b""
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_unsigned_payloads_and_unsigned_trailers(cairn):
+    """UNSIGNED-PAYLOAD, and STREAMING-UNSIGNED-PAYLOAD-TRAILER (what current SDKs send over
+    HTTPS: an aws-chunked body without chunk signatures, its checksum in a trailer)."""
+    s3 = cairn.client("s3")
+    b = bucket_name("unsigned")
+    s3.create_bucket(Bucket=b)
+    data = os.urandom(70000)
+    status, body = unsigned_put(cairn, b, "plain.bin", data, {"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    assert status == 200, body
+    assert s3.get_object(Bucket=b, Key="plain.bin")["Body"].read() == data
+
+    def chunked(trailer_value):
+        out = b""
+        for i in range(0, len(data), 16384):
+            c = data[i:i + 16384]
+            out += f"{len(c):x}\r\n".encode() + c + b"\r\n"
+        return out + f"0\r\nx-amz-checksum-crc32:{trailer_value}\r\n\r\n".encode()
+    declared = {"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked",
+                "x-amz-decoded-content-length": str(len(data)), "x-amz-trailer": "x-amz-checksum-crc32"}
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    status, body = unsigned_put(cairn, b, "trailed.bin", chunked(crc), declared)
+    assert status == 200, body
+    got = s3.get_object(Bucket=b, Key="trailed.bin", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data and got["ChecksumCRC32"] == crc
+    assert "ContentEncoding" not in got, "aws-chunked is framing, not the object's encoding"
+    wrong = base64.b64encode((zlib.crc32(data) ^ 1).to_bytes(4, "big")).decode()
+    status, body = unsigned_put(cairn, b, "wrong.bin", chunked(wrong), declared)
+    assert status == 400 and b"<Code>BadDigest</Code>" in body
+    short = dict(declared, **{"x-amz-decoded-content-length": str(len(data) + 1)})
+    status, body = unsigned_put(cairn, b, "short.bin", chunked(crc), short)
+    assert status == 400 and b"<Code>IncompleteBody</Code>" in body
+    assert code_of(s3.head_object, Bucket=b, Key="wrong.bin") == ("404", 404)
+
+
+def test_boto3_managed_transfers_and_bucket_encryption(cairn, tmp_path):
+    """boto3's own upload_file/download_file (multipart with per-part checksums above the
+    threshold), and default bucket encryption set, read and removed."""
+    from boto3.s3.transfer import TransferConfig
+    s3 = cairn.client("s3")
+    b = bucket_name("xfer")
+    s3.create_bucket(Bucket=b)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(13 * 1024 * 1024 + 7))
+    cfg = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    s3.upload_file(str(src), b, "big.bin", Config=cfg)
+    head = s3.head_object(Bucket=b, Key="big.bin")
+    assert head["ContentLength"] == src.stat().st_size and head["ETag"].endswith('-3"'), head["ETag"]
+    dst = tmp_path / "back.bin"
+    s3.download_file(b, "big.bin", str(dst), Config=cfg)
+    assert dst.read_bytes() == src.read_bytes()
+
+    assert s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    key_id = cairn.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}}]})
+    rule = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert rule == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}
+    put = s3.put_object(Bucket=b, Key="by-default.txt", Body=b"sealed with the bucket's key")
+    assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"].endswith(key_id)
+    assert s3.get_object(Bucket=b, Key="by-default.txt")["Body"].read() == b"sealed with the bucket's key"
+    s3.delete_bucket_encryption(Bucket=b)
+    assert s3.put_object(Bucket=b, Key="after.txt", Body=b"x")["ServerSideEncryption"] == "AES256"
+    assert code_of(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "rot13"}}]}) == ("MalformedXML", 400)
+

@@ -459,6 +459,9 @@ fn written(mut r: S3Response, v: &ObjectVersion, req: &S3Request) -> S3Response 
     if let Some(sse) = &v.sse {
         r = r.header("x-amz-server-side-encryption", sse.clone());
     }
+    if let Some(key) = v.metadata.get(KMS_KEY_HEADER) {
+        r = r.header("x-amz-server-side-encryption-aws-kms-key-id", key.clone());
+    }
     if v.version_id != "null" {
         r = r.header("x-amz-version-id", v.version_id.clone());
     }
