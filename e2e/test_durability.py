@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import botocore.exceptions
 
@@ -75,8 +76,12 @@ def test_kill_9_during_delivery_delivers_every_event_exactly_once(new_cairn):
     c.client().start_logging(Name="crash-trail")
     # Pauses long enough that delivery rounds run (and get cut short) between kills.
     acked = kill_under_load(c, region, workers=3, pause=lambda i: 0.6 + (i % 4) * 0.4)
+    last_life = datetime.now(timezone.utc) - timedelta(seconds=1)
     c.start()
     s3 = c.client("s3")
+    # Delivery ran between the kills, not only after the last start.
+    listed = [o for p in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket) for o in p.get("Contents", [])]
+    assert len([o for o in listed if o["LastModified"] < last_life]) >= KILLS // 4, "files delivered between kills"
 
     def delivered():
         recs = []
