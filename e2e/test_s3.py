@@ -258,6 +258,11 @@ def streaming_put(cairn, bucket, key, data, tamper=False, trailer=None, tamper_t
             sig = sig[:-1] + ("0" if sig[-1] != "0" else "1")
         body += f"{trailer[0]}:{trailer[1]}\r\nx-amz-trailer-signature:{sig}\r\n".encode()
     body += b"\r\n"
+    return send_put(url, body, headers)
+
+
+def send_put(url, body, headers):
+    """PUTs `body` as is; returns the status and, for an error, S3's error document."""
     r = urllib.request.Request(url, data=body, headers=headers, method="PUT")
     try:
         with urllib.request.urlopen(r) as resp:
@@ -360,12 +365,7 @@ def unsigned_put(cairn, bucket, key, body, declared):
     req = botocore.awsrequest.AWSRequest(method="PUT", url=url, headers=declared)
     # SigV4Auth signs the declared x-amz-content-sha256 as it is.
     botocore.auth.SigV4Auth(botocore.credentials.Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "us-east-1").add_auth(req)
-    r = urllib.request.Request(url, data=body, headers=dict(req.headers.items()), method="PUT")
-    try:
-        with urllib.request.urlopen(r) as resp:
-            return resp.status, b""
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return send_put(url, body, dict(req.headers.items()))
 
 
 def test_unsigned_payloads_and_unsigned_trailers(cairn):
