@@ -24,6 +24,17 @@ const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 /// small log file an hour (the file that carries the check itself).
 const ACL_CHECK_EVERY_MS: i64 = 60 * 60 * 1000;
 
+/// The `additionalEventData` S3 gives CloudTrail's own calls (signed with SigV4 in a header).
+fn transfer(request_id: &str, bytes_in: usize, bytes_out: usize) -> Value {
+    json!({
+        "SignatureVersion": "SigV4",
+        "bytesTransferredIn": bytes_in,
+        "AuthenticationMethod": "AuthHeader",
+        "x-amz-id-2": id2(request_id),
+        "bytesTransferredOut": bytes_out,
+    })
+}
+
 pub struct DeliveryRecorder {
     app: Arc<App>,
     /// When each (trail, bucket) had its ACL checked last.
@@ -127,13 +138,11 @@ impl cairn_trail::sink::WriteObserver for DeliveryRecorder {
             category: EventCategory::Management,
             request_parameters: Some(Value::Object(params)),
             response_elements: None,
-            additional_event_data: Some(json!({
-                "SignatureVersion": "SigV4",
-                "bytesTransferredIn": 0,
-                "AuthenticationMethod": "AuthHeader",
-                "x-amz-id-2": id2(&request_id),
-                "bytesTransferredOut": if allowed { answer.len() } else { 0 },
-            })),
+            additional_event_data: Some(transfer(
+                &request_id,
+                0,
+                if allowed { answer.len() } else { 0 },
+            )),
             resources: vec![RecordResource::new(
                 "AWS::S3::Bucket",
                 barn,
@@ -177,13 +186,7 @@ impl cairn_trail::sink::WriteObserver for DeliveryRecorder {
             category: EventCategory::Data,
             request_parameters: Some(Value::Object(params)),
             response_elements: Some(Value::Object(response)),
-            additional_event_data: Some(json!({
-                "SignatureVersion": "SigV4",
-                "bytesTransferredIn": bytes,
-                "AuthenticationMethod": "AuthHeader",
-                "x-amz-id-2": id2(&request_id),
-                "bytesTransferredOut": 0,
-            })),
+            additional_event_data: Some(transfer(&request_id, bytes, 0)),
             resources: vec![
                 RecordResource::new("AWS::S3::Object", format!("{barn}/{key}"), None),
                 RecordResource::new("AWS::S3::Bucket", barn, Some(bucket.account.clone())),
