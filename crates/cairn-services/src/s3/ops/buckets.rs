@@ -1,0 +1,224 @@
+//! Bucket operations: creating, listing and deleting buckets, and their configuration (location,
+//! ACL, policy, versioning, default encryption).
+
+use cairn_store::objects::{BucketConfig, ObjectsError};
+use cairn_wire::AwsError;
+
+use super::{S3Result, iso, malformed_xml, not_implemented, objects_error};
+use crate::app::App;
+use crate::s3::acl;
+use crate::s3::xml::{Doc, parse};
+use crate::s3::{S3Request, S3Response};
+
+pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
+    let s = &app.objects;
+    let oe = |e| objects_error(e, req);
+    match req.op {
+        "ListBuckets" => {
+            let buckets = s.list_buckets(&req.account).map_err(oe)?;
+            let mut d = Doc::new("ListAllMyBucketsResult");
+            d.open("Owner")
+                .elem("ID", &acl::canonical_id(&req.account))
+                .close("Owner")
+                .open("Buckets");
+            for b in buckets {
+                d.open("Bucket")
+                    .elem("Name", &b.name)
+                    .elem("CreationDate", &iso(b.created_ms))
+                    .elem("BucketRegion", &b.region)
+                    .close("Bucket");
+            }
+            d.close("Buckets");
+            Ok(S3Response::ok(d.finish("ListAllMyBucketsResult")))
+        }
+        "CreateBucket" => create_bucket(app, req, now),
+        "DeleteBucket" => {
+            s.delete_bucket(req.bucket()).map_err(oe)?;
+            Ok(S3Response::empty(204))
+        }
+        "HeadBucket" => {
+            let b = s
+                .bucket(req.bucket())
+                .map_err(oe)?
+                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            Ok(S3Response::empty(200).header("x-amz-bucket-region", b.region))
+        }
+        "GetBucketLocation" => {
+            let b = s
+                .bucket(req.bucket())
+                .map_err(oe)?
+                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let region = if b.region == "us-east-1" {
+                ""
+            } else {
+                b.region.as_str()
+            };
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
+                crate::s3::xml::NS,
+                cairn_wire::xml::escape(region)
+            );
+            Ok(S3Response::ok(body.into_bytes()))
+        }
+        "GetBucketAcl" => Ok(S3Response::ok(acl::owner_full_control(&req.account))),
+        "PutBucketAcl" => {
+            acl::check_put(req, &req.account)?;
+            Ok(S3Response::empty(200))
+        }
+        "PutBucketPolicy" => {
+            let v: serde_json::Value = serde_json::from_slice(&req.payload).map_err(|_| {
+                AwsError::client(
+                    "MalformedPolicy",
+                    "Policies must be valid JSON and the first byte must be '{'",
+                )
+            })?;
+            if !v.is_object() || v.get("Statement").is_none() {
+                return Err(AwsError::client(
+                    "MalformedPolicy",
+                    "Missing required field Statement",
+                ));
+            }
+            let text = String::from_utf8_lossy(&req.payload).into_owned();
+            cairn_policy::PolicyDocument::parse(&text, cairn_policy::PolicyKind::Resource)
+                .map_err(|e| AwsError::client("MalformedPolicy", e.to_string()))?;
+            s.set_bucket_config(req.bucket(), BucketConfig::Policy, Some(&text))
+                .map_err(oe)?;
+            Ok(S3Response::empty(204))
+        }
+        "GetBucketPolicy" => {
+            let b = s
+                .bucket(req.bucket())
+                .map_err(oe)?
+                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            match b.policy {
+                Some(p) => Ok(S3Response {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: p.into_bytes(),
+                }),
+                None => Err(AwsError::new(
+                    404,
+                    "NoSuchBucketPolicy",
+                    "The bucket policy does not exist",
+                )
+                .with_extra("BucketName", req.bucket())),
+            }
+        }
+        "DeleteBucketPolicy" => {
+            s.set_bucket_config(req.bucket(), BucketConfig::Policy, None)
+                .map_err(oe)?;
+            Ok(S3Response::empty(204))
+        }
+        "PutBucketVersioning" => {
+            let n = parse(&req.payload)
+                .filter(|n| n.name == "VersioningConfiguration")
+                .ok_or_else(malformed_xml)?;
+            let status = n.text_of("Status").unwrap_or("");
+            if !matches!(status, "Enabled" | "Suspended") {
+                return Err(malformed_xml());
+            }
+            s.set_bucket_config(req.bucket(), BucketConfig::Versioning, Some(status))
+                .map_err(oe)?;
+            Ok(S3Response::empty(200))
+        }
+        "GetBucketVersioning" => {
+            let b = s
+                .bucket(req.bucket())
+                .map_err(oe)?
+                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let mut d = Doc::new("VersioningConfiguration");
+            if let Some(v) = b.versioning {
+                d.elem("Status", &v);
+            }
+            Ok(S3Response::ok(d.finish("VersioningConfiguration")))
+        }
+        "PutBucketEncryption" => {
+            let n = parse(&req.payload)
+                .filter(|n| n.name == "ServerSideEncryptionConfiguration")
+                .ok_or_else(malformed_xml)?;
+            let algo = n
+                .child("Rule")
+                .and_then(|r| r.child("ApplyServerSideEncryptionByDefault"))
+                .and_then(|a| a.text_of("SSEAlgorithm"))
+                .ok_or_else(malformed_xml)?;
+            if !matches!(algo, "AES256" | "aws:kms" | "aws:kms:dsse") {
+                return Err(malformed_xml());
+            }
+            let text = String::from_utf8_lossy(&req.payload).into_owned();
+            s.set_bucket_config(req.bucket(), BucketConfig::Encryption, Some(&text))
+                .map_err(oe)?;
+            Ok(S3Response::empty(200))
+        }
+        "GetBucketEncryption" => {
+            let b = s
+                .bucket(req.bucket())
+                .map_err(oe)?
+                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            // Every bucket has SSE-S3 by default, as in S3 since 2023.
+            let body = b.encryption.map(String::into_bytes).unwrap_or_else(|| {
+                let mut d = Doc::new("ServerSideEncryptionConfiguration");
+                d.open("Rule")
+                    .open("ApplyServerSideEncryptionByDefault")
+                    .elem("SSEAlgorithm", "AES256")
+                    .close("ApplyServerSideEncryptionByDefault")
+                    .elem("BucketKeyEnabled", "false")
+                    .close("Rule");
+                d.finish("ServerSideEncryptionConfiguration")
+            });
+            Ok(S3Response::ok(body))
+        }
+        "DeleteBucketEncryption" => {
+            s.set_bucket_config(req.bucket(), BucketConfig::Encryption, None)
+                .map_err(oe)?;
+            Ok(S3Response::empty(204))
+        }
+        other => Err(not_implemented(other)),
+    }
+}
+
+/// The region a new bucket goes in: its LocationConstraint, else us-east-1 as in S3.
+fn bucket_region(req: &S3Request) -> Result<String, AwsError> {
+    let n = if req.payload.is_empty() {
+        None
+    } else {
+        Some(parse(&req.payload).ok_or_else(malformed_xml)?)
+    };
+    match n.as_ref().and_then(|n| n.text_of("LocationConstraint")) {
+        Some(r) if !r.is_empty() => Ok(r.to_owned()),
+        _ => Ok("us-east-1".to_owned()),
+    }
+}
+
+fn valid_bucket_name(n: &str) -> bool {
+    let b = n.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !n.contains("..")
+        && n.parse::<std::net::Ipv4Addr>().is_err()
+        && !n.starts_with("xn--")
+}
+
+fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
+    if !valid_bucket_name(req.bucket()) {
+        return Err(
+            AwsError::client("InvalidBucketName", "The specified bucket is not valid.")
+                .with_extra("BucketName", req.bucket()),
+        );
+    }
+    if let Some(canned) = req.header("x-amz-acl")
+        && !matches!(canned, "private" | "bucket-owner-full-control")
+    {
+        return Err(AwsError::client(
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        ));
+    }
+    let region = bucket_region(req)?;
+    app.objects
+        .create_bucket(req.bucket(), &req.account, &region, now)
+        .map_err(|e| objects_error(e, req))?;
+    Ok(S3Response::empty(200).header("location", format!("/{}", req.bucket())))
+}

@@ -1,0 +1,138 @@
+//! The S3 operations, each from a decoded request to a response or an S3 error: authorization
+//! first, then the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]).
+
+mod buckets;
+mod listing;
+mod multipart;
+mod objects;
+
+use cairn_store::objects::ObjectsError;
+use cairn_wire::AwsError;
+
+use super::access;
+use super::{S3Request, S3Response};
+use crate::app::App;
+use crate::recorder::CallContext;
+
+pub use objects::verify_checksums;
+
+type S3Result = Result<S3Response, AwsError>;
+
+fn objects_error(e: ObjectsError, req: &S3Request) -> AwsError {
+    let msg = e.to_string();
+    match e {
+        ObjectsError::NoSuchBucket => {
+            AwsError::new(404, "NoSuchBucket", msg).with_extra("BucketName", req.bucket())
+        }
+        ObjectsError::BucketAlreadyExists => {
+            AwsError::new(409, "BucketAlreadyExists", msg).with_extra("BucketName", req.bucket())
+        }
+        ObjectsError::BucketAlreadyOwnedByYou => AwsError::new(409, "BucketAlreadyOwnedByYou", msg)
+            .with_extra("BucketName", req.bucket()),
+        ObjectsError::BucketNotEmpty => {
+            AwsError::new(409, "BucketNotEmpty", msg).with_extra("BucketName", req.bucket())
+        }
+        ObjectsError::NoSuchKey => {
+            AwsError::new(404, "NoSuchKey", msg).with_extra("Key", req.key())
+        }
+        ObjectsError::NoSuchVersion => {
+            AwsError::new(404, "NoSuchVersion", msg).with_extra("Key", req.key())
+        }
+        ObjectsError::NoSuchUpload => AwsError::new(404, "NoSuchUpload", msg),
+        ObjectsError::InvalidPart => AwsError::client("InvalidPart", msg),
+        ObjectsError::InvalidPartOrder => AwsError::client("InvalidPartOrder", msg),
+        ObjectsError::EntityTooSmall => AwsError::client("EntityTooSmall", msg),
+        ObjectsError::Sqlite(_) | ObjectsError::Io { .. } => {
+            tracing::error!(error = %msg, "S3 store failure");
+            AwsError::new(
+                500,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            )
+        }
+    }
+}
+
+fn malformed_xml() -> AwsError {
+    AwsError::client(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
+}
+
+fn iso(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn http_date(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+fn not_implemented(op: &str) -> AwsError {
+    AwsError::new(
+        501,
+        "NotImplemented",
+        format!("cairn's S3 does not implement {op} yet."),
+    )
+}
+
+pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
+    let now = app.clock.now_millis();
+    let s = &app.objects;
+    let oe = |e| objects_error(e, req);
+    // Each permission is judged against the bucket it names (a copy's source included);
+    // a bucket that does not exist is for the operation itself to report.
+    for (action, resource) in access::permissions(req) {
+        let bucket_name = resource
+            .strip_prefix("arn:aws:s3:::")
+            .map(|r| r.split('/').next().unwrap_or(r));
+        let bucket = match bucket_name {
+            Some(b) => s.bucket(b).map_err(oe)?,
+            None => None,
+        };
+        if bucket.is_none() && bucket_name.is_some() && req.op != "CreateBucket" {
+            continue;
+        }
+        access::check(app, ctx, req, action, &resource, bucket.as_ref())?;
+    }
+    match req.op {
+        "ListBuckets"
+        | "CreateBucket"
+        | "DeleteBucket"
+        | "HeadBucket"
+        | "GetBucketLocation"
+        | "GetBucketAcl"
+        | "PutBucketAcl"
+        | "PutBucketPolicy"
+        | "GetBucketPolicy"
+        | "DeleteBucketPolicy"
+        | "PutBucketVersioning"
+        | "GetBucketVersioning"
+        | "PutBucketEncryption"
+        | "GetBucketEncryption"
+        | "DeleteBucketEncryption" => buckets::run(app, req, now),
+        "ListObjects" => listing::list_objects(app, req),
+        "CreateMultipartUpload"
+        | "UploadPart"
+        | "ListParts"
+        | "AbortMultipartUpload"
+        | "CompleteMultipartUpload" => multipart::run(app, req, now),
+        _ => objects::run(app, ctx, req, now),
+    }
+}

@@ -1,0 +1,487 @@
+//! Object operations: writing (with SSE-S3 or SSE-KMS, checksums, metadata), reading (ranges,
+//! decryption), copying and deleting objects, and their ACLs.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cairn_store::objects::{NewObject, ObjectVersion};
+use cairn_wire::AwsError;
+use sha2::{Digest, Sha256};
+
+use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
+use crate::app::App;
+use crate::kms::Scope as KmsScope;
+use crate::kms::envelope::{self as kms_envelope, KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
+use crate::policy::Requester;
+use crate::recorder::CallContext;
+use crate::s3::xml::{Doc, parse};
+use crate::s3::{S3Request, S3Response};
+use crate::s3::{access, acl};
+
+pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
+    let s = &app.objects;
+    let oe = |e| objects_error(e, req);
+    match req.op {
+        "GetObjectAcl" | "PutObjectAcl" => {
+            s.head_object(
+                req.bucket(),
+                req.key(),
+                req.query.get("versionId").map(String::as_str),
+            )
+            .map_err(oe)?;
+            if req.op == "PutObjectAcl" {
+                acl::check_put(req, &req.account)?;
+                return Ok(S3Response::empty(200));
+            }
+            Ok(S3Response::ok(acl::owner_full_control(&req.account)))
+        }
+        "PutObject" => {
+            let new = new_object(app, req)?;
+            let v = s
+                .put_object(req.bucket(), req.key(), &req.payload, &new, now)
+                .map_err(oe)?;
+            Ok(written(S3Response::empty(200), &v, req))
+        }
+        "CopyObject" => copy_object(app, req, now),
+        "GetObject" | "HeadObject" => get_object(app, req),
+        "DeleteObject" => {
+            let marker = s.delete_object(req.bucket(), req.key(), now).map_err(oe)?;
+            let mut r = S3Response::empty(204);
+            if let Some(m) = marker {
+                r = r
+                    .header("x-amz-delete-marker", "true")
+                    .header("x-amz-version-id", m.version_id);
+            }
+            Ok(r)
+        }
+        "DeleteObjects" => delete_objects(app, ctx, req, now),
+        other => Err(not_implemented(other)),
+    }
+}
+
+/// Checks `Content-MD5` and `x-amz-checksum-*` against the payload.
+pub fn verify_checksums(
+    headers: &http::HeaderMap,
+    checksums: &BTreeMap<String, String>,
+    payload: &[u8],
+) -> Result<(), AwsError> {
+    if let Some(md5) = headers.get("content-md5").and_then(|v| v.to_str().ok()) {
+        use md5::Digest as _;
+        if STANDARD.encode(md5::Md5::digest(payload)) != md5 {
+            return Err(AwsError::client(
+                "BadDigest",
+                "The Content-MD5 you specified did not match what we received.",
+            ));
+        }
+    }
+    for (name, want) in checksums {
+        let got = match name.as_str() {
+            "x-amz-checksum-crc32" => STANDARD.encode(crc32fast::hash(payload).to_be_bytes()),
+            "x-amz-checksum-crc32c" => STANDARD.encode(crc32c::crc32c(payload).to_be_bytes()),
+            "x-amz-checksum-sha1" => {
+                use sha1::Digest as _;
+                STANDARD.encode(sha1::Sha1::digest(payload))
+            }
+            "x-amz-checksum-sha256" => STANDARD.encode(Sha256::digest(payload)),
+            // CRC64NVME and future algorithms: stored and echoed, not verified.
+            _ => continue,
+        };
+        if &got != want {
+            let algo = name
+                .trim_start_matches("x-amz-checksum-")
+                .to_ascii_uppercase();
+            return Err(AwsError::client(
+                "BadDigest",
+                format!("The {algo} you specified did not match the calculated checksum."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Headers every write answers with.
+pub(super) fn written(mut r: S3Response, v: &ObjectVersion, req: &S3Request) -> S3Response {
+    if !v.etag.is_empty() && !r.headers.iter().any(|(k, _)| k == "etag") {
+        r = r.header("etag", v.etag.clone());
+    }
+    if let Some(sse) = &v.sse {
+        r = r.header("x-amz-server-side-encryption", sse.clone());
+    }
+    if let Some(key) = v.metadata.get(KMS_KEY_HEADER) {
+        r = r.header("x-amz-server-side-encryption-aws-kms-key-id", key.clone());
+    }
+    if v.version_id != "null" {
+        r = r.header("x-amz-version-id", v.version_id.clone());
+    }
+    for (k, val) in &req.checksums {
+        r = r.header(k, val.clone());
+    }
+    r
+}
+/// What a new object stores: content type, user metadata, system headers, checksums, and its
+/// SSE (the request's header, else the bucket default, SSE-S3).
+pub(super) fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
+    acl::check_headers(req, &req.account)?;
+    let mut metadata = BTreeMap::new();
+    for (k, v) in &req.headers {
+        if let Some(name) = k.as_str().strip_prefix("x-amz-meta-") {
+            metadata.insert(
+                name.to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            );
+        }
+    }
+    for h in [
+        "cache-control",
+        "content-disposition",
+        "content-encoding",
+        "content-language",
+        "expires",
+    ] {
+        if let Some(v) = req.header(h) {
+            // aws-chunked is transport framing, not the object's encoding.
+            let v: Vec<&str> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| *e != "aws-chunked")
+                .collect();
+            if !v.is_empty() {
+                metadata.insert(format!(":{h}"), v.join(","));
+            }
+        }
+    }
+    for (k, v) in &req.checksums {
+        metadata.insert(format!(":{k}"), v.clone());
+    }
+    let (sse, kms_key) = match req.header("x-amz-server-side-encryption") {
+        Some("AES256") => ("AES256".to_owned(), None),
+        Some("aws:kms") => (
+            "aws:kms".to_owned(),
+            req.header("x-amz-server-side-encryption-aws-kms-key-id")
+                .map(str::to_owned)
+                .or_else(|| bucket_default_encryption(app, req).and_then(|(_, k)| k)),
+        ),
+        Some(other) => {
+            return Err(AwsError::client(
+                "InvalidArgument",
+                format!("The encryption method specified is not supported: {other}"),
+            ));
+        }
+        None => match bucket_default_encryption(app, req) {
+            Some((algo, key)) if algo == "aws:kms" => (algo, key),
+            _ => ("AES256".to_owned(), None),
+        },
+    };
+    let mut data_key = None;
+    if sse == "aws:kms" {
+        let key_ref = kms_key.ok_or_else(|| {
+            AwsError::client(
+                "InvalidArgument",
+                "cairn has no AWS managed key (aws/s3): name a KMS key with x-amz-server-side-encryption-aws-kms-key-id or in the bucket's default encryption.",
+            )
+        })?;
+        // As S3 binds a data key: to the object's ARN.
+        let context: BTreeMap<String, String> = [(
+            "aws:s3:arn".to_owned(),
+            format!("arn:aws:s3:::{}/{}", req.bucket(), req.key()),
+        )]
+        .into();
+        let dk = kms_envelope::new_data_key(
+            app,
+            KmsScope {
+                account: &req.account,
+                region: &req.region,
+            },
+            &key_ref,
+            Requester::Aws {
+                account: &req.account,
+                arn: &req.caller_arn,
+            },
+            &req.caller_arn,
+            &context,
+        )?;
+        metadata.insert(KMS_KEY_HEADER.to_owned(), dk.key_arn);
+        metadata.insert(WRAPPED_KEY.to_owned(), dk.wrapped);
+        metadata.insert(
+            KEY_CONTEXT.to_owned(),
+            serde_json::to_string(&context).unwrap_or_default(),
+        );
+        data_key = Some(dk.plaintext);
+    }
+    Ok(NewObject {
+        content_type: req.header("content-type").map(str::to_owned),
+        metadata,
+        sse: Some(sse),
+        data_key,
+        durable: false,
+    })
+}
+
+/// The bucket's default encryption: its algorithm and KMS key, if configured.
+fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Option<String>)> {
+    let b = app.objects.bucket(req.bucket()).ok()??;
+    let xml = b.encryption?;
+    let n = parse(xml.as_bytes())?;
+    let d = n
+        .child("Rule")
+        .and_then(|r| r.child("ApplyServerSideEncryptionByDefault"))?;
+    Some((
+        d.text_of("SSEAlgorithm")?.to_owned(),
+        d.text_of("KMSMasterKeyID").map(str::to_owned),
+    ))
+}
+
+/// An object's body, decrypted with its own data key when it is SSE-KMS (which takes
+/// kms:Decrypt on its key, for the caller).
+fn read_object(
+    app: &App,
+    req: &S3Request,
+    v: &ObjectVersion,
+    range: Option<(u64, u64)>,
+) -> Result<Vec<u8>, AwsError> {
+    let Some(wrapped) = v.metadata.get(WRAPPED_KEY) else {
+        return app
+            .objects
+            .read_body(v, range)
+            .map_err(|e| objects_error(e, req));
+    };
+    let key_region = v
+        .metadata
+        .get(KMS_KEY_HEADER)
+        .and_then(|arn| arn.split(':').nth(3))
+        .unwrap_or(&req.region)
+        .to_owned();
+    let data_key = kms_envelope::open_data_key(
+        app,
+        KmsScope {
+            account: &req.account,
+            region: &key_region,
+        },
+        wrapped,
+        Requester::Aws {
+            account: &req.account,
+            arn: &req.caller_arn,
+        },
+        &req.caller_arn,
+        &v.metadata
+            .get(KEY_CONTEXT)
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default(),
+    )?;
+    app.objects
+        .read_body_keyed(v, range, &data_key)
+        .map_err(|e| objects_error(e, req))
+}
+
+fn copy_object(app: &App, req: &S3Request, now: i64) -> S3Result {
+    let src = req.header("x-amz-copy-source").unwrap_or("");
+    let src = percent_encoding::percent_decode_str(src)
+        .decode_utf8_lossy()
+        .into_owned();
+    let (src, version) = match src.split_once("?versionId=") {
+        Some((s, v)) => (s.to_owned(), Some(v.to_owned())),
+        None => (src, None),
+    };
+    let src = src.trim_start_matches('/');
+    let Some((sb, sk)) = src.split_once('/') else {
+        return Err(AwsError::client(
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        ));
+    };
+    let s = &app.objects;
+    let source = s
+        .head_object(sb, sk, version.as_deref())
+        .map_err(|e| objects_error(e, req))?;
+    if let Some(b) = s.bucket(sb).map_err(|e| objects_error(e, req))?
+        && b.account != req.account
+    {
+        return Err(AwsError::new(403, "AccessDenied", "Access Denied"));
+    }
+    let body = read_object(app, req, &source, None)?;
+    let mut new = new_object(app, req)?;
+    if req.header("x-amz-metadata-directive") != Some("REPLACE") {
+        // The copy's encryption is its own: keep the new object's key entries, not the source's.
+        let own: Vec<(String, String)> = [KMS_KEY_HEADER, WRAPPED_KEY, KEY_CONTEXT]
+            .iter()
+            .filter_map(|k| new.metadata.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .collect();
+        new.metadata = source.metadata.clone();
+        new.metadata.remove(KMS_KEY_HEADER);
+        new.metadata.remove(WRAPPED_KEY);
+        new.metadata.remove(KEY_CONTEXT);
+        new.metadata.extend(own);
+        new.content_type = source.content_type.clone();
+    }
+    if sb == req.bucket()
+        && sk == req.key()
+        && req.header("x-amz-metadata-directive") != Some("REPLACE")
+    {
+        return Err(AwsError::client(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    let v = s
+        .put_object(req.bucket(), req.key(), &body, &new, now)
+        .map_err(|e| objects_error(e, req))?;
+    let mut d = Doc::new("CopyObjectResult");
+    d.elem("LastModified", &iso(v.created_ms))
+        .elem("ETag", &v.etag);
+    let mut r = written(S3Response::ok(d.finish("CopyObjectResult")), &v, req);
+    r.headers.retain(|(k, _)| k != "etag");
+    Ok(r)
+}
+
+/// Parses `bytes=a-b`, `bytes=a-`, `bytes=-n` against a size; `Err` if unsatisfiable.
+fn parse_range(h: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = h.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // multiple ranges: S3 ignores the header
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let r = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 || size == 0 {
+            return Some(Err(()));
+        }
+        (size.saturating_sub(n), size - 1)
+    } else {
+        let first: u64 = a.parse().ok()?;
+        let last: u64 = if b.is_empty() {
+            size.saturating_sub(1)
+        } else {
+            b.parse::<u64>().ok()?.min(size.saturating_sub(1))
+        };
+        if first >= size || first > last {
+            return Some(Err(()));
+        }
+        (first, last)
+    };
+    Some(Ok(r))
+}
+
+fn get_object(app: &App, req: &S3Request) -> S3Result {
+    let s = &app.objects;
+    let v = s
+        .head_object(
+            req.bucket(),
+            req.key(),
+            req.query.get("versionId").map(String::as_str),
+        )
+        .map_err(|e| objects_error(e, req))?;
+    let range = match req.header("range").and_then(|h| parse_range(h, v.size)) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(())) => {
+            return Err(AwsError::new(
+                416,
+                "InvalidRange",
+                "The requested range is not satisfiable",
+            )
+            .with_extra("RangeRequested", req.header("range").unwrap_or(""))
+            .with_extra("ActualObjectSize", v.size.to_string()));
+        }
+        None => None,
+    };
+    let head = req.op == "HeadObject";
+    let body = if head {
+        Vec::new()
+    } else {
+        read_object(app, req, &v, range)?
+    };
+    let mut r = S3Response {
+        status: if range.is_some() { 206 } else { 200 },
+        headers: Vec::new(),
+        body,
+    };
+    let len = match range {
+        Some((a, b)) => b - a + 1,
+        None => v.size,
+    };
+    r = r
+        .header(
+            "content-type",
+            v.content_type
+                .clone()
+                .unwrap_or_else(|| "binary/octet-stream".into()),
+        )
+        .header("etag", v.etag.clone())
+        .header("last-modified", http_date(v.created_ms))
+        .header("accept-ranges", "bytes")
+        .header("content-length", len.to_string());
+    if let Some((a, b)) = range {
+        r = r.header("content-range", format!("bytes {a}-{b}/{}", v.size));
+    }
+    for (k, val) in &v.metadata {
+        match k.strip_prefix(':') {
+            // Internal entries (a wrapped data key) are never answered.
+            Some(sys) if sys.starts_with(':') => {}
+            Some(sys) if sys.starts_with("x-amz-checksum-") => {
+                if req.header("x-amz-checksum-mode") == Some("ENABLED") && range.is_none() {
+                    r = r.header(sys, val.clone());
+                }
+            }
+            Some(sys) => r = r.header(sys, val.clone()),
+            None => r = r.header(&format!("x-amz-meta-{k}"), val.clone()),
+        }
+    }
+    if let Some(sse) = &v.sse {
+        r = r.header("x-amz-server-side-encryption", sse.clone());
+    }
+    if v.version_id != "null" {
+        r = r.header("x-amz-version-id", v.version_id.clone());
+    }
+    Ok(r)
+}
+
+fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
+    let n = parse(&req.payload)
+        .filter(|n| n.name == "Delete")
+        .ok_or_else(malformed_xml)?;
+    let quiet = n.text_of("Quiet") == Some("true");
+    let keys: Vec<String> = n
+        .all("Object")
+        .filter_map(|o| o.text_of("Key").map(str::to_owned))
+        .collect();
+    if keys.len() > 1000 {
+        return Err(malformed_xml());
+    }
+    let mut d = Doc::new("DeleteResult");
+    let bucket = app
+        .objects
+        .bucket(req.bucket())
+        .map_err(|e| objects_error(e, req))?;
+    for k in keys {
+        let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
+        let allowed = access::check(app, ctx, req, "s3:DeleteObject", &arn, bucket.as_ref());
+        let outcome = match allowed {
+            Ok(()) => app
+                .objects
+                .delete_object(req.bucket(), &k, now)
+                .map_err(|e| objects_error(e, req)),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(marker) => {
+                if !quiet {
+                    d.open("Deleted").elem("Key", &k);
+                    if let Some(m) = marker {
+                        d.elem("DeleteMarker", "true")
+                            .elem("DeleteMarkerVersionId", &m.version_id);
+                    }
+                    d.close("Deleted");
+                }
+            }
+            Err(ae) => {
+                d.open("Error")
+                    .elem("Key", &k)
+                    .elem("Code", &ae.code)
+                    .elem("Message", &ae.message)
+                    .close("Error");
+            }
+        }
+    }
+    Ok(S3Response::ok(d.finish("DeleteResult")))
+}
