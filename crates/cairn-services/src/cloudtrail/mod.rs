@@ -4,10 +4,12 @@
 //! then the trail read operations answer truthfully for an account that has no trails, and
 //! every other operation answers `UnsupportedOperationException` naming itself.
 
+mod destination;
 mod lookup;
 mod names;
 mod public_keys;
 mod selectors;
+mod tags;
 mod token;
 pub mod trails;
 
@@ -201,9 +203,9 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         "GetEventSelectors" => trails::get_event_selectors(app, ctx, input),
         "PutInsightSelectors" => trails::put_insight_selectors(app, ctx, input),
         "GetInsightSelectors" => trails::get_insight_selectors(app, ctx, input),
-        "AddTags" => trails::add_tags(app, ctx, input),
-        "RemoveTags" => trails::remove_tags(app, ctx, input),
-        "ListTags" => trails::list_tags(app, ctx, input),
+        "AddTags" => tags::add_tags(app, ctx, input),
+        "RemoveTags" => tags::remove_tags(app, ctx, input),
+        "ListTags" => tags::list_tags(app, ctx, input),
         "ListPublicKeys" => public_keys::list_public_keys(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",

@@ -1,5 +1,6 @@
 //! The trail API: Create/Update/Delete/Get/DescribeTrails, ListTrails, GetTrailStatus,
-//! Start/StopLogging, tags, event selectors and Insights selectors.
+//! Start/StopLogging, event selectors and Insights selectors (tags: `tags`; the bucket
+//! and KMS key checks: `destination`).
 //!
 //! A trail lives in its home region; a multi-region trail is also visible in every other region
 //! as a shadow trail, which can be read there but only changed from home.
@@ -9,26 +10,26 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
+use super::destination::{check_bucket, trail_kms_key};
 use super::names::{TrailRef, parse_ref, trail_arn, validate_name};
 use super::selectors;
+use super::tags::tags_of;
 use crate::app::App;
 use crate::recorder::CallContext;
-use crate::s3::policy::allows_service;
 
 const MAX_TRAILS_PER_REGION: usize = 5;
 const MAX_PREFIX: usize = 200;
-const MAX_TAGS: usize = 50;
 
-fn internal(e: impl std::fmt::Display) -> AwsError {
+pub(super) fn internal(e: impl std::fmt::Display) -> AwsError {
     tracing::error!(error = %e, "trail store failure");
     AwsError::internal("The trail store is unavailable.")
 }
 
-fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+pub(super) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
     input.get(name).and_then(Value::as_str)
 }
 
-fn bool_member(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
+pub(super) fn bool_member(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
     match input.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -40,7 +41,7 @@ fn bool_member(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
 }
 
 /// Trails visible in a region: those at home there and multi-region ones from elsewhere.
-fn visible(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsError> {
+pub(super) fn visible(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsError> {
     Ok(app
         .trails
         .list(&ctx.recipient_account)
@@ -50,7 +51,7 @@ fn visible(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsError> {
         .collect())
 }
 
-fn not_found(name: &str, ctx: &CallContext) -> AwsError {
+pub(super) fn not_found(name: &str, ctx: &CallContext) -> AwsError {
     AwsError::client(
         "TrailNotFoundException",
         format!(
@@ -61,7 +62,7 @@ fn not_found(name: &str, ctx: &CallContext) -> AwsError {
 }
 
 /// Finds the trail a `Name` member refers to, as visible from the caller's region.
-fn find(app: &App, ctx: &CallContext, r: &TrailRef) -> Result<Trail, AwsError> {
+pub(super) fn find(app: &App, ctx: &CallContext, r: &TrailRef) -> Result<Trail, AwsError> {
     let found = match r {
         TrailRef::Arn {
             region,
@@ -167,55 +168,6 @@ fn settings_json(t: &Trail) -> Value {
     v
 }
 
-/// The KMS key a trail encrypts its log files with, as its ARN: it must exist in the trail's
-/// region and its key policy must let CloudTrail make data keys. An empty id turns encryption
-/// off.
-fn trail_kms_key(app: &App, t: &Trail, id: Option<&str>) -> Result<Option<String>, AwsError> {
-    let Some(id) = id.filter(|i| !i.is_empty()) else {
-        return Ok(None);
-    };
-    if app.external_buckets.contains_key(&t.s3_bucket) {
-        return Err(AwsError::client(
-            "UnsupportedOperationException",
-            "cairn does not support KMS-encrypted log files in external buckets yet.",
-        ));
-    }
-    let scope = crate::kms::Scope {
-        account: &t.account,
-        region: &t.home_region,
-    };
-    let key = crate::kms::resolve(app, scope, id).map_err(|_| {
-        AwsError::client(
-            "KmsKeyNotFoundException",
-            format!(
-                "KMS key {id} does not exist in {} or is not in the same region as the trail.",
-                t.home_region
-            ),
-        )
-    })?;
-    let ctx = [
-        ("aws:SourceArn", t.arn.as_str()),
-        ("kms:EncryptionContext:aws:cloudtrail:arn", t.arn.as_str()),
-    ];
-    if !crate::policy::allows(
-        &key.policy,
-        crate::policy::Requester::Service("cloudtrail.amazonaws.com"),
-        "kms:GenerateDataKey",
-        &key.arn(),
-        &ctx,
-    ) {
-        return Err(AwsError::client(
-            "InsufficientEncryptionPolicyException",
-            format!(
-                "Insufficient permissions to access S3 bucket {} or KMS key {}.",
-                t.s3_bucket,
-                key.arn()
-            ),
-        ));
-    }
-    Ok(Some(key.arn()))
-}
-
 /// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
 fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
     for (member, what) in [
@@ -255,104 +207,6 @@ fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
         ));
     }
     Ok(Some(p.to_owned()))
-}
-
-/// The bucket must exist and its policy must let CloudTrail check its ACL and write logs.
-fn check_bucket(app: &App, t: &Trail) -> Result<(), AwsError> {
-    if let Some(ext) = app.external_buckets.get(&t.s3_bucket) {
-        // An external bucket enforces its own access rules; it must at least exist.
-        return match ext.exists() {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(AwsError::client(
-                "S3BucketDoesNotExistException",
-                format!("S3 bucket does not exist: {}", t.s3_bucket),
-            )),
-            Err(e) => Err(AwsError::client(
-                "S3BucketDoesNotExistException",
-                format!("S3 bucket {} could not be reached: {e}", t.s3_bucket),
-            )),
-        };
-    }
-    let bucket = app
-        .objects
-        .bucket(&t.s3_bucket)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            AwsError::client(
-                "S3BucketDoesNotExistException",
-                format!("S3 bucket does not exist: {}", t.s3_bucket),
-            )
-        })?;
-    let insufficient = || {
-        AwsError::client(
-            "InsufficientS3BucketPolicyException",
-            format!(
-                "Incorrect S3 bucket policy is detected for bucket: {}",
-                t.s3_bucket
-            ),
-        )
-    };
-    let policy = bucket.policy.ok_or_else(insufficient)?;
-    let prefix = t
-        .s3_key_prefix
-        .as_deref()
-        .map(|p| format!("{p}/"))
-        .unwrap_or_default();
-    let object = format!(
-        "arn:aws:s3:::{}/{prefix}AWSLogs/{}/{}_CloudTrail_{}_example.json.gz",
-        t.s3_bucket, t.account, t.account, t.home_region
-    );
-    let ctx = [
-        ("aws:SourceArn", t.arn.as_str()),
-        ("aws:SourceAccount", t.account.as_str()),
-        ("s3:x-amz-acl", "bucket-owner-full-control"),
-    ];
-    let acl = allows_service(
-        &policy,
-        "cloudtrail.amazonaws.com",
-        "s3:GetBucketAcl",
-        &format!("arn:aws:s3:::{}", t.s3_bucket),
-        &ctx,
-    );
-    let put = allows_service(
-        &policy,
-        "cloudtrail.amazonaws.com",
-        "s3:PutObject",
-        &object,
-        &ctx,
-    );
-    if acl && put {
-        Ok(())
-    } else {
-        Err(insufficient())
-    }
-}
-
-fn tags_of(input: &Value) -> Result<Vec<(String, String)>, AwsError> {
-    let mut out = Vec::new();
-    for t in input
-        .get("TagsList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let k = str_member(t, "Key").unwrap_or("");
-        if k.is_empty() || k.len() > 128 {
-            return Err(AwsError::client(
-                "InvalidTagParameterException",
-                "Tag keys must be 1 to 128 characters.",
-            ));
-        }
-        let v = str_member(t, "Value").unwrap_or("");
-        if v.len() > 256 {
-            return Err(AwsError::client(
-                "InvalidTagParameterException",
-                "Tag values can be at most 256 characters.",
-            ));
-        }
-        out.push((k.to_owned(), v.to_owned()));
-    }
-    Ok(out)
 }
 
 pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
@@ -744,67 +598,4 @@ pub fn get_insight_selectors(
             format!("Trail {} does not have Insights enabled.", t.name),
         )),
     }
-}
-
-/// The trail a tagging call names by ARN (`ResourceId`).
-fn tagged_trail(app: &App, ctx: &CallContext, id: &str) -> Result<Trail, AwsError> {
-    match parse_ref(id)? {
-        r @ TrailRef::Arn { .. } => find(app, ctx, &r),
-        TrailRef::Name(_) => Err(AwsError::client(
-            "CloudTrailARNInvalidException",
-            format!("The ARN {id} is not valid."),
-        )),
-    }
-}
-
-pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
-    let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
-    let tags = tags_of(input)?;
-    let mut keys: Vec<String> = app
-        .trails
-        .tags(&t.arn)
-        .map_err(internal)?
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
-    keys.extend(tags.iter().map(|(k, _)| k.clone()));
-    keys.sort();
-    keys.dedup();
-    if keys.len() > MAX_TAGS {
-        return Err(AwsError::client(
-            "TagsLimitExceededException",
-            format!("A trail can have at most {MAX_TAGS} tags."),
-        ));
-    }
-    app.trails.add_tags(&t.arn, &tags).map_err(internal)?;
-    Ok(json!({}))
-}
-
-pub fn remove_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
-    let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
-    let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
-    app.trails.remove_tags(&t.arn, &keys).map_err(internal)?;
-    Ok(json!({}))
-}
-
-pub fn list_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
-    let mut out = Vec::new();
-    for id in input
-        .get("ResourceIdList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
-        let t = tagged_trail(app, ctx, id)?;
-        let tags: Vec<Value> = app
-            .trails
-            .tags(&t.arn)
-            .map_err(internal)?
-            .into_iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect();
-        out.push(json!({"ResourceId": t.arn, "TagsList": tags}));
-    }
-    Ok(json!({"ResourceTagList": out}))
 }

@@ -1,0 +1,102 @@
+//! Trail tags: AddTags, RemoveTags, ListTags (trails named by ARN), at most 50 a trail.
+
+use cairn_store::trails::Trail;
+use cairn_wire::AwsError;
+use serde_json::{Value, json};
+
+use super::names::{TrailRef, parse_ref};
+use super::trails::{find, internal, str_member};
+use crate::app::App;
+use crate::recorder::CallContext;
+
+const MAX_TAGS: usize = 50;
+
+pub(super) fn tags_of(input: &Value) -> Result<Vec<(String, String)>, AwsError> {
+    let mut out = Vec::new();
+    for t in input
+        .get("TagsList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let k = str_member(t, "Key").unwrap_or("");
+        if k.is_empty() || k.len() > 128 {
+            return Err(AwsError::client(
+                "InvalidTagParameterException",
+                "Tag keys must be 1 to 128 characters.",
+            ));
+        }
+        let v = str_member(t, "Value").unwrap_or("");
+        if v.len() > 256 {
+            return Err(AwsError::client(
+                "InvalidTagParameterException",
+                "Tag values can be at most 256 characters.",
+            ));
+        }
+        out.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(out)
+}
+
+/// The trail a tagging call names by ARN (`ResourceId`).
+fn tagged_trail(app: &App, ctx: &CallContext, id: &str) -> Result<Trail, AwsError> {
+    match parse_ref(id)? {
+        r @ TrailRef::Arn { .. } => find(app, ctx, &r),
+        TrailRef::Name(_) => Err(AwsError::client(
+            "CloudTrailARNInvalidException",
+            format!("The ARN {id} is not valid."),
+        )),
+    }
+}
+
+pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
+    let tags = tags_of(input)?;
+    let mut keys: Vec<String> = app
+        .trails
+        .tags(&t.arn)
+        .map_err(internal)?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    keys.extend(tags.iter().map(|(k, _)| k.clone()));
+    keys.sort();
+    keys.dedup();
+    if keys.len() > MAX_TAGS {
+        return Err(AwsError::client(
+            "TagsLimitExceededException",
+            format!("A trail can have at most {MAX_TAGS} tags."),
+        ));
+    }
+    app.trails.add_tags(&t.arn, &tags).map_err(internal)?;
+    Ok(json!({}))
+}
+
+pub fn remove_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
+    let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
+    app.trails.remove_tags(&t.arn, &keys).map_err(internal)?;
+    Ok(json!({}))
+}
+
+pub fn list_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let mut out = Vec::new();
+    for id in input
+        .get("ResourceIdList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let t = tagged_trail(app, ctx, id)?;
+        let tags: Vec<Value> = app
+            .trails
+            .tags(&t.arn)
+            .map_err(internal)?
+            .into_iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        out.push(json!({"ResourceId": t.arn, "TagsList": tags}));
+    }
+    Ok(json!({"ResourceTagList": out}))
+}
