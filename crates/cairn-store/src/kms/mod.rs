@@ -219,7 +219,23 @@ mod tests {
         s.create(&k, &material).unwrap();
         assert_eq!(s.get(&k.key_id).unwrap().unwrap(), k);
         assert_eq!(s.material(&k.key_id).unwrap(), material);
-        let raw = std::fs::read(d.path().join("kms.db")).unwrap();
+        // Neither in the database nor in its write-ahead log, where fresh rows sit.
+        let raw: Vec<u8> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("kms.db")
+            })
+            .flat_map(|p| std::fs::read(p).unwrap())
+            .collect();
+        assert!(
+            raw.windows(k.key_id.len())
+                .any(|w| w == k.key_id.as_bytes()),
+            "the search covers where the key's row is"
+        );
         assert!(
             !raw.windows(32).any(|w| w == material),
             "material sealed at rest"
