@@ -597,3 +597,88 @@ def test_the_rest_of_the_iam_api_with_boto3(cairn):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.create_saml_provider(SAMLMetadataDocument="x" * 1000, Name="idp")
     assert e.value.response["Error"]["Code"] == "NotImplemented"
+
+
+def iam_denied(fn, **kw):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(**kw)
+    return e.value.response["Error"]["Code"] == "AccessDenied" and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_self_service_policies_act_on_the_user_not_the_policy_or_device(cairn):
+    """AWS's documented self-service statements: attaching and detaching are judged on the user
+    (the policy is the iam:PolicyARN condition key), enabling an MFA device on its user, making
+    a virtual device on the device."""
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AttachReadOnlyToSelf", "Effect": "Allow", "Action": ["iam:AttachUserPolicy", "iam:DetachUserPolicy"],
+         "Resource": "arn:aws:iam::*:user/${aws:username}",
+         "Condition": {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}},
+        {"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow", "Action": "iam:CreateVirtualMFADevice",
+         "Resource": "arn:aws:iam::*:mfa/*"},
+        {"Sid": "AllowManageOwnUserMFA", "Effect": "Allow",
+         "Action": ["iam:EnableMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"],
+         "Resource": "arn:aws:iam::*:user/${aws:username}"}]})
+    key = new_user(cairn, "self-served", policy)
+    cairn.aws("iam", "create-user", "--user-name", "someone-else")
+    iam = client_with(cairn, key, "iam")
+    read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    iam.attach_user_policy(UserName="self-served", PolicyArn=read_only)
+    assert [p["PolicyArn"] for p in cairn.client("iam").list_attached_user_policies(UserName="self-served")["AttachedPolicies"]] == [read_only]
+    assert iam_denied(iam.attach_user_policy, UserName="self-served", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    assert iam_denied(iam.attach_user_policy, UserName="someone-else", PolicyArn=read_only)
+    iam.detach_user_policy(UserName="self-served", PolicyArn=read_only)
+
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="self-served")["VirtualMFADevice"]
+    seed = dev["Base32StringSeed"].decode()
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName="self-served", SerialNumber=dev["SerialNumber"],
+                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="self-served")["MFADevices"]] == [dev["SerialNumber"]]
+    other = cairn.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="someone-else")["VirtualMFADevice"]
+    assert iam_denied(iam.enable_mfa_device, UserName="someone-else", SerialNumber=other["SerialNumber"],
+                      AuthenticationCode1="123456", AuthenticationCode2="654321")
+    assert iam_denied(iam.list_mfa_devices, UserName="someone-else")
+
+
+def test_assume_role_durations_external_id_chaining_and_refusals(cairn):
+    """DurationSeconds within the role's MaxSessionDuration (one hour when chaining roles),
+    ExternalId checked by the trust policy, and a refusal recorded as AWS records it."""
+    acct = cairn.env()["CAIRN_ACCOUNT_ID"]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+                        "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "ext-123"}}}]})
+    root_iam = cairn.client("iam")
+    role_arn = root_iam.create_role(RoleName="partner", AssumeRolePolicyDocument=trust, MaxSessionDuration=7200)["Role"]["Arn"]
+    root_iam.put_role_policy(RoleName="partner", PolicyName="chain", PolicyDocument=allow("sts:AssumeRole", resource=role_arn))
+    sts = client_with(cairn, new_user(cairn, "assumer", allow("sts:AssumeRole", resource=role_arn)), "sts")
+
+    def code_of(fn, **kw):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            fn(**kw)
+        return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
+    assert code_of(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1")[0] == "AccessDenied"
+    assert code_of(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1", ExternalId="wrong")[0] == "AccessDenied"
+    before = time.time()
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="ext-123", DurationSeconds=7200)["Credentials"]
+    assert before + 7200 - 5 <= creds["Expiration"].timestamp() <= time.time() + 7200 + 1
+    short = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="ext-123", DurationSeconds=900)["Credentials"]
+    assert short["Expiration"].timestamp() <= time.time() + 900 + 1
+    assert code_of(sts.assume_role, RoleArn=role_arn, RoleSessionName="s1", ExternalId="ext-123", DurationSeconds=7201) == \
+        ("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    assert code_of(sts.assume_role, RoleArn=role_arn, RoleSessionName="bad name!", ExternalId="ext-123")[0] == "ValidationError"
+    # Chaining: the role's session assumes the role again, for at most an hour.
+    chained = client_with(cairn, {"AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"],
+                                  "SessionToken": creds["SessionToken"]}, "sts")
+    assert code_of(chained.assume_role, RoleArn=role_arn, RoleSessionName="c1", ExternalId="ext-123", DurationSeconds=7200) == \
+        ("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+    assert chained.assume_role(RoleArn=role_arn, RoleSessionName="c1", ExternalId="ext-123")["AssumedRoleUser"]["Arn"].endswith(":assumed-role/partner/c1")
+
+    # A stranger's refusal: recorded with the caller's identity, without parameters, as AWS does.
+    stranger = client_with(cairn, new_user(cairn, "stranger"), "sts")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        stranger.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="ext-123")
+    rec = record_of(cairn, e.value.response["ResponseMetadata"]["RequestId"], "AssumeRole")
+    real = real_records("AssumeRole", lambda r: r.get("errorCode") == "AccessDenied")[0]
+    assert set(rec) == set(real) - {"tlsDetails"}
+    assert rec["requestParameters"] is None and rec["responseElements"] is None
+    assert rec["errorMessage"] == f"User: arn:aws:iam::{acct}:user/stranger is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    assert rec["userIdentity"]["type"] == "IAMUser" and rec["userIdentity"]["userName"] == "stranger"

@@ -45,6 +45,14 @@ pub trait QueryFront: Send + Sync + 'static {
         op: &'static str,
         params: &BTreeMap<String, String>,
     ) -> Option<(String, String)>;
+    /// Service condition keys the request sets (e.g. `iam:PolicyARN`), for policies to test.
+    fn condition_keys(
+        &self,
+        _op: &'static str,
+        _params: &BTreeMap<String, String>,
+    ) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     /// How a refused call is recorded: its name and source, no parameters.
     fn denied_facts(&self, op: &'static str) -> CallFacts;
 }
@@ -98,7 +106,8 @@ pub async fn serve_query(
     }
     perform(app, call, protocol, move |app, ctx| {
         let denied = front.permission(app, ctx, op, &params).and_then(|(action, resource)| {
-            crate::authz::authorize(app, ctx, &action, &resource, None, &[]).err()
+            let keys = front.condition_keys(op, &params);
+            crate::authz::authorize(app, ctx, &action, &resource, None, &keys).err()
         });
         let (result, facts) = match denied {
             Some(d) => (Err(d.to_error(protocol)), front.denied_facts(op)),

@@ -111,6 +111,15 @@ impl crate::edge::query::QueryFront for Front {
         Some((format!("iam:{op}"), resource))
     }
 
+    fn condition_keys(&self, op: &'static str, form: &Form) -> Vec<(&'static str, String)> {
+        match form.get("PolicyArn") {
+            Some(arn) if op.starts_with("Attach") || op.starts_with("Detach") => {
+                vec![("iam:PolicyARN", arn.clone())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn denied_facts(&self, op: &'static str) -> CallFacts {
         facts(op, None, None)
     }
@@ -158,16 +167,25 @@ fn resource_of(
 ) -> String {
     let account = acct.as_str();
     let path = form.get("Path").map(String::as_str).unwrap_or("/");
-    if let Some(arn) = form.get("PolicyArn") {
+    // Attaching and detaching act on the user, group or role; the policy is the condition
+    // key iam:PolicyARN (see condition_keys).
+    let attaching = op.starts_with("Attach") || op.starts_with("Detach");
+    if let Some(arn) = form.get("PolicyArn")
+        && !attaching
+    {
         return arn.clone();
     }
-    if op.contains("MFADevice") {
-        if let Some(s) = form.get("SerialNumber") {
-            return s.clone();
-        }
-        if let Some(n) = form.get("VirtualMFADeviceName") {
-            return format!("arn:aws:iam::{account}:mfa{path}{n}");
-        }
+    // Virtual MFA devices are resources of their own; enabling, deactivating and resyncing
+    // one act on the user it belongs to.
+    if op == "CreateVirtualMFADevice"
+        && let Some(n) = form.get("VirtualMFADeviceName")
+    {
+        return format!("arn:aws:iam::{account}:mfa{path}{n}");
+    }
+    if op == "DeleteVirtualMFADevice"
+        && let Some(s) = form.get("SerialNumber")
+    {
+        return s.clone();
     }
     if op.contains("Role")
         && !op.starts_with("ListRoles")
@@ -201,8 +219,9 @@ fn resource_of(
     {
         return format!("arn:aws:iam::{account}:policy{path}{n}");
     }
-    const SELF_SERVICE: [&str; 11] = [
+    const SELF_SERVICE: [&str; 12] = [
         "GetUser",
+        "DeactivateMFADevice",
         "CreateAccessKey",
         "ListAccessKeys",
         "UpdateAccessKey",

@@ -157,16 +157,17 @@ pub fn assume_role(
     let role = role_of(app, role_arn).ok_or_else(not_authorized)?;
     let with_mfa = mfa(app, ctx, p)?;
     // Role chaining is limited to one hour, as in AWS.
-    let max = match ctx.principal {
-        Principal::AssumedRole { .. } => 3600,
-        _ => role.max_session_duration,
+    let (max, too_long) = match ctx.principal {
+        Principal::AssumedRole { .. } => (
+            3600,
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ),
+        _ => (
+            role.max_session_duration,
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ),
     };
-    let seconds = duration(
-        p,
-        3600,
-        max,
-        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-    )?;
+    let seconds = duration(p, 3600, max, too_long)?;
     let mut extra = Vec::new();
     if with_mfa {
         extra.push(("aws:MultiFactorAuthPresent", "true".to_owned()));
