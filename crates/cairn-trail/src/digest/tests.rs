@@ -14,13 +14,17 @@ use crate::sink::EmbeddedSink;
 use crate::testkit::ACCT;
 const HOUR: i64 = 3_600_000;
 
-/// Lets CloudTrail write, except log files while `deny_logs` is set (digests still pass).
+/// Lets CloudTrail write, except log files while `deny_logs` is set and digests while
+/// `deny_digests` is.
 struct Gate {
     deny_logs: AtomicBool,
+    deny_digests: AtomicBool,
 }
 impl BucketGate for Gate {
     fn may_write(&self, _: Option<&str>, _: &Trail, key: &str) -> bool {
-        !(self.deny_logs.load(Ordering::SeqCst) && key.contains("/CloudTrail/"))
+        let digest = key.contains("/CloudTrail-Digest/");
+        !(self.deny_logs.load(Ordering::SeqCst) && key.contains("/CloudTrail/")
+            || self.deny_digests.load(Ordering::SeqCst) && digest)
     }
 }
 
@@ -46,6 +50,7 @@ fn fixture(validation: bool) -> Fixture {
     let clock = ManualClock::new(crate::testkit::START_MS);
     let gate = Arc::new(Gate {
         deny_logs: AtomicBool::new(false),
+        deny_digests: AtomicBool::new(false),
     });
     let sink: Arc<dyn LogSink> = Arc::new(EmbeddedSink {
         objects: Arc::clone(&objects),
@@ -299,6 +304,27 @@ fn files_written_after_their_digest_go_to_the_backfill_chain() {
 }
 
 #[test]
+fn a_refused_digest_shows_in_the_status_and_is_written_later() {
+    let f = fixture(true);
+    f.gate.deny_digests.store(true, Ordering::SeqCst);
+    f.activity(&["us-east-1"]);
+    f.round();
+    f.clock.advance_millis(HOUR);
+    let r = f.round();
+    assert_eq!(r.written, 0);
+    let status = f.trails.status(&f.arn).unwrap();
+    assert_eq!(status.latest_digest_error.as_deref(), Some("AccessDenied"));
+    assert!(f.keys("/CloudTrail-Digest/").is_empty());
+    f.gate.deny_digests.store(false, Ordering::SeqCst);
+    f.clock.advance_millis(60_000);
+    assert_eq!(f.round().written, 1);
+    let status = f.trails.status(&f.arn).unwrap();
+    assert_eq!(status.latest_digest_error, None);
+    assert!(status.latest_digest_ms.is_some());
+    assert_eq!(f.verify_all().len(), 1);
+}
+
+#[test]
 fn no_digests_without_validation() {
     let f = fixture(false);
     f.activity(&["us-east-1"]);
@@ -520,6 +546,75 @@ mod validation {
         let r = validate(&f, true);
         assert_eq!(r.digests.invalid, 1);
         assert!(invalid_lines(&r)[0].contains("not found (cairn delivered it)"));
+    }
+
+    #[test]
+    fn a_backfill_chain_validates() {
+        let f = fixture(true);
+        f.gate.deny_logs.store(true, Ordering::SeqCst);
+        f.activity(&["us-east-1"]);
+        f.round();
+        f.clock.advance_millis(HOUR);
+        f.round();
+        f.gate.deny_logs.store(false, Ordering::SeqCst);
+        f.clock.advance_millis(60_000);
+        f.round();
+        let r = validate(&f, true);
+        assert!(r.ok(), "{:#?}", r.lines);
+        assert_eq!((r.digests.valid, r.backfill.valid, r.logs.valid), (1, 1, 1));
+        assert!(
+            r.lines
+                .iter()
+                .any(|l| l.text.starts_with("(backfill) Digest file\t")
+                    && l.text.ends_with("\tvalid")),
+            "{:#?}",
+            r.lines
+        );
+    }
+
+    #[test]
+    fn a_log_file_no_digest_lists_is_reported() {
+        let f = history();
+        let real = f.keys("/CloudTrail/us-east-1/")[1].clone();
+        // A file at a key CloudTrail could have used, inside a digested period.
+        let planted = format!("{}XXXXXXXXXXXXXXXX.json.gz", &real[..real.len() - 24]);
+        let (raw, _) = f.get(&real);
+        replace(&f, &planted, &crate::logfile::gzip(&raw), None);
+        let r = validate(&f, true);
+        assert_eq!(
+            invalid_lines(&r),
+            vec![format!(
+                "Log file\ts3://logs/{planted}\tINVALID: not listed by any digest"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_digest_outside_the_chain_is_reported() {
+        let f = history();
+        let all = digests(&f);
+        // A copy of a real digest under another name inside the chain's span: valid JSON and
+        // signature metadata, but no digest points to it.
+        let (raw, meta) = f.get(&all[1]);
+        // (One second later than the real one: a name CloudTrail could have written.)
+        let stray = all[1].replace("00Z.json.gz", "01Z.json.gz");
+        assert_ne!(stray, all[1]);
+        replace(
+            &f,
+            &stray,
+            &crate::logfile::gzip(&raw),
+            Some(&meta["signature"]),
+        );
+        let without_record = validate(&f, false);
+        assert_eq!(
+            invalid_lines(&without_record),
+            vec![format!(
+                "Digest file\ts3://logs/{stray}\tINVALID: not part of the digest chain"
+            )]
+        );
+        assert_eq!(without_record.digests.invalid, 1);
+        // With cairn's record it is reported once, however many reasons there are.
+        assert_eq!(invalid_lines(&validate(&f, true)).len(), 1);
     }
 
     #[test]
