@@ -279,3 +279,44 @@ def test_sse_kms_objects_and_bucket_default_encryption(kms_lab):
     code, msg = error_of(s3.put_object, Bucket=bucket, Key="d", Body=b"x", ServerSideEncryption="aws:kms",
                          SSEKMSKeyId="alias/missing")
     assert code == "NotFoundException"
+
+
+def test_log_files_follow_the_buckets_default_kms_encryption(kms_lab):
+    """A trail without a KMS key delivering to a bucket whose default encryption is SSE-KMS:
+    S3 encrypts each log file under the bucket's key on CloudTrail's behalf (digests stay
+    SSE-S3), and a key that does not let CloudTrail make data keys stops delivery, visibly."""
+    c = kms_lab
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    kms, s3, ct = c.client("kms"), c.client("s3"), c.client()
+    allows_cloudtrail = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*"}]})
+    good = kms.create_key(Policy=allows_cloudtrail)["KeyMetadata"]
+    bare = kms.create_key()["KeyMetadata"]
+    buckets = {}
+    for name, key in (("good", good), ("bare", bare)):
+        b = buckets[name] = f"dflt-{name}-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_policy(Bucket=b, Policy=documented_policy(b, account))
+        s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["KeyId"]}}]})
+        ct.create_trail(Name=f"dflt-{name}", S3BucketName=b, EnableLogFileValidation=True)
+        ct.start_logging(Name=f"dflt-{name}")
+    ct.describe_trails()
+
+    def files():
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=buckets["good"]).get("Contents", [])]
+        return ([k for k in keys if "/CloudTrail/" in k] and [k for k in keys if "/CloudTrail-Digest/" in k]) and keys
+    keys = wait_for(files)
+    log = next(k for k in keys if "/CloudTrail/" in k)
+    head = s3.head_object(Bucket=buckets["good"], Key=log)
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == good["Arn"]
+    assert json.loads(gzip.decompress(s3.get_object(Bucket=buckets["good"], Key=log)["Body"].read()))["Records"]
+    digest = next(k for k in keys if "/CloudTrail-Digest/" in k)
+    assert s3.head_object(Bucket=buckets["good"], Key=digest)["ServerSideEncryption"] == "AES256"
+
+    status = wait_for(lambda: (s := ct.get_trail_status(Name="dflt-bare")).get("LatestDeliveryError") and s)
+    assert status["LatestDeliveryError"].startswith("KMS: ")
+    assert not [o for o in s3.list_objects_v2(Bucket=buckets["bare"]).get("Contents", []) if "/CloudTrail/" in o["Key"]]
+    for name in buckets:
+        ct.delete_trail(Name=f"dflt-{name}")

@@ -27,12 +27,23 @@ pub struct TrailObject<'a> {
 pub struct ObjectKey {
     pub plaintext: Vec<u8>,
     pub metadata: Vec<(String, String)>,
+    /// The ARN of the KMS key that wraps it.
+    pub key_arn: String,
 }
 
 /// Makes the data key a trail's KMS-encrypted log file is stored under.
 pub trait LogEncryption: Send + Sync {
     fn data_key(&self, trail: &Trail, key_arn: &str, object_arn: &str)
     -> Result<ObjectKey, String>;
+
+    /// For a log file of a trail without a KMS key: the data key the bucket's default
+    /// encryption asks for (`None` when that is not SSE-KMS), made as S3 makes it, on
+    /// CloudTrail's behalf.
+    fn bucket_default_key(
+        &self,
+        bucket: &cairn_store::objects::Bucket,
+        object_arn: &str,
+    ) -> Option<Result<ObjectKey, String>>;
 }
 
 /// Writes a trail's objects; an error is the text GetTrailStatus shows.
@@ -99,23 +110,30 @@ impl LogSink for EmbeddedSink {
             // Delivery marks the file delivered right after: the write must be on disk.
             durable: true,
         };
-        if let (true, Some(key_arn)) = (obj.trail_key, &trail.kms_key_id) {
-            let enc = self
+        let object_arn = format!("arn:aws:s3:::{}/{key}", obj.bucket);
+        let object_key = match (obj.trail_key, &trail.kms_key_id) {
+            (true, Some(key_arn)) => {
+                let enc = self
+                    .encryption
+                    .as_ref()
+                    .ok_or("KMS: no key service for this trail's KMS key")?;
+                Some(enc.data_key(trail, key_arn, &object_arn)?)
+            }
+            // As S3 applies a bucket's default encryption to a write that names none. Digests
+            // are written SSE-S3 by name, as AWS writes them.
+            (true, None) => self
                 .encryption
                 .as_ref()
-                .ok_or("KMS: no key service for this trail's KMS key")?;
-            let k = enc.data_key(
-                trail,
-                key_arn,
-                &format!("arn:aws:s3:::{}/{key}", obj.bucket),
-            )?;
+                .and_then(|enc| enc.bucket_default_key(&bucket, &object_arn))
+                .transpose()?,
+            _ => None,
+        };
+        let kms_key = object_key.as_ref().map(|k| k.key_arn.clone());
+        if let Some(k) = object_key {
             new.metadata.extend(k.metadata);
             new.sse = Some("aws:kms".into());
             new.data_key = Some(k.plaintext);
         }
-        let kms_key = (new.sse.as_deref() == Some("aws:kms"))
-            .then(|| trail.kms_key_id.clone())
-            .flatten();
         let sse = new.sse.clone().unwrap_or_default();
         self.objects
             .put_object(obj.bucket, key, obj.body, &new, self.clock.now_millis())

@@ -114,17 +114,57 @@ impl cairn_trail::sink::LogEncryption for TrailLogKeys {
             &context,
         )
         .map_err(|e| format!("KMS: {}", e.code))?;
-        Ok(cairn_trail::sink::ObjectKey {
-            plaintext: dk.plaintext,
-            metadata: vec![
-                (KMS_KEY_HEADER.to_owned(), dk.key_arn),
-                (WRAPPED_KEY.to_owned(), dk.wrapped),
-                (
-                    KEY_CONTEXT.to_owned(),
-                    serde_json::to_string(&context).unwrap_or_default(),
-                ),
-            ],
-        })
+        Ok(object_key(dk, &context))
+    }
+
+    fn bucket_default_key(
+        &self,
+        bucket: &cairn_store::objects::Bucket,
+        object_arn: &str,
+    ) -> Option<Result<cairn_trail::sink::ObjectKey, String>> {
+        let (algorithm, key_ref) = crate::s3::default_encryption(bucket)?;
+        if algorithm != "aws:kms" {
+            return None;
+        }
+        let Some(key_ref) = key_ref else {
+            return Some(Err(
+                "KMS: the bucket's default encryption names no KMS key".to_owned()
+            ));
+        };
+        // S3 binds a data key to the object's ARN, in the bucket's account and region.
+        let context: BTreeMap<String, String> =
+            [("aws:s3:arn".to_owned(), object_arn.to_owned())].into();
+        let made = new_data_key(
+            &self.0,
+            Scope {
+                account: &bucket.account,
+                region: &bucket.region,
+            },
+            &key_ref,
+            Requester::Service("cloudtrail.amazonaws.com"),
+            "cloudtrail.amazonaws.com",
+            &context,
+        );
+        Some(
+            made.map(|dk| object_key(dk, &context))
+                .map_err(|e| format!("KMS: {}", e.code)),
+        )
+    }
+}
+
+/// The data key of an object and the metadata entries stored with it.
+fn object_key(dk: DataKey, context: &BTreeMap<String, String>) -> cairn_trail::sink::ObjectKey {
+    cairn_trail::sink::ObjectKey {
+        key_arn: dk.key_arn.clone(),
+        plaintext: dk.plaintext,
+        metadata: vec![
+            (KMS_KEY_HEADER.to_owned(), dk.key_arn),
+            (WRAPPED_KEY.to_owned(), dk.wrapped),
+            (
+                KEY_CONTEXT.to_owned(),
+                serde_json::to_string(context).unwrap_or_default(),
+            ),
+        ],
     }
 }
 

@@ -32,6 +32,21 @@ use crate::recorder::{self, CallContext};
 use address::Address;
 pub use delivered::DeliveryRecorder;
 
+/// A bucket's default encryption: its algorithm and KMS key, if configured.
+pub fn default_encryption(
+    bucket: &cairn_store::objects::Bucket,
+) -> Option<(String, Option<String>)> {
+    let xml = bucket.encryption.as_deref()?;
+    let n = xml::parse(xml.as_bytes())?;
+    let d = n
+        .child("Rule")
+        .and_then(|r| r.child("ApplyServerSideEncryptionByDefault"))?;
+    Some((
+        d.text_of("SSEAlgorithm")?.to_owned(),
+        d.text_of("KMSMasterKeyID").map(str::to_owned),
+    ))
+}
+
 /// An S3-style request id: 16 upper-case letters and digits.
 pub fn new_request_id() -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

@@ -218,18 +218,9 @@ pub(super) fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsErr
     })
 }
 
-/// The bucket's default encryption: its algorithm and KMS key, if configured.
+/// The request's bucket's default encryption: its algorithm and KMS key, if configured.
 fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Option<String>)> {
-    let b = app.objects.bucket(req.bucket()).ok()??;
-    let xml = b.encryption?;
-    let n = parse(xml.as_bytes())?;
-    let d = n
-        .child("Rule")
-        .and_then(|r| r.child("ApplyServerSideEncryptionByDefault"))?;
-    Some((
-        d.text_of("SSEAlgorithm")?.to_owned(),
-        d.text_of("KMSMasterKeyID").map(str::to_owned),
-    ))
+    crate::s3::default_encryption(&app.objects.bucket(req.bucket()).ok()??)
 }
 
 /// An object's body, decrypted with its own data key when it is SSE-KMS (which takes
