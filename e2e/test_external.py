@@ -227,14 +227,30 @@ access_key_id = "AKIAMOTOEXAMPLE0001"
 secret_access_key = "moto-secret"
 '''
         conf.write_text(body)
-        c = Cairn(workdir / "external-tls", ["--config", str(conf), "--delivery-interval", "1"])
+        c = Cairn(workdir / "external-tls", ["--config", str(conf), "--delivery-interval", "1", "--digest-interval", "2"])
         c.start()
         try:
             ct = c.client()
-            ct.create_trail(Name="to-tls", S3BucketName="tls-logs")
+            start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+            arn = ct.create_trail(Name="to-tls", S3BucketName="tls-logs", EnableLogFileValidation=True)["TrailARN"]
             ct.start_logging(Name="to-tls")
             acked = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(3)]
             wait_for(lambda: set(acked) <= {r["requestID"] for r in records_in(peer, "tls-logs")})
+            wait_for(lambda: [o for o in peer.list_objects_v2(Bucket="tls-logs").get("Contents", []) if "/CloudTrail-Digest/" in o["Key"]])
+            ct.stop_logging(Name="to-tls")
+            time.sleep(3)
+            # cairn validate-logs reads the same bucket over HTTPS, trusting the private CA.
+            from conftest import CAIRN
+            keys_file = tmp_path / "keys.json"
+            keys_file.write_text(json.dumps(c.aws("cloudtrail", "list-public-keys")[1]))
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            env.update({"AWS_ACCESS_KEY_ID": "AKIAMOTOEXAMPLE0001", "AWS_SECRET_ACCESS_KEY": "moto-secret"})
+            args = [str(CAIRN), "validate-logs", "--data-dir", str(c.data_dir), "--trail-arn", arn, "--start-time", start,
+                    "--endpoint-url", url, "--public-keys", str(keys_file), "--s3-bucket", "tls-logs"]
+            ok = subprocess.run([*args, "--ca-bundle", str(tls["ca"])], env=env, capture_output=True, text=True)
+            assert ok.returncode == 0, ok.stdout + ok.stderr
+            untrusted = subprocess.run(args, env=env, capture_output=True, text=True)
+            assert untrusted.returncode == 255 and "certificate" in untrusted.stderr, untrusted.stderr
         finally:
             c.stop()
         # Without the private CA, the same endpoint is not trusted: the trail cannot be made,
@@ -251,3 +267,55 @@ secret_access_key = "moto-secret"
     finally:
         p.terminate()
         p.wait()
+
+
+def test_cairn_validate_logs_checks_a_trail_held_by_another_s3(workdir, tmp_path, moto):
+    """Digests and log files delivered to moto_server, validated there by `cairn validate-logs`
+    (S3 calls to moto, public keys from `aws cloudtrail list-public-keys`), tampering caught."""
+    from datetime import datetime, timedelta, timezone
+    from conftest import CAIRN
+    _, url, peer = moto
+    peer.create_bucket(Bucket="ext-val")
+    conf = tmp_path / "cairn.toml"
+    conf.write_text(f'[[external_bucket]]\nname = "ext-val"\nendpoint = "{url}"\n'
+                    'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
+    c = Cairn(workdir / "external-validate", ["--config", str(conf), "--delivery-interval", "1", "--digest-interval", "2"])
+    c.start()
+    try:
+        start = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ct = c.client()
+        arn = ct.create_trail(Name="checked", S3BucketName="ext-val", EnableLogFileValidation=True)["TrailARN"]
+        ct.start_logging(Name="checked")
+
+        def digests():
+            ct.describe_trails()
+            keys = [o["Key"] for p in peer.get_paginator("list_objects_v2").paginate(Bucket="ext-val") for o in p.get("Contents", [])]
+            listed = [k for k in keys if "/CloudTrail-Digest/" in k]
+            return len(listed) >= 3 and listed
+        wait_for(digests, timeout=60)
+        ct.stop_logging(Name="checked")
+        time.sleep(3)
+        _, keys_json, _ = c.aws("cloudtrail", "list-public-keys")
+        keys_file = tmp_path / "keys.json"
+        keys_file.write_text(json.dumps(keys_json))
+
+        def validate():
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            env.update({"AWS_ACCESS_KEY_ID": "AKIAMOTOEXAMPLE0001", "AWS_SECRET_ACCESS_KEY": "moto-secret"})
+            p = subprocess.run([str(CAIRN), "validate-logs", "--data-dir", str(c.data_dir), "--trail-arn", arn,
+                                "--start-time", start, "--endpoint-url", url, "--public-keys", str(keys_file),
+                                "--s3-bucket", "ext-val", "--verbose"], env=env, capture_output=True, text=True)
+            return p.returncode, p.stdout + p.stderr
+        code, out = validate()
+        assert code == 0, out
+        import re
+        counts = re.search(r"(\d+)/(\d+) digest files valid", out)
+        assert counts and counts.group(1) == counts.group(2) and int(counts.group(1)) >= 3, out
+        assert re.search(r"(\d+)/\1 log files valid", out), out
+        log = next(k for p in peer.get_paginator("list_objects_v2").paginate(Bucket="ext-val")
+                   for o in p.get("Contents", []) if "/CloudTrail/" in (k := o["Key"]))
+        peer.put_object(Bucket="ext-val", Key=log, Body=gzip.compress(b'{"Records":[]}'))
+        code, out = validate()
+        assert code == 1 and f"s3://ext-val/{log}\tINVALID: hash value doesn't match" in out, out
+    finally:
+        c.stop()

@@ -59,6 +59,10 @@ pub struct ValidateArgs {
     /// data directory's root key.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// PEM certificates to trust, besides the public roots, for an https:// endpoint with a
+    /// private CA (as the AWS CLI's --ca-bundle).
+    #[arg(long, value_name = "FILE", env = "AWS_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
     /// Print every digest and log file checked, not only the invalid ones.
     #[arg(long)]
     pub verbose: bool,
@@ -178,7 +182,7 @@ fn endpoint_of(args: &ValidateArgs, dir: &DataDir, region: &str) -> anyhow::Resu
     Ok(Endpoint {
         host_port: u.host_port,
         tls: if u.https {
-            Some(cairn_wire::tls::Tls::new(None).map_err(anyhow::Error::msg)?)
+            Some(cairn_wire::tls::Tls::new(args.ca_bundle.as_deref()).map_err(anyhow::Error::msg)?)
         } else {
             None
         },
