@@ -156,6 +156,39 @@ def test_kms_calls_are_recorded_without_secrets(cairn, kms):
             assert ours[k] == theirs[k], (name, k)
 
 
+def test_key_management_calls_are_recorded(cairn, kms):
+    """Aliases, enabling and disabling, deletion scheduling and key policies: each call a
+    kms.amazonaws.com management event naming its key, write calls not read-only."""
+    key = kms.create_key(Description="managed")["KeyMetadata"]
+    alias = f"alias/rec-{key['KeyId'][:8]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    kms.update_key_description(KeyId=key["KeyId"], Description="managed, renamed")
+    kms.disable_key(KeyId=key["KeyId"])
+    kms.enable_key(KeyId=key["KeyId"])
+    policy = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=policy)
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    kms.cancel_key_deletion(KeyId=key["KeyId"])
+    kms.delete_alias(AliasName=alias)
+    assert alias not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.describe_key(KeyId=alias)
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+    events = lookup_all(cairn.client(), LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key["Arn"]}])
+    records = {}
+    for ev in events:
+        r = json.loads(ev["CloudTrailEvent"])
+        records.setdefault(r["eventName"], r)
+    writes = {"CreateAlias", "UpdateKeyDescription", "DisableKey", "EnableKey", "PutKeyPolicy",
+              "ScheduleKeyDeletion", "CancelKeyDeletion", "DeleteAlias"}
+    assert writes | {"GetKeyPolicy"} <= set(records), set(records)
+    for name in writes:
+        assert records[name]["readOnly"] is False and records[name]["eventSource"] == "kms.amazonaws.com", name
+    assert records["GetKeyPolicy"]["readOnly"] is True
+    assert records["DeleteAlias"]["requestParameters"] == {"aliasName": alias}
+    assert records["ScheduleKeyDeletion"]["requestParameters"] == {"keyId": key["KeyId"], "pendingWindowInDays": 7}
+
+
 # --- KMS-encrypted trails and SSE-KMS objects ------------------------------------------------------
 
 import time
