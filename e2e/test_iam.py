@@ -682,3 +682,48 @@ def test_assume_role_durations_external_id_chaining_and_refusals(cairn):
     assert rec["requestParameters"] is None and rec["responseElements"] is None
     assert rec["errorMessage"] == f"User: arn:aws:iam::{acct}:user/stranger is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
     assert rec["userIdentity"]["type"] == "IAMUser" and rec["userIdentity"]["userName"] == "stranger"
+
+
+def test_iam_is_global_codes_stay_secret_and_kms_delegates_to_identity_policies(cairn):
+    """IAM called through another region is recorded in us-east-1 as iam.amazonaws.com; MFA codes
+    never reach records; a KMS key whose policy delegates to the account is usable by exactly
+    the users whose identity policies allow it, refusals recorded with the user's identity."""
+    iam_eu = cairn.client("iam", region="eu-central-1")
+    iam_eu.create_user(UserName="global-user")
+    iam_eu.put_user_policy(UserName="global-user", PolicyName="inline", PolicyDocument=allow("s3:ListAllMyBuckets"))
+    got = iam_eu.get_user_policy(UserName="global-user", PolicyName="inline")
+    assert got["PolicyDocument"]["Statement"][0]["Action"] == ["s3:ListAllMyBuckets"]
+    rid = iam_eu.get_user(UserName="global-user")["ResponseMetadata"]["RequestId"]
+    rec = record_of(cairn, rid, "GetUser")
+    assert rec["awsRegion"] == "us-east-1" and rec["eventSource"] == "iam.amazonaws.com"
+    iam_eu.create_group(GroupName="global-group")
+    iam_eu.attach_group_policy(GroupName="global-group", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert [p["PolicyName"] for p in iam_eu.list_attached_group_policies(GroupName="global-group")["AttachedPolicies"]] == ["ReadOnlyAccess"]
+
+    # MFA codes are secrets: neither EnableMFADevice's nor GetSessionToken's reach a record.
+    dev = iam_eu.create_virtual_mfa_device(VirtualMFADeviceName="global-user")["VirtualMFADevice"]
+    seed = dev["Base32StringSeed"].decode()
+    step = int(time.time()) // 30
+    codes = (totp(seed, step - 1), totp(seed, step))
+    rid = iam_eu.enable_mfa_device(UserName="global-user", SerialNumber=dev["SerialNumber"],
+                                   AuthenticationCode1=codes[0], AuthenticationCode2=codes[1])["ResponseMetadata"]["RequestId"]
+    enabled = record_of(cairn, rid, "EnableMFADevice")
+    assert not any(c in json.dumps(enabled) for c in codes), enabled["requestParameters"]
+    key = iam_eu.create_access_key(UserName="global-user")["AccessKey"]
+    iam_eu.put_user_policy(UserName="global-user", PolicyName="sts", PolicyDocument=allow("sts:GetSessionToken"))
+    token = totp(seed, step + 1)
+    rid = client_with(cairn, key, "sts").get_session_token(SerialNumber=dev["SerialNumber"], TokenCode=token)["ResponseMetadata"]["RequestId"]
+    assert token not in json.dumps(record_of(cairn, rid, "GetSessionToken"))
+
+    # KMS: the default key policy delegates to the account; identity policies decide.
+    kms_key = cairn.client("kms").create_key()["KeyMetadata"]
+    user_kms = client_with(cairn, new_user(cairn, "kms-user", allow("kms:Encrypt", "kms:Decrypt", resource=kms_key["Arn"])), "kms")
+    blob = user_kms.encrypt(KeyId=kms_key["KeyId"], Plaintext=b"ok")["CiphertextBlob"]
+    assert user_kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"ok"
+    outsider = client_with(cairn, new_user(cairn, "kms-outsider"), "kms")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        outsider.encrypt(KeyId=kms_key["KeyId"], Plaintext=b"no")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    refused = record_of(cairn, e.value.response["ResponseMetadata"]["RequestId"], "Encrypt")
+    assert refused["errorCode"] == "AccessDenied" and refused["userIdentity"]["userName"] == "kms-outsider"
+    assert refused["eventSource"] == "kms.amazonaws.com"
