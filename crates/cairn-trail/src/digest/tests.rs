@@ -617,6 +617,76 @@ mod validation {
         assert_eq!(invalid_lines(&validate(&f, true)).len(), 1);
     }
 
+    /// Rewrites digest `key` as `text`, signed with the region's real key (an attacker who
+    /// holds it, or a broken signer): returns the new signature.
+    fn rewrite_signed(f: &Fixture, key: &str, text: &str) -> String {
+        let v: Value = serde_json::from_str(text).unwrap();
+        let signer = f.digests.keys.current("us-east-1").unwrap();
+        let sts = file::string_to_sign(
+            v["digestEndTime"].as_str().unwrap(),
+            "logs",
+            key,
+            text.as_bytes(),
+            v["previousDigestSignature"].as_str(),
+        );
+        let sig = file::sign(&signer.private, &sts);
+        replace(f, key, &crate::logfile::gzip(text.as_bytes()), Some(&sig));
+        sig
+    }
+
+    #[test]
+    fn a_validly_resigned_change_breaks_the_hash_its_successor_recorded() {
+        let f = history();
+        let all = digests(&f);
+        let (raw, _) = f.get(&all[1]);
+        let text = String::from_utf8(raw)
+            .unwrap()
+            .replace("\"logFiles\":[", "\"logFiles\":[ ");
+        rewrite_signed(&f, &all[1], &text);
+        let r = validate(&f, true);
+        assert_eq!(
+            invalid_lines(&r),
+            vec![format!(
+                "Digest file\ts3://logs/{}\tINVALID: hash value doesn't match the one recorded in s3://logs/{}",
+                all[1], all[2]
+            )]
+        );
+    }
+
+    #[test]
+    fn a_hole_between_chained_digests_is_reported() {
+        let f = history();
+        let all = digests(&f);
+        // The second digest claims to end ten minutes early; every later digest is re-signed
+        // to record its predecessor faithfully, so only the hole remains.
+        let (raw, _) = f.get(&all[1]);
+        let mut v: Value = serde_json::from_slice(&raw).unwrap();
+        let end = v["digestEndTime"].as_str().unwrap().to_owned();
+        let end_ms = cairn_model::timefmt::parse_event_time(&v["digestEndTime"]).unwrap();
+        let early = cairn_model::timefmt::event_time(end_ms - 600_000);
+        v["digestEndTime"] = early.clone().into();
+        let mut text = serde_json::to_string(&v).unwrap();
+        let mut sig = rewrite_signed(&f, &all[1], &text);
+        for next in &all[2..] {
+            let (raw, _) = f.get(next);
+            let mut n: Value = serde_json::from_slice(&raw).unwrap();
+            n["previousDigestHashValue"] = file::sha256_hex(text.as_bytes()).into();
+            n["previousDigestSignature"] = sig.clone().into();
+            text = serde_json::to_string(&n).unwrap();
+            sig = rewrite_signed(&f, next, &text);
+        }
+        let r = validate(&f, false);
+        assert_eq!(r.digests.valid, 4, "{:#?}", r.lines);
+        assert!(
+            r.lines
+                .iter()
+                .any(|l| l.error && l.text == format!("No digest covers {early} to {end}")),
+            "{:#?}",
+            r.lines
+        );
+        assert!(!r.ok());
+    }
+
     #[test]
     fn a_digest_resigned_with_a_foreign_key_fails() {
         let f = history();
