@@ -282,6 +282,11 @@ def test_a_trail_with_a_kms_key(kms_lab, tmp_path):
                            "--start-time", start.strftime("%Y-%m-%dT%H:%M:%SZ"), check=False)
     assert code == 0, (out, err)
     assert "digest files valid" in out and "log files valid" in out and "INVALID" not in err
+    # cairn's validator too: it reads the SSE-KMS log files through S3, which decrypts them.
+    from test_validate_logs import cairn_validate
+    code, out, err = cairn_validate(c, trail["TrailARN"], start)
+    assert code == 0, (out, err)
+    assert "INVALID" not in out + err and "log files valid" in out
 
 
 def test_sse_kms_objects_and_bucket_default_encryption(kms_lab):

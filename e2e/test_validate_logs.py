@@ -407,3 +407,22 @@ def test_turning_validation_off_and_on_starts_a_new_chain(lab):
     ccode, _, cerr = cairn_validate(lab, arn, start)
     assert ccode == 0, cerr
     lab.aws("cloudtrail", "delete-trail", "--name", "toggled")
+
+
+def test_cairn_validate_logs_says_what_is_wrong_with_its_arguments(workdir):
+    """Errors, not validation results: exit 255 and a sentence, as the AWS CLI exits 255."""
+    c = Cairn(workdir / "validate-args", FAST)
+    c.start()
+    try:
+        start = datetime.now(timezone.utc) - timedelta(minutes=5)
+        account = c.env()["CAIRN_ACCOUNT_ID"]
+        code, _, err = cairn_validate(c, "arn:aws:s3:::not-a-trail", start)
+        assert code == 255 and "Invalid trail ARN provided: arn:aws:s3:::not-a-trail" in err, err
+        code, _, err = cairn_validate(c, f"arn:aws:cloudtrail:us-east-1:{account}:trail/never-made", start)
+        assert code == 255 and f"A trail could not be found for arn:aws:cloudtrail:us-east-1:{account}:trail/never-made" in err, err
+        code, _, err = cairn_validate(c, f"arn:aws:cloudtrail:us-east-1:{account}:trail/never-made", start,
+                                      extra=["--local", str(workdir / "nowhere"), "--offline", "--s3-bucket", "b",
+                                             "--public-keys", str(workdir / "no-such-keys.json")])
+        assert code == 255 and "no-such-keys.json" in err, err
+    finally:
+        c.stop()
