@@ -727,3 +727,42 @@ def test_iam_is_global_codes_stay_secret_and_kms_delegates_to_identity_policies(
     refused = record_of(cairn, e.value.response["ResponseMetadata"]["RequestId"], "Encrypt")
     assert refused["errorCode"] == "AccessDenied" and refused["userIdentity"]["userName"] == "kms-outsider"
     assert refused["eventSource"] == "kms.amazonaws.com"
+
+
+def test_principal_keys_name_the_role_behind_a_session_and_s3_refusals_are_recorded(cairn):
+    """aws:PrincipalArn is the role's ARN for its sessions (so bucket policies can name roles),
+    aws:PrincipalType AssumedRole; an S3 refusal is recorded with the caller's identity."""
+    acct = cairn.env()["CAIRN_ACCOUNT_ID"]
+    iam, s3 = cairn.client("iam"), cairn.client("s3")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "sts:AssumeRole"}]})
+    role_arn = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="reader", PolicyName="get", PolicyDocument=allow("s3:GetObject", "s3:PutObject", resource="*"))
+    bucket = f"principal-{int(time.time() * 1000)}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    # Only the role (whatever the session) may put; everyone else is denied explicitly.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role_arn}}}, {
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalType": "AssumedRole"}}}]}))
+    sts = client_with(cairn, new_user(cairn, "role-taker", allow("sts:AssumeRole", resource=role_arn)), "sts")
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="any-session")["Credentials"]
+    as_role = client_with(cairn, {"AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"],
+                                  "SessionToken": creds["SessionToken"]}, "s3")
+    as_role.put_object(Bucket=bucket, Key="by-role", Body=b"y")
+    assert as_role.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="by-root", Body=b"z")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    # A refused bucket call (a management event) is in history with the caller's identity.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetBucketLocation", "Resource": f"arn:aws:s3:::{bucket}"}]}))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_location(Bucket=bucket)
+    rec = record_of(cairn, e.value.response["ResponseMetadata"]["RequestId"], "GetBucketLocation")
+    assert rec["errorCode"] == "AccessDenied" and rec["errorMessage"] == "Access Denied"
+    assert rec["userIdentity"]["type"] == "Root" and rec["requestParameters"]["bucketName"] == bucket
