@@ -96,12 +96,12 @@ pub fn check_put(req: &S3Request, account: &str) -> Result<(), AwsError> {
         .child("AccessControlList")
         .map(|l| l.all("Grant").collect())
         .unwrap_or_default();
-    let owner_only = !grants.is_empty()
+    let only_the_owner = !grants.is_empty()
         && grants.iter().all(|g| {
             g.text_of("Permission") == Some("FULL_CONTROL")
                 && g.child("Grantee").and_then(|e| e.text_of("ID")) == Some(id.as_str())
         });
-    if owner_only {
+    if only_the_owner {
         Ok(())
     } else {
         Err(not_supported())

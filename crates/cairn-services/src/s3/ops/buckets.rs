@@ -13,6 +13,12 @@ use crate::s3::{S3Request, S3Response};
 pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
+    // The request's bucket, or S3's NoSuchBucket.
+    let existing = || {
+        s.bucket(req.bucket())
+            .map_err(oe)?
+            .ok_or_else(|| oe(ObjectsError::NoSuchBucket))
+    };
     match req.op {
         "ListBuckets" => {
             let buckets = s.list_buckets(&req.account).map_err(oe)?;
@@ -37,17 +43,11 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             Ok(S3Response::empty(204))
         }
         "HeadBucket" => {
-            let b = s
-                .bucket(req.bucket())
-                .map_err(oe)?
-                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let b = existing()?;
             Ok(S3Response::empty(200).header("x-amz-bucket-region", b.region))
         }
         "GetBucketLocation" => {
-            let b = s
-                .bucket(req.bucket())
-                .map_err(oe)?
-                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let b = existing()?;
             let region = if b.region == "us-east-1" {
                 ""
             } else {
@@ -86,10 +86,7 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             Ok(S3Response::empty(204))
         }
         "GetBucketPolicy" => {
-            let b = s
-                .bucket(req.bucket())
-                .map_err(oe)?
-                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let b = existing()?;
             match b.policy {
                 Some(p) => Ok(S3Response {
                     status: 200,
@@ -122,10 +119,7 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             Ok(S3Response::empty(200))
         }
         "GetBucketVersioning" => {
-            let b = s
-                .bucket(req.bucket())
-                .map_err(oe)?
-                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let b = existing()?;
             let mut d = Doc::new("VersioningConfiguration");
             if let Some(v) = b.versioning {
                 d.elem("Status", &v);
@@ -150,10 +144,7 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             Ok(S3Response::empty(200))
         }
         "GetBucketEncryption" => {
-            let b = s
-                .bucket(req.bucket())
-                .map_err(oe)?
-                .ok_or_else(|| oe(ObjectsError::NoSuchBucket))?;
+            let b = existing()?;
             // Every bucket has SSE-S3 by default, as in S3 since 2023.
             let body = b.encryption.map(String::into_bytes).unwrap_or_else(|| {
                 let mut d = Doc::new("ServerSideEncryptionConfiguration");
