@@ -31,8 +31,6 @@ pub struct App {
     pub history_retention_ms: Option<i64>,
     /// Makes pagination tokens tamper-proof.
     pub token_key: Vec<u8>,
-    /// Largest request body accepted.
-    pub max_body_bytes: usize,
     /// Principals' parsed identity policies.
     pub grants: crate::authz::GrantCache,
 }

@@ -63,13 +63,13 @@ async fn start() -> Server {
         clock: Arc::new(SystemClock),
         history_retention_ms: None,
         token_key: vec![1; 32],
-        max_body_bytes: 1 << 20,
         grants: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(cairn_services::edge::serve(listener, app, async {
+    let edge = cairn_services::edge::Edge::new(app, Default::default());
+    tokio::spawn(cairn_services::edge::serve(listener, edge, async {
         let _ = rx.await;
     }));
     Server {

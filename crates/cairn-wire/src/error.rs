@@ -70,8 +70,9 @@ impl AwsError {
                 let v = serde_json::json!({"__type": self.code, "message": self.message});
                 v.to_string().into_bytes()
             }
-            Protocol::Query => format!(
-                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <Error>\n    <Type>{}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+            Protocol::Query { xmlns } => format!(
+                "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    <Type>{}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+                escape(xmlns),
                 if self.is_sender_fault() { "Sender" } else { "Receiver" },
                 escape(&self.code),
                 escape(&self.message),
@@ -120,8 +121,9 @@ mod tests {
     #[test]
     fn query_and_rest_xml_shapes() {
         let e = AwsError::new(403, "InvalidClientTokenId", "bad <token>");
-        let q = String::from_utf8(e.render(Protocol::Query, "rid").body).unwrap();
+        let q = String::from_utf8(e.render(Protocol::Query { xmlns: crate::protocol::STS_XMLNS }, "rid").body).unwrap();
         assert!(q.contains("<Type>Sender</Type>"));
+        assert!(q.contains("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"));
         assert!(q.contains("<Message>bad &lt;token&gt;</Message>"));
         assert!(q.contains("<RequestId>rid</RequestId>"));
         let s = e.clone().with_extra("AWSAccessKeyId", "AKIA");

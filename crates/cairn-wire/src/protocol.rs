@@ -2,14 +2,19 @@
 
 use http::HeaderMap;
 
+pub const IAM_XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+pub const STS_XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+pub const SNS_XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
     /// `application/x-amz-json-1.1` with `X-Amz-Target` (CloudTrail, KMS, Logs, Events).
     Json11,
     /// `application/x-amz-json-1.0` (SNS over JSON, DynamoDB-style services).
     Json10,
-    /// Form-encoded `Action=…` requests answered in XML (IAM, STS, SNS).
-    Query,
+    /// Form-encoded `Action=…` requests answered in XML (IAM, STS, SNS), in the service's
+    /// XML namespace (errors included).
+    Query { xmlns: &'static str },
     /// REST with XML bodies (S3).
     RestXml,
 }
@@ -19,7 +24,7 @@ impl Protocol {
         match self {
             Protocol::Json11 => "application/x-amz-json-1.1",
             Protocol::Json10 => "application/x-amz-json-1.0",
-            Protocol::Query => "text/xml",
+            Protocol::Query { .. } => "text/xml",
             Protocol::RestXml => "application/xml",
         }
     }
@@ -28,7 +33,9 @@ impl Protocol {
     pub fn of_service(service: &str) -> Protocol {
         match service {
             "s3" => Protocol::RestXml,
-            "iam" | "sts" | "sns" => Protocol::Query,
+            "iam" => Protocol::Query { xmlns: IAM_XMLNS },
+            "sts" => Protocol::Query { xmlns: STS_XMLNS },
+            "sns" => Protocol::Query { xmlns: SNS_XMLNS },
             _ => Protocol::Json11,
         }
     }
@@ -48,7 +55,7 @@ impl Protocol {
         } else if ct.starts_with("application/x-www-form-urlencoded")
             || raw_query.is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")))
         {
-            Protocol::Query
+            Protocol::Query { xmlns: IAM_XMLNS }
         } else {
             Protocol::RestXml
         }

@@ -63,6 +63,15 @@ pub struct ServeArgs {
         value_name = "DAYS"
     )]
     pub history_retention_days: u32,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    #[arg(
+        long,
+        env = "CAIRN_MAX_CONNECTIONS",
+        default_value_t = 4096,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_connections: u64,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
@@ -127,10 +136,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock: Arc::clone(&clock),
         history_retention_ms: retention_ms,
         token_key,
-        max_body_bytes: 64 * 1024 * 1024,
         grants: Default::default(),
     });
 
+    let limits = cairn_services::edge::Limits {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..Default::default()
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -196,7 +208,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             interval_ms: i64::try_from(args.digest_interval).unwrap_or(i64::MAX / 2_000) * 1000,
         });
         spawn_delivery(Arc::clone(&delivery), Arc::clone(&digests), Duration::from_secs(args.delivery_interval));
-        cairn_services::edge::serve(listener, Arc::clone(&app), shutdown_signal()).await;
+        let edge = cairn_services::edge::Edge::new(Arc::clone(&app), limits);
+        cairn_services::edge::serve(listener, edge, shutdown_signal()).await;
         println!("cairn: shutting down (delivering pending log files and digests)");
         let _ = tokio::task::spawn_blocking(move || {
             let _ = delivery.run_once();

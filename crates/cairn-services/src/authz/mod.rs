@@ -32,7 +32,7 @@ impl Denied {
             Protocol::Json11 | Protocol::Json10 => {
                 AwsError::client("AccessDeniedException", self.message.clone())
             }
-            Protocol::Query => AwsError::new(403, "AccessDenied", self.message.clone()),
+            Protocol::Query { .. } => AwsError::new(403, "AccessDenied", self.message.clone()),
             Protocol::RestXml => AwsError::new(403, "AccessDenied", "Access Denied"),
         }
     }

@@ -4,7 +4,9 @@
 use cairn_model::identity::SessionAttributes;
 use cairn_model::{Principal, timefmt};
 use cairn_store::identity::{AccessKey, KeyOwner};
-use cairn_wire::sigv4::{self, KeySecret, ParsedAuth, RequestParts, SigV4Error, StreamingSeed};
+use cairn_wire::sigv4::{
+    self, KeySecret, ParsedAuth, PayloadHash, RequestParts, SigV4Error, StreamingSeed,
+};
 use cairn_wire::{AwsError, Protocol, sigv2};
 
 use crate::app::App;
@@ -117,32 +119,50 @@ fn active_key(app: &App, access_key_id: &str) -> Result<AccessKey, SigV4Error> {
     }
 }
 
-/// Verifies a SigV4 signature and returns who signed it, with the seed for checking chunk
-/// signatures when the body is a signed stream.
-fn verify_sigv4(
+/// A request whose claimed signature has been read and, where the headers alone decide it,
+/// checked. Services other than S3 sign a hash of the body, so theirs is checked once the
+/// body is read ([`finish`]).
+pub struct Pending {
+    /// The signing name of the service the request is for.
+    pub service: String,
+    pub protocol: Protocol,
+    stage: Stage,
+}
+
+enum Stage {
+    Verified(Box<Authenticated>),
+    NeedsBody { auth: ParsedAuth, key: AccessKey },
+}
+
+impl Pending {
+    /// Whether the signature is already checked, so the body may be read as trusted.
+    pub fn is_verified(&self) -> bool {
+        matches!(self.stage, Stage::Verified(_))
+    }
+}
+
+type Refusal = (AwsError, Protocol);
+
+fn key_secret(key: &AccessKey) -> KeySecret<'_> {
+    KeySecret {
+        secret_access_key: &key.secret_access_key,
+        session_token: key.session_token.as_deref(),
+        expires_ms: key.expires_ms,
+    }
+}
+
+fn authenticated(
     app: &App,
     auth: &ParsedAuth,
+    key: AccessKey,
     parts: &RequestParts<'_>,
-    body: &[u8],
-) -> Result<(Principal, Option<StreamingSeed>), SigV4Error> {
-    let key = active_key(app, &auth.access_key_id)?;
-    sigv4::verify(
-        auth,
-        parts,
-        &KeySecret {
-            secret_access_key: &key.secret_access_key,
-            session_token: key.session_token.as_deref(),
-            expires_ms: key.expires_ms,
-        },
-        body,
-        app.clock.now_millis(),
-    )?;
+) -> Result<Authenticated, SigV4Error> {
     let signed_stream = parts
         .headers
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"));
-    let seed = signed_stream.then(|| {
+    let streaming = (signed_stream && auth.scope.service == "s3").then(|| {
         StreamingSeed::new(
             &key.secret_access_key,
             &auth.scope,
@@ -150,35 +170,51 @@ fn verify_sigv4(
             &auth.signature,
         )
     });
-    Ok((principal_of(app, key)?, seed))
+    Ok(Authenticated {
+        principal: principal_of(app, key)?,
+        service: auth.scope.service.clone(),
+        region: auth.scope.region.clone(),
+        method: match auth.kind {
+            sigv4::AuthKind::Header => AuthMethod::AuthHeader,
+            sigv4::AuthKind::Presigned { .. } => AuthMethod::QueryString,
+        },
+        signature_version: "SigV4",
+        streaming,
+    })
 }
 
-/// Authenticates a request, or says why not in the shape of the protocol the client speaks.
-pub fn authenticate_request(
-    app: &App,
-    parts: &RequestParts<'_>,
-    body: &[u8],
-) -> Result<Authenticated, (AwsError, Protocol)> {
+/// Reads and checks what the headers (and query string) say about who sent a request,
+/// before any of its body is read; refuses it in the shape of the protocol the client speaks.
+pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pending, Refusal> {
     let guess = Protocol::sniff(parts.headers, parts.raw_query);
     match sigv4::parse(parts) {
         Ok(Some(auth)) => {
             let protocol = Protocol::of_service(&auth.scope.service);
-            let (principal, streaming) = verify_sigv4(app, &auth, parts, body).map_err(|e| {
+            let fail = |e: SigV4Error| {
                 (
                     e.to_aws_error(protocol, Some(&auth.access_key_id)),
                     protocol,
                 )
-            })?;
-            Ok(Authenticated {
-                principal,
-                service: auth.scope.service.clone(),
-                region: auth.scope.region.clone(),
-                method: match auth.kind {
-                    sigv4::AuthKind::Header => AuthMethod::AuthHeader,
-                    sigv4::AuthKind::Presigned { .. } => AuthMethod::QueryString,
-                },
-                signature_version: "SigV4",
-                streaming,
+            };
+            let key = active_key(app, &auth.access_key_id).map_err(fail)?;
+            let payload = PayloadHash::of_request(&auth, parts).map_err(fail)?;
+            let now = app.clock.now_millis();
+            sigv4::check_claims(&auth, &key_secret(&key), now).map_err(fail)?;
+            let service = auth.scope.service.clone();
+            if payload.needs_body() {
+                return Ok(Pending {
+                    service,
+                    protocol,
+                    stage: Stage::NeedsBody { auth, key },
+                });
+            }
+            sigv4::check_signature(&auth, parts, &key_secret(&key), &payload.resolve(&[]), now)
+                .map_err(fail)?;
+            let done = authenticated(app, &auth, key, parts).map_err(fail)?;
+            Ok(Pending {
+                service,
+                protocol,
+                stage: Stage::Verified(Box::new(done)),
             })
         }
         Ok(None) => match sigv2::parse(parts.raw_query) {
@@ -203,18 +239,54 @@ pub fn authenticate_request(
                     app.clock.now_millis(),
                 )
                 .map_err(fail)?;
-                Ok(Authenticated {
+                let done = Authenticated {
                     principal: principal_of(app, key).map_err(fail)?,
                     service: "s3".into(),
                     region: "us-east-1".into(),
                     method: AuthMethod::QueryString,
                     signature_version: "SigV2",
                     streaming: None,
+                };
+                Ok(Pending {
+                    service: "s3".into(),
+                    protocol,
+                    stage: Stage::Verified(Box::new(done)),
                 })
             }
             Some(Err(e)) => Err((e.to_aws_error(Protocol::RestXml, None), Protocol::RestXml)),
             None => Err((SigV4Error::Missing.to_aws_error(guess, None), guess)),
         },
         Err(e) => Err((e.to_aws_error(guess, None), guess)),
+    }
+}
+
+/// Completes authentication once the body is read: checks a signature that covers the body.
+pub fn finish(
+    app: &App,
+    pending: Pending,
+    parts: &RequestParts<'_>,
+    body: &[u8],
+) -> Result<Authenticated, Refusal> {
+    match pending.stage {
+        Stage::Verified(done) => Ok(*done),
+        Stage::NeedsBody { auth, key } => {
+            let protocol = pending.protocol;
+            let fail = |e: SigV4Error| {
+                (
+                    e.to_aws_error(protocol, Some(&auth.access_key_id)),
+                    protocol,
+                )
+            };
+            let hash = PayloadHash::OfBody.resolve(body);
+            sigv4::check_signature(
+                &auth,
+                parts,
+                &key_secret(&key),
+                &hash,
+                app.clock.now_millis(),
+            )
+            .map_err(fail)?;
+            authenticated(app, &auth, key, parts).map_err(fail)
+        }
     }
 }

@@ -1,12 +1,16 @@
 //! The edge: one HTTP port for every AWS service cairn speaks.
 //!
-//! For each request: read it, authenticate its SigV4 signature, route it by the credential
-//! scope's service (and `X-Amz-Target`), run the service front, make the call's record durable,
-//! and only then answer. Requests that fail authentication are answered in the error shape of
+//! For each request: authenticate what its headers claim before reading its body, read the
+//! body within limits, finish checking a signature that covers the body, route by the
+//! credential scope's service (and `X-Amz-Target`), run the service front, make the call's
+//! record durable, and only then answer. Requests that fail authentication are answered in the error shape of
 //! the protocol the client speaks and are not recorded (there is no one to attribute them to).
 
 pub mod auth;
+pub mod body;
+pub mod conn;
 pub mod json;
+pub mod limits;
 pub mod query;
 pub mod respond;
 
@@ -17,84 +21,128 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cairn_wire::sigv4::RequestParts;
 use cairn_wire::{AwsError, Protocol};
-use http::{Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{HeaderValue, Request, Response};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::app::App;
 pub use json::Call;
+pub use limits::Limits;
 pub use respond::error_response;
+
+/// The endpoint: the application behind it and the limits it keeps callers within.
+pub struct Edge {
+    pub app: Arc<App>,
+    pub limits: Limits,
+    /// Bytes of bodies read before their signature could be checked, across connections.
+    unverified: Arc<limits::ByteBudget>,
+}
+
+impl Edge {
+    pub fn new(app: Arc<App>, limits: Limits) -> Arc<Edge> {
+        let unverified = limits::ByteBudget::new(limits.unverified_body_budget);
+        Arc::new(Edge {
+            app,
+            limits,
+            unverified,
+        })
+    }
+}
 
 /// Accepts connections until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    app: Arc<App>,
+    edge: Arc<Edge>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            _ = &mut shutdown => return,
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let app = Arc::clone(&app);
-        tokio::spawn(async move {
-            let svc = service_fn(move |req| {
-                let app = Arc::clone(&app);
-                async move { Ok::<_, Infallible>(handle(app, req, peer).await) }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
+    let max = edge.limits.max_connections;
+    conn::accept_loop(listener, max, shutdown, move |stream, peer, permit| {
+        let edge = Arc::clone(&edge);
+        async move {
+            let io = conn::WriteDeadline::new(stream, edge.limits.write_timeout);
+            serve_connection(edge, io, peer).await;
+            drop(permit);
+        }
+    })
+    .await;
+}
+
+/// Serves HTTP/1.1 on one accepted (and, for HTTPS, decrypted) stream.
+pub async fn serve_connection<S>(edge: Arc<Edge>, io: S, peer: SocketAddr)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let header_timeout = edge.limits.header_timeout;
+    let svc = service_fn(move |req| {
+        let edge = Arc::clone(&edge);
+        async move { Ok::<_, Infallible>(handle(&edge, req, peer).await) }
+    });
+    // The header timeout also ends idle keep-alive connections: hyper starts it whenever
+    // it waits for the next request.
+    if let Err(e) = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(io), svc)
+        .await
+    {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }
 
-/// Serves one request.
-pub async fn handle(
-    app: Arc<App>,
-    req: Request<Incoming>,
-    peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+/// An answer after which the connection is closed, so that an unread body is never read.
+fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    resp.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// Serves one request: authenticate what the headers claim, read the body (bounded, and
+/// budgeted while its signature is unchecked), finish authentication, route, run, record.
+pub async fn handle(edge: &Edge, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    let app = Arc::clone(&edge.app);
     let request_id = cairn_model::ids::new_uuid();
     let (parts, body) = req.into_parts();
     let raw_query = parts.uri.query().map(str::to_owned);
-    let proto_guess = Protocol::sniff(&parts.headers, raw_query.as_deref());
-    let body = match Limited::new(body, app.max_body_bytes).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let e = AwsError::new(
-                413,
-                "RequestEntityTooLarge",
-                "The request body is too large.",
-            );
-            return error_response(&e, proto_guess, &request_id);
-        }
-    };
     let rp = RequestParts {
         method: parts.method.as_str(),
         raw_path: parts.uri.path(),
         raw_query: raw_query.as_deref(),
         headers: &parts.headers,
     };
-    let authed = match auth::authenticate_request(&app, &rp, &body) {
+    let pending = match auth::authenticate_headers(&app, &rp) {
+        Ok(p) => p,
+        Err((e, protocol)) => return closing(error_response(&e, protocol, &request_id)),
+    };
+    let limit = if pending.service == "s3" {
+        edge.limits.max_s3_body_bytes
+    } else {
+        edge.limits.max_api_body_bytes
+    };
+    let mut hold = (!pending.is_verified()).then(|| edge.unverified.hold());
+    let body = match body::read(
+        body,
+        &parts.headers,
+        limit,
+        edge.limits.body_silence_timeout,
+        hold.as_mut(),
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => {
+            let resp = error_response(&e.to_aws_error(), pending.protocol, &request_id);
+            return closing(resp);
+        }
+    };
+    let authed = match auth::finish(&app, pending, &rp, &body) {
         Ok(a) => a,
         Err((e, protocol)) => return error_response(&e, protocol, &request_id),
     };
+    drop(hold);
     if let Some(akid) = authed.principal.access_key_id() {
         app.identity.note_key_used(
             akid,

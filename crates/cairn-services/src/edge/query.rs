@@ -80,11 +80,23 @@ pub async fn serve_query(
     body: Bytes,
     front: &'static dyn QueryFront,
 ) -> Response<Full<Bytes>> {
-    let protocol = Protocol::Query;
+    let protocol = Protocol::Query {
+        xmlns: front.xmlns(),
+    };
     let rid = call.request_id.clone();
-    let mut params = parse_form(raw_query.unwrap_or(""));
-    params.extend(parse_form(&String::from_utf8_lossy(&body)));
+    // What the query string says is never overridden by the body: a presigned URL signs its
+    // query string, and its holder must not be able to change the action it names.
+    let mut params = parse_form(&String::from_utf8_lossy(&body));
+    params.extend(parse_form(raw_query.unwrap_or("")));
     let action = params.get("Action").cloned().unwrap_or_default();
+    // An API version the service does not have names no operation of it.
+    if let Some(v) = params.get("Version").filter(|v| v.as_str() != front.version()) {
+        let e = AwsError::client(
+            "InvalidAction",
+            format!("Could not find operation {action} for version {v}"),
+        );
+        return error_response(&e, protocol, &rid);
+    }
     let Some(op) = front.operation(&action) else {
         let e = if action.is_empty() {
             AwsError::client("MissingAction", "Missing Action")

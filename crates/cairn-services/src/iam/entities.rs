@@ -216,6 +216,7 @@ pub fn create_role(a: &Scope<'_>) -> Result<Done, AwsError> {
     validate::name("RoleName", name, 64)?;
     let path = path_of(a, "Path")?;
     let trust = required(a.form, "AssumeRolePolicyDocument")?;
+    validate::trust_size(trust)?;
     validate::policy(trust, PolicyKind::Trust)?;
     let max = form::integer(a.form, "MaxSessionDuration", 3600, 43200)?.unwrap_or(3600);
     let tags = form::tags(a.form);
@@ -279,6 +280,7 @@ pub fn delete_role(a: &Scope<'_>) -> Result<Done, AwsError> {
 pub fn update_assume_role_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
     let name = required(a.form, "RoleName")?;
     let doc = required(a.form, "PolicyDocument")?;
+    validate::trust_size(doc)?;
     validate::policy(doc, PolicyKind::Trust)?;
     a.app
         .identity

@@ -74,6 +74,19 @@ pub fn inline_size(text: &str, owner_kind: &str, owner: &str) -> Result<(), AwsE
     Ok(())
 }
 
+/// The default quota on a role's trust policy (2,048 characters, whitespace excluded).
+pub fn trust_size(text: &str) -> Result<(), AwsError> {
+    let size = text.chars().filter(|c| !c.is_whitespace()).count();
+    if size > 2048 {
+        return Err(AwsError::new(
+            409,
+            "LimitExceeded",
+            "Cannot exceed quota for ACLSizePerRole: 2048",
+        ));
+    }
+    Ok(())
+}
+
 pub fn managed_size(text: &str) -> Result<(), AwsError> {
     let size = text.chars().filter(|c| !c.is_whitespace()).count();
     if size > 6144 {

@@ -56,6 +56,9 @@ pub fn new_request_id() -> String {
         .collect()
 }
 
+/// S3's limit on an object key, in UTF-8 bytes.
+const MAX_KEY_BYTES: usize = 1024;
+
 /// What an operation answers.
 pub struct S3Response {
     pub status: u16,
@@ -371,6 +374,10 @@ pub async fn serve(
         Ok(op) => op,
         Err(e) => return s3_error(&e, &rid, head),
     };
+    if addr.key.as_ref().is_some_and(|k| k.len() > MAX_KEY_BYTES) {
+        let e = AwsError::client("KeyTooLongError", "Your key is too long");
+        return s3_error(&e, &rid, head);
+    }
     let Some(account) = call.principal.account().map(|a| a.to_string()) else {
         return s3_error(&AwsError::internal("caller has no account"), &rid, head);
     };

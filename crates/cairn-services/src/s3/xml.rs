@@ -66,7 +66,12 @@ impl Node {
     }
 }
 
-/// Parses a document into its root element; `None` if it is not well-formed XML.
+/// How deep a request document may nest. S3's documents nest four levels at most; the limit
+/// keeps a hostile document from building a tree so deep that dropping it overflows the stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// Parses a document into its root element; `None` if it is not well-formed XML or nests
+/// deeper than [`MAX_DEPTH`].
 pub fn parse(body: &[u8]) -> Option<Node> {
     let mut r = quick_xml::Reader::from_reader(body);
     r.config_mut().trim_text(true);
@@ -74,6 +79,7 @@ pub fn parse(body: &[u8]) -> Option<Node> {
     let mut buf = Vec::new();
     loop {
         match r.read_event_into(&mut buf).ok()? {
+            Event::Start(_) if stack.len() >= MAX_DEPTH => return None,
             Event::Start(e) => stack.push(Node {
                 name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
                 ..Node::default()
@@ -128,6 +134,26 @@ mod tests {
         assert_eq!(parts, vec![("1", "\"a\""), ("2", "\"b\"")]);
         assert!(parse(b"<a><b></a>").is_none());
         assert!(parse(b"").is_none());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing() {
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        assert!(parse(deep.as_bytes()).is_none());
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(parse(ok.as_bytes()).is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_document_panics(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = parse(&body);
+        }
+
+        #[test]
+        fn no_tag_soup_panics(parts in proptest::collection::vec("(<[a-z]{1,3}>|</[a-z]{1,3}>|<[a-z]/>|&amp;|&#x[0-9a-f]{1,6};|<!\\[CDATA\\[x\\]\\]>|[a-z ]{0,4})", 0..64)) {
+            let _ = parse(parts.concat().as_bytes());
+        }
     }
 
     #[test]

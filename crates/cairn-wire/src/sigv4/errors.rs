@@ -47,7 +47,16 @@ pub enum SigV4Error {
     InvalidToken,
     #[error("the security token has expired")]
     ExpiredToken,
+    #[error("host is not a signed header")]
+    HostNotSigned,
+    #[error("x-amz-content-sha256 is missing")]
+    MissingContentSha256,
+    #[error("x-amz-content-sha256 is not a hash or a payload marker: {0}")]
+    InvalidContentSha256(String),
 }
+
+const HOST_NOT_SIGNED_MSG: &str =
+    "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
 
 const BAD_SIGNATURE_MSG: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 const S3_BAD_SIGNATURE_MSG: &str = "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
@@ -75,7 +84,7 @@ impl SigV4Error {
     pub fn to_aws_error(&self, protocol: Protocol, access_key_id: Option<&str>) -> AwsError {
         match protocol {
             Protocol::RestXml => self.s3_error(access_key_id),
-            Protocol::Query => self.query_error(),
+            Protocol::Query { .. } => self.query_error(),
             Protocol::Json11 | Protocol::Json10 => self.json_error(),
         }
     }
@@ -167,6 +176,11 @@ impl SigV4Error {
                 "ExpiredTokenException",
                 "The security token included in the request is expired",
             ),
+            HostNotSigned => AwsError::client("IncompleteSignatureException", HOST_NOT_SIGNED_MSG),
+            // Only S3 reads the header; other services hash the body they receive.
+            MissingContentSha256 | InvalidContentSha256(_) => {
+                AwsError::client("InvalidSignatureException", BAD_SIGNATURE_MSG)
+            }
         }
     }
 
@@ -183,14 +197,17 @@ impl SigV4Error {
             | QueryParams(_)
             | UnsupportedAlgorithm(_)
             | MalformedCredential(_)
-            | BadDate(_) => AwsError::client("IncompleteSignature", j.message),
+            | BadDate(_)
+            | HostNotSigned => AwsError::client("IncompleteSignature", j.message),
             UnknownKey | InvalidToken => AwsError::new(403, "InvalidClientTokenId", j.message),
             BadTerminator(_)
             | ScopeDateMismatch { .. }
             | BadSignature { .. }
             | Skewed { .. }
             | NotYetValid { .. }
-            | PresignExpired { .. } => AwsError::new(403, "SignatureDoesNotMatch", j.message),
+            | PresignExpired { .. }
+            | MissingContentSha256
+            | InvalidContentSha256(_) => AwsError::new(403, "SignatureDoesNotMatch", j.message),
             ExpiredToken => AwsError::new(403, "ExpiredToken", j.message),
         }
     }
@@ -246,6 +263,22 @@ impl SigV4Error {
                 "The provided token is malformed or otherwise invalid.",
             ),
             ExpiredToken => AwsError::client("ExpiredToken", "The provided token has expired."),
+            HostNotSigned => AwsError::new(
+                403,
+                "AccessDenied",
+                "There were headers present in the request which were not signed",
+            )
+            .with_extra("HeadersNotSigned", "host"),
+            MissingContentSha256 => AwsError::client(
+                "InvalidRequest",
+                "Missing required header for this request: x-amz-content-sha256",
+            ),
+            InvalidContentSha256(v) => AwsError::client(
+                "InvalidArgument",
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+            )
+            .with_extra("ArgumentName", "x-amz-content-sha256")
+            .with_extra("ArgumentValue", v.clone()),
             BadSignature {
                 string_to_sign,
                 canonical_request,

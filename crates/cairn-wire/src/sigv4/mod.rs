@@ -143,34 +143,77 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The payload hashes a request may have been signed with, in the order to try them.
-fn payload_hash_candidates(
-    auth: &ParsedAuth,
-    parts: &RequestParts<'_>,
-    body: &[u8],
-) -> Vec<String> {
-    if let Some(claimed) = parts
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
-        return vec![claimed.to_owned()];
+/// The values S3 takes in `x-amz-content-sha256` besides a hex SHA-256.
+const S3_PAYLOAD_MARKERS: &[&str] = &[
+    UNSIGNED_PAYLOAD,
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+];
+
+fn is_sha256_hex(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Where the last line of a request's canonical request (its payload hash) comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayloadHash {
+    /// S3: the value the client declared in `x-amz-content-sha256` (a hex hash, which the
+    /// body is checked against, or a marker such as `UNSIGNED-PAYLOAD`).
+    Declared(String),
+    /// The SHA-256 of the body as received. Every service but S3 hashes what it receives,
+    /// whatever a header claims, so a signature always covers the body that is acted on.
+    OfBody,
+}
+
+impl PayloadHash {
+    /// Decides, from the headers alone, what the payload hash is; S3 requests say so in
+    /// `x-amz-content-sha256`, which header-signed S3 requests must carry.
+    pub fn of_request(auth: &ParsedAuth, parts: &RequestParts<'_>) -> Result<Self, SigV4Error> {
+        if auth.scope.service != "s3" {
+            return Ok(PayloadHash::OfBody);
+        }
+        let declared = parts.headers.get("x-amz-content-sha256");
+        let declared = match declared {
+            None => {
+                return match auth.kind {
+                    AuthKind::Header => Err(SigV4Error::MissingContentSha256),
+                    // SDKs presign S3 URLs without a payload hash.
+                    AuthKind::Presigned { .. } => {
+                        Ok(PayloadHash::Declared(UNSIGNED_PAYLOAD.to_owned()))
+                    }
+                };
+            }
+            Some(v) => v
+                .to_str()
+                .map_err(|_| SigV4Error::InvalidContentSha256(String::new()))?,
+        };
+        if is_sha256_hex(declared) || S3_PAYLOAD_MARKERS.contains(&declared) {
+            Ok(PayloadHash::Declared(declared.to_owned()))
+        } else {
+            Err(SigV4Error::InvalidContentSha256(declared.to_owned()))
+        }
     }
-    match auth.kind {
-        AuthKind::Header => vec![sha256_hex(body)],
-        // SDKs presign S3 with UNSIGNED-PAYLOAD and other services with the body's hash.
-        AuthKind::Presigned { .. } => vec![UNSIGNED_PAYLOAD.to_owned(), sha256_hex(body)],
+
+    /// Whether checking the signature needs the body first.
+    pub fn needs_body(&self) -> bool {
+        matches!(self, PayloadHash::OfBody)
+    }
+
+    /// The canonical request's payload line, given the body when [`Self::needs_body`].
+    pub fn resolve(&self, body: &[u8]) -> String {
+        match self {
+            PayloadHash::Declared(v) => v.clone(),
+            PayloadHash::OfBody => sha256_hex(body),
+        }
     }
 }
 
-/// Verifies a parsed signature against the key's secret, the body and the current time.
-pub fn verify(
-    auth: &ParsedAuth,
-    parts: &RequestParts<'_>,
-    key: &KeySecret<'_>,
-    body: &[u8],
-    now_ms: i64,
-) -> Result<(), SigV4Error> {
+/// Checks what can be checked before the body is read: the session token, the request time
+/// and that `host` is signed.
+pub fn check_claims(auth: &ParsedAuth, key: &KeySecret<'_>, now_ms: i64) -> Result<(), SigV4Error> {
     match (key.session_token, auth.security_token.as_deref()) {
         (None, None) => {}
         (Some(want), Some(got)) if constant_time_eq(want.as_bytes(), got.as_bytes()) => {}
@@ -201,42 +244,57 @@ pub fn verify(
             }
         }
     }
-    let provided = hex::decode(&auth.signature).map_err(|_| SigV4Error::BadSignature {
-        string_to_sign: String::new(),
-        canonical_request: String::new(),
-    })?;
-    let candidates = payload_hash_candidates(auth, parts, body);
-    let mut first_failure = None;
-    for payload_hash in &candidates {
-        let creq = canonical_request(
-            parts,
-            &auth.signed_headers,
-            payload_hash,
-            &auth.kind,
-            auth.double_encodes_path(),
-        );
-        let sts = string_to_sign(&auth.amz_date, &auth.scope, &creq);
-        let expected = hmac(
-            &signing_key(key.secret_access_key, &auth.scope),
-            sts.as_bytes(),
-        );
-        if constant_time_eq(&expected, &provided) {
-            if let Some(exp) = key.expires_ms
-                && now_ms >= exp
-            {
-                return Err(SigV4Error::ExpiredToken);
-            }
-            return Ok(());
-        }
-        first_failure.get_or_insert(SigV4Error::BadSignature {
-            string_to_sign: sts,
-            canonical_request: creq,
-        });
+    Ok(())
+}
+
+/// Checks the signature itself, over the given payload hash, then the key's expiry.
+pub fn check_signature(
+    auth: &ParsedAuth,
+    parts: &RequestParts<'_>,
+    key: &KeySecret<'_>,
+    payload_hash: &str,
+    now_ms: i64,
+) -> Result<(), SigV4Error> {
+    let bad = |sts: String, creq: String| SigV4Error::BadSignature {
+        string_to_sign: sts,
+        canonical_request: creq,
+    };
+    let provided = hex::decode(&auth.signature).map_err(|_| bad(String::new(), String::new()))?;
+    let creq = canonical_request(
+        parts,
+        &auth.signed_headers,
+        payload_hash,
+        &auth.kind,
+        auth.double_encodes_path(),
+    );
+    let sts = string_to_sign(&auth.amz_date, &auth.scope, &creq);
+    let expected = hmac(
+        &signing_key(key.secret_access_key, &auth.scope),
+        sts.as_bytes(),
+    );
+    if !constant_time_eq(&expected, &provided) {
+        return Err(bad(sts, creq));
     }
-    Err(first_failure.unwrap_or(SigV4Error::BadSignature {
-        string_to_sign: String::new(),
-        canonical_request: String::new(),
-    }))
+    if let Some(exp) = key.expires_ms
+        && now_ms >= exp
+    {
+        return Err(SigV4Error::ExpiredToken);
+    }
+    Ok(())
+}
+
+/// Verifies a parsed signature against the key's secret, the body and the current time, all
+/// at once (for callers that already hold the whole body).
+pub fn verify(
+    auth: &ParsedAuth,
+    parts: &RequestParts<'_>,
+    key: &KeySecret<'_>,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<(), SigV4Error> {
+    let payload = PayloadHash::of_request(auth, parts)?;
+    check_claims(auth, key, now_ms)?;
+    check_signature(auth, parts, key, &payload.resolve(body), now_ms)
 }
 
 /// Formats milliseconds as an `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`).

@@ -196,6 +196,10 @@ fn build(
             "Authorization header requires 'SignedHeaders' parameter.".into(),
         ));
     }
+    // A signature that does not cover `host` could be replayed against another endpoint.
+    if !signed_headers.iter().any(|h| h == "host") {
+        return Err(SigV4Error::HostNotSigned);
+    }
     Ok(ParsedAuth {
         kind,
         access_key_id: key.to_owned(),

@@ -132,7 +132,6 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         history_retention_ms: Some(90 * 86_400_000),
         token_key: vec![7; 32],
-        max_body_bytes: 1 << 20,
         grants: Default::default(),
     };
     let account = AccountId::parse(ACCOUNT).context("account id")?;

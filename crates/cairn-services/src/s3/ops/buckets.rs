@@ -10,6 +10,9 @@ use crate::s3::acl;
 use crate::s3::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
 
+/// S3's limit on a bucket policy (20 KB).
+const MAX_BUCKET_POLICY_BYTES: usize = 20 * 1024;
+
 pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
@@ -66,6 +69,12 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             Ok(S3Response::empty(200))
         }
         "PutBucketPolicy" => {
+            if req.payload.len() > MAX_BUCKET_POLICY_BYTES {
+                return Err(AwsError::client(
+                    "PolicyTooLarge",
+                    "Policy exceeds the maximum allowed document size.",
+                ));
+            }
             let v: serde_json::Value = serde_json::from_slice(&req.payload).map_err(|_| {
                 AwsError::client(
                     "MalformedPolicy",
@@ -189,8 +198,13 @@ fn valid_bucket_name(n: &str) -> bool {
         && b[b.len() - 1].is_ascii_alphanumeric()
         && !n.contains("..")
         && n.parse::<std::net::Ipv4Addr>().is_err()
-        && !n.starts_with("xn--")
+        && !RESERVED_PREFIXES.iter().any(|p| n.starts_with(p))
+        && !RESERVED_SUFFIXES.iter().any(|x| n.ends_with(x))
 }
+
+/// Name prefixes and suffixes S3 keeps for itself (access point aliases, directory buckets…).
+const RESERVED_PREFIXES: &[&str] = &["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_SUFFIXES: &[&str] = &["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 
 fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
     if !valid_bucket_name(req.bucket()) {

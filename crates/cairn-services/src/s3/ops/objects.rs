@@ -66,9 +66,20 @@ pub fn verify_checksums(
     checksums: &BTreeMap<String, String>,
     payload: &[u8],
 ) -> Result<(), AwsError> {
-    if let Some(md5) = headers.get("content-md5").and_then(|v| v.to_str().ok()) {
+    if let Some(md5) = headers.get("content-md5") {
         use md5::Digest as _;
-        if STANDARD.encode(md5::Md5::digest(payload)) != md5 {
+        let declared = md5
+            .to_str()
+            .ok()
+            .and_then(|v| STANDARD.decode(v.trim()).ok())
+            .filter(|d| d.len() == 16)
+            .ok_or_else(|| {
+                AwsError::client(
+                    "InvalidDigest",
+                    "The Content-MD5 you specified is not valid.",
+                )
+            })?;
+        if md5::Md5::digest(payload).as_slice() != declared.as_slice() {
             return Err(AwsError::client(
                 "BadDigest",
                 "The Content-MD5 you specified did not match what we received.",
@@ -333,18 +344,24 @@ fn parse_range(h: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     }
     let (a, b) = spec.split_once('-')?;
     let (a, b) = (a.trim(), b.trim());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if !(a.is_empty() || digits(a)) || !(b.is_empty() || digits(b)) {
+        return None;
+    }
+    // Positions past what a u64 holds are past any object's end.
+    let num = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
     let r = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
+        let n = num(b);
         if n == 0 || size == 0 {
             return Some(Err(()));
         }
         (size.saturating_sub(n), size - 1)
     } else {
-        let first: u64 = a.parse().ok()?;
-        let last: u64 = if b.is_empty() {
+        let first = num(a);
+        let last = if b.is_empty() {
             size.saturating_sub(1)
         } else {
-            b.parse::<u64>().ok()?.min(size.saturating_sub(1))
+            num(b).min(size.saturating_sub(1))
         };
         if first >= size || first > last {
             return Some(Err(()));
@@ -428,6 +445,11 @@ fn get_object(app: &App, req: &S3Request) -> S3Result {
 }
 
 fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
+    let bucket = app
+        .objects
+        .bucket(req.bucket())
+        .map_err(|e| objects_error(e, req))?
+        .ok_or_else(|| objects_error(cairn_store::objects::ObjectsError::NoSuchBucket, req))?;
     let n = parse(&req.payload)
         .filter(|n| n.name == "Delete")
         .ok_or_else(malformed_xml)?;
@@ -440,13 +462,9 @@ fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
         return Err(malformed_xml());
     }
     let mut d = Doc::new("DeleteResult");
-    let bucket = app
-        .objects
-        .bucket(req.bucket())
-        .map_err(|e| objects_error(e, req))?;
     for k in keys {
         let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
-        let allowed = access::check(app, ctx, req, "s3:DeleteObject", &arn, bucket.as_ref());
+        let allowed = access::check(app, ctx, req, "s3:DeleteObject", &arn, Some(&bucket));
         let outcome = match allowed {
             Ok(()) => app
                 .objects
