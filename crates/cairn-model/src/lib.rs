@@ -14,5 +14,5 @@ pub mod timefmt;
 pub use account::{AccountId, Region};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use identity::Principal;
-pub use record::{ApiCallRecord, EventCategory, RecordResource};
+pub use record::{ApiCallRecord, EventCategory, RecordResource, TlsDetails};
 pub use summary::EventSummary;

@@ -95,6 +95,18 @@ pub struct ApiCallRecord {
     #[serde(rename = "sharedEventID", skip_serializing_if = "Option::is_none")]
     pub shared_event_id: Option<String>,
     pub event_category: EventCategory,
+    /// How the call reached the endpoint, when it came over HTTPS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_details: Option<TlsDetails>,
+}
+
+/// `tlsDetails`: the TLS version and cipher suite of the connection, and the `Host` header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails {
+    pub tls_version: String,
+    pub cipher_suite: String,
+    pub client_provided_host_header: String,
 }
 
 impl ApiCallRecord {
@@ -169,6 +181,7 @@ mod tests {
             recipient_account_id: "111122223333".into(),
             shared_event_id: None,
             event_category: EventCategory::Management,
+            tls_details: None,
         }
     }
 

@@ -33,6 +33,8 @@ pub struct CallContext {
     pub source_ip: String,
     pub user_agent: Option<String>,
     pub request_id: String,
+    /// The connection's TLS, for `tlsDetails` (`None` over plain HTTP).
+    pub tls: Option<cairn_model::TlsDetails>,
 }
 
 pub fn build_record(
@@ -77,6 +79,7 @@ pub fn build_record(
             .as_ref()
             .map(|_| cairn_model::ids::new_uuid()),
         event_category: facts.category,
+        tls_details: ctx.tls.clone(),
     };
     r.enforce_size_limits();
     r

@@ -121,7 +121,16 @@ mod tests {
     #[test]
     fn query_and_rest_xml_shapes() {
         let e = AwsError::new(403, "InvalidClientTokenId", "bad <token>");
-        let q = String::from_utf8(e.render(Protocol::Query { xmlns: crate::protocol::STS_XMLNS }, "rid").body).unwrap();
+        let q = String::from_utf8(
+            e.render(
+                Protocol::Query {
+                    xmlns: crate::protocol::STS_XMLNS,
+                },
+                "rid",
+            )
+            .body,
+        )
+        .unwrap();
         assert!(q.contains("<Type>Sender</Type>"));
         assert!(q.contains("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"));
         assert!(q.contains("<Message>bad &lt;token&gt;</Message>"));

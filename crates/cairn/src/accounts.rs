@@ -36,7 +36,10 @@ pub fn run(
             let identity = IdentityStore::open(&dir.identity_db())?;
             let (acct, key) = identity.create_account(SystemClock.now_millis())?;
             eprintln!("created account {}", acct.id);
-            print!("{}", export_block(&s.endpoint, &key, &s.region));
+            print!(
+                "{}",
+                export_block(&s.endpoint, &key, &s.region, s.ca_bundle.as_deref())
+            );
         }
         AccountsCommand::List(a) => {
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;

@@ -75,6 +75,11 @@ impl DataDir {
         self.root.join("identity.db")
     }
     /// Written by `cairn serve`: the endpoint URL and region it serves, for `cairn env`.
+    /// The self-signed TLS CA and its key (`--tls-self-signed`).
+    pub fn tls_dir(&self) -> PathBuf {
+        self.root.join("tls")
+    }
+
     pub fn endpoint_file(&self) -> PathBuf {
         self.root.join("endpoint")
     }

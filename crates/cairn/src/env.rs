@@ -22,6 +22,8 @@ pub struct InstanceSettings {
     pub endpoint: String,
     pub key: cairn_store::identity::AccessKey,
     pub region: String,
+    /// The CA file that makes the endpoint's self-signed certificate trusted.
+    pub ca_bundle: Option<String>,
 }
 
 pub fn instance_settings(dir: &DataDir) -> anyhow::Result<InstanceSettings> {
@@ -47,6 +49,7 @@ pub fn instance_settings(dir: &DataDir) -> anyhow::Result<InstanceSettings> {
         endpoint: lines.next().unwrap_or("http://127.0.0.1:4566").to_owned(),
         key,
         region: lines.next().unwrap_or("us-east-1").to_owned(),
+        ca_bundle: lines.next().filter(|l| !l.is_empty()).map(str::to_owned),
     })
 }
 
@@ -60,6 +63,9 @@ pub fn run(args: EnvArgs) -> anyhow::Result<()> {
             .root_key(&id)?
             .with_context(|| format!("no account {id} with an active root key here"))?;
     }
-    print!("{}", export_block(&s.endpoint, &s.key, &s.region));
+    print!(
+        "{}",
+        export_block(&s.endpoint, &s.key, &s.region, s.ca_bundle.as_deref())
+    );
     Ok(())
 }

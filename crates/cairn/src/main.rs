@@ -8,6 +8,7 @@ mod env;
 mod import;
 mod open;
 mod serve;
+mod tls;
 mod validate;
 
 use std::path::PathBuf;

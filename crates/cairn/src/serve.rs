@@ -72,6 +72,22 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub max_connections: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(
+        long,
+        env = "CAIRN_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "CAIRN_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Serve HTTPS with a certificate signed by a local CA kept in DIR/tls; `cairn env` points
+    /// AWS_CA_BUNDLE at the CA's certificate so clients trust it.
+    #[arg(long, env = "CAIRN_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
@@ -91,11 +107,20 @@ pub fn ensure_account(identity: &IdentityStore, now_ms: i64) -> anyhow::Result<(
     Ok((key, true))
 }
 
-pub fn export_block(endpoint: &str, key: &AccessKey, region: &str) -> String {
-    format!(
+pub fn export_block(
+    endpoint: &str,
+    key: &AccessKey,
+    region: &str,
+    ca_bundle: Option<&str>,
+) -> String {
+    let mut out = format!(
         "export AWS_ENDPOINT_URL={endpoint}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_DEFAULT_REGION={region}\nexport CAIRN_ACCOUNT_ID={}\n",
         key.access_key_id, key.secret_access_key, key.account
-    )
+    );
+    if let Some(ca) = ca_bundle {
+        out.push_str(&format!("export AWS_CA_BUNDLE={ca}\n"));
+    }
+    out
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -143,6 +168,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         ..Default::default()
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::from_files(cert, key)?),
+        _ if args.tls_self_signed => {
+            Some(crate::tls::self_signed(&dir.tls_dir(), args.listen.ip())?)
+        }
+        _ => None,
+    };
+    let ca_bundle = tls
+        .as_ref()
+        .and_then(|t| t.ca_bundle.as_ref())
+        .map(|p| p.display().to_string());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -153,11 +189,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let bound = listener.local_addr()?;
         let host = if bound.ip().is_unspecified() { "127.0.0.1".to_owned() } else { bound.ip().to_string() };
-        let endpoint = format!("http://{host}:{}", bound.port());
-        write_endpoint_file(&dir, &endpoint, &args.region)?;
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let endpoint = format!("{scheme}://{host}:{}", bound.port());
+        write_endpoint_file(&dir, &endpoint, &args.region, ca_bundle.as_deref())?;
 
         println!("cairn {} — CloudTrail you can run yourself", env!("CARGO_PKG_VERSION"));
         println!("  endpoint:  {endpoint}");
+        if let Some(ca) = &ca_bundle {
+            println!("  TLS:       certificate signed by the local CA {ca}");
+        } else if let Some(cert) = &args.tls_cert {
+            println!("  TLS:       certificate {}", cert.display());
+        } else if !bound.ip().is_loopback() {
+            println!("  WARNING:   plain HTTP on a non-loopback address: anyone on the network path sees");
+            println!("             signed requests and bodies. Use --tls-cert/--tls-key or --tls-self-signed.");
+        }
         println!("  data dir:  {}", dir.root.display());
         println!("  account:   {} (root access key {})", key.account, key.access_key_id);
         println!("  region:    {} (clients may sign for any region)", args.region);
@@ -172,7 +218,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         if created {
             println!();
             println!("Created account {}. Its root credentials (shown once here; `cairn env` prints them again):", key.account);
-            print!("{}", export_block(&endpoint, &key, &args.region));
+            print!("{}", export_block(&endpoint, &key, &args.region, ca_bundle.as_deref()));
         }
         println!();
         println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
@@ -209,7 +255,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
         spawn_delivery(Arc::clone(&delivery), Arc::clone(&digests), Duration::from_secs(args.delivery_interval));
         let edge = cairn_services::edge::Edge::new(Arc::clone(&app), limits);
-        cairn_services::edge::serve(listener, edge, shutdown_signal()).await;
+        match tls {
+            Some(t) => cairn_services::edge::serve_tls(listener, edge, t.config, shutdown_signal()).await,
+            None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,
+        }
         println!("cairn: shutting down (delivering pending log files and digests)");
         let _ = tokio::task::spawn_blocking(move || {
             let _ = delivery.run_once();
@@ -221,10 +270,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_endpoint_file(dir: &DataDir, endpoint: &str, region: &str) -> anyhow::Result<()> {
+/// Records how clients reach this instance (endpoint, region, and the CA file of a
+/// self-signed certificate), for `cairn env`.
+fn write_endpoint_file(
+    dir: &DataDir,
+    endpoint: &str,
+    region: &str,
+    ca_bundle: Option<&str>,
+) -> anyhow::Result<()> {
     let path = dir.endpoint_file();
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, format!("{endpoint}\n{region}\n"))
+    let ca = ca_bundle.map(|c| format!("{c}\n")).unwrap_or_default();
+    std::fs::write(&tmp, format!("{endpoint}\n{region}\n{ca}"))
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())

@@ -161,6 +161,10 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
 /// $AWS_ENDPOINT_URL, and the AWS_* keys, else the data directory's instance and root key.
 fn endpoint_of(args: &ValidateArgs, dir: &DataDir, region: &str) -> anyhow::Result<Endpoint> {
     let instance = instance_settings(dir).ok();
+    let own_ca = instance
+        .as_ref()
+        .and_then(|i| i.ca_bundle.as_ref())
+        .map(PathBuf::from);
     let url = args
         .endpoint_url
         .clone()
@@ -182,7 +186,10 @@ fn endpoint_of(args: &ValidateArgs, dir: &DataDir, region: &str) -> anyhow::Resu
     Ok(Endpoint {
         host_port: u.host_port,
         tls: if u.https {
-            Some(cairn_wire::tls::Tls::new(args.ca_bundle.as_deref()).map_err(anyhow::Error::msg)?)
+            // The instance's own CA, when it serves a self-signed certificate and no other
+            // bundle was named.
+            let ca = args.ca_bundle.clone().or(own_ca);
+            Some(cairn_wire::tls::Tls::new(ca.as_deref()).map_err(anyhow::Error::msg)?)
         } else {
             None
         },

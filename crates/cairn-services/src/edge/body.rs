@@ -34,10 +34,9 @@ impl BodyError {
                 "RequestTimeout",
                 "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
             ),
-            BodyError::Malformed => AwsError::client(
-                "IncompleteBody",
-                "The request body terminated unexpectedly",
-            ),
+            BodyError::Malformed => {
+                AwsError::client("IncompleteBody", "The request body terminated unexpectedly")
+            }
             BodyError::Busy => AwsError::new(503, "SlowDown", "Please reduce your request rate."),
         }
     }

@@ -96,6 +96,40 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
     }
 }
 
+/// What a TLS connection agreed on, in the names CloudTrail's `tlsDetails` uses.
+#[derive(Clone, Debug)]
+pub struct Negotiated {
+    pub version: &'static str,
+    pub cipher_suite: &'static str,
+}
+
+/// The version and suite of an established TLS connection. CloudTrail names TLS 1.3 suites
+/// by their IANA names and TLS 1.2 suites by OpenSSL's.
+pub fn negotiated(c: &tokio_rustls::rustls::ServerConnection) -> Option<Negotiated> {
+    use tokio_rustls::rustls::{CipherSuite as S, ProtocolVersion as V};
+    let version = match c.protocol_version()? {
+        V::TLSv1_3 => "TLSv1.3",
+        V::TLSv1_2 => "TLSv1.2",
+        _ => return None,
+    };
+    let cipher_suite = match c.negotiated_cipher_suite()?.suite() {
+        S::TLS13_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
+        S::TLS13_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
+        S::TLS13_CHACHA20_POLY1305_SHA256 => "TLS_CHACHA20_POLY1305_SHA256",
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => "ECDHE-RSA-AES128-GCM-SHA256",
+        S::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => "ECDHE-RSA-AES256-GCM-SHA384",
+        S::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-RSA-CHACHA20-POLY1305",
+        _ => return None,
+    };
+    Some(Negotiated {
+        version,
+        cipher_suite,
+    })
+}
+
 /// Logs accept failures at most once per interval, counting the ones it kept quiet.
 struct QuietLog {
     every: Duration,
@@ -106,7 +140,10 @@ struct QuietLog {
 impl QuietLog {
     fn failed(&mut self, e: &io::Error) {
         let now = Instant::now();
-        if self.last.is_some_and(|t| now.duration_since(t) < self.every) {
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < self.every)
+        {
             self.suppressed += 1;
             return;
         }

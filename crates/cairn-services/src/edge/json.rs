@@ -46,6 +46,7 @@ pub struct Call {
     pub source_ip: String,
     pub user_agent: Option<String>,
     pub request_id: String,
+    pub tls: Option<cairn_model::TlsDetails>,
 }
 
 pub async fn serve_json(
@@ -121,6 +122,7 @@ where
         source_ip: call.source_ip,
         user_agent: call.user_agent,
         request_id: rid.clone(),
+        tls: call.tls,
     };
     let app2 = Arc::clone(&app);
     let ctx2 = ctx.clone();

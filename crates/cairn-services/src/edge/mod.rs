@@ -63,7 +63,37 @@ pub async fn serve(
         let edge = Arc::clone(&edge);
         async move {
             let io = conn::WriteDeadline::new(stream, edge.limits.write_timeout);
-            serve_connection(edge, io, peer).await;
+            serve_connection(edge, io, peer, None).await;
+            drop(permit);
+        }
+    })
+    .await;
+}
+
+/// Accepts connections until `shutdown` resolves, speaking HTTPS with `tls`. A client gets as
+/// long to finish its TLS handshake as to send its request headers.
+pub async fn serve_tls(
+    listener: TcpListener,
+    edge: Arc<Edge>,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let max = edge.limits.max_connections;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    conn::accept_loop(listener, max, shutdown, move |stream, peer, permit| {
+        let edge = Arc::clone(&edge);
+        let acceptor = acceptor.clone();
+        async move {
+            let io = conn::WriteDeadline::new(stream, edge.limits.write_timeout);
+            let handshake = tokio::time::timeout(edge.limits.header_timeout, acceptor.accept(io));
+            match handshake.await {
+                Ok(Ok(tls_stream)) => {
+                    let tls = conn::negotiated(tls_stream.get_ref().1);
+                    serve_connection(edge, tls_stream, peer, tls).await
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
             drop(permit);
         }
     })
@@ -71,14 +101,20 @@ pub async fn serve(
 }
 
 /// Serves HTTP/1.1 on one accepted (and, for HTTPS, decrypted) stream.
-pub async fn serve_connection<S>(edge: Arc<Edge>, io: S, peer: SocketAddr)
-where
+pub async fn serve_connection<S>(
+    edge: Arc<Edge>,
+    io: S,
+    peer: SocketAddr,
+    tls: Option<conn::Negotiated>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let header_timeout = edge.limits.header_timeout;
+    let tls = tls.map(Arc::new);
     let svc = service_fn(move |req| {
         let edge = Arc::clone(&edge);
-        async move { Ok::<_, Infallible>(handle(&edge, req, peer).await) }
+        let tls = tls.clone();
+        async move { Ok::<_, Infallible>(handle(&edge, req, peer, tls.as_deref()).await) }
     });
     // The header timeout also ends idle keep-alive connections: hyper starts it whenever
     // it waits for the next request.
@@ -102,7 +138,12 @@ fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 
 /// Serves one request: authenticate what the headers claim, read the body (bounded, and
 /// budgeted while its signature is unchecked), finish authentication, route, run, record.
-pub async fn handle(edge: &Edge, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+pub async fn handle(
+    edge: &Edge,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    tls: Option<&conn::Negotiated>,
+) -> Response<Full<Bytes>> {
     let app = Arc::clone(&edge.app);
     let request_id = cairn_model::ids::new_uuid();
     let (parts, body) = req.into_parts();
@@ -168,6 +209,16 @@ pub async fn handle(edge: &Edge, req: Request<Incoming>, peer: SocketAddr) -> Re
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         request_id: request_id.clone(),
+        tls: tls.map(|t| cairn_model::TlsDetails {
+            tls_version: t.version.to_owned(),
+            cipher_suite: t.cipher_suite.to_owned(),
+            client_provided_host_header: parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        }),
     };
     match authed.service.as_str() {
         "cloudtrail" => {

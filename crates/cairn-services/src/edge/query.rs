@@ -90,7 +90,10 @@ pub async fn serve_query(
     params.extend(parse_form(raw_query.unwrap_or("")));
     let action = params.get("Action").cloned().unwrap_or_default();
     // An API version the service does not have names no operation of it.
-    if let Some(v) = params.get("Version").filter(|v| v.as_str() != front.version()) {
+    if let Some(v) = params
+        .get("Version")
+        .filter(|v| v.as_str() != front.version())
+    {
         let e = AwsError::client(
             "InvalidAction",
             format!("Could not find operation {action} for version {v}"),

@@ -125,8 +125,15 @@ pub fn check(
                 account: &b.account,
                 rule: crate::authz::ResourceRule::Standard,
             };
-            authz::authorize(app, ctx, action, resource, Some(policy), &condition_keys(req))
-                .map_err(|d| d.to_error(cairn_wire::Protocol::RestXml))?;
+            authz::authorize(
+                app,
+                ctx,
+                action,
+                resource,
+                Some(policy),
+                &condition_keys(req),
+            )
+            .map_err(|d| d.to_error(cairn_wire::Protocol::RestXml))?;
             return Err(AwsError::new(
                 405,
                 "MethodNotAllowed",

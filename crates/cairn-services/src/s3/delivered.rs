@@ -59,6 +59,8 @@ impl DeliveryRecorder {
             source_ip: CLOUDTRAIL.into(),
             user_agent: Some(CLOUDTRAIL.into()),
             request_id: request_id.to_owned(),
+            // CloudTrail reaches S3 inside AWS: its records carry no client TLS details.
+            tls: None,
         }
     }
 

@@ -392,6 +392,7 @@ pub async fn serve(
         source_ip: call.source_ip,
         user_agent: call.user_agent,
         request_id: rid.clone(),
+        tls: call.tls,
     };
     let bytes_in = body.len();
     let streaming = authed.streaming.clone();

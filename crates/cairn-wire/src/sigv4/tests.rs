@@ -230,7 +230,10 @@ fn error_shapes_per_protocol() {
         e.to_aws_error(Protocol::Json11, None).code,
         "UnrecognizedClientException"
     );
-    assert_eq!(e.to_aws_error(Protocol::of_service("sts"), None).status, 403);
+    assert_eq!(
+        e.to_aws_error(Protocol::of_service("sts"), None).status,
+        403
+    );
     assert_eq!(
         e.to_aws_error(Protocol::RestXml, Some("AKIA")).code,
         "InvalidAccessKeyId"

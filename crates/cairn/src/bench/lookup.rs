@@ -147,6 +147,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         source_ip: "127.0.0.1".into(),
         user_agent: None,
         request_id: "bench".into(),
+        tls: None,
     };
     let kinds: Vec<(&str, QueryMaker)> = vec![
         ("no attribute", Box::new(|_| json!({}))),
