@@ -184,9 +184,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+        let listener = listen(args.listen).with_context(|| format!("listening on {}", args.listen))?;
         let bound = listener.local_addr()?;
         let host = if bound.ip().is_unspecified() { "127.0.0.1".to_owned() } else { bound.ip().to_string() };
         let host = if host.contains(':') { format!("[{host}]") } else { host };
@@ -268,6 +266,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::Ok(())
     })?;
     Ok(())
+}
+
+/// Binds the endpoint with a listen backlog deep enough that a burst of new connections
+/// waits in the kernel's queue instead of having its SYNs dropped and retried a second later.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Records how clients reach this instance (endpoint, region, and the CA file of a

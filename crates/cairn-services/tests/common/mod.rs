@@ -1,0 +1,169 @@
+//! What the edge's HTTP tests share: an in-process cairn on a free loopback port, and a
+//! client that sends raw (optionally signed) requests to it.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use cairn_model::{Clock, SystemClock};
+use cairn_services::App;
+use cairn_store::history::{HistoryIndex, IndexHook};
+use cairn_store::identity::{AccessKey, IdentityStore};
+use cairn_store::journal::{Journal, JournalConfig};
+use cairn_wire::sigv4::{SigningKey, sign};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub struct Server {
+    pub addr: std::net::SocketAddr,
+    pub key: AccessKey,
+    pub identity: Arc<IdentityStore>,
+    _dir: tempfile::TempDir,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = Arc::new(IdentityStore::open(&dir.path().join("identity.db")).unwrap());
+    let (_, key) = identity.create_account(SystemClock.now_millis()).unwrap();
+    let history = Arc::new(HistoryIndex::open(&dir.path().join("history.db")).unwrap());
+    let journal = Journal::open(
+        &dir.path().join("journal"),
+        JournalConfig::default(),
+        Box::new(IndexHook::new(
+            Arc::clone(&history),
+            Arc::new(AtomicBool::new(false)),
+        )),
+    )
+    .unwrap();
+    let trails =
+        Arc::new(cairn_store::trails::TrailStore::open(&dir.path().join("trails.db")).unwrap());
+    let keys = Arc::new(
+        cairn_trail::keys::KeyRing::open(
+            Arc::clone(&trails),
+            Arc::new(SystemClock),
+            &dir.path().join("signing.key"),
+        )
+        .unwrap(),
+    );
+    let app = Arc::new(App {
+        journal,
+        history,
+        identity: Arc::clone(&identity),
+        objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
+        trails: Arc::clone(&trails),
+        keys,
+        kms: Arc::new(
+            cairn_store::kms::KmsStore::open(
+                &dir.path().join("kms.db"),
+                &dir.path().join("kms.key"),
+            )
+            .unwrap(),
+        ),
+        external_buckets: Arc::default(),
+        clock: Arc::new(SystemClock),
+        history_retention_ms: None,
+        token_key: vec![1; 32],
+        grants: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let edge = cairn_services::edge::Edge::new(app, Default::default());
+    tokio::spawn(cairn_services::edge::serve(listener, edge, async {
+        let _ = rx.await;
+    }));
+    Server {
+        addr,
+        key,
+        identity,
+        _dir: dir,
+        stop: Some(tx),
+    }
+}
+
+/// One raw request.
+pub struct Raw<'a> {
+    /// The SigV4 signing name; `None` sends the request unsigned.
+    pub service: Option<&'a str>,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: &'a [u8],
+}
+
+/// Sends one request (signed with `key` when it names a service) on a fresh connection and
+/// returns (status, lower-cased headers, body).
+pub async fn send(
+    s: &Server,
+    key: &AccessKey,
+    r: Raw<'_>,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut h = http::HeaderMap::new();
+    h.insert("host", s.addr.to_string().parse().unwrap());
+    for (k, v) in &r.headers {
+        h.insert(*k, v.parse().unwrap());
+    }
+    if let Some(token) = &key.session_token {
+        h.insert("x-amz-security-token", token.parse().unwrap());
+    }
+    if let Some(service) = r.service {
+        let key = SigningKey {
+            access_key_id: &key.access_key_id,
+            secret_access_key: &key.secret_access_key,
+            region: "us-east-1",
+            service,
+        };
+        sign(
+            &key,
+            r.method,
+            r.path,
+            r.query,
+            &mut h,
+            r.body,
+            SystemClock.now_millis(),
+        );
+    }
+    let target = match r.query {
+        Some(q) => format!("{}?{q}", r.path),
+        None => r.path.to_owned(),
+    };
+    let mut req = format!("{} {target} HTTP/1.1\r\nconnection: close\r\n", r.method).into_bytes();
+    for (k, v) in &h {
+        req.extend_from_slice(format!("{}: {}\r\n", k, v.to_str().unwrap()).as_bytes());
+    }
+    req.extend_from_slice(format!("content-length: {}\r\n\r\n", r.body.len()).as_bytes());
+    req.extend_from_slice(r.body);
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream.write_all(&req).await.unwrap();
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.unwrap();
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
+    let body = resp[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body)
+}
+
+pub fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
+    h.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
