@@ -197,4 +197,17 @@ mod tests {
             Err(SigV4Error::PresignExpired { .. })
         ));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_parses_or_is_refused(q in "\\PC{0,200}", sig in "[A-Za-z0-9%+/=]{0,40}", exp in "-?[0-9]{0,22}") {
+            let h = http::HeaderMap::new();
+            for query in [q.clone(), format!("AWSAccessKeyId=AKIA&Signature={sig}&Expires={exp}")] {
+                if let Some(Ok(p)) = parse(Some(&query)) {
+                    let _ = verify(&p, "GET", "/b/k", Some(&query), &h, "secret", 0);
+                    let _ = verify(&p, "GET", "/b/k", Some(&query), &h, "secret", i64::MAX / 2);
+                }
+            }
+        }
+    }
 }

@@ -4,4 +4,5 @@
 mod messages;
 mod parsing;
 mod table;
+mod hostile;
 mod wildcards;

@@ -152,4 +152,18 @@ mod tests {
         assert_eq!(p["X"], "a b!");
         assert_eq!(p["Empty"], "");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_form_parses(text in "\\PC{0,300}") {
+            let _ = parse_form(&text);
+        }
+
+        #[test]
+        fn encoded_pairs_come_back(pairs in proptest::collection::btree_map("\\PC{1,12}", "\\PC{0,12}", 0..8)) {
+            let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let text = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+            proptest::prop_assert_eq!(parse_form(&text), pairs);
+        }
+    }
 }

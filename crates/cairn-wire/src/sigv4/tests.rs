@@ -308,3 +308,102 @@ fn own_signer_round_trips_through_verification() {
     verify(&auth, &parts, &super::tests::key("s3cr3t"), b"{}", now).unwrap();
     assert!(verify(&auth, &parts, &super::tests::key("s3cr3t"), b"{ }", now).is_err());
 }
+
+fn signed(service: &str, extra: &[(&'static str, &str)], body: &[u8]) -> (HeaderMap, i64) {
+    let mut h = headers(&[("host", "127.0.0.1:4566")]);
+    for (k, v) in extra {
+        h.insert(*k, HeaderValue::from_str(v).unwrap());
+    }
+    let key = SigningKey {
+        access_key_id: "AKIA1",
+        secret_access_key: "s3cr3t",
+        region: "us-east-1",
+        service,
+    };
+    let now = ms("20240501T010203Z");
+    sign(&key, "POST", "/", None, &mut h, body, now);
+    (h, now)
+}
+
+#[test]
+fn a_claimed_payload_hash_does_not_unbind_the_body_outside_s3() {
+    // The attack: an unsigned x-amz-content-sha256 naming the signed body's hash, sent
+    // with another body. Services other than S3 hash what they receive.
+    let (mut h, now) = signed("iam", &[], b"Action=ListUsers");
+    h.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_str(&sha256_hex(b"Action=ListUsers")).unwrap(),
+    );
+    let parts = RequestParts {
+        method: "POST",
+        raw_path: "/",
+        raw_query: None,
+        headers: &h,
+    };
+    let auth = parse(&parts).unwrap().unwrap();
+    assert_eq!(
+        PayloadHash::of_request(&auth, &parts).unwrap(),
+        PayloadHash::OfBody
+    );
+    verify(&auth, &parts, &key("s3cr3t"), b"Action=ListUsers", now).unwrap();
+    assert!(matches!(
+        verify(&auth, &parts, &key("s3cr3t"), b"Action=CreateUser", now),
+        Err(SigV4Error::BadSignature { .. })
+    ));
+}
+
+#[test]
+fn s3_signatures_declare_their_payload() {
+    let body = b"object";
+    let (h, _) = signed("s3", &[], body);
+    let parts = RequestParts {
+        method: "POST",
+        raw_path: "/",
+        raw_query: None,
+        headers: &h,
+    };
+    let auth = parse(&parts).unwrap().unwrap();
+    assert_eq!(
+        PayloadHash::of_request(&auth, &parts),
+        Err(SigV4Error::MissingContentSha256)
+    );
+    let (h, _) = signed("s3", &[("x-amz-content-sha256", "nope")], body);
+    let parts = RequestParts { headers: &h, ..parts };
+    let auth = parse(&parts).unwrap().unwrap();
+    assert_eq!(
+        PayloadHash::of_request(&auth, &parts),
+        Err(SigV4Error::InvalidContentSha256("nope".into()))
+    );
+    let e = SigV4Error::InvalidContentSha256("nope".into()).to_aws_error(Protocol::RestXml, None);
+    assert_eq!((e.status, e.code.as_ref()), (400, "InvalidArgument"));
+    let sha = sha256_hex(body);
+    let (h, _) = signed("s3", &[("x-amz-content-sha256", &sha)], body);
+    let parts = RequestParts { headers: &h, ..parts };
+    let auth = parse(&parts).unwrap().unwrap();
+    let p = PayloadHash::of_request(&auth, &parts).unwrap();
+    assert!(!p.needs_body());
+    assert_eq!(p.resolve(b"ignored"), sha);
+}
+
+#[test]
+fn host_must_be_signed() {
+    let h = headers(&[
+        ("host", "127.0.0.1"),
+        ("x-amz-date", "20240501T010203Z"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIA1/20240501/us-east-1/sts/aws4_request, SignedHeaders=x-amz-date, Signature=00",
+        ),
+    ]);
+    let parts = RequestParts {
+        method: "POST",
+        raw_path: "/",
+        raw_query: None,
+        headers: &h,
+    };
+    assert_eq!(parse(&parts), Err(SigV4Error::HostNotSigned));
+    let e = SigV4Error::HostNotSigned.to_aws_error(Protocol::RestXml, None);
+    assert_eq!((e.status, e.code.as_ref()), (403, "AccessDenied"));
+    let e = SigV4Error::HostNotSigned.to_aws_error(Protocol::Json11, None);
+    assert_eq!(e.code, "IncompleteSignatureException");
+}

@@ -494,3 +494,38 @@ fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
     }
     Ok(S3Response::ok(d.finish("DeleteResult")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges_as_s3_reads_them() {
+        assert_eq!(parse_range("bytes=0-9", 10), Some(Ok((0, 9))));
+        assert_eq!(parse_range("bytes=2-", 10), Some(Ok((2, 9))));
+        assert_eq!(parse_range("bytes=-3", 10), Some(Ok((7, 9))));
+        // An end past the object (even past what a u64 holds) means "to the end".
+        assert_eq!(parse_range("bytes=0-99", 10), Some(Ok((0, 9))));
+        assert_eq!(
+            parse_range("bytes=0-99999999999999999999999", 10),
+            Some(Ok((0, 9)))
+        );
+        assert_eq!(parse_range("bytes=99999999999999999999999-", 10), Some(Err(())));
+        assert_eq!(parse_range("bytes=10-", 10), Some(Err(())));
+        assert_eq!(parse_range("bytes=5-2", 10), Some(Err(())));
+        assert_eq!(parse_range("bytes=a-b", 10), None);
+        assert_eq!(parse_range("bytes=0-1,3-4", 10), None);
+        assert_eq!(parse_range("items=0-1", 10), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_satisfiable_range_lies_inside_the_object(h in "\\PC{0,30}", n in "bytes=[0-9]{0,22}-[0-9]{0,22}", size in 0u64..1000) {
+            for header in [h.as_str(), n.as_str()] {
+                if let Some(Ok((a, b))) = parse_range(header, size) {
+                    proptest::prop_assert!(a <= b && b < size);
+                }
+            }
+        }
+    }
+}
