@@ -23,6 +23,11 @@ pub struct Server {
 }
 
 pub async fn start() -> Server {
+    start_with(Default::default()).await
+}
+
+/// An instance whose edge keeps the given limits.
+pub async fn start_with(limits: cairn_services::edge::Limits) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let identity = Arc::new(IdentityStore::open(&dir.path().join("identity.db")).unwrap());
     let (_, key) = identity.create_account(SystemClock.now_millis()).unwrap();
@@ -69,7 +74,7 @@ pub async fn start() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let edge = cairn_services::edge::Edge::new(app, Default::default());
+    let edge = cairn_services::edge::Edge::new(app, limits);
     tokio::spawn(cairn_services::edge::serve(listener, edge, async {
         let _ = rx.await;
     }));

@@ -368,7 +368,10 @@ fn s3_signatures_declare_their_payload() {
         Err(SigV4Error::MissingContentSha256)
     );
     let (h, _) = signed("s3", &[("x-amz-content-sha256", "nope")], body);
-    let parts = RequestParts { headers: &h, ..parts };
+    let parts = RequestParts {
+        headers: &h,
+        ..parts
+    };
     let auth = parse(&parts).unwrap().unwrap();
     assert_eq!(
         PayloadHash::of_request(&auth, &parts),
@@ -378,7 +381,10 @@ fn s3_signatures_declare_their_payload() {
     assert_eq!((e.status, e.code.as_ref()), (400, "InvalidArgument"));
     let sha = sha256_hex(body);
     let (h, _) = signed("s3", &[("x-amz-content-sha256", &sha)], body);
-    let parts = RequestParts { headers: &h, ..parts };
+    let parts = RequestParts {
+        headers: &h,
+        ..parts
+    };
     let auth = parse(&parts).unwrap().unwrap();
     let p = PayloadHash::of_request(&auth, &parts).unwrap();
     assert!(!p.needs_body());

@@ -510,7 +510,10 @@ mod tests {
             parse_range("bytes=0-99999999999999999999999", 10),
             Some(Ok((0, 9)))
         );
-        assert_eq!(parse_range("bytes=99999999999999999999999-", 10), Some(Err(())));
+        assert_eq!(
+            parse_range("bytes=99999999999999999999999-", 10),
+            Some(Err(()))
+        );
         assert_eq!(parse_range("bytes=10-", 10), Some(Err(())));
         assert_eq!(parse_range("bytes=5-2", 10), Some(Err(())));
         assert_eq!(parse_range("bytes=a-b", 10), None);
