@@ -131,7 +131,13 @@ pub struct Pending {
 
 enum Stage {
     Verified(Box<Authenticated>),
-    NeedsBody { auth: ParsedAuth, key: AccessKey },
+    NeedsBody(Box<Unverified>),
+}
+
+/// A signature over the body, with the key that must have made it.
+struct Unverified {
+    auth: ParsedAuth,
+    key: AccessKey,
 }
 
 impl Pending {
@@ -205,7 +211,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 return Ok(Pending {
                     service,
                     protocol,
-                    stage: Stage::NeedsBody { auth, key },
+                    stage: Stage::NeedsBody(Box::new(Unverified { auth, key })),
                 });
             }
             sigv4::check_signature(&auth, parts, &key_secret(&key), &payload.resolve(&[]), now)
@@ -269,7 +275,8 @@ pub fn finish(
 ) -> Result<Authenticated, Refusal> {
     match pending.stage {
         Stage::Verified(done) => Ok(*done),
-        Stage::NeedsBody { auth, key } => {
+        Stage::NeedsBody(unverified) => {
+            let Unverified { auth, key } = *unverified;
             let protocol = pending.protocol;
             let fail = |e: SigV4Error| {
                 (
