@@ -20,8 +20,11 @@ import base64
 import hashlib
 import http.client
 import json
+import os
 import re
+import resource
 import socket
+import subprocess
 import time
 import uuid
 
@@ -33,7 +36,7 @@ import botocore.credentials
 import botocore.exceptions
 import pytest
 
-from conftest import documented_policy
+from conftest import CAIRN, Cairn, documented_policy, free_port
 from hostile import Attackers, close_all, open_idle
 
 CT_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
@@ -652,3 +655,60 @@ def test_a_normal_client_keeps_its_throughput_under_hostile_load(new_cairn):
     assert load_rate >= 0.8 * base_rate, f"{load_rate:.0f}/s under load vs {base_rate:.0f}/s alone"
     assert load_p99 < 100, f"p99 {load_p99:.1f} ms under load"
     call()  # and alive afterwards
+
+
+def test_out_of_file_descriptors_the_server_backs_off_quietly_and_recovers(workdir):
+    """Attack: hold more connections than the process has file descriptors. The accept loop
+    used to spin at 100% CPU and log hundreds of MB a minute; it must back off, log sparingly,
+    and serve again once descriptors free up."""
+    c = Cairn(workdir / "fd-starved")
+    c.port = free_port()
+    log_path = workdir / "fd-starved.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [str(CAIRN), "serve", "--data-dir", str(c.data_dir), "--listen", f"127.0.0.1:{c.port}"],
+        stdout=log, stderr=log,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (96, 96)))
+    c.proc = proc
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", c.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        held = open_idle(c.port, 300)  # far past what 96 descriptors can accept
+        try:
+            time.sleep(0.5)
+
+            def cpu_seconds():
+                fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+            before, size_before = cpu_seconds(), log_path.stat().st_size
+            time.sleep(2)
+            spent = cpu_seconds() - before
+            logged = log_path.stat().st_size - size_before
+            assert spent < 0.5, f"the accept loop spun: {spent:.2f} s of CPU in 2 s"
+            assert logged < 2000, f"{logged} bytes of log in 2 s"
+            assert proc.poll() is None
+        finally:
+            close_all(held)
+        sts = c.client("sts")
+        assert wait_until(lambda: sts.get_caller_identity()["Arn"].endswith(":root"))
+        assert "accepting a connection failed" in log_path.read_text()
+    finally:
+        c.stop()
+
+
+def wait_until(pred, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if pred():
+                return True
+        except Exception:  # the server may still be freeing descriptors
+            pass
+        time.sleep(0.1)
+    return False
