@@ -63,7 +63,10 @@ pub async fn read(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge);
     }
-    let mut buf = BytesMut::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+    // An authenticated sender's declared length is reserved at once (no copies as the body
+    // grows); an unverified one gets room only for what it actually sends.
+    let reserve = if hold.is_some() { 64 * 1024 } else { limit };
+    let mut buf = BytesMut::with_capacity(declared.map_or(0, |n| n as usize).min(reserve));
     let mut first: Option<Bytes> = None;
     loop {
         let frame = match tokio::time::timeout(silence, body.frame()).await {
