@@ -28,23 +28,12 @@ async fn post_as(
     signed: bool,
 ) -> (u16, Vec<(String, String)>, Value) {
     let body = body.to_string();
-    let (status, headers, body) = common::send(
+    let (status, headers, body) = common::json_call(
         s,
         key,
-        common::Raw {
-            service: signed.then_some("cloudtrail"),
-            method: "POST",
-            path: "/",
-            query: None,
-            headers: vec![
-                ("content-type", "application/x-amz-json-1.1".into()),
-                (
-                    "x-amz-target",
-                    format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{target}"),
-                ),
-            ],
-            body: body.as_bytes(),
-        },
+        signed.then_some("cloudtrail"),
+        format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{target}"),
+        body.as_bytes(),
     )
     .await;
     (

@@ -5,7 +5,7 @@
 mod common;
 
 use cairn_services::{cloudtrail, iam, kms, sts};
-use common::{Raw, Server, send, start};
+use common::{Raw, Server, json_call, send, start};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
@@ -211,23 +211,12 @@ fn assert_no_internal_error(what: &str, status: u16, body: &[u8]) {
 }
 
 async fn still_serving(s: &Server) {
-    let (status, _, body) = send(
+    let (status, _, body) = json_call(
         s,
         &s.key,
-        Raw {
-            service: Some("cloudtrail"),
-            method: "POST",
-            path: "/",
-            query: None,
-            headers: vec![
-                ("content-type", "application/x-amz-json-1.1".into()),
-                (
-                    "x-amz-target",
-                    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails".into(),
-                ),
-            ],
-            body: b"{}",
-        },
+        Some("cloudtrail"),
+        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails".into(),
+        b"{}",
     )
     .await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
@@ -257,22 +246,8 @@ async fn every_json_operation_survives_random_input() {
                         .to_string()
                         .into_bytes(),
                 };
-                let (status, _, answer) = send(
-                    &s,
-                    &s.key,
-                    Raw {
-                        service: Some(service),
-                        method: "POST",
-                        path: "/",
-                        query: None,
-                        headers: vec![
-                            ("content-type", "application/x-amz-json-1.1".into()),
-                            ("x-amz-target", format!("{prefix}{op}")),
-                        ],
-                        body: &body,
-                    },
-                )
-                .await;
+                let (status, _, answer) =
+                    json_call(&s, &s.key, Some(service), format!("{prefix}{op}"), &body).await;
                 assert_no_internal_error(&format!("{service}:{op}"), status, &answer);
                 seen.note(status, &answer);
                 if status >= 400 {

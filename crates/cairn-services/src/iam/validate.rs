@@ -76,24 +76,22 @@ pub fn inline_size(text: &str, owner_kind: &str, owner: &str) -> Result<(), AwsE
 
 /// The default quota on a role's trust policy (2,048 characters, whitespace excluded).
 pub fn trust_size(text: &str) -> Result<(), AwsError> {
-    let size = text.chars().filter(|c| !c.is_whitespace()).count();
-    if size > 2048 {
-        return Err(AwsError::new(
-            409,
-            "LimitExceeded",
-            "Cannot exceed quota for ACLSizePerRole: 2048",
-        ));
-    }
-    Ok(())
+    quota(text, 2048, "ACLSizePerRole")
 }
 
+/// The quota on a managed policy version (6,144 characters, whitespace excluded).
 pub fn managed_size(text: &str) -> Result<(), AwsError> {
+    quota(text, 6144, "PolicySize")
+}
+
+/// IAM counts policy characters without whitespace, and names the quota a document passes.
+fn quota(text: &str, max: usize, name: &str) -> Result<(), AwsError> {
     let size = text.chars().filter(|c| !c.is_whitespace()).count();
-    if size > 6144 {
+    if size > max {
         return Err(AwsError::new(
             409,
             "LimitExceeded",
-            "Cannot exceed quota for PolicySize: 6144",
+            format!("Cannot exceed quota for {name}: {max}"),
         ));
     }
     Ok(())

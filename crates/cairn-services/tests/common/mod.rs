@@ -166,6 +166,32 @@ pub async fn send(
     (status, headers, body)
 }
 
+/// A JSON 1.1 call (`X-Amz-Target`), signed for `service` when it names one.
+pub async fn json_call(
+    s: &Server,
+    key: &AccessKey,
+    service: Option<&str>,
+    target: String,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    send(
+        s,
+        key,
+        Raw {
+            service,
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: vec![
+                ("content-type", "application/x-amz-json-1.1".into()),
+                ("x-amz-target", target),
+            ],
+            body,
+        },
+    )
+    .await
+}
+
 pub fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
     h.iter()
         .find(|(k, _)| k == name)

@@ -128,6 +128,16 @@ pub fn compute_signature(
     parts: &RequestParts<'_>,
     payload_hash: &str,
 ) -> String {
+    hex::encode(signed(secret, auth, parts, payload_hash).2)
+}
+
+/// The canonical request, the string to sign, and the signature over it.
+fn signed(
+    secret: &str,
+    auth: &ParsedAuth,
+    parts: &RequestParts<'_>,
+    payload_hash: &str,
+) -> (String, String, Vec<u8>) {
     let creq = canonical_request(
         parts,
         &auth.signed_headers,
@@ -136,7 +146,8 @@ pub fn compute_signature(
         auth.double_encodes_path(),
     );
     let sts = string_to_sign(&auth.amz_date, &auth.scope, &creq);
-    hex::encode(hmac(&signing_key(secret, &auth.scope), sts.as_bytes()))
+    let mac = hmac(&signing_key(secret, &auth.scope), sts.as_bytes());
+    (creq, sts, mac)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -260,18 +271,7 @@ pub fn check_signature(
         canonical_request: creq,
     };
     let provided = hex::decode(&auth.signature).map_err(|_| bad(String::new(), String::new()))?;
-    let creq = canonical_request(
-        parts,
-        &auth.signed_headers,
-        payload_hash,
-        &auth.kind,
-        auth.double_encodes_path(),
-    );
-    let sts = string_to_sign(&auth.amz_date, &auth.scope, &creq);
-    let expected = hmac(
-        &signing_key(key.secret_access_key, &auth.scope),
-        sts.as_bytes(),
-    );
+    let (creq, sts, expected) = signed(key.secret_access_key, auth, parts, payload_hash);
     if !constant_time_eq(&expected, &provided) {
         return Err(bad(sts, creq));
     }
