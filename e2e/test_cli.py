@@ -51,7 +51,44 @@ def test_env_without_data_explains_what_to_do(tmp_path):
 
 def test_help_explains_every_flag():
     out = subprocess.run([str(CAIRN), "serve", "--help"], capture_output=True, text=True, check=True).stdout
-    for flag in ["--data-dir", "--listen", "--region", "--history-retention-days", "--config"]:
+    for flag in ["--data-dir", "--listen", "--region", "--history-retention-days", "--config", "--max-connections",
+                 "--tls-cert", "--tls-key", "--tls-self-signed", "--delivery-interval"]:
         assert flag in out
     for cmd in ["serve", "env", "import", "bench"]:
         assert cmd in subprocess.run([str(CAIRN), "--help"], capture_output=True, text=True, check=True).stdout
+
+
+def test_durations_take_units_on_the_command_line_and_in_the_file(workdir, tmp_path):
+    c = Cairn(workdir / "cli-durations", ["--delivery-interval", "2s", "--digest-interval", "1h"])
+    c.start()
+    c.stop()
+    assert "delivery:  every 2 s; digests every 3600 s" in open(c.log.name).read()
+    conf = tmp_path / "cairn.toml"
+    conf.write_text('delivery_interval = "5m"\ndigest_interval = 90\nsigning_key_validity = "30d"\n')
+    c.extra_args = ["--config", str(conf)]
+    c.start()
+    c.stop()
+    assert "delivery:  every 300 s; digests every 90 s" in open(c.log.name).read()
+    p = subprocess.run([str(CAIRN), "serve", "--data-dir", str(c.data_dir), "--delivery-interval", "soon"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "'soon' is not a duration" in p.stderr
+    p = subprocess.run([str(CAIRN), "serve", "--data-dir", str(c.data_dir), "--delivery-interval", "0s"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "at least 1 s" in p.stderr
+    conf.write_text('delivery_interval = "500ms"\n')
+    p = subprocess.run([str(CAIRN), "serve", "--config", str(conf), "--data-dir", str(c.data_dir)],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "delivery_interval in the configuration file" in p.stderr
+
+
+def test_bench_load_fails_when_its_calls_fail(tmp_path):
+    import socket
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{dead}",
+           "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+    p = subprocess.run([str(CAIRN), "bench", "load", "--duration", "1", "--connections", "2"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "calls failed (is the endpoint up and are the keys right?)" in p.stderr

@@ -10,6 +10,8 @@ use anyhow::Context;
 use clap::parser::ValueSource;
 use serde::Deserialize;
 
+use crate::duration::FileDuration;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -17,9 +19,9 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub region: Option<String>,
     pub history_retention_days: Option<u32>,
-    pub delivery_interval: Option<u64>,
-    pub digest_interval: Option<u64>,
-    pub signing_key_validity: Option<u64>,
+    pub delivery_interval: Option<FileDuration>,
+    pub digest_interval: Option<FileDuration>,
+    pub signing_key_validity: Option<FileDuration>,
     /// Buckets on other S3-compatible endpoints that trails may deliver to.
     #[serde(default)]
     pub external_bucket: Vec<ExternalBucketConfig>,

@@ -4,6 +4,7 @@ mod accounts;
 mod bench;
 mod config;
 mod datadir;
+mod duration;
 mod env;
 mod import;
 mod open;
@@ -108,32 +109,20 @@ fn main() -> anyhow::Result<()> {
                 {
                     a.history_retention_days = d;
                 }
-                if let Some(d) = file.delivery_interval
+                if let Some(d) = &file.delivery_interval
                     && config::is_default(m, "delivery_interval")
                 {
-                    anyhow::ensure!(
-                        d >= 1,
-                        "delivery_interval in the configuration file must be at least 1"
-                    );
-                    a.delivery_interval = d;
+                    a.delivery_interval = d.seconds("delivery_interval", 1)?;
                 }
-                if let Some(d) = file.digest_interval
+                if let Some(d) = &file.digest_interval
                     && config::is_default(m, "digest_interval")
                 {
-                    anyhow::ensure!(
-                        d >= 1,
-                        "digest_interval in the configuration file must be at least 1"
-                    );
-                    a.digest_interval = d;
+                    a.digest_interval = d.seconds("digest_interval", 1)?;
                 }
-                if let Some(d) = file.signing_key_validity
+                if let Some(d) = &file.signing_key_validity
                     && config::is_default(m, "signing_key_validity")
                 {
-                    anyhow::ensure!(
-                        d >= 2,
-                        "signing_key_validity in the configuration file must be at least 2"
-                    );
-                    a.signing_key_validity = d;
+                    a.signing_key_validity = d.seconds("signing_key_validity", 2)?;
                 }
             }
             for b in &file.external_bucket {

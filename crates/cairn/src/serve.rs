@@ -41,19 +41,22 @@ pub struct ServeArgs {
         value_name = "REGION"
     )]
     pub region: String,
-    /// How often trails deliver log files, in seconds (AWS: about 5 minutes). At least 1.
-    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL", default_value_t = 60, value_name = "SECONDS",
-          value_parser = clap::value_parser!(u64).range(1..))]
+    /// How often trails deliver log files (AWS: about 5 minutes): seconds, or with a unit
+    /// (`5m`, `2s`). At least 1 s.
+    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL", default_value = "60", value_name = "DURATION",
+          value_parser = crate::duration::at_least(1))]
     pub delivery_interval: u64,
-    /// The period of digest files for trails with log file validation, in seconds (AWS: one
-    /// hour). Shorter periods make a day of digests in minutes, for labs and tests.
-    #[arg(long, env = "CAIRN_DIGEST_INTERVAL", default_value_t = 3600, value_name = "SECONDS",
-          value_parser = clap::value_parser!(u64).range(1..))]
+    /// The period of digest files for trails with log file validation (AWS: one hour):
+    /// seconds, or with a unit (`1h`, `10s`). Shorter periods make a day of digests in
+    /// minutes, for labs and tests.
+    #[arg(long, env = "CAIRN_DIGEST_INTERVAL", default_value = "3600", value_name = "DURATION",
+          value_parser = crate::duration::at_least(1))]
     pub digest_interval: u64,
-    /// How long each digest signing key is valid, in seconds (AWS: 30 days). A new key is made
-    /// when a thirtieth of the window is left, so windows overlap as AWS's do.
-    #[arg(long, env = "CAIRN_SIGNING_KEY_VALIDITY", default_value_t = 2_592_000, value_name = "SECONDS",
-          value_parser = clap::value_parser!(u64).range(2..))]
+    /// How long each digest signing key is valid (AWS: 30 days): seconds, or with a unit
+    /// (`30d`, `1h`). A new key is made when a thirtieth of the window is left, so windows
+    /// overlap as AWS's do. At least 2 s.
+    #[arg(long, env = "CAIRN_SIGNING_KEY_VALIDITY", default_value = "2592000", value_name = "DURATION",
+          value_parser = crate::duration::at_least(2))]
     pub signing_key_validity: u64,
     /// How many days back event history (LookupEvents) reaches; 0 keeps every event.
     #[arg(

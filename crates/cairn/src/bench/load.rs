@@ -294,5 +294,17 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
             ))
         );
     }
+    // A run with failures measured something other than the calls it names.
+    if failed > 0 || ok == 0 {
+        bail!(
+            "{failed} of {} calls failed{}",
+            ok + failed,
+            if ok == 0 {
+                " (is the endpoint up and are the keys right?)"
+            } else {
+                ""
+            }
+        );
+    }
     Ok(())
 }
