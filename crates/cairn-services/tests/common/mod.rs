@@ -1,7 +1,8 @@
 //! What the edge's HTTP tests share: an in-process cairn on a free loopback port, and a
 //! client that sends raw (optionally signed) requests to it.
 
-#![allow(dead_code)]
+// Test scaffolding: a failure to set up is a failed test.
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
