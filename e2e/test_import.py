@@ -6,6 +6,7 @@ import gzip
 import json
 import re
 import subprocess
+import urllib.error
 import urllib.request
 
 import botocore.auth
@@ -105,7 +106,7 @@ def test_every_real_record_imports_and_comes_back_unchanged(new_cairn):
     c.stop()
     again = import_paths(c, RECORDS)
     assert again.returncode == 0, again.stderr
-    assert f"imported 0 records" in again.stdout and f"({len(lines)} already present)" in again.stdout
+    assert "imported 0 records" in again.stdout and f"({len(lines)} already present)" in again.stdout
 
 
 def test_folders_import_recursively_and_malformed_files_get_clear_errors(new_cairn):
@@ -147,7 +148,46 @@ def test_data_events_never_appear_in_history(new_cairn, tmp_path):
     assert len(lookup_all(client, LookupAttributes=[{"AttributeKey": "EventId", "AttributeValue": "mgmt-1"}])) == 1
 
 
-def test_import_refuses_a_data_dir_in_use(cairn):
-    p = import_paths(cairn, RECORDS)
-    assert p.returncode != 0
-    assert "in use by another cairn process" in p.stderr
+def test_import_into_a_running_instance_is_in_history_at_once(new_cairn, tmp_path):
+    """With `cairn serve` holding the data directory, `cairn import` sends the records to it:
+    each is in event history as soon as the import returns, byte for byte, once."""
+    c = new_cairn(["--history-retention-days", "0"])
+    chosen = []
+    with gzip.open(RECORDS, "rt") as f:
+        for line in f:
+            rec = json.loads(line)
+            region = rec.get("awsRegion", "")
+            if category(rec) == "Management" and rec.get("eventID") and signs_as_region(region) and region == "us-east-1":
+                chosen.append(line.rstrip("\n"))
+            if len(chosen) == 300:
+                break
+    src = tmp_path / "live.jsonl"
+    src.write_text("\n".join(chosen) + "\n")
+    p = import_paths(c, src)
+    assert p.returncode == 0, p.stderr
+    assert f"imported {len(chosen)} records into account {c.env()['CAIRN_ACCOUNT_ID']} through the running instance at {c.endpoint}" in p.stdout
+    ct = c.client("cloudtrail")
+    for raw in chosen[:: len(chosen) // 10]:
+        eid = json.loads(raw)["eventID"]
+        got = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId", "AttributeValue": eid}])["Events"]
+        assert [e["CloudTrailEvent"] for e in got] == [raw]
+    again = import_paths(c, src)
+    assert again.returncode == 0
+    assert "imported 0 records" in again.stdout and f"({len(chosen)} already present)" in again.stdout
+    # Another account of the instance, named with --account.
+    other = c.create_account()
+    p = subprocess.run([str(CAIRN), "import", "--data-dir", str(c.data_dir), "--account", other["CAIRN_ACCOUNT_ID"], str(src)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and f"imported {len(chosen)} records into account {other['CAIRN_ACCOUNT_ID']}" in p.stdout, p.stderr
+    # Importing is the account owner's act: even an administrator user is refused.
+    iam = c.client("iam")
+    iam.create_user(UserName="admin")
+    iam.attach_user_policy(UserName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    k = iam.create_access_key(UserName="admin")["AccessKey"]
+    req = botocore.awsrequest.AWSRequest(method="POST", url=c.endpoint + "/", data=json.dumps({"Records": ["{}"]}).encode(),
+                                         headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Cairn.Import"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(k["AccessKeyId"], k["SecretAccessKey"]), "cairn", "us-east-1").add_auth(req)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(c.endpoint + "/", data=req.body, headers=dict(req.headers.items()), method="POST"))
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read())["__type"] == "AccessDeniedException"

@@ -85,6 +85,13 @@ pub struct Importer {
     pub account: String,
 }
 
+/// Records waiting to be appended, and their ids (not yet in the index).
+#[derive(Default)]
+struct Pending {
+    entries: Vec<Vec<u8>>,
+    ids: HashSet<String>,
+}
+
 impl Importer {
     /// Imports every file; `progress` is told each file's size once it is done.
     pub fn import_files(
@@ -93,55 +100,70 @@ impl Importer {
         mut progress: impl FnMut(&Path, u64),
     ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::default();
-        let mut pending: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
-        let mut pending_ids: HashSet<String> = HashSet::new();
+        let mut pending = Pending::default();
         for f in files {
             let (records, errors) = read_records(f);
             report.files += 1;
             report.errors.extend(errors);
-            for raw in records {
-                report.records += 1;
-                let event_id = serde_json::from_str::<serde_json::Value>(&raw)
-                    .ok()
-                    .and_then(|v| v.get("eventID").and_then(|x| x.as_str()).map(str::to_owned));
-                let id = effective_event_id(event_id.as_deref(), raw.as_bytes());
-                if pending_ids.contains(&id) || self.history.has_event_id(&self.account, &id)? {
-                    report.duplicates += 1;
-                    continue;
-                }
-                pending_ids.insert(id);
-                pending.push(
-                    Entry {
-                        kind: EntryKind::Imported,
-                        account: self.account.clone(),
-                        record: raw.into_bytes(),
-                    }
-                    .encode(),
-                );
-                if pending.len() >= BATCH {
-                    report.imported += self.flush(&mut pending, &mut pending_ids)?;
-                }
-            }
+            self.add(records, &mut pending, &mut report)?;
             progress(f, std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
         }
-        report.imported += self.flush(&mut pending, &mut pending_ids)?;
+        report.imported += self.flush(&mut pending)?;
         Ok(report)
     }
 
-    fn flush(
+    /// Imports records given as their JSON texts, each kept byte for byte (what a running
+    /// instance receives from `cairn import`).
+    pub fn import_records(&self, records: Vec<String>) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::default();
+        let mut pending = Pending::default();
+        self.add(records, &mut pending, &mut report)?;
+        report.imported += self.flush(&mut pending)?;
+        Ok(report)
+    }
+
+    fn add(
         &self,
-        pending: &mut Vec<Vec<u8>>,
-        ids: &mut HashSet<String>,
-    ) -> Result<u64, StoreError> {
-        if pending.is_empty() {
+        records: Vec<String>,
+        pending: &mut Pending,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        for raw in records {
+            report.records += 1;
+            let event_id = serde_json::from_str::<serde_json::Value>(&raw)
+                .ok()
+                .and_then(|v| v.get("eventID").and_then(|x| x.as_str()).map(str::to_owned));
+            let id = effective_event_id(event_id.as_deref(), raw.as_bytes());
+            if pending.ids.contains(&id) || self.history.has_event_id(&self.account, &id)? {
+                report.duplicates += 1;
+                continue;
+            }
+            pending.ids.insert(id);
+            pending.entries.push(
+                Entry {
+                    kind: EntryKind::Imported,
+                    account: self.account.clone(),
+                    record: raw.into_bytes(),
+                }
+                .encode(),
+            );
+            if pending.entries.len() >= BATCH {
+                report.imported += self.flush(pending)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&self, pending: &mut Pending) -> Result<u64, StoreError> {
+        if pending.entries.is_empty() {
             return Ok(0);
         }
-        let n = pending.len() as u64;
+        let n = pending.entries.len() as u64;
         self.journal
-            .append(std::mem::take(pending))
+            .append(std::mem::take(&mut pending.entries))
             .wait_blocking()?;
         // The commit hook has indexed the ids, so the index answers for them from here on.
-        ids.clear();
+        pending.ids.clear();
         Ok(n)
     }
 }

@@ -6,6 +6,7 @@
 //! - One module per service front; each exposes the same shape: an operation table, a
 //!   `handle` function, and how its calls are recorded.
 
+pub mod admin;
 pub mod app;
 pub mod authz;
 pub mod cloudtrail;

@@ -31,6 +31,19 @@ impl DataDir {
     }
 
     /// Takes the exclusive lock; held until the returned file is dropped.
+    /// The lock if it is free; `None` when another cairn process holds it.
+    pub fn try_lock(&self) -> anyhow::Result<Option<File>> {
+        let path = self.root.join("LOCK");
+        let f = File::create(&path).with_context(|| format!("opening {}", path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(Some(f)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+    }
+
     pub fn lock(&self) -> anyhow::Result<File> {
         let path = self.root.join("LOCK");
         let f = File::create(&path).with_context(|| format!("opening {}", path.display()))?;

@@ -1,10 +1,12 @@
-//! `cairn import`: load CloudTrail records from files into the journal, with a progress bar.
+//! `cairn import`: load CloudTrail records from files into the journal, with a progress bar;
+//! directly when the data directory is free, else through the `cairn serve` running on it.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use cairn_import::{Importer, discover};
+use cairn_import::{ImportReport, Importer, discover, read_records};
 use cairn_model::{Clock, SystemClock};
+use cairn_store::identity::IdentityStore;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -27,8 +29,136 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&args.data_dir)?;
     dir.create()?;
-    let _lock = dir.lock()?;
-    let stores = open::open(&dir)?;
+    match dir.try_lock()? {
+        Some(lock) => import_directly(&dir, args, lock),
+        None => import_into_running(&dir, args),
+    }
+}
+
+fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "importing {bar:40} {bytes}/{total_bytes} {msg} ({eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// What an import did, as the user reads it; exits 1 when files had errors.
+fn finish(report: &ImportReport, account: &str, via: &str) -> anyhow::Result<()> {
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    let mut bad: Vec<&str> = report.errors.iter().map(|e| e.file.as_str()).collect();
+    bad.dedup();
+    println!(
+        "imported {} records into account {account}{via} ({} already present) from {} files; {} files had errors",
+        report.imported,
+        report.duplicates,
+        report.files,
+        bad.len()
+    );
+    if !report.errors.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// `cairn serve` holds the data directory: send the records to it, in batches, signed with
+/// the account's root key; each is in event history when its batch is answered.
+fn import_into_running(dir: &DataDir, args: ImportArgs) -> anyhow::Result<()> {
+    let settings = crate::env::instance_settings(dir)?;
+    let key = match &args.account {
+        Some(id) => {
+            let id = cairn_model::AccountId::parse(id)?;
+            IdentityStore::open(&dir.identity_db())?
+                .root_key(&id)?
+                .with_context(|| format!("account {id} does not exist in {}", dir.root.display()))?
+        }
+        None => settings.key,
+    };
+    let url = cairn_wire::client::parse_url(&settings.endpoint).map_err(anyhow::Error::msg)?;
+    let tls = if url.https {
+        let ca = settings.ca_bundle.as_ref().map(PathBuf::from);
+        Some(cairn_wire::tls::Tls::new(ca.as_deref()).map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
+    let endpoint = cairn_wire::client::Endpoint {
+        host_port: url.host_port,
+        region: settings.region.clone(),
+        access_key_id: key.access_key_id.clone(),
+        secret_access_key: key.secret_access_key.clone(),
+        tls,
+        ..Default::default()
+    };
+    let send = |batch: &mut Vec<String>, report: &mut ImportReport| -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::json!({ "Records": std::mem::take(batch) }).to_string();
+        let r = endpoint
+            .send(
+                cairn_services::admin::SIGNING_NAME,
+                "POST",
+                "/",
+                None,
+                &[
+                    ("x-amz-target", "Cairn.Import"),
+                    ("content-type", "application/x-amz-json-1.1"),
+                ],
+                body.as_bytes(),
+            )
+            .map_err(|e| anyhow::anyhow!("sending records to {}: {e}", settings.endpoint))?;
+        if !r.ok() {
+            bail!(
+                "the running instance at {} refused the import ({}): {}",
+                settings.endpoint,
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let count = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        report.records += count("Records");
+        report.imported += count("Imported");
+        report.duplicates += count("Duplicates");
+        Ok(())
+    };
+    let files = discover(&args.paths).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bar = progress_bar(&files);
+    let mut report = ImportReport::default();
+    let (mut batch, mut batch_bytes) = (Vec::new(), 0usize);
+    for f in &files {
+        let (records, errors) = read_records(f);
+        report.files += 1;
+        report.errors.extend(errors);
+        for raw in records {
+            // A record's text grows a little as a JSON string (quotes, escapes).
+            let size = raw.len() + raw.len() / 8 + 8;
+            if batch_bytes + size > cairn_services::admin::MAX_BATCH_BYTES {
+                send(&mut batch, &mut report)?;
+                batch_bytes = 0;
+            }
+            batch_bytes += size;
+            batch.push(raw);
+        }
+        bar.inc(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
+    }
+    send(&mut batch, &mut report)?;
+    bar.finish_and_clear();
+    let via = format!(" through the running instance at {}", settings.endpoint);
+    finish(&report, key.account.as_str(), &via)
+}
+
+fn import_directly(dir: &DataDir, args: ImportArgs, _lock: std::fs::File) -> anyhow::Result<()> {
+    let stores = open::open(dir)?;
     let (key, created) = ensure_account(&stores.identity, SystemClock.now_millis())?;
     if created {
         eprintln!(
@@ -52,17 +182,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         None => key.account.to_string(),
     };
     let files = discover(&args.paths).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let total: u64 = files
-        .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "importing {bar:40} {bytes}/{total_bytes} {msg} ({eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(&files);
     let importer = Importer {
         journal: stores.journal.clone(),
         history: stores.history.clone(),
@@ -72,22 +192,5 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         .import_files(&files, |_, size| bar.inc(size))
         .context("writing to the journal")?;
     bar.finish_and_clear();
-    for e in &report.errors {
-        eprintln!("error: {e}");
-    }
-    println!(
-        "imported {} records into account {account} ({} already present) from {} files; {} files had errors",
-        report.imported,
-        report.duplicates,
-        report.files,
-        {
-            let mut f: Vec<&str> = report.errors.iter().map(|e| e.file.as_str()).collect();
-            f.dedup();
-            f.len()
-        }
-    );
-    if !report.errors.is_empty() {
-        std::process::exit(1);
-    }
-    Ok(())
+    finish(&report, &account, "")
 }

@@ -232,6 +232,7 @@ pub async fn handle(
             query::serve_query(app, call, raw_query.as_deref(), body, &crate::sts::Front).await
         }
         "s3" => crate::s3::serve(app, call, &authed, &parts, body).await,
+        crate::admin::SIGNING_NAME => crate::admin::serve(app, call, &parts.headers, body).await,
         other => {
             let e = AwsError::new(
                 501,
