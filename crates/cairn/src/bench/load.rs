@@ -36,6 +36,11 @@ pub struct LoadArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Instead of AWS_ENDPOINT_URL, load an in-process endpoint that only verifies SigV4 and
+    /// appends the same record with group-committed fsync: the ceiling on this machine for
+    /// recorded calls under the same load.
+    #[arg(long)]
+    pub floor: bool,
 }
 
 /// One request to send: its head (and any small body) as built, then an optional large body
@@ -256,10 +261,24 @@ pub(super) async fn phase(
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<()> {
-    let t = Arc::new(target()?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // The floor's journal lives as long as the run.
+    let floor_dir = tempfile::tempdir()?;
+    let t = Arc::new(if args.floor {
+        let addr = rt
+            .block_on(super::loadfloor::start(floor_dir.path()))?
+            .to_string();
+        Target {
+            host: addr.clone(),
+            addr,
+            key_id: super::loadfloor::KEY_ID.into(),
+            secret: super::loadfloor::SECRET.into(),
+        }
+    } else {
+        target()?
+    });
     let (tm, op, region) = (Arc::clone(&t), args.operation.clone(), args.region.clone());
     let p = rt.block_on(phase(
         Arc::clone(&t),

@@ -5,6 +5,7 @@ mod delivery;
 mod digest;
 mod journal;
 mod load;
+mod loadfloor;
 mod lookup;
 mod policy;
 mod s3floor;
