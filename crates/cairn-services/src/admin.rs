@@ -33,10 +33,7 @@ pub async fn serve(
 ) -> Response<Full<Bytes>> {
     let protocol = Protocol::Json11;
     let rid = call.request_id.clone();
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let target = crate::edge::json::target_of(headers);
     if target != "Cairn.Import" {
         let e = AwsError::client(
             "UnknownOperationException",

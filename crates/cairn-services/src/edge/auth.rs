@@ -161,14 +161,10 @@ fn authenticated(
     app: &App,
     auth: &ParsedAuth,
     key: AccessKey,
-    parts: &RequestParts<'_>,
+    payload: &PayloadHash,
 ) -> Result<Authenticated, SigV4Error> {
-    let signed_stream = parts
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"));
-    let streaming = (signed_stream && auth.scope.service == "s3").then(|| {
+    let signed_stream = matches!(payload, PayloadHash::Declared(v) if v.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"));
+    let streaming = signed_stream.then(|| {
         StreamingSeed::new(
             &key.secret_access_key,
             &auth.scope,
@@ -216,7 +212,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
             }
             sigv4::check_signature(&auth, parts, &key_secret(&key), &payload.resolve(&[]), now)
                 .map_err(fail)?;
-            let done = authenticated(app, &auth, key, parts).map_err(fail)?;
+            let done = authenticated(app, &auth, key, &payload).map_err(fail)?;
             Ok(Pending {
                 service,
                 protocol,
@@ -284,7 +280,8 @@ pub fn finish(
                     protocol,
                 )
             };
-            let hash = PayloadHash::OfBody.resolve(body);
+            let payload = PayloadHash::OfBody;
+            let hash = payload.resolve(body);
             sigv4::check_signature(
                 &auth,
                 parts,
@@ -293,7 +290,7 @@ pub fn finish(
                 app.clock.now_millis(),
             )
             .map_err(fail)?;
-            authenticated(app, &auth, key, parts).map_err(fail)
+            authenticated(app, &auth, key, &payload).map_err(fail)
         }
     }
 }

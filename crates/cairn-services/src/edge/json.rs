@@ -39,6 +39,14 @@ pub trait JsonFront: Send + Sync + 'static {
     ) -> Option<(String, String)>;
 }
 
+/// The operation a JSON request names in `X-Amz-Target` (empty when it names none).
+pub fn target_of(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 /// An authenticated call on its way to a service front.
 pub struct Call {
     pub principal: Principal,
@@ -58,10 +66,7 @@ pub async fn serve_json(
 ) -> Response<Full<Bytes>> {
     let protocol = Protocol::Json11;
     let rid = call.request_id.clone();
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let target = target_of(headers);
     let Some(op) = front.operation(target) else {
         return error_response(
             &AwsError::client("UnknownOperationException", ""),
