@@ -33,7 +33,7 @@ pub async fn serve(
 ) -> Response<Full<Bytes>> {
     let protocol = Protocol::Json11;
     let rid = call.request_id.clone();
-    let target = crate::edge::json::target_of(headers);
+    let target = crate::pipeline::codec::json::target_of(headers);
     if target != "Cairn.Import" {
         let e = AwsError::client(
             "UnknownOperationException",

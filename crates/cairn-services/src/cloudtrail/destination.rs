@@ -30,7 +30,7 @@ pub(super) fn trail_kms_key(
         account: &t.account,
         region: &t.home_region,
     };
-    let key = crate::kms::resolve(app, scope, id).map_err(|_| {
+    let key = crate::kms::resolve_key(app, scope, id).map_err(|_| {
         AwsError::client(
             "KmsKeyNotFoundException",
             format!(

@@ -13,13 +13,16 @@ mod tags;
 mod token;
 pub mod trails;
 
-use cairn_model::EventCategory;
-use cairn_wire::AwsError;
+use std::sync::OnceLock;
+
+use cairn_wire::{AwsError, Protocol};
 use serde_json::Value;
 
 use crate::app::App;
 use crate::params;
-use crate::recorder::{CallContext, CallFacts};
+use crate::pipeline::codec::json::JsonCodec;
+use crate::pipeline::{Check, Details, Ended, Operation, Recording, Service};
+use crate::recorder::CallContext;
 
 pub const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 pub const EVENT_SOURCE: &str = "cloudtrail.amazonaws.com";
@@ -88,45 +91,102 @@ pub const OPERATIONS: [&str; 60] = [
     "UpdateTrail",
 ];
 
-/// The operation an `X-Amz-Target` names, if it is one of CloudTrail's.
-pub fn operation(target: &str) -> Option<&'static str> {
-    let name = target
-        .strip_prefix(TARGET_PREFIX)
-        .or_else(|| target.strip_prefix("CloudTrail_20131101."))?;
-    OPERATIONS.iter().copied().find(|op| *op == name)
-}
+/// The operations cairn serves; the others answer `UnsupportedOperationException`.
+const SERVED: [&str; 18] = [
+    "LookupEvents",
+    "CreateTrail",
+    "UpdateTrail",
+    "DeleteTrail",
+    "GetTrail",
+    "DescribeTrails",
+    "ListTrails",
+    "GetTrailStatus",
+    "StartLogging",
+    "StopLogging",
+    "PutEventSelectors",
+    "GetEventSelectors",
+    "PutInsightSelectors",
+    "GetInsightSelectors",
+    "AddTags",
+    "RemoveTags",
+    "ListTags",
+    "ListPublicKeys",
+];
 
-/// The CloudTrail front for the edge.
-pub struct Front;
+/// The CloudTrail service.
+pub struct CloudTrail;
 
-impl crate::edge::json::JsonFront for Front {
-    fn operation(&self, target: &str) -> Option<&'static str> {
-        operation(target)
+static CODEC: JsonCodec = JsonCodec {
+    protocol: Protocol::Json11,
+    target_prefixes: &[TARGET_PREFIX, "CloudTrail_20131101."],
+};
+
+impl Service for CloudTrail {
+    type Codec = JsonCodec;
+    type Plan = ();
+
+    fn signing_name(&self) -> &'static str {
+        "cloudtrail"
     }
 
-    fn permission(
+    fn event_source(&self) -> &'static str {
+        EVENT_SOURCE
+    }
+
+    fn codec(&self) -> &JsonCodec {
+        &CODEC
+    }
+
+    fn operations(&self) -> &'static [Operation] {
+        static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            OPERATIONS
+                .iter()
+                .map(|&n| Operation::named("cloudtrail", n, is_read_only(n), SERVED.contains(&n)))
+                .collect()
+        })
+    }
+
+    /// Every operation is judged by identity policies, on the trail it names.
+    fn resolve(
         &self,
         _app: &App,
         ctx: &CallContext,
-        op: &'static str,
+        op: &'static Operation,
         input: &Value,
-    ) -> Option<(String, String)> {
-        Some((format!("cloudtrail:{op}"), resource_of(ctx, input)))
+        _plan: &mut (),
+    ) -> Result<Vec<Check>, AwsError> {
+        Ok(vec![Check::new(
+            format!("cloudtrail:{}", op.name),
+            resource_of(ctx, input),
+        )])
     }
 
-    fn call(
+    fn run(
         &self,
         app: &App,
         ctx: &CallContext,
-        op: &'static str,
-        input: Result<&Value, &AwsError>,
-    ) -> (Result<Value, AwsError>, CallFacts) {
-        let result = match input {
-            Ok(v) => handle(app, ctx, op, v),
-            Err(e) => Err(e.clone()),
-        };
-        let facts = facts(op, input.unwrap_or(&Value::Null), result.as_ref().ok());
-        (result, facts)
+        op: &'static Operation,
+        input: &Value,
+        _plan: &mut (),
+    ) -> Result<Value, AwsError> {
+        handle(app, ctx, op.name, input)
+    }
+
+    fn record(
+        &self,
+        _app: &App,
+        _ctx: &CallContext,
+        op: &'static Operation,
+        call: Recording<'_, Self>,
+    ) -> Details {
+        // A refused call is recorded without its parameters, as AWS records it.
+        match (call.ended, call.input) {
+            (Ended::Unresolved | Ended::Ran, Some(input)) => {
+                details(op, input, call.result.ok())
+            }
+            _ => Details::default(),
+        }
     }
 }
 
@@ -160,34 +220,21 @@ pub fn is_read_only(op: &str) -> bool {
 }
 
 /// How a CloudTrail call is recorded.
-pub fn facts(op: &str, input: &Value, output: Option<&Value>) -> CallFacts {
-    let read_only = is_read_only(op);
-    CallFacts {
-        event_source: EVENT_SOURCE.to_owned(),
-        event_name: op.to_owned(),
-        read_only,
-        category: EventCategory::Management,
+fn details(op: &Operation, input: &Value, output: Option<&Value>) -> Details {
+    Details {
         request_parameters: params::request_parameters(input),
         // AWS writes responseElements for mutating calls only.
-        response_elements: if read_only {
+        response_elements: if op.read_only {
             None
         } else {
             output.and_then(params::request_parameters)
         },
-        additional_event_data: None,
-        resources: Vec::new(),
-        shared_with: None,
+        ..Details::default()
     }
 }
 
 /// Serves one CloudTrail operation.
 pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<Value, AwsError> {
-    if !input.is_object() {
-        return Err(AwsError::client(
-            "SerializationException",
-            "Start of structure or map found where not expected.",
-        ));
-    }
     match op {
         "LookupEvents" => lookup::lookup_events(app, ctx, input),
         "CreateTrail" => trails::create_trail(app, ctx, input),

@@ -9,9 +9,7 @@
 pub mod auth;
 pub mod body;
 pub mod conn;
-pub mod json;
 pub mod limits;
-pub mod query;
 pub mod respond;
 
 use std::convert::Infallible;
@@ -29,13 +27,16 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::app::App;
-pub use json::Call;
+use crate::pipeline::{Registry, WireRequest};
+pub use crate::pipeline::Call;
 pub use limits::Limits;
 pub use respond::error_response;
 
-/// The endpoint: the application behind it and the limits it keeps callers within.
+/// The endpoint: the application behind it, the services it serves, and the limits it keeps
+/// callers within.
 pub struct Edge {
     pub app: Arc<App>,
+    pub registry: Registry,
     pub limits: Limits,
     /// Bytes of bodies read before their signature could be checked, across connections.
     unverified: Arc<limits::ByteBudget>,
@@ -46,6 +47,7 @@ impl Edge {
         let unverified = limits::ByteBudget::new(limits.unverified_body_budget);
         Arc::new(Edge {
             app,
+            registry: Registry::standard(),
             limits,
             unverified,
         })
@@ -192,14 +194,42 @@ pub async fn handle(
             &authed.region,
         );
     }
-    let protocol = Protocol::of_service(&authed.service);
-    // S3 request ids have their own shape (16 upper-case characters).
-    let request_id = if authed.service == "s3" {
-        crate::s3::new_request_id()
-    } else {
-        request_id
+    if authed.service == crate::admin::SIGNING_NAME {
+        let call = call_of(&authed, &parts, peer, tls, request_id);
+        return crate::admin::serve(app, call, &parts.headers, body).await;
+    }
+    let Some(service) = edge.registry.get(&authed.service) else {
+        let other = &authed.service;
+        let e = AwsError::new(
+            501,
+            "NotImplemented",
+            format!(
+                "cairn does not implement the AWS service '{other}' (credential scope service '{other}')."
+            ),
+        );
+        return error_response(&e, Protocol::of_service(other), &request_id);
     };
-    let call = Call {
+    let service = Arc::clone(service);
+    let call = call_of(&authed, &parts, peer, tls, service.new_request_id());
+    let req = WireRequest {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        raw_query,
+        headers: parts.headers,
+        auth: authed,
+    };
+    service.serve(app, call, req, body).await
+}
+
+/// What the pipeline needs to know about who called, from where.
+fn call_of(
+    authed: &auth::Authenticated,
+    parts: &http::request::Parts,
+    peer: SocketAddr,
+    tls: Option<&conn::Negotiated>,
+    request_id: String,
+) -> Call {
+    Call {
         principal: authed.principal.clone(),
         region: authed.region.clone(),
         source_ip: peer.ip().to_string(),
@@ -208,7 +238,7 @@ pub async fn handle(
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        request_id: request_id.clone(),
+        request_id,
         tls: tls.map(|t| cairn_model::TlsDetails {
             tls_version: t.version.to_owned(),
             cipher_suite: t.cipher_suite.to_owned(),
@@ -219,29 +249,5 @@ pub async fn handle(
                 .unwrap_or_default()
                 .to_owned(),
         }),
-    };
-    match authed.service.as_str() {
-        "cloudtrail" => {
-            json::serve_json(app, call, &parts.headers, body, &crate::cloudtrail::Front).await
-        }
-        "kms" => json::serve_json(app, call, &parts.headers, body, &crate::kms::Front).await,
-        "iam" => {
-            query::serve_query(app, call, raw_query.as_deref(), body, &crate::iam::Front).await
-        }
-        "sts" => {
-            query::serve_query(app, call, raw_query.as_deref(), body, &crate::sts::Front).await
-        }
-        "s3" => crate::s3::serve(app, call, &authed, &parts, body).await,
-        crate::admin::SIGNING_NAME => crate::admin::serve(app, call, &parts.headers, body).await,
-        other => {
-            let e = AwsError::new(
-                501,
-                "NotImplemented",
-                format!(
-                    "cairn does not implement the AWS service '{other}' (credential scope service '{other}')."
-                ),
-            );
-            error_response(&e, protocol, &request_id)
-        }
     }
 }

@@ -6,7 +6,7 @@ use cairn_store::identity::NewRole;
 use cairn_wire::AwsError;
 use serde_json::json;
 
-use super::form::{self, Form, optional, page, required, truncation_xml};
+use crate::pipeline::codec::form::{self, Form, optional, page, required, truncation_xml};
 use super::{Done, caller_user, store_error, validate, xml};
 use crate::app::App;
 use crate::recorder::CallContext;

@@ -4,7 +4,6 @@
 //! us-east-1, whatever region the client signed for.
 
 mod entities;
-pub(crate) mod form;
 mod managed;
 mod policies;
 mod qr;
@@ -12,16 +11,21 @@ mod secrets;
 mod validate;
 mod xml;
 
-use cairn_model::{EventCategory, Principal, RecordResource};
+use std::sync::OnceLock;
+
+use cairn_model::Principal;
 use cairn_store::identity::{IamError, User};
 use cairn_wire::AwsError;
 use serde_json::Value;
 
-pub use form::{Form, lower_first, request_parameters};
+use crate::pipeline::codec::form;
+pub use crate::pipeline::codec::form::{Form, lower_first, request_parameters};
 pub use managed::aws_managed_policy;
 
 use crate::app::App;
-use crate::recorder::{CallContext, CallFacts};
+use crate::pipeline::codec::query::{QueryCodec, Reply};
+use crate::pipeline::{Check, Details, Ended, Operation, Recording, Service};
+use crate::recorder::CallContext;
 
 pub const EVENT_SOURCE: &str = "iam.amazonaws.com";
 /// Where IAM's global events are recorded.
@@ -78,81 +82,105 @@ pub fn caller_user(app: &App, ctx: &CallContext) -> Result<Option<User>, AwsErro
     }
 }
 
-pub struct Front;
+/// The IAM service.
+pub struct Iam;
 
-impl crate::edge::query::QueryFront for Front {
-    fn version(&self) -> &'static str {
-        "2010-05-08"
-    }
+static CODEC: QueryCodec = QueryCodec {
+    version: "2010-05-08",
+    xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
+};
 
-    fn xmlns(&self) -> &'static str {
-        "https://iam.amazonaws.com/doc/2010-05-08/"
-    }
+fn is_read_only(op: &str) -> bool {
+    ["Get", "List", "Generate", "Simulate"]
+        .iter()
+        .any(|p| op.starts_with(p))
+}
 
-    fn operation(&self, action: &str) -> Option<&'static str> {
-        OPERATIONS.iter().copied().find(|op| *op == action)
-    }
-
-    fn region(&self) -> Option<&'static str> {
-        Some(HOME_REGION)
-    }
-
-    fn permission(
-        &self,
-        app: &App,
-        ctx: &CallContext,
-        op: &'static str,
-        form: &Form,
-    ) -> Option<(String, String)> {
-        let resource = match cairn_model::AccountId::parse(&ctx.recipient_account) {
-            Ok(account) => resource_of(app, ctx, &account, op, form),
-            Err(_) => "*".to_owned(),
-        };
-        Some((format!("iam:{op}"), resource))
-    }
-
-    fn condition_keys(&self, op: &'static str, form: &Form) -> Vec<(&'static str, String)> {
-        match form.get("PolicyArn") {
-            Some(arn) if op.starts_with("Attach") || op.starts_with("Detach") => {
-                vec![("iam:PolicyARN", arn.clone())]
-            }
-            _ => Vec::new(),
+/// Service condition keys a request sets, for policies to test.
+fn condition_keys(op: &str, form: &Form) -> Vec<(&'static str, String)> {
+    match form.get("PolicyArn") {
+        Some(arn) if op.starts_with("Attach") || op.starts_with("Detach") => {
+            vec![("iam:PolicyARN", arn.clone())]
         }
-    }
-
-    fn denied_facts(&self, op: &'static str) -> CallFacts {
-        facts(op, None, None)
-    }
-
-    fn call(
-        &self,
-        app: &App,
-        ctx: &CallContext,
-        op: &'static str,
-        form: &Form,
-    ) -> (Result<String, AwsError>, CallFacts) {
-        let (result, response) = match handle(app, ctx, op, form) {
-            Ok(d) => (Ok(d.xml), d.response),
-            Err(e) => (Err(e), None),
-        };
-        (result, facts(op, form::request_parameters(form), response))
+        _ => Vec::new(),
     }
 }
 
-/// How an IAM call is recorded.
-fn facts(op: &str, request: Option<Value>, response: Option<Value>) -> CallFacts {
-    CallFacts {
-        event_source: EVENT_SOURCE.to_owned(),
-        event_name: op.to_owned(),
-        read_only: ["Get", "List", "Generate", "Simulate"]
-            .iter()
-            .any(|p| op.starts_with(p)),
-        category: EventCategory::Management,
-        request_parameters: request,
-        response_elements: response,
-        additional_event_data: None,
-        resources: Vec::<RecordResource>::new(),
-        shared_with: None,
+impl Service for Iam {
+    type Codec = QueryCodec;
+    type Plan = ();
+
+    fn signing_name(&self) -> &'static str {
+        "iam"
+    }
+
+    fn event_source(&self) -> &'static str {
+        EVENT_SOURCE
+    }
+
+    fn codec(&self) -> &QueryCodec {
+        &CODEC
+    }
+
+    fn operations(&self) -> &'static [Operation] {
+        static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            OPERATIONS
+                .iter()
+                .map(|&n| Operation::named("iam", n, is_read_only(n), operations::SERVED.contains(&n)))
+                .collect()
+        })
+    }
+
+    fn home_region(&self) -> Option<&'static str> {
+        Some(HOME_REGION)
+    }
+
+    fn resolve(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        form: &Form,
+        _plan: &mut (),
+    ) -> Result<Vec<Check>, AwsError> {
+        let resource = match cairn_model::AccountId::parse(&ctx.recipient_account) {
+            Ok(account) => resource_of(app, ctx, &account, op.name, form),
+            Err(_) => "*".to_owned(),
+        };
+        Ok(vec![
+            Check::new(format!("iam:{}", op.name), resource)
+                .with_keys(condition_keys(op.name, form)),
+        ])
+    }
+
+    fn run(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        form: &Form,
+        _plan: &mut (),
+    ) -> Result<Reply, AwsError> {
+        handle(app, ctx, op.name, form).map(|d| Reply::xml(d.xml, d.response))
+    }
+
+    fn record(
+        &self,
+        _app: &App,
+        _ctx: &CallContext,
+        _op: &'static Operation,
+        call: Recording<'_, Self>,
+    ) -> Details {
+        // A refused call is recorded without its parameters.
+        if call.ended == Ended::Denied {
+            return Details::default();
+        }
+        Details {
+            request_parameters: call.input.and_then(form::request_parameters),
+            response_elements: call.result.ok().and_then(|r| r.response.clone()),
+            ..Details::default()
+        }
     }
 }
 

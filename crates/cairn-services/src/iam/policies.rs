@@ -6,7 +6,7 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use super::form::{self, optional, page, required, truncation_xml};
+use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 use super::{Done, managed, store_error, validate, xml};
 
 /// The owner an operation's name points at (`…UserPolicy`, `…GroupPolicy`, `…RolePolicy`),

@@ -7,7 +7,7 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use super::form::{self, optional, page, required, truncation_xml};
+use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 use super::{Done, caller_user, store_error, validate, xml};
 
 /// Whose keys an operation means: the named user, else the calling user, else (for the root

@@ -3,7 +3,7 @@
 use cairn_policy::{PolicyDocument, PolicyKind};
 use cairn_wire::AwsError;
 
-use super::form::validation;
+use crate::pipeline::codec::form::validation;
 
 const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
 

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use cairn_wire::AwsError;
 
 use super::crypto;
-use super::ops::{Scope, find_key, open, random_bytes, resolve, seal, usable};
+use super::ops::{Scope, find_key, open, random_bytes, resolve_key, seal, usable};
 use crate::app::App;
 use crate::policy::{Requester, allows};
 
@@ -74,7 +74,7 @@ pub fn new_data_key(
     who_arn: &str,
     context: &BTreeMap<String, String>,
 ) -> Result<DataKey, AwsError> {
-    let key = resolve(app, scope, key_ref)?;
+    let key = resolve_key(app, scope, key_ref)?;
     authorize_use(&key, who, who_arn, "kms:GenerateDataKey", context)?;
     let plaintext = random_bytes(32);
     let wrapped = seal(app, &key, &plaintext, context)?;

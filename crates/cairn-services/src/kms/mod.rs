@@ -7,15 +7,19 @@ mod crypto;
 pub mod envelope;
 mod ops;
 
-pub use ops::{Scope, resolve};
+pub use ops::{KmsPlan, Scope, resolve_key};
 
-use cairn_model::{EventCategory, RecordResource};
-use cairn_wire::AwsError;
+use std::sync::OnceLock;
+
+use cairn_model::RecordResource;
+use cairn_wire::{AwsError, Protocol};
 use serde_json::Value;
 
 use crate::app::App;
 use crate::params;
-use crate::recorder::{CallContext, CallFacts};
+use crate::pipeline::codec::json::JsonCodec;
+use crate::pipeline::{Access, Check, Details, Ended, Operation, Recording, Service};
+use crate::recorder::CallContext;
 
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
 pub const TARGET_PREFIX: &str = "TrentService.";
@@ -80,11 +84,6 @@ pub const OPERATIONS: [&str; 56] = [
     "VerifyMac",
 ];
 
-pub fn operation(target: &str) -> Option<&'static str> {
-    let name = target.strip_prefix(TARGET_PREFIX)?;
-    OPERATIONS.iter().copied().find(|op| *op == name)
-}
-
 /// Operations that only read or use a key (Encrypt and Decrypt count: they change nothing).
 fn is_read_only(op: &str) -> bool {
     [
@@ -119,70 +118,134 @@ fn scrub(v: Option<Value>) -> Option<Value> {
     Some(v)
 }
 
-pub struct Front;
+/// The operations cairn serves; the others answer `UnsupportedOperationException`.
+const SERVED: [&str; 20] = [
+    "CreateKey",
+    "DescribeKey",
+    "ListKeys",
+    "CreateAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "ListAliases",
+    "EnableKey",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "GetKeyPolicy",
+    "PutKeyPolicy",
+    "ListKeyPolicies",
+    "UpdateKeyDescription",
+    "Encrypt",
+    "Decrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateRandom",
+];
 
-impl crate::edge::json::JsonFront for Front {
-    fn operation(&self, target: &str) -> Option<&'static str> {
-        operation(target)
+/// The KMS service.
+pub struct Kms;
+
+static CODEC: JsonCodec = JsonCodec {
+    protocol: Protocol::Json11,
+    target_prefixes: &[TARGET_PREFIX],
+};
+
+/// Operations on one key are decided by its key policy; the others by identity policies.
+fn access(op: &str) -> Access {
+    if ["CreateKey", "ListKeys", "ListAliases", "GenerateRandom"].contains(&op) {
+        Access::Identity
+    } else {
+        Access::KeyPolicy
+    }
+}
+
+impl Service for Kms {
+    type Codec = JsonCodec;
+    type Plan = KmsPlan;
+
+    fn signing_name(&self) -> &'static str {
+        "kms"
     }
 
-    /// Operations on a key are judged with its key policy inside; the others by identity
-    /// policies alone.
-    fn permission(
-        &self,
-        _app: &App,
-        _ctx: &CallContext,
-        op: &'static str,
-        _input: &Value,
-    ) -> Option<(String, String)> {
-        ["CreateKey", "ListKeys", "ListAliases", "GenerateRandom"]
-            .contains(&op)
-            .then(|| (format!("kms:{op}"), "*".to_owned()))
+    fn event_source(&self) -> &'static str {
+        EVENT_SOURCE
     }
 
-    fn call(
+    fn codec(&self) -> &JsonCodec {
+        &CODEC
+    }
+
+    fn operations(&self) -> &'static [Operation] {
+        static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            OPERATIONS
+                .iter()
+                .map(|&n| {
+                    Operation::named("kms", n, is_read_only(n), SERVED.contains(&n))
+                        .access(access(n))
+                })
+                .collect()
+        })
+    }
+
+    fn resolve(
         &self,
         app: &App,
         ctx: &CallContext,
-        op: &'static str,
-        input: Result<&Value, &AwsError>,
-    ) -> (Result<Value, AwsError>, CallFacts) {
-        let mut key_arn = None;
-        let result = match input {
-            Ok(v) if v.is_object() => ops::handle(app, ctx, op, v, &mut key_arn),
-            Ok(_) => Err(AwsError::client(
-                "SerializationException",
-                "Start of structure or map found where not expected.",
-            )),
-            Err(e) => Err(e.clone()),
-        };
-        let input = input.unwrap_or(&Value::Null);
-        let read_only = is_read_only(op);
+        op: &'static Operation,
+        input: &Value,
+        plan: &mut KmsPlan,
+    ) -> Result<Vec<Check>, AwsError> {
+        ops::resolve(app, ctx, op.name, input, plan)
+    }
+
+    fn run(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        input: &Value,
+        plan: &mut KmsPlan,
+    ) -> Result<Value, AwsError> {
+        ops::handle(app, ctx, op.name, input, plan)
+    }
+
+    fn record(
+        &self,
+        _app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        call: Recording<'_, Self>,
+    ) -> Details {
+        // A call refused by identity policies is recorded without its parameters; one refused
+        // by a key policy names its parameters and the key.
+        if call.ended == Ended::Denied && op.access == Access::Identity {
+            return Details::default();
+        }
+        let input = call.input.unwrap_or(&Value::Null);
         let mut request = scrub(params::request_parameters(input));
         // AWS records the algorithm Encrypt and Decrypt used, sent or not.
-        if matches!(op, "Encrypt" | "Decrypt") {
+        if matches!(op.name, "Encrypt" | "Decrypt") {
             let m = request.get_or_insert_with(|| Value::Object(Default::default()));
             if let Value::Object(m) = m {
                 m.entry("encryptionAlgorithm")
                     .or_insert_with(|| Value::String("SYMMETRIC_DEFAULT".into()));
             }
         }
-        let facts = CallFacts {
-            event_source: EVENT_SOURCE.to_owned(),
-            event_name: op.to_owned(),
-            read_only,
-            category: EventCategory::Management,
+        Details {
             request_parameters: request,
-            response_elements: if read_only {
+            response_elements: if op.read_only {
                 None
             } else {
-                result
-                    .as_ref()
+                call.result
                     .ok()
                     .and_then(|v| scrub(params::request_parameters(v)))
             },
-            additional_event_data: None,
-            resources: key_arn
+            // The key a call named is listed whatever happened next.
+            resources: call
+                .plan
+                .key_arn
+                .clone()
                 .map(|arn| {
                     vec![RecordResource {
                         account_id: Some(ctx.recipient_account.clone()),
@@ -192,8 +255,7 @@ impl crate::edge::json::JsonFront for Front {
                     }]
                 })
                 .unwrap_or_default(),
-            shared_with: None,
-        };
-        (result, facts)
+            ..Details::default()
+        }
     }
 }

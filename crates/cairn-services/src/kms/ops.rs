@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::crypto;
 use crate::app::App;
+use crate::pipeline::{Check, PolicyOf};
 use crate::recorder::CallContext;
+use cairn_policy::ResourceRule;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -81,25 +83,6 @@ fn caller(ctx: &CallContext) -> (String, String) {
     (ctx.recipient_account.clone(), ctx.principal.arn())
 }
 
-/// AccessDeniedException unless the key policy, with the caller's identity policies where the
-/// key policy delegates to the account, lets the caller do `action`.
-fn authorize(app: &App, ctx: &CallContext, key: &Key, action: &str) -> Result<(), AwsError> {
-    let (account, _) = caller(ctx);
-    crate::authz::authorize(
-        app,
-        ctx,
-        action,
-        &key.arn(),
-        Some(crate::authz::ResourcePolicy {
-            document: Some(&key.policy),
-            account: &account,
-            rule: crate::authz::ResourceRule::Exclusive,
-        }),
-        &[],
-    )
-    .map_err(|d| d.to_error(cairn_wire::Protocol::Json11))
-}
-
 /// A key policy must be a policy document, and must not lock the caller out of the key.
 fn check_policy(app: &App, ctx: &CallContext, policy: &str, bypass: bool) -> Result<(), AwsError> {
     let malformed = |m: &str| AwsError::client("MalformedPolicyDocumentException", m);
@@ -162,7 +145,7 @@ fn key_arn_of(scope: Scope<'_>, key_id: &str) -> String {
 
 /// Finds the key a `KeyId` names: a key id, key ARN, alias name or alias ARN. A key whose
 /// deletion date has passed is gone.
-pub fn resolve(app: &App, scope: Scope<'_>, id: &str) -> Result<Key, AwsError> {
+pub fn resolve_key(app: &App, scope: Scope<'_>, id: &str) -> Result<Key, AwsError> {
     let (account, region) = (scope.account, scope.region);
     let alias_name = if let Some(rest) = id.strip_prefix("arn:aws:kms:") {
         let parts: Vec<&str> = rest.splitn(3, ':').collect();
@@ -270,33 +253,113 @@ fn unsupported(op: &str, why: &str) -> AwsError {
     )
 }
 
+/// What a KMS call acts on, found before it is authorized: the key, and the ARN its record
+/// lists whatever happens next.
+#[derive(Default)]
+pub struct KmsPlan {
+    pub key: Option<Key>,
+    pub key_arn: Option<String>,
+}
+
+/// The permission an operation on `key` needs: its key policy decides, with the caller's
+/// identity policies where the key policy delegates to the account.
+fn key_check(ctx: &CallContext, key: &Key, op: &str) -> Check {
+    Check::new(format!("kms:{op}"), key.arn()).with_policy(PolicyOf {
+        document: Some(key.policy.clone()),
+        account: ctx.recipient_account.clone(),
+        rule: ResourceRule::Exclusive,
+    })
+}
+
+/// Finds the key a call names (validating what must be checked before it) and the permission
+/// the call needs. Operations on no one key are judged by identity policies alone.
+pub fn resolve(
+    app: &App,
+    ctx: &CallContext,
+    op: &str,
+    input: &Value,
+    plan: &mut KmsPlan,
+) -> Result<Vec<Check>, AwsError> {
+    let key_for = |member: &str, plan: &mut KmsPlan| -> Result<Key, AwsError> {
+        let key = resolve_key(app, Scope::of(ctx), required(input, member)?)?;
+        plan.key_arn = Some(key.arn());
+        Ok(key)
+    };
+    let key = match op {
+        "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" => {
+            return Ok(vec![Check::new(format!("kms:{op}"), "*")]);
+        }
+        "DescribeKey" | "EnableKey" | "DisableKey" | "ScheduleKeyDeletion"
+        | "CancelKeyDeletion" | "ListKeyPolicies" | "UpdateKeyDescription" | "Encrypt"
+        | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => key_for("KeyId", plan)?,
+        "GetKeyPolicy" | "PutKeyPolicy" => {
+            let key = key_for("KeyId", plan)?;
+            check_policy_name(input)?;
+            key
+        }
+        "CreateAlias" | "UpdateAlias" => {
+            check_alias_name(required(input, "AliasName")?)?;
+            key_for("TargetKeyId", plan)?
+        }
+        "DeleteAlias" => {
+            let name = required(input, "AliasName")?;
+            let alias = app
+                .kms
+                .alias(&ctx.recipient_account, &ctx.region, name)
+                .map_err(internal)?
+                .ok_or_else(|| {
+                    not_found(format!(
+                        "Alias arn:aws:kms:{}:{}:{name} is not found.",
+                        ctx.region, ctx.recipient_account
+                    ))
+                })?;
+            let key = find_key(app, Scope::of(ctx), &alias.key_id, name)?;
+            plan.key_arn = Some(key.arn());
+            key
+        }
+        "Decrypt" => {
+            let ct = blob(input, "CiphertextBlob")?;
+            let invalid = || AwsError::client("InvalidCiphertextException", "");
+            let blob_key = crypto::key_of(&ct).ok_or_else(invalid)?.to_owned();
+            let key = find_key(app, Scope::of(ctx), &blob_key, &blob_key).map_err(|_| invalid())?;
+            plan.key_arn = Some(key.arn());
+            if let Some(asked) = str_member(input, "KeyId") {
+                let named = resolve_key(app, Scope::of(ctx), asked)?;
+                if named.key_id != key.key_id {
+                    return Err(AwsError::client(
+                        "IncorrectKeyException",
+                        "The key ID in the request does not identify a CMK that can perform this operation.",
+                    ));
+                }
+            }
+            key
+        }
+        // Operations cairn does not have need no permission to be told so.
+        _ => return Ok(Vec::new()),
+    };
+    let check = key_check(ctx, &key, op);
+    plan.key = Some(key);
+    Ok(vec![check])
+}
+
+/// Runs an authorized KMS call on what [`resolve`] found.
 pub fn handle(
     app: &App,
     ctx: &CallContext,
     op: &str,
     input: &Value,
-    key_arn: &mut Option<String>,
+    plan: &mut KmsPlan,
 ) -> Result<Value, AwsError> {
-    // Operations on one key name it first; the record lists it whatever happens next.
-    let mut key_for = |member: &str| -> Result<Key, AwsError> {
-        let key = resolve(app, Scope::of(ctx), required(input, member)?)?;
-        *key_arn = Some(key.arn());
-        Ok(key)
-    };
     let now = app.clock.now_millis();
+    let resolved = plan.key.clone();
+    let key_of = || resolved.clone().ok_or_else(|| AwsError::internal("the key was not resolved"));
     match op {
-        "CreateKey" => create_key(app, ctx, input, key_arn),
-        "DescribeKey" => {
-            let key = key_for("KeyId")?;
-            authorize(app, ctx, &key, "kms:DescribeKey")?;
-            Ok(json!({"KeyMetadata": metadata(&key)}))
-        }
+        "CreateKey" => create_key(app, ctx, input, &mut plan.key_arn),
+        "DescribeKey" => Ok(json!({"KeyMetadata": metadata(&key_of()?)})),
         "ListKeys" => list_keys(app, ctx, input),
         "CreateAlias" => {
             let name = required(input, "AliasName")?;
-            check_alias_name(name)?;
-            let key = key_for("TargetKeyId")?;
-            authorize(app, ctx, &key, "kms:CreateAlias")?;
+            let key = key_of()?;
             if app
                 .kms
                 .alias(&ctx.recipient_account, &ctx.region, name)
@@ -315,9 +378,7 @@ pub fn handle(
         }
         "UpdateAlias" => {
             let name = required(input, "AliasName")?;
-            check_alias_name(name)?;
-            let key = key_for("TargetKeyId")?;
-            authorize(app, ctx, &key, "kms:UpdateAlias")?;
+            let key = key_of()?;
             if app
                 .kms
                 .alias(&ctx.recipient_account, &ctx.region, name)
@@ -333,19 +394,6 @@ pub fn handle(
         }
         "DeleteAlias" => {
             let name = required(input, "AliasName")?;
-            let alias = app
-                .kms
-                .alias(&ctx.recipient_account, &ctx.region, name)
-                .map_err(internal)?
-                .ok_or_else(|| {
-                    not_found(format!(
-                        "Alias arn:aws:kms:{}:{}:{name} is not found.",
-                        ctx.region, ctx.recipient_account
-                    ))
-                })?;
-            let key = find_key(app, Scope::of(ctx), &alias.key_id, name)?;
-            *key_arn = Some(key.arn());
-            authorize(app, ctx, &key, "kms:DeleteAlias")?;
             app.kms
                 .delete_alias(&ctx.recipient_account, &ctx.region, name)
                 .map_err(internal)?;
@@ -353,8 +401,7 @@ pub fn handle(
         }
         "ListAliases" => list_aliases(app, ctx, input),
         "EnableKey" | "DisableKey" => {
-            let mut key = key_for("KeyId")?;
-            authorize(app, ctx, &key, &format!("kms:{op}"))?;
+            let mut key = key_of()?;
             if key.state == "PendingDeletion" {
                 return Err(AwsError::client(
                     "KMSInvalidStateException",
@@ -371,8 +418,7 @@ pub fn handle(
             Ok(json!({}))
         }
         "ScheduleKeyDeletion" => {
-            let mut key = key_for("KeyId")?;
-            authorize(app, ctx, &key, "kms:ScheduleKeyDeletion")?;
+            let mut key = key_of()?;
             let days = input
                 .get("PendingWindowInDays")
                 .and_then(Value::as_i64)
@@ -398,8 +444,7 @@ pub fn handle(
             )
         }
         "CancelKeyDeletion" => {
-            let mut key = key_for("KeyId")?;
-            authorize(app, ctx, &key, "kms:CancelKeyDeletion")?;
+            let mut key = key_of()?;
             if key.state != "PendingDeletion" {
                 return Err(AwsError::client(
                     "KMSInvalidStateException",
@@ -413,15 +458,11 @@ pub fn handle(
             Ok(json!({"KeyId": key.arn()}))
         }
         "GetKeyPolicy" => {
-            let key = key_for("KeyId")?;
-            check_policy_name(input)?;
-            authorize(app, ctx, &key, "kms:GetKeyPolicy")?;
+            let key = key_of()?;
             Ok(json!({"Policy": key.policy, "PolicyName": "default"}))
         }
         "PutKeyPolicy" => {
-            let mut key = key_for("KeyId")?;
-            check_policy_name(input)?;
-            authorize(app, ctx, &key, "kms:PutKeyPolicy")?;
+            let mut key = key_of()?;
             let policy = required(input, "Policy")?;
             let bypass = input
                 .get("BypassPolicyLockoutSafetyCheck")
@@ -433,20 +474,17 @@ pub fn handle(
             Ok(json!({}))
         }
         "ListKeyPolicies" => {
-            let key = key_for("KeyId")?;
-            authorize(app, ctx, &key, "kms:ListKeyPolicies")?;
+            key_of()?;
             Ok(json!({"PolicyNames": ["default"], "Truncated": false}))
         }
         "UpdateKeyDescription" => {
-            let mut key = key_for("KeyId")?;
-            authorize(app, ctx, &key, "kms:UpdateKeyDescription")?;
+            let mut key = key_of()?;
             key.description = required(input, "Description")?.to_owned();
             app.kms.update(&key).map_err(internal)?;
             Ok(json!({}))
         }
         "Encrypt" => {
-            let key = key_for("KeyId")?;
-            authorize(app, ctx, &key, "kms:Encrypt")?;
+            let key = key_of()?;
             usable(&key)?;
             check_algorithm(input)?;
             let plaintext = blob(input, "Plaintext")?;
@@ -463,19 +501,7 @@ pub fn handle(
         "Decrypt" => {
             let ct = blob(input, "CiphertextBlob")?;
             let invalid = || AwsError::client("InvalidCiphertextException", "");
-            let blob_key = crypto::key_of(&ct).ok_or_else(invalid)?.to_owned();
-            let key = find_key(app, Scope::of(ctx), &blob_key, &blob_key).map_err(|_| invalid())?;
-            *key_arn = Some(key.arn());
-            if let Some(asked) = str_member(input, "KeyId") {
-                let named = resolve(app, Scope::of(ctx), asked)?;
-                if named.key_id != key.key_id {
-                    return Err(AwsError::client(
-                        "IncorrectKeyException",
-                        "The key ID in the request does not identify a CMK that can perform this operation.",
-                    ));
-                }
-            }
-            authorize(app, ctx, &key, "kms:Decrypt")?;
+            let key = key_of()?;
             usable(&key)?;
             check_algorithm(input)?;
             let plain = open(app, &key, &ct, &context(input)?)?.ok_or_else(invalid)?;
@@ -484,8 +510,7 @@ pub fn handle(
             )
         }
         "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
-            let key = key_for("KeyId")?;
-            authorize(app, ctx, &key, &format!("kms:{op}"))?;
+            let key = key_of()?;
             usable(&key)?;
             let n = match (
                 str_member(input, "KeySpec"),
@@ -738,7 +763,7 @@ fn list_aliases(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
         .aliases(&ctx.recipient_account, &ctx.region)
         .map_err(internal)?;
     if let Some(id) = str_member(input, "KeyId") {
-        let key = resolve(app, Scope::of(ctx), id)?;
+        let key = resolve_key(app, Scope::of(ctx), id)?;
         aliases.retain(|a| a.key_id == key.key_id);
     }
     let (aliases, next) = page(aliases, input, |a| a.name.clone())?;

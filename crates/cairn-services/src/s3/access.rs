@@ -8,8 +8,10 @@ use percent_encoding::percent_decode_str;
 
 use super::S3Request;
 use crate::app::App;
-use crate::authz::{self, ResourcePolicy};
+use crate::pipeline::{Check, Operation, PolicyOf};
 use crate::recorder::CallContext;
+use cairn_policy::ResourceRule;
+use cairn_wire::Protocol;
 
 /// The permissions an operation needs: (action, resource ARN).
 pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
@@ -96,16 +98,21 @@ fn condition_keys(req: &S3Request) -> Vec<(&'static str, String)> {
     keys
 }
 
-/// Judges one permission against a bucket (its policy and owner), or against the caller's
-/// own account when the bucket does not exist yet.
-pub fn check(
-    app: &App,
+/// The checks one permission needs against a bucket (its policy and owner), or against the
+/// caller's own account when the bucket does not exist yet.
+pub fn check_of(
     ctx: &CallContext,
     req: &S3Request,
     action: &str,
     resource: &str,
     bucket: Option<&Bucket>,
-) -> Result<(), AwsError> {
+) -> Option<Check> {
+    let policy = |b: &Bucket| PolicyOf {
+        document: b.policy.clone(),
+        account: b.account.clone(),
+        rule: ResourceRule::Standard,
+    };
+    let check = Check::new(action, resource).with_keys(condition_keys(req));
     let policy_op = matches!(
         req.op,
         "PutBucketPolicy" | "GetBucketPolicy" | "DeleteBucketPolicy"
@@ -115,37 +122,60 @@ pub fn check(
         let owner_side = caller_account.as_deref() == Some(b.account.as_str());
         // The owner's root can always repair a bucket policy that locks the owner out.
         if owner_side && matches!(ctx.principal, cairn_model::Principal::Root { .. }) {
-            return Ok(());
+            return None;
         }
         if !owner_side {
             // Only the owner's account may touch a bucket's policy, whatever the policy
             // grants: with permission the answer is 405, without it 403, as in S3.
-            let policy = ResourcePolicy {
-                document: b.policy.as_deref(),
-                account: &b.account,
-                rule: crate::authz::ResourceRule::Standard,
-            };
-            authz::authorize(
-                app,
-                ctx,
-                action,
-                resource,
-                Some(policy),
-                &condition_keys(req),
-            )
-            .map_err(|d| d.to_error(cairn_wire::Protocol::RestXml))?;
-            return Err(AwsError::new(
+            return Some(check.with_policy(policy(b)).allowed_but(AwsError::new(
                 405,
                 "MethodNotAllowed",
                 "The specified method is not allowed against this resource.",
-            ));
+            )));
         }
     }
-    let policy = bucket.map(|b| ResourcePolicy {
-        document: b.policy.as_deref(),
-        account: &b.account,
-        rule: crate::authz::ResourceRule::Standard,
-    });
-    authz::authorize(app, ctx, action, resource, policy, &condition_keys(req))
-        .map_err(|d| d.to_error(cairn_wire::Protocol::RestXml))
+    Some(match bucket {
+        Some(b) => check.with_policy(policy(b)),
+        None => check,
+    })
+}
+
+/// Every check a call needs. Each permission is judged against the bucket it names (a copy's
+/// source included); a bucket that does not exist is for the operation itself to report.
+pub fn checks(app: &App, ctx: &CallContext, req: &S3Request) -> Result<Vec<Check>, AwsError> {
+    let mut out = Vec::new();
+    for (action, resource) in permissions(req) {
+        let bucket_name = resource
+            .strip_prefix("arn:aws:s3:::")
+            .map(|r| r.split('/').next().unwrap_or(r));
+        let bucket = match bucket_name {
+            Some(b) => app
+                .objects
+                .bucket(b)
+                .map_err(|e| super::ops::objects_error(e, req))?,
+            None => None,
+        };
+        if bucket.is_none() && bucket_name.is_some() && req.op != "CreateBucket" {
+            continue;
+        }
+        out.extend(check_of(ctx, req, action, &resource, bucket.as_ref()));
+    }
+    Ok(out)
+}
+
+/// Judges one permission now (for the keys of a multi-object delete, each judged as it is
+/// deleted rather than before the call runs).
+pub fn check(
+    app: &App,
+    ctx: &CallContext,
+    req: &S3Request,
+    op: &Operation,
+    action: &str,
+    resource: &str,
+    bucket: Option<&Bucket>,
+) -> Result<(), AwsError> {
+    match check_of(ctx, req, action, resource, bucket) {
+        Some(c) => crate::pipeline::authorize(app, ctx, op, Protocol::RestXml, &[c]),
+        None => Ok(()),
+    }
 }

@@ -3,13 +3,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use cairn_model::{EventCategory, RecordResource};
+use cairn_model::RecordResource;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{S3Request, S3Response};
-use crate::edge::auth::Authenticated;
-use crate::recorder::CallFacts;
+use crate::pipeline::Details;
 
 /// The `x-amz-id-2` of a request: an opaque host id derived from its request id.
 pub fn id2(request_id: &str) -> String {
@@ -20,8 +19,8 @@ pub fn id2(request_id: &str) -> String {
     STANDARD.encode(both)
 }
 
-/// Object-level operations: data events.
-fn is_data(op: &str) -> bool {
+/// Object-level operations (and listings): data events.
+pub fn is_data(op: &str) -> bool {
     matches!(
         op,
         "GetObject"
@@ -41,7 +40,7 @@ fn is_data(op: &str) -> bool {
     )
 }
 
-fn is_read_only(op: &str) -> bool {
+pub fn is_read_only(op: &str) -> bool {
     op.starts_with("Get") || op.starts_with("Head") || op.starts_with("List")
 }
 
@@ -50,14 +49,9 @@ fn is_auth_param(k: &str) -> bool {
     k.starts_with("X-Amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires" | "x-id")
 }
 
-pub fn facts(
-    req: &S3Request,
-    resp: Option<&S3Response>,
-    bytes_in: usize,
-    bytes_out: usize,
-    authed: &Authenticated,
-    request_id: &str,
-) -> CallFacts {
+/// How an S3 call is recorded, whatever its outcome.
+pub fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Details {
+    let bytes_out = resp.map_or(0, |r| r.body.len());
     let op = req.op;
     let mut params = Map::new();
     if let Some(b) = &req.addr.bucket {
@@ -117,21 +111,13 @@ pub fn facts(
             Some(req.account.clone()),
         ));
     }
-    CallFacts {
-        event_source: "s3.amazonaws.com".into(),
-        event_name: op.into(),
-        read_only: is_read_only(op),
-        category: if is_data(op) {
-            EventCategory::Data
-        } else {
-            EventCategory::Management
-        },
+    Details {
         request_parameters: Some(Value::Object(params)),
         response_elements: (!response.is_empty()).then_some(Value::Object(response)),
         additional_event_data: Some(json!({
-            "SignatureVersion": authed.signature_version,
-            "bytesTransferredIn": bytes_in,
-            "AuthenticationMethod": authed.method.as_str(),
+            "SignatureVersion": req.signature_version,
+            "bytesTransferredIn": req.bytes_in,
+            "AuthenticationMethod": req.auth_method,
             "x-amz-id-2": id2(request_id),
             "bytesTransferredOut": bytes_out,
         })),

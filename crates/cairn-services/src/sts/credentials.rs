@@ -12,8 +12,9 @@ use cairn_wire::xml::escape;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::authz::{self, ResourcePolicy};
-use crate::iam::form::{optional as param, required};
+use crate::pipeline::{Check, PolicyOf};
+use cairn_policy::ResourceRule;
+use crate::pipeline::codec::form::{optional as param, required};
 use crate::recorder::CallContext;
 
 /// What a credentials call produced, for its answer and its record.
@@ -23,6 +24,12 @@ pub struct Issued {
     pub resources: Vec<RecordResource>,
     /// The role's account, when it is not the caller's: it gets the record too.
     pub shared_with: Option<String>,
+}
+
+/// The identity store failed: the call cannot be served.
+fn store_failed(e: cairn_store::identity::IamError) -> AwsError {
+    tracing::error!(error = %e, "identity store failed");
+    AwsError::internal("An internal error occurred; the call was not completed.")
 }
 
 fn validation(msg: impl Into<String>) -> AwsError {
@@ -122,11 +129,23 @@ fn role_of(app: &App, arn: &str) -> Option<Role> {
     (role.arn() == arn).then_some(role)
 }
 
-pub fn assume_role(
+/// What resolving an AssumeRole call found, for running it.
+#[derive(Default)]
+pub struct AssumePlan {
+    role: Option<Role>,
+    session_name: String,
+    with_mfa: bool,
+    seconds: i64,
+}
+
+/// Validates an AssumeRole call and finds its role; the role's trust policy decides it (with
+/// the caller's identity policies when the trust policy names the caller's account).
+pub fn resolve_assume_role(
     app: &App,
     ctx: &CallContext,
     p: &BTreeMap<String, String>,
-) -> Result<Issued, AwsError> {
+    plan: &mut AssumePlan,
+) -> Result<Vec<Check>, AwsError> {
     let role_arn = required(p, "RoleArn")?;
     let session_name = required(p, "RoleSessionName")?;
     let name_ok = (2..=64).contains(&session_name.len())
@@ -168,28 +187,38 @@ pub fn assume_role(
         ),
     };
     let seconds = duration(p, 3600, max, too_long)?;
-    let mut extra = Vec::new();
+    let mut keys = Vec::new();
     if with_mfa {
-        extra.push(("aws:MultiFactorAuthPresent", "true".to_owned()));
-        extra.push(("aws:MultiFactorAuthAge", "0".to_owned()));
+        keys.push(("aws:MultiFactorAuthPresent", "true".to_owned()));
+        keys.push(("aws:MultiFactorAuthAge", "0".to_owned()));
     }
     if let Some(x) = param(p, "ExternalId") {
-        extra.push(("sts:ExternalId", x.to_owned()));
+        keys.push(("sts:ExternalId", x.to_owned()));
     }
-    extra.push(("sts:RoleSessionName", session_name.to_owned()));
-    authz::authorize(
-        app,
-        ctx,
-        "sts:AssumeRole",
-        role_arn,
-        Some(ResourcePolicy {
-            document: Some(&role.trust_policy),
-            account: role.account.as_str(),
-            rule: crate::authz::ResourceRule::Exclusive,
-        }),
-        &extra,
-    )
-    .map_err(|_| not_authorized())?;
+    keys.push(("sts:RoleSessionName", session_name.to_owned()));
+    let check = Check::new("sts:AssumeRole", role_arn)
+        .with_policy(PolicyOf {
+            document: Some(role.trust_policy.clone()),
+            account: role.account.to_string(),
+            rule: ResourceRule::Exclusive,
+        })
+        .with_keys(keys)
+        .denied_as(not_authorized());
+    *plan = AssumePlan {
+        role: Some(role),
+        session_name: session_name.to_owned(),
+        with_mfa,
+        seconds,
+    };
+    Ok(vec![check])
+}
+
+/// Issues a role session's credentials once its trust policy allowed it.
+pub fn assume_role(app: &App, ctx: &CallContext, plan: &AssumePlan) -> Result<Issued, AwsError> {
+    let Some(role) = &plan.role else {
+        return Err(AwsError::internal("the role was not resolved"));
+    };
+    let (session_name, with_mfa, seconds) = (plan.session_name.as_str(), plan.with_mfa, plan.seconds);
     let now = app.clock.now_millis();
     let key = app
         .identity
@@ -205,7 +234,7 @@ pub fn assume_role(
             },
             now,
         )
-        .map_err(crate::iam::store_error)?;
+        .map_err(store_failed)?;
     let _ = app.identity.note_role_used(&role.role_id, now, &ctx.region);
     let assumed_id = format!("{}:{session_name}", role.role_id);
     let assumed_arn = format!(
@@ -291,7 +320,7 @@ pub fn get_session_token(
             },
             now,
         )
-        .map_err(crate::iam::store_error)?;
+        .map_err(store_failed)?;
     Ok(Issued {
         xml: credentials_xml(&key),
         response: json!({ "credentials": credentials_json(&key) }),

@@ -3,16 +3,19 @@
 //! answer `NotImplemented`.
 //! Every call is recorded as an `sts.amazonaws.com` management event.
 
-use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-use cairn_model::{EventCategory, Principal};
+use cairn_model::Principal;
 use cairn_wire::AwsError;
 use cairn_wire::xml::escape;
 
 mod credentials;
 
 use crate::app::App;
-use crate::recorder::{CallContext, CallFacts};
+use crate::pipeline::codec::form::{Form, request_parameters};
+use crate::pipeline::codec::query::{QueryCodec, Reply};
+use crate::pipeline::{Access, Check, Details, Operation, Recording, Service};
+use crate::recorder::CallContext;
 
 pub const EVENT_SOURCE: &str = "sts.amazonaws.com";
 
@@ -55,89 +58,129 @@ fn get_caller_identity(ctx: &CallContext) -> String {
     )
 }
 
-pub struct Front;
+/// The STS service.
+pub struct Sts;
 
-impl crate::edge::query::QueryFront for Front {
-    fn version(&self) -> &'static str {
-        "2011-06-15"
+static CODEC: QueryCodec = QueryCodec {
+    version: "2011-06-15",
+    xmlns: "https://sts.amazonaws.com/doc/2011-06-15/",
+};
+
+/// The operations cairn serves; the others answer `NotImplemented`.
+const SERVED: [&str; 3] = ["AssumeRole", "GetCallerIdentity", "GetSessionToken"];
+
+/// AssumeRole counts as read-only, as AWS records it.
+fn is_read_only(op: &str) -> bool {
+    op.starts_with("Get") || op.starts_with("Decode") || op.starts_with("Assume")
+}
+
+/// GetCallerIdentity needs no permission; AssumeRole is decided by the role's trust policy;
+/// GetSessionToken is open to users and the root user, not to sessions.
+fn access(op: &str) -> Access {
+    match op {
+        "GetCallerIdentity" => Access::Open,
+        "AssumeRole" => Access::TrustPolicy,
+        "GetSessionToken" => Access::Caller,
+        _ => Access::Identity,
+    }
+}
+
+impl Service for Sts {
+    type Codec = QueryCodec;
+    type Plan = credentials::AssumePlan;
+
+    fn signing_name(&self) -> &'static str {
+        "sts"
     }
 
-    fn xmlns(&self) -> &'static str {
-        "https://sts.amazonaws.com/doc/2011-06-15/"
+    fn event_source(&self) -> &'static str {
+        EVENT_SOURCE
     }
 
-    fn operation(&self, action: &str) -> Option<&'static str> {
-        OPERATIONS.iter().copied().find(|op| *op == action)
+    fn codec(&self) -> &QueryCodec {
+        &CODEC
     }
 
-    fn permission(
-        &self,
-        _app: &App,
-        _ctx: &CallContext,
-        _op: &'static str,
-        _params: &BTreeMap<String, String>,
-    ) -> Option<(String, String)> {
-        // GetCallerIdentity needs no permission; AssumeRole is judged against the role's
-        // trust policy inside; GetSessionToken is open to users and the root user.
-        None
+    fn operations(&self) -> &'static [Operation] {
+        static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            OPERATIONS
+                .iter()
+                .map(|&n| {
+                    let op = Operation::named("sts", n, is_read_only(n), SERVED.contains(&n))
+                        .access(access(n));
+                    // GetCallerIdentity needs no permission at all.
+                    if n == "GetCallerIdentity" { op.actions(&[]) } else { op }
+                })
+                .collect()
+        })
     }
 
-    fn denied_facts(&self, op: &'static str) -> CallFacts {
-        facts(op, None, None, Vec::new())
-    }
-
-    fn call(
+    fn resolve(
         &self,
         app: &App,
         ctx: &CallContext,
-        op: &'static str,
-        params: &BTreeMap<String, String>,
-    ) -> (Result<String, AwsError>, CallFacts) {
-        let issued = match op {
-            "GetCallerIdentity" => {
-                return (
-                    Ok(get_caller_identity(ctx)),
-                    facts(op, None, None, Vec::new()),
-                );
-            }
-            "AssumeRole" => credentials::assume_role(app, ctx, params),
-            "GetSessionToken" => credentials::get_session_token(app, ctx, params),
+        op: &'static Operation,
+        form: &Form,
+        plan: &mut credentials::AssumePlan,
+    ) -> Result<Vec<Check>, AwsError> {
+        match op.name {
+            "AssumeRole" => credentials::resolve_assume_role(app, ctx, form, plan),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn run(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        form: &Form,
+        plan: &mut credentials::AssumePlan,
+    ) -> Result<Reply, AwsError> {
+        let issued = match op.name {
+            "GetCallerIdentity" => return Ok(Reply::xml(get_caller_identity(ctx), None)),
+            "AssumeRole" => credentials::assume_role(app, ctx, plan),
+            "GetSessionToken" => credentials::get_session_token(app, ctx, form),
             other => Err(AwsError::new(
                 501,
                 "NotImplemented",
                 format!("cairn does not support sts:{other} yet."),
             )),
-        };
-        let request = crate::iam::request_parameters(params);
-        match issued {
-            Ok(i) => {
-                let mut f = facts(op, request, Some(i.response), i.resources);
-                f.shared_with = i.shared_with;
-                (Ok(i.xml), f)
-            }
-            // AWS records STS refusals without their parameters (other failures keep them).
-            Err(e) if e.code == "AccessDenied" => (Err(e), facts(op, None, None, Vec::new())),
-            Err(e) => (Err(e), facts(op, request, None, Vec::new())),
-        }
+        }?;
+        Ok(Reply {
+            xml: issued.xml,
+            response: Some(issued.response),
+            resources: issued.resources,
+            shared_with: issued.shared_with,
+        })
     }
-}
 
-/// How an STS call is recorded (AssumeRole counts as read-only, as AWS records it).
-fn facts(
-    op: &str,
-    request: Option<serde_json::Value>,
-    response: Option<serde_json::Value>,
-    resources: Vec<cairn_model::RecordResource>,
-) -> CallFacts {
-    CallFacts {
-        event_source: EVENT_SOURCE.to_owned(),
-        event_name: op.to_owned(),
-        read_only: op.starts_with("Get") || op.starts_with("Decode") || op.starts_with("Assume"),
-        category: EventCategory::Management,
-        request_parameters: request,
-        response_elements: response,
-        additional_event_data: None,
-        resources,
-        shared_with: None,
+    fn record(
+        &self,
+        _app: &App,
+        _ctx: &CallContext,
+        op: &'static Operation,
+        call: Recording<'_, Self>,
+    ) -> Details {
+        if op.name == "GetCallerIdentity" {
+            return Details::default();
+        }
+        let request = call.input.and_then(request_parameters);
+        match call.result {
+            Ok(r) => Details {
+                request_parameters: request,
+                response_elements: r.response.clone(),
+                resources: r.resources.clone(),
+                shared_with: r.shared_with.clone(),
+                ..Details::default()
+            },
+            // AWS records STS refusals without their parameters (other failures keep them).
+            Err(e) if e.code == "AccessDenied" => Details::default(),
+            Err(_) => Details {
+                request_parameters: request,
+                ..Details::default()
+            },
+        }
     }
 }

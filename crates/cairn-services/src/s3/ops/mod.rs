@@ -1,5 +1,5 @@
-//! The S3 operations, each from a decoded request to a response or an S3 error: authorization
-//! first, then the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]).
+//! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
+//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]).
 
 mod buckets;
 mod listing;
@@ -9,16 +9,16 @@ mod objects;
 use cairn_store::objects::ObjectsError;
 use cairn_wire::AwsError;
 
-use super::access;
 use super::{S3Request, S3Response};
 use crate::app::App;
+use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 
 pub use objects::verify_checksums;
 
 type S3Result = Result<S3Response, AwsError>;
 
-fn objects_error(e: ObjectsError, req: &S3Request) -> AwsError {
+pub(super) fn objects_error(e: ObjectsError, req: &S3Request) -> AwsError {
     let msg = e.to_string();
     match e {
         ObjectsError::NoSuchBucket => {
@@ -92,25 +92,9 @@ fn not_implemented(op: &str) -> AwsError {
     )
 }
 
-pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
+/// Runs an authorized S3 call.
+pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3Result {
     let now = app.clock.now_millis();
-    let s = &app.objects;
-    let oe = |e| objects_error(e, req);
-    // Each permission is judged against the bucket it names (a copy's source included);
-    // a bucket that does not exist is for the operation itself to report.
-    for (action, resource) in access::permissions(req) {
-        let bucket_name = resource
-            .strip_prefix("arn:aws:s3:::")
-            .map(|r| r.split('/').next().unwrap_or(r));
-        let bucket = match bucket_name {
-            Some(b) => s.bucket(b).map_err(oe)?,
-            None => None,
-        };
-        if bucket.is_none() && bucket_name.is_some() && req.op != "CreateBucket" {
-            continue;
-        }
-        access::check(app, ctx, req, action, &resource, bucket.as_ref())?;
-    }
     match req.op {
         "ListBuckets"
         | "CreateBucket"
@@ -133,6 +117,6 @@ pub fn run(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
         | "ListParts"
         | "AbortMultipartUpload"
         | "CompleteMultipartUpload" => multipart::run(app, req, now),
-        _ => objects::run(app, ctx, req, now),
+        _ => objects::run(app, ctx, op, req, now),
     }
 }

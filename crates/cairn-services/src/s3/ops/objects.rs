@@ -14,12 +14,19 @@ use crate::app::App;
 use crate::kms::Scope as KmsScope;
 use crate::kms::envelope::{self as kms_envelope, KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
 use crate::policy::Requester;
+use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 use crate::s3::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
 use crate::s3::{access, acl};
 
-pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
+pub(super) fn run(
+    app: &App,
+    ctx: &CallContext,
+    op: &Operation,
+    req: &S3Request,
+    now: i64,
+) -> S3Result {
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
     match req.op {
@@ -55,7 +62,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
             }
             Ok(r)
         }
-        "DeleteObjects" => delete_objects(app, ctx, req, now),
+        "DeleteObjects" => delete_objects(app, ctx, op, req, now),
         other => Err(not_implemented(other)),
     }
 }
@@ -444,7 +451,13 @@ fn get_object(app: &App, req: &S3Request) -> S3Result {
     Ok(r)
 }
 
-fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
+fn delete_objects(
+    app: &App,
+    ctx: &CallContext,
+    op: &Operation,
+    req: &S3Request,
+    now: i64,
+) -> S3Result {
     let bucket = app
         .objects
         .bucket(req.bucket())
@@ -464,7 +477,7 @@ fn delete_objects(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
     let mut d = Doc::new("DeleteResult");
     for k in keys {
         let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
-        let allowed = access::check(app, ctx, req, "s3:DeleteObject", &arn, Some(&bucket));
+        let allowed = access::check(app, ctx, req, op, "s3:DeleteObject", &arn, Some(&bucket));
         let outcome = match allowed {
             Ok(()) => app
                 .objects

@@ -1,0 +1,78 @@
+//! Codecs: how a protocol names an operation, carries its input and shapes its answers. They
+//! sit beside the pipeline; a service picks one (JSON 1.0/1.1, query) or brings its own
+//! (S3's REST-XML routes by method, path and sub-resource).
+
+pub mod form;
+pub mod json;
+pub mod query;
+
+use bytes::Bytes;
+use cairn_wire::{AwsError, Protocol};
+use http::Response;
+use http_body_util::Full;
+
+use super::operation::Operation;
+use crate::edge::auth::Authenticated;
+use crate::recorder::CallContext;
+
+/// An authenticated request, as codecs see it.
+pub struct WireRequest {
+    pub method: http::Method,
+    /// The path as sent (percent-encoded).
+    pub path: String,
+    pub raw_query: Option<String>,
+    pub headers: http::HeaderMap,
+    /// Who signed it, and how.
+    pub auth: Authenticated,
+}
+
+impl WireRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// What an answer needs besides its content.
+pub struct Answer {
+    pub request_id: String,
+    /// A HEAD request: the answer has headers only.
+    pub head: bool,
+}
+
+/// A protocol.
+pub trait Codec: Send + Sync + 'static {
+    /// What routing learned that parsing needs.
+    type Routed: Send + 'static;
+    type Input: Send + Sync + 'static;
+    type Output: Send + 'static;
+
+    /// The protocol errors and refusals are shaped in.
+    fn protocol(&self) -> Protocol;
+
+    /// The operation a request names. Requests naming none are answered and not recorded.
+    fn route(
+        &self,
+        ops: &'static [Operation],
+        req: &WireRequest,
+        body: &Bytes,
+    ) -> Result<(&'static Operation, Self::Routed), AwsError>;
+
+    /// The operation's input (off the reactor: it may hash or decode a large body). A failure
+    /// here is the call's answer, and it is recorded.
+    fn parse(
+        &self,
+        routed: Self::Routed,
+        req: &WireRequest,
+        body: Bytes,
+        ctx: &CallContext,
+    ) -> Result<Self::Input, AwsError>;
+
+    fn encode(
+        &self,
+        op: &'static Operation,
+        out: Self::Output,
+        answer: &Answer,
+    ) -> Response<Full<Bytes>>;
+
+    fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>>;
+}

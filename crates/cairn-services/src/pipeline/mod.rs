@@ -1,0 +1,192 @@
+//! The pipeline: one path every call takes, whatever its service and protocol.
+//!
+//! authenticate (the edge) → route to the operation (the codec, by the service's table) →
+//! parse its input → resolve what it acts on (the service) → authorize (here, for every
+//! service: identity policies, and the bucket, key or trust policy the service found) → run
+//! (the service) → record (the service shapes the details, the table gives name, category and
+//! read-only flag) → make the record durable → answer. Audit fails closed: without a durable
+//! record the answer is 503.
+//!
+//! A service is a [`Service`]: a folder with its operation table, its handlers, its record
+//! shaping and its codec, plus one line in [`registry`].
+
+pub mod codec;
+pub mod operation;
+pub mod registry;
+pub mod service;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cairn_model::Principal;
+use cairn_wire::{AwsError, Protocol};
+use http::Response;
+use http_body_util::Full;
+
+pub use codec::{Answer, Codec, WireRequest};
+pub use operation::{Access, Operation};
+pub use registry::Registry;
+pub use service::{Check, Details, Ended, PolicyOf, Recording, Service};
+
+use crate::app::App;
+use crate::authz::{self, ResourcePolicy};
+use crate::recorder::{self, CallContext, CallFacts};
+
+/// An authenticated call on its way to a service.
+pub struct Call {
+    pub principal: Principal,
+    pub region: String,
+    pub source_ip: String,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+    pub tls: Option<cairn_model::TlsDetails>,
+}
+
+/// Serves one call of service `svc`.
+pub async fn serve<S: Service>(
+    svc: Arc<S>,
+    app: Arc<App>,
+    call: Call,
+    req: WireRequest,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let answer = Answer {
+        request_id: call.request_id.clone(),
+        head: req.method == http::Method::HEAD,
+    };
+    let (op, routed) = match svc.codec().route(svc.operations(), &req, &body) {
+        Ok(r) => r,
+        Err(e) => return svc.codec().error(&e, &answer),
+    };
+    let Some(account) = call.principal.account().map(|a| a.to_string()) else {
+        let e = AwsError::internal("caller has no account");
+        return svc.codec().error(&e, &answer);
+    };
+    if app.journal.failure().is_some() {
+        return svc.codec().error(&AwsError::audit_unavailable(), &answer);
+    }
+    let ctx = CallContext {
+        principal: call.principal,
+        recipient_account: account.clone(),
+        region: svc
+            .home_region()
+            .map(str::to_owned)
+            .unwrap_or(call.region),
+        source_ip: call.source_ip,
+        user_agent: call.user_agent,
+        request_id: call.request_id,
+        tls: call.tls,
+    };
+    let (svc2, app2, ctx2) = (Arc::clone(&svc), Arc::clone(&app), ctx.clone());
+    let worked = tokio::task::spawn_blocking(move || {
+        let input = svc2.codec().parse(routed, &req, body, &ctx2);
+        stages(&*svc2, &app2, &ctx2, op, input)
+    })
+    .await;
+    let Ok((result, facts)) = worked else {
+        let e = AwsError::internal("the operation failed unexpectedly");
+        return svc.codec().error(&e, &answer);
+    };
+    if let Err(e) = record(&app, &ctx, &account, facts, result.as_ref().err()).await {
+        return svc.codec().error(&e, &answer);
+    }
+    match result {
+        Ok(out) => svc.codec().encode(op, out, &answer),
+        Err(e) => svc.codec().error(&e, &answer),
+    }
+}
+
+/// Resolve, authorize, run and describe one call (blocking: it touches the stores).
+fn stages<S: Service>(
+    svc: &S,
+    app: &App,
+    ctx: &CallContext,
+    op: &'static Operation,
+    input: Result<service::Input<S>, AwsError>,
+) -> (Result<service::Output<S>, AwsError>, CallFacts) {
+    let protocol = svc.codec().protocol();
+    let mut plan = S::Plan::default();
+    let (result, ended) = match &input {
+        Err(e) => (Err(e.clone()), Ended::Unparsed),
+        Ok(input) => match svc.resolve(app, ctx, op, input, &mut plan) {
+            Err(e) => (Err(e), Ended::Unresolved),
+            Ok(checks) => match authorize(app, ctx, op, protocol, &checks) {
+                Err(e) => (Err(e), Ended::Denied),
+                Ok(()) => (svc.run(app, ctx, op, input, &mut plan), Ended::Ran),
+            },
+        },
+    };
+    let details = svc.record(
+        app,
+        ctx,
+        op,
+        Recording {
+            input: input.as_ref().ok(),
+            plan: &plan,
+            result: result.as_ref(),
+            ended,
+        },
+    );
+    let facts = CallFacts {
+        event_source: svc.event_source().to_owned(),
+        event_name: op.name.to_owned(),
+        read_only: op.read_only,
+        category: op.category,
+        request_parameters: details.request_parameters,
+        response_elements: details.response_elements,
+        additional_event_data: details.additional_event_data,
+        resources: details.resources,
+        shared_with: details.shared_with,
+    };
+    (result, facts)
+}
+
+/// Judges every permission a call needs; the first refusal is the answer.
+pub fn authorize(
+    app: &App,
+    ctx: &CallContext,
+    op: &Operation,
+    protocol: Protocol,
+    checks: &[Check],
+) -> Result<(), AwsError> {
+    for c in checks {
+        debug_assert!(
+            op.actions.contains(&c.action),
+            "{} checks {} but its table entry lists {:?}",
+            op.name,
+            c.action,
+            op.actions
+        );
+        let policy = c.policy.as_ref().map(|p| ResourcePolicy {
+            document: p.document.as_deref(),
+            account: &p.account,
+            rule: p.rule,
+        });
+        if let Err(d) = authz::authorize(app, ctx, &c.action, &c.resource, policy, &c.condition_keys)
+        {
+            return Err(c.denied_as.clone().unwrap_or_else(|| d.to_error(protocol)));
+        }
+        if let Some(e) = &c.allowed_but {
+            return Err(e.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Makes a call's record (and its copy for another account) durable.
+async fn record(
+    app: &App,
+    ctx: &CallContext,
+    account: &str,
+    facts: CallFacts,
+    error: Option<&AwsError>,
+) -> Result<(), AwsError> {
+    let shared_with = facts.shared_with.clone();
+    let rec = recorder::build_record(ctx, facts, error, app.clock.now_millis());
+    recorder::commit(app, account, &rec).await?;
+    if let Some(other) = shared_with {
+        let copy = recorder::shared_copy(&rec, &other);
+        recorder::commit(app, &other, &copy).await?;
+    }
+    Ok(())
+}

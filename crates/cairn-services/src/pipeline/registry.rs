@@ -1,0 +1,88 @@
+//! The registry: every service cairn serves, by signing name. Adding a service is a folder
+//! under `src/` and one line in [`Registry::standard`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cairn_wire::Protocol;
+use http::Response;
+use http_body_util::Full;
+
+use super::codec::{Codec, WireRequest};
+use super::operation::Operation;
+use super::service::Service;
+use super::{Call, serve};
+use crate::app::App;
+
+type Answering = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
+
+/// A service as the edge sees it: any [`Service`], behind one object-safe face.
+pub trait Endpoint: Send + Sync + 'static {
+    fn signing_name(&self) -> &'static str;
+    fn event_source(&self) -> &'static str;
+    fn protocol(&self) -> Protocol;
+    fn operations(&self) -> &'static [Operation];
+    fn new_request_id(&self) -> String;
+    fn serve(self: Arc<Self>, app: Arc<App>, call: Call, req: WireRequest, body: Bytes)
+    -> Answering;
+}
+
+impl<S: Service> Endpoint for S {
+    fn signing_name(&self) -> &'static str {
+        Service::signing_name(self)
+    }
+    fn event_source(&self) -> &'static str {
+        Service::event_source(self)
+    }
+    fn protocol(&self) -> Protocol {
+        self.codec().protocol()
+    }
+    fn operations(&self) -> &'static [Operation] {
+        Service::operations(self)
+    }
+    fn new_request_id(&self) -> String {
+        Service::new_request_id(self)
+    }
+    fn serve(
+        self: Arc<Self>,
+        app: Arc<App>,
+        call: Call,
+        req: WireRequest,
+        body: Bytes,
+    ) -> Answering {
+        Box::pin(serve(self, app, call, req, body))
+    }
+}
+
+/// The services an endpoint serves.
+pub struct Registry {
+    services: Vec<Arc<dyn Endpoint>>,
+}
+
+impl Registry {
+    /// Every service cairn has.
+    pub fn standard() -> Registry {
+        Registry {
+            services: vec![
+                Arc::new(crate::cloudtrail::CloudTrail),
+                Arc::new(crate::s3::S3),
+                Arc::new(crate::kms::Kms),
+                Arc::new(crate::iam::Iam),
+                Arc::new(crate::sts::Sts),
+            ],
+        }
+    }
+
+    /// The service clients sign for with this name.
+    pub fn get(&self, signing_name: &str) -> Option<&Arc<dyn Endpoint>> {
+        self.services
+            .iter()
+            .find(|s| s.signing_name() == signing_name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Endpoint>> {
+        self.services.iter()
+    }
+}
