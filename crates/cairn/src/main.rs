@@ -8,6 +8,7 @@ mod duration;
 mod env;
 mod import;
 mod open;
+mod operations;
 mod serve;
 mod tls;
 mod validate;
@@ -66,6 +67,9 @@ enum Command {
     /// and history) or list them.
     #[command(subcommand)]
     Accounts(accounts::AccountsCommand),
+    /// List every operation of every service: IAM actions, CloudTrail category, read-only,
+    /// which policies decide it, and whether cairn serves it.
+    Operations(operations::OperationsArgs),
     /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -130,6 +134,7 @@ fn main() -> anyhow::Result<()> {
             }
             serve::run(a)
         }
+        Command::Operations(a) => operations::run(a),
         Command::Env(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             env::run(a)

@@ -182,9 +182,7 @@ impl Service for CloudTrail {
     ) -> Details {
         // A refused call is recorded without its parameters, as AWS records it.
         match (call.ended, call.input) {
-            (Ended::Unresolved | Ended::Ran, Some(input)) => {
-                details(op, input, call.result.ok())
-            }
+            (Ended::Unresolved | Ended::Ran, Some(input)) => details(op, input, call.result.ok()),
             _ => Details::default(),
         }
     }

@@ -27,8 +27,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::pipeline::{Registry, WireRequest};
 pub use crate::pipeline::Call;
+use crate::pipeline::{Registry, WireRequest};
 pub use limits::Limits;
 pub use respond::error_response;
 

@@ -6,9 +6,9 @@ use cairn_store::identity::NewRole;
 use cairn_wire::AwsError;
 use serde_json::json;
 
-use crate::pipeline::codec::form::{self, Form, optional, page, required, truncation_xml};
 use super::{Done, caller_user, store_error, validate, xml};
 use crate::app::App;
+use crate::pipeline::codec::form::{self, Form, optional, page, required, truncation_xml};
 use crate::recorder::CallContext;
 
 /// What every IAM operation works with.

@@ -127,7 +127,9 @@ impl Service for Iam {
         TABLE.get_or_init(|| {
             OPERATIONS
                 .iter()
-                .map(|&n| Operation::named("iam", n, is_read_only(n), operations::SERVED.contains(&n)))
+                .map(|&n| {
+                    Operation::named("iam", n, is_read_only(n), operations::SERVED.contains(&n))
+                })
                 .collect()
         })
     }

@@ -1,8 +1,9 @@
 //! Every operation of the IAM API (botocore model 2010-05-08); the unsupported ones answer
 //! NotImplemented naming themselves, unknown ones InvalidAction.
 
-pub const OPERATIONS: [&str; 176] = [
+pub const OPERATIONS: [&str; 181] = [
     "AcceptDelegationRequest",
+    "AcquireRole",
     "AddClientIDToOpenIDConnectProvider",
     "AddRoleToInstanceProfile",
     "AddUserToGroup",
@@ -66,6 +67,7 @@ pub const OPERATIONS: [&str; 176] = [
     "GetAccessKeyLastUsed",
     "GetAccountAuthorizationDetails",
     "GetAccountPasswordPolicy",
+    "GetAccountProperties",
     "GetAccountSummary",
     "GetContextKeysForCustomPolicy",
     "GetContextKeysForPrincipalPolicy",
@@ -84,6 +86,7 @@ pub const OPERATIONS: [&str; 176] = [
     "GetPolicyVersion",
     "GetRole",
     "GetRolePolicy",
+    "GetRoleTemplateVersion",
     "GetSAMLProvider",
     "GetSSHPublicKey",
     "GetServerCertificate",
@@ -128,6 +131,7 @@ pub const OPERATIONS: [&str; 176] = [
     "ListUserTags",
     "ListUsers",
     "ListVirtualMFADevices",
+    "PutAccountProperties",
     "PutGroupPolicy",
     "PutRolePermissionsBoundary",
     "PutRolePolicy",
@@ -166,6 +170,7 @@ pub const OPERATIONS: [&str; 176] = [
     "UpdateDelegationRequest",
     "UpdateGroup",
     "UpdateLoginProfile",
+    "UpdateOpenIDConnectProvider",
     "UpdateOpenIDConnectProviderThumbprint",
     "UpdateRole",
     "UpdateRoleDescription",

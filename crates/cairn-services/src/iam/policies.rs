@@ -6,8 +6,8 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 use super::{Done, managed, store_error, validate, xml};
+use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 
 /// The owner an operation's name points at (`…UserPolicy`, `…GroupPolicy`, `…RolePolicy`),
 /// resolved: (kind, id, name).

@@ -7,8 +7,8 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 use super::{Done, caller_user, store_error, validate, xml};
+use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 
 /// Whose keys an operation means: the named user, else the calling user, else (for the root
 /// user) the root's own keys.

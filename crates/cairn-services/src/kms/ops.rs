@@ -289,9 +289,16 @@ pub fn resolve(
         "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" => {
             return Ok(vec![Check::new(format!("kms:{op}"), "*")]);
         }
-        "DescribeKey" | "EnableKey" | "DisableKey" | "ScheduleKeyDeletion"
-        | "CancelKeyDeletion" | "ListKeyPolicies" | "UpdateKeyDescription" | "Encrypt"
-        | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => key_for("KeyId", plan)?,
+        "DescribeKey"
+        | "EnableKey"
+        | "DisableKey"
+        | "ScheduleKeyDeletion"
+        | "CancelKeyDeletion"
+        | "ListKeyPolicies"
+        | "UpdateKeyDescription"
+        | "Encrypt"
+        | "GenerateDataKey"
+        | "GenerateDataKeyWithoutPlaintext" => key_for("KeyId", plan)?,
         "GetKeyPolicy" | "PutKeyPolicy" => {
             let key = key_for("KeyId", plan)?;
             check_policy_name(input)?;
@@ -352,7 +359,11 @@ pub fn handle(
 ) -> Result<Value, AwsError> {
     let now = app.clock.now_millis();
     let resolved = plan.key.clone();
-    let key_of = || resolved.clone().ok_or_else(|| AwsError::internal("the key was not resolved"));
+    let key_of = || {
+        resolved
+            .clone()
+            .ok_or_else(|| AwsError::internal("the key was not resolved"))
+    };
     match op {
         "CreateKey" => create_key(app, ctx, input, &mut plan.key_arn),
         "DescribeKey" => Ok(json!({"KeyMetadata": metadata(&key_of()?)})),

@@ -68,10 +68,7 @@ pub async fn serve<S: Service>(
     let ctx = CallContext {
         principal: call.principal,
         recipient_account: account.clone(),
-        region: svc
-            .home_region()
-            .map(str::to_owned)
-            .unwrap_or(call.region),
+        region: svc.home_region().map(str::to_owned).unwrap_or(call.region),
         source_ip: call.source_ip,
         user_agent: call.user_agent,
         request_id: call.request_id,
@@ -162,7 +159,8 @@ pub fn authorize(
             account: &p.account,
             rule: p.rule,
         });
-        if let Err(d) = authz::authorize(app, ctx, &c.action, &c.resource, policy, &c.condition_keys)
+        if let Err(d) =
+            authz::authorize(app, ctx, &c.action, &c.resource, policy, &c.condition_keys)
         {
             return Err(c.denied_as.clone().unwrap_or_else(|| d.to_error(protocol)));
         }

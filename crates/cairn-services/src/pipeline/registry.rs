@@ -25,8 +25,13 @@ pub trait Endpoint: Send + Sync + 'static {
     fn protocol(&self) -> Protocol;
     fn operations(&self) -> &'static [Operation];
     fn new_request_id(&self) -> String;
-    fn serve(self: Arc<Self>, app: Arc<App>, call: Call, req: WireRequest, body: Bytes)
-    -> Answering;
+    fn serve(
+        self: Arc<Self>,
+        app: Arc<App>,
+        call: Call,
+        req: WireRequest,
+        body: Bytes,
+    ) -> Answering;
 }
 
 impl<S: Service> Endpoint for S {

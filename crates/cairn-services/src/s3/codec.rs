@@ -51,7 +51,15 @@ impl Codec for S3Codec {
         }
         let op = find(ops, name)
             .ok_or_else(|| AwsError::internal(format!("{name} is missing from S3's table")))?;
-        Ok((op, Routed { op: op.name, addr, host, query }))
+        Ok((
+            op,
+            Routed {
+                op: op.name,
+                addr,
+                host,
+                query,
+            },
+        ))
     }
 
     /// Hashing and decoding a large body is CPU work: it runs here, off the threads serving
@@ -341,3 +349,66 @@ fn decode_payload(
     Ok((payload, checksums))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Service;
+
+    /// Every operation routing can name is in S3's table, and every table entry is reachable.
+    #[test]
+    fn routing_names_exactly_the_table() {
+        let cases: &[(&str, &str, &str, bool)] = &[
+            ("GET", "/", "", false),
+            ("PUT", "/b", "", false),
+            ("DELETE", "/b", "", false),
+            ("HEAD", "/b", "", false),
+            ("GET", "/b", "", false),
+            ("GET", "/b", "location", false),
+            ("GET", "/b", "acl", false),
+            ("PUT", "/b", "acl", false),
+            ("PUT", "/b", "policy", false),
+            ("GET", "/b", "policy", false),
+            ("DELETE", "/b", "policy", false),
+            ("PUT", "/b", "versioning", false),
+            ("GET", "/b", "versioning", false),
+            ("PUT", "/b", "encryption", false),
+            ("GET", "/b", "encryption", false),
+            ("DELETE", "/b", "encryption", false),
+            ("POST", "/b", "delete", false),
+            ("GET", "/b/k", "acl", false),
+            ("PUT", "/b/k", "acl", false),
+            ("PUT", "/b/k", "", false),
+            ("PUT", "/b/k", "", true),
+            ("GET", "/b/k", "", false),
+            ("HEAD", "/b/k", "", false),
+            ("DELETE", "/b/k", "", false),
+            ("POST", "/b/k", "uploads", false),
+            ("PUT", "/b/k", "partNumber=1&uploadId=u", false),
+            ("POST", "/b/k", "uploadId=u", false),
+            ("DELETE", "/b/k", "uploadId=u", false),
+            ("GET", "/b/k", "uploadId=u", false),
+        ];
+        let table: std::collections::BTreeSet<_> = super::super::S3
+            .operations()
+            .iter()
+            .map(|o| o.name)
+            .collect();
+        let mut routed = std::collections::BTreeSet::new();
+        for (method, path, query, copy) in cases {
+            let addr = address::resolve("localhost:4566", path);
+            let q = parse_query(Some(query));
+            let mut h = http::HeaderMap::new();
+            if *copy {
+                h.insert("x-amz-copy-source", HeaderValue::from_static("/a/b"));
+            }
+            let m = http::Method::from_bytes(method.as_bytes()).unwrap_or_default();
+            let name = operation(&m, &addr, &q, &h).unwrap_or("(refused)");
+            assert!(
+                table.contains(name),
+                "{method} {path}?{query} routes to {name}"
+            );
+            routed.insert(name);
+        }
+        assert_eq!(routed, table);
+    }
+}

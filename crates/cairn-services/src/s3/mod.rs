@@ -119,7 +119,6 @@ impl S3Request {
     }
 }
 
-
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
@@ -140,13 +139,22 @@ const OPERATIONS: [(&str, &[&str]); 29] = [
     ("PutBucketEncryption", &["s3:PutEncryptionConfiguration"]),
     ("GetBucketEncryption", &["s3:GetEncryptionConfiguration"]),
     ("DeleteBucketEncryption", &["s3:PutEncryptionConfiguration"]),
-    ("GetObjectAcl", &["s3:GetObjectAcl", "s3:GetObjectVersionAcl"]),
-    ("PutObjectAcl", &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"]),
+    (
+        "GetObjectAcl",
+        &["s3:GetObjectAcl", "s3:GetObjectVersionAcl"],
+    ),
+    (
+        "PutObjectAcl",
+        &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
+    ),
     ("PutObject", &["s3:PutObject"]),
     ("CopyObject", &["s3:PutObject", "s3:GetObject"]),
     ("GetObject", &["s3:GetObject", "s3:GetObjectVersion"]),
     ("HeadObject", &["s3:GetObject", "s3:GetObjectVersion"]),
-    ("DeleteObject", &["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+    (
+        "DeleteObject",
+        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+    ),
     // Judged key by key as each is deleted.
     ("DeleteObjects", &["s3:DeleteObject"]),
     ("CreateMultipartUpload", &["s3:PutObject"]),

@@ -12,10 +12,10 @@ use cairn_wire::xml::escape;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::pipeline::{Check, PolicyOf};
-use cairn_policy::ResourceRule;
 use crate::pipeline::codec::form::{optional as param, required};
+use crate::pipeline::{Check, PolicyOf};
 use crate::recorder::CallContext;
+use cairn_policy::ResourceRule;
 
 /// What a credentials call produced, for its answer and its record.
 pub struct Issued {
@@ -218,7 +218,8 @@ pub fn assume_role(app: &App, ctx: &CallContext, plan: &AssumePlan) -> Result<Is
     let Some(role) = &plan.role else {
         return Err(AwsError::internal("the role was not resolved"));
     };
-    let (session_name, with_mfa, seconds) = (plan.session_name.as_str(), plan.with_mfa, plan.seconds);
+    let (session_name, with_mfa, seconds) =
+        (plan.session_name.as_str(), plan.with_mfa, plan.seconds);
     let now = app.clock.now_millis();
     let key = app
         .identity

@@ -110,7 +110,11 @@ impl Service for Sts {
                     let op = Operation::named("sts", n, is_read_only(n), SERVED.contains(&n))
                         .access(access(n));
                     // GetCallerIdentity needs no permission at all.
-                    if n == "GetCallerIdentity" { op.actions(&[]) } else { op }
+                    if n == "GetCallerIdentity" {
+                        op.actions(&[])
+                    } else {
+                        op
+                    }
                 })
                 .collect()
         })

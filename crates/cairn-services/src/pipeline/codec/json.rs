@@ -75,7 +75,12 @@ impl Codec for JsonCodec {
         Ok(v)
     }
 
-    fn encode(&self, _op: &'static Operation, out: Value, answer: &Answer) -> Response<Full<Bytes>> {
+    fn encode(
+        &self,
+        _op: &'static Operation,
+        out: Value,
+        answer: &Answer,
+    ) -> Response<Full<Bytes>> {
         let bytes = serde_json::to_vec(&out).unwrap_or_else(|_| b"{}".to_vec());
         json_response(bytes, self.protocol, &answer.request_id)
     }

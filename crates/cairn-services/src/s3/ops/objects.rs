@@ -13,8 +13,8 @@ use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_er
 use crate::app::App;
 use crate::kms::Scope as KmsScope;
 use crate::kms::envelope::{self as kms_envelope, KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
-use crate::policy::Requester;
 use crate::pipeline::Operation;
+use crate::policy::Requester;
 use crate::recorder::CallContext;
 use crate::s3::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};

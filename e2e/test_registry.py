@@ -1,0 +1,76 @@
+"""The registry against botocore's service models, the source of truth for each API.
+
+`cairn operations --json` lists every operation of every service cairn serves. For the JSON and
+query services the table holds the whole API, served or not, so that an operation cairn does not
+have answers the service's own "not supported" error; S3's table holds the operations it routes.
+"""
+
+import json
+import subprocess
+
+import botocore.session
+
+from conftest import CAIRN
+
+SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "iam": "iam", "sts": "sts"}
+
+
+def table():
+    out = subprocess.run([str(CAIRN), "operations", "--json"], check=True, capture_output=True, text=True)
+    rows = [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
+    by = {}
+    for r in rows:
+        by.setdefault(r["service"], {})[r["operation"]] = r
+    return by
+
+
+def model_operations(service):
+    model = botocore.session.get_session().get_service_model(service)
+    return set(model.operation_names), model
+
+
+def test_tables_hold_every_operation_of_each_api():
+    t = table()
+    assert set(t) == set(SIGNING)
+    for service in ("cloudtrail", "kms", "iam", "sts"):
+        ops, model = model_operations(service)
+        assert set(t[service]) == ops, f"{service}: table and botocore model differ"
+        assert model.signing_name == service
+    # S3 routes ListObjectsV2 as ListObjects (CloudTrail's name for both).
+    ops, _ = model_operations("s3")
+    assert set(t["s3"]) <= ops
+
+
+def test_every_row_names_its_actions_category_and_who_decides():
+    for service, ops in table().items():
+        for name, r in ops.items():
+            assert r["eventSource"] == f"{service}.amazonaws.com"
+            assert r["category"] in ("Management", "Data")
+            if r["access"] != "open":
+                assert r["actions"], f"{service}:{name} lists no IAM action"
+            for a in r["actions"]:
+                assert a.startswith(f"{service}:"), a
+    t = table()
+    assert t["s3"]["GetObject"]["category"] == "Data"
+    assert t["s3"]["CreateBucket"]["category"] == "Management"
+    assert t["s3"]["CopyObject"]["actions"] == ["s3:PutObject", "s3:GetObject"]
+    assert t["kms"]["Decrypt"]["access"] == "key policy"
+    assert t["sts"]["AssumeRole"]["access"] == "trust policy"
+    assert t["sts"]["GetCallerIdentity"]["actions"] == []
+    assert t["iam"]["CreateUser"]["readOnly"] is False
+    assert t["cloudtrail"]["LookupEvents"]["readOnly"] is True
+
+
+def test_served_operations_answer_and_unserved_ones_say_so(cairn):
+    """Spot checks through the real CLI: a served operation answers; an unserved one answers the
+    service's own error naming itself, and is recorded."""
+    t = table()
+    assert t["cloudtrail"]["ListTrails"]["served"]
+    cairn.aws("cloudtrail", "list-trails")
+    assert not t["cloudtrail"]["ListChannels"]["served"]
+    code, _, err = cairn.aws("cloudtrail", "list-channels", check=False)
+    assert code != 0
+    assert "UnsupportedOperationException" in err and "ListChannels" in err
+    assert not t["iam"]["ListSAMLProviders"]["served"]
+    code, _, err = cairn.aws("iam", "list-saml-providers", check=False)
+    assert code != 0 and "NotImplemented" in err
