@@ -25,10 +25,9 @@ fn key_of(p: &Principal) -> Option<String> {
 }
 
 fn parse(g: Grants) -> Vec<PolicyDocument> {
-    let managed = g
-        .aws_managed
-        .iter()
-        .filter_map(|arn| crate::iam::aws_managed_policy(arn).map(|(_, _, doc)| doc.to_owned()));
+    let managed = g.aws_managed.iter().filter_map(|arn| {
+        super::managed::aws_managed_policy(arn).map(|(_, _, doc)| doc.to_owned())
+    });
     g.documents
         .iter()
         .cloned()

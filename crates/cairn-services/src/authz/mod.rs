@@ -6,6 +6,7 @@
 
 mod cache;
 mod context;
+pub mod managed;
 
 use std::sync::Arc;
 

@@ -4,7 +4,6 @@
 //! us-east-1, whatever region the client signed for.
 
 mod entities;
-mod managed;
 mod policies;
 mod qr;
 mod secrets;
@@ -20,7 +19,6 @@ use serde_json::Value;
 
 use crate::pipeline::codec::form;
 pub use crate::pipeline::codec::form::{Form, lower_first, request_parameters};
-pub use managed::aws_managed_policy;
 
 use crate::app::App;
 use crate::pipeline::codec::query::{QueryCodec, Reply};

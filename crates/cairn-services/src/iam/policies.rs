@@ -6,7 +6,8 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use super::{Done, managed, store_error, validate, xml};
+use super::{Done, store_error, validate, xml};
+use crate::authz::managed::aws_managed_policy;
 use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 
 /// The owner an operation's name points at (`…UserPolicy`, `…GroupPolicy`, `…RolePolicy`),
@@ -110,7 +111,7 @@ pub fn delete_inline(a: &Scope<'_>, op: &str) -> Result<Done, AwsError> {
 
 /// An AWS managed policy described like a customer one.
 fn aws_policy(a: &Scope<'_>, arn: &str) -> Result<Option<ManagedPolicy>, AwsError> {
-    let Some((name, id, _)) = managed::aws_managed_policy(arn) else {
+    let Some((name, id, _)) = aws_managed_policy(arn) else {
         return Ok(None);
     };
     let count = a
@@ -198,7 +199,7 @@ pub fn list_policies(a: &Scope<'_>) -> Result<Done, AwsError> {
     let prefix = optional(a.form, "PathPrefix").unwrap_or("/");
     let mut all = Vec::new();
     if scope != "Local" {
-        for (arn, ..) in managed::all() {
+        for (arn, ..) in crate::authz::managed::all() {
             if let Some(p) = aws_policy(a, &arn)? {
                 all.push(p);
             }
@@ -224,7 +225,7 @@ pub fn list_policies(a: &Scope<'_>) -> Result<Done, AwsError> {
 pub fn delete_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
     let arn = required(a.form, "PolicyArn")?;
     any_policy(a, arn)?;
-    if managed::aws_managed_policy(arn).is_some() {
+    if aws_managed_policy(arn).is_some() {
         return Err(AwsError::client(
             "InvalidInput",
             format!("ARN {arn} is not valid."),
@@ -236,7 +237,7 @@ pub fn delete_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
 
 fn customer_policy_arn<'a>(a: &'a Scope<'_>) -> Result<&'a str, AwsError> {
     let arn = required(a.form, "PolicyArn")?;
-    if managed::aws_managed_policy(arn).is_some() {
+    if aws_managed_policy(arn).is_some() {
         return Err(AwsError::client(
             "InvalidInput",
             format!("ARN {arn} is not valid."),
@@ -271,7 +272,7 @@ pub fn create_policy_version(a: &Scope<'_>) -> Result<Done, AwsError> {
 pub fn get_policy_version(a: &Scope<'_>) -> Result<Done, AwsError> {
     let arn = required(a.form, "PolicyArn")?;
     let version = required(a.form, "VersionId")?;
-    if let Some((_, _, doc)) = managed::aws_managed_policy(arn) {
+    if let Some((_, _, doc)) = aws_managed_policy(arn) {
         if version != "v1" {
             return Err(store_error(cairn_store::identity::IamError::NoSuchEntity(
                 format!("Policy {arn} version {version} does not exist or is not attachable."),
