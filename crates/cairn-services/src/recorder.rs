@@ -35,6 +35,11 @@ pub struct CallContext {
     pub request_id: String,
     /// The connection's TLS, for `tlsDetails` (`None` over plain HTTP).
     pub tls: Option<cairn_model::TlsDetails>,
+    /// The AWS service that made this call on the principal's behalf (`s3.amazonaws.com`
+    /// asking KMS for an object's data key): the record's `userIdentity.invokedBy`.
+    pub invoked_by: Option<String>,
+    /// The resource a service acts for (a trail), as policies see it in `aws:SourceArn`.
+    pub source_arn: Option<String>,
 }
 
 pub fn build_record(
@@ -43,9 +48,14 @@ pub fn build_record(
     error: Option<&AwsError>,
     now_ms: i64,
 ) -> ApiCallRecord {
+    let mut user_identity = ctx.principal.user_identity();
+    if let (Some(by), Value::Object(m)) = (&ctx.invoked_by, &mut user_identity) {
+        m.entry("invokedBy")
+            .or_insert_with(|| Value::String(by.clone()));
+    }
     let mut r = ApiCallRecord {
         event_version: EVENT_VERSION,
-        user_identity: ctx.principal.user_identity(),
+        user_identity,
         event_time: timefmt::event_time(now_ms),
         event_source: facts.event_source,
         event_name: facts.event_name,

@@ -12,7 +12,22 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
     let p = &ctx.principal;
     c.set("aws:CurrentTime", cairn_model::timefmt::event_time(now));
     c.set("aws:EpochTime", (now / 1000).to_string());
-    c.set("aws:SourceIp", ctx.source_ip.clone());
+    // A call a service makes on the caller's behalf comes from no IP of the caller's.
+    match &ctx.invoked_by {
+        None => {
+            c.set("aws:SourceIp", ctx.source_ip.clone());
+        }
+        Some(by) => {
+            c.set("aws:ViaAWSService", "true");
+            c.set("aws:CalledVia", by.clone());
+            c.set("aws:CalledViaFirst", by.clone());
+            c.set("aws:CalledViaLast", by.clone());
+        }
+    }
+    if let Some(arn) = &ctx.source_arn {
+        c.set("aws:SourceArn", arn.clone());
+        c.set("aws:SourceAccount", ctx.recipient_account.clone());
+    }
     c.set("aws:RequestedRegion", ctx.region.clone());
     c.set("aws:SecureTransport", "false");
     c.set("aws:PrincipalArn", principal_arn(p));

@@ -1,7 +1,7 @@
-//! Envelope encryption under a KMS key, for S3 objects (SSE-KMS) and trail log files: a fresh
-//! data key per object, kept only in wrapped form (a KMS ciphertext) beside the object. Using
-//! the key to make or open a data key is judged by its key policy, as S3 and CloudTrail are
-//! judged in AWS.
+//! Envelope encryption of trail log files under a KMS key: a fresh data key per log file, kept
+//! only in wrapped form (a KMS ciphertext) beside the object, judged by the key policy as
+//! CloudTrail is judged in AWS. (S3's SSE-KMS objects get their data keys from KMS through
+//! internal calls; trail delivery moves to them next.)
 
 use std::collections::BTreeMap;
 
@@ -9,17 +9,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use cairn_wire::AwsError;
 
-use super::crypto;
-use super::ops::{Scope, find_key, open, random_bytes, resolve_key, seal, usable};
+use super::ops::{Scope, random_bytes, resolve_key, seal, usable};
 use crate::app::App;
 use crate::policy::{Requester, allows};
 
-/// Where an SSE-KMS object keeps its key's ARN (answered as a header) and its wrapped data key
-/// (internal: never answered), among its stored metadata.
-pub const KMS_KEY_HEADER: &str = ":x-amz-server-side-encryption-aws-kms-key-id";
-pub const WRAPPED_KEY: &str = "::kms-data-key";
-/// The encryption context the data key is bound to (JSON), internal too.
-pub const KEY_CONTEXT: &str = "::kms-context";
+use crate::s3::sse::{KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
 
 /// A new data key: its plaintext (to encrypt with, never stored), its wrapped form, and the
 /// key's ARN.
@@ -166,23 +160,4 @@ fn object_key(dk: DataKey, context: &BTreeMap<String, String>) -> cairn_trail::s
             ),
         ],
     }
-}
-
-/// Unwraps an object's data key for `who`, if the key policy lets it decrypt.
-pub fn open_data_key(
-    app: &App,
-    scope: Scope<'_>,
-    wrapped: &str,
-    who: Requester<'_>,
-    who_arn: &str,
-    context: &BTreeMap<String, String>,
-) -> Result<Vec<u8>, AwsError> {
-    let broken = || AwsError::internal("the object's wrapped data key is unreadable");
-    let blob = B64.decode(wrapped).map_err(|_| broken())?;
-    let key_id = crypto::key_of(&blob).ok_or_else(broken)?.to_owned();
-    let key = find_key(app, scope, &key_id, &key_id).map_err(|_| {
-        AwsError::new(403, "AccessDenied", "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.")
-    })?;
-    authorize_use(&key, who, who_arn, "kms:Decrypt", context)?;
-    open(app, &key, &blob, context)?.ok_or_else(broken)
 }

@@ -262,13 +262,31 @@ pub struct KmsPlan {
 }
 
 /// The permission an operation on `key` needs: its key policy decides, with the caller's
-/// identity policies where the key policy delegates to the account.
-fn key_check(ctx: &CallContext, key: &Key, op: &str) -> Check {
-    Check::new(format!("kms:{op}"), key.arn()).with_policy(PolicyOf {
-        document: Some(key.policy.clone()),
-        account: ctx.recipient_account.clone(),
-        rule: ResourceRule::Exclusive,
-    })
+/// identity policies where the key policy delegates to the account. Policies may test the
+/// encryption context (`kms:EncryptionContext:<key>`) and the service a call came through
+/// (`kms:ViaService`).
+fn key_check(ctx: &CallContext, key: &Key, op: &str, input: &Value) -> Check {
+    let mut keys: Vec<(String, String)> =
+        vec![("kms:CallerAccount".into(), ctx.recipient_account.clone())];
+    if let Ok(context) = self::context(input) {
+        for (k, v) in context {
+            keys.push((format!("kms:EncryptionContext:{k}"), v));
+        }
+    }
+    if let Some(by) = &ctx.invoked_by {
+        let service = by.strip_suffix(".amazonaws.com").unwrap_or(by);
+        keys.push((
+            "kms:ViaService".into(),
+            format!("{service}.{}.amazonaws.com", ctx.region),
+        ));
+    }
+    Check::new(format!("kms:{op}"), key.arn())
+        .with_policy(PolicyOf {
+            document: Some(key.policy.clone()),
+            account: ctx.recipient_account.clone(),
+            rule: ResourceRule::Exclusive,
+        })
+        .with_keys(keys)
 }
 
 /// Finds the key a call names (validating what must be checked before it) and the permission
@@ -344,7 +362,7 @@ pub fn resolve(
         // Operations cairn does not have need no permission to be told so.
         _ => return Ok(Vec::new()),
     };
-    let check = key_check(ctx, &key, op);
+    let check = key_check(ctx, &key, op, input);
     plan.key = Some(key);
     Ok(vec![check])
 }

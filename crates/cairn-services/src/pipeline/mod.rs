@@ -11,6 +11,7 @@
 //! shaping and its codec, plus one line in [`registry`].
 
 pub mod codec;
+pub mod internal;
 pub mod operation;
 pub mod registry;
 pub mod service;
@@ -62,39 +63,88 @@ pub async fn serve<S: Service>(
         let e = AwsError::internal("caller has no account");
         return svc.codec().error(&e, &answer);
     };
-    if app.journal.failure().is_some() {
-        return svc.codec().error(&AwsError::audit_unavailable(), &answer);
-    }
     let ctx = CallContext {
         principal: call.principal,
-        recipient_account: account.clone(),
+        recipient_account: account,
         region: svc.home_region().map(str::to_owned).unwrap_or(call.region),
         source_ip: call.source_ip,
         user_agent: call.user_agent,
         request_id: call.request_id,
         tls: call.tls,
+        invoked_by: None,
+        source_arn: None,
     };
-    let (svc2, app2, ctx2) = (Arc::clone(&svc), Arc::clone(&app), ctx.clone());
-    let worked = tokio::task::spawn_blocking(move || {
-        let input = svc2.codec().parse(routed, &req, body, &ctx2);
-        stages(&*svc2, &app2, &ctx2, op, input)
-    })
-    .await;
-    let Ok((result, facts)) = worked else {
-        let e = AwsError::internal("the operation failed unexpectedly");
-        return svc.codec().error(&e, &answer);
-    };
-    if let Err(e) = record(&app, &ctx, &account, facts, result.as_ref().err()).await {
-        return svc.codec().error(&e, &answer);
-    }
-    match result {
+    let svc2 = Arc::clone(&svc);
+    let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
+    match execute(Arc::clone(&svc), app, ctx, op, parse).await {
         Ok(out) => svc.codec().encode(op, out, &answer),
         Err(e) => svc.codec().error(&e, &answer),
     }
 }
 
+/// Runs a call whose operation is known, from parsing its input to making its record durable
+/// (audit fails closed: without a durable record the answer is 503).
+pub async fn execute<S, P>(
+    svc: Arc<S>,
+    app: Arc<App>,
+    ctx: CallContext,
+    op: &'static Operation,
+    parse: P,
+) -> Result<service::Output<S>, AwsError>
+where
+    S: Service,
+    P: FnOnce(&CallContext) -> Result<service::Input<S>, AwsError> + Send + 'static,
+{
+    if app.journal.failure().is_some() {
+        return Err(AwsError::audit_unavailable());
+    }
+    let (app2, ctx2) = (Arc::clone(&app), ctx.clone());
+    let worked = tokio::task::spawn_blocking(move || {
+        let input = parse(&ctx2);
+        stages(&*svc, &app2, &ctx2, op, input)
+    })
+    .await;
+    let Ok((result, facts)) = worked else {
+        return Err(AwsError::internal("the operation failed unexpectedly"));
+    };
+    record(
+        &app,
+        &ctx,
+        &ctx.recipient_account,
+        facts,
+        result.as_ref().err(),
+    )
+    .await?;
+    result
+}
+
+/// Runs a call on this (blocking) thread and makes its record durable: an internal call from
+/// inside another service's handler.
+pub fn execute_here<S: Service + ?Sized>(
+    svc: &S,
+    app: &App,
+    ctx: &CallContext,
+    op: &'static Operation,
+    input: service::Input<S>,
+) -> Result<service::Output<S>, AwsError> {
+    if app.journal.failure().is_some() {
+        return Err(AwsError::audit_unavailable());
+    }
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| AwsError::internal("an internal call needs the server's runtime"))?;
+    let (result, facts) = stages(svc, app, ctx, op, Ok(input));
+    runtime.block_on(record(
+        app,
+        ctx,
+        &ctx.recipient_account,
+        facts,
+        result.as_ref().err(),
+    ))?;
+    result
+}
+
 /// Resolve, authorize, run and describe one call (blocking: it touches the stores).
-fn stages<S: Service>(
+fn stages<S: Service + ?Sized>(
     svc: &S,
     app: &App,
     ctx: &CallContext,
@@ -159,9 +209,12 @@ pub fn authorize(
             account: &p.account,
             rule: p.rule,
         });
-        if let Err(d) =
-            authz::authorize(app, ctx, &c.action, &c.resource, policy, &c.condition_keys)
-        {
+        let keys: Vec<(&str, String)> = c
+            .condition_keys
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        if let Err(d) = authz::authorize(app, ctx, &c.action, &c.resource, policy, &keys) {
             return Err(c.denied_as.clone().unwrap_or_else(|| d.to_error(protocol)));
         }
         if let Some(e) = &c.allowed_but {

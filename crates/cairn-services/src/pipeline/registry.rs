@@ -11,10 +11,12 @@ use http::Response;
 use http_body_util::Full;
 
 use super::codec::{Codec, WireRequest};
-use super::operation::Operation;
+use super::operation::{Operation, find};
 use super::service::Service;
-use super::{Call, serve};
+use super::{Call, execute_here, serve};
 use crate::app::App;
+use crate::recorder::CallContext;
+use cairn_wire::AwsError;
 
 type Answering = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
 
@@ -32,6 +34,14 @@ pub trait Endpoint: Send + Sync + 'static {
         req: WireRequest,
         body: Bytes,
     ) -> Answering;
+    /// Makes an internal call of a JSON operation (blocking: from a service's handler).
+    fn call_json(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &str,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, AwsError>;
 }
 
 impl<S: Service> Endpoint for S {
@@ -59,6 +69,25 @@ impl<S: Service> Endpoint for S {
     ) -> Answering {
         Box::pin(serve(self, app, call, req, body))
     }
+    fn call_json(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &str,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, AwsError> {
+        let name = Service::signing_name(self);
+        let op = find(Service::operations(self), op)
+            .ok_or_else(|| AwsError::internal(format!("{name} has no operation {op}")))?;
+        let input = self
+            .codec()
+            .input_of_json(input)
+            .ok_or_else(|| AwsError::internal(format!("{name} takes no internal JSON calls")))?;
+        let out = execute_here(self, app, ctx, op, input)?;
+        self.codec()
+            .json_of_output(out)
+            .ok_or_else(|| AwsError::internal(format!("{name} answers no internal JSON calls")))
+    }
 }
 
 /// The services an endpoint serves.
@@ -78,6 +107,12 @@ impl Registry {
                 Arc::new(crate::sts::Sts),
             ],
         }
+    }
+
+    /// The standard registry, for internal calls between services.
+    pub fn global() -> &'static Registry {
+        static GLOBAL: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(Registry::standard)
     }
 
     /// The service clients sign for with this name.

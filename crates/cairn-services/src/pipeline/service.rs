@@ -36,7 +36,7 @@ pub struct Check {
     pub resource: String,
     pub policy: Option<PolicyOf>,
     /// Service condition keys the request sets (`s3:prefix`, `iam:PolicyARN`, …).
-    pub condition_keys: Vec<(&'static str, String)>,
+    pub condition_keys: Vec<(String, String)>,
     /// The refusal, when the service words it its own way (STS names the role).
     pub denied_as: Option<AwsError>,
     /// Refuses the call even when the check passes (only a bucket's owner may touch its
@@ -61,8 +61,9 @@ impl Check {
         self
     }
 
-    pub fn with_keys(mut self, keys: Vec<(&'static str, String)>) -> Check {
-        self.condition_keys = keys;
+    pub fn with_keys<K: Into<String>>(mut self, keys: Vec<(K, String)>) -> Check {
+        self.condition_keys
+            .extend(keys.into_iter().map(|(k, v)| (k.into(), v)));
         self
     }
 

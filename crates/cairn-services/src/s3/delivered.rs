@@ -61,6 +61,8 @@ impl DeliveryRecorder {
             request_id: request_id.to_owned(),
             // CloudTrail reaches S3 inside AWS: its records carry no client TLS details.
             tls: None,
+            invoked_by: None,
+            source_arn: None,
         }
     }
 

@@ -14,6 +14,11 @@ pub mod policy;
 mod record;
 pub mod xml;
 
+/// Where SSE-KMS objects keep their key, wrapped data key and encryption context.
+pub mod sse {
+    pub use super::ops::{KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
+}
+
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 

@@ -148,6 +148,8 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         user_agent: None,
         request_id: "bench".into(),
         tls: None,
+        invoked_by: None,
+        source_arn: None,
     };
     let kinds: Vec<(&str, QueryMaker)> = vec![
         ("no attribute", Box::new(|_| json!({}))),

@@ -88,4 +88,12 @@ impl Codec for JsonCodec {
     fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
         error_response(e, self.protocol, &answer.request_id)
     }
+
+    fn input_of_json(&self, input: Value) -> Option<Value> {
+        Some(input)
+    }
+
+    fn json_of_output(&self, output: Value) -> Option<Value> {
+        Some(output)
+    }
 }

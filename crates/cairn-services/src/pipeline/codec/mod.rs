@@ -75,4 +75,15 @@ pub trait Codec: Send + Sync + 'static {
     ) -> Response<Full<Bytes>>;
 
     fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>>;
+
+    /// An internal call's input, given as JSON (JSON protocols; others take no internal calls
+    /// yet).
+    fn input_of_json(&self, _input: serde_json::Value) -> Option<Self::Input> {
+        None
+    }
+
+    /// An internal call's output, as JSON.
+    fn json_of_output(&self, _output: Self::Output) -> Option<serde_json::Value> {
+        None
+    }
 }

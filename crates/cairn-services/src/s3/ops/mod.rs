@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 
-pub use objects::verify_checksums;
+pub use objects::{KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY, verify_checksums};
 
 type S3Result = Result<S3Response, AwsError>;
 
@@ -116,7 +116,7 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "UploadPart"
         | "ListParts"
         | "AbortMultipartUpload"
-        | "CompleteMultipartUpload" => multipart::run(app, req, now),
+        | "CompleteMultipartUpload" => multipart::run(app, ctx, req, now),
         _ => objects::run(app, ctx, op, req, now),
     }
 }

@@ -5,15 +5,16 @@ use cairn_wire::AwsError;
 use super::objects::{new_object, written};
 use super::{S3Result, iso, malformed_xml, not_implemented, objects_error};
 use crate::app::App;
+use crate::recorder::CallContext;
 use crate::s3::xml::{Doc, encode_key, parse};
 use crate::s3::{S3Request, S3Response};
 
-pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
+pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
     match req.op {
         "CreateMultipartUpload" => {
-            let new = new_object(app, req)?;
+            let new = new_object(app, ctx, req)?;
             if new.data_key.is_some() {
                 return Err(AwsError::new(
                     501,

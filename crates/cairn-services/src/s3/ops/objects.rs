@@ -7,14 +7,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cairn_store::objects::{NewObject, ObjectVersion};
 use cairn_wire::AwsError;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
 use crate::app::App;
-use crate::kms::Scope as KmsScope;
-use crate::kms::envelope::{self as kms_envelope, KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
 use crate::pipeline::Operation;
-use crate::policy::Requester;
+use crate::pipeline::internal::{Actor, Internal};
 use crate::recorder::CallContext;
 use crate::s3::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
@@ -44,14 +43,14 @@ pub(super) fn run(
             Ok(S3Response::ok(acl::owner_full_control(&req.account)))
         }
         "PutObject" => {
-            let new = new_object(app, req)?;
+            let new = new_object(app, ctx, req)?;
             let v = s
                 .put_object(req.bucket(), req.key(), &req.payload, &new, now)
                 .map_err(oe)?;
             Ok(written(S3Response::empty(200), &v, req))
         }
-        "CopyObject" => copy_object(app, req, now),
-        "GetObject" | "HeadObject" => get_object(app, req),
+        "CopyObject" => copy_object(app, ctx, req, now),
+        "GetObject" | "HeadObject" => get_object(app, ctx, req),
         "DeleteObject" => {
             let marker = s.delete_object(req.bucket(), req.key(), now).map_err(oe)?;
             let mut r = S3Response::empty(204);
@@ -64,6 +63,37 @@ pub(super) fn run(
         }
         "DeleteObjects" => delete_objects(app, ctx, op, req, now),
         other => Err(not_implemented(other)),
+    }
+}
+
+/// Where an SSE-KMS object keeps its key's ARN (answered as a header) and its wrapped data key
+/// (internal: never answered), among its stored metadata.
+pub const KMS_KEY_HEADER: &str = ":x-amz-server-side-encryption-aws-kms-key-id";
+pub const WRAPPED_KEY: &str = "::kms-data-key";
+/// The encryption context the data key is bound to (JSON), internal too.
+pub const KEY_CONTEXT: &str = "::kms-context";
+
+/// S3 calling KMS on the caller's behalf, as S3 does for SSE-KMS objects: authorized by the
+/// key policy and the caller's identity policies, recorded as the caller's call invoked by
+/// s3.amazonaws.com.
+fn kms_for(ctx: &CallContext, req: &S3Request, region: &str) -> Internal {
+    Internal {
+        actor: Actor::OnBehalf {
+            principal: ctx.principal.clone(),
+            by: "s3.amazonaws.com",
+        },
+        account: req.account.clone(),
+        region: region.to_owned(),
+        source_arn: None,
+        cause: ctx.request_id.clone(),
+    }
+}
+
+/// A KMS refusal, as S3 words it.
+fn kms_error(e: AwsError) -> AwsError {
+    match e.code.as_ref() {
+        "AccessDeniedException" => AwsError::new(403, "AccessDenied", e.message),
+        _ => e,
     }
 }
 
@@ -139,7 +169,11 @@ pub(super) fn written(mut r: S3Response, v: &ObjectVersion, req: &S3Request) -> 
 }
 /// What a new object stores: content type, user metadata, system headers, checksums, and its
 /// SSE (the request's header, else the bucket default, SSE-S3).
-pub(super) fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsError> {
+pub(super) fn new_object(
+    app: &App,
+    ctx: &CallContext,
+    req: &S3Request,
+) -> Result<NewObject, AwsError> {
     acl::check_headers(req, &req.account)?;
     let mut metadata = BTreeMap::new();
     for (k, v) in &req.headers {
@@ -205,27 +239,32 @@ pub(super) fn new_object(app: &App, req: &S3Request) -> Result<NewObject, AwsErr
             format!("arn:aws:s3:::{}/{}", req.bucket(), req.key()),
         )]
         .into();
-        let dk = kms_envelope::new_data_key(
-            app,
-            KmsScope {
-                account: &req.account,
-                region: &req.region,
-            },
-            &key_ref,
-            Requester::Aws {
-                account: &req.account,
-                arn: &req.caller_arn,
-            },
-            &req.caller_arn,
-            &context,
-        )?;
-        metadata.insert(KMS_KEY_HEADER.to_owned(), dk.key_arn);
-        metadata.insert(WRAPPED_KEY.to_owned(), dk.wrapped);
+        let made = kms_for(ctx, req, &req.region)
+            .call_json(
+                app,
+                "kms",
+                "GenerateDataKey",
+                json!({"KeyId": key_ref, "KeySpec": "AES_256", "EncryptionContext": context}),
+            )
+            .map_err(kms_error)?;
+        let member = |m: &str| made.get(m).and_then(Value::as_str).map(str::to_owned);
+        let (Some(plaintext), Some(wrapped), Some(key_arn)) = (
+            member("Plaintext"),
+            member("CiphertextBlob"),
+            member("KeyId"),
+        ) else {
+            return Err(AwsError::internal("KMS answered no data key"));
+        };
+        let plaintext = STANDARD
+            .decode(plaintext)
+            .map_err(|_| AwsError::internal("KMS answered an unreadable data key"))?;
+        metadata.insert(KMS_KEY_HEADER.to_owned(), key_arn);
+        metadata.insert(WRAPPED_KEY.to_owned(), wrapped);
         metadata.insert(
             KEY_CONTEXT.to_owned(),
             serde_json::to_string(&context).unwrap_or_default(),
         );
-        data_key = Some(dk.plaintext);
+        data_key = Some(plaintext);
     }
     Ok(NewObject {
         content_type: req.header("content-type").map(str::to_owned),
@@ -245,6 +284,7 @@ fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Opti
 /// kms:Decrypt on its key, for the caller).
 fn read_object(
     app: &App,
+    ctx: &CallContext,
     req: &S3Request,
     v: &ObjectVersion,
     range: Option<(u64, u64)>,
@@ -261,29 +301,38 @@ fn read_object(
         .and_then(|arn| arn.split(':').nth(3))
         .unwrap_or(&req.region)
         .to_owned();
-    let data_key = kms_envelope::open_data_key(
-        app,
-        KmsScope {
-            account: &req.account,
-            region: &key_region,
-        },
-        wrapped,
-        Requester::Aws {
-            account: &req.account,
-            arn: &req.caller_arn,
-        },
-        &req.caller_arn,
-        &v.metadata
-            .get(KEY_CONTEXT)
-            .and_then(|c| serde_json::from_str(c).ok())
-            .unwrap_or_default(),
-    )?;
+    let context: BTreeMap<String, String> = v
+        .metadata
+        .get(KEY_CONTEXT)
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let opened = kms_for(ctx, req, &key_region)
+        .call_json(
+            app,
+            "kms",
+            "Decrypt",
+            json!({"CiphertextBlob": wrapped, "EncryptionContext": context}),
+        )
+        .map_err(|e| match e.code.as_ref() {
+            // The object's key is gone (or in another account).
+            "InvalidCiphertextException" | "NotFoundException" => AwsError::new(
+                403,
+                "AccessDenied",
+                "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+            ),
+            _ => kms_error(e),
+        })?;
+    let data_key = opened
+        .get("Plaintext")
+        .and_then(Value::as_str)
+        .and_then(|p| STANDARD.decode(p).ok())
+        .ok_or_else(|| AwsError::internal("KMS answered no plaintext"))?;
     app.objects
         .read_body_keyed(v, range, &data_key)
         .map_err(|e| objects_error(e, req))
 }
 
-fn copy_object(app: &App, req: &S3Request, now: i64) -> S3Result {
+fn copy_object(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
     let src = req.header("x-amz-copy-source").unwrap_or("");
     let src = percent_encoding::percent_decode_str(src)
         .decode_utf8_lossy()
@@ -308,8 +357,8 @@ fn copy_object(app: &App, req: &S3Request, now: i64) -> S3Result {
     {
         return Err(AwsError::new(403, "AccessDenied", "Access Denied"));
     }
-    let body = read_object(app, req, &source, None)?;
-    let mut new = new_object(app, req)?;
+    let body = read_object(app, ctx, req, &source, None)?;
+    let mut new = new_object(app, ctx, req)?;
     if req.header("x-amz-metadata-directive") != Some("REPLACE") {
         // The copy's encryption is its own: keep the new object's key entries, not the source's.
         let own: Vec<(String, String)> = [KMS_KEY_HEADER, WRAPPED_KEY, KEY_CONTEXT]
@@ -378,7 +427,7 @@ fn parse_range(h: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok(r))
 }
 
-fn get_object(app: &App, req: &S3Request) -> S3Result {
+fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
     let s = &app.objects;
     let v = s
         .head_object(
@@ -404,7 +453,7 @@ fn get_object(app: &App, req: &S3Request) -> S3Result {
     let body = if head {
         Vec::new()
     } else {
-        read_object(app, req, &v, range)?
+        read_object(app, ctx, req, &v, range)?
     };
     let mut r = S3Response {
         status: if range.is_some() { 206 } else { 200 },
