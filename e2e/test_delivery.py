@@ -6,7 +6,6 @@ files."""
 import gzip
 import json
 import re
-import time
 import uuid
 import zlib
 from datetime import datetime, timezone
@@ -21,7 +20,7 @@ REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 @pytest.fixture(scope="module")
 def lab(workdir):
     from conftest import Cairn
-    c = Cairn(workdir / "delivery-lab", ["--delivery-interval", "1"])
+    c = Cairn(workdir / "delivery-lab", ["--delivery-interval", "1", "--test-clock"])
     c.start()
     yield c
     c.stop()
@@ -121,7 +120,7 @@ def test_classic_exercise(lab, tmp_path):
     lab.aws("cloudtrail", "stop-logging", "--name", "lab-trail")
     stopped_before = datetime.now(timezone.utc)
     late = lab.client(region="eu-west-1").describe_trails()["ResponseMetadata"]["RequestId"]
-    time.sleep(2.5)
+    lab.advance(2)  # a delivery round has run since
     final = download_all(lab, bucket, tmp_path / "dl2")
     delivered = {rec["requestID"] for f in final for rec in json.loads(gzip.open(f).read())["Records"]}
     assert just_before in delivered
@@ -158,7 +157,7 @@ def test_data_events_by_advanced_selector(lab, tmp_path):
     names = wait_for(delivered)
     assert names == [("GetObject", "watched/a.txt"), ("PutObject", "watched/a.txt")], "only selected data events, no management events"
     # Nor in a later file: the unselected calls were made before the selected ones showed.
-    time.sleep(2.5)
+    lab.advance(2)  # a delivery round has run since
     assert delivered() == names
 
     # Each data event has the shape of AWS's documented S3 data event (reference: the GetObject
@@ -258,7 +257,7 @@ def test_cloudtrails_own_writes_are_awsservice_data_events(lab):
         return [r for r in recs if r["eventID"] == check["eventID"]] or None
     assert wait_for(delivered_check) == [check]
     ct.describe_trails()
-    time.sleep(2.5)
+    lab.advance(2)  # a delivery round has run since
     assert len(acl_checks()) == 1
     for t in ("writer", "watcher"):
         ct.delete_trail(Name=t)
@@ -343,7 +342,7 @@ def test_every_selector_operator_decides_delivery(lab):
         seen = {r["requestID"] for r in records_in(s3, logs[t])}
         return {name for name, r in rid.items() if r in seen}
     wait_for(lambda: all(got(t) >= expected[t] for t in expected))
-    time.sleep(2.5)
+    lab.advance(2)  # a delivery round has run since
     for t in expected:
         assert got(t) == expected[t], t
     for t in ("advanced", "basic"):

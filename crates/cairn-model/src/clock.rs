@@ -54,6 +54,36 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock plus an offset that only grows: time flows as usual, and tests can jump it
+/// ahead (`cairn serve --test-clock`) to reach the next delivery, digest period or expiry
+/// without waiting.
+#[derive(Clone, Debug, Default)]
+pub struct TestClock {
+    offset: Arc<AtomicI64>,
+}
+
+impl TestClock {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves time forward by `ms` (never back: records and digests are ordered by it).
+    pub fn advance_millis(&self, ms: i64) {
+        self.offset.fetch_add(ms.max(0), Ordering::SeqCst);
+    }
+
+    /// How far ahead of the wall clock this clock is.
+    pub fn offset_millis(&self) -> i64 {
+        self.offset.load(Ordering::SeqCst)
+    }
+}
+
+impl Clock for TestClock {
+    fn now_millis(&self) -> i64 {
+        SystemClock.now_millis().saturating_add(self.offset_millis())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +95,16 @@ mod tests {
         c.advance_millis(500);
         assert_eq!(c.now_millis(), 1_500);
         assert_eq!(c.now().unix_timestamp(), 1);
+    }
+
+    #[test]
+    fn test_clock_runs_with_the_wall_and_jumps_ahead_only() {
+        let c = TestClock::new();
+        let before = SystemClock.now_millis();
+        c.advance_millis(3_600_000);
+        c.advance_millis(-5_000);
+        assert_eq!(c.offset_millis(), 3_600_000);
+        let now = c.now_millis();
+        assert!(now >= before + 3_600_000 && now < SystemClock.now_millis() + 3_600_001);
     }
 }

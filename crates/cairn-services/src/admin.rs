@@ -1,6 +1,11 @@
 //! cairn's own calls on its endpoint, beside AWS's: signed with SigV4 for the service name
-//! `cairn`, answered in JSON. Today one: `Cairn.Import`, through which `cairn import` loads
-//! records into a running instance, each into event history at once.
+//! `cairn`, answered in JSON, for an account's root user only.
+//!
+//! - `Cairn.Import`: `cairn import` loads records into a running instance, each into event
+//!   history at once.
+//! - `Cairn.AdvanceClock`: with `cairn serve --test-clock`, moves time forward and runs every
+//!   journal consumer whose time has come (trail delivery, digests) before answering, so tests
+//!   reach the next delivery or digest period without sleeping.
 //!
 //! These calls administer cairn itself; AWS has no such API, so they are not recorded as
 //! CloudTrail events (the records they load are).
@@ -25,31 +30,45 @@ pub const SIGNING_NAME: &str = "cairn";
 /// The largest batch of records one call may carry, as its JSON body.
 pub const MAX_BATCH_BYTES: usize = 900 * 1024;
 
+/// The test clock and what to run when it moves.
+pub struct TestClockControl {
+    pub clock: cairn_model::TestClock,
+    /// Runs every journal consumer whose time has come (blocking); says what it did.
+    pub run_due: Box<dyn Fn() -> Value + Send + Sync>,
+}
+
 pub async fn serve(
     app: Arc<App>,
     call: Call,
     headers: &HeaderMap,
     body: Bytes,
+    test_clock: Option<Arc<TestClockControl>>,
 ) -> Response<Full<Bytes>> {
     let protocol = Protocol::Json11;
     let rid = call.request_id.clone();
     let target = crate::pipeline::codec::json::target_of(headers);
-    if target != "Cairn.Import" {
+    if !matches!(target, "Cairn.Import" | "Cairn.AdvanceClock") {
         let e = AwsError::client(
             "UnknownOperationException",
             format!("cairn has no operation '{target}'"),
         );
         return error_response(&e, protocol, &rid);
     }
-    // Loading history into an account is its owner's act.
+    // Administering an instance is its accounts' owners' act.
     let Principal::Root { account, .. } = &call.principal else {
         let e = AwsError::new(
             403,
             "AccessDeniedException",
-            "Only an account's root user may import records into it.",
+            format!("Only an account's root user may call {target}."),
         );
         return error_response(&e, protocol, &rid);
     };
+    if target == "Cairn.AdvanceClock" {
+        return match advance_clock(test_clock, &body).await {
+            Ok(v) => json_response(v.to_string().into_bytes(), protocol, &rid),
+            Err(e) => error_response(&e, protocol, &rid),
+        };
+    }
     let records = match serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("Records").cloned())
@@ -86,4 +105,38 @@ pub async fn serve(
             &rid,
         ),
     }
+}
+
+/// Moves the test clock forward by `{"Seconds": n}` and runs what became due.
+async fn advance_clock(
+    control: Option<Arc<TestClockControl>>,
+    body: &[u8],
+) -> Result<Value, AwsError> {
+    let Some(control) = control else {
+        return Err(AwsError::client(
+            "UnsupportedOperationException",
+            "This instance keeps real time: start cairn serve with --test-clock to move it.",
+        ));
+    };
+    let seconds = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("Seconds").and_then(Value::as_f64))
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 10.0 * 365.0 * 86_400.0)
+        .ok_or_else(|| {
+            AwsError::client(
+                "ValidationException",
+                "Expected {\"Seconds\": n} with 0 <= n <= ten years: time only moves forward.",
+            )
+        })?;
+    control.clock.advance_millis((seconds * 1000.0) as i64);
+    let c = Arc::clone(&control);
+    let ran = tokio::task::spawn_blocking(move || (c.run_due)())
+        .await
+        .map_err(|_| AwsError::internal("the consumers' round failed unexpectedly"))?;
+    use cairn_model::Clock as _;
+    Ok(json!({
+        "Now": control.clock.now_millis(),
+        "OffsetSeconds": control.clock.offset_millis() / 1000,
+        "Ran": ran,
+    }))
 }

@@ -1,7 +1,7 @@
 //! `cairn env`: the shell exports that point AWS clients at this instance.
 
 use anyhow::{Context, bail};
-use cairn_store::identity::IdentityStore;
+use cairn_store::identity::{AccessKey, IdentityStore};
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -51,6 +51,40 @@ pub fn instance_settings(dir: &DataDir) -> anyhow::Result<InstanceSettings> {
         region: lines.next().unwrap_or("us-east-1").to_owned(),
         ca_bundle: lines.next().filter(|l| !l.is_empty()).map(str::to_owned),
     })
+}
+
+/// A client for cairn's own calls (`Cairn.*`) on the running instance of `dir`, signed with the
+/// root key of `account` (the first account when `None`).
+pub fn admin_endpoint(
+    dir: &DataDir,
+    account: Option<&str>,
+) -> anyhow::Result<(cairn_wire::client::Endpoint, InstanceSettings, AccessKey)> {
+    let settings = instance_settings(dir)?;
+    let key = match account {
+        Some(id) => {
+            let id = cairn_model::AccountId::parse(id)?;
+            IdentityStore::open(&dir.identity_db())?
+                .root_key(&id)?
+                .with_context(|| format!("account {id} does not exist in {}", dir.root.display()))?
+        }
+        None => settings.key.clone(),
+    };
+    let url = cairn_wire::client::parse_url(&settings.endpoint).map_err(anyhow::Error::msg)?;
+    let tls = if url.https {
+        let ca = settings.ca_bundle.as_ref().map(std::path::PathBuf::from);
+        Some(cairn_wire::tls::Tls::new(ca.as_deref()).map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
+    let endpoint = cairn_wire::client::Endpoint {
+        host_port: url.host_port,
+        region: settings.region.clone(),
+        access_key_id: key.access_key_id.clone(),
+        secret_access_key: key.secret_access_key.clone(),
+        tls,
+        ..Default::default()
+    };
+    Ok((endpoint, settings, key))
 }
 
 pub fn run(args: EnvArgs) -> anyhow::Result<()> {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use cairn_import::{ImportReport, Importer, discover, read_records};
 use cairn_model::{Clock, SystemClock};
-use cairn_store::identity::IdentityStore;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -73,31 +72,7 @@ fn finish(report: &ImportReport, account: &str, via: &str) -> anyhow::Result<()>
 /// `cairn serve` holds the data directory: send the records to it, in batches, signed with
 /// the account's root key; each is in event history when its batch is answered.
 fn import_into_running(dir: &DataDir, args: ImportArgs) -> anyhow::Result<()> {
-    let settings = crate::env::instance_settings(dir)?;
-    let key = match &args.account {
-        Some(id) => {
-            let id = cairn_model::AccountId::parse(id)?;
-            IdentityStore::open(&dir.identity_db())?
-                .root_key(&id)?
-                .with_context(|| format!("account {id} does not exist in {}", dir.root.display()))?
-        }
-        None => settings.key,
-    };
-    let url = cairn_wire::client::parse_url(&settings.endpoint).map_err(anyhow::Error::msg)?;
-    let tls = if url.https {
-        let ca = settings.ca_bundle.as_ref().map(PathBuf::from);
-        Some(cairn_wire::tls::Tls::new(ca.as_deref()).map_err(anyhow::Error::msg)?)
-    } else {
-        None
-    };
-    let endpoint = cairn_wire::client::Endpoint {
-        host_port: url.host_port,
-        region: settings.region.clone(),
-        access_key_id: key.access_key_id.clone(),
-        secret_access_key: key.secret_access_key.clone(),
-        tls,
-        ..Default::default()
-    };
+    let (endpoint, settings, key) = crate::env::admin_endpoint(dir, args.account.as_deref())?;
     let send = |batch: &mut Vec<String>, report: &mut ImportReport| -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());

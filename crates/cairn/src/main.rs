@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bench;
+mod clock;
 mod config;
 mod datadir;
 mod duration;
@@ -70,6 +71,9 @@ enum Command {
     /// List every operation of every service: IAM actions, CloudTrail category, read-only,
     /// which policies decide it, and whether cairn serves it.
     Operations(operations::OperationsArgs),
+    /// Move the test clock of a `cairn serve --test-clock` instance.
+    #[command(subcommand)]
+    Clock(clock::ClockCommand),
     /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -135,6 +139,15 @@ fn main() -> anyhow::Result<()> {
             serve::run(a)
         }
         Command::Operations(a) => operations::run(a),
+        Command::Clock(c) => {
+            let c = match c {
+                clock::ClockCommand::Advance(mut a) => {
+                    a.data_dir = with_file_dir(a.data_dir);
+                    clock::ClockCommand::Advance(a)
+                }
+            };
+            clock::run(c)
+        }
         Command::Env(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             env::run(a)

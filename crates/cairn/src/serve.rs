@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use cairn_model::{Clock, SystemClock};
 use cairn_services::App;
 use cairn_services::s3::policy::PolicyGate;
@@ -91,6 +91,11 @@ pub struct ServeArgs {
     /// AWS_CA_BUNDLE at the CA's certificate so clients trust it.
     #[arg(long, env = "CAIRN_TLS_SELF_SIGNED")]
     pub tls_self_signed: bool,
+    /// Run a test clock: wall time that `cairn clock advance` can jump forward, running the
+    /// trail deliveries and digests that become due before it answers. For tests and labs;
+    /// refused on non-loopback listeners.
+    #[arg(long, env = "CAIRN_TEST_CLOCK")]
+    pub test_clock: bool,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
@@ -130,7 +135,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&args.data_dir)?;
     dir.create()?;
     let _lock = dir.lock()?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if args.test_clock && !args.listen.ip().is_loopback() {
+        bail!(
+            "--test-clock moves this instance's time for anyone who can reach it: it is only allowed on a loopback address (127.0.0.1, ::1), not {}",
+            args.listen
+        );
+    }
+    let test_clock = args.test_clock.then(cairn_model::TestClock::new);
+    let clock: Arc<dyn Clock> = match &test_clock {
+        Some(c) => Arc::new(c.clone()),
+        None => Arc::new(SystemClock),
+    };
     let stores = open::open(&dir)?;
     let (key, created) = ensure_account(&stores.identity, clock.now_millis())?;
     let token_key = stores.identity.instance_secret("pagination-token")?;
@@ -209,6 +224,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("  account:   {} (root access key {})", key.account, key.access_key_id);
         println!("  region:    {} (clients may sign for any region)", args.region);
         println!("  delivery:  every {} s; digests every {} s", args.delivery_interval, args.digest_interval);
+        if test_clock.is_some() {
+            println!("  clock:     test clock: `cairn clock advance 1h` jumps it ahead and runs what became due");
+        }
         for b in &args.external_buckets {
             println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
         }
@@ -255,7 +273,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             interval_ms: i64::try_from(args.digest_interval).unwrap_or(i64::MAX / 2_000) * 1000,
         });
         spawn_delivery(Arc::clone(&delivery), Arc::clone(&digests), Duration::from_secs(args.delivery_interval));
-        let edge = cairn_services::edge::Edge::new(Arc::clone(&app), limits);
+        let control = test_clock.map(|clock| {
+            let (d, g) = (Arc::clone(&delivery), Arc::clone(&digests));
+            Arc::new(cairn_services::admin::TestClockControl {
+                clock,
+                run_due: Box::new(move || consumers_round(&d, &g)),
+            })
+        });
+        let edge = cairn_services::edge::Edge::with_test_clock(Arc::clone(&app), limits, control);
         match tls {
             Some(t) => cairn_services::edge::serve_tls(listener, edge, t.config, shutdown_signal()).await,
             None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,
@@ -365,6 +390,26 @@ fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) 
             }
         });
     }
+}
+
+/// One round of the consumers a clock drives: trail delivery, then the digests that list its
+/// files. Says what it wrote.
+fn consumers_round(delivery: &Delivery, digests: &Digester) -> serde_json::Value {
+    let files = match delivery.run_once() {
+        Ok(r) => r.written_files,
+        Err(e) => {
+            tracing::error!(error = %e, "trail delivery round failed");
+            0
+        }
+    };
+    let written = match digests.run_once() {
+        Ok(r) => r.written,
+        Err(e) => {
+            tracing::error!(error = %e, "trail digest round failed");
+            0
+        }
+    };
+    serde_json::json!({"LogFiles": files, "Digests": written})
 }
 
 /// Trail delivery: a round every interval, off the reactor threads.

@@ -38,17 +38,28 @@ pub struct Edge {
     pub app: Arc<App>,
     pub registry: Registry,
     pub limits: Limits,
+    /// `cairn serve --test-clock`: the clock tests may move (loopback listeners only).
+    pub test_clock: Option<Arc<crate::admin::TestClockControl>>,
     /// Bytes of bodies read before their signature could be checked, across connections.
     unverified: Arc<limits::ByteBudget>,
 }
 
 impl Edge {
     pub fn new(app: Arc<App>, limits: Limits) -> Arc<Edge> {
+        Edge::with_test_clock(app, limits, None)
+    }
+
+    pub fn with_test_clock(
+        app: Arc<App>,
+        limits: Limits,
+        test_clock: Option<Arc<crate::admin::TestClockControl>>,
+    ) -> Arc<Edge> {
         let unverified = limits::ByteBudget::new(limits.unverified_body_budget);
         Arc::new(Edge {
             app,
             registry: Registry::standard(),
             limits,
+            test_clock,
             unverified,
         })
     }
@@ -196,7 +207,8 @@ pub async fn handle(
     }
     if authed.service == crate::admin::SIGNING_NAME {
         let call = call_of(&authed, &parts, peer, tls, request_id);
-        return crate::admin::serve(app, call, &parts.headers, body).await;
+        let clock = edge.test_clock.clone();
+        return crate::admin::serve(app, call, &parts.headers, body, clock).await;
     }
     let Some(service) = edge.registry.get(&authed.service) else {
         let other = &authed.service;
