@@ -80,7 +80,9 @@ impl TestClock {
 
 impl Clock for TestClock {
     fn now_millis(&self) -> i64 {
-        SystemClock.now_millis().saturating_add(self.offset_millis())
+        SystemClock
+            .now_millis()
+            .saturating_add(self.offset_millis())
     }
 }
 

@@ -227,3 +227,35 @@ impl Delivery {
 #[cfg(test)]
 #[path = "delivery_tests.rs"]
 mod tests;
+
+/// Trail delivery reads the journal from its cursor; records of log files it planned but has
+/// not written yet are still needed too.
+impl cairn_store::journal::Consumer for Delivery {
+    fn name(&self) -> &'static str {
+        "trail-delivery"
+    }
+
+    fn needs_from(&self) -> Result<u64, StoreError> {
+        let cursor = self.trails.delivery_cursor()?;
+        Ok(self
+            .trails
+            .pending_plans()?
+            .iter()
+            .filter_map(|p| p.offsets.first().copied())
+            .fold(cursor, u64::min))
+    }
+
+    fn run_due(&self) -> Result<cairn_store::journal::Round, String> {
+        let r = self.run_once().map_err(|e| e.to_string())?;
+        if r.written_files > 0 {
+            tracing::info!(
+                files = r.written_files,
+                records = r.written_records,
+                "trail delivery"
+            );
+        }
+        Ok(cairn_store::journal::Round {
+            done: r.written_files as u64,
+        })
+    }
+}

@@ -54,13 +54,18 @@ fn advance(a: AdvanceArgs) -> anyhow::Result<()> {
         );
     }
     let v: serde_json::Value = serde_json::from_slice(&r.body)?;
-    let now = v.get("Now").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let now = v
+        .get("Now")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
     let ran = v.get("Ran").cloned().unwrap_or_default();
     let n = |k: &str| ran.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
     println!(
         "{} (test clock {} s ahead): {} log files, {} digests written",
         cairn_model::timefmt::event_time(now),
-        v.get("OffsetSeconds").and_then(serde_json::Value::as_i64).unwrap_or(0),
+        v.get("OffsetSeconds")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0),
         n("LogFiles"),
         n("Digests")
     );

@@ -2,14 +2,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use cairn_model::{Clock, SystemClock};
 use cairn_services::App;
 use cairn_services::s3::policy::PolicyGate;
+use cairn_store::history::HistoryConsumer;
 use cairn_store::identity::{AccessKey, IdentityStore};
+use cairn_store::journal::{Consumer, Consumers, Serial};
 use cairn_trail::delivery::Delivery;
 use cairn_trail::digest::Digester;
 use cairn_trail::keys::KeyRing;
@@ -242,7 +243,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!();
         println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
 
-        spawn_maintenance(Arc::clone(&app), stores.history_behind.clone());
         let sink = RoutingSink {
             embedded: EmbeddedSink {
                 objects: Arc::clone(&app.objects),
@@ -272,12 +272,33 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             clock: Arc::clone(&app.clock),
             interval_ms: i64::try_from(args.digest_interval).unwrap_or(i64::MAX / 2_000) * 1000,
         });
-        spawn_delivery(Arc::clone(&delivery), Arc::clone(&digests), Duration::from_secs(args.delivery_interval));
+        // Every reader of the journal, in round order: history catches up, delivery writes log
+        // files, digests list them. Purging stops at the slowest of their cursors. Each is
+        // serialized: the periodic loops and the test clock never run one twice at once.
+        let history: Arc<dyn Consumer> = Serial::new(HistoryConsumer {
+            history: Arc::clone(&app.history),
+            journal: app.journal.clone(),
+            behind: stores.history_behind.clone(),
+        });
+        let delivering: Arc<dyn Consumer> = Serial::new(Arc::clone(&delivery));
+        let digesting: Arc<dyn Consumer> = Serial::new(Arc::clone(&digests));
+        let mut consumers = Consumers::new();
+        consumers
+            .register(Arc::clone(&history))
+            .register(Arc::clone(&delivering))
+            .register(Arc::clone(&digesting));
+        let mut catch_up = Consumers::new();
+        catch_up.register(history);
+        let mut trail_work = Consumers::new();
+        trail_work.register(delivering).register(digesting);
+        spawn_rounds(catch_up, Duration::from_secs(1));
+        spawn_rounds(trail_work, Duration::from_secs(args.delivery_interval));
+        spawn_retention(Arc::clone(&app), consumers.clone());
         let control = test_clock.map(|clock| {
-            let (d, g) = (Arc::clone(&delivery), Arc::clone(&digests));
+            let all = consumers.clone();
             Arc::new(cairn_services::admin::TestClockControl {
                 clock,
-                run_due: Box::new(move || consumers_round(&d, &g)),
+                run_due: Box::new(move || consumers_round(&all)),
             })
         });
         let edge = cairn_services::edge::Edge::with_test_clock(Arc::clone(&app), limits, control);
@@ -286,11 +307,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,
         }
         println!("cairn: shutting down (delivering pending log files and digests)");
-        let _ = tokio::task::spawn_blocking(move || {
-            let _ = delivery.run_once();
-            digests.run_once()
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || consumers.run_all()).await;
         anyhow::Ok(())
     })?;
     Ok(())
@@ -325,124 +342,81 @@ fn write_endpoint_file(
     Ok(())
 }
 
-/// Background upkeep: event-history retention, and catching the index up if it missed a
-/// commit.
-fn spawn_maintenance(app: Arc<App>, behind: Arc<std::sync::atomic::AtomicBool>) {
-    let catch_up_app = Arc::clone(&app);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if !behind.load(Ordering::Acquire) {
-                continue;
-            }
-            let app = Arc::clone(&catch_up_app);
-            let behind = Arc::clone(&behind);
-            let _ = tokio::task::spawn_blocking(move || {
-                match app.history.catch_up(&app.journal, |_, _| {}) {
-                    Ok(_) if app.history.cursor().ok() == Some(app.journal.head()) => {
-                        behind.store(false, Ordering::Release);
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "event history catch-up failed"),
-                }
-            })
-            .await;
-        }
-    });
-    if let Some(retention) = app.history_retention_ms {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3600));
-            loop {
-                tick.tick().await;
-                let app = Arc::clone(&app);
-                let _ = tokio::task::spawn_blocking(move || {
-                    let cutoff = app.clock.now_millis() - retention;
-                    match app.history.purge_before(cutoff) {
-                        Ok(n) if n > 0 => tracing::info!(removed = n, "event history retention"),
-                        Ok(_) => {}
-                        Err(e) => tracing::error!(error = %e, "event history retention failed"),
-                    }
-                    // Journal segments go once every consumer has read them and they are older
-                    // than the history window (history rows point into the journal).
-                    let older_than = std::time::SystemTime::now()
-                        - Duration::from_millis(u64::try_from(retention).unwrap_or(0));
-                    let purged = app
-                        .history
-                        .cursor()
-                        .and_then(|h| Ok(h.min(app.trails.delivery_cursor()?)))
-                        // Planned but unwritten log files still need their records.
-                        .and_then(|c| {
-                            let pending = app.trails.pending_plans()?;
-                            Ok(pending
-                                .iter()
-                                .filter_map(|p| p.offsets.first().copied())
-                                .fold(c, u64::min))
-                        })
-                        .and_then(|cursor| app.journal.purge(cursor, older_than));
-                    match purged {
-                        Ok(n) if n > 0 => tracing::info!(segments = n, "journal retention"),
-                        Ok(_) => {}
-                        Err(e) => tracing::error!(error = %e, "journal retention failed"),
-                    }
-                })
-                .await;
-            }
-        });
-    }
-}
-
-/// One round of the consumers a clock drives: trail delivery, then the digests that list its
-/// files. Says what it wrote.
-fn consumers_round(delivery: &Delivery, digests: &Digester) -> serde_json::Value {
-    let files = match delivery.run_once() {
-        Ok(r) => r.written_files,
-        Err(e) => {
-            tracing::error!(error = %e, "trail delivery round failed");
-            0
-        }
-    };
-    let written = match digests.run_once() {
-        Ok(r) => r.written,
-        Err(e) => {
-            tracing::error!(error = %e, "trail digest round failed");
-            0
-        }
-    };
-    serde_json::json!({"LogFiles": files, "Digests": written})
-}
-
-/// Trail delivery: a round every interval, off the reactor threads.
-fn spawn_delivery(delivery: Arc<Delivery>, digests: Arc<Digester>, every: Duration) {
+/// Runs consumers on a real-time cadence, off the reactor threads, one round after another.
+fn spawn_rounds(consumers: Consumers, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let d = Arc::clone(&delivery);
-            let g = Arc::clone(&digests);
-            let round = tokio::task::spawn_blocking(move || {
-                let r = d.run_once();
-                // Digests follow the files they list.
-                match g.run_once() {
-                    Ok(r) if r.written > 0 => tracing::info!(digests = r.written, "trail digests"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "trail digest round failed"),
+            let c = consumers.clone();
+            match tokio::task::spawn_blocking(move || c.run_all()).await {
+                Ok(rounds) => {
+                    for (name, r) in rounds {
+                        if let Err(e) = r {
+                            tracing::error!(consumer = name, error = %e, "consumer round failed");
+                        }
+                    }
                 }
-                r
-            });
-            match round.await {
-                Ok(Ok(r)) if r.written_files > 0 => {
-                    tracing::info!(
-                        files = r.written_files,
-                        records = r.written_records,
-                        "trail delivery"
-                    )
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "trail delivery round failed"),
-                Err(e) => tracing::error!(error = %e, "trail delivery task failed"),
+                Err(e) => tracing::error!(error = %e, "consumer round task failed"),
             }
+        }
+    });
+}
+
+/// One round of every consumer, for the test clock: what each wrote, by name.
+fn consumers_round(consumers: &Consumers) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (name, r) in consumers.run_all() {
+        let done = match r {
+            Ok(r) => r.done,
+            Err(e) => {
+                tracing::error!(consumer = name, error = %e, "consumer round failed");
+                0
+            }
+        };
+        out.insert(name.to_owned(), done.into());
+    }
+    // The names `cairn clock advance` prints.
+    let n = |k: &str| out.get(k).cloned().unwrap_or_default();
+    let (files, digests) = (n("trail-delivery"), n("digests"));
+    out.insert("LogFiles".into(), files);
+    out.insert("Digests".into(), digests);
+    serde_json::Value::Object(out)
+}
+
+/// Event-history retention, hourly: old events leave the index, and journal segments go once
+/// every consumer has read them and they are older than the history window.
+fn spawn_retention(app: Arc<App>, consumers: Consumers) {
+    let Some(retention) = app.history_retention_ms else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let app = Arc::clone(&app);
+            let consumers = consumers.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                let cutoff = app.clock.now_millis() - retention;
+                match app.history.purge_before(cutoff) {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "event history retention"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "event history retention failed"),
+                }
+                // History rows point into the journal, so segments outlive the window.
+                let older_than = std::time::SystemTime::now()
+                    - Duration::from_millis(u64::try_from(retention).unwrap_or(0));
+                let purged = consumers
+                    .needs_from()
+                    .and_then(|cursor| app.journal.purge(cursor, older_than));
+                match purged {
+                    Ok(n) if n > 0 => tracing::info!(segments = n, "journal retention"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "journal retention failed"),
+                }
+            })
+            .await;
         }
     });
 }

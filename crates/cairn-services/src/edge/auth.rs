@@ -289,14 +289,8 @@ pub fn finish(
             };
             let payload = PayloadHash::OfBody;
             let hash = payload.resolve(body);
-            sigv4::check_signature(
-                &auth,
-                parts,
-                &key_secret(&key),
-                &hash,
-                wall_clock(),
-            )
-            .map_err(fail)?;
+            sigv4::check_signature(&auth, parts, &key_secret(&key), &hash, wall_clock())
+                .map_err(fail)?;
             authenticated(app, &auth, key, &payload).map_err(fail)
         }
     }

@@ -6,6 +6,7 @@
 //! forever; consumers keep their own cursor (the offset to read next) and can be rebuilt by
 //! reading from zero.
 
+pub mod consumer;
 mod entry;
 mod frame;
 mod segments;
@@ -19,6 +20,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+pub use consumer::{Consumer, Consumers, Round, Serial};
 pub use entry::{Entry, EntryKind};
 pub use writer::{CommitHook, NoHook};
 

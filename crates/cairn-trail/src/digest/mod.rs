@@ -381,3 +381,24 @@ impl Digester {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+/// Digests follow the log files delivery wrote, not the journal: they hold no journal cursor.
+impl cairn_store::journal::Consumer for Digester {
+    fn name(&self) -> &'static str {
+        "digests"
+    }
+
+    fn needs_from(&self) -> Result<u64, StoreError> {
+        Ok(u64::MAX)
+    }
+
+    fn run_due(&self) -> Result<cairn_store::journal::Round, String> {
+        let r = self.run_once().map_err(|e| e.to_string())?;
+        if r.written > 0 {
+            tracing::info!(digests = r.written, "trail digests");
+        }
+        Ok(cairn_store::journal::Round {
+            done: r.written as u64,
+        })
+    }
+}
