@@ -74,3 +74,18 @@ def test_a_test_clock_is_refused_beyond_loopback(workdir):
                         f"0.0.0.0:{free_port()}", "--test-clock"], capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "loopback" in p.stderr
+
+
+def test_temporary_credentials_expire_by_the_test_clock(new_cairn):
+    import boto3
+    import botocore.exceptions
+    c = new_cairn(["--test-clock"])
+    creds = c.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    session = boto3.client("sts", endpoint_url=c.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    assert session.get_caller_identity()["Account"] == c.env()["CAIRN_ACCOUNT_ID"]
+    c.advance(901)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        session.get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "ExpiredToken"

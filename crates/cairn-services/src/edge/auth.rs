@@ -209,6 +209,10 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
             // clock even when a test clock runs ahead of it.
             let now = wall_clock();
             sigv4::check_claims(&auth, &key_secret(&key), now).map_err(fail)?;
+            // Temporary credentials expire by the instance's clock (a test clock moves it).
+            if key.expires_ms.is_some_and(|e| app.clock.now_millis() >= e) {
+                return Err(fail(SigV4Error::ExpiredToken));
+            }
             let service = auth.scope.service.clone();
             if payload.needs_body() {
                 return Ok(Pending {
