@@ -34,6 +34,12 @@ def _real_data():
 REAL_DATA = _real_data()
 
 
+def pytest_configure(config):
+    # scripts/test runs the suite on two workers, then the tests marked `alone` by themselves:
+    # they measure throughput or exhaust the machine's connections and file descriptors.
+    config.addinivalue_line("markers", "alone: run by itself, not beside other tests")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,6 +57,17 @@ class Cairn:
         self.log = None
 
     def start(self):
+        chosen = self.port is None
+        for attempt in range(3):
+            try:
+                return self._start()
+            except RuntimeError:
+                # Another worker may have taken the free port between picking and binding it.
+                if not chosen or attempt == 2:
+                    raise
+                self.port = None
+
+    def _start(self):
         self.port = self.port or free_port()
         self.log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")
         self.proc = subprocess.Popen(

@@ -285,6 +285,7 @@ def test_deeply_nested_xml_is_malformed_and_the_server_survives(cairn, env):
 # 4. Connection-level attacks
 # ---------------------------------------------------------------------------------------------
 
+@pytest.mark.alone
 def test_two_thousand_idle_connections_do_not_lock_out_a_client(cairn, env):
     """Attack: exhaust the server's connections or tasks with 2,000 sockets that send nothing.
     Opened back to back they all fit the listen backlog: none has its SYN dropped and retried a
@@ -625,6 +626,7 @@ def measure(call, seconds=3.0):
     return len(lat) / elapsed, lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
 
 
+@pytest.mark.alone
 def test_a_normal_client_keeps_its_throughput_under_hostile_load(new_cairn):
     """Attack: 2,000 idle sockets, 200 slowloris connections trickling a header byte every
     0.5 s, and 16 unauthenticated uploads declaring 64 MiB and trickling their body, all at
@@ -657,6 +659,7 @@ def test_a_normal_client_keeps_its_throughput_under_hostile_load(new_cairn):
     call()  # and alive afterwards
 
 
+@pytest.mark.alone
 def test_out_of_file_descriptors_the_server_backs_off_quietly_and_recovers(workdir):
     """Attack: hold more connections than the process has file descriptors. The accept loop
     used to spin at 100% CPU and log hundreds of MB a minute; it must back off, log sparingly,
