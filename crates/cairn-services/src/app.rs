@@ -1,12 +1,17 @@
-//! Everything a request handler may touch, shared by all connections.
+//! The application: everything a request handler may touch, shared by all connections, and
+//! the one place it is built. `cairn serve`, the benchmarks and the tests all open an
+//! instance's stores with [`Stores::open`] and assemble it with [`App::build`].
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use cairn_model::Clock;
-use cairn_store::history::HistoryIndex;
+use cairn_store::StoreError;
+use cairn_store::history::{HistoryIndex, IndexHook};
 use cairn_store::identity::IdentityStore;
-use cairn_store::journal::Journal;
+use cairn_store::journal::{Journal, JournalConfig};
 use cairn_store::kms::KmsStore;
 use cairn_store::objects::ObjectStore;
 use cairn_store::trails::TrailStore;
@@ -33,4 +38,184 @@ pub struct App {
     pub token_key: Vec<u8>,
     /// Principals' parsed identity policies.
     pub grants: crate::authz::GrantCache,
+}
+
+/// Where an instance keeps its stores, under one directory.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: &Path) -> Layout {
+        Layout {
+            root: root.to_owned(),
+        }
+    }
+    pub fn journal(&self) -> PathBuf {
+        self.root.join("journal")
+    }
+    pub fn history_db(&self) -> PathBuf {
+        self.root.join("history.db")
+    }
+    pub fn identity_db(&self) -> PathBuf {
+        self.root.join("identity.db")
+    }
+    pub fn s3(&self) -> PathBuf {
+        self.root.join("s3")
+    }
+    pub fn trails_db(&self) -> PathBuf {
+        self.root.join("trails.db")
+    }
+    pub fn kms_db(&self) -> PathBuf {
+        self.root.join("kms.db")
+    }
+    pub fn kms_master_key(&self) -> PathBuf {
+        self.root.join("kms.key")
+    }
+    pub fn signing_master_key(&self) -> PathBuf {
+        self.root.join("signing.key")
+    }
+}
+
+/// A store that would not open, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("opening {path}: {source}")]
+    Store { path: PathBuf, source: StoreError },
+    #[error("opening the S3 store in {path}: {source}")]
+    Objects {
+        path: PathBuf,
+        source: cairn_store::objects::ObjectsError,
+    },
+    #[error("opening the digest signing keys: {0}")]
+    SigningKeys(String),
+}
+
+fn at(path: PathBuf) -> impl FnOnce(StoreError) -> OpenError {
+    move |source| OpenError::Store { path, source }
+}
+
+/// An instance's stores, wired together: the journal's commit hook feeds the event-history
+/// index, which first catches up with anything it has not seen.
+pub struct Stores {
+    pub journal: Journal,
+    pub history: Arc<HistoryIndex>,
+    pub identity: Arc<IdentityStore>,
+    pub objects: Arc<ObjectStore>,
+    pub trails: Arc<TrailStore>,
+    pub kms: Arc<KmsStore>,
+    /// Set when the index missed a commit and needs a catch-up pass.
+    pub history_behind: Arc<AtomicBool>,
+}
+
+impl Stores {
+    /// Opens (creating) every store under `layout`; `progress(done, total)` follows the
+    /// event-history catch-up, which can be long after an import or a crash.
+    pub fn open(
+        layout: &Layout,
+        journal: JournalConfig,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Stores, OpenError> {
+        let identity =
+            Arc::new(IdentityStore::open(&layout.identity_db()).map_err(at(layout.identity_db()))?);
+        let history =
+            Arc::new(HistoryIndex::open(&layout.history_db()).map_err(at(layout.history_db()))?);
+        let behind = Arc::new(AtomicBool::new(false));
+        let journal = Journal::open(
+            &layout.journal(),
+            journal,
+            Box::new(IndexHook::new(Arc::clone(&history), Arc::clone(&behind))),
+        )
+        .map_err(at(layout.journal()))?;
+        let start = history.cursor().map_err(at(layout.history_db()))?;
+        let total = journal.head().saturating_sub(start);
+        if total > 0 {
+            history
+                .catch_up(&journal, |pos, _| {
+                    progress(pos.saturating_sub(start), total)
+                })
+                .map_err(at(layout.history_db()))?;
+        }
+        Ok(Stores {
+            objects: Arc::new(ObjectStore::open(&layout.s3()).map_err(|source| {
+                OpenError::Objects {
+                    path: layout.s3(),
+                    source,
+                }
+            })?),
+            trails: Arc::new(
+                TrailStore::open(&layout.trails_db()).map_err(at(layout.trails_db()))?,
+            ),
+            kms: Arc::new(
+                KmsStore::open(&layout.kms_db(), &layout.kms_master_key())
+                    .map_err(at(layout.kms_db()))?,
+            ),
+            journal,
+            history,
+            identity,
+            history_behind: behind,
+        })
+    }
+}
+
+/// How an instance behaves, beyond its stores.
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub history_retention_ms: Option<i64>,
+    pub external_buckets: Vec<ExternalBucket>,
+    /// How long each digest signing key is valid (`None`: AWS's 30 days).
+    pub signing_key_validity_ms: Option<i64>,
+}
+
+impl Options {
+    /// The wall clock, 90 days of history, no external buckets.
+    pub fn new(clock: Arc<dyn Clock>) -> Options {
+        Options {
+            clock,
+            history_retention_ms: Some(90 * 86_400_000),
+            external_buckets: Vec::new(),
+            signing_key_validity_ms: None,
+        }
+    }
+}
+
+impl App {
+    /// The application over opened stores.
+    pub fn build(stores: &Stores, layout: &Layout, options: Options) -> Result<App, OpenError> {
+        let keys = KeyRing::open(
+            Arc::clone(&stores.trails),
+            Arc::clone(&options.clock),
+            &layout.signing_master_key(),
+        )
+        .map_err(|e| OpenError::SigningKeys(e.to_string()))?;
+        let keys = match options.signing_key_validity_ms {
+            Some(ms) => keys.with_validity(ms),
+            None => keys,
+        };
+        let token_key = stores
+            .identity
+            .instance_secret("pagination-token")
+            .map_err(at(layout.identity_db()))?;
+        Ok(App {
+            journal: stores.journal.clone(),
+            history: Arc::clone(&stores.history),
+            identity: Arc::clone(&stores.identity),
+            objects: Arc::clone(&stores.objects),
+            trails: Arc::clone(&stores.trails),
+            keys: Arc::new(keys),
+            kms: Arc::clone(&stores.kms),
+            external_buckets: Arc::new(
+                options
+                    .external_buckets
+                    .into_iter()
+                    .map(|b| (b.name.clone(), b))
+                    .collect(),
+            ),
+            clock: options.clock,
+            history_retention_ms: options.history_retention_ms,
+            token_key,
+            grants: Default::default(),
+        })
+    }
 }

@@ -59,40 +59,19 @@ impl DataDir {
         }
     }
 
-    pub fn journal(&self) -> PathBuf {
-        self.root.join("journal")
-    }
-    pub fn history_db(&self) -> PathBuf {
-        self.root.join("history.db")
-    }
-    /// The embedded S3 store: `s3.db` and object bodies.
-    pub fn s3(&self) -> PathBuf {
-        self.root.join("s3")
-    }
     /// Trails, selectors, tags and delivery status.
     pub fn trails_db(&self) -> PathBuf {
         self.root.join("trails.db")
     }
-    /// The key that seals digest signing keys at rest (mode 0600).
-    pub fn signing_master_key(&self) -> PathBuf {
-        self.root.join("signing.key")
-    }
-    pub fn kms_db(&self) -> PathBuf {
-        self.root.join("kms.db")
-    }
-    /// The key that seals KMS key material at rest (mode 0600).
-    pub fn kms_master_key(&self) -> PathBuf {
-        self.root.join("kms.key")
-    }
     pub fn identity_db(&self) -> PathBuf {
         self.root.join("identity.db")
     }
-    /// Written by `cairn serve`: the endpoint URL and region it serves, for `cairn env`.
     /// The self-signed TLS CA and its key (`--tls-self-signed`).
     pub fn tls_dir(&self) -> PathBuf {
         self.root.join("tls")
     }
 
+    /// Written by `cairn serve`: the endpoint URL and region it serves, for `cairn env`.
     pub fn endpoint_file(&self) -> PathBuf {
         self.root.join("endpoint")
     }

@@ -13,7 +13,6 @@ use cairn_store::identity::{AccessKey, IdentityStore};
 use cairn_store::journal::{Consumer, Consumers, Serial};
 use cairn_trail::delivery::Delivery;
 use cairn_trail::digest::Digester;
-use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::{EmbeddedSink, ExternalBucket, RoutingSink};
 
 use crate::DataDirArg;
@@ -149,39 +148,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let stores = open::open(&dir)?;
     let (key, created) = ensure_account(&stores.identity, clock.now_millis())?;
-    let token_key = stores.identity.instance_secret("pagination-token")?;
-    let keys = Arc::new(
-        KeyRing::open(
-            Arc::clone(&stores.trails),
-            Arc::clone(&clock),
-            &dir.signing_master_key(),
-        )
-        .context("opening the digest signing keys")?
-        .with_validity(i64::try_from(args.signing_key_validity).unwrap_or(i64::MAX / 2) * 1000),
-    );
     let retention_ms = match args.history_retention_days {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),
     };
-    let app = Arc::new(App {
-        journal: stores.journal.clone(),
-        history: Arc::clone(&stores.history),
-        identity: Arc::clone(&stores.identity),
-        objects: Arc::clone(&stores.objects),
-        trails: Arc::clone(&stores.trails),
-        keys,
-        kms: Arc::clone(&stores.kms),
-        external_buckets: Arc::new(
-            args.external_buckets
-                .iter()
-                .map(|b| (b.name.clone(), b.clone()))
-                .collect(),
-        ),
-        clock: Arc::clone(&clock),
-        history_retention_ms: retention_ms,
-        token_key,
-        grants: Default::default(),
-    });
+    let app = Arc::new(
+        App::build(
+            &stores,
+            &open::layout(&dir),
+            cairn_services::app::Options {
+                clock: Arc::clone(&clock),
+                history_retention_ms: retention_ms,
+                external_buckets: args.external_buckets.clone(),
+                signing_key_validity_ms: Some(
+                    i64::try_from(args.signing_key_validity).unwrap_or(i64::MAX / 2) * 1000,
+                ),
+            },
+        )
+        .context("building the application")?,
+    );
 
     let limits = cairn_services::edge::Limits {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),

@@ -5,13 +5,12 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use cairn_model::{Clock, SystemClock};
 use cairn_services::App;
-use cairn_store::history::{HistoryIndex, IndexHook};
+use cairn_services::app::{Layout, Options, Stores};
 use cairn_store::identity::{AccessKey, IdentityStore};
-use cairn_store::journal::{Journal, JournalConfig};
+use cairn_store::journal::JournalConfig;
 use cairn_wire::sigv4::{SigningKey, sign};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -30,48 +29,11 @@ pub async fn start() -> Server {
 /// An instance whose edge keeps the given limits.
 pub async fn start_with(limits: cairn_services::edge::Limits) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let identity = Arc::new(IdentityStore::open(&dir.path().join("identity.db")).unwrap());
+    let layout = Layout::new(dir.path());
+    let stores = Stores::open(&layout, JournalConfig::default(), |_, _| {}).unwrap();
+    let identity = Arc::clone(&stores.identity);
     let (_, key) = identity.create_account(SystemClock.now_millis()).unwrap();
-    let history = Arc::new(HistoryIndex::open(&dir.path().join("history.db")).unwrap());
-    let journal = Journal::open(
-        &dir.path().join("journal"),
-        JournalConfig::default(),
-        Box::new(IndexHook::new(
-            Arc::clone(&history),
-            Arc::new(AtomicBool::new(false)),
-        )),
-    )
-    .unwrap();
-    let trails =
-        Arc::new(cairn_store::trails::TrailStore::open(&dir.path().join("trails.db")).unwrap());
-    let keys = Arc::new(
-        cairn_trail::keys::KeyRing::open(
-            Arc::clone(&trails),
-            Arc::new(SystemClock),
-            &dir.path().join("signing.key"),
-        )
-        .unwrap(),
-    );
-    let app = Arc::new(App {
-        journal,
-        history,
-        identity: Arc::clone(&identity),
-        objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.path().join("s3")).unwrap()),
-        trails: Arc::clone(&trails),
-        keys,
-        kms: Arc::new(
-            cairn_store::kms::KmsStore::open(
-                &dir.path().join("kms.db"),
-                &dir.path().join("kms.key"),
-            )
-            .unwrap(),
-        ),
-        external_buckets: Arc::default(),
-        clock: Arc::new(SystemClock),
-        history_retention_ms: None,
-        token_key: vec![1; 32],
-        grants: Default::default(),
-    });
+    let app = Arc::new(App::build(&stores, &layout, Options::new(Arc::new(SystemClock))).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();

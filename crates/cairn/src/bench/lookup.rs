@@ -4,16 +4,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::Context;
 use cairn_model::{AccountId, Clock, Principal, SystemClock, timefmt};
 use cairn_services::App;
+use cairn_services::app::{Layout, Options, Stores};
 use cairn_services::recorder::CallContext;
-use cairn_store::history::{HistoryIndex, IndexHook};
-use cairn_store::identity::IdentityStore;
-use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig};
+use cairn_store::journal::{Entry, EntryKind, JournalConfig};
 use serde_json::{Value, json};
 
 use super::{peak_rss_kib, percentile};
@@ -66,15 +64,9 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("cairn-bench-lookup-{}", args.events))
     });
     std::fs::create_dir_all(&dir)?;
-    let history = Arc::new(HistoryIndex::open(&dir.join("history.db"))?);
-    let journal = Journal::open(
-        &dir.join("journal"),
-        JournalConfig::default(),
-        Box::new(IndexHook::new(
-            Arc::clone(&history),
-            Arc::new(AtomicBool::new(false)),
-        )),
-    )?;
+    let layout = Layout::new(&dir);
+    let stores = Stores::open(&layout, JournalConfig::default(), |_, _| {})?;
+    let (history, journal) = (Arc::clone(&stores.history), stores.journal.clone());
     let now = SystemClock.now_millis();
     let span = 80 * 86_400_000i64;
     let have = history.count()?;
@@ -108,32 +100,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let identity = Arc::new(IdentityStore::open(&dir.join("identity.db"))?);
-    let trails = Arc::new(cairn_store::trails::TrailStore::open(
-        &dir.join("trails.db"),
-    )?);
-    let keys = Arc::new(cairn_trail::keys::KeyRing::open(
-        Arc::clone(&trails),
-        Arc::new(SystemClock),
-        &dir.join("signing.key"),
-    )?);
-    let app = App {
-        journal: journal.clone(),
-        history: Arc::clone(&history),
-        identity,
-        objects: Arc::new(cairn_store::objects::ObjectStore::open(&dir.join("s3"))?),
-        trails: Arc::clone(&trails),
-        keys,
-        kms: Arc::new(cairn_store::kms::KmsStore::open(
-            &dir.join("kms.db"),
-            &dir.join("kms.key"),
-        )?),
-        external_buckets: Arc::default(),
-        clock: Arc::new(SystemClock),
-        history_retention_ms: Some(90 * 86_400_000),
-        token_key: vec![7; 32],
-        grants: Default::default(),
-    };
+    let app = App::build(&stores, &layout, Options::new(Arc::new(SystemClock)))?;
     let account = AccountId::parse(ACCOUNT).context("account id")?;
     let ctx = CallContext {
         principal: Principal::Root {
