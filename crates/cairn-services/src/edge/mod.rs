@@ -1,10 +1,11 @@
 //! The edge: one HTTP port for every AWS service cairn speaks.
 //!
 //! For each request: authenticate what its headers claim before reading its body, read the
-//! body within limits, finish checking a signature that covers the body, route by the
-//! credential scope's service (and `X-Amz-Target`), run the service front, make the call's
-//! record durable, and only then answer. Requests that fail authentication are answered in the error shape of
-//! the protocol the client speaks and are not recorded (there is no one to attribute them to).
+//! body within limits, finish checking a signature that covers the body, then hand the call
+//! to the service registered under the credential scope's service name, and the pipeline
+//! (`crate::pipeline`) routes, authorizes, runs and records it. Requests that fail
+//! authentication are answered in the error shape of the protocol the client speaks and are
+//! not recorded (there is no one to attribute them to).
 
 pub mod auth;
 pub mod body;
