@@ -21,5 +21,6 @@ pub mod policy;
 pub mod recorder;
 pub mod s3;
 pub mod sts;
+pub mod testing;
 
 pub use app::App;

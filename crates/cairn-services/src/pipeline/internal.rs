@@ -23,6 +23,9 @@ pub enum Actor {
     },
     /// An AWS service acting on its own (`AWSService`).
     Service(&'static str),
+    /// A caller in this process, as if it had signed the call itself from the loopback address
+    /// (the in-process test application).
+    Caller(Principal),
 }
 
 /// An internal call's circumstances.
@@ -41,23 +44,24 @@ pub struct Internal {
 impl Internal {
     fn context(&self) -> CallContext {
         let (principal, by) = match &self.actor {
-            Actor::OnBehalf { principal, by } => (principal.clone(), *by),
+            Actor::OnBehalf { principal, by } => (principal.clone(), Some(*by)),
             Actor::Service(name) => (
                 Principal::AwsService {
                     service: (*name).to_owned(),
                 },
-                *name,
+                Some(*name),
             ),
+            Actor::Caller(principal) => (principal.clone(), None),
         };
         CallContext {
             principal,
             recipient_account: self.account.clone(),
             region: self.region.clone(),
-            source_ip: by.to_owned(),
-            user_agent: Some(by.to_owned()),
+            source_ip: by.unwrap_or("127.0.0.1").to_owned(),
+            user_agent: Some(by.unwrap_or("cairn-in-process").to_owned()),
             request_id: cairn_model::ids::new_uuid(),
             tls: None,
-            invoked_by: Some(by.to_owned()),
+            invoked_by: by.map(str::to_owned),
             source_arn: self.source_arn.clone(),
         }
     }
