@@ -130,3 +130,41 @@ pub async fn commit(app: &App, account: &str, record: &ApiCallRecord) -> Result<
         }
     }
 }
+
+/// Appends a call's record (and its copy for another account) to the journal without waiting
+/// for it to be durable: for internal calls, whose durability the enclosing call's own record
+/// covers (the journal is ordered, and fails closed for everything after a failure).
+pub fn enqueue(
+    app: &App,
+    ctx: &CallContext,
+    facts: CallFacts,
+    error: Option<&AwsError>,
+    now_ms: i64,
+) -> Result<(), AwsError> {
+    let shared_with = facts.shared_with.clone();
+    let record = build_record(ctx, facts, error, now_ms);
+    let mut entries = vec![
+        Entry {
+            kind: EntryKind::Recorded,
+            account: ctx.recipient_account.clone(),
+            record: record.to_json_bytes(),
+        }
+        .encode(),
+    ];
+    if let Some(other) = shared_with {
+        entries.push(
+            Entry {
+                kind: EntryKind::Recorded,
+                account: other.clone(),
+                record: shared_copy(&record, &other).to_json_bytes(),
+            }
+            .encode(),
+        );
+    }
+    // Dropping the pending append leaves it queued: the writer commits it in order.
+    drop(app.journal.append(entries));
+    if app.journal.failure().is_some() {
+        return Err(AwsError::audit_unavailable());
+    }
+    Ok(())
+}

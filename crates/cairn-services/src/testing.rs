@@ -10,6 +10,7 @@ use cairn_wire::AwsError;
 use serde_json::Value;
 
 use crate::app::{App, Layout, OpenError, Options, Stores};
+use crate::pipeline::Durability;
 use crate::pipeline::internal::{Actor, Internal};
 
 /// A cairn in a temporary directory, with one account.
@@ -81,6 +82,7 @@ impl TestApp {
             region: "us-east-1".to_owned(),
             source_arn: None,
             cause: "test".to_owned(),
+            durability: Durability::Wait,
         };
         let app = Arc::clone(&self.app);
         let (service, op) = (service.to_owned(), op.to_owned());

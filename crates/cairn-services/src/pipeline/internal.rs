@@ -8,6 +8,7 @@ use cairn_model::Principal;
 use cairn_wire::AwsError;
 use serde_json::Value;
 
+use super::Durability;
 use super::registry::Registry;
 use crate::app::App;
 use crate::recorder::CallContext;
@@ -39,6 +40,8 @@ pub struct Internal {
     pub source_arn: Option<String>,
     /// The request id of the call that caused this one, for the logs.
     pub cause: String,
+    /// Whether to wait for the record, or let the enclosing call's record cover it.
+    pub durability: Durability,
 }
 
 impl Internal {
@@ -80,6 +83,6 @@ impl Internal {
             .ok_or_else(|| AwsError::internal(format!("no service {service}")))?;
         let ctx = self.context();
         tracing::debug!(cause = %self.cause, request_id = %ctx.request_id, service, op, "internal call");
-        endpoint.call_json(app, &ctx, op, input)
+        endpoint.call_json(app, &ctx, op, input, self.durability)
     }
 }

@@ -118,28 +118,53 @@ where
     result
 }
 
-/// Runs a call on this (blocking) thread and makes its record durable: an internal call from
-/// inside another service's handler.
+/// How an internal call's record is made durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Wait until it is durable before returning (a call made on its own).
+    Wait,
+    /// Append it and return at once: the call that made this one waits for its own record,
+    /// appended later to the same ordered journal, and no answer goes out before that record —
+    /// and so this one — is durable. If the journal fails in between, that answer is 503.
+    CoveredByCaller,
+}
+
+/// Runs a call on this (blocking) thread and records it: an internal call from inside another
+/// service's handler, or from the in-process test application.
 pub fn execute_here<S: Service + ?Sized>(
     svc: &S,
     app: &App,
     ctx: &CallContext,
     op: &'static Operation,
     input: service::Input<S>,
+    durability: Durability,
 ) -> Result<service::Output<S>, AwsError> {
     if app.journal.failure().is_some() {
         return Err(AwsError::audit_unavailable());
     }
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|_| AwsError::internal("an internal call needs the server's runtime"))?;
     let (result, facts) = stages(svc, app, ctx, op, Ok(input));
-    runtime.block_on(record(
-        app,
-        ctx,
-        &ctx.recipient_account,
-        facts,
-        result.as_ref().err(),
-    ))?;
+    match durability {
+        Durability::CoveredByCaller => {
+            recorder::enqueue(
+                app,
+                ctx,
+                facts,
+                result.as_ref().err(),
+                app.clock.now_millis(),
+            )?;
+        }
+        Durability::Wait => {
+            let runtime = tokio::runtime::Handle::try_current()
+                .map_err(|_| AwsError::internal("an internal call needs the server's runtime"))?;
+            runtime.block_on(record(
+                app,
+                ctx,
+                &ctx.recipient_account,
+                facts,
+                result.as_ref().err(),
+            ))?;
+        }
+    }
     result
 }
 

@@ -13,7 +13,7 @@ use http_body_util::Full;
 use super::codec::{Codec, WireRequest};
 use super::operation::{Operation, find};
 use super::service::Service;
-use super::{Call, execute_here, serve};
+use super::{Call, Durability, execute_here, serve};
 use crate::app::App;
 use crate::recorder::CallContext;
 use cairn_wire::AwsError;
@@ -41,6 +41,7 @@ pub trait Endpoint: Send + Sync + 'static {
         ctx: &CallContext,
         op: &str,
         input: serde_json::Value,
+        durability: Durability,
     ) -> Result<serde_json::Value, AwsError>;
 }
 
@@ -75,6 +76,7 @@ impl<S: Service> Endpoint for S {
         ctx: &CallContext,
         op: &str,
         input: serde_json::Value,
+        durability: Durability,
     ) -> Result<serde_json::Value, AwsError> {
         let name = Service::signing_name(self);
         let op = find(Service::operations(self), op)
@@ -83,7 +85,7 @@ impl<S: Service> Endpoint for S {
             .codec()
             .input_of_json(input)
             .ok_or_else(|| AwsError::internal(format!("{name} takes no internal JSON calls")))?;
-        let out = execute_here(self, app, ctx, op, input)?;
+        let out = execute_here(self, app, ctx, op, input, durability)?;
         self.codec()
             .json_of_output(out)
             .ok_or_else(|| AwsError::internal(format!("{name} answers no internal JSON calls")))

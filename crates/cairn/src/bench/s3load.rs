@@ -31,6 +31,10 @@ pub struct S3Args {
     /// any S3-compatible server under the same load.
     #[arg(long)]
     pub floor: bool,
+    /// Write every object SSE-KMS under this KMS key (id, ARN or alias), so each PUT asks KMS
+    /// for a data key and each GET asks KMS to decrypt it, as S3 does.
+    #[arg(long, value_name = "KEY_ID")]
+    pub sse_kms: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -41,9 +45,19 @@ fn request(
     path: &str,
     body: Option<&Arc<Vec<u8>>>,
     body_hash: &str,
+    sse_kms: Option<&str>,
 ) -> Outgoing {
     let bytes: &[u8] = body.map_or(&[], |b| b.as_slice());
     let mut h = http::HeaderMap::new();
+    if let Some(key) = sse_kms
+        && let Ok(v) = http::HeaderValue::from_str(key)
+    {
+        h.insert(
+            "x-amz-server-side-encryption",
+            http::HeaderValue::from_static("aws:kms"),
+        );
+        h.insert("x-amz-server-side-encryption-aws-kms-key-id", v);
+    }
     h.insert(
         "host",
         http::HeaderValue::from_str(&t.host).unwrap_or(http::HeaderValue::from_static("localhost")),
@@ -100,24 +114,34 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
         let status = call(
             &mut conn,
             &t,
-            &request(&t, "PUT", &format!("/{bucket}"), None, &empty_hash),
+            &request(&t, "PUT", &format!("/{bucket}"), None, &empty_hash, None),
         )
         .await?;
         anyhow::ensure!(
             (200..300).contains(&status),
             "creating bucket {bucket}: HTTP {status}"
         );
-        let (tp, b, bh, bk) = (
+        let (tp, b, bh, bk, kms) = (
             Arc::clone(&t),
             Arc::clone(&body),
             Arc::clone(&body_hash),
             bucket.clone(),
+            args.sse_kms.clone(),
         );
         let put = phase(
             Arc::clone(&t),
             args.connections,
             args.duration,
-            Arc::new(move |i| request(&tp, "PUT", &format!("/{bk}/obj-{i}"), Some(&b), &bh)),
+            Arc::new(move |i| {
+                request(
+                    &tp,
+                    "PUT",
+                    &format!("/{bk}/obj-{i}"),
+                    Some(&b),
+                    &bh,
+                    kms.as_deref(),
+                )
+            }),
         )
         .await;
         let n = put.ops.max(1);
@@ -126,7 +150,9 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
             Arc::clone(&t),
             args.connections,
             args.duration,
-            Arc::new(move |i| request(&tg, "GET", &format!("/{bk}/obj-{}", i % n), None, &eh)),
+            Arc::new(move |i| {
+                request(&tg, "GET", &format!("/{bk}/obj-{}", i % n), None, &eh, None)
+            }),
         )
         .await;
         anyhow::Ok((put, get, n))

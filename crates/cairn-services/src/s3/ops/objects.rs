@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
 use crate::app::App;
+use crate::pipeline::Durability;
 use crate::pipeline::Operation;
 use crate::pipeline::internal::{Actor, Internal};
 use crate::recorder::CallContext;
@@ -86,6 +87,8 @@ fn kms_for(ctx: &CallContext, req: &S3Request, region: &str) -> Internal {
         region: region.to_owned(),
         source_arn: None,
         cause: ctx.request_id.clone(),
+        // The S3 call's own record follows this one and is waited for before S3 answers.
+        durability: Durability::CoveredByCaller,
     }
 }
 
