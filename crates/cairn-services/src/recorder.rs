@@ -114,53 +114,59 @@ pub fn shared_copy(record: &ApiCallRecord, account: &str) -> ApiCallRecord {
     copy
 }
 
-/// Appends the record to the journal and waits until it is durable. An error here means the
-/// call must be refused: audit fails closed.
-pub async fn commit(app: &App, account: &str, record: &ApiCallRecord) -> Result<(), AwsError> {
-    let entry = Entry {
-        kind: EntryKind::Recorded,
-        account: account.to_owned(),
-        record: record.to_json_bytes(),
+/// A call's journal entries: its record in the caller's account, and the copy for the other
+/// account of a shared event.
+fn entries(
+    ctx: &CallContext,
+    facts: CallFacts,
+    error: Option<&AwsError>,
+    now_ms: i64,
+) -> (String, Vec<Vec<u8>>) {
+    let shared_with = facts.shared_with.clone();
+    let record = build_record(ctx, facts, error, now_ms);
+    let entry = |account: &str, r: &ApiCallRecord| {
+        Entry {
+            kind: EntryKind::Recorded,
+            account: account.to_owned(),
+            record: r.to_json_bytes(),
+        }
+        .encode()
     };
-    match app.journal.append(vec![entry.encode()]).wait().await {
+    let mut out = vec![entry(&ctx.recipient_account, &record)];
+    if let Some(other) = shared_with {
+        out.push(entry(&other, &shared_copy(&record, &other)));
+    }
+    (record.request_id, out)
+}
+
+/// Records a call and waits until its record is durable. An error here means the call must be
+/// refused: audit fails closed.
+pub async fn commit(
+    app: &App,
+    ctx: &CallContext,
+    facts: CallFacts,
+    error: Option<&AwsError>,
+) -> Result<(), AwsError> {
+    let (request_id, entries) = entries(ctx, facts, error, app.clock.now_millis());
+    match app.journal.append(entries).wait().await {
         Ok(_) => Ok(()),
         Err(e) => {
-            tracing::error!(error = %e, request_id = %record.request_id, "could not record call; refusing it");
+            tracing::error!(error = %e, %request_id, "could not record call; refusing it");
             Err(AwsError::audit_unavailable())
         }
     }
 }
 
-/// Appends a call's record (and its copy for another account) to the journal without waiting
-/// for it to be durable: for internal calls, whose durability the enclosing call's own record
-/// covers (the journal is ordered, and fails closed for everything after a failure).
+/// Records a call without waiting for the record to be durable: for internal calls, whose
+/// durability the enclosing call's own record covers (the journal is ordered, and fails closed
+/// for everything after a failure).
 pub fn enqueue(
     app: &App,
     ctx: &CallContext,
     facts: CallFacts,
     error: Option<&AwsError>,
-    now_ms: i64,
 ) -> Result<(), AwsError> {
-    let shared_with = facts.shared_with.clone();
-    let record = build_record(ctx, facts, error, now_ms);
-    let mut entries = vec![
-        Entry {
-            kind: EntryKind::Recorded,
-            account: ctx.recipient_account.clone(),
-            record: record.to_json_bytes(),
-        }
-        .encode(),
-    ];
-    if let Some(other) = shared_with {
-        entries.push(
-            Entry {
-                kind: EntryKind::Recorded,
-                account: other.clone(),
-                record: shared_copy(&record, &other).to_json_bytes(),
-            }
-            .encode(),
-        );
-    }
+    let (_, entries) = entries(ctx, facts, error, app.clock.now_millis());
     // Dropping the pending append leaves it queued: the writer commits it in order.
     drop(app.journal.append(entries));
     if app.journal.failure().is_some() {

@@ -1,8 +1,6 @@
 //! `cairn clock advance`: moves the test clock of a running `cairn serve --test-clock` forward
 //! and waits until the trail deliveries and digests that became due are written.
 
-use anyhow::bail;
-
 use crate::DataDirArg;
 use crate::datadir::DataDir;
 
@@ -31,29 +29,15 @@ pub fn run(cmd: ClockCommand) -> anyhow::Result<()> {
 fn advance(a: AdvanceArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&a.data_dir)?;
     let (endpoint, settings, _) = crate::env::admin_endpoint(&dir, None)?;
-    let body = serde_json::json!({ "Seconds": a.by }).to_string();
-    let r = endpoint
-        .send(
-            cairn_services::admin::SIGNING_NAME,
-            "POST",
-            "/",
-            None,
-            &[
-                ("x-amz-target", "Cairn.AdvanceClock"),
-                ("content-type", "application/x-amz-json-1.1"),
-            ],
-            body.as_bytes(),
-        )
-        .map_err(|e| anyhow::anyhow!("reaching {}: {e}", settings.endpoint))?;
-    if !r.ok() {
-        bail!(
-            "{} refused to move its clock ({}): {}",
-            settings.endpoint,
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        );
-    }
-    let v: serde_json::Value = serde_json::from_slice(&r.body)?;
+    let body = serde_json::json!({ "Seconds": a.by });
+    let answer = crate::env::admin_call(
+        &endpoint,
+        &settings,
+        "Cairn.AdvanceClock",
+        &body,
+        "moving its clock",
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&answer)?;
     let now = v
         .get("Now")
         .and_then(serde_json::Value::as_i64)

@@ -87,6 +87,39 @@ pub fn admin_endpoint(
     Ok((endpoint, settings, key))
 }
 
+/// Sends one of cairn's own calls (`Cairn.<Op>`, JSON) to the running instance and returns its
+/// answer's body; `doing` names the act in errors ("the import", "moving its clock").
+pub fn admin_call(
+    endpoint: &cairn_wire::client::Endpoint,
+    settings: &InstanceSettings,
+    target: &str,
+    body: &serde_json::Value,
+    doing: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let r = endpoint
+        .send(
+            cairn_services::admin::SIGNING_NAME,
+            "POST",
+            "/",
+            None,
+            &[
+                ("x-amz-target", target),
+                ("content-type", "application/x-amz-json-1.1"),
+            ],
+            body.to_string().as_bytes(),
+        )
+        .map_err(|e| anyhow::anyhow!("reaching {} for {doing}: {e}", settings.endpoint))?;
+    if !r.ok() {
+        bail!(
+            "the running instance at {} refused {doing} ({}): {}",
+            settings.endpoint,
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    Ok(r.body)
+}
+
 pub fn run(args: EnvArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&args.data_dir)?;
     let mut s = instance_settings(&dir)?;

@@ -77,29 +77,10 @@ fn import_into_running(dir: &DataDir, args: ImportArgs) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        let body = serde_json::json!({ "Records": std::mem::take(batch) }).to_string();
-        let r = endpoint
-            .send(
-                cairn_services::admin::SIGNING_NAME,
-                "POST",
-                "/",
-                None,
-                &[
-                    ("x-amz-target", "Cairn.Import"),
-                    ("content-type", "application/x-amz-json-1.1"),
-                ],
-                body.as_bytes(),
-            )
-            .map_err(|e| anyhow::anyhow!("sending records to {}: {e}", settings.endpoint))?;
-        if !r.ok() {
-            bail!(
-                "the running instance at {} refused the import ({}): {}",
-                settings.endpoint,
-                r.status,
-                String::from_utf8_lossy(&r.body)
-            );
-        }
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let body = serde_json::json!({ "Records": std::mem::take(batch) });
+        let answer =
+            crate::env::admin_call(&endpoint, &settings, "Cairn.Import", &body, "the import")?;
+        let v: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
         let count = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
         report.records += count("Records");
         report.imported += count("Imported");

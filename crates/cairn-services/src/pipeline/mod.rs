@@ -107,14 +107,7 @@ where
     let Ok((result, facts)) = worked else {
         return Err(AwsError::internal("the operation failed unexpectedly"));
     };
-    record(
-        &app,
-        &ctx,
-        &ctx.recipient_account,
-        facts,
-        result.as_ref().err(),
-    )
-    .await?;
+    recorder::commit(&app, &ctx, facts, result.as_ref().err()).await?;
     result
 }
 
@@ -145,24 +138,12 @@ pub fn execute_here<S: Service + ?Sized>(
     let (result, facts) = stages(svc, app, ctx, op, Ok(input));
     match durability {
         Durability::CoveredByCaller => {
-            recorder::enqueue(
-                app,
-                ctx,
-                facts,
-                result.as_ref().err(),
-                app.clock.now_millis(),
-            )?;
+            recorder::enqueue(app, ctx, facts, result.as_ref().err())?;
         }
         Durability::Wait => {
             let runtime = tokio::runtime::Handle::try_current()
                 .map_err(|_| AwsError::internal("an internal call needs the server's runtime"))?;
-            runtime.block_on(record(
-                app,
-                ctx,
-                &ctx.recipient_account,
-                facts,
-                result.as_ref().err(),
-            ))?;
+            runtime.block_on(recorder::commit(app, ctx, facts, result.as_ref().err()))?;
         }
     }
     result
@@ -245,24 +226,6 @@ pub fn authorize(
         if let Some(e) = &c.allowed_but {
             return Err(e.clone());
         }
-    }
-    Ok(())
-}
-
-/// Makes a call's record (and its copy for another account) durable.
-async fn record(
-    app: &App,
-    ctx: &CallContext,
-    account: &str,
-    facts: CallFacts,
-    error: Option<&AwsError>,
-) -> Result<(), AwsError> {
-    let shared_with = facts.shared_with.clone();
-    let rec = recorder::build_record(ctx, facts, error, app.clock.now_millis());
-    recorder::commit(app, account, &rec).await?;
-    if let Some(other) = shared_with {
-        let copy = recorder::shared_copy(&rec, &other);
-        recorder::commit(app, &other, &copy).await?;
     }
     Ok(())
 }
