@@ -6,6 +6,9 @@
 //! - `Cairn.AdvanceClock`: with `cairn serve --test-clock`, moves time forward and runs every
 //!   journal consumer whose time has come (trail delivery, digests) before answering, so tests
 //!   reach the next delivery or digest period without sleeping.
+//! - `Cairn.InjectFault`: with `cairn serve --test-faults`, makes a part of cairn fail as a
+//!   broken disk would (`{"Fault": "JournalWrite"}`: the next journal commit), so tests can
+//!   check that a call refused for it left no trace.
 //!
 //! These calls administer cairn itself; AWS has no such API, so they are not recorded as
 //! CloudTrail events (the records they load are).
@@ -37,17 +40,29 @@ pub struct TestClockControl {
     pub run_due: Box<dyn Fn() -> Value + Send + Sync>,
 }
 
+/// What `cairn serve` lets tests do (loopback listeners only).
+#[derive(Clone, Default)]
+pub struct TestControls {
+    /// `--test-clock`.
+    pub clock: Option<Arc<TestClockControl>>,
+    /// `--test-faults`.
+    pub faults: bool,
+}
+
 pub async fn serve(
     app: Arc<App>,
     call: Call,
     headers: &HeaderMap,
     body: Bytes,
-    test_clock: Option<Arc<TestClockControl>>,
+    tests: TestControls,
 ) -> Response<Full<Bytes>> {
     let protocol = Protocol::Json11;
     let rid = call.request_id.clone();
     let target = crate::pipeline::codec::json::target_of(headers);
-    if !matches!(target, "Cairn.Import" | "Cairn.AdvanceClock") {
+    if !matches!(
+        target,
+        "Cairn.Import" | "Cairn.AdvanceClock" | "Cairn.InjectFault"
+    ) {
         let e = AwsError::client(
             "UnknownOperationException",
             format!("cairn has no operation '{target}'"),
@@ -63,8 +78,14 @@ pub async fn serve(
         );
         return error_response(&e, protocol, &rid);
     };
+    if target == "Cairn.InjectFault" {
+        return match inject_fault(&app, tests.faults, &body) {
+            Ok(v) => json_response(v.to_string().into_bytes(), protocol, &rid),
+            Err(e) => error_response(&e, protocol, &rid),
+        };
+    }
     if target == "Cairn.AdvanceClock" {
-        return match advance_clock(test_clock, &body).await {
+        return match advance_clock(tests.clock, &body).await {
             Ok(v) => json_response(v.to_string().into_bytes(), protocol, &rid),
             Err(e) => error_response(&e, protocol, &rid),
         };
@@ -104,6 +125,30 @@ pub async fn serve(
             protocol,
             &rid,
         ),
+    }
+}
+
+/// Arms the fault `{"Fault": name}` names.
+fn inject_fault(app: &App, allowed: bool, body: &[u8]) -> Result<Value, AwsError> {
+    if !allowed {
+        return Err(AwsError::client(
+            "UnsupportedOperationException",
+            "This instance takes no injected faults: start cairn serve with --test-faults.",
+        ));
+    }
+    let fault = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("Fault").and_then(Value::as_str).map(str::to_owned));
+    match fault.as_deref() {
+        Some("JournalWrite") => {
+            tracing::warn!("fault injected: the next journal commit fails");
+            app.journal.fail_next_write();
+            Ok(json!({"Fault": "JournalWrite"}))
+        }
+        _ => Err(AwsError::client(
+            "ValidationException",
+            "Expected {\"Fault\": \"JournalWrite\"}.",
+        )),
     }
 }
 

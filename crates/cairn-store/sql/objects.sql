@@ -2,9 +2,8 @@
 -- id, written atomically (temporary file, fsync, rename) before their row is committed.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
--- One process owns the data directory (DATA_DIR/LOCK): hold SQLite's lock for the connection's
--- life instead of taking file locks on every transaction.
-PRAGMA locking_mode = EXCLUSIVE;
+-- Not locking_mode = EXCLUSIVE: a second connection reads committed state while calls' writes
+-- wait in an open transaction for their records (see cairn_store::db).
 
 CREATE TABLE IF NOT EXISTS buckets (
     name       TEXT PRIMARY KEY,

@@ -22,6 +22,8 @@ pub enum StoreError {
     Locked(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("the call's changes were rolled back: {0}")]
+    RolledBack(String),
     #[error("sealed secret: {0}")]
     Crypto(String),
 }

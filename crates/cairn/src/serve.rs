@@ -96,6 +96,11 @@ pub struct ServeArgs {
     /// refused on non-loopback listeners.
     #[arg(long, env = "CAIRN_TEST_CLOCK")]
     pub test_clock: bool,
+    /// Accept injected faults (`Cairn.InjectFault`, e.g. a failing journal disk), so tests can
+    /// check that refused calls leave no trace. For tests only; refused on non-loopback
+    /// listeners.
+    #[arg(long, env = "CAIRN_TEST_FAULTS")]
+    pub test_faults: bool,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
@@ -138,6 +143,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.test_clock && !args.listen.ip().is_loopback() {
         bail!(
             "--test-clock moves this instance's time for anyone who can reach it: it is only allowed on a loopback address (127.0.0.1, ::1), not {}",
+            args.listen
+        );
+    }
+    if args.test_faults && !args.listen.ip().is_loopback() {
+        bail!(
+            "--test-faults lets anyone who can reach this instance break it: it is only allowed on a loopback address (127.0.0.1, ::1), not {}",
             args.listen
         );
     }
@@ -213,6 +224,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         if test_clock.is_some() {
             println!("  clock:     test clock: `cairn clock advance 1h` jumps it ahead and runs what became due");
         }
+        if args.test_faults {
+            println!("  faults:    --test-faults: Cairn.InjectFault may make this instance fail on purpose");
+        }
         for b in &args.external_buckets {
             println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
         }
@@ -286,7 +300,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 run_due: Box::new(move || consumers_round(&all)),
             })
         });
-        let edge = cairn_services::edge::Edge::with_test_clock(Arc::clone(&app), limits, control);
+        let tests = cairn_services::admin::TestControls {
+            clock: control,
+            faults: args.test_faults,
+        };
+        let edge = cairn_services::edge::Edge::with_tests(Arc::clone(&app), limits, tests);
         match tls {
             Some(t) => cairn_services::edge::serve_tls(listener, edge, t.config, shutdown_signal()).await,
             None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,

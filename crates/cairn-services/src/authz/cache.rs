@@ -51,8 +51,10 @@ impl GrantCache {
         let Some(key) = key_of(principal) else {
             return Ok(Arc::new(Vec::new()));
         };
-        let generation = app.identity.generation();
-        if let Some((g, p)) = self
+        // Inside a call that changed IAM and has not committed, nothing read may be cached.
+        let generation = app.identity.cache_generation();
+        if let Some(generation) = generation
+            && let Some((g, p)) = self
             .entries
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -73,10 +75,12 @@ impl GrantCache {
             _ => Grants::default(),
         };
         let policies = Arc::new(parse(grants));
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, (generation, Arc::clone(&policies)));
+        if let Some(generation) = generation {
+            self.entries
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, (generation, Arc::clone(&policies)));
+        }
         Ok(policies)
     }
 }

@@ -39,28 +39,28 @@ pub struct Edge {
     pub app: Arc<App>,
     pub registry: Registry,
     pub limits: Limits,
-    /// `cairn serve --test-clock`: the clock tests may move (loopback listeners only).
-    pub test_clock: Option<Arc<crate::admin::TestClockControl>>,
+    /// `cairn serve --test-clock` and `--test-faults` (loopback listeners only).
+    pub tests: crate::admin::TestControls,
     /// Bytes of bodies read before their signature could be checked, across connections.
     unverified: Arc<limits::ByteBudget>,
 }
 
 impl Edge {
     pub fn new(app: Arc<App>, limits: Limits) -> Arc<Edge> {
-        Edge::with_test_clock(app, limits, None)
+        Edge::with_tests(app, limits, crate::admin::TestControls::default())
     }
 
-    pub fn with_test_clock(
+    pub fn with_tests(
         app: Arc<App>,
         limits: Limits,
-        test_clock: Option<Arc<crate::admin::TestClockControl>>,
+        tests: crate::admin::TestControls,
     ) -> Arc<Edge> {
         let unverified = limits::ByteBudget::new(limits.unverified_body_budget);
         Arc::new(Edge {
             app,
             registry: Registry::standard(),
             limits,
-            test_clock,
+            tests,
             unverified,
         })
     }
@@ -208,8 +208,8 @@ pub async fn handle(
     }
     if authed.service == crate::admin::SIGNING_NAME {
         let call = call_of(&authed, &parts, peer, tls, request_id);
-        let clock = edge.test_clock.clone();
-        return crate::admin::serve(app, call, &parts.headers, body, clock).await;
+        let tests = edge.tests.clone();
+        return crate::admin::serve(app, call, &parts.headers, body, tests).await;
     }
     let Some(service) = edge.registry.get(&authed.service) else {
         let other = &authed.service;

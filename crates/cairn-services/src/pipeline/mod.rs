@@ -4,8 +4,9 @@
 //! parse its input → resolve what it acts on (the service) → authorize (here, for every
 //! service: identity policies, and the bucket, key or trust policy the service found) → run
 //! (the service) → record (the service shapes the details, the table gives name, category and
-//! read-only flag) → make the record durable → answer. Audit fails closed: without a durable
-//! record the answer is 503.
+//! read-only flag) → make the record durable → commit the call's changes → answer. Audit fails
+//! closed: without a durable record the answer is 503 and the call's changes are rolled back
+//! (see [`cairn_store::db`]).
 //!
 //! A service is a [`Service`]: a folder with its operation table, its handlers, its record
 //! shaping and its codec, plus one line in [`registry`].
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cairn_model::Principal;
+use cairn_store::db;
 use cairn_wire::{AwsError, Protocol};
 use http::Response;
 use http_body_util::Full;
@@ -100,15 +102,43 @@ where
     }
     let (app2, ctx2) = (Arc::clone(&app), ctx.clone());
     let worked = tokio::task::spawn_blocking(move || {
+        let entered = db::enter();
         let input = parse(&ctx2);
-        stages(&*svc, &app2, &ctx2, op, input)
+        let (result, facts) = stages(&*svc, &app2, &ctx2, op, input);
+        (result, facts, entered.leave())
     })
     .await;
-    let Ok((result, facts)) = worked else {
+    let Ok((result, facts, writes)) = worked else {
         return Err(AwsError::internal("the operation failed unexpectedly"));
     };
-    recorder::commit(&app, &ctx, facts, result.as_ref().err()).await?;
-    result
+    if writes.is_empty() {
+        recorder::commit(&app, &ctx, facts, result.as_ref().err()).await?;
+        return result;
+    }
+    // The call changed state: those changes commit only once its record is durable. This
+    // runs as a task of its own so that a client hanging up cannot cut it short (its group
+    // may hold other calls' changes too).
+    let finishing = tokio::spawn(async move {
+        let recorded = recorder::commit(&app, &ctx, facts, result.as_ref().err()).await;
+        let ok = recorded.is_ok();
+        let finished = tokio::task::spawn_blocking(move || writes.finish(ok)).await;
+        recorded?;
+        match finished {
+            Ok(Ok(())) => result,
+            Ok(Err(e)) => Err(rolled_back(&ctx.request_id, &e)),
+            Err(_) => Err(AwsError::internal("the operation failed unexpectedly")),
+        }
+    });
+    finishing
+        .await
+        .unwrap_or_else(|_| Err(AwsError::internal("the operation failed unexpectedly")))
+}
+
+/// A call whose changes were rolled back (its record, or another in its group, did not become
+/// durable, or the store could not commit) is refused like one that could not be recorded.
+fn rolled_back(request_id: &str, e: &cairn_store::StoreError) -> AwsError {
+    tracing::error!(error = %e, %request_id, "a call's changes were rolled back; refusing it");
+    AwsError::audit_unavailable()
 }
 
 /// How an internal call's record is made durable.
@@ -135,17 +165,26 @@ pub fn execute_here<S: Service + ?Sized>(
     if app.journal.failure().is_some() {
         return Err(AwsError::audit_unavailable());
     }
+    let entered = db::enter();
     let (result, facts) = stages(svc, app, ctx, op, Ok(input));
-    match durability {
-        Durability::CoveredByCaller => {
-            recorder::enqueue(app, ctx, facts, result.as_ref().err())?;
+    // Empty when this call runs inside another: their changes commit together.
+    let writes = entered.leave();
+    let recorded = match durability {
+        Durability::CoveredByCaller if writes.is_empty() => {
+            recorder::enqueue(app, ctx, facts, result.as_ref().err())
         }
-        Durability::Wait => {
+        Durability::CoveredByCaller | Durability::Wait => {
             let runtime = tokio::runtime::Handle::try_current()
                 .map_err(|_| AwsError::internal("an internal call needs the server's runtime"))?;
-            runtime.block_on(recorder::commit(app, ctx, facts, result.as_ref().err()))?;
+            runtime.block_on(recorder::commit(app, ctx, facts, result.as_ref().err()))
         }
+    };
+    if !writes.is_empty() {
+        writes
+            .finish(recorded.is_ok())
+            .map_err(|e| rolled_back(&ctx.request_id, &e))?;
     }
+    recorded?;
     result
 }
 

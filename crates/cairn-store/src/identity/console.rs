@@ -66,7 +66,7 @@ impl IdentityStore {
         now_ms: i64,
     ) -> IamResult<LoginProfile> {
         let salt: [u8; 16] = rand::random();
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "INSERT INTO iam_login_profiles (user_id, salt, hash, reset_required, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![user.user_id, salt.to_vec(), hash(password, &salt), reset_required, now_ms],
         );
@@ -90,7 +90,7 @@ impl IdentityStore {
     }
 
     pub fn login_profile(&self, user: &User) -> IamResult<LoginProfile> {
-        self.conn()
+        self.db.read()
             .query_row(
                 "SELECT created_ms, reset_required FROM iam_login_profiles WHERE user_id = ?1",
                 [&user.user_id],
@@ -113,7 +113,7 @@ impl IdentityStore {
         reset_required: Option<bool>,
     ) -> IamResult<()> {
         self.login_profile(user)?;
-        let c = self.conn();
+        let c = self.db.write()?;
         if let Some(pw) = password {
             let salt: [u8; 16] = rand::random();
             c.execute(
@@ -131,7 +131,7 @@ impl IdentityStore {
     }
 
     pub fn delete_login_profile(&self, user: &User) -> IamResult<()> {
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             "DELETE FROM iam_login_profiles WHERE user_id = ?1",
             [&user.user_id],
         )?;
@@ -145,7 +145,7 @@ impl IdentityStore {
     /// Whether `password` is the user's console password.
     pub fn check_password(&self, user: &User, password: &str) -> IamResult<bool> {
         let row: Option<(Vec<u8>, Vec<u8>)> = self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT salt, hash FROM iam_login_profiles WHERE user_id = ?1",
                 [&user.user_id],
@@ -179,7 +179,7 @@ impl IdentityStore {
         let serial = format!("arn:aws:iam::{account}:mfa{path}{name}");
         let mut seed = [0u8; 40];
         rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut seed);
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "INSERT INTO iam_mfa_devices (serial, account, seed, tags, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![serial, account.as_str(), seed.to_vec(), tags_to_json(tags), now_ms],
         );
@@ -204,7 +204,7 @@ impl IdentityStore {
     }
 
     pub fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice> {
-        self.conn()
+        self.db.read()
             .query_row(
                 "SELECT serial, account, seed, created_ms, user_id, enabled_ms FROM iam_mfa_devices WHERE serial = ?1",
                 [serial],
@@ -233,7 +233,7 @@ impl IdentityStore {
     /// The account's virtual MFA devices, by serial.
     pub fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>> {
         let serials: Vec<String> = {
-            let c = self.conn();
+            let c = self.db.read();
             let mut st =
                 c.prepare("SELECT serial FROM iam_mfa_devices WHERE account = ?1 ORDER BY serial")?;
             st.query_map([account.as_str()], |r| r.get(0))?
@@ -267,7 +267,7 @@ impl IdentityStore {
                 "Authentication code for device is not valid.".into(),
             ));
         };
-        self.conn().execute(
+        self.db.write()?.execute(
             "UPDATE iam_mfa_devices SET user_id = ?2, enabled_ms = ?3, last_step = ?4 WHERE serial = ?1",
             params![serial, user.user_id, now_ms, step + 1],
         )?;
@@ -289,7 +289,7 @@ impl IdentityStore {
         if d.user_id.as_deref() != Some(user.user_id.as_str()) {
             return Err(no_device(serial));
         }
-        self.conn().execute(
+        self.db.write()?.execute(
             "UPDATE iam_mfa_devices SET user_id = NULL, enabled_ms = NULL WHERE serial = ?1",
             [serial],
         )?;
@@ -304,7 +304,7 @@ impl IdentityStore {
                 "MFA device is still in use.".into(),
             ));
         }
-        self.conn()
+        self.db.write()?
             .execute("DELETE FROM iam_mfa_devices WHERE serial = ?1", [serial])?;
         Ok(())
     }
@@ -316,7 +316,7 @@ impl IdentityStore {
             return Ok(false);
         }
         let now = totp::step_at(now_ms);
-        let c = self.conn();
+        let c = self.db.write()?;
         let last: Option<i64> = c.query_row(
             "SELECT last_step FROM iam_mfa_devices WHERE serial = ?1",
             [serial],
@@ -338,7 +338,7 @@ impl IdentityStore {
     // ---- account alias ----
 
     pub fn set_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()> {
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "UPDATE accounts SET alias = ?2 WHERE id = ?1",
             params![account.as_str(), alias],
         );
@@ -357,7 +357,7 @@ impl IdentityStore {
     }
 
     pub fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()> {
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             "UPDATE accounts SET alias = NULL WHERE id = ?1 AND alias = ?2",
             params![account.as_str(), alias],
         )?;

@@ -232,7 +232,7 @@ impl IdentityStore {
             password_last_used_ms: None,
             tags: tags.clone(),
         };
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "INSERT INTO iam_users (user_id, account, name, name_lower, path, tags, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![user.user_id, account.as_str(), name, name.to_lowercase(), path, tags_to_json(tags), now_ms],
         );
@@ -249,7 +249,7 @@ impl IdentityStore {
     }
 
     pub fn user(&self, account: &AccountId, name: &str) -> IamResult<User> {
-        self.conn()
+        self.db.read()
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS} FROM iam_users WHERE account = ?1 AND name_lower = ?2"
@@ -263,14 +263,14 @@ impl IdentityStore {
 
     pub fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         self.users_by_id
-            .get_or_load(user_id, self.generation(), || {
+            .get_or_load(user_id, self.cache_generation(), || {
                 self.user_by_id_from_db(user_id)
             })
     }
 
     fn user_by_id_from_db(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 &format!("SELECT {USER_COLUMNS} FROM iam_users WHERE user_id = ?1"),
                 [user_id],
@@ -281,7 +281,7 @@ impl IdentityStore {
 
     /// Users whose path starts with `path_prefix`, by name.
     pub fn users(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<User>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {USER_COLUMNS} FROM iam_users WHERE account = ?1 AND substr(path, 1, length(?2)) = ?2 ORDER BY name_lower"
         ))?;
@@ -300,7 +300,7 @@ impl IdentityStore {
         let user = self.user(account, name)?;
         let to_name = new_name.unwrap_or(&user.name);
         let to_path = new_path.unwrap_or(&user.path);
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "UPDATE iam_users SET name = ?2, name_lower = ?3, path = ?4 WHERE user_id = ?1",
             params![user.user_id, to_name, to_name.to_lowercase(), to_path],
         );
@@ -318,7 +318,7 @@ impl IdentityStore {
 
     pub fn delete_user(&self, account: &AccountId, name: &str) -> IamResult<()> {
         let user = self.user(account, name)?;
-        let c = self.conn();
+        let c = self.db.write()?;
         if let Some(why) = conflicts(&c, "user", &user.user_id)? {
             return Err(IamError::DeleteConflict(why.into()));
         }
@@ -328,15 +328,6 @@ impl IdentityStore {
         )?;
         c.execute("DELETE FROM iam_users WHERE user_id = ?1", [&user.user_id])?;
         drop(c);
-        self.keys
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, k| {
-                k.owner
-                    != super::KeyOwner::User {
-                        user_id: user.user_id.clone(),
-                    }
-            });
         self.changed();
         Ok(())
     }
@@ -357,7 +348,7 @@ impl IdentityStore {
             path: path.into(),
             created_ms: now_ms,
         };
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "INSERT INTO iam_groups (group_id, account, name, name_lower, path, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![g.group_id, account.as_str(), name, name.to_lowercase(), path, now_ms],
         );
@@ -374,7 +365,7 @@ impl IdentityStore {
     }
 
     pub fn group(&self, account: &AccountId, name: &str) -> IamResult<Group> {
-        self.conn()
+        self.db.read()
             .query_row(
                 &format!(
                     "SELECT {GROUP_COLUMNS} FROM iam_groups WHERE account = ?1 AND name_lower = ?2"
@@ -387,7 +378,7 @@ impl IdentityStore {
     }
 
     pub fn groups(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<Group>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {GROUP_COLUMNS} FROM iam_groups WHERE account = ?1 AND substr(path, 1, length(?2)) = ?2 ORDER BY name_lower"
         ))?;
@@ -398,7 +389,7 @@ impl IdentityStore {
 
     pub fn delete_group(&self, account: &AccountId, name: &str) -> IamResult<()> {
         let g = self.group(account, name)?;
-        let c = self.conn();
+        let c = self.db.write()?;
         if let Some(why) = conflicts(&c, "group", &g.group_id)? {
             return Err(IamError::DeleteConflict(why.into()));
         }
@@ -417,7 +408,7 @@ impl IdentityStore {
     ) -> IamResult<()> {
         let g = self.group(account, group)?;
         let u = self.user(account, user)?;
-        let c = self.conn();
+        let c = self.db.write()?;
         let count: i64 = c.query_row(
             "SELECT count(*) FROM iam_group_members WHERE user_id = ?1 AND group_id != ?2",
             params![u.user_id, g.group_id],
@@ -445,7 +436,7 @@ impl IdentityStore {
     ) -> IamResult<()> {
         let g = self.group(account, group)?;
         let u = self.user(account, user)?;
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             "DELETE FROM iam_group_members WHERE group_id = ?1 AND user_id = ?2",
             params![g.group_id, u.user_id],
         )?;
@@ -460,7 +451,7 @@ impl IdentityStore {
 
     /// A group's members, by name.
     pub fn group_members(&self, group: &Group) -> IamResult<Vec<User>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {} FROM iam_users u JOIN iam_group_members m USING (user_id) WHERE m.group_id = ?1 ORDER BY u.name_lower",
             USER_COLUMNS
@@ -476,7 +467,7 @@ impl IdentityStore {
 
     /// The groups a user is in, by name.
     pub fn groups_of(&self, user: &User) -> IamResult<Vec<Group>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {} FROM iam_groups g JOIN iam_group_members m USING (group_id) WHERE m.user_id = ?1 ORDER BY g.name_lower",
             GROUP_COLUMNS
@@ -510,7 +501,7 @@ impl IdentityStore {
             created_ms: now_ms,
             last_used: None,
         };
-        let r = self.conn().execute(
+        let r = self.db.write()?.execute(
             "INSERT INTO iam_roles (role_id, account, name, name_lower, path, trust_policy, description, max_session_duration, tags, created_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
@@ -540,7 +531,7 @@ impl IdentityStore {
     }
 
     pub fn role(&self, account: &AccountId, name: &str) -> IamResult<Role> {
-        self.conn()
+        self.db.read()
             .query_row(
                 &format!(
                     "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND name_lower = ?2"
@@ -554,14 +545,14 @@ impl IdentityStore {
 
     pub fn role_by_id(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
         self.roles_by_id
-            .get_or_load(role_id, self.generation(), || {
+            .get_or_load(role_id, self.cache_generation(), || {
                 self.role_by_id_from_db(role_id)
             })
     }
 
     fn role_by_id_from_db(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 &format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE role_id = ?1"),
                 [role_id],
@@ -571,7 +562,7 @@ impl IdentityStore {
     }
 
     pub fn roles(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<Role>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND substr(path, 1, length(?2)) = ?2 ORDER BY name_lower"
         ))?;
@@ -582,7 +573,7 @@ impl IdentityStore {
 
     pub fn delete_role(&self, account: &AccountId, name: &str) -> IamResult<()> {
         let role = self.role(account, name)?;
-        let c = self.conn();
+        let c = self.db.write()?;
         if let Some(why) = conflicts(&c, "role", &role.role_id)? {
             return Err(IamError::DeleteConflict(why.into()));
         }
@@ -594,7 +585,7 @@ impl IdentityStore {
 
     pub fn set_trust_policy(&self, account: &AccountId, name: &str, doc: &str) -> IamResult<()> {
         let role = self.role(account, name)?;
-        self.conn().execute(
+        self.db.write()?.execute(
             "UPDATE iam_roles SET trust_policy = ?2 WHERE role_id = ?1",
             params![role.role_id, doc],
         )?;
@@ -603,7 +594,7 @@ impl IdentityStore {
     }
 
     pub fn note_role_used(&self, role_id: &str, now_ms: i64, region: &str) -> IamResult<()> {
-        self.conn().execute(
+        self.db.write()?.execute(
             "UPDATE iam_roles SET last_used_ms = ?2, last_used_region = ?3 WHERE role_id = ?1",
             params![role_id, now_ms, region],
         )?;

@@ -94,33 +94,14 @@ const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 impl IdentityStore {
     /// Finds a key by id.
     pub fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        if let Some(k) = self
-            .keys
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(access_key_id)
-        {
-            return Ok(Some(k.clone()));
-        }
-        let found = self.key_from_db(access_key_id)?;
-        if let Some(k) = &found {
-            self.keys
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(k.access_key_id.clone(), k.clone());
-        }
-        Ok(found)
-    }
-
-    fn forget_key(&self, access_key_id: &str) {
         self.keys
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(access_key_id);
+            .get_or_load(access_key_id, self.cache_generation(), || {
+                self.key_from_db(access_key_id)
+            })
     }
 
     fn key_from_db(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let row = c
             .query_row(
                 "SELECT k.access_key_id, k.secret, k.account, k.principal, k.status, k.session_token,
@@ -180,7 +161,7 @@ impl IdentityStore {
     /// The account's active root key, if any.
     pub fn root_key(&self, account: &AccountId) -> Result<Option<AccessKey>, StoreError> {
         let id: Option<String> = self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT access_key_id FROM access_keys WHERE account = ?1 AND principal = 'root' AND status = 'Active' AND session_token IS NULL ORDER BY created_ms LIMIT 1",
                 [account.as_str()],
@@ -222,7 +203,7 @@ impl IdentityStore {
         let owner = KeyOwner::User {
             user_id: user.user_id.clone(),
         };
-        let c = self.conn();
+        let c = self.db.write()?;
         let count: i64 = c.query_row(
             "SELECT count(*) FROM access_keys WHERE principal = ?1 AND session_token IS NULL",
             [owner.column()],
@@ -254,7 +235,7 @@ impl IdentityStore {
     /// `account = ?1 AND principal = 'root'`), oldest first.
     fn long_term_keys(&self, filter: &str, value: &str) -> IamResult<Vec<AccessKey>> {
         let ids: Vec<String> = {
-            let c = self.conn();
+            let c = self.db.read();
             let mut st = c.prepare(&format!(
                 "SELECT access_key_id FROM access_keys WHERE {filter} AND session_token IS NULL ORDER BY created_ms, access_key_id"
             ))?;
@@ -278,6 +259,26 @@ impl IdentityStore {
         self.long_term_keys("principal = ?1", &owner.column())
     }
 
+    /// The account's temporary credentials still on record (expired ones are dropped as new
+    /// ones are issued).
+    pub fn temporary_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>> {
+        let ids: Vec<String> = {
+            let c = self.db.read();
+            let mut st = c.prepare(
+                "SELECT access_key_id FROM access_keys WHERE account = ?1 AND session_token IS NOT NULL ORDER BY created_ms",
+            )?;
+            st.query_map([account.as_str()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(k) = self.key_from_db(&id)? {
+                out.push(k);
+            }
+        }
+        Ok(out)
+    }
+
     /// The root user's long-term keys.
     pub fn root_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>> {
         self.long_term_keys("account = ?1 AND principal = 'root'", account.as_str())
@@ -285,11 +286,10 @@ impl IdentityStore {
 
     /// Activates or deactivates a long-term key.
     pub fn set_key_active(&self, access_key_id: &str, active: bool) -> IamResult<()> {
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             "UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1 AND session_token IS NULL",
             params![access_key_id, if active { "Active" } else { "Inactive" }],
         )?;
-        self.forget_key(access_key_id);
         if n == 0 {
             return Err(no_such_key(access_key_id));
         }
@@ -300,7 +300,7 @@ impl IdentityStore {
     /// Deletes a long-term key.
     pub fn delete_key(&self, access_key_id: &str) -> IamResult<()> {
         let n = {
-            let c = self.conn();
+            let c = self.db.write()?;
             c.execute(
                 "DELETE FROM key_last_used WHERE access_key_id = ?1",
                 [access_key_id],
@@ -310,7 +310,6 @@ impl IdentityStore {
                 [access_key_id],
             )?
         };
-        self.forget_key(access_key_id);
         if n == 0 {
             return Err(no_such_key(access_key_id));
         }
@@ -335,7 +334,7 @@ impl IdentityStore {
                 created_ms: now_ms,
             }),
         };
-        let c = self.conn();
+        let c = self.db.write()?;
         // Expired sessions are of no use to anyone; drop them as new ones arrive.
         c.execute(
             "DELETE FROM access_keys WHERE expires_ms IS NOT NULL AND expires_ms < ?1",
@@ -360,18 +359,19 @@ impl IdentityStore {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(access_key_id.to_owned(), now_ms);
-        if let Err(e) = self.conn().execute(
+        let noted = self.db.write().and_then(|c| c.execute(
             "INSERT INTO key_last_used (access_key_id, used_ms, service, region) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (access_key_id) DO UPDATE SET used_ms = excluded.used_ms, service = excluded.service, region = excluded.region",
             params![access_key_id, now_ms, service, region],
-        ) {
+        ));
+        if let Err(e) = noted {
             tracing::warn!(error = %e, "could not note a key's last use");
         }
     }
 
     pub fn key_last_used(&self, access_key_id: &str) -> IamResult<Option<LastUsed>> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT used_ms, service, region FROM key_last_used WHERE access_key_id = ?1",
                 [access_key_id],

@@ -19,12 +19,12 @@ pub mod totp;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 use cairn_model::{AccountId, ids};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
+use crate::db::Db;
 use crate::error::StoreError;
 
 pub use console::{LoginProfile, MfaDevice};
@@ -58,12 +58,17 @@ impl<T: Clone> ByIdCache<T> {
         }
     }
 
+    /// `generation` is `None` inside a call that has changed IAM and not committed yet: what
+    /// it reads is not what others see, so it neither uses nor fills the cache.
     fn get_or_load(
         &self,
         id: &str,
-        generation: u64,
+        generation: Option<u64>,
         load: impl FnOnce() -> Result<Option<T>, StoreError>,
     ) -> Result<Option<T>, StoreError> {
+        let Some(generation) = generation else {
+            return load();
+        };
         if let Some((g, v)) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(id)
             && *g == generation
         {
@@ -81,13 +86,12 @@ impl<T: Clone> ByIdCache<T> {
 }
 
 pub struct IdentityStore {
-    conn: Mutex<Connection>,
-    /// Keys already read, so that authenticating a request does not touch SQLite. Every change
-    /// to a key goes through this store, which keeps the cache in step.
-    keys: RwLock<HashMap<String, AccessKey>>,
+    db: Db,
+    /// Keys already read, so that authenticating a request does not touch SQLite; every
+    /// committed change to a key moves the generation on.
+    keys: ByIdCache<AccessKey>,
     /// When each key's last use was last written down.
     last_used: RwLock<HashMap<String, i64>>,
-    generation: AtomicU64,
     users_by_id: ByIdCache<User>,
     roles_by_id: ByIdCache<Role>,
     accounts_by_id: ByIdCache<Account>,
@@ -95,8 +99,7 @@ pub struct IdentityStore {
 
 impl IdentityStore {
     pub fn open(path: &Path) -> Result<IdentityStore, StoreError> {
-        let conn = Connection::open(path)?;
-        conn.execute_batch(SCHEMA)?;
+        let db = Db::open(path, SCHEMA)?;
         // Owner-only, including SQLite's write-ahead log and shared-memory files.
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -109,31 +112,32 @@ impl IdentityStore {
             }
         }
         Ok(IdentityStore {
-            conn: Mutex::new(conn),
-            keys: RwLock::new(HashMap::new()),
+            db,
+            keys: ByIdCache::new(),
             last_used: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(1),
             users_by_id: ByIdCache::new(),
             roles_by_id: ByIdCache::new(),
             accounts_by_id: ByIdCache::new(),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Moves on with every committed IAM change.
+    pub fn generation(&self) -> u64 {
+        self.db.generation()
     }
 
-    /// Bumped by every IAM change.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    /// The generation to cache what is read now under, or `None` if the current call has
+    /// uncommitted IAM changes (nothing it reads may be cached for others).
+    pub fn cache_generation(&self) -> Option<u64> {
+        (!self.db.uncommitted_here()).then(|| self.db.generation())
     }
 
     fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.db.changed();
     }
 
     pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare("SELECT id, alias FROM accounts ORDER BY created_ms, id")?;
         let rows = st.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
@@ -149,12 +153,14 @@ impl IdentityStore {
 
     pub fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         self.accounts_by_id
-            .get_or_load(id.as_str(), self.generation(), || self.account_from_db(id))
+            .get_or_load(id.as_str(), self.cache_generation(), || {
+                self.account_from_db(id)
+            })
     }
 
     fn account_from_db(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT alias FROM accounts WHERE id = ?1",
                 [id.as_str()],
@@ -169,7 +175,7 @@ impl IdentityStore {
 
     /// Creates an account and its root access key.
     pub fn create_account(&self, now_ms: i64) -> Result<(Account, AccessKey), StoreError> {
-        let c = self.conn();
+        let c = self.db.write()?;
         let id = loop {
             let id = AccountId::random();
             let taken = c
@@ -207,7 +213,7 @@ impl IdentityStore {
 
     /// An instance-wide random secret, created on first use.
     pub fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let c = self.conn();
+        let c = self.db.write()?;
         if let Some(v) = c
             .query_row("SELECT value FROM instance WHERE name = ?1", [name], |r| {
                 r.get(0)

@@ -117,7 +117,7 @@ impl IdentityStore {
     // ---- inline policies ----
 
     pub fn put_inline_policy(&self, owner: Owner<'_>, name: &str, document: &str) -> IamResult<()> {
-        self.conn().execute(
+        self.db.write()?.execute(
             "INSERT INTO iam_inline_policies (owner_kind, owner_id, name, document) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (owner_kind, owner_id, name) DO UPDATE SET document = excluded.document",
             params![owner.kind.as_str(), owner.id, name, document],
@@ -127,7 +127,7 @@ impl IdentityStore {
     }
 
     pub fn inline_policy(&self, owner: Owner<'_>, name: &str) -> IamResult<String> {
-        self.conn()
+        self.db.read()
             .query_row(
                 "SELECT document FROM iam_inline_policies WHERE owner_kind = ?1 AND owner_id = ?2 AND name = ?3",
                 params![owner.kind.as_str(), owner.id, name],
@@ -144,7 +144,7 @@ impl IdentityStore {
 
     /// Names of an owner's inline policies, sorted.
     pub fn inline_policy_names(&self, owner: Owner<'_>) -> IamResult<Vec<String>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT name FROM iam_inline_policies WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY name",
         )?;
@@ -154,7 +154,7 @@ impl IdentityStore {
     }
 
     pub fn delete_inline_policy(&self, owner: Owner<'_>, name: &str) -> IamResult<()> {
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             "DELETE FROM iam_inline_policies WHERE owner_kind = ?1 AND owner_id = ?2 AND name = ?3",
             params![owner.kind.as_str(), owner.id, name],
         )?;
@@ -178,8 +178,8 @@ impl IdentityStore {
     ) -> IamResult<ManagedPolicy> {
         let arn = format!("arn:aws:iam::{account}:policy{}{}", new.path, new.name);
         let policy_id = ids::new_unique_id("ANPA");
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         let r = tx.execute(
             "INSERT INTO iam_policies (policy_id, account, arn, name, name_lower, path, description, default_version, next_version, tags, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'v1', 2, ?8, ?9, ?9)",
@@ -218,7 +218,7 @@ impl IdentityStore {
 
     /// A customer managed policy by ARN.
     pub fn policy(&self, arn: &str) -> IamResult<ManagedPolicy> {
-        self.conn()
+        self.db.read()
             .query_row(
                 &format!("SELECT {POLICY_COLUMNS} FROM iam_policies p WHERE p.arn = ?1"),
                 [arn],
@@ -234,7 +234,7 @@ impl IdentityStore {
         account: &AccountId,
         path_prefix: &str,
     ) -> IamResult<Vec<ManagedPolicy>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {POLICY_COLUMNS} FROM iam_policies p WHERE p.account = ?1 AND substr(p.path, 1, length(?2)) = ?2 ORDER BY p.name_lower"
         ))?;
@@ -250,7 +250,7 @@ impl IdentityStore {
                 "Cannot delete a policy attached to entities.".into(),
             ));
         }
-        let c = self.conn();
+        let c = self.db.write()?;
         let versions: i64 = c.query_row(
             "SELECT count(*) FROM iam_policy_versions WHERE policy_id = ?1",
             [&p.policy_id],
@@ -282,8 +282,8 @@ impl IdentityStore {
         now_ms: i64,
     ) -> IamResult<PolicyVersion> {
         let p = self.policy(arn)?;
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         let count: i64 = tx.query_row(
             "SELECT count(*) FROM iam_policy_versions WHERE policy_id = ?1",
             [&p.policy_id],
@@ -327,7 +327,7 @@ impl IdentityStore {
 
     pub fn policy_versions(&self, arn: &str) -> IamResult<Vec<PolicyVersion>> {
         let p = self.policy(arn)?;
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT version_id, document, created_ms FROM iam_policy_versions WHERE policy_id = ?1 ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
         )?;
@@ -363,7 +363,7 @@ impl IdentityStore {
                 "Cannot delete the default version of a policy.".into(),
             ));
         }
-        self.conn().execute(
+        self.db.write()?.execute(
             "DELETE FROM iam_policy_versions WHERE policy_id = ?1 AND version_id = ?2",
             params![p.policy_id, version_id],
         )?;
@@ -379,7 +379,7 @@ impl IdentityStore {
     ) -> IamResult<()> {
         let p = self.policy(arn)?;
         self.policy_version(arn, version_id)?;
-        self.conn().execute(
+        self.db.write()?.execute(
             "UPDATE iam_policies SET default_version = ?2, updated_ms = ?3 WHERE policy_id = ?1",
             params![p.policy_id, version_id, now_ms],
         )?;
@@ -391,7 +391,7 @@ impl IdentityStore {
 
     /// Attaches a managed policy by ARN; whether the ARN names a policy is the caller's check.
     pub fn attach_policy(&self, account: &AccountId, owner: Owner<'_>, arn: &str) -> IamResult<()> {
-        let c = self.conn();
+        let c = self.db.write()?;
         let count: i64 = c.query_row(
             "SELECT count(*) FROM iam_attachments WHERE owner_kind = ?1 AND owner_id = ?2 AND policy_arn != ?3",
             params![owner.kind.as_str(), owner.id, arn],
@@ -413,7 +413,7 @@ impl IdentityStore {
     }
 
     pub fn detach_policy(&self, owner: Owner<'_>, arn: &str) -> IamResult<()> {
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             "DELETE FROM iam_attachments WHERE owner_kind = ?1 AND owner_id = ?2 AND policy_arn = ?3",
             params![owner.kind.as_str(), owner.id, arn],
         )?;
@@ -428,7 +428,7 @@ impl IdentityStore {
 
     /// ARNs of the managed policies attached to an owner, sorted.
     pub fn attached_policies(&self, owner: Owner<'_>) -> IamResult<Vec<String>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT policy_arn FROM iam_attachments WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY policy_arn",
         )?;
@@ -443,7 +443,7 @@ impl IdentityStore {
         arn: &str,
         account: &AccountId,
     ) -> IamResult<Vec<(OwnerKind, String)>> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT owner_kind, owner_id FROM iam_attachments WHERE policy_arn = ?1 AND account = ?2 ORDER BY owner_kind, owner_id",
         )?;
@@ -460,7 +460,7 @@ impl IdentityStore {
 
     /// How many owners in an account have an (AWS managed) policy attached.
     pub fn attachment_count(&self, arn: &str, account: &AccountId) -> IamResult<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.db.read().query_row(
             "SELECT count(*) FROM iam_attachments WHERE policy_arn = ?1 AND account = ?2",
             params![arn, account.as_str()],
             |r| r.get(0),
@@ -470,7 +470,7 @@ impl IdentityStore {
     /// The default version's document of a customer managed policy.
     pub fn policy_document(&self, arn: &str) -> IamResult<Option<String>> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT v.document FROM iam_policies p JOIN iam_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version WHERE p.arn = ?1",
                 [arn],

@@ -13,7 +13,7 @@ mod segments;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -58,6 +58,7 @@ struct Inner {
     files: Arc<SegmentFiles>,
     head: Arc<AtomicU64>,
     failed: Arc<Mutex<Option<String>>>,
+    fail_next: Arc<AtomicBool>,
     tx: Mutex<Option<Sender<AppendRequest>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -112,6 +113,7 @@ impl Journal {
         let file = segments::open_for_append(&last_path, len)?;
         let head = Arc::new(AtomicU64::new(last + len));
         let failed = Arc::new(Mutex::new(None));
+        let fail_next = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
         let state = WriterState {
             dir: dir.to_owned(),
@@ -123,6 +125,7 @@ impl Journal {
             files: Arc::clone(&files),
             head: Arc::clone(&head),
             failed: Arc::clone(&failed),
+            fail_next: Arc::clone(&fail_next),
         };
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
@@ -134,6 +137,7 @@ impl Journal {
                 files,
                 head,
                 failed,
+                fail_next,
                 tx: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -161,6 +165,13 @@ impl Journal {
             return PendingAppend(rx);
         }
         PendingAppend(rx)
+    }
+
+    /// Makes the next group commit fail as a failing disk would: its callers are told their
+    /// entries are not durable, nothing of it stays on disk, and the journal refuses writes
+    /// from then on. For fault-injection tests of audit that fails closed.
+    pub fn fail_next_write(&self) {
+        self.inner.fail_next.store(true, Ordering::Release);
     }
 
     /// Why the journal refuses writes, if it does.

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
@@ -43,6 +43,8 @@ pub(crate) struct WriterState {
     pub files: Arc<SegmentFiles>,
     pub head: Arc<AtomicU64>,
     pub failed: Arc<Mutex<Option<String>>>,
+    /// Set by [`super::Journal::fail_next_write`].
+    pub fail_next: Arc<AtomicBool>,
 }
 
 /// Most bytes gathered into one commit.
@@ -117,6 +119,12 @@ fn write_batch(
         offsets.push(offs);
     }
     let path = segment_path(&st.dir, st.base);
+    if st.fail_next.swap(false, Ordering::AcqRel) {
+        return Err(StoreError::io(
+            path,
+            std::io::Error::other("injected failure (fault-injection test)"),
+        ));
+    }
     let res = st.file.write_all(buf).and_then(|()| {
         if st.fsync {
             st.file.sync_data()

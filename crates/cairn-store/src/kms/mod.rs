@@ -2,9 +2,9 @@
 //! module unsealed except to the caller that asks for it to encrypt or decrypt.
 
 use std::path::Path;
-use std::sync::Mutex;
+use crate::db::Db;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::error::StoreError;
 use crate::seal::Sealer;
@@ -43,7 +43,7 @@ pub struct Alias {
 }
 
 pub struct KmsStore {
-    conn: Mutex<Connection>,
+    db: Db,
     sealer: Sealer,
 }
 
@@ -68,22 +68,16 @@ fn row_to_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<Key> {
 impl KmsStore {
     /// `master_key` seals key material (created, mode 0600, if absent).
     pub fn open(path: &Path, master_key: &Path) -> Result<KmsStore, StoreError> {
-        let conn = Connection::open(path)?;
-        conn.execute_batch(SCHEMA)?;
         Ok(KmsStore {
-            conn: Mutex::new(conn),
+            db: Db::open(path, SCHEMA)?,
             sealer: Sealer::open(master_key)?,
         })
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Stores a new key with its (unsealed) 32-byte material.
     pub fn create(&self, k: &Key, material: &[u8]) -> Result<(), StoreError> {
         let sealed = self.sealer.seal(material)?;
-        self.conn().execute(
+        self.db.write()?.execute(
             &format!("INSERT INTO keys ({COLUMNS}, material_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
             params![k.key_id, k.account, k.region, k.description, k.key_usage, k.key_spec, k.state, k.policy, k.created_ms, k.deletion_ms, k.pending_days, sealed],
         )?;
@@ -92,7 +86,7 @@ impl KmsStore {
 
     /// Writes a key's settings (state, policy, description, deletion); not its material.
     pub fn update(&self, k: &Key) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.db.write()?.execute(
             "UPDATE keys SET description = ?2, state = ?3, policy = ?4, deletion_ms = ?5, pending_days = ?6 WHERE key_id = ?1",
             params![k.key_id, k.description, k.state, k.policy, k.deletion_ms, k.pending_days],
         )?;
@@ -101,7 +95,7 @@ impl KmsStore {
 
     pub fn get(&self, key_id: &str) -> Result<Option<Key>, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 &format!("SELECT {COLUMNS} FROM keys WHERE key_id = ?1"),
                 [key_id],
@@ -112,7 +106,7 @@ impl KmsStore {
 
     /// The key's material, unsealed.
     pub fn material(&self, key_id: &str) -> Result<Vec<u8>, StoreError> {
-        let sealed: Vec<u8> = self.conn().query_row(
+        let sealed: Vec<u8> = self.db.read().query_row(
             "SELECT material_sealed FROM keys WHERE key_id = ?1",
             [key_id],
             |r| r.get(0),
@@ -122,7 +116,7 @@ impl KmsStore {
 
     /// An account's keys in a region, oldest first.
     pub fn list(&self, account: &str, region: &str) -> Result<Vec<Key>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 ORDER BY created_ms, key_id"
         ))?;
@@ -132,8 +126,8 @@ impl KmsStore {
 
     /// Removes a key whose deletion date has passed, with its aliases.
     pub fn delete(&self, key_id: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         tx.execute("DELETE FROM aliases WHERE key_id = ?1", [key_id])?;
         tx.execute("DELETE FROM keys WHERE key_id = ?1", [key_id])?;
         tx.commit()?;
@@ -147,7 +141,7 @@ impl KmsStore {
         name: &str,
     ) -> Result<Option<Alias>, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT name, key_id, created_ms FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3",
                 [account, region, name],
@@ -158,7 +152,7 @@ impl KmsStore {
 
     /// Creates or retargets an alias.
     pub fn put_alias(&self, account: &str, region: &str, a: &Alias) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.db.write()?.execute(
             "INSERT OR REPLACE INTO aliases (account, region, name, key_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![account, region, a.name, a.key_id, a.created_ms],
         )?;
@@ -171,7 +165,7 @@ impl KmsStore {
         region: &str,
         name: &str,
     ) -> Result<bool, StoreError> {
-        Ok(self.conn().execute(
+        Ok(self.db.write()?.execute(
             "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3",
             [account, region, name],
         )? > 0)
@@ -179,7 +173,7 @@ impl KmsStore {
 
     /// An account's aliases in a region, by name.
     pub fn aliases(&self, account: &str, region: &str) -> Result<Vec<Alias>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT name, key_id, created_ms FROM aliases WHERE account = ?1 AND region = ?2 ORDER BY name",
         )?;

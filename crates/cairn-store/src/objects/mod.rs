@@ -10,11 +10,14 @@ mod sealed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
+use crate::db::Db;
 
 use md5::{Digest, Md5};
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
+
+use crate::error::StoreError;
 
 pub use blobs::Blobs;
 pub use list::{ListPage, ListQuery};
@@ -52,6 +55,8 @@ pub enum ObjectsError {
     EntityTooSmall,
     #[error("SQLite error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("I/O error on {path}: {source}")]
     Io {
         path: String,
@@ -133,8 +138,8 @@ pub struct NewObject {
 }
 
 pub struct ObjectStore {
-    conn: Mutex<Connection>,
-    blobs: Blobs,
+    db: Db,
+    blobs: Arc<Blobs>,
 }
 
 /// `"<hex md5>"`, S3's ETag for a single-part object.
@@ -165,16 +170,23 @@ pub(crate) const VERSION_COLUMNS: &str = "bucket, key, version_id, is_latest, de
 impl ObjectStore {
     pub fn open(dir: &Path) -> Result<ObjectStore, ObjectsError> {
         std::fs::create_dir_all(dir).map_err(|e| ObjectsError::io(dir, e))?;
-        let conn = Connection::open(dir.join("s3.db"))?;
-        conn.execute_batch(SCHEMA)?;
         Ok(ObjectStore {
-            conn: Mutex::new(conn),
-            blobs: Blobs::open(&dir.join("blobs"))?,
+            db: Db::open(&dir.join("s3.db"), SCHEMA)?,
+            blobs: Arc::new(Blobs::open(&dir.join("blobs"))?),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Deletes a body file the current write stopped naming, once that write is committed
+    /// (a rolled-back call still needs it).
+    fn remove_on_commit(&self, blob: String) {
+        let blobs = Arc::clone(&self.blobs);
+        self.db.after_commit(move || blobs.remove(&blob));
+    }
+
+    /// Deletes a body file the current write named, if that write is rolled back.
+    fn remove_on_rollback(&self, blob: String) {
+        let blobs = Arc::clone(&self.blobs);
+        self.db.after_rollback(move || blobs.remove(&blob));
     }
 
     pub fn blob_path(&self, blob: &str) -> PathBuf {
@@ -190,7 +202,7 @@ impl ObjectStore {
         region: &str,
         now_ms: i64,
     ) -> Result<Bucket, ObjectsError> {
-        let c = self.conn();
+        let c = self.db.write()?;
         if let Some(b) = bucket_row(&c, name)? {
             return Err(if b.account == account {
                 ObjectsError::BucketAlreadyOwnedByYou
@@ -214,11 +226,11 @@ impl ObjectStore {
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
-        bucket_row(&self.conn(), name)
+        bucket_row(&self.db.read(), name)
     }
 
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT name, account, region, created_ms, policy, versioning, encryption FROM buckets WHERE account = ?1 ORDER BY name",
         )?;
@@ -227,7 +239,7 @@ impl ObjectStore {
     }
 
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError> {
-        let c = self.conn();
+        let c = self.db.write()?;
         if bucket_row(&c, name)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
@@ -261,7 +273,7 @@ impl ObjectStore {
             BucketConfig::Versioning => "versioning",
             BucketConfig::Encryption => "encryption",
         };
-        let n = self.conn().execute(
+        let n = self.db.write()?.execute(
             &format!("UPDATE buckets SET {column} = ?2 WHERE name = ?1"),
             params![name, value],
         )?;
@@ -291,20 +303,27 @@ impl ObjectStore {
         new: &NewObject,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
-        let mut c = self.conn();
+        let mut c = self.db.write()?;
         let b = bucket_row(&c, bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
         let versioned = b.versioning.as_deref() == Some("Enabled");
-        if new.durable {
+        // Only a write of its own can change SQLite's safety level (not one inside a call's
+        // group, which commits with the group).
+        let sync_now = new.durable && c.is_autocommit();
+        if sync_now {
             c.execute_batch("PRAGMA synchronous = FULL")?;
         }
+        let new_blob = body.blob.clone();
         let res = Self::insert_version_in(&mut c, bucket, key, versioned, body, new, now_ms);
-        if new.durable {
+        if sync_now {
             c.execute_batch("PRAGMA synchronous = NORMAL")?;
         }
         drop(c);
         let (version, replaced_blob) = res?;
+        if let Some(blob) = new_blob {
+            self.remove_on_rollback(blob);
+        }
         if let Some(old) = replaced_blob {
-            self.blobs.remove(&old);
+            self.remove_on_commit(old);
         }
         Ok(version)
     }
@@ -400,7 +419,7 @@ impl ObjectStore {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<ObjectVersion, ObjectsError> {
-        let c = self.conn();
+        let c = self.db.read();
         if bucket_row(&c, bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
@@ -476,8 +495,8 @@ impl ObjectStore {
             )?;
             return Ok(Some(marker));
         }
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         let blob = take_null_version(&tx, bucket, key)?;
         // The newest remaining version, if any, becomes the latest again.
         tx.prepare_cached("UPDATE objects SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND seq = (SELECT max(seq) FROM objects WHERE bucket = ?1 AND key = ?2)")?.execute(params![bucket, key],
@@ -485,13 +504,13 @@ impl ObjectStore {
         tx.commit()?;
         drop(c);
         if let Some(b) = blob {
-            self.blobs.remove(&b);
+            self.remove_on_commit(b);
         }
         Ok(None)
     }
 
     pub fn list(&self, q: &ListQuery) -> Result<ListPage, ObjectsError> {
-        let c = self.conn();
+        let c = self.db.read();
         if bucket_row(&c, &q.bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
@@ -507,7 +526,7 @@ impl ObjectStore {
         new: &NewObject,
         now_ms: i64,
     ) -> Result<String, ObjectsError> {
-        let c = self.conn();
+        let c = self.db.write()?;
         if bucket_row(&c, bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
@@ -549,11 +568,11 @@ impl ObjectStore {
         body: &[u8],
         now_ms: i64,
     ) -> Result<String, ObjectsError> {
-        self.upload(&self.conn(), bucket, key, upload_id)?;
+        self.upload(&self.db.read(), bucket, key, upload_id)?;
         let blob = self.blobs.write(body, false)?;
         let etag = etag_of(body);
         let old: Option<String> = {
-            let c = self.conn();
+            let c = self.db.write()?;
             let old = c
                 .prepare_cached("SELECT blob FROM parts WHERE upload_id = ?1 AND part_number = ?2")?
                 .query_row(params![upload_id, part_number], |r| r.get(0))
@@ -562,8 +581,9 @@ impl ObjectStore {
             )?;
             old
         };
+        self.remove_on_rollback(blob);
         if let Some(o) = old {
-            self.blobs.remove(&o);
+            self.remove_on_commit(o);
         }
         Ok(etag)
     }
@@ -575,7 +595,7 @@ impl ObjectStore {
         key: &str,
         upload_id: &str,
     ) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError> {
-        let c = self.conn();
+        let c = self.db.read();
         self.upload(&c, bucket, key, upload_id)?;
         let mut st = c.prepare("SELECT part_number, size, etag, created_ms FROM parts WHERE upload_id = ?1 ORDER BY part_number")?;
         let rows = st.query_map([upload_id], |r| {
@@ -591,7 +611,7 @@ impl ObjectStore {
         upload_id: &str,
     ) -> Result<(), ObjectsError> {
         let blobs: Vec<String> = {
-            let c = self.conn();
+            let c = self.db.write()?;
             self.upload(&c, bucket, key, upload_id)?;
             let mut st = c.prepare("SELECT blob FROM parts WHERE upload_id = ?1")?;
             let b = st
@@ -604,7 +624,7 @@ impl ObjectStore {
             b
         };
         for b in blobs {
-            self.blobs.remove(&b);
+            self.remove_on_commit(b);
         }
         Ok(())
     }
@@ -619,7 +639,7 @@ impl ObjectStore {
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
         let (new, parts) = {
-            let c = self.conn();
+            let c = self.db.write()?;
             let new = self.upload(&c, bucket, key, upload_id)?;
             let mut st =
                 c.prepare("SELECT part_number, size, etag, blob FROM parts WHERE upload_id = ?1")?;
@@ -668,14 +688,14 @@ impl ObjectStore {
         )?;
         let part_blobs: Vec<String> = parts.iter().map(|p| p.3.clone()).collect();
         {
-            let c = self.conn();
+            let c = self.db.write()?;
             c.prepare_cached("DELETE FROM parts WHERE upload_id = ?1")?
                 .execute([upload_id])?;
             c.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
                 .execute([upload_id])?;
         }
         for b in part_blobs {
-            self.blobs.remove(&b);
+            self.remove_on_commit(b);
         }
         Ok(v)
     }

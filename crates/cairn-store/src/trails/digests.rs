@@ -2,7 +2,7 @@
 //! not yet written. What a digest contains and how it is signed is `cairn-trail`'s business;
 //! this module only keeps the state so that every step survives a crash.
 
-use rusqlite::{Transaction, params};
+use rusqlite::params;
 
 use super::TrailStore;
 use crate::error::StoreError;
@@ -81,7 +81,7 @@ fn row_to_file(r: &rusqlite::Row<'_>) -> rusqlite::Result<DigestFile> {
     })
 }
 
-fn put_chain(tx: &Transaction<'_>, c: &DigestChain) -> rusqlite::Result<()> {
+fn put_chain(tx: &rusqlite::Connection, c: &DigestChain) -> rusqlite::Result<()> {
     let p = c.prev.as_ref();
     tx.execute(
         "INSERT OR REPLACE INTO digest_chains (trail_arn, region, range_from, period_start_ms, prev_bucket, prev_key, prev_hash, prev_signature)
@@ -104,8 +104,8 @@ impl TrailStore {
     /// Marks a log file plan written and, for a validating trail, queues the file for its digest,
     /// atomically: a crash cannot list a file twice or lose it.
     pub fn plan_written(&self, plan_id: i64, file: Option<&DigestFile>) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         tx.execute("DELETE FROM delivery_plans WHERE id = ?1", [plan_id])?;
         if let Some(f) = file {
             tx.execute(
@@ -120,7 +120,7 @@ impl TrailStore {
 
     /// Log files of a trail that no digest lists yet, oldest plan first.
     pub fn digest_files(&self, trail_arn: &str) -> Result<Vec<DigestFile>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT id, trail_arn, region, range_from, bucket, key, sha256, oldest_event, newest_event, planned_ms
              FROM digest_files WHERE trail_arn = ?1 ORDER BY planned_ms, id",
@@ -131,7 +131,7 @@ impl TrailStore {
 
     /// A trail's chains, by region then range.
     pub fn digest_chains(&self, trail_arn: &str) -> Result<Vec<DigestChain>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT trail_arn, region, range_from, period_start_ms, prev_bucket, prev_key, prev_hash, prev_signature
              FROM digest_chains WHERE trail_arn = ?1 ORDER BY region, range_from",
@@ -161,8 +161,8 @@ impl TrailStore {
     }
 
     pub fn start_digest_chain(&self, chain: &DigestChain) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         put_chain(&tx, chain)?;
         tx.commit()?;
         Ok(())
@@ -177,7 +177,7 @@ impl TrailStore {
     ) -> Result<Option<i64>, StoreError> {
         use rusqlite::OptionalExtension;
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT end_ms FROM digest_last_end WHERE trail_arn = ?1 AND region = ?2 AND backfill = ?3",
                 params![trail_arn, region, backfill as i64],
@@ -189,8 +189,8 @@ impl TrailStore {
     /// Commits a decided digest: the chain moves on (or ends), its files leave the queue, and
     /// the digest waits to be written.
     pub fn decide_digest(&self, d: &DecidedDigest<'_>) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         tx.execute(
             "DELETE FROM digest_chains WHERE trail_arn = ?1 AND region = ?2 AND range_from = ?3",
             params![d.chain.trail_arn, d.chain.region, d.chain.range_from],
@@ -232,7 +232,7 @@ impl TrailStore {
 
     /// Digests not yet written, oldest first.
     pub fn pending_digests(&self) -> Result<Vec<DigestPlan>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT id, trail_arn, bucket, key, body, signature, backfill_generated FROM digest_plans ORDER BY id",
         )?;
@@ -251,7 +251,7 @@ impl TrailStore {
     }
 
     pub fn digest_written(&self, id: i64) -> Result<(), StoreError> {
-        self.conn()
+        self.db.write()?
             .execute("DELETE FROM digest_plans WHERE id = ?1", [id])?;
         Ok(())
     }
@@ -263,7 +263,7 @@ impl TrailStore {
         trail_arn: &str,
         region: &str,
     ) -> Result<Vec<(bool, String, String, i64)>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT backfill, bucket, key, end_ms FROM digests_delivered WHERE trail_arn = ?1 AND region = ?2 ORDER BY end_ms",
         )?;
@@ -276,8 +276,8 @@ impl TrailStore {
     /// Forgets a trail's digest state (validation turned off, or the trail deleted): files
     /// delivered meanwhile are never listed, and the next digest starts a new chain.
     pub fn drop_digest_state(&self, trail_arn: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         tx.execute(
             "DELETE FROM digest_chains WHERE trail_arn = ?1",
             [trail_arn],

@@ -2,9 +2,9 @@
 //! (SQLite, schema in `sql/trails.sql`).
 
 use std::path::Path;
-use std::sync::Mutex;
+use crate::db::Db;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::error::StoreError;
 
@@ -51,7 +51,7 @@ pub struct TrailStatus {
 }
 
 pub struct TrailStore {
-    conn: Mutex<Connection>,
+    db: Db,
 }
 
 const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms, logging_ranges";
@@ -85,20 +85,14 @@ fn row_to_trail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
 
 impl TrailStore {
     pub fn open(path: &Path) -> Result<TrailStore, StoreError> {
-        let conn = Connection::open(path)?;
-        conn.execute_batch(SCHEMA)?;
         Ok(TrailStore {
-            conn: Mutex::new(conn),
+            db: Db::open(path, SCHEMA)?,
         })
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Inserts a new trail, or replaces the settings of an existing one (same ARN).
     pub fn put(&self, t: &Trail) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.db.write()?.execute(
             &format!("INSERT OR REPLACE INTO trails ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
             params![
                 t.arn, t.account, t.home_region, t.name, t.s3_bucket, t.s3_key_prefix, t.sns_topic_name,
@@ -114,7 +108,7 @@ impl TrailStore {
 
     pub fn get(&self, arn: &str) -> Result<Option<Trail>, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 &format!("SELECT {COLUMNS} FROM trails WHERE arn = ?1"),
                 [arn],
@@ -125,7 +119,7 @@ impl TrailStore {
 
     /// Every trail of an account, in every home region, by name.
     pub fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!(
             "SELECT {COLUMNS} FROM trails WHERE account = ?1 ORDER BY name, home_region"
         ))?;
@@ -135,14 +129,14 @@ impl TrailStore {
 
     /// Every trail of every account (for delivery).
     pub fn all(&self) -> Result<Vec<Trail>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM trails ORDER BY arn"))?;
         let rows = st.query_map([], row_to_trail)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn delete(&self, arn: &str) -> Result<bool, StoreError> {
-        let c = self.conn();
+        let c = self.db.write()?;
         c.execute("DELETE FROM trail_tags WHERE arn = ?1", [arn])?;
         c.execute("DELETE FROM trail_status WHERE arn = ?1", [arn])?;
         // A deleted trail's digest chains end with it.
@@ -154,15 +148,15 @@ impl TrailStore {
     }
 
     pub fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare("SELECT key, value FROM trail_tags WHERE arn = ?1 ORDER BY key")?;
         let rows = st.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         for (k, v) in tags {
             tx.execute(
                 "INSERT OR REPLACE INTO trail_tags (arn, key, value) VALUES (?1, ?2, ?3)",
@@ -174,8 +168,8 @@ impl TrailStore {
     }
 
     pub fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         for k in keys {
             tx.execute(
                 "DELETE FROM trail_tags WHERE arn = ?1 AND key = ?2",
@@ -188,7 +182,7 @@ impl TrailStore {
 
     pub fn status(&self, arn: &str) -> Result<TrailStatus, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row(
                 "SELECT latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error, latest_digest_ms, latest_digest_error FROM trail_status WHERE arn = ?1",
                 [arn],
@@ -207,7 +201,7 @@ impl TrailStore {
     }
 
     pub fn set_status(&self, arn: &str, s: &TrailStatus) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.db.write()?.execute(
             "INSERT OR REPLACE INTO trail_status (arn, latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error, latest_digest_ms, latest_digest_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![arn, s.latest_delivery_ms, s.latest_delivery_attempt_ms, s.latest_delivery_error, s.latest_digest_ms, s.latest_digest_error],
         )?;
@@ -229,7 +223,7 @@ pub struct DeliveryPlan {
 impl TrailStore {
     pub fn delivery_cursor(&self) -> Result<u64, StoreError> {
         Ok(self
-            .conn()
+            .db.read()
             .query_row("SELECT offset FROM delivery_cursor WHERE id = 1", [], |r| {
                 r.get::<_, i64>(0)
             })? as u64)
@@ -237,8 +231,8 @@ impl TrailStore {
 
     /// Records new plans and moves the delivery cursor, atomically.
     pub fn plan(&self, plans: &[DeliveryPlan], cursor: u64) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
         for p in plans {
             let blob: Vec<u8> = p.offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
             tx.execute(
@@ -256,7 +250,7 @@ impl TrailStore {
 
     /// Plans not yet written, oldest first.
     pub fn pending_plans(&self) -> Result<Vec<DeliveryPlan>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare("SELECT id, trail_arn, region, key, offsets, created_ms FROM delivery_plans ORDER BY id")?;
         let rows = st.query_map([], |r| {
             let blob: Vec<u8> = r.get(4)?;
@@ -276,7 +270,7 @@ impl TrailStore {
     }
 
     pub fn plan_done(&self, id: i64) -> Result<(), StoreError> {
-        self.conn()
+        self.db.write()?
             .execute("DELETE FROM delivery_plans WHERE id = ?1", [id])?;
         Ok(())
     }
@@ -295,7 +289,7 @@ pub struct StoredKey {
 
 impl TrailStore {
     pub fn add_signing_key(&self, k: &StoredKey) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.db.write()?.execute(
             "INSERT INTO signing_keys (region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![k.region, k.fingerprint, k.public_der, k.private_sealed, k.valid_from_ms, k.valid_to_ms],
         )?;
@@ -309,7 +303,7 @@ impl TrailStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<StoredKey>, StoreError> {
-        let c = self.conn();
+        let c = self.db.read();
         let mut st = c.prepare(
             "SELECT region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms FROM signing_keys
              WHERE region = ?1 AND valid_from_ms <= ?3 AND valid_to_ms >= ?2 ORDER BY valid_from_ms",

@@ -124,6 +124,30 @@ impl Codec for QueryCodec {
     fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
         error_response(e, self.protocol(), &answer.request_id)
     }
+
+    /// An internal call's input: the query's parameters as a flat JSON object, as they would
+    /// be on the wire (`{"UserName": "alice", "Tags.member.1.Key": "team"}`).
+    fn input_of_json(&self, input: Value) -> Option<Form> {
+        input
+            .as_object()?
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((k.clone(), v))
+            })
+            .collect()
+    }
+
+    /// An internal call's output: the result element's XML, and the response as it is
+    /// recorded (`responseElements`).
+    fn json_of_output(&self, out: Reply) -> Option<Value> {
+        Some(serde_json::json!({"Xml": out.xml, "ResponseElements": out.response}))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,150 @@
+//! Audit fails closed: when a call's record cannot be made durable (here, an injected journal
+//! failure between run and commit), the call answers 503 and leaves no trace, for a write in
+//! each service. The same calls made before the failure keep their effect.
+
+#![allow(clippy::unwrap_used)]
+
+use cairn_model::AccountId;
+use cairn_services::testing::TestApp;
+use cairn_store::objects::BucketConfig;
+use serde_json::{Value, json};
+
+/// Makes the journal's next commit fail, then makes the call: it must be refused with 503.
+fn refused(t: &TestApp, service: &str, op: &str, input: Value) {
+    t.app.journal.fail_next_write();
+    let e = t.call(service, op, input).unwrap_err();
+    assert_eq!(
+        (e.status, &*e.code),
+        (503, "ServiceUnavailable"),
+        "{service} {op}: {e:?}"
+    );
+}
+
+fn account(t: &TestApp) -> AccountId {
+    AccountId::parse(&t.account).unwrap()
+}
+
+fn event_names(t: &TestApp) -> Vec<String> {
+    t.records()
+        .iter()
+        .map(|r| r["eventName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn iam_create_user_refused_leaves_no_user() {
+    let t = TestApp::new().unwrap();
+    t.call("iam", "CreateUser", json!({"UserName": "kept"}))
+        .unwrap();
+    let generation = t.app.identity.generation();
+    refused(&t, "iam", "CreateUser", json!({"UserName": "refused"}));
+    assert!(t.app.identity.user(&account(&t), "refused").is_err());
+    assert!(t.app.identity.user(&account(&t), "kept").is_ok());
+    assert_eq!(
+        t.app.identity.generation(),
+        generation + 1,
+        "a rolled-back change still moves caches on (they may have seen it)"
+    );
+    assert_eq!(event_names(&t), ["CreateUser"]);
+}
+
+#[test]
+fn iam_delete_access_key_refused_keeps_the_key_working() {
+    let t = TestApp::new().unwrap();
+    t.call("iam", "CreateUser", json!({"UserName": "alice"}))
+        .unwrap();
+    let created = t
+        .call("iam", "CreateAccessKey", json!({"UserName": "alice"}))
+        .unwrap();
+    let xml = created["Xml"].as_str().unwrap();
+    let id = xml
+        .split("<AccessKeyId>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    // Authentication has cached the key.
+    assert!(t.app.identity.key(&id).unwrap().is_some());
+    refused(
+        &t,
+        "iam",
+        "DeleteAccessKey",
+        json!({"UserName": "alice", "AccessKeyId": id}),
+    );
+    let key = t.app.identity.key(&id).unwrap().expect("the key survives");
+    assert!(key.active);
+}
+
+#[test]
+fn sts_credentials_refused_are_never_issued() {
+    let t = TestApp::new().unwrap();
+    let account = account(&t);
+    t.call("sts", "GetSessionToken", json!({})).unwrap();
+    let issued = t.app.identity.temporary_keys(&account).unwrap();
+    assert_eq!(issued.len(), 1);
+    refused(&t, "sts", "GetSessionToken", json!({}));
+    assert_eq!(
+        t.app.identity.temporary_keys(&account).unwrap(),
+        issued,
+        "no credentials beyond the first"
+    );
+}
+
+#[test]
+fn kms_create_key_refused_leaves_no_key() {
+    let t = TestApp::new().unwrap();
+    t.call("kms", "CreateKey", json!({"Description": "kept"}))
+        .unwrap();
+    refused(&t, "kms", "CreateKey", json!({"Description": "refused"}));
+    let keys = t.app.kms.list(&t.account, "us-east-1").unwrap();
+    let descriptions: Vec<_> = keys.iter().map(|k| k.description.as_str()).collect();
+    assert_eq!(descriptions, ["kept"]);
+}
+
+#[test]
+fn cloudtrail_writes_refused_leave_trails_as_they_were() {
+    let t = TestApp::new().unwrap();
+    let account = t.account.clone();
+    t.app
+        .objects
+        .create_bucket("trail-bucket", &account, "us-east-1", 1)
+        .unwrap();
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::trail-bucket"},
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::trail-bucket/AWSLogs/{account}/*")}
+        ]
+    });
+    t.app
+        .objects
+        .set_bucket_config(
+            "trail-bucket",
+            BucketConfig::Policy,
+            Some(&policy.to_string()),
+        )
+        .unwrap();
+    t.call(
+        "cloudtrail",
+        "CreateTrail",
+        json!({"Name": "kept", "S3BucketName": "trail-bucket"}),
+    )
+    .unwrap();
+    refused(
+        &t,
+        "cloudtrail",
+        "CreateTrail",
+        json!({"Name": "refused", "S3BucketName": "trail-bucket"}),
+    );
+    let names: Vec<_> = t
+        .app
+        .trails
+        .list(&account)
+        .unwrap()
+        .into_iter()
+        .map(|tr| tr.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+}

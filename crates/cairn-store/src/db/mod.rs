@@ -1,0 +1,313 @@
+//! SQLite databases whose writes commit only with the durable record of the call that made them.
+//!
+//! Audit fails closed: a call whose record cannot be made durable is refused with 503, and a
+//! refused call must leave no trace but its absence. So the writes a call makes to a store are
+//! not committed while it runs. They go into an open *group* transaction on the store's writer
+//! connection, shared by every call that writes there meanwhile, much as the journal groups
+//! records into one fsync. Each member [finishes](CallScope::finish) once its record is durable
+//! (or has failed); the last member to finish commits the group, or rolls it back if any
+//! member's record failed. Every member waits for that outcome before it answers, so a client
+//! that got an answer sees its write in the next call.
+//!
+//! Everyone else reads through a second connection and sees only committed state: nothing a
+//! call wrote is visible to others before its record is durable. Writes made outside a call
+//! (the edge noting a key's use, journal consumers) are ordinary transactions: they wait for an
+//! open group to end and commit at once.
+//!
+//! A store takes [`Db::read`] for statements that only read and [`Db::write`] for any that
+//! change something, registers what must happen to files and caches once the outcome is known
+//! ([`Db::after_commit`], [`Db::after_rollback`]), and marks changes that caches derived from
+//! the store must notice ([`Db::changed`], read back as [`Db::generation`]).
+
+mod scope;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use scope::{CallScope, Entered, enter};
+
+use crate::error::StoreError;
+
+/// How long a connection waits for SQLite's own file locks (another process, a checkpoint).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One SQLite database: a writer connection that calls write through in groups, and a reader.
+pub struct Db {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Signalled whenever a group ends.
+    ended: Condvar,
+    reader: Mutex<Connection>,
+    generation: AtomicU64,
+}
+
+struct State {
+    conn: Connection,
+    group: Option<Group>,
+}
+
+pub(crate) type Hook = Box<dyn FnOnce() + Send>;
+
+/// The open group transaction and the calls that wrote in it.
+struct Group {
+    /// Members that have not finished yet.
+    pending: usize,
+    /// Set once a member has finished: no new call joins, so the group ends soon.
+    closing: bool,
+    /// A member's record did not become durable: the whole group rolls back.
+    failed: bool,
+    /// Some member marked a change that derived caches must notice.
+    changed: bool,
+    on_commit: Vec<Hook>,
+    on_rollback: Vec<Hook>,
+    outcome: Arc<Outcome>,
+}
+
+/// How a group ended, shared with its members.
+pub(crate) type Outcome = OnceLock<Result<(), String>>;
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and applies `schema` to it.
+    pub fn open(path: &Path, schema: &str) -> Result<Db, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute_batch(schema)?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(Db {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State { conn, group: None }),
+                ended: Condvar::new(),
+                reader: Mutex::new(reader),
+                generation: AtomicU64::new(1),
+            }),
+        })
+    }
+
+    /// A connection for statements that only read. Inside a call that has written here, it is
+    /// the writer (the call sees its own writes); otherwise the reader, which sees only what
+    /// is committed.
+    pub fn read(&self) -> Reading<'_> {
+        if scope::is_member(&self.shared) {
+            Reading(Held::Writer(self.shared.lock_state()))
+        } else {
+            Reading(Held::Reader(
+                self.shared.reader.lock().unwrap_or_else(|p| p.into_inner()),
+            ))
+        }
+    }
+
+    /// The writer connection. Inside a call, it joins (or begins) the open group, whose
+    /// outcome the call's record decides. Outside one, it waits until no group is open, and
+    /// each statement or transaction commits as usual.
+    pub fn write(&self) -> Result<Writing<'_>, rusqlite::Error> {
+        let st = if scope::active() {
+            self.shared.join()?
+        } else {
+            let mut st = self.shared.lock_state();
+            while st.group.is_some() {
+                st = self.shared.wait(st);
+            }
+            st
+        };
+        Ok(Writing { st })
+    }
+
+    /// Runs `f` once this call's writes here are committed (at once outside a call, or if the
+    /// call has not written here). It may run under the database's lock: it must not use it.
+    pub fn after_commit(&self, f: impl FnOnce() + Send + 'static) {
+        let mut f = Some(f);
+        let deferred = scope::with_member(&self.shared, |m| {
+            if let Some(f) = f.take() {
+                m.on_commit.push(Box::new(f));
+            }
+        });
+        if !deferred && let Some(f) = f {
+            f()
+        }
+    }
+
+    /// Runs `f` if this call's writes here are rolled back (never outside a call). It runs
+    /// under the database's lock: it must not use it.
+    pub fn after_rollback(&self, f: impl FnOnce() + Send + 'static) {
+        scope::with_member(&self.shared, |m| m.on_rollback.push(Box::new(f)));
+    }
+
+    /// Marks a change that caches derived from this database must notice: the generation
+    /// moves on once the change is committed (not before, or a reader could cache the old
+    /// state under the new generation).
+    pub fn changed(&self) {
+        if !scope::with_member(&self.shared, |m| m.changed = true) {
+            self.shared.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Moves on after every committed change marked by [`Db::changed`].
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether the current call has written here and not yet committed: what it reads is not
+    /// what others see, so nothing it reads may be cached for them.
+    pub fn uncommitted_here(&self) -> bool {
+        scope::is_member(&self.shared)
+    }
+}
+
+impl Shared {
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait<'a>(&self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.ended.wait(st).unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes the current call a member of the open group (beginning one if none is open).
+    fn join(self: &Arc<Self>) -> Result<MutexGuard<'_, State>, rusqlite::Error> {
+        let mut st = self.lock_state();
+        if scope::is_member(self) {
+            return Ok(st);
+        }
+        // A call that is already a member elsewhere may join a closing group: making it wait
+        // could close a cycle of groups each waiting for the other's member.
+        let may_join_closing = scope::is_member_anywhere();
+        loop {
+            match &st.group {
+                None => {
+                    st.conn.execute_batch("BEGIN IMMEDIATE")?;
+                    st.group = Some(Group {
+                        pending: 0,
+                        closing: false,
+                        failed: false,
+                        changed: false,
+                        on_commit: Vec::new(),
+                        on_rollback: Vec::new(),
+                        outcome: Arc::new(OnceLock::new()),
+                    });
+                    break;
+                }
+                Some(g) if !g.closing || may_join_closing => break,
+                Some(_) => st = self.wait(st),
+            }
+        }
+        let Some(g) = st.group.as_mut() else {
+            unreachable!("a group was just found or begun")
+        };
+        g.pending += 1;
+        scope::add_member(Arc::clone(self), Arc::clone(&g.outcome));
+        Ok(st)
+    }
+
+    /// A member is done (its record durable, or not), handing over what is to follow the
+    /// outcome. The last one ends the group.
+    pub(crate) fn leave(
+        &self,
+        outcome: &Arc<Outcome>,
+        recorded: bool,
+        on_commit: Vec<Hook>,
+        on_rollback: Vec<Hook>,
+        changed: bool,
+    ) {
+        let mut st = self.lock_state();
+        let Some(g) = st.group.as_mut() else { return };
+        if !Arc::ptr_eq(&g.outcome, outcome) {
+            return;
+        }
+        g.pending = g.pending.saturating_sub(1);
+        g.closing = true;
+        g.failed |= !recorded;
+        g.changed |= changed;
+        g.on_commit.extend(on_commit);
+        g.on_rollback.extend(on_rollback);
+        if g.pending == 0 {
+            self.end_group(&mut st);
+            self.ended.notify_all();
+        }
+    }
+
+    /// Waits until the group `outcome` belongs to has ended, and says how.
+    pub(crate) fn outcome(&self, outcome: &Outcome) -> Result<(), String> {
+        let mut st = self.lock_state();
+        loop {
+            if let Some(o) = outcome.get() {
+                return o.clone();
+            }
+            st = self.wait(st);
+        }
+    }
+
+    fn end_group(&self, st: &mut State) {
+        let Some(g) = st.group.take() else { return };
+        let result = if g.failed {
+            Err("a call in the group was not recorded".to_owned())
+        } else {
+            st.conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+        };
+        match &result {
+            Ok(()) => g.on_commit.into_iter().for_each(|f| f()),
+            Err(reason) => {
+                if !st.conn.is_autocommit()
+                    && let Err(e) = st.conn.execute_batch("ROLLBACK")
+                {
+                    tracing::error!(error = %e, %reason, "could not roll back a group of calls");
+                }
+                g.on_rollback.into_iter().for_each(|f| f());
+            }
+        }
+        if g.changed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        let _ = g.outcome.set(result);
+    }
+}
+
+/// A connection to read with (see [`Db::read`]).
+pub struct Reading<'a>(Held<'a>);
+
+enum Held<'a> {
+    Writer(MutexGuard<'a, State>),
+    Reader(MutexGuard<'a, Connection>),
+}
+
+impl Deref for Reading<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match &self.0 {
+            Held::Writer(st) => &st.conn,
+            Held::Reader(c) => c,
+        }
+    }
+}
+
+/// The writer connection (see [`Db::write`]).
+pub struct Writing<'a> {
+    st: MutexGuard<'a, State>,
+}
+
+impl Deref for Writing<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.st.conn
+    }
+}
+
+impl DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.st.conn
+    }
+}
