@@ -7,6 +7,7 @@ mod config;
 mod datadir;
 mod duration;
 mod env;
+mod fault;
 mod import;
 mod open;
 mod operations;
@@ -74,6 +75,9 @@ enum Command {
     /// Move the test clock of a `cairn serve --test-clock` instance.
     #[command(subcommand)]
     Clock(clock::ClockCommand),
+    /// Make a `cairn serve --test-faults` instance fail on purpose (for tests of audit that
+    /// fails closed).
+    Fault(fault::FaultArgs),
     /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -147,6 +151,10 @@ fn main() -> anyhow::Result<()> {
                 }
             };
             clock::run(c)
+        }
+        Command::Fault(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            fault::run(a)
         }
         Command::Env(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);

@@ -55,10 +55,10 @@ impl GrantCache {
         let generation = app.identity.cache_generation();
         if let Some(generation) = generation
             && let Some((g, p)) = self
-            .entries
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+                .entries
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
             && *g == generation
         {
             return Ok(Arc::clone(p));

@@ -90,7 +90,8 @@ impl IdentityStore {
     }
 
     pub fn login_profile(&self, user: &User) -> IamResult<LoginProfile> {
-        self.db.read()
+        self.db
+            .read()
             .query_row(
                 "SELECT created_ms, reset_required FROM iam_login_profiles WHERE user_id = ?1",
                 [&user.user_id],
@@ -145,7 +146,8 @@ impl IdentityStore {
     /// Whether `password` is the user's console password.
     pub fn check_password(&self, user: &User, password: &str) -> IamResult<bool> {
         let row: Option<(Vec<u8>, Vec<u8>)> = self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 "SELECT salt, hash FROM iam_login_profiles WHERE user_id = ?1",
                 [&user.user_id],
@@ -304,7 +306,8 @@ impl IdentityStore {
                 "MFA device is still in use.".into(),
             ));
         }
-        self.db.write()?
+        self.db
+            .write()?
             .execute("DELETE FROM iam_mfa_devices WHERE serial = ?1", [serial])?;
         Ok(())
     }

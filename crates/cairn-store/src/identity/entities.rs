@@ -249,7 +249,8 @@ impl IdentityStore {
     }
 
     pub fn user(&self, account: &AccountId, name: &str) -> IamResult<User> {
-        self.db.read()
+        self.db
+            .read()
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS} FROM iam_users WHERE account = ?1 AND name_lower = ?2"
@@ -270,7 +271,8 @@ impl IdentityStore {
 
     fn user_by_id_from_db(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 &format!("SELECT {USER_COLUMNS} FROM iam_users WHERE user_id = ?1"),
                 [user_id],
@@ -365,7 +367,8 @@ impl IdentityStore {
     }
 
     pub fn group(&self, account: &AccountId, name: &str) -> IamResult<Group> {
-        self.db.read()
+        self.db
+            .read()
             .query_row(
                 &format!(
                     "SELECT {GROUP_COLUMNS} FROM iam_groups WHERE account = ?1 AND name_lower = ?2"
@@ -531,7 +534,8 @@ impl IdentityStore {
     }
 
     pub fn role(&self, account: &AccountId, name: &str) -> IamResult<Role> {
-        self.db.read()
+        self.db
+            .read()
             .query_row(
                 &format!(
                     "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND name_lower = ?2"
@@ -552,7 +556,8 @@ impl IdentityStore {
 
     fn role_by_id_from_db(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 &format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE role_id = ?1"),
                 [role_id],

@@ -371,7 +371,8 @@ impl IdentityStore {
 
     pub fn key_last_used(&self, access_key_id: &str) -> IamResult<Option<LastUsed>> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 "SELECT used_ms, service, region FROM key_last_used WHERE access_key_id = ?1",
                 [access_key_id],

@@ -160,7 +160,8 @@ impl IdentityStore {
 
     fn account_from_db(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 "SELECT alias FROM accounts WHERE id = ?1",
                 [id.as_str()],

@@ -218,7 +218,8 @@ impl IdentityStore {
 
     /// A customer managed policy by ARN.
     pub fn policy(&self, arn: &str) -> IamResult<ManagedPolicy> {
-        self.db.read()
+        self.db
+            .read()
             .query_row(
                 &format!("SELECT {POLICY_COLUMNS} FROM iam_policies p WHERE p.arn = ?1"),
                 [arn],

@@ -1,8 +1,8 @@
 //! KMS keys and aliases (SQLite, schema in `sql/kms.sql`). Key material never leaves this
 //! module unsealed except to the caller that asks for it to encrypt or decrypt.
 
-use std::path::Path;
 use crate::db::Db;
+use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
 
@@ -95,7 +95,8 @@ impl KmsStore {
 
     pub fn get(&self, key_id: &str) -> Result<Option<Key>, StoreError> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 &format!("SELECT {COLUMNS} FROM keys WHERE key_id = ?1"),
                 [key_id],

@@ -8,10 +8,10 @@ mod blobs;
 mod list;
 mod sealed;
 
+use crate::db::Db;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use crate::db::Db;
 
 use md5::{Digest, Md5};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -349,7 +349,7 @@ impl ObjectStore {
         } else {
             "null".to_owned()
         };
-        let tx = c.transaction()?;
+        let tx = c.savepoint()?;
         let seq = Self::next_seq(&tx)?;
         let replaced_blob = if versioned {
             None

@@ -251,7 +251,8 @@ impl TrailStore {
     }
 
     pub fn digest_written(&self, id: i64) -> Result<(), StoreError> {
-        self.db.write()?
+        self.db
+            .write()?
             .execute("DELETE FROM digest_plans WHERE id = ?1", [id])?;
         Ok(())
     }

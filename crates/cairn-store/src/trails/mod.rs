@@ -1,8 +1,8 @@
 //! Trails: settings, event and Insights selectors, tags, logging state and delivery status
 //! (SQLite, schema in `sql/trails.sql`).
 
-use std::path::Path;
 use crate::db::Db;
+use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
 
@@ -108,7 +108,8 @@ impl TrailStore {
 
     pub fn get(&self, arn: &str) -> Result<Option<Trail>, StoreError> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row(
                 &format!("SELECT {COLUMNS} FROM trails WHERE arn = ?1"),
                 [arn],
@@ -223,7 +224,8 @@ pub struct DeliveryPlan {
 impl TrailStore {
     pub fn delivery_cursor(&self) -> Result<u64, StoreError> {
         Ok(self
-            .db.read()
+            .db
+            .read()
             .query_row("SELECT offset FROM delivery_cursor WHERE id = 1", [], |r| {
                 r.get::<_, i64>(0)
             })? as u64)
@@ -270,7 +272,8 @@ impl TrailStore {
     }
 
     pub fn plan_done(&self, id: i64) -> Result<(), StoreError> {
-        self.db.write()?
+        self.db
+            .write()?
             .execute("DELETE FROM delivery_plans WHERE id = ?1", [id])?;
         Ok(())
     }
