@@ -3,12 +3,14 @@ and boto3 from the project virtualenv."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -55,6 +57,8 @@ class Cairn:
         self.proc = None
         self.port = None
         self.log = None
+        # How far this instance's test clock runs ahead of the wall clock, as `advance` reports.
+        self.offset = 0
 
     def start(self):
         chosen = self.port is None
@@ -69,6 +73,7 @@ class Cairn:
 
     def _start(self):
         self.port = self.port or free_port()
+        self.offset = 0  # a new process's test clock starts at the wall clock
         self.log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")
         self.proc = subprocess.Popen(
             [str(CAIRN), "serve", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}", *self.extra_args],
@@ -86,14 +91,40 @@ class Cairn:
                 time.sleep(0.05)
         raise RuntimeError("cairn serve did not start listening")
 
-    def advance(self, seconds):
+    def advance(self, seconds, step=None):
         """Jumps this instance's test clock (`cairn serve --test-clock`) ahead and returns once the
-        deliveries and digests that became due are written: what tests do instead of sleeping."""
+        deliveries and digests that became due are written: what tests do instead of sleeping.
+        With `step`, moves in jumps of `step` seconds, each running what became due, as time
+        passing would (rather than one jump, which digests as one long period)."""
+        if step:
+            out = ""
+            for _ in range(int(seconds) // int(step)):
+                out = self.advance(step)
+            return out
         p = subprocess.run([str(CAIRN), "clock", "advance", str(int(seconds)), "--data-dir", str(self.data_dir)],
                            capture_output=True, text=True, timeout=120)
         if p.returncode != 0:
             raise AssertionError(f"cairn clock advance failed: {p.stderr}")
+        ahead = re.search(r"\(test clock (\d+) s ahead\)", p.stdout)
+        if not ahead:
+            raise AssertionError(f"cairn clock advance did not say how far ahead it is: {p.stdout}")
+        self.offset = int(ahead.group(1))
         return p.stdout
+
+    def advance_until(self, pred, step=1, limit=120):
+        """Calls `pred` until it returns something truthy, which it returns, advancing the test
+        clock `step` seconds after each miss; fails once `limit` seconds of instance time passed."""
+        for _ in range(max(1, limit // step) + 1):
+            v = pred()
+            if v:
+                return v
+            self.advance(step)
+        raise AssertionError(f"not reached within {limit} s of instance time")
+
+    def now(self):
+        """This instance's time: the wall clock plus how far its test clock was advanced. What
+        to give validators as --end-time, since digests are stamped with the instance's time."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.offset)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -116,29 +116,33 @@ def test_delivery_to_an_external_bucket_survives_a_restart_of_its_server(workdir
     conf = tmp_path / "cairn.toml"
     conf.write_text(f'[[external_bucket]]\nname = "ext-logs"\nendpoint = "http://127.0.0.1:{port}"\n'
                     'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
-    c = Cairn(workdir / "external-restart", ["--config", str(conf), "--delivery-interval", "1"])
+    c = Cairn(workdir / "external-restart", ["--config", str(conf), "--delivery-interval", "1", "--test-clock"])
     c.start()
     try:
         ct = c.client()
         ct.create_trail(Name="to-moto", S3BucketName="ext-logs")
         ct.start_logging(Name="to-moto")
         before = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(5)]
-        wait_for(lambda: set(before) <= {r["requestID"] for r in records_in(peer, "ext-logs")})
-        # No call to cairn from here to the stop: nothing more is on its way to the first server.
-        time.sleep(2.5)
+        c.advance_until(lambda: set(before) <= {r["requestID"] for r in records_in(peer, "ext-logs")}, limit=40)
+        # No call to cairn from here to the stop: nothing more is on its way to the first server
+        # once a delivery round has run since.
+        c.advance(2)
         first_life = records_in(peer, "ext-logs")
         stop(proc)
 
         during = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(5)]
-        status = wait_for(lambda: (s := ct.get_trail_status(Name="to-moto")).get("LatestDeliveryError") and s, timeout=30)
+        status = c.advance_until(lambda: (s := ct.get_trail_status(Name="to-moto")).get("LatestDeliveryError") and s,
+                                 limit=30)
         assert status["LatestDeliveryError"]
         assert status["LatestDeliveryAttemptTime"] > status["LatestDeliveryAttemptSucceeded"]
 
         proc, peer = start_moto(port, log)
         peer.create_bucket(Bucket="ext-logs")
         after = [ct.describe_trails()["ResponseMetadata"]["RequestId"]]
-        wait_for(lambda: set(during + after) <= {r["requestID"] for r in records_in(peer, "ext-logs")}, timeout=60)
-        wait_for(lambda: "LatestDeliveryError" not in ct.get_trail_status(Name="to-moto"))
+        # Retries back off by the instance's clock: advancing it brings the next attempt.
+        c.advance_until(lambda: set(during + after) <= {r["requestID"] for r in records_in(peer, "ext-logs")},
+                        step=2, limit=60)
+        c.advance_until(lambda: "LatestDeliveryError" not in ct.get_trail_status(Name="to-moto"), limit=40)
         second_life = records_in(peer, "ext-logs")
         ids = [r["eventID"] for r in first_life + second_life]
         assert len(ids) == len(set(ids)), "no event delivered twice across the restart"
@@ -227,7 +231,8 @@ access_key_id = "AKIAMOTOEXAMPLE0001"
 secret_access_key = "moto-secret"
 '''
         conf.write_text(body)
-        c = Cairn(workdir / "external-tls", ["--config", str(conf), "--delivery-interval", "1", "--digest-interval", "2"])
+        c = Cairn(workdir / "external-tls", ["--config", str(conf), "--delivery-interval", "1", "--digest-interval", "2",
+                                             "--test-clock"])
         c.start()
         try:
             ct = c.client()
@@ -235,18 +240,21 @@ secret_access_key = "moto-secret"
             arn = ct.create_trail(Name="to-tls", S3BucketName="tls-logs", EnableLogFileValidation=True)["TrailARN"]
             ct.start_logging(Name="to-tls")
             acked = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(3)]
-            wait_for(lambda: set(acked) <= {r["requestID"] for r in records_in(peer, "tls-logs")})
-            wait_for(lambda: [o for o in peer.list_objects_v2(Bucket="tls-logs").get("Contents", []) if "/CloudTrail-Digest/" in o["Key"]])
+            c.advance_until(lambda: set(acked) <= {r["requestID"] for r in records_in(peer, "tls-logs")}, limit=40)
+            c.advance_until(lambda: [o for o in peer.list_objects_v2(Bucket="tls-logs").get("Contents", [])
+                                     if "/CloudTrail-Digest/" in o["Key"]], limit=40)
             ct.stop_logging(Name="to-tls")
-            time.sleep(3)
+            c.advance(3)  # the final digest is written
             # cairn validate-logs reads the same bucket over HTTPS, trusting the private CA.
             from conftest import CAIRN
             keys_file = tmp_path / "keys.json"
             keys_file.write_text(json.dumps(c.aws("cloudtrail", "list-public-keys")[1]))
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             env.update({"AWS_ACCESS_KEY_ID": "AKIAMOTOEXAMPLE0001", "AWS_SECRET_ACCESS_KEY": "moto-secret"})
+            # Up to the instance's time, which the test clock has moved past the wall clock.
+            end = c.now().strftime("%Y-%m-%dT%H:%M:%SZ")
             args = [str(CAIRN), "validate-logs", "--data-dir", str(c.data_dir), "--trail-arn", arn, "--start-time", start,
-                    "--endpoint-url", url, "--public-keys", str(keys_file), "--s3-bucket", "tls-logs"]
+                    "--end-time", end, "--endpoint-url", url, "--public-keys", str(keys_file), "--s3-bucket", "tls-logs"]
             ok = subprocess.run([*args, "--ca-bundle", str(tls["ca"])], env=env, capture_output=True, text=True)
             assert ok.returncode == 0, ok.stdout + ok.stderr
             untrusted = subprocess.run(args, env=env, capture_output=True, text=True)
@@ -279,7 +287,8 @@ def test_cairn_validate_logs_checks_a_trail_held_by_another_s3(workdir, tmp_path
     conf = tmp_path / "cairn.toml"
     conf.write_text(f'[[external_bucket]]\nname = "ext-val"\nendpoint = "{url}"\n'
                     'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
-    c = Cairn(workdir / "external-validate", ["--config", str(conf), "--delivery-interval", "1", "--digest-interval", "2"])
+    c = Cairn(workdir / "external-validate", ["--config", str(conf), "--delivery-interval", "1", "--digest-interval", "2",
+                                              "--test-clock"])
     c.start()
     try:
         start = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -292,9 +301,9 @@ def test_cairn_validate_logs_checks_a_trail_held_by_another_s3(workdir, tmp_path
             keys = [o["Key"] for p in peer.get_paginator("list_objects_v2").paginate(Bucket="ext-val") for o in p.get("Contents", [])]
             listed = [k for k in keys if "/CloudTrail-Digest/" in k]
             return len(listed) >= 3 and listed
-        wait_for(digests, timeout=60)
+        c.advance_until(digests, step=2, limit=60)
         ct.stop_logging(Name="checked")
-        time.sleep(3)
+        c.advance(3)  # the final digest is written
         _, keys_json, _ = c.aws("cloudtrail", "list-public-keys")
         keys_file = tmp_path / "keys.json"
         keys_file.write_text(json.dumps(keys_json))
@@ -302,8 +311,10 @@ def test_cairn_validate_logs_checks_a_trail_held_by_another_s3(workdir, tmp_path
         def validate():
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             env.update({"AWS_ACCESS_KEY_ID": "AKIAMOTOEXAMPLE0001", "AWS_SECRET_ACCESS_KEY": "moto-secret"})
+            # Up to the instance's time, which the test clock has moved past the wall clock.
+            end = c.now().strftime("%Y-%m-%dT%H:%M:%SZ")
             p = subprocess.run([str(CAIRN), "validate-logs", "--data-dir", str(c.data_dir), "--trail-arn", arn,
-                                "--start-time", start, "--endpoint-url", url, "--public-keys", str(keys_file),
+                                "--start-time", start, "--end-time", end, "--endpoint-url", url, "--public-keys", str(keys_file),
                                 "--s3-bucket", "ext-val", "--verbose"], env=env, capture_output=True, text=True)
             return p.returncode, p.stdout + p.stderr
         code, out = validate()

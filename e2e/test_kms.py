@@ -191,7 +191,6 @@ def test_key_management_calls_are_recorded(cairn, kms):
 
 # --- KMS-encrypted trails and SSE-KMS objects ------------------------------------------------------
 
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -216,7 +215,8 @@ def trail_key_policy(account, deny_decrypt=False):
 
 @pytest.fixture(scope="module")
 def kms_lab(workdir):
-    c = Cairn(workdir / "kms-lab", ["--delivery-interval", "1", "--digest-interval", "2"])
+    # A test clock: tests advance it to the next delivery and digest instead of waiting.
+    c = Cairn(workdir / "kms-lab", ["--delivery-interval", "1", "--digest-interval", "2", "--test-clock"])
     c.start()
     yield c
     c.stop()
@@ -249,7 +249,7 @@ def test_a_trail_with_a_kms_key(kms_lab, tmp_path):
     def logs():
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
         return [k for k in keys if "/CloudTrail/" in k] and [k for k in keys if "/CloudTrail-Digest/" in k] and keys
-    keys = wait_for(logs)
+    keys = c.advance_until(logs, limit=40)
     log = next(k for k in keys if "/CloudTrail/" in k)
     digest = next(k for k in keys if "/CloudTrail-Digest/" in k)
     head = s3.head_object(Bucket=bucket, Key=log)
@@ -275,11 +275,13 @@ def test_a_trail_with_a_kms_key(kms_lab, tmp_path):
     # The final digest is out once the bucket holds still.
     def settled():
         before = len(s3.list_objects_v2(Bucket=bucket).get("Contents", []))
-        time.sleep(2.5)
+        c.advance(3)
         return before == len(s3.list_objects_v2(Bucket=bucket).get("Contents", []))
     wait_for(settled, timeout=30, every=0)
+    # Up to the instance's time, which the test clock has moved past the wall clock.
     code, out, err = c.aws("cloudtrail", "validate-logs", "--trail-arn", trail["TrailARN"],
-                           "--start-time", start.strftime("%Y-%m-%dT%H:%M:%SZ"), check=False)
+                           "--start-time", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           "--end-time", c.now().strftime("%Y-%m-%dT%H:%M:%SZ"), check=False)
     assert code == 0, (out, err)
     assert "digest files valid" in out and "log files valid" in out and "INVALID" not in err
     # cairn's validator too: it reads the SSE-KMS log files through S3, which decrypts them.
@@ -345,7 +347,7 @@ def test_log_files_follow_the_buckets_default_kms_encryption(kms_lab):
     def files():
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=buckets["good"]).get("Contents", [])]
         return ([k for k in keys if "/CloudTrail/" in k] and [k for k in keys if "/CloudTrail-Digest/" in k]) and keys
-    keys = wait_for(files)
+    keys = c.advance_until(files, limit=40)
     log = next(k for k in keys if "/CloudTrail/" in k)
     head = s3.head_object(Bucket=buckets["good"], Key=log)
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == good["Arn"]
@@ -353,7 +355,8 @@ def test_log_files_follow_the_buckets_default_kms_encryption(kms_lab):
     digest = next(k for k in keys if "/CloudTrail-Digest/" in k)
     assert s3.head_object(Bucket=buckets["good"], Key=digest)["ServerSideEncryption"] == "AES256"
 
-    status = wait_for(lambda: (s := ct.get_trail_status(Name="dflt-bare")).get("LatestDeliveryError") and s)
+    status = c.advance_until(lambda: (s := ct.get_trail_status(Name="dflt-bare")).get("LatestDeliveryError") and s,
+                             limit=40)
     assert status["LatestDeliveryError"].startswith("KMS: ")
     assert not [o for o in s3.list_objects_v2(Bucket=buckets["bare"]).get("Contents", []) if "/CloudTrail/" in o["Key"]]
     for name in buckets:

@@ -1,11 +1,11 @@
 """Tamper-evident trails: signed, chained digests that the real `aws cloudtrail validate-logs`
 accepts, across regions, a key prefix, a signing-key rotation and a StopLogging/StartLogging
-restart."""
+restart. The labs run a test clock: tests advance it instead of waiting for deliveries and
+digests, and validate up to the instance's time (`Cairn.now`), where its digests are stamped."""
 
 import gzip
 import json
 import re
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -14,8 +14,9 @@ import pytest
 from conftest import Cairn, documented_policy, wait_for
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
-# Short periods so that a test sees many digests and a key rotation in seconds.
-FAST = ["--delivery-interval", "1", "--digest-interval", "2", "--signing-key-validity", "8"]
+# Short periods so that a test sees many digests and a key rotation in a few seconds of
+# instance time, which the test clock makes pass at once.
+FAST = ["--delivery-interval", "1", "--digest-interval", "2", "--signing-key-validity", "8", "--test-clock"]
 
 
 def iso(t):
@@ -63,8 +64,10 @@ def digest(c, bucket, key):
     return json.loads(gzip.decompress(obj["Body"].read())), obj["Metadata"]
 
 
-def validate(c, arn, start, region=None, extra=()):
-    args = ["cloudtrail", "validate-logs", "--trail-arn", arn, "--start-time", iso(start), "--verbose", *extra]
+def validate(c, arn, start, region=None, end=None, extra=()):
+    """Runs `aws cloudtrail validate-logs` from `start` to `end` (default: the instance's now)."""
+    args = ["cloudtrail", "validate-logs", "--trail-arn", arn, "--start-time", iso(start),
+            "--end-time", iso(end or c.now()), "--verbose", *extra]
     env_region = region or "us-east-1"
     if region:
         args += ["--region", region]
@@ -86,10 +89,10 @@ def test_validate_logs_accepts_a_multi_region_trail_across_rotation_and_restart(
     prefix = "team/ct"
     arn = make_trail(lab, "validated", bucket, prefix=prefix, multi_region=True)
     activity(lab, REGIONS)
-    time.sleep(3)
+    lab.advance(3, step=1)  # a digest period and a half, a delivery round each second
     activity(lab, REGIONS)
     lab.aws("cloudtrail", "stop-logging", "--name", "validated")
-    time.sleep(2)
+    lab.advance(2)
     lab.aws("cloudtrail", "start-logging", "--name", "validated")
     # Keep going until every region has digests signed by two different keys (a rotation).
     def rotated():
@@ -97,13 +100,13 @@ def test_validate_logs_accepts_a_multi_region_trail_across_rotation_and_restart(
         fps = {digest(lab, bucket, k)[0]["digestPublicKeyFingerprint"]
                for k in keys_of(lab, bucket, "/CloudTrail-Digest/us-east-1/")}
         return len(fps) >= 2
-    wait_for(rotated, timeout=60, every=1)
+    lab.advance_until(rotated, step=2, limit=60)
     # Stopping ends each chain with a final digest that lists the last files; then the
     # bucket stays still while we compare.
     lab.aws("cloudtrail", "stop-logging", "--name", "validated")
     def settled():
         before = len(keys_of(lab, bucket))
-        time.sleep(2.5)
+        lab.advance(3)
         return len(keys_of(lab, bucket)) == before
     wait_for(settled, timeout=30, every=0)
 
@@ -143,10 +146,10 @@ def test_validate_logs_accepts_a_multi_region_trail_across_rotation_and_restart(
         assert "No log files were delivered by CloudTrail between" in err
 
         # cairn's validator agrees, line for line.
-        end = ["--end-time", iso(datetime.now(timezone.utc))]
+        end = lab.now()
         r = None if region == "us-east-1" else region
-        code, out, err = validate(lab, arn, start, region=r, extra=end)
-        ccode, cout, cerr = cairn_validate(lab, arn, start, region=r, extra=end)
+        code, out, err = validate(lab, arn, start, region=r, end=end)
+        ccode, cout, cerr = cairn_validate(lab, arn, start, region=r, end=end)
         assert ccode == 0, cerr
         assert sorted(cout.splitlines()) == sorted(out.splitlines())
         assert sorted(cerr.splitlines()) == sorted(err.splitlines())
@@ -185,7 +188,7 @@ def test_validate_logs_with_no_digests_in_range_says_so(lab):
     arn = make_trail(lab, "young", bucket)
     # Before the trail existed: keys cover the range (end + 2 h reaches today), digests do not.
     code, out, _ = validate(lab, arn, datetime.now(timezone.utc) - timedelta(hours=1),
-                            extra=["--end-time", iso(datetime.now(timezone.utc) - timedelta(minutes=30))])
+                            end=datetime.now(timezone.utc) - timedelta(minutes=30))
     assert code == 0
     assert "No digests found" in out
     lab.aws("cloudtrail", "delete-trail", "--name", "young")
@@ -193,15 +196,16 @@ def test_validate_logs_with_no_digests_in_range_says_so(lab):
 
 # --- cairn validate-logs, and tampering caught by both validators --------------------------------
 
-def cairn_validate(c, arn, start, region=None, extra=()):
-    """Runs `cairn validate-logs` with the instance's settings; returns (code, stdout, stderr)."""
+def cairn_validate(c, arn, start, region=None, end=None, extra=()):
+    """Runs `cairn validate-logs` with the instance's settings from `start` to `end` (default: the
+    instance's now); returns (code, stdout, stderr)."""
     from conftest import CAIRN
     import os
     import subprocess
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(c.env())
     args = [str(CAIRN), "validate-logs", "--data-dir", str(c.data_dir), "--trail-arn", arn,
-            "--start-time", iso(start), "--verbose", *extra]
+            "--start-time", iso(start), "--end-time", iso(end or c.now()), "--verbose", *extra]
     if region:
         args += ["--region", region]
     p = subprocess.run(args, env=env, capture_output=True, text=True)
@@ -232,13 +236,13 @@ def tamper_lab(workdir):
             if len(digests) < 5 or sum(1 for d in digests if d["logFiles"]) < 3:
                 return False
         return True
-    wait_for(enough, timeout=90, every=1)
+    c.advance_until(enough, step=2, limit=90)
     for case, (arn, bucket, region) in trails.items():
         c.aws("cloudtrail", "stop-logging", "--name", arn, region=region)
 
     def settled():
         before = [len(keys_of(c, b)) for _, b, _ in trails.values()]
-        time.sleep(2.5)
+        c.advance(3)
         return before == [len(keys_of(c, b)) for _, b, _ in trails.values()]
     wait_for(settled, timeout=30, every=0)
     yield c, start, trails
@@ -246,10 +250,11 @@ def tamper_lab(workdir):
 
 
 def both(c, arn, start, region):
-    """(aws exit, aws stderr, cairn exit, cairn stdout, cairn stderr)"""
-    end = ["--end-time", iso(datetime.now(timezone.utc))]
-    code, out, err = validate(c, arn, start, region=region, extra=end)
-    ccode, cout, cerr = cairn_validate(c, arn, start, region=region, extra=end)
+    """(aws exit, aws stdout, aws stderr, cairn exit, cairn stdout, cairn stderr), both up to the
+    instance's now"""
+    end = c.now()
+    code, out, err = validate(c, arn, start, region=region, end=end)
+    ccode, cout, cerr = cairn_validate(c, arn, start, region=region, end=end)
     return code, out, err, ccode, cout, cerr
 
 
@@ -392,14 +397,14 @@ def test_turning_validation_off_and_on_starts_a_new_chain(lab):
     bucket = f"ct-{uuid.uuid4().hex[:10]}"
     arn = make_trail(lab, "toggled", bucket)
     activity(lab, ["us-east-1"])
-    wait_for(lambda: len(keys_of(lab, bucket, "/CloudTrail-Digest/")) >= 2, timeout=30)
+    lab.advance_until(lambda: len(keys_of(lab, bucket, "/CloudTrail-Digest/")) >= 2, step=2, limit=30)
     lab.aws("cloudtrail", "update-trail", "--name", "toggled", "--no-enable-log-file-validation")
     lab.aws("cloudtrail", "update-trail", "--name", "toggled", "--enable-log-file-validation")
     before = len(keys_of(lab, bucket, "/CloudTrail-Digest/"))
     activity(lab, ["us-east-1"])
-    wait_for(lambda: len(keys_of(lab, bucket, "/CloudTrail-Digest/")) >= before + 2, timeout=30)
+    lab.advance_until(lambda: len(keys_of(lab, bucket, "/CloudTrail-Digest/")) >= before + 2, step=2, limit=30)
     lab.aws("cloudtrail", "stop-logging", "--name", "toggled")
-    time.sleep(3)
+    lab.advance(3)
     starting = [k for k in keys_of(lab, bucket, "/CloudTrail-Digest/") if digest(lab, bucket, k)[0]["previousDigestSignature"] is None]
     assert len(starting) == 2
     code, out, err = validate(lab, arn, start)
