@@ -79,8 +79,8 @@ pub struct ImportReport {
 }
 
 pub struct Importer {
-    pub journal: Journal,
-    pub history: Arc<HistoryIndex>,
+    pub journal: Arc<dyn Journal>,
+    pub history: Arc<dyn HistoryIndex>,
     /// The account the records are loaded into.
     pub account: String,
 }
@@ -171,8 +171,8 @@ impl Importer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cairn_store::history::IndexHook;
-    use cairn_store::journal::JournalConfig;
+    use cairn_store::history::{IndexHook, SqliteHistory};
+    use cairn_store::journal::{JournalConfig, SegmentJournal};
     use std::sync::atomic::AtomicBool;
 
     #[test]
@@ -193,16 +193,19 @@ mod tests {
         .unwrap();
         std::fs::write(data.join("sub/bad.json"), "[{\"eventID\":").unwrap();
         std::fs::write(data.join("README.md"), "not picked up").unwrap();
-        let history = Arc::new(HistoryIndex::open(&d.path().join("h.db")).unwrap());
-        let journal = Journal::open(
-            &d.path().join("j"),
-            JournalConfig::default(),
-            Box::new(IndexHook::new(
-                Arc::clone(&history),
-                Arc::new(AtomicBool::new(false)),
-            )),
-        )
-        .unwrap();
+        let history: Arc<dyn HistoryIndex> =
+            Arc::new(SqliteHistory::open(&d.path().join("h.db")).unwrap());
+        let journal = Arc::new(
+            SegmentJournal::open(
+                &d.path().join("j"),
+                JournalConfig::default(),
+                Box::new(IndexHook::new(
+                    Arc::clone(&history),
+                    Arc::new(AtomicBool::new(false)),
+                )),
+            )
+            .unwrap(),
+        );
         let imp = Importer {
             journal,
             history: Arc::clone(&history),

@@ -1,6 +1,10 @@
 //! The application: everything a request handler may touch, shared by all connections, and
 //! the one place it is built. `cairn serve`, the benchmarks and the tests all open an
 //! instance's stores with [`Stores::open`] and assemble it with [`App::build`].
+//!
+//! The application holds each store as its trait (`Arc<dyn …>`): services never name a
+//! backend. [`Stores::open`] is the one place that picks the embedded one (the segment-log
+//! journal and SQLite for the rest); a second backend is a second constructor here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,28 +13,28 @@ use std::sync::atomic::AtomicBool;
 
 use cairn_model::Clock;
 use cairn_store::StoreError;
-use cairn_store::history::{HistoryIndex, IndexHook};
-use cairn_store::identity::IdentityStore;
-use cairn_store::journal::{Journal, JournalConfig};
-use cairn_store::kms::KmsStore;
-use cairn_store::objects::ObjectStore;
-use cairn_store::trails::TrailStore;
+use cairn_store::history::{HistoryIndex, IndexHook, SqliteHistory};
+use cairn_store::identity::{IdentityStore, SqliteIdentity};
+use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
+use cairn_store::kms::{KmsStore, SqliteKms};
+use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::trails::{SqliteTrails, TrailStore};
 use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::ExternalBucket;
 
 pub struct App {
-    pub journal: Journal,
-    pub history: Arc<HistoryIndex>,
-    pub identity: Arc<IdentityStore>,
+    pub journal: Arc<dyn Journal>,
+    pub history: Arc<dyn HistoryIndex>,
+    pub identity: Arc<dyn IdentityStore>,
     /// The embedded S3 store.
-    pub objects: Arc<ObjectStore>,
-    pub trails: Arc<TrailStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub trails: Arc<dyn TrailStore>,
     /// Buckets on other S3-compatible endpoints, by name; trails deliver there instead.
     pub external_buckets: Arc<BTreeMap<String, ExternalBucket>>,
     /// Digest signing keys, per region.
     pub keys: Arc<KeyRing>,
     /// KMS keys and aliases.
-    pub kms: Arc<KmsStore>,
+    pub kms: Arc<dyn KmsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -99,12 +103,12 @@ fn at(path: PathBuf) -> impl FnOnce(StoreError) -> OpenError {
 /// An instance's stores, wired together: the journal's commit hook feeds the event-history
 /// index, which first catches up with anything it has not seen.
 pub struct Stores {
-    pub journal: Journal,
-    pub history: Arc<HistoryIndex>,
-    pub identity: Arc<IdentityStore>,
-    pub objects: Arc<ObjectStore>,
-    pub trails: Arc<TrailStore>,
-    pub kms: Arc<KmsStore>,
+    pub journal: Arc<dyn Journal>,
+    pub history: Arc<dyn HistoryIndex>,
+    pub identity: Arc<dyn IdentityStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub trails: Arc<dyn TrailStore>,
+    pub kms: Arc<dyn KmsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -117,38 +121,41 @@ impl Stores {
         journal: JournalConfig,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<Stores, OpenError> {
-        let identity =
-            Arc::new(IdentityStore::open(&layout.identity_db()).map_err(at(layout.identity_db()))?);
-        let history =
-            Arc::new(HistoryIndex::open(&layout.history_db()).map_err(at(layout.history_db()))?);
+        let identity: Arc<dyn IdentityStore> = Arc::new(
+            SqliteIdentity::open(&layout.identity_db()).map_err(at(layout.identity_db()))?,
+        );
+        let history: Arc<dyn HistoryIndex> =
+            Arc::new(SqliteHistory::open(&layout.history_db()).map_err(at(layout.history_db()))?);
         let behind = Arc::new(AtomicBool::new(false));
-        let journal = Journal::open(
-            &layout.journal(),
-            journal,
-            Box::new(IndexHook::new(Arc::clone(&history), Arc::clone(&behind))),
-        )
-        .map_err(at(layout.journal()))?;
+        let journal: Arc<dyn Journal> = Arc::new(
+            SegmentJournal::open(
+                &layout.journal(),
+                journal,
+                Box::new(IndexHook::new(Arc::clone(&history), Arc::clone(&behind))),
+            )
+            .map_err(at(layout.journal()))?,
+        );
         let start = history.cursor().map_err(at(layout.history_db()))?;
         let total = journal.head().saturating_sub(start);
         if total > 0 {
             history
-                .catch_up(&journal, |pos, _| {
+                .catch_up(&*journal, &mut |pos, _| {
                     progress(pos.saturating_sub(start), total)
                 })
                 .map_err(at(layout.history_db()))?;
         }
         Ok(Stores {
-            objects: Arc::new(ObjectStore::open(&layout.s3()).map_err(|source| {
+            objects: Arc::new(SqliteObjects::open(&layout.s3()).map_err(|source| {
                 OpenError::Objects {
                     path: layout.s3(),
                     source,
                 }
             })?),
             trails: Arc::new(
-                TrailStore::open(&layout.trails_db()).map_err(at(layout.trails_db()))?,
+                SqliteTrails::open(&layout.trails_db()).map_err(at(layout.trails_db()))?,
             ),
             kms: Arc::new(
-                KmsStore::open(&layout.kms_db(), &layout.kms_master_key())
+                SqliteKms::open(&layout.kms_db(), &layout.kms_master_key())
                     .map_err(at(layout.kms_db()))?,
             ),
             journal,
@@ -198,7 +205,7 @@ impl App {
             .instance_secret("pagination-token")
             .map_err(at(layout.identity_db()))?;
         Ok(App {
-            journal: stores.journal.clone(),
+            journal: Arc::clone(&stores.journal),
             history: Arc::clone(&stores.history),
             identity: Arc::clone(&stores.identity),
             objects: Arc::clone(&stores.objects),

@@ -1,4 +1,5 @@
-//! The store's error type.
+//! The store's error type, the same for every backend: nothing in it names an engine's own
+//! error type, so callers (and the shared suite) match on what went wrong, not on who said so.
 
 use thiserror::Error;
 
@@ -10,8 +11,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("SQLite error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database engine failed (its own message, and which engine said it).
+    #[error("{engine} error: {message}")]
+    Backend {
+        engine: &'static str,
+        message: String,
+    },
     #[error("journal corrupt at offset {offset}: {reason}")]
     Corrupt { offset: u64, reason: String },
     #[error("the journal stopped accepting writes after an earlier failure: {0}")]

@@ -1,14 +1,32 @@
-//! cairn's storage.
+//! cairn's storage: one trait per store, its embedded implementation beside it, and one test
+//! suite that every backend passes (the shape of Quickwit's metastore; DESIGN.md decision 5).
 //!
-//! - [`journal`]: the append-only, checksummed, group-committed segment log. Every recorded call
-//!   and every imported record lands here first; it is the one source of truth.
+//! Each store's `mod.rs` holds its contract (the trait and the types it hands out) and its
+//! backend lives in a submodule named after the engine:
+//!
+//! - [`journal`]: the durable, ordered source of truth ([`journal::Journal`]); embedded as
+//!   [`journal::SegmentJournal`], cairn's checksummed, group-committed segment log.
 //! - [`history`]: the event-history index behind LookupEvents, derived from the journal and
-//!   rebuildable from it (SQLite, schema in `sql/history.sql`).
-//! - [`identity`]: accounts and their credentials (SQLite, schema in `sql/identity.sql`).
-//! - [`kms`]: KMS keys (material sealed at rest) and aliases (SQLite, schema in `sql/kms.sql`).
+//!   rebuildable from it ([`history::HistoryIndex`]; [`history::SqliteHistory`]).
+//! - [`identity`]: accounts, IAM entities and access keys ([`identity::IdentityStore`];
+//!   [`identity::SqliteIdentity`]).
+//! - [`kms`]: KMS keys (material sealed at rest) and aliases ([`kms::KmsStore`];
+//!   [`kms::SqliteKms`]).
+//! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
+//!   in SQLite and bodies as files).
+//! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
+//!   [`trails::SqliteTrails`]).
+//! - `suite` (feature `suite`, and in tests): the shared test suite and the embedded
+//!   backend's fixture.
 //! - [`db`]: SQLite databases whose writes commit with the durable record of the call that
-//!   made them, shared by every store that keeps state.
+//!   made them, and the call scope the pipeline enters around a call.
+//! - [`error`]: the backend-neutral [`StoreError`].
 //! - [`seal`]: AES-256-GCM sealing of small secrets under a master key file.
+//!
+//! SQL schemas are in `sql/*.sql`, one per store.
+
+#[macro_use]
+mod forward;
 
 pub mod db;
 pub mod error;
@@ -18,6 +36,8 @@ pub mod journal;
 pub mod kms;
 pub mod objects;
 pub mod seal;
+#[cfg(any(test, feature = "suite"))]
+pub mod suite;
 pub mod trails;
 
 pub use error::StoreError;

@@ -31,8 +31,8 @@ const READ_CHUNK: usize = 8 << 20;
 pub use crate::sink::{BucketGate, LogSink};
 
 pub struct Delivery {
-    pub journal: Journal,
-    pub trails: Arc<TrailStore>,
+    pub journal: Arc<dyn Journal>,
+    pub trails: Arc<dyn TrailStore>,
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
     pub backoff: Backoff,

@@ -18,7 +18,7 @@ impl BucketGate for AllowAll {
 struct Fixture {
     _dir: tempfile::TempDir,
     d: Delivery,
-    objects: Arc<ObjectStore>,
+    objects: Arc<dyn ObjectStore>,
     clock: ManualClock,
 }
 

@@ -39,7 +39,7 @@ pub struct SigningKey {
 }
 
 pub struct KeyRing {
-    trails: Arc<TrailStore>,
+    trails: Arc<dyn TrailStore>,
     clock: Arc<dyn Clock>,
     sealer: Sealer,
     /// Held while deciding whether to make a key, so two callers never make two.
@@ -56,7 +56,7 @@ pub fn fingerprint(der: &[u8]) -> String {
 impl KeyRing {
     /// `master_key_path` holds the key that seals private keys (created, mode 0600, if absent).
     pub fn open(
-        trails: Arc<TrailStore>,
+        trails: Arc<dyn TrailStore>,
         clock: Arc<dyn Clock>,
         master_key_path: &Path,
     ) -> Result<KeyRing, KeyError> {
@@ -164,7 +164,8 @@ mod tests {
     #[test]
     fn keys_rotate_with_overlap_and_stay_sealed() {
         let d = tempfile::tempdir().unwrap();
-        let trails = Arc::new(TrailStore::open(&d.path().join("trails.db")).unwrap());
+        let trails: Arc<dyn TrailStore> =
+            Arc::new(cairn_store::trails::SqliteTrails::open(&d.path().join("trails.db")).unwrap());
         let clock = ManualClock::new(1_700_000_000_000);
         let ring = KeyRing::open(
             Arc::clone(&trails),

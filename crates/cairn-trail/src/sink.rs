@@ -76,7 +76,7 @@ pub trait WriteObserver: Send + Sync {
 }
 
 pub struct EmbeddedSink {
-    pub objects: Arc<ObjectStore>,
+    pub objects: Arc<dyn ObjectStore>,
     pub gate: Arc<dyn BucketGate>,
     pub clock: Arc<dyn Clock>,
     /// For trails with a KMS key; without it such trails' files cannot be written.

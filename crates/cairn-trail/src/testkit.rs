@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use cairn_store::journal::{Journal, JournalConfig, NoHook};
-use cairn_store::objects::ObjectStore;
-use cairn_store::trails::{Trail, TrailStore};
+use cairn_store::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
+use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::trails::{SqliteTrails, Trail, TrailStore};
 
 pub const ACCT: &str = "111122223333";
 /// 2015-08-01T02:05:00Z
@@ -14,22 +14,24 @@ pub const START_MS: i64 = 1_438_394_700_000;
 
 pub struct Stores {
     pub dir: tempfile::TempDir,
-    pub journal: Journal,
-    pub trails: Arc<TrailStore>,
-    pub objects: Arc<ObjectStore>,
+    pub journal: Arc<dyn Journal>,
+    pub trails: Arc<dyn TrailStore>,
+    pub objects: Arc<dyn ObjectStore>,
     pub arn: String,
 }
 
 pub fn stores(log_file_validation: bool) -> Stores {
     let dir = tempfile::tempdir().unwrap();
-    let journal = Journal::open(
-        &dir.path().join("j"),
-        JournalConfig::default(),
-        Box::new(NoHook),
-    )
-    .unwrap();
-    let trails = Arc::new(TrailStore::open(&dir.path().join("trails.db")).unwrap());
-    let objects = Arc::new(ObjectStore::open(&dir.path().join("s3")).unwrap());
+    let journal = Arc::new(
+        SegmentJournal::open(
+            &dir.path().join("j"),
+            JournalConfig::default(),
+            Box::new(NoHook),
+        )
+        .unwrap(),
+    );
+    let trails = Arc::new(SqliteTrails::open(&dir.path().join("trails.db")).unwrap());
+    let objects = Arc::new(SqliteObjects::open(&dir.path().join("s3")).unwrap());
     objects.create_bucket("logs", ACCT, "us-east-1", 0).unwrap();
     let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
     trails

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use cairn_model::{Clock, SystemClock};
-use cairn_store::identity::IdentityStore;
+use cairn_store::identity::SqliteIdentity;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -33,7 +33,7 @@ pub fn run(
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;
             let s = crate::env::instance_settings(&dir)
                 .context("create the first account by starting `cairn serve` once")?;
-            let identity = IdentityStore::open(&dir.identity_db())?;
+            let identity = SqliteIdentity::open(&dir.identity_db())?;
             let (acct, key) = identity.create_account(SystemClock.now_millis())?;
             eprintln!("created account {}", acct.id);
             print!(
@@ -43,7 +43,7 @@ pub fn run(
         }
         AccountsCommand::List(a) => {
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;
-            let identity = IdentityStore::open(&dir.identity_db())?;
+            let identity = SqliteIdentity::open(&dir.identity_db())?;
             for acct in identity.accounts()? {
                 println!("{}\t{}", acct.id, acct.alias.unwrap_or_default());
             }

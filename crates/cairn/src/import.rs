@@ -115,7 +115,7 @@ fn import_into_running(dir: &DataDir, args: ImportArgs) -> anyhow::Result<()> {
 
 fn import_directly(dir: &DataDir, args: ImportArgs, _lock: std::fs::File) -> anyhow::Result<()> {
     let stores = open::open(dir)?;
-    let (key, created) = ensure_account(&stores.identity, SystemClock.now_millis())?;
+    let (key, created) = ensure_account(&*stores.identity, SystemClock.now_millis())?;
     if created {
         eprintln!(
             "created account {} in {} (run `cairn env` for its credentials)",

@@ -109,7 +109,10 @@ pub struct ServeArgs {
 const DAY_MS: i64 = 86_400_000;
 
 /// Makes sure the data directory has an account; returns its root key and whether it is new.
-pub fn ensure_account(identity: &IdentityStore, now_ms: i64) -> anyhow::Result<(AccessKey, bool)> {
+pub fn ensure_account(
+    identity: &dyn IdentityStore,
+    now_ms: i64,
+) -> anyhow::Result<(AccessKey, bool)> {
     if let Some(acct) = identity.accounts()?.into_iter().next() {
         let key = identity
             .root_key(&acct.id)?
@@ -158,7 +161,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => Arc::new(SystemClock),
     };
     let stores = open::open(&dir)?;
-    let (key, created) = ensure_account(&stores.identity, clock.now_millis())?;
+    let (key, created) = ensure_account(&*stores.identity, clock.now_millis())?;
     let retention_ms = match args.history_retention_days {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use base64::Engine;
-use cairn_store::trails::TrailStore;
+use cairn_store::trails::SqliteTrails;
 use cairn_trail::validate::source::{LocalSource, ObjectSource, S3Source};
 use cairn_trail::validate::{Delivered, Options, PublicKey, Report, Target, Validator};
 use cairn_wire::client::{Endpoint, parse_url};
@@ -283,7 +283,7 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
 
     // What cairn delivered, when this machine holds the trail's data directory.
     let delivered = if dir.trails_db().exists() {
-        TrailStore::open(&dir.trails_db())
+        SqliteTrails::open(&dir.trails_db())
             .ok()
             .and_then(|s| s.digests_delivered(&args.trail_arn, &source_region).ok())
             .filter(|d| !d.is_empty())

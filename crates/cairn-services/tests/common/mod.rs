@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct Server {
     pub addr: std::net::SocketAddr,
     pub key: AccessKey,
-    pub identity: Arc<IdentityStore>,
+    pub identity: Arc<dyn IdentityStore>,
     _dir: tempfile::TempDir,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
 }

@@ -19,6 +19,7 @@
 //! ([`Db::after_commit`], [`Db::after_rollback`]), and marks changes that caches derived from
 //! the store must notice ([`Db::changed`], read back as [`Db::generation`]).
 
+mod errors;
 mod scope;
 
 #[cfg(test)]

@@ -7,13 +7,13 @@ use super::HistoryIndex;
 use crate::journal::CommitHook;
 
 pub struct IndexHook {
-    index: Arc<HistoryIndex>,
+    index: Arc<dyn HistoryIndex>,
     /// Set when a batch could not be indexed; a background catch-up clears it.
     behind: Arc<AtomicBool>,
 }
 
 impl IndexHook {
-    pub fn new(index: Arc<HistoryIndex>, behind: Arc<AtomicBool>) -> Self {
+    pub fn new(index: Arc<dyn HistoryIndex>, behind: Arc<AtomicBool>) -> Self {
         Self { index, behind }
     }
 }

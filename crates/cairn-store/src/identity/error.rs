@@ -22,10 +22,4 @@ pub enum IamError {
     Store(#[from] StoreError),
 }
 
-impl From<rusqlite::Error> for IamError {
-    fn from(e: rusqlite::Error) -> Self {
-        IamError::Store(StoreError::Sqlite(e))
-    }
-}
-
 pub type IamResult<T> = Result<T, IamError>;

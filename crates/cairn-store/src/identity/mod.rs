@@ -1,236 +1,297 @@
 //! Accounts, their IAM entities (users, groups, roles, policies, console credentials) and the
 //! access keys that act for them.
 //!
-//! Secrets are stored in clear text in `identity.db`, which cairn creates with mode 0600 inside
-//! a data directory of mode 0700: the same protection the AWS CLI gives `~/.aws/credentials`.
-//! Passwords are kept only as PBKDF2 hashes.
-//!
-//! Every IAM change bumps a generation number, so that callers may cache what they derive from
-//! IAM (such as a principal's policies) and notice when it goes stale.
+//! [`IdentityStore`] is the contract, in IAM's terms: names unique per account (case-
+//! insensitively, as IAM does), AWS's quotas, deletion refused while something still hangs
+//! off an entity, errors as [`IamError`]. Every committed IAM change moves the store's
+//! generation on once it is committed, never before (a rolled-back one may move it too: a
+//! harmless invalidation), so that callers may cache what they derive from IAM (a principal's
+//! policies, a key) under [`IdentityStore::cache_generation`] and notice when it goes stale. [`SqliteIdentity`] is the embedded backend; the shared suite
+//! (`crate::suite::identity`) holds any backend to this contract.
 
-mod console;
-mod entities;
 mod error;
 mod grants;
-mod keys;
-mod policies;
+pub mod model;
+pub mod sqlite;
 pub mod totp;
 
-use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::sync::RwLock;
+pub use error::{IamError, IamResult};
+pub use model::*;
+pub use sqlite::SqliteIdentity;
 
-use cairn_model::{AccountId, ids};
-use rusqlite::{OptionalExtension, params};
+use cairn_model::AccountId;
 
-use crate::db::Db;
 use crate::error::StoreError;
 
-pub use console::{LoginProfile, MfaDevice};
-pub use entities::{GROUPS_PER_USER, Group, NewRole, Role, Tags, User};
-pub use error::{IamError, IamResult};
-pub use grants::Grants;
-pub use keys::{AccessKey, KEYS_PER_USER, KeyOwner, KeySession, LastUsed, NewSession};
-pub use policies::{
-    ATTACHED_PER_ENTITY, ManagedPolicy, NewPolicy, Owner, OwnerKind, PolicyVersion,
-    VERSIONS_PER_POLICY,
-};
+/// Accounts, IAM entities and access keys.
+pub trait IdentityStore: Send + Sync {
+    // ---- generations: what caches follow
 
-const SCHEMA: &str = include_str!("../../sql/identity.sql");
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    pub id: AccountId,
-    pub alias: Option<String>,
-}
-
-/// Lookups by id that authentication repeats on every request, kept until IAM changes (the
-/// store's generation moves on).
-struct ByIdCache<T> {
-    map: RwLock<HashMap<String, (u64, Option<T>)>>,
-}
-
-impl<T: Clone> ByIdCache<T> {
-    fn new() -> Self {
-        ByIdCache {
-            map: RwLock::new(HashMap::new()),
-        }
-    }
-
-    /// `generation` is `None` inside a call that has changed IAM and not committed yet: what
-    /// it reads is not what others see, so it neither uses nor fills the cache.
-    fn get_or_load(
-        &self,
-        id: &str,
-        generation: Option<u64>,
-        load: impl FnOnce() -> Result<Option<T>, StoreError>,
-    ) -> Result<Option<T>, StoreError> {
-        let Some(generation) = generation else {
-            return load();
-        };
-        if let Some((g, v)) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(id)
-            && *g == generation
-        {
-            return Ok(v.clone());
-        }
-        let v = load()?;
-        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        // Ids are few (users, roles, accounts); a stale map is simply started afresh.
-        if map.len() > 100_000 {
-            map.clear();
-        }
-        map.insert(id.to_owned(), (generation, v.clone()));
-        Ok(v)
-    }
-}
-
-pub struct IdentityStore {
-    db: Db,
-    /// Keys already read, so that authenticating a request does not touch SQLite; every
-    /// committed change to a key moves the generation on.
-    keys: ByIdCache<AccessKey>,
-    /// When each key's last use was last written down.
-    last_used: RwLock<HashMap<String, i64>>,
-    users_by_id: ByIdCache<User>,
-    roles_by_id: ByIdCache<Role>,
-    accounts_by_id: ByIdCache<Account>,
-}
-
-impl IdentityStore {
-    pub fn open(path: &Path) -> Result<IdentityStore, StoreError> {
-        let db = Db::open(path, SCHEMA)?;
-        // Owner-only, including SQLite's write-ahead log and shared-memory files.
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let mut shm = path.as_os_str().to_owned();
-        shm.push("-shm");
-        for p in [path.to_path_buf(), wal.into(), shm.into()] {
-            if p.exists() {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| StoreError::io(&p, e))?;
-            }
-        }
-        Ok(IdentityStore {
-            db,
-            keys: ByIdCache::new(),
-            last_used: RwLock::new(HashMap::new()),
-            users_by_id: ByIdCache::new(),
-            roles_by_id: ByIdCache::new(),
-            accounts_by_id: ByIdCache::new(),
-        })
-    }
-
-    /// Moves on with every committed IAM change.
-    pub fn generation(&self) -> u64 {
-        self.db.generation()
-    }
+    /// Moves on with every committed IAM change, once it is committed (never before; a
+    /// rolled-back change may move it too). Anything derived from IAM and cached (the
+    /// authorization cache, the store's own key and principal caches) is kept under the
+    /// generation it was read at and dropped when this moves on.
+    fn generation(&self) -> u64;
 
     /// The generation to cache what is read now under, or `None` if the current call has
     /// uncommitted IAM changes (nothing it reads may be cached for others).
-    pub fn cache_generation(&self) -> Option<u64> {
-        (!self.db.uncommitted_here()).then(|| self.db.generation())
-    }
+    fn cache_generation(&self) -> Option<u64>;
 
-    fn changed(&self) {
-        self.db.changed();
-    }
+    // ---- accounts
 
-    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare("SELECT id, alias FROM accounts ORDER BY created_ms, id")?;
-        let rows = st.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, alias) = row?;
-            let id = AccountId::parse(&id).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            out.push(Account { id, alias });
-        }
-        Ok(out)
-    }
+    fn accounts(&self) -> Result<Vec<Account>, StoreError>;
 
-    pub fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        self.accounts_by_id
-            .get_or_load(id.as_str(), self.cache_generation(), || {
-                self.account_from_db(id)
-            })
-    }
-
-    fn account_from_db(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self
-            .db
-            .read()
-            .query_row(
-                "SELECT alias FROM accounts WHERE id = ?1",
-                [id.as_str()],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .map(|alias| Account {
-                id: id.clone(),
-                alias,
-            }))
-    }
+    fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
 
     /// Creates an account and its root access key.
-    pub fn create_account(&self, now_ms: i64) -> Result<(Account, AccessKey), StoreError> {
-        let c = self.db.write()?;
-        let id = loop {
-            let id = AccountId::random();
-            let taken = c
-                .query_row(
-                    "SELECT 1 FROM accounts WHERE id = ?1",
-                    [id.as_str()],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
-            if !taken {
-                break id;
-            }
-        };
-        let key = AccessKey {
-            access_key_id: ids::new_access_key_id(),
-            secret_access_key: ids::new_secret_access_key(),
-            account: id.clone(),
-            owner: KeyOwner::Root,
-            active: true,
-            session_token: None,
-            expires_ms: None,
-            created_ms: now_ms,
-            session: None,
-        };
-        c.execute(
-            "INSERT INTO accounts (id, alias, created_ms) VALUES (?1, NULL, ?2)",
-            params![id.as_str(), now_ms],
-        )?;
-        Self::insert_key(&c, &key)?;
-        drop(c);
-        self.changed();
-        Ok((Account { id, alias: None }, key))
-    }
+    fn create_account(&self, now_ms: i64) -> Result<(Account, AccessKey), StoreError>;
 
     /// An instance-wide random secret, created on first use.
-    pub fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let c = self.db.write()?;
-        if let Some(v) = c
-            .query_row("SELECT value FROM instance WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?
-        {
-            return Ok(v);
-        }
-        let v: Vec<u8> = rand::random::<[u8; 32]>().to_vec();
-        c.execute(
-            "INSERT INTO instance (name, value) VALUES (?1, ?2)",
-            params![name, v],
-        )?;
-        Ok(v)
+    fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+
+    // ---- users, groups, roles
+
+    fn create_user(
+        &self,
+        account: &AccountId,
+        name: &str,
+        path: &str,
+        tags: &Tags,
+        now_ms: i64,
+    ) -> IamResult<User>;
+
+    fn user(&self, account: &AccountId, name: &str) -> IamResult<User>;
+
+    fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError>;
+
+    /// Users whose path starts with `path_prefix`, by name.
+    fn users(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<User>>;
+
+    fn update_user(
+        &self,
+        account: &AccountId,
+        name: &str,
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> IamResult<User>;
+
+    fn delete_user(&self, account: &AccountId, name: &str) -> IamResult<()>;
+
+    fn create_group(
+        &self,
+        account: &AccountId,
+        name: &str,
+        path: &str,
+        now_ms: i64,
+    ) -> IamResult<Group>;
+
+    fn group(&self, account: &AccountId, name: &str) -> IamResult<Group>;
+
+    fn groups(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<Group>>;
+
+    fn delete_group(&self, account: &AccountId, name: &str) -> IamResult<()>;
+
+    fn add_user_to_group(
+        &self,
+        account: &AccountId,
+        group: &str,
+        user: &str,
+        now_ms: i64,
+    ) -> IamResult<()>;
+
+    fn remove_user_from_group(&self, account: &AccountId, group: &str, user: &str)
+    -> IamResult<()>;
+
+    /// A group's members, by name.
+    fn group_members(&self, group: &Group) -> IamResult<Vec<User>>;
+
+    /// The groups a user is in, by name.
+    fn groups_of(&self, user: &User) -> IamResult<Vec<Group>>;
+
+    fn create_role(&self, account: &AccountId, new: NewRole<'_>, now_ms: i64) -> IamResult<Role>;
+
+    fn role(&self, account: &AccountId, name: &str) -> IamResult<Role>;
+
+    fn role_by_id(&self, role_id: &str) -> Result<Option<Role>, StoreError>;
+
+    fn roles(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<Role>>;
+
+    fn delete_role(&self, account: &AccountId, name: &str) -> IamResult<()>;
+
+    fn set_trust_policy(&self, account: &AccountId, name: &str, doc: &str) -> IamResult<()>;
+
+    fn note_role_used(&self, role_id: &str, now_ms: i64, region: &str) -> IamResult<()>;
+
+    // ---- access keys and sessions
+
+    /// Finds a key by id.
+    fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError>;
+
+    /// The account's active root key, if any.
+    fn root_key(&self, account: &AccountId) -> Result<Option<AccessKey>, StoreError>;
+
+    /// Creates a long-term key for a user (LimitExceeded beyond two).
+    fn create_user_key(&self, user: &User, now_ms: i64) -> IamResult<AccessKey>;
+
+    /// A user's long-term keys, oldest first.
+    fn user_keys(&self, user: &User) -> IamResult<Vec<AccessKey>>;
+
+    /// The account's temporary credentials still on record (expired ones are dropped as new
+    /// ones are issued).
+    fn temporary_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>>;
+
+    /// The root user's long-term keys.
+    fn root_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>>;
+
+    /// Activates or deactivates a long-term key.
+    fn set_key_active(&self, access_key_id: &str, active: bool) -> IamResult<()>;
+
+    /// Deletes a long-term key.
+    fn delete_key(&self, access_key_id: &str) -> IamResult<()>;
+
+    /// Issues temporary credentials (`ASIA…` with a session token).
+    fn create_session_key(&self, s: NewSession<'_>, now_ms: i64) -> IamResult<AccessKey>;
+
+    /// Notes that a key was used (written at most once a minute per key).
+    fn note_key_used(&self, access_key_id: &str, now_ms: i64, service: &str, region: &str);
+
+    fn key_last_used(&self, access_key_id: &str) -> IamResult<Option<LastUsed>>;
+
+    // ---- policies
+
+    fn put_inline_policy(&self, owner: Owner<'_>, name: &str, document: &str) -> IamResult<()>;
+
+    fn inline_policy(&self, owner: Owner<'_>, name: &str) -> IamResult<String>;
+
+    /// Names of an owner's inline policies, sorted.
+    fn inline_policy_names(&self, owner: Owner<'_>) -> IamResult<Vec<String>>;
+
+    fn delete_inline_policy(&self, owner: Owner<'_>, name: &str) -> IamResult<()>;
+
+    fn create_policy(
+        &self,
+        account: &AccountId,
+        new: NewPolicy<'_>,
+        now_ms: i64,
+    ) -> IamResult<ManagedPolicy>;
+
+    /// A customer managed policy by ARN.
+    fn policy(&self, arn: &str) -> IamResult<ManagedPolicy>;
+
+    /// The account's customer managed policies under a path, by name.
+    fn policies(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<ManagedPolicy>>;
+
+    fn delete_policy(&self, arn: &str) -> IamResult<()>;
+
+    fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+        now_ms: i64,
+    ) -> IamResult<PolicyVersion>;
+
+    fn policy_versions(&self, arn: &str) -> IamResult<Vec<PolicyVersion>>;
+
+    fn policy_version(&self, arn: &str, version_id: &str) -> IamResult<PolicyVersion>;
+
+    fn delete_policy_version(&self, arn: &str, version_id: &str) -> IamResult<()>;
+
+    fn set_default_policy_version(&self, arn: &str, version_id: &str, now_ms: i64)
+    -> IamResult<()>;
+
+    /// Attaches a managed policy by ARN; whether the ARN names a policy is the caller's check.
+    fn attach_policy(&self, account: &AccountId, owner: Owner<'_>, arn: &str) -> IamResult<()>;
+
+    fn detach_policy(&self, owner: Owner<'_>, arn: &str) -> IamResult<()>;
+
+    /// ARNs of the managed policies attached to an owner, sorted.
+    fn attached_policies(&self, owner: Owner<'_>) -> IamResult<Vec<String>>;
+
+    /// Who has a policy attached: (kind, id) pairs.
+    fn policy_entities(
+        &self,
+        arn: &str,
+        account: &AccountId,
+    ) -> IamResult<Vec<(OwnerKind, String)>>;
+
+    /// How many owners in an account have an (AWS managed) policy attached.
+    fn attachment_count(&self, arn: &str, account: &AccountId) -> IamResult<i64>;
+
+    /// The default version's document of a customer managed policy.
+    fn policy_document(&self, arn: &str) -> IamResult<Option<String>>;
+
+    // ---- console credentials
+
+    fn create_login_profile(
+        &self,
+        user: &User,
+        password: &str,
+        reset_required: bool,
+        now_ms: i64,
+    ) -> IamResult<LoginProfile>;
+
+    fn login_profile(&self, user: &User) -> IamResult<LoginProfile>;
+
+    fn update_login_profile(
+        &self,
+        user: &User,
+        password: Option<&str>,
+        reset_required: Option<bool>,
+    ) -> IamResult<()>;
+
+    fn delete_login_profile(&self, user: &User) -> IamResult<()>;
+
+    /// Whether `password` is the user's console password.
+    fn check_password(&self, user: &User, password: &str) -> IamResult<bool>;
+
+    fn create_mfa_device(
+        &self,
+        account: &AccountId,
+        path: &str,
+        name: &str,
+        tags: &Tags,
+        now_ms: i64,
+    ) -> IamResult<MfaDevice>;
+
+    fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice>;
+
+    /// The account's virtual MFA devices, by serial.
+    fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>>;
+
+    /// Enables a device for a user, given two consecutive codes from it.
+    fn enable_mfa_device(
+        &self,
+        user: &User,
+        serial: &str,
+        code1: &str,
+        code2: &str,
+        now_ms: i64,
+    ) -> IamResult<()>;
+
+    /// Devices enabled for a user.
+    fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>>;
+
+    fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()>;
+
+    fn delete_mfa_device(&self, serial: &str) -> IamResult<()>;
+
+    /// Checks a one-time code from an enabled device; each code is good once.
+    fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool>;
+
+    fn set_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
+
+    fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
+
+    // ---- what decides a principal's calls (derived; the same for every backend)
+
+    /// A user's policies, with those of its groups.
+    fn user_grants(&self, user: &User) -> IamResult<Grants> {
+        grants::user_grants(self, user)
+    }
+
+    /// A role's permission policies.
+    fn role_grants(&self, role: &Role) -> IamResult<Grants> {
+        grants::role_grants(self, role)
     }
 }
-
-#[cfg(test)]
-mod tests;

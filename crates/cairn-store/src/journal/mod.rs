@@ -1,81 +1,84 @@
-//! The journal: cairn's durable, append-only source of truth.
+//! The journal: cairn's durable, append-only source of truth, as every backend offers it.
 //!
-//! Entries are framed with a length and a CRC32 and appended to segment files named by their
-//! starting offset. A dedicated thread group-commits: it writes every pending batch, fsyncs
-//! once, runs the commit hook, and only then acknowledges. An offset identifies an entry
-//! forever; consumers keep their own cursor (the offset to read next) and can be rebuilt by
-//! reading from zero.
+//! [`Journal`] is the contract: appends are acknowledged only once durable (group-committed),
+//! an offset names an entry forever, entries are read back in offset order from any cursor,
+//! and a journal that failed to make a batch durable refuses writes from then on (audit fails
+//! closed). Consumers ([`consumer`]) keep their own cursors and say how far back they still
+//! need the journal; [`Journal::purge`] drops only what all of them have read.
+//!
+//! The embedded backend is [`segment::SegmentJournal`], cairn's own segment log; the shared
+//! suite (`crate::suite::journal`) holds any backend to this contract.
 
 pub mod consumer;
 mod entry;
-mod frame;
-mod segments;
-mod writer;
-
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+pub mod segment;
 
 use tokio::sync::oneshot;
 
 pub use consumer::{Consumer, Consumers, Round, Serial};
 pub use entry::{Entry, EntryKind};
-pub use writer::{CommitHook, NoHook};
+pub use segment::{CommitHook, JournalConfig, NoHook, SegmentJournal};
 
 use crate::error::StoreError;
-pub use segments::Entries;
-use segments::SegmentFiles;
-use writer::{AppendRequest, WriterState};
 
-#[derive(Clone, Debug)]
-pub struct JournalConfig {
-    /// A segment is closed and a new one started past this size.
-    pub segment_bytes: u64,
-    /// fsync each commit. Only benchmarks of the raw write path turn this off.
-    pub fsync: bool,
-}
+/// Journal entries as `(offset, payload)` pairs, in offset order.
+pub type Entries = Vec<(u64, Vec<u8>)>;
 
-impl Default for JournalConfig {
-    fn default() -> Self {
-        Self {
-            segment_bytes: 64 * 1024 * 1024,
-            fsync: true,
-        }
-    }
-}
+/// The durable, ordered log of recorded and imported calls.
+pub trait Journal: Send + Sync {
+    /// Queues entries for the next group commit; the returned handle resolves with their
+    /// offsets once they are durable, or with the reason they are not.
+    fn append(&self, payloads: Vec<Vec<u8>>) -> PendingAppend;
 
-/// A handle on the journal. Cloning it is cheap; the writer thread stops when the last clone
-/// is dropped.
-#[derive(Clone)]
-pub struct Journal {
-    inner: Arc<Inner>,
-}
+    /// Why the journal refuses writes, if it does (an earlier batch could not be made
+    /// durable). Calls are refused while this is `Some`.
+    fn failure(&self) -> Option<String>;
 
-struct Inner {
-    dir: PathBuf,
-    files: Arc<SegmentFiles>,
-    head: Arc<AtomicU64>,
-    failed: Arc<Mutex<Option<String>>>,
-    fail_next: Arc<AtomicBool>,
-    tx: Mutex<Option<Sender<AppendRequest>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
+    /// Makes the next group commit fail as a failing disk or database would: its callers are
+    /// told their entries are not durable, nothing of it is kept, and the journal refuses
+    /// writes from then on. For fault-injection tests of audit that fails closed.
+    fn fail_next_write(&self);
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = t.join();
-        }
-    }
+    /// The end of the durable journal: every entry before this offset is durable, and the
+    /// next one appended gets an offset at or after it.
+    fn head(&self) -> u64;
+
+    /// The payload of the entry at `offset`.
+    fn read_at(&self, offset: u64) -> Result<Vec<u8>, StoreError>;
+
+    /// Durable entries from `offset` on, in order, about `max_bytes` at a time, and the
+    /// cursor to continue from. An offset before the oldest kept entry (purged) continues at
+    /// the oldest; an empty batch with an unchanged cursor means the reader is at the head.
+    fn read_from(&self, offset: u64, max_bytes: usize) -> Result<(Entries, u64), StoreError>;
+
+    /// Drops entries that every consumer has read past (`min_cursor`) and that were written
+    /// before `older_than`, in whatever units the backend keeps (segments, partitions).
+    /// Returns how many units went. Entries at or after `min_cursor` are never dropped.
+    fn purge(
+        &self,
+        min_cursor: u64,
+        older_than: std::time::SystemTime,
+    ) -> Result<usize, StoreError>;
 }
 
 /// A pending append; resolves once the entries are durable.
 pub struct PendingAppend(oneshot::Receiver<Result<Vec<u64>, StoreError>>);
 
 impl PendingAppend {
+    /// The handle a backend answers through: it sends the offsets (or the failure) on the
+    /// other end once it knows.
+    pub fn channel() -> (oneshot::Sender<Result<Vec<u64>, StoreError>>, PendingAppend) {
+        let (tx, rx) = oneshot::channel();
+        (tx, PendingAppend(rx))
+    }
+
+    /// An append refused at once.
+    pub fn failed(e: StoreError) -> PendingAppend {
+        let (tx, p) = PendingAppend::channel();
+        let _ = tx.send(Err(e));
+        p
+    }
+
     pub async fn wait(self) -> Result<Vec<u64>, StoreError> {
         self.0.await.unwrap_or(Err(StoreError::JournalClosed))
     }
@@ -87,149 +90,3 @@ impl PendingAppend {
             .unwrap_or(Err(StoreError::JournalClosed))
     }
 }
-
-impl Journal {
-    /// Opens (or creates) the journal in `dir`, recovering from a torn tail, and starts the
-    /// writer thread with `hook`.
-    pub fn open(
-        dir: &Path,
-        config: JournalConfig,
-        hook: Box<dyn CommitHook>,
-    ) -> Result<Journal, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        let files = Arc::new(SegmentFiles::new(dir));
-        let mut bases = segments::list(dir)?;
-        if bases.is_empty() {
-            segments::open_for_append(&segments::segment_path(dir, 0), 0)?;
-            segments::sync_dir(dir)?;
-            bases.push(0);
-        }
-        for b in &bases {
-            files.add(*b)?;
-        }
-        let last = *bases.last().unwrap_or(&0);
-        let last_path = segments::segment_path(dir, last);
-        let len = segments::valid_prefix_len(&last_path, last)?;
-        let file = segments::open_for_append(&last_path, len)?;
-        let head = Arc::new(AtomicU64::new(last + len));
-        let failed = Arc::new(Mutex::new(None));
-        let fail_next = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel();
-        let state = WriterState {
-            dir: dir.to_owned(),
-            base: last,
-            file,
-            len,
-            segment_bytes: config.segment_bytes.max(1),
-            fsync: config.fsync,
-            files: Arc::clone(&files),
-            head: Arc::clone(&head),
-            failed: Arc::clone(&failed),
-            fail_next: Arc::clone(&fail_next),
-        };
-        let thread = std::thread::Builder::new()
-            .name("journal-writer".into())
-            .spawn(move || writer::run(state, rx, hook))
-            .map_err(|e| StoreError::io(dir, e))?;
-        Ok(Journal {
-            inner: Arc::new(Inner {
-                dir: dir.to_owned(),
-                files,
-                head,
-                failed,
-                fail_next,
-                tx: Mutex::new(Some(tx)),
-                thread: Mutex::new(Some(thread)),
-            }),
-        })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.inner.dir
-    }
-
-    /// Queues entries for the next group commit.
-    pub fn append(&self, payloads: Vec<Vec<u8>>) -> PendingAppend {
-        let (done, rx) = oneshot::channel();
-        let sent = self
-            .inner
-            .tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|tx| tx.send(AppendRequest { payloads, done }).is_ok())
-            .unwrap_or(false);
-        if !sent {
-            let (done, rx) = oneshot::channel();
-            let _ = done.send(Err(StoreError::JournalClosed));
-            return PendingAppend(rx);
-        }
-        PendingAppend(rx)
-    }
-
-    /// Makes the next group commit fail as a failing disk would: its callers are told their
-    /// entries are not durable, nothing of it stays on disk, and the journal refuses writes
-    /// from then on. For fault-injection tests of audit that fails closed.
-    pub fn fail_next_write(&self) {
-        self.inner.fail_next.store(true, Ordering::Release);
-    }
-
-    /// Why the journal refuses writes, if it does.
-    pub fn failure(&self) -> Option<String> {
-        self.inner
-            .failed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// The end of the durable journal: every entry before this offset is on disk.
-    pub fn head(&self) -> u64 {
-        self.inner.head.load(Ordering::Acquire)
-    }
-
-    /// Reads the payload at `offset`.
-    pub fn read_at(&self, offset: u64) -> Result<Vec<u8>, StoreError> {
-        self.inner.files.read_at(offset)
-    }
-
-    /// Reads durable entries from `offset` on, about `max_bytes` at a time. Returns the entries
-    /// and the cursor to continue from.
-    pub fn read_from(&self, offset: u64, max_bytes: usize) -> Result<(Entries, u64), StoreError> {
-        self.inner.files.read_from(offset, self.head(), max_bytes)
-    }
-
-    /// Deletes closed segments that every consumer has read past (`min_cursor`) and that were
-    /// last written before `older_than`. Returns how many were deleted.
-    pub fn purge(
-        &self,
-        min_cursor: u64,
-        older_than: std::time::SystemTime,
-    ) -> Result<usize, StoreError> {
-        let bases = self.inner.files.bases();
-        let mut removed = 0;
-        for pair in bases.windows(2) {
-            let (base, next) = (pair[0], pair[1]);
-            if next > min_cursor {
-                break;
-            }
-            let path = segments::segment_path(&self.inner.dir, base);
-            let mtime = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .map_err(|e| StoreError::io(&path, e))?;
-            if mtime >= older_than {
-                break;
-            }
-            self.inner.files.remove(base);
-            std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
-            removed += 1;
-        }
-        if removed > 0 {
-            segments::sync_dir(&self.inner.dir)?;
-        }
-        Ok(removed)
-    }
-}
-
-#[cfg(test)]
-mod tests;

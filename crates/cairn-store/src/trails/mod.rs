@@ -1,16 +1,18 @@
-//! Trails: settings, event and Insights selectors, tags, logging state and delivery status
-//! (SQLite, schema in `sql/trails.sql`).
-
-use crate::db::Db;
-use std::path::Path;
-
-use rusqlite::{OptionalExtension, params};
-
-use crate::error::StoreError;
+//! Trails: settings, event and Insights selectors, tags, logging state, delivery status,
+//! delivery plans and the delivery cursor, digest signing keys, and digest state.
+//!
+//! [`TrailStore`] is the contract; every multi-step change a crash could interrupt (planning
+//! with the cursor, a written plan with its digest entry, a decided digest) is atomic.
+//! [`SqliteTrails`] is the embedded backend; the shared suite (`crate::suite::trails`) holds
+//! any backend to this contract.
 
 pub mod digests;
+mod sqlite;
 
-const SCHEMA: &str = include_str!("../../sql/trails.sql");
+pub use sqlite::SqliteTrails;
+
+use crate::error::StoreError;
+use digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan};
 
 /// A trail as stored, in its home region.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -50,166 +52,6 @@ pub struct TrailStatus {
     pub latest_digest_error: Option<String>,
 }
 
-pub struct TrailStore {
-    db: Db,
-}
-
-const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms, logging_ranges";
-
-fn row_to_trail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
-    Ok(Trail {
-        arn: r.get(0)?,
-        account: r.get(1)?,
-        home_region: r.get(2)?,
-        name: r.get(3)?,
-        s3_bucket: r.get(4)?,
-        s3_key_prefix: r.get(5)?,
-        sns_topic_name: r.get(6)?,
-        include_global_events: r.get::<_, i64>(7)? != 0,
-        multi_region: r.get::<_, i64>(8)? != 0,
-        log_file_validation: r.get::<_, i64>(9)? != 0,
-        cw_log_group_arn: r.get(10)?,
-        cw_role_arn: r.get(11)?,
-        kms_key_id: r.get(12)?,
-        organization: r.get::<_, i64>(13)? != 0,
-        event_selectors: r.get(14)?,
-        advanced_event_selectors: r.get(15)?,
-        insight_selectors: r.get(16)?,
-        logging: r.get::<_, i64>(17)? != 0,
-        start_logging_ms: r.get(18)?,
-        stop_logging_ms: r.get(19)?,
-        created_ms: r.get(20)?,
-        logging_ranges: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
-    })
-}
-
-impl TrailStore {
-    pub fn open(path: &Path) -> Result<TrailStore, StoreError> {
-        Ok(TrailStore {
-            db: Db::open(path, SCHEMA)?,
-        })
-    }
-
-    /// Inserts a new trail, or replaces the settings of an existing one (same ARN).
-    pub fn put(&self, t: &Trail) -> Result<(), StoreError> {
-        self.db.write()?.execute(
-            &format!("INSERT OR REPLACE INTO trails ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
-            params![
-                t.arn, t.account, t.home_region, t.name, t.s3_bucket, t.s3_key_prefix, t.sns_topic_name,
-                t.include_global_events as i64, t.multi_region as i64, t.log_file_validation as i64,
-                t.cw_log_group_arn, t.cw_role_arn, t.kms_key_id, t.organization as i64,
-                t.event_selectors, t.advanced_event_selectors, t.insight_selectors,
-                t.logging as i64, t.start_logging_ms, t.stop_logging_ms, t.created_ms,
-                serde_json::to_string(&t.logging_ranges).unwrap_or_else(|_| "[]".into())
-            ],
-        )?;
-        Ok(())
-    }
-
-    pub fn get(&self, arn: &str) -> Result<Option<Trail>, StoreError> {
-        Ok(self
-            .db
-            .read()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM trails WHERE arn = ?1"),
-                [arn],
-                row_to_trail,
-            )
-            .optional()?)
-    }
-
-    /// Every trail of an account, in every home region, by name.
-    pub fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare(&format!(
-            "SELECT {COLUMNS} FROM trails WHERE account = ?1 ORDER BY name, home_region"
-        ))?;
-        let rows = st.query_map([account], row_to_trail)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Every trail of every account (for delivery).
-    pub fn all(&self) -> Result<Vec<Trail>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM trails ORDER BY arn"))?;
-        let rows = st.query_map([], row_to_trail)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn delete(&self, arn: &str) -> Result<bool, StoreError> {
-        let c = self.db.write()?;
-        c.execute("DELETE FROM trail_tags WHERE arn = ?1", [arn])?;
-        c.execute("DELETE FROM trail_status WHERE arn = ?1", [arn])?;
-        // A deleted trail's digest chains end with it.
-        c.execute("DELETE FROM digest_chains WHERE trail_arn = ?1", [arn])?;
-        c.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [arn])?;
-        c.execute("DELETE FROM digest_plans WHERE trail_arn = ?1", [arn])?;
-        c.execute("DELETE FROM digests_delivered WHERE trail_arn = ?1", [arn])?;
-        Ok(c.execute("DELETE FROM trails WHERE arn = ?1", [arn])? > 0)
-    }
-
-    pub fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare("SELECT key, value FROM trail_tags WHERE arn = ?1 ORDER BY key")?;
-        let rows = st.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
-        let mut c = self.db.write()?;
-        let tx = c.savepoint()?;
-        for (k, v) in tags {
-            tx.execute(
-                "INSERT OR REPLACE INTO trail_tags (arn, key, value) VALUES (?1, ?2, ?3)",
-                params![arn, k, v],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), StoreError> {
-        let mut c = self.db.write()?;
-        let tx = c.savepoint()?;
-        for k in keys {
-            tx.execute(
-                "DELETE FROM trail_tags WHERE arn = ?1 AND key = ?2",
-                params![arn, k],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn status(&self, arn: &str) -> Result<TrailStatus, StoreError> {
-        Ok(self
-            .db.read()
-            .query_row(
-                "SELECT latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error, latest_digest_ms, latest_digest_error FROM trail_status WHERE arn = ?1",
-                [arn],
-                |r| {
-                    Ok(TrailStatus {
-                        latest_delivery_ms: r.get(0)?,
-                        latest_delivery_attempt_ms: r.get(1)?,
-                        latest_delivery_error: r.get(2)?,
-                        latest_digest_ms: r.get(3)?,
-                        latest_digest_error: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?
-            .unwrap_or_default())
-    }
-
-    pub fn set_status(&self, arn: &str, s: &TrailStatus) -> Result<(), StoreError> {
-        self.db.write()?.execute(
-            "INSERT OR REPLACE INTO trail_status (arn, latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error, latest_digest_ms, latest_digest_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![arn, s.latest_delivery_ms, s.latest_delivery_attempt_ms, s.latest_delivery_error, s.latest_digest_ms, s.latest_digest_error],
-        )?;
-        Ok(())
-    }
-}
-
 /// A log file to write: its trail, region, key and the journal offsets of its records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryPlan {
@@ -219,64 +61,6 @@ pub struct DeliveryPlan {
     pub key: String,
     pub offsets: Vec<u64>,
     pub created_ms: i64,
-}
-
-impl TrailStore {
-    pub fn delivery_cursor(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .db
-            .read()
-            .query_row("SELECT offset FROM delivery_cursor WHERE id = 1", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
-    }
-
-    /// Records new plans and moves the delivery cursor, atomically.
-    pub fn plan(&self, plans: &[DeliveryPlan], cursor: u64) -> Result<(), StoreError> {
-        let mut c = self.db.write()?;
-        let tx = c.savepoint()?;
-        for p in plans {
-            let blob: Vec<u8> = p.offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
-            tx.execute(
-                "INSERT INTO delivery_plans (trail_arn, region, key, offsets, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![p.trail_arn, p.region, p.key, blob, p.created_ms],
-            )?;
-        }
-        tx.execute(
-            "UPDATE delivery_cursor SET offset = ?1 WHERE id = 1",
-            [cursor as i64],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Plans not yet written, oldest first.
-    pub fn pending_plans(&self) -> Result<Vec<DeliveryPlan>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare("SELECT id, trail_arn, region, key, offsets, created_ms FROM delivery_plans ORDER BY id")?;
-        let rows = st.query_map([], |r| {
-            let blob: Vec<u8> = r.get(4)?;
-            Ok(DeliveryPlan {
-                id: r.get(0)?,
-                trail_arn: r.get(1)?,
-                region: r.get(2)?,
-                key: r.get(3)?,
-                offsets: blob
-                    .chunks_exact(8)
-                    .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-                    .collect(),
-                created_ms: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn plan_done(&self, id: i64) -> Result<(), StoreError> {
-        self.db
-            .write()?
-            .execute("DELETE FROM delivery_plans WHERE id = ?1", [id])?;
-        Ok(())
-    }
 }
 
 /// A digest signing key as stored.
@@ -290,126 +74,101 @@ pub struct StoredKey {
     pub valid_to_ms: i64,
 }
 
-impl TrailStore {
-    pub fn add_signing_key(&self, k: &StoredKey) -> Result<(), StoreError> {
-        self.db.write()?.execute(
-            "INSERT INTO signing_keys (region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![k.region, k.fingerprint, k.public_der, k.private_sealed, k.valid_from_ms, k.valid_to_ms],
-        )?;
-        Ok(())
-    }
+/// Trails and everything delivery and digests keep about them.
+pub trait TrailStore: Send + Sync {
+    /// Inserts a new trail, or replaces the settings of an existing one (same ARN).
+    fn put(&self, t: &Trail) -> Result<(), StoreError>;
+
+    /// A trail by ARN, `None` if there is none.
+    fn get(&self, arn: &str) -> Result<Option<Trail>, StoreError>;
+
+    /// Every trail of an account, in every home region, by name.
+    fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError>;
+
+    /// Every trail of every account (for delivery).
+    fn all(&self) -> Result<Vec<Trail>, StoreError>;
+
+    /// Removes a trail with its tags and status; says whether there was one.
+    fn delete(&self, arn: &str) -> Result<bool, StoreError>;
+
+    /// A trail's tags, in the order they were added.
+    fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Adds tags, replacing the values of keys already there.
+    fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError>;
+
+    /// Removes the tags with these keys.
+    fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), StoreError>;
+
+    /// A trail's delivery status (all empty if none was set).
+    fn status(&self, arn: &str) -> Result<TrailStatus, StoreError>;
+
+    /// Replaces a trail's delivery status.
+    fn set_status(&self, arn: &str, s: &TrailStatus) -> Result<(), StoreError>;
+
+    /// The journal offset trail delivery has planned up to (its consumer cursor).
+    fn delivery_cursor(&self) -> Result<u64, StoreError>;
+
+    /// Records new plans and moves the delivery cursor, atomically.
+    fn plan(&self, plans: &[DeliveryPlan], cursor: u64) -> Result<(), StoreError>;
+
+    /// Plans not yet written, oldest first.
+    fn pending_plans(&self) -> Result<Vec<DeliveryPlan>, StoreError>;
+
+    /// Forgets a written plan.
+    fn plan_done(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Stores a new digest signing key.
+    fn add_signing_key(&self, k: &StoredKey) -> Result<(), StoreError>;
 
     /// A region's keys whose validity overlaps `[from, to]`, oldest first.
-    pub fn signing_keys(
+    fn signing_keys(
         &self,
         region: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<StoredKey>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare(
-            "SELECT region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms FROM signing_keys
-             WHERE region = ?1 AND valid_from_ms <= ?3 AND valid_to_ms >= ?2 ORDER BY valid_from_ms",
-        )?;
-        let rows = st.query_map(params![region, from_ms, to_ms], |r| {
-            Ok(StoredKey {
-                region: r.get(0)?,
-                fingerprint: r.get(1)?,
-                public_der: r.get(2)?,
-                private_sealed: r.get(3)?,
-                valid_from_ms: r.get(4)?,
-                valid_to_ms: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-}
+    ) -> Result<Vec<StoredKey>, StoreError>;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// Marks a log file plan written and, for a validating trail, queues the file for its digest,
+    /// atomically: a crash cannot list a file twice or lose it.
+    fn plan_written(&self, plan_id: i64, file: Option<&DigestFile>) -> Result<(), StoreError>;
 
-    fn trail(name: &str, region: &str) -> Trail {
-        Trail {
-            arn: format!("arn:aws:cloudtrail:{region}:111122223333:trail/{name}"),
-            account: "111122223333".into(),
-            home_region: region.into(),
-            name: name.into(),
-            s3_bucket: "b".into(),
-            include_global_events: true,
-            created_ms: 1,
-            ..Trail::default()
-        }
-    }
+    /// Log files of a trail that no digest lists yet, oldest plan first.
+    fn digest_files(&self, trail_arn: &str) -> Result<Vec<DigestFile>, StoreError>;
 
-    #[test]
-    fn trails_tags_and_status() {
-        let d = tempfile::tempdir().unwrap();
-        let s = TrailStore::open(&d.path().join("trails.db")).unwrap();
-        let t = trail("t1", "us-east-1");
-        s.put(&t).unwrap();
-        s.put(&trail("t0", "eu-west-1")).unwrap();
-        assert_eq!(s.get(&t.arn).unwrap().unwrap(), t);
-        assert_eq!(
-            s.list("111122223333")
-                .unwrap()
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>(),
-            vec!["t0", "t1"]
-        );
-        let mut u = t.clone();
-        u.logging = true;
-        u.start_logging_ms = Some(5);
-        s.put(&u).unwrap();
-        assert!(s.get(&t.arn).unwrap().unwrap().logging);
-        s.add_tags(
-            &t.arn,
-            &[("a".into(), "1".into()), ("b".into(), "2".into())],
-        )
-        .unwrap();
-        s.remove_tags(&t.arn, &["a".into()]).unwrap();
-        assert_eq!(
-            s.tags(&t.arn).unwrap(),
-            vec![("b".to_owned(), "2".to_owned())]
-        );
-        let st = TrailStatus {
-            latest_delivery_ms: Some(9),
-            ..TrailStatus::default()
-        };
-        s.set_status(&t.arn, &st).unwrap();
-        assert_eq!(s.status(&t.arn).unwrap(), st);
-        assert!(s.delete(&t.arn).unwrap());
-        assert!(!s.delete(&t.arn).unwrap());
-        assert!(s.tags(&t.arn).unwrap().is_empty());
-    }
+    /// A trail's chains, by region then range.
+    fn digest_chains(&self, trail_arn: &str) -> Result<Vec<DigestChain>, StoreError>;
 
-    #[test]
-    fn plans_and_cursor_move_together() {
-        let d = tempfile::tempdir().unwrap();
-        let s = TrailStore::open(&d.path().join("trails.db")).unwrap();
-        let mut t = trail("t1", "us-east-1");
-        t.logging_ranges = vec![(0, Some(10)), (20, None)];
-        s.put(&t).unwrap();
-        assert_eq!(
-            s.get(&t.arn).unwrap().unwrap().logging_ranges,
-            t.logging_ranges
-        );
-        assert_eq!(s.delivery_cursor().unwrap(), 0);
-        let p = DeliveryPlan {
-            id: 0,
-            trail_arn: t.arn.clone(),
-            region: "us-east-1".into(),
-            key: "k".into(),
-            offsets: vec![1, 2, 300],
-            created_ms: 5,
-        };
-        s.plan(std::slice::from_ref(&p), 400).unwrap();
-        assert_eq!(s.delivery_cursor().unwrap(), 400);
-        let pending = s.pending_plans().unwrap();
-        assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].offsets, vec![1, 2, 300]);
-        s.plan_done(pending[0].id).unwrap();
-        assert!(s.pending_plans().unwrap().is_empty());
-    }
+    /// Starts (or restarts) a digest chain.
+    fn start_digest_chain(&self, chain: &DigestChain) -> Result<(), StoreError>;
+
+    /// The newest digest end time of a (trail, region) chain kind; digests must end later.
+    fn digest_last_end(
+        &self,
+        trail_arn: &str,
+        region: &str,
+        backfill: bool,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Commits a decided digest: the chain moves on (or ends), its files leave the queue, and
+    /// the digest waits to be written.
+    fn decide_digest(&self, d: &DecidedDigest<'_>) -> Result<(), StoreError>;
+
+    /// Digests not yet written, oldest first.
+    fn pending_digests(&self) -> Result<Vec<DigestPlan>, StoreError>;
+
+    /// Marks a decided digest written.
+    fn digest_written(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Every digest decided for a (trail, source region), oldest first: `(backfill, bucket, key,
+    /// end_ms)`.
+    fn digests_delivered(
+        &self,
+        trail_arn: &str,
+        region: &str,
+    ) -> Result<Vec<(bool, String, String, i64)>, StoreError>;
+
+    /// Forgets a trail's digest state (validation turned off, or the trail deleted): files
+    /// delivered meanwhile are never listed, and the next digest starts a new chain.
+    fn drop_digest_state(&self, trail_arn: &str) -> Result<(), StoreError>;
 }

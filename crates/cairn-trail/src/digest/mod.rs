@@ -39,7 +39,7 @@ pub enum DigestError {
 }
 
 pub struct Digester {
-    pub trails: Arc<TrailStore>,
+    pub trails: Arc<dyn TrailStore>,
     pub keys: Arc<KeyRing>,
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,

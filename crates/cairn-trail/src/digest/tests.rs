@@ -32,8 +32,8 @@ struct Fixture {
     _dir: tempfile::TempDir,
     delivery: Delivery,
     digests: Digester,
-    objects: Arc<ObjectStore>,
-    trails: Arc<TrailStore>,
+    objects: Arc<dyn ObjectStore>,
+    trails: Arc<dyn TrailStore>,
     clock: ManualClock,
     gate: Arc<Gate>,
     arn: String,
@@ -341,7 +341,7 @@ mod validation {
     use crate::validate::{Delivered, Options, PublicKey, Report, Target, Validator};
     use cairn_store::objects::NewObject;
 
-    struct Embedded<'a>(&'a ObjectStore);
+    struct Embedded<'a>(&'a dyn ObjectStore);
 
     impl ObjectSource for Embedded<'_> {
         fn list(&self, bucket: &str, prefix: &str, marker: &str) -> Result<Vec<String>, String> {
@@ -403,7 +403,7 @@ mod validation {
                 end_ms,
             })
             .collect();
-        let source = Embedded(&f.objects);
+        let source = Embedded(&*f.objects);
         Validator {
             source: &source,
             target: Target {

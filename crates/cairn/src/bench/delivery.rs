@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use cairn_model::{Clock, SystemClock, timefmt};
 use cairn_services::s3::policy::PolicyGate;
-use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook};
-use cairn_store::objects::ObjectStore;
-use cairn_store::trails::{Trail, TrailStore};
+use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook, SegmentJournal};
+use cairn_store::objects::SqliteObjects;
+use cairn_store::trails::{SqliteTrails, Trail};
 use cairn_trail::delivery::Delivery;
 use cairn_trail::sink::EmbeddedSink;
 use serde_json::json;
@@ -32,13 +32,13 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("cairn-bench-delivery")
         .tempdir()?;
-    let journal = Journal::open(
+    let journal = Arc::new(SegmentJournal::open(
         &dir.path().join("journal"),
         JournalConfig::default(),
         Box::new(NoHook),
-    )?;
-    let trails = Arc::new(TrailStore::open(&dir.path().join("trails.db"))?);
-    let objects = Arc::new(ObjectStore::open(&dir.path().join("s3"))?);
+    )?);
+    let trails = Arc::new(SqliteTrails::open(&dir.path().join("trails.db"))?);
+    let objects = Arc::new(SqliteObjects::open(&dir.path().join("s3"))?);
     objects.create_bucket("bench-logs", ACCOUNT, "us-east-1", 0)?;
     let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/bench");
     let policy = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},

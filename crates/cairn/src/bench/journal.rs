@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use cairn_store::journal::{Journal, JournalConfig, NoHook};
+use cairn_store::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 
 use super::peak_rss_kib;
 
@@ -34,7 +34,7 @@ pub fn run(args: JournalArgs) -> anyhow::Result<()> {
     let record = vec![b'x'; args.size];
 
     // One record per append call, from many writers at once: what recording calls looks like.
-    let j = Journal::open(
+    let j = SegmentJournal::open(
         &tmp.path().join("single"),
         JournalConfig::default(),
         Box::new(NoHook),
@@ -64,7 +64,7 @@ pub fn run(args: JournalArgs) -> anyhow::Result<()> {
     drop(j);
 
     // Batches of 1,000 per call: what imports look like.
-    let j = Journal::open(
+    let j = SegmentJournal::open(
         &tmp.path().join("batched"),
         JournalConfig::default(),
         Box::new(NoHook),

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use cairn_model::{Clock, SystemClock};
-use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook};
+use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook, SegmentJournal};
 use cairn_wire::sigv4::{self, KeySecret, RequestParts};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -22,7 +22,7 @@ pub(super) const SECRET: &str = "floor-secret";
 
 /// Starts the endpoint on a free port of 127.0.0.1, journaling into `dir`.
 pub(super) async fn start(dir: &Path) -> anyhow::Result<SocketAddr> {
-    let journal = Journal::open(dir, JournalConfig::default(), Box::new(NoHook))?;
+    let journal = SegmentJournal::open(dir, JournalConfig::default(), Box::new(NoHook))?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -45,7 +45,7 @@ pub(super) async fn start(dir: &Path) -> anyhow::Result<SocketAddr> {
 
 async fn answer(
     req: Request<Incoming>,
-    journal: &Journal,
+    journal: &dyn Journal,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();

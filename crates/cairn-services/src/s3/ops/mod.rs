@@ -42,7 +42,7 @@ pub(super) fn objects_error(e: ObjectsError, req: &S3Request) -> AwsError {
         ObjectsError::InvalidPart => AwsError::client("InvalidPart", msg),
         ObjectsError::InvalidPartOrder => AwsError::client("InvalidPartOrder", msg),
         ObjectsError::EntityTooSmall => AwsError::client("EntityTooSmall", msg),
-        ObjectsError::Sqlite(_) | ObjectsError::Store(_) | ObjectsError::Io { .. } => {
+        ObjectsError::Store(_) | ObjectsError::Io { .. } => {
             tracing::error!(error = %msg, "S3 store failure");
             AwsError::new(
                 500,

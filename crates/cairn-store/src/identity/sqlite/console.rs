@@ -7,30 +7,13 @@ use cairn_model::AccountId;
 use ring::pbkdf2;
 use rusqlite::{OptionalExtension, params};
 
-use super::entities::{Tags, tags_to_json};
-use super::error::{IamError, IamResult};
-use super::{IdentityStore, User, totp};
+use super::SqliteIdentity;
+use super::entities::tags_to_json;
+use crate::identity::model::*;
+use crate::identity::totp;
+use crate::identity::{IamError, IamResult};
 
 const PBKDF2_ROUNDS: u32 = 100_000;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoginProfile {
-    pub user_name: String,
-    pub created_ms: i64,
-    pub reset_required: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MfaDevice {
-    pub serial: String,
-    pub account: AccountId,
-    /// The TOTP secret.
-    pub seed: Vec<u8>,
-    pub created_ms: i64,
-    /// The user it is enabled for, and since when.
-    pub user_id: Option<String>,
-    pub enabled_ms: Option<i64>,
-}
 
 fn hash(password: &str, salt: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; 32];
@@ -55,7 +38,7 @@ fn no_device(serial: &str) -> IamError {
     ))
 }
 
-impl IdentityStore {
+impl SqliteIdentity {
     // ---- login profiles ----
 
     pub fn create_login_profile(

@@ -1,28 +1,10 @@
-//! Listing the latest version of each key, in byte order, with prefix, delimiter, start key
+//! Listing in SQLite: the latest version of each key, in byte order, with prefix, delimiter, start key
 //! and page size: the part ListObjects and ListObjectsV2 share.
 
 use rusqlite::{Connection, params};
 
-use super::{ObjectVersion, ObjectsError, VERSION_COLUMNS, row_to_version};
-
-#[derive(Clone, Debug, Default)]
-pub struct ListQuery {
-    pub bucket: String,
-    pub prefix: String,
-    pub delimiter: Option<String>,
-    /// List keys strictly after this one (marker / start-after / continuation).
-    pub after: Option<String>,
-    pub max_keys: usize,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ListPage {
-    pub contents: Vec<ObjectVersion>,
-    pub common_prefixes: Vec<String>,
-    pub truncated: bool,
-    /// The last key or common prefix returned, when truncated: where the next page starts.
-    pub next_after: Option<String>,
-}
+use super::{VERSION_COLUMNS, row_to_version};
+use crate::objects::{ListPage, ListQuery, ObjectVersion, ObjectsError};
 
 pub(super) fn run(c: &Connection, q: &ListQuery) -> Result<ListPage, ObjectsError> {
     let mut page = ListPage::default();

@@ -1,21 +1,38 @@
-use super::*;
+//! The S3 store's contract: bucket names and ownership, bodies with their ETags and ranges,
+//! overwrites, versioning with delete markers, listing in byte order with prefixes,
+//! delimiters and pages, multipart uploads, and what survives a restart.
 
-fn store() -> (tempfile::TempDir, ObjectStore) {
-    let d = tempfile::tempdir().unwrap();
-    let s = ObjectStore::open(&d.path().join("s3")).unwrap();
+use std::sync::Arc;
+
+use super::{Backend, cases};
+use crate::objects::{
+    BucketConfig, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore, ObjectVersion, ObjectsError,
+    etag_of,
+};
+
+cases!(
+    buckets,
+    objects_round_trip_with_etag_range_and_overwrite,
+    versioning_keeps_old_versions_and_delete_markers,
+    listing_in_byte_order_with_prefix_delimiter_and_pages,
+    multipart_upload,
+    objects_survive_a_restart,
+);
+
+fn store(b: &dyn Backend) -> Arc<dyn ObjectStore> {
+    let s = b.objects();
     s.create_bucket("b", "111122223333", "us-east-1", 1)
         .unwrap();
-    (d, s)
+    s
 }
 
-fn put(s: &ObjectStore, key: &str, body: &[u8]) -> ObjectVersion {
+fn put(s: &dyn ObjectStore, key: &str, body: &[u8]) -> ObjectVersion {
     s.put_object("b", key, body, &NewObject::default(), 2)
         .unwrap()
 }
 
-#[test]
-fn buckets() {
-    let (_d, s) = store();
+pub fn buckets(b: &dyn Backend) {
+    let s = store(b);
     assert!(matches!(
         s.create_bucket("b", "111122223333", "us-east-1", 1),
         Err(ObjectsError::BucketAlreadyOwnedByYou)
@@ -25,7 +42,7 @@ fn buckets() {
         Err(ObjectsError::BucketAlreadyExists)
     ));
     assert_eq!(s.list_buckets("111122223333").unwrap().len(), 1);
-    put(&s, "k", b"x");
+    put(&*s, "k", b"x");
     assert!(matches!(
         s.delete_bucket("b"),
         Err(ObjectsError::BucketNotEmpty)
@@ -38,15 +55,14 @@ fn buckets() {
     ));
 }
 
-#[test]
-fn objects_round_trip_with_etag_range_and_overwrite() {
-    let (_d, s) = store();
-    let v = put(&s, "dir/a.txt", b"hello world");
+pub fn objects_round_trip_with_etag_range_and_overwrite(b: &dyn Backend) {
+    let s = store(b);
+    let v = put(&*s, "dir/a.txt", b"hello world");
     assert_eq!(v.etag, "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
     let h = s.head_object("b", "dir/a.txt", None).unwrap();
     assert_eq!(s.read_body(&h, None).unwrap(), b"hello world");
     assert_eq!(s.read_body(&h, Some((0, 4))).unwrap(), b"hello");
-    put(&s, "dir/a.txt", b"second");
+    put(&*s, "dir/a.txt", b"second");
     let h = s.head_object("b", "dir/a.txt", None).unwrap();
     assert_eq!(s.read_body(&h, None).unwrap(), b"second");
     s.delete_object("b", "dir/a.txt", 3).unwrap();
@@ -60,13 +76,12 @@ fn objects_round_trip_with_etag_range_and_overwrite() {
     ));
 }
 
-#[test]
-fn versioning_keeps_old_versions_and_delete_markers() {
-    let (_d, s) = store();
+pub fn versioning_keeps_old_versions_and_delete_markers(b: &dyn Backend) {
+    let s = store(b);
     s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
         .unwrap();
-    let v1 = put(&s, "k", b"one");
-    let v2 = put(&s, "k", b"two");
+    let v1 = put(&*s, "k", b"one");
+    let v2 = put(&*s, "k", b"two");
     assert_ne!(v1.version_id, v2.version_id);
     let old = s.head_object("b", "k", Some(&v1.version_id)).unwrap();
     assert_eq!(s.read_body(&old, None).unwrap(), b"one");
@@ -88,11 +103,10 @@ fn versioning_keeps_old_versions_and_delete_markers() {
     );
 }
 
-#[test]
-fn listing_in_byte_order_with_prefix_delimiter_and_pages() {
-    let (_d, s) = store();
+pub fn listing_in_byte_order_with_prefix_delimiter_and_pages(b: &dyn Backend) {
+    let s = store(b);
     for k in ["a/1", "a/2", "a/b/3", "b", "c/x", "é", "Z"] {
-        put(&s, k, b".");
+        put(&*s, k, b".");
     }
     let all = s
         .list(&ListQuery {
@@ -149,9 +163,8 @@ fn listing_in_byte_order_with_prefix_delimiter_and_pages() {
     assert_eq!(seen, vec!["Z", "a/", "b", "c/", "é"]);
 }
 
-#[test]
-fn multipart_upload() {
-    let (_d, s) = store();
+pub fn multipart_upload(b: &dyn Backend) {
+    let s = store(b);
     let id = s
         .create_upload("b", "big", &NewObject::default(), 1)
         .unwrap();
@@ -202,47 +215,23 @@ fn multipart_upload() {
     ));
 }
 
-#[test]
-fn small_and_large_bodies_round_trip_and_are_removed_when_replaced() {
-    let d = tempfile::tempdir().unwrap();
-    let dir = d.path().join("s3");
-    let big: Vec<u8> = (0..(blobs::SMALL_MAX + 10))
-        .map(|i| (i % 251) as u8)
-        .collect();
-    {
-        let s = ObjectStore::open(&dir).unwrap();
-        s.create_bucket("b", "111122223333", "us-east-1", 1)
-            .unwrap();
-        let small = s
-            .put_object("b", "small", b"hello world", &NewObject::default(), 2)
-            .unwrap();
-        assert!(small.blob.as_deref().unwrap().starts_with("s:"));
-        assert_eq!(s.read_body(&small, Some((6, 10))).unwrap(), b"world");
-        let large = s
-            .put_object("b", "large", &big, &NewObject::default(), 2)
-            .unwrap();
-        assert!(!large.blob.as_deref().unwrap().starts_with("s:"));
-        // Durable writes (trail delivery) always go to fsynced files.
-        let durable = NewObject {
-            durable: true,
-            ..NewObject::default()
-        };
-        let d1 = s.put_object("b", "delivered", b"log", &durable, 2).unwrap();
-        assert!(!d1.blob.as_deref().unwrap().starts_with("s:"));
-        // Replacing a small body removes the old one.
-        let again = s
-            .put_object("b", "small", b"second", &NewObject::default(), 3)
-            .unwrap();
-        assert!(matches!(
-            s.read_body(&small, None),
-            Err(ObjectsError::Io { .. })
-        ));
-        assert_eq!(s.read_body(&again, None).unwrap(), b"second");
-    }
-    // Everything is there after reopening.
-    let s = ObjectStore::open(&dir).unwrap();
+pub fn objects_survive_a_restart(b: &dyn Backend) {
+    let s = store(b);
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    put(&*s, "small", b"hello");
+    put(&*s, "large", &big);
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    drop(s);
+    b.restart();
+    let s = b.objects();
     let v = s.head_object("b", "small", None).unwrap();
-    assert_eq!(s.read_body(&v, None).unwrap(), b"second");
+    assert_eq!(s.read_body(&v, None).unwrap(), b"hello");
+    assert_eq!(v.etag, etag_of(b"hello"));
     let v = s.head_object("b", "large", None).unwrap();
     assert_eq!(s.read_body(&v, None).unwrap(), big);
+    assert_eq!(
+        s.bucket("b").unwrap().unwrap().versioning.as_deref(),
+        Some("Enabled")
+    );
 }

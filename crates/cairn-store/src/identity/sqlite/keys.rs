@@ -5,93 +5,15 @@
 use cairn_model::{AccountId, ids};
 use rusqlite::{OptionalExtension, params};
 
-use super::error::{IamError, IamResult};
-use super::{IdentityStore, User};
+use super::SqliteIdentity;
 use crate::error::StoreError;
-
-/// AWS's quota on access keys per user.
-pub const KEYS_PER_USER: usize = 2;
-
-/// Whose a key is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyOwner {
-    Root,
-    User {
-        user_id: String,
-    },
-    /// A role session from AssumeRole.
-    Role {
-        role_id: String,
-    },
-}
-
-impl KeyOwner {
-    fn column(&self) -> String {
-        match self {
-            KeyOwner::Root => "root".into(),
-            KeyOwner::User { user_id } => format!("user:{user_id}"),
-            KeyOwner::Role { role_id } => format!("role:{role_id}"),
-        }
-    }
-
-    fn from_column(s: &str) -> Result<KeyOwner, StoreError> {
-        if s == "root" {
-            return Ok(KeyOwner::Root);
-        }
-        if let Some(id) = s.strip_prefix("user:") {
-            return Ok(KeyOwner::User { user_id: id.into() });
-        }
-        if let Some(id) = s.strip_prefix("role:") {
-            return Ok(KeyOwner::Role { role_id: id.into() });
-        }
-        Err(StoreError::Invalid(format!("unknown key owner {s}")))
-    }
-}
-
-/// The session a temporary key was issued for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeySession {
-    /// The role session name (AssumeRole); `None` for GetSessionToken.
-    pub name: Option<String>,
-    /// Whether an MFA code was given when the session was made.
-    pub mfa: bool,
-    pub created_ms: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessKey {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub account: AccountId,
-    pub owner: KeyOwner,
-    pub active: bool,
-    pub session_token: Option<String>,
-    pub expires_ms: Option<i64>,
-    pub created_ms: i64,
-    pub session: Option<KeySession>,
-}
-
-/// A new temporary credential's facts.
-pub struct NewSession<'a> {
-    pub account: &'a AccountId,
-    pub owner: KeyOwner,
-    pub session_name: Option<&'a str>,
-    pub mfa: bool,
-    pub expires_ms: i64,
-}
-
-/// When and where a key was last used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LastUsed {
-    pub used_ms: i64,
-    pub service: String,
-    pub region: String,
-}
+use crate::identity::model::*;
+use crate::identity::{IamError, IamResult};
 
 /// How often a key's last use is written down (AWS itself reports it with hours of delay).
 const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
-impl IdentityStore {
+impl SqliteIdentity {
     /// Finds a key by id.
     pub fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
         self.keys

@@ -1,44 +1,54 @@
-use std::os::unix::fs::PermissionsExt;
+//! The identity store's contract, in IAM's terms: accounts and root keys, names unique per
+//! account regardless of case, quotas, deletion refused while something hangs off an entity,
+//! policies and their versions, what a principal is granted, sessions, passwords and MFA; and
+//! the generation caches follow, which moves with every committed change.
 
-use super::*;
+use std::sync::Arc;
 
-fn store() -> (tempfile::TempDir, IdentityStore, AccountId) {
-    let d = tempfile::tempdir().unwrap();
-    let s = IdentityStore::open(&d.path().join("identity.db")).unwrap();
+use cairn_model::AccountId;
+
+use super::{Backend, cases};
+use crate::identity::{
+    IamError, IdentityStore, KeyOwner, NewPolicy, NewSession, Owner, OwnerKind, totp,
+};
+
+cases!(
+    accounts_and_root_keys_survive_a_restart,
+    users_are_unique_regardless_of_case_and_delete_needs_a_clean_user,
+    grants_gather_user_group_and_managed_policies,
+    sessions_passwords_and_mfa,
+    the_generation_moves_with_every_change_and_caches_follow_it,
+);
+
+fn store(b: &dyn Backend) -> (Arc<dyn IdentityStore>, AccountId) {
+    let s = b.identity();
     let (acct, _) = s.create_account(1).unwrap();
-    (d, s, acct.id)
+    (s, acct.id)
 }
 
-#[test]
-fn accounts_keys_and_permissions() {
-    let d = tempfile::tempdir().unwrap();
-    let path = d.path().join("identity.db");
-    let s = IdentityStore::open(&path).unwrap();
+pub fn accounts_and_root_keys_survive_a_restart(b: &dyn Backend) {
+    let s = b.identity();
     assert!(s.accounts().unwrap().is_empty());
     let (acct, key) = s.create_account(1).unwrap();
     assert_eq!(s.accounts().unwrap(), vec![acct.clone()]);
+    assert_eq!(s.account(&acct.id).unwrap(), Some(acct.clone()));
     assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
     assert_eq!(s.root_key(&acct.id).unwrap().unwrap(), key);
+    assert_eq!(s.root_keys(&acct.id).unwrap(), vec![key.clone()]);
     assert!(s.key("AKIANOPE").unwrap().is_none());
-    for p in ["identity.db", "identity.db-wal", "identity.db-shm"] {
-        let mode = std::fs::metadata(d.path().join(p))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, 0o600, "{p}");
-    }
     let a = s.instance_secret("t").unwrap();
     assert_eq!(a.len(), 32);
     assert_eq!(s.instance_secret("t").unwrap(), a);
+    assert_ne!(s.instance_secret("other").unwrap(), a);
     drop(s);
-    let s = IdentityStore::open(&path).unwrap();
+    b.restart();
+    let s = b.identity();
     assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
+    assert_eq!(s.instance_secret("t").unwrap(), a);
 }
 
-#[test]
-fn users_are_unique_regardless_of_case_and_delete_needs_a_clean_user() {
-    let (_d, s, acct) = store();
+pub fn users_are_unique_regardless_of_case_and_delete_needs_a_clean_user(b: &dyn Backend) {
+    let (s, acct) = store(b);
     let g0 = s.generation();
     let u = s.create_user(&acct, "Alice", "/", &vec![], 5).unwrap();
     assert!(s.generation() > g0);
@@ -101,9 +111,8 @@ fn users_are_unique_regardless_of_case_and_delete_needs_a_clean_user() {
     ));
 }
 
-#[test]
-fn grants_gather_user_group_and_managed_policies() {
-    let (_d, s, acct) = store();
+pub fn grants_gather_user_group_and_managed_policies(b: &dyn Backend) {
+    let (s, acct) = store(b);
     let u = s.create_user(&acct, "bob", "/", &vec![], 1).unwrap();
     let g = s.create_group(&acct, "devs", "/", 1).unwrap();
     s.add_user_to_group(&acct, "devs", "bob", 2).unwrap();
@@ -174,9 +183,8 @@ fn grants_gather_user_group_and_managed_policies() {
     ));
 }
 
-#[test]
-fn sessions_passwords_and_mfa() {
-    let (_d, s, acct) = store();
+pub fn sessions_passwords_and_mfa(b: &dyn Backend) {
+    let (s, acct) = store(b);
     let u = s.create_user(&acct, "carol", "/", &vec![], 1).unwrap();
     let key = s
         .create_session_key(
@@ -246,4 +254,40 @@ fn sessions_passwords_and_mfa() {
         Some("my-corp")
     );
     s.delete_account_alias(&acct, "my-corp").unwrap();
+}
+
+pub fn the_generation_moves_with_every_change_and_caches_follow_it(b: &dyn Backend) {
+    let (s, acct) = store(b);
+    let u = s.create_user(&acct, "dave", "/", &vec![], 1).unwrap();
+    let key = s.create_user_key(&u, 2).unwrap();
+    // Read through whatever caches the store keeps, then change what was read.
+    assert!(s.key(&key.access_key_id).unwrap().unwrap().active);
+    assert!(s.user_by_id(&u.user_id).unwrap().is_some());
+    let g = s.generation();
+    assert_eq!(
+        s.cache_generation(),
+        Some(g),
+        "outside a call, reads may be cached"
+    );
+    s.set_key_active(&key.access_key_id, false).unwrap();
+    assert!(
+        s.generation() > g,
+        "a committed change moves the generation on"
+    );
+    assert!(
+        !s.key(&key.access_key_id).unwrap().unwrap().active,
+        "a cached key follows the generation"
+    );
+    let g = s.generation();
+    s.delete_user(&acct, "dave").unwrap_err();
+    s.delete_key(&key.access_key_id).unwrap();
+    assert!(s.generation() > g);
+    assert!(s.key(&key.access_key_id).unwrap().is_none());
+    s.delete_user(&acct, "dave").unwrap();
+    assert!(s.user_by_id(&u.user_id).unwrap().is_none());
+    // Reads move nothing.
+    let g = s.generation();
+    s.accounts().unwrap();
+    s.users(&acct, "/").unwrap();
+    assert_eq!(s.generation(), g);
 }

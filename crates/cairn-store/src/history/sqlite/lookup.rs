@@ -1,109 +1,22 @@
-//! LookupEvents queries: one optional attribute, a time range, newest first, keyset paging.
+//! LookupEvents queries in SQLite: one optional attribute, a time range, newest first, keyset
+//! paging over `(t, seq)`.
 
 use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
 
 use crate::error::StoreError;
+use crate::history::{IndexedEvent, LookupKey, LookupPage, LookupQuery, PageAfter, ShownResource};
 
-/// The eight LookupEvents attribute keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LookupKey {
-    EventId,
-    EventName,
-    ReadOnly,
-    Username,
-    ResourceType,
-    ResourceName,
-    EventSource,
-    AccessKeyId,
-}
-
-impl LookupKey {
-    pub fn parse(s: &str) -> Option<LookupKey> {
-        Some(match s {
-            "EventId" => LookupKey::EventId,
-            "EventName" => LookupKey::EventName,
-            "ReadOnly" => LookupKey::ReadOnly,
-            "Username" => LookupKey::Username,
-            "ResourceType" => LookupKey::ResourceType,
-            "ResourceName" => LookupKey::ResourceName,
-            "EventSource" => LookupKey::EventSource,
-            "AccessKeyId" => LookupKey::AccessKeyId,
-            _ => return None,
-        })
+/// The `events` column an attribute is kept in; resource attributes are in `resources`.
+fn events_column(key: LookupKey) -> Option<&'static str> {
+    match key {
+        LookupKey::EventId => Some("event_id"),
+        LookupKey::EventName => Some("event_name"),
+        LookupKey::ReadOnly => Some("read_only"),
+        LookupKey::Username => Some("username"),
+        LookupKey::EventSource => Some("event_source"),
+        LookupKey::AccessKeyId => Some("access_key_id"),
+        LookupKey::ResourceType | LookupKey::ResourceName => None,
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LookupKey::EventId => "EventId",
-            LookupKey::EventName => "EventName",
-            LookupKey::ReadOnly => "ReadOnly",
-            LookupKey::Username => "Username",
-            LookupKey::ResourceType => "ResourceType",
-            LookupKey::ResourceName => "ResourceName",
-            LookupKey::EventSource => "EventSource",
-            LookupKey::AccessKeyId => "AccessKeyId",
-        }
-    }
-
-    fn events_column(self) -> Option<&'static str> {
-        match self {
-            LookupKey::EventId => Some("event_id"),
-            LookupKey::EventName => Some("event_name"),
-            LookupKey::ReadOnly => Some("read_only"),
-            LookupKey::Username => Some("username"),
-            LookupKey::EventSource => Some("event_source"),
-            LookupKey::AccessKeyId => Some("access_key_id"),
-            LookupKey::ResourceType | LookupKey::ResourceName => None,
-        }
-    }
-}
-
-/// Where the previous page ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageAfter {
-    pub t: i64,
-    pub seq: i64,
-}
-
-#[derive(Clone, Debug)]
-pub struct LookupQuery {
-    pub account: String,
-    pub region: String,
-    /// `Management` or `Insight`.
-    pub category: &'static str,
-    pub attribute: Option<(LookupKey, String)>,
-    /// Inclusive bounds on eventTime, ms.
-    pub start_ms: i64,
-    pub end_ms: i64,
-    pub limit: usize,
-    pub after: Option<PageAfter>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShownResource {
-    pub resource_type: Option<String>,
-    pub resource_name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexedEvent {
-    /// The record's journal offset.
-    pub seq: i64,
-    pub t: i64,
-    pub event_id: String,
-    pub event_name: Option<String>,
-    pub event_source: Option<String>,
-    pub username: Option<String>,
-    pub access_key_id: Option<String>,
-    pub read_only: Option<String>,
-    pub resources: Vec<ShownResource>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct LookupPage {
-    pub events: Vec<IndexedEvent>,
-    /// Set when more events follow this page.
-    pub next: Option<PageAfter>,
 }
 
 const EVENT_COLUMNS: &str =
@@ -126,7 +39,7 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
     }
     let fetch = q.limit + 1;
     let mut events = match &q.attribute {
-        Some((key, value)) if key.events_column().is_none() => {
+        Some((key, value)) if events_column(*key).is_none() => {
             let col = if *key == LookupKey::ResourceType {
                 "rtype"
             } else {
@@ -159,7 +72,7 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
                 args.push(value.clone().into());
                 filter = format!(
                     " AND {} = ?{}",
-                    key.events_column().unwrap_or("event_id"),
+                    events_column(*key).unwrap_or("event_id"),
                     args.len()
                 );
             }

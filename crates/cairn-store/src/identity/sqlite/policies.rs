@@ -4,88 +4,10 @@
 use cairn_model::{AccountId, ids};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::IdentityStore;
-use super::entities::{Tags, tags_from_json, tags_to_json};
-use super::error::{IamError, IamResult};
-
-/// AWS's quotas.
-pub const VERSIONS_PER_POLICY: usize = 5;
-pub const ATTACHED_PER_ENTITY: usize = 10;
-
-/// Who holds an inline policy or an attachment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OwnerKind {
-    User,
-    Group,
-    Role,
-}
-
-impl OwnerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OwnerKind::User => "user",
-            OwnerKind::Group => "group",
-            OwnerKind::Role => "role",
-        }
-    }
-
-    fn parse(s: &str) -> Option<OwnerKind> {
-        match s {
-            "user" => Some(OwnerKind::User),
-            "group" => Some(OwnerKind::Group),
-            "role" => Some(OwnerKind::Role),
-            _ => None,
-        }
-    }
-
-    /// `PoliciesPerUser`, … as IAM names its quotas.
-    fn quota_name(self) -> &'static str {
-        match self {
-            OwnerKind::User => "PoliciesPerUser",
-            OwnerKind::Group => "PoliciesPerGroup",
-            OwnerKind::Role => "PoliciesPerRole",
-        }
-    }
-}
-
-/// A user, group or role, by id, with its name for messages.
-#[derive(Clone, Copy, Debug)]
-pub struct Owner<'a> {
-    pub kind: OwnerKind,
-    pub id: &'a str,
-    pub name: &'a str,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ManagedPolicy {
-    pub policy_id: String,
-    pub account: AccountId,
-    pub arn: String,
-    pub name: String,
-    pub path: String,
-    pub description: Option<String>,
-    pub default_version: String,
-    pub tags: Tags,
-    pub created_ms: i64,
-    pub updated_ms: i64,
-    pub attachment_count: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyVersion {
-    pub version_id: String,
-    pub document: String,
-    pub created_ms: i64,
-    pub is_default: bool,
-}
-
-pub struct NewPolicy<'a> {
-    pub name: &'a str,
-    pub path: &'a str,
-    pub description: Option<&'a str>,
-    pub document: &'a str,
-    pub tags: &'a Tags,
-}
+use super::SqliteIdentity;
+use super::entities::{tags_from_json, tags_to_json};
+use crate::identity::model::*;
+use crate::identity::{IamError, IamResult};
 
 const POLICY_COLUMNS: &str = "p.policy_id, p.account, p.arn, p.name, p.path, p.description, p.default_version, p.tags, p.created_ms, p.updated_ms,
      (SELECT count(*) FROM iam_attachments a WHERE a.policy_arn = p.arn)";
@@ -113,7 +35,7 @@ fn no_policy(arn: &str) -> IamError {
     IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
 }
 
-impl IdentityStore {
+impl SqliteIdentity {
     // ---- inline policies ----
 
     pub fn put_inline_policy(&self, owner: Owner<'_>, name: &str, document: &str) -> IamResult<()> {

@@ -1,9 +1,24 @@
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+//! Event history's contract: every management and Insights event indexed once under the
+//! eight LookupEvents attributes, newest first, keyset pages that cover everything once, an
+//! inclusive time range, a cursor that moves with the rows, rebuilding from the journal, and
+//! purging by time.
 
-use super::*;
-use crate::journal::{EntryKind, JournalConfig};
+use std::sync::Arc;
+
 use serde_json::json;
+
+use super::{Backend, cases};
+use crate::history::{HistoryIndex, LookupKey, LookupPage, LookupQuery};
+use crate::journal::{Entry, EntryKind, Journal};
+
+cases!(
+    every_attribute_finds_its_events_newest_first,
+    keyset_pages_cover_everything_once,
+    time_range_is_inclusive,
+    rebuilds_from_the_journal,
+    unreadable_records_do_not_stop_indexing,
+    purge_drops_old_events,
+);
 
 const ACCT: &str = "111122223333";
 
@@ -36,25 +51,22 @@ fn entry(rec: Vec<u8>) -> Vec<u8> {
 }
 
 struct Fixture {
-    _dir: tempfile::TempDir,
-    journal: Journal,
-    index: Arc<HistoryIndex>,
+    journal: Arc<dyn Journal>,
+    index: Arc<dyn HistoryIndex>,
 }
 
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let index = Arc::new(HistoryIndex::open(&dir.path().join("history.db")).unwrap());
-    let hook = IndexHook::new(Arc::clone(&index), Arc::new(AtomicBool::new(false)));
-    let journal = Journal::open(
-        &dir.path().join("journal"),
-        JournalConfig::default(),
-        Box::new(hook),
-    )
-    .unwrap();
+fn fixture(b: &dyn Backend) -> Fixture {
     Fixture {
-        _dir: dir,
-        journal,
-        index,
+        journal: b.journal(),
+        index: b.history(),
+    }
+}
+
+impl Fixture {
+    /// Appends durably, then brings the index up to date, as the journal's consumer does.
+    fn append(&self, batch: Vec<Vec<u8>>) {
+        self.journal.append(batch).wait_blocking().unwrap();
+        self.index.catch_up(&*self.journal, &mut |_, _| {}).unwrap();
     }
 }
 
@@ -75,9 +87,8 @@ fn ids(p: &LookupPage) -> Vec<String> {
     p.events.iter().map(|e| e.event_id.clone()).collect()
 }
 
-#[test]
-fn every_attribute_finds_its_events_newest_first() {
-    let f = fixture();
+pub fn every_attribute_finds_its_events_newest_first(b: &dyn Backend) {
+    let f = fixture(b);
     let mut batch = Vec::new();
     for i in 0..10 {
         batch.push(entry(record(
@@ -94,7 +105,7 @@ fn every_attribute_finds_its_events_newest_first() {
         "us-east-1",
         json!({"eventCategory":"Data"}),
     )));
-    f.journal.append(batch).wait_blocking().unwrap();
+    f.append(batch);
 
     let all = f.index.lookup(&query(None, 50)).unwrap();
     assert_eq!(
@@ -133,9 +144,8 @@ fn every_attribute_finds_its_events_newest_first() {
     assert_eq!(e.resources[0].resource_name, "t9");
 }
 
-#[test]
-fn keyset_pages_cover_everything_once() {
-    let f = fixture();
+pub fn keyset_pages_cover_everything_once(b: &dyn Backend) {
+    let f = fixture(b);
     // Several events share each second, so ordering must fall back on journal order.
     let batch: Vec<Vec<u8>> = (0..95)
         .map(|i| {
@@ -147,7 +157,7 @@ fn keyset_pages_cover_everything_once() {
             entry(serde_json::to_vec(&r).unwrap())
         })
         .collect();
-    f.journal.append(batch).wait_blocking().unwrap();
+    f.append(batch);
     let mut seen = Vec::new();
     let mut q = query(Some((LookupKey::EventName, "X")), 10);
     loop {
@@ -162,13 +172,12 @@ fn keyset_pages_cover_everything_once() {
     assert_eq!(seen, want);
 }
 
-#[test]
-fn time_range_is_inclusive() {
-    let f = fixture();
+pub fn time_range_is_inclusive(b: &dyn Backend) {
+    let f = fixture(b);
     let batch: Vec<Vec<u8>> = (0..5)
         .map(|i| entry(record(i, "X", "us-east-1", json!({}))))
         .collect();
-    f.journal.append(batch).wait_blocking().unwrap();
+    f.append(batch);
     let mut q = query(None, 50);
     q.start_ms = 1_700_000_001_000;
     q.end_ms = 1_700_000_003_000;
@@ -178,49 +187,53 @@ fn time_range_is_inclusive() {
     );
 }
 
-#[test]
-fn rebuilds_from_the_journal() {
-    let f = fixture();
+pub fn rebuilds_from_the_journal(b: &dyn Backend) {
+    let f = fixture(b);
     let batch: Vec<Vec<u8>> = (0..20)
         .map(|i| entry(record(i, "X", "us-east-1", json!({}))))
         .collect();
+    // Appended but not yet indexed, as after a crash or an import.
     f.journal.append(batch).wait_blocking().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let fresh = HistoryIndex::open(&dir.path().join("h.db")).unwrap();
-    assert_eq!(fresh.count().unwrap(), 0);
-    let n = fresh.catch_up(&f.journal, |_, _| {}).unwrap();
+    assert_eq!(f.index.count().unwrap(), 0);
+    let mut last = (0, 0);
+    let n = f
+        .index
+        .catch_up(&*f.journal, &mut |pos, head| last = (pos, head))
+        .unwrap();
     assert_eq!(n, 20);
-    assert_eq!(fresh.count().unwrap(), 20);
-    assert_eq!(fresh.cursor().unwrap(), f.journal.head());
+    assert_eq!(last, (f.journal.head(), f.journal.head()));
+    assert_eq!(f.index.count().unwrap(), 20);
+    assert_eq!(f.index.cursor().unwrap(), f.journal.head());
     // Catching up again, or replaying an applied batch, indexes nothing twice.
-    assert_eq!(fresh.catch_up(&f.journal, |_, _| {}).unwrap(), 0);
+    assert_eq!(f.index.catch_up(&*f.journal, &mut |_, _| {}).unwrap(), 0);
     let (entries, _) = f.journal.read_from(0, 1 << 20).unwrap();
-    fresh.apply(&entries).unwrap();
-    assert_eq!(fresh.count().unwrap(), 20);
+    f.index.apply(&entries).unwrap();
+    assert_eq!(f.index.count().unwrap(), 20);
+    // The index and its cursor survive a restart together.
+    drop(f);
+    b.restart();
+    let f = fixture(b);
+    assert_eq!(f.index.count().unwrap(), 20);
+    assert_eq!(f.index.cursor().unwrap(), f.journal.head());
 }
 
-#[test]
-fn unreadable_records_do_not_stop_indexing() {
-    let f = fixture();
-    f.journal
-        .append(vec![
-            entry(b"not json".to_vec()),
-            b"\x09bad".to_vec(),
-            entry(record(1, "X", "us-east-1", json!({}))),
-        ])
-        .wait_blocking()
-        .unwrap();
+pub fn unreadable_records_do_not_stop_indexing(b: &dyn Backend) {
+    let f = fixture(b);
+    f.append(vec![
+        entry(b"not json".to_vec()),
+        b"\x09bad".to_vec(),
+        entry(record(1, "X", "us-east-1", json!({}))),
+    ]);
     assert_eq!(f.index.count().unwrap(), 1);
     assert_eq!(f.index.cursor().unwrap(), f.journal.head());
 }
 
-#[test]
-fn purge_drops_old_events() {
-    let f = fixture();
+pub fn purge_drops_old_events(b: &dyn Backend) {
+    let f = fixture(b);
     let batch: Vec<Vec<u8>> = (0..5)
         .map(|i| entry(record(i, "X", "us-east-1", json!({}))))
         .collect();
-    f.journal.append(batch).wait_blocking().unwrap();
+    f.append(batch);
     assert_eq!(f.index.purge_before(1_700_000_002_000).unwrap(), 2);
     assert_eq!(
         ids(&f.index.lookup(&query(None, 50)).unwrap()),

@@ -43,7 +43,7 @@ pub(crate) struct WriterState {
     pub files: Arc<SegmentFiles>,
     pub head: Arc<AtomicU64>,
     pub failed: Arc<Mutex<Option<String>>>,
-    /// Set by [`super::Journal::fail_next_write`].
+    /// Set by [`crate::journal::Journal::fail_next_write`].
     pub fail_next: Arc<AtomicBool>,
 }
 

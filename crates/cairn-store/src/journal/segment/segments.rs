@@ -9,9 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use super::frame::{self, Decoded, HEADER_LEN};
 use crate::error::StoreError;
-
-/// Journal entries as `(offset, payload)` pairs.
-pub type Entries = Vec<(u64, Vec<u8>)>;
+use crate::journal::Entries;
 
 const SUFFIX: &str = ".seg";
 

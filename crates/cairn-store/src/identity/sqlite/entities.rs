@@ -3,85 +3,10 @@
 use cairn_model::{AccountId, ids};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::IdentityStore;
-use super::error::{IamError, IamResult};
+use super::SqliteIdentity;
 use crate::error::StoreError;
-
-/// AWS's quota on groups a user may be in.
-pub const GROUPS_PER_USER: usize = 10;
-
-/// A key/value tag.
-pub type Tags = Vec<(String, String)>;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub user_id: String,
-    pub account: AccountId,
-    pub name: String,
-    pub path: String,
-    pub created_ms: i64,
-    pub password_last_used_ms: Option<i64>,
-    pub tags: Tags,
-}
-
-impl User {
-    pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:user{}{}",
-            self.account, self.path, self.name
-        )
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
-    pub group_id: String,
-    pub account: AccountId,
-    pub name: String,
-    pub path: String,
-    pub created_ms: i64,
-}
-
-impl Group {
-    pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:group{}{}",
-            self.account, self.path, self.name
-        )
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Role {
-    pub role_id: String,
-    pub account: AccountId,
-    pub name: String,
-    pub path: String,
-    pub trust_policy: String,
-    pub description: Option<String>,
-    pub max_session_duration: i64,
-    pub tags: Tags,
-    pub created_ms: i64,
-    pub last_used: Option<(i64, String)>,
-}
-
-impl Role {
-    pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:role{}{}",
-            self.account, self.path, self.name
-        )
-    }
-}
-
-pub struct NewRole<'a> {
-    pub name: &'a str,
-    pub path: &'a str,
-    pub trust_policy: &'a str,
-    pub description: Option<&'a str>,
-    pub max_session_duration: i64,
-    pub tags: &'a Tags,
-}
+use crate::identity::model::*;
+use crate::identity::{IamError, IamResult};
 
 pub(super) fn tags_to_json(tags: &Tags) -> String {
     serde_json::Value::Array(
@@ -212,7 +137,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
-impl IdentityStore {
+impl SqliteIdentity {
     // ---- users ----
 
     pub fn create_user(

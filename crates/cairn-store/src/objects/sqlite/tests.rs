@@ -1,0 +1,50 @@
+//! The embedded S3 store's own body files: small bodies packed, large and durable ones in
+//! files of their own, replaced ones removed. The store's contract is in the shared suite
+//! (`crate::suite::objects`).
+
+use super::*;
+
+#[test]
+fn small_and_large_bodies_round_trip_and_are_removed_when_replaced() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("s3");
+    let big: Vec<u8> = (0..(blobs::SMALL_MAX + 10))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    {
+        let s = SqliteObjects::open(&dir).unwrap();
+        s.create_bucket("b", "111122223333", "us-east-1", 1)
+            .unwrap();
+        let small = s
+            .put_object("b", "small", b"hello world", &NewObject::default(), 2)
+            .unwrap();
+        assert!(small.blob.as_deref().unwrap().starts_with("s:"));
+        assert_eq!(s.read_body(&small, Some((6, 10))).unwrap(), b"world");
+        let large = s
+            .put_object("b", "large", &big, &NewObject::default(), 2)
+            .unwrap();
+        assert!(!large.blob.as_deref().unwrap().starts_with("s:"));
+        // Durable writes (trail delivery) always go to fsynced files.
+        let durable = NewObject {
+            durable: true,
+            ..NewObject::default()
+        };
+        let d1 = s.put_object("b", "delivered", b"log", &durable, 2).unwrap();
+        assert!(!d1.blob.as_deref().unwrap().starts_with("s:"));
+        // Replacing a small body removes the old one.
+        let again = s
+            .put_object("b", "small", b"second", &NewObject::default(), 3)
+            .unwrap();
+        assert!(matches!(
+            s.read_body(&small, None),
+            Err(ObjectsError::Io { .. })
+        ));
+        assert_eq!(s.read_body(&again, None).unwrap(), b"second");
+    }
+    // Everything is there after reopening.
+    let s = SqliteObjects::open(&dir).unwrap();
+    let v = s.head_object("b", "small", None).unwrap();
+    assert_eq!(s.read_body(&v, None).unwrap(), b"second");
+    let v = s.head_object("b", "large", None).unwrap();
+    assert_eq!(s.read_body(&v, None).unwrap(), big);
+}

@@ -1,0 +1,99 @@
+//! The shared store test suite: the contract of every store trait, written once, run against
+//! every backend (Quickwit's metastore suite is the model).
+//!
+//! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`objects`], [`trails`], and
+//! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
+//! [`run`] runs a table against a new backend per case, naming every case that failed. The
+//! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
+//! depends on `cairn-store` with the `suite` feature, implements [`Backend`] over its own
+//! stores, and runs the same tables:
+//!
+//! ```ignore
+//! #[test]
+//! fn identity() {
+//!     cairn_store::suite::run(cairn_store::suite::identity::CASES, &|| Box::new(PgBackend::new()));
+//! }
+//! ```
+//!
+//! Cases use only the traits, so what they check is what every backend must do. Tests of one
+//! backend's own machinery (torn segment tails, CRCs, file modes, SQLite's group
+//! transactions) stay beside that backend.
+
+// A suite of tests: a step that fails is a failed case, so unwrapping is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod calls;
+pub mod history;
+pub mod identity;
+pub mod journal;
+pub mod kms;
+pub mod objects;
+#[cfg(any(test, feature = "suite"))]
+pub mod sqlite;
+pub mod trails;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use crate::history::HistoryIndex;
+use crate::identity::IdentityStore;
+use crate::journal::Journal;
+use crate::kms::KmsStore;
+use crate::objects::ObjectStore;
+use crate::trails::TrailStore;
+
+/// One backend's stores, fresh and empty when the backend is made. Each method hands out the
+/// same store on every call, until [`Backend::restart`].
+pub trait Backend {
+    /// The journal, with nothing feeding event history from its commits (the suite feeds the
+    /// index itself, through [`HistoryIndex::apply`] and [`HistoryIndex::catch_up`]).
+    fn journal(&self) -> Arc<dyn Journal>;
+    fn history(&self) -> Arc<dyn HistoryIndex>;
+    fn identity(&self) -> Arc<dyn IdentityStore>;
+    fn kms(&self) -> Arc<dyn KmsStore>;
+    fn objects(&self) -> Arc<dyn ObjectStore>;
+    fn trails(&self) -> Arc<dyn TrailStore>;
+    /// Forgets the open stores, as a process that stops would; the next calls open them again
+    /// over the same data. The caller has dropped every store it was handed.
+    fn restart(&self);
+}
+
+/// A case of the suite: a name (the function's) and the check, given a fresh backend.
+pub type Case = (&'static str, fn(&dyn Backend));
+
+/// Runs every case against a backend of its own, and panics naming each case that failed
+/// (after running them all, so one failure does not hide the next).
+pub fn run(cases: &[Case], new_backend: &dyn Fn() -> Box<dyn Backend>) {
+    let mut failed = Vec::new();
+    for (name, case) in cases {
+        let backend = new_backend();
+        if catch_unwind(AssertUnwindSafe(|| case(&*backend))).is_err() {
+            failed.push(*name);
+        }
+    }
+    assert!(failed.is_empty(), "store suite cases failed: {failed:?}");
+}
+
+/// Every table of the suite, for a backend that runs them all in one test.
+pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
+    for cases in [
+        journal::CASES,
+        history::CASES,
+        identity::CASES,
+        kms::CASES,
+        objects::CASES,
+        trails::CASES,
+        calls::CASES,
+    ] {
+        run(cases, new_backend);
+    }
+}
+
+/// Builds a `CASES` table from case functions, named after them.
+macro_rules! cases {
+    ($($f:ident),* $(,)?) => {
+        pub const CASES: &[$crate::suite::Case] = &[$((stringify!($f), $f)),*];
+    };
+}
+pub(crate) use cases;

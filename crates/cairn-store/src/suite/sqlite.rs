@@ -1,0 +1,178 @@
+//! The embedded backend under the shared suite: the segment-log journal and the SQLite stores,
+//! each in a temporary directory of its own.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::Backend;
+use crate::history::{HistoryIndex, SqliteHistory};
+use crate::identity::{IdentityStore, SqliteIdentity};
+use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
+use crate::kms::{KmsStore, SqliteKms};
+use crate::objects::{ObjectStore, SqliteObjects};
+use crate::trails::{SqliteTrails, TrailStore};
+
+/// The embedded stores over one temporary data directory.
+pub struct SqliteBackend {
+    dir: tempfile::TempDir,
+    open: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    journal: Option<Arc<dyn Journal>>,
+    history: Option<Arc<dyn HistoryIndex>>,
+    identity: Option<Arc<dyn IdentityStore>>,
+    kms: Option<Arc<dyn KmsStore>>,
+    objects: Option<Arc<dyn ObjectStore>>,
+    trails: Option<Arc<dyn TrailStore>>,
+}
+
+impl SqliteBackend {
+    /// # Panics
+    /// If no temporary directory can be made (a test fixture).
+    pub fn new() -> SqliteBackend {
+        SqliteBackend {
+            dir: tempfile::tempdir().expect("a temporary directory for the store suite"),
+            open: Mutex::new(Open::default()),
+        }
+    }
+
+    pub fn boxed() -> Box<dyn Backend> {
+        Box::new(SqliteBackend::new())
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The store in `slot`, opened with `open` the first time.
+    fn get<T: ?Sized, E: std::fmt::Display>(
+        &self,
+        slot: impl Fn(&mut Open) -> &mut Option<Arc<T>>,
+        open: impl FnOnce() -> Result<Arc<T>, E>,
+    ) -> Arc<T> {
+        let mut o = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let s = slot(&mut o);
+        if let Some(v) = s {
+            return Arc::clone(v);
+        }
+        let v = match open() {
+            Ok(v) => v,
+            Err(e) => panic!("opening a store for the suite: {e}"),
+        };
+        *s = Some(Arc::clone(&v));
+        v
+    }
+}
+
+impl Default for SqliteBackend {
+    fn default() -> Self {
+        SqliteBackend::new()
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn journal(&self) -> Arc<dyn Journal> {
+        self.get(
+            |o| &mut o.journal,
+            || {
+                SegmentJournal::open(
+                    &self.path("journal"),
+                    JournalConfig {
+                        // Small segments, so that reads cross them and purging has some to drop.
+                        segment_bytes: 4096,
+                        fsync: true,
+                    },
+                    Box::new(NoHook),
+                )
+                .map(|j| Arc::new(j) as Arc<dyn Journal>)
+            },
+        )
+    }
+
+    fn history(&self) -> Arc<dyn HistoryIndex> {
+        self.get(
+            |o| &mut o.history,
+            || SqliteHistory::open(&self.path("history.db")).map(|h| Arc::new(h) as _),
+        )
+    }
+
+    fn identity(&self) -> Arc<dyn IdentityStore> {
+        self.get(
+            |o| &mut o.identity,
+            || SqliteIdentity::open(&self.path("identity.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
+    fn kms(&self) -> Arc<dyn KmsStore> {
+        self.get(
+            |o| &mut o.kms,
+            || {
+                SqliteKms::open(&self.path("kms.db"), &self.path("kms.key"))
+                    .map(|s| Arc::new(s) as _)
+            },
+        )
+    }
+
+    fn objects(&self) -> Arc<dyn ObjectStore> {
+        self.get(
+            |o| &mut o.objects,
+            || SqliteObjects::open(&self.path("s3")).map(|s| Arc::new(s) as _),
+        )
+    }
+
+    fn trails(&self) -> Arc<dyn TrailStore> {
+        self.get(
+            |o| &mut o.trails,
+            || SqliteTrails::open(&self.path("trails.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
+    fn restart(&self) {
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The embedded backend passes the shared suite, one test per store.
+
+    use super::SqliteBackend;
+    use crate::suite::{self, run};
+
+    #[test]
+    fn journal() {
+        run(suite::journal::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn history() {
+        run(suite::history::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn identity() {
+        run(suite::identity::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn kms() {
+        run(suite::kms::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn objects() {
+        run(suite::objects::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn trails() {
+        run(suite::trails::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn calls() {
+        run(suite::calls::CASES, &SqliteBackend::boxed);
+    }
+}
