@@ -19,11 +19,11 @@ impl IndexHook {
 }
 
 impl CommitHook for IndexHook {
-    fn committed(&mut self, entries: &[(u64, Vec<u8>)]) {
+    fn committed(&mut self, entries: &[(u64, Vec<u8>)], end: u64) {
         if self.behind.load(Ordering::Acquire) {
             return;
         }
-        if let Err(e) = self.index.apply(entries) {
+        if let Err(e) = self.index.apply(entries, end) {
             tracing::error!(error = %e, "event history fell behind the journal; catching up in the background");
             self.behind.store(true, Ordering::Release);
         }

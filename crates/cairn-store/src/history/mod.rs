@@ -25,10 +25,12 @@ pub trait HistoryIndex: Send + Sync {
     /// The journal offset this index has read up to: every entry before it is indexed.
     fn cursor(&self) -> Result<u64, StoreError>;
 
-    /// Indexes committed journal entries, in order. Entries before the cursor are skipped
-    /// (already indexed); a gap after it is an error, left for [`HistoryIndex::catch_up`] to
-    /// fill. The cursor moves in the same transaction as the rows.
-    fn apply(&self, entries: &[(u64, Vec<u8>)]) -> Result<(), StoreError>;
+    /// Indexes committed journal entries, in order; `end` is the journal's cursor just after
+    /// the last of them (where reading goes on), which the index's cursor moves to in the same
+    /// transaction as the rows. Entries before the cursor are skipped (already indexed); a gap
+    /// after it is an error, left for [`HistoryIndex::catch_up`] to fill. Offsets are the
+    /// journal's own: the index never computes one.
+    fn apply(&self, entries: &[(u64, Vec<u8>)], end: u64) -> Result<(), StoreError>;
 
     /// Reads `journal` from this index's cursor to its head and indexes what it finds,
     /// skipping past purged entries. `progress(position, head)` follows along. Returns the

@@ -206,8 +206,8 @@ pub fn rebuilds_from_the_journal(b: &dyn Backend) {
     assert_eq!(f.index.cursor().unwrap(), f.journal.head());
     // Catching up again, or replaying an applied batch, indexes nothing twice.
     assert_eq!(f.index.catch_up(&*f.journal, &mut |_, _| {}).unwrap(), 0);
-    let (entries, _) = f.journal.read_from(0, 1 << 20).unwrap();
-    f.index.apply(&entries).unwrap();
+    let (entries, next) = f.journal.read_from(0, 1 << 20).unwrap();
+    f.index.apply(&entries, next).unwrap();
     assert_eq!(f.index.count().unwrap(), 20);
     // The index and its cursor survive a restart together.
     drop(f);

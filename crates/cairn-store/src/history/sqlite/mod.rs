@@ -35,11 +35,6 @@ struct Writer {
     scopes: HashMap<(String, String, &'static str), i64>,
 }
 
-/// Where an entry's frame ends, given where it starts: the cursor after it.
-fn frame_end(offset: u64, payload_len: usize) -> u64 {
-    offset + 8 + payload_len as u64
-}
-
 fn category_name(c: EventCategory) -> Option<&'static str> {
     match c {
         EventCategory::Management => Some("Management"),
@@ -90,7 +85,7 @@ impl HistoryIndex for SqliteHistory {
         read_cursor(&w.conn)
     }
 
-    fn apply(&self, entries: &[(u64, Vec<u8>)]) -> Result<(), StoreError> {
+    fn apply(&self, entries: &[(u64, Vec<u8>)], end: u64) -> Result<(), StoreError> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let cursor = read_cursor(&w.conn)?;
         let fresh: Vec<&(u64, Vec<u8>)> = entries.iter().filter(|(o, _)| *o >= cursor).collect();
@@ -105,10 +100,8 @@ impl HistoryIndex for SqliteHistory {
         }
         let Writer { conn, scopes } = &mut *w;
         let tx = conn.transaction()?;
-        let mut end = cursor;
         for (offset, payload) in fresh {
             index_entry(&tx, scopes, *offset, payload)?;
-            end = frame_end(*offset, payload.len());
         }
         tx.execute(
             "UPDATE cursor SET offset = ?1 WHERE id = 1",
@@ -147,7 +140,7 @@ impl HistoryIndex for SqliteHistory {
                     params![batch[0].0 as i64],
                 )?;
             }
-            self.apply(&batch)?;
+            self.apply(&batch, next)?;
             progress(next, journal.head());
         }
     }

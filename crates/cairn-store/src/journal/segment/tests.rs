@@ -120,7 +120,7 @@ fn damage_before_valid_entries_is_reported_not_dropped() {
 
 struct CountingHook(Arc<AtomicUsize>);
 impl CommitHook for CountingHook {
-    fn committed(&mut self, entries: &[(u64, Vec<u8>)]) {
+    fn committed(&mut self, entries: &[(u64, Vec<u8>)], _end: u64) {
         self.0.fetch_add(entries.len(), Ordering::SeqCst);
     }
 }

@@ -18,14 +18,15 @@ use crate::error::StoreError;
 /// Called on the writer thread after each durable batch, before anyone is acknowledged. The
 /// event-history index uses it so that a call is searchable once its response is sent.
 pub trait CommitHook: Send + 'static {
-    fn committed(&mut self, entries: &[(u64, Vec<u8>)]);
+    /// `entries` were made durable; `end` is the journal's head after them.
+    fn committed(&mut self, entries: &[(u64, Vec<u8>)], end: u64);
 }
 
 /// A hook that does nothing.
 pub struct NoHook;
 
 impl CommitHook for NoHook {
-    fn committed(&mut self, _entries: &[(u64, Vec<u8>)]) {}
+    fn committed(&mut self, _entries: &[(u64, Vec<u8>)], _end: u64) {}
 }
 
 pub(crate) struct AppendRequest {
@@ -72,7 +73,7 @@ pub(crate) fn run(mut st: WriterState, rx: Receiver<AppendRequest>, mut hook: Bo
         }
         match write_batch(&mut st, &mut buf, &batch) {
             Ok((offsets, committed)) => {
-                hook.committed(&committed);
+                hook.committed(&committed, st.base + st.len);
                 for (r, offs) in batch.into_iter().zip(offsets) {
                     let _ = r.done.send(Ok(offs));
                 }
