@@ -40,6 +40,9 @@ use crate::error::StoreError;
 /// How long a connection waits for SQLite's own file locks (another process, a checkpoint).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection (more than any store runs).
+const STATEMENT_CACHE: usize = 256;
+
 /// One SQLite database: a writer connection that calls write through in groups, and a reader.
 pub struct Db {
     shared: Arc<Shared>,
@@ -89,6 +92,9 @@ impl Db {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         reader.busy_timeout(BUSY_TIMEOUT)?;
+        // Every statement a store runs is prepared once per connection and kept.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Db {
             shared: Arc::new(Shared {
                 state: Mutex::new(State { conn, group: None }),

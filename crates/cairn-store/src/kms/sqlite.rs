@@ -89,7 +89,7 @@ impl SqliteKms {
     /// An account's keys in a region, oldest first.
     pub fn list(&self, account: &str, region: &str) -> Result<Vec<Key>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 ORDER BY created_ms, key_id"
         ))?;
         let rows = st.query_map([account, region], row_to_key)?;
@@ -146,7 +146,7 @@ impl SqliteKms {
     /// An account's aliases in a region, by name.
     pub fn aliases(&self, account: &str, region: &str) -> Result<Vec<Alias>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT name, key_id, created_ms FROM aliases WHERE account = ?1 AND region = ?2 ORDER BY name",
         )?;
         let rows = st.query_map([account, region], |r| {

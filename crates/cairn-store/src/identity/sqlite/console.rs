@@ -219,8 +219,9 @@ impl SqliteIdentity {
     pub fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>> {
         let serials: Vec<String> = {
             let c = self.db.read();
-            let mut st =
-                c.prepare("SELECT serial FROM iam_mfa_devices WHERE account = ?1 ORDER BY serial")?;
+            let mut st = c.prepare_cached(
+                "SELECT serial FROM iam_mfa_devices WHERE account = ?1 ORDER BY serial",
+            )?;
             st.query_map([account.as_str()], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };

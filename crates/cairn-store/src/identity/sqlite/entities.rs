@@ -209,7 +209,7 @@ impl SqliteIdentity {
     /// Users whose path starts with `path_prefix`, by name.
     pub fn users(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<User>> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {USER_COLUMNS} FROM iam_users WHERE account = ?1 AND substr(path, 1, length(?2)) = ?2 ORDER BY name_lower"
         ))?;
         Ok(st
@@ -307,7 +307,7 @@ impl SqliteIdentity {
 
     pub fn groups(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<Group>> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {GROUP_COLUMNS} FROM iam_groups WHERE account = ?1 AND substr(path, 1, length(?2)) = ?2 ORDER BY name_lower"
         ))?;
         Ok(st
@@ -380,7 +380,7 @@ impl SqliteIdentity {
     /// A group's members, by name.
     pub fn group_members(&self, group: &Group) -> IamResult<Vec<User>> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {} FROM iam_users u JOIN iam_group_members m USING (user_id) WHERE m.group_id = ?1 ORDER BY u.name_lower",
             USER_COLUMNS
                 .split(", ")
@@ -396,7 +396,7 @@ impl SqliteIdentity {
     /// The groups a user is in, by name.
     pub fn groups_of(&self, user: &User) -> IamResult<Vec<Group>> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {} FROM iam_groups g JOIN iam_group_members m USING (group_id) WHERE m.user_id = ?1 ORDER BY g.name_lower",
             GROUP_COLUMNS
                 .split(", ")
@@ -493,7 +493,7 @@ impl SqliteIdentity {
 
     pub fn roles(&self, account: &AccountId, path_prefix: &str) -> IamResult<Vec<Role>> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND substr(path, 1, length(?2)) = ?2 ORDER BY name_lower"
         ))?;
         Ok(st

@@ -158,7 +158,7 @@ impl SqliteIdentity {
     fn long_term_keys(&self, filter: &str, value: &str) -> IamResult<Vec<AccessKey>> {
         let ids: Vec<String> = {
             let c = self.db.read();
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT access_key_id FROM access_keys WHERE {filter} AND session_token IS NULL ORDER BY created_ms, access_key_id"
             ))?;
             st.query_map([value], |r| r.get(0))?
@@ -186,7 +186,7 @@ impl SqliteIdentity {
     pub fn temporary_keys(&self, account: &AccountId) -> IamResult<Vec<AccessKey>> {
         let ids: Vec<String> = {
             let c = self.db.read();
-            let mut st = c.prepare(
+            let mut st = c.prepare_cached(
                 "SELECT access_key_id FROM access_keys WHERE account = ?1 AND session_token IS NOT NULL ORDER BY created_ms",
             )?;
             st.query_map([account.as_str()], |r| r.get(0))?

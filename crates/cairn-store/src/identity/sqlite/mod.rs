@@ -121,7 +121,7 @@ impl SqliteIdentity {
 
     pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare("SELECT id, alias FROM accounts ORDER BY created_ms, id")?;
+        let mut st = c.prepare_cached("SELECT id, alias FROM accounts ORDER BY created_ms, id")?;
         let rows = st.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
         })?;

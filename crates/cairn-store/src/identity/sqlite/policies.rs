@@ -67,7 +67,7 @@ impl SqliteIdentity {
     /// Names of an owner's inline policies, sorted.
     pub fn inline_policy_names(&self, owner: Owner<'_>) -> IamResult<Vec<String>> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT name FROM iam_inline_policies WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY name",
         )?;
         Ok(st
@@ -158,7 +158,7 @@ impl SqliteIdentity {
         path_prefix: &str,
     ) -> IamResult<Vec<ManagedPolicy>> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {POLICY_COLUMNS} FROM iam_policies p WHERE p.account = ?1 AND substr(p.path, 1, length(?2)) = ?2 ORDER BY p.name_lower"
         ))?;
         Ok(st
@@ -251,7 +251,7 @@ impl SqliteIdentity {
     pub fn policy_versions(&self, arn: &str) -> IamResult<Vec<PolicyVersion>> {
         let p = self.policy(arn)?;
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT version_id, document, created_ms FROM iam_policy_versions WHERE policy_id = ?1 ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
         )?;
         Ok(st
@@ -352,7 +352,7 @@ impl SqliteIdentity {
     /// ARNs of the managed policies attached to an owner, sorted.
     pub fn attached_policies(&self, owner: Owner<'_>) -> IamResult<Vec<String>> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT policy_arn FROM iam_attachments WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY policy_arn",
         )?;
         Ok(st
@@ -367,7 +367,7 @@ impl SqliteIdentity {
         account: &AccountId,
     ) -> IamResult<Vec<(OwnerKind, String)>> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT owner_kind, owner_id FROM iam_attachments WHERE policy_arn = ?1 AND account = ?2 ORDER BY owner_kind, owner_id",
         )?;
         let rows: Vec<(String, String)> = st

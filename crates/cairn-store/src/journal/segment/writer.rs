@@ -1,12 +1,17 @@
-//! The group-commit writer: one thread appends every pending batch, fsyncs once, tells the
-//! commit hook, then acknowledges all of them. A caller is answered only after its entries are
-//! on disk; if they cannot be, it gets an error and the journal refuses further writes.
+//! The group-commit writer: one thread appends every pending batch and fsyncs once; a second
+//! thread hands each durable batch to the commit hook and then acknowledges its callers. A
+//! caller is answered only after its entries are on disk (and indexed); if they cannot be, it
+//! gets an error and the journal refuses further writes.
+//!
+//! Writing and indexing overlap: while the hook indexes one batch, the writer already writes and
+//! fsyncs the next, and a hook that falls behind takes every batch that became durable meanwhile
+//! in one go (fewer, larger index transactions under load).
 
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
@@ -15,11 +20,17 @@ use super::frame;
 use super::segments::{self, SegmentFiles, segment_path};
 use crate::error::StoreError;
 
-/// Called on the writer thread after each durable batch, before anyone is acknowledged. The
-/// event-history index uses it so that a call is searchable once its response is sent.
+/// Called after each durable batch, before anyone is acknowledged. The event-history index
+/// uses it so that a call is searchable once its response is sent.
 pub trait CommitHook: Send + 'static {
     /// `entries` were made durable; `end` is the journal's head after them.
     fn committed(&mut self, entries: &[(u64, Vec<u8>)], end: u64);
+
+    /// Whether the hook does nothing (callers are then acknowledged by the writer itself,
+    /// without a hand-over to the hook's thread).
+    fn is_noop(&self) -> bool {
+        false
+    }
 }
 
 /// A hook that does nothing.
@@ -27,11 +38,17 @@ pub struct NoHook;
 
 impl CommitHook for NoHook {
     fn committed(&mut self, _entries: &[(u64, Vec<u8>)], _end: u64) {}
+
+    fn is_noop(&self) -> bool {
+        true
+    }
 }
+
+type Ack = oneshot::Sender<Result<Vec<u64>, StoreError>>;
 
 pub(crate) struct AppendRequest {
     pub payloads: Vec<Vec<u8>>,
-    pub done: oneshot::Sender<Result<Vec<u64>, StoreError>>,
+    pub done: Ack,
 }
 
 pub(crate) struct WriterState {
@@ -51,7 +68,89 @@ pub(crate) struct WriterState {
 /// Most bytes gathered into one commit.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-pub(crate) fn run(mut st: WriterState, rx: Receiver<AppendRequest>, mut hook: Box<dyn CommitHook>) {
+/// A batch's outcome on its way to its callers, in journal order.
+enum Outcome {
+    /// On disk: to be shown to the hook, then acknowledged.
+    Durable {
+        entries: Vec<(u64, Vec<u8>)>,
+        /// The journal's head after them.
+        end: u64,
+        acks: Vec<(Ack, Vec<u64>)>,
+    },
+    /// Refused: the callers learn why (after every earlier batch has been acknowledged).
+    Failed { acks: Vec<Ack>, reason: String },
+}
+
+pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, hook: Box<dyn CommitHook>) {
+    if hook.is_noop() {
+        return write_loop(st, rx, |o| acknowledge(o));
+    }
+    let (to_hook, from_writer) = mpsc::channel::<Outcome>();
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("journal-commit-hook".into())
+            .spawn_scoped(scope, move || hook_loop(from_writer, hook));
+        match spawned {
+            // The closure owns the sender: when the writer stops, it is dropped and the hook
+            // thread finishes what was handed to it, then ends (the scope waits for it).
+            Ok(_) => write_loop(st, rx, move |o| {
+                let _ = to_hook.send(o);
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start the journal's commit-hook thread");
+                *st.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                write_loop(st, rx, |o| acknowledge(o));
+            }
+        }
+    });
+}
+
+/// Shows durable batches to the hook, as many at once as have gathered, then acknowledges them.
+fn hook_loop(rx: Receiver<Outcome>, mut hook: Box<dyn CommitHook>) {
+    let mut entries: Vec<(u64, Vec<u8>)> = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut gathered = vec![first];
+        gathered.extend(rx.try_iter());
+        entries.clear();
+        let mut end = None;
+        for o in &mut gathered {
+            if let Outcome::Durable {
+                entries: e,
+                end: e_end,
+                ..
+            } = o
+            {
+                entries.append(e);
+                end = Some(*e_end);
+            }
+        }
+        if let Some(end) = end {
+            hook.committed(&entries, end);
+        }
+        for o in gathered {
+            acknowledge(o);
+        }
+    }
+}
+
+fn acknowledge(outcome: Outcome) {
+    match outcome {
+        Outcome::Durable { acks, .. } => {
+            for (done, offs) in acks {
+                let _ = done.send(Ok(offs));
+            }
+        }
+        Outcome::Failed { acks, reason } => {
+            for done in acks {
+                let _ = done.send(Err(StoreError::JournalFailed(reason.clone())));
+            }
+        }
+    }
+}
+
+/// Group-commits every pending request until the journal is closed, handing each batch's
+/// outcome to `out` in order.
+fn write_loop(mut st: WriterState, rx: Receiver<AppendRequest>, mut out: impl FnMut(Outcome)) {
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -66,43 +165,48 @@ pub(crate) fn run(mut st: WriterState, rx: Receiver<AppendRequest>, mut hook: Bo
             }
         }
         if let Some(reason) = st.failed.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            for r in batch {
-                let _ = r.done.send(Err(StoreError::JournalFailed(reason.clone())));
-            }
+            let acks = batch.into_iter().map(|r| r.done).collect();
+            out(Outcome::Failed { acks, reason });
             continue;
         }
         match write_batch(&mut st, &mut buf, &batch) {
-            Ok((offsets, committed)) => {
-                hook.committed(&committed, st.base + st.len);
+            Ok(offsets) => {
+                let mut entries = Vec::with_capacity(offsets.iter().map(Vec::len).sum());
+                let mut acks = Vec::with_capacity(batch.len());
                 for (r, offs) in batch.into_iter().zip(offsets) {
-                    let _ = r.done.send(Ok(offs));
+                    entries.extend(offs.iter().copied().zip(r.payloads));
+                    acks.push((r.done, offs));
                 }
+                out(Outcome::Durable {
+                    entries,
+                    end: st.base + st.len,
+                    acks,
+                });
             }
             Err(e) => {
                 tracing::error!(error = %e, "journal write failed; refusing further writes");
                 *st.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                for r in batch {
-                    let _ = r.done.send(Err(StoreError::JournalFailed(e.to_string())));
-                }
+                let acks = batch.into_iter().map(|r| r.done).collect();
+                out(Outcome::Failed {
+                    acks,
+                    reason: e.to_string(),
+                });
             }
         }
     }
 }
 
-type Committed = (Vec<Vec<u64>>, Vec<(u64, Vec<u8>)>);
-
 fn write_batch(
     st: &mut WriterState,
     buf: &mut Vec<u8>,
     batch: &[AppendRequest],
-) -> Result<Committed, StoreError> {
+) -> Result<Vec<Vec<u64>>, StoreError> {
     if st.len >= st.segment_bytes {
         roll(st)?;
     }
     let start_len = st.len;
     buf.clear();
     let mut offsets = Vec::with_capacity(batch.len());
-    let mut committed = Vec::new();
     for r in batch {
         let mut offs = Vec::with_capacity(r.payloads.len());
         for p in &r.payloads {
@@ -115,7 +219,6 @@ fn write_batch(
             let off = st.base + st.len + buf.len() as u64;
             frame::encode_into(buf, p);
             offs.push(off);
-            committed.push((off, p.clone()));
         }
         offsets.push(offs);
     }
@@ -142,7 +245,7 @@ fn write_batch(
     }
     st.len += buf.len() as u64;
     st.head.store(st.base + st.len, Ordering::Release);
-    Ok((offsets, committed))
+    Ok(offsets)
 }
 
 fn roll(st: &mut WriterState) -> Result<(), StoreError> {

@@ -131,7 +131,7 @@ impl SqliteObjects {
 
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT name, account, region, created_ms, policy, versioning, encryption FROM buckets WHERE account = ?1 ORDER BY name",
         )?;
         let rows = st.query_map([account], bucket_from_row)?;
@@ -497,7 +497,7 @@ impl SqliteObjects {
     ) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError> {
         let c = self.db.read();
         self.upload(&c, bucket, key, upload_id)?;
-        let mut st = c.prepare("SELECT part_number, size, etag, created_ms FROM parts WHERE upload_id = ?1 ORDER BY part_number")?;
+        let mut st = c.prepare_cached("SELECT part_number, size, etag, created_ms FROM parts WHERE upload_id = ?1 ORDER BY part_number")?;
         let rows = st.query_map([upload_id], |r| {
             Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?))
         })?;
@@ -513,7 +513,7 @@ impl SqliteObjects {
         let blobs: Vec<String> = {
             let c = self.db.write()?;
             self.upload(&c, bucket, key, upload_id)?;
-            let mut st = c.prepare("SELECT blob FROM parts WHERE upload_id = ?1")?;
+            let mut st = c.prepare_cached("SELECT blob FROM parts WHERE upload_id = ?1")?;
             let b = st
                 .query_map([upload_id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
@@ -541,8 +541,9 @@ impl SqliteObjects {
         let (new, parts) = {
             let c = self.db.write()?;
             let new = self.upload(&c, bucket, key, upload_id)?;
-            let mut st =
-                c.prepare("SELECT part_number, size, etag, blob FROM parts WHERE upload_id = ?1")?;
+            let mut st = c.prepare_cached(
+                "SELECT part_number, size, etag, blob FROM parts WHERE upload_id = ?1",
+            )?;
             let rows: Vec<(i64, u64, String, String)> = st
                 .query_map([upload_id], |r| {
                     Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?))

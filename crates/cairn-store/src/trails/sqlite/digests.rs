@@ -65,7 +65,7 @@ impl SqliteTrails {
     /// Log files of a trail that no digest lists yet, oldest plan first.
     pub fn digest_files(&self, trail_arn: &str) -> Result<Vec<DigestFile>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT id, trail_arn, region, range_from, bucket, key, sha256, oldest_event, newest_event, planned_ms
              FROM digest_files WHERE trail_arn = ?1 ORDER BY planned_ms, id",
         )?;
@@ -76,7 +76,7 @@ impl SqliteTrails {
     /// A trail's chains, by region then range.
     pub fn digest_chains(&self, trail_arn: &str) -> Result<Vec<DigestChain>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT trail_arn, region, range_from, period_start_ms, prev_bucket, prev_key, prev_hash, prev_signature
              FROM digest_chains WHERE trail_arn = ?1 ORDER BY region, range_from",
         )?;
@@ -177,7 +177,7 @@ impl SqliteTrails {
     /// Digests not yet written, oldest first.
     pub fn pending_digests(&self) -> Result<Vec<DigestPlan>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT id, trail_arn, bucket, key, body, signature, backfill_generated FROM digest_plans ORDER BY id",
         )?;
         let rows = st.query_map([], |r| {
@@ -209,7 +209,7 @@ impl SqliteTrails {
         region: &str,
     ) -> Result<Vec<(bool, String, String, i64)>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT backfill, bucket, key, end_ms FROM digests_delivered WHERE trail_arn = ?1 AND region = ?2 ORDER BY end_ms",
         )?;
         let rows = st.query_map([trail_arn, region], |r| {

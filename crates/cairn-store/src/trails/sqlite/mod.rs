@@ -85,7 +85,7 @@ impl SqliteTrails {
     /// Every trail of an account, in every home region, by name.
     pub fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM trails WHERE account = ?1 ORDER BY name, home_region"
         ))?;
         let rows = st.query_map([account], row_to_trail)?;
@@ -95,7 +95,7 @@ impl SqliteTrails {
     /// Every trail of every account (for delivery).
     pub fn all(&self) -> Result<Vec<Trail>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM trails ORDER BY arn"))?;
+        let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM trails ORDER BY arn"))?;
         let rows = st.query_map([], row_to_trail)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -114,7 +114,8 @@ impl SqliteTrails {
 
     pub fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare("SELECT key, value FROM trail_tags WHERE arn = ?1 ORDER BY key")?;
+        let mut st =
+            c.prepare_cached("SELECT key, value FROM trail_tags WHERE arn = ?1 ORDER BY key")?;
         let rows = st.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -206,7 +207,7 @@ impl SqliteTrails {
     /// Plans not yet written, oldest first.
     pub fn pending_plans(&self) -> Result<Vec<DeliveryPlan>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare("SELECT id, trail_arn, region, key, offsets, created_ms FROM delivery_plans ORDER BY id")?;
+        let mut st = c.prepare_cached("SELECT id, trail_arn, region, key, offsets, created_ms FROM delivery_plans ORDER BY id")?;
         let rows = st.query_map([], |r| {
             let blob: Vec<u8> = r.get(4)?;
             Ok(DeliveryPlan {
@@ -249,7 +250,7 @@ impl SqliteTrails {
         to_ms: i64,
     ) -> Result<Vec<StoredKey>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT region, fingerprint, public_der, private_sealed, valid_from_ms, valid_to_ms FROM signing_keys
              WHERE region = ?1 AND valid_from_ms <= ?3 AND valid_to_ms >= ?2 ORDER BY valid_from_ms",
         )?;
