@@ -250,14 +250,13 @@ def test_cloudtrails_delivery_calls_are_recorded_as_aws_records_them(ct_lab, tmp
         return (files, own) if {r["eventName"] for _, r in own} >= {"GetBucketAcl", "GenerateDataKey"} else None
 
     files, own = c.advance_until(own_in_files, limit=20)
-    first_key = files[0][0]
     acl = next(r for _, r in own if r["eventName"] == "GetBucketAcl")
-    data_key = next(r for k, r in own if r["eventName"] == "GenerateDataKey"
-                    and r["requestParameters"]["encryptionContext"]["aws:s3:arn"] == f"arn:aws:s3:::{bucket}/{first_key}")
-    # Each record lands in a later file than the one it was made for.
-    carrying = next(k for k, r in own if r["eventID"] == data_key["eventID"])
-    assert carrying != first_key
-    head = s3.head_object(Bucket=bucket, Key=first_key)
+    carrying, data_key = next((k, r) for k, r in own if r["eventName"] == "GenerateDataKey")
+    prefix = f"arn:aws:s3:::{bucket}/"
+    made_for = data_key["requestParameters"]["encryptionContext"]["aws:s3:arn"][len(prefix):]
+    # A data key's record lands in a later file than the one it was made for.
+    assert made_for in {k for k, _ in files} and carrying != made_for
+    head = s3.head_object(Bucket=bucket, Key=made_for)
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key["Arn"]
 
     real_acl = real("8e6ffb2a-af42-47e6-9da9-8d90adbdc937")
@@ -273,7 +272,7 @@ def test_cloudtrails_delivery_calls_are_recorded_as_aws_records_them(ct_lab, tmp
     assert re.fullmatch(r"[A-Z0-9]{16}", acl["requestID"])
     assert acl["requestParameters"] == {"bucketName": bucket, "Host": f"{bucket}.s3.us-east-1.amazonaws.com", "acl": ""}
     assert data_key["requestParameters"] == {"keyId": key["Arn"], "keySpec": "AES_256", "encryptionContext": {
-        "aws:cloudtrail:arn": arn, "aws:s3:arn": f"arn:aws:s3:::{bucket}/{first_key}"}}
+        "aws:cloudtrail:arn": arn, "aws:s3:arn": f"{prefix}{made_for}"}}
     assert data_key["resources"] == [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key["Arn"]}]
     # The same records in event history, unchanged.
     for r in (acl, data_key):

@@ -270,7 +270,15 @@ pub(super) fn new_object(
             "aws:s3:arn".to_owned(),
             format!("arn:aws:s3:::{}/{}", req.bucket(), req.key()),
         );
-        let made = kms_for(ctx, req, &req.region)
+        // KMS is asked in the key's region when the write names the key by ARN (a trail's
+        // key, in the trail's home region), as reads of the object ask it.
+        let key_region = key_ref
+            .strip_prefix("arn:")
+            .and_then(|_| key_ref.split(':').nth(3))
+            .filter(|r| !r.is_empty())
+            .unwrap_or(&req.region)
+            .to_owned();
+        let made = kms_for(ctx, req, &key_region)
             .call_json(
                 app,
                 "kms",
