@@ -5,13 +5,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cairn_services::cloudtrail::delivery::TrailWrites;
 use cairn_services::testing::TestApp;
-use cairn_store::objects::BucketConfig;
+use cairn_store::objects::{BucketConfig, ListQuery};
+use cairn_store::trails::Trail;
 use cairn_trail::delivery::{Delivery, RoundReport};
+use cairn_trail::sink::{LogSink, TrailObject};
 use serde_json::{Value, json};
 
 const BUCKET: &str = "ct-internal";
@@ -162,10 +165,14 @@ fn create_trail_checks_are_decided_by_policies_and_leave_no_record() {
 /// Trail delivery into the embedded S3 as `cairn serve` wires it (one writer for every round:
 /// it remembers when it last checked each bucket's ACL).
 fn delivery(t: &TestApp) -> Arc<Delivery> {
+    delivery_with(t, Arc::new(TrailWrites::new(Arc::clone(&t.app))))
+}
+
+fn delivery_with(t: &TestApp, sink: Arc<dyn LogSink>) -> Arc<Delivery> {
     Arc::new(Delivery {
         journal: t.app.journal.clone(),
         trails: Arc::clone(&t.app.trails),
-        sink: Arc::new(TrailWrites::new(Arc::clone(&t.app))),
+        sink,
         clock: Arc::clone(&t.app.clock),
         backoff: Default::default(),
     })
@@ -333,4 +340,106 @@ fn deliveries_record_cloudtrails_own_calls_in_the_next_round() {
     let after = t.records().len();
     assert_eq!(by_cloudtrail(&t.records()).len(), 3 + 2 + 2);
     assert_eq!(after, before + 7);
+}
+
+/// CloudTrail's writer, made to fail once right after its write went through: as if cairn
+/// stopped between writing a log file and marking it written.
+struct CrashAfterWrite {
+    inner: TrailWrites,
+    crash: AtomicBool,
+}
+
+impl LogSink for CrashAfterWrite {
+    fn put(&self, trail: &Trail, obj: &TrailObject<'_>) -> Result<(), String> {
+        self.inner.put(trail, obj)?;
+        if self.crash.swap(false, Ordering::SeqCst) {
+            return Err("stopped before the file was marked written".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// The event IDs of every log file in the bucket, by key.
+fn delivered(t: &TestApp) -> Vec<(String, Vec<String>)> {
+    let listed = t
+        .app
+        .objects
+        .list(&ListQuery {
+            bucket: BUCKET.to_owned(),
+            prefix: String::new(),
+            delimiter: None,
+            after: None,
+            max_keys: 1000,
+        })
+        .unwrap();
+    listed
+        .contents
+        .into_iter()
+        .filter(|o| o.key.contains("/CloudTrail/"))
+        .map(|o| {
+            let gz = t.app.objects.read_body(&o, None).unwrap();
+            let mut json = String::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut json)
+                .unwrap();
+            let body: Value = serde_json::from_str(&json).unwrap();
+            let ids = body["Records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["eventID"].as_str().unwrap().to_owned())
+                .collect();
+            (o.key, ids)
+        })
+        .collect()
+}
+
+#[test]
+fn a_write_interrupted_before_its_bookkeeping_is_made_again_and_events_stay_exactly_once() {
+    let t = TestApp::new().unwrap();
+    let arn = trail_arn(&t, "steady");
+    bucket_with_policy(&t, &arn);
+    t.call(
+        "cloudtrail",
+        "CreateTrail",
+        json!({"Name": "steady", "S3BucketName": BUCKET}),
+    )
+    .unwrap();
+    t.call("cloudtrail", "StartLogging", json!({"Name": "steady"}))
+        .unwrap();
+    let crashing = delivery_with(
+        &t,
+        Arc::new(CrashAfterWrite {
+            inner: TrailWrites::new(Arc::clone(&t.app)),
+            crash: AtomicBool::new(true),
+        }),
+    );
+    let first = round(&crashing);
+    assert_eq!((first.written_files, first.failed_files), (0, 1));
+    let before = delivered(&t);
+    assert_eq!(before.len(), 1);
+    // Its records (the ACL check, the write) are durable: they were recorded before the write
+    // answered, whatever happened after.
+    let own = by_cloudtrail(&t.records()).len();
+    assert_eq!(own, 2);
+
+    // After a restart, the pending file is written again under the same key with the same
+    // events, and that second write is recorded like the first (AWS records every PutObject).
+    let restarted = delivery(&t);
+    let second = round(&restarted);
+    assert_eq!(second.failed_files, 0);
+    let after = delivered(&t);
+    let again = after.iter().find(|(k, _)| *k == before[0].0).unwrap();
+    assert_eq!(again.1, before[0].1);
+    let mut ids: Vec<_> = after.iter().flat_map(|(_, ids)| ids.clone()).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "each event in exactly one log file");
+    let puts = t
+        .records()
+        .iter()
+        .filter(|r| r["eventName"] == "PutObject")
+        .count();
+    assert_eq!(puts, 1 + second.written_files);
 }

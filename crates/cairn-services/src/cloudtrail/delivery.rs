@@ -21,7 +21,9 @@
 //! go to the next round's files, never the current one's: each round ends, and an idle trail
 //! that records its own deliveries writes one small file per round, as in AWS, rather than
 //! looping. Each call's record is durable before the call returns, so before delivery marks
-//! the file written and moves on.
+//! the file written and moves on; if cairn stops in between, the next round writes the same
+//! file again under the same key (exactly once per event) and that write is recorded too, as
+//! AWS records every PutObject.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
