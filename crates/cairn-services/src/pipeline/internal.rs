@@ -128,12 +128,6 @@ impl Internal {
         }
     }
 
-    /// The same call, made without a record: for what AWS does not log.
-    pub fn unrecorded(mut self) -> Internal {
-        self.durability = Durability::Unrecorded;
-        self
-    }
-
     fn context(&self, request_id: String) -> CallContext {
         let (principal, by) = match &self.actor {
             Actor::OnBehalf { principal, by } => (principal.clone(), Some((*by).to_owned())),
