@@ -9,7 +9,8 @@
 //! GetBucketLocation and GetBucketPolicy) has no GetBucketAcl, PutObject or KMS call by
 //! cloudtrail.amazonaws.com beside it; CloudTrail's recorded GetBucketAcl and GenerateDataKey
 //! come with deliveries (see `delivery`). So they are made [`Durability::Unrecorded`], and the
-//! write is only judged ([`Internal::authorize_wire`]), never made.
+//! write is only judged
+//! ([`crate::pipeline::internal::Internal::authorize_wire`]), never made.
 
 use std::collections::BTreeMap;
 
