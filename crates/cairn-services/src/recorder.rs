@@ -84,10 +84,12 @@ pub fn build_record(
         event_type: "AwsApiCall",
         management_event: facts.category == EventCategory::Management,
         recipient_account_id: ctx.recipient_account.clone(),
-        shared_event_id: facts
-            .shared_with
-            .as_ref()
-            .map(|_| cairn_model::ids::new_uuid()),
+        // A shared event, and every call an AWS service makes on its own: AWS gives those a
+        // sharedEventID (every AWSService record in the real corpus has one, CloudTrail's
+        // GetBucketAcl and GenerateDataKey included).
+        shared_event_id: (facts.shared_with.is_some()
+            || matches!(ctx.principal, cairn_model::Principal::AwsService { .. }))
+        .then(cairn_model::ids::new_uuid),
         event_category: facts.category,
         tls_details: ctx.tls.clone(),
     };

@@ -35,8 +35,6 @@ fn fixture() -> Fixture {
         objects: Arc::clone(&objects),
         gate: Arc::new(AllowAll),
         clock: Arc::new(clock.clone()),
-        encryption: None,
-        observer: None,
     };
     let d = Delivery {
         journal,

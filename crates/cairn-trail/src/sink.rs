@@ -22,30 +22,6 @@ pub struct TrailObject<'a> {
     pub trail_key: bool,
 }
 
-/// A log file's own data key: its plaintext (to encrypt with, never stored) and the metadata
-/// entries stored with the object (key ARN, wrapped key, encryption context).
-pub struct ObjectKey {
-    pub plaintext: Vec<u8>,
-    pub metadata: Vec<(String, String)>,
-    /// The ARN of the KMS key that wraps it.
-    pub key_arn: String,
-}
-
-/// Makes the data key a trail's KMS-encrypted log file is stored under.
-pub trait LogEncryption: Send + Sync {
-    fn data_key(&self, trail: &Trail, key_arn: &str, object_arn: &str)
-    -> Result<ObjectKey, String>;
-
-    /// For a log file of a trail without a KMS key: the data key the bucket's default
-    /// encryption asks for (`None` when that is not SSE-KMS), made as S3 makes it, on
-    /// CloudTrail's behalf.
-    fn bucket_default_key(
-        &self,
-        bucket: &cairn_store::objects::Bucket,
-        object_arn: &str,
-    ) -> Option<Result<ObjectKey, String>>;
-}
-
 /// Writes a trail's objects; an error is the text GetTrailStatus shows.
 pub trait LogSink: Send + Sync {
     fn put(&self, trail: &Trail, obj: &TrailObject<'_>) -> Result<(), String>;
@@ -56,32 +32,14 @@ pub trait BucketGate: Send + Sync {
     fn may_write(&self, bucket_policy: Option<&str>, trail: &Trail, key: &str) -> bool;
 }
 
-/// The embedded S3: the bucket must exist and its policy must let CloudTrail write.
-/// Told about each object delivery writes to the embedded store, so the write can be recorded
-/// as the S3 data event AWS records for CloudTrail's own `PutObject`.
-pub trait WriteObserver: Send + Sync {
-    /// `sse` is `AES256` or `aws:kms` (then with the key's ARN).
-    fn wrote(
-        &self,
-        bucket: &cairn_store::objects::Bucket,
-        key: &str,
-        bytes: usize,
-        sse: &str,
-        kms_key: Option<&str>,
-    );
-
-    /// Delivery is about to write a trail's object to `bucket`; CloudTrail first checks the
-    /// bucket's ACL (`GetBucketAcl`), which AWS records too.
-    fn checking_acl(&self, _bucket: &cairn_store::objects::Bucket, _trail: &Trail) {}
-}
-
+/// The embedded object store written directly, judged by a [`BucketGate`] and stored SSE-S3:
+/// for this crate's tests and the delivery benchmark. `cairn serve` writes through S3's API
+/// instead, as CloudTrail does (cairn-services' `cloudtrail::delivery`), so that bucket and key
+/// policies decide and each write is recorded.
 pub struct EmbeddedSink {
     pub objects: Arc<dyn ObjectStore>,
     pub gate: Arc<dyn BucketGate>,
     pub clock: Arc<dyn Clock>,
-    /// For trails with a KMS key; without it such trails' files cannot be written.
-    pub encryption: Option<Arc<dyn LogEncryption>>,
-    pub observer: Option<Arc<dyn WriteObserver>>,
 }
 
 impl LogSink for EmbeddedSink {
@@ -92,13 +50,13 @@ impl LogSink for EmbeddedSink {
             .bucket(obj.bucket)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "NoSuchBucket".to_owned())?;
-        if let Some(o) = &self.observer {
-            o.checking_acl(&bucket, trail);
-        }
         if !self.gate.may_write(bucket.policy.as_deref(), trail, key) {
             return Err("AccessDenied".to_owned());
         }
-        let mut new = NewObject {
+        if obj.trail_key && trail.kms_key_id.is_some() {
+            return Err("KMS: this sink writes no KMS-encrypted log files".to_owned());
+        }
+        let new = NewObject {
             content_type: Some("application/json".into()),
             metadata: obj
                 .metadata
@@ -110,37 +68,9 @@ impl LogSink for EmbeddedSink {
             // Delivery marks the file delivered right after: the write must be on disk.
             durable: true,
         };
-        let object_arn = format!("arn:aws:s3:::{}/{key}", obj.bucket);
-        let object_key = match (obj.trail_key, &trail.kms_key_id) {
-            (true, Some(key_arn)) => {
-                let enc = self
-                    .encryption
-                    .as_ref()
-                    .ok_or("KMS: no key service for this trail's KMS key")?;
-                Some(enc.data_key(trail, key_arn, &object_arn)?)
-            }
-            // As S3 applies a bucket's default encryption to a write that names none. Digests
-            // are written SSE-S3 by name, as AWS writes them.
-            (true, None) => self
-                .encryption
-                .as_ref()
-                .and_then(|enc| enc.bucket_default_key(&bucket, &object_arn))
-                .transpose()?,
-            _ => None,
-        };
-        let kms_key = object_key.as_ref().map(|k| k.key_arn.clone());
-        if let Some(k) = object_key {
-            new.metadata.extend(k.metadata);
-            new.sse = Some("aws:kms".into());
-            new.data_key = Some(k.plaintext);
-        }
-        let sse = new.sse.clone().unwrap_or_default();
         self.objects
             .put_object(obj.bucket, key, obj.body, &new, self.clock.now_millis())
             .map_err(|e| e.to_string())?;
-        if let Some(o) = &self.observer {
-            o.wrote(&bucket, key, obj.body.len(), &sse, kms_key.as_deref());
-        }
         Ok(())
     }
 }
@@ -224,7 +154,7 @@ impl ExternalBucket {
 
 /// Sends each trail's files to its external bucket if configured, else to the embedded S3.
 pub struct RoutingSink {
-    pub embedded: EmbeddedSink,
+    pub embedded: Arc<dyn LogSink>,
     pub external: BTreeMap<String, ExternalBucket>,
 }
 

@@ -7,13 +7,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use cairn_model::{Clock, SystemClock};
 use cairn_services::App;
-use cairn_services::s3::policy::PolicyGate;
 use cairn_store::history::HistoryConsumer;
 use cairn_store::identity::{AccessKey, IdentityStore};
 use cairn_store::journal::{Consumer, Consumers, Serial};
 use cairn_trail::delivery::Delivery;
 use cairn_trail::digest::Digester;
-use cairn_trail::sink::{EmbeddedSink, ExternalBucket, RoutingSink};
+use cairn_trail::sink::{ExternalBucket, RoutingSink};
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -245,18 +244,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!();
         println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
 
+        // CloudTrail writes into the embedded S3 through S3's API, as cloudtrail.amazonaws.com.
         let sink = RoutingSink {
-            embedded: EmbeddedSink {
-                objects: Arc::clone(&app.objects),
-                gate: Arc::new(PolicyGate),
-                clock: Arc::clone(&app.clock),
-                encryption: Some(Arc::new(cairn_services::kms::envelope::TrailLogKeys(
-                    Arc::clone(&app),
-                ))),
-                observer: Some(Arc::new(cairn_services::s3::DeliveryRecorder::new(
-                    Arc::clone(&app),
-                ))),
-            },
+            embedded: Arc::new(cairn_services::cloudtrail::delivery::TrailWrites::new(Arc::clone(&app))),
             external: (*app.external_buckets).clone(),
         };
         let sink: Arc<dyn cairn_trail::sink::LogSink> = Arc::new(sink);

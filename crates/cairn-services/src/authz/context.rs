@@ -12,11 +12,15 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
     let p = &ctx.principal;
     c.set("aws:CurrentTime", cairn_model::timefmt::event_time(now));
     c.set("aws:EpochTime", (now / 1000).to_string());
-    // A call a service makes on the caller's behalf comes from no IP of the caller's.
+    // A call a service makes on the caller's behalf comes from no IP of the caller's. A
+    // service acting as its own service principal (CloudTrail writing log files) calls on
+    // nobody's behalf: AWS sets neither aws:ViaAWSService nor aws:CalledVia for it.
+    let on_behalf = !matches!(p, Principal::AwsService { .. });
     match &ctx.invoked_by {
         None => {
             c.set("aws:SourceIp", ctx.source_ip.clone());
         }
+        Some(_) if !on_behalf => {}
         Some(by) => {
             c.set("aws:ViaAWSService", "true");
             c.set("aws:CalledVia", by.clone());

@@ -4,10 +4,12 @@
 //! then the trail read operations answer truthfully for an account that has no trails, and
 //! every other operation answers `UnsupportedOperationException` naming itself.
 
+pub mod delivery;
 mod destination;
 mod lookup;
 mod names;
 mod public_keys;
+mod s3_calls;
 mod selectors;
 mod tags;
 mod token;

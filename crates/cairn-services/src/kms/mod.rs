@@ -4,10 +4,9 @@
 //! reach a record. Operations cairn does not have answer `UnsupportedOperationException`.
 
 mod crypto;
-pub mod envelope;
 mod ops;
 
-pub use ops::{KmsPlan, Scope, resolve_key};
+pub use ops::KmsPlan;
 
 use std::sync::OnceLock;
 

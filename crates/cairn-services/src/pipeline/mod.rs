@@ -141,7 +141,7 @@ fn rolled_back(request_id: &str, e: &cairn_store::StoreError) -> AwsError {
     AwsError::audit_unavailable()
 }
 
-/// How an internal call's record is made durable.
+/// How an internal call's record is made durable, if it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
     /// Wait until it is durable before returning (a call made on its own).
@@ -150,6 +150,11 @@ pub enum Durability {
     /// appended later to the same ordered journal, and no answer goes out before that record —
     /// and so this one — is durable. If the journal fails in between, that answer is 503.
     CoveredByCaller,
+    /// Make no record: the call is one AWS shows no event for (CloudTrail judging a trail's
+    /// bucket and key when the trail is created or changed). It is authorized and run all the
+    /// same; only its record is left out, on purpose. Its changes, if any, commit at once or
+    /// with the call that made it.
+    Unrecorded,
 }
 
 /// Runs a call on this (blocking) thread and records it: an internal call from inside another
@@ -170,6 +175,7 @@ pub fn execute_here<S: Service + ?Sized>(
     // Empty when this call runs inside another: their changes commit together.
     let writes = entered.leave();
     let recorded = match durability {
+        Durability::Unrecorded => Ok(()),
         Durability::CoveredByCaller if writes.is_empty() => {
             recorder::enqueue(app, ctx, facts, result.as_ref().err())
         }
@@ -186,6 +192,22 @@ pub fn execute_here<S: Service + ?Sized>(
     }
     recorded?;
     result
+}
+
+/// Whether a call would be allowed, on this (blocking) thread: its service resolves what it
+/// acts on and the policies that decide it, and the pipeline judges them, exactly as for the
+/// call itself; nothing runs and nothing is recorded. For a permission a service only
+/// evaluates (CloudTrail checking that a bucket policy would let it write log files).
+pub fn authorize_here<S: Service + ?Sized>(
+    svc: &S,
+    app: &App,
+    ctx: &CallContext,
+    op: &'static Operation,
+    input: &service::Input<S>,
+) -> Result<(), AwsError> {
+    let mut plan = S::Plan::default();
+    let checks = svc.resolve(app, ctx, op, input, &mut plan)?;
+    authorize(app, ctx, op, svc.codec().protocol(), &checks)
 }
 
 /// Resolve, authorize, run and describe one call (blocking: it touches the stores).

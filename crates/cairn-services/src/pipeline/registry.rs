@@ -10,10 +10,11 @@ use cairn_wire::Protocol;
 use http::Response;
 use http_body_util::Full;
 
-use super::codec::{Codec, WireRequest};
+use super::codec::{Answer, Codec, WireRequest};
+use super::internal::WireAnswer;
 use super::operation::{Operation, find};
 use super::service::Service;
-use super::{Call, Durability, execute_here, serve};
+use super::{Call, Durability, authorize_here, execute_here, serve};
 use crate::app::App;
 use crate::recorder::CallContext;
 use cairn_wire::AwsError;
@@ -43,6 +44,24 @@ pub trait Endpoint: Send + Sync + 'static {
         input: serde_json::Value,
         durability: Durability,
     ) -> Result<serde_json::Value, AwsError>;
+    /// Makes an internal call given as a client's request (REST services), through the
+    /// service's codec (blocking).
+    fn call_wire(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        req: WireRequest,
+        body: Bytes,
+        durability: Durability,
+    ) -> Result<WireAnswer, AwsError>;
+    /// Judges an internal call given as a client's request without running or recording it.
+    fn authorize_wire(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        req: WireRequest,
+        body: Bytes,
+    ) -> Result<(), AwsError>;
 }
 
 impl<S: Service> Endpoint for S {
@@ -89,6 +108,37 @@ impl<S: Service> Endpoint for S {
         self.codec()
             .json_of_output(out)
             .ok_or_else(|| AwsError::internal(format!("{name} answers no internal JSON calls")))
+    }
+    /// A request that does not route or parse is cairn's own mistake: it is answered, not
+    /// recorded.
+    fn call_wire(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        req: WireRequest,
+        body: Bytes,
+        durability: Durability,
+    ) -> Result<WireAnswer, AwsError> {
+        let (op, routed) = self.codec().route(Service::operations(self), &req, &body)?;
+        let head = req.method == http::Method::HEAD;
+        let input = self.codec().parse(routed, &req, body, ctx)?;
+        let out = execute_here(self, app, ctx, op, input, durability)?;
+        let answer = Answer {
+            request_id: ctx.request_id.clone(),
+            head,
+        };
+        Ok(WireAnswer::of(self.codec().encode(op, out, &answer)))
+    }
+    fn authorize_wire(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        req: WireRequest,
+        body: Bytes,
+    ) -> Result<(), AwsError> {
+        let (op, routed) = self.codec().route(Service::operations(self), &req, &body)?;
+        let input = self.codec().parse(routed, &req, body, ctx)?;
+        authorize_here(self, app, ctx, op, &input)
     }
 }
 

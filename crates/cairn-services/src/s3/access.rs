@@ -86,6 +86,11 @@ fn condition_keys(req: &S3Request) -> Vec<(&'static str, String)> {
             keys.push(("s3:max-keys", m.clone()));
         }
     }
+    // A canned ACL is a condition bucket policies test (CloudTrail's documented policy lets it
+    // write only with `bucket-owner-full-control`).
+    if let Some(acl) = req.header("x-amz-acl") {
+        keys.push(("s3:x-amz-acl", acl.to_owned()));
+    }
     if let Some(sse) = req.header("x-amz-server-side-encryption") {
         keys.push(("s3:x-amz-server-side-encryption", sse.to_owned()));
     }

@@ -8,16 +8,10 @@ mod access;
 mod acl;
 pub mod address;
 mod codec;
-mod delivered;
 mod ops;
 pub mod policy;
 mod record;
 pub mod xml;
-
-/// Where SSE-KMS objects keep their key, wrapped data key and encryption context.
-pub mod sse {
-    pub use super::ops::{KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY};
-}
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -31,7 +25,6 @@ use crate::pipeline::{Access, Check, Details, Operation, Recording, Service};
 use crate::recorder::CallContext;
 use address::Address;
 pub use codec::S3Codec;
-pub use delivered::DeliveryRecorder;
 
 /// A bucket's default encryption: its algorithm and KMS key, if configured.
 pub fn default_encryption(

@@ -1,5 +1,6 @@
-//! Bucket policies as S3 judges CloudTrail's writes: what CreateTrail checks before it accepts
-//! a bucket (`InsufficientS3BucketPolicyException`) and what delivery checks before each write.
+//! A bucket policy judged on its own, for the delivery benchmark's direct writes into the
+//! object store. Everything else (CreateTrail's checks, `cairn serve`'s deliveries) calls S3
+//! through the pipeline, where the same policies are judged with the caller's identity.
 
 pub use crate::policy::{allows_service, wildcard_match};
 use cairn_store::trails::Trail;

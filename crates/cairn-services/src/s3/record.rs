@@ -66,6 +66,18 @@ pub fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> 
             params.insert(k.clone(), v.clone().into());
         }
     }
+    // The headers that parameterise a write, as S3 records them beside the key.
+    if matches!(op, "PutObject" | "CopyObject" | "CreateMultipartUpload") {
+        for h in [
+            "x-amz-acl",
+            "x-amz-server-side-encryption",
+            "x-amz-server-side-encryption-aws-kms-key-id",
+        ] {
+            if let Some(v) = req.header(h) {
+                params.insert(h.to_owned(), v.into());
+            }
+        }
+    }
     if op == "PutBucketPolicy"
         && let Ok(p) = serde_json::from_slice::<Value>(&req.payload)
     {

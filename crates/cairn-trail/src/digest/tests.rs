@@ -56,8 +56,6 @@ fn fixture(validation: bool) -> Fixture {
         objects: Arc::clone(&objects),
         gate: Arc::clone(&gate) as Arc<dyn BucketGate>,
         clock: Arc::new(clock.clone()),
-        encryption: None,
-        observer: None,
     });
     let keys = Arc::new(
         KeyRing::open(

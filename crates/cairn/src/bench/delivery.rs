@@ -83,8 +83,6 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
         objects,
         gate: Arc::new(PolicyGate),
         clock: Arc::new(SystemClock),
-        encryption: None,
-        observer: None,
     };
     let d = Delivery {
         journal,

@@ -63,7 +63,11 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             );
             Ok(S3Response::ok(body.into_bytes()))
         }
-        "GetBucketAcl" => Ok(S3Response::ok(acl::owner_full_control(&req.account))),
+        // The owner has full control; a bucket that does not exist has no ACL to read.
+        "GetBucketAcl" => {
+            let b = existing()?;
+            Ok(S3Response::ok(acl::owner_full_control(&b.account)))
+        }
         "PutBucketAcl" => {
             acl::check_put(req, &req.account)?;
             Ok(S3Response::empty(200))

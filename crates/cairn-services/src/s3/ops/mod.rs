@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 
-pub use objects::{KEY_CONTEXT, KMS_KEY_HEADER, WRAPPED_KEY, verify_checksums};
+pub use objects::verify_checksums;
 
 type S3Result = Result<S3Response, AwsError>;
 

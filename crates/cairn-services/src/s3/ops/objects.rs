@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use cairn_model::Principal;
 use cairn_store::objects::{NewObject, ObjectVersion};
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
@@ -76,20 +77,46 @@ pub const KEY_CONTEXT: &str = "::kms-context";
 
 /// S3 calling KMS on the caller's behalf, as S3 does for SSE-KMS objects: authorized by the
 /// key policy and the caller's identity policies, recorded as the caller's call invoked by
-/// s3.amazonaws.com.
+/// s3.amazonaws.com. When the caller is itself an AWS service (CloudTrail writing a log file),
+/// the call is recorded as that service's own, for the resource it works for: AWS's record of
+/// a trail's data key (opensearch-catalog `samples-large.json`, GenerateDataKey of
+/// 2021-12-02T22:11:24Z, eventID 139bde74-…) shows `{"type": "AWSService", "invokedBy":
+/// "cloudtrail.amazonaws.com"}` from `cloudtrail.amazonaws.com`, not s3.
 fn kms_for(ctx: &CallContext, req: &S3Request, region: &str) -> Internal {
-    Internal {
-        actor: Actor::OnBehalf {
-            principal: ctx.principal.clone(),
+    let actor = match &ctx.principal {
+        Principal::AwsService { service } => Actor::Service(service.clone().into()),
+        principal => Actor::OnBehalf {
+            principal: principal.clone(),
             by: "s3.amazonaws.com",
         },
+    };
+    Internal {
+        actor,
         account: req.account.clone(),
         region: region.to_owned(),
-        source_arn: None,
+        source_arn: ctx.source_arn.clone(),
         cause: ctx.request_id.clone(),
         // The S3 call's own record follows this one and is waited for before S3 answers.
         durability: Durability::CoveredByCaller,
     }
+}
+
+/// The encryption context a request adds to an SSE-KMS object's
+/// (`x-amz-server-side-encryption-context`: base64 of a JSON object of strings).
+fn requested_context(req: &S3Request) -> Result<BTreeMap<String, String>, AwsError> {
+    let Some(h) = req.header("x-amz-server-side-encryption-context") else {
+        return Ok(BTreeMap::new());
+    };
+    STANDARD
+        .decode(h.trim())
+        .ok()
+        .and_then(|j| serde_json::from_slice(&j).ok())
+        .ok_or_else(|| {
+            AwsError::client(
+                "InvalidArgument",
+                "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",
+            )
+        })
 }
 
 /// A KMS refusal, as S3 words it.
@@ -236,13 +263,22 @@ pub(super) fn new_object(
                 "cairn has no AWS managed key (aws/s3): name a KMS key with x-amz-server-side-encryption-aws-kms-key-id or in the bucket's default encryption.",
             )
         })?;
-        // As S3 binds a data key: to the object's ARN.
-        let context: BTreeMap<String, String> = [(
+        // As S3 binds a data key: to the object's ARN, beside any context the request adds
+        // (CloudTrail adds its trail's, `aws:cloudtrail:arn`).
+        let mut context = requested_context(req)?;
+        context.insert(
             "aws:s3:arn".to_owned(),
             format!("arn:aws:s3:::{}/{}", req.bucket(), req.key()),
-        )]
-        .into();
-        let made = kms_for(ctx, req, &req.region)
+        );
+        // KMS is asked in the key's region when the write names the key by ARN (a trail's
+        // key, in the trail's home region), as reads of the object ask it.
+        let key_region = key_ref
+            .strip_prefix("arn:")
+            .and_then(|_| key_ref.split(':').nth(3))
+            .filter(|r| !r.is_empty())
+            .unwrap_or(&req.region)
+            .to_owned();
+        let made = kms_for(ctx, req, &key_region)
             .call_json(
                 app,
                 "kms",
@@ -274,7 +310,9 @@ pub(super) fn new_object(
         metadata,
         sse: Some(sse),
         data_key,
-        durable: false,
+        // An AWS service's write is followed by its own bookkeeping (CloudTrail marks the log
+        // file delivered): its body is flushed before the call returns.
+        durable: matches!(ctx.principal, Principal::AwsService { .. }),
     })
 }
 

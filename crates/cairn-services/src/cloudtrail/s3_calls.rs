@@ -1,0 +1,61 @@
+//! CloudTrail's requests to S3, as CloudTrail sends them in AWS: to the bucket's virtual host
+//! (`<bucket>.s3.<region>.amazonaws.com`, the `Host` AWS records), made by the AWSService
+//! `cloudtrail.amazonaws.com` for a trail (`aws:SourceArn`). They go through S3's own API
+//! and the pipeline ([`crate::pipeline::internal`]), never into S3's code.
+
+use bytes::Bytes;
+use cairn_store::trails::Trail;
+
+use crate::pipeline::Durability;
+use crate::pipeline::internal::{Internal, WireCall};
+
+/// The service principal CloudTrail acts as.
+pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+
+/// The canned ACL CloudTrail writes with, which the documented bucket policy requires.
+pub const OWNER_FULL_CONTROL: &str = "bucket-owner-full-control";
+
+/// CloudTrail working for `trail`, in the account and region of the bucket it calls.
+pub fn cloudtrail_for(trail: &Trail, account: &str, region: &str, d: Durability) -> Internal {
+    let mut i = Internal::service(CLOUDTRAIL, account, region, Some(&trail.arn), d);
+    i.cause = trail.arn.clone();
+    i
+}
+
+/// `GET /?acl` on a bucket.
+pub fn get_bucket_acl(bucket: &str, region: &str) -> WireCall {
+    WireCall {
+        method: http::Method::GET,
+        path: "/".to_owned(),
+        query: Some("acl".to_owned()),
+        headers: vec![("host".to_owned(), host(bucket, region))],
+        body: Bytes::new(),
+    }
+}
+
+/// `PUT /<key>` of an object, with its headers (`host` and `x-amz-acl` are added).
+pub fn put_object(
+    bucket: &str,
+    region: &str,
+    key: &str,
+    mut headers: Vec<(String, String)>,
+    body: Bytes,
+) -> WireCall {
+    headers.push(("host".to_owned(), host(bucket, region)));
+    headers.push(("x-amz-acl".to_owned(), OWNER_FULL_CONTROL.to_owned()));
+    headers.push(("content-length".to_owned(), body.len().to_string()));
+    WireCall {
+        method: http::Method::PUT,
+        path: format!(
+            "/{}",
+            cairn_wire::sigv4::uri_encode(key).replace("%2F", "/")
+        ),
+        query: None,
+        headers,
+        body,
+    }
+}
+
+fn host(bucket: &str, region: &str) -> String {
+    format!("{bucket}.s3.{region}.amazonaws.com")
+}
