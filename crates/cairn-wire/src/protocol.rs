@@ -17,6 +17,12 @@ pub enum Protocol {
     Query { xmlns: &'static str },
     /// REST with XML bodies (S3).
     RestXml,
+    /// REST with JSON bodies (Lambda, CloudTrail Data): errors name their type in
+    /// `X-Amzn-ErrorType`.
+    RestJson,
+    /// Smithy RPC v2 CBOR (`smithy-protocol: rpc-v2-cbor`, CloudWatch): CBOR bodies, errors as
+    /// CBOR maps with `__type`.
+    RpcV2Cbor,
 }
 
 impl Protocol {
@@ -26,6 +32,8 @@ impl Protocol {
             Protocol::Json10 => "application/x-amz-json-1.0",
             Protocol::Query { .. } => "text/xml",
             Protocol::RestXml => "application/xml",
+            Protocol::RestJson => "application/json",
+            Protocol::RpcV2Cbor => "application/cbor",
         }
     }
 
@@ -40,13 +48,26 @@ impl Protocol {
         }
     }
 
+    /// The protocol a signed request for `service` is answered in: the service's own, unless
+    /// the request says it speaks RPC v2 CBOR (a service may speak several protocols; the
+    /// header is how a CBOR client tells them apart).
+    pub fn of_request(service: &str, headers: &HeaderMap) -> Protocol {
+        if speaks_rpc_v2_cbor(headers) {
+            Protocol::RpcV2Cbor
+        } else {
+            Protocol::of_service(service)
+        }
+    }
+
     /// Guesses the protocol of a request that carries no usable signature, from its headers.
     pub fn sniff(headers: &HeaderMap, raw_query: Option<&str>) -> Protocol {
         let ct = headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if headers.contains_key("x-amz-target") {
+        if speaks_rpc_v2_cbor(headers) {
+            Protocol::RpcV2Cbor
+        } else if headers.contains_key("x-amz-target") {
             if ct.contains("json-1.0") {
                 Protocol::Json10
             } else {
@@ -60,4 +81,11 @@ impl Protocol {
             Protocol::RestXml
         }
     }
+}
+
+/// Whether a request declares the Smithy RPC v2 CBOR protocol (`smithy-protocol: rpc-v2-cbor`).
+pub fn speaks_rpc_v2_cbor(headers: &HeaderMap) -> bool {
+    headers
+        .get("smithy-protocol")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"rpc-v2-cbor"))
 }

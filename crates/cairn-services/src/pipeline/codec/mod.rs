@@ -1,10 +1,19 @@
 //! Codecs: how a protocol names an operation, carries its input and shapes its answers. They
-//! sit beside the pipeline; a service picks one (JSON 1.0/1.1, query) or brings its own
-//! (S3's REST-XML routes by method, path and sub-resource).
+//! sit beside the pipeline; a service picks one (JSON 1.0/1.1, query, REST-JSON, Smithy RPC v2
+//! CBOR, or [`multi`] for several at once) or brings its own (S3's REST-XML routes by method,
+//! path and sub-resource).
+//!
+//! JSON, REST-JSON and CBOR share one document model, `serde_json::Value` as botocore's JSON
+//! serializer would send it (blobs base64, timestamps epoch seconds), so one service's
+//! handlers can be reached over any of them.
 
+pub mod cbor;
 pub mod form;
 pub mod json;
 pub mod query;
+pub mod shape;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use bytes::Bytes;
 use cairn_wire::{AwsError, Protocol};
@@ -37,6 +46,8 @@ pub struct Answer {
     pub request_id: String,
     /// A HEAD request: the answer has headers only.
     pub head: bool,
+    /// The protocol the request came in, so that its answer (an error too) goes out in it.
+    pub protocol: Protocol,
 }
 
 /// A protocol.
@@ -48,6 +59,12 @@ pub trait Codec: Send + Sync + 'static {
 
     /// The protocol errors and refusals are shaped in.
     fn protocol(&self) -> Protocol;
+
+    /// The protocol this request speaks (a codec of several protocols tells them apart by the
+    /// request; the others always speak theirs).
+    fn protocol_of(&self, _req: &WireRequest) -> Protocol {
+        self.protocol()
+    }
 
     /// The operation a request names. Requests naming none are answered and not recorded.
     fn route(
