@@ -8,9 +8,13 @@
 //! handlers can be reached over any of them.
 
 pub mod cbor;
+#[cfg(test)]
+mod fixtures;
 pub mod form;
 pub mod json;
+pub mod multi;
 pub mod query;
+pub mod rest_json;
 pub mod shape;
 #[cfg(test)]
 pub(crate) mod testing;
