@@ -69,8 +69,9 @@ impl Internal {
         }
     }
 
-    /// Calls a JSON operation of the service signed for as `service` (blocking: from inside a
-    /// handler). Its answer, or its error as the service gave it.
+    /// Calls an operation of the service signed for as `service`, its input and answer JSON as
+    /// that service's codec takes them (blocking: from inside a handler). Its answer, or its
+    /// error as the service gave it.
     pub fn call_json(
         &self,
         app: &App,

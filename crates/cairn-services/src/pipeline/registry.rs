@@ -34,7 +34,8 @@ pub trait Endpoint: Send + Sync + 'static {
         req: WireRequest,
         body: Bytes,
     ) -> Answering;
-    /// Makes an internal call of a JSON operation (blocking: from a service's handler).
+    /// Makes an internal call, its input and output given as JSON in the shape the service's
+    /// codec takes them ([`Codec::input_of_json`]; blocking: from a service's handler).
     fn call_json(
         &self,
         app: &App,
@@ -83,7 +84,7 @@ impl<S: Service> Endpoint for S {
             .ok_or_else(|| AwsError::internal(format!("{name} has no operation {op}")))?;
         let input = self
             .codec()
-            .input_of_json(input)
+            .input_of_json(op, ctx, input)
             .ok_or_else(|| AwsError::internal(format!("{name} takes no internal JSON calls")))?;
         let out = execute_here(self, app, ctx, op, input, durability)?;
         self.codec()

@@ -9,6 +9,7 @@ mod acl;
 pub mod address;
 mod codec;
 mod delivered;
+mod internal;
 mod ops;
 pub mod policy;
 mod record;

@@ -97,13 +97,19 @@ pub trait Codec: Send + Sync + 'static {
 
     fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>>;
 
-    /// An internal call's input, given as JSON (JSON protocols; others take no internal calls
-    /// yet).
-    fn input_of_json(&self, _input: serde_json::Value) -> Option<Self::Input> {
+    /// An internal call's input, given as JSON: the document itself for the JSON-model codecs
+    /// (JSON, REST-JSON, CBOR), the flat parameters for query, a request description for S3.
+    /// `None`: this codec takes no internal calls.
+    fn input_of_json(
+        &self,
+        _op: &'static Operation,
+        _ctx: &CallContext,
+        _input: serde_json::Value,
+    ) -> Option<Self::Input> {
         None
     }
 
-    /// An internal call's output, as JSON.
+    /// An internal call's output, as JSON (see each codec for its shape).
     fn json_of_output(&self, _output: Self::Output) -> Option<serde_json::Value> {
         None
     }

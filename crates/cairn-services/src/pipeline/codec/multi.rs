@@ -104,7 +104,12 @@ impl Codec for MultiCodec {
         }
     }
 
-    fn input_of_json(&self, input: Value) -> Option<Value> {
+    fn input_of_json(
+        &self,
+        _op: &'static Operation,
+        _ctx: &CallContext,
+        input: Value,
+    ) -> Option<Value> {
         Some(input)
     }
 

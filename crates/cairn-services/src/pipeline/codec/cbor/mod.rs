@@ -94,7 +94,12 @@ impl Codec for CborCodec {
         resp
     }
 
-    fn input_of_json(&self, input: Value) -> Option<Value> {
+    fn input_of_json(
+        &self,
+        _op: &'static Operation,
+        _ctx: &CallContext,
+        input: Value,
+    ) -> Option<Value> {
         Some(input)
     }
 
