@@ -15,6 +15,9 @@ import io
 import json
 from pathlib import Path
 
+import boto3
+import botocore.config
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.parsers import create_parser
@@ -139,3 +142,82 @@ print(botocore.__version__)
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def _error_of(call, content_type=None):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    r = e.value.response
+    headers = r["ResponseMetadata"]["HTTPHeaders"]
+    if content_type:
+        assert headers["content-type"] == content_type
+    if content_type == "application/cbor":
+        assert headers["smithy-protocol"] == "rpc-v2-cbor"
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_botocore_and_the_cli_resolve_cloudwatch_to_json():
+    """CloudWatch's model lists CBOR first, but botocore (and the CLI's bundled one) resolve it by
+    their own priority, to JSON 1.0: a CloudWatch service must speak JSON for them."""
+    import awscli
+    import subprocess
+    import sys
+
+    assert SESSION.get_service_model("cloudwatch").metadata["protocols"][0] == "smithy-rpc-v2-cbor"
+    client = SESSION.create_client("cloudwatch", region_name="us-east-1",
+                                   aws_access_key_id="a", aws_secret_access_key="b")
+    assert client.meta.service_model.resolved_protocol == "json"
+    script = f"""
+import sys; sys.path.insert(0, {str(Path(awscli.__file__).parent)!r})
+import botocore.session
+c = botocore.session.get_session().create_client('cloudwatch', region_name='us-east-1',
+    aws_access_key_id='a', aws_secret_access_key='b')
+print(c.meta.service_model.resolved_protocol)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.stdout.strip() == "json", out.stderr
+
+
+@pytest.fixture
+def cbor_session(tmp_path):
+    """A botocore session whose CloudWatch model lists only RPC v2 CBOR, so that the real
+    client sends CBOR, as the SDKs that prefer it do."""
+    loader = SESSION.get_component("data_loader")
+    model = loader.load_service_model("cloudwatch", "service-2")
+    version = loader.determine_latest_version("cloudwatch", "service-2")
+    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+    folder = tmp_path / "cloudwatch" / version
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps(model))
+    session = botocore.session.get_session()
+    session.set_config_variable("data_path", str(tmp_path))
+    return session
+
+
+def _client(session, cairn, service, secret=None):
+    env = cairn.env()
+    return session.create_client(
+        service, endpoint_url=cairn.endpoint, region_name="us-east-1",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret or env["AWS_SECRET_ACCESS_KEY"],
+        config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}))
+
+
+def test_clients_are_refused_in_the_protocol_they_speak(cairn, cbor_session):
+    """Until cairn serves CloudWatch, a client must still read cairn's refusal: in CBOR (with
+    smithy-protocol) when it sent CBOR, in JSON 1.0 when it sent JSON."""
+    cbor = _client(cbor_session, cairn, "cloudwatch")
+    assert cbor.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+    code, msg, status = _error_of(cbor.list_metrics, "application/cbor")
+    assert (code, status) == ("NotImplemented", 501)
+    assert "'monitoring'" in msg
+    plain = _client(SESSION, cairn, "cloudwatch")
+    assert _error_of(plain.list_metrics)[::2] == ("NotImplemented", 501)
+
+
+def test_a_bad_signature_reads_the_same_in_cbor_and_json(cairn, cbor_session):
+    cbor = _error_of(_client(cbor_session, cairn, "cloudwatch", "wrong").list_metrics, "application/cbor")
+    json_ = _error_of(_client(SESSION, cairn, "kms", "wrong").list_keys, "application/x-amz-json-1.1")
+    assert cbor[0] == json_[0] == "InvalidSignatureException"
+    assert cbor[2] == json_[2]

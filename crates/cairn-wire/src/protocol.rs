@@ -89,3 +89,43 @@ pub fn speaks_rpc_v2_cbor(headers: &HeaderMap) -> bool {
         .get("smithy-protocol")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"rpc-v2-cbor"))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_cbor_request_is_answered_in_cbor_whatever_the_service() {
+        let cbor = headers(&[("smithy-protocol", "rpc-v2-cbor"), ("x-amz-target", "X.Y")]);
+        assert_eq!(
+            Protocol::of_request("monitoring", &cbor),
+            Protocol::RpcV2Cbor
+        );
+        assert_eq!(Protocol::sniff(&cbor, None), Protocol::RpcV2Cbor);
+        let json = headers(&[("x-amz-target", "X.Y")]);
+        assert_eq!(Protocol::of_request("kms", &json), Protocol::Json11);
+        assert_eq!(
+            Protocol::of_request("iam", &HeaderMap::new()),
+            Protocol::Query { xmlns: IAM_XMLNS }
+        );
+        // Another Smithy protocol is not this one.
+        let other = headers(&[("smithy-protocol", "rpc-v2-json")]);
+        assert_eq!(Protocol::of_request("s3", &other), Protocol::RestXml);
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(Protocol::RpcV2Cbor.content_type(), "application/cbor");
+        assert_eq!(Protocol::RestJson.content_type(), "application/json");
+    }
+}

@@ -1,5 +1,7 @@
 //! A service that speaks several protocols (CloudWatch: Smithy RPC v2 CBOR and JSON 1.0 —
-//! botocore picks CBOR, other SDKs JSON). Each request is answered, errors and refusals too,
+//! botocore and the AWS CLI resolve CloudWatch to JSON 1.0, since their priority puts `json`
+//! before CBOR, while the SDKs for Java 2.x, Go, .NET, C++, Swift and Kotlin send CBOR). Each
+//! request is answered, errors and refusals too,
 //! in the protocol it came in, told apart by the request itself: `smithy-protocol:
 //! rpc-v2-cbor` is CBOR, `X-Amz-Target` is JSON. Both decode to the same JSON document
 //! model, so the service's handlers do not know which was used.
