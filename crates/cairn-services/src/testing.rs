@@ -68,7 +68,12 @@ impl TestApp {
         })
     }
 
-    /// Calls a JSON operation of `service` as `principal`, in us-east-1.
+    /// Calls an operation of `service` as `principal`, in us-east-1. Input and output are JSON
+    /// as the service's codec takes them for internal calls ([`crate::pipeline::Codec::input_of_json`]):
+    /// the document for JSON, REST-JSON and CBOR services; the flat parameters for query
+    /// services (IAM, STS; the answer's `Xml` and `ResponseElements`); a request description
+    /// for S3 (`Bucket`, `Key`, `Query`, `Headers`, `Body`; the answer's `Status`, `Headers`,
+    /// `Body`).
     pub fn call_as(
         &self,
         principal: &Principal,
@@ -94,7 +99,7 @@ impl TestApp {
         })
     }
 
-    /// Calls a JSON operation of `service` as the account's root user.
+    /// Calls an operation of `service` as the account's root user.
     pub fn call(&self, service: &str, op: &str, input: Value) -> Result<Value, AwsError> {
         let root = self.root.clone();
         self.call_as(&root, service, op, input)

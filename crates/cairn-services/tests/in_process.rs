@@ -78,3 +78,126 @@ fn cloudtrail_in_process_answers_its_own_errors() {
     assert_eq!(r[0]["errorCode"], "S3BucketDoesNotExistException");
     assert_eq!(r[1]["eventName"], "DescribeTrails");
 }
+
+#[test]
+fn s3_in_process_takes_requests_described_as_json() {
+    let t = TestApp::new().unwrap();
+    let created = t
+        .call("s3", "CreateBucket", json!({"Bucket": "in-process"}))
+        .unwrap();
+    assert_eq!(created["Status"], 200);
+    let put = t
+        .call(
+            "s3",
+            "PutObject",
+            json!({"Bucket": "in-process", "Key": "a/b.txt", "Body": "aGVsbG8=",
+                   "Headers": {"content-type": "text/plain"}}),
+        )
+        .unwrap();
+    assert_eq!(put["Status"], 200);
+    assert!(put["Headers"]["etag"].as_str().unwrap().starts_with('"'));
+    let got = t
+        .call(
+            "s3",
+            "GetObject",
+            json!({"Bucket": "in-process", "Key": "a/b.txt"}),
+        )
+        .unwrap();
+    assert_eq!(got["Body"], "aGVsbG8=");
+    assert_eq!(got["Headers"]["content-type"], "text/plain");
+    let listed = t
+        .call(
+            "s3",
+            "ListObjects",
+            json!({"Bucket": "in-process", "Query": {"list-type": 2}}),
+        )
+        .unwrap();
+    let xml = String::from_utf8(
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            listed["Body"].as_str().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(xml.contains("<Key>a/b.txt</Key>"), "{xml}");
+    let e = t
+        .call(
+            "s3",
+            "GetObject",
+            json!({"Bucket": "in-process", "Key": "missing"}),
+        )
+        .unwrap_err();
+    assert_eq!((e.status, &*e.code), (404, "NoSuchKey"));
+    // A description that is not the operation named is refused, not guessed at.
+    let e = t
+        .call("s3", "GetObject", json!({"Bucket": "in-process"}))
+        .unwrap_err();
+    assert_eq!(e.status, 500);
+
+    let records = t.records();
+    let names: Vec<_> = records
+        .iter()
+        .map(|r| r["eventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "CreateBucket",
+            "PutObject",
+            "GetObject",
+            "ListObjects",
+            "GetObject"
+        ]
+    );
+    assert_eq!(records[1]["requestParameters"]["key"], "a/b.txt");
+    assert_eq!(records[4]["errorCode"], "NoSuchKey");
+    for r in &records {
+        assert_eq!(r["eventSource"], "s3.amazonaws.com");
+        assert_eq!(r["userIdentity"]["type"], "Root");
+    }
+}
+
+#[test]
+fn iam_and_sts_in_process_take_their_query_parameters() {
+    let t = TestApp::new().unwrap();
+    let created = t
+        .call(
+            "iam",
+            "CreateUser",
+            json!({"UserName": "alice", "Tags.member.1.Key": "team", "Tags.member.1.Value": "audit"}),
+        )
+        .unwrap();
+    assert!(
+        created["Xml"]
+            .as_str()
+            .unwrap()
+            .contains("<UserName>alice</UserName>")
+    );
+    let e = t
+        .call("iam", "GetUser", json!({"UserName": "bob"}))
+        .unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    let me = t.call("sts", "GetCallerIdentity", json!({})).unwrap();
+    assert!(me["Xml"].as_str().unwrap().contains(&t.account));
+    let records = t.records();
+    let names: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r["eventSource"].as_str().unwrap(),
+                r["eventName"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("iam.amazonaws.com", "CreateUser"),
+            ("iam.amazonaws.com", "GetUser"),
+            ("sts.amazonaws.com", "GetCallerIdentity")
+        ]
+    );
+    assert_eq!(records[0]["requestParameters"]["userName"], "alice");
+    assert_eq!(records[1]["errorCode"], "NoSuchEntity");
+}

@@ -66,10 +66,13 @@ impl AwsError {
 
     pub fn render(&self, protocol: Protocol, request_id: &str) -> RenderedError {
         let body = match protocol {
-            Protocol::Json11 | Protocol::Json10 => {
+            // REST-JSON clients read the type from `X-Amzn-ErrorType` (the codec sets it) and
+            // fall back to `__type`; both read `message`.
+            Protocol::Json11 | Protocol::Json10 | Protocol::RestJson => {
                 let v = serde_json::json!({"__type": self.code, "message": self.message});
                 v.to_string().into_bytes()
             }
+            Protocol::RpcV2Cbor => cbor_error(&self.code, &self.message),
             Protocol::Query { xmlns } => format!(
                 "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    <Type>{}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
                 escape(xmlns),
@@ -104,6 +107,19 @@ impl AwsError {
     }
 }
 
+/// `{"__type": code, "message": message}` as a CBOR map (Smithy RPC v2 CBOR's error body).
+fn cbor_error(code: &str, message: &str) -> Vec<u8> {
+    let mut e = minicbor::Encoder::new(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = e
+        .map(2)
+        .and_then(|e| e.str("__type"))
+        .and_then(|e| e.str(code))
+        .and_then(|e| e.str("message"))
+        .and_then(|e| e.str(message));
+    e.into_writer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +132,23 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["__type"], "TrailNotFoundException");
         assert_eq!(v["message"], "Unknown trail");
+    }
+
+    #[test]
+    fn cbor_shape() {
+        let e = AwsError::client("ValidationError", "bad");
+        let r = e.render(Protocol::RpcV2Cbor, "rid");
+        assert_eq!(r.content_type, "application/cbor");
+        // a2 (map of 2) 66 "__type" 6f "ValidationError" 67 "message" 63 "bad"
+        let mut want = vec![0xa2, 0x66];
+        want.extend(b"__type");
+        want.push(0x6f);
+        want.extend(b"ValidationError");
+        want.push(0x67);
+        want.extend(b"message");
+        want.push(0x63);
+        want.extend(b"bad");
+        assert_eq!(r.body, want);
     }
 
     #[test]

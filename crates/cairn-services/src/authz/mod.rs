@@ -30,9 +30,11 @@ pub struct Denied {
 impl Denied {
     pub fn to_error(&self, protocol: Protocol) -> AwsError {
         match protocol {
-            Protocol::Json11 | Protocol::Json10 => {
+            Protocol::Json11 | Protocol::Json10 | Protocol::RpcV2Cbor => {
                 AwsError::client("AccessDeniedException", self.message.clone())
             }
+            // REST-JSON services (Lambda) refuse with 403.
+            Protocol::RestJson => AwsError::new(403, "AccessDeniedException", self.message.clone()),
             Protocol::Query { .. } => AwsError::new(403, "AccessDenied", self.message.clone()),
             Protocol::RestXml => AwsError::new(403, "AccessDenied", "Access Denied"),
         }

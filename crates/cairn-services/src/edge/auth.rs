@@ -196,7 +196,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
     let guess = Protocol::sniff(parts.headers, parts.raw_query);
     match sigv4::parse(parts) {
         Ok(Some(auth)) => {
-            let protocol = Protocol::of_service(&auth.scope.service);
+            let protocol = Protocol::of_request(&auth.scope.service, parts.headers);
             let fail = |e: SigV4Error| {
                 (
                     e.to_aws_error(protocol, Some(&auth.access_key_id)),

@@ -220,7 +220,7 @@ pub async fn handle(
                 "cairn does not implement the AWS service '{other}' (credential scope service '{other}')."
             ),
         );
-        return error_response(&e, Protocol::of_service(other), &request_id);
+        return error_response(&e, Protocol::of_request(other, &parts.headers), &request_id);
     };
     let service = Arc::clone(service);
     let call = call_of(&authed, &parts, peer, tls, service.new_request_id());

@@ -15,6 +15,10 @@ fn with_common_headers(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
     );
+    // Smithy RPC v2 CBOR answers say so, errors included.
+    if content_type == Protocol::RpcV2Cbor.content_type() {
+        h.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+    }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v.clone());
         h.insert("x-amz-request-id", v);

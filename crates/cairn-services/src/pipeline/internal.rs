@@ -159,8 +159,9 @@ impl Internal {
             .ok_or_else(|| AwsError::internal(format!("no service {service}")))
     }
 
-    /// Calls a JSON operation of the service signed for as `service` (blocking: from inside a
-    /// handler or a journal consumer). Its answer, or its error as the service gave it.
+    /// Calls an operation of the service signed for as `service`, its input and answer JSON as
+    /// that service's codec takes them (blocking: from inside a handler or a journal consumer).
+    /// Its answer, or its error as the service gave it.
     pub fn call_json(
         &self,
         app: &App,

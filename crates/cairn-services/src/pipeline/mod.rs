@@ -53,9 +53,11 @@ pub async fn serve<S: Service>(
     req: WireRequest,
     body: Bytes,
 ) -> Response<Full<Bytes>> {
+    let protocol = svc.codec().protocol_of(&req);
     let answer = Answer {
         request_id: call.request_id.clone(),
         head: req.method == http::Method::HEAD,
+        protocol,
     };
     let (op, routed) = match svc.codec().route(svc.operations(), &req, &body) {
         Ok(r) => r,
@@ -78,19 +80,21 @@ pub async fn serve<S: Service>(
     };
     let svc2 = Arc::clone(&svc);
     let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
-    match execute(Arc::clone(&svc), app, ctx, op, parse).await {
+    match execute(Arc::clone(&svc), app, ctx, op, protocol, parse).await {
         Ok(out) => svc.codec().encode(op, out, &answer),
         Err(e) => svc.codec().error(&e, &answer),
     }
 }
 
 /// Runs a call whose operation is known, from parsing its input to making its record durable
-/// (audit fails closed: without a durable record the answer is 503).
+/// (audit fails closed: without a durable record the answer is 503). Refusals are shaped for
+/// `protocol`, the one the request came in.
 pub async fn execute<S, P>(
     svc: Arc<S>,
     app: Arc<App>,
     ctx: CallContext,
     op: &'static Operation,
+    protocol: Protocol,
     parse: P,
 ) -> Result<service::Output<S>, AwsError>
 where
@@ -104,7 +108,7 @@ where
     let worked = tokio::task::spawn_blocking(move || {
         let entered = db::enter();
         let input = parse(&ctx2);
-        let (result, facts) = stages(&*svc, &app2, &ctx2, op, input);
+        let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input);
         (result, facts, entered.leave())
     })
     .await;
@@ -171,7 +175,7 @@ pub fn execute_here<S: Service + ?Sized>(
         return Err(AwsError::audit_unavailable());
     }
     let entered = db::enter();
-    let (result, facts) = stages(svc, app, ctx, op, Ok(input));
+    let (result, facts) = stages(svc, app, ctx, op, svc.codec().protocol(), Ok(input));
     // Empty when this call runs inside another: their changes commit together.
     let writes = entered.leave();
     let recorded = match durability {
@@ -216,9 +220,9 @@ fn stages<S: Service + ?Sized>(
     app: &App,
     ctx: &CallContext,
     op: &'static Operation,
+    protocol: Protocol,
     input: Result<service::Input<S>, AwsError>,
 ) -> (Result<service::Output<S>, AwsError>, CallFacts) {
-    let protocol = svc.codec().protocol();
     let mut plan = S::Plan::default();
     let (result, ended) = match &input {
         Err(e) => (Err(e.clone()), Ended::Unparsed),

@@ -35,7 +35,8 @@ pub trait Endpoint: Send + Sync + 'static {
         req: WireRequest,
         body: Bytes,
     ) -> Answering;
-    /// Makes an internal call of a JSON operation (blocking: from a service's handler).
+    /// Makes an internal call, its input and output given as JSON in the shape the service's
+    /// codec takes them ([`Codec::input_of_json`]; blocking: from a service's handler).
     fn call_json(
         &self,
         app: &App,
@@ -102,7 +103,7 @@ impl<S: Service> Endpoint for S {
             .ok_or_else(|| AwsError::internal(format!("{name} has no operation {op}")))?;
         let input = self
             .codec()
-            .input_of_json(input)
+            .input_of_json(op, ctx, input)
             .ok_or_else(|| AwsError::internal(format!("{name} takes no internal JSON calls")))?;
         let out = execute_here(self, app, ctx, op, input, durability)?;
         self.codec()
@@ -121,11 +122,13 @@ impl<S: Service> Endpoint for S {
     ) -> Result<WireAnswer, AwsError> {
         let (op, routed) = self.codec().route(Service::operations(self), &req, &body)?;
         let head = req.method == http::Method::HEAD;
+        let protocol = self.codec().protocol_of(&req);
         let input = self.codec().parse(routed, &req, body, ctx)?;
         let out = execute_here(self, app, ctx, op, input, durability)?;
         let answer = Answer {
             request_id: ctx.request_id.clone(),
             head,
+            protocol,
         };
         Ok(WireAnswer::of(self.codec().encode(op, out, &answer)))
     }

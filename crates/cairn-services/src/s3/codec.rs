@@ -110,6 +110,20 @@ impl Codec for S3Codec {
     fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
         s3_error(e, &answer.request_id, answer.head)
     }
+
+    /// A request described as JSON ([`super::internal`]).
+    fn input_of_json(
+        &self,
+        op: &'static Operation,
+        ctx: &CallContext,
+        input: serde_json::Value,
+    ) -> Option<S3Request> {
+        super::internal::request_of_json(op, ctx, input)
+    }
+
+    fn json_of_output(&self, output: S3Response) -> Option<serde_json::Value> {
+        Some(super::internal::json_of_response(output))
+    }
 }
 
 fn parse_query(raw: Option<&str>) -> BTreeMap<String, String> {
@@ -135,7 +149,7 @@ fn not_implemented(what: &str) -> AwsError {
 }
 
 /// The operation (CloudTrail eventName) a request is.
-fn operation(
+pub(super) fn operation(
     method: &http::Method,
     addr: &Address,
     q: &BTreeMap<String, String>,

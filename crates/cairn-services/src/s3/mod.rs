@@ -8,6 +8,7 @@ mod access;
 mod acl;
 pub mod address;
 mod codec;
+mod internal;
 mod ops;
 pub mod policy;
 mod record;

@@ -85,7 +85,9 @@ impl SigV4Error {
         match protocol {
             Protocol::RestXml => self.s3_error(access_key_id),
             Protocol::Query { .. } => self.query_error(),
-            Protocol::Json11 | Protocol::Json10 => self.json_error(),
+            Protocol::Json11 | Protocol::Json10 | Protocol::RestJson | Protocol::RpcV2Cbor => {
+                self.json_error()
+            }
         }
     }
 

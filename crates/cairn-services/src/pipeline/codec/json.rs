@@ -89,7 +89,12 @@ impl Codec for JsonCodec {
         error_response(e, self.protocol, &answer.request_id)
     }
 
-    fn input_of_json(&self, input: Value) -> Option<Value> {
+    fn input_of_json(
+        &self,
+        _op: &'static Operation,
+        _ctx: &CallContext,
+        input: Value,
+    ) -> Option<Value> {
         Some(input)
     }
 

@@ -1,10 +1,23 @@
 //! Codecs: how a protocol names an operation, carries its input and shapes its answers. They
-//! sit beside the pipeline; a service picks one (JSON 1.0/1.1, query) or brings its own
-//! (S3's REST-XML routes by method, path and sub-resource).
+//! sit beside the pipeline; a service picks one (JSON 1.0/1.1, query, REST-JSON, Smithy RPC v2
+//! CBOR, or [`multi`] for several at once) or brings its own (S3's REST-XML routes by method,
+//! path and sub-resource).
+//!
+//! JSON, REST-JSON and CBOR share one document model, `serde_json::Value` as botocore's JSON
+//! serializer would send it (blobs base64, timestamps epoch seconds), so one service's
+//! handlers can be reached over any of them.
 
+pub mod cbor;
+#[cfg(test)]
+mod fixtures;
 pub mod form;
 pub mod json;
+pub mod multi;
 pub mod query;
+pub mod rest_json;
+pub mod shape;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use bytes::Bytes;
 use cairn_wire::{AwsError, Protocol};
@@ -37,6 +50,8 @@ pub struct Answer {
     pub request_id: String,
     /// A HEAD request: the answer has headers only.
     pub head: bool,
+    /// The protocol the request came in, so that its answer (an error too) goes out in it.
+    pub protocol: Protocol,
 }
 
 /// A protocol.
@@ -48,6 +63,12 @@ pub trait Codec: Send + Sync + 'static {
 
     /// The protocol errors and refusals are shaped in.
     fn protocol(&self) -> Protocol;
+
+    /// The protocol this request speaks (a codec of several protocols tells them apart by the
+    /// request; the others always speak theirs).
+    fn protocol_of(&self, _req: &WireRequest) -> Protocol {
+        self.protocol()
+    }
 
     /// The operation a request names. Requests naming none are answered and not recorded.
     fn route(
@@ -76,13 +97,19 @@ pub trait Codec: Send + Sync + 'static {
 
     fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>>;
 
-    /// An internal call's input, given as JSON (JSON protocols; others take no internal calls
-    /// yet).
-    fn input_of_json(&self, _input: serde_json::Value) -> Option<Self::Input> {
+    /// An internal call's input, given as JSON: the document itself for the JSON-model codecs
+    /// (JSON, REST-JSON, CBOR), the flat parameters for query, a request description for S3.
+    /// `None`: this codec takes no internal calls.
+    fn input_of_json(
+        &self,
+        _op: &'static Operation,
+        _ctx: &CallContext,
+        _input: serde_json::Value,
+    ) -> Option<Self::Input> {
         None
     }
 
-    /// An internal call's output, as JSON.
+    /// An internal call's output, as JSON (see each codec for its shape).
     fn json_of_output(&self, _output: Self::Output) -> Option<serde_json::Value> {
         None
     }

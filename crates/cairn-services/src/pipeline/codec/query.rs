@@ -127,7 +127,12 @@ impl Codec for QueryCodec {
 
     /// An internal call's input: the query's parameters as a flat JSON object, as they would
     /// be on the wire (`{"UserName": "alice", "Tags.member.1.Key": "team"}`).
-    fn input_of_json(&self, input: Value) -> Option<Form> {
+    fn input_of_json(
+        &self,
+        _op: &'static Operation,
+        _ctx: &CallContext,
+        input: Value,
+    ) -> Option<Form> {
         input
             .as_object()?
             .iter()

@@ -1,0 +1,121 @@
+//! Shape hints: the little of an AWS model that a codec needs and a JSON document cannot say.
+//!
+//! Handlers speak the JSON document model (timestamps as epoch seconds, blobs as base64
+//! strings). JSON carries those as they are, but CBOR has types of its own for them (tag 1,
+//! byte strings), and botocore's CBOR parser takes what it is given without looking at the
+//! model: a timestamp sent as a bare number reaches the caller as a number, a blob sent as
+//! text as a string. So a service tells the CBOR codec, per operation, where its outputs hold
+//! timestamps and blobs; every other member is written as its value says.
+
+use serde_json::Value;
+
+/// Where a document holds timestamps and blobs.
+#[derive(Debug)]
+pub enum Shape {
+    /// Whatever the value is (string, number, boolean, or a structure holding neither).
+    Plain,
+    /// Epoch seconds (a number; an RFC 3339 string is accepted too).
+    Timestamp,
+    /// Base64 in the document, raw bytes on a binary wire.
+    Blob,
+    List(&'static Shape),
+    /// A map whose values have this shape (keys are strings).
+    Map(&'static Shape),
+    /// A structure's members that are not [`Shape::Plain`]; the others are plain.
+    Structure(&'static [(&'static str, &'static Shape)]),
+}
+
+/// The shape of anything not described.
+pub static PLAIN: Shape = Shape::Plain;
+
+impl Shape {
+    /// The shape of a structure's member (or of a map's values).
+    pub fn member(&self, name: &str) -> &Shape {
+        match self {
+            Shape::Structure(members) => members
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| *s)
+                .unwrap_or(&PLAIN),
+            Shape::Map(value) => value,
+            _ => &PLAIN,
+        }
+    }
+
+    /// The shape of a list's items.
+    pub fn item(&self) -> &Shape {
+        match self {
+            Shape::List(item) => item,
+            _ => &PLAIN,
+        }
+    }
+}
+
+/// An operation's output shape from a service's table of them (plain when not listed).
+pub fn output_of(table: &'static [(&'static str, &'static Shape)], op: &str) -> &'static Shape {
+    table
+        .iter()
+        .find(|(n, _)| *n == op)
+        .map(|(_, s)| *s)
+        .unwrap_or(&PLAIN)
+}
+
+/// A timestamp in the document model, as epoch seconds (`None`: not a timestamp).
+pub fn epoch_seconds(v: &Value) -> Option<serde_json::Number> {
+    match v {
+        Value::Number(n) => Some(n.clone()),
+        Value::String(s) => {
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()?;
+            let nanos = t.unix_timestamp_nanos();
+            if nanos % 1_000_000_000 == 0 {
+                Some(t.unix_timestamp().into())
+            } else {
+                serde_json::Number::from_f64(nanos as f64 / 1e9)
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static DATAPOINT: Shape = Shape::Structure(&[("Timestamp", &Shape::Timestamp)]);
+    static OUT: Shape = Shape::Structure(&[
+        ("Datapoints", &Shape::List(&DATAPOINT)),
+        ("Blobs", &Shape::Map(&Shape::Blob)),
+    ]);
+
+    #[test]
+    fn members_and_items_walk_the_tree() {
+        assert!(matches!(
+            OUT.member("Datapoints").item().member("Timestamp"),
+            Shape::Timestamp
+        ));
+        assert!(matches!(OUT.member("Blobs").member("any key"), Shape::Blob));
+        assert!(matches!(OUT.member("Label"), Shape::Plain));
+        assert!(matches!(OUT.item(), Shape::Plain));
+        static TABLE: [(&str, &Shape); 1] = [("Op", &OUT)];
+        assert!(matches!(output_of(&TABLE, "Other"), Shape::Plain));
+        assert!(matches!(output_of(&TABLE, "Op"), Shape::Structure(_)));
+    }
+
+    #[test]
+    fn timestamps_as_epoch_seconds() {
+        assert_eq!(
+            epoch_seconds(&serde_json::json!(1700000000)),
+            Some(1700000000.into())
+        );
+        assert_eq!(
+            epoch_seconds(&serde_json::json!("2023-11-14T22:13:20Z")),
+            Some(1700000000.into())
+        );
+        assert_eq!(
+            epoch_seconds(&serde_json::json!("2023-11-14T22:13:20.5Z")),
+            serde_json::Number::from_f64(1700000000.5)
+        );
+        assert_eq!(epoch_seconds(&serde_json::json!("yesterday")), None);
+    }
+}
