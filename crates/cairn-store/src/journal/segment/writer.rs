@@ -83,7 +83,7 @@ enum Outcome {
 
 pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, hook: Box<dyn CommitHook>) {
     if hook.is_noop() {
-        return write_loop(st, rx, |o| acknowledge(o));
+        return write_loop(st, rx, acknowledge);
     }
     let (to_hook, from_writer) = mpsc::channel::<Outcome>();
     std::thread::scope(|scope| {
@@ -99,7 +99,7 @@ pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, hook: Box<dyn Co
             Err(e) => {
                 tracing::error!(error = %e, "could not start the journal's commit-hook thread");
                 *st.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                write_loop(st, rx, |o| acknowledge(o));
+                write_loop(st, rx, acknowledge);
             }
         }
     });
