@@ -26,7 +26,7 @@ mod scope;
 mod tests;
 
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -49,6 +49,9 @@ pub struct Db {
 }
 
 pub(crate) struct Shared {
+    /// The write-ahead log: fsynced after a group's commit when a member needs its writes to
+    /// survive a power loss, not only a crash (what `synchronous = FULL` does for each commit).
+    wal: PathBuf,
     state: Mutex<State>,
     /// Signalled whenever a group ends.
     ended: Condvar,
@@ -73,6 +76,8 @@ struct Group {
     failed: bool,
     /// Some member marked a change that derived caches must notice.
     changed: bool,
+    /// Some member's writes must survive a power loss: the log is fsynced after the commit.
+    sync_wal: bool,
     on_commit: Vec<Hook>,
     on_rollback: Vec<Hook>,
     outcome: Arc<Outcome>,
@@ -97,6 +102,7 @@ impl Db {
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Db {
             shared: Arc::new(Shared {
+                wal: wal_of(path),
                 state: Mutex::new(State { conn, group: None }),
                 ended: Condvar::new(),
                 reader: Mutex::new(reader),
@@ -131,7 +137,10 @@ impl Db {
             }
             st
         };
-        Ok(Writing { st })
+        Ok(Writing {
+            st,
+            wal: &self.shared.wal,
+        })
     }
 
     /// Runs `f` once this call's writes here are committed (at once outside a call, or if the
@@ -202,6 +211,7 @@ impl Shared {
                         closing: false,
                         failed: false,
                         changed: false,
+                        sync_wal: false,
                         on_commit: Vec::new(),
                         on_rollback: Vec::new(),
                         outcome: Arc::new(OnceLock::new()),
@@ -263,7 +273,16 @@ impl Shared {
         let result = if g.failed {
             Err("a call in the group was not recorded".to_owned())
         } else {
-            st.conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+            st.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    if g.sync_wal {
+                        sync_file(&self.wal)
+                    } else {
+                        Ok(())
+                    }
+                })
         };
         match &result {
             Ok(()) => g.on_commit.into_iter().for_each(|f| f()),
@@ -304,12 +323,50 @@ impl Deref for Reading<'_> {
 /// The writer connection (see [`Db::write`]).
 pub struct Writing<'a> {
     st: MutexGuard<'a, State>,
+    wal: &'a Path,
 }
 
 impl Deref for Writing<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
         &self.st.conn
+    }
+}
+
+impl Writing<'_> {
+    /// What this call wrote here must survive a power loss once committed, not only a crash
+    /// (a database kept at `synchronous = NORMAL` otherwise syncs its log only at checkpoints).
+    /// Inside a call, the group's commit is followed by an fsync of the log; outside one,
+    /// each statement commits on its own and the log is fsynced at once.
+    pub fn sync_at_commit(&mut self) -> Result<(), StoreError> {
+        let in_group = !self.st.conn.is_autocommit();
+        match self.st.group.as_mut() {
+            Some(g) if in_group => {
+                g.sync_wal = true;
+                Ok(())
+            }
+            _ => sync_file(self.wal)
+                .map_err(|e| StoreError::Invalid(format!("could not sync a database log: {e}"))),
+        }
+    }
+}
+
+/// The write-ahead log of the database at `path`.
+fn wal_of(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// fsyncs a file by path (the kernel syncs the file, whichever descriptor wrote it).
+fn sync_file(path: &Path) -> Result<(), String> {
+    match std::fs::File::open(path) {
+        Ok(f) => f
+            .sync_data()
+            .map_err(|e| format!("{}: {e}", path.display())),
+        // No log (not in WAL mode, or checkpointed and removed): nothing is waiting in one.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
 

@@ -201,3 +201,31 @@ fn calls_writing_two_databases_in_opposite_orders_do_not_deadlock() {
     assert_eq!(values(&x).len(), 400);
     assert_eq!(values(&y).len(), 400);
 }
+
+fn insert_synced(db: &Db, v: &str) {
+    let mut w = db.write().expect("write");
+    w.execute("INSERT INTO t (v) VALUES (?1)", [v])
+        .expect("insert");
+    w.sync_at_commit().expect("sync");
+}
+
+#[test]
+fn writes_that_must_survive_a_power_loss_commit_and_roll_back_like_others() {
+    let (d, db) = open();
+    // Outside a call: committed at once, and the log synced.
+    insert_synced(&db, "a");
+    assert!(d.path().join("t.db-wal").exists());
+    // Inside a call whose record is durable: committed with its group, then the log synced.
+    let entered = enter();
+    insert_synced(&db, "b");
+    entered.leave().finish(true).expect("committed");
+    // Inside a call whose record failed: rolled back, nothing synced in its name.
+    let entered = enter();
+    insert_synced(&db, "c");
+    assert!(entered.leave().finish(false).is_err());
+    assert_eq!(values(&db), ["a", "b"]);
+    // The log being gone (checkpointed away) is not an error.
+    drop(db);
+    let _ = std::fs::remove_file(d.path().join("t.db-wal"));
+    assert!(sync_file(&d.path().join("t.db-wal")).is_ok());
+}

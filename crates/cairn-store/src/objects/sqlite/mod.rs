@@ -206,17 +206,14 @@ impl SqliteObjects {
         let mut c = self.db.write()?;
         let b = bucket_row(&c, bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
         let versioned = b.versioning.as_deref() == Some("Enabled");
-        // Only a write of its own can change SQLite's safety level (not one inside a call's
-        // group, which commits with the group).
-        let sync_now = new.durable && c.is_autocommit();
-        if sync_now {
-            c.execute_batch("PRAGMA synchronous = FULL")?;
-        }
         let new_blob = body.blob.clone();
         let res = Self::insert_version_in(&mut c, bucket, key, versioned, body, new, now_ms);
-        if sync_now {
-            c.execute_batch("PRAGMA synchronous = NORMAL")?;
-        }
+        // Delivered log files must outlive a power loss, not only a crash: the row is synced
+        // with its commit (its call's group, or this statement's own).
+        let res = match res {
+            Ok(v) if new.durable => c.sync_at_commit().map(|()| v).map_err(ObjectsError::from),
+            other => other,
+        };
         drop(c);
         let (version, replaced_blob) = res?;
         if let Some(blob) = new_blob {
