@@ -20,7 +20,7 @@ use crate::recorder::CallContext;
 pub const EVENT_SOURCE: &str = "sts.amazonaws.com";
 
 /// Every operation of the STS API (botocore model 2011-06-15).
-pub const OPERATIONS: [&str; 12] = [
+pub const OPERATIONS: [&str; 15] = [
     "AssumeRole",
     "AssumeRoleWithSAML",
     "AssumeRoleWithWebIdentity",
@@ -28,11 +28,14 @@ pub const OPERATIONS: [&str; 12] = [
     "DecodeAuthorizationMessage",
     "GetAccessKeyInfo",
     "GetCallerIdentity",
+    "GetCertificate",
     "GetDelegatedAccessToken",
     "GetFederationToken",
     "GetScopedCredentials",
     "GetSessionToken",
+    "GetTrustBundles",
     "GetWebIdentityToken",
+    "IssueWorkloadIdentityContext",
 ];
 
 /// `aws:userid` of a principal, as GetCallerIdentity answers it.
