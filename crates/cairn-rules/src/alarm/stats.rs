@@ -196,7 +196,16 @@ fn trimmed(samples: &[(f64, f64)], total: f64, trim: Trim, bounds: Bounds) -> Op
         Bounds::Percent { lo, hi } => {
             let (lo_w, hi_w) = (lo * total, hi * total);
             if trim == Trim::Winsorized {
-                let lo_v = percentile(samples, total, lo.max(f64::MIN_POSITIVE));
+                // The kept rank window is (lo, hi] as for tm: its smallest value is the first one
+                // past lo of the weight, its largest the hi-th percentile.
+                let lo_v = samples
+                    .iter()
+                    .scan(0.0, |cum, &(v, w)| {
+                        *cum += w;
+                        Some((v, *cum))
+                    })
+                    .find(|&(_, cum)| cum > lo * total)
+                    .map_or(f64::NEG_INFINITY, |(v, _)| v);
                 let hi_v = percentile(samples, total, hi);
                 samples
                     .iter()
