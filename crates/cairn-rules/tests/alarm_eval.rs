@@ -9,6 +9,9 @@
 //! statistic `Sum`, Period 60, and the evaluation runs at 2026-12-04T10:05:20.500Z, so the newest
 //! period is 10:04:00–10:05:00 and a range of 5 starts at 10:00:00.
 
+// Tests may unwrap (clippy.toml allows it only inside #[test] functions, not helpers).
+#![allow(clippy::unwrap_used)]
+
 use cairn_rules::alarm::{
     AlarmConfig, AlarmStatus, ComparisonOperator, MetricDatum, StateValue, StatisticSpec,
     TreatMissingData, evaluate, evaluation_range,

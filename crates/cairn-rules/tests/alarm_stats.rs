@@ -3,6 +3,9 @@
 //! N=1 (range 3), Period 60, evaluation at 2026-12-04T10:05:20.500Z, so the datapoints all fall in
 //! the newest period 10:04:00–10:05:00 and the alarm starts at INSUFFICIENT_DATA.
 
+// Tests may unwrap (clippy.toml allows it only inside #[test] functions, not helpers).
+#![allow(clippy::unwrap_used)]
+
 use cairn_rules::alarm::{
     AlarmConfig, AlarmStatus, ComparisonOperator, DatumValue, Dimension, LowSampleCount,
     MetricDatum, StateValue, StatisticSet, StatisticSpec, evaluate,
@@ -55,12 +58,22 @@ fn run(c: &AlarmConfig, data: &[MetricDatum]) -> Option<(StateValue, String)> {
 
 const D: &str = "04/12/26 10:04:00";
 
+/// (statistic, operator, threshold, values in the newest period, expected state, reason).
+type Row = (
+    &'static str,
+    &'static str,
+    f64,
+    Vec<f64>,
+    StateValue,
+    String,
+);
+
 #[rustfmt::skip]
 #[test]
 fn statistics_and_operators() {
     use StateValue::{Alarm, Ok};
     let small = [1.0, 2.0, 3.0, 6.0];
-    let rows: Vec<(&str, &str, f64, Vec<f64>, StateValue, String)> = vec![
+    let rows: Vec<Row> = vec![
         // The five statistics over 1, 2, 3, 6.
         ("SampleCount", "GreaterThanThreshold", 3.0, small.to_vec(), Alarm,
          format!("Threshold Crossed: 1 datapoint [4.0 ({D})] was greater than the threshold (3.0).")),
