@@ -320,3 +320,27 @@ fn reason_data_of_missing_data_and_history() {
             .starts_with(r#"{"version":"1.0","oldState":{"stateValue":"ALARM""#)
     );
 }
+
+#[test]
+fn set_alarm_state_then_evaluation_restores_the_computed_state() {
+    let cfg = config(1, None, Missing);
+    let ok = evaluate(&cfg, &AlarmStatus::initial(), &data("- - 0"), NOW)
+        .transition
+        .unwrap()
+        .new;
+    let forced =
+        cairn_rules::alarm::set_alarm_state("a", &ok, Alarm, "testing", None, NOW).unwrap();
+    assert_eq!(
+        forced.history.history_summary,
+        "Alarm updated from OK to ALARM"
+    );
+    assert_eq!(forced.new.reason, "testing");
+    assert!(
+        cairn_rules::alarm::set_alarm_state("a", &forced.new, Alarm, "again", None, NOW).is_none()
+    );
+    let back = evaluate(&cfg, &forced.new, &data("- - 0"), NOW + 60_000)
+        .transition
+        .unwrap();
+    assert_eq!(back.old.value, Alarm);
+    assert_eq!(back.new.value, OkState);
+}

@@ -235,10 +235,10 @@ pub fn evaluate(
     data: &[MetricDatum],
     now_ms: i64,
 ) -> Evaluation {
-    let end_ms = evaluation_time_ms(config.period, now_ms);
+    let end_ms = evaluation_time_ms(config.period, config.evaluation_periods, now_ms);
     let range = evaluation_range(config.evaluation_periods);
     let slots = slots(config, data, end_ms, range);
-    let next_evaluation_ms = next_evaluation_ms(config.period, now_ms);
+    let next_evaluation_ms = next_evaluation_ms(config.period, config.evaluation_periods, now_ms);
     let unchanged = Evaluation {
         state: current.value,
         transition: None,
@@ -268,4 +268,33 @@ pub fn evaluate(
         }),
         next_evaluation_ms,
     }
+}
+
+/// `SetAlarmState`: a temporary state set by hand. On a change the caller runs the actions of the
+/// new state like after an evaluation; the next evaluation restores the computed state (it sees
+/// the set state as current and transitions if they differ) [M][D]. `None` when the state is
+/// already `value`.
+pub fn set_alarm_state(
+    alarm_name: &str,
+    current: &AlarmStatus,
+    value: StateValue,
+    reason: &str,
+    reason_data: Option<Value>,
+    now_ms: i64,
+) -> Option<Transition> {
+    if value == current.value {
+        return None;
+    }
+    let new = AlarmStatus {
+        value,
+        reason: reason.to_owned(),
+        reason_data,
+    };
+    let history = HistoryItem::state_update(alarm_name, now_ms, current, &new);
+    Some(Transition {
+        old: current.clone(),
+        new,
+        timestamp_ms: now_ms,
+        history,
+    })
 }

@@ -20,7 +20,7 @@ pub use config::{
     AlarmConfig, AlarmError, ComparisonOperator, Dimension, LowSampleCount, StatisticSpec,
     TreatMissingData,
 };
-pub use evaluate::{AlarmStatus, Evaluation, StateValue, Transition, evaluate};
+pub use evaluate::{AlarmStatus, Evaluation, StateValue, Transition, evaluate, set_alarm_state};
 pub use format::{java_double, reason_data_date, reason_date};
 pub use history::HistoryItem;
 pub use notify::{AlarmIdentity, notification_message, notification_subject, region_long_name};

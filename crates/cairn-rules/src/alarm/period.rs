@@ -5,7 +5,9 @@
 //! ones (10/20/30 s) every 10 s (ALERTING.md §4.4: Period 300, N 1 → at the end of minute 5 data of
 //! minutes 1–5, at the end of minute 6 minutes 2–6). So periods are aligned to the evaluation
 //! instant, not to multiples of the period; the AWS sample with queryDate 17:04:40.985, period 300
-//! and startDate 16:59:00 shows exactly that.
+//! and startDate 16:59:00 shows exactly that. An alarm whose Period × EvaluationPeriods exceeds a
+//! day is evaluated once per hour (user guide, "Alarm evaluation"). This is AWS's default sliding
+//! window; the 2025 `EvaluationWindow: WallClockWindow` option is not modelled.
 
 use super::config::{AlarmConfig, Dimension};
 
@@ -108,21 +110,28 @@ impl PeriodAggregate {
     }
 }
 
-/// How often alarms of this period are evaluated: every minute, or every 10 s for
-/// high-resolution periods.
-fn cadence_ms(period: u32) -> i64 {
-    if period < 60 { 10_000 } else { 60_000 }
+/// How often an alarm is evaluated: every hour when Period × EvaluationPeriods exceeds a day,
+/// every 10 s for high-resolution periods, else every minute.
+fn cadence_ms(period: u32, evaluation_periods: u32) -> i64 {
+    if u64::from(period) * u64::from(evaluation_periods) > 86_400 {
+        3_600_000
+    } else if period < 60 {
+        10_000
+    } else {
+        60_000
+    }
 }
 
 /// The instant an evaluation at `now_ms` looks back from: `now` floored to the cadence. The
 /// newest period is `[t - Period, t)`.
-pub fn evaluation_time_ms(period: u32, now_ms: i64) -> i64 {
-    now_ms.div_euclid(cadence_ms(period)) * cadence_ms(period)
+pub fn evaluation_time_ms(period: u32, evaluation_periods: u32, now_ms: i64) -> i64 {
+    let cadence = cadence_ms(period, evaluation_periods);
+    now_ms.div_euclid(cadence) * cadence
 }
 
-/// When the next evaluation after `now_ms` is due: the next minute (or 10 s) boundary.
-pub fn next_evaluation_ms(period: u32, now_ms: i64) -> i64 {
-    evaluation_time_ms(period, now_ms) + cadence_ms(period)
+/// When the next evaluation after `now_ms` is due: the next minute (10 s, hour) boundary.
+pub fn next_evaluation_ms(period: u32, evaluation_periods: u32, now_ms: i64) -> i64 {
+    evaluation_time_ms(period, evaluation_periods, now_ms) + cadence_ms(period, evaluation_periods)
 }
 
 /// How many periods an evaluation fetches: more than N (AWS's example: N 3 → 5); the formula
@@ -177,10 +186,14 @@ mod tests {
     fn cadence_and_alignment() {
         // 17:04:40.985 → looks back from 17:04:00; next evaluation at 17:05:00.
         let now = 1_570_035_880_985;
-        assert_eq!(evaluation_time_ms(300, now), 1_570_035_840_000);
-        assert_eq!(next_evaluation_ms(300, now), 1_570_035_900_000);
-        assert_eq!(evaluation_time_ms(10, now), 1_570_035_880_000);
-        assert_eq!(next_evaluation_ms(10, now), 1_570_035_890_000);
+        assert_eq!(evaluation_time_ms(300, 1, now), 1_570_035_840_000);
+        assert_eq!(next_evaluation_ms(300, 1, now), 1_570_035_900_000);
+        assert_eq!(evaluation_time_ms(10, 3, now), 1_570_035_880_000);
+        assert_eq!(next_evaluation_ms(10, 3, now), 1_570_035_890_000);
+        // 288 × 300 s is exactly a day: still every minute; 2 × 86400 s: every hour (17:00).
+        assert_eq!(next_evaluation_ms(300, 288, now), 1_570_035_900_000);
+        assert_eq!(evaluation_time_ms(86_400, 2, now), 1_570_035_600_000);
+        assert_eq!(next_evaluation_ms(86_400, 2, now), 1_570_039_200_000);
         assert_eq!(evaluation_range(1), 3);
         assert_eq!(evaluation_range(3), 5);
         assert_eq!(evaluation_range(9), 12);
