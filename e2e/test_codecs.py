@@ -4,9 +4,9 @@ botocore's own response parsers against the real service models, and must come o
 documents cairn's handlers returned: timestamps as datetimes, blobs as bytes, header- and
 status-bound members in place, errors with their codes and messages.
 
-The answers are in crates/cairn-services/tests/fixtures/codecs/responses.json, written by the Rust
+The answers are in crates/cairn-edge/tests/fixtures/codecs/responses.json, written by the Rust
 test `pipeline::codec::fixtures` (which fails if cairn's encoding drifts from that file; rewrite it
-with CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-services --lib fixtures). Requests go the other
+with CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-edge --lib fixtures). Requests go the other
 way: make_requests.py beside that file has botocore serialize them for the Rust tests."""
 
 import base64
@@ -23,7 +23,7 @@ import pytest
 from botocore.parsers import create_parser
 from botocore.response import StreamingBody
 
-FIXTURES = Path(__file__).resolve().parent.parent / "crates/cairn-services/tests/fixtures/codecs"
+FIXTURES = Path(__file__).resolve().parent.parent / "crates/cairn-edge/tests/fixtures/codecs"
 SESSION = botocore.session.get_session()
 CASES = json.loads((FIXTURES / "responses.json").read_text())["cases"]
 

@@ -1,26 +1,38 @@
-//! cairn's AWS endpoint.
+//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `iam`, `sts`), and the
+//! standard [`registry`] that lists them.
 //!
-//! - [`edge`]: one HTTP port for every service. It authenticates each request (SigV4), routes it
-//!   by the credential scope's service and `X-Amz-Target`, runs the service front, has the
-//!   [`recorder`] make the call's CloudTrail record durable, and only then answers.
-//! - [`pipeline`]: the one path every call takes (route → resolve → authorize → run →
-//!   record → answer), the [`pipeline::Service`] trait, the codecs and the registry.
-//! - One module per service; each is a `Service`: an operation table, handlers, record
-//!   shaping and a codec.
+//! Every service is a [`pipeline::Service`] with the same rooms: an operation table, handlers,
+//! state (through the application's stores), record shaping and wire shapes (its codec). No
+//! service module imports another; they reach each other through the pipeline's internal calls
+//! (`tests/layout.rs` checks). Adding a service is a folder here plus one line in [`registry`].
+//!
+//! The house they live in — the edge, the pipeline, the application, authorization, the
+//! recorder — is `cairn-edge`. Its modules are re-exported below so that services (and
+//! callers) write `crate::pipeline::…`, `crate::app::…` as before; they are the house's, not
+//! this crate's.
 
-pub mod admin;
-pub mod app;
-pub mod authz;
+use std::sync::Arc;
+
+// The house's modules (`cairn-edge`), re-exported.
+pub use cairn_edge::{App, admin, app, authz, edge, params, pipeline, policy, recorder};
+
 pub mod cloudtrail;
-pub mod edge;
 pub mod iam;
 pub mod kms;
-pub mod params;
-pub mod pipeline;
-pub mod policy;
-pub mod recorder;
 pub mod s3;
 pub mod sts;
 pub mod testing;
 
-pub use app::App;
+use pipeline::Registry;
+
+/// Every service cairn has: the registry `cairn serve`, the benchmarks and the tests build
+/// their application with ([`App::build`]).
+pub fn registry() -> Registry {
+    Registry::new(vec![
+        Arc::new(cloudtrail::CloudTrail),
+        Arc::new(s3::S3),
+        Arc::new(kms::Kms),
+        Arc::new(iam::Iam),
+        Arc::new(sts::Sts),
+    ])
+}

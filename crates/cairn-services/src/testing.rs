@@ -1,6 +1,7 @@
 //! The in-process test application: a whole cairn (every store, in a temporary directory) whose
 //! services tests call directly, without HTTP or signatures, through the same pipeline a client's
-//! call takes — authorized, run and recorded.
+//! call takes — authorized, run and recorded. It lives beside the services because it serves
+//! all of them ([`crate::registry`]).
 
 use std::sync::Arc;
 
@@ -47,6 +48,7 @@ impl TestApp {
         let app = Arc::new(App::build(
             &stores,
             &layout,
+            crate::registry(),
             Options::new(Arc::new(SystemClock)),
         )?);
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,5 +1,6 @@
 //! The layout keeps services apart: no service module imports another (`use crate::kms` in
-//! `s3/`, …). Services reach each other through the registry and the pipeline only.
+//! `s3/`, …), and the house (`cairn-edge`) names none. Services reach each other through the
+//! registry and the pipeline only.
 //!
 //! A few calls still cross directly; they are listed below with what replaces them, and the test
 //! fails when one disappears (so the list only shrinks) or a new one appears.
@@ -72,4 +73,68 @@ fn no_service_module_imports_another() {
         gone.is_empty(),
         "these crossings are gone: remove them from NOT_YET: {gone:?}"
     );
+}
+
+/// A path that names the service module `service` in `text`: `crate::s3`, `super::kms`,
+/// `cairn_services::iam`, or a path that starts with it (`sts::Sts`; not `aws:iam::` in an ARN,
+/// nor `s3_address::`).
+fn names_service(text: &str, service: &str) -> bool {
+    let needle = format!("{service}::");
+    text.match_indices(&needle).any(|(i, _)| {
+        let before = &text[..i];
+        if before.ends_with("crate::")
+            || before.ends_with("super::")
+            || before.ends_with("cairn_services::")
+        {
+            return true;
+        }
+        !before
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+    })
+}
+
+/// The house (`cairn-edge`: edge, pipeline, application, authorization, recorder) names no
+/// service: it finds them through the registry the application is built with.
+#[test]
+fn the_house_names_no_service() {
+    let house = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cairn-edge");
+    let manifest = std::fs::read_to_string(house.join("Cargo.toml")).unwrap();
+    assert!(
+        !manifest.contains("cairn-services"),
+        "cairn-edge must not depend on cairn-services"
+    );
+    let mut files = Vec::new();
+    rust_files(&house.join("src"), &mut files);
+    assert!(files.len() > 10, "no house sources in {}", house.display());
+    let mut found = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if text.contains("cairn_services") {
+            found.push((f.display().to_string(), "cairn_services"));
+        }
+        for service in SERVICES {
+            if names_service(&text, service) {
+                found.push((f.display().to_string(), service));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the house names services (reach them through `app.registry`): {found:?}"
+    );
+}
+
+#[test]
+fn names_service_tells_paths_from_arns() {
+    assert!(names_service("use crate::s3::address;", "s3"));
+    assert!(names_service("Arc::new(sts::Sts)", "sts"));
+    assert!(names_service("use super::kms::Kms;", "kms"));
+    assert!(!names_service("\"arn:aws:iam::aws:policy/X\"", "iam"));
+    assert!(!names_service(
+        "use cairn_wire::s3_address as address;",
+        "s3"
+    ));
+    assert!(!names_service("cairn_policy::x", "iam"));
 }

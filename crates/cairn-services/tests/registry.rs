@@ -9,12 +9,12 @@ mod common;
 use std::collections::BTreeSet;
 
 use cairn_model::EventCategory;
-use cairn_services::pipeline::{Access, Registry};
+use cairn_services::pipeline::Access;
 use common::{Raw, json_call, send};
 
 #[test]
 fn tables_are_complete_and_consistent() {
-    let registry = Registry::standard();
+    let registry = cairn_services::registry();
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
     assert_eq!(names, ["cloudtrail", "s3", "kms", "iam", "sts"]);
     for svc in registry.iter() {
@@ -82,7 +82,7 @@ fn unsupported(body: &[u8], op: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_endpoint_serves_what_the_tables_say() {
     let s = common::start().await;
-    let registry = Registry::standard();
+    let registry = cairn_services::registry();
     for (service, prefix) in [
         (
             "cloudtrail",

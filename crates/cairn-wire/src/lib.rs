@@ -6,6 +6,7 @@ pub mod client;
 pub mod error;
 pub mod http1;
 pub mod protocol;
+pub mod s3_address;
 pub mod sigv2;
 pub mod sigv4;
 pub mod tls;

@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use cairn_services::pipeline::Registry;
 use serde_json::json;
 
 #[derive(clap::Args, Debug)]
@@ -30,7 +29,7 @@ pub fn run(a: OperationsArgs) -> anyhow::Result<()> {
 
 fn print(a: OperationsArgs) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let registry = Registry::standard();
+    let registry = cairn_services::registry();
     if let Some(s) = &a.service
         && registry.get(s).is_none()
     {

@@ -169,6 +169,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         App::build(
             &stores,
             &open::layout(&dir),
+            cairn_services::registry(),
             cairn_services::app::Options {
                 clock: Arc::clone(&clock),
                 history_retention_ms: retention_ms,

@@ -6,7 +6,8 @@
 
 mod access;
 mod acl;
-pub mod address;
+/// Path-style and virtual-host addressing: wire-level, shared with the edge (`cairn-wire`).
+pub use cairn_wire::s3_address as address;
 mod codec;
 mod internal;
 mod ops;

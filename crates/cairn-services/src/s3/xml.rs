@@ -2,22 +2,12 @@
 //! (CompleteMultipartUpload, Delete, VersioningConfiguration, CreateBucketConfiguration).
 
 use cairn_wire::xml::escape;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use quick_xml::events::Event;
 
 pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
-
-/// Percent-encodes a key as SDKs put it in a path, and as `encoding-type=url` returns it.
-pub fn encode_key(k: &str) -> String {
-    utf8_percent_encode(k, KEY_SAFE).to_string()
-}
+/// Keys percent-encoded as SDKs put them in a path (S3 addressing is wire-level: `cairn-wire`).
+pub use cairn_wire::s3_address::encode_key;
 
 /// A small XML writer for response documents.
 pub struct Doc(String);

@@ -33,7 +33,15 @@ pub async fn start_with(limits: cairn_services::edge::Limits) -> Server {
     let stores = Stores::open(&layout, JournalConfig::default(), |_, _| {}).unwrap();
     let identity = Arc::clone(&stores.identity);
     let (_, key) = identity.create_account(SystemClock.now_millis()).unwrap();
-    let app = Arc::new(App::build(&stores, &layout, Options::new(Arc::new(SystemClock))).unwrap());
+    let app = Arc::new(
+        App::build(
+            &stores,
+            &layout,
+            cairn_services::registry(),
+            Options::new(Arc::new(SystemClock)),
+        )
+        .unwrap(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();

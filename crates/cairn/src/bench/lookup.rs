@@ -100,7 +100,12 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let app = App::build(&stores, &layout, Options::new(Arc::new(SystemClock)))?;
+    let app = App::build(
+        &stores,
+        &layout,
+        cairn_services::registry(),
+        Options::new(Arc::new(SystemClock)),
+    )?;
     let account = AccountId::parse(ACCOUNT).context("account id")?;
     let ctx = CallContext {
         principal: Principal::Root {

@@ -1,7 +1,21 @@
-//! Which bucket and key a request names: path-style (`/bucket/key`) or virtual-host style
-//! (`bucket.s3.amazonaws.com/key`, `bucket.localhost:4566/key`).
+//! S3 addressing on the wire: which bucket and key a request names, path-style (`/bucket/key`)
+//! or virtual-host style (`bucket.s3.amazonaws.com/key`, `bucket.localhost:4566/key`), and keys
+//! percent-encoded as SDKs put them in a path. The edge needs it to check SigV2 signatures
+//! (which sign the path-style resource), S3's codec to route requests.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Percent-encodes a key as SDKs put it in a path, and as `encoding-type=url` returns it.
+pub fn encode_key(k: &str) -> String {
+    utf8_percent_encode(k, KEY_SAFE).to_string()
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Address {
@@ -18,7 +32,7 @@ impl Address {
         match (&self.bucket, &self.key) {
             (None, _) => "/".to_owned(),
             (Some(b), None) => format!("/{b}/"),
-            (Some(b), Some(k)) => format!("/{b}/{}", crate::s3::xml::encode_key(k)),
+            (Some(b), Some(k)) => format!("/{b}/{}", encode_key(k)),
         }
     }
 }

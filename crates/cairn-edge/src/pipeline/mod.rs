@@ -9,7 +9,8 @@
 //! (see [`cairn_store::db`]).
 //!
 //! A service is a [`Service`]: a folder with its operation table, its handlers, its record
-//! shaping and its codec, plus one line in [`registry`].
+//! shaping and its codec, plus one line in the standard registry (the `registry()` of
+//! `cairn-services`; the [`Registry`] type is here).
 
 pub mod codec;
 pub mod internal;

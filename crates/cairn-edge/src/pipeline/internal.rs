@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::Durability;
 use super::codec::WireRequest;
-use super::registry::{Endpoint, Registry};
+use super::registry::Endpoint;
 use crate::app::App;
 use crate::edge::auth::{AuthMethod, Authenticated};
 use crate::recorder::CallContext;
@@ -153,8 +153,11 @@ impl Internal {
         }
     }
 
-    fn endpoint(service: &str) -> Result<&'static std::sync::Arc<dyn Endpoint>, AwsError> {
-        Registry::global()
+    fn endpoint<'a>(
+        app: &'a App,
+        service: &str,
+    ) -> Result<&'a std::sync::Arc<dyn Endpoint>, AwsError> {
+        app.registry
             .get(service)
             .ok_or_else(|| AwsError::internal(format!("no service {service}")))
     }
@@ -169,7 +172,7 @@ impl Internal {
         op: &str,
         input: Value,
     ) -> Result<Value, AwsError> {
-        let endpoint = Self::endpoint(service)?;
+        let endpoint = Self::endpoint(app, service)?;
         let ctx = self.context(endpoint.new_request_id());
         tracing::debug!(cause = %self.cause, request_id = %ctx.request_id, service, op, "internal call");
         endpoint.call_json(app, &ctx, op, input, self.durability)
@@ -183,7 +186,7 @@ impl Internal {
         service: &str,
         call: WireCall,
     ) -> Result<WireAnswer, AwsError> {
-        let endpoint = Self::endpoint(service)?;
+        let endpoint = Self::endpoint(app, service)?;
         let ctx = self.context(endpoint.new_request_id());
         tracing::debug!(cause = %self.cause, request_id = %ctx.request_id, service, path = %call.path, "internal call");
         let (req, body) = self.wire_request(service, &ctx, call)?;
@@ -193,7 +196,7 @@ impl Internal {
     /// Whether a request to a REST service would be allowed: routed, resolved and authorized
     /// exactly as [`Internal::call_wire`] would, but never run and never recorded.
     pub fn authorize_wire(&self, app: &App, service: &str, call: WireCall) -> Result<(), AwsError> {
-        let endpoint = Self::endpoint(service)?;
+        let endpoint = Self::endpoint(app, service)?;
         let ctx = self.context(endpoint.new_request_id());
         let (req, body) = self.wire_request(service, &ctx, call)?;
         endpoint.authorize_wire(app, &ctx, req, body)

@@ -29,15 +29,14 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 pub use crate::pipeline::Call;
-use crate::pipeline::{Registry, WireRequest};
+use crate::pipeline::WireRequest;
 pub use limits::Limits;
 pub use respond::error_response;
 
-/// The endpoint: the application behind it, the services it serves, and the limits it keeps
-/// callers within.
+/// The endpoint: the application behind it (with the services it serves), and the limits it
+/// keeps callers within.
 pub struct Edge {
     pub app: Arc<App>,
-    pub registry: Registry,
     pub limits: Limits,
     /// `cairn serve --test-clock` and `--test-faults` (loopback listeners only).
     pub tests: crate::admin::TestControls,
@@ -58,7 +57,6 @@ impl Edge {
         let unverified = limits::ByteBudget::new(limits.unverified_body_budget);
         Arc::new(Edge {
             app,
-            registry: Registry::standard(),
             limits,
             tests,
             unverified,
@@ -211,7 +209,7 @@ pub async fn handle(
         let tests = edge.tests.clone();
         return crate::admin::serve(app, call, &parts.headers, body, tests).await;
     }
-    let Some(service) = edge.registry.get(&authed.service) else {
+    let Some(service) = edge.app.registry.get(&authed.service) else {
         let other = &authed.service;
         let e = AwsError::new(
             501,

@@ -10,7 +10,7 @@ use cairn_wire::sigv4::{
 use cairn_wire::{AwsError, Protocol, sigv2};
 
 use crate::app::App;
-use crate::s3::address;
+use cairn_wire::s3_address as address;
 
 /// How a request proved who sent it (for S3's `additionalEventData`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

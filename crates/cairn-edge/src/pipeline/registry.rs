@@ -1,5 +1,7 @@
-//! The registry: every service cairn serves, by signing name. Adding a service is a folder
-//! under `src/` and one line in [`Registry::standard`].
+//! The registry: every service an application serves, by signing name. The house holds the
+//! type; the list of services is the `registry()` of `cairn-services`, so adding a
+//! service is a folder there and one line in that list. The application holds its registry
+//! ([`App::registry`]): the edge and internal calls find services through it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -151,23 +153,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Every service cairn has.
-    pub fn standard() -> Registry {
-        Registry {
-            services: vec![
-                Arc::new(crate::cloudtrail::CloudTrail),
-                Arc::new(crate::s3::S3),
-                Arc::new(crate::kms::Kms),
-                Arc::new(crate::iam::Iam),
-                Arc::new(crate::sts::Sts),
-            ],
-        }
-    }
-
-    /// The standard registry, for internal calls between services.
-    pub fn global() -> &'static Registry {
-        static GLOBAL: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-        GLOBAL.get_or_init(Registry::standard)
+    /// A registry of these services.
+    pub fn new(services: Vec<Arc<dyn Endpoint>>) -> Registry {
+        Registry { services }
     }
 
     /// The service clients sign for with this name.

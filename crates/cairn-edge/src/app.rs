@@ -22,6 +22,8 @@ use cairn_store::trails::{SqliteTrails, TrailStore};
 use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::ExternalBucket;
 
+use crate::pipeline::Registry;
+
 pub struct App {
     pub journal: Arc<dyn Journal>,
     pub history: Arc<dyn HistoryIndex>,
@@ -42,6 +44,9 @@ pub struct App {
     pub token_key: Vec<u8>,
     /// Principals' parsed identity policies.
     pub grants: crate::authz::GrantCache,
+    /// The services this application serves: the edge routes to them and internal calls
+    /// reach them through it.
+    pub registry: Arc<Registry>,
 }
 
 /// Where an instance keeps its stores, under one directory.
@@ -188,8 +193,14 @@ impl Options {
 }
 
 impl App {
-    /// The application over opened stores.
-    pub fn build(stores: &Stores, layout: &Layout, options: Options) -> Result<App, OpenError> {
+    /// The application over opened stores, serving the services of `registry`
+    /// (the `registry()` of `cairn-services`).
+    pub fn build(
+        stores: &Stores,
+        layout: &Layout,
+        registry: Registry,
+        options: Options,
+    ) -> Result<App, OpenError> {
         let keys = KeyRing::open(
             Arc::clone(&stores.trails),
             Arc::clone(&options.clock),
@@ -223,6 +234,7 @@ impl App {
             history_retention_ms: options.history_retention_ms,
             token_key,
             grants: Default::default(),
+            registry: Arc::new(registry),
         })
     }
 }
