@@ -13,9 +13,11 @@
 //!
 //! Modules: [`lexer`] and [`parser`] turn text into the [`ast`]; [`value`] compares single values;
 //! [`json`], [`delimited`] and [`terms`] match each kind; [`extract`] reads metric values and
-//! dimensions out of a [`Match`]; [`set`] runs many patterns over one message with one JSON scan.
+//! dimensions out of a [`Match`]; [`set`] runs many patterns over one message with one JSON scan;
+//! [`cis`] holds the CIS benchmark's monitoring patterns verbatim.
 
 mod ast;
+pub mod cis;
 mod delimited;
 mod error;
 mod extract;
