@@ -18,7 +18,15 @@ pub type Path = Vec<Step>;
 pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
-    Test { slot: usize, test: JsonTest },
+    Test {
+        slot: usize,
+        test: JsonTest,
+    },
+    /// `slot = v1 || slot = v2 || …` with exact strings, `values` sorted (see `compile`).
+    InSet {
+        slot: usize,
+        values: Vec<Box<str>>,
+    },
 }
 
 /// What a JSON comparison asks of the value its selector reaches.

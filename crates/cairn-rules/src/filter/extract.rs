@@ -57,17 +57,13 @@ fn parse_source(s: &str, allow_literal: bool) -> Result<Source, PatternError> {
 fn read<'m>(source: &Source, m: &Match<'m>) -> Option<std::borrow::Cow<'m, str>> {
     match source {
         Source::Literal(_) => None,
-        Source::Json(trie) => {
-            let mut found = Vec::with_capacity(1);
-            if !trie.scan(m.message(), &mut found) {
-                return None;
-            }
-            found
+        Source::Json(trie) => trie.scan(m.message(), |found| {
+            found?
                 .first()
                 .copied()
                 .flatten()
                 .and_then(|f: Found<'m>| f.text())
-        }
+        }),
         Source::Field(name) => m.field(name).map(std::borrow::Cow::Borrowed),
     }
 }

@@ -109,11 +109,27 @@ impl PathTrie {
         }
     }
 
-    /// Scans `msg` into `out` (resized to [`slots`](Self::slots)); `false` if `msg` is not a single
-    /// JSON object.
-    pub fn scan<'a>(&self, msg: &'a str, out: &mut Vec<Option<Found<'a>>>) -> bool {
-        out.clear();
-        out.resize(self.slots, None);
+    /// Scans `msg` and hands `f` the value of each slot, or `None` if `msg` is not a single JSON
+    /// object. Slots live on the stack for the usual handful of selectors.
+    pub fn scan<'a, R>(
+        &self,
+        msg: &'a str,
+        f: impl FnOnce(Option<&[Option<Found<'a>>]>) -> R,
+    ) -> R {
+        const STACK: usize = 24;
+        if self.slots <= STACK {
+            let mut buf = [None; STACK];
+            let out = &mut buf[..self.slots];
+            let ok = self.scan_into(msg, out);
+            f(ok.then_some(&*out))
+        } else {
+            let mut out = vec![None; self.slots];
+            let ok = self.scan_into(msg, &mut out);
+            f(ok.then_some(&out[..]))
+        }
+    }
+
+    fn scan_into<'a>(&self, msg: &'a str, out: &mut [Option<Found<'a>>]) -> bool {
         let mut s = Scanner {
             src: msg,
             b: msg.as_bytes(),
@@ -165,26 +181,99 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Moves past a string starting at the opening quote; `Some(escaped)`.
+    #[inline]
+    fn string_end(&mut self) -> Option<bool> {
+        let b = self.b;
+        let mut i = self.i + 1;
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time (SWAR): strings are most of a CloudTrail record's bytes, and
+            // most are too short for a SIMD search's set-up to pay.
+            while let Some(chunk) = b.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(w);
+                let hit = swar_has(x, b'"') | swar_has(x, b'\\');
+                if hit != 0 {
+                    // The lowest flagged byte is always a true hit.
+                    i += (hit.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            match *b.get(i)? {
+                b'"' => {
+                    self.i = i + 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    // Validity of the escape is checked when (if ever) the string is decoded.
+                    i += 2;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
     /// A string starting at the opening quote; returns the text between the quotes.
     #[inline]
     fn string(&mut self) -> Option<(&'a str, bool)> {
         let start = self.i + 1;
-        let mut i = start;
-        let mut escaped = false;
-        loop {
-            let off = memchr::memchr2(b'"', b'\\', &self.b[i..])?;
-            i += off;
-            if self.b[i] == b'"' {
-                self.i = i + 1;
-                return Some((self.src.get(start..i)?, escaped));
+        let escaped = self.string_end()?;
+        Some((self.src.get(start..self.i - 1)?, escaped))
+    }
+
+    /// Moves past one value nobody asked for, still checking that it is well-formed JSON.
+    fn skip(&mut self) -> Option<()> {
+        self.ws();
+        match *self.b.get(self.i)? {
+            b'"' => {
+                self.string_end()?;
             }
-            escaped = true;
-            // Validity of the escape is checked when (if ever) the string is decoded.
-            i += 2;
-            if i > self.b.len() {
-                return None;
+            open @ (b'{' | b'[') => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.ws();
+                if self.b.get(self.i) == Some(&close) {
+                    self.i += 1;
+                } else {
+                    loop {
+                        if open == b'{' {
+                            self.ws();
+                            if self.b.get(self.i) != Some(&b'"') {
+                                return None;
+                            }
+                            self.string_end()?;
+                            self.eat(b':')?;
+                        }
+                        self.skip()?;
+                        self.ws();
+                        match *self.b.get(self.i)? {
+                            b',' => self.i += 1,
+                            c if c == close => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+            }
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            _ => {
+                self.number()?;
             }
         }
+        Some(())
     }
 
     fn number(&mut self) -> Option<&'a str> {
@@ -247,8 +336,9 @@ impl<'a> Scanner<'a> {
         trie: &PathTrie,
         out: &mut [Option<Found<'a>>],
     ) -> Option<()> {
+        let Some(node) = node else { return self.skip() };
         self.ws();
-        let n = node.map(|n| &trie.nodes[n]);
+        let n = Some(&trie.nodes[node]);
         let found = match *self.b.get(self.i)? {
             b'"' => {
                 let (raw, escaped) = self.string()?;
@@ -345,6 +435,16 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Bit 7 of each byte of the result is set where `x` holds `byte` (and possibly above such a
+/// byte, never below: the lowest set bit is exact).
+#[inline]
+fn swar_has(x: u64, byte: u8) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let v = x ^ (LO * u64::from(byte));
+    v.wrapping_sub(LO) & !v & HI
+}
+
 /// Resolves JSON string escapes; `None` if one is malformed.
 pub fn unescape(raw: &str) -> Option<String> {
     let mut out = String::with_capacity(raw.len());
@@ -392,17 +492,27 @@ pub fn unescape(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// Evaluates `expr`; `slot_of` maps the expression's slot numbers to positions in `found`.
-pub fn eval(expr: &Expr, found: &[Option<Found<'_>>], slot_of: &[usize]) -> bool {
+/// Evaluates `expr` over the scanned slot values.
+pub fn eval(expr: &Expr, found: &[Option<Found<'_>>]) -> bool {
     match expr {
-        Expr::And(v) => v.iter().all(|e| eval(e, found, slot_of)),
-        Expr::Or(v) => v.iter().any(|e| eval(e, found, slot_of)),
+        Expr::And(v) => v.iter().all(|e| eval(e, found)),
+        Expr::Or(v) => v.iter().any(|e| eval(e, found)),
+        Expr::InSet { slot, values } => {
+            let text = match found.get(*slot).copied().flatten() {
+                Some(Found::Str {
+                    raw,
+                    escaped: false,
+                }) => Cow::Borrowed(raw),
+                Some(f @ (Found::Str { .. } | Found::Num(_) | Found::Bool(_))) => match f.text() {
+                    Some(t) => t,
+                    None => return false,
+                },
+                _ => return false,
+            };
+            values.binary_search_by(|v| (**v).cmp(&*text)).is_ok()
+        }
         Expr::Test { slot, test } => {
-            let f = slot_of
-                .get(*slot)
-                .and_then(|&s| found.get(s))
-                .copied()
-                .flatten();
+            let f = found.get(*slot).copied().flatten();
             match (test, f) {
                 (JsonTest::NotExists, f) => f.is_none(),
                 (JsonTest::IsNull, f) => f == Some(Found::Null),

@@ -18,6 +18,7 @@
 
 mod ast;
 pub mod cis;
+mod compile;
 mod delimited;
 mod error;
 mod extract;
@@ -62,8 +63,6 @@ struct JsonPattern {
     expr: Expr,
     paths: Vec<ast::Path>,
     trie: PathTrie,
-    /// Identity map from the expression's selector numbers to the trie's slots.
-    identity: Vec<usize>,
 }
 
 /// Which of the four languages (or "everything") a pattern is written in.
@@ -115,12 +114,10 @@ impl FilterPattern {
         } else if t.starts_with('{') {
             let p = parser::parse_json(t)?;
             let trie = PathTrie::new(&p.paths);
-            let identity = (0..p.paths.len()).collect();
             Kind::Json(JsonPattern {
-                expr: p.expr,
+                expr: compile::optimize(p.expr),
                 paths: p.paths,
                 trie,
-                identity,
             })
         } else if t.starts_with('[') {
             Kind::Delimited(parser::parse_delimited(t)?)
@@ -166,10 +163,9 @@ impl FilterPattern {
             Kind::All => ok(true),
             Kind::Terms(t) => ok(t.is_match(message)),
             Kind::Regex(r) => ok(r.is_match(message)),
-            Kind::Json(j) => {
-                let mut found = Vec::new();
-                ok(j.trie.scan(message, &mut found) && json::eval(&j.expr, &found, &j.identity))
-            }
+            Kind::Json(j) => ok(j.trie.scan(message, |found| {
+                found.is_some_and(|f| json::eval(&j.expr, f))
+            })),
             Kind::Delimited(f) => {
                 delimited::match_line(f, message).map(|fields| Match { message, fields })
             }

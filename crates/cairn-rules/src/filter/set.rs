@@ -2,6 +2,8 @@
 //! JSON pattern's selectors go into one trie, so each message is scanned once, not once per
 //! pattern.
 
+use super::ast::Expr;
+use super::compile::remap;
 use super::json::{self, PathTrie};
 use super::{FilterPattern, Kind};
 
@@ -10,24 +12,27 @@ use super::{FilterPattern, Kind};
 pub struct FilterSet {
     patterns: Vec<FilterPattern>,
     trie: PathTrie,
-    /// Per pattern: its selector numbers → slots of the shared trie (empty for non-JSON kinds).
-    slot_maps: Vec<Vec<usize>>,
+    /// Per pattern: its JSON expression over the shared trie's slots (`None` for other kinds).
+    exprs: Vec<Option<Expr>>,
 }
 
 impl FilterSet {
     pub fn new(patterns: Vec<FilterPattern>) -> FilterSet {
         let mut trie = PathTrie::new(&[]);
-        let slot_maps = patterns
+        let exprs = patterns
             .iter()
             .map(|p| match &p.kind {
-                Kind::Json(j) => j.paths.iter().map(|path| trie.insert(path)).collect(),
-                _ => Vec::new(),
+                Kind::Json(j) => {
+                    let map: Vec<usize> = j.paths.iter().map(|path| trie.insert(path)).collect();
+                    Some(remap(&j.expr, &map))
+                }
+                _ => None,
             })
             .collect();
         FilterSet {
             patterns,
             trie,
-            slot_maps,
+            exprs,
         }
     }
 
@@ -39,17 +44,18 @@ impl FilterSet {
     /// most once.
     pub fn matches_into(&self, message: &str, out: &mut Vec<bool>) {
         out.clear();
-        let mut found = Vec::new();
-        let mut scanned: Option<bool> = None;
-        for (p, map) in self.patterns.iter().zip(&self.slot_maps) {
-            let hit = match &p.kind {
-                Kind::Json(j) => {
-                    let ok = *scanned.get_or_insert_with(|| self.trie.scan(message, &mut found));
-                    ok && json::eval(&j.expr, &found, map)
-                }
-                _ => p.is_match(message),
-            };
-            out.push(hit);
+        let eval_all = |found: Option<&[Option<json::Found<'_>>]>, out: &mut Vec<bool>| {
+            for (p, e) in self.patterns.iter().zip(&self.exprs) {
+                out.push(match e {
+                    Some(e) => found.is_some_and(|f| json::eval(e, f)),
+                    None => p.is_match(message),
+                });
+            }
+        };
+        if self.exprs.iter().any(Option::is_some) {
+            self.trie.scan(message, |found| eval_all(found, out));
+        } else {
+            eval_all(None, out);
         }
     }
 }
