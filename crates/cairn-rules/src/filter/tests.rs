@@ -45,11 +45,34 @@ const CASES: &[(&str, &str, bool)] = &[
         false,
     ),
     ("\"say \\\"hi\\\"\"", "they say \"hi\" loudly", true),
-    ("MISSING ?WARN ?419", "[ERROR 419] MISSING ARGUMENTS", true),
+    // Terms before the first `?` form an alternative of their own [I].
+    ("MISSING ?WARN ?INFO", "[ERROR 419] MISSING ARGUMENTS", true),
+    ("NOPE ?WARN ?419", "[ERROR 419] MISSING ARGUMENTS", true),
+    // `?` opens a group; plain terms after it join it (CDK's anyTermGroup rendering).
     (
-        "MISSING ?WARN ?INFO",
+        r#"?"ERROR" "MISSING" ?"WARN" "Deadlock""#,
+        "[ERROR 419] MISSING ARGUMENTS",
+        true,
+    ),
+    (
+        r#"?"ERROR" "MainThread" ?"WARN" "Deadlock""#,
         "[ERROR 419] MISSING ARGUMENTS",
         false,
+    ),
+    (
+        r#"?"ERROR" "MainThread" ?"WARN" "Deadlock""#,
+        "WARN: Deadlock found",
+        true,
+    ),
+    (
+        "?ERROR -ARGUMENTS ?WARN",
+        "[ERROR 419] MISSING ARGUMENTS",
+        false,
+    ),
+    (
+        "?ERROR -ARGUMENTS ?MISSING",
+        "[ERROR 419] MISSING ARGUMENTS",
+        true,
     ),
     // ---- regex
     ("%AUTHORIZED%", "[SUCCESS 200] AUTHORIZED REQUEST", true),
@@ -117,6 +140,23 @@ const CASES: &[(&str, &str, bool)] = &[
     ),
     (r#"{ $.actions[1] = PUT || $.nope = 1 }"#, USER, true),
     (r#"{ (($.actions[0] = GET)) }"#, USER, true),
+    // CDK's rendering of all()/any(): every clause parenthesised.
+    (
+        r#"{ ($.component = "HttpServer") && (($.error IS TRUE) || ($.latency > 1000)) }"#,
+        r#"{"component":"HttpServer","error":false,"latency":1500}"#,
+        true,
+    ),
+    (
+        r#"{ ($.component = "HttpServer") && (($.error IS TRUE) || ($.latency > 1000)) }"#,
+        r#"{"component":"HttpServer","error":false,"latency":15}"#,
+        false,
+    ),
+    // Exact-value alternatives are compiled to a set lookup: numbers and booleans still compare as text.
+    (r#"{ $.flag = false || $.flag = x }"#, NUMS, true),
+    (r#"{ $.str = "42" || $.str = "43" }"#, NUMS, true),
+    (r#"{ $.latency = "50" || $.latency = "51" }"#, NUMS, true),
+    (r#"{ $.esc = "a\"bé/c" || $.esc = "z" }"#, NUMS, true),
+    (r#"{ $.objectList = "a" || $.objectList = "b" }"#, EV, false),
     // ---- JSON: numbers
     (r#"{ $.latency = 50 }"#, NUMS, true),
     (r#"{ $.latency = 50.0 }"#, NUMS, true),
