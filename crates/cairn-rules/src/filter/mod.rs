@@ -11,10 +11,29 @@
 //! assert_eq!(MetricValue::parse("$.latency").unwrap().extract(&m), Some(250.0));
 //! ```
 //!
-//! Modules: [`lexer`] and [`parser`] turn text into the [`ast`]; [`value`] compares single values;
-//! [`json`], [`delimited`] and [`terms`] match each kind; [`extract`] reads metric values and
-//! dimensions out of a [`Match`]; [`set`] runs many patterns over one message with one JSON scan;
-//! [`cis`] holds the CIS benchmark's monitoring patterns verbatim.
+//! Modules: `lexer` and `parser` turn text into the `ast`; `value` compares single values;
+//! `json`, `delimited` and `terms` match each kind; `compile` speeds up JSON expressions;
+//! [`extract`](MetricValue) reads metric values and dimensions out of a [`Match`]; [`FilterSet`]
+//! runs many patterns over one message with one JSON scan; [`cis`] holds the CIS benchmark's
+//! monitoring patterns verbatim.
+//!
+//! Where AWS's documentation is silent the engine decides as follows (marked `[I]` in the code):
+//! - JSON `=` and `!=` need the selector to reach a string, number or boolean: an absent field,
+//!   `null`, an object or an array satisfies neither (the doc shows this for arrays).
+//! - A message that is not exactly one JSON object (a text prefix, trailing text, malformed JSON)
+//!   never matches a JSON pattern; a repeated key takes its last value.
+//! - A number literal compares numerically with JSON numbers and with numeric strings, and
+//!   textually otherwise; `<`, `<=`, `>`, `>=` need a number on the right.
+//! - `*` (or `"*"`) matches any string, number or boolean, not `null`.
+//! - Booleans compare as the words `true`/`false` (`IS TRUE`/`IS FALSE` are the documented form).
+//! - Keywords (`IS NULL`, `NOT EXISTS`, …) are upper case; `IS NOT`, `EXISTS`, `[*]` and `==` are
+//!   rejected, as the docs say they are unsupported.
+//! - IP addresses compare as strings with `*` prefixes (`10.0.*`), as the docs show; CloudWatch
+//!   Logs has no CIDR syntax.
+//! - Terms: see `terms` (groups opened by `?`).
+//! - Space-delimited: without `...`, a line with more tokens than fields gives the rest of the
+//!   line to the last field (`[w1=ERROR, w2]`); with `...`, the fields after it take the line's
+//!   last tokens.
 
 mod ast;
 pub mod cis;

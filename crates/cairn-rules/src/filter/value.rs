@@ -181,7 +181,9 @@ fn eq(o: &Operand, v: Scalar<'_>) -> bool {
     match (o, v) {
         (Operand::Any, _) => true,
         (Operand::Num { n, .. }, Scalar::Num(t)) => parse_number(t) == Some(*n),
-        (Operand::Num { text, .. }, Scalar::Str(s)) => s == &**text,
+        // Space-delimited tokens are all text: `bytes = 1534` should not depend on how the
+        // number is spelt, so a numeric string compares numerically too [I].
+        (Operand::Num { n, text }, Scalar::Str(s)) => s == &**text || parse_number(s) == Some(*n),
         (Operand::Str(w), Scalar::Str(s) | Scalar::Num(s)) => w.is_match(s),
         (Operand::Regex(r), Scalar::Str(s) | Scalar::Num(s)) => r.is_match(s),
     }
