@@ -67,7 +67,7 @@ proptest! {
         if let Ok(pat) = FilterPattern::parse(&p)
             && let Some(hit) = pat.matches(&m)
         {
-                let _ = MetricValue::parse("$.a").map(|v| v.extract(&hit));
+            let _ = MetricValue::parse("$.a").map(|v| v.extract(&hit));
             let _ = MetricValue::parse("$a").map(|v| v.extract(&hit));
         }
     }
@@ -101,9 +101,11 @@ proptest! {
             let quoted = s.replace('\\', "\\\\").replace('"', "\\\"");
             let p = FilterPattern::parse(&format!("{{ $.a = \"{quoted}\" }}"));
             if let Ok(p) = p
-                && !s.starts_with('*') && !s.ends_with('*') && !s.is_empty()
+                && !s.starts_with('*')
+                && !s.ends_with('*')
+                && !s.is_empty()
             {
-                    prop_assert!(p.is_match(&text), "{} on {}", p.as_str(), text);
+                prop_assert!(p.is_match(&text), "{} on {}", p.as_str(), text);
             }
         }
         if let Some(Value::Number(n)) = a {

@@ -1,5 +1,6 @@
 //! The parsed form of JSON and space-delimited patterns.
 
+use super::json::KeySig;
 use super::value::ValueTest;
 
 /// One step of a JSON selector: `.name` or `[N]`.
@@ -22,10 +23,11 @@ pub enum Expr {
         slot: usize,
         test: JsonTest,
     },
-    /// `slot = v1 || slot = v2 || …` with exact strings, `values` sorted (see `compile`).
+    /// `slot = v1 || slot = v2 || …` with exact strings, each with its `json::key_sig` (see
+    /// `compile`).
     InSet {
         slot: usize,
-        values: Vec<Box<str>>,
+        values: Vec<(KeySig, Box<str>)>,
     },
 }
 

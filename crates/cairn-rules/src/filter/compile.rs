@@ -1,11 +1,12 @@
 //! Rewrites a parsed JSON expression for evaluation speed without changing what it matches:
 //! nested `&&`/`||` are flattened, and an `||` of exact string equalities on one selector (the
-//! shape of most CIS patterns: `$.eventName=A || $.eventName=B || …`) becomes one sorted-set
-//! lookup.
+//! shape of most CIS patterns: `$.eventName=A || $.eventName=B || …`) becomes one set lookup
+//! that compares integers, not bytes, for all but long values.
 
 use std::collections::BTreeMap;
 
 use super::ast::{Expr, JsonTest};
+use super::json::key_sig;
 use super::value::{Operand, ValueTest, Wild};
 
 /// The exact (wildcard-free) string an `=` test compares with, if that is what `e` is.
@@ -59,6 +60,7 @@ pub fn optimize(e: Expr) -> Expr {
                 .map(|(slot, mut values)| {
                     values.sort();
                     values.dedup();
+                    let values = values.into_iter().map(|v| (key_sig(&v), v)).collect();
                     Expr::InSet { slot, values }
                 })
                 .collect();

@@ -46,9 +46,46 @@ impl<'a> Found<'a> {
 #[derive(Debug, Clone, Default)]
 struct Node {
     keys: Vec<(Box<str>, usize)>,
+    /// `key_sig(k)` for each of `keys`, checked before comparing bytes: most keys of a record
+    /// are not wanted, and this rejects them without a memcmp call.
+    sigs: Vec<KeySig>,
     indexes: Vec<(usize, usize)>,
     slot: Option<usize>,
 }
+
+impl Node {
+    #[inline]
+    fn child(&self, key: &str) -> Option<usize> {
+        let sig = key_sig(key);
+        self.sigs
+            .iter()
+            .zip(&self.keys)
+            // Up to 16 bytes the signature is the key; longer keys are compared in full.
+            .find(|&(&s, (k, _))| s == sig && (key.len() <= 16 || **k == *key))
+            .map(|(_, &(_, c))| c)
+    }
+}
+
+/// A key (or any short string) as its length and its first and last eight bytes (the whole key up to 16 bytes), so
+/// that the usual short keys compare with three integer comparisons.
+#[inline]
+pub(crate) fn key_sig(k: &str) -> KeySig {
+    let b = k.as_bytes();
+    let word = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..s.len()].copy_from_slice(s);
+        u64::from_le_bytes(w)
+    };
+    match b.len() {
+        0..=8 => (b.len(), word(b), 0),
+        n => match (b[..8].try_into(), b[n - 8..].try_into()) {
+            (Ok(h), Ok(t)) => (n, u64::from_le_bytes(h), u64::from_le_bytes(t)),
+            _ => (n, 0, 0),
+        },
+    }
+}
+
+pub(crate) type KeySig = (usize, u64, u64);
 
 /// The wanted selectors as a trie; node 0 is `$`.
 #[derive(Debug, Clone)]
@@ -92,7 +129,10 @@ impl PathTrie {
                     let c = self.nodes.len();
                     self.nodes.push(Node::default());
                     match step {
-                        Step::Key(k) => self.nodes[n].keys.push((k.clone(), c)),
+                        Step::Key(k) => {
+                            self.nodes[n].keys.push((k.clone(), c));
+                            self.nodes[n].sigs.push(key_sig(k));
+                        }
                         Step::Index(i) => self.nodes[n].indexes.push((*i, c)),
                     }
                     c
@@ -362,9 +402,9 @@ impl<'a> Scanner<'a> {
                             Some(n) if want_keys => {
                                 if escaped {
                                     let k = unescape(key)?;
-                                    n.keys.iter().find(|(x, _)| **x == *k).map(|&(_, c)| c)
+                                    n.child(&k)
                                 } else {
-                                    n.keys.iter().find(|(x, _)| &**x == key).map(|&(_, c)| c)
+                                    n.child(key)
                                 }
                             }
                             _ => None,
@@ -509,7 +549,10 @@ pub fn eval(expr: &Expr, found: &[Option<Found<'_>>]) -> bool {
                 },
                 _ => return false,
             };
-            values.binary_search_by(|v| (**v).cmp(&*text)).is_ok()
+            let sig = key_sig(&text);
+            values
+                .iter()
+                .any(|(s, v)| *s == sig && (text.len() <= 16 || **v == *text))
         }
         Expr::Test { slot, test } => {
             let f = found.get(*slot).copied().flatten();
