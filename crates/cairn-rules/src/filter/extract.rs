@@ -82,7 +82,7 @@ impl MetricValue {
     }
 
     /// The number to publish for this match; `None` when the reference is missing or not
-    /// numeric (AWS then publishes nothing for the event [I]). Numeric strings count [I].
+    /// numeric (AWS then publishes nothing for the event `[I]`). Numeric strings count `[I]`.
     pub fn extract(&self, m: &Match<'_>) -> Option<f64> {
         match &self.source {
             Source::Literal(n) => Some(*n),

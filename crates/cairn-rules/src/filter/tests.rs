@@ -188,6 +188,34 @@ const CASES: &[(&str, &str, bool)] = &[
     (r#"{ $.a.b = 1 }"#, r#"{"a":{"b":1}}"#, true),
     (r#"{ $.a.b.c = 1 }"#, r#"{"a":{"b":1}}"#, false),
     (r#"{ $.a-b_c = 1 }"#, r#"{"a-b_c":1}"#, true),
+    // Keys and set values longer than 16 bytes that share their first and last eight bytes.
+    (
+        r#"{ $.aaaaaaaaXbbbbbbbb = 1 }"#,
+        r#"{"aaaaaaaaYbbbbbbbb":1}"#,
+        false,
+    ),
+    (
+        r#"{ $.aaaaaaaaXbbbbbbbb = 1 }"#,
+        r#"{"aaaaaaaaYbbbbbbbb":2,"aaaaaaaaXbbbbbbbb":1}"#,
+        true,
+    ),
+    (
+        r#"{ $.k = aaaaaaaaXbbbbbbbb || $.k = c }"#,
+        r#"{"k":"aaaaaaaaYbbbbbbbb"}"#,
+        false,
+    ),
+    (
+        r#"{ $.k = aaaaaaaaXbbbbbbbb || $.k = c }"#,
+        r#"{"k":"aaaaaaaaXbbbbbbbb"}"#,
+        true,
+    ),
+    (
+        r#"{ $.eventName = x || $.eventName = ReplaceRouteTableAssociation }"#,
+        r#"{"eventName":"ReplaceRouteTableAssociation"}"#,
+        true,
+    ),
+    // An escaped key in the message is the same key.
+    (r#"{ $.eventName = A }"#, r#"{"event\u004eame":"A"}"#, true),
     // ---- JSON: IP addresses (wildcard prefixes, as AWS documents)
     (r#"{ $.ip = 10.0.* }"#, NUMS, true),
     (r#"{ $.ip = 10.1.* }"#, NUMS, false),
