@@ -1,6 +1,6 @@
 //! The parsed form of JSON and space-delimited patterns.
 
-use super::json::KeySig;
+use super::scan::KeySig;
 use super::value::ValueTest;
 
 /// One step of a JSON selector: `.name` or `[N]`.
@@ -23,7 +23,7 @@ pub enum Expr {
         slot: usize,
         test: JsonTest,
     },
-    /// `slot = v1 || slot = v2 || …` with exact strings, each with its `json::key_sig` (see
+    /// `slot = v1 || slot = v2 || …` with exact strings, each with its `scan::key_sig` (see
     /// `compile`).
     InSet {
         slot: usize,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::ast::{Expr, JsonTest};
-use super::json::key_sig;
+use super::scan::key_sig;
 use super::value::{Operand, ValueTest, Wild};
 
 /// The exact (wildcard-free) string an `=` test compares with, if that is what `e` is.

@@ -2,8 +2,8 @@
 //! read from the matched event (`$.selector` for JSON patterns, `$field` for space-delimited ones).
 
 use super::error::PatternError;
-use super::json::{Found, PathTrie};
 use super::parser::parse_selector;
+use super::scan::{Found, PathTrie};
 use super::value::parse_number;
 use super::{FilterPattern, Match, PatternKind};
 

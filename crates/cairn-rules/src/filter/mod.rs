@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Modules: `lexer` and `parser` turn text into the `ast`; `value` compares single values;
-//! `json`, `delimited` and `terms` match each kind; `compile` speeds up JSON expressions;
+//! `scan` reads JSON messages; `json`, `delimited` and `terms` match each kind; `compile` speeds up JSON expressions;
 //! [`extract`](MetricValue) reads metric values and dimensions out of a [`Match`]; [`FilterSet`]
 //! runs many patterns over one message with one JSON scan; [`cis`] holds the CIS benchmark's
 //! monitoring patterns verbatim.
@@ -44,6 +44,7 @@ mod extract;
 mod json;
 mod lexer;
 mod parser;
+mod scan;
 mod set;
 mod terms;
 mod value;
@@ -58,7 +59,7 @@ pub use extract::{Dimension, MetricValue, validate_dimensions};
 pub use set::FilterSet;
 
 use ast::{Expr, Field};
-use json::PathTrie;
+use scan::PathTrie;
 use terms::Terms;
 
 /// A parsed, validated filter pattern, ready to test messages.

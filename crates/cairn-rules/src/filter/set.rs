@@ -4,7 +4,8 @@
 
 use super::ast::Expr;
 use super::compile::remap;
-use super::json::{self, PathTrie};
+use super::json;
+use super::scan::{Found, PathTrie};
 use super::{FilterPattern, Kind};
 
 /// A fixed list of patterns evaluated together.
@@ -44,7 +45,7 @@ impl FilterSet {
     /// most once.
     pub fn matches_into(&self, message: &str, out: &mut Vec<bool>) {
         out.clear();
-        let eval_all = |found: Option<&[Option<json::Found<'_>>]>, out: &mut Vec<bool>| {
+        let eval_all = |found: Option<&[Option<Found<'_>>]>, out: &mut Vec<bool>| {
             for (p, e) in self.patterns.iter().zip(&self.exprs) {
                 out.push(match e {
                     Some(e) => found.is_some_and(|f| json::eval(e, f)),
