@@ -133,7 +133,37 @@ pub fn compile_regex(src: &str) -> Result<Regex, PatternError> {
             "character {c:?} is not allowed in a regex"
         )));
     }
-    Regex::new(src).map_err(|e| PatternError::syntax(format!("bad regex: {e}")))
+    Regex::new(&ascii_classes(src)).map_err(|e| PatternError::syntax(format!("bad regex: {e}")))
+}
+
+/// Rewrites the Perl classes `\d`, `\w`, `\s` (and negations, and `\b`/`\B`) to their ASCII
+/// meaning, as in the regex dialects AWS's services use, while `.` still takes a whole (possibly
+/// multi-byte) character of the message. Nested classes (`[a[0-9]]`) keep this valid inside `[…]`.
+fn ascii_classes(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut it = src.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('s') => out.push_str(r"[\t\n\x0B\x0C\r ]"),
+            Some('S') => out.push_str(r"[^\t\n\x0B\x0C\r ]"),
+            Some('b') => out.push_str(r"(?-u:\b)"),
+            Some('B') => out.push_str(r"(?-u:\B)"),
+            Some(e) => {
+                out.push('\\');
+                out.push(e);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Builds `op operand` from a comparison operator and its parsed operand.
