@@ -1,4 +1,10 @@
-//! Rule engines of cairn, pure logic with no I/O and time always injected by the caller: CloudWatch
-//! alarm evaluation (`alarm`) and, beside it, other rule engines.
+//! cairn's rule engines: pure logic with no I/O, time always injected by the caller.
+//!
+//! - [`filter`]: the CloudWatch Logs filter pattern language (term, JSON, space-delimited and
+//!   regex patterns) shared by metric filters, subscription filters, `FilterLogEvents` and Live
+//!   Tail, with AWS's `InvalidParameterException` texts and metric value / dimension extraction.
+//! - [`alarm`]: CloudWatch alarm evaluation (periods, M of N, missing data, statistics), with
+//!   AWS's state reasons, history items and SNS notification messages.
 
 pub mod alarm;
+pub mod filter;
