@@ -1,9 +1,12 @@
 //! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `iam`, `sts`), and the
 //! standard [`registry`] that lists them.
 //!
-//! Every service is a [`pipeline::Service`] with the same rooms: an operation table, handlers,
-//! state (through the application's stores), record shaping and wire shapes (its codec). No
-//! service module imports another; they reach each other through the pipeline's internal calls
+//! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
+//! `Service` impl), `operations.rs` (the operation table), `resolve.rs` (what a call acts on,
+//! the checks it needs), `handlers` (running each operation), `record.rs` (record shaping) and
+//! `wire` (wire shapes, the codec); state lives in `cairn-store`, behind the application's
+//! stores (`docs/adding-a-service.md`; `tests/layout.rs` checks the rooms). No service module
+//! imports another; they reach each other through the pipeline's internal calls
 //! (`tests/layout.rs` checks). Adding a service is a folder here plus one line in [`registry`].
 //!
 //! The house they live in — the edge, the pipeline, the application, authorization, the

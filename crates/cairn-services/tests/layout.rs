@@ -12,6 +12,24 @@ use std::path::{Path, PathBuf};
 /// The service modules: each a folder under `src/`.
 const SERVICES: [&str; 5] = ["cloudtrail", "s3", "kms", "iam", "sts"];
 
+/// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as
+/// (room, what it holds). A room is a file `<room>.rs` or a folder `<room>/` with a `mod.rs`;
+/// `mod.rs` is the service's own.
+const ROOMS: [(&str, &str); 6] = [
+    (
+        "mod",
+        "the Service impl: signing name, event source, codec, wiring",
+    ),
+    ("operations", "the operation table"),
+    ("resolve", "what a call acts on and the checks it needs"),
+    ("handlers", "running each operation"),
+    ("record", "how calls are recorded"),
+    (
+        "wire",
+        "wire shapes: the codec, request and response documents",
+    ),
+];
+
 /// Crossings not yet replaced by internal calls through the pipeline, as
 /// (file, service it reaches into). None are left: CloudTrail checks a trail's bucket and key
 /// and writes its log files through S3's and KMS's APIs (`cloudtrail/destination.rs`,
@@ -27,6 +45,30 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+#[test]
+fn every_service_has_the_common_rooms() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    for service in SERVICES {
+        let dir = src.join(service);
+        for (room, holds) in ROOMS {
+            let file = dir.join(format!("{room}.rs"));
+            let folder = dir.join(room).join("mod.rs");
+            if !(file.is_file() || (room != "mod" && folder.is_file())) {
+                missing.push(format!(
+                    "{service}/ has no room `{room}` ({room}.rs or {room}/mod.rs: {holds})"
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "every service has the same rooms (docs/adding-a-service.md, \"The rooms of a \
+         service\"):\n  {}",
+        missing.join("\n  ")
+    );
 }
 
 #[test]

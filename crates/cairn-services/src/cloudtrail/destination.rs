@@ -19,8 +19,8 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
+use super::handlers::trails::internal;
 use super::s3_calls::{cloudtrail_for, get_bucket_acl, put_object};
-use super::trails::internal;
 use crate::app::App;
 use crate::pipeline::Durability;
 

@@ -1,5 +1,10 @@
 //! Every operation of the IAM API (botocore model 2010-05-08); the unsupported ones answer
-//! NotImplemented naming themselves, unknown ones InvalidAction.
+//! NotImplemented naming themselves, unknown ones InvalidAction. Identity policies decide
+//! every IAM call.
+
+use std::sync::OnceLock;
+
+use crate::pipeline::Operation;
 
 pub const OPERATIONS: [&str; 210] = [
     "AcceptDelegationRequest",
@@ -215,7 +220,7 @@ pub const OPERATIONS: [&str; 210] = [
 ];
 
 /// The operations cairn serves; the others answer NotImplemented naming themselves.
-pub const SERVED: [&str; 66] = [
+const SERVED: [&str; 66] = [
     "AddUserToGroup",
     "AttachGroupPolicy",
     "AttachRolePolicy",
@@ -283,3 +288,20 @@ pub const SERVED: [&str; 66] = [
     "UpdateLoginProfile",
     "UpdateUser",
 ];
+
+fn is_read_only(op: &str) -> bool {
+    ["Get", "List", "Generate", "Simulate"]
+        .iter()
+        .any(|p| op.starts_with(p))
+}
+
+/// The table `Service::operations` answers.
+pub(super) fn table() -> &'static [Operation] {
+    static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        OPERATIONS
+            .iter()
+            .map(|&n| Operation::named("iam", n, is_read_only(n), SERVED.contains(&n)))
+            .collect()
+    })
+}

@@ -8,7 +8,18 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{S3Request, S3Response};
-use crate::pipeline::Details;
+use crate::pipeline::{Details, Recording};
+use crate::recorder::CallContext;
+
+use super::S3;
+
+/// How a call is recorded; a refused call keeps its parameters, as AWS records it.
+pub(super) fn record(ctx: &CallContext, call: Recording<'_, S3>) -> Details {
+    match call.input {
+        Some(req) => details(req, call.result.ok(), &ctx.request_id),
+        None => Details::default(),
+    }
+}
 
 /// The `x-amz-id-2` of a request: an opaque host id derived from its request id.
 pub fn id2(request_id: &str) -> String {
@@ -19,38 +30,13 @@ pub fn id2(request_id: &str) -> String {
     STANDARD.encode(both)
 }
 
-/// Object-level operations (and listings): data events.
-pub fn is_data(op: &str) -> bool {
-    matches!(
-        op,
-        "GetObject"
-            | "HeadObject"
-            | "PutObject"
-            | "DeleteObject"
-            | "DeleteObjects"
-            | "CopyObject"
-            | "ListObjects"
-            | "CreateMultipartUpload"
-            | "UploadPart"
-            | "CompleteMultipartUpload"
-            | "AbortMultipartUpload"
-            | "ListParts"
-            | "GetObjectAcl"
-            | "PutObjectAcl"
-    )
-}
-
-pub fn is_read_only(op: &str) -> bool {
-    op.starts_with("Get") || op.starts_with("Head") || op.starts_with("List")
-}
-
 /// Query parameters that authenticate rather than parameterise a request.
 fn is_auth_param(k: &str) -> bool {
     k.starts_with("X-Amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires" | "x-id")
 }
 
 /// How an S3 call is recorded, whatever its outcome.
-pub fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Details {
+fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Details {
     let bytes_out = resp.map_or(0, |r| r.body.len());
     let op = req.op;
     let mut params = Map::new();

@@ -2,95 +2,42 @@
 //! caller is; AssumeRole and GetSessionToken issue temporary credentials; the other operations
 //! answer `NotImplemented`.
 //! Every call is recorded as an `sts.amazonaws.com` management event.
+//!
+//! The rooms (the same in every service; see `docs/adding-a-service.md`):
+//! - `mod.rs`: the [`Service`] impl only: signing name, event source, codec, wiring.
+//! - `operations.rs`: the operation table.
+//! - `resolve.rs`: what a call acts on (AssumeRole's role) and the checks it needs.
+//! - `handlers.rs`: running each operation (caller identity, role sessions, session tokens).
+//! - `record.rs`: how calls are recorded.
+//! - `wire.rs`: the query codec and the XML/JSON shapes of credentials.
+//!
+//! State (users, roles, keys, sessions) lives in `cairn-store`, behind `app.identity`.
 
-use std::sync::OnceLock;
+mod handlers;
+mod operations;
+mod record;
+mod resolve;
+mod wire;
 
-use cairn_model::Principal;
+pub use operations::OPERATIONS;
+pub use resolve::AssumePlan;
+
 use cairn_wire::AwsError;
-use cairn_wire::xml::escape;
-
-mod credentials;
 
 use crate::app::App;
-use crate::pipeline::codec::form::{Form, request_parameters};
+use crate::pipeline::codec::form::Form;
 use crate::pipeline::codec::query::{QueryCodec, Reply};
-use crate::pipeline::{Access, Check, Details, Operation, Recording, Service};
+use crate::pipeline::{Check, Details, Operation, Recording, Service};
 use crate::recorder::CallContext;
 
 pub const EVENT_SOURCE: &str = "sts.amazonaws.com";
 
-/// Every operation of the STS API (botocore model 2011-06-15).
-pub const OPERATIONS: [&str; 15] = [
-    "AssumeRole",
-    "AssumeRoleWithSAML",
-    "AssumeRoleWithWebIdentity",
-    "AssumeRoot",
-    "DecodeAuthorizationMessage",
-    "GetAccessKeyInfo",
-    "GetCallerIdentity",
-    "GetCertificate",
-    "GetDelegatedAccessToken",
-    "GetFederationToken",
-    "GetScopedCredentials",
-    "GetSessionToken",
-    "GetTrustBundles",
-    "GetWebIdentityToken",
-    "IssueWorkloadIdentityContext",
-];
-
-/// `aws:userid` of a principal, as GetCallerIdentity answers it.
-fn user_id(p: &Principal) -> String {
-    match p {
-        Principal::Root { account, .. } => account.to_string(),
-        Principal::IamUser { user_id, .. } => user_id.clone(),
-        Principal::AssumedRole {
-            role_id,
-            session_name,
-            ..
-        } => format!("{role_id}:{session_name}"),
-        Principal::AwsService { service } => service.clone(),
-    }
-}
-
-fn get_caller_identity(ctx: &CallContext) -> String {
-    format!(
-        "    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n",
-        escape(&ctx.principal.arn()),
-        escape(&user_id(&ctx.principal)),
-        escape(&ctx.recipient_account)
-    )
-}
-
 /// The STS service.
 pub struct Sts;
 
-static CODEC: QueryCodec = QueryCodec {
-    version: "2011-06-15",
-    xmlns: "https://sts.amazonaws.com/doc/2011-06-15/",
-};
-
-/// The operations cairn serves; the others answer `NotImplemented`.
-const SERVED: [&str; 3] = ["AssumeRole", "GetCallerIdentity", "GetSessionToken"];
-
-/// AssumeRole counts as read-only, as AWS records it.
-fn is_read_only(op: &str) -> bool {
-    op.starts_with("Get") || op.starts_with("Decode") || op.starts_with("Assume")
-}
-
-/// GetCallerIdentity needs no permission; AssumeRole is decided by the role's trust policy;
-/// GetSessionToken is open to users and the root user, not to sessions.
-fn access(op: &str) -> Access {
-    match op {
-        "GetCallerIdentity" => Access::Open,
-        "AssumeRole" => Access::TrustPolicy,
-        "GetSessionToken" => Access::Caller,
-        _ => Access::Identity,
-    }
-}
-
 impl Service for Sts {
     type Codec = QueryCodec;
-    type Plan = credentials::AssumePlan;
+    type Plan = AssumePlan;
 
     fn signing_name(&self) -> &'static str {
         "sts"
@@ -101,26 +48,11 @@ impl Service for Sts {
     }
 
     fn codec(&self) -> &QueryCodec {
-        &CODEC
+        &wire::CODEC
     }
 
     fn operations(&self) -> &'static [Operation] {
-        static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            OPERATIONS
-                .iter()
-                .map(|&n| {
-                    let op = Operation::named("sts", n, is_read_only(n), SERVED.contains(&n))
-                        .access(access(n));
-                    // GetCallerIdentity needs no permission at all.
-                    if n == "GetCallerIdentity" {
-                        op.actions(&[])
-                    } else {
-                        op
-                    }
-                })
-                .collect()
-        })
+        operations::table()
     }
 
     fn resolve(
@@ -129,12 +61,9 @@ impl Service for Sts {
         ctx: &CallContext,
         op: &'static Operation,
         form: &Form,
-        plan: &mut credentials::AssumePlan,
+        plan: &mut AssumePlan,
     ) -> Result<Vec<Check>, AwsError> {
-        match op.name {
-            "AssumeRole" => credentials::resolve_assume_role(app, ctx, form, plan),
-            _ => Ok(Vec::new()),
-        }
+        resolve::resolve(app, ctx, op, form, plan)
     }
 
     fn run(
@@ -143,24 +72,9 @@ impl Service for Sts {
         ctx: &CallContext,
         op: &'static Operation,
         form: &Form,
-        plan: &mut credentials::AssumePlan,
+        plan: &mut AssumePlan,
     ) -> Result<Reply, AwsError> {
-        let issued = match op.name {
-            "GetCallerIdentity" => return Ok(Reply::xml(get_caller_identity(ctx), None)),
-            "AssumeRole" => credentials::assume_role(app, ctx, plan),
-            "GetSessionToken" => credentials::get_session_token(app, ctx, form),
-            other => Err(AwsError::new(
-                501,
-                "NotImplemented",
-                format!("cairn does not support sts:{other} yet."),
-            )),
-        }?;
-        Ok(Reply {
-            xml: issued.xml,
-            response: Some(issued.response),
-            resources: issued.resources,
-            shared_with: issued.shared_with,
-        })
+        handlers::run(app, ctx, op, form, plan)
     }
 
     fn record(
@@ -170,24 +84,6 @@ impl Service for Sts {
         op: &'static Operation,
         call: Recording<'_, Self>,
     ) -> Details {
-        if op.name == "GetCallerIdentity" {
-            return Details::default();
-        }
-        let request = call.input.and_then(request_parameters);
-        match call.result {
-            Ok(r) => Details {
-                request_parameters: request,
-                response_elements: r.response.clone(),
-                resources: r.resources.clone(),
-                shared_with: r.shared_with.clone(),
-                ..Details::default()
-            },
-            // AWS records STS refusals without their parameters (other failures keep them).
-            Err(e) if e.code == "AccessDenied" => Details::default(),
-            Err(_) => Details {
-                request_parameters: request,
-                ..Details::default()
-            },
-        }
+        record::record(op, call)
     }
 }

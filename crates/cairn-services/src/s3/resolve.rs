@@ -157,7 +157,7 @@ pub fn checks(app: &App, ctx: &CallContext, req: &S3Request) -> Result<Vec<Check
             Some(b) => app
                 .objects
                 .bucket(b)
-                .map_err(|e| super::ops::objects_error(e, req))?,
+                .map_err(|e| super::handlers::objects_error(e, req))?,
             None => None,
         };
         if bucket.is_none() && bucket_name.is_some() && req.op != "CreateBucket" {

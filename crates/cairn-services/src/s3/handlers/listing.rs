@@ -6,10 +6,10 @@ use base64::engine::general_purpose::STANDARD;
 use cairn_store::objects::ListQuery;
 use cairn_wire::AwsError;
 
+use super::acl;
 use super::{S3Result, iso, objects_error};
 use crate::app::App;
-use crate::s3::acl;
-use crate::s3::xml::{Doc, encode_key};
+use crate::s3::wire::xml::{Doc, encode_key};
 use crate::s3::{S3Request, S3Response};
 
 pub(super) fn list_objects(app: &App, req: &S3Request) -> S3Result {

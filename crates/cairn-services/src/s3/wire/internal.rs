@@ -11,11 +11,11 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use super::address::Address;
 use super::codec::operation;
 use super::{S3Request, S3Response};
 use crate::pipeline::operation::Operation;
 use crate::recorder::CallContext;
+use crate::s3::address::Address;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

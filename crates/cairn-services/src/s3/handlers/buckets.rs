@@ -4,10 +4,10 @@
 use cairn_store::objects::{BucketConfig, ObjectsError};
 use cairn_wire::AwsError;
 
+use super::acl;
 use super::{S3Result, iso, malformed_xml, not_implemented, objects_error};
 use crate::app::App;
-use crate::s3::acl;
-use crate::s3::xml::{Doc, parse};
+use crate::s3::wire::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
 
 /// S3's limit on a bucket policy (20 KB).
@@ -58,7 +58,7 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             };
             let body = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
-                crate::s3::xml::NS,
+                crate::s3::wire::xml::NS,
                 cairn_wire::xml::escape(region)
             );
             Ok(S3Response::ok(body.into_bytes()))

@@ -1,6 +1,8 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
-//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]).
+//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]; ACLs:
+//! [`acl`]).
 
+mod acl;
 mod buckets;
 mod listing;
 mod multipart;
@@ -15,6 +17,19 @@ use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 
 pub use objects::verify_checksums;
+
+/// A bucket's default encryption: its algorithm and KMS key, if configured.
+fn default_encryption(bucket: &cairn_store::objects::Bucket) -> Option<(String, Option<String>)> {
+    let xml = bucket.encryption.as_deref()?;
+    let n = crate::s3::wire::xml::parse(xml.as_bytes())?;
+    let d = n
+        .child("Rule")
+        .and_then(|r| r.child("ApplyServerSideEncryptionByDefault"))?;
+    Some((
+        d.text_of("SSEAlgorithm")?.to_owned(),
+        d.text_of("KMSMasterKeyID").map(str::to_owned),
+    ))
+}
 
 type S3Result = Result<S3Response, AwsError>;
 

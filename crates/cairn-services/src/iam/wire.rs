@@ -1,5 +1,6 @@
-//! IAM's XML shapes (members in the order of the service model) and the matching
-//! `responseElements` CloudTrail records (lower-camel names, Java-style dates).
+//! IAM's wire shapes: the query codec (version 2010-05-08), its XML shapes (members in the
+//! order of the service model) and the matching `responseElements` CloudTrail records
+//! (lower-camel names, Java-style dates).
 
 use cairn_model::timefmt;
 use cairn_store::identity::{
@@ -7,6 +8,13 @@ use cairn_store::identity::{
 };
 use cairn_wire::xml::escape;
 use serde_json::{Value, json};
+
+use crate::pipeline::codec::query::QueryCodec;
+
+pub(super) static CODEC: QueryCodec = QueryCodec {
+    version: "2010-05-08",
+    xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
+};
 
 /// `<Name>value</Name>` with the value escaped.
 pub fn el(name: &str, value: &str) -> String {

@@ -7,7 +7,8 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use super::{Done, caller_user, store_error, validate, xml};
+use super::{Done, caller_user, store_error};
+use crate::iam::{validate, wire};
 use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 
 /// Whose keys an operation means: the named user, else the calling user, else (for the root
@@ -82,9 +83,9 @@ pub fn create_access_key(a: &Scope<'_>) -> Result<Done, AwsError> {
     Ok(Done {
         xml: format!(
             "<AccessKey>{}</AccessKey>",
-            xml::access_key(&key, &name, true)
+            wire::access_key(&key, &name, true)
         ),
-        response: Some(json!({ "accessKey": xml::access_key_json(&key, &name) })),
+        response: Some(json!({ "accessKey": wire::access_key_json(&key, &name) })),
     })
 }
 
@@ -95,7 +96,7 @@ pub fn list_access_keys(a: &Scope<'_>) -> Result<Done, AwsError> {
     let members: String = p
         .items
         .iter()
-        .map(|k| format!("<member>{}</member>", xml::access_key(k, &name, false)))
+        .map(|k| format!("<member>{}</member>", wire::access_key(k, &name, false)))
         .collect();
     Ok(Done {
         xml: format!(
@@ -174,20 +175,20 @@ pub fn get_access_key_last_used(a: &Scope<'_>) -> Result<Done, AwsError> {
     let used = match last {
         Some(l) => format!(
             "{}{}{}",
-            xml::el("LastUsedDate", &xml::time(l.used_ms)),
-            xml::el("ServiceName", &l.service),
-            xml::el("Region", &l.region)
+            wire::el("LastUsedDate", &wire::time(l.used_ms)),
+            wire::el("ServiceName", &l.service),
+            wire::el("Region", &l.region)
         ),
         None => format!(
             "{}{}",
-            xml::el("ServiceName", "N/A"),
-            xml::el("Region", "N/A")
+            wire::el("ServiceName", "N/A"),
+            wire::el("Region", "N/A")
         ),
     };
     Ok(Done {
         xml: format!(
             "{}<AccessKeyLastUsed>{used}</AccessKeyLastUsed>",
-            xml::el("UserName", &user_name)
+            wire::el("UserName", &user_name)
         ),
         response: None,
     })
@@ -229,8 +230,8 @@ pub fn create_login_profile(a: &Scope<'_>) -> Result<Done, AwsError> {
         .create_login_profile(&u, pw, reset, a.now)
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::login_profile(&p),
-        response: Some(json!({ "loginProfile": xml::login_profile_json(&p) })),
+        xml: wire::login_profile(&p),
+        response: Some(json!({ "loginProfile": wire::login_profile_json(&p) })),
     })
 }
 
@@ -238,7 +239,7 @@ pub fn get_login_profile(a: &Scope<'_>) -> Result<Done, AwsError> {
     let u = profile_user(a)?;
     let p = a.app.identity.login_profile(&u).map_err(store_error)?;
     Ok(Done {
-        xml: xml::login_profile(&p),
+        xml: wire::login_profile(&p),
         response: None,
     })
 }
@@ -279,7 +280,7 @@ pub fn create_virtual_mfa_device(a: &Scope<'_>) -> Result<Done, AwsError> {
         .create_mfa_device(a.account, path, name, &form::tags(a.form), a.now)
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::mfa_device(&d, None, true, "VirtualMFADevice"),
+        xml: wire::mfa_device(&d, None, true, "VirtualMFADevice"),
         response: Some(json!({ "virtualMFADevice": { "serialNumber": d.serial } })),
     })
 }
@@ -322,11 +323,11 @@ pub fn list_mfa_devices(a: &Scope<'_>) -> Result<Done, AwsError> {
         .map(|(user, d)| {
             format!(
                 "<member>{}{}{}</member>",
-                xml::el("UserName", user),
-                xml::el("SerialNumber", &d.serial),
-                xml::el(
+                wire::el("UserName", user),
+                wire::el("SerialNumber", &d.serial),
+                wire::el(
                     "EnableDate",
-                    &xml::time(d.enabled_ms.unwrap_or(d.created_ms))
+                    &wire::time(d.enabled_ms.unwrap_or(d.created_ms))
                 )
             )
         })
@@ -364,7 +365,7 @@ pub fn list_virtual_mfa_devices(a: &Scope<'_>) -> Result<Done, AwsError> {
     let members: String = p
         .items
         .iter()
-        .map(|(d, u)| xml::mfa_device(d, u.as_ref(), false, "member"))
+        .map(|(d, u)| wire::mfa_device(d, u.as_ref(), false, "member"))
         .collect();
     Ok(Done {
         xml: format!(
@@ -430,7 +431,7 @@ pub fn list_account_aliases(a: &Scope<'_>) -> Result<Done, AwsError> {
         .account(a.account)
         .map_err(|e| store_error(e.into()))?
         .and_then(|acc| acc.alias);
-    let members: String = alias.iter().map(|al| xml::el("member", al)).collect();
+    let members: String = alias.iter().map(|al| wire::el("member", al)).collect();
     Ok(Done {
         xml: format!("<AccountAliases>{members}</AccountAliases><IsTruncated>false</IsTruncated>"),
         response: None,

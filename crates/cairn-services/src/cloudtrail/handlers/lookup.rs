@@ -7,8 +7,8 @@ use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::token;
 use crate::app::App;
+use crate::cloudtrail::token;
 use crate::recorder::CallContext;
 
 const DEFAULT_MAX_RESULTS: i64 = 50;

@@ -12,14 +12,14 @@ use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
 use super::crypto;
+use super::resolve::KmsPlan;
+use super::wire::metadata;
 use crate::app::App;
-use crate::pipeline::{Check, PolicyOf};
 use crate::recorder::CallContext;
-use cairn_policy::ResourceRule;
 
 const DAY_MS: i64 = 86_400_000;
 
-fn internal(e: impl std::fmt::Display) -> AwsError {
+pub(super) fn internal(e: impl std::fmt::Display) -> AwsError {
     AwsError::internal(e.to_string())
 }
 
@@ -27,15 +27,15 @@ fn validation(msg: impl Into<String>) -> AwsError {
     AwsError::client("ValidationException", msg)
 }
 
-fn not_found(msg: impl Into<String>) -> AwsError {
+pub(super) fn not_found(msg: impl Into<String>) -> AwsError {
     AwsError::client("NotFoundException", msg)
 }
 
-fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+pub(super) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
     input.get(name).and_then(Value::as_str)
 }
 
-fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, AwsError> {
+pub(super) fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, AwsError> {
     str_member(input, name).ok_or_else(|| {
         validation(format!(
             "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
@@ -51,12 +51,12 @@ fn lower_first(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn blob(input: &Value, name: &str) -> Result<Vec<u8>, AwsError> {
+pub(super) fn blob(input: &Value, name: &str) -> Result<Vec<u8>, AwsError> {
     B64.decode(required(input, name)?)
         .map_err(|_| validation(format!("{name} is not valid base64.")))
 }
 
-fn context(input: &Value) -> Result<BTreeMap<String, String>, AwsError> {
+pub(super) fn context(input: &Value) -> Result<BTreeMap<String, String>, AwsError> {
     match input.get("EncryptionContext") {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
         Some(Value::Object(m)) => m
@@ -122,13 +122,13 @@ fn check_policy(app: &App, ctx: &CallContext, policy: &str, bypass: bool) -> Res
 
 /// Where keys are looked up: an account's keys in one region.
 #[derive(Clone, Copy)]
-pub struct Scope<'a> {
+pub(super) struct Scope<'a> {
     pub account: &'a str,
     pub region: &'a str,
 }
 
 impl<'a> Scope<'a> {
-    fn of(ctx: &'a CallContext) -> Scope<'a> {
+    pub(super) fn of(ctx: &'a CallContext) -> Scope<'a> {
         Scope {
             account: &ctx.recipient_account,
             region: &ctx.region,
@@ -145,7 +145,7 @@ fn key_arn_of(scope: Scope<'_>, key_id: &str) -> String {
 
 /// Finds the key a `KeyId` names: a key id, key ARN, alias name or alias ARN. A key whose
 /// deletion date has passed is gone.
-pub fn resolve_key(app: &App, scope: Scope<'_>, id: &str) -> Result<Key, AwsError> {
+pub(super) fn resolve_key(app: &App, scope: Scope<'_>, id: &str) -> Result<Key, AwsError> {
     let (account, region) = (scope.account, scope.region);
     let alias_name = if let Some(rest) = id.strip_prefix("arn:aws:kms:") {
         let parts: Vec<&str> = rest.splitn(3, ':').collect();
@@ -179,7 +179,12 @@ pub fn resolve_key(app: &App, scope: Scope<'_>, id: &str) -> Result<Key, AwsErro
     }
 }
 
-pub fn find_key(app: &App, scope: Scope<'_>, key_id: &str, asked: &str) -> Result<Key, AwsError> {
+pub(super) fn find_key(
+    app: &App,
+    scope: Scope<'_>,
+    key_id: &str,
+    asked: &str,
+) -> Result<Key, AwsError> {
     let missing = || {
         if uuid_like(key_id) {
             not_found(format!(
@@ -222,30 +227,6 @@ pub fn usable(key: &Key) -> Result<(), AwsError> {
     }
 }
 
-fn metadata(key: &Key) -> Value {
-    let mut m = json!({
-        "AWSAccountId": key.account,
-        "KeyId": key.key_id,
-        "Arn": key.arn(),
-        "CreationDate": epoch_seconds(key.created_ms),
-        "Enabled": key.state == "Enabled",
-        "Description": key.description,
-        "KeyUsage": key.key_usage,
-        "KeyState": key.state,
-        "Origin": "AWS_KMS",
-        "KeyManager": "CUSTOMER",
-        "CustomerMasterKeySpec": key.key_spec,
-        "KeySpec": key.key_spec,
-        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
-        "MultiRegion": false,
-    });
-    if let (Some(d), Some(days)) = (key.deletion_ms, key.pending_days) {
-        m["DeletionDate"] = epoch_seconds(d);
-        m["PendingDeletionWindowInDays"] = json!(days);
-    }
-    m
-}
-
 fn unsupported(op: &str, why: &str) -> AwsError {
     AwsError::client(
         "UnsupportedOperationException",
@@ -253,122 +234,8 @@ fn unsupported(op: &str, why: &str) -> AwsError {
     )
 }
 
-/// What a KMS call acts on, found before it is authorized: the key, and the ARN its record
-/// lists whatever happens next.
-#[derive(Default)]
-pub struct KmsPlan {
-    pub key: Option<Key>,
-    pub key_arn: Option<String>,
-}
-
-/// The permission an operation on `key` needs: its key policy decides, with the caller's
-/// identity policies where the key policy delegates to the account. Policies may test the
-/// encryption context (`kms:EncryptionContext:<key>`) and the service a call came through
-/// (`kms:ViaService`).
-fn key_check(ctx: &CallContext, key: &Key, op: &str, input: &Value) -> Check {
-    let mut keys: Vec<(String, String)> =
-        vec![("kms:CallerAccount".into(), ctx.recipient_account.clone())];
-    if let Ok(context) = self::context(input) {
-        for (k, v) in context {
-            keys.push((format!("kms:EncryptionContext:{k}"), v));
-        }
-    }
-    if let Some(by) = &ctx.invoked_by {
-        let service = by.strip_suffix(".amazonaws.com").unwrap_or(by);
-        keys.push((
-            "kms:ViaService".into(),
-            format!("{service}.{}.amazonaws.com", ctx.region),
-        ));
-    }
-    Check::new(format!("kms:{op}"), key.arn())
-        .with_policy(PolicyOf {
-            document: Some(key.policy.clone()),
-            account: ctx.recipient_account.clone(),
-            rule: ResourceRule::Exclusive,
-        })
-        .with_keys(keys)
-}
-
-/// Finds the key a call names (validating what must be checked before it) and the permission
-/// the call needs. Operations on no one key are judged by identity policies alone.
-pub fn resolve(
-    app: &App,
-    ctx: &CallContext,
-    op: &str,
-    input: &Value,
-    plan: &mut KmsPlan,
-) -> Result<Vec<Check>, AwsError> {
-    let key_for = |member: &str, plan: &mut KmsPlan| -> Result<Key, AwsError> {
-        let key = resolve_key(app, Scope::of(ctx), required(input, member)?)?;
-        plan.key_arn = Some(key.arn());
-        Ok(key)
-    };
-    let key = match op {
-        "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" => {
-            return Ok(vec![Check::new(format!("kms:{op}"), "*")]);
-        }
-        "DescribeKey"
-        | "EnableKey"
-        | "DisableKey"
-        | "ScheduleKeyDeletion"
-        | "CancelKeyDeletion"
-        | "ListKeyPolicies"
-        | "UpdateKeyDescription"
-        | "Encrypt"
-        | "GenerateDataKey"
-        | "GenerateDataKeyWithoutPlaintext" => key_for("KeyId", plan)?,
-        "GetKeyPolicy" | "PutKeyPolicy" => {
-            let key = key_for("KeyId", plan)?;
-            check_policy_name(input)?;
-            key
-        }
-        "CreateAlias" | "UpdateAlias" => {
-            check_alias_name(required(input, "AliasName")?)?;
-            key_for("TargetKeyId", plan)?
-        }
-        "DeleteAlias" => {
-            let name = required(input, "AliasName")?;
-            let alias = app
-                .kms
-                .alias(&ctx.recipient_account, &ctx.region, name)
-                .map_err(internal)?
-                .ok_or_else(|| {
-                    not_found(format!(
-                        "Alias arn:aws:kms:{}:{}:{name} is not found.",
-                        ctx.region, ctx.recipient_account
-                    ))
-                })?;
-            let key = find_key(app, Scope::of(ctx), &alias.key_id, name)?;
-            plan.key_arn = Some(key.arn());
-            key
-        }
-        "Decrypt" => {
-            let ct = blob(input, "CiphertextBlob")?;
-            let invalid = || AwsError::client("InvalidCiphertextException", "");
-            let blob_key = crypto::key_of(&ct).ok_or_else(invalid)?.to_owned();
-            let key = find_key(app, Scope::of(ctx), &blob_key, &blob_key).map_err(|_| invalid())?;
-            plan.key_arn = Some(key.arn());
-            if let Some(asked) = str_member(input, "KeyId") {
-                let named = resolve_key(app, Scope::of(ctx), asked)?;
-                if named.key_id != key.key_id {
-                    return Err(AwsError::client(
-                        "IncorrectKeyException",
-                        "The key ID in the request does not identify a CMK that can perform this operation.",
-                    ));
-                }
-            }
-            key
-        }
-        // Operations cairn does not have need no permission to be told so.
-        _ => return Ok(Vec::new()),
-    };
-    let check = key_check(ctx, &key, op, input);
-    plan.key = Some(key);
-    Ok(vec![check])
-}
-
-/// Runs an authorized KMS call on what [`resolve`] found.
-pub fn handle(
+/// Runs an authorized KMS call on what `resolve` found.
+pub(super) fn run(
     app: &App,
     ctx: &CallContext,
     op: &str,
@@ -623,14 +490,14 @@ fn check_algorithm(input: &Value) -> Result<(), AwsError> {
     }
 }
 
-fn check_policy_name(input: &Value) -> Result<(), AwsError> {
+pub(super) fn check_policy_name(input: &Value) -> Result<(), AwsError> {
     match str_member(input, "PolicyName") {
         None | Some("default") => Ok(()),
         Some(other) => Err(not_found(format!("No such policy exists: {other}"))),
     }
 }
 
-fn check_alias_name(name: &str) -> Result<(), AwsError> {
+pub(super) fn check_alias_name(name: &str) -> Result<(), AwsError> {
     let ok_chars = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b));

@@ -6,8 +6,9 @@ use cairn_wire::AwsError;
 use serde_json::json;
 
 use super::entities::Scope;
-use super::{Done, store_error, validate, xml};
+use super::{Done, store_error};
 use crate::authz::managed::aws_managed_policy;
+use crate::iam::{validate, wire};
 use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 
 /// The owner an operation's name points at (`…UserPolicy`, `…GroupPolicy`, `…RolePolicy`),
@@ -75,9 +76,9 @@ pub fn get_inline(a: &Scope<'_>, op: &str) -> Result<Done, AwsError> {
     Ok(Done {
         xml: format!(
             "{}{}{}",
-            xml::el(owner_member(o.0), &o.2),
-            xml::el("PolicyName", name),
-            xml::el("PolicyDocument", &xml::url_encoded(&doc)),
+            wire::el(owner_member(o.0), &o.2),
+            wire::el("PolicyName", name),
+            wire::el("PolicyDocument", &wire::url_encoded(&doc)),
         ),
         response: None,
     })
@@ -91,7 +92,7 @@ pub fn list_inline(a: &Scope<'_>, op: &str) -> Result<Done, AwsError> {
         .inline_policy_names(owner(&o))
         .map_err(store_error)?;
     let p = page(a.form, names)?;
-    let members: String = p.items.iter().map(|n| xml::el("member", n)).collect();
+    let members: String = p.items.iter().map(|n| wire::el("member", n)).collect();
     Ok(Done {
         xml: format!("<PolicyNames>{members}</PolicyNames>{}", truncation_xml(&p)),
         response: None,
@@ -173,15 +174,15 @@ pub fn create_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
         )
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::policy(&p, "Policy"),
-        response: Some(json!({ "policy": xml::policy_json(&p) })),
+        xml: wire::policy(&p, "Policy"),
+        response: Some(json!({ "policy": wire::policy_json(&p) })),
     })
 }
 
 pub fn get_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
     let p = any_policy(a, required(a.form, "PolicyArn")?)?;
     Ok(Done {
-        xml: xml::policy(&p, "Policy"),
+        xml: wire::policy(&p, "Policy"),
         response: None,
     })
 }
@@ -215,7 +216,7 @@ pub fn list_policies(a: &Scope<'_>) -> Result<Done, AwsError> {
     }
     all.retain(|p| p.path.starts_with(prefix) && (!only_attached || p.attachment_count > 0));
     let p = page(a.form, all)?;
-    let members: String = p.items.iter().map(|x| xml::policy(x, "member")).collect();
+    let members: String = p.items.iter().map(|x| wire::policy(x, "member")).collect();
     Ok(Done {
         xml: format!("<Policies>{members}</Policies>{}", truncation_xml(&p)),
         response: None,
@@ -261,11 +262,11 @@ pub fn create_policy_version(a: &Scope<'_>) -> Result<Done, AwsError> {
     Ok(Done {
         xml: format!(
             "<PolicyVersion>{}{}{}</PolicyVersion>",
-            xml::el("VersionId", &v.version_id),
-            xml::el("IsDefaultVersion", &v.is_default.to_string()),
-            xml::el("CreateDate", &xml::time(v.created_ms)),
+            wire::el("VersionId", &v.version_id),
+            wire::el("IsDefaultVersion", &v.is_default.to_string()),
+            wire::el("CreateDate", &wire::time(v.created_ms)),
         ),
-        response: Some(json!({ "policyVersion": xml::policy_version_json(&v) })),
+        response: Some(json!({ "policyVersion": wire::policy_version_json(&v) })),
     })
 }
 
@@ -285,7 +286,7 @@ pub fn get_policy_version(a: &Scope<'_>) -> Result<Done, AwsError> {
             is_default: true,
         };
         return Ok(Done {
-            xml: xml::policy_version(&v, "PolicyVersion"),
+            xml: wire::policy_version(&v, "PolicyVersion"),
             response: None,
         });
     }
@@ -296,7 +297,7 @@ pub fn get_policy_version(a: &Scope<'_>) -> Result<Done, AwsError> {
         .policy_version(arn, version)
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::policy_version(&v, "PolicyVersion"),
+        xml: wire::policy_version(&v, "PolicyVersion"),
         response: None,
     })
 }
@@ -308,7 +309,7 @@ pub fn list_policy_versions(a: &Scope<'_>) -> Result<Done, AwsError> {
     let members: String = p
         .items
         .iter()
-        .map(|v| xml::policy_version(v, "member"))
+        .map(|v| wire::policy_version(v, "member"))
         .collect();
     Ok(Done {
         xml: format!("<Versions>{members}</Versions>{}", truncation_xml(&p)),
@@ -383,8 +384,8 @@ pub fn list_attached(a: &Scope<'_>, op: &str) -> Result<Done, AwsError> {
         .map(|x| {
             format!(
                 "<member>{}{}</member>",
-                xml::el("PolicyName", &x.name),
-                xml::el("PolicyArn", &x.arn)
+                wire::el("PolicyName", &x.name),
+                wire::el("PolicyArn", &x.arn)
             )
         })
         .collect();
@@ -413,8 +414,8 @@ pub fn list_entities_for_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
                 if let Ok(Some(u)) = a.app.identity.user_by_id(&id) {
                     users += &format!(
                         "<member>{}{}</member>",
-                        xml::el("UserName", &u.name),
-                        xml::el("UserId", &u.user_id)
+                        wire::el("UserName", &u.name),
+                        wire::el("UserId", &u.user_id)
                     );
                 }
             }
@@ -422,8 +423,8 @@ pub fn list_entities_for_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
                 if let Ok(Some(r)) = a.app.identity.role_by_id(&id) {
                     roles += &format!(
                         "<member>{}{}</member>",
-                        xml::el("RoleName", &r.name),
-                        xml::el("RoleId", &r.role_id)
+                        wire::el("RoleName", &r.name),
+                        wire::el("RoleId", &r.role_id)
                     );
                 }
             }
@@ -438,8 +439,8 @@ pub fn list_entities_for_policy(a: &Scope<'_>) -> Result<Done, AwsError> {
                 {
                     groups += &format!(
                         "<member>{}{}</member>",
-                        xml::el("GroupName", &g.name),
-                        xml::el("GroupId", &g.group_id)
+                        wire::el("GroupName", &g.name),
+                        wire::el("GroupId", &g.group_id)
                     );
                 }
             }

@@ -6,7 +6,7 @@ use super::objects::{new_object, written};
 use super::{S3Result, iso, malformed_xml, not_implemented, objects_error};
 use crate::app::App;
 use crate::recorder::CallContext;
-use crate::s3::xml::{Doc, encode_key, parse};
+use crate::s3::wire::xml::{Doc, encode_key, parse};
 use crate::s3::{S3Request, S3Response};
 
 pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {

@@ -6,8 +6,9 @@ use cairn_store::identity::NewRole;
 use cairn_wire::AwsError;
 use serde_json::json;
 
-use super::{Done, caller_user, store_error, validate, xml};
+use super::{Done, caller_user, store_error};
 use crate::app::App;
+use crate::iam::{validate, wire};
 use crate::pipeline::codec::form::{self, Form, optional, page, required, truncation_xml};
 use crate::recorder::CallContext;
 
@@ -38,8 +39,8 @@ pub fn create_user(a: &Scope<'_>) -> Result<Done, AwsError> {
         .create_user(a.account, name, path, &form::tags(a.form), a.now)
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::user(&u, "User"),
-        response: Some(json!({ "user": xml::user_json(&u) })),
+        xml: wire::user(&u, "User"),
+        response: Some(json!({ "user": wire::user_json(&u) })),
     })
 }
 
@@ -54,9 +55,9 @@ pub fn get_user(a: &Scope<'_>) -> Result<Done, AwsError> {
                 return Ok(Done {
                     xml: format!(
                         "<User>{}{}{}</User>",
-                        xml::el("UserId", a.account.as_str()),
-                        xml::el("Arn", &format!("arn:aws:iam::{}:root", a.account)),
-                        xml::el("CreateDate", &xml::time(created)),
+                        wire::el("UserId", a.account.as_str()),
+                        wire::el("Arn", &format!("arn:aws:iam::{}:root", a.account)),
+                        wire::el("CreateDate", &wire::time(created)),
                     ),
                     response: None,
                 });
@@ -64,7 +65,7 @@ pub fn get_user(a: &Scope<'_>) -> Result<Done, AwsError> {
         },
     };
     Ok(Done {
-        xml: xml::user(&user, "User"),
+        xml: wire::user(&user, "User"),
         response: None,
     })
 }
@@ -77,7 +78,7 @@ pub fn list_users(a: &Scope<'_>) -> Result<Done, AwsError> {
         .users(a.account, prefix)
         .map_err(store_error)?;
     let p = page(a.form, all)?;
-    let members: String = p.items.iter().map(|u| xml::user(u, "member")).collect();
+    let members: String = p.items.iter().map(|u| wire::user(u, "member")).collect();
     Ok(Done {
         xml: format!("<Users>{members}</Users>{}", truncation_xml(&p)),
         response: None,
@@ -122,8 +123,8 @@ pub fn create_group(a: &Scope<'_>) -> Result<Done, AwsError> {
         .create_group(a.account, name, path, a.now)
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::group(&g, "Group"),
-        response: Some(json!({ "group": xml::group_json(&g) })),
+        xml: wire::group(&g, "Group"),
+        response: Some(json!({ "group": wire::group_json(&g) })),
     })
 }
 
@@ -135,11 +136,11 @@ pub fn get_group(a: &Scope<'_>) -> Result<Done, AwsError> {
         .map_err(store_error)?;
     let members = a.app.identity.group_members(&g).map_err(store_error)?;
     let p = page(a.form, members)?;
-    let users: String = p.items.iter().map(|u| xml::user(u, "member")).collect();
+    let users: String = p.items.iter().map(|u| wire::user(u, "member")).collect();
     Ok(Done {
         xml: format!(
             "{}<Users>{users}</Users>{}",
-            xml::group(&g, "Group"),
+            wire::group(&g, "Group"),
             truncation_xml(&p)
         ),
         response: None,
@@ -154,7 +155,7 @@ pub fn list_groups(a: &Scope<'_>) -> Result<Done, AwsError> {
         .groups(a.account, prefix)
         .map_err(store_error)?;
     let p = page(a.form, all)?;
-    let members: String = p.items.iter().map(|g| xml::group(g, "member")).collect();
+    let members: String = p.items.iter().map(|g| wire::group(g, "member")).collect();
     Ok(Done {
         xml: format!("<Groups>{members}</Groups>{}", truncation_xml(&p)),
         response: None,
@@ -202,7 +203,7 @@ pub fn list_groups_for_user(a: &Scope<'_>) -> Result<Done, AwsError> {
         .map_err(store_error)?;
     let all = a.app.identity.groups_of(&u).map_err(store_error)?;
     let p = page(a.form, all)?;
-    let members: String = p.items.iter().map(|g| xml::group(g, "member")).collect();
+    let members: String = p.items.iter().map(|g| wire::group(g, "member")).collect();
     Ok(Done {
         xml: format!("<Groups>{members}</Groups>{}", truncation_xml(&p)),
         response: None,
@@ -237,8 +238,8 @@ pub fn create_role(a: &Scope<'_>) -> Result<Done, AwsError> {
         )
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::role(&r, "Role"),
-        response: Some(json!({ "role": xml::role_json(&r) })),
+        xml: wire::role(&r, "Role"),
+        response: Some(json!({ "role": wire::role_json(&r) })),
     })
 }
 
@@ -249,7 +250,7 @@ pub fn get_role(a: &Scope<'_>) -> Result<Done, AwsError> {
         .role(a.account, required(a.form, "RoleName")?)
         .map_err(store_error)?;
     Ok(Done {
-        xml: xml::role(&r, "Role"),
+        xml: wire::role(&r, "Role"),
         response: None,
     })
 }
@@ -262,7 +263,7 @@ pub fn list_roles(a: &Scope<'_>) -> Result<Done, AwsError> {
         .roles(a.account, prefix)
         .map_err(store_error)?;
     let p = page(a.form, all)?;
-    let members: String = p.items.iter().map(|r| xml::role(r, "member")).collect();
+    let members: String = p.items.iter().map(|r| wire::role(r, "member")).collect();
     Ok(Done {
         xml: format!("<Roles>{members}</Roles>{}", truncation_xml(&p)),
         response: None,

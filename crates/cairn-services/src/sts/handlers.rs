@@ -1,21 +1,48 @@
-//! Temporary credentials: AssumeRole (the role's trust policy decides, with the caller's
-//! identity policies when the trust policy names the caller's account rather than the caller)
-//! and GetSessionToken. Both may carry an MFA code, which sessions then remember
-//! (`aws:MultiFactorAuthPresent`, `mfaAuthenticated`).
+//! Running STS's operations: GetCallerIdentity; AssumeRole (once its trust policy allowed it)
+//! and GetSessionToken issue temporary credentials. Both may carry an MFA code, which sessions
+//! then remember (`aws:MultiFactorAuthPresent`, `mfaAuthenticated`).
 
 use std::collections::BTreeMap;
 
-use cairn_model::{AccountId, Principal, RecordResource, timefmt};
-use cairn_store::identity::{AccessKey, KeyOwner, NewSession, Role};
+use cairn_model::{Principal, RecordResource};
+use cairn_store::identity::{KeyOwner, NewSession};
 use cairn_wire::AwsError;
 use cairn_wire::xml::escape;
 use serde_json::{Value, json};
 
+use super::resolve::AssumePlan;
+use super::wire::{caller_identity_xml, credentials_json, credentials_xml};
 use crate::app::App;
-use crate::pipeline::codec::form::{optional as param, required};
-use crate::pipeline::{Check, PolicyOf};
+use crate::pipeline::Operation;
+use crate::pipeline::codec::form::{Form, optional as param};
+use crate::pipeline::codec::query::Reply;
 use crate::recorder::CallContext;
-use cairn_policy::ResourceRule;
+
+/// Runs one call; operations cairn does not serve answer `NotImplemented`.
+pub(super) fn run(
+    app: &App,
+    ctx: &CallContext,
+    op: &'static Operation,
+    form: &Form,
+    plan: &mut AssumePlan,
+) -> Result<Reply, AwsError> {
+    let issued = match op.name {
+        "GetCallerIdentity" => return Ok(Reply::xml(caller_identity_xml(ctx), None)),
+        "AssumeRole" => assume_role(app, ctx, plan),
+        "GetSessionToken" => get_session_token(app, ctx, form),
+        other => Err(AwsError::new(
+            501,
+            "NotImplemented",
+            format!("cairn does not support sts:{other} yet."),
+        )),
+    }?;
+    Ok(Reply {
+        xml: issued.xml,
+        response: Some(issued.response),
+        resources: issued.resources,
+        shared_with: issued.shared_with,
+    })
+}
 
 /// What a credentials call produced, for its answer and its record.
 pub struct Issued {
@@ -27,20 +54,20 @@ pub struct Issued {
 }
 
 /// The identity store failed: the call cannot be served.
-fn store_failed(e: cairn_store::identity::IamError) -> AwsError {
+pub(super) fn store_failed(e: cairn_store::identity::IamError) -> AwsError {
     tracing::error!(error = %e, "identity store failed");
     AwsError::internal("An internal error occurred; the call was not completed.")
 }
 
-fn validation(msg: impl Into<String>) -> AwsError {
+pub(super) fn validation(msg: impl Into<String>) -> AwsError {
     AwsError::client("ValidationError", msg)
 }
 
-fn denied(msg: impl Into<String>) -> AwsError {
+pub(super) fn denied(msg: impl Into<String>) -> AwsError {
     AwsError::new(403, "AccessDenied", msg)
 }
 
-fn duration(
+pub(super) fn duration(
     p: &BTreeMap<String, String>,
     default: i64,
     max: i64,
@@ -66,7 +93,11 @@ fn duration(
 }
 
 /// Checks an MFA code against the caller's device; `Ok(true)` when one was given and good.
-fn mfa(app: &App, ctx: &CallContext, p: &BTreeMap<String, String>) -> Result<bool, AwsError> {
+pub(super) fn mfa(
+    app: &App,
+    ctx: &CallContext,
+    p: &BTreeMap<String, String>,
+) -> Result<bool, AwsError> {
     let (serial, code) = match (param(p, "SerialNumber"), param(p, "TokenCode")) {
         (None, None) => return Ok(false),
         (Some(s), Some(c)) => (s, c),
@@ -97,120 +128,6 @@ fn mfa(app: &App, ctx: &CallContext, p: &BTreeMap<String, String>) -> Result<boo
         ));
     }
     Ok(true)
-}
-
-fn credentials_xml(k: &AccessKey) -> String {
-    format!(
-        "    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n",
-        escape(&k.access_key_id),
-        escape(&k.secret_access_key),
-        escape(k.session_token.as_deref().unwrap_or("")),
-        timefmt::event_time(k.expires_ms.unwrap_or(0)),
-    )
-}
-
-/// CloudTrail's record of new credentials: never the secret key.
-fn credentials_json(k: &AccessKey) -> Value {
-    json!({
-        "accessKeyId": k.access_key_id,
-        "sessionToken": k.session_token,
-        "expiration": timefmt::java_date(k.expires_ms.unwrap_or(0)),
-    })
-}
-
-/// The role an ARN names: `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
-fn role_of(app: &App, arn: &str) -> Option<Role> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
-    let (account, resource) = rest.split_once(':')?;
-    let path_and_name = resource.strip_prefix("role/")?;
-    let name = path_and_name.rsplit('/').next()?;
-    let account = AccountId::parse(account).ok()?;
-    let role = app.identity.role(&account, name).ok()?;
-    (role.arn() == arn).then_some(role)
-}
-
-/// What resolving an AssumeRole call found, for running it.
-#[derive(Default)]
-pub struct AssumePlan {
-    role: Option<Role>,
-    session_name: String,
-    with_mfa: bool,
-    seconds: i64,
-}
-
-/// Validates an AssumeRole call and finds its role; the role's trust policy decides it (with
-/// the caller's identity policies when the trust policy names the caller's account).
-pub fn resolve_assume_role(
-    app: &App,
-    ctx: &CallContext,
-    p: &BTreeMap<String, String>,
-    plan: &mut AssumePlan,
-) -> Result<Vec<Check>, AwsError> {
-    let role_arn = required(p, "RoleArn")?;
-    let session_name = required(p, "RoleSessionName")?;
-    let name_ok = (2..=64).contains(&session_name.len())
-        && session_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-    if !name_ok {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
-        )));
-    }
-    if p.contains_key("Policy") || p.keys().any(|k| k.starts_with("PolicyArns.")) {
-        return Err(AwsError::new(
-            501,
-            "NotImplemented",
-            "cairn does not support session policies (Policy, PolicyArns) on AssumeRole yet.",
-        ));
-    }
-    if matches!(ctx.principal, Principal::Root { .. }) {
-        return Err(denied("Roles may not be assumed by root accounts."));
-    }
-    let caller_arn = ctx.principal.arn();
-    let not_authorized = || {
-        denied(format!(
-            "User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
-        ))
-    };
-    let role = role_of(app, role_arn).ok_or_else(not_authorized)?;
-    let with_mfa = mfa(app, ctx, p)?;
-    // Role chaining is limited to one hour, as in AWS.
-    let (max, too_long) = match ctx.principal {
-        Principal::AssumedRole { .. } => (
-            3600,
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-        ),
-        _ => (
-            role.max_session_duration,
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ),
-    };
-    let seconds = duration(p, 3600, max, too_long)?;
-    let mut keys = Vec::new();
-    if with_mfa {
-        keys.push(("aws:MultiFactorAuthPresent", "true".to_owned()));
-        keys.push(("aws:MultiFactorAuthAge", "0".to_owned()));
-    }
-    if let Some(x) = param(p, "ExternalId") {
-        keys.push(("sts:ExternalId", x.to_owned()));
-    }
-    keys.push(("sts:RoleSessionName", session_name.to_owned()));
-    let check = Check::new("sts:AssumeRole", role_arn)
-        .with_policy(PolicyOf {
-            document: Some(role.trust_policy.clone()),
-            account: role.account.to_string(),
-            rule: ResourceRule::Exclusive,
-        })
-        .with_keys(keys)
-        .denied_as(not_authorized());
-    *plan = AssumePlan {
-        role: Some(role),
-        session_name: session_name.to_owned(),
-        with_mfa,
-        seconds,
-    };
-    Ok(vec![check])
 }
 
 /// Issues a role session's credentials once its trust policy allowed it.

@@ -5,8 +5,8 @@
 
 use cairn_wire::AwsError;
 
-use super::S3Request;
-use super::xml::{NS, parse};
+use crate::s3::S3Request;
+use crate::s3::wire::xml::{NS, parse};
 
 /// The canonical user id S3 shows as the owner of an account's buckets and objects.
 pub fn canonical_id(account: &str) -> String {

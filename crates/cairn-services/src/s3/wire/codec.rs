@@ -10,12 +10,13 @@ use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use percent_encoding::percent_decode_str;
 
-use super::address::{self, Address};
-use super::{MAX_KEY_BYTES, S3Request, S3Response, ops, record};
+use super::{MAX_KEY_BYTES, S3Request, S3Response};
 use crate::edge::error_response;
 use crate::pipeline::codec::{Answer, Codec, WireRequest};
 use crate::pipeline::operation::{Operation, find};
 use crate::recorder::CallContext;
+use crate::s3::address::{self, Address};
+use crate::s3::{handlers, record};
 
 pub struct S3Codec;
 
@@ -359,7 +360,7 @@ fn decode_payload(
             checksums.insert(k.as_str().to_owned(), v.to_owned());
         }
     }
-    ops::verify_checksums(headers, &checksums, &payload)?;
+    handlers::verify_checksums(headers, &checksums, &payload)?;
     Ok((payload, checksums))
 }
 
@@ -402,11 +403,8 @@ mod tests {
             ("DELETE", "/b/k", "uploadId=u", false),
             ("GET", "/b/k", "uploadId=u", false),
         ];
-        let table: std::collections::BTreeSet<_> = super::super::S3
-            .operations()
-            .iter()
-            .map(|o| o.name)
-            .collect();
+        let table: std::collections::BTreeSet<_> =
+            crate::s3::S3.operations().iter().map(|o| o.name).collect();
         let mut routed = std::collections::BTreeSet::new();
         for (method, path, query, copy) in cases {
             let addr = address::resolve("localhost:4566", path);

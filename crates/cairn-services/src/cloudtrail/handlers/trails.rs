@@ -10,17 +10,18 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
-use super::destination::{check_bucket, trail_kms_key};
-use super::names::{TrailRef, parse_ref, trail_arn, validate_name};
 use super::selectors;
 use super::tags::tags_of;
 use crate::app::App;
+use crate::cloudtrail::destination::{check_bucket, trail_kms_key};
+use crate::cloudtrail::names::{TrailRef, parse_ref, trail_arn, validate_name};
+use crate::cloudtrail::wire::trail_json;
 use crate::recorder::CallContext;
 
 const MAX_TRAILS_PER_REGION: usize = 5;
 const MAX_PREFIX: usize = 200;
 
-pub(super) fn internal(e: impl std::fmt::Display) -> AwsError {
+pub(in crate::cloudtrail) fn internal(e: impl std::fmt::Display) -> AwsError {
     tracing::error!(error = %e, "trail store failure");
     AwsError::internal("The trail store is unavailable.")
 }
@@ -116,40 +117,6 @@ fn find_home(app: &App, ctx: &CallContext, input: &Value, member: &str) -> Resul
         ));
     }
     Ok(t)
-}
-
-/// The `Trail` structure of DescribeTrails and GetTrail.
-pub fn trail_json(t: &Trail) -> Value {
-    let mut m = Map::new();
-    m.insert("Name".into(), t.name.clone().into());
-    m.insert("S3BucketName".into(), t.s3_bucket.clone().into());
-    if let Some(p) = &t.s3_key_prefix {
-        m.insert("S3KeyPrefix".into(), p.clone().into());
-    }
-    m.insert(
-        "IncludeGlobalServiceEvents".into(),
-        t.include_global_events.into(),
-    );
-    m.insert("IsMultiRegionTrail".into(), t.multi_region.into());
-    m.insert("HomeRegion".into(), t.home_region.clone().into());
-    m.insert("TrailARN".into(), t.arn.clone().into());
-    m.insert(
-        "LogFileValidationEnabled".into(),
-        t.log_file_validation.into(),
-    );
-    m.insert(
-        "HasCustomEventSelectors".into(),
-        (t.event_selectors.is_some() || t.advanced_event_selectors.is_some()).into(),
-    );
-    m.insert(
-        "HasInsightSelectors".into(),
-        t.insight_selectors.is_some().into(),
-    );
-    if let Some(k) = &t.kms_key_id {
-        m.insert("KmsKeyId".into(), k.clone().into());
-    }
-    m.insert("IsOrganizationTrail".into(), t.organization.into());
-    Value::Object(m)
 }
 
 /// The response of CreateTrail and UpdateTrail: the `Trail` structure without the members

@@ -11,15 +11,16 @@ use cairn_wire::AwsError;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::acl;
 use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
 use crate::app::App;
 use crate::pipeline::Durability;
 use crate::pipeline::Operation;
 use crate::pipeline::internal::{Actor, Internal};
 use crate::recorder::CallContext;
-use crate::s3::xml::{Doc, parse};
+use crate::s3::resolve;
+use crate::s3::wire::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
-use crate::s3::{access, acl};
 
 pub(super) fn run(
     app: &App,
@@ -318,7 +319,7 @@ pub(super) fn new_object(
 
 /// The request's bucket's default encryption: its algorithm and KMS key, if configured.
 fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Option<String>)> {
-    crate::s3::default_encryption(&app.objects.bucket(req.bucket()).ok()??)
+    super::default_encryption(&app.objects.bucket(req.bucket()).ok()??)
 }
 
 /// An object's body, decrypted with its own data key when it is SSE-KMS (which takes
@@ -567,7 +568,7 @@ fn delete_objects(
     let mut d = Doc::new("DeleteResult");
     for k in keys {
         let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
-        let allowed = access::check(app, ctx, req, op, "s3:DeleteObject", &arn, Some(&bucket));
+        let allowed = resolve::check(app, ctx, req, op, "s3:DeleteObject", &arn, Some(&bucket));
         let outcome = match allowed {
             Ok(()) => app
                 .objects

@@ -4,9 +4,9 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
-use super::names::{TrailRef, parse_ref};
 use super::trails::{find, internal, str_member};
 use crate::app::App;
+use crate::cloudtrail::names::{TrailRef, parse_ref};
 use crate::recorder::CallContext;
 
 const MAX_TAGS: usize = 50;

@@ -1,0 +1,43 @@
+//! Running CloudTrail's operations, one file per topic: `trails.rs` (the trail API),
+//! `selectors.rs` (event selectors), `tags.rs`, `lookup.rs` (LookupEvents),
+//! `public_keys.rs` (ListPublicKeys).
+
+mod lookup;
+mod public_keys;
+mod selectors;
+mod tags;
+pub(super) mod trails;
+
+use cairn_wire::AwsError;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::recorder::CallContext;
+
+/// Serves one CloudTrail operation.
+pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<Value, AwsError> {
+    match op {
+        "LookupEvents" => lookup::lookup_events(app, ctx, input),
+        "CreateTrail" => trails::create_trail(app, ctx, input),
+        "UpdateTrail" => trails::update_trail(app, ctx, input),
+        "DeleteTrail" => trails::delete_trail(app, ctx, input),
+        "GetTrail" => trails::get_trail(app, ctx, input),
+        "DescribeTrails" => trails::describe_trails(app, ctx, input),
+        "ListTrails" => trails::list_trails(app, ctx, input),
+        "GetTrailStatus" => trails::get_trail_status(app, ctx, input),
+        "StartLogging" => trails::set_logging(app, ctx, input, true),
+        "StopLogging" => trails::set_logging(app, ctx, input, false),
+        "PutEventSelectors" => trails::put_event_selectors(app, ctx, input),
+        "GetEventSelectors" => trails::get_event_selectors(app, ctx, input),
+        "PutInsightSelectors" => trails::put_insight_selectors(app, ctx, input),
+        "GetInsightSelectors" => trails::get_insight_selectors(app, ctx, input),
+        "AddTags" => tags::add_tags(app, ctx, input),
+        "RemoveTags" => tags::remove_tags(app, ctx, input),
+        "ListTags" => tags::list_tags(app, ctx, input),
+        "ListPublicKeys" => public_keys::list_public_keys(app, ctx, input),
+        other => Err(AwsError::client(
+            "UnsupportedOperationException",
+            format!("cairn does not support the CloudTrail operation {other} yet."),
+        )),
+    }
+}

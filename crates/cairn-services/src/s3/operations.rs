@@ -1,0 +1,98 @@
+//! S3's operation table: every operation cairn's S3 serves, with the IAM actions it may need,
+//! which are read-only, which are data events (objects and listings) and who decides them
+//! (bucket policies, with identity policies). Requests for other operations are answered
+//! `NotImplemented` when they are routed, before anything is recorded.
+
+use std::sync::OnceLock;
+
+use crate::pipeline::{Access, Operation};
+
+/// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
+/// ListObjects, as CloudTrail names it). Requests for other operations are answered
+/// `NotImplemented` when they are routed, before anything is recorded.
+const OPERATIONS: [(&str, &[&str]); 29] = [
+    ("ListBuckets", &["s3:ListAllMyBuckets"]),
+    ("CreateBucket", &["s3:CreateBucket"]),
+    ("DeleteBucket", &["s3:DeleteBucket"]),
+    ("HeadBucket", &["s3:ListBucket"]),
+    ("ListObjects", &["s3:ListBucket"]),
+    ("GetBucketLocation", &["s3:GetBucketLocation"]),
+    ("GetBucketAcl", &["s3:GetBucketAcl"]),
+    ("PutBucketAcl", &["s3:PutBucketAcl"]),
+    ("PutBucketPolicy", &["s3:PutBucketPolicy"]),
+    ("GetBucketPolicy", &["s3:GetBucketPolicy"]),
+    ("DeleteBucketPolicy", &["s3:DeleteBucketPolicy"]),
+    ("PutBucketVersioning", &["s3:PutBucketVersioning"]),
+    ("GetBucketVersioning", &["s3:GetBucketVersioning"]),
+    ("PutBucketEncryption", &["s3:PutEncryptionConfiguration"]),
+    ("GetBucketEncryption", &["s3:GetEncryptionConfiguration"]),
+    ("DeleteBucketEncryption", &["s3:PutEncryptionConfiguration"]),
+    (
+        "GetObjectAcl",
+        &["s3:GetObjectAcl", "s3:GetObjectVersionAcl"],
+    ),
+    (
+        "PutObjectAcl",
+        &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
+    ),
+    ("PutObject", &["s3:PutObject"]),
+    ("CopyObject", &["s3:PutObject", "s3:GetObject"]),
+    ("GetObject", &["s3:GetObject", "s3:GetObjectVersion"]),
+    ("HeadObject", &["s3:GetObject", "s3:GetObjectVersion"]),
+    (
+        "DeleteObject",
+        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+    ),
+    // Judged key by key as each is deleted.
+    ("DeleteObjects", &["s3:DeleteObject"]),
+    ("CreateMultipartUpload", &["s3:PutObject"]),
+    ("UploadPart", &["s3:PutObject"]),
+    ("CompleteMultipartUpload", &["s3:PutObject"]),
+    ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
+    ("ListParts", &["s3:ListMultipartUploadParts"]),
+];
+
+/// Object-level operations (and listings): data events.
+fn is_data(op: &str) -> bool {
+    matches!(
+        op,
+        "GetObject"
+            | "HeadObject"
+            | "PutObject"
+            | "DeleteObject"
+            | "DeleteObjects"
+            | "CopyObject"
+            | "ListObjects"
+            | "CreateMultipartUpload"
+            | "UploadPart"
+            | "CompleteMultipartUpload"
+            | "AbortMultipartUpload"
+            | "ListParts"
+            | "GetObjectAcl"
+            | "PutObjectAcl"
+    )
+}
+
+fn is_read_only(op: &str) -> bool {
+    op.starts_with("Get") || op.starts_with("Head") || op.starts_with("List")
+}
+
+/// The table `Service::operations` answers.
+pub(super) fn table() -> &'static [Operation] {
+    static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        OPERATIONS
+            .iter()
+            .map(|&(name, actions)| {
+                let op = Operation::named("s3", name, is_read_only(name), true)
+                    .actions(actions)
+                    .access(if name == "ListBuckets" {
+                        Access::Identity
+                    } else {
+                        Access::BucketPolicy
+                    });
+                if is_data(name) { op.data() } else { op }
+            })
+            .collect()
+    })
+}
