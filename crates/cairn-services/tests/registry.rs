@@ -53,6 +53,11 @@ fn tables_are_complete_and_consistent() {
                 matches!(op.category, EventCategory::Management | EventCategory::Data),
                 "{who}"
             );
+            // Operations run where their request arrives only read (they must never write).
+            if op.inline {
+                assert!(op.read_only, "{who} runs inline but is not read-only");
+                assert_eq!(op.category, EventCategory::Management, "{who}");
+            }
             // Only S3's object operations (and listings) are data events.
             if op.category == EventCategory::Data {
                 assert_eq!(svc.signing_name(), "s3", "{who}");

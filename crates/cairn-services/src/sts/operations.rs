@@ -43,6 +43,10 @@ fn access(op: &str) -> Access {
     }
 }
 
+/// Reads of a few rows by key, run where their request arrives ([`Operation::inline`]): they
+/// never write, read no object bodies and make no calls of their own.
+const INLINE: [&str; 2] = ["GetAccessKeyInfo", "GetCallerIdentity"];
+
 /// The table `Service::operations` answers.
 pub(super) fn table() -> &'static [Operation] {
     static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
@@ -51,7 +55,8 @@ pub(super) fn table() -> &'static [Operation] {
             .iter()
             .map(|&n| {
                 let op = Operation::named("sts", n, is_read_only(n), SERVED.contains(&n))
-                    .access(access(n));
+                    .access(access(n))
+                    .inline_when(INLINE.contains(&n));
                 // GetCallerIdentity needs no permission at all.
                 if n == "GetCallerIdentity" {
                     op.actions(&[])
