@@ -132,6 +132,17 @@ def test_kms_create_key_refused(lab):
     assert not any('"refused"' in n for n in recorded_names(lab, "kms.amazonaws.com"))
 
 
+def test_logs_create_log_group_refused(lab):
+    logs = lab.client("logs")
+    logs.create_log_group(logGroupName="kept")
+    arm_journal_failure(lab)
+    assert_refused_503(lambda: logs.create_log_group(logGroupName="refused"))
+    restart(lab)
+    logs = lab.client("logs")
+    assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == ["kept"]
+    assert not any('"refused"' in n for n in recorded_names(lab, "logs.amazonaws.com"))
+
+
 def test_sts_get_session_token_refused(lab):
     sts = lab.client("sts")
     sts.get_session_token()

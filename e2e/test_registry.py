@@ -12,7 +12,7 @@ import botocore.session
 
 from conftest import CAIRN
 
-SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "iam": "iam", "sts": "sts"}
+SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "iam": "iam", "sts": "sts"}
 
 
 def table():
@@ -32,7 +32,7 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "iam", "sts"):
+    for service in ("cloudtrail", "kms", "logs", "iam", "sts"):
         ops, model = model_operations(service)
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service

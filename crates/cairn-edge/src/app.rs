@@ -17,6 +17,7 @@ use cairn_store::history::{HistoryIndex, IndexHook, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
 use cairn_store::kms::{KmsStore, SqliteKms};
+use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
 use cairn_store::trails::{SqliteTrails, TrailStore};
 use cairn_trail::keys::KeyRing;
@@ -37,6 +38,8 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     /// KMS keys and aliases.
     pub kms: Arc<dyn KmsStore>,
+    /// CloudWatch Logs groups, streams, events and metric filters.
+    pub logs: Arc<dyn LogsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -79,6 +82,9 @@ impl Layout {
     pub fn kms_db(&self) -> PathBuf {
         self.root.join("kms.db")
     }
+    pub fn logs_db(&self) -> PathBuf {
+        self.root.join("logs.db")
+    }
     pub fn kms_master_key(&self) -> PathBuf {
         self.root.join("kms.key")
     }
@@ -114,6 +120,7 @@ pub struct Stores {
     pub objects: Arc<dyn ObjectStore>,
     pub trails: Arc<dyn TrailStore>,
     pub kms: Arc<dyn KmsStore>,
+    pub logs: Arc<dyn LogsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -163,6 +170,7 @@ impl Stores {
                 SqliteKms::open(&layout.kms_db(), &layout.kms_master_key())
                     .map_err(at(layout.kms_db()))?,
             ),
+            logs: Arc::new(SqliteLogs::open(&layout.logs_db()).map_err(at(layout.logs_db()))?),
             journal,
             history,
             identity,
@@ -223,6 +231,7 @@ impl App {
             trails: Arc::clone(&stores.trails),
             keys: Arc::new(keys),
             kms: Arc::clone(&stores.kms),
+            logs: Arc::clone(&stores.logs),
             external_buckets: Arc::new(
                 options
                     .external_buckets

@@ -22,6 +22,7 @@ pub use cairn_edge::{App, admin, app, authz, edge, params, pipeline, policy, rec
 pub mod cloudtrail;
 pub mod iam;
 pub mod kms;
+pub mod logs;
 pub mod s3;
 pub mod sts;
 pub mod testing;
@@ -35,6 +36,7 @@ pub fn registry() -> Registry {
         Arc::new(cloudtrail::CloudTrail),
         Arc::new(s3::S3),
         Arc::new(kms::Kms),
+        Arc::new(logs::Logs),
         Arc::new(iam::Iam),
         Arc::new(sts::Sts),
     ])

@@ -148,3 +148,49 @@ fn cloudtrail_writes_refused_leave_trails_as_they_were() {
         .collect();
     assert_eq!(names, ["kept"]);
 }
+
+#[test]
+fn logs_create_log_group_refused_leaves_no_group() {
+    let t = TestApp::new().unwrap();
+    t.call("logs", "CreateLogGroup", json!({"logGroupName": "kept"}))
+        .unwrap();
+    refused(
+        &t,
+        "logs",
+        "CreateLogGroup",
+        json!({"logGroupName": "refused"}),
+    );
+    let groups = t.app.logs.groups(&t.account, "us-east-1").unwrap();
+    let names: Vec<_> = groups.iter().map(|g| g.key.name.as_str()).collect();
+    assert_eq!(names, ["kept"]);
+}
+
+#[test]
+fn logs_put_log_events_refused_stores_no_event() {
+    use cairn_store::logs::{EventQuery, GroupKey};
+    let t = TestApp::new().unwrap();
+    t.call("logs", "CreateLogGroup", json!({"logGroupName": "g"}))
+        .unwrap();
+    t.call(
+        "logs",
+        "CreateLogStream",
+        json!({"logGroupName": "g", "logStreamName": "s"}),
+    )
+    .unwrap();
+    let now = cairn_model::Clock::now_millis(&cairn_model::SystemClock);
+    refused(
+        &t,
+        "logs",
+        "PutLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+               "logEvents": [{"timestamp": now, "message": "refused"}]}),
+    );
+    let key = GroupKey::new(&t.account, "us-east-1", "g");
+    let q = EventQuery {
+        limit: 10,
+        ..EventQuery::default()
+    };
+    assert!(t.app.logs.events(&key, &q).unwrap().is_empty());
+    let s = t.app.logs.stream(&key, "s").unwrap().unwrap();
+    assert_eq!((s.last_event_ms, s.uploads), (None, 0));
+}

@@ -16,7 +16,7 @@ use common::{Raw, json_call, send};
 fn tables_are_complete_and_consistent() {
     let registry = cairn_services::registry();
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
-    assert_eq!(names, ["cloudtrail", "s3", "kms", "iam", "sts"]);
+    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts"]);
     for svc in registry.iter() {
         let ops = svc.operations();
         assert!(
@@ -58,9 +58,13 @@ fn tables_are_complete_and_consistent() {
                 assert!(op.read_only, "{who} runs inline but is not read-only");
                 assert_eq!(op.category, EventCategory::Management, "{who}");
             }
-            // Only S3's object operations (and listings) are data events.
+            // Only S3's object operations (and listings) and Logs' log event reads and
+            // writes are data events.
             if op.category == EventCategory::Data {
-                assert_eq!(svc.signing_name(), "s3", "{who}");
+                assert!(
+                    ["s3", "logs"].contains(&svc.signing_name()),
+                    "{who} is a data event"
+                );
             }
         }
         assert!(
@@ -74,6 +78,7 @@ fn tables_are_complete_and_consistent() {
     // are listed so that they answer the service's own "not supported" error.
     assert_eq!(count("cloudtrail"), 60);
     assert_eq!(count("kms"), 56);
+    assert_eq!(count("logs"), 118);
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
 }
@@ -94,6 +99,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
             "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.",
         ),
         ("kms", "TrentService."),
+        ("logs", "Logs_20140328."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

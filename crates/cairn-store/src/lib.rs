@@ -12,6 +12,8 @@
 //!   [`identity::SqliteIdentity`]).
 //! - [`kms`]: KMS keys (material sealed at rest) and aliases ([`kms::KmsStore`];
 //!   [`kms::SqliteKms`]).
+//! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
+//!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
 //!   in SQLite and bodies as files).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
@@ -34,6 +36,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod logs;
 pub mod objects;
 pub mod seal;
 #[cfg(any(test, feature = "suite"))]

@@ -25,6 +25,10 @@ pub struct Limits {
     /// Largest request body of every other service. Their calls are small, and their
     /// signatures cover the body, so it is read before the signature can be checked.
     pub max_api_body_bytes: usize,
+    /// Largest CloudWatch Logs request body: a PutLogEvents batch may hold 1 MiB of messages
+    /// (counted as AWS counts them), which JSON framing and escaping make larger; the service
+    /// itself answers AWS's "Upload too large" for a batch over its limit.
+    pub max_logs_body_bytes: usize,
     /// Bytes held, across all connections, of bodies whose signature is not yet checked.
     pub unverified_body_budget: usize,
 }
@@ -38,6 +42,7 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(60),
             max_s3_body_bytes: 64 * 1024 * 1024,
             max_api_body_bytes: 1024 * 1024,
+            max_logs_body_bytes: 8 * 1024 * 1024,
             unverified_body_budget: 64 * 1024 * 1024,
         }
     }

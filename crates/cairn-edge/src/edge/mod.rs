@@ -170,10 +170,10 @@ pub async fn handle(
         Ok(p) => p,
         Err((e, protocol)) => return closing(error_response(&e, protocol, &request_id)),
     };
-    let limit = if pending.service == "s3" {
-        edge.limits.max_s3_body_bytes
-    } else {
-        edge.limits.max_api_body_bytes
+    let limit = match pending.service.as_str() {
+        "s3" => edge.limits.max_s3_body_bytes,
+        "logs" => edge.limits.max_logs_body_bytes,
+        _ => edge.limits.max_api_body_bytes,
     };
     let mut hold = (!pending.is_verified()).then(|| edge.unverified.hold());
     let body = match body::read(

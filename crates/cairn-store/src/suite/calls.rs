@@ -11,6 +11,7 @@ use super::{Backend, cases};
 use crate::db::enter;
 use crate::error::StoreError;
 use crate::kms::Key;
+use crate::logs::{GroupKey, LogGroup};
 use crate::objects::{NewObject, ObjectsError};
 use crate::trails::Trail;
 
@@ -66,6 +67,15 @@ pub fn a_refused_call_leaves_no_trace_in_any_store(b: &dyn Backend) {
         .create_user(&acct.id, "refused", "/", &vec![], 2)
         .unwrap();
     kms.create(&kms_key("k1"), &[1; 32]).unwrap();
+    let logs = b.logs();
+    let group = GroupKey::new(ACCT, "us-east-1", "refused");
+    logs.create_group(&LogGroup {
+        key: group.clone(),
+        created_ms: 2,
+        retention_days: None,
+        tags: Default::default(),
+    })
+    .unwrap();
     trails.put(&trail("t1")).unwrap();
     objects
         .put_object("b", "k", b"body", &NewObject::default(), 2)
@@ -80,6 +90,8 @@ pub fn a_refused_call_leaves_no_trace_in_any_store(b: &dyn Backend) {
     // A rolled-back change may still move the generation on (a conservative invalidation).
     assert!(identity.generation() >= g);
     assert!(kms.get("k1").unwrap().is_none());
+    assert!(logs.group(&group).unwrap().is_none());
+    drop(logs);
     assert!(trails.get(&trail("t1").arn).unwrap().is_none());
     assert!(matches!(
         objects.head_object("b", "k", None),
@@ -91,6 +103,7 @@ pub fn a_refused_call_leaves_no_trace_in_any_store(b: &dyn Backend) {
     b.restart();
     assert!(b.identity().user(&acct.id, "refused").is_err());
     assert!(b.kms().get("k1").unwrap().is_none());
+    assert!(b.logs().group(&group).unwrap().is_none());
     assert!(b.objects().head_object("b", "k", None).is_err());
     // The stores take writes again.
     b.kms().create(&kms_key("k2"), &[2; 32]).unwrap();

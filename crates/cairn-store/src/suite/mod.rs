@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`objects`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`objects`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -28,6 +28,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod logs;
 pub mod objects;
 #[cfg(any(test, feature = "suite"))]
 pub mod sqlite;
@@ -40,6 +41,7 @@ use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::KmsStore;
+use crate::logs::LogsStore;
 use crate::objects::ObjectStore;
 use crate::trails::TrailStore;
 
@@ -52,6 +54,7 @@ pub trait Backend {
     fn history(&self) -> Arc<dyn HistoryIndex>;
     fn identity(&self) -> Arc<dyn IdentityStore>;
     fn kms(&self) -> Arc<dyn KmsStore>;
+    fn logs(&self) -> Arc<dyn LogsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
@@ -82,6 +85,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         history::CASES,
         identity::CASES,
         kms::CASES,
+        logs::CASES,
         objects::CASES,
         trails::CASES,
         calls::CASES,

@@ -9,6 +9,7 @@ use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
 use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
+use crate::logs::{LogsStore, SqliteLogs};
 use crate::objects::{ObjectStore, SqliteObjects};
 use crate::trails::{SqliteTrails, TrailStore};
 
@@ -24,6 +25,7 @@ struct Open {
     history: Option<Arc<dyn HistoryIndex>>,
     identity: Option<Arc<dyn IdentityStore>>,
     kms: Option<Arc<dyn KmsStore>>,
+    logs: Option<Arc<dyn LogsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
     trails: Option<Arc<dyn TrailStore>>,
 }
@@ -115,6 +117,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn logs(&self) -> Arc<dyn LogsStore> {
+        self.get(
+            |o| &mut o.logs,
+            || SqliteLogs::open(&self.path("logs.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn objects(&self) -> Arc<dyn ObjectStore> {
         self.get(
             |o| &mut o.objects,
@@ -159,6 +168,11 @@ mod tests {
     #[test]
     fn kms() {
         run(suite::kms::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn logs() {
+        run(suite::logs::CASES, &SqliteBackend::boxed);
     }
 
     #[test]

@@ -1,0 +1,96 @@
+//! The CloudWatch Logs front (JSON 1.1, `X-Amz-Target: Logs_20140328.<Op>`): log groups
+//! (retention, tags), log streams, log events (PutLogEvents with AWS's batch rules,
+//! GetLogEvents with forward and backward tokens, FilterLogEvents with filter patterns from
+//! `cairn-rules`), and metric filters with TestMetricFilter. Calls are recorded as
+//! `logs.amazonaws.com` events: management events, except the log event reads and writes,
+//! which are data events. Operations cairn does not have answer `UnsupportedOperationException`.
+//!
+//! The rooms (the same in every service; see `docs/adding-a-service.md`):
+//! - `mod.rs`: the [`Service`] impl only: signing name, event source, codec, wiring.
+//! - `operations.rs`: the operation table.
+//! - `resolve.rs`: the log group (and stream) a call names, and the IAM check it needs.
+//! - `handlers/`: `groups`, `streams`, `events` (put, get, filter), `metric_filters`, `tags`,
+//!   and in `mod.rs` the validation and errors they share.
+//! - `record.rs`: how calls are recorded.
+//! - `wire.rs`: the JSON 1.1 codec and the `LogGroup`, `LogStream`, `MetricFilter` documents.
+//!
+//! The service's own: `token.rs` (GetLogEvents' `f/…`/`b/…` tokens and the opaque paging
+//! tokens of the Describe and Filter operations).
+//! State lives in `cairn-store`, behind `app.logs`.
+
+mod handlers;
+mod operations;
+mod record;
+mod resolve;
+mod token;
+mod wire;
+
+pub use operations::OPERATIONS;
+pub use resolve::LogsPlan;
+pub use wire::TARGET_PREFIX;
+
+use cairn_wire::AwsError;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::pipeline::codec::json::JsonCodec;
+use crate::pipeline::{Check, Details, Operation, Recording, Service};
+use crate::recorder::CallContext;
+
+pub const EVENT_SOURCE: &str = "logs.amazonaws.com";
+
+/// The CloudWatch Logs service.
+pub struct Logs;
+
+impl Service for Logs {
+    type Codec = JsonCodec;
+    type Plan = LogsPlan;
+
+    fn signing_name(&self) -> &'static str {
+        "logs"
+    }
+
+    fn event_source(&self) -> &'static str {
+        EVENT_SOURCE
+    }
+
+    fn codec(&self) -> &JsonCodec {
+        &wire::CODEC
+    }
+
+    fn operations(&self) -> &'static [Operation] {
+        operations::table()
+    }
+
+    fn resolve(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        input: &Value,
+        plan: &mut LogsPlan,
+    ) -> Result<Vec<Check>, AwsError> {
+        resolve::resolve(app, ctx, op.name, input, plan)
+    }
+
+    fn run(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        input: &Value,
+        plan: &mut LogsPlan,
+    ) -> Result<Value, AwsError> {
+        handlers::run(app, ctx, op.name, input, plan)
+    }
+
+    fn record(
+        &self,
+        _app: &App,
+        ctx: &CallContext,
+        op: &'static Operation,
+        call: Recording<'_, Self>,
+    ) -> Details {
+        record::record(ctx, op, call)
+    }
+}

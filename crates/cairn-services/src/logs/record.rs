@@ -1,0 +1,50 @@
+//! How Logs calls are recorded (`logs.amazonaws.com`): `requestParameters` are the members as
+//! sent (the API's names are already lower camel case, and its times are epoch milliseconds,
+//! kept as numbers), `responseElements` is null as in AWS's records of Logs calls, and log
+//! data (PutLogEvents' messages) never reaches a record. Data events list the log group among
+//! their `resources`, so that advanced event selectors can pick them.
+
+use cairn_model::{EventCategory, RecordResource};
+use serde_json::Value;
+
+use super::Logs;
+use crate::pipeline::{Details, Ended, Operation, Recording};
+use crate::recorder::CallContext;
+
+/// Request members that carry log data: never recorded.
+const LOG_DATA: [&str; 1] = ["logEvents"];
+
+pub(super) fn record(
+    ctx: &CallContext,
+    op: &'static Operation,
+    call: Recording<'_, Logs>,
+) -> Details {
+    // A call refused by identity policies is recorded without its parameters.
+    if call.ended == Ended::Denied {
+        return Details::default();
+    }
+    let request = match call.input {
+        Some(Value::Object(m)) => {
+            let mut m = m.clone();
+            for k in LOG_DATA {
+                m.remove(k);
+            }
+            (!m.is_empty()).then_some(Value::Object(m))
+        }
+        _ => None,
+    };
+    let resources = match (&op.category, &call.plan.key) {
+        (EventCategory::Data, Some(key)) => vec![RecordResource {
+            account_id: Some(ctx.recipient_account.clone()),
+            resource_type: "AWS::Logs::LogGroup".into(),
+            arn: Some(key.arn()),
+            arn_prefix: None,
+        }],
+        _ => Vec::new(),
+    };
+    Details {
+        request_parameters: request,
+        resources,
+        ..Details::default()
+    }
+}

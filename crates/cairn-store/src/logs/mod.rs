@@ -1,0 +1,196 @@
+//! CloudWatch Logs: log groups, log streams, log events and metric filters.
+//!
+//! [`LogsStore`] is the contract, in the service's own terms; [`SqliteLogs`] is the embedded
+//! backend; the shared suite (`crate::suite::logs`) holds any backend to it. Everything is
+//! scoped by a [`GroupKey`] (account, region, group name), as log group names are unique
+//! per account and region. What the API validates (names, limits, time windows) is the
+//! service's; the store keeps and orders.
+
+mod sqlite;
+
+use std::collections::BTreeMap;
+
+pub use sqlite::SqliteLogs;
+
+use crate::error::StoreError;
+
+/// A log group's place: account, region and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupKey {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+}
+
+impl GroupKey {
+    pub fn new(account: &str, region: &str, name: &str) -> GroupKey {
+        GroupKey {
+            account: account.into(),
+            region: region.into(),
+            name: name.into(),
+        }
+    }
+
+    /// `arn:aws:logs:<region>:<account>:log-group:<name>` (DescribeLogGroups' `logGroupArn`,
+    /// and what tagging names).
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{}",
+            self.region, self.account, self.name
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogGroup {
+    pub key: GroupKey,
+    pub created_ms: i64,
+    pub retention_days: Option<i64>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogStream {
+    pub name: String,
+    pub created_ms: i64,
+    pub first_event_ms: Option<i64>,
+    pub last_event_ms: Option<i64>,
+    pub last_ingestion_ms: Option<i64>,
+    /// How many PutLogEvents batches it took: the basis of `uploadSequenceToken`.
+    pub uploads: i64,
+}
+
+/// An event to store: its timestamp (ms) and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub timestamp: i64,
+    pub message: String,
+}
+
+/// A stored event. `id` orders events of equal timestamp in the order they were ingested.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEvent {
+    pub id: i64,
+    pub stream: String,
+    pub timestamp: i64,
+    pub message: String,
+    pub ingestion_ms: i64,
+}
+
+impl LogEvent {
+    /// Where the event sits in a (timestamp, id) ordering.
+    pub fn position(&self) -> Position {
+        Position {
+            timestamp: self.timestamp,
+            id: self.id,
+        }
+    }
+}
+
+/// A place between events, in (timestamp, id) order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub timestamp: i64,
+    pub id: i64,
+}
+
+/// Which streams a read covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Streams {
+    /// Every stream of the group.
+    #[default]
+    All,
+    /// These streams.
+    Named(Vec<String>),
+    /// Streams whose names start with this.
+    Prefix(String),
+}
+
+/// A read of a group's events: in (timestamp, id) order, ascending or descending, in the
+/// window `[start, end)`, strictly after (ascending) or before (descending) `from`.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    pub streams: Streams,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub from: Option<Position>,
+    pub descending: bool,
+    pub limit: usize,
+}
+
+/// A metric filter: `transformations` is the `metricTransformations` JSON document as the
+/// service accepted it (the store does not look inside).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricFilter {
+    pub group: String,
+    pub name: String,
+    pub pattern: String,
+    pub transformations: String,
+    pub created_ms: i64,
+}
+
+/// CloudWatch Logs' groups, streams, events and metric filters.
+pub trait LogsStore: Send + Sync {
+    /// Creates a group; `false` if one of that name exists.
+    fn create_group(&self, g: &LogGroup) -> Result<bool, StoreError>;
+
+    /// A group, `None` if there is none.
+    fn group(&self, key: &GroupKey) -> Result<Option<LogGroup>, StoreError>;
+
+    /// An account's groups in a region, by name.
+    fn groups(&self, account: &str, region: &str) -> Result<Vec<LogGroup>, StoreError>;
+
+    /// Removes a group with its streams, events and metric filters; `false` if there was none.
+    fn delete_group(&self, key: &GroupKey) -> Result<bool, StoreError>;
+
+    /// Sets (or with `None` removes) a group's retention; `false` if there is no such group.
+    fn set_retention(&self, key: &GroupKey, days: Option<i64>) -> Result<bool, StoreError>;
+
+    /// Replaces a group's tags; `false` if there is no such group.
+    fn set_tags(&self, key: &GroupKey, tags: &BTreeMap<String, String>)
+    -> Result<bool, StoreError>;
+
+    /// Creates a stream in an existing group; `false` if one of that name exists.
+    fn create_stream(&self, key: &GroupKey, s: &LogStream) -> Result<bool, StoreError>;
+
+    /// A stream, `None` if there is none.
+    fn stream(&self, key: &GroupKey, name: &str) -> Result<Option<LogStream>, StoreError>;
+
+    /// A group's streams, by name.
+    fn streams(&self, key: &GroupKey) -> Result<Vec<LogStream>, StoreError>;
+
+    /// Removes a stream with its events; `false` if there was none.
+    fn delete_stream(&self, key: &GroupKey, name: &str) -> Result<bool, StoreError>;
+
+    /// Appends events (already validated and in order) to an existing stream, ingested at
+    /// `ingestion_ms`, and moves the stream's first/last event times and upload count on.
+    /// Answers the stream as it now is.
+    fn put_events(
+        &self,
+        key: &GroupKey,
+        stream: &str,
+        events: &[NewEvent],
+        ingestion_ms: i64,
+    ) -> Result<LogStream, StoreError>;
+
+    /// Events of a group, as `q` asks, at most `q.limit`.
+    fn events(&self, key: &GroupKey, q: &EventQuery) -> Result<Vec<LogEvent>, StoreError>;
+
+    /// Removes a group's events older than `before_ms` (retention); answers how many.
+    fn expire_events(&self, key: &GroupKey, before_ms: i64) -> Result<u64, StoreError>;
+
+    /// Creates or replaces a metric filter of an existing group (by name, keeping its
+    /// creation time when it replaces one).
+    fn put_metric_filter(&self, key: &GroupKey, f: &MetricFilter) -> Result<(), StoreError>;
+
+    /// An account's metric filters in a region, of one group or all, by group then name.
+    fn metric_filters(
+        &self,
+        account: &str,
+        region: &str,
+        group: Option<&str>,
+    ) -> Result<Vec<MetricFilter>, StoreError>;
+
+    /// Removes a metric filter; `false` if there was none.
+    fn delete_metric_filter(&self, key: &GroupKey, name: &str) -> Result<bool, StoreError>;
+}
