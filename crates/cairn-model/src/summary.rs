@@ -4,7 +4,8 @@
 //! lack `eventCategory`, `managementEvent` or `readOnly`, and some exporters write `readOnly` or
 //! `managementEvent` as strings.
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::record::EventCategory;
 use crate::timefmt::parse_event_time;
@@ -155,7 +156,75 @@ fn derived_resources(record: &Value) -> Vec<SummaryResource> {
         .collect()
 }
 
+/// The top-level members [`EventSummary::of`] reads. Deserializing only these skips the rest
+/// of a record (request parameters aside, its bulk) without building it as a `Value`. A member
+/// that is `null` reads as absent, as it does in `of`.
+#[derive(Deserialize)]
+struct Members {
+    #[serde(rename = "eventID")]
+    event_id: Option<Value>,
+    #[serde(rename = "eventTime")]
+    event_time: Option<Value>,
+    #[serde(rename = "eventName")]
+    event_name: Option<Value>,
+    #[serde(rename = "eventSource")]
+    event_source: Option<Value>,
+    #[serde(rename = "awsRegion")]
+    aws_region: Option<Value>,
+    #[serde(rename = "userIdentity")]
+    user_identity: Option<Value>,
+    #[serde(rename = "readOnly")]
+    read_only: Option<Value>,
+    #[serde(rename = "eventCategory")]
+    event_category: Option<Value>,
+    #[serde(rename = "eventType")]
+    event_type: Option<Value>,
+    #[serde(rename = "managementEvent")]
+    management_event: Option<Value>,
+    #[serde(rename = "resources")]
+    resources: Option<Value>,
+    #[serde(rename = "requestParameters")]
+    request_parameters: Option<Value>,
+}
+
+impl Members {
+    fn into_record(self) -> Value {
+        let mut m = Map::new();
+        for (k, v) in [
+            ("eventID", self.event_id),
+            ("eventTime", self.event_time),
+            ("eventName", self.event_name),
+            ("eventSource", self.event_source),
+            ("awsRegion", self.aws_region),
+            ("userIdentity", self.user_identity),
+            ("readOnly", self.read_only),
+            ("eventCategory", self.event_category),
+            ("eventType", self.event_type),
+            ("managementEvent", self.management_event),
+            ("resources", self.resources),
+            ("requestParameters", self.request_parameters),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.to_owned(), v);
+            }
+        }
+        Value::Object(m)
+    }
+}
+
 impl EventSummary {
+    /// The summary of a record given as JSON text, or `None` when it is not JSON. Same answer
+    /// as [`EventSummary::of`] on the parsed record, reading only the members it needs.
+    pub fn of_json(raw: &[u8]) -> Option<Self> {
+        match serde_json::from_slice::<Members>(raw) {
+            Ok(m) => Some(Self::of(&m.into_record())),
+            // Not an object, or a member given twice: the whole record decides, as before.
+            Err(_) => serde_json::from_slice::<Value>(raw)
+                .ok()
+                .map(|v| Self::of(&v)),
+        }
+    }
+
     pub fn of(record: &Value) -> Self {
         let ui = record.get("userIdentity").unwrap_or(&Value::Null);
         let resources: Vec<SummaryResource> = record
@@ -219,6 +288,38 @@ pub fn effective_event_id(event_id: Option<&str>, raw: &[u8]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn of_json_reads_what_of_reads() {
+        let records = [
+            json!({"eventID":"e1","eventTime":"2024-11-25T17:50:24Z","eventName":"GetEventSelectors",
+                "eventSource":"cloudtrail.amazonaws.com","awsRegion":"us-west-2","readOnly":"TRUE",
+                "userIdentity":{"type":"AssumedRole","principalId":"AROA1:leroy","accessKeyId":"ASIA1"},
+                "resources":[{"ARN":"arn:aws:iam::111122223333:role/Deployer","type":"AWS::IAM::Role"}],
+                "requestParameters":{"big":[1,2,3]},"responseElements":{"x":{"y":null}}}),
+            json!({"eventSource":"s3.amazonaws.com","eventName":"CreateBucket","managementEvent":"false",
+                "requestParameters":{"bucketName":"b1"},"resources":null,"eventCategory":null}),
+            json!({"eventType":"AwsCloudTrailInsight","eventTime":null,"userIdentity":null}),
+            json!({"eventSource":"iam.amazonaws.com","requestParameters":{"userName":"alice"},
+                "userIdentity":{"type":"Root"},"readOnly":false}),
+            json!({}),
+            json!([1, 2]),
+            json!("text"),
+        ];
+        for r in &records {
+            let raw = serde_json::to_vec(r).unwrap();
+            assert_eq!(
+                EventSummary::of_json(&raw),
+                Some(EventSummary::of(r)),
+                "{r}"
+            );
+        }
+        // A member given twice: the last one counts, as when the whole record is parsed.
+        let twice = br#"{"eventName":"A","eventName":"B","eventCategory":"Management"}"#;
+        let whole: Value = serde_json::from_slice(twice).unwrap();
+        assert_eq!(EventSummary::of_json(twice), Some(EventSummary::of(&whole)));
+        assert_eq!(EventSummary::of_json(b"not json"), None);
+    }
 
     #[test]
     fn summary_of_assumed_role_record() {

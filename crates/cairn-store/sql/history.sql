@@ -1,5 +1,6 @@
 -- Event history: the index behind LookupEvents. Derived from the journal; deleting this file
--- and restarting rebuilds it.
+-- and restarting rebuilds it. `PRAGMA user_version` marks the layout (see `schema.rs`): an
+-- index of an older layout is dropped and rebuilt from the journal at start.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 
@@ -12,7 +13,10 @@ CREATE TABLE IF NOT EXISTS scopes (
     UNIQUE (account, region, category)
 );
 
--- One row per management or Insights event; seq is the record's journal offset.
+-- One row per management or Insights event; seq is the record's journal offset. The indexes
+-- end in the rowid (seq) implicitly, which orders ties on t. There is no index by event id
+-- here: EventId lookups go through `event_ids`, which carries seq, so each event writes one
+-- random-keyed b-tree instead of two.
 CREATE TABLE IF NOT EXISTS events (
     seq           INTEGER PRIMARY KEY,
     scope         INTEGER NOT NULL,
@@ -24,13 +28,12 @@ CREATE TABLE IF NOT EXISTS events (
     access_key_id TEXT,
     read_only     TEXT
 );
-CREATE INDEX IF NOT EXISTS events_by_time     ON events (scope, t, seq);
-CREATE INDEX IF NOT EXISTS events_by_id       ON events (scope, event_id, t, seq);
-CREATE INDEX IF NOT EXISTS events_by_name     ON events (scope, event_name, t, seq);
-CREATE INDEX IF NOT EXISTS events_by_source   ON events (scope, event_source, t, seq);
-CREATE INDEX IF NOT EXISTS events_by_username ON events (scope, username, t, seq);
-CREATE INDEX IF NOT EXISTS events_by_key      ON events (scope, access_key_id, t, seq);
-CREATE INDEX IF NOT EXISTS events_by_readonly ON events (scope, read_only, t, seq);
+CREATE INDEX IF NOT EXISTS events_by_time     ON events (scope, t);
+CREATE INDEX IF NOT EXISTS events_by_name     ON events (scope, event_name, t);
+CREATE INDEX IF NOT EXISTS events_by_source   ON events (scope, event_source, t);
+CREATE INDEX IF NOT EXISTS events_by_username ON events (scope, username, t);
+CREATE INDEX IF NOT EXISTS events_by_key      ON events (scope, access_key_id, t);
+CREATE INDEX IF NOT EXISTS events_by_readonly ON events (scope, read_only, t);
 
 -- LookupEvents' Resources; a resource with an ARN is findable by its name and by its ARN.
 CREATE TABLE IF NOT EXISTS resources (
@@ -45,11 +48,14 @@ CREATE INDEX IF NOT EXISTS resources_by_seq  ON resources (seq);
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (scope, rtype, t, seq);
 CREATE INDEX IF NOT EXISTS resources_by_name ON resources (scope, rname, t, seq);
 
--- Every event id in the journal, of every category, per account: imports are idempotent.
+-- Every event id in the journal, of every category, per account, with the offset of its
+-- record: imports are idempotent (an id already here is not imported again), and EventId
+-- lookups find their rows in `events` by seq.
 CREATE TABLE IF NOT EXISTS event_ids (
     account  TEXT NOT NULL,
     event_id TEXT NOT NULL,
-    PRIMARY KEY (account, event_id)
+    seq      INTEGER NOT NULL,
+    PRIMARY KEY (account, event_id, seq)
 ) WITHOUT ROWID;
 
 -- How far into the journal this index has read.

@@ -1,5 +1,6 @@
 //! LookupEvents queries in SQLite: one optional attribute, a time range, newest first, keyset
-//! paging over `(t, seq)`.
+//! paging over `(t, seq)`. EventId is found through `event_ids` (which carries each id's seq);
+//! resource attributes through `resources`; the other attributes by `events`' own indexes.
 
 use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
 
@@ -9,18 +10,16 @@ use crate::history::{IndexedEvent, LookupKey, LookupPage, LookupQuery, PageAfter
 /// The `events` column an attribute is kept in; resource attributes are in `resources`.
 fn events_column(key: LookupKey) -> Option<&'static str> {
     match key {
-        LookupKey::EventId => Some("event_id"),
         LookupKey::EventName => Some("event_name"),
         LookupKey::ReadOnly => Some("read_only"),
         LookupKey::Username => Some("username"),
         LookupKey::EventSource => Some("event_source"),
         LookupKey::AccessKeyId => Some("access_key_id"),
-        LookupKey::ResourceType | LookupKey::ResourceName => None,
+        LookupKey::EventId | LookupKey::ResourceType | LookupKey::ResourceName => None,
     }
 }
 
-const EVENT_COLUMNS: &str =
-    "seq, t, event_id, event_name, event_source, username, access_key_id, read_only";
+const EVENT_COLUMNS: &str = "e.seq, e.t, e.event_id, e.event_name, e.event_source, e.username, e.access_key_id, e.read_only";
 
 pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreError> {
     let Some(scope) = super::find_scope(c, &q.account, &q.region, q.category)? else {
@@ -32,13 +31,27 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
         args.push(a.t.into());
         args.push(a.seq.into());
         after_clause = format!(
-            " AND (t < ?{0} OR (t = ?{0} AND seq < ?{1}))",
+            " AND (e.t < ?{0} OR (e.t = ?{0} AND e.seq < ?{1}))",
             args.len() - 1,
             args.len()
         );
     }
     let fetch = q.limit + 1;
     let mut events = match &q.attribute {
+        Some((LookupKey::EventId, value)) => {
+            args.push(q.account.clone().into());
+            args.push(value.clone().into());
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM event_ids i JOIN events e ON e.seq = i.seq
+                 WHERE i.account = ?{} AND i.event_id = ?{} AND e.scope = ?1 AND e.t >= ?2 AND e.t <= ?3{after_clause}
+                 ORDER BY e.t DESC, e.seq DESC LIMIT {fetch}",
+                args.len() - 1,
+                args.len()
+            );
+            c.prepare_cached(&sql)?
+                .query_map(params_from_iter(args.iter()), row_to_event)?
+                .collect::<Result<_, _>>()?
+        }
         Some((key, value)) if events_column(*key).is_none() => {
             let col = if *key == LookupKey::ResourceType {
                 "rtype"
@@ -47,8 +60,8 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
             };
             args.push(value.clone().into());
             let sql = format!(
-                "SELECT DISTINCT t, seq FROM resources WHERE scope = ?1 AND {col} = ?{} AND t >= ?2 AND t <= ?3{after_clause}
-                 ORDER BY t DESC, seq DESC LIMIT {fetch}",
+                "SELECT DISTINCT e.t, e.seq FROM resources e WHERE e.scope = ?1 AND e.{col} = ?{} AND e.t >= ?2 AND e.t <= ?3{after_clause}
+                 ORDER BY e.t DESC, e.seq DESC LIMIT {fetch}",
                 args.len()
             );
             let seqs: Vec<i64> = c
@@ -57,7 +70,7 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
                 .collect::<Result<_, _>>()?;
             let mut out = Vec::with_capacity(seqs.len());
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.seq = ?1"
             ))?;
             for s in seqs {
                 if let Some(e) = stmt.query_map([s], row_to_event)?.next() {
@@ -70,15 +83,18 @@ pub(crate) fn run(c: &Connection, q: &LookupQuery) -> Result<LookupPage, StoreEr
             let mut filter = String::new();
             if let Some((key, value)) = other {
                 args.push(value.clone().into());
-                filter = format!(
-                    " AND {} = ?{}",
-                    events_column(*key).unwrap_or("event_id"),
-                    args.len()
-                );
+                // EventId and the resource attributes were answered above.
+                let Some(col) = events_column(*key) else {
+                    return Err(StoreError::Invalid(format!(
+                        "no events column for {}",
+                        key.as_str()
+                    )));
+                };
+                filter = format!(" AND e.{col} = ?{}", args.len());
             }
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE scope = ?1{filter} AND t >= ?2 AND t <= ?3{after_clause}
-                 ORDER BY t DESC, seq DESC LIMIT {fetch}"
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.scope = ?1{filter} AND e.t >= ?2 AND e.t <= ?3{after_clause}
+                 ORDER BY e.t DESC, e.seq DESC LIMIT {fetch}"
             );
             c.prepare_cached(&sql)?
                 .query_map(params_from_iter(args.iter()), row_to_event)?

@@ -7,6 +7,7 @@
 //! once, across crashes.
 
 mod lookup;
+mod schema;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,7 +22,6 @@ use crate::error::StoreError;
 use crate::history::{HistoryIndex, LookupPage, LookupQuery};
 use crate::journal::{Entry, Journal};
 
-const SCHEMA: &str = include_str!("../../../sql/history.sql");
 const READERS: usize = 4;
 
 pub struct SqliteHistory {
@@ -46,7 +46,7 @@ fn category_name(c: EventCategory) -> Option<&'static str> {
 impl SqliteHistory {
     pub fn open(path: &Path) -> Result<SqliteHistory, StoreError> {
         let conn = Connection::open(path)?;
-        conn.execute_batch(SCHEMA)?;
+        schema::prepare(&conn)?;
         // The indexes are written in random key order (event ids, names): a larger page cache
         // keeps their upper levels in memory instead of re-reading them for every insert.
         conn.execute_batch("PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;")?;
@@ -148,7 +148,7 @@ impl HistoryIndex for SqliteHistory {
     fn has_event_id(&self, account: &str, event_id: &str) -> Result<bool, StoreError> {
         self.with_reader(|c| {
             Ok(c.query_row(
-                "SELECT 1 FROM event_ids WHERE account = ?1 AND event_id = ?2",
+                "SELECT 1 FROM event_ids WHERE account = ?1 AND event_id = ?2 LIMIT 1",
                 params![account, event_id],
                 |_| Ok(()),
             )
@@ -233,17 +233,18 @@ fn index_entry(
             return Ok(());
         }
     };
-    let Ok(record) = serde_json::from_slice::<serde_json::Value>(&entry.record) else {
+    let Some(s) = EventSummary::of_json(&entry.record) else {
         tracing::error!(
             offset,
             "journal entry is not JSON; left out of event history"
         );
         return Ok(());
     };
-    let s = EventSummary::of(&record);
     let event_id = effective_event_id(s.event_id.as_deref(), &entry.record);
-    tx.prepare_cached("INSERT OR IGNORE INTO event_ids (account, event_id) VALUES (?1, ?2)")?
-        .execute(params![entry.account, event_id])?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO event_ids (account, event_id, seq) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![entry.account, event_id, offset as i64])?;
     let Some(category) = s.category.and_then(category_name) else {
         return Ok(());
     };
