@@ -79,30 +79,23 @@ pub async fn serve<S: Service>(
         invoked_by: None,
         source_arn: None,
     };
-    let run_here = op.inline && body.len() <= INLINE_BODY_MAX;
     let svc2 = Arc::clone(&svc);
     let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
-    match execute(Arc::clone(&svc), app, ctx, op, protocol, run_here, parse).await {
+    match execute(Arc::clone(&svc), app, ctx, op, protocol, parse).await {
         Ok(out) => svc.codec().encode(op, out, &answer),
         Err(e) => svc.codec().error(&e, &answer),
     }
 }
 
-/// The largest body an inline operation is parsed from where it arrived; larger ones (a
-/// client padding a read with a megabyte of JSON) go to a blocking thread like any other call.
-const INLINE_BODY_MAX: usize = 16 * 1024;
-
 /// Runs a call whose operation is known, from parsing its input to making its record durable
 /// (audit fails closed: without a durable record the answer is 503). Refusals are shaped for
-/// `protocol`, the one the request came in. The stages run on a blocking thread, or here when
-/// `run_here` (an [`Operation::inline`] read with a small body).
+/// `protocol`, the one the request came in.
 pub async fn execute<S, P>(
     svc: Arc<S>,
     app: Arc<App>,
     ctx: CallContext,
     op: &'static Operation,
     protocol: Protocol,
-    run_here: bool,
     parse: P,
 ) -> Result<service::Output<S>, AwsError>
 where
@@ -112,35 +105,20 @@ where
     if app.journal.failure().is_some() {
         return Err(AwsError::audit_unavailable());
     }
-    let (result, facts, writes) = if run_here {
+    let (app2, ctx2) = (Arc::clone(&app), ctx.clone());
+    let worked = tokio::task::spawn_blocking(move || {
         let entered = db::enter();
-        let input = parse(&ctx);
-        let (result, facts) = stages(&*svc, &app, &ctx, op, protocol, input);
+        let input = parse(&ctx2);
+        let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input);
         (result, facts, entered.leave())
-    } else {
-        let (app2, ctx2) = (Arc::clone(&app), ctx.clone());
-        let worked = tokio::task::spawn_blocking(move || {
-            let entered = db::enter();
-            let input = parse(&ctx2);
-            let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input);
-            (result, facts, entered.leave())
-        })
-        .await;
-        match worked {
-            Ok(w) => w,
-            Err(_) => return Err(AwsError::internal("the operation failed unexpectedly")),
-        }
+    })
+    .await;
+    let Ok((result, facts, writes)) = worked else {
+        return Err(AwsError::internal("the operation failed unexpectedly"));
     };
     if writes.is_empty() {
         recorder::commit(&app, &ctx, facts, result.as_ref().err()).await?;
         return result;
-    }
-    if run_here {
-        // Still committed correctly below, but it held up other requests while it waited.
-        tracing::warn!(
-            operation = op.name,
-            "an operation marked inline wrote state"
-        );
     }
     // The call changed state: those changes commit only once its record is durable. This
     // runs as a task of its own so that a client hanging up cannot cut it short (its group

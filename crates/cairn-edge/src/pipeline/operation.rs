@@ -50,10 +50,6 @@ pub struct Operation {
     /// Whether cairn serves it; operations it does not answer the service's own
     /// "not supported" error (and are still recorded).
     pub served: bool,
-    /// It only reads a few rows by key (never writes, never reads object bodies, never waits
-    /// for another call): the pipeline runs it where the request arrived instead of handing it
-    /// to a blocking thread, which costs more than the call itself.
-    pub inline: bool,
 }
 
 impl Operation {
@@ -66,15 +62,7 @@ impl Operation {
             category: EventCategory::Management,
             access: Access::Identity,
             served,
-            inline: false,
         }
-    }
-
-    /// Marks it as one that runs where its request arrived (see [`Operation::inline`]) when
-    /// `yes`.
-    pub fn inline_when(mut self, yes: bool) -> Operation {
-        self.inline = yes;
-        self
     }
 
     pub fn access(mut self, access: Access) -> Operation {

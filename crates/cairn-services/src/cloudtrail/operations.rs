@@ -98,28 +98,13 @@ fn is_read_only(op: &str) -> bool {
         .any(|p| op.starts_with(p))
 }
 
-/// Reads of a few rows by key, run where their request arrives ([`Operation::inline`]): they
-/// never write, read no object bodies and make no calls of their own.
-const INLINE: [&str; 7] = [
-    "DescribeTrails",
-    "GetEventSelectors",
-    "GetInsightSelectors",
-    "GetTrail",
-    "GetTrailStatus",
-    "ListTags",
-    "ListTrails",
-];
-
 /// The table `Service::operations` answers.
 pub(super) fn table() -> &'static [Operation] {
     static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
     TABLE.get_or_init(|| {
         OPERATIONS
             .iter()
-            .map(|&n| {
-                Operation::named("cloudtrail", n, is_read_only(n), SERVED.contains(&n))
-                    .inline_when(INLINE.contains(&n))
-            })
+            .map(|&n| Operation::named("cloudtrail", n, is_read_only(n), SERVED.contains(&n)))
             .collect()
     })
 }

@@ -116,18 +116,6 @@ fn access(op: &str) -> Access {
     }
 }
 
-/// Reads of a few rows by key, run where their request arrives ([`Operation::inline`]): they
-/// never write, read no object bodies and make no calls of their own.
-const INLINE: [&str; 7] = [
-    "DescribeKey",
-    "GetKeyPolicy",
-    "GetKeyRotationStatus",
-    "ListAliases",
-    "ListKeyPolicies",
-    "ListKeys",
-    "ListResourceTags",
-];
-
 /// The table `Service::operations` answers.
 pub(super) fn table() -> &'static [Operation] {
     static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
@@ -135,9 +123,7 @@ pub(super) fn table() -> &'static [Operation] {
         OPERATIONS
             .iter()
             .map(|&n| {
-                Operation::named("kms", n, is_read_only(n), SERVED.contains(&n))
-                    .access(access(n))
-                    .inline_when(INLINE.contains(&n))
+                Operation::named("kms", n, is_read_only(n), SERVED.contains(&n)).access(access(n))
             })
             .collect()
     })

@@ -43,10 +43,6 @@ fn access(op: &str) -> Access {
     }
 }
 
-/// Reads of a few rows by key, run where their request arrives ([`Operation::inline`]): they
-/// never write, read no object bodies and make no calls of their own.
-const INLINE: [&str; 2] = ["GetAccessKeyInfo", "GetCallerIdentity"];
-
 /// The table `Service::operations` answers.
 pub(super) fn table() -> &'static [Operation] {
     static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
@@ -55,8 +51,7 @@ pub(super) fn table() -> &'static [Operation] {
             .iter()
             .map(|&n| {
                 let op = Operation::named("sts", n, is_read_only(n), SERVED.contains(&n))
-                    .access(access(n))
-                    .inline_when(INLINE.contains(&n));
+                    .access(access(n));
                 // GetCallerIdentity needs no permission at all.
                 if n == "GetCallerIdentity" {
                     op.actions(&[])
