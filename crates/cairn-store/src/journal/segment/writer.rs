@@ -5,12 +5,13 @@
 //!
 //! Writing and indexing overlap: while the hook indexes one batch, the writer already writes and
 //! fsyncs the next, and a hook that falls behind takes every batch that became durable meanwhile
-//! in one go (fewer, larger index transactions under load).
+//! in one go (fewer, larger index transactions under load). When nothing is waiting for the
+//! hook, the writer shows the batch to it itself, so a lone caller pays no hand-over.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
@@ -85,15 +86,32 @@ pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, hook: Box<dyn Co
     if hook.is_noop() {
         return write_loop(st, rx, acknowledge);
     }
+    let hook = Arc::new(Mutex::new(hook));
+    // Outcomes handed to the hook thread and not yet acknowledged by it.
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let (to_hook, from_writer) = mpsc::channel::<Outcome>();
     std::thread::scope(|scope| {
+        let (thread_hook, thread_in_flight) = (Arc::clone(&hook), Arc::clone(&in_flight));
         let spawned = std::thread::Builder::new()
             .name("journal-commit-hook".into())
-            .spawn_scoped(scope, move || hook_loop(from_writer, hook));
+            .spawn_scoped(scope, move || {
+                hook_loop(from_writer, &thread_hook, &thread_in_flight)
+            });
         match spawned {
             // The closure owns the sender: when the writer stops, it is dropped and the hook
             // thread finishes what was handed to it, then ends (the scope waits for it).
             Ok(_) => write_loop(st, rx, move |o| {
+                // Nothing earlier is waiting for the hook: show this batch here, sparing a
+                // lone caller the hand-over to another thread (order is kept: every earlier
+                // batch is acknowledged). Under load, batches queue for the hook thread and
+                // overlap the next write.
+                if in_flight.load(Ordering::Acquire) == 0
+                    && let Ok(mut h) = hook.try_lock()
+                {
+                    show(&mut **h, vec![o]);
+                    return;
+                }
+                in_flight.fetch_add(1, Ordering::AcqRel);
                 let _ = to_hook.send(o);
             }),
             Err(e) => {
@@ -106,30 +124,39 @@ pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, hook: Box<dyn Co
 }
 
 /// Shows durable batches to the hook, as many at once as have gathered, then acknowledges them.
-fn hook_loop(rx: Receiver<Outcome>, mut hook: Box<dyn CommitHook>) {
-    let mut entries: Vec<(u64, Vec<u8>)> = Vec::new();
+fn hook_loop(rx: Receiver<Outcome>, hook: &Mutex<Box<dyn CommitHook>>, in_flight: &AtomicUsize) {
     while let Ok(first) = rx.recv() {
         let mut gathered = vec![first];
         gathered.extend(rx.try_iter());
-        entries.clear();
-        let mut end = None;
-        for o in &mut gathered {
-            if let Outcome::Durable {
-                entries: e,
-                end: e_end,
-                ..
-            } = o
-            {
-                entries.append(e);
-                end = Some(*e_end);
-            }
+        let n = gathered.len();
+        {
+            let mut h = hook.lock().unwrap_or_else(|p| p.into_inner());
+            show(&mut **h, gathered);
         }
-        if let Some(end) = end {
-            hook.committed(&entries, end);
+        in_flight.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Shows `gathered` (in journal order) to the hook in one call, then acknowledges each.
+fn show(hook: &mut dyn CommitHook, mut gathered: Vec<Outcome>) {
+    let mut entries: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut end = None;
+    for o in &mut gathered {
+        if let Outcome::Durable {
+            entries: e,
+            end: e_end,
+            ..
+        } = o
+        {
+            entries.append(e);
+            end = Some(*e_end);
         }
-        for o in gathered {
-            acknowledge(o);
-        }
+    }
+    if let Some(end) = end {
+        hook.committed(&entries, end);
+    }
+    for o in gathered {
+        acknowledge(o);
     }
 }
 
