@@ -74,7 +74,7 @@ pub(super) fn put_retention(app: &App, key: &GroupKey, input: &Value) -> Result<
         return Err(no_such_group());
     }
     // Events past the new retention go now (reads already leave them out).
-    let cutoff = app.clock.now_millis() - days * super::events::DAY_MS;
+    let cutoff = app.clock.now_millis() - days * super::log_events::DAY_MS;
     app.logs.expire_events(key, cutoff).map_err(internal)?;
     Ok(json!({}))
 }

@@ -1,9 +1,9 @@
-//! Running each Logs operation, by topic: `groups`, `streams`, `events`, `metric_filters`,
+//! Running each Logs operation, by topic: `groups`, `streams`, `log_events`, `metric_filters`,
 //! `tags`. This file holds what they share: AWS's validation texts and errors, and reading
 //! the members of a request.
 
-mod events;
 mod groups;
+mod log_events;
 mod metric_filters;
 mod streams;
 mod tags;
@@ -232,9 +232,9 @@ pub(super) fn run(
                 "CreateLogStream" => streams::create(app, found.key, input),
                 "DeleteLogStream" => streams::delete(app, found.key, input),
                 "DescribeLogStreams" => streams::describe(app, found.key, input),
-                "PutLogEvents" => events::put(app, &found, input),
-                "GetLogEvents" => events::get(app, &found, input),
-                "FilterLogEvents" => events::filter(app, &found, input),
+                "PutLogEvents" => log_events::put(app, &found, input),
+                "GetLogEvents" => log_events::get(app, &found, input),
+                "FilterLogEvents" => log_events::filter(app, &found, input),
                 "PutMetricFilter" => metric_filters::put(app, found.key, input),
                 "DescribeMetricFilters" => {
                     metric_filters::describe(app, ctx, Some(found.key), input)

@@ -2,7 +2,7 @@
 //! metric filters here, events in `events.rs`. Every write joins the call's group
 //! transaction ([`Db::write`]), so a refused call leaves nothing behind.
 
-mod events;
+mod log_events;
 
 use std::collections::BTreeMap;
 use std::path::Path;
