@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `cairn bench load` against several cairn builds side by side in one run, then the machine's
-# ceiling (`--floor`): each round starts every build on a fresh data directory in turn, loads it
-# with the same client (this build's), and stops it. Prints one JSON line per measurement.
+# `cairn bench load` against several cairn builds side by side in one run, with the machine's
+# ceiling (`--floor`) in every round: each round starts every build on a fresh data directory in
+# turn, loads it with the same client (the first build's), stops it, then measures the floor.
+# Prints one JSON line per measurement. A shared machine drifts between minutes: compare the
+# figures of one round with each other, and take the median of the rounds' ratios.
 #
 #   benches/load_beside.sh LABEL=PATH/TO/cairn [LABEL=PATH ...]
 #   ROUNDS=3 SECONDS_PER_RUN=10 CONNECTIONS=64 benches/load_beside.sh previous=/tmp/prev/cairn this=target/release/cairn
@@ -34,5 +36,6 @@ for round in $(seq "$rounds"); do
     wait "$pid" || true
     rm -rf "$data" "$data.log"
   done
+  "$client" bench load --floor --label floor --connections "$connections" --duration "$seconds" \
+    --json | sed "s/^{/{\"round\":$round,/"
 done
-"$client" bench load --floor --label floor --connections "$connections" --duration "$seconds" --json

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use cairn_model::Clock;
 use cairn_store::StoreError;
-use cairn_store::history::{HistoryIndex, IndexHook, SqliteHistory};
+use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
 use cairn_store::kms::{KmsStore, SqliteKms};
@@ -112,7 +112,8 @@ fn at(path: PathBuf) -> impl FnOnce(StoreError) -> OpenError {
 }
 
 /// An instance's stores, wired together: the journal's commit hook feeds the event-history
-/// index, which first catches up with anything it has not seen.
+/// index (which first catches up with anything it has not seen, and which every read finds
+/// current with the calls answered before it).
 pub struct Stores {
     pub journal: Arc<dyn Journal>,
     pub history: Arc<dyn HistoryIndex>,
@@ -136,17 +137,21 @@ impl Stores {
         let identity: Arc<dyn IdentityStore> = Arc::new(
             SqliteIdentity::open(&layout.identity_db()).map_err(at(layout.identity_db()))?,
         );
-        let history: Arc<dyn HistoryIndex> =
-            Arc::new(SqliteHistory::open(&layout.history_db()).map_err(at(layout.history_db()))?);
         let behind = Arc::new(AtomicBool::new(false));
+        let sqlite: Arc<dyn HistoryIndex> =
+            Arc::new(SqliteHistory::open(&layout.history_db()).map_err(at(layout.history_db()))?);
+        let following =
+            FollowingIndex::new(sqlite, Arc::clone(&behind)).map_err(at(layout.history_db()))?;
         let journal: Arc<dyn Journal> = Arc::new(
             SegmentJournal::open(
                 &layout.journal(),
                 journal,
-                Box::new(IndexHook::new(Arc::clone(&history), Arc::clone(&behind))),
+                following.hook().map_err(at(layout.journal()))?,
             )
             .map_err(at(layout.journal()))?,
         );
+        following.follow(&journal);
+        let history: Arc<dyn HistoryIndex> = following;
         let start = history.cursor().map_err(at(layout.history_db()))?;
         let total = journal.head().saturating_sub(start);
         if total > 0 {

@@ -171,7 +171,7 @@ impl Importer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cairn_store::history::{IndexHook, SqliteHistory};
+    use cairn_store::history::{FollowingIndex, SqliteHistory};
     use cairn_store::journal::{JournalConfig, SegmentJournal};
     use std::sync::atomic::AtomicBool;
 
@@ -193,19 +193,19 @@ mod tests {
         .unwrap();
         std::fs::write(data.join("sub/bad.json"), "[{\"eventID\":").unwrap();
         std::fs::write(data.join("README.md"), "not picked up").unwrap();
-        let history: Arc<dyn HistoryIndex> =
+        let inner: Arc<dyn HistoryIndex> =
             Arc::new(SqliteHistory::open(&d.path().join("h.db")).unwrap());
-        let journal = Arc::new(
+        let following = FollowingIndex::new(inner, Arc::new(AtomicBool::new(false))).unwrap();
+        let journal: Arc<dyn cairn_store::journal::Journal> = Arc::new(
             SegmentJournal::open(
                 &d.path().join("j"),
                 JournalConfig::default(),
-                Box::new(IndexHook::new(
-                    Arc::clone(&history),
-                    Arc::new(AtomicBool::new(false)),
-                )),
+                following.hook().unwrap(),
             )
             .unwrap(),
         );
+        following.follow(&journal);
+        let history: Arc<dyn HistoryIndex> = following;
         let imp = Importer {
             journal,
             history: Arc::clone(&history),

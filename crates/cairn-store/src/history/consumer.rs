@@ -6,9 +6,9 @@ use super::HistoryIndex;
 use crate::error::StoreError;
 use crate::journal::Journal;
 
-/// Event history as a journal consumer. The commit hook indexes each batch as it commits; when
-/// it could not (the index was busy or failed), `behind` is set and a round catches the index up
-/// from its cursor.
+/// Event history as a journal consumer. The commit hook indexes each batch once it is durable;
+/// when it could not (the index was busy or failed), `behind` is set and a round catches the
+/// index up from its cursor.
 pub struct HistoryConsumer {
     pub history: std::sync::Arc<dyn HistoryIndex>,
     pub journal: std::sync::Arc<dyn Journal>,

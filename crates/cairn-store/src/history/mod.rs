@@ -4,16 +4,17 @@
 //! [`HistoryIndex`] is the contract: each management or Insights event is indexed exactly once
 //! (the cursor moves with the rows, across crashes), found by one attribute in a time range,
 //! newest first, in keyset pages; old events are purged by time. The record itself stays in
-//! the journal; an indexed event points at it by offset. [`SqliteHistory`] is the embedded
-//! backend; the shared suite (`crate::suite::history`) holds any backend to this contract.
+//! the journal; an indexed event points at it by offset. [`FollowingIndex`] keeps an index
+//! behind the journal's acknowledgements yet current for every read. [`SqliteHistory`] is the
+//! embedded backend; the shared suite (`crate::suite::history`) holds any backend to this contract.
 
 mod consumer;
-mod hook;
+mod following;
 mod query;
 pub mod sqlite;
 
 pub use consumer::HistoryConsumer;
-pub use hook::IndexHook;
+pub use following::FollowingIndex;
 pub use query::{IndexedEvent, LookupKey, LookupPage, LookupQuery, PageAfter, ShownResource};
 pub use sqlite::SqliteHistory;
 

@@ -2,7 +2,7 @@
 //!
 //! Entries are framed with a length and a CRC32 and appended to segment files named by their
 //! starting offset. A dedicated thread group-commits: it writes every pending batch, fsyncs
-//! once, runs the commit hook, and only then acknowledges. An offset identifies an entry
+//! once, acknowledges, and then shows the batch to the commit hook. An offset identifies an entry
 //! forever; consumers keep their own cursor (the offset to read next) and can be rebuilt by
 //! reading from zero.
 

@@ -1,18 +1,14 @@
-//! The group-commit writer: one thread appends every pending batch and fsyncs once; a second
-//! thread hands each durable batch to the commit hook and then acknowledges its callers. A
-//! caller is answered only after its entries are on disk (and indexed); if they cannot be, it
-//! gets an error and the journal refuses further writes.
-//!
-//! Writing and indexing overlap: while the hook indexes one batch, the writer already writes and
-//! fsyncs the next, and a hook that falls behind takes every batch that became durable meanwhile
-//! in one go (fewer, larger index transactions under load). When nothing is waiting for the
-//! hook, the writer shows the batch to it itself, so a lone caller pays no hand-over.
+//! The group-commit writer: one thread appends every pending batch, fsyncs once, and
+//! acknowledges its callers, then shows the batch to the commit hook. A caller is answered only
+//! after its entries are on disk; if they cannot be, it gets an error and the journal refuses
+//! further writes. The hook runs behind the callers, never in their way: whoever reads what it
+//! derives waits for it (see `crate::history::FollowingIndex`).
 
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
@@ -21,28 +17,19 @@ use super::frame;
 use super::segments::{self, SegmentFiles, segment_path};
 use crate::error::StoreError;
 
-/// Called after each durable batch, before anyone is acknowledged. The event-history index
-/// uses it so that a call is searchable once its response is sent.
+/// Shown each durable batch, in journal order, on the writer's thread just after its callers
+/// were answered. It must not block: a hook with real work hands it to a thread of its own
+/// (the event-history index does).
 pub trait CommitHook: Send + 'static {
     /// `entries` were made durable; `end` is the journal's head after them.
-    fn committed(&mut self, entries: &[(u64, Vec<u8>)], end: u64);
-
-    /// Whether the hook does nothing (callers are then acknowledged by the writer itself,
-    /// without a hand-over to the hook's thread).
-    fn is_noop(&self) -> bool {
-        false
-    }
+    fn committed(&mut self, entries: Vec<(u64, Vec<u8>)>, end: u64);
 }
 
 /// A hook that does nothing.
 pub struct NoHook;
 
 impl CommitHook for NoHook {
-    fn committed(&mut self, _entries: &[(u64, Vec<u8>)], _end: u64) {}
-
-    fn is_noop(&self) -> bool {
-        true
-    }
+    fn committed(&mut self, _entries: Vec<(u64, Vec<u8>)>, _end: u64) {}
 }
 
 type Ack = oneshot::Sender<Result<Vec<u64>, StoreError>>;
@@ -69,110 +56,33 @@ pub(crate) struct WriterState {
 /// Most bytes gathered into one commit.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// A batch's outcome on its way to its callers, in journal order.
+/// A batch's outcome.
 enum Outcome {
-    /// On disk: to be shown to the hook, then acknowledged.
+    /// On disk: its callers are acknowledged, then the hook is shown the entries.
     Durable {
         entries: Vec<(u64, Vec<u8>)>,
         /// The journal's head after them.
         end: u64,
         acks: Vec<(Ack, Vec<u64>)>,
     },
-    /// Refused: the callers learn why (after every earlier batch has been acknowledged).
+    /// Refused: the callers learn why.
     Failed { acks: Vec<Ack>, reason: String },
 }
 
-pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, hook: Box<dyn CommitHook>) {
-    if hook.is_noop() {
-        return write_loop(st, rx, acknowledge);
-    }
-    let hook = Arc::new(Mutex::new(hook));
-    // Outcomes handed to the hook thread and not yet acknowledged by it.
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let (to_hook, from_writer) = mpsc::channel::<Outcome>();
-    std::thread::scope(|scope| {
-        let (thread_hook, thread_in_flight) = (Arc::clone(&hook), Arc::clone(&in_flight));
-        let spawned = std::thread::Builder::new()
-            .name("journal-commit-hook".into())
-            .spawn_scoped(scope, move || {
-                hook_loop(from_writer, &thread_hook, &thread_in_flight)
-            });
-        match spawned {
-            // The closure owns the sender: when the writer stops, it is dropped and the hook
-            // thread finishes what was handed to it, then ends (the scope waits for it).
-            Ok(_) => write_loop(st, rx, move |o| {
-                // Nothing earlier is waiting for the hook: show this batch here, sparing a
-                // lone caller the hand-over to another thread (order is kept: every earlier
-                // batch is acknowledged). Under load, batches queue for the hook thread and
-                // overlap the next write.
-                if in_flight.load(Ordering::Acquire) == 0
-                    && let Ok(mut h) = hook.try_lock()
-                {
-                    show(&mut **h, vec![o]);
-                    return;
-                }
-                in_flight.fetch_add(1, Ordering::AcqRel);
-                let _ = to_hook.send(o);
-            }),
-            Err(e) => {
-                tracing::error!(error = %e, "could not start the journal's commit-hook thread");
-                *st.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                write_loop(st, rx, acknowledge);
-            }
-        }
-    });
-}
-
-/// Shows durable batches to the hook, as many at once as have gathered, then acknowledges them.
-fn hook_loop(rx: Receiver<Outcome>, hook: &Mutex<Box<dyn CommitHook>>, in_flight: &AtomicUsize) {
-    while let Ok(first) = rx.recv() {
-        let mut gathered = vec![first];
-        gathered.extend(rx.try_iter());
-        let n = gathered.len();
-        {
-            let mut h = hook.lock().unwrap_or_else(|p| p.into_inner());
-            show(&mut **h, gathered);
-        }
-        in_flight.fetch_sub(n, Ordering::AcqRel);
-    }
-}
-
-/// Shows `gathered` (in journal order) to the hook in one call, then acknowledges each.
-fn show(hook: &mut dyn CommitHook, mut gathered: Vec<Outcome>) {
-    let mut entries: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut end = None;
-    for o in &mut gathered {
-        if let Outcome::Durable {
-            entries: e,
-            end: e_end,
-            ..
-        } = o
-        {
-            entries.append(e);
-            end = Some(*e_end);
-        }
-    }
-    if let Some(end) = end {
-        hook.committed(&entries, end);
-    }
-    for o in gathered {
-        acknowledge(o);
-    }
-}
-
-fn acknowledge(outcome: Outcome) {
-    match outcome {
-        Outcome::Durable { acks, .. } => {
+pub(crate) fn run(st: WriterState, rx: Receiver<AppendRequest>, mut hook: Box<dyn CommitHook>) {
+    write_loop(st, rx, |outcome| match outcome {
+        Outcome::Durable { entries, end, acks } => {
             for (done, offs) in acks {
                 let _ = done.send(Ok(offs));
             }
+            hook.committed(entries, end);
         }
         Outcome::Failed { acks, reason } => {
             for done in acks {
                 let _ = done.send(Err(StoreError::JournalFailed(reason.clone())));
             }
         }
-    }
+    })
 }
 
 /// Group-commits every pending request until the journal is closed, handing each batch's
