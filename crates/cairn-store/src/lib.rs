@@ -14,6 +14,8 @@
 //!   [`kms::SqliteKms`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
 //!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
+//! - [`metrics`]: CloudWatch metrics, metric alarms and pending alarm actions
+//!   ([`metrics::MetricsStore`]; [`metrics::SqliteMetrics`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
 //!   in SQLite and bodies as files).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
@@ -37,6 +39,7 @@ pub mod identity;
 pub mod journal;
 pub mod kms;
 pub mod logs;
+pub mod metrics;
 pub mod objects;
 pub mod seal;
 #[cfg(any(test, feature = "suite"))]
