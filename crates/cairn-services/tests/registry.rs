@@ -16,7 +16,18 @@ use common::{Raw, json_call, send};
 fn tables_are_complete_and_consistent() {
     let registry = cairn_services::registry();
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
-    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts"]);
+    assert_eq!(
+        names,
+        [
+            "cloudtrail",
+            "s3",
+            "kms",
+            "logs",
+            "monitoring",
+            "iam",
+            "sts"
+        ]
+    );
     for svc in registry.iter() {
         let ops = svc.operations();
         assert!(
@@ -40,7 +51,12 @@ fn tables_are_complete_and_consistent() {
             }
             for a in &op.actions {
                 let (prefix, action) = a.split_once(':').unwrap();
-                assert_eq!(prefix, svc.signing_name(), "{who}: {a}");
+                // CloudWatch signs as `monitoring` but its IAM actions are `cloudwatch:…`.
+                let iam_prefix = match svc.signing_name() {
+                    "monitoring" => "cloudwatch",
+                    other => other,
+                };
+                assert_eq!(prefix, iam_prefix, "{who}: {a}");
                 assert!(
                     action
                         .chars()
@@ -53,11 +69,11 @@ fn tables_are_complete_and_consistent() {
                 matches!(op.category, EventCategory::Management | EventCategory::Data),
                 "{who}"
             );
-            // Only S3's object operations (and listings) and Logs' log event reads and
-            // writes are data events.
+            // Only S3's object operations (and listings), Logs' log event reads and writes
+            // and CloudWatch's metric data operations are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs"].contains(&svc.signing_name()),
+                    ["s3", "logs", "monitoring"].contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -74,6 +90,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("cloudtrail"), 60);
     assert_eq!(count("kms"), 56);
     assert_eq!(count("logs"), 118);
+    assert_eq!(count("monitoring"), 59);
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
 }
@@ -95,6 +112,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ),
         ("kms", "TrentService."),
         ("logs", "Logs_20140328."),
+        ("monitoring", "GraniteServiceVersion20100801."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

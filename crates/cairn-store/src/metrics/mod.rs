@@ -153,8 +153,12 @@ pub trait MetricsStore: Send + Sync {
     fn put_alarm(&self, alarm: &StoredAlarm, history: &HistoryRow) -> Result<(), StoreError>;
 
     /// An alarm, `None` if there is none.
-    fn alarm(&self, account: &str, region: &str, name: &str)
-    -> Result<Option<StoredAlarm>, StoreError>;
+    fn alarm(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<StoredAlarm>, StoreError>;
 
     /// An account's alarms in a region, by name.
     fn alarms(&self, account: &str, region: &str) -> Result<Vec<StoredAlarm>, StoreError>;
@@ -163,8 +167,12 @@ pub trait MetricsStore: Send + Sync {
     fn due_alarms(&self, now_ms: i64) -> Result<Vec<StoredAlarm>, StoreError>;
 
     /// Removes alarms (and their history and pending actions); answers how many existed.
-    fn delete_alarms(&self, account: &str, region: &str, names: &[String])
-    -> Result<usize, StoreError>;
+    fn delete_alarms(
+        &self,
+        account: &str,
+        region: &str,
+        names: &[String],
+    ) -> Result<usize, StoreError>;
 
     /// Sets whether an alarm's actions run; `false` if there is no such alarm.
     fn set_actions_enabled(

@@ -5,8 +5,7 @@
 
 use super::{Backend, cases};
 use crate::metrics::{
-    AlarmState, Datum, DatumValue, HistoryQuery, HistoryRow, MetricKey, PendingAction,
-    StoredAlarm,
+    AlarmState, Datum, DatumValue, HistoryQuery, HistoryRow, MetricKey, PendingAction, StoredAlarm,
 };
 
 cases!(
@@ -90,7 +89,8 @@ fn datapoints_are_per_metric_whatever_the_dimension_order(b: &dyn Backend) {
     let ab = key("NS", "M", &[("a", "1"), ("b", "2")]);
     let ba = key("NS", "M", &[("b", "2"), ("a", "1")]);
     let other = key("NS", "M", &[("a", "1")]);
-    m.put_data(&ab, &[value(1000, 1.0), value(2000, 2.0)]).unwrap();
+    m.put_data(&ab, &[value(1000, 1.0), value(2000, 2.0)])
+        .unwrap();
     m.put_data(&ba, &[value(3000, 3.0)]).unwrap();
     m.put_data(&other, &[value(1500, 9.0)]).unwrap();
     let set = Datum {
@@ -117,10 +117,14 @@ fn datapoints_are_per_metric_whatever_the_dimension_order(b: &dyn Backend) {
 fn metrics_are_listed_by_namespace_and_name(b: &dyn Backend) {
     let m = b.metrics();
     m.put_data(&key("B", "x", &[]), &[value(1, 1.0)]).unwrap();
-    m.put_data(&key("A", "y", &[("d", "v")]), &[value(1, 1.0)]).unwrap();
+    m.put_data(&key("A", "y", &[("d", "v")]), &[value(1, 1.0)])
+        .unwrap();
     m.put_data(&key("A", "x", &[]), &[value(1, 1.0)]).unwrap();
     let all = m.metrics(ACCT, R, None, None).unwrap();
-    let names: Vec<_> = all.iter().map(|k| (k.namespace.as_str(), k.name.as_str())).collect();
+    let names: Vec<_> = all
+        .iter()
+        .map(|k| (k.namespace.as_str(), k.name.as_str()))
+        .collect();
     assert_eq!(names, [("A", "x"), ("A", "y"), ("B", "x")]);
     assert_eq!(all[1].dimensions, vec![("d".to_owned(), "v".to_owned())]);
     assert_eq!(m.metrics(ACCT, R, Some("A"), None).unwrap().len(), 2);
@@ -132,7 +136,8 @@ fn metrics_are_listed_by_namespace_and_name(b: &dyn Backend) {
 fn old_datapoints_expire(b: &dyn Backend) {
     let m = b.metrics();
     let k = key("NS", "M", &[]);
-    m.put_data(&k, &[value(1000, 1.0), value(5000, 2.0)]).unwrap();
+    m.put_data(&k, &[value(1000, 1.0), value(5000, 2.0)])
+        .unwrap();
     assert_eq!(m.expire_data(2000).unwrap(), 1);
     assert_eq!(m.data(&k, 0, 10_000).unwrap(), vec![value(5000, 2.0)]);
 }
@@ -144,7 +149,12 @@ fn alarms_are_replaced_listed_and_deleted_with_their_history(b: &dyn Backend) {
     let mut changed = alarm("a", 120_000);
     changed.config = r#"{"AlarmName":"a","Threshold":2}"#.into();
     m.put_alarm(&changed, &created("a", 7)).unwrap();
-    let names: Vec<_> = m.alarms(ACCT, R).unwrap().into_iter().map(|a| a.name).collect();
+    let names: Vec<_> = m
+        .alarms(ACCT, R)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
     assert_eq!(names, ["a", "b"]);
     assert_eq!(m.alarm(ACCT, R, "a").unwrap(), Some(changed));
     assert!(m.alarm(ACCT, R, "zzz").unwrap().is_none());
@@ -153,7 +163,11 @@ fn alarms_are_replaced_listed_and_deleted_with_their_history(b: &dyn Backend) {
         ..HistoryQuery::default()
     };
     let h = m.history(ACCT, R, &q).unwrap();
-    assert_eq!(h.iter().map(|r| r.timestamp_ms).collect::<Vec<_>>(), [7, 6], "newest first");
+    assert_eq!(
+        h.iter().map(|r| r.timestamp_ms).collect::<Vec<_>>(),
+        [7, 6],
+        "newest first"
+    );
     let asc = HistoryQuery {
         ascending: true,
         ..HistoryQuery::default()
@@ -163,7 +177,8 @@ fn alarms_are_replaced_listed_and_deleted_with_their_history(b: &dyn Backend) {
     assert!(!m.alarm(ACCT, R, "b").unwrap().unwrap().actions_enabled);
     assert!(!m.set_actions_enabled(ACCT, R, "zzz", false).unwrap());
     assert_eq!(
-        m.delete_alarms(ACCT, R, &["a".into(), "zzz".into()]).unwrap(),
+        m.delete_alarms(ACCT, R, &["a".into(), "zzz".into()])
+            .unwrap(),
         1
     );
     assert!(m.alarm(ACCT, R, "a").unwrap().is_none());
@@ -177,7 +192,10 @@ fn an_evaluation_writes_state_history_and_actions_together(b: &dyn Backend) {
     // An evaluation that keeps the state only moves the next evaluation.
     assert!(m.evaluated(ACCT, R, "a", 120_000, None).unwrap());
     let a = m.alarm(ACCT, R, "a").unwrap().unwrap();
-    assert_eq!((a.next_eval_ms, a.state.value.as_str()), (120_000, "INSUFFICIENT_DATA"));
+    assert_eq!(
+        (a.next_eval_ms, a.state.value.as_str()),
+        (120_000, "INSUFFICIENT_DATA")
+    );
     let state = AlarmState {
         value: "ALARM".into(),
         reason: "Threshold Crossed".into(),
@@ -193,7 +211,10 @@ fn an_evaluation_writes_state_history_and_actions_together(b: &dyn Backend) {
         data: "{}".into(),
     };
     let actions = [action("a", "arn:aws:sns:us-east-1:111122223333:t", 120_000)];
-    assert!(m.evaluated(ACCT, R, "a", 180_000, Some((&state, &h, &actions))).unwrap());
+    assert!(
+        m.evaluated(ACCT, R, "a", 180_000, Some((&state, &h, &actions)))
+            .unwrap()
+    );
     let a = m.alarm(ACCT, R, "a").unwrap().unwrap();
     assert_eq!(a.state, state);
     assert_eq!(a.next_eval_ms, 180_000);
@@ -207,23 +228,52 @@ fn an_evaluation_writes_state_history_and_actions_together(b: &dyn Backend) {
     assert_eq!(due[0].target, "arn:aws:sns:us-east-1:111122223333:t");
     // A deleted alarm is not evaluated into existence again.
     m.delete_alarms(ACCT, R, &["a".into()]).unwrap();
-    assert!(!m.evaluated(ACCT, R, "a", 240_000, Some((&state, &created("a", 1), &actions))).unwrap());
+    assert!(
+        !m.evaluated(
+            ACCT,
+            R,
+            "a",
+            240_000,
+            Some((&state, &created("a", 1), &actions))
+        )
+        .unwrap()
+    );
     assert!(m.due_actions(i64::MAX).unwrap().is_empty());
 }
 
 fn due_alarms_and_actions_follow_the_clock(b: &dyn Backend) {
     let m = b.metrics();
-    m.put_alarm(&alarm("soon", 60_000), &created("soon", 1)).unwrap();
-    m.put_alarm(&alarm("later", 120_000), &created("later", 1)).unwrap();
-    let due: Vec<_> = m.due_alarms(60_000).unwrap().into_iter().map(|a| a.name).collect();
+    m.put_alarm(&alarm("soon", 60_000), &created("soon", 1))
+        .unwrap();
+    m.put_alarm(&alarm("later", 120_000), &created("later", 1))
+        .unwrap();
+    let due: Vec<_> = m
+        .due_alarms(60_000)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
     assert_eq!(due, ["soon"]);
     assert_eq!(m.due_alarms(120_000).unwrap().len(), 2);
     let s = m.alarm(ACCT, R, "soon").unwrap().unwrap().state;
     let h = created("soon", 2);
-    m.evaluated(ACCT, R, "soon", 60_000, Some((&s, &h, &[action("soon", "t1", 60_000), action("soon", "t2", 90_000)])))
-        .unwrap();
+    m.evaluated(
+        ACCT,
+        R,
+        "soon",
+        60_000,
+        Some((
+            &s,
+            &h,
+            &[action("soon", "t1", 60_000), action("soon", "t2", 90_000)],
+        )),
+    )
+    .unwrap();
     let due = m.due_actions(60_000).unwrap();
-    assert_eq!(due.iter().map(|a| a.target.as_str()).collect::<Vec<_>>(), ["t1"]);
+    assert_eq!(
+        due.iter().map(|a| a.target.as_str()).collect::<Vec<_>>(),
+        ["t1"]
+    );
     m.action_retry(due[0].id, 100_000).unwrap();
     assert!(m.due_actions(60_000).unwrap().is_empty());
     let again = m.due_actions(100_000).unwrap();
@@ -234,7 +284,10 @@ fn due_alarms_and_actions_follow_the_clock(b: &dyn Backend) {
     m.add_history(ACCT, R, &created("soon", 3)).unwrap();
     // Two creations at 1, the evaluation's item at 2, the one just added at 3.
     assert_eq!(m.expire_history(3).unwrap(), 3);
-    assert_eq!(m.history(ACCT, R, &HistoryQuery::default()).unwrap().len(), 1);
+    assert_eq!(
+        m.history(ACCT, R, &HistoryQuery::default()).unwrap().len(),
+        1
+    );
 }
 
 fn everything_survives_a_restart(b: &dyn Backend) {
@@ -244,8 +297,14 @@ fn everything_survives_a_restart(b: &dyn Backend) {
         m.put_data(&k, &[value(1000, 1.0)]).unwrap();
         m.put_alarm(&alarm("a", 60_000), &created("a", 5)).unwrap();
         let s = m.alarm(ACCT, R, "a").unwrap().unwrap().state;
-        m.evaluated(ACCT, R, "a", 60_000, Some((&s, &created("a", 6), &[action("a", "t", 1)])))
-            .unwrap();
+        m.evaluated(
+            ACCT,
+            R,
+            "a",
+            60_000,
+            Some((&s, &created("a", 6), &[action("a", "t", 1)])),
+        )
+        .unwrap();
     }
     b.restart();
     let m = b.metrics();

@@ -58,7 +58,10 @@ fn value_of(text: &str) -> DatumValue {
         .map(|a| {
             a.iter()
                 .filter_map(|p| {
-                    Some((p.get(0)?.as_f64()?, p.get(1).and_then(Value::as_f64).unwrap_or(1.0)))
+                    Some((
+                        p.get(0)?.as_f64()?,
+                        p.get(1).and_then(Value::as_f64).unwrap_or(1.0),
+                    ))
                 })
                 .collect()
         })
@@ -154,7 +157,12 @@ impl SqliteMetrics {
         Ok(())
     }
 
-    pub fn data(&self, key: &MetricKey, start_ms: i64, end_ms: i64) -> Result<Vec<Datum>, StoreError> {
+    pub fn data(
+        &self,
+        key: &MetricKey,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Datum>, StoreError> {
         let c = self.db.read();
         let mut st = c.prepare_cached(
             "SELECT d.t, d.unit, d.value FROM metrics m JOIN datapoints d ON d.metric = m.id
@@ -162,7 +170,15 @@ impl SqliteMetrics {
                AND d.t >= ?6 AND d.t < ?7 ORDER BY d.t",
         )?;
         let rows = st.query_map(
-            params![key.account, key.region, key.namespace, key.name, dims_text(&key.dimensions), start_ms, end_ms],
+            params![
+                key.account,
+                key.region,
+                key.namespace,
+                key.name,
+                dims_text(&key.dimensions),
+                start_ms,
+                end_ms
+            ],
             |r| {
                 let text: String = r.get(2)?;
                 Ok(Datum {
@@ -225,7 +241,12 @@ impl SqliteMetrics {
         Ok(())
     }
 
-    pub fn alarm(&self, account: &str, region: &str, name: &str) -> Result<Option<StoredAlarm>, StoreError> {
+    pub fn alarm(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<StoredAlarm>, StoreError> {
         Ok(self
             .db
             .read()
@@ -255,21 +276,41 @@ impl SqliteMetrics {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delete_alarms(&self, account: &str, region: &str, names: &[String]) -> Result<usize, StoreError> {
+    pub fn delete_alarms(
+        &self,
+        account: &str,
+        region: &str,
+        names: &[String],
+    ) -> Result<usize, StoreError> {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
         let mut n = 0;
         for name in names {
             let args = [account, region, name.as_str()];
-            tx.execute("DELETE FROM alarm_history WHERE account = ?1 AND region = ?2 AND alarm = ?3", args)?;
-            tx.execute("DELETE FROM pending_actions WHERE account = ?1 AND region = ?2 AND alarm = ?3", args)?;
-            n += tx.execute("DELETE FROM alarms WHERE account = ?1 AND region = ?2 AND name = ?3", args)?;
+            tx.execute(
+                "DELETE FROM alarm_history WHERE account = ?1 AND region = ?2 AND alarm = ?3",
+                args,
+            )?;
+            tx.execute(
+                "DELETE FROM pending_actions WHERE account = ?1 AND region = ?2 AND alarm = ?3",
+                args,
+            )?;
+            n += tx.execute(
+                "DELETE FROM alarms WHERE account = ?1 AND region = ?2 AND name = ?3",
+                args,
+            )?;
         }
         tx.commit()?;
         Ok(n)
     }
 
-    pub fn set_actions_enabled(&self, account: &str, region: &str, name: &str, enabled: bool) -> Result<bool, StoreError> {
+    pub fn set_actions_enabled(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        enabled: bool,
+    ) -> Result<bool, StoreError> {
         Ok(self.db.write()?.execute(
             "UPDATE alarms SET actions_enabled = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
             params![account, region, name, enabled],
@@ -308,7 +349,12 @@ impl SqliteMetrics {
         Ok(found)
     }
 
-    pub fn history(&self, account: &str, region: &str, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
+    pub fn history(
+        &self,
+        account: &str,
+        region: &str,
+        q: &HistoryQuery,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
         let c = self.db.read();
         let order = if q.ascending { "ASC" } else { "DESC" };
         let mut st = c.prepare_cached(&format!(
@@ -324,7 +370,12 @@ impl SqliteMetrics {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn add_history(&self, account: &str, region: &str, row: &HistoryRow) -> Result<(), StoreError> {
+    pub fn add_history(
+        &self,
+        account: &str,
+        region: &str,
+        row: &HistoryRow,
+    ) -> Result<(), StoreError> {
         let c = self.db.write()?;
         insert_history(&c, account, region, row)?;
         Ok(())
