@@ -300,3 +300,42 @@ def test_calls_are_recorded_as_monitoring_events(cairn, cw):
     assert put["requestParameters"]["comparisonOperator"] == "GreaterThanThreshold"
     # PutMetricData is a data event: not in event history.
     assert not any(r["eventName"] == "PutMetricData" for r in records)
+
+
+CIS_ROOT = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+            '&& $.eventType != "AwsServiceEvent" }')
+
+
+def test_a_metric_filter_feeds_an_alarm(cairn, cw):
+    """The issue's chain up to the alarm: CloudTrail records in a log group, the CIS root-use
+    metric filter, an alarm on its metric. A root call counts; a root call made by a service
+    (invokedBy) is the near miss that does not."""
+    logs = cairn.client("logs")
+    logs.create_log_group(logGroupName="ct")
+    logs.create_log_stream(logGroupName="ct", logStreamName="s")
+    cairn.aws("logs", "put-metric-filter", "--log-group-name", "ct", "--filter-name", "root",
+              "--filter-pattern", CIS_ROOT, "--metric-transformations",
+              "metricName=RootUse,metricNamespace=CIS-chain,metricValue=1")
+    cw.put_metric_alarm(AlarmName="chain-root", Namespace="CIS-chain", MetricName="RootUse", Statistic="Sum",
+                        Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    now = cairn.now()
+    ms = int(now.timestamp() * 1000)
+    root = {"eventVersion": "1.08", "userIdentity": {"type": "Root", "accountId": "111122223333"},
+            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateUser", "eventType": "AwsApiCall"}
+    by_service = dict(root, userIdentity={"type": "Root", "invokedBy": "support.amazonaws.com"})
+    logs.put_log_events(logGroupName="ct", logStreamName="s", logEvents=[
+        {"timestamp": ms, "message": json.dumps(by_service)},
+        {"timestamp": ms, "message": json.dumps(root)},
+        {"timestamp": ms, "message": json.dumps(dict(root, eventType="AwsServiceEvent"))},
+    ])
+    r = cw.get_metric_statistics(Namespace="CIS-chain", MetricName="RootUse", StartTime=now - timedelta(minutes=5),
+                                 EndTime=now + timedelta(minutes=5), Period=600, Statistics=["Sum", "SampleCount"])
+    [p] = r["Datapoints"]
+    assert (p["Sum"], p["SampleCount"]) == (1, 1)
+    assert cw.list_metrics(Namespace="CIS-chain")["Metrics"] == [
+        {"Namespace": "CIS-chain", "MetricName": "RootUse", "Dimensions": []}]
+    a = cairn.advance_until(lambda: (x := alarm_of(cw, "chain-root"))["StateValue"] == "ALARM" and x,
+                            step=20, limit=180)
+    assert a["StateReason"].startswith("Threshold Crossed: 1 datapoint [1.0 (")
