@@ -16,6 +16,7 @@
 //!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
 //!   in SQLite and bodies as files).
+//! - [`sqs`]: SQS queues and their messages ([`sqs::SqsStore`]; [`sqs::SqliteSqs`]).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
 //!   [`trails::SqliteTrails`]).
 //! - `suite` (feature `suite`, and in tests): the shared test suite and the embedded
@@ -39,6 +40,7 @@ pub mod kms;
 pub mod logs;
 pub mod objects;
 pub mod seal;
+pub mod sqs;
 #[cfg(any(test, feature = "suite"))]
 pub mod suite;
 pub mod trails;

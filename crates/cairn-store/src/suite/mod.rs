@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`objects`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`objects`], [`sqs`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -32,6 +32,7 @@ pub mod logs;
 pub mod objects;
 #[cfg(any(test, feature = "suite"))]
 pub mod sqlite;
+pub mod sqs;
 pub mod trails;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -43,6 +44,7 @@ use crate::journal::Journal;
 use crate::kms::KmsStore;
 use crate::logs::LogsStore;
 use crate::objects::ObjectStore;
+use crate::sqs::SqsStore;
 use crate::trails::TrailStore;
 
 /// One backend's stores, fresh and empty when the backend is made. Each method hands out the
@@ -56,6 +58,7 @@ pub trait Backend {
     fn kms(&self) -> Arc<dyn KmsStore>;
     fn logs(&self) -> Arc<dyn LogsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
+    fn sqs(&self) -> Arc<dyn SqsStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
@@ -87,6 +90,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         kms::CASES,
         logs::CASES,
         objects::CASES,
+        sqs::CASES,
         trails::CASES,
         calls::CASES,
     ] {

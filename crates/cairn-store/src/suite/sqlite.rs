@@ -11,6 +11,7 @@ use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::objects::{ObjectStore, SqliteObjects};
+use crate::sqs::{SqliteSqs, SqsStore};
 use crate::trails::{SqliteTrails, TrailStore};
 
 /// The embedded stores over one temporary data directory.
@@ -27,6 +28,7 @@ struct Open {
     kms: Option<Arc<dyn KmsStore>>,
     logs: Option<Arc<dyn LogsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
+    sqs: Option<Arc<dyn SqsStore>>,
     trails: Option<Arc<dyn TrailStore>>,
 }
 
@@ -131,6 +133,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn sqs(&self) -> Arc<dyn SqsStore> {
+        self.get(
+            |o| &mut o.sqs,
+            || SqliteSqs::open(&self.path("sqs.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn trails(&self) -> Arc<dyn TrailStore> {
         self.get(
             |o| &mut o.trails,
@@ -178,6 +187,11 @@ mod tests {
     #[test]
     fn objects() {
         run(suite::objects::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn sqs() {
+        run(suite::sqs::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
