@@ -1,4 +1,4 @@
-//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `iam`, `sts`), and the
+//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `iam`, `sts`, `sqs`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -24,6 +24,7 @@ pub mod iam;
 pub mod kms;
 pub mod logs;
 pub mod s3;
+pub mod sqs;
 pub mod sts;
 pub mod testing;
 
@@ -39,5 +40,6 @@ pub fn registry() -> Registry {
         Arc::new(logs::Logs),
         Arc::new(iam::Iam),
         Arc::new(sts::Sts),
+        Arc::new(sqs::Sqs),
     ])
 }
