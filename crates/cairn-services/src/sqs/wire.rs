@@ -115,6 +115,10 @@ impl Codec for SqsCodec {
         };
         let mut shaped = e.clone();
         shaped.code = ty.into();
+        if legacy == "AccessDenied" {
+            // SQS refuses with 403, where the pipeline's JSON refusal is a 400.
+            shaped.status = 403;
+        }
         let mut resp = error_response(&shaped, self.protocol(), &answer.request_id);
         let mut header = e.clone();
         header.code = legacy.to_owned().into();
