@@ -12,7 +12,7 @@ import botocore.session
 
 from conftest import CAIRN
 
-SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "iam": "iam", "sts": "sts"}
+SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "iam": "iam", "sts": "sts", "sqs": "sqs"}
 
 
 def table():
@@ -32,7 +32,7 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "logs", "iam", "sts"):
+    for service in ("cloudtrail", "kms", "logs", "iam", "sts", "sqs"):
         ops, model = model_operations(service)
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service
@@ -58,6 +58,9 @@ def test_every_row_names_its_actions_category_and_who_decides():
     assert t["sts"]["AssumeRole"]["access"] == "trust policy"
     assert t["sts"]["GetCallerIdentity"]["actions"] == []
     assert t["iam"]["CreateUser"]["readOnly"] is False
+    assert t["sqs"]["SendMessage"]["category"] == "Data"
+    assert t["sqs"]["SendMessageBatch"]["actions"] == ["sqs:SendMessage"]
+    assert t["sqs"]["CreateQueue"]["category"] == "Management"
     assert t["cloudtrail"]["LookupEvents"]["readOnly"] is True
 
 

@@ -16,7 +16,7 @@ use common::{Raw, json_call, send};
 fn tables_are_complete_and_consistent() {
     let registry = cairn_services::registry();
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
-    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts"]);
+    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts", "sqs"]);
     for svc in registry.iter() {
         let ops = svc.operations();
         assert!(
@@ -53,11 +53,11 @@ fn tables_are_complete_and_consistent() {
                 matches!(op.category, EventCategory::Management | EventCategory::Data),
                 "{who}"
             );
-            // Only S3's object operations (and listings) and Logs' log event reads and
-            // writes are data events.
+            // Only S3's object operations (and listings), Logs' log event reads and writes
+            // and SQS' message operations are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs"].contains(&svc.signing_name()),
+                    ["s3", "logs", "sqs"].contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -76,6 +76,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("logs"), 118);
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
+    assert_eq!(count("sqs"), 23);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -95,6 +96,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ),
         ("kms", "TrentService."),
         ("logs", "Logs_20140328."),
+        ("sqs", "AmazonSQS."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(
