@@ -204,8 +204,12 @@ fn sqs_send_message_refused_leaves_no_message() {
         .as_str()
         .unwrap()
         .to_owned();
-    t.call("sqs", "SendMessage", json!({"QueueUrl": url, "MessageBody": "kept"}))
-        .unwrap();
+    t.call(
+        "sqs",
+        "SendMessage",
+        json!({"QueueUrl": url, "MessageBody": "kept"}),
+    )
+    .unwrap();
     refused(
         &t,
         "sqs",

@@ -47,7 +47,10 @@ fn a_queue_policy_lets_sns_send_for_its_topic_only() {
     let topic = format!("arn:aws:sns:us-east-1:{}:alarms", t.account);
     let other = format!("arn:aws:sns:us-east-1:{}:other", t.account);
     let e = send_as_sns(&t, &topic, &url).unwrap_err();
-    assert_eq!(e.code, "AccessDeniedException", "no policy: a service may not send");
+    assert_eq!(
+        e.code, "AccessDeniedException",
+        "no policy: a service may not send"
+    );
 
     let policy = json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",

@@ -110,15 +110,21 @@ pub(super) fn redrive_of(text: &str) -> Result<Redrive, AwsError> {
     let target = v
         .get("deadLetterTargetArn")
         .and_then(Value::as_str)
-        .ok_or_else(|| bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn."))?;
+        .ok_or_else(|| {
+            bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
+        })?;
     let max = match v.get("maxReceiveCount") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.parse().ok(),
-        _ => return Err(bad("Redrive policy does not contain mandatory attribute: maxReceiveCount.")),
+        _ => {
+            return Err(bad(
+                "Redrive policy does not contain mandatory attribute: maxReceiveCount.",
+            ));
+        }
     };
-    let max_receives = max
-        .filter(|n| (1..=1000).contains(n))
-        .ok_or_else(|| bad("Invalid value for maxReceiveCount: must be an integer from 1 to 1000."))?;
+    let max_receives = max.filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+        bad("Invalid value for maxReceiveCount: must be an integer from 1 to 1000.")
+    })?;
     let target = queue_of_arn(target).ok_or_else(|| bad("Dead letter target does not exist."))?;
     Ok(Redrive {
         target,
@@ -154,22 +160,29 @@ pub(super) fn validate(
         if !FREE.contains(&name.as_str()) {
             return Err(unknown(name));
         }
-        if value.is_empty() && matches!(name.as_str(), "Policy" | "RedrivePolicy" | "RedriveAllowPolicy") {
+        if value.is_empty()
+            && matches!(
+                name.as_str(),
+                "Policy" | "RedrivePolicy" | "RedriveAllowPolicy"
+            )
+        {
             out.insert(name.clone(), None);
             continue;
         }
         match name.as_str() {
-            "Policy" | "RedriveAllowPolicy" => {
-                if !serde_json::from_str::<Value>(value).is_ok_and(|v| v.is_object()) {
-                    return Err(invalid_value(name));
-                }
+            "Policy" | "RedriveAllowPolicy"
+                if !serde_json::from_str::<Value>(value).is_ok_and(|v| v.is_object()) =>
+            {
+                return Err(invalid_value(name));
             }
             "RedrivePolicy" => {
                 let r = redrive_of(value)?;
                 if !exists(&r.target)? {
                     return Err(AwsError::client(
                         "InvalidParameterValue",
-                        format!("Value {value} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist."),
+                        format!(
+                            "Value {value} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist."
+                        ),
                     ));
                 }
             }
@@ -184,7 +197,10 @@ pub(super) fn validate(
 }
 
 /// Applies validated changes to a queue's attributes.
-pub(super) fn apply(attrs: &mut BTreeMap<String, String>, changes: BTreeMap<String, Option<String>>) {
+pub(super) fn apply(
+    attrs: &mut BTreeMap<String, String>,
+    changes: BTreeMap<String, Option<String>>,
+) {
     for (k, v) in changes {
         match v {
             Some(v) => {
@@ -221,11 +237,17 @@ mod tests {
         assert!(validate(&given(json!({"VisibilityTimeout": "43200"})), &none).is_ok());
         let e = validate(&given(json!({"VisibilityTimeout": "43201"})), &none).unwrap_err();
         assert_eq!(e.code, "InvalidAttributeValue");
-        assert_eq!(e.message, "Invalid value for the parameter VisibilityTimeout.");
+        assert_eq!(
+            e.message,
+            "Invalid value for the parameter VisibilityTimeout."
+        );
         let e = validate(&given(json!({"DelaySeconds": "x"})), &none).unwrap_err();
         assert_eq!(e.code, "InvalidAttributeValue");
         let e = validate(&given(json!({"Colour": "red"})), &none).unwrap_err();
-        assert_eq!((e.code.as_ref(), e.message.as_str()), ("InvalidAttributeName", "Unknown Attribute Colour."));
+        assert_eq!(
+            (e.code.as_ref(), e.message.as_str()),
+            ("InvalidAttributeName", "Unknown Attribute Colour.")
+        );
         let e = validate(&given(json!({"FifoQueue": "true"})), &none).unwrap_err();
         assert_eq!(e.code, "AWS.SimpleQueueService.UnsupportedOperation");
     }
@@ -243,7 +265,11 @@ mod tests {
             &missing,
         )
         .unwrap_err();
-        assert!(e.message.ends_with("Dead letter target does not exist."), "{}", e.message);
+        assert!(
+            e.message.ends_with("Dead letter target does not exist."),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

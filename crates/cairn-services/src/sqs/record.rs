@@ -76,7 +76,11 @@ fn non_empty(v: Value) -> Option<Value> {
     }
 }
 
-pub(super) fn record(op: &'static Operation, call: Recording<'_, Sqs>, _ctx: &CallContext) -> Details {
+pub(super) fn record(
+    op: &'static Operation,
+    call: Recording<'_, Sqs>,
+    _ctx: &CallContext,
+) -> Details {
     // A call refused by identity policies is recorded without its parameters.
     if call.ended == Ended::Denied {
         return Details::default();
@@ -136,6 +140,9 @@ mod tests {
             json!({"queueName": "q", "attributes": {"VisibilityTimeout": "5"}, "tags": {"Team": "sec"}})
         );
         let sent = json!({"MD5OfMessageBody": "x", "MessageId": "m"});
-        assert_eq!(shape(&sent), json!({"mD5OfMessageBody": "x", "messageId": "m"}));
+        assert_eq!(
+            shape(&sent),
+            json!({"mD5OfMessageBody": "x", "messageId": "m"})
+        );
     }
 }

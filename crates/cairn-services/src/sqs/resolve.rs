@@ -65,7 +65,8 @@ pub(super) fn resolve(
         }
         "GetQueueUrl" => {
             let name = required(input, "QueueName")?;
-            let owner = str_member(input, "QueueOwnerAWSAccountId").unwrap_or(&ctx.recipient_account);
+            let owner =
+                str_member(input, "QueueOwnerAWSAccountId").unwrap_or(&ctx.recipient_account);
             if owner.len() != 12 || !owner.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(invalid(format!(
                     "Value {owner} for parameter QueueOwnerAWSAccountId is invalid. Reason: Must be a 12-digit account id."

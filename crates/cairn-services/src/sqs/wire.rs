@@ -41,20 +41,50 @@ pub(super) static CODEC: SqsCodec = SqsCodec {
 
 /// Legacy query codes and the model's error shapes they answer as.
 const SHAPES: [(&str, &str); 19] = [
-    ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
+    (
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+    ),
     ("QueueAlreadyExists", "QueueNameExists"),
-    ("AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"),
-    ("AWS.SimpleQueueService.PurgeQueueInProgress", "PurgeQueueInProgress"),
+    (
+        "AWS.SimpleQueueService.QueueDeletedRecently",
+        "QueueDeletedRecently",
+    ),
+    (
+        "AWS.SimpleQueueService.PurgeQueueInProgress",
+        "PurgeQueueInProgress",
+    ),
     ("ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid"),
-    ("AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight"),
+    (
+        "AWS.SimpleQueueService.MessageNotInflight",
+        "MessageNotInflight",
+    ),
     ("InvalidAttributeName", "InvalidAttributeName"),
     ("InvalidAttributeValue", "InvalidAttributeValue"),
-    ("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "BatchEntryIdsNotDistinct"),
-    ("AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest"),
-    ("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "TooManyEntriesInBatchRequest"),
-    ("AWS.SimpleQueueService.BatchRequestTooLong", "BatchRequestTooLong"),
-    ("AWS.SimpleQueueService.InvalidBatchEntryId", "InvalidBatchEntryId"),
-    ("AWS.SimpleQueueService.UnsupportedOperation", "UnsupportedOperation"),
+    (
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+        "BatchEntryIdsNotDistinct",
+    ),
+    (
+        "AWS.SimpleQueueService.EmptyBatchRequest",
+        "EmptyBatchRequest",
+    ),
+    (
+        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        "TooManyEntriesInBatchRequest",
+    ),
+    (
+        "AWS.SimpleQueueService.BatchRequestTooLong",
+        "BatchRequestTooLong",
+    ),
+    (
+        "AWS.SimpleQueueService.InvalidBatchEntryId",
+        "InvalidBatchEntryId",
+    ),
+    (
+        "AWS.SimpleQueueService.UnsupportedOperation",
+        "UnsupportedOperation",
+    ),
     ("InvalidMessageContents", "InvalidMessageContents"),
     ("OverLimit", "OverLimit"),
     ("InvalidAddress", "InvalidAddress"),
@@ -126,7 +156,12 @@ impl Codec for SqsCodec {
         resp
     }
 
-    fn input_of_json(&self, op: &'static Operation, ctx: &CallContext, input: Value) -> Option<Value> {
+    fn input_of_json(
+        &self,
+        op: &'static Operation,
+        ctx: &CallContext,
+        input: Value,
+    ) -> Option<Value> {
         self.json.input_of_json(op, ctx, input)
     }
 
@@ -146,13 +181,14 @@ pub(super) fn queue_url(key: &QueueKey) -> String {
 /// The queue a URL names, in the caller's region: any scheme and host, path
 /// `/<12-digit account>/<name>`.
 pub(super) fn queue_of_url(region: &str, url: &str) -> Option<QueueKey> {
-    let rest = url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(url);
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let path = rest.split_once('/').map(|(_, p)| p)?;
     let (account, name) = path.trim_end_matches('/').split_once('/')?;
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) || name.is_empty() || name.contains('/') {
+    if account.len() != 12
+        || !account.bytes().all(|b| b.is_ascii_digit())
+        || name.is_empty()
+        || name.contains('/')
+    {
         return None;
     }
     Some(QueueKey::new(account, region, name))
@@ -165,9 +201,15 @@ mod tests {
     #[test]
     fn urls_name_their_queue() {
         let k = QueueKey::new("111122223333", "us-east-1", "alerts");
-        assert_eq!(queue_url(&k), "https://sqs.us-east-1.amazonaws.com/111122223333/alerts");
+        assert_eq!(
+            queue_url(&k),
+            "https://sqs.us-east-1.amazonaws.com/111122223333/alerts"
+        );
         assert_eq!(queue_of_url("us-east-1", &queue_url(&k)), Some(k.clone()));
-        assert_eq!(queue_of_url("us-east-1", "http://127.0.0.1:4566/111122223333/alerts"), Some(k));
+        assert_eq!(
+            queue_of_url("us-east-1", "http://127.0.0.1:4566/111122223333/alerts"),
+            Some(k)
+        );
         assert_eq!(queue_of_url("us-east-1", "https://h/alerts"), None);
         assert_eq!(queue_of_url("us-east-1", "https://h/1234/alerts"), None);
         assert_eq!(queue_of_url("us-east-1", "alerts"), None);
@@ -178,7 +220,10 @@ mod tests {
         let (ty, legacy) = wire_names("AWS.SimpleQueueService.NonExistentQueue").unwrap();
         assert_eq!(ty, "com.amazonaws.sqs#QueueDoesNotExist");
         assert_eq!(legacy, "AWS.SimpleQueueService.NonExistentQueue");
-        assert_eq!(wire_names("AccessDeniedException").unwrap().1, "AccessDenied");
+        assert_eq!(
+            wire_names("AccessDeniedException").unwrap().1,
+            "AccessDenied"
+        );
         assert!(wire_names("ServiceUnavailable").is_none());
     }
 }

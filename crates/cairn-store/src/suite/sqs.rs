@@ -74,7 +74,10 @@ pub fn queues_are_per_account_and_region_and_created_once(b: &dyn Backend) {
     let s = b.sqs();
     assert!(s.create_queue(&queue("b", 2)).unwrap());
     assert!(s.create_queue(&queue("a", 1)).unwrap());
-    assert!(!s.create_queue(&queue("a", 9)).unwrap(), "a name is taken once");
+    assert!(
+        !s.create_queue(&queue("a", 9)).unwrap(),
+        "a name is taken once"
+    );
     assert_eq!(s.queue(&key("a")).unwrap().unwrap().created_ms, 1);
     let mut other = queue("a", 3);
     other.key.region = "eu-west-1".into();
@@ -108,7 +111,8 @@ pub fn attributes_and_tags_are_replaced(b: &dyn Backend) {
 pub fn messages_are_received_in_order_once_visible_and_hidden_meanwhile(b: &dyn Backend) {
     let s = b.sqs();
     s.create_queue(&queue("q", 1)).unwrap();
-    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 11, 11)]).unwrap();
+    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 11, 11)])
+        .unwrap();
     s.send(&key("q"), &[msg("late", 12, 500)]).unwrap();
     let got = s.receive(&key("q"), &recv(100, 10, 30)).unwrap();
     assert_eq!(ids(&got), ["m1", "m2"], "the delayed message is not ready");
@@ -116,11 +120,22 @@ pub fn messages_are_received_in_order_once_visible_and_hidden_meanwhile(b: &dyn 
     assert_eq!(got[0].first_receive_ms, Some(100));
     assert_eq!(got[0].receipt.as_deref(), Some("m1-1"));
     assert_eq!(got[0].body, "body of m1");
-    assert!(s.receive(&key("q"), &recv(120, 10, 30)).unwrap().is_empty(), "hidden");
+    assert!(
+        s.receive(&key("q"), &recv(120, 10, 30)).unwrap().is_empty(),
+        "hidden"
+    );
     let again = s.receive(&key("q"), &recv(130, 1, 30)).unwrap();
-    assert_eq!(ids(&again), ["m1"], "visible again after the timeout, one at most");
+    assert_eq!(
+        ids(&again),
+        ["m1"],
+        "visible again after the timeout, one at most"
+    );
     assert_eq!(again[0].receive_count, 2);
-    assert_eq!(again[0].first_receive_ms, Some(100), "the first receive is kept");
+    assert_eq!(
+        again[0].first_receive_ms,
+        Some(100),
+        "the first receive is kept"
+    );
     let later = s.receive(&key("q"), &recv(600, 10, 30)).unwrap();
     assert_eq!(ids(&later), ["m1", "m2", "late"]);
 }
@@ -128,7 +143,8 @@ pub fn messages_are_received_in_order_once_visible_and_hidden_meanwhile(b: &dyn 
 pub fn receipts_delete_and_change_visibility(b: &dyn Backend) {
     let s = b.sqs();
     s.create_queue(&queue("q", 1)).unwrap();
-    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 10, 10)]).unwrap();
+    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 10, 10)])
+        .unwrap();
     let got = s.receive(&key("q"), &recv(100, 10, 30)).unwrap();
     assert!(s.delete_message(&key("q"), "m1-1").unwrap());
     assert!(!s.delete_message(&key("q"), "m1-1").unwrap(), "gone");
@@ -146,13 +162,17 @@ pub fn receipts_delete_and_change_visibility(b: &dyn Backend) {
         s.change_visibility(&key("q"), "nope", 101, 200).unwrap(),
         VisibilityChange::NoSuchReceipt
     );
-    assert_eq!(ids(&s.receive(&key("q"), &recv(101, 10, 30)).unwrap()), ["m2"]);
+    assert_eq!(
+        ids(&s.receive(&key("q"), &recv(101, 10, 30)).unwrap()),
+        ["m2"]
+    );
 }
 
 pub fn retention_leaves_old_messages_out(b: &dyn Backend) {
     let s = b.sqs();
     s.create_queue(&queue("q", 1)).unwrap();
-    s.send(&key("q"), &[msg("old", 10, 10), msg("new", 50, 50)]).unwrap();
+    s.send(&key("q"), &[msg("old", 10, 10), msg("new", 50, 50)])
+        .unwrap();
     assert_eq!(s.counts(&key("q"), 100, 20).unwrap().visible, 1);
     let mut r = recv(100, 10, 30);
     r.oldest_ms = 20;
@@ -164,7 +184,8 @@ pub fn messages_received_too_often_move_to_the_dead_letter_queue(b: &dyn Backend
     let s = b.sqs();
     s.create_queue(&queue("q", 1)).unwrap();
     s.create_queue(&queue("dlq", 1)).unwrap();
-    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 10, 10)]).unwrap();
+    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 10, 10)])
+        .unwrap();
     let dlq = key("dlq");
     let source = key("q").arn();
     let with_dl = |now| {
@@ -183,7 +204,10 @@ pub fn messages_received_too_often_move_to_the_dead_letter_queue(b: &dyn Backend
     assert_eq!(ids(&s.receive(&key("q"), &with_dl(300)).unwrap()), ["m2"]);
     let dead = s.receive(&dlq, &recv(300, 10, 10)).unwrap();
     assert_eq!(ids(&dead), ["m1"]);
-    assert_eq!(dead[0].receive_count, 1, "counted afresh in the dead-letter queue");
+    assert_eq!(
+        dead[0].receive_count, 1,
+        "counted afresh in the dead-letter queue"
+    );
     assert_eq!(dead[0].source_arn.as_deref(), Some(source.as_str()));
     assert_eq!(dead[0].body, "body of m1");
 }
@@ -191,7 +215,8 @@ pub fn messages_received_too_often_move_to_the_dead_letter_queue(b: &dyn Backend
 pub fn purge_and_delete_take_the_messages(b: &dyn Backend) {
     let s = b.sqs();
     s.create_queue(&queue("q", 1)).unwrap();
-    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 10, 10)]).unwrap();
+    s.send(&key("q"), &[msg("m1", 10, 10), msg("m2", 10, 10)])
+        .unwrap();
     assert_eq!(s.purge(&key("q"), 77).unwrap(), 2);
     assert_eq!(s.queue(&key("q")).unwrap().unwrap().purged_ms, Some(77));
     assert!(s.receive(&key("q"), &recv(100, 10, 30)).unwrap().is_empty());
@@ -208,7 +233,11 @@ pub fn purge_and_delete_take_the_messages(b: &dyn Backend) {
 pub fn counts_follow_the_messages_states(b: &dyn Backend) {
     let s = b.sqs();
     s.create_queue(&queue("q", 1)).unwrap();
-    s.send(&key("q"), &[msg("a", 10, 10), msg("b", 10, 10), msg("c", 10, 1000)]).unwrap();
+    s.send(
+        &key("q"),
+        &[msg("a", 10, 10), msg("b", 10, 10), msg("c", 10, 1000)],
+    )
+    .unwrap();
     s.receive(&key("q"), &recv(100, 1, 30)).unwrap();
     let c = s.counts(&key("q"), 100, 0).unwrap();
     assert_eq!((c.visible, c.in_flight, c.delayed), (1, 1, 1));
@@ -231,5 +260,8 @@ pub fn everything_survives_a_restart(b: &dyn Backend) {
     b.restart();
     let s = b.sqs();
     assert!(s.queue(&key("q")).unwrap().is_some());
-    assert_eq!(ids(&s.receive(&key("q"), &recv(100, 10, 30)).unwrap()), ["a"]);
+    assert_eq!(
+        ids(&s.receive(&key("q"), &recv(100, 10, 30)).unwrap()),
+        ["a"]
+    );
 }

@@ -10,7 +10,10 @@ use super::missing;
 const MAX_ENTRIES: usize = 10;
 
 /// The entries of a batch, checked; `entry` names the model's entry shape for the messages.
-pub(super) fn entries<'a>(input: &'a Value, entry: &str) -> Result<Vec<(&'a str, &'a Value)>, AwsError> {
+pub(super) fn entries<'a>(
+    input: &'a Value,
+    entry: &str,
+) -> Result<Vec<(&'a str, &'a Value)>, AwsError> {
     let list = input
         .get("Entries")
         .and_then(Value::as_array)
@@ -32,10 +35,15 @@ pub(super) fn entries<'a>(input: &'a Value, entry: &str) -> Result<Vec<(&'a str,
     }
     let mut out: Vec<(&str, &Value)> = Vec::with_capacity(list.len());
     for e in list {
-        let id = e.get("Id").and_then(Value::as_str).ok_or_else(|| missing("Id"))?;
+        let id = e
+            .get("Id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing("Id"))?;
         if id.is_empty()
             || id.len() > 80
-            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             return Err(AwsError::client(
                 "AWS.SimpleQueueService.InvalidBatchEntryId",

@@ -78,7 +78,12 @@ pub(super) fn strings(input: &Value, name: &str) -> Vec<String> {
     input
         .get(name)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 

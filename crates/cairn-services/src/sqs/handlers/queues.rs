@@ -49,7 +49,9 @@ pub(super) fn create(app: &App, found: &Found<'_>, input: &Value) -> Result<Valu
             if current != *v {
                 return Err(AwsError::client(
                     "QueueAlreadyExists",
-                    format!("A queue already exists with the same name and a different value for attribute {name}"),
+                    format!(
+                        "A queue already exists with the same name and a different value for attribute {name}"
+                    ),
                 ));
             }
         }
@@ -126,7 +128,10 @@ pub(super) fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value,
         out["QueueUrls"] = json!(page.iter().map(|q| queue_url(&q.key)).collect::<Vec<_>>());
     }
     // Without MaxResults AWS answers up to 1000 and no token.
-    if more && max.is_some() && let Some(last) = page.last() {
+    if more
+        && max.is_some()
+        && let Some(last) = page.last()
+    {
         out["NextToken"] = json!(page_token(&last.key.name));
     }
     Ok(out)
@@ -141,7 +146,10 @@ fn all_attributes(app: &App, q: &Queue) -> Result<BTreeMap<String, String>, AwsE
         .map_err(internal)?;
     let mut all = q.attributes.clone();
     all.insert("QueueArn".into(), q.key.arn());
-    all.insert("ApproximateNumberOfMessages".into(), counts.visible.to_string());
+    all.insert(
+        "ApproximateNumberOfMessages".into(),
+        counts.visible.to_string(),
+    );
     all.insert(
         "ApproximateNumberOfMessagesNotVisible".into(),
         counts.in_flight.to_string(),
@@ -158,7 +166,11 @@ fn all_attributes(app: &App, q: &Queue) -> Result<BTreeMap<String, String>, AwsE
     Ok(all)
 }
 
-pub(super) fn get_attributes(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+pub(super) fn get_attributes(
+    app: &App,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Value, AwsError> {
     let q = found.queue()?;
     let names = strings(input, "AttributeNames");
     if let Some(bad) = names.iter().find(|n| !attributes::is_known(n)) {
@@ -176,7 +188,11 @@ pub(super) fn get_attributes(app: &App, found: &Found<'_>, input: &Value) -> Res
     Ok(json!({ "Attributes": chosen }))
 }
 
-pub(super) fn set_attributes(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+pub(super) fn set_attributes(
+    app: &App,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Value, AwsError> {
     let q = found.queue()?;
     let given = given_attributes(input)?;
     if given.is_empty() {
@@ -214,7 +230,11 @@ pub(super) fn purge(app: &App, found: &Found<'_>) -> Result<Value, AwsError> {
     Ok(json!({}))
 }
 
-pub(super) fn dead_letter_sources(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+pub(super) fn dead_letter_sources(
+    app: &App,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Value, AwsError> {
     let q = found.queue()?;
     let arn = q.key.arn();
     let max = int_in(
@@ -241,8 +261,12 @@ pub(super) fn dead_letter_sources(app: &App, found: &Found<'_>, input: &Value) -
     });
     let limit = usize::try_from(max.unwrap_or(1000)).unwrap_or(1000);
     let page: Vec<&Queue> = sources.by_ref().take(limit).collect();
-    let mut out = json!({ "queueUrls": page.iter().map(|s| queue_url(&s.key)).collect::<Vec<_>>() });
-    if sources.next().is_some() && max.is_some() && let Some(last) = page.last() {
+    let mut out =
+        json!({ "queueUrls": page.iter().map(|s| queue_url(&s.key)).collect::<Vec<_>>() });
+    if sources.next().is_some()
+        && max.is_some()
+        && let Some(last) = page.last()
+    {
         out["NextToken"] = json!(page_token(&last.key.name));
     }
     Ok(out)

@@ -103,7 +103,11 @@ fn change_one(app: &App, found: &Found<'_>, input: &Value) -> Result<(), AwsErro
     }
 }
 
-pub(super) fn change_visibility(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+pub(super) fn change_visibility(
+    app: &App,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Value, AwsError> {
     found.queue()?;
     change_one(app, found, input)?;
     Ok(json!({}))

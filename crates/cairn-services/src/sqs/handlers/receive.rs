@@ -29,7 +29,8 @@ fn wanted(names: &[String], name: &str) -> bool {
         n == "All"
             || n == ".*"
             || n == name
-            || n.strip_suffix(".*").is_some_and(|p| name.starts_with(&format!("{p}.")))
+            || n.strip_suffix(".*")
+                .is_some_and(|p| name.starts_with(&format!("{p}.")))
     })
 }
 
@@ -142,7 +143,11 @@ pub(super) fn receive(app: &App, found: &Found<'_>, input: &Value) -> Result<Val
         .iter()
         .map(|m| message_doc(m, &system, &names))
         .collect();
-    Ok(if docs.is_empty() { json!({}) } else { json!({ "Messages": docs }) })
+    Ok(if docs.is_empty() {
+        json!({})
+    } else {
+        json!({ "Messages": docs })
+    })
 }
 
 #[cfg(test)]

@@ -60,9 +60,13 @@ pub(crate) fn check_attributes(attrs: &Map<String, Value>) -> Result<usize, AwsE
             || name.contains("..")
             || lower.starts_with("aws.")
             || lower.starts_with("amazon.")
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
         {
-            return Err(invalid(format!("Message (user) attribute '{name}' has an invalid name.")));
+            return Err(invalid(format!(
+                "Message (user) attribute '{name}' has an invalid name."
+            )));
         }
         let data_type = a.get("DataType").and_then(Value::as_str).unwrap_or("");
         let base = data_type.split('.').next().unwrap_or("");
@@ -115,7 +119,12 @@ fn sender_of(ctx: &CallContext) -> String {
         .unwrap_or_else(|| ctx.recipient_account.clone())
 }
 
-fn check(app: &App, ctx: &CallContext, found: &Found<'_>, input: &Value) -> Result<Checked, AwsError> {
+fn check(
+    app: &App,
+    ctx: &CallContext,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Checked, AwsError> {
     let q = found.queue()?;
     let body = str_member(input, "MessageBody").ok_or_else(|| missing("MessageBody"))?;
     check_body(body)?;
@@ -171,7 +180,12 @@ fn answer(c: &Checked) -> Value {
     out
 }
 
-pub(super) fn one(app: &App, ctx: &CallContext, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+pub(super) fn one(
+    app: &App,
+    ctx: &CallContext,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Value, AwsError> {
     let c = check(app, ctx, found, input)?;
     app.sqs
         .send(found.key, std::slice::from_ref(&c.message))
@@ -179,7 +193,12 @@ pub(super) fn one(app: &App, ctx: &CallContext, found: &Found<'_>, input: &Value
     Ok(answer(&c))
 }
 
-pub(super) fn batch(app: &App, ctx: &CallContext, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+pub(super) fn batch(
+    app: &App,
+    ctx: &CallContext,
+    found: &Found<'_>,
+    input: &Value,
+) -> Result<Value, AwsError> {
     let q = found.queue()?;
     let entries = batch::entries(input, "SendMessageBatchRequestEntry")?;
     let mut ok = Vec::new();
@@ -198,7 +217,9 @@ pub(super) fn batch(app: &App, ctx: &CallContext, found: &Found<'_>, input: &Val
     if i64::try_from(total).unwrap_or(i64::MAX) > max {
         return Err(AwsError::client(
             "AWS.SimpleQueueService.BatchRequestTooLong",
-            format!("Batch requests cannot be longer than {max} bytes. You have sent {total} bytes."),
+            format!(
+                "Batch requests cannot be longer than {max} bytes. You have sent {total} bytes."
+            ),
         ));
     }
     let messages: Vec<NewMessage> = ok.iter().map(|(_, c)| c.message.clone()).collect();

@@ -33,7 +33,10 @@ pub(super) fn tag(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, 
     let mut tags = found.queue()?.tags.clone();
     tags.extend(new);
     if tags.len() > MAX_TAGS {
-        return Err(invalid(format!("Too many tags added for queue {}.", found.key.name)));
+        return Err(invalid(format!(
+            "Too many tags added for queue {}.",
+            found.key.name
+        )));
     }
     if !app.sqs.set_tags(found.key, &tags).map_err(internal)? {
         return Err(no_such_queue());
@@ -57,5 +60,9 @@ pub(super) fn untag(app: &App, found: &Found<'_>, input: &Value) -> Result<Value
 
 pub(super) fn list(found: &Found<'_>) -> Result<Value, AwsError> {
     let tags = &found.queue()?.tags;
-    Ok(if tags.is_empty() { json!({}) } else { json!({ "Tags": tags }) })
+    Ok(if tags.is_empty() {
+        json!({})
+    } else {
+        json!({ "Tags": tags })
+    })
 }

@@ -183,7 +183,12 @@ impl SqliteSqs {
         Ok(n as u64)
     }
 
-    pub fn counts(&self, key: &QueueKey, now_ms: i64, oldest_ms: i64) -> Result<Counts, StoreError> {
+    pub fn counts(
+        &self,
+        key: &QueueKey,
+        now_ms: i64,
+        oldest_ms: i64,
+    ) -> Result<Counts, StoreError> {
         let c = self.db.read();
         let (visible, in_flight, delayed): (i64, i64, i64) = c.query_row(
             "SELECT
