@@ -143,6 +143,18 @@ def test_logs_create_log_group_refused(lab):
     assert not any('"refused"' in n for n in recorded_names(lab, "logs.amazonaws.com"))
 
 
+def test_sqs_send_message_refused(lab):
+    sqs = lab.client("sqs")
+    url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    arm_journal_failure(lab)
+    assert_refused_503(lambda: sqs.send_message(QueueUrl=url, MessageBody="refused"))
+    restart(lab)
+    sqs = lab.client("sqs")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["kept"]
+
+
 def test_sts_get_session_token_refused(lab):
     sts = lab.client("sts")
     sts.get_session_token()

@@ -13,7 +13,7 @@ import botocore.session
 from conftest import CAIRN
 
 SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "monitoring": "cloudwatch",
-           "iam": "iam", "sts": "sts"}
+           "iam": "iam", "sts": "sts", "sqs": "sqs"}
 """Signing name -> botocore service name (CloudWatch signs as `monitoring`)."""
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -35,7 +35,7 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts"):
+    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs"):
         ops, model = model_operations(SIGNING[service])
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service
@@ -61,6 +61,9 @@ def test_every_row_names_its_actions_category_and_who_decides():
     assert t["sts"]["AssumeRole"]["access"] == "trust policy"
     assert t["sts"]["GetCallerIdentity"]["actions"] == []
     assert t["iam"]["CreateUser"]["readOnly"] is False
+    assert t["sqs"]["SendMessage"]["category"] == "Data"
+    assert t["sqs"]["SendMessageBatch"]["actions"] == ["sqs:SendMessage"]
+    assert t["sqs"]["CreateQueue"]["category"] == "Management"
     assert t["cloudtrail"]["LookupEvents"]["readOnly"] is True
 
 

@@ -20,6 +20,7 @@ use cairn_store::kms::{KmsStore, SqliteKms};
 use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::metrics::{MetricsStore, SqliteMetrics};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::sqs::{SqliteSqs, SqsStore};
 use cairn_store::trails::{SqliteTrails, TrailStore};
 use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::ExternalBucket;
@@ -42,6 +43,8 @@ pub struct App {
     /// CloudWatch Logs groups, streams, events and metric filters.
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
+    /// SQS queues and messages.
+    pub sqs: Arc<dyn SqsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -91,6 +94,11 @@ impl Layout {
     pub fn metrics_db(&self) -> PathBuf {
         self.root.join("metrics.db")
     }
+
+    pub fn sqs_db(&self) -> PathBuf {
+        self.root.join("sqs.db")
+    }
+
     pub fn kms_master_key(&self) -> PathBuf {
         self.root.join("kms.key")
     }
@@ -129,6 +137,7 @@ pub struct Stores {
     pub kms: Arc<dyn KmsStore>,
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
+    pub sqs: Arc<dyn SqsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -186,6 +195,7 @@ impl Stores {
             metrics: Arc::new(
                 SqliteMetrics::open(&layout.metrics_db()).map_err(at(layout.metrics_db()))?,
             ),
+            sqs: Arc::new(SqliteSqs::open(&layout.sqs_db()).map_err(at(layout.sqs_db()))?),
             journal,
             history,
             identity,
@@ -248,6 +258,7 @@ impl App {
             kms: Arc::clone(&stores.kms),
             logs: Arc::clone(&stores.logs),
             metrics: Arc::clone(&stores.metrics),
+            sqs: Arc::clone(&stores.sqs),
             external_buckets: Arc::new(
                 options
                     .external_buckets

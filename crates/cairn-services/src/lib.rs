@@ -1,4 +1,4 @@
-//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`, `sts`), and the
+//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`, `sts`, `sqs`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -25,6 +25,7 @@ pub mod iam;
 pub mod kms;
 pub mod logs;
 pub mod s3;
+pub mod sqs;
 pub mod sts;
 pub mod testing;
 
@@ -41,5 +42,6 @@ pub fn registry() -> Registry {
         Arc::new(cloudwatch::CloudWatch),
         Arc::new(iam::Iam),
         Arc::new(sts::Sts),
+        Arc::new(sqs::Sqs),
     ])
 }

@@ -194,3 +194,30 @@ fn logs_put_log_events_refused_stores_no_event() {
     let s = t.app.logs.stream(&key, "s").unwrap().unwrap();
     assert_eq!((s.last_event_ms, s.uploads), (None, 0));
 }
+
+#[test]
+fn sqs_send_message_refused_leaves_no_message() {
+    let t = TestApp::new().unwrap();
+    let url = t
+        .call("sqs", "CreateQueue", json!({"QueueName": "q"}))
+        .unwrap()["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.call(
+        "sqs",
+        "SendMessage",
+        json!({"QueueUrl": url, "MessageBody": "kept"}),
+    )
+    .unwrap();
+    refused(
+        &t,
+        "sqs",
+        "SendMessage",
+        json!({"QueueUrl": url, "MessageBody": "refused"}),
+    );
+    // The journal stays failed: read the store itself.
+    let key = cairn_store::sqs::QueueKey::new(&t.account, "us-east-1", "q");
+    let counts = t.app.sqs.counts(&key, i64::MAX, 0).unwrap();
+    assert_eq!(counts.visible, 1, "only the kept message");
+}

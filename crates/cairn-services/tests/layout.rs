@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "cloudtrail",
     "s3",
     "kms",
@@ -18,6 +18,7 @@ const SERVICES: [&str; 7] = [
     "cloudwatch",
     "iam",
     "sts",
+    "sqs",
 ];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as

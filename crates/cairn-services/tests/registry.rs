@@ -25,7 +25,8 @@ fn tables_are_complete_and_consistent() {
             "logs",
             "monitoring",
             "iam",
-            "sts"
+            "sts",
+            "sqs"
         ]
     );
     for svc in registry.iter() {
@@ -70,10 +71,10 @@ fn tables_are_complete_and_consistent() {
                 "{who}"
             );
             // Only S3's object operations (and listings), Logs' log event reads and writes
-            // and CloudWatch's metric data operations are data events.
+            // CloudWatch's metric data operations and SQS' message operations are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "monitoring"].contains(&svc.signing_name()),
+                    ["s3", "logs", "monitoring", "sqs"].contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -93,6 +94,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("monitoring"), 59);
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
+    assert_eq!(count("sqs"), 23);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -113,6 +115,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ("kms", "TrentService."),
         ("logs", "Logs_20140328."),
         ("monitoring", "GraniteServiceVersion20100801."),
+        ("sqs", "AmazonSQS."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

@@ -18,6 +18,7 @@
 //!   ([`metrics::MetricsStore`]; [`metrics::SqliteMetrics`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
 //!   in SQLite and bodies as files).
+//! - [`sqs`]: SQS queues and their messages ([`sqs::SqsStore`]; [`sqs::SqliteSqs`]).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
 //!   [`trails::SqliteTrails`]).
 //! - `suite` (feature `suite`, and in tests): the shared test suite and the embedded
@@ -42,6 +43,7 @@ pub mod logs;
 pub mod metrics;
 pub mod objects;
 pub mod seal;
+pub mod sqs;
 #[cfg(any(test, feature = "suite"))]
 pub mod suite;
 pub mod trails;

@@ -13,6 +13,7 @@ use crate::error::StoreError;
 use crate::kms::Key;
 use crate::logs::{GroupKey, LogGroup};
 use crate::objects::{NewObject, ObjectsError};
+use crate::sqs::{NewMessage, Queue, QueueKey, Receive};
 use crate::trails::Trail;
 
 cases!(
@@ -20,6 +21,7 @@ cases!(
     a_recorded_calls_writes_are_seen_by_others_only_once_committed,
     a_refused_overwrite_keeps_the_old_object,
     writes_outside_a_call_commit_at_once,
+    a_refused_send_leaves_no_message,
 );
 
 const ACCT: &str = "111122223333";
@@ -171,4 +173,50 @@ pub fn writes_outside_a_call_commit_at_once(b: &dyn Backend) {
     assert!(elsewhere(move || {
         i2.account(&id).unwrap().is_some() && t2.get(&trail("t1").arn).unwrap().is_some()
     }));
+}
+
+pub fn a_refused_send_leaves_no_message(b: &dyn Backend) {
+    let sqs = b.sqs();
+    let key = QueueKey::new(ACCT, "us-east-1", "q");
+    sqs.create_queue(&Queue {
+        key: key.clone(),
+        created_ms: 1,
+        modified_ms: 1,
+        attributes: Default::default(),
+        tags: Default::default(),
+        purged_ms: None,
+    })
+    .unwrap();
+    let generation = sqs.generation();
+    let call = enter();
+    sqs.send(
+        &key,
+        &[NewMessage {
+            id: "m".into(),
+            body: "b".into(),
+            attributes: "{}".into(),
+            md5_body: String::new(),
+            sender_id: ACCT.into(),
+            sent_ms: 1,
+            visible_ms: 1,
+        }],
+    )
+    .unwrap();
+    assert!(call.leave().finish(false).is_err());
+    let receipt = |_: &crate::sqs::Message| String::from("r");
+    let got = sqs
+        .receive(
+            &key,
+            &Receive {
+                now_ms: 10,
+                oldest_ms: 0,
+                max: 10,
+                visible_until_ms: 40,
+                receipt: &receipt,
+                dead_letter: None,
+            },
+        )
+        .unwrap();
+    assert!(got.is_empty(), "the refused send left no message");
+    assert!(sqs.generation() >= generation);
 }

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`metrics`], [`objects`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod objects;
 #[cfg(any(test, feature = "suite"))]
 pub mod sqlite;
+pub mod sqs;
 pub mod trails;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -45,6 +46,7 @@ use crate::kms::KmsStore;
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
+use crate::sqs::SqsStore;
 use crate::trails::TrailStore;
 
 /// One backend's stores, fresh and empty when the backend is made. Each method hands out the
@@ -59,6 +61,7 @@ pub trait Backend {
     fn logs(&self) -> Arc<dyn LogsStore>;
     fn metrics(&self) -> Arc<dyn MetricsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
+    fn sqs(&self) -> Arc<dyn SqsStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
@@ -91,6 +94,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         logs::CASES,
         metrics::CASES,
         objects::CASES,
+        sqs::CASES,
         trails::CASES,
         calls::CASES,
     ] {

@@ -12,6 +12,7 @@ use crate::kms::{KmsStore, SqliteKms};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::metrics::{MetricsStore, SqliteMetrics};
 use crate::objects::{ObjectStore, SqliteObjects};
+use crate::sqs::{SqliteSqs, SqsStore};
 use crate::trails::{SqliteTrails, TrailStore};
 
 /// The embedded stores over one temporary data directory.
@@ -29,6 +30,7 @@ struct Open {
     logs: Option<Arc<dyn LogsStore>>,
     metrics: Option<Arc<dyn MetricsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
+    sqs: Option<Arc<dyn SqsStore>>,
     trails: Option<Arc<dyn TrailStore>>,
 }
 
@@ -140,6 +142,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn sqs(&self) -> Arc<dyn SqsStore> {
+        self.get(
+            |o| &mut o.sqs,
+            || SqliteSqs::open(&self.path("sqs.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn trails(&self) -> Arc<dyn TrailStore> {
         self.get(
             |o| &mut o.trails,
@@ -192,6 +201,11 @@ mod tests {
     #[test]
     fn objects() {
         run(suite::objects::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn sqs() {
+        run(suite::sqs::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
