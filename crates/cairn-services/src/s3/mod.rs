@@ -18,8 +18,10 @@
 //!   (`internal.rs`), XML documents (`xml.rs`), the decoded request and the answer.
 //!
 //! The service's own: `policy.rs` (a bucket policy judged on its own, for the delivery
-//! benchmark). State (buckets, objects, uploads) lives in `cairn-store`, behind `app.objects`.
+//! benchmark), `aws_buckets.rs` (AWS's public buckets served read-only: CloudTrail's policy
+//! templates that `aws cloudtrail create-subscription` reads). State (buckets, objects, uploads) lives in `cairn-store`, behind `app.objects`.
 
+mod aws_buckets;
 mod handlers;
 mod operations;
 pub mod policy;
@@ -78,6 +80,10 @@ impl Service for S3 {
         if let Some(e) = &req.bad_payload {
             return Err(e.clone());
         }
+        // AWS's public buckets are read by anyone and written by no one: they decide alone.
+        if aws_buckets::is_aws_bucket(req.bucket()) {
+            return Ok(Vec::new());
+        }
         resolve::checks(app, ctx, req)
     }
 
@@ -89,6 +95,9 @@ impl Service for S3 {
         req: &S3Request,
         _plan: &mut (),
     ) -> Result<S3Response, AwsError> {
+        if aws_buckets::is_aws_bucket(req.bucket()) {
+            return aws_buckets::answer(req);
+        }
         handlers::run(app, ctx, op, req)
     }
 
