@@ -339,3 +339,36 @@ def test_a_metric_filter_feeds_an_alarm(cairn, cw):
     a = cairn.advance_until(lambda: (x := alarm_of(cw, "chain-root"))["StateValue"] == "ALARM" and x,
                             step=20, limit=180)
     assert a["StateReason"].startswith("Threshold Crossed: 1 datapoint [1.0 (")
+
+
+def test_the_cis_recipe_makes_fourteen_filters_and_alarms(cairn, cw):
+    import subprocess
+    from conftest import CAIRN
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    logs = cairn.client("logs")
+    logs.create_log_group(logGroupName="cis-trail")
+    topic = f"arn:aws:sns:us-east-1:{account}:cis-alerts"
+    p = subprocess.run([str(CAIRN), "recipes", "cis-alarms", "--data-dir", str(cairn.data_dir),
+                        "--log-group", "cis-trail", "--topic", topic], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "14 CIS metric filters and alarms" in p.stdout
+    filters = logs.describe_metric_filters(logGroupName="cis-trail")["metricFilters"]
+    assert len(filters) == 14
+    root = next(f for f in filters if f["filterName"] == "CIS-4.3-UsageOfTheRootUser")
+    # Byte for byte the pattern Security Hub checks for CloudWatch.1.
+    assert root["filterPattern"] == ('{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && '
+                                     '$.eventType !="AwsServiceEvent"}')
+    assert root["metricTransformations"] == [{"metricName": "UsageOfTheRootUser", "metricNamespace": "CISBenchmark",
+                                              "metricValue": "1"}]
+    alarms = cw.describe_alarms(AlarmNamePrefix="CIS-")["MetricAlarms"]
+    assert len(alarms) == 14
+    assert all(a["AlarmActions"] == [topic] and a["Namespace"] == "CISBenchmark" for a in alarms)
+    # Running it again replaces them.
+    p = subprocess.run([str(CAIRN), "recipes", "cis-alarms", "--data-dir", str(cairn.data_dir),
+                        "--log-group", "cis-trail", "--topic", topic], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert len(logs.describe_metric_filters(logGroupName="cis-trail")["metricFilters"]) == 14
+    # A bad topic is refused before anything is made.
+    p = subprocess.run([str(CAIRN), "recipes", "cis-alarms", "--data-dir", str(cairn.data_dir),
+                        "--log-group", "cis-trail", "--topic", "alerts"], capture_output=True, text=True)
+    assert p.returncode != 0 and "SNS topic ARN" in p.stderr

@@ -11,6 +11,7 @@ mod fault;
 mod import;
 mod open;
 mod operations;
+mod recipes;
 mod serve;
 mod tls;
 mod validate;
@@ -81,6 +82,9 @@ enum Command {
     /// Benchmarks (build with --release): load through the edge, journal appends, LookupEvents.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Ready-made set-ups made through the public API (the CIS monitoring alarms).
+    #[command(subcommand)]
+    Recipes(recipes::RecipesCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -170,5 +174,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Accounts(c) => accounts::run(c, with_file_dir),
         Command::Bench(c) => bench::run(c),
+        Command::Recipes(c) => recipes::run(c),
     }
 }

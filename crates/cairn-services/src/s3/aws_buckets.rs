@@ -80,12 +80,18 @@ const LAST_MODIFIED: &str = "Wed, 17 Dec 2014 00:00:00 GMT";
 
 /// Whether `bucket` is one of AWS's public buckets (`awscloudtrail-policy-<region>`).
 pub fn is_aws_bucket(bucket: &str) -> bool {
-    bucket.strip_prefix("awscloudtrail-policy-").is_some_and(|region| {
-        let parts: Vec<&str> = region.split('-').collect();
-        parts.len() >= 3
-            && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-            && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-    })
+    bucket
+        .strip_prefix("awscloudtrail-policy-")
+        .is_some_and(|region| {
+            let parts: Vec<&str> = region.split('-').collect();
+            parts.len() >= 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+                && parts
+                    .last()
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        })
 }
 
 fn etag(body: &str) -> String {
@@ -97,7 +103,8 @@ fn access_denied() -> AwsError {
 }
 
 fn no_such_key(req: &S3Request) -> AwsError {
-    AwsError::new(404, "NoSuchKey", "The specified key does not exist.").with_extra("Key", req.key())
+    AwsError::new(404, "NoSuchKey", "The specified key does not exist.")
+        .with_extra("Key", req.key())
 }
 
 /// Answers a request to one of AWS's public buckets: its two objects and a listing of them
