@@ -14,6 +14,8 @@
 //!   [`kms::SqliteKms`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
 //!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
+//! - [`sns`]: SNS topics, subscriptions, the durable delivery outbox and the signing
+//!   certificate ([`sns::SnsStore`]; [`sns::SqliteSns`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
 //!   in SQLite and bodies as files).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
@@ -39,6 +41,7 @@ pub mod kms;
 pub mod logs;
 pub mod objects;
 pub mod seal;
+pub mod sns;
 #[cfg(any(test, feature = "suite"))]
 pub mod suite;
 pub mod trails;

@@ -30,6 +30,7 @@ pub mod journal;
 pub mod kms;
 pub mod logs;
 pub mod objects;
+pub mod sns;
 #[cfg(any(test, feature = "suite"))]
 pub mod sqlite;
 pub mod trails;
@@ -43,6 +44,7 @@ use crate::journal::Journal;
 use crate::kms::KmsStore;
 use crate::logs::LogsStore;
 use crate::objects::ObjectStore;
+use crate::sns::SnsStore;
 use crate::trails::TrailStore;
 
 /// One backend's stores, fresh and empty when the backend is made. Each method hands out the
@@ -57,6 +59,7 @@ pub trait Backend {
     fn logs(&self) -> Arc<dyn LogsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
+    fn sns(&self) -> Arc<dyn SnsStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
     fn restart(&self);

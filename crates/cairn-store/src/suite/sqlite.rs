@@ -11,6 +11,7 @@ use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::objects::{ObjectStore, SqliteObjects};
+use crate::sns::{SnsStore, SqliteSns};
 use crate::trails::{SqliteTrails, TrailStore};
 
 /// The embedded stores over one temporary data directory.
@@ -28,6 +29,7 @@ struct Open {
     logs: Option<Arc<dyn LogsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
     trails: Option<Arc<dyn TrailStore>>,
+    sns: Option<Arc<dyn SnsStore>>,
 }
 
 impl SqliteBackend {
@@ -138,6 +140,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn sns(&self) -> Arc<dyn SnsStore> {
+        self.get(
+            |o| &mut o.sns,
+            || SqliteSns::open(&self.path("sns.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn restart(&self) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
     }
@@ -183,6 +192,11 @@ mod tests {
     #[test]
     fn trails() {
         run(suite::trails::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn sns() {
+        run(suite::sns::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
