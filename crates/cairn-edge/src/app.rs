@@ -19,6 +19,7 @@ use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
 use cairn_store::kms::{KmsStore, SqliteKms};
 use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::sns::{SnsStore, SqliteSns};
 use cairn_store::trails::{SqliteTrails, TrailStore};
 use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::ExternalBucket;
@@ -40,6 +41,8 @@ pub struct App {
     pub kms: Arc<dyn KmsStore>,
     /// CloudWatch Logs groups, streams, events and metric filters.
     pub logs: Arc<dyn LogsStore>,
+    /// SNS topics, subscriptions and pending deliveries.
+    pub sns: Arc<dyn SnsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -85,6 +88,13 @@ impl Layout {
     pub fn logs_db(&self) -> PathBuf {
         self.root.join("logs.db")
     }
+    pub fn sns_db(&self) -> PathBuf {
+        self.root.join("sns.db")
+    }
+    /// Where email and email-json subscriptions' messages are written, as `.eml` files.
+    pub fn mailbox(&self) -> PathBuf {
+        self.root.join("mailbox")
+    }
     pub fn kms_master_key(&self) -> PathBuf {
         self.root.join("kms.key")
     }
@@ -122,6 +132,7 @@ pub struct Stores {
     pub trails: Arc<dyn TrailStore>,
     pub kms: Arc<dyn KmsStore>,
     pub logs: Arc<dyn LogsStore>,
+    pub sns: Arc<dyn SnsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -176,6 +187,7 @@ impl Stores {
                     .map_err(at(layout.kms_db()))?,
             ),
             logs: Arc::new(SqliteLogs::open(&layout.logs_db()).map_err(at(layout.logs_db()))?),
+            sns: Arc::new(SqliteSns::open(&layout.sns_db()).map_err(at(layout.sns_db()))?),
             journal,
             history,
             identity,
@@ -237,6 +249,7 @@ impl App {
             keys: Arc::new(keys),
             kms: Arc::clone(&stores.kms),
             logs: Arc::clone(&stores.logs),
+            sns: Arc::clone(&stores.sns),
             external_buckets: Arc::new(
                 options
                     .external_buckets

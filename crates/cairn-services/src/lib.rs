@@ -1,4 +1,5 @@
-//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `iam`, `sts`), and the
+//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `iam`, `sts`, `logs`,
+//! `sns`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -24,6 +25,7 @@ pub mod iam;
 pub mod kms;
 pub mod logs;
 pub mod s3;
+pub mod sns;
 pub mod sts;
 pub mod testing;
 
@@ -39,5 +41,7 @@ pub fn registry() -> Registry {
         Arc::new(logs::Logs),
         Arc::new(iam::Iam),
         Arc::new(sts::Sts),
+        Arc::new(sns::Sns),
     ])
+    .with_public(vec![Arc::new(sns::public::Links)])
 }
