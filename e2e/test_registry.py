@@ -12,7 +12,7 @@ import botocore.session
 
 from conftest import CAIRN
 
-SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "iam": "iam", "sts": "sts"}
+SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "iam": "iam", "sts": "sts", "sns": "sns"}
 
 
 def table():
@@ -32,7 +32,7 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "logs", "iam", "sts"):
+    for service in ("cloudtrail", "kms", "logs", "iam", "sts", "sns"):
         ops, model = model_operations(service)
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service
@@ -58,6 +58,8 @@ def test_every_row_names_its_actions_category_and_who_decides():
     assert t["sts"]["AssumeRole"]["access"] == "trust policy"
     assert t["sts"]["GetCallerIdentity"]["actions"] == []
     assert t["iam"]["CreateUser"]["readOnly"] is False
+    assert t["sns"]["Publish"]["category"] == "Data"
+    assert t["sns"]["Publish"]["access"] == "identity + resource policy"
     assert t["cloudtrail"]["LookupEvents"]["readOnly"] is True
 
 

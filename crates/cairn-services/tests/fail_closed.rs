@@ -194,3 +194,32 @@ fn logs_put_log_events_refused_stores_no_event() {
     let s = t.app.logs.stream(&key, "s").unwrap().unwrap();
     assert_eq!((s.last_event_ms, s.uploads), (None, 0));
 }
+
+#[test]
+fn sns_publish_refused_queues_no_delivery() {
+    let t = TestApp::new().unwrap();
+    t.call("sns", "CreateTopic", json!({"Name": "t"})).unwrap();
+    let topic = format!("arn:aws:sns:us-east-1:{}:t", t.account);
+    // A same-account queue is confirmed at once, so a Publish would queue a delivery for it.
+    t.call(
+        "sns",
+        "Subscribe",
+        json!({"TopicArn": topic, "Protocol": "sqs",
+               "Endpoint": format!("arn:aws:sqs:us-east-1:{}:q", t.account)}),
+    )
+    .unwrap();
+    refused(
+        &t,
+        "sns",
+        "Publish",
+        json!({"TopicArn": topic, "Message": "refused"}),
+    );
+    refused(&t, "sns", "CreateTopic", json!({"Name": "refused"}));
+    assert!(t.app.sns.pending().unwrap().is_empty());
+    // The same call, not refused, does queue one.
+    t.call("sns", "Publish", json!({"TopicArn": topic, "Message": "kept"}))
+        .unwrap();
+    assert_eq!(t.app.sns.pending().unwrap().len(), 1);
+    let topics = t.app.sns.topics(&t.account, "us-east-1").unwrap();
+    assert_eq!(topics.len(), 1);
+}

@@ -16,7 +16,7 @@ use common::{Raw, json_call, send};
 fn tables_are_complete_and_consistent() {
     let registry = cairn_services::registry();
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
-    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts"]);
+    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts", "sns"]);
     for svc in registry.iter() {
         let ops = svc.operations();
         assert!(
@@ -53,11 +53,11 @@ fn tables_are_complete_and_consistent() {
                 matches!(op.category, EventCategory::Management | EventCategory::Data),
                 "{who}"
             );
-            // Only S3's object operations (and listings) and Logs' log event reads and
-            // writes are data events.
+            // Only S3's object operations (and listings), Logs' log event reads and writes
+            // and SNS's Publish and PublishBatch are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs"].contains(&svc.signing_name()),
+                    ["s3", "logs", "sns"].contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -76,6 +76,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("logs"), 118);
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
+    assert_eq!(count("sns"), 42);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -124,7 +125,11 @@ async fn the_endpoint_serves_what_the_tables_say() {
         assert_eq!(status, 400);
         assert!(String::from_utf8_lossy(&body).contains("UnknownOperationException"));
     }
-    for (service, version) in [("iam", "2010-05-08"), ("sts", "2011-06-15")] {
+    for (service, version) in [
+        ("iam", "2010-05-08"),
+        ("sts", "2011-06-15"),
+        ("sns", "2010-03-31"),
+    ] {
         for op in registry.get(service).unwrap().operations() {
             let form = format!("Action={}&Version={version}", op.name);
             let (status, _, body) = send(
