@@ -217,8 +217,12 @@ fn sns_publish_refused_queues_no_delivery() {
     refused(&t, "sns", "CreateTopic", json!({"Name": "refused"}));
     assert!(t.app.sns.pending().unwrap().is_empty());
     // The same call, not refused, does queue one.
-    t.call("sns", "Publish", json!({"TopicArn": topic, "Message": "kept"}))
-        .unwrap();
+    t.call(
+        "sns",
+        "Publish",
+        json!({"TopicArn": topic, "Message": "kept"}),
+    )
+    .unwrap();
     assert_eq!(t.app.sns.pending().unwrap().len(), 1);
     let topics = t.app.sns.topics(&t.account, "us-east-1").unwrap();
     assert_eq!(topics.len(), 1);

@@ -16,7 +16,10 @@ use common::{Raw, json_call, send};
 fn tables_are_complete_and_consistent() {
     let registry = cairn_services::registry();
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
-    assert_eq!(names, ["cloudtrail", "s3", "kms", "logs", "iam", "sts", "sns"]);
+    assert_eq!(
+        names,
+        ["cloudtrail", "s3", "kms", "logs", "iam", "sts", "sns"]
+    );
     for svc in registry.iter() {
         let ops = svc.operations();
         assert!(

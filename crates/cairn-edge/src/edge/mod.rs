@@ -245,7 +245,11 @@ async fn public_answer(app: &Arc<App>, rp: &RequestParts<'_>) -> Option<Response
     if rp.method != "GET" || signed || app.registry.public().is_empty() {
         return None;
     }
-    let (app, path, query) = (Arc::clone(app), rp.raw_path.to_owned(), rp.raw_query.map(str::to_owned));
+    let (app, path, query) = (
+        Arc::clone(app),
+        rp.raw_path.to_owned(),
+        rp.raw_query.map(str::to_owned),
+    );
     tokio::task::spawn_blocking(move || {
         app.registry
             .public()

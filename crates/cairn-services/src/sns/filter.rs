@@ -16,7 +16,9 @@ use super::wire::MessageAttribute;
 /// Checks a policy's shape; the parsed policy.
 pub(crate) fn validate(text: &str) -> Result<Value, String> {
     let v: Value = serde_json::from_str(text).map_err(|_| "failed to parse JSON.".to_owned())?;
-    let obj = v.as_object().ok_or("the filter policy must be a JSON object")?;
+    let obj = v
+        .as_object()
+        .ok_or("the filter policy must be a JSON object")?;
     check_object(obj, 0)?;
     Ok(v)
 }
@@ -71,11 +73,17 @@ fn numeric_ranges(arg: &Value) -> Result<Vec<(String, f64)>, String> {
     let a = arg.as_array().ok_or("Value of numeric must be an array.")?;
     let mut out = Vec::new();
     for pair in a.chunks(2) {
-        let op = pair.first().and_then(Value::as_str).ok_or("Unrecognized numeric range operator")?;
+        let op = pair
+            .first()
+            .and_then(Value::as_str)
+            .ok_or("Unrecognized numeric range operator")?;
         if !["=", "<", "<=", ">", ">="].contains(&op) {
             return Err(format!("Unrecognized numeric range operator: {op}"));
         }
-        let n = pair.get(1).and_then(Value::as_f64).ok_or("Value of numeric must be numbers")?;
+        let n = pair
+            .get(1)
+            .and_then(Value::as_f64)
+            .ok_or("Value of numeric must be numbers")?;
         out.push((op.to_owned(), n));
     }
     if out.is_empty() {
@@ -122,10 +130,16 @@ fn attribute_value(a: &MessageAttribute) -> Option<Value> {
         return None;
     }
     if a.data_type.starts_with("Number") {
-        return a.value.parse::<f64>().ok().and_then(|n| serde_json::Number::from_f64(n).map(Value::Number));
+        return a
+            .value
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number));
     }
     if a.data_type == "String.Array" {
-        return serde_json::from_str::<Value>(&a.value).ok().filter(Value::is_array);
+        return serde_json::from_str::<Value>(&a.value)
+            .ok()
+            .filter(Value::is_array);
     }
     Some(Value::String(a.value.clone()))
 }
@@ -217,7 +231,14 @@ mod tests {
         pairs
             .iter()
             .map(|(k, t, v)| {
-                ((*k).to_owned(), MessageAttribute { data_type: (*t).into(), value: (*v).into(), binary: false })
+                (
+                    (*k).to_owned(),
+                    MessageAttribute {
+                        data_type: (*t).into(),
+                        value: (*v).into(),
+                        binary: false,
+                    },
+                )
             })
             .collect()
     }
@@ -229,21 +250,57 @@ mod tests {
     #[test]
     fn exact_values_and_and_or() {
         let p = json!({"store": ["example_corp"], "event": ["order_placed", "order_cancelled"]});
-        assert!(on_attrs(p.clone(), &[("store", "String", "example_corp"), ("event", "String", "order_cancelled")]));
-        assert!(!on_attrs(p.clone(), &[("store", "String", "example_corp"), ("event", "String", "other")]));
+        assert!(on_attrs(
+            p.clone(),
+            &[
+                ("store", "String", "example_corp"),
+                ("event", "String", "order_cancelled")
+            ]
+        ));
+        assert!(!on_attrs(
+            p.clone(),
+            &[
+                ("store", "String", "example_corp"),
+                ("event", "String", "other")
+            ]
+        ));
         assert!(!on_attrs(p, &[("store", "String", "example_corp")]));
     }
 
     #[test]
     fn numbers_ranges_prefixes_and_anything_but() {
-        assert!(on_attrs(json!({"price": [{"numeric": [">", 0, "<=", 150]}]}), &[("price", "Number", "100")]));
-        assert!(!on_attrs(json!({"price": [{"numeric": [">", 0, "<=", 150]}]}), &[("price", "Number", "151")]));
-        assert!(on_attrs(json!({"price": [100]}), &[("price", "Number", "100.0")]));
-        assert!(on_attrs(json!({"c": [{"prefix": "bas"}]}), &[("c", "String", "basketball")]));
-        assert!(on_attrs(json!({"c": [{"suffix": "ball"}]}), &[("c", "String", "basketball")]));
-        assert!(on_attrs(json!({"c": [{"equals-ignore-case": "RED"}]}), &[("c", "String", "red")]));
-        assert!(!on_attrs(json!({"c": [{"anything-but": ["red", "blue"]}]}), &[("c", "String", "red")]));
-        assert!(on_attrs(json!({"c": [{"anything-but": {"prefix": "re"}}]}), &[("c", "String", "blue")]));
+        assert!(on_attrs(
+            json!({"price": [{"numeric": [">", 0, "<=", 150]}]}),
+            &[("price", "Number", "100")]
+        ));
+        assert!(!on_attrs(
+            json!({"price": [{"numeric": [">", 0, "<=", 150]}]}),
+            &[("price", "Number", "151")]
+        ));
+        assert!(on_attrs(
+            json!({"price": [100]}),
+            &[("price", "Number", "100.0")]
+        ));
+        assert!(on_attrs(
+            json!({"c": [{"prefix": "bas"}]}),
+            &[("c", "String", "basketball")]
+        ));
+        assert!(on_attrs(
+            json!({"c": [{"suffix": "ball"}]}),
+            &[("c", "String", "basketball")]
+        ));
+        assert!(on_attrs(
+            json!({"c": [{"equals-ignore-case": "RED"}]}),
+            &[("c", "String", "red")]
+        ));
+        assert!(!on_attrs(
+            json!({"c": [{"anything-but": ["red", "blue"]}]}),
+            &[("c", "String", "red")]
+        ));
+        assert!(on_attrs(
+            json!({"c": [{"anything-but": {"prefix": "re"}}]}),
+            &[("c", "String", "blue")]
+        ));
         assert!(!on_attrs(json!({"c": [{"anything-but": "red"}]}), &[]));
     }
 
@@ -251,7 +308,10 @@ mod tests {
     fn exists_arrays_and_or() {
         assert!(on_attrs(json!({"c": [{"exists": false}]}), &[]));
         assert!(!on_attrs(json!({"c": [{"exists": true}]}), &[]));
-        assert!(on_attrs(json!({"c": ["b"]}), &[("c", "String.Array", "[\"a\",\"b\"]")]));
+        assert!(on_attrs(
+            json!({"c": ["b"]}),
+            &[("c", "String.Array", "[\"a\",\"b\"]")]
+        ));
         let or = json!({"$or": [{"a": ["1"]}, {"b": ["2"]}]});
         assert!(on_attrs(or.clone(), &[("b", "String", "2")]));
         assert!(!on_attrs(or, &[("b", "String", "3")]));
@@ -262,8 +322,18 @@ mod tests {
         let p = json!({"patient": {"age": [{"numeric": [">=", 18]}]}, "kind": ["visit"]});
         let body = r#"{"kind":"visit","patient":{"age":40}}"#;
         assert!(matches(&p, Scope::MessageBody, &BTreeMap::new(), body));
-        assert!(!matches(&p, Scope::MessageBody, &BTreeMap::new(), r#"{"kind":"visit","patient":{"age":4}}"#));
-        assert!(!matches(&p, Scope::MessageBody, &BTreeMap::new(), "not json"));
+        assert!(!matches(
+            &p,
+            Scope::MessageBody,
+            &BTreeMap::new(),
+            r#"{"kind":"visit","patient":{"age":4}}"#
+        ));
+        assert!(!matches(
+            &p,
+            Scope::MessageBody,
+            &BTreeMap::new(),
+            "not json"
+        ));
     }
 
     #[test]

@@ -65,7 +65,11 @@ pub(crate) fn notification(
         let attrs: Map<String, Value> = attributes
             .iter()
             .map(|(k, a)| {
-                let kind = if a.binary { "Binary" } else { a.data_type.as_str() };
+                let kind = if a.binary {
+                    "Binary"
+                } else {
+                    a.data_type.as_str()
+                };
                 (k.clone(), json!({"Type": kind, "Value": a.value}))
             })
             .collect();
@@ -124,12 +128,22 @@ pub(crate) fn envelope(p: &Value, subscription_arn: &str, base_url: &str) -> Env
     }
     Envelope {
         fields,
-        attributes: p.get("MessageAttributes").and_then(Value::as_object).cloned(),
+        attributes: p
+            .get("MessageAttributes")
+            .and_then(Value::as_object)
+            .cloned(),
     }
 }
 
 /// The fields a signature covers, in this order, when present (AWS's documented list).
-const NOTIFICATION_SIGNED: [&str; 6] = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
+const NOTIFICATION_SIGNED: [&str; 6] = [
+    "Message",
+    "MessageId",
+    "Subject",
+    "Timestamp",
+    "TopicArn",
+    "Type",
+];
 const CONFIRMATION_SIGNED: [&str; 7] = [
     "Message",
     "MessageId",
@@ -194,7 +208,10 @@ impl Envelope {
                 .iter()
                 .map(|(k, v)| format!("    {} : {}", q(k), v))
                 .collect();
-            lines.push(format!("  \"MessageAttributes\" : {{\n{}\n  }}", inner.join(",\n")));
+            lines.push(format!(
+                "  \"MessageAttributes\" : {{\n{}\n  }}",
+                inner.join(",\n")
+            ));
         }
         format!("{{\n{}\n}}", lines.join(",\n"))
     }
@@ -226,10 +243,18 @@ mod tests {
     fn notification_keys_are_in_aws_order_and_signed_in_its_order() {
         let attrs = BTreeMap::from([(
             "k".to_owned(),
-            MessageAttribute { data_type: "String".into(), value: "v".into(), binary: false },
+            MessageAttribute {
+                data_type: "String".into(),
+                value: "v".into(),
+                binary: false,
+            },
         )]);
         let p = notification(&topic(), "id-1", Some("S"), "hi", 0, &attrs);
-        let e = envelope(&p, "arn:aws:sns:us-east-1:111122223333:t:sub", "http://127.0.0.1:1");
+        let e = envelope(
+            &p,
+            "arn:aws:sns:us-east-1:111122223333:t:sub",
+            "http://127.0.0.1:1",
+        );
         let body = e.to_json("SIG", "http://127.0.0.1:1/cert.pem");
         let keys: Vec<&str> = body
             .lines()
@@ -238,11 +263,25 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion",
-             "Signature", "SigningCertURL", "UnsubscribeURL", "MessageAttributes"]
+            [
+                "Type",
+                "MessageId",
+                "TopicArn",
+                "Subject",
+                "Message",
+                "Timestamp",
+                "SignatureVersion",
+                "Signature",
+                "SigningCertURL",
+                "UnsubscribeURL",
+                "MessageAttributes"
+            ]
         );
         let parsed: Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(parsed["MessageAttributes"]["k"], json!({"Type": "String", "Value": "v"}));
+        assert_eq!(
+            parsed["MessageAttributes"]["k"],
+            json!({"Type": "String", "Value": "v"})
+        );
         assert_eq!(
             e.string_to_sign(),
             "Message\nhi\nMessageId\nid-1\nSubject\nS\nTimestamp\n1970-01-01T00:00:00.000Z\nTopicArn\narn:aws:sns:us-east-1:111122223333:t\nType\nNotification\n"

@@ -102,7 +102,11 @@ pub(super) fn table() -> &'static [Operation] {
             .map(|&n| {
                 let op = Operation::named("sns", n, is_read_only(n), SERVED.contains(&n))
                     .access(access(n));
-                let op = if n == "ConfirmSubscription" { op.actions(&[]) } else { op };
+                let op = if n == "ConfirmSubscription" {
+                    op.actions(&[])
+                } else {
+                    op
+                };
                 if DATA.contains(&n) { op.data() } else { op }
             })
             .collect()

@@ -42,11 +42,19 @@ fn certificate(app: &App, path: &str) -> Option<Response<Full<Bytes>>> {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "SNS signing certificate unavailable");
-            return Some(error_response(&AwsError::internal("signing certificate unavailable"), protocol(), ""));
+            return Some(error_response(
+                &AwsError::internal("signing certificate unavailable"),
+                protocol(),
+                "",
+            ));
         }
     };
     if signer.cert_name != name {
-        return Some(error_response(&not_found("No such certificate"), protocol(), ""));
+        return Some(error_response(
+            &not_found("No such certificate"),
+            protocol(),
+            "",
+        ));
     }
     let mut resp = Response::new(Full::new(Bytes::from(signer.cert_pem.clone())));
     resp.headers_mut().insert(
@@ -67,7 +75,10 @@ fn link(app: &App, query: &str) -> Option<Response<Full<Bytes>>> {
                 let arn = arn.ok_or_else(|| invalid("Token"))?;
                 Ok(xml_answer(
                     "ConfirmSubscription",
-                    &format!("    <SubscriptionArn>{}</SubscriptionArn>\n", cairn_wire::xml::escape(&arn)),
+                    &format!(
+                        "    <SubscriptionArn>{}</SubscriptionArn>\n",
+                        cairn_wire::xml::escape(&arn)
+                    ),
                     &rid,
                 ))
             })

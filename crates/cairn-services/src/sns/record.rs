@@ -39,7 +39,11 @@ fn parameters(form: &Form) -> Map<String, Value> {
     if !t.is_empty() || form.keys().any(|k| k.starts_with("Tags.")) {
         m.insert(
             "tags".into(),
-            Value::Array(t.iter().map(|(k, v)| json!({"key": k, "value": v})).collect()),
+            Value::Array(
+                t.iter()
+                    .map(|(k, v)| json!({"key": k, "value": v}))
+                    .collect(),
+            ),
         );
     }
     let keys: Vec<Value> = (1..)
@@ -60,7 +64,11 @@ fn parameters(form: &Form) -> Map<String, Value> {
     m
 }
 
-pub(super) fn record(ctx: &CallContext, op: &'static Operation, call: Recording<'_, Sns>) -> Details {
+pub(super) fn record(
+    ctx: &CallContext,
+    op: &'static Operation,
+    call: Recording<'_, Sns>,
+) -> Details {
     // A call refused by identity policies is recorded without its parameters.
     if call.ended == Ended::Denied {
         return Details::default();

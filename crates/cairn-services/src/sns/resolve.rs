@@ -42,13 +42,13 @@ pub(super) fn split_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let region = parts.next()?;
     let account = parts.next()?;
     let name = parts.next()?;
-    (!region.is_empty() && !account.is_empty() && !name.is_empty()).then_some((region, account, name))
+    (!region.is_empty() && !account.is_empty() && !name.is_empty())
+        .then_some((region, account, name))
 }
 
 fn required_arn<'a>(form: &'a Form, member: &str) -> Result<&'a str, AwsError> {
-    optional(form, member).ok_or_else(|| {
-        invalid(format!("{member} Reason: no value for required parameter"))
-    })
+    optional(form, member)
+        .ok_or_else(|| invalid(format!("{member} Reason: no value for required parameter")))
 }
 
 /// The stored topic an ARN names.
@@ -101,7 +101,10 @@ pub(super) fn resolve(
     if op == "CreateTopic" {
         let name = optional(form, "Name")
             .ok_or_else(|| invalid("Name Reason: no value for required parameter"))?;
-        let arn = format!("arn:aws:sns:{}:{}:{name}", ctx.region, ctx.recipient_account);
+        let arn = format!(
+            "arn:aws:sns:{}:{}:{name}",
+            ctx.region, ctx.recipient_account
+        );
         plan.new_arn = Some(arn.clone());
         return Ok(vec![Check::new("sns:CreateTopic", arn)]);
     }
@@ -125,7 +128,11 @@ pub(super) fn resolve(
     let arn = required_arn(form, member)?;
     let topic = match topic_of(app, arn, member) {
         Err(e) if member == "ResourceArn" && e.code == "NotFound" => {
-            return Err(AwsError::new(404, "ResourceNotFound", "Resource does not exist"));
+            return Err(AwsError::new(
+                404,
+                "ResourceNotFound",
+                "Resource does not exist",
+            ));
         }
         other => other?,
     };

@@ -42,8 +42,8 @@ fn make() -> Result<SigningCert, SigningError> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(key_error)?;
     let der = key.to_pkcs8_der().map_err(key_error)?;
     let pair = rcgen::KeyPair::try_from(der.as_bytes()).map_err(key_error)?;
-    let mut params = rcgen::CertificateParams::new(vec!["sns.cairn.localhost".to_owned()])
-        .map_err(key_error)?;
+    let mut params =
+        rcgen::CertificateParams::new(vec!["sns.cairn.localhost".to_owned()]).map_err(key_error)?;
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "sns.amazonaws.com");
@@ -65,7 +65,10 @@ impl Signer {
         Ok(Signer {
             key,
             cert_pem: c.cert_pem.clone(),
-            cert_name: format!("SimpleNotificationService-{}.pem", &hex::encode(digest)[..32]),
+            cert_name: format!(
+                "SimpleNotificationService-{}.pem",
+                &hex::encode(digest)[..32]
+            ),
         })
     }
 
@@ -122,14 +125,36 @@ mod tests {
     fn signatures_verify_with_sha1_and_sha256() {
         let s = Signer::of(&make().unwrap()).unwrap();
         assert!(s.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
-        assert!(s.cert_name.starts_with("SimpleNotificationService-") && s.cert_name.len() == 26 + 32 + 4);
+        assert!(
+            s.cert_name.starts_with("SimpleNotificationService-")
+                && s.cert_name.len() == 26 + 32 + 4
+        );
         let public = RsaPublicKey::from(&s.key);
         let b64 = base64::engine::general_purpose::STANDARD;
         let v1 = b64.decode(s.sign("Message\nhi\n", "1").unwrap()).unwrap();
-        let scheme = Pkcs1v15Sign { hash_len: Some(20), prefix: Box::new(SHA1_PREFIX) };
-        public.verify(scheme, &Sha1::digest(b"Message\nhi\n"), &v1).unwrap();
+        let scheme = Pkcs1v15Sign {
+            hash_len: Some(20),
+            prefix: Box::new(SHA1_PREFIX),
+        };
+        public
+            .verify(scheme, &Sha1::digest(b"Message\nhi\n"), &v1)
+            .unwrap();
         let v2 = b64.decode(s.sign("Message\nhi\n", "2").unwrap()).unwrap();
-        public.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"Message\nhi\n"), &v2).unwrap();
-        assert!(public.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"other"), &v2).is_err());
+        public
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(b"Message\nhi\n"),
+                &v2,
+            )
+            .unwrap();
+        assert!(
+            public
+                .verify(
+                    Pkcs1v15Sign::new::<Sha256>(),
+                    &Sha256::digest(b"other"),
+                    &v2
+                )
+                .is_err()
+        );
     }
 }

@@ -126,7 +126,13 @@ pub(super) fn tags_xml(tags: &BTreeMap<String, String>) -> String {
 }
 
 /// One `<member>` of ListSubscriptions(ByTopic).
-pub(super) fn subscription_xml(arn: &str, owner: &str, protocol: &str, endpoint: &str, topic: &str) -> String {
+pub(super) fn subscription_xml(
+    arn: &str,
+    owner: &str,
+    protocol: &str,
+    endpoint: &str,
+    topic: &str,
+) -> String {
     format!(
         "      <member>\n        <SubscriptionArn>{}</SubscriptionArn>\n        <Owner>{}</Owner>\n        <Protocol>{}</Protocol>\n        <Endpoint>{}</Endpoint>\n        <TopicArn>{}</TopicArn>\n      </member>\n",
         escape(arn),

@@ -93,8 +93,11 @@ pub trait SnsStore: Send + Sync {
     /// The subscriptions of a topic, oldest first.
     fn subscriptions_of(&self, topic_arn: &str) -> Result<Vec<Subscription>, StoreError>;
     /// The subscriptions to topics of an account in a region, oldest first.
-    fn subscriptions_in(&self, account: &str, region: &str)
-    -> Result<Vec<Subscription>, StoreError>;
+    fn subscriptions_in(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<Vec<Subscription>, StoreError>;
     /// Deletes a subscription and its pending deliveries, counting it on its topic.
     fn delete_subscription(&self, arn: &str) -> Result<bool, StoreError>;
 

@@ -73,7 +73,11 @@ fn topics_are_created_once_and_listed_per_place(b: &dyn Backend) {
         .map(|t| t.name)
         .collect();
     assert_eq!(names, ["a", "b"]);
-    assert!(s.topic("arn:aws:sns:us-east-1:111122223333:nope").unwrap().is_none());
+    assert!(
+        s.topic("arn:aws:sns:us-east-1:111122223333:nope")
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn topic_updates_and_deletes_take_subscriptions_and_deliveries(b: &dyn Backend) {
@@ -107,10 +111,16 @@ fn subscriptions_are_replaced_listed_and_counted_when_deleted(b: &dyn Backend) {
     s.put_subscription(&sub(&other, "z", 0)).unwrap();
     x.confirmed = true;
     x.token = None;
-    x.attributes.insert("RawMessageDelivery".into(), "true".into());
+    x.attributes
+        .insert("RawMessageDelivery".into(), "true".into());
     s.put_subscription(&x).unwrap();
     assert_eq!(s.subscription(&x.arn).unwrap(), Some(x.clone()));
-    let of: Vec<_> = s.subscriptions_of(&t.arn).unwrap().into_iter().map(|s| s.arn).collect();
+    let of: Vec<_> = s
+        .subscriptions_of(&t.arn)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.arn)
+        .collect();
     assert_eq!(of, [y.arn.clone(), x.arn.clone()]);
     assert_eq!(s.subscriptions_in(ACCT, "us-east-1").unwrap().len(), 2);
     assert_eq!(s.subscriptions_in(ACCT, "eu-west-1").unwrap().len(), 1);
@@ -128,7 +138,11 @@ fn outbox_hands_out_due_deliveries_in_order(b: &dyn Backend) {
     let x = sub(&t, "x", 1);
     s.put_subscription(&x).unwrap();
     s.enqueue(
-        &[delivery(&x, "first", 10), delivery(&x, "second", 10), delivery(&x, "later", 50)],
+        &[
+            delivery(&x, "first", 10),
+            delivery(&x, "second", 10),
+            delivery(&x, "later", 50),
+        ],
         5,
     )
     .unwrap();
@@ -140,7 +154,12 @@ fn outbox_hands_out_due_deliveries_in_order(b: &dyn Backend) {
     assert_eq!(s.due(100, 1).unwrap().len(), 1);
     s.retry_later(due[0].id, 1, 60).unwrap();
     s.finish(due[1].id).unwrap();
-    let left: Vec<_> = s.due(100, 10).unwrap().into_iter().map(|d| (d.payload, d.attempts)).collect();
+    let left: Vec<_> = s
+        .due(100, 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.payload, d.attempts))
+        .collect();
     assert_eq!(left, [("later".to_owned(), 0), ("first".to_owned(), 1)]);
     assert_eq!(s.pending().unwrap().len(), 2);
 }
@@ -148,8 +167,14 @@ fn outbox_hands_out_due_deliveries_in_order(b: &dyn Backend) {
 fn the_first_signing_certificate_is_kept(b: &dyn Backend) {
     let s = b.sns();
     assert!(s.signing_cert().unwrap().is_none());
-    let one = SigningCert { key_pem: "k1".into(), cert_pem: "c1".into() };
-    let two = SigningCert { key_pem: "k2".into(), cert_pem: "c2".into() };
+    let one = SigningCert {
+        key_pem: "k1".into(),
+        cert_pem: "c1".into(),
+    };
+    let two = SigningCert {
+        key_pem: "k2".into(),
+        cert_pem: "c2".into(),
+    };
     assert_eq!(s.keep_signing_cert(&one).unwrap(), one);
     assert_eq!(s.keep_signing_cert(&two).unwrap(), one);
     assert_eq!(s.signing_cert().unwrap(), Some(one));
@@ -163,7 +188,11 @@ fn everything_survives_a_restart(b: &dyn Backend) {
         s.create_topic(&t).unwrap();
         s.put_subscription(&x).unwrap();
         s.enqueue(&[delivery(&x, "m", 0)], 0).unwrap();
-        s.keep_signing_cert(&SigningCert { key_pem: "k".into(), cert_pem: "c".into() }).unwrap();
+        s.keep_signing_cert(&SigningCert {
+            key_pem: "k".into(),
+            cert_pem: "c".into(),
+        })
+        .unwrap();
     }
     b.restart();
     let s = b.sns();

@@ -36,7 +36,13 @@ fn one_line(s: &str) -> String {
 fn folder_of(address: &str) -> String {
     address
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "@._+-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@._+-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -74,7 +80,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(
             dir.path(),
-            &Mail { to: "ops@example.com", from_name: "Alerts", subject: "S\r\nBcc: x", body: "line1\nline2", message_id: "m-1", date_ms: 0 },
+            &Mail {
+                to: "ops@example.com",
+                from_name: "Alerts",
+                subject: "S\r\nBcc: x",
+                body: "line1\nline2",
+                message_id: "m-1",
+                date_ms: 0,
+            },
         )
         .unwrap();
         assert!(p.starts_with(dir.path().join("ops@example.com")));

@@ -40,7 +40,12 @@ fn parse(url: &str) -> Result<Target, String> {
         },
         _ => (authority.to_owned(), if https { 443 } else { 80 }),
     };
-    Ok(Target { https, host, port, path })
+    Ok(Target {
+        https,
+        host,
+        port,
+        path,
+    })
 }
 
 /// POSTs `body` with `headers`; `Ok(status)` when the endpoint answered.
@@ -52,9 +57,12 @@ pub(crate) fn post(url: &str, headers: &[(&str, String)], body: &str) -> Result<
         .map_err(|e| format!("{url}: {e}"))?
         .next()
         .ok_or_else(|| format!("{url}: no address"))?;
-    let s = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| format!("{url}: {e}"))?;
-    s.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+    let s =
+        TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| format!("{url}: {e}"))?;
+    s.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
     let mut head = format!(
         "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         t.path,
@@ -112,9 +120,15 @@ mod tests {
     #[test]
     fn urls_come_apart() {
         let t = parse("http://127.0.0.1:8080/hook?x=1").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str(), t.https), ("127.0.0.1", 8080, "/hook?x=1", false));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str(), t.https),
+            ("127.0.0.1", 8080, "/hook?x=1", false)
+        );
         let t = parse("https://example.com").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("example.com", 443, "/"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("example.com", 443, "/")
+        );
         let t = parse("http://h?q").unwrap();
         assert_eq!(t.path, "/?q");
         assert!(parse("ftp://x").is_err());

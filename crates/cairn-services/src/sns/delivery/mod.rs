@@ -70,7 +70,10 @@ impl Deliverer {
     /// One attempt at one delivery: `true` when it was made.
     fn attempt(&self, d: &Delivery) -> Result<bool, StoreError> {
         let sns = &self.app.sns;
-        let (Some(sub), Some(topic)) = (sns.subscription(&d.subscription_arn)?, sns.topic(&d.topic_arn)?) else {
+        let (Some(sub), Some(topic)) = (
+            sns.subscription(&d.subscription_arn)?,
+            sns.topic(&d.topic_arn)?,
+        ) else {
             // Unsubscribed or deleted meanwhile: nothing is owed any more.
             sns.finish(d.id)?;
             return Ok(false);
@@ -92,7 +95,13 @@ impl Deliverer {
                     .attributes
                     .get("DeliveryPolicy")
                     .or_else(|| topic.attributes.get("DeliveryPolicy"));
-                match retry::next_delay_ms(&sub.protocol, policy.map(String::as_str), attempts, d.created_ms, now) {
+                match retry::next_delay_ms(
+                    &sub.protocol,
+                    policy.map(String::as_str),
+                    attempts,
+                    d.created_ms,
+                    now,
+                ) {
                     Some(delay) => {
                         tracing::info!(subscription = %sub.arn, attempts, error = %why, "SNS delivery failed; will retry");
                         sns.retry_later(d.id, attempts, now + delay)?;
@@ -112,7 +121,9 @@ impl Deliverer {
         let signer = self.signer.get(&*self.app.sns).map_err(|e| e.to_string())?;
         let env = envelope(payload, &sub.arn, &self.base_url);
         let version = field(payload, "SignatureVersion").unwrap_or("1");
-        let signature = signer.sign(&env.string_to_sign(), version).map_err(|e| e.to_string())?;
+        let signature = signer
+            .sign(&env.string_to_sign(), version)
+            .map_err(|e| e.to_string())?;
         let cert_url = format!("{}/{}", self.base_url, signer.cert_name);
         Ok(env.to_json(&signature, &cert_url))
     }
@@ -120,14 +131,24 @@ impl Deliverer {
     fn send(&self, topic: &Topic, sub: &Subscription, payload: &Value) -> Result<(), Failure> {
         let kind = field(payload, "Type").unwrap_or("Notification");
         let raw = kind == "Notification"
-            && sub.attributes.get("RawMessageDelivery").is_some_and(|v| v == "true");
+            && sub
+                .attributes
+                .get("RawMessageDelivery")
+                .is_some_and(|v| v == "true");
         let text = field(payload, "Message").unwrap_or_default();
         match sub.protocol.as_str() {
             "http" | "https" => {
-                let body = if raw { text.to_owned() } else { self.signed_json(sub, payload)? };
+                let body = if raw {
+                    text.to_owned()
+                } else {
+                    self.signed_json(sub, payload)?
+                };
                 let mut headers = vec![
                     ("x-amz-sns-message-type", kind.to_owned()),
-                    ("x-amz-sns-message-id", field(payload, "MessageId").unwrap_or_default().to_owned()),
+                    (
+                        "x-amz-sns-message-id",
+                        field(payload, "MessageId").unwrap_or_default().to_owned(),
+                    ),
                     ("x-amz-sns-topic-arn", topic.arn.clone()),
                 ];
                 if kind != "SubscriptionConfirmation" {
@@ -137,7 +158,10 @@ impl Deliverer {
                     headers.push(("x-amz-sns-rawdelivery", "true".to_owned()));
                 }
                 headers.push(("Content-Type", "text/plain; charset=UTF-8".to_owned()));
-                headers.push(("User-Agent", "Amazon Simple Notification Service Agent".to_owned()));
+                headers.push((
+                    "User-Agent",
+                    "Amazon Simple Notification Service Agent".to_owned(),
+                ));
                 headers.push(("Accept-Encoding", "gzip,deflate".to_owned()));
                 match http::post(&sub.endpoint, &headers, &body)? {
                     200..=299 => Ok(()),
@@ -151,10 +175,17 @@ impl Deliverer {
                     self.email_text(sub, payload)
                 };
                 let subject = match kind {
-                    "SubscriptionConfirmation" => "AWS Notification - Subscription Confirmation".to_owned(),
-                    _ => field(payload, "Subject").unwrap_or("AWS Notification Message").to_owned(),
+                    "SubscriptionConfirmation" => {
+                        "AWS Notification - Subscription Confirmation".to_owned()
+                    }
+                    _ => field(payload, "Subject")
+                        .unwrap_or("AWS Notification Message")
+                        .to_owned(),
                 };
-                let display = topic.attributes.get("DisplayName").filter(|d| !d.is_empty());
+                let display = topic
+                    .attributes
+                    .get("DisplayName")
+                    .filter(|d| !d.is_empty());
                 let mail = email::Mail {
                     to: &sub.endpoint,
                     from_name: display.map_or("AWS Notifications", String::as_str),
@@ -163,7 +194,9 @@ impl Deliverer {
                     message_id: field(payload, "MessageId").unwrap_or_default(),
                     date_ms: self.app.clock.now_millis(),
                 };
-                email::write(&self.mailbox, &mail).map(|_| ()).map_err(|e| e.to_string())
+                email::write(&self.mailbox, &mail)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
             "sqs" => {
                 let (body, attributes) = if raw {
@@ -172,7 +205,14 @@ impl Deliverer {
                 } else {
                     (self.signed_json(sub, payload)?, Default::default())
                 };
-                sqs::send(&self.app, &topic.arn, &sub.endpoint, &self.base_url, &body, attributes)
+                sqs::send(
+                    &self.app,
+                    &topic.arn,
+                    &sub.endpoint,
+                    &self.base_url,
+                    &body,
+                    attributes,
+                )
             }
             other => Err(format!("cairn cannot deliver to {other} subscriptions")),
         }

@@ -33,7 +33,11 @@ pub(crate) fn effective_delivery_policy(own: Option<&str>) -> Value {
         let given = o.get("http").cloned().unwrap_or(Value::Object(o.clone()));
         if let (Some(h), Some(dst)) = (given.as_object(), http.as_object_mut()) {
             for (k, v) in h {
-                let key = if k == "healthyRetryPolicy" { "defaultHealthyRetryPolicy" } else { k };
+                let key = if k == "healthyRetryPolicy" {
+                    "defaultHealthyRetryPolicy"
+                } else {
+                    k
+                };
                 dst.insert(key.to_owned(), v.clone());
             }
         }
@@ -59,13 +63,21 @@ pub(crate) fn next_delay_ms(
             return None;
         }
         // Linear from the minimum to the maximum delay over the retries.
-        let step = if num > 1 { (max - min) * (attempts - 1) / (num - 1) } else { 0 };
+        let step = if num > 1 {
+            (max - min) * (attempts - 1) / (num - 1)
+        } else {
+            0
+        };
         return Some((min + step) * 1000);
     }
     if now_ms - created_ms > 23 * DAY_MS {
         return None;
     }
-    let seconds = if attempts <= 3 { 1 } else { (1_i64 << (attempts - 3).min(5)).min(20) };
+    let seconds = if attempts <= 3 {
+        1
+    } else {
+        (1_i64 << (attempts - 3).min(5)).min(20)
+    };
     Some(seconds * 1000)
 }
 
@@ -75,7 +87,9 @@ mod tests {
 
     #[test]
     fn http_retries_three_times_twenty_seconds_apart_by_default() {
-        let d: Vec<_> = (1..=4).map(|n| next_delay_ms("http", None, n, 0, 0)).collect();
+        let d: Vec<_> = (1..=4)
+            .map(|n| next_delay_ms("http", None, n, 0, 0))
+            .collect();
         assert_eq!(d, [Some(20_000), Some(20_000), Some(20_000), None]);
     }
 
@@ -85,7 +99,10 @@ mod tests {
         assert_eq!(next_delay_ms("https", Some(p), 1, 0, 0), Some(1_000));
         assert_eq!(next_delay_ms("https", Some(p), 2, 0, 0), Some(5_000));
         assert_eq!(next_delay_ms("https", Some(p), 3, 0, 0), None);
-        assert_eq!(effective_delivery_policy(Some(p))["http"]["defaultHealthyRetryPolicy"]["numRetries"], 2);
+        assert_eq!(
+            effective_delivery_policy(Some(p))["http"]["defaultHealthyRetryPolicy"]["numRetries"],
+            2
+        );
     }
 
     #[test]

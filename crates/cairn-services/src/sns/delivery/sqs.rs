@@ -12,7 +12,14 @@ use crate::pipeline::internal::Internal;
 /// The queue URL of a queue ARN (`arn:aws:sqs:<region>:<account>:<name>`) on cairn's endpoint.
 pub(crate) fn queue_url(base_url: &str, arn: &str) -> Option<String> {
     let mut p = arn.split(':');
-    let (_, _, _, _region, account, name) = (p.next()?, p.next()?, p.next()?, p.next()?, p.next()?, p.next()?);
+    let (_, _, _, _region, account, name) = (
+        p.next()?,
+        p.next()?,
+        p.next()?,
+        p.next()?,
+        p.next()?,
+        p.next()?,
+    );
     Some(format!("{base_url}/{account}/{name}"))
 }
 
@@ -45,15 +52,22 @@ pub(crate) fn send(
         [_, _, _, r, a, _] => (r.to_owned(), a.to_owned()),
         _ => return Err(format!("not a topic ARN: {topic_arn}")),
     };
-    let url = queue_url(base_url, queue_arn).ok_or_else(|| format!("not a queue ARN: {queue_arn}"))?;
+    let url =
+        queue_url(base_url, queue_arn).ok_or_else(|| format!("not a queue ARN: {queue_arn}"))?;
     let mut input = json!({"QueueUrl": url, "MessageBody": body});
     if !attributes.is_empty() {
         input["MessageAttributes"] = Value::Object(attributes);
     }
-    Internal::service("sns.amazonaws.com", &account, &region, Some(topic_arn), Durability::Wait)
-        .call_json(app, "sqs", "SendMessage", input)
-        .map(|_| ())
-        .map_err(|e| format!("{}: {}", e.code, e.message))
+    Internal::service(
+        "sns.amazonaws.com",
+        &account,
+        &region,
+        Some(topic_arn),
+        Durability::Wait,
+    )
+    .call_json(app, "sqs", "SendMessage", input)
+    .map(|_| ())
+    .map_err(|e| format!("{}: {}", e.code, e.message))
 }
 
 #[cfg(test)]
@@ -63,7 +77,11 @@ mod tests {
     #[test]
     fn queue_urls_and_attributes() {
         assert_eq!(
-            queue_url("http://127.0.0.1:4566", "arn:aws:sqs:us-east-1:111122223333:q").as_deref(),
+            queue_url(
+                "http://127.0.0.1:4566",
+                "arn:aws:sqs:us-east-1:111122223333:q"
+            )
+            .as_deref(),
             Some("http://127.0.0.1:4566/111122223333/q")
         );
         assert!(queue_url("x", "arn:aws:sqs").is_none());

@@ -99,7 +99,11 @@ pub(super) fn run(
 }
 
 /// The opaque paging token of the SNS listings: the position of the next item.
-pub(super) fn page<T>(form: &Form, all: Vec<T>, per_page: usize) -> Result<(Vec<T>, Option<String>), AwsError> {
+pub(super) fn page<T>(
+    form: &Form,
+    all: Vec<T>,
+    per_page: usize,
+) -> Result<(Vec<T>, Option<String>), AwsError> {
     let start = match form.get("NextToken") {
         None => 0,
         Some(t) => t
@@ -110,12 +114,20 @@ pub(super) fn page<T>(form: &Form, all: Vec<T>, per_page: usize) -> Result<(Vec<
     };
     let end = (start + per_page).min(all.len());
     let next = (end < all.len()).then(|| format!("cairn-{end}"));
-    Ok((all.into_iter().skip(start).take(end - start).collect(), next))
+    Ok((
+        all.into_iter().skip(start).take(end - start).collect(),
+        next,
+    ))
 }
 
 /// `<NextToken>…</NextToken>` when there is one.
 pub(super) fn next_token_xml(next: &Option<String>) -> String {
     next.as_ref()
-        .map(|t| format!("    <NextToken>{}</NextToken>\n", cairn_wire::xml::escape(t)))
+        .map(|t| {
+            format!(
+                "    <NextToken>{}</NextToken>\n",
+                cairn_wire::xml::escape(t)
+            )
+        })
         .unwrap_or_default()
 }

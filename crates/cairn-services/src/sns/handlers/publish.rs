@@ -49,9 +49,13 @@ fn check_attributes(attrs: &BTreeMap<String, MessageAttribute>) -> Result<(), Aw
             || name.starts_with('.')
             || name.ends_with('.')
             || name.contains("..")
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
         {
-            return Err(invalid(format!("The message attribute name '{name}' is invalid.")));
+            return Err(invalid(format!(
+                "The message attribute name '{name}' is invalid."
+            )));
         }
         let base = a.data_type.split('.').next().unwrap_or_default();
         if !["String", "Number", "Binary"].contains(&base) {
@@ -72,7 +76,8 @@ fn check_attributes(attrs: &BTreeMap<String, MessageAttribute>) -> Result<(), Aw
         }
         if a.data_type == "String.Array"
             && !serde_json::from_str::<Value>(&a.value).is_ok_and(|v| {
-                v.as_array().is_some_and(|items| items.iter().all(|i| !i.is_array() && !i.is_object()))
+                v.as_array()
+                    .is_some_and(|items| items.iter().all(|i| !i.is_array() && !i.is_object()))
             })
         {
             return Err(invalid(format!(
@@ -124,14 +129,16 @@ fn check(form: &Form) -> Result<Checked, AwsError> {
     let per_protocol = match optional(form, "MessageStructure") {
         None => None,
         Some("json") => {
-            let v: Value = serde_json::from_str(&message).map_err(|_| {
-                invalid("Message Structure - JSON message body failed to parse")
-            })?;
-            let obj = v.as_object().cloned().ok_or_else(|| {
-                invalid("Message Structure - JSON message body failed to parse")
-            })?;
+            let v: Value = serde_json::from_str(&message)
+                .map_err(|_| invalid("Message Structure - JSON message body failed to parse"))?;
+            let obj = v
+                .as_object()
+                .cloned()
+                .ok_or_else(|| invalid("Message Structure - JSON message body failed to parse"))?;
             if !obj.get("default").is_some_and(Value::is_string) {
-                return Err(invalid("Message Structure - No default entry in JSON message body"));
+                return Err(invalid(
+                    "Message Structure - No default entry in JSON message body",
+                ));
             }
             Some(obj)
         }
@@ -146,7 +153,12 @@ fn check(form: &Form) -> Result<Checked, AwsError> {
 }
 
 /// The outbox rows of one message: one per confirmed subscription that its filter passes.
-fn fan_out(app: &App, topic: &Topic, c: &Checked, message_id: &str) -> Result<Vec<NewDelivery>, AwsError> {
+fn fan_out(
+    app: &App,
+    topic: &Topic,
+    c: &Checked,
+    message_id: &str,
+) -> Result<Vec<NewDelivery>, AwsError> {
     let now = app.clock.now_millis();
     let mut rows = Vec::new();
     for sub in app.sns.subscriptions_of(&topic.arn).map_err(internal)? {
@@ -175,7 +187,14 @@ fn fan_out(app: &App, topic: &Topic, c: &Checked, message_id: &str) -> Result<Ve
                 continue;
             }
         }
-        let payload = message::notification(topic, message_id, c.subject.as_deref(), &text, now, &c.attributes);
+        let payload = message::notification(
+            topic,
+            message_id,
+            c.subject.as_deref(),
+            &text,
+            now,
+            &c.attributes,
+        );
         rows.push(NewDelivery {
             subscription_arn: sub.arn.clone(),
             topic_arn: topic.arn.clone(),
@@ -186,27 +205,42 @@ fn fan_out(app: &App, topic: &Topic, c: &Checked, message_id: &str) -> Result<Ve
     Ok(rows)
 }
 
-pub(super) fn publish(app: &App, _ctx: &CallContext, form: &Form, plan: &mut SnsPlan) -> Result<Reply, AwsError> {
+pub(super) fn publish(
+    app: &App,
+    _ctx: &CallContext,
+    form: &Form,
+    plan: &mut SnsPlan,
+) -> Result<Reply, AwsError> {
     let Some(topic) = plan.topic.clone() else {
         return Err(invalid("TopicArn"));
     };
     let checked = check(form)?;
     let message_id = cairn_model::ids::new_uuid();
     let rows = fan_out(app, &topic, &checked, &message_id)?;
-    app.sns.enqueue(&rows, app.clock.now_millis()).map_err(internal)?;
+    app.sns
+        .enqueue(&rows, app.clock.now_millis())
+        .map_err(internal)?;
     Ok(Reply::xml(
         format!("    <MessageId>{}</MessageId>\n", escape(&message_id)),
         Some(json!({"messageId": message_id})),
     ))
 }
 
-pub(super) fn publish_batch(app: &App, _ctx: &CallContext, form: &Form, plan: &mut SnsPlan) -> Result<Reply, AwsError> {
+pub(super) fn publish_batch(
+    app: &App,
+    _ctx: &CallContext,
+    form: &Form,
+    plan: &mut SnsPlan,
+) -> Result<Reply, AwsError> {
     let Some(topic) = plan.topic.clone() else {
         return Err(invalid("TopicArn"));
     };
     let entries = member_forms(form, "PublishBatchRequestEntries");
     if entries.is_empty() {
-        return Err(AwsError::client("EmptyBatchRequest", "The batch request doesn't contain any entries"));
+        return Err(AwsError::client(
+            "EmptyBatchRequest",
+            "The batch request doesn't contain any entries",
+        ));
     }
     if entries.len() > 10 {
         return Err(AwsError::client(
@@ -214,7 +248,10 @@ pub(super) fn publish_batch(app: &App, _ctx: &CallContext, form: &Form, plan: &m
             "The batch request contains more entries than permissible",
         ));
     }
-    let ids: Vec<&str> = entries.iter().map(|e| optional(e, "Id").unwrap_or_default()).collect();
+    let ids: Vec<&str> = entries
+        .iter()
+        .map(|e| optional(e, "Id").unwrap_or_default())
+        .collect();
     let distinct: std::collections::BTreeSet<&&str> = ids.iter().collect();
     if distinct.len() != ids.len() {
         return Err(AwsError::client(
@@ -226,8 +263,16 @@ pub(super) fn publish_batch(app: &App, _ctx: &CallContext, form: &Form, plan: &m
     let (mut ok_json, mut failed_json) = (Vec::new(), Vec::new());
     let mut rows = Vec::new();
     for (entry, id) in entries.iter().zip(&ids) {
-        if id.is_empty() || id.len() > 80 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(AwsError::client("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification"));
+        if id.is_empty()
+            || id.len() > 80
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(AwsError::client(
+                "InvalidBatchEntryId",
+                "The Id of a batch entry in a batch request doesn't abide by the specification",
+            ));
         }
         match check(entry) {
             Ok(c) => {
@@ -247,13 +292,19 @@ pub(super) fn publish_batch(app: &App, _ctx: &CallContext, form: &Form, plan: &m
                     escape(&e.code),
                     escape(&e.message)
                 ));
-                failed_json.push(json!({"id": id, "code": e.code, "message": e.message, "senderFault": true}));
+                failed_json.push(
+                    json!({"id": id, "code": e.code, "message": e.message, "senderFault": true}),
+                );
             }
         }
     }
-    app.sns.enqueue(&rows, app.clock.now_millis()).map_err(internal)?;
+    app.sns
+        .enqueue(&rows, app.clock.now_millis())
+        .map_err(internal)?;
     Ok(Reply::xml(
-        format!("    <Successful>\n{ok_xml}    </Successful>\n    <Failed>\n{failed_xml}    </Failed>\n"),
+        format!(
+            "    <Successful>\n{ok_xml}    </Successful>\n    <Failed>\n{failed_xml}    </Failed>\n"
+        ),
         Some(json!({"successful": ok_json, "failed": failed_json})),
     ))
 }

@@ -17,10 +17,10 @@ use crate::pipeline::codec::form::{Form, boolean, optional};
 use crate::pipeline::codec::query::Reply;
 use crate::recorder::CallContext;
 use crate::sns::delivery::retry::effective_delivery_policy;
+use crate::sns::filter;
 use crate::sns::message;
 use crate::sns::resolve::SnsPlan;
 use crate::sns::wire::{entries, map_xml, subscription_xml};
-use crate::sns::filter;
 
 /// Attributes a subscription may be given.
 const SETTABLE: [&str; 6] = [
@@ -80,7 +80,9 @@ fn validate_endpoint(protocol: &str, endpoint: &str) -> Result<(), AwsError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(format!("Invalid endpoint for {protocol}: {endpoint}")))
+        Err(invalid(format!(
+            "Invalid endpoint for {protocol}: {endpoint}"
+        )))
     }
 }
 
@@ -117,14 +119,19 @@ pub(super) fn subscribe(
         .into_iter()
         .find(|s| s.protocol == protocol && s.endpoint == endpoint);
     if let Some(s) = existing {
-        if attributes.iter().any(|(k, v)| s.attributes.get(k) != Some(v)) {
-            return Err(invalid("Attributes Reason: Subscription already exists with different attributes"));
+        if attributes
+            .iter()
+            .any(|(k, v)| s.attributes.get(k) != Some(v))
+        {
+            return Err(invalid(
+                "Attributes Reason: Subscription already exists with different attributes",
+            ));
         }
         return Ok(answer(&s, return_arn));
     }
     // Same-account queues are confirmed at once; everything else confirms through its token.
-    let same_account_queue = protocol == "sqs"
-        && endpoint.split(':').nth(4) == Some(ctx.recipient_account.as_str());
+    let same_account_queue =
+        protocol == "sqs" && endpoint.split(':').nth(4) == Some(ctx.recipient_account.as_str());
     let sub = Subscription {
         arn: format!("{}:{}", topic.arn, cairn_model::ids::new_uuid()),
         topic_arn: topic.arn.clone(),
@@ -144,7 +151,12 @@ pub(super) fn subscribe(
 }
 
 /// Queues the SubscriptionConfirmation message for a pending subscription.
-fn queue_confirmation(app: &App, topic: &Topic, sub: &Subscription, token: &str) -> Result<(), AwsError> {
+fn queue_confirmation(
+    app: &App,
+    topic: &Topic,
+    sub: &Subscription,
+    token: &str,
+) -> Result<(), AwsError> {
     let now = app.clock.now_millis();
     let payload = message::confirmation(topic, token, now);
     app.sns
@@ -161,7 +173,11 @@ fn queue_confirmation(app: &App, topic: &Topic, sub: &Subscription, token: &str)
 }
 
 fn answer(sub: &Subscription, return_arn: bool) -> Reply {
-    let shown = if sub.confirmed || return_arn { sub.arn.as_str() } else { PENDING };
+    let shown = if sub.confirmed || return_arn {
+        sub.arn.as_str()
+    } else {
+        PENDING
+    };
     Reply::xml(
         format!("    <SubscriptionArn>{}</SubscriptionArn>\n", escape(shown)),
         Some(json!({"subscriptionArn": shown})),
@@ -205,8 +221,18 @@ pub(super) fn unsubscribe(app: &App, plan: &mut SnsPlan) -> Result<Reply, AwsErr
 fn rows_xml(subs: &[Subscription]) -> String {
     let mut xml = "    <Subscriptions>\n".to_owned();
     for s in subs {
-        let arn = if s.confirmed { s.arn.as_str() } else { "PendingConfirmation" };
-        xml.push_str(&subscription_xml(arn, &s.owner, &s.protocol, &s.endpoint, &s.topic_arn));
+        let arn = if s.confirmed {
+            s.arn.as_str()
+        } else {
+            "PendingConfirmation"
+        };
+        xml.push_str(&subscription_xml(
+            arn,
+            &s.owner,
+            &s.protocol,
+            &s.endpoint,
+            &s.topic_arn,
+        ));
     }
     xml.push_str("    </Subscriptions>\n");
     xml
@@ -241,10 +267,17 @@ pub(super) fn get_attributes(plan: &mut SnsPlan) -> Result<Reply, AwsError> {
     m.insert("Protocol".into(), s.protocol.clone());
     m.insert("Endpoint".into(), s.endpoint.clone());
     m.insert("PendingConfirmation".into(), (!s.confirmed).to_string());
-    m.insert("ConfirmationWasAuthenticated".into(), s.confirmed.to_string());
-    m.entry("RawMessageDelivery".into()).or_insert_with(|| "false".into());
+    m.insert(
+        "ConfirmationWasAuthenticated".into(),
+        s.confirmed.to_string(),
+    );
+    m.entry("RawMessageDelivery".into())
+        .or_insert_with(|| "false".into());
     if s.protocol.starts_with("http") {
-        let topic_policy = plan.topic.as_ref().and_then(|t| t.attributes.get("DeliveryPolicy"));
+        let topic_policy = plan
+            .topic
+            .as_ref()
+            .and_then(|t| t.attributes.get("DeliveryPolicy"));
         let own = s.attributes.get("DeliveryPolicy").or(topic_policy);
         m.insert(
             "EffectiveDeliveryPolicy".into(),
@@ -254,7 +287,11 @@ pub(super) fn get_attributes(plan: &mut SnsPlan) -> Result<Reply, AwsError> {
     Ok(Reply::xml(map_xml("Attributes", &m), None))
 }
 
-pub(super) fn set_attributes(app: &App, form: &Form, plan: &mut SnsPlan) -> Result<Reply, AwsError> {
+pub(super) fn set_attributes(
+    app: &App,
+    form: &Form,
+    plan: &mut SnsPlan,
+) -> Result<Reply, AwsError> {
     let Some(mut s) = plan.subscription.clone() else {
         return Err(invalid("SubscriptionArn"));
     };

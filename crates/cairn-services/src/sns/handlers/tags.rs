@@ -2,7 +2,6 @@
 
 use cairn_wire::AwsError;
 
-
 use super::{internal, invalid};
 use crate::app::App;
 use crate::pipeline::codec::form::{Form, tags as form_tags};
@@ -48,7 +47,11 @@ pub(super) fn untag(app: &App, form: &Form, plan: &mut SnsPlan) -> Result<Reply,
 }
 
 pub(super) fn list(plan: &mut SnsPlan) -> Result<Reply, AwsError> {
-    let tags = plan.topic.as_ref().map(|t| t.tags.clone()).unwrap_or_default();
+    let tags = plan
+        .topic
+        .as_ref()
+        .map(|t| t.tags.clone())
+        .unwrap_or_default();
 
     Ok(Reply::xml(tags_xml(&tags), None))
 }

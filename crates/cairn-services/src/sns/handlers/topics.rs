@@ -34,15 +34,16 @@ const SETTABLE: [&str; 7] = [
 fn validate_attribute(name: &str, value: &str) -> Result<(), AwsError> {
     match name {
         "Policy" => {
-            let ok = serde_json::from_str::<Value>(value).is_ok_and(|v| v.get("Statement").is_some());
+            let ok =
+                serde_json::from_str::<Value>(value).is_ok_and(|v| v.get("Statement").is_some());
             if !ok {
                 return Err(invalid("Policy Error: null"));
             }
         }
-        "DeliveryPolicy" => {
-            if serde_json::from_str::<Value>(value).map_or(true, |v| !v.is_object()) {
-                return Err(invalid("DeliveryPolicy: failed to parse JSON"));
-            }
+        "DeliveryPolicy"
+            if serde_json::from_str::<Value>(value).map_or(true, |v| !v.is_object()) =>
+        {
+            return Err(invalid("DeliveryPolicy: failed to parse JSON"));
         }
         "SignatureVersion" if value != "1" && value != "2" => {
             return Err(invalid("SignatureVersion"));
@@ -101,10 +102,14 @@ pub(super) fn create(
         if let Some(e) = existing {
             let asked: Vec<_> = topic.attributes.iter().collect();
             if asked.iter().any(|(k, v)| e.attributes.get(*k) != Some(*v)) {
-                return Err(invalid("Attributes Reason: Topic already exists with different attributes"));
+                return Err(invalid(
+                    "Attributes Reason: Topic already exists with different attributes",
+                ));
             }
             if !topic.tags.is_empty() && topic.tags != e.tags {
-                return Err(invalid("Tags Reason: Topic already exists with different tags"));
+                return Err(invalid(
+                    "Tags Reason: Topic already exists with different tags",
+                ));
             }
         }
     }
@@ -151,16 +156,27 @@ pub(super) fn get_attributes(app: &App, plan: &mut SnsPlan) -> Result<Reply, Aws
     m.insert("TopicArn".into(), t.arn.clone());
     m.entry("DisplayName".into()).or_default();
     m.insert("SubscriptionsConfirmed".into(), confirmed.to_string());
-    m.insert("SubscriptionsPending".into(), (subs.len() - confirmed).to_string());
-    m.insert("SubscriptionsDeleted".into(), t.subscriptions_deleted.to_string());
+    m.insert(
+        "SubscriptionsPending".into(),
+        (subs.len() - confirmed).to_string(),
+    );
+    m.insert(
+        "SubscriptionsDeleted".into(),
+        t.subscriptions_deleted.to_string(),
+    );
     m.insert(
         "EffectiveDeliveryPolicy".into(),
-        effective_delivery_policy(t.attributes.get("DeliveryPolicy").map(String::as_str)).to_string(),
+        effective_delivery_policy(t.attributes.get("DeliveryPolicy").map(String::as_str))
+            .to_string(),
     );
     Ok(Reply::xml(map_xml("Attributes", &m), None))
 }
 
-pub(super) fn set_attributes(app: &App, form: &Form, plan: &mut SnsPlan) -> Result<Reply, AwsError> {
+pub(super) fn set_attributes(
+    app: &App,
+    form: &Form,
+    plan: &mut SnsPlan,
+) -> Result<Reply, AwsError> {
     let Some(mut t) = plan.topic.clone() else {
         return Err(invalid("TopicArn"));
     };
@@ -178,11 +194,16 @@ pub(super) fn set_attributes(app: &App, form: &Form, plan: &mut SnsPlan) -> Resu
 }
 
 fn policy_value(t: &Topic) -> Value {
-    serde_json::from_str(&policy_of(t))
-        .unwrap_or_else(|_| serde_json::from_str(&default_policy(&t.arn, &t.account)).unwrap_or(Value::Null))
+    serde_json::from_str(&policy_of(t)).unwrap_or_else(|_| {
+        serde_json::from_str(&default_policy(&t.arn, &t.account)).unwrap_or(Value::Null)
+    })
 }
 
-pub(super) fn add_permission(app: &App, form: &Form, plan: &mut SnsPlan) -> Result<Reply, AwsError> {
+pub(super) fn add_permission(
+    app: &App,
+    form: &Form,
+    plan: &mut SnsPlan,
+) -> Result<Reply, AwsError> {
     let Some(mut t) = plan.topic.clone() else {
         return Err(invalid("TopicArn"));
     };
@@ -197,10 +218,16 @@ pub(super) fn add_permission(app: &App, form: &Form, plan: &mut SnsPlan) -> Resu
         .get_mut("Statement")
         .and_then(Value::as_array_mut)
         .ok_or_else(|| invalid("Policy"))?;
-    if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label)) {
+    if statements
+        .iter()
+        .any(|s| s.get("Sid").and_then(Value::as_str) == Some(label))
+    {
         return Err(invalid("Statement already exists"));
     }
-    let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
+    let principals: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("arn:aws:iam::{a}:root"))
+        .collect();
     statements.push(json!({
         "Sid": label,
         "Effect": "Allow",
@@ -213,7 +240,11 @@ pub(super) fn add_permission(app: &App, form: &Form, plan: &mut SnsPlan) -> Resu
     Ok(Reply::xml(String::new(), None))
 }
 
-pub(super) fn remove_permission(app: &App, form: &Form, plan: &mut SnsPlan) -> Result<Reply, AwsError> {
+pub(super) fn remove_permission(
+    app: &App,
+    form: &Form,
+    plan: &mut SnsPlan,
+) -> Result<Reply, AwsError> {
     let Some(mut t) = plan.topic.clone() else {
         return Err(invalid("TopicArn"));
     };
