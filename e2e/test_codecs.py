@@ -10,6 +10,7 @@ with CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-edge --lib fixtures). Requests 
 way: make_requests.py beside that file has botocore serialize them for the Rust tests."""
 
 import base64
+import copy
 import datetime
 import io
 import json
@@ -183,7 +184,8 @@ def cbor_session(tmp_path):
     """A botocore session whose CloudWatch model lists only RPC v2 CBOR, so that the real
     client sends CBOR, as the SDKs that prefer it do."""
     loader = SESSION.get_component("data_loader")
-    model = loader.load_service_model("cloudwatch", "service-2")
+    # A copy: the loader caches the model it hands out, and SESSION's clients must keep JSON.
+    model = copy.deepcopy(loader.load_service_model("cloudwatch", "service-2"))
     version = loader.determine_latest_version("cloudwatch", "service-2")
     model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
     model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
@@ -205,15 +207,16 @@ def _client(session, cairn, service, secret=None):
 
 
 def test_clients_are_refused_in_the_protocol_they_speak(cairn, cbor_session):
-    """Until cairn serves CloudWatch, a client must still read cairn's refusal: in CBOR (with
-    smithy-protocol) when it sent CBOR, in JSON 1.0 when it sent JSON."""
+    """A refusal reads in the protocol the client spoke: in CBOR (with smithy-protocol) when it
+    sent CBOR, in JSON 1.0 when it sent JSON. An operation cairn does not have is refused as the
+    query-compatible services refuse an unknown action."""
     cbor = _client(cbor_session, cairn, "cloudwatch")
     assert cbor.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
-    code, msg, status = _error_of(cbor.list_metrics, "application/cbor")
-    assert (code, status) == ("NotImplemented", 501)
-    assert "'monitoring'" in msg
+    code, msg, status = _error_of(cbor.list_dashboards, "application/cbor")
+    assert (code, status) == ("InvalidAction", 400)
+    assert "ListDashboards" in msg
     plain = _client(SESSION, cairn, "cloudwatch")
-    assert _error_of(plain.list_metrics)[::2] == ("NotImplemented", 501)
+    assert _error_of(plain.list_dashboards, "application/x-amz-json-1.0")[::2] == ("InvalidAction", 400)
 
 
 def test_a_bad_signature_reads_the_same_in_cbor_and_json(cairn, cbor_session):

@@ -18,6 +18,7 @@ use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
 use cairn_store::kms::{KmsStore, SqliteKms};
 use cairn_store::logs::{LogsStore, SqliteLogs};
+use cairn_store::metrics::{MetricsStore, SqliteMetrics};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
 use cairn_store::sns::{SnsStore, SqliteSns};
 use cairn_store::trails::{SqliteTrails, TrailStore};
@@ -41,6 +42,7 @@ pub struct App {
     pub kms: Arc<dyn KmsStore>,
     /// CloudWatch Logs groups, streams, events and metric filters.
     pub logs: Arc<dyn LogsStore>,
+    pub metrics: Arc<dyn MetricsStore>,
     /// SNS topics, subscriptions and pending deliveries.
     pub sns: Arc<dyn SnsStore>,
     pub clock: Arc<dyn Clock>,
@@ -95,6 +97,10 @@ impl Layout {
     pub fn mailbox(&self) -> PathBuf {
         self.root.join("mailbox")
     }
+
+    pub fn metrics_db(&self) -> PathBuf {
+        self.root.join("metrics.db")
+    }
     pub fn kms_master_key(&self) -> PathBuf {
         self.root.join("kms.key")
     }
@@ -132,6 +138,7 @@ pub struct Stores {
     pub trails: Arc<dyn TrailStore>,
     pub kms: Arc<dyn KmsStore>,
     pub logs: Arc<dyn LogsStore>,
+    pub metrics: Arc<dyn MetricsStore>,
     pub sns: Arc<dyn SnsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
@@ -187,6 +194,9 @@ impl Stores {
                     .map_err(at(layout.kms_db()))?,
             ),
             logs: Arc::new(SqliteLogs::open(&layout.logs_db()).map_err(at(layout.logs_db()))?),
+            metrics: Arc::new(
+                SqliteMetrics::open(&layout.metrics_db()).map_err(at(layout.metrics_db()))?,
+            ),
             sns: Arc::new(SqliteSns::open(&layout.sns_db()).map_err(at(layout.sns_db()))?),
             journal,
             history,
@@ -249,6 +259,7 @@ impl App {
             keys: Arc::new(keys),
             kms: Arc::clone(&stores.kms),
             logs: Arc::clone(&stores.logs),
+            metrics: Arc::clone(&stores.metrics),
             sns: Arc::clone(&stores.sns),
             external_buckets: Arc::new(
                 options

@@ -1,5 +1,5 @@
-//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `iam`, `sts`, `logs`,
-//! `sns`), and the
+//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
+//! `sts`, `sns`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub use cairn_edge::{App, admin, app, authz, edge, params, pipeline, policy, recorder};
 
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod iam;
 pub mod kms;
 pub mod logs;
@@ -39,6 +40,7 @@ pub fn registry() -> Registry {
         Arc::new(s3::S3),
         Arc::new(kms::Kms),
         Arc::new(logs::Logs),
+        Arc::new(cloudwatch::CloudWatch),
         Arc::new(iam::Iam),
         Arc::new(sts::Sts),
         Arc::new(sns::Sns),

@@ -200,7 +200,7 @@ fn sns_publish_refused_queues_no_delivery() {
     let t = TestApp::new().unwrap();
     t.call("sns", "CreateTopic", json!({"Name": "t"})).unwrap();
     let topic = format!("arn:aws:sns:us-east-1:{}:t", t.account);
-    // A same-account queue is confirmed at once, so a Publish would queue a delivery for it.
+    // A same-account queue is confirmed at once, so a Publish queues a delivery for it.
     t.call(
         "sns",
         "Subscribe",
@@ -208,15 +208,6 @@ fn sns_publish_refused_queues_no_delivery() {
                "Endpoint": format!("arn:aws:sqs:us-east-1:{}:q", t.account)}),
     )
     .unwrap();
-    refused(
-        &t,
-        "sns",
-        "Publish",
-        json!({"TopicArn": topic, "Message": "refused"}),
-    );
-    refused(&t, "sns", "CreateTopic", json!({"Name": "refused"}));
-    assert!(t.app.sns.pending().unwrap().is_empty());
-    // The same call, not refused, does queue one.
     t.call(
         "sns",
         "Publish",
@@ -224,6 +215,16 @@ fn sns_publish_refused_queues_no_delivery() {
     )
     .unwrap();
     assert_eq!(t.app.sns.pending().unwrap().len(), 1);
-    let topics = t.app.sns.topics(&t.account, "us-east-1").unwrap();
-    assert_eq!(topics.len(), 1);
+    // An injected journal failure stays: every call after it is refused.
+    refused(
+        &t,
+        "sns",
+        "Publish",
+        json!({"TopicArn": topic, "Message": "refused"}),
+    );
+    refused(&t, "sns", "CreateTopic", json!({"Name": "refused"}));
+    let pending = t.app.sns.pending().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(pending[0].payload.contains("kept"));
+    assert_eq!(t.app.sns.topics(&t.account, "us-east-1").unwrap().len(), 1);
 }

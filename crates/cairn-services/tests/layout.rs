@@ -10,7 +10,16 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 7] = ["cloudtrail", "s3", "kms", "logs", "iam", "sts", "sns"];
+const SERVICES: [&str; 8] = [
+    "cloudtrail",
+    "s3",
+    "kms",
+    "logs",
+    "cloudwatch",
+    "iam",
+    "sts",
+    "sns",
+];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as
 /// (room, what it holds). A room is a file `<room>.rs` or a folder `<room>/` with a `mod.rs`;

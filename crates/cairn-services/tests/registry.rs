@@ -18,7 +18,16 @@ fn tables_are_complete_and_consistent() {
     let names: Vec<_> = registry.iter().map(|s| s.signing_name()).collect();
     assert_eq!(
         names,
-        ["cloudtrail", "s3", "kms", "logs", "iam", "sts", "sns"]
+        [
+            "cloudtrail",
+            "s3",
+            "kms",
+            "logs",
+            "monitoring",
+            "iam",
+            "sts",
+            "sns"
+        ]
     );
     for svc in registry.iter() {
         let ops = svc.operations();
@@ -43,7 +52,12 @@ fn tables_are_complete_and_consistent() {
             }
             for a in &op.actions {
                 let (prefix, action) = a.split_once(':').unwrap();
-                assert_eq!(prefix, svc.signing_name(), "{who}: {a}");
+                // CloudWatch signs as `monitoring` but its IAM actions are `cloudwatch:…`.
+                let iam_prefix = match svc.signing_name() {
+                    "monitoring" => "cloudwatch",
+                    other => other,
+                };
+                assert_eq!(prefix, iam_prefix, "{who}: {a}");
                 assert!(
                     action
                         .chars()
@@ -57,10 +71,10 @@ fn tables_are_complete_and_consistent() {
                 "{who}"
             );
             // Only S3's object operations (and listings), Logs' log event reads and writes
-            // and SNS's Publish and PublishBatch are data events.
+            // CloudWatch's metric data operations and SNS's Publish(Batch) are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "sns"].contains(&svc.signing_name()),
+                    ["s3", "logs", "monitoring", "sns"].contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -77,6 +91,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("cloudtrail"), 60);
     assert_eq!(count("kms"), 56);
     assert_eq!(count("logs"), 118);
+    assert_eq!(count("monitoring"), 59);
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
     assert_eq!(count("sns"), 42);
@@ -99,6 +114,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ),
         ("kms", "TrentService."),
         ("logs", "Logs_20140328."),
+        ("monitoring", "GraniteServiceVersion20100801."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

@@ -14,6 +14,8 @@
 //!   [`kms::SqliteKms`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
 //!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
+//! - [`metrics`]: CloudWatch metrics, metric alarms and pending alarm actions
+//!   ([`metrics::MetricsStore`]; [`metrics::SqliteMetrics`]).
 //! - [`sns`]: SNS topics, subscriptions, the durable delivery outbox and the signing
 //!   certificate ([`sns::SnsStore`]; [`sns::SqliteSns`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
@@ -39,6 +41,7 @@ pub mod identity;
 pub mod journal;
 pub mod kms;
 pub mod logs;
+pub mod metrics;
 pub mod objects;
 pub mod seal;
 pub mod sns;

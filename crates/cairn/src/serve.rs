@@ -275,11 +275,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
         let delivering: Arc<dyn Consumer> = Serial::new(Arc::clone(&delivery));
         let digesting: Arc<dyn Consumer> = Serial::new(Arc::clone(&digests));
+        // CloudWatch's alarms: evaluated on the clock, their actions carried out.
+        let alarms: Arc<dyn Consumer> = Serial::new(cairn_services::cloudwatch::AlarmWork {
+            app: Arc::clone(&app),
+        });
         let mut consumers = Consumers::new();
         consumers
             .register(Arc::clone(&history))
             .register(Arc::clone(&delivering))
-            .register(Arc::clone(&digesting));
+            .register(Arc::clone(&digesting))
+            .register(Arc::clone(&alarms));
+        let mut alarm_work = Consumers::new();
+        alarm_work.register(alarms);
+        spawn_rounds(alarm_work, Duration::from_secs(1));
         // SNS's deliveries: the outbox, every second and whenever the test clock moves.
         let sns_delivery: Arc<dyn Consumer> = Serial::new(cairn_services::sns::delivery::Deliverer::new(
             Arc::clone(&app),

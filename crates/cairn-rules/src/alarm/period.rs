@@ -71,6 +71,16 @@ pub struct PeriodAggregate {
 }
 
 impl PeriodAggregate {
+    /// The aggregate of `values`, all taken to fall in the period starting at `start_ms`
+    /// (`GetMetricStatistics` groups datapoints itself).
+    pub fn of<'a>(start_ms: i64, values: impl IntoIterator<Item = &'a DatumValue>) -> Self {
+        let mut agg = Self::empty(start_ms);
+        for v in values {
+            agg.add(v);
+        }
+        agg
+    }
+
     pub(crate) fn empty(start_ms: i64) -> Self {
         Self {
             start_ms,

@@ -59,7 +59,8 @@ impl Statistic {
         }
     }
 
-    pub(crate) fn compute(self, agg: &PeriodAggregate) -> Option<f64> {
+    /// The statistic over one period; `None` for a period without samples.
+    pub fn compute(self, agg: &PeriodAggregate) -> Option<f64> {
         if agg.sample_count <= 0.0 {
             return None;
         }
@@ -142,7 +143,9 @@ impl ExtendedStatistic {
         }
     }
 
-    pub(crate) fn compute(&self, agg: &PeriodAggregate) -> Option<f64> {
+    /// The statistic over one period; `None` when it cannot be computed (no samples, or only
+    /// statistic sets, which carry no raw values).
+    pub fn compute(&self, agg: &PeriodAggregate) -> Option<f64> {
         if agg.has_statistic_set || agg.samples.is_empty() {
             return None;
         }

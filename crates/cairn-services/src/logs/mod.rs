@@ -15,10 +15,12 @@
 //! - `wire.rs`: the JSON 1.1 codec and the `LogGroup`, `LogStream`, `MetricFilter` documents.
 //!
 //! The service's own: `token.rs` (GetLogEvents' `f/…`/`b/…` tokens and the opaque paging
-//! tokens of the Describe and Filter operations).
+//! tokens of the Describe and Filter operations), `metric_data.rs` (the datapoints metric
+//! filters publish to CloudWatch).
 //! State lives in `cairn-store`, behind `app.logs`.
 
 mod handlers;
+mod metric_data;
 mod operations;
 mod record;
 mod resolve;

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`objects`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`metrics`], [`objects`], [`sns`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -29,6 +29,7 @@ pub mod identity;
 pub mod journal;
 pub mod kms;
 pub mod logs;
+pub mod metrics;
 pub mod objects;
 pub mod sns;
 #[cfg(any(test, feature = "suite"))]
@@ -43,6 +44,7 @@ use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::KmsStore;
 use crate::logs::LogsStore;
+use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
 use crate::sns::SnsStore;
 use crate::trails::TrailStore;
@@ -57,6 +59,7 @@ pub trait Backend {
     fn identity(&self) -> Arc<dyn IdentityStore>;
     fn kms(&self) -> Arc<dyn KmsStore>;
     fn logs(&self) -> Arc<dyn LogsStore>;
+    fn metrics(&self) -> Arc<dyn MetricsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
     fn sns(&self) -> Arc<dyn SnsStore>;
@@ -89,6 +92,8 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         identity::CASES,
         kms::CASES,
         logs::CASES,
+        metrics::CASES,
+        sns::CASES,
         objects::CASES,
         trails::CASES,
         calls::CASES,

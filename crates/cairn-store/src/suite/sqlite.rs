@@ -10,6 +10,7 @@ use crate::identity::{IdentityStore, SqliteIdentity};
 use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
 use crate::logs::{LogsStore, SqliteLogs};
+use crate::metrics::{MetricsStore, SqliteMetrics};
 use crate::objects::{ObjectStore, SqliteObjects};
 use crate::sns::{SnsStore, SqliteSns};
 use crate::trails::{SqliteTrails, TrailStore};
@@ -27,6 +28,7 @@ struct Open {
     identity: Option<Arc<dyn IdentityStore>>,
     kms: Option<Arc<dyn KmsStore>>,
     logs: Option<Arc<dyn LogsStore>>,
+    metrics: Option<Arc<dyn MetricsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
     trails: Option<Arc<dyn TrailStore>>,
     sns: Option<Arc<dyn SnsStore>>,
@@ -126,6 +128,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn metrics(&self) -> Arc<dyn MetricsStore> {
+        self.get(
+            |o| &mut o.metrics,
+            || SqliteMetrics::open(&self.path("metrics.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn objects(&self) -> Arc<dyn ObjectStore> {
         self.get(
             |o| &mut o.objects,
@@ -182,6 +191,11 @@ mod tests {
     #[test]
     fn logs() {
         run(suite::logs::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn metrics() {
+        run(suite::metrics::CASES, &SqliteBackend::boxed);
     }
 
     #[test]

@@ -155,6 +155,7 @@ pub(super) fn put(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, 
     if let Some(f) = expired {
         app.logs.expire_events(found.key, f).map_err(internal)?;
     }
+    crate::logs::metric_data::publish(app, found.key, &accepted, now)?;
     let mut out = json!({ "nextSequenceToken": wire::sequence_token(after.uploads) });
     if !rejected.is_empty() {
         out["rejectedLogEventsInfo"] = Value::Object(rejected);

@@ -1,0 +1,341 @@
+"""CloudWatch with the real AWS CLI and boto3: metric data published and read back per period and
+unit, metrics listed, metric alarms created, described, evaluated on the test clock exactly as AWS
+documents (INSUFFICIENT_DATA at creation, ALARM on the next evaluation after a breaching period, its
+StateReason and StateReasonData, history items, TreatMissingData), SetAlarmState, deletion, AWS's
+errors, the same calls in Smithy RPC v2 CBOR (the protocol other SDKs send), and each call
+recorded as a monitoring.amazonaws.com event."""
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import botocore.session
+import pytest
+
+from conftest import Cairn, lookup_all
+
+
+@pytest.fixture(scope="module")
+def cairn(workdir):
+    """This module's instance keeps a test clock, which alarm evaluation follows."""
+    c = Cairn(workdir / "cloudwatch", ["--test-clock"])
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="module")
+def cw(cairn):
+    return cairn.client("cloudwatch")
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(*args, **kwargs)
+    err = e.value.response["Error"]
+    return err["Code"], err.get("Message", ""), e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def minute_floor(t):
+    return t.replace(second=0, microsecond=0)
+
+
+def test_metric_data_with_the_cli_and_statistics_per_period_and_unit(cairn, cw):
+    now = cairn.now()
+    t0 = minute_floor(now) - timedelta(minutes=10)
+    # The CLI's scalar flags, and a full MetricData document.
+    cairn.aws("cloudwatch", "put-metric-data", "--namespace", "App", "--metric-name", "Latency",
+              "--value", "10", "--unit", "Milliseconds", "--timestamp", t0.isoformat(),
+              "--dimensions", "Service=web,Stage=prod")
+    data = [
+        {"MetricName": "Latency", "Dimensions": [{"Name": "Stage", "Value": "prod"}, {"Name": "Service", "Value": "web"}],
+         "Timestamp": (t0 + timedelta(seconds=20)).isoformat(), "Value": 30, "Unit": "Milliseconds"},
+        {"MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "web"}, {"Name": "Stage", "Value": "prod"}],
+         "Timestamp": (t0 + timedelta(minutes=1)).isoformat(),
+         "StatisticValues": {"SampleCount": 4, "Sum": 100, "Minimum": 5, "Maximum": 50}, "Unit": "Milliseconds"},
+        {"MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "web"}, {"Name": "Stage", "Value": "prod"}],
+         "Timestamp": (t0 + timedelta(minutes=1)).isoformat(), "Value": 7, "Unit": "Seconds"},
+    ]
+    cairn.aws("cloudwatch", "put-metric-data", "--namespace", "App", "--metric-data", json.dumps(data))
+    dims = [{"Name": "Service", "Value": "web"}, {"Name": "Stage", "Value": "prod"}]
+    r = cw.get_metric_statistics(Namespace="App", MetricName="Latency", Dimensions=dims,
+                                 StartTime=t0, EndTime=t0 + timedelta(minutes=5), Period=60,
+                                 Statistics=["Sum", "Average", "SampleCount", "Minimum", "Maximum"])
+    assert r["Label"] == "Latency"
+    points = sorted(r["Datapoints"], key=lambda p: (p["Timestamp"], p["Unit"]))
+    assert [(p["Timestamp"], p["Unit"]) for p in points] == [
+        (t0, "Milliseconds"), (t0 + timedelta(minutes=1), "Milliseconds"), (t0 + timedelta(minutes=1), "Seconds")]
+    first, second, third = points
+    assert (first["Sum"], first["Average"], first["SampleCount"], first["Minimum"], first["Maximum"]) == (40, 20, 2, 10, 30)
+    assert (second["Sum"], second["SampleCount"], second["Minimum"], second["Maximum"], second["Average"]) == (100, 4, 5, 50, 25)
+    assert third["Sum"] == 7
+    # Units apart: asking for one unit leaves the other out.
+    only = cw.get_metric_statistics(Namespace="App", MetricName="Latency", Dimensions=dims, StartTime=t0,
+                                    EndTime=t0 + timedelta(minutes=5), Period=300, Statistics=["Sum"], Unit="Seconds")
+    assert [(p["Sum"], p["Unit"]) for p in only["Datapoints"]] == [(7, "Seconds")]
+    # Extended statistics need raw values (a statistic set has none).
+    ext = cw.get_metric_statistics(Namespace="App", MetricName="Latency", Dimensions=dims, StartTime=t0,
+                                   EndTime=t0 + timedelta(minutes=1), Period=60, ExtendedStatistics=["p50", "p100"],
+                                   Unit="Milliseconds")
+    [p] = ext["Datapoints"]
+    assert p["ExtendedStatistics"]["p100"] == 30
+    # Another dimension set is another metric.
+    other = cw.get_metric_statistics(Namespace="App", MetricName="Latency", Dimensions=dims[:1], StartTime=t0,
+                                     EndTime=t0 + timedelta(minutes=5), Period=60, Statistics=["Sum"])
+    assert other["Datapoints"] == []
+    # GetMetricData: one value per period, newest first by default.
+    md = cw.get_metric_data(StartTime=t0, EndTime=t0 + timedelta(minutes=5), MetricDataQueries=[{
+        "Id": "m1", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Latency", "Dimensions": dims},
+                                   "Period": 60, "Stat": "Sum", "Unit": "Milliseconds"}}])
+    [res] = md["MetricDataResults"]
+    assert res["Id"] == "m1" and res["StatusCode"] == "Complete"
+    assert res["Timestamps"] == [t0 + timedelta(minutes=1), t0] and res["Values"] == [100, 40]
+
+
+def test_list_metrics_filters_by_namespace_name_and_dimensions(cairn, cw):
+    now = cairn.now()
+    for name, dims in [("Errors", [{"Name": "Service", "Value": "api"}]), ("Errors", [{"Name": "Service", "Value": "db"}]),
+                       ("Calls", [])]:
+        cw.put_metric_data(Namespace="ListNs", MetricData=[{"MetricName": name, "Dimensions": dims, "Value": 1,
+                                                             "Timestamp": now}])
+    all_ = cw.list_metrics(Namespace="ListNs")["Metrics"]
+    assert sorted((m["MetricName"], json.dumps(m["Dimensions"])) for m in all_) == [
+        ("Calls", "[]"), ("Errors", json.dumps([{"Name": "Service", "Value": "api"}])),
+        ("Errors", json.dumps([{"Name": "Service", "Value": "db"}]))]
+    assert len(cw.list_metrics(Namespace="ListNs", MetricName="Errors")["Metrics"]) == 2
+    by_value = cw.list_metrics(Namespace="ListNs", Dimensions=[{"Name": "Service", "Value": "db"}])["Metrics"]
+    assert [m["Dimensions"] for m in by_value] == [[{"Name": "Service", "Value": "db"}]]
+    by_name = cw.list_metrics(Namespace="ListNs", Dimensions=[{"Name": "Service"}])["Metrics"]
+    assert len(by_name) == 2
+    _, out, _ = cairn.aws("cloudwatch", "list-metrics", "--namespace", "ListNs", "--metric-name", "Calls")
+    assert out["Metrics"] == [{"Namespace": "ListNs", "MetricName": "Calls", "Dimensions": []}]
+
+
+def test_metric_data_errors_are_aws_errors(cairn, cw):
+    now = cairn.now()
+    code, msg, status = error_of(cw.put_metric_data, Namespace="AWS/EC2", MetricData=[{"MetricName": "m", "Value": 1}])
+    assert (code, status) == ("InvalidParameterValue", 400) and "AWS/EC2" in msg
+    code, msg, _ = error_of(cw.put_metric_data, Namespace="N", MetricData=[{
+        "MetricName": "m", "Value": 1, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}])
+    assert code == "InvalidParameterCombination"
+    assert msg == ("The parameters MetricData.member.1.Value and MetricData.member.1.StatisticValues are mutually "
+                   "exclusive and you have specified both.")
+    code, msg, _ = error_of(cw.get_metric_statistics, Namespace="N", MetricName="m", StartTime=now, EndTime=now,
+                            Period=60, Statistics=["Sum"])
+    assert (code, msg) == ("InvalidParameterValue", "The parameter StartTime must be less than the parameter EndTime.")
+    code, msg, _ = error_of(cw.get_metric_statistics, Namespace="N", MetricName="m", StartTime=now - timedelta(days=1),
+                            EndTime=now, Period=1, Statistics=["Sum"])
+    assert code == "InvalidParameterCombination"
+    assert msg == ("You have requested up to 86400 datapoints, which exceeds the limit of 1440. You may reduce the "
+                   "datapoints requested by increasing Period, or decreasing the time range.")
+    code, _, _ = error_of(cw.put_metric_data, Namespace="N", MetricData=[{"MetricName": "m", "Value": 1,
+                                                                          "Timestamp": now - timedelta(days=15)}])
+    assert code == "InvalidParameterValue"
+    # Nothing of a refused call is kept.
+    assert cw.list_metrics(Namespace="N")["Metrics"] == []
+
+
+def alarm_of(cw, name):
+    [a] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return a
+
+
+def test_an_alarm_evaluates_on_the_test_clock_as_aws_documents(cairn, cw):
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    cairn.aws("cloudwatch", "put-metric-alarm", "--alarm-name", "root-use", "--namespace", "CIS",
+              "--metric-name", "RootUse", "--statistic", "Sum", "--period", "60", "--evaluation-periods", "1",
+              "--threshold", "1", "--comparison-operator", "GreaterThanOrEqualToThreshold",
+              "--alarm-actions", f"arn:aws:sns:us-east-1:{account}:alerts", "--alarm-description", "CIS 4.3")
+    a = alarm_of(cw, "root-use")
+    assert a["StateValue"] == "INSUFFICIENT_DATA"
+    assert a["StateReason"] == "Unchecked: Initial alarm creation" and "StateReasonData" not in a
+    assert a["AlarmArn"] == f"arn:aws:cloudwatch:us-east-1:{account}:alarm:root-use"
+    assert a["ActionsEnabled"] is True and a["AlarmActions"] == [f"arn:aws:sns:us-east-1:{account}:alerts"]
+    assert (a["Statistic"], a["Period"], a["EvaluationPeriods"], a["Threshold"]) == ("Sum", 60, 1, 1.0)
+    assert a["OKActions"] == [] and a["Dimensions"] == []
+    # A breaching datapoint now; the evaluation at the next minute's start sees it.
+    now = cairn.now()
+    cw.put_metric_data(Namespace="CIS", MetricData=[{"MetricName": "RootUse", "Value": 1, "Timestamp": now}])
+    a = cairn.advance_until(lambda: (x := alarm_of(cw, "root-use"))["StateValue"] == "ALARM" and x, step=20, limit=180)
+    stamp = minute_floor(now).strftime("%d/%m/%y %H:%M:%S")
+    # The wording of AWS's 2025 recordings (ALERTING.md 4.5).
+    assert a["StateReason"] == (f"Threshold Crossed: 1 datapoint [1.0 ({stamp})] was greater than or equal to the "
+                                "threshold (1.0).")
+    data = json.loads(a["StateReasonData"])
+    assert data["version"] == "1.0" and data["statistic"] == "Sum" and data["period"] == 60
+    assert data["recentDatapoints"] == [1.0] and data["threshold"] == 1.0
+    assert data["evaluatedDatapoints"][0]["value"] == 1.0
+    # With TreatMissingData missing, the empty minutes after it bring INSUFFICIENT_DATA (not OK).
+    a = cairn.advance_until(lambda: (x := alarm_of(cw, "root-use"))["StateValue"] == "INSUFFICIENT_DATA" and x,
+                            step=30, limit=300)
+    assert a["StateReason"] == ("Insufficient Data: no datapoints were received for 1 period and 1 missing datapoint "
+                                "was treated as [Missing].")
+    assert json.loads(a["StateReasonData"])["recentDatapoints"] == []
+    hist = cw.describe_alarm_history(AlarmName="root-use", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in hist] == ["Alarm updated from ALARM to INSUFFICIENT_DATA",
+                                                   "Alarm updated from INSUFFICIENT_DATA to ALARM"]
+    item = json.loads(hist[1]["HistoryData"])
+    assert item["oldState"]["stateValue"] == "INSUFFICIENT_DATA" and item["newState"]["stateValue"] == "ALARM"
+    created = cw.describe_alarm_history(AlarmName="root-use", HistoryItemType="ConfigurationUpdate")
+    assert [h["HistorySummary"] for h in created["AlarmHistoryItems"]] == ['Alarm "root-use" created']
+
+
+def test_not_breaching_missing_data_brings_ok_and_updates_keep_the_state(cairn, cw):
+    cw.put_metric_alarm(AlarmName="errors-high", Namespace="App2", MetricName="Errors", Statistic="Maximum",
+                        Period=60, EvaluationPeriods=2, DatapointsToAlarm=1, Threshold=5,
+                        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching")
+    cw.put_metric_data(Namespace="App2", MetricData=[{"MetricName": "Errors", "Value": 9, "Timestamp": cairn.now()}])
+    cairn.advance_until(lambda: alarm_of(cw, "errors-high")["StateValue"] == "ALARM", step=20, limit=180)
+    # Updating the configuration keeps the state [AWS: "update keeps the state"].
+    cw.put_metric_alarm(AlarmName="errors-high", Namespace="App2", MetricName="Errors", Statistic="Maximum",
+                        Period=60, EvaluationPeriods=2, DatapointsToAlarm=1, Threshold=6,
+                        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching")
+    a = alarm_of(cw, "errors-high")
+    assert a["StateValue"] == "ALARM" and a["Threshold"] == 6.0
+    a = cairn.advance_until(lambda: (x := alarm_of(cw, "errors-high"))["StateValue"] == "OK" and x, step=30, limit=400)
+    # Two periods without data, both filled as not breaching.
+    assert a["StateReason"] == ("Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints "
+                                "were treated as [NonBreaching].")
+
+
+def test_set_alarm_state_delete_and_actions_switches(cairn, cw):
+    cw.put_metric_alarm(AlarmName="manual", Namespace="M", MetricName="x", Statistic="Sum", Period=300,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    cairn.aws("cloudwatch", "set-alarm-state", "--alarm-name", "manual", "--state-value", "ALARM",
+              "--state-reason", "testing the wiring", "--state-reason-data", '{"source":"test"}')
+    a = alarm_of(cw, "manual")
+    assert (a["StateValue"], a["StateReason"], json.loads(a["StateReasonData"])) == (
+        "ALARM", "testing the wiring", {"source": "test"})
+    code, msg, status = error_of(cw.set_alarm_state, AlarmName="nope", StateValue="OK", StateReason="r")
+    assert (code, status) == ("ResourceNotFound", 404)
+    code, _, status = error_of(cw.set_alarm_state, AlarmName="manual", StateValue="OK", StateReason="r",
+                               StateReasonData="not json")
+    assert (code, status) == ("InvalidFormat", 400)
+    code, _, status = error_of(cw.put_metric_alarm, AlarmName="bad", Namespace="M", MetricName="x", Statistic="Sum",
+                               Period=60, EvaluationPeriods=1, DatapointsToAlarm=2, Threshold=1,
+                               ComparisonOperator="GreaterThanThreshold")
+    assert (code, status) == ("ValidationError", 400)
+    cw.disable_alarm_actions(AlarmNames=["manual"])
+    assert alarm_of(cw, "manual")["ActionsEnabled"] is False
+    cw.enable_alarm_actions(AlarmNames=["manual"])
+    assert alarm_of(cw, "manual")["ActionsEnabled"] is True
+    by_state = cw.describe_alarms(StateValue="ALARM", AlarmNamePrefix="man")["MetricAlarms"]
+    assert [x["AlarmName"] for x in by_state] == ["manual"]
+    for_metric = cw.describe_alarms_for_metric(Namespace="M", MetricName="x")["MetricAlarms"]
+    assert [x["AlarmName"] for x in for_metric] == ["manual"]
+    cw.delete_alarms(AlarmNames=["manual"])
+    assert cw.describe_alarms(AlarmNames=["manual"])["MetricAlarms"] == []
+    code, _, status = error_of(cw.delete_alarms, AlarmNames=["manual"])
+    assert (code, status) == ("ResourceNotFound", 404)
+
+
+def test_describe_alarms_pages(cairn, cw):
+    for i in range(5):
+        cw.put_metric_alarm(AlarmName=f"page-{i}", Namespace="P", MetricName="x", Statistic="Sum", Period=60,
+                            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    names = []
+    for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix="page-", PaginationConfig={"PageSize": 2}):
+        assert len(page["MetricAlarms"]) <= 2
+        names += [a["AlarmName"] for a in page["MetricAlarms"]]
+    assert names == [f"page-{i}" for i in range(5)]
+
+
+@pytest.fixture(scope="module")
+def cbor_cw(cairn, tmp_path_factory):
+    """A CloudWatch client that speaks Smithy RPC v2 CBOR, as the SDKs for Java, Go and others do:
+    botocore's own model with CBOR as its only protocol."""
+    loader = botocore.session.get_session().get_component("data_loader")
+    model = copy.deepcopy(loader.load_service_model("cloudwatch", "service-2"))
+    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+    version = loader.determine_latest_version("cloudwatch", "service-2")
+    root = tmp_path_factory.mktemp("models")
+    (root / "cloudwatch" / version).mkdir(parents=True)
+    (root / "cloudwatch" / version / "service-2.json").write_text(json.dumps(model))
+    session = botocore.session.get_session()
+    session.set_config_variable("data_path", str(root))
+    e = cairn.env()
+    client = boto3.Session(botocore_session=session).client(
+        "cloudwatch", endpoint_url=cairn.endpoint, region_name="us-east-1",
+        aws_access_key_id=e["AWS_ACCESS_KEY_ID"], aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
+        config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}))
+    assert client.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+    return client
+
+
+def test_the_same_calls_in_cbor(cairn, cbor_cw):
+    now = cairn.now()
+    cbor_cw.put_metric_data(Namespace="Cbor", MetricData=[{"MetricName": "m", "Value": 2.5, "Timestamp": now}])
+    r = cbor_cw.get_metric_statistics(Namespace="Cbor", MetricName="m", StartTime=now - timedelta(minutes=5),
+                                      EndTime=now + timedelta(minutes=5), Period=600, Statistics=["Sum"])
+    [p] = r["Datapoints"]
+    assert p["Sum"] == 2.5 and isinstance(p["Timestamp"], datetime)
+    cbor_cw.put_metric_alarm(AlarmName="cbor-alarm", Namespace="Cbor", MetricName="m", Statistic="Sum", Period=60,
+                             EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    [a] = cbor_cw.describe_alarms(AlarmNames=["cbor-alarm"])["MetricAlarms"]
+    assert a["StateValue"] == "INSUFFICIENT_DATA" and isinstance(a["StateUpdatedTimestamp"], datetime)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cbor_cw.set_alarm_state(AlarmName="no-such", StateValue="OK", StateReason="r")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_calls_are_recorded_as_monitoring_events(cairn, cw):
+    ct = cairn.client("cloudtrail")
+    cw.describe_alarms(MaxRecords=100)
+    cw.put_metric_alarm(AlarmName="recorded", Namespace="R", MetricName="x", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    cw.put_metric_data(Namespace="R", MetricData=[{"MetricName": "x", "Value": 1}])
+    events = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "monitoring.amazonaws.com"}])
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    describe = next(r for r in records if r["eventName"] == "DescribeAlarms" and r["requestParameters"] == {"maxRecords": 100})
+    assert describe["readOnly"] is True and describe["eventCategory"] == "Management"
+    assert describe["responseElements"] is None
+    put = next(r for r in records if r["eventName"] == "PutMetricAlarm"
+               and r["requestParameters"]["alarmName"] == "recorded")
+    assert put["readOnly"] is False
+    assert put["requestParameters"]["comparisonOperator"] == "GreaterThanThreshold"
+    # PutMetricData is a data event: not in event history.
+    assert not any(r["eventName"] == "PutMetricData" for r in records)
+
+
+CIS_ROOT = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+            '&& $.eventType != "AwsServiceEvent" }')
+
+
+def test_a_metric_filter_feeds_an_alarm(cairn, cw):
+    """The issue's chain up to the alarm: CloudTrail records in a log group, the CIS root-use
+    metric filter, an alarm on its metric. A root call counts; a root call made by a service
+    (invokedBy) is the near miss that does not."""
+    logs = cairn.client("logs")
+    logs.create_log_group(logGroupName="ct")
+    logs.create_log_stream(logGroupName="ct", logStreamName="s")
+    cairn.aws("logs", "put-metric-filter", "--log-group-name", "ct", "--filter-name", "root",
+              "--filter-pattern", CIS_ROOT, "--metric-transformations",
+              "metricName=RootUse,metricNamespace=CIS-chain,metricValue=1")
+    cw.put_metric_alarm(AlarmName="chain-root", Namespace="CIS-chain", MetricName="RootUse", Statistic="Sum",
+                        Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    now = cairn.now()
+    ms = int(now.timestamp() * 1000)
+    root = {"eventVersion": "1.08", "userIdentity": {"type": "Root", "accountId": "111122223333"},
+            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateUser", "eventType": "AwsApiCall"}
+    by_service = dict(root, userIdentity={"type": "Root", "invokedBy": "support.amazonaws.com"})
+    logs.put_log_events(logGroupName="ct", logStreamName="s", logEvents=[
+        {"timestamp": ms, "message": json.dumps(by_service)},
+        {"timestamp": ms, "message": json.dumps(root)},
+        {"timestamp": ms, "message": json.dumps(dict(root, eventType="AwsServiceEvent"))},
+    ])
+    r = cw.get_metric_statistics(Namespace="CIS-chain", MetricName="RootUse", StartTime=now - timedelta(minutes=5),
+                                 EndTime=now + timedelta(minutes=5), Period=600, Statistics=["Sum", "SampleCount"])
+    [p] = r["Datapoints"]
+    assert (p["Sum"], p["SampleCount"]) == (1, 1)
+    assert cw.list_metrics(Namespace="CIS-chain")["Metrics"] == [
+        {"Namespace": "CIS-chain", "MetricName": "RootUse", "Dimensions": []}]
+    a = cairn.advance_until(lambda: (x := alarm_of(cw, "chain-root"))["StateValue"] == "ALARM" and x,
+                            step=20, limit=180)
+    assert a["StateReason"].startswith("Threshold Crossed: 1 datapoint [1.0 (")
