@@ -13,7 +13,7 @@ import botocore.session
 from conftest import CAIRN
 
 SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "monitoring": "cloudwatch",
-           "iam": "iam", "sts": "sts", "sqs": "sqs"}
+           "iam": "iam", "sts": "sts", "sqs": "sqs", "sns": "sns"}
 """Signing name -> botocore service name (CloudWatch signs as `monitoring`)."""
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -35,7 +35,7 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs"):
+    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs", "sns"):
         ops, model = model_operations(SIGNING[service])
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service
@@ -64,6 +64,8 @@ def test_every_row_names_its_actions_category_and_who_decides():
     assert t["sqs"]["SendMessage"]["category"] == "Data"
     assert t["sqs"]["SendMessageBatch"]["actions"] == ["sqs:SendMessage"]
     assert t["sqs"]["CreateQueue"]["category"] == "Management"
+    assert t["sns"]["Publish"]["category"] == "Data"
+    assert t["sns"]["Publish"]["access"] == "identity + resource policy"
     assert t["cloudtrail"]["LookupEvents"]["readOnly"] is True
 
 

@@ -20,6 +20,7 @@ use cairn_store::kms::{KmsStore, SqliteKms};
 use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::metrics::{MetricsStore, SqliteMetrics};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::sns::{SnsStore, SqliteSns};
 use cairn_store::sqs::{SqliteSqs, SqsStore};
 use cairn_store::trails::{SqliteTrails, TrailStore};
 use cairn_trail::keys::KeyRing;
@@ -45,6 +46,8 @@ pub struct App {
     pub metrics: Arc<dyn MetricsStore>,
     /// SQS queues and messages.
     pub sqs: Arc<dyn SqsStore>,
+    /// SNS topics, subscriptions and pending deliveries.
+    pub sns: Arc<dyn SnsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -89,6 +92,13 @@ impl Layout {
     }
     pub fn logs_db(&self) -> PathBuf {
         self.root.join("logs.db")
+    }
+    pub fn sns_db(&self) -> PathBuf {
+        self.root.join("sns.db")
+    }
+    /// Where email and email-json subscriptions' messages are written, as `.eml` files.
+    pub fn mailbox(&self) -> PathBuf {
+        self.root.join("mailbox")
     }
 
     pub fn metrics_db(&self) -> PathBuf {
@@ -138,6 +148,7 @@ pub struct Stores {
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
     pub sqs: Arc<dyn SqsStore>,
+    pub sns: Arc<dyn SnsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -196,6 +207,7 @@ impl Stores {
                 SqliteMetrics::open(&layout.metrics_db()).map_err(at(layout.metrics_db()))?,
             ),
             sqs: Arc::new(SqliteSqs::open(&layout.sqs_db()).map_err(at(layout.sqs_db()))?),
+            sns: Arc::new(SqliteSns::open(&layout.sns_db()).map_err(at(layout.sns_db()))?),
             journal,
             history,
             identity,
@@ -259,6 +271,7 @@ impl App {
             logs: Arc::clone(&stores.logs),
             metrics: Arc::clone(&stores.metrics),
             sqs: Arc::clone(&stores.sqs),
+            sns: Arc::clone(&stores.sns),
             external_buckets: Arc::new(
                 options
                     .external_buckets

@@ -1,4 +1,5 @@
-//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`, `sts`, `sqs`), and the
+//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
+//! `sts`, `sqs`, `sns`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -25,6 +26,7 @@ pub mod iam;
 pub mod kms;
 pub mod logs;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
 pub mod sts;
 pub mod testing;
@@ -43,5 +45,7 @@ pub fn registry() -> Registry {
         Arc::new(iam::Iam),
         Arc::new(sts::Sts),
         Arc::new(sqs::Sqs),
+        Arc::new(sns::Sns),
     ])
+    .with_public(vec![Arc::new(sns::public::Links)])
 }

@@ -221,3 +221,37 @@ fn sqs_send_message_refused_leaves_no_message() {
     let counts = t.app.sqs.counts(&key, i64::MAX, 0).unwrap();
     assert_eq!(counts.visible, 1, "only the kept message");
 }
+
+#[test]
+fn sns_publish_refused_queues_no_delivery() {
+    let t = TestApp::new().unwrap();
+    t.call("sns", "CreateTopic", json!({"Name": "t"})).unwrap();
+    let topic = format!("arn:aws:sns:us-east-1:{}:t", t.account);
+    // A same-account queue is confirmed at once, so a Publish queues a delivery for it.
+    t.call(
+        "sns",
+        "Subscribe",
+        json!({"TopicArn": topic, "Protocol": "sqs",
+               "Endpoint": format!("arn:aws:sqs:us-east-1:{}:q", t.account)}),
+    )
+    .unwrap();
+    t.call(
+        "sns",
+        "Publish",
+        json!({"TopicArn": topic, "Message": "kept"}),
+    )
+    .unwrap();
+    assert_eq!(t.app.sns.pending().unwrap().len(), 1);
+    // An injected journal failure stays: every call after it is refused.
+    refused(
+        &t,
+        "sns",
+        "Publish",
+        json!({"TopicArn": topic, "Message": "refused"}),
+    );
+    refused(&t, "sns", "CreateTopic", json!({"Name": "refused"}));
+    let pending = t.app.sns.pending().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(pending[0].payload.contains("kept"));
+    assert_eq!(t.app.sns.topics(&t.account, "us-east-1").unwrap().len(), 1);
+}

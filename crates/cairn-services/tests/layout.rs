@@ -19,6 +19,7 @@ const SERVICES: [&str; 8] = [
     "iam",
     "sts",
     "sqs",
+    "sns",
 ];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as

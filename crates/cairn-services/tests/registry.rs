@@ -26,7 +26,8 @@ fn tables_are_complete_and_consistent() {
             "monitoring",
             "iam",
             "sts",
-            "sqs"
+            "sqs",
+            "sns"
         ]
     );
     for svc in registry.iter() {
@@ -71,10 +72,11 @@ fn tables_are_complete_and_consistent() {
                 "{who}"
             );
             // Only S3's object operations (and listings), Logs' log event reads and writes
-            // CloudWatch's metric data operations and SQS' message operations are data events.
+            // CloudWatch's metric data operations, SQS' message operations and SNS's
+            // Publish(Batch) are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "monitoring", "sqs"].contains(&svc.signing_name()),
+                    ["s3", "logs", "monitoring", "sqs", "sns"].contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -95,6 +97,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("iam"), 210);
     assert_eq!(count("sts"), 15);
     assert_eq!(count("sqs"), 23);
+    assert_eq!(count("sns"), 42);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -145,7 +148,11 @@ async fn the_endpoint_serves_what_the_tables_say() {
         assert_eq!(status, 400);
         assert!(String::from_utf8_lossy(&body).contains("UnknownOperationException"));
     }
-    for (service, version) in [("iam", "2010-05-08"), ("sts", "2011-06-15")] {
+    for (service, version) in [
+        ("iam", "2010-05-08"),
+        ("sts", "2011-06-15"),
+        ("sns", "2010-03-31"),
+    ] {
         for op in registry.get(service).unwrap().operations() {
             let form = format!("Action={}&Version={version}", op.name);
             let (status, _, body) = send(

@@ -16,6 +16,8 @@
 //!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
 //! - [`metrics`]: CloudWatch metrics, metric alarms and pending alarm actions
 //!   ([`metrics::MetricsStore`]; [`metrics::SqliteMetrics`]).
+//! - [`sns`]: SNS topics, subscriptions, the durable delivery outbox and the signing
+//!   certificate ([`sns::SnsStore`]; [`sns::SqliteSns`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
 //!   in SQLite and bodies as files).
 //! - [`sqs`]: SQS queues and their messages ([`sqs::SqsStore`]; [`sqs::SqliteSqs`]).
@@ -43,6 +45,7 @@ pub mod logs;
 pub mod metrics;
 pub mod objects;
 pub mod seal;
+pub mod sns;
 pub mod sqs;
 #[cfg(any(test, feature = "suite"))]
 pub mod suite;

@@ -288,6 +288,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let mut alarm_work = Consumers::new();
         alarm_work.register(alarms);
         spawn_rounds(alarm_work, Duration::from_secs(1));
+        // SNS's deliveries: the outbox, every second and whenever the test clock moves.
+        let sns_delivery: Arc<dyn Consumer> = Serial::new(cairn_services::sns::delivery::Deliverer::new(
+            Arc::clone(&app),
+            &endpoint,
+            open::layout(&dir).mailbox(),
+        ));
+        consumers.register(Arc::clone(&sns_delivery));
+        let mut sns_work = Consumers::new();
+        sns_work.register(sns_delivery);
+        spawn_rounds(sns_work, Duration::from_secs(1));
         let mut catch_up = Consumers::new();
         catch_up.register(history);
         let mut trail_work = Consumers::new();

@@ -166,6 +166,9 @@ pub async fn handle(
         raw_query: raw_query.as_deref(),
         headers: &parts.headers,
     };
+    if let Some(resp) = public_answer(&app, &rp).await {
+        return resp;
+    }
     let pending = match auth::authenticate_headers(&app, &rp) {
         Ok(p) => p,
         Err((e, protocol)) => return closing(error_response(&e, protocol, &request_id)),
@@ -230,6 +233,32 @@ pub async fn handle(
         auth: authed,
     };
     service.serve(app, call, req, body).await
+}
+
+/// The answer of a public route (`PublicRoute`) to a GET that carries no signature at all;
+/// signed requests always go through authentication.
+async fn public_answer(app: &Arc<App>, rp: &RequestParts<'_>) -> Option<Response<Full<Bytes>>> {
+    let query = rp.raw_query.unwrap_or("");
+    let signed = rp.headers.contains_key(http::header::AUTHORIZATION)
+        || query.contains("X-Amz-Signature")
+        || query.contains("Signature=");
+    if rp.method != "GET" || signed || app.registry.public().is_empty() {
+        return None;
+    }
+    let (app, path, query) = (
+        Arc::clone(app),
+        rp.raw_path.to_owned(),
+        rp.raw_query.map(str::to_owned),
+    );
+    tokio::task::spawn_blocking(move || {
+        app.registry
+            .public()
+            .iter()
+            .find_map(|r| r.answer(&app, &http::Method::GET, &path, query.as_deref()))
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// What the pipeline needs to know about who called, from where.

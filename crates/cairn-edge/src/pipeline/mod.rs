@@ -29,7 +29,7 @@ use http_body_util::Full;
 
 pub use codec::{Answer, Codec, WireRequest};
 pub use operation::{Access, Operation};
-pub use registry::Registry;
+pub use registry::{PublicRoute, Registry};
 pub use service::{Check, Details, Ended, PolicyOf, Recording, Service};
 
 use crate::app::App;

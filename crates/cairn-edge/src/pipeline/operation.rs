@@ -14,6 +14,8 @@ pub enum Access {
     Identity,
     /// The bucket's policy takes part (S3).
     BucketPolicy,
+    /// The resource's own policy takes part, as a bucket policy does (an SNS topic policy).
+    ResourcePolicy,
     /// The key's policy decides (KMS): it must allow, directly or by delegating to the account.
     KeyPolicy,
     /// The role's trust policy decides (STS AssumeRole).
@@ -28,6 +30,7 @@ impl Access {
             Access::Open => "open",
             Access::Identity => "identity policies",
             Access::BucketPolicy => "identity + bucket policy",
+            Access::ResourcePolicy => "identity + resource policy",
             Access::KeyPolicy => "key policy",
             Access::TrustPolicy => "trust policy",
             Access::Caller => "caller type",

@@ -150,12 +150,41 @@ impl<S: Service> Endpoint for S {
 /// The services an endpoint serves.
 pub struct Registry {
     services: Vec<Arc<dyn Endpoint>>,
+    public: Vec<Arc<dyn PublicRoute>>,
+}
+
+/// A request AWS answers without a signature, and so cairn too: SNS's signing certificate
+/// (`SigningCertURL`) and the confirmation links in its messages (`SubscribeURL`). The edge
+/// offers a request that carries no signature to each route before authenticating it.
+pub trait PublicRoute: Send + Sync + 'static {
+    /// The answer, when the request is this route's (blocking: run off the reactor).
+    fn answer(
+        &self,
+        app: &App,
+        method: &http::Method,
+        path: &str,
+        query: Option<&str>,
+    ) -> Option<Response<Full<Bytes>>>;
 }
 
 impl Registry {
     /// A registry of these services.
     pub fn new(services: Vec<Arc<dyn Endpoint>>) -> Registry {
-        Registry { services }
+        Registry {
+            services,
+            public: Vec::new(),
+        }
+    }
+
+    /// The same registry, with routes answered without a signature.
+    pub fn with_public(mut self, routes: Vec<Arc<dyn PublicRoute>>) -> Registry {
+        self.public.extend(routes);
+        self
+    }
+
+    /// The unsigned routes, in the order they are offered a request.
+    pub fn public(&self) -> &[Arc<dyn PublicRoute>] {
+        &self.public
     }
 
     /// The service clients sign for with this name.

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -31,6 +31,7 @@ pub mod kms;
 pub mod logs;
 pub mod metrics;
 pub mod objects;
+pub mod sns;
 #[cfg(any(test, feature = "suite"))]
 pub mod sqlite;
 pub mod sqs;
@@ -46,6 +47,7 @@ use crate::kms::KmsStore;
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
+use crate::sns::SnsStore;
 use crate::sqs::SqsStore;
 use crate::trails::TrailStore;
 
@@ -63,6 +65,7 @@ pub trait Backend {
     fn objects(&self) -> Arc<dyn ObjectStore>;
     fn sqs(&self) -> Arc<dyn SqsStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
+    fn sns(&self) -> Arc<dyn SnsStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
     fn restart(&self);
@@ -93,6 +96,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         kms::CASES,
         logs::CASES,
         metrics::CASES,
+        sns::CASES,
         objects::CASES,
         sqs::CASES,
         trails::CASES,

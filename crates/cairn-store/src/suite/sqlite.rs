@@ -12,6 +12,7 @@ use crate::kms::{KmsStore, SqliteKms};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::metrics::{MetricsStore, SqliteMetrics};
 use crate::objects::{ObjectStore, SqliteObjects};
+use crate::sns::{SnsStore, SqliteSns};
 use crate::sqs::{SqliteSqs, SqsStore};
 use crate::trails::{SqliteTrails, TrailStore};
 
@@ -32,6 +33,7 @@ struct Open {
     objects: Option<Arc<dyn ObjectStore>>,
     sqs: Option<Arc<dyn SqsStore>>,
     trails: Option<Arc<dyn TrailStore>>,
+    sns: Option<Arc<dyn SnsStore>>,
 }
 
 impl SqliteBackend {
@@ -156,6 +158,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn sns(&self) -> Arc<dyn SnsStore> {
+        self.get(
+            |o| &mut o.sns,
+            || SqliteSns::open(&self.path("sns.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn restart(&self) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
     }
@@ -211,6 +220,11 @@ mod tests {
     #[test]
     fn trails() {
         run(suite::trails::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn sns() {
+        run(suite::sns::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
