@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 8] = [
+const SERVICES: [&str; 9] = [
     "cloudtrail",
     "s3",
     "kms",
