@@ -372,3 +372,50 @@ def test_the_cis_recipe_makes_fourteen_filters_and_alarms(cairn, cw):
     p = subprocess.run([str(CAIRN), "recipes", "cis-alarms", "--data-dir", str(cairn.data_dir),
                         "--log-group", "cis-trail", "--topic", "alerts"], capture_output=True, text=True)
     assert p.returncode != 0 and "SNS topic ARN" in p.stderr
+
+
+def queue_for(cairn, topic, name):
+    """An SQS queue subscribed to `topic`, its policy letting SNS send for that topic."""
+    sqs = cairn.client("sqs")
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = f"arn:aws:sqs:us-east-1:{account}:{name}"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    cairn.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return sqs, url
+
+
+def test_an_alarm_notifies_its_topic_with_aws_message(cairn, cw):
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    topic = cairn.client("sns").create_topic(Name="alarm-alerts")["TopicArn"]
+    sqs, url = queue_for(cairn, topic, "alarm-inbox")
+    cw.put_metric_alarm(AlarmName="notify-me", AlarmDescription="CIS 4.3", Namespace="N", MetricName="RootUse",
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic])
+    cw.put_metric_data(Namespace="N", MetricData=[{"MetricName": "RootUse", "Value": 1, "Timestamp": cairn.now()}])
+    cairn.advance_until(lambda: alarm_of(cw, "notify-me")["StateValue"] == "ALARM", step=20, limit=180)
+    msgs = cairn.advance_until(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"),
+                               step=1, limit=30)
+    envelope = json.loads(msgs[0]["Body"])
+    assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
+    assert envelope["Subject"] == 'ALARM: "notify-me" in US East (N. Virginia)'
+    message = json.loads(envelope["Message"])
+    assert list(message)[:6] == ["AlarmName", "AlarmDescription", "AWSAccountId",
+                                 "AlarmConfigurationUpdatedTimestamp", "NewStateValue", "NewStateReason"]
+    assert (message["AlarmName"], message["NewStateValue"], message["OldStateValue"]) == (
+        "notify-me", "ALARM", "INSUFFICIENT_DATA")
+    assert message["AWSAccountId"] == account and message["AlarmActions"] == [topic]
+    assert message["AlarmArn"] == f"arn:aws:cloudwatch:us-east-1:{account}:alarm:notify-me"
+    assert message["Trigger"]["MetricName"] == "RootUse" and message["Trigger"]["Statistic"] == "SUM"
+    assert message["NewStateReason"] == alarm_of(cw, "notify-me")["StateReason"]
+    history = cw.describe_alarm_history(AlarmName="notify-me", HistoryItemType="Action")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history] == [f"Successfully executed action {topic}"]
+    # Disabled actions: the state still changes, nothing is sent.
+    cw.disable_alarm_actions(AlarmNames=["notify-me"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+    cw.set_alarm_state(AlarmName="notify-me", StateValue="OK", StateReason="quiet")
+    cw.set_alarm_state(AlarmName="notify-me", StateValue="ALARM", StateReason="still quiet")
+    cairn.advance(2)
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None

@@ -31,6 +31,9 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
     if let Some(arn) = &ctx.source_arn {
         c.set("aws:SourceArn", arn.clone());
         c.set("aws:SourceAccount", ctx.recipient_account.clone());
+        // The older name of the same fact, which SNS's default topic policy tests: a service
+        // working for a resource of the topic's own account (a CloudWatch alarm) may publish.
+        c.set("aws:SourceOwner", ctx.recipient_account.clone());
     }
     c.set("aws:RequestedRegion", ctx.region.clone());
     c.set("aws:SecureTransport", "false");
