@@ -419,3 +419,37 @@ def test_an_alarm_notifies_its_topic_with_aws_message(cairn, cw):
     cw.set_alarm_state(AlarmName="notify-me", StateValue="ALARM", StateReason="still quiet")
     cairn.advance(2)
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None
+
+
+def test_kill_9_loses_no_transition_and_no_notification(new_cairn):
+    """An alarm's transition and its pending notification are written together; the
+    notification is removed only once SNS took it. Here SNS refuses it (the topic policy denies
+    CloudWatch), cairn is killed with the notification pending, and after a restart and a fixed
+    policy it arrives, exactly one transition in the history."""
+    c = new_cairn(["--test-clock"])
+    cw = c.client("cloudwatch")
+    sns = c.client("sns")
+    topic = sns.create_topic(Name="crash-alerts")["TopicArn"]
+    sqs, url = queue_for(c, topic, "crash-inbox")
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                                    "Action": "SNS:Publish", "Resource": topic}]}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(deny))
+    cw.put_metric_alarm(AlarmName="crash", Namespace="K", MetricName="m", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        AlarmActions=[topic], TreatMissingData="ignore")
+    cw.put_metric_data(Namespace="K", MetricData=[{"MetricName": "m", "Value": 5, "Timestamp": c.now()}])
+    c.advance_until(lambda: alarm_of(cw, "crash")["StateValue"] == "ALARM", step=20, limit=180)
+    c.kill9()
+    c.start()
+    cw = c.client("cloudwatch")
+    sns = c.client("sns")
+    assert alarm_of(cw, "crash")["StateValue"] == "ALARM"
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                                     "Action": "SNS:Publish", "Resource": topic}]}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(allow))
+    sqs = c.client("sqs")
+    msgs = c.advance_until(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages"),
+                           step=30, limit=600)
+    assert json.loads(json.loads(msgs[0]["Body"])["Message"])["NewStateValue"] == "ALARM"
+    transitions = cw.describe_alarm_history(AlarmName="crash", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in transitions] == ["Alarm updated from INSUFFICIENT_DATA to ALARM"]
