@@ -5,6 +5,7 @@ mod delivery;
 mod digest;
 mod journal;
 mod load;
+mod logs;
 mod loadfloor;
 mod lookup;
 mod policy;
@@ -33,6 +34,9 @@ pub enum BenchCommand {
     Policy(policy::PolicyArgs),
     /// S3 PUT then GET throughput against AWS_ENDPOINT_URL (cairn or a peer), signed like an SDK.
     S3(s3load::S3Args),
+    /// CloudWatch Logs against AWS_ENDPOINT_URL (cairn or a peer): PutLogEvents ingest with
+    /// full batches (events stored per second), then FilterLogEvents latency over them.
+    Logs(logs::LogsArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -44,6 +48,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::S3(a) => s3load::run(a),
         BenchCommand::Digest(a) => digest::run(a),
         BenchCommand::Policy(a) => policy::run(a),
+        BenchCommand::Logs(a) => logs::run(a),
     }
 }
 

@@ -1,0 +1,206 @@
+//! CloudWatch Logs under load, against any endpoint (cairn or a peer such as moto_server):
+//! `PutLogEvents` ingest with full batches from several connections (log events durably
+//! stored per second), then optionally `FilterLogEvents` with a JSON pattern over everything
+//! ingested (latency percentiles). Signed like an SDK; endpoint and keys from the environment,
+//! as `eval "$(cairn env)"` sets them.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use cairn_wire::client::Endpoint;
+use serde_json::{Value, json};
+
+use super::{peak_rss_kib, percentile};
+
+#[derive(clap::Args)]
+pub struct LogsArgs {
+    /// Log events per PutLogEvents call (AWS allows up to 10,000 and 1 MiB).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// Concurrent connections, each writing its own stream.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Seconds of ingest; 0 with --events to ingest exactly that many.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Ingest (at least) this many events instead of for --duration seconds.
+    #[arg(long)]
+    pub events: Option<u64>,
+    /// Then this many FilterLogEvents calls with a JSON pattern over the whole group.
+    #[arg(long, default_value_t = 0)]
+    pub filter_calls: usize,
+    /// A label for the results.
+    #[arg(long, default_value = "target")]
+    pub label: String,
+    /// PID of the server, to report its peak RSS.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn endpoint() -> anyhow::Result<Endpoint> {
+    let url = std::env::var("AWS_ENDPOINT_URL")
+        .context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
+    let Some(host_port) = url.strip_prefix("http://") else {
+        bail!("only http:// endpoints are supported, got {url}");
+    };
+    Ok(Endpoint {
+        host_port: host_port.trim_end_matches('/').to_owned(),
+        region: std::env::var("AWS_DEFAULT_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        access_key_id: std::env::var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is not set")?,
+        secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY")
+            .context("AWS_SECRET_ACCESS_KEY is not set")?,
+        io_timeout: Some(Duration::from_secs(120)),
+        ..Default::default()
+    })
+}
+
+fn call(e: &Endpoint, op: &str, body: &[u8]) -> anyhow::Result<Value> {
+    let target = format!("Logs_20140328.{op}");
+    let r = e
+        .send(
+            "logs",
+            "POST",
+            "/",
+            None,
+            &[
+                ("x-amz-target", &target),
+                ("content-type", "application/x-amz-json-1.1"),
+            ],
+            body,
+        )
+        .map_err(|err| anyhow::anyhow!("{op}: {err}"))?;
+    if !r.ok() {
+        bail!("{op} answered {}: {}", r.status, String::from_utf8_lossy(&r.body));
+    }
+    Ok(serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+}
+
+const GROUP: &str = "bench-logs";
+
+/// A full batch for stream `n`: CloudTrail-like one-line records of about 70 bytes, in
+/// timestamp order, within the last hour.
+fn batch_body(stream: &str, n: usize, size: usize, now_ms: i64) -> Vec<u8> {
+    let events: Vec<Value> = (0..size)
+        .map(|i| {
+            let kind = if i % 100 == 7 { "Root" } else { "IAMUser" };
+            json!({
+                "timestamp": now_ms - 3_600_000 + i as i64,
+                "message": format!(r#"{{"eventName":"ListBuckets","userIdentity":{{"type":"{kind}"}},"n":{}}}"#, (n * size + i) % 1000),
+            })
+        })
+        .collect();
+    json!({"logGroupName": GROUP, "logStreamName": stream, "logEvents": events})
+        .to_string()
+        .into_bytes()
+}
+
+pub fn run(a: LogsArgs) -> anyhow::Result<()> {
+    let e = endpoint()?;
+    let _ = call(&e, "CreateLogGroup", json!({"logGroupName": GROUP}).to_string().as_bytes());
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let stored = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Arc::new(Barrier::new(a.connections + 1));
+    let per_connection = a.events.map(|n| n.div_ceil(a.connections as u64));
+    let mut workers = Vec::new();
+    for n in 0..a.connections {
+        let stream = format!("s-{n}");
+        let _ = call(
+            &e,
+            "CreateLogStream",
+            json!({"logGroupName": GROUP, "logStreamName": stream}).to_string().as_bytes(),
+        );
+        let body = batch_body(&stream, n, a.batch, now_ms);
+        let (stored, failed, stop, start) =
+            (stored.clone(), failed.clone(), stop.clone(), start.clone());
+        let e = endpoint()?;
+        let batch = a.batch as u64;
+        workers.push(std::thread::spawn(move || {
+            start.wait();
+            let mut mine = 0u64;
+            while !stop.load(Ordering::Relaxed) && per_connection.is_none_or(|max| mine < max) {
+                match call(&e, "PutLogEvents", &body) {
+                    Ok(v) if v.get("rejectedLogEventsInfo").is_none() => {
+                        stored.fetch_add(batch, Ordering::Relaxed);
+                        mine += batch;
+                    }
+                    _ => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    start.wait();
+    let began = Instant::now();
+    if a.events.is_none() {
+        std::thread::sleep(Duration::from_secs(a.duration));
+        stop.store(true, Ordering::Relaxed);
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    let secs = began.elapsed().as_secs_f64();
+    let n = stored.load(Ordering::Relaxed);
+    let bad = failed.load(Ordering::Relaxed);
+    let mut out = json!({
+        "bench": "logs-ingest",
+        "label": a.label,
+        "batch": a.batch,
+        "connections": a.connections,
+        "seconds": secs,
+        "events": n,
+        "failed_calls": bad,
+        "events_per_s": (n as f64 / secs).round(),
+    });
+    if let Some(rss) = peak_rss_kib(a.server_pid) {
+        out["server_peak_rss_kib"] = json!(rss);
+    }
+    report(&a, &out);
+    if a.filter_calls > 0 {
+        let pattern = r#"{ $.userIdentity.type = "Root" && $.n = 7 }"#;
+        let body = json!({"logGroupName": GROUP, "filterPattern": pattern, "limit": 10_000})
+            .to_string()
+            .into_bytes();
+        let mut lat = Vec::with_capacity(a.filter_calls);
+        let mut found = 0;
+        for _ in 0..a.filter_calls {
+            let t = Instant::now();
+            let v = call(&e, "FilterLogEvents", &body)?;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            found = v.get("events").and_then(Value::as_array).map_or(0, Vec::len);
+        }
+        lat.sort_by(f64::total_cmp);
+        let out = json!({
+            "bench": "logs-filter",
+            "label": a.label,
+            "events_in_group": n,
+            "pattern": pattern,
+            "calls": a.filter_calls,
+            "matches_first_page": found,
+            "p50_ms": percentile(&lat, 50.0),
+            "p99_ms": percentile(&lat, 99.0),
+        });
+        report(&a, &out);
+    }
+    if bad > 0 && n == 0 {
+        bail!("every PutLogEvents call failed");
+    }
+    Ok(())
+}
+
+fn report(a: &LogsArgs, v: &Value) {
+    if a.json {
+        println!("{v}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+}
