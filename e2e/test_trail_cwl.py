@@ -206,6 +206,7 @@ def test_the_cis_root_use_chain(lab):
     CIS metric filter on the trail's group, an alarm on its metric; an IAM user's call does not
     set it off, a root call does."""
     admin = user_env(lab, "cis-admin", "*")
+    user = user_env(lab, "cis-user", "cloudtrail:DescribeTrails")
     account, group_arn, role_arn = setup(lab, "cwl-cis", env_overrides=admin)
     lab.aws("cloudtrail", "update-trail", "--name", "cwl-cis", "--cloud-watch-logs-log-group-arn", group_arn,
             "--cloud-watch-logs-role-arn", role_arn, env_overrides=admin)
@@ -218,7 +219,6 @@ def test_the_cis_root_use_chain(lab):
     state = lambda: lab.aws("cloudwatch", "describe-alarms", "--alarm-names", "cis-root-use",  # noqa: E731
                             env_overrides=admin)[1]["MetricAlarms"][0]["StateValue"]
     # An IAM user's call reaches the group and does not count.
-    user = user_env(lab, "cis-user", "cloudtrail:DescribeTrails")
     _, out, _ = lab.aws("cloudtrail", "describe-trails", env_overrides=user, check=True)
     lab.advance_until(lambda: any(json.loads(e["message"]).get("userIdentity", {}).get("userName") == "cis-user"
                                   and json.loads(e["message"])["eventName"] == "DescribeTrails"

@@ -217,6 +217,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
     refuse_unsupported(input)?;
+    let cwl = cwl_settings::change_of(input)?;
     let bucket = str_member(input, "S3BucketName").unwrap_or("");
     if bucket.is_empty() {
         return Err(AwsError::client(
@@ -290,7 +291,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     let mut t = t;
     t.kms_key_id = trail_kms_key(app, &t, str_member(input, "KmsKeyId"))?;
     check_bucket(app, &t)?;
-    let cwl_changed = apply_cwl(app, &mut t, cwl_settings::change_of(input)?)?;
+    let cwl_changed = apply_cwl(app, &mut t, cwl)?;
     app.trails.put(&t).map_err(internal)?;
     if cwl_changed {
         restart_cwl(app, &t)?;
@@ -303,6 +304,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
 
 pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     refuse_unsupported(input)?;
+    let cwl = cwl_settings::change_of(input)?;
     let mut t = find_home(app, ctx, input, "Name")?;
     if let Some(b) = str_member(input, "S3BucketName") {
         t.s3_bucket = b.to_owned();
@@ -333,7 +335,7 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
         ));
     }
     check_bucket(app, &t)?;
-    let cwl_changed = apply_cwl(app, &mut t, cwl_settings::change_of(input)?)?;
+    let cwl_changed = apply_cwl(app, &mut t, cwl)?;
     app.trails.put(&t).map_err(internal)?;
     if cwl_changed {
         restart_cwl(app, &t)?;
