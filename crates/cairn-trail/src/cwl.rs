@@ -236,7 +236,9 @@ fn event_of(t: &Trail, filter: &TrailFilter, offset: u64, payload: &[u8]) -> Opt
         tracing::debug!(trail = %t.arn, offset, "record over 256 KB: not sent to CloudWatch Logs");
         return None;
     }
-    let timestamp = record.get("eventTime").and_then(timefmt::parse_event_time)?;
+    let timestamp = record
+        .get("eventTime")
+        .and_then(timefmt::parse_event_time)?;
     let event_id = record.get("eventID").and_then(Value::as_str)?.to_owned();
     let message = String::from_utf8(entry.record).ok()?;
     Some(CwlEvent {

@@ -144,9 +144,12 @@ impl Internal {
         durability: Durability,
     ) -> Result<Internal, AwsError> {
         let now = app.clock.now_millis();
-        let principal = crate::edge::auth::principal_of_key(app, access_key_id, now)
-            .ok_or_else(|| {
-                AwsError::client("ExpiredTokenException", "The security token included in the request is expired")
+        let principal =
+            crate::edge::auth::principal_of_key(app, access_key_id, now).ok_or_else(|| {
+                AwsError::client(
+                    "ExpiredTokenException",
+                    "The security token included in the request is expired",
+                )
             })?;
         let account = principal
             .account()

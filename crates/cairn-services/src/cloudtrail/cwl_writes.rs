@@ -110,17 +110,15 @@ impl LogsWrites {
             .map_err(|c| AwsError::client(c, ""))?;
         let stream = stream_name(t);
         let caller = as_session(&self.app, t, &key, &group, Durability::Wait)?;
-        let create = || {
-            match caller.call_json(
-                &self.app,
-                "logs",
-                "CreateLogStream",
-                json!({"logGroupName": group.name, "logStreamName": stream}),
-            ) {
-                Ok(_) => Ok(()),
-                Err(e) if e.code == "ResourceAlreadyExistsException" => Ok(()),
-                Err(e) => Err(e),
-            }
+        let create = || match caller.call_json(
+            &self.app,
+            "logs",
+            "CreateLogStream",
+            json!({"logGroupName": group.name, "logStreamName": stream}),
+        ) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == "ResourceAlreadyExistsException" => Ok(()),
+            Err(e) => Err(e),
         };
         if !ready {
             create()?;
@@ -174,11 +172,7 @@ impl CwlSink for LogsWrites {
         };
         let mut ids = HashSet::new();
         loop {
-            let page = self
-                .app
-                .logs
-                .events(&key, &q)
-                .map_err(|e| e.to_string())?;
+            let page = self.app.logs.events(&key, &q).map_err(|e| e.to_string())?;
             for e in &page {
                 if let Ok(v) = serde_json::from_str::<Value>(&e.message)
                     && let Some(id) = v.get("eventID").and_then(Value::as_str)

@@ -138,9 +138,7 @@ fn settings_json(t: &Trail) -> Value {
 
 /// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
 fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
-    for (member, what) in [
-        ("SnsTopicName", "SNS delivery notifications"),
-    ] {
+    for (member, what) in [("SnsTopicName", "SNS delivery notifications")] {
         if input
             .get(member)
             .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
