@@ -139,3 +139,16 @@ CREATE TABLE IF NOT EXISTS digests_delivered (
     end_ms    INTEGER NOT NULL,
     PRIMARY KEY (trail_arn, region, backfill, end_ms)
 );
+
+-- CloudWatch Logs delivery, per trail that has a log group: how far into the journal its
+-- records went to the group (the cursor moves only after a PutLogEvents succeeded), whether a
+-- batch was in flight when cairn last stopped (the next round checks the group for it before
+-- writing again), and what the last round did, for GetTrailStatus.
+CREATE TABLE IF NOT EXISTS cwl_delivery (
+    arn          TEXT PRIMARY KEY,
+    cursor       INTEGER NOT NULL,
+    in_flight    INTEGER NOT NULL DEFAULT 0,
+    latest_ms    INTEGER,
+    latest_error TEXT,
+    error_ms     INTEGER
+);

@@ -7,11 +7,14 @@
 //! - [`backoff`]: retry pacing for trails whose bucket cannot take their files.
 //! - [`delivery`]: the consumer that plans files from the journal and writes them to S3, exactly
 //!   once per event per trail, across crashes and retries.
+//! - [`cwl`]: the consumer that writes each selected record to a trail's CloudWatch Logs group,
+//!   exactly once per event, across crashes and retries.
 //! - [`digest`]: signed, chained digest files for trails that validate.
 //! - [`keys`]: the per-region signing keys digests are signed with.
 //! - [`validate`]: checking digests and log files, as `aws cloudtrail validate-logs` does and more.
 
 pub mod backoff;
+pub mod cwl;
 pub mod delivery;
 pub mod digest;
 pub mod keys;

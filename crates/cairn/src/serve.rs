@@ -268,6 +268,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // Every reader of the journal, in round order: history catches up, delivery writes log
         // files, digests list them. Purging stops at the slowest of their cursors. Each is
         // serialized: the periodic loops and the test clock never run one twice at once.
+        // Trails with a log group: their records go to CloudWatch Logs through Logs' API, as
+        // the role session CloudTrail assumed, each trail from its own cursor.
+        let to_logs: Arc<dyn Consumer> = Serial::new(cairn_trail::cwl::CwlDelivery {
+            journal: app.journal.clone(),
+            trails: Arc::clone(&app.trails),
+            sink: Arc::new(cairn_services::cloudtrail::cwl_writes::LogsWrites::new(Arc::clone(&app))),
+            clock: Arc::clone(&app.clock),
+            backoff: Default::default(),
+        });
         let history: Arc<dyn Consumer> = Serial::new(HistoryConsumer {
             history: Arc::clone(&app.history),
             journal: app.journal.clone(),
@@ -284,6 +293,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .register(Arc::clone(&history))
             .register(Arc::clone(&delivering))
             .register(Arc::clone(&digesting))
+            .register(Arc::clone(&to_logs))
             .register(Arc::clone(&alarms));
         let mut alarm_work = Consumers::new();
         alarm_work.register(alarms);
@@ -301,7 +311,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let mut catch_up = Consumers::new();
         catch_up.register(history);
         let mut trail_work = Consumers::new();
-        trail_work.register(delivering).register(digesting);
+        trail_work.register(delivering).register(digesting).register(to_logs);
         spawn_rounds(catch_up, Duration::from_secs(1));
         spawn_rounds(trail_work, Duration::from_secs(args.delivery_interval));
         spawn_retention(Arc::clone(&app), consumers.clone());
@@ -395,6 +405,8 @@ fn consumers_round(consumers: &Consumers) -> serde_json::Value {
     // The names `cairn clock advance` prints.
     let n = |k: &str| out.get(k).cloned().unwrap_or_default();
     let (files, digests) = (n("trail-delivery"), n("digests"));
+    let logged = n("cloudwatch-logs-delivery");
+    out.insert("CloudWatchLogsEvents".into(), logged);
     out.insert("LogFiles".into(), files);
     out.insert("Digests".into(), digests);
     serde_json::Value::Object(out)

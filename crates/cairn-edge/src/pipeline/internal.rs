@@ -39,6 +39,9 @@ pub enum Actor {
         by: &'static str,
     },
     /// An AWS service acting on its own (`AWSService`, `invokedBy` itself).
+    /// (A service working with a role session it assumed — CloudTrail writing to CloudWatch
+    /// Logs — is [`Actor::OnBehalf`] of the session: AWS records the assumed role as the
+    /// caller and the service as `invokedBy`; see [`Internal::session`].)
     Service(Cow<'static, str>),
     /// A caller in this process, as if it had signed the call itself from the loopback address
     /// (the in-process test application).
@@ -128,6 +131,40 @@ impl Internal {
         }
     }
 
+    /// A service (`by`) calling with the credentials of a role session it assumed, as AWS
+    /// records such calls: the session's identity, `invokedBy` the service. The session is
+    /// resolved from its access key, which must still be active and unexpired. It lives here,
+    /// beside the other actors, because turning a key into a principal is the edge's job.
+    pub fn session(
+        app: &App,
+        access_key_id: &str,
+        by: &'static str,
+        region: &str,
+        source_arn: Option<&str>,
+        durability: Durability,
+    ) -> Result<Internal, AwsError> {
+        let now = app.clock.now_millis();
+        let principal =
+            crate::edge::auth::principal_of_key(app, access_key_id, now).ok_or_else(|| {
+                AwsError::client(
+                    "ExpiredTokenException",
+                    "The security token included in the request is expired",
+                )
+            })?;
+        let account = principal
+            .account()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        Ok(Internal {
+            actor: Actor::OnBehalf { principal, by },
+            account,
+            region: region.to_owned(),
+            source_arn: source_arn.map(str::to_owned),
+            cause: String::new(),
+            durability,
+        })
+    }
+
     fn context(&self, request_id: String) -> CallContext {
         let (principal, by) = match &self.actor {
             Actor::OnBehalf { principal, by } => (principal.clone(), Some((*by).to_owned())),
@@ -176,6 +213,20 @@ impl Internal {
         let ctx = self.context(endpoint.new_request_id());
         tracing::debug!(cause = %self.cause, request_id = %ctx.request_id, service, op, "internal call");
         endpoint.call_json(app, &ctx, op, input, self.durability)
+    }
+
+    /// Whether a JSON call would be allowed: resolved and authorized exactly as
+    /// [`Internal::call_json`] would, but never run and never recorded.
+    pub fn authorize_json(
+        &self,
+        app: &App,
+        service: &str,
+        op: &str,
+        input: Value,
+    ) -> Result<(), AwsError> {
+        let endpoint = Self::endpoint(app, service)?;
+        let ctx = self.context(endpoint.new_request_id());
+        endpoint.authorize_json(app, &ctx, op, input)
     }
 
     /// Sends a request to a REST service (S3), which routes, parses, authorizes, runs and

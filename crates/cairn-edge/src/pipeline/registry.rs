@@ -57,6 +57,14 @@ pub trait Endpoint: Send + Sync + 'static {
         body: Bytes,
         durability: Durability,
     ) -> Result<WireAnswer, AwsError>;
+    /// Judges an internal call given as JSON input without running or recording it.
+    fn authorize_json(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &str,
+        input: serde_json::Value,
+    ) -> Result<(), AwsError>;
     /// Judges an internal call given as a client's request without running or recording it.
     fn authorize_wire(
         &self,
@@ -133,6 +141,22 @@ impl<S: Service> Endpoint for S {
             protocol,
         };
         Ok(WireAnswer::of(self.codec().encode(op, out, &answer)))
+    }
+    fn authorize_json(
+        &self,
+        app: &App,
+        ctx: &CallContext,
+        op: &str,
+        input: serde_json::Value,
+    ) -> Result<(), AwsError> {
+        let name = Service::signing_name(self);
+        let op = find(Service::operations(self), op)
+            .ok_or_else(|| AwsError::internal(format!("{name} has no operation {op}")))?;
+        let input = self
+            .codec()
+            .input_of_json(op, ctx, input)
+            .ok_or_else(|| AwsError::internal(format!("{name} takes no internal JSON calls")))?;
+        authorize_here(self, app, ctx, op, &input)
     }
     fn authorize_wire(
         &self,

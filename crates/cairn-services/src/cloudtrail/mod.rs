@@ -17,9 +17,14 @@
 //!
 //! The service's own: `delivery.rs` (writing log files and digests through S3's API),
 //! `destination.rs` (checking a trail's bucket and key), `s3_calls.rs` (CloudTrail's requests
-//! to S3), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens).
+//! to S3), `cwl_session.rs` (reaching a trail's CloudWatch Logs group as its role),
+//! `cwl_settings.rs` (checking a trail's group and role), `cwl_writes.rs` (writing records
+//! into the group through Logs' API), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens).
 //! State (trails, events) lives in `cairn-store`, behind `app.trails` and the event store.
 
+mod cwl_session;
+mod cwl_settings;
+pub mod cwl_writes;
 pub mod delivery;
 mod destination;
 mod handlers;

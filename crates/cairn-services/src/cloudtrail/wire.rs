@@ -42,6 +42,12 @@ pub(super) fn trail_json(t: &Trail) -> Value {
         "HasInsightSelectors".into(),
         t.insight_selectors.is_some().into(),
     );
+    if let Some(g) = &t.cw_log_group_arn {
+        m.insert("CloudWatchLogsLogGroupArn".into(), g.clone().into());
+    }
+    if let Some(r) = &t.cw_role_arn {
+        m.insert("CloudWatchLogsRoleArn".into(), r.clone().into());
+    }
     if let Some(k) = &t.kms_key_id {
         m.insert("KmsKeyId".into(), k.clone().into());
     }

@@ -4,7 +4,7 @@
 
 use super::{Backend, cases};
 use crate::trails::digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest};
-use crate::trails::{DeliveryPlan, StoredKey, Trail, TrailStatus};
+use crate::trails::{CwlState, DeliveryPlan, StoredKey, Trail, TrailStatus};
 
 cases!(
     trails_tags_and_status,
@@ -12,6 +12,7 @@ cases!(
     a_digest_decision_is_atomic,
     signing_keys_are_found_by_validity,
     trails_survive_a_restart,
+    cwl_state_is_kept_per_trail,
 );
 
 fn trail(name: &str, region: &str) -> Trail {
@@ -226,4 +227,33 @@ pub fn trails_survive_a_restart(b: &dyn Backend) {
     assert_eq!(s.get(&t.arn).unwrap(), Some(t));
     assert_eq!(s.all().unwrap().len(), 1);
     assert_eq!(s.delivery_cursor().unwrap(), 42);
+}
+
+pub fn cwl_state_is_kept_per_trail(b: &dyn Backend) {
+    let s = b.trails();
+    let t = trail("cw", "us-east-1");
+    s.put(&t).unwrap();
+    assert_eq!(s.cwl_state(&t.arn).unwrap(), None);
+    let st = CwlState {
+        cursor: 42,
+        in_flight: true,
+        latest_ms: Some(7),
+        latest_error: Some("AccessDenied".into()),
+        error_ms: Some(8),
+    };
+    s.set_cwl_state(&t.arn, &st).unwrap();
+    assert_eq!(s.cwl_state(&t.arn).unwrap(), Some(st.clone()));
+    let moved = CwlState {
+        cursor: 99,
+        in_flight: false,
+        ..st
+    };
+    s.set_cwl_state(&t.arn, &moved).unwrap();
+    assert_eq!(s.cwl_state(&t.arn).unwrap(), Some(moved));
+    s.drop_cwl_state(&t.arn).unwrap();
+    assert_eq!(s.cwl_state(&t.arn).unwrap(), None);
+    // A deleted trail's state goes with it.
+    s.set_cwl_state(&t.arn, &CwlState::default()).unwrap();
+    s.delete(&t.arn).unwrap();
+    assert_eq!(s.cwl_state(&t.arn).unwrap(), None);
 }

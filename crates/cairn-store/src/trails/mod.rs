@@ -1,5 +1,6 @@
 //! Trails: settings, event and Insights selectors, tags, logging state, delivery status,
-//! delivery plans and the delivery cursor, digest signing keys, and digest state.
+//! delivery plans and the delivery cursor, CloudWatch Logs delivery state, digest signing keys,
+//! and digest state.
 //!
 //! [`TrailStore`] is the contract; every multi-step change a crash could interrupt (planning
 //! with the cursor, a written plan with its digest entry, a decided digest) is atomic.
@@ -50,6 +51,21 @@ pub struct TrailStatus {
     pub latest_delivery_error: Option<String>,
     pub latest_digest_ms: Option<i64>,
     pub latest_digest_error: Option<String>,
+}
+
+/// A trail's CloudWatch Logs delivery: its own journal cursor and what it last did.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CwlState {
+    /// The journal offset from which records have yet to reach the log group.
+    pub cursor: u64,
+    /// A batch was being written when the state was last saved: it may be in the group
+    /// already, so the next attempt checks before writing.
+    pub in_flight: bool,
+    /// The latest successful delivery (`LatestCloudWatchLogsDeliveryTime`).
+    pub latest_ms: Option<i64>,
+    /// The latest failure, while unresolved (`LatestCloudWatchLogsDeliveryError`).
+    pub latest_error: Option<String>,
+    pub error_ms: Option<i64>,
 }
 
 /// A log file to write: its trail, region, key and the journal offsets of its records.
@@ -171,4 +187,13 @@ pub trait TrailStore: Send + Sync {
     /// Forgets a trail's digest state (validation turned off, or the trail deleted): files
     /// delivered meanwhile are never listed, and the next digest starts a new chain.
     fn drop_digest_state(&self, trail_arn: &str) -> Result<(), StoreError>;
+
+    /// A trail's CloudWatch Logs delivery state, `None` if it has none.
+    fn cwl_state(&self, arn: &str) -> Result<Option<CwlState>, StoreError>;
+
+    /// Replaces a trail's CloudWatch Logs delivery state.
+    fn set_cwl_state(&self, arn: &str, s: &CwlState) -> Result<(), StoreError>;
+
+    /// Forgets it (delivery turned off, or pointed elsewhere).
+    fn drop_cwl_state(&self, arn: &str) -> Result<(), StoreError>;
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::selectors;
 use super::tags::tags_of;
 use crate::app::App;
+use crate::cloudtrail::cwl_settings::{self, CwlChange};
 use crate::cloudtrail::destination::{check_bucket, trail_kms_key};
 use crate::cloudtrail::names::{TrailRef, parse_ref, trail_arn, validate_name};
 use crate::cloudtrail::wire::trail_json;
@@ -26,7 +27,7 @@ pub(in crate::cloudtrail) fn internal(e: impl std::fmt::Display) -> AwsError {
     AwsError::internal("The trail store is unavailable.")
 }
 
-pub(super) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+pub(in crate::cloudtrail) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
     input.get(name).and_then(Value::as_str)
 }
 
@@ -137,11 +138,7 @@ fn settings_json(t: &Trail) -> Value {
 
 /// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
 fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
-    for (member, what) in [
-        ("SnsTopicName", "SNS delivery notifications"),
-        ("CloudWatchLogsLogGroupArn", "CloudWatch Logs delivery"),
-        ("CloudWatchLogsRoleArn", "CloudWatch Logs delivery"),
-    ] {
+    for (member, what) in [("SnsTopicName", "SNS delivery notifications")] {
         if input
             .get(member)
             .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
@@ -159,6 +156,44 @@ fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
         ));
     }
     Ok(())
+}
+
+/// Applies a Create/UpdateTrail's CloudWatch Logs settings to `t` once they pass AWS's
+/// checks; answers whether they changed (delivery then starts afresh from now).
+fn apply_cwl(app: &App, t: &mut Trail, change: CwlChange) -> Result<bool, AwsError> {
+    match change {
+        CwlChange::Keep => Ok(false),
+        CwlChange::Clear => {
+            let changed = t.cw_log_group_arn.is_some();
+            t.cw_log_group_arn = None;
+            t.cw_role_arn = None;
+            Ok(changed)
+        }
+        CwlChange::Set {
+            group_arn,
+            role_arn,
+        } => {
+            cwl_settings::check(app, t, &group_arn, &role_arn)?;
+            let changed = t.cw_log_group_arn.as_deref() != Some(group_arn.as_str())
+                || t.cw_role_arn.as_deref() != Some(role_arn.as_str());
+            t.cw_log_group_arn = Some(group_arn);
+            t.cw_role_arn = Some(role_arn);
+            Ok(changed)
+        }
+    }
+}
+
+/// Where CloudWatch Logs delivery of a trail whose settings changed starts: records from now
+/// on (the call making the change included), with no error left from before.
+fn restart_cwl(app: &App, t: &Trail) -> Result<(), AwsError> {
+    if t.cw_log_group_arn.is_none() {
+        return app.trails.drop_cwl_state(&t.arn).map_err(internal);
+    }
+    let state = cairn_store::trails::CwlState {
+        cursor: app.journal.head(),
+        ..Default::default()
+    };
+    app.trails.set_cwl_state(&t.arn, &state).map_err(internal)
 }
 
 fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
@@ -180,6 +215,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
     refuse_unsupported(input)?;
+    let cwl = cwl_settings::change_of(input)?;
     let bucket = str_member(input, "S3BucketName").unwrap_or("");
     if bucket.is_empty() {
         return Err(AwsError::client(
@@ -253,7 +289,11 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     let mut t = t;
     t.kms_key_id = trail_kms_key(app, &t, str_member(input, "KmsKeyId"))?;
     check_bucket(app, &t)?;
+    let cwl_changed = apply_cwl(app, &mut t, cwl)?;
     app.trails.put(&t).map_err(internal)?;
+    if cwl_changed {
+        restart_cwl(app, &t)?;
+    }
     if !tags.is_empty() {
         app.trails.add_tags(&t.arn, &tags).map_err(internal)?;
     }
@@ -262,6 +302,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
 
 pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     refuse_unsupported(input)?;
+    let cwl = cwl_settings::change_of(input)?;
     let mut t = find_home(app, ctx, input, "Name")?;
     if let Some(b) = str_member(input, "S3BucketName") {
         t.s3_bucket = b.to_owned();
@@ -292,7 +333,11 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
         ));
     }
     check_bucket(app, &t)?;
+    let cwl_changed = apply_cwl(app, &mut t, cwl)?;
     app.trails.put(&t).map_err(internal)?;
+    if cwl_changed {
+        restart_cwl(app, &t)?;
+    }
     if restart_digests {
         app.trails.drop_digest_state(&t.arn).map_err(internal)?;
     }
@@ -403,6 +448,19 @@ pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<V
     }
     if let Some(e) = s.latest_digest_error {
         m.insert("LatestDigestDeliveryError".into(), e.into());
+    }
+    if t.cw_log_group_arn.is_some()
+        && let Some(c) = app.trails.cwl_state(&t.arn).map_err(internal)?
+    {
+        if let Some(ms) = c.latest_ms {
+            m.insert(
+                "LatestCloudWatchLogsDeliveryTime".into(),
+                timefmt::epoch_seconds(ms),
+            );
+        }
+        if let Some(e) = c.latest_error {
+            m.insert("LatestCloudWatchLogsDeliveryError".into(), e.into());
+        }
     }
     // The string-typed members AWS still returns: times as text, "" when there is none.
     // `LatestDeliveryAttemptSucceeded` is the time of the latest successful attempt.

@@ -8,8 +8,9 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::error::StoreError;
 use crate::trails::digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan};
-use crate::trails::{DeliveryPlan, StoredKey, Trail, TrailStatus, TrailStore};
+use crate::trails::{CwlState, DeliveryPlan, StoredKey, Trail, TrailStatus, TrailStore};
 
+mod cwl;
 mod digests;
 
 const SCHEMA: &str = include_str!("../../../sql/trails.sql");
@@ -104,6 +105,7 @@ impl SqliteTrails {
         let c = self.db.write()?;
         c.execute("DELETE FROM trail_tags WHERE arn = ?1", [arn])?;
         c.execute("DELETE FROM trail_status WHERE arn = ?1", [arn])?;
+        c.execute("DELETE FROM cwl_delivery WHERE arn = ?1", [arn])?;
         // A deleted trail's digest chains end with it.
         c.execute("DELETE FROM digest_chains WHERE trail_arn = ?1", [arn])?;
         c.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [arn])?;
@@ -296,5 +298,8 @@ impl TrailStore for SqliteTrails {
         fn digest_written(&self, id: i64) -> Result<(), StoreError>;
         fn digests_delivered(&self, trail_arn: &str, region: &str) -> Result<Vec<(bool, String, String, i64)>, StoreError>;
         fn drop_digest_state(&self, trail_arn: &str) -> Result<(), StoreError>;
+        fn cwl_state(&self, arn: &str) -> Result<Option<CwlState>, StoreError>;
+        fn set_cwl_state(&self, arn: &str, s: &CwlState) -> Result<(), StoreError>;
+        fn drop_cwl_state(&self, arn: &str) -> Result<(), StoreError>;
     }
 }
