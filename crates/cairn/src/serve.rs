@@ -295,23 +295,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .register(Arc::clone(&digesting))
             .register(Arc::clone(&to_logs))
             .register(Arc::clone(&alarms));
-        let mut alarm_work = Consumers::new();
-        alarm_work.register(alarms);
-        spawn_rounds(alarm_work, Duration::from_secs(1));
-        // SNS's deliveries: the outbox, every second and whenever the test clock moves.
+        // SNS's deliveries: the outbox.
         let sns_delivery: Arc<dyn Consumer> = Serial::new(cairn_services::sns::delivery::Deliverer::new(
             Arc::clone(&app),
             &endpoint,
             open::layout(&dir).mailbox(),
         ));
         consumers.register(Arc::clone(&sns_delivery));
-        let mut sns_work = Consumers::new();
-        sns_work.register(sns_delivery);
-        spawn_rounds(sns_work, Duration::from_secs(1));
+        // The alerting chain, in order: records into log groups (whose metric filters publish
+        // datapoints), alarms evaluated and their notifications published, SNS deliveries. It
+        // runs five times a second, so that an alert reaches its subscriber within a second of
+        // its cause (AWS takes minutes; a learner should not wait for them). A round with
+        // nothing due reads a cursor and a few rows.
+        let mut alerting = Consumers::new();
+        alerting.register(to_logs).register(alarms).register(sns_delivery);
+        spawn_rounds(alerting, Duration::from_millis(200));
         let mut catch_up = Consumers::new();
         catch_up.register(history);
         let mut trail_work = Consumers::new();
-        trail_work.register(delivering).register(digesting).register(to_logs);
+        trail_work.register(delivering).register(digesting);
         spawn_rounds(catch_up, Duration::from_secs(1));
         spawn_rounds(trail_work, Duration::from_secs(args.delivery_interval));
         spawn_retention(Arc::clone(&app), consumers.clone());
