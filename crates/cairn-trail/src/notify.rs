@@ -63,7 +63,10 @@ impl Notifications {
         }
         let mut outcome: BTreeMap<String, Option<String>> = BTreeMap::new();
         for ((arn, bucket), notices) in groups {
-            let trail = self.trails.get(&arn)?.filter(|t| t.sns_topic_name.is_some());
+            let trail = self
+                .trails
+                .get(&arn)?
+                .filter(|t| t.sns_topic_name.is_some());
             let Some(trail) = trail else {
                 // The trail is gone or notifies no more: nothing is owed.
                 let ids: Vec<i64> = notices.iter().map(|n| n.id).collect();

@@ -136,7 +136,10 @@ mod tests {
     fn names_and_arns_are_taken_as_aws_takes_them() {
         assert_eq!(change_of(&json!({})).unwrap(), SnsChange::Keep);
         assert_eq!(change(json!("")).unwrap(), SnsChange::Clear);
-        assert_eq!(change(json!("a-b_C9")).unwrap(), SnsChange::Set("a-b_C9".into()));
+        assert_eq!(
+            change(json!("a-b_C9")).unwrap(),
+            SnsChange::Set("a-b_C9".into())
+        );
         let arn = "arn:aws:sns:eu-west-1:111122223333:t";
         assert_eq!(change(json!(arn)).unwrap(), SnsChange::Set(arn.into()));
         for bad in [

@@ -4,9 +4,7 @@
 
 use super::{Backend, cases};
 use crate::trails::digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest};
-use crate::trails::{
-    CwlState, DeliveryPlan, Notice, NotifyStatus, StoredKey, Trail, TrailStatus,
-};
+use crate::trails::{CwlState, DeliveryPlan, Notice, NotifyStatus, StoredKey, Trail, TrailStatus};
 
 cases!(
     trails_tags_and_status,

@@ -497,10 +497,7 @@ pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<V
         "LatestDeliveryAttemptSucceeded".into(),
         text(s.latest_delivery_ms),
     );
-    m.insert(
-        "LatestNotificationAttemptTime".into(),
-        text(n.attempt_ms),
-    );
+    m.insert("LatestNotificationAttemptTime".into(), text(n.attempt_ms));
     m.insert(
         "LatestNotificationAttemptSucceeded".into(),
         text(n.latest_ms),

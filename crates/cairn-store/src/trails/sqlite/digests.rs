@@ -6,10 +6,10 @@ use rusqlite::params;
 
 use super::SqliteTrails;
 use crate::error::StoreError;
+use crate::trails::Notice;
 use crate::trails::digests::{
     BACKFILL, DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest,
 };
-use crate::trails::Notice;
 
 fn row_to_file(r: &rusqlite::Row<'_>) -> rusqlite::Result<DigestFile> {
     Ok(DigestFile {
