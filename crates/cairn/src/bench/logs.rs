@@ -50,7 +50,8 @@ fn endpoint() -> anyhow::Result<Endpoint> {
     Ok(Endpoint {
         host_port: host_port.trim_end_matches('/').to_owned(),
         region: std::env::var("AWS_DEFAULT_REGION").unwrap_or_else(|_| "us-east-1".into()),
-        access_key_id: std::env::var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is not set")?,
+        access_key_id: std::env::var("AWS_ACCESS_KEY_ID")
+            .context("AWS_ACCESS_KEY_ID is not set")?,
         secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY")
             .context("AWS_SECRET_ACCESS_KEY is not set")?,
         io_timeout: Some(Duration::from_secs(120)),
@@ -74,7 +75,11 @@ fn call(e: &Endpoint, op: &str, body: &[u8]) -> anyhow::Result<Value> {
         )
         .map_err(|err| anyhow::anyhow!("{op}: {err}"))?;
     if !r.ok() {
-        bail!("{op} answered {}: {}", r.status, String::from_utf8_lossy(&r.body));
+        bail!(
+            "{op} answered {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
     }
     Ok(serde_json::from_slice(&r.body).unwrap_or(Value::Null))
 }
@@ -100,7 +105,11 @@ fn batch_body(stream: &str, n: usize, size: usize, now_ms: i64) -> Vec<u8> {
 
 pub fn run(a: LogsArgs) -> anyhow::Result<()> {
     let e = endpoint()?;
-    let _ = call(&e, "CreateLogGroup", json!({"logGroupName": GROUP}).to_string().as_bytes());
+    let _ = call(
+        &e,
+        "CreateLogGroup",
+        json!({"logGroupName": GROUP}).to_string().as_bytes(),
+    );
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -116,7 +125,9 @@ pub fn run(a: LogsArgs) -> anyhow::Result<()> {
         let _ = call(
             &e,
             "CreateLogStream",
-            json!({"logGroupName": GROUP, "logStreamName": stream}).to_string().as_bytes(),
+            json!({"logGroupName": GROUP, "logStreamName": stream})
+                .to_string()
+                .as_bytes(),
         );
         let body = batch_body(&stream, n, a.batch, now_ms);
         let (stored, failed, stop, start) =
@@ -176,7 +187,10 @@ pub fn run(a: LogsArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             let v = call(&e, "FilterLogEvents", &body)?;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
-            found = v.get("events").and_then(Value::as_array).map_or(0, Vec::len);
+            found = v
+                .get("events")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
         }
         lat.sort_by(f64::total_cmp);
         let out = json!({
