@@ -5,7 +5,7 @@
 //! `logs.amazonaws.com`, unrecorded, as AWS shows no PutMetricData for metric filters; in the
 //! same group transaction as the events, so a refused PutLogEvents publishes nothing.
 
-use cairn_rules::filter::{Dimension, FilterPattern, MetricValue};
+use cairn_rules::filter::{Dimension, FilterPattern, FilterSet, MetricValue};
 use cairn_store::logs::{GroupKey, MetricFilter, NewEvent};
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
@@ -84,9 +84,21 @@ pub(super) fn publish(
         .logs
         .metric_filters(&key.account, &key.region, Some(&key.name))
         .map_err(|e| AwsError::internal(e.to_string()))?;
-    for f in filters.iter().filter_map(ready) {
-        let mut data = Vec::new();
-        for e in events {
+    let ready: Vec<Ready> = filters.iter().filter_map(ready).collect();
+    if ready.is_empty() {
+        return Ok(());
+    }
+    // All of the group's patterns in one scan of each event (a JSON event is parsed once for
+    // every filter); an event's values are read only when a filter matched it.
+    let set = FilterSet::new(ready.iter().map(|f| f.pattern.clone()).collect());
+    let mut data: Vec<Vec<Value>> = vec![Vec::new(); ready.len()];
+    let mut matched = Vec::with_capacity(ready.len());
+    for e in events {
+        set.matches_into(&e.message, &mut matched);
+        for (i, f) in ready.iter().enumerate() {
+            if !matched.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             let Some(m) = f.pattern.matches(&e.message) else {
                 continue;
             };
@@ -99,12 +111,14 @@ pub(super) fn publish(
                     dims.push(json!({"Name": name, "Value": value}));
                 }
             }
-            data.push(datum(&f, e.timestamp, v, dims));
+            data[i].push(datum(f, e.timestamp, v, dims));
         }
+    }
+    for (f, mut data) in ready.iter().zip(data) {
         if data.is_empty()
             && let Some(d) = f.default
         {
-            data.push(datum(&f, now_ms, d, Vec::new()));
+            data.push(datum(f, now_ms, d, Vec::new()));
         }
         let caller = Internal::service(
             LOGS,
