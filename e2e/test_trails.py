@@ -69,7 +69,8 @@ def test_aws_checks_and_exceptions(cairn, account):
     assert code(ct.create_trail, Name="missing-bucket", S3BucketName=f"nope-{uuid.uuid4().hex[:8]}") == "S3BucketDoesNotExistException"
     for bad in ["ab", "-bad", "bad-", "a..b", "192.168.0.1", "has space"]:
         assert code(ct.create_trail, Name=bad, S3BucketName=b) == "InvalidTrailNameException", bad
-    assert code(ct.create_trail, Name="with-sns", S3BucketName=b, SnsTopicName="t") == "UnsupportedOperationException"
+    assert code(ct.create_trail, Name="with-sns", S3BucketName=b, SnsTopicName="no-such-topic") == "InsufficientSnsTopicPolicyException"
+    assert code(ct.create_trail, Name="with-sns", S3BucketName=b, SnsTopicName="has space") == "InvalidSnsTopicNameException"
     assert code(ct.create_trail, Name="org", S3BucketName=b, IsOrganizationTrail=True) == "OrganizationsNotInUseException"
     assert code(ct.create_trail, Name="wrong-prefix", S3BucketName=b, S3KeyPrefix="elsewhere") == "InsufficientS3BucketPolicyException"
     names = [f"limit-{i}" for i in range(5)]

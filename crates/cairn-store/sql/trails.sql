@@ -152,3 +152,22 @@ CREATE TABLE IF NOT EXISTS cwl_delivery (
     latest_error TEXT,
     error_ms     INTEGER
 );
+
+-- SNS notifications of written log files, until the trail's topic took them. Each is queued
+-- in the same transaction that marks its log file written, and leaves only after Publish
+-- succeeded: a crash in between sends it again (at least once), never loses it.
+CREATE TABLE IF NOT EXISTS trail_notices (
+    id         INTEGER PRIMARY KEY,
+    trail_arn  TEXT NOT NULL,
+    bucket     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+
+-- What the latest SNS notifications of a trail did, for GetTrailStatus.
+CREATE TABLE IF NOT EXISTS trail_notify_status (
+    arn          TEXT PRIMARY KEY,
+    latest_ms    INTEGER,   -- the latest notification sent (LatestNotificationTime)
+    attempt_ms   INTEGER,   -- the latest attempt, sent or not
+    latest_error TEXT       -- SNS's error of the latest attempt, while unresolved
+);

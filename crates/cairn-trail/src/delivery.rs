@@ -7,6 +7,8 @@
 //! the plan done. A crash between the steps, or a failed write, leaves plans that a later
 //! round writes again under the same key with the same content: each event lands in exactly
 //! one log file per trail. A trail whose writes fail is retried with backoff ([`Backoff`]).
+//! A written file of a trail with an SNS topic owes a notification: it is queued with the
+//! file's written mark, and [`crate::notify`] sends it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use cairn_model::Clock;
 use cairn_store::StoreError;
 use cairn_store::journal::{Entry, EntryKind, Journal};
 use cairn_store::trails::digests::DigestFile;
-use cairn_store::trails::{DeliveryPlan, Trail, TrailStore};
+use cairn_store::trails::{DeliveryPlan, Notice, Trail, TrailStore};
 use serde_json::Value;
 
 pub use crate::backoff::Backoff;
@@ -153,7 +155,15 @@ impl Delivery {
             }
             match self.write_plan(&trail, &p) {
                 Ok(listed) => {
-                    self.trails.plan_written(p.id, listed.as_ref())?;
+                    let notice = trail.sns_topic_name.is_some().then(|| Notice {
+                        id: 0,
+                        trail_arn: trail.arn.clone(),
+                        bucket: trail.s3_bucket.clone(),
+                        key: p.key.clone(),
+                        created_ms: now,
+                    });
+                    self.trails
+                        .plan_written(p.id, listed.as_ref(), notice.as_ref())?;
                     self.backoff.succeeded(&trail.arn);
                     report.written_files += 1;
                     report.written_records += p.offsets.len();

@@ -7,6 +7,8 @@
 //! - [`backoff`]: retry pacing for trails whose bucket cannot take their files.
 //! - [`delivery`]: the consumer that plans files from the journal and writes them to S3, exactly
 //!   once per event per trail, across crashes and retries.
+//! - [`notify`]: the consumer that tells a trail's SNS topic about each written log file, at
+//!   least once, across crashes and retries.
 //! - [`cwl`]: the consumer that writes each selected record to a trail's CloudWatch Logs group,
 //!   exactly once per event, across crashes and retries.
 //! - [`digest`]: signed, chained digest files for trails that validate.
@@ -19,6 +21,7 @@ pub mod delivery;
 pub mod digest;
 pub mod keys;
 pub mod logfile;
+pub mod notify;
 pub mod selectors;
 pub mod sink;
 pub mod validate;

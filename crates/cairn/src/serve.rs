@@ -283,6 +283,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             behind: stores.history_behind.clone(),
         });
         let delivering: Arc<dyn Consumer> = Serial::new(Arc::clone(&delivery));
+        // Trails with an SNS topic: each written log file is announced to it through SNS's
+        // API, as cloudtrail.amazonaws.com, right after the round that wrote it.
+        let notifying: Arc<dyn Consumer> = Serial::new(cairn_trail::notify::Notifications {
+            trails: Arc::clone(&app.trails),
+            notifier: Arc::new(cairn_services::cloudtrail::sns_notices::TrailNotices::new(Arc::clone(&app))),
+            clock: Arc::clone(&app.clock),
+            backoff: Default::default(),
+        });
         let digesting: Arc<dyn Consumer> = Serial::new(Arc::clone(&digests));
         // CloudWatch's alarms: evaluated on the clock, their actions carried out.
         let alarms: Arc<dyn Consumer> = Serial::new(cairn_services::cloudwatch::AlarmWork {
@@ -292,6 +300,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         consumers
             .register(Arc::clone(&history))
             .register(Arc::clone(&delivering))
+            .register(Arc::clone(&notifying))
             .register(Arc::clone(&digesting))
             .register(Arc::clone(&to_logs))
             .register(Arc::clone(&alarms));
@@ -313,7 +322,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let mut catch_up = Consumers::new();
         catch_up.register(history);
         let mut trail_work = Consumers::new();
-        trail_work.register(delivering).register(digesting);
+        trail_work
+            .register(delivering)
+            .register(notifying)
+            .register(digesting);
         spawn_rounds(catch_up, Duration::from_secs(1));
         spawn_rounds(trail_work, Duration::from_secs(args.delivery_interval));
         spawn_retention(Arc::clone(&app), consumers.clone());

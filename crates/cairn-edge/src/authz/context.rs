@@ -33,7 +33,13 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
         c.set("aws:SourceAccount", ctx.recipient_account.clone());
         // The older name of the same fact, which SNS's default topic policy tests: a service
         // working for a resource of the topic's own account (a CloudWatch alarm) may publish.
-        c.set("aws:SourceOwner", ctx.recipient_account.clone());
+        // CloudTrail does not send it: AWS refuses a trail a topic until the topic policy
+        // names cloudtrail.amazonaws.com ("SNS Topic does not exist or the topic policy is
+        // incorrect!"), the default policy is not enough.
+        if !matches!(p, Principal::AwsService { service } if service == "cloudtrail.amazonaws.com")
+        {
+            c.set("aws:SourceOwner", ctx.recipient_account.clone());
+        }
     }
     c.set("aws:RequestedRegion", ctx.region.clone());
     c.set("aws:SecureTransport", "false");

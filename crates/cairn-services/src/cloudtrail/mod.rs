@@ -19,7 +19,8 @@
 //! `destination.rs` (checking a trail's bucket and key), `s3_calls.rs` (CloudTrail's requests
 //! to S3), `cwl_session.rs` (reaching a trail's CloudWatch Logs group as its role),
 //! `cwl_settings.rs` (checking a trail's group and role), `cwl_writes.rs` (writing records
-//! into the group through Logs' API), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens).
+//! into the group through Logs' API), `sns_settings.rs` (checking a trail's SNS topic),
+//! `sns_notices.rs` (publishing log file notifications through SNS's API), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens).
 //! State (trails, events) lives in `cairn-store`, behind `app.trails` and the event store.
 
 mod cwl_session;
@@ -33,6 +34,8 @@ mod operations;
 mod record;
 mod resolve;
 mod s3_calls;
+pub mod sns_notices;
+mod sns_settings;
 mod token;
 mod wire;
 

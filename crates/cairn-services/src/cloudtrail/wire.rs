@@ -23,6 +23,13 @@ pub(super) fn trail_json(t: &Trail) -> Value {
     if let Some(p) = &t.s3_key_prefix {
         m.insert("S3KeyPrefix".into(), p.clone().into());
     }
+    if let Some(topic) = &t.sns_topic_name {
+        // The deprecated member echoes what was given (a name or an ARN).
+        m.insert("SnsTopicName".into(), topic.clone().into());
+    }
+    if let Some(arn) = super::sns_settings::topic_arn(t) {
+        m.insert("SnsTopicARN".into(), arn.into());
+    }
     m.insert(
         "IncludeGlobalServiceEvents".into(),
         t.include_global_events.into(),

@@ -4,7 +4,7 @@
 
 use super::{Backend, cases};
 use crate::trails::digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest};
-use crate::trails::{CwlState, DeliveryPlan, StoredKey, Trail, TrailStatus};
+use crate::trails::{CwlState, DeliveryPlan, Notice, NotifyStatus, StoredKey, Trail, TrailStatus};
 
 cases!(
     trails_tags_and_status,
@@ -13,6 +13,7 @@ cases!(
     signing_keys_are_found_by_validity,
     trails_survive_a_restart,
     cwl_state_is_kept_per_trail,
+    notices_are_queued_with_the_written_mark,
 );
 
 fn trail(name: &str, region: &str) -> Trail {
@@ -123,7 +124,7 @@ pub fn a_digest_decision_is_atomic(b: &dyn Backend) {
     )
     .unwrap();
     let plan_id = s.pending_plans().unwrap()[0].id;
-    s.plan_written(plan_id, Some(&file)).unwrap();
+    s.plan_written(plan_id, Some(&file), None).unwrap();
     assert!(s.pending_plans().unwrap().is_empty());
     let files = s.digest_files(arn).unwrap();
     assert_eq!(files.len(), 1);
@@ -256,4 +257,54 @@ pub fn cwl_state_is_kept_per_trail(b: &dyn Backend) {
     s.set_cwl_state(&t.arn, &CwlState::default()).unwrap();
     s.delete(&t.arn).unwrap();
     assert_eq!(s.cwl_state(&t.arn).unwrap(), None);
+}
+
+pub fn notices_are_queued_with_the_written_mark(b: &dyn Backend) {
+    let s = b.trails();
+    let t = trail("sns", "us-east-1");
+    s.put(&t).unwrap();
+    let plan = |key: &str| DeliveryPlan {
+        id: 0,
+        trail_arn: t.arn.clone(),
+        region: "us-east-1".into(),
+        key: key.into(),
+        offsets: vec![0],
+        created_ms: 7,
+    };
+    s.plan(&[plan("k1"), plan("k2")], 1).unwrap();
+    let ids: Vec<i64> = s.pending_plans().unwrap().iter().map(|p| p.id).collect();
+    let notice = |key: &str| Notice {
+        id: 0,
+        trail_arn: t.arn.clone(),
+        bucket: "b".into(),
+        key: key.into(),
+        created_ms: 8,
+    };
+    s.plan_written(ids[0], None, Some(&notice("k1"))).unwrap();
+    s.plan_written(ids[1], None, Some(&notice("k2"))).unwrap();
+    assert!(s.pending_plans().unwrap().is_empty());
+    // Queued in order, and kept across a restart until sent.
+    b.restart();
+    let s = b.trails();
+    let pending = s.pending_notices().unwrap();
+    assert_eq!(
+        pending.iter().map(|n| n.key.as_str()).collect::<Vec<_>>(),
+        vec!["k1", "k2"]
+    );
+    assert_eq!(pending[0].bucket, "b");
+    s.notices_done(&[pending[0].id]).unwrap();
+    assert_eq!(s.pending_notices().unwrap().len(), 1);
+
+    assert_eq!(s.notify_status(&t.arn).unwrap(), NotifyStatus::default());
+    let st = NotifyStatus {
+        latest_ms: Some(5),
+        attempt_ms: Some(9),
+        latest_error: Some("NotFound".into()),
+    };
+    s.set_notify_status(&t.arn, &st).unwrap();
+    assert_eq!(s.notify_status(&t.arn).unwrap(), st);
+    // A deleted trail's notices and status go with it.
+    s.delete(&t.arn).unwrap();
+    assert!(s.pending_notices().unwrap().is_empty());
+    assert_eq!(s.notify_status(&t.arn).unwrap(), NotifyStatus::default());
 }

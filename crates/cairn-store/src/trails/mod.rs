@@ -1,6 +1,6 @@
 //! Trails: settings, event and Insights selectors, tags, logging state, delivery status,
-//! delivery plans and the delivery cursor, CloudWatch Logs delivery state, digest signing keys,
-//! and digest state.
+//! delivery plans and the delivery cursor, CloudWatch Logs delivery state, SNS notifications of
+//! written log files, digest signing keys, and digest state.
 //!
 //! [`TrailStore`] is the contract; every multi-step change a crash could interrupt (planning
 //! with the cursor, a written plan with its digest entry, a decided digest) is atomic.
@@ -66,6 +66,28 @@ pub struct CwlState {
     /// The latest failure, while unresolved (`LatestCloudWatchLogsDeliveryError`).
     pub latest_error: Option<String>,
     pub error_ms: Option<i64>,
+}
+
+/// An SNS notification owed for a written log file: queued with the file's written mark, sent
+/// to the trail's topic (whatever it is by then), then forgotten.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub id: i64,
+    pub trail_arn: String,
+    pub bucket: String,
+    pub key: String,
+    pub created_ms: i64,
+}
+
+/// What a trail's SNS notifications last did (GetTrailStatus's `LatestNotification*`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NotifyStatus {
+    /// The latest notification sent.
+    pub latest_ms: Option<i64>,
+    /// The latest attempt, sent or not.
+    pub attempt_ms: Option<i64>,
+    /// SNS's error of the latest attempt, while unresolved.
+    pub latest_error: Option<String>,
 }
 
 /// A log file to write: its trail, region, key and the journal offsets of its records.
@@ -145,9 +167,27 @@ pub trait TrailStore: Send + Sync {
         to_ms: i64,
     ) -> Result<Vec<StoredKey>, StoreError>;
 
-    /// Marks a log file plan written and, for a validating trail, queues the file for its digest,
-    /// atomically: a crash cannot list a file twice or lose it.
-    fn plan_written(&self, plan_id: i64, file: Option<&DigestFile>) -> Result<(), StoreError>;
+    /// Marks a log file plan written and, for a validating trail, queues the file for its digest
+    /// and, for a trail with a topic, its SNS notification, atomically: a crash cannot list a
+    /// file twice or lose it, nor lose its notification.
+    fn plan_written(
+        &self,
+        plan_id: i64,
+        file: Option<&DigestFile>,
+        notice: Option<&Notice>,
+    ) -> Result<(), StoreError>;
+
+    /// Notifications not yet sent, oldest first.
+    fn pending_notices(&self) -> Result<Vec<Notice>, StoreError>;
+
+    /// Forgets notifications that were sent (or are owed no more).
+    fn notices_done(&self, ids: &[i64]) -> Result<(), StoreError>;
+
+    /// What a trail's notifications last did (all empty if nothing yet).
+    fn notify_status(&self, arn: &str) -> Result<NotifyStatus, StoreError>;
+
+    /// Replaces it.
+    fn set_notify_status(&self, arn: &str, s: &NotifyStatus) -> Result<(), StoreError>;
 
     /// Log files of a trail that no digest lists yet, oldest plan first.
     fn digest_files(&self, trail_arn: &str) -> Result<Vec<DigestFile>, StoreError>;

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::cloudtrail::cwl_settings::{self, CwlChange};
 use crate::cloudtrail::destination::{check_bucket, trail_kms_key};
 use crate::cloudtrail::names::{TrailRef, parse_ref, trail_arn, validate_name};
+use crate::cloudtrail::sns_settings::{self, SnsChange};
 use crate::cloudtrail::wire::trail_json;
 use crate::recorder::CallContext;
 
@@ -138,17 +139,6 @@ fn settings_json(t: &Trail) -> Value {
 
 /// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
 fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
-    for (member, what) in [("SnsTopicName", "SNS delivery notifications")] {
-        if input
-            .get(member)
-            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
-        {
-            return Err(AwsError::client(
-                "UnsupportedOperationException",
-                format!("cairn does not support {what} ({member}) yet."),
-            ));
-        }
-    }
     if bool_member(input, "IsOrganizationTrail")? == Some(true) {
         return Err(AwsError::client(
             "OrganizationsNotInUseException",
@@ -181,6 +171,28 @@ fn apply_cwl(app: &App, t: &mut Trail, change: CwlChange) -> Result<bool, AwsErr
             Ok(changed)
         }
     }
+}
+
+/// Applies a Create/UpdateTrail's topic to `t` (whose other settings are final) once CloudTrail
+/// may publish to it; answers whether it changed.
+fn apply_sns(app: &App, t: &mut Trail, change: SnsChange) -> Result<bool, AwsError> {
+    let before = sns_settings::topic_arn(t);
+    match change {
+        SnsChange::Keep => return Ok(false),
+        SnsChange::Clear => t.sns_topic_name = None,
+        SnsChange::Set(topic) => {
+            t.sns_topic_name = Some(topic);
+            sns_settings::check(app, t)?;
+        }
+    }
+    Ok(sns_settings::topic_arn(t) != before)
+}
+
+/// A trail whose topic changed starts with no notification error from before.
+fn restart_sns(app: &App, t: &Trail) -> Result<(), AwsError> {
+    app.trails
+        .set_notify_status(&t.arn, &Default::default())
+        .map_err(internal)
 }
 
 /// Where CloudWatch Logs delivery of a trail whose settings changed starts: records from now
@@ -216,6 +228,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     validate_name(name)?;
     refuse_unsupported(input)?;
     let cwl = cwl_settings::change_of(input)?;
+    let sns = sns_settings::change_of(input)?;
     let bucket = str_member(input, "S3BucketName").unwrap_or("");
     if bucket.is_empty() {
         return Err(AwsError::client(
@@ -290,6 +303,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     t.kms_key_id = trail_kms_key(app, &t, str_member(input, "KmsKeyId"))?;
     check_bucket(app, &t)?;
     let cwl_changed = apply_cwl(app, &mut t, cwl)?;
+    apply_sns(app, &mut t, sns)?;
     app.trails.put(&t).map_err(internal)?;
     if cwl_changed {
         restart_cwl(app, &t)?;
@@ -303,6 +317,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
 pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     refuse_unsupported(input)?;
     let cwl = cwl_settings::change_of(input)?;
+    let sns = sns_settings::change_of(input)?;
     let mut t = find_home(app, ctx, input, "Name")?;
     if let Some(b) = str_member(input, "S3BucketName") {
         t.s3_bucket = b.to_owned();
@@ -334,9 +349,13 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     }
     check_bucket(app, &t)?;
     let cwl_changed = apply_cwl(app, &mut t, cwl)?;
+    let sns_changed = apply_sns(app, &mut t, sns)?;
     app.trails.put(&t).map_err(internal)?;
     if cwl_changed {
         restart_cwl(app, &t)?;
+    }
+    if sns_changed {
+        restart_sns(app, &t)?;
     }
     if restart_digests {
         app.trails.drop_digest_state(&t.arn).map_err(internal)?;
@@ -443,6 +462,11 @@ pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<V
     time("StartLoggingTime", t.start_logging_ms);
     time("StopLoggingTime", t.stop_logging_ms);
     time("LatestDigestDeliveryTime", s.latest_digest_ms);
+    let n = app.trails.notify_status(&t.arn).map_err(internal)?;
+    time("LatestNotificationTime", n.latest_ms);
+    if let Some(e) = &n.latest_error {
+        m.insert("LatestNotificationError".into(), e.clone().into());
+    }
     if let Some(e) = s.latest_delivery_error {
         m.insert("LatestDeliveryError".into(), e.into());
     }
@@ -473,8 +497,11 @@ pub fn get_trail_status(app: &App, ctx: &CallContext, input: &Value) -> Result<V
         "LatestDeliveryAttemptSucceeded".into(),
         text(s.latest_delivery_ms),
     );
-    m.insert("LatestNotificationAttemptTime".into(), text(None));
-    m.insert("LatestNotificationAttemptSucceeded".into(), text(None));
+    m.insert("LatestNotificationAttemptTime".into(), text(n.attempt_ms));
+    m.insert(
+        "LatestNotificationAttemptSucceeded".into(),
+        text(n.latest_ms),
+    );
     m.insert("TimeLoggingStarted".into(), text(t.start_logging_ms));
     m.insert("TimeLoggingStopped".into(), text(t.stop_logging_ms));
     Ok(Value::Object(m))

@@ -6,6 +6,7 @@ use rusqlite::params;
 
 use super::SqliteTrails;
 use crate::error::StoreError;
+use crate::trails::Notice;
 use crate::trails::digests::{
     BACKFILL, DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest,
 };
@@ -47,10 +48,21 @@ fn put_chain(tx: &rusqlite::Connection, c: &DigestChain) -> rusqlite::Result<()>
 impl SqliteTrails {
     /// Marks a log file plan written and, for a validating trail, queues the file for its digest,
     /// atomically: a crash cannot list a file twice or lose it.
-    pub fn plan_written(&self, plan_id: i64, file: Option<&DigestFile>) -> Result<(), StoreError> {
+    pub fn plan_written(
+        &self,
+        plan_id: i64,
+        file: Option<&DigestFile>,
+        notice: Option<&Notice>,
+    ) -> Result<(), StoreError> {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
         tx.execute("DELETE FROM delivery_plans WHERE id = ?1", [plan_id])?;
+        if let Some(n) = notice {
+            tx.execute(
+                "INSERT INTO trail_notices (trail_arn, bucket, key, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![n.trail_arn, n.bucket, n.key, n.created_ms],
+            )?;
+        }
         if let Some(f) = file {
             tx.execute(
                 "INSERT INTO digest_files (trail_arn, region, range_from, bucket, key, sha256, oldest_event, newest_event, planned_ms)

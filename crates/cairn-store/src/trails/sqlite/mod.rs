@@ -1,5 +1,6 @@
 //! Trails in SQLite (`trails.db`, schema in `sql/trails.sql`): settings, selectors, tags,
-//! logging state, delivery status and plans, signing keys; digest state in [`digests`].
+//! logging state, delivery status and plans, signing keys; digest state in [`digests`], SNS
+//! notifications in [`notices`].
 
 use crate::db::Db;
 use std::path::Path;
@@ -8,10 +9,13 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::error::StoreError;
 use crate::trails::digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan};
-use crate::trails::{CwlState, DeliveryPlan, StoredKey, Trail, TrailStatus, TrailStore};
+use crate::trails::{
+    CwlState, DeliveryPlan, Notice, NotifyStatus, StoredKey, Trail, TrailStatus, TrailStore,
+};
 
 mod cwl;
 mod digests;
+mod notices;
 
 const SCHEMA: &str = include_str!("../../../sql/trails.sql");
 
@@ -106,6 +110,8 @@ impl SqliteTrails {
         c.execute("DELETE FROM trail_tags WHERE arn = ?1", [arn])?;
         c.execute("DELETE FROM trail_status WHERE arn = ?1", [arn])?;
         c.execute("DELETE FROM cwl_delivery WHERE arn = ?1", [arn])?;
+        c.execute("DELETE FROM trail_notices WHERE trail_arn = ?1", [arn])?;
+        c.execute("DELETE FROM trail_notify_status WHERE arn = ?1", [arn])?;
         // A deleted trail's digest chains end with it.
         c.execute("DELETE FROM digest_chains WHERE trail_arn = ?1", [arn])?;
         c.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [arn])?;
@@ -288,7 +294,11 @@ impl TrailStore for SqliteTrails {
         fn plan_done(&self, id: i64) -> Result<(), StoreError>;
         fn add_signing_key(&self, k: &StoredKey) -> Result<(), StoreError>;
         fn signing_keys(&self, region: &str, from_ms: i64, to_ms: i64) -> Result<Vec<StoredKey>, StoreError>;
-        fn plan_written(&self, plan_id: i64, file: Option<&DigestFile>) -> Result<(), StoreError>;
+        fn plan_written(&self, plan_id: i64, file: Option<&DigestFile>, notice: Option<&Notice>) -> Result<(), StoreError>;
+        fn pending_notices(&self) -> Result<Vec<Notice>, StoreError>;
+        fn notices_done(&self, ids: &[i64]) -> Result<(), StoreError>;
+        fn notify_status(&self, arn: &str) -> Result<NotifyStatus, StoreError>;
+        fn set_notify_status(&self, arn: &str, s: &NotifyStatus) -> Result<(), StoreError>;
         fn digest_files(&self, trail_arn: &str) -> Result<Vec<DigestFile>, StoreError>;
         fn digest_chains(&self, trail_arn: &str) -> Result<Vec<DigestChain>, StoreError>;
         fn start_digest_chain(&self, chain: &DigestChain) -> Result<(), StoreError>;
