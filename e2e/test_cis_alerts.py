@@ -245,7 +245,15 @@ def test_each_cis_pattern_cairn_can_trigger_counts_its_calls_and_no_near_miss(la
     assert counts.added() == {}
     assert "AccessDenied" in refused(lab, "iam", "list-users", env=nobody)
     assert "AccessDenied" in refused(lab, "logs", "describe-log-groups", env=nobody)
-    assert counts.added() == {"4.1": 2}
+    assert "AccessDenied" in refused(lab, "kms", "list-keys", env=nobody)
+    assert "AccessDenied" in refused(lab, "s3api", "get-bucket-acl", "--bucket", bucket2, env=nobody)
+    assert counts.added() == {"4.1": 4}
+    # A refused change is both: CIS's change patterns look at the event name, not the outcome.
+    assert "AccessDenied" in refused(lab, "iam", "put-user-policy", "--user-name", "cis-nobody", "--policy-name", "x",
+                                     "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [
+                                         {"Effect": "Allow", "Action": "*", "Resource": "*"}]}), env=nobody)
+    assert "AccessDenied" in refused(lab, "cloudtrail", "stop-logging", "--name", "cis", env=nobody)
+    assert counts.added() == {"4.1": 2, "4.4": 1, "4.5": 1}
 
     # 4.4 IAM policy changes. Near misses: reading policies, and creating a user and a role
     # (identities, not policies).
@@ -288,9 +296,13 @@ def test_each_cis_pattern_cairn_can_trigger_counts_its_calls_and_no_near_miss(la
     lab.aws("kms", "cancel-key-deletion", "--key-id", key, **a)
     assert counts.added() == {}
 
-    # 4.8 S3 bucket policy changes. Near misses: creating a bucket, reading its ACL and policy.
+    # 4.8 S3 bucket policy changes. Near misses: creating a bucket, reading its ACL and policy,
+    # changing its other settings (versioning, default encryption).
     bucket = f"cis-s3-{uuid.uuid4().hex[:8]}"
     lab.aws("s3api", "create-bucket", "--bucket", bucket, **a)
+    lab.aws("s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled", **a)
+    lab.aws("s3api", "put-bucket-encryption", "--bucket", bucket, "--server-side-encryption-configuration", json.dumps(
+        {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}), **a)
     lab.aws("s3api", "get-bucket-acl", "--bucket", bucket, **a)
     assert "NoSuchBucketPolicy" in refused(lab, "s3api", "get-bucket-policy", "--bucket", bucket, env=admin)
     assert counts.added() == {}
