@@ -15,6 +15,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
+from alerting import queue_for
 from conftest import Cairn, lookup_all
 
 
@@ -372,19 +373,6 @@ def test_the_cis_recipe_makes_fourteen_filters_and_alarms(cairn, cw):
     p = subprocess.run([str(CAIRN), "recipes", "cis-alarms", "--data-dir", str(cairn.data_dir),
                         "--log-group", "cis-trail", "--topic", "alerts"], capture_output=True, text=True)
     assert p.returncode != 0 and "SNS topic ARN" in p.stderr
-
-
-def queue_for(cairn, topic, name):
-    """An SQS queue subscribed to `topic`, its policy letting SNS send for that topic."""
-    sqs = cairn.client("sqs")
-    account = cairn.env()["CAIRN_ACCOUNT_ID"]
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = f"arn:aws:sqs:us-east-1:{account}:{name}"
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-        "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
-    cairn.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    return sqs, url
 
 
 def test_an_alarm_notifies_its_topic_with_aws_message(cairn, cw):

@@ -6,50 +6,14 @@ SigningCertURL) for SignatureVersion 1 and 2, RawMessageDelivery, filter policie
 email-json and email messages written to the mailbox folder, PublishBatch, a kill -9 that
 must not lose a pending notification, and each call recorded as an sns.amazonaws.com event."""
 
-import base64
 import json
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.exceptions
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 
+from alerting import Subscriber, confirmed_http_subscription, verify
 from conftest import lookup_all, wait_for
-
-
-class Subscriber:
-    """An HTTP endpoint on 127.0.0.1 that keeps every POST; answers 500 while `failing`."""
-
-    def __init__(self):
-        self.received = []
-        self.failing = False
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(500 if outer.failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def of_type(self, kind):
-        return [(h, b) for h, b in self.received if h.get("x-amz-sns-message-type") == kind]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -69,52 +33,6 @@ def error_of(call, *args, **kwargs):
         call(*args, **kwargs)
     r = e.value.response
     return r["Error"]["Code"], r["Error"].get("Message", ""), r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-SIGNED = {
-    "Notification": ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"],
-    "SubscriptionConfirmation": ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"],
-}
-
-
-def verify(message, trusted_prefix):
-    """AWS's documented verification, written independently of cairn: fetch the certificate
-    (only from the trusted endpoint), rebuild the string to sign, check the RSA signature."""
-    url = message["SigningCertURL"]
-    assert url.startswith(trusted_prefix) and url.endswith(".pem")
-    with urllib.request.urlopen(url) as r:
-        cert = x509.load_pem_x509_certificate(r.read())
-    text = "".join(f"{k}\n{message[k]}\n" for k in SIGNED[message["Type"]] if k in message)
-    digest = hashes.SHA256() if message["SignatureVersion"] == "2" else hashes.SHA1()
-    cert.public_key().verify(base64.b64decode(message["Signature"]), text.encode(), padding.PKCS1v15(), digest)
-    tampered = text.replace("Type\n", "Type\nX", 1).encode()
-    with pytest.raises(Exception):
-        cert.public_key().verify(base64.b64decode(message["Signature"]), tampered, padding.PKCS1v15(), digest)
-
-
-def confirmed_http_subscription(cairn, sns, topic, sub, **attrs):
-    """Subscribes `sub`, checks the signed confirmation and confirms through the SubscribeURL."""
-    r = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=sub.url, Attributes=attrs)
-    assert r["SubscriptionArn"] == "pending confirmation"
-    headers, body = wait_for(lambda: sub.of_type("SubscriptionConfirmation") and sub.of_type("SubscriptionConfirmation")[-1])
-    msg = json.loads(body)
-    assert list(msg) == ["Type", "MessageId", "Token", "TopicArn", "Message", "SubscribeURL", "Timestamp",
-                         "SignatureVersion", "Signature", "SigningCertURL"]
-    assert headers["x-amz-sns-topic-arn"] == topic and "x-amz-sns-subscription-arn" not in headers
-    assert headers["x-amz-sns-message-id"] == msg["MessageId"]
-    assert headers["content-type"] == "text/plain; charset=UTF-8"
-    assert headers["user-agent"] == "Amazon Simple Notification Service Agent"
-    assert msg["Message"].startswith(f"You have chosen to subscribe to the topic {topic}.")
-    verify(msg, cairn.endpoint)
-    [row] = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Endpoint"] == sub.url]
-    assert row["SubscriptionArn"] == "PendingConfirmation"
-    # The SubscribeURL works unsigned, as AWS's does.
-    with urllib.request.urlopen(msg["SubscribeURL"]) as r:
-        xml = r.read().decode()
-    assert "<ConfirmSubscriptionResult>" in xml
-    [row] = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Endpoint"] == sub.url]
-    assert row["SubscriptionArn"].startswith(topic + ":")
-    return row["SubscriptionArn"]
 
 
 def test_topics_with_the_cli(cairn):

@@ -10,7 +10,6 @@ import collections
 import json
 import subprocess
 import time
-import uuid
 from datetime import datetime
 
 import boto3
@@ -18,58 +17,8 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import CAIRN, Cairn, documented_policy
-
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def permissions(account, group, region="us-east-1"):
-    """The policy AWS's console makes for CloudTrail_CloudWatchLogs_Role."""
-    stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{account}_CloudTrail_{region}*"
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailCreateLogStream2014110", "Effect": "Allow", "Action": ["logs:CreateLogStream"], "Resource": [stream]},
-        {"Sid": "AWSCloudTrailPutLogEvents20141101", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": [stream]}]})
-
-
-def account_of(c):
-    return c.client("sts").get_caller_identity()["Account"]
-
-
-def setup(c, name, env_overrides=None):
-    """A logging trail `name` with a bucket, a log group `name` and a role `name` (trust and
-    permissions); answers (account, group ARN, role ARN)."""
-    account = account_of(c)
-    kw = {"env_overrides": env_overrides}
-    bucket = f"ct-{uuid.uuid4().hex[:10]}"
-    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account}:trail/{name}"
-    c.aws("s3", "mb", f"s3://{bucket}", **kw)
-    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account, None, trail_arn), **kw)
-    c.aws("cloudtrail", "create-trail", "--name", name, "--s3-bucket-name", bucket, **kw)
-    c.aws("cloudtrail", "start-logging", "--name", name, **kw)
-    c.aws("logs", "create-log-group", "--log-group-name", name, **kw)
-    _, role, _ = c.aws("iam", "create-role", "--role-name", name, "--assume-role-policy-document", TRUST, **kw)
-    c.aws("iam", "put-role-policy", "--role-name", name, "--policy-name", "cwl", "--policy-document", permissions(account, name), **kw)
-    group_arn = f"arn:aws:logs:us-east-1:{account}:log-group:{name}:*"
-    return account, group_arn, role["Role"]["Arn"]
-
-
-def group_events(c, group):
-    """Every event of the group, across streams and pages (FilterLogEvents)."""
-    logs = c.client("logs")
-    out = []
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
-        out.extend(page["events"])
-    return out
-
-
-def ids_in(events):
-    return [json.loads(e["message"])["eventID"] for e in events]
-
-
-def request_ids_in(events):
-    return [json.loads(e["message"]).get("requestID") for e in events]
-
+from alerting import TRUST, group_events, ids_in, permissions, request_ids_in, setup, user_env
+from conftest import CAIRN, Cairn
 
 def epoch_ms(event_time):
     return int(datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=__import__("datetime").timezone.utc).timestamp() * 1000)
@@ -190,15 +139,6 @@ def test_a_broken_role_shows_in_the_status_and_delivery_resumes(lab):
     status = ct.get_trail_status(Name="cwl-broken")
     assert "LatestCloudWatchLogsDeliveryError" not in status
     assert collections.Counter(ids_in(group_events(lab, "cwl-broken"))).most_common(1)[0][1] == 1
-
-
-def user_env(c, name, policy):
-    iam = c.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": policy, "Resource": "*"}]}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
 def test_the_cis_root_use_chain(lab):
