@@ -51,6 +51,7 @@ static CLOUDWATCH: MultiCodec = MultiCodec {
         protocol: Protocol::Json10,
         target_prefixes: &["GraniteServiceVersion20100801."],
     },
+    query: None,
 };
 
 static COMPREHEND: CborCodec = CborCodec {

@@ -6,14 +6,24 @@
 //! model: a timestamp sent as a bare number reaches the caller as a number, a blob sent as
 //! text as a string. So a service tells the CBOR codec, per operation, where its outputs hold
 //! timestamps and blobs; every other member is written as its value says.
+//!
+//! The query protocol needs more: its flat form is all strings (`Period=60`, `Threshold=1.0`,
+//! `AlarmNames.member.1=a`), and its XML answers are ordered and typed only by the model. So a
+//! service that speaks it also says where numbers and booleans are, and lists a structure's
+//! members in the model's order ([`super::query_document`] reads and writes by these hints).
 
 use serde_json::Value;
 
-/// Where a document holds timestamps and blobs.
+/// Where a document holds timestamps, blobs, numbers and booleans.
 #[derive(Debug)]
 pub enum Shape {
-    /// Whatever the value is (string, number, boolean, or a structure holding neither).
+    /// Whatever the value is (a string, or a structure holding nothing described).
     Plain,
+    /// A whole number (`integer`, `long`).
+    Integer,
+    /// A `double` (written `1.0`, never `1`, where the protocol spells numbers out).
+    Double,
+    Boolean,
     /// Epoch seconds (a number; an RFC 3339 string is accepted too).
     Timestamp,
     /// Base64 in the document, raw bytes on a binary wire.
@@ -21,7 +31,8 @@ pub enum Shape {
     List(&'static Shape),
     /// A map whose values have this shape (keys are strings).
     Map(&'static Shape),
-    /// A structure's members that are not [`Shape::Plain`]; the others are plain.
+    /// A structure's described members, in the model's order (query XML is written in it);
+    /// members not listed are plain and follow in the document's order.
     Structure(&'static [(&'static str, &'static Shape)]),
 }
 
@@ -51,7 +62,8 @@ impl Shape {
     }
 }
 
-/// An operation's output shape from a service's table of them (plain when not listed).
+/// An operation's shape from a service's table of them (its outputs, or for query its
+/// inputs; plain when not listed).
 pub fn output_of(table: &'static [(&'static str, &'static Shape)], op: &str) -> &'static Shape {
     table
         .iter()
