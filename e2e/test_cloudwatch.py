@@ -373,6 +373,14 @@ def test_every_served_operation_in_query(cairn, query_cw):
     cw.delete_alarms(AlarmNames=["query-alarm"])
     assert cw.describe_alarms(AlarmNames=["query-alarm"])["MetricAlarms"] == []
 
+    # Recorded as a JSON call is: the form's strings typed, its lists arrays.
+    events = lookup_all(cairn.client("cloudtrail"),
+                        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutMetricAlarm"}])
+    put = next(p for p in (json.loads(e["CloudTrailEvent"])["requestParameters"] for e in events)
+               if p["alarmName"] == "query-alarm")
+    assert (put["period"], put["threshold"], put["actionsEnabled"]) == (60, 1.0, False)
+    assert put["alarmActions"] == [topic] and put["dimensions"] == [{"name": "Host", "value": "h1"}]
+
 
 def signed_form(cairn, body):
     """A form POST to CloudWatch, signed as botocore signs one: (status, content type, XML)."""

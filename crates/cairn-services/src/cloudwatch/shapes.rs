@@ -255,3 +255,53 @@ pub(super) static INPUTS: [(&str, &Shape); 11] = [
     ("EnableAlarmActions", &ALARM_NAMES),
     ("DisableAlarmActions", &ALARM_NAMES),
 ];
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::pipeline::codec::query::parse_form;
+    use crate::pipeline::codec::query_document::document_of_form;
+    use crate::pipeline::codec::shape::output_of;
+
+    /// Requests botocore's own query serializer made on real CloudWatch operations, each with
+    /// the document its JSON serializer sends for the same parameters (see `make_requests.py`).
+    const REQUESTS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cairn-edge/tests/fixtures/codecs/requests.json"
+    );
+
+    #[test]
+    fn botocore_query_forms_become_the_documents_json_sends() {
+        let fixtures: Value =
+            serde_json::from_str(&std::fs::read_to_string(REQUESTS).unwrap()).unwrap();
+        let cases: Vec<&Value> = fixtures["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["service"] == "cloudwatch" && c["protocol"] == "query")
+            .collect();
+        assert!(cases.len() >= 5, "the fixture file lost its query cases");
+        for c in cases {
+            let op = c["operation"].as_str().unwrap();
+            let body = hex::decode(c["body_hex"].as_str().unwrap()).unwrap();
+            let form = parse_form(std::str::from_utf8(&body).unwrap());
+            assert_eq!(form["Action"], op);
+            let doc = document_of_form(&form, output_of(&INPUTS, op)).unwrap();
+            assert_eq!(doc, c["document"], "{op}");
+        }
+    }
+
+    #[test]
+    fn every_served_operation_with_members_beyond_strings_has_an_input_shape() {
+        // SetAlarmState's members are all strings; every other served operation has a list,
+        // number, boolean or timestamp that the form cannot say by itself.
+        for op in super::super::operations::SERVED {
+            let listed = INPUTS.iter().any(|(n, _)| *n == op);
+            assert_eq!(listed, op != "SetAlarmState", "{op}");
+        }
+    }
+}

@@ -79,11 +79,14 @@ pub fn epoch_seconds(v: &Value) -> Option<serde_json::Number> {
         Value::String(s) => {
             let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
                 .ok()?;
-            let nanos = t.unix_timestamp_nanos();
-            if nanos % 1_000_000_000 == 0 {
+            if t.nanosecond() == 0 {
                 Some(t.unix_timestamp().into())
             } else {
-                serde_json::Number::from_f64(nanos as f64 / 1e9)
+                // Whole seconds plus the fraction: dividing the nanoseconds since the epoch
+                // would round away the fraction's last digits (`.25` → `.2499998`).
+                serde_json::Number::from_f64(
+                    t.unix_timestamp() as f64 + f64::from(t.nanosecond()) / 1e9,
+                )
             }
         }
         _ => None,
@@ -127,6 +130,10 @@ mod tests {
         assert_eq!(
             epoch_seconds(&serde_json::json!("2023-11-14T22:13:20.5Z")),
             serde_json::Number::from_f64(1700000000.5)
+        );
+        assert_eq!(
+            epoch_seconds(&serde_json::json!("2026-12-05T10:00:30.250000Z")),
+            serde_json::Number::from_f64(1796464830.25)
         );
         assert_eq!(epoch_seconds(&serde_json::json!("yesterday")), None);
     }
