@@ -2,18 +2,25 @@
 unit, metrics listed, metric alarms created, described, evaluated on the test clock exactly as AWS
 documents (INSUFFICIENT_DATA at creation, ALARM on the next evaluation after a breaching period, its
 StateReason and StateReasonData, history items, TreatMissingData), SetAlarmState, deletion, AWS's
-errors, the same calls in Smithy RPC v2 CBOR (the protocol other SDKs send), and each call
-recorded as a monitoring.amazonaws.com event."""
+errors, the same calls in Smithy RPC v2 CBOR (the protocol other SDKs send) and in query (form in,
+XML out, as older SDKs and tools send), and each call recorded as a monitoring.amazonaws.com
+event."""
 
 import copy
 import json
+import re
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 import botocore.session
 import pytest
+import requests
 
 from alerting import queue_for
 from conftest import Cairn, lookup_all
@@ -244,16 +251,14 @@ def test_describe_alarms_pages(cairn, cw):
     assert names == [f"page-{i}" for i in range(5)]
 
 
-@pytest.fixture(scope="module")
-def cbor_cw(cairn, tmp_path_factory):
-    """A CloudWatch client that speaks Smithy RPC v2 CBOR, as the SDKs for Java, Go and others do:
-    botocore's own model with CBOR as its only protocol."""
+def client_speaking(cairn, root, protocol):
+    """A CloudWatch client that speaks only `protocol`: botocore's own model with that protocol
+    as its only one, written into its own data path under `root`."""
     loader = botocore.session.get_session().get_component("data_loader")
     model = copy.deepcopy(loader.load_service_model("cloudwatch", "service-2"))
-    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
-    model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+    model["metadata"]["protocols"] = [protocol]
+    model["metadata"]["protocol"] = protocol
     version = loader.determine_latest_version("cloudwatch", "service-2")
-    root = tmp_path_factory.mktemp("models")
     (root / "cloudwatch" / version).mkdir(parents=True)
     (root / "cloudwatch" / version / "service-2.json").write_text(json.dumps(model))
     session = botocore.session.get_session()
@@ -263,8 +268,21 @@ def cbor_cw(cairn, tmp_path_factory):
         "cloudwatch", endpoint_url=cairn.endpoint, region_name="us-east-1",
         aws_access_key_id=e["AWS_ACCESS_KEY_ID"], aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
         config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}))
-    assert client.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+    assert client.meta.service_model.resolved_protocol == protocol
     return client
+
+
+@pytest.fixture(scope="module")
+def cbor_cw(cairn, tmp_path_factory):
+    """A CloudWatch client that speaks Smithy RPC v2 CBOR, as the SDKs for Java, Go and others do."""
+    return client_speaking(cairn, tmp_path_factory.mktemp("models"), "smithy-rpc-v2-cbor")
+
+
+@pytest.fixture(scope="module")
+def query_cw(cairn, tmp_path_factory):
+    """A CloudWatch client that speaks the query protocol (form in, XML out), as older SDKs and
+    tools do."""
+    return client_speaking(cairn, tmp_path_factory.mktemp("models"), "query")
 
 
 def test_the_same_calls_in_cbor(cairn, cbor_cw):
@@ -282,6 +300,130 @@ def test_the_same_calls_in_cbor(cairn, cbor_cw):
         cbor_cw.set_alarm_state(AlarmName="no-such", StateValue="OK", StateReason="r")
     assert e.value.response["Error"]["Code"] == "ResourceNotFound"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_every_served_operation_in_query(cairn, query_cw):
+    """botocore's query serializer and XML parser against cairn: lists (`.member.N`), nested
+    structures, numbers and booleans from form strings, ISO 8601 timestamps both ways."""
+    cw, now = query_cw, cairn.now()
+    dims = [{"Name": "Host", "Value": "h1"}]
+    cw.put_metric_data(Namespace="Query", MetricData=[
+        {"MetricName": "m", "Dimensions": dims, "Value": 2.5, "Timestamp": now, "Unit": "Count"},
+        {"MetricName": "m", "Dimensions": dims, "Values": [1, 3], "Counts": [1, 2], "Timestamp": now,
+         "Unit": "Count"},
+        {"MetricName": "m", "Dimensions": dims, "Timestamp": now, "Unit": "Count",
+         "StatisticValues": {"SampleCount": 2, "Sum": 4, "Minimum": 1, "Maximum": 3}}])
+    r = cw.get_metric_statistics(Namespace="Query", MetricName="m", Dimensions=dims,
+                                 StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=5),
+                                 Period=600, Statistics=["Sum", "SampleCount", "Maximum"], Unit="Count")
+    [p] = r["Datapoints"]
+    assert r["Label"] == "m"
+    assert (p["Sum"], p["SampleCount"], p["Maximum"], p["Unit"]) == (2.5 + 7 + 4, 6.0, 3.0, "Count")
+    assert isinstance(p["Sum"], float) and isinstance(p["Timestamp"], datetime)
+
+    [m] = cw.list_metrics(Namespace="Query")["Metrics"]
+    assert m == {"Namespace": "Query", "MetricName": "m", "Dimensions": dims}
+    d = cw.get_metric_data(StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=5),
+                           MetricDataQueries=[{"Id": "q", "ReturnData": True, "MetricStat": {
+                               "Metric": {"Namespace": "Query", "MetricName": "m", "Dimensions": dims},
+                               "Period": 600, "Stat": "Sum"}}])
+    [res] = d["MetricDataResults"]
+    assert res["Id"] == "q" and res["Values"] == [13.5] and isinstance(res["Timestamps"][0], datetime)
+
+    topic = "arn:aws:sns:us-east-1:123456789012:nowhere"
+    cw.put_metric_alarm(AlarmName="query-alarm", AlarmDescription="from a form", ActionsEnabled=False,
+                        AlarmActions=[topic], Namespace="Query", MetricName="m", Dimensions=dims,
+                        Statistic="Sum", Period=60, EvaluationPeriods=2, DatapointsToAlarm=1, Threshold=1,
+                        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching")
+    [a] = cw.describe_alarms(AlarmNames=["query-alarm"])["MetricAlarms"]
+    assert a["StateValue"] == "INSUFFICIENT_DATA"
+    for stamp in ("StateUpdatedTimestamp", "AlarmConfigurationUpdatedTimestamp", "StateTransitionedTimestamp"):
+        assert isinstance(a[stamp], datetime), stamp
+    assert a["AlarmActions"] == [topic] and a["OKActions"] == [] and a["Dimensions"] == dims
+    assert a["ActionsEnabled"] is False and a["AlarmDescription"] == "from a form"
+    assert (a["Period"], a["EvaluationPeriods"], a["DatapointsToAlarm"]) == (60, 2, 1)
+    assert a["Threshold"] == 1.0 and isinstance(a["Threshold"], float)
+    [same] = cw.describe_alarms_for_metric(Namespace="Query", MetricName="m", Dimensions=dims,
+                                           Statistic="Sum", Period=60)["MetricAlarms"]
+    assert same["AlarmArn"] == a["AlarmArn"]
+
+    cw.enable_alarm_actions(AlarmNames=["query-alarm"])
+    assert cw.describe_alarms(AlarmNames=["query-alarm"])["MetricAlarms"][0]["ActionsEnabled"] is True
+    cw.disable_alarm_actions(AlarmNames=["query-alarm"])
+    cw.set_alarm_state(AlarmName="query-alarm", StateValue="ALARM", StateReason="by hand",
+                       StateReasonData='{"why": "test"}')
+    [a] = cw.describe_alarms(AlarmNames=["query-alarm"], StateValue="ALARM")["MetricAlarms"]
+    assert (a["StateReason"], json.loads(a["StateReasonData"])) == ("by hand", {"why": "test"})
+    items = cw.describe_alarm_history(AlarmName="query-alarm", HistoryItemType="StateUpdate",
+                                      StartDate=now - timedelta(days=1), EndDate=now + timedelta(days=1),
+                                      MaxRecords=10)["AlarmHistoryItems"]
+    assert [i["HistorySummary"] for i in items] == ["Alarm updated from INSUFFICIENT_DATA to ALARM"]
+    assert isinstance(items[0]["Timestamp"], datetime)
+    assert json.loads(items[0]["HistoryData"])["newState"]["stateValue"] == "ALARM"
+
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.set_alarm_state(AlarmName="no-such", StateValue="OK", StateReason="r")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert e.value.response["Error"]["Type"] == "Sender"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{"MetricName": "m", "Value": 1}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+    cw.delete_alarms(AlarmNames=["query-alarm"])
+    assert cw.describe_alarms(AlarmNames=["query-alarm"])["MetricAlarms"] == []
+
+    # Recorded as a JSON call is: the form's strings typed, its lists arrays.
+    events = lookup_all(cairn.client("cloudtrail"),
+                        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutMetricAlarm"}])
+    put = next(p for p in (json.loads(e["CloudTrailEvent"])["requestParameters"] for e in events)
+               if p["alarmName"] == "query-alarm")
+    assert (put["period"], put["threshold"], put["actionsEnabled"]) == (60, 1.0, False)
+    assert put["alarmActions"] == [topic] and put["dimensions"] == [{"name": "Host", "value": "h1"}]
+
+
+def signed_form(cairn, body):
+    """A form POST to CloudWatch, signed as botocore signs one: (status, content type, XML)."""
+    e = cairn.env()
+    req = botocore.awsrequest.AWSRequest(method="POST", url=cairn.endpoint + "/", data=body.encode(), headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    creds = botocore.credentials.Credentials(e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"])
+    botocore.auth.SigV4Auth(creds, "monitoring", "us-east-1").add_auth(req)
+    r = requests.post(cairn.endpoint + "/", data=req.body, headers=dict(req.headers.items()))
+    return r.status_code, r.headers["Content-Type"], ET.fromstring(r.content)
+
+
+def test_a_raw_form_gets_aws_xml(cairn, cw):
+    ns = {"cw": "http://monitoring.amazonaws.com/doc/2010-08-01/"}
+    cw.put_metric_alarm(AlarmName="raw-form", Namespace="Raw", MetricName="m", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=2, ComparisonOperator="GreaterThanThreshold")
+    status, ctype, root = signed_form(
+        cairn, "Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=raw-form&MaxRecords=5")
+    assert (status, ctype) == (200, "text/xml")
+    assert root.tag == "{%s}DescribeAlarmsResponse" % ns["cw"]
+    alarm = root.find("cw:DescribeAlarmsResult/cw:MetricAlarms/cw:member", ns)
+    assert alarm.find("cw:Threshold", ns).text == "2.0"
+    assert alarm.find("cw:Period", ns).text == "60"
+    assert alarm.find("cw:OKActions", ns) is not None and len(alarm.find("cw:OKActions", ns)) == 0
+    # Timestamps as AWS writes them: ISO 8601 with milliseconds, in UTC.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", alarm.find("cw:StateUpdatedTimestamp", ns).text)
+    # Members in the model's order.
+    names = [c.tag.split("}")[1] for c in alarm]
+    assert names.index("AlarmName") < names.index("AlarmArn") < names.index("StateValue") < names.index("MetricName")
+    assert root.find("cw:ResponseMetadata/cw:RequestId", ns).text
+
+    # An operation without output answers no result element.
+    status, _, root = signed_form(cairn, "Action=DeleteAlarms&Version=2010-08-01&AlarmNames.member.1=raw-form")
+    assert status == 200 and [c.tag.split("}")[1] for c in root] == ["ResponseMetadata"]
+
+    # Errors: query's ErrorResponse, with the handler's code and a form value that is no number.
+    status, ctype, root = signed_form(cairn, "Action=DescribeAlarms&Version=2010-08-01&MaxRecords=many")
+    assert (status, ctype) == (400, "text/xml")
+    assert root.find("cw:Error/cw:Code", ns).text == "InvalidParameterValue"
+    assert root.find("cw:Error/cw:Type", ns).text == "Sender"
+    assert "MaxRecords" in root.find("cw:Error/cw:Message", ns).text
+    status, _, root = signed_form(cairn, "Action=NoSuchThing&Version=2010-08-01")
+    assert status == 400 and root.find("cw:Error/cw:Code", ns).text == "InvalidAction"
 
 
 def test_calls_are_recorded_as_monitoring_events(cairn, cw):

@@ -1,6 +1,6 @@
-"""cairn's codecs, checked by botocore itself: the answers cairn encodes for the Smithy RPC v2 CBOR,
-JSON 1.0 (CloudWatch) and REST-JSON (Lambda, CloudTrail Data) protocols are parsed here with
-botocore's own response parsers against the real service models, and must come out as the
+"""cairn's codecs, checked by botocore itself: the answers cairn encodes for the Smithy RPC v2
+CBOR, JSON 1.0 and query (CloudWatch) and REST-JSON (Lambda, CloudTrail Data) protocols are parsed
+here with botocore's own response parsers against the real service models, and must come out as the
 documents cairn's handlers returned: timestamps as datetimes, blobs as bytes, header- and
 status-bound members in place, errors with their codes and messages.
 
@@ -103,9 +103,10 @@ def test_botocore_parses_what_cairn_encodes(case):
 
 def test_every_protocol_and_service_is_covered():
     seen = {(c["service"], c["protocol"]) for c in CASES}
-    assert seen >= {("cloudwatch", "smithy-rpc-v2-cbor"), ("cloudwatch", "json"),
+    assert seen >= {("cloudwatch", "smithy-rpc-v2-cbor"), ("cloudwatch", "json"), ("cloudwatch", "query"),
                     ("lambda", "rest-json"), ("cloudtrail-data", "rest-json")}
     assert any("error" in c["document"] for c in CASES if c["protocol"] == "smithy-rpc-v2-cbor")
+    assert any("error" in c["document"] for c in CASES if c["protocol"] == "query")
 
 
 def test_the_cli_botocore_parses_cbor_too():

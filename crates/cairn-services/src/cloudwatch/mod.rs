@@ -2,8 +2,9 @@
 //! `GetMetricData`, `ListMetrics`) and metric alarms (`PutMetricAlarm`, `DescribeAlarms`,
 //! `DescribeAlarmsForMetric`, `DescribeAlarmHistory`, `SetAlarmState`, `DeleteAlarms`,
 //! `Enable/DisableAlarmActions`), evaluated on cairn's clock exactly as `cairn-rules` has
-//! AWS's rules, with SNS actions. Spoken in Smithy RPC v2 CBOR and JSON 1.0 (botocore and the
-//! AWS CLI send JSON 1.0; other SDKs CBOR), each answered in its own protocol. Calls are
+//! AWS's rules, with SNS actions. Spoken in Smithy RPC v2 CBOR, JSON 1.0 and query (botocore
+//! and the AWS CLI send JSON 1.0; other SDKs CBOR; older SDKs and tools query), each answered
+//! in its own protocol. Calls are
 //! recorded as `monitoring.amazonaws.com` events: management events, except the metric data
 //! operations, which are data events. Operations cairn does not have answer
 //! `UnsupportedOperationException`.
@@ -14,7 +15,8 @@
 //! - `resolve.rs`: the alarm (or metric) a call acts on and the IAM checks it needs.
 //! - `handlers/`: `metrics`, `alarms`, and in `mod.rs` the errors and members they share.
 //! - `record.rs`: how calls are recorded.
-//! - `wire.rs`: the codec, its output shapes, the `MetricAlarm` document.
+//! - `wire.rs`: the codec and the `MetricAlarm` document.
+//! - `shapes.rs`: the model's input and output shapes the codecs need.
 //!
 //! The service's own: `alarm_config` (the stored configuration ⇄ `cairn-rules`),
 //! `evaluator` (alarm evaluation as a clock-driven consumer), `actions` (the SNS
@@ -27,6 +29,7 @@ mod handlers;
 mod operations;
 mod record;
 mod resolve;
+mod shapes;
 mod wire;
 
 pub use actions::CLOUDWATCH;

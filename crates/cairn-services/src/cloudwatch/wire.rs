@@ -1,7 +1,7 @@
-//! CloudWatch's wire shapes: the codec (Smithy RPC v2 CBOR and JSON 1.0, both
-//! `awsQueryCompatible`, answered in the protocol a request came in), where outputs hold
-//! timestamps (for CBOR), and the `MetricAlarm` document `DescribeAlarms` answers. Times in
-//! documents are epoch seconds, as the JSON document model keeps them.
+//! CloudWatch's wire: the codec (Smithy RPC v2 CBOR and JSON 1.0, both `awsQueryCompatible`,
+//! and query, each request answered in the protocol it came in; the shapes they need are in
+//! `shapes.rs`), and the `MetricAlarm` document `DescribeAlarms` answers. Times in documents
+//! are epoch seconds, as the JSON document model keeps them.
 
 use cairn_store::metrics::StoredAlarm;
 use cairn_wire::Protocol;
@@ -10,42 +10,33 @@ use serde_json::{Map, Value, json};
 use crate::pipeline::codec::cbor::CborCodec;
 use crate::pipeline::codec::json::JsonCodec;
 use crate::pipeline::codec::multi::MultiCodec;
-use crate::pipeline::codec::shape::Shape;
+use crate::pipeline::codec::query::QueryCodec;
+use crate::pipeline::codec::shaped_query::ShapedQueryCodec;
+
+use super::shapes::{INPUTS, OUTPUTS};
 
 pub const TARGET: &str = "GraniteServiceVersion20100801";
-
-static ALARM: Shape = Shape::Structure(&[
-    ("AlarmConfigurationUpdatedTimestamp", &Shape::Timestamp),
-    ("StateUpdatedTimestamp", &Shape::Timestamp),
-    ("StateTransitionedTimestamp", &Shape::Timestamp),
-]);
-static ALARMS: Shape = Shape::List(&ALARM);
-static DESCRIBE_ALARMS: Shape = Shape::Structure(&[("MetricAlarms", &ALARMS)]);
-static STAMPED: Shape = Shape::Structure(&[("Timestamp", &Shape::Timestamp)]);
-static STAMPED_LIST: Shape = Shape::List(&STAMPED);
-static HISTORY: Shape = Shape::Structure(&[("AlarmHistoryItems", &STAMPED_LIST)]);
-static STATISTICS: Shape = Shape::Structure(&[("Datapoints", &STAMPED_LIST)]);
-static TIMESTAMPS: Shape = Shape::List(&Shape::Timestamp);
-static RESULT: Shape = Shape::Structure(&[("Timestamps", &TIMESTAMPS)]);
-static RESULTS: Shape = Shape::List(&RESULT);
-static METRIC_DATA: Shape = Shape::Structure(&[("MetricDataResults", &RESULTS)]);
+/// The query protocol's XML namespace (the model's `xmlNamespace`).
+pub const XMLNS: &str = "http://monitoring.amazonaws.com/doc/2010-08-01/";
 
 pub(super) static CODEC: MultiCodec = MultiCodec {
     cbor: CborCodec {
         service: TARGET,
-        outputs: &[
-            ("DescribeAlarms", &DESCRIBE_ALARMS),
-            ("DescribeAlarmsForMetric", &DESCRIBE_ALARMS),
-            ("DescribeAlarmHistory", &HISTORY),
-            ("GetMetricStatistics", &STATISTICS),
-            ("GetMetricData", &METRIC_DATA),
-        ],
+        outputs: &OUTPUTS,
         query_compatible: true,
     },
     json: JsonCodec {
         protocol: Protocol::Json10,
         target_prefixes: &["GraniteServiceVersion20100801."],
     },
+    query: Some(ShapedQueryCodec {
+        query: QueryCodec {
+            version: "2010-08-01",
+            xmlns: XMLNS,
+        },
+        inputs: &INPUTS,
+        outputs: &OUTPUTS,
+    }),
 };
 
 /// Epoch milliseconds as the document model's epoch seconds.

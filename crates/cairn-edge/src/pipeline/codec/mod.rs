@@ -14,8 +14,10 @@ pub mod form;
 pub mod json;
 pub mod multi;
 pub mod query;
+pub mod query_document;
 pub mod rest_json;
 pub mod shape;
+pub mod shaped_query;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -60,6 +60,18 @@ pub fn parse_form(text: &str) -> Form {
         .collect()
 }
 
+/// A query answer: `<{Op}Response>` in the namespace, the result's inner XML in
+/// `<{Op}Result>` (none for an operation without output), and the request id.
+pub fn envelope(xmlns: &str, name: &str, result: Option<&str>, request_id: &str) -> String {
+    let result = result
+        .map(|xml| format!("  <{name}Result>\n{xml}  </{name}Result>\n"))
+        .unwrap_or_default();
+    format!(
+        "<{name}Response xmlns=\"{xmlns}\">\n{result}  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{name}Response>\n",
+        escape(request_id)
+    )
+}
+
 impl Codec for QueryCodec {
     type Routed = Form;
     type Input = Form;
@@ -111,13 +123,7 @@ impl Codec for QueryCodec {
     }
 
     fn encode(&self, op: &'static Operation, out: Reply, answer: &Answer) -> Response<Full<Bytes>> {
-        let name = op.name;
-        let body = format!(
-            "<{name}Response xmlns=\"{}\">\n  <{name}Result>\n{}  </{name}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{name}Response>\n",
-            self.xmlns,
-            out.xml,
-            escape(&answer.request_id)
-        );
+        let body = envelope(self.xmlns, op.name, Some(&out.xml), &answer.request_id);
         json_response(body.into_bytes(), self.protocol(), &answer.request_id)
     }
 

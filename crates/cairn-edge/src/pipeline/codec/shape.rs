@@ -6,14 +6,24 @@
 //! model: a timestamp sent as a bare number reaches the caller as a number, a blob sent as
 //! text as a string. So a service tells the CBOR codec, per operation, where its outputs hold
 //! timestamps and blobs; every other member is written as its value says.
+//!
+//! The query protocol needs more: its flat form is all strings (`Period=60`, `Threshold=1.0`,
+//! `AlarmNames.member.1=a`), and its XML answers are ordered and typed only by the model. So a
+//! service that speaks it also says where numbers and booleans are, and lists a structure's
+//! members in the model's order ([`super::query_document`] reads and writes by these hints).
 
 use serde_json::Value;
 
-/// Where a document holds timestamps and blobs.
+/// Where a document holds timestamps, blobs, numbers and booleans.
 #[derive(Debug)]
 pub enum Shape {
-    /// Whatever the value is (string, number, boolean, or a structure holding neither).
+    /// Whatever the value is (a string, or a structure holding nothing described).
     Plain,
+    /// A whole number (`integer`, `long`).
+    Integer,
+    /// A `double` (written `1.0`, never `1`, where the protocol spells numbers out).
+    Double,
+    Boolean,
     /// Epoch seconds (a number; an RFC 3339 string is accepted too).
     Timestamp,
     /// Base64 in the document, raw bytes on a binary wire.
@@ -21,7 +31,8 @@ pub enum Shape {
     List(&'static Shape),
     /// A map whose values have this shape (keys are strings).
     Map(&'static Shape),
-    /// A structure's members that are not [`Shape::Plain`]; the others are plain.
+    /// A structure's described members, in the model's order (query XML is written in it);
+    /// members not listed are plain and follow in the document's order.
     Structure(&'static [(&'static str, &'static Shape)]),
 }
 
@@ -51,7 +62,8 @@ impl Shape {
     }
 }
 
-/// An operation's output shape from a service's table of them (plain when not listed).
+/// An operation's shape from a service's table of them (its outputs, or for query its
+/// inputs; plain when not listed).
 pub fn output_of(table: &'static [(&'static str, &'static Shape)], op: &str) -> &'static Shape {
     table
         .iter()
@@ -67,11 +79,14 @@ pub fn epoch_seconds(v: &Value) -> Option<serde_json::Number> {
         Value::String(s) => {
             let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
                 .ok()?;
-            let nanos = t.unix_timestamp_nanos();
-            if nanos % 1_000_000_000 == 0 {
+            if t.nanosecond() == 0 {
                 Some(t.unix_timestamp().into())
             } else {
-                serde_json::Number::from_f64(nanos as f64 / 1e9)
+                // Whole seconds plus the fraction: dividing the nanoseconds since the epoch
+                // would round away the fraction's last digits (`.25` → `.2499998`).
+                serde_json::Number::from_f64(
+                    t.unix_timestamp() as f64 + f64::from(t.nanosecond()) / 1e9,
+                )
             }
         }
         _ => None,
@@ -115,6 +130,10 @@ mod tests {
         assert_eq!(
             epoch_seconds(&serde_json::json!("2023-11-14T22:13:20.5Z")),
             serde_json::Number::from_f64(1700000000.5)
+        );
+        assert_eq!(
+            epoch_seconds(&serde_json::json!("2026-12-05T10:00:30.250000Z")),
+            serde_json::Number::from_f64(1796464830.25)
         );
         assert_eq!(epoch_seconds(&serde_json::json!("yesterday")), None);
     }

@@ -1,6 +1,6 @@
 //! The JSON document model → CBOR, guided by the operation's [`Shape`]: timestamps go out as
-//! tag 1 over epoch seconds, blobs (base64 in the document) as byte strings, and everything
-//! else as its value says. Lengths are definite; integers take the smallest form, other
+//! tag 1 over epoch seconds, blobs (base64 in the document) as byte strings, doubles as
+//! doubles, and everything else as its value says. Lengths are definite; integers take the smallest form, other
 //! numbers are doubles.
 
 use base64::Engine;
@@ -46,6 +46,10 @@ fn item(e: &mut Out, v: &Value, shape: &Shape) -> Written {
             // Not a timestamp after all: write what it is rather than lose it.
             None => item(e, v, &Shape::Plain)?,
         },
+        // A `double` stays one even when the handler's value is whole (`1.0`, not `1`).
+        (Shape::Double, Value::Number(n)) => {
+            e.f64(n.as_f64().unwrap_or(f64::NAN))?;
+        }
         (Shape::Blob, Value::String(s)) => {
             // A handler's blob is base64; a string that is not is sent as its own bytes.
             let bytes = base64::engine::general_purpose::STANDARD
