@@ -285,7 +285,7 @@ fn botocore_requests_decode_to_their_documents() {
     assert!(cases.len() >= 15, "the fixture file lost cases");
     for c in cases {
         // Query forms decode only with CloudWatch's declared shapes, which live with the
-        // service: its tests (cairn-services, `cloudwatch::shapes`) decode these cases.
+        // service: its tests (CloudWatch's shape table, in cairn-services) decode these cases.
         if c["protocol"] == "query" {
             continue;
         }
