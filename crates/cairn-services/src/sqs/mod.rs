@@ -1,4 +1,5 @@
-//! The SQS front (JSON 1.0, `X-Amz-Target: AmazonSQS.<Op>`, errors query-compatible):
+//! The SQS front (JSON 1.0, `X-Amz-Target: AmazonSQS.<Op>`, errors query-compatible; and
+//! query, `Action=<Op>` forms answered in XML, as older SDKs and tools send):
 //! standard queues (attributes with AWS's ranges, queue policies, tags), messages (send and
 //! batch send with AWS's digests, receive with visibility timeouts and long polling, delete
 //! and visibility changes by receipt handle, purge), and dead-letter queues (redrive
@@ -15,7 +16,8 @@
 //! - `handlers/`: `queues`, `tags`, `send`, `receive`, `receipts`, `batch`, and in `mod.rs`
 //!   the errors and member readers they share.
 //! - `record.rs`: how calls are recorded.
-//! - `wire.rs`: the codec (JSON 1.0 with query-compatible errors) and queue URLs.
+//! - `wire.rs`: the codec (JSON 1.0 with query-compatible errors, and query) and queue URLs.
+//! - `shapes.rs`: the model's input and output shapes query needs (flattened, renamed).
 //!
 //! The service's own: `attributes.rs` (queue attributes, defaults, ranges, redrive
 //! policies) and `md5.rs` (the digests of bodies and message attributes).
@@ -27,6 +29,7 @@ mod md5;
 mod operations;
 mod record;
 mod resolve;
+mod shapes;
 mod wire;
 
 pub use operations::OPERATIONS;

@@ -1,11 +1,14 @@
-//! SQS' wire shapes: the JSON 1.0 codec (`X-Amz-Target: AmazonSQS.<Op>`), queue URLs, and
-//! errors as an `awsQueryCompatible` service answers them.
+//! SQS' wire: the codec — JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`, what today's SDKs send)
+//! and query (a form, `Action=SendMessage&…`, what older SDKs and tools send, answered in
+//! XML; its shapes are in `shapes.rs`), each request answered in the protocol it came in —,
+//! queue URLs, and errors as an `awsQueryCompatible` service answers them.
 //!
 //! Handlers raise errors under SQS' legacy query codes (`AWS.SimpleQueueService.NonExistentQueue`),
 //! which are what CloudTrail records as `errorCode`. On the wire the JSON body names the
 //! model's shape (`{"__type": "com.amazonaws.sqs#QueueDoesNotExist"}`) and the
 //! `x-amzn-query-error: <legacy code>;Sender` header carries the legacy code: botocore raises
 //! the shape's exception class and reports the legacy code as `Error.Code`, as with AWS.
+//! In query the legacy code is the `<Code>` itself.
 //!
 //! Queue URLs are AWS's form, `https://sqs.<region>.amazonaws.com/<account>/<name>`: JSON
 //! clients send the URL in the body to whatever endpoint they are configured with, and the
@@ -17,19 +20,26 @@ use http::Response;
 use http_body_util::Full;
 use serde_json::Value;
 
+use super::shapes::{INPUTS, OUTPUTS};
 use crate::edge::respond::error_response;
 use crate::pipeline::codec::cbor::add_query_error;
 use crate::pipeline::codec::json::JsonCodec;
+use crate::pipeline::codec::multi::Heard;
+use crate::pipeline::codec::query::QueryCodec;
+use crate::pipeline::codec::shaped_query::{ShapedQueryCodec, speaks_query};
 use crate::pipeline::codec::{Answer, Codec, WireRequest};
 use crate::pipeline::operation::Operation;
 use crate::recorder::CallContext;
 use cairn_store::sqs::QueueKey;
 
 pub const TARGET_PREFIX: &str = "AmazonSQS.";
+/// The query protocol's XML namespace (the query model's `xmlNamespace`).
+pub const XMLNS: &str = "http://queue.amazonaws.com/doc/2012-11-05/";
 
-/// JSON 1.0 with SQS' query-compatible errors.
+/// JSON 1.0 with SQS' query-compatible errors, and query.
 pub struct SqsCodec {
     json: JsonCodec,
+    query: ShapedQueryCodec,
 }
 
 pub(super) static CODEC: SqsCodec = SqsCodec {
@@ -37,7 +47,18 @@ pub(super) static CODEC: SqsCodec = SqsCodec {
         protocol: Protocol::Json10,
         target_prefixes: &[TARGET_PREFIX],
     },
+    query: ShapedQueryCodec {
+        query: QueryCodec {
+            version: "2012-11-05",
+            xmlns: XMLNS,
+        },
+        inputs: &INPUTS,
+        outputs: &OUTPUTS,
+    },
 };
+
+/// The operations whose input names no queue by URL (every other one takes `QueueUrl`).
+const NO_QUEUE_URL: [&str; 3] = ["CreateQueue", "GetQueueUrl", "ListQueues"];
 
 /// Legacy query codes and the model's error shapes they answer as.
 const SHAPES: [(&str, &str); 19] = [
@@ -107,39 +128,27 @@ pub(super) fn wire_names(code: &str) -> Option<(String, &str)> {
     }
 }
 
-impl Codec for SqsCodec {
-    type Routed = ();
-    type Input = Value;
-    type Output = Value;
-
-    fn protocol(&self) -> Protocol {
-        self.json.protocol()
+impl SqsCodec {
+    fn speaks_query(&self, p: Protocol) -> bool {
+        p == self.query.protocol()
     }
 
-    fn route(
-        &self,
-        ops: &'static [Operation],
-        req: &WireRequest,
-        body: &Bytes,
-    ) -> Result<(&'static Operation, ()), AwsError> {
-        self.json.route(ops, req, body)
+    /// A query error: the legacy code is the `<Code>` already, except the pipeline's refusal,
+    /// which SQS words `AccessDenied` with a 403.
+    fn query_error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
+        match wire_names(&e.code) {
+            Some((_, "AccessDenied")) => {
+                let mut denied = e.clone();
+                denied.code = "AccessDenied".into();
+                denied.status = 403;
+                self.query.error(&denied, answer)
+            }
+            _ => self.query.error(e, answer),
+        }
     }
 
-    fn parse(
-        &self,
-        routed: (),
-        req: &WireRequest,
-        body: Bytes,
-        ctx: &CallContext,
-    ) -> Result<Value, AwsError> {
-        self.json.parse(routed, req, body, ctx)
-    }
-
-    fn encode(&self, op: &'static Operation, out: Value, answer: &Answer) -> Response<Full<Bytes>> {
-        self.json.encode(op, out, answer)
-    }
-
-    fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
+    /// JSON's error: the model's shape in the body, the legacy code in `x-amzn-query-error`.
+    fn json_error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
         let Some((ty, legacy)) = wire_names(&e.code) else {
             return self.json.error(e, answer);
         };
@@ -154,6 +163,89 @@ impl Codec for SqsCodec {
         header.code = legacy.to_owned().into();
         add_query_error(&mut resp, &header);
         resp
+    }
+}
+
+/// The queue URL a query request's path names (`POST /<account>/<name>`, as older SDKs send
+/// a queue's calls to its URL and leave `QueueUrl` out of the form), in AWS's form like every
+/// URL cairn gives, so that the call's record reads as if the form had named it.
+fn queue_url_of_path(region: &str, path: &str) -> Option<String> {
+    queue_of_url(region, path).map(|key| queue_url(&key))
+}
+
+impl Codec for SqsCodec {
+    type Routed = Heard;
+    type Input = Value;
+    type Output = Value;
+
+    /// JSON 1.0 (internal calls, and requests that speak neither).
+    fn protocol(&self) -> Protocol {
+        self.json.protocol()
+    }
+
+    fn protocol_of(&self, req: &WireRequest) -> Protocol {
+        if !req.headers.contains_key("x-amz-target") && speaks_query(req) {
+            self.query.protocol()
+        } else {
+            self.json.protocol()
+        }
+    }
+
+    fn route(
+        &self,
+        ops: &'static [Operation],
+        req: &WireRequest,
+        body: &Bytes,
+    ) -> Result<(&'static Operation, Heard), AwsError> {
+        let p = self.protocol_of(req);
+        if self.speaks_query(p) {
+            let (op, (name, form)) = self.query.route(ops, req, body)?;
+            Ok((op, Heard::Form(name, form)))
+        } else {
+            let (op, ()) = self.json.route(ops, req, body)?;
+            Ok((op, Heard::Document(p)))
+        }
+    }
+
+    fn parse(
+        &self,
+        routed: Heard,
+        req: &WireRequest,
+        body: Bytes,
+        ctx: &CallContext,
+    ) -> Result<Value, AwsError> {
+        match routed {
+            Heard::Form(name, form) => {
+                let mut input = self.query.parse((name, form), req, body, ctx)?;
+                if !NO_QUEUE_URL.contains(&name)
+                    && input.get("QueueUrl").is_none()
+                    && let (Some(url), Some(members)) = (
+                        queue_url_of_path(&ctx.region, &req.path),
+                        input.as_object_mut(),
+                    )
+                {
+                    members.insert("QueueUrl".into(), Value::String(url));
+                }
+                Ok(input)
+            }
+            Heard::Document(_) => self.json.parse((), req, body, ctx),
+        }
+    }
+
+    fn encode(&self, op: &'static Operation, out: Value, answer: &Answer) -> Response<Full<Bytes>> {
+        if self.speaks_query(answer.protocol) {
+            self.query.encode(op, out, answer)
+        } else {
+            self.json.encode(op, out, answer)
+        }
+    }
+
+    fn error(&self, e: &AwsError, answer: &Answer) -> Response<Full<Bytes>> {
+        if self.speaks_query(answer.protocol) {
+            self.query_error(e, answer)
+        } else {
+            self.json_error(e, answer)
+        }
     }
 
     fn input_of_json(
@@ -213,6 +305,16 @@ mod tests {
         assert_eq!(queue_of_url("us-east-1", "https://h/alerts"), None);
         assert_eq!(queue_of_url("us-east-1", "https://h/1234/alerts"), None);
         assert_eq!(queue_of_url("us-east-1", "alerts"), None);
+    }
+
+    #[test]
+    fn a_query_path_names_its_queue() {
+        assert_eq!(
+            queue_url_of_path("eu-west-1", "/111122223333/alerts").as_deref(),
+            Some("https://sqs.eu-west-1.amazonaws.com/111122223333/alerts")
+        );
+        assert_eq!(queue_url_of_path("eu-west-1", "/"), None);
+        assert_eq!(queue_url_of_path("eu-west-1", "/alerts"), None);
     }
 
     #[test]

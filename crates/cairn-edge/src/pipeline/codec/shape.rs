@@ -11,6 +11,11 @@
 //! `AlarmNames.member.1=a`), and its XML answers are ordered and typed only by the model. So a
 //! service that speaks it also says where numbers and booleans are, and lists a structure's
 //! members in the model's order ([`super::query_document`] reads and writes by these hints).
+//! Some query services (SQS) also name members differently on the query wire than in JSON
+//! (the model's `locationName`: `Entries` is `SendMessageBatchRequestEntry.N`) and flatten
+//! lists and maps (the model's `flattened`: items repeated under the member's own name, no
+//! `.member`/`<member>` level between) — [`Shape::Named`], [`Shape::FlatList`],
+//! [`Shape::FlatMap`]. Every other codec sees through these to the shape inside.
 
 use serde_json::Value;
 
@@ -31,6 +36,20 @@ pub enum Shape {
     List(&'static Shape),
     /// A map whose values have this shape (keys are strings).
     Map(&'static Shape),
+    /// A flattened list (query): items directly under the member's name, `Name.N` in a form,
+    /// `<Name>` repeated in XML.
+    FlatList(&'static Shape),
+    /// A flattened map (query): `Name.N.<key>=k&Name.N.<value>=v` in a form,
+    /// `<Name><key>k</key><value>v</value></Name>` repeated in XML, with the model's names
+    /// for the key and the value (`Name`/`Value`, `Key`/`Value`); values have shape `of`.
+    FlatMap {
+        key: &'static str,
+        value: &'static str,
+        of: &'static Shape,
+    },
+    /// A structure member named otherwise on the query wire than in the document (the model's
+    /// `locationName`): `Named("Attribute", &map)` is the document's `Attributes`.
+    Named(&'static str, &'static Shape),
     /// A structure's described members, in the model's order (query XML is written in it);
     /// members not listed are plain and follow in the document's order.
     Structure(&'static [(&'static str, &'static Shape)]),
@@ -40,15 +59,16 @@ pub enum Shape {
 pub static PLAIN: Shape = Shape::Plain;
 
 impl Shape {
-    /// The shape of a structure's member (or of a map's values).
+    /// The shape of a structure's member (or of a map's values), whatever its query name.
     pub fn member(&self, name: &str) -> &Shape {
         match self {
             Shape::Structure(members) => members
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, s)| *s)
+                .map(|(_, s)| s.bare())
                 .unwrap_or(&PLAIN),
-            Shape::Map(value) => value,
+            Shape::Map(value) | Shape::FlatMap { of: value, .. } => value.bare(),
+            Shape::Named(_, inner) => inner.member(name),
             _ => &PLAIN,
         }
     }
@@ -56,8 +76,25 @@ impl Shape {
     /// The shape of a list's items.
     pub fn item(&self) -> &Shape {
         match self {
-            Shape::List(item) => item,
+            Shape::List(item) | Shape::FlatList(item) => item.bare(),
+            Shape::Named(_, inner) => inner.item(),
             _ => &PLAIN,
+        }
+    }
+
+    /// The shape without its query name.
+    pub fn bare(&self) -> &Shape {
+        match self {
+            Shape::Named(_, inner) => inner.bare(),
+            other => other,
+        }
+    }
+
+    /// The name a structure member called `name` in the document has on the query wire.
+    pub fn query_name<'a>(&'a self, name: &'a str) -> &'a str {
+        match self {
+            Shape::Named(wire, _) => wire,
+            _ => name,
         }
     }
 }
@@ -113,6 +150,26 @@ mod tests {
         assert!(matches!(OUT.member("Label"), Shape::Plain));
         assert!(matches!(OUT.item(), Shape::Plain));
         static TABLE: [(&str, &Shape); 1] = [("Op", &OUT)];
+        // Query names and flattening are invisible to the other codecs.
+        static FLAT: Shape = Shape::FlatMap {
+            key: "Name",
+            value: "Value",
+            of: &Shape::Timestamp,
+        };
+        static NAMED: Shape = Shape::Structure(&[
+            ("Attributes", &Shape::Named("Attribute", &FLAT)),
+            ("Items", &Shape::Named("Item", &Shape::FlatList(&DATAPOINT))),
+        ]);
+        assert!(matches!(
+            NAMED.member("Attributes").member("k"),
+            Shape::Timestamp
+        ));
+        assert!(matches!(
+            NAMED.member("Items").item().member("Timestamp"),
+            Shape::Timestamp
+        ));
+        assert_eq!(Shape::Named("Item", &PLAIN).query_name("Items"), "Item");
+        assert_eq!(PLAIN.query_name("Items"), "Items");
         assert!(matches!(output_of(&TABLE, "Other"), Shape::Plain));
         assert!(matches!(output_of(&TABLE, "Op"), Shape::Structure(_)));
     }

@@ -3,13 +3,17 @@
 //! botocore sends an empty list) an empty list and `StartTime=2023-11-14T22:13:20Z` epoch
 //! seconds. A member the shapes do not describe is read by the protocol's conventions alone
 //! (`.member.N` a list, `.entry.N` a map, other dots a structure), its leaves as strings.
+//! Flattened lists and maps (`Attribute.1.Name=…&Attribute.1.Value=…`) and members named
+//! otherwise on the query wire (`Attribute` for `Attributes`) are read where the shapes say;
+//! such a member is found by its document name too, as a client whose model lacks the query
+//! names (botocore's SQS model today) sends it.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
 
 use crate::pipeline::codec::form::Form;
-use crate::pipeline::codec::shape::{Shape, epoch_seconds};
+use crate::pipeline::codec::shape::{PLAIN, Shape, epoch_seconds};
 
 /// A form value its member's shape cannot hold.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -61,20 +65,33 @@ fn path(prefix: &str, step: &str) -> String {
 }
 
 fn structure(node: &Node, shape: &Shape, at: &str) -> Result<Value, FormError> {
+    let declared: &[(&str, &Shape)] = match shape.bare() {
+        Shape::Structure(m) => m,
+        _ => &[],
+    };
     let mut out = Map::new();
-    for (name, child) in &node.children {
-        out.insert(
-            name.clone(),
-            value(child, shape.member(name), &path(at, name))?,
-        );
+    for (wire, child) in &node.children {
+        // The query name the model gives first, then the document's own name.
+        let (name, member) = declared
+            .iter()
+            .find(|(n, s)| s.query_name(n) == wire)
+            .or_else(|| declared.iter().find(|(n, _)| n == wire))
+            .map(|(n, s)| (*n, s.bare()))
+            .unwrap_or((wire.as_str(), &PLAIN));
+        out.insert(name.to_owned(), value(child, member, &path(at, wire))?);
     }
     Ok(Value::Object(out))
 }
 
 fn value(node: &Node, shape: &Shape, at: &str) -> Result<Value, FormError> {
+    let shape = shape.bare();
     match shape {
         Shape::List(item) => list(node, item, at),
         Shape::Map(v) => map(node, v, at),
+        // A flattened member sent the unflattened way is still understood.
+        Shape::FlatList(item) if node.children.contains_key("member") => list(node, item, at),
+        Shape::FlatList(item) => flat_list(node, item, at),
+        Shape::FlatMap { key, value, of } => entries(node, (key, value), of, at),
         Shape::Structure(_) => structure(node, shape, at),
         // Undescribed: the conventions tell a list or map from a structure.
         Shape::Plain if !node.children.is_empty() => {
@@ -103,22 +120,41 @@ fn list(node: &Node, item: &Shape, at: &str) -> Result<Value, FormError> {
     Ok(Value::Array(items))
 }
 
+/// Flattened: `Name.N…` (N from 1) in N's order; `Name=` alone is the empty list.
+fn flat_list(node: &Node, item: &Shape, at: &str) -> Result<Value, FormError> {
+    let items = indexed(node, at)?
+        .into_iter()
+        .map(|(n, child)| value(child, item, &path(at, &n.to_string())))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::Array(items))
+}
+
 /// `Name.entry.N.key=k&Name.entry.N.value=v` → {k: v}.
 fn map(node: &Node, v: &Shape, at: &str) -> Result<Value, FormError> {
+    match node.children.get("entry") {
+        Some(list) => entries(list, ("key", "value"), v, &path(at, "entry")),
+        None => Ok(Value::Object(Map::new())),
+    }
+}
+
+/// The numbered entries of a map, `N.<key>=k&N.<value>=v` → {k: v}, under the names given
+/// (`key`/`value` by the conventions, a flattened map's own as the model names them; the
+/// conventional ones are read too).
+fn entries(node: &Node, names: (&str, &str), v: &Shape, at: &str) -> Result<Value, FormError> {
     let mut out = Map::new();
-    let Some(entries) = node.children.get("entry") else {
-        return Ok(Value::Object(out));
-    };
-    let at = path(at, "entry");
-    for (n, entry) in indexed(entries, &at)? {
-        let at = path(&at, &n.to_string());
-        let key = entry
-            .children
-            .get("key")
-            .and_then(|k| k.value.clone())
+    for (n, entry) in indexed(node, at)? {
+        let at = path(at, &n.to_string());
+        let child = |name: &str, usual: &str| {
+            entry
+                .children
+                .get_key_value(name)
+                .or_else(|| entry.children.get_key_value(usual))
+        };
+        let key = child(names.0, "key")
+            .and_then(|(_, k)| k.value.clone())
             .unwrap_or_default();
-        let val = match entry.children.get("value") {
-            Some(child) => value(child, v, &path(&at, "value"))?,
+        let val = match child(names.1, "value") {
+            Some((step, child)) => value(child, v, &path(&at, step))?,
             None => Value::Null,
         };
         out.insert(key, val);
@@ -263,6 +299,116 @@ mod tests {
                 .unwrap(),
             json!({"Other": {"x": "y"}, "S": {"A": "1"}, "Tags": [{"Key": "k", "Value": "v"}]})
         );
+    }
+
+    // SQS's forms: flattened lists and maps, under the model's query names.
+    static MESSAGE_ATTRIBUTE: Shape = Shape::Structure(&[
+        ("StringValue", &Shape::Plain),
+        (
+            "StringListValues",
+            &Shape::Named("StringListValue", &Shape::FlatList(&Shape::Plain)),
+        ),
+        ("DataType", &Shape::Plain),
+    ]);
+    static ATTRIBUTES: Shape = Shape::FlatMap {
+        key: "Name",
+        value: "Value",
+        of: &Shape::Plain,
+    };
+    static ENTRY: Shape = Shape::Structure(&[
+        ("Id", &Shape::Plain),
+        ("DelaySeconds", &Shape::Integer),
+        (
+            "MessageAttributes",
+            &Shape::Named(
+                "MessageAttribute",
+                &Shape::FlatMap {
+                    key: "Name",
+                    value: "Value",
+                    of: &MESSAGE_ATTRIBUTE,
+                },
+            ),
+        ),
+    ]);
+    static SQS: Shape = Shape::Structure(&[
+        ("Attributes", &Shape::Named("Attribute", &ATTRIBUTES)),
+        (
+            "AttributeNames",
+            &Shape::Named("AttributeName", &Shape::FlatList(&Shape::Plain)),
+        ),
+        (
+            "Entries",
+            &Shape::Named("SendMessageBatchRequestEntry", &Shape::FlatList(&ENTRY)),
+        ),
+    ]);
+
+    fn sqs(form: &str) -> Result<Value, FormError> {
+        document_of_form(&parse_form(form), &SQS)
+    }
+
+    #[test]
+    fn flattened_lists_and_maps_under_their_query_names() {
+        let d = sqs("Action=SendMessageBatch&QueueUrl=u\
+             &Attribute.1.Name=DelaySeconds&Attribute.1.Value=5\
+             &Attribute.2.Name=Policy&Attribute.2.Value=%7B%7D\
+             &AttributeName.2=B&AttributeName.1=A&AttributeName.10=C\
+             &SendMessageBatchRequestEntry.1.Id=a&SendMessageBatchRequestEntry.1.DelaySeconds=3\
+             &SendMessageBatchRequestEntry.1.MessageAttribute.1.Name=color\
+             &SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType=String\
+             &SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue=red\
+             &SendMessageBatchRequestEntry.1.MessageAttribute.2.Name=tags\
+             &SendMessageBatchRequestEntry.1.MessageAttribute.2.Value.DataType=StringList\
+             &SendMessageBatchRequestEntry.1.MessageAttribute.2.Value.StringListValue.1=x\
+             &SendMessageBatchRequestEntry.2.Id=b")
+        .unwrap();
+        assert_eq!(
+            d,
+            json!({
+                "QueueUrl": "u",
+                "Attributes": {"DelaySeconds": "5", "Policy": "{}"},
+                "AttributeNames": ["A", "B", "C"],
+                "Entries": [
+                    {"Id": "a", "DelaySeconds": 3, "MessageAttributes": {
+                        "color": {"DataType": "String", "StringValue": "red"},
+                        "tags": {"DataType": "StringList", "StringListValues": ["x"]},
+                    }},
+                    {"Id": "b"},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn flattened_members_by_their_document_names_and_the_conventions() {
+        // What botocore sends from a model without query names (`Entries.1.Id`, `key`/`value`),
+        // and a flattened list sent with `.member.N`, read as the same document.
+        let d = sqs("Entries.1.Id=a&Entries.1.DelaySeconds=1\
+             &Attributes.1.key=VisibilityTimeout&Attributes.1.value=30\
+             &AttributeNames.member.1=All")
+        .unwrap();
+        assert_eq!(
+            d,
+            json!({
+                "Attributes": {"VisibilityTimeout": "30"},
+                "AttributeNames": ["All"],
+                "Entries": [{"Id": "a", "DelaySeconds": 1}],
+            })
+        );
+        assert_eq!(
+            sqs("AttributeName=").unwrap(),
+            json!({"AttributeNames": []})
+        );
+        assert_eq!(
+            sqs("SendMessageBatchRequestEntry.1.DelaySeconds=soon").unwrap_err(),
+            FormError::NotANumber {
+                member: "SendMessageBatchRequestEntry.1.DelaySeconds".into(),
+                value: "soon".into()
+            }
+        );
+        assert!(matches!(
+            sqs("AttributeName.first=A"),
+            Err(FormError::BadIndex { .. })
+        ));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! a flat form (`MetricData.member.1.Value=2.5`) becomes the document its handlers take
 //! (`{"MetricData": [{"Value": 2.5}]}`), and the document they give becomes the XML inside
 //! `<{Op}Result>`. It knows the protocol's conventions (`.member.N` lists, `.entry.N.key`
-//! maps, ISO 8601 timestamps); what each member is comes from the shapes.
+//! maps, ISO 8601 timestamps); what each member is comes from the shapes, and so do the
+//! exceptions some services make (SQS's flattened lists and maps, and its members' query names).
 
 mod from_form;
 mod to_xml;

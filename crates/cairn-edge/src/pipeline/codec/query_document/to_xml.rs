@@ -3,7 +3,9 @@
 //! in the document's order; lists as `<member>`, maps as `<entry><key/><value/></entry>`;
 //! timestamps as ISO 8601 with milliseconds (`2023-11-14T22:13:20.000Z`, as AWS writes
 //! them), doubles with a fraction (`1.0`). Null members are left out, as AWS leaves out
-//! members that have no value.
+//! members that have no value. Members go out under their query names, and flattened lists
+//! and maps as their items repeated under the member's name (`<Message>…</Message><Message>`,
+//! `<Attribute><Name>k</Name><Value>v</Value></Attribute>`), where the shapes say.
 
 use std::fmt::Write;
 
@@ -39,13 +41,13 @@ pub fn iso8601_millis(v: &Value) -> Option<String> {
 }
 
 fn structure(out: &mut String, members: &Map<String, Value>, shape: &Shape, depth: usize) {
-    let declared: &[(&str, &Shape)] = match shape {
+    let declared: &[(&str, &Shape)] = match shape.bare() {
         Shape::Structure(m) => m,
         _ => &[],
     };
     for (name, member) in declared {
         if let Some(v) = members.get(*name) {
-            element(out, name, v, member, depth);
+            element(out, member.query_name(name), v, member.bare(), depth);
         }
     }
     for (name, v) in members {
@@ -57,19 +59,35 @@ fn structure(out: &mut String, members: &Map<String, Value>, shape: &Shape, dept
 
 fn element(out: &mut String, name: &str, v: &Value, shape: &Shape, depth: usize) {
     let pad = "  ".repeat(depth);
-    match v {
-        Value::Null => {}
-        Value::Array(items) if items.is_empty() => {
+    let shape = shape.bare();
+    match (v, shape) {
+        (Value::Null, _) => {}
+        // Flattened: each item is an element of the member's own name (none for no items).
+        (Value::Array(items), Shape::FlatList(item)) => {
+            for i in items {
+                element(out, name, i, item.bare(), depth);
+            }
+        }
+        (Value::Object(entries), Shape::FlatMap { key, value, of }) => {
+            for (k, item) in entries {
+                let _ = writeln!(out, "{pad}<{name}>");
+                let k = Value::String(k.clone());
+                element(out, key, &k, &Shape::Plain, depth + 1);
+                element(out, value, item, of.bare(), depth + 1);
+                let _ = writeln!(out, "{pad}</{name}>");
+            }
+        }
+        (Value::Array(items), _) if items.is_empty() => {
             let _ = writeln!(out, "{pad}<{name}/>");
         }
-        Value::Array(items) => {
+        (Value::Array(items), _) => {
             let _ = writeln!(out, "{pad}<{name}>");
             for item in items {
                 element(out, "member", item, shape.item(), depth + 1);
             }
             let _ = writeln!(out, "{pad}</{name}>");
         }
-        Value::Object(members) if matches!(shape, Shape::Map(_)) => {
+        (Value::Object(members), Shape::Map(_)) => {
             let _ = writeln!(out, "{pad}<{name}>");
             let inner = "  ".repeat(depth + 1);
             for (k, item) in members {
@@ -86,7 +104,7 @@ fn element(out: &mut String, name: &str, v: &Value, shape: &Shape, depth: usize)
             }
             let _ = writeln!(out, "{pad}</{name}>");
         }
-        Value::Object(members) => {
+        (Value::Object(members), _) => {
             let _ = writeln!(out, "{pad}<{name}>");
             structure(out, members, shape, depth + 1);
             let _ = writeln!(out, "{pad}</{name}>");
@@ -181,6 +199,75 @@ mod tests {
     <NextToken>t&lt;1&gt;</NextToken>
 ";
         assert_eq!(xml_of_document(&doc, &OUTPUT), want);
+    }
+
+    // SQS's ReceiveMessage answer: flattened lists and maps under the model's query names.
+    static MESSAGE_ATTRIBUTE: Shape = Shape::Structure(&[
+        ("StringValue", &Shape::Plain),
+        ("BinaryValue", &Shape::Blob),
+        ("DataType", &Shape::Plain),
+    ]);
+    static PAIRS: Shape = Shape::FlatMap {
+        key: "Name",
+        value: "Value",
+        of: &Shape::Plain,
+    };
+    static MESSAGE: Shape = Shape::Structure(&[
+        ("MessageId", &Shape::Plain),
+        ("Body", &Shape::Plain),
+        ("Attributes", &Shape::Named("Attribute", &PAIRS)),
+        (
+            "MessageAttributes",
+            &Shape::Named(
+                "MessageAttribute",
+                &Shape::FlatMap {
+                    key: "Name",
+                    value: "Value",
+                    of: &MESSAGE_ATTRIBUTE,
+                },
+            ),
+        ),
+    ]);
+    static RECEIVED: Shape = Shape::Structure(&[(
+        "Messages",
+        &Shape::Named("Message", &Shape::FlatList(&MESSAGE)),
+    )]);
+
+    #[test]
+    fn flattened_lists_and_maps_repeat_under_their_query_names() {
+        let doc = json!({"Messages": [
+            {"Body": "hi", "MessageId": "1",
+             "Attributes": {"SenderId": "AID", "SentTimestamp": "1700000000000"},
+             "MessageAttributes": {"color": {"DataType": "String", "StringValue": "red"}}},
+            {"MessageId": "2", "Body": "there"},
+        ]});
+        let want = "    <Message>
+      <MessageId>1</MessageId>
+      <Body>hi</Body>
+      <Attribute>
+        <Name>SenderId</Name>
+        <Value>AID</Value>
+      </Attribute>
+      <Attribute>
+        <Name>SentTimestamp</Name>
+        <Value>1700000000000</Value>
+      </Attribute>
+      <MessageAttribute>
+        <Name>color</Name>
+        <Value>
+          <StringValue>red</StringValue>
+          <DataType>String</DataType>
+        </Value>
+      </MessageAttribute>
+    </Message>
+    <Message>
+      <MessageId>2</MessageId>
+      <Body>there</Body>
+    </Message>
+";
+        assert_eq!(xml_of_document(&doc, &RECEIVED), want);
+        // No messages: no elements at all, as AWS answers `<ReceiveMessageResult/>`.
+        assert_eq!(xml_of_document(&json!({"Messages": []}), &RECEIVED), "");
     }
 
     #[test]
