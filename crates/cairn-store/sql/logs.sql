@@ -1,5 +1,5 @@
 -- CloudWatch Logs: log groups, their streams and events, and metric filters, per account and
--- region. Event ids are the rowid, so (timestamp, id) orders a stream and pages through it.
+-- region.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 
@@ -26,18 +26,31 @@ CREATE TABLE IF NOT EXISTS log_streams (
     PRIMARY KEY (account, region, grp, name)
 );
 
-CREATE TABLE IF NOT EXISTS log_events (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+-- Log events, one row per PutLogEvents batch of one stream: the batch's events packed in one
+-- blob (timestamp order, as PutLogEvents requires), so a batch of 10,000 events is one row and
+-- one index entry rather than 10,000 rows and 20,000 index entries. Event ids are first_id + the
+-- event's place in the batch; (timestamp, id) orders a group and pages through it.
+CREATE TABLE IF NOT EXISTS log_batches (
+    id            INTEGER PRIMARY KEY,
     account       TEXT NOT NULL,
     region        TEXT NOT NULL,
     grp           TEXT NOT NULL,
     stream        TEXT NOT NULL,
-    ts            INTEGER NOT NULL,
-    message       TEXT NOT NULL,
-    ingestion_ms  INTEGER NOT NULL
+    first_id      INTEGER NOT NULL,
+    count         INTEGER NOT NULL,
+    min_ts        INTEGER NOT NULL,
+    max_ts        INTEGER NOT NULL,
+    ingestion_ms  INTEGER NOT NULL,
+    events        BLOB NOT NULL     -- per event: timestamp (i64 LE), length (u32 LE), message
 );
-CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (account, region, grp, stream, ts, id);
-CREATE INDEX IF NOT EXISTS log_events_by_group ON log_events (account, region, grp, ts, id);
+CREATE INDEX IF NOT EXISTS log_batches_by_group ON log_batches (account, region, grp, max_ts);
+
+-- The next event id (ids are never reused, even after the newest events are deleted).
+CREATE TABLE IF NOT EXISTS log_event_ids (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    next  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO log_event_ids (id, next) VALUES (1, 1);
 
 CREATE TABLE IF NOT EXISTS metric_filters (
     account          TEXT NOT NULL,

@@ -86,14 +86,16 @@ fn call(e: &Endpoint, op: &str, body: &[u8]) -> anyhow::Result<Value> {
 
 const GROUP: &str = "bench-logs";
 
-/// A full batch for stream `n`: CloudTrail-like one-line records of about 70 bytes, in
-/// timestamp order, within the last hour.
-fn batch_body(stream: &str, n: usize, size: usize, now_ms: i64) -> Vec<u8> {
+/// The `k`th full batch for stream `n`: CloudTrail-like one-line records of about 70 bytes,
+/// in timestamp order; each batch a millisecond per event later than the one before, as a
+/// stream's events come in, all within the last few hours.
+fn batch_body(stream: &str, n: usize, size: usize, now_ms: i64, k: u64) -> Vec<u8> {
+    let base = now_ms - 3 * 3_600_000 + (k * size as u64) as i64;
     let events: Vec<Value> = (0..size)
         .map(|i| {
             let kind = if i % 100 == 7 { "Root" } else { "IAMUser" };
             json!({
-                "timestamp": now_ms - 3_600_000 + i as i64,
+                "timestamp": base + i as i64,
                 "message": format!(r#"{{"eventName":"ListBuckets","userIdentity":{{"type":"{kind}"}},"n":{}}}"#, (n * size + i) % 1000),
             })
         })
@@ -129,7 +131,9 @@ pub fn run(a: LogsArgs) -> anyhow::Result<()> {
                 .to_string()
                 .as_bytes(),
         );
-        let body = batch_body(&stream, n, a.batch, now_ms);
+        // Each call's batch is later than the one before, as a stream's events come in; the
+        // next one is encoded while nothing else is in flight on this connection.
+        let size = a.batch;
         let (stored, failed, stop, start) =
             (stored.clone(), failed.clone(), stop.clone(), start.clone());
         let e = endpoint()?;
@@ -137,7 +141,10 @@ pub fn run(a: LogsArgs) -> anyhow::Result<()> {
         workers.push(std::thread::spawn(move || {
             start.wait();
             let mut mine = 0u64;
+            let mut k = 0u64;
             while !stop.load(Ordering::Relaxed) && per_connection.is_none_or(|max| mine < max) {
+                let body = batch_body(&stream, n, size, now_ms, k);
+                k += 1;
                 match call(&e, "PutLogEvents", &body) {
                     Ok(v) if v.get("rejectedLogEventsInfo").is_none() => {
                         stored.fetch_add(batch, Ordering::Relaxed);

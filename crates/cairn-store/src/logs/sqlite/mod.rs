@@ -1,7 +1,8 @@
 //! CloudWatch Logs in SQLite (`logs.db`, schema in `sql/logs.sql`): groups, streams and
-//! metric filters here, events in `events.rs`. Every write joins the call's group
+//! metric filters here, events (a batch per row) in `log_events.rs` and `batch.rs`. Every write joins the call's group
 //! transaction ([`Db::write`]), so a refused call leaves nothing behind.
 
+mod batch;
 mod log_events;
 
 use std::collections::BTreeMap;
@@ -70,9 +71,14 @@ fn row_to_filter(r: &rusqlite::Row<'_>) -> rusqlite::Result<MetricFilter> {
 
 impl SqliteLogs {
     pub fn open(path: &Path) -> Result<SqliteLogs, StoreError> {
-        Ok(SqliteLogs {
+        let logs = SqliteLogs {
             db: Db::open(path, SCHEMA)?,
-        })
+        };
+        let moved = logs.convert_event_rows()?;
+        if moved > 0 {
+            tracing::info!(events = moved, "log events converted to batches");
+        }
+        Ok(logs)
     }
 
     pub fn create_group(&self, g: &LogGroup) -> Result<bool, StoreError> {
@@ -108,7 +114,7 @@ impl SqliteLogs {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
         let args = [&key.account, &key.region, &key.name];
-        for table in ["log_events", "log_streams", "metric_filters"] {
+        for table in ["log_batches", "log_streams", "metric_filters"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND grp = ?3"),
                 args,
@@ -173,7 +179,7 @@ impl SqliteLogs {
         let tx = c.savepoint()?;
         let args = [&key.account, &key.region, &key.name, name];
         tx.execute(
-            "DELETE FROM log_events WHERE account = ?1 AND region = ?2 AND grp = ?3 AND stream = ?4",
+            "DELETE FROM log_batches WHERE account = ?1 AND region = ?2 AND grp = ?3 AND stream = ?4",
             args,
         )?;
         let n = tx.execute(
