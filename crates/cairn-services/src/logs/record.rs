@@ -23,13 +23,16 @@ pub(super) fn record(
     if call.ended == Ended::Denied {
         return Details::default();
     }
+    // Only the members that are not log data are copied (a PutLogEvents input holds up to
+    // 10,000 events: copying them to drop them would be most of the call's work).
     let request = match call.input {
         Some(Value::Object(m)) => {
-            let mut m = m.clone();
-            for k in LOG_DATA {
-                m.remove(k);
-            }
-            (!m.is_empty()).then_some(Value::Object(m))
+            let kept: serde_json::Map<String, Value> = m
+                .iter()
+                .filter(|(k, _)| !LOG_DATA.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
         }
         _ => None,
     };
