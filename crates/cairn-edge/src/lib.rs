@@ -22,6 +22,7 @@ pub mod admin;
 pub mod app;
 pub mod authz;
 pub mod edge;
+pub mod members;
 pub mod params;
 pub mod pipeline;
 pub mod policy;

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 // The house's modules (`cairn-edge`), re-exported.
-pub use cairn_edge::{App, admin, app, authz, edge, params, pipeline, policy, recorder};
+pub use cairn_edge::{App, admin, app, authz, edge, members, params, pipeline, policy, recorder};
 
 pub mod cloudtrail;
 pub mod cloudwatch;

@@ -31,9 +31,7 @@ pub(super) fn not_found(msg: impl Into<String>) -> AwsError {
     AwsError::client("NotFoundException", msg)
 }
 
-pub(super) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
+pub(super) use crate::members::str_member;
 
 pub(super) fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, AwsError> {
     str_member(input, name).ok_or_else(|| {

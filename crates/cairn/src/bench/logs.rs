@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use cairn_wire::client::Endpoint;
 use serde_json::{Value, json};
 
@@ -41,19 +41,14 @@ pub struct LogsArgs {
     pub json: bool,
 }
 
+/// The endpoint and keys `cairn bench load` reads from the environment, as a signing client.
 fn endpoint() -> anyhow::Result<Endpoint> {
-    let url = std::env::var("AWS_ENDPOINT_URL")
-        .context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
-    let Some(host_port) = url.strip_prefix("http://") else {
-        bail!("only http:// endpoints are supported, got {url}");
-    };
+    let t = super::load::target()?;
     Ok(Endpoint {
-        host_port: host_port.trim_end_matches('/').to_owned(),
+        host_port: t.addr,
         region: std::env::var("AWS_DEFAULT_REGION").unwrap_or_else(|_| "us-east-1".into()),
-        access_key_id: std::env::var("AWS_ACCESS_KEY_ID")
-            .context("AWS_ACCESS_KEY_ID is not set")?,
-        secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY")
-            .context("AWS_SECRET_ACCESS_KEY is not set")?,
+        access_key_id: t.key_id,
+        secret_access_key: t.secret,
         io_timeout: Some(Duration::from_secs(120)),
         ..Default::default()
     })

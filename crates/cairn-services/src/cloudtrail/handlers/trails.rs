@@ -28,9 +28,7 @@ pub(in crate::cloudtrail) fn internal(e: impl std::fmt::Display) -> AwsError {
     AwsError::internal("The trail store is unavailable.")
 }
 
-pub(in crate::cloudtrail) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
+pub(in crate::cloudtrail) use crate::members::str_member;
 
 pub(super) fn bool_member(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
     match input.get(name) {

@@ -54,9 +54,7 @@ pub(super) fn bad_token() -> AwsError {
     )
 }
 
-pub(super) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
+pub(super) use crate::members::str_member;
 
 pub(super) fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, AwsError> {
     str_member(input, name).ok_or_else(|| missing(name))
