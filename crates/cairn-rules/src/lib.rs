@@ -5,6 +5,8 @@
 //!   Tail, with AWS's `InvalidParameterException` texts and metric value / dimension extraction.
 //! - [`alarm`]: CloudWatch alarm evaluation (periods, M of N, missing data, statistics), with
 //!   AWS's state reasons, history items and SNS notification messages.
+//! - [`pattern`]: EventBridge event patterns, with AWS's `InvalidEventPatternException` reasons.
 
 pub mod alarm;
 pub mod filter;
+pub mod pattern;
