@@ -12,6 +12,8 @@
 //!   [`identity::SqliteIdentity`]).
 //! - [`kms`]: KMS keys (material sealed at rest) and aliases ([`kms::KmsStore`];
 //!   [`kms::SqliteKms`]).
+//! - [`lambda`]: Lambda functions, their code and the queue of asynchronous invocations
+//!   ([`lambda::LambdaStore`]; [`lambda::SqliteLambda`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
 //!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
 //! - [`metrics`]: CloudWatch metrics, metric alarms and pending alarm actions
@@ -41,6 +43,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod metrics;
 pub mod objects;

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -28,6 +28,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod metrics;
 pub mod objects;
@@ -44,6 +45,7 @@ use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::KmsStore;
+use crate::lambda::LambdaStore;
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
@@ -66,6 +68,7 @@ pub trait Backend {
     fn sqs(&self) -> Arc<dyn SqsStore>;
     fn trails(&self) -> Arc<dyn TrailStore>;
     fn sns(&self) -> Arc<dyn SnsStore>;
+    fn lambda(&self) -> Arc<dyn LambdaStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
     fn restart(&self);
@@ -97,6 +100,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         logs::CASES,
         metrics::CASES,
         sns::CASES,
+        lambda::CASES,
         objects::CASES,
         sqs::CASES,
         trails::CASES,

@@ -9,6 +9,7 @@ use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
 use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
+use crate::lambda::{LambdaStore, SqliteLambda};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::metrics::{MetricsStore, SqliteMetrics};
 use crate::objects::{ObjectStore, SqliteObjects};
@@ -34,6 +35,7 @@ struct Open {
     sqs: Option<Arc<dyn SqsStore>>,
     trails: Option<Arc<dyn TrailStore>>,
     sns: Option<Arc<dyn SnsStore>>,
+    lambda: Option<Arc<dyn LambdaStore>>,
 }
 
 impl SqliteBackend {
@@ -165,6 +167,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn lambda(&self) -> Arc<dyn LambdaStore> {
+        self.get(
+            |o| &mut o.lambda,
+            || SqliteLambda::open(&self.path("lambda.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn restart(&self) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
     }
@@ -225,6 +234,11 @@ mod tests {
     #[test]
     fn sns() {
         run(suite::sns::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn lambda() {
+        run(suite::lambda::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
