@@ -17,6 +17,7 @@ use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
 use cairn_store::kms::{KmsStore, SqliteKms};
+use cairn_store::lambda::{LambdaStore, SqliteLambda};
 use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::metrics::{MetricsStore, SqliteMetrics};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
@@ -48,6 +49,10 @@ pub struct App {
     pub sqs: Arc<dyn SqsStore>,
     /// SNS topics, subscriptions and pending deliveries.
     pub sns: Arc<dyn SnsStore>,
+    /// Lambda functions, their code and queued asynchronous invocations.
+    pub lambda: Arc<dyn LambdaStore>,
+    /// Runs Lambda functions' code.
+    pub functions: Arc<cairn_functions::Executor>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -109,6 +114,10 @@ impl Layout {
         self.root.join("sqs.db")
     }
 
+    pub fn lambda_db(&self) -> PathBuf {
+        self.root.join("lambda.db")
+    }
+
     pub fn kms_master_key(&self) -> PathBuf {
         self.root.join("kms.key")
     }
@@ -129,6 +138,11 @@ pub enum OpenError {
     },
     #[error("opening the digest signing keys: {0}")]
     SigningKeys(String),
+    #[error("making the functions' work directory {path}: {source}")]
+    FunctionsDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn at(path: PathBuf) -> impl FnOnce(StoreError) -> OpenError {
@@ -149,6 +163,7 @@ pub struct Stores {
     pub metrics: Arc<dyn MetricsStore>,
     pub sqs: Arc<dyn SqsStore>,
     pub sns: Arc<dyn SnsStore>,
+    pub lambda: Arc<dyn LambdaStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
 }
@@ -208,6 +223,9 @@ impl Stores {
             ),
             sqs: Arc::new(SqliteSqs::open(&layout.sqs_db()).map_err(at(layout.sqs_db()))?),
             sns: Arc::new(SqliteSns::open(&layout.sns_db()).map_err(at(layout.sns_db()))?),
+            lambda: Arc::new(
+                SqliteLambda::open(&layout.lambda_db()).map_err(at(layout.lambda_db()))?,
+            ),
             journal,
             history,
             identity,
@@ -223,6 +241,9 @@ pub struct Options {
     pub external_buckets: Vec<ExternalBucket>,
     /// How long each digest signing key is valid (`None`: AWS's 30 days).
     pub signing_key_validity_ms: Option<i64>,
+    /// How Lambda functions run (`None`: `python3`, a work directory of its own under the
+    /// system's temporary directory, as nobody when cairn runs as root).
+    pub functions: Option<cairn_functions::ExecutorConfig>,
 }
 
 impl Options {
@@ -233,6 +254,7 @@ impl Options {
             history_retention_ms: Some(90 * 86_400_000),
             external_buckets: Vec::new(),
             signing_key_validity_ms: None,
+            functions: None,
         }
     }
 }
@@ -256,6 +278,14 @@ impl App {
             Some(ms) => keys.with_validity(ms),
             None => keys,
         };
+        let functions = match options.functions {
+            Some(c) => c,
+            None => default_functions(Path::new("python3")),
+        };
+        make_private_dir(&functions.work_root).map_err(|source| OpenError::FunctionsDir {
+            path: functions.work_root.clone(),
+            source,
+        })?;
         let token_key = stores
             .identity
             .instance_secret("pagination-token")
@@ -272,6 +302,8 @@ impl App {
             metrics: Arc::clone(&stores.metrics),
             sqs: Arc::clone(&stores.sqs),
             sns: Arc::clone(&stores.sns),
+            lambda: Arc::clone(&stores.lambda),
+            functions: Arc::new(cairn_functions::Executor::new(functions)),
             external_buckets: Arc::new(
                 options
                     .external_buckets
@@ -286,4 +318,34 @@ impl App {
             registry: Arc::new(registry),
         })
     }
+}
+
+/// The executor's configuration for an instance: functions run with `python`, in a work
+/// directory of their own under the system's temporary directory (never under the data
+/// directory, which their processes must not reach), as nobody (65534) when cairn runs as
+/// root.
+pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
+    use std::os::unix::fs::MetadataExt;
+    let unique = format!(
+        "cairn-functions-{}-{}",
+        std::process::id(),
+        cairn_model::ids::new_uuid()
+    );
+    let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    cairn_functions::ExecutorConfig {
+        work_root: std::env::temp_dir().join(unique),
+        python: python.to_owned(),
+        max_concurrency: 64,
+        run_as: root.then_some((65534, 65534)),
+    }
+}
+
+/// Creates a directory only its owner may enter (0700).
+fn make_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
 }

@@ -1,5 +1,5 @@
 //! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
-//! `sts`, `sqs`, `sns`), and the
+//! `sts`, `sqs`, `sns`, `lambda`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -24,6 +24,7 @@ pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod s3;
 pub mod sns;
@@ -46,6 +47,7 @@ pub fn registry() -> Registry {
         Arc::new(sts::Sts),
         Arc::new(sqs::Sqs),
         Arc::new(sns::Sns),
+        Arc::new(lambda::Lambda),
     ])
     .with_public(vec![Arc::new(sns::public::Links)])
 }

@@ -12,7 +12,8 @@ pub struct AwsError {
     pub status: u16,
     pub code: Cow<'static, str>,
     pub message: String,
-    /// Extra elements S3 adds to its `<Error>` (e.g. `AWSAccessKeyId`, `ServerTime`).
+    /// Extra elements S3 adds to its `<Error>` (e.g. `AWSAccessKeyId`, `ServerTime`), or
+    /// members a REST-JSON service adds to its error body (Lambda's `Type`, `Reason`).
     pub extra: Vec<(&'static str, String)>,
 }
 
@@ -68,9 +69,18 @@ impl AwsError {
         let body = match protocol {
             // REST-JSON clients read the type from `X-Amzn-ErrorType` (the codec sets it) and
             // fall back to `__type`; both read `message`.
-            Protocol::Json11 | Protocol::Json10 | Protocol::RestJson => {
+            Protocol::Json11 | Protocol::Json10 => {
                 let v = serde_json::json!({"__type": self.code, "message": self.message});
                 v.to_string().into_bytes()
+            }
+            Protocol::RestJson => {
+                let mut v = serde_json::Map::new();
+                for (k, x) in &self.extra {
+                    v.insert((*k).to_owned(), serde_json::Value::String(x.clone()));
+                }
+                v.insert("__type".into(), self.code.clone().into());
+                v.insert("message".into(), self.message.clone().into());
+                serde_json::Value::Object(v).to_string().into_bytes()
             }
             Protocol::RpcV2Cbor => cbor_error(&self.code, &self.message),
             Protocol::Query { xmlns } => format!(

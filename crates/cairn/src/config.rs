@@ -25,6 +25,16 @@ pub struct FileConfig {
     /// Buckets on other S3-compatible endpoints that trails may deliver to.
     #[serde(default)]
     pub external_bucket: Vec<ExternalBucketConfig>,
+    /// `[lambda]`: how functions run.
+    pub lambda: Option<LambdaConfig>,
+}
+
+/// `[lambda]`: how Lambda functions run.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaConfig {
+    /// The interpreter `python3.x` functions run with.
+    pub python: Option<PathBuf>,
 }
 
 /// `[[external_bucket]]`: a bucket on another S3-compatible endpoint.

@@ -140,6 +140,11 @@ fn main() -> anyhow::Result<()> {
                 {
                     a.signing_key_validity = d.seconds("signing_key_validity", 2)?;
                 }
+                if let Some(p) = file.lambda.as_ref().and_then(|l| l.python.as_ref())
+                    && config::is_default(m, "lambda_python")
+                {
+                    a.lambda_python = p.clone();
+                }
             }
             for b in &file.external_bucket {
                 a.external_buckets.push(b.resolve()?);

@@ -100,6 +100,16 @@ pub struct ServeArgs {
     /// listeners.
     #[arg(long, env = "CAIRN_TEST_FAULTS")]
     pub test_faults: bool,
+    /// The Python interpreter `python3.x` Lambda functions run with (the configuration file's
+    /// `[lambda] python`). Functions run as local processes, in a work directory under the
+    /// system's temporary directory, as nobody when cairn runs as root.
+    #[arg(
+        long,
+        env = "CAIRN_LAMBDA_PYTHON",
+        default_value = "python3",
+        value_name = "PATH"
+    )]
+    pub lambda_python: std::path::PathBuf,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
@@ -177,6 +187,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 signing_key_validity_ms: Some(
                     i64::try_from(args.signing_key_validity).unwrap_or(i64::MAX / 2) * 1000,
                 ),
+                functions: Some(cairn_services::app::default_functions(&args.lambda_python)),
             },
         )
         .context("building the application")?,
@@ -311,6 +322,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             open::layout(&dir).mailbox(),
         ));
         consumers.register(Arc::clone(&sns_delivery));
+        // Lambda's asynchronous invocations: the queue, on a cadence of their own (a
+        // function may run for minutes; it must not hold up the alerting chain).
+        let lambda_async: Arc<dyn Consumer> =
+            Serial::new(cairn_services::lambda::Invoker::new(Arc::clone(&app)));
+        consumers.register(Arc::clone(&lambda_async));
+        let mut invoking = Consumers::new();
+        invoking.register(lambda_async);
+        spawn_rounds(invoking, Duration::from_millis(200));
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints), alarms evaluated and their notifications published, SNS deliveries. It
         // runs five times a second, so that an alert reaches its subscriber within a second of

@@ -248,7 +248,7 @@ fn stages<S: Service + ?Sized>(
     );
     let facts = CallFacts {
         event_source: svc.event_source().to_owned(),
-        event_name: op.name.to_owned(),
+        event_name: op.event_name.to_owned(),
         read_only: op.read_only,
         category: op.category,
         request_parameters: details.request_parameters,

@@ -41,8 +41,11 @@ impl Access {
 /// One operation of a service.
 #[derive(Clone, Debug)]
 pub struct Operation {
-    /// Its name in the AWS API, which is also its CloudTrail `eventName`.
+    /// Its name in the AWS API.
     pub name: &'static str,
+    /// Its CloudTrail `eventName`: its name, but for services whose records carry the API
+    /// version (Lambda's `CreateFunction20150331`).
+    pub event_name: &'static str,
     /// The IAM actions it may need (some need one of several: `s3:GetObject` or
     /// `s3:GetObjectVersion`; some several at once: CopyObject).
     pub actions: Vec<String>,
@@ -60,6 +63,7 @@ impl Operation {
     pub fn named(prefix: &str, name: &'static str, read_only: bool, served: bool) -> Operation {
         Operation {
             name,
+            event_name: name,
             actions: vec![format!("{prefix}:{name}")],
             read_only,
             category: EventCategory::Management,
@@ -75,6 +79,12 @@ impl Operation {
 
     pub fn actions(mut self, actions: &[&str]) -> Operation {
         self.actions = actions.iter().map(|a| (*a).to_owned()).collect();
+        self
+    }
+
+    /// Recorded under another `eventName` than its name.
+    pub fn recorded_as(mut self, event_name: &'static str) -> Operation {
+        self.event_name = event_name;
         self
     }
 
