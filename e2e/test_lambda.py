@@ -1,0 +1,424 @@
+"""Lambda with the real AWS CLI v1 and boto3: the control plane (create from a zip and from S3,
+get, list in pages, update code and configuration, delete) with AWS's shapes and errors,
+resource policies (AddPermission's statements, GetPolicy, RemovePermission, and who they let
+invoke), reserved concurrency, the asynchronous invocation configuration, tags, the records
+CloudTrail keeps (eventNames with the API version, no environment or zip in them, Invoke as a
+data event), and Invoke running Python handlers: the event and context, a handler that raises,
+`LogType=Tail`, `Event` and `DryRun`, a timeout, a handler calling cairn's S3 with its role's
+credentials (recorded as the role session), and the output in `/aws/lambda/<name>`."""
+
+import base64
+import io
+import json
+import time
+import zipfile
+
+import botocore.exceptions
+import pytest
+
+from conftest import ROOT, Cairn, lookup_all, wait_for
+
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+NOT_LAMBDA = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+ECHO = """
+import json, os
+
+def handler(event, context):
+    print("got", json.dumps(event, sort_keys=True))
+    return {
+        "event": event,
+        "request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "remaining": context.get_remaining_time_in_millis(),
+        "log_group": context.log_group_name,
+        "greeting": os.environ.get("GREETING"),
+        "region": os.environ.get("AWS_REGION"),
+    }
+"""
+
+BOOM = """
+def handler(event, context):
+    raise ValueError("boom: " + str(event.get("x")))
+"""
+
+SLEEPY = """
+import time
+
+def handler(event, context):
+    print("going to sleep")
+    time.sleep(5)
+    return "woke"
+"""
+
+S3_WRITER = """
+import json, os
+import boto3
+
+def handler(event, context):
+    s3 = boto3.client("s3", endpoint_url=os.environ["CAIRN_ENDPOINT"])
+    if event.get("create"):
+        s3.create_bucket(Bucket=event["bucket"])
+    s3.put_object(Bucket=event["bucket"], Key=event["key"], Body=json.dumps(event).encode())
+    return {"written": event["key"]}
+"""
+
+
+def zip_of(source, name="app.py"):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, source)
+    return buf.getvalue()
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(*args, **kwargs)
+    r = e.value.response
+    return r["Error"]["Code"], r["Error"].get("Message", ""), r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture(scope="module")
+def lab(workdir):
+    """An instance whose functions run with the project's Python (which has boto3), and a role
+    Lambda may assume."""
+    c = Cairn(workdir / "lambda", ["--lambda-python", str(PYTHON)])
+    c.start()
+    iam = c.client("iam")
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="fn-role", PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "*"}]}))
+    c.role = role
+    c.account = c.env()["CAIRN_ACCOUNT_ID"]
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="module")
+def lam(lab):
+    return lab.client("lambda")
+
+
+def create(lam, lab, name, source=ECHO, **kwargs):
+    args = dict(FunctionName=name, Runtime="python3.12", Role=lab.role, Handler="app.handler",
+                Code={"ZipFile": zip_of(source)})
+    args.update(kwargs)
+    return lam.create_function(**args)
+
+
+def test_create_get_list_update_delete_with_the_cli(lab, tmp_path):
+    z = tmp_path / "fn.zip"
+    z.write_bytes(zip_of(ECHO))
+    _, cfg, _ = lab.aws("lambda", "create-function", "--function-name", "cli-fn", "--runtime", "python3.12",
+                        "--handler", "app.handler", "--zip-file", f"fileb://{z}", "--role", lab.role,
+                        "--environment", "Variables={GREETING=hello}", "--timeout", "10")
+    arn = f"arn:aws:lambda:us-east-1:{lab.account}:function:cli-fn"
+    assert cfg["FunctionArn"] == arn and cfg["FunctionName"] == "cli-fn"
+    assert (cfg["Runtime"], cfg["Handler"], cfg["Role"]) == ("python3.12", "app.handler", lab.role)
+    assert (cfg["Timeout"], cfg["MemorySize"], cfg["Version"], cfg["PackageType"]) == (10, 128, "$LATEST", "Zip")
+    assert (cfg["State"], cfg["LastUpdateStatus"]) == ("Active", "Successful")
+    import hashlib
+    assert cfg["CodeSha256"] == base64.b64encode(hashlib.sha256(z.read_bytes()).digest()).decode()
+    assert cfg["CodeSize"] == z.stat().st_size
+    assert cfg["Environment"] == {"Variables": {"GREETING": "hello"}}
+    assert cfg["Architectures"] == ["x86_64"] and cfg["EphemeralStorage"] == {"Size": 512}
+    assert cfg["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/cli-fn"}
+    assert cfg["TracingConfig"] == {"Mode": "PassThrough"}
+    assert len(cfg["RevisionId"]) == 36
+    assert len(cfg["LastModified"]) == 28 and cfg["LastModified"].endswith("+0000")
+
+    _, got, _ = lab.aws("lambda", "get-function", "--function-name", "cli-fn")
+    assert got["Configuration"] == cfg
+    assert got["Code"]["RepositoryType"] == "S3" and got["Code"]["Location"].startswith("https://")
+    _, conf, _ = lab.aws("lambda", "get-function-configuration", "--function-name", arn)
+    assert conf == cfg
+
+    _, upd, _ = lab.aws("lambda", "update-function-configuration", "--function-name", "cli-fn",
+                        "--timeout", "20", "--memory-size", "256", "--description", "echo")
+    assert (upd["Timeout"], upd["MemorySize"], upd["Description"]) == (20, 256, "echo")
+    assert upd["RevisionId"] != cfg["RevisionId"] and upd["Environment"] == cfg["Environment"]
+    z.write_bytes(zip_of(ECHO + "\n# v2\n"))
+    _, code, _ = lab.aws("lambda", "update-function-code", "--function-name", "cli-fn", "--zip-file", f"fileb://{z}")
+    assert code["CodeSha256"] != cfg["CodeSha256"] and code["Timeout"] == 20
+
+    code_, _, err = lab.aws("lambda", "create-function", "--function-name", "cli-fn", "--runtime", "python3.12",
+                            "--handler", "app.handler", "--zip-file", f"fileb://{z}", "--role", lab.role, check=False)
+    assert code_ != 0 and "ResourceConflictException" in err and "Function already exist: cli-fn" in err
+
+    lab.aws("lambda", "delete-function", "--function-name", "cli-fn")
+    code_, _, err = lab.aws("lambda", "get-function", "--function-name", "cli-fn", check=False)
+    assert code_ != 0 and "ResourceNotFoundException" in err and f"Function not found: {arn}" in err
+
+
+def test_list_functions_in_pages(lab, lam):
+    for i in range(5):
+        create(lam, lab, f"page-{i}")
+    names = []
+    for page in lam.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 2}):
+        assert len(page["Functions"]) <= 2
+        names += [f["FunctionName"] for f in page["Functions"]]
+    assert [n for n in names if n.startswith("page-")] == [f"page-{i}" for i in range(5)]
+    first = lam.list_functions(MaxItems=2)
+    assert len(first["Functions"]) == 2 and "NextMarker" in first
+    _, out, _ = lab.aws("lambda", "list-functions")
+    assert {f"page-{i}" for i in range(5)} <= {f["FunctionName"] for f in out["Functions"]}
+    for i in range(5):
+        lam.delete_function(FunctionName=f"page-{i}")
+
+
+def test_create_errors_are_awss(lab, lam):
+    iam = lab.client("iam")
+    other = iam.create_role(RoleName="not-for-lambda", AssumeRolePolicyDocument=NOT_LAMBDA)["Role"]["Arn"]
+    code, msg, status = error_of(create, lam, lab, "bad-role", Role=other)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert msg == "The role defined for the function cannot be assumed by Lambda."
+    code, msg, _ = error_of(create, lam, lab, "bad-runtime", Runtime="cobol85")
+    assert code == "InvalidParameterValueException"
+    assert msg.startswith("Value cobol85 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set")
+    code, msg, _ = error_of(create, lam, lab, "bad-env", Environment={"Variables": {"AWS_REGION": "x"}})
+    assert code == "InvalidParameterValueException" and "Reserved keys used in this request: AWS_REGION" in msg
+    code, msg, _ = error_of(create, lam, lab, "bad-zip", Code={"ZipFile": b"not a zip"})
+    assert code == "InvalidParameterValueException" and "Could not unzip uploaded file" in msg
+    code, msg, _ = error_of(create, lam, lab, "bad-timeout", Timeout=901)
+    assert code == "ValidationException" and "Member must have value less than or equal to 900" in msg
+    code, msg, status = error_of(lam.get_function, FunctionName="nope")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    assert msg == f"Function not found: arn:aws:lambda:us-east-1:{lab.account}:function:nope"
+
+
+def test_code_from_s3(lab, lam):
+    s3 = lab.client("s3")
+    s3.create_bucket(Bucket="code-bucket")
+    s3.put_object(Bucket="code-bucket", Key="fn.zip", Body=zip_of(ECHO))
+    cfg = create(lam, lab, "from-s3", Code={"S3Bucket": "code-bucket", "S3Key": "fn.zip"})
+    import hashlib
+    assert cfg["CodeSha256"] == base64.b64encode(hashlib.sha256(zip_of(ECHO)).digest()).decode()
+    code, msg, _ = error_of(create, lam, lab, "from-s3-missing", Code={"S3Bucket": "code-bucket", "S3Key": "nope.zip"})
+    assert code == "InvalidParameterValueException" and "NoSuchKey" in msg
+    lam.delete_function(FunctionName="from-s3")
+
+
+def test_permissions_add_get_remove(lab, lam):
+    create(lam, lab, "perm-fn")
+    arn = f"arn:aws:lambda:us-east-1:{lab.account}:function:perm-fn"
+    rule = f"arn:aws:events:us-east-1:{lab.account}:rule/stop-logging"
+    code, msg, status = error_of(lam.get_policy, FunctionName="perm-fn")
+    assert (code, msg, status) == ("ResourceNotFoundException", "No policy is associated with the given resource.", 404)
+    _, out, _ = lab.aws("lambda", "add-permission", "--function-name", "perm-fn", "--statement-id", "ev",
+                        "--action", "lambda:InvokeFunction", "--principal", "events.amazonaws.com",
+                        "--source-arn", rule)
+    assert json.loads(out["Statement"]) == {
+        "Sid": "ev", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "lambda:InvokeFunction", "Resource": arn, "Condition": {"ArnLike": {"AWS:SourceArn": rule}}}
+    lam.add_permission(FunctionName="perm-fn", StatementId="acct", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceAccount=lab.account)
+    got = lam.get_policy(FunctionName="perm-fn")
+    policy = json.loads(got["Policy"])
+    assert (policy["Version"], policy["Id"]) == ("2012-10-17", "default")
+    assert [s["Sid"] for s in policy["Statement"]] == ["ev", "acct"]
+    assert policy["Statement"][1]["Condition"] == {"StringEquals": {"AWS:SourceAccount": lab.account}}
+    assert got["RevisionId"] == lam.get_function_configuration(FunctionName="perm-fn")["RevisionId"]
+    code, msg, status = error_of(lam.add_permission, FunctionName="perm-fn", StatementId="ev",
+                                 Action="lambda:InvokeFunction", Principal="events.amazonaws.com")
+    assert (code, status) == ("ResourceConflictException", 409)
+    assert msg == "The statement id (ev) provided already exists. Please provide a new statement id, or remove the existing statement."
+    lab.aws("lambda", "remove-permission", "--function-name", "perm-fn", "--statement-id", "ev")
+    code, msg, status = error_of(lam.remove_permission, FunctionName="perm-fn", StatementId="ev")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    assert msg == "Statement ev is not found in resource policy."
+    lam.remove_permission(FunctionName="perm-fn", StatementId="acct")
+    code, _, _ = error_of(lam.get_policy, FunctionName="perm-fn")
+    assert code == "ResourceNotFoundException"
+    lam.delete_function(FunctionName="perm-fn")
+
+
+def test_resource_policies_decide_who_else_may_invoke(lab, lam):
+    create(lam, lab, "shared-fn")
+    other = lab.create_account()
+    theirs = lab.client("lambda", account=other["CAIRN_ACCOUNT_ID"])
+    arn = f"arn:aws:lambda:us-east-1:{lab.account}:function:shared-fn"
+    code, _, status = error_of(theirs.invoke, FunctionName=arn, InvocationType="DryRun")
+    assert (code, status) == ("AccessDeniedException", 403)
+    lam.add_permission(FunctionName="shared-fn", StatementId="partner", Action="lambda:InvokeFunction",
+                       Principal=other["CAIRN_ACCOUNT_ID"])
+    assert theirs.invoke(FunctionName=arn, InvocationType="DryRun")["StatusCode"] == 204
+    lam.delete_function(FunctionName="shared-fn")
+
+
+def test_concurrency_event_invoke_config_and_tags(lab, lam):
+    create(lam, lab, "settings-fn", Tags={"team": "audit"})
+    arn = f"arn:aws:lambda:us-east-1:{lab.account}:function:settings-fn"
+    assert lam.get_function_concurrency(FunctionName="settings-fn").get("ReservedConcurrentExecutions") is None
+    assert lam.put_function_concurrency(FunctionName="settings-fn", ReservedConcurrentExecutions=5)[
+        "ReservedConcurrentExecutions"] == 5
+    assert lam.get_function_concurrency(FunctionName="settings-fn")["ReservedConcurrentExecutions"] == 5
+    assert lam.get_function(FunctionName="settings-fn")["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+    code, msg, _ = error_of(lam.put_function_concurrency, FunctionName="settings-fn", ReservedConcurrentExecutions=901)
+    assert code == "InvalidParameterValueException" and "below its minimum value of [100]" in msg
+    lam.delete_function_concurrency(FunctionName="settings-fn")
+    assert lam.get_function_concurrency(FunctionName="settings-fn").get("ReservedConcurrentExecutions") is None
+
+    code, msg, _ = error_of(lam.get_function_event_invoke_config, FunctionName="settings-fn")
+    assert code == "ResourceNotFoundException" and msg == f"The function {arn}:$LATEST doesn't have an EventInvokeConfig"
+    queue = f"arn:aws:sqs:us-east-1:{lab.account}:failures"
+    put = lam.put_function_event_invoke_config(FunctionName="settings-fn", MaximumRetryAttempts=0,
+                                               MaximumEventAgeInSeconds=600,
+                                               DestinationConfig={"OnFailure": {"Destination": queue}})
+    assert put["FunctionArn"] == f"{arn}:$LATEST"
+    assert (put["MaximumRetryAttempts"], put["MaximumEventAgeInSeconds"]) == (0, 600)
+    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {"Destination": queue}}
+    got = lam.get_function_event_invoke_config(FunctionName="settings-fn")
+    assert got["DestinationConfig"] == put["DestinationConfig"]
+    code, msg, _ = error_of(lam.put_function_event_invoke_config, FunctionName="settings-fn", MaximumRetryAttempts=3)
+    assert code == "ValidationException" and "Member must have value less than or equal to 2" in msg
+    lam.delete_function_event_invoke_config(FunctionName="settings-fn")
+    code, _, _ = error_of(lam.get_function_event_invoke_config, FunctionName="settings-fn")
+    assert code == "ResourceNotFoundException"
+
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "audit"}
+    lam.tag_resource(Resource=arn, Tags={"env": "test"})
+    _, tags, _ = lab.aws("lambda", "list-tags", "--resource", arn)
+    assert tags["Tags"] == {"team": "audit", "env": "test"}
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"env": "test"}
+    lam.delete_function(FunctionName="settings-fn")
+
+
+def test_management_calls_are_recorded_with_the_api_version(lab, lam):
+    create(lam, lab, "recorded-fn", Environment={"Variables": {"SECRET": "s3cr3t"}})
+    lam.get_function(FunctionName="recorded-fn")
+    lam.add_permission(FunctionName="recorded-fn", StatementId="s", Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com")
+    lam.invoke(FunctionName="recorded-fn", InvocationType="DryRun")
+    ct = lab.client("cloudtrail")
+
+    def one(name):
+        found = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])
+        return [json.loads(e["CloudTrailEvent"]) for e in found]
+
+    created = wait_for(lambda: one("CreateFunction20150331"))[0]
+    assert created["eventSource"] == "lambda.amazonaws.com" and created["readOnly"] is False
+    params = created["requestParameters"]
+    assert params["functionName"] == "recorded-fn" and params["runtime"] == "python3.12"
+    assert "environment" not in params and "zipFile" not in json.dumps(params)
+    assert "s3cr3t" not in json.dumps(created)
+    got = wait_for(lambda: one("GetFunction20150331v2"))[0]
+    assert got["readOnly"] is True
+    assert wait_for(lambda: one("AddPermission20150331v2"))
+    # Invoke is a data event: never in event history.
+    assert not one("Invoke")
+    lam.delete_function(FunctionName="recorded-fn")
+
+
+def test_invalid_payloads_and_dry_runs(lab, lam):
+    create(lam, lab, "payload-fn")
+    assert lam.invoke(FunctionName="payload-fn", InvocationType="DryRun")["StatusCode"] == 204
+    code, msg, status = error_of(lam.invoke, FunctionName="payload-fn", Payload=b"not json")
+    assert (code, status) == ("InvalidRequestContentException", 400)
+    assert msg.startswith("Could not parse request body into json")
+    code, _, status = error_of(lam.invoke, FunctionName="nope", Payload=b"{}")
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    lam.delete_function(FunctionName="payload-fn")
+
+
+# Invocations: these need the executor (crates/cairn-functions).
+
+def test_invoke_echoes_the_event_and_context(lab, lam):
+    create(lam, lab, "echo", Environment={"Variables": {"GREETING": "hello"}}, MemorySize=256)
+    out = lam.invoke(FunctionName="echo", Payload=json.dumps({"a": 1}))
+    assert out["StatusCode"] == 200 and "FunctionError" not in out
+    assert out["ExecutedVersion"] == "$LATEST"
+    body = json.loads(out["Payload"].read())
+    assert body["event"] == {"a": 1}
+    assert body["request_id"] == out["ResponseMetadata"]["RequestId"]
+    assert body["function_name"] == "echo" and body["function_version"] == "$LATEST"
+    assert body["arn"] == f"arn:aws:lambda:us-east-1:{lab.account}:function:echo"
+    assert int(body["memory"]) == 256 and 0 < body["remaining"] <= 3000
+    assert body["log_group"] == "/aws/lambda/echo"
+    assert (body["greeting"], body["region"]) == ("hello", "us-east-1")
+
+
+def test_invoke_with_the_cli_and_a_log_tail(lab, lam, tmp_path):
+    create(lam, lab, "tail-fn")
+    out = tmp_path / "out.json"
+    _, res, _ = lab.aws("lambda", "invoke", "--function-name", "tail-fn", "--payload", '{"b": 2}',
+                        "--log-type", "Tail", str(out))
+    assert res["StatusCode"] == 200
+    assert json.loads(out.read_text())["event"] == {"b": 2}
+    tail = base64.b64decode(res["LogResult"]).decode()
+    assert "START RequestId:" in tail and 'got {"b": 2}' in tail and "END RequestId:" in tail
+    assert "REPORT RequestId:" in tail and "Duration:" in tail
+
+
+def test_a_handler_that_raises(lab, lam):
+    create(lam, lab, "boom", Code={"ZipFile": zip_of(BOOM)})
+    out = lam.invoke(FunctionName="boom", Payload=json.dumps({"x": 7}))
+    assert out["StatusCode"] == 200 and out["FunctionError"] == "Unhandled"
+    err = json.loads(out["Payload"].read())
+    assert err["errorType"] == "ValueError" and err["errorMessage"] == "boom: 7"
+    assert isinstance(err["stackTrace"], list)
+
+
+def test_a_handler_past_its_timeout_is_stopped(lab, lam):
+    create(lam, lab, "sleepy", Code={"ZipFile": zip_of(SLEEPY)}, Timeout=1)
+    started = time.time()
+    out = lam.invoke(FunctionName="sleepy", Payload=b"{}")
+    assert time.time() - started < 4.5
+    assert out["FunctionError"] == "Unhandled"
+    assert "Task timed out after 1.00 seconds" in json.loads(out["Payload"].read())["errorMessage"]
+
+
+def test_event_invocations_run_in_the_background(lab, lam):
+    s3 = lab.client("s3")
+    s3.create_bucket(Bucket="async-out")
+    create(lam, lab, "async-writer", Code={"ZipFile": zip_of(S3_WRITER)},
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint}}, Timeout=30)
+    out = lam.invoke(FunctionName="async-writer", InvocationType="Event",
+                     Payload=json.dumps({"bucket": "async-out", "key": "k1"}))
+    assert out["StatusCode"] == 202 and out["Payload"].read() == b""
+    body = wait_for(lambda: _object(s3, "async-out", "k1"), timeout=60)
+    assert json.loads(body)["key"] == "k1"
+
+
+def _object(s3, bucket, key):
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except botocore.exceptions.ClientError:
+        return None
+
+
+def test_a_handlers_calls_are_recorded_as_its_role_session(lab, lam):
+    create(lam, lab, "s3-writer", Code={"ZipFile": zip_of(S3_WRITER)},
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint}}, Timeout=30)
+    out = lam.invoke(FunctionName="s3-writer", Payload=json.dumps({"bucket": "made-by-fn", "key": "k", "create": True}))
+    assert "FunctionError" not in out, out["Payload"].read()
+    ct = lab.client("cloudtrail")
+    found = wait_for(lambda: [json.loads(e["CloudTrailEvent"]) for e in lookup_all(
+        ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateBucket"}])
+        if json.loads(e["CloudTrailEvent"])["requestParameters"].get("bucketName") == "made-by-fn"])
+    who = found[0]["userIdentity"]
+    assert who["type"] == "AssumedRole"
+    assert who["arn"] == f"arn:aws:sts::{lab.account}:assumed-role/fn-role/s3-writer"
+    assert who["sessionContext"]["sessionIssuer"]["arn"] == lab.role
+    assumed = [json.loads(e["CloudTrailEvent"]) for e in lookup_all(
+        ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}])]
+    by_lambda = [r for r in assumed if r["userIdentity"].get("invokedBy") == "lambda.amazonaws.com"]
+    assert by_lambda and by_lambda[0]["userIdentity"]["type"] == "AWSService"
+
+
+def test_output_goes_to_the_functions_log_group(lab, lam):
+    create(lam, lab, "logged")
+    lam.invoke(FunctionName="logged", Payload=json.dumps({"marker": "m-123"}))
+    _, out, _ = lab.aws("logs", "filter-log-events", "--log-group-name", "/aws/lambda/logged")
+    messages = [e["message"] for e in out["events"]]
+    text = "\n".join(messages)
+    assert "START RequestId:" in text and "m-123" in text and "END RequestId:" in text and "REPORT RequestId:" in text
+    streams = {e["logStreamName"] for e in out["events"]}
+    assert len(streams) == 1 and "/[$LATEST]" in streams.pop()
