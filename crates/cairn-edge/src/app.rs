@@ -331,7 +331,9 @@ pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
         std::process::id(),
         cairn_model::ids::new_uuid()
     );
-    let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
     cairn_functions::ExecutorConfig {
         work_root: std::env::temp_dir().join(unique),
         python: python.to_owned(),

@@ -255,3 +255,48 @@ fn sns_publish_refused_queues_no_delivery() {
     assert!(pending[0].payload.contains("kept"));
     assert_eq!(t.app.sns.topics(&t.account, "us-east-1").unwrap().len(), 1);
 }
+
+#[test]
+fn lambda_writes_refused_leave_functions_as_they_were() {
+    let t = TestApp::new().unwrap();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    t.call(
+        "iam",
+        "CreateRole",
+        json!({"RoleName": "r", "AssumeRolePolicyDocument": trust.to_string()}),
+    )
+    .unwrap();
+    // The smallest zip: an end-of-central-directory record alone.
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    let create = |name: &str| {
+        json!({"FunctionName": name, "Runtime": "python3.12", "Handler": "app.handler",
+               "Role": format!("arn:aws:iam::{}:role/r", t.account),
+               "Code": {"ZipFile": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &zip)}})
+    };
+    t.call("lambda", "CreateFunction", create("kept")).unwrap();
+    refused(&t, "lambda", "CreateFunction", create("refused"));
+    refused(
+        &t,
+        "lambda",
+        "AddPermission",
+        json!({"FunctionName": "kept", "StatementId": "s", "Action": "lambda:InvokeFunction",
+               "Principal": "events.amazonaws.com"}),
+    );
+    refused(
+        &t,
+        "lambda",
+        "Invoke",
+        json!({"FunctionName": "kept", "InvocationType": "Event"}),
+    );
+    let arn = |n: &str| format!("arn:aws:lambda:us-east-1:{}:function:{n}", t.account);
+    assert!(t.app.lambda.function(&arn("refused")).unwrap().is_none());
+    assert!(t.app.lambda.code(&arn("refused")).unwrap().is_none());
+    let kept = t.app.lambda.function(&arn("kept")).unwrap().unwrap();
+    assert_eq!(kept.policy, None, "the refused statement was not added");
+    assert!(
+        t.app.lambda.queued().unwrap().is_empty(),
+        "the refused invocation was not queued"
+    );
+}

@@ -27,7 +27,8 @@ fn tables_are_complete_and_consistent() {
             "iam",
             "sts",
             "sqs",
-            "sns"
+            "sns",
+            "lambda"
         ]
     );
     for svc in registry.iter() {
@@ -73,10 +74,11 @@ fn tables_are_complete_and_consistent() {
             );
             // Only S3's object operations (and listings), Logs' log event reads and writes
             // CloudWatch's metric data operations, SQS' message operations and SNS's
-            // Publish(Batch) are data events.
+            // Publish(Batch) and Lambda's invocations are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "monitoring", "sqs", "sns"].contains(&svc.signing_name()),
+                    ["s3", "logs", "monitoring", "sqs", "sns", "lambda"]
+                        .contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -98,6 +100,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("sts"), 15);
     assert_eq!(count("sqs"), 23);
     assert_eq!(count("sns"), 42);
+    assert_eq!(count("lambda"), 91);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -179,5 +182,41 @@ async fn the_endpoint_serves_what_the_tables_say() {
                 String::from_utf8_lossy(&body)
             );
         }
+    }
+    // Lambda (REST-JSON): each operation at its route, every label `1` (a name and a number).
+    for op in registry.get("lambda").unwrap().operations() {
+        let route = cairn_services::lambda::route_of(op.name).unwrap();
+        let (path, query) = route.uri.split_once('?').unwrap_or((route.uri, ""));
+        let path: Vec<String> = path
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    "1".to_owned()
+                } else {
+                    seg.to_owned()
+                }
+            })
+            .collect();
+        let path = path.join("/");
+        let (status, _, body) = send(
+            &s,
+            &s.key,
+            Raw {
+                service: Some("lambda"),
+                method: route.method,
+                path: &path,
+                query: (!query.is_empty()).then_some(query),
+                headers: vec![("content-type", "application/json".into())],
+                body: b"{}",
+            },
+        )
+        .await;
+        assert_eq!(
+            op.served,
+            !unsupported(&body, op.name),
+            "lambda:{} answered {status} {}",
+            op.name,
+            String::from_utf8_lossy(&body)
+        );
     }
 }

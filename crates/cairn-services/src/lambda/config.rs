@@ -15,15 +15,58 @@ use super::handlers::{int_in, invalid, str_member, validation};
 
 /// The model's `Runtime` enum.
 const RUNTIMES: [&str; 52] = [
-    "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x",
-    "nodejs14.x", "nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x",
-    "java8", "java8.al2", "java11", "java17", "java21", "java25", "python2.7", "python3.6",
-    "python3.7", "python3.8", "python3.9", "python3.10", "python3.11", "python3.12",
-    "python3.13", "python3.14", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1",
-    "dotnetcore3.1", "dotnet6", "dotnet8", "dotnet10", "nodejs4.3-edge", "go1.x", "ruby2.5",
-    "ruby2.7", "ruby3.2", "ruby3.3", "ruby3.4", "ruby4.0", "provided", "provided.al2",
-    "provided.al2023", "nodejs26.x", "python3.15", "java8.al2023", "java11.al2023",
-    "java17.al2023", "custom",
+    "nodejs",
+    "nodejs4.3",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "nodejs24.x",
+    "java8",
+    "java8.al2",
+    "java11",
+    "java17",
+    "java21",
+    "java25",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "dotnet8",
+    "dotnet10",
+    "nodejs4.3-edge",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby4.0",
+    "provided",
+    "provided.al2",
+    "provided.al2023",
+    "nodejs26.x",
+    "python3.15",
+    "java8.al2023",
+    "java11.al2023",
+    "java17.al2023",
+    "custom",
 ];
 
 /// Whether cairn can run a runtime: Python 3 with the machine's interpreter, and the
@@ -108,12 +151,14 @@ fn check_environment(env: &Value) -> Result<Value, AwsError> {
             && k.starts_with(|c: char| c.is_ascii_alphabetic())
             && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !valid {
-            return Err(validation(format!(
-                "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]"
-            )));
+            return Err(validation(
+                "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]",
+            ));
         }
         if !v.is_string() {
-            return Err(invalid(format!("The value of environment variable {k} must be a string")));
+            return Err(invalid(format!(
+                "The value of environment variable {k} must be a string"
+            )));
         }
         if RESERVED_ENV.contains(&k.as_str()) {
             reserved.push(k.clone());
@@ -234,7 +279,12 @@ pub fn update(m: &mut Map<String, Value>, input: &Value) -> Result<(), AwsError>
         }
         m.insert("LoggingConfig".into(), Value::Object(cfg));
     }
-    for passthrough in ["DeadLetterConfig", "KMSKeyArn", "VpcConfig", "FileSystemConfigs"] {
+    for passthrough in [
+        "DeadLetterConfig",
+        "KMSKeyArn",
+        "VpcConfig",
+        "FileSystemConfigs",
+    ] {
         if let Some(v) = input.get(passthrough).filter(|v| !v.is_null()) {
             m.insert(passthrough.into(), v.clone());
         }
@@ -244,10 +294,14 @@ pub fn update(m: &mut Map<String, Value>, input: &Value) -> Result<(), AwsError>
         .and_then(Value::as_array)
         .is_some_and(|l| !l.is_empty())
     {
-        return Err(invalid("cairn does not support layers yet: package what the function needs in its zip."));
+        return Err(invalid(
+            "cairn does not support layers yet: package what the function needs in its zip.",
+        ));
     }
     if input.get("ImageConfig").is_some() {
-        return Err(invalid("cairn does not support container image functions yet."));
+        return Err(invalid(
+            "cairn does not support container image functions yet.",
+        ));
     }
     if input
         .get("SnapStart")

@@ -44,8 +44,8 @@ fn element(xml: &str, tag: &str) -> Option<String> {
 }
 
 fn epoch_ms(iso: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339)
-        .ok()?;
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
@@ -75,7 +75,13 @@ pub(super) fn for_function(app: &App, f: &Function, role: &str) -> Result<Creden
     {
         return Ok(c.clone());
     }
-    let lambda = Internal::service(LAMBDA, &f.account, &f.region, Some(&f.arn), Durability::Wait);
+    let lambda = Internal::service(
+        LAMBDA,
+        &f.account,
+        &f.region,
+        Some(&f.arn),
+        Durability::Wait,
+    );
     let input = json!({"RoleArn": role, "RoleSessionName": f.name, "DurationSeconds": "3600"});
     let out = outside_call(|| lambda.call_json(app, "sts", "AssumeRole", input))?
         .map_err(|e| {

@@ -67,7 +67,11 @@ pub(super) fn send(
     destination: &str,
     record: &Value,
 ) -> std::result::Result<(), AwsError> {
-    let region = destination.split(':').nth(3).unwrap_or(&f.region).to_owned();
+    let region = destination
+        .split(':')
+        .nth(3)
+        .unwrap_or(&f.region)
+        .to_owned();
     let caller = Internal::session(
         app,
         &creds.access_key_id,
@@ -86,11 +90,21 @@ pub(super) fn send(
             };
             let url = format!("https://sqs.{region}.amazonaws.com/{account}/{name}");
             caller
-                .call_json(app, "sqs", "SendMessage", json!({"QueueUrl": url, "MessageBody": body}))
+                .call_json(
+                    app,
+                    "sqs",
+                    "SendMessage",
+                    json!({"QueueUrl": url, "MessageBody": body}),
+                )
                 .map(|_| ())
         }
         "sns" => caller
-            .call_json(app, "sns", "Publish", json!({"TopicArn": destination, "Message": body}))
+            .call_json(
+                app,
+                "sns",
+                "Publish",
+                json!({"TopicArn": destination, "Message": body}),
+            )
             .map(|_| ()),
         "lambda" => caller
             .call_json(

@@ -20,7 +20,12 @@ use crate::app::App;
 /// The executor's view of a function.
 pub(super) fn spec(f: &Function) -> FunctionSpec {
     let cfg = stored_config(f);
-    let text = |k: &str| cfg.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |k: &str| {
+        cfg.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let number = |k: &str, default: u64| cfg.get(k).and_then(Value::as_u64).unwrap_or(default);
     let log_group = cfg
         .get("LoggingConfig")
@@ -39,9 +44,7 @@ pub(super) fn spec(f: &Function) -> FunctionSpec {
         memory_mb: u32::try_from(number("MemorySize", 128)).unwrap_or(128),
         region: f.region.clone(),
         log_group,
-        reserved_concurrency: f
-            .reserved_concurrency
-            .and_then(|n| u32::try_from(n).ok()),
+        reserved_concurrency: f.reserved_concurrency.and_then(|n| u32::try_from(n).ok()),
         revision_id: f.revision_id.clone(),
     }
 }

@@ -32,33 +32,38 @@ pub(super) fn write(
         Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
         _ => Ok(()),
     };
-    let written = exists(logs.call_json(app, "logs", "CreateLogGroup", json!({"logGroupName": group})))
-        .and_then(|()| {
-            exists(logs.call_json(
+    let written = exists(logs.call_json(
+        app,
+        "logs",
+        "CreateLogGroup",
+        json!({"logGroupName": group}),
+    ))
+    .and_then(|()| {
+        exists(logs.call_json(
+            app,
+            "logs",
+            "CreateLogStream",
+            json!({"logGroupName": group, "logStreamName": stream}),
+        ))
+    })
+    .and_then(|()| {
+        // Logs wants a batch in time order.
+        let mut sorted: Vec<&(i64, String)> = lines.iter().collect();
+        sorted.sort_by_key(|(t, _)| *t);
+        for chunk in sorted.chunks(BATCH) {
+            let events: Vec<Value> = chunk
+                .iter()
+                .map(|(t, m)| json!({"timestamp": t, "message": m}))
+                .collect();
+            logs.call_json(
                 app,
                 "logs",
-                "CreateLogStream",
-                json!({"logGroupName": group, "logStreamName": stream}),
-            ))
-        })
-        .and_then(|()| {
-            // Logs wants a batch in time order.
-            let mut sorted: Vec<&(i64, String)> = lines.iter().collect();
-            sorted.sort_by_key(|(t, _)| *t);
-            for chunk in sorted.chunks(BATCH) {
-                let events: Vec<Value> = chunk
-                    .iter()
-                    .map(|(t, m)| json!({"timestamp": t, "message": m}))
-                    .collect();
-                logs.call_json(
-                    app,
-                    "logs",
-                    "PutLogEvents",
-                    json!({"logGroupName": group, "logStreamName": stream, "logEvents": events}),
-                )?;
-            }
-            Ok(())
-        });
+                "PutLogEvents",
+                json!({"logGroupName": group, "logStreamName": stream, "logEvents": events}),
+            )?;
+        }
+        Ok(())
+    });
     if let Err(e) = written {
         tracing::warn!(group, stream, error = %e.message, "could not write a function's log lines");
     }

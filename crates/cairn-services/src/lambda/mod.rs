@@ -39,6 +39,7 @@ pub mod worker;
 
 pub use operations::OPERATIONS;
 pub use resolve::LambdaPlan;
+pub use wire::route_of;
 pub use worker::Invoker;
 
 use cairn_wire::AwsError;

@@ -52,7 +52,8 @@ impl Named {
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn is_qualifier(s: &str) -> bool {
@@ -70,8 +71,7 @@ pub fn parse_name(ctx: &CallContext, text: &str, member: &str) -> Result<Named, 
     let mut region = ctx.region.clone();
     let rest = if let Some(r) = text.strip_prefix("arn:aws:lambda:") {
         let mut parts = r.splitn(3, ':');
-        let (Some(reg), Some(acct), Some(rest)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(reg), Some(acct), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad());
         };
         region = reg.to_owned();

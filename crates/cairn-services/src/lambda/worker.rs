@@ -65,8 +65,9 @@ impl Invoker {
                 handles
                     .into_iter()
                     .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err(StoreError::Invalid("an invocation panicked".into())))
+                        h.join().unwrap_or_else(|_| {
+                            Err(StoreError::Invalid("an invocation panicked".into()))
+                        })
                     })
                     .collect()
             });
@@ -100,17 +101,27 @@ impl Invoker {
         let now = app.clock.now_millis();
         if now - inv.created_ms > max_age_ms {
             tracing::warn!(function = %f.arn, request_id = %inv.request_id, "asynchronous invocation too old; dropped");
-            self.conclude(&f, inv, &Ended {
-                condition: "EventAgeExceeded",
-                attempts: inv.attempts,
-                response: None,
-                function_error: None,
-            });
+            self.conclude(
+                &f,
+                inv,
+                &Ended {
+                    condition: "EventAgeExceeded",
+                    attempts: inv.attempts,
+                    response: None,
+                    function_error: None,
+                },
+            );
             app.lambda.finish(inv.id)?;
             return Ok(true);
         }
         let attempts = inv.attempts + 1;
-        let ran = execute::run(app, &f, &inv.request_id, Bytes::from(inv.payload.clone()), None);
+        let ran = execute::run(
+            app,
+            &f,
+            &inv.request_id,
+            Bytes::from(inv.payload.clone()),
+            None,
+        );
         let (payload, function_error) = match ran {
             Ok(o) => (o.payload.to_vec(), o.function_error),
             Err(e) if e.code == "TooManyRequestsException" => {
@@ -119,21 +130,29 @@ impl Invoker {
                 return Ok(false);
             }
             Err(e) => (
-                serde_json::json!({"errorMessage": e.message, "errorType": e.code}).to_string().into_bytes(),
+                serde_json::json!({"errorMessage": e.message, "errorType": e.code})
+                    .to_string()
+                    .into_bytes(),
                 Some("Unhandled".to_owned()),
             ),
         };
         if function_error.is_none() {
-            self.conclude(&f, inv, &Ended {
-                condition: "Success",
-                attempts,
-                response: Some(&payload),
-                function_error: None,
-            });
+            self.conclude(
+                &f,
+                inv,
+                &Ended {
+                    condition: "Success",
+                    attempts,
+                    response: Some(&payload),
+                    function_error: None,
+                },
+            );
             app.lambda.finish(inv.id)?;
             return Ok(true);
         }
-        let retry = usize::try_from(attempts - 1).ok().and_then(|i| RETRY_DELAYS_MS.get(i));
+        let retry = usize::try_from(attempts - 1)
+            .ok()
+            .and_then(|i| RETRY_DELAYS_MS.get(i));
         match retry {
             Some(delay) if attempts <= retries => {
                 tracing::info!(function = %f.arn, request_id = %inv.request_id, attempts, "asynchronous invocation failed; will retry");
@@ -142,12 +161,16 @@ impl Invoker {
             }
             _ => {
                 tracing::warn!(function = %f.arn, request_id = %inv.request_id, attempts, "asynchronous invocation failed; retries exhausted");
-                self.conclude(&f, inv, &Ended {
-                    condition: "RetriesExhausted",
-                    attempts,
-                    response: Some(&payload),
-                    function_error: function_error.as_deref(),
-                });
+                self.conclude(
+                    &f,
+                    inv,
+                    &Ended {
+                        condition: "RetriesExhausted",
+                        attempts,
+                        response: Some(&payload),
+                        function_error: function_error.as_deref(),
+                    },
+                );
                 app.lambda.finish(inv.id)?;
                 Ok(true)
             }
@@ -162,7 +185,13 @@ impl Invoker {
             "OnFailure"
         };
         let destination = settings_of(f)
-            .and_then(|s| s.get("DestinationConfig")?.get(side)?.get("Destination")?.as_str().map(str::to_owned))
+            .and_then(|s| {
+                s.get("DestinationConfig")?
+                    .get(side)?
+                    .get("Destination")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
             .or_else(|| {
                 // A dead-letter queue takes failed events' payloads when no destination does.
                 (side == "OnFailure").then(|| {

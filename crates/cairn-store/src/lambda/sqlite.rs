@@ -131,7 +131,9 @@ impl SqliteLambda {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
         let exists: Option<i64> = tx
-            .query_row("SELECT 1 FROM functions WHERE arn = ?1", [arn], |r| r.get(0))
+            .query_row("SELECT 1 FROM functions WHERE arn = ?1", [arn], |r| {
+                r.get(0)
+            })
             .optional()?;
         if exists.is_some() {
             tx.execute(

@@ -61,16 +61,26 @@ fn functions_are_created_once_with_their_code(b: &dyn Backend) {
     assert!(!s.create_function(&again, b"zip2").unwrap());
     assert_eq!(s.function(&f.arn).unwrap(), Some(f.clone()));
     assert_eq!(s.code(&f.arn).unwrap(), Some(b"zip1".to_vec()));
-    assert_eq!(s.function("arn:aws:lambda:us-east-1:111122223333:function:nope").unwrap(), None);
-    assert_eq!(s.code("arn:aws:lambda:us-east-1:111122223333:function:nope").unwrap(), None);
+    assert_eq!(
+        s.function("arn:aws:lambda:us-east-1:111122223333:function:nope")
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.code("arn:aws:lambda:us-east-1:111122223333:function:nope")
+            .unwrap(),
+        None
+    );
 }
 
 fn functions_are_listed_by_name_in_pages_per_place(b: &dyn Backend) {
     let s = b.lambda();
     for name in ["c", "a", "b"] {
-        s.create_function(&function(name, "us-east-1"), b"z").unwrap();
+        s.create_function(&function(name, "us-east-1"), b"z")
+            .unwrap();
     }
-    s.create_function(&function("elsewhere", "eu-west-1"), b"z").unwrap();
+    s.create_function(&function("elsewhere", "eu-west-1"), b"z")
+        .unwrap();
     let names = |after: Option<&str>, limit| -> Vec<String> {
         s.functions(ACCT, "us-east-1", after, limit)
             .unwrap()
@@ -82,7 +92,11 @@ fn functions_are_listed_by_name_in_pages_per_place(b: &dyn Backend) {
     assert_eq!(names(None, 2), ["a", "b"]);
     assert_eq!(names(Some("b"), 2), ["c"]);
     assert!(names(Some("c"), 2).is_empty());
-    assert!(s.functions("999999999999", "us-east-1", None, 50).unwrap().is_empty());
+    assert!(
+        s.functions("999999999999", "us-east-1", None, 50)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn updates_keep_the_code_and_code_updates_keep_the_rest(b: &dyn Backend) {
@@ -124,7 +138,12 @@ fn deleting_takes_code_and_queued_invocations(b: &dyn Backend) {
     assert!(!s.delete_function(&f.arn).unwrap());
     assert_eq!(s.function(&f.arn).unwrap(), None);
     assert_eq!(s.code(&f.arn).unwrap(), None);
-    let left: Vec<_> = s.queued().unwrap().into_iter().map(|i| i.request_id).collect();
+    let left: Vec<_> = s
+        .queued()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.request_id)
+        .collect();
     assert_eq!(left, ["2"]);
     // A function of the same name starts afresh.
     assert!(s.create_function(&f, b"new").unwrap());
@@ -143,7 +162,10 @@ fn the_queue_hands_out_due_invocations_in_order(b: &dyn Backend) {
     let ids: Vec<_> = due.iter().map(|i| i.request_id.as_str()).collect();
     assert_eq!(ids, ["first", "second"]);
     assert_eq!(due[0].payload, br#"{"id":"first"}"#.to_vec());
-    assert_eq!((due[0].attempts, due[0].next_ms, due[0].created_ms), (0, 10, 1));
+    assert_eq!(
+        (due[0].attempts, due[0].next_ms, due[0].created_ms),
+        (0, 10, 1)
+    );
     assert_eq!(s.due(20, 1).unwrap().len(), 1);
 
     s.retry_later(first, 1, 60).unwrap();
@@ -188,7 +210,10 @@ fn everything_survives_a_restart(b: &dyn Backend) {
     }
     b.restart();
     let s = b.lambda();
-    assert_eq!(s.function(&f.arn).unwrap().unwrap().policy.as_deref(), Some("{}"));
+    assert_eq!(
+        s.function(&f.arn).unwrap().unwrap().policy.as_deref(),
+        Some("{}")
+    );
     assert_eq!(s.code(&f.arn).unwrap(), Some(b"zip".to_vec()));
     assert_eq!(s.queued().unwrap().len(), 1);
 }

@@ -52,7 +52,9 @@ pub(super) fn package(
         return Package::of(zip).map(Some);
     }
     if str_member(code, "ImageUri").is_some() {
-        return Err(invalid("cairn does not support container image functions yet."));
+        return Err(invalid(
+            "cairn does not support container image functions yet.",
+        ));
     }
     let (Some(bucket), Some(key)) = (str_member(code, "S3Bucket"), str_member(code, "S3Key"))
     else {
@@ -89,6 +91,10 @@ pub(super) fn package(
     let body = got.get("Body").and_then(Value::as_str).unwrap_or_default();
     let zip = base64::engine::general_purpose::STANDARD
         .decode(body)
-        .map_err(|_| invalid("Could not unzip uploaded file. Please check your file, then try to upload again."))?;
+        .map_err(|_| {
+            invalid(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.",
+            )
+        })?;
     Package::of(zip).map(Some)
 }

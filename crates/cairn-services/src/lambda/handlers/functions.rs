@@ -91,7 +91,9 @@ pub(super) fn create(
         .ok_or_else(|| internal("the function was not resolved"))?;
     let name = name_of_arn(&arn).to_owned();
     if str_member(input, "PackageType") == Some("Image") {
-        return Err(invalid("cairn does not support container image functions yet."));
+        return Err(invalid(
+            "cairn does not support container image functions yet.",
+        ));
     }
     refuse_publish(input)?;
     let mut cfg = config::defaults(&name);
@@ -130,11 +132,7 @@ pub(super) fn create(
         created_ms: now,
         modified_ms: now,
     };
-    if !app
-        .lambda
-        .create_function(&f, &pkg.zip)
-        .map_err(internal)?
-    {
+    if !app.lambda.create_function(&f, &pkg.zip).map_err(internal)? {
         return Err(conflict(format!("Function already exist: {name}")));
     }
     Ok(configuration(&f))

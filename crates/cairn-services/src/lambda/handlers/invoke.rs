@@ -67,7 +67,9 @@ fn payload_of(input: &Value, limit: usize) -> Result<Vec<u8>, AwsError> {
     {
         return Err(AwsError::client(
             "InvalidRequestContentException",
-            format!("Could not parse request body into json: Could not parse payload into json: {e}"),
+            format!(
+                "Could not parse request body into json: Could not parse payload into json: {e}"
+            ),
         )
         .user());
     }
@@ -158,7 +160,11 @@ mod tests {
 
     #[test]
     fn the_tail_is_the_last_4_kb_of_whole_characters() {
-        let lines = vec![(1, "START".to_owned()), (2, "é".repeat(3000)), (3, "END".into())];
+        let lines = vec![
+            (1, "START".to_owned()),
+            (2, "é".repeat(3000)),
+            (3, "END".into()),
+        ];
         let tail = B64.decode(log_tail(&lines)).unwrap();
         assert!(tail.len() <= TAIL);
         let text = String::from_utf8(tail).unwrap();
@@ -173,9 +179,15 @@ mod tests {
         assert!(payload_of(&json!({}), 100).unwrap().is_empty());
         let e = payload_of(&p(b"not json"), 100).unwrap_err();
         assert_eq!(e.code, "InvalidRequestContentException");
-        assert!(e.message.starts_with("Could not parse request body into json"));
+        assert!(
+            e.message
+                .starts_with("Could not parse request body into json")
+        );
         let e = payload_of(&p(b"[1,2,3]"), 3).unwrap_err();
-        assert_eq!((e.status, e.code.as_ref()), (413, "RequestTooLargeException"));
+        assert_eq!(
+            (e.status, e.code.as_ref()),
+            (413, "RequestTooLargeException")
+        );
         assert_eq!(event_bytes(Vec::new()), Bytes::from_static(b"{}"));
     }
 }

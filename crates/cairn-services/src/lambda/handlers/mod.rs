@@ -47,7 +47,12 @@ pub(crate) fn conflict(message: impl Into<String>) -> AwsError {
 }
 
 /// A 1-validation-error `ValidationException` for a number out of its range.
-pub(crate) fn out_of_range(member: &str, value: i64, min: Option<i64>, max: Option<i64>) -> AwsError {
+pub(crate) fn out_of_range(
+    member: &str,
+    value: i64,
+    min: Option<i64>,
+    max: Option<i64>,
+) -> AwsError {
     let constraint = match (min, max) {
         (Some(m), _) if value < m => format!("Member must have value greater than or equal to {m}"),
         (_, Some(m)) => format!("Member must have value less than or equal to {m}"),

@@ -11,7 +11,9 @@ use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
 use super::functions::save;
-use super::{AwsErrorExt, check_revision, conflict, function_of, not_found, str_member, validation};
+use super::{
+    AwsErrorExt, check_revision, conflict, function_of, not_found, str_member, validation,
+};
 use crate::app::App;
 use crate::lambda::resolve::LambdaPlan;
 
@@ -138,7 +140,9 @@ pub(super) fn get(plan: &LambdaPlan) -> Result<Value, AwsError> {
     let f = function_of(plan)?;
     match &f.policy {
         Some(p) => Ok(json!({"Policy": p, "RevisionId": f.revision_id})),
-        None => Err(not_found("No policy is associated with the given resource.")),
+        None => Err(not_found(
+            "No policy is associated with the given resource.",
+        )),
     }
 }
 
@@ -147,7 +151,9 @@ pub(super) fn remove(app: &App, input: &Value, plan: &LambdaPlan) -> Result<Valu
     check_revision(input, &f.revision_id)?;
     let sid = str_member(input, "StatementId").unwrap_or_default();
     if f.policy.is_none() {
-        return Err(not_found("No policy is associated with the given resource."));
+        return Err(not_found(
+            "No policy is associated with the given resource.",
+        ));
     }
     let mut current = statements(f.policy.as_deref());
     let before = current.len();

@@ -139,7 +139,13 @@ pub(super) fn put_invoke_config(
         (false, Some(m)) => m,
         (false, None) => return Err(no_config(&f)),
     };
-    let retries = int_in(input, "MaximumRetryAttempts", "maximumRetryAttempts", Some(0), Some(2))?;
+    let retries = int_in(
+        input,
+        "MaximumRetryAttempts",
+        "maximumRetryAttempts",
+        Some(0),
+        Some(2),
+    )?;
     let age = int_in(
         input,
         "MaximumEventAgeInSeconds",

@@ -16,7 +16,7 @@ pub(super) static CODEC: RestJsonCodec = RestJsonCodec {
 };
 
 /// An operation's route.
-pub(super) fn route_of(op: &str) -> Option<&'static Route> {
+pub fn route_of(op: &str) -> Option<&'static Route> {
     routes::ROUTES.iter().find(|r| r.op == op)
 }
 
