@@ -16,7 +16,8 @@
 //!
 //! The service's own: `token.rs` (GetLogEvents' `f/…`/`b/…` tokens and the opaque paging
 //! tokens of the Describe and Filter operations), `metric_data.rs` (the datapoints metric
-//! filters publish to CloudWatch).
+//! filters publish to CloudWatch), `subscriptions.rs` (subscription filters' delivery to Lambda
+//! functions, a consumer of the store).
 //! State lives in `cairn-store`, behind `app.logs`.
 
 mod handlers;
@@ -24,6 +25,7 @@ mod metric_data;
 mod operations;
 mod record;
 mod resolve;
+pub mod subscriptions;
 mod token;
 mod wire;
 

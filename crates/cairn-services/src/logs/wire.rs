@@ -2,7 +2,7 @@
 //! the documents its answers carry. Times are epoch milliseconds (the model's `long`), not
 //! the epoch seconds of JSON timestamps.
 
-use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter};
+use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter, SubscriptionFilter};
 use cairn_wire::Protocol;
 use serde_json::{Value, json};
 
@@ -88,4 +88,21 @@ pub(super) fn metric_filter(f: &MetricFilter) -> Value {
         "logGroupName": f.group,
         "applyOnTransformedLogs": false,
     })
+}
+
+/// A `SubscriptionFilter` as DescribeSubscriptionFilters answers it.
+pub(super) fn subscription_filter(f: &SubscriptionFilter) -> Value {
+    let mut v = json!({
+        "filterName": f.name,
+        "logGroupName": f.group,
+        "filterPattern": f.pattern,
+        "destinationArn": f.destination_arn,
+        "distribution": f.distribution,
+        "applyOnTransformedLogs": false,
+        "creationTime": f.created_ms,
+    });
+    if let Some(role) = &f.role_arn {
+        v["roleArn"] = json!(role);
+    }
+    v
 }

@@ -1,11 +1,12 @@
 //! Running each Logs operation, by topic: `groups`, `streams`, `log_events`, `metric_filters`,
-//! `tags`. This file holds what they share: AWS's validation texts and errors, and reading
+//! `subscription_filters`, `tags`. This file holds what they share: AWS's validation texts and errors, and reading
 //! the members of a request.
 
 mod groups;
 mod log_events;
 mod metric_filters;
 mod streams;
+mod subscription_filters;
 mod tags;
 
 use cairn_store::logs::{GroupKey, LogGroup};
@@ -238,6 +239,11 @@ pub(super) fn run(
                     metric_filters::describe(app, ctx, Some(found.key), input)
                 }
                 "DeleteMetricFilter" => metric_filters::delete(app, found.key, input),
+                "PutSubscriptionFilter" => subscription_filters::put(app, found.key, input),
+                "DescribeSubscriptionFilters" => {
+                    subscription_filters::describe(app, ctx, found.key, input)
+                }
+                "DeleteSubscriptionFilter" => subscription_filters::delete(app, found.key, input),
                 "TagResource" | "TagLogGroup" => tags::tag(app, &found, input),
                 "UntagResource" | "UntagLogGroup" => tags::untag(app, &found, input),
                 "ListTagsForResource" | "ListTagsLogGroup" => tags::list(&found),
