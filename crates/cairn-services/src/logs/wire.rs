@@ -1,19 +1,13 @@
-//! CloudWatch Logs' wire shapes: the JSON 1.1 codec (`X-Amz-Target: Logs_20140328.<Op>`) and
-//! the documents its answers carry. Times are epoch milliseconds (the model's `long`), not
+//! CloudWatch Logs' wire shapes: the `X-Amz-Target` prefix (`Logs_20140328.<Op>`; the codec is
+//! `codec.rs`) and the documents its answers carry. Times are epoch milliseconds (the model's `long`), not
 //! the epoch seconds of JSON timestamps.
 
 use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter, SubscriptionFilter};
-use cairn_wire::Protocol;
 use serde_json::{Value, json};
 
-use crate::pipeline::codec::json::JsonCodec;
 
 pub const TARGET_PREFIX: &str = "Logs_20140328.";
 
-pub(super) static CODEC: JsonCodec = JsonCodec {
-    protocol: Protocol::Json11,
-    target_prefixes: &[TARGET_PREFIX],
-};
 
 /// `arn:aws:logs:<r>:<acct>:log-group:<name>:*`, DescribeLogGroups' `arn` (the form IAM
 /// policies and a trail's `CloudWatchLogsLogGroupArn` carry).

@@ -13,6 +13,7 @@ use cairn_store::logs::{GroupKey, LogGroup};
 use cairn_wire::AwsError;
 use serde_json::Value;
 
+use super::codec::LogsInput;
 use super::resolve::LogsPlan;
 use crate::app::App;
 use crate::recorder::CallContext;
@@ -206,9 +207,10 @@ pub(super) fn run(
     app: &App,
     ctx: &CallContext,
     op: &str,
-    input: &Value,
+    call: &LogsInput,
     plan: &mut LogsPlan,
 ) -> Result<Value, AwsError> {
+    let input = &call.doc;
     if !super::operations::SERVED.contains(&op) {
         return Err(AwsError::client(
             "UnsupportedOperationException",
@@ -231,7 +233,7 @@ pub(super) fn run(
                 "CreateLogStream" => streams::create(app, found.key, input),
                 "DeleteLogStream" => streams::delete(app, found.key, input),
                 "DescribeLogStreams" => streams::describe(app, found.key, input),
-                "PutLogEvents" => log_events::put(app, &found, input),
+                "PutLogEvents" => log_events::put(app, &found, call),
                 "GetLogEvents" => log_events::get(app, &found, input),
                 "FilterLogEvents" => log_events::filter(app, &found, input),
                 "PutMetricFilter" => metric_filters::put(app, found.key, input),
