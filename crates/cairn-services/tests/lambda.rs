@@ -180,3 +180,121 @@ fn management_calls_carry_the_api_version_in_their_event_name() {
         ]
     );
 }
+
+/// Runs one round of the asynchronous invocation worker, as the server runs it.
+fn worker_round(t: &TestApp) -> u64 {
+    let worker = cairn_services::lambda::Invoker::new(t.app.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        tokio::task::spawn_blocking(move || worker.run_once())
+            .await
+            .unwrap()
+    })
+    .unwrap()
+}
+
+/// A function that cannot succeed (its zip holds no handler), whose role may send to SQS.
+fn failing_function(t: &TestApp, name: &str) -> String {
+    let arn = function(t, name);
+    let allow = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]});
+    t.call(
+        "iam",
+        "PutRolePolicy",
+        json!({"RoleName": format!("{name}-role"), "PolicyName": "sqs", "PolicyDocument": allow.to_string()}),
+    )
+    .unwrap();
+    arn
+}
+
+#[test]
+fn failed_event_invocations_are_retried_then_sent_to_their_failure_destination() {
+    let t = TestApp::new().unwrap();
+    let arn = failing_function(&t, "fails");
+    let url = t
+        .call("sqs", "CreateQueue", json!({"QueueName": "failures"}))
+        .unwrap()["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue = format!("arn:aws:sqs:us-east-1:{}:failures", t.account);
+    t.call(
+        "lambda",
+        "PutFunctionEventInvokeConfig",
+        json!({"FunctionName": "fails", "MaximumRetryAttempts": 1,
+               "DestinationConfig": {"OnFailure": {"Destination": queue}}}),
+    )
+    .unwrap();
+    let out = t
+        .call(
+            "lambda",
+            "Invoke",
+            json!({"FunctionName": "fails", "InvocationType": "Event", "Payload": B64.encode(b"{\"n\":7}")}),
+        )
+        .unwrap();
+    assert_eq!(out["StatusCode"], 202);
+    let request_id = t.app.lambda.queued().unwrap()[0].request_id.clone();
+
+    // The first attempt fails: one retry is left, a minute later (AWS's first delay).
+    let before = t.app.clock.now_millis();
+    assert_eq!(worker_round(&t), 0);
+    let q = t.app.lambda.queued().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].attempts, 1);
+    assert!(q[0].next_ms >= before + 60_000 && q[0].next_ms <= before + 61_000 + 5_000);
+
+    // Due again (as if the minute passed): the retry fails too, and the record goes out.
+    t.app.lambda.retry_later(q[0].id, 1, 0).unwrap();
+    assert_eq!(worker_round(&t), 1);
+    assert!(t.app.lambda.queued().unwrap().is_empty());
+    let got = t
+        .call("sqs", "ReceiveMessage", json!({"QueueUrl": url}))
+        .unwrap();
+    let body = got["Messages"][0]["Body"].as_str().unwrap();
+    let record: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(record["version"], "1.0");
+    assert_eq!(record["requestContext"]["requestId"], request_id.as_str());
+    assert_eq!(
+        record["requestContext"]["functionArn"],
+        format!("{arn}:$LATEST")
+    );
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 2);
+    assert_eq!(record["requestPayload"], json!({"n": 7}));
+    assert_eq!(record["responseContext"]["functionError"], "Unhandled");
+    assert!(record["responsePayload"].get("errorMessage").is_some());
+
+    // Lambda sent it as the function's role session.
+    let send = t
+        .records()
+        .into_iter()
+        .find(|r| r["eventName"] == "SendMessage")
+        .unwrap();
+    assert_eq!(send["userIdentity"]["type"], "AssumedRole");
+    assert_eq!(send["userIdentity"]["invokedBy"], "lambda.amazonaws.com");
+    assert_eq!(
+        send["userIdentity"]["arn"],
+        format!("arn:aws:sts::{}:assumed-role/fails-role/fails", t.account)
+    );
+}
+
+#[test]
+fn event_invocations_of_deleted_functions_are_dropped() {
+    let t = TestApp::new().unwrap();
+    function(&t, "gone");
+    t.call(
+        "lambda",
+        "Invoke",
+        json!({"FunctionName": "gone", "InvocationType": "Event"}),
+    )
+    .unwrap();
+    assert_eq!(t.app.lambda.queued().unwrap().len(), 1);
+    t.call("lambda", "DeleteFunction", json!({"FunctionName": "gone"}))
+        .unwrap();
+    assert!(t.app.lambda.queued().unwrap().is_empty());
+    assert_eq!(worker_round(&t), 0);
+}
