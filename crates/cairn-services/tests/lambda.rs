@@ -257,6 +257,8 @@ fn failed_event_invocations_are_retried_then_sent_to_their_failure_destination()
     let body = got["Messages"][0]["Body"].as_str().unwrap();
     let record: Value = serde_json::from_str(body).unwrap();
     assert_eq!(record["version"], "1.0");
+    let stamp = record["timestamp"].as_str().unwrap();
+    assert!(stamp.len() == 24 && stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.');
     assert_eq!(record["requestContext"]["requestId"], request_id.as_str());
     assert_eq!(
         record["requestContext"]["functionArn"],

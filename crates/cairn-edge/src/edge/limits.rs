@@ -29,6 +29,9 @@ pub struct Limits {
     /// (counted as AWS counts them), which JSON framing and escaping make larger; the service
     /// itself answers AWS's "Upload too large" for a batch over its limit.
     pub max_logs_body_bytes: usize,
+    /// Largest Lambda request body: a CreateFunction or UpdateFunctionCode carrying its zip
+    /// (AWS takes 50 MB zipped, base64 in JSON), or an Invoke payload (6 MB).
+    pub max_lambda_body_bytes: usize,
     /// Bytes held, across all connections, of bodies whose signature is not yet checked.
     pub unverified_body_budget: usize,
 }
@@ -43,6 +46,8 @@ impl Default for Limits {
             max_s3_body_bytes: 64 * 1024 * 1024,
             max_api_body_bytes: 1024 * 1024,
             max_logs_body_bytes: 8 * 1024 * 1024,
+            // Within the unverified budget below, so one upload always fits it.
+            max_lambda_body_bytes: 64 * 1024 * 1024,
             unverified_body_budget: 64 * 1024 * 1024,
         }
     }

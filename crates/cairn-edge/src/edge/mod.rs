@@ -176,6 +176,7 @@ pub async fn handle(
     let limit = match pending.service.as_str() {
         "s3" => edge.limits.max_s3_body_bytes,
         "logs" => edge.limits.max_logs_body_bytes,
+        "lambda" => edge.limits.max_lambda_body_bytes,
         _ => edge.limits.max_api_body_bytes,
     };
     let mut hold = (!pending.is_verified()).then(|| edge.unverified.hold());

@@ -35,11 +35,27 @@ fn json_or_text(bytes: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
+/// `2019-11-14T18:16:05.568Z`, as the record's `timestamp`.
+fn timestamp(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
 /// AWS's invocation record.
 pub(super) fn record(f: &Function, inv: &QueuedInvocation, r: &Result<'_>, now_ms: i64) -> Value {
     let mut out = json!({
         "version": "1.0",
-        "timestamp": cairn_model::timefmt::event_time(now_ms),
+        "timestamp": timestamp(now_ms),
         "requestContext": {
             "requestId": inv.request_id,
             "functionArn": format!("{}:$LATEST", f.arn),
