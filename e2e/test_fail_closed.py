@@ -155,6 +155,30 @@ def test_sqs_send_message_refused(lab):
     assert [m["Body"] for m in got] == ["kept"]
 
 
+def test_lambda_create_function_refused(lab):
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return event\n")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = lab.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    lam = lab.client("lambda")
+
+    def create(name):
+        return lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                                   Code={"ZipFile": buf.getvalue()})
+
+    create("kept")
+    arm_journal_failure(lab)
+    assert_refused_503(lambda: create("refused"))
+    restart(lab)
+    lam = lab.client("lambda")
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["kept"]
+    assert not any('"refused"' in n for n in recorded_names(lab, "lambda.amazonaws.com"))
+
+
 def test_sts_get_session_token_refused(lab):
     sts = lab.client("sts")
     sts.get_session_token()

@@ -57,7 +57,11 @@ fn is_name(s: &str) -> bool {
 }
 
 fn is_qualifier(s: &str) -> bool {
-    s == "$LATEST" || (!s.is_empty() && s.len() <= 128 && is_name(&s[..s.len().min(64)]))
+    s == "$LATEST"
+        || (!s.is_empty()
+            && s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// Reads a function name in any of its forms (`member` names it in the error, as AWS does).
@@ -204,4 +208,76 @@ pub(super) fn resolve(
     let check = function_check(&action, &f);
     plan.function = Some(f);
     Ok(vec![check])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_model::Principal;
+
+    fn ctx() -> CallContext {
+        CallContext {
+            principal: Principal::AwsService {
+                service: "events.amazonaws.com".into(),
+            },
+            recipient_account: "111122223333".into(),
+            region: "us-east-1".into(),
+            source_ip: String::new(),
+            user_agent: None,
+            request_id: "r".into(),
+            tls: None,
+            invoked_by: None,
+            source_arn: None,
+        }
+    }
+
+    #[test]
+    fn names_partial_arns_and_full_arns_name_the_same_function() {
+        let c = ctx();
+        let want = "arn:aws:lambda:us-east-1:111122223333:function:f";
+        for text in ["f", "111122223333:function:f", want] {
+            let n = parse_name(&c, text, "functionName").unwrap();
+            assert_eq!(
+                (n.arn().as_str(), n.qualifier.as_deref()),
+                (want, None),
+                "{text}"
+            );
+        }
+        let q = parse_name(&c, &format!("{want}:$LATEST"), "functionName").unwrap();
+        assert_eq!(q.qualifier.as_deref(), Some("$LATEST"));
+        let other = parse_name(
+            &c,
+            "arn:aws:lambda:us-east-1:444455556666:function:g",
+            "functionName",
+        )
+        .unwrap();
+        assert_eq!(other.account, "444455556666");
+    }
+
+    #[test]
+    fn malformed_names_are_refused_as_aws_refuses_them() {
+        let c = ctx();
+        for bad in [
+            "",
+            "a b",
+            "f:é",
+            "é",
+            "arn:aws:lambda:us-east-1:1:function:f",
+            "arn:aws:lambda:us-east-1:111122223333:layer:f",
+        ] {
+            let e = parse_name(&c, bad, "functionName").unwrap_err();
+            assert_eq!(e.code, "ValidationException", "{bad}");
+        }
+        let e = parse_name(
+            &c,
+            "arn:aws:lambda:eu-west-1:111122223333:function:f",
+            "functionName",
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValueException");
+        assert_eq!(
+            e.message,
+            "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+        );
+    }
 }
