@@ -282,7 +282,13 @@ impl App {
             Some(c) => c,
             None => default_functions(Path::new("python3")),
         };
-        make_private_dir(&functions.work_root).map_err(|source| OpenError::FunctionsDir {
+        // Functions running as another user (nobody) must traverse it, but not list it.
+        let mode = if functions.run_as.is_some() {
+            0o711
+        } else {
+            0o700
+        };
+        make_private_dir(&functions.work_root, mode).map_err(|source| OpenError::FunctionsDir {
             path: functions.work_root.clone(),
             source,
         })?;
@@ -342,12 +348,12 @@ pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
     }
 }
 
-/// Creates a directory only its owner may enter (0700).
-fn make_private_dir(path: &Path) -> std::io::Result<()> {
+/// Creates a directory only its owner may list (`mode` 0700, or 0711 to let others traverse).
+fn make_private_dir(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     std::fs::DirBuilder::new()
         .recursive(true)
-        .mode(0o700)
+        .mode(mode)
         .create(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
