@@ -55,7 +55,10 @@ fn check_assumable(
             "AssumeRole",
             json!({"RoleArn": role, "RoleSessionName": name_of_arn(function_arn)}),
         )
-        .map_err(|_| invalid("The role defined for the function cannot be assumed by Lambda."))
+        .map_err(|e| {
+            tracing::info!(role, error = %e.message, "Lambda may not assume the function's role");
+            invalid("The role defined for the function cannot be assumed by Lambda.")
+        })
 }
 
 fn refuse_publish(input: &Value) -> Result<(), AwsError> {
