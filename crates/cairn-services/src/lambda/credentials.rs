@@ -29,6 +29,16 @@ fn cache() -> &'static Mutex<HashMap<String, Credentials>> {
     CACHE.get_or_init(Default::default)
 }
 
+/// The session name of a function's role sessions: its name, which STS takes when it has the
+/// two characters a session name needs; a one-letter name is padded with `_` `[I]`.
+pub(crate) fn session_name(function: &str) -> String {
+    if function.len() >= 2 {
+        function.to_owned()
+    } else {
+        format!("{function}_")
+    }
+}
+
 /// The text of `<tag>…</tag>` in an XML answer, unescaped.
 fn element(xml: &str, tag: &str) -> Option<String> {
     let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
@@ -82,7 +92,7 @@ pub(super) fn for_function(app: &App, f: &Function, role: &str) -> Result<Creden
         Some(&f.arn),
         Durability::Wait,
     );
-    let input = json!({"RoleArn": role, "RoleSessionName": f.name, "DurationSeconds": "3600"});
+    let input = json!({"RoleArn": role, "RoleSessionName": session_name(&f.name), "DurationSeconds": "3600"});
     let out = outside_call(|| lambda.call_json(app, "sts", "AssumeRole", input))?
         .map_err(|e| {
             tracing::info!(function = %f.arn, error = %e.message, "Lambda could not assume the function's role");

@@ -26,7 +26,7 @@
 //! State lives in `cairn-store`, behind `app.lambda`.
 
 mod config;
-mod credentials;
+pub(crate) mod credentials;
 mod destinations;
 mod execute;
 mod function_logs;

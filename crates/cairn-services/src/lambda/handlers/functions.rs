@@ -53,7 +53,7 @@ fn check_assumable(
             app,
             "sts",
             "AssumeRole",
-            json!({"RoleArn": role, "RoleSessionName": name_of_arn(function_arn)}),
+            json!({"RoleArn": role, "RoleSessionName": crate::lambda::credentials::session_name(name_of_arn(function_arn))}),
         )
         .map_err(|e| {
             tracing::info!(role, error = %e.message, "Lambda may not assume the function's role");
