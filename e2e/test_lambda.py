@@ -77,9 +77,13 @@ def handler(event, context):
 
 
 def zip_of(source, name="app.py"):
+    """A deployment package with the handler readable by all, as Lambda needs it (functions do
+    not run as the zip's owner; writestr's default 0600 gives "Permission denied", as on AWS)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(name, source)
+        info = zipfile.ZipInfo(name)
+        info.external_attr = 0o644 << 16
+        z.writestr(info, source)
     return buf.getvalue()
 
 
