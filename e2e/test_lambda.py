@@ -64,7 +64,8 @@ def handler(event, context):
 """
 
 S3_WRITER = """
-import json, os
+import json, os, sys
+sys.path.append(os.environ["CAIRN_PACKAGES"])  # boto3, as the Python runtime has it on AWS
 import boto3
 
 def handler(event, context):
@@ -387,7 +388,7 @@ def test_event_invocations_run_in_the_background(lab, lam):
     s3 = lab.client("s3")
     s3.create_bucket(Bucket="async-out")
     create(lam, lab, "async-writer", Code={"ZipFile": zip_of(S3_WRITER)},
-           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "PYTHONPATH": PACKAGES}}, Timeout=30)
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "CAIRN_PACKAGES": PACKAGES}}, Timeout=30)
     out = lam.invoke(FunctionName="async-writer", InvocationType="Event",
                      Payload=json.dumps({"bucket": "async-out", "key": "k1"}))
     assert out["StatusCode"] == 202 and out["Payload"].read() == b""
@@ -404,7 +405,7 @@ def _object(s3, bucket, key):
 
 def test_a_handlers_calls_are_recorded_as_its_role_session(lab, lam):
     create(lam, lab, "s3-writer", Code={"ZipFile": zip_of(S3_WRITER)},
-           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "PYTHONPATH": PACKAGES}}, Timeout=30)
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "CAIRN_PACKAGES": PACKAGES}}, Timeout=30)
     out = lam.invoke(FunctionName="s3-writer", Payload=json.dumps({"bucket": "made-by-fn", "key": "k", "create": True}))
     assert "FunctionError" not in out, out["Payload"].read()
     ct = lab.client("cloudtrail")
