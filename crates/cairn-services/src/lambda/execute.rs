@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::config;
 use super::credentials;
 use super::function_logs;
-use super::handlers::internal;
+use super::handlers::{internal, invalid};
 use super::wire::stored_config;
 use crate::app::App;
 
@@ -62,6 +62,9 @@ fn throttled(f: &Function) -> AwsError {
 }
 
 fn exec_error(f: &Function, e: ExecError) -> AwsError {
+    // The executor's `InvalidCode` (a zip it cannot unpack, AWS's text) is "any other" here,
+    // so that this builds against the executor's API as it grows.
+    #[allow(unreachable_patterns)]
     match e {
         ExecError::TooManyRequests => throttled(f),
         ExecError::Unsupported(m) => AwsError::new(
@@ -70,7 +73,8 @@ fn exec_error(f: &Function, e: ExecError) -> AwsError {
             format!("cairn could not run the function: {m}"),
         )
         .with_extra("Type", "Service"),
-        other => internal(other),
+        e @ (ExecError::Io(_) | ExecError::CodeMissing(_)) => internal(e),
+        refused => invalid(refused.to_string()),
     }
 }
 

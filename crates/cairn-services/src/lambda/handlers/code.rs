@@ -4,6 +4,7 @@
 //! its `CodeSha256` (base64 SHA-256) and `CodeSize`.
 
 use base64::Engine;
+use cairn_functions::ExecError;
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -97,4 +98,27 @@ pub(super) fn package(
             )
         })?;
     Package::of(zip).map(Some)
+}
+
+/// Hands a package to the executor at once, so that a zip it cannot unpack (not a zip, too
+/// large unzipped) is refused now with AWS's message, as AWS refuses it at creation, and the
+/// first invocation finds its code ready. An executor that cannot take code now leaves it to
+/// the first invocation, which installs it again.
+pub(super) fn install(app: &App, pkg: &Package) -> Result<(), AwsError> {
+    // The executor's `InvalidCode` (AWS's text) is the one refusal that is the zip's fault;
+    // it is matched as "any other" so that this builds against the executor's API as it grows.
+    #[allow(unreachable_patterns)]
+    match app.functions.install_code(&pkg.sha256, &pkg.zip) {
+        Ok(()) => Ok(()),
+        Err(
+            e @ (ExecError::Unsupported(_)
+            | ExecError::Io(_)
+            | ExecError::CodeMissing(_)
+            | ExecError::TooManyRequests),
+        ) => {
+            tracing::debug!(error = %e, "code not installed now; the first invocation will");
+            Ok(())
+        }
+        Err(refused) => Err(invalid(refused.to_string())),
+    }
 }

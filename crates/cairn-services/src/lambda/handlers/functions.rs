@@ -15,7 +15,7 @@ use cairn_store::lambda::Function;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
-use super::code::{LAMBDA, package};
+use super::code::{LAMBDA, install, package};
 use super::{check_revision, conflict, function_of, int_in, internal, invalid, str_member};
 use crate::app::App;
 use crate::lambda::config;
@@ -118,6 +118,7 @@ pub(super) fn create(
     let code = input.get("Code").cloned().unwrap_or(Value::Null);
     let pkg = package(app, ctx, &code)?
         .ok_or_else(|| invalid("Please provide a source for function code."))?;
+    install(app, &pkg)?;
     let now = app.clock.now_millis();
     let f = Function {
         arn: arn.clone(),
@@ -214,6 +215,7 @@ pub(super) fn update_code(
     refuse_publish(input)?;
     let pkg = package(app, ctx, input)?
         .ok_or_else(|| invalid("Please provide a source for function code."))?;
+    install(app, &pkg)?;
     let mut cfg = stored_config(&f);
     if let Some(a) = input.get("Architectures") {
         config::update(&mut cfg, &json!({"Architectures": a}))?;
