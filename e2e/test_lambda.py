@@ -431,3 +431,36 @@ def test_output_goes_to_the_functions_log_group(lab, lam):
     assert "START RequestId:" in text and "m-123" in text and "END RequestId:" in text and "REPORT RequestId:" in text
     streams = {e["logStreamName"] for e in out["events"]}
     assert len(streams) == 1 and "/[$LATEST]" in streams.pop()
+
+
+def test_reserved_concurrency_of_zero_throttles(lab, lam):
+    create(lam, lab, "throttled")
+    lam.put_function_concurrency(FunctionName="throttled", ReservedConcurrentExecutions=0)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam.invoke(FunctionName="throttled", Payload=b"{}")
+    r = e.value.response
+    assert (r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]) == ("TooManyRequestsException", 429)
+    assert r["Error"]["Message"] == "Rate Exceeded."
+    assert r["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    lam.delete_function(FunctionName="throttled")
+
+
+def test_a_failed_event_invocation_goes_to_its_failure_destination(lab, lam):
+    sqs = lab.client("sqs")
+    url = sqs.create_queue(QueueName="fn-failures")["QueueUrl"]
+    queue = f"arn:aws:sqs:us-east-1:{lab.account}:fn-failures"
+    create(lam, lab, "fails-async", Code={"ZipFile": zip_of(BOOM)})
+    lam.put_function_event_invoke_config(FunctionName="fails-async", MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnFailure": {"Destination": queue}})
+    out = lam.invoke(FunctionName="fails-async", InvocationType="Event", Payload=json.dumps({"x": 9}))
+    assert out["StatusCode"] == 202
+    got = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=60)
+    record = json.loads(got[0]["Body"])
+    assert record["version"] == "1.0"
+    ctx = record["requestContext"]
+    assert ctx["requestId"] == out["ResponseMetadata"]["RequestId"]
+    assert ctx["functionArn"] == f"arn:aws:lambda:us-east-1:{lab.account}:function:fails-async:$LATEST"
+    assert (ctx["condition"], ctx["approximateInvokeCount"]) == ("RetriesExhausted", 1)
+    assert record["requestPayload"] == {"x": 9}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+    assert record["responsePayload"]["errorMessage"] == "boom: 9"
