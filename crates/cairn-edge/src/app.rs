@@ -53,6 +53,9 @@ pub struct App {
     pub lambda: Arc<dyn LambdaStore>,
     /// Runs Lambda functions' code.
     pub functions: Arc<cairn_functions::Executor>,
+    /// Removes the functions' work directory when the application goes, after the executor
+    /// above has stopped its processes (fields drop in order).
+    _functions_root: WorkRoot,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -288,6 +291,10 @@ impl App {
         } else {
             0o700
         };
+        let functions_root = WorkRoot {
+            path: functions.work_root.clone(),
+            made_here: !functions.work_root.exists(),
+        };
         make_private_dir(&functions.work_root, mode).map_err(|source| OpenError::FunctionsDir {
             path: functions.work_root.clone(),
             source,
@@ -310,6 +317,7 @@ impl App {
             sns: Arc::clone(&stores.sns),
             lambda: Arc::clone(&stores.lambda),
             functions: Arc::new(cairn_functions::Executor::new(functions)),
+            _functions_root: functions_root,
             external_buckets: Arc::new(
                 options
                     .external_buckets
@@ -345,6 +353,22 @@ pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
         python: python.to_owned(),
         max_concurrency: 64,
         run_as: root.then_some((65534, 65534)),
+    }
+}
+
+/// The functions' work directory; removed on drop when this application made it.
+struct WorkRoot {
+    path: PathBuf,
+    made_here: bool,
+}
+
+impl Drop for WorkRoot {
+    fn drop(&mut self) {
+        if self.made_here
+            && let Err(e) = std::fs::remove_dir_all(&self.path)
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "could not remove the functions' work directory");
+        }
     }
 }
 
