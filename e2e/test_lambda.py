@@ -8,6 +8,7 @@ data event), and Invoke running Python handlers: the event and context, a handle
 credentials (recorded as the role session), and the output in `/aws/lambda/<name>`."""
 
 import base64
+import gzip
 import io
 import json
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
-from conftest import ROOT, Cairn, lookup_all, wait_for
+from conftest import ROOT, Cairn, documented_policy, lookup_all, wait_for
 
 # Functions run unprivileged (as nobody when the tests run as root) with the system's Python,
 # and find boto3 in .lambda-python (scripts/venv makes it; any user can read it).
@@ -324,6 +325,42 @@ def test_management_calls_are_recorded_with_the_api_version(lab, lam):
     # Invoke is a data event: never in event history.
     assert not one("Invoke")
     lam.delete_function(FunctionName="recorded-fn")
+
+
+def test_invoke_is_a_data_event_only_selecting_trails_take(new_cairn):
+    c = new_cairn(["--test-clock", "--lambda-python", str(PYTHON)])
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    role = c.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    lam, s3, ct = c.client("lambda"), c.client("s3"), c.client()
+    for name in ("watched", "unwatched"):
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                            Code={"ZipFile": zip_of(ECHO)})
+    watched = f"arn:aws:lambda:us-east-1:{account}:function:watched"
+    s3.create_bucket(Bucket="fn-trail")
+    s3.put_bucket_policy(Bucket="fn-trail", Policy=documented_policy("fn-trail", account))
+    ct.create_trail(Name="fn-data", S3BucketName="fn-trail")
+    ct.put_event_selectors(TrailName="fn-data", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": False,
+        "DataResources": [{"Type": "AWS::Lambda::Function", "Values": [watched]}]}])
+    ct.start_logging(Name="fn-data")
+    lam.invoke(FunctionName="watched", InvocationType="DryRun")
+    lam.invoke(FunctionName="unwatched", InvocationType="DryRun")
+
+    def delivered():
+        recs = []
+        for p in s3.get_paginator("list_objects_v2").paginate(Bucket="fn-trail"):
+            for o in p.get("Contents", []):
+                body = s3.get_object(Bucket="fn-trail", Key=o["Key"])["Body"].read()
+                if o["Key"].endswith(".json.gz") and "/CloudTrail/" in o["Key"]:
+                    recs += json.loads(gzip.decompress(body))["Records"]
+        return [r for r in recs if r["eventSource"] == "lambda.amazonaws.com"] or None
+    recs = c.advance_until(delivered, step=2, limit=60)
+    [r] = recs
+    assert (r["eventName"], r["eventCategory"], r["managementEvent"], r["readOnly"]) == ("Invoke", "Data", False, False)
+    assert r["resources"] == [{"accountId": account, "type": "AWS::Lambda::Function", "ARN": watched}]
+    assert r["requestParameters"]["functionName"] == watched
+    assert r["requestParameters"]["invocationType"] == "DryRun"
+    assert r["additionalEventData"] == {"functionVersion": f"{watched}:$LATEST"}
 
 
 def test_invalid_payloads_and_dry_runs(lab, lam):
