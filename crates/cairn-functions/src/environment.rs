@@ -116,11 +116,6 @@ impl Environment {
         })
     }
 
-    #[cfg(test)]
-    pub(crate) fn pid(&self) -> u32 {
-        self.pid
-    }
-
     /// Whether the process is still running (a warm one may have exited while idle).
     pub(crate) fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

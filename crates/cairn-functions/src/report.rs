@@ -145,7 +145,7 @@ mod tests {
             billed_ms: billed_ms(79.666),
             memory_mb: 128,
             max_memory_mb: 73,
-            init_duration_ms: Some(112.345),
+            init_duration_ms: Some(112.346),
         };
         assert_eq!(
             r.line(),

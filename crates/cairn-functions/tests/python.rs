@@ -1,0 +1,351 @@
+//! Python functions through the Runtime API, under cairn's own bootstrap (the machine's
+//! python3) and under awslambdaric (the project venv's python, when it has it).
+
+mod common;
+
+use std::time::Duration;
+
+use cairn_functions::ExecError;
+use common::*;
+
+const ECHO: &str = r#"
+import os
+print("init line")
+
+def handler(event, context):
+    print("handling", event["n"])
+    return {
+        "event": event,
+        "aws_request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "remaining": context.get_remaining_time_in_millis(),
+        "pid": os.getpid(),
+        "greeting": os.environ.get("GREETING"),
+        "region": os.environ.get("AWS_REGION"),
+        "key": os.environ.get("AWS_ACCESS_KEY_ID"),
+        "token": os.environ.get("AWS_SESSION_TOKEN"),
+        "tz": os.environ.get("TZ"),
+        "task_root": os.environ.get("LAMBDA_TASK_ROOT"),
+        "cwd": os.getcwd(),
+        "handler_env": os.environ.get("_HANDLER"),
+        "trace": os.environ.get("_X_AMZN_TRACE_ID"),
+        "exec_env": os.environ.get("AWS_EXECUTION_ENV"),
+    }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_echoes_event_and_context_with_framed_logs() {
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "echo", ECHO);
+        let inv = invocation(r#"{"n": 1}"#);
+        let id = inv.request_id.clone();
+        let out = fx.executor.invoke(&spec, inv).await.unwrap();
+        assert_eq!(out.function_error, None, "{client:?}");
+        let v = json(&out.payload);
+        assert_eq!(v["event"]["n"], 1);
+        assert_eq!(v["aws_request_id"], id.as_str());
+        assert_eq!(v["function_name"], "echo");
+        assert_eq!(v["function_version"], "$LATEST");
+        assert_eq!(v["invoked_function_arn"], spec.arn.as_str());
+        assert_eq!(v["memory_limit_in_mb"], "128");
+        assert_eq!(v["log_group_name"], "/aws/lambda/echo");
+        assert_eq!(v["log_stream_name"], out.log_stream.as_str());
+        let remaining = v["remaining"].as_i64().unwrap();
+        assert!(remaining > 8_000 && remaining <= 10_000, "{remaining}");
+        assert_eq!(v["greeting"], "hi");
+        assert_eq!(v["region"], "us-east-1");
+        assert_eq!(v["key"], "ASIAEXAMPLE");
+        assert_eq!(v["token"], "token");
+        assert_eq!(v["tz"], ":UTC");
+        assert_eq!(v["handler_env"], "app.handler");
+        assert_eq!(v["exec_env"], "AWS_Lambda_python3.12");
+        assert_eq!(v["task_root"], v["cwd"]);
+        assert!(v["trace"].as_str().unwrap().starts_with("Root=1-"), "{v}");
+
+        // Stream name: YYYY/MM/DD/[$LATEST]<32 hex>.
+        let (date, rest) = out.log_stream.split_at(10);
+        assert_eq!(date.len(), 10);
+        assert!(rest.starts_with("/[$LATEST]") && rest.len() == 10 + 32, "{}", out.log_stream);
+
+        // Init output, START, the handler's output, END, REPORT with Init Duration.
+        let m = messages(&out.log);
+        let start = m.iter().position(|l| l.starts_with("START")).unwrap();
+        assert!(m[..start].iter().any(|l| l == "init line\n"), "{client:?} {m:?}");
+        assert_eq!(m[start], format!("START RequestId: {id} Version: $LATEST\n"));
+        assert_eq!(m[start + 1], "handling 1\n", "{client:?} {m:?}");
+        assert_eq!(m[m.len() - 2], format!("END RequestId: {id}\n"));
+        let report = &m[m.len() - 1];
+        assert!(report.starts_with(&format!("REPORT RequestId: {id}\tDuration: ")), "{report}");
+        assert!(report.contains("\tBilled Duration: "), "{report}");
+        assert!(report.contains("\tMemory Size: 128 MB\tMax Memory Used: "), "{report}");
+        assert!(report.contains(" MB\tInit Duration: ") && report.ends_with(" ms\t\n"), "{report}");
+        assert!(out.init_duration_ms.is_some());
+        assert!(out.log.windows(2).all(|w| w[0].0 <= w[1].0), "times in order");
+
+        // Warm: same process, no init, no Init Duration.
+        let out2 = fx.executor.invoke(&spec, invocation(r#"{"n": 2}"#)).await.unwrap();
+        let v2 = json(&out2.payload);
+        assert_eq!(v2["pid"], v["pid"], "{client:?} warm reuse");
+        assert_eq!(out2.init_duration_ms, None);
+        assert_eq!(out2.log_stream, out.log_stream);
+        let m2 = messages(&out2.log);
+        assert!(m2[0].starts_with("START"), "{m2:?}");
+        assert_eq!(m2[1], "handling 2\n");
+        assert!(!m2[3].contains("Init Duration"), "{m2:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_exception_is_an_unhandled_error_document() {
+    let src = "def handler(event, context):\n    raise ValueError('boom')\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "raiser", src);
+        let inv = invocation("{}");
+        let id = inv.request_id.clone();
+        let out = fx.executor.invoke(&spec, inv).await.unwrap();
+        assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+        let v = json(&out.payload);
+        assert_eq!(v["errorMessage"], "boom", "{client:?}");
+        assert_eq!(v["errorType"], "ValueError");
+        assert_eq!(v["requestId"], id.as_str());
+        let trace = v["stackTrace"].as_array().unwrap();
+        assert_eq!(trace.len(), 1, "{client:?} only the user's frame: {v}");
+        assert!(trace[0].as_str().unwrap().contains("app.py\", line 2, in handler"), "{v}");
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["errorMessage", "errorType", "requestId", "stackTrace"]);
+        let m = messages(&out.log);
+        let err = m.iter().find(|l| l.starts_with("[ERROR]")).unwrap_or_else(|| panic!("{m:?}"));
+        assert!(err.starts_with("[ERROR] ValueError: boom\rTraceback (most recent call last):\r"), "{err:?}");
+        // A handled exception leaves the process warm.
+        let again = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        assert_eq!(again.init_duration_ms, None, "{client:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_error_and_missing_handler_are_init_errors() {
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "badimport", "import no_such_module\n");
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+        let v = json(&out.payload);
+        assert_eq!(v["errorType"], "Runtime.ImportModuleError", "{client:?} {v}");
+        assert_eq!(v["errorMessage"], "Unable to import module 'app': No module named 'no_such_module'");
+        let m = messages(&out.log);
+        assert!(m.iter().any(|l| l.starts_with("[ERROR] Runtime.ImportModuleError: Unable to import module 'app'")), "{m:?}");
+        assert!(m.iter().any(|l| l.starts_with("START")) && m.last().unwrap().starts_with("REPORT"));
+        assert_eq!(fx.executor.idle_processes(), 0, "a failed init is not kept");
+
+        let mut spec = python_function(&fx, "nohandler", "def other(e, c):\n    return 1\n");
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        let v = json(&out.payload);
+        assert_eq!(v["errorType"], "Runtime.HandlerNotFound", "{client:?} {v}");
+        assert_eq!(v["errorMessage"], "Handler 'handler' missing on module 'app'");
+
+        spec.handler = "nodot".into();
+        spec.revision_id = "rev-2".into();
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        assert_eq!(json(&out.payload)["errorType"], "Runtime.MalformedHandlerName", "{client:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unserialisable_result_is_a_marshal_error() {
+    let src = "def handler(event, context):\n    return {1, 2}\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "marshal", src);
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        let v = json(&out.payload);
+        assert_eq!(v["errorType"], "Runtime.MarshalError", "{client:?} {v}");
+        assert!(v["errorMessage"].as_str().unwrap().starts_with("Unable to marshal response: "), "{v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_kills_the_process_group() {
+    let src = r#"
+import subprocess, time
+def handler(event, context):
+    child = subprocess.Popen(["sleep", "60"])
+    print("child", child.pid, flush=True)
+    time.sleep(30)
+"#;
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let mut spec = python_function(&fx, "sleeper", src);
+        spec.timeout_ms = 1000;
+        let inv = invocation("{}");
+        let id = inv.request_id.clone();
+        let t0 = std::time::Instant::now();
+        let out = fx.executor.invoke(&spec, inv).await.unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+        let v = json(&out.payload);
+        let msg = v["errorMessage"].as_str().unwrap();
+        assert!(msg.ends_with(&format!("Z {id} Task timed out after 1.00 seconds")), "{msg}");
+        assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
+        let m = messages(&out.log);
+        assert!(m.contains(&format!("{msg}\n")), "{m:?}");
+        assert!(m[m.len() - 2].starts_with("END") && m[m.len() - 1].starts_with("REPORT"));
+        let child: u32 = m
+            .iter()
+            .find_map(|l| l.strip_prefix("child "))
+            .unwrap_or_else(|| panic!("{m:?}"))
+            .trim()
+            .parse()
+            .unwrap();
+        // The forked `sleep` dies with the group (it may linger a moment as a zombie of init).
+        let mut gone = false;
+        for _ in 0..50 {
+            let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            if state.is_empty() || state.contains(") Z ") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone, "{client:?}: the handler's child {child} survived the timeout");
+        assert_eq!(fx.executor.idle_processes(), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_mid_invocation_is_a_runtime_exit_error() {
+    let src = "import os\ndef handler(event, context):\n    os._exit(3)\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "exiter", src);
+        let inv = invocation("{}");
+        let id = inv.request_id.clone();
+        let out = fx.executor.invoke(&spec, inv).await.unwrap();
+        assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+        let v = json(&out.payload);
+        assert_eq!(v["errorType"], "Runtime.ExitError", "{client:?}");
+        assert_eq!(
+            v["errorMessage"],
+            format!("RequestId: {id} Error: Runtime exited with error: exit status 3")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_reuse_respects_revision_and_retire() {
+    let src = "import os\ndef handler(event, context):\n    return os.getpid()\n";
+    let python = system_python();
+    let fx = executor(&python, cairn_functions::PythonClient::Cairn, 10);
+    let mut spec = python_function(&fx, "pid", src);
+    let first = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+    assert!(first.init_duration_ms.is_some());
+    let second = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+    assert_eq!(second.payload, first.payload);
+    assert_eq!(second.init_duration_ms, None);
+
+    spec.revision_id = "rev-2".into();
+    let third = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+    assert_ne!(third.payload, first.payload, "a new revision starts a new process");
+    assert!(third.init_duration_ms.is_some());
+    assert_eq!(fx.executor.idle_processes(), 1, "the old revision's process was stopped");
+
+    // A process started with credentials expiring within a minute is not reused.
+    spec.revision_id = "rev-3".into();
+    let mut inv = invocation("{}");
+    inv.credentials.expires_at_ms = now_ms() + 30_000;
+    let short = fx.executor.invoke(&spec, inv).await.unwrap();
+    assert!(short.init_duration_ms.is_some());
+    let fourth = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+    assert!(fourth.init_duration_ms.is_some(), "expiring credentials force a new process");
+
+    fx.executor.retire(&spec.arn);
+    assert_eq!(fx.executor.idle_processes(), 0);
+    let pid: u32 = String::from_utf8(fourth.payload.to_vec()).unwrap().parse().unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z "), "retired process {pid} still runs");
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_processes_are_stopped_after_the_idle_timeout() {
+    let python = system_python();
+    let fx = executor(&python, cairn_functions::PythonClient::Cairn, 10);
+    let executor = cairn_functions::Executor::new(fx.executor.config().clone())
+        .with_python_client(cairn_functions::PythonClient::Cairn)
+        .with_idle_timeout(Duration::from_millis(200));
+    let spec = python_function(&fx, "idle", "def handler(e, c):\n    return 1\n");
+    executor.invoke(&spec, invocation("{}")).await.unwrap();
+    assert_eq!(executor.idle_processes(), 1);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(executor.idle_processes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_limits_refuse_with_too_many_requests() {
+    let src = "import time\ndef handler(event, context):\n    time.sleep(0.5)\n    return 1\n";
+    let python = system_python();
+
+    // Reserved concurrency 1: a second invocation while the first runs is refused.
+    let fx = executor(&python, cairn_functions::PythonClient::Cairn, 10);
+    let mut spec = python_function(&fx, "slow", src);
+    spec.reserved_concurrency = Some(1);
+    let (a, b) = tokio::join!(
+        fx.executor.invoke(&spec, invocation("{}")),
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            fx.executor.invoke(&spec, invocation("{}")).await
+        }
+    );
+    assert!(a.is_ok());
+    assert!(matches!(b, Err(ExecError::TooManyRequests)), "{b:?}");
+    // The slot is given back.
+    assert!(fx.executor.invoke(&spec, invocation("{}")).await.is_ok());
+
+    // Reserved 0 throttles everything.
+    spec.reserved_concurrency = Some(0);
+    assert!(matches!(
+        fx.executor.invoke(&spec, invocation("{}")).await,
+        Err(ExecError::TooManyRequests)
+    ));
+
+    // Machine-wide limit across functions.
+    let fx = executor(&python, cairn_functions::PythonClient::Cairn, 1);
+    let one = python_function(&fx, "one", src);
+    let two = python_function(&fx, "two", src);
+    let (a, b) = tokio::join!(fx.executor.invoke(&one, invocation("{}")), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        fx.executor.invoke(&two, invocation("{}")).await
+    });
+    assert!(a.is_ok());
+    assert!(matches!(b, Err(ExecError::TooManyRequests)), "{b:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_code_and_unknown_runtime_are_refused() {
+    let python = system_python();
+    let fx = executor(&python, cairn_functions::PythonClient::Cairn, 10);
+    let spec = spec("nocode", "python3.12", "app.handler", "AAAA");
+    assert!(matches!(
+        fx.executor.invoke(&spec, invocation("{}")).await,
+        Err(ExecError::CodeMissing(_))
+    ));
+    let mut spec = python_function(&fx, "java", "x = 1\n");
+    spec.runtime = "java21".into();
+    assert!(matches!(
+        fx.executor.invoke(&spec, invocation("{}")).await,
+        Err(ExecError::Unsupported(_))
+    ));
+}
