@@ -73,7 +73,8 @@ enum End {
 impl Environment {
     pub(crate) async fn start(at: Start<'_>) -> std::io::Result<Environment> {
         let spawned_at = Instant::now();
-        let api = RuntimeApi::start().await?;
+        let (logs, output) = LogPipe::new()?;
+        let api = RuntimeApi::start(Box::new(logs.marker())).await?;
         let log_stream = report::log_stream_name(&at.spec.version);
         let runtime_api = api.addr.to_string();
         let env = crate::function_env::build(
@@ -88,7 +89,6 @@ impl Environment {
                 python: at.python,
             },
         );
-        let (logs, output) = LogPipe::new()?;
         let launch = Launch {
             program: at.program,
             args: at.args,
@@ -142,21 +142,26 @@ impl Environment {
             self.wait_started(begun + limit, &request_id, spec.timeout_ms).await
         };
         // Everything written before the hand-over (a cold start's init, or output between
-        // invocations) comes before START, as on AWS.
-        self.logs.drain();
-        log.extend(self.logs.take(true));
-        let started_at = match &handed {
-            Ok(at) => *at,
-            Err(_) => Instant::now(),
+        // invocations) comes before START, as on AWS; when nothing was handed over, all of it.
+        let (started_at, start_ms) = match &handed {
+            Ok(at) => {
+                log.extend(self.logs.take_before_mark());
+                *at
+            }
+            Err(_) => {
+                self.logs.drain();
+                log.extend(self.logs.take(true));
+                (Instant::now(), now_ms())
+            }
         };
         if cold {
             self.initialized = true;
         }
         let init_duration_ms = cold.then(|| ms(started_at - self.spawned_at));
-        log.push((now_ms(), report::start_line(&request_id, &spec.version)));
+        log.push((start_ms, report::start_line(&request_id, &spec.version)));
 
         let end = match handed {
-            Ok(at) => self.wait_end(at + timeout, &request_id, spec.timeout_ms).await,
+            Ok((at, _)) => self.wait_end(at + timeout, &request_id, spec.timeout_ms).await,
             Err(end) => end,
         };
         let duration_ms = ms(started_at.elapsed());
@@ -222,14 +227,14 @@ impl Environment {
         until: Instant,
         request_id: &str,
         timeout_ms: u64,
-    ) -> Result<Instant, End> {
+    ) -> Result<(Instant, i64), End> {
         let sleep = tokio::time::sleep_until(until.into());
         tokio::pin!(sleep);
         loop {
             tokio::select! {
                 biased;
                 event = self.api.events.recv() => match event {
-                    Some(ApiEvent::Started { at }) => return Ok(at),
+                    Some(ApiEvent::Started { at, at_ms }) => return Ok((at, at_ms)),
                     Some(ApiEvent::InitError { body }) => return Err(End::Platform(init_error_doc(body))),
                     Some(other) => tracing::debug!(?other, "runtime API event before the hand-over"),
                     None => return Err(End::Exited(None)),

@@ -26,6 +26,8 @@ struct Lines {
     partial: Vec<u8>,
     partial_at: i64,
     done: Vec<(i64, String)>,
+    /// Lines complete when the process took its current invocation.
+    before_mark: Vec<(i64, String)>,
     dropped: u64,
 }
 
@@ -120,6 +122,28 @@ impl LogPipe {
         if let Err(e) = self.inner.read_available() {
             tracing::debug!(error = %e, "reading a function's output");
         }
+    }
+
+    /// Called the moment the process takes an invocation: what it wrote until then (a cold
+    /// start's init, output between invocations) goes before that invocation's START.
+    pub(crate) fn marker(&self) -> impl Fn() + Send + Sync + 'static {
+        let inner = self.inner.clone();
+        move || {
+            if let Err(e) = inner.read_available() {
+                tracing::debug!(error = %e, "reading a function's output");
+            }
+            let mut lines = inner.lines();
+            if !lines.partial.is_empty() {
+                lines.finish_line();
+            }
+            let done = std::mem::take(&mut lines.done);
+            lines.before_mark.extend(done);
+        }
+    }
+
+    /// Takes the lines set aside by the last mark.
+    pub(crate) fn take_before_mark(&self) -> Vec<(i64, String)> {
+        std::mem::take(&mut self.inner.lines().before_mark)
     }
 
     /// Takes the complete lines read so far; with `partial`, also the unfinished last one

@@ -41,7 +41,7 @@ pub(crate) struct Job {
 #[derive(Debug)]
 pub(crate) enum ApiEvent {
     /// `next` handed the invocation over; the function's time starts now.
-    Started { at: Instant },
+    Started { at: Instant, at_ms: i64 },
     Response { request_id: String, body: Bytes },
     Error { request_id: String, body: Bytes },
     /// A response or error document over [`MAX_RESPONSE_BYTES`].
@@ -49,7 +49,11 @@ pub(crate) enum ApiEvent {
     InitError { body: Bytes },
 }
 
+/// Called as an invocation is handed over, before the process sees it.
+pub(crate) type OnHandover = Box<dyn Fn() + Send + Sync>;
+
 struct Shared {
+    on_handover: OnHandover,
     jobs: tokio::sync::Mutex<mpsc::Receiver<Job>>,
     events: mpsc::UnboundedSender<ApiEvent>,
     state: Mutex<State>,
@@ -84,12 +88,13 @@ impl Drop for RuntimeApi {
 }
 
 impl RuntimeApi {
-    pub(crate) async fn start() -> std::io::Result<RuntimeApi> {
+    pub(crate) async fn start(on_handover: OnHandover) -> std::io::Result<RuntimeApi> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (jobs_tx, jobs_rx) = mpsc::channel(1);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
+            on_handover,
             jobs: tokio::sync::Mutex::new(jobs_rx),
             events: events_tx,
             state: Mutex::new(State::default()),
@@ -190,8 +195,10 @@ async fn next(shared: &Shared) -> Reply {
         state.current = Some(job.request_id.clone());
         state.started = true;
     }
-    let deadline = now_ms().saturating_add(i64::try_from(job.timeout_ms).unwrap_or(i64::MAX));
-    let _ = shared.events.send(ApiEvent::Started { at: Instant::now() });
+    (shared.on_handover)();
+    let at_ms = now_ms();
+    let deadline = at_ms.saturating_add(i64::try_from(job.timeout_ms).unwrap_or(i64::MAX));
+    let _ = shared.events.send(ApiEvent::Started { at: Instant::now(), at_ms });
     let mut resp = reply(StatusCode::OK, job.payload, true);
     let headers = resp.headers_mut();
     let mut put = |name: &'static str, value: &str| {
