@@ -4,6 +4,8 @@
 //!
 //!     cargo bench -p cairn-functions --bench executor [-- --cold 30 --seconds 3 --parallel 4]
 
+#![allow(clippy::unwrap_used)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -44,7 +46,10 @@ async fn main() {
         for i in 0..cold_runs {
             spec.revision_id = format!("cold-{i}");
             let t0 = Instant::now();
-            let out = executor.invoke(&spec, invocation("{}")).await.expect("cold invoke");
+            let out = executor
+                .invoke(&spec, invocation("{}"))
+                .await
+                .expect("cold invoke");
             wall.push(t0.elapsed().as_secs_f64() * 1000.0);
             init.push(out.init_duration_ms.unwrap_or(0.0));
             assert_eq!(out.function_error, None, "{:?}", out.log);
@@ -67,7 +72,10 @@ async fn main() {
                 .map(|_| {
                     let (executor, spec) = (executor.clone(), spec.clone());
                     tokio::spawn(async move {
-                        executor.invoke(&spec, invocation("{}")).await.expect("warm-up")
+                        executor
+                            .invoke(&spec, invocation("{}"))
+                            .await
+                            .expect("warm-up")
                     })
                 })
                 .collect();
@@ -82,7 +90,10 @@ async fn main() {
                         let mut n = 0u64;
                         let mut cold = 0u64;
                         while Instant::now() < until {
-                            let out = executor.invoke(&spec, invocation("{}")).await.expect("warm");
+                            let out = executor
+                                .invoke(&spec, invocation("{}"))
+                                .await
+                                .expect("warm");
                             cold += u64::from(out.init_duration_ms.is_some());
                             n += 1;
                         }

@@ -154,7 +154,9 @@ fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
 /// Creates a symlink entry, refusing one whose own path runs through another symlink.
 fn make_link(root: &Path, rel: &Path, link: &Path) -> Result<(), ExecError> {
     let mut at = root.to_path_buf();
-    let parents: Vec<Component<'_>> = rel.parent().map_or(Vec::new(), |p| p.components().collect());
+    let parents: Vec<Component<'_>> = rel
+        .parent()
+        .map_or(Vec::new(), |p| p.components().collect());
     for part in parents {
         at.push(part);
         let meta = fs::symlink_metadata(&at)?;

@@ -138,8 +138,13 @@ impl Environment {
         let handed = if self.api.jobs.send(job).await.is_err() {
             Err(End::Exited(self.child.try_wait().ok().flatten()))
         } else {
-            let limit = if cold { timeout.max(INIT_LIMIT) } else { timeout };
-            self.wait_started(begun + limit, &request_id, spec.timeout_ms).await
+            let limit = if cold {
+                timeout.max(INIT_LIMIT)
+            } else {
+                timeout
+            };
+            self.wait_started(begun + limit, &request_id, spec.timeout_ms)
+                .await
         };
         // Everything written before the hand-over (a cold start's init, or output between
         // invocations) comes before START, as on AWS; when nothing was handed over, all of it.
@@ -161,7 +166,10 @@ impl Environment {
         log.push((start_ms, report::start_line(&request_id, &spec.version)));
 
         let end = match handed {
-            Ok((at, _)) => self.wait_end(at + timeout, &request_id, spec.timeout_ms).await,
+            Ok((at, _)) => {
+                self.wait_end(at + timeout, &request_id, spec.timeout_ms)
+                    .await
+            }
             Err(end) => end,
         };
         let duration_ms = ms(started_at.elapsed());
@@ -180,7 +188,10 @@ impl Environment {
             End::Error(body) | End::Platform(body) => (body, Some("Unhandled".to_string())),
             End::TimedOut(message) => {
                 log.push((now_ms(), format!("{message}\n")));
-                (report::timeout_payload(&message), Some("Unhandled".to_string()))
+                (
+                    report::timeout_payload(&message),
+                    Some("Unhandled".to_string()),
+                )
             }
             End::Exited(status) => {
                 let message = report::exited_message(&request_id, status);

@@ -61,7 +61,10 @@ pub(crate) fn build(
         set("AWS_EXECUTION_ENV", &format!("AWS_Lambda_{}", spec.runtime));
     }
     set("AWS_LAMBDA_FUNCTION_NAME", &spec.name);
-    set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &spec.memory_mb.to_string());
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        &spec.memory_mb.to_string(),
+    );
     set("AWS_LAMBDA_FUNCTION_VERSION", &spec.version);
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
     set("AWS_LAMBDA_LOG_GROUP_NAME", &spec.log_group);

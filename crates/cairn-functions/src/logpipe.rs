@@ -154,7 +154,10 @@ impl LogPipe {
             lines.finish_line();
         }
         if lines.dropped > 0 {
-            tracing::warn!(dropped = lines.dropped, "a function's output exceeded the buffer");
+            tracing::warn!(
+                dropped = lines.dropped,
+                "a function's output exceeded the buffer"
+            );
             lines.dropped = 0;
         }
         std::mem::take(&mut lines.done)
@@ -194,7 +197,10 @@ mod tests {
         l.push_bytes(b"hel", 1);
         l.push_bytes(b"lo\nwor", 2);
         l.push_bytes(b"ld\n\n", 3);
-        assert_eq!(l.done, vec![(1, "hello\n".to_string()), (2, "world\n".to_string())]);
+        assert_eq!(
+            l.done,
+            vec![(1, "hello\n".to_string()), (2, "world\n".to_string())]
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use crate::environment::{Environment, Start};
 use crate::report::{self, now_ms};
-use crate::{ExecError, ExecutorConfig, FunctionSpec, Invocation, Outcome, PythonClient, code, python};
+use crate::{
+    ExecError, ExecutorConfig, FunctionSpec, Invocation, Outcome, PythonClient, code, python,
+};
 
 /// A warm environment whose credentials expire sooner than this is not reused.
 const CREDENTIALS_MARGIN_MS: i64 = 60_000;
@@ -124,12 +126,18 @@ impl Pool {
             return Err(ExecError::TooManyRequests);
         }
         let busy = state.busy.get(&spec.arn).copied().unwrap_or(0);
-        if spec.reserved_concurrency.is_some_and(|reserved| busy >= reserved) {
+        if spec
+            .reserved_concurrency
+            .is_some_and(|reserved| busy >= reserved)
+        {
             return Err(ExecError::TooManyRequests);
         }
         state.in_flight += 1;
         *state.busy.entry(spec.arn.clone()).or_default() += 1;
-        Ok(Slot { pool: self, arn: spec.arn.clone() })
+        Ok(Slot {
+            pool: self,
+            arn: spec.arn.clone(),
+        })
     }
 
     fn take_idle(&self, spec: &FunctionSpec) -> Option<Environment> {
@@ -187,7 +195,11 @@ impl Pool {
                     .awslambdaric
                     .get_or_init(|| python::has_awslambdaric(&self.config.python, run_as))
                     .await;
-                if has { PythonClient::Awslambdaric } else { PythonClient::Cairn }
+                if has {
+                    PythonClient::Awslambdaric
+                } else {
+                    PythonClient::Cairn
+                }
             }
             other => other,
         }
@@ -249,7 +261,11 @@ impl Pool {
             }
             Kind::Provided => (code_dir.join("bootstrap"), Vec::new(), None),
         };
-        let generation = locked(&self.state).generation.get(&spec.arn).copied().unwrap_or(0);
+        let generation = locked(&self.state)
+            .generation
+            .get(&spec.arn)
+            .copied()
+            .unwrap_or(0);
         Environment::start(Start {
             spec,
             invocation: inv,

@@ -29,7 +29,10 @@ pub(crate) fn write_bootstrap(work_root: &Path) -> io::Result<PathBuf> {
     if std::fs::read_to_string(&path).is_ok_and(|text| text == BOOTSTRAP) {
         return Ok(path);
     }
-    let tmp = dir.join(format!(".{BOOTSTRAP_NAME}.{}", uuid::Uuid::new_v4().simple()));
+    let tmp = dir.join(format!(
+        ".{BOOTSTRAP_NAME}.{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::write(&tmp, BOOTSTRAP)?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)

@@ -31,7 +31,11 @@ pub(crate) fn trace_id() -> String {
     let secs = now_ms() / 1000;
     let root = uuid::Uuid::new_v4().simple().to_string();
     let parent = uuid::Uuid::new_v4().simple().to_string();
-    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &root[..24], &parent[..16])
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &root[..24],
+        &parent[..16]
+    )
 }
 
 pub(crate) fn start_line(request_id: &str, version: &str) -> String {
@@ -97,7 +101,9 @@ pub(crate) fn exited_message(request_id: &str, status: Option<std::process::Exit
     use std::os::unix::process::ExitStatusExt;
     let why = match status {
         Some(s) if s.code() == Some(0) => {
-            return format!("RequestId: {request_id} Error: Runtime exited without providing a reason");
+            return format!(
+                "RequestId: {request_id} Error: Runtime exited without providing a reason"
+            );
         }
         Some(s) => match (s.code(), s.signal()) {
             (Some(code), _) => format!("exit status {code}"),

@@ -41,12 +41,25 @@ pub(crate) struct Job {
 #[derive(Debug)]
 pub(crate) enum ApiEvent {
     /// `next` handed the invocation over; the function's time starts now.
-    Started { at: Instant, at_ms: i64 },
-    Response { request_id: String, body: Bytes },
-    Error { request_id: String, body: Bytes },
+    Started {
+        at: Instant,
+        at_ms: i64,
+    },
+    Response {
+        request_id: String,
+        body: Bytes,
+    },
+    Error {
+        request_id: String,
+        body: Bytes,
+    },
     /// A response or error document over [`MAX_RESPONSE_BYTES`].
-    TooLarge { request_id: String },
-    InitError { body: Bytes },
+    TooLarge {
+        request_id: String,
+    },
+    InitError {
+        body: Bytes,
+    },
 }
 
 /// Called as an invocation is handed over, before the process sees it.
@@ -100,7 +113,12 @@ impl RuntimeApi {
             state: Mutex::new(State::default()),
         });
         let accept = tokio::spawn(accept_loop(listener, shared));
-        Ok(RuntimeApi { addr, jobs: jobs_tx, events: events_rx, accept })
+        Ok(RuntimeApi {
+            addr,
+            jobs: jobs_tx,
+            events: events_rx,
+            accept,
+        })
     }
 }
 
@@ -135,8 +153,13 @@ type Reply = Response<Full<Bytes>>;
 fn reply(status: StatusCode, body: impl Into<Bytes>, json: bool) -> Reply {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
-    let ctype = if json { "application/json" } else { "text/plain; charset=utf-8" };
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    let ctype = if json {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    resp.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     resp
 }
 
@@ -198,7 +221,10 @@ async fn next(shared: &Shared) -> Reply {
     (shared.on_handover)();
     let at_ms = now_ms();
     let deadline = at_ms.saturating_add(i64::try_from(job.timeout_ms).unwrap_or(i64::MAX));
-    let _ = shared.events.send(ApiEvent::Started { at: Instant::now(), at_ms });
+    let _ = shared.events.send(ApiEvent::Started {
+        at: Instant::now(),
+        at_ms,
+    });
     let mut resp = reply(StatusCode::OK, job.payload, true);
     let headers = resp.headers_mut();
     let mut put = |name: &'static str, value: &str| {
@@ -226,10 +252,17 @@ async fn answer(shared: &Shared, req: Request<Incoming>, id: String, error: bool
     {
         let state = shared.state();
         if state.current.as_deref() != Some(id.as_str()) {
-            return error_reply(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestID",
+                "Invalid request ID",
+            );
         }
     }
-    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
         Ok(body) => body.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             shared.state().current = None;
@@ -251,14 +284,24 @@ async fn answer(shared: &Shared, req: Request<Incoming>, id: String, error: bool
     {
         let mut state = shared.state();
         if state.current.as_deref() != Some(id.as_str()) {
-            return error_reply(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestID",
+                "Invalid request ID",
+            );
         }
         state.current = None;
     }
     let event = if error {
-        ApiEvent::Error { request_id: id, body }
+        ApiEvent::Error {
+            request_id: id,
+            body,
+        }
     } else {
-        ApiEvent::Response { request_id: id, body }
+        ApiEvent::Response {
+            request_id: id,
+            body,
+        }
     };
     let _ = shared.events.send(event);
     accepted()
@@ -272,7 +315,10 @@ async fn init_error(shared: &Shared, req: Request<Incoming>) -> Reply {
             "State transition from Running to InitError failed for runtime. Error: State transition is not allowed",
         );
     }
-    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
         Ok(body) => body.to_bytes(),
         Err(_) => Bytes::new(),
     };

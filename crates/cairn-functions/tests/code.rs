@@ -1,6 +1,8 @@
 //! Installing function code: zips unpacked once per digest, mode bits kept, zip slip and
 //! link tricks refused.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +18,11 @@ fn code_dir(fx: &Fixture, sha: &str) -> std::path::PathBuf {
 #[test]
 fn unpacks_once_with_mode_bits() {
     let fx = executor(&system_python(), PythonClient::Cairn, 1);
-    let z = zip(&[("bootstrap", 0o755, "#!/bin/sh\n"), ("lib/secret.txt", 0o600, "s"), ("a.py", 0o644, "x")]);
+    let z = zip(&[
+        ("bootstrap", 0o755, "#!/bin/sh\n"),
+        ("lib/secret.txt", 0o600, "s"),
+        ("a.py", 0o644, "x"),
+    ]);
     let sha = digest(&z);
     assert!(!fx.executor.has_code(&sha));
     fx.executor.install_code(&sha, &z).unwrap();
@@ -29,14 +35,23 @@ fn unpacks_once_with_mode_bits() {
     assert_eq!(std::fs::read_to_string(dir.join("a.py")).unwrap(), "x");
     // A second install of the same digest is a no-op, even with other bytes.
     std::fs::write(dir.join("a.py"), "changed").unwrap();
-    fx.executor.install_code(&sha, &zip(&[("a.py", 0o644, "y")])).unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join("a.py")).unwrap(), "changed");
+    fx.executor
+        .install_code(&sha, &zip(&[("a.py", 0o644, "y")]))
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.py")).unwrap(),
+        "changed"
+    );
 }
 
 #[test]
 fn zip_slip_is_refused() {
     let fx = executor(&system_python(), PythonClient::Cairn, 1);
-    for name in ["../escaped.txt", "a/../../escaped.txt", "../../../../../../tmp/cairn-slip.txt"] {
+    for name in [
+        "../escaped.txt",
+        "a/../../escaped.txt",
+        "../../../../../../tmp/cairn-slip.txt",
+    ] {
         let z = zip(&[("ok.py", 0o644, "x"), (name, 0o644, "pwned")]);
         let sha = digest(&z);
         let err = fx.executor.install_code(&sha, &z).expect_err(name);
@@ -73,12 +88,16 @@ fn links_cannot_carry_entries_outside() {
     std::fs::create_dir(&outside).unwrap();
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default();
-    w.add_symlink("escape", outside.to_str().unwrap(), opts).unwrap();
+    w.add_symlink("escape", outside.to_str().unwrap(), opts)
+        .unwrap();
     w.start_file("escape/pwned", opts).unwrap();
     std::io::Write::write_all(&mut w, b"x").unwrap();
     let z = w.finish().unwrap().into_inner();
     let sha = digest(&z);
-    assert!(matches!(fx.executor.install_code(&sha, &z), Err(ExecError::InvalidCode(_))));
+    assert!(matches!(
+        fx.executor.install_code(&sha, &z),
+        Err(ExecError::InvalidCode(_))
+    ));
     assert!(!outside.join("pwned").exists());
 
     // A plain link inside the code is kept.
@@ -89,12 +108,21 @@ fn links_cannot_carry_entries_outside() {
     let z = w.finish().unwrap().into_inner();
     let sha = digest(&z);
     fx.executor.install_code(&sha, &z).unwrap();
-    assert_eq!(std::fs::read_to_string(code_dir(&fx, &sha).join("alias.py")).unwrap(), "x = 1\n");
+    assert_eq!(
+        std::fs::read_to_string(code_dir(&fx, &sha).join("alias.py")).unwrap(),
+        "x = 1\n"
+    );
 }
 
 #[test]
 fn garbage_and_bad_digests_are_refused() {
     let fx = executor(&system_python(), PythonClient::Cairn, 1);
-    assert!(matches!(fx.executor.install_code("abc=", b"not a zip"), Err(ExecError::InvalidCode(_))));
-    assert!(matches!(fx.executor.install_code("../x", &zip(&[("a", 0o644, "")])), Err(ExecError::InvalidCode(_))));
+    assert!(matches!(
+        fx.executor.install_code("abc=", b"not a zip"),
+        Err(ExecError::InvalidCode(_))
+    ));
+    assert!(matches!(
+        fx.executor.install_code("../x", &zip(&[("a", 0o644, "")])),
+        Err(ExecError::InvalidCode(_))
+    ));
 }

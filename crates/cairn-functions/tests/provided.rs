@@ -1,6 +1,8 @@
 //! `provided.al2023` functions: the code's own `bootstrap` speaking the Runtime API, here a
 //! shell script with curl, which also probes the API's answers to wrong requests.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use cairn_functions::PythonClient;
@@ -46,15 +48,25 @@ fn install(fx: &Fixture, name: &str, files: &[(&str, u32, &str)]) -> cairn_funct
 async fn shell_bootstrap_serves_invocations_through_the_runtime_api() {
     let fx = executor(&system_python(), PythonClient::Cairn, 10);
     let spec = install(&fx, "shell", &[("bootstrap", 0o755, BOOTSTRAP)]);
-    let out = fx.executor.invoke(&spec, invocation(r#"{"x":1}"#)).await.unwrap();
+    let out = fx
+        .executor
+        .invoke(&spec, invocation(r#"{"x":1}"#))
+        .await
+        .unwrap();
     assert_eq!(out.function_error, None, "{:?}", messages(&out.log));
     let v = json(&out.payload);
     assert_eq!(v["echo"]["x"], 1);
     assert_eq!(v["bogus"], 400, "unknown request id: InvalidRequestID");
     assert_eq!(v["nopath"], 404);
-    assert_eq!(v["initerr"], 403, "init/error after the first next: InvalidStateTransition");
+    assert_eq!(
+        v["initerr"], 403,
+        "init/error after the first next: InvalidStateTransition"
+    );
     assert_eq!(v["arn"], spec.arn.as_str());
-    assert_eq!(v["exec_env"], "none", "AWS_EXECUTION_ENV is absent for provided runtimes");
+    assert_eq!(
+        v["exec_env"], "none",
+        "AWS_EXECUTION_ENV is absent for provided runtimes"
+    );
     assert_eq!(v["python_path"], "none");
     assert!(v["deadline"].as_i64().unwrap() > 0);
     let m = messages(&out.log);
@@ -62,9 +74,16 @@ async fn shell_bootstrap_serves_invocations_through_the_runtime_api() {
     assert!(m[1].starts_with("START"), "{m:?}");
     assert_eq!(m[2], "event {\"x\":1}\n");
     assert!(m[m.len() - 2].starts_with("END"), "{m:?}");
-    assert!(m[m.len() - 1].starts_with("REPORT") && m[m.len() - 1].contains("Init Duration"), "{m:?}");
+    assert!(
+        m[m.len() - 1].starts_with("REPORT") && m[m.len() - 1].contains("Init Duration"),
+        "{m:?}"
+    );
 
-    let out2 = fx.executor.invoke(&spec, invocation(r#"{"x":2}"#)).await.unwrap();
+    let out2 = fx
+        .executor
+        .invoke(&spec, invocation(r#"{"x":2}"#))
+        .await
+        .unwrap();
     assert_eq!(json(&out2.payload)["pid"], v["pid"], "warm reuse");
     // Written after the response was accepted: in this invocation's log when it came before
     // the executor finished it, else the next one's, before START. Never lost, never twice.
@@ -76,11 +95,23 @@ async fn shell_bootstrap_serves_invocations_through_the_runtime_api() {
     assert_eq!(count, 1, "{m:?} {m2:?}");
     assert_eq!(m2[start2 + 1], "event {\"x\":2}\n", "{m2:?}");
 
-    let failed = fx.executor.invoke(&spec, invocation(r#""fail""#)).await.unwrap();
+    let failed = fx
+        .executor
+        .invoke(&spec, invocation(r#""fail""#))
+        .await
+        .unwrap();
     assert_eq!(failed.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(json(&failed.payload)["errorType"], "Custom.Failure");
-    let after = fx.executor.invoke(&spec, invocation(r#"{"x":3}"#)).await.unwrap();
-    assert_eq!(json(&after.payload)["pid"], v["pid"], "an error leaves the process warm");
+    let after = fx
+        .executor
+        .invoke(&spec, invocation(r#"{"x":3}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        json(&after.payload)["pid"],
+        v["pid"],
+        "an error leaves the process warm"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,25 +122,44 @@ async fn missing_or_unexecutable_bootstrap_is_an_invalid_entrypoint() {
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
     let v = json(&out.payload);
     assert_eq!(v["errorType"], "Runtime.InvalidEntrypoint");
-    assert!(v["errorMessage"].as_str().unwrap().contains("Couldn't find valid bootstrap(s)"), "{v}");
+    assert!(
+        v["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Couldn't find valid bootstrap(s)"),
+        "{v}"
+    );
 
     let spec = install(&fx, "noexec", &[("bootstrap", 0o644, BOOTSTRAP)]);
     let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
     let v = json(&out.payload);
     assert_eq!(v["errorType"], "Runtime.InvalidEntrypoint", "{v}");
-    assert!(v["errorMessage"].as_str().unwrap().ends_with("permission denied"), "{v}");
+    assert!(
+        v["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("permission denied"),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_exiting_during_init_is_an_exit_error() {
     let fx = executor(&system_python(), PythonClient::Cairn, 10);
-    let spec = install(&fx, "dies", &[("bootstrap", 0o755, "#!/bin/sh\necho dying\nexit 7\n")]);
+    let spec = install(
+        &fx,
+        "dies",
+        &[("bootstrap", 0o755, "#!/bin/sh\necho dying\nexit 7\n")],
+    );
     let inv = invocation("{}");
     let id = inv.request_id.clone();
     let out = fx.executor.invoke(&spec, inv).await.unwrap();
     let v = json(&out.payload);
     assert_eq!(v["errorType"], "Runtime.ExitError");
-    assert_eq!(v["errorMessage"], format!("RequestId: {id} Error: Runtime exited with error: exit status 7"));
+    assert_eq!(
+        v["errorMessage"],
+        format!("RequestId: {id} Error: Runtime exited with error: exit status 7")
+    );
     let m = messages(&out.log);
     assert!(m.contains(&"dying\n".to_string()), "{m:?}");
 }

@@ -1,6 +1,8 @@
 //! Python functions through the Runtime API, under cairn's own bootstrap (the machine's
 //! python3) and under awslambdaric (the project venv's python, when it has it).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;
@@ -71,25 +73,51 @@ async fn success_echoes_event_and_context_with_framed_logs() {
         // Stream name: YYYY/MM/DD/[$LATEST]<32 hex>.
         let (date, rest) = out.log_stream.split_at(10);
         assert_eq!(date.len(), 10);
-        assert!(rest.starts_with("/[$LATEST]") && rest.len() == 10 + 32, "{}", out.log_stream);
+        assert!(
+            rest.starts_with("/[$LATEST]") && rest.len() == 10 + 32,
+            "{}",
+            out.log_stream
+        );
 
         // Init output, START, the handler's output, END, REPORT with Init Duration.
         let m = messages(&out.log);
         let start = m.iter().position(|l| l.starts_with("START")).unwrap();
-        assert!(m[..start].iter().any(|l| l == "init line\n"), "{client:?} {m:?}");
-        assert_eq!(m[start], format!("START RequestId: {id} Version: $LATEST\n"));
+        assert!(
+            m[..start].iter().any(|l| l == "init line\n"),
+            "{client:?} {m:?}"
+        );
+        assert_eq!(
+            m[start],
+            format!("START RequestId: {id} Version: $LATEST\n")
+        );
         assert_eq!(m[start + 1], "handling 1\n", "{client:?} {m:?}");
         assert_eq!(m[m.len() - 2], format!("END RequestId: {id}\n"));
         let report = &m[m.len() - 1];
-        assert!(report.starts_with(&format!("REPORT RequestId: {id}\tDuration: ")), "{report}");
+        assert!(
+            report.starts_with(&format!("REPORT RequestId: {id}\tDuration: ")),
+            "{report}"
+        );
         assert!(report.contains("\tBilled Duration: "), "{report}");
-        assert!(report.contains("\tMemory Size: 128 MB\tMax Memory Used: "), "{report}");
-        assert!(report.contains(" MB\tInit Duration: ") && report.ends_with(" ms\t\n"), "{report}");
+        assert!(
+            report.contains("\tMemory Size: 128 MB\tMax Memory Used: "),
+            "{report}"
+        );
+        assert!(
+            report.contains(" MB\tInit Duration: ") && report.ends_with(" ms\t\n"),
+            "{report}"
+        );
         assert!(out.init_duration_ms.is_some());
-        assert!(out.log.windows(2).all(|w| w[0].0 <= w[1].0), "times in order");
+        assert!(
+            out.log.windows(2).all(|w| w[0].0 <= w[1].0),
+            "times in order"
+        );
 
         // Warm: same process, no init, no Init Duration.
-        let out2 = fx.executor.invoke(&spec, invocation(r#"{"n": 2}"#)).await.unwrap();
+        let out2 = fx
+            .executor
+            .invoke(&spec, invocation(r#"{"n": 2}"#))
+            .await
+            .unwrap();
         let v2 = json(&out2.payload);
         assert_eq!(v2["pid"], v["pid"], "{client:?} warm reuse");
         assert_eq!(out2.init_duration_ms, None);
@@ -117,12 +145,27 @@ async fn handler_exception_is_an_unhandled_error_document() {
         assert_eq!(v["requestId"], id.as_str());
         let trace = v["stackTrace"].as_array().unwrap();
         assert_eq!(trace.len(), 1, "{client:?} only the user's frame: {v}");
-        assert!(trace[0].as_str().unwrap().contains("app.py\", line 2, in handler"), "{v}");
+        assert!(
+            trace[0]
+                .as_str()
+                .unwrap()
+                .contains("app.py\", line 2, in handler"),
+            "{v}"
+        );
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["errorMessage", "errorType", "requestId", "stackTrace"]);
+        assert_eq!(
+            keys,
+            ["errorMessage", "errorType", "requestId", "stackTrace"]
+        );
         let m = messages(&out.log);
-        let err = m.iter().find(|l| l.starts_with("[ERROR]")).unwrap_or_else(|| panic!("{m:?}"));
-        assert!(err.starts_with("[ERROR] ValueError: boom\rTraceback (most recent call last):\r"), "{err:?}");
+        let err = m
+            .iter()
+            .find(|l| l.starts_with("[ERROR]"))
+            .unwrap_or_else(|| panic!("{m:?}"));
+        assert!(
+            err.starts_with("[ERROR] ValueError: boom\rTraceback (most recent call last):\r"),
+            "{err:?}"
+        );
         // A handled exception leaves the process warm.
         let again = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
         assert_eq!(again.init_duration_ms, None, "{client:?}");
@@ -137,23 +180,42 @@ async fn import_error_and_missing_handler_are_init_errors() {
         let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
         assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
         let v = json(&out.payload);
-        assert_eq!(v["errorType"], "Runtime.ImportModuleError", "{client:?} {v}");
-        assert_eq!(v["errorMessage"], "Unable to import module 'app': No module named 'no_such_module'");
+        assert_eq!(
+            v["errorType"], "Runtime.ImportModuleError",
+            "{client:?} {v}"
+        );
+        assert_eq!(
+            v["errorMessage"],
+            "Unable to import module 'app': No module named 'no_such_module'"
+        );
         let m = messages(&out.log);
-        assert!(m.iter().any(|l| l.starts_with("[ERROR] Runtime.ImportModuleError: Unable to import module 'app'")), "{m:?}");
-        assert!(m.iter().any(|l| l.starts_with("START")) && m.last().unwrap().starts_with("REPORT"));
+        assert!(
+            m.iter().any(|l| l
+                .starts_with("[ERROR] Runtime.ImportModuleError: Unable to import module 'app'")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|l| l.starts_with("START")) && m.last().unwrap().starts_with("REPORT")
+        );
         assert_eq!(fx.executor.idle_processes(), 0, "a failed init is not kept");
 
         let mut spec = python_function(&fx, "nohandler", "def other(e, c):\n    return 1\n");
         let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
         let v = json(&out.payload);
         assert_eq!(v["errorType"], "Runtime.HandlerNotFound", "{client:?} {v}");
-        assert_eq!(v["errorMessage"], "Handler 'handler' missing on module 'app'");
+        assert_eq!(
+            v["errorMessage"],
+            "Handler 'handler' missing on module 'app'"
+        );
 
         spec.handler = "nodot".into();
         spec.revision_id = "rev-2".into();
         let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
-        assert_eq!(json(&out.payload)["errorType"], "Runtime.MalformedHandlerName", "{client:?}");
+        assert_eq!(
+            json(&out.payload)["errorType"],
+            "Runtime.MalformedHandlerName",
+            "{client:?}"
+        );
     }
 }
 
@@ -166,7 +228,13 @@ async fn unserialisable_result_is_a_marshal_error() {
         let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
         let v = json(&out.payload);
         assert_eq!(v["errorType"], "Runtime.MarshalError", "{client:?} {v}");
-        assert!(v["errorMessage"].as_str().unwrap().starts_with("Unable to marshal response: "), "{v}");
+        assert!(
+            v["errorMessage"]
+                .as_str()
+                .unwrap()
+                .starts_with("Unable to marshal response: "),
+            "{v}"
+        );
     }
 }
 
@@ -191,7 +259,10 @@ def handler(event, context):
         assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
         let v = json(&out.payload);
         let msg = v["errorMessage"].as_str().unwrap();
-        assert!(msg.ends_with(&format!("Z {id} Task timed out after 1.00 seconds")), "{msg}");
+        assert!(
+            msg.ends_with(&format!("Z {id} Task timed out after 1.00 seconds")),
+            "{msg}"
+        );
         assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
         let m = messages(&out.log);
         assert!(m.contains(&format!("{msg}\n")), "{m:?}");
@@ -213,7 +284,10 @@ def handler(event, context):
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(gone, "{client:?}: the handler's child {child} survived the timeout");
+        assert!(
+            gone,
+            "{client:?}: the handler's child {child} survived the timeout"
+        );
         assert_eq!(fx.executor.idle_processes(), 0);
     }
 }
@@ -251,9 +325,16 @@ async fn warm_reuse_respects_revision_and_retire() {
 
     spec.revision_id = "rev-2".into();
     let third = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
-    assert_ne!(third.payload, first.payload, "a new revision starts a new process");
+    assert_ne!(
+        third.payload, first.payload,
+        "a new revision starts a new process"
+    );
     assert!(third.init_duration_ms.is_some());
-    assert_eq!(fx.executor.idle_processes(), 1, "the old revision's process was stopped");
+    assert_eq!(
+        fx.executor.idle_processes(),
+        1,
+        "the old revision's process was stopped"
+    );
 
     // A process started with credentials expiring within a minute is not reused.
     spec.revision_id = "rev-3".into();
@@ -262,14 +343,23 @@ async fn warm_reuse_respects_revision_and_retire() {
     let short = fx.executor.invoke(&spec, inv).await.unwrap();
     assert!(short.init_duration_ms.is_some());
     let fourth = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
-    assert!(fourth.init_duration_ms.is_some(), "expiring credentials force a new process");
+    assert!(
+        fourth.init_duration_ms.is_some(),
+        "expiring credentials force a new process"
+    );
 
     fx.executor.retire(&spec.arn);
     assert_eq!(fx.executor.idle_processes(), 0);
-    let pid: u32 = String::from_utf8(fourth.payload.to_vec()).unwrap().parse().unwrap();
+    let pid: u32 = String::from_utf8(fourth.payload.to_vec())
+        .unwrap()
+        .parse()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    assert!(stat.is_empty() || stat.contains(") Z "), "retired process {pid} still runs");
+    assert!(
+        stat.is_empty() || stat.contains(") Z "),
+        "retired process {pid} still runs"
+    );
 }
 
 fn now_ms() -> i64 {
@@ -302,13 +392,10 @@ async fn concurrency_limits_refuse_with_too_many_requests() {
     let fx = executor(&python, cairn_functions::PythonClient::Cairn, 10);
     let mut spec = python_function(&fx, "slow", src);
     spec.reserved_concurrency = Some(1);
-    let (a, b) = tokio::join!(
-        fx.executor.invoke(&spec, invocation("{}")),
-        async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            fx.executor.invoke(&spec, invocation("{}")).await
-        }
-    );
+    let (a, b) = tokio::join!(fx.executor.invoke(&spec, invocation("{}")), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        fx.executor.invoke(&spec, invocation("{}")).await
+    });
     assert!(a.is_ok());
     assert!(matches!(b, Err(ExecError::TooManyRequests)), "{b:?}");
     // The slot is given back.

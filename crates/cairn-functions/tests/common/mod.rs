@@ -1,7 +1,7 @@
 //! Shared helpers for the executor's tests: zips built in memory, a function spec, the
 //! interpreters to run Python functions with.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
