@@ -65,7 +65,7 @@ pub(crate) fn install(work_root: &Path, code_sha256: &str, zip: &[u8]) -> Result
     // Unpacked beside its final place and renamed in, so a crash or a concurrent install never
     // leaves a half-written directory under the digest's name.
     let staging = parent.join(format!(".staging-{}", uuid::Uuid::new_v4().simple()));
-    let result = unpack(zip, &staging);
+    let result = unpack(zip, &staging, MAX_UNZIPPED_BYTES);
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
@@ -86,21 +86,19 @@ fn invalid(e: impl std::fmt::Display) -> ExecError {
     ExecError::InvalidCode(UNZIP_FAILED.to_string())
 }
 
-fn too_large() -> ExecError {
-    ExecError::InvalidCode(format!(
-        "Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
-    ))
+fn too_large(limit: u64) -> ExecError {
+    ExecError::InvalidCode(format!("Unzipped size must be smaller than {limit} bytes"))
 }
 
-fn unpack(zip: &[u8], into: &Path) -> Result<(), ExecError> {
+fn unpack(zip: &[u8], into: &Path, limit: u64) -> Result<(), ExecError> {
     let mut archive = zip::ZipArchive::new(io::Cursor::new(zip)).map_err(invalid)?;
     // The declared sizes decide before anything is written; the copy below also counts what
     // actually comes out, since a zip can lie about its sizes.
     let declared: u64 = (0..archive.len())
         .filter_map(|i| archive.by_index_raw(i).ok().map(|f| f.size()))
         .sum();
-    if declared >= MAX_UNZIPPED_BYTES {
-        return Err(too_large());
+    if declared >= limit {
+        return Err(too_large(limit));
     }
     fs::create_dir(into)?;
     let mut written: u64 = 0;
@@ -132,11 +130,11 @@ fn unpack(zip: &[u8], into: &Path) -> Result<(), ExecError> {
             continue;
         }
         let mut out = fs::File::create(&target)?;
-        let left = MAX_UNZIPPED_BYTES - written;
+        let left = limit - written;
         let copied = io::copy(&mut (&mut entry).take(left), &mut out).map_err(invalid)?;
         written += copied;
-        if written >= MAX_UNZIPPED_BYTES {
-            return Err(too_large());
+        if written >= limit {
+            return Err(too_large(limit));
         }
         out.flush()?;
         set_mode(&target, mode.map_or(0o644, |m| m & 0o777))?;
@@ -170,4 +168,33 @@ fn make_link(root: &Path, rel: &Path, link: &Path) -> Result<(), ExecError> {
     }
     std::os::unix::fs::symlink(link, &path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip_of(content: &[u8]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        w.start_file("big.bin", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(content).unwrap();
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn unzipped_size_limit_is_aws_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = zip_of(&[0u8; 1000]);
+        let err = unpack(&z, &dir.path().join("a"), 1000).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Unzipped size must be smaller than 1000 bytes"
+        );
+        unpack(&z, &dir.path().join("b"), 1001).unwrap();
+        assert_eq!(fs::read(dir.path().join("b/big.bin")).unwrap().len(), 1000);
+        assert_eq!(MAX_UNZIPPED_BYTES, 262_144_000);
+    }
 }

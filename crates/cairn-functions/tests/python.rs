@@ -436,3 +436,61 @@ async fn missing_code_and_unknown_runtime_are_refused() {
         Err(ExecError::Unsupported(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_context_reaches_the_context_object() {
+    let src = "def handler(event, context):\n    return context.client_context.custom\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "cc", src);
+        let mut inv = invocation("{}");
+        // base64 of {"custom":{"a":1}}
+        inv.client_context = Some("eyJjdXN0b20iOnsiYSI6MX19".to_string());
+        let out = fx.executor.invoke(&spec, inv).await.unwrap();
+        assert_eq!(
+            json(&out.payload),
+            serde_json::json!({"a": 1}),
+            "{client:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_response_is_a_response_size_error() {
+    let src = "def handler(event, context):\n    return 'x' * 7000000\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "big", src);
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+        let v = json(&out.payload);
+        assert_eq!(
+            v["errorType"], "Function.ResponseSizeTooLarge",
+            "{client:?} {v}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_executor_stops_its_processes() {
+    let src = "import os\ndef handler(event, context):\n    return os.getpid()\n";
+    let fx = executor(&system_python(), cairn_functions::PythonClient::Cairn, 10);
+    let spec = python_function(&fx, "dropped", src);
+    let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+    let pid: u32 = String::from_utf8(out.payload.to_vec())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    drop(fx);
+    let mut gone = false;
+    for _ in 0..50 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat.is_empty() || stat.contains(") Z ") {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "process {pid} outlived its executor");
+}
