@@ -13,6 +13,7 @@ import decimal
 import http.client
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -50,6 +51,50 @@ class Unbuffered:
     def writelines(self, msgs):
         self.stream.writelines(msgs)
         self.stream.flush()
+
+
+_REQUEST_ID = ""
+_UNHANDLED_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. To determine if the runtime has been updated, check the "
+    "runtime version in the INIT_START log entry. If this error correlates with a change in the "
+    "runtime version, you may be able to mitigate this error by temporarily rolling back to the "
+    "previous runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _REQUEST_ID
+        record.tenant_id = None
+        return True
+
+
+class _StdoutHandler(logging.Handler):
+    def emit(self, record):
+        sys.stdout.write(self.format(record))
+
+
+def setup_logging():
+    """The root logger writes as the Python runtime's does: level, UTC time, request id."""
+    logging.Formatter.converter = time.gmtime
+    handler = _StdoutHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        )
+    )
+    handler.addFilter(_RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+    level = {None: "", "TRACE": "DEBUG"}.get(
+        os.environ.get("AWS_LAMBDA_LOG_LEVEL"), os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    ).upper()
+    if level in logging._nameToLevel:
+        logging.getLogger().setLevel(level)
 
 
 class RuntimeApi:
@@ -251,7 +296,9 @@ class LambdaContext:
 
 
 def handle(api, handler, headers, body):
+    global _REQUEST_ID
     request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+    _REQUEST_ID = request_id or ""
     trace = headers.get("Lambda-Runtime-Trace-Id")
     if trace is not None:
         os.environ["_X_AMZN_TRACE_ID"] = trace
@@ -311,6 +358,7 @@ def handle(api, handler, headers, body):
 def main():
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
+    setup_logging()
     api = RuntimeApi(os.environ["AWS_LAMBDA_RUNTIME_API"])
     handler_name = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
     # The handler's module imports from the code directory, not from beside this file.
@@ -326,6 +374,7 @@ def main():
     else:
         doc = None
     if doc is not None:
+        logging.warning(_UNHANDLED_WARNING)
         log_error(doc)
         api.post_init_error(doc)
         sys.exit(1)

@@ -147,7 +147,8 @@ impl Pool {
             let mut state = locked(&self.state);
             let envs = state.idle.get_mut(&spec.arn)?;
             let mut found = None;
-            // Most recently used first: the others go cold and are stopped sooner.
+            // Most recently used first: the others go cold and are stopped sooner. One of
+            // another revision, dead, or with credentials about to expire is stopped now.
             while let Some(mut env) = envs.pop() {
                 if env.revision_id == spec.revision_id
                     && env.credentials_expire_ms > fresh_after
@@ -156,12 +157,7 @@ impl Pool {
                     found = Some(env);
                     break;
                 }
-                if env.revision_id != spec.revision_id || !env.alive() {
-                    stale.push(env);
-                } else {
-                    // Same revision, expiring credentials: useless for this call and the next.
-                    stale.push(env);
-                }
+                stale.push(env);
             }
             if envs.is_empty() {
                 state.idle.remove(&spec.arn);

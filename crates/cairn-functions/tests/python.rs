@@ -494,3 +494,34 @@ async fn dropping_the_executor_stops_its_processes() {
     }
     assert!(gone, "process {pid} outlived its executor");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_module_writes_the_runtime_format() {
+    let src = "import logging\ndef handler(event, context):\n    logging.getLogger().warning('careful %d', 3)\n    return 1\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "logs", src);
+        let inv = invocation("{}");
+        let id = inv.request_id.clone();
+        let out = fx.executor.invoke(&spec, inv).await.unwrap();
+        let m = messages(&out.log);
+        let line = m
+            .iter()
+            .find(|l| l.starts_with("[WARNING]\t"))
+            .unwrap_or_else(|| panic!("{client:?} {m:?}"));
+        let parts: Vec<&str> = line.split('\t').collect();
+        assert_eq!(parts.len(), 4, "{line:?}");
+        assert!(parts[1].len() == 24 && parts[1].ends_with('Z'), "{line:?}");
+        assert_eq!(parts[2], id);
+        assert_eq!(parts[3], "careful 3\n");
+
+        let spec = python_function(&fx, "broken", "import nope\n");
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        let m = messages(&out.log);
+        assert!(
+            m.iter().any(|l| l.starts_with("[WARNING]\t")
+                && l.contains("\t\tLAMBDA_WARNING: Unhandled exception.")),
+            "{client:?} {m:?}"
+        );
+    }
+}
