@@ -525,3 +525,40 @@ async fn logging_module_writes_the_runtime_format() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_invocations_get_their_own_environments_and_streams() {
+    let src = "import os, time\ndef handler(event, context):\n    time.sleep(0.3)\n    return os.getpid()\n";
+    let fx = executor(&system_python(), cairn_functions::PythonClient::Cairn, 10);
+    let spec = python_function(&fx, "parallel", src);
+    let (a, b, c) = tokio::join!(
+        fx.executor.invoke(&spec, invocation("{}")),
+        fx.executor.invoke(&spec, invocation("{}")),
+        fx.executor.invoke(&spec, invocation("{}")),
+    );
+    let outs = [a.unwrap(), b.unwrap(), c.unwrap()];
+    let pids: std::collections::HashSet<_> = outs.iter().map(|o| o.payload.clone()).collect();
+    let streams: std::collections::HashSet<_> = outs.iter().map(|o| o.log_stream.clone()).collect();
+    assert_eq!(pids.len(), 3);
+    assert_eq!(streams.len(), 3);
+    assert_eq!(fx.executor.idle_processes(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_larger_than_a_pipe_is_captured_whole() {
+    let src = "def handler(event, context):\n    for i in range(20000):\n        print('line %05d %s' % (i, 'x' * 100))\n    return 'done'\n";
+    for (client, python) in python_clients() {
+        let fx = executor(&python, client, 10);
+        let spec = python_function(&fx, "chatty", src);
+        let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+        assert_eq!(out.payload, "\"done\"", "{client:?}");
+        let lines: Vec<&String> = out
+            .log
+            .iter()
+            .map(|(_, m)| m)
+            .filter(|m| m.starts_with("line "))
+            .collect();
+        assert_eq!(lines.len(), 20000, "{client:?}");
+        assert!(lines[19999].starts_with("line 19999 "));
+    }
+}
