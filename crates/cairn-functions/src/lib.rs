@@ -37,10 +37,13 @@ pub use code::MAX_UNZIPPED_BYTES;
 /// How the executor runs processes.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
-    /// Where code is unpacked and processes get their working directories; never under the
-    /// instance's data directory.
+    /// Where code is unpacked (`code/<digest>/`, a function's working directory, read-only
+    /// to it as `/var/task` is on AWS) and cairn's Python bootstrap written (`runtime/`);
+    /// never under the instance's data directory. With `run_as`, it and its parents must be
+    /// traversable by that user.
     pub work_root: PathBuf,
-    /// The interpreter `python3.x` runtimes run with.
+    /// The interpreter `python3.x` runtimes run with; asked once for its real executable
+    /// (past launchers such as pyenv's shim) and whether it has awslambdaric.
     pub python: PathBuf,
     /// Machine-wide cap on invocations running at once.
     pub max_concurrency: usize,

@@ -55,7 +55,7 @@ pub(crate) struct Pool {
     config: ExecutorConfig,
     state: Mutex<State>,
     settings: Mutex<Settings>,
-    awslambdaric: tokio::sync::OnceCell<bool>,
+    python: tokio::sync::OnceCell<python::Probe>,
     bootstrap: tokio::sync::OnceCell<PathBuf>,
     reaper: std::sync::Once,
 }
@@ -92,7 +92,7 @@ impl Pool {
                 python_client: PythonClient::Auto,
                 idle_timeout: DEFAULT_IDLE,
             }),
-            awslambdaric: tokio::sync::OnceCell::new(),
+            python: tokio::sync::OnceCell::new(),
             bootstrap: tokio::sync::OnceCell::new(),
             reaper: std::sync::Once::new(),
         }
@@ -182,23 +182,19 @@ impl Pool {
         });
     }
 
-    async fn python_client(&self) -> PythonClient {
-        let chosen = locked(&self.settings).python_client;
-        match chosen {
-            PythonClient::Auto => {
-                let run_as = self.config.run_as;
-                let has = *self
-                    .awslambdaric
-                    .get_or_init(|| python::has_awslambdaric(&self.config.python, run_as))
-                    .await;
-                if has {
-                    PythonClient::Awslambdaric
-                } else {
-                    PythonClient::Cairn
-                }
-            }
+    /// The interpreter to run and the client to run under it.
+    async fn python(&self) -> (PathBuf, PythonClient) {
+        let run_as = self.config.run_as;
+        let probe = self
+            .python
+            .get_or_init(|| python::probe(&self.config.python, run_as))
+            .await;
+        let client = match locked(&self.settings).python_client {
+            PythonClient::Auto if probe.awslambdaric => PythonClient::Awslambdaric,
+            PythonClient::Auto => PythonClient::Cairn,
             other => other,
-        }
+        };
+        (probe.executable.clone(), client)
     }
 
     pub(crate) async fn invoke(
@@ -249,10 +245,16 @@ impl Pool {
                     .bootstrap
                     .get_or_try_init(|| async { python::write_bootstrap(work_root) })
                     .await?;
-                let client = self.python_client().await;
-                let (program, args) =
-                    python::command(&self.config.python, client, bootstrap, &spec.handler);
-                let lang_bin = self.config.python.parent().filter(|p| p.is_absolute());
+                // Put back if something cleaned the work root under a running executor.
+                if !bootstrap.exists() {
+                    python::write_bootstrap(work_root)?;
+                }
+                let (python, client) = self.python().await;
+                let (program, args) = python::command(&python, client, bootstrap, &spec.handler);
+                let lang_bin = python
+                    .parent()
+                    .filter(|p| p.is_absolute())
+                    .map(Path::to_path_buf);
                 (program, args, lang_bin)
             }
             Kind::Provided => (code_dir.join("bootstrap"), Vec::new(), None),
@@ -269,7 +271,7 @@ impl Pool {
             args,
             code_dir,
             runtime_dir: &runtime_dir,
-            lang_bin,
+            lang_bin: lang_bin.as_deref(),
             python: matches!(kind, Kind::Python),
             run_as: self.config.run_as,
             generation,

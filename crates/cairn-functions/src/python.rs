@@ -38,22 +38,55 @@ pub(crate) fn write_bootstrap(work_root: &Path) -> io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Whether `python` (run as the functions' user) can import awslambdaric.
-pub(crate) async fn has_awslambdaric(python: &Path, run_as: Option<(u32, u32)>) -> bool {
+/// What the configured interpreter turned out to be.
+#[derive(Debug, Clone)]
+pub(crate) struct Probe {
+    /// `sys.executable`: past a launcher such as pyenv's shim (a shell script costing tens
+    /// of milliseconds per start), still inside a virtualenv when it is one.
+    pub executable: PathBuf,
+    pub awslambdaric: bool,
+}
+
+/// Asks the interpreter (run as the functions' user) where it lives and whether it can import
+/// awslambdaric. Runs with cairn's own environment: a launcher needs it to find the real
+/// interpreter.
+pub(crate) async fn probe(python: &Path, run_as: Option<(u32, u32)>) -> Probe {
     let mut cmd = tokio::process::Command::new(python);
-    cmd.args(["-c", "import awslambdaric.bootstrap, runtime_client"])
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    cmd.args([
+        "-c",
+        "import sys; print(sys.executable, flush=True); import awslambdaric.bootstrap, runtime_client",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .kill_on_drop(true);
     if let Some((uid, gid)) = run_as.filter(|_| crate::process::running_as_root()) {
         cmd.uid(uid).gid(gid);
     }
-    let status = tokio::time::timeout(Duration::from_secs(20), cmd.status()).await;
-    let found = matches!(status, Ok(Ok(s)) if s.success());
-    tracing::info!(python = %python.display(), awslambdaric = found, "python runtime client");
-    found
+    let out = tokio::time::timeout(Duration::from_secs(20), cmd.output()).await;
+    let (executable, awslambdaric) = match out {
+        Ok(Ok(out)) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let exe = PathBuf::from(text.lines().next().unwrap_or_default().trim());
+            (exe, out.status.success())
+        }
+        _ => (PathBuf::new(), false),
+    };
+    let executable = if executable.is_absolute() {
+        executable
+    } else {
+        python.to_path_buf()
+    };
+    tracing::info!(
+        python = %python.display(),
+        executable = %executable.display(),
+        awslambdaric,
+        "python runtime"
+    );
+    Probe {
+        executable,
+        awslambdaric,
+    }
 }
 
 /// The command line of a Python function's process.

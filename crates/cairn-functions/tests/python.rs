@@ -562,3 +562,26 @@ async fn output_larger_than_a_pipe_is_captured_whole() {
         assert!(lines[19999].starts_with("line 19999 "));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interpreter_is_resolved_past_launchers() {
+    let src = "import os, sys\ndef handler(event, context):\n    return [sys.executable, os.environ['PATH']]\n";
+    // `python3` as found on PATH (here possibly pyenv's shim, a shell script).
+    let fx = executor(
+        std::path::Path::new("python3"),
+        cairn_functions::PythonClient::Auto,
+        10,
+    );
+    let spec = python_function(&fx, "resolved", src);
+    let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
+    assert_eq!(out.function_error, None, "{:?}", messages(&out.log));
+    let v = json(&out.payload);
+    let exe = std::path::PathBuf::from(v[0].as_str().unwrap());
+    assert!(exe.is_absolute(), "{v}");
+    assert!(!exe.to_string_lossy().contains("/shims/"), "{v}");
+    let bin = exe.parent().unwrap().display().to_string();
+    assert!(
+        v[1].as_str().unwrap().starts_with(&format!("{bin}:")),
+        "{v}"
+    );
+}
