@@ -37,6 +37,11 @@ def handler(event, context):
         "handler_env": os.environ.get("_HANDLER"),
         "trace": os.environ.get("_X_AMZN_TRACE_ID"),
         "exec_env": os.environ.get("AWS_EXECUTION_ENV"),
+        "init_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
+        "lang": os.environ.get("LANG"),
+        "home": os.environ.get("HOME"),
+        "cargo": [k for k in os.environ if k.startswith("CARGO")],
+        "runtime_api": os.environ.get("AWS_LAMBDA_RUNTIME_API"),
     }
 "#;
 
@@ -68,6 +73,18 @@ async fn success_echoes_event_and_context_with_framed_logs() {
         assert_eq!(v["handler_env"], "app.handler");
         assert_eq!(v["exec_env"], "AWS_Lambda_python3.12");
         assert_eq!(v["task_root"], v["cwd"]);
+        assert_eq!(v["init_type"], "on-demand");
+        assert_eq!(v["lang"], "en_US.UTF-8");
+        assert_eq!(
+            v["home"],
+            serde_json::Value::Null,
+            "cairn's own environment stays out"
+        );
+        assert_eq!(v["cargo"], serde_json::json!([]));
+        assert!(
+            v["runtime_api"].as_str().unwrap().starts_with("127.0.0.1:"),
+            "{v}"
+        );
         assert!(v["trace"].as_str().unwrap().starts_with("Root=1-"), "{v}");
 
         // Stream name: YYYY/MM/DD/[$LATEST]<32 hex>.
@@ -584,4 +601,31 @@ async fn the_interpreter_is_resolved_past_launchers() {
         v[1].as_str().unwrap().starts_with(&format!("{bin}:")),
         "{v}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoking_from_a_blocking_thread_through_the_runtime_handle() {
+    // The Lambda service's handlers are synchronous: they block on the executor.
+    let fx = std::sync::Arc::new(executor(
+        &system_python(),
+        cairn_functions::PythonClient::Cairn,
+        10,
+    ));
+    let spec = python_function(&fx, "blocking", "def handler(e, c):\n    return e\n");
+    let fx2 = fx.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let handle = tokio::runtime::Handle::current();
+        let first = handle
+            .block_on(fx2.executor.invoke(&spec, invocation("[1]")))
+            .unwrap();
+        let second = handle
+            .block_on(fx2.executor.invoke(&spec, invocation("[2]")))
+            .unwrap();
+        (first, second)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.0.payload, "[1]");
+    assert_eq!(out.1.payload, "[2]");
+    assert_eq!(out.1.init_duration_ms, None);
 }
