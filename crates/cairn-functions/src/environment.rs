@@ -28,6 +28,7 @@ pub(crate) struct Start<'a> {
     pub runtime_dir: &'a Path,
     pub lang_bin: Option<&'a Path>,
     pub python: bool,
+    pub python_path: &'a [PathBuf],
     pub run_as: Option<(u32, u32)>,
     pub generation: u64,
 }
@@ -87,6 +88,7 @@ impl Environment {
                 runtime_api: &runtime_api,
                 log_stream: &log_stream,
                 python: at.python,
+                python_path: at.python_path,
             },
         );
         let launch = Launch {

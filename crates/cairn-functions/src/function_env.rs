@@ -15,6 +15,8 @@ pub(crate) struct Places<'a> {
     pub runtime_api: &'a str,
     pub log_stream: &'a str,
     pub python: bool,
+    /// Directories after the code on `PYTHONPATH` (AWS's `/var/runtime`).
+    pub python_path: &'a [std::path::PathBuf],
 }
 
 pub(crate) fn build(
@@ -48,8 +50,15 @@ pub(crate) fn build(
     if !spec.environment.contains_key("LD_LIBRARY_PATH") {
         set("LD_LIBRARY_PATH", &format!("{code}:{code}/lib"));
     }
-    if at.python && !spec.environment.contains_key("PYTHONPATH") {
-        set("PYTHONPATH", &code);
+    if at.python {
+        // The code comes first (its own boto3 wins over the runtime's, as on AWS), then what
+        // the function asked for, then the runtime's own packages.
+        let mut dirs = vec![code.clone()];
+        if let Some(own) = spec.environment.get("PYTHONPATH").filter(|p| !p.is_empty()) {
+            dirs.push(own.clone());
+        }
+        dirs.extend(at.python_path.iter().map(|p| p.display().to_string()));
+        set("PYTHONPATH", &dirs.join(":"));
     }
     if !spec.environment.contains_key("TZ") {
         set("TZ", ":UTC");

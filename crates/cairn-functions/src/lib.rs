@@ -164,6 +164,14 @@ impl Executor {
         self
     }
 
+    /// Directories after the function's code on `PYTHONPATH`: the runtime's own packages, as
+    /// `/var/runtime` holds boto3 and awslambdaric on AWS. awslambdaric found there counts for
+    /// [`PythonClient::Auto`]. Set before the first invocation.
+    pub fn with_python_path(self, dirs: Vec<PathBuf>) -> Executor {
+        self.pool.set_python_path(dirs);
+        self
+    }
+
     /// How long a warm process may sit idle before it is stopped (default 5 minutes).
     pub fn with_idle_timeout(self, idle: Duration) -> Executor {
         self.pool.set_idle_timeout(idle);

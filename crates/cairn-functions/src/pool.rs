@@ -48,6 +48,7 @@ struct State {
 
 struct Settings {
     python_client: PythonClient,
+    python_path: Vec<PathBuf>,
     idle_timeout: Duration,
 }
 
@@ -90,6 +91,7 @@ impl Pool {
             state: Mutex::new(State::default()),
             settings: Mutex::new(Settings {
                 python_client: PythonClient::Auto,
+                python_path: Vec::new(),
                 idle_timeout: DEFAULT_IDLE,
             }),
             python: tokio::sync::OnceCell::new(),
@@ -100,6 +102,14 @@ impl Pool {
 
     pub(crate) fn set_python_client(&self, client: PythonClient) {
         locked(&self.settings).python_client = client;
+    }
+
+    pub(crate) fn set_python_path(&self, dirs: Vec<PathBuf>) {
+        locked(&self.settings).python_path = dirs;
+    }
+
+    fn python_path(&self) -> Vec<PathBuf> {
+        locked(&self.settings).python_path.clone()
     }
 
     pub(crate) fn set_idle_timeout(&self, idle: Duration) {
@@ -185,9 +195,10 @@ impl Pool {
     /// The interpreter to run and the client to run under it.
     async fn python(&self) -> (PathBuf, PythonClient) {
         let run_as = self.config.run_as;
+        let python_path = self.python_path();
         let probe = self
             .python
-            .get_or_init(|| python::probe(&self.config.python, run_as))
+            .get_or_init(|| python::probe(&self.config.python, &python_path, run_as))
             .await;
         let client = match locked(&self.settings).python_client {
             PythonClient::Auto if probe.awslambdaric => PythonClient::Awslambdaric,
@@ -259,6 +270,7 @@ impl Pool {
             }
             Kind::Provided => (code_dir.join("bootstrap"), Vec::new(), None),
         };
+        let python_path = self.python_path();
         let generation = locked(&self.state)
             .generation
             .get(&spec.arn)
@@ -273,6 +285,7 @@ impl Pool {
             runtime_dir: &runtime_dir,
             lang_bin: lang_bin.as_deref(),
             python: matches!(kind, Kind::Python),
+            python_path: &python_path,
             run_as: self.config.run_as,
             generation,
         })

@@ -48,10 +48,21 @@ pub(crate) struct Probe {
 }
 
 /// Asks the interpreter (run as the functions' user) where it lives and whether it can import
-/// awslambdaric. Runs with cairn's own environment: a launcher needs it to find the real
-/// interpreter.
-pub(crate) async fn probe(python: &Path, run_as: Option<(u32, u32)>) -> Probe {
+/// awslambdaric (from its own packages or the runtime's `python_path`). Runs with cairn's own
+/// environment otherwise: a launcher needs it to find the real interpreter.
+pub(crate) async fn probe(
+    python: &Path,
+    python_path: &[PathBuf],
+    run_as: Option<(u32, u32)>,
+) -> Probe {
     let mut cmd = tokio::process::Command::new(python);
+    if !python_path.is_empty() {
+        let dirs: Vec<String> = python_path
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        cmd.env("PYTHONPATH", dirs.join(":"));
+    }
     cmd.args([
         "-c",
         "import sys; print(sys.executable, flush=True); import awslambdaric.bootstrap, runtime_client",

@@ -34,23 +34,34 @@ async fn functions_run_as_the_unprivileged_user() {
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::write(data.join("journal"), "secret").unwrap();
 
+    // The runtime's packages (awslambdaric, boto3) as scripts/venv provides them, when it has.
+    let runtime_packages =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.lambda-python");
+    let has_packages = runtime_packages.join("awslambdaric").is_dir();
     let executor = Executor::new(ExecutorConfig {
         work_root: dir.path().join("work"),
         python,
         max_concurrency: 4,
         run_as: Some(NOBODY),
     })
-    .with_python_client(PythonClient::Auto);
+    .with_python_client(PythonClient::Auto)
+    .with_python_path(vec![runtime_packages]);
     let src = format!(
         r#"
-import os
+import os, sys
 def handler(event, context):
     try:
         open({secret:?}).read()
         read = "read"
     except PermissionError:
         read = "denied"
-    return {{"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "secret": read}}
+    try:
+        import boto3
+        boto = True
+    except ImportError:
+        boto = False
+    return {{"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "secret": read,
+             "ric": "awslambdaric" in sys.modules, "boto3": boto}}
 "#,
         secret = data.join("journal").display().to_string()
     );
@@ -69,4 +80,13 @@ def handler(event, context):
         "root's supplementary groups dropped"
     );
     assert_eq!(v["secret"], "denied");
+    if has_packages {
+        assert_eq!(
+            v["ric"], true,
+            "awslambdaric from the runtime's packages, as nobody"
+        );
+        assert_eq!(v["boto3"], true);
+    } else {
+        eprintln!("awslambdaric not checked: no .lambda-python (run scripts/venv)");
+    }
 }

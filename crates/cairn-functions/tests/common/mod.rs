@@ -40,25 +40,88 @@ pub fn system_python() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-/// The project venv's python when it has awslambdaric.
-pub fn ric_python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    let ok = std::process::Command::new(&root)
-        .args(["-c", "import awslambdaric.bootstrap"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        Some(root)
-    } else {
-        eprintln!("skipping awslambdaric: {} cannot import it", root.display());
-        None
+/// An interpreter and the runtime's packages on its path (`Executor::with_python_path`).
+#[derive(Debug, Clone)]
+pub struct Py {
+    pub exe: PathBuf,
+    pub path: Vec<PathBuf>,
+}
+
+pub trait AsPy {
+    fn as_py(&self) -> Py;
+}
+
+impl AsPy for Py {
+    fn as_py(&self) -> Py {
+        self.clone()
     }
 }
 
+impl AsPy for PathBuf {
+    fn as_py(&self) -> Py {
+        Py {
+            exe: self.clone(),
+            path: Vec::new(),
+        }
+    }
+}
+
+impl AsPy for Path {
+    fn as_py(&self) -> Py {
+        Py {
+            exe: self.to_path_buf(),
+            path: Vec::new(),
+        }
+    }
+}
+
+impl<T: AsPy + ?Sized> AsPy for &T {
+    fn as_py(&self) -> Py {
+        (**self).as_py()
+    }
+}
+
+fn imports_awslambdaric(py: &Py) -> bool {
+    let mut cmd = std::process::Command::new(&py.exe);
+    cmd.args(["-c", "import awslambdaric.bootstrap, runtime_client"]);
+    if !py.path.is_empty() {
+        let dirs: Vec<String> = py.path.iter().map(|p| p.display().to_string()).collect();
+        cmd.env("PYTHONPATH", dirs.join(":"));
+    }
+    cmd.stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// awslambdaric as the project provides it to functions: the system's python3 with
+/// `.lambda-python` (scripts/venv) on the path; else the project venv's python if it has it.
+pub fn ric_python() -> Option<Py> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let candidates = [
+        Py {
+            exe: PathBuf::from("/usr/bin/python3"),
+            path: vec![root.join(".lambda-python")],
+        },
+        Py {
+            exe: system_python(),
+            path: vec![root.join(".lambda-python")],
+        },
+        Py {
+            exe: root.join(".venv/bin/python"),
+            path: Vec::new(),
+        },
+    ];
+    let found = candidates.into_iter().find(imports_awslambdaric);
+    if found.is_none() {
+        eprintln!("skipping awslambdaric: no interpreter here can import it (run scripts/venv)");
+    }
+    found
+}
+
 /// The Python runtime clients to run a test under: cairn's bootstrap on the machine's
-/// python3, and awslambdaric when the venv has it.
-pub fn python_clients() -> Vec<(PythonClient, PathBuf)> {
-    let mut v = vec![(PythonClient::Cairn, system_python())];
+/// python3, and awslambdaric when the project has it.
+pub fn python_clients() -> Vec<(PythonClient, Py)> {
+    let mut v = vec![(PythonClient::Cairn, system_python().as_py())];
     if let Some(p) = ric_python() {
         v.push((PythonClient::Awslambdaric, p));
     }
@@ -70,15 +133,17 @@ pub struct Fixture {
     pub executor: Executor,
 }
 
-pub fn executor(python: &Path, client: PythonClient, max_concurrency: usize) -> Fixture {
+pub fn executor(python: impl AsPy, client: PythonClient, max_concurrency: usize) -> Fixture {
+    let py = python.as_py();
     let dir = tempfile::tempdir().unwrap();
     let executor = Executor::new(ExecutorConfig {
         work_root: dir.path().join("work"),
-        python: python.to_path_buf(),
+        python: py.exe,
         max_concurrency,
         run_as: None,
     })
-    .with_python_client(client);
+    .with_python_client(client)
+    .with_python_path(py.path);
     Fixture { dir, executor }
 }
 
