@@ -17,7 +17,7 @@ fn code_dir(fx: &Fixture, sha: &str) -> std::path::PathBuf {
 
 #[test]
 fn unpacks_once_with_mode_bits() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 1);
+    let fx = executor(system_python(), PythonClient::Cairn, 1);
     let z = zip(&[
         ("bootstrap", 0o755, "#!/bin/sh\n"),
         ("lib/secret.txt", 0o600, "s"),
@@ -46,7 +46,7 @@ fn unpacks_once_with_mode_bits() {
 
 #[test]
 fn zip_slip_is_refused() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 1);
+    let fx = executor(system_python(), PythonClient::Cairn, 1);
     for name in [
         "../escaped.txt",
         "a/../../escaped.txt",
@@ -83,7 +83,7 @@ fn zip_slip_is_refused() {
 
 #[test]
 fn links_cannot_carry_entries_outside() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 1);
+    let fx = executor(system_python(), PythonClient::Cairn, 1);
     let outside = fx.dir.path().join("outside");
     std::fs::create_dir(&outside).unwrap();
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -116,7 +116,7 @@ fn links_cannot_carry_entries_outside() {
 
 #[test]
 fn garbage_and_bad_digests_are_refused() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 1);
+    let fx = executor(system_python(), PythonClient::Cairn, 1);
     assert!(matches!(
         fx.executor.install_code("abc=", b"not a zip"),
         Err(ExecError::InvalidCode(_))

@@ -46,7 +46,7 @@ fn install(fx: &Fixture, name: &str, files: &[(&str, u32, &str)]) -> cairn_funct
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_bootstrap_serves_invocations_through_the_runtime_api() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 10);
+    let fx = executor(system_python(), PythonClient::Cairn, 10);
     let spec = install(&fx, "shell", &[("bootstrap", 0o755, BOOTSTRAP)]);
     let out = fx
         .executor
@@ -116,7 +116,7 @@ async fn shell_bootstrap_serves_invocations_through_the_runtime_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_or_unexecutable_bootstrap_is_an_invalid_entrypoint() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 10);
+    let fx = executor(system_python(), PythonClient::Cairn, 10);
     let spec = install(&fx, "nobootstrap", &[("other", 0o755, "#!/bin/sh\n")]);
     let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
@@ -145,7 +145,7 @@ async fn missing_or_unexecutable_bootstrap_is_an_invalid_entrypoint() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_exiting_during_init_is_an_exit_error() {
-    let fx = executor(&system_python(), PythonClient::Cairn, 10);
+    let fx = executor(system_python(), PythonClient::Cairn, 10);
     let spec = install(
         &fx,
         "dies",

@@ -491,7 +491,7 @@ async fn oversized_response_is_a_response_size_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_executor_stops_its_processes() {
     let src = "import os\ndef handler(event, context):\n    return os.getpid()\n";
-    let fx = executor(&system_python(), cairn_functions::PythonClient::Cairn, 10);
+    let fx = executor(system_python(), cairn_functions::PythonClient::Cairn, 10);
     let spec = python_function(&fx, "dropped", src);
     let out = fx.executor.invoke(&spec, invocation("{}")).await.unwrap();
     let pid: u32 = String::from_utf8(out.payload.to_vec())
@@ -546,7 +546,7 @@ async fn logging_module_writes_the_runtime_format() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_invocations_get_their_own_environments_and_streams() {
     let src = "import os, time\ndef handler(event, context):\n    time.sleep(0.3)\n    return os.getpid()\n";
-    let fx = executor(&system_python(), cairn_functions::PythonClient::Cairn, 10);
+    let fx = executor(system_python(), cairn_functions::PythonClient::Cairn, 10);
     let spec = python_function(&fx, "parallel", src);
     let (a, b, c) = tokio::join!(
         fx.executor.invoke(&spec, invocation("{}")),
@@ -607,7 +607,7 @@ async fn the_interpreter_is_resolved_past_launchers() {
 async fn invoking_from_a_blocking_thread_through_the_runtime_handle() {
     // The Lambda service's handlers are synchronous: they block on the executor.
     let fx = std::sync::Arc::new(executor(
-        &system_python(),
+        system_python(),
         cairn_functions::PythonClient::Cairn,
         10,
     ));
