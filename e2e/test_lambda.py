@@ -22,7 +22,8 @@ import pytest
 from conftest import ROOT, Cairn, documented_policy, lookup_all, wait_for
 
 # Functions run unprivileged (as nobody when the tests run as root) with the system's Python,
-# and find boto3 in .lambda-python (scripts/venv makes it; any user can read it).
+# and find boto3 and awslambdaric in .lambda-python (scripts/venv makes it; any user can read
+# it), given as the runtime's packages as /var/runtime holds them on AWS.
 PYTHON = Path("/usr/bin/python3") if Path("/usr/bin/python3").exists() else Path("python3")
 PACKAGES = str(ROOT / ".lambda-python")
 
@@ -65,8 +66,7 @@ def handler(event, context):
 """
 
 S3_WRITER = """
-import json, os, sys
-sys.path.append(os.environ["CAIRN_PACKAGES"])  # boto3, as the Python runtime has it on AWS
+import json, os
 import boto3
 
 def handler(event, context):
@@ -98,8 +98,9 @@ def error_of(call, *args, **kwargs):
 
 @pytest.fixture(scope="module")
 def lab(workdir):
-    """An instance whose functions run with the system's Python, and a role Lambda may assume."""
-    c = Cairn(workdir / "lambda", ["--lambda-python", str(PYTHON)])
+    """An instance whose functions run with the system's Python and the runtime's packages, and
+    a role Lambda may assume."""
+    c = Cairn(workdir / "lambda", ["--lambda-python", str(PYTHON), "--lambda-python-path", PACKAGES])
     c.start()
     iam = c.client("iam")
     role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
@@ -425,7 +426,7 @@ def test_event_invocations_run_in_the_background(lab, lam):
     s3 = lab.client("s3")
     s3.create_bucket(Bucket="async-out")
     create(lam, lab, "async-writer", Code={"ZipFile": zip_of(S3_WRITER)},
-           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "CAIRN_PACKAGES": PACKAGES}}, Timeout=30)
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint}}, Timeout=30)
     out = lam.invoke(FunctionName="async-writer", InvocationType="Event",
                      Payload=json.dumps({"bucket": "async-out", "key": "k1"}))
     assert out["StatusCode"] == 202 and out["Payload"].read() == b""
@@ -442,7 +443,7 @@ def _object(s3, bucket, key):
 
 def test_a_handlers_calls_are_recorded_as_its_role_session(lab, lam):
     create(lam, lab, "s3-writer", Code={"ZipFile": zip_of(S3_WRITER)},
-           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "CAIRN_PACKAGES": PACKAGES}}, Timeout=30)
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint}}, Timeout=30)
     out = lam.invoke(FunctionName="s3-writer", Payload=json.dumps({"bucket": "made-by-fn", "key": "k", "create": True}))
     assert "FunctionError" not in out, out["Payload"].read()
     ct = lab.client("cloudtrail")

@@ -247,6 +247,9 @@ pub struct Options {
     /// How Lambda functions run (`None`: `python3`, a work directory of its own under the
     /// system's temporary directory, as nobody when cairn runs as root).
     pub functions: Option<cairn_functions::ExecutorConfig>,
+    /// Directories after a Python function's code on `PYTHONPATH`: the runtime's own packages
+    /// (boto3, awslambdaric), as `/var/runtime` on AWS.
+    pub functions_python_path: Vec<PathBuf>,
 }
 
 impl Options {
@@ -258,6 +261,7 @@ impl Options {
             external_buckets: Vec::new(),
             signing_key_validity_ms: None,
             functions: None,
+            functions_python_path: Vec::new(),
         }
     }
 }
@@ -316,7 +320,10 @@ impl App {
             sqs: Arc::clone(&stores.sqs),
             sns: Arc::clone(&stores.sns),
             lambda: Arc::clone(&stores.lambda),
-            functions: Arc::new(cairn_functions::Executor::new(functions)),
+            functions: Arc::new(
+                cairn_functions::Executor::new(functions)
+                    .with_python_path(options.functions_python_path),
+            ),
             _functions_root: functions_root,
             external_buckets: Arc::new(
                 options

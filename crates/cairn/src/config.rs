@@ -35,6 +35,8 @@ pub struct FileConfig {
 pub struct LambdaConfig {
     /// The interpreter `python3.x` functions run with.
     pub python: Option<PathBuf>,
+    /// Directories after a Python function's code on `PYTHONPATH` (the runtime's packages).
+    pub python_path: Option<Vec<PathBuf>>,
 }
 
 /// `[[external_bucket]]`: a bucket on another S3-compatible endpoint.

@@ -145,6 +145,11 @@ fn main() -> anyhow::Result<()> {
                 {
                     a.lambda_python = p.clone();
                 }
+                if let Some(p) = file.lambda.as_ref().and_then(|l| l.python_path.as_ref())
+                    && config::is_default(m, "lambda_python_path")
+                {
+                    a.lambda_python_path = p.clone();
+                }
             }
             for b in &file.external_bucket {
                 a.external_buckets.push(b.resolve()?);

@@ -110,6 +110,17 @@ pub struct ServeArgs {
         value_name = "PATH"
     )]
     pub lambda_python: std::path::PathBuf,
+    /// Directories Python functions find after their own code on `PYTHONPATH`: the runtime's
+    /// packages (boto3, awslambdaric), as `/var/runtime` holds them on AWS (the configuration
+    /// file's `[lambda] python_path`). Colon-separated; they must be readable by the user
+    /// functions run as.
+    #[arg(
+        long,
+        env = "CAIRN_LAMBDA_PYTHON_PATH",
+        value_name = "DIRS",
+        value_delimiter = ':'
+    )]
+    pub lambda_python_path: Vec<std::path::PathBuf>,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
@@ -188,6 +199,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                     i64::try_from(args.signing_key_validity).unwrap_or(i64::MAX / 2) * 1000,
                 ),
                 functions: Some(cairn_services::app::default_functions(&args.lambda_python)),
+                functions_python_path: args.lambda_python_path.clone(),
             },
         )
         .context("building the application")?,

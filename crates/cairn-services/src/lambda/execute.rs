@@ -62,9 +62,6 @@ fn throttled(f: &Function) -> AwsError {
 }
 
 fn exec_error(f: &Function, e: ExecError) -> AwsError {
-    // The executor's `InvalidCode` (a zip it cannot unpack, AWS's text) is "any other" here,
-    // so that this builds against the executor's API as it grows.
-    #[allow(unreachable_patterns)]
     match e {
         ExecError::TooManyRequests => throttled(f),
         ExecError::Unsupported(m) => AwsError::new(
@@ -74,7 +71,7 @@ fn exec_error(f: &Function, e: ExecError) -> AwsError {
         )
         .with_extra("Type", "Service"),
         e @ (ExecError::Io(_) | ExecError::CodeMissing(_)) => internal(e),
-        refused => invalid(refused.to_string()),
+        ExecError::InvalidCode(message) => invalid(message),
     }
 }
 

@@ -102,23 +102,15 @@ pub(super) fn package(
 
 /// Hands a package to the executor at once, so that a zip it cannot unpack (not a zip, too
 /// large unzipped) is refused now with AWS's message, as AWS refuses it at creation, and the
-/// first invocation finds its code ready. An executor that cannot take code now leaves it to
-/// the first invocation, which installs it again.
+/// first invocation finds its code ready. Any other failure leaves it to the first invocation,
+/// which installs the code again.
 pub(super) fn install(app: &App, pkg: &Package) -> Result<(), AwsError> {
-    // The executor's `InvalidCode` (AWS's text) is the one refusal that is the zip's fault;
-    // it is matched as "any other" so that this builds against the executor's API as it grows.
-    #[allow(unreachable_patterns)]
     match app.functions.install_code(&pkg.sha256, &pkg.zip) {
         Ok(()) => Ok(()),
-        Err(
-            e @ (ExecError::Unsupported(_)
-            | ExecError::Io(_)
-            | ExecError::CodeMissing(_)
-            | ExecError::TooManyRequests),
-        ) => {
-            tracing::debug!(error = %e, "code not installed now; the first invocation will");
+        Err(ExecError::InvalidCode(message)) => Err(invalid(message)),
+        Err(e) => {
+            tracing::warn!(error = %e, "code not installed now; the first invocation will try again");
             Ok(())
         }
-        Err(refused) => Err(invalid(refused.to_string())),
     }
 }
