@@ -502,3 +502,56 @@ def test_a_failed_event_invocation_goes_to_its_failure_destination(lab, lam):
     assert record["requestPayload"] == {"x": 9}
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
     assert record["responsePayload"]["errorMessage"] == "boom: 9"
+
+
+RECORDER = """
+import json, os
+import boto3
+
+def handler(event, context):
+    s3 = boto3.client("s3", endpoint_url=os.environ["CAIRN_ENDPOINT"])
+    s3.put_object(Bucket=os.environ["BUCKET"], Key=context.aws_request_id, Body=json.dumps(event).encode())
+"""
+
+
+def recorded_events(s3, bucket):
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return [json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read()) for k in keys]
+
+
+def test_sns_invokes_a_subscribed_function_where_its_policy_lets_it(lab, lam):
+    s3, sns = lab.client("s3"), lab.client("sns")
+    s3.create_bucket(Bucket="sns-events")
+    arn = create(lam, lab, "on-sns", Code={"ZipFile": zip_of(RECORDER)}, Timeout=30,
+                 Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "BUCKET": "sns-events"}})["FunctionArn"]
+    topic = sns.create_topic(Name="to-fn")["TopicArn"]
+    lam.add_permission(FunctionName="on-sns", StatementId="sns", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceArn=topic)
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello function", Subject="greeting")
+    [event] = wait_for(lambda: recorded_events(s3, "sns-events"), timeout=60)
+    [record] = event["Records"]
+    assert record["EventSource"] == "aws:sns"
+    assert (record["Sns"]["Message"], record["Sns"]["Subject"], record["Sns"]["TopicArn"]) == \
+        ("hello function", "greeting", topic)
+
+
+def test_a_subscription_filter_streams_matching_events_to_a_function(lab, lam):
+    s3, logs = lab.client("s3"), lab.client("logs")
+    s3.create_bucket(Bucket="logs-events")
+    arn = create(lam, lab, "on-logs", Code={"ZipFile": zip_of(RECORDER)}, Timeout=30,
+                 Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "BUCKET": "logs-events"}})["FunctionArn"]
+    logs.create_log_group(logGroupName="app")
+    logs.create_log_stream(logGroupName="app", logStreamName="s")
+    lam.add_permission(FunctionName="on-logs", StatementId="logs", Action="lambda:InvokeFunction",
+                       Principal="logs.amazonaws.com",
+                       SourceArn=f"arn:aws:logs:us-east-1:{lab.account}:log-group:app:*")
+    logs.put_subscription_filter(logGroupName="app", filterName="errors", filterPattern="ERROR",
+                                 destinationArn=arn)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName="app", logStreamName="s", logEvents=[
+        {"timestamp": now, "message": "INFO all good"}, {"timestamp": now + 1, "message": "ERROR disk full"}])
+    [event] = wait_for(lambda: recorded_events(s3, "logs-events"), timeout=60)
+    data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    assert (data["logGroup"], data["logStream"], data["subscriptionFilters"]) == ("app", "s", ["errors"])
+    assert [e["message"] for e in data["logEvents"]] == ["ERROR disk full"]
