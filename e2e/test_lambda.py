@@ -555,3 +555,26 @@ def test_a_subscription_filter_streams_matching_events_to_a_function(lab, lam):
     data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
     assert (data["logGroup"], data["logStream"], data["subscriptionFilters"]) == ("app", "s", ["errors"])
     assert [e["message"] for e in data["logEvents"]] == ["ERROR disk full"]
+
+
+def test_an_acknowledged_event_invocation_survives_kill_9(new_cairn):
+    c = new_cairn(["--lambda-python", str(PYTHON), "--lambda-python-path", PACKAGES])
+    iam = c.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="r", PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    lam, s3 = c.client("lambda"), c.client("s3")
+    s3.create_bucket(Bucket="after-crash")
+    lam.create_function(FunctionName="durable", Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": zip_of(RECORDER)}, Timeout=30,
+                        Environment={"Variables": {"CAIRN_ENDPOINT": c.endpoint, "BUCKET": "after-crash"}})
+    # Held back by a reservation of 0: throttled invocations wait in the queue.
+    lam.put_function_concurrency(FunctionName="durable", ReservedConcurrentExecutions=0)
+    out = lam.invoke(FunctionName="durable", InvocationType="Event", Payload=json.dumps({"n": 1}))
+    assert out["StatusCode"] == 202
+    c.kill9()
+    c.start()
+    lam, s3 = c.client("lambda"), c.client("s3")
+    assert recorded_events(s3, "after-crash") == []
+    lam.delete_function_concurrency(FunctionName="durable")
+    assert wait_for(lambda: recorded_events(s3, "after-crash"), timeout=60) == [{"n": 1}]
