@@ -578,3 +578,19 @@ def test_an_acknowledged_event_invocation_survives_kill_9(new_cairn):
     assert recorded_events(s3, "after-crash") == []
     lam.delete_function_concurrency(FunctionName="durable")
     assert wait_for(lambda: recorded_events(s3, "after-crash"), timeout=60) == [{"n": 1}]
+
+
+def test_a_successful_event_invocation_goes_to_its_success_destination(lab, lam):
+    sqs = lab.client("sqs")
+    url = sqs.create_queue(QueueName="fn-successes")["QueueUrl"]
+    create(lam, lab, "succeeds-async")
+    lam.put_function_event_invoke_config(FunctionName="succeeds-async", DestinationConfig={
+        "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:{lab.account}:fn-successes"}})
+    out = lam.invoke(FunctionName="succeeds-async", InvocationType="Event", Payload=json.dumps({"ok": 1}))
+    got = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=60)
+    record = json.loads(got[0]["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["requestId"] == out["ResponseMetadata"]["RequestId"]
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert record["responsePayload"]["event"] == {"ok": 1}
