@@ -1,0 +1,164 @@
+//! Evaluating compiled branches against an event: each field path is resolved once into the
+//! event's values there (flattened as event-ruler does: arrays add no path step, a dotted
+//! pattern key matches nested keys and vice versa), remembering which array element each value
+//! came from, so that fields matched inside one array must come from the same element.
+
+use serde_json::Value;
+
+use super::model::Field;
+
+/// An array the value sits in (its address within this event) and the element index.
+type Membership = Vec<(usize, u32)>;
+
+/// A scalar event value at a resolved path.
+#[derive(Debug)]
+pub(crate) struct Leaf<'e> {
+    pub value: &'e Value,
+    arrays: Membership,
+}
+
+/// Appends to `out` every scalar value at `path` (dot-joined) below `v`.
+pub(crate) fn resolve<'e>(v: &'e Value, path: &str, out: &mut Vec<Leaf<'e>>) {
+    let mut membership = Vec::new();
+    walk(v, path, &mut membership, out);
+}
+
+fn walk<'e>(v: &'e Value, rest: &str, membership: &mut Membership, out: &mut Vec<Leaf<'e>>) {
+    match v {
+        Value::Array(items) => {
+            let id = items.as_ptr() as usize;
+            for (i, item) in items.iter().enumerate() {
+                membership.push((id, i as u32));
+                walk(item, rest, membership, out);
+                membership.pop();
+            }
+        }
+        Value::Object(map) => {
+            if rest.is_empty() {
+                return;
+            }
+            // Try every split of the remaining path at a dot: "a.b.c" may be a key "a" then
+            // "b.c", a key "a.b" then "c", or the key "a.b.c".
+            let mut from = 0;
+            loop {
+                let cut = rest[from..].find('.').map(|k| from + k);
+                let key = match cut {
+                    Some(k) => &rest[..k],
+                    None => rest,
+                };
+                if let Some(child) = map.get(key) {
+                    let tail = cut.map_or("", |k| &rest[k + 1..]);
+                    walk(child, tail, membership, out);
+                }
+                match cut {
+                    Some(k) => from = k + 1,
+                    None => break,
+                }
+            }
+        }
+        _ => {
+            if rest.is_empty() {
+                out.push(Leaf {
+                    value: v,
+                    arrays: membership.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Whether `leaf` came from the same elements as everything chosen so far.
+fn consistent(chosen: &Membership, leaf: &Membership) -> bool {
+    leaf.iter().all(|(array, index)| {
+        chosen
+            .iter()
+            .all(|(a, i)| a != array || i == index)
+    })
+}
+
+/// An event's values at a list of paths, resolved once.
+pub(crate) struct Resolved<'e> {
+    leaves: Vec<Leaf<'e>>,
+    /// Per path: the range of `leaves` it owns.
+    spans: Vec<(u32, u32)>,
+}
+
+impl<'e> Resolved<'e> {
+    pub(crate) fn new(event: &'e Value, paths: &[String]) -> Resolved<'e> {
+        let mut leaves = Vec::with_capacity(paths.len());
+        let mut spans = Vec::with_capacity(paths.len());
+        for path in paths {
+            let start = leaves.len() as u32;
+            resolve(event, path, &mut leaves);
+            spans.push((start, leaves.len() as u32));
+        }
+        Resolved { leaves, spans }
+    }
+
+    fn get(&self, path: usize) -> &[Leaf<'e>] {
+        match self.spans.get(path) {
+            Some(&(a, b)) => self.leaves.get(a as usize..b as usize).unwrap_or_default(),
+            None => &[],
+        }
+    }
+}
+
+/// Whether every field (its path's id in `ids`) finds a value, or for `exists: false` its
+/// absence, with all values drawn from consistent array elements.
+pub(crate) fn branch_matches(fields: &[Field], ids: &[usize], table: &Resolved<'_>) -> bool {
+    let mut chosen = Membership::new();
+    search(fields, ids, table, &mut chosen)
+}
+
+fn search(fields: &[Field], ids: &[usize], table: &Resolved<'_>, chosen: &mut Membership) -> bool {
+    let (Some(field), Some(&id)) = (fields.first(), ids.first()) else {
+        return true;
+    };
+    let leaves = table.get(id);
+    if leaves.is_empty() {
+        return field.absent_ok && search(&fields[1..], &ids[1..], table, chosen);
+    }
+    for leaf in leaves {
+        if !field.accepts(leaf.value) || !consistent(chosen, &leaf.arrays) {
+            continue;
+        }
+        let mark = chosen.len();
+        chosen.extend(leaf.arrays.iter().copied());
+        if search(&fields[1..], &ids[1..], table, chosen) {
+            return true;
+        }
+        chosen.truncate(mark);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn values(v: &Value, path: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        resolve(v, path, &mut out);
+        out.into_iter().map(|l| l.value.clone()).collect()
+    }
+
+    #[test]
+    fn arrays_add_no_path_step() {
+        let e = json!({"a": [{"b": 1}, {"b": [2, 3]}, {"c": 4}]});
+        assert_eq!(values(&e, "a.b"), vec![json!(1), json!(2), json!(3)]);
+    }
+
+    #[test]
+    fn dotted_keys_join_both_ways() {
+        let e = json!({"d": {"state.status": "x", "state": {"status": "y"}}});
+        assert_eq!(values(&e, "d.state.status"), vec![json!("y"), json!("x")]);
+    }
+
+    #[test]
+    fn objects_and_empty_arrays_are_not_values() {
+        let e = json!({"a": {"b": 1}, "r": []});
+        assert!(values(&e, "a").is_empty());
+        assert!(values(&e, "r").is_empty());
+    }
+}
