@@ -20,7 +20,15 @@ fn every_case_in_the_table() {
         let name = case["name"].as_str().unwrap();
         let text = case["pattern"].as_str().unwrap();
         let event = &case["event"];
-        for key in ["id", "account", "source", "time", "region", "resources", "detail-type"] {
+        for key in [
+            "id",
+            "account",
+            "source",
+            "time",
+            "region",
+            "resources",
+            "detail-type",
+        ] {
             assert!(event.get(key).is_some(), "{name}: the event lacks {key}");
         }
         match (Pattern::parse(text), case.get("error")) {

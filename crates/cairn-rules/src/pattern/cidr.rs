@@ -78,7 +78,11 @@ impl Cidr {
             return Err("IPv6 mask bits must be < 128".to_owned());
         }
         let variable = (width - mask) as u32;
-        let host: u128 = if variable == 0 { 0 } else { (1u128 << variable) - 1 };
+        let host: u128 = if variable == 0 {
+            0
+        } else {
+            (1u128 << variable) - 1
+        };
         Ok(Cidr {
             v6,
             low: base & !host,
@@ -89,7 +93,11 @@ impl Cidr {
     /// A range holding exactly one address (an IP literal used as an exact value).
     pub(crate) fn single(ip: IpAddr) -> Cidr {
         let (v6, a) = as_u128(ip);
-        Cidr { v6, low: a, high: a }
+        Cidr {
+            v6,
+            low: a,
+            high: a,
+        }
     }
 
     pub(crate) fn contains_text(&self, s: &str) -> bool {
@@ -124,7 +132,10 @@ mod tests {
     fn malformed_blocks_give_event_ruler_messages() {
         let err = |s: &str| Cidr::parse(s).unwrap_err();
         assert_eq!(err("bad-filter"), "Malformed CIDR, one '/' required");
-        assert_eq!(err("10.0.0.0/xx"), "Malformed CIDR, mask bits must be an integer");
+        assert_eq!(
+            err("10.0.0.0/xx"),
+            "Malformed CIDR, mask bits must be an integer"
+        );
         assert_eq!(err("xx.11.xx/24"), "Nonstandard IP address: xx.11.xx");
         assert_eq!(err("10.0.0.0/32"), "IPv4 mask bits must be < 32");
         assert_eq!(err("999.0.0.1/8"), "Invalid IP address: 999.0.0.1");

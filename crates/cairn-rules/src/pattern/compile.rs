@@ -97,22 +97,15 @@ fn check_complexity(rules: &[Draft]) -> Res<()> {
     let mut by_field: BTreeMap<&str, Vec<&Wildcard>> = BTreeMap::new();
     for rule in rules {
         for (path, leaf) in rule {
-            for m in &leaf.matchers {
-                let list = by_field.entry(path.as_str()).or_default();
-                match m {
-                    Matcher::Wildcard(w) => {
-                        if !list.contains(&w) {
-                            list.push(w);
-                        }
-                    }
-                    Matcher::AnythingBut(AnythingBut::Wildcards(ws)) => {
-                        for w in ws {
-                            if !list.contains(&w) {
-                                list.push(w);
-                            }
-                        }
-                    }
-                    _ => {}
+            let list = by_field.entry(path.as_str()).or_default();
+            let wildcards = leaf.matchers.iter().flat_map(|m| match m {
+                Matcher::Wildcard(w) => std::slice::from_ref(w),
+                Matcher::AnythingBut(AnythingBut::Wildcards(ws)) => ws.as_slice(),
+                _ => &[],
+            });
+            for w in wildcards {
+                if !list.contains(&w) {
+                    list.push(w);
                 }
             }
         }
@@ -304,8 +297,8 @@ impl Compiler<'_> {
                         Matcher::SuffixIgnoreCase(folded)
                     }
                 } else {
-                    let text =
-                        self.string_then_end(tok, &format!("{kind} match pattern must be a string"))?;
+                    let text = self
+                        .string_then_end(tok, &format!("{kind} match pattern must be a string"))?;
                     if kind == "prefix" {
                         Matcher::Prefix(text)
                     } else {
@@ -328,7 +321,9 @@ impl Compiler<'_> {
                 let exists = match self.next()? {
                     Tok::True => true,
                     Tok::False => false,
-                    _ => return Err(self.barf("exists match pattern must be either true or false.")),
+                    _ => {
+                        return Err(self.barf("exists match pattern must be either true or false."));
+                    }
                 };
                 self.one_key()?;
                 if !exists {
@@ -537,7 +532,8 @@ impl Compiler<'_> {
             }
         } else {
             let values = if tok == Tok::StartArray {
-                let r = self.anything_but_set(kind == Kind::Prefix || kind == Kind::Suffix, wrong_type);
+                let r =
+                    self.anything_but_set(kind == Kind::Prefix || kind == Kind::Suffix, wrong_type);
                 let at = self.lx.location();
                 r.map_err(|e| e.rewrap(src, at))?
             } else {

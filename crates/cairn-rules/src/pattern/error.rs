@@ -94,7 +94,12 @@ pub(crate) fn source_location(src: &str, at: usize) -> String {
         }
         i += 1;
     }
-    let column = head.get(row_start..).unwrap_or_default().encode_utf16().count() + 1;
+    let column = head
+        .get(row_start..)
+        .unwrap_or_default()
+        .encode_utf16()
+        .count()
+        + 1;
     let mut out = String::from("[Source: (String)\"");
     let units: Vec<u16> = src.encode_utf16().collect();
     if units.len() > MAX_CONTENT_SNIPPET {

@@ -11,7 +11,8 @@
 use super::error::Fault;
 
 /// Jackson's list of what a value may be, as it appears in its messages.
-const VALID_VALUES: &str = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+const VALID_VALUES: &str =
+    "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
 /// Jackson stops collecting an unrecognized token at this length.
 const MAX_ERROR_TOKEN_LENGTH: usize = 256;
 
@@ -23,7 +24,9 @@ pub(crate) enum Tok {
     EndArray,
     FieldName,
     Str,
-    Num { float: bool },
+    Num {
+        float: bool,
+    },
     True,
     False,
     Null,
@@ -157,70 +160,68 @@ impl<'a> Lexer<'a> {
     }
 
     fn scan(&mut self) -> Result<Scanned, Fault> {
-        loop {
-            match self.expect {
-                Expect::RootDone => {
-                    // event-ruler stops at the end of the root object; nothing after it is read.
+        match self.expect {
+            Expect::RootDone => {
+                // event-ruler stops at the end of the root object; nothing after it is read.
+                Ok(self.simple(Tok::End, self.pos, self.pos))
+            }
+            Expect::RootValue => {
+                let Some(_) = self.skip_ws()? else {
                     return Ok(self.simple(Tok::End, self.pos, self.pos));
+                };
+                let v = self.scan_value()?;
+                if !matches!(v.tok, Tok::StartObject | Tok::StartArray) {
+                    self.expect = Expect::RootDone;
                 }
-                Expect::RootValue => {
+                Ok(v)
+            }
+            Expect::FirstName | Expect::ObjectComma => {
+                let Some(c) = self.skip_ws()? else {
+                    return Err(self.eof_in_container());
+                };
+                if c == b'}' {
+                    self.pos += 1;
+                    return Ok(self.close(Tok::EndObject));
+                }
+                if self.expect == Expect::ObjectComma {
+                    if c != b',' {
+                        return Err(self.unexpected_char(
+                            self.pos,
+                            "was expecting comma to separate Object entries",
+                        ));
+                    }
+                    self.pos += 1;
                     let Some(_) = self.skip_ws()? else {
-                        return Ok(self.simple(Tok::End, self.pos, self.pos));
-                    };
-                    let v = self.scan_value()?;
-                    if !matches!(v.tok, Tok::StartObject | Tok::StartArray) {
-                        self.expect = Expect::RootDone;
-                    }
-                    return Ok(v);
-                }
-                Expect::FirstName | Expect::ObjectComma => {
-                    let Some(c) = self.skip_ws()? else {
                         return Err(self.eof_in_container());
                     };
-                    if c == b'}' {
-                        self.pos += 1;
-                        return Ok(self.close(Tok::EndObject));
-                    }
-                    if self.expect == Expect::ObjectComma {
-                        if c != b',' {
-                            return Err(self.unexpected_char(
-                                self.pos,
-                                "was expecting comma to separate Object entries",
-                            ));
-                        }
-                        self.pos += 1;
-                        let Some(_) = self.skip_ws()? else {
-                            return Err(self.eof_in_container());
-                        };
-                    }
-                    return self.scan_member();
                 }
-                Expect::FirstElement | Expect::ArrayComma => {
-                    let Some(c) = self.skip_ws()? else {
+                self.scan_member()
+            }
+            Expect::FirstElement | Expect::ArrayComma => {
+                let Some(c) = self.skip_ws()? else {
+                    return Err(self.eof_in_container());
+                };
+                if c == b']' {
+                    self.pos += 1;
+                    return Ok(self.close(Tok::EndArray));
+                }
+                if self.expect == Expect::ArrayComma {
+                    if c != b',' {
+                        return Err(self.unexpected_char(
+                            self.pos,
+                            "was expecting comma to separate Array entries",
+                        ));
+                    }
+                    self.pos += 1;
+                    if self.skip_ws()?.is_none() {
                         return Err(self.eof_in_container());
-                    };
-                    if c == b']' {
-                        self.pos += 1;
-                        return Ok(self.close(Tok::EndArray));
                     }
-                    if self.expect == Expect::ArrayComma {
-                        if c != b',' {
-                            return Err(self.unexpected_char(
-                                self.pos,
-                                "was expecting comma to separate Array entries",
-                            ));
-                        }
-                        self.pos += 1;
-                        if self.skip_ws()?.is_none() {
-                            return Err(self.eof_in_container());
-                        }
-                    }
-                    let v = self.scan_value()?;
-                    if !matches!(v.tok, Tok::StartObject | Tok::StartArray) {
-                        self.expect = Expect::ArrayComma;
-                    }
-                    return Ok(v);
                 }
+                let v = self.scan_value()?;
+                if !matches!(v.tok, Tok::StartObject | Tok::StartArray) {
+                    self.expect = Expect::ArrayComma;
+                }
+                Ok(v)
             }
         }
     }
@@ -317,7 +318,8 @@ impl<'a> Lexer<'a> {
                 if ch.is_alphabetic() || ch == '_' || ch == '$' {
                     Err(self.invalid_token(start))
                 } else {
-                    Err(self.unexpected_char(start, &format!("expected a valid value {VALID_VALUES}")))
+                    Err(self
+                        .unexpected_char(start, &format!("expected a valid value {VALID_VALUES}")))
                 }
             }
         }
@@ -326,8 +328,8 @@ impl<'a> Lexer<'a> {
     fn scan_literal(&mut self, word: &str, tok: Tok) -> Result<Scanned, Fault> {
         let start = self.pos;
         let rest = self.src.get(start..).unwrap_or_default();
-        if rest.starts_with(word) {
-            let after = rest[word.len()..].chars().next();
+        if let Some(tail) = rest.strip_prefix(word) {
+            let after = tail.chars().next();
             if !after.is_some_and(is_identifier_part) {
                 self.pos += word.len();
                 return Ok(self.simple(tok, start, self.pos));
@@ -374,10 +376,7 @@ impl<'a> Lexer<'a> {
                 i += 1;
             }
             if i == frac {
-                return Err(self.unexpected_char_or_eof(
-                    i,
-                    "Decimal point not followed by a digit",
-                ));
+                return Err(self.unexpected_char_or_eof(i, "Decimal point not followed by a digit"));
             }
         }
         if matches!(b.get(i), Some(b'e') | Some(b'E')) {
@@ -391,7 +390,9 @@ impl<'a> Lexer<'a> {
                 i += 1;
             }
             if i == exp {
-                return Err(self.unexpected_char_or_eof(i, "Exponent indicator not followed by a digit"));
+                return Err(
+                    self.unexpected_char_or_eof(i, "Exponent indicator not followed by a digit")
+                );
             }
         }
         self.pos = i;
@@ -547,7 +548,10 @@ impl<'a> Lexer<'a> {
     /// `Unexpected character ('x' (code 120)): …`; Jackson reports the character's own column.
     fn unexpected_char(&self, at: usize, what: &str) -> Fault {
         let ch = self.char_at(at);
-        self.plain_fault(format!("Unexpected character ({}): {what}", char_desc(ch)), at)
+        self.plain_fault(
+            format!("Unexpected character ({}): {what}", char_desc(ch)),
+            at,
+        )
     }
 
     fn eof_in_container(&self) -> Fault {

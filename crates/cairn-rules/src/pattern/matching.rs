@@ -69,11 +69,8 @@ fn walk<'e>(v: &'e Value, rest: &str, membership: &mut Membership, out: &mut Vec
 
 /// Whether `leaf` came from the same elements as everything chosen so far.
 fn consistent(chosen: &Membership, leaf: &Membership) -> bool {
-    leaf.iter().all(|(array, index)| {
-        chosen
-            .iter()
-            .all(|(a, i)| a != array || i == index)
-    })
+    leaf.iter()
+        .all(|(array, index)| chosen.iter().all(|(a, i)| a != array || i == index))
 }
 
 /// An event's values at a list of paths, resolved once.

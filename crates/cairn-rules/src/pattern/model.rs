@@ -17,7 +17,10 @@ pub(crate) enum Matcher {
     Ip(Cidr),
     /// A number as written, equal to event numbers of the same value (or the same text when
     /// the value is beyond a double).
-    Number { text: String, value: Option<f64> },
+    Number {
+        text: String,
+        value: Option<f64>,
+    },
     Bool(bool),
     Null,
     Prefix(String),

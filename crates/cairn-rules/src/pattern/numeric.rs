@@ -17,11 +17,12 @@ pub(crate) fn comparable(text: &str) -> Result<f64, String> {
 pub(crate) fn event_number(n: &Number) -> Option<f64> {
     if let Some(i) = n.as_i64() {
         let f = i as f64;
-        return (f as i64 == i && f.abs() < 9.223_372_036_854_775_807e18).then_some(f);
+        // 2^63 itself would saturate back to i64::MAX and look exact.
+        return (f < 2f64.powi(63) && f as i64 == i).then_some(f);
     }
     if let Some(u) = n.as_u64() {
         let f = u as f64;
-        return (f < 1.844_674_407_370_955_2e19 && f as u64 == u).then_some(f);
+        return (f < 2f64.powi(64) && f as u64 == u).then_some(f);
     }
     n.as_f64().filter(|f| f.is_finite())
 }

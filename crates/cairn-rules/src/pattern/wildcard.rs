@@ -163,8 +163,10 @@ mod tests {
 
     #[test]
     fn matches_runs_and_escapes() {
-        assert!(w("arn:aws:events:us-east-1:*:event-bus/*")
-            .matches("arn:aws:events:us-east-1:123456789012:event-bus/default"));
+        assert!(
+            w("arn:aws:events:us-east-1:*:event-bus/*")
+                .matches("arn:aws:events:us-east-1:123456789012:event-bus/default")
+        );
         assert!(w("*").matches(""));
         assert!(w("a*").matches("a"));
         assert!(!w("").matches("a"));

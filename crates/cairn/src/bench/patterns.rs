@@ -16,7 +16,10 @@ use serde_json::{Map, Value, json};
 #[derive(clap::Args)]
 pub struct PatternsArgs {
     /// CloudTrail records, one JSON object per line (gzip if the name ends in .gz).
-    #[arg(long, default_value = "../shared/data/cloudtrail-real/records.jsonl.gz")]
+    #[arg(
+        long,
+        default_value = "../shared/data/cloudtrail-real/records.jsonl.gz"
+    )]
     pub records: PathBuf,
     /// Minimum seconds to spend matching (whole passes over the events).
     #[arg(long, default_value_t = 3.0)]
@@ -33,7 +36,12 @@ pub struct PatternsArgs {
 const WATCHED: [(&str, &[&str]); 12] = [
     (
         "cloudtrail",
-        &["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"],
+        &[
+            "StopLogging",
+            "DeleteTrail",
+            "UpdateTrail",
+            "PutEventSelectors",
+        ],
     ),
     (
         "iam",
@@ -146,7 +154,11 @@ const WATCHED: [(&str, &[&str]); 12] = [
     ),
     (
         "sts",
-        &["AssumeRole", "GetFederationToken", "AssumeRoleWithWebIdentity"],
+        &[
+            "AssumeRole",
+            "GetFederationToken",
+            "AssumeRoleWithWebIdentity",
+        ],
     ),
 ];
 
@@ -183,18 +195,38 @@ pub fn rules() -> Vec<String> {
     out.push(r#"{"detail-type":["AWS Console Sign In via CloudTrail"],"detail":{"additionalEventData":{"MFAUsed":[{"anything-but":"Yes"}]}}}"#.into());
     out.push(r#"{"detail":{"userIdentity":{"type":["Root"],"invokedBy":[{"exists":false}]},"eventType":[{"anything-but":"AwsServiceEvent"}]}}"#.into());
     out.push(r#"{"detail":{"errorCode":[{"wildcard":"*UnauthorizedOperation"},{"prefix":"AccessDenied"}]}}"#.into());
-    out.push(r#"{"detail":{"errorCode":[{"exists":true}],"userIdentity":{"type":["IAMUser"]}}}"#.into());
-    out.push(r#"{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/8"},{"cidr":"192.168.0.0/16"}]}}"#.into());
-    out.push(r#"{"detail":{"requestParameters":{"durationSeconds":[{"numeric":[">",3600]}]}}}"#.into());
-    out.push(r#"{"detail":{"requestParameters":{"maxResults":[{"numeric":[">=",100,"<=",1000]}]}}}"#.into());
+    out.push(
+        r#"{"detail":{"errorCode":[{"exists":true}],"userIdentity":{"type":["IAMUser"]}}}"#.into(),
+    );
+    out.push(
+        r#"{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/8"},{"cidr":"192.168.0.0/16"}]}}"#
+            .into(),
+    );
+    out.push(
+        r#"{"detail":{"requestParameters":{"durationSeconds":[{"numeric":[">",3600]}]}}}"#.into(),
+    );
+    out.push(
+        r#"{"detail":{"requestParameters":{"maxResults":[{"numeric":[">=",100,"<=",1000]}]}}}"#
+            .into(),
+    );
     out.push(r#"{"$or":[{"detail":{"userIdentity":{"type":["Root"]}}},{"detail":{"errorCode":["AccessDenied"]}}]}"#.into());
     out.push(r#"{"source":["aws.s3"],"$or":[{"detail":{"eventName":[{"prefix":"Delete"}]}},{"detail":{"requestParameters":{"x-amz-acl":["public-read","public-read-write"]}}}]}"#.into());
     out.push(r#"{"detail":{"userAgent":[{"prefix":{"equals-ignore-case":"AWS-CLI"}}]}}"#.into());
-    out.push(r#"{"detail":{"userIdentity":{"arn":[{"wildcard":"arn:aws:iam::*:user/admin*"}]}}}"#.into());
-    out.push(r#"{"detail":{"awsRegion":[{"anything-but":["us-east-1","us-west-2","eu-west-1"]}]}}"#.into());
+    out.push(
+        r#"{"detail":{"userIdentity":{"arn":[{"wildcard":"arn:aws:iam::*:user/admin*"}]}}}"#.into(),
+    );
+    out.push(
+        r#"{"detail":{"awsRegion":[{"anything-but":["us-east-1","us-west-2","eu-west-1"]}]}}"#
+            .into(),
+    );
     out.push(r#"{"detail":{"readOnly":[false],"eventName":[{"anything-but":{"prefix":["Get","List","Describe"]}}]}}"#.into());
-    out.push(r#"{"resources":{"type":["AWS::S3::Object"]},"detail":{"eventName":["DeleteObject"]}}"#.into());
-    out.push(r#"{"detail":{"eventName":["ConsoleLogin"],"userIdentity":{"type":["Root"]}}}"#.into());
+    out.push(
+        r#"{"resources":{"type":["AWS::S3::Object"]},"detail":{"eventName":["DeleteObject"]}}"#
+            .into(),
+    );
+    out.push(
+        r#"{"detail":{"eventName":["ConsoleLogin"],"userIdentity":{"type":["Root"]}}}"#.into(),
+    );
     out.push(r#"{"detail":{"requestParameters":{"bucketName":[{"exists":true}]},"eventName":[{"suffix":"BucketPolicy"}]}}"#.into());
     out.push(r#"{"detail":{"eventSource":[{"wildcard":"*.amazonaws.com"}],"userIdentity":{"accessKeyId":[{"prefix":"AKIA"}]}}}"#.into());
     // Per service: write calls by name prefix, read calls refused, errors, one principal type.
