@@ -85,10 +85,13 @@ fn compile_with(src: &str, or_primitive: bool) -> Result<Vec<Branch>, Fault> {
     Ok(rules
         .into_iter()
         .map(|draft| {
-            draft
+            let mut fields: Branch = draft
                 .into_iter()
                 .map(|(path, leaf)| Field::new(path, leaf.matchers, leaf.absent_ok))
-                .collect()
+                .collect();
+            // Absence is judged after the array elements of every other field are chosen.
+            fields.sort_by_key(|f| f.absent_ok);
+            fields
         })
         .collect())
 }

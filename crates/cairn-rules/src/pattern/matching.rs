@@ -101,7 +101,8 @@ impl<'e> Resolved<'e> {
 }
 
 /// Whether every field (its path's id in `ids`) finds a value, or for `exists: false` its
-/// absence, with all values drawn from consistent array elements.
+/// absence, with all values drawn from consistent array elements. Fields that accept absence
+/// come last in a branch (see `compile`), so absence is judged against every element chosen.
 pub(crate) fn branch_matches(fields: &[Field], ids: &[usize], table: &Resolved<'_>) -> bool {
     let mut chosen = Membership::new();
     search(fields, ids, table, &mut chosen)
@@ -112,9 +113,6 @@ fn search(fields: &[Field], ids: &[usize], table: &Resolved<'_>, chosen: &mut Me
         return true;
     };
     let leaves = table.get(id);
-    if leaves.is_empty() {
-        return field.absent_ok && search(&fields[1..], &ids[1..], table, chosen);
-    }
     for leaf in leaves {
         if !field.accepts(leaf.value) || !consistent(chosen, &leaf.arrays) {
             continue;
@@ -126,7 +124,11 @@ fn search(fields: &[Field], ids: &[usize], table: &Resolved<'_>, chosen: &mut Me
         }
         chosen.truncate(mark);
     }
-    false
+    // `exists: false` holds when no value sits in the array elements chosen so far, as
+    // event-ruler's array-consistent matching decides absence.
+    field.absent_ok
+        && !leaves.iter().any(|l| consistent(chosen, &l.arrays))
+        && search(&fields[1..], &ids[1..], table, chosen)
 }
 
 #[cfg(test)]

@@ -47,58 +47,57 @@ pub(crate) enum AnythingBut {
     Wildcards(Vec<Wildcard>),
 }
 
-/// A string prepared for case-insensitive comparison, character by character as event-ruler
-/// does (each pattern character matches itself, its lower case or its upper case).
+/// A string prepared for case-insensitive comparison as event-ruler does it: each pattern
+/// character matches its lower-case or its upper-case form (each possibly several characters,
+/// as `ß` → `SS`).
 #[derive(Debug, Clone)]
 pub(crate) struct Folded {
-    chars: Vec<[char; 3]>,
-}
-
-fn single(mut it: impl Iterator<Item = char>, fallback: char) -> char {
-    match (it.next(), it.next()) {
-        (Some(c), None) => c,
-        _ => fallback,
-    }
+    forms: Vec<(String, String)>,
 }
 
 impl Folded {
     pub(crate) fn new(s: &str) -> Folded {
         Folded {
-            chars: s
+            forms: s
                 .chars()
-                .map(|c| [c, single(c.to_lowercase(), c), single(c.to_uppercase(), c)])
+                .map(|c| (c.to_lowercase().collect(), c.to_uppercase().collect()))
                 .collect(),
         }
     }
 
-    fn same(forms: &[char; 3], c: char) -> bool {
-        forms.contains(&c)
+    /// Whether the pattern consumes `s` from the front, leaving `rest` to `done`.
+    fn front<'s>(forms: &[(String, String)], s: &'s str, done: &dyn Fn(&'s str) -> bool) -> bool {
+        let Some(((lower, upper), more)) = forms.split_first() else {
+            return done(s);
+        };
+        s.strip_prefix(lower.as_str())
+            .is_some_and(|r| Self::front(more, r, done))
+            || (upper != lower
+                && s.strip_prefix(upper.as_str())
+                    .is_some_and(|r| Self::front(more, r, done)))
+    }
+
+    fn back(forms: &[(String, String)], s: &str) -> bool {
+        let Some(((lower, upper), more)) = forms.split_last() else {
+            return true;
+        };
+        s.strip_suffix(lower.as_str())
+            .is_some_and(|r| Self::back(more, r))
+            || (upper != lower
+                && s.strip_suffix(upper.as_str())
+                    .is_some_and(|r| Self::back(more, r)))
     }
 
     pub(crate) fn equals(&self, s: &str) -> bool {
-        let mut it = s.chars();
-        for f in &self.chars {
-            match it.next() {
-                Some(c) if Self::same(f, c) => {}
-                _ => return false,
-            }
-        }
-        it.next().is_none()
+        Self::front(&self.forms, s, &|rest| rest.is_empty())
     }
 
     pub(crate) fn is_prefix_of(&self, s: &str) -> bool {
-        let mut it = s.chars();
-        self.chars
-            .iter()
-            .all(|f| it.next().is_some_and(|c| Self::same(f, c)))
+        Self::front(&self.forms, s, &|_| true)
     }
 
     pub(crate) fn is_suffix_of(&self, s: &str) -> bool {
-        let mut it = s.chars().rev();
-        self.chars
-            .iter()
-            .rev()
-            .all(|f| it.next().is_some_and(|c| Self::same(f, c)))
+        Self::back(&self.forms, s)
     }
 }
 
@@ -193,6 +192,11 @@ mod tests {
         assert!(Folded::new(".PNG").is_suffix_of("a.png"));
         assert!(Folded::new("Alice").equals("aLICE"));
         assert!(!Folded::new("Alice").equals("Alice2"));
+        assert!(Folded::new("straße").equals("STRASSE"));
+        assert!(Folded::new("x").equals("X"));
+        assert!(Folded::new("").equals(""));
+        assert!(!Folded::new("").equals("x"));
+        assert!(Folded::new("").is_suffix_of("x"));
     }
 
     #[test]
