@@ -79,3 +79,36 @@ fn a_set_of_every_valid_pattern_agrees_with_each_pattern() {
         assert_eq!(set.matches(event), want, "{}", case["name"]);
     }
 }
+
+mod robustness {
+    use cairn_rules::pattern::Pattern;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text is either a pattern or a refusal with AWS's prefix; nothing panics.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,60}") {
+            if let Err(e) = Pattern::parse(&text) {
+                prop_assert!(e.to_string().starts_with("Event pattern is not valid. Reason: "));
+            }
+        }
+
+        /// Pattern-shaped text built from the grammar's own pieces.
+        #[test]
+        fn pattern_shaped_text_never_panics(
+            parts in proptest::collection::vec(prop_oneof![
+                Just("{"), Just("}"), Just("["), Just("]"), Just(","), Just(":"), Just("\"a\""),
+                Just("\"$or\""), Just("\"prefix\""), Just("\"numeric\""), Just("\"anything-but\""),
+                Just("\"wildcard\""), Just("\"*x*\""), Just("\"cidr\""), Just("\"10.0.0.0/8\""),
+                Just("\">\""), Just("1"), Just("-2.5e3"), Just("null"), Just("true"), Just("\"exists\""),
+                Just("\"\\u00e9\""), Just(" "), Just("\n"), Just("é")
+            ], 0..40)
+        ) {
+            let text: String = parts.concat();
+            let event = serde_json::json!({"a": [1, "x", {"a": null}], "$or": "10.1.2.3"});
+            if let Ok(p) = Pattern::parse(&text) {
+                let _ = p.matches(&event);
+            }
+        }
+    }
+}

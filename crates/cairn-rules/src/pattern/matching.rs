@@ -73,47 +73,74 @@ fn consistent(chosen: &Membership, leaf: &Membership) -> bool {
         .all(|(array, index)| chosen.iter().all(|(a, i)| a != array || i == index))
 }
 
-/// An event's values at a list of paths, resolved once.
-pub(crate) struct Resolved<'e> {
+/// Marks a path not yet resolved.
+const UNRESOLVED: (u32, u32) = (u32::MAX, u32::MAX);
+
+/// An event's values at a list of paths, each resolved the first time a pattern asks for it
+/// and then shared by every later pattern.
+pub(crate) struct Resolved<'e, 'p> {
+    event: &'e Value,
+    paths: &'p [String],
     leaves: Vec<Leaf<'e>>,
-    /// Per path: the range of `leaves` it owns.
+    /// Per path: the range of `leaves` it owns, or [`UNRESOLVED`].
     spans: Vec<(u32, u32)>,
 }
 
-impl<'e> Resolved<'e> {
-    pub(crate) fn new(event: &'e Value, paths: &[String]) -> Resolved<'e> {
-        let mut leaves = Vec::with_capacity(paths.len());
-        let mut spans = Vec::with_capacity(paths.len());
-        for path in paths {
-            let start = leaves.len() as u32;
-            resolve(event, path, &mut leaves);
-            spans.push((start, leaves.len() as u32));
+impl<'e, 'p> Resolved<'e, 'p> {
+    pub(crate) fn new(event: &'e Value, paths: &'p [String]) -> Resolved<'e, 'p> {
+        Resolved {
+            event,
+            paths,
+            leaves: Vec::new(),
+            spans: vec![UNRESOLVED; paths.len()],
         }
-        Resolved { leaves, spans }
     }
 
-    fn get(&self, path: usize) -> &[Leaf<'e>] {
-        match self.spans.get(path) {
-            Some(&(a, b)) => self.leaves.get(a as usize..b as usize).unwrap_or_default(),
-            None => &[],
-        }
+    /// The range of `leaves` holding path `id`'s values.
+    fn span(&mut self, id: usize) -> (usize, usize) {
+        let Some(&span) = self.spans.get(id) else {
+            return (0, 0);
+        };
+        let (a, b) = if span == UNRESOLVED {
+            let start = self.leaves.len() as u32;
+            if let Some(path) = self.paths.get(id) {
+                resolve(self.event, path, &mut self.leaves);
+            }
+            let span = (start, self.leaves.len() as u32);
+            self.spans[id] = span;
+            span
+        } else {
+            span
+        };
+        (a as usize, b as usize)
     }
 }
 
 /// Whether every field (its path's id in `ids`) finds a value, or for `exists: false` its
 /// absence, with all values drawn from consistent array elements. Fields that accept absence
 /// come last in a branch (see `compile`), so absence is judged against every element chosen.
-pub(crate) fn branch_matches(fields: &[Field], ids: &[usize], table: &Resolved<'_>) -> bool {
+pub(crate) fn branch_matches(
+    fields: &[Field],
+    ids: &[usize],
+    table: &mut Resolved<'_, '_>,
+) -> bool {
     let mut chosen = Membership::new();
     search(fields, ids, table, &mut chosen)
 }
 
-fn search(fields: &[Field], ids: &[usize], table: &Resolved<'_>, chosen: &mut Membership) -> bool {
+fn search(
+    fields: &[Field],
+    ids: &[usize],
+    table: &mut Resolved<'_, '_>,
+    chosen: &mut Membership,
+) -> bool {
     let (Some(field), Some(&id)) = (fields.first(), ids.first()) else {
         return true;
     };
-    let leaves = table.get(id);
-    for leaf in leaves {
+    // Indexes, not a borrowed slice: later fields may resolve more paths into `leaves`.
+    let (a, b) = table.span(id);
+    for k in a..b {
+        let leaf = &table.leaves[k];
         if !field.accepts(leaf.value) || !consistent(chosen, &leaf.arrays) {
             continue;
         }
@@ -127,7 +154,9 @@ fn search(fields: &[Field], ids: &[usize], table: &Resolved<'_>, chosen: &mut Me
     // `exists: false` holds when no value sits in the array elements chosen so far, as
     // event-ruler's array-consistent matching decides absence.
     field.absent_ok
-        && !leaves.iter().any(|l| consistent(chosen, &l.arrays))
+        && !table.leaves[a..b]
+            .iter()
+            .any(|l| consistent(chosen, &l.arrays))
         && search(&fields[1..], &ids[1..], table, chosen)
 }
 

@@ -75,11 +75,11 @@ impl Pattern {
     /// Whether `event` (an EventBridge event: `version`, `id`, `detail-type`, `source`, …)
     /// matches.
     pub fn matches(&self, event: &Value) -> bool {
-        let table = Resolved::new(event, &self.paths);
+        let mut table = Resolved::new(event, &self.paths);
         self.branches
             .iter()
             .zip(&self.ids)
-            .any(|(fields, ids)| branch_matches(fields, ids, &table))
+            .any(|(fields, ids)| branch_matches(fields, ids, &mut table))
     }
 
     /// The field paths (dot-joined) the pattern reads.

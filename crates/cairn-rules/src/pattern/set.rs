@@ -1,6 +1,7 @@
 //! [`PatternSet`]: one event against many patterns. The paths all patterns read are interned
-//! once; each event's values at those paths are resolved once and shared by every pattern, so
-//! a rule costs only its comparisons.
+//! once; each event's values at a path are resolved the first time a pattern needs them and
+//! shared by every later pattern, so a rule costs only its comparisons, and paths only rules
+//! that already failed would read are never walked.
 
 use std::collections::HashMap;
 
@@ -67,13 +68,13 @@ impl PatternSet {
 
     /// As [`PatternSet::matches`], appending to `out` so callers can reuse one buffer.
     pub fn matches_into(&self, event: &Value, out: &mut Vec<usize>) {
-        let table = Resolved::new(event, &self.paths);
+        let mut table = Resolved::new(event, &self.paths);
         for (i, (pattern, ids)) in self.patterns.iter().zip(&self.ids).enumerate() {
             let hit = pattern
                 .branches
                 .iter()
                 .zip(ids)
-                .any(|(fields, ids)| branch_matches(fields, ids, &table));
+                .any(|(fields, ids)| branch_matches(fields, ids, &mut table));
             if hit {
                 out.push(i);
             }
