@@ -7,7 +7,7 @@
 //! 10 per rule; AWS accepts `/Users/*/dir/dir/dir/dir/dir/doc.txt` (7) and refuses
 //! `*:*:*:*:*:event-bus/*` (11)].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// The most complex single rule EventBridge accepts.
 pub(crate) const MAX_COMPLEXITY: usize = 10;
@@ -84,24 +84,40 @@ impl Wildcard {
     }
 }
 
-/// Which prefixes of each pattern match after one more input byte.
-fn advance(patterns: &[&Wildcard], state: &[Vec<bool>], byte: Option<u8>) -> Vec<Vec<bool>> {
-    patterns
-        .iter()
-        .zip(state)
-        .map(|(w, active)| {
-            let mut next = vec![false; w.pieces.len() + 1];
-            // Prefix 0 (nothing) matches only the empty input.
-            next[0] = byte.is_none();
-            for i in 1..=w.pieces.len() {
-                next[i] = match w.pieces[i - 1] {
-                    Piece::Star => next[i - 1] || (byte.is_some() && active[i]),
-                    Piece::Byte(c) => byte == Some(c) && active[i - 1],
-                };
-            }
-            next
-        })
-        .collect()
+/// The prefixes one input matches, as (pattern, prefix length) pairs, sorted. Prefix length 0
+/// (nothing) is present only for the empty input.
+type Active = Vec<(usize, usize)>;
+
+/// Adds the prefixes that end in a star right after an active prefix (a star may match
+/// nothing), then sorts.
+fn close(patterns: &[&Wildcard], mut set: Active) -> Active {
+    let mut k = 0;
+    while k < set.len() {
+        let (p, i) = set[k];
+        if patterns[p].pieces.get(i) == Some(&Piece::Star) && !set.contains(&(p, i + 1)) {
+            set.push((p, i + 1));
+        }
+        k += 1;
+    }
+    set.sort_unstable();
+    set
+}
+
+/// The prefixes matched after one more input byte.
+fn advance(patterns: &[&Wildcard], state: &Active, byte: u8) -> Active {
+    let mut next = Active::new();
+    for &(p, i) in state {
+        let pieces = &patterns[p].pieces;
+        // A prefix ending in a star absorbs any byte.
+        if i >= 1 && pieces[i - 1] == Piece::Star {
+            next.push((p, i));
+        }
+        if pieces.get(i) == Some(&Piece::Byte(byte)) {
+            next.push((p, i + 1));
+        }
+    }
+    next.dedup();
+    close(patterns, next)
 }
 
 /// The complexity score of one field's wildcard patterns, capped just above the limit.
@@ -109,7 +125,7 @@ pub(crate) fn complexity(patterns: &[&Wildcard]) -> usize {
     if patterns.is_empty() {
         return 0;
     }
-    let mut alphabet: HashSet<u8> = patterns
+    let named: HashSet<u8> = patterns
         .iter()
         .flat_map(|w| w.pieces.iter())
         .filter_map(|p| match p {
@@ -118,35 +134,36 @@ pub(crate) fn complexity(patterns: &[&Wildcard]) -> usize {
         })
         .collect();
     // One byte no pattern names stands for all the others.
-    if let Some(other) = (0u8..=255).find(|c| !alphabet.contains(c)) {
-        alphabet.insert(other);
-    }
-    let empty: Vec<Vec<bool>> = patterns
-        .iter()
-        .map(|w| vec![false; w.pieces.len() + 1])
-        .collect();
-    let start = advance(patterns, &empty, None);
-    let score = |s: &[Vec<bool>]| -> usize {
-        s.iter()
-            .map(|v| v.iter().skip(1).filter(|b| **b).count())
-            .sum()
-    };
-    let mut seen: HashMap<Vec<Vec<bool>>, ()> = HashMap::new();
+    let other = (0u8..=255).find(|c| !named.contains(c));
+    let start = close(patterns, (0..patterns.len()).map(|p| (p, 0)).collect());
+    let score = |s: &Active| s.iter().filter(|(_, i)| *i > 0).count();
+    let mut seen: HashSet<Active> = HashSet::new();
     let mut queue = VecDeque::new();
     let mut best = 0;
-    seen.insert(start.clone(), ());
+    seen.insert(start.clone());
     queue.push_back(start);
     while let Some(s) = queue.pop_front() {
         best = best.max(score(&s));
         if best > MAX_COMPLEXITY || seen.len() > MAX_EXPLORED {
             return MAX_COMPLEXITY + 1;
         }
-        for &c in &alphabet {
-            let n = advance(patterns, &s, Some(c));
-            if n.iter().all(|v| v.iter().all(|b| !b)) || seen.contains_key(&n) {
+        // Only the bytes some active prefix continues with, and one that none does.
+        let mut bytes: Vec<u8> = s
+            .iter()
+            .filter_map(|&(p, i)| match patterns[p].pieces.get(i) {
+                Some(Piece::Byte(c)) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        bytes.extend(other);
+        for c in bytes {
+            let n = advance(patterns, &s, c);
+            if n.is_empty() || seen.contains(&n) {
                 continue;
             }
-            seen.insert(n.clone(), ());
+            seen.insert(n.clone());
             queue.push_back(n);
         }
     }
@@ -203,5 +220,21 @@ mod tests {
         assert_eq!(c(&["a*aaa", "aa*aa"]), 7);
         assert_eq!(c(&["/Users/*/dir/dir/dir/dir/dir/doc.txt"]), 7);
         assert!(c(&["*:*:*:*:*:event-bus/*"]) > MAX_COMPLEXITY);
+        assert_eq!(c(&["abc"]), 1);
+        assert_eq!(c(&["*", "ab*c"]), 3);
+        assert_eq!(c(&["*abc", "*abcde"]), 4);
+        assert_eq!(c(&["a*bcb"]), 3);
+    }
+
+    #[test]
+    fn long_patterns_are_scored_quickly() {
+        let long: String = (0..4000)
+            .map(|i| char::from(b'!' + (i % 90) as u8))
+            .collect();
+        let w =
+            Wildcard::parse(&format!("*{}", long.replace('*', "x").replace('\\', "y"))).unwrap();
+        let t = std::time::Instant::now();
+        let _ = complexity(&[&w]);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
     }
 }
