@@ -62,7 +62,7 @@ pub enum TransformError {
 
 impl TransformError {
     /// The message for target `id`. `InvalidPlaceholder` is AWS's recorded text; the others
-    /// are [I] (AWS's texts for them were not recorded).
+    /// are cairn's own, marked `[I]` (AWS's texts for them were not recorded).
     pub fn for_target(&self, id: &str) -> String {
         match self {
             TransformError::InvalidPlaceholder(name) => {
