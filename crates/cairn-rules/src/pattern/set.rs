@@ -88,6 +88,20 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn patterns_and_sets_cross_threads() {
+        fn shareable<T: Send + Sync + 'static>(_: &T) -> bool {
+            true
+        }
+        let p = Pattern::parse(r#"{"source":["aws.s3"]}"#).unwrap();
+        let mut set = PatternSet::new();
+        assert!(shareable(&p));
+        set.insert(p);
+        assert!(shareable(&set));
+        let handle = std::thread::spawn(move || set.matches(&json!({"source": "aws.s3"})));
+        assert_eq!(handle.join().unwrap(), vec![0]);
+    }
+
+    #[test]
     fn reports_each_matching_pattern_once() {
         let mut set = PatternSet::new();
         let texts = [
