@@ -183,7 +183,7 @@ impl InputTransformer {
         ingestion_time: &str,
     ) -> Option<Value> {
         if let Some(path) = self.paths.get(name) {
-            return path.lookup(event).cloned();
+            return path.apply(event);
         }
         match name {
             RULE_ARN => Some(Value::String(rule_arn.to_owned())),

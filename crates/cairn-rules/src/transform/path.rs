@@ -1,5 +1,7 @@
-//! `InputPath` and the values of `InputPathsMap`: the JSONPath subset EventBridge accepts
-//! (`$`, `.name`, `['name']` / `["name"]`, `[index]`), applied to an event.
+//! `InputPath` and the values of `InputPathsMap`: the JSONPath subset EventBridge documents
+//! (`$`, `.name` with dashes, underscores and slashes, `['name']` / `["name"]`, `[index]`, and
+//! the wildcards `[*]` / `.*`), applied to an event. A path with a wildcard yields the array of
+//! everything it reaches, as JSONPath does.
 
 use serde_json::Value;
 
@@ -12,6 +14,8 @@ const MAX_PATH_LEN: usize = 256;
 enum Step {
     Key(String),
     Index(usize),
+    /// Every element of an array, every value of an object.
+    Any,
 }
 
 /// A parsed JSONPath.
@@ -47,7 +51,10 @@ impl InputPath {
                     if end == start {
                         return Err(bad());
                     }
-                    steps.push(Step::Key(rest[start..end].to_owned()));
+                    steps.push(match &rest[start..end] {
+                        "*" => Step::Any,
+                        name => Step::Key(name.to_owned()),
+                    });
                     i = end;
                 }
                 b'[' => {
@@ -56,7 +63,9 @@ impl InputPath {
                     let quoted = inner.len() >= 2
                         && ((inner.starts_with('\'') && inner.ends_with('\''))
                             || (inner.starts_with('"') && inner.ends_with('"')));
-                    if quoted {
+                    if inner == "*" {
+                        steps.push(Step::Any);
+                    } else if quoted {
                         steps.push(Step::Key(inner[1..inner.len() - 1].to_owned()));
                         bracketed_name = true;
                     } else {
@@ -88,20 +97,46 @@ impl InputPath {
         &self.text
     }
 
-    /// The value at this path, if the event has one.
+    /// The value at this path, if the event has one. With a wildcard: the array of every
+    /// value reached, or `None` when there is none [I].
     pub fn apply(&self, event: &Value) -> Option<Value> {
-        self.lookup(event).cloned()
-    }
-
-    pub(crate) fn lookup<'e>(&self, event: &'e Value) -> Option<&'e Value> {
-        let mut v = event;
-        for step in &self.steps {
-            v = match step {
-                Step::Key(k) => v.as_object()?.get(k)?,
-                Step::Index(n) => v.as_array()?.get(*n)?,
-            };
+        if !self.steps.contains(&Step::Any) {
+            let mut v = event;
+            for step in &self.steps {
+                v = match step {
+                    Step::Key(k) => v.as_object()?.get(k)?,
+                    Step::Index(n) => v.as_array()?.get(*n)?,
+                    Step::Any => return None,
+                };
+            }
+            return Some(v.clone());
         }
-        Some(v)
+        let mut found = Vec::new();
+        collect(event, &self.steps, &mut found);
+        (!found.is_empty()).then(|| Value::Array(found.into_iter().cloned().collect()))
+    }
+}
+
+/// Every value `steps` reach from `v`.
+fn collect<'e>(v: &'e Value, steps: &[Step], out: &mut Vec<&'e Value>) {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(v);
+        return;
+    };
+    match (step, v) {
+        (Step::Key(k), Value::Object(m)) => {
+            if let Some(child) = m.get(k) {
+                collect(child, rest, out);
+            }
+        }
+        (Step::Index(n), Value::Array(a)) => {
+            if let Some(child) = a.get(*n) {
+                collect(child, rest, out);
+            }
+        }
+        (Step::Any, Value::Array(a)) => a.iter().for_each(|c| collect(c, rest, out)),
+        (Step::Any, Value::Object(m)) => m.values().for_each(|c| collect(c, rest, out)),
+        _ => {}
     }
 }
 
@@ -144,6 +179,27 @@ mod tests {
         );
         assert_eq!(
             InputPath::parse("$.detail.resources[9]").unwrap().apply(&e),
+            None
+        );
+    }
+
+    #[test]
+    fn wildcards_collect_every_value_reached() {
+        let e = event();
+        assert_eq!(
+            InputPath::parse("$.detail.resources[*].id")
+                .unwrap()
+                .apply(&e),
+            Some(json!(["i-1", "i-2"]))
+        );
+        assert_eq!(
+            InputPath::parse("$.detail.requestParameters.*")
+                .unwrap()
+                .apply(&e),
+            Some(json!(["logs"]))
+        );
+        assert_eq!(
+            InputPath::parse("$.detail.nothing[*]").unwrap().apply(&e),
             None
         );
     }
