@@ -7,6 +7,9 @@ use serde_json::Value;
 
 use super::model::Field;
 
+/// Objects up to this size are searched by scanning their keys rather than hashing.
+const SCAN_KEYS: usize = 24;
+
 /// An array the value sits in (its address within this event) and the element index.
 type Membership = Vec<(usize, u32)>;
 
@@ -37,8 +40,20 @@ fn walk<'e>(v: &'e Value, rest: &str, membership: &mut Membership, out: &mut Vec
             if rest.is_empty() {
                 return;
             }
-            // Try every split of the remaining path at a dot: "a.b.c" may be a key "a" then
-            // "b.c", a key "a.b" then "c", or the key "a.b.c".
+            // "a.b.c" may be a key "a" then "b.c", a key "a.b" then "c", or the key "a.b.c".
+            if map.len() <= SCAN_KEYS {
+                // Comparing a few short keys is cheaper than hashing every split.
+                for (key, child) in map {
+                    if let Some(tail) = rest.strip_prefix(key.as_str()) {
+                        if tail.is_empty() {
+                            walk(child, "", membership, out);
+                        } else if let Some(tail) = tail.strip_prefix('.') {
+                            walk(child, tail, membership, out);
+                        }
+                    }
+                }
+                return;
+            }
             let mut from = 0;
             loop {
                 let cut = rest[from..].find('.').map(|k| from + k);
@@ -179,8 +194,27 @@ mod tests {
 
     #[test]
     fn dotted_keys_join_both_ways() {
+        let sorted = |mut v: Vec<Value>| {
+            v.sort_by_key(|x| x.to_string());
+            v
+        };
         let e = json!({"d": {"state.status": "x", "state": {"status": "y"}}});
-        assert_eq!(values(&e, "d.state.status"), vec![json!("y"), json!("x")]);
+        assert_eq!(
+            sorted(values(&e, "d.state.status")),
+            vec![json!("x"), json!("y")]
+        );
+        // A large object is searched by hashing each split instead of scanning its keys.
+        let mut big = serde_json::Map::new();
+        for i in 0..(SCAN_KEYS + 5) {
+            big.insert(format!("k{i}"), json!(i));
+        }
+        big.insert("state.status".into(), json!("x"));
+        big.insert("state".into(), json!({"status": "y"}));
+        let e = json!({ "d": big });
+        assert_eq!(
+            sorted(values(&e, "d.state.status")),
+            vec![json!("x"), json!("y")]
+        );
     }
 
     #[test]
