@@ -92,22 +92,31 @@ fn consistent(chosen: &Membership, leaf: &Membership) -> bool {
 const UNRESOLVED: (u32, u32) = (u32::MAX, u32::MAX);
 
 /// An event's values at a list of paths, each resolved the first time a pattern asks for it
-/// and then shared by every later pattern.
+/// and then shared by every later pattern; and, for a [`super::PatternSet`], each distinct
+/// field's verdict once computed.
 pub(crate) struct Resolved<'e, 'p> {
     event: &'e Value,
     paths: &'p [String],
     leaves: Vec<Leaf<'e>>,
     /// Per path: the range of `leaves` it owns, or [`UNRESOLVED`].
     spans: Vec<(u32, u32)>,
+    /// Per path: whether none of its values sits in an array (so a field's verdict there
+    /// does not depend on the elements other fields chose).
+    free: Vec<bool>,
+    /// Per distinct field: 0 not yet judged, 1 satisfied, 2 not.
+    verdicts: Vec<u8>,
 }
 
 impl<'e, 'p> Resolved<'e, 'p> {
-    pub(crate) fn new(event: &'e Value, paths: &'p [String]) -> Resolved<'e, 'p> {
+    /// A table for `paths`, remembering verdicts for `fields` distinct fields.
+    pub(crate) fn new(event: &'e Value, paths: &'p [String], fields: usize) -> Resolved<'e, 'p> {
         Resolved {
             event,
             paths,
             leaves: Vec::new(),
             spans: vec![UNRESOLVED; paths.len()],
+            free: vec![true; paths.len()],
+            verdicts: vec![0; fields],
         }
     }
 
@@ -117,11 +126,12 @@ impl<'e, 'p> Resolved<'e, 'p> {
             return (0, 0);
         };
         let (a, b) = if span == UNRESOLVED {
-            let start = self.leaves.len() as u32;
+            let start = self.leaves.len();
             if let Some(path) = self.paths.get(id) {
                 resolve(self.event, path, &mut self.leaves);
             }
-            let span = (start, self.leaves.len() as u32);
+            self.free[id] = self.leaves[start..].iter().all(|l| l.arrays.is_empty());
+            let span = (start as u32, self.leaves.len() as u32);
             self.spans[id] = span;
             span
         } else {
@@ -131,29 +141,54 @@ impl<'e, 'p> Resolved<'e, 'p> {
     }
 }
 
+/// One branch: its fields, their path ids, and (in a set) their distinct-field ids.
+pub(crate) struct BranchRef<'b> {
+    pub fields: &'b [Field],
+    pub ids: &'b [usize],
+    pub fids: Option<&'b [usize]>,
+}
+
+impl BranchRef<'_> {
+    fn rest(&self) -> BranchRef<'_> {
+        BranchRef {
+            fields: self.fields.get(1..).unwrap_or_default(),
+            ids: self.ids.get(1..).unwrap_or_default(),
+            fids: self.fids.map(|f| f.get(1..).unwrap_or_default()),
+        }
+    }
+}
+
 /// Whether every field (its path's id in `ids`) finds a value, or for `exists: false` its
 /// absence, with all values drawn from consistent array elements. Fields that accept absence
 /// come last in a branch (see `compile`), so absence is judged against every element chosen.
-pub(crate) fn branch_matches(
-    fields: &[Field],
-    ids: &[usize],
-    table: &mut Resolved<'_, '_>,
-) -> bool {
+pub(crate) fn branch_matches(branch: &BranchRef<'_>, table: &mut Resolved<'_, '_>) -> bool {
     let mut chosen = Membership::new();
-    search(fields, ids, table, &mut chosen)
+    search(branch, table, &mut chosen)
 }
 
-fn search(
-    fields: &[Field],
-    ids: &[usize],
-    table: &mut Resolved<'_, '_>,
-    chosen: &mut Membership,
-) -> bool {
-    let (Some(field), Some(&id)) = (fields.first(), ids.first()) else {
+fn search(branch: &BranchRef<'_>, table: &mut Resolved<'_, '_>, chosen: &mut Membership) -> bool {
+    let (Some(field), Some(&id)) = (branch.fields.first(), branch.ids.first()) else {
         return true;
     };
     // Indexes, not a borrowed slice: later fields may resolve more paths into `leaves`.
     let (a, b) = table.span(id);
+    if let Some(&fid) = branch.fids.and_then(|f| f.first())
+        && table.free[id]
+    {
+        // Values outside arrays add no element choices: the verdict is the same for every
+        // rule that has this field, so it is computed once per event.
+        let verdict = match table.verdicts[fid] {
+            1 => true,
+            2 => false,
+            _ => {
+                let v = (a..b).any(|k| field.accepts(table.leaves[k].value))
+                    || (field.absent_ok && a == b);
+                table.verdicts[fid] = if v { 1 } else { 2 };
+                v
+            }
+        };
+        return verdict && search(&branch.rest(), table, chosen);
+    }
     for k in a..b {
         let leaf = &table.leaves[k];
         if !field.accepts(leaf.value) || !consistent(chosen, &leaf.arrays) {
@@ -161,7 +196,7 @@ fn search(
         }
         let mark = chosen.len();
         chosen.extend(leaf.arrays.iter().copied());
-        if search(&fields[1..], &ids[1..], table, chosen) {
+        if search(&branch.rest(), table, chosen) {
             return true;
         }
         chosen.truncate(mark);
@@ -172,7 +207,7 @@ fn search(
         && !table.leaves[a..b]
             .iter()
             .any(|l| consistent(chosen, &l.arrays))
-        && search(&fields[1..], &ids[1..], table, chosen)
+        && search(&branch.rest(), table, chosen)
 }
 
 #[cfg(test)]

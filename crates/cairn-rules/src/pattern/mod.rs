@@ -33,7 +33,7 @@ use serde_json::Value;
 pub use error::PatternError;
 pub use set::PatternSet;
 
-use matching::{Resolved, branch_matches};
+use matching::{BranchRef, Resolved, branch_matches};
 use model::Branch;
 
 /// One parsed, validated event pattern.
@@ -75,11 +75,15 @@ impl Pattern {
     /// Whether `event` (an EventBridge event: `version`, `id`, `detail-type`, `source`, …)
     /// matches.
     pub fn matches(&self, event: &Value) -> bool {
-        let mut table = Resolved::new(event, &self.paths);
-        self.branches
-            .iter()
-            .zip(&self.ids)
-            .any(|(fields, ids)| branch_matches(fields, ids, &mut table))
+        let mut table = Resolved::new(event, &self.paths, 0);
+        self.branches.iter().zip(&self.ids).any(|(fields, ids)| {
+            let branch = BranchRef {
+                fields,
+                ids,
+                fids: None,
+            };
+            branch_matches(&branch, &mut table)
+        })
     }
 
     /// The field paths (dot-joined) the pattern reads.

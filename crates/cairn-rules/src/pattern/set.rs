@@ -1,23 +1,30 @@
 //! [`PatternSet`]: one event against many patterns. The paths all patterns read are interned
 //! once; each event's values at a path are resolved the first time a pattern needs them and
-//! shared by every later pattern, so a rule costs only its comparisons, and paths only rules
-//! that already failed would read are never walked.
+//! shared by every later pattern, and identical fields in different rules (the same path and
+//! the same values, as `"source": ["aws.s3"]` in many rules) are judged once per event, so
+//! paths only rules that already failed would read are never walked.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
 use super::Pattern;
-use super::matching::{Resolved, branch_matches};
+use super::matching::{BranchRef, Resolved, branch_matches};
+
+/// Per pattern, per branch, per field: an id.
+type Ids = Vec<Vec<Vec<usize>>>;
 
 /// Many patterns, matched together.
 #[derive(Debug, Clone, Default)]
 pub struct PatternSet {
     patterns: Vec<Pattern>,
-    /// Per pattern, per branch, per field: the id of its path in `paths`.
-    ids: Vec<Vec<Vec<usize>>>,
+    /// The id of each field's path in `paths`.
+    ids: Ids,
+    /// The id of each field among the distinct fields of the set.
+    fids: Ids,
     paths: Vec<String>,
-    index: HashMap<String, usize>,
+    path_index: HashMap<String, usize>,
+    field_index: HashMap<String, usize>,
 }
 
 impl PatternSet {
@@ -30,19 +37,34 @@ impl PatternSet {
         let mut global = Vec::with_capacity(pattern.paths.len());
         for p in &pattern.paths {
             let next = self.paths.len();
-            let id = *self.index.entry(p.clone()).or_insert(next);
+            let id = *self.path_index.entry(p.clone()).or_insert(next);
             if id == next {
                 self.paths.push(p.clone());
             }
             global.push(id);
         }
-        self.ids.push(
-            pattern
-                .ids
-                .iter()
-                .map(|b| b.iter().map(|i| global[*i]).collect())
-                .collect(),
-        );
+        let ids: Vec<Vec<usize>> = pattern
+            .ids
+            .iter()
+            .map(|b| b.iter().map(|i| global[*i]).collect())
+            .collect();
+        let fids = pattern
+            .branches
+            .iter()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        // The compiled field's full description identifies it.
+                        let key = format!("{:?}|{:?}|{}", f.path, f.matchers, f.absent_ok);
+                        let next = self.field_index.len();
+                        *self.field_index.entry(key).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect();
+        self.ids.push(ids);
+        self.fids.push(fids);
         self.patterns.push(pattern);
         self.patterns.len() - 1
     }
@@ -68,13 +90,24 @@ impl PatternSet {
 
     /// As [`PatternSet::matches`], appending to `out` so callers can reuse one buffer.
     pub fn matches_into(&self, event: &Value, out: &mut Vec<usize>) {
-        let mut table = Resolved::new(event, &self.paths);
-        for (i, (pattern, ids)) in self.patterns.iter().zip(&self.ids).enumerate() {
+        let mut table = Resolved::new(event, &self.paths, self.field_index.len());
+        for (i, pattern) in self.patterns.iter().enumerate() {
+            let (Some(ids), Some(fids)) = (self.ids.get(i), self.fids.get(i)) else {
+                continue;
+            };
             let hit = pattern
                 .branches
                 .iter()
                 .zip(ids)
-                .any(|(fields, ids)| branch_matches(fields, ids, &mut table));
+                .zip(fids)
+                .any(|((fields, ids), fids)| {
+                    let branch = BranchRef {
+                        fields,
+                        ids,
+                        fids: Some(fids),
+                    };
+                    branch_matches(&branch, &mut table)
+                });
             if hit {
                 out.push(i);
             }
@@ -116,5 +149,20 @@ mod tests {
         let e = json!({"source":"aws.s3","detail":{"eventName":"PutObject"}});
         assert_eq!(set.matches(&e), vec![0, 1, 2]);
         assert_eq!(set.len(), 4);
+    }
+
+    #[test]
+    fn shared_fields_inside_arrays_still_respect_elements() {
+        // The same field in two rules; inside an array its verdict depends on the element
+        // the other fields chose, so it must not be shared.
+        let mut set = PatternSet::new();
+        for t in [
+            r#"{"r":{"type":["A"],"id":["1"]}}"#,
+            r#"{"r":{"type":["A"],"id":["2"]}}"#,
+        ] {
+            set.insert(Pattern::parse(t).unwrap());
+        }
+        let e = json!({"r": [{"type": "A", "id": "2"}, {"type": "B", "id": "1"}]});
+        assert_eq!(set.matches(&e), vec![1]);
     }
 }
