@@ -98,7 +98,7 @@ impl InputPath {
     }
 
     /// The value at this path, if the event has one. With a wildcard: the array of every
-    /// value reached, or `None` when there is none [I].
+    /// value reached, or `None` when there is none (`[I]`).
     pub fn apply(&self, event: &Value) -> Option<Value> {
         if !self.steps.contains(&Step::Any) {
             let mut v = event;
