@@ -19,8 +19,9 @@
 //! inferences in the code):
 //! - Refusals carry Jackson's `\n at [Source: (String)"…"; line: L, column: C]` as AWS prints
 //!   them (twice where event-ruler re-wraps an error raised inside an `anything-but` list); CIDR
-//!   and complexity refusals have none. 155 patterns recorded against AWS give the same answers
-//!   and texts (`tests/data/event_patterns.json` holds them and more).
+//!   and complexity refusals have none. The 155 pattern/event pairs LocalStack recorded against
+//!   AWS get AWS's answers and texts here; `tests/data/event_patterns.json` carries most of
+//!   them, in CloudTrail envelopes.
 //! - Numbers are IEEE doubles (today's event-ruler, not the 2023 doc's ±5e9 range); a plain
 //!   number in a pattern equals the same value in the event (`300` matches `300.0`, recorded).
 //! - `wildcard`'s `*` matches zero or more characters; a field whose wildcards score above 10
