@@ -469,6 +469,12 @@ def test_output_goes_to_the_functions_log_group(lab, lam):
     assert "START RequestId:" in text and "m-123" in text and "END RequestId:" in text and "REPORT RequestId:" in text
     streams = {e["logStreamName"] for e in out["events"]}
     assert len(streams) == 1 and "/[$LATEST]" in streams.pop()
+    # A group deleted meanwhile is made again.
+    lab.client("logs").delete_log_group(logGroupName="/aws/lambda/logged")
+    lam.invoke(FunctionName="logged", Payload=json.dumps({"marker": "m-456"}))
+    _, out, _ = lab.aws("logs", "filter-log-events", "--log-group-name", "/aws/lambda/logged")
+    text = "\n".join(e["message"] for e in out["events"])
+    assert "m-456" in text and "m-123" not in text
 
 
 def test_reserved_concurrency_of_zero_throttles(lab, lam):

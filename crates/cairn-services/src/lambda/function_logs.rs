@@ -2,8 +2,14 @@
 //! lines go to the function's log group (`/aws/lambda/<name>` unless its LoggingConfig names
 //! another), in the stream the executor names, both created on first use. Written through
 //! Logs' API as `lambda.amazonaws.com`, unrecorded: AWS shows no PutLogEvents event for
-//! function logs, and Logs lets Lambda write them without a policy of the account.
+//! function logs, and Logs lets Lambda write them without a policy of the account. Streams
+//! known to exist are remembered, so a warm function's invocation is one PutLogEvents; one
+//! deleted meanwhile is made again.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
+use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
 use crate::app::App;
@@ -14,6 +20,12 @@ const LAMBDA: &str = "lambda.amazonaws.com";
 
 /// Most events in one PutLogEvents (Logs' limit).
 const BATCH: usize = 10_000;
+
+/// Streams written to before: (account, region, group, stream).
+fn known() -> &'static Mutex<HashSet<(String, String, String, String)>> {
+    static KNOWN: OnceLock<Mutex<HashSet<(String, String, String, String)>>> = OnceLock::new();
+    KNOWN.get_or_init(Default::default)
+}
 
 /// Writes one invocation's lines; a failure is logged, never the invocation's.
 pub(super) fn write(
@@ -28,43 +40,82 @@ pub(super) fn write(
         return;
     }
     let logs = Internal::service(LAMBDA, account, region, None, Durability::Unrecorded);
-    let exists = |r: Result<Value, cairn_wire::AwsError>| match r {
+    let key = (
+        account.to_owned(),
+        region.to_owned(),
+        group.to_owned(),
+        stream.to_owned(),
+    );
+    let seen = known()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&key);
+    let mut written = if seen {
+        put(app, &logs, group, stream, lines)
+    } else {
+        Err(AwsError::client(
+            "ResourceNotFoundException",
+            "not made yet",
+        ))
+    };
+    if matches!(&written, Err(e) if e.code == "ResourceNotFoundException") {
+        written =
+            create(app, &logs, group, stream).and_then(|()| put(app, &logs, group, stream, lines));
+    }
+    match written {
+        Ok(()) => {
+            known()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key);
+        }
+        Err(e) => {
+            tracing::warn!(group, stream, error = %e.message, "could not write a function's log lines");
+        }
+    }
+}
+
+/// Makes the group and the stream, either of which may exist.
+fn create(app: &App, logs: &Internal, group: &str, stream: &str) -> Result<(), AwsError> {
+    let exists = |r: Result<Value, AwsError>| match r {
         Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
         _ => Ok(()),
     };
-    let written = exists(logs.call_json(
+    exists(logs.call_json(
         app,
         "logs",
         "CreateLogGroup",
         json!({"logGroupName": group}),
+    ))?;
+    exists(logs.call_json(
+        app,
+        "logs",
+        "CreateLogStream",
+        json!({"logGroupName": group, "logStreamName": stream}),
     ))
-    .and_then(|()| {
-        exists(logs.call_json(
+}
+
+/// Puts the lines, in time order as Logs wants a batch.
+fn put(
+    app: &App,
+    logs: &Internal,
+    group: &str,
+    stream: &str,
+    lines: &[(i64, String)],
+) -> Result<(), AwsError> {
+    let mut sorted: Vec<&(i64, String)> = lines.iter().collect();
+    sorted.sort_by_key(|(t, _)| *t);
+    for chunk in sorted.chunks(BATCH) {
+        let events: Vec<Value> = chunk
+            .iter()
+            .map(|(t, m)| json!({"timestamp": t, "message": m}))
+            .collect();
+        logs.call_json(
             app,
             "logs",
-            "CreateLogStream",
-            json!({"logGroupName": group, "logStreamName": stream}),
-        ))
-    })
-    .and_then(|()| {
-        // Logs wants a batch in time order.
-        let mut sorted: Vec<&(i64, String)> = lines.iter().collect();
-        sorted.sort_by_key(|(t, _)| *t);
-        for chunk in sorted.chunks(BATCH) {
-            let events: Vec<Value> = chunk
-                .iter()
-                .map(|(t, m)| json!({"timestamp": t, "message": m}))
-                .collect();
-            logs.call_json(
-                app,
-                "logs",
-                "PutLogEvents",
-                json!({"logGroupName": group, "logStreamName": stream, "logEvents": events}),
-            )?;
-        }
-        Ok(())
-    });
-    if let Err(e) = written {
-        tracing::warn!(group, stream, error = %e.message, "could not write a function's log lines");
+            "PutLogEvents",
+            json!({"logGroupName": group, "logStreamName": stream, "logEvents": events}),
+        )?;
     }
+    Ok(())
 }
