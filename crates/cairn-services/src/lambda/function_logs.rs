@@ -21,9 +21,12 @@ const LAMBDA: &str = "lambda.amazonaws.com";
 /// Most events in one PutLogEvents (Logs' limit).
 const BATCH: usize = 10_000;
 
-/// Streams written to before: (account, region, group, stream).
-fn known() -> &'static Mutex<HashSet<(String, String, String, String)>> {
-    static KNOWN: OnceLock<Mutex<HashSet<(String, String, String, String)>>> = OnceLock::new();
+/// A stream: (account, region, group, stream).
+type StreamKey = (String, String, String, String);
+
+/// Streams written to before.
+fn known() -> &'static Mutex<HashSet<StreamKey>> {
+    static KNOWN: OnceLock<Mutex<HashSet<StreamKey>>> = OnceLock::new();
     KNOWN.get_or_init(Default::default)
 }
 
