@@ -600,3 +600,17 @@ def test_a_successful_event_invocation_goes_to_its_success_destination(lab, lam)
     assert record["requestContext"]["approximateInvokeCount"] == 1
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
     assert record["responsePayload"]["event"] == {"ok": 1}
+
+
+def test_a_slow_event_invocation_does_not_hold_up_others(lab, lam):
+    s3 = lab.client("s3")
+    s3.create_bucket(Bucket="quick-events")
+    create(lam, lab, "slow-async", Code={"ZipFile": zip_of(SLEEPY)}, Timeout=10)
+    create(lam, lab, "quick-async", Code={"ZipFile": zip_of(RECORDER)}, Timeout=30,
+           Environment={"Variables": {"CAIRN_ENDPOINT": lab.endpoint, "BUCKET": "quick-events"}})
+    lam.invoke(FunctionName="slow-async", InvocationType="Event", Payload=b"{}")
+    time.sleep(0.5)  # the slow one has started
+    started = time.time()
+    lam.invoke(FunctionName="quick-async", InvocationType="Event", Payload=json.dumps({"q": 1}))
+    assert wait_for(lambda: recorded_events(s3, "quick-events"), timeout=30) == [{"q": 1}]
+    assert time.time() - started < 4, "the quick function ran while the slow one slept"

@@ -7,9 +7,12 @@
 //! before the second; an event older than `MaximumEventAgeInSeconds` (six hours by default)
 //! is dropped. Throttled invocations wait and try again without spending an attempt, as AWS
 //! keeps throttled events for their whole age. Then the on-success or on-failure destination
-//! gets AWS's invocation record.
+//! gets AWS's invocation record. Invocations run on threads of their own, so that a slow
+//! function does not hold up the others.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cairn_store::StoreError;
@@ -24,9 +27,12 @@ use super::handlers::settings_of;
 use super::wire::stored_config;
 use crate::app::App;
 
-/// Invocations taken per round, and run at once.
+/// Invocations taken per round.
 const BATCH: usize = 64;
-const AT_ONCE: usize = 8;
+/// How long a round waits for the invocations it started: quick ones finish within their
+/// round (the test clock sees them done); slow ones go on in the background, and the next
+/// rounds start others meanwhile.
+const ROUND_WAIT: Duration = Duration::from_secs(2);
 
 /// AWS's defaults and delays.
 const DEFAULT_RETRIES: i64 = 2;
@@ -37,47 +43,92 @@ const THROTTLE_WAIT_MS: i64 = 1_000;
 
 /// Runs Lambda's queued asynchronous invocations.
 pub struct Invoker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     app: Arc<App>,
+    /// Invocations running now: a round does not start them twice.
+    in_flight: Mutex<HashSet<i64>>,
+}
+
+fn locked(m: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An invocation marked running until this is dropped (even by a panic).
+struct Flying {
+    inner: Arc<Inner>,
+    id: i64,
+}
+
+impl Drop for Flying {
+    fn drop(&mut self) {
+        locked(&self.inner.in_flight).remove(&self.id);
+    }
 }
 
 impl Invoker {
     pub fn new(app: Arc<App>) -> Invoker {
-        Invoker { app }
+        Invoker {
+            inner: Arc::new(Inner {
+                app,
+                in_flight: Mutex::new(HashSet::new()),
+            }),
+        }
     }
 
-    /// Runs the invocations due now; how many ran (successfully or for the last time).
+    /// Starts the invocations due now, each on a thread of its own (as many at once as the
+    /// executor runs), and waits a little for them; how many of those ran to their end
+    /// (successfully or for the last time).
     pub fn run_once(&self) -> Result<u64, StoreError> {
-        let now = self.app.clock.now_millis();
-        let due = self.app.lambda.due(now, BATCH)?;
+        let app = &self.inner.app;
+        let now = app.clock.now_millis();
+        let most = app.functions.config().max_concurrency.max(1);
+        let due = app.lambda.due(now, BATCH)?;
+        let (tx, rx) = mpsc::channel();
+        let mut started = 0;
+        for inv in due {
+            {
+                let mut flying = locked(&self.inner.in_flight);
+                if flying.len() >= most || !flying.insert(inv.id) {
+                    continue;
+                }
+            }
+            let flying = Flying {
+                inner: Arc::clone(&self.inner),
+                id: inv.id,
+            };
+            let tx = tx.clone();
+            let runtime = tokio::runtime::Handle::try_current().ok();
+            let spawned = std::thread::Builder::new()
+                .name("lambda-event".into())
+                .spawn(move || {
+                    let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
+                    let result = flying.inner.attempt(&inv);
+                    drop(flying);
+                    // The round may have stopped waiting: nobody to tell.
+                    let _ = tx.send(result);
+                });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => tracing::error!(error = %e, "could not start an asynchronous invocation"),
+            }
+        }
+        drop(tx);
+        let deadline = Instant::now() + ROUND_WAIT;
         let mut done = 0;
-        for chunk in due.chunks(AT_ONCE) {
-            let results: Vec<Result<bool, StoreError>> = std::thread::scope(|s| {
-                let handles: Vec<_> = chunk
-                    .iter()
-                    .map(|inv| {
-                        let runtime = tokio::runtime::Handle::try_current().ok();
-                        s.spawn(move || {
-                            let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
-                            self.attempt(inv)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(StoreError::Invalid("an invocation panicked".into()))
-                        })
-                    })
-                    .collect()
-            });
-            for r in results {
-                done += u64::from(r?);
+        for _ in 0..started {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(result) => done += u64::from(result?),
+                Err(_) => break,
             }
         }
         Ok(done)
     }
+}
 
+impl Inner {
     /// One attempt at one invocation: `true` when it left the queue.
     fn attempt(&self, inv: &QueuedInvocation) -> Result<bool, StoreError> {
         let app = &self.app;
