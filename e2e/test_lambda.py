@@ -11,6 +11,7 @@ import base64
 import gzip
 import io
 import json
+import shutil
 import time
 import zipfile
 
@@ -668,3 +669,43 @@ def test_the_issues_example_with_the_cli(lab, tmp_path):
     assert (who["type"], who["arn"]) == ("AssumedRole", f"arn:aws:sts::{lab.account}:assumed-role/fn-role/on-stop")
     _, out, _ = lab.aws("logs", "filter-log-events", "--log-group-name", "/aws/lambda/on-stop")
     assert any("received StopLogging from aws.cloudtrail" in e["message"] for e in out["events"])
+
+
+def test_updated_code_and_configuration_take_effect_at_once(lab, lam):
+    create(lam, lab, "changing", Code={"ZipFile": zip_of("def handler(e, c):\n    return 'v1'\n")})
+    assert json.loads(lam.invoke(FunctionName="changing")["Payload"].read()) == "v1"
+    lam.update_function_code(FunctionName="changing", ZipFile=zip_of(
+        "import os\n\ndef handler(e, c):\n    return 'v2 ' + os.environ.get('COLOR', '-')\n"))
+    assert json.loads(lam.invoke(FunctionName="changing")["Payload"].read()) == "v2 -"
+    lam.update_function_configuration(FunctionName="changing", Environment={"Variables": {"COLOR": "red"}})
+    assert json.loads(lam.invoke(FunctionName="changing")["Payload"].read()) == "v2 red"
+
+
+BOOTSTRAP = """#!/bin/sh
+# A custom runtime: the Runtime API by hand, as AWS's tutorial does it.
+set -eu
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  headers=$(mktemp)
+  event=$(curl -sS -D "$headers" "$api/next")
+  id=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$headers" | tr -d '[:space:]' | cut -d: -f2)
+  rm -f "$headers"
+  echo "handling $id"
+  curl -sS -X POST "$api/$id/response" -d "{\\"handler\\": \\"$_HANDLER\\", \\"event\\": $event}" >/dev/null
+done
+"""
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the custom runtime's bootstrap uses curl")
+def test_a_provided_runtime_runs_the_zips_bootstrap(lab, lam):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        z.writestr(info, BOOTSTRAP)
+    lam.create_function(FunctionName="custom", Runtime="provided.al2023", Role=lab.role, Handler="function.handler",
+                        Code={"ZipFile": buf.getvalue()})
+    out = lam.invoke(FunctionName="custom", Payload=json.dumps({"k": "v"}), LogType="Tail")
+    assert "FunctionError" not in out
+    assert json.loads(out["Payload"].read()) == {"handler": "function.handler", "event": {"k": "v"}}
+    assert "handling " in base64.b64decode(out["LogResult"]).decode()
