@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use cairn_model::Clock;
 use cairn_store::StoreError;
+use cairn_store::events::{EventsStore, SqliteEvents};
 use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
@@ -48,6 +49,8 @@ pub struct App {
     pub sqs: Arc<dyn SqsStore>,
     /// SNS topics, subscriptions and pending deliveries.
     pub sns: Arc<dyn SnsStore>,
+    /// EventBridge buses, rules, targets, events put on buses and pending deliveries.
+    pub events: Arc<dyn EventsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -105,6 +108,10 @@ impl Layout {
         self.root.join("metrics.db")
     }
 
+    pub fn events_db(&self) -> PathBuf {
+        self.root.join("events.db")
+    }
+
     pub fn sqs_db(&self) -> PathBuf {
         self.root.join("sqs.db")
     }
@@ -149,8 +156,26 @@ pub struct Stores {
     pub metrics: Arc<dyn MetricsStore>,
     pub sqs: Arc<dyn SqsStore>,
     pub sns: Arc<dyn SnsStore>,
+    pub events: Arc<dyn EventsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
+    /// Notified after every journal commit: consumers that react to calls (EventBridge's
+    /// router) wake on it instead of waiting for their next tick.
+    pub commits: Arc<tokio::sync::Notify>,
+}
+
+/// The journal's commit hook: the event-history index's, then a nudge to whoever waits on
+/// [`Stores::commits`].
+struct Nudging {
+    inner: Box<dyn cairn_store::journal::CommitHook>,
+    commits: Arc<tokio::sync::Notify>,
+}
+
+impl cairn_store::journal::CommitHook for Nudging {
+    fn committed(&mut self, entries: Vec<(u64, Vec<u8>)>, end: u64) {
+        self.inner.committed(entries, end);
+        self.commits.notify_one();
+    }
 }
 
 impl Stores {
@@ -165,6 +190,7 @@ impl Stores {
             SqliteIdentity::open(&layout.identity_db()).map_err(at(layout.identity_db()))?,
         );
         let behind = Arc::new(AtomicBool::new(false));
+        let commits = Arc::new(tokio::sync::Notify::new());
         let sqlite: Arc<dyn HistoryIndex> =
             Arc::new(SqliteHistory::open(&layout.history_db()).map_err(at(layout.history_db()))?);
         let following =
@@ -173,7 +199,10 @@ impl Stores {
             SegmentJournal::open(
                 &layout.journal(),
                 journal,
-                following.hook().map_err(at(layout.journal()))?,
+                Box::new(Nudging {
+                    inner: following.hook().map_err(at(layout.journal()))?,
+                    commits: Arc::clone(&commits),
+                }),
             )
             .map_err(at(layout.journal()))?,
         );
@@ -208,10 +237,14 @@ impl Stores {
             ),
             sqs: Arc::new(SqliteSqs::open(&layout.sqs_db()).map_err(at(layout.sqs_db()))?),
             sns: Arc::new(SqliteSns::open(&layout.sns_db()).map_err(at(layout.sns_db()))?),
+            events: Arc::new(
+                SqliteEvents::open(&layout.events_db()).map_err(at(layout.events_db()))?,
+            ),
             journal,
             history,
             identity,
             history_behind: behind,
+            commits,
         })
     }
 }
@@ -272,6 +305,7 @@ impl App {
             metrics: Arc::clone(&stores.metrics),
             sqs: Arc::clone(&stores.sqs),
             sns: Arc::clone(&stores.sns),
+            events: Arc::clone(&stores.events),
             external_buckets: Arc::new(
                 options
                     .external_buckets
