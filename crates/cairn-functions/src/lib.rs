@@ -122,7 +122,9 @@ impl Executor {
     /// Unpacks a function's zip under the work root, once per digest.
     pub fn install_code(&self, code_sha256: &str, zip: &[u8]) -> Result<(), ExecError> {
         let _ = (code_sha256, zip);
-        Err(ExecError::Unsupported("the function executor is not built yet".into()))
+        Err(ExecError::Unsupported(
+            "the function executor is not built yet".into(),
+        ))
     }
 
     /// Runs one invocation on a warm process of this revision, or a new one.
@@ -132,7 +134,9 @@ impl Executor {
         invocation: Invocation,
     ) -> Result<Outcome, ExecError> {
         let _ = (function, invocation);
-        Err(ExecError::Unsupported("the function executor is not built yet".into()))
+        Err(ExecError::Unsupported(
+            "the function executor is not built yet".into(),
+        ))
     }
 
     /// Stops a function's warm processes (deleted, or code or configuration changed).

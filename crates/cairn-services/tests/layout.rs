@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 9] = [
+const SERVICES: [&str; 10] = [
     "cloudtrail",
     "s3",
     "kms",
@@ -20,6 +20,7 @@ const SERVICES: [&str; 9] = [
     "sts",
     "sqs",
     "sns",
+    "events",
 ];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as

@@ -27,7 +27,8 @@ fn tables_are_complete_and_consistent() {
             "iam",
             "sts",
             "sqs",
-            "sns"
+            "sns",
+            "events"
         ]
     );
     for svc in registry.iter() {
@@ -72,11 +73,12 @@ fn tables_are_complete_and_consistent() {
                 "{who}"
             );
             // Only S3's object operations (and listings), Logs' log event reads and writes
-            // CloudWatch's metric data operations, SQS' message operations and SNS's
-            // Publish(Batch) are data events.
+            // CloudWatch's metric data operations, SQS' message operations, SNS's
+            // Publish(Batch) and EventBridge's PutEvents are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "monitoring", "sqs", "sns"].contains(&svc.signing_name()),
+                    ["s3", "logs", "monitoring", "sqs", "sns", "events"]
+                        .contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -98,6 +100,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("sts"), 15);
     assert_eq!(count("sqs"), 23);
     assert_eq!(count("sns"), 42);
+    assert_eq!(count("events"), 57);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -119,6 +122,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ("logs", "Logs_20140328."),
         ("monitoring", "GraniteServiceVersion20100801."),
         ("sqs", "AmazonSQS."),
+        ("events", "AWSEvents."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

@@ -119,6 +119,9 @@ pub trait EventsStore: Send + Sync {
     fn bus(&self, arn: &str) -> Result<Option<EventBus>, StoreError>;
     /// The custom buses of an account in a region, by name.
     fn buses(&self, account: &str, region: &str) -> Result<Vec<EventBus>, StoreError>;
+    /// Replaces a bus's description, modification time and tags; `false` when it does not
+    /// exist.
+    fn update_bus(&self, b: &EventBus) -> Result<bool, StoreError>;
     /// Deletes a bus with its rules and their targets; `false` when it did not exist.
     fn delete_bus(&self, arn: &str) -> Result<bool, StoreError>;
 

@@ -147,6 +147,13 @@ impl SqliteEvents {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    pub fn update_bus(&self, b: &EventBus) -> Result<bool, StoreError> {
+        Ok(self.db.write()?.execute(
+            "UPDATE buses SET description = ?2, modified_ms = ?3, tags = ?4 WHERE arn = ?1",
+            params![b.arn, b.description, b.modified_ms, map_text(&b.tags)],
+        )? > 0)
+    }
+
     pub fn delete_bus(&self, arn: &str) -> Result<bool, StoreError> {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
@@ -218,8 +225,13 @@ impl SqliteEvents {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
         let text = map_text(tags);
-        let n = tx.execute("UPDATE buses SET tags = ?2 WHERE arn = ?1", params![arn, text])?
-            + tx.execute("UPDATE rules SET tags = ?2 WHERE arn = ?1", params![arn, text])?;
+        let n = tx.execute(
+            "UPDATE buses SET tags = ?2 WHERE arn = ?1",
+            params![arn, text],
+        )? + tx.execute(
+            "UPDATE rules SET tags = ?2 WHERE arn = ?1",
+            params![arn, text],
+        )?;
         tx.commit()?;
         Ok(n > 0)
     }
@@ -387,8 +399,9 @@ impl SqliteEvents {
 
     pub fn pending(&self) -> Result<Vec<Delivery>, StoreError> {
         let c = self.db.read();
-        let mut st =
-            c.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM outbox ORDER BY id"))?;
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM outbox ORDER BY id"
+        ))?;
         let rows = st.query_map([], row_to_delivery)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -420,6 +433,7 @@ impl EventsStore for SqliteEvents {
         fn create_bus(&self, b: &EventBus) -> Result<bool, StoreError>;
         fn bus(&self, arn: &str) -> Result<Option<EventBus>, StoreError>;
         fn buses(&self, account: &str, region: &str) -> Result<Vec<EventBus>, StoreError>;
+        fn update_bus(&self, b: &EventBus) -> Result<bool, StoreError>;
         fn delete_bus(&self, arn: &str) -> Result<bool, StoreError>;
         fn put_rule(&self, r: &Rule) -> Result<(), StoreError>;
         fn rule(&self, arn: &str) -> Result<Option<Rule>, StoreError>;

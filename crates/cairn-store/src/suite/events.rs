@@ -86,7 +86,10 @@ fn buses_are_created_once_listed_and_deleted_with_their_rules(b: &dyn Backend) {
     assert!(s.create_bus(&bus("audit")).unwrap());
     let mut again = bus("orders");
     again.description = None;
-    assert!(!s.create_bus(&again).unwrap(), "a second create changes nothing");
+    assert!(
+        !s.create_bus(&again).unwrap(),
+        "a second create changes nothing"
+    );
     assert_eq!(s.bus(&bus("orders").arn).unwrap(), Some(bus("orders")));
     let names: Vec<_> = s
         .buses(ACCT, REGION)
@@ -136,7 +139,10 @@ fn rules_are_replaced_listed_by_bus_and_tagged(b: &dyn Backend) {
     s.create_bus(&bus("orders")).unwrap();
     assert!(s.set_tags(&bus("orders").arn, &tags).unwrap());
     assert_eq!(s.bus(&bus("orders").arn).unwrap().unwrap().tags, tags);
-    assert!(!s.set_tags("arn:aws:events:us-east-1:1:rule/none", &tags).unwrap());
+    assert!(
+        !s.set_tags("arn:aws:events:us-east-1:1:rule/none", &tags)
+            .unwrap()
+    );
 
     assert!(s.delete_rule(&changed.arn).unwrap());
     assert!(!s.delete_rule(&changed.arn).unwrap());
@@ -164,8 +170,13 @@ fn schedules_are_due_unless_disabled_and_move_on_when_fired(b: &dyn Backend) {
         .map(|r| r.name)
         .collect();
     assert_eq!(due, ["every"]);
-    s.fired(&every.arn, 120_000, &[delivery(&every, "{}", 60_000)], 60_000)
-        .unwrap();
+    s.fired(
+        &every.arn,
+        120_000,
+        &[delivery(&every, "{}", 60_000)],
+        60_000,
+    )
+    .unwrap();
     assert!(s.schedules_due(60_000).unwrap().is_empty());
     assert_eq!(
         s.rule(&every.arn).unwrap().unwrap().next_fire_ms,
@@ -194,7 +205,10 @@ fn targets_are_replaced_by_id_and_found_by_arn(b: &dyn Backend) {
         .into_iter()
         .map(|t| (t.id, t.arn))
         .collect();
-    assert_eq!(ids, [("a".into(), t.to_owned()), ("b".into(), t.to_owned())]);
+    assert_eq!(
+        ids,
+        [("a".into(), t.to_owned()), ("b".into(), t.to_owned())]
+    );
     let default_prefix = format!("arn:aws:events:{REGION}:{ACCT}:rule/");
     // Rules of the default bus have no bus segment; a custom bus's do.
     let found = s.rules_with_target(&default_prefix, q).unwrap();
