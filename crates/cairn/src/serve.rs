@@ -311,6 +311,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             open::layout(&dir).mailbox(),
         ));
         consumers.register(Arc::clone(&sns_delivery));
+        // EventBridge: CloudTrail records and PutEvents entries through the rules to their
+        // targets, and schedules. Woken by every journal commit, so a call reaches its
+        // targets within milliseconds; a tick catches what a commit does not announce (a
+        // schedule coming due, a retry, bus events committed just after their record).
+        let routing: Arc<dyn Consumer> = Serial::new(
+            cairn_services::events::routing::Router::new(Arc::clone(&app), &endpoint)
+                .context("starting EventBridge's router")?,
+        );
+        consumers.register(Arc::clone(&routing));
+        spawn_nudged(routing, Arc::clone(&stores.commits), Duration::from_millis(100));
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints), alarms evaluated and their notifications published, SNS deliveries. It
         // runs five times a second, so that an alert reaches its subscriber within a second of
@@ -397,6 +407,26 @@ fn spawn_rounds(consumers: Consumers, every: Duration) {
                         }
                     }
                 }
+                Err(e) => tracing::error!(error = %e, "consumer round task failed"),
+            }
+        }
+    });
+}
+
+/// Runs a consumer after every nudge (a journal commit), and at least every `every`.
+fn spawn_nudged(consumer: Arc<dyn Consumer>, nudge: Arc<tokio::sync::Notify>, every: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = nudge.notified() => {}
+                _ = tokio::time::sleep(every) => {}
+            }
+            let c = Arc::clone(&consumer);
+            match tokio::task::spawn_blocking(move || c.run_due()).await {
+                Ok(Err(e)) => {
+                    tracing::error!(consumer = consumer.name(), error = %e, "consumer round failed")
+                }
+                Ok(Ok(_)) => {}
                 Err(e) => tracing::error!(error = %e, "consumer round task failed"),
             }
         }
