@@ -136,7 +136,7 @@ impl Item {
     fn plain(&self, v: u32) -> bool {
         match self {
             Item::Any => true,
-            Item::Range { lo, hi, step } => v >= *lo && v <= *hi && (v - lo) % step == 0,
+            Item::Range { lo, hi, step } => v >= *lo && v <= *hi && (v - lo).is_multiple_of(*step),
             _ => false,
         }
     }

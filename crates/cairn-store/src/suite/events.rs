@@ -215,10 +215,7 @@ fn targets_are_replaced_by_id_and_found_by_arn(b: &dyn Backend) {
     assert!(found.contains(&r2.arn));
     assert!(!found.contains(&r1.arn));
     let orders_prefix = format!("arn:aws:events:{REGION}:{ACCT}:rule/orders/");
-    assert_eq!(
-        s.rules_with_target(&orders_prefix, q).unwrap(),
-        [other.arn.clone()]
-    );
+    assert_eq!(s.rules_with_target(&orders_prefix, q).unwrap(), [other.arn]);
     assert_eq!(
         s.remove_targets(&r1.arn, &["a".into(), "nope".into()])
             .unwrap(),
