@@ -277,7 +277,11 @@ fn events_put_events_refused_leaves_no_event_on_the_bus() {
         json!({"Name": "refused", "EventPattern": "{\"source\":[\"app\"]}"}),
     );
     assert_eq!(t.app.events.bus_events_after(0, 10).unwrap().len(), 1);
-    let rules = t.app.events.rules(&t.account, "us-east-1", "default").unwrap();
+    let rules = t
+        .app
+        .events
+        .rules(&t.account, "us-east-1", "default")
+        .unwrap();
     assert_eq!(
         rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
         ["kept"]
