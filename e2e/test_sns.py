@@ -83,8 +83,9 @@ def test_topics_errors_tags_and_paging_with_boto3(sns):
     assert error_of(sns.set_topic_attributes, TopicArn=arns[0], AttributeName="Nope", AttributeValue="1")[0] == "InvalidParameter"
     code, message, _ = error_of(sns.list_platform_applications)
     assert code == "InvalidAction" and "does not support" in message
+    # A lambda endpoint must be a function's ARN.
     assert error_of(sns.subscribe, TopicArn=arns[0], Protocol="lambda",
-                    Endpoint="arn:aws:lambda:us-east-1:000000000000:function:f")[0] == "InvalidParameter"
+                    Endpoint="arn:aws:lambda:us-east-1:000000000000:layer:f")[0] == "InvalidParameter"
     assert error_of(sns.publish, TopicArn=arns[0], Message="")[1] == "Invalid parameter: Empty message"
     assert error_of(sns.publish, TopicArn=arns[0], Message="m",
                     MessageAttributes={"n": {"DataType": "Number", "StringValue": "abc"}})[1] == \

@@ -62,3 +62,28 @@ CREATE TABLE IF NOT EXISTS metric_filters (
     created_ms       INTEGER NOT NULL,
     PRIMARY KEY (account, region, grp, name)
 );
+
+-- Subscription filters: events ingested after a filter was put (ids from from_id on) that
+-- match its pattern go to its destination (a Lambda function).
+CREATE TABLE IF NOT EXISTS subscription_filters (
+    account          TEXT NOT NULL,
+    region           TEXT NOT NULL,
+    grp              TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    pattern          TEXT NOT NULL,
+    destination_arn  TEXT NOT NULL,
+    role_arn         TEXT,
+    distribution     TEXT NOT NULL,
+    from_id          INTEGER NOT NULL,   -- the first event id the filter sees
+    created_ms       INTEGER NOT NULL,
+    PRIMARY KEY (account, region, grp, name)
+);
+
+-- How far subscription delivery has read: the next event id (batches are read in first_id
+-- order, which is their commit order). A new instance starts at the current end.
+CREATE TABLE IF NOT EXISTS subscription_cursor (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    next  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO subscription_cursor (id, next) SELECT 1, next FROM log_event_ids WHERE id = 1;
+CREATE INDEX IF NOT EXISTS log_batches_by_first_id ON log_batches (first_id);

@@ -311,6 +311,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             open::layout(&dir).mailbox(),
         ));
         consumers.register(Arc::clone(&sns_delivery));
+        // Subscription filters: what log groups store goes to their functions.
+        let log_subscriptions: Arc<dyn Consumer> =
+            Serial::new(cairn_services::logs::subscriptions::SubscriptionDelivery {
+                app: Arc::clone(&app),
+            });
+        consumers.register(Arc::clone(&log_subscriptions));
         // EventBridge: CloudTrail records and PutEvents entries through the rules to their
         // targets, and schedules. Woken by every journal commit, so a call reaches its
         // targets within milliseconds; a tick catches what a commit does not announce (a
@@ -322,12 +328,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         consumers.register(Arc::clone(&routing));
         spawn_nudged(routing, Arc::clone(&stores.commits), Duration::from_millis(100));
         // The alerting chain, in order: records into log groups (whose metric filters publish
-        // datapoints), alarms evaluated and their notifications published, SNS deliveries. It
+        // datapoints and whose subscription filters invoke functions), alarms evaluated and
+        // their notifications published, SNS deliveries. It
         // runs five times a second, so that an alert reaches its subscriber within a second of
         // its cause (AWS takes minutes; a learner should not wait for them). A round with
         // nothing due reads a cursor and a few rows.
         let mut alerting = Consumers::new();
-        alerting.register(to_logs).register(alarms).register(sns_delivery);
+        alerting
+            .register(to_logs)
+            .register(log_subscriptions)
+            .register(alarms)
+            .register(sns_delivery);
         spawn_rounds(alerting, Duration::from_millis(200));
         let mut catch_up = Consumers::new();
         catch_up.register(history);

@@ -12,18 +12,22 @@
 //! - `handlers/`: `groups`, `streams`, `events` (put, get, filter), `metric_filters`, `tags`,
 //!   and in `mod.rs` the validation and errors they share.
 //! - `record.rs`: how calls are recorded.
-//! - `wire.rs`: the JSON 1.1 codec and the `LogGroup`, `LogStream`, `MetricFilter` documents.
+//! - `wire.rs`: the `LogGroup`, `LogStream`, `MetricFilter` documents; `codec.rs`: JSON 1.1,
+//!   with PutLogEvents' events read typed.
 //!
 //! The service's own: `token.rs` (GetLogEvents' `f/…`/`b/…` tokens and the opaque paging
 //! tokens of the Describe and Filter operations), `metric_data.rs` (the datapoints metric
-//! filters publish to CloudWatch).
+//! filters publish to CloudWatch), `subscriptions.rs` (subscription filters' delivery to Lambda
+//! functions, a consumer of the store).
 //! State lives in `cairn-store`, behind `app.logs`.
 
+mod codec;
 mod handlers;
 mod metric_data;
 mod operations;
 mod record;
 mod resolve;
+pub mod subscriptions;
 mod token;
 mod wire;
 
@@ -35,7 +39,6 @@ use cairn_wire::AwsError;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::pipeline::codec::json::JsonCodec;
 use crate::pipeline::{Check, Details, Operation, Recording, Service};
 use crate::recorder::CallContext;
 
@@ -45,7 +48,7 @@ pub const EVENT_SOURCE: &str = "logs.amazonaws.com";
 pub struct Logs;
 
 impl Service for Logs {
-    type Codec = JsonCodec;
+    type Codec = codec::LogsCodec;
     type Plan = LogsPlan;
 
     fn signing_name(&self) -> &'static str {
@@ -56,8 +59,8 @@ impl Service for Logs {
         EVENT_SOURCE
     }
 
-    fn codec(&self) -> &JsonCodec {
-        &wire::CODEC
+    fn codec(&self) -> &codec::LogsCodec {
+        &codec::CODEC
     }
 
     fn operations(&self) -> &'static [Operation] {
@@ -69,10 +72,10 @@ impl Service for Logs {
         app: &App,
         ctx: &CallContext,
         op: &'static Operation,
-        input: &Value,
+        input: &codec::LogsInput,
         plan: &mut LogsPlan,
     ) -> Result<Vec<Check>, AwsError> {
-        resolve::resolve(app, ctx, op.name, input, plan)
+        resolve::resolve(app, ctx, op.name, &input.doc, plan)
     }
 
     fn run(
@@ -80,7 +83,7 @@ impl Service for Logs {
         app: &App,
         ctx: &CallContext,
         op: &'static Operation,
-        input: &Value,
+        input: &codec::LogsInput,
         plan: &mut LogsPlan,
     ) -> Result<Value, AwsError> {
         handlers::run(app, ctx, op.name, input, plan)

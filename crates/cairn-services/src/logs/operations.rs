@@ -157,7 +157,7 @@ const DATA: [&str; 6] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-pub(super) const SERVED: [&str; 21] = [
+pub(super) const SERVED: [&str; 24] = [
     "CreateLogGroup",
     "DeleteLogGroup",
     "DescribeLogGroups",
@@ -173,6 +173,9 @@ pub(super) const SERVED: [&str; 21] = [
     "DescribeMetricFilters",
     "DeleteMetricFilter",
     "TestMetricFilter",
+    "PutSubscriptionFilter",
+    "DescribeSubscriptionFilters",
+    "DeleteSubscriptionFilter",
     "TagResource",
     "UntagResource",
     "ListTagsForResource",

@@ -25,7 +25,7 @@ pub(super) fn record(
     }
     // Only the members that are not log data are copied (a PutLogEvents input holds up to
     // 10,000 events: copying them to drop them would be most of the call's work).
-    let request = match call.input {
+    let request = match call.input.map(|i| &i.doc) {
         Some(Value::Object(m)) => {
             let kept: serde_json::Map<String, Value> = m
                 .iter()

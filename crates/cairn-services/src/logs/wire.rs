@@ -1,19 +1,13 @@
-//! CloudWatch Logs' wire shapes: the JSON 1.1 codec (`X-Amz-Target: Logs_20140328.<Op>`) and
-//! the documents its answers carry. Times are epoch milliseconds (the model's `long`), not
+//! CloudWatch Logs' wire shapes: the `X-Amz-Target` prefix (`Logs_20140328.<Op>`; the codec is
+//! `codec.rs`) and the documents its answers carry. Times are epoch milliseconds (the model's `long`), not
 //! the epoch seconds of JSON timestamps.
 
-use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter};
-use cairn_wire::Protocol;
+use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter, SubscriptionFilter};
 use serde_json::{Value, json};
 
-use crate::pipeline::codec::json::JsonCodec;
 
 pub const TARGET_PREFIX: &str = "Logs_20140328.";
 
-pub(super) static CODEC: JsonCodec = JsonCodec {
-    protocol: Protocol::Json11,
-    target_prefixes: &[TARGET_PREFIX],
-};
 
 /// `arn:aws:logs:<r>:<acct>:log-group:<name>:*`, DescribeLogGroups' `arn` (the form IAM
 /// policies and a trail's `CloudWatchLogsLogGroupArn` carry).
@@ -88,4 +82,21 @@ pub(super) fn metric_filter(f: &MetricFilter) -> Value {
         "logGroupName": f.group,
         "applyOnTransformedLogs": false,
     })
+}
+
+/// A `SubscriptionFilter` as DescribeSubscriptionFilters answers it.
+pub(super) fn subscription_filter(f: &SubscriptionFilter) -> Value {
+    let mut v = json!({
+        "filterName": f.name,
+        "logGroupName": f.group,
+        "filterPattern": f.pattern,
+        "destinationArn": f.destination_arn,
+        "distribution": f.distribution,
+        "applyOnTransformedLogs": false,
+        "creationTime": f.created_ms,
+    });
+    if let Some(role) = &f.role_arn {
+        v["roleArn"] = json!(role);
+    }
+    v
 }

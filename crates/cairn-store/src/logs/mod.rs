@@ -118,6 +118,32 @@ pub struct EventQuery {
     pub limit: usize,
 }
 
+/// A subscription filter: events matching `pattern` ingested from event id `from_id` on go
+/// to `destination_arn`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionFilter {
+    pub group: String,
+    pub name: String,
+    pub pattern: String,
+    pub destination_arn: String,
+    pub role_arn: Option<String>,
+    /// `ByLogStream` (the default) or `Random`.
+    pub distribution: String,
+    pub from_id: i64,
+    pub created_ms: i64,
+}
+
+/// A stored PutLogEvents batch, as subscription delivery reads it: event `i` has id
+/// `first_id + i`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBatch {
+    pub key: GroupKey,
+    pub stream: String,
+    pub first_id: i64,
+    /// (timestamp, message), in the batch's order.
+    pub events: Vec<(i64, String)>,
+}
+
 /// A metric filter: `transformations` is the `metricTransformations` JSON document as the
 /// service accepted it (the store does not look inside).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,4 +219,37 @@ pub trait LogsStore: Send + Sync {
 
     /// Removes a metric filter; `false` if there was none.
     fn delete_metric_filter(&self, key: &GroupKey, name: &str) -> Result<bool, StoreError>;
+
+    /// Creates or replaces a subscription filter of an existing group. `from_id` is ignored:
+    /// the filter sees events stored from now on (a replaced filter too), and the stored
+    /// filter says from which id.
+    fn put_subscription_filter(
+        &self,
+        key: &GroupKey,
+        f: &SubscriptionFilter,
+    ) -> Result<(), StoreError>;
+
+    /// An account's subscription filters in a region, of one group or all, by group then name.
+    fn subscription_filters(
+        &self,
+        account: &str,
+        region: &str,
+        group: Option<&str>,
+    ) -> Result<Vec<SubscriptionFilter>, StoreError>;
+
+    /// Every subscription filter of every account, with its group's key.
+    fn all_subscription_filters(&self) -> Result<Vec<(GroupKey, SubscriptionFilter)>, StoreError>;
+
+    /// Removes a subscription filter; `false` if there was none.
+    fn delete_subscription_filter(&self, key: &GroupKey, name: &str) -> Result<bool, StoreError>;
+
+    /// The next event id subscription delivery has not handled, and the next id the store
+    /// will give (the end).
+    fn subscription_cursor(&self) -> Result<(i64, i64), StoreError>;
+
+    /// Moves subscription delivery's cursor (durably).
+    fn set_subscription_cursor(&self, next: i64) -> Result<(), StoreError>;
+
+    /// Up to `limit` stored batches whose first event id is `from` or later, in id order.
+    fn batches_from(&self, from: i64, limit: usize) -> Result<Vec<StoredBatch>, StoreError>;
 }

@@ -1,13 +1,16 @@
 //! The Logs store's contract: groups per account and region (create once, retention, tags,
 //! delete with everything in them), streams per group, events in (timestamp, id) order read
 //! forward and backward from a position over named, prefixed or all streams, expiry, and
-//! metric filters (create or replace keeping the creation time).
+//! metric filters (create or replace keeping the creation time), subscription filters (which
+//! see only events stored after them) and the batches their delivery reads behind a durable
+//! cursor.
 
 use std::collections::BTreeMap;
 
 use super::{Backend, cases};
 use crate::logs::{
     EventQuery, GroupKey, LogGroup, LogStream, MetricFilter, NewEvent, Position, Streams,
+    SubscriptionFilter,
 };
 
 cases!(
@@ -20,6 +23,8 @@ cases!(
     metric_filters_replace_by_name_and_keep_their_creation_time,
     deleting_a_group_takes_everything_in_it,
     everything_survives_a_restart,
+    subscription_filters_see_events_stored_after_them,
+    subscription_delivery_reads_batches_behind_a_durable_cursor,
 );
 
 const ACCT: &str = "111122223333";
@@ -316,4 +321,76 @@ pub fn everything_survives_a_restart(b: &dyn Backend) {
     );
     assert_eq!(s.stream(&key("g"), "s").unwrap().unwrap().uploads, 1);
     assert_eq!(messages(&s.events(&key("g"), &q(10)).unwrap()), ["kept"]);
+}
+
+fn sub(group: &str, name: &str, destination: &str) -> SubscriptionFilter {
+    SubscriptionFilter {
+        group: group.into(),
+        name: name.into(),
+        pattern: "".into(),
+        destination_arn: destination.into(),
+        role_arn: None,
+        distribution: "ByLogStream".into(),
+        from_id: 0,
+        created_ms: 4,
+    }
+}
+
+pub fn subscription_filters_see_events_stored_after_them(b: &dyn Backend) {
+    let s = b.logs();
+    s.create_group(&group("g", 1)).unwrap();
+    s.create_stream(&key("g"), &stream("s")).unwrap();
+    s.put_events(&key("g"), "s", &[ev(1, "before"), ev(2, "before")], 2)
+        .unwrap();
+    let (_, end) = s.subscription_cursor().unwrap();
+    s.put_subscription_filter(&key("g"), &sub("g", "f", "arn:1"))
+        .unwrap();
+    let got = s.subscription_filters(ACCT, "us-east-1", Some("g")).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].from_id, end, "from the next event id on");
+    assert_eq!(got[0].destination_arn, "arn:1");
+    // Replacing moves it on to events stored after the replacement, keeping its creation time.
+    s.put_events(&key("g"), "s", &[ev(3, "after")], 4).unwrap();
+    let mut changed = sub("g", "f", "arn:2");
+    changed.created_ms = 99;
+    s.put_subscription_filter(&key("g"), &changed).unwrap();
+    let got = s.subscription_filters(ACCT, "us-east-1", None).unwrap();
+    assert_eq!(got[0].from_id, end + 1);
+    assert_eq!((got[0].destination_arn.as_str(), got[0].created_ms), ("arn:2", 4));
+    let all = s.all_subscription_filters().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0, key("g"));
+    assert!(s.delete_subscription_filter(&key("g"), "f").unwrap());
+    assert!(!s.delete_subscription_filter(&key("g"), "f").unwrap());
+    // Deleting a group takes its subscription filters.
+    s.put_subscription_filter(&key("g"), &sub("g", "f", "arn:1"))
+        .unwrap();
+    s.delete_group(&key("g")).unwrap();
+    assert!(s.all_subscription_filters().unwrap().is_empty());
+}
+
+pub fn subscription_delivery_reads_batches_behind_a_durable_cursor(b: &dyn Backend) {
+    let s = b.logs();
+    let (start, end) = s.subscription_cursor().unwrap();
+    assert_eq!(start, end, "a new store starts at the end");
+    s.create_group(&group("g", 1)).unwrap();
+    s.create_stream(&key("g"), &stream("s")).unwrap();
+    s.create_stream(&key("g"), &stream("t")).unwrap();
+    s.put_events(&key("g"), "s", &[ev(1, "a"), ev(2, "b")], 2)
+        .unwrap();
+    s.put_events(&key("g"), "t", &[ev(3, "c")], 2).unwrap();
+    let batches = s.batches_from(start, 10).unwrap();
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[0].first_id, start);
+    assert_eq!(batches[0].stream, "s");
+    assert_eq!(batches[0].events, [(1, "a".to_string()), (2, "b".to_string())]);
+    assert_eq!(batches[1].first_id, start + 2);
+    assert_eq!(batches[1].key, key("g"));
+    assert_eq!(s.batches_from(start, 1).unwrap().len(), 1, "a limit");
+    assert!(s.batches_from(start + 3, 10).unwrap().is_empty());
+    s.set_subscription_cursor(start + 2).unwrap();
+    drop(s);
+    b.restart();
+    let s = b.logs();
+    assert_eq!(s.subscription_cursor().unwrap(), (start + 2, start + 3));
 }

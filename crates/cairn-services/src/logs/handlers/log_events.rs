@@ -3,6 +3,8 @@
 //! Retention is enforced on the injected clock: reads never show events older than the
 //! group's retention, and writes to the group remove them.
 
+use std::borrow::Cow;
+
 use cairn_rules::filter::FilterPattern;
 use cairn_store::logs::{EventQuery, LogEvent, LogGroup, NewEvent, Position, Streams};
 use cairn_wire::AwsError;
@@ -13,6 +15,7 @@ use super::{
     no_such_stream, required, str_member,
 };
 use crate::app::App;
+use crate::logs::codec::LogsInput;
 use crate::logs::{token, wire};
 
 pub(super) const DAY_MS: i64 = 86_400_000;
@@ -43,8 +46,13 @@ fn window(app: &App, group: &LogGroup, input: &Value) -> (Option<i64>, Option<i6
     (start, int_member(input, "endTime"))
 }
 
-/// The events of a PutLogEvents request, as sent.
-fn batch_of(input: &Value) -> Result<Vec<NewEvent>, AwsError> {
+/// The events of a PutLogEvents request, as sent: read by the codec already, or from the
+/// document.
+fn batch_of(call: &LogsInput) -> Result<Cow<'_, [NewEvent]>, AwsError> {
+    if let Some(events) = &call.events {
+        return checked_batch(events).map(Cow::Borrowed);
+    }
+    let input = &call.doc;
     let list = match input.get("logEvents") {
         Some(Value::Array(a)) => a,
         Some(_) => return Err(invalid("logEvents must be a list.")),
@@ -86,15 +94,41 @@ fn batch_of(input: &Value) -> Result<Vec<NewEvent>, AwsError> {
                 message: message.to_owned(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Cow::Owned)
 }
 
-pub(super) fn put(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, AwsError> {
+/// The count and emptiness rules, for events the codec read.
+fn checked_batch(events: &[NewEvent]) -> Result<&[NewEvent], AwsError> {
+    if events.is_empty() {
+        return Err(constraint(
+            "[]",
+            "logEvents",
+            "have length greater than or equal to 1",
+        ));
+    }
+    if events.len() > MAX_BATCH_EVENTS {
+        return Err(invalid(format!(
+            "1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to {MAX_BATCH_EVENTS}"
+        )));
+    }
+    if let Some(i) = events.iter().position(|e| e.message.is_empty()) {
+        return Err(constraint(
+            "",
+            &format!("logEvents.{}.member.message", i + 1),
+            "have length greater than or equal to 1",
+        ));
+    }
+    Ok(events)
+}
+
+pub(super) fn put(app: &App, found: &Found<'_>, call: &LogsInput) -> Result<Value, AwsError> {
     let group = found.group()?;
+    let input = &call.doc;
     let stream = required(input, "logStreamName")?;
-    let events = batch_of(input)?;
+    let events = batch_of(call)?;
     let mut total = 0usize;
-    for e in &events {
+    for e in events.iter() {
         let size = e.message.len() + EVENT_OVERHEAD;
         if size > MAX_EVENT_BYTES {
             return Err(invalid(format!(
@@ -125,7 +159,8 @@ pub(super) fn put(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, 
     let too_old = now - 14 * DAY_MS;
     let expired = retention_floor(app, group);
     let mut rejected = serde_json::Map::new();
-    let mut accepted = Vec::with_capacity(events.len());
+    // Accepted events are the run between the rejected head and tail.
+    let (mut lo, mut hi) = (0, 0);
     // Events are in order, so the rejected ones are a head (too old, expired) and a tail
     // (too new); each is reported by the index where it ends or starts.
     for (i, e) in events.iter().enumerate() {
@@ -138,9 +173,13 @@ pub(super) fn put(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, 
         } else if expired.is_some_and(|f| e.timestamp < f) {
             rejected.insert("expiredLogEventEndIndex".into(), json!(i));
         } else {
-            accepted.push(e.clone());
+            if hi == 0 {
+                lo = i;
+            }
+            hi = i + 1;
         }
     }
+    let accepted = events.get(lo..hi).unwrap_or_default();
     if let (Some(first), Some(last)) = (accepted.first(), accepted.last())
         && last.timestamp - first.timestamp > DAY_MS
     {
@@ -150,12 +189,12 @@ pub(super) fn put(app: &App, found: &Found<'_>, input: &Value) -> Result<Value, 
     }
     let after = app
         .logs
-        .put_events(found.key, stream, &accepted, now)
+        .put_events(found.key, stream, accepted, now)
         .map_err(internal)?;
     if let Some(f) = expired {
         app.logs.expire_events(found.key, f).map_err(internal)?;
     }
-    crate::logs::metric_data::publish(app, found.key, &accepted, now)?;
+    crate::logs::metric_data::publish(app, found.key, accepted, now)?;
     let mut out = json!({ "nextSequenceToken": wire::sequence_token(after.uploads) });
     if !rejected.is_empty() {
         out["rejectedLogEventsInfo"] = Value::Object(rejected);

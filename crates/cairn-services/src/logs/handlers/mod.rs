@@ -1,17 +1,19 @@
 //! Running each Logs operation, by topic: `groups`, `streams`, `log_events`, `metric_filters`,
-//! `tags`. This file holds what they share: AWS's validation texts and errors, and reading
+//! `subscription_filters`, `tags`. This file holds what they share: AWS's validation texts and errors, and reading
 //! the members of a request.
 
 mod groups;
 mod log_events;
 mod metric_filters;
 mod streams;
+mod subscription_filters;
 mod tags;
 
 use cairn_store::logs::{GroupKey, LogGroup};
 use cairn_wire::AwsError;
 use serde_json::Value;
 
+use super::codec::LogsInput;
 use super::resolve::LogsPlan;
 use crate::app::App;
 use crate::recorder::CallContext;
@@ -205,9 +207,10 @@ pub(super) fn run(
     app: &App,
     ctx: &CallContext,
     op: &str,
-    input: &Value,
+    call: &LogsInput,
     plan: &mut LogsPlan,
 ) -> Result<Value, AwsError> {
+    let input = &call.doc;
     if !super::operations::SERVED.contains(&op) {
         return Err(AwsError::client(
             "UnsupportedOperationException",
@@ -230,7 +233,7 @@ pub(super) fn run(
                 "CreateLogStream" => streams::create(app, found.key, input),
                 "DeleteLogStream" => streams::delete(app, found.key, input),
                 "DescribeLogStreams" => streams::describe(app, found.key, input),
-                "PutLogEvents" => log_events::put(app, &found, input),
+                "PutLogEvents" => log_events::put(app, &found, call),
                 "GetLogEvents" => log_events::get(app, &found, input),
                 "FilterLogEvents" => log_events::filter(app, &found, input),
                 "PutMetricFilter" => metric_filters::put(app, found.key, input),
@@ -238,6 +241,11 @@ pub(super) fn run(
                     metric_filters::describe(app, ctx, Some(found.key), input)
                 }
                 "DeleteMetricFilter" => metric_filters::delete(app, found.key, input),
+                "PutSubscriptionFilter" => subscription_filters::put(app, found.key, input),
+                "DescribeSubscriptionFilters" => {
+                    subscription_filters::describe(app, ctx, found.key, input)
+                }
+                "DeleteSubscriptionFilter" => subscription_filters::delete(app, found.key, input),
                 "TagResource" | "TagLogGroup" => tags::tag(app, &found, input),
                 "UntagResource" | "UntagLogGroup" => tags::untag(app, &found, input),
                 "ListTagsForResource" | "ListTagsLogGroup" => tags::list(&found),

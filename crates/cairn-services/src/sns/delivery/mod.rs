@@ -8,6 +8,7 @@
 
 mod email;
 mod http;
+mod lambda;
 pub(crate) mod retry;
 mod sqs;
 
@@ -128,6 +129,19 @@ impl Deliverer {
         Ok(env.to_json(&signature, &cert_url))
     }
 
+    /// The SNS event a Lambda subscriber gets: the signed envelope's fields, in Lambda's
+    /// spelling.
+    fn lambda_event(&self, sub: &Subscription, payload: &Value) -> Result<Value, Failure> {
+        let signer = self.signer.get(&*self.app.sns).map_err(|e| e.to_string())?;
+        let env = envelope(payload, &sub.arn, &self.base_url);
+        let version = field(payload, "SignatureVersion").unwrap_or("1");
+        let signature = signer
+            .sign(&env.string_to_sign(), version)
+            .map_err(|e| e.to_string())?;
+        let cert_url = format!("{}/{}", self.base_url, signer.cert_name);
+        Ok(lambda::event(&env, &sub.arn, &signature, &cert_url))
+    }
+
     fn send(&self, topic: &Topic, sub: &Subscription, payload: &Value) -> Result<(), Failure> {
         let kind = field(payload, "Type").unwrap_or("Notification");
         let raw = kind == "Notification"
@@ -213,6 +227,10 @@ impl Deliverer {
                     &body,
                     attributes,
                 )
+            }
+            "lambda" => {
+                let event = self.lambda_event(sub, payload)?;
+                lambda::invoke(&self.app, &topic.arn, &sub.endpoint, &event)
             }
             other => Err(format!("cairn cannot deliver to {other} subscriptions")),
         }

@@ -62,9 +62,9 @@ fn validate_endpoint(protocol: &str, endpoint: &str) -> Result<(), AwsError> {
         }
         "sqs" => endpoint.starts_with("arn:aws:sqs:") && endpoint.split(':').count() == 6,
         "lambda" => {
-            return Err(invalid(
-                "cairn does not support lambda subscriptions yet: it has no functions to invoke",
-            ));
+            endpoint.starts_with("arn:aws:lambda:")
+                && endpoint.split(':').nth(5) == Some("function")
+                && endpoint.split(':').nth(6).is_some_and(|n| !n.is_empty())
         }
         "sms" | "application" | "firehose" => {
             return Err(invalid(format!(
@@ -129,9 +129,10 @@ pub(super) fn subscribe(
         }
         return Ok(answer(&s, return_arn));
     }
-    // Same-account queues are confirmed at once; everything else confirms through its token.
-    let same_account_queue =
-        protocol == "sqs" && endpoint.split(':').nth(4) == Some(ctx.recipient_account.as_str());
+    // Same-account queues and functions are confirmed at once; everything else confirms
+    // through its token.
+    let same_account_queue = matches!(protocol, "sqs" | "lambda")
+        && endpoint.split(':').nth(4) == Some(ctx.recipient_account.as_str());
     let sub = Subscription {
         arn: format!("{}:{}", topic.arn, cairn_model::ids::new_uuid()),
         topic_arn: topic.arn.clone(),

@@ -1,9 +1,11 @@
 //! CloudWatch Logs in SQLite (`logs.db`, schema in `sql/logs.sql`): groups, streams and
-//! metric filters here, events (a batch per row) in `log_events.rs` and `batch.rs`. Every write joins the call's group
+//! metric filters here, events (a batch per row) in `log_events.rs` and `batch.rs`, subscription
+//! filters and what their delivery reads in `subscriptions.rs`. Every write joins the call's group
 //! transaction ([`Db::write`]), so a refused call leaves nothing behind.
 
 mod batch;
 mod log_events;
+mod subscriptions;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +16,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::logs::{
     EventQuery, GroupKey, LogEvent, LogGroup, LogStream, LogsStore, MetricFilter, NewEvent,
+    StoredBatch, SubscriptionFilter,
 };
 
 const SCHEMA: &str = include_str!("../../../sql/logs.sql");
@@ -114,7 +117,12 @@ impl SqliteLogs {
         let mut c = self.db.write()?;
         let tx = c.savepoint()?;
         let args = [&key.account, &key.region, &key.name];
-        for table in ["log_batches", "log_streams", "metric_filters"] {
+        for table in [
+            "log_batches",
+            "log_streams",
+            "metric_filters",
+            "subscription_filters",
+        ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND grp = ?3"),
                 args,
@@ -241,5 +249,12 @@ impl LogsStore for SqliteLogs {
         fn put_metric_filter(&self, key: &GroupKey, f: &MetricFilter) -> Result<(), StoreError>;
         fn metric_filters(&self, account: &str, region: &str, group: Option<&str>) -> Result<Vec<MetricFilter>, StoreError>;
         fn delete_metric_filter(&self, key: &GroupKey, name: &str) -> Result<bool, StoreError>;
+        fn put_subscription_filter(&self, key: &GroupKey, f: &SubscriptionFilter) -> Result<(), StoreError>;
+        fn subscription_filters(&self, account: &str, region: &str, group: Option<&str>) -> Result<Vec<SubscriptionFilter>, StoreError>;
+        fn all_subscription_filters(&self) -> Result<Vec<(GroupKey, SubscriptionFilter)>, StoreError>;
+        fn delete_subscription_filter(&self, key: &GroupKey, name: &str) -> Result<bool, StoreError>;
+        fn subscription_cursor(&self) -> Result<(i64, i64), StoreError>;
+        fn set_subscription_cursor(&self, next: i64) -> Result<(), StoreError>;
+        fn batches_from(&self, from: i64, limit: usize) -> Result<Vec<StoredBatch>, StoreError>;
     }
 }
