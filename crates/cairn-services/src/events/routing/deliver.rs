@@ -10,7 +10,7 @@
 //! events.amazonaws.com): AWS writes through the log group's resource policy, which cairn's
 //! Logs does not keep yet `[I]`.
 
-use bytes::Bytes;
+use base64::Engine;
 use cairn_model::{AccountId, Principal};
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::events::EVENT_SOURCE;
 use crate::pipeline::Durability;
-use crate::pipeline::internal::{Actor, Internal, WireCall};
+use crate::pipeline::internal::{Actor, Internal};
 
 /// A failed attempt: the error's code and message.
 pub(crate) type Failure = (String, String);
@@ -164,32 +164,21 @@ pub(crate) fn deliver(
                 .map(|_| ())
                 .map_err(failed)
         }
-        "lambda" => {
-            let function = t.resource.strip_prefix("function:").unwrap_or(t.resource);
-            let (name, qualifier) = match function.split_once(':') {
-                Some((n, q)) => (n, Some(q)),
-                None => (function, None),
-            };
-            let call = WireCall {
-                method: http::Method::POST,
-                path: format!("/2015-03-31/functions/{name}/invocations"),
-                query: qualifier.map(|q| format!("Qualifier={q}")),
-                headers: vec![
-                    ("x-amz-invocation-type".into(), "Event".into()),
-                    ("content-type".into(), "application/json".into()),
-                ],
-                body: Bytes::from(input.to_owned()),
-            };
-            let answer = me.call_wire(app, "lambda", call).map_err(failed)?;
-            if (200..300).contains(&answer.status) {
-                Ok(())
-            } else {
-                Err((
-                    format!("Lambda.{}", answer.status),
-                    String::from_utf8_lossy(&answer.body).into_owned(),
-                ))
-            }
-        }
+        // The function's ARN names it (with any qualifier); Lambda answers 202 once the
+        // invocation is queued, and retries it itself as AWS does.
+        "lambda" => me
+            .call_json(
+                app,
+                "lambda",
+                "Invoke",
+                json!({
+                    "FunctionName": arn,
+                    "InvocationType": "Event",
+                    "Payload": base64::engine::general_purpose::STANDARD.encode(input),
+                }),
+            )
+            .map(|_| ())
+            .map_err(failed),
         other => Err((
             "UnsupportedTarget".to_owned(),
             format!("cairn does not deliver to {other} targets"),
