@@ -134,6 +134,9 @@ pub trait EventsStore: Send + Sync {
     fn delete_rule(&self, arn: &str) -> Result<bool, StoreError>;
     /// Replaces the tags of a bus or rule; `false` when no bus or rule has the ARN.
     fn set_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<bool, StoreError>;
+    /// Whether any rule with an event pattern is enabled, anywhere: when none is, no event
+    /// can match and routing has nothing to read.
+    fn any_pattern_rule(&self) -> Result<bool, StoreError>;
     /// Enabled scheduled rules due to fire at `now_ms`, earliest first.
     fn schedules_due(&self, now_ms: i64) -> Result<Vec<Rule>, StoreError>;
 

@@ -236,6 +236,14 @@ impl SqliteEvents {
         Ok(n > 0)
     }
 
+    pub fn any_pattern_rule(&self) -> Result<bool, StoreError> {
+        Ok(self.db.read().query_row(
+            "SELECT EXISTS (SELECT 1 FROM rules WHERE event_pattern IS NOT NULL AND state != 'DISABLED')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn schedules_due(&self, now_ms: i64) -> Result<Vec<Rule>, StoreError> {
         let c = self.db.read();
         let mut st = c.prepare_cached(&format!(
@@ -440,6 +448,7 @@ impl EventsStore for SqliteEvents {
         fn rules(&self, account: &str, region: &str, bus: &str) -> Result<Vec<Rule>, StoreError>;
         fn delete_rule(&self, arn: &str) -> Result<bool, StoreError>;
         fn set_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<bool, StoreError>;
+        fn any_pattern_rule(&self) -> Result<bool, StoreError>;
         fn schedules_due(&self, now_ms: i64) -> Result<Vec<Rule>, StoreError>;
         fn put_targets(&self, targets: &[Target]) -> Result<(), StoreError>;
         fn targets(&self, rule_arn: &str) -> Result<Vec<Target>, StoreError>;

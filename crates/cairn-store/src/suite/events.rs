@@ -113,7 +113,9 @@ fn buses_are_created_once_listed_and_deleted_with_their_rules(b: &dyn Backend) {
 
 fn rules_are_replaced_listed_by_bus_and_tagged(b: &dyn Backend) {
     let s = b.events();
+    assert!(!s.any_pattern_rule().unwrap());
     s.put_rule(&rule("default", "zeta")).unwrap();
+    assert!(s.any_pattern_rule().unwrap());
     s.put_rule(&rule("default", "alpha")).unwrap();
     s.put_rule(&rule("orders", "alpha")).unwrap();
     let mut changed = rule("default", "zeta");
@@ -161,6 +163,7 @@ fn schedules_are_due_unless_disabled_and_move_on_when_fired(b: &dyn Backend) {
     off.state = "DISABLED".into();
     s.put_rule(&every).unwrap();
     s.put_rule(&off).unwrap();
+    assert!(!s.any_pattern_rule().unwrap(), "schedules only");
     s.put_rule(&rule("default", "pattern")).unwrap();
     assert!(s.schedules_due(59_999).unwrap().is_empty());
     let due: Vec<_> = s

@@ -168,6 +168,17 @@ impl Router {
     fn route_records(&self, armory: &mut Armory) -> Result<u64, StoreError> {
         let mut cursor = u64::try_from(self.app.events.cursor(RECORDS)?.unwrap_or(0)).unwrap_or(0);
         let mut done = 0;
+        if !self.app.events.any_pattern_rule()? {
+            // No rule could match: nothing to read, the cursor moves to the head at once.
+            let head = self.app.journal.head();
+            if head > cursor {
+                let head = i64::try_from(head).unwrap_or(i64::MAX);
+                self.app
+                    .events
+                    .advance(RECORDS, head, &[], self.app.clock.now_millis())?;
+            }
+            return Ok(0);
+        }
         for _ in 0..BATCHES {
             let (entries, next) = self.app.journal.read_from(cursor, READ_BYTES)?;
             if entries.is_empty() && next == cursor {
