@@ -12,7 +12,7 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from conftest import wait_for
+from conftest import documented_policy, wait_for
 
 KEYS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
 
@@ -254,6 +254,47 @@ def test_cloudtrail_events_reach_rules_and_read_only_ones_only_when_asked(cairn)
     both = sorted(json.loads(b)["detail"]["eventName"] for b in drain(cairn, all_url, 2))
     assert both == ["CreateUser", "ListUsers"]
     assert drain(cairn, writes_url, 1, timeout=2) == [], "the plain rule never gets read-only events"
+
+
+def test_the_issues_stop_logging_rule_with_the_cli(cairn):
+    """The user's flow: a rule matching StopLogging, a queue target, `aws cloudtrail stop-logging`."""
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    bucket = uid("trail-bucket")
+    cairn.aws("s3api", "create-bucket", "--bucket", bucket)
+    cairn.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account))
+    cairn.aws("cloudtrail", "create-trail", "--name", "main", "--s3-bucket-name", bucket)
+    cairn.aws("cloudtrail", "start-logging", "--name", "main")
+    url, arn = queue(cairn)
+    _, rule, _ = cairn.aws("events", "put-rule", "--name", "stop-logging", "--event-pattern", json.dumps(
+        {"source": ["aws.cloudtrail"], "detail-type": ["AWS API Call via CloudTrail"],
+         "detail": {"eventName": ["StopLogging"]}}))
+    cairn.aws("events", "put-targets", "--rule", "stop-logging", "--targets", f"Id=1,Arn={arn}")
+    cairn.aws("cloudtrail", "stop-logging", "--name", "main")
+    got = [json.loads(b) for b in drain(cairn, url, 1)]
+    assert len(got) == 1
+    e = got[0]
+    assert (e["source"], e["detail-type"], e["detail"]["eventSource"], e["detail"]["eventName"]) == \
+        ("aws.cloudtrail", "AWS API Call via CloudTrail", "cloudtrail.amazonaws.com", "StopLogging")
+    assert e["detail"]["requestParameters"] == {"name": "main"}
+    assert e["detail"]["userIdentity"]["type"] == "Root"
+    assert drain(cairn, url, 1, timeout=2) == [], "StartLogging did not match"
+    assert rule["RuleArn"].endswith(":rule/stop-logging")
+
+
+def test_a_rule_forwards_to_another_bus(cairn):
+    ev = cairn.client("events")
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    bus = ev.create_event_bus(Name=uid("relay"))["EventBusArn"]
+    name = bus.rsplit("/", 1)[1]
+    url, arn = queue(cairn)
+    ev.put_rule(Name="forward", EventPattern=json.dumps({"source": ["relay.me"]}))
+    ev.put_targets(Rule="forward", Targets=[{"Id": "bus", "Arn": bus}])
+    ev.put_rule(Name="on-relay", EventBusName=name, EventPattern=json.dumps({"detail-type": ["relayed"]}))
+    ev.put_targets(Rule="on-relay", EventBusName=name, Targets=[{"Id": "q", "Arn": arn}])
+    ev.put_events(Entries=[{"Source": "relay.me", "DetailType": "relayed", "Detail": '{"hop":1}'}])
+    got = [json.loads(b) for b in drain(cairn, url, 1)]
+    assert len(got) == 1
+    assert (got[0]["source"], got[0]["detail"], got[0]["account"]) == ("relay.me", {"hop": 1}, account)
 
 
 def test_input_path_and_input_transformer(cairn):
