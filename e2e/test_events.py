@@ -401,19 +401,24 @@ def test_undeliverable_events_go_to_the_dead_letter_queue(cairn):
 
 
 def test_kill_9_with_events_in_flight_delivers_every_matched_event(new_cairn):
+    """PutEvents entries and CloudTrail records (CreateLogGroup calls) matched by rules while
+    `cairn serve` is killed three times: every acknowledged one reaches the queue."""
     c = new_cairn()
     ev = c.client("events")
     url, arn = queue(c)
     ev.put_rule(Name="durable", EventPattern=json.dumps({"source": ["durable.app"]}))
     ev.put_targets(Rule="durable", Targets=[{"Id": "q", "Arn": arn}])
-    acked = []
+    ev.put_rule(Name="durable-ct", EventPattern=json.dumps(
+        {"source": ["aws.logs"], "detail": {"eventName": ["CreateLogGroup"]}}))
+    ev.put_targets(Rule="durable-ct", Targets=[{"Id": "q", "Arn": arn}])
+    acked, groups = [], []
     for round_ in range(3):
         if c.proc is None:
             c.start()
-        client = c.client("events")
+        client, logs = c.client("events"), c.client("logs")
         stop = threading.Event()
 
-        def hammer():
+        def put_events():
             while not stop.is_set():
                 try:
                     r = client.put_events(Entries=[{"Source": "durable.app", "DetailType": "d", "Detail": "{}"}] * 5)
@@ -422,7 +427,17 @@ def test_kill_9_with_events_in_flight_delivers_every_matched_event(new_cairn):
                     pass
                 # A steady stream rather than a flood: the point is events in flight at the kill.
                 time.sleep(0.02)
-        threads = [threading.Thread(target=hammer) for _ in range(3)]
+
+        def create_groups():
+            while not stop.is_set():
+                name = uid("g")
+                try:
+                    logs.create_log_group(logGroupName=name)
+                    groups.append(name)
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+                    pass
+                time.sleep(0.02)
+        threads = [threading.Thread(target=f) for f in (put_events, put_events, create_groups)]
         for t in threads:
             t.start()
         time.sleep(0.8 + 0.3 * round_)
@@ -431,11 +446,17 @@ def test_kill_9_with_events_in_flight_delivers_every_matched_event(new_cairn):
         for t in threads:
             t.join()
     c.start()
-    assert len(acked) > 30
-    seen = set()
+    assert len(acked) > 30 and len(groups) > 10
+    seen, seen_groups = set(), set()
     deadline = time.time() + 60
-    while not set(acked) <= seen and time.time() < deadline:
+    while not (set(acked) <= seen and set(groups) <= seen_groups) and time.time() < deadline:
         for body in drain(c, url, 10, timeout=2):
-            seen.add(json.loads(body)["id"])
+            e = json.loads(body)
+            if e["source"] == "aws.logs":
+                seen_groups.add(e["detail"]["requestParameters"]["logGroupName"])
+            else:
+                seen.add(e["id"])
     missing = set(acked) - seen
     assert not missing, f"{len(missing)} of {len(acked)} acknowledged events never reached the queue"
+    missing = set(groups) - seen_groups
+    assert not missing, f"{len(missing)} of {len(groups)} CreateLogGroup events never reached the queue"
