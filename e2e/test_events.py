@@ -112,6 +112,9 @@ def test_rules_buses_and_their_errors(cairn):
         ("ResourceNotFoundException", "Event bus gone does not exist.")
     buses = [b["Name"] for b in ev.list_event_buses()["EventBuses"]]
     assert "default" in buses and "orders" in buses
+    assert [b["Name"] for b in ev.list_event_buses(NamePrefix="ord")["EventBuses"]] == ["orders"]
+    ev.update_event_bus(Name="orders", Description="renamed")
+    assert ev.describe_event_bus(Name="orders")["Description"] == "renamed"
     on_bus = ev.put_rule(Name="crud-rule", EventBusName="orders", EventPattern=pattern)["RuleArn"]
     assert on_bus == f"arn:aws:events:us-east-1:{account}:rule/orders/crud-rule"
     assert [r["Name"] for r in ev.list_rules(EventBusName="orders")["Rules"]] == ["crud-rule"]
