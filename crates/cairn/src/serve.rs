@@ -326,7 +326,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .context("starting EventBridge's router")?,
         );
         consumers.register(Arc::clone(&routing));
-        spawn_nudged(routing, Arc::clone(&stores.commits), Duration::from_millis(100));
+        spawn_nudged(
+            routing,
+            [Arc::clone(&stores.commits), app.events.events_put()],
+            Duration::from_millis(100),
+        );
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints and whose subscription filters invoke functions), alarms evaluated and
         // their notifications published, SNS deliveries. It
@@ -424,12 +428,19 @@ fn spawn_rounds(consumers: Consumers, every: Duration) {
     });
 }
 
-/// Runs a consumer after every nudge (a journal commit), and at least every `every`.
-fn spawn_nudged(consumer: Arc<dyn Consumer>, nudge: Arc<tokio::sync::Notify>, every: Duration) {
+/// Runs a consumer after every nudge (a journal commit, events put on a bus), and at least
+/// every `every`.
+fn spawn_nudged(
+    consumer: Arc<dyn Consumer>,
+    nudges: [Arc<tokio::sync::Notify>; 2],
+    every: Duration,
+) {
     tokio::spawn(async move {
+        let [a, b] = nudges;
         loop {
             tokio::select! {
-                _ = nudge.notified() => {}
+                _ = a.notified() => {}
+                _ = b.notified() => {}
                 _ = tokio::time::sleep(every) => {}
             }
             let c = Arc::clone(&consumer);

@@ -154,10 +154,13 @@ pub trait EventsStore: Send + Sync {
         target_arn: &str,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Puts events on buses (in the calling call's transaction).
+    /// Puts events on buses (in the calling call's transaction); [`EventsStore::events_put`]
+    /// is notified once they are committed.
     fn put_bus_events(&self, events: &[NewBusEvent], now_ms: i64) -> Result<(), StoreError>;
     /// Events after `seq`, in order, at most `limit`.
     fn bus_events_after(&self, seq: i64, limit: usize) -> Result<Vec<BusEvent>, StoreError>;
+    /// Notified whenever events put on buses are committed: the router waits on it.
+    fn events_put(&self) -> std::sync::Arc<tokio::sync::Notify>;
     /// Forgets the events up to `seq` (routed).
     fn forget_bus_events(&self, through_seq: i64) -> Result<(), StoreError>;
 

@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, params};
+use tokio::sync::Notify;
 
 use super::{BusEvent, Delivery, EventBus, EventsStore, NewBusEvent, NewDelivery, Rule, Target};
 use crate::db::Db;
@@ -16,6 +18,8 @@ const SCHEMA: &str = include_str!("../../sql/events.sql");
 
 pub struct SqliteEvents {
     db: Db,
+    /// Notified once events put on buses are committed.
+    put: Arc<Notify>,
 }
 
 fn map_of(text: &str) -> BTreeMap<String, String> {
@@ -116,6 +120,7 @@ impl SqliteEvents {
     pub fn open(path: &Path) -> Result<SqliteEvents, StoreError> {
         Ok(SqliteEvents {
             db: Db::open(path, SCHEMA)?,
+            put: Arc::new(Notify::new()),
         })
     }
 
@@ -320,7 +325,14 @@ impl SqliteEvents {
             }
         }
         tx.commit()?;
+        drop(c);
+        let put = Arc::clone(&self.put);
+        self.db.after_commit(move || put.notify_one());
         Ok(())
+    }
+
+    pub fn events_put(&self) -> Arc<Notify> {
+        Arc::clone(&self.put)
     }
 
     pub fn bus_events_after(&self, seq: i64, limit: usize) -> Result<Vec<BusEvent>, StoreError> {
@@ -456,6 +468,7 @@ impl EventsStore for SqliteEvents {
         fn rules_with_target(&self, rules_prefix: &str, target_arn: &str) -> Result<Vec<String>, StoreError>;
         fn put_bus_events(&self, events: &[NewBusEvent], now_ms: i64) -> Result<(), StoreError>;
         fn bus_events_after(&self, seq: i64, limit: usize) -> Result<Vec<BusEvent>, StoreError>;
+        fn events_put(&self) -> Arc<Notify>;
         fn forget_bus_events(&self, through_seq: i64) -> Result<(), StoreError>;
         fn cursor(&self, name: &str) -> Result<Option<i64>, StoreError>;
         fn advance(&self, name: &str, position: i64, deliveries: &[NewDelivery], now_ms: i64) -> Result<(), StoreError>;
