@@ -9,26 +9,57 @@
 //! credentials) and gets an [`Outcome`] back (the result, the function error if any, and the
 //! log lines it writes to CloudWatch Logs).
 //!
-//! SKELETON (issue 15): the API the Lambda service builds on; the executor behind it is being
-//! written.
+//! Modules, one job each: `code` unpacks zips, `runtime_api` serves one environment's Runtime
+//! API, `logpipe` turns a process's output into timestamped lines, `process` spawns and kills
+//! process groups, `function_env` builds the variables a function sees, `python` picks the
+//! Python runtime client, `environment` runs invocations on one process, `report` writes the
+//! lines Lambda itself logs, and `pool` keeps warm environments and counts concurrency.
+
+mod code;
+mod environment;
+mod function_env;
+mod logpipe;
+mod pool;
+mod process;
+mod python;
+mod report;
+mod runtime_api;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+
+pub use code::MAX_UNZIPPED_BYTES;
 
 /// How the executor runs processes.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
-    /// Where code is unpacked and processes get their working directories; never under the
-    /// instance's data directory.
+    /// Where code is unpacked (`code/<digest>/`, a function's working directory, read-only
+    /// to it as `/var/task` is on AWS) and cairn's Python bootstrap written (`runtime/`);
+    /// never under the instance's data directory. With `run_as`, it and its parents must be
+    /// traversable by that user.
     pub work_root: PathBuf,
-    /// The interpreter `python3.x` runtimes run with.
+    /// The interpreter `python3.x` runtimes run with; asked once for its real executable
+    /// (past launchers such as pyenv's shim) and whether it has awslambdaric.
     pub python: PathBuf,
     /// Machine-wide cap on invocations running at once.
     pub max_concurrency: usize,
     /// When cairn runs as root, processes run as this (uid, gid).
     pub run_as: Option<(u32, u32)>,
+}
+
+/// Which runtime interface client `python3.x` functions run under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PythonClient {
+    /// awslambdaric when the interpreter can import it (checked once), else cairn's own.
+    Auto,
+    /// Always `python -m awslambdaric` (fails like AWS would if the interpreter lacks it).
+    Awslambdaric,
+    /// Always cairn's own bootstrap.
+    Cairn,
 }
 
 /// What to run: a function's configuration as the Lambda service holds it.
@@ -84,7 +115,11 @@ pub struct Outcome {
     pub function_error: Option<String>,
     /// The log stream the lines belong to (`YYYY/MM/DD/[$LATEST]<32 hex>`).
     pub log_stream: String,
-    /// START, the process's output, END and REPORT, each with its epoch-millisecond time.
+    /// Output written since the previous invocation (a cold start's init output), START, the
+    /// process's output, END and REPORT, each with its epoch-millisecond time. Each message is
+    /// what AWS puts in CloudWatch Logs, newline included (`"START RequestId: … Version:
+    /// $LATEST\n"`, `"REPORT …\tMax Memory Used: 73 MB\t\n"`), so `LogType=Tail`'s text is
+    /// the messages concatenated.
     pub log: Vec<(i64, String)>,
     pub duration_ms: f64,
     /// Set on a cold start.
@@ -101,30 +136,61 @@ pub enum ExecError {
     TooManyRequests,
     #[error("{0}")]
     Unsupported(String),
+    /// The zip cannot be installed; the message is AWS's `InvalidParameterValueException`
+    /// text ("Could not unzip uploaded file. …", "Unzipped size must be smaller than
+    /// 262144000 bytes").
+    #[error("{0}")]
+    InvalidCode(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// Runs functions. Cheap to build: nothing starts before the first invocation.
+/// Runs functions. Cheap to build: nothing starts before the first invocation. Dropping it
+/// stops every process it started.
 pub struct Executor {
     config: ExecutorConfig,
+    pool: Arc<pool::Pool>,
 }
 
 impl Executor {
     pub fn new(config: ExecutorConfig) -> Executor {
-        Executor { config }
+        let pool = Arc::new(pool::Pool::new(config.clone()));
+        Executor { config, pool }
+    }
+
+    /// Chooses the Python runtime interface client (default [`PythonClient::Auto`]).
+    pub fn with_python_client(self, client: PythonClient) -> Executor {
+        self.pool.set_python_client(client);
+        self
+    }
+
+    /// Directories after the function's code on `PYTHONPATH`: the runtime's own packages, as
+    /// `/var/runtime` holds boto3 and awslambdaric on AWS. awslambdaric found there counts for
+    /// [`PythonClient::Auto`]. Set before the first invocation.
+    pub fn with_python_path(self, dirs: Vec<PathBuf>) -> Executor {
+        self.pool.set_python_path(dirs);
+        self
+    }
+
+    /// How long a warm process may sit idle before it is stopped (default 5 minutes).
+    pub fn with_idle_timeout(self, idle: Duration) -> Executor {
+        self.pool.set_idle_timeout(idle);
+        self
     }
 
     pub fn config(&self) -> &ExecutorConfig {
         &self.config
     }
 
-    /// Unpacks a function's zip under the work root, once per digest.
+    /// Unpacks a function's zip under the work root, once per digest. Blocking file I/O: call
+    /// it from `spawn_blocking` on a busy runtime.
     pub fn install_code(&self, code_sha256: &str, zip: &[u8]) -> Result<(), ExecError> {
-        let _ = (code_sha256, zip);
-        Err(ExecError::Unsupported(
-            "the function executor is not built yet".into(),
-        ))
+        code::install(&self.config.work_root, code_sha256, zip)
+    }
+
+    /// Whether the code with this digest is installed.
+    pub fn has_code(&self, code_sha256: &str) -> bool {
+        code::installed_dir(&self.config.work_root, code_sha256).is_some()
     }
 
     /// Runs one invocation on a warm process of this revision, or a new one.
@@ -133,14 +199,17 @@ impl Executor {
         function: &FunctionSpec,
         invocation: Invocation,
     ) -> Result<Outcome, ExecError> {
-        let _ = (function, invocation);
-        Err(ExecError::Unsupported(
-            "the function executor is not built yet".into(),
-        ))
+        pool::Pool::invoke(&self.pool, function, invocation).await
     }
 
-    /// Stops a function's warm processes (deleted, or code or configuration changed).
+    /// Stops a function's warm processes (deleted, or code or configuration changed); one
+    /// running now is stopped when its invocation ends.
     pub fn retire(&self, function_arn: &str) {
-        let _ = function_arn;
+        self.pool.retire(function_arn);
+    }
+
+    /// Processes kept warm right now (all functions), for tests and metrics.
+    pub fn idle_processes(&self) -> usize {
+        self.pool.idle_count()
     }
 }

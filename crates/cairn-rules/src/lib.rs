@@ -6,7 +6,9 @@
 //! - [`alarm`]: CloudWatch alarm evaluation (periods, M of N, missing data, statistics), with
 //!   AWS's state reasons, history items and SNS notification messages.
 //! - [`pattern`]: EventBridge event patterns, with AWS's `InvalidEventPatternException` reasons.
+//! - [`transform`]: EventBridge target input shaping (`InputPath`, `InputTransformer`).
 
 pub mod alarm;
 pub mod filter;
 pub mod pattern;
+pub mod transform;

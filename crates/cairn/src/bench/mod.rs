@@ -8,6 +8,7 @@ mod load;
 mod loadfloor;
 mod logs;
 mod lookup;
+mod patterns;
 mod policy;
 mod s3floor;
 mod s3load;
@@ -37,6 +38,9 @@ pub enum BenchCommand {
     /// CloudWatch Logs against AWS_ENDPOINT_URL (cairn or a peer): PutLogEvents ingest with
     /// full batches (events stored per second), then FilterLogEvents latency over them.
     Logs(logs::LogsArgs),
+    /// EventBridge pattern matching on one core: 100 alerting rules over real CloudTrail
+    /// envelopes, JSON parsing included (events/s and event-rule matches/s).
+    Patterns(patterns::PatternsArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -49,6 +53,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Digest(a) => digest::run(a),
         BenchCommand::Policy(a) => policy::run(a),
         BenchCommand::Logs(a) => logs::run(a),
+        BenchCommand::Patterns(a) => patterns::run(a),
     }
 }
 

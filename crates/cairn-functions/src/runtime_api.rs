@@ -1,0 +1,327 @@
+//! The Lambda Runtime API (2018-06-01) for one execution environment, on its own loopback
+//! port (`AWS_LAMBDA_RUNTIME_API` is a bare `host:port`, so a listener per process needs no
+//! routing). `next` long-polls until the executor hands over an invocation; `response`,
+//! `error` and `init/error` are passed back to the executor as [`ApiEvent`]s. Paths, methods
+//! and request ids it does not know answer the errors AWS's runtime API answers.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::report::now_ms;
+
+/// Largest response or error document a function may post: Lambda's 6 MB synchronous
+/// payload limit as AWS counts it.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 6_291_556;
+
+const PREFIX: &str = "/2018-06-01/runtime";
+
+/// An invocation waiting for the process's `next`.
+pub(crate) struct Job {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub function_arn: String,
+    pub timeout_ms: u64,
+    /// `X-Amz-Client-Context` as the caller sent it (base64 JSON).
+    pub client_context: Option<String>,
+}
+
+/// What the process told the runtime API.
+#[derive(Debug)]
+pub(crate) enum ApiEvent {
+    /// `next` handed the invocation over; the function's time starts now.
+    Started {
+        at: Instant,
+        at_ms: i64,
+    },
+    Response {
+        request_id: String,
+        body: Bytes,
+    },
+    Error {
+        request_id: String,
+        body: Bytes,
+    },
+    /// A response or error document over [`MAX_RESPONSE_BYTES`].
+    TooLarge {
+        request_id: String,
+    },
+    InitError {
+        body: Bytes,
+    },
+}
+
+/// Called as an invocation is handed over, before the process sees it.
+pub(crate) type OnHandover = Box<dyn Fn() + Send + Sync>;
+
+struct Shared {
+    on_handover: OnHandover,
+    jobs: tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    events: mpsc::UnboundedSender<ApiEvent>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The request id handed out and not yet answered.
+    current: Option<String>,
+    /// Whether any invocation was handed out (init errors are refused after that).
+    started: bool,
+}
+
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running Runtime API: dropping it closes the listener and ends pending `next` polls.
+pub(crate) struct RuntimeApi {
+    pub addr: SocketAddr,
+    pub jobs: mpsc::Sender<Job>,
+    pub events: mpsc::UnboundedReceiver<ApiEvent>,
+    accept: JoinHandle<()>,
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl RuntimeApi {
+    pub(crate) async fn start(on_handover: OnHandover) -> std::io::Result<RuntimeApi> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let (jobs_tx, jobs_rx) = mpsc::channel(1);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            on_handover,
+            jobs: tokio::sync::Mutex::new(jobs_rx),
+            events: events_tx,
+            state: Mutex::new(State::default()),
+        });
+        let accept = tokio::spawn(accept_loop(listener, shared));
+        Ok(RuntimeApi {
+            addr,
+            jobs: jobs_tx,
+            events: events_rx,
+            accept,
+        })
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::debug!(error = %e, "runtime API accept");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(route(&shared, req).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::trace!(error = %e, "runtime API connection");
+            }
+        });
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, body: impl Into<Bytes>, json: bool) -> Reply {
+    let mut resp = Response::new(Full::new(body.into()));
+    *resp.status_mut() = status;
+    let ctype = if json {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    resp.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    resp
+}
+
+fn error_reply(status: StatusCode, error_type: &str, message: &str) -> Reply {
+    let doc = serde_json::json!({ "errorMessage": message, "errorType": error_type });
+    reply(status, doc.to_string(), true)
+}
+
+fn accepted() -> Reply {
+    reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#, true)
+}
+
+async fn route(shared: &Shared, req: Request<Incoming>) -> Reply {
+    let path = req.uri().path().to_string();
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        return not_found();
+    };
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (&Method::GET, ["invocation", "next"]) => next(shared).await,
+        (&Method::POST, ["invocation", id, "response"]) => {
+            let id = id.to_string();
+            answer(shared, req, id, false).await
+        }
+        (&Method::POST, ["invocation", id, "error"]) => {
+            let id = id.to_string();
+            answer(shared, req, id, true).await
+        }
+        (&Method::POST, ["init", "error"]) => init_error(shared, req).await,
+        (_, ["invocation", "next"])
+        | (_, ["invocation", _, "response" | "error"])
+        | (_, ["init", "error"]) => reply(StatusCode::METHOD_NOT_ALLOWED, "", false),
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Reply {
+    reply(StatusCode::NOT_FOUND, "404 page not found\n", false)
+}
+
+async fn next(shared: &Shared) -> Reply {
+    let job = {
+        let mut jobs = shared.jobs.lock().await;
+        jobs.recv().await
+    };
+    let Some(job) = job else {
+        // The environment is shutting down.
+        return error_reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The runtime is shutting down",
+        );
+    };
+    {
+        let mut state = shared.state();
+        state.current = Some(job.request_id.clone());
+        state.started = true;
+    }
+    (shared.on_handover)();
+    let at_ms = now_ms();
+    let deadline = at_ms.saturating_add(i64::try_from(job.timeout_ms).unwrap_or(i64::MAX));
+    let _ = shared.events.send(ApiEvent::Started {
+        at: Instant::now(),
+        at_ms,
+    });
+    let mut resp = reply(StatusCode::OK, job.payload, true);
+    let headers = resp.headers_mut();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    put("lambda-runtime-aws-request-id", &job.request_id);
+    put("lambda-runtime-deadline-ms", &deadline.to_string());
+    put("lambda-runtime-invoked-function-arn", &job.function_arn);
+    put("lambda-runtime-trace-id", &crate::report::trace_id());
+    // The API takes the client context base64-encoded; the runtime gets the JSON itself.
+    if let Some(decoded) = job
+        .client_context
+        .as_deref()
+        .and_then(|cc| base64::engine::general_purpose::STANDARD.decode(cc).ok())
+        && let Ok(v) = HeaderValue::from_bytes(&decoded)
+    {
+        headers.insert("lambda-runtime-client-context", v);
+    }
+    resp
+}
+
+async fn answer(shared: &Shared, req: Request<Incoming>, id: String, error: bool) -> Reply {
+    {
+        let state = shared.state();
+        if state.current.as_deref() != Some(id.as_str()) {
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestID",
+                "Invalid request ID",
+            );
+        }
+    }
+    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            shared.state().current = None;
+            let _ = shared.events.send(ApiEvent::TooLarge { request_id: id });
+            return error_reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+            );
+        }
+        Err(_) => {
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "TruncatedHTTPRequest",
+                "The request body was not fully received",
+            );
+        }
+    };
+    {
+        let mut state = shared.state();
+        if state.current.as_deref() != Some(id.as_str()) {
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestID",
+                "Invalid request ID",
+            );
+        }
+        state.current = None;
+    }
+    let event = if error {
+        ApiEvent::Error {
+            request_id: id,
+            body,
+        }
+    } else {
+        ApiEvent::Response {
+            request_id: id,
+            body,
+        }
+    };
+    let _ = shared.events.send(event);
+    accepted()
+}
+
+async fn init_error(shared: &Shared, req: Request<Incoming>) -> Reply {
+    if shared.state().started {
+        return error_reply(
+            StatusCode::FORBIDDEN,
+            "InvalidStateTransition",
+            "State transition from Running to InitError failed for runtime. Error: State transition is not allowed",
+        );
+    }
+    let body = match Limited::new(req.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let _ = shared.events.send(ApiEvent::InitError { body });
+    accepted()
+}
