@@ -85,8 +85,12 @@ def test_rules_buses_and_their_errors(cairn):
     assert error_of(lambda: ev.describe_rule(Name="nope")) == \
         ("ResourceNotFoundException", "Rule nope does not exist on EventBus default.")
     assert error_of(lambda: ev.enable_rule(Name="nope"))[0] == "ResourceNotFoundException"
-    assert error_of(lambda: ev.put_rule(Name="bad", EventPattern="[1]")) == \
-        ("InvalidEventPatternException", "Event pattern is not valid. Reason: Filter is not an object")
+    code, msg = error_of(lambda: ev.put_rule(Name="bad", EventPattern="[1]"))
+    assert code == "InvalidEventPatternException"
+    assert msg.startswith("Event pattern is not valid. Reason: Filter is not an object"), msg
+    code, msg = error_of(lambda: ev.put_rule(Name="bad", EventPattern='{"resources": []}'))
+    assert (code, msg.split("\n")[0]) == \
+        ("InvalidEventPatternException", "Event pattern is not valid. Reason: Empty arrays are not allowed")
     assert error_of(lambda: ev.put_rule(Name="bad")) == \
         ("ValidationException", "Parameter(s) EventPattern or ScheduleExpression must be specified.")
     for bad in ["rate(1 minutes)", "rate(5 minute)", "cron(0 12 * * * *)", "every day"]:
@@ -155,6 +159,9 @@ def test_targets_and_their_limits(cairn):
     assert ev.list_rule_names_by_target(TargetArn=q)["RuleNames"] == ["tgt-rule"]
     code, msg = error_of(lambda: ev.put_targets(Rule="tgt-rule", Targets=[{"Id": "9", "Arn": q, "Input": "{}", "InputPath": "$"}]))
     assert code == "ValidationException" and "Only one of Input, InputPath, or InputTransformer" in msg
+    assert error_of(lambda: ev.put_targets(Rule="tgt-rule", Targets=[{"Id": "t", "Arn": q, "InputTransformer": {
+        "InputPathsMap": {"a": "$.detail"}, "InputTemplate": '{"x": <b>}'}}])) == \
+        ("ValidationException", "InputTemplate for target t contains invalid placeholder b.")
     assert error_of(lambda: ev.put_targets(Rule="tgt-rule", Targets=[{"Id": "f", "Arn": q + ".fifo"}])) == \
         ("ValidationException", "Parameter(s) SqsParameters must be specified for target: f.")
     assert error_of(lambda: ev.put_targets(Rule="tgt-rule", Targets=[{"Id": str(i), "Arn": q} for i in range(4, 8)])) == \
@@ -192,7 +199,9 @@ def test_test_event_pattern_refuses_incomplete_events(cairn):
         ("ValidationException", "Parameter Event is not valid.")
     assert error_of(lambda: ev.test_event_pattern(EventPattern='{"source":["a"]}', Event='not json')) == \
         ("ValidationException", "Parameter Event is not valid.")
-    assert error_of(lambda: ev.test_event_pattern(EventPattern='[1]', Event='{}')) == ("InvalidEventPatternException", "Event pattern is not valid. Reason: Filter is not an object")
+    code, msg = error_of(lambda: ev.test_event_pattern(EventPattern='{"source": "a"}', Event='{}'))
+    assert (code, msg.split("\n")[0]) == \
+        ("InvalidEventPatternException", 'Event pattern is not valid. Reason: "source" must be an object or an array')
 
 
 def test_put_events_reach_an_sqs_target_as_the_event(cairn):

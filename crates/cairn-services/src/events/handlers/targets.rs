@@ -65,6 +65,9 @@ fn check_target(t: &Value) -> Result<(), AwsError> {
             )));
         }
     }
+    if let Err(e) = crate::events::routing::shape::check(t) {
+        return Err(validation(e.for_target(id)));
+    }
     if let Some(path) = str_member(t, "InputPath").filter(|p| p.len() > 256) {
         return Err(constraint(
             path,

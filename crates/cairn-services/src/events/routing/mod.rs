@@ -14,14 +14,14 @@
 mod deliver;
 pub(crate) mod envelope;
 mod retry;
-mod shape;
+pub(crate) mod shape;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use cairn_model::ids::new_uuid;
 use cairn_model::timefmt::{event_time, parse_event_time};
-use cairn_rules::pattern::Pattern;
+use cairn_rules::pattern::{Pattern, PatternSet};
 use cairn_store::StoreError;
 use cairn_store::events::{Delivery, NewDelivery, Rule};
 use cairn_store::journal::{Consumer, Entry, EntryKind, Round};
@@ -43,15 +43,22 @@ const BATCH: usize = 200;
 /// Deliveries made at once.
 const PARALLEL: usize = 8;
 
-/// A rule ready to match: its parsed pattern and its targets.
+/// A rule ready to match: its targets, parsed.
 struct Armed {
     rule: Rule,
-    pattern: Option<Pattern>,
     targets: Vec<(String, Value)>,
 }
 
-/// The rules of one bus, loaded once per round.
-type Armory = HashMap<(String, String, String), Vec<Armed>>;
+/// The enabled rules with patterns of one bus: their patterns in one set, matched together;
+/// `rules[i]` is the rule of the set's pattern `i`.
+#[derive(Default)]
+struct Bus {
+    set: PatternSet,
+    rules: Vec<Armed>,
+}
+
+/// The buses met in one round, by account, region and name.
+type Armory = HashMap<(String, String, String), Bus>;
 
 /// Routes events to targets: see the module documentation.
 pub struct Router {
@@ -93,21 +100,22 @@ impl Router {
         account: &str,
         region: &str,
         bus: &str,
-    ) -> Result<&'a [Armed], StoreError> {
+    ) -> Result<&'a Bus, StoreError> {
         let key = (account.to_owned(), region.to_owned(), bus.to_owned());
         if !armory.contains_key(&key) {
-            let mut all = Vec::new();
+            let mut armed = Bus::default();
             for rule in self.app.events.rules(account, region, bus)? {
                 if rule.state == "DISABLED" {
                     continue;
                 }
                 let pattern = match rule.event_pattern.as_deref().map(Pattern::parse) {
-                    Some(Ok(p)) => Some(p),
+                    Some(Ok(p)) => p,
                     Some(Err(e)) => {
                         tracing::warn!(rule = %rule.arn, error = %e, "a stored pattern no longer parses");
-                        None
+                        continue;
                     }
-                    None => None,
+                    // A schedule only: no event matches it.
+                    None => continue,
                 };
                 let targets = self
                     .app
@@ -116,15 +124,12 @@ impl Router {
                     .into_iter()
                     .filter_map(|t| Some((t.spec.clone(), serde_json::from_str(&t.spec).ok()?)))
                     .collect();
-                all.push(Armed {
-                    rule,
-                    pattern,
-                    targets,
-                });
+                armed.set.insert(pattern);
+                armed.rules.push(Armed { rule, targets });
             }
-            armory.insert(key.clone(), all);
+            armory.insert(key.clone(), armed);
         }
-        Ok(armory.get(&key).map_or(&[], Vec::as_slice))
+        Ok(&armory[&key])
     }
 
     /// The deliveries an event on a bus makes. `read_only` marks a read-only management
@@ -143,19 +148,27 @@ impl Router {
     ) -> Result<(), StoreError> {
         let now = self.app.clock.now_millis();
         let event_ms = event.get("time").and_then(parse_event_time).unwrap_or(now);
-        for a in self.armed(armory, account, region, bus)? {
+        let armed = self.armed(armory, account, region, bus)?;
+        if armed.rules.is_empty() {
+            return Ok(());
+        }
+        for i in armed.set.matches(event) {
+            let Some(a) = armed.rules.get(i) else {
+                continue;
+            };
             if read_only && a.rule.state != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" {
                 continue;
             }
-            if !a.pattern.as_ref().is_some_and(|p| p.matches(event)) {
-                continue;
-            }
             for (spec, target) in &a.targets {
+                let Some(input) = shape::input_for(target, event, text, &a.rule.arn, now) else {
+                    tracing::debug!(rule = %a.rule.arn, "a target's input shaping yields nothing; not delivered");
+                    continue;
+                };
                 out.push(NewDelivery {
                     rule_arn: a.rule.arn.clone(),
                     target: spec.clone(),
                     event: text.to_owned(),
-                    input: shape::input_for(target, event, text, &a.rule.arn, now),
+                    input,
                     event_ms,
                     due_ms: now,
                 });
@@ -286,7 +299,7 @@ impl Router {
                     let target: Value = serde_json::from_str(&t.spec).ok()?;
                     Some(NewDelivery {
                         rule_arn: rule.arn.clone(),
-                        input: shape::input_for(&target, &event, &text, &rule.arn, now),
+                        input: shape::input_for(&target, &event, &text, &rule.arn, now)?,
                         target: t.spec,
                         event: text.clone(),
                         event_ms: fire_ms,
