@@ -34,8 +34,15 @@ fn failure(code: &str, message: &str) -> Value {
     json!({"ErrorCode": code, "ErrorMessage": message})
 }
 
+/// An entry's event: its bus, id and JSON.
+struct Made {
+    bus: String,
+    id: String,
+    event: String,
+}
+
 /// One entry: the event to put on a bus, or its failure entry.
-fn entry(app: &App, ctx: &CallContext, e: &Value, now: i64) -> Result<(String, Value), Value> {
+fn entry(app: &App, ctx: &CallContext, e: &Value, now: i64) -> Result<Made, Value> {
     let arg = |name: &str| {
         failure(
             "InvalidArgument",
@@ -95,7 +102,7 @@ fn entry(app: &App, ctx: &CallContext, e: &Value, now: i64) -> Result<(String, V
             "Total size of the entries in the request is over the limit.",
         ));
     }
-    Ok((bus, json!({"EventId": id, "event": event})))
+    Ok(Made { bus, id, event })
 }
 
 pub(super) fn put(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
@@ -120,14 +127,14 @@ pub(super) fn put(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, 
     let mut failed = 0;
     for e in entries {
         match entry(app, ctx, e, now) {
-            Ok((bus, made)) => {
+            Ok(made) => {
+                answers.push(json!({"EventId": made.id}));
                 events.push(NewBusEvent {
                     account: ctx.recipient_account.clone(),
                     region: ctx.region.clone(),
-                    bus,
-                    event: made["event"].as_str().unwrap_or_default().to_owned(),
+                    bus: made.bus,
+                    event: made.event,
                 });
-                answers.push(json!({"EventId": made["EventId"]}));
             }
             Err(f) => {
                 failed += 1;
