@@ -179,6 +179,16 @@ def test_lambda_create_function_refused(lab):
     assert not any('"refused"' in n for n in recorded_names(lab, "lambda.amazonaws.com"))
 
 
+def test_events_put_rule_refused(lab):
+    ev = lab.client("events")
+    ev.put_rule(Name="kept", EventPattern='{"source":["app"]}')
+    arm_journal_failure(lab)
+    assert_refused_503(lambda: ev.put_rule(Name="refused", EventPattern='{"source":["app"]}'))
+    restart(lab)
+    ev = lab.client("events")
+    assert [r["Name"] for r in ev.list_rules()["Rules"]] == ["kept"]
+
+
 def test_sts_get_session_token_refused(lab):
     sts = lab.client("sts")
     sts.get_session_token()

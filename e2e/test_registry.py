@@ -13,7 +13,8 @@ import botocore.session
 from conftest import CAIRN
 
 SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "monitoring": "cloudwatch",
-           "iam": "iam", "sts": "sts", "sqs": "sqs", "sns": "sns", "lambda": "lambda"}
+           "iam": "iam", "sts": "sts", "sqs": "sqs", "sns": "sns", "lambda": "lambda",
+           "events": "events"}
 """Signing name -> botocore service name (CloudWatch signs as `monitoring`)."""
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -35,7 +36,7 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs", "sns", "lambda"):
+    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs", "sns", "lambda", "events"):
         ops, model = model_operations(SIGNING[service])
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service

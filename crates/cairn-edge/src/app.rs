@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use cairn_model::Clock;
 use cairn_store::StoreError;
+use cairn_store::events::{EventsStore, SqliteEvents};
 use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
@@ -56,6 +57,8 @@ pub struct App {
     /// Removes the functions' work directory when the application goes, after the executor
     /// above has stopped its processes (fields drop in order).
     _functions_root: WorkRoot,
+    /// EventBridge buses, rules, targets, events put on buses and pending deliveries.
+    pub events: Arc<dyn EventsStore>,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -113,6 +116,10 @@ impl Layout {
         self.root.join("metrics.db")
     }
 
+    pub fn events_db(&self) -> PathBuf {
+        self.root.join("events.db")
+    }
+
     pub fn sqs_db(&self) -> PathBuf {
         self.root.join("sqs.db")
     }
@@ -167,8 +174,26 @@ pub struct Stores {
     pub sqs: Arc<dyn SqsStore>,
     pub sns: Arc<dyn SnsStore>,
     pub lambda: Arc<dyn LambdaStore>,
+    pub events: Arc<dyn EventsStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
+    /// Notified after every journal commit: consumers that react to calls (EventBridge's
+    /// router) wake on it instead of waiting for their next tick.
+    pub commits: Arc<tokio::sync::Notify>,
+}
+
+/// The journal's commit hook: the event-history index's, then a nudge to whoever waits on
+/// [`Stores::commits`].
+struct Nudging {
+    inner: Box<dyn cairn_store::journal::CommitHook>,
+    commits: Arc<tokio::sync::Notify>,
+}
+
+impl cairn_store::journal::CommitHook for Nudging {
+    fn committed(&mut self, entries: Vec<(u64, Vec<u8>)>, end: u64) {
+        self.inner.committed(entries, end);
+        self.commits.notify_one();
+    }
 }
 
 impl Stores {
@@ -183,6 +208,7 @@ impl Stores {
             SqliteIdentity::open(&layout.identity_db()).map_err(at(layout.identity_db()))?,
         );
         let behind = Arc::new(AtomicBool::new(false));
+        let commits = Arc::new(tokio::sync::Notify::new());
         let sqlite: Arc<dyn HistoryIndex> =
             Arc::new(SqliteHistory::open(&layout.history_db()).map_err(at(layout.history_db()))?);
         let following =
@@ -191,7 +217,10 @@ impl Stores {
             SegmentJournal::open(
                 &layout.journal(),
                 journal,
-                following.hook().map_err(at(layout.journal()))?,
+                Box::new(Nudging {
+                    inner: following.hook().map_err(at(layout.journal()))?,
+                    commits: Arc::clone(&commits),
+                }),
             )
             .map_err(at(layout.journal()))?,
         );
@@ -229,10 +258,14 @@ impl Stores {
             lambda: Arc::new(
                 SqliteLambda::open(&layout.lambda_db()).map_err(at(layout.lambda_db()))?,
             ),
+            events: Arc::new(
+                SqliteEvents::open(&layout.events_db()).map_err(at(layout.events_db()))?,
+            ),
             journal,
             history,
             identity,
             history_behind: behind,
+            commits,
         })
     }
 }
@@ -325,6 +358,7 @@ impl App {
                     .with_python_path(options.functions_python_path),
             ),
             _functions_root: functions_root,
+            events: Arc::clone(&stores.events),
             external_buckets: Arc::new(
                 options
                     .external_buckets

@@ -1,5 +1,5 @@
 //! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
-//! `sts`, `sqs`, `sns`, `lambda`), and the
+//! `sts`, `sqs`, `sns`, `lambda`, `events`), and the
 //! standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -22,6 +22,7 @@ pub use cairn_edge::{App, admin, app, authz, edge, members, params, pipeline, po
 
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod events;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
@@ -48,6 +49,7 @@ pub fn registry() -> Registry {
         Arc::new(sqs::Sqs),
         Arc::new(sns::Sns),
         Arc::new(lambda::Lambda),
+        Arc::new(events::Events),
     ])
     .with_public(vec![Arc::new(sns::public::Links)])
 }

@@ -101,6 +101,16 @@ impl TestApp {
         })
     }
 
+    /// Runs `f` on a blocking thread of the application's runtime, where internal calls can
+    /// be made (a journal consumer's round, as the server runs it).
+    pub fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        self.runtime
+            .block_on(async move { tokio::task::spawn_blocking(f).await.ok() })
+    }
+
     /// Calls an operation of `service` as the account's root user.
     pub fn call(&self, service: &str, op: &str, input: Value) -> Result<Value, AwsError> {
         let root = self.root.clone();

@@ -300,3 +300,35 @@ fn lambda_writes_refused_leave_functions_as_they_were() {
         "the refused invocation was not queued"
     );
 }
+
+#[test]
+fn events_put_events_refused_leaves_no_event_on_the_bus() {
+    let t = TestApp::new().unwrap();
+    t.call(
+        "events",
+        "PutRule",
+        json!({"Name": "kept", "EventPattern": "{\"source\":[\"app\"]}"}),
+    )
+    .unwrap();
+    let entry = json!({"Source": "app", "DetailType": "d", "Detail": "{}"});
+    t.call("events", "PutEvents", json!({"Entries": [entry]}))
+        .unwrap();
+    assert_eq!(t.app.events.bus_events_after(0, 10).unwrap().len(), 1);
+    refused(&t, "events", "PutEvents", json!({"Entries": [entry]}));
+    refused(
+        &t,
+        "events",
+        "PutRule",
+        json!({"Name": "refused", "EventPattern": "{\"source\":[\"app\"]}"}),
+    );
+    assert_eq!(t.app.events.bus_events_after(0, 10).unwrap().len(), 1);
+    let rules = t
+        .app
+        .events
+        .rules(&t.account, "us-east-1", "default")
+        .unwrap();
+    assert_eq!(
+        rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["kept"]
+    );
+}

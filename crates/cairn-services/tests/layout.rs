@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 10] = [
+const SERVICES: [&str; 11] = [
     "cloudtrail",
     "s3",
     "kms",
@@ -21,6 +21,7 @@ const SERVICES: [&str; 10] = [
     "sqs",
     "sns",
     "lambda",
+    "events",
 ];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as

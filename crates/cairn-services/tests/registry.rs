@@ -28,7 +28,8 @@ fn tables_are_complete_and_consistent() {
             "sts",
             "sqs",
             "sns",
-            "lambda"
+            "lambda",
+            "events"
         ]
     );
     for svc in registry.iter() {
@@ -72,12 +73,12 @@ fn tables_are_complete_and_consistent() {
                 matches!(op.category, EventCategory::Management | EventCategory::Data),
                 "{who}"
             );
-            // Only S3's object operations (and listings), Logs' log event reads and writes
-            // CloudWatch's metric data operations, SQS' message operations and SNS's
-            // Publish(Batch) and Lambda's invocations are data events.
+            // Only S3's object operations (and listings), Logs' log event reads and writes,
+            // CloudWatch's metric data operations, SQS' message operations, SNS's
+            // Publish(Batch), Lambda's invocations and EventBridge's PutEvents are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "monitoring", "sqs", "sns", "lambda"]
+                    ["s3", "logs", "monitoring", "sqs", "sns", "lambda", "events"]
                         .contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
@@ -101,6 +102,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("sqs"), 23);
     assert_eq!(count("sns"), 42);
     assert_eq!(count("lambda"), 91);
+    assert_eq!(count("events"), 57);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -122,6 +124,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ("logs", "Logs_20140328."),
         ("monitoring", "GraniteServiceVersion20100801."),
         ("sqs", "AmazonSQS."),
+        ("events", "AWSEvents."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

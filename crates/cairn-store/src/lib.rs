@@ -6,6 +6,8 @@
 //!
 //! - [`journal`]: the durable, ordered source of truth ([`journal::Journal`]); embedded as
 //!   [`journal::SegmentJournal`], cairn's checksummed, group-committed segment log.
+//! - [`events`]: EventBridge buses, rules, targets, events put on buses and the outbox of
+//!   target deliveries ([`events::EventsStore`]; [`events::SqliteEvents`]).
 //! - [`history`]: the event-history index behind LookupEvents, derived from the journal and
 //!   rebuildable from it ([`history::HistoryIndex`]; [`history::SqliteHistory`]).
 //! - [`identity`]: accounts, IAM entities and access keys ([`identity::IdentityStore`];
@@ -39,6 +41,7 @@ mod forward;
 
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod history;
 pub mod identity;
 pub mod journal;

@@ -348,6 +348,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let mut invoking = Consumers::new();
         invoking.register(lambda_async);
         spawn_rounds(invoking, Duration::from_millis(200));
+        // EventBridge: CloudTrail records and PutEvents entries through the rules to their
+        // targets, and schedules. Woken by every journal commit, so a call reaches its
+        // targets within milliseconds; a tick catches what a commit does not announce (a
+        // schedule coming due, a retry, bus events committed just after their record).
+        let routing: Arc<dyn Consumer> = Serial::new(
+            cairn_services::events::routing::Router::new(Arc::clone(&app), &endpoint)
+                .context("starting EventBridge's router")?,
+        );
+        consumers.register(Arc::clone(&routing));
+        spawn_nudged(
+            routing,
+            [Arc::clone(&stores.commits), app.events.events_put()],
+            Duration::from_millis(100),
+        );
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints and whose subscription filters invoke functions), alarms evaluated and
         // their notifications published, SNS deliveries. It
@@ -439,6 +453,33 @@ fn spawn_rounds(consumers: Consumers, every: Duration) {
                         }
                     }
                 }
+                Err(e) => tracing::error!(error = %e, "consumer round task failed"),
+            }
+        }
+    });
+}
+
+/// Runs a consumer after every nudge (a journal commit, events put on a bus), and at least
+/// every `every`.
+fn spawn_nudged(
+    consumer: Arc<dyn Consumer>,
+    nudges: [Arc<tokio::sync::Notify>; 2],
+    every: Duration,
+) {
+    tokio::spawn(async move {
+        let [a, b] = nudges;
+        loop {
+            tokio::select! {
+                _ = a.notified() => {}
+                _ = b.notified() => {}
+                _ = tokio::time::sleep(every) => {}
+            }
+            let c = Arc::clone(&consumer);
+            match tokio::task::spawn_blocking(move || c.run_due()).await {
+                Ok(Err(e)) => {
+                    tracing::error!(consumer = consumer.name(), error = %e, "consumer round failed")
+                }
+                Ok(Ok(_)) => {}
                 Err(e) => tracing::error!(error = %e, "consumer round task failed"),
             }
         }

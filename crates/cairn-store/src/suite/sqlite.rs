@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::Backend;
+use crate::events::{EventsStore, SqliteEvents};
 use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
 use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
@@ -36,6 +37,7 @@ struct Open {
     trails: Option<Arc<dyn TrailStore>>,
     sns: Option<Arc<dyn SnsStore>>,
     lambda: Option<Arc<dyn LambdaStore>>,
+    events: Option<Arc<dyn EventsStore>>,
 }
 
 impl SqliteBackend {
@@ -174,6 +176,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn events(&self) -> Arc<dyn EventsStore> {
+        self.get(
+            |o| &mut o.events,
+            || SqliteEvents::open(&self.path("events.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn restart(&self) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
     }
@@ -185,6 +194,11 @@ mod tests {
 
     use super::SqliteBackend;
     use crate::suite::{self, run};
+
+    #[test]
+    fn events() {
+        run(suite::events::CASES, &SqliteBackend::boxed);
+    }
 
     #[test]
     fn journal() {
