@@ -709,3 +709,45 @@ def test_a_provided_runtime_runs_the_zips_bootstrap(lab, lam):
     assert "FunctionError" not in out
     assert json.loads(out["Payload"].read()) == {"handler": "function.handler", "event": {"k": "v"}}
     assert "handling " in base64.b64decode(out["LogResult"]).decode()
+
+
+def test_failed_event_invocations_are_retried_with_awss_delays(new_cairn):
+    c = new_cairn(["--test-clock", "--lambda-python", str(PYTHON), "--lambda-python-path", PACKAGES])
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    iam = c.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="r", PolicyName="sqs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}))
+    lam, sqs = c.client("lambda"), c.client("sqs")
+    url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    lam.create_function(FunctionName="flaky", Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": zip_of(BOOM)})
+    lam.put_function_event_invoke_config(FunctionName="flaky", DestinationConfig={
+        "OnFailure": {"Destination": f"arn:aws:sqs:us-east-1:{account}:dlq"}})
+    lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"x": 1}))
+
+    def logged_attempts():
+        try:
+            events = c.client("logs").filter_log_events(logGroupName="/aws/lambda/flaky")["events"]
+        except botocore.exceptions.ClientError:
+            return 0  # no group before the first attempt
+        return sum(e["message"].startswith("START RequestId:") for e in events)
+
+    def received():
+        return sqs.receive_message(QueueUrl=url).get("Messages")
+
+    wait_for(lambda: logged_attempts() == 1)
+    c.advance(50)
+    time.sleep(1)
+    assert logged_attempts() == 1, "no retry before a minute"
+    c.advance(15)
+    wait_for(lambda: logged_attempts() == 2)
+    c.advance(100)
+    time.sleep(1)
+    assert logged_attempts() == 2 and not received(), "the second retry waits two minutes"
+    c.advance(30)
+    got = wait_for(received)
+    record = json.loads(got[0]["Body"])
+    assert logged_attempts() == 3
+    assert (record["requestContext"]["condition"], record["requestContext"]["approximateInvokeCount"]) == \
+        ("RetriesExhausted", 3)
