@@ -29,6 +29,7 @@ pub(crate) struct Start<'a> {
     pub lang_bin: Option<&'a Path>,
     pub python: bool,
     pub python_path: &'a [PathBuf],
+    pub endpoint_url: Option<&'a str>,
     pub run_as: Option<(u32, u32)>,
     pub generation: u64,
 }
@@ -89,6 +90,7 @@ impl Environment {
                 log_stream: &log_stream,
                 python: at.python,
                 python_path: at.python_path,
+                endpoint_url: at.endpoint_url,
             },
         );
         let launch = Launch {

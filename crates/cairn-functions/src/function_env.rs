@@ -17,6 +17,9 @@ pub(crate) struct Places<'a> {
     pub python: bool,
     /// Directories after the code on `PYTHONPATH` (AWS's `/var/runtime`).
     pub python_path: &'a [std::path::PathBuf],
+    /// Where the function's AWS SDK calls go unless it sets `AWS_ENDPOINT_URL` itself: cairn,
+    /// so that handler code written for AWS (`boto3.client("s3")`) runs unchanged.
+    pub endpoint_url: Option<&'a str>,
 }
 
 pub(crate) fn build(
@@ -59,6 +62,11 @@ pub(crate) fn build(
         }
         dirs.extend(at.python_path.iter().map(|p| p.display().to_string()));
         set("PYTHONPATH", &dirs.join(":"));
+    }
+    if let Some(url) = at.endpoint_url
+        && !spec.environment.contains_key("AWS_ENDPOINT_URL")
+    {
+        set("AWS_ENDPOINT_URL", url);
     }
     if !spec.environment.contains_key("TZ") {
         set("TZ", ":UTC");

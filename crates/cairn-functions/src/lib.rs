@@ -164,6 +164,12 @@ impl Executor {
         self
     }
 
+    /// Functions' AWS SDKs call `url` (`AWS_ENDPOINT_URL`) unless a function sets its own:
+    /// cairn's endpoint, known once it listens. Processes started from then on see it.
+    pub fn set_endpoint_url(&self, url: String) {
+        self.pool.set_endpoint_url(url);
+    }
+
     /// Directories after the function's code on `PYTHONPATH`: the runtime's own packages, as
     /// `/var/runtime` holds boto3 and awslambdaric on AWS. awslambdaric found there counts for
     /// [`PythonClient::Auto`]. Set before the first invocation.

@@ -49,6 +49,8 @@ struct State {
 struct Settings {
     python_client: PythonClient,
     python_path: Vec<PathBuf>,
+    /// `AWS_ENDPOINT_URL` for functions that set none: where their SDKs' calls go.
+    endpoint_url: Option<String>,
     idle_timeout: Duration,
 }
 
@@ -92,6 +94,7 @@ impl Pool {
             settings: Mutex::new(Settings {
                 python_client: PythonClient::Auto,
                 python_path: Vec::new(),
+                endpoint_url: None,
                 idle_timeout: DEFAULT_IDLE,
             }),
             python: tokio::sync::OnceCell::new(),
@@ -106,6 +109,10 @@ impl Pool {
 
     pub(crate) fn set_python_path(&self, dirs: Vec<PathBuf>) {
         locked(&self.settings).python_path = dirs;
+    }
+
+    pub(crate) fn set_endpoint_url(&self, url: String) {
+        locked(&self.settings).endpoint_url = Some(url);
     }
 
     fn python_path(&self) -> Vec<PathBuf> {
@@ -271,6 +278,7 @@ impl Pool {
             Kind::Provided => (code_dir.join("bootstrap"), Vec::new(), None),
         };
         let python_path = self.python_path();
+        let endpoint_url = locked(&self.settings).endpoint_url.clone();
         let generation = locked(&self.state)
             .generation
             .get(&spec.arn)
@@ -286,6 +294,7 @@ impl Pool {
             lang_bin: lang_bin.as_deref(),
             python: matches!(kind, Kind::Python),
             python_path: &python_path,
+            endpoint_url: endpoint_url.as_deref(),
             run_as: self.config.run_as,
             generation,
         })

@@ -232,6 +232,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let endpoint = format!("{scheme}://{host}:{}", bound.port());
         write_endpoint_file(&dir, &endpoint, &args.region, ca_bundle.as_deref())?;
+        // Functions' SDKs call cairn, so handler code written for AWS runs unchanged.
+        app.functions.set_endpoint_url(endpoint.clone());
 
         println!("cairn {} — CloudTrail you can run yourself", env!("CARGO_PKG_VERSION"));
         println!("  endpoint:  {endpoint}");
