@@ -347,9 +347,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let lambda_async: Arc<dyn Consumer> =
             Serial::new(cairn_services::lambda::Invoker::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lambda_async));
-        let mut invoking = Consumers::new();
-        invoking.register(lambda_async);
-        spawn_rounds(invoking, Duration::from_millis(200));
+        // Woken when an invocation is queued (an event reaching a function must not wait for
+        // a tick); the tick runs retries as they come due.
+        spawn_nudged(
+            lambda_async,
+            vec![app.lambda.invocations_queued()],
+            Duration::from_millis(200),
+        );
         // EventBridge: CloudTrail records and PutEvents entries through the rules to their
         // targets, and schedules. Woken by every journal commit, so a call reaches its
         // targets within milliseconds; a tick catches what a commit does not announce (a
@@ -361,7 +365,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         consumers.register(Arc::clone(&routing));
         spawn_nudged(
             routing,
-            [Arc::clone(&stores.commits), app.events.events_put()],
+            vec![Arc::clone(&stores.commits), app.events.events_put()],
             Duration::from_millis(100),
         );
         // The alerting chain, in order: records into log groups (whose metric filters publish
@@ -465,15 +469,24 @@ fn spawn_rounds(consumers: Consumers, every: Duration) {
 /// every `every`.
 fn spawn_nudged(
     consumer: Arc<dyn Consumer>,
-    nudges: [Arc<tokio::sync::Notify>; 2],
+    nudges: Vec<Arc<tokio::sync::Notify>>,
     every: Duration,
 ) {
+    // Every nudge wakes one notifier, which keeps a permit: a nudge during a round is not lost.
+    let wake = Arc::new(tokio::sync::Notify::new());
+    for n in nudges {
+        let wake = Arc::clone(&wake);
+        tokio::spawn(async move {
+            loop {
+                n.notified().await;
+                wake.notify_one();
+            }
+        });
+    }
     tokio::spawn(async move {
-        let [a, b] = nudges;
         loop {
             tokio::select! {
-                _ = a.notified() => {}
-                _ = b.notified() => {}
+                _ = wake.notified() => {}
                 _ = tokio::time::sleep(every) => {}
             }
             let c = Arc::clone(&consumer);

@@ -94,6 +94,9 @@ pub trait LambdaStore: Send + Sync {
     fn enqueue(&self, inv: &NewInvocation, now_ms: i64) -> Result<i64, StoreError>;
     /// Invocations due at `now_ms`, oldest first, at most `limit`.
     fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedInvocation>, StoreError>;
+    /// Notified whenever an enqueued invocation is committed: the invoker waits on it, so an
+    /// event reaches its function within milliseconds rather than at the next tick.
+    fn invocations_queued(&self) -> std::sync::Arc<tokio::sync::Notify>;
     /// Every queued invocation (for tests and status).
     fn queued(&self) -> Result<Vec<QueuedInvocation>, StoreError>;
     /// Records a failed attempt and when to try again.

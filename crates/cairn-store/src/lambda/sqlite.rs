@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, params};
+use tokio::sync::Notify;
 
 use super::{Function, LambdaStore, NewInvocation, QueuedInvocation};
 use crate::db::Db;
@@ -16,6 +18,7 @@ const SCHEMA: &str = include_str!("../../sql/lambda.sql");
 
 pub struct SqliteLambda {
     db: Db,
+    queued: Arc<Notify>,
 }
 
 fn map_of(text: &str) -> BTreeMap<String, String> {
@@ -69,6 +72,7 @@ impl SqliteLambda {
     pub fn open(path: &Path) -> Result<SqliteLambda, StoreError> {
         Ok(SqliteLambda {
             db: Db::open(path, SCHEMA)?,
+            queued: Arc::new(Notify::new()),
         })
     }
 
@@ -169,7 +173,15 @@ impl SqliteLambda {
             "INSERT INTO invocations (function_arn, request_id, payload, context, attempts, next_ms, created_ms) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
             params![inv.function_arn, inv.request_id, inv.payload, inv.context, inv.due_ms, now_ms],
         )?;
-        Ok(c.last_insert_rowid())
+        let id = c.last_insert_rowid();
+        drop(c);
+        let queued = Arc::clone(&self.queued);
+        self.db.after_commit(move || queued.notify_one());
+        Ok(id)
+    }
+
+    pub fn invocations_queued(&self) -> Arc<Notify> {
+        Arc::clone(&self.queued)
     }
 
     pub fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedInvocation>, StoreError> {
@@ -218,6 +230,7 @@ impl LambdaStore for SqliteLambda {
         fn delete_function(&self, arn: &str) -> Result<bool, StoreError>;
         fn enqueue(&self, inv: &NewInvocation, now_ms: i64) -> Result<i64, StoreError>;
         fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedInvocation>, StoreError>;
+        fn invocations_queued(&self) -> Arc<Notify>;
         fn queued(&self) -> Result<Vec<QueuedInvocation>, StoreError>;
         fn retry_later(&self, id: i64, attempts: i64, next_ms: i64) -> Result<(), StoreError>;
         fn finish(&self, id: i64) -> Result<(), StoreError>;
