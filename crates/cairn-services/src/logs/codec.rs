@@ -79,12 +79,7 @@ impl Codec for LogsCodec {
         JSON.parse((), req, body, ctx).map(LogsInput::document)
     }
 
-    fn encode(
-        &self,
-        op: &'static Operation,
-        out: Value,
-        answer: &Answer,
-    ) -> Response<Full<Bytes>> {
+    fn encode(&self, op: &'static Operation, out: Value, answer: &Answer) -> Response<Full<Bytes>> {
         JSON.encode(op, out, answer)
     }
 
@@ -170,12 +165,23 @@ mod tests {
             r#"{"logGroupName":"g","logEvents":[{"timestamp":5,"message":"a\"b"},{"message":"c","timestamp":6}],"logStreamName":"s"}"#,
         )
         .unwrap();
-        assert_eq!(b.doc, *serde_json::json!({"logGroupName": "g", "logStreamName": "s"}).as_object().unwrap());
+        assert_eq!(
+            b.doc,
+            *serde_json::json!({"logGroupName": "g", "logStreamName": "s"})
+                .as_object()
+                .unwrap()
+        );
         assert_eq!(
             b.events,
             [
-                NewEvent { timestamp: 5, message: "a\"b".into() },
-                NewEvent { timestamp: 6, message: "c".into() }
+                NewEvent {
+                    timestamp: 5,
+                    message: "a\"b".into()
+                },
+                NewEvent {
+                    timestamp: 6,
+                    message: "c".into()
+                }
             ]
         );
     }

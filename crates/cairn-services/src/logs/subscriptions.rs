@@ -137,7 +137,12 @@ impl SubscriptionDelivery {
             }
         }
         // Batches of deleted groups leave gaps: everything up to the end read so far is done.
-        if cursor < end && logs.batches_from(cursor, 1).map_err(|e| e.to_string())?.is_empty() {
+        if cursor < end
+            && logs
+                .batches_from(cursor, 1)
+                .map_err(|e| e.to_string())?
+                .is_empty()
+        {
             logs.set_subscription_cursor(end)
                 .map_err(|e| e.to_string())?;
         }

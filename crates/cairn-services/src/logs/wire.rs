@@ -5,9 +5,7 @@
 use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter, SubscriptionFilter};
 use serde_json::{Value, json};
 
-
 pub const TARGET_PREFIX: &str = "Logs_20140328.";
-
 
 /// `arn:aws:logs:<r>:<acct>:log-group:<name>:*`, DescribeLogGroups' `arn` (the form IAM
 /// policies and a trail's `CloudWatchLogsLogGroupArn` carry).

@@ -345,7 +345,9 @@ pub fn subscription_filters_see_events_stored_after_them(b: &dyn Backend) {
     let (_, end) = s.subscription_cursor().unwrap();
     s.put_subscription_filter(&key("g"), &sub("g", "f", "arn:1"))
         .unwrap();
-    let got = s.subscription_filters(ACCT, "us-east-1", Some("g")).unwrap();
+    let got = s
+        .subscription_filters(ACCT, "us-east-1", Some("g"))
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].from_id, end, "from the next event id on");
     assert_eq!(got[0].destination_arn, "arn:1");
@@ -356,7 +358,10 @@ pub fn subscription_filters_see_events_stored_after_them(b: &dyn Backend) {
     s.put_subscription_filter(&key("g"), &changed).unwrap();
     let got = s.subscription_filters(ACCT, "us-east-1", None).unwrap();
     assert_eq!(got[0].from_id, end + 1);
-    assert_eq!((got[0].destination_arn.as_str(), got[0].created_ms), ("arn:2", 4));
+    assert_eq!(
+        (got[0].destination_arn.as_str(), got[0].created_ms),
+        ("arn:2", 4)
+    );
     let all = s.all_subscription_filters().unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].0, key("g"));
@@ -383,7 +388,10 @@ pub fn subscription_delivery_reads_batches_behind_a_durable_cursor(b: &dyn Backe
     assert_eq!(batches.len(), 2);
     assert_eq!(batches[0].first_id, start);
     assert_eq!(batches[0].stream, "s");
-    assert_eq!(batches[0].events, [(1, "a".to_string()), (2, "b".to_string())]);
+    assert_eq!(
+        batches[0].events,
+        [(1, "a".to_string()), (2, "b".to_string())]
+    );
     assert_eq!(batches[1].first_id, start + 2);
     assert_eq!(batches[1].key, key("g"));
     assert_eq!(s.batches_from(start, 1).unwrap().len(), 1, "a limit");

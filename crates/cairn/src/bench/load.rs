@@ -24,6 +24,10 @@ pub struct LoadArgs {
     /// The CloudTrail operation to call (JSON 1.1, body `{}`).
     #[arg(long, default_value = "DescribeTrails")]
     pub operation: String,
+    /// Instead of a CloudTrail operation, Lambda `Invoke` (RequestResponse, payload `{}`) of
+    /// this function: warm invocations through the API.
+    #[arg(long, value_name = "FUNCTION")]
+    pub invoke: Option<String>,
     /// Region to sign for.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -86,31 +90,48 @@ pub(super) fn target() -> anyhow::Result<Target> {
     })
 }
 
-fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
+/// What each request of the run calls.
+enum Call<'a> {
+    /// A CloudTrail operation (JSON 1.1).
+    CloudTrail(&'a str),
+    /// Lambda `Invoke` of a function (REST-JSON).
+    Invoke(&'a str),
+}
+
+fn request_bytes(t: &Target, call: &Call<'_>, region: &str) -> Vec<u8> {
     let body = b"{}";
     let mut h = http::HeaderMap::new();
     h.insert(
         "host",
         http::HeaderValue::from_str(&t.host).unwrap_or(http::HeaderValue::from_static("localhost")),
     );
-    h.insert(
-        "content-type",
-        http::HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    let target = format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{op}");
-    if let Ok(v) = http::HeaderValue::from_str(&target) {
-        h.insert("x-amz-target", v);
-    }
+    let (service, path) = match call {
+        Call::CloudTrail(op) => {
+            h.insert(
+                "content-type",
+                http::HeaderValue::from_static("application/x-amz-json-1.1"),
+            );
+            let target = format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{op}");
+            if let Ok(v) = http::HeaderValue::from_str(&target) {
+                h.insert("x-amz-target", v);
+            }
+            ("cloudtrail", "/".to_owned())
+        }
+        Call::Invoke(name) => (
+            "lambda",
+            format!("/2015-03-31/functions/{name}/invocations"),
+        ),
+    };
     let key = SigningKey {
         access_key_id: &t.key_id,
         secret_access_key: &t.secret,
         region,
-        service: "cloudtrail",
+        service,
     };
     sign(
         &key,
         "POST",
-        "/",
+        &path,
         None,
         &mut h,
         body,
@@ -120,7 +141,7 @@ fn request_bytes(t: &Target, op: &str, region: &str) -> Vec<u8> {
         "user-agent",
         http::HeaderValue::from_static("cairn-bench/1"),
     );
-    cairn_wire::http1::request_bytes("POST", "/", &h, body)
+    cairn_wire::http1::request_bytes("POST", &path, &h, body)
 }
 
 /// Sends one request on `conn` (opening it if needed); returns the status, or an error.
@@ -280,20 +301,31 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         target()?
     });
     let (tm, op, region) = (Arc::clone(&t), args.operation.clone(), args.region.clone());
+    let function = args.invoke.clone();
     let p = rt.block_on(phase(
         Arc::clone(&t),
         args.connections,
         args.duration,
-        Arc::new(move |_| request_bytes(&tm, &op, &region).into()),
+        Arc::new(move |_| {
+            let call = match &function {
+                Some(f) => Call::Invoke(f),
+                None => Call::CloudTrail(&op),
+            };
+            request_bytes(&tm, &call, &region).into()
+        }),
     ));
     let (ok, failed, elapsed, lat) = (p.ops, p.failed, p.secs, p.lat);
     let rps = ok as f64 / elapsed;
+    let operation = match &args.invoke {
+        Some(f) => format!("lambda:Invoke {f}"),
+        None => args.operation.clone(),
+    };
     let rss = peak_rss_kib(args.server_pid);
     if args.json {
         println!(
             "{}",
             serde_json::json!({
-                "bench": "load", "label": args.label, "operation": args.operation,
+                "bench": "load", "label": args.label, "operation": operation,
                 "connections": args.connections, "seconds": elapsed, "ok": ok, "failed": failed,
                 "calls_per_s": rps.round(), "p50_ms": percentile(&lat, 50.0), "p99_ms": percentile(&lat, 99.0),
                 "server_peak_rss_kib": rss,
@@ -303,7 +335,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         println!(
             "{}: {} {ok} calls in {elapsed:.1}s over {} connections = {rps:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {failed} failed{}",
             args.label,
-            args.operation,
+            operation,
             args.connections,
             percentile(&lat, 50.0),
             percentile(&lat, 99.0),

@@ -8,7 +8,9 @@ use cairn_store::logs::{GroupKey, SubscriptionFilter};
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
-use super::{DESCRIBE_LIMIT, bad_token, check_name, internal, invalid, limit, required, str_member};
+use super::{
+    DESCRIBE_LIMIT, bad_token, check_name, internal, invalid, limit, required, str_member,
+};
 use crate::app::App;
 use crate::logs::{subscriptions, token, wire};
 use crate::recorder::CallContext;
@@ -19,14 +21,22 @@ const MAX_FILTERS: usize = 2;
 /// The function a Lambda destination names, if it is one: (account, region).
 fn lambda_destination(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(7, ':');
-    let (Some("arn"), Some(_partition), Some("lambda"), Some(region), Some(account), Some("function")) = (
+    let (
+        Some("arn"),
+        Some(_partition),
+        Some("lambda"),
+        Some(region),
+        Some(account),
+        Some("function"),
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return None;
     };
     parts.next().filter(|name| !name.is_empty())?;

@@ -28,7 +28,15 @@ pub(crate) fn event(
             .unwrap_or(Value::Null)
     };
     let mut sns = Map::new();
-    for name in ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion"] {
+    for name in [
+        "Type",
+        "MessageId",
+        "TopicArn",
+        "Subject",
+        "Message",
+        "Timestamp",
+        "SignatureVersion",
+    ] {
         sns.insert(name.into(), get(name));
     }
     sns.insert("Signature".into(), json!(signature));
@@ -89,17 +97,38 @@ mod tests {
             "Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t",
             "Message": "hello", "Timestamp": "2026-01-01T00:00:00.000Z", "SignatureVersion": "1",
         });
-        let env = envelope(&p, "arn:aws:sns:us-east-1:111122223333:t:sub", "http://127.0.0.1:1");
-        let e = event(&env, "arn:aws:sns:us-east-1:111122223333:t:sub", "c2ln", "http://127.0.0.1:1/cert.pem");
+        let env = envelope(
+            &p,
+            "arn:aws:sns:us-east-1:111122223333:t:sub",
+            "http://127.0.0.1:1",
+        );
+        let e = event(
+            &env,
+            "arn:aws:sns:us-east-1:111122223333:t:sub",
+            "c2ln",
+            "http://127.0.0.1:1/cert.pem",
+        );
         let r = &e["Records"][0];
         assert_eq!(r["EventSource"], "aws:sns");
-        assert_eq!(r["EventSubscriptionArn"], "arn:aws:sns:us-east-1:111122223333:t:sub");
+        assert_eq!(
+            r["EventSubscriptionArn"],
+            "arn:aws:sns:us-east-1:111122223333:t:sub"
+        );
         let sns = &r["Sns"];
         assert_eq!(sns["Message"], "hello");
-        assert_eq!(sns["Subject"], Value::Null, "no subject: null, as Lambda's event has it");
+        assert_eq!(
+            sns["Subject"],
+            Value::Null,
+            "no subject: null, as Lambda's event has it"
+        );
         assert_eq!(sns["Signature"], "c2ln");
         assert_eq!(sns["SigningCertUrl"], "http://127.0.0.1:1/cert.pem");
-        assert!(sns["UnsubscribeUrl"].as_str().unwrap().contains("Action=Unsubscribe"));
+        assert!(
+            sns["UnsubscribeUrl"]
+                .as_str()
+                .unwrap()
+                .contains("Action=Unsubscribe")
+        );
         assert_eq!(sns["MessageAttributes"], json!({}));
     }
 }
