@@ -85,9 +85,8 @@ impl Router {
     /// One round: records, bus events and schedules routed, due deliveries made. How many
     /// things it did.
     pub fn run_once(&self) -> Result<u64, StoreError> {
-        let mut armory = Armory::new();
-        let mut done = self.route_records(&mut armory)?;
-        done += self.route_bus(&mut armory)?;
+        let mut done = self.route_records()?;
+        done += self.route_bus()?;
         done += self.fire_schedules()?;
         done += self.deliver_due()?;
         Ok(done)
@@ -178,12 +177,14 @@ impl Router {
     }
 
     /// CloudTrail records, in journal order, onto their default buses.
-    fn route_records(&self, armory: &mut Armory) -> Result<u64, StoreError> {
+    fn route_records(&self) -> Result<u64, StoreError> {
         let mut cursor = u64::try_from(self.app.events.cursor(RECORDS)?.unwrap_or(0)).unwrap_or(0);
         let mut done = 0;
+        // The head is read before the rules: a record before it whose call came after a rule
+        // was answered finds that rule (its store commit preceded the call).
+        let head = self.app.journal.head();
         if !self.app.events.any_pattern_rule()? {
             // No rule could match: nothing to read, the cursor moves to the head at once.
-            let head = self.app.journal.head();
             if head > cursor {
                 let head = i64::try_from(head).unwrap_or(i64::MAX);
                 self.app
@@ -197,6 +198,11 @@ impl Router {
             if entries.is_empty() && next == cursor {
                 break;
             }
+            // Rules are read after the records they judge: a call made once a rule or target
+            // change was answered is judged with that change (the change's store commit came
+            // before the call, so before this read).
+            let mut armory = Armory::new();
+            let armory = &mut armory;
             let mut deliveries = Vec::new();
             for (offset, payload) in &entries {
                 let entry = match Entry::decode(*offset, payload) {
@@ -237,7 +243,7 @@ impl Router {
     }
 
     /// Events PutEvents put on buses, in the order they were put.
-    fn route_bus(&self, armory: &mut Armory) -> Result<u64, StoreError> {
+    fn route_bus(&self) -> Result<u64, StoreError> {
         let mut done = 0;
         for _ in 0..BATCHES {
             let cursor = self.app.events.cursor(BUS)?.unwrap_or(0);
@@ -245,6 +251,9 @@ impl Router {
             let Some(last) = events.last().map(|e| e.seq) else {
                 break;
             };
+            // As for records: rules read after the events they judge.
+            let mut armory = Armory::new();
+            let armory = &mut armory;
             let mut deliveries = Vec::new();
             for e in &events {
                 let Ok(value) = serde_json::from_str::<Value>(&e.event) else {
