@@ -157,7 +157,7 @@ const DATA: [&str; 6] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-pub(super) const SERVED: [&str; 24] = [
+pub(super) const SERVED: [&str; 27] = [
     "CreateLogGroup",
     "DeleteLogGroup",
     "DescribeLogGroups",
@@ -182,6 +182,9 @@ pub(super) const SERVED: [&str; 24] = [
     "TagLogGroup",
     "UntagLogGroup",
     "ListTagsLogGroup",
+    "PutResourcePolicy",
+    "DescribeResourcePolicies",
+    "DeleteResourcePolicy",
 ];
 
 /// The table `Service::operations` answers.
