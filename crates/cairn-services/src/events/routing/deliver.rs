@@ -8,8 +8,8 @@
 //!
 //! CloudWatch Logs targets are written as AWS writes them: by `events.amazonaws.com` itself,
 //! allowed by one of the account's Logs resource policies (which the console creates and CLI
-//! users put with `aws logs put-resource-policy`); without one the delivery fails and is
-//! retried and dead-lettered as any other failure. CreateLogStream is recorded as AWS records
+//! users put with `aws logs put-resource-policy`); without one the delivery is refused
+//! (`AccessDeniedException`), which `retry` treats as any refusal: not retried, dead-lettered. CreateLogStream is recorded as AWS records
 //! it (`AWSService`, `invokedBy` events.amazonaws.com, `forAccount`).
 
 use base64::Engine;
