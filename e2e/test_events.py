@@ -1,7 +1,8 @@
 """EventBridge with boto3 and the AWS CLI v1: rules and buses (and AWS's errors), targets,
 PutEvents reaching an SQS queue as the event JSON in AWS's key order, CloudTrail records on the
 default bus (read-only ones only for rules that ask), input shaping, SNS and CloudWatch Logs
-targets, a schedule fired by the test clock, a dead-letter queue, and kill -9 with events in
+targets (written by events.amazonaws.com only where a Logs resource policy allows it, as on
+AWS), a schedule fired by the test clock, a dead-letter queue, and kill -9 with events in
 flight."""
 
 import json
@@ -50,6 +51,18 @@ def drain(c, url, want, timeout=15, attributes=False):
             sqs.delete_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
     return got
+
+
+def logs_policy(c, name, resource, condition=None):
+    """A CloudWatch Logs resource policy letting EventBridge write to `resource`, put with the
+    AWS CLI as a user would (the console makes one by itself)."""
+    statement = {"Effect": "Allow",
+                 "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    c.aws("logs", "put-resource-policy", "--policy-name", name, "--policy-document",
+          json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
 
 
 def error_of(call):
@@ -344,8 +357,9 @@ def test_sns_and_logs_targets(cairn):
         "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": qarn}]})})
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
     logs = cairn.client("logs")
-    group = uid("/events/target")
+    group = uid("/aws/events/target")
     logs.create_log_group(logGroupName=group)
+    logs_policy(cairn, "events-to-logs", f"arn:aws:logs:us-east-1:{account}:log-group:/aws/events/*:*")
     ev.put_rule(Name="fanout", EventPattern=json.dumps({"source": ["fan.out"]}))
     ev.put_targets(Rule="fanout", Targets=[
         {"Id": "topic", "Arn": topic},
@@ -370,6 +384,67 @@ def test_sns_and_logs_targets(cairn):
     assert len(events) == 1
     assert events[0]["timestamp"] == when * 1000
     assert json.loads(events[0]["message"])["id"] == event_id
+
+    # Recorded as AWS records EventBridge's writes (the real corpus's CreateLogStream by
+    # events.amazonaws.com): the service itself, acting for the account.
+    trail = cairn.client("cloudtrail")
+
+    def created():
+        found = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                       "AttributeValue": "CreateLogStream"}])["Events"]
+        return [json.loads(e["CloudTrailEvent"]) for e in found
+                if json.loads(e["CloudTrailEvent"])["requestParameters"]["logGroupName"] == group]
+    [record] = wait_for(created, timeout=15)
+    assert record["userIdentity"] == {"type": "AWSService", "invokedBy": "events.amazonaws.com"}
+    assert record["requestParameters"] == {"forAccount": account, "logGroupName": group,
+                                           "logStreamName": event_id}
+    assert (record["sourceIPAddress"], record["userAgent"]) == ("events.amazonaws.com",) * 2
+    assert record["sharedEventID"] and record["recipientAccountId"] == account
+
+
+def test_a_logs_target_without_a_resource_policy_gets_nothing(cairn):
+    """EventBridge writes to a log group only where a Logs resource policy lets it: without one
+    (or with one whose aws:SourceArn names another rule) the delivery is refused, nothing is
+    written, and the event goes to the dead-letter queue with the refusal."""
+    ev = cairn.client("events")
+    logs = cairn.client("logs")
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    group = uid("/unshared/target")
+    logs.create_log_group(logGroupName=group)
+    group_arn = f"arn:aws:logs:us-east-1:{account}:log-group:{group}"
+    dlq_url, dlq_arn = queue(cairn)
+    rule = ev.put_rule(Name="to-private-group", EventPattern=json.dumps({"source": ["private.group"]}))["RuleArn"]
+    ev.put_targets(Rule="to-private-group", Targets=[{"Id": "logs", "Arn": group_arn,
+                                                      "DeadLetterConfig": {"Arn": dlq_arn},
+                                                      "RetryPolicy": {"MaximumRetryAttempts": 0}}])
+
+    def refused(detail):
+        r = ev.put_events(Entries=[{"Source": "private.group", "DetailType": "d", "Detail": detail}])
+        [(body, attrs)] = drain(cairn, dlq_url, 1, attributes=True)
+        assert json.loads(body)["id"] == r["Entries"][0]["EventId"]
+        assert attrs["ERROR_CODE"]["StringValue"] == "AccessDeniedException"
+        assert attrs["TARGET_ARN"]["StringValue"] == group_arn
+        assert "events.amazonaws.com" in attrs["ERROR_MESSAGE"]["StringValue"]
+        assert logs.describe_log_streams(logGroupName=group)["logStreams"] == []
+
+    refused('{"policy":"none"}')
+    # A policy for this group, but only for another rule's events.
+    other = rule.replace("to-private-group", "someone-else")
+    logs_policy(cairn, "only-someone-else", f"{group_arn}:*",
+                {"ArnLike": {"aws:SourceArn": other}, "StringEquals": {"aws:SourceAccount": account}})
+    refused('{"policy":"another rule"}')
+    # The same policy naming this rule lets it write.
+    logs_policy(cairn, "only-someone-else", f"{group_arn}:*",
+                {"ArnLike": {"aws:SourceArn": rule}, "StringEquals": {"aws:SourceAccount": account}})
+    ev.put_events(Entries=[{"Source": "private.group", "DetailType": "d", "Detail": '{"policy":"this rule"}'}])
+
+    def written():
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        return streams and logs.get_log_events(logGroupName=group,
+                                               logStreamName=streams[0]["logStreamName"])["events"]
+    [event] = wait_for(written, timeout=15)
+    assert json.loads(event["message"])["detail"] == {"policy": "this rule"}
+    cairn.aws("logs", "delete-resource-policy", "--policy-name", "only-someone-else")
 
 
 def test_a_schedule_fires_on_the_test_clock(new_cairn):

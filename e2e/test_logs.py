@@ -1,6 +1,7 @@
 """CloudWatch Logs with the real AWS CLI and boto3: groups, retention, streams, PutLogEvents with
 AWS's batch rules, GetLogEvents forward and backward, FilterLogEvents with JSON and term patterns,
-metric filters and TestMetricFilter on a real CloudTrail record, AWS's errors, and each call
+metric filters and TestMetricFilter on a real CloudTrail record, account resource policies
+(PutResourcePolicy, DescribeResourcePolicies, DeleteResourcePolicy) with their quota, AWS's errors, and each call
 recorded as a logs.amazonaws.com event with the caller's identity (management events in event
 history; the log event calls are data events, which event history does not show)."""
 
@@ -280,6 +281,93 @@ def test_calls_are_recorded_with_the_callers_identity(cairn, logs):
     assert by_name["DescribeLogStreams"][0]["readOnly"] is True
     assert create_ok[0]["readOnly"] is False
     assert by_name["CreateLogStream"][0]["requestParameters"] == {"logGroupName": "audited", "logStreamName": "s"}
+
+
+def events_policy(resource, sid="events"):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": sid, "Effect": "Allow",
+        "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": resource}]})
+
+
+def test_resource_policies_with_the_cli(cairn):
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    document = events_policy(f"arn:aws:logs:us-east-1:{account}:log-group:/aws/events/*:*")
+    _, put, _ = cairn.aws("logs", "put-resource-policy", "--policy-name", "cli-events",
+                          "--policy-document", document)
+    p = put["resourcePolicy"]
+    assert (p["policyName"], p["policyDocument"], p["policyScope"]) == ("cli-events", document, "ACCOUNT")
+    assert abs(p["lastUpdatedTime"] - now_ms(cairn)) < 60_000
+    assert "resourceArn" not in p and "revisionId" not in p, "only resource-scoped policies have them"
+    _, listed, _ = cairn.aws("logs", "describe-resource-policies")
+    assert [q["policyName"] for q in listed["resourcePolicies"]] == ["cli-events"]
+    assert listed["resourcePolicies"][0] == p
+
+    # A put of the same name replaces the document.
+    replaced = events_policy(f"arn:aws:logs:us-east-1:{account}:log-group:other:*", sid="other")
+    cairn.aws("logs", "put-resource-policy", "--policy-name", "cli-events", "--policy-document", replaced)
+    _, listed, _ = cairn.aws("logs", "describe-resource-policies")
+    assert [(q["policyName"], q["policyDocument"]) for q in listed["resourcePolicies"]] == [("cli-events", replaced)]
+
+    code, _, err = cairn.aws("logs", "put-resource-policy", "--policy-name", "bad",
+                             "--policy-document", "{not json", check=False)
+    assert code != 0 and "InvalidParameterException" in err
+    cairn.aws("logs", "delete-resource-policy", "--policy-name", "cli-events")
+    code, _, err = cairn.aws("logs", "delete-resource-policy", "--policy-name", "cli-events", check=False)
+    assert code != 0 and "ResourceNotFoundException" in err and "Policy with name [cli-events] does not exist" in err
+    _, listed, _ = cairn.aws("logs", "describe-resource-policies")
+    assert listed["resourcePolicies"] == []
+
+
+def test_resource_policies_with_boto3_limits_and_errors(logs, cairn):
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    doc = events_policy(f"arn:aws:logs:us-east-1:{account}:log-group:g:*")
+    for i in range(10):
+        logs.put_resource_policy(policyName=f"p{i}", policyDocument=doc)
+    assert error_of(logs.put_resource_policy, policyName="p10", policyDocument=doc) == \
+        ("LimitExceededException", "Resource limit exceeded.")
+    # At the limit, an existing policy can still be replaced.
+    logs.put_resource_policy(policyName="p3", policyDocument=events_policy("*", sid="all"))
+
+    pages = list(logs.get_paginator("describe_resource_policies").paginate(PaginationConfig={"PageSize": 4}))
+    assert [len(pg["resourcePolicies"]) for pg in pages] == [4, 4, 2]
+    names = [q["policyName"] for pg in pages for q in pg["resourcePolicies"]]
+    assert names == [f"p{i}" for i in range(10)]
+    assert error_of(logs.describe_resource_policies, nextToken="not-a-token")[0] == "InvalidParameterException"
+    # Per region: another region has none of them.
+    assert cairn.client("logs", region="eu-west-1").describe_resource_policies()["resourcePolicies"] == []
+
+    no_principal = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]})
+    for bad in ["not json", "[]", no_principal]:
+        assert error_of(logs.put_resource_policy, policyName="p1", policyDocument=bad) == \
+            ("InvalidParameterException", "Could not convert to persistable policy.")
+    code, message = error_of(logs.put_resource_policy, policyName="p1", policyDocument="x" * 51201)
+    assert code == "InvalidParameterException" and \
+        "Member must have length less than or equal to 51200" in message
+    assert error_of(logs.put_resource_policy, policyName="p1", policyDocument=doc,
+                    resourceArn=f"arn:aws:logs:us-east-1:{account}:log-group:g")[0] == "UnsupportedOperationException"
+    assert error_of(logs.describe_resource_policies, policyScope="RESOURCE")[0] == "UnsupportedOperationException"
+    assert error_of(logs.delete_resource_policy, policyName="nope") == \
+        ("ResourceNotFoundException", "Policy with name [nope] does not exist")
+    for i in range(10):
+        logs.delete_resource_policy(policyName=f"p{i}")
+    assert logs.describe_resource_policies()["resourcePolicies"] == []
+
+    # Each call is recorded as a management event with its parameters.
+    def recorded():
+        trail = cairn.client("cloudtrail")
+        found = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                       "AttributeValue": "DeleteResourcePolicy"}])["Events"]
+        return [json.loads(e["CloudTrailEvent"]) for e in found]
+    deadline = time.time() + 10
+    while len(recorded()) < 11 and time.time() < deadline:
+        time.sleep(0.3)
+    records = recorded()
+    missing = [r for r in records if r.get("errorCode")]
+    assert missing[0]["errorCode"] == "ResourceNotFoundException"
+    assert missing[0]["requestParameters"] == {"policyName": "nope"}
+    assert all(r["eventSource"] == "logs.amazonaws.com" and r["readOnly"] is False for r in records)
 
 
 def test_retention_is_enforced_on_the_instance_clock(new_cairn):

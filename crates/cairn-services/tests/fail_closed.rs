@@ -196,6 +196,35 @@ fn logs_put_log_events_refused_stores_no_event() {
 }
 
 #[test]
+fn logs_put_resource_policy_refused_leaves_no_policy() {
+    let t = TestApp::new().unwrap();
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"}, "Action": "logs:PutLogEvents", "Resource": "*"}]})
+    .to_string();
+    t.call(
+        "logs",
+        "PutResourcePolicy",
+        json!({"policyName": "kept", "policyDocument": doc}),
+    )
+    .unwrap();
+    refused(
+        &t,
+        "logs",
+        "PutResourcePolicy",
+        json!({"policyName": "refused", "policyDocument": doc}),
+    );
+    let names: Vec<String> = t
+        .app
+        .logs
+        .resource_policies(&t.account, "us-east-1")
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+}
+
+#[test]
 fn sqs_send_message_refused_leaves_no_message() {
     let t = TestApp::new().unwrap();
     let url = t

@@ -1,11 +1,14 @@
 //! CloudWatch Logs in process (through the pipeline, as the root user): AWS's validation and
 //! errors, PutLogEvents' rejected ranges and limits, GetLogEvents' tokens at the ends of a
-//! stream, FilterLogEvents' pages, metric filter checks, and how calls are recorded. The same
+//! stream, FilterLogEvents' pages, metric filter checks, how calls are recorded, and the
+//! account's resource policies deciding what an AWS service (EventBridge) may write. The same
 //! behaviour with the real clients is in `e2e/test_logs.py`.
 
 #![allow(clippy::unwrap_used)]
 
 use cairn_model::{Clock, SystemClock};
+use cairn_services::pipeline::Durability;
+use cairn_services::pipeline::internal::Internal;
 use cairn_services::testing::TestApp;
 use serde_json::{Value, json};
 
@@ -263,4 +266,161 @@ fn calls_are_recorded_as_aws_records_them() {
         "no log data in a record"
     );
     assert_eq!(data["resources"][0]["type"], "AWS::Logs::LogGroup");
+}
+
+/// CreateLogStream as an AWS service (`events.amazonaws.com` for a rule), as EventBridge
+/// delivering to a log group target.
+fn create_stream_as(
+    t: &TestApp,
+    service: &'static str,
+    source_arn: &str,
+    group: &str,
+    stream: &str,
+) -> Result<Value, cairn_wire::AwsError> {
+    let internal = Internal::service(
+        service,
+        &t.account,
+        "us-east-1",
+        Some(source_arn),
+        Durability::Wait,
+    );
+    let app = std::sync::Arc::clone(&t.app);
+    let input = json!({"logGroupName": group, "logStreamName": stream});
+    t.run_blocking(move || internal.call_json(&app, "logs", "CreateLogStream", input))
+        .unwrap()
+}
+
+fn put_policy(t: &TestApp, name: &str, statements: Value) {
+    let doc = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    t.call(
+        "logs",
+        "PutResourcePolicy",
+        json!({"policyName": name, "policyDocument": doc}),
+    )
+    .unwrap();
+}
+
+#[test]
+fn account_resource_policies_decide_what_a_service_may_write() {
+    let t = TestApp::new().unwrap();
+    for g in ["/aws/events/a", "/aws/events/b", "private"] {
+        t.call("logs", "CreateLogGroup", json!({"logGroupName": g}))
+            .unwrap();
+    }
+    let rule = format!("arn:aws:events:us-east-1:{}:rule/r1", t.account);
+    let other_rule = format!("arn:aws:events:us-east-1:{}:rule/r2", t.account);
+    let events = "events.amazonaws.com";
+    let denied =
+        |r: Result<Value, cairn_wire::AwsError>| r.unwrap_err().code == "AccessDeniedException";
+
+    assert!(
+        denied(create_stream_as(&t, events, &rule, "/aws/events/a", "s0")),
+        "no policy: a service may not write"
+    );
+    put_policy(
+        &t,
+        "events",
+        json!([{"Effect": "Allow", "Principal": {"Service": ["events.amazonaws.com"]},
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": format!("arn:aws:logs:us-east-1:{}:log-group:/aws/events/*:*", t.account),
+                "Condition": {"ArnLike": {"aws:SourceArn": rule},
+                              "StringEquals": {"aws:SourceAccount": t.account}}}]),
+    );
+    create_stream_as(&t, events, &rule, "/aws/events/a", "s1").unwrap();
+    assert!(
+        denied(create_stream_as(&t, events, &rule, "private", "s1")),
+        "a group the policy does not name"
+    );
+    assert!(
+        denied(create_stream_as(
+            &t,
+            events,
+            &other_rule,
+            "/aws/events/a",
+            "s2"
+        )),
+        "aws:SourceArn names another rule"
+    );
+    assert!(
+        denied(create_stream_as(
+            &t,
+            "sns.amazonaws.com",
+            &rule,
+            "/aws/events/a",
+            "s3"
+        )),
+        "another service"
+    );
+
+    // A deny in any policy denies; the statements of every policy are judged together.
+    put_policy(
+        &t,
+        "no-b",
+        json!([{"Effect": "Deny", "Principal": "*", "Action": "logs:*",
+                "Resource": format!("arn:aws:logs:us-east-1:{}:log-group:/aws/events/b:*", t.account)}]),
+    );
+    assert!(denied(create_stream_as(
+        &t,
+        events,
+        &rule,
+        "/aws/events/b",
+        "s4"
+    )));
+    create_stream_as(&t, events, &rule, "/aws/events/a", "s5").unwrap();
+    // Resource policies are not enforced for the account's own principals (AWS: "will not be
+    // enforced" for IAM users, roles or accounts): the root user still writes to b.
+    t.call(
+        "logs",
+        "CreateLogStream",
+        json!({"logGroupName": "/aws/events/b", "logStreamName": "root"}),
+    )
+    .unwrap();
+    // Lambda writes its functions' output without any policy.
+    create_stream_as(
+        &t,
+        "lambda.amazonaws.com",
+        "arn:aws:lambda:us-east-1:111122223333:function:f",
+        "private",
+        "2026/01/01/[$LATEST]0",
+    )
+    .unwrap();
+
+    t.call(
+        "logs",
+        "DeleteResourcePolicy",
+        json!({"policyName": "events"}),
+    )
+    .unwrap();
+    assert!(
+        denied(create_stream_as(&t, events, &rule, "/aws/events/a", "s6")),
+        "a deleted policy allows nothing"
+    );
+
+    // Recorded as AWS records EventBridge's writes: AWSService, with the account it acts for.
+    let records = t.records();
+    let written = records
+        .iter()
+        .find(|r| {
+            r["eventName"] == "CreateLogStream"
+                && r["requestParameters"]["logStreamName"] == "s1"
+                && r.get("errorCode").is_none()
+        })
+        .unwrap();
+    assert_eq!(
+        written["userIdentity"],
+        json!({"type": "AWSService", "invokedBy": "events.amazonaws.com"})
+    );
+    assert_eq!(
+        written["requestParameters"],
+        json!({"forAccount": t.account, "logGroupName": "/aws/events/a", "logStreamName": "s1"})
+    );
+    assert!(written["sharedEventID"].is_string());
+    // A refusal is recorded, without parameters as every refused call.
+    let refused = records
+        .iter()
+        .find(|r| r["eventName"] == "CreateLogStream" && r.get("errorCode").is_some())
+        .unwrap();
+    assert_eq!(refused["errorCode"], "AccessDenied");
+    assert_eq!(refused["userIdentity"]["invokedBy"], "events.amazonaws.com");
+    assert!(refused["requestParameters"].is_null());
 }

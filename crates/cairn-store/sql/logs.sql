@@ -1,5 +1,5 @@
--- CloudWatch Logs: log groups, their streams and events, and metric filters, per account and
--- region.
+-- CloudWatch Logs: log groups, their streams and events, metric and subscription filters, and
+-- resource policies, per account and region.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 
@@ -87,3 +87,14 @@ CREATE TABLE IF NOT EXISTS subscription_cursor (
 );
 INSERT OR IGNORE INTO subscription_cursor (id, next) SELECT 1, next FROM log_event_ids WHERE id = 1;
 CREATE INDEX IF NOT EXISTS log_batches_by_first_id ON log_batches (first_id);
+
+-- Account-level resource policies (PutResourcePolicy): which AWS services may write to the
+-- account's log groups. The service keeps the quota (10 per account and region).
+CREATE TABLE IF NOT EXISTS resource_policies (
+    account     TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    document    TEXT NOT NULL,      -- the policy as put
+    updated_ms  INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+);

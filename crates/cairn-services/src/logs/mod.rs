@@ -3,24 +3,29 @@
 //! GetLogEvents with forward and backward tokens, FilterLogEvents with filter patterns from
 //! `cairn-rules`), and metric filters with TestMetricFilter. Calls are recorded as
 //! `logs.amazonaws.com` events: management events, except the log event reads and writes,
-//! which are data events. Operations cairn does not have answer `UnsupportedOperationException`.
+//! which are data events. Account-level resource policies decide what AWS services (EventBridge
+//! writing to a log group target) may do. Operations cairn does not have answer
+//! `UnsupportedOperationException`.
 //!
 //! The rooms (the same in every service; see `docs/adding-a-service.md`):
 //! - `mod.rs`: the [`Service`] impl only: signing name, event source, codec, wiring.
 //! - `operations.rs`: the operation table.
 //! - `resolve.rs`: the log group (and stream) a call names, and the IAM check it needs.
-//! - `handlers/`: `groups`, `streams`, `events` (put, get, filter), `metric_filters`, `tags`,
-//!   and in `mod.rs` the validation and errors they share.
+//! - `handlers/`: `groups`, `streams`, `events` (put, get, filter), `metric_filters`,
+//!   `subscription_filters`, `resource_policies`, `tags`, and in `mod.rs` the validation and
+//!   errors they share.
 //! - `record.rs`: how calls are recorded.
 //! - `wire.rs`: the `LogGroup`, `LogStream`, `MetricFilter` documents; `codec.rs`: JSON 1.1,
 //!   with PutLogEvents' events read typed.
 //!
-//! The service's own: `token.rs` (GetLogEvents' `f/…`/`b/…` tokens and the opaque paging
+//! The service's own: `account_policy.rs` (the account's resource policies as the one
+//! resource policy a service principal's call is judged with), `token.rs` (GetLogEvents' `f/…`/`b/…` tokens and the opaque paging
 //! tokens of the Describe and Filter operations), `metric_data.rs` (the datapoints metric
 //! filters publish to CloudWatch), `subscriptions.rs` (subscription filters' delivery to Lambda
 //! functions, a consumer of the store).
 //! State lives in `cairn-store`, behind `app.logs`.
 
+mod account_policy;
 mod codec;
 mod handlers;
 mod metric_data;

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::pipeline::Operation;
+use crate::pipeline::{Access, Operation};
 
 /// Every operation of the CloudWatch Logs API (botocore model 2014-03-28).
 pub const OPERATIONS: [&str; 118] = [
@@ -157,7 +157,7 @@ const DATA: [&str; 6] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-pub(super) const SERVED: [&str; 24] = [
+pub(super) const SERVED: [&str; 27] = [
     "CreateLogGroup",
     "DeleteLogGroup",
     "DescribeLogGroups",
@@ -182,6 +182,9 @@ pub(super) const SERVED: [&str; 24] = [
     "TagLogGroup",
     "UntagLogGroup",
     "ListTagsLogGroup",
+    "PutResourcePolicy",
+    "DescribeResourcePolicies",
+    "DeleteResourcePolicy",
 ];
 
 /// The table `Service::operations` answers.
@@ -192,7 +195,14 @@ pub(super) fn table() -> &'static [Operation] {
             .iter()
             .map(|&n| {
                 let op = Operation::named("logs", n, is_read_only(n), SERVED.contains(&n));
-                if DATA.contains(&n) { op.data() } else { op }
+                let op = if DATA.contains(&n) { op.data() } else { op };
+                // The actions AWS's account resource policies grant to services (what
+                // EventBridge and log delivery call); IAM decides every other call.
+                if matches!(n, "CreateLogStream" | "PutLogEvents") {
+                    op.access(Access::ResourcePolicy)
+                } else {
+                    op
+                }
             })
             .collect()
     })

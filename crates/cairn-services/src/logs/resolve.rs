@@ -3,12 +3,14 @@
 //! the IAM check it needs. As AWS's refusals show ("… on resource:
 //! arn:aws:logs:…:log-group:<g>:log-stream:"), group-level actions are judged on the group's
 //! ARN with an empty stream, so `log-group:<g>:*` grants them; stream-level actions on the
-//! stream's ARN.
+//! stream's ARN. A call by an AWS service is judged with the account's resource policies
+//! (`account_policy`), which must allow it.
 
 use cairn_store::logs::{GroupKey, LogGroup};
 use cairn_wire::AwsError;
 use serde_json::Value;
 
+use super::account_policy;
 use super::handlers::{group_name_of, internal, invalid, missing, no_such_group, str_member};
 use super::wire::stream_arn;
 use crate::app::App;
@@ -33,7 +35,13 @@ const STREAM_LEVEL: [&str; 4] = [
 ];
 
 /// Operations that name no group.
-const NO_GROUP: [&str; 2] = ["DescribeLogGroups", "TestMetricFilter"];
+const NO_GROUP: [&str; 5] = [
+    "DescribeLogGroups",
+    "TestMetricFilter",
+    "PutResourcePolicy",
+    "DescribeResourcePolicies",
+    "DeleteResourcePolicy",
+];
 
 /// The group a tagging call's `resourceArn` names (`…:log-group:<name>`, with or without `:*`).
 fn group_of_arn(ctx: &CallContext, arn: &str) -> Result<GroupKey, AwsError> {
@@ -91,7 +99,11 @@ pub(super) fn resolve(
     if writes_function_logs(ctx, op) {
         return Ok(Vec::new());
     }
-    Ok(vec![Check::new(action, resource)])
+    let check = Check::new(action, resource);
+    Ok(vec![match account_policy::for_caller(app, ctx)? {
+        Some(policy) => check.with_policy(policy),
+        None => check,
+    }])
 }
 
 /// Lambda writing its functions' output to `/aws/lambda/<name>`, as part of its own service:

@@ -2,7 +2,9 @@
 //! `codec.rs`) and the documents its answers carry. Times are epoch milliseconds (the model's `long`), not
 //! the epoch seconds of JSON timestamps.
 
-use cairn_store::logs::{GroupKey, LogGroup, LogStream, MetricFilter, SubscriptionFilter};
+use cairn_store::logs::{
+    GroupKey, LogGroup, LogStream, MetricFilter, ResourcePolicy, SubscriptionFilter,
+};
 use serde_json::{Value, json};
 
 pub const TARGET_PREFIX: &str = "Logs_20140328.";
@@ -97,4 +99,16 @@ pub(super) fn subscription_filter(f: &SubscriptionFilter) -> Value {
         v["roleArn"] = json!(role);
     }
     v
+}
+
+/// A `ResourcePolicy` as PutResourcePolicy and DescribeResourcePolicies answer it: an
+/// account-level one carries no `resourceArn` or `revisionId` (those are "only populated for
+/// resource-scoped policies").
+pub(super) fn resource_policy(p: &ResourcePolicy) -> Value {
+    json!({
+        "policyName": p.name,
+        "policyDocument": p.document,
+        "lastUpdatedTime": p.updated_ms,
+        "policyScope": "ACCOUNT",
+    })
 }

@@ -1,4 +1,5 @@
-//! CloudWatch Logs: log groups, log streams, log events and metric filters.
+//! CloudWatch Logs: log groups, log streams, log events, metric and subscription filters,
+//! and the account's resource policies.
 //!
 //! [`LogsStore`] is the contract, in the service's own terms; [`SqliteLogs`] is the embedded
 //! backend; the shared suite (`crate::suite::logs`) holds any backend to it. Everything is
@@ -155,6 +156,15 @@ pub struct MetricFilter {
     pub created_ms: i64,
 }
 
+/// An account-level resource policy (PutResourcePolicy): the document as the service
+/// accepted it, and when it was last put.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourcePolicy {
+    pub name: String,
+    pub document: String,
+    pub updated_ms: i64,
+}
+
 /// CloudWatch Logs' groups, streams, events and metric filters.
 pub trait LogsStore: Send + Sync {
     /// Creates a group; `false` if one of that name exists.
@@ -252,4 +262,27 @@ pub trait LogsStore: Send + Sync {
 
     /// Up to `limit` stored batches whose first event id is `from` or later, in id order.
     fn batches_from(&self, from: i64, limit: usize) -> Result<Vec<StoredBatch>, StoreError>;
+
+    /// Creates or replaces an account's resource policy in a region (by name).
+    fn put_resource_policy(
+        &self,
+        account: &str,
+        region: &str,
+        p: &ResourcePolicy,
+    ) -> Result<(), StoreError>;
+
+    /// An account's resource policies in a region, by name.
+    fn resource_policies(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<Vec<ResourcePolicy>, StoreError>;
+
+    /// Removes a resource policy; `false` if there was none.
+    fn delete_resource_policy(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<bool, StoreError>;
 }

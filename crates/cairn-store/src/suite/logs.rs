@@ -3,14 +3,15 @@
 //! forward and backward from a position over named, prefixed or all streams, expiry, and
 //! metric filters (create or replace keeping the creation time), subscription filters (which
 //! see only events stored after them) and the batches their delivery reads behind a durable
-//! cursor.
+//! cursor; and the account's resource policies (create or replace by name, per account and
+//! region, kept across a restart).
 
 use std::collections::BTreeMap;
 
 use super::{Backend, cases};
 use crate::logs::{
-    EventQuery, GroupKey, LogGroup, LogStream, MetricFilter, NewEvent, Position, Streams,
-    SubscriptionFilter,
+    EventQuery, GroupKey, LogGroup, LogStream, MetricFilter, NewEvent, Position, ResourcePolicy,
+    Streams, SubscriptionFilter,
 };
 
 cases!(
@@ -25,6 +26,8 @@ cases!(
     everything_survives_a_restart,
     subscription_filters_see_events_stored_after_them,
     subscription_delivery_reads_batches_behind_a_durable_cursor,
+    resource_policies_replace_by_name_per_account_and_region,
+    resource_policies_survive_a_restart,
 );
 
 const ACCT: &str = "111122223333";
@@ -401,4 +404,63 @@ pub fn subscription_delivery_reads_batches_behind_a_durable_cursor(b: &dyn Backe
     b.restart();
     let s = b.logs();
     assert_eq!(s.subscription_cursor().unwrap(), (start + 2, start + 3));
+}
+
+fn policy(name: &str, document: &str, updated_ms: i64) -> ResourcePolicy {
+    ResourcePolicy {
+        name: name.into(),
+        document: document.into(),
+        updated_ms,
+    }
+}
+
+pub fn resource_policies_replace_by_name_per_account_and_region(b: &dyn Backend) {
+    let s = b.logs();
+    s.put_resource_policy(ACCT, "us-east-1", &policy("b", "{1}", 1))
+        .unwrap();
+    s.put_resource_policy(ACCT, "us-east-1", &policy("a", "{2}", 2))
+        .unwrap();
+    s.put_resource_policy(ACCT, "us-east-1", &policy("b", "{3}", 3))
+        .unwrap();
+    s.put_resource_policy(ACCT, "eu-west-1", &policy("c", "{4}", 4))
+        .unwrap();
+    s.put_resource_policy("444455556666", "us-east-1", &policy("d", "{5}", 5))
+        .unwrap();
+    assert_eq!(
+        s.resource_policies(ACCT, "us-east-1").unwrap(),
+        vec![policy("a", "{2}", 2), policy("b", "{3}", 3)],
+        "by name; a put of a taken name replaces its document and time"
+    );
+    assert_eq!(
+        s.resource_policies(ACCT, "eu-west-1").unwrap(),
+        vec![policy("c", "{4}", 4)]
+    );
+    assert!(s.delete_resource_policy(ACCT, "us-east-1", "a").unwrap());
+    assert!(!s.delete_resource_policy(ACCT, "us-east-1", "a").unwrap());
+    assert!(
+        !s.delete_resource_policy(ACCT, "us-east-1", "d").unwrap(),
+        "another account's policy is not this one's"
+    );
+    assert_eq!(
+        s.resource_policies(ACCT, "us-east-1").unwrap(),
+        vec![policy("b", "{3}", 3)]
+    );
+    assert_eq!(
+        s.resource_policies("444455556666", "us-east-1")
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub fn resource_policies_survive_a_restart(b: &dyn Backend) {
+    let s = b.logs();
+    s.put_resource_policy(ACCT, "us-east-1", &policy("p", "{}", 7))
+        .unwrap();
+    drop(s);
+    b.restart();
+    assert_eq!(
+        b.logs().resource_policies(ACCT, "us-east-1").unwrap(),
+        vec![policy("p", "{}", 7)]
+    );
 }

@@ -6,19 +6,20 @@
 //! (`PutEvents`), Lambda (`Invoke`, `InvocationType: Event`). A dead-letter queue gets the
 //! event with AWS's message attributes.
 //!
-//! CloudWatch Logs targets are written for the rule's account (its root, `invokedBy`
-//! events.amazonaws.com): AWS writes through the log group's resource policy, which cairn's
-//! Logs does not keep yet `[I]`.
+//! CloudWatch Logs targets are written as AWS writes them: by `events.amazonaws.com` itself,
+//! allowed by one of the account's Logs resource policies (which the console creates and CLI
+//! users put with `aws logs put-resource-policy`); without one the delivery is refused
+//! (`AccessDeniedException`), which `retry` treats as any refusal: not retried, dead-lettered. CreateLogStream is recorded as AWS records
+//! it (`AWSService`, `invokedBy` events.amazonaws.com, `forAccount`).
 
 use base64::Engine;
-use cairn_model::{AccountId, Principal};
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::events::EVENT_SOURCE;
 use crate::pipeline::Durability;
-use crate::pipeline::internal::{Actor, Internal};
+use crate::pipeline::internal::Internal;
 
 /// A failed attempt: the error's code and message.
 pub(crate) type Failure = (String, String);
@@ -133,36 +134,29 @@ pub(crate) fn deliver(
                 .strip_prefix("log-group:")
                 .map(|g| g.strip_suffix(":*").unwrap_or(g))
                 .ok_or_else(|| ("InvalidArn".to_owned(), format!("{arn} is not a log group")))?;
-            let account = AccountId::parse(t.account)
-                .map_err(|e| ("InvalidArn".to_owned(), e.to_string()))?;
-            let writer = Internal {
-                actor: Actor::OnBehalf {
-                    principal: Principal::Root {
-                        account,
-                        access_key_id: String::new(),
-                        alias: None,
-                        session: None,
-                    },
-                    by: EVENT_SOURCE,
-                },
-                ..me
-            };
+            // The group is named in the rule's account (`me`'s): a log group of another
+            // account is not a target EventBridge writes to.
+            if t.account != me.account || t.region != me.region {
+                return Err((
+                    "ResourceNotFoundException".to_owned(),
+                    format!("{arn} is not in the rule's account and region"),
+                ));
+            }
             let stream = json!({"logGroupName": group, "logStreamName": event_id});
-            match writer.call_json(app, "logs", "CreateLogStream", stream) {
+            match me.call_json(app, "logs", "CreateLogStream", stream) {
                 Ok(_) => {}
                 Err(e) if e.code == "ResourceAlreadyExistsException" => {}
                 Err(e) => return Err(failed(e)),
             }
-            writer
-                .call_json(
-                    app,
-                    "logs",
-                    "PutLogEvents",
-                    json!({"logGroupName": group, "logStreamName": event_id,
-                           "logEvents": [{"timestamp": event_ms, "message": input}]}),
-                )
-                .map(|_| ())
-                .map_err(failed)
+            me.call_json(
+                app,
+                "logs",
+                "PutLogEvents",
+                json!({"logGroupName": group, "logStreamName": event_id,
+                       "logEvents": [{"timestamp": event_ms, "message": input}]}),
+            )
+            .map(|_| ())
+            .map_err(failed)
         }
         // The function's ARN names it (with any qualifier); Lambda answers 202 once the
         // invocation is queued, and retries it itself as AWS does.

@@ -1,10 +1,11 @@
 //! Running each Logs operation, by topic: `groups`, `streams`, `log_events`, `metric_filters`,
-//! `subscription_filters`, `tags`. This file holds what they share: AWS's validation texts and errors, and reading
+//! `subscription_filters`, `resource_policies`, `tags`. This file holds what they share: AWS's validation texts and errors, and reading
 //! the members of a request.
 
 mod groups;
 mod log_events;
 mod metric_filters;
+mod resource_policies;
 mod streams;
 mod subscription_filters;
 mod tags;
@@ -220,6 +221,9 @@ pub(super) fn run(
     match op {
         "DescribeLogGroups" => groups::describe(app, ctx, input),
         "TestMetricFilter" => metric_filters::test(input),
+        "PutResourcePolicy" => resource_policies::put(app, ctx, input),
+        "DescribeResourcePolicies" => resource_policies::describe(app, ctx, input),
+        "DeleteResourcePolicy" => resource_policies::delete(app, ctx, input),
         "DescribeMetricFilters" if plan.key.is_none() => {
             metric_filters::describe(app, ctx, None, input)
         }

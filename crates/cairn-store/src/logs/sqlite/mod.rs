@@ -1,10 +1,12 @@
 //! CloudWatch Logs in SQLite (`logs.db`, schema in `sql/logs.sql`): groups, streams and
 //! metric filters here, events (a batch per row) in `log_events.rs` and `batch.rs`, subscription
-//! filters and what their delivery reads in `subscriptions.rs`. Every write joins the call's group
+//! filters and what their delivery reads in `subscriptions.rs`, the account's resource policies in
+//! `resource_policies.rs`. Every write joins the call's group
 //! transaction ([`Db::write`]), so a refused call leaves nothing behind.
 
 mod batch;
 mod log_events;
+mod resource_policies;
 mod subscriptions;
 
 use std::collections::BTreeMap;
@@ -16,7 +18,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::logs::{
     EventQuery, GroupKey, LogEvent, LogGroup, LogStream, LogsStore, MetricFilter, NewEvent,
-    StoredBatch, SubscriptionFilter,
+    ResourcePolicy, StoredBatch, SubscriptionFilter,
 };
 
 const SCHEMA: &str = include_str!("../../../sql/logs.sql");
@@ -256,5 +258,8 @@ impl LogsStore for SqliteLogs {
         fn subscription_cursor(&self) -> Result<(i64, i64), StoreError>;
         fn set_subscription_cursor(&self, next: i64) -> Result<(), StoreError>;
         fn batches_from(&self, from: i64, limit: usize) -> Result<Vec<StoredBatch>, StoreError>;
+        fn put_resource_policy(&self, account: &str, region: &str, p: &ResourcePolicy) -> Result<(), StoreError>;
+        fn resource_policies(&self, account: &str, region: &str) -> Result<Vec<ResourcePolicy>, StoreError>;
+        fn delete_resource_policy(&self, account: &str, region: &str, name: &str) -> Result<bool, StoreError>;
     }
 }
