@@ -3,11 +3,11 @@
 //! another), in the stream the executor names, both created on first use. Written through
 //! Logs' API as `lambda.amazonaws.com`, unrecorded: AWS shows no PutLogEvents event for
 //! function logs, and Logs lets Lambda write them without a policy of the account. Streams
-//! known to exist are remembered, so a warm function's invocation is one PutLogEvents; one
-//! deleted meanwhile is made again.
+//! known to exist are remembered, and invocations ending together share their PutLogEvents
+//! (one per stream); a group or stream deleted meanwhile is made again.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
@@ -30,6 +30,44 @@ fn known() -> &'static Mutex<HashSet<StreamKey>> {
     KNOWN.get_or_init(Default::default)
 }
 
+/// One invocation's lines, waiting for their stream's PutLogEvents.
+struct Pending {
+    key: StreamKey,
+    lines: Vec<(i64, String)>,
+}
+
+/// Invocations finishing together share their writes (group commit): each joins the pending
+/// lines, and one of them writes everything pending, a PutLogEvents per stream, while the
+/// others wait for it. A warm function's output costs a Logs transaction per batch of
+/// invocations rather than per invocation, and every invocation's lines are stored before it
+/// answers, as before.
+#[derive(Default)]
+struct Shipper {
+    state: Mutex<ShipState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct ShipState {
+    pending: Vec<Pending>,
+    /// How many invocations joined, and how many of them are written.
+    joined: u64,
+    written: u64,
+    writing: bool,
+}
+
+/// The shipper of an application: `App` has no room for a service's own state, so shippers
+/// are kept by the application's address (tests run several applications in one process).
+fn shipper(app: &App) -> Arc<Shipper> {
+    static ALL: OnceLock<Mutex<HashMap<usize, Arc<Shipper>>>> = OnceLock::new();
+    let id = std::ptr::from_ref(app) as usize;
+    let mut all = ALL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    Arc::clone(all.entry(id).or_default())
+}
+
 /// Writes one invocation's lines; a failure is logged, never the invocation's.
 pub(super) fn write(
     app: &App,
@@ -42,13 +80,61 @@ pub(super) fn write(
     if lines.is_empty() {
         return;
     }
+    let shipper = shipper(app);
+    let mut st = lock(&shipper.state);
+    st.joined += 1;
+    let mine = st.joined;
+    st.pending.push(Pending {
+        key: (
+            account.to_owned(),
+            region.to_owned(),
+            group.to_owned(),
+            stream.to_owned(),
+        ),
+        lines: lines.to_vec(),
+    });
+    while st.written < mine {
+        if st.writing {
+            st = shipper
+                .done
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
+            continue;
+        }
+        st.writing = true;
+        let batch = std::mem::take(&mut st.pending);
+        let upto = st.joined;
+        drop(st);
+        write_batch(app, batch);
+        st = lock(&shipper.state);
+        st.writing = false;
+        st.written = upto;
+        shipper.done.notify_all();
+    }
+}
+
+fn lock(m: &Mutex<ShipState>) -> std::sync::MutexGuard<'_, ShipState> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Writes pending lines, a PutLogEvents per stream (in the order streams first appear).
+fn write_batch(app: &App, batch: Vec<Pending>) {
+    let mut streams: Vec<(StreamKey, Vec<(i64, String)>)> = Vec::new();
+    for p in batch {
+        match streams.iter_mut().find(|(k, _)| *k == p.key) {
+            Some((_, lines)) => lines.extend(p.lines),
+            None => streams.push((p.key, p.lines)),
+        }
+    }
+    for (key, lines) in streams {
+        write_stream(app, key, &lines);
+    }
+}
+
+/// Writes one stream's lines, making its group and stream first when they are not known.
+fn write_stream(app: &App, key: StreamKey, lines: &[(i64, String)]) {
+    let (account, region, group, stream) = (&key.0, &key.1, &key.2, &key.3);
     let logs = Internal::service(LAMBDA, account, region, None, Durability::Unrecorded);
-    let key = (
-        account.to_owned(),
-        region.to_owned(),
-        group.to_owned(),
-        stream.to_owned(),
-    );
     let seen = known()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
