@@ -12,6 +12,7 @@ mod import;
 mod open;
 mod operations;
 mod recipes;
+mod rounds;
 mod serve;
 mod tls;
 mod validate;

@@ -17,6 +17,7 @@ use cairn_trail::sink::{ExternalBucket, RoutingSink};
 use crate::DataDirArg;
 use crate::datadir::DataDir;
 use crate::open;
+use crate::rounds::{spawn_nudged, spawn_rounds};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -441,64 +442,6 @@ fn write_endpoint_file(
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
-}
-
-/// Runs consumers on a real-time cadence, off the reactor threads, one round after another.
-fn spawn_rounds(consumers: Consumers, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let c = consumers.clone();
-            match tokio::task::spawn_blocking(move || c.run_all()).await {
-                Ok(rounds) => {
-                    for (name, r) in rounds {
-                        if let Err(e) = r {
-                            tracing::error!(consumer = name, error = %e, "consumer round failed");
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "consumer round task failed"),
-            }
-        }
-    });
-}
-
-/// Runs a consumer after every nudge (a journal commit, events put on a bus), and at least
-/// every `every`.
-fn spawn_nudged(
-    consumer: Arc<dyn Consumer>,
-    nudges: Vec<Arc<tokio::sync::Notify>>,
-    every: Duration,
-) {
-    // Every nudge wakes one notifier, which keeps a permit: a nudge during a round is not lost.
-    let wake = Arc::new(tokio::sync::Notify::new());
-    for n in nudges {
-        let wake = Arc::clone(&wake);
-        tokio::spawn(async move {
-            loop {
-                n.notified().await;
-                wake.notify_one();
-            }
-        });
-    }
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(every) => {}
-            }
-            let c = Arc::clone(&consumer);
-            match tokio::task::spawn_blocking(move || c.run_due()).await {
-                Ok(Err(e)) => {
-                    tracing::error!(consumer = consumer.name(), error = %e, "consumer round failed")
-                }
-                Ok(Ok(_)) => {}
-                Err(e) => tracing::error!(error = %e, "consumer round task failed"),
-            }
-        }
-    });
 }
 
 /// One round of every consumer, for the test clock: what each wrote, by name.

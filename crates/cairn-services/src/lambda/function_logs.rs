@@ -95,10 +95,7 @@ pub(super) fn write(
     });
     while st.written < mine {
         if st.writing {
-            st = shipper
-                .done
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
+            st = shipper.done.wait(st).unwrap_or_else(|p| p.into_inner());
             continue;
         }
         st.writing = true;
