@@ -1,6 +1,5 @@
 //! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
-//! `sts`, `sqs`, `sns`, `lambda`, `events`), and the
-//! standard [`registry`] that lists them.
+//! `sts`, `sqs`, `sns`, `lambda`, `events`), and the standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
 //! `Service` impl), `operations.rs` (the operation table), `resolve.rs` (what a call acts on,
