@@ -117,6 +117,7 @@ pub(super) fn put(
         },
         tags,
     };
+    crate::events::routing::skip_unwatched(app).map_err(internal)?;
     app.events.put_rule(&rule).map_err(internal)?;
     Ok(json!({"RuleArn": arn}))
 }
@@ -166,6 +167,7 @@ pub(super) fn set_state(
     if rule.state != state {
         rule.state = state.to_owned();
         rule.next_fire_ms = next_fire(rule.schedule.as_deref(), state, app.clock.now_millis());
+        crate::events::routing::skip_unwatched(app).map_err(internal)?;
         app.events.put_rule(&rule).map_err(internal)?;
     }
     Ok(json!({}))

@@ -180,17 +180,9 @@ impl Router {
     fn route_records(&self) -> Result<u64, StoreError> {
         let mut cursor = u64::try_from(self.app.events.cursor(RECORDS)?.unwrap_or(0)).unwrap_or(0);
         let mut done = 0;
-        // The head is read before the rules: a record before it whose call came after a rule
-        // was answered finds that rule (its store commit preceded the call).
-        let head = self.app.journal.head();
         if !self.app.events.any_pattern_rule()? {
-            // No rule could match: nothing to read, the cursor moves to the head at once.
-            if head > cursor {
-                let head = i64::try_from(head).unwrap_or(i64::MAX);
-                self.app
-                    .events
-                    .advance(RECORDS, head, &[], self.app.clock.now_millis())?;
-            }
+            // No rule could match: nothing to read. The cursor stays where it is (moving it
+            // would be a write per commit); the first rule moves it ([`skip_unwatched`]).
             return Ok(0);
         }
         for _ in 0..BATCHES {
@@ -449,12 +441,33 @@ impl Router {
     }
 }
 
+/// Called before a rule is put or enabled: when no enabled rule with a pattern exists yet, the
+/// CloudTrail cursor moves to the journal's head, so that records made while nothing watched
+/// (which the router left unread) are never judged by the new rule. Part of the rule's call:
+/// it commits with it.
+pub(crate) fn skip_unwatched(app: &App) -> Result<(), StoreError> {
+    if app.events.any_pattern_rule()? {
+        return Ok(());
+    }
+    let head = i64::try_from(app.journal.head()).unwrap_or(i64::MAX);
+    let cursor = app.events.cursor(RECORDS)?.unwrap_or(0);
+    if head > cursor {
+        app.events
+            .advance(RECORDS, head, &[], app.clock.now_millis())?;
+    }
+    Ok(())
+}
+
 impl Consumer for Router {
     fn name(&self) -> &'static str {
         "events-routing"
     }
 
     fn needs_from(&self) -> Result<u64, StoreError> {
+        // Unwatched records are never read (the first rule skips them).
+        if !self.app.events.any_pattern_rule()? {
+            return Ok(self.app.journal.head());
+        }
         Ok(u64::try_from(self.app.events.cursor(RECORDS)?.unwrap_or(0)).unwrap_or(0))
     }
 
