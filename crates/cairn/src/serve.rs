@@ -259,6 +259,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         for b in &args.external_buckets {
             println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
         }
+        let functions = app.functions.config();
+        let packages = if args.lambda_python_path.is_empty() {
+            " (no --lambda-python-path: handlers find only what that Python has)".to_owned()
+        } else {
+            let dirs: Vec<String> = args.lambda_python_path.iter().map(|d| d.display().to_string()).collect();
+            format!(" with {}", dirs.join(":"))
+        };
+        println!(
+            "  functions: Python {}{packages}; run{} in {}",
+            functions.python.display(),
+            if functions.run_as.is_some() { " as nobody" } else { "" },
+            functions.work_root.display()
+        );
         match retention_ms {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
