@@ -1,7 +1,8 @@
 //! EventBridge's router in process: events put on a bus and recorded calls reach an SQS
 //! target through a rule, in AWS's envelope; a router started over an existing journal
 //! routes only what comes after; nothing is routed twice by a second router over the same
-//! stores (the cursor moved with the deliveries).
+//! stores (the cursor moved with the deliveries); calls made while no rule watched never reach
+//! a rule put or enabled later.
 
 #![allow(clippy::unwrap_used)]
 
@@ -108,4 +109,47 @@ fn put_events_and_recorded_calls_reach_their_targets_once() {
     round(&t, &again);
     assert!(bodies(&t, &shop).is_empty());
     assert!(t.app.events.pending().unwrap().is_empty());
+}
+
+#[test]
+fn calls_made_while_no_rule_watched_never_reach_a_later_rule() {
+    let t = TestApp::new().unwrap();
+    let router = Arc::new(Router::new(Arc::clone(&t.app), "http://127.0.0.1:4566").unwrap());
+    round(&t, &router);
+    // With no rule, the router leaves these unread (it does not write its cursor per call)...
+    t.call("iam", "CreateUser", json!({"UserName": "unwatched"}))
+        .unwrap();
+    round(&t, &router);
+    t.call("iam", "CreateUser", json!({"UserName": "still-unwatched"}))
+        .unwrap();
+    // ...and the first rule skips them: only calls after it reach it.
+    let users = queue_and_rule(
+        &t,
+        "users",
+        json!({"source": ["aws.iam"], "detail": {"eventName": ["CreateUser"]}}),
+    );
+    t.call("iam", "CreateUser", json!({"UserName": "watched"}))
+        .unwrap();
+    round(&t, &router);
+    let names: Vec<_> = bodies(&t, &users)
+        .iter()
+        .map(|e| e["detail"]["requestParameters"]["userName"].clone())
+        .collect();
+    assert_eq!(names, [json!("watched")]);
+    // Disabled, then enabled again: what happened in between is not judged either.
+    t.call("events", "DisableRule", json!({"Name": "users"}))
+        .unwrap();
+    t.call("iam", "CreateUser", json!({"UserName": "while-disabled"}))
+        .unwrap();
+    round(&t, &router);
+    t.call("events", "EnableRule", json!({"Name": "users"}))
+        .unwrap();
+    t.call("iam", "CreateUser", json!({"UserName": "enabled-again"}))
+        .unwrap();
+    round(&t, &router);
+    let names: Vec<_> = bodies(&t, &users)
+        .iter()
+        .map(|e| e["detail"]["requestParameters"]["userName"].clone())
+        .collect();
+    assert_eq!(names, [json!("enabled-again")]);
 }
