@@ -748,3 +748,25 @@ def test_failed_event_invocations_are_retried_with_awss_delays(new_cairn):
     assert logged_attempts() == 3
     assert (record["requestContext"]["condition"], record["requestContext"]["approximateInvokeCount"]) == \
         ("RetriesExhausted", 3)
+
+
+def test_giving_a_function_a_role_needs_pass_role(lab):
+    """A caller allowed lambda:* but not iam:PassRole cannot run code with a role of the account,
+    at creation or by changing the configuration; allowed iam:PassRole for lambda, it can."""
+    from alerting import client_as, user_env
+    dev = user_env(lab, "fn-dev", "lambda:*")
+    lam_dev = client_as(lab, dev, "lambda")
+    kwargs = dict(FunctionName="passed", Runtime="python3.12", Role=lab.role, Handler="app.handler",
+                  Code={"ZipFile": zip_of(ECHO)})
+    code, message, status = error_of(lam_dev.create_function, **kwargs)
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert "iam:PassRole" in message and lab.role in message
+    lab.client("iam").put_user_policy(UserName="fn-dev", PolicyName="pass", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": lab.role,
+                                               "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]}))
+    assert lam_dev.create_function(**kwargs)["Role"] == lab.role
+    # Changing the role is passing the new one.
+    other = lab.client("iam").create_role(RoleName="fn-other", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    code, message, _ = error_of(lam_dev.update_function_configuration, FunctionName="passed", Role=other)
+    assert code == "AccessDeniedException" and "iam:PassRole" in message
+    assert lam_dev.update_function_configuration(FunctionName="passed", Timeout=9)["Timeout"] == 9

@@ -188,14 +188,24 @@ fn event_name(op: &'static str) -> &'static str {
     Box::leak(format!("{op}{date}{v2}").into_boxed_str())
 }
 
+/// The operations that set a function's execution role, and so need `iam:PassRole` on it.
+const PASSES_ROLE: [&str; 2] = ["CreateFunction", "UpdateFunctionConfiguration"];
+
 pub(super) fn table() -> &'static [Operation] {
     static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
     TABLE.get_or_init(|| {
         OPERATIONS
             .iter()
             .map(|&n| {
+                let own = action(n);
+                // Giving a function a role passes it to Lambda: AWS's dependent action.
+                let actions: &[&str] = if PASSES_ROLE.contains(&n) {
+                    &[&own, "iam:PassRole"]
+                } else {
+                    &[&own]
+                };
                 let op = Operation::named("lambda", n, is_read_only(n), SERVED.contains(&n))
-                    .actions(&[&action(n)])
+                    .actions(actions)
                     .recorded_as(event_name(n));
                 if DATA.contains(&n) { op.data() } else { op }
             })

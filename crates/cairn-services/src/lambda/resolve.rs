@@ -5,7 +5,7 @@
 //! identity policies and the function's resource policy (a standard resource policy, so that
 //! a statement naming `events.amazonaws.com` with an `AWS:SourceArn` condition, or another
 //! account, lets them invoke, as AddPermission grants). Only `$LATEST` exists: any other
-//! qualifier names no function.
+//! qualifier names no function. Setting a function's role also needs `iam:PassRole` on it.
 
 use cairn_policy::ResourceRule;
 use cairn_store::lambda::Function;
@@ -193,7 +193,9 @@ pub(super) fn resolve(
             }
             let arn = n.arn();
             plan.arn = Some(arn.clone());
-            return Ok(vec![Check::new(action, arn)]);
+            let mut checks = vec![Check::new(action, arn)];
+            checks.extend(pass_role(input));
+            return Ok(checks);
         }
         _ => {}
     }
@@ -205,9 +207,23 @@ pub(super) fn resolve(
     plan.arn = Some(n.arn());
     plan.qualifier = n.qualifier.clone();
     let f = function_of(app, &n)?;
-    let check = function_check(&action, &f);
+    let mut checks = vec![function_check(&action, &f)];
+    if op.name == "UpdateFunctionConfiguration" {
+        checks.extend(pass_role(input));
+    }
     plan.function = Some(f);
-    Ok(vec![check])
+    Ok(checks)
+}
+
+/// Giving a function a role is passing that role to Lambda, as AWS judges it: `iam:PassRole` on
+/// the role, with `iam:PassedToService` lambda.amazonaws.com. Without it a caller allowed
+/// `lambda:*` could run code with any role of the account.
+fn pass_role(input: &Value) -> Option<Check> {
+    let role = str_member(input, "Role")?;
+    Some(Check::new("iam:PassRole", role).with_keys(vec![(
+        "iam:PassedToService",
+        "lambda.amazonaws.com".to_owned(),
+    )]))
 }
 
 #[cfg(test)]
