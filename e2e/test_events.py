@@ -547,3 +547,27 @@ def test_kill_9_with_events_in_flight_delivers_every_matched_event(new_cairn):
     assert not missing, f"{len(missing)} of {len(acked)} acknowledged events never reached the queue"
     missing = set(groups) - seen_groups
     assert not missing, f"{len(missing)} of {len(groups)} CreateLogGroup events never reached the queue"
+
+
+def test_put_events_is_judged_on_every_bus_it_names(cairn):
+    """An IAM user allowed PutEvents on one bus only cannot slip entries onto another bus behind
+    a first entry for the allowed one."""
+    from alerting import client_as
+    ev = cairn.client("events")
+    ev.create_event_bus(Name="open-bus")
+    ev.create_event_bus(Name="closed-bus")
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    iam = cairn.client("iam")
+    iam.create_user(UserName="bus-writer")
+    iam.put_user_policy(UserName="bus-writer", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "events:PutEvents",
+                                               "Resource": f"arn:aws:events:us-east-1:{account}:event-bus/open-bus"}]}))
+    key = iam.create_access_key(UserName="bus-writer")["AccessKey"]
+    writer = client_as(cairn, {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]},
+                       "events")
+    entry = {"Source": "my.app", "DetailType": "d", "Detail": "{}"}
+    assert writer.put_events(Entries=[{**entry, "EventBusName": "open-bus"}])["FailedEntryCount"] == 0
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        writer.put_events(Entries=[{**entry, "EventBusName": "open-bus"}, {**entry, "EventBusName": "closed-bus"}])
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "event-bus/closed-bus" in e.value.response["Error"]["Message"]

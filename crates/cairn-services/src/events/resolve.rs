@@ -60,7 +60,8 @@ pub(super) fn resolve(
         _ => "EventBusName",
     };
     plan.bus = match op {
-        // PutEvents names a bus per entry; the check is on the first entry's.
+        // PutEvents names a bus per entry: the plan's is the first entry's (every bus named
+        // is checked below).
         "PutEvents" => input
             .get("Entries")
             .and_then(Value::as_array)
@@ -92,6 +93,32 @@ pub(super) fn resolve(
     plan.resource = Some(resource.clone());
     if op == "PutEvents" && is_router(ctx) {
         return Ok(Vec::new());
+    }
+    if op == "PutEvents" {
+        // Each entry names its own bus: every bus named is judged, not only the first entry's.
+        let mut buses: Vec<String> = input
+            .get("Entries")
+            .and_then(Value::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        str_member(e, "EventBusName")
+                            .map_or_else(|| DEFAULT_BUS.to_owned(), bus_name_of)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        buses.sort();
+        buses.dedup();
+        buses.retain(|b| *b != plan.bus);
+        let mut checks = vec![Check::new(action.clone(), resource)];
+        checks.extend(
+            buses
+                .iter()
+                .map(|b| Check::new(action.clone(), bus_arn(region, account, b))),
+        );
+        return Ok(checks);
     }
     Ok(vec![Check::new(action, resource)])
 }
