@@ -76,6 +76,34 @@ pub(super) fn package(
         cause: ctx.request_id.clone(),
         durability: Durability::CoveredByCaller,
     };
+    let s3_error = |e: AwsError| {
+        invalid(format!(
+            "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
+            e.code, e.message
+        ))
+    };
+    // The object's size first: a package can be no larger than its unzipped limit, and an
+    // object of gigabytes must not be read into memory to find that out.
+    let head = caller
+        .call_json(
+            app,
+            "s3",
+            "HeadObject",
+            json!({"Bucket": bucket, "Key": key, "Query": query.clone()}),
+        )
+        .map_err(s3_error)?;
+    let size = head
+        .get("Headers")
+        .and_then(|h| h.get("content-length"))
+        .and_then(Value::as_str)
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    if size > cairn_functions::MAX_UNZIPPED_BYTES {
+        return Err(invalid(format!(
+            "Unzipped size must be smaller than {} bytes",
+            cairn_functions::MAX_UNZIPPED_BYTES
+        )));
+    }
     let got = caller
         .call_json(
             app,
@@ -83,12 +111,7 @@ pub(super) fn package(
             "GetObject",
             json!({"Bucket": bucket, "Key": key, "Query": query}),
         )
-        .map_err(|e| {
-            invalid(format!(
-                "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
-                e.code, e.message
-            ))
-        })?;
+        .map_err(s3_error)?;
     let body = got.get("Body").and_then(Value::as_str).unwrap_or_default();
     let zip = base64::engine::general_purpose::STANDARD
         .decode(body)
