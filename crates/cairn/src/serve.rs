@@ -272,6 +272,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             if functions.run_as.is_some() { " as nobody" } else { "" },
             functions.work_root.display()
         );
+        if functions.run_as.is_none() {
+            println!("  WARNING:   cairn is not running as root, so functions run as this same user and can");
+            println!("             read its data directory. Run cairn as root to run them unprivileged.");
+        }
         match retention_ms {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
