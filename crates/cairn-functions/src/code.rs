@@ -52,6 +52,13 @@ pub(crate) fn ensure_public_dir(dir: &Path) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
 }
 
+/// Makes a directory traversable but not listable by the users functions run as (0711): the
+/// work root and `code/`, so one function cannot list the code directories of others.
+pub(crate) fn ensure_traversable_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o711))
+}
+
 pub(crate) fn install(work_root: &Path, code_sha256: &str, zip: &[u8]) -> Result<(), ExecError> {
     let dir = dir_for(work_root, code_sha256).ok_or_else(|| {
         ExecError::InvalidCode(format!("CodeSha256 {code_sha256:?} is not a base64 digest"))
@@ -59,9 +66,9 @@ pub(crate) fn install(work_root: &Path, code_sha256: &str, zip: &[u8]) -> Result
     if dir.is_dir() {
         return Ok(());
     }
-    ensure_public_dir(work_root)?;
+    ensure_traversable_dir(work_root)?;
     let parent = work_root.join("code");
-    ensure_public_dir(&parent)?;
+    ensure_traversable_dir(&parent)?;
     // Unpacked beside its final place and renamed in, so a crash or a concurrent install never
     // leaves a half-written directory under the digest's name.
     let staging = parent.join(format!(".staging-{}", uuid::Uuid::new_v4().simple()));
