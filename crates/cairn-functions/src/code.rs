@@ -1,8 +1,10 @@
 //! Function code on disk: a zip unpacked once per `CodeSha256` into
 //! `<work_root>/code/<digest>/`, read-only for the functions that run it (as `/var/task` is on
-//! AWS). Unpacking refuses entries that would land outside the directory (zip slip), keeps the
-//! Unix mode bits (so `bootstrap` stays executable, and an unreadable file stays unreadable as
-//! on AWS), and enforces AWS's unzipped size limit.
+//! AWS). Unpacking refuses entries that would land outside the directory (zip slip) and zips of
+//! more than 100,000 entries, keeps the Unix mode bits but never group or other write (nor
+//! setuid/setgid: `m & 0o755`), so `bootstrap` stays executable, an unreadable file stays
+//! unreadable as on AWS, and nothing there is writable by the uids functions run as; and it
+//! enforces AWS's unzipped size limit.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -13,6 +15,11 @@ use crate::ExecError;
 
 /// AWS's limit on a function's unzipped code.
 pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
+
+/// Most entries a zip may have: more is refused before anything is written.
+const MAX_ENTRIES: usize = 100_000;
+/// Longest symlink target read from an entry.
+const MAX_LINK_BYTES: u64 = 4096;
 
 const UNZIP_FAILED: &str =
     "Could not unzip uploaded file. Please check your file, then try to upload again.";
@@ -52,6 +59,13 @@ pub(crate) fn ensure_public_dir(dir: &Path) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
 }
 
+/// Makes a directory traversable but not listable by the users functions run as (0711): the
+/// work root and `code/`, so one function cannot list the code directories of others.
+pub(crate) fn ensure_traversable_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o711))
+}
+
 pub(crate) fn install(work_root: &Path, code_sha256: &str, zip: &[u8]) -> Result<(), ExecError> {
     let dir = dir_for(work_root, code_sha256).ok_or_else(|| {
         ExecError::InvalidCode(format!("CodeSha256 {code_sha256:?} is not a base64 digest"))
@@ -59,9 +73,9 @@ pub(crate) fn install(work_root: &Path, code_sha256: &str, zip: &[u8]) -> Result
     if dir.is_dir() {
         return Ok(());
     }
-    ensure_public_dir(work_root)?;
+    ensure_traversable_dir(work_root)?;
     let parent = work_root.join("code");
-    ensure_public_dir(&parent)?;
+    ensure_traversable_dir(&parent)?;
     // Unpacked beside its final place and renamed in, so a crash or a concurrent install never
     // leaves a half-written directory under the digest's name.
     let staging = parent.join(format!(".staging-{}", uuid::Uuid::new_v4().simple()));
@@ -92,11 +106,17 @@ fn too_large(limit: u64) -> ExecError {
 
 fn unpack(zip: &[u8], into: &Path, limit: u64) -> Result<(), ExecError> {
     let mut archive = zip::ZipArchive::new(io::Cursor::new(zip)).map_err(invalid)?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(invalid(format!(
+            "{} entries, more than {MAX_ENTRIES}",
+            archive.len()
+        )));
+    }
     // The declared sizes decide before anything is written; the copy below also counts what
     // actually comes out, since a zip can lie about its sizes.
     let declared: u64 = (0..archive.len())
         .filter_map(|i| archive.by_index_raw(i).ok().map(|f| f.size()))
-        .sum();
+        .fold(0u64, u64::saturating_add);
     if declared >= limit {
         return Err(too_large(limit));
     }
@@ -117,7 +137,7 @@ fn unpack(zip: &[u8], into: &Path, limit: u64) -> Result<(), ExecError> {
         let mode = entry.unix_mode();
         if entry.is_dir() {
             fs::create_dir_all(&target)?;
-            set_mode(&target, mode.map_or(0o755, |m| m & 0o777))?;
+            set_mode(&target, mode.map_or(0o755, |m| m & 0o755))?;
             continue;
         }
         if let Some(parent) = target.parent() {
@@ -125,22 +145,48 @@ fn unpack(zip: &[u8], into: &Path, limit: u64) -> Result<(), ExecError> {
         }
         if entry.is_symlink() {
             let mut link = String::new();
-            entry.read_to_string(&mut link).map_err(invalid)?;
+            (&mut entry)
+                .take(MAX_LINK_BYTES)
+                .read_to_string(&mut link)
+                .map_err(invalid)?;
             links.push((rel, PathBuf::from(link)));
             continue;
         }
         let mut out = fs::File::create(&target)?;
-        let left = limit - written;
+        let left = limit.saturating_sub(written);
         let copied = io::copy(&mut (&mut entry).take(left), &mut out).map_err(invalid)?;
-        written += copied;
+        written = written.saturating_add(copied);
         if written >= limit {
             return Err(too_large(limit));
         }
         out.flush()?;
-        set_mode(&target, mode.map_or(0o644, |m| m & 0o777))?;
+        // Never writable by group or others (functions run as other users than the owner,
+        // root); a setuid or setgid bit is not kept either.
+        set_mode(&target, mode.map_or(0o644, |m| m & 0o755))?;
     }
     for (rel, link) in links {
         make_link(into, &rel, &link)?;
+    }
+    // Directories made on the way (not entries of their own) were made under cairn's umask.
+    restrict(into)?;
+    Ok(())
+}
+
+/// Clears the group and other write bits of everything under `dir` (links are not followed).
+fn restrict(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = fs::symlink_metadata(entry.path())?;
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o7022 != 0 {
+            set_mode(&entry.path(), mode & 0o755)?;
+        }
+        if meta.is_dir() {
+            restrict(&entry.path())?;
+        }
     }
     Ok(())
 }
@@ -196,5 +242,64 @@ mod tests {
         unpack(&z, &dir.path().join("b"), 1001).unwrap();
         assert_eq!(fs::read(dir.path().join("b/big.bin")).unwrap().len(), 1000);
         assert_eq!(MAX_UNZIPPED_BYTES, 262_144_000);
+    }
+
+    #[test]
+    fn world_writable_entries_are_installed_0755() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default();
+        w.add_directory("lib/", o.unix_permissions(0o777)).unwrap();
+        w.start_file("lib/mod.py", o.unix_permissions(0o777))
+            .unwrap();
+        w.write_all(b"x = 1\n").unwrap();
+        w.start_file("deep/er/app.py", o.unix_permissions(0o666))
+            .unwrap();
+        w.write_all(b"y = 1\n").unwrap();
+        w.start_file("bootstrap", o.unix_permissions(0o4777))
+            .unwrap();
+        w.write_all(b"#!/bin/sh\n").unwrap();
+        let z = w.finish().unwrap().into_inner();
+        let into = dir.path().join("a");
+        unpack(&z, &into, 1 << 20).unwrap();
+        let mode = |p: &str| fs::metadata(into.join(p)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode("lib"), 0o755);
+        assert_eq!(mode("lib/mod.py"), 0o755);
+        assert_eq!(mode("deep/er/app.py"), 0o644);
+        assert_eq!(mode("bootstrap"), 0o755);
+        for p in ["deep", "deep/er"] {
+            assert_eq!(mode(p) & 0o022, 0, "{p}");
+        }
+    }
+
+    #[test]
+    fn too_many_entries_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        for i in 0..=MAX_ENTRIES {
+            w.start_file(format!("{i}"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+        }
+        let z = w.finish().unwrap().into_inner();
+        let into = dir.path().join("a");
+        let err = unpack(&z, &into, MAX_UNZIPPED_BYTES).unwrap_err();
+        assert_eq!(err.to_string(), UNZIP_FAILED);
+        assert!(!into.exists(), "nothing written");
+    }
+
+    #[test]
+    fn a_long_symlink_entry_is_read_only_so_far() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        let target = "a".repeat(100_000);
+        w.add_symlink("link", &target, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        let z = w.finish().unwrap().into_inner();
+        let into = dir.path().join("a");
+        // 4096 bytes of it are read; a name that long is then refused by the file system.
+        let _ = unpack(&z, &into, MAX_UNZIPPED_BYTES);
+        if let Ok(link) = fs::read_link(into.join("link")) {
+            assert!(link.as_os_str().len() <= MAX_LINK_BYTES as usize);
+        }
     }
 }

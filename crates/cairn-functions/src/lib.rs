@@ -40,14 +40,18 @@ pub struct ExecutorConfig {
     /// Where code is unpacked (`code/<digest>/`, a function's working directory, read-only
     /// to it as `/var/task` is on AWS) and cairn's Python bootstrap written (`runtime/`);
     /// never under the instance's data directory. With `run_as`, it and its parents must be
-    /// traversable by that user.
+    /// traversable by other users; it and `code/` are made 0711 (traversable, not listable).
     pub work_root: PathBuf,
     /// The interpreter `python3.x` runtimes run with; asked once for its real executable
     /// (past launchers such as pyenv's shim) and whether it has awslambdaric.
     pub python: PathBuf,
     /// Machine-wide cap on invocations running at once.
     pub max_concurrency: usize,
-    /// When cairn runs as root, processes run as this (uid, gid).
+    /// When cairn runs as root, processes run unprivileged: each function (by ARN) as a uid
+    /// of its own, 200000 + n in the order functions first start within the executor's
+    /// lifetime (no passwd entry needed), with this gid; so one function cannot read
+    /// another's processes (`/proc/<pid>/environ` holds its role's credentials). The uid
+    /// given here is what the Python interpreter is probed as.
     pub run_as: Option<(u32, u32)>,
 }
 

@@ -5,6 +5,7 @@
 //! pipe right now, so lines written before the process answered an invocation are never
 //! attributed to the next one.
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,21 +18,66 @@ use crate::report::now_ms;
 /// CloudWatch Logs' largest event is 256 KiB including 26 bytes of overhead; longer lines are
 /// split there, as Lambda splits them.
 const MAX_LINE: usize = 262_144 - 26;
-/// Lines held for an invocation that has not come yet; beyond this the oldest are dropped so
-/// an idle process printing in a loop cannot exhaust memory.
-const MAX_BUFFERED_LINES: usize = 100_000;
+/// Bytes of complete lines held between takes (an invocation's output, or what was written
+/// before it); beyond this the oldest lines are dropped, and one line says how many, so a
+/// process printing in a loop cannot exhaust cairn's memory.
+const MAX_BUFFERED_BYTES: usize = 4 * 1024 * 1024;
 
-#[derive(Default)]
 struct Lines {
     partial: Vec<u8>,
     partial_at: i64,
-    done: Vec<(i64, String)>,
+    done: VecDeque<(i64, String)>,
+    /// Bytes of the messages in `done`.
+    done_bytes: usize,
     /// Lines complete when the process took its current invocation.
     before_mark: Vec<(i64, String)>,
+    /// Lines dropped from `done` since it was last taken.
     dropped: u64,
+    budget: usize,
+}
+
+impl Default for Lines {
+    fn default() -> Lines {
+        Lines::with_budget(MAX_BUFFERED_BYTES)
+    }
 }
 
 impl Lines {
+    fn with_budget(budget: usize) -> Lines {
+        Lines {
+            partial: Vec::new(),
+            partial_at: 0,
+            done: VecDeque::new(),
+            done_bytes: 0,
+            before_mark: Vec::new(),
+            dropped: 0,
+            budget,
+        }
+    }
+
+    /// Takes the complete lines; when some were dropped, a line saying how many comes first.
+    fn take_done(&mut self) -> Vec<(i64, String)> {
+        let mut out = Vec::with_capacity(self.done.len() + 1);
+        if self.dropped > 0 {
+            tracing::warn!(
+                dropped = self.dropped,
+                "a function's output exceeded the buffer"
+            );
+            let at = self.done.front().map_or_else(now_ms, |(at, _)| *at);
+            out.push((
+                at,
+                format!(
+                    "[cairn] {} earlier lines of output dropped: more than {} bytes\n",
+                    self.dropped, self.budget
+                ),
+            ));
+            self.dropped = 0;
+        }
+        out.extend(std::mem::take(&mut self.done));
+        self.done_bytes = 0;
+        out
+    }
+
     fn push_bytes(&mut self, mut bytes: &[u8], at: i64) {
         while !bytes.is_empty() {
             if self.partial.is_empty() {
@@ -65,11 +111,15 @@ impl Lines {
         }
         let mut text = String::from_utf8_lossy(&raw).into_owned();
         text.push('\n');
-        if self.done.len() >= MAX_BUFFERED_LINES {
-            self.done.remove(0);
+        self.done_bytes += text.len();
+        self.done.push_back((self.partial_at, text));
+        while self.done_bytes > self.budget {
+            let Some((_, old)) = self.done.pop_front() else {
+                break;
+            };
+            self.done_bytes -= old.len();
             self.dropped += 1;
         }
-        self.done.push((self.partial_at, text));
     }
 }
 
@@ -136,8 +186,21 @@ impl LogPipe {
             if !lines.partial.is_empty() {
                 lines.finish_line();
             }
-            let done = std::mem::take(&mut lines.done);
+            let done = lines.take_done();
             lines.before_mark.extend(done);
+            // Only what one take may hold: a mark without a take since would add up otherwise.
+            let mut bytes = 0;
+            let keep = lines
+                .before_mark
+                .iter()
+                .rev()
+                .take_while(|(_, m)| {
+                    bytes += m.len();
+                    bytes <= MAX_BUFFERED_BYTES * 2
+                })
+                .count();
+            let excess = lines.before_mark.len() - keep;
+            lines.before_mark.drain(..excess);
         }
     }
 
@@ -153,14 +216,7 @@ impl LogPipe {
         if partial && !lines.partial.is_empty() {
             lines.finish_line();
         }
-        if lines.dropped > 0 {
-            tracing::warn!(
-                dropped = lines.dropped,
-                "a function's output exceeded the buffer"
-            );
-            lines.dropped = 0;
-        }
-        std::mem::take(&mut lines.done)
+        lines.take_done()
     }
 }
 
@@ -211,5 +267,29 @@ mod tests {
         assert_eq!(l.done.len(), 2);
         assert_eq!(l.done[0].1.len(), MAX_LINE + 1);
         assert_eq!(l.done[1].1, "aaaaaaaaaa\n");
+    }
+
+    #[test]
+    fn output_beyond_the_budget_drops_the_oldest_lines_and_says_so() {
+        let mut l = Lines::with_budget(100);
+        for i in 0..50 {
+            l.push_bytes(format!("line {i:02}\n").as_bytes(), i);
+        }
+        // Each message is 8 bytes: 12 fit in 100.
+        assert_eq!(l.done.len(), 12);
+        assert!(l.done_bytes <= 100);
+        let taken = l.take_done();
+        assert_eq!(taken.len(), 13);
+        assert_eq!(
+            taken[0].1,
+            "[cairn] 38 earlier lines of output dropped: more than 100 bytes\n"
+        );
+        assert_eq!(taken[0].0, 38);
+        assert_eq!(taken[1], (38, "line 38\n".to_string()));
+        assert_eq!(taken[12].1, "line 49\n");
+        // The next take starts afresh.
+        l.push_bytes(b"again\n", 60);
+        assert_eq!(l.take_done(), vec![(60, "again\n".to_string())]);
+        assert_eq!(l.done_bytes, 0);
     }
 }

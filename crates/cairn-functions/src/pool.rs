@@ -44,7 +44,14 @@ struct State {
     busy: HashMap<String, u32>,
     in_flight: usize,
     generation: HashMap<String, u64>,
+    /// The uid each function runs as under `run_as`, in the order functions first started.
+    uids: HashMap<String, u32>,
 }
+
+/// First uid of the range functions run as under `run_as`, one per function ARN, so no
+/// function can read another's processes (`/proc/<pid>/environ` holds its role's
+/// credentials). No passwd entry is needed for them.
+pub(crate) const FUNCTION_UID_BASE: u32 = 200_000;
 
 struct Settings {
     python_client: PythonClient,
@@ -199,6 +206,20 @@ impl Pool {
         });
     }
 
+    /// The (uid, gid) a function's processes run as: with `run_as`, a uid of its own from
+    /// [`FUNCTION_UID_BASE`] on (assigned per ARN for the executor's lifetime) and the
+    /// configured gid.
+    fn run_as_for(&self, arn: &str) -> Option<(u32, u32)> {
+        let (_, gid) = self.config.run_as?;
+        let mut state = locked(&self.state);
+        let next = u32::try_from(state.uids.len()).unwrap_or(u32::MAX);
+        let uid = *state
+            .uids
+            .entry(arn.to_string())
+            .or_insert_with(|| FUNCTION_UID_BASE.saturating_add(next));
+        Some((uid, gid))
+    }
+
     /// The interpreter to run and the client to run under it.
     async fn python(&self) -> (PathBuf, PythonClient) {
         let run_as = self.config.run_as;
@@ -295,7 +316,7 @@ impl Pool {
             python: matches!(kind, Kind::Python),
             python_path: &python_path,
             endpoint_url: endpoint_url.as_deref(),
-            run_as: self.config.run_as,
+            run_as: self.run_as_for(&spec.arn),
             generation,
         })
         .await

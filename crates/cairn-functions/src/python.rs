@@ -22,7 +22,7 @@ pub(crate) fn runtime_dir(work_root: &Path) -> PathBuf {
 
 /// Writes the bootstrap (atomically: another executor may be starting from it right now).
 pub(crate) fn write_bootstrap(work_root: &Path) -> io::Result<PathBuf> {
-    crate::code::ensure_public_dir(work_root)?;
+    crate::code::ensure_traversable_dir(work_root)?;
     let dir = runtime_dir(work_root);
     crate::code::ensure_public_dir(&dir)?;
     let path = dir.join(BOOTSTRAP_NAME);

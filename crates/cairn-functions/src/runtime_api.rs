@@ -7,14 +7,14 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -26,6 +26,27 @@ use crate::report::now_ms;
 pub(crate) const MAX_RESPONSE_BYTES: usize = 6_291_556;
 
 const PREFIX: &str = "/2018-06-01/runtime";
+
+/// How the listener guards cairn's own descriptors and CPU against the function: each open
+/// connection holds a descriptor in cairn's process, so a function opening connections in a
+/// loop must not run it out of them.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Connections open at once; beyond this a new one is closed as soon as it is accepted.
+    /// A runtime interface client keeps one or two.
+    max_connections: usize,
+    /// How long a request's headers may take to arrive (also how long a kept-alive
+    /// connection may sit idle between requests: the clients reconnect).
+    header_timeout: Duration,
+    /// The pause after a failed accept (out of descriptors, say) before the next.
+    accept_backoff: Duration,
+}
+
+const LIMITS: Limits = Limits {
+    max_connections: 4,
+    header_timeout: Duration::from_secs(30),
+    accept_backoff: Duration::from_millis(50),
+};
 
 /// An invocation waiting for the process's `next`.
 pub(crate) struct Job {
@@ -102,6 +123,10 @@ impl Drop for RuntimeApi {
 
 impl RuntimeApi {
     pub(crate) async fn start(on_handover: OnHandover) -> std::io::Result<RuntimeApi> {
+        RuntimeApi::start_with(on_handover, LIMITS).await
+    }
+
+    async fn start_with(on_handover: OnHandover, limits: Limits) -> std::io::Result<RuntimeApi> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (jobs_tx, jobs_rx) = mpsc::channel(1);
@@ -112,7 +137,7 @@ impl RuntimeApi {
             events: events_tx,
             state: Mutex::new(State::default()),
         });
-        let accept = tokio::spawn(accept_loop(listener, shared));
+        let accept = tokio::spawn(accept_loop(listener, shared, limits));
         Ok(RuntimeApi {
             addr,
             jobs: jobs_tx,
@@ -122,23 +147,37 @@ impl RuntimeApi {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
             Err(e) => {
+                // Out of descriptors, typically: retrying at once would only spin.
                 tracing::debug!(error = %e, "runtime API accept");
+                tokio::time::sleep(limits.accept_backoff).await;
                 continue;
             }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::debug!(
+                max = limits.max_connections,
+                "runtime API connection refused: too many open"
+            );
+            drop(stream);
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(route(&shared, req).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -324,4 +363,70 @@ async fn init_error(shared: &Shared, req: Request<Incoming>) -> Reply {
     };
     let _ = shared.events.send(ApiEvent::InitError { body });
     accepted()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Whether the server closed the connection within `wait` (reads EOF or a reset).
+    async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(wait, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => true,
+            Ok(Ok(_)) => false,
+            Err(_) => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn too_many_connections_are_refused() {
+        let limits = Limits {
+            header_timeout: Duration::from_secs(60),
+            ..LIMITS
+        };
+        let api = RuntimeApi::start_with(Box::new(|| {}), limits)
+            .await
+            .unwrap();
+        let mut held = Vec::new();
+        for _ in 0..limits.max_connections + 6 {
+            held.push(tokio::net::TcpStream::connect(api.addr).await.unwrap());
+            // Accepted in order.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut open = 0;
+        for s in &mut held {
+            if !closed_within(s, Duration::from_millis(200)).await {
+                open += 1;
+            }
+        }
+        assert_eq!(open, limits.max_connections);
+        // A slot given back takes a new connection again.
+        drop(held);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+        s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 404"), "{:?}", &buf[..n]);
+    }
+
+    #[tokio::test]
+    async fn headers_that_never_finish_time_out() {
+        let limits = Limits {
+            header_timeout: Duration::from_millis(300),
+            ..LIMITS
+        };
+        let api = RuntimeApi::start_with(Box::new(|| {}), limits)
+            .await
+            .unwrap();
+        let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+        s.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        assert!(closed_within(&mut s, Duration::from_secs(5)).await);
+    }
 }
