@@ -278,7 +278,7 @@ pub struct Options {
     /// How long each digest signing key is valid (`None`: AWS's 30 days).
     pub signing_key_validity_ms: Option<i64>,
     /// How Lambda functions run (`None`: `python3`, a work directory of its own under the
-    /// system's temporary directory, as nobody when cairn runs as root).
+    /// system's temporary directory, each as a user of its own when cairn runs as root).
     pub functions: Option<cairn_functions::ExecutorConfig>,
     /// Directories after a Python function's code on `PYTHONPATH`: the runtime's own packages
     /// (boto3, awslambdaric), as `/var/runtime` on AWS.
@@ -377,8 +377,8 @@ impl App {
 
 /// The executor's configuration for an instance: functions run with `python`, in a work
 /// directory of their own under the system's temporary directory (never under the data
-/// directory, which their processes must not reach), as nobody (65534) when cairn runs as
-/// root.
+/// directory, which their processes must not reach), unprivileged when cairn runs as
+/// root: the executor gives each function a uid of its own, with nogroup (65534) as its group.
 pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
     use std::os::unix::fs::MetadataExt;
     let unique = format!(

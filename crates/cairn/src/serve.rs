@@ -103,7 +103,7 @@ pub struct ServeArgs {
     pub test_faults: bool,
     /// The Python interpreter `python3.x` Lambda functions run with (the configuration file's
     /// `[lambda] python`). Functions run as local processes, in a work directory under the
-    /// system's temporary directory, as nobody when cairn runs as root.
+    /// system's temporary directory, each as a user of its own when cairn runs as root.
     #[arg(
         long,
         env = "CAIRN_LAMBDA_PYTHON",
@@ -269,7 +269,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!(
             "  functions: Python {}{packages}; run{} in {}",
             functions.python.display(),
-            if functions.run_as.is_some() { " as nobody" } else { "" },
+            if functions.run_as.is_some() { " as a user of their own each" } else { "" },
             functions.work_root.display()
         );
         if functions.run_as.is_none() {
