@@ -4,6 +4,13 @@
 //! `$or` forks the branches built so far, one copy per alternative. A repeated path keeps its
 //! last value (event-ruler overrides; AWS accepts a pattern with a repeated key). After
 //! compiling, each field's wildcard patterns are scored as EventBridge does.
+//!
+//! Forking multiplies: k `$or`s of two alternatives make 2^k branches. [I] The branches (at
+//! most [`MAX_BRANCHES`]) and the fields written into them, copies included (at most
+//! [`MAX_FIELD_COPIES`]), are capped while forking, before anything is copied, and a pattern
+//! past either is refused as [`OR_TOO_COMPLEX`] (event-ruler has no such cap: it expands `$or`
+//! the same way, unbounded). Nesting is bounded by the lexer (Jackson's 1000 levels), and so
+//! is the recursion of `parse_object`.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +53,17 @@ const RESERVED_IN_OR: &[&str] = &[
 
 const TOO_COMPLEX: &str = "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
 
+/// [I] cairn's own refusal, in the style of event-ruler's wildcard one. It must not mention
+/// `$or`: refusals that do fall back to the legacy compiler (see [`compile`]).
+pub(crate) const OR_TOO_COMPLEX: &str =
+    "Rule is too complex - try using fewer or-ed alternatives or fewer nested or-relationships";
+
+/// Most branches (alternatives after expanding every `$or`) a pattern may compile to.
+pub(crate) const MAX_BRANCHES: usize = 1024;
+
+/// Most field entries written into branches while compiling, counting each copy a fork makes.
+pub(crate) const MAX_FIELD_COPIES: usize = 1 << 18;
+
 type Res<T> = Result<T, Fault>;
 
 /// One leaf's compiled values: its matchers and whether absence satisfies it.
@@ -75,6 +93,7 @@ fn compile_with(src: &str, or_primitive: bool) -> Result<Vec<Branch>, Fault> {
         lx: Lexer::new(src),
         path: Vec::new(),
         or_primitive,
+        copies: 0,
     };
     let mut rules: Vec<Draft> = Vec::new();
     if c.lx.next_token()? != Tok::StartObject {
@@ -124,9 +143,20 @@ struct Compiler<'a> {
     path: Vec<String>,
     /// Whether `$or` is the OR primitive (false: an ordinary field name).
     or_primitive: bool,
+    /// Field entries written or copied so far (see [`MAX_FIELD_COPIES`]).
+    copies: usize,
 }
 
 impl Compiler<'_> {
+    /// Accounts for `n` more field entries, refusing past [`MAX_FIELD_COPIES`].
+    fn spend(&mut self, n: usize) -> Res<()> {
+        self.copies = self.copies.saturating_add(n);
+        if self.copies > MAX_FIELD_COPIES {
+            return Err(Fault::bare(OR_TOO_COMPLEX));
+        }
+        Ok(())
+    }
+
     fn barf(&self, message: impl Into<String>) -> Fault {
         Fault::at(message.into(), self.lx.location())
     }
@@ -203,11 +233,20 @@ impl Compiler<'_> {
             if tok != Tok::StartObject {
                 return Err(self.barf("Only JSON object is allowed in array of $or relationship."));
             }
+            // Refuse before copying: this alternative adds one branch per current one.
+            if rules.len() + current.len().max(1) > MAX_BRANCHES {
+                return Err(Fault::bare(OR_TOO_COMPLEX));
+            }
+            self.spend(current.iter().map(Vec::len).sum())?;
             let mut forked = current.clone();
             if forked.is_empty() {
                 forked.push(Draft::new());
             }
             self.parse_object(&mut forked, true)?;
+            // A nested `$or` may have forked this alternative further.
+            if rules.len() + forked.len() > MAX_BRANCHES {
+                return Err(Fault::bare(OR_TOO_COMPLEX));
+            }
             rules.extend(forked);
         }
         if count < 2 {
@@ -253,6 +292,7 @@ impl Compiler<'_> {
         if rules.is_empty() {
             rules.push(Draft::new());
         }
+        self.spend(rules.len())?;
         for rule in rules.iter_mut() {
             match rule.iter_mut().find(|(p, _)| *p == name) {
                 Some(slot) => slot.1 = leaf.clone(),

@@ -65,6 +65,10 @@ enum Expect {
     ArrayComma,
 }
 
+/// Deepest nesting of objects and arrays a pattern may have: Jackson's default
+/// `StreamReadConstraints` maximum (since 2.15). [I] That EventBridge's parser applies it.
+pub(crate) const MAX_NESTING_DEPTH: usize = 1000;
+
 pub(crate) struct Lexer<'a> {
     src: &'a str,
     pos: usize,
@@ -288,12 +292,14 @@ impl<'a> Lexer<'a> {
         };
         match c {
             b'{' => {
+                self.open()?;
                 self.pos += 1;
                 self.stack.push((true, start));
                 self.expect = Expect::FirstName;
                 Ok(self.simple(Tok::StartObject, start, self.pos))
             }
             b'[' => {
+                self.open()?;
                 self.pos += 1;
                 self.stack.push((false, start));
                 self.expect = Expect::FirstElement;
@@ -323,6 +329,20 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+    }
+
+    /// Refuses a container opened past [`MAX_NESTING_DEPTH`], as Jackson's
+    /// `StreamReadConstraints` does (bare: Jackson gives the refusal no location). The
+    /// compiler's recursion follows the nesting, so this bounds its stack use.
+    fn open(&self) -> Result<(), Fault> {
+        let depth = self.stack.len() + 1;
+        if depth > MAX_NESTING_DEPTH {
+            return Err(Fault::bare(format!(
+                "Document nesting depth ({depth}) exceeds the maximum allowed \
+                 ({MAX_NESTING_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)"
+            )));
+        }
+        Ok(())
     }
 
     fn scan_literal(&mut self, word: &str, tok: Tok) -> Result<Scanned, Fault> {

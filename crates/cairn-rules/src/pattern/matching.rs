@@ -10,6 +10,11 @@ use super::model::Field;
 /// Objects up to this size are searched by scanning their keys rather than hashing.
 const SCAN_KEYS: usize = 24;
 
+/// Deepest event nesting (objects and arrays) resolving descends into; values deeper are not
+/// seen. Events parsed by serde_json are at most 128 levels deep, so this only bounds the
+/// recursion for values built otherwise. [I] event-ruler's own flattening has no such bound.
+const MAX_EVENT_DEPTH: usize = 2048;
+
 /// An array the value sits in (its address within this event) and the element index.
 type Membership = Vec<(usize, u32)>;
 
@@ -23,16 +28,26 @@ pub(crate) struct Leaf<'e> {
 /// Appends to `out` every scalar value at `path` (dot-joined) below `v`.
 pub(crate) fn resolve<'e>(v: &'e Value, path: &str, out: &mut Vec<Leaf<'e>>) {
     let mut membership = Vec::new();
-    walk(v, path, &mut membership, out);
+    walk(v, path, &mut membership, out, 0);
 }
 
-fn walk<'e>(v: &'e Value, rest: &str, membership: &mut Membership, out: &mut Vec<Leaf<'e>>) {
+fn walk<'e>(
+    v: &'e Value,
+    rest: &str,
+    membership: &mut Membership,
+    out: &mut Vec<Leaf<'e>>,
+    depth: usize,
+) {
+    if depth > MAX_EVENT_DEPTH {
+        return;
+    }
+    let depth = depth + 1;
     match v {
         Value::Array(items) => {
             let id = items.as_ptr() as usize;
             for (i, item) in items.iter().enumerate() {
                 membership.push((id, i as u32));
-                walk(item, rest, membership, out);
+                walk(item, rest, membership, out, depth);
                 membership.pop();
             }
         }
@@ -46,9 +61,9 @@ fn walk<'e>(v: &'e Value, rest: &str, membership: &mut Membership, out: &mut Vec
                 for (key, child) in map {
                     if let Some(tail) = rest.strip_prefix(key.as_str()) {
                         if tail.is_empty() {
-                            walk(child, "", membership, out);
+                            walk(child, "", membership, out, depth);
                         } else if let Some(tail) = tail.strip_prefix('.') {
-                            walk(child, tail, membership, out);
+                            walk(child, tail, membership, out, depth);
                         }
                     }
                 }
@@ -63,7 +78,7 @@ fn walk<'e>(v: &'e Value, rest: &str, membership: &mut Membership, out: &mut Vec
                 };
                 if let Some(child) = map.get(key) {
                     let tail = cut.map_or("", |k| &rest[k + 1..]);
-                    walk(child, tail, membership, out);
+                    walk(child, tail, membership, out, depth);
                 }
                 match cut {
                     Some(k) => from = k + 1,
@@ -148,66 +163,96 @@ pub(crate) struct BranchRef<'b> {
     pub fids: Option<&'b [usize]>,
 }
 
-impl BranchRef<'_> {
-    fn rest(&self) -> BranchRef<'_> {
-        BranchRef {
-            fields: self.fields.get(1..).unwrap_or_default(),
-            ids: self.ids.get(1..).unwrap_or_default(),
-            fids: self.fids.map(|f| f.get(1..).unwrap_or_default()),
-        }
-    }
-}
-
 /// Whether every field (its path's id in `ids`) finds a value, or for `exists: false` its
 /// absence, with all values drawn from consistent array elements. Fields that accept absence
 /// come last in a branch (see `compile`), so absence is judged against every element chosen.
+///
+/// A depth-first search over the fields with an explicit stack (one frame per field entered),
+/// so a branch of many fields takes no call stack.
 pub(crate) fn branch_matches(branch: &BranchRef<'_>, table: &mut Resolved<'_, '_>) -> bool {
-    let mut chosen = Membership::new();
-    search(branch, table, &mut chosen)
-}
-
-fn search(branch: &BranchRef<'_>, table: &mut Resolved<'_, '_>, chosen: &mut Membership) -> bool {
-    let (Some(field), Some(&id)) = (branch.fields.first(), branch.ids.first()) else {
-        return true;
-    };
-    // Indexes, not a borrowed slice: later fields may resolve more paths into `leaves`.
-    let (a, b) = table.span(id);
-    if let Some(&fid) = branch.fids.and_then(|f| f.first())
-        && table.free[id]
-    {
-        // Values outside arrays add no element choices: the verdict is the same for every
-        // rule that has this field, so it is computed once per event.
-        let verdict = match table.verdicts[fid] {
-            1 => true,
-            2 => false,
-            _ => {
-                let v = (a..b).any(|k| field.accepts(table.leaves[k].value))
-                    || (field.absent_ok && a == b);
-                table.verdicts[fid] = if v { 1 } else { 2 };
-                v
-            }
-        };
-        return verdict && search(&branch.rest(), table, chosen);
+    /// A field entered: its values still to try (`next..end`), the length of `chosen` on
+    /// entry, and whether absence is still to try.
+    struct Frame {
+        next: usize,
+        end: usize,
+        start: usize,
+        mark: usize,
+        absence_left: bool,
     }
-    for k in a..b {
-        let leaf = &table.leaves[k];
-        if !field.accepts(leaf.value) || !consistent(chosen, &leaf.arrays) {
-            continue;
-        }
-        let mark = chosen.len();
-        chosen.extend(leaf.arrays.iter().copied());
-        if search(&branch.rest(), table, chosen) {
+    let n = branch.fields.len().min(branch.ids.len());
+    let mut chosen = Membership::new();
+    let mut stack: Vec<Frame> = Vec::with_capacity(n);
+    'enter: loop {
+        let i = stack.len();
+        if i == n {
             return true;
         }
-        chosen.truncate(mark);
+        let (field, id) = (&branch.fields[i], branch.ids[i]);
+        // Indexes, not a borrowed slice: later fields may resolve more paths into `leaves`.
+        let (a, b) = table.span(id);
+        let fid = branch.fids.and_then(|f| f.get(i)).copied();
+        match fid {
+            Some(fid) if table.free[id] => {
+                // Values outside arrays add no element choices: the verdict is the same for
+                // every rule that has this field, so it is computed once per event.
+                let verdict = match table.verdicts[fid] {
+                    1 => true,
+                    2 => false,
+                    _ => {
+                        let v = (a..b).any(|k| field.accepts(table.leaves[k].value))
+                            || (field.absent_ok && a == b);
+                        table.verdicts[fid] = if v { 1 } else { 2 };
+                        v
+                    }
+                };
+                // Satisfied: no choices to revisit on backtracking.
+                stack.push(Frame {
+                    next: b,
+                    end: b,
+                    start: a,
+                    mark: chosen.len(),
+                    absence_left: false,
+                });
+                if verdict {
+                    continue 'enter;
+                }
+            }
+            _ => stack.push(Frame {
+                next: a,
+                end: b,
+                start: a,
+                mark: chosen.len(),
+                absence_left: field.absent_ok,
+            }),
+        }
+        // Advance the innermost field with choices left; fields without any are left.
+        while let Some(fi) = stack.len().checked_sub(1) {
+            let field = &branch.fields[fi];
+            let top = &mut stack[fi];
+            chosen.truncate(top.mark);
+            while top.next < top.end {
+                let leaf = &table.leaves[top.next];
+                top.next += 1;
+                if field.accepts(leaf.value) && consistent(&chosen, &leaf.arrays) {
+                    chosen.extend(leaf.arrays.iter().copied());
+                    continue 'enter;
+                }
+            }
+            // `exists: false` holds when no value sits in the array elements chosen so far,
+            // as event-ruler's array-consistent matching decides absence.
+            if top.absence_left {
+                top.absence_left = false;
+                if !table.leaves[top.start..top.end]
+                    .iter()
+                    .any(|l| consistent(&chosen, &l.arrays))
+                {
+                    continue 'enter;
+                }
+            }
+            stack.pop();
+        }
+        return false;
     }
-    // `exists: false` holds when no value sits in the array elements chosen so far, as
-    // event-ruler's array-consistent matching decides absence.
-    field.absent_ok
-        && !table.leaves[a..b]
-            .iter()
-            .any(|l| consistent(chosen, &l.arrays))
-        && search(&branch.rest(), table, chosen)
 }
 
 #[cfg(test)]

@@ -29,6 +29,12 @@ use template::{Piece, pieces, raw_text, text_form};
 pub const MAX_PATHS: usize = 100;
 /// Longest `InputTemplate` (`TransformerInput`, 8192 characters).
 pub const MAX_TEMPLATE_LEN: usize = 8192;
+/// Longest input a transformer renders, in bytes: 256 KB, EventBridge's event size limit.
+/// [I] A template may repeat a placeholder (an 8 KB template of `<aws.events.event.json>`
+/// rendered ~87 MB for one event), so rendering stops here:
+/// [`InputTransformer::render_checked`] answers `None` (nothing is delivered) and
+/// [`InputTransformer::render`] ends before the piece that would pass it.
+pub const MAX_OUTPUT_LEN: usize = 256 * 1024;
 /// Longest `InputPathsMap` key.
 const MAX_KEY_LEN: usize = 256;
 
@@ -126,7 +132,9 @@ impl InputTransformer {
         })
     }
 
-    /// The input the target receives for `event`.
+    /// The input the target receives for `event`. Never longer than [`MAX_OUTPUT_LEN`]: an
+    /// input that would be longer ends before the first piece (literal text or placeholder
+    /// value) that passes the limit; [`InputTransformer::render_checked`] refuses it instead.
     pub fn render(
         &self,
         event: &Value,
@@ -134,32 +142,52 @@ impl InputTransformer {
         rule_name: &str,
         ingestion_time: &str,
     ) -> String {
+        let (out, _) = self.render_capped(event, rule_arn, rule_name, ingestion_time);
+        out
+    }
+
+    /// The rendered input, and whether it is complete (false: stopped at [`MAX_OUTPUT_LEN`]).
+    fn render_capped(
+        &self,
+        event: &Value,
+        rule_arn: &str,
+        rule_name: &str,
+        ingestion_time: &str,
+    ) -> (String, bool) {
         let mut out = String::new();
         for piece in &self.pieces {
             let (name, quoted) = match piece {
                 Piece::Literal(s) => {
+                    if out.len() + s.len() > MAX_OUTPUT_LEN {
+                        return (out, false);
+                    }
                     out.push_str(s);
                     continue;
                 }
                 Piece::Var { name, quoted } => (name.as_str(), *quoted),
             };
             let value = self.value(name, event, rule_arn, rule_name, ingestion_time);
-            match (self.json, quoted, value) {
-                (true, false, Some(v)) => out.push_str(&v.to_string()),
+            let text = match (self.json, quoted, value) {
+                (true, false, Some(v)) => v.to_string(),
                 // An unresolved path in a JSON position is an empty string (recorded: AWS
                 // delivered `"command": ""`).
-                (true, false, None) => out.push_str("\"\""),
-                (true, true, Some(v)) => out.push_str(&raw_text(&v)),
-                (false, _, Some(v)) => out.push_str(&text_form(&v)),
-                (_, _, None) => {}
+                (true, false, None) => "\"\"".to_owned(),
+                (true, true, Some(v)) => raw_text(&v),
+                (false, _, Some(v)) => text_form(&v),
+                (_, _, None) => continue,
+            };
+            if out.len() + text.len() > MAX_OUTPUT_LEN {
+                return (out, false);
             }
+            out.push_str(&text);
         }
-        out
+        (out, true)
     }
 
     /// As [`InputTransformer::render`], but `None` when a JSON template renders to something
     /// that is not JSON: AWS then delivers nothing (recorded for `{"payload": "<payload>"}`
-    /// with an object payload).
+    /// with an object payload). Also `None`, so nothing is delivered, when the input would be
+    /// longer than [`MAX_OUTPUT_LEN`] (256 KB, EventBridge's event size limit).
     pub fn render_checked(
         &self,
         event: &Value,
@@ -167,7 +195,10 @@ impl InputTransformer {
         rule_name: &str,
         ingestion_time: &str,
     ) -> Option<String> {
-        let out = self.render(event, rule_arn, rule_name, ingestion_time);
+        let (out, complete) = self.render_capped(event, rule_arn, rule_name, ingestion_time);
+        if !complete {
+            return None;
+        }
         if self.json && serde_json::from_str::<Value>(&out).is_err() {
             return None;
         }
