@@ -571,3 +571,16 @@ def test_put_events_is_judged_on_every_bus_it_names(cairn):
         writer.put_events(Entries=[{**entry, "EventBusName": "open-bus"}, {**entry, "EventBusName": "closed-bus"}])
     assert e.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "event-bus/closed-bus" in e.value.response["Error"]["Message"]
+
+
+def test_test_event_pattern_has_put_rules_length_limit(cairn):
+    ev = cairn.client("events")
+    event = json.dumps({"id": "1", "account": "123456789012", "source": "s", "time": "2026-01-01T00:00:00Z",
+                        "region": "us-east-1", "resources": [], "detail-type": "d", "detail": {}})
+    long_pattern = json.dumps({"source": ["s"] + [f"x{i}" for i in range(800)]})
+    assert len(long_pattern) > 4096
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ev.test_event_pattern(EventPattern=long_pattern, Event=event)
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "Member must have length less than or equal to 4096" in e.value.response["Error"]["Message"]
+    assert ev.test_event_pattern(EventPattern=json.dumps({"source": ["s"]}), Event=event)["Result"] is True

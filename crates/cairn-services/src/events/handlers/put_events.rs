@@ -149,6 +149,14 @@ pub(super) fn put(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, 
 pub(super) fn test_pattern(input: &Value) -> Result<Value, AwsError> {
     let pattern = required(input, "EventPattern", "eventPattern")?;
     let event = required(input, "Event", "event")?;
+    // The model's limit for EventPattern, as PutRule's: it also bounds what compiling costs.
+    if pattern.len() > 4096 {
+        return Err(constraint(
+            pattern,
+            "eventPattern",
+            "have length less than or equal to 4096",
+        ));
+    }
     let pattern = invalid_pattern(pattern)?;
     let event: Value =
         serde_json::from_str(event).map_err(|_| validation("Parameter Event is not valid."))?;
