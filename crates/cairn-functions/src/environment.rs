@@ -76,7 +76,7 @@ impl Environment {
     pub(crate) async fn start(at: Start<'_>) -> std::io::Result<Environment> {
         let spawned_at = Instant::now();
         let (logs, output) = LogPipe::new()?;
-        let api = RuntimeApi::start(Box::new(logs.marker())).await?;
+        let api = RuntimeApi::start(Box::new(logs.marker()), at.run_as.map(|(uid, _)| uid)).await?;
         let log_stream = report::log_stream_name(&at.spec.version);
         let runtime_api = api.addr.to_string();
         let env = crate::function_env::build(

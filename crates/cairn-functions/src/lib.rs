@@ -19,6 +19,7 @@ mod code;
 mod environment;
 mod function_env;
 mod logpipe;
+mod peer;
 mod pool;
 mod process;
 mod python;

@@ -122,11 +122,20 @@ impl Drop for RuntimeApi {
 }
 
 impl RuntimeApi {
-    pub(crate) async fn start(on_handover: OnHandover) -> std::io::Result<RuntimeApi> {
-        RuntimeApi::start_with(on_handover, LIMITS).await
+    /// A Runtime API for one environment. With `owner`, only connections from sockets of that
+    /// user are served (the environment's processes; [`crate::peer`]).
+    pub(crate) async fn start(
+        on_handover: OnHandover,
+        owner: Option<u32>,
+    ) -> std::io::Result<RuntimeApi> {
+        RuntimeApi::start_with(on_handover, LIMITS, owner).await
     }
 
-    async fn start_with(on_handover: OnHandover, limits: Limits) -> std::io::Result<RuntimeApi> {
+    async fn start_with(
+        on_handover: OnHandover,
+        limits: Limits,
+        owner: Option<u32>,
+    ) -> std::io::Result<RuntimeApi> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (jobs_tx, jobs_rx) = mpsc::channel(1);
@@ -137,7 +146,7 @@ impl RuntimeApi {
             events: events_tx,
             state: Mutex::new(State::default()),
         });
-        let accept = tokio::spawn(accept_loop(listener, shared, limits));
+        let accept = tokio::spawn(accept_loop(listener, shared, limits, owner));
         Ok(RuntimeApi {
             addr,
             jobs: jobs_tx,
@@ -147,10 +156,15 @@ impl RuntimeApi {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    limits: Limits,
+    owner: Option<u32>,
+) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
             Err(e) => {
                 // Out of descriptors, typically: retrying at once would only spin.
@@ -159,6 +173,13 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limits: Limits)
                 continue;
             }
         };
+        if let Some(uid) = owner
+            && crate::peer::uid_of(peer) != Some(uid)
+        {
+            tracing::debug!(%peer, "runtime API connection refused: not the environment's user");
+            drop(stream);
+            continue;
+        }
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::debug!(
                 max = limits.max_connections,
@@ -386,7 +407,7 @@ mod tests {
             header_timeout: Duration::from_secs(60),
             ..LIMITS
         };
-        let api = RuntimeApi::start_with(Box::new(|| {}), limits)
+        let api = RuntimeApi::start_with(Box::new(|| {}), limits, None)
             .await
             .unwrap();
         let mut held = Vec::new();
@@ -420,7 +441,7 @@ mod tests {
             header_timeout: Duration::from_millis(300),
             ..LIMITS
         };
-        let api = RuntimeApi::start_with(Box::new(|| {}), limits)
+        let api = RuntimeApi::start_with(Box::new(|| {}), limits, None)
             .await
             .unwrap();
         let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
@@ -428,5 +449,32 @@ mod tests {
             .await
             .unwrap();
         assert!(closed_within(&mut s, Duration::from_secs(5)).await);
+    }
+
+    #[tokio::test]
+    async fn only_the_environments_user_is_served() {
+        use std::os::unix::fs::MetadataExt;
+        let me = std::fs::metadata("/proc/self").unwrap().uid();
+        async fn answer(api: &RuntimeApi) -> Vec<u8> {
+            let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+            let _ = s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            let mut buf = [0u8; 64];
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap_or(0);
+            buf[..n].to_vec()
+        }
+        let other = RuntimeApi::start_with(Box::new(|| {}), LIMITS, Some(me.wrapping_add(1)))
+            .await
+            .unwrap();
+        assert!(
+            answer(&other).await.is_empty(),
+            "another user's connection is closed"
+        );
+        let own = RuntimeApi::start_with(Box::new(|| {}), LIMITS, Some(me))
+            .await
+            .unwrap();
+        assert!(answer(&own).await.starts_with(b"HTTP/1.1 404"));
     }
 }
