@@ -1,6 +1,7 @@
 //! Starting and stopping a function's process: its own process group (so a timeout kills
 //! whatever it forked too), a cleared environment, stdin closed, stdout and stderr into the
-//! log pipe, and the unprivileged uid/gid when cairn runs as root. Also reads the peak
+//! log pipe, and the unprivileged uid/gid when cairn runs as root, with a cap on the processes
+//! that user may have. Also reads the peak
 //! memory the REPORT line shows.
 
 use std::ffi::OsString;
@@ -32,8 +33,30 @@ pub(crate) fn spawn(launch: &Launch, output: std::io::PipeWriter) -> io::Result<
     if let Some((uid, gid)) = launch.run_as.filter(|_| running_as_root()) {
         // std drops the supplementary groups too when it changes the uid as root.
         cmd.uid(uid).gid(gid);
+        // SAFETY: runs in the child between fork and exec, after the uid change; setrlimit is
+        // async-signal-safe and allocates nothing.
+        unsafe {
+            cmd.pre_exec(limit_processes);
+        }
     }
     cmd.spawn()
+}
+
+/// Processes and threads a function's user may have at once. Each function has a uid of its
+/// own, so this bounds what one function can fork (a fork bomb stops here, and `setsid`
+/// cannot take a process out of the count) without touching other functions or cairn.
+pub(crate) const MAX_PROCESSES: u64 = 1024;
+
+fn limit_processes() -> io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: MAX_PROCESSES,
+        rlim_max: MAX_PROCESSES,
+    };
+    // SAFETY: setrlimit reads the struct it is given and nothing else.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 pub(crate) fn running_as_root() -> bool {

@@ -48,7 +48,7 @@ async fn functions_run_as_the_unprivileged_user() {
     .with_python_path(vec![runtime_packages]);
     let src = format!(
         r#"
-import os, sys
+import os, resource, sys
 def handler(event, context):
     try:
         open({secret:?}).read()
@@ -61,6 +61,7 @@ def handler(event, context):
     except ImportError:
         boto = False
     return {{"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "secret": read,
+             "nproc": list(resource.getrlimit(resource.RLIMIT_NPROC)),
              "ric": "awslambdaric" in sys.modules, "boto3": boto}}
 "#,
         secret = data.join("journal").display().to_string()
@@ -75,6 +76,8 @@ def handler(event, context):
     // Each function has a uid of its own from 200000 on; the configured gid.
     assert_eq!(v["uid"], 200000);
     assert_eq!(v["gid"], 65534);
+    // What its user may fork is capped.
+    assert_eq!(v["nproc"], serde_json::json!([1024, 1024]));
     assert_eq!(
         v["groups"],
         serde_json::json!([]),
