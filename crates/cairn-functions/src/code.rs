@@ -53,6 +53,68 @@ pub(crate) fn installed_dir(work_root: &Path, code_sha256: &str) -> Option<PathB
     dir_for(work_root, code_sha256).filter(|dir| dir.is_dir())
 }
 
+/// Which installed code is in use by live environments and running invocations, so that a
+/// sweep of unused code leaves it alone.
+#[derive(Default)]
+pub(crate) struct Leases(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+/// One use of a digest's code; the use ends when this is dropped.
+pub(crate) struct CodeLease {
+    leases: std::sync::Arc<Leases>,
+    sha: String,
+}
+
+impl Leases {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, usize>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn lease(self: &std::sync::Arc<Self>, sha: &str) -> CodeLease {
+        *self.map().entry(sha.to_owned()).or_default() += 1;
+        CodeLease {
+            leases: std::sync::Arc::clone(self),
+            sha: sha.to_owned(),
+        }
+    }
+
+    /// The digests in use now.
+    pub(crate) fn held(&self) -> Vec<String> {
+        self.map().keys().cloned().collect()
+    }
+}
+
+impl Drop for CodeLease {
+    fn drop(&mut self) {
+        let mut map = self.leases.map();
+        if let Some(n) = map.get_mut(&self.sha) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.sha);
+            }
+        }
+    }
+}
+
+/// The directory names of the installed digests, with the directory each is in.
+pub(crate) fn installed(work_root: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = fs::read_dir(work_root.join("code")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .collect()
+}
+
+/// The directory name a digest's code is installed under.
+pub(crate) fn dir_name(code_sha256: &str) -> Option<String> {
+    dir_for(Path::new(""), code_sha256)
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+}
+
 /// Makes a directory readable and traversable by the unprivileged user functions run as.
 pub(crate) fn ensure_public_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)?;

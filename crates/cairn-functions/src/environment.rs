@@ -49,6 +49,8 @@ pub(crate) struct Environment {
     spawned_at: Instant,
     initialized: bool,
     max_memory_mb: u64,
+    /// Keeps the code it runs from being swept while it lives.
+    pub lease: Option<crate::code::CodeLease>,
 }
 
 impl Drop for Environment {
@@ -117,6 +119,7 @@ impl Environment {
             spawned_at,
             initialized: false,
             max_memory_mb: 0,
+            lease: None,
         })
     }
 

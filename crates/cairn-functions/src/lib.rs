@@ -204,6 +204,31 @@ impl Executor {
         code::installed_dir(&self.config.work_root, code_sha256).is_some()
     }
 
+    /// Removes installed code no function has any more (`in_use`: the digests functions have
+    /// now), unless a warm process still runs from it: code is a cache of the stored zips (an
+    /// invocation that finds its code gone installs it again), and without this every
+    /// UpdateFunctionCode would leave its old code on disk for good. How many were removed.
+    pub fn sweep_code(&self, in_use: &std::collections::HashSet<String>) -> usize {
+        let keep: std::collections::HashSet<String> = in_use
+            .iter()
+            .chain(self.pool.code_running().iter())
+            .filter_map(|sha| code::dir_name(sha))
+            .collect();
+        let mut removed = 0;
+        for (name, dir) in code::installed(&self.config.work_root) {
+            if keep.contains(&name) || name.starts_with('.') {
+                continue;
+            }
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "could not remove unused function code")
+                }
+            }
+        }
+        removed
+    }
+
     /// Runs one invocation on a warm process of this revision, or a new one.
     pub async fn invoke(
         &self,

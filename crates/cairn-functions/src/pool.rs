@@ -68,6 +68,8 @@ pub(crate) struct Pool {
     python: tokio::sync::OnceCell<python::Probe>,
     bootstrap: tokio::sync::OnceCell<PathBuf>,
     reaper: std::sync::Once,
+    /// Code in use by live environments and running invocations.
+    leases: Arc<code::Leases>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,6 +109,7 @@ impl Pool {
             python: tokio::sync::OnceCell::new(),
             bootstrap: tokio::sync::OnceCell::new(),
             reaper: std::sync::Once::new(),
+            leases: Arc::default(),
         }
     }
 
@@ -128,6 +131,11 @@ impl Pool {
 
     pub(crate) fn set_idle_timeout(&self, idle: Duration) {
         locked(&self.settings).idle_timeout = idle;
+    }
+
+    /// The digests live environments and running invocations use.
+    pub(crate) fn code_running(&self) -> Vec<String> {
+        self.leases.held()
     }
 
     pub(crate) fn idle_count(&self) -> usize {
@@ -242,6 +250,7 @@ impl Pool {
         inv: Invocation,
     ) -> Result<Outcome, ExecError> {
         let kind = kind_of(&spec.runtime)?;
+        let _running = pool.leases.lease(&spec.code_sha256);
         let code_dir = code::installed_dir(&pool.config.work_root, &spec.code_sha256)
             .ok_or_else(|| ExecError::CodeMissing(spec.code_sha256.clone()))?;
         let _slot = pool.acquire(spec)?;
@@ -249,7 +258,10 @@ impl Pool {
         let mut env = match pool.take_idle(spec) {
             Some(env) => env,
             None => match pool.start(spec, &inv, kind, &code_dir).await {
-                Ok(env) => env,
+                Ok(mut env) => {
+                    env.lease = Some(pool.leases.lease(&spec.code_sha256));
+                    env
+                }
                 Err(e)
                     if matches!(kind, Kind::Provided)
                         && matches!(

@@ -50,7 +50,12 @@ struct Inner {
     app: Arc<App>,
     /// Invocations running now: a round does not start them twice.
     in_flight: Mutex<HashSet<i64>>,
+    /// When unused function code was last swept from the executor's work directory.
+    swept: Mutex<Option<std::time::Instant>>,
 }
+
+/// How often unused code is swept (code replaced or deleted meanwhile stays on disk until then).
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn locked(m: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -74,6 +79,7 @@ impl Invoker {
             inner: Arc::new(Inner {
                 app,
                 in_flight: Mutex::new(HashSet::new()),
+                swept: Mutex::new(None),
             }),
         }
     }
@@ -81,7 +87,25 @@ impl Invoker {
     /// Starts the invocations due now, each on a thread of its own (as many at once as the
     /// executor runs), and waits a little for them; how many of those ran to their end
     /// (successfully or for the last time).
+    /// Removes code no function has any more, at most once a minute.
+    fn sweep(&self) -> Result<(), StoreError> {
+        {
+            let mut swept = self.inner.swept.lock().unwrap_or_else(|p| p.into_inner());
+            if swept.is_some_and(|t| t.elapsed() < SWEEP_EVERY) {
+                return Ok(());
+            }
+            *swept = Some(std::time::Instant::now());
+        }
+        let in_use = self.inner.app.lambda.code_in_use()?;
+        let removed = self.inner.app.functions.sweep_code(&in_use);
+        if removed > 0 {
+            tracing::debug!(removed, "unused function code removed");
+        }
+        Ok(())
+    }
+
     pub fn run_once(&self) -> Result<u64, StoreError> {
+        self.sweep()?;
         let app = &self.inner.app;
         let now = app.clock.now_millis();
         let most = app.functions.config().max_concurrency.max(1);

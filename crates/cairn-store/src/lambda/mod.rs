@@ -97,6 +97,8 @@ pub trait LambdaStore: Send + Sync {
     /// Notified whenever an enqueued invocation is committed: the invoker waits on it, so an
     /// event reaches its function within milliseconds rather than at the next tick.
     fn invocations_queued(&self) -> std::sync::Arc<tokio::sync::Notify>;
+    /// The code digests some function of any account has now.
+    fn code_in_use(&self) -> Result<std::collections::HashSet<String>, StoreError>;
     /// Every queued invocation (for tests and status).
     fn queued(&self) -> Result<Vec<QueuedInvocation>, StoreError>;
     /// Records a failed attempt and when to try again.

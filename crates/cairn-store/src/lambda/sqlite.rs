@@ -180,6 +180,13 @@ impl SqliteLambda {
         Ok(id)
     }
 
+    pub fn code_in_use(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let c = self.db.read();
+        let mut st = c.prepare_cached("SELECT DISTINCT code_sha256 FROM functions")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn invocations_queued(&self) -> Arc<Notify> {
         Arc::clone(&self.queued)
     }
@@ -231,6 +238,7 @@ impl LambdaStore for SqliteLambda {
         fn enqueue(&self, inv: &NewInvocation, now_ms: i64) -> Result<i64, StoreError>;
         fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedInvocation>, StoreError>;
         fn invocations_queued(&self) -> Arc<Notify>;
+        fn code_in_use(&self) -> Result<std::collections::HashSet<String>, StoreError>;
         fn queued(&self) -> Result<Vec<QueuedInvocation>, StoreError>;
         fn retry_later(&self, id: i64, attempts: i64, next_ms: i64) -> Result<(), StoreError>;
         fn finish(&self, id: i64) -> Result<(), StoreError>;
