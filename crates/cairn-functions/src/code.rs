@@ -79,9 +79,35 @@ impl Leases {
         }
     }
 
-    /// The digests in use now.
-    pub(crate) fn held(&self) -> Vec<String> {
-        self.map().keys().cloned().collect()
+    /// Removes the installed code of digests neither in `in_use` nor leased. The lease map is
+    /// held throughout, so an invocation cannot take a lease on code being removed and then
+    /// start from a directory that vanishes under it: it waits, finds the code gone, and
+    /// installs it again. How many were removed.
+    pub(crate) fn sweep(
+        &self,
+        work_root: &Path,
+        in_use: &std::collections::HashSet<String>,
+    ) -> usize {
+        let leased = self.map();
+        let keep: std::collections::HashSet<String> = in_use
+            .iter()
+            .chain(leased.keys())
+            .filter_map(|sha| dir_name(sha))
+            .collect();
+        let mut removed = 0;
+        for (name, dir) in installed(work_root) {
+            // `.staging-…`: an install under way.
+            if keep.contains(&name) || name.starts_with('.') {
+                continue;
+            }
+            match fs::remove_dir_all(&dir) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "could not remove unused function code")
+                }
+            }
+        }
+        removed
     }
 }
 

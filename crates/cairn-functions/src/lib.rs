@@ -209,24 +209,7 @@ impl Executor {
     /// invocation that finds its code gone installs it again), and without this every
     /// UpdateFunctionCode would leave its old code on disk for good. How many were removed.
     pub fn sweep_code(&self, in_use: &std::collections::HashSet<String>) -> usize {
-        let keep: std::collections::HashSet<String> = in_use
-            .iter()
-            .chain(self.pool.code_running().iter())
-            .filter_map(|sha| code::dir_name(sha))
-            .collect();
-        let mut removed = 0;
-        for (name, dir) in code::installed(&self.config.work_root) {
-            if keep.contains(&name) || name.starts_with('.') {
-                continue;
-            }
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => removed += 1,
-                Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "could not remove unused function code")
-                }
-            }
-        }
-        removed
+        self.pool.sweep_code(in_use)
     }
 
     /// Runs one invocation on a warm process of this revision, or a new one.

@@ -133,9 +133,10 @@ impl Pool {
         locked(&self.settings).idle_timeout = idle;
     }
 
-    /// The digests live environments and running invocations use.
-    pub(crate) fn code_running(&self) -> Vec<String> {
-        self.leases.held()
+    /// Removes installed code neither in `in_use` nor used by a live environment or a running
+    /// invocation.
+    pub(crate) fn sweep_code(&self, in_use: &std::collections::HashSet<String>) -> usize {
+        self.leases.sweep(&self.config.work_root, in_use)
     }
 
     pub(crate) fn idle_count(&self) -> usize {
