@@ -8,7 +8,7 @@
 
 mod email;
 mod http;
-mod lambda;
+mod function;
 pub(crate) mod retry;
 mod sqs;
 
@@ -139,7 +139,7 @@ impl Deliverer {
             .sign(&env.string_to_sign(), version)
             .map_err(|e| e.to_string())?;
         let cert_url = format!("{}/{}", self.base_url, signer.cert_name);
-        Ok(lambda::event(&env, &sub.arn, &signature, &cert_url))
+        Ok(function::event(&env, &sub.arn, &signature, &cert_url))
     }
 
     fn send(&self, topic: &Topic, sub: &Subscription, payload: &Value) -> Result<(), Failure> {
@@ -230,7 +230,7 @@ impl Deliverer {
             }
             "lambda" => {
                 let event = self.lambda_event(sub, payload)?;
-                lambda::invoke(&self.app, &topic.arn, &sub.endpoint, &event)
+                function::invoke(&self.app, &topic.arn, &sub.endpoint, &event)
             }
             other => Err(format!("cairn cannot deliver to {other} subscriptions")),
         }
