@@ -32,8 +32,8 @@ const PREFIX: &str = "/2018-06-01/runtime";
 /// loop must not run it out of them.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// Connections open at once; beyond this a new one is closed as soon as it is accepted.
-    /// A runtime interface client keeps one or two.
+    /// Connections open at once; beyond this a new one waits in the kernel's queue until one
+    /// closes. A runtime interface client keeps one or two.
     max_connections: usize,
     /// How long a request's headers may take to arrive (also how long a kept-alive
     /// connection may sit idle between requests: the clients reconnect).
@@ -146,7 +146,7 @@ impl RuntimeApi {
             events: events_tx,
             state: Mutex::new(State::default()),
         });
-        let accept = tokio::spawn(accept_loop(listener, shared, limits, owner));
+        let accept = tokio::spawn(accept_loop(listener, addr, shared, limits, owner));
         Ok(RuntimeApi {
             addr,
             jobs: jobs_tx,
@@ -158,12 +158,20 @@ impl RuntimeApi {
 
 async fn accept_loop(
     listener: TcpListener,
+    addr: SocketAddr,
     shared: Arc<Shared>,
     limits: Limits,
     owner: Option<u32>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
+        // A connection is taken from the kernel's queue only once a slot is free: beyond the
+        // limit the environment's client waits (its connection queued in the kernel, holding
+        // none of cairn's descriptors) instead of being refused, since a runtime reconnecting
+        // at once can briefly outrun the closing of its previous connection.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
             Err(e) => {
@@ -174,20 +182,12 @@ async fn accept_loop(
             }
         };
         if let Some(uid) = owner
-            && crate::peer::uid_of(peer) != Some(uid)
+            && crate::peer::uid_of(peer, addr) != Some(uid)
         {
             tracing::debug!(%peer, "runtime API connection refused: not the environment's user");
             drop(stream);
             continue;
         }
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::debug!(
-                max = limits.max_connections,
-                "runtime API connection refused: too many open"
-            );
-            drop(stream);
-            continue;
-        };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -401,8 +401,20 @@ mod tests {
         }
     }
 
+    /// Whether a request on `stream` is answered within `wait`.
+    async fn answered_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+        let _ = stream
+            .write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await;
+        let mut buf = [0u8; 64];
+        matches!(
+            tokio::time::timeout(wait, stream.read(&mut buf)).await,
+            Ok(Ok(n)) if buf[..n].starts_with(b"HTTP/1.1 404")
+        )
+    }
+
     #[tokio::test]
-    async fn too_many_connections_are_refused() {
+    async fn connections_beyond_the_limit_wait_for_a_slot() {
         let limits = Limits {
             header_timeout: Duration::from_secs(60),
             ..LIMITS
@@ -411,28 +423,32 @@ mod tests {
             .await
             .unwrap();
         let mut held = Vec::new();
-        for _ in 0..limits.max_connections + 6 {
+        for _ in 0..limits.max_connections + 2 {
             held.push(tokio::net::TcpStream::connect(api.addr).await.unwrap());
             // Accepted in order.
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let mut open = 0;
-        for s in &mut held {
-            if !closed_within(s, Duration::from_millis(200)).await {
-                open += 1;
+        let mut served = 0;
+        for s in &mut held[..limits.max_connections] {
+            if answered_within(s, Duration::from_secs(5)).await {
+                served += 1;
             }
         }
-        assert_eq!(open, limits.max_connections);
-        // A slot given back takes a new connection again.
+        assert_eq!(served, limits.max_connections);
+        let mut waiting = held.split_off(limits.max_connections);
+        for s in &mut waiting {
+            assert!(!answered_within(s, Duration::from_millis(200)).await);
+        }
+        // Slots given back serve the waiting connections (their requests already sent).
         drop(held);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
-        s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = [0u8; 64];
-        let n = s.read(&mut buf).await.unwrap();
-        assert!(buf[..n].starts_with(b"HTTP/1.1 404"), "{:?}", &buf[..n]);
+        for s in &mut waiting {
+            let mut buf = [0u8; 64];
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(buf[..n].starts_with(b"HTTP/1.1 404"), "{:?}", &buf[..n]);
+        }
     }
 
     #[tokio::test]

@@ -7,8 +7,8 @@
 //! at-least-once).
 
 mod email;
-mod http;
 mod function;
+mod http;
 pub(crate) mod retry;
 mod sqs;
 
