@@ -1,0 +1,552 @@
+//! An event data store's files: Parquet, one folder per day (`eventdate=YYYY-MM-DD`, Hive
+//! style, so DuckDB, Trino, Spark and Athena read the folder as a partitioned table), each
+//! file named after what it holds: `<stream>.<first>-<last>.parquet`.
+//!
+//! A stream is one source of records with numbered positions: `journal` (journal offsets), an
+//! import (`import-<id>`, numbered by the files it reads), a channel (`channel-<id>`, numbered
+//! by its calls). Exactly once, across crashes:
+//! - an append writes its files under temporary names, syncs them, renames them, and only then
+//!   records the stream's last position in `_committed.json` (written the same way);
+//! - at open, files a stream wrote past its committed position (an append cut short) are
+//!   deleted, as are temporary files: the source hands those records again;
+//! - compaction writes one file covering several of a stream's files, then deletes them; a
+//!   file whose range another file of its folder covers is ignored (and removed), so a crash
+//!   between the two steps never counts a record twice.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, BooleanArray, RecordBatch, TimestampMillisecondArray};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
+
+use crate::LakeError;
+use crate::convert::BatchBuilder;
+use crate::schema;
+
+/// Rows gathered before they are handed to the file writer.
+const CHUNK_ROWS: usize = 16_384;
+/// Rows per Parquet row group: small enough that two cores scan a file in parallel and that
+/// statistics on `eventtime` prune, large enough to compress well.
+const ROW_GROUP_ROWS: usize = 131_072;
+
+const COMMITTED: &str = "_committed.json";
+/// Hive's name for the partition of rows whose partition value is null.
+pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// One of a store's files, as its name describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub path: PathBuf,
+    pub day: String,
+    pub stream: String,
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Part {
+    fn parse(day: &str, path: PathBuf) -> Option<Part> {
+        let name = path.file_name()?.to_str()?;
+        let stem = name.strip_suffix(".parquet")?;
+        let (stream, range) = stem.rsplit_once('.')?;
+        let (first, last) = range.split_once('-')?;
+        Some(Part {
+            day: day.to_string(),
+            stream: stream.to_string(),
+            first: first.parse().ok()?,
+            last: last.parse().ok()?,
+            path,
+        })
+    }
+
+    fn covers(&self, other: &Part) -> bool {
+        self.stream == other.stream
+            && self.day == other.day
+            && self.path != other.path
+            && self.first <= other.first
+            && other.last <= self.last
+            && (self.first, self.last) != (other.first, other.last)
+    }
+}
+
+/// What an append did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Records written.
+    pub rows: u64,
+    /// Records refused, with why (by their index in the append).
+    pub refused: Vec<(u64, String)>,
+    /// Whether the range had been committed before (nothing was written).
+    pub already: bool,
+}
+
+/// A valid stream name: lower-case letters, digits and dashes (it is part of file names).
+pub fn valid_stream(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// One event data store's folder.
+pub struct StoreDir {
+    root: PathBuf,
+}
+
+impl StoreDir {
+    /// Opens (creating) the folder and finishes what a crash left: uncommitted and temporary
+    /// files are deleted, covered files removed.
+    pub fn open(root: PathBuf) -> Result<StoreDir, LakeError> {
+        fs::create_dir_all(&root)?;
+        let dir = StoreDir { root };
+        dir.recover()?;
+        Ok(dir)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every stream's last committed position.
+    pub fn committed(&self) -> Result<BTreeMap<String, u64>, LakeError> {
+        match fs::read(self.root.join(COMMITTED)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| LakeError::Corrupt(format!("{COMMITTED}: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn write_committed(&self, all: &BTreeMap<String, u64>) -> Result<(), LakeError> {
+        let bytes =
+            serde_json::to_vec(all).map_err(|e| LakeError::Corrupt(format!("{COMMITTED}: {e}")))?;
+        write_atomically(&self.root, COMMITTED, &bytes)
+    }
+
+    fn recover(&self) -> Result<(), LakeError> {
+        let committed = self.committed()?;
+        for day in self.days()? {
+            for entry in fs::read_dir(&day)? {
+                let path = entry?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.ends_with(TEMP_SUFFIX) {
+                    fs::remove_file(&path)?;
+                }
+            }
+        }
+        for part in self.all_parts()? {
+            let done = committed.get(&part.stream).copied();
+            if done.is_none_or(|c| part.last > c) {
+                tracing::info!(file = %part.path.display(), "removing a lake file no append committed");
+                fs::remove_file(&part.path)?;
+            }
+        }
+        self.parts()?;
+        Ok(())
+    }
+
+    fn days(&self) -> Result<Vec<PathBuf>, LakeError> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if entry.file_type()?.is_dir()
+                && name.to_str().is_some_and(|n| n.starts_with("eventdate="))
+            {
+                out.push(entry.path());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn all_parts(&self) -> Result<Vec<Part>, LakeError> {
+        let mut out = Vec::new();
+        for day in self.days()? {
+            let day_name = day
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("eventdate="))
+                .unwrap_or("")
+                .to_string();
+            for entry in fs::read_dir(&day)? {
+                if let Some(part) = Part::parse(&day_name, entry?.path()) {
+                    out.push(part);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// The files a query reads: every committed file no other file covers. Covered files are
+    /// deleted on the way (what a compaction cut short left).
+    pub fn parts(&self) -> Result<Vec<Part>, LakeError> {
+        let all = self.all_parts()?;
+        let mut keep = Vec::with_capacity(all.len());
+        for p in &all {
+            if all.iter().any(|q| q.covers(p)) {
+                let _ = fs::remove_file(&p.path);
+            } else {
+                keep.push(p.clone());
+            }
+        }
+        Ok(keep)
+    }
+
+    /// Adds the records numbered `first..=last` of `stream`. Records that are not JSON objects
+    /// are refused (reported, not written). A range at or
+    /// below the stream's committed position is skipped; one overlapping it is an error.
+    pub fn append<'a>(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+        records: &mut dyn Iterator<Item = std::borrow::Cow<'a, str>>,
+    ) -> Result<Appended, LakeError> {
+        if !valid_stream(stream) || first > last {
+            return Err(LakeError::Invalid(format!(
+                "stream {stream:?} with range {first}-{last}"
+            )));
+        }
+        let mut committed = self.committed()?;
+        match committed.get(stream) {
+            Some(&c) if last <= c => {
+                return Ok(Appended {
+                    already: true,
+                    ..Appended::default()
+                });
+            }
+            Some(&c) if first <= c => {
+                return Err(LakeError::Invalid(format!(
+                    "stream {stream} range {first}-{last} overlaps its committed position {c}"
+                )));
+            }
+            _ => {}
+        }
+        let mut writers: BTreeMap<String, DayWriter> = BTreeMap::new();
+        let mut report = Appended::default();
+        let mut pending = BatchBuilder::new();
+        let name = format!("{stream}.{first}-{last}.parquet");
+        for (i, record) in records.enumerate() {
+            if let Err(e) = pending.push(&record) {
+                report.refused.push((i as u64, e.to_string()));
+                continue;
+            }
+            if pending.rows() >= CHUNK_ROWS {
+                self.spread(&mut pending, &mut writers, &name, &mut report)?;
+            }
+        }
+        self.spread(&mut pending, &mut writers, &name, &mut report)?;
+        let mut written = Vec::with_capacity(writers.len());
+        for (_, w) in writers {
+            written.push(w.close()?);
+        }
+        // Every file is durable under its temporary name before any becomes visible.
+        for (temp, fin) in &written {
+            fs::rename(temp, fin)?;
+        }
+        for (_, fin) in &written {
+            if let Some(dir) = fin.parent() {
+                sync_dir(dir)?;
+            }
+        }
+        committed.insert(stream.to_string(), last);
+        self.write_committed(&committed)?;
+        Ok(report)
+    }
+
+    /// Splits gathered rows by day and hands each day's rows to that day's writer.
+    fn spread(
+        &self,
+        pending: &mut BatchBuilder,
+        writers: &mut BTreeMap<String, DayWriter>,
+        name: &str,
+        report: &mut Appended,
+    ) -> Result<(), LakeError> {
+        if pending.rows() == 0 {
+            return Ok(());
+        }
+        let batch = pending.finish();
+        let Some(times) = batch
+            .column_by_name("eventtime")
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>())
+            .cloned()
+        else {
+            return Err(LakeError::Corrupt("batch without eventtime".into()));
+        };
+        // Records without a readable time keep a null `eventtime` in Hive's partition for
+        // nulls: nothing a source hands over is dropped.
+        let mut days: BTreeMap<Option<i64>, Vec<bool>> = BTreeMap::new();
+        let rows = batch.num_rows();
+        for i in 0..rows {
+            let day = (!times.is_null(i)).then(|| times.value(i).div_euclid(86_400_000));
+            days.entry(day).or_insert_with(|| vec![false; rows])[i] = true;
+        }
+        for (day, mask) in days {
+            let part = filter_record_batch(&batch, &BooleanArray::from(mask))?;
+            report.rows += part.num_rows() as u64;
+            let label = day.map_or_else(|| NULL_PARTITION.to_string(), day_label);
+            let writer = match writers.entry(label.clone()) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let dir = self.root.join(format!("eventdate={label}"));
+                    fs::create_dir_all(&dir)?;
+                    v.insert(DayWriter::create(dir.join(name))?)
+                }
+            };
+            writer.write(&part)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the store's folder and everything in it.
+    pub fn remove(self) -> Result<(), LakeError> {
+        match fs::remove_dir_all(&self.root) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a day number since the epoch.
+pub(crate) fn day_label(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The date of a day number since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A day's file being written under its temporary name.
+struct DayWriter {
+    temp: PathBuf,
+    fin: PathBuf,
+    writer: ArrowWriter<File>,
+}
+
+impl DayWriter {
+    fn create(fin: PathBuf) -> Result<DayWriter, LakeError> {
+        let mut temp = fin.clone().into_os_string();
+        temp.push(TEMP_SUFFIX);
+        let temp = PathBuf::from(temp);
+        let file = File::create(&temp)?;
+        let writer = ArrowWriter::try_new(file, schema::events(), Some(properties()))?;
+        Ok(DayWriter { temp, fin, writer })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), LakeError> {
+        self.writer.write(batch)?;
+        Ok(())
+    }
+
+    fn close(self) -> Result<(PathBuf, PathBuf), LakeError> {
+        let file = self.writer.into_inner()?;
+        file.sync_all()?;
+        Ok((self.temp, self.fin))
+    }
+}
+
+/// How files are written: zstd (DuckDB, Trino, Spark and Athena all read it), row groups
+/// sized for parallel scans, and no dictionary for the records' own text (every value differs).
+fn properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_column_dictionary_enabled(ColumnPath::from(schema::EVENT_JSON), false)
+        .build()
+}
+
+/// Writes `name` in `dir` so that a crash leaves either the old or the new content.
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), LakeError> {
+    let temp = dir.join(format!("{name}{TEMP_SUFFIX}"));
+    let mut f = File::create(&temp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&temp, dir.join(name))?;
+    sync_dir(dir)?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), LakeError> {
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Shared handle type for a store's folder.
+pub type SharedStoreDir = Arc<StoreDir>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn record(id: u64, time: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"{time}","eventName":"E{id}","eventID":"id-{id}"}}"#
+        )
+    }
+
+    fn rows_in(dir: &StoreDir) -> u64 {
+        use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+        dir.parts()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let r = SerializedFileReader::new(File::open(&p.path).unwrap()).unwrap();
+                r.metadata().file_metadata().num_rows() as u64
+            })
+            .sum()
+    }
+
+    #[test]
+    fn an_append_lands_by_day_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StoreDir::open(tmp.path().join("eds")).unwrap();
+        let recs = [
+            record(1, "2024-05-01T01:00:00Z"),
+            record(2, "2024-05-02T01:00:00Z"),
+            "not json".to_string(),
+            record(3, "2024-05-01T23:59:59Z"),
+            r#"{"eventName":"no time"}"#.to_string(),
+        ];
+        let got = dir
+            .append(
+                "journal",
+                10,
+                14,
+                &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        assert_eq!(got.rows, 4);
+        assert_eq!(got.refused.len(), 1);
+        let parts = dir.parts().unwrap();
+        let days: Vec<&str> = parts.iter().map(|p| p.day.as_str()).collect();
+        assert_eq!(days, ["2024-05-01", "2024-05-02", NULL_PARTITION]);
+        assert!(parts.iter().all(|p| p.first == 10 && p.last == 14));
+        assert_eq!(rows_in(&dir), 4);
+        // The same range again is skipped; an overlapping one refused.
+        let again = dir
+            .append(
+                "journal",
+                10,
+                14,
+                &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        assert!(again.already);
+        assert!(
+            dir.append("journal", 12, 20, &mut std::iter::empty())
+                .is_err()
+        );
+        assert_eq!(dir.committed().unwrap()["journal"], 14);
+        assert_eq!(rows_in(&dir), 4);
+    }
+
+    #[test]
+    fn files_no_commit_names_are_removed_at_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("eds");
+        let dir = StoreDir::open(root.clone()).unwrap();
+        let one = [record(1, "2024-05-01T01:00:00Z")];
+        dir.append(
+            "journal",
+            1,
+            1,
+            &mut one.iter().map(|s| Cow::Borrowed(s.as_str())),
+        )
+        .unwrap();
+        // A crash after the rename but before the commit: a file past the committed position,
+        // and a temporary file.
+        let day = root.join("eventdate=2024-05-01");
+        fs::copy(
+            day.join("journal.1-1.parquet"),
+            day.join("journal.2-5.parquet"),
+        )
+        .unwrap();
+        fs::write(day.join("journal.6-6.parquet.tmp"), b"partial").unwrap();
+        let dir = StoreDir::open(root.clone()).unwrap();
+        let names: Vec<String> = fs::read_dir(&day)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["journal.1-1.parquet"]);
+        assert_eq!(rows_in(&dir), 1);
+    }
+
+    #[test]
+    fn a_covering_file_hides_what_it_covers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("eds");
+        let dir = StoreDir::open(root.clone()).unwrap();
+        for n in 1..=3u64 {
+            let r = [record(n, "2024-05-01T01:00:00Z")];
+            dir.append(
+                "journal",
+                n,
+                n,
+                &mut r.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        }
+        assert_eq!(rows_in(&dir), 3);
+        // A compaction that wrote its merged file and stopped before deleting the parts.
+        let day = root.join("eventdate=2024-05-01");
+        let merged = StoreDir::open(tmp.path().join("scratch")).unwrap();
+        let all: Vec<String> = (1..=3).map(|n| record(n, "2024-05-01T01:00:00Z")).collect();
+        merged
+            .append(
+                "journal",
+                1,
+                3,
+                &mut all.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        fs::copy(
+            tmp.path()
+                .join("scratch/eventdate=2024-05-01/journal.1-3.parquet"),
+            day.join("journal.1-3.parquet"),
+        )
+        .unwrap();
+        assert_eq!(rows_in(&dir), 3);
+        assert_eq!(dir.parts().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn days_round_trip() {
+        for (day, label) in [
+            (0, "1970-01-01"),
+            (19_844, "2024-05-01"),
+            (-1, "1969-12-31"),
+        ] {
+            assert_eq!(day_label(day), label);
+        }
+        for day in -1000..30_000 {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(crate::convert::days_from_civil(y, m, d), day);
+        }
+        assert!(valid_stream("import-1f0b"));
+        assert!(!valid_stream("Journal"));
+        assert!(!valid_stream("a.b"));
+        assert!(!valid_stream(""));
+    }
+}

@@ -1,0 +1,108 @@
+//! cairn's lake: event data stores as columnar files and SQL over them.
+//!
+//! - `schema.rs`: the Lake schema (AWS's columns and types) as Arrow.
+//! - `convert.rs`: CloudTrail records (JSON text) into Arrow batches of that schema.
+//! - `files.rs`: a store's Parquet files, partitioned by day, appended exactly once.
+//! - `statement.rs`: what Lake accepts as a query, and its result labels.
+//! - `functions.rs`: the Trino functions Lake's queries use.
+//! - `render.rs`: result values as Lake prints them.
+//! - `query.rs`: running a statement with DataFusion.
+//!
+//! This is the only crate that depends on DataFusion; the rest of cairn reaches it through
+//! [`cairn_store::lake::Columnar`], which [`Lake`] implements.
+
+pub mod convert;
+pub mod files;
+pub mod functions;
+pub mod query;
+pub mod render;
+pub mod schema;
+pub mod statement;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use files::{Appended, StoreDir};
+pub use query::{Engine, Limits, Output, QueryError, Table};
+pub use statement::{Invalid, Prepared, prepare};
+
+/// What can go wrong in the lake's files.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("lake i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("lake file: {0}")]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    #[error("lake batch: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("lake state is damaged: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Every event data store's files under one folder (`<data>/lake`), and the SQL engine.
+pub struct Lake {
+    root: PathBuf,
+    stores: Mutex<HashMap<String, Arc<Mutex<StoreDir>>>>,
+    engine: Engine,
+}
+
+impl Lake {
+    pub fn open(root: &Path) -> Result<Lake, LakeError> {
+        std::fs::create_dir_all(root)?;
+        Ok(Lake {
+            root: root.to_path_buf(),
+            stores: Mutex::new(HashMap::new()),
+            engine: Engine::new()?,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// A store's folder, opened (and recovered) on first use. Appends to one store are serial.
+    pub fn store(&self, id: &str) -> Result<Arc<Mutex<StoreDir>>, LakeError> {
+        if !files::valid_stream(id) {
+            return Err(LakeError::Invalid(format!("event data store id {id:?}")));
+        }
+        let mut all = self.stores.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = all.get(id) {
+            return Ok(s.clone());
+        }
+        let dir = Arc::new(Mutex::new(StoreDir::open(self.root.join(id))?));
+        all.insert(id.to_string(), dir.clone());
+        Ok(dir)
+    }
+
+    /// The tables a query over `ids` reads.
+    pub fn tables(&self, ids: &[String]) -> Result<Vec<Table>, LakeError> {
+        ids.iter()
+            .map(|id| {
+                let store = self.store(id)?;
+                let dir = store.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(Table {
+                    id: id.clone(),
+                    files: dir.parts()?.into_iter().map(|p| p.path).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes a store's files.
+    pub fn remove(&self, id: &str) -> Result<(), LakeError> {
+        let store = self.store(id)?;
+        self.stores
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        let dir = store.lock().unwrap_or_else(|p| p.into_inner());
+        match std::fs::remove_dir_all(dir.root()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

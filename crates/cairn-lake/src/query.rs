@@ -1,0 +1,227 @@
+//! Running a prepared statement with DataFusion over event data stores' files: each store a
+//! table named by its id, with Lake's schema and the Trino functions Lake's queries call.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::context::SessionContext;
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use datafusion::prelude::SessionConfig;
+use futures::StreamExt;
+
+use crate::statement::Prepared;
+use crate::{functions, render, schema};
+
+/// One event data store as a table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The store's id, the table's name.
+    pub id: String,
+    /// Its files.
+    pub files: Vec<PathBuf>,
+}
+
+/// What a query answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Events in the tables the query read.
+    pub events_scanned: u64,
+    /// Bytes of those tables' files.
+    pub bytes_scanned: u64,
+}
+
+/// How a query ended, when not with an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The statement names what does not exist or cannot be planned (Lake's
+    /// `InvalidQueryStatementException`).
+    #[error("{0}")]
+    Invalid(String),
+    /// It failed while running (the query's `ErrorMessage`).
+    #[error("{0}")]
+    Failed(String),
+    #[error("the query was cancelled")]
+    Cancelled,
+    #[error("the query ran longer than {0:?}")]
+    TimedOut(Duration),
+}
+
+/// Limits on a query.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Lake's results are at most this large (`Query response is too large`).
+    pub max_result_bytes: usize,
+    /// How long a query may run (Lake: about an hour).
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_result_bytes: 512 << 20,
+            timeout: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The SQL engine: its own small runtime, so queries never hold the server's threads.
+pub struct Engine {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Engine {
+    pub fn new() -> std::io::Result<Engine> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("cairn-sql")
+            .enable_all()
+            .build()?;
+        Ok(Engine { runtime })
+    }
+
+    /// Plans the statement without running it: unknown columns, tables or functions are
+    /// `Invalid`.
+    pub fn check(&self, prepared: &Prepared, tables: &[Table]) -> Result<(), QueryError> {
+        self.runtime.block_on(async {
+            let ctx = context(tables).await?;
+            ctx.sql(&prepared.sql)
+                .await
+                .map_err(|e| QueryError::Invalid(invalid_message(&e)))?;
+            Ok(())
+        })
+    }
+
+    /// Runs the statement to its end (blocking), giving up when `cancel` is set.
+    pub fn run(
+        &self,
+        prepared: &Prepared,
+        tables: &[Table],
+        cancel: &AtomicBool,
+        limits: Limits,
+    ) -> Result<Output, QueryError> {
+        let started = Instant::now();
+        let (events_scanned, bytes_scanned) = sizes(tables);
+        self.runtime.block_on(async {
+            let ctx = context(tables).await?;
+            let frame = ctx
+                .sql(&prepared.sql)
+                .await
+                .map_err(|e| QueryError::Invalid(invalid_message(&e)))?;
+            let names: Vec<String> = frame
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let columns = match &prepared.labels {
+                Some(l) if l.len() == names.len() => l.clone(),
+                _ => names,
+            };
+            let mut stream = frame
+                .execute_stream()
+                .await
+                .map_err(|e| QueryError::Failed(e.to_string()))?;
+            let mut rows = Vec::new();
+            let mut bytes = 0usize;
+            loop {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(QueryError::Cancelled);
+                }
+                if started.elapsed() > limits.timeout {
+                    return Err(QueryError::TimedOut(limits.timeout));
+                }
+                // Wake now and then to see the cancel flag even while a batch takes long.
+                let next = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
+                let batch = match next {
+                    Err(_) => continue,
+                    Ok(None) => break,
+                    Ok(Some(b)) => b.map_err(|e| QueryError::Failed(e.to_string()))?,
+                };
+                for row in render::rows(&batch) {
+                    bytes += row.iter().flatten().map(|v| v.len() + 8).sum::<usize>();
+                    if bytes > limits.max_result_bytes {
+                        return Err(QueryError::Failed("Query response is too large".into()));
+                    }
+                    rows.push(row);
+                }
+            }
+            Ok(Output {
+                columns,
+                rows,
+                events_scanned,
+                bytes_scanned,
+            })
+        })
+    }
+}
+
+/// A message for a statement DataFusion could not plan, without its internal prefixes.
+fn invalid_message(e: &datafusion::error::DataFusionError) -> String {
+    let text = e.to_string();
+    let text = text
+        .strip_prefix("Error during planning: ")
+        .or_else(|| text.strip_prefix("SQL error: "))
+        .or_else(|| text.strip_prefix("Schema error: "))
+        .unwrap_or(&text);
+    format!("Query statement is invalid: {text}")
+}
+
+/// Events and bytes in the tables' files (from the files' footers and sizes).
+fn sizes(tables: &[Table]) -> (u64, u64) {
+    let mut events = 0u64;
+    let mut bytes = 0u64;
+    for path in tables.iter().flat_map(|t| t.files.iter()) {
+        if let Ok(file) = std::fs::File::open(path) {
+            bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+            if let Ok(reader) = SerializedFileReader::new(file) {
+                events += reader.metadata().file_metadata().num_rows().max(0) as u64;
+            }
+        }
+    }
+    (events, bytes)
+}
+
+async fn context(tables: &[Table]) -> Result<SessionContext, QueryError> {
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_information_schema(false);
+    let ctx = SessionContext::new_with_config(config);
+    functions::register(&ctx);
+    let schema = schema::events();
+    for t in tables {
+        let provider: Arc<dyn datafusion::catalog::TableProvider> = if t.files.is_empty() {
+            Arc::new(
+                MemTable::try_new(schema.clone(), vec![vec![]])
+                    .map_err(|e| QueryError::Failed(e.to_string()))?,
+            )
+        } else {
+            let urls = t
+                .files
+                .iter()
+                .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| QueryError::Failed(e.to_string()))?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(schema.clone());
+            Arc::new(ListingTable::try_new(config).map_err(|e| QueryError::Failed(e.to_string()))?)
+        };
+        ctx.register_table(
+            datafusion::common::TableReference::bare(t.id.as_str()),
+            provider,
+        )
+        .map_err(|e| QueryError::Failed(e.to_string()))?;
+    }
+    Ok(ctx)
+}

@@ -1,0 +1,236 @@
+//! A query statement as Lake takes it: one SELECT (with WITH, UNION, joins, subqueries), the
+//! event data stores named by their ids, bare (`FROM 1f0b…-…`) as Lake writes them. Anything
+//! else is refused as `InvalidQueryStatementException` would be, before the engine sees it.
+//!
+//! Also works out the result's column labels the way Lake prints them: a column as the query
+//! spells it (`eventID`), a struct member by its own name (`useridentity.arn` is `arn`), an
+//! alias as given, and any other expression `_col<position>`.
+
+use datafusion::sql::sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// The longest statement Lake accepts.
+pub const MAX_STATEMENT_CHARS: usize = 10_000;
+
+/// A statement ready for the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The statement with every event data store id quoted.
+    pub sql: String,
+    /// The ids the statement names (lower case), in order of first appearance.
+    pub stores: Vec<String>,
+    /// Result labels, or None where the engine's own names are used (`*`).
+    pub labels: Option<Vec<String>>,
+}
+
+/// Why a statement is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Checks and rewrites `sql`.
+pub fn prepare(sql: &str) -> Result<Prepared, Invalid> {
+    if sql.trim().is_empty() || sql.chars().count() > MAX_STATEMENT_CHARS {
+        return Err(Invalid(format!(
+            "The query statement must be 1 to {MAX_STATEMENT_CHARS} characters long."
+        )));
+    }
+    let (quoted, stores) = quote_store_ids(sql);
+    let statements = Parser::parse_sql(&GenericDialect {}, &quoted)
+        .map_err(|e| Invalid(format!("Query statement has a syntax error: {e}")))?;
+    let [statement] = statements.as_slice() else {
+        return Err(Invalid(
+            "Only one SELECT statement can be run at a time.".to_string(),
+        ));
+    };
+    let Statement::Query(query) = statement else {
+        return Err(Invalid("Only SELECT statements are supported.".to_string()));
+    };
+    if stores.is_empty() {
+        return Err(Invalid(
+            "The query must name an event data store (FROM <event data store ID>).".to_string(),
+        ));
+    }
+    let labels = match query.body.as_ref() {
+        SetExpr::Select(select) => labels_of(&select.projection),
+        _ => None,
+    };
+    Ok(Prepared {
+        sql: quoted,
+        stores,
+        labels,
+    })
+}
+
+fn labels_of(items: &[SelectItem]) -> Option<Vec<String>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            SelectItem::UnnamedExpr(Expr::Identifier(id)) => Some(id.value.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                parts.last().map(|p| p.value.clone())
+            }
+            SelectItem::UnnamedExpr(_) => Some(format!("_col{i}")),
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Quotes every bare event data store id (a UUID: 8-4-4-4-12 hex digits) outside strings and
+/// quoted names, and lists them.
+fn quote_store_ids(sql: &str) -> (String, Vec<String>) {
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut stores: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                // Skip a quoted run (a doubled quote stays inside it).
+                let start = i + 1;
+                i += 1;
+                while i < b.len() {
+                    if b[i] == q {
+                        if b.get(i + 1) == Some(&q) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                if q == b'"'
+                    && let Some(inner) = sql.get(start..i)
+                    && is_uuid(inner)
+                {
+                    let id = inner.to_ascii_lowercase();
+                    if !stores.contains(&id) {
+                        stores.push(id);
+                    }
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            c if c.is_ascii_hexdigit() && (i == 0 || !is_word(b[i - 1])) => {
+                let end = i + 36;
+                if let Some(candidate) = sql.get(i..end)
+                    && is_uuid(candidate)
+                    && b.get(end).is_none_or(|c| !is_word(*c))
+                {
+                    let id = candidate.to_ascii_lowercase();
+                    out.push_str(&sql[copied..i]);
+                    out.push('"');
+                    out.push_str(&id);
+                    out.push('"');
+                    if !stores.contains(&id) {
+                        stores.push(id);
+                    }
+                    i = end;
+                    copied = end;
+                } else {
+                    while i < b.len() && is_word(b[i]) {
+                        i += 1;
+                    }
+                }
+            }
+            c if is_word(c) => {
+                while i < b.len() && is_word(b[i]) {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[copied..]);
+    (out, stores)
+}
+
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// 8-4-4-4-12 hex digits.
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "1f0b3e1a-7d2c-4e5f-9a8b-0c1d2e3f4a5b";
+
+    #[test]
+    fn bare_ids_are_quoted_and_listed() {
+        let p = prepare(&format!(
+            "SELECT eventID, useridentity.arn, count(*), eventname AS n FROM {ID} WHERE eventname = '{ID}' -- {ID}\nGROUP BY 1, 2, 4"
+        ))
+        .unwrap();
+        assert_eq!(p.stores, vec![ID.to_string()]);
+        assert!(p.sql.contains(&format!("FROM \"{ID}\" WHERE")));
+        assert!(
+            p.sql.contains(&format!("= '{ID}'")),
+            "strings are untouched"
+        );
+        assert_eq!(
+            p.labels,
+            Some(vec![
+                "eventID".into(),
+                "arn".into(),
+                "_col2".into(),
+                "n".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn quoted_and_upper_case_ids_count() {
+        let p = prepare(&format!("SELECT * FROM \"{ID}\"")).unwrap();
+        assert_eq!(p.stores, vec![ID.to_string()]);
+        assert_eq!(p.labels, None);
+        let upper = ID.to_ascii_uppercase();
+        let p = prepare(&format!("SELECT a FROM {upper} x JOIN {ID} y ON x.a = y.a")).unwrap();
+        assert_eq!(p.stores, vec![ID.to_string()]);
+    }
+
+    #[test]
+    fn only_one_select_is_taken() {
+        for bad in [
+            format!("DELETE FROM {ID}"),
+            format!("DROP TABLE {ID}"),
+            format!("SELECT 1 FROM {ID}; SELECT 2 FROM {ID}"),
+            format!("INSERT INTO {ID} VALUES (1)"),
+            "SELECT 1".to_string(),
+            format!("SELEC * FROM {ID}"),
+            String::new(),
+            "x".repeat(MAX_STATEMENT_CHARS + 1),
+        ] {
+            assert!(prepare(&bad).is_err(), "{bad:.40}");
+        }
+        assert!(
+            prepare(&format!(
+                "WITH t AS (SELECT * FROM {ID}) SELECT count(*) FROM t"
+            ))
+            .is_ok()
+        );
+        assert!(
+            prepare(&format!(
+                "SELECT eventname FROM {ID} UNION ALL SELECT eventname FROM {ID}"
+            ))
+            .is_ok()
+        );
+    }
+}
