@@ -18,6 +18,7 @@ use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
 use cairn_store::kms::{KmsStore, SqliteKms};
+use cairn_store::lake::{Columnar, LakeStore, NoColumnar, SqliteLake};
 use cairn_store::lambda::{LambdaStore, SqliteLambda};
 use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::metrics::{MetricsStore, SqliteMetrics};
@@ -59,6 +60,12 @@ pub struct App {
     _functions_root: WorkRoot,
     /// EventBridge buses, rules, targets, events put on buses and pending deliveries.
     pub events: Arc<dyn EventsStore>,
+    /// CloudTrail Lake's event data stores, queries, imports and channels.
+    pub lake: Arc<dyn LakeStore>,
+    /// The events of event data stores, as columns, and SQL over them.
+    pub columnar: Arc<dyn Columnar>,
+    /// Where the columnar engine keeps event data stores' files (`<data>/lake`).
+    pub lake_dir: PathBuf,
     pub clock: Arc<dyn Clock>,
     /// How far back event history reaches; `None` keeps everything.
     pub history_retention_ms: Option<i64>,
@@ -128,6 +135,15 @@ impl Layout {
         self.root.join("lambda.db")
     }
 
+    pub fn lake_db(&self) -> PathBuf {
+        self.root.join("lake.db")
+    }
+
+    /// Event data stores' columnar files, one folder per store.
+    pub fn lake(&self) -> PathBuf {
+        self.root.join("lake")
+    }
+
     pub fn kms_master_key(&self) -> PathBuf {
         self.root.join("kms.key")
     }
@@ -175,6 +191,7 @@ pub struct Stores {
     pub sns: Arc<dyn SnsStore>,
     pub lambda: Arc<dyn LambdaStore>,
     pub events: Arc<dyn EventsStore>,
+    pub lake: Arc<dyn LakeStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
     /// Notified after every journal commit: consumers that react to calls (EventBridge's
@@ -261,6 +278,7 @@ impl Stores {
             events: Arc::new(
                 SqliteEvents::open(&layout.events_db()).map_err(at(layout.events_db()))?,
             ),
+            lake: Arc::new(SqliteLake::open(&layout.lake_db()).map_err(at(layout.lake_db()))?),
             journal,
             history,
             identity,
@@ -283,6 +301,8 @@ pub struct Options {
     /// Directories after a Python function's code on `PYTHONPATH`: the runtime's own packages
     /// (boto3, awslambdaric), as `/var/runtime` on AWS.
     pub functions_python_path: Vec<PathBuf>,
+    /// The columnar engine for event data stores (`None`: none; Lake's queries are refused).
+    pub columnar: Option<Arc<dyn Columnar>>,
 }
 
 impl Options {
@@ -295,6 +315,7 @@ impl Options {
             signing_key_validity_ms: None,
             functions: None,
             functions_python_path: Vec::new(),
+            columnar: None,
         }
     }
 }
@@ -359,6 +380,11 @@ impl App {
             ),
             _functions_root: functions_root,
             events: Arc::clone(&stores.events),
+            lake: Arc::clone(&stores.lake),
+            columnar: options
+                .columnar
+                .unwrap_or_else(|| Arc::new(NoColumnar) as Arc<dyn Columnar>),
+            lake_dir: layout.lake(),
             external_buckets: Arc::new(
                 options
                     .external_buckets

@@ -106,3 +106,5 @@ impl Lake {
         }
     }
 }
+
+mod columnar;

@@ -14,6 +14,9 @@
 //!   [`identity::SqliteIdentity`]).
 //! - [`kms`]: KMS keys (material sealed at rest) and aliases ([`kms::KmsStore`];
 //!   [`kms::SqliteKms`]).
+//! - [`lake`]: CloudTrail Lake's event data stores, queries and their results, imports and
+//!   channels ([`lake::LakeStore`]; [`lake::SqliteLake`]), and the contract of the columnar
+//!   engine that holds their events ([`lake::Columnar`], implemented by cairn-lake).
 //! - [`lambda`]: Lambda functions, their code and the queue of asynchronous invocations
 //!   ([`lambda::LambdaStore`]; [`lambda::SqliteLambda`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
@@ -46,6 +49,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod lake;
 pub mod lambda;
 pub mod logs;
 pub mod metrics;

@@ -314,6 +314,37 @@ impl TrailFilter {
     }
 }
 
+/// Advanced event selectors on their own, as an event data store has them: which records they
+/// take, whatever account or region the records come from.
+#[derive(Clone, Debug)]
+pub struct AdvancedSelectors(Vec<Vec<FieldCondition>>);
+
+impl AdvancedSelectors {
+    /// From the API's `AdvancedEventSelectors` list (already validated).
+    pub fn parse(list: &Value) -> AdvancedSelectors {
+        AdvancedSelectors(parse_advanced(list))
+    }
+
+    /// Whether any selector takes the record.
+    pub fn takes(&self, r: &Value) -> bool {
+        let cat = match category_of(r) {
+            Some(EventCategory::Management) => "Management",
+            Some(EventCategory::Data) => "Data",
+            Some(EventCategory::NetworkActivity) => "NetworkActivity",
+            Some(EventCategory::Insight) => "Insight",
+            None => return false,
+        };
+        self.0.iter().any(|conds| {
+            let types: Vec<String> = conds
+                .iter()
+                .filter(|c| c.field == "resources.type")
+                .flat_map(|c| c.equals.clone())
+                .collect();
+            conds.iter().all(|c| c.holds(r, cat, &types))
+        })
+    }
+}
+
 #[cfg(test)]
 #[path = "selectors_tests.rs"]
 mod tests;

@@ -183,6 +183,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let stores = open::open(&dir)?;
     let (key, created) = ensure_account(&*stores.identity, clock.now_millis())?;
+    let layout = open::layout(&dir);
+    let lake = cairn_lake::Lake::open(&layout.lake())
+        .with_context(|| format!("opening the lake at {}", layout.lake().display()))?;
     let retention_ms = match args.history_retention_days {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),
@@ -190,7 +193,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = Arc::new(
         App::build(
             &stores,
-            &open::layout(&dir),
+            &layout,
             cairn_services::registry(),
             cairn_services::app::Options {
                 clock: Arc::clone(&clock),
@@ -201,6 +204,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 ),
                 functions: Some(cairn_services::app::default_functions(&args.lambda_python)),
                 functions_python_path: args.lambda_python_path.clone(),
+                columnar: Some(Arc::new(lake)),
             },
         )
         .context("building the application")?,
@@ -386,6 +390,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             vec![Arc::clone(&stores.commits), app.events.events_put()],
             Duration::from_millis(100),
         );
+        // CloudTrail Lake: event data stores take the journal's records into their columnar
+        // files (woken by commits), and queued queries run (woken by commits too: StartQuery
+        // is a recorded call), each on its own loop so a long query never holds up ingestion.
+        let lake_ingest: Arc<dyn Consumer> =
+            Serial::new(cairn_services::cloudtrail::lake_ingest::LakeIngest { app: Arc::clone(&app) });
+        consumers.register(Arc::clone(&lake_ingest));
+        spawn_nudged(lake_ingest, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
+        let lake_queries: Arc<dyn Consumer> =
+            Serial::new(cairn_services::cloudtrail::lake_queries::LakeQueries { app: Arc::clone(&app) });
+        consumers.register(Arc::clone(&lake_queries));
+        spawn_nudged(lake_queries, vec![Arc::clone(&stores.commits)], Duration::from_millis(200));
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints and whose subscription filters invoke functions), alarms evaluated and
         // their notifications published, SNS deliveries. It

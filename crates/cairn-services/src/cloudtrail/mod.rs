@@ -20,7 +20,9 @@
 //! to S3), `cwl_session.rs` (reaching a trail's CloudWatch Logs group as its role),
 //! `cwl_settings.rs` (checking a trail's group and role), `cwl_writes.rs` (writing records
 //! into the group through Logs' API), `sns_settings.rs` (checking a trail's SNS topic),
-//! `sns_notices.rs` (publishing log file notifications through SNS's API), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens).
+//! `sns_notices.rs` (publishing log file notifications through SNS's API), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens),
+//! `lake_ingest.rs` (event data stores taking the journal's records), `lake_queries.rs`
+//! (running Lake's queries).
 //! State (trails, events) lives in `cairn-store`, behind `app.trails` and the event store.
 
 mod cwl_session;
@@ -29,6 +31,8 @@ pub mod cwl_writes;
 pub mod delivery;
 mod destination;
 mod handlers;
+pub mod lake_ingest;
+pub mod lake_queries;
 mod names;
 mod operations;
 mod record;

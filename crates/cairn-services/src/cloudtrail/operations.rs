@@ -70,7 +70,7 @@ pub const OPERATIONS: [&str; 60] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-const SERVED: [&str; 18] = [
+const SERVED: [&str; 31] = [
     "LookupEvents",
     "CreateTrail",
     "UpdateTrail",
@@ -89,6 +89,19 @@ const SERVED: [&str; 18] = [
     "RemoveTags",
     "ListTags",
     "ListPublicKeys",
+    "CreateEventDataStore",
+    "GetEventDataStore",
+    "ListEventDataStores",
+    "UpdateEventDataStore",
+    "DeleteEventDataStore",
+    "RestoreEventDataStore",
+    "StartEventDataStoreIngestion",
+    "StopEventDataStoreIngestion",
+    "StartQuery",
+    "DescribeQuery",
+    "GetQueryResults",
+    "ListQueries",
+    "CancelQuery",
 ];
 
 /// Read-only operations are the ones that only look.

@@ -1,5 +1,5 @@
-//! What a CloudTrail call acts on: the trail it names (by name or ARN), judged by identity
-//! policies; `*` for calls on no one trail.
+//! What a CloudTrail call acts on: the trail or event data store it names (by name, id or
+//! ARN), judged by identity policies; `*` for calls on no one resource.
 
 use serde_json::Value;
 
@@ -8,10 +8,29 @@ use crate::recorder::CallContext;
 
 /// The check a call needs.
 pub(super) fn resolve(ctx: &CallContext, op: &'static Operation, input: &Value) -> Vec<Check> {
-    vec![Check::new(
-        format!("cloudtrail:{}", op.name),
-        resource_of(ctx, input),
-    )]
+    let resource = if op.name == "CreateEventDataStore" {
+        format!(
+            "arn:aws:cloudtrail:{}:{}:eventdatastore/*",
+            ctx.region, ctx.recipient_account
+        )
+    } else if let Some(eds) = input.get("EventDataStore").and_then(Value::as_str) {
+        event_data_store_arn(ctx, eds)
+    } else {
+        resource_of(ctx, input)
+    };
+    vec![Check::new(format!("cloudtrail:{}", op.name), resource)]
+}
+
+/// An event data store named by ARN or id, as an ARN.
+fn event_data_store_arn(ctx: &CallContext, named: &str) -> String {
+    if named.starts_with("arn:") {
+        named.to_owned()
+    } else {
+        format!(
+            "arn:aws:cloudtrail:{}:{}:eventdatastore/{named}",
+            ctx.region, ctx.recipient_account
+        )
+    }
 }
 
 /// The trail a call names (by name or ARN), as an ARN; `*` for calls on no one trail.

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
@@ -25,6 +25,7 @@
 
 pub mod calls;
 pub mod events;
+pub mod lake;
 pub mod history;
 pub mod identity;
 pub mod journal;
@@ -43,6 +44,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crate::events::EventsStore;
+use crate::lake::LakeStore;
 use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
 use crate::journal::Journal;
@@ -72,6 +74,7 @@ pub trait Backend {
     fn sns(&self) -> Arc<dyn SnsStore>;
     fn lambda(&self) -> Arc<dyn LambdaStore>;
     fn events(&self) -> Arc<dyn EventsStore>;
+    fn lake(&self) -> Arc<dyn LakeStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
     fn restart(&self);
@@ -105,6 +108,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         sns::CASES,
         lambda::CASES,
         events::CASES,
+        lake::CASES,
         objects::CASES,
         sqs::CASES,
         trails::CASES,

@@ -10,6 +10,7 @@ use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
 use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
+use crate::lake::{LakeStore, SqliteLake};
 use crate::lambda::{LambdaStore, SqliteLambda};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::metrics::{MetricsStore, SqliteMetrics};
@@ -38,6 +39,7 @@ struct Open {
     sns: Option<Arc<dyn SnsStore>>,
     lambda: Option<Arc<dyn LambdaStore>>,
     events: Option<Arc<dyn EventsStore>>,
+    lake: Option<Arc<dyn LakeStore>>,
 }
 
 impl SqliteBackend {
@@ -183,6 +185,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn lake(&self) -> Arc<dyn LakeStore> {
+        self.get(
+            |o| &mut o.lake,
+            || SqliteLake::open(&self.path("lake.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
     fn restart(&self) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
     }
@@ -198,6 +207,11 @@ mod tests {
     #[test]
     fn events() {
         run(suite::events::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn lake() {
+        run(suite::lake::CASES, &SqliteBackend::boxed);
     }
 
     #[test]

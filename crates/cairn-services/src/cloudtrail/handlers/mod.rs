@@ -1,8 +1,10 @@
 //! Running CloudTrail's operations, one file per topic: `trails.rs` (the trail API),
 //! `selectors.rs` (event selectors), `tags.rs`, `lookup.rs` (LookupEvents),
-//! `public_keys.rs` (ListPublicKeys).
+//! `public_keys.rs` (ListPublicKeys), `event_data_stores.rs` and `queries.rs` (Lake).
 
+pub(super) mod event_data_stores;
 mod lookup;
+pub(super) mod queries;
 mod public_keys;
 mod selectors;
 mod tags;
@@ -35,6 +37,19 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         "RemoveTags" => tags::remove_tags(app, ctx, input),
         "ListTags" => tags::list_tags(app, ctx, input),
         "ListPublicKeys" => public_keys::list_public_keys(app, ctx, input),
+        "CreateEventDataStore" => event_data_stores::create(app, ctx, input),
+        "GetEventDataStore" => event_data_stores::get(app, ctx, input),
+        "ListEventDataStores" => event_data_stores::list(app, ctx, input),
+        "UpdateEventDataStore" => event_data_stores::update(app, ctx, input),
+        "DeleteEventDataStore" => event_data_stores::delete(app, ctx, input),
+        "RestoreEventDataStore" => event_data_stores::restore(app, ctx, input),
+        "StartEventDataStoreIngestion" => event_data_stores::start_ingestion(app, ctx, input),
+        "StopEventDataStoreIngestion" => event_data_stores::stop_ingestion(app, ctx, input),
+        "StartQuery" => queries::start(app, ctx, input),
+        "DescribeQuery" => queries::describe(app, ctx, input),
+        "GetQueryResults" => queries::results(app, ctx, input),
+        "ListQueries" => queries::list(app, ctx, input),
+        "CancelQuery" => queries::cancel(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",
             format!("cairn does not support the CloudTrail operation {other} yet."),

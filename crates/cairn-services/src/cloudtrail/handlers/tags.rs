@@ -1,4 +1,5 @@
-//! Trail tags: AddTags, RemoveTags, ListTags (trails named by ARN), at most 50 a trail.
+//! Tags: AddTags, RemoveTags, ListTags, on trails and event data stores (named by ARN), at
+//! most 50 a resource.
 
 use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
@@ -49,7 +50,36 @@ fn tagged_trail(app: &App, ctx: &CallContext, id: &str) -> Result<Trail, AwsErro
     }
 }
 
+/// Whether an ARN names an event data store (whose tags live with it in the lake's store).
+fn is_event_data_store(id: &str) -> bool {
+    id.starts_with("arn:") && id.contains(":eventdatastore/")
+}
+
+/// Changes an event data store's tags.
+fn retag_store(
+    app: &App,
+    ctx: &CallContext,
+    id: &str,
+    change: impl FnOnce(&mut std::collections::BTreeMap<String, String>),
+) -> Result<(), AwsError> {
+    let mut s = super::event_data_stores::find(app, ctx, id)?;
+    change(&mut s.tags);
+    if s.tags.len() > MAX_TAGS {
+        return Err(AwsError::client(
+            "TagsLimitExceededException",
+            format!("A resource can have at most {MAX_TAGS} tags."),
+        ));
+    }
+    app.lake.put_store(&s).map_err(internal)
+}
+
 pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let id = str_member(input, "ResourceId").unwrap_or("");
+    if is_event_data_store(id) {
+        let tags = tags_of(input)?;
+        retag_store(app, ctx, id, |all| all.extend(tags))?;
+        return Ok(json!({}));
+    }
     let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
     let tags = tags_of(input)?;
     let mut keys: Vec<String> = app
@@ -73,6 +103,12 @@ pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
 }
 
 pub fn remove_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
+    let id = str_member(input, "ResourceId").unwrap_or("");
+    if is_event_data_store(id) {
+        let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
+        retag_store(app, ctx, id, |all| all.retain(|k, _| !keys.contains(k)))?;
+        return Ok(json!({}));
+    }
     let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
     let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
     app.trails.remove_tags(&t.arn, &keys).map_err(internal)?;
@@ -88,6 +124,16 @@ pub fn list_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, A
         .flatten()
         .filter_map(Value::as_str)
     {
+        if is_event_data_store(id) {
+            let s = super::event_data_stores::find(app, ctx, id)?;
+            let tags: Vec<Value> = s
+                .tags
+                .iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect();
+            out.push(json!({"ResourceId": s.arn, "TagsList": tags}));
+            continue;
+        }
         let t = tagged_trail(app, ctx, id)?;
         let tags: Vec<Value> = app
             .trails

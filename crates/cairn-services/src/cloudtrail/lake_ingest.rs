@@ -1,0 +1,195 @@
+//! Event data stores ingesting the journal: each store takes the records its account made
+//! (in its region unless multi-region) that its advanced event selectors select, over the
+//! journal ranges in which it was ingesting, into its columnar files.
+//!
+//! Exactly once across crashes: a store's position is the columnar engine's committed position
+//! of its `journal` stream, which moves in the same durable step as the files it wrote. A
+//! store deleted more than seven days ago is purged here with its events, and queries older
+//! than seven days are forgotten.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use cairn_store::StoreError;
+use cairn_store::journal::{Consumer, Entry, EntryKind, Round};
+use cairn_store::lake::EventDataStore;
+use cairn_trail::selectors::AdvancedSelectors;
+use serde_json::Value;
+
+use super::handlers::event_data_stores::{PENDING_DELETION, PENDING_DELETION_MS};
+use super::handlers::queries::KEPT_MS;
+use crate::app::App;
+
+const STREAM: &str = "journal";
+/// Journal bytes read per batch, and batches per round.
+const READ_BYTES: usize = 8 << 20;
+const BATCHES: usize = 16;
+
+/// The consumer.
+pub struct LakeIngest {
+    pub app: Arc<App>,
+}
+
+/// A store being fed, and what it takes.
+struct Feed {
+    store: EventDataStore,
+    selectors: AdvancedSelectors,
+    multi_region: bool,
+    /// The journal position it has ingested up to (exclusive).
+    position: u64,
+}
+
+impl Feed {
+    fn of(app: &App, store: EventDataStore) -> Result<Option<Feed>, StoreError> {
+        let Some(first) = store.ingest_ranges.first().map(|r| r.0) else {
+            return Ok(None);
+        };
+        let position = app
+            .columnar
+            .committed(&store.id, STREAM)?
+            .unwrap_or(first)
+            .max(first);
+        // Done once every range is closed and read.
+        let open_or_behind = store
+            .ingest_ranges
+            .iter()
+            .any(|(_, to)| to.is_none_or(|t| position < t));
+        if !open_or_behind {
+            return Ok(None);
+        }
+        let settings: Value = serde_json::from_str(&store.settings).unwrap_or(Value::Null);
+        Ok(Some(Feed {
+            selectors: AdvancedSelectors::parse(
+                settings.get("AdvancedEventSelectors").unwrap_or(&Value::Null),
+            ),
+            multi_region: settings
+                .get("MultiRegionEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            store,
+            position,
+        }))
+    }
+
+    fn ingesting_at(&self, offset: u64) -> bool {
+        self.store
+            .ingest_ranges
+            .iter()
+            .any(|(from, to)| offset >= *from && to.is_none_or(|t| offset < t))
+    }
+
+    fn takes(&self, entry: &Entry, record: &Value) -> bool {
+        if entry.account != self.store.account {
+            return false;
+        }
+        if !self.multi_region
+            && record.get("awsRegion").and_then(Value::as_str) != Some(self.store.region.as_str())
+        {
+            return false;
+        }
+        self.selectors.takes(record)
+    }
+}
+
+impl LakeIngest {
+    fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        let mut out = Vec::new();
+        for s in self.app.lake.all_stores()? {
+            if s.status == PENDING_DELETION {
+                continue;
+            }
+            if let Some(f) = Feed::of(&self.app, s)? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    fn ingest(&self) -> Result<u64, StoreError> {
+        let mut feeds = self.feeds()?;
+        let mut done = 0;
+        for _ in 0..BATCHES {
+            let Some(from) = feeds.iter().map(|f| f.position).min() else {
+                break;
+            };
+            if from >= self.app.journal.head() {
+                break;
+            }
+            let (entries, next) = self.app.journal.read_from(from, READ_BYTES)?;
+            if entries.is_empty() && next == from {
+                break;
+            }
+            let decoded: Vec<(u64, Entry, Value)> = entries
+                .iter()
+                .filter_map(|(offset, payload)| {
+                    let entry = Entry::decode(*offset, payload)
+                        .map_err(|e| tracing::error!(offset, error = %e, "a journal entry the lake cannot read"))
+                        .ok()?;
+                    // Imported records are history from elsewhere; a store takes what happens
+                    // once it ingests (imports go through StartImport).
+                    if entry.kind != EntryKind::Recorded {
+                        return None;
+                    }
+                    let value = serde_json::from_slice(&entry.record).ok()?;
+                    Some((*offset, entry, value))
+                })
+                .collect();
+            for f in feeds.iter_mut().filter(|f| f.position < next) {
+                let mut records = decoded
+                    .iter()
+                    .filter(|(offset, entry, value)| {
+                        *offset >= f.position && f.ingesting_at(*offset) && f.takes(entry, value)
+                    })
+                    .map(|(_, entry, _)| String::from_utf8_lossy(&entry.record));
+                let appended = self.app.columnar.append(
+                    &f.store.id,
+                    STREAM,
+                    f.position + 1,
+                    next,
+                    &mut records as &mut dyn Iterator<Item = Cow<'_, str>>,
+                )?;
+                done += appended.rows;
+                f.position = next;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Stores deleted more than seven days ago go with their events; old queries with their
+    /// results.
+    fn expire(&self) -> Result<(), StoreError> {
+        let now = self.app.clock.now_millis();
+        for s in self.app.lake.all_stores()? {
+            if s.status == PENDING_DELETION
+                && s.deleted_ms.is_some_and(|d| now - d >= PENDING_DELETION_MS)
+            {
+                self.app.columnar.remove(&s.id)?;
+                self.app.lake.remove_store(&s.arn)?;
+                tracing::info!(store = %s.arn, "event data store purged after its seven days");
+            }
+        }
+        self.app.lake.forget_queries(now - KEPT_MS)?;
+        Ok(())
+    }
+}
+
+impl Consumer for LakeIngest {
+    fn name(&self) -> &'static str {
+        "lake-ingest"
+    }
+
+    fn needs_from(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .feeds()?
+            .iter()
+            .map(|f| f.position)
+            .min()
+            .unwrap_or(u64::MAX))
+    }
+
+    fn run_due(&self) -> Result<Round, String> {
+        self.expire().map_err(|e| e.to_string())?;
+        let done = self.ingest().map_err(|e| e.to_string())?;
+        Ok(Round { done })
+    }
+}

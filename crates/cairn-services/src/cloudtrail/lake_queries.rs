@@ -1,0 +1,134 @@
+//! Running Lake's queries: queued queries, oldest first, one at a time, through the columnar
+//! engine; their rows kept for GetQueryResults. CancelQuery marks a query CANCELLED in the
+//! store; a watcher sees the mark and stops the engine. A query found RUNNING when a round
+//! starts was cut short by a crash: it is queued again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use cairn_store::StoreError;
+use cairn_store::journal::{Consumer, Round};
+use cairn_store::lake::{Query, SqlError};
+use serde_json::{Value, json};
+
+use crate::app::App;
+
+/// Queries run per round at most (the rest wait for the next round).
+const PER_ROUND: usize = 8;
+/// How often a running query's cancellation is looked for.
+const WATCH_EVERY: Duration = Duration::from_millis(100);
+
+/// The consumer.
+pub struct LakeQueries {
+    pub app: Arc<App>,
+}
+
+impl LakeQueries {
+    fn requeue_interrupted(&self) -> Result<(), StoreError> {
+        for mut q in self.app.lake.queries_in("RUNNING")? {
+            q.status = "QUEUED".into();
+            self.app.lake.put_query(&q)?;
+        }
+        Ok(())
+    }
+
+    fn run_one(&self, mut q: Query) -> Result<(), StoreError> {
+        q.status = "RUNNING".into();
+        self.app.lake.put_query(&q)?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (app, cancel, finished, id) = (
+                Arc::clone(&self.app),
+                Arc::clone(&cancel),
+                Arc::clone(&finished),
+                q.id.clone(),
+            );
+            std::thread::spawn(move || {
+                while !finished.load(Ordering::Relaxed) {
+                    if let Ok(Some(now)) = app.lake.query(&id)
+                        && now.status == "CANCELLED"
+                    {
+                        cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    std::thread::sleep(WATCH_EVERY);
+                }
+            })
+        };
+        let started = Instant::now();
+        let outcome = self.app.columnar.run(&q.statement, &cancel);
+        finished.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
+        // CancelQuery may have answered while the engine finished: its word stands.
+        if self
+            .app
+            .lake
+            .query(&q.id)?
+            .is_some_and(|now| now.status == "CANCELLED")
+        {
+            return Ok(());
+        }
+        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        q.ended_ms = Some(self.app.clock.now_millis());
+        match outcome {
+            Ok(answer) => {
+                let rows: Vec<String> = answer
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        Value::Array(r.iter().map(|v| v.as_ref().map_or(Value::Null, |s| json!(s))).collect())
+                            .to_string()
+                    })
+                    .collect();
+                q.status = "FINISHED".into();
+                q.columns = Some(answer.columns);
+                q.stats = json!({
+                    "EventsMatched": rows.len(),
+                    "EventsScanned": answer.events_scanned,
+                    "BytesScanned": answer.bytes_scanned,
+                    "ExecutionTimeInMillis": elapsed,
+                })
+                .to_string();
+                self.app.lake.finish_query(&q, &rows)
+            }
+            Err(e) => {
+                q.status = match e {
+                    SqlError::Cancelled => "CANCELLED",
+                    SqlError::TimedOut => "TIMED_OUT",
+                    SqlError::Invalid(_) | SqlError::Failed(_) => "FAILED",
+                }
+                .into();
+                q.error = Some(e.to_string());
+                q.stats = json!({ "ExecutionTimeInMillis": elapsed }).to_string();
+                self.app.lake.finish_query(&q, &[])
+            }
+        }
+    }
+}
+
+impl Consumer for LakeQueries {
+    fn name(&self) -> &'static str {
+        "lake-queries"
+    }
+
+    fn needs_from(&self) -> Result<u64, StoreError> {
+        Ok(u64::MAX)
+    }
+
+    fn run_due(&self) -> Result<Round, String> {
+        self.requeue_interrupted().map_err(|e| e.to_string())?;
+        let queued = self
+            .app
+            .lake
+            .queries_in("QUEUED")
+            .map_err(|e| e.to_string())?;
+        let mut done = 0;
+        for q in queued.into_iter().take(PER_ROUND) {
+            self.run_one(q).map_err(|e| e.to_string())?;
+            done += 1;
+        }
+        Ok(Round { done })
+    }
+}

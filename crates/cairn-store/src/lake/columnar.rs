@@ -1,0 +1,103 @@
+//! The columnar engine's contract: event data stores' events kept as columns, appended
+//! exactly once per numbered stream, and SQL over them in Lake's dialect.
+//!
+//! A stream is one source with numbered positions (`journal` offsets, an import's files, a
+//! channel's calls). [`Columnar::append`] of `first..=last` is durable when it returns and
+//! idempotent: a range at or below the stream's committed position is skipped.
+
+use std::borrow::Cow;
+use std::sync::atomic::AtomicBool;
+
+use crate::error::StoreError;
+
+/// What an append did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ColumnarAppend {
+    /// Records written.
+    pub rows: u64,
+    /// Records refused (not JSON objects), by their index in the append, with why.
+    pub refused: Vec<(u64, String)>,
+    /// The range had been committed before: nothing was written.
+    pub already: bool,
+}
+
+/// A query's answer: labels, rows of strings (None for NULL), and what it read.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    pub events_scanned: u64,
+    pub bytes_scanned: u64,
+}
+
+/// Why a statement was not answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SqlError {
+    /// Lake's `InvalidQueryStatementException`: not one SELECT, bad syntax, unknown names.
+    #[error("{0}")]
+    Invalid(String),
+    /// Failed while running (the query's `ErrorMessage`).
+    #[error("{0}")]
+    Failed(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("timed out")]
+    TimedOut,
+}
+
+pub trait Columnar: Send + Sync {
+    /// Adds records numbered `first..=last` of `stream` to event data store `store` (its id).
+    fn append(
+        &self,
+        store: &str,
+        stream: &str,
+        first: u64,
+        last: u64,
+        records: &mut dyn Iterator<Item = Cow<'_, str>>,
+    ) -> Result<ColumnarAppend, StoreError>;
+    /// The last committed position of `stream` in `store`.
+    fn committed(&self, store: &str, stream: &str) -> Result<Option<u64>, StoreError>;
+    /// The event data store ids a statement names (lower case), or why it is not a statement
+    /// Lake takes.
+    fn tables_of(&self, sql: &str) -> Result<Vec<String>, SqlError>;
+    /// Plans a statement without running it: unknown columns or functions are `Invalid`.
+    fn check(&self, sql: &str) -> Result<(), SqlError>;
+    /// Runs a statement to its end (blocking), giving up when `cancel` is set.
+    fn run(&self, sql: &str, cancel: &AtomicBool) -> Result<Answer, SqlError>;
+    /// Deletes a store's events.
+    fn remove(&self, store: &str) -> Result<(), StoreError>;
+}
+
+/// An engine for builds and tests without one: every statement is refused, appends fail.
+pub struct NoColumnar;
+
+impl Columnar for NoColumnar {
+    fn append(
+        &self,
+        _store: &str,
+        _stream: &str,
+        _first: u64,
+        _last: u64,
+        _records: &mut dyn Iterator<Item = Cow<'_, str>>,
+    ) -> Result<ColumnarAppend, StoreError> {
+        Err(StoreError::Backend {
+            engine: "columnar",
+            message: "no columnar engine in this build".into(),
+        })
+    }
+    fn committed(&self, _store: &str, _stream: &str) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+    fn tables_of(&self, _sql: &str) -> Result<Vec<String>, SqlError> {
+        Err(SqlError::Invalid("no SQL engine in this build".into()))
+    }
+    fn check(&self, _sql: &str) -> Result<(), SqlError> {
+        Err(SqlError::Invalid("no SQL engine in this build".into()))
+    }
+    fn run(&self, _sql: &str, _cancel: &AtomicBool) -> Result<Answer, SqlError> {
+        Err(SqlError::Failed("no SQL engine in this build".into()))
+    }
+    fn remove(&self, _store: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
