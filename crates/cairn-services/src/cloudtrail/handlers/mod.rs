@@ -4,8 +4,8 @@
 
 pub(super) mod event_data_stores;
 mod lookup;
-pub(super) mod queries;
 mod public_keys;
+pub(super) mod queries;
 mod selectors;
 mod tags;
 pub(super) mod trails;
