@@ -41,6 +41,12 @@ impl Columnar for Lake {
         let done = dir
             .append(stream, first, last, records)
             .map_err(store_error)?;
+        if done.rows > 0 {
+            // A merge that fails leaves the small files, all still read: only slower.
+            if let Err(e) = crate::compact::compact(&dir, crate::compact::MAX_FILES_PER_DAY) {
+                tracing::warn!(store, error = %e, "lake compaction failed");
+            }
+        }
         Ok(ColumnarAppend {
             rows: done.rows,
             refused: done.refused,

@@ -3,6 +3,7 @@
 //! - `schema.rs`: the Lake schema (AWS's columns and types) as Arrow.
 //! - `convert.rs`: CloudTrail records (JSON text) into Arrow batches of that schema.
 //! - `files.rs`: a store's Parquet files, partitioned by day, appended exactly once.
+//! - `compact.rs`: many small files of a day merged into one.
 //! - `statement.rs`: what Lake accepts as a query, and its result labels.
 //! - `functions.rs`: the Trino functions Lake's queries use.
 //! - `render.rs`: result values as Lake prints them.
@@ -11,6 +12,7 @@
 //! This is the only crate that depends on DataFusion; the rest of cairn reaches it through
 //! [`cairn_store::lake::Columnar`], which [`Lake`] implements.
 
+pub mod compact;
 pub mod convert;
 pub mod files;
 pub mod functions;
