@@ -249,3 +249,19 @@ def test_kill_9_during_ingestion_keeps_every_event_exactly_once(new_cairn):
     _, dup, _ = run_query(ct, f"SELECT eventID, count(*) FROM {eds} GROUP BY eventID HAVING count(*) > 1")
     assert dup == []
     assert len(acked) > 50
+
+
+def test_events_past_the_retention_period_go(lab):
+    ct = lab.client()
+    eds = ct.create_event_data_store(Name="week", RetentionPeriod=7, TerminationProtectionEnabled=False)[
+        "EventDataStoreArn"].split("/")[-1]
+    old = lab.client(region="sa-east-1").describe_trails()["ResponseMetadata"]["RequestId"]
+
+    def has(request_id):
+        _, rows, _ = run_query(ct, f"SELECT requestID FROM {eds} WHERE requestID = '{request_id}'")
+        return bool(rows)
+    wait_for(lambda: has(old), timeout=30, every=0.5)
+    lab.advance(8 * 86400)
+    new = lab.client(region="sa-east-1").describe_trails()["ResponseMetadata"]["RequestId"]
+    wait_for(lambda: has(new), timeout=30, every=0.5)
+    assert not has(old), "an event older than the retention period is still there"

@@ -94,4 +94,12 @@ impl Columnar for Lake {
     fn remove(&self, store: &str) -> Result<(), StoreError> {
         Lake::remove(self, store).map_err(store_error)
     }
+
+    fn expire(&self, store: &str, before_ms: i64) -> Result<(), StoreError> {
+        let dir = self.store(store).map_err(store_error)?;
+        let dir = dir.lock().unwrap_or_else(|p| p.into_inner());
+        dir.drop_days_before(before_ms.div_euclid(86_400_000))
+            .map_err(store_error)?;
+        Ok(())
+    }
 }

@@ -197,6 +197,25 @@ impl StoreDir {
             .collect())
     }
 
+    /// Deletes the days before `day` (days since the epoch): events past the store's
+    /// retention. Returns how many days went.
+    pub fn drop_days_before(&self, day: i64) -> Result<usize, LakeError> {
+        let cutoff = format!("eventdate={}", day_label(day));
+        let mut dropped = 0;
+        for path in self.days()? {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // Hive's null partition sorts after every date and is kept.
+            if name.as_bytes().get(10).is_some_and(u8::is_ascii_digit) && name < cutoff.as_str() {
+                fs::remove_dir_all(&path)?;
+                dropped += 1;
+            }
+        }
+        if dropped > 0 {
+            sync_dir(&self.root)?;
+        }
+        Ok(dropped)
+    }
+
     /// Deletes covered files last changed more than `min_age` ago. A query that listed them
     /// before the compaction that covered them may still be reading them: they stay a while.
     pub fn sweep_covered(&self, min_age: std::time::Duration) -> Result<usize, LakeError> {
@@ -567,6 +586,23 @@ mod tests {
         );
         assert_eq!(dir.sweep_covered(std::time::Duration::ZERO).unwrap(), 3);
         assert_eq!(fs::read_dir(&day).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn days_past_retention_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StoreDir::open(tmp.path().join("eds")).unwrap();
+        let recs = [
+            record(1, "2024-04-30T01:00:00Z"),
+            record(2, "2024-05-01T01:00:00Z"),
+            r#"{"eventName":"no time"}"#.to_string(),
+        ];
+        dir.append("journal", 1, 3, &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())))
+            .unwrap();
+        let may_first = crate::convert::days_from_civil(2024, 5, 1);
+        assert_eq!(dir.drop_days_before(may_first).unwrap(), 1);
+        let days: Vec<String> = dir.parts().unwrap().into_iter().map(|p| p.day).collect();
+        assert_eq!(days, ["2024-05-01", NULL_PARTITION]);
     }
 
     #[test]
