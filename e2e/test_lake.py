@@ -139,6 +139,17 @@ def test_queries_answer_what_duckdb_finds_in_the_delivered_files(lab, tmp_path):
     errors = [r for r in rows if r[5] is not None and r[0] in delivered]
     assert len(errors) >= 3 and all(r[5] == "AccessDenied" for r in errors)
 
+    # The store's files are plain Parquet: DuckDB reads the folder as docs/lake-files.md shows
+    # and finds the same events.
+    folder = lab.data_dir / "lake" / eds
+    direct = duckdb.sql(f"""SELECT count(*), count(DISTINCT eventid), min(eventdate)
+                            FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)""").fetchall()[0]
+    _, total, _ = run_query(ct, f"SELECT count(*) FROM {eds}")
+    assert direct[0] == direct[1] >= int(total[0][0]) - 5, sorted(p.name for p in folder.rglob("*.parquet"))
+    arns = duckdb.sql(f"""SELECT DISTINCT useridentity.arn FROM read_parquet('{folder}/*/*.parquet')
+                          WHERE requestparameters['bucketName'] IS NOT NULL""").fetchall()
+    assert arns
+
     # Struct members and map lookups, as Lake writes them.
     _, made, _ = run_query(ct, f"SELECT element_at(requestParameters, 'bucketName'), useridentity.type "
                                f"FROM {eds} WHERE eventName = 'CreateBucket' AND eventID IN ({ids})")

@@ -76,12 +76,8 @@ impl Columnar for Lake {
 
     fn run(&self, sql: &str, cancel: &AtomicBool) -> Result<Answer, SqlError> {
         let prepared = prepare(sql).map_err(|e| SqlError::Invalid(e.0))?;
-        let tables = self
-            .tables(&prepared.stores)
-            .map_err(|e| SqlError::Failed(e.to_string()))?;
         let out = self
-            .engine()
-            .run(&prepared, &tables, cancel, Limits::default())
+            .query(&prepared, cancel, Limits::default())
             .map_err(sql_error)?;
         Ok(Answer {
             columns: out.columns,

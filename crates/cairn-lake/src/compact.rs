@@ -1,8 +1,9 @@
 //! Compaction: a store fed a few records at a time (the journal's rounds, a channel's calls)
 //! gathers many small files a day; queries open every one. When a stream has more than a few
 //! files in a day, they become one file covering their ranges (`files.rs` explains why a crash
-//! in between never counts a record twice); the covered files go once no query can still be
-//! reading them.
+//! in between never counts a record twice), and the covered files go at once, so that other
+//! readers of the folder (DuckDB, Spark) see each event once. A query of cairn's that listed a
+//! file before it went runs again with the new listing (`query.rs`).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,8 +16,6 @@ use crate::files::{Part, StoreDir, write_file};
 
 /// More files than this for one stream in one day are merged.
 pub const MAX_FILES_PER_DAY: usize = 16;
-/// How long covered files stay for queries that listed them before they were covered.
-pub const KEEP_COVERED: Duration = Duration::from_secs(2 * 3600);
 
 /// Merges each day's files of a stream when they are more than `max`; returns how many files
 /// were merged away.
@@ -51,7 +50,7 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
         )?;
         merged += parts.len();
     }
-    dir.sweep_covered(KEEP_COVERED)?;
+    dir.sweep_covered(Duration::ZERO)?;
     Ok(merged)
 }
 

@@ -597,8 +597,13 @@ mod tests {
             record(2, "2024-05-01T01:00:00Z"),
             r#"{"eventName":"no time"}"#.to_string(),
         ];
-        dir.append("journal", 1, 3, &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())))
-            .unwrap();
+        dir.append(
+            "journal",
+            1,
+            3,
+            &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())),
+        )
+        .unwrap();
         let may_first = crate::convert::days_from_civil(2024, 5, 1);
         assert_eq!(dir.drop_days_before(may_first).unwrap(), 1);
         let days: Vec<String> = dir.parts().unwrap().into_iter().map(|p| p.day).collect();

@@ -93,6 +93,36 @@ impl Lake {
             .collect()
     }
 
+    /// Runs a statement over the stores it names. A file can go while a query runs (a
+    /// compaction covered it); the query then runs again over the new listing.
+    pub fn query(
+        &self,
+        prepared: &Prepared,
+        cancel: &std::sync::atomic::AtomicBool,
+        limits: Limits,
+    ) -> Result<Output, QueryError> {
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tables = self
+                .tables(&prepared.stores)
+                .map_err(|e| QueryError::Failed(e.to_string()))?;
+            match self.engine.run(prepared, &tables, cancel, limits) {
+                Err(QueryError::Failed(m))
+                    if attempt < ATTEMPTS
+                        && tables
+                            .iter()
+                            .flat_map(|t| t.files.iter())
+                            .any(|f| !f.exists()) =>
+                {
+                    tracing::debug!(error = %m, "a file went during the query; running it again");
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Deletes a store's files.
     pub fn remove(&self, id: &str) -> Result<(), LakeError> {
         let store = self.store(id)?;
