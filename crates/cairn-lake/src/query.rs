@@ -75,7 +75,18 @@ impl Default for Limits {
 
 /// The SQL engine: its own small runtime, so queries never hold the server's threads.
 pub struct Engine {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Engine {
+    /// The engine may go inside another runtime (the server's application is dropped there),
+    /// where a runtime must not block to stop: its threads are let go instead.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl Engine {
@@ -85,13 +96,22 @@ impl Engine {
             .thread_name("cairn-sql")
             .enable_all()
             .build()?;
-        Ok(Engine { runtime })
+        Ok(Engine {
+            runtime: Some(runtime),
+        })
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        // Set in `new`, taken only by `drop`.
+        self.runtime
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the engine's runtime is gone"))
     }
 
     /// Plans the statement without running it: unknown columns, tables or functions are
     /// `Invalid`.
     pub fn check(&self, prepared: &Prepared, tables: &[Table]) -> Result<(), QueryError> {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             let ctx = context(tables).await?;
             ctx.sql(&prepared.sql)
                 .await
@@ -110,7 +130,7 @@ impl Engine {
     ) -> Result<Output, QueryError> {
         let started = Instant::now();
         let (events_scanned, bytes_scanned) = sizes(tables);
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             let ctx = context(tables).await?;
             let frame = ctx
                 .sql(&prepared.sql)
