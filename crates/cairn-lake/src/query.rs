@@ -173,7 +173,11 @@ fn invalid_message(e: &datafusion::error::DataFusionError) -> String {
         .or_else(|| text.strip_prefix("Schema error: "))
         .unwrap_or(&text);
     // DataFusion goes on to list every column of the table: long, and not Lake's.
-    let text = text.split("\nValid fields are").next().unwrap_or(text).trim_end();
+    let text = text
+        .split("\nValid fields are")
+        .next()
+        .unwrap_or(text)
+        .trim_end();
     format!("Query statement is invalid: {text}")
 }
 

@@ -60,7 +60,9 @@ impl Feed {
         let settings: Value = serde_json::from_str(&store.settings).unwrap_or(Value::Null);
         Ok(Some(Feed {
             selectors: AdvancedSelectors::parse(
-                settings.get("AdvancedEventSelectors").unwrap_or(&Value::Null),
+                settings
+                    .get("AdvancedEventSelectors")
+                    .unwrap_or(&Value::Null),
             ),
             multi_region: settings
                 .get("MultiRegionEnabled")

@@ -78,8 +78,12 @@ impl LakeQueries {
                     .rows
                     .iter()
                     .map(|r| {
-                        Value::Array(r.iter().map(|v| v.as_ref().map_or(Value::Null, |s| json!(s))).collect())
-                            .to_string()
+                        Value::Array(
+                            r.iter()
+                                .map(|v| v.as_ref().map_or(Value::Null, |s| json!(s)))
+                                .collect(),
+                        )
+                        .to_string()
                     })
                     .collect();
                 q.status = "FINISHED".into();

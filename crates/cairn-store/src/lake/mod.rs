@@ -92,8 +92,13 @@ pub trait LakeStore: Send + Sync {
     fn forget_queries(&self, before_ms: i64) -> Result<usize, StoreError>;
 
     /// Creates or replaces a document (imports, channels, resource policies), by kind and key.
-    fn put_document(&self, kind: &str, key: &str, account: &str, body: &str)
-    -> Result<(), StoreError>;
+    fn put_document(
+        &self,
+        kind: &str,
+        key: &str,
+        account: &str,
+        body: &str,
+    ) -> Result<(), StoreError>;
     fn document(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError>;
     /// An account's documents of a kind, by key.
     fn documents(&self, kind: &str, account: &str) -> Result<Vec<(String, String)>, StoreError>;

@@ -63,7 +63,12 @@ fn stores_are_replaced_found_and_listed(b: &dyn Backend) {
     lake.put_store(&changed).unwrap();
     assert_eq!(lake.store(&changed.arn).unwrap(), Some(changed.clone()));
     assert_eq!(lake.store_by_id("a").unwrap(), Some(changed.clone()));
-    let ids: Vec<String> = lake.stores(ACCT).unwrap().into_iter().map(|s| s.id).collect();
+    let ids: Vec<String> = lake
+        .stores(ACCT)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(lake.all_stores().unwrap().len(), 2);
     assert!(lake.stores("999999999999").unwrap().is_empty());
@@ -77,7 +82,12 @@ fn queries_keep_their_results_in_order(b: &dyn Backend) {
     lake.put_query(&query("q1", 100, "QUEUED")).unwrap();
     lake.put_query(&query("q2", 200, "QUEUED")).unwrap();
     lake.put_query(&query("q0", 50, "FINISHED")).unwrap();
-    let queued: Vec<String> = lake.queries_in("QUEUED").unwrap().into_iter().map(|q| q.id).collect();
+    let queued: Vec<String> = lake
+        .queries_in("QUEUED")
+        .unwrap()
+        .into_iter()
+        .map(|q| q.id)
+        .collect();
     assert_eq!(queued, ["q1", "q2"]);
     let mut done = query("q1", 100, "FINISHED");
     done.columns = Some(vec!["eventName".into(), "_col1".into()]);
@@ -88,7 +98,12 @@ fn queries_keep_their_results_in_order(b: &dyn Backend) {
     assert_eq!(lake.results("q1", 0, 10).unwrap(), rows[..10].to_vec());
     assert_eq!(lake.results("q1", 20, 10).unwrap(), rows[20..].to_vec());
     assert!(lake.results("q1", 25, 10).unwrap().is_empty());
-    let recent: Vec<String> = lake.queries(ACCT, 60).unwrap().into_iter().map(|q| q.id).collect();
+    let recent: Vec<String> = lake
+        .queries(ACCT, 60)
+        .unwrap()
+        .into_iter()
+        .map(|q| q.id)
+        .collect();
     assert_eq!(recent, ["q2", "q1"]);
     assert_eq!(lake.forget_queries(150).unwrap(), 2);
     assert_eq!(lake.query("q1").unwrap(), None);
@@ -98,23 +113,39 @@ fn queries_keep_their_results_in_order(b: &dyn Backend) {
 
 fn documents_are_kept_by_kind_and_key(b: &dyn Backend) {
     let lake = b.lake();
-    lake.put_document("channel", "c2", ACCT, r#"{"n":2}"#).unwrap();
-    lake.put_document("channel", "c1", ACCT, r#"{"n":1}"#).unwrap();
-    lake.put_document("import", "c1", ACCT, r#"{"i":1}"#).unwrap();
-    lake.put_document("channel", "c1", ACCT, r#"{"n":3}"#).unwrap();
-    assert_eq!(lake.document("channel", "c1").unwrap().as_deref(), Some(r#"{"n":3}"#));
-    let keys: Vec<String> = lake.documents("channel", ACCT).unwrap().into_iter().map(|d| d.0).collect();
+    lake.put_document("channel", "c2", ACCT, r#"{"n":2}"#)
+        .unwrap();
+    lake.put_document("channel", "c1", ACCT, r#"{"n":1}"#)
+        .unwrap();
+    lake.put_document("import", "c1", ACCT, r#"{"i":1}"#)
+        .unwrap();
+    lake.put_document("channel", "c1", ACCT, r#"{"n":3}"#)
+        .unwrap();
+    assert_eq!(
+        lake.document("channel", "c1").unwrap().as_deref(),
+        Some(r#"{"n":3}"#)
+    );
+    let keys: Vec<String> = lake
+        .documents("channel", ACCT)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.0)
+        .collect();
     assert_eq!(keys, ["c1", "c2"]);
     assert!(lake.remove_document("channel", "c1").unwrap());
     assert!(!lake.remove_document("channel", "c1").unwrap());
-    assert_eq!(lake.document("import", "c1").unwrap().as_deref(), Some(r#"{"i":1}"#));
+    assert_eq!(
+        lake.document("import", "c1").unwrap().as_deref(),
+        Some(r#"{"i":1}"#)
+    );
 }
 
 fn everything_survives_a_restart(b: &dyn Backend) {
     {
         let lake = b.lake();
         lake.put_store(&eds("a", 10)).unwrap();
-        lake.finish_query(&query("q", 5, "FINISHED"), &[r#"["x"]"#.to_string()]).unwrap();
+        lake.finish_query(&query("q", 5, "FINISHED"), &[r#"["x"]"#.to_string()])
+            .unwrap();
         lake.put_document("import", "i", ACCT, "{}").unwrap();
     }
     b.restart();

@@ -25,11 +25,11 @@
 
 pub mod calls;
 pub mod events;
-pub mod lake;
 pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod lake;
 pub mod lambda;
 pub mod logs;
 pub mod metrics;
@@ -44,11 +44,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crate::events::EventsStore;
-use crate::lake::LakeStore;
 use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::KmsStore;
+use crate::lake::LakeStore;
 use crate::lambda::LambdaStore;
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;

@@ -80,7 +80,11 @@ pub(in crate::cloudtrail) fn find(
             "The specified event data store ARN is not valid or does not map to an event data store in your account.",
         ));
     }
-    match app.lake.store_by_id(&id.to_ascii_lowercase()).map_err(internal)? {
+    match app
+        .lake
+        .store_by_id(&id.to_ascii_lowercase())
+        .map_err(internal)?
+    {
         Some(s) if s.account == ctx.recipient_account => Ok(s),
         _ => Err(not_found(named)),
     }
@@ -139,7 +143,9 @@ fn validate_name(name: &str) -> Result<(), AwsError> {
 
 fn billing_mode(input: &Value, current: Option<&str>) -> Result<String, AwsError> {
     match str_member(input, "BillingMode") {
-        None => Ok(current.unwrap_or("EXTENDABLE_RETENTION_PRICING").to_string()),
+        None => Ok(current
+            .unwrap_or("EXTENDABLE_RETENTION_PRICING")
+            .to_string()),
         Some(m @ ("EXTENDABLE_RETENTION_PRICING" | "FIXED_RETENTION_PRICING")) => Ok(m.to_string()),
         Some(other) => Err(invalid(format!(
             "Value '{other}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [EXTENDABLE_RETENTION_PRICING, FIXED_RETENTION_PRICING]"
@@ -193,19 +199,13 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     refuse_unsupported(input)?;
     let selectors = match input.get("AdvancedEventSelectors") {
         None | Some(Value::Null) => default_selectors(),
-        Some(v) => selectors::validate_advanced(v)?,
+        Some(v) => selectors::validate_store_selectors(v)?,
     };
     let mode = billing_mode(input, None)?;
     let days = retention(input, &mode, None)?;
     let tags = tags_of(input)?;
-    let existing = app
-        .lake
-        .stores(&ctx.recipient_account)
-        .map_err(internal)?;
-    let here: Vec<&EventDataStore> = existing
-        .iter()
-        .filter(|s| s.region == ctx.region)
-        .collect();
+    let existing = app.lake.stores(&ctx.recipient_account).map_err(internal)?;
+    let here: Vec<&EventDataStore> = existing.iter().filter(|s| s.region == ctx.region).collect();
     if here.iter().any(|s| s.name == name) {
         return Err(AwsError::client(
             "EventDataStoreAlreadyExistsException",
@@ -215,7 +215,9 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if here.len() >= MAX_STORES {
         return Err(AwsError::client(
             "EventDataStoreMaxLimitExceededException",
-            format!("Your account has the maximum number of event data stores ({MAX_STORES}) in this Region."),
+            format!(
+                "Your account has the maximum number of event data stores ({MAX_STORES}) in this Region."
+            ),
         ));
     }
     let now = app.clock.now_millis();
@@ -340,7 +342,7 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if let Some(v) = input.get("AdvancedEventSelectors").filter(|v| !v.is_null()) {
         m.insert(
             "AdvancedEventSelectors".into(),
-            selectors::validate_advanced(v)?,
+            selectors::validate_store_selectors(v)?,
         );
     }
     let current_mode = m
@@ -355,7 +357,11 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
             "You cannot change the billing mode from EXTENDABLE_RETENTION_PRICING to FIXED_RETENTION_PRICING.",
         ));
     }
-    let days = retention(input, &mode, m.get("RetentionPeriod").and_then(Value::as_i64))?;
+    let days = retention(
+        input,
+        &mode,
+        m.get("RetentionPeriod").and_then(Value::as_i64),
+    )?;
     m.insert("BillingMode".into(), json!(mode));
     m.insert("RetentionPeriod".into(), json!(days));
     for key in ["MultiRegionEnabled", "TerminationProtectionEnabled"] {
@@ -445,7 +451,9 @@ pub fn restore(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aws
     if live >= MAX_STORES {
         return Err(AwsError::client(
             "EventDataStoreMaxLimitExceededException",
-            format!("Your account has the maximum number of event data stores ({MAX_STORES}) in this Region."),
+            format!(
+                "Your account has the maximum number of event data stores ({MAX_STORES}) in this Region."
+            ),
         ));
     }
     s.status = ENABLED.into();

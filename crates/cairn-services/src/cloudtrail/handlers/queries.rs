@@ -82,7 +82,10 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
             "cairn keeps query results for GetQueryResults; delivering them to S3 (DeliveryS3Uri) is not supported yet.",
         ));
     }
-    let ids = app.columnar.tables_of(sql).map_err(|e| invalid_statement(e.to_string()))?;
+    let ids = app
+        .columnar
+        .tables_of(sql)
+        .map_err(|e| invalid_statement(e.to_string()))?;
     let mut arns = Vec::with_capacity(ids.len());
     for id in &ids {
         let s = event_data_stores::find(app, ctx, id)?;
@@ -109,7 +112,9 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
     if active >= MAX_CONCURRENT {
         return Err(AwsError::client(
             "MaxConcurrentQueriesException",
-            format!("You are already running the maximum number of concurrent queries ({MAX_CONCURRENT}). Wait a minute for some queries to finish, and then run the query again."),
+            format!(
+                "You are already running the maximum number of concurrent queries ({MAX_CONCURRENT}). Wait a minute for some queries to finish, and then run the query again."
+            ),
         ));
     }
     let q = Query {
@@ -249,9 +254,7 @@ pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsErr
             }
         },
     };
-    let start = input
-        .get("StartTime")
-        .and_then(timefmt::from_epoch_seconds);
+    let start = input.get("StartTime").and_then(timefmt::from_epoch_seconds);
     let end = input.get("EndTime").and_then(timefmt::from_epoch_seconds);
     if let (Some(a), Some(b)) = (start, end)
         && a > b
@@ -311,7 +314,10 @@ pub fn cancel(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if q.status != "QUEUED" && q.status != "RUNNING" {
         return Err(AwsError::client(
             "InactiveQueryException",
-            format!("The query {} is {} and cannot be cancelled.", q.id, q.status),
+            format!(
+                "The query {} is {} and cannot be cancelled.",
+                q.id, q.status
+            ),
         ));
     }
     q.status = "CANCELLED".into();
