@@ -61,6 +61,11 @@ def test_channels_and_put_audit_events(cairn):
                                         MultiRegionEnabled=False, TerminationProtectionEnabled=False)
     eds_arn = eds["EventDataStoreArn"]
     eds_id = eds_arn.rsplit("/", 1)[1]
+    # A store of the data events on channels: PutAuditEvents calls themselves.
+    calls = owner.create_event_data_store(
+        Name="channel-calls", TerminationProtectionEnabled=False,
+        AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                                    {"Field": "resources.type", "Equals": ["AWS::CloudTrail::Channel"]}]}])
 
     # Destinations must be stores that take only ActivityAuditLog events.
     mgmt = owner.create_event_data_store(Name="management", MultiRegionEnabled=False,
@@ -146,16 +151,33 @@ def test_channels_and_put_audit_events(cairn):
     assert status["LatestIngestionSuccessTime"] and status["LatestIngestionAttemptTime"]
 
     # Lake finds them.
-    rows = run_query(owner, f"SELECT eventid, eventcategory, json_extract_scalar(eventjson, '$.eventData.eventName') AS name, "
-                            f"json_extract_scalar(eventjson, '$.metadata.channelARN') AS channel "
+    rows = run_query(owner, f"SELECT eventid, eventtype, json_extract_scalar(eventjson, '$.eventData.eventName') AS name, "
+                            f"eventdata.eventname AS column_name, eventdata.useridentity.principalid AS who, "
+                            f"metadata.channelarn AS channel "
                             f"FROM {eds_id} WHERE eventcategory = 'ActivityAuditLog' ORDER BY name")
     assert [r["name"] for r in rows] == ["Audit", "CliEvent", "Login", "Logout"]
-    assert {r["channel"] for r in rows} == {arn}
+    assert [r["column_name"] for r in rows] == ["Audit", "CliEvent", "Login", "Logout"]
+    assert {(r["eventtype"], r["who"], r["channel"]) for r in rows} == {("ActivityLog", "u-42", arn)}
     accepted = {s["eventID"] for s in out["successful"] + mine["successful"] + cli["successful"]}
     assert {r["eventid"] for r in rows} == accepted
     rows = run_query(owner, f"SELECT count(*) AS n FROM {eds_id} "
                             f"WHERE json_extract_scalar(eventjson, '$.eventData.eventName') = 'Login'")
     assert rows == [{"n": "1"}]
+
+    # The calls are data events of cloudtrail-data.amazonaws.com on the channel; the partner's
+    # reach the owner too, its identity shown as an AWSAccount.
+    def recorded():
+        rows = run_query(owner, "SELECT eventsource, eventcategory, errorcode, "
+                                "json_extract_scalar(eventjson, '$.userIdentity.type') AS who, "
+                                "json_extract_scalar(eventjson, '$.resources[0].ARN') AS channel "
+                                f"FROM {calls['EventDataStoreArn'].rsplit('/', 1)[1]} "
+                                "WHERE eventname = 'PutAuditEvents'")
+        return len(rows) >= 7 and rows
+    rows = wait_for(recorded, timeout=60, every=1)
+    assert {(r["eventsource"], r["eventcategory"], r["channel"]) for r in rows} == {
+        ("cloudtrail-data.amazonaws.com", "Data", arn)}
+    assert {r["who"] for r in rows} == {"Root", "AWSAccount"}
+    assert any(r.get("errorcode") == "ChannelInsufficientPermission" and r["who"] == "AWSAccount" for r in rows)
 
     # Deleting the channel frees the store; its policy goes with it.
     owner.delete_channel(Channel=arn)

@@ -261,3 +261,82 @@ async fn channels_policies_and_put_audit_events() {
     .await;
     assert_eq!(st, 200, "{e}");
 }
+
+/// A partner account's PutAuditEvents is recorded in its account and, as a data event on the
+/// channel, shared with the channel's owner (refused calls too).
+#[test]
+fn partner_calls_are_shared_with_the_channel_owner() {
+    use cairn_model::{Clock, Principal, SystemClock};
+    use cairn_services::pipeline::Durability;
+    use cairn_services::pipeline::internal::{Actor, Internal};
+    use std::sync::Arc;
+
+    let t = cairn_services::testing::TestApp::new().unwrap();
+    let activity =
+        json!([{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["ActivityAuditLog"]}]}]);
+    let eds = t
+        .call(
+            "cloudtrail",
+            "CreateEventDataStore",
+            json!({"Name": "ext", "AdvancedEventSelectors": activity, "MultiRegionEnabled": false}),
+        )
+        .unwrap();
+    let ch = t
+        .call(
+            "cloudtrail",
+            "CreateChannel",
+            json!({"Name": "chan", "Source": "Custom", "Destinations": [{"Type": "EVENT_DATA_STORE", "Location": eds["EventDataStoreArn"]}]}),
+        )
+        .unwrap();
+    let (_, key) = t
+        .stores
+        .identity
+        .create_account(SystemClock.now_millis())
+        .unwrap();
+    let partner = key.account.to_string();
+    let internal = Internal {
+        actor: Actor::Caller(Principal::Root {
+            account: key.account.clone(),
+            access_key_id: key.access_key_id.clone(),
+            alias: None,
+            session: None,
+        }),
+        account: partner.clone(),
+        region: "us-east-1".to_owned(),
+        source_arn: None,
+        cause: "test".to_owned(),
+        durability: Durability::Wait,
+    };
+    let app = Arc::clone(&t.app);
+    let arn = ch["ChannelArn"].as_str().unwrap().to_owned();
+    let e = t
+        .run_blocking(move || {
+            internal.call_json(
+                &app,
+                "cloudtrail-data",
+                "PutAuditEvents",
+                json!({"channelArn": arn, "auditEvents": [{"id": "a", "eventData": "{}"}]}),
+            )
+        })
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.code, "ChannelInsufficientPermission");
+    let recorded: Vec<(String, String)> = t
+        .records()
+        .iter()
+        .filter(|r| r["eventName"] == "PutAuditEvents")
+        .map(|r| {
+            (
+                r["recipientAccountId"].as_str().unwrap().to_owned(),
+                r["userIdentity"]["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (partner, "Root".to_owned()),
+            (t.account.clone(), "AWSAccount".to_owned())
+        ]
+    );
+}

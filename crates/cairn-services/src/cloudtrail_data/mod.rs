@@ -84,10 +84,10 @@ impl Service for CloudTrailData {
     fn record(
         &self,
         _app: &App,
-        _ctx: &CallContext,
+        ctx: &CallContext,
         op: &'static Operation,
         call: Recording<'_, Self>,
     ) -> Details {
-        record::record(op, call)
+        record::record(ctx, op, call)
     }
 }
