@@ -174,6 +174,6 @@ def test_next_token_is_bound_to_its_query(cairn):
 
 
 def test_unsupported_operations_say_so(cairn):
-    rc, _, err = cairn.aws("cloudtrail", "create-event-data-store", "--name", "lake", check=False)
+    rc, _, err = cairn.aws("cloudtrail", "create-dashboard", "--name", "board", check=False)
     assert rc != 0
-    assert "UnsupportedOperationException" in err and "CreateEventDataStore" in err
+    assert "UnsupportedOperationException" in err and "CreateDashboard" in err

@@ -41,6 +41,12 @@ impl Columnar for Lake {
         let done = dir
             .append(stream, first, last, records)
             .map_err(store_error)?;
+        if done.rows > 0 {
+            // A merge that fails leaves the small files, all still read: only slower.
+            if let Err(e) = crate::compact::compact(&dir, crate::compact::MAX_FILES_PER_DAY) {
+                tracing::warn!(store, error = %e, "lake compaction failed");
+            }
+        }
         Ok(ColumnarAppend {
             rows: done.rows,
             refused: done.refused,
@@ -70,12 +76,8 @@ impl Columnar for Lake {
 
     fn run(&self, sql: &str, cancel: &AtomicBool) -> Result<Answer, SqlError> {
         let prepared = prepare(sql).map_err(|e| SqlError::Invalid(e.0))?;
-        let tables = self
-            .tables(&prepared.stores)
-            .map_err(|e| SqlError::Failed(e.to_string()))?;
         let out = self
-            .engine()
-            .run(&prepared, &tables, cancel, Limits::default())
+            .query(&prepared, cancel, Limits::default())
             .map_err(sql_error)?;
         Ok(Answer {
             columns: out.columns,
@@ -87,5 +89,13 @@ impl Columnar for Lake {
 
     fn remove(&self, store: &str) -> Result<(), StoreError> {
         Lake::remove(self, store).map_err(store_error)
+    }
+
+    fn expire(&self, store: &str, before_ms: i64) -> Result<(), StoreError> {
+        let dir = self.store(store).map_err(store_error)?;
+        let dir = dir.lock().unwrap_or_else(|p| p.into_inner());
+        dir.drop_days_before(before_ms.div_euclid(86_400_000))
+            .map_err(store_error)?;
+        Ok(())
     }
 }

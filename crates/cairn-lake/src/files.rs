@@ -143,12 +143,12 @@ impl StoreDir {
         }
         for part in self.all_parts()? {
             let done = committed.get(&part.stream).copied();
+            // Past the committed position: written by an append a crash cut short.
             if done.is_none_or(|c| part.last > c) {
                 tracing::info!(file = %part.path.display(), "removing a lake file no append committed");
                 fs::remove_file(&part.path)?;
             }
         }
-        self.parts()?;
         Ok(())
     }
 
@@ -186,19 +186,53 @@ impl StoreDir {
         Ok(out)
     }
 
-    /// The files a query reads: every committed file no other file covers. Covered files are
-    /// deleted on the way (what a compaction cut short left).
+    /// The files a query reads: every committed file no other file covers (a compaction's
+    /// inputs, whether it finished deleting them or was cut short).
     pub fn parts(&self) -> Result<Vec<Part>, LakeError> {
         let all = self.all_parts()?;
-        let mut keep = Vec::with_capacity(all.len());
-        for p in &all {
-            if all.iter().any(|q| q.covers(p)) {
-                let _ = fs::remove_file(&p.path);
-            } else {
-                keep.push(p.clone());
+        Ok(all
+            .iter()
+            .filter(|p| !all.iter().any(|q| q.covers(p)))
+            .cloned()
+            .collect())
+    }
+
+    /// Deletes the days before `day` (days since the epoch): events past the store's
+    /// retention. Returns how many days went.
+    pub fn drop_days_before(&self, day: i64) -> Result<usize, LakeError> {
+        let cutoff = format!("eventdate={}", day_label(day));
+        let mut dropped = 0;
+        for path in self.days()? {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // Hive's null partition sorts after every date and is kept.
+            if name.as_bytes().get(10).is_some_and(u8::is_ascii_digit) && name < cutoff.as_str() {
+                fs::remove_dir_all(&path)?;
+                dropped += 1;
             }
         }
-        Ok(keep)
+        if dropped > 0 {
+            sync_dir(&self.root)?;
+        }
+        Ok(dropped)
+    }
+
+    /// Deletes covered files last changed more than `min_age` ago. A query that listed them
+    /// before the compaction that covered them may still be reading them: they stay a while.
+    pub fn sweep_covered(&self, min_age: std::time::Duration) -> Result<usize, LakeError> {
+        let all = self.all_parts()?;
+        let mut removed = 0;
+        for p in all.iter().filter(|p| all.iter().any(|q| q.covers(p))) {
+            let old = fs::metadata(&p.path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= min_age);
+            if old {
+                fs::remove_file(&p.path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Adds the records numbered `first..=last` of `stream`. Records that are not JSON objects
@@ -376,6 +410,21 @@ fn properties() -> WriterProperties {
         .build()
 }
 
+/// Writes `batches` as the Parquet file `fin`: under a temporary name, synced, then renamed
+/// and its folder synced, so the file is either whole or absent.
+pub(crate) fn write_file(fin: &Path, batches: &[RecordBatch]) -> Result<(), LakeError> {
+    let mut w = DayWriter::create(fin.to_path_buf())?;
+    for b in batches {
+        w.write(b)?;
+    }
+    let (temp, fin) = w.close()?;
+    fs::rename(&temp, &fin)?;
+    if let Some(dir) = fin.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 /// Writes `name` in `dir` so that a crash leaves either the old or the new content.
 pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), LakeError> {
     let temp = dir.join(format!("{name}{TEMP_SUFFIX}"));
@@ -529,6 +578,36 @@ mod tests {
         .unwrap();
         assert_eq!(rows_in(&dir), 3);
         assert_eq!(dir.parts().unwrap().len(), 1);
+        // The covered files stay until they are old enough that no query still reads them.
+        assert_eq!(
+            dir.sweep_covered(std::time::Duration::from_secs(3600))
+                .unwrap(),
+            0
+        );
+        assert_eq!(dir.sweep_covered(std::time::Duration::ZERO).unwrap(), 3);
+        assert_eq!(fs::read_dir(&day).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn days_past_retention_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StoreDir::open(tmp.path().join("eds")).unwrap();
+        let recs = [
+            record(1, "2024-04-30T01:00:00Z"),
+            record(2, "2024-05-01T01:00:00Z"),
+            r#"{"eventName":"no time"}"#.to_string(),
+        ];
+        dir.append(
+            "journal",
+            1,
+            3,
+            &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())),
+        )
+        .unwrap();
+        let may_first = crate::convert::days_from_civil(2024, 5, 1);
+        assert_eq!(dir.drop_days_before(may_first).unwrap(), 1);
+        let days: Vec<String> = dir.parts().unwrap().into_iter().map(|p| p.day).collect();
+        assert_eq!(days, ["2024-05-01", NULL_PARTITION]);
     }
 
     #[test]

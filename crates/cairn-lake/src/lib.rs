@@ -3,6 +3,7 @@
 //! - `schema.rs`: the Lake schema (AWS's columns and types) as Arrow.
 //! - `convert.rs`: CloudTrail records (JSON text) into Arrow batches of that schema.
 //! - `files.rs`: a store's Parquet files, partitioned by day, appended exactly once.
+//! - `compact.rs`: many small files of a day merged into one.
 //! - `statement.rs`: what Lake accepts as a query, and its result labels.
 //! - `functions.rs`: the Trino functions Lake's queries use.
 //! - `render.rs`: result values as Lake prints them.
@@ -11,6 +12,7 @@
 //! This is the only crate that depends on DataFusion; the rest of cairn reaches it through
 //! [`cairn_store::lake::Columnar`], which [`Lake`] implements.
 
+pub mod compact;
 pub mod convert;
 pub mod files;
 pub mod functions;
@@ -89,6 +91,36 @@ impl Lake {
                 })
             })
             .collect()
+    }
+
+    /// Runs a statement over the stores it names. A file can go while a query runs (a
+    /// compaction covered it); the query then runs again over the new listing.
+    pub fn query(
+        &self,
+        prepared: &Prepared,
+        cancel: &std::sync::atomic::AtomicBool,
+        limits: Limits,
+    ) -> Result<Output, QueryError> {
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tables = self
+                .tables(&prepared.stores)
+                .map_err(|e| QueryError::Failed(e.to_string()))?;
+            match self.engine.run(prepared, &tables, cancel, limits) {
+                Err(QueryError::Failed(m))
+                    if attempt < ATTEMPTS
+                        && tables
+                            .iter()
+                            .flat_map(|t| t.files.iter())
+                            .any(|f| !f.exists()) =>
+                {
+                    tracing::debug!(error = %m, "a file went during the query; running it again");
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Deletes a store's files.

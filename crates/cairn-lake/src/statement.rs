@@ -37,6 +37,7 @@ pub fn prepare(sql: &str) -> Result<Prepared, Invalid> {
         )));
     }
     let (quoted, stores) = quote_store_ids(sql);
+    let quoted = member_access(&quoted);
     let statements = Parser::parse_sql(&GenericDialect {}, &quoted)
         .map_err(|e| Invalid(format!("Query statement has a syntax error: {e}")))?;
     let [statement] = statements.as_slice() else {
@@ -153,6 +154,74 @@ fn quote_store_ids(sql: &str) -> (String, Vec<String>) {
     (out, stores)
 }
 
+/// Trino reads a member of a call's result (`element_at(resources, 1).arn`); the engine's
+/// parser does not, so such access becomes `get_field(element_at(resources, 1), 'arn')`,
+/// repeatedly for chains (`f(x).a.b`).
+fn member_access(sql: &str) -> String {
+    let mut text = sql.to_string();
+    // Each pass rewrites the first access it finds; a statement has few.
+    for _ in 0..64 {
+        match first_member_access(&text) {
+            Some((start, close, field_end)) => {
+                let call = &text[start..=close];
+                let field = &text[close + 2..field_end];
+                text = format!(
+                    "{}get_field({call}, '{}'){}",
+                    &text[..start],
+                    field.to_ascii_lowercase(),
+                    &text[field_end..]
+                );
+            }
+            None => break,
+        }
+    }
+    text
+}
+
+/// The first `name(…).member` outside quotes: where the call starts, its closing parenthesis,
+/// and where the member's name ends.
+fn first_member_access(sql: &str) -> Option<(usize, usize, usize)> {
+    let b = sql.as_bytes();
+    let mut opens: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' => opens.push(i),
+            b')' => {
+                let open = opens.pop()?;
+                if b.get(i + 1) == Some(&b'.')
+                    && b.get(i + 2)
+                        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+                {
+                    let mut end = i + 2;
+                    while end < b.len() && is_word(b[end]) {
+                        end += 1;
+                    }
+                    let mut start = open;
+                    while start > 0 && is_word(b[start - 1]) {
+                        start -= 1;
+                    }
+                    return Some((start, i, end));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
@@ -204,6 +273,15 @@ mod tests {
         let upper = ID.to_ascii_uppercase();
         let p = prepare(&format!("SELECT a FROM {upper} x JOIN {ID} y ON x.a = y.a")).unwrap();
         assert_eq!(p.stores, vec![ID.to_string()]);
+    }
+
+    #[test]
+    fn members_of_call_results_are_fields() {
+        assert_eq!(
+            member_access("SELECT element_at(resources, 1).arn, f(g(x)).A.b, 'x(1).y' FROM t"),
+            "SELECT get_field(element_at(resources, 1), 'arn'), get_field(get_field(f(g(x)), 'a'), 'b'), 'x(1).y' FROM t"
+        );
+        assert_eq!(member_access("SELECT (1.5) FROM t"), "SELECT (1.5) FROM t");
     }
 
     #[test]

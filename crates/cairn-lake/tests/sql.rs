@@ -195,3 +195,57 @@ fn the_corpus_answers_lake_queries() {
     let tables = lake.tables(&bad.stores).unwrap();
     assert!(lake.engine().check(&bad, &tables).is_err());
 }
+
+/// The queries of docs/lake-sample-queries.md (their Lake form), each over the corpus.
+fn sample_queries() -> Vec<(String, String)> {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/lake-sample-queries.md"),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut title = String::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        if let Some(t) = line.strip_prefix("## ") {
+            title = t.to_string();
+        } else if line == "```sql" {
+            let sql: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+            out.push((title.clone(), sql.join("\n")));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_sample_query_of_the_docs_runs_over_the_corpus() {
+    let records = corpus();
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = Lake::open(tmp.path()).unwrap();
+    lake.store(ID)
+        .unwrap()
+        .lock()
+        .unwrap()
+        .append(
+            "journal",
+            1,
+            records.len() as u64,
+            &mut records.iter().map(|r| Cow::Borrowed(r.as_str())),
+        )
+        .unwrap();
+    let queries = sample_queries();
+    assert!(queries.len() >= 15, "{} sample queries", queries.len());
+    let mut answered = 0;
+    for (title, sql) in &queries {
+        let out = run(&lake, &sql.replace("$EDS_ID", ID));
+        assert!(!out.columns.is_empty(), "{title}");
+        if !out.rows.is_empty() {
+            answered += 1;
+        }
+    }
+    // The corpus has something for nearly every question.
+    assert!(
+        answered + 2 >= queries.len(),
+        "only {answered} of {} answered rows",
+        queries.len()
+    );
+}

@@ -394,7 +394,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // files (woken by commits), and queued queries run (woken by commits too: StartQuery
         // is a recorded call), each on its own loop so a long query never holds up ingestion.
         let lake_ingest: Arc<dyn Consumer> =
-            Serial::new(cairn_services::cloudtrail::lake_ingest::LakeIngest { app: Arc::clone(&app) });
+            Serial::new(cairn_services::cloudtrail::lake_ingest::LakeIngest::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_ingest));
         spawn_nudged(lake_ingest, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
         let lake_queries: Arc<dyn Consumer> =

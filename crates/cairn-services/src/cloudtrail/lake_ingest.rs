@@ -4,8 +4,8 @@
 //!
 //! Exactly once across crashes: a store's position is the columnar engine's committed position
 //! of its `journal` stream, which moves in the same durable step as the files it wrote. A
-//! store deleted more than seven days ago is purged here with its events, and queries older
-//! than seven days are forgotten.
+//! store deleted more than seven days ago is purged here with its events, a store's days past
+//! its retention period go, and queries older than seven days are forgotten.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,9 +25,23 @@ const STREAM: &str = "journal";
 const READ_BYTES: usize = 8 << 20;
 const BATCHES: usize = 16;
 
+/// How often (on the instance's clock) retention and deletions are looked at.
+const EXPIRE_EVERY_MS: i64 = 60_000;
+
 /// The consumer.
 pub struct LakeIngest {
-    pub app: Arc<App>,
+    app: Arc<App>,
+    /// When retention and deletions were last looked at.
+    expired_at: std::sync::Mutex<Option<i64>>,
+}
+
+impl LakeIngest {
+    pub fn new(app: Arc<App>) -> LakeIngest {
+        LakeIngest {
+            app,
+            expired_at: std::sync::Mutex::new(None),
+        }
+    }
 }
 
 /// A store being fed, and what it takes.
@@ -157,11 +171,19 @@ impl LakeIngest {
         Ok(done)
     }
 
-    /// Stores deleted more than seven days ago go with their events; old queries with their
-    /// results.
+    /// Stores deleted more than seven days ago go with their events; events past a store's
+    /// retention period go (whole days); old queries with their results.
     fn expire(&self) -> Result<(), StoreError> {
         let now = self.app.clock.now_millis();
         for s in self.app.lake.all_stores()? {
+            let days = serde_json::from_str::<Value>(&s.settings)
+                .ok()
+                .and_then(|v| v.get("RetentionPeriod").and_then(Value::as_i64));
+            if let Some(days) = days
+                && s.status != PENDING_DELETION
+            {
+                self.app.columnar.expire(&s.id, now - days * 86_400_000)?;
+            }
             if s.status == PENDING_DELETION
                 && s.deleted_ms.is_some_and(|d| now - d >= PENDING_DELETION_MS)
             {
@@ -190,7 +212,18 @@ impl Consumer for LakeIngest {
     }
 
     fn run_due(&self) -> Result<Round, String> {
-        self.expire().map_err(|e| e.to_string())?;
+        let now = self.app.clock.now_millis();
+        let due = {
+            let mut at = self.expired_at.lock().unwrap_or_else(|p| p.into_inner());
+            let due = at.is_none_or(|t| now - t >= EXPIRE_EVERY_MS || now < t);
+            if due {
+                *at = Some(now);
+            }
+            due
+        };
+        if due {
+            self.expire().map_err(|e| e.to_string())?;
+        }
         let done = self.ingest().map_err(|e| e.to_string())?;
         Ok(Round { done })
     }

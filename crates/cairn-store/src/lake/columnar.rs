@@ -66,6 +66,8 @@ pub trait Columnar: Send + Sync {
     fn run(&self, sql: &str, cancel: &AtomicBool) -> Result<Answer, SqlError>;
     /// Deletes a store's events.
     fn remove(&self, store: &str) -> Result<(), StoreError>;
+    /// Deletes a store's events of days before `before_ms` (its retention period).
+    fn expire(&self, store: &str, before_ms: i64) -> Result<(), StoreError>;
 }
 
 /// An engine for builds and tests without one: every statement is refused, appends fail.
@@ -98,6 +100,9 @@ impl Columnar for NoColumnar {
         Err(SqlError::Failed("no SQL engine in this build".into()))
     }
     fn remove(&self, _store: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn expire(&self, _store: &str, _before_ms: i64) -> Result<(), StoreError> {
         Ok(())
     }
 }
