@@ -142,6 +142,26 @@ async fn channels_policies_and_put_audit_events() {
     )
     .await;
     assert_eq!(up["Name"], "chan1-renamed");
+    // Tags on the channel's ARN.
+    let (st, _) = ct(
+        &s,
+        "AddTags",
+        json!({"ResourceId": arn, "TagsList": [{"Key": "team", "Value": "ops"}, {"Key": "env", "Value": "dev"}]}),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, _) = ct(
+        &s,
+        "RemoveTags",
+        json!({"ResourceId": arn, "TagsList": [{"Key": "env"}]}),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (_, listed) = ct(&s, "ListTags", json!({"ResourceIdList": [arn]})).await;
+    assert_eq!(
+        listed["ResourceTagList"],
+        json!([{"ResourceId": arn, "TagsList": [{"Key": "team", "Value": "ops"}]}])
+    );
     let (_, e) = ct(&s, "GetChannel", json!({"Channel": "arn:aws:s3:::bucket"})).await;
     assert_eq!(e["__type"], "ChannelARNInvalidException");
     let (_, e) = ct(&s, "GetChannel", json!({"Channel": "0000-none"})).await;

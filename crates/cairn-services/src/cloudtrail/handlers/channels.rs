@@ -417,6 +417,51 @@ pub fn delete(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     Ok(json!({}))
 }
 
+/// A channel's tags (AddTags, RemoveTags, ListTags on its ARN).
+pub(in crate::cloudtrail) fn tags(
+    app: &App,
+    ctx: &CallContext,
+    named: &str,
+) -> Result<(String, Vec<(String, String)>), AwsError> {
+    let c = find(app, ctx, named)?;
+    let tags = c
+        .doc
+        .get("Tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|t| (member_of(t, "Key"), member_of(t, "Value")))
+        .collect();
+    Ok((c.arn, tags))
+}
+
+fn member_of(v: &Value, name: &str) -> String {
+    v.get(name).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+/// Replaces a channel's tags.
+pub(in crate::cloudtrail) fn set_tags(
+    app: &App,
+    ctx: &CallContext,
+    named: &str,
+    tags: &[(String, String)],
+) -> Result<(), AwsError> {
+    let mut c = find(app, ctx, named)?;
+    let list: Vec<Value> = tags
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect();
+    c.doc.insert("Tags".into(), Value::Array(list));
+    app.lake
+        .put_document(
+            CHANNEL,
+            &c.arn,
+            &ctx.recipient_account,
+            &Value::Object(c.doc).to_string(),
+        )
+        .map_err(internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
