@@ -251,6 +251,15 @@ async fn channels_policies_and_put_audit_events() {
     )
     .await;
     assert_eq!(error_type(&h, &e), "ChannelNotFound");
+    // An ARN naming another region names no channel.
+    let elsewhere = arn.replace(":us-east-1:", ":eu-west-1:");
+    let (_, h, e) = put_audit_events(
+        &s,
+        &format!("channelArn={}", enc(&elsewhere)),
+        json!({"auditEvents": [{"id": "a", "eventData": "{}"}]}),
+    )
+    .await;
+    assert_eq!(error_type(&h, &e), "ChannelNotFound");
     let (_, h, e) = put_audit_events(
         &s,
         "channelArn=arn%3Aaws%3As3%3A%3A%3Ab",

@@ -5,6 +5,7 @@
 //! allow, and an explicit deny in either refuses; another account needs both). Without a
 //! resource policy, only the channel's own account can deliver. The request's `externalId` is
 //! the condition key `cloudtrail:ExternalId`. A refusal is `ChannelInsufficientPermission`.
+//! A channel is found at its own region's endpoint only (elsewhere: `ChannelNotFound`).
 
 use cairn_policy::ResourceRule;
 use cairn_wire::AwsError;
@@ -87,6 +88,8 @@ pub(super) fn resolve(
         .document(CHANNEL, &arn)
         .map_err(store_failure)?
         .and_then(|d| serde_json::from_str(&d).ok());
+    // A channel takes events at its own region's endpoint.
+    let channel = channel.filter(|c| c.get("Region").and_then(Value::as_str) == Some(&ctx.region));
     let Some(channel) = channel else {
         return Err(AwsError::client(
             "ChannelNotFound",
