@@ -2,8 +2,9 @@
 v1: an event data store taking events from outside AWS (eventCategory ActivityAuditLog,
 single-region), a channel to it, a resource policy letting a partner account deliver only with
 an external id (`cloudtrail:ExternalId`), PutAuditEvents accepted with it and refused
-(ChannelInsufficientPermission) without it, bad events reported one by one, GetChannel's
-IngestionStatus, and Lake queries finding the accepted events by their eventData."""
+(ChannelInsufficientPermission) without it, the owner held to it by a deny, bad events reported
+one by one, GetChannel's IngestionStatus, Lake queries finding the accepted events by their
+eventData, and the calls recorded as data events (shared with the owner)."""
 
 import base64
 import hashlib
@@ -139,6 +140,11 @@ def test_channels_and_put_audit_events(cairn):
                                        auditEvents=[{"id": "own-1", "eventData": event_data(account, "Audit", "r-5")}])
     assert [s["id"] for s in mine["successful"]] == ["own-1"]
 
+    # A channel takes events at its own region's endpoint only.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cairn.client("cloudtrail-data", region="eu-west-1").put_audit_events(channelArn=arn, auditEvents=one)
+    assert e.value.response["Error"]["Code"] == "ChannelNotFound"
+
     # The AWS CLI, once.
     cli_events = json.dumps([{"id": "cli-1", "eventData": event_data(account, "CliEvent", "r-6")}])
     _, cli, _ = cairn.aws("cloudtrail-data", "put-audit-events", "--channel-arn", arn,
@@ -178,6 +184,20 @@ def test_channels_and_put_audit_events(cairn):
         ("cloudtrail-data.amazonaws.com", "Data", arn)}
     assert {r["who"] for r in rows} == {"Root", "AWSAccount"}
     assert any(r.get("errorcode") == "ChannelInsufficientPermission" and r["who"] == "AWSAccount" for r in rows)
+
+    # The owner too can be held to the external id: a deny unless it is given.
+    deny = json.loads(policy)
+    deny["Statement"].append({
+        "Sid": "OwnerOnlyWithIt", "Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "cloudtrail-data:PutAuditEvents", "Resource": arn,
+        "Condition": {"StringNotEquals": {"cloudtrail:ExternalId": EXTERNAL_ID}}})
+    owner.put_resource_policy(ResourceArn=arn, ResourcePolicy=json.dumps(deny))
+    late = [{"id": "own-2", "eventData": event_data(account, "Late", "r-7")}]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        owner_data.put_audit_events(channelArn=arn, auditEvents=late)
+    assert e.value.response["Error"]["Code"] == "ChannelInsufficientPermission"
+    ok = owner_data.put_audit_events(channelArn=arn, externalId=EXTERNAL_ID, auditEvents=late)
+    assert [s["id"] for s in ok["successful"]] == ["own-2"]
 
     # Deleting the channel frees the store; its policy goes with it.
     owner.delete_channel(Channel=arn)
