@@ -210,3 +210,23 @@ def test_cloudtrail_create_trail_refused_with_the_cli(lab):
     _, out, _ = lab.aws("cloudtrail", "describe-trails")
     assert [t["Name"] for t in out["trailList"]] == ["kept"]
     assert not any('"refused"' in n for n in recorded_names(lab, "cloudtrail.amazonaws.com"))
+
+
+def test_lake_channel_writes_refused(lab):
+    ct = lab.client("cloudtrail")
+    eds = ct.create_event_data_store(
+        Name="external", MultiRegionEnabled=False,
+        AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["ActivityAuditLog"]}]}])
+    dest = [{"Type": "EVENT_DATA_STORE", "Location": eds["EventDataStoreArn"]}]
+    arn = ct.create_channel(Name="kept", Source="Custom", Destinations=dest)["ChannelArn"]
+    arm_journal_failure(lab)
+    assert_refused_503(lambda: ct.create_channel(Name="refused", Source="Custom", Destinations=dest))
+    restart(lab)
+    arm_journal_failure(lab)
+    data = lab.client("cloudtrail-data")
+    # A bad event only: nothing reaches the store; the refused call leaves no ingestion status.
+    assert_refused_503(lambda: data.put_audit_events(channelArn=arn, auditEvents=[{"id": "a", "eventData": "{}"}]))
+    restart(lab)
+    ct = lab.client("cloudtrail")
+    assert [c["Name"] for c in ct.list_channels()["Channels"]] == ["kept"]
+    assert ct.get_channel(Channel=arn)["IngestionStatus"] == {}

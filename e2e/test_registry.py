@@ -14,7 +14,7 @@ from conftest import CAIRN
 
 SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "monitoring": "cloudwatch",
            "iam": "iam", "sts": "sts", "sqs": "sqs", "sns": "sns", "lambda": "lambda",
-           "events": "events"}
+           "events": "events", "cloudtrail-data": "cloudtrail-data"}
 """Signing name -> botocore service name (CloudWatch signs as `monitoring`)."""
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -36,7 +36,8 @@ def model_operations(service):
 def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
-    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs", "sns", "lambda", "events"):
+    for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs", "sns", "lambda", "events",
+                    "cloudtrail-data"):
         ops, model = model_operations(SIGNING[service])
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service
@@ -69,6 +70,8 @@ def test_every_row_names_its_actions_category_and_who_decides():
     assert t["sns"]["Publish"]["category"] == "Data"
     assert t["sns"]["Publish"]["access"] == "identity + resource policy"
     assert t["cloudtrail"]["LookupEvents"]["readOnly"] is True
+    assert t["cloudtrail-data"]["PutAuditEvents"]["category"] == "Data"
+    assert t["cloudtrail-data"]["PutAuditEvents"]["access"] == "identity + resource policy"
     assert t["lambda"]["CreateFunction"]["actions"] == ["lambda:CreateFunction", "iam:PassRole"]
 
 
@@ -78,10 +81,10 @@ def test_served_operations_answer_and_unserved_ones_say_so(cairn):
     t = table()
     assert t["cloudtrail"]["ListTrails"]["served"]
     cairn.aws("cloudtrail", "list-trails")
-    assert not t["cloudtrail"]["ListChannels"]["served"]
-    code, _, err = cairn.aws("cloudtrail", "list-channels", check=False)
+    assert not t["cloudtrail"]["ListDashboards"]["served"]
+    code, _, err = cairn.aws("cloudtrail", "list-dashboards", check=False)
     assert code != 0
-    assert "UnsupportedOperationException" in err and "ListChannels" in err
+    assert "UnsupportedOperationException" in err and "ListDashboards" in err
     assert not t["iam"]["ListSAMLProviders"]["served"]
     code, _, err = cairn.aws("iam", "list-saml-providers", check=False)
     assert code != 0 and "NotImplemented" in err

@@ -589,6 +589,47 @@ mod tests {
     }
 
     #[test]
+    fn events_from_outside_aws_fill_eventdata_and_metadata() {
+        let record = r#"{"eventVersion":"1.11","eventCategory":"ActivityAuditLog","eventType":"ActivityLog","eventID":"E2","eventTime":"2025-03-04T12:01:00Z","awsRegion":"eu-west-1","recipientAccountId":"111122223333","metadata":{"ingestionTime":"2025-03-04T12:01:03Z","channelARN":"arn:aws:cloudtrail:eu-west-1:111122223333:channel/c"},"eventData":{"version":"1.0","userIdentity":{"type":"CustomUser","principalId":"u-42","details":{"team":"sre"}},"eventSource":"myapp","eventName":"Login","eventTime":"2025-03-04T12:00:59Z","UID":"req-1","requestParameters":{"ok":true},"recipientAccountId":"111122223333"}}"#;
+        let mut b = BatchBuilder::new();
+        b.push(record).unwrap();
+        let batch = b.finish();
+        let member = |column: &str, name: &str| {
+            batch
+                .column_by_name(column)
+                .unwrap()
+                .as_struct()
+                .column_by_name(name)
+                .unwrap()
+                .as_string::<i32>()
+                .value(0)
+                .to_string()
+        };
+        assert_eq!(member("eventdata", "eventname"), "Login");
+        assert_eq!(member("eventdata", "uid"), "req-1");
+        assert_eq!(
+            member("metadata", "channelarn"),
+            "arn:aws:cloudtrail:eu-west-1:111122223333:channel/c"
+        );
+        let identity = batch
+            .column_by_name("eventdata")
+            .unwrap()
+            .as_struct()
+            .column_by_name("useridentity")
+            .unwrap()
+            .as_struct();
+        assert_eq!(
+            identity
+                .column_by_name("principalid")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "u-42"
+        );
+        assert!(batch.column_by_name("eventname").unwrap().is_null(0));
+    }
+
+    #[test]
     fn bad_records_add_nothing() {
         let mut b = BatchBuilder::new();
         assert!(b.push("[1,2]").is_err());

@@ -251,3 +251,57 @@ async fn context(tables: &[Table]) -> Result<SessionContext, QueryError> {
     }
     Ok(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::convert::BatchBuilder;
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::parquet::arrow::ArrowWriter;
+
+    const ID: &str = "0e94c3a4-1d1d-4d73-b8a7-a3f4da4e4b12";
+
+    /// Files written before the columns of events from outside AWS existed read them as NULL.
+    #[test]
+    fn files_without_the_newer_columns_read_them_as_null() {
+        let mut b = BatchBuilder::new();
+        b.push(r#"{"eventName":"Old","eventTime":"2024-05-01T01:00:00Z"}"#)
+            .unwrap();
+        let batch = b.finish();
+        let full = schema::events();
+        let kept: Vec<usize> = (0..full.fields().len())
+            .filter(|&i| !matches!(full.field(i).name().as_str(), "metadata" | "eventdata"))
+            .collect();
+        let old = batch.project(&kept).unwrap();
+        assert_eq!(old.schema().fields().len(), full.fields().len() - 2);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.parquet");
+        let mut w = ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            Arc::new(Schema::new(old.schema().fields().clone())),
+            None,
+        )
+        .unwrap();
+        w.write(&old).unwrap();
+        w.close().unwrap();
+        let prepared = crate::statement::prepare(&format!(
+            "SELECT eventname, eventdata.eventname, metadata.channelarn FROM {ID}"
+        ))
+        .unwrap();
+        let out = Engine::new()
+            .unwrap()
+            .run(
+                &prepared,
+                &[Table {
+                    id: ID.into(),
+                    files: vec![path],
+                }],
+                &AtomicBool::new(false),
+                Limits::default(),
+            )
+            .unwrap();
+        assert_eq!(out.rows, vec![vec![Some("Old".to_string()), None, None]]);
+    }
+}

@@ -65,6 +65,18 @@ const COLUMNS: &[(&str, &str)] = &[
     ("sessioncredentialfromconsole", "string"),
     ("eventjson", "string"),
     ("eventjsonchecksum", "string"),
+    // Events from outside AWS (PutAuditEvents through a channel), as AWS's schema for non-AWS
+    // events has them (its `errormssage` spelled as the records spell it). Last, so that files
+    // written before these columns existed read them as NULL.
+    ("metadata", "struct<ingestiontime:string,channelarn:string>"),
+    (
+        "eventdata",
+        "struct<version:string,useridentity:struct<type:string,principalid:string,\
+         details:map<string,string>>,useragent:string,eventsource:string,eventname:string,\
+         eventtime:string,uid:string,requestparameters:map<string,string>,\
+         responseelements:map<string,string>,errorcode:string,errormessage:string,\
+         sourceipaddress:string,recipientaccountid:string,additionaleventdata:map<string,string>>",
+    ),
 ];
 
 /// The column holding each record's own JSON text, byte for byte.

@@ -1,4 +1,4 @@
-//! cairn's AWS services, one folder each (`cloudtrail`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
+//! cairn's AWS services, one folder each (`cloudtrail`, `cloudtrail_data`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
 //! `sts`, `sqs`, `sns`, `lambda`, `events`), and the standard [`registry`] that lists them.
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub use cairn_edge::{App, admin, app, authz, edge, members, params, pipeline, policy, recorder};
 
 pub mod cloudtrail;
+pub mod cloudtrail_data;
 pub mod cloudwatch;
 pub mod events;
 pub mod iam;
@@ -49,6 +50,7 @@ pub fn registry() -> Registry {
         Arc::new(sns::Sns),
         Arc::new(lambda::Lambda),
         Arc::new(events::Events),
+        Arc::new(cloudtrail_data::CloudTrailData),
     ])
     .with_public(vec![Arc::new(sns::public::Links)])
 }

@@ -361,3 +361,42 @@ fn events_put_events_refused_leaves_no_event_on_the_bus() {
         ["kept"]
     );
 }
+
+#[test]
+fn channel_writes_refused_leave_no_channel_and_no_ingestion_status() {
+    let t = TestApp::new().unwrap();
+    let activity =
+        json!([{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["ActivityAuditLog"]}]}]);
+    let eds = t
+        .call(
+            "cloudtrail",
+            "CreateEventDataStore",
+            json!({"Name": "ext", "AdvancedEventSelectors": activity, "MultiRegionEnabled": false}),
+        )
+        .unwrap();
+    let dest = json!([{"Type": "EVENT_DATA_STORE", "Location": eds["EventDataStoreArn"]}]);
+    let ch = t
+        .call(
+            "cloudtrail",
+            "CreateChannel",
+            json!({"Name": "kept", "Source": "Custom", "Destinations": dest}),
+        )
+        .unwrap();
+    refused(
+        &t,
+        "cloudtrail",
+        "CreateChannel",
+        json!({"Name": "refused", "Source": "Custom", "Destinations": dest}),
+    );
+    let channels = t.app.lake.documents("channel", &t.account).unwrap();
+    assert_eq!(channels.len(), 1);
+    let arn = ch["ChannelArn"].as_str().unwrap();
+    // Only a bad event: nothing reaches a store, only the channel's ingestion status is written.
+    refused(
+        &t,
+        "cloudtrail-data",
+        "PutAuditEvents",
+        json!({"channelArn": arn, "auditEvents": [{"id": "a", "eventData": "not json"}]}),
+    );
+    assert!(t.app.lake.document("ingestion", arn).unwrap().is_none());
+}

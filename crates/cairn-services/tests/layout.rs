@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 11] = [
+const SERVICES: [&str; 12] = [
     "cloudtrail",
+    "cloudtrail_data",
     "s3",
     "kms",
     "logs",

@@ -29,7 +29,8 @@ fn tables_are_complete_and_consistent() {
             "sqs",
             "sns",
             "lambda",
-            "events"
+            "events",
+            "cloudtrail-data"
         ]
     );
     for svc in registry.iter() {
@@ -79,11 +80,21 @@ fn tables_are_complete_and_consistent() {
             );
             // Only S3's object operations (and listings), Logs' log event reads and writes,
             // CloudWatch's metric data operations, SQS' message operations, SNS's
-            // Publish(Batch), Lambda's invocations and EventBridge's PutEvents are data events.
+            // Publish(Batch), Lambda's invocations, EventBridge's PutEvents and CloudTrail Data's
+            // PutAuditEvents are data events.
             if op.category == EventCategory::Data {
                 assert!(
-                    ["s3", "logs", "monitoring", "sqs", "sns", "lambda", "events"]
-                        .contains(&svc.signing_name()),
+                    [
+                        "s3",
+                        "logs",
+                        "monitoring",
+                        "sqs",
+                        "sns",
+                        "lambda",
+                        "events",
+                        "cloudtrail-data"
+                    ]
+                    .contains(&svc.signing_name()),
                     "{who} is a data event"
                 );
             }
@@ -107,6 +118,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("sns"), 42);
     assert_eq!(count("lambda"), 91);
     assert_eq!(count("events"), 57);
+    assert_eq!(count("cloudtrail-data"), 1);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".

@@ -70,7 +70,7 @@ pub const OPERATIONS: [&str; 60] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-const SERVED: [&str; 31] = [
+const SERVED: [&str; 39] = [
     "LookupEvents",
     "CreateTrail",
     "UpdateTrail",
@@ -102,6 +102,14 @@ const SERVED: [&str; 31] = [
     "GetQueryResults",
     "ListQueries",
     "CancelQuery",
+    "CreateChannel",
+    "GetChannel",
+    "ListChannels",
+    "UpdateChannel",
+    "DeleteChannel",
+    "PutResourcePolicy",
+    "GetResourcePolicy",
+    "DeleteResourcePolicy",
 ];
 
 /// Read-only operations are the ones that only look.

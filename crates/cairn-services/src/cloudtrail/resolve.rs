@@ -1,5 +1,6 @@
 //! What a CloudTrail call acts on: the trail or event data store it names (by name, id or
-//! ARN), judged by identity policies; `*` for calls on no one resource.
+//! ARN), the channel or the resource policy's resource, judged by identity policies; `*` for
+//! calls on no one resource.
 
 use serde_json::Value;
 
@@ -13,6 +14,22 @@ pub(super) fn resolve(ctx: &CallContext, op: &'static Operation, input: &Value) 
             "arn:aws:cloudtrail:{}:{}:eventdatastore/*",
             ctx.region, ctx.recipient_account
         )
+    } else if op.name == "CreateChannel" {
+        format!(
+            "arn:aws:cloudtrail:{}:{}:channel/*",
+            ctx.region, ctx.recipient_account
+        )
+    } else if let Some(ch) = input.get("Channel").and_then(Value::as_str) {
+        if ch.starts_with("arn:") {
+            ch.to_owned()
+        } else {
+            format!(
+                "arn:aws:cloudtrail:{}:{}:channel/{ch}",
+                ctx.region, ctx.recipient_account
+            )
+        }
+    } else if let Some(arn) = input.get("ResourceArn").and_then(Value::as_str) {
+        arn.to_owned()
     } else if let Some(eds) = input.get("EventDataStore").and_then(Value::as_str) {
         event_data_store_arn(ctx, eds)
     } else {

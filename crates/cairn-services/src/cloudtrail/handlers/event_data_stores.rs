@@ -199,7 +199,7 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     refuse_unsupported(input)?;
     let selectors = match input.get("AdvancedEventSelectors") {
         None | Some(Value::Null) => default_selectors(),
-        Some(v) => selectors::validate_advanced(v)?,
+        Some(v) => selectors::validate_store_selectors(v)?,
     };
     let mode = billing_mode(input, None)?;
     let days = retention(input, &mode, None)?;
@@ -342,7 +342,7 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if let Some(v) = input.get("AdvancedEventSelectors").filter(|v| !v.is_null()) {
         m.insert(
             "AdvancedEventSelectors".into(),
-            selectors::validate_advanced(v)?,
+            selectors::validate_store_selectors(v)?,
         );
     }
     let current_mode = m

@@ -1,11 +1,14 @@
 //! Running CloudTrail's operations, one file per topic: `trails.rs` (the trail API),
 //! `selectors.rs` (event selectors), `tags.rs`, `lookup.rs` (LookupEvents),
-//! `public_keys.rs` (ListPublicKeys), `event_data_stores.rs` and `queries.rs` (Lake).
+//! `public_keys.rs` (ListPublicKeys), `event_data_stores.rs` and `queries.rs` (Lake),
+//! `channels.rs` and `resource_policies.rs` (Lake's channels and their policies).
 
+mod channels;
 pub(super) mod event_data_stores;
 mod lookup;
 mod public_keys;
 pub(super) mod queries;
+mod resource_policies;
 mod selectors;
 mod tags;
 pub(super) mod trails;
@@ -50,6 +53,14 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         "GetQueryResults" => queries::results(app, ctx, input),
         "ListQueries" => queries::list(app, ctx, input),
         "CancelQuery" => queries::cancel(app, ctx, input),
+        "CreateChannel" => channels::create(app, ctx, input),
+        "GetChannel" => channels::get(app, ctx, input),
+        "ListChannels" => channels::list(app, ctx, input),
+        "UpdateChannel" => channels::update(app, ctx, input),
+        "DeleteChannel" => channels::delete(app, ctx, input),
+        "PutResourcePolicy" => resource_policies::put(app, ctx, input),
+        "GetResourcePolicy" => resource_policies::get(app, ctx, input),
+        "DeleteResourcePolicy" => resource_policies::delete(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",
             format!("cairn does not support the CloudTrail operation {other} yet."),

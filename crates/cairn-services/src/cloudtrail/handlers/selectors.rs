@@ -148,8 +148,18 @@ fn only_equals(f: &Value) -> bool {
         .all(|op| *op == "Equals" || f.get(*op).is_none())
 }
 
-/// Validates advanced selectors; returns them as put.
+/// Validates a trail's advanced selectors; returns them as put.
 pub fn validate_advanced(v: &Value) -> Result<Value, AwsError> {
+    validate_selectors(v, false)
+}
+
+/// Validates an event data store's advanced selectors, which may also select events from
+/// outside AWS (`eventCategory` `ActivityAuditLog`, arriving through channels).
+pub fn validate_store_selectors(v: &Value) -> Result<Value, AwsError> {
+    validate_selectors(v, true)
+}
+
+fn validate_selectors(v: &Value, lake: bool) -> Result<Value, AwsError> {
     let list = v
         .as_array()
         .ok_or_else(|| invalid("AdvancedEventSelectors must be a list."))?;
@@ -206,10 +216,11 @@ pub fn validate_advanced(v: &Value) -> Result<Value, AwsError> {
                         .flatten()
                         .filter_map(Value::as_str)
                         .collect();
-                    if !only_equals(f)
-                        || eq.len() != 1
-                        || !matches!(eq[0], "Management" | "Data" | "NetworkActivity")
-                    {
+                    let known = matches!(
+                        eq.first(),
+                        Some(&("Management" | "Data" | "NetworkActivity"))
+                    ) || (lake && eq.first() == Some(&"ActivityAuditLog"));
+                    if !only_equals(f) || eq.len() != 1 || !known {
                         return Err(invalid(
                             "eventCategory must use Equals with exactly one of Management, Data or NetworkActivity.",
                         ));
@@ -252,6 +263,16 @@ pub fn validate_advanced(v: &Value) -> Result<Value, AwsError> {
                     if !matches!(name, "eventCategory" | "readOnly" | "eventSource") {
                         return Err(invalid(format!(
                             "Field {name} is not supported for management events."
+                        )));
+                    }
+                }
+            }
+            Some("ActivityAuditLog") => {
+                for f in fields {
+                    let name = f.get("Field").and_then(Value::as_str).unwrap_or("");
+                    if name != "eventCategory" {
+                        return Err(invalid(format!(
+                            "Field {name} is not supported for ActivityAuditLog events."
                         )));
                     }
                 }
@@ -305,6 +326,10 @@ mod tests {
     fn advanced() {
         let ok = json!([{"Name":"s3","FieldSelectors":[{"Field":"eventCategory","Equals":["Data"]},{"Field":"resources.type","Equals":["AWS::S3::Object"]},{"Field":"resources.ARN","StartsWith":["arn:aws:s3:::b/"]}]}]);
         assert!(validate_advanced(&ok).is_ok());
+        let activity =
+            json!([{"FieldSelectors":[{"Field":"eventCategory","Equals":["ActivityAuditLog"]}]}]);
+        assert!(validate_advanced(&activity).is_err());
+        assert!(validate_store_selectors(&activity).is_ok());
         for bad in [
             json!([{"FieldSelectors":[{"Field":"resources.type","Equals":["AWS::S3::Object"]}]}]),
             json!([{"FieldSelectors":[{"Field":"eventCategory","Equals":["Data"]}]}]),

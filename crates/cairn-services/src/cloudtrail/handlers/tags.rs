@@ -55,6 +55,29 @@ fn is_event_data_store(id: &str) -> bool {
     id.starts_with("arn:") && id.contains(":eventdatastore/")
 }
 
+/// Whether an ARN names a channel (whose tags live in its document).
+fn is_channel(id: &str) -> bool {
+    id.starts_with("arn:") && id.contains(":channel/")
+}
+
+/// Changes a channel's tags, in the order they were added.
+fn retag_channel(
+    app: &App,
+    ctx: &CallContext,
+    id: &str,
+    change: impl FnOnce(&mut Vec<(String, String)>),
+) -> Result<(), AwsError> {
+    let (_, mut tags) = super::channels::tags(app, ctx, id)?;
+    change(&mut tags);
+    if tags.len() > MAX_TAGS {
+        return Err(AwsError::client(
+            "TagsLimitExceededException",
+            format!("A resource can have at most {MAX_TAGS} tags."),
+        ));
+    }
+    super::channels::set_tags(app, ctx, id, &tags)
+}
+
 /// Changes an event data store's tags.
 fn retag_store(
     app: &App,
@@ -78,6 +101,18 @@ pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
     if is_event_data_store(id) {
         let tags = tags_of(input)?;
         retag_store(app, ctx, id, |all| all.extend(tags))?;
+        return Ok(json!({}));
+    }
+    if is_channel(id) {
+        let tags = tags_of(input)?;
+        retag_channel(app, ctx, id, |all| {
+            for (k, v) in tags {
+                match all.iter_mut().find(|(key, _)| *key == k) {
+                    Some(t) => t.1 = v,
+                    None => all.push((k, v)),
+                }
+            }
+        })?;
         return Ok(json!({}));
     }
     let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
@@ -109,6 +144,11 @@ pub fn remove_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value,
         retag_store(app, ctx, id, |all| all.retain(|k, _| !keys.contains(k)))?;
         return Ok(json!({}));
     }
+    if is_channel(id) {
+        let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
+        retag_channel(app, ctx, id, |all| all.retain(|(k, _)| !keys.contains(k)))?;
+        return Ok(json!({}));
+    }
     let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
     let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
     app.trails.remove_tags(&t.arn, &keys).map_err(internal)?;
@@ -132,6 +172,15 @@ pub fn list_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, A
                 .map(|(k, v)| json!({"Key": k, "Value": v}))
                 .collect();
             out.push(json!({"ResourceId": s.arn, "TagsList": tags}));
+            continue;
+        }
+        if is_channel(id) {
+            let (arn, tags) = super::channels::tags(app, ctx, id)?;
+            let tags: Vec<Value> = tags
+                .iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect();
+            out.push(json!({"ResourceId": arn, "TagsList": tags}));
             continue;
         }
         let t = tagged_trail(app, ctx, id)?;
