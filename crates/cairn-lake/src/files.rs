@@ -27,7 +27,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::LakeError;
-use crate::convert::BatchBuilder;
+use crate::convert::{BatchBuilder, Converted, convert_parallel};
 use crate::schema;
 
 /// Rows gathered before they are handed to the file writer.
@@ -211,19 +211,93 @@ impl StoreDir {
         last: u64,
         records: &mut dyn Iterator<Item = std::borrow::Cow<'a, str>>,
     ) -> Result<Appended, LakeError> {
+        let Some(mut writing) = self.begin(stream, first, last)? else {
+            return Ok(Appended {
+                already: true,
+                ..Appended::default()
+            });
+        };
+        let mut pending = BatchBuilder::new();
+        for (i, record) in records.enumerate() {
+            if let Err(e) = pending.push(&record) {
+                writing.report.refused.push((i as u64, e.to_string()));
+                continue;
+            }
+            if pending.rows() >= CHUNK_ROWS {
+                writing.spread(&pending.finish())?;
+            }
+        }
+        if pending.rows() > 0 {
+            writing.spread(&pending.finish())?;
+        }
+        writing.commit()
+    }
+
+    /// Like [`StoreDir::append`], for records already made into batches of the Lake schema
+    /// (by [`BatchBuilder`], on other threads): the records numbered `first..=last` of
+    /// `stream` are exactly the rows of `batches`. An error from the iterator abandons the
+    /// append (nothing is committed; the source hands the range again).
+    pub fn append_batches(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+        batches: &mut dyn Iterator<Item = Result<RecordBatch, LakeError>>,
+    ) -> Result<Appended, LakeError> {
+        let Some(mut writing) = self.begin(stream, first, last)? else {
+            return Ok(Appended {
+                already: true,
+                ..Appended::default()
+            });
+        };
+        let want = schema::events();
+        for batch in batches {
+            let batch = batch?;
+            if batch.schema().fields() != want.fields() {
+                return Err(LakeError::Invalid(
+                    "a batch without the Lake schema".to_string(),
+                ));
+            }
+            writing.spread(&batch)?;
+        }
+        writing.commit()
+    }
+
+    /// Like [`StoreDir::append_batches`], converting `sources` on `threads` worker threads
+    /// ([`crate::convert::convert_parallel`]): `read` hands each source's records over; the
+    /// batches are written on the calling thread. The records numbered `first..=last` of
+    /// `stream` are all the sources' records.
+    pub fn append_sources<S: Sync>(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+        sources: &[S],
+        threads: usize,
+        read: &(dyn Fn(&S, &mut dyn FnMut(&str)) + Sync),
+    ) -> Result<(Appended, Converted), LakeError> {
+        let Some(mut writing) = self.begin(stream, first, last)? else {
+            let already = Appended {
+                already: true,
+                ..Appended::default()
+            };
+            return Ok((already, Converted::default()));
+        };
+        let converted =
+            convert_parallel(sources, threads, read, &mut |batch| writing.spread(&batch))?;
+        Ok((writing.commit()?, converted))
+    }
+
+    /// Starts an append: None when the range was committed before.
+    fn begin(&self, stream: &str, first: u64, last: u64) -> Result<Option<Writing<'_>>, LakeError> {
         if !valid_stream(stream) || first > last {
             return Err(LakeError::Invalid(format!(
                 "stream {stream:?} with range {first}-{last}"
             )));
         }
-        let mut committed = self.committed()?;
+        let committed = self.committed()?;
         match committed.get(stream) {
-            Some(&c) if last <= c => {
-                return Ok(Appended {
-                    already: true,
-                    ..Appended::default()
-                });
-            }
+            Some(&c) if last <= c => return Ok(None),
             Some(&c) if first <= c => {
                 return Err(LakeError::Invalid(format!(
                     "stream {stream} range {first}-{last} overlaps its committed position {c}"
@@ -231,80 +305,15 @@ impl StoreDir {
             }
             _ => {}
         }
-        let mut writers: BTreeMap<String, DayWriter> = BTreeMap::new();
-        let mut report = Appended::default();
-        let mut pending = BatchBuilder::new();
-        let name = format!("{stream}.{first}-{last}.parquet");
-        for (i, record) in records.enumerate() {
-            if let Err(e) = pending.push(&record) {
-                report.refused.push((i as u64, e.to_string()));
-                continue;
-            }
-            if pending.rows() >= CHUNK_ROWS {
-                self.spread(&mut pending, &mut writers, &name, &mut report)?;
-            }
-        }
-        self.spread(&mut pending, &mut writers, &name, &mut report)?;
-        let mut written = Vec::with_capacity(writers.len());
-        for (_, w) in writers {
-            written.push(w.close()?);
-        }
-        // Every file is durable under its temporary name before any becomes visible.
-        for (temp, fin) in &written {
-            fs::rename(temp, fin)?;
-        }
-        for (_, fin) in &written {
-            if let Some(dir) = fin.parent() {
-                sync_dir(dir)?;
-            }
-        }
-        committed.insert(stream.to_string(), last);
-        self.write_committed(&committed)?;
-        Ok(report)
-    }
-
-    /// Splits gathered rows by day and hands each day's rows to that day's writer.
-    fn spread(
-        &self,
-        pending: &mut BatchBuilder,
-        writers: &mut BTreeMap<String, DayWriter>,
-        name: &str,
-        report: &mut Appended,
-    ) -> Result<(), LakeError> {
-        if pending.rows() == 0 {
-            return Ok(());
-        }
-        let batch = pending.finish();
-        let Some(times) = batch
-            .column_by_name("eventtime")
-            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>())
-            .cloned()
-        else {
-            return Err(LakeError::Corrupt("batch without eventtime".into()));
-        };
-        // Records without a readable time keep a null `eventtime` in Hive's partition for
-        // nulls: nothing a source hands over is dropped.
-        let mut days: BTreeMap<Option<i64>, Vec<bool>> = BTreeMap::new();
-        let rows = batch.num_rows();
-        for i in 0..rows {
-            let day = (!times.is_null(i)).then(|| times.value(i).div_euclid(86_400_000));
-            days.entry(day).or_insert_with(|| vec![false; rows])[i] = true;
-        }
-        for (day, mask) in days {
-            let part = filter_record_batch(&batch, &BooleanArray::from(mask))?;
-            report.rows += part.num_rows() as u64;
-            let label = day.map_or_else(|| NULL_PARTITION.to_string(), day_label);
-            let writer = match writers.entry(label.clone()) {
-                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    let dir = self.root.join(format!("eventdate={label}"));
-                    fs::create_dir_all(&dir)?;
-                    v.insert(DayWriter::create(dir.join(name))?)
-                }
-            };
-            writer.write(&part)?;
-        }
-        Ok(())
+        Ok(Some(Writing {
+            dir: self,
+            stream: stream.to_string(),
+            last,
+            committed,
+            name: format!("{stream}.{first}-{last}.parquet"),
+            writers: BTreeMap::new(),
+            report: Appended::default(),
+        }))
     }
 
     /// Deletes the store's folder and everything in it.
@@ -314,6 +323,93 @@ impl StoreDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// An append under way: a file per day under temporary names, committed at the end.
+struct Writing<'a> {
+    dir: &'a StoreDir,
+    stream: String,
+    last: u64,
+    committed: BTreeMap<String, u64>,
+    name: String,
+    writers: BTreeMap<String, DayWriter>,
+    report: Appended,
+}
+
+impl Writing<'_> {
+    /// Splits rows by day and hands each day's rows to that day's writer.
+    fn spread(&mut self, batch: &RecordBatch) -> Result<(), LakeError> {
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(());
+        }
+        let Some(times) = batch
+            .column_by_name("eventtime")
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>())
+        else {
+            return Err(LakeError::Corrupt("batch without eventtime".into()));
+        };
+        // Records without a readable time keep a null `eventtime` in Hive's partition for
+        // nulls: nothing a source hands over is dropped.
+        let day_of = |i: usize| (!times.is_null(i)).then(|| times.value(i).div_euclid(86_400_000));
+        let first = day_of(0);
+        if (1..rows).all(|i| day_of(i) == first) {
+            // The common case: a batch within one day goes to its file whole.
+            return self.write_day(first, batch);
+        }
+        let mut days: BTreeMap<Option<i64>, Vec<bool>> = BTreeMap::new();
+        for i in 0..rows {
+            days.entry(day_of(i)).or_insert_with(|| vec![false; rows])[i] = true;
+        }
+        for (day, mask) in days {
+            let part = filter_record_batch(batch, &BooleanArray::from(mask))?;
+            self.write_day(day, &part)?;
+        }
+        Ok(())
+    }
+
+    fn write_day(&mut self, day: Option<i64>, part: &RecordBatch) -> Result<(), LakeError> {
+        self.report.rows += part.num_rows() as u64;
+        let label = day.map_or_else(|| NULL_PARTITION.to_string(), day_label);
+        let writer = match self.writers.entry(label) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let dir = self.dir.root.join(format!("eventdate={}", v.key()));
+                fs::create_dir_all(&dir)?;
+                v.insert(DayWriter::create(dir.join(&self.name))?)
+            }
+        };
+        writer.write(part)
+    }
+
+    /// Makes the files durable, then visible, then records the stream's position.
+    fn commit(self) -> Result<Appended, LakeError> {
+        let Writing {
+            dir,
+            stream,
+            last,
+            mut committed,
+            writers,
+            report,
+            ..
+        } = self;
+        let mut written = Vec::with_capacity(writers.len());
+        for (_, w) in writers {
+            written.push(w.close()?);
+        }
+        // Every file is durable under its temporary name before any becomes visible.
+        for (temp, fin) in &written {
+            fs::rename(temp, fin)?;
+        }
+        for (_, fin) in &written {
+            if let Some(d) = fin.parent() {
+                sync_dir(d)?;
+            }
+        }
+        committed.insert(stream, last);
+        dir.write_committed(&committed)?;
+        Ok(report)
     }
 }
 
@@ -390,6 +486,25 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(
 fn sync_dir(dir: &Path) -> Result<(), LakeError> {
     File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// The files a query of the store at `root` reads, without changing anything there (another
+/// process may be appending): committed files no other file covers.
+pub fn committed_parts(root: &Path) -> Result<Vec<Part>, LakeError> {
+    let dir = StoreDir {
+        root: root.to_path_buf(),
+    };
+    let committed = dir.committed()?;
+    let all: Vec<Part> = dir
+        .all_parts()?
+        .into_iter()
+        .filter(|p| committed.get(&p.stream).is_some_and(|c| p.last <= *c))
+        .collect();
+    Ok(all
+        .iter()
+        .filter(|p| !all.iter().any(|q| q.covers(p)))
+        .cloned()
+        .collect())
 }
 
 /// Shared handle type for a store's folder.
