@@ -62,7 +62,16 @@ pub struct QueryArgs {
     pub sql: String,
 }
 
+/// Runs the query; any failure is one line on stderr and exit status 1.
 pub fn run(args: QueryArgs) -> anyhow::Result<()> {
+    if let Err(e) = query(args) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn query(args: QueryArgs) -> anyhow::Result<()> {
     if args.from.is_empty() && args.event_data_store.is_empty() {
         bail!("say what to query: --from PATH (CloudTrail log files) or --event-data-store ID");
     }
