@@ -27,7 +27,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::LakeError;
-use crate::convert::{BatchBuilder, Converted, convert_parallel};
+use crate::convert::{BatchBuilder, Converted};
 use crate::schema;
 
 /// Rows gathered before they are handed to the file writer.
@@ -211,12 +211,13 @@ impl StoreDir {
         last: u64,
         records: &mut dyn Iterator<Item = std::borrow::Cow<'a, str>>,
     ) -> Result<Appended, LakeError> {
-        let Some(mut writing) = self.begin(stream, first, last)? else {
+        let Some(committed) = self.begin(stream, first, last)? else {
             return Ok(Appended {
                 already: true,
                 ..Appended::default()
             });
         };
+        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"));
         let mut pending = BatchBuilder::new();
         for (i, record) in records.enumerate() {
             if let Err(e) = pending.push(&record) {
@@ -230,7 +231,9 @@ impl StoreDir {
         if pending.rows() > 0 {
             writing.spread(&pending.finish())?;
         }
-        writing.commit()
+        let report = writing.finish_files()?;
+        self.commit(committed, stream, last)?;
+        Ok(report)
     }
 
     /// Like [`StoreDir::append`], for records already made into batches of the Lake schema
@@ -244,12 +247,13 @@ impl StoreDir {
         last: u64,
         batches: &mut dyn Iterator<Item = Result<RecordBatch, LakeError>>,
     ) -> Result<Appended, LakeError> {
-        let Some(mut writing) = self.begin(stream, first, last)? else {
+        let Some(committed) = self.begin(stream, first, last)? else {
             return Ok(Appended {
                 already: true,
                 ..Appended::default()
             });
         };
+        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"));
         let want = schema::events();
         for batch in batches {
             let batch = batch?;
@@ -260,13 +264,18 @@ impl StoreDir {
             }
             writing.spread(&batch)?;
         }
-        writing.commit()
+        let report = writing.finish_files()?;
+        self.commit(committed, stream, last)?;
+        Ok(report)
     }
 
-    /// Like [`StoreDir::append_batches`], converting `sources` on `threads` worker threads
-    /// ([`crate::convert::convert_parallel`]): `read` hands each source's records over; the
-    /// batches are written on the calling thread. The records numbered `first..=last` of
-    /// `stream` are all the sources' records.
+    /// Adds the records of `sources`, numbered `first..=last` of `stream` (one number per
+    /// source, so `sources.len()` is `last - first + 1`), converted and written on `threads`
+    /// threads: the sources are cut into `threads` runs of about equal `weight` (file sizes,
+    /// say), and each thread reads its run (`read` hands a source's records over), builds the
+    /// batches and writes its own files, named after its run's numbers. The stream's position
+    /// is recorded once, after every thread's files are durable and visible, so a crash before
+    /// that leaves files past the committed position, which the next open deletes.
     pub fn append_sources<S: Sync>(
         &self,
         stream: &str,
@@ -274,22 +283,87 @@ impl StoreDir {
         last: u64,
         sources: &[S],
         threads: usize,
+        weight: &(dyn Fn(&S) -> u64 + Sync),
         read: &(dyn Fn(&S, &mut dyn FnMut(&str)) + Sync),
     ) -> Result<(Appended, Converted), LakeError> {
-        let Some(mut writing) = self.begin(stream, first, last)? else {
+        if sources.len() as u64 != last.saturating_sub(first) + 1 {
+            return Err(LakeError::Invalid(format!(
+                "{} sources numbered {first}-{last}",
+                sources.len()
+            )));
+        }
+        let Some(committed) = self.begin(stream, first, last)? else {
             let already = Appended {
                 already: true,
                 ..Appended::default()
             };
             return Ok((already, Converted::default()));
         };
-        let converted =
-            convert_parallel(sources, threads, read, &mut |batch| writing.spread(&batch))?;
-        Ok((writing.commit()?, converted))
+        let runs = runs(sources, threads, weight);
+        let results: Vec<Result<(Appended, Converted), LakeError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .into_iter()
+                .map(|run| {
+                    scope.spawn(move || {
+                        let name = format!(
+                            "{stream}.{}-{}.parquet",
+                            first + run.start as u64,
+                            first + run.end as u64 - 1
+                        );
+                        let mut writing = Writing::new(self, name);
+                        let mut pending = BatchBuilder::new();
+                        let mut converted = Converted::default();
+                        let mut failed = None;
+                        for source in &sources[run] {
+                            read(source, &mut |record| {
+                                if pending.push(record).is_err() {
+                                    converted.refused += 1;
+                                    return;
+                                }
+                                converted.rows += 1;
+                                if pending.rows() >= CHUNK_ROWS && failed.is_none() {
+                                    failed = writing.spread(&pending.finish()).err();
+                                }
+                            });
+                            if let Some(e) = failed {
+                                return Err(e);
+                            }
+                        }
+                        if pending.rows() > 0 {
+                            writing.spread(&pending.finish())?;
+                        }
+                        Ok((writing.finish_files()?, converted))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(LakeError::Corrupt("a converter thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut appended = Appended::default();
+        let mut converted = Converted::default();
+        for r in results {
+            let (a, c) = r?;
+            appended.rows += a.rows;
+            converted.rows += c.rows;
+            converted.refused += c.refused;
+        }
+        self.commit(committed, stream, last)?;
+        Ok((appended, converted))
     }
 
-    /// Starts an append: None when the range was committed before.
-    fn begin(&self, stream: &str, first: u64, last: u64) -> Result<Option<Writing<'_>>, LakeError> {
+    /// Starts an append: the committed positions, or None when the range was committed before.
+    fn begin(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+    ) -> Result<Option<BTreeMap<String, u64>>, LakeError> {
         if !valid_stream(stream) || first > last {
             return Err(LakeError::Invalid(format!(
                 "stream {stream:?} with range {first}-{last}"
@@ -305,15 +379,18 @@ impl StoreDir {
             }
             _ => {}
         }
-        Ok(Some(Writing {
-            dir: self,
-            stream: stream.to_string(),
-            last,
-            committed,
-            name: format!("{stream}.{first}-{last}.parquet"),
-            writers: BTreeMap::new(),
-            report: Appended::default(),
-        }))
+        Ok(Some(committed))
+    }
+
+    /// Records the stream's new position (its files are durable and visible).
+    fn commit(
+        &self,
+        mut committed: BTreeMap<String, u64>,
+        stream: &str,
+        last: u64,
+    ) -> Result<(), LakeError> {
+        committed.insert(stream.to_string(), last);
+        self.write_committed(&committed)
     }
 
     /// Deletes the store's folder and everything in it.
@@ -329,15 +406,21 @@ impl StoreDir {
 /// An append under way: a file per day under temporary names, committed at the end.
 struct Writing<'a> {
     dir: &'a StoreDir,
-    stream: String,
-    last: u64,
-    committed: BTreeMap<String, u64>,
     name: String,
     writers: BTreeMap<String, DayWriter>,
     report: Appended,
 }
 
-impl Writing<'_> {
+impl<'a> Writing<'a> {
+    fn new(dir: &'a StoreDir, name: String) -> Writing<'a> {
+        Writing {
+            dir,
+            name,
+            writers: BTreeMap::new(),
+            report: Appended::default(),
+        }
+    }
+
     /// Splits rows by day and hands each day's rows to that day's writer.
     fn spread(&mut self, batch: &RecordBatch) -> Result<(), LakeError> {
         let rows = batch.num_rows();
@@ -383,19 +466,10 @@ impl Writing<'_> {
         writer.write(part)
     }
 
-    /// Makes the files durable, then visible, then records the stream's position.
-    fn commit(self) -> Result<Appended, LakeError> {
-        let Writing {
-            dir,
-            stream,
-            last,
-            mut committed,
-            writers,
-            report,
-            ..
-        } = self;
-        let mut written = Vec::with_capacity(writers.len());
-        for (_, w) in writers {
+    /// Makes the files durable, then visible (the caller then records the stream's position).
+    fn finish_files(self) -> Result<Appended, LakeError> {
+        let mut written = Vec::with_capacity(self.writers.len());
+        for (_, w) in self.writers {
             written.push(w.close()?);
         }
         // Every file is durable under its temporary name before any becomes visible.
@@ -407,10 +481,44 @@ impl Writing<'_> {
                 sync_dir(d)?;
             }
         }
-        committed.insert(stream, last);
-        dir.write_committed(&committed)?;
-        Ok(report)
+        Ok(self.report)
     }
+}
+
+/// `sources` cut into at most `threads` consecutive runs of about equal weight.
+fn runs<S>(
+    sources: &[S],
+    threads: usize,
+    weight: &(dyn Fn(&S) -> u64 + Sync),
+) -> Vec<std::ops::Range<usize>> {
+    let threads = threads.clamp(1, sources.len().max(1));
+    let weights: Vec<u64> = sources.iter().map(|s| weight(s).max(1)).collect();
+    let total: u64 = weights.iter().sum();
+    let mut out = Vec::with_capacity(threads);
+    let mut start = 0;
+    let mut acc = 0u64;
+    let share = |k: usize| total * k as u64 / threads as u64;
+    for (i, &w) in weights.iter().enumerate() {
+        let k = out.len() + 1;
+        // Close the run before a source that takes it further past its share than it is short.
+        if k < threads
+            && i > start
+            && acc + w > share(k)
+            && share(k).saturating_sub(acc) < acc + w - share(k)
+        {
+            out.push(start..i);
+            start = i;
+        }
+        acc += w;
+        if out.len() + 1 < threads && acc >= share(out.len() + 1) {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < sources.len() {
+        out.push(start..sources.len());
+    }
+    out
 }
 
 /// `YYYY-MM-DD` of a day number since the epoch.
@@ -663,5 +771,75 @@ mod tests {
         assert!(!valid_stream("Journal"));
         assert!(!valid_stream("a.b"));
         assert!(!valid_stream(""));
+    }
+
+    #[test]
+    fn sources_are_cut_into_runs_of_equal_weight() {
+        let w = |n: &u64| *n;
+        assert_eq!(runs(&[1u64, 1, 1, 1], 2, &w), vec![0..2, 2..4]);
+        assert_eq!(runs(&[10u64, 1, 1, 1], 2, &w), vec![0..1, 1..4]);
+        assert_eq!(runs(&[1u64, 1, 1, 10], 2, &w), vec![0..3, 3..4]);
+        assert_eq!(runs(&[5u64], 4, &w), vec![0..1]);
+        assert_eq!(runs(&[1u64, 1, 1], 3, &w), vec![0..1, 1..2, 2..3]);
+        let none: [u64; 0] = [];
+        assert!(runs(&none, 2, &w).is_empty());
+    }
+
+    #[test]
+    fn sources_append_once_on_several_threads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("eds");
+        let dir = StoreDir::open(root.clone()).unwrap();
+        let sources: Vec<u64> = (0..6).collect();
+        let read = |n: &u64, push: &mut dyn FnMut(&str)| {
+            for k in 0..100u64 {
+                push(&record(
+                    n * 1000 + k,
+                    if k % 2 == 0 {
+                        "2024-05-01T01:00:00Z"
+                    } else {
+                        "2024-05-02T01:00:00Z"
+                    },
+                ));
+            }
+            push("not a record");
+        };
+        let (got, converted) = dir
+            .append_sources("from", 1, 6, &sources, 2, &|_| 1, &read)
+            .unwrap();
+        assert_eq!(got.rows, 600);
+        assert_eq!(converted.rows, 600);
+        assert_eq!(converted.refused, 6);
+        assert_eq!(rows_in(&dir), 600);
+        let names: Vec<String> = dir
+            .parts()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}/{}-{}", p.day, p.first, p.last))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "2024-05-01/1-3",
+                "2024-05-01/4-6",
+                "2024-05-02/1-3",
+                "2024-05-02/4-6"
+            ]
+        );
+        assert_eq!(dir.committed().unwrap()["from"], 6);
+        // Again: already there.
+        let (again, _) = dir
+            .append_sources("from", 1, 6, &sources, 2, &|_| 1, &read)
+            .unwrap();
+        assert!(again.already);
+        assert!(
+            dir.append_sources("from", 7, 9, &sources, 2, &|_| 1, &read)
+                .is_err()
+        );
+        // A crash before the commit: the files written are removed at the next open.
+        let day = root.join("eventdate=2024-05-01");
+        fs::copy(day.join("from.1-3.parquet"), day.join("from.7-9.parquet")).unwrap();
+        let dir = StoreDir::open(root).unwrap();
+        assert_eq!(rows_in(&dir), 600);
     }
 }

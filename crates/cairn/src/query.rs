@@ -499,7 +499,15 @@ pub fn convert(
     let store = StoreDir::open(root.to_path_buf())
         .with_context(|| format!("creating {}", root.display()))?;
     let (appended, converted) = store
-        .append_sources(FROM_STREAM, 1, files.len() as u64, files, threads, &read)
+        .append_sources(
+            FROM_STREAM,
+            1,
+            files.len() as u64,
+            files,
+            threads,
+            &|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
+            &read,
+        )
         .with_context(|| format!("writing {}", root.display()))?;
     bar.finish_and_clear();
     Ok(Converted {
