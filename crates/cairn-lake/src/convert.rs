@@ -355,7 +355,13 @@ struct StructCol {
     /// Which child holds the record's own text (`eventjson`), at the top level.
     event_json: Option<usize>,
     nulls: NullBufferBuilder,
+    slots: Vec<usize>,
+    /// The previous record's member names by position, with the child each fills.
+    by_position: Vec<(Box<str>, Option<usize>)>,
 }
+
+/// No member fills this child.
+const NO_MEMBER: usize = usize::MAX;
 
 impl StructCol {
     fn new(fields: &Fields) -> StructCol {
@@ -365,7 +371,27 @@ impl StructCol {
             fields: fields.clone(),
             names: HashMap::new(),
             nulls: NullBufferBuilder::new(0),
+            slots: Vec::new(),
+            by_position: Vec::new(),
         }
+    }
+
+    /// [`StructCol::child_of`], first asking what the member at the same position of the
+    /// previous record was (records of one source mostly spell their members in one order).
+    fn child_at(&mut self, position: usize, name: &str) -> Option<usize> {
+        if let Some((seen, child)) = self.by_position.get(position)
+            && **seen == *name
+        {
+            return *child;
+        }
+        let child = self.child_of(name);
+        if position < MAX_REMEMBERED_NAMES {
+            if position >= self.by_position.len() {
+                self.by_position.resize(position + 1, (Box::from(""), None));
+            }
+            self.by_position[position] = (name.into(), child);
+        }
+        child
     }
 
     fn child_of(&mut self, name: &str) -> Option<usize> {
@@ -384,12 +410,16 @@ impl StructCol {
     }
 
     fn push_members(&mut self, members: &[(Cow<'_, str>, &RawValue)], record: Option<&str>) {
-        let mut slots: Vec<Option<&RawValue>> = vec![None; self.children.len()];
-        for (name, value) in members {
-            if let Some(i) = self.child_of(name)
-                && slots[i].is_none()
+        // Which member fills each child (the first of its spellings), in a buffer kept
+        // between records.
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.clear();
+        slots.resize(self.children.len(), NO_MEMBER);
+        for (m, (name, _)) in members.iter().enumerate() {
+            if let Some(i) = self.child_at(m, name)
+                && slots[i] == NO_MEMBER
             {
-                slots[i] = Some(value);
+                slots[i] = m;
             }
         }
         for (i, child) in self.children.iter_mut().enumerate() {
@@ -401,8 +431,9 @@ impl StructCol {
                 }
                 continue;
             }
-            child.push(slots[i]);
+            child.push(members.get(slots[i]).map(|(_, v)| *v));
         }
+        self.slots = slots;
         self.nulls.append_non_null();
     }
 
