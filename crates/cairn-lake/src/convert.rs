@@ -94,6 +94,9 @@ impl BatchBuilder {
 /// Rows a worker of [`convert_parallel`] gathers before handing a batch on.
 pub const PARALLEL_CHUNK_ROWS: usize = 16_384;
 
+/// Hands a source's records (JSON text each) over, one call each.
+pub type ReadRecords<'a, S> = dyn Fn(&S, &mut dyn FnMut(&str)) + Sync + 'a;
+
 /// What [`convert_parallel`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Converted {
@@ -112,7 +115,7 @@ pub struct Converted {
 pub fn convert_parallel<S, E>(
     sources: &[S],
     threads: usize,
-    read: &(dyn Fn(&S, &mut dyn FnMut(&str)) + Sync),
+    read: &ReadRecords<'_, S>,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<Converted, E>
 where

@@ -27,7 +27,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::LakeError;
-use crate::convert::{BatchBuilder, Converted};
+use crate::convert::{BatchBuilder, Converted, ReadRecords};
 use crate::schema;
 
 /// Rows gathered before they are handed to the file writer.
@@ -282,10 +282,13 @@ impl StoreDir {
         first: u64,
         last: u64,
         sources: &[S],
-        threads: usize,
-        weight: &(dyn Fn(&S) -> u64 + Sync),
-        read: &(dyn Fn(&S, &mut dyn FnMut(&str)) + Sync),
+        reader: Reader<'_, S>,
     ) -> Result<(Appended, Converted), LakeError> {
+        let Reader {
+            threads,
+            weight,
+            read,
+        } = reader;
         if sources.len() as u64 != last.saturating_sub(first) + 1 {
             return Err(LakeError::Invalid(format!(
                 "{} sources numbered {first}-{last}",
@@ -403,6 +406,16 @@ impl StoreDir {
     }
 }
 
+/// How [`StoreDir::append_sources`] reads its sources.
+pub struct Reader<'a, S> {
+    /// Threads to convert on.
+    pub threads: usize,
+    /// A source's weight (its size, say): each thread takes a run of about equal weight.
+    pub weight: &'a (dyn Fn(&S) -> u64 + Sync),
+    /// Hands a source's records over.
+    pub read: &'a ReadRecords<'a, S>,
+}
+
 /// An append under way: a file per day under temporary names, committed at the end.
 struct Writing<'a> {
     dir: &'a StoreDir,
@@ -489,7 +502,7 @@ impl<'a> Writing<'a> {
 fn runs<S>(
     sources: &[S],
     threads: usize,
-    weight: &(dyn Fn(&S) -> u64 + Sync),
+    weight: &dyn Fn(&S) -> u64,
 ) -> Vec<std::ops::Range<usize>> {
     let threads = threads.clamp(1, sources.len().max(1));
     let weights: Vec<u64> = sources.iter().map(|s| weight(s).max(1)).collect();
@@ -785,6 +798,14 @@ mod tests {
         assert!(runs(&none, 2, &w).is_empty());
     }
 
+    fn reader<'a>(read: &'a ReadRecords<'a, u64>) -> Reader<'a, u64> {
+        Reader {
+            threads: 2,
+            weight: &|_| 1,
+            read,
+        }
+    }
+
     #[test]
     fn sources_append_once_on_several_threads() {
         let tmp = tempfile::tempdir().unwrap();
@@ -805,7 +826,7 @@ mod tests {
             push("not a record");
         };
         let (got, converted) = dir
-            .append_sources("from", 1, 6, &sources, 2, &|_| 1, &read)
+            .append_sources("from", 1, 6, &sources, reader(&read))
             .unwrap();
         assert_eq!(got.rows, 600);
         assert_eq!(converted.rows, 600);
@@ -829,11 +850,11 @@ mod tests {
         assert_eq!(dir.committed().unwrap()["from"], 6);
         // Again: already there.
         let (again, _) = dir
-            .append_sources("from", 1, 6, &sources, 2, &|_| 1, &read)
+            .append_sources("from", 1, 6, &sources, reader(&read))
             .unwrap();
         assert!(again.already);
         assert!(
-            dir.append_sources("from", 7, 9, &sources, 2, &|_| 1, &read)
+            dir.append_sources("from", 7, 9, &sources, reader(&read))
                 .is_err()
         );
         // A crash before the commit: the files written are removed at the next open.
@@ -841,5 +862,31 @@ mod tests {
         fs::copy(day.join("from.1-3.parquet"), day.join("from.7-9.parquet")).unwrap();
         let dir = StoreDir::open(root).unwrap();
         assert_eq!(rows_in(&dir), 600);
+    }
+
+    #[test]
+    fn readers_list_committed_files_and_change_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("eds");
+        let dir = StoreDir::open(root.clone()).unwrap();
+        let one = [record(1, "2024-05-01T01:00:00Z")];
+        dir.append(
+            "journal",
+            1,
+            1,
+            &mut one.iter().map(|s| Cow::Borrowed(s.as_str())),
+        )
+        .unwrap();
+        // An append under way in another process: renamed, not yet committed.
+        let day = root.join("eventdate=2024-05-01");
+        fs::copy(
+            day.join("journal.1-1.parquet"),
+            day.join("journal.2-5.parquet"),
+        )
+        .unwrap();
+        let parts = committed_parts(&root).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].first, parts[0].last), (1, 1));
+        assert!(day.join("journal.2-5.parquet").exists());
     }
 }

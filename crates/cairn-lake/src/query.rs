@@ -26,6 +26,9 @@ use crate::LakeError;
 use crate::statement::Prepared;
 use crate::{functions, render, schema};
 
+/// Takes a result batch with the result's column labels.
+pub type OnBatch<'a> = dyn FnMut(&[String], &RecordBatch) -> Result<(), QueryError> + 'a;
+
 /// One event data store as a table.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -146,7 +149,7 @@ impl Engine {
         tables: &[Table],
         cancel: &AtomicBool,
         limits: Limits,
-        each: &mut dyn FnMut(&[String], &RecordBatch) -> Result<(), QueryError>,
+        each: &mut OnBatch<'_>,
     ) -> Result<Vec<String>, QueryError> {
         let started = Instant::now();
         self.runtime.block_on(async {

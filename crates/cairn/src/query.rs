@@ -508,9 +508,11 @@ pub fn convert(
             1,
             files.len() as u64,
             files,
-            threads,
-            &|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
-            &read,
+            cairn_lake::files::Reader {
+                threads,
+                weight: &|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
+                read: &read,
+            },
         )
         .with_context(|| format!("writing {}", root.display()))?;
     bar.finish_and_clear();
