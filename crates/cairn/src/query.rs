@@ -528,25 +528,33 @@ pub fn convert(
 /// straight from the file's text, without a copy of each; false when the file is anything
 /// else (then [`read_records`], which reads every container `cairn import` takes, reads it).
 fn read_delivery_file(path: &Path, push: &mut dyn FnMut(&str)) -> bool {
+    thread_local! {
+        /// The decompressed text, kept between files (no fresh pages for each file).
+        static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return records_of(&bytes, push);
+    }
+    TEXT.with_borrow_mut(|out| {
+        out.clear();
+        let mut gz = flate2::read::MultiGzDecoder::new(&bytes[..]);
+        if std::io::Read::read_to_end(&mut gz, out).is_err() {
+            return false;
+        }
+        records_of(out, push)
+    })
+}
+
+fn records_of(bytes: &[u8], push: &mut dyn FnMut(&str)) -> bool {
     #[derive(serde::Deserialize)]
     struct Delivery<'a> {
         #[serde(rename = "Records", borrow)]
         records: Vec<&'a serde_json::value::RawValue>,
     }
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(bytes.len().saturating_mul(8));
-        let mut gz = flate2::read::MultiGzDecoder::new(&bytes[..]);
-        if std::io::Read::read_to_end(&mut gz, &mut out).is_err() {
-            return false;
-        }
-        out
-    } else {
-        bytes
-    };
-    let Ok(text) = std::str::from_utf8(&bytes) else {
+    let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };
     if !text.trim_start().starts_with('{') {
