@@ -27,7 +27,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::LakeError;
-use crate::convert::BatchBuilder;
+use crate::convert::{BatchBuilder, Converted, ReadRecords};
 use crate::schema;
 
 /// Rows gathered before they are handed to the file writer.
@@ -245,19 +245,170 @@ impl StoreDir {
         last: u64,
         records: &mut dyn Iterator<Item = std::borrow::Cow<'a, str>>,
     ) -> Result<Appended, LakeError> {
+        let Some(committed) = self.begin(stream, first, last)? else {
+            return Ok(Appended {
+                already: true,
+                ..Appended::default()
+            });
+        };
+        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"));
+        let mut pending = BatchBuilder::new();
+        for (i, record) in records.enumerate() {
+            if let Err(e) = pending.push(&record) {
+                writing.report.refused.push((i as u64, e.to_string()));
+                continue;
+            }
+            if pending.rows() >= CHUNK_ROWS {
+                writing.spread(&pending.finish())?;
+            }
+        }
+        if pending.rows() > 0 {
+            writing.spread(&pending.finish())?;
+        }
+        let report = writing.finish_files()?;
+        self.commit(committed, stream, last)?;
+        Ok(report)
+    }
+
+    /// Like [`StoreDir::append`], for records already made into batches of the Lake schema
+    /// (by [`BatchBuilder`], on other threads): the records numbered `first..=last` of
+    /// `stream` are exactly the rows of `batches`. An error from the iterator abandons the
+    /// append (nothing is committed; the source hands the range again).
+    pub fn append_batches(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+        batches: &mut dyn Iterator<Item = Result<RecordBatch, LakeError>>,
+    ) -> Result<Appended, LakeError> {
+        let Some(committed) = self.begin(stream, first, last)? else {
+            return Ok(Appended {
+                already: true,
+                ..Appended::default()
+            });
+        };
+        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"));
+        let want = schema::events();
+        for batch in batches {
+            let batch = batch?;
+            if batch.schema().fields() != want.fields() {
+                return Err(LakeError::Invalid(
+                    "a batch without the Lake schema".to_string(),
+                ));
+            }
+            writing.spread(&batch)?;
+        }
+        let report = writing.finish_files()?;
+        self.commit(committed, stream, last)?;
+        Ok(report)
+    }
+
+    /// Adds the records of `sources`, numbered `first..=last` of `stream` (one number per
+    /// source, so `sources.len()` is `last - first + 1`), converted and written on `threads`
+    /// threads: the sources are cut into `threads` runs of about equal `weight` (file sizes,
+    /// say), and each thread reads its run (`read` hands a source's records over), builds the
+    /// batches and writes its own files, named after its run's numbers. The stream's position
+    /// is recorded once, after every thread's files are durable and visible, so a crash before
+    /// that leaves files past the committed position, which the next open deletes.
+    pub fn append_sources<S: Sync>(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+        sources: &[S],
+        reader: Reader<'_, S>,
+    ) -> Result<(Appended, Converted), LakeError> {
+        let Reader {
+            threads,
+            weight,
+            read,
+        } = reader;
+        if sources.len() as u64 != last.saturating_sub(first) + 1 {
+            return Err(LakeError::Invalid(format!(
+                "{} sources numbered {first}-{last}",
+                sources.len()
+            )));
+        }
+        let Some(committed) = self.begin(stream, first, last)? else {
+            let already = Appended {
+                already: true,
+                ..Appended::default()
+            };
+            return Ok((already, Converted::default()));
+        };
+        let runs = runs(sources, threads, weight);
+        let results: Vec<Result<(Appended, Converted), LakeError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .into_iter()
+                .map(|run| {
+                    scope.spawn(move || {
+                        let name = format!(
+                            "{stream}.{}-{}.parquet",
+                            first + run.start as u64,
+                            first + run.end as u64 - 1
+                        );
+                        let mut writing = Writing::new(self, name);
+                        let mut pending = BatchBuilder::new();
+                        let mut converted = Converted::default();
+                        let mut failed = None;
+                        for source in &sources[run] {
+                            read(source, &mut |record| {
+                                if pending.push(record).is_err() {
+                                    converted.refused += 1;
+                                    return;
+                                }
+                                converted.rows += 1;
+                                if pending.rows() >= CHUNK_ROWS && failed.is_none() {
+                                    failed = writing.spread(&pending.finish()).err();
+                                }
+                            });
+                            if let Some(e) = failed {
+                                return Err(e);
+                            }
+                        }
+                        if pending.rows() > 0 {
+                            writing.spread(&pending.finish())?;
+                        }
+                        Ok((writing.finish_files()?, converted))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(LakeError::Corrupt("a converter thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut appended = Appended::default();
+        let mut converted = Converted::default();
+        for r in results {
+            let (a, c) = r?;
+            appended.rows += a.rows;
+            converted.rows += c.rows;
+            converted.refused += c.refused;
+        }
+        self.commit(committed, stream, last)?;
+        Ok((appended, converted))
+    }
+
+    /// Starts an append: the committed positions, or None when the range was committed before.
+    fn begin(
+        &self,
+        stream: &str,
+        first: u64,
+        last: u64,
+    ) -> Result<Option<BTreeMap<String, u64>>, LakeError> {
         if !valid_stream(stream) || first > last {
             return Err(LakeError::Invalid(format!(
                 "stream {stream:?} with range {first}-{last}"
             )));
         }
-        let mut committed = self.committed()?;
+        let committed = self.committed()?;
         match committed.get(stream) {
-            Some(&c) if last <= c => {
-                return Ok(Appended {
-                    already: true,
-                    ..Appended::default()
-                });
-            }
+            Some(&c) if last <= c => return Ok(None),
             Some(&c) if first <= c => {
                 return Err(LakeError::Invalid(format!(
                     "stream {stream} range {first}-{last} overlaps its committed position {c}"
@@ -265,80 +416,18 @@ impl StoreDir {
             }
             _ => {}
         }
-        let mut writers: BTreeMap<String, DayWriter> = BTreeMap::new();
-        let mut report = Appended::default();
-        let mut pending = BatchBuilder::new();
-        let name = format!("{stream}.{first}-{last}.parquet");
-        for (i, record) in records.enumerate() {
-            if let Err(e) = pending.push(&record) {
-                report.refused.push((i as u64, e.to_string()));
-                continue;
-            }
-            if pending.rows() >= CHUNK_ROWS {
-                self.spread(&mut pending, &mut writers, &name, &mut report)?;
-            }
-        }
-        self.spread(&mut pending, &mut writers, &name, &mut report)?;
-        let mut written = Vec::with_capacity(writers.len());
-        for (_, w) in writers {
-            written.push(w.close()?);
-        }
-        // Every file is durable under its temporary name before any becomes visible.
-        for (temp, fin) in &written {
-            fs::rename(temp, fin)?;
-        }
-        for (_, fin) in &written {
-            if let Some(dir) = fin.parent() {
-                sync_dir(dir)?;
-            }
-        }
-        committed.insert(stream.to_string(), last);
-        self.write_committed(&committed)?;
-        Ok(report)
+        Ok(Some(committed))
     }
 
-    /// Splits gathered rows by day and hands each day's rows to that day's writer.
-    fn spread(
+    /// Records the stream's new position (its files are durable and visible).
+    fn commit(
         &self,
-        pending: &mut BatchBuilder,
-        writers: &mut BTreeMap<String, DayWriter>,
-        name: &str,
-        report: &mut Appended,
+        mut committed: BTreeMap<String, u64>,
+        stream: &str,
+        last: u64,
     ) -> Result<(), LakeError> {
-        if pending.rows() == 0 {
-            return Ok(());
-        }
-        let batch = pending.finish();
-        let Some(times) = batch
-            .column_by_name("eventtime")
-            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>())
-            .cloned()
-        else {
-            return Err(LakeError::Corrupt("batch without eventtime".into()));
-        };
-        // Records without a readable time keep a null `eventtime` in Hive's partition for
-        // nulls: nothing a source hands over is dropped.
-        let mut days: BTreeMap<Option<i64>, Vec<bool>> = BTreeMap::new();
-        let rows = batch.num_rows();
-        for i in 0..rows {
-            let day = (!times.is_null(i)).then(|| times.value(i).div_euclid(86_400_000));
-            days.entry(day).or_insert_with(|| vec![false; rows])[i] = true;
-        }
-        for (day, mask) in days {
-            let part = filter_record_batch(&batch, &BooleanArray::from(mask))?;
-            report.rows += part.num_rows() as u64;
-            let label = day.map_or_else(|| NULL_PARTITION.to_string(), day_label);
-            let writer = match writers.entry(label.clone()) {
-                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    let dir = self.root.join(format!("eventdate={label}"));
-                    fs::create_dir_all(&dir)?;
-                    v.insert(DayWriter::create(dir.join(name))?)
-                }
-            };
-            writer.write(&part)?;
-        }
-        Ok(())
+        committed.insert(stream.to_string(), last);
+        self.write_committed(&committed)
     }
 
     /// Deletes the store's folder and everything in it.
@@ -349,6 +438,134 @@ impl StoreDir {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// How [`StoreDir::append_sources`] reads its sources.
+pub struct Reader<'a, S> {
+    /// Threads to convert on.
+    pub threads: usize,
+    /// A source's weight (its size, say): each thread takes a run of about equal weight.
+    pub weight: &'a (dyn Fn(&S) -> u64 + Sync),
+    /// Hands a source's records over.
+    pub read: &'a ReadRecords<'a, S>,
+}
+
+/// An append under way: a file per day under temporary names, committed at the end.
+struct Writing<'a> {
+    dir: &'a StoreDir,
+    name: String,
+    writers: BTreeMap<String, DayWriter>,
+    report: Appended,
+}
+
+impl<'a> Writing<'a> {
+    fn new(dir: &'a StoreDir, name: String) -> Writing<'a> {
+        Writing {
+            dir,
+            name,
+            writers: BTreeMap::new(),
+            report: Appended::default(),
+        }
+    }
+
+    /// Splits rows by day and hands each day's rows to that day's writer.
+    fn spread(&mut self, batch: &RecordBatch) -> Result<(), LakeError> {
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(());
+        }
+        let Some(times) = batch
+            .column_by_name("eventtime")
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>())
+        else {
+            return Err(LakeError::Corrupt("batch without eventtime".into()));
+        };
+        // Records without a readable time keep a null `eventtime` in Hive's partition for
+        // nulls: nothing a source hands over is dropped.
+        let day_of = |i: usize| (!times.is_null(i)).then(|| times.value(i).div_euclid(86_400_000));
+        let first = day_of(0);
+        if (1..rows).all(|i| day_of(i) == first) {
+            // The common case: a batch within one day goes to its file whole.
+            return self.write_day(first, batch);
+        }
+        let mut days: BTreeMap<Option<i64>, Vec<bool>> = BTreeMap::new();
+        for i in 0..rows {
+            days.entry(day_of(i)).or_insert_with(|| vec![false; rows])[i] = true;
+        }
+        for (day, mask) in days {
+            let part = filter_record_batch(batch, &BooleanArray::from(mask))?;
+            self.write_day(day, &part)?;
+        }
+        Ok(())
+    }
+
+    fn write_day(&mut self, day: Option<i64>, part: &RecordBatch) -> Result<(), LakeError> {
+        self.report.rows += part.num_rows() as u64;
+        let label = day.map_or_else(|| NULL_PARTITION.to_string(), day_label);
+        let writer = match self.writers.entry(label) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let dir = self.dir.root.join(format!("eventdate={}", v.key()));
+                fs::create_dir_all(&dir)?;
+                v.insert(DayWriter::create(dir.join(&self.name))?)
+            }
+        };
+        writer.write(part)
+    }
+
+    /// Makes the files durable, then visible (the caller then records the stream's position).
+    fn finish_files(self) -> Result<Appended, LakeError> {
+        let mut written = Vec::with_capacity(self.writers.len());
+        for (_, w) in self.writers {
+            written.push(w.close()?);
+        }
+        // Every file is durable under its temporary name before any becomes visible.
+        for (temp, fin) in &written {
+            fs::rename(temp, fin)?;
+        }
+        for (_, fin) in &written {
+            if let Some(d) = fin.parent() {
+                sync_dir(d)?;
+            }
+        }
+        Ok(self.report)
+    }
+}
+
+/// `sources` cut into at most `threads` consecutive runs of about equal weight.
+fn runs<S>(
+    sources: &[S],
+    threads: usize,
+    weight: &dyn Fn(&S) -> u64,
+) -> Vec<std::ops::Range<usize>> {
+    let threads = threads.clamp(1, sources.len().max(1));
+    let weights: Vec<u64> = sources.iter().map(|s| weight(s).max(1)).collect();
+    let total: u64 = weights.iter().sum();
+    let mut out = Vec::with_capacity(threads);
+    let mut start = 0;
+    let mut acc = 0u64;
+    let share = |k: usize| total * k as u64 / threads as u64;
+    for (i, &w) in weights.iter().enumerate() {
+        let k = out.len() + 1;
+        // Close the run before a source that takes it further past its share than it is short.
+        if k < threads
+            && i > start
+            && acc + w > share(k)
+            && share(k).saturating_sub(acc) < acc + w - share(k)
+        {
+            out.push(start..i);
+            start = i;
+        }
+        acc += w;
+        if out.len() + 1 < threads && acc >= share(out.len() + 1) {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < sources.len() {
+        out.push(start..sources.len());
+    }
+    out
 }
 
 /// `YYYY-MM-DD` of a day number since the epoch.
@@ -439,6 +656,25 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(
 fn sync_dir(dir: &Path) -> Result<(), LakeError> {
     File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// The files a query of the store at `root` reads, without changing anything there (another
+/// process may be appending): committed files no other file covers.
+pub fn committed_parts(root: &Path) -> Result<Vec<Part>, LakeError> {
+    let dir = StoreDir {
+        root: root.to_path_buf(),
+    };
+    let committed = dir.committed()?;
+    let all: Vec<Part> = dir
+        .all_parts()?
+        .into_iter()
+        .filter(|p| committed.get(&p.stream).is_some_and(|c| p.last <= *c))
+        .collect();
+    Ok(all
+        .iter()
+        .filter(|p| !all.iter().any(|q| q.covers(p)))
+        .cloned()
+        .collect())
 }
 
 /// Shared handle type for a store's folder.
@@ -627,5 +863,109 @@ mod tests {
         assert!(!valid_stream("Journal"));
         assert!(!valid_stream("a.b"));
         assert!(!valid_stream(""));
+    }
+
+    #[test]
+    fn sources_are_cut_into_runs_of_equal_weight() {
+        let w = |n: &u64| *n;
+        assert_eq!(runs(&[1u64, 1, 1, 1], 2, &w), vec![0..2, 2..4]);
+        assert_eq!(runs(&[10u64, 1, 1, 1], 2, &w), vec![0..1, 1..4]);
+        assert_eq!(runs(&[1u64, 1, 1, 10], 2, &w), vec![0..3, 3..4]);
+        assert_eq!(runs(&[5u64], 4, &w), vec![0..1]);
+        assert_eq!(runs(&[1u64, 1, 1], 3, &w), vec![0..1, 1..2, 2..3]);
+        let none: [u64; 0] = [];
+        assert!(runs(&none, 2, &w).is_empty());
+    }
+
+    fn reader<'a>(read: &'a ReadRecords<'a, u64>) -> Reader<'a, u64> {
+        Reader {
+            threads: 2,
+            weight: &|_| 1,
+            read,
+        }
+    }
+
+    #[test]
+    fn sources_append_once_on_several_threads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("eds");
+        let dir = StoreDir::open(root.clone()).unwrap();
+        let sources: Vec<u64> = (0..6).collect();
+        let read = |n: &u64, push: &mut dyn FnMut(&str)| {
+            for k in 0..100u64 {
+                push(&record(
+                    n * 1000 + k,
+                    if k % 2 == 0 {
+                        "2024-05-01T01:00:00Z"
+                    } else {
+                        "2024-05-02T01:00:00Z"
+                    },
+                ));
+            }
+            push("not a record");
+        };
+        let (got, converted) = dir
+            .append_sources("from", 1, 6, &sources, reader(&read))
+            .unwrap();
+        assert_eq!(got.rows, 600);
+        assert_eq!(converted.rows, 600);
+        assert_eq!(converted.refused, 6);
+        assert_eq!(rows_in(&dir), 600);
+        let names: Vec<String> = dir
+            .parts()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}/{}-{}", p.day, p.first, p.last))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "2024-05-01/1-3",
+                "2024-05-01/4-6",
+                "2024-05-02/1-3",
+                "2024-05-02/4-6"
+            ]
+        );
+        assert_eq!(dir.committed().unwrap()["from"], 6);
+        // Again: already there.
+        let (again, _) = dir
+            .append_sources("from", 1, 6, &sources, reader(&read))
+            .unwrap();
+        assert!(again.already);
+        assert!(
+            dir.append_sources("from", 7, 9, &sources, reader(&read))
+                .is_err()
+        );
+        // A crash before the commit: the files written are removed at the next open.
+        let day = root.join("eventdate=2024-05-01");
+        fs::copy(day.join("from.1-3.parquet"), day.join("from.7-9.parquet")).unwrap();
+        let dir = StoreDir::open(root).unwrap();
+        assert_eq!(rows_in(&dir), 600);
+    }
+
+    #[test]
+    fn readers_list_committed_files_and_change_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("eds");
+        let dir = StoreDir::open(root.clone()).unwrap();
+        let one = [record(1, "2024-05-01T01:00:00Z")];
+        dir.append(
+            "journal",
+            1,
+            1,
+            &mut one.iter().map(|s| Cow::Borrowed(s.as_str())),
+        )
+        .unwrap();
+        // An append under way in another process: renamed, not yet committed.
+        let day = root.join("eventdate=2024-05-01");
+        fs::copy(
+            day.join("journal.1-1.parquet"),
+            day.join("journal.2-5.parquet"),
+        )
+        .unwrap();
+        let parts = committed_parts(&root).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].first, parts[0].last), (1, 1));
+        assert!(day.join("journal.2-5.parquet").exists());
     }
 }

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use files::{Appended, StoreDir};
-pub use query::{Engine, Limits, Output, QueryError, Table};
-pub use statement::{Invalid, Prepared, prepare};
+pub use query::{Engine, Limits, Output, QueryError, ResultFile, Table};
+pub use statement::{Invalid, Prepared, prepare, prepare_naming};
 
 /// What can go wrong in the lake's files.
 #[derive(Debug, thiserror::Error)]

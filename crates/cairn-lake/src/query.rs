@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -16,8 +17,17 @@ use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
 
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::LakeError;
 use crate::statement::Prepared;
 use crate::{functions, render, schema};
+
+/// Takes a result batch with the result's column labels.
+pub type OnBatch<'a> = dyn FnMut(&[String], &RecordBatch) -> Result<(), QueryError> + 'a;
 
 /// One event data store as a table.
 #[derive(Debug, Clone)]
@@ -128,8 +138,40 @@ impl Engine {
         cancel: &AtomicBool,
         limits: Limits,
     ) -> Result<Output, QueryError> {
-        let started = Instant::now();
         let (events_scanned, bytes_scanned) = sizes(tables);
+        let mut rows = Vec::new();
+        let mut bytes = 0usize;
+        let columns = self.run_batches(prepared, tables, cancel, limits, &mut |_, batch| {
+            for row in render::rows(batch) {
+                bytes += row.iter().flatten().map(|v| v.len() + 8).sum::<usize>();
+                if bytes > limits.max_result_bytes {
+                    return Err(QueryError::Failed("Query response is too large".into()));
+                }
+                rows.push(row);
+            }
+            Ok(())
+        })?;
+        Ok(Output {
+            columns,
+            rows,
+            events_scanned,
+            bytes_scanned,
+        })
+    }
+
+    /// Runs the statement to its end (blocking), handing each result batch to `each` as it
+    /// comes, with the result's column labels (the batch's own names are the engine's;
+    /// [`render::rows`] prints values as Lake does). Returns the labels.
+    /// `limits.max_result_bytes` is the caller's to keep.
+    pub fn run_batches(
+        &self,
+        prepared: &Prepared,
+        tables: &[Table],
+        cancel: &AtomicBool,
+        limits: Limits,
+        each: &mut OnBatch<'_>,
+    ) -> Result<Vec<String>, QueryError> {
+        let started = Instant::now();
         self.rt().block_on(async {
             let ctx = context(tables).await?;
             let frame = ctx
@@ -150,8 +192,6 @@ impl Engine {
                 .execute_stream()
                 .await
                 .map_err(|e| QueryError::Failed(e.to_string()))?;
-            let mut rows = Vec::new();
-            let mut bytes = 0usize;
             loop {
                 if cancel.load(Ordering::Relaxed) {
                     return Err(QueryError::Cancelled);
@@ -166,21 +206,72 @@ impl Engine {
                     Ok(None) => break,
                     Ok(Some(b)) => b.map_err(|e| QueryError::Failed(e.to_string()))?,
                 };
-                for row in render::rows(&batch) {
-                    bytes += row.iter().flatten().map(|v| v.len() + 8).sum::<usize>();
-                    if bytes > limits.max_result_bytes {
-                        return Err(QueryError::Failed("Query response is too large".into()));
-                    }
-                    rows.push(row);
-                }
+                each(&columns, &batch)?;
             }
-            Ok(Output {
-                columns,
-                rows,
-                events_scanned,
-                bytes_scanned,
-            })
+            Ok(columns)
         })
+    }
+}
+
+/// A query's result written as a Parquet file, columns named by the result's labels.
+pub struct ResultFile {
+    path: PathBuf,
+    writer: Option<(ArrowWriter<std::fs::File>, Arc<Schema>)>,
+}
+
+impl ResultFile {
+    /// The file is created with the first batch.
+    pub fn new(path: &std::path::Path) -> ResultFile {
+        ResultFile {
+            path: path.to_path_buf(),
+            writer: None,
+        }
+    }
+
+    pub fn write(&mut self, columns: &[String], batch: &RecordBatch) -> Result<(), LakeError> {
+        let (writer, schema) = match &mut self.writer {
+            Some((w, s)) => (w, s.clone()),
+            None => {
+                let fields: Vec<Field> = batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let name = columns.get(i).unwrap_or(f.name());
+                        f.as_ref().clone().with_name(name)
+                    })
+                    .collect();
+                let file = std::fs::File::create(&self.path)?;
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .build();
+                let schema = Arc::new(Schema::new(fields));
+                let w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+                let (w, _) = self.writer.insert((w, schema.clone()));
+                (w, schema)
+            }
+        };
+        let renamed = RecordBatch::try_new(schema, batch.columns().to_vec())?;
+        writer.write(&renamed)?;
+        Ok(())
+    }
+
+    /// Closes the file; a result without rows is a file of its labels as text columns.
+    pub fn finish(mut self, columns: &[String]) -> Result<(), LakeError> {
+        if self.writer.is_none() {
+            let fields: Vec<Field> = columns
+                .iter()
+                .map(|c| Field::new(c, DataType::Utf8, true))
+                .collect();
+            let schema = Arc::new(Schema::new(fields));
+            self.write(columns, &RecordBatch::new_empty(schema))?;
+        }
+        if let Some((w, _)) = self.writer.take() {
+            let file = w.into_inner()?;
+            file.sync_all()?;
+        }
+        Ok(())
     }
 }
 

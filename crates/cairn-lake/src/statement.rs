@@ -31,12 +31,19 @@ pub struct Invalid(pub String);
 
 /// Checks and rewrites `sql`.
 pub fn prepare(sql: &str) -> Result<Prepared, Invalid> {
+    prepare_naming(sql, &[])
+}
+
+/// Checks and rewrites `sql`, which may also name the tables in `names` (plain names such as
+/// `events`, matched regardless of case, bare or quoted) besides event data store ids. Those
+/// it names are listed in [`Prepared::stores`] as given in `names`.
+pub fn prepare_naming(sql: &str, names: &[&str]) -> Result<Prepared, Invalid> {
     if sql.trim().is_empty() || sql.chars().count() > MAX_STATEMENT_CHARS {
         return Err(Invalid(format!(
             "The query statement must be 1 to {MAX_STATEMENT_CHARS} characters long."
         )));
     }
-    let (quoted, stores) = quote_store_ids(sql);
+    let (quoted, stores) = quote_store_ids(sql, names);
     let quoted = member_access(&quoted);
     let statements = Parser::parse_sql(&GenericDialect {}, &quoted)
         .map_err(|e| Invalid(format!("Query statement has a syntax error: {e}")))?;
@@ -49,9 +56,14 @@ pub fn prepare(sql: &str) -> Result<Prepared, Invalid> {
         return Err(Invalid("Only SELECT statements are supported.".to_string()));
     };
     if stores.is_empty() {
-        return Err(Invalid(
-            "The query must name an event data store (FROM <event data store ID>).".to_string(),
-        ));
+        return Err(Invalid(if names.is_empty() {
+            "The query must name an event data store (FROM <event data store ID>).".to_string()
+        } else {
+            format!(
+                "The query must name a table ({}) or an event data store (FROM <event data store ID>).",
+                names.join(", ")
+            )
+        }));
     }
     let labels = match query.body.as_ref() {
         SetExpr::Select(select) => labels_of(&select.projection),
@@ -81,11 +93,18 @@ fn labels_of(items: &[SelectItem]) -> Option<Vec<String>> {
 }
 
 /// Quotes every bare event data store id (a UUID: 8-4-4-4-12 hex digits) outside strings and
-/// quoted names, and lists them.
-fn quote_store_ids(sql: &str) -> (String, Vec<String>) {
+/// quoted names, and lists them, with any of `names` the statement mentions.
+fn quote_store_ids(sql: &str, names: &[&str]) -> (String, Vec<String>) {
     let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 8);
     let mut stores: Vec<String> = Vec::new();
+    let note = |word: &str, stores: &mut Vec<String>| {
+        if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(word))
+            && !stores.iter().any(|s| s == n)
+        {
+            stores.push((*n).to_string());
+        }
+    };
     let mut i = 0;
     let mut copied = 0;
     while i < b.len() {
@@ -106,11 +125,14 @@ fn quote_store_ids(sql: &str) -> (String, Vec<String>) {
                 }
                 if q == b'"'
                     && let Some(inner) = sql.get(start..i)
-                    && is_uuid(inner)
                 {
-                    let id = inner.to_ascii_lowercase();
-                    if !stores.contains(&id) {
-                        stores.push(id);
+                    if is_uuid(inner) {
+                        let id = inner.to_ascii_lowercase();
+                        if !stores.contains(&id) {
+                            stores.push(id);
+                        }
+                    } else {
+                        note(inner, &mut stores);
                     }
                 }
                 i += 1;
@@ -137,15 +159,19 @@ fn quote_store_ids(sql: &str) -> (String, Vec<String>) {
                     i = end;
                     copied = end;
                 } else {
+                    let start = i;
                     while i < b.len() && is_word(b[i]) {
                         i += 1;
                     }
+                    note(&sql[start..i], &mut stores);
                 }
             }
             c if is_word(c) => {
+                let start = i;
                 while i < b.len() && is_word(b[i]) {
                     i += 1;
                 }
+                note(&sql[start..i], &mut stores);
             }
             _ => i += 1,
         }
@@ -297,6 +323,7 @@ mod tests {
             "x".repeat(MAX_STATEMENT_CHARS + 1),
         ] {
             assert!(prepare(&bad).is_err(), "{bad:.40}");
+            assert!(prepare_naming(&bad, &["events"]).is_err(), "{bad:.40}");
         }
         assert!(
             prepare(&format!(
@@ -310,5 +337,27 @@ mod tests {
             ))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn extra_table_names_are_allowed_and_listed() {
+        let p = prepare_naming(
+            "SELECT eventname, count(*) FROM Events WHERE eventname <> 'x' GROUP BY 1",
+            &["events"],
+        )
+        .unwrap();
+        assert_eq!(p.stores, vec!["events".to_string()]);
+        assert_eq!(p.labels, Some(vec!["eventname".into(), "_col1".into()]));
+        let p = prepare_naming(
+            &format!("SELECT e.eventid FROM \"events\" e JOIN {ID} s ON e.eventid = s.eventid"),
+            &["events"],
+        )
+        .unwrap();
+        assert_eq!(p.stores, vec!["events".to_string(), ID.to_string()]);
+        // Without the name, or naming it only inside a string or comment, nothing is named.
+        assert!(prepare("SELECT * FROM events").is_err());
+        assert!(prepare_naming("SELECT 'events' -- events", &["events"]).is_err());
+        // A longer word is not the name.
+        assert!(prepare_naming("SELECT * FROM events2", &["events"]).is_err());
     }
 }

@@ -11,6 +11,7 @@ mod fault;
 mod import;
 mod open;
 mod operations;
+mod query;
 mod recipes;
 mod rounds;
 mod serve;
@@ -74,6 +75,10 @@ enum Command {
     /// List every operation of every service: IAM actions, CloudTrail category, read-only,
     /// which policies decide it, and whether cairn serves it.
     Operations(operations::OperationsArgs),
+    /// SQL over AWS CloudTrail log files or an event data store, as CloudTrail Lake runs it:
+    /// `cairn query --from ./logs "SELECT eventname, count(*) FROM events GROUP BY 1"`. Log
+    /// files are converted once into a cached columnar copy, reused while they are unchanged.
+    Query(query::QueryArgs),
     /// Move the test clock of a `cairn serve --test-clock` instance.
     #[command(subcommand)]
     Clock(clock::ClockCommand),
@@ -178,6 +183,10 @@ fn main() -> anyhow::Result<()> {
         Command::Import(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             import::run(a)
+        }
+        Command::Query(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            query::run(a)
         }
         Command::ValidateLogs(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);

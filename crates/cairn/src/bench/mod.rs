@@ -4,6 +4,7 @@
 mod delivery;
 mod digest;
 mod journal;
+mod lake;
 mod load;
 mod loadfloor;
 mod logs;
@@ -41,6 +42,10 @@ pub enum BenchCommand {
     /// EventBridge pattern matching on one core: 100 alerting rules over real CloudTrail
     /// envelopes, JSON parsing included (events/s and event-rule matches/s).
     Patterns(patterns::PatternsArgs),
+    /// Lake ingest: a synthesized corpus of gzip'd CloudTrail delivery files (real records,
+    /// new ids and times) converted into an event data store's Parquet files, as
+    /// `cairn query --from` does (events/s).
+    Lake(lake::LakeArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -54,6 +59,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Policy(a) => policy::run(a),
         BenchCommand::Logs(a) => logs::run(a),
         BenchCommand::Patterns(a) => patterns::run(a),
+        BenchCommand::Lake(a) => lake::run(a),
     }
 }
 
