@@ -221,7 +221,11 @@ impl ExternalBucket {
             cairn_wire::sigv4::uri_encode(key).replace("%2F", "/")
         );
         let r = self.endpoint().send("s3", "GET", &path, None, &[], b"")?;
-        if r.ok() { Ok(r.body) } else { Err(r.error_code()) }
+        if r.ok() {
+            Ok(r.body)
+        } else {
+            Err(r.error_code())
+        }
     }
 }
 
@@ -250,7 +254,9 @@ mod tests {
         let p = parse_list_page(xml);
         assert_eq!(p.keys, ["a/b&c.json.gz", "d"]);
         assert_eq!(p.next.as_deref(), Some("t+1"));
-        let last = parse_list_page("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+        let last = parse_list_page(
+            "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+        );
         assert_eq!(last, ListPage::default());
     }
 

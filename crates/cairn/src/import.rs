@@ -133,7 +133,9 @@ fn import_into_store(
                 &stream,
                 first.max(done + 1),
                 last,
-                &mut records.iter().map(|r| std::borrow::Cow::Borrowed(r.as_str())),
+                &mut records
+                    .iter()
+                    .map(|r| std::borrow::Cow::Borrowed(r.as_str())),
             )?;
             report.imported += appended.rows;
             for (n, why) in appended.refused {

@@ -90,7 +90,12 @@ impl Source {
         let key = out
             .pointer("/ResponseElements/credentials/accessKeyId")
             .and_then(Value::as_str)
-            .ok_or_else(|| ("InternalError".to_string(), "STS answered no credentials".to_string()))?;
+            .ok_or_else(|| {
+                (
+                    "InternalError".to_string(),
+                    "STS answered no credentials".to_string(),
+                )
+            })?;
         let mut session = Internal::session(
             app,
             key,
@@ -152,8 +157,7 @@ pub fn is_log_file(prefix: &str, key: &str) -> bool {
     }
     let segments: Vec<&str> = key.split('/').collect();
     let folders = &segments[..segments.len().saturating_sub(1)];
-    if folders.iter().any(|s| s.starts_with("CloudTrail-")) || key.contains("_CloudTrail-Digest_")
-    {
+    if folders.iter().any(|s| s.starts_with("CloudTrail-")) || key.contains("_CloudTrail-Digest_") {
         return false;
     }
     folders.contains(&"CloudTrail") || (!prefix.is_empty() && !folders.contains(&"AWSLogs"))
@@ -183,9 +187,10 @@ fn record_in_range(raw: &str, start: Option<i64>, end: Option<i64>) -> bool {
     if start.is_none() && end.is_none() {
         return true;
     }
-    let t = serde_json::from_str::<Value>(raw)
-        .ok()
-        .and_then(|v| v.get("eventTime").and_then(cairn_model::timefmt::parse_event_time));
+    let t = serde_json::from_str::<Value>(raw).ok().and_then(|v| {
+        v.get("eventTime")
+            .and_then(cairn_model::timefmt::parse_event_time)
+    });
     t.is_some_and(|t| start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e))
 }
 
@@ -199,7 +204,13 @@ impl LakeImports {
             .map_err(|e| e.to_string())
     }
 
-    fn fail(&self, d: &ImportDoc, s: &mut ImportState, location: &str, why: Failed) -> Result<(), String> {
+    fn fail(
+        &self,
+        d: &ImportDoc,
+        s: &mut ImportState,
+        location: &str,
+        why: Failed,
+    ) -> Result<(), String> {
         s.failures.push(Failure {
             location: location.to_string(),
             error_type: why.0,
@@ -256,7 +267,10 @@ impl LakeImports {
     fn work(&self, d: &ImportDoc, deadline: Instant) -> Result<u64, String> {
         let mut s = read_state(&self.app, &d.id).map_err(|e| e.message.to_string())?;
         let Some((bucket, prefix)) = parse_location(&d.location_uri) else {
-            let why = ("InvalidImportSource".to_string(), "not an s3:// location".to_string());
+            let why = (
+                "InvalidImportSource".to_string(),
+                "not an s3:// location".to_string(),
+            );
             return self.fail(d, &mut s, &d.location_uri, why).map(|_| 0);
         };
         if s.run != d.run {
@@ -306,7 +320,10 @@ impl LakeImports {
                     stores.push(st.id)
                 }
                 _ => {
-                    let why = ("EventDataStoreNotFound".to_string(), format!("The event data store {arn} no longer exists."));
+                    let why = (
+                        "EventDataStoreNotFound".to_string(),
+                        format!("The event data store {arn} no longer exists."),
+                    );
                     return self.fail(d, &mut s, arn, why).map(|_| 0);
                 }
             }
@@ -409,7 +426,12 @@ impl LakeImports {
             s.failures.extend(failures);
             self.save(d, &mut s)?;
         }
-        s.status = if s.failures.is_empty() { COMPLETED } else { FAILED }.into();
+        s.status = if s.failures.is_empty() {
+            COMPLETED
+        } else {
+            FAILED
+        }
+        .into();
         self.save(d, &mut s)?;
         tracing::info!(import = %d.id, files = s.files.len(), events = s.events_completed, failures = s.failures.len(), "import finished");
         Ok(appended)
@@ -467,7 +489,11 @@ mod tests {
         assert_eq!(day_of_key("x/y.json"), None);
         let day = day_of_key(k);
         assert!(day_in_range(day, Some(1_714_521_600_000 + 5), None));
-        assert!(!day_in_range(day, Some(1_714_521_600_000 + 86_400_000), None));
+        assert!(!day_in_range(
+            day,
+            Some(1_714_521_600_000 + 86_400_000),
+            None
+        ));
         assert!(!day_in_range(day, None, Some(1_714_521_600_000 - 1)));
         let rec = r#"{"eventTime":"2024-05-01T10:00:00Z"}"#;
         assert!(record_in_range(rec, Some(1_714_521_600_000), None));

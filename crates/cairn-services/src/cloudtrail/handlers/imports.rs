@@ -90,7 +90,10 @@ impl ImportState {
             let e = all.entry(parent(f)).or_insert(true);
             *e = *e && done;
         }
-        (all.len() as u64, all.values().filter(|d| **d).count() as u64)
+        (
+            all.len() as u64,
+            all.values().filter(|d| **d).count() as u64,
+        )
     }
 }
 
@@ -293,7 +296,9 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
         _ => return Err(invalid("Destinations is required for a new import.")),
     };
     if destinations.len() != 1 {
-        return Err(invalid("Destinations must name exactly one event data store."));
+        return Err(invalid(
+            "Destinations must name exactly one event data store.",
+        ));
     }
     let Some(s3) = input.pointer("/ImportSource/S3") else {
         return Err(invalid("ImportSource is required for a new import."));
@@ -452,7 +457,9 @@ pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsErr
         .documents(KIND, &ctx.recipient_account)
         .map_err(internal)?
     {
-        let Some(d) = read_doc(app, &id)? else { continue };
+        let Some(d) = read_doc(app, &id)? else {
+            continue;
+        };
         let s = read_state(app, &id)?;
         let st = status_of(&d, &s);
         if destination
