@@ -40,7 +40,7 @@ impl Columnar for Memory {
             return Err(StoreError::Invalid("the disk is gone".into()));
         }
         let key = (store.to_string(), stream.to_string());
-        let mut committed = self.committed.lock().unwrap();
+        let mut committed = self.committed.lock().expect("lock");
         if committed.get(&key).is_some_and(|c| last <= *c) {
             return Ok(ColumnarAppend {
                 already: true,
@@ -55,7 +55,7 @@ impl Columnar for Memory {
         let n = recs.len() as u64;
         self.rows
             .lock()
-            .unwrap()
+            .expect("lock")
             .entry(store.to_string())
             .or_default()
             .extend(recs);
@@ -69,7 +69,7 @@ impl Columnar for Memory {
         Ok(self
             .committed
             .lock()
-            .unwrap()
+            .expect("lock")
             .get(&(store.to_string(), stream.to_string()))
             .copied())
     }
@@ -90,8 +90,8 @@ impl Columnar for Memory {
 fn gz(records: &[Value]) -> String {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(json!({ "Records": records }).to_string().as_bytes())
-        .unwrap();
-    base64::engine::general_purpose::STANDARD.encode(e.finish().unwrap())
+        .expect("gzip");
+    base64::engine::general_purpose::STANDARD.encode(e.finish().expect("gzip"))
 }
 
 #[test]

@@ -58,7 +58,7 @@ fn aws_failed(e: AwsError) -> Failed {
 enum Source {
     /// cairn's own S3, as the role session.
     Embedded {
-        session: Internal,
+        session: Box<Internal>,
         bucket: String,
         region: String,
     },
@@ -107,7 +107,7 @@ impl Source {
         .map_err(aws_failed)?;
         session.cause = format!("import {}", d.id);
         Ok(Source::Embedded {
-            session,
+            session: Box::new(session),
             bucket: bucket.to_string(),
             region: d.bucket_region.clone(),
         })
