@@ -141,7 +141,7 @@ fn a_broken_append_resumes_after_the_committed_file() {
         .call(
             "cloudtrail",
             "CreateEventDataStore",
-            json!({"Name": "target", "StartIngestion": false}),
+            json!({"Name": "target", "StartIngestion": false, "TerminationProtectionEnabled": false}),
         )
         .unwrap();
     let arn = eds["EventDataStoreArn"].as_str().unwrap().to_string();
@@ -155,6 +155,17 @@ fn a_broken_append_resumes_after_the_committed_file() {
         )
         .unwrap();
     let id = started["ImportId"].as_str().unwrap().to_string();
+    // While it runs, the store cannot be changed or deleted.
+    for op in ["UpdateEventDataStore", "DeleteEventDataStore"] {
+        let e = t
+            .call(
+                "cloudtrail",
+                op,
+                json!({"EventDataStore": arn, "RetentionPeriod": 30}),
+            )
+            .unwrap_err();
+        assert_eq!(e.code, "EventDataStoreHasOngoingImportException", "{op}");
+    }
     let worker = Arc::new(LakeImports {
         app: Arc::clone(&t.app),
     });

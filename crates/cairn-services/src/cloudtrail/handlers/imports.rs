@@ -257,6 +257,26 @@ fn ongoing(app: &App, ctx: &CallContext) -> Result<Option<String>, AwsError> {
     Ok(None)
 }
 
+/// Whether an import into the store `arn` is under way.
+pub(in crate::cloudtrail) fn ongoing_into(
+    app: &App,
+    account: &str,
+    arn: &str,
+) -> Result<bool, AwsError> {
+    for (id, _) in app.lake.documents(KIND, account).map_err(internal)? {
+        if let Some(d) = read_doc(app, &id)?
+            && d.destinations.iter().any(|a| a == arn)
+            && matches!(
+                status_of(&d, &read_state(app, &id)?).as_str(),
+                INITIALIZING | IN_PROGRESS
+            )
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn refuse_ongoing(app: &App, ctx: &CallContext) -> Result<(), AwsError> {
     if let Some(id) = ongoing(app, ctx)? {
         return Err(AwsError::client(
