@@ -198,13 +198,21 @@ def test_a_role_without_access_fails_each_file_and_a_retry_reads_them(new_cairn,
     few = keys[:5]
     for k in few:
         s3.put_object(Bucket="archive-two", Key=k, Body=(root / k).read_bytes())
-    # The role may list the bucket but not read its objects.
-    arn_role = iam.create_role(RoleName="list-only", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    # The role does not trust CloudTrail: the import fails at its source.
+    lambda_trust = TRUST.replace("cloudtrail.amazonaws.com", "lambda.amazonaws.com")
+    arn_role = iam.create_role(RoleName="list-only", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
     iam.put_role_policy(RoleName="list-only", PolicyName="list", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::archive-two"}]}))
     arn, store_id = new_store(ct, "retried")
     started = ct.start_import(Destinations=[arn], ImportSource={"S3": {
         "S3LocationUri": "s3://archive-two/AWSLogs/", "S3BucketRegion": REGION, "S3BucketAccessRoleArn": arn_role}})
+    g = finished(ct, started["ImportId"])
+    assert g["ImportStatus"] == "FAILED"
+    [f] = ct.list_import_failures(ImportId=started["ImportId"])["Failures"]
+    assert (f["Location"], f["ErrorType"]) == ("s3://archive-two/AWSLogs/", "AccessDenied"), f
+    # Trusted now, the role may list the bucket but not read its objects.
+    iam.update_assume_role_policy(RoleName="list-only", PolicyDocument=TRUST)
+    ct.start_import(ImportId=started["ImportId"])
     g = finished(ct, started["ImportId"])
     assert g["ImportStatus"] == "FAILED"
     failures = ct.list_import_failures(ImportId=started["ImportId"])["Failures"]

@@ -280,7 +280,7 @@ impl LakeImports {
             let again: Vec<String> = s
                 .failures
                 .iter()
-                .filter(|f| f.retryable && s.listed)
+                .filter(|f| f.retryable && s.listed && f.location != d.location_uri)
                 .filter_map(|f| f.location.strip_prefix(&in_bucket).map(str::to_string))
                 .collect();
             s.failures.retain(|f| !f.retryable);
