@@ -166,9 +166,9 @@ fn a_broken_append_resumes_after_the_committed_file() {
             .unwrap_err();
         assert_eq!(e.code, "EventDataStoreHasOngoingImportException", "{op}");
     }
-    let worker = Arc::new(LakeImports {
-        app: Arc::clone(&t.app),
-    });
+    let mut worker = LakeImports::new(Arc::clone(&t.app));
+    worker.retry_after = std::time::Duration::ZERO;
+    let worker = Arc::new(worker);
     let round = {
         let w = Arc::clone(&worker);
         move || w.run_due()

@@ -405,7 +405,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // time, on a loop of their own (woken by commits: StartImport is a recorded call, and
         // so are the worker's own reads).
         let lake_imports: Arc<dyn Consumer> =
-            Serial::new(cairn_services::cloudtrail::lake_imports::LakeImports { app: Arc::clone(&app) });
+            Serial::new(cairn_services::cloudtrail::lake_imports::LakeImports::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_imports));
         spawn_nudged(lake_imports, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
         // The alerting chain, in order: records into log groups (whose metric filters publish

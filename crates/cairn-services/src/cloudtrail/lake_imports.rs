@@ -44,7 +44,11 @@ const BATCH_RECORDS: usize = 50_000;
 
 /// The consumer.
 pub struct LakeImports {
-    pub app: Arc<App>,
+    app: Arc<App>,
+    /// How long an import whose round failed (its store's files cannot be written) rests
+    /// before it is tried again, so a lasting failure does not spin.
+    pub retry_after: Duration,
+    resting: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
 }
 
 /// Why a file or listing failed: the error's type and message.
@@ -195,6 +199,14 @@ fn record_in_range(raw: &str, start: Option<i64>, end: Option<i64>) -> bool {
 }
 
 impl LakeImports {
+    pub fn new(app: Arc<App>) -> LakeImports {
+        LakeImports {
+            app,
+            retry_after: Duration::from_secs(10),
+            resting: Default::default(),
+        }
+    }
+
     fn save(&self, d: &ImportDoc, s: &mut ImportState) -> Result<(), String> {
         s.updated_ms = self.app.clock.now_millis();
         let body = serde_json::to_string(s).map_err(|e| e.to_string())?;
@@ -450,13 +462,34 @@ impl Consumer for LakeImports {
     fn run_due(&self) -> Result<Round, String> {
         let deadline = Instant::now() + ROUND_TIME;
         let mut done = 0;
+        let mut failed = None;
         for d in self.due()? {
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 break;
             }
-            done += self.work(&d, deadline)?;
+            let mut resting = self.resting.lock().unwrap_or_else(|p| p.into_inner());
+            if resting.get(&d.id).is_some_and(|until| now < *until) {
+                continue;
+            }
+            resting.remove(&d.id);
+            drop(resting);
+            match self.work(&d, deadline) {
+                Ok(n) => done += n,
+                Err(e) => {
+                    tracing::warn!(import = %d.id, error = %e, "import round failed; it will be tried again");
+                    self.resting
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(d.id.clone(), Instant::now() + self.retry_after);
+                    failed = Some(e);
+                }
+            }
         }
-        Ok(Round { done })
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(Round { done }),
+        }
     }
 }
 
