@@ -333,3 +333,54 @@ def test_stop_and_resume_import_nothing_twice(new_cairn, corpus):
     assert lake(ct, f"SELECT count(*) FROM {store_id}") == total
     assert g["ImportStatistics"]["EventsCompleted"] == int(total[0][0])
     assert g["ImportStatistics"]["FilesCompleted"] == len(keys)
+
+
+def test_kill_9_during_an_import_adds_nothing_twice(new_cairn, corpus):
+    root, keys = corpus
+    c = new_cairn()
+    ct, s3, iam = c.client(), c.client("s3"), c.client("iam")
+    s3.create_bucket(Bucket="archive-crash")
+    for k in keys:
+        s3.put_object(Bucket="archive-crash", Key=k, Body=(root / k).read_bytes())
+    role = reader_role(iam, "archive-crash")
+    arn, store_id = new_store(ct, "crashed")
+    started = ct.start_import(Destinations=[arn], ImportSource={"S3": {
+        "S3LocationUri": "s3://archive-crash", "S3BucketRegion": REGION, "S3BucketAccessRoleArn": role}})
+    wait_for(lambda: ct.get_import(ImportId=started["ImportId"])["ImportStatistics"]["FilesCompleted"] > 0, every=0.05)
+    c.kill9()
+    c.start()
+    ct = c.client()
+    g = finished(ct, started["ImportId"])
+    assert g["ImportStatus"] == "COMPLETED"
+    assert g["ImportStatistics"]["FilesCompleted"] == len(keys)
+    assert lake(ct, f"SELECT count(*) FROM {store_id}") == duck(root, "SELECT count(*) FROM r")
+
+
+def test_the_user_guide_example_with_the_aws_cli(new_cairn, corpus):
+    root, keys = corpus
+    c = new_cairn()
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    c.aws("s3", "mb", "s3://trail-archive")
+    c.aws("s3", "cp", "--recursive", str(root / "AWSLogs"), "s3://trail-archive/AWSLogs")
+    c.aws("iam", "create-role", "--role-name", "lake-import", "--assume-role-policy-document", TRUST)
+    c.aws("iam", "put-role-policy", "--role-name", "lake-import", "--policy-name", "read", "--policy-document", json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                                                "Resource": ["arn:aws:s3:::trail-archive", "arn:aws:s3:::trail-archive/*"]}]}))
+    _, eds, _ = c.aws("cloudtrail", "create-event-data-store", "--name", "history", "--no-start-ingestion",
+                      "--no-termination-protection-enabled")
+    _, started, _ = c.aws("cloudtrail", "start-import", "--destinations", eds["EventDataStoreArn"], "--import-source",
+                          f"S3={{S3LocationUri=s3://trail-archive,S3BucketRegion={REGION},"
+                          f"S3BucketAccessRoleArn=arn:aws:iam::{account}:role/lake-import}}")
+    got = wait_for(lambda: (g := c.aws("cloudtrail", "get-import", "--import-id", started["ImportId"])[1])["ImportStatus"] == "COMPLETED" and g,
+                   timeout=300, every=1)
+    assert got["ImportStatistics"]["FilesCompleted"] == len(keys)
+    _, failures, _ = c.aws("cloudtrail", "list-import-failures", "--import-id", started["ImportId"])
+    assert failures["Failures"] == []
+    _, listed, _ = c.aws("cloudtrail", "list-imports")
+    assert [i["ImportStatus"] for i in listed["Imports"]] == ["COMPLETED"]
+    store_id = eds["EventDataStoreArn"].rsplit("/", 1)[1]
+    _, q, _ = c.aws("cloudtrail", "start-query", "--query-statement", f"SELECT eventsource, count(*) FROM {store_id} GROUP BY eventsource")
+    wait_for(lambda: c.aws("cloudtrail", "describe-query", "--query-id", q["QueryId"])[1]["QueryStatus"] == "FINISHED")
+    _, res, _ = c.aws("cloudtrail", "get-query-results", "--query-id", q["QueryId"])
+    rows = sorted((tuple(next(iter(cell.values())) for cell in row) for row in res["QueryResultRows"]), key=nulls_last)
+    assert rows == duck(root, "SELECT json_extract_string(j, '$.eventSource') s, count(*) FROM r GROUP BY s")
