@@ -221,6 +221,16 @@ fn a_broken_append_resumes_after_the_committed_file() {
         .filter(|r| r["eventName"] == "GetObject")
         .collect();
     assert!(!gets.is_empty());
+    // One role session for the run, reused across its rounds.
+    let assumed = t
+        .records()
+        .into_iter()
+        .filter(|r| {
+            r["eventName"] == "AssumeRole"
+                && r["userIdentity"]["invokedBy"] == "cloudtrail.amazonaws.com"
+        })
+        .count();
+    assert_eq!(assumed, 1);
     assert!(
         gets.iter()
             .all(|r| r["userIdentity"]["type"] == "AssumedRole"

@@ -49,7 +49,13 @@ pub struct LakeImports {
     /// before it is tried again, so a lasting failure does not spin.
     pub retry_after: Duration,
     resting: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    /// Role sessions assumed, by import and run, with when: reused for a while rather than
+    /// assumed again every round.
+    sessions: std::sync::Mutex<std::collections::HashMap<(String, u64), (String, Instant)>>,
 }
+
+/// How long an assumed role session is reused (STS gives an hour).
+const SESSION_REUSE: Duration = Duration::from_secs(15 * 60);
 
 /// Why a file or listing failed: the error's type and message.
 type Failed = (String, String);
@@ -70,11 +76,38 @@ enum Source {
 }
 
 impl Source {
-    fn open(app: &App, d: &ImportDoc, bucket: &str) -> Result<Source, Failed> {
+    /// The source; for cairn's own S3, the role session: `cached` (a session key assumed
+    /// earlier in this run) while it is still valid, else a new one. Answers the session key.
+    fn open(
+        app: &App,
+        d: &ImportDoc,
+        bucket: &str,
+        cached: Option<&str>,
+    ) -> Result<(Source, Option<String>), Failed> {
         if let Some(ext) = app.external_buckets.get(bucket) {
-            return Ok(Source::External(ext.clone()));
+            return Ok((Source::External(ext.clone()), None));
         }
         let source_arn = d.destinations.first().map(String::as_str);
+        let embedded = |mut session: Internal| {
+            session.cause = format!("import {}", d.id);
+            Source::Embedded {
+                session: Box::new(session),
+                bucket: bucket.to_string(),
+                region: d.bucket_region.clone(),
+            }
+        };
+        if let Some(key) = cached
+            && let Ok(session) = Internal::session(
+                app,
+                key,
+                CLOUDTRAIL,
+                &d.bucket_region,
+                source_arn,
+                Durability::Wait,
+            )
+        {
+            return Ok((embedded(session), Some(key.to_string())));
+        }
         let mut cloudtrail = Internal::service(
             CLOUDTRAIL,
             &d.account,
@@ -100,7 +133,7 @@ impl Source {
                     "STS answered no credentials".to_string(),
                 )
             })?;
-        let mut session = Internal::session(
+        let session = Internal::session(
             app,
             key,
             CLOUDTRAIL,
@@ -109,12 +142,7 @@ impl Source {
             Durability::Wait,
         )
         .map_err(aws_failed)?;
-        session.cause = format!("import {}", d.id);
-        Ok(Source::Embedded {
-            session: Box::new(session),
-            bucket: bucket.to_string(),
-            region: d.bucket_region.clone(),
-        })
+        Ok((embedded(session), Some(key.to_string())))
     }
 
     fn list(&self, app: &App, prefix: &str, token: Option<&str>) -> Result<ListPage, Failed> {
@@ -204,6 +232,7 @@ impl LakeImports {
             app,
             retry_after: Duration::from_secs(10),
             resting: Default::default(),
+            sessions: Default::default(),
         }
     }
 
@@ -300,8 +329,24 @@ impl LakeImports {
             s.run = d.run;
         }
         s.status = IN_PROGRESS.into();
-        let source = match Source::open(&self.app, d, &bucket) {
-            Ok(src) => src,
+        let run = (d.id.clone(), d.run);
+        let cached = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            sessions.retain(|_, (_, at)| at.elapsed() < SESSION_REUSE);
+            sessions.get(&run).map(|(k, _)| k.clone())
+        };
+        let source = match Source::open(&self.app, d, &bucket, cached.as_deref()) {
+            Ok((src, key)) => {
+                if let Some(key) = key
+                    && cached.as_deref() != Some(key.as_str())
+                {
+                    self.sessions
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(run, (key, Instant::now()));
+                }
+                src
+            }
             Err(why) => return self.fail(d, &mut s, &d.location_uri, why).map(|_| 0),
         };
         if !s.listed {
