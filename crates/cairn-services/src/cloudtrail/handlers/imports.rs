@@ -480,6 +480,9 @@ pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsErr
         let Some(d) = read_doc(app, &id)? else {
             continue;
         };
+        if d.region != ctx.region {
+            continue;
+        }
         let s = read_state(app, &id)?;
         let st = status_of(&d, &s);
         if destination
