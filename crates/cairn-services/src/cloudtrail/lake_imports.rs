@@ -1,7 +1,7 @@
 //! Running CloudTrail Lake's imports (StartImport), off the request path: the worker lists the
 //! source bucket under the import's prefix once (the files CloudTrail writes there:
 //! `AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, digests and Insights
-//! files left out), keeps that listing in the import's state, then reads the files in its
+//! files left out), keeps that listing beside the import, then reads the files in its
 //! order and appends their records to each destination store.
 //!
 //! Exactly once across crashes and restarts: a file's position is its place in the listing
@@ -25,8 +25,8 @@ use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
 use super::handlers::imports::{
-    COMPLETED, FAILED, Failure, IN_PROGRESS, INITIALIZING, ImportDoc, ImportState, STATE_KIND,
-    parse_location, read_doc, read_state, status_of,
+    COMPLETED, FAILED, FILES_KIND, Failure, IN_PROGRESS, INITIALIZING, ImportDoc, ImportState,
+    Listing, STATE_KIND, parse_location, prefixes, read_doc, read_state, status_of,
 };
 use super::s3_calls::{CLOUDTRAIL, get_object, list_objects};
 use crate::app::App;
@@ -245,6 +245,24 @@ impl LakeImports {
             .map_err(|e| e.to_string())
     }
 
+    fn listing(&self, id: &str) -> Result<Listing, String> {
+        Ok(self
+            .app
+            .lake
+            .document(FILES_KIND, id)
+            .map_err(|e| e.to_string())?
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or_default())
+    }
+
+    fn write_listing(&self, d: &ImportDoc, l: &Listing) -> Result<(), String> {
+        let body = serde_json::to_string(l).map_err(|e| e.to_string())?;
+        self.app
+            .lake
+            .put_document(FILES_KIND, &d.id, &d.account, &body)
+            .map_err(|e| e.to_string())
+    }
+
     fn fail(
         &self,
         d: &ImportDoc,
@@ -314,18 +332,25 @@ impl LakeImports {
             );
             return self.fail(d, &mut s, &d.location_uri, why).map(|_| 0);
         };
+        let mut listing = self.listing(&d.id)?;
         if s.run != d.run {
             // A new run: the first, or a retry, which reads the files that failed again (at
-            // new positions after the others).
-            let in_bucket = format!("s3://{bucket}/");
-            let again: Vec<String> = s
-                .failures
-                .iter()
-                .filter(|f| f.retryable && s.listed && f.location != d.location_uri)
-                .filter_map(|f| f.location.strip_prefix(&in_bucket).map(str::to_string))
-                .collect();
+            // new positions after the others). The listing says whether this run added them
+            // already (a crash between the two writes).
+            if s.listed && listing.run != d.run {
+                let in_bucket = format!("s3://{bucket}/");
+                let again: Vec<String> = s
+                    .failures
+                    .iter()
+                    .filter(|f| f.retryable && f.location != d.location_uri)
+                    .filter_map(|f| f.location.strip_prefix(&in_bucket).map(str::to_string))
+                    .collect();
+                listing.keys.extend(again);
+                listing.run = d.run;
+                self.write_listing(d, &listing)?;
+            }
             s.failures.retain(|f| !f.retryable);
-            s.files.extend(again);
+            s.total = listing.keys.len() as u64;
             s.run = d.run;
         }
         s.status = IN_PROGRESS.into();
@@ -365,8 +390,14 @@ impl LakeImports {
                 }
             }
             files.sort();
-            s.files = files;
+            listing = Listing {
+                run: d.run,
+                keys: files,
+            };
+            self.write_listing(d, &listing)?;
             s.listed = true;
+            s.total = listing.keys.len() as u64;
+            (s.prefixes_found, s.prefixes_completed) = prefixes(&listing.keys, s.done);
             self.save(d, &mut s)?;
         }
         // The destinations' ids, and where their streams stand.
@@ -402,7 +433,7 @@ impl LakeImports {
             s.done = committed;
         }
         let mut appended = 0;
-        let total = s.files.len() as u64;
+        let total = listing.keys.len() as u64;
         while s.done < total {
             if Instant::now() >= deadline || self.stopped(&d.id) {
                 self.save(d, &mut s)?;
@@ -417,7 +448,7 @@ impl LakeImports {
                 && ((last + 1 - first) as usize) < BATCH_FILES
                 && records.len() < BATCH_RECORDS
             {
-                let key = &s.files[last as usize];
+                let key = &listing.keys[last as usize];
                 last += 1;
                 if !day_in_range(day_of_key(key), d.start_ms, d.end_ms) {
                     ok_files += 1;
@@ -481,6 +512,7 @@ impl LakeImports {
             s.files_completed += ok_files;
             s.events_completed += rows;
             s.failures.extend(failures);
+            (s.prefixes_found, s.prefixes_completed) = prefixes(&listing.keys, s.done);
             self.save(d, &mut s)?;
         }
         s.status = if s.failures.is_empty() {
@@ -490,7 +522,7 @@ impl LakeImports {
         }
         .into();
         self.save(d, &mut s)?;
-        tracing::info!(import = %d.id, files = s.files.len(), events = s.events_completed, failures = s.failures.len(), "import finished");
+        tracing::info!(import = %d.id, files = listing.keys.len(), events = s.events_completed, failures = s.failures.len(), "import finished");
         Ok(appended)
     }
 }

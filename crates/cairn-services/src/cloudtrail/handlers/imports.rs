@@ -4,7 +4,8 @@
 //! An import is two Lake documents, so that the caller and the worker never overwrite each
 //! other: `import` (what StartImport asked, and the status the caller set: INITIALIZING when
 //! started or retried, STOPPED when stopped; `run` counts the starts) and `import-state` (what
-//! `lake_imports` did in a run: the files it listed, statistics, failures, and IN_PROGRESS,
+//! `lake_imports` did in a run: whether it listed the files (kept apart, `import-files`),
+//! how far it got, statistics, failures, and IN_PROGRESS,
 //! COMPLETED or FAILED). The status the API shows is the caller's STOPPED, else the worker's
 //! for the current run, else INITIALIZING.
 
@@ -67,34 +68,46 @@ pub(in crate::cloudtrail) struct ImportState {
     pub run: u64,
     /// IN_PROGRESS, COMPLETED or FAILED.
     pub status: String,
-    /// Every file to read, in the order of their positions (position = index + 1). Fixed once
-    /// listed, so a resumed import numbers each file as before.
-    pub files: Vec<String>,
-    /// Whether the listing is done.
+    /// Whether the listing is done (the files are the `import-files` document: see
+    /// [`Listing`]).
     pub listed: bool,
+    /// How many files the listing holds.
+    pub total: u64,
     /// Files done (read, failed or skipped), the positions committed.
     pub done: u64,
     pub files_completed: u64,
     pub events_completed: u64,
+    pub prefixes_found: u64,
+    pub prefixes_completed: u64,
     pub failures: Vec<Failure>,
     pub updated_ms: i64,
 }
 
-impl ImportState {
-    /// The folders (key prefixes) its files are in, and how many of those are done.
-    pub fn prefixes(&self) -> (u64, u64) {
-        let parent = |k: &str| k.rsplit_once('/').map_or("", |(p, _)| p).to_string();
-        let mut all: std::collections::BTreeMap<String, bool> = Default::default();
-        for (i, f) in self.files.iter().enumerate() {
-            let done = (i as u64) < self.done;
-            let e = all.entry(parent(f)).or_insert(true);
-            *e = *e && done;
-        }
-        (
-            all.len() as u64,
-            all.values().filter(|d| **d).count() as u64,
-        )
+/// Every file an import reads, in the order of their positions (position = index + 1): the
+/// `import-files` document, written once when listed (and when a retry adds the files that
+/// failed, at the end), so a resumed import numbers each file as before.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub(in crate::cloudtrail) struct Listing {
+    /// The run that last wrote it.
+    pub run: u64,
+    pub keys: Vec<String>,
+}
+
+pub(in crate::cloudtrail) const FILES_KIND: &str = "import-files";
+
+/// The folders (key prefixes) the files are in, and how many of those are done (their files
+/// all at positions up to `done`).
+pub(in crate::cloudtrail) fn prefixes(keys: &[String], done: u64) -> (u64, u64) {
+    let parent = |k: &str| k.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+    let mut all: std::collections::BTreeMap<String, bool> = Default::default();
+    for (i, f) in keys.iter().enumerate() {
+        let e = all.entry(parent(f)).or_insert(true);
+        *e = *e && (i as u64) < done;
     }
+    (
+        all.len() as u64,
+        all.values().filter(|d| **d).count() as u64,
+    )
 }
 
 pub(in crate::cloudtrail) fn read_doc(app: &App, id: &str) -> Result<Option<ImportDoc>, AwsError> {
@@ -176,10 +189,9 @@ fn source(d: &ImportDoc) -> Value {
 }
 
 fn statistics(s: &ImportState) -> Value {
-    let (found, completed) = s.prefixes();
     json!({
-        "PrefixesFound": found,
-        "PrefixesCompleted": completed,
+        "PrefixesFound": s.prefixes_found,
+        "PrefixesCompleted": s.prefixes_completed,
         "FilesCompleted": s.files_completed,
         "EventsCompleted": s.events_completed,
         "FailedEntries": s.failures.len(),
@@ -578,12 +590,10 @@ mod tests {
 
     #[test]
     fn prefixes_count_folders() {
-        let s = ImportState {
-            files: vec!["a/1".into(), "a/2".into(), "b/1".into()],
-            done: 2,
-            ..ImportState::default()
-        };
-        assert_eq!(s.prefixes(), (2, 1));
+        let keys: Vec<String> = vec!["a/1".into(), "a/2".into(), "b/1".into()];
+        assert_eq!(prefixes(&keys, 2), (2, 1));
+        assert_eq!(prefixes(&keys, 3), (2, 2));
+        assert_eq!(prefixes(&[], 0), (0, 0));
     }
 
     #[test]
