@@ -85,6 +85,9 @@ impl Columnar for Memory {
     fn remove(&self, _store: &str) -> Result<(), StoreError> {
         Ok(())
     }
+    fn expire(&self, _store: &str, _before_ms: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 fn gz(records: &[Value]) -> String {
@@ -141,7 +144,7 @@ fn a_broken_append_resumes_after_the_committed_file() {
         .call(
             "cloudtrail",
             "CreateEventDataStore",
-            json!({"Name": "target", "StartIngestion": false, "TerminationProtectionEnabled": false}),
+            json!({"Name": "target", "StartIngestion": false, "TerminationProtectionEnabled": false, "RetentionPeriod": 3653}),
         )
         .unwrap();
     let arn = eds["EventDataStoreArn"].as_str().unwrap().to_string();

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use cairn_import::{ImportReport, Importer, discover, read_records};
 use cairn_model::{Clock, SystemClock};
+use cairn_services::cloudtrail::lake_imports::{retained, retained_from};
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -100,6 +101,9 @@ fn import_into_store(
     files.sort();
     files.dedup();
     let stream = store_stream(&files);
+    // Events older than the store's retention period are left out (the server's retention
+    // pass would drop them), as StartImport does.
+    let keep_from = retained_from(&store.settings, SystemClock.now_millis());
     let done = lake.committed(&store.id, &stream)?.unwrap_or(0);
     let bar = progress_bar(&files);
     let mut report = ImportReport::default();
@@ -124,7 +128,7 @@ fn import_into_store(
             let (found, errors) = read_records(f);
             report.errors.extend(errors);
             report.records += found.len() as u64;
-            records.extend(found);
+            records.extend(found.into_iter().filter(|r| retained(r, keep_from)));
         }
         let last = i as u64;
         if last > done {

@@ -8,7 +8,8 @@
 //! (1-based), and the records of files `a..=b` go to the store's stream `import-<id>` as the
 //! range `a..=b`, which the columnar engine commits in the same durable step as the records.
 //! A resumed import starts after the committed position; a range already committed is skipped.
-//! StopImport is seen between batches of files.
+//! StopImport is seen between batches of files. Events older than the store's retention period
+//! are left out (AWS copies none), as are files whose day folder is older.
 //!
 //! The bucket is read as AWS reads it: CloudTrail (`cloudtrail.amazonaws.com`) assumes the
 //! import's `S3BucketAccessRoleArn` (so the role's trust policy decides), then lists and gets
@@ -226,6 +227,30 @@ fn record_in_range(raw: &str, start: Option<i64>, end: Option<i64>) -> bool {
     t.is_some_and(|t| start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e))
 }
 
+/// The first day (as milliseconds at its start) a store with this retention period keeps on
+/// `now_ms`: the days before it are dropped (`lake_ingest`), so an import leaves them out, as
+/// AWS copies no event older than the store's retention period.
+pub fn retained_from(settings: &str, now_ms: i64) -> Option<i64> {
+    let days = serde_json::from_str::<Value>(settings)
+        .ok()?
+        .get("RetentionPeriod")?
+        .as_i64()?;
+    Some((now_ms - days * 86_400_000).div_euclid(86_400_000) * 86_400_000)
+}
+
+/// Whether a record is within retention: its time on or after `from` (records without a
+/// readable time are kept: no retention pass drops them).
+pub fn retained(raw: &str, from: Option<i64>) -> bool {
+    let Some(from) = from else { return true };
+    serde_json::from_str::<Value>(raw)
+        .ok()
+        .and_then(|v| {
+            v.get("eventTime")
+                .and_then(cairn_model::timefmt::parse_event_time)
+        })
+        .is_none_or(|t| t >= from)
+}
+
 impl LakeImports {
     pub fn new(app: Arc<App>) -> LakeImports {
         LakeImports {
@@ -402,9 +427,14 @@ impl LakeImports {
         }
         // The destinations' ids, and where their streams stand.
         let mut stores = Vec::new();
+        let mut keep_from: Option<i64> = None;
+        let now = self.app.clock.now_millis();
         for arn in &d.destinations {
             match self.app.lake.store(arn).map_err(|e| e.to_string())? {
                 Some(st) if st.status != super::handlers::event_data_stores::PENDING_DELETION => {
+                    if let Some(from) = retained_from(&st.settings, now) {
+                        keep_from = Some(keep_from.map_or(from, |k: i64| k.min(from)));
+                    }
                     stores.push(st.id)
                 }
                 _ => {
@@ -450,7 +480,10 @@ impl LakeImports {
             {
                 let key = &listing.keys[last as usize];
                 last += 1;
-                if !day_in_range(day_of_key(key), d.start_ms, d.end_ms) {
+                let day = day_of_key(key);
+                if !day_in_range(day, d.start_ms, d.end_ms)
+                    || day.zip(keep_from).is_some_and(|(day, from)| day < from)
+                {
                     ok_files += 1;
                     continue;
                 }
@@ -460,11 +493,9 @@ impl LakeImports {
                         let (found, errors) =
                             cairn_import::read_records_in(std::path::Path::new(key), bytes);
                         let nothing = found.is_empty();
-                        records.extend(
-                            found
-                                .into_iter()
-                                .filter(|r| record_in_range(r, d.start_ms, d.end_ms)),
-                        );
+                        records.extend(found.into_iter().filter(|r| {
+                            record_in_range(r, d.start_ms, d.end_ms) && retained(r, keep_from)
+                        }));
                         if errors.is_empty() {
                             ok_files += 1;
                         } else {
@@ -609,5 +640,23 @@ mod tests {
         assert!(record_in_range(rec, Some(1_714_521_600_000), None));
         assert!(!record_in_range(rec, None, Some(1_714_521_600_000)));
         assert!(record_in_range("{}", None, None));
+    }
+
+    #[test]
+    fn retention_leaves_out_whole_days() {
+        let now = 1_714_560_000_000; // 2024-05-01T10:40:00Z
+        let from = retained_from(r#"{"RetentionPeriod":7}"#, now).unwrap();
+        assert_eq!(from, 1_713_916_800_000); // 2024-04-24T00:00:00Z
+        assert_eq!(retained_from("{}", now), None);
+        assert!(retained(
+            r#"{"eventTime":"2024-04-24T00:00:00Z"}"#,
+            Some(from)
+        ));
+        assert!(!retained(
+            r#"{"eventTime":"2024-04-23T23:59:59Z"}"#,
+            Some(from)
+        ));
+        assert!(retained(r#"{"eventName":"no time"}"#, Some(from)));
+        assert!(retained(r#"{"eventTime":"2000-01-01T00:00:00Z"}"#, None));
     }
 }
