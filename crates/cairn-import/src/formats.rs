@@ -33,10 +33,15 @@ fn pos(e: &serde_json::Error, line_offset: usize) -> String {
 /// Reads every record in a file. Returns the records found (raw JSON text each) and the errors
 /// met; a malformed part never hides the well-formed parts of JSON-lines files.
 pub fn read_records(path: &Path) -> (Vec<String>, Vec<FileError>) {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return (Vec::new(), vec![err(path, String::new(), e.to_string())]),
-    };
+    match std::fs::read(path) {
+        Ok(b) => read_records_in(path, b),
+        Err(e) => (Vec::new(), vec![err(path, String::new(), e.to_string())]),
+    }
+}
+
+/// Reads every record in a file's content (read from elsewhere: an S3 object), named `path`
+/// in errors.
+pub fn read_records_in(path: &Path, bytes: Vec<u8>) -> (Vec<String>, Vec<FileError>) {
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         if let Err(e) = flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out) {

@@ -7,5 +7,5 @@
 pub mod formats;
 pub mod load;
 
-pub use formats::{FileError, read_records};
+pub use formats::{FileError, read_records, read_records_in};
 pub use load::{ImportReport, Importer, discover};

@@ -38,6 +38,11 @@ pub enum TestAppError {
 
 impl TestApp {
     pub fn new() -> Result<TestApp, TestAppError> {
+        TestApp::with(|_| {})
+    }
+
+    /// A test application whose options `configure` sets (a columnar engine, …).
+    pub fn with(configure: impl FnOnce(&mut Options)) -> Result<TestApp, TestAppError> {
         let dir = tempfile::tempdir()?;
         let layout = Layout::new(dir.path());
         let stores = Stores::open(&layout, JournalConfig::default(), |_, _| {})?;
@@ -45,12 +50,9 @@ impl TestApp {
             .identity
             .create_account(SystemClock.now_millis())
             .map_err(|e| TestAppError::Account(e.to_string()))?;
-        let app = Arc::new(App::build(
-            &stores,
-            &layout,
-            crate::registry(),
-            Options::new(Arc::new(SystemClock)),
-        )?);
+        let mut options = Options::new(Arc::new(SystemClock));
+        configure(&mut options);
+        let app = Arc::new(App::build(&stores, &layout, crate::registry(), options)?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

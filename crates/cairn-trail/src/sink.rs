@@ -152,6 +152,83 @@ impl ExternalBucket {
     }
 }
 
+/// One page of a `ListObjectsV2` answer: the keys, and the token for the next page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub keys: Vec<String>,
+    pub next: Option<String>,
+}
+
+/// Reads a `ListObjectsV2` answer (`<Contents><Key>…`, `<NextContinuationToken>`), the XML
+/// every S3-compatible server writes.
+pub fn parse_list_page(xml: &str) -> ListPage {
+    fn unescape(s: &str) -> String {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+    let mut keys = Vec::new();
+    for contents in xml.split("<Contents>").skip(1) {
+        let body = contents.split("</Contents>").next().unwrap_or("");
+        if let Some(k) = body
+            .split("<Key>")
+            .nth(1)
+            .and_then(|r| r.split("</Key>").next())
+        {
+            keys.push(unescape(k));
+        }
+    }
+    let truncated = xml.contains("<IsTruncated>true</IsTruncated>");
+    let next = xml
+        .split("<NextContinuationToken>")
+        .nth(1)
+        .and_then(|r| r.split("</NextContinuationToken>").next())
+        .filter(|_| truncated)
+        .map(unescape);
+    ListPage { keys, next }
+}
+
+impl ExternalBucket {
+    /// One page of the keys under `prefix` (ListObjectsV2).
+    pub fn list(&self, prefix: &str, token: Option<&str>) -> Result<ListPage, String> {
+        let enc = |v: &str| cairn_wire::sigv4::uri_encode(v);
+        let mut query = format!("list-type=2&prefix={}", enc(prefix));
+        if let Some(t) = token {
+            query = format!("continuation-token={}&{query}", enc(t));
+        }
+        let r = self.endpoint().send(
+            "s3",
+            "GET",
+            &format!("/{}", self.name),
+            Some(&query),
+            &[],
+            b"",
+        )?;
+        if !r.ok() {
+            return Err(r.error_code());
+        }
+        Ok(parse_list_page(&String::from_utf8_lossy(&r.body)))
+    }
+
+    /// An object's content.
+    pub fn get(&self, key: &str) -> Result<Vec<u8>, String> {
+        let path = format!(
+            "/{}/{}",
+            self.name,
+            cairn_wire::sigv4::uri_encode(key).replace("%2F", "/")
+        );
+        let r = self.endpoint().send("s3", "GET", &path, None, &[], b"")?;
+        if r.ok() {
+            Ok(r.body)
+        } else {
+            Err(r.error_code())
+        }
+    }
+}
+
 /// Sends each trail's files to its external bucket if configured, else to the embedded S3.
 pub struct RoutingSink {
     pub embedded: Arc<dyn LogSink>,
@@ -170,6 +247,18 @@ impl LogSink for RoutingSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_pages() {
+        let xml = "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a/b&amp;c.json.gz</Key><Size>3</Size></Contents><Contents><Key>d</Key></Contents><NextContinuationToken>t+1</NextContinuationToken></ListBucketResult>";
+        let p = parse_list_page(xml);
+        assert_eq!(p.keys, ["a/b&c.json.gz", "d"]);
+        assert_eq!(p.next.as_deref(), Some("t+1"));
+        let last = parse_list_page(
+            "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+        );
+        assert_eq!(last, ListPage::default());
+    }
 
     #[test]
     fn endpoints() {

@@ -1,11 +1,15 @@
 //! `cairn import`: load CloudTrail records from files into the journal, with a progress bar;
 //! directly when the data directory is free, else through the `cairn serve` running on it.
+//! With `--event-data-store`, into a CloudTrail Lake event data store's columnar files instead
+//! (the instance stopped), exactly once: the files, sorted, are the positions of a stream
+//! named after them.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use cairn_import::{ImportReport, Importer, discover, read_records};
 use cairn_model::{Clock, SystemClock};
+use cairn_services::cloudtrail::lake_imports::{retained, retained_from};
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -19,6 +23,11 @@ pub struct ImportArgs {
     /// Account to load the records into (12 digits). Default: the instance's first account.
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub account: Option<String>,
+    /// Load the records into this CloudTrail Lake event data store (its id or ARN) instead of
+    /// event history. Needs the instance stopped. Running it again with the same paths adds
+    /// nothing twice.
+    #[arg(long, value_name = "ID_OR_ARN")]
+    pub event_data_store: Option<String>,
     /// Files and folders to import; folders are walked recursively for .json, .json.gz,
     /// .jsonl and .ndjson files.
     #[arg(required = true, value_name = "PATH")]
@@ -28,10 +37,135 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&args.data_dir)?;
     dir.create()?;
+    if let Some(eds) = args.event_data_store.clone() {
+        let Some(lock) = dir.try_lock()? else {
+            bail!(
+                "cairn serve is running on {}: stop it first, `cairn import --event-data-store` writes the store's files directly (or use StartImport from S3 while it runs)",
+                dir.root.display()
+            );
+        };
+        return import_into_store(&dir, &args.paths, &eds, lock);
+    }
     match dir.try_lock()? {
         Some(lock) => import_directly(&dir, args, lock),
         None => import_into_running(&dir, args),
     }
+}
+
+/// Files per append into an event data store (each append is one durable step).
+const STORE_BATCH_FILES: usize = 64;
+const STORE_BATCH_RECORDS: usize = 50_000;
+
+/// The stream an import of these files writes: named after the sorted paths, so the same
+/// import run again is recognized, and numbered by the files in that order.
+fn store_stream(files: &[PathBuf]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for f in files {
+        let full = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        h.update(full.to_string_lossy().as_bytes());
+        h.update(b"\n");
+    }
+    format!("import-cli-{}", &hex::encode(h.finalize())[..16])
+}
+
+/// Loads files straight into an event data store's columnar files.
+fn import_into_store(
+    dir: &DataDir,
+    paths: &[PathBuf],
+    named: &str,
+    _lock: std::fs::File,
+) -> anyhow::Result<()> {
+    use cairn_store::lake::Columnar;
+    let layout = open::layout(dir);
+    let meta = cairn_store::lake::SqliteLake::open(&layout.lake_db())
+        .with_context(|| format!("opening {}", layout.lake_db().display()))?;
+    let id = match named.rsplit_once("eventdatastore/") {
+        Some((_, id)) if named.starts_with("arn:") => id.to_ascii_lowercase(),
+        _ => named.to_ascii_lowercase(),
+    };
+    let Some(store) = meta.store_by_id(&id)? else {
+        bail!("no event data store {named} in {}", dir.root.display());
+    };
+    if store.status == "PENDING_DELETION" {
+        bail!("the event data store {} is pending deletion", store.arn);
+    }
+    let lake = cairn_lake::Lake::open(&layout.lake())
+        .with_context(|| format!("opening the lake at {}", layout.lake().display()))?;
+    // Digest files sit beside log files in a trail's bucket; they hold no events.
+    let mut files: Vec<PathBuf> = discover(paths)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .filter(|f| !f.to_string_lossy().contains("CloudTrail-Digest"))
+        .collect();
+    files.sort();
+    files.dedup();
+    let stream = store_stream(&files);
+    // Events older than the store's retention period are left out (the server's retention
+    // pass would drop them), as StartImport does.
+    let keep_from = retained_from(&store.settings, SystemClock.now_millis());
+    let done = lake.committed(&store.id, &stream)?.unwrap_or(0);
+    let bar = progress_bar(&files);
+    let mut report = ImportReport::default();
+    let mut skipped = 0u64;
+    let mut i = 0usize;
+    while i < files.len() {
+        let first = i as u64 + 1;
+        let mut records = Vec::new();
+        let mut batch_bytes = 0;
+        while i < files.len()
+            && (i as u64 + 1 - first) < STORE_BATCH_FILES as u64
+            && records.len() < STORE_BATCH_RECORDS
+        {
+            let f = &files[i];
+            i += 1;
+            batch_bytes += std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            report.files += 1;
+            if (i as u64) <= done {
+                skipped += 1;
+                continue;
+            }
+            let (found, errors) = read_records(f);
+            report.errors.extend(errors);
+            report.records += found.len() as u64;
+            records.extend(found.into_iter().filter(|r| retained(r, keep_from)));
+        }
+        let last = i as u64;
+        if last > done {
+            let appended = lake.append(
+                &store.id,
+                &stream,
+                first.max(done + 1),
+                last,
+                &mut records
+                    .iter()
+                    .map(|r| std::borrow::Cow::Borrowed(r.as_str())),
+            )?;
+            report.imported += appended.rows;
+            for (n, why) in appended.refused {
+                eprintln!("error: record {n} of files {first}-{last}: {why}");
+            }
+        }
+        bar.inc(batch_bytes);
+    }
+    bar.finish_and_clear();
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    let mut bad: Vec<&str> = report.errors.iter().map(|e| e.file.as_str()).collect();
+    bad.dedup();
+    println!(
+        "imported {} records into event data store {} from {} files ({} files imported before, skipped); {} files had errors",
+        report.imported,
+        store.arn,
+        report.files,
+        skipped,
+        bad.len()
+    );
+    if !report.errors.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {

@@ -401,6 +401,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Serial::new(cairn_services::cloudtrail::lake_queries::LakeQueries { app: Arc::clone(&app) });
         consumers.register(Arc::clone(&lake_queries));
         spawn_nudged(lake_queries, vec![Arc::clone(&stores.commits)], Duration::from_millis(200));
+        // Imports (StartImport): files read from S3 into event data stores, a batch at a
+        // time, on a loop of their own (woken by commits: StartImport is a recorded call, and
+        // so are the worker's own reads).
+        let lake_imports: Arc<dyn Consumer> =
+            Serial::new(cairn_services::cloudtrail::lake_imports::LakeImports::new(Arc::clone(&app)));
+        consumers.register(Arc::clone(&lake_imports));
+        spawn_nudged(lake_imports, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints and whose subscription filters invoke functions), alarms evaluated and
         // their notifications published, SNS deliveries. It

@@ -70,7 +70,7 @@ pub const OPERATIONS: [&str; 60] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-const SERVED: [&str; 39] = [
+const SERVED: [&str; 44] = [
     "LookupEvents",
     "CreateTrail",
     "UpdateTrail",
@@ -110,6 +110,11 @@ const SERVED: [&str; 39] = [
     "PutResourcePolicy",
     "GetResourcePolicy",
     "DeleteResourcePolicy",
+    "StartImport",
+    "GetImport",
+    "ListImports",
+    "StopImport",
+    "ListImportFailures",
 ];
 
 /// Read-only operations are the ones that only look.

@@ -59,3 +59,33 @@ pub fn put_object(
 fn host(bucket: &str, region: &str) -> String {
     format!("{bucket}.s3.{region}.amazonaws.com")
 }
+
+/// `GET /?list-type=2` (ListObjectsV2) of the keys under `prefix`, one page.
+pub fn list_objects(bucket: &str, region: &str, prefix: &str, token: Option<&str>) -> WireCall {
+    let enc = cairn_wire::sigv4::uri_encode;
+    let mut query = format!("list-type=2&prefix={}", enc(prefix));
+    if let Some(t) = token {
+        query.push_str(&format!("&continuation-token={}", enc(t)));
+    }
+    WireCall {
+        method: http::Method::GET,
+        path: "/".to_owned(),
+        query: Some(query),
+        headers: vec![("host".to_owned(), host(bucket, region))],
+        body: Bytes::new(),
+    }
+}
+
+/// `GET /<key>` of an object.
+pub fn get_object(bucket: &str, region: &str, key: &str) -> WireCall {
+    WireCall {
+        method: http::Method::GET,
+        path: format!(
+            "/{}",
+            cairn_wire::sigv4::uri_encode(key).replace("%2F", "/")
+        ),
+        query: None,
+        headers: vec![("host".to_owned(), host(bucket, region))],
+        body: Bytes::new(),
+    }
+}

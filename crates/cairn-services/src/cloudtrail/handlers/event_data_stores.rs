@@ -322,6 +322,7 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
         return Err(inactive(&s));
     }
     refuse_unsupported(input)?;
+    refuse_ongoing_import(app, &s)?;
     let mut m = settings(&s);
     if let Some(name) = str_member(input, "Name") {
         validate_name(name)?;
@@ -405,6 +406,7 @@ pub fn delete(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
             "Termination protection is enabled for the event data store; disable it with UpdateEventDataStore before deleting it.",
         ));
     }
+    refuse_ongoing_import(app, &s)?;
     if has_channel(app, &s)? {
         return Err(AwsError::client(
             "ChannelExistsForEDSException",
@@ -418,6 +420,20 @@ pub fn delete(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     s.updated_ms = now;
     app.lake.put_store(&s).map_err(internal)?;
     Ok(json!({}))
+}
+
+/// An import into the store that is still under way refuses changes to it.
+fn refuse_ongoing_import(app: &App, s: &EventDataStore) -> Result<(), AwsError> {
+    if super::imports::ongoing_into(app, &s.account, &s.arn)? {
+        return Err(AwsError::client(
+            "EventDataStoreHasOngoingImportException",
+            format!(
+                "An import into the event data store {} is in progress; stop it or wait for it to finish.",
+                s.arn
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a channel names the store as a destination.

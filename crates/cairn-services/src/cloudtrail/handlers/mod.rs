@@ -1,10 +1,11 @@
 //! Running CloudTrail's operations, one file per topic: `trails.rs` (the trail API),
 //! `selectors.rs` (event selectors), `tags.rs`, `lookup.rs` (LookupEvents),
-//! `public_keys.rs` (ListPublicKeys), `event_data_stores.rs` and `queries.rs` (Lake),
-//! `channels.rs` and `resource_policies.rs` (Lake's channels and their policies).
+//! `public_keys.rs` (ListPublicKeys), `event_data_stores.rs`, `queries.rs` and `imports.rs`
+//! (Lake), `channels.rs` and `resource_policies.rs` (Lake's channels and their policies).
 
 mod channels;
 pub(super) mod event_data_stores;
+pub(super) mod imports;
 mod lookup;
 mod public_keys;
 pub(super) mod queries;
@@ -61,6 +62,11 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         "PutResourcePolicy" => resource_policies::put(app, ctx, input),
         "GetResourcePolicy" => resource_policies::get(app, ctx, input),
         "DeleteResourcePolicy" => resource_policies::delete(app, ctx, input),
+        "StartImport" => imports::start(app, ctx, input),
+        "GetImport" => imports::get(app, ctx, input),
+        "ListImports" => imports::list(app, ctx, input),
+        "StopImport" => imports::stop(app, ctx, input),
+        "ListImportFailures" => imports::failures(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",
             format!("cairn does not support the CloudTrail operation {other} yet."),
