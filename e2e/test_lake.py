@@ -142,10 +142,10 @@ def test_queries_answer_what_duckdb_finds_in_the_delivered_files(lab, tmp_path):
     # The store's files are plain Parquet: DuckDB reads the folder as docs/lake-files.md shows
     # and finds the same events.
     folder = lab.data_dir / "lake" / eds
-    direct = duckdb.sql(f"""SELECT count(*), count(DISTINCT eventid), min(eventdate)
-                            FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)""").fetchall()[0]
-    _, total, _ = run_query(ct, f"SELECT count(*) FROM {eds}")
-    assert direct[0] == direct[1] >= int(total[0][0]) - 5, sorted(p.name for p in folder.rglob("*.parquet"))
+    direct = [r[0] for r in duckdb.sql(f"""SELECT eventid
+                            FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)""").fetchall()]
+    assert len(direct) == len(set(direct)), "each event once in the folder"
+    assert delivered <= set(direct)
     arns = duckdb.sql(f"""SELECT DISTINCT useridentity.arn FROM read_parquet('{folder}/*/*.parquet')
                           WHERE requestparameters['bucketName'] IS NOT NULL""").fetchall()
     assert arns
