@@ -72,6 +72,10 @@ pub struct Limits {
     pub max_result_bytes: usize,
     /// How long a query may run (Lake: about an hour).
     pub timeout: Duration,
+    /// The memory one query may hold (sorts and aggregations beyond it spill to disk, joins
+    /// fail with Lake's "Query exhausted resources at this scale factor"): a cross join of a
+    /// large store with itself must not take the server's memory.
+    pub max_memory: usize,
 }
 
 impl Default for Limits {
@@ -79,6 +83,7 @@ impl Default for Limits {
         Limits {
             max_result_bytes: 512 << 20,
             timeout: Duration::from_secs(3600),
+            max_memory: 1 << 30,
         }
     }
 }
@@ -122,7 +127,7 @@ impl Engine {
     /// `Invalid`.
     pub fn check(&self, prepared: &Prepared, tables: &[Table]) -> Result<(), QueryError> {
         self.rt().block_on(async {
-            let ctx = context(tables).await?;
+            let ctx = context(tables, Limits::default().max_memory).await?;
             ctx.sql(&prepared.sql)
                 .await
                 .map_err(|e| QueryError::Invalid(invalid_message(&e)))?;
@@ -173,7 +178,7 @@ impl Engine {
     ) -> Result<Vec<String>, QueryError> {
         let started = Instant::now();
         self.rt().block_on(async {
-            let ctx = context(tables).await?;
+            let ctx = context(tables, limits.max_memory).await?;
             let frame = ctx
                 .sql(&prepared.sql)
                 .await
@@ -188,10 +193,7 @@ impl Engine {
                 Some(l) if l.len() == names.len() => l.clone(),
                 _ => names,
             };
-            let mut stream = frame
-                .execute_stream()
-                .await
-                .map_err(|e| QueryError::Failed(e.to_string()))?;
+            let mut stream = frame.execute_stream().await.map_err(|e| run_failure(&e))?;
             loop {
                 if cancel.load(Ordering::Relaxed) {
                     return Err(QueryError::Cancelled);
@@ -204,7 +206,7 @@ impl Engine {
                 let batch = match next {
                     Err(_) => continue,
                     Ok(None) => break,
-                    Ok(Some(b)) => b.map_err(|e| QueryError::Failed(e.to_string()))?,
+                    Ok(Some(b)) => b.map_err(|e| run_failure(&e))?,
                 };
                 each(&columns, &batch)?;
             }
@@ -275,6 +277,19 @@ impl ResultFile {
     }
 }
 
+/// Lake's message for a query that needed more than it may use.
+const EXHAUSTED: &str = "Query exhausted resources at this scale factor";
+
+/// A failure while running, in Lake's words where Lake has them.
+fn run_failure(e: &datafusion::error::DataFusionError) -> QueryError {
+    let text = e.to_string();
+    if text.contains("Resources exhausted") {
+        QueryError::Failed(EXHAUSTED.into())
+    } else {
+        QueryError::Failed(text)
+    }
+}
+
 /// A message for a statement DataFusion could not plan, without its internal prefixes.
 fn invalid_message(e: &datafusion::error::DataFusionError) -> String {
     let text = e.to_string();
@@ -307,11 +322,15 @@ fn sizes(tables: &[Table]) -> (u64, u64) {
     (events, bytes)
 }
 
-async fn context(tables: &[Table]) -> Result<SessionContext, QueryError> {
+async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, QueryError> {
     let config = SessionConfig::new()
         .with_target_partitions(2)
         .with_information_schema(false);
-    let ctx = SessionContext::new_with_config(config);
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_limit(max_memory, 1.0)
+        .build_arc()
+        .map_err(|e| QueryError::Failed(e.to_string()))?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
     functions::register(&ctx);
     let schema = schema::events();
     for t in tables {

@@ -249,3 +249,35 @@ fn every_sample_query_of_the_docs_runs_over_the_corpus() {
         queries.len()
     );
 }
+
+#[test]
+fn a_query_past_its_memory_fails_as_lake_says() {
+    let records: Vec<String> = corpus().into_iter().take(3000).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = Lake::open(tmp.path()).unwrap();
+    lake.store(ID)
+        .unwrap()
+        .lock()
+        .unwrap()
+        .append(
+            "journal",
+            1,
+            records.len() as u64,
+            &mut records.iter().map(|r| Cow::Borrowed(r.as_str())),
+        )
+        .unwrap();
+    let prepared = prepare(&format!(
+        "SELECT count(*) FROM {ID} a, {ID} b WHERE a.eventjson < b.eventjson"
+    ))
+    .unwrap();
+    let limits = Limits {
+        max_memory: 1 << 20,
+        ..Limits::default()
+    };
+    match lake.query(&prepared, &AtomicBool::new(false), limits) {
+        Err(cairn_lake::QueryError::Failed(m)) => {
+            assert_eq!(m, "Query exhausted resources at this scale factor")
+        }
+        other => panic!("{other:?}"),
+    }
+}
