@@ -134,6 +134,8 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_result_bytes: usize::MAX,
         timeout: std::time::Duration::from_secs(u64::MAX / 4),
+        // The user's own machine and query: no cap beyond what the system gives.
+        max_memory: usize::MAX / 2,
     };
     let mut out: Box<dyn Write> = match (&args.output, args.format) {
         (_, Format::Parquet) => Box::new(std::io::sink()),
