@@ -91,99 +91,16 @@ impl BatchBuilder {
     }
 }
 
-/// Rows a worker of [`convert_parallel`] gathers before handing a batch on.
-pub const PARALLEL_CHUNK_ROWS: usize = 16_384;
-
 /// Hands a source's records (JSON text each) over, one call each.
 pub type ReadRecords<'a, S> = dyn Fn(&S, &mut dyn FnMut(&str)) + Sync + 'a;
 
-/// What [`convert_parallel`] did.
+/// What a conversion of sources did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Converted {
     /// Records made into rows.
     pub rows: u64,
     /// Records that were not JSON objects (not made into rows).
     pub refused: u64,
-}
-
-/// Converts many sources of records on `threads` worker threads: each worker takes the next
-/// source, has `read` hand it that source's records (JSON text each) and gathers them into
-/// batches of about [`PARALLEL_CHUNK_ROWS`] rows, which `sink` receives, one at a time, on the
-/// calling thread (typically a [`crate::StoreDir::append_batches`] writing them). The order of
-/// batches across sources is not kept. `read` reports problems of its own (unreadable files)
-/// through what it captures. Stops at the first error `sink` returns.
-pub fn convert_parallel<S, E>(
-    sources: &[S],
-    threads: usize,
-    read: &ReadRecords<'_, S>,
-    sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
-) -> Result<Converted, E>
-where
-    S: Sync,
-    E: Send,
-{
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let threads = threads.clamp(1, sources.len().max(1));
-    let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(threads * 2);
-    std::thread::scope(|scope| {
-        let mut workers = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let tx = tx.clone();
-            let (next, stop) = (&next, &stop);
-            workers.push(scope.spawn(move || {
-                let mut builder = BatchBuilder::new();
-                let mut done = Converted::default();
-                while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(source) = sources.get(i) else {
-                        break;
-                    };
-                    let mut hand_on = false;
-                    read(source, &mut |record| {
-                        if builder.push(record).is_err() {
-                            done.refused += 1;
-                            return;
-                        }
-                        done.rows += 1;
-                        if builder.rows() >= PARALLEL_CHUNK_ROWS {
-                            hand_on = true;
-                        }
-                    });
-                    if hand_on && tx.send(builder.finish()).is_err() {
-                        return done;
-                    }
-                }
-                if builder.rows() > 0 {
-                    let _ = tx.send(builder.finish());
-                }
-                done
-            }));
-        }
-        drop(tx);
-        let mut failed = None;
-        for batch in rx.iter() {
-            if failed.is_none()
-                && let Err(e) = sink(batch)
-            {
-                failed = Some(e);
-                stop.store(true, Ordering::Relaxed);
-                // Keep receiving so no worker blocks on a full channel.
-            }
-        }
-        let mut total = Converted::default();
-        for w in workers {
-            if let Ok(done) = w.join() {
-                total.rows += done.rows;
-                total.refused += done.refused;
-            }
-        }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(total),
-        }
-    })
 }
 
 /// An object's members in order, names unescaped only when they hold escapes.
@@ -789,35 +706,5 @@ mod tests {
                 cairn_model::timefmt::parse_event_time(&serde_json::Value::from(s.as_str()));
             assert_eq!(fast_time(s.as_bytes()), lenient, "{s}");
         }
-    }
-
-    #[test]
-    fn parallel_conversion_sees_every_record_once() {
-        let sources: Vec<u64> = (0..40).collect();
-        let read = |n: &u64, push: &mut dyn FnMut(&str)| {
-            for k in 0..1000u64 {
-                push(&format!(
-                    r#"{{"eventID":"{n}-{k}","eventTime":"2024-05-01T01:00:00Z"}}"#
-                ));
-            }
-            push("not a record");
-        };
-        let mut rows = 0usize;
-        let mut ids = std::collections::HashSet::new();
-        let done = convert_parallel(&sources, 2, &read, &mut |b: RecordBatch| {
-            rows += b.num_rows();
-            let col = b.column_by_name("eventid").unwrap().as_string::<i32>();
-            for i in 0..col.len() {
-                ids.insert(col.value(i).to_string());
-            }
-            Ok::<(), String>(())
-        })
-        .unwrap();
-        assert_eq!(done.rows, 40_000);
-        assert_eq!(done.refused, 40);
-        assert_eq!(rows, 40_000);
-        assert_eq!(ids.len(), 40_000);
-        let err = convert_parallel(&sources, 2, &read, &mut |_b: RecordBatch| Err("full"));
-        assert_eq!(err, Err("full"));
     }
 }
