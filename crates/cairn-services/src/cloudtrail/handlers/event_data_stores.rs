@@ -278,18 +278,7 @@ pub fn get(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsErro
 }
 
 pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
-    let max = match input.get("MaxResults") {
-        None | Some(Value::Null) => 1000,
-        Some(v) => match v.as_i64() {
-            Some(n @ 1..=1000) => n as usize,
-            _ => {
-                return Err(AwsError::client(
-                    "InvalidMaxResultsException",
-                    "MaxResults must be between 1 and 1000.",
-                ));
-            }
-        },
-    };
+    let max = super::page_size(input, "MaxResults")?;
     let all: Vec<EventDataStore> = app
         .lake
         .stores(&ctx.recipient_account)

@@ -20,6 +20,21 @@ use serde_json::Value;
 use crate::app::App;
 use crate::recorder::CallContext;
 
+/// A Lake page size member (`MaxResults`, `MaxQueryResults`): 1–1000, 1000 when absent, else
+/// `InvalidMaxResultsException`.
+fn page_size(input: &Value, member: &str) -> Result<usize, AwsError> {
+    match input.get(member) {
+        None | Some(Value::Null) => Ok(1000),
+        Some(v) => match v.as_i64() {
+            Some(n @ 1..=1000) => Ok(n as usize),
+            _ => Err(AwsError::client(
+                "InvalidMaxResultsException",
+                format!("{member} must be between 1 and 1000."),
+            )),
+        },
+    }
+}
+
 /// Serves one CloudTrail operation.
 pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<Value, AwsError> {
     match op {

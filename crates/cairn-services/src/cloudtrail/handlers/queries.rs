@@ -175,18 +175,7 @@ fn token(app: &App, q: &Query, from: u64) -> String {
 
 pub fn results(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let q = find(app, ctx, input)?;
-    let max = match input.get("MaxQueryResults") {
-        None | Some(Value::Null) => 1000,
-        Some(v) => match v.as_i64() {
-            Some(n @ 1..=1000) => n as usize,
-            _ => {
-                return Err(AwsError::client(
-                    "InvalidMaxResultsException",
-                    "MaxQueryResults must be between 1 and 1000.",
-                ));
-            }
-        },
-    };
+    let max = super::page_size(input, "MaxQueryResults")?;
     let from = match str_member(input, "NextToken") {
         None => 0,
         Some(t) => crate::cloudtrail::token::open(&app.token_key, q.id.as_bytes(), t)
@@ -242,18 +231,7 @@ pub fn results(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aws
 
 pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let s = event_data_stores::find(app, ctx, str_member(input, "EventDataStore").unwrap_or(""))?;
-    let max = match input.get("MaxResults") {
-        None | Some(Value::Null) => 1000,
-        Some(v) => match v.as_i64() {
-            Some(n @ 1..=1000) => n as usize,
-            _ => {
-                return Err(AwsError::client(
-                    "InvalidMaxResultsException",
-                    "MaxResults must be between 1 and 1000.",
-                ));
-            }
-        },
-    };
+    let max = super::page_size(input, "MaxResults")?;
     let start = input.get("StartTime").and_then(timefmt::from_epoch_seconds);
     let end = input.get("EndTime").and_then(timefmt::from_epoch_seconds);
     if let (Some(a), Some(b)) = (start, end)
