@@ -40,6 +40,8 @@ pub struct CallContext {
     pub invoked_by: Option<String>,
     /// The resource a service acts for (a trail), as policies see it in `aws:SourceArn`.
     pub source_arn: Option<String>,
+    /// Made with a console session's credentials (`sessionCredentialFromConsole`).
+    pub from_console: bool,
 }
 
 pub fn build_record(
@@ -92,6 +94,7 @@ pub fn build_record(
         .then(cairn_model::ids::new_uuid),
         event_category: facts.category,
         tls_details: ctx.tls.clone(),
+        session_credential_from_console: ctx.from_console,
     };
     r.enforce_size_limits();
     r
@@ -154,6 +157,25 @@ pub async fn commit(
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::error!(error = %e, %request_id, "could not record call; refusing it");
+            Err(AwsError::audit_unavailable())
+        }
+    }
+}
+
+/// Records an event that is not an API call (a console sign-in), given whole as its record's
+/// JSON, for `account`, and waits until it is durable. An error means the event must be
+/// treated as not having happened: audit fails closed.
+pub async fn commit_event(app: &App, account: &str, record: Vec<u8>) -> Result<(), AwsError> {
+    let entry = Entry {
+        kind: EntryKind::Recorded,
+        account: account.to_owned(),
+        record,
+    }
+    .encode();
+    match app.journal.append(vec![entry]).wait().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "could not record an event; refusing what caused it");
             Err(AwsError::audit_unavailable())
         }
     }

@@ -98,6 +98,18 @@ pub struct ApiCallRecord {
     /// How the call reached the endpoint, when it came over HTTPS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_details: Option<TlsDetails>,
+    /// `sessionCredentialFromConsole`: the string `"true"` when the call was made with a
+    /// console session's credentials; absent otherwise.
+    #[serde(
+        skip_serializing_if = "std::ops::Not::not",
+        serialize_with = "true_as_string"
+    )]
+    pub session_credential_from_console: bool,
+}
+
+/// CloudTrail writes `sessionCredentialFromConsole` as the string `"true"`, never a boolean.
+fn true_as_string<S: serde::Serializer>(v: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *v { "true" } else { "false" })
 }
 
 /// `tlsDetails`: the TLS version and cipher suite of the connection, and the `Host` header.
@@ -182,7 +194,18 @@ mod tests {
             shared_event_id: None,
             event_category: EventCategory::Management,
             tls_details: None,
+            session_credential_from_console: false,
         }
+    }
+
+    #[test]
+    fn console_sessions_end_the_record_with_a_string_true() {
+        let mut r = sample();
+        r.session_credential_from_console = true;
+        let s = String::from_utf8(r.to_json_bytes()).unwrap();
+        assert!(
+            s.ends_with(r#""eventCategory":"Management","sessionCredentialFromConsole":"true"}"#)
+        );
     }
 
     #[test]

@@ -138,6 +138,14 @@ CREATE TABLE IF NOT EXISTS iam_login_profiles (
     created_ms     INTEGER NOT NULL
 );
 
+-- The root user's console password (`cairn accounts set-password`), as PBKDF2 like the above.
+CREATE TABLE IF NOT EXISTS root_passwords (
+    account    TEXT PRIMARY KEY REFERENCES accounts (id),
+    salt       BLOB NOT NULL,
+    hash       BLOB NOT NULL,
+    set_ms     INTEGER NOT NULL
+);
+
 -- Virtual MFA devices; user_id is set once a device is enabled for a user.
 CREATE TABLE IF NOT EXISTS iam_mfa_devices (
     serial     TEXT PRIMARY KEY,        -- arn:aws:iam::ACCOUNT:mfa/PATH/NAME

@@ -284,6 +284,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
         }
+        println!("  console:   {endpoint}/console");
+        if !app.identity.has_root_password(&key.account).unwrap_or(true) {
+            println!("             (to sign in as root, set its password: cairn accounts set-password --data-dir {})", dir.root.display());
+        }
         if created {
             println!();
             println!("Created account {}. Its root credentials (shown once here; `cairn env` prints them again):", key.account);
@@ -442,7 +446,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             clock: control,
             faults: args.test_faults,
         };
-        let edge = cairn_services::edge::Edge::with_tests(Arc::clone(&app), limits, tests);
+        let edge = cairn_services::edge::Edge::with_tests(Arc::clone(&app), limits, tests)
+            .with_web(cairn_console::Console::new(Arc::clone(&app), &args.region));
         match tls {
             Some(t) => cairn_services::edge::serve_tls(listener, edge, t.config, shutdown_signal()).await,
             None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,

@@ -44,7 +44,7 @@ pub struct Authenticated {
 
 /// The principal an active, unexpired key acts for at `now_ms`: how a service that holds
 /// credentials (CloudTrail with the role session it assumed) makes its internal calls as them.
-pub(crate) fn principal_of_key(app: &App, access_key_id: &str, now_ms: i64) -> Option<Principal> {
+pub fn principal_of_key(app: &App, access_key_id: &str, now_ms: i64) -> Option<Principal> {
     let key = active_key(app, access_key_id).ok()?;
     if key.expires_ms.is_some_and(|e| e <= now_ms) {
         return None;

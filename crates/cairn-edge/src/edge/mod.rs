@@ -12,6 +12,7 @@ pub mod body;
 pub mod conn;
 pub mod limits;
 pub mod respond;
+pub mod web;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -42,6 +43,8 @@ pub struct Edge {
     pub tests: crate::admin::TestControls,
     /// Bytes of bodies read before their signature could be checked, across connections.
     unverified: Arc<limits::ByteBudget>,
+    /// Pages for browsers (the console), offered every unsigned request first.
+    web: Option<Arc<dyn web::WebFront>>,
 }
 
 impl Edge {
@@ -60,6 +63,22 @@ impl Edge {
             limits,
             tests,
             unverified,
+            web: None,
+        })
+    }
+
+    /// The same edge, serving `front`'s pages to browsers beside the APIs.
+    pub fn with_web(self: Arc<Self>, front: Arc<dyn web::WebFront>) -> Arc<Edge> {
+        let edge = Arc::try_unwrap(self).unwrap_or_else(|shared| Edge {
+            app: Arc::clone(&shared.app),
+            limits: shared.limits.clone(),
+            tests: shared.tests.clone(),
+            unverified: Arc::clone(&shared.unverified),
+            web: shared.web.clone(),
+        });
+        Arc::new(Edge {
+            web: Some(front),
+            ..edge
         })
     }
 }
@@ -166,6 +185,32 @@ pub async fn handle(
         raw_query: raw_query.as_deref(),
         headers: &parts.headers,
     };
+    if let Some(front) = &edge.web
+        && !web::is_signed(&parts.headers, raw_query.as_deref())
+        && front.claims(parts.uri.path())
+    {
+        let body = match body::read(
+            body,
+            &parts.headers,
+            edge.limits.max_api_body_bytes,
+            edge.limits.body_silence_timeout,
+            None,
+        )
+        .await
+        {
+            Ok(b) => b,
+            Err(_) => {
+                let mut resp = Response::new(Full::new(Bytes::from_static(b"Bad request body")));
+                *resp.status_mut() = http::StatusCode::BAD_REQUEST;
+                return closing(resp);
+            }
+        };
+        let peer = web::WebPeer {
+            addr: peer,
+            https: tls.is_some(),
+        };
+        return front.serve(Request::from_parts(parts, body), peer).await;
+    }
     if let Some(resp) = public_answer(&app, &rp).await {
         return resp;
     }

@@ -46,6 +46,13 @@ pub enum Actor {
     /// A caller in this process, as if it had signed the call itself from the loopback address
     /// (the in-process test application).
     Caller(Principal),
+    /// A person at the web console: the signed-in session's identity, from the browser's
+    /// address, with the console's user agent; recorded with `sessionCredentialFromConsole`.
+    Console {
+        principal: Principal,
+        source_ip: String,
+        user_agent: String,
+    },
 }
 
 /// An internal call's circumstances.
@@ -165,7 +172,52 @@ impl Internal {
         })
     }
 
+    /// A console action of the session `principal` (its key from the sign-in), made from the
+    /// browser at `source_ip`, waiting for its record as a client's call does.
+    pub fn console(
+        principal: Principal,
+        source_ip: &str,
+        user_agent: &str,
+        region: &str,
+    ) -> Internal {
+        let account = principal
+            .account()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        Internal {
+            actor: Actor::Console {
+                principal,
+                source_ip: source_ip.to_owned(),
+                user_agent: user_agent.to_owned(),
+            },
+            account,
+            region: region.to_owned(),
+            source_arn: None,
+            cause: String::new(),
+            durability: Durability::Wait,
+        }
+    }
+
     fn context(&self, request_id: String) -> CallContext {
+        if let Actor::Console {
+            principal,
+            source_ip,
+            user_agent,
+        } = &self.actor
+        {
+            return CallContext {
+                principal: principal.clone(),
+                recipient_account: self.account.clone(),
+                region: self.region.clone(),
+                source_ip: source_ip.clone(),
+                user_agent: Some(user_agent.clone()),
+                request_id,
+                tls: None,
+                invoked_by: None,
+                source_arn: None,
+                from_console: true,
+            };
+        }
         let (principal, by) = match &self.actor {
             Actor::OnBehalf { principal, by } => (principal.clone(), Some((*by).to_owned())),
             Actor::Service(name) => (
@@ -175,6 +227,7 @@ impl Internal {
                 Some(name.to_string()),
             ),
             Actor::Caller(principal) => (principal.clone(), None),
+            Actor::Console { principal, .. } => (principal.clone(), None),
         };
         CallContext {
             principal,
@@ -187,6 +240,7 @@ impl Internal {
             tls: None,
             invoked_by: by,
             source_arn: self.source_arn.clone(),
+            from_console: false,
         }
     }
 

@@ -77,6 +77,7 @@ pub async fn serve<S: Service>(
         request_id: call.request_id,
         tls: call.tls,
         invoked_by: None,
+        from_console: false,
         source_arn: None,
     };
     let svc2 = Arc::clone(&svc);

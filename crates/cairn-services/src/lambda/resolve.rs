@@ -243,6 +243,7 @@ mod tests {
             request_id: "r".into(),
             tls: None,
             invoked_by: None,
+            from_console: false,
             source_arn: None,
         }
     }

@@ -245,6 +245,15 @@ pub trait IdentityStore: Send + Sync {
     /// Whether `password` is the user's console password.
     fn check_password(&self, user: &User, password: &str) -> IamResult<bool>;
 
+    /// Sets (or replaces) the root user's console password.
+    fn set_root_password(&self, account: &AccountId, password: &str, now_ms: i64) -> IamResult<()>;
+
+    /// Whether `password` is the root user's console password (false when none is set).
+    fn check_root_password(&self, account: &AccountId, password: &str) -> IamResult<bool>;
+
+    /// Whether the root user has a console password at all.
+    fn has_root_password(&self, account: &AccountId) -> IamResult<bool>;
+
     fn create_mfa_device(
         &self,
         account: &AccountId,

@@ -216,6 +216,14 @@ pub fn sessions_passwords_and_mfa(b: &dyn Backend) {
         Err(IamError::EntityAlreadyExists(_))
     ));
 
+    assert!(!s.has_root_password(&acct).unwrap());
+    assert!(!s.check_root_password(&acct, "").unwrap());
+    s.set_root_password(&acct, "root pw 1", 5).unwrap();
+    s.set_root_password(&acct, "root pw 2", 6).unwrap();
+    assert!(s.has_root_password(&acct).unwrap());
+    assert!(s.check_root_password(&acct, "root pw 2").unwrap());
+    assert!(!s.check_root_password(&acct, "root pw 1").unwrap());
+
     let now = 1_700_000_000_000;
     let d = s
         .create_mfa_device(&acct, "/", "carol", &vec![], now)

@@ -121,6 +121,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         request_id: "bench".into(),
         tls: None,
         invoked_by: None,
+        from_console: false,
         source_arn: None,
     };
     let kinds: Vec<(&str, QueryMaker)> = vec![

@@ -60,6 +60,7 @@ pub fn context() -> CallContext {
         request_id: "rid".into(),
         tls: None,
         invoked_by: None,
+        from_console: false,
         source_arn: None,
     }
 }

@@ -28,6 +28,19 @@ fn hash(password: &str, salt: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether `password` hashes to `want` with `salt` (in constant time).
+fn verify(password: &str, salt: &[u8], want: &[u8]) -> bool {
+    let rounds = NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN);
+    pbkdf2::verify(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        salt,
+        password.as_bytes(),
+        want,
+    )
+    .is_ok()
+}
+
 fn no_profile(user: &str) -> IamError {
     IamError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
 }
@@ -137,18 +150,51 @@ impl SqliteIdentity {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let Some((salt, want)) = row else {
-            return Ok(false);
-        };
-        let rounds = NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN);
-        Ok(pbkdf2::verify(
-            pbkdf2::PBKDF2_HMAC_SHA256,
-            rounds,
-            &salt,
-            password.as_bytes(),
-            &want,
-        )
-        .is_ok())
+        Ok(row.is_some_and(|(salt, want)| verify(password, &salt, &want)))
+    }
+
+    // ---- the root user's password ----
+
+    pub fn set_root_password(
+        &self,
+        account: &AccountId,
+        password: &str,
+        now_ms: i64,
+    ) -> IamResult<()> {
+        let salt: [u8; 16] = rand::random();
+        self.db.write()?.execute(
+            "INSERT INTO root_passwords (account, salt, hash, set_ms) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (account) DO UPDATE SET salt = excluded.salt, hash = excluded.hash, set_ms = excluded.set_ms",
+            params![account.as_str(), salt.to_vec(), hash(password, &salt), now_ms],
+        )?;
+        self.changed();
+        Ok(())
+    }
+
+    pub fn check_root_password(&self, account: &AccountId, password: &str) -> IamResult<bool> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .db
+            .read()
+            .query_row(
+                "SELECT salt, hash FROM root_passwords WHERE account = ?1",
+                [account.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.is_some_and(|(salt, want)| verify(password, &salt, &want)))
+    }
+
+    pub fn has_root_password(&self, account: &AccountId) -> IamResult<bool> {
+        Ok(self
+            .db
+            .read()
+            .query_row(
+                "SELECT 1 FROM root_passwords WHERE account = ?1",
+                [account.as_str()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     // ---- virtual MFA devices ----

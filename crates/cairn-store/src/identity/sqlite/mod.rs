@@ -279,6 +279,9 @@ impl IdentityStore for SqliteIdentity {
         fn update_login_profile(&self, user: &User, password: Option<&str>, reset_required: Option<bool>) -> IamResult<()>;
         fn delete_login_profile(&self, user: &User) -> IamResult<()>;
         fn check_password(&self, user: &User, password: &str) -> IamResult<bool>;
+        fn set_root_password(&self, account: &AccountId, password: &str, now_ms: i64) -> IamResult<()>;
+        fn check_root_password(&self, account: &AccountId, password: &str) -> IamResult<bool>;
+        fn has_root_password(&self, account: &AccountId) -> IamResult<bool>;
         fn create_mfa_device(&self, account: &AccountId, path: &str, name: &str, tags: &Tags, now_ms: i64) -> IamResult<MfaDevice>;
         fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice>;
         fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>>;

@@ -1,0 +1,52 @@
+//! The console's API calls: each one made as the signed-in person, through the pipeline, so
+//! it is authorized by their policies and recorded like any client's, with
+//! `sessionCredentialFromConsole` and the console's user agent.
+
+use std::sync::Arc;
+
+use cairn_edge::edge::web::WebPeer;
+use cairn_edge::pipeline::internal::Internal;
+use cairn_model::Principal;
+use cairn_wire::AwsError;
+use serde_json::Value;
+
+use crate::Shared;
+
+/// The user agent AWS's console calls carry.
+pub const CONSOLE_USER_AGENT: &str = "console.amazonaws.com";
+
+/// A signed-in person making calls from a browser.
+#[derive(Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub source_ip: String,
+}
+
+impl Caller {
+    pub fn new(principal: Principal, peer: &WebPeer) -> Caller {
+        Caller {
+            principal,
+            source_ip: peer.addr.ip().to_string(),
+        }
+    }
+
+    /// Calls `op` of the service signed for as `service`, its input and answer as JSON.
+    pub async fn call(
+        &self,
+        shared: &Arc<Shared>,
+        service: &'static str,
+        op: &'static str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        let internal = Internal::console(
+            self.principal.clone(),
+            &self.source_ip,
+            CONSOLE_USER_AGENT,
+            &shared.region,
+        );
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || internal.call_json(&shared.app, service, op, input))
+            .await
+            .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
+    }
+}

@@ -1,0 +1,146 @@
+//! The pages behind sign-in: who is asking (every page needs a live session, and every form a
+//! session's CSRF token), the page frame they share, and the routes of each page family.
+
+pub mod assets;
+mod dashboard;
+mod history;
+mod time;
+mod trails;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use cairn_edge::edge::web::WebPeer;
+use cairn_model::Principal;
+use http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use crate::Shared;
+use crate::calls::Caller;
+use crate::render::{page_with_status, see_other};
+use crate::session::{self, Session, cookie, same_token};
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/console/cloudtrail", get(dashboard::show))
+        .route("/console/cloudtrail/events", get(history::list))
+        .route(
+            "/console/cloudtrail/events/download",
+            get(history::download),
+        )
+        .route("/console/cloudtrail/events/tail", get(history::tail))
+        .route("/console/cloudtrail/events/{id}", get(history::event))
+        .route("/console/cloudtrail/trails", get(trails::list))
+        .route("/console/cloudtrail/trails/{name}", get(trails::detail))
+        .route(
+            "/console/cloudtrail/trails/{name}/logging",
+            post(trails::logging),
+        )
+        .route(
+            "/console/cloudtrail/trails/{name}/delete",
+            post(trails::delete),
+        )
+}
+
+/// The signed-in person behind a request: their session and the principal its credentials
+/// stand for now (a deleted user or key, or an expired session, is no one).
+pub fn signed_in(shared: &Shared, headers: &HeaderMap) -> Option<(Session, Principal)> {
+    let id = cookie(headers, session::COOKIE)?;
+    let now = shared.app.clock.now_millis();
+    let s = shared.sessions.get(id, now)?;
+    let p = cairn_edge::edge::auth::principal_of_key(&shared.app, &s.access_key_id, now)?;
+    Some((s, p))
+}
+
+/// A request's signed-in person, ready to make calls; or (boxed: it is large) the answer that
+/// sends the browser to sign in.
+pub struct Me {
+    pub session: Session,
+    pub caller: Caller,
+}
+
+impl Me {
+    pub fn of(shared: &Shared, headers: &HeaderMap, peer: &WebPeer) -> Result<Me, Box<Response>> {
+        let (session, principal) =
+            signed_in(shared, headers).ok_or_else(|| Box::new(see_other("/console/signin")))?;
+        Ok(Me {
+            caller: Caller::new(principal, peer),
+            session,
+        })
+    }
+
+    /// Same, for a form: refused unless it carries this session's CSRF token.
+    pub fn posting(
+        shared: &Shared,
+        headers: &HeaderMap,
+        peer: &WebPeer,
+        token: &str,
+    ) -> Result<Me, Box<Response>> {
+        let me = Me::of(shared, headers, peer)?;
+        if !same_token(&me.session.csrf, token) {
+            return Err(Box::new(csrf_refused(shared)));
+        }
+        Ok(me)
+    }
+
+    /// What every page's frame shows about the person.
+    pub fn frame(&self, shared: &Shared, title: &str, nav: &str) -> Value {
+        json!({
+            "title": title,
+            "nav": nav,
+            "me": {
+                "name": self.session.display_name,
+                "account": self.session.account,
+                "arn": self.caller.principal.arn(),
+            },
+            "region": shared.region,
+            "csrf": self.session.csrf,
+        })
+    }
+}
+
+/// Merges a page's own values into its frame.
+pub fn with(mut frame: Value, more: Value) -> Value {
+    if let (Value::Object(f), Value::Object(m)) = (&mut frame, more) {
+        f.extend(m);
+    }
+    frame
+}
+
+pub fn csrf_refused(shared: &Shared) -> Response {
+    page_with_status(
+        &shared.templates,
+        "message.html",
+        json!({"title": "Request refused", "message": "This form was not sent from a page of this console session (its security token is missing or wrong). Reload the page and try again.", "link": "/console/cloudtrail"}),
+        StatusCode::FORBIDDEN,
+    )
+}
+
+/// GET /console: the landing page, or sign-in.
+pub async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if signed_in(&shared, &headers).is_some() {
+        see_other(crate::signin::LANDING)
+    } else {
+        see_other("/console/signin")
+    }
+}
+
+pub async fn not_found(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if signed_in(&shared, &headers).is_none() {
+        return see_other("/console/signin");
+    }
+    page_with_status(
+        &shared.templates,
+        "message.html",
+        json!({"title": "Page not found", "message": "The console has no such page.", "link": "/console/cloudtrail"}),
+        StatusCode::NOT_FOUND,
+    )
+}
+
+/// An API error as the page shows it: AWS's code and message, as the AWS console shows them.
+pub fn error_of(e: &cairn_wire::AwsError) -> Value {
+    json!({"code": e.code, "message": e.message})
+}

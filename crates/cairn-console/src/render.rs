@@ -1,0 +1,114 @@
+//! Turning templates into answers: the template set (compiled into the binary, HTML escaped
+//! by minijinja because their names end in `.html`), and the few kinds of answer pages give.
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+/// Every template, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("signin.html", include_str!("../templates/signin.html")),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    ("history.html", include_str!("../templates/history.html")),
+    ("event.html", include_str!("../templates/event.html")),
+    ("trails.html", include_str!("../templates/trails.html")),
+    ("trail.html", include_str!("../templates/trail.html")),
+    ("message.html", include_str!("../templates/message.html")),
+];
+
+pub fn templates() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    for (name, text) in TEMPLATES {
+        if let Err(e) = env.add_template(name, text) {
+            // The templates are part of the binary: a broken one is caught by the tests.
+            tracing::error!(template = name, error = %e, "console template does not parse");
+        }
+    }
+    env
+}
+
+/// Headers every page carries: no caching of pages with personal data, no framing, no
+/// content from elsewhere (the console needs none), no MIME sniffing.
+fn harden(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+/// A rendered page.
+pub fn page(env: &minijinja::Environment<'_>, name: &str, ctx: impl Serialize) -> Response {
+    page_with_status(env, name, ctx, StatusCode::OK)
+}
+
+pub fn page_with_status(
+    env: &minijinja::Environment<'_>,
+    name: &str,
+    ctx: impl Serialize,
+    status: StatusCode,
+) -> Response {
+    let rendered = env
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)));
+    let mut resp = match rendered {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "console page did not render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+                .into_response()
+        }
+    };
+    harden(&mut resp);
+    resp
+}
+
+/// A redirect after a form (303: the browser follows it with a GET).
+pub fn see_other(to: &str) -> Response {
+    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
+    harden(&mut resp);
+    resp
+}
+
+/// A download.
+pub fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
+    let mut resp = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    harden(&mut resp);
+    resp
+}

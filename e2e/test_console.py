@@ -1,0 +1,343 @@
+"""The web console in headless Chromium (Debian's, driven by Playwright): sign-in with MFA as an
+IAM user, event history by every lookup attribute, an event's record, trails and their actions,
+sign-out; the ConsoleLogin records and the console's own calls as AWS records them; the security
+rules (CSRF, sessions, access denied, escaping); and an accessibility check of every page with
+axe-core. Screenshots of each page are kept under target/test-artifacts/console/."""
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from test_iam import totp
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / ".browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(os.environ.get("CAIRN_ARTIFACTS", ROOT / "target" / "test-artifacts")) / "console"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT_PASSWORD = "Root-Passw0rd-for-tests"
+ALICE_PASSWORD = "Alice-Passw0rd!"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def setup(cairn):
+    """An account with a root password, alice (admin, MFA) and bob (no policies), and a trail."""
+    import subprocess
+    from conftest import CAIRN
+    subprocess.run([str(CAIRN), "accounts", "set-password", "--data-dir", str(cairn.data_dir),
+                    "--password", ROOT_PASSWORD], check=True, capture_output=True)
+    account = cairn.env()["CAIRN_ACCOUNT_ID"]
+    iam = cairn.client("iam")
+    iam.create_user(UserName="alice")
+    iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.create_login_profile(UserName="alice", Password=ALICE_PASSWORD)
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"]
+    seed = dev["Base32StringSeed"].decode()
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName="alice", SerialNumber=dev["SerialNumber"],
+                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    iam.create_user(UserName="bob")
+    iam.create_login_profile(UserName="bob", Password="Bob-Passw0rd!")
+    bucket = f"console-trail-{account}"
+    cairn.aws("s3api", "create-bucket", "--bucket", bucket)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
+    cairn.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", policy)
+    cairn.aws("cloudtrail", "create-trail", "--name", "course-trail", "--s3-bucket-name", bucket)
+    cairn.aws("cloudtrail", "start-logging", "--name", "course-trail")
+    return {"account": account, "seed": seed, "step": step, "bucket": bucket}
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, cairn, account, username="", password="", mfa=""):
+    page.goto(f"{cairn.endpoint}/console")
+    page.fill("#account", account)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    if mfa:
+        page.fill("#mfa_code", mfa)
+    page.click("button[type=submit]")
+
+
+def records(cairn, event_name):
+    ct = cairn.client("cloudtrail")
+    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": event_name}],
+                              MaxResults=50)["Events"]
+    return [json.loads(e["CloudTrailEvent"]) for e in events]
+
+
+def fresh_code(seed, used):
+    """A TOTP code for a step not used before (a code is good once)."""
+    step = int(time.time()) // 30
+    while step in used:
+        step += 1
+    used.add(step)
+    return totp(seed, step)
+
+
+@pytest.fixture(scope="module")
+def used_steps(setup):
+    return {setup["step"] - 1, setup["step"]}
+
+
+def test_sign_in_with_mfa_browse_history_and_trails(cairn, browser, setup, used_steps):
+    account = setup["account"]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(f"{cairn.endpoint}/console")
+    assert page.url.endswith("/console/signin")
+    shot(page, "signin")
+    sign_in(page, cairn, account, "alice", ALICE_PASSWORD, fresh_code(setup["seed"], used_steps))
+    assert page.url.endswith("/console/cloudtrail"), page.content()[:2000]
+    assert "course-trail" in page.inner_text("main")
+    assert "Logging" in page.inner_text("main")
+    shot(page, "dashboard")
+
+    # The sign-in as AWS records it.
+    login = next(r for r in records(cairn, "ConsoleLogin") if r["userIdentity"].get("userName") == "alice")
+    assert login["eventSource"] == "signin.amazonaws.com"
+    assert login["eventType"] == "AwsConsoleSignIn"
+    assert login["responseElements"] == {"ConsoleLogin": "Success"}
+    assert login["additionalEventData"]["MFAUsed"] == "Yes"
+    assert login["additionalEventData"]["MobileVersion"] == "No"
+    assert login["userIdentity"]["type"] == "IAMUser"
+    assert login["userIdentity"]["arn"] == f"arn:aws:iam::{account}:user/alice"
+    assert login["requestParameters"] is None
+    assert "Chrome" in login["userAgent"]
+
+    # Activity to find: the trail's creation is already there; add an S3 bucket.
+    cairn.aws("s3api", "create-bucket", "--bucket", f"activity-{account}")
+    summary = cairn.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}])["Events"][0]
+    create_trail = json.loads(summary["CloudTrailEvent"])
+
+    page.click("nav >> text=Event history")
+    assert page.url.endswith("/console/cloudtrail/events")
+    shot(page, "event-history")
+    filters = {
+        "EventName": "CreateTrail",
+        "Username": create_trail["userIdentity"].get("userName") or "root",
+        "ResourceType": "AWS::CloudTrail::Trail",
+        "ResourceName": summary["Resources"][0]["ResourceName"],
+        "EventSource": "cloudtrail.amazonaws.com",
+        "EventId": create_trail["eventID"],
+        "AccessKeyId": create_trail["userIdentity"]["accessKeyId"],
+        "ReadOnly": "false",
+    }
+    for attr, value in filters.items():
+        page.select_option("#attr1", attr)
+        page.fill("#value1", value)
+        page.click("form#filters button[type=submit]")
+        rows = page.locator("#events tbody tr")
+        texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+        assert any("CreateTrail" in t for t in texts), (attr, value, texts[:5])
+        if attr in ("EventName", "EventId"):
+            assert all("CreateTrail" in t for t in texts), (attr, texts[:5])
+    # Several attributes at once (beyond AWS): the bucket creation, not the trail's.
+    page.goto(f"{cairn.endpoint}/console/cloudtrail/events?attr=EventSource&value=s3.amazonaws.com"
+              f"&attr=EventName&value=CreateBucket")
+    texts = page.locator("#events tbody").inner_text()
+    assert "CreateBucket" in texts and "CreateTrail" not in texts
+    shot(page, "event-history-filtered")
+
+    # The event's record, formatted, is the recorded one.
+    page.goto(f"{cairn.endpoint}/console/cloudtrail/events?attr=EventId&value={create_trail['eventID']}")
+    page.click("#events tbody a")
+    shown = json.loads(page.inner_text("pre.record"))
+    assert shown == create_trail
+    shot(page, "event")
+
+    # Downloads carry the same events.
+    with page.expect_download() as d:
+        page.goto(f"{cairn.endpoint}/console/cloudtrail/events")
+        page.click("text=Download JSON")
+    body = json.loads(Path(d.value.path()).read_text())
+    assert any(r["eventID"] == create_trail["eventID"] for r in body["Records"])
+    with page.expect_download() as d:
+        page.click("text=Download CSV")
+    csv_text = Path(d.value.path()).read_text()
+    assert csv_text.startswith("Event ID,Event time,User name,Event name")
+    assert create_trail["eventID"] in csv_text
+
+    # Trails: stop logging from the trail's page, then start it again.
+    page.click("nav >> text=Trails")
+    shot(page, "trails")
+    page.click("main >> text=course-trail")
+    shot(page, "trail")
+    page.click("text=Stop logging")
+    assert "Not logging" in page.inner_text("main")
+    assert cairn.client("cloudtrail").get_trail_status(Name="course-trail")["IsLogging"] is False
+    page.click("text=Start logging")
+    assert cairn.client("cloudtrail").get_trail_status(Name="course-trail")["IsLogging"] is True
+
+    # The console's calls are alice's, recorded as console calls.
+    stop = next(r for r in records(cairn, "StopLogging") if r["userIdentity"].get("userName") == "alice")
+    assert stop["sessionCredentialFromConsole"] == "true"
+    assert stop["userAgent"] == "console.amazonaws.com"
+    assert stop["userIdentity"]["accessKeyId"].startswith("ASIA")
+    assert stop["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true"
+    assert list(stop)[-1] == "sessionCredentialFromConsole"
+
+    # Signing out ends the session: its cookie no longer opens any page.
+    cookie = next(c for c in ctx.cookies() if c["name"] == "cairn-console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.click("text=Sign out")
+    assert page.url.endswith("/console/signin")
+    other = browser.new_context()
+    other.add_cookies([cookie])
+    p2 = other.new_page()
+    p2.goto(f"{cairn.endpoint}/console/cloudtrail/events")
+    assert p2.url.endswith("/console/signin")
+    other.close()
+    ctx.close()
+
+
+def test_failed_sign_ins_and_sign_in_without_mfa_match_the_cis_patterns(cairn, browser, setup, used_steps):
+    account = setup["account"]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, cairn, account, "alice", "wrong-password", fresh_code(setup["seed"], used_steps))
+    assert "authentication information is incorrect" in page.inner_text("main")
+    shot(page, "signin-failed")
+    sign_in(page, cairn, account, "", "also-wrong")
+    sign_in(page, cairn, account, "nobody-here", "whatever")
+    sign_in(page, cairn, account, "", ROOT_PASSWORD)
+    assert page.url.endswith("/console/cloudtrail")
+    ctx.close()
+
+    logins = records(cairn, "ConsoleLogin")
+    failed_alice = next(r for r in logins if r["userIdentity"].get("userName") == "alice"
+                        and r["responseElements"]["ConsoleLogin"] == "Failure")
+    assert failed_alice["errorMessage"] == "Failed authentication"
+    assert failed_alice["additionalEventData"]["MFAUsed"] == "Yes"
+    failed_root = next(r for r in logins if r["userIdentity"]["type"] == "Root"
+                       and r["responseElements"]["ConsoleLogin"] == "Failure")
+    assert failed_root["errorMessage"] == "Failed authentication"
+    hidden = next(r for r in logins if r["userIdentity"].get("userName") == "HIDDEN_DUE_TO_SECURITY_REASONS")
+    assert hidden["errorMessage"] == "No username found in supplied account"
+    root_ok = next(r for r in logins if r["userIdentity"]["type"] == "Root"
+                   and r["responseElements"]["ConsoleLogin"] == "Success")
+    assert root_ok["additionalEventData"]["MFAUsed"] == "No"
+
+    # The CIS benchmark's filter patterns, run by cairn's CloudWatch Logs over these records.
+    logs = cairn.client("logs")
+    messages = [json.dumps(r) for r in logins]
+    failures = logs.test_metric_filter(
+        filterPattern='{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+        logEventMessages=messages)["matches"]
+    assert {json.loads(m["eventMessage"])["eventID"] for m in failures} >= {failed_alice["eventID"], failed_root["eventID"]}
+    no_mfa = logs.test_metric_filter(
+        filterPattern='{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+        logEventMessages=messages)["matches"]
+    assert root_ok["eventID"] in {json.loads(m["eventMessage"])["eventID"] for m in no_mfa}
+
+
+def test_security_rules(cairn, browser, setup):
+    account = setup["account"]
+    base = cairn.endpoint
+    # No page is readable without a session.
+    for path in ["/console/cloudtrail", "/console/cloudtrail/events", "/console/cloudtrail/trails",
+                 "/console/cloudtrail/trails/course-trail", "/console/cloudtrail/events/download?format=json",
+                 "/console/cloudtrail/events/x"]:
+        req = urllib.request.Request(base + path)
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(req)
+            raise AssertionError(f"{path} answered without a session")
+        except urllib.error.HTTPError as e:
+            assert e.code == 303 and e.headers["Location"] == "/console/signin", path
+
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    # A sign-in form without its token is refused (and signs no one in).
+    r = ctx.request.post(f"{base}/console/signin", form={"account": account, "password": ROOT_PASSWORD},
+                         max_redirects=0)
+    assert r.status == 403
+    # bob has no policies: event history shows AWS's access-denied message, not events.
+    sign_in(page, cairn, account, "bob", "Bob-Passw0rd!")
+    assert page.url.endswith("/console/cloudtrail")
+    page.goto(f"{base}/console/cloudtrail/events")
+    alert = page.inner_text("[role=alert]")
+    assert "AccessDenied" in alert
+    assert "is not authorized to perform: cloudtrail:LookupEvents" in alert
+    assert page.locator("#events").count() == 0
+    shot(page, "event-history-denied")
+    # A form without the session's token is refused, and the trail is untouched.
+    r = ctx.request.post(f"{base}/console/cloudtrail/trails/course-trail/logging", form={"action": "stop"},
+                         max_redirects=0)
+    assert r.status == 403
+    r = ctx.request.post(f"{base}/console/cloudtrail/trails/course-trail/delete", form={"csrf": "forged"},
+                         max_redirects=0)
+    assert r.status == 403
+    assert cairn.client("cloudtrail").get_trail_status(Name="course-trail")["IsLogging"] is True
+    ctx.close()
+
+    # HTML in an event's fields is shown as text, never run.
+    import botocore.config
+    ct = cairn.client("cloudtrail", config=botocore.config.Config(
+        user_agent_extra="<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"))
+    ct.describe_trails()
+    ev = [e for e in ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                         "AttributeValue": "DescribeTrails"}])["Events"]
+          if "<script>" in e["CloudTrailEvent"]][0]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, cairn, account, "", ROOT_PASSWORD)
+    page.goto(f"{base}/console/cloudtrail/events/{ev['EventId']}")
+    assert "<script>window.__pwned=1</script>" in page.inner_text("pre.record")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("pre.record script, pre.record img").count() == 0
+    ctx.close()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_every_page_passes_an_accessibility_check(cairn, browser, setup):
+    account = setup["account"]
+    # The pages' Content-Security-Policy forbids injected scripts; axe is injected by the test.
+    ctx = browser.new_context(bypass_csp=True)
+    page = ctx.new_page()
+    trail_event = records(cairn, "CreateTrail")[0]["eventID"]
+    pages = ["/console/signin"]
+    page.goto(f"{cairn.endpoint}/console/signin")
+    check_axe(page, "/console/signin")
+    sign_in(page, cairn, account, "", ROOT_PASSWORD)
+    for path in ["/console/cloudtrail", "/console/cloudtrail/events", f"/console/cloudtrail/events/{trail_event}",
+                 "/console/cloudtrail/trails", "/console/cloudtrail/trails/course-trail"]:
+        page.goto(cairn.endpoint + path)
+        check_axe(page, path)
+        pages.append(path)
+    ctx.close()
+
+
+def check_axe(page, path):
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{path}: {bad}"
