@@ -341,3 +341,44 @@ def check_axe(page, path):
     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
            if v["impact"] in ("serious", "critical")]
     assert not bad, f"{path}: {bad}"
+
+
+def test_repeated_failures_are_throttled_until_the_window_passes(new_cairn, browser):
+    import subprocess
+    from conftest import CAIRN
+    c = new_cairn(["--test-clock"])
+    subprocess.run([str(CAIRN), "accounts", "set-password", "--data-dir", str(c.data_dir),
+                    "--password", ROOT_PASSWORD], check=True, capture_output=True)
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    for _ in range(5):
+        sign_in(page, c, account, "", "guess-" + str(_))
+        assert "authentication information is incorrect" in page.inner_text("main")
+    # The right password is not even checked now.
+    sign_in(page, c, account, "", ROOT_PASSWORD)
+    assert "Too many failed sign-in attempts" in page.inner_text("main")
+    assert page.url.endswith("/console/signin")
+    shot(page, "signin-throttled")
+    c.advance(16 * 60)
+    sign_in(page, c, account, "", ROOT_PASSWORD)
+    assert page.url.endswith("/console/cloudtrail")
+    ctx.close()
+    failures = [r for r in records(c, "ConsoleLogin") if r["responseElements"]["ConsoleLogin"] == "Failure"]
+    assert len(failures) == 5
+
+
+def test_live_tail_shows_new_events_as_they_happen(cairn, browser, setup):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, cairn, setup["account"], "", ROOT_PASSWORD)
+    page.goto(f"{cairn.endpoint}/console/cloudtrail/events?attr=EventName&value=CreateBucket")
+    page.click("#tail")
+    assert page.get_attribute("#tail", "aria-pressed") == "true"
+    bucket = f"tailed-{setup['account']}"
+    cairn.client("s3").create_bucket(Bucket=bucket)
+    page.wait_for_selector(f"#events tbody tr.fresh >> text={bucket}", timeout=15000)
+    # Only what the filter selects is added.
+    assert all("CreateBucket" in t for t in page.locator("#events tbody tr.fresh").all_inner_texts())
+    shot(page, "event-history-live-tail")
+    ctx.close()
