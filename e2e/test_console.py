@@ -382,3 +382,116 @@ def test_live_tail_shows_new_events_as_they_happen(cairn, browser, setup):
     assert all("CreateBucket" in t for t in page.locator("#events tbody tr.fresh").all_inner_texts())
     shot(page, "event-history-live-tail")
     ctx.close()
+
+
+def test_wizard_creates_a_trail_whose_files_the_s3_browser_reads_and_validates(new_cairn, browser):
+    """The course's first half in the browser: create a trail with a new bucket in the wizard,
+    make some activity, find it in Event history, open the delivered log file and see the same
+    record, then the digest's validation status as files change and go missing."""
+    import subprocess
+    from conftest import CAIRN
+    c = new_cairn(["--test-clock"])
+    subprocess.run([str(CAIRN), "accounts", "set-password", "--data-dir", str(c.data_dir),
+                    "--password", ROOT_PASSWORD], check=True, capture_output=True)
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    ctx = browser.new_context(bypass_csp=True)  # for axe-core, injected by the test
+    page = ctx.new_page()
+    sign_in(page, c, account, "", ROOT_PASSWORD)
+    page.click("nav >> text=Trails")
+    page.click("text=Create trail")
+    shot(page, "create-trail-1")
+    check_axe(page, "create-trail-1")
+    page.fill("#name", "course-trail")
+    bucket = page.input_value("#new_bucket")
+    assert bucket.startswith(f"aws-cloudtrail-logs-{account}-")
+    page.click("button[value='2']")
+    shot(page, "create-trail-2")
+    check_axe(page, "create-trail-2")
+    page.check("#data_s3_write")
+    page.click("button[value='3']")
+    shot(page, "create-trail-3")
+    check_axe(page, "create-trail-3")
+    review = page.inner_text("main")
+    assert "course-trail" in review and bucket in review and "AWS::S3::Object" in review
+    page.click("button[value='create']")
+    assert page.url.endswith("/console/cloudtrail/trails/course-trail"), page.inner_text("main")[:500]
+    assert "Logging" in page.inner_text("main")
+
+    ct = c.client("cloudtrail")
+    trail = ct.get_trail(Name="course-trail")["Trail"]
+    assert trail["S3BucketName"] == bucket and trail["LogFileValidationEnabled"] and trail["IsMultiRegionTrail"]
+    sel = ct.get_event_selectors(TrailName="course-trail")["AdvancedEventSelectors"]
+    assert any({"Field": "resources.type", "Equals": ["AWS::S3::Object"]} in s["FieldSelectors"] for s in sel)
+    policy = json.loads(c.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+    assert {s["Sid"] for s in policy["Statement"]} == {"AWSCloudTrailAclCheck20150319", "AWSCloudTrailWrite20150319"}
+    assert policy["Statement"][1]["Condition"]["StringEquals"]["AWS:SourceArn"] == trail["TrailARN"]
+    # The wizard's calls were root's console calls.
+    created = next(r for r in records(c, "CreateTrail"))
+    assert created["sessionCredentialFromConsole"] == "true"
+    assert created["requestParameters"]["name"] == "course-trail"
+
+    # Activity, delivered by the next round.
+    c.client("s3").create_bucket(Bucket=f"activity-{account}")
+    made = records(c, "CreateBucket")
+    activity = next(r for r in made if r["requestParameters"]["bucketName"] == f"activity-{account}")
+    page.goto(f"{c.endpoint}/console/cloudtrail/events?attr=ResourceName&value=activity-{account}")
+    assert "CreateBucket" in page.inner_text("#events")
+    c.advance(120)
+
+    # The log file in the S3 browser holds the same record.
+    page.goto(f"{c.endpoint}/console/cloudtrail/trails/course-trail")
+    page.click(f"dd >> text={bucket}")
+    shot(page, "s3-folder")
+    check_axe(page, "s3-folder")
+    path = [account, "CloudTrail", "us-east-1"]
+    for part in path:
+        page.click(f"#objects a >> text='{part}/'")
+    for _ in range(3):  # year, month, day
+        page.click("#objects tbody tr:first-child a")
+    logs = page.locator("#objects tbody a")
+    found = None
+    for i in range(logs.count()):
+        href = logs.nth(i).get_attribute("href")
+        p2 = ctx.new_page()
+        p2.goto(c.endpoint + href)
+        pre = p2.locator(f"pre[data-event-id='{activity['eventID']}']")
+        if pre.count():
+            found = json.loads(pre.text_content())
+            shot(p2, "s3-log-file")
+            check_axe(p2, "s3-log-file")
+            p2.close()
+            break
+        p2.close()
+    assert found == activity
+
+    # An hour on, the digest covers that file: valid; then a changed file and a missing one.
+    c.advance(3600, step=600)
+    s3 = c.client("s3")
+    digests = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"AWSLogs/{account}/CloudTrail-Digest/")["Contents"]]
+    def digest_page(key):
+        page.goto(f"{c.endpoint}/console/s3/object/{bucket}?key={urllib.request.quote(key)}")
+        rows = page.locator("#validation tbody tr")
+        return [rows.nth(i).inner_text().split("\t") for i in range(rows.count())]
+    listed = None
+    for key in digests:
+        rows = digest_page(key)
+        if len(rows) > 1:
+            listed = key
+            break
+    assert listed, page.inner_text("main")[:1500]
+    rows = digest_page(listed)
+    assert rows[0][1] == "valid" and all(r[1] == "valid" for r in rows[1:]), rows
+    shot(page, "s3-digest-valid")
+    check_axe(page, "s3-digest-valid")
+    first_log, second_log = rows[1][0], rows[-1][0]
+    s3.put_object(Bucket=bucket, Key=first_log, Body=b"not the delivered file")
+    if second_log != first_log:
+        s3.delete_object(Bucket=bucket, Key=second_log)
+    rows = digest_page(listed)
+    statuses = {r[0]: r[1] for r in rows[1:]}
+    assert statuses[first_log] == "changed", rows
+    if second_log != first_log:
+        assert statuses[second_log] == "missing"
+    shot(page, "s3-digest-changed")
+    check_axe(page, "s3-digest-changed")
+    ctx.close()

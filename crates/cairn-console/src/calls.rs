@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use cairn_edge::edge::web::WebPeer;
-use cairn_edge::pipeline::internal::Internal;
+use cairn_edge::pipeline::internal::{Internal, WireAnswer, WireCall};
 use cairn_model::Principal;
 use cairn_wire::AwsError;
 use serde_json::Value;
@@ -38,15 +38,34 @@ impl Caller {
         op: &'static str,
         input: Value,
     ) -> Result<Value, AwsError> {
-        let internal = Internal::console(
-            self.principal.clone(),
-            &self.source_ip,
-            CONSOLE_USER_AGENT,
-            &shared.region,
-        );
+        let internal = self.internal(shared);
         let shared = Arc::clone(shared);
         tokio::task::spawn_blocking(move || internal.call_json(&shared.app, service, op, input))
             .await
             .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
+    }
+
+    /// Sends a request to a REST service (S3) as a client would, minus the signature.
+    pub async fn call_wire(
+        &self,
+        shared: &Arc<Shared>,
+        service: &'static str,
+        call: WireCall,
+    ) -> Result<WireAnswer, AwsError> {
+        let internal = self.internal(shared);
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || internal.call_wire(&shared.app, service, call))
+            .await
+            .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
+    }
+
+    /// The calls' circumstances, for work that makes several in a row off the reactor.
+    pub fn internal(&self, shared: &Shared) -> Internal {
+        Internal::console(
+            self.principal.clone(),
+            &self.source_ip,
+            CONSOLE_USER_AGENT,
+            &shared.region,
+        )
     }
 }

@@ -11,8 +11,10 @@
 //! fetched from elsewhere.
 
 mod calls;
+mod digest_check;
 mod pages;
 mod render;
+mod s3_calls;
 mod session;
 mod signin;
 mod throttle;

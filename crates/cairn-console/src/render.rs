@@ -18,6 +18,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("trails.html", include_str!("../templates/trails.html")),
     ("trail.html", include_str!("../templates/trail.html")),
     ("message.html", include_str!("../templates/message.html")),
+    (
+        "create_trail.html",
+        include_str!("../templates/create_trail.html"),
+    ),
+    (
+        "s3_buckets.html",
+        include_str!("../templates/s3_buckets.html"),
+    ),
+    ("s3_list.html", include_str!("../templates/s3_list.html")),
+    (
+        "s3_object.html",
+        include_str!("../templates/s3_object.html"),
+    ),
 ];
 
 pub fn templates() -> minijinja::Environment<'static> {

@@ -2,8 +2,10 @@
 //! session's CSRF token), the page frame they share, and the routes of each page family.
 
 pub mod assets;
+mod create_trail;
 mod dashboard;
 mod history;
+mod s3;
 mod time;
 mod trails;
 
@@ -34,6 +36,14 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/console/cloudtrail/events/tail", get(history::tail))
         .route("/console/cloudtrail/events/{id}", get(history::event))
         .route("/console/cloudtrail/trails", get(trails::list))
+        .route(
+            "/console/cloudtrail/create-trail",
+            get(create_trail::start).post(create_trail::step),
+        )
+        .route("/console/s3", get(s3::buckets))
+        .route("/console/s3/buckets/{bucket}", get(s3::list))
+        .route("/console/s3/object/{bucket}", get(s3::object))
+        .route("/console/s3/download/{bucket}", get(s3::download))
         .route("/console/cloudtrail/trails/{name}", get(trails::detail))
         .route(
             "/console/cloudtrail/trails/{name}/logging",
