@@ -36,27 +36,73 @@ pub struct LookupArgs {
 type QueryMaker = Box<dyn Fn(usize) -> Value>;
 
 const ACCOUNT: &str = "123456789012";
-const NAMES: usize = 40;
-const USERS: usize = 200;
+pub const NAMES: usize = 40;
+pub const USERS: usize = 200;
 const TRAILS: usize = 10_000;
 
-fn record(i: u64, t_ms: i64) -> String {
+fn record(i: u64, t_ms: i64, account: &str) -> String {
     let name = format!("Operation{:02}", i as usize % NAMES);
     let user = format!("user{:03}", (i as usize * 7) % USERS);
     let trail = format!("trail-{:05}", (i as usize * 13) % TRAILS);
     json!({
         "eventVersion":"1.11",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLEUSERID000","arn":format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
-            "accountId":ACCOUNT,"accessKeyId":format!("AKIAEXAMPLE{:09}", i % 50),"userName":user},
+        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLEUSERID000","arn":format!("arn:aws:iam::{account}:user/{user}"),
+            "accountId":account,"accessKeyId":format!("AKIAEXAMPLE{:09}", i % 50),"userName":user},
         "eventTime":timefmt::event_time(t_ms),"eventSource":"cloudtrail.amazonaws.com","eventName":name,
         "awsRegion":"us-east-1","sourceIPAddress":"203.0.113.25",
         "userAgent":"aws-cli/1.46.3 md/Botocore#1.43.62 ua/2.1 os/linux#6.18 md/arch#x86_64 lang/python#3.11.7 md/pyimpl#CPython botocore/1.43.62",
         "requestParameters":{"name":trail,"includeShadowTrails":true},"responseElements":null,
         "requestID":format!("{:08x}-0000-4000-8000-{:012x}", i, i),"eventID":format!("{:08x}-1111-4000-8000-{:012x}", i, i),
-        "readOnly": !i.is_multiple_of(3),"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":ACCOUNT,"eventCategory":"Management",
+        "readOnly": !i.is_multiple_of(3),"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":account,"eventCategory":"Management",
         "tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"cloudtrail.us-east-1.amazonaws.com"}
     })
     .to_string()
+}
+
+/// How far back the synthetic history reaches.
+pub const SPAN_MS: i64 = 80 * 86_400_000;
+
+/// Fills the history of `stores` with `events` synthetic management events of `account`
+/// spread over [`SPAN_MS`] before `now` (unless it holds that many already). How long it
+/// took, when it had to.
+pub fn fill_history(
+    stores: &Stores,
+    events: u64,
+    account: &str,
+    now: i64,
+) -> anyhow::Result<Option<f64>> {
+    let (history, journal) = (Arc::clone(&stores.history), stores.journal.clone());
+    let span = SPAN_MS;
+    let have = history.count()?;
+    if have >= events {
+        return Ok(None);
+    }
+    let bar = indicatif::ProgressBar::new(events);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "building history {bar:40} {pos}/{len} ({per_sec}, {eta})",
+    )?);
+    bar.set_position(have);
+    let t0 = Instant::now();
+    let mut i = have;
+    while i < events {
+        let n = (events - i).min(5000);
+        let batch: Vec<Vec<u8>> = (i..i + n)
+            .map(|k| {
+                let t = now - span + (k as i128 * span as i128 / events as i128) as i64;
+                Entry {
+                    kind: EntryKind::Imported,
+                    account: account.into(),
+                    record: record(k, t, account).into_bytes(),
+                }
+                .encode()
+            })
+            .collect();
+        journal.append(batch).wait_blocking()?;
+        i += n;
+        bar.set_position(i);
+    }
+    bar.finish_and_clear();
+    Ok(Some(t0.elapsed().as_secs_f64()))
 }
 
 pub fn run(args: LookupArgs) -> anyhow::Result<()> {
@@ -66,40 +112,9 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let layout = Layout::new(&dir);
     let stores = Stores::open(&layout, JournalConfig::default(), |_, _| {})?;
-    let (history, journal) = (Arc::clone(&stores.history), stores.journal.clone());
     let now = SystemClock.now_millis();
-    let span = 80 * 86_400_000i64;
-    let have = history.count()?;
-    let build_s = if have < args.events {
-        let bar = indicatif::ProgressBar::new(args.events);
-        bar.set_style(indicatif::ProgressStyle::with_template(
-            "building history {bar:40} {pos}/{len} ({per_sec}, {eta})",
-        )?);
-        bar.set_position(have);
-        let t0 = Instant::now();
-        let mut i = have;
-        while i < args.events {
-            let n = (args.events - i).min(5000);
-            let batch: Vec<Vec<u8>> = (i..i + n)
-                .map(|k| {
-                    let t = now - span + (k as i128 * span as i128 / args.events as i128) as i64;
-                    Entry {
-                        kind: EntryKind::Imported,
-                        account: ACCOUNT.into(),
-                        record: record(k, t).into_bytes(),
-                    }
-                    .encode()
-                })
-                .collect();
-            journal.append(batch).wait_blocking()?;
-            i += n;
-            bar.set_position(i);
-        }
-        bar.finish_and_clear();
-        Some(t0.elapsed().as_secs_f64())
-    } else {
-        None
-    };
+    let span = SPAN_MS;
+    let build_s = fill_history(&stores, args.events, ACCOUNT, now)?;
     let app = App::build(
         &stores,
         &layout,

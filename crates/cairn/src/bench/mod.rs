@@ -1,6 +1,7 @@
 //! `cairn bench`: the benchmarks behind docs/BENCHMARKS.md. Each prints its figures as text and,
 //! with `--json`, as one JSON object per line.
 
+mod console;
 mod delivery;
 mod digest;
 mod journal;
@@ -28,6 +29,9 @@ pub enum BenchCommand {
     Lookup(lookup::LookupArgs),
     /// Trail delivery throughput: journal to stored log files.
     Delivery(delivery::DeliveryArgs),
+    /// The web console's Event history page over an event history of N events: server time
+    /// per page with each filter.
+    Console(console::ConsoleArgs),
     /// Digest crypto: SHA256withRSA signatures and verifications per second, SHA-256 and
     /// gunzip + SHA-256 throughput over log-file bytes.
     Digest(digest::DigestArgs),
@@ -54,6 +58,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Journal(a) => journal::run(a),
         BenchCommand::Lookup(a) => lookup::run(a),
         BenchCommand::Delivery(a) => delivery::run(a),
+        BenchCommand::Console(a) => console::run(a),
         BenchCommand::S3(a) => s3load::run(a),
         BenchCommand::Digest(a) => digest::run(a),
         BenchCommand::Policy(a) => policy::run(a),
