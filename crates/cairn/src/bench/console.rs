@@ -41,6 +41,9 @@ pub struct ConsoleArgs {
     pub json: bool,
 }
 
+/// Builds the i-th page address of a kind.
+type PageMaker = Box<dyn Fn(usize) -> String>;
+
 fn peer() -> WebPeer {
     WebPeer {
         addr: SocketAddr::from(([127, 0, 0, 1], 40000)),
@@ -150,7 +153,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         Options::new(Arc::new(SystemClock)),
     )?);
     let console = cairn_console::Console::new(Arc::clone(&app), "us-east-1");
-    let day = |i: usize| {
+    let day = move |i: usize| {
         let t = now - SPAN_MS + (i as i64 * 3_600_000) % SPAN_MS;
         let fmt = |ms: i64| {
             time::OffsetDateTime::from_unix_timestamp(ms / 1000)
@@ -168,7 +171,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         };
         (fmt(t), fmt(t + 86_400_000))
     };
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let kinds: Vec<(&str, PageMaker)> = vec![
         (
             "no filter",
             Box::new(|_| "/console/cloudtrail/events".to_owned()),
