@@ -495,3 +495,33 @@ def test_wizard_creates_a_trail_whose_files_the_s3_browser_reads_and_validates(n
     shot(page, "s3-digest-changed")
     check_axe(page, "s3-digest-changed")
     ctx.close()
+
+
+def test_wizard_makes_a_new_kms_key_topic_log_group_and_role_that_cloudtrail_accepts(cairn, browser, setup):
+    account = setup["account"]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, cairn, account, "", ROOT_PASSWORD)
+    page.goto(f"{cairn.endpoint}/console/cloudtrail/create-trail")
+    page.fill("#name", "everything-trail")
+    page.check("#kms_new")
+    page.check("#sns_new")
+    page.check("#cwl_new")
+    alias, topic, group, role = (page.input_value(s) for s in ("#kms_alias", "#sns_topic", "#cwl_group", "#cwl_role"))
+    page.click("button[value='2']")
+    page.click("button[value='3']")
+    review = page.inner_text("main")
+    assert f"alias/{alias}" in review and topic in review and group in review
+    page.click("button[value='create']")
+    assert page.url.endswith("/console/cloudtrail/trails/everything-trail"), page.inner_text("main")[:800]
+    trail = cairn.client("cloudtrail").get_trail(Name="everything-trail")["Trail"]
+    key = cairn.client("kms").describe_key(KeyId=f"alias/{alias}")["KeyMetadata"]
+    assert trail["KmsKeyId"] == key["Arn"]
+    assert trail["SnsTopicARN"] == f"arn:aws:sns:us-east-1:{account}:{topic}"
+    assert trail["CloudWatchLogsLogGroupArn"] == f"arn:aws:logs:us-east-1:{account}:log-group:{group}:*"
+    assert trail["CloudWatchLogsRoleArn"] == f"arn:aws:iam::{account}:role/{role}"
+    policy = json.loads(cairn.client("kms").get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    assert any(s.get("Sid") == "Allow CloudTrail to encrypt logs" for s in policy["Statement"])
+    topic_policy = json.loads(cairn.client("sns").get_topic_attributes(TopicArn=trail["SnsTopicARN"])["Attributes"]["Policy"])
+    assert topic_policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"] == trail["TrailARN"]
+    ctx.close()

@@ -16,6 +16,7 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::trail_resources;
 use super::{Me, error_of, with};
 use crate::Shared;
 use crate::render::{page, see_other};
@@ -33,8 +34,20 @@ pub struct Draft {
     pub prefix: String,
     pub multi_region: String,
     pub validation: String,
+    /// `none`, `new` or `existing`.
+    pub kms_mode: String,
+    /// A new key's alias (without `alias/`).
+    pub kms_alias: String,
     pub kms_key: String,
+    /// `none`, `new` or `existing`.
+    pub sns_mode: String,
+    /// The topic's name (new) or name or ARN (existing).
     pub sns_topic: String,
+    /// `none`, `new` or `existing`.
+    pub cwl_mode: String,
+    /// A new log group's name and the new role's name.
+    pub cwl_group: String,
+    pub cwl_role: String,
     pub cwl_group_arn: String,
     pub cwl_role_arn: String,
     /// `all`, `read`, `write` or `none`.
@@ -70,10 +83,18 @@ impl Draft {
     /// What the wizard proposes, as AWS's console does.
     fn proposed(account: &str) -> Draft {
         let suffix: [u8; 4] = rand::random();
+        let suffix = hex::encode(suffix);
         Draft {
             name: "management-events".into(),
             bucket_mode: "new".into(),
-            new_bucket: format!("aws-cloudtrail-logs-{account}-{}", hex::encode(suffix)),
+            new_bucket: format!("aws-cloudtrail-logs-{account}-{suffix}"),
+            kms_mode: "none".into(),
+            kms_alias: format!("aws-cloudtrail-logs-{account}-{suffix}"),
+            sns_mode: "none".into(),
+            sns_topic: format!("aws-cloudtrail-logs-{account}-{suffix}"),
+            cwl_mode: "none".into(),
+            cwl_group: format!("aws-cloudtrail-logs-{account}-{suffix}"),
+            cwl_role: "CloudTrailRoleForCloudWatchLogs_management-events".into(),
             multi_region: "on".into(),
             validation: "on".into(),
             management: "all".into(),
@@ -153,8 +174,9 @@ impl Draft {
         out
     }
 
-    /// CreateTrail's input.
-    fn create_input(&self) -> Value {
+    /// CreateTrail's input, with the KMS key, topic, log group and role it names (new ones by
+    /// the names they will have).
+    fn create_input(&self, made: &Made) -> Value {
         let mut i = json!({
             "Name": self.name.trim(),
             "S3BucketName": self.bucket(),
@@ -167,13 +189,63 @@ impl Draft {
             }
         };
         opt("S3KeyPrefix", self.prefix().unwrap_or(""));
-        opt("KmsKeyId", &self.kms_key);
-        opt("SnsTopicName", &self.sns_topic);
-        opt("CloudWatchLogsLogGroupArn", &self.cwl_group_arn);
-        opt("CloudWatchLogsRoleArn", &self.cwl_role_arn);
+        opt("KmsKeyId", made.kms_key.as_deref().unwrap_or(""));
+        opt("SnsTopicName", made.topic.as_deref().unwrap_or(""));
+        opt(
+            "CloudWatchLogsLogGroupArn",
+            made.log_group_arn.as_deref().unwrap_or(""),
+        );
+        opt(
+            "CloudWatchLogsRoleArn",
+            made.role_arn.as_deref().unwrap_or(""),
+        );
         i
     }
+
+    /// What the trail will name, before anything new is made: existing ones as typed, new ones
+    /// by the identifiers they will have.
+    fn planned(&self, account: &str, region: &str) -> Made {
+        let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        Made {
+            kms_key: match self.kms_mode.as_str() {
+                "new" => some(&format!("alias/{}", self.kms_alias.trim())),
+                "existing" => some(&self.kms_key),
+                _ => None,
+            },
+            topic: match self.sns_mode.as_str() {
+                "new" | "existing" => some(&self.sns_topic),
+                _ => None,
+            },
+            log_group_arn: match self.cwl_mode.as_str() {
+                "new" => Some(format!(
+                    "arn:aws:logs:{region}:{account}:log-group:{}:*",
+                    self.cwl_group.trim()
+                )),
+                "existing" => some(&self.cwl_group_arn),
+                _ => None,
+            },
+            role_arn: match self.cwl_mode.as_str() {
+                "new" => Some(format!(
+                    "arn:aws:iam::{account}:role/{}",
+                    self.cwl_role.trim()
+                )),
+                "existing" => some(&self.cwl_role_arn),
+                _ => None,
+            },
+        }
+    }
 }
+
+/// The KMS key, SNS topic, log group and role a trail names.
+#[derive(Clone, Debug, Default)]
+pub struct Made {
+    pub kms_key: Option<String>,
+    pub topic: Option<String>,
+    pub log_group_arn: Option<String>,
+    pub role_arn: Option<String>,
+}
+
+impl Draft {}
 
 /// The bucket policy AWS's console writes on a bucket it creates for a trail: CloudTrail may
 /// read the bucket's ACL and write under `AWSLogs/<account>/`, for this trail only.
@@ -238,7 +310,9 @@ fn step_page(
                 "selectors": selectors,
                 "selectors_error": selectors_error,
                 "insights": draft.insights(),
-                "create_input": serde_json::to_string_pretty(&draft.create_input()).unwrap_or_default(),
+                "create_input": serde_json::to_string_pretty(
+                    &draft.create_input(&draft.planned(&me.session.account, &shared.region))
+                ).unwrap_or_default(),
             }),
         ),
     )
@@ -302,6 +376,78 @@ fn attributes_problem(d: &Draft) -> Option<&'static str> {
     None
 }
 
+/// Makes the new KMS key, SNS topic, log group and role the draft asks for, each with the
+/// policy that lets CloudTrail use it for this trail; what the trail is to name.
+async fn make_resources(
+    shared: &Arc<Shared>,
+    me: &Me,
+    d: &Draft,
+    account: &str,
+    trail_arn: &str,
+    done: &mut Vec<String>,
+) -> Result<Made, cairn_wire::AwsError> {
+    let region = shared.region.as_str();
+    let made = d.planned(account, region);
+    let name = d.name.trim();
+    if d.kms_mode == "new" {
+        let input = json!({
+            "Description": format!("The KMS key for CloudTrail {trail_arn}"),
+            "Policy": trail_resources::key_policy(account, trail_arn),
+        });
+        let key = me.caller.call(shared, "kms", "CreateKey", input).await?;
+        let key_id = key
+            .pointer("/KeyMetadata/KeyId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let alias = made.kms_key.clone().unwrap_or_default();
+        done.push(format!("Created KMS key {key_id}"));
+        let input = json!({"AliasName": alias, "TargetKeyId": key_id});
+        me.caller.call(shared, "kms", "CreateAlias", input).await?;
+        done.push(format!("Named it {alias}"));
+    }
+    if d.sns_mode == "new" {
+        let topic = d.sns_topic.trim();
+        let topic_arn = format!("arn:aws:sns:{region}:{account}:{topic}");
+        me.caller
+            .call(shared, "sns", "CreateTopic", json!({"Name": topic}))
+            .await?;
+        done.push(format!("Created SNS topic {topic}"));
+        let input = json!({
+            "TopicArn": topic_arn,
+            "AttributeName": "Policy",
+            "AttributeValue": trail_resources::topic_policy(&topic_arn, trail_arn),
+        });
+        me.caller
+            .call(shared, "sns", "SetTopicAttributes", input)
+            .await?;
+        done.push("Let CloudTrail publish to it".into());
+    }
+    if d.cwl_mode == "new" {
+        let (group, role) = (d.cwl_group.trim(), d.cwl_role.trim());
+        me.caller
+            .call(
+                shared,
+                "logs",
+                "CreateLogGroup",
+                json!({"logGroupName": group}),
+            )
+            .await?;
+        done.push(format!("Created log group {group}"));
+        let input = json!({"RoleName": role, "AssumeRolePolicyDocument": trail_resources::logs_role_trust()});
+        me.caller.call(shared, "iam", "CreateRole", input).await?;
+        let input = json!({
+            "RoleName": role,
+            "PolicyName": format!("CloudTrail-CloudWatchLogs-{name}"),
+            "PolicyDocument": trail_resources::logs_role_policy(account, region, group),
+        });
+        me.caller
+            .call(shared, "iam", "PutRolePolicy", input)
+            .await?;
+        done.push(format!("Created role {role} for CloudTrail to write to it"));
+    }
+    Ok(made)
+}
+
 /// Makes the trail: each call as the person, stopping at the first refusal, which the review
 /// page shows with what was already done.
 async fn create(shared: &Arc<Shared>, me: &Me, d: &Draft) -> Response {
@@ -359,9 +505,13 @@ async fn create(shared: &Arc<Shared>, me: &Me, d: &Draft) -> Response {
         ));
     }
     let name = d.name.trim();
+    let made = match make_resources(shared, me, d, &account, &trail_arn, &mut done).await {
+        Ok(m) => m,
+        Err(e) => return fail(&done, &e),
+    };
     if let Err(e) = me
         .caller
-        .call(shared, "cloudtrail", "CreateTrail", d.create_input())
+        .call(shared, "cloudtrail", "CreateTrail", d.create_input(&made))
         .await
     {
         return fail(&done, &e);

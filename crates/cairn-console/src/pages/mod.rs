@@ -7,6 +7,7 @@ mod dashboard;
 mod history;
 mod s3;
 mod time;
+mod trail_resources;
 mod trails;
 
 use std::sync::Arc;
