@@ -51,11 +51,15 @@ def lab(cairn):
     pattern = {"source": ["aws.cloudtrail"], "detail": {"eventName": ["StopLogging"]}}
     ev.put_rule(Name="on-stop-logging", EventPattern=json.dumps(pattern), Description="CIS 4.5")
     ev.put_targets(Rule="on-stop-logging", Targets=[{"Id": "greet", "Arn": fn}])
+    ev.create_event_bus(Name="audit")
+    ev.put_rule(Name="audit-everything", EventBusName="audit", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
 
     cw = cairn.client("cloudwatch")
     cw.put_metric_alarm(AlarmName="root-use", Namespace="CIS", MetricName="RootUse", Statistic="Sum",
                         Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
                         AlarmActions=[f"arn:aws:sns:us-east-1:{account}:alerts"], AlarmDescription="CIS 4.3")
+    cw.put_metric_alarm(AlarmName="App/errors", Namespace="App", MetricName="Errors", Statistic="Maximum",
+                        Period=60, EvaluationPeriods=2, Threshold=5, ComparisonOperator="GreaterThanThreshold")
     cw.put_metric_data(Namespace="CIS", MetricData=[{"MetricName": "RootUse", "Value": 1, "Timestamp": cairn.now()}])
     cairn.advance_until(lambda: cw.describe_alarms(AlarmNames=["root-use"])["MetricAlarms"][0]["StateValue"] == "ALARM",
                         step=20, limit=180)
@@ -88,7 +92,7 @@ def test_alarms_rules_functions_and_lake_pages(cairn, browser, lab):  # noqa: F8
 
     # Alarms: the list with state, metric, threshold and actions; the alarm's history.
     page.click("nav >> text=Alarms")
-    row = page.inner_text("#alarms tbody tr")
+    row = page.inner_text("#alarms tbody tr:has-text('root-use')")
     assert "root-use" in row and "ALARM" in row and "CIS RootUse" in row and "Sum >= 1" in row, row
     assert "1 action(s)" in row
     check_axe(page, "alarms")
@@ -100,6 +104,10 @@ def test_alarms_rules_functions_and_lake_pages(cairn, browser, lab):  # noqa: F8
     assert "Alarm updated from INSUFFICIENT_DATA to ALARM" in history and 'Alarm "root-use" created' in history
     check_axe(page, "alarm")
     shot(page, "alarm")
+    page.click("nav >> text=Alarms")
+    page.click("#alarms >> text=App/errors")
+    assert "Maximum > 5 for 2 datapoint(s) of 60 s" in page.inner_text("main")
+    page.goto(f"{base}/console/cloudwatch/alarms/root-use")
     page.click("text=Disable actions")
     assert "Enable actions" in page.inner_text("main")
     assert cairn.client("cloudwatch").describe_alarms(AlarmNames=["root-use"])["MetricAlarms"][0]["ActionsEnabled"] is False
@@ -115,6 +123,12 @@ def test_alarms_rules_functions_and_lake_pages(cairn, browser, lab):  # noqa: F8
     assert lab["function"] in page.inner_text("#targets")
     check_axe(page, "rule")
     shot(page, "rule")
+    page.goto(f"{base}/console/events/rules")
+    page.select_option("#bus", "audit")
+    page.click("text=Show rules")
+    assert "audit-everything" in page.inner_text("#rules") and "on-stop-logging" not in page.inner_text("#rules")
+    page.click("#rules >> text=audit-everything")
+    assert '"prefix": ""' in page.inner_text("#pattern")
 
     # Functions: the list, the configuration, a test invocation's result and log tail.
     page.click("nav >> text=Functions")

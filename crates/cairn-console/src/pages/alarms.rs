@@ -78,6 +78,8 @@ fn summary(a: &Value) -> Value {
     );
     json!({
         "name": s("AlarmName"),
+        // Alarm names may hold `/`, which one path segment must not.
+        "path": encode(s("AlarmName")),
         "arn": s("AlarmArn"),
         "description": s("AlarmDescription"),
         "state": s("StateValue"),
