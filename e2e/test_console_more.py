@@ -176,3 +176,21 @@ def test_alarms_rules_functions_and_lake_pages(cairn, browser, lab):  # noqa: F8
         recs = console_records(cairn, source)
         assert names <= {r["eventName"] for r in recs}, (source, sorted({r["eventName"] for r in recs}))
         assert all(r["userIdentity"]["type"] == "Root" and r["userAgent"] == "console.amazonaws.com" for r in recs)
+
+
+def test_a_user_without_the_permissions_sees_awss_access_denied(cairn, browser, lab):  # noqa: F811
+    iam = cairn.client("iam")
+    iam.create_user(UserName="viewer")
+    iam.create_login_profile(UserName="viewer", Password="Viewer-Passw0rd!")
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, cairn, lab["account"], "viewer", "Viewer-Passw0rd!")
+    assert page.url.endswith("/console/cloudtrail"), page.content()[:2000]
+    for path, action in [("/console/cloudwatch/alarms", "cloudwatch:DescribeAlarms"),
+                         ("/console/events/rules", "events:ListEventBuses"),
+                         ("/console/lambda/functions", "lambda:ListFunctions"),
+                         ("/console/cloudtrail/lake", "cloudtrail:ListEventDataStores")]:
+        page.goto(cairn.endpoint + path)
+        alert = page.inner_text("[role=alert]")
+        assert "AccessDenied" in alert and action in alert, (path, alert)
+    ctx.close()
