@@ -41,6 +41,9 @@ def lab(cairn):
     eds = ct.create_event_data_store(Name="console-store", TerminationProtectionEnabled=False)[
         "EventDataStoreArn"].split("/")[-1]
 
+    other = ct.create_event_data_store(Name="other-store", TerminationProtectionEnabled=False)[
+        "EventDataStoreArn"].split("/")[-1]
+
     iam = cairn.client("iam")
     role = iam.create_role(RoleName="greeter-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     lam = cairn.client("lambda")
@@ -71,7 +74,7 @@ def lab(cairn):
             ct.get_query_results(QueryId=qid)), timeout=30, every=0.1)
         return r["QueryResultRows"] and r["QueryResultRows"][0][0] != {"_col0": "0"}
     wait_for(ingested, timeout=30, every=0.5)
-    return {"account": account, "eds": eds, "function": fn}
+    return {"account": account, "eds": eds, "other_eds": other, "function": fn}
 
 
 def console_records(cairn, source):
@@ -163,6 +166,11 @@ def test_alarms_rules_functions_and_lake_pages(cairn, browser, lab):  # noqa: F8
     assert cells[0] == "us-east-1" and int(cells[1]) > 0
     check_axe(page, "lake")
     shot(page, "lake")
+    # Picking another store puts its id in the query and the samples (the page's script).
+    page.select_option("#store", lab["other_eds"])
+    assert f"FROM {lab['other_eds']}" in page.input_value("#sql")
+    assert lab["other_eds"] in page.locator(".samples pre").first.text_content()
+    page.select_option("#store", lab["eds"])
     page.fill("#sql", f"SELEC * FROM {lab['eds']}")
     page.click("#query-form button[type=submit]")
     assert "InvalidQueryStatementException" in page.inner_text("[role=alert]")
