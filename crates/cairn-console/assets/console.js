@@ -63,4 +63,18 @@
       tail.setAttribute("aria-pressed", "true"); poll(); timer = setInterval(poll, 2000);
     });
   }
+  // Lake query editor: picking another event data store puts its id in the query and the samples.
+  var store = document.getElementById("store"), sql = document.getElementById("sql");
+  if (store && sql) {
+    var current = store.value;
+    store.addEventListener("change", function () {
+      var next = store.value, swap = function (t) { return t.split(current).join(next); };
+      sql.value = swap(sql.value);
+      document.querySelectorAll(".samples pre, #samples-store").forEach(function (p) { p.textContent = swap(p.textContent); });
+      document.querySelectorAll(".samples a").forEach(function (a) {
+        a.href = a.href.replace("store=" + encodeURIComponent(current), "store=" + encodeURIComponent(next));
+      });
+      current = next;
+    });
+  }
 })();

@@ -31,6 +31,17 @@ const TEMPLATES: &[(&str, &str)] = &[
         "s3_object.html",
         include_str!("../templates/s3_object.html"),
     ),
+    // Lake, alarms, rules, functions.
+    ("lake.html", include_str!("../templates/lake.html")),
+    ("alarms.html", include_str!("../templates/alarms.html")),
+    ("alarm.html", include_str!("../templates/alarm.html")),
+    ("rules.html", include_str!("../templates/rules.html")),
+    ("rule.html", include_str!("../templates/rule.html")),
+    (
+        "functions.html",
+        include_str!("../templates/functions.html"),
+    ),
+    ("function.html", include_str!("../templates/function.html")),
 ];
 
 pub fn templates() -> minijinja::Environment<'static> {

@@ -1,10 +1,14 @@
 //! The pages behind sign-in: who is asking (every page needs a live session, and every form a
 //! session's CSRF token), the page frame they share, and the routes of each page family.
 
+mod alarms;
 pub mod assets;
 mod create_trail;
 mod dashboard;
+mod functions;
 mod history;
+mod lake;
+mod rules;
 mod s3;
 mod time;
 mod trail_resources;
@@ -53,6 +57,30 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route(
             "/console/cloudtrail/trails/{name}/delete",
             post(trails::delete),
+        )
+        .merge(more_routes())
+}
+
+/// The pages of the capabilities beyond trails: CloudTrail Lake, CloudWatch alarms,
+/// EventBridge rules, Lambda functions.
+fn more_routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/console/cloudtrail/lake",
+            get(lake::editor).post(lake::run),
+        )
+        .route("/console/cloudwatch/alarms", get(alarms::list))
+        .route("/console/cloudwatch/alarms/{name}", get(alarms::detail))
+        .route(
+            "/console/cloudwatch/alarms/{name}/actions",
+            post(alarms::actions),
+        )
+        .route("/console/events/rules", get(rules::list))
+        .route("/console/events/rules/{name}", get(rules::detail))
+        .route("/console/lambda/functions", get(functions::list))
+        .route(
+            "/console/lambda/functions/{name}",
+            get(functions::detail).post(functions::invoke),
         )
 }
 
