@@ -16,6 +16,7 @@ mod render;
 mod session;
 mod signin;
 mod throttle;
+mod xml;
 
 use std::sync::Arc;
 

@@ -18,6 +18,34 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("trails.html", include_str!("../templates/trails.html")),
     ("trail.html", include_str!("../templates/trail.html")),
     ("message.html", include_str!("../templates/message.html")),
+    (
+        "iam_users.html",
+        include_str!("../templates/iam_users.html"),
+    ),
+    ("iam_user.html", include_str!("../templates/iam_user.html")),
+    ("iam_mfa.html", include_str!("../templates/iam_mfa.html")),
+    (
+        "iam_groups.html",
+        include_str!("../templates/iam_groups.html"),
+    ),
+    (
+        "iam_group.html",
+        include_str!("../templates/iam_group.html"),
+    ),
+    (
+        "iam_roles.html",
+        include_str!("../templates/iam_roles.html"),
+    ),
+    ("iam_role.html", include_str!("../templates/iam_role.html")),
+    (
+        "iam_policies.html",
+        include_str!("../templates/iam_policies.html"),
+    ),
+    (
+        "iam_policy.html",
+        include_str!("../templates/iam_policy.html"),
+    ),
+    ("password.html", include_str!("../templates/password.html")),
 ];
 
 pub fn templates() -> minijinja::Environment<'static> {

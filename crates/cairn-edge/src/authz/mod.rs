@@ -89,8 +89,10 @@ pub fn authorize(
     extra: &[(&str, String)],
 ) -> Result<(), Denied> {
     let caller = caller_of(&ctx.principal);
-    // AWS lets GetSessionToken credentials call IAM only when they were made with MFA.
+    // AWS lets GetSessionToken credentials call IAM only when they were made with MFA. A
+    // console sign-in's session is not bound by that (AWS's console manages IAM without MFA).
     if action.to_ascii_lowercase().starts_with("iam:")
+        && !ctx.from_console
         && let Principal::IamUser {
             session: Some(s), ..
         }
