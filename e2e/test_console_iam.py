@@ -240,6 +240,53 @@ def test_every_iam_page_passes_an_accessibility_check(cairn, browser, account):
     ctx.close()
 
 
+def test_detach_delete_key_and_console_password_forms(cairn, browser, account):
+    base = cairn.endpoint
+    iam = cairn.client("iam")
+    iam.create_user(UserName="frank")
+    iam.attach_user_policy(UserName="frank", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    key = iam.create_access_key(UserName="frank")["AccessKey"]["AccessKeyId"]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.on("dialog", lambda d: d.accept())
+    sign_in(page, cairn, account, "", ROOT_PASSWORD)
+    page.goto(f"{base}/console/iam/users/frank")
+    assert "No console password." in page.inner_text("#login-profile")
+    # Console access: enable, then require a reset, then disable.
+    page.fill("#lp-password", "Frank-Passw0rd!")
+    page.click("#login-profile-form button[type=submit]")
+    assert "Console password enabled" in page.inner_text("#login-profile")
+    assert iam.get_login_profile(UserName="frank")["LoginProfile"]["PasswordResetRequired"] is False
+    page.check("#login-profile-form input[name=reset]")
+    page.click("#login-profile-form button[type=submit]")
+    assert iam.get_login_profile(UserName="frank")["LoginProfile"]["PasswordResetRequired"] is True
+    # A password the default policy refuses: AWS's error.
+    page.fill("#lp-password", "short")
+    page.click("#login-profile-form button[type=submit]")
+    assert "PasswordPolicyViolation" in page.inner_text("[role=alert]")
+    page.goto(f"{base}/console/iam/users/frank")
+    page.click("text=Disable console access")
+    assert "No console password." in page.inner_text("#login-profile")
+    # Detach a policy; delete the key.
+    page.click("button[aria-label='Detach ReadOnlyAccess']")
+    # (Requiring a reset attached IAMUserChangePassword, as AWS's console does.)
+    assert iam.list_attached_user_policies(UserName="frank")["AttachedPolicies"] == [
+        {"PolicyName": "IAMUserChangePassword", "PolicyArn": "arn:aws:iam::aws:policy/IAMUserChangePassword"}]
+    page.click(f"button[aria-label='Delete {key}']")
+    assert iam.list_access_keys(UserName="frank")["AccessKeyMetadata"] == []
+    # Remove from a group from the user's page.
+    iam.create_group(GroupName="frank-group")
+    page.goto(f"{base}/console/iam/users/frank")
+    page.select_option("#group", "frank-group")
+    page.click("text=Add to group")
+    assert "frank-group" in page.inner_text("#user-groups")
+    page.click("button[aria-label='Remove from frank-group']")
+    assert iam.list_groups_for_user(UserName="frank")["Groups"] == []
+    for name in ["DeleteLoginProfile", "DetachUserPolicy", "DeleteAccessKey", "RemoveUserFromGroup"]:
+        assert any(r.get("sessionCredentialFromConsole") == "true" for r in records(cairn, name)), name
+    ctx.close()
+
+
 def test_iam_forms_need_the_session_token(cairn, browser, account):
     ctx = browser.new_context()
     page = ctx.new_page()
