@@ -167,6 +167,7 @@ def test_iam_pages_then_the_new_user_signs_in_with_mfa_and_changes_password(cair
     page.click("#password-form button[type=submit]")
     assert page.url.endswith("/console/cloudtrail"), page.inner_text("main")[:1000]
     assert iam.get_login_profile(UserName="carol")["LoginProfile"]["PasswordResetRequired"] is False
+    assert page.locator("header >> text=Change password").count() == 1
     page.click("nav[aria-label=IAM] >> text=Users")
     assert "carol" in page.inner_text("#users")
     page.click("nav >> text=Event history")
