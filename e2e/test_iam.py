@@ -381,6 +381,56 @@ def test_login_profiles_alias_and_secrets_stay_out_of_records(cairn):
     del account
 
 
+def test_change_password_with_the_cli(cairn):
+    """ChangePassword as the user: the IAMUserChangePassword managed policy allows it on the
+    user's own ARN; it clears a required reset; its record has no parameters, as AWS's."""
+    cairn.aws("iam", "create-user", "--user-name", "pw-changer")
+    cairn.aws("iam", "create-login-profile", "--user-name", "pw-changer", "--password", "First-Passw0rd!",
+              "--password-reset-required")
+    key = cairn.aws("iam", "create-access-key", "--user-name", "pw-changer")[1]["AccessKey"]
+    env = keys_env(key)
+    # Without a policy the user may not.
+    code, _, err = cairn.aws("iam", "change-password", "--old-password", "First-Passw0rd!",
+                             "--new-password", "Second-Passw0rd!", env_overrides=env, check=False)
+    assert code != 0 and "AccessDenied" in err and "iam:ChangePassword" in err
+    cairn.aws("iam", "attach-user-policy", "--user-name", "pw-changer",
+              "--policy-arn", "arn:aws:iam::aws:policy/IAMUserChangePassword")
+    code, _, err = cairn.aws("iam", "change-password", "--old-password", "wrong-old-one",
+                             "--new-password", "Second-Passw0rd!", env_overrides=env, check=False)
+    assert code != 0 and "AccessDenied" in err and "The old password was incorrect." in err
+    code, _, err = cairn.aws("iam", "change-password", "--old-password", "First-Passw0rd!",
+                             "--new-password", "short", env_overrides=env, check=False)
+    assert code != 0 and "PasswordPolicyViolation" in err
+    code, out, err = cairn.aws("iam", "change-password", "--old-password", "First-Passw0rd!",
+                               "--new-password", "Second-Passw0rd!", env_overrides=env)
+    assert code == 0, err
+    profile = cairn.aws("iam", "get-login-profile", "--user-name", "pw-changer")[1]["LoginProfile"]
+    assert profile["PasswordResetRequired"] is False
+    # The old password no longer works; the new one does.
+    code, _, err = cairn.aws("iam", "change-password", "--old-password", "First-Passw0rd!",
+                             "--new-password", "Third-Passw0rd!", env_overrides=env, check=False)
+    assert code != 0 and "The old password was incorrect." in err
+    # The root user has no login profile to change this way.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cairn.client("iam").change_password(OldPassword="a-long-password", NewPassword="b-long-password")
+    assert e.value.response["Error"]["Code"] == "InvalidUserType"
+
+    events = [json.loads(e["CloudTrailEvent"]) for e in lookup_all(
+        cairn.client(), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ChangePassword"}])]
+    ok = [r for r in events if r["userIdentity"].get("userName") == "pw-changer" and "errorCode" not in r]
+    assert len(ok) == 1
+    real = real_records("ChangePassword")[0]
+    assert ok[0]["requestParameters"] is None and real["requestParameters"] is None
+    assert ok[0]["responseElements"] is None and real["responseElements"] is None
+    assert ok[0]["eventSource"] == "iam.amazonaws.com" and ok[0]["awsRegion"] == "us-east-1"
+    assert ok[0]["readOnly"] is False
+    wrong = [r for r in events if r.get("errorCode") == "AccessDenied" and "old password" in r.get("errorMessage", "")]
+    assert wrong and wrong[0]["requestParameters"] is None
+    for r in events:
+        text = json.dumps(r)
+        assert "Passw0rd" not in text and "wrong-old-one" not in text
+
+
 @pytest.mark.parametrize("event_name", ["CreateUser", "CreateAccessKey", "AttachUserPolicy", "PutUserPolicy",
                                         "CreateLoginProfile", "AssumeRole", "GetCallerIdentity"])
 def test_records_have_the_keys_and_shapes_of_real_ones(cairn, event_name):

@@ -18,6 +18,7 @@ mod s3_calls;
 mod session;
 mod signin;
 mod throttle;
+mod xml;
 
 use std::sync::Arc;
 

@@ -42,6 +42,35 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/functions.html"),
     ),
     ("function.html", include_str!("../templates/function.html")),
+    // IAM, and the forced password change.
+    (
+        "iam_users.html",
+        include_str!("../templates/iam_users.html"),
+    ),
+    ("iam_user.html", include_str!("../templates/iam_user.html")),
+    ("iam_mfa.html", include_str!("../templates/iam_mfa.html")),
+    (
+        "iam_groups.html",
+        include_str!("../templates/iam_groups.html"),
+    ),
+    (
+        "iam_group.html",
+        include_str!("../templates/iam_group.html"),
+    ),
+    (
+        "iam_roles.html",
+        include_str!("../templates/iam_roles.html"),
+    ),
+    ("iam_role.html", include_str!("../templates/iam_role.html")),
+    (
+        "iam_policies.html",
+        include_str!("../templates/iam_policies.html"),
+    ),
+    (
+        "iam_policy.html",
+        include_str!("../templates/iam_policy.html"),
+    ),
+    ("password.html", include_str!("../templates/password.html")),
 ];
 
 pub fn templates() -> minijinja::Environment<'static> {
@@ -135,4 +164,56 @@ pub fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> 
         .into_response();
     harden(&mut resp);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn render(name: &str, ctx: serde_json::Value) -> String {
+        templates()
+            .get_template(name)
+            .unwrap()
+            .render(minijinja::Value::from_serialize(&ctx))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_template_parses() {
+        let env = templates();
+        for (name, _) in TEMPLATES {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn iam_pages_escape_what_iam_answers() {
+        let me = json!({"name": "root", "account": "111122223333", "arn": "arn:aws:iam::111122223333:root"});
+        let evil = "<img src=x onerror=alert(1)>";
+        let html = render(
+            "iam_users.html",
+            json!({"title": "Users", "me": me, "csrf": "t", "users": [{"UserName": evil, "Arn": evil}]}),
+        );
+        assert!(!html.contains(evil));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        let html = render(
+            "iam_policy.html",
+            json!({"title": "p", "me": me, "csrf": "t", "policy": {"Arn": "a"}, "document": evil}),
+        );
+        assert!(!html.contains(evil));
+        // The password page of a session that must change its password offers nothing else.
+        let user = json!({"name": "carol", "account": "111122223333", "arn": "arn:aws:iam::111122223333:user/carol"});
+        let html = render(
+            "password.html",
+            json!({"title": "Change password", "me": user, "csrf": "t", "restricted": true}),
+        );
+        assert!(!html.contains("<nav") && html.contains("must be changed"));
+        let html = render(
+            "iam_users.html",
+            json!({"title": "Users", "me": user, "csrf": "t", "users": []}),
+        );
+        assert!(html.contains("<nav") && html.contains("href=\"/console/password\""));
+    }
 }

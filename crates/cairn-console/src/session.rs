@@ -29,6 +29,9 @@ pub struct Session {
     /// Every form of this session carries it; a POST without it is refused.
     pub csrf: String,
     pub expires_ms: i64,
+    /// The login profile requires a new password: until it is changed, the only page open
+    /// is the one that changes it.
+    pub must_change_password: bool,
 }
 
 /// The sessions of this process.
@@ -63,6 +66,15 @@ impl Sessions {
                 None
             }
             None => None,
+        }
+    }
+
+    /// Lifts the restriction to the password change page, once the password has changed.
+    pub fn password_changed(&self, id: &str) {
+        if let Ok(mut m) = self.by_id.lock()
+            && let Some(s) = m.get_mut(id)
+        {
+            s.must_change_password = false;
         }
     }
 
@@ -121,6 +133,7 @@ mod tests {
             display_name: "alice".into(),
             csrf: random_token(),
             expires_ms,
+            must_change_password: true,
         }
     }
 
@@ -134,6 +147,10 @@ mod tests {
         assert!(s.end(&id).is_some());
         assert!(s.get(&id, 0).is_none());
         assert!(s.get("made-up", 0).is_none());
+        let id = s.start(session(5_000));
+        assert!(s.get(&id, 0).unwrap().must_change_password);
+        s.password_changed(&id);
+        assert!(!s.get(&id, 0).unwrap().must_change_password);
     }
 
     #[test]

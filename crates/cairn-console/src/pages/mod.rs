@@ -7,7 +7,9 @@ mod create_trail;
 mod dashboard;
 mod functions;
 mod history;
+mod iam;
 mod lake;
+pub mod password;
 mod rules;
 mod s3;
 mod time;
@@ -82,6 +84,60 @@ fn more_routes() -> Router<Arc<Shared>> {
             "/console/lambda/functions/{name}",
             get(functions::detail).post(functions::invoke),
         )
+        .route(password::PAGE, get(password::form).post(password::submit))
+        .route("/console/iam", get(iam::home))
+        .route(
+            "/console/iam/users",
+            get(iam::users::list_users).post(iam::users::create),
+        )
+        .route("/console/iam/users/{name}", get(iam::users::show))
+        .route("/console/iam/users/{name}/groups", post(iam::users::groups))
+        .route("/console/iam/users/{name}/policies", post(iam::attach_user))
+        .route(
+            "/console/iam/users/{name}/keys",
+            post(iam::users::create_key),
+        )
+        .route(
+            "/console/iam/users/{name}/keys/{id}",
+            post(iam::users::key_action),
+        )
+        .route(
+            "/console/iam/users/{name}/login-profile",
+            post(iam::users::login_profile),
+        )
+        .route(
+            "/console/iam/users/{name}/mfa",
+            get(iam::users::mfa_form).post(iam::users::mfa_create),
+        )
+        .route(
+            "/console/iam/users/{name}/mfa/enable",
+            post(iam::users::mfa_enable),
+        )
+        .route(
+            "/console/iam/users/{name}/mfa/remove",
+            post(iam::users::mfa_remove),
+        )
+        .route(
+            "/console/iam/groups",
+            get(iam::groups::list_groups).post(iam::groups::create),
+        )
+        .route("/console/iam/groups/{name}", get(iam::groups::show))
+        .route("/console/iam/groups/{name}/users", post(iam::groups::users))
+        .route(
+            "/console/iam/groups/{name}/policies",
+            post(iam::attach_group),
+        )
+        .route(
+            "/console/iam/roles",
+            get(iam::roles::list_roles).post(iam::roles::create),
+        )
+        .route("/console/iam/roles/{name}", get(iam::roles::show))
+        .route("/console/iam/roles/{name}/policies", post(iam::attach_role))
+        .route(
+            "/console/iam/policies",
+            get(iam::policies::list_policies).post(iam::policies::create),
+        )
+        .route("/console/iam/policies/view", get(iam::policies::show))
 }
 
 /// The signed-in person behind a request: their session and the principal its credentials
@@ -103,6 +159,19 @@ pub struct Me {
 
 impl Me {
     pub fn of(shared: &Shared, headers: &HeaderMap, peer: &WebPeer) -> Result<Me, Box<Response>> {
+        let me = Me::even_restricted(shared, headers, peer)?;
+        if me.session.must_change_password {
+            return Err(Box::new(see_other(password::PAGE)));
+        }
+        Ok(me)
+    }
+
+    /// Same, also for a session that must change its password first (the password page).
+    pub fn even_restricted(
+        shared: &Shared,
+        headers: &HeaderMap,
+        peer: &WebPeer,
+    ) -> Result<Me, Box<Response>> {
         let (session, principal) =
             signed_in(shared, headers).ok_or_else(|| Box::new(see_other("/console/signin")))?;
         Ok(Me {
@@ -137,6 +206,8 @@ impl Me {
             },
             "region": shared.region,
             "csrf": self.session.csrf,
+            "restricted": self.session.must_change_password,
+            "service": if nav.starts_with("iam") { "IAM" } else { "CloudTrail" },
         })
     }
 }

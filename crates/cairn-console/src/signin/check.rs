@@ -51,11 +51,13 @@ impl Who {
 /// How the attempt ended.
 #[derive(Clone, Debug)]
 pub enum Decision {
-    /// Signed in; the credentials' owner, and whether an MFA code was part of it.
+    /// Signed in; the credentials' owner, whether an MFA code was part of it, and whether
+    /// the login profile requires a new password before anything else.
     Success {
         who: Who,
         owner: KeyOwner,
         mfa_used: bool,
+        reset_required: bool,
     },
     /// Refused, in an account that exists: recorded there with this `errorMessage`.
     Failure {
@@ -98,6 +100,7 @@ pub fn decide(
                     who,
                     owner: KeyOwner::Root,
                     mfa_used: false,
+                    reset_required: false,
                 }
             } else {
                 Decision::Failure {
@@ -136,12 +139,13 @@ pub fn decide(
         }
     }
     Ok(match (password_ok && code_ok, profile) {
-        (true, Some(_)) => Decision::Success {
+        (true, Some(p)) => Decision::Success {
             owner: KeyOwner::User {
                 user_id: user.user_id.clone(),
             },
             who: Who::User(user),
             mfa_used,
+            reset_required: p.reset_required,
         },
         _ => Decision::Failure {
             who: Who::User(user),

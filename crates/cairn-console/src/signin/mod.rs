@@ -182,6 +182,7 @@ pub async fn submit(
             who,
             owner,
             mfa_used,
+            reset_required,
         } => {
             let r = record::console_login(&who, None, mfa_used, &circumstances);
             if commit(&shared, &who, &r).await.is_err() {
@@ -220,8 +221,13 @@ pub async fn submit(
                 display_name,
                 csrf: random_token(),
                 expires_ms,
+                must_change_password: reset_required,
             });
-            let mut resp = see_other(LANDING);
+            let mut resp = see_other(if reset_required {
+                crate::pages::password::PAGE
+            } else {
+                LANDING
+            });
             let h = resp.headers_mut();
             for c in [
                 set_cookie(

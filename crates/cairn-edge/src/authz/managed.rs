@@ -3,7 +3,7 @@
 //! (docs/compatibility.md says so).
 
 /// (name, policy id, document)
-const CATALOGUE: [(&str, &str, &str); 10] = [
+const CATALOGUE: [(&str, &str, &str); 11] = [
     (
         "AdministratorAccess",
         "ANPAIWMBCKSKIEE64ZLYK",
@@ -28,6 +28,11 @@ const CATALOGUE: [(&str, &str, &str); 10] = [
         "IAMReadOnlyAccess",
         "ANPAJKSO7NDY4T57MWDSQ",
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "IAMUserChangePassword",
+        "ANPAJ4L4MM2A7QIEB56MS",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ChangePassword"],"Resource":["arn:aws:iam::*:user/${aws:username}"]},{"Effect":"Allow","Action":["iam:GetAccountPasswordPolicy"],"Resource":"*"}]}"#,
     ),
     (
         "AWSCloudTrail_FullAccess",
@@ -81,5 +86,6 @@ mod tests {
         }
         assert!(aws_managed_policy("arn:aws:iam::aws:policy/AdministratorAccess").is_some());
         assert!(aws_managed_policy("arn:aws:iam::aws:policy/Nope").is_none());
+        assert!(aws_managed_policy("arn:aws:iam::aws:policy/IAMUserChangePassword").is_some());
     }
 }

@@ -90,9 +90,9 @@ impl Service for Iam {
         &self,
         _app: &App,
         _ctx: &CallContext,
-        _op: &'static Operation,
+        op: &'static Operation,
         call: Recording<'_, Self>,
     ) -> Details {
-        record::record(call)
+        record::record(op.name, call)
     }
 }

@@ -99,7 +99,8 @@ fn resource_of(
     {
         return format!("arn:aws:iam::{account}:policy{path}{n}");
     }
-    const SELF_SERVICE: [&str; 12] = [
+    const SELF_SERVICE: [&str; 13] = [
+        "ChangePassword",
         "GetUser",
         "DeactivateMFADevice",
         "CreateAccessKey",

@@ -129,6 +129,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, op: &str, form: &Form) -> Result
         "GetLoginProfile" => secrets::get_login_profile(&a),
         "UpdateLoginProfile" => secrets::update_login_profile(&a),
         "DeleteLoginProfile" => secrets::delete_login_profile(&a),
+        "ChangePassword" => secrets::change_password(&a),
         "CreateVirtualMFADevice" => secrets::create_virtual_mfa_device(&a),
         "EnableMFADevice" => secrets::enable_mfa_device(&a),
         "ListMFADevices" => secrets::list_mfa_devices(&a),

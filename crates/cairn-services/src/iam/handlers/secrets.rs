@@ -267,6 +267,38 @@ pub fn delete_login_profile(a: &Scope<'_>) -> Result<Done, AwsError> {
     Ok(Done::empty())
 }
 
+/// ChangePassword: the calling IAM user's own password, given the old one; clears a reset
+/// the login profile required.
+pub fn change_password(a: &Scope<'_>) -> Result<Done, AwsError> {
+    let Some(u) = caller_user(a.app, a.ctx)? else {
+        return Err(AwsError::client(
+            "InvalidUserType",
+            "Only IAM users can change their own password with ChangePassword.",
+        ));
+    };
+    let old = required(a.form, "OldPassword")?;
+    let new = required(a.form, "NewPassword")?;
+    a.app.identity.login_profile(&u).map_err(store_error)?;
+    if !a
+        .app
+        .identity
+        .check_password(&u, old)
+        .map_err(store_error)?
+    {
+        return Err(AwsError::new(
+            403,
+            "AccessDenied",
+            "The old password was incorrect.",
+        ));
+    }
+    password_policy(new)?;
+    a.app
+        .identity
+        .update_login_profile(&u, Some(new), Some(false))
+        .map_err(store_error)?;
+    Ok(Done::empty())
+}
+
 // ---- virtual MFA devices ----
 
 pub fn create_virtual_mfa_device(a: &Scope<'_>) -> Result<Done, AwsError> {

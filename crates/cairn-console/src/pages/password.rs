@@ -1,0 +1,81 @@
+//! Changing one's own password: the page a sign-in lands on when the login profile requires
+//! a new password (until it is changed, every other page leads here), and open to any IAM
+//! user afterwards. The change is IAM's ChangePassword, called as the user.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::Response;
+use cairn_edge::edge::web::WebPeer;
+use http::HeaderMap;
+use serde_json::{Value, json};
+
+use super::{Me, csrf_refused, error_of, with};
+use crate::Shared;
+use crate::render::{page, see_other};
+use crate::session::{self, cookie, same_token};
+
+/// The page's address.
+pub const PAGE: &str = "/console/password";
+
+fn form_page(shared: &Shared, me: &Me, extra: Value) -> Response {
+    let frame = me.frame(shared, "Change password", "password");
+    page(&shared.templates, "password.html", with(frame, extra))
+}
+
+/// GET /console/password
+pub async fn form(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(peer): axum::Extension<WebPeer>,
+    headers: HeaderMap,
+) -> Response {
+    let me = match Me::even_restricted(&shared, &headers, &peer) {
+        Ok(m) => m,
+        Err(r) => return *r,
+    };
+    form_page(&shared, &me, json!({}))
+}
+
+/// POST /console/password: ChangePassword; on success the session opens every page.
+pub async fn submit(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(peer): axum::Extension<WebPeer>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let me = match Me::even_restricted(&shared, &headers, &peer) {
+        Ok(m) => m,
+        Err(r) => return *r,
+    };
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or_default();
+    if !same_token(&me.session.csrf, get("csrf")) {
+        return csrf_refused(&shared);
+    }
+    if get("new_password") != get("confirm_password") {
+        return form_page(
+            &shared,
+            &me,
+            json!({"mismatch": "The new password and its confirmation are not the same."}),
+        );
+    }
+    let r = me
+        .caller
+        .call(
+            &shared,
+            "iam",
+            "ChangePassword",
+            json!({"OldPassword": get("old_password"), "NewPassword": get("new_password")}),
+        )
+        .await;
+    match r {
+        Ok(_) => {
+            if let Some(id) = cookie(&headers, session::COOKIE) {
+                shared.sessions.password_changed(id);
+            }
+            see_other(crate::signin::LANDING)
+        }
+        Err(e) => form_page(&shared, &me, json!({"error": error_of(&e)})),
+    }
+}
