@@ -353,7 +353,7 @@ impl StoreDir {
                         let mut failed = None;
                         for source in &sources[run] {
                             read(source, &mut |record| {
-                                if pending.push(record).is_err() {
+                                if pending.push_record(record).is_err() {
                                     converted.refused += 1;
                                     return;
                                 }
@@ -683,6 +683,7 @@ pub type SharedStoreDir = Arc<StoreDir>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::Record;
     use std::borrow::Cow;
 
     fn record(id: u64, time: &str) -> String {
@@ -891,25 +892,28 @@ mod tests {
         let root = tmp.path().join("eds");
         let dir = StoreDir::open(root.clone()).unwrap();
         let sources: Vec<u64> = (0..6).collect();
-        let read = |n: &u64, push: &mut dyn FnMut(&str)| {
+        let read = |n: &u64, push: &mut dyn FnMut(Record<'_>)| {
             for k in 0..100u64 {
-                push(&record(
+                push(Record::Text(&record(
                     n * 1000 + k,
                     if k % 2 == 0 {
                         "2024-05-01T01:00:00Z"
                     } else {
                         "2024-05-02T01:00:00Z"
                     },
-                ));
+                )));
             }
-            push("not a record");
+            push(Record::Text("not a record"));
+            let raw: Box<serde_json::value::RawValue> =
+                serde_json::from_str(r#"["not", "an object"]"#).unwrap();
+            push(Record::Json(&raw));
         };
         let (got, converted) = dir
             .append_sources("from", 1, 6, &sources, reader(&read))
             .unwrap();
         assert_eq!(got.rows, 600);
         assert_eq!(converted.rows, 600);
-        assert_eq!(converted.refused, 6);
+        assert_eq!(converted.refused, 12);
         assert_eq!(rows_in(&dir), 600);
         let names: Vec<String> = dir
             .parts()
