@@ -4,30 +4,34 @@
 //! name regardless of case (`userIdentity` fills `useridentity`), members the schema does not
 //! name are skipped (they stay in `eventjson`), and a value of an unexpected kind becomes what
 //! the column can hold (a number in a string column keeps its JSON text; an object where a
-//! struct was expected but a string came is null). Values are parsed lazily: a member no
-//! column reads is only scanned past, never built.
+//! struct was expected but a string came is null). One pass over a record fills every column
+//! ([`fill`]); a member no column reads is only scanned past, never built.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::Arc;
+mod fill;
 
-use datafusion::arrow::array::NullBufferBuilder;
-use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, ListArray, MapArray, RecordBatch, StringBuilder, StructArray,
-    TimestampMillisecondBuilder,
-};
-use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
-use datafusion::arrow::datatypes::{DataType, FieldRef, Fields, SchemaRef};
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use serde::de::{Deserializer, IgnoredAny};
 use serde_json::value::RawValue;
 
 use crate::schema;
+use fill::{FillStruct, StructCol};
 
 /// Why a record could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
     #[error("the record is not a JSON object: {0}")]
     NotAnObject(String),
+}
+
+/// One record a source hands over.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    /// Text not yet known to be JSON (checked before it fills a row).
+    Text(&'a str),
+    /// A JSON value already parsed once (an item of a delivery file's `Records`): not checked
+    /// again.
+    Json(&'a RawValue),
 }
 
 /// Rows being gathered into one Arrow batch of the Lake schema.
@@ -67,9 +71,37 @@ impl BatchBuilder {
 
     /// Adds one record. On an error nothing is added.
     pub fn push(&mut self, json: &str) -> Result<(), ConvertError> {
-        let members: Members<'_> =
-            serde_json::from_str(json).map_err(|e| ConvertError::NotAnObject(e.to_string()))?;
-        self.root.push_members(&members.0, Some(json));
+        self.push_record(Record::Text(json))
+    }
+
+    /// Adds one record, checking its text first unless it is known JSON. On an error nothing
+    /// is added.
+    pub fn push_record(&mut self, record: Record<'_>) -> Result<(), ConvertError> {
+        let json = match record {
+            Record::Text(text) => {
+                // Checked whole before any column changes: a row is added entirely or not
+                // at all.
+                serde_json::from_str::<IgnoredAny>(text)
+                    .map_err(|e| ConvertError::NotAnObject(e.to_string()))?;
+                text
+            }
+            Record::Json(raw) => raw.get(),
+        };
+        if !json.trim_start().starts_with('{') {
+            return Err(ConvertError::NotAnObject(
+                "a JSON value that is not an object".to_string(),
+            ));
+        }
+        let mut de = serde_json::Deserializer::from_str(json);
+        let filled = de.deserialize_map(FillStruct {
+            col: &mut self.root,
+            record: Some(json),
+        });
+        // JSON text that is an object fills its row without error; were it to fail anyway,
+        // the row keeps what was read (every column still has one entry for it).
+        if let Err(e) = filled {
+            tracing::warn!(error = %e, "a lake record filled its row only in part");
+        }
         self.rows += 1;
         self.json_bytes += json.len();
         Ok(())
@@ -77,7 +109,7 @@ impl BatchBuilder {
 
     /// The gathered rows as a batch; the builder starts empty again.
     pub fn finish(&mut self) -> RecordBatch {
-        let columns: Vec<ArrayRef> = self.root.children.iter_mut().map(|c| c.finish()).collect();
+        let columns = self.root.finish_children();
         self.rows = 0;
         self.json_bytes = 0;
         match RecordBatch::try_new(self.schema.clone(), columns) {
@@ -91,8 +123,8 @@ impl BatchBuilder {
     }
 }
 
-/// Hands a source's records (JSON text each) over, one call each.
-pub type ReadRecords<'a, S> = dyn Fn(&S, &mut dyn FnMut(&str)) + Sync + 'a;
+/// Hands a source's records over, one call each.
+pub type ReadRecords<'a, S> = dyn Fn(&S, &mut dyn FnMut(Record<'_>)) + Sync + 'a;
 
 /// What a conversion of sources did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -101,404 +133,6 @@ pub struct Converted {
     pub rows: u64,
     /// Records that were not JSON objects (not made into rows).
     pub refused: u64,
-}
-
-/// An object's members in order, names unescaped only when they hold escapes.
-struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> serde::Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    out.push((key.0, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(Members(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// A member name, borrowed from the text unless it holds escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor).map(Key)
-    }
-}
-
-/// A JSON string, borrowed from the text unless it holds escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor).map(Text)
-    }
-}
-
-struct StrVisitor;
-
-impl<'de> Visitor<'de> for StrVisitor {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
-}
-
-/// An array's items, unparsed.
-struct Items<'a>(Vec<&'a RawValue>);
-
-impl<'de> serde::Deserialize<'de> for Items<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Items<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-                while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                    out.push(item);
-                }
-                Ok(Items(out))
-            }
-        }
-        d.deserialize_seq(V)
-    }
-}
-
-/// A value's text as a string column holds it: a JSON string unescaped, `null` as null, any
-/// other value as its JSON text.
-fn as_text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<Text<'_>>(text).ok().map(|t| t.0),
-        Some(b'n') if text == "null" => None,
-        _ => Some(Cow::Borrowed(text)),
-    }
-}
-
-/// One column (or nested member) being built.
-enum Col {
-    Str(StringBuilder),
-    Time(TimestampMillisecondBuilder),
-    Bool(BooleanBuilder),
-    Map(MapCol),
-    Struct(StructCol),
-    List(ListCol),
-}
-
-impl Col {
-    fn of(ty: &DataType) -> Col {
-        match ty {
-            DataType::Timestamp(_, _) => Col::Time(TimestampMillisecondBuilder::new()),
-            DataType::Boolean => Col::Bool(BooleanBuilder::new()),
-            DataType::Map(entries, sorted) => Col::Map(MapCol::new(entries.clone(), *sorted)),
-            DataType::Struct(fields) => Col::Struct(StructCol::new(fields)),
-            DataType::List(item) => Col::List(ListCol::new(item.clone())),
-            _ => Col::Str(StringBuilder::new()),
-        }
-    }
-
-    fn push_null(&mut self) {
-        match self {
-            Col::Str(b) => b.append_null(),
-            Col::Time(b) => b.append_null(),
-            Col::Bool(b) => b.append_null(),
-            Col::Map(m) => m.push_null(),
-            Col::Struct(s) => s.push_null(),
-            Col::List(l) => l.push_null(),
-        }
-    }
-
-    fn push(&mut self, raw: Option<&RawValue>) {
-        let Some(raw) = raw else {
-            self.push_null();
-            return;
-        };
-        match self {
-            Col::Str(b) => b.append_option(as_text(raw)),
-            Col::Time(b) => b.append_option(as_text(raw).and_then(|t| parse_time(&t))),
-            Col::Bool(b) => b.append_option(match raw.get() {
-                "true" | "\"true\"" => Some(true),
-                "false" | "\"false\"" => Some(false),
-                _ => None,
-            }),
-            Col::Map(m) => m.push(raw),
-            Col::Struct(s) => match serde_json::from_str::<Members<'_>>(raw.get()) {
-                Ok(members) => s.push_members(&members.0, None),
-                Err(_) => s.push_null(),
-            },
-            Col::List(l) => l.push(raw),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Col::Str(b) => Arc::new(b.finish()),
-            Col::Time(b) => Arc::new(b.finish()),
-            Col::Bool(b) => Arc::new(b.finish()),
-            Col::Map(m) => m.finish(),
-            Col::Struct(s) => Arc::new(s.finish()),
-            Col::List(l) => l.finish(),
-        }
-    }
-}
-
-/// How many distinct member spellings a struct remembers; past this, names are matched by a
-/// scan (a file with endless made-up member names must not grow memory without bound).
-const MAX_REMEMBERED_NAMES: usize = 256;
-
-struct StructCol {
-    fields: Fields,
-    children: Vec<Col>,
-    /// Member name as spelled in records → the child it fills (None: no child).
-    names: HashMap<Box<str>, Option<usize>>,
-    /// Which child holds the record's own text (`eventjson`), at the top level.
-    event_json: Option<usize>,
-    nulls: NullBufferBuilder,
-    slots: Vec<usize>,
-    /// The previous record's member names by position, with the child each fills.
-    by_position: Vec<(Box<str>, Option<usize>)>,
-}
-
-/// No member fills this child.
-const NO_MEMBER: usize = usize::MAX;
-
-impl StructCol {
-    fn new(fields: &Fields) -> StructCol {
-        StructCol {
-            children: fields.iter().map(|f| Col::of(f.data_type())).collect(),
-            event_json: fields.iter().position(|f| f.name() == schema::EVENT_JSON),
-            fields: fields.clone(),
-            names: HashMap::new(),
-            nulls: NullBufferBuilder::new(0),
-            slots: Vec::new(),
-            by_position: Vec::new(),
-        }
-    }
-
-    /// [`StructCol::child_of`], first asking what the member at the same position of the
-    /// previous record was (records of one source mostly spell their members in one order).
-    fn child_at(&mut self, position: usize, name: &str) -> Option<usize> {
-        if let Some((seen, child)) = self.by_position.get(position)
-            && **seen == *name
-        {
-            return *child;
-        }
-        let child = self.child_of(name);
-        if position < MAX_REMEMBERED_NAMES {
-            if position >= self.by_position.len() {
-                self.by_position.resize(position + 1, (Box::from(""), None));
-            }
-            self.by_position[position] = (name.into(), child);
-        }
-        child
-    }
-
-    fn child_of(&mut self, name: &str) -> Option<usize> {
-        if let Some(hit) = self.names.get(name) {
-            return *hit;
-        }
-        let found = self
-            .fields
-            .iter()
-            .position(|f| f.name().eq_ignore_ascii_case(name))
-            .filter(|i| Some(*i) != self.event_json);
-        if self.names.len() < MAX_REMEMBERED_NAMES {
-            self.names.insert(name.into(), found);
-        }
-        found
-    }
-
-    fn push_members(&mut self, members: &[(Cow<'_, str>, &RawValue)], record: Option<&str>) {
-        // Which member fills each child (the first of its spellings), in a buffer kept
-        // between records.
-        let mut slots = std::mem::take(&mut self.slots);
-        slots.clear();
-        slots.resize(self.children.len(), NO_MEMBER);
-        for (m, (name, _)) in members.iter().enumerate() {
-            if let Some(i) = self.child_at(m, name)
-                && slots[i] == NO_MEMBER
-            {
-                slots[i] = m;
-            }
-        }
-        for (i, child) in self.children.iter_mut().enumerate() {
-            if Some(i) == self.event_json {
-                if let (Col::Str(b), Some(text)) = (&mut *child, record) {
-                    b.append_value(text);
-                } else {
-                    child.push_null();
-                }
-                continue;
-            }
-            child.push(members.get(slots[i]).map(|(_, v)| *v));
-        }
-        self.slots = slots;
-        self.nulls.append_non_null();
-    }
-
-    fn push_null(&mut self) {
-        for child in &mut self.children {
-            child.push_null();
-        }
-        self.nulls.append_null();
-    }
-
-    fn finish(&mut self) -> StructArray {
-        let arrays: Vec<ArrayRef> = self.children.iter_mut().map(|c| c.finish()).collect();
-        let nulls = self.nulls.finish();
-        StructArray::try_new(self.fields.clone(), arrays, nulls)
-            .unwrap_or_else(|_| StructArray::new_empty_fields(0, None))
-    }
-}
-
-struct MapCol {
-    entries: FieldRef,
-    sorted: bool,
-    keys: StringBuilder,
-    values: StringBuilder,
-    offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-}
-
-impl MapCol {
-    fn new(entries: FieldRef, sorted: bool) -> MapCol {
-        MapCol {
-            entries,
-            sorted,
-            keys: StringBuilder::new(),
-            values: StringBuilder::new(),
-            offsets: vec![0],
-            nulls: NullBufferBuilder::new(0),
-        }
-    }
-
-    fn end(&self) -> i32 {
-        self.offsets.last().copied().unwrap_or(0)
-    }
-
-    fn push(&mut self, raw: &RawValue) {
-        let Ok(members) = serde_json::from_str::<Members<'_>>(raw.get()) else {
-            self.push_null();
-            return;
-        };
-        let mut n = 0;
-        for (key, value) in &members.0 {
-            self.keys.append_value(key);
-            self.values.append_option(as_text(value));
-            n += 1;
-        }
-        self.offsets.push(self.end() + n);
-        self.nulls.append_non_null();
-    }
-
-    fn push_null(&mut self) {
-        self.offsets.push(self.end());
-        self.nulls.append_null();
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        let keys: ArrayRef = Arc::new(self.keys.finish());
-        let values: ArrayRef = Arc::new(self.values.finish());
-        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
-        let nulls = self.nulls.finish();
-        let DataType::Struct(kv) = self.entries.data_type() else {
-            return Arc::new(StringBuilder::new().finish());
-        };
-        let built = StructArray::try_new(kv.clone(), vec![keys, values], None).and_then(|e| {
-            MapArray::try_new(
-                self.entries.clone(),
-                OffsetBuffer::new(ScalarBuffer::from(offsets)),
-                e,
-                nulls,
-                self.sorted,
-            )
-        });
-        match built {
-            Ok(m) => Arc::new(m),
-            Err(e) => {
-                tracing::error!(error = %e, "lake map column could not be assembled");
-                Arc::new(StringBuilder::new().finish())
-            }
-        }
-    }
-}
-
-struct ListCol {
-    item: FieldRef,
-    child: Box<Col>,
-    offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-}
-
-impl ListCol {
-    fn new(item: FieldRef) -> ListCol {
-        ListCol {
-            child: Box::new(Col::of(item.data_type())),
-            item,
-            offsets: vec![0],
-            nulls: NullBufferBuilder::new(0),
-        }
-    }
-
-    fn end(&self) -> i32 {
-        self.offsets.last().copied().unwrap_or(0)
-    }
-
-    fn push(&mut self, raw: &RawValue) {
-        let Ok(items) = serde_json::from_str::<Items<'_>>(raw.get()) else {
-            self.push_null();
-            return;
-        };
-        for item in &items.0 {
-            self.child.push(Some(item));
-        }
-        self.offsets.push(self.end() + items.0.len() as i32);
-        self.nulls.append_non_null();
-    }
-
-    fn push_null(&mut self) {
-        self.offsets.push(self.end());
-        self.nulls.append_null();
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        let values = self.child.finish();
-        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
-        let nulls = self.nulls.finish();
-        match ListArray::try_new(
-            self.item.clone(),
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            values,
-            nulls,
-        ) {
-            Ok(l) => Arc::new(l),
-            Err(e) => {
-                tracing::error!(error = %e, "lake list column could not be assembled");
-                Arc::new(StringBuilder::new().finish())
-            }
-        }
-    }
 }
 
 /// `eventTime` in milliseconds: AWS's `2025-03-04T10:02:44Z` read directly, anything else
@@ -670,6 +304,57 @@ mod tests {
             "u-42"
         );
         assert!(batch.column_by_name("eventname").unwrap().is_null(0));
+    }
+
+    #[test]
+    fn batches_follow_one_another() {
+        let mut b = BatchBuilder::new();
+        for _ in 0..3 {
+            b.push(RECORD).unwrap();
+        }
+        assert_eq!(b.finish().num_rows(), 3);
+        b.push(RECORD).unwrap();
+        let raw: &RawValue = serde_json::from_str(RECORD).unwrap();
+        b.push_record(Record::Json(raw)).unwrap();
+        let batch = b.finish();
+        assert_eq!(batch.num_rows(), 2);
+        let json = batch
+            .column_by_name("eventjson")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!(json.value(1), RECORD);
+        let resources = batch.column_by_name("resources").unwrap().as_list::<i32>();
+        assert_eq!(resources.value(1).len(), 1);
+    }
+
+    #[test]
+    fn records_spelling_a_member_twice_keep_the_first() {
+        let mut b = BatchBuilder::new();
+        b.push(r#"{"eventName":"A","userIdentity":{"principalId":"p1","principalid":"p2"},"EventName":"B","resources":[{"ARN":"a1","arn":"a2"},"x",{"arn":"a3"}]}"#)
+            .unwrap();
+        let batch = b.finish();
+        assert_eq!(
+            batch
+                .column_by_name("eventname")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "A"
+        );
+        let identity = batch.column_by_name("useridentity").unwrap().as_struct();
+        let principal = identity.column_by_name("principalid").unwrap();
+        assert_eq!(principal.as_string::<i32>().value(0), "p1");
+        let resources = batch.column_by_name("resources").unwrap().as_list::<i32>();
+        let items = resources.value(0);
+        let arns = items
+            .as_struct()
+            .column_by_name("arn")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!(arns.len(), 3);
+        assert_eq!(arns.value(0), "a1");
+        assert!(items.is_null(1));
+        assert_eq!(arns.value(2), "a3");
     }
 
     #[test]

@@ -35,6 +35,11 @@ const CHUNK_ROWS: usize = 16_384;
 /// Rows per Parquet row group: small enough that two cores scan a file in parallel and that
 /// statistics on `eventtime` prune, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 131_072;
+/// Memory one append's open files may hold in row groups not yet written out. Records spread
+/// over many days open a file per day, each holding its row group until it is full, which a
+/// day of a thread's run seldom fills: without a bound, a large import would hold nearly all
+/// its output in memory. Past the bound, the largest row groups are written out early.
+const BUFFERED_BYTES: usize = 96 << 20;
 
 const COMMITTED: &str = "_committed.json";
 /// Hive's name for the partition of rows whose partition value is null.
@@ -353,7 +358,7 @@ impl StoreDir {
                         let mut failed = None;
                         for source in &sources[run] {
                             read(source, &mut |record| {
-                                if pending.push(record).is_err() {
+                                if pending.push_record(record).is_err() {
                                     converted.refused += 1;
                                     return;
                                 }
@@ -455,6 +460,10 @@ struct Writing<'a> {
     dir: &'a StoreDir,
     name: String,
     writers: BTreeMap<String, DayWriter>,
+    /// The memory the writers' unwritten row groups held after their last write, summed.
+    buffered: usize,
+    /// How much they may hold ([`BUFFERED_BYTES`]).
+    budget: usize,
     report: Appended,
 }
 
@@ -464,6 +473,8 @@ impl<'a> Writing<'a> {
             dir,
             name,
             writers: BTreeMap::new(),
+            buffered: 0,
+            budget: BUFFERED_BYTES,
             report: Appended::default(),
         }
     }
@@ -510,7 +521,29 @@ impl<'a> Writing<'a> {
                 v.insert(DayWriter::create(dir.join(&self.name))?)
             }
         };
-        writer.write(part)
+        let before = writer.buffered;
+        writer.write(part)?;
+        self.buffered = self.buffered.saturating_sub(before) + writer.buffered;
+        self.bound_memory()
+    }
+
+    /// Writes out the largest unwritten row groups while the writers hold more than their
+    /// budget, down to half of it (so that this seldom runs).
+    fn bound_memory(&mut self) -> Result<(), LakeError> {
+        if self.buffered <= self.budget {
+            return Ok(());
+        }
+        let mut by_size: Vec<&mut DayWriter> = self.writers.values_mut().collect();
+        by_size.sort_by_key(|w| std::cmp::Reverse(w.buffered));
+        for w in by_size {
+            if self.buffered <= self.budget / 2 {
+                break;
+            }
+            let before = w.buffered;
+            w.flush()?;
+            self.buffered = self.buffered.saturating_sub(before) + w.buffered;
+        }
+        Ok(())
     }
 
     /// Makes the files durable, then visible (the caller then records the stream's position).
@@ -593,6 +626,8 @@ struct DayWriter {
     temp: PathBuf,
     fin: PathBuf,
     writer: ArrowWriter<File>,
+    /// The memory its unwritten row group holds, as of its last write.
+    buffered: usize,
 }
 
 impl DayWriter {
@@ -602,11 +637,24 @@ impl DayWriter {
         let temp = PathBuf::from(temp);
         let file = File::create(&temp)?;
         let writer = ArrowWriter::try_new(file, schema::events(), Some(properties()))?;
-        Ok(DayWriter { temp, fin, writer })
+        Ok(DayWriter {
+            temp,
+            fin,
+            writer,
+            buffered: 0,
+        })
     }
 
     fn write(&mut self, batch: &RecordBatch) -> Result<(), LakeError> {
         self.writer.write(batch)?;
+        self.buffered = self.writer.memory_size();
+        Ok(())
+    }
+
+    /// Writes the rows held so far out as a row group.
+    fn flush(&mut self) -> Result<(), LakeError> {
+        self.writer.flush()?;
+        self.buffered = self.writer.memory_size();
         Ok(())
     }
 
@@ -683,6 +731,7 @@ pub type SharedStoreDir = Arc<StoreDir>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::Record;
     use std::borrow::Cow;
 
     fn record(id: u64, time: &str) -> String {
@@ -891,25 +940,28 @@ mod tests {
         let root = tmp.path().join("eds");
         let dir = StoreDir::open(root.clone()).unwrap();
         let sources: Vec<u64> = (0..6).collect();
-        let read = |n: &u64, push: &mut dyn FnMut(&str)| {
+        let read = |n: &u64, push: &mut dyn FnMut(Record<'_>)| {
             for k in 0..100u64 {
-                push(&record(
+                push(Record::Text(&record(
                     n * 1000 + k,
                     if k % 2 == 0 {
                         "2024-05-01T01:00:00Z"
                     } else {
                         "2024-05-02T01:00:00Z"
                     },
-                ));
+                )));
             }
-            push("not a record");
+            push(Record::Text("not a record"));
+            let raw: Box<serde_json::value::RawValue> =
+                serde_json::from_str(r#"["not", "an object"]"#).unwrap();
+            push(Record::Json(&raw));
         };
         let (got, converted) = dir
             .append_sources("from", 1, 6, &sources, reader(&read))
             .unwrap();
         assert_eq!(got.rows, 600);
         assert_eq!(converted.rows, 600);
-        assert_eq!(converted.refused, 6);
+        assert_eq!(converted.refused, 12);
         assert_eq!(rows_in(&dir), 600);
         let names: Vec<String> = dir
             .parts()
@@ -941,6 +993,35 @@ mod tests {
         fs::copy(day.join("from.1-3.parquet"), day.join("from.7-9.parquet")).unwrap();
         let dir = StoreDir::open(root).unwrap();
         assert_eq!(rows_in(&dir), 600);
+    }
+
+    #[test]
+    fn files_past_the_memory_budget_write_their_row_groups_early() {
+        use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StoreDir::open(tmp.path().join("eds")).unwrap();
+        let mut writing = Writing::new(&dir, "from.1-1.parquet".to_string());
+        writing.budget = 1;
+        for n in 0..4u64 {
+            let mut b = BatchBuilder::new();
+            for k in 0..50u64 {
+                let day = if k % 2 == 0 { "01" } else { "02" };
+                b.push(&record(n * 100 + k, &format!("2024-05-{day}T01:00:00Z")))
+                    .unwrap();
+            }
+            writing.spread(&b.finish()).unwrap();
+        }
+        assert_eq!(writing.finish_files().unwrap().rows, 200);
+        let day = dir
+            .root()
+            .join("eventdate=2024-05-01")
+            .join("from.1-1.parquet");
+        let meta = SerializedFileReader::new(File::open(day).unwrap())
+            .unwrap()
+            .metadata()
+            .clone();
+        assert_eq!(meta.file_metadata().num_rows(), 100);
+        assert_eq!(meta.num_row_groups(), 4);
     }
 
     #[test]

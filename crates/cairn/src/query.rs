@@ -9,6 +9,7 @@ use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, bail};
 use cairn_import::{FileError, discover, read_records};
+use cairn_lake::convert::Record;
 use cairn_lake::{Limits, QueryError, ResultFile, StoreDir, Table, prepare_naming, render};
 use sha2::{Digest, Sha256};
 
@@ -485,14 +486,14 @@ pub fn convert(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let errors = Mutex::new(Vec::new());
-    let read = |path: &PathBuf, push: &mut dyn FnMut(&str)| {
+    let read = |path: &PathBuf, push: &mut dyn FnMut(Record<'_>)| {
         if read_delivery_file(path, push) {
             bar.inc(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
             return;
         }
         let (records, errs) = read_records(path);
         for r in &records {
-            push(r);
+            push(Record::Text(r));
         }
         if !errs.is_empty() {
             errors
@@ -529,7 +530,7 @@ pub fn convert(
 /// Hands over the records of a CloudTrail delivery file (`{"Records":[…]}`, gzip'd or not)
 /// straight from the file's text, without a copy of each; false when the file is anything
 /// else (then [`read_records`], which reads every container `cairn import` takes, reads it).
-fn read_delivery_file(path: &Path, push: &mut dyn FnMut(&str)) -> bool {
+fn read_delivery_file(path: &Path, push: &mut dyn FnMut(Record<'_>)) -> bool {
     thread_local! {
         /// The decompressed text, kept between files (no fresh pages for each file).
         static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -550,7 +551,7 @@ fn read_delivery_file(path: &Path, push: &mut dyn FnMut(&str)) -> bool {
     })
 }
 
-fn records_of(bytes: &[u8], push: &mut dyn FnMut(&str)) -> bool {
+fn records_of(bytes: &[u8], push: &mut dyn FnMut(Record<'_>)) -> bool {
     #[derive(serde::Deserialize)]
     struct Delivery<'a> {
         #[serde(rename = "Records", borrow)]
@@ -565,8 +566,9 @@ fn records_of(bytes: &[u8], push: &mut dyn FnMut(&str)) -> bool {
     let Ok(delivery) = serde_json::from_str::<Delivery<'_>>(text) else {
         return false;
     };
+    // Parsed once here; each record's text is known JSON and is not checked again.
     for r in delivery.records {
-        push(r.get());
+        push(Record::Json(r));
     }
     true
 }
