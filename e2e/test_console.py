@@ -394,9 +394,20 @@ def test_wizard_creates_a_trail_whose_files_the_s3_browser_reads_and_validates(n
     subprocess.run([str(CAIRN), "accounts", "set-password", "--data-dir", str(c.data_dir),
                     "--password", ROOT_PASSWORD], check=True, capture_output=True)
     account = c.env()["CAIRN_ACCOUNT_ID"]
+    # The learner: an IAM user with administrator rights and a virtual MFA device.
+    iam = c.client("iam")
+    iam.create_user(UserName="learner")
+    iam.attach_user_policy(UserName="learner", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.create_login_profile(UserName="learner", Password=ALICE_PASSWORD)
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="learner-phone")["VirtualMFADevice"]
+    seed = dev["Base32StringSeed"].decode()
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName="learner", SerialNumber=dev["SerialNumber"],
+                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
     ctx = browser.new_context(bypass_csp=True)  # for axe-core, injected by the test
     page = ctx.new_page()
-    sign_in(page, c, account, "", ROOT_PASSWORD)
+    sign_in(page, c, account, "learner", ALICE_PASSWORD, fresh_code(seed, {step - 1, step}))
+    assert page.url.endswith("/console/cloudtrail"), page.inner_text("main")[:500]
     page.click("nav >> text=Trails")
     page.click("text=Create trail")
     shot(page, "create-trail-1")
@@ -425,9 +436,11 @@ def test_wizard_creates_a_trail_whose_files_the_s3_browser_reads_and_validates(n
     policy = json.loads(c.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
     assert {s["Sid"] for s in policy["Statement"]} == {"AWSCloudTrailAclCheck20150319", "AWSCloudTrailWrite20150319"}
     assert policy["Statement"][1]["Condition"]["StringEquals"]["AWS:SourceArn"] == trail["TrailARN"]
-    # The wizard's calls were root's console calls.
+    # The wizard's calls were the learner's console calls, with MFA.
     created = next(r for r in records(c, "CreateTrail"))
     assert created["sessionCredentialFromConsole"] == "true"
+    assert created["userIdentity"]["userName"] == "learner"
+    assert created["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true"
     assert created["requestParameters"]["name"] == "course-trail"
 
     # Activity, delivered by the next round.
