@@ -181,13 +181,18 @@ def test_iam_pages_then_the_new_user_signs_in_with_mfa_and_changes_password(cair
     # Every console action is the API call it stands for, recorded as a console call.
     for name in ["CreateUser", "CreateLoginProfile", "AttachUserPolicy", "CreateAccessKey",
                  "CreateVirtualMFADevice", "EnableMFADevice", "CreateGroup", "AddUserToGroup",
-                 "CreateRole", "AttachRolePolicy", "CreatePolicy", "UpdateAccessKey", "ChangePassword"]:
+                 "CreateRole", "AttachRolePolicy", "CreatePolicy", "UpdateAccessKey"]:
         rs = [r for r in records(cairn, name) if r.get("sessionCredentialFromConsole") == "true"]
         assert rs, name
         assert rs[0]["userAgent"] == "console.amazonaws.com", name
         assert rs[0]["userIdentity"]["accessKeyId"].startswith("ASIA"), name
     changed = [r for r in records(cairn, "ChangePassword") if "errorCode" not in r][0]
     assert changed["userIdentity"]["userName"] == "carol"
+    # The change the login profile required is the sign-in service's, as AWS records it.
+    assert changed["userAgent"] == "signin.amazonaws.com"
+    assert changed["userIdentity"]["invokedBy"] == "signin.amazonaws.com"
+    assert "sessionCredentialFromConsole" not in changed
+    assert changed["sourceIPAddress"] == "127.0.0.1"
     assert changed["requestParameters"] is None and changed["responseElements"] is None
     refused = [r for r in records(cairn, "ChangePassword") if r.get("errorCode") == "AccessDenied"][0]
     assert refused["errorMessage"] == "The old password was incorrect."

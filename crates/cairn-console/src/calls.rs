@@ -45,6 +45,23 @@ impl Caller {
             .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
     }
 
+    /// Calls `op` as the sign-in service does for the person (the password change a login
+    /// profile requires): recorded with `signin.amazonaws.com` as `userAgent` and `invokedBy`,
+    /// not as a console call, as AWS records it.
+    pub async fn call_via_signin(
+        &self,
+        shared: &Arc<Shared>,
+        service: &'static str,
+        op: &'static str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        let internal = self.internal(shared).via("signin.amazonaws.com");
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || internal.call_json(&shared.app, service, op, input))
+            .await
+            .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
+    }
+
     /// Sends a request to a REST service (S3) as a client would, minus the signature.
     pub async fn call_wire(
         &self,

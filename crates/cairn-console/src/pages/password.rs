@@ -1,6 +1,7 @@
 //! Changing one's own password: the page a sign-in lands on when the login profile requires
 //! a new password (until it is changed, every other page leads here), and open to any IAM
-//! user afterwards. The change is IAM's ChangePassword, called as the user.
+//! user afterwards. The change is IAM's ChangePassword, called as the user (by the sign-in
+//! service when the login profile required it, as AWS records that one).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,15 +61,18 @@ pub async fn submit(
             json!({"mismatch": "The new password and its confirmation are not the same."}),
         );
     }
-    let r = me
-        .caller
-        .call(
-            &shared,
-            "iam",
-            "ChangePassword",
-            json!({"OldPassword": get("old_password"), "NewPassword": get("new_password")}),
-        )
-        .await;
+    let input = json!({"OldPassword": get("old_password"), "NewPassword": get("new_password")});
+    // A change the login profile required is the sign-in service's call, as AWS records it;
+    // a change chosen later is an ordinary console call.
+    let r = if me.session.must_change_password {
+        me.caller
+            .call_via_signin(&shared, "iam", "ChangePassword", input)
+            .await
+    } else {
+        me.caller
+            .call(&shared, "iam", "ChangePassword", input)
+            .await
+    };
     match r {
         Ok(_) => {
             if let Some(id) = cookie(&headers, session::COOKIE) {

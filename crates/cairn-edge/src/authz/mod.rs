@@ -90,9 +90,11 @@ pub fn authorize(
 ) -> Result<(), Denied> {
     let caller = caller_of(&ctx.principal);
     // AWS lets GetSessionToken credentials call IAM only when they were made with MFA. A
-    // console session's credentials are not GetSessionToken's: the console calls IAM with them.
+    // console session's credentials are not GetSessionToken's: the console calls IAM with them,
+    // and so does the sign-in service when it changes a password it required changed.
     if action.to_ascii_lowercase().starts_with("iam:")
         && !ctx.from_console
+        && ctx.invoked_by.as_deref() != Some("signin.amazonaws.com")
         && let Principal::IamUser {
             session: Some(s), ..
         }

@@ -52,6 +52,10 @@ pub enum Actor {
         principal: Principal,
         source_ip: String,
         user_agent: String,
+        /// The AWS service that makes the call for the person (sign-in's forced password
+        /// change: `signin.amazonaws.com`, its `userAgent` and `invokedBy`, and then not
+        /// recorded as a console call).
+        via: Option<&'static str>,
     },
 }
 
@@ -189,6 +193,7 @@ impl Internal {
                 principal,
                 source_ip: source_ip.to_owned(),
                 user_agent: user_agent.to_owned(),
+                via: None,
             },
             account,
             region: region.to_owned(),
@@ -198,11 +203,21 @@ impl Internal {
         }
     }
 
+    /// The same call made by the AWS service `via` for the person (the sign-in service
+    /// changing a password it required changed), as AWS records those.
+    pub fn via(mut self, via: &'static str) -> Internal {
+        if let Actor::Console { via: v, .. } = &mut self.actor {
+            *v = Some(via);
+        }
+        self
+    }
+
     fn context(&self, request_id: String) -> CallContext {
         if let Actor::Console {
             principal,
             source_ip,
             user_agent,
+            via,
         } = &self.actor
         {
             return CallContext {
@@ -210,12 +225,12 @@ impl Internal {
                 recipient_account: self.account.clone(),
                 region: self.region.clone(),
                 source_ip: source_ip.clone(),
-                user_agent: Some(user_agent.clone()),
+                user_agent: Some(via.map_or_else(|| user_agent.clone(), str::to_owned)),
                 request_id,
                 tls: None,
-                invoked_by: None,
+                invoked_by: via.map(str::to_owned),
                 source_arn: None,
-                from_console: true,
+                from_console: via.is_none(),
             };
         }
         let (principal, by) = match &self.actor {
