@@ -522,12 +522,17 @@ def test_wizard_makes_a_new_kms_key_topic_log_group_and_role_that_cloudtrail_acc
     page.check("#cwl_new")
     alias, topic, group, role = (page.input_value(s) for s in ("#kms_alias", "#sns_topic", "#cwl_group", "#cwl_role"))
     page.click("button[value='2']")
+    page.check("#selector_kind_basic")
+    page.check("#exclude_kms")
     page.click("button[value='3']")
     review = page.inner_text("main")
     assert f"alias/{alias}" in review and topic in review and group in review
     page.click("button[value='create']")
     assert page.url.endswith("/console/cloudtrail/trails/everything-trail"), page.inner_text("main")[:800]
     trail = cairn.client("cloudtrail").get_trail(Name="everything-trail")["Trail"]
+    basic = cairn.client("cloudtrail").get_event_selectors(TrailName="everything-trail")["EventSelectors"]
+    assert basic[0]["ReadWriteType"] == "All" and basic[0]["IncludeManagementEvents"] is True
+    assert basic[0]["ExcludeManagementEventSources"] == ["kms.amazonaws.com"]
     key = cairn.client("kms").describe_key(KeyId=f"alias/{alias}")["KeyMetadata"]
     assert trail["KmsKeyId"] == key["Arn"]
     assert trail["SnsTopicARN"] == f"arn:aws:sns:us-east-1:{account}:{topic}"

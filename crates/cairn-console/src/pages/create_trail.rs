@@ -58,6 +58,8 @@ pub struct Draft {
     pub data_s3_bucket: String,
     /// `none` or `all`.
     pub data_lambda: String,
+    /// `advanced` (the default, as AWS's console) or `basic` event selectors.
+    pub selector_kind: String,
     /// Advanced event selectors written by hand (JSON); used as they are when given.
     pub advanced_json: String,
     pub insights_rate: String,
@@ -100,6 +102,7 @@ impl Draft {
             management: "all".into(),
             data_s3: "none".into(),
             data_lambda: "none".into(),
+            selector_kind: "advanced".into(),
             ..Draft::default()
         }
     }
@@ -161,6 +164,57 @@ impl Draft {
             ]}));
         }
         Ok(out)
+    }
+
+    /// The basic event selector the choices stand for: one read/write type for management and
+    /// data events alike (the management choice's, or the S3 one's when management is off).
+    fn basic_selector(&self) -> Value {
+        let kind = |c: &str| match c {
+            "read" => "ReadOnly",
+            "write" => "WriteOnly",
+            _ => "All",
+        };
+        let management = self.management != "none" && !self.management.is_empty();
+        let s3 = self.data_s3 != "none" && !self.data_s3.is_empty();
+        let rw = if management {
+            kind(&self.management)
+        } else if s3 {
+            kind(&self.data_s3)
+        } else {
+            "All"
+        };
+        let mut data = Vec::new();
+        if s3 {
+            let b = self.data_s3_bucket.trim();
+            let value = if b.is_empty() {
+                "arn:aws:s3".to_owned()
+            } else {
+                format!("arn:aws:s3:::{b}/")
+            };
+            data.push(json!({"Type": "AWS::S3::Object", "Values": [value]}));
+        }
+        if self.data_lambda == "all" {
+            data.push(json!({"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}));
+        }
+        let mut sel = json!({"ReadWriteType": rw, "IncludeManagementEvents": management, "DataResources": data});
+        if management && on(&self.exclude_kms) {
+            sel["ExcludeManagementEventSources"] = json!(["kms.amazonaws.com"]);
+        }
+        sel
+    }
+
+    /// PutEventSelectors' input for the trail `name`.
+    fn put_selectors_input(&self, name: &str) -> Result<Value, String> {
+        if self.selector_kind == "basic" && self.advanced_json.trim().is_empty() {
+            return Ok(json!({"TrailName": name, "EventSelectors": [self.basic_selector()]}));
+        }
+        let selectors = self.selectors()?;
+        Ok(if selectors.is_empty() {
+            // Nothing chosen: a trail that logs no events until selectors are added.
+            json!({"TrailName": name, "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": false}]})
+        } else {
+            json!({"TrailName": name, "AdvancedEventSelectors": selectors})
+        })
     }
 
     fn insights(&self) -> Vec<Value> {
@@ -291,7 +345,7 @@ fn step_page(
 ) -> Response {
     let frame = me.frame(shared, "Create trail", "trails");
     let selectors = draft
-        .selectors()
+        .put_selectors_input(draft.name.trim())
         .map(|s| serde_json::to_string_pretty(&s).unwrap_or_default());
     let (selectors, selectors_error) = match selectors {
         Ok(s) => (s, None),
@@ -455,7 +509,7 @@ async fn create(shared: &Arc<Shared>, me: &Me, d: &Draft) -> Response {
     let fail = |done: &[String], e: &cairn_wire::AwsError| {
         step_page(shared, me, 3, d, Some(error_of(e)), done)
     };
-    let selectors = match d.selectors() {
+    let selectors_input = match d.put_selectors_input(d.name.trim()) {
         Ok(s) => s,
         Err(m) => {
             return step_page(
@@ -517,15 +571,9 @@ async fn create(shared: &Arc<Shared>, me: &Me, d: &Draft) -> Response {
         return fail(&done, &e);
     }
     done.push(format!("Created trail {name}"));
-    let input = if selectors.is_empty() {
-        // Nothing chosen: a trail that logs no events until selectors are added.
-        json!({"TrailName": name, "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": false}]})
-    } else {
-        json!({"TrailName": name, "AdvancedEventSelectors": selectors})
-    };
     if let Err(e) = me
         .caller
-        .call(shared, "cloudtrail", "PutEventSelectors", input)
+        .call(shared, "cloudtrail", "PutEventSelectors", selectors_input)
         .await
     {
         return fail(&done, &e);
@@ -580,6 +628,17 @@ mod tests {
         );
         assert_eq!(
             s[1]["FieldSelectors"][3]["StartsWith"][0],
+            "arn:aws:s3:::b/"
+        );
+        d.selector_kind = "basic".into();
+        let basic = d.put_selectors_input("t").unwrap();
+        assert_eq!(basic["EventSelectors"][0]["ReadWriteType"], "WriteOnly");
+        assert_eq!(
+            basic["EventSelectors"][0]["ExcludeManagementEventSources"][0],
+            "kms.amazonaws.com"
+        );
+        assert_eq!(
+            basic["EventSelectors"][0]["DataResources"][0]["Values"][0],
             "arn:aws:s3:::b/"
         );
         d.advanced_json = "{}".into();
