@@ -30,6 +30,7 @@ use cairn_trail::keys::KeyRing;
 use cairn_trail::sink::ExternalBucket;
 
 use crate::pipeline::Registry;
+use crate::pipeline::quick::QuickWorkers;
 
 pub struct App {
     pub journal: Arc<dyn Journal>,
@@ -76,6 +77,8 @@ pub struct App {
     /// The services this application serves: the edge routes to them and internal calls
     /// reach them through it.
     pub registry: Arc<Registry>,
+    /// Threads that run quick operations' calls (see [`crate::pipeline::quick`]).
+    pub quick: QuickWorkers,
 }
 
 /// Where an instance keeps its stores, under one directory.
@@ -169,6 +172,8 @@ pub enum OpenError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("starting the pipeline's quick workers: {0}")]
+    QuickWorkers(std::io::Error),
 }
 
 fn at(path: PathBuf) -> impl FnOnce(StoreError) -> OpenError {
@@ -397,6 +402,7 @@ impl App {
             token_key,
             grants: Default::default(),
             registry: Arc::new(registry),
+            quick: QuickWorkers::start().map_err(OpenError::QuickWorkers)?,
         })
     }
 }

@@ -15,6 +15,7 @@
 pub mod codec;
 pub mod internal;
 pub mod operation;
+pub mod quick;
 pub mod registry;
 pub mod service;
 
@@ -107,14 +108,19 @@ where
         return Err(AwsError::audit_unavailable());
     }
     let (app2, ctx2) = (Arc::clone(&app), ctx.clone());
-    let worked = tokio::task::spawn_blocking(move || {
+    let work = move || {
         let entered = db::enter();
         let input = parse(&ctx2);
         let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input);
         (result, facts, entered.leave())
-    })
-    .await;
-    let Ok((result, facts, writes)) = worked else {
+    };
+    // The stages touch the stores: never on the reactor itself.
+    let worked = if op.quick {
+        app.quick.run(work).await
+    } else {
+        tokio::task::spawn_blocking(work).await.ok()
+    };
+    let Some((result, facts, writes)) = worked else {
         return Err(AwsError::internal("the operation failed unexpectedly"));
     };
     if writes.is_empty() {

@@ -56,6 +56,10 @@ pub struct Operation {
     /// Whether cairn serves it; operations it does not answer the service's own
     /// "not supported" error (and are still recorded).
     pub served: bool,
+    /// Answered from memory or from a few rows read by key, changing nothing: its calls run on
+    /// the pipeline's quick workers instead of a blocking thread each (see
+    /// [`crate::pipeline::quick`]).
+    pub quick: bool,
 }
 
 impl Operation {
@@ -69,6 +73,7 @@ impl Operation {
             category: EventCategory::Management,
             access: Access::Identity,
             served,
+            quick: false,
         }
     }
 
@@ -85,6 +90,17 @@ impl Operation {
     /// Recorded under another `eventName` than its name.
     pub fn recorded_as(mut self, event_name: &'static str) -> Operation {
         self.event_name = event_name;
+        self
+    }
+
+    /// Marks it quick (see [`Operation::quick`]). Only for read-only operations.
+    pub fn quick(mut self) -> Operation {
+        debug_assert!(
+            self.read_only,
+            "{} changes something: it cannot be quick",
+            self.name
+        );
+        self.quick = true;
         self
     }
 

@@ -124,13 +124,27 @@ fn is_read_only(op: &str) -> bool {
         .any(|p| op.starts_with(p))
 }
 
+/// Reads of trails, answered from the trail store's memory or from a few rows by key
+/// (`Operation::quick`). LookupEvents is not one: it may wait for the event-history index.
+const QUICK: [&str; 6] = [
+    "DescribeTrails",
+    "GetTrail",
+    "ListTrails",
+    "GetTrailStatus",
+    "GetEventSelectors",
+    "GetInsightSelectors",
+];
+
 /// The table `Service::operations` answers.
 pub(super) fn table() -> &'static [Operation] {
     static TABLE: OnceLock<Vec<Operation>> = OnceLock::new();
     TABLE.get_or_init(|| {
         OPERATIONS
             .iter()
-            .map(|&n| Operation::named("cloudtrail", n, is_read_only(n), SERVED.contains(&n)))
+            .map(|&n| {
+                let op = Operation::named("cloudtrail", n, is_read_only(n), SERVED.contains(&n));
+                if QUICK.contains(&n) { op.quick() } else { op }
+            })
             .collect()
     })
 }
