@@ -15,12 +15,16 @@ use crate::trails::{
 
 mod cwl;
 mod digests;
+mod listed;
 mod notices;
 
 const SCHEMA: &str = include_str!("../../../sql/trails.sql");
 
 pub struct SqliteTrails {
     db: Db,
+    /// Each account's trails as last listed; a committed put or delete moves the database's
+    /// generation on, and with it every entry out of date.
+    listed: listed::ListCache,
 }
 
 const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms, logging_ranges";
@@ -56,6 +60,7 @@ impl SqliteTrails {
     pub fn open(path: &Path) -> Result<SqliteTrails, StoreError> {
         Ok(SqliteTrails {
             db: Db::open(path, SCHEMA)?,
+            listed: listed::ListCache::default(),
         })
     }
 
@@ -72,6 +77,7 @@ impl SqliteTrails {
                 serde_json::to_string(&t.logging_ranges).unwrap_or_else(|_| "[]".into())
             ],
         )?;
+        self.db.changed();
         Ok(())
     }
 
@@ -89,12 +95,16 @@ impl SqliteTrails {
 
     /// Every trail of an account, in every home region, by name.
     pub fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError> {
-        let c = self.db.read();
-        let mut st = c.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM trails WHERE account = ?1 ORDER BY name, home_region"
-        ))?;
-        let rows = st.query_map([account], row_to_trail)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // Inside a call that has changed trails, what it reads is its own (see `listed`).
+        let generation = (!self.db.uncommitted_here()).then(|| self.db.generation());
+        self.listed.get_or_load(account, generation, || {
+            let c = self.db.read();
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM trails WHERE account = ?1 ORDER BY name, home_region"
+            ))?;
+            let rows = st.query_map([account], row_to_trail)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// Every trail of every account (for delivery).
@@ -117,7 +127,10 @@ impl SqliteTrails {
         c.execute("DELETE FROM digest_files WHERE trail_arn = ?1", [arn])?;
         c.execute("DELETE FROM digest_plans WHERE trail_arn = ?1", [arn])?;
         c.execute("DELETE FROM digests_delivered WHERE trail_arn = ?1", [arn])?;
-        Ok(c.execute("DELETE FROM trails WHERE arn = ?1", [arn])? > 0)
+        let deleted = c.execute("DELETE FROM trails WHERE arn = ?1", [arn])? > 0;
+        drop(c);
+        self.db.changed();
+        Ok(deleted)
     }
 
     pub fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
