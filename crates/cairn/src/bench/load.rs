@@ -67,6 +67,7 @@ pub(super) struct Conn {
     scratch: Vec<u8>,
 }
 
+#[derive(Clone)]
 pub(super) struct Target {
     pub host: String,
     pub addr: String,
@@ -289,7 +290,10 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let floor_dir = tempfile::tempdir()?;
     let t = Arc::new(if args.floor {
         let addr = rt
-            .block_on(super::loadfloor::start(floor_dir.path()))?
+            .block_on(super::loadfloor::start(
+                floor_dir.path(),
+                super::loadfloor::Keep::Record,
+            ))?
             .to_string();
         Target {
             host: addr.clone(),

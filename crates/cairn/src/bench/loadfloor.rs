@@ -3,6 +3,19 @@
 //! hash of its body) and appends a record of the same shape to a journal with group-committed
 //! fsync before answering. No routing, no authorization, no service, no event-history index.
 //! A real server does all of that besides, so `cairn / floor` is its share of the ceiling.
+//!
+//! For ingest (`cairn bench logs --floor`) the endpoint also keeps what it was sent: the
+//! request body goes into the journal beside the record, in the same group-committed write, so
+//! the ceiling includes storing every byte durably as well as receiving and hashing it.
+
+/// What the floor keeps of a request besides its record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Keep {
+    /// Only the call's record (`cairn bench load --floor`).
+    Record,
+    /// The record and the request body (`cairn bench logs --floor`).
+    RecordAndBody,
+}
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -21,7 +34,7 @@ pub(super) const KEY_ID: &str = "AKIAFLOORFLOORFLOOR0";
 pub(super) const SECRET: &str = "floor-secret";
 
 /// Starts the endpoint on a free port of 127.0.0.1, journaling into `dir`.
-pub(super) async fn start(dir: &Path) -> anyhow::Result<SocketAddr> {
+pub(super) async fn start(dir: &Path, keep: Keep) -> anyhow::Result<SocketAddr> {
     let journal = SegmentJournal::open(dir, JournalConfig::default(), Box::new(NoHook))?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -32,7 +45,9 @@ pub(super) async fn start(dir: &Path) -> anyhow::Result<SocketAddr> {
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let journal = journal.clone();
-                    async move { Ok::<_, std::convert::Infallible>(answer(req, &journal, peer).await) }
+                    async move {
+                        Ok::<_, std::convert::Infallible>(answer(req, &journal, peer, keep).await)
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -47,6 +62,7 @@ async fn answer(
     req: Request<Incoming>,
     journal: &dyn Journal,
     peer: SocketAddr,
+    keep: Keep,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
@@ -106,10 +122,25 @@ async fn answer(
         account: "123456789012".into(),
         record: record.to_string().into_bytes(),
     };
-    if journal.append(vec![entry.encode()]).wait().await.is_err() {
+    let mut entries = vec![entry.encode()];
+    if keep == Keep::RecordAndBody {
+        entries.push(
+            Entry {
+                kind: EntryKind::Recorded,
+                account: "123456789012".into(),
+                record: body.to_vec(),
+            }
+            .encode(),
+        );
+    }
+    if journal.append(entries).wait().await.is_err() {
         return status(StatusCode::SERVICE_UNAVAILABLE);
     }
-    let mut r = Response::new(Full::new(Bytes::from_static(b"{\"trailList\":[]}")));
+    let answer: &'static [u8] = match keep {
+        Keep::Record => b"{\"trailList\":[]}",
+        Keep::RecordAndBody => b"{}",
+    };
+    let mut r = Response::new(Full::new(Bytes::from_static(answer)));
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/x-amz-json-1.1"),

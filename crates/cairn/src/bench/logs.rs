@@ -34,6 +34,11 @@ pub struct LogsArgs {
     /// A label for the results.
     #[arg(long, default_value = "target")]
     pub label: String,
+    /// Load the machine's ceiling for this work instead of an endpoint: an in-process server
+    /// that only verifies each request's SigV4 signature and appends the request body and a
+    /// record to a journal with group-committed fsync (no parsing, no checks, no store).
+    #[arg(long)]
+    pub floor: bool,
     /// PID of the server, to report its peak RSS.
     #[arg(long)]
     pub server_pid: Option<u32>,
@@ -43,7 +48,10 @@ pub struct LogsArgs {
 
 /// The endpoint and keys `cairn bench load` reads from the environment, as a signing client.
 fn endpoint() -> anyhow::Result<Endpoint> {
-    let t = super::load::target()?;
+    endpoint_of(super::load::target()?)
+}
+
+fn endpoint_of(t: super::load::Target) -> anyhow::Result<Endpoint> {
     Ok(Endpoint {
         host_port: t.addr,
         region: std::env::var("AWS_DEFAULT_REGION").unwrap_or_else(|_| "us-east-1".into()),
@@ -83,24 +91,61 @@ const GROUP: &str = "bench-logs";
 
 /// The `k`th full batch for stream `n`: CloudTrail-like one-line records of about 70 bytes,
 /// in timestamp order; each batch a millisecond per event later than the one before, as a
-/// stream's events come in, all within the last few hours.
+/// stream's events come in, all within the last few hours. Written straight into the body (no
+/// JSON document of 10,000 objects) so that the load generator, which shares the machine with
+/// the server it loads, spends its time sending rather than encoding.
 fn batch_body(stream: &str, n: usize, size: usize, now_ms: i64, k: u64) -> Vec<u8> {
+    use std::fmt::Write as _;
     let base = now_ms - 3 * 3_600_000 + (k * size as u64) as i64;
-    let events: Vec<Value> = (0..size)
-        .map(|i| {
-            let kind = if i % 100 == 7 { "Root" } else { "IAMUser" };
-            json!({
-                "timestamp": base + i as i64,
-                "message": format!(r#"{{"eventName":"ListBuckets","userIdentity":{{"type":"{kind}"}},"n":{}}}"#, (n * size + i) % 1000),
-            })
-        })
-        .collect();
-    json!({"logGroupName": GROUP, "logStreamName": stream, "logEvents": events})
-        .to_string()
-        .into_bytes()
+    let mut body = String::with_capacity(128 + size * 110);
+    let _ = write!(
+        body,
+        r#"{{"logGroupName":{},"logStreamName":{},"logEvents":["#,
+        Value::from(GROUP),
+        Value::from(stream)
+    );
+    for i in 0..size {
+        let kind = if i % 100 == 7 { "Root" } else { "IAMUser" };
+        if i > 0 {
+            body.push(',');
+        }
+        let _ = write!(
+            body,
+            r#"{{"timestamp":{},"message":"{{\"eventName\":\"ListBuckets\",\"userIdentity\":{{\"type\":\"{kind}\"}},\"n\":{}}}"}}"#,
+            base + i as i64,
+            (n * size + i) % 1000
+        );
+    }
+    body.push_str("]}");
+    body.into_bytes()
 }
 
 pub fn run(a: LogsArgs) -> anyhow::Result<()> {
+    // The floor runs in this process for as long as the run, on a runtime of its own.
+    let floor_dir = tempfile::tempdir()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let floor = if a.floor {
+        let addr = rt
+            .block_on(super::loadfloor::start(
+                floor_dir.path(),
+                super::loadfloor::Keep::RecordAndBody,
+            ))?
+            .to_string();
+        Some(super::load::Target {
+            host: addr.clone(),
+            addr,
+            key_id: super::loadfloor::KEY_ID.into(),
+            secret: super::loadfloor::SECRET.into(),
+        })
+    } else {
+        None
+    };
+    let endpoint = || match &floor {
+        Some(t) => endpoint_of(t.clone()),
+        None => endpoint(),
+    };
     let e = endpoint()?;
     let _ = call(
         &e,
@@ -178,7 +223,7 @@ pub fn run(a: LogsArgs) -> anyhow::Result<()> {
         out["server_peak_rss_kib"] = json!(rss);
     }
     report(&a, &out);
-    if a.filter_calls > 0 {
+    if a.filter_calls > 0 && !a.floor {
         let pattern = r#"{ $.userIdentity.type = "Root" && $.n = 7 }"#;
         let body = json!({"logGroupName": GROUP, "filterPattern": pattern, "limit": 10_000})
             .to_string()
@@ -218,5 +263,28 @@ fn report(a: &LogsArgs, v: &Value) {
         println!("{v}");
     } else {
         println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_body_is_the_json_an_sdk_would_send() {
+        let body = batch_body("s-1", 1, 3, 1_000_000_000, 2);
+        let v: Value = serde_json::from_slice(&body).expect("valid JSON");
+        assert_eq!(v["logGroupName"], GROUP);
+        assert_eq!(v["logStreamName"], "s-1");
+        let events = v["logEvents"].as_array().expect("events");
+        assert_eq!(events.len(), 3);
+        let base = 1_000_000_000 - 3 * 3_600_000 + 6;
+        assert_eq!(events[0]["timestamp"], base);
+        assert_eq!(events[2]["timestamp"], base + 2);
+        let record: Value =
+            serde_json::from_str(events[1]["message"].as_str().expect("message")).expect("record");
+        assert_eq!(record["eventName"], "ListBuckets");
+        assert_eq!(record["userIdentity"]["type"], "IAMUser");
+        assert_eq!(record["n"], 4);
     }
 }
