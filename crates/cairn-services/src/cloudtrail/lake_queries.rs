@@ -1,6 +1,7 @@
 //! Running Lake's queries: queued queries, oldest first, one at a time, through the columnar
 //! engine; their rows kept for GetQueryResults. CancelQuery marks a query CANCELLED in the
-//! store; a watcher sees the mark and stops the engine. A query found RUNNING when a round
+//! store; a watcher sees the mark and stops the engine. A query given a `DeliveryS3Uri` has
+//! its results saved there (`lake_results`) before it is marked finished. A query found RUNNING when a round
 //! starts was cut short by a crash: it is queued again.
 
 use std::sync::Arc;
@@ -86,6 +87,16 @@ impl LakeQueries {
                         .to_string()
                     })
                     .collect();
+                // Results go to S3 before the query is marked finished: a crash in between runs
+                // it again and writes the same files over.
+                if q.delivery.is_some() {
+                    q.delivery_status = Some(super::lake_results::deliver(
+                        &self.app,
+                        &q,
+                        &answer.columns,
+                        &answer.rows,
+                    ));
+                }
                 q.status = "FINISHED".into();
                 q.columns = Some(answer.columns);
                 q.stats = json!({
@@ -106,6 +117,16 @@ impl LakeQueries {
                 .into();
                 q.error = Some(e.to_string());
                 q.stats = json!({ "ExecutionTimeInMillis": elapsed }).to_string();
+                if q.delivery.is_some() {
+                    q.delivery_status = Some(
+                        if q.status == "CANCELLED" {
+                            "CANCELLED"
+                        } else {
+                            "FAILED"
+                        }
+                        .into(),
+                    );
+                }
                 self.app.lake.finish_query(&q, &[])
             }
         }

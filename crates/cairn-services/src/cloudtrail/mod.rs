@@ -22,7 +22,8 @@
 //! into the group through Logs' API), `sns_settings.rs` (checking a trail's SNS topic),
 //! `sns_notices.rs` (publishing log file notifications through SNS's API), `names.rs` (trail names and ARNs), `token.rs` (signed pagination tokens),
 //! `lake_ingest.rs` (event data stores taking the journal's records), `lake_queries.rs`
-//! (running Lake's queries), `lake_imports.rs` (running imports from S3).
+//! (running Lake's queries), `lake_results.rs` (saving their results to S3 with a sign file),
+//! `lake_imports.rs` (running imports from S3).
 //! State (trails, events) lives in `cairn-store`, behind `app.trails` and the event store.
 
 mod cwl_session;
@@ -34,6 +35,7 @@ mod handlers;
 pub mod lake_imports;
 pub mod lake_ingest;
 pub mod lake_queries;
+mod lake_results;
 mod names;
 mod operations;
 mod record;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::event_data_stores::{self, PENDING_DELETION};
 use super::trails::{internal, str_member};
 use crate::app::App;
+use crate::cloudtrail::lake_results;
 use crate::recorder::CallContext;
 
 /// Queries an account may have queued or running at once.
@@ -76,12 +77,9 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
             "QueryStatement is required.",
         ));
     };
-    if str_member(input, "DeliveryS3Uri").is_some() {
-        return Err(AwsError::client(
-            "InvalidParameterException",
-            "cairn keeps query results for GetQueryResults; delivering them to S3 (DeliveryS3Uri) is not supported yet.",
-        ));
-    }
+    let delivery = str_member(input, "DeliveryS3Uri")
+        .map(|uri| lake_results::destination(uri).map(|d| (uri, d)))
+        .transpose()?;
     let ids = app
         .columnar
         .tables_of(sql)
@@ -101,6 +99,9 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
         Ok(()) => {}
         Err(SqlError::Invalid(m)) => return Err(invalid_statement(m)),
         Err(e) => return Err(AwsError::internal(e.to_string())),
+    }
+    if let (Some((_, d)), Some(store)) = (&delivery, arns.first()) {
+        lake_results::check(app, store, d)?;
     }
     let active = app
         .lake
@@ -128,8 +129,8 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
         ended_ms: None,
         error: None,
         stats: "{}".into(),
-        delivery: None,
-        delivery_status: None,
+        delivery: delivery.as_ref().map(|(uri, _)| (*uri).to_owned()),
+        delivery_status: delivery.as_ref().map(|_| "PENDING".to_owned()),
         columns: None,
     };
     app.lake.put_query(&q).map_err(internal)?;
@@ -157,6 +158,10 @@ pub fn describe(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
     });
     if let Some(e) = &q.error {
         out["ErrorMessage"] = json!(e);
+    }
+    if let Some(uri) = &q.delivery {
+        out["DeliveryS3Uri"] = json!(uri);
+        out["DeliveryStatus"] = json!(q.delivery_status.as_deref().unwrap_or("UNKNOWN"));
     }
     Ok(out)
 }
@@ -300,6 +305,9 @@ pub fn cancel(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     }
     q.status = "CANCELLED".into();
     q.ended_ms = Some(app.clock.now_millis());
+    if q.delivery.is_some() {
+        q.delivery_status = Some("CANCELLED".into());
+    }
     app.lake.put_query(&q).map_err(internal)?;
     Ok(json!({ "QueryId": q.id, "QueryStatus": q.status }))
 }
