@@ -499,6 +499,29 @@ impl<'a> Writing<'a> {
             // The common case: a batch within one day goes to its file whole.
             return self.write_day(first, batch);
         }
+        // Delivery files hold their records in time order, so each of a batch's days is one
+        // run of rows: it goes to its day as a slice of the batch, which copies nothing.
+        let mut runs: Vec<(Option<i64>, usize, usize)> = Vec::new();
+        let mut start = 0;
+        for i in 1..=rows {
+            if i == rows || day_of(i) != day_of(start) {
+                runs.push((day_of(start), start, i - start));
+                start = i;
+            }
+        }
+        let one_run_per_day = {
+            let mut days: Vec<Option<i64>> = runs.iter().map(|r| r.0).collect();
+            days.sort_unstable();
+            days.dedup();
+            days.len() == runs.len()
+        };
+        if one_run_per_day {
+            for (day, offset, len) in runs {
+                self.write_day(day, &batch.slice(offset, len))?;
+            }
+            return Ok(());
+        }
+        // Days interleaved: one copy of each day's rows, so each day still gets one write.
         let mut days: BTreeMap<Option<i64>, Vec<bool>> = BTreeMap::new();
         for i in 0..rows {
             days.entry(day_of(i)).or_insert_with(|| vec![false; rows])[i] = true;
@@ -665,13 +688,21 @@ impl DayWriter {
     }
 }
 
+/// Columns whose every value differs from every other's: a dictionary would only be built,
+/// found useless and dropped (hashing each value on the way).
+const UNIQUE_COLUMNS: &[&str] = &[schema::EVENT_JSON, "eventid", "requestid", "sharedeventid"];
+
 /// How files are written: zstd (DuckDB, Trino, Spark and Athena all read it), row groups
-/// sized for parallel scans, and no dictionary for the records' own text (every value differs).
+/// sized for parallel scans, and no dictionary for columns of unique values.
 fn properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_column_dictionary_enabled(ColumnPath::from(schema::EVENT_JSON), false)
+    UNIQUE_COLUMNS
+        .iter()
+        .fold(
+            WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .set_max_row_group_row_count(Some(ROW_GROUP_ROWS)),
+            |b, column| b.set_column_dictionary_enabled(ColumnPath::from(*column), false),
+        )
         .build()
 }
 

@@ -109,21 +109,38 @@ impl Col {
         }
     }
 
-    fn push_null(&mut self) {
+    /// Null rows up to `rows`: a struct's members that records leave out are padded in bulk
+    /// when next written or finished, not one null per record.
+    fn pad_to(&mut self, rows: usize) {
+        let Some(n) = rows.checked_sub(self.len()).filter(|n| *n > 0) else {
+            return;
+        };
         match self {
-            Col::Str(b) => b.append_null(),
-            Col::Time(b) => b.append_null(),
-            Col::Bool(b) => b.append_null(),
-            Col::Map(m) => m.push_null(),
-            Col::Struct(s) => s.push_null(),
-            Col::List(l) => l.push_null(),
+            Col::Str(b) => b.append_nulls(n),
+            Col::Time(b) => b.append_nulls(n),
+            Col::Bool(b) => b.append_nulls(n),
+            Col::Map(m) => (0..n).for_each(|_| m.push_null()),
+            Col::Struct(s) => s.nulls.append_n_nulls(n),
+            Col::List(l) => (0..n).for_each(|_| l.push_null()),
         }
     }
 
     fn finish(&mut self) -> ArrayRef {
+        // The next batch starts with room for as much as this one held: its buffers are not
+        // grown (copied, fresh pages faulted in) a doubling at a time from nothing.
         match self {
-            Col::Str(b) => Arc::new(b.finish()),
-            Col::Time(b) => Arc::new(b.finish()),
+            Col::Str(b) => {
+                let (rows, bytes) = (b.len(), b.values_slice().len());
+                let done = b.finish();
+                *b = StringBuilder::with_capacity(rows, bytes);
+                Arc::new(done)
+            }
+            Col::Time(b) => {
+                let rows = b.len();
+                let done = b.finish();
+                *b = TimestampMillisecondBuilder::with_capacity(rows);
+                Arc::new(done)
+            }
             Col::Bool(b) => Arc::new(b.finish()),
             Col::Map(m) => m.finish(),
             Col::Struct(s) => Arc::new(s.finish()),
@@ -230,6 +247,7 @@ impl<'de> Visitor<'de> for FillStruct<'_, '_> {
                     // The first of a member's spellings fills its column.
                     Some(i) if !filled[i] => {
                         filled[i] = true;
+                        s.children[i].pad_to(row);
                         map.next_value_seed(Fill(&mut s.children[i]))?;
                     }
                     _ => {
@@ -242,16 +260,14 @@ impl<'de> Visitor<'de> for FillStruct<'_, '_> {
         };
         let result = read();
         s.filled = filled;
-        if let (Some(i), Some(text)) = (s.event_json, self.record)
-            && let Col::Str(b) = &mut s.children[i]
-        {
-            b.append_value(text);
-        }
-        for child in &mut s.children {
-            while child.len() <= row {
-                child.push_null();
+        if let (Some(i), Some(text)) = (s.event_json, self.record) {
+            s.children[i].pad_to(row);
+            if let Col::Str(b) = &mut s.children[i] {
+                b.append_value(text);
             }
         }
+        // Children this record left out (or that failed midway, never in practice: the text
+        // is known JSON) are padded later ([`Col::pad_to`]).
         s.nulls.append_non_null();
         result
     }
@@ -352,20 +368,28 @@ impl StructCol {
     }
 
     fn push_null(&mut self) {
-        for child in &mut self.children {
-            child.push_null();
-        }
+        // Its children are padded when next written or when the struct is finished.
         self.nulls.append_null();
+    }
+
+    /// Every child padded to the struct's rows.
+    fn pad_children(&mut self) {
+        let rows = self.nulls.len();
+        for child in &mut self.children {
+            child.pad_to(rows);
+        }
     }
 
     /// The children's columns, for the top level (a record batch, which has no validity of
     /// its own); the struct starts empty again.
     pub(super) fn finish_children(&mut self) -> Vec<ArrayRef> {
+        self.pad_children();
         self.nulls = NullBufferBuilder::new(0);
         self.children.iter_mut().map(|c| c.finish()).collect()
     }
 
     fn finish(&mut self) -> StructArray {
+        self.pad_children();
         let arrays: Vec<ArrayRef> = self.children.iter_mut().map(|c| c.finish()).collect();
         let nulls = self.nulls.finish();
         StructArray::try_new(self.fields.clone(), arrays, nulls)
