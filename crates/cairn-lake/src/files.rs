@@ -21,9 +21,10 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch, TimestampMillisecondArray};
 use datafusion::arrow::compute::filter_record_batch;
+use datafusion::parquet::arrow::ArrowSchemaConverter;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::LakeError;
@@ -692,18 +693,68 @@ impl DayWriter {
 /// found useless and dropped (hashing each value on the way).
 const UNIQUE_COLUMNS: &[&str] = &[schema::EVENT_JSON, "eventid", "requestid", "sharedeventid"];
 
-/// How files are written: zstd (DuckDB, Trino, Spark and Athena all read it), row groups
-/// sized for parallel scans, and no dictionary for columns of unique values.
+/// Top-level columns whose values are long or varied (the record's text, its parameters and
+/// responses, who made the call, from where): compressed with zstd. The others hold short
+/// repeated values (names, regions, flags) that their dictionary already reduces to a few bits
+/// a row; compressing them would save little and cost a zstd compressor and decompressor for
+/// each of their columns in every row group written.
+const COMPRESSED_COLUMNS: &[&str] = &[
+    schema::EVENT_JSON,
+    "eventtime",
+    "useridentity",
+    "sourceipaddress",
+    "useragent",
+    "errormessage",
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
+    "requestid",
+    "eventid",
+    "resources",
+    "sharedeventid",
+    "serviceeventdetails",
+    "addendum",
+    "edgedevicedetails",
+    "insightdetails",
+    "tlsdetails",
+    "eventjsonchecksum",
+    "eventdata",
+    "metadata",
+];
+
+/// How files are written: zstd (DuckDB, Trino, Spark and Athena all read it) for the columns
+/// that gain from it, row groups sized for parallel scans, and neither dictionary nor
+/// statistics for columns of unique values.
 fn properties() -> WriterProperties {
-    UNIQUE_COLUMNS
-        .iter()
-        .fold(
-            WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                .set_max_row_group_row_count(Some(ROW_GROUP_ROWS)),
-            |b, column| b.set_column_dictionary_enabled(ColumnPath::from(*column), false),
-        )
-        .build()
+    static PROPERTIES: std::sync::LazyLock<WriterProperties> = std::sync::LazyLock::new(|| {
+        let mut b = WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+        if let Ok(parquet) = ArrowSchemaConverter::new().convert(&schema::events()) {
+            for leaf in parquet.columns() {
+                let path = leaf.path();
+                if path
+                    .parts()
+                    .first()
+                    .is_some_and(|top| COMPRESSED_COLUMNS.contains(&top.as_str()))
+                {
+                    b = b.set_column_compression(
+                        path.clone(),
+                        Compression::ZSTD(ZstdLevel::default()),
+                    );
+                }
+            }
+        }
+        for column in UNIQUE_COLUMNS {
+            b = b
+                .set_column_dictionary_enabled(ColumnPath::from(*column), false)
+                // Nothing is ever looked up by a range of these values: no min/max to keep
+                // (for `eventjson` that is a comparison of whole records per row).
+                .set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None);
+        }
+        b.build()
+    });
+    PROPERTIES.clone()
 }
 
 /// Writes `batches` as the Parquet file `fin`: under a temporary name, synced, then renamed

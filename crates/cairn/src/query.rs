@@ -542,13 +542,46 @@ fn read_delivery_file(path: &Path, push: &mut dyn FnMut(Record<'_>)) -> bool {
         return records_of(&bytes, push);
     }
     TEXT.with_borrow_mut(|out| {
-        out.clear();
-        let mut gz = flate2::read::MultiGzDecoder::new(&bytes[..]);
-        if std::io::Read::read_to_end(&mut gz, out).is_err() {
-            return false;
+        if !gunzip_whole(&bytes, out) {
+            out.clear();
+            let mut gz = flate2::read::MultiGzDecoder::new(&bytes[..]);
+            if std::io::Read::read_to_end(&mut gz, out).is_err() {
+                return false;
+            }
         }
         records_of(out, push)
     })
+}
+
+/// Decompresses a gzip file of one member in one call, into `out` sized from the file's
+/// trailer; false (then a streaming decoder reads it) for anything else. libdeflate checks
+/// the first member's CRC-32 and size against that member's own trailer; the file's last
+/// eight bytes must be that same trailer, so a file of several members (whose last trailer
+/// describes another member) is not taken for its first one, unless its last member repeats
+/// the first byte for byte (CloudTrail writes one member per file).
+fn gunzip_whole(bytes: &[u8], out: &mut Vec<u8>) -> bool {
+    let Some(trailer) = bytes.len().checked_sub(8).and_then(|at| bytes.get(at..)) else {
+        return false;
+    };
+    let word = |at: usize| {
+        trailer
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_le_bytes)
+    };
+    let (Some(crc), Some(size)) = (word(0), word(4)) else {
+        return false;
+    };
+    // The buffer is kept between files: what it held is written over, not zeroed first.
+    out.resize(size as usize, 0);
+    let whole = matches!(
+        libdeflater::Decompressor::new().gzip_decompress(bytes, out),
+        Ok(n) if n == out.len()
+    ) && crc32fast::hash(out) == crc;
+    if !whole {
+        out.clear();
+    }
+    whole
 }
 
 fn records_of(bytes: &[u8], push: &mut dyn FnMut(Record<'_>)) -> bool {
@@ -576,6 +609,31 @@ fn records_of(bytes: &[u8], push: &mut dyn FnMut(Record<'_>)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_files_of_one_member_or_several_read_whole() {
+        use std::io::Write;
+        let gz = |text: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text).unwrap();
+            e.finish().unwrap()
+        };
+        let one = gz(b"{\"Records\":[{\"a\":1}]}");
+        let mut out = Vec::new();
+        assert!(gunzip_whole(&one, &mut out));
+        assert_eq!(out, b"{\"Records\":[{\"a\":1}]}");
+        // Two members: not taken for the first; the streaming decoder reads both.
+        let mut two = gz(b"first ");
+        two.extend(gz(b"second"));
+        assert!(!gunzip_whole(&two, &mut out));
+        // Damaged or short input is refused, never read as something else.
+        assert!(!gunzip_whole(&one[..one.len() - 3], &mut out));
+        assert!(!gunzip_whole(b"\x1f\x8b", &mut out));
+        let mut bad = one.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0xff;
+        assert!(!gunzip_whole(&bad, &mut out));
+    }
 
     #[test]
     fn csv_quotes_what_needs_it() {
