@@ -526,30 +526,31 @@ fn iso_week(day: i64) -> i64 {
 }
 
 fn part(args: &[ArrayRef], which: Part) -> Result<ArrayRef> {
+    use datafusion::arrow::datatypes::Int64Type;
     let t = times(&args[0])?;
-    let out: Int64Array = t
-        .iter()
-        .map(|v| {
-            v.map(|ms| {
-                let day = ms.div_euclid(86_400_000);
-                let in_day = ms.rem_euclid(86_400_000);
-                let (y, m, d) = civil(day);
-                match which {
-                    Part::Year => y,
-                    Part::Quarter => (m - 1) / 3 + 1,
-                    Part::Month => m,
-                    Part::Week => iso_week(day),
-                    Part::Day => d,
-                    Part::DayOfWeek => (day + 3).rem_euclid(7) + 1,
-                    Part::DayOfYear => day - days_from_civil(y, 1, 1) + 1,
-                    Part::Hour => in_day / 3_600_000,
-                    Part::Minute => in_day / 60_000 % 60,
-                    Part::Second => in_day / 1000 % 60,
-                    Part::Millisecond => in_day % 1000,
-                }
-            })
-        })
-        .collect();
+    // One tight loop per part over the values (nulls kept as they are), computing only what
+    // that part needs: the calendar date only for the parts that are read from it.
+    fn over(t: &TimestampMillisecondArray, f: impl Fn(i64) -> i64) -> Int64Array {
+        t.unary::<_, Int64Type>(f)
+    }
+    let day = |ms: i64| ms.div_euclid(86_400_000);
+    let in_day = |ms: i64| ms.rem_euclid(86_400_000);
+    let out = match which {
+        Part::Year => over(&t, |ms| civil(day(ms)).0),
+        Part::Quarter => over(&t, |ms| (civil(day(ms)).1 - 1) / 3 + 1),
+        Part::Month => over(&t, |ms| civil(day(ms)).1),
+        Part::Week => over(&t, |ms| iso_week(day(ms))),
+        Part::Day => over(&t, |ms| civil(day(ms)).2),
+        Part::DayOfWeek => over(&t, |ms| (day(ms) + 3).rem_euclid(7) + 1),
+        Part::DayOfYear => over(&t, |ms| {
+            let d = day(ms);
+            d - days_from_civil(civil(d).0, 1, 1) + 1
+        }),
+        Part::Hour => over(&t, |ms| in_day(ms) / 3_600_000),
+        Part::Minute => over(&t, |ms| in_day(ms) / 60_000 % 60),
+        Part::Second => over(&t, |ms| in_day(ms) / 1000 % 60),
+        Part::Millisecond => over(&t, |ms| in_day(ms) % 1000),
+    };
     Ok(Arc::new(out))
 }
 
