@@ -97,15 +97,7 @@ fn summary(a: &Value) -> Value {
 }
 
 /// GET /console/cloudwatch/alarms
-pub async fn list(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn list(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     let frame = me.frame(&shared, "Alarms", "alarms");
     let mut alarms = Vec::new();
     let mut composite = Vec::new();
@@ -159,15 +151,10 @@ pub async fn list(
 
 /// GET /console/cloudwatch/alarms/{name}
 pub async fn detail(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let frame = me.frame(&shared, &name, "alarms");
     page(
         &shared.templates,

@@ -373,15 +373,7 @@ fn step_page(
 }
 
 /// GET /console/cloudtrail/create-trail
-pub async fn start(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn start(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     let draft = Draft::proposed(&me.session.account);
     step_page(&shared, &me, 1, &draft, None, &[])
 }

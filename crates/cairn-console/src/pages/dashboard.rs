@@ -5,8 +5,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use cairn_edge::edge::web::WebPeer;
-use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::{Me, error_of, with};
@@ -14,15 +12,7 @@ use crate::Shared;
 use crate::render::page;
 
 /// GET /console/cloudtrail
-pub async fn show(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn show(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     let frame = me.frame(&shared, "CloudTrail dashboard", "dashboard");
     let trails = match super::trails::summaries(&shared, &me).await {
         Ok(t) => json!({"trails": t}),

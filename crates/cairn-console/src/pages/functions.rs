@@ -53,15 +53,7 @@ fn configuration(c: &Value) -> Value {
 }
 
 /// GET /console/lambda/functions
-pub async fn list(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn list(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     let frame = me.frame(&shared, "Functions", "functions");
     let mut functions = Vec::new();
     let mut marker: Option<String> = None;
@@ -118,15 +110,10 @@ async fn function_context(shared: &Arc<Shared>, me: &Me, name: &str) -> Value {
 
 /// GET /console/lambda/functions/{name}
 pub async fn detail(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let frame = me.frame(&shared, &name, "functions");
     let ctx = function_context(&shared, &me, &name).await;
     page(&shared.templates, "function.html", with(frame, ctx))

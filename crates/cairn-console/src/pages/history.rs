@@ -215,16 +215,7 @@ async fn gather(
 }
 
 /// GET /console/cloudtrail/events
-pub async fn list(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn list(me: Me, State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
     let q = Query::parse(raw.as_deref());
     let frame = me.frame(&shared, "Event history", "events");
     let mut filters: Vec<Value> = q
@@ -313,16 +304,7 @@ pub async fn tail(
 }
 
 /// GET /console/cloudtrail/events/{id}: one event's record, formatted.
-pub async fn event(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn event(me: Me, State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let frame = me.frame(&shared, "Event", "events");
     let input = json!({"LookupAttributes": [{"AttributeKey": "EventId", "AttributeValue": id}]});
     let ctx = match me
@@ -361,15 +343,10 @@ fn csv_field(s: &str) -> String {
 
 /// GET /console/cloudtrail/events/download?format=csv|json (with the page's filters).
 pub async fn download(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let q = Query::parse(raw.as_deref());
     let events = match gather(&shared, &me, &q, MAX_DOWNLOAD, MAX_DOWNLOAD / 50 + 1).await {
         Ok((events, _)) => events,

@@ -221,15 +221,10 @@ async fn outcome(shared: &Arc<Shared>, me: &Me, id: &str) -> Value {
 
 /// GET /console/cloudtrail/lake?store=&sample=&query=
 pub async fn editor(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Query(q): Query<EditorQuery>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let frame = me.frame(&shared, "Lake query editor", "lake");
     let (stores, store) = match stores(&shared, &me, &q.store).await {
         Ok(s) => s,

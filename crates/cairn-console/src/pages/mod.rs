@@ -212,6 +212,23 @@ impl Me {
     }
 }
 
+/// `Me` as a handler's argument: the request's signed-in person, a session that must change
+/// its password first sent to the password page, anyone else to sign in.
+impl axum::extract::FromRequestParts<Arc<Shared>> for Me {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Me, Response> {
+        // The edge hands every console request its peer; without it nobody is signed in.
+        let Some(peer) = parts.extensions.get::<WebPeer>().cloned() else {
+            return Err(see_other("/console/signin"));
+        };
+        Me::of(shared, &parts.headers, &peer).map_err(|r| *r)
+    }
+}
+
 /// Merges a page's own values into its frame.
 pub fn with(mut frame: Value, more: Value) -> Value {
     if let (Value::Object(f), Value::Object(m)) = (&mut frame, more) {

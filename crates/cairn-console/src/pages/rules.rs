@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use cairn_edge::edge::web::WebPeer;
-use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::{Me, error_of, with};
@@ -30,15 +28,10 @@ fn bus_of(q: &BusQuery) -> String {
 
 /// GET /console/events/rules?bus=
 pub async fn list(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Query(q): Query<BusQuery>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let bus = bus_of(&q);
     let frame = me.frame(&shared, "Rules", "rules");
     let buses: Vec<String> = match me
@@ -107,16 +100,11 @@ fn pretty(pattern: &str) -> String {
 
 /// GET /console/events/rules/{name}?bus=
 pub async fn detail(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     Query(q): Query<BusQuery>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let bus = bus_of(&q);
     let frame = me.frame(&shared, &name, "rules");
     let described = me

@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use cairn_edge::edge::web::WebPeer;
-use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -28,15 +26,7 @@ pub struct Where {
 }
 
 /// GET /console/s3
-pub async fn buckets(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn buckets(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     let frame = me.frame(&shared, "S3 buckets", "s3");
     let ctx = match me
         .caller
@@ -76,16 +66,11 @@ fn crumbs(prefix: &str) -> Vec<Value> {
 
 /// GET /console/s3/buckets/{bucket}?prefix=
 pub async fn list(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(bucket): Path<String>,
     Query(w): Query<Where>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let frame = me.frame(&shared, &bucket, "s3");
     let token = Some(w.token.as_str()).filter(|t| !t.is_empty());
     let call = s3_calls::list_level(&bucket, &shared.region, &w.prefix, token);
@@ -156,16 +141,11 @@ fn gunzip_json(body: &[u8]) -> Result<Value, String> {
 
 /// GET /console/s3/object/{bucket}?key=
 pub async fn object(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(bucket): Path<String>,
     Query(w): Query<Where>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let key = w.key;
     let name = key.rsplit('/').next().unwrap_or(&key).to_owned();
     let frame = me.frame(&shared, &name, "s3");
@@ -256,16 +236,11 @@ pub async fn object(
 
 /// GET /console/s3/download/{bucket}?key=
 pub async fn download(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(bucket): Path<String>,
     Query(w): Query<Where>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     match me
         .caller
         .call_wire(

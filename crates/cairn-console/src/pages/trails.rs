@@ -73,15 +73,7 @@ fn summary(t: &Value, status: Result<Value, cairn_wire::AwsError>) -> Value {
 }
 
 /// GET /console/cloudtrail/trails
-pub async fn list(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
+pub async fn list(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     let frame = me.frame(&shared, "Trails", "trails");
     let ctx = match summaries(&shared, &me).await {
         Ok(trails) => json!({"trails": trails}),
@@ -92,15 +84,10 @@ pub async fn list(
 
 /// GET /console/cloudtrail/trails/{name}
 pub async fn detail(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let me = match Me::of(&shared, &headers, &peer) {
-        Ok(m) => m,
-        Err(r) => return *r,
-    };
     let frame = me.frame(&shared, &name, "trails");
     let trail = me
         .caller

@@ -39,12 +39,7 @@ async fn list_page(shared: &Arc<Shared>, me: &Me, extra: Value) -> Response {
 }
 
 /// GET /console/iam/groups
-pub async fn list_groups(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
+pub async fn list_groups(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     list_page(&shared, &me, json!({})).await
 }
 
@@ -100,13 +95,7 @@ pub async fn page_of(shared: &Arc<Shared>, me: &Me, name: &str, extra: Value) ->
 }
 
 /// GET /console/iam/groups/{name}
-pub async fn show(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
+pub async fn show(me: Me, State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
     page_of(&shared, &me, &name, json!({})).await
 }
 

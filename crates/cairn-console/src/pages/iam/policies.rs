@@ -68,12 +68,7 @@ async fn list_page(shared: &Arc<Shared>, me: &Me, extra: Value) -> Response {
 }
 
 /// GET /console/iam/policies
-pub async fn list_policies(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
+pub async fn list_policies(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     list_page(&shared, &me, json!({})).await
 }
 
@@ -111,13 +106,7 @@ pub struct Which {
 }
 
 /// GET /console/iam/policies/view?arn=…
-pub async fn show(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-    Query(q): Query<Which>,
-) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
+pub async fn show(me: Me, State(shared): State<Arc<Shared>>, Query(q): Query<Which>) -> Response {
     let name = q.arn.rsplit('/').next().unwrap_or_default().to_owned();
     let frame = me.frame(&shared, &name, "iam-policies");
     let ctx = match iam(&shared, &me, "GetPolicy", json!({"PolicyArn": q.arn})).await {

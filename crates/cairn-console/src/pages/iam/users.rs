@@ -46,12 +46,7 @@ async fn list_page(shared: &Arc<Shared>, me: &Me, extra: Value) -> Response {
 }
 
 /// GET /console/iam/users
-pub async fn list_users(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
+pub async fn list_users(me: Me, State(shared): State<Arc<Shared>>) -> Response {
     list_page(&shared, &me, json!({})).await
 }
 
@@ -158,13 +153,7 @@ pub async fn page_of(shared: &Arc<Shared>, me: &Me, name: &str, extra: Value) ->
 }
 
 /// GET /console/iam/users/{name}
-pub async fn show(
-    State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
+pub async fn show(me: Me, State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
     page_of(&shared, &me, &name, json!({})).await
 }
 
@@ -295,12 +284,10 @@ pub async fn login_profile(
 
 /// GET /console/iam/users/{name}/mfa: naming the new virtual MFA device.
 pub async fn mfa_form(
+    me: Me,
     State(shared): State<Arc<Shared>>,
-    axum::Extension(peer): axum::Extension<WebPeer>,
-    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let me = me!(Me::of(&shared, &headers, &peer));
     let frame = me.frame(&shared, "Assign MFA device", "iam-users");
     page(
         &shared.templates,
