@@ -147,9 +147,15 @@ def test_iam_pages_then_the_new_user_signs_in_with_mfa_and_changes_password(cair
     ctx.close()
 
     # carol signs in with MFA and must change her password before anything else.
+    assert "PasswordLastUsed" not in iam.get_user(UserName="carol")["User"]
     ctx = browser.new_context()
     page = ctx.new_page()
     sign_in(page, cairn, account, "carol", CAROL_FIRST, totp(seed, step + 1))
+    # IAM shows when her password was last used, as GetUser and ListUsers do on AWS.
+    used = iam.get_user(UserName="carol")["User"]["PasswordLastUsed"]
+    assert abs(used - cairn.now()).total_seconds() < 120
+    listed = next(u for u in iam.list_users()["Users"] if u["UserName"] == "carol")
+    assert listed["PasswordLastUsed"] == used
     assert page.url.endswith("/console/password"), page.inner_text("main")[:1000]
     assert page.locator("nav").count() == 0
     shot(page, "password-change-required")

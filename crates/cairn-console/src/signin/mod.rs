@@ -189,6 +189,12 @@ pub async fn submit(
                 return unavailable(&shared);
             }
             shared.throttle.succeeded(&keys[0]);
+            if let Who::User(u) = &who
+                && let Err(e) = shared.app.identity.note_password_used(&u.user_id, now)
+            {
+                // The sign-in stands (its record is durable); only PasswordLastUsed lags.
+                tracing::warn!(user = %u.name, error = %e, "password use not noted");
+            }
             let expires_ms = now + session::LIFETIME_MS;
             let key = shared.app.identity.create_session_key(
                 NewSession {

@@ -122,6 +122,9 @@ pub trait IdentityStore: Send + Sync {
 
     fn note_role_used(&self, role_id: &str, now_ms: i64, region: &str) -> IamResult<()>;
 
+    /// A user signed in with their password (GetUser's and ListUsers' `PasswordLastUsed`).
+    fn note_password_used(&self, user_id: &str, now_ms: i64) -> IamResult<()>;
+
     // ---- access keys and sessions
 
     /// Finds a key by id.

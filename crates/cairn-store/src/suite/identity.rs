@@ -15,6 +15,7 @@ use crate::identity::{
 cases!(
     accounts_and_root_keys_survive_a_restart,
     users_are_unique_regardless_of_case_and_delete_needs_a_clean_user,
+    a_users_password_use_is_noted,
     grants_gather_user_group_and_managed_policies,
     sessions_passwords_and_mfa,
     the_generation_moves_with_every_change_and_caches_follow_it,
@@ -45,6 +46,22 @@ pub fn accounts_and_root_keys_survive_a_restart(b: &dyn Backend) {
     let s = b.identity();
     assert_eq!(s.key(&key.access_key_id).unwrap().unwrap(), key);
     assert_eq!(s.instance_secret("t").unwrap(), a);
+}
+
+pub fn a_users_password_use_is_noted(b: &dyn Backend) {
+    let (s, acct) = store(b);
+    let u = s.create_user(&acct, "Bob", "/", &vec![], 5).unwrap();
+    assert_eq!(u.password_last_used_ms, None);
+    s.note_password_used(&u.user_id, 1_000).unwrap();
+    s.note_password_used(&u.user_id, 2_000).unwrap();
+    assert_eq!(
+        s.user(&acct, "bob").unwrap().password_last_used_ms,
+        Some(2_000)
+    );
+    assert_eq!(
+        s.users(&acct, "/").unwrap()[0].password_last_used_ms,
+        Some(2_000)
+    );
 }
 
 pub fn users_are_unique_regardless_of_case_and_delete_needs_a_clean_user(b: &dyn Backend) {

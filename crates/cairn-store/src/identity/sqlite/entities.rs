@@ -523,6 +523,14 @@ impl SqliteIdentity {
         Ok(())
     }
 
+    pub fn note_password_used(&self, user_id: &str, now_ms: i64) -> IamResult<()> {
+        self.db.write()?.execute(
+            "UPDATE iam_users SET password_last_used_ms = ?2 WHERE user_id = ?1",
+            params![user_id, now_ms],
+        )?;
+        Ok(())
+    }
+
     pub fn note_role_used(&self, role_id: &str, now_ms: i64, region: &str) -> IamResult<()> {
         self.db.write()?.execute(
             "UPDATE iam_roles SET last_used_ms = ?2, last_used_region = ?3 WHERE role_id = ?1",

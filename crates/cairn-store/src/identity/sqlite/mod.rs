@@ -244,6 +244,7 @@ impl IdentityStore for SqliteIdentity {
         fn delete_role(&self, account: &AccountId, name: &str) -> IamResult<()>;
         fn set_trust_policy(&self, account: &AccountId, name: &str, doc: &str) -> IamResult<()>;
         fn note_role_used(&self, role_id: &str, now_ms: i64, region: &str) -> IamResult<()>;
+        fn note_password_used(&self, user_id: &str, now_ms: i64) -> IamResult<()>;
         fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError>;
         fn root_key(&self, account: &AccountId) -> Result<Option<AccessKey>, StoreError>;
         fn create_user_key(&self, user: &User, now_ms: i64) -> IamResult<AccessKey>;
