@@ -38,11 +38,7 @@ impl Caller {
         op: &'static str,
         input: Value,
     ) -> Result<Value, AwsError> {
-        let internal = self.internal(shared);
-        let shared = Arc::clone(shared);
-        tokio::task::spawn_blocking(move || internal.call_json(&shared.app, service, op, input))
-            .await
-            .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
+        run_json(shared, self.internal(shared), service, op, input).await
     }
 
     /// Calls `op` as the sign-in service does for the person (the password change a login
@@ -56,10 +52,7 @@ impl Caller {
         input: Value,
     ) -> Result<Value, AwsError> {
         let internal = self.internal(shared).via("signin.amazonaws.com");
-        let shared = Arc::clone(shared);
-        tokio::task::spawn_blocking(move || internal.call_json(&shared.app, service, op, input))
-            .await
-            .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
+        run_json(shared, internal, service, op, input).await
     }
 
     /// Sends a request to a REST service (S3) as a client would, minus the signature.
@@ -85,4 +78,18 @@ impl Caller {
             &shared.region,
         )
     }
+}
+
+/// Runs a JSON-protocol call off the reactor (the pipeline blocks on the journal).
+async fn run_json(
+    shared: &Arc<Shared>,
+    internal: Internal,
+    service: &'static str,
+    op: &'static str,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || internal.call_json(&shared.app, service, op, input))
+        .await
+        .unwrap_or_else(|e| Err(AwsError::internal(format!("console call failed: {e}"))))
 }

@@ -495,11 +495,6 @@ impl<'a> Writing<'a> {
         // Records without a readable time keep a null `eventtime` in Hive's partition for
         // nulls: nothing a source hands over is dropped.
         let day_of = |i: usize| (!times.is_null(i)).then(|| times.value(i).div_euclid(86_400_000));
-        let first = day_of(0);
-        if (1..rows).all(|i| day_of(i) == first) {
-            // The common case: a batch within one day goes to its file whole.
-            return self.write_day(first, batch);
-        }
         // Delivery files hold their records in time order, so each of a batch's days is one
         // run of rows: it goes to its day as a slice of the batch, which copies nothing.
         let mut runs: Vec<(Option<i64>, usize, usize)> = Vec::new();

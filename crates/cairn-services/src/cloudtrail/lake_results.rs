@@ -20,10 +20,9 @@ use cairn_store::lake::Query;
 use cairn_wire::AwsError;
 use serde_json::json;
 
-use super::s3_calls::{CLOUDTRAIL, put_object};
+use super::s3_calls::{cloudtrail_as, put_object};
 use crate::app::App;
 use crate::pipeline::Durability;
-use crate::pipeline::internal::Internal;
 
 /// Rows per result file: a larger result is split into numbered files.
 pub const ROWS_PER_FILE: usize = 1_000_000;
@@ -80,13 +79,6 @@ pub fn folder(d: &Destination, account: &str, query_id: &str, completed_ms: i64)
     format!("{prefix}AWSLogs/{account}/CloudTrail-Lake/Query/{y}/{m}/{dd}/{query_id}/")
 }
 
-/// CloudTrail acting for the event data store a query reads, in the bucket's account.
-fn cloudtrail_for(store_arn: &str, account: &str, region: &str, d: Durability) -> Internal {
-    let mut i = Internal::service(CLOUDTRAIL, account, region, Some(store_arn), d);
-    i.cause = store_arn.to_owned();
-    i
-}
-
 /// The bucket's account and region, if it is one of cairn's.
 fn bucket_home(app: &App, bucket: &str) -> Result<Option<(String, String)>, AwsError> {
     Ok(app
@@ -123,7 +115,7 @@ pub fn check(app: &App, store_arn: &str, d: &Destination) -> Result<(), AwsError
             ),
         )
     };
-    let cloudtrail = cloudtrail_for(store_arn, &account, &region, Durability::Unrecorded);
+    let cloudtrail = cloudtrail_as(store_arn, &account, &region, Durability::Unrecorded);
     let key = format!("{}result_sign.json", folder(d, &account, "example", 0));
     match cloudtrail.authorize_wire(
         app,
@@ -237,7 +229,7 @@ pub fn deliver(app: &App, q: &Query, columns: &[String], rows: &[Vec<Option<Stri
         let key = format!("{}{name}", folder(&d, &account, &q.id, completed));
         let headers = vec![("content-type".to_owned(), content_type.to_owned())];
         let write = put_object(&d.bucket, &region, &key, headers, Bytes::from(body));
-        match cloudtrail_for(store_arn, &account, &region, Durability::Wait)
+        match cloudtrail_as(store_arn, &account, &region, Durability::Wait)
             .call_wire(app, "s3", write)
         {
             Ok(_) => Ok(()),

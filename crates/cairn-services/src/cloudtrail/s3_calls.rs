@@ -17,8 +17,14 @@ pub const OWNER_FULL_CONTROL: &str = "bucket-owner-full-control";
 
 /// CloudTrail working for `trail`, in the account and region of the bucket it calls.
 pub fn cloudtrail_for(trail: &Trail, account: &str, region: &str, d: Durability) -> Internal {
-    let mut i = Internal::service(CLOUDTRAIL, account, region, Some(&trail.arn), d);
-    i.cause = trail.arn.clone();
+    cloudtrail_as(&trail.arn, account, region, d)
+}
+
+/// CloudTrail working for the resource `source_arn` (a trail, an event data store), in the
+/// account and region of the bucket it calls: `aws:SourceArn` is that resource.
+pub fn cloudtrail_as(source_arn: &str, account: &str, region: &str, d: Durability) -> Internal {
+    let mut i = Internal::service(CLOUDTRAIL, account, region, Some(source_arn), d);
+    i.cause = source_arn.to_owned();
     i
 }
 
