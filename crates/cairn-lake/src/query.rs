@@ -72,9 +72,10 @@ pub struct Limits {
     pub max_result_bytes: usize,
     /// How long a query may run (Lake: about an hour).
     pub timeout: Duration,
-    /// The memory one query may hold (sorts and aggregations beyond it spill to disk, joins
-    /// fail with Lake's "Query exhausted resources at this scale factor"): a cross join of a
-    /// large store with itself must not take the server's memory.
+    /// The memory one query may hold (sorts, grouped aggregations and joins beyond it spill
+    /// to disk; what cannot spill, such as an ungrouped array_agg, fails with Lake's "Query
+    /// exhausted resources at this scale factor"): a cross join of a large store with itself
+    /// must not take the server's memory.
     pub max_memory: usize,
 }
 
