@@ -4,13 +4,14 @@ use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 
 use cairn_store::StoreError;
-use cairn_store::lake::{Answer, Columnar, ColumnarAppend, SqlError};
+use cairn_store::lake::{Answer, Columnar, ColumnarAppend, KeyState, LakeKey, SqlError};
 
-use crate::{Lake, LakeError, Limits, QueryError, prepare};
+use crate::{DataKey, Lake, LakeError, Limits, QueryError, prepare};
 
 fn store_error(e: LakeError) -> StoreError {
     match e {
         LakeError::Invalid(m) => StoreError::Invalid(m),
+        LakeError::Locked => StoreError::Crypto(LakeError::Locked.to_string()),
         other => StoreError::Backend {
             engine: "lake",
             message: other.to_string(),
@@ -68,9 +69,16 @@ impl Columnar for Lake {
 
     fn check(&self, sql: &str) -> Result<(), SqlError> {
         let prepared = prepare(sql).map_err(|e| SqlError::Invalid(e.0))?;
-        let tables = self
-            .tables(&prepared.stores)
-            .map_err(|e| SqlError::Failed(e.to_string()))?;
+        // Planning needs the schema only, never a file (nor so a sealed store's key).
+        let tables: Vec<crate::Table> = prepared
+            .stores
+            .iter()
+            .map(|id| crate::Table {
+                id: id.clone(),
+                files: Vec::new(),
+                key: None,
+            })
+            .collect();
         self.engine().check(&prepared, &tables).map_err(sql_error)
     }
 
@@ -89,6 +97,34 @@ impl Columnar for Lake {
 
     fn remove(&self, store: &str) -> Result<(), StoreError> {
         Lake::remove(self, store).map_err(store_error)
+    }
+
+    fn unlock(&self, store: &str, key: &LakeKey, now_ms: i64) -> Result<(), StoreError> {
+        self.set_key(store, DataKey(key.0)).map_err(store_error)?;
+        self.key_states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(store.to_string(), KeyState::Unlocked { since_ms: now_ms });
+        Ok(())
+    }
+
+    fn lock(&self, store: &str, now_ms: i64) {
+        if let Err(e) = self.forget_key(store) {
+            tracing::warn!(store, error = %e, "forgetting a lake key");
+        }
+        self.key_states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(store.to_string(), KeyState::Locked { since_ms: now_ms });
+    }
+
+    fn key_state(&self, store: &str) -> KeyState {
+        self.key_states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(store)
+            .copied()
+            .unwrap_or(KeyState::Unset)
     }
 
     fn expire(&self, store: &str, before_ms: i64) -> Result<(), StoreError> {

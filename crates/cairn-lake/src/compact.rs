@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::time::Duration;
 
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use crate::LakeError;
 use crate::files::{Part, StoreDir, write_file};
@@ -39,7 +39,13 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
         };
         let mut batches = Vec::new();
         for p in &parts {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&p.path)?)?.build()?;
+            let mut options = ArrowReaderOptions::new();
+            if let Some(k) = dir.key() {
+                options = options.with_file_decryption_properties(k.decryption()?);
+            }
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new_with_options(File::open(&p.path)?, options)?
+                    .build()?;
             for b in reader {
                 batches.push(b?);
             }
@@ -47,6 +53,7 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
         write_file(
             &folder.join(format!("{stream}.{first}-{last}.parquet")),
             &batches,
+            dir.writing_key()?,
         )?;
         merged += parts.len();
     }

@@ -12,6 +12,12 @@
 //! - compaction writes one file covering several of a stream's files, then deletes them; a
 //!   file whose range another file of its folder covers is ignored (and removed), so a crash
 //!   between the two steps never counts a record twice.
+//!
+//! A store encrypted with a KMS key is sealed: `_sealed.json` holds a check value of its data
+//! key (never the key), written before its first encrypted file. Its files are then written
+//! with Parquet's modular encryption (AES-GCM, footer and every column under the data key);
+//! files written before it was sealed stay readable as they are. The key itself lives only in
+//! memory ([`StoreDir::set_key`]): a sealed store without it refuses to append.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -24,6 +30,8 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::parquet::arrow::ArrowSchemaConverter;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::encryption::decrypt::FileDecryptionProperties;
+use datafusion::parquet::encryption::encrypt::FileEncryptionProperties;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 
@@ -43,6 +51,7 @@ const ROW_GROUP_ROWS: usize = 131_072;
 const BUFFERED_BYTES: usize = 96 << 20;
 
 const COMMITTED: &str = "_committed.json";
+const SEALED: &str = "_sealed.json";
 /// Hive's name for the partition of rows whose partition value is null.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -104,6 +113,45 @@ pub fn valid_stream(s: &str) -> bool {
 /// One event data store's folder.
 pub struct StoreDir {
     root: PathBuf,
+    /// The data key of a sealed store, once handed over.
+    key: Option<DataKey>,
+}
+
+/// A sealed store's data key (AES-256).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DataKey(pub [u8; 32]);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
+impl DataKey {
+    /// What `_sealed.json` keeps to recognise the key: a hash of it under a label of its own
+    /// (the key cannot be recovered from it).
+    fn check_value(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"cairn lake data key check\0");
+        h.update(self.0);
+        hex::encode(h.finalize())
+    }
+
+    fn encryption(&self) -> Result<Arc<FileEncryptionProperties>, LakeError> {
+        Ok(FileEncryptionProperties::builder(self.0.to_vec()).build()?)
+    }
+
+    /// How a reader opens files written under this key (files written before the store was
+    /// sealed are read as they are).
+    pub fn decryption(&self) -> Result<Arc<FileDecryptionProperties>, LakeError> {
+        Ok(FileDecryptionProperties::builder(self.0.to_vec()).build()?)
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Sealed {
+    check: String,
 }
 
 impl StoreDir {
@@ -111,9 +159,65 @@ impl StoreDir {
     /// files are deleted, covered files removed.
     pub fn open(root: PathBuf) -> Result<StoreDir, LakeError> {
         fs::create_dir_all(&root)?;
-        let dir = StoreDir { root };
+        let dir = StoreDir { root, key: None };
         dir.recover()?;
         Ok(dir)
+    }
+
+    /// Whether the store is sealed (encrypted under a data key).
+    pub fn sealed(&self) -> Result<bool, LakeError> {
+        Ok(self.sealed_check()?.is_some())
+    }
+
+    fn sealed_check(&self) -> Result<Option<String>, LakeError> {
+        match fs::read(self.root.join(SEALED)) {
+            Ok(bytes) => serde_json::from_slice::<Sealed>(&bytes)
+                .map(|s| Some(s.check))
+                .map_err(|e| LakeError::Corrupt(format!("{SEALED}: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Hands the store its data key. The first key seals the store (durably, before any file
+    /// is written under it); a sealed store takes only the key it was sealed with.
+    pub fn set_key(&mut self, key: DataKey) -> Result<(), LakeError> {
+        let check = key.check_value();
+        match self.sealed_check()? {
+            Some(c) if c == check => {}
+            Some(_) => {
+                return Err(LakeError::Invalid(
+                    "this is not the data key the event data store was sealed with".into(),
+                ));
+            }
+            None => {
+                let bytes = serde_json::to_vec(&Sealed { check })
+                    .map_err(|e| LakeError::Corrupt(format!("{SEALED}: {e}")))?;
+                write_atomically(&self.root, SEALED, &bytes)?;
+            }
+        }
+        self.key = Some(key);
+        Ok(())
+    }
+
+    /// Forgets the data key (the KMS key can no longer be used).
+    pub fn forget_key(&mut self) {
+        self.key = None;
+    }
+
+    /// The data key, if handed over.
+    pub fn key(&self) -> Option<&DataKey> {
+        self.key.as_ref()
+    }
+
+    /// The key files are written with: none for a store that is not sealed, an error for a
+    /// sealed one whose key was not handed over.
+    pub(crate) fn writing_key(&self) -> Result<Option<&DataKey>, LakeError> {
+        match (&self.key, self.sealed()?) {
+            (Some(k), _) => Ok(Some(k)),
+            (None, false) => Ok(None),
+            (None, true) => Err(LakeError::Locked),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -257,7 +361,7 @@ impl StoreDir {
                 ..Appended::default()
             });
         };
-        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"));
+        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"))?;
         let mut pending = BatchBuilder::new();
         for (i, record) in records.enumerate() {
             if let Err(e) = pending.push(&record) {
@@ -293,7 +397,7 @@ impl StoreDir {
                 ..Appended::default()
             });
         };
-        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"));
+        let mut writing = Writing::new(self, format!("{stream}.{first}-{last}.parquet"))?;
         let want = schema::events();
         for batch in batches {
             let batch = batch?;
@@ -353,7 +457,7 @@ impl StoreDir {
                             first + run.start as u64,
                             first + run.end as u64 - 1
                         );
-                        let mut writing = Writing::new(self, name);
+                        let mut writing = Writing::new(self, name)?;
                         let mut pending = BatchBuilder::new();
                         let mut converted = Converted::default();
                         let mut failed = None;
@@ -460,6 +564,8 @@ pub struct Reader<'a, S> {
 struct Writing<'a> {
     dir: &'a StoreDir,
     name: String,
+    /// The store's data key, when it is sealed.
+    key: Option<DataKey>,
     writers: BTreeMap<String, DayWriter>,
     /// The memory the writers' unwritten row groups held after their last write, summed.
     buffered: usize,
@@ -469,15 +575,16 @@ struct Writing<'a> {
 }
 
 impl<'a> Writing<'a> {
-    fn new(dir: &'a StoreDir, name: String) -> Writing<'a> {
-        Writing {
+    fn new(dir: &'a StoreDir, name: String) -> Result<Writing<'a>, LakeError> {
+        Ok(Writing {
             dir,
             name,
+            key: dir.writing_key()?.cloned(),
             writers: BTreeMap::new(),
             buffered: 0,
             budget: BUFFERED_BYTES,
             report: Appended::default(),
-        }
+        })
     }
 
     /// Splits rows by day and hands each day's rows to that day's writer.
@@ -537,7 +644,7 @@ impl<'a> Writing<'a> {
             std::collections::btree_map::Entry::Vacant(v) => {
                 let dir = self.dir.root.join(format!("eventdate={}", v.key()));
                 fs::create_dir_all(&dir)?;
-                v.insert(DayWriter::create(dir.join(&self.name))?)
+                v.insert(DayWriter::create(dir.join(&self.name), self.key.as_ref())?)
             }
         };
         let before = writer.buffered;
@@ -650,12 +757,19 @@ struct DayWriter {
 }
 
 impl DayWriter {
-    fn create(fin: PathBuf) -> Result<DayWriter, LakeError> {
+    fn create(fin: PathBuf, key: Option<&DataKey>) -> Result<DayWriter, LakeError> {
         let mut temp = fin.clone().into_os_string();
         temp.push(TEMP_SUFFIX);
         let temp = PathBuf::from(temp);
         let file = File::create(&temp)?;
-        let writer = ArrowWriter::try_new(file, schema::events(), Some(properties()))?;
+        let properties = match key {
+            None => properties(),
+            Some(k) => properties()
+                .into_builder()
+                .with_file_encryption_properties(k.encryption()?)
+                .build(),
+        };
+        let writer = ArrowWriter::try_new(file, schema::events(), Some(properties))?;
         Ok(DayWriter {
             temp,
             fin,
@@ -754,8 +868,12 @@ fn properties() -> WriterProperties {
 
 /// Writes `batches` as the Parquet file `fin`: under a temporary name, synced, then renamed
 /// and its folder synced, so the file is either whole or absent.
-pub(crate) fn write_file(fin: &Path, batches: &[RecordBatch]) -> Result<(), LakeError> {
-    let mut w = DayWriter::create(fin.to_path_buf())?;
+pub(crate) fn write_file(
+    fin: &Path,
+    batches: &[RecordBatch],
+    key: Option<&DataKey>,
+) -> Result<(), LakeError> {
+    let mut w = DayWriter::create(fin.to_path_buf(), key)?;
     for b in batches {
         w.write(b)?;
     }
@@ -783,11 +901,17 @@ fn sync_dir(dir: &Path) -> Result<(), LakeError> {
     Ok(())
 }
 
+/// Whether the store at `root` is sealed (its files need its data key, which only KMS gives).
+pub fn sealed_at(root: &Path) -> bool {
+    root.join(SEALED).exists()
+}
+
 /// The files a query of the store at `root` reads, without changing anything there (another
 /// process may be appending): committed files no other file covers.
 pub fn committed_parts(root: &Path) -> Result<Vec<Part>, LakeError> {
     let dir = StoreDir {
         root: root.to_path_buf(),
+        key: None,
     };
     let committed = dir.committed()?;
     let all: Vec<Part> = dir

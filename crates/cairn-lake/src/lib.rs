@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use files::{Appended, StoreDir};
+pub use files::{Appended, DataKey, StoreDir};
 pub use query::{Engine, Limits, Output, QueryError, ResultFile, Table};
 pub use statement::{Invalid, Prepared, prepare, prepare_naming};
 
@@ -42,12 +42,17 @@ pub enum LakeError {
     Corrupt(String),
     #[error("{0}")]
     Invalid(String),
+    /// A sealed store whose data key was not handed over (or was taken back).
+    #[error("the event data store's KMS key cannot be used now")]
+    Locked,
 }
 
 /// Every event data store's files under one folder (`<data>/lake`), and the SQL engine.
 pub struct Lake {
     root: PathBuf,
     stores: Mutex<HashMap<String, Arc<Mutex<StoreDir>>>>,
+    /// When each sealed store's key was handed over or taken back.
+    key_states: Mutex<HashMap<String, cairn_store::lake::KeyState>>,
     engine: Engine,
 }
 
@@ -57,6 +62,7 @@ impl Lake {
         Ok(Lake {
             root: root.to_path_buf(),
             stores: Mutex::new(HashMap::new()),
+            key_states: Mutex::new(HashMap::new()),
             engine: Engine::new()?,
         })
     }
@@ -79,18 +85,42 @@ impl Lake {
         Ok(dir)
     }
 
-    /// The tables a query over `ids` reads.
+    /// The tables a query over `ids` reads (a sealed store's with its key: without it, the
+    /// store cannot be read).
     pub fn tables(&self, ids: &[String]) -> Result<Vec<Table>, LakeError> {
         ids.iter()
             .map(|id| {
                 let store = self.store(id)?;
                 let dir = store.lock().unwrap_or_else(|p| p.into_inner());
+                let key = match (dir.key(), dir.sealed()?) {
+                    (Some(k), _) => Some(k.clone()),
+                    (None, false) => None,
+                    (None, true) => return Err(LakeError::Locked),
+                };
                 Ok(Table {
                     id: id.clone(),
                     files: dir.parts()?.into_iter().map(|p| p.path).collect(),
+                    key,
                 })
             })
             .collect()
+    }
+
+    /// Hands a store its data key (sealing it if it was not).
+    pub fn set_key(&self, id: &str, key: DataKey) -> Result<(), LakeError> {
+        let store = self.store(id)?;
+        let mut dir = store.lock().unwrap_or_else(|p| p.into_inner());
+        dir.set_key(key)
+    }
+
+    /// Takes a store's data key back.
+    pub fn forget_key(&self, id: &str) -> Result<(), LakeError> {
+        let store = self.store(id)?;
+        store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .forget_key();
+        Ok(())
     }
 
     /// Runs a statement over the stores it names. A file can go while a query runs (a

@@ -13,7 +13,8 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::SessionContext;
-use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use datafusion::common::config::{ConfigFileDecryptionProperties, TableParquetOptions};
+use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
 
@@ -36,6 +37,8 @@ pub struct Table {
     pub id: String,
     /// Its files.
     pub files: Vec<PathBuf>,
+    /// The data key its files are encrypted with, when the store is sealed.
+    pub key: Option<crate::DataKey>,
 }
 
 /// What a query answered.
@@ -312,11 +315,17 @@ fn invalid_message(e: &datafusion::error::DataFusionError) -> String {
 fn sizes(tables: &[Table]) -> (u64, u64) {
     let mut events = 0u64;
     let mut bytes = 0u64;
-    for path in tables.iter().flat_map(|t| t.files.iter()) {
-        if let Ok(file) = std::fs::File::open(path) {
-            bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
-            if let Ok(reader) = SerializedFileReader::new(file) {
-                events += reader.metadata().file_metadata().num_rows().max(0) as u64;
+    for t in tables {
+        let decryption = t.key.as_ref().and_then(|k| k.decryption().ok());
+        for path in &t.files {
+            if let Ok(file) = std::fs::File::open(path) {
+                bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+                if let Ok(meta) = ParquetMetaDataReader::new()
+                    .with_decryption_properties(decryption.clone())
+                    .parse_and_finish(&file)
+                {
+                    events += meta.file_metadata().num_rows().max(0) as u64;
+                }
             }
         }
     }
@@ -352,8 +361,19 @@ async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, 
                 .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| QueryError::Failed(e.to_string()))?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet");
+            let mut format = ParquetFormat::default();
+            if let Some(key) = &t.key {
+                // Files of a sealed store are read with its data key (those written before it
+                // was sealed have plaintext footers and are read as they are).
+                let mut options = TableParquetOptions::default();
+                options.crypto.file_decryption = Some(ConfigFileDecryptionProperties {
+                    footer_key_as_hex: hex::encode(key.0),
+                    ..ConfigFileDecryptionProperties::default()
+                });
+                format = format.with_options(options);
+            }
+            let options =
+                ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
             let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)
                 .with_schema(schema.clone());
@@ -413,6 +433,7 @@ mod tests {
                 &[Table {
                     id: ID.into(),
                     files: vec![path],
+                    key: None,
                 }],
                 &AtomicBool::new(false),
                 Limits::default(),

@@ -12,7 +12,7 @@ use cairn_services::cloudtrail::lake_imports::LakeImports;
 use cairn_services::testing::TestApp;
 use cairn_store::StoreError;
 use cairn_store::journal::Consumer;
-use cairn_store::lake::{Answer, Columnar, ColumnarAppend, SqlError};
+use cairn_store::lake::{Answer, Columnar, ColumnarAppend, KeyState, LakeKey, SqlError};
 use serde_json::{Value, json};
 
 /// Records by store, committed positions by (store, stream); appends fail while `broken`.
@@ -87,6 +87,13 @@ impl Columnar for Memory {
     }
     fn expire(&self, _store: &str, _before_ms: i64) -> Result<(), StoreError> {
         Ok(())
+    }
+    fn unlock(&self, _store: &str, _key: &LakeKey, _now_ms: i64) -> Result<(), StoreError> {
+        Err(StoreError::Invalid("these imports use no KMS keys".into()))
+    }
+    fn lock(&self, _store: &str, _now_ms: i64) {}
+    fn key_state(&self, _store: &str) -> KeyState {
+        KeyState::Unset
     }
 }
 

@@ -106,6 +106,7 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
             tables.push(Table {
                 id: FROM_TABLE.to_string(),
                 files: copy.files,
+                key: None,
             });
             continue;
         }
@@ -124,11 +125,17 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
                 dir.root.join("lake").display()
             );
         }
+        if cairn_lake::files::sealed_at(&root) {
+            bail!(
+                "event data store {name} is encrypted with a KMS key: query it through cairn serve (aws cloudtrail start-query), which asks KMS for its key"
+            );
+        }
         let parts = cairn_lake::files::committed_parts(&root)
             .with_context(|| format!("reading {}", root.display()))?;
         tables.push(Table {
             id: name.clone(),
             files: parts.into_iter().map(|p| p.path).collect(),
+            key: None,
         });
     }
     let engine = cairn_lake::Engine::new().context("starting the SQL engine")?;

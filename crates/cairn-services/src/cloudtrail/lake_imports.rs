@@ -435,6 +435,10 @@ impl LakeImports {
                     if let Some(from) = retained_from(&st.settings, now) {
                         keep_from = Some(keep_from.map_or(from, |k: i64| k.min(from)));
                     }
+                    // An encrypted store takes events only under its key: the import waits
+                    // (and is tried again) while KMS refuses it.
+                    super::lake_keys::open(&self.app, &st)
+                        .map_err(|e| format!("{}: {}", e.code, e.message))?;
                     stores.push(st.id)
                 }
                 _ => {

@@ -12,12 +12,13 @@ use std::sync::Arc;
 
 use cairn_store::StoreError;
 use cairn_store::journal::{Consumer, Entry, EntryKind, Round};
-use cairn_store::lake::EventDataStore;
+use cairn_store::lake::{EventDataStore, KeyState};
 use cairn_trail::selectors::AdvancedSelectors;
 use serde_json::Value;
 
 use super::handlers::event_data_stores::{PENDING_DELETION, PENDING_DELETION_MS};
 use super::handlers::queries::KEPT_MS;
+use super::lake_keys;
 use crate::app::App;
 
 const STREAM: &str = "journal";
@@ -121,8 +122,30 @@ impl LakeIngest {
         Ok(out)
     }
 
+    /// Asks KMS for the data keys of encrypted stores the engine does not hold (or has held
+    /// long enough): channels' events and queries need them as much as ingestion.
+    fn open_keys(&self) -> Result<(), StoreError> {
+        for s in self.app.lake.all_stores()? {
+            if s.status != PENDING_DELETION {
+                // A key KMS refuses is logged there; the store's events wait in the journal.
+                let _ = lake_keys::open(&self.app, &s);
+            }
+        }
+        Ok(())
+    }
+
     fn ingest(&self) -> Result<u64, StoreError> {
+        self.open_keys()?;
         let mut feeds = self.feeds()?;
+        // An encrypted store whose key cannot be used takes nothing now: its position stays,
+        // and it takes its events once KMS gives its key again.
+        feeds.retain(|f| {
+            lake_keys::sealing(&f.store).is_none()
+                || matches!(
+                    self.app.columnar.key_state(&f.store.id),
+                    KeyState::Unlocked { .. }
+                )
+        });
         let mut done = 0;
         for _ in 0..BATCHES {
             let Some(from) = feeds.iter().map(|f| f.position).min() else {

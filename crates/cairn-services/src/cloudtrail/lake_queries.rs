@@ -34,6 +34,16 @@ impl LakeQueries {
         Ok(())
     }
 
+    /// The data keys of the encrypted stores the query reads, from KMS if need be.
+    fn open_keys(&self, q: &Query) -> Result<(), cairn_wire::AwsError> {
+        for arn in &q.stores {
+            if let Ok(Some(store)) = self.app.lake.store(arn) {
+                super::lake_keys::open(&self.app, &store)?;
+            }
+        }
+        Ok(())
+    }
+
     fn run_one(&self, mut q: Query) -> Result<(), StoreError> {
         q.status = "RUNNING".into();
         self.app.lake.put_query(&q)?;
@@ -59,7 +69,10 @@ impl LakeQueries {
             })
         };
         let started = Instant::now();
-        let outcome = self.app.columnar.run(&q.statement, &cancel);
+        let outcome = match self.open_keys(&q) {
+            Ok(()) => self.app.columnar.run(&q.statement, &cancel),
+            Err(e) => Err(SqlError::Failed(e.message.to_string())),
+        };
         finished.store(true, Ordering::Relaxed);
         let _ = watcher.join();
         // CancelQuery may have answered while the engine finished: its word stands.

@@ -35,6 +35,7 @@ mod handlers;
 pub mod lake_imports;
 pub mod lake_ingest;
 pub mod lake_queries;
+mod lake_keys;
 mod lake_results;
 mod names;
 mod operations;

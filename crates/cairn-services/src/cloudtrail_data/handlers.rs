@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use cairn_model::{ids, timefmt};
+use cairn_store::lake::KeyState;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
@@ -130,6 +131,7 @@ fn deliver(app: &App, arn: &str, channel: &Value, records: &[String]) -> Result<
         .filter_map(|d| d.get("Location").and_then(Value::as_str))
         .collect();
     let _one_at_a_time = APPEND.lock().unwrap_or_else(|p| p.into_inner());
+    let mut stores = Vec::new();
     for location in destinations {
         let Some(store) = app.lake.store(location).map_err(store_failure)? else {
             continue;
@@ -138,6 +140,30 @@ fn deliver(app: &App, arn: &str, channel: &Value, records: &[String]) -> Result<
         if store.status != "ENABLED" {
             continue;
         }
+        // A store encrypted with a KMS key takes events only while CloudTrail holds its data
+        // key (it asks KMS for it as it ingests): checked for every destination before any
+        // takes the events, so a refused call leaves none behind.
+        let encrypted = serde_json::from_str::<Value>(&store.settings)
+            .ok()
+            .is_some_and(|m| m.get("KmsKeyId").is_some());
+        if encrypted
+            && !matches!(
+                app.columnar.key_state(&store.id),
+                KeyState::Unlocked { .. }
+            )
+        {
+            return Err(AwsError::new(
+                503,
+                "ServiceUnavailableException",
+                format!(
+                    "The KMS key of event data store {} cannot be used now; the events were not accepted.",
+                    store.arn
+                ),
+            ));
+        }
+        stores.push(store);
+    }
+    for store in stores {
         let first = app
             .columnar
             .committed(&store.id, &stream)

@@ -4,6 +4,12 @@
 //! A stream is one source with numbered positions (`journal` offsets, an import's files, a
 //! channel's calls). [`Columnar::append`] of `first..=last` is durable when it returns and
 //! idempotent: a range at or below the stream's committed position is skipped.
+//!
+//! A store encrypted with a KMS key is *sealed*: its files are written and read with a data
+//! key that only KMS can unwrap. The engine holds such keys in memory only, as the service
+//! that talks to KMS hands them over ([`Columnar::unlock`]) or takes them back
+//! ([`Columnar::lock`], when the key can no longer be used); a sealed store without its key
+//! neither takes events nor answers queries.
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
@@ -45,6 +51,27 @@ pub enum SqlError {
     TimedOut,
 }
 
+/// A sealed store's 256-bit data key (AES-GCM, Parquet's modular encryption).
+#[derive(Clone, PartialEq, Eq)]
+pub struct LakeKey(pub [u8; 32]);
+
+impl std::fmt::Debug for LakeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LakeKey(..)")
+    }
+}
+
+/// Where a store's data key stands in the engine's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Never handed over (or the store is not sealed).
+    Unset,
+    /// Held since this time (ms).
+    Unlocked { since_ms: i64 },
+    /// Taken back at this time (ms): the key could not be used.
+    Locked { since_ms: i64 },
+}
+
 pub trait Columnar: Send + Sync {
     /// Adds records numbered `first..=last` of `stream` to event data store `store` (its id).
     fn append(
@@ -68,6 +95,14 @@ pub trait Columnar: Send + Sync {
     fn remove(&self, store: &str) -> Result<(), StoreError>;
     /// Deletes a store's events of days before `before_ms` (its retention period).
     fn expire(&self, store: &str, before_ms: i64) -> Result<(), StoreError>;
+    /// Hands over a store's data key at `now_ms`. The first key a store is given seals it
+    /// (durably: from then on its files are encrypted and it needs its key); a key that is
+    /// not the one it was sealed with is refused.
+    fn unlock(&self, store: &str, key: &LakeKey, now_ms: i64) -> Result<(), StoreError>;
+    /// Forgets a store's data key at `now_ms`: its key can no longer be used.
+    fn lock(&self, store: &str, now_ms: i64);
+    /// Where the store's key stands.
+    fn key_state(&self, store: &str) -> KeyState;
 }
 
 /// An engine for builds and tests without one: every statement is refused, appends fail.
@@ -104,5 +139,15 @@ impl Columnar for NoColumnar {
     }
     fn expire(&self, _store: &str, _before_ms: i64) -> Result<(), StoreError> {
         Ok(())
+    }
+    fn unlock(&self, _store: &str, _key: &LakeKey, _now_ms: i64) -> Result<(), StoreError> {
+        Err(StoreError::Backend {
+            engine: "columnar",
+            message: "no columnar engine in this build".into(),
+        })
+    }
+    fn lock(&self, _store: &str, _now_ms: i64) {}
+    fn key_state(&self, _store: &str) -> KeyState {
+        KeyState::Unset
     }
 }

@@ -12,7 +12,7 @@ mod sqlite;
 
 use std::collections::BTreeMap;
 
-pub use columnar::{Answer, Columnar, ColumnarAppend, NoColumnar, SqlError};
+pub use columnar::{Answer, Columnar, ColumnarAppend, KeyState, LakeKey, NoColumnar, SqlError};
 pub use sqlite::SqliteLake;
 
 use crate::error::StoreError;

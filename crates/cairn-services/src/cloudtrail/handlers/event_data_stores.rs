@@ -12,6 +12,7 @@ use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
 use super::selectors;
+use crate::cloudtrail::lake_keys;
 use super::tags::tags_of;
 use super::trails::{bool_member, internal, str_member};
 use crate::app::App;
@@ -104,6 +105,7 @@ pub(in crate::cloudtrail) fn describe(s: &EventDataStore) -> Map<String, Value> 
         "RetentionPeriod",
         "TerminationProtectionEnabled",
         "BillingMode",
+        lake_keys::KEY_ARN,
     ] {
         if let Some(v) = m.get(key) {
             out.insert(key.into(), v.clone());
@@ -178,12 +180,6 @@ fn retention(input: &Value, mode: &str, current: Option<i64>) -> Result<i64, Aws
 }
 
 fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
-    if str_member(input, "KmsKeyId").is_some_and(|k| !k.is_empty()) {
-        return Err(AwsError::client(
-            "UnsupportedOperationException",
-            "cairn does not encrypt event data stores with KMS keys yet; omit KmsKeyId.",
-        ));
-    }
     if bool_member(input, "OrganizationEnabled")? == Some(true) {
         return Err(AwsError::client(
             "OrganizationsNotInUseException",
@@ -236,11 +232,15 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
         "TerminationProtectionEnabled".into(),
         json!(bool_member(input, "TerminationProtectionEnabled")?.unwrap_or(true)),
     );
+    let arn = format!(
+        "arn:aws:cloudtrail:{}:{}:eventdatastore/{id}",
+        ctx.region, ctx.recipient_account
+    );
+    if let Some(key) = str_member(input, "KmsKeyId").filter(|k| !k.is_empty()) {
+        lake_keys::seal(app, ctx, &arn, key, &mut m)?;
+    }
     let store = EventDataStore {
-        arn: format!(
-            "arn:aws:cloudtrail:{}:{}:eventdatastore/{id}",
-            ctx.region, ctx.recipient_account
-        ),
+        arn,
         id,
         account: ctx.recipient_account.clone(),
         region: ctx.region.clone(),
@@ -296,7 +296,13 @@ pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsErr
         .iter()
         .skip(start)
         .take(max)
-        .map(|s| Value::Object(describe(s)))
+        .map(|s| {
+            // The list's entries have fewer members than GetEventDataStore's answer.
+            let mut d = describe(s);
+            d.remove("KmsKeyId");
+            d.remove("BillingMode");
+            Value::Object(d)
+        })
         .collect();
     let mut out = json!({ "EventDataStores": page });
     if let Some(next) = all.get(start + max) {
@@ -357,6 +363,19 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     for key in ["MultiRegionEnabled", "TerminationProtectionEnabled"] {
         if let Some(b) = bool_member(input, key)? {
             m.insert(key.into(), json!(b));
+        }
+    }
+    if let Some(key) = str_member(input, "KmsKeyId") {
+        match m.get(lake_keys::KEY_ARN).and_then(Value::as_str) {
+            // Naming the key it has (by ARN or id) changes nothing.
+            Some(arn) if arn == key || arn.ends_with(&format!("/{key}")) => {}
+            Some(_) => {
+                return Err(invalid(
+                    "After you associate an event data store with a KMS key, the KMS key cannot be removed or changed.",
+                ));
+            }
+            None if key.is_empty() => {}
+            None => lake_keys::seal(app, ctx, &s.arn, key, &mut m)?,
         }
     }
     s.settings = Value::Object(m).to_string();

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::event_data_stores::{self, PENDING_DELETION};
 use super::trails::{internal, str_member};
 use crate::app::App;
-use crate::cloudtrail::lake_results;
+use crate::cloudtrail::{lake_keys, lake_results};
 use crate::recorder::CallContext;
 
 /// Queries an account may have queued or running at once.
@@ -84,7 +84,7 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
         .columnar
         .tables_of(sql)
         .map_err(|e| invalid_statement(e.to_string()))?;
-    let mut arns = Vec::with_capacity(ids.len());
+    let mut stores = Vec::with_capacity(ids.len());
     for id in &ids {
         let s = event_data_stores::find(app, ctx, id)?;
         if s.status == PENDING_DELETION {
@@ -93,8 +93,9 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
                 format!("The event data store {} is inactive.", s.arn),
             ));
         }
-        arns.push(s.arn);
+        stores.push(s);
     }
+    let arns: Vec<String> = stores.iter().map(|s| s.arn.clone()).collect();
     match app.columnar.check(sql) {
         Ok(()) => {}
         Err(SqlError::Invalid(m)) => return Err(invalid_statement(m)),
@@ -117,6 +118,10 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
                 "You are already running the maximum number of concurrent queries ({MAX_CONCURRENT}). Wait a minute for some queries to finish, and then run the query again."
             ),
         ));
+    }
+    // Reading an encrypted store takes its KMS key, for the person asking too.
+    for s in &stores {
+        lake_keys::caller_may_read(app, ctx, s)?;
     }
     let q = Query {
         id: ids::new_uuid(),
@@ -205,6 +210,11 @@ pub fn results(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aws
     }
     if q.status != "FINISHED" {
         return Ok(out);
+    }
+    for arn in &q.stores {
+        if let Some(store) = app.lake.store(arn).map_err(internal)? {
+            lake_keys::caller_still_may_read(app, ctx, &store)?;
+        }
     }
     let columns = q.columns.clone().unwrap_or_default();
     let rows = app.lake.results(&q.id, from, max).map_err(internal)?;
