@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::time::Duration;
 
-use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use crate::LakeError;
 use crate::files::{Part, StoreDir, write_file};
@@ -43,9 +45,11 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
             if let Some(k) = dir.key() {
                 options = options.with_file_decryption_properties(k.decryption()?);
             }
-            let reader =
-                ParquetRecordBatchReaderBuilder::try_new_with_options(File::open(&p.path)?, options)?
-                    .build()?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
+                File::open(&p.path)?,
+                options,
+            )?
+            .build()?;
             for b in reader {
                 batches.push(b?);
             }

@@ -116,10 +116,7 @@ impl Lake {
     /// Takes a store's data key back.
     pub fn forget_key(&self, id: &str) -> Result<(), LakeError> {
         let store = self.store(id)?;
-        store
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .forget_key();
+        store.lock().unwrap_or_else(|p| p.into_inner()).forget_key();
         Ok(())
     }
 

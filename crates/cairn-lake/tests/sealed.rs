@@ -24,7 +24,9 @@ fn record(n: u64, day: u32) -> String {
 }
 
 fn append(lake: &Lake, first: u64, last: u64) -> Result<u64, LakeError> {
-    let records: Vec<String> = (first..=last).map(|n| record(n, 1 + (n % 3) as u32)).collect();
+    let records: Vec<String> = (first..=last)
+        .map(|n| record(n, 1 + (n % 3) as u32))
+        .collect();
     let store = lake.store(ID).unwrap();
     let dir = store.lock().unwrap();
     dir.append(

@@ -476,6 +476,18 @@ pub fn convert(
     threads: usize,
     show_progress: bool,
 ) -> anyhow::Result<Converted> {
+    convert_sealed(files, root, threads, show_progress, None)
+}
+
+/// [`convert`], into a store sealed with `key` when one is given (the files are encrypted as
+/// those of an event data store with a KMS key).
+pub fn convert_sealed(
+    files: &[PathBuf],
+    root: &Path,
+    threads: usize,
+    show_progress: bool,
+    key: Option<cairn_lake::DataKey>,
+) -> anyhow::Result<Converted> {
     let total: u64 = files
         .iter()
         .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
@@ -510,8 +522,11 @@ pub fn convert(
         }
         bar.inc(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
     };
-    let store = StoreDir::open(root.to_path_buf())
+    let mut store = StoreDir::open(root.to_path_buf())
         .with_context(|| format!("creating {}", root.display()))?;
+    if let Some(key) = key {
+        store.set_key(key).context("sealing the store")?;
+    }
     let (appended, converted) = store
         .append_sources(
             FROM_STREAM,

@@ -62,7 +62,9 @@ fn kms_refusal(e: AwsError, key: &str, region: &str) -> AwsError {
     match e.code.as_ref() {
         "NotFoundException" | "InvalidArnException" | "ValidationException" => AwsError::client(
             "KmsKeyNotFoundException",
-            format!("KMS key {key} does not exist in {region} or is not in the same region as the event data store."),
+            format!(
+                "KMS key {key} does not exist in {region} or is not in the same region as the event data store."
+            ),
         ),
         "AccessDeniedException" => AwsError::client(
             "InsufficientEncryptionPolicyException",
@@ -227,6 +229,8 @@ pub(super) fn open(app: &App, store: &EventDataStore) -> Result<(), AwsError> {
 fn unusable(key_arn: &str) -> AwsError {
     AwsError::client(
         "KmsException",
-        format!("CloudTrail cannot use KMS key {key_arn} of the event data store: it is disabled, pending deletion, or its key policy does not let CloudTrail decrypt."),
+        format!(
+            "CloudTrail cannot use KMS key {key_arn} of the event data store: it is disabled, pending deletion, or its key policy does not let CloudTrail decrypt."
+        ),
     )
 }

@@ -146,12 +146,7 @@ fn deliver(app: &App, arn: &str, channel: &Value, records: &[String]) -> Result<
         let encrypted = serde_json::from_str::<Value>(&store.settings)
             .ok()
             .is_some_and(|m| m.get("KmsKeyId").is_some());
-        if encrypted
-            && !matches!(
-                app.columnar.key_state(&store.id),
-                KeyState::Unlocked { .. }
-            )
-        {
+        if encrypted && !matches!(app.columnar.key_state(&store.id), KeyState::Unlocked { .. }) {
             return Err(AwsError::new(
                 503,
                 "ServiceUnavailableException",

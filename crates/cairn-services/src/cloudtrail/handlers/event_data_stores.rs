@@ -12,10 +12,10 @@ use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
 use super::selectors;
-use crate::cloudtrail::lake_keys;
 use super::tags::tags_of;
 use super::trails::{bool_member, internal, str_member};
 use crate::app::App;
+use crate::cloudtrail::lake_keys;
 use crate::recorder::CallContext;
 
 /// Event data stores an account may have in a region.
