@@ -102,7 +102,7 @@ pub fn run(args: LakeArgs) -> anyhow::Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let started = Instant::now();
-    let key = args.sealed.then(|| cairn_lake::DataKey([0x5a; 32]));
+    let key = args.sealed.then_some(cairn_lake::DataKey([0x5a; 32]));
     let done = crate::query::convert_sealed(&files, &store, threads, false, key.clone())?;
     let secs = started.elapsed().as_secs_f64();
     let query = query_ms(&store, key)?;
