@@ -18,6 +18,7 @@ import pytest
 from conftest import CAIRN, Cairn, lookup_all, wait_for
 from test_iam import new_user
 from test_lake import run_query
+from test_lake_channels import event_data
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +169,61 @@ def test_the_cli_creates_an_encrypted_store(lab):
     code, _, err = lab.aws("cloudtrail", "update-event-data-store", "--event-data-store",
                            store["EventDataStoreArn"], "--kms-key-id", other["KeyMetadata"]["KeyId"], check=False)
     assert code != 0 and "InvalidParameterException" in err
+
+
+def test_events_from_a_channel_into_an_encrypted_store(lab):
+    """PutAuditEvents into an encrypted store: taken while CloudTrail holds its key, queryable;
+    refused with 503 and nothing taken while the key is disabled."""
+    account = lab.env()["CAIRN_ACCOUNT_ID"]
+    kms, ct, data = lab.client("kms"), lab.client(), lab.client("cloudtrail-data")
+    key = kms.create_key(Policy=store_key_policy(account))["KeyMetadata"]
+    activity = [{"Name": "events from outside AWS",
+                 "FieldSelectors": [{"Field": "eventCategory", "Equals": ["ActivityAuditLog"]}]}]
+    store = ct.create_event_data_store(Name=f"apps-{uuid.uuid4().hex[:6]}", AdvancedEventSelectors=activity,
+                                       MultiRegionEnabled=False, TerminationProtectionEnabled=False,
+                                       KmsKeyId=key["KeyId"])
+    eds = store["EventDataStoreArn"].split("/")[-1]
+    ch = ct.create_channel(Name=f"app-{uuid.uuid4().hex[:6]}", Source="Custom",
+                           Destinations=[{"Type": "EVENT_DATA_STORE", "Location": store["EventDataStoreArn"]}])
+    # CloudTrail asks KMS for the store's key as it ingests (a moment after the store exists).
+    lab.advance(1)
+
+    def put(uid):
+        # Stamped with the instance's time: a store keeps events by their time (retention).
+        now = lab.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        return data.put_audit_events(channelArn=ch["ChannelArn"], auditEvents=[
+            {"id": uid, "eventData": event_data(account, "Login", uid, eventTime=now)}])
+
+    assert wait_for(lambda: _accepted(put, "kms-1"), timeout=30, every=0.5)
+    wait_for(lambda: count_of(ct, eds, "eventdata.uid = 'kms-1'") == 1, timeout=30, every=0.5)
+
+    kms.disable_key(KeyId=key["KeyId"])
+    lab.advance(6 * 60)  # CloudTrail asks KMS again, and is refused
+    s3 = lab.client("s3")
+    s3.list_buckets()  # a commit: the ingestion round that asks runs
+    # Until CloudTrail has been refused the key, events are still taken: each try its own id.
+    taken = []
+
+    def refused():
+        uid = f"kms-2-{len(taken)}"
+        try:
+            put(uid)
+            taken.append(uid)
+            return None
+        except botocore.exceptions.ClientError as e:
+            return e.response
+    r = wait_for(refused, timeout=30, every=0.5)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 503
+    kms.enable_key(KeyId=key["KeyId"])
+    lab.advance(61)
+    s3.list_buckets()
+    assert wait_for(lambda: _accepted(put, "kms-3"), timeout=30, every=0.5)
+    # The refused try left nothing behind.
+    wait_for(lambda: count_of(ct, eds, "eventdata.uid LIKE 'kms-%'") == 2 + len(taken), timeout=30, every=0.5)
+
+
+def _accepted(put, uid):
+    try:
+        return put(uid)["successful"]
+    except botocore.exceptions.ClientError:
+        return None
