@@ -13,7 +13,7 @@
 //! - [`identity`]: accounts, IAM entities and access keys ([`identity::IdentityStore`];
 //!   [`identity::SqliteIdentity`]).
 //! - [`kms`]: KMS keys (material sealed at rest) and aliases ([`kms::KmsStore`];
-//!   [`kms::SqliteKms`]).
+//!   [`kms::SqliteKms`], and [`kms::PgKms`] on PostgreSQL).
 //! - [`lake`]: CloudTrail Lake's event data stores, queries and their results, imports and
 //!   channels ([`lake::LakeStore`]; [`lake::SqliteLake`]), and the contract of the columnar
 //!   engine that holds their events ([`lake::Columnar`], implemented by cairn-lake).
@@ -34,10 +34,12 @@
 //!   backend's fixture.
 //! - [`db`]: SQLite databases whose writes commit with the durable record of the call that
 //!   made them, and the call scope the pipeline enters around a call.
+//! - [`pg`]: PostgreSQL connections and versioned migrations, for the stores of several nodes
+//!   sharing one database (under way: see the module).
 //! - [`error`]: the backend-neutral [`StoreError`].
 //! - [`seal`]: AES-256-GCM sealing of small secrets under a master key file.
 //!
-//! SQL schemas are in `sql/*.sql`, one per store.
+//! SQL schemas are in `sql/*.sql`, one per store; PostgreSQL's migrations in `sql/pg/`.
 
 #[macro_use]
 mod forward;
@@ -54,6 +56,7 @@ pub mod lambda;
 pub mod logs;
 pub mod metrics;
 pub mod objects;
+pub mod pg;
 pub mod seal;
 pub mod sns;
 pub mod sqs;

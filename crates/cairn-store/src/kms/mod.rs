@@ -2,11 +2,14 @@
 //!
 //! [`KmsStore`] is the contract: keys with their settings and secret material (kept sealed at
 //! rest by every backend; handed out unsealed only to the caller that encrypts or decrypts),
-//! and per-account, per-region aliases. [`SqliteKms`] is the embedded backend; the shared
+//! and per-account, per-region aliases. [`SqliteKms`] is the embedded backend, [`PgKms`] the
+//! PostgreSQL one; the shared
 //! suite (`crate::suite::kms`) holds any backend to this contract.
 
+mod pg;
 mod sqlite;
 
+pub use pg::PgKms;
 pub use sqlite::SqliteKms;
 
 use crate::error::StoreError;

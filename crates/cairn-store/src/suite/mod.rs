@@ -5,9 +5,9 @@
 //! here ([`journal`], [`history`], [`identity`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
-//! embedded backend runs it in [`sqlite`]; a second backend (a `cairn-store-pg` crate, say)
-//! depends on `cairn-store` with the `suite` feature, implements [`Backend`] over its own
-//! stores, and runs the same tables:
+//! embedded backend runs it in [`sqlite`], the PostgreSQL one in [`pg`] (for the stores that
+//! are there so far); another backend depends on `cairn-store` with the `suite` feature,
+//! implements [`Backend`] over its own stores, and runs the same tables:
 //!
 //! ```ignore
 //! #[test]
@@ -34,6 +34,8 @@ pub mod lambda;
 pub mod logs;
 pub mod metrics;
 pub mod objects;
+#[cfg(any(test, feature = "suite"))]
+pub mod pg;
 pub mod sns;
 #[cfg(any(test, feature = "suite"))]
 pub mod sqlite;

@@ -1,0 +1,314 @@
+//! PostgreSQL under the shared suite: a server from Debian's `postgresql` package, started for
+//! the test (initdb in a temporary directory, a free port on 127.0.0.1, a socket in that
+//! directory, stopped when the fixture is dropped), and each case in a schema of its own.
+//!
+//! Stores not on PostgreSQL yet panic when a case asks for them: a backend passes a table of
+//! cases once every store the table uses is there.
+
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::Backend;
+use crate::events::EventsStore;
+use crate::history::HistoryIndex;
+use crate::identity::IdentityStore;
+use crate::journal::Journal;
+use crate::kms::{KmsStore, PgKms};
+use crate::lake::LakeStore;
+use crate::lambda::LambdaStore;
+use crate::logs::LogsStore;
+use crate::metrics::MetricsStore;
+use crate::objects::ObjectStore;
+use crate::sns::SnsStore;
+use crate::sqs::SqsStore;
+use crate::trails::TrailStore;
+
+/// A PostgreSQL server of the test's own.
+pub struct TestPostgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    /// The unprivileged user it runs as when the test runs as root (initdb refuses root).
+    user: Option<(u32, u32)>,
+}
+
+/// Where Debian's package puts `initdb` and `pg_ctl` (they are not on PATH), newest first.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|b| b.join("initdb").is_file() && b.join("pg_ctl").is_file())
+        .collect();
+    found.sort_by_key(|b| {
+        b.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    found.pop()
+}
+
+/// The uid and gid of the `postgres` user Debian's package makes.
+fn postgres_user() -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.first() == Some(&"postgres") && f.len() > 3)
+            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+            .flatten()
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+impl TestPostgres {
+    /// # Panics
+    /// If PostgreSQL is not installed (`scripts/postgres` installs it) or does not start.
+    pub fn start() -> TestPostgres {
+        let bin = postgres_bin().expect(
+            "PostgreSQL's initdb and pg_ctl under /usr/lib/postgresql (Debian's postgresql package: run scripts/postgres)",
+        );
+        let dir = tempfile::tempdir().expect("a temporary directory for PostgreSQL");
+        let root = std::fs::metadata("/proc/self")
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false);
+        let user = if root {
+            let (uid, gid) = postgres_user().expect("the postgres user of Debian's package");
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+                .expect("giving the temporary directory to the postgres user");
+            Some((uid, gid))
+        } else {
+            None
+        };
+        let pg = TestPostgres {
+            dir,
+            bin,
+            port: free_port(),
+            user,
+        };
+        let data = pg.data();
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data),
+                "-U",
+                "cairn",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=200",
+            pg.port,
+            path_str(pg.dir.path())
+        );
+        let log = pg.dir.path().join("postgres.log");
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&data),
+                "-l",
+                path_str(&log),
+                "-o",
+                &options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        pg
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let mut c = Command::new(self.bin.join(tool));
+        if let Some((uid, gid)) = self.user {
+            c.uid(uid).gid(gid);
+        }
+        c.current_dir(self.dir.path());
+        c
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self
+            .command(tool)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// How stores connect to it.
+    pub fn url(&self) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=cairn dbname=postgres",
+            self.port
+        )
+    }
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("a temporary path in UTF-8")
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", path_str(&data), "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// The stores on PostgreSQL, in a fresh schema of `server`.
+pub struct PgBackend {
+    url: String,
+    schema: String,
+    /// The master key file sealing secrets (shared by every node of a deployment).
+    keys: tempfile::TempDir,
+    kms: Mutex<Option<Arc<dyn KmsStore>>>,
+}
+
+static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+
+impl PgBackend {
+    pub fn new(server: &TestPostgres) -> PgBackend {
+        PgBackend {
+            url: server.url(),
+            schema: format!(
+                "suite_{}_{}",
+                std::process::id(),
+                SCHEMAS.fetch_add(1, Ordering::Relaxed)
+            ),
+            keys: tempfile::tempdir().expect("a temporary directory for the master key"),
+            kms: Mutex::new(None),
+        }
+    }
+
+    fn not_yet(store: &str) -> ! {
+        panic!("the {store} store is not on PostgreSQL yet")
+    }
+}
+
+impl Backend for PgBackend {
+    fn journal(&self) -> Arc<dyn Journal> {
+        Self::not_yet("journal")
+    }
+    fn history(&self) -> Arc<dyn HistoryIndex> {
+        Self::not_yet("history")
+    }
+    fn identity(&self) -> Arc<dyn IdentityStore> {
+        Self::not_yet("identity")
+    }
+    fn kms(&self) -> Arc<dyn KmsStore> {
+        let mut slot = self.kms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn KmsStore> = Arc::new(
+            PgKms::open(&self.url, &self.schema, &self.keys.path().join("kms.key"))
+                .unwrap_or_else(|e| panic!("opening the KMS store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
+    }
+    fn logs(&self) -> Arc<dyn LogsStore> {
+        Self::not_yet("logs")
+    }
+    fn metrics(&self) -> Arc<dyn MetricsStore> {
+        Self::not_yet("metrics")
+    }
+    fn objects(&self) -> Arc<dyn ObjectStore> {
+        Self::not_yet("objects")
+    }
+    fn sqs(&self) -> Arc<dyn SqsStore> {
+        Self::not_yet("sqs")
+    }
+    fn trails(&self) -> Arc<dyn TrailStore> {
+        Self::not_yet("trails")
+    }
+    fn sns(&self) -> Arc<dyn SnsStore> {
+        Self::not_yet("sns")
+    }
+    fn lambda(&self) -> Arc<dyn LambdaStore> {
+        Self::not_yet("lambda")
+    }
+    fn events(&self) -> Arc<dyn EventsStore> {
+        Self::not_yet("events")
+    }
+    fn lake(&self) -> Arc<dyn LakeStore> {
+        Self::not_yet("lake")
+    }
+    fn restart(&self) {
+        *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kms_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::kms::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    /// A store opened again over its schema finds its migrations applied and its data there.
+    #[test]
+    fn migrations_apply_once() {
+        let server = TestPostgres::start();
+        let b = PgBackend::new(&server);
+        let url = server.url();
+        for _ in 0..2 {
+            crate::pg::PgDb::connect(
+                &url,
+                &b.schema,
+                &[crate::pg::Migration {
+                    store: "probe",
+                    version: 1,
+                    sql: "CREATE TABLE probe (n INTEGER)",
+                }],
+            )
+            .unwrap();
+        }
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let n: i64 = c
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM {}.schema_migrations WHERE store = 'probe'",
+                    b.schema
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 1);
+    }
+}
