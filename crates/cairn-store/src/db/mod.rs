@@ -14,6 +14,11 @@
 //! (the edge noting a key's use, journal consumers) are ordinary transactions: they wait for an
 //! open group to end and commit at once.
 //!
+//! The group machinery is the engine's business only where a transaction begins, commits and
+//! rolls back ([`Engine`]): SQLite ([`Sqlite`], the embedded stores) and PostgreSQL
+//! (`crate::pg`, the stores of several nodes) share it, and a call that writes to both has
+//! one scope for all its groups.
+//!
 //! A store takes [`Db::read`] for statements that only read and [`Db::write`] for any that
 //! change something, registers what must happen to files and caches once the outcome is known
 //! ([`Db::after_commit`], [`Db::after_rollback`]), and marks changes that caches derived from
@@ -43,24 +48,57 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Prepared statements kept per connection (more than any store runs).
 const STATEMENT_CACHE: usize = 256;
 
-/// One SQLite database: a writer connection that calls write through in groups, and a reader.
-pub struct Db {
-    shared: Arc<Shared>,
+/// What the group machinery needs of a database engine: its connection, and how a group's
+/// transaction begins, commits and rolls back on it.
+pub trait Engine: Send + Sync + 'static {
+    type Conn: Send;
+    type Error: std::fmt::Display;
+    fn begin(conn: &mut Self::Conn) -> Result<(), Self::Error>;
+    fn commit(conn: &mut Self::Conn) -> Result<(), String>;
+    fn rollback(conn: &mut Self::Conn) -> Result<(), String>;
+    /// Whether a transaction is open on the connection.
+    fn in_transaction(conn: &Self::Conn) -> bool;
 }
 
-pub(crate) struct Shared {
-    /// The write-ahead log: fsynced after a group's commit when a member needs its writes to
-    /// survive a power loss, not only a crash (what `synchronous = FULL` does for each commit).
-    wal: PathBuf,
-    state: Mutex<State>,
+/// SQLite, the embedded stores' engine.
+pub struct Sqlite;
+
+impl Engine for Sqlite {
+    type Conn = Connection;
+    type Error = rusqlite::Error;
+    fn begin(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("BEGIN IMMEDIATE")
+    }
+    fn commit(conn: &mut Connection) -> Result<(), String> {
+        conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+    }
+    fn rollback(conn: &mut Connection) -> Result<(), String> {
+        conn.execute_batch("ROLLBACK").map_err(|e| e.to_string())
+    }
+    fn in_transaction(conn: &Connection) -> bool {
+        !conn.is_autocommit()
+    }
+}
+
+/// One database: a writer connection that calls write through in groups, and a reader.
+pub struct Db<E: Engine = Sqlite> {
+    shared: Arc<Shared<E>>,
+}
+
+pub(crate) struct Shared<E: Engine> {
+    /// SQLite's write-ahead log: fsynced after a group's commit when a member needs its writes
+    /// to survive a power loss, not only a crash (what `synchronous = FULL` does for each
+    /// commit). None where every commit is durable (PostgreSQL).
+    wal: Option<PathBuf>,
+    state: Mutex<State<E::Conn>>,
     /// Signalled whenever a group ends.
     ended: Condvar,
-    reader: Mutex<Connection>,
+    reader: Mutex<E::Conn>,
     generation: AtomicU64,
 }
 
-struct State {
-    conn: Connection,
+struct State<C> {
+    conn: C,
     group: Option<Group>,
 }
 
@@ -86,7 +124,7 @@ struct Group {
 /// How a group ended, shared with its members.
 pub(crate) type Outcome = OnceLock<Result<(), String>>;
 
-impl Db {
+impl Db<Sqlite> {
     /// Opens (creating if needed) the database at `path` and applies `schema` to it.
     pub fn open(path: &Path, schema: &str) -> Result<Db, StoreError> {
         let conn = Connection::open(path)?;
@@ -100,21 +138,36 @@ impl Db {
         // Every statement a store runs is prepared once per connection and kept.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(Db {
+        Ok(Db::with_connections(conn, reader, Some(wal_of(path))))
+    }
+}
+
+impl<E: Engine> Db<E> {
+    /// A database over its writer and reader connections (`wal`: SQLite's log, to fsync
+    /// after commits that need it).
+    pub(crate) fn with_connections(
+        writer: E::Conn,
+        reader: E::Conn,
+        wal: Option<PathBuf>,
+    ) -> Db<E> {
+        Db {
             shared: Arc::new(Shared {
-                wal: wal_of(path),
-                state: Mutex::new(State { conn, group: None }),
+                wal,
+                state: Mutex::new(State {
+                    conn: writer,
+                    group: None,
+                }),
                 ended: Condvar::new(),
                 reader: Mutex::new(reader),
                 generation: AtomicU64::new(1),
             }),
-        })
+        }
     }
 
     /// A connection for statements that only read. Inside a call that has written here, it is
     /// the writer (the call sees its own writes); otherwise the reader, which sees only what
     /// is committed.
-    pub fn read(&self) -> Reading<'_> {
+    pub fn read(&self) -> Reading<'_, E> {
         if scope::is_member(&self.shared) {
             Reading(Held::Writer(self.shared.lock_state()))
         } else {
@@ -127,7 +180,7 @@ impl Db {
     /// The writer connection. Inside a call, it joins (or begins) the open group, whose
     /// outcome the call's record decides. Outside one, it waits until no group is open, and
     /// each statement or transaction commits as usual.
-    pub fn write(&self) -> Result<Writing<'_>, rusqlite::Error> {
+    pub fn write(&self) -> Result<Writing<'_, E>, E::Error> {
         let st = if scope::active() {
             self.shared.join()?
         } else {
@@ -139,7 +192,7 @@ impl Db {
         };
         Ok(Writing {
             st,
-            wal: &self.shared.wal,
+            wal: self.shared.wal.as_deref(),
         })
     }
 
@@ -184,17 +237,17 @@ impl Db {
     }
 }
 
-impl Shared {
-    fn lock_state(&self) -> MutexGuard<'_, State> {
+impl<E: Engine> Shared<E> {
+    fn lock_state(&self) -> MutexGuard<'_, State<E::Conn>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn wait<'a>(&self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    fn wait<'a>(&self, st: MutexGuard<'a, State<E::Conn>>) -> MutexGuard<'a, State<E::Conn>> {
         self.ended.wait(st).unwrap_or_else(|p| p.into_inner())
     }
 
     /// Makes the current call a member of the open group (beginning one if none is open).
-    fn join(self: &Arc<Self>) -> Result<MutexGuard<'_, State>, rusqlite::Error> {
+    fn join(self: &Arc<Self>) -> Result<MutexGuard<'_, State<E::Conn>>, E::Error> {
         let mut st = self.lock_state();
         if scope::is_member(self) {
             return Ok(st);
@@ -205,7 +258,7 @@ impl Shared {
         loop {
             match &st.group {
                 None => {
-                    st.conn.execute_batch("BEGIN IMMEDIATE")?;
+                    E::begin(&mut st.conn)?;
                     st.group = Some(Group {
                         pending: 0,
                         closing: false,
@@ -226,13 +279,57 @@ impl Shared {
             unreachable!("a group was just found or begun")
         };
         g.pending += 1;
-        scope::add_member(Arc::clone(self), Arc::clone(&g.outcome));
+        let host: Arc<dyn GroupHost> = Arc::clone(self) as Arc<dyn GroupHost>;
+        scope::add_member(host, Arc::clone(&g.outcome));
         Ok(st)
     }
 
+    fn end_group(&self, st: &mut State<E::Conn>) {
+        let Some(g) = st.group.take() else { return };
+        let result = if g.failed {
+            Err("a call in the group was not recorded".to_owned())
+        } else {
+            E::commit(&mut st.conn).and_then(|()| match (&self.wal, g.sync_wal) {
+                (Some(wal), true) => sync_file(wal),
+                _ => Ok(()),
+            })
+        };
+        match &result {
+            Ok(()) => g.on_commit.into_iter().for_each(|f| f()),
+            Err(reason) => {
+                if E::in_transaction(&st.conn)
+                    && let Err(e) = E::rollback(&mut st.conn)
+                {
+                    tracing::error!(error = %e, %reason, "could not roll back a group of calls");
+                }
+                g.on_rollback.into_iter().for_each(|f| f());
+            }
+        }
+        if g.changed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        let _ = g.outcome.set(result);
+    }
+}
+
+/// A database's groups as a call's scope sees them, whatever the engine.
+pub(crate) trait GroupHost: Send + Sync {
     /// A member is done (its record durable, or not), handing over what is to follow the
     /// outcome. The last one ends the group.
-    pub(crate) fn leave(
+    fn leave(
+        &self,
+        outcome: &Arc<Outcome>,
+        recorded: bool,
+        on_commit: Vec<Hook>,
+        on_rollback: Vec<Hook>,
+        changed: bool,
+    );
+    /// Waits until the group `outcome` belongs to has ended, and says how.
+    fn outcome(&self, outcome: &Outcome) -> Result<(), String>;
+}
+
+impl<E: Engine> GroupHost for Shared<E> {
+    fn leave(
         &self,
         outcome: &Arc<Outcome>,
         recorded: bool,
@@ -257,8 +354,7 @@ impl Shared {
         }
     }
 
-    /// Waits until the group `outcome` belongs to has ended, and says how.
-    pub(crate) fn outcome(&self, outcome: &Outcome) -> Result<(), String> {
+    fn outcome(&self, outcome: &Outcome) -> Result<(), String> {
         let mut st = self.lock_state();
         loop {
             if let Some(o) = outcome.get() {
@@ -267,52 +363,19 @@ impl Shared {
             st = self.wait(st);
         }
     }
-
-    fn end_group(&self, st: &mut State) {
-        let Some(g) = st.group.take() else { return };
-        let result = if g.failed {
-            Err("a call in the group was not recorded".to_owned())
-        } else {
-            st.conn
-                .execute_batch("COMMIT")
-                .map_err(|e| e.to_string())
-                .and_then(|()| {
-                    if g.sync_wal {
-                        sync_file(&self.wal)
-                    } else {
-                        Ok(())
-                    }
-                })
-        };
-        match &result {
-            Ok(()) => g.on_commit.into_iter().for_each(|f| f()),
-            Err(reason) => {
-                if !st.conn.is_autocommit()
-                    && let Err(e) = st.conn.execute_batch("ROLLBACK")
-                {
-                    tracing::error!(error = %e, %reason, "could not roll back a group of calls");
-                }
-                g.on_rollback.into_iter().for_each(|f| f());
-            }
-        }
-        if g.changed {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-        }
-        let _ = g.outcome.set(result);
-    }
 }
 
 /// A connection to read with (see [`Db::read`]).
-pub struct Reading<'a>(Held<'a>);
+pub struct Reading<'a, E: Engine = Sqlite>(Held<'a, E>);
 
-enum Held<'a> {
-    Writer(MutexGuard<'a, State>),
-    Reader(MutexGuard<'a, Connection>),
+enum Held<'a, E: Engine> {
+    Writer(MutexGuard<'a, State<E::Conn>>),
+    Reader(MutexGuard<'a, E::Conn>),
 }
 
-impl Deref for Reading<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
+impl<E: Engine> Deref for Reading<'_, E> {
+    type Target = E::Conn;
+    fn deref(&self) -> &E::Conn {
         match &self.0 {
             Held::Writer(st) => &st.conn,
             Held::Reader(c) => c,
@@ -320,33 +383,46 @@ impl Deref for Reading<'_> {
     }
 }
 
-/// The writer connection (see [`Db::write`]).
-pub struct Writing<'a> {
-    st: MutexGuard<'a, State>,
-    wal: &'a Path,
+impl<E: Engine> DerefMut for Reading<'_, E> {
+    fn deref_mut(&mut self) -> &mut E::Conn {
+        match &mut self.0 {
+            Held::Writer(st) => &mut st.conn,
+            Held::Reader(c) => c,
+        }
+    }
 }
 
-impl Deref for Writing<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
+/// The writer connection (see [`Db::write`]).
+pub struct Writing<'a, E: Engine = Sqlite> {
+    st: MutexGuard<'a, State<E::Conn>>,
+    wal: Option<&'a Path>,
+}
+
+impl<E: Engine> Deref for Writing<'_, E> {
+    type Target = E::Conn;
+    fn deref(&self) -> &E::Conn {
         &self.st.conn
     }
 }
 
-impl Writing<'_> {
+impl<E: Engine> Writing<'_, E> {
     /// What this call wrote here must survive a power loss once committed, not only a crash
     /// (a database kept at `synchronous = NORMAL` otherwise syncs its log only at checkpoints).
     /// Inside a call, the group's commit is followed by an fsync of the log; outside one,
     /// each statement commits on its own and the log is fsynced at once.
     pub fn sync_at_commit(&mut self) -> Result<(), StoreError> {
-        let in_group = !self.st.conn.is_autocommit();
+        let in_group = E::in_transaction(&self.st.conn);
         match self.st.group.as_mut() {
             Some(g) if in_group => {
                 g.sync_wal = true;
                 Ok(())
             }
-            _ => sync_file(self.wal)
-                .map_err(|e| StoreError::Invalid(format!("could not sync a database log: {e}"))),
+            _ => match self.wal {
+                Some(wal) => sync_file(wal).map_err(|e| {
+                    StoreError::Invalid(format!("could not sync a database log: {e}"))
+                }),
+                None => Ok(()),
+            },
         }
     }
 }
@@ -370,8 +446,8 @@ fn sync_file(path: &Path) -> Result<(), String> {
     }
 }
 
-impl DerefMut for Writing<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
+impl<E: Engine> DerefMut for Writing<'_, E> {
+    fn deref_mut(&mut self) -> &mut E::Conn {
         &mut self.st.conn
     }
 }

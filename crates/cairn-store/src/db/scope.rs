@@ -10,12 +10,12 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::{Hook, Outcome, Shared};
+use super::{Engine, GroupHost, Hook, Outcome, Shared};
 use crate::error::StoreError;
 
 /// A database the call has written to, and what is to follow its group's outcome.
 pub(super) struct Member {
-    db: Arc<Shared>,
+    db: Arc<dyn GroupHost>,
     outcome: Arc<Outcome>,
     pub(super) on_commit: Vec<Hook>,
     pub(super) on_rollback: Vec<Hook>,
@@ -124,12 +124,18 @@ pub(super) fn active() -> bool {
     CURRENT.with(|c| c.borrow().is_some())
 }
 
+/// Whether `m` is a membership of `db` (compared by address: the same database whatever
+/// the engine).
+fn is_of<E: Engine>(m: &Member, db: &Arc<Shared<E>>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(&m.db), Arc::as_ptr(db))
+}
+
 /// Whether the call on this thread has joined `db`'s open group.
-pub(super) fn is_member(db: &Arc<Shared>) -> bool {
+pub(super) fn is_member<E: Engine>(db: &Arc<Shared<E>>) -> bool {
     CURRENT.with(|c| {
         c.borrow()
             .as_ref()
-            .is_some_and(|ms| ms.iter().any(|m| Arc::ptr_eq(&m.db, db)))
+            .is_some_and(|ms| ms.iter().any(|m| is_of(m, db)))
     })
 }
 
@@ -138,7 +144,7 @@ pub(super) fn is_member_anywhere() -> bool {
     CURRENT.with(|c| c.borrow().as_ref().is_some_and(|ms| !ms.is_empty()))
 }
 
-pub(super) fn add_member(db: Arc<Shared>, outcome: Arc<Outcome>) {
+pub(super) fn add_member(db: Arc<dyn GroupHost>, outcome: Arc<Outcome>) {
     CURRENT.with(|c| {
         if let Some(ms) = c.borrow_mut().as_mut() {
             ms.push(Member {
@@ -153,12 +159,12 @@ pub(super) fn add_member(db: Arc<Shared>, outcome: Arc<Outcome>) {
 }
 
 /// Runs `f` on the call's membership of `db`, if it has one; says whether it had.
-pub(super) fn with_member(db: &Arc<Shared>, f: impl FnOnce(&mut Member)) -> bool {
+pub(super) fn with_member<E: Engine>(db: &Arc<Shared<E>>, f: impl FnOnce(&mut Member)) -> bool {
     CURRENT.with(|c| {
         match c
             .borrow_mut()
             .as_mut()
-            .and_then(|ms| ms.iter_mut().find(|m| Arc::ptr_eq(&m.db, db)))
+            .and_then(|ms| ms.iter_mut().find(|m| is_of(m, db)))
         {
             Some(m) => {
                 f(m);

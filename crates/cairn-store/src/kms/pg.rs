@@ -1,6 +1,6 @@
 //! KMS keys and aliases on PostgreSQL (schema in `sql/pg/kms_*.sql`), key material sealed
 //! under the deployment's master key as in the embedded store: the database never holds it
-//! in the clear.
+//! in the clear. Writes commit with the record of the call that made them (`crate::pg`).
 
 use std::path::Path;
 
@@ -60,31 +60,29 @@ impl PgKms {
 
     pub fn create(&self, k: &Key, material: &[u8]) -> Result<(), StoreError> {
         let sealed = self.sealer.seal(material)?;
-        self.db
-            .client()
-            .execute(
+        self.db.write_with(|c| {
+            c.execute(
                 &format!("INSERT INTO keys ({COLUMNS}, material_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
                 &[&k.key_id, &k.account, &k.region, &k.description, &k.key_usage, &k.key_spec, &k.state, &k.policy, &k.created_ms, &k.deletion_ms, &k.pending_days, &sealed],
             )
-            .map_err(backend)?;
+        })?;
         Ok(())
     }
 
     pub fn update(&self, k: &Key) -> Result<(), StoreError> {
-        self.db
-            .client()
-            .execute(
+        self.db.write_with(|c| {
+            c.execute(
                 "UPDATE keys SET description = $2, state = $3, policy = $4, deletion_ms = $5, pending_days = $6 WHERE key_id = $1",
                 &[&k.key_id, &k.description, &k.state, &k.policy, &k.deletion_ms, &k.pending_days],
             )
-            .map_err(backend)?;
+        })?;
         Ok(())
     }
 
     pub fn get(&self, key_id: &str) -> Result<Option<Key>, StoreError> {
         Ok(self
             .db
-            .client()
+            .read()
             .query_opt(
                 &format!("SELECT {COLUMNS} FROM keys WHERE key_id = $1"),
                 &[&key_id],
@@ -97,7 +95,7 @@ impl PgKms {
     pub fn material(&self, key_id: &str) -> Result<Vec<u8>, StoreError> {
         let row = self
             .db
-            .client()
+            .read()
             .query_opt(
                 "SELECT material_sealed FROM keys WHERE key_id = $1",
                 &[&key_id],
@@ -111,7 +109,7 @@ impl PgKms {
     pub fn list(&self, account: &str, region: &str) -> Result<Vec<Key>, StoreError> {
         Ok(self
             .db
-            .client()
+            .read()
             .query(
                 &format!("SELECT {COLUMNS} FROM keys WHERE account = $1 AND region = $2 ORDER BY created_ms, key_id"),
                 &[&account, &region],
@@ -123,13 +121,11 @@ impl PgKms {
     }
 
     pub fn delete(&self, key_id: &str) -> Result<(), StoreError> {
-        let mut c = self.db.client();
-        let mut tx = c.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM aliases WHERE key_id = $1", &[&key_id])
-            .map_err(backend)?;
-        tx.execute("DELETE FROM keys WHERE key_id = $1", &[&key_id])
-            .map_err(backend)?;
-        tx.commit().map_err(backend)
+        self.db.write_with(|c| {
+            c.execute("DELETE FROM aliases WHERE key_id = $1", &[&key_id])?;
+            c.execute("DELETE FROM keys WHERE key_id = $1", &[&key_id])?;
+            Ok(())
+        })
     }
 
     pub fn alias(
@@ -140,7 +136,7 @@ impl PgKms {
     ) -> Result<Option<Alias>, StoreError> {
         Ok(self
             .db
-            .client()
+            .read()
             .query_opt(
                 "SELECT name, key_id, created_ms FROM aliases WHERE account = $1 AND region = $2 AND name = $3",
                 &[&account, &region, &name],
@@ -151,14 +147,13 @@ impl PgKms {
     }
 
     pub fn put_alias(&self, account: &str, region: &str, a: &Alias) -> Result<(), StoreError> {
-        self.db
-            .client()
-            .execute(
+        self.db.write_with(|c| {
+            c.execute(
                 "INSERT INTO aliases (account, region, name, key_id, created_ms) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (account, region, name) DO UPDATE SET key_id = EXCLUDED.key_id, created_ms = EXCLUDED.created_ms",
                 &[&account, &region, &a.name, &a.key_id, &a.created_ms],
             )
-            .map_err(backend)?;
+        })?;
         Ok(())
     }
 
@@ -168,21 +163,18 @@ impl PgKms {
         region: &str,
         name: &str,
     ) -> Result<bool, StoreError> {
-        Ok(self
-            .db
-            .client()
-            .execute(
+        Ok(self.db.write_with(|c| {
+            c.execute(
                 "DELETE FROM aliases WHERE account = $1 AND region = $2 AND name = $3",
                 &[&account, &region, &name],
             )
-            .map_err(backend)?
-            > 0)
+        })? > 0)
     }
 
     pub fn aliases(&self, account: &str, region: &str) -> Result<Vec<Alias>, StoreError> {
         Ok(self
             .db
-            .client()
+            .read()
             .query(
                 "SELECT name, key_id, created_ms FROM aliases WHERE account = $1 AND region = $2 ORDER BY name",
                 &[&account, &region],

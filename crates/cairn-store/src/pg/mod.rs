@@ -7,15 +7,22 @@
 //! order at open and remembered in `schema_migrations`, under an advisory lock so that nodes
 //! starting together apply each once.
 //!
-//! Not yet done: writes made by a call commit at once here, where the SQLite stores hold
-//! them in the group transaction that commits only once the call's record is durable
-//! (`crate::db`). Until PostgreSQL stores join those groups, no store on PostgreSQL is
-//! offered to `cairn serve`; the shared suite holds them to the same contract meanwhile.
+//! Writes go through the same group transactions as the SQLite stores' (`crate::db`): a
+//! call's writes commit only once its record is durable, with those of the calls that wrote
+//! meanwhile, or roll back. One difference is PostgreSQL's: a failed statement aborts the
+//! transaction it is in, so each store operation inside a group runs under a savepoint of
+//! its own ([`PgDb::write_with`]) and a call's failed statement never takes the others'
+//! writes down with it. Stores never open transactions of their own (`Client::transaction`
+//! inside a group would commit the group early).
+//!
+//! Not yet done: no store on PostgreSQL is offered to `cairn serve` until every store is
+//! there; the shared suite holds each to the same contract meanwhile.
 
-use std::sync::{Mutex, MutexGuard};
+use std::ops::{Deref, DerefMut};
 
 use postgres::{Client, NoTls};
 
+use crate::db::{Db, Engine};
 use crate::error::StoreError;
 
 /// One numbered schema change of a store.
@@ -28,10 +35,55 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// A connection to one schema of a PostgreSQL database, with a store's migrations applied.
-pub struct PgDb {
-    client: Mutex<Client>,
+/// PostgreSQL as the group machinery's engine.
+pub struct Postgres;
+
+/// A connection, and whether a group's transaction is open on it.
+pub struct PgConn {
+    client: Client,
+    in_transaction: bool,
 }
+
+impl Deref for PgConn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Engine for Postgres {
+    type Conn = PgConn;
+    type Error = postgres::Error;
+    fn begin(conn: &mut PgConn) -> Result<(), postgres::Error> {
+        conn.client.batch_execute("BEGIN")?;
+        conn.in_transaction = true;
+        Ok(())
+    }
+    fn commit(conn: &mut PgConn) -> Result<(), String> {
+        let done = conn.client.batch_execute("COMMIT");
+        // A COMMIT that fails has ended the transaction all the same (rolled back).
+        conn.in_transaction = false;
+        done.map_err(|e| e.to_string())
+    }
+    fn rollback(conn: &mut PgConn) -> Result<(), String> {
+        let done = conn.client.batch_execute("ROLLBACK");
+        conn.in_transaction = false;
+        done.map_err(|e| e.to_string())
+    }
+    fn in_transaction(conn: &PgConn) -> bool {
+        conn.in_transaction
+    }
+}
+
+/// One schema of a PostgreSQL database, with a store's migrations applied: a writer
+/// connection whose writes go in calls' groups, and a reader.
+pub type PgDb = Db<Postgres>;
 
 /// PostgreSQL's error as the stores report backend failures.
 pub(crate) fn backend(e: postgres::Error) -> StoreError {
@@ -55,7 +107,18 @@ fn valid_schema(name: &str) -> bool {
 /// Serialises migrations across every node and store of a database (a fixed key).
 const MIGRATION_LOCK: i64 = 0x6361_6972_6e00; // "cairn\0"
 
-impl PgDb {
+/// A connection working in `schema` (made if needed).
+fn connect_to(url: &str, schema: &str) -> Result<Client, StoreError> {
+    let mut client = Client::connect(url, NoTls).map_err(backend)?;
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
+        ))
+        .map_err(backend)?;
+    Ok(client)
+}
+
+impl Db<Postgres> {
     /// Connects (`url`: `postgres://user@host:port/db` or `host=… port=…`), makes `schema` if
     /// needed, works in it, and applies the store's migrations not applied yet.
     pub fn connect(url: &str, schema: &str, migrations: &[Migration]) -> Result<PgDb, StoreError> {
@@ -64,21 +127,53 @@ impl PgDb {
                 "PostgreSQL schema name {schema:?}: lower-case letters, digits and _, starting with a letter"
             )));
         }
-        let mut client = Client::connect(url, NoTls).map_err(backend)?;
-        client
-            .batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
-            ))
-            .map_err(backend)?;
-        migrate(&mut client, migrations)?;
-        Ok(PgDb {
-            client: Mutex::new(client),
-        })
+        let mut writer = connect_to(url, schema)?;
+        migrate(&mut writer, migrations)?;
+        let reader = connect_to(url, schema)?;
+        Ok(Db::with_connections(
+            PgConn {
+                client: writer,
+                in_transaction: false,
+            },
+            PgConn {
+                client: reader,
+                in_transaction: false,
+            },
+            None,
+        ))
     }
 
-    /// The connection, for one store operation at a time.
-    pub(crate) fn client(&self) -> MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs one store operation's statements on the writer. Inside a call they join its group
+    /// under a savepoint (a failed statement is undone alone; the group goes on); outside
+    /// one they commit together at once, or not at all.
+    pub(crate) fn write_with<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        let mut w = self.write().map_err(backend)?;
+        let (open, keep, undo) = if Postgres::in_transaction(&w) {
+            (
+                "SAVEPOINT cairn_op",
+                "RELEASE SAVEPOINT cairn_op",
+                "ROLLBACK TO SAVEPOINT cairn_op",
+            )
+        } else {
+            ("BEGIN", "COMMIT", "ROLLBACK")
+        };
+        let client: &mut Client = &mut w;
+        client.batch_execute(open).map_err(backend)?;
+        match f(client) {
+            Ok(v) => {
+                client.batch_execute(keep).map_err(backend)?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(u) = client.batch_execute(undo) {
+                    tracing::error!(error = %u, "could not undo a failed PostgreSQL store operation");
+                }
+                Err(backend(e))
+            }
+        }
     }
 }
 

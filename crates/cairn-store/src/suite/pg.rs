@@ -280,6 +280,68 @@ mod tests {
         });
     }
 
+    fn probe(server: &TestPostgres, schema: &str) -> crate::pg::PgDb {
+        crate::pg::PgDb::connect(
+            &server.url(),
+            schema,
+            &[crate::pg::Migration {
+                store: "probe",
+                version: 1,
+                sql: "CREATE TABLE t (v TEXT PRIMARY KEY)",
+            }],
+        )
+        .unwrap()
+    }
+
+    fn insert(db: &crate::pg::PgDb, v: &str) -> Result<u64, crate::error::StoreError> {
+        db.write_with(|c| c.execute("INSERT INTO t (v) VALUES ($1)", &[&v]))
+    }
+
+    fn values(db: &crate::pg::PgDb) -> Vec<String> {
+        db.read()
+            .query("SELECT v FROM t ORDER BY v", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// Audit fails closed on PostgreSQL as on SQLite: a call's writes are seen by nobody else
+    /// before its record is durable, commit with it, and vanish if it is not.
+    #[test]
+    fn a_calls_writes_commit_only_with_its_record() {
+        let server = TestPostgres::start();
+        let db = std::sync::Arc::new(probe(&server, "groups"));
+        let entered = crate::db::enter();
+        insert(&db, "a").unwrap();
+        assert_eq!(values(&db), ["a"], "the call sees its own write");
+        let other = std::sync::Arc::clone(&db);
+        let seen = std::thread::spawn(move || values(&other)).join().unwrap();
+        assert!(seen.is_empty(), "nobody else does: {seen:?}");
+        entered.leave().finish(true).unwrap();
+        assert_eq!(values(&db), ["a"]);
+
+        let entered = crate::db::enter();
+        insert(&db, "b").unwrap();
+        let refused = entered.leave().finish(false);
+        assert!(refused.is_err(), "a call not recorded is refused");
+        assert_eq!(values(&db), ["a"], "and leaves nothing behind");
+    }
+
+    /// A statement that fails inside a call is undone alone: the group's transaction goes on,
+    /// and the call's other writes commit with its record.
+    #[test]
+    fn a_failed_statement_does_not_abort_the_group() {
+        let server = TestPostgres::start();
+        let db = probe(&server, "savepoints");
+        insert(&db, "a").unwrap();
+        let entered = crate::db::enter();
+        assert!(insert(&db, "a").is_err(), "a duplicate is refused");
+        insert(&db, "b").unwrap();
+        entered.leave().finish(true).unwrap();
+        assert_eq!(values(&db), ["a", "b"]);
+    }
+
     /// A store opened again over its schema finds its migrations applied and its data there.
     #[test]
     fn migrations_apply_once() {
