@@ -3,17 +3,30 @@
 //! events themselves as columns and answers SQL over them (cairn-lake implements it; the rest
 //! of cairn never sees the engine's types).
 //!
-//! [`LakeStore`] is the metadata contract; [`SqliteLake`] the embedded backend; the shared
+//! [`LakeStore`] is the metadata contract; [`SqliteLake`] the embedded backend, [`PgLake`] the
+//! PostgreSQL one; the shared
 //! suite (`crate::suite::lake`) holds any backend to it. Writes made during a call join the
 //! call's transaction; the query runner's writes (outside calls) commit at once.
 
 mod columnar;
+mod pg;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
 pub use columnar::{Answer, Columnar, ColumnarAppend, KeyState, LakeKey, NoColumnar, SqlError};
+pub use pg::PgLake;
 pub use sqlite::SqliteLake;
+
+/// A JSON column read back (only the lake's backends write these columns, always from the
+/// types read back).
+fn json_or<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
 
 use crate::error::StoreError;
 

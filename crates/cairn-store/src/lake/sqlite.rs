@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EventDataStore, LakeStore, Query};
+use super::{EventDataStore, LakeStore, Query, json_or, json_text};
 use crate::db::Db;
 use crate::error::StoreError;
 
@@ -13,15 +13,6 @@ const SCHEMA: &str = include_str!("../../sql/lake.sql");
 
 pub struct SqliteLake {
     db: Db,
-}
-
-fn json_or<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
-    // Only this module writes these columns, always from the types read back here.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn json_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
 const STORE_COLUMNS: &str = "arn, id, account, region, name, status, settings, created_ms, updated_ms, tags, ingest_ranges, deleted_ms";

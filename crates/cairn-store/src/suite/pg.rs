@@ -18,7 +18,7 @@ use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::{KmsStore, PgKms};
-use crate::lake::LakeStore;
+use crate::lake::{LakeStore, PgLake};
 use crate::lambda::LambdaStore;
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
@@ -191,6 +191,7 @@ pub struct PgBackend {
     /// The master key file sealing secrets (shared by every node of a deployment).
     keys: tempfile::TempDir,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
+    lake: Mutex<Option<Arc<dyn LakeStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -206,6 +207,7 @@ impl PgBackend {
             ),
             keys: tempfile::tempdir().expect("a temporary directory for the master key"),
             kms: Mutex::new(None),
+            lake: Mutex::new(None),
         }
     }
 
@@ -261,16 +263,34 @@ impl Backend for PgBackend {
         Self::not_yet("events")
     }
     fn lake(&self) -> Arc<dyn LakeStore> {
-        Self::not_yet("lake")
+        let mut slot = self.lake.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn LakeStore> = Arc::new(
+            PgLake::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the lake store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn restart(&self) {
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lake_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::lake::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
 
     #[test]
     fn the_kms_contract_on_postgresql() {
