@@ -1,7 +1,7 @@
 //! Lambda: functions, their code, and the durable queue of asynchronous invocations.
 //!
 //! [`LambdaStore`] is the contract, in the service's own terms; [`SqliteLambda`] is the
-//! embedded backend; the shared suite (`crate::suite::lambda`) holds any backend to it.
+//! embedded backend, [`PgLambda`] the PostgreSQL one; the shared suite (`crate::suite::lambda`) holds any backend to it.
 //! Functions are keyed by their unqualified ARN (which names account, region and function)
 //! and unique by name in their account and region. A function's configuration is kept as the
 //! service describes it (a JSON object); the store keeps and orders, the service validates.
@@ -9,10 +9,12 @@
 //! refused CreateFunction leaves no code behind. Queued invocations are written in the Invoke
 //! call's transaction: an `Event` invocation that was acknowledged is on disk.
 
+mod pg;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
+pub use pg::PgLambda;
 pub use sqlite::SqliteLambda;
 
 use crate::error::StoreError;

@@ -19,7 +19,7 @@ use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
-use crate::lambda::LambdaStore;
+use crate::lambda::{LambdaStore, PgLambda};
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
@@ -192,6 +192,7 @@ pub struct PgBackend {
     keys: tempfile::TempDir,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
+    lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -208,6 +209,7 @@ impl PgBackend {
             keys: tempfile::tempdir().expect("a temporary directory for the master key"),
             kms: Mutex::new(None),
             lake: Mutex::new(None),
+            lambda: Mutex::new(None),
         }
     }
 
@@ -257,7 +259,16 @@ impl Backend for PgBackend {
         Self::not_yet("sns")
     }
     fn lambda(&self) -> Arc<dyn LambdaStore> {
-        Self::not_yet("lambda")
+        let mut slot = self.lambda.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn LambdaStore> = Arc::new(
+            PgLambda::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the Lambda store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn events(&self) -> Arc<dyn EventsStore> {
         Self::not_yet("events")
@@ -277,6 +288,7 @@ impl Backend for PgBackend {
     fn restart(&self) {
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -288,6 +300,14 @@ mod tests {
     fn the_lake_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::lake::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_lambda_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::lambda::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
