@@ -1,7 +1,8 @@
 //! Lambda: functions, their code, and the durable queue of asynchronous invocations.
 //!
 //! [`LambdaStore`] is the contract, in the service's own terms; [`SqliteLambda`] is the
-//! embedded backend, [`PgLambda`] the PostgreSQL one; the shared suite (`crate::suite::lambda`) holds any backend to it.
+//! embedded backend, [`PgLambda`] the PostgreSQL one; the shared suite
+//! (`crate::suite::lambda`) holds any backend to it.
 //! Functions are keyed by their unqualified ARN (which names account, region and function)
 //! and unique by name in their account and region. A function's configuration is kept as the
 //! service describes it (a JSON object); the store keeps and orders, the service validates.
