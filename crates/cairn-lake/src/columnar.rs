@@ -77,6 +77,7 @@ impl Columnar for Lake {
                 id: id.clone(),
                 files: Vec::new(),
                 key: None,
+                bucket: None,
             })
             .collect();
         self.engine().check(&prepared, &tables).map_err(sql_error)

@@ -6,7 +6,6 @@
 //! file before it went runs again with the new listing (`query.rs`).
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::time::Duration;
 
 use datafusion::parquet::arrow::arrow_reader::{
@@ -36,9 +35,6 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
         }
         let first = parts.iter().map(|p| p.first).min().unwrap_or(0);
         let last = parts.iter().map(|p| p.last).max().unwrap_or(0);
-        let Some(folder) = parts[0].path.parent() else {
-            continue;
-        };
         let mut batches = Vec::new();
         for p in &parts {
             let mut options = ArrowReaderOptions::new();
@@ -46,7 +42,7 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
                 options = options.with_file_decryption_properties(k.decryption()?);
             }
             let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
-                File::open(&p.path)?,
+                dir.place().read_file(&p.name)?,
                 options,
             )?
             .build()?;
@@ -55,7 +51,8 @@ pub fn compact(dir: &StoreDir, max: usize) -> Result<usize, LakeError> {
             }
         }
         write_file(
-            &folder.join(format!("{stream}.{first}-{last}.parquet")),
+            dir.place(),
+            &format!("eventdate={}/{stream}.{first}-{last}.parquet", parts[0].day),
             &batches,
             dir.writing_key()?,
         )?;
@@ -88,7 +85,7 @@ mod tests {
             .iter()
             .map(|p| {
                 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-                SerializedFileReader::new(File::open(&p.path).unwrap())
+                SerializedFileReader::new(std::fs::File::open(dir.location(p)).unwrap())
                     .unwrap()
                     .metadata()
                     .file_metadata()

@@ -18,12 +18,14 @@
 //! with Parquet's modular encryption (AES-GCM, footer and every column under the data key);
 //! files written before it was sealed stay readable as they are. The key itself lives only in
 //! memory ([`StoreDir::set_key`]): a sealed store without it refuses to append.
+//!
+//! The folder is a [`Place`]: on the local disk, or a prefix of a bucket (`place.rs`).
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch, TimestampMillisecondArray};
 use datafusion::arrow::compute::filter_record_batch;
@@ -37,6 +39,7 @@ use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::LakeError;
 use crate::convert::{BatchBuilder, Converted, ReadRecords};
+use crate::place::{Listed, Place};
 use crate::schema;
 
 /// Rows gathered before they are handed to the file writer.
@@ -44,6 +47,11 @@ const CHUNK_ROWS: usize = 16_384;
 /// Rows per Parquet row group: small enough that two cores scan a file in parallel and that
 /// statistics on `eventtime` prune, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 131_072;
+/// Pages of the wide columns (the record's text, its parameters, who made the call) hold about
+/// this many bytes before compression: a few dozen records. A query that keeps a few rows
+/// (`SELECT *` of the console sign-ins without MFA) then decompresses only the pages holding
+/// them (found through the files' page index) instead of nearly every page of those columns.
+const WIDE_PAGE_BYTES: usize = 64 << 10;
 /// Memory one append's open files may hold in row groups not yet written out. Records spread
 /// over many days open a file per day, each holding its row group until it is full, which a
 /// day of a thread's run seldom fills: without a bound, a large import would hold nearly all
@@ -54,22 +62,25 @@ const COMMITTED: &str = "_committed.json";
 const SEALED: &str = "_sealed.json";
 /// Hive's name for the partition of rows whose partition value is null.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
-const TEMP_SUFFIX: &str = ".tmp";
 
 /// One of a store's files, as its name describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
-    pub path: PathBuf,
+    /// `eventdate=<day>/<stream>.<first>-<last>.parquet`, within the store's folder.
+    pub name: String,
     pub day: String,
     pub stream: String,
     pub first: u64,
     pub last: u64,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
 }
 
 impl Part {
-    fn parse(day: &str, path: PathBuf) -> Option<Part> {
-        let name = path.file_name()?.to_str()?;
-        let stem = name.strip_suffix(".parquet")?;
+    fn parse(listed: Listed) -> Option<Part> {
+        let (folder, file) = listed.name.split_once('/')?;
+        let day = folder.strip_prefix("eventdate=")?;
+        let stem = file.strip_suffix(".parquet")?;
         let (stream, range) = stem.rsplit_once('.')?;
         let (first, last) = range.split_once('-')?;
         Some(Part {
@@ -77,14 +88,16 @@ impl Part {
             stream: stream.to_string(),
             first: first.parse().ok()?,
             last: last.parse().ok()?,
-            path,
+            size: listed.size,
+            modified: listed.modified,
+            name: listed.name,
         })
     }
 
     fn covers(&self, other: &Part) -> bool {
         self.stream == other.stream
             && self.day == other.day
-            && self.path != other.path
+            && self.name != other.name
             && self.first <= other.first
             && other.last <= self.last
             && (self.first, self.last) != (other.first, other.last)
@@ -112,7 +125,7 @@ pub fn valid_stream(s: &str) -> bool {
 
 /// One event data store's folder.
 pub struct StoreDir {
-    root: PathBuf,
+    place: Place,
     /// The data key of a sealed store, once handed over.
     key: Option<DataKey>,
 }
@@ -158,8 +171,13 @@ impl StoreDir {
     /// Opens (creating) the folder and finishes what a crash left: uncommitted and temporary
     /// files are deleted, covered files removed.
     pub fn open(root: PathBuf) -> Result<StoreDir, LakeError> {
-        fs::create_dir_all(&root)?;
-        let dir = StoreDir { root, key: None };
+        StoreDir::open_at(Place::Folder(root))
+    }
+
+    /// Opens the store's folder at `place` (on the disk or in a bucket), as [`StoreDir::open`].
+    pub fn open_at(place: Place) -> Result<StoreDir, LakeError> {
+        place.create()?;
+        let dir = StoreDir { place, key: None };
         dir.recover()?;
         Ok(dir)
     }
@@ -170,12 +188,11 @@ impl StoreDir {
     }
 
     fn sealed_check(&self) -> Result<Option<String>, LakeError> {
-        match fs::read(self.root.join(SEALED)) {
-            Ok(bytes) => serde_json::from_slice::<Sealed>(&bytes)
+        match self.place.read(SEALED)? {
+            Some(bytes) => serde_json::from_slice::<Sealed>(&bytes)
                 .map(|s| Some(s.check))
                 .map_err(|e| LakeError::Corrupt(format!("{SEALED}: {e}"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+            None => Ok(None),
         }
     }
 
@@ -193,7 +210,7 @@ impl StoreDir {
             None => {
                 let bytes = serde_json::to_vec(&Sealed { check })
                     .map_err(|e| LakeError::Corrupt(format!("{SEALED}: {e}")))?;
-                write_atomically(&self.root, SEALED, &bytes)?;
+                self.place.write_atomically(SEALED, &bytes)?;
             }
         }
         self.key = Some(key);
@@ -220,79 +237,53 @@ impl StoreDir {
         }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Where the store's files are.
+    pub fn place(&self) -> &Place {
+        &self.place
+    }
+
+    /// How the SQL engine names one of its files.
+    pub fn location(&self, part: &Part) -> String {
+        self.place.location(&part.name)
     }
 
     /// Every stream's last committed position.
     pub fn committed(&self) -> Result<BTreeMap<String, u64>, LakeError> {
-        match fs::read(self.root.join(COMMITTED)) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
+        match self.place.read(COMMITTED)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| LakeError::Corrupt(format!("{COMMITTED}: {e}"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(e.into()),
+            None => Ok(BTreeMap::new()),
         }
     }
 
     fn write_committed(&self, all: &BTreeMap<String, u64>) -> Result<(), LakeError> {
         let bytes =
             serde_json::to_vec(all).map_err(|e| LakeError::Corrupt(format!("{COMMITTED}: {e}")))?;
-        write_atomically(&self.root, COMMITTED, &bytes)
+        self.place.write_atomically(COMMITTED, &bytes)
     }
 
     fn recover(&self) -> Result<(), LakeError> {
         let committed = self.committed()?;
-        for day in self.days()? {
-            for entry in fs::read_dir(&day)? {
-                let path = entry?.path();
-                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if name.ends_with(TEMP_SUFFIX) {
-                    fs::remove_file(&path)?;
-                }
-            }
-        }
+        self.place.remove_temporaries()?;
         for part in self.all_parts()? {
             let done = committed.get(&part.stream).copied();
             // Past the committed position: written by an append a crash cut short.
             if done.is_none_or(|c| part.last > c) {
-                tracing::info!(file = %part.path.display(), "removing a lake file no append committed");
-                fs::remove_file(&part.path)?;
+                tracing::info!(file = %part.name, "removing a lake file no append committed");
+                self.place.remove(&part.name)?;
             }
         }
         Ok(())
     }
 
-    fn days(&self) -> Result<Vec<PathBuf>, LakeError> {
-        let mut out = Vec::new();
-        for entry in fs::read_dir(&self.root)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            if entry.file_type()?.is_dir()
-                && name.to_str().is_some_and(|n| n.starts_with("eventdate="))
-            {
-                out.push(entry.path());
-            }
-        }
-        out.sort();
-        Ok(out)
-    }
-
     fn all_parts(&self) -> Result<Vec<Part>, LakeError> {
-        let mut out = Vec::new();
-        for day in self.days()? {
-            let day_name = day
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix("eventdate="))
-                .unwrap_or("")
-                .to_string();
-            for entry in fs::read_dir(&day)? {
-                if let Some(part) = Part::parse(&day_name, entry?.path()) {
-                    out.push(part);
-                }
-            }
-        }
-        out.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut out: Vec<Part> = self
+            .place
+            .list()?
+            .into_iter()
+            .filter_map(Part::parse)
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
@@ -310,18 +301,16 @@ impl StoreDir {
     /// Deletes the days before `day` (days since the epoch): events past the store's
     /// retention. Returns how many days went.
     pub fn drop_days_before(&self, day: i64) -> Result<usize, LakeError> {
-        let cutoff = format!("eventdate={}", day_label(day));
+        let cutoff = day_label(day);
+        let mut days: Vec<String> = self.all_parts()?.into_iter().map(|p| p.day).collect();
+        days.dedup();
         let mut dropped = 0;
-        for path in self.days()? {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        for d in days {
             // Hive's null partition sorts after every date and is kept.
-            if name.as_bytes().get(10).is_some_and(u8::is_ascii_digit) && name < cutoff.as_str() {
-                fs::remove_dir_all(&path)?;
+            if d.as_bytes().first().is_some_and(u8::is_ascii_digit) && d < cutoff {
+                self.place.remove_folder(&format!("eventdate={d}"))?;
                 dropped += 1;
             }
-        }
-        if dropped > 0 {
-            sync_dir(&self.root)?;
         }
         Ok(dropped)
     }
@@ -332,13 +321,12 @@ impl StoreDir {
         let all = self.all_parts()?;
         let mut removed = 0;
         for p in all.iter().filter(|p| all.iter().any(|q| q.covers(p))) {
-            let old = fs::metadata(&p.path)
-                .and_then(|m| m.modified())
-                .ok()
+            let old = p
+                .modified
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age >= min_age);
             if old {
-                fs::remove_file(&p.path)?;
+                self.place.remove(&p.name)?;
                 removed += 1;
             }
         }
@@ -516,6 +504,11 @@ impl StoreDir {
                 "stream {stream:?} with range {first}-{last}"
             )));
         }
+        // Files an append that failed left waiting for upload (one store's appends are serial;
+        // a folder's own temporary files are removed when it is opened).
+        if matches!(self.place, Place::Bucket { .. }) {
+            self.place.remove_temporaries()?;
+        }
         let committed = self.committed()?;
         match committed.get(stream) {
             Some(&c) if last <= c => return Ok(None),
@@ -542,11 +535,7 @@ impl StoreDir {
 
     /// Deletes the store's folder and everything in it.
     pub fn remove(self) -> Result<(), LakeError> {
-        match fs::remove_dir_all(&self.root) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.place.remove_folder("")
     }
 }
 
@@ -642,9 +631,9 @@ impl<'a> Writing<'a> {
         let writer = match self.writers.entry(label) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
-                let dir = self.dir.root.join(format!("eventdate={}", v.key()));
-                fs::create_dir_all(&dir)?;
-                v.insert(DayWriter::create(dir.join(&self.name), self.key.as_ref())?)
+                let name = format!("eventdate={}/{}", v.key(), self.name);
+                let temp = self.dir.place.temp_path(&name)?;
+                v.insert(DayWriter::create(temp, name, self.key.as_ref())?)
             }
         };
         let before = writer.buffered;
@@ -679,14 +668,7 @@ impl<'a> Writing<'a> {
             written.push(w.close()?);
         }
         // Every file is durable under its temporary name before any becomes visible.
-        for (temp, fin) in &written {
-            fs::rename(temp, fin)?;
-        }
-        for (_, fin) in &written {
-            if let Some(d) = fin.parent() {
-                sync_dir(d)?;
-            }
-        }
+        self.dir.place.publish(&written)?;
         Ok(self.report)
     }
 }
@@ -750,17 +732,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// A day's file being written under its temporary name.
 struct DayWriter {
     temp: PathBuf,
-    fin: PathBuf,
+    /// Its name in the store's folder.
+    name: String,
     writer: ArrowWriter<File>,
     /// The memory its unwritten row group holds, as of its last write.
     buffered: usize,
 }
 
 impl DayWriter {
-    fn create(fin: PathBuf, key: Option<&DataKey>) -> Result<DayWriter, LakeError> {
-        let mut temp = fin.clone().into_os_string();
-        temp.push(TEMP_SUFFIX);
-        let temp = PathBuf::from(temp);
+    fn create(temp: PathBuf, name: String, key: Option<&DataKey>) -> Result<DayWriter, LakeError> {
         let file = File::create(&temp)?;
         let properties = match key {
             None => properties(),
@@ -772,7 +752,7 @@ impl DayWriter {
         let writer = ArrowWriter::try_new(file, schema::events(), Some(properties))?;
         Ok(DayWriter {
             temp,
-            fin,
+            name,
             writer,
             buffered: 0,
         })
@@ -791,10 +771,10 @@ impl DayWriter {
         Ok(())
     }
 
-    fn close(self) -> Result<(PathBuf, PathBuf), LakeError> {
+    fn close(self) -> Result<(PathBuf, String), LakeError> {
         let file = self.writer.into_inner()?;
         file.sync_all()?;
-        Ok((self.temp, self.fin))
+        Ok((self.temp, self.name))
     }
 }
 
@@ -847,10 +827,12 @@ fn properties() -> WriterProperties {
                     .first()
                     .is_some_and(|top| COMPRESSED_COLUMNS.contains(&top.as_str()))
                 {
-                    b = b.set_column_compression(
-                        path.clone(),
-                        Compression::ZSTD(ZstdLevel::default()),
-                    );
+                    b = b
+                        .set_column_compression(
+                            path.clone(),
+                            Compression::ZSTD(ZstdLevel::default()),
+                        )
+                        .set_column_data_page_size_limit(path.clone(), WIDE_PAGE_BYTES);
                 }
             }
         }
@@ -866,51 +848,35 @@ fn properties() -> WriterProperties {
     PROPERTIES.clone()
 }
 
-/// Writes `batches` as the Parquet file `fin`: under a temporary name, synced, then renamed
-/// and its folder synced, so the file is either whole or absent.
+/// Writes `batches` as the file `name` of `place`: under a temporary name, synced, then made
+/// visible, so the file is either whole or absent.
 pub(crate) fn write_file(
-    fin: &Path,
+    place: &Place,
+    name: &str,
     batches: &[RecordBatch],
     key: Option<&DataKey>,
 ) -> Result<(), LakeError> {
-    let mut w = DayWriter::create(fin.to_path_buf(), key)?;
+    let mut w = DayWriter::create(place.temp_path(name)?, name.to_string(), key)?;
     for b in batches {
         w.write(b)?;
     }
-    let (temp, fin) = w.close()?;
-    fs::rename(&temp, &fin)?;
-    if let Some(dir) = fin.parent() {
-        sync_dir(dir)?;
+    place.publish(&[w.close()?])
+}
+
+/// Whether the store at `place` is sealed (its files need its data key, which only KMS gives).
+pub fn sealed_at(place: &Place) -> Result<bool, LakeError> {
+    StoreDir {
+        place: place.clone(),
+        key: None,
     }
-    Ok(())
+    .sealed()
 }
 
-/// Writes `name` in `dir` so that a crash leaves either the old or the new content.
-pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), LakeError> {
-    let temp = dir.join(format!("{name}{TEMP_SUFFIX}"));
-    let mut f = File::create(&temp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&temp, dir.join(name))?;
-    sync_dir(dir)?;
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) -> Result<(), LakeError> {
-    File::open(dir)?.sync_all()?;
-    Ok(())
-}
-
-/// Whether the store at `root` is sealed (its files need its data key, which only KMS gives).
-pub fn sealed_at(root: &Path) -> bool {
-    root.join(SEALED).exists()
-}
-
-/// The files a query of the store at `root` reads, without changing anything there (another
+/// The files a query of the store at `place` reads, without changing anything there (another
 /// process may be appending): committed files no other file covers.
-pub fn committed_parts(root: &Path) -> Result<Vec<Part>, LakeError> {
+pub fn committed_parts(place: &Place) -> Result<Vec<Part>, LakeError> {
     let dir = StoreDir {
-        root: root.to_path_buf(),
+        place: place.clone(),
         key: None,
     };
     let committed = dir.committed()?;
@@ -934,6 +900,8 @@ mod tests {
     use super::*;
     use crate::convert::Record;
     use std::borrow::Cow;
+    use std::fs;
+    use std::path::Path;
 
     fn record(id: u64, time: &str) -> String {
         format!(
@@ -947,7 +915,7 @@ mod tests {
             .unwrap()
             .iter()
             .map(|p| {
-                let r = SerializedFileReader::new(File::open(&p.path).unwrap()).unwrap();
+                let r = SerializedFileReader::new(File::open(dir.location(p)).unwrap()).unwrap();
                 r.metadata().file_metadata().num_rows() as u64
             })
             .sum()
@@ -1213,9 +1181,9 @@ mod tests {
             writing.spread(&b.finish()).unwrap();
         }
         assert_eq!(writing.finish_files().unwrap().rows, 200);
-        let day = dir
-            .root()
-            .join("eventdate=2024-05-01")
+        let day = tmp
+            .path()
+            .join("eds/eventdate=2024-05-01")
             .join("from.1-1.parquet");
         let meta = SerializedFileReader::new(File::open(day).unwrap())
             .unwrap()
@@ -1223,6 +1191,114 @@ mod tests {
             .clone();
         assert_eq!(meta.file_metadata().num_rows(), 100);
         assert_eq!(meta.num_row_groups(), 4);
+    }
+
+    /// The same store, its files in a bucket (in memory here; S3 endpoints in the e2e tests).
+    #[test]
+    fn a_store_in_a_bucket_appends_once_recovers_compacts_and_forgets_days() {
+        use object_store::{ObjectStore, ObjectStoreExt, memory::InMemory, path::Path as Key};
+        let tmp = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let memory = Arc::new(InMemory::new());
+        let bucket = Arc::new(crate::place::Bucket::over(
+            memory.clone(),
+            "lake",
+            "stores",
+            tmp.path().join("staging"),
+            rt.handle().clone(),
+        ));
+        let dir = StoreDir::open_at(bucket.place("eds")).unwrap();
+        for n in 1..=5u64 {
+            let recs = [
+                record(n, "2024-04-30T01:00:00Z"),
+                record(n + 100, "2024-05-01T01:00:00Z"),
+            ];
+            let got = dir
+                .append(
+                    "journal",
+                    n,
+                    n,
+                    &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())),
+                )
+                .unwrap();
+            assert_eq!(got.rows, 2);
+        }
+        let keys = |prefix: &str| -> Vec<String> {
+            let store = memory.clone();
+            let prefix = Key::from(prefix);
+            rt.block_on(async move {
+                use futures::TryStreamExt;
+                let mut v: Vec<String> = store
+                    .list(Some(&prefix))
+                    .map_ok(|m| m.location.to_string())
+                    .try_collect()
+                    .await
+                    .unwrap();
+                v.sort();
+                v
+            })
+        };
+        assert_eq!(keys("stores/eds").len(), 11, "{:?}", keys("stores/eds"));
+        assert!(keys("stores/eds").contains(&"stores/eds/_committed.json".to_string()));
+        assert_eq!(
+            dir.location(&dir.parts().unwrap()[0]),
+            "s3://lake/stores/eds/eventdate=2024-04-30/journal.1-1.parquet"
+        );
+        // Nothing waits in the staging folder once an append is done.
+        let staged: Vec<_> = walk(&tmp.path().join("staging"));
+        assert!(staged.is_empty(), "{staged:?}");
+        // Again: already there.
+        let again = dir
+            .append("journal", 5, 5, &mut std::iter::empty())
+            .unwrap();
+        assert!(again.already);
+        // A crash after an upload and before the commit: the file goes at the next open.
+        let stray = Key::from("stores/eds/eventdate=2024-05-01/journal.6-9.parquet");
+        {
+            let store = memory.clone();
+            rt.block_on(async move { store.put(&stray, b"partial".to_vec().into()).await })
+                .unwrap();
+        }
+        let dir = StoreDir::open_at(bucket.place("eds")).unwrap();
+        assert_eq!(dir.parts().unwrap().len(), 10);
+        assert!(!keys("stores/eds").iter().any(|k| k.contains("6-9")));
+        // Compaction reads and writes through the bucket.
+        assert_eq!(crate::compact::compact(&dir, 2).unwrap(), 10);
+        let parts = dir.parts().unwrap();
+        let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "eventdate=2024-04-30/journal.1-5.parquet",
+                "eventdate=2024-05-01/journal.1-5.parquet"
+            ]
+        );
+        assert_eq!(keys("stores/eds").len(), 3);
+        // Retention drops a whole day; removing the store empties its prefix.
+        let may_first = crate::convert::days_from_civil(2024, 5, 1);
+        assert_eq!(dir.drop_days_before(may_first).unwrap(), 1);
+        assert_eq!(dir.parts().unwrap().len(), 1);
+        dir.remove().unwrap();
+        assert!(keys("stores/eds").is_empty());
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(entries) = fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    out.extend(walk(&p));
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out
     }
 
     #[test]
@@ -1245,7 +1321,7 @@ mod tests {
             day.join("journal.2-5.parquet"),
         )
         .unwrap();
-        let parts = committed_parts(&root).unwrap();
+        let parts = committed_parts(&Place::Folder(root)).unwrap();
         assert_eq!(parts.len(), 1);
         assert_eq!((parts[0].first, parts[0].last), (1, 1));
         assert!(day.join("journal.2-5.parquet").exists());

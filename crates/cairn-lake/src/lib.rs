@@ -3,6 +3,7 @@
 //! - `schema.rs`: the Lake schema (AWS's columns and types) as Arrow.
 //! - `convert.rs`: CloudTrail records (JSON text) into Arrow batches of that schema.
 //! - `files.rs`: a store's Parquet files, partitioned by day, appended exactly once.
+//! - `place.rs`: where those files are: a folder on the disk or a bucket on an S3 endpoint.
 //! - `compact.rs`: many small files of a day merged into one.
 //! - `statement.rs`: what Lake accepts as a query, and its result labels.
 //! - `functions.rs`: the Trino functions Lake's queries use.
@@ -16,6 +17,7 @@ pub mod compact;
 pub mod convert;
 pub mod files;
 pub mod functions;
+pub mod place;
 pub mod query;
 pub mod render;
 pub mod schema;
@@ -26,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use files::{Appended, DataKey, StoreDir};
+pub use place::{Bucket, BucketConfig, Place};
 pub use query::{Engine, Limits, Output, QueryError, ResultFile, Table};
 pub use statement::{Invalid, Prepared, prepare, prepare_naming};
 
@@ -45,11 +48,17 @@ pub enum LakeError {
     /// A sealed store whose data key was not handed over (or was taken back).
     #[error("the event data store's KMS key cannot be used now")]
     Locked,
+    /// The bucket holding the files could not be reached or refused a call.
+    #[error("lake bucket: {0}")]
+    Bucket(String),
 }
 
-/// Every event data store's files under one folder (`<data>/lake`), and the SQL engine.
+/// Every event data store's files under one folder (`<data>/lake`) or in one bucket, and the
+/// SQL engine.
 pub struct Lake {
     root: PathBuf,
+    /// The bucket the files are in, when not under `root`.
+    bucket: Option<Arc<Bucket>>,
     stores: Mutex<HashMap<String, Arc<Mutex<StoreDir>>>>,
     /// When each sealed store's key was handed over or taken back.
     key_states: Mutex<HashMap<String, cairn_store::lake::KeyState>>,
@@ -58,13 +67,37 @@ pub struct Lake {
 
 impl Lake {
     pub fn open(root: &Path) -> Result<Lake, LakeError> {
+        Lake::open_with(root, None)
+    }
+
+    /// Stores' files in `bucket` when given (`root` then holds only files waiting to be
+    /// uploaded), else under `root`.
+    pub fn open_with(root: &Path, bucket: Option<&BucketConfig>) -> Result<Lake, LakeError> {
         std::fs::create_dir_all(root)?;
+        let engine = Engine::new()?;
+        let bucket = match bucket {
+            Some(config) => Some(Arc::new(Bucket::connect(
+                config,
+                root.join("staging"),
+                engine.handle(),
+            )?)),
+            None => None,
+        };
         Ok(Lake {
             root: root.to_path_buf(),
+            bucket,
             stores: Mutex::new(HashMap::new()),
             key_states: Mutex::new(HashMap::new()),
-            engine: Engine::new()?,
+            engine,
         })
+    }
+
+    /// Where store `id`'s files are.
+    pub fn place(&self, id: &str) -> Place {
+        match &self.bucket {
+            Some(b) => b.place(id),
+            None => Place::Folder(self.root.join(id)),
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -80,7 +113,7 @@ impl Lake {
         if let Some(s) = all.get(id) {
             return Ok(s.clone());
         }
-        let dir = Arc::new(Mutex::new(StoreDir::open(self.root.join(id))?));
+        let dir = Arc::new(Mutex::new(StoreDir::open_at(self.place(id))?));
         all.insert(id.to_string(), dir.clone());
         Ok(dir)
     }
@@ -99,8 +132,9 @@ impl Lake {
                 };
                 Ok(Table {
                     id: id.clone(),
-                    files: dir.parts()?.into_iter().map(|p| p.path).collect(),
+                    files: dir.parts()?.iter().map(|p| dir.location(p)).collect(),
                     key,
+                    bucket: dir.place().object_store(),
                 })
             })
             .collect()
@@ -136,18 +170,20 @@ impl Lake {
                 .tables(&prepared.stores)
                 .map_err(|e| QueryError::Failed(e.to_string()))?;
             match self.engine.run(prepared, &tables, cancel, limits) {
-                Err(QueryError::Failed(m))
-                    if attempt < ATTEMPTS
-                        && tables
-                            .iter()
-                            .flat_map(|t| t.files.iter())
-                            .any(|f| !f.exists()) =>
-                {
+                Err(QueryError::Failed(m)) if attempt < ATTEMPTS && self.any_gone(&tables) => {
                     tracing::debug!(error = %m, "a file went during the query; running it again");
                 }
                 other => return other,
             }
         }
+    }
+
+    /// Whether a file a query was given has gone since (a compaction covered it).
+    fn any_gone(&self, tables: &[Table]) -> bool {
+        tables.iter().any(|t| {
+            let place = self.place(&t.id);
+            t.files.iter().any(|f| !place.exists_at(f))
+        })
     }
 
     /// Deletes a store's files.
@@ -158,11 +194,7 @@ impl Lake {
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
         let dir = store.lock().unwrap_or_else(|p| p.into_inner());
-        match std::fs::remove_dir_all(dir.root()) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        dir.place().remove_folder("")
     }
 }
 

@@ -36,10 +36,12 @@ pub type OnBatch<'a> = dyn FnMut(&[String], &RecordBatch) -> Result<(), QueryErr
 pub struct Table {
     /// The store's id, the table's name.
     pub id: String,
-    /// Its files.
-    pub files: Vec<PathBuf>,
+    /// Its files: local paths, or `s3://bucket/key` URLs of files in `bucket`.
+    pub files: Vec<String>,
     /// The data key its files are encrypted with, when the store is sealed.
     pub key: Option<crate::DataKey>,
+    /// The bucket its files are in (`s3://bucket` and a client), when they are not local.
+    pub bucket: Option<(String, Arc<dyn object_store::ObjectStore>)>,
 }
 
 /// What a query answered.
@@ -121,6 +123,11 @@ impl Engine {
         })
     }
 
+    /// The engine's runtime, which also drives the lake's calls to a bucket.
+    pub fn handle(&self) -> tokio::runtime::Handle {
+        self.rt().handle().clone()
+    }
+
     fn rt(&self) -> &tokio::runtime::Runtime {
         // Set in `new`, taken only by `drop`.
         self.runtime
@@ -148,7 +155,7 @@ impl Engine {
         cancel: &AtomicBool,
         limits: Limits,
     ) -> Result<Output, QueryError> {
-        let (events_scanned, bytes_scanned) = sizes(tables);
+        let (events_scanned, bytes_scanned) = self.rt().block_on(sizes(tables));
         let mut rows = Vec::new();
         let mut bytes = 0usize;
         let columns = self.run_batches(prepared, tables, cancel, limits, &mut |_, batch| {
@@ -347,13 +354,23 @@ fn invalid_message(e: &datafusion::error::DataFusionError) -> String {
 }
 
 /// Events and bytes in the tables' files (from the files' footers and sizes).
-fn sizes(tables: &[Table]) -> (u64, u64) {
+/// Events and bytes in the tables' files, from their footers (Lake's query statistics).
+async fn sizes(tables: &[Table]) -> (u64, u64) {
     let mut events = 0u64;
     let mut bytes = 0u64;
     for t in tables {
         let decryption = t.key.as_ref().and_then(|k| k.decryption().ok());
-        for path in &t.files {
-            if let Ok(file) = std::fs::File::open(path) {
+        for location in &t.files {
+            if let Some((url, store)) = &t.bucket {
+                let Some(key) = location.strip_prefix(&format!("{url}/")) else {
+                    continue;
+                };
+                let key = object_store::path::Path::from(key);
+                if let Some((size, rows)) = remote_footer(store.as_ref(), &key, &decryption).await {
+                    bytes += size;
+                    events += rows;
+                }
+            } else if let Ok(file) = std::fs::File::open(location) {
                 bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
                 if let Ok(meta) = ParquetMetaDataReader::new()
                     .with_decryption_properties(decryption.clone())
@@ -365,6 +382,32 @@ fn sizes(tables: &[Table]) -> (u64, u64) {
         }
     }
     (events, bytes)
+}
+
+/// A file's size and rows, from its footer, reading only the end of the object.
+async fn remote_footer(
+    store: &dyn object_store::ObjectStore,
+    key: &object_store::path::Path,
+    decryption: &Option<Arc<datafusion::parquet::encryption::decrypt::FileDecryptionProperties>>,
+) -> Option<(u64, u64)> {
+    use datafusion::parquet::errors::ParquetError;
+    use object_store::ObjectStoreExt;
+    let size = store.head(key).await.ok()?.size;
+    let mut want = size.min(64 << 10);
+    for _ in 0..2 {
+        let tail = store.get_range(key, size - want..size).await.ok()?;
+        let mut reader =
+            ParquetMetaDataReader::new().with_decryption_properties(decryption.clone());
+        match reader.try_parse_sized(&tail, size) {
+            Ok(()) => {
+                let rows = reader.finish().ok()?.file_metadata().num_rows().max(0) as u64;
+                return Some((size, rows));
+            }
+            Err(ParquetError::NeedMoreData(n)) => want = (n as u64).min(size),
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, QueryError> {
@@ -384,8 +427,12 @@ async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, 
         .map_err(|e| QueryError::Failed(e.to_string()))?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     functions::register(&ctx);
-    let schema = schema::events();
+    let schema = schema::reading();
     for t in tables {
+        if let Some((url, store)) = &t.bucket {
+            let url = url::Url::parse(url).map_err(|e| QueryError::Failed(e.to_string()))?;
+            ctx.register_object_store(&url, store.clone());
+        }
         let provider: Arc<dyn datafusion::catalog::TableProvider> = if t.files.is_empty() {
             Arc::new(
                 MemTable::try_new(schema.clone(), vec![vec![]])
@@ -395,7 +442,7 @@ async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, 
             let urls = t
                 .files
                 .iter()
-                .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
+                .map(ListingTableUrl::parse)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| QueryError::Failed(e.to_string()))?;
             let mut format = ParquetFormat::default();
@@ -468,8 +515,9 @@ mod tests {
                 &prepared,
                 &[Table {
                     id: ID.into(),
-                    files: vec![path],
+                    files: vec![path.to_string_lossy().into_owned()],
                     key: None,
+                    bucket: None,
                 }],
                 &AtomicBool::new(false),
                 Limits::default(),

@@ -96,6 +96,31 @@ pub fn events() -> SchemaRef {
         .clone()
 }
 
+/// The schema queries read the files with: [`events`], its top-level strings as views
+/// (`Utf8View`), but for the record's own text. The files hold plain strings; decoding them as
+/// views points into the pages (and, for dictionary-encoded columns, into the dictionary)
+/// instead of copying every value, and grouping by them hashes the view. `eventjson` stays a
+/// plain string: a view's memory is not fully counted against a query's limit (it points into
+/// buffers shared with other values), and records are large enough for that to matter.
+pub fn reading() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let fields: Vec<Field> = events()
+                .fields()
+                .iter()
+                .map(|f| match f.data_type() {
+                    DataType::Utf8 if f.name() != EVENT_JSON => {
+                        f.as_ref().clone().with_data_type(DataType::Utf8View)
+                    }
+                    _ => f.as_ref().clone(),
+                })
+                .collect();
+            Arc::new(Schema::new(fields))
+        })
+        .clone()
+}
+
 /// An Arrow type from Hive notation. The table above is fixed and tested, so a malformed entry
 /// is a programming error caught by the tests; it maps to `string` rather than panicking.
 fn hive_type(text: &str) -> DataType {

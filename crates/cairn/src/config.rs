@@ -27,6 +27,47 @@ pub struct FileConfig {
     pub external_bucket: Vec<ExternalBucketConfig>,
     /// `[lambda]`: how functions run.
     pub lambda: Option<LambdaConfig>,
+    /// `[lake]`: where event data stores keep their files.
+    pub lake: Option<LakeConfig>,
+}
+
+/// `[lake]`: event data stores' Parquet files in a bucket instead of the data directory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LakeConfig {
+    /// The `name` of one of the `[[external_bucket]]` tables: its endpoint and credentials.
+    pub bucket: String,
+    /// Key prefix for the stores' folders (`<prefix>/<store id>/eventdate=…/`).
+    #[serde(default)]
+    pub prefix: String,
+}
+
+impl FileConfig {
+    /// The bucket `[lake]` names, resolved against `[[external_bucket]]`.
+    pub fn lake_bucket(&self) -> anyhow::Result<Option<cairn_lake::BucketConfig>> {
+        let Some(lake) = &self.lake else {
+            return Ok(None);
+        };
+        let Some(b) = self.external_bucket.iter().find(|b| b.name == lake.bucket) else {
+            anyhow::bail!(
+                "[lake] bucket = {:?} names no [[external_bucket]] table (give its endpoint and credentials there)",
+                lake.bucket
+            );
+        };
+        let ca_pem = match &b.ca_file {
+            Some(f) => Some(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?),
+            None => None,
+        };
+        Ok(Some(cairn_lake::BucketConfig {
+            endpoint: b.endpoint.clone(),
+            bucket: b.name.clone(),
+            prefix: lake.prefix.clone(),
+            region: b.region.clone(),
+            access_key_id: b.access_key_id.clone(),
+            secret_access_key: b.secret_access_key.clone(),
+            ca_pem,
+        }))
+    }
 }
 
 /// `[lambda]`: how Lambda functions run.
@@ -124,5 +165,35 @@ mod tests {
         assert_eq!(c.history_retention_days, Some(7));
         std::fs::write(&p, "lisen = 1\n").unwrap();
         assert!(load(Some(&p)).is_err());
+    }
+
+    #[test]
+    fn the_lake_bucket_is_one_of_the_external_buckets() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.toml");
+        let bucket = "[[external_bucket]]\nname = \"audit\"\nendpoint = \"http://127.0.0.1:9000\"\naccess_key_id = \"AK\"\nsecret_access_key = \"SK\"\n";
+        std::fs::write(
+            &p,
+            format!("{bucket}[lake]\nbucket = \"audit\"\nprefix = \"l\"\n"),
+        )
+        .unwrap();
+        let got = load(Some(&p)).unwrap().lake_bucket().unwrap().unwrap();
+        assert_eq!(
+            (
+                got.endpoint.as_str(),
+                got.bucket.as_str(),
+                got.prefix.as_str()
+            ),
+            ("http://127.0.0.1:9000", "audit", "l")
+        );
+        assert_eq!(got.region, "us-east-1");
+        std::fs::write(&p, format!("{bucket}[lake]\nbucket = \"other\"\n")).unwrap();
+        let err = load(Some(&p)).unwrap().lake_bucket().unwrap_err();
+        assert!(
+            err.to_string().contains("names no [[external_bucket]]"),
+            "{err}"
+        );
+        std::fs::write(&p, bucket).unwrap();
+        assert!(load(Some(&p)).unwrap().lake_bucket().unwrap().is_none());
     }
 }

@@ -32,6 +32,9 @@ pub struct ImportArgs {
     /// .jsonl and .ndjson files.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// The bucket event data stores keep their files in, from the configuration file's `[lake]`.
+    #[arg(skip)]
+    pub lake_bucket: Option<cairn_lake::BucketConfig>,
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
@@ -44,7 +47,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 dir.root.display()
             );
         };
-        return import_into_store(&dir, &args.paths, &eds, lock);
+        return import_into_store(&dir, &args, &eds, lock);
     }
     match dir.try_lock()? {
         Some(lock) => import_directly(&dir, args, lock),
@@ -72,7 +75,7 @@ fn store_stream(files: &[PathBuf]) -> String {
 /// Loads files straight into an event data store's columnar files.
 fn import_into_store(
     dir: &DataDir,
-    paths: &[PathBuf],
+    args: &ImportArgs,
     named: &str,
     _lock: std::fs::File,
 ) -> anyhow::Result<()> {
@@ -90,7 +93,8 @@ fn import_into_store(
     if store.status == "PENDING_DELETION" {
         bail!("the event data store {} is pending deletion", store.arn);
     }
-    let lake = cairn_lake::Lake::open(&layout.lake())
+    let paths = &args.paths;
+    let lake = cairn_lake::Lake::open_with(&layout.lake(), args.lake_bucket.as_ref())
         .with_context(|| format!("opening the lake at {}", layout.lake().display()))?;
     // Digest files sit beside log files in a trail's bucket; they hold no events.
     let mut files: Vec<PathBuf> = discover(paths)

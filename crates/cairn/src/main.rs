@@ -34,7 +34,7 @@ queries (LookupEvents) so the AWS CLI, boto3 and CloudTrail tools work against i
 Start it with `cairn serve`, then `eval \"$(cairn env)\"` in another shell and use the AWS CLI."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval, digest_interval, signing_key_validity, [[external_bucket]]). Flags and
+    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval, digest_interval, signing_key_validity, [[external_bucket]], [lake], [lambda]). Flags and
     /// CAIRN_* variables override it. Default: ~/.config/cairn/cairn.toml when it exists.
     #[arg(long, global = true, env = "CAIRN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -160,6 +160,7 @@ fn main() -> anyhow::Result<()> {
             for b in &file.external_bucket {
                 a.external_buckets.push(b.resolve()?);
             }
+            a.lake_bucket = file.lake_bucket()?;
             serve::run(a)
         }
         Command::Operations(a) => operations::run(a),
@@ -182,10 +183,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Import(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
+            a.lake_bucket = file.lake_bucket()?;
             import::run(a)
         }
         Command::Query(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
+            a.lake_bucket = file.lake_bucket()?;
             query::run(a)
         }
         Command::ValidateLogs(mut a) => {

@@ -61,6 +61,9 @@ pub struct QueryArgs {
     /// as useridentity.arn, map lookups as element_at(requestparameters, 'bucketName')).
     #[arg(value_name = "SQL")]
     pub sql: String,
+    /// The bucket event data stores keep their files in, from the configuration file's `[lake]`.
+    #[arg(skip)]
+    pub lake_bucket: Option<cairn_lake::BucketConfig>,
 }
 
 /// Runs the query; any failure is one line on stderr and exit status 1.
@@ -85,6 +88,7 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
         &[FROM_TABLE]
     };
     let prepared = prepare_naming(&args.sql, names).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let engine = cairn_lake::Engine::new().context("starting the SQL engine")?;
     let mut tables = Vec::new();
     for name in &prepared.stores {
         if name == FROM_TABLE && !args.from.is_empty() {
@@ -107,6 +111,7 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
                 id: FROM_TABLE.to_string(),
                 files: copy.files,
                 key: None,
+                bucket: None,
             });
             continue;
         }
@@ -118,27 +123,43 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
             bail!("the query names event data store {name}: add --event-data-store {name}");
         }
         let dir = DataDir::resolve(&args.data_dir)?;
-        let root = dir.root.join("lake").join(name);
-        if !root.is_dir() {
-            bail!(
-                "no event data store {name} has files in {}",
-                dir.root.join("lake").display()
-            );
-        }
-        if cairn_lake::files::sealed_at(&root) {
+        let lake = dir.root.join("lake");
+        let place = match &args.lake_bucket {
+            Some(config) => {
+                let bucket =
+                    cairn_lake::Bucket::connect(config, lake.join("staging"), engine.handle())
+                        .context("connecting to the lake's bucket")?;
+                std::sync::Arc::new(bucket).place(name)
+            }
+            None => {
+                let root = lake.join(name);
+                if !root.is_dir() {
+                    bail!("no event data store {name} has files in {}", lake.display());
+                }
+                cairn_lake::Place::Folder(root)
+            }
+        };
+        let shown = place.location("");
+        if cairn_lake::files::sealed_at(&place).with_context(|| format!("reading {shown}"))? {
             bail!(
                 "event data store {name} is encrypted with a KMS key: query it through cairn serve (aws cloudtrail start-query), which asks KMS for its key"
             );
         }
-        let parts = cairn_lake::files::committed_parts(&root)
-            .with_context(|| format!("reading {}", root.display()))?;
+        let parts = cairn_lake::files::committed_parts(&place)
+            .with_context(|| format!("reading {shown}"))?;
+        if args.lake_bucket.is_some()
+            && parts.is_empty()
+            && !place.exists_at(&place.location("_committed.json"))
+        {
+            bail!("no event data store {name} has files in {shown}");
+        }
         tables.push(Table {
             id: name.clone(),
-            files: parts.into_iter().map(|p| p.path).collect(),
+            files: parts.iter().map(|p| place.location(&p.name)).collect(),
             key: None,
+            bucket: place.object_store(),
         });
     }
-    let engine = cairn_lake::Engine::new().context("starting the SQL engine")?;
     let limits = Limits {
         max_result_bytes: usize::MAX,
         timeout: std::time::Duration::from_secs(u64::MAX / 4),
@@ -338,7 +359,7 @@ fn table(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
 /// A columnar copy of log files, ready to query.
 pub struct Copy {
     pub root: PathBuf,
-    pub files: Vec<PathBuf>,
+    pub files: Vec<String>,
     /// What made it, when this call did (None: reused).
     pub made: Option<Converted>,
 }
@@ -435,11 +456,12 @@ pub fn cached_copy(paths: &[PathBuf], threads: usize, show_progress: bool) -> an
     })
 }
 
-fn parts_of(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    Ok(cairn_lake::files::committed_parts(root)
+fn parts_of(root: &Path) -> anyhow::Result<Vec<String>> {
+    let place = cairn_lake::Place::Folder(root.to_path_buf());
+    Ok(cairn_lake::files::committed_parts(&place)
         .with_context(|| format!("reading {}", root.display()))?
-        .into_iter()
-        .map(|p| p.path)
+        .iter()
+        .map(|p| place.location(&p.name))
         .collect())
 }
 

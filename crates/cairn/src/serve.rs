@@ -125,6 +125,9 @@ pub struct ServeArgs {
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,
+    /// The bucket event data stores keep their files in, from the configuration file's `[lake]`.
+    #[arg(skip)]
+    pub lake_bucket: Option<cairn_lake::BucketConfig>,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -184,7 +187,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stores = open::open(&dir)?;
     let (key, created) = ensure_account(&*stores.identity, clock.now_millis())?;
     let layout = open::layout(&dir);
-    let lake = cairn_lake::Lake::open(&layout.lake())
+    let lake = cairn_lake::Lake::open_with(&layout.lake(), args.lake_bucket.as_ref())
         .with_context(|| format!("opening the lake at {}", layout.lake().display()))?;
     let retention_ms = match args.history_retention_days {
         0 => None,
@@ -262,6 +265,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         for b in &args.external_buckets {
             println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
+        }
+        if let Some(l) = &args.lake_bucket {
+            let prefix = if l.prefix.is_empty() { String::new() } else { format!("/{}", l.prefix.trim_matches('/')) };
+            println!("  lake:      event data stores' files in s3://{}{prefix}/ at {}", l.bucket, l.endpoint);
         }
         let functions = app.functions.config();
         let packages = if args.lambda_python_path.is_empty() {

@@ -57,14 +57,16 @@ const QUERY: &str =
 fn query_ms(store: &Path, key: Option<cairn_lake::DataKey>) -> anyhow::Result<f64> {
     let prepared =
         cairn_lake::prepare_naming(QUERY, &["bench"]).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let files = cairn_lake::files::committed_parts(store)?
-        .into_iter()
-        .map(|p| p.path)
+    let place = cairn_lake::Place::Folder(store.to_path_buf());
+    let files = cairn_lake::files::committed_parts(&place)?
+        .iter()
+        .map(|p| place.location(&p.name))
         .collect();
     let table = cairn_lake::Table {
         id: "bench".into(),
         files,
         key,
+        bucket: None,
     };
     let engine = cairn_lake::Engine::new()?;
     let mut times = Vec::new();
