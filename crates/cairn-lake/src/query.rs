@@ -384,18 +384,24 @@ async fn sizes(tables: &[Table]) -> (u64, u64) {
     (events, bytes)
 }
 
-/// A file's size and rows, from its footer, reading only the end of the object.
+/// A file's size and rows, from its footer: one ranged read of the object's end (S3 answers
+/// the object's size with it), a second only when the footer is longer than that read.
 async fn remote_footer(
     store: &dyn object_store::ObjectStore,
     key: &object_store::path::Path,
     decryption: &Option<Arc<datafusion::parquet::encryption::decrypt::FileDecryptionProperties>>,
 ) -> Option<(u64, u64)> {
     use datafusion::parquet::errors::ParquetError;
-    use object_store::ObjectStoreExt;
-    let size = store.head(key).await.ok()?.size;
-    let mut want = size.min(64 << 10);
+    use object_store::{GetOptions, GetRange};
+    let mut want = 64u64 << 10;
     for _ in 0..2 {
-        let tail = store.get_range(key, size - want..size).await.ok()?;
+        let options = GetOptions {
+            range: Some(GetRange::Suffix(want)),
+            ..GetOptions::default()
+        };
+        let got = store.get_opts(key, options).await.ok()?;
+        let size = got.meta.size;
+        let tail = got.bytes().await.ok()?;
         let mut reader =
             ParquetMetaDataReader::new().with_decryption_properties(decryption.clone());
         match reader.try_parse_sized(&tail, size) {
@@ -403,7 +409,7 @@ async fn remote_footer(
                 let rows = reader.finish().ok()?.file_metadata().num_rows().max(0) as u64;
                 return Some((size, rows));
             }
-            Err(ParquetError::NeedMoreData(n)) => want = (n as u64).min(size),
+            Err(ParquetError::NeedMoreData(n)) if (n as u64) > want => want = n as u64,
             Err(_) => return None,
         }
     }
