@@ -137,11 +137,13 @@ def test_saved_results_are_signed_csv_equal_to_the_query_results(lab):
     assert obj["ContentLength"] > 0
 
     # A changed result file no longer matches its sign file; a changed sign file fails its signature.
-    s3.put_object(Bucket=bucket, Key=folder + "result_1.csv.gz", Body=gzip.compress(b"eventName\nforged\n"))
+    # One compressed body for both steps: gzip stamps the current second into its header.
+    forged_body = gzip.compress(b"eventName\nforged\n", mtime=0)
+    s3.put_object(Bucket=bucket, Key=folder + "result_1.csv.gz", Body=forged_body)
     with pytest.raises(AssertionError):
         verify(ct, s3, bucket, folder)
     forged = dict(sign, files=[dict(sign["files"][0], fileHashValue=hashlib.sha256(
-        gzip.compress(b"eventName\nforged\n")).hexdigest())])
+        forged_body).hexdigest())])
     s3.put_object(Bucket=bucket, Key=folder + "result_sign.json", Body=json.dumps(forged).encode())
     with pytest.raises(InvalidSignature):
         verify(ct, s3, bucket, folder)
