@@ -15,6 +15,7 @@
 
 pub mod compact;
 pub mod convert;
+mod expand;
 pub mod files;
 pub mod functions;
 pub mod place;
