@@ -120,6 +120,9 @@ impl Engine {
     pub fn new() -> std::io::Result<Engine> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            // Reads of local files run on blocking threads, one per read: a query opening a
+            // hundred files would start a hundred threads, each with its own allocator heap.
+            .max_blocking_threads(4)
             .thread_name("cairn-sql")
             .enable_all()
             .build()?;
@@ -437,6 +440,9 @@ async fn remote_footer(
     None
 }
 
+/// How much of a file's end is read to find its footer at once.
+const FOOTER_READ: usize = 64 << 10;
+
 async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, QueryError> {
     // No whole-table statistics gathered when a query is planned: that reads every file's
     // footer and folds min/max of every column (nested ones included) before the first row,
@@ -472,6 +478,9 @@ async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, 
                 .map(ListingTableUrl::parse)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| QueryError::Failed(e.to_string()))?;
+            // A file's footer is read with one read of its last 64 KiB (DataFusion's default
+            // reads 512 KiB, twenty times the footers these files have): a query opens every
+            // file of the store, and copying those reads took a fifth of `SELECT count(*)` over 10M events.
             let mut format = ParquetFormat::default();
             if let Some(key) = &t.key {
                 // Files of a sealed store are read with its data key (those written before it
@@ -483,6 +492,7 @@ async fn context(tables: &[Table], max_memory: usize) -> Result<SessionContext, 
                 });
                 format = format.with_options(options);
             }
+            let format = format.with_metadata_size_hint(Some(FOOTER_READ));
             let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
             let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)

@@ -20,6 +20,12 @@ mod validate;
 
 use std::path::PathBuf;
 
+/// mimalloc rather than the system allocator: the SQL engine allocates and frees many buffers
+/// from several threads at once, where glibc's per-thread arenas grow and lock. Built without
+/// transparent huge pages: each thread's first allocations would fault in and zero 2 MiB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 

@@ -68,11 +68,26 @@ pub struct QueryArgs {
 
 /// Runs the query; any failure is one line on stderr and exit status 1.
 pub fn run(args: QueryArgs) -> anyhow::Result<()> {
+    keep_freed_memory();
     if let Err(e) = query(args) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// A query is one short process: memory it frees is kept for reuse instead of being handed
+/// back to the system as it goes and again at exit (the allocator's default, right for the
+/// server, was a tenth of a short query's CPU time).
+fn keep_freed_memory() {
+    // `mi_option_purge_delay` in mimalloc.h (v2 and v3 alike); the -sys crate names no
+    // constant for it.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets a process-wide allocator option (an integer), which mimalloc reads on each
+    // purge decision; called before the query's threads start.
+    unsafe {
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, -1);
+    }
 }
 
 fn query(args: QueryArgs) -> anyhow::Result<()> {
