@@ -6,17 +6,20 @@
 //! closed). Consumers ([`consumer`]) keep their own cursors and say how far back they still
 //! need the journal; [`Journal::purge`] drops only what all of them have read.
 //!
-//! The embedded backend is [`segment::SegmentJournal`], cairn's own segment log; the shared
+//! The embedded backend is [`segment::SegmentJournal`], cairn's own segment log; nodes sharing
+//! a PostgreSQL database use [`pg::PgJournal`]; the shared
 //! suite (`crate::suite::journal`) holds any backend to this contract.
 
 pub mod consumer;
 mod entry;
+pub mod pg;
 pub mod segment;
 
 use tokio::sync::oneshot;
 
 pub use consumer::{Consumer, Consumers, Round, Serial};
 pub use entry::{Entry, EntryKind};
+pub use pg::PgJournal;
 pub use segment::{CommitHook, JournalConfig, NoHook, SegmentJournal};
 
 use crate::error::StoreError;

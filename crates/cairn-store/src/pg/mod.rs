@@ -118,6 +118,24 @@ fn connect_to(url: &str, schema: &str) -> Result<Client, StoreError> {
     Ok(client)
 }
 
+/// A plain connection working in `schema` (checked, made if needed), with `migrations`
+/// applied: for stores that manage their own transactions (the journal), outside calls'
+/// groups.
+pub(crate) fn client(
+    url: &str,
+    schema: &str,
+    migrations: &[Migration],
+) -> Result<Client, StoreError> {
+    if !valid_schema(schema) {
+        return Err(StoreError::Invalid(format!(
+            "PostgreSQL schema name {schema:?}: lower-case letters, digits and _, starting with a letter"
+        )));
+    }
+    let mut c = connect_to(url, schema)?;
+    migrate(&mut c, migrations)?;
+    Ok(c)
+}
+
 impl Db<Postgres> {
     /// Connects (`url`: `postgres://user@host:port/db` or `host=… port=…`), makes `schema` if
     /// needed, works in it, and applies the store's migrations not applied yet.

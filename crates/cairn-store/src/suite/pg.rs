@@ -16,7 +16,7 @@ use super::Backend;
 use crate::events::EventsStore;
 use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
-use crate::journal::Journal;
+use crate::journal::{Journal, NoHook, PgJournal};
 use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
 use crate::lambda::{LambdaStore, PgLambda};
@@ -190,6 +190,7 @@ pub struct PgBackend {
     schema: String,
     /// The master key file sealing secrets (shared by every node of a deployment).
     keys: tempfile::TempDir,
+    journal: Mutex<Option<Arc<dyn Journal>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
@@ -207,6 +208,7 @@ impl PgBackend {
                 SCHEMAS.fetch_add(1, Ordering::Relaxed)
             ),
             keys: tempfile::tempdir().expect("a temporary directory for the master key"),
+            journal: Mutex::new(None),
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
@@ -220,7 +222,17 @@ impl PgBackend {
 
 impl Backend for PgBackend {
     fn journal(&self) -> Arc<dyn Journal> {
-        Self::not_yet("journal")
+        let mut slot = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(j) = slot.as_ref() {
+            return Arc::clone(j);
+        }
+        // Small partitions, so that reads cross them and purging has some to drop.
+        let j: Arc<dyn Journal> = Arc::new(
+            PgJournal::open(&self.url, &self.schema, 16, Box::new(NoHook))
+                .unwrap_or_else(|e| panic!("opening the journal on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&j));
+        j
     }
     fn history(&self) -> Arc<dyn HistoryIndex> {
         Self::not_yet("history")
@@ -286,6 +298,7 @@ impl Backend for PgBackend {
         s
     }
     fn restart(&self) {
+        *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -295,6 +308,14 @@ impl Backend for PgBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_journal_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::journal::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
 
     #[test]
     fn the_lake_contract_on_postgresql() {

@@ -1,0 +1,459 @@
+//! The journal on PostgreSQL (schema in `sql/pg/journal_*.sql`), for cairn nodes sharing one
+//! database.
+//!
+//! Entries are rows numbered without gaps: an append locks the single `journal_head` row,
+//! takes the next positions, inserts its entries and moves the head, and commits; the lock is
+//! held until the commit, so appends from every node are serialised and a reader never sees
+//! an entry before all those numbered below it. On each node one writer thread group-commits
+//! whatever calls queued meanwhile in one transaction, acknowledges them once it committed,
+//! and then shows the entries to the commit hook, as the embedded journal does. A commit that
+//! fails (or one whose outcome is unknown: the connection dropped) fails the journal closed
+//! on that node: it refuses writes from then on, as a full disk does to the embedded one.
+//!
+//! Retention drops whole partitions (ranges of `partition_entries` positions, made as the
+//! journal reaches them) once every consumer has read past them and they are old enough.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use postgres::Client;
+
+use super::{CommitHook, Entries, Journal, PendingAppend};
+use crate::error::StoreError;
+use crate::pg::{Migration, backend, client};
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    store: "journal",
+    version: 1,
+    sql: include_str!("../../sql/pg/journal_0001.sql"),
+}];
+
+/// Entries per partition unless the deployment chose otherwise before its first entry.
+pub const PARTITION_ENTRIES: u64 = 1 << 20;
+
+/// Rows fetched per read, at most (a read also stops past its byte budget).
+const READ_ROWS: i64 = 1024;
+
+struct Request {
+    payloads: Vec<Vec<u8>>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<u64>, StoreError>>,
+}
+
+/// A handle on the journal in one schema of a PostgreSQL database. Cloning it is cheap; the
+/// writer thread stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct PgJournal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    reader: Mutex<Client>,
+    /// The head this node last saw (a floor: other nodes move it too).
+    head: Arc<AtomicU64>,
+    failed: Arc<Mutex<Option<String>>>,
+    fail_next: Arc<AtomicBool>,
+    partition_entries: u64,
+    tx: Mutex<Option<Sender<Request>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl PgJournal {
+    /// Opens the journal in `schema` of the database at `url` (made and migrated if needed)
+    /// and starts this node's writer thread with `hook`. `partition_entries` applies only to a
+    /// journal that has no entry yet; otherwise the deployment's own is kept.
+    pub fn open(
+        url: &str,
+        schema: &str,
+        partition_entries: u64,
+        hook: Box<dyn CommitHook>,
+    ) -> Result<PgJournal, StoreError> {
+        let mut writer = client(url, schema, MIGRATIONS)?;
+        let mut reader = client(url, schema, &[])?;
+        let wanted = i64::try_from(partition_entries.max(1)).unwrap_or(i64::MAX);
+        writer
+            .execute(
+                "UPDATE journal_head SET partition_entries = $1 WHERE next_pos = 0",
+                &[&wanted],
+            )
+            .map_err(backend)?;
+        let row = reader
+            .query_one("SELECT next_pos, partition_entries FROM journal_head", &[])
+            .map_err(backend)?;
+        let head = Arc::new(AtomicU64::new(row.get::<_, i64>(0) as u64));
+        let partition_entries = row.get::<_, i64>(1) as u64;
+        let failed = Arc::new(Mutex::new(None));
+        let fail_next = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let state = Writer {
+            client: writer,
+            head: Arc::clone(&head),
+            failed: Arc::clone(&failed),
+            fail_next: Arc::clone(&fail_next),
+            partition_entries,
+            partitions_made: None,
+            hook,
+        };
+        let thread = std::thread::Builder::new()
+            .name("cairn-journal-pg".into())
+            .spawn(move || state.run(rx))
+            .map_err(|e| StoreError::Invalid(format!("could not start the journal writer: {e}")))?;
+        Ok(PgJournal {
+            inner: Arc::new(Inner {
+                reader: Mutex::new(reader),
+                head,
+                failed,
+                fail_next,
+                partition_entries,
+                tx: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.inner.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Journal for PgJournal {
+    fn append(&self, payloads: Vec<Vec<u8>>) -> PendingAppend {
+        if let Some(why) = self.failure() {
+            return PendingAppend::failed(StoreError::JournalFailed(why));
+        }
+        let (done, pending) = PendingAppend::channel();
+        let tx = self.inner.tx.lock().unwrap_or_else(|p| p.into_inner());
+        match tx.as_ref() {
+            Some(tx) => {
+                if let Err(mpsc::SendError(r)) = tx.send(Request { payloads, done }) {
+                    let _ = r.done.send(Err(StoreError::JournalClosed));
+                }
+            }
+            None => {
+                let _ = done.send(Err(StoreError::JournalClosed));
+            }
+        }
+        pending
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.inner
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn fail_next_write(&self) {
+        self.inner.fail_next.store(true, Ordering::SeqCst);
+    }
+
+    fn head(&self) -> u64 {
+        let seen = self.inner.head.load(Ordering::SeqCst);
+        match self
+            .reader()
+            .query_one("SELECT next_pos FROM journal_head", &[])
+        {
+            Ok(row) => {
+                let head = row.get::<_, i64>(0) as u64;
+                self.inner.head.fetch_max(head, Ordering::SeqCst);
+                head.max(seen)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the journal's head; using the last seen");
+                seen
+            }
+        }
+    }
+
+    fn read_at(&self, offset: u64) -> Result<Vec<u8>, StoreError> {
+        let pos = position(offset)?;
+        let row = self
+            .reader()
+            .query_opt("SELECT payload FROM journal WHERE pos = $1", &[&pos])
+            .map_err(backend)?;
+        row.map(|r| r.get(0)).ok_or_else(|| StoreError::Corrupt {
+            offset,
+            reason: "no entry at this position (not written yet, or removed by retention)".into(),
+        })
+    }
+
+    fn read_from(&self, offset: u64, max_bytes: usize) -> Result<(Entries, u64), StoreError> {
+        let pos = position(offset)?;
+        let rows = self
+            .reader()
+            .query(
+                "SELECT pos, payload FROM journal WHERE pos >= $1 ORDER BY pos LIMIT $2",
+                &[&pos, &READ_ROWS],
+            )
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let mut next = offset;
+        for r in rows {
+            let at = r.get::<_, i64>(0) as u64;
+            let payload: Vec<u8> = r.get(1);
+            if !out.is_empty() && bytes + payload.len() > max_bytes {
+                break;
+            }
+            bytes += payload.len();
+            next = at + 1;
+            out.push((at, payload));
+        }
+        Ok((out, next))
+    }
+
+    fn purge(&self, min_cursor: u64, older_than: SystemTime) -> Result<usize, StoreError> {
+        let cutoff = older_than
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let per = self.inner.partition_entries;
+        let mut c = self.reader();
+        let mut removed = 0;
+        for (index, name) in partitions(&mut c)? {
+            // Wholly below every consumer's cursor, and nothing in it written since the cutoff.
+            if (index + 1).saturating_mul(per) > min_cursor {
+                continue;
+            }
+            let newest: Option<i64> = c
+                .query_one(&format!("SELECT max(written_ms) FROM {name}"), &[])
+                .map_err(backend)?
+                .get(0);
+            if newest.is_some_and(|t| t >= cutoff) {
+                continue;
+            }
+            c.batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
+                .map_err(backend)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
+
+/// An offset as the position column holds it.
+fn position(offset: u64) -> Result<i64, StoreError> {
+    i64::try_from(offset)
+        .map_err(|_| StoreError::Invalid(format!("journal offset {offset} is out of range")))
+}
+
+fn partition_name(index: u64) -> String {
+    format!("journal_p{index}")
+}
+
+/// The journal's partitions by index, in order.
+fn partitions(c: &mut Client) -> Result<Vec<(u64, String)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT child.relname FROM pg_inherits
+               JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
+               JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+               JOIN pg_namespace ns ON ns.oid = parent.relnamespace
+              WHERE parent.relname = 'journal' AND ns.nspname = current_schema()",
+            &[],
+        )
+        .map_err(backend)?;
+    let mut out: Vec<(u64, String)> = rows
+        .iter()
+        .filter_map(|r| {
+            let name: String = r.get(0);
+            let index = name.strip_prefix("journal_p")?.parse().ok()?;
+            Some((index, name))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// This node's writer: owns the writing connection.
+struct Writer {
+    client: Client,
+    head: Arc<AtomicU64>,
+    failed: Arc<Mutex<Option<String>>>,
+    fail_next: Arc<AtomicBool>,
+    partition_entries: u64,
+    /// Partitions known to exist up to this index (every node makes them as it reaches them).
+    partitions_made: Option<u64>,
+    hook: Box<dyn CommitHook>,
+}
+
+impl Writer {
+    fn run(mut self, rx: Receiver<Request>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                batch.push(more);
+            }
+            let failure = self
+                .failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(why) = failure {
+                for r in batch {
+                    let _ = r.done.send(Err(StoreError::JournalFailed(why.clone())));
+                }
+                continue;
+            }
+            let payloads: Vec<&[u8]> = batch
+                .iter()
+                .flat_map(|r| r.payloads.iter().map(Vec::as_slice))
+                .collect();
+            match self.commit(&payloads) {
+                Ok(first) => {
+                    let mut at = first;
+                    let mut entries = Vec::with_capacity(payloads.len());
+                    for r in batch {
+                        let offsets: Vec<u64> = (at..at + r.payloads.len() as u64).collect();
+                        at += r.payloads.len() as u64;
+                        entries.extend(offsets.iter().copied().zip(r.payloads));
+                        let _ = r.done.send(Ok(offsets));
+                    }
+                    self.head.fetch_max(at, Ordering::SeqCst);
+                    self.hook.committed(entries, at);
+                }
+                Err(why) => {
+                    tracing::error!(error = %why, "the journal could not commit; refusing writes from now on");
+                    *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+                    for r in batch {
+                        let _ = r.done.send(Err(StoreError::JournalFailed(why.clone())));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One transaction for the whole batch; the first position it got.
+    fn commit(&mut self, payloads: &[&[u8]]) -> Result<u64, String> {
+        let fail = self.fail_next.swap(false, Ordering::SeqCst);
+        let written_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let per = self.partition_entries;
+        let mut made = self.partitions_made;
+        let c = &mut self.client;
+        let mut tx = c.transaction().map_err(|e| e.to_string())?;
+        let first: i64 = tx
+            .query_one("SELECT next_pos FROM journal_head FOR UPDATE", &[])
+            .map_err(|e| e.to_string())?
+            .get(0);
+        let first = first as u64;
+        let end = first + payloads.len() as u64;
+        // Partitions for every position of the batch (the head lock serialises their making).
+        let last_index = end.saturating_sub(1) / per;
+        let from_index = match made {
+            Some(m) if m >= last_index => None,
+            Some(m) => Some((m + 1).max(first / per)),
+            None => Some(first / per),
+        };
+        if let Some(from) = from_index {
+            for index in from..=last_index {
+                tx.batch_execute(&format!(
+                    "CREATE TABLE IF NOT EXISTS {} PARTITION OF journal FOR VALUES FROM ({}) TO ({})",
+                    partition_name(index),
+                    index * per,
+                    (index + 1) * per
+                ))
+                .map_err(|e| e.to_string())?;
+            }
+            made = Some(last_index);
+        }
+        let positions: Vec<i64> = (first..end).map(|p| p as i64).collect();
+        tx.execute(
+            "INSERT INTO journal (pos, payload, written_ms)
+             SELECT p, b, $3 FROM unnest($1::bigint[], $2::bytea[]) AS t(p, b)",
+            &[&positions, &payloads, &written_ms],
+        )
+        .map_err(|e| e.to_string())?;
+        tx.execute("UPDATE journal_head SET next_pos = $1", &[&(end as i64)])
+            .map_err(|e| e.to_string())?;
+        if fail {
+            // As a failing database would: nothing of this batch is kept.
+            let _ = tx.rollback();
+            return Err("injected journal write failure".into());
+        }
+        tx.commit().map_err(|e| e.to_string())?;
+        self.partitions_made = made;
+        Ok(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeSet;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::journal::NoHook;
+    use crate::suite::pg::TestPostgres;
+
+    /// Two nodes appending at once to one database: every entry gets a position of its own,
+    /// without gaps, and each node reads the other's entries in the same order.
+    #[test]
+    fn nodes_sharing_a_database_append_into_one_gapless_order() {
+        let server = TestPostgres::start();
+        let url = server.url();
+        let nodes: Vec<PgJournal> = (0..2)
+            .map(|_| PgJournal::open(&url, "shared_journal", 8, Box::new(NoHook)).unwrap())
+            .collect();
+        let threads: Vec<_> = nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(n, j)| {
+                (0..2).map(move |t| {
+                    let j = j.clone();
+                    std::thread::spawn(move || {
+                        (0..50)
+                            .flat_map(|i| {
+                                j.append(vec![format!("{n}-{t}-{i}").into_bytes(); 2])
+                                    .wait_blocking()
+                                    .unwrap()
+                            })
+                            .collect::<Vec<u64>>()
+                    })
+                })
+            })
+            .collect();
+        let mut offsets = BTreeSet::new();
+        for t in threads {
+            offsets.extend(t.join().unwrap());
+        }
+        assert_eq!(offsets, (0..400).collect::<BTreeSet<u64>>());
+        let read = |j: &PgJournal| {
+            let mut all = Vec::new();
+            let mut cur = 0;
+            loop {
+                let (batch, next) = j.read_from(cur, 1 << 20).unwrap();
+                if batch.is_empty() {
+                    return all;
+                }
+                all.extend(batch);
+                cur = next;
+            }
+        };
+        let (a, b) = (read(&nodes[0]), read(&nodes[1]));
+        assert_eq!(a.len(), 400);
+        assert_eq!(a, b);
+        assert_eq!(nodes[0].head(), 400);
+        assert_eq!(nodes[1].head(), 400);
+        // Retention drops whole partitions below the slowest cursor, and only those.
+        let future = SystemTime::now() + Duration::from_secs(60);
+        assert_eq!(nodes[0].purge(100, future).unwrap(), 12);
+        let (kept, _) = nodes[1].read_from(0, 1 << 20).unwrap();
+        assert_eq!(kept.first().map(|(o, _)| *o), Some(96));
+    }
+}
