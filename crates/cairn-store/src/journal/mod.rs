@@ -12,6 +12,7 @@
 
 pub mod consumer;
 mod entry;
+pub mod lease;
 pub mod pg;
 pub mod segment;
 
@@ -19,6 +20,7 @@ use tokio::sync::oneshot;
 
 pub use consumer::{Consumer, Consumers, Round, Serial};
 pub use entry::{Entry, EntryKind};
+pub use lease::{LEASE_TTL_MS, Lease, Leased, Leases, PgLeases, Solo};
 pub use pg::PgJournal;
 pub use segment::{CommitHook, JournalConfig, NoHook, SegmentJournal};
 

@@ -1,0 +1,186 @@
+//! Which node runs each journal consumer. On one machine that is always this one ([`Solo`]);
+//! nodes sharing a database take a lease per consumer ([`pg::PgLeases`]): the holder renews it
+//! on each round, another node takes it only once it has expired (its holder died or lost the
+//! database), and every new holder gets a higher epoch, the fencing token its writes carry so
+//! that a holder that lost the lease can be told apart from the one that has it.
+//!
+//! [`Leased`] puts a consumer under a lease: a round runs only on the node holding it, so
+//! digest chains keep a single writer and deliveries are made once.
+
+pub mod pg;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cairn_model::clock::Clock;
+
+use super::{Consumer, Round};
+use crate::error::StoreError;
+
+pub use pg::PgLeases;
+
+/// A lease held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// Grows with each new holder (never with a renewal).
+    pub epoch: u64,
+    /// Until when it is held unless renewed (milliseconds since the Unix epoch).
+    pub expires_ms: i64,
+}
+
+/// Where leases are kept.
+pub trait Leases: Send + Sync + 'static {
+    /// Takes or renews the lease on `name` for `holder` until `now_ms + ttl_ms`: granted when
+    /// nobody holds it, `holder` already does, or the holder's lease expired before `now_ms`.
+    /// `None`: another node holds it.
+    fn hold(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Lease>, StoreError>;
+
+    /// Gives the lease up at once (a node stopping cleanly), if `holder` has it.
+    fn release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+}
+
+/// One node: every lease is this node's, for good.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Solo;
+
+impl Leases for Solo {
+    fn hold(
+        &self,
+        _: &str,
+        _: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Lease>, StoreError> {
+        Ok(Some(Lease {
+            epoch: 1,
+            expires_ms: now_ms.saturating_add(ttl_ms),
+        }))
+    }
+    fn release(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// How long a lease lasts unless renewed: a consumer moves to another node within this long
+/// after its node dies.
+pub const LEASE_TTL_MS: i64 = 5_000;
+
+/// A consumer that runs its rounds only on the node holding its lease.
+pub struct Leased<C> {
+    inner: C,
+    leases: Arc<dyn Leases>,
+    node: String,
+    clock: Arc<dyn Clock>,
+    ttl_ms: i64,
+    /// The epoch of the lease this node last held (0: never held).
+    epoch: AtomicU64,
+}
+
+impl<C: Consumer> Leased<C> {
+    pub fn new(
+        inner: C,
+        leases: Arc<dyn Leases>,
+        node: impl Into<String>,
+        clock: Arc<dyn Clock>,
+        ttl_ms: i64,
+    ) -> Leased<C> {
+        Leased {
+            inner,
+            leases,
+            node: node.into(),
+            clock,
+            ttl_ms,
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The epoch this node last held the lease under (0: never).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+}
+
+impl<C: Consumer> Consumer for Leased<C> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn needs_from(&self) -> Result<u64, StoreError> {
+        self.inner.needs_from()
+    }
+    fn run_due(&self) -> Result<Round, String> {
+        let now = self.clock.now_millis();
+        let held = self
+            .leases
+            .hold(self.inner.name(), &self.node, now, self.ttl_ms)
+            .map_err(|e| format!("could not take the {} lease: {e}", self.inner.name()))?;
+        let Some(lease) = held else {
+            // Another node runs this consumer.
+            return Ok(Round::default());
+        };
+        let before = self.epoch.swap(lease.epoch, Ordering::SeqCst);
+        if before != lease.epoch {
+            tracing::info!(
+                consumer = self.inner.name(),
+                node = %self.node,
+                epoch = lease.epoch,
+                "this node now runs the consumer"
+            );
+        }
+        let round = self.inner.run_due();
+        if self.clock.now_millis() > lease.expires_ms {
+            tracing::warn!(
+                consumer = self.inner.name(),
+                "a round outlasted its lease; another node may have started the consumer meanwhile"
+            );
+        }
+        round
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::AtomicU64;
+
+    use cairn_model::clock::ManualClock;
+
+    use super::*;
+
+    struct Counting(AtomicU64);
+
+    impl Consumer for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        fn needs_from(&self) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+        fn run_due(&self) -> Result<Round, String> {
+            Ok(Round {
+                done: self.0.fetch_add(1, Ordering::SeqCst) + 1,
+            })
+        }
+    }
+
+    #[test]
+    fn alone_a_node_runs_every_round() {
+        let clock = ManualClock::new(1_000);
+        let c = Leased::new(
+            Counting(AtomicU64::new(0)),
+            Arc::new(Solo),
+            "n1",
+            Arc::new(clock),
+            LEASE_TTL_MS,
+        );
+        assert_eq!(c.run_due().unwrap().done, 1);
+        assert_eq!(c.run_due().unwrap().done, 2);
+        assert_eq!(c.epoch(), 1);
+    }
+}

@@ -1,0 +1,194 @@
+//! Consumer leases in PostgreSQL (schema in `sql/pg/leases_*.sql`): one row per consumer,
+//! taken, renewed and handed over by a single conditional upsert, so two nodes asking at once
+//! cannot both get it.
+
+use std::sync::Mutex;
+
+use postgres::Client;
+
+use super::{Lease, Leases};
+use crate::error::StoreError;
+use crate::pg::{Migration, backend, client};
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    store: "leases",
+    version: 1,
+    sql: include_str!("../../../sql/pg/leases_0001.sql"),
+}];
+
+/// Leases in one schema of a PostgreSQL database. A lost connection is made again on the next
+/// call (until then, no lease is granted: the consumer waits rather than risk running twice).
+pub struct PgLeases {
+    url: String,
+    schema: String,
+    conn: Mutex<Option<Client>>,
+}
+
+impl PgLeases {
+    pub fn open(url: &str, schema: &str) -> Result<PgLeases, StoreError> {
+        let c = client(url, schema, MIGRATIONS)?;
+        Ok(PgLeases {
+            url: url.to_owned(),
+            schema: schema.to_owned(),
+            conn: Mutex::new(Some(c)),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(client(&self.url, &self.schema, &[])?);
+        }
+        let Some(c) = slot.as_mut() else {
+            return Err(StoreError::Invalid("no connection for leases".into()));
+        };
+        let out = f(c);
+        if out.is_err() && c.is_closed() {
+            *slot = None;
+        }
+        out.map_err(backend)
+    }
+}
+
+impl Leases for PgLeases {
+    fn hold(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Lease>, StoreError> {
+        let until = now_ms.saturating_add(ttl_ms);
+        let row = self.with(|c| {
+            c.query_opt(
+                "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
+                 VALUES ($1, $2, 1, $4)
+                 ON CONFLICT (name) DO UPDATE SET
+                     epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
+                     holder = EXCLUDED.holder,
+                     expires_ms = EXCLUDED.expires_ms
+                 WHERE l.holder = EXCLUDED.holder OR l.expires_ms < $3
+                 RETURNING epoch, expires_ms",
+                &[&name, &holder, &now_ms, &until],
+            )
+        })?;
+        Ok(row.map(|r| Lease {
+            epoch: r.get::<_, i64>(0) as u64,
+            expires_ms: r.get(1),
+        }))
+    }
+
+    fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        // The row stays, so the next holder's epoch is still higher.
+        self.with(|c| {
+            c.execute(
+                "UPDATE consumer_leases SET expires_ms = $3 WHERE name = $1 AND holder = $2",
+                &[&name, &holder, &i64::MIN],
+            )
+        })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use cairn_model::clock::ManualClock;
+
+    use super::*;
+    use crate::journal::lease::{LEASE_TTL_MS, Leased};
+    use crate::journal::{Consumer, Round};
+    use crate::suite::pg::TestPostgres;
+
+    #[test]
+    fn one_node_holds_a_lease_until_it_stops_renewing_and_the_next_holder_has_a_higher_epoch() {
+        let server = TestPostgres::start();
+        let (a, b) = (
+            PgLeases::open(&server.url(), "leases").unwrap(),
+            PgLeases::open(&server.url(), "leases").unwrap(),
+        );
+        let t = 1_000_000;
+        let first = a.hold("digests", "node-a", t, 5_000).unwrap().unwrap();
+        assert_eq!(first.epoch, 1);
+        assert_eq!(b.hold("digests", "node-b", t + 1, 5_000).unwrap(), None);
+        // Renewing keeps the epoch; another consumer's lease is separate.
+        let renewed = a
+            .hold("digests", "node-a", t + 4_000, 5_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!((renewed.epoch, renewed.expires_ms), (1, t + 9_000));
+        assert!(b.hold("history", "node-b", t, 5_000).unwrap().is_some());
+        assert_eq!(b.hold("digests", "node-b", t + 8_999, 5_000).unwrap(), None);
+        // Node a stops renewing (it died): once its lease expired, b takes over, fenced.
+        let taken = b
+            .hold("digests", "node-b", t + 9_001, 5_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(taken.epoch, 2);
+        assert_eq!(a.hold("digests", "node-a", t + 9_002, 5_000).unwrap(), None);
+        // A clean stop hands the lease over at once, and the epoch still grows.
+        b.release("digests", "node-b").unwrap();
+        assert_eq!(
+            a.hold("digests", "node-a", t + 9_003, 5_000)
+                .unwrap()
+                .unwrap()
+                .epoch,
+            3
+        );
+    }
+
+    struct Counting(AtomicU64);
+
+    impl Consumer for Counting {
+        fn name(&self) -> &'static str {
+            "delivery"
+        }
+        fn needs_from(&self) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+        fn run_due(&self) -> Result<Round, String> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Round { done: 1 })
+        }
+    }
+
+    /// Two nodes run the same consumer's rounds: only the lease holder's do anything, and when
+    /// it dies the other takes the consumer over within the lease's time.
+    #[test]
+    fn a_consumer_runs_on_one_node_and_moves_when_that_node_dies() {
+        let server = TestPostgres::start();
+        let clock = ManualClock::new(5_000_000);
+        let node = |name: &str| {
+            Leased::new(
+                Counting(AtomicU64::new(0)),
+                Arc::new(PgLeases::open(&server.url(), "cluster").unwrap()),
+                name,
+                Arc::new(clock.clone()),
+                LEASE_TTL_MS,
+            )
+        };
+        let (a, b) = (node("node-a"), node("node-b"));
+        for _ in 0..10 {
+            a.run_due().unwrap();
+            b.run_due().unwrap();
+            clock.advance_millis(1_000);
+        }
+        assert_eq!(a.inner.0.load(Ordering::SeqCst), 10);
+        assert_eq!(b.inner.0.load(Ordering::SeqCst), 0);
+        // Node a dies: b keeps asking and takes over once a's lease has run out.
+        let mut waited = 0;
+        while b.run_due().unwrap().done == 0 {
+            clock.advance_millis(500);
+            waited += 500;
+        }
+        assert!(waited <= LEASE_TTL_MS, "moved after {waited} ms");
+        assert_eq!(b.epoch(), a.epoch() + 1);
+    }
+}
