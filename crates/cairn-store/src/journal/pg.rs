@@ -6,9 +6,14 @@
 //! held until the commit, so appends from every node are serialised and a reader never sees
 //! an entry before all those numbered below it. On each node one writer thread group-commits
 //! whatever calls queued meanwhile in one transaction, acknowledges them once it committed,
-//! and then shows the entries to the commit hook, as the embedded journal does. A commit that
-//! fails (or one whose outcome is unknown: the connection dropped) fails the journal closed
-//! on that node: it refuses writes from then on, as a full disk does to the embedded one.
+//! and then shows the entries to the commit hook, as the embedded journal does.
+//!
+//! A commit the database refuses fails the journal closed on that node: it refuses writes
+//! from then on, as a full disk does to the embedded one. A lost connection refuses writes
+//! only until the database is back (the writer tries again every quarter second): a batch cut
+//! off before its commit was asked for was rolled back by the database and is refused; one
+//! cut off during its commit waits until the database can say whether its entries are there
+//! (up to 30 s; refused past that, the one case where a refused call may have been kept).
 //!
 //! Retention drops whole partitions (ranges of `partition_entries` positions, made as the
 //! journal reaches them) once every consumer has read past them and they are old enough.
@@ -17,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::Client;
 
@@ -50,10 +55,15 @@ pub struct PgJournal {
 }
 
 struct Inner {
-    reader: Mutex<Client>,
+    /// For reads; made again on the next read after it was lost.
+    reader: Mutex<Option<Client>>,
+    url: String,
+    schema: String,
     /// The head this node last saw (a floor: other nodes move it too).
     head: Arc<AtomicU64>,
     failed: Arc<Mutex<Option<String>>>,
+    /// Set while the database is unreachable (writes are refused until it is back).
+    unreachable: Arc<Mutex<Option<String>>>,
     fail_next: Arc<AtomicBool>,
     partition_entries: u64,
     tx: Mutex<Option<Sender<Request>>>,
@@ -94,12 +104,16 @@ impl PgJournal {
         let head = Arc::new(AtomicU64::new(row.get::<_, i64>(0) as u64));
         let partition_entries = row.get::<_, i64>(1) as u64;
         let failed = Arc::new(Mutex::new(None));
+        let unreachable = Arc::new(Mutex::new(None));
         let fail_next = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
         let state = Writer {
-            client: writer,
+            client: Some(writer),
+            url: url.to_owned(),
+            schema: schema.to_owned(),
             head: Arc::clone(&head),
             failed: Arc::clone(&failed),
+            unreachable: Arc::clone(&unreachable),
             fail_next: Arc::clone(&fail_next),
             partition_entries,
             partitions_made: None,
@@ -111,9 +125,12 @@ impl PgJournal {
             .map_err(|e| StoreError::Invalid(format!("could not start the journal writer: {e}")))?;
         Ok(PgJournal {
             inner: Arc::new(Inner {
-                reader: Mutex::new(reader),
+                reader: Mutex::new(Some(reader)),
+                url: url.to_owned(),
+                schema: schema.to_owned(),
                 head,
                 failed,
+                unreachable,
                 fail_next,
                 partition_entries,
                 tx: Mutex::new(Some(tx)),
@@ -122,8 +139,28 @@ impl PgJournal {
         })
     }
 
-    fn reader(&self) -> std::sync::MutexGuard<'_, Client> {
-        self.inner.reader.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `f` on the reading connection, connecting first if it was lost; a read that
+    /// found the connection dead (the database restarted since) is tried once more on a new
+    /// one.
+    fn read<T>(&self, f: impl Fn(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut slot = self.inner.reader.lock().unwrap_or_else(|p| p.into_inner());
+        for attempt in 0..2 {
+            if slot.is_none() {
+                *slot = Some(client(&self.inner.url, &self.inner.schema, &[])?);
+            }
+            let Some(c) = slot.as_mut() else {
+                return Err(StoreError::JournalClosed);
+            };
+            let out = f(c);
+            if out.is_ok() || !c.is_closed() || attempt == 1 {
+                if out.is_err() && c.is_closed() {
+                    *slot = None;
+                }
+                return out;
+            }
+            *slot = None;
+        }
+        Err(StoreError::JournalClosed)
     }
 }
 
@@ -148,11 +185,19 @@ impl Journal for PgJournal {
     }
 
     fn failure(&self) -> Option<String> {
-        self.inner
+        let failed = self
+            .inner
             .failed
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone();
+        failed.or_else(|| {
+            self.inner
+                .unreachable
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        })
     }
 
     fn fail_next_write(&self) {
@@ -161,10 +206,10 @@ impl Journal for PgJournal {
 
     fn head(&self) -> u64 {
         let seen = self.inner.head.load(Ordering::SeqCst);
-        match self
-            .reader()
-            .query_one("SELECT next_pos FROM journal_head", &[])
-        {
+        match self.read(|c| {
+            c.query_one("SELECT next_pos FROM journal_head", &[])
+                .map_err(backend)
+        }) {
             Ok(row) => {
                 let head = row.get::<_, i64>(0) as u64;
                 self.inner.head.fetch_max(head, Ordering::SeqCst);
@@ -179,10 +224,10 @@ impl Journal for PgJournal {
 
     fn read_at(&self, offset: u64) -> Result<Vec<u8>, StoreError> {
         let pos = position(offset)?;
-        let row = self
-            .reader()
-            .query_opt("SELECT payload FROM journal WHERE pos = $1", &[&pos])
-            .map_err(backend)?;
+        let row = self.read(|c| {
+            c.query_opt("SELECT payload FROM journal WHERE pos = $1", &[&pos])
+                .map_err(backend)
+        })?;
         row.map(|r| r.get(0)).ok_or_else(|| StoreError::Corrupt {
             offset,
             reason: "no entry at this position (not written yet, or removed by retention)".into(),
@@ -191,13 +236,13 @@ impl Journal for PgJournal {
 
     fn read_from(&self, offset: u64, max_bytes: usize) -> Result<(Entries, u64), StoreError> {
         let pos = position(offset)?;
-        let rows = self
-            .reader()
-            .query(
+        let rows = self.read(|c| {
+            c.query(
                 "SELECT pos, payload FROM journal WHERE pos >= $1 ORDER BY pos LIMIT $2",
                 &[&pos, &READ_ROWS],
             )
-            .map_err(backend)?;
+            .map_err(backend)
+        })?;
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut next = offset;
@@ -220,25 +265,27 @@ impl Journal for PgJournal {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         let per = self.inner.partition_entries;
-        let mut c = self.reader();
-        let mut removed = 0;
-        for (index, name) in partitions(&mut c)? {
-            // Wholly below every consumer's cursor, and nothing in it written since the cutoff.
-            if (index + 1).saturating_mul(per) > min_cursor {
-                continue;
+        self.read(|c| {
+            let mut removed = 0;
+            for (index, name) in partitions(c)? {
+                // Wholly below every consumer's cursor, and nothing in it written since the
+                // cutoff.
+                if (index + 1).saturating_mul(per) > min_cursor {
+                    continue;
+                }
+                let newest: Option<i64> = c
+                    .query_one(&format!("SELECT max(written_ms) FROM {name}"), &[])
+                    .map_err(backend)?
+                    .get(0);
+                if newest.is_some_and(|t| t >= cutoff) {
+                    continue;
+                }
+                c.batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
+                    .map_err(backend)?;
+                removed += 1;
             }
-            let newest: Option<i64> = c
-                .query_one(&format!("SELECT max(written_ms) FROM {name}"), &[])
-                .map_err(backend)?
-                .get(0);
-            if newest.is_some_and(|t| t >= cutoff) {
-                continue;
-            }
-            c.batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
-                .map_err(backend)?;
-            removed += 1;
-        }
-        Ok(removed)
+            Ok(removed)
+        })
     }
 }
 
@@ -278,9 +325,13 @@ fn partitions(c: &mut Client) -> Result<Vec<(u64, String)>, StoreError> {
 
 /// This node's writer: owns the writing connection.
 struct Writer {
-    client: Client,
+    /// `None` while the database is unreachable.
+    client: Option<Client>,
+    url: String,
+    schema: String,
     head: Arc<AtomicU64>,
     failed: Arc<Mutex<Option<String>>>,
+    unreachable: Arc<Mutex<Option<String>>>,
     fail_next: Arc<AtomicBool>,
     partition_entries: u64,
     /// Partitions known to exist up to this index (every node makes them as it reaches them).
@@ -288,54 +339,176 @@ struct Writer {
     hook: Box<dyn CommitHook>,
 }
 
+/// Why a batch did not commit.
+enum Failure {
+    /// The database refused it (or a test said to fail): the journal fails closed.
+    Refused(String),
+    /// The connection was lost before the commit was asked for: nothing of the batch was
+    /// kept (PostgreSQL rolls back a transaction whose connection ends).
+    Lost(String),
+    /// The connection was lost while committing: the batch (positions from `first`) may or
+    /// may not have been kept.
+    LostInCommit { why: String, first: u64 },
+}
+
+/// How often the writer tries the database again while it is unreachable.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a batch whose commit's outcome is unknown waits for the database to come back
+/// and tell (its callers wait with it; past this they are told it failed).
+const RESOLVE_WITHIN: Duration = Duration::from_secs(30);
+
 impl Writer {
     fn run(mut self, rx: Receiver<Request>) {
-        while let Ok(first) = rx.recv() {
+        loop {
+            let first = match rx.recv_timeout(RETRY_EVERY) {
+                Ok(r) => r,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if self.client.is_none() {
+                        self.reconnect();
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
             let mut batch = vec![first];
             while let Ok(more) = rx.try_recv() {
                 batch.push(more);
             }
-            let failure = self
+            let refusal = self
                 .failed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
-            if let Some(why) = failure {
-                for r in batch {
-                    let _ = r.done.send(Err(StoreError::JournalFailed(why.clone())));
-                }
+            if let Some(why) = refusal {
+                refuse(batch, &why);
+                continue;
+            }
+            if self.client.is_none() && !self.reconnect() {
+                let why = self.unreachable_reason();
+                refuse(batch, &why);
                 continue;
             }
             let payloads: Vec<&[u8]> = batch
                 .iter()
                 .flat_map(|r| r.payloads.iter().map(Vec::as_slice))
                 .collect();
-            match self.commit(&payloads) {
-                Ok(first) => {
-                    let mut at = first;
-                    let mut entries = Vec::with_capacity(payloads.len());
-                    for r in batch {
-                        let offsets: Vec<u64> = (at..at + r.payloads.len() as u64).collect();
-                        at += r.payloads.len() as u64;
-                        entries.extend(offsets.iter().copied().zip(r.payloads));
-                        let _ = r.done.send(Ok(offsets));
-                    }
-                    self.head.fetch_max(at, Ordering::SeqCst);
-                    self.hook.committed(entries, at);
-                }
-                Err(why) => {
+            let outcome = match self.commit(&payloads) {
+                Ok(first) => Ok(first),
+                Err(Failure::Refused(why)) => {
                     tracing::error!(error = %why, "the journal could not commit; refusing writes from now on");
                     *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
-                    for r in batch {
-                        let _ = r.done.send(Err(StoreError::JournalFailed(why.clone())));
+                    Err(why)
+                }
+                Err(Failure::Lost(why)) => {
+                    self.lost(&why);
+                    Err(why)
+                }
+                Err(Failure::LostInCommit { why, first }) => {
+                    self.lost(&why);
+                    match self.resolve(first, &payloads) {
+                        Some(true) => Ok(first),
+                        Some(false) => Err(why),
+                        None => Err(format!(
+                            "{why}; whether the last entries were kept is not known yet"
+                        )),
                     }
                 }
+            };
+            match outcome {
+                Ok(first) => {
+                    drop(payloads);
+                    self.acknowledge(batch, first);
+                }
+                Err(why) => refuse(batch, &why),
             }
         }
     }
 
+    fn acknowledge(&mut self, batch: Vec<Request>, first: u64) {
+        let mut at = first;
+        let mut entries = Vec::new();
+        for r in batch {
+            let offsets: Vec<u64> = (at..at + r.payloads.len() as u64).collect();
+            at += r.payloads.len() as u64;
+            entries.extend(offsets.iter().copied().zip(r.payloads));
+            let _ = r.done.send(Ok(offsets));
+        }
+        self.head.fetch_max(at, Ordering::SeqCst);
+        self.hook.committed(entries, at);
+    }
+
+    fn unreachable_reason(&self) -> String {
+        self.unreachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "the database is unreachable".into())
+    }
+
+    /// The connection is gone: writes are refused until it is back.
+    fn lost(&mut self, why: &str) {
+        tracing::error!(error = %why, "the journal lost its database; refusing writes until it is back");
+        self.client = None;
+        *self.unreachable.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(format!("the journal's database is unreachable: {why}"));
+    }
+
+    /// Connects again; writes are accepted again once it did.
+    fn reconnect(&mut self) -> bool {
+        match client(&self.url, &self.schema, &[]) {
+            Ok(c) => {
+                self.client = Some(c);
+                // Partitions may have been made or dropped meanwhile by other nodes.
+                self.partitions_made = None;
+                if self
+                    .unreachable
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                    .is_some()
+                {
+                    tracing::info!("the journal's database is back; accepting writes");
+                }
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "the journal's database is still unreachable");
+                false
+            }
+        }
+    }
+
+    /// Whether a batch whose commit was cut off was kept: its entries, at their positions.
+    /// `None` if the database did not come back in time to tell.
+    fn resolve(&mut self, first: u64, payloads: &[&[u8]]) -> Option<bool> {
+        let deadline = std::time::Instant::now() + RESOLVE_WITHIN;
+        while std::time::Instant::now() < deadline {
+            if self.client.is_some() || self.reconnect() {
+                let c = self.client.as_mut()?;
+                let end = first + payloads.len() as u64;
+                match c.query(
+                    "SELECT payload FROM journal WHERE pos >= $1 AND pos < $2 ORDER BY pos",
+                    &[&(first as i64), &(end as i64)],
+                ) {
+                    Ok(rows) => {
+                        let kept = rows.len() == payloads.len()
+                            && rows
+                                .iter()
+                                .zip(payloads)
+                                .all(|(r, p)| r.get::<_, &[u8]>(0) == *p);
+                        return Some(kept);
+                    }
+                    Err(e) => self.lost(&e.to_string()),
+                }
+            }
+            std::thread::sleep(RETRY_EVERY);
+        }
+        None
+    }
+
     /// One transaction for the whole batch; the first position it got.
-    fn commit(&mut self, payloads: &[&[u8]]) -> Result<u64, String> {
+    fn commit(&mut self, payloads: &[&[u8]]) -> Result<u64, Failure> {
         let fail = self.fail_next.swap(false, Ordering::SeqCst);
         let written_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -343,50 +516,88 @@ impl Writer {
             .unwrap_or(0);
         let per = self.partition_entries;
         let mut made = self.partitions_made;
-        let c = &mut self.client;
-        let mut tx = c.transaction().map_err(|e| e.to_string())?;
-        let first: i64 = tx
-            .query_one("SELECT next_pos FROM journal_head FOR UPDATE", &[])
-            .map_err(|e| e.to_string())?
-            .get(0);
-        let first = first as u64;
-        let end = first + payloads.len() as u64;
-        // Partitions for every position of the batch (the head lock serialises their making).
-        let last_index = end.saturating_sub(1) / per;
-        let from_index = match made {
-            Some(m) if m >= last_index => None,
-            Some(m) => Some((m + 1).max(first / per)),
-            None => Some(first / per),
+        let Some(c) = self.client.as_mut() else {
+            return Err(Failure::Lost("not connected".into()));
         };
-        if let Some(from) = from_index {
-            for index in from..=last_index {
-                tx.batch_execute(&format!(
-                    "CREATE TABLE IF NOT EXISTS {} PARTITION OF journal FOR VALUES FROM ({}) TO ({})",
-                    partition_name(index),
-                    index * per,
-                    (index + 1) * per
-                ))
-                .map_err(|e| e.to_string())?;
+        // A statement that failed on a live connection is the database refusing; on a dead
+        // one, the connection was lost (and the transaction with it).
+        let failed = |c: &Client, e: postgres::Error| {
+            if c.is_closed() {
+                Failure::Lost(e.to_string())
+            } else {
+                Failure::Refused(e.to_string())
             }
-            made = Some(last_index);
+        };
+        if let Err(e) = c.batch_execute("BEGIN") {
+            return Err(failed(c, e));
         }
-        let positions: Vec<i64> = (first..end).map(|p| p as i64).collect();
-        tx.execute(
-            "INSERT INTO journal (pos, payload, written_ms)
-             SELECT p, b, $3 FROM unnest($1::bigint[], $2::bytea[]) AS t(p, b)",
-            &[&positions, &payloads, &written_ms],
-        )
-        .map_err(|e| e.to_string())?;
-        tx.execute("UPDATE journal_head SET next_pos = $1", &[&(end as i64)])
-            .map_err(|e| e.to_string())?;
+        let staged = (|| {
+            let first: i64 = c
+                .query_one("SELECT next_pos FROM journal_head FOR UPDATE", &[])?
+                .get(0);
+            let first = first as u64;
+            let end = first + payloads.len() as u64;
+            // Partitions for every position of the batch (the head lock serialises their
+            // making).
+            let last_index = end.saturating_sub(1) / per;
+            let from_index = match made {
+                Some(m) if m >= last_index => None,
+                Some(m) => Some((m + 1).max(first / per)),
+                None => Some(first / per),
+            };
+            if let Some(from) = from_index {
+                for index in from..=last_index {
+                    c.batch_execute(&format!(
+                        "CREATE TABLE IF NOT EXISTS {} PARTITION OF journal FOR VALUES FROM ({}) TO ({})",
+                        partition_name(index),
+                        index * per,
+                        (index + 1) * per
+                    ))?;
+                }
+                made = Some(last_index);
+            }
+            let positions: Vec<i64> = (first..end).map(|p| p as i64).collect();
+            c.execute(
+                "INSERT INTO journal (pos, payload, written_ms)
+                 SELECT p, b, $3 FROM unnest($1::bigint[], $2::bytea[]) AS t(p, b)",
+                &[&positions, &payloads, &written_ms],
+            )?;
+            c.execute("UPDATE journal_head SET next_pos = $1", &[&(end as i64)])?;
+            Ok::<u64, postgres::Error>(first)
+        })();
+        let first = match staged {
+            Ok(first) => first,
+            Err(e) => {
+                let failure = failed(c, e);
+                if !c.is_closed() {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+                return Err(failure);
+            }
+        };
         if fail {
             // As a failing database would: nothing of this batch is kept.
-            let _ = tx.rollback();
-            return Err("injected journal write failure".into());
+            let _ = c.batch_execute("ROLLBACK");
+            return Err(Failure::Refused("injected journal write failure".into()));
         }
-        tx.commit().map_err(|e| e.to_string())?;
+        if let Err(e) = c.batch_execute("COMMIT") {
+            return Err(if c.is_closed() {
+                Failure::LostInCommit {
+                    why: e.to_string(),
+                    first,
+                }
+            } else {
+                Failure::Refused(e.to_string())
+            });
+        }
         self.partitions_made = made;
         Ok(first)
+    }
+}
+
+fn refuse(batch: Vec<Request>, why: &str) {
+    for r in batch {
+        let _ = r.done.send(Err(StoreError::JournalFailed(why.to_owned())));
     }
 }
 
@@ -455,5 +666,42 @@ mod tests {
         assert_eq!(nodes[0].purge(100, future).unwrap(), 12);
         let (kept, _) = nodes[1].read_from(0, 1 << 20).unwrap();
         assert_eq!(kept.first().map(|(o, _)| *o), Some(96));
+    }
+
+    /// The database stops (as a crash would) and starts again: meanwhile appends are refused
+    /// and the journal says why; afterwards it accepts writes again by itself, and holds every
+    /// acknowledged entry once, in a gapless order.
+    #[test]
+    fn the_journal_refuses_writes_while_its_database_is_down_and_resumes_after() {
+        let server = TestPostgres::start();
+        let j = PgJournal::open(&server.url(), "restarts", 8, Box::new(NoHook)).unwrap();
+        let mut acknowledged = Vec::new();
+        for i in 0..10 {
+            let p = format!("before-{i}").into_bytes();
+            acknowledged.push((j.append(vec![p.clone()]).wait_blocking().unwrap()[0], p));
+        }
+        server.stop();
+        assert!(j.append(vec![b"during".to_vec()]).wait_blocking().is_err());
+        assert!(j.failure().is_some(), "the journal says it refuses writes");
+        assert!(j.append(vec![b"during".to_vec()]).wait_blocking().is_err());
+        server.start_again();
+        let back = std::time::Instant::now();
+        while j.failure().is_some() {
+            assert!(
+                back.elapsed() < Duration::from_secs(20),
+                "the journal came back"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for i in 0..10 {
+            let p = format!("after-{i}").into_bytes();
+            acknowledged.push((j.append(vec![p.clone()]).wait_blocking().unwrap()[0], p));
+        }
+        let (all, _) = j.read_from(0, 1 << 20).unwrap();
+        assert_eq!(all, acknowledged);
+        assert_eq!(
+            all.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
+            (0..20).collect::<Vec<u64>>()
+        );
     }
 }

@@ -110,13 +110,19 @@ impl TestPostgres {
                 "--no-sync",
             ],
         );
+        pg.start_server();
+        pg
+    }
+
+    fn start_server(&self) {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=200",
-            pg.port,
-            path_str(pg.dir.path())
+            self.port,
+            path_str(self.dir.path())
         );
-        let log = pg.dir.path().join("postgres.log");
-        pg.run(
+        let data = self.data();
+        let log = self.dir.path().join("postgres.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -131,7 +137,20 @@ impl TestPostgres {
                 "start",
             ],
         );
-        pg
+    }
+
+    /// Stops the server at once, as a crash would (connections drop; committed data stays).
+    pub fn stop(&self) {
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &["-D", path_str(&data), "-m", "immediate", "-w", "stop"],
+        );
+    }
+
+    /// Starts the server again after [`TestPostgres::stop`], on the same port.
+    pub fn start_again(&self) {
+        self.start_server();
     }
 
     fn data(&self) -> PathBuf {
