@@ -1,16 +1,18 @@
 //! SNS: topics, subscriptions, the delivery outbox and the signing certificate.
 //!
 //! [`SnsStore`] is the contract, in the service's own terms; [`SqliteSns`] is the embedded
-//! backend; the shared suite (`crate::suite::sns`) holds any backend to it. Topics are keyed
+//! backend, [`PgSns`] the shared one; the shared suite (`crate::suite::sns`) holds any backend to it. Topics are keyed
 //! by ARN (which names account, region and topic), subscriptions by their ARN. The outbox
 //! holds one row per message and subscription until it is delivered or given up: rows are
 //! written in the Publish call's transaction, so a Publish that was answered has its
 //! deliveries on disk. What the API validates is the service's; the store keeps and orders.
 
+mod pg;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
+pub use pg::PgSns;
 pub use sqlite::SqliteSns;
 
 use crate::error::StoreError;

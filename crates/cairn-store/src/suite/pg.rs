@@ -23,7 +23,7 @@ use crate::lambda::{LambdaStore, PgLambda};
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
-use crate::sns::SnsStore;
+use crate::sns::{PgSns, SnsStore};
 use crate::sqs::SqsStore;
 use crate::trails::TrailStore;
 
@@ -213,6 +213,7 @@ pub struct PgBackend {
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
+    sns: Mutex<Option<Arc<dyn SnsStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -231,6 +232,7 @@ impl PgBackend {
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
+            sns: Mutex::new(None),
         }
     }
 
@@ -287,7 +289,16 @@ impl Backend for PgBackend {
         Self::not_yet("trails")
     }
     fn sns(&self) -> Arc<dyn SnsStore> {
-        Self::not_yet("sns")
+        let mut slot = self.sns.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn SnsStore> = Arc::new(
+            PgSns::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the SNS store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn lambda(&self) -> Arc<dyn LambdaStore> {
         let mut slot = self.lambda.lock().unwrap_or_else(|p| p.into_inner());
@@ -321,6 +332,7 @@ impl Backend for PgBackend {
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.sns.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -348,6 +360,14 @@ mod tests {
     fn the_lambda_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::lambda::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_sns_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::sns::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
