@@ -1,16 +1,18 @@
 //! SQS: queues (their settable attributes, tags, the last purge) and the messages in them.
 //!
 //! [`SqsStore`] is the contract, in the service's own terms; [`SqliteSqs`] is the embedded
-//! backend; the shared suite (`crate::suite::sqs`) holds any backend to it. Queues are scoped
+//! backend and [`PgSqs`] the shared one; the shared suite (`crate::suite::sqs`) holds any backend to it. Queues are scoped
 //! by a [`QueueKey`] (account, region, name). What the API validates (names, attribute
 //! ranges, sizes) is the service's; the store keeps messages, hands out the visible ones and
 //! moves them between queues. Times are the caller's clock (epoch milliseconds), so a test
 //! clock drives visibility, delays and retention.
 
+mod pg;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
+pub use pg::PgSqs;
 pub use sqlite::SqliteSqs;
 
 use crate::error::StoreError;

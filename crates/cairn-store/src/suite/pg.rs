@@ -24,7 +24,7 @@ use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
 use crate::sns::{PgSns, SnsStore};
-use crate::sqs::SqsStore;
+use crate::sqs::{PgSqs, SqsStore};
 use crate::trails::TrailStore;
 
 /// A PostgreSQL server of the test's own.
@@ -214,6 +214,7 @@ pub struct PgBackend {
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
     sns: Mutex<Option<Arc<dyn SnsStore>>>,
+    sqs: Mutex<Option<Arc<dyn SqsStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -233,6 +234,7 @@ impl PgBackend {
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
             sns: Mutex::new(None),
+            sqs: Mutex::new(None),
         }
     }
 
@@ -283,7 +285,16 @@ impl Backend for PgBackend {
         Self::not_yet("objects")
     }
     fn sqs(&self) -> Arc<dyn SqsStore> {
-        Self::not_yet("sqs")
+        let mut slot = self.sqs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn SqsStore> = Arc::new(
+            PgSqs::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the SQS store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn trails(&self) -> Arc<dyn TrailStore> {
         Self::not_yet("trails")
@@ -333,6 +344,7 @@ impl Backend for PgBackend {
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sns.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.sqs.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -368,6 +380,14 @@ mod tests {
     fn the_sns_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::sns::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_sqs_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::sqs::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
