@@ -15,8 +15,10 @@
 //! writes down with it. Stores never open transactions of their own (`Client::transaction`
 //! inside a group would commit the group early).
 //!
-//! Not yet done: no store on PostgreSQL is offered to `cairn serve` until every store is
-//! there; the shared suite holds each to the same contract meanwhile.
+//! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
+//! its own transactions rather than calls' groups), consumer leases, KMS, Lambda, the lake's
+//! metadata, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
+//! is there.
 
 use std::ops::{Deref, DerefMut};
 
