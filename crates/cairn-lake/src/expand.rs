@@ -35,8 +35,9 @@ pub(crate) const RECORD: &str = "__cairn_record";
 /// Rewrites every filter over a scan of at least [`WIDE_SCAN`] columns to scan only
 /// `eventjson` and the filter's own columns, filter on those as stored, and rebuild the other
 /// columns of the kept rows from the record. The filter is below the rebuilding, so the plan's
-/// filters reach the files' decoder unchanged; the plan above sees the same columns.
-pub fn from_records(plan: LogicalPlan) -> Result<LogicalPlan> {
+/// filters reach the files' decoder unchanged; the plan above sees the same columns. Says
+/// whether it rewrote anything.
+pub fn from_records(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     plan.transform_up(|node| match node {
         LogicalPlan::Filter(filter) => match filter.input.as_ref() {
             LogicalPlan::TableScan(scan) if rebuildable(scan) => {
@@ -47,7 +48,6 @@ pub fn from_records(plan: LogicalPlan) -> Result<LogicalPlan> {
         },
         other => Ok(Transformed::no(other)),
     })
-    .map(|t| t.data)
 }
 
 /// Whether a physical plan (as displayed) filters its files' rows by rebuilt values, which

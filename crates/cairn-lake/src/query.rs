@@ -252,8 +252,11 @@ async fn physical_plan(
     use datafusion::logical_expr::LogicalPlan;
     let (mut state, original) = frame.into_parts();
     let mut plan = state.optimize(&original)?;
+    let mut rebuilt = false;
     if rebuild {
-        plan = expand::from_records(plan)?;
+        let rewritten = expand::from_records(plan)?;
+        rebuilt = rewritten.transformed;
+        plan = rewritten.data;
     }
     let mut wide = false;
     let _ = plan.apply(|node| {
@@ -275,7 +278,7 @@ async fn physical_plan(
         .query_planner()
         .create_physical_plan(&plan, &state)
         .await?;
-    if rebuild
+    if rebuilt
         && expand::filters_rebuilt_rows(&displayable(physical.as_ref()).indent(false).to_string())
     {
         // Rebuilding pays only for the rows a filter kept; a plan whose filter ended up

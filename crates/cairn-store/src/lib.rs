@@ -60,6 +60,7 @@ pub mod pg;
 pub mod seal;
 pub mod sns;
 pub mod sqs;
+mod string_map;
 #[cfg(any(test, feature = "suite"))]
 pub mod suite;
 pub mod trails;

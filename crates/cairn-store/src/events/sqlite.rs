@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use super::{BusEvent, Delivery, EventBus, EventsStore, NewBusEvent, NewDelivery, Rule, Target};
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::string_map::{map_of, map_text};
 
 const SCHEMA: &str = include_str!("../../sql/events.sql");
 
@@ -20,15 +21,6 @@ pub struct SqliteEvents {
     db: Db,
     /// Notified once events put on buses are committed.
     put: Arc<Notify>,
-}
-
-fn map_of(text: &str) -> BTreeMap<String, String> {
-    // Only this module writes these columns, always from a map of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn map_text(m: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
 fn limit_of(n: usize) -> i64 {

@@ -4,7 +4,6 @@
 //! (outside any call) commit at once. The worker is woken by this node's commits; other
 //! nodes' wait for LISTEN/NOTIFY (not yet: issue 18).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use postgres::Row;
@@ -13,6 +12,7 @@ use tokio::sync::Notify;
 use super::{Function, LambdaStore, NewInvocation, QueuedInvocation};
 use crate::error::StoreError;
 use crate::pg::{Migration, PgDb, backend};
+use crate::string_map::{map_of, map_text};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "lambda",
@@ -27,15 +27,6 @@ const INVOCATION_COLUMNS: &str =
 pub struct PgLambda {
     db: PgDb,
     queued: Arc<Notify>,
-}
-
-fn map_of(text: &str) -> BTreeMap<String, String> {
-    // Only this module writes these columns, always from a map of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn map_text(m: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
 fn row_to_function(r: &Row) -> Function {

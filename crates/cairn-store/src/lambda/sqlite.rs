@@ -3,7 +3,6 @@
 //! included: zips are rows here, not files) and an acknowledged `Event` invocation is
 //! committed; the invocation worker's writes (outside any call) commit at once.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,21 +12,13 @@ use tokio::sync::Notify;
 use super::{Function, LambdaStore, NewInvocation, QueuedInvocation};
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::string_map::{map_of, map_text};
 
 const SCHEMA: &str = include_str!("../../sql/lambda.sql");
 
 pub struct SqliteLambda {
     db: Db,
     queued: Arc<Notify>,
-}
-
-fn map_of(text: &str) -> BTreeMap<String, String> {
-    // Only this module writes these columns, always from a map of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn map_text(m: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
 const FUNCTION_COLUMNS: &str = "arn, account, region, name, config, code_sha256, code_size, revision_id, tags, policy, reserved_concurrency, invoke_config, created_ms, modified_ms";

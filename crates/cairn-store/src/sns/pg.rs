@@ -3,13 +3,12 @@
 //! has its outbox rows committed; the delivery worker's writes (outside any call) commit at
 //! once.
 
-use std::collections::BTreeMap;
-
 use postgres::Row;
 
 use super::{Delivery, NewDelivery, SigningCert, SnsStore, Subscription, Topic};
 use crate::error::StoreError;
 use crate::pg::{Migration, PgDb, backend};
+use crate::string_map::{map_of, map_text};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "sns",
@@ -19,15 +18,6 @@ const MIGRATIONS: &[Migration] = &[Migration {
 
 pub struct PgSns {
     db: PgDb,
-}
-
-fn map_of(text: &str) -> BTreeMap<String, String> {
-    // Only this module writes these columns, always from a map of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn map_text(m: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
 const TOPIC_COLUMNS: &str =

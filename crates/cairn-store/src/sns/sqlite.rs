@@ -3,7 +3,6 @@
 //! Publish has its outbox rows committed; the delivery worker's writes (outside any call)
 //! commit at once.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
@@ -11,20 +10,12 @@ use rusqlite::{OptionalExtension, params};
 use super::{Delivery, NewDelivery, SigningCert, SnsStore, Subscription, Topic};
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::string_map::{map_of, map_text};
 
 const SCHEMA: &str = include_str!("../../sql/sns.sql");
 
 pub struct SqliteSns {
     db: Db,
-}
-
-fn map_of(text: &str) -> BTreeMap<String, String> {
-    // Only this module writes these columns, always from a map of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn map_text(m: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
 const TOPIC_COLUMNS: &str =

@@ -15,6 +15,7 @@ use crate::pg::{Migration, PgDb, backend};
 use crate::sqs::{
     Counts, Message, NewMessage, Queue, QueueKey, Receive, SqsStore, VisibilityChange,
 };
+use crate::string_map::{map_of, map_text};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "sqs",
@@ -24,15 +25,6 @@ const MIGRATIONS: &[Migration] = &[Migration {
 
 pub struct PgSqs {
     db: PgDb,
-}
-
-fn map_of(text: &str) -> BTreeMap<String, String> {
-    // Only this module writes these columns, always from a map of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn map_text(m: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
 }
 
 const QUEUE_COLUMNS: &str =

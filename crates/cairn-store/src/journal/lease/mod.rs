@@ -143,6 +143,26 @@ impl<C: Consumer> Consumer for Leased<C> {
     }
 }
 
+/// A consumer that counts its rounds (each round's `done` is how many ran so far), for the
+/// leases' tests.
+#[cfg(test)]
+pub(crate) struct Counting(pub(crate) AtomicU64);
+
+#[cfg(test)]
+impl Consumer for Counting {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    fn needs_from(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    fn run_due(&self) -> Result<Round, String> {
+        Ok(Round {
+            done: self.0.fetch_add(1, Ordering::SeqCst) + 1,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -152,22 +172,6 @@ mod tests {
     use cairn_model::clock::ManualClock;
 
     use super::*;
-
-    struct Counting(AtomicU64);
-
-    impl Consumer for Counting {
-        fn name(&self) -> &'static str {
-            "counting"
-        }
-        fn needs_from(&self) -> Result<u64, StoreError> {
-            Ok(0)
-        }
-        fn run_due(&self) -> Result<Round, String> {
-            Ok(Round {
-                done: self.0.fetch_add(1, Ordering::SeqCst) + 1,
-            })
-        }
-    }
 
     #[test]
     fn alone_a_node_runs_every_round() {

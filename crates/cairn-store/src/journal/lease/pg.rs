@@ -103,8 +103,8 @@ mod tests {
     use cairn_model::clock::ManualClock;
 
     use super::*;
-    use crate::journal::lease::{LEASE_TTL_MS, Leased};
-    use crate::journal::{Consumer, Round};
+    use crate::journal::Consumer;
+    use crate::journal::lease::{Counting, LEASE_TTL_MS, Leased};
     use crate::suite::pg::TestPostgres;
 
     #[test]
@@ -142,21 +142,6 @@ mod tests {
                 .epoch,
             3
         );
-    }
-
-    struct Counting(AtomicU64);
-
-    impl Consumer for Counting {
-        fn name(&self) -> &'static str {
-            "delivery"
-        }
-        fn needs_from(&self) -> Result<u64, StoreError> {
-            Ok(0)
-        }
-        fn run_due(&self) -> Result<Round, String> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            Ok(Round { done: 1 })
-        }
     }
 
     /// Two nodes run the same consumer's rounds: only the lease holder's do anything, and when
