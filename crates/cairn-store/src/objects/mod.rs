@@ -7,6 +7,7 @@
 //! embedded backend: metadata in SQLite, bodies as files. The shared suite
 //! (`crate::suite::objects`) holds any backend to this contract.
 
+mod remote;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::path::Path;
 use md5::{Digest, Md5};
 use thiserror::Error;
 
+pub use remote::{BodyBucket, RemoteBodies};
 pub use sqlite::SqliteObjects;
 
 use crate::error::StoreError;

@@ -6,7 +6,7 @@
 
 mod blobs;
 mod list;
-mod sealed;
+pub(in crate::objects) mod sealed;
 
 use crate::db::Db;
 use std::path::{Path, PathBuf};

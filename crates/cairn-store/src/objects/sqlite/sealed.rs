@@ -17,7 +17,7 @@ use super::ObjectsError;
 
 const MAGIC: &[u8; 8] = b"CAIRNSSE";
 const VERSION: u8 = 1;
-const HEADER: u64 = 17;
+pub(crate) const HEADER: u64 = 17;
 pub const CHUNK: usize = 1 << 20;
 const TAG: usize = 16;
 
@@ -26,6 +26,19 @@ pub fn plain_len(stored: u64) -> u64 {
     let body = stored.saturating_sub(HEADER);
     let per = (CHUNK + TAG) as u64;
     (body / per) * CHUNK as u64 + (body % per).saturating_sub(TAG as u64)
+}
+
+/// The bytes of a sealed body of `file_len` bytes that hold plaintext `[first, last]`: the
+/// chunks covering it (empty for an empty body).
+pub(crate) fn chunk_span(file_len: u64, first: u64, last: u64) -> std::ops::Range<u64> {
+    let stored = (CHUNK + TAG) as u64;
+    let chunks = file_len.saturating_sub(HEADER).div_ceil(stored);
+    if chunks == 0 {
+        return HEADER..HEADER;
+    }
+    let first_chunk = (first / CHUNK as u64).min(chunks - 1);
+    let last_chunk = (last / CHUNK as u64).min(chunks - 1);
+    HEADER + first_chunk * stored..(HEADER + (last_chunk + 1) * stored).min(file_len)
 }
 
 pub struct Sealer {
@@ -105,6 +118,18 @@ impl Sealer {
             range,
             label,
         )
+    }
+
+    /// The same, from any reader of the sealed body (only the header and the chunks the range
+    /// covers are read).
+    pub(crate) fn read_parts<R: Read + Seek>(
+        &self,
+        f: R,
+        file_len: u64,
+        range: Option<(u64, u64)>,
+        label: &Path,
+    ) -> Result<Vec<u8>, ObjectsError> {
+        self.read_from(f, file_len, range, label)
     }
 
     fn read_from<R: Read + Seek>(
