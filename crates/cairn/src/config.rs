@@ -29,6 +29,20 @@ pub struct FileConfig {
     pub lambda: Option<LambdaConfig>,
     /// `[lake]`: where event data stores keep their files.
     pub lake: Option<LakeConfig>,
+    /// The PostgreSQL database of a cluster (`postgres://user:password@host:port/db`).
+    pub database: Option<String>,
+    /// `[object_store]`: where a cluster keeps object bodies.
+    pub object_store: Option<ObjectStoreConfig>,
+}
+
+/// `[object_store]`: a cluster's object bodies in a bucket of an S3-compatible endpoint.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectStoreConfig {
+    /// `s3://BUCKET[/PREFIX]`: the bucket's endpoint and credentials come from the
+    /// `[[external_bucket]]` table of that name, or else from `AWS_ENDPOINT_URL`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_REGION`.
+    pub url: String,
 }
 
 /// `[lake]`: event data stores' Parquet files in a bucket instead of the data directory.
@@ -68,6 +82,53 @@ impl FileConfig {
             ca_pem,
         }))
     }
+}
+
+/// Where a cluster keeps object bodies: `url` (`s3://BUCKET[/PREFIX]`) with its endpoint and
+/// credentials from the `[[external_bucket]]` of that name, or else from the AWS variables in
+/// `env` (the process's environment).
+pub fn object_store_bucket(
+    url: &str,
+    external: &[ExternalBucketConfig],
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<cairn_store::objects::BodyBucket> {
+    let Some(rest) = url.strip_prefix("s3://") else {
+        anyhow::bail!("object store {url:?}: expected s3://BUCKET[/PREFIX]");
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        anyhow::bail!("object store {url:?}: no bucket name");
+    }
+    if let Some(b) = external.iter().find(|b| b.name == bucket) {
+        return Ok(cairn_store::objects::BodyBucket {
+            endpoint: b.endpoint.clone(),
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            region: b.region.clone(),
+            access_key_id: b.access_key_id.clone(),
+            secret_access_key: b.secret_access_key.clone(),
+        });
+    }
+    let need = |name: &str| {
+        env(name).filter(|v| !v.is_empty()).with_context(|| {
+            format!(
+                "object store {url:?}: no [[external_bucket]] named {bucket:?} in the configuration file, and {name} is not set"
+            )
+        })
+    };
+    Ok(cairn_store::objects::BodyBucket {
+        endpoint: env("AWS_ENDPOINT_URL_S3")
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| need("AWS_ENDPOINT_URL"), Ok)?,
+        bucket: bucket.to_string(),
+        prefix: prefix.trim_matches('/').to_string(),
+        region: env("AWS_REGION")
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(default_region),
+        access_key_id: need("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: need("AWS_SECRET_ACCESS_KEY")?,
+    })
 }
 
 /// `[lambda]`: how Lambda functions run.
@@ -150,6 +211,52 @@ pub fn is_default(matches: &clap::ArgMatches, id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_object_store_is_an_external_bucket_or_the_aws_variables() {
+        let external: FileConfig = toml::from_str(
+            "[[external_bucket]]\nname = \"bodies\"\nendpoint = \"http://127.0.0.1:9000\"\naccess_key_id = \"AK\"\nsecret_access_key = \"SK\"\n[object_store]\nurl = \"s3://bodies/cluster/\"\n",
+        )
+        .unwrap();
+        let none = |_: &str| None;
+        let b = object_store_bucket(
+            &external.object_store.as_ref().unwrap().url,
+            &external.external_bucket,
+            none,
+        )
+        .unwrap();
+        assert_eq!(
+            (b.endpoint.as_str(), b.bucket.as_str(), b.prefix.as_str()),
+            ("http://127.0.0.1:9000", "bodies", "cluster")
+        );
+        assert_eq!(
+            (b.access_key_id.as_str(), b.region.as_str()),
+            ("AK", "us-east-1")
+        );
+
+        let vars = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://minio:9000".to_string()),
+            "AWS_ACCESS_KEY_ID" => Some("A".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("S".to_string()),
+            "AWS_REGION" => Some("eu-west-1".to_string()),
+            _ => None,
+        };
+        let b = object_store_bucket("s3://other", &external.external_bucket, vars).unwrap();
+        assert_eq!(
+            (
+                b.endpoint.as_str(),
+                b.bucket.as_str(),
+                b.prefix.as_str(),
+                b.region.as_str()
+            ),
+            ("http://minio:9000", "other", "", "eu-west-1")
+        );
+        let e = object_store_bucket("s3://other", &[], none).unwrap_err();
+        assert!(e.to_string().contains("AWS_ENDPOINT_URL is not set"), "{e}");
+        for bad in ["bodies", "s3://", "http://x/y"] {
+            assert!(object_store_bucket(bad, &[], vars).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn reads_and_rejects_unknown_keys() {

@@ -40,7 +40,7 @@ queries (LookupEvents) so the AWS CLI, boto3 and CloudTrail tools work against i
 Start it with `cairn serve`, then `eval \"$(cairn env)\"` in another shell and use the AWS CLI."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval, digest_interval, signing_key_validity, [[external_bucket]], [lake], [lambda]). Flags and
+    /// Configuration file (TOML: data_dir, listen, region, history_retention_days, delivery_interval, digest_interval, signing_key_validity, [[external_bucket]], [lake], [lambda], database, [object_store]). Flags and
     /// CAIRN_* variables override it. Default: ~/.config/cairn/cairn.toml when it exists.
     #[arg(long, global = true, env = "CAIRN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -61,7 +61,7 @@ pub struct DataDirArg {
 enum Command {
     /// Run the AWS endpoint. The first start creates an account and its root credentials and
     /// prints them once.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Print `export` lines (endpoint, keys, region) for this instance: eval "$(cairn env)".
     Env(env::EnvArgs),
     /// Load CloudTrail records from files or folders (recursively) into the journal.
@@ -167,7 +167,26 @@ fn main() -> anyhow::Result<()> {
                 a.external_buckets.push(b.resolve()?);
             }
             a.lake_bucket = file.lake_bucket()?;
-            serve::run(a)
+            if a.database.is_none() {
+                a.database = file.database.clone();
+            }
+            if a.object_store.is_none() {
+                a.object_store = file.object_store.as_ref().map(|o| o.url.clone());
+            }
+            match (&a.database, &a.object_store) {
+                (Some(_), Some(url)) => {
+                    a.object_store_bucket = Some(config::object_store_bucket(
+                        url,
+                        &file.external_bucket,
+                        |k| std::env::var(k).ok(),
+                    )?)
+                }
+                (None, None) => {}
+                _ => anyhow::bail!(
+                    "a cluster node needs both a database (--database, `database`) and an object store (--object-store, `[object_store] url`)"
+                ),
+            }
+            serve::run(*a)
         }
         Command::Operations(a) => operations::run(a),
         Command::Clock(c) => {

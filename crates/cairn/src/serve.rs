@@ -122,6 +122,30 @@ pub struct ServeArgs {
         value_delimiter = ':'
     )]
     pub lambda_python_path: Vec<std::path::PathBuf>,
+    /// Run as a node of a cluster: every store in this PostgreSQL database
+    /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`; the configuration file's `database`).
+    /// Needs --object-store. Without it, everything is in the data directory.
+    #[arg(
+        long,
+        env = "CAIRN_DATABASE",
+        value_name = "URL",
+        requires = "object_store"
+    )]
+    pub database: Option<String>,
+    /// Where a cluster keeps object bodies: `s3://BUCKET[/PREFIX]` on an S3-compatible
+    /// endpoint (the configuration file's `[object_store] url`). Its endpoint and credentials
+    /// come from the `[[external_bucket]]` table of that name, or from AWS_ENDPOINT_URL,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION.
+    #[arg(
+        long,
+        env = "CAIRN_OBJECT_STORE",
+        value_name = "URL",
+        requires = "database"
+    )]
+    pub object_store: Option<String>,
+    /// The object store's bucket, resolved from --object-store.
+    #[arg(skip)]
+    pub object_store_bucket: Option<cairn_store::objects::BodyBucket>,
     /// External buckets, from the configuration file's `[[external_bucket]]` tables.
     #[arg(skip)]
     pub external_buckets: Vec<ExternalBucket>,

@@ -171,7 +171,9 @@ impl RemoteBodies {
         let sealer = own.as_ref().unwrap_or(&self.sealer);
         let io = |e| ObjectsError::io(Path::new(&self.label), e);
         let mut w = sealer
-            .writer(Vec::with_capacity(body.len() + body.len() / CHUNK * 16 + 64))
+            .writer(Vec::with_capacity(
+                body.len() + body.len() / CHUNK * 16 + 64,
+            ))
             .map_err(io)?;
         w.write(body).map_err(io)?;
         let sealed = Bytes::from(w.finish().map_err(io)?);

@@ -20,6 +20,8 @@
 //! metadata, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
 //! is there.
 
+pub mod keys;
+
 use std::ops::{Deref, DerefMut};
 
 use postgres::{Client, NoTls};

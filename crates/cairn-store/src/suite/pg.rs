@@ -464,6 +464,36 @@ mod tests {
 
     /// A store opened again over its schema finds its migrations applied and its data there.
     #[test]
+    fn every_node_must_hold_the_clusters_master_keys() {
+        use crate::pg::keys::check_master_keys;
+        let server = TestPostgres::start();
+        let url = server.url();
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        let kms = first.path().join("kms.key");
+        let signing = first.path().join("signing.key");
+        let keys = [("kms", kms.as_path()), ("signing", signing.as_path())];
+        check_master_keys(&url, "keys_case", &keys, 1).unwrap();
+        assert!(
+            kms.exists() && signing.exists(),
+            "the first node makes them"
+        );
+        check_master_keys(&url, "keys_case", &keys, 2).unwrap();
+
+        let other = second.path().join("kms.key");
+        let e = check_master_keys(&url, "keys_case", &[("kms", other.as_path())], 3).unwrap_err();
+        assert!(e.to_string().contains("is not on this node"), "{e}");
+        assert!(!other.exists(), "a missing key is not made up");
+
+        std::fs::write(&other, [9u8; 32]).unwrap();
+        let e = check_master_keys(&url, "keys_case", &[("kms", other.as_path())], 4).unwrap_err();
+        assert!(e.to_string().contains("is not the cluster's kms"), "{e}");
+
+        std::fs::copy(&kms, &other).unwrap();
+        check_master_keys(&url, "keys_case", &[("kms", other.as_path())], 5).unwrap();
+    }
+
+    #[test]
     fn migrations_apply_once() {
         let server = TestPostgres::start();
         let b = PgBackend::new(&server);
