@@ -16,7 +16,7 @@ use cairn_store::StoreError;
 use cairn_store::events::{EventsStore, SqliteEvents};
 use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
-use cairn_store::journal::{Journal, JournalConfig, SegmentJournal};
+use cairn_store::journal::{Journal, JournalConfig, Leases, SegmentJournal, Solo};
 use cairn_store::kms::{KmsStore, SqliteKms};
 use cairn_store::lake::{Columnar, LakeStore, NoColumnar, SqliteLake};
 use cairn_store::lambda::{LambdaStore, SqliteLambda};
@@ -202,6 +202,11 @@ pub struct Stores {
     /// Notified after every journal commit: consumers that react to calls (EventBridge's
     /// router) wake on it instead of waiting for their next tick.
     pub commits: Arc<tokio::sync::Notify>,
+    /// Which node runs each journal consumer: this one alone in the embedded mode; one node
+    /// of a cluster at a time, by leases in the database.
+    pub leases: Arc<dyn Leases>,
+    /// This node's name among the holders of leases (unique per process).
+    pub node: String,
 }
 
 /// The journal's commit hook: the event-history index's, then a nudge to whoever waits on
@@ -289,6 +294,8 @@ impl Stores {
             identity,
             history_behind: behind,
             commits,
+            leases: Arc::new(Solo),
+            node: "embedded".to_owned(),
         })
     }
 }

@@ -9,7 +9,7 @@ use cairn_model::{Clock, SystemClock};
 use cairn_services::App;
 use cairn_store::history::HistoryConsumer;
 use cairn_store::identity::{AccessKey, IdentityStore};
-use cairn_store::journal::{Consumer, Consumers, Serial};
+use cairn_store::journal::{Consumer, Consumers, LEASE_TTL_MS, Leased, Leases, Serial};
 use cairn_trail::delivery::Delivery;
 use cairn_trail::digest::Digester;
 use cairn_trail::sink::{ExternalBucket, RoutingSink};
@@ -327,6 +327,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!();
         println!("Ready. In another shell:  eval \"$(cairn env --data-dir {})\"", dir.root.display());
 
+        // Each consumer runs on one node at a time: always this one in the embedded mode.
+        let runs = OneNode {
+            leases: Arc::clone(&stores.leases),
+            node: stores.node.clone(),
+            clock: Arc::clone(&app.clock),
+        };
         // CloudTrail writes into the embedded S3 through S3's API, as cloudtrail.amazonaws.com.
         let sink = RoutingSink {
             embedded: Arc::new(cairn_services::cloudtrail::delivery::TrailWrites::new(Arc::clone(&app))),
@@ -352,30 +358,30 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // serialized: the periodic loops and the test clock never run one twice at once.
         // Trails with a log group: their records go to CloudWatch Logs through Logs' API, as
         // the role session CloudTrail assumed, each trail from its own cursor.
-        let to_logs: Arc<dyn Consumer> = Serial::new(cairn_trail::cwl::CwlDelivery {
+        let to_logs: Arc<dyn Consumer> = runs.of(cairn_trail::cwl::CwlDelivery {
             journal: app.journal.clone(),
             trails: Arc::clone(&app.trails),
             sink: Arc::new(cairn_services::cloudtrail::cwl_writes::LogsWrites::new(Arc::clone(&app))),
             clock: Arc::clone(&app.clock),
             backoff: Default::default(),
         });
-        let history: Arc<dyn Consumer> = Serial::new(HistoryConsumer {
+        let history: Arc<dyn Consumer> = runs.of(HistoryConsumer {
             history: Arc::clone(&app.history),
             journal: app.journal.clone(),
             behind: stores.history_behind.clone(),
         });
-        let delivering: Arc<dyn Consumer> = Serial::new(Arc::clone(&delivery));
+        let delivering: Arc<dyn Consumer> = runs.of(Arc::clone(&delivery));
         // Trails with an SNS topic: each written log file is announced to it through SNS's
         // API, as cloudtrail.amazonaws.com, right after the round that wrote it.
-        let notifying: Arc<dyn Consumer> = Serial::new(cairn_trail::notify::Notifications {
+        let notifying: Arc<dyn Consumer> = runs.of(cairn_trail::notify::Notifications {
             trails: Arc::clone(&app.trails),
             notifier: Arc::new(cairn_services::cloudtrail::sns_notices::TrailNotices::new(Arc::clone(&app))),
             clock: Arc::clone(&app.clock),
             backoff: Default::default(),
         });
-        let digesting: Arc<dyn Consumer> = Serial::new(Arc::clone(&digests));
+        let digesting: Arc<dyn Consumer> = runs.of(Arc::clone(&digests));
         // CloudWatch's alarms: evaluated on the clock, their actions carried out.
-        let alarms: Arc<dyn Consumer> = Serial::new(cairn_services::cloudwatch::AlarmWork {
+        let alarms: Arc<dyn Consumer> = runs.of(cairn_services::cloudwatch::AlarmWork {
             app: Arc::clone(&app),
         });
         let mut consumers = Consumers::new();
@@ -387,7 +393,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .register(Arc::clone(&to_logs))
             .register(Arc::clone(&alarms));
         // SNS's deliveries: the outbox.
-        let sns_delivery: Arc<dyn Consumer> = Serial::new(cairn_services::sns::delivery::Deliverer::new(
+        let sns_delivery: Arc<dyn Consumer> = runs.of(cairn_services::sns::delivery::Deliverer::new(
             Arc::clone(&app),
             &endpoint,
             open::layout(&dir).mailbox(),
@@ -395,14 +401,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         consumers.register(Arc::clone(&sns_delivery));
         // Subscription filters: what log groups store goes to their functions.
         let log_subscriptions: Arc<dyn Consumer> =
-            Serial::new(cairn_services::logs::subscriptions::SubscriptionDelivery {
+            runs.of(cairn_services::logs::subscriptions::SubscriptionDelivery {
                 app: Arc::clone(&app),
             });
         consumers.register(Arc::clone(&log_subscriptions));
         // Lambda's asynchronous invocations: the queue, on a cadence of their own (a
         // function may run for minutes; it must not hold up the alerting chain).
         let lambda_async: Arc<dyn Consumer> =
-            Serial::new(cairn_services::lambda::Invoker::new(Arc::clone(&app)));
+            runs.of(cairn_services::lambda::Invoker::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lambda_async));
         // Woken when an invocation is queued (an event reaching a function must not wait for
         // a tick); the tick runs retries as they come due.
@@ -415,7 +421,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // targets, and schedules. Woken by every journal commit, so a call reaches its
         // targets within milliseconds; a tick catches what a commit does not announce (a
         // schedule coming due, a retry, bus events committed just after their record).
-        let routing: Arc<dyn Consumer> = Serial::new(
+        let routing: Arc<dyn Consumer> = runs.of(
             cairn_services::events::routing::Router::new(Arc::clone(&app), &endpoint)
                 .context("starting EventBridge's router")?,
         );
@@ -429,18 +435,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // files (woken by commits), and queued queries run (woken by commits too: StartQuery
         // is a recorded call), each on its own loop so a long query never holds up ingestion.
         let lake_ingest: Arc<dyn Consumer> =
-            Serial::new(cairn_services::cloudtrail::lake_ingest::LakeIngest::new(Arc::clone(&app)));
+            runs.of(cairn_services::cloudtrail::lake_ingest::LakeIngest::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_ingest));
         spawn_nudged(lake_ingest, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
         let lake_queries: Arc<dyn Consumer> =
-            Serial::new(cairn_services::cloudtrail::lake_queries::LakeQueries { app: Arc::clone(&app) });
+            runs.of(cairn_services::cloudtrail::lake_queries::LakeQueries { app: Arc::clone(&app) });
         consumers.register(Arc::clone(&lake_queries));
         spawn_nudged(lake_queries, vec![Arc::clone(&stores.commits)], Duration::from_millis(200));
         // Imports (StartImport): files read from S3 into event data stores, a batch at a
         // time, on a loop of their own (woken by commits: StartImport is a recorded call, and
         // so are the worker's own reads).
         let lake_imports: Arc<dyn Consumer> =
-            Serial::new(cairn_services::cloudtrail::lake_imports::LakeImports::new(Arc::clone(&app)));
+            runs.of(cairn_services::cloudtrail::lake_imports::LakeImports::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_imports));
         spawn_nudged(lake_imports, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
         // The alerting chain, in order: records into log groups (whose metric filters publish
@@ -484,10 +490,40 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,
         }
         println!("cairn: shutting down (delivering pending log files and digests)");
-        let _ = tokio::task::spawn_blocking(move || consumers.run_all()).await;
+        let (leases, node) = (Arc::clone(&stores.leases), stores.node.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            consumers.run_all();
+            // Another node takes over at once instead of waiting for the leases to expire.
+            for c in consumers.iter() {
+                if let Err(e) = leases.release(c.name(), &node) {
+                    tracing::warn!(consumer = c.name(), error = %e, "could not release a lease");
+                }
+            }
+        })
+        .await;
         anyhow::Ok(())
     })?;
     Ok(())
+}
+
+/// Puts consumers under their leases (only the node holding a consumer's lease runs its
+/// rounds) and makes their rounds serial.
+struct OneNode {
+    leases: Arc<dyn Leases>,
+    node: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl OneNode {
+    fn of<C: Consumer>(&self, consumer: C) -> Arc<dyn Consumer> {
+        Serial::new(Leased::new(
+            consumer,
+            Arc::clone(&self.leases),
+            self.node.clone(),
+            Arc::clone(&self.clock),
+            LEASE_TTL_MS,
+        ))
+    }
 }
 
 /// Binds the endpoint with a listen backlog deep enough that a burst of new connections

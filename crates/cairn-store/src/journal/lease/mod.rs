@@ -43,6 +43,11 @@ pub trait Leases: Send + Sync + 'static {
 
     /// Gives the lease up at once (a node stopping cleanly), if `holder` has it.
     fn release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Whether other nodes may hold these leases (a lease changing hands is worth a log line).
+    fn shared(&self) -> bool {
+        true
+    }
 }
 
 /// One node: every lease is this node's, for good.
@@ -64,6 +69,9 @@ impl Leases for Solo {
     }
     fn release(&self, _: &str, _: &str) -> Result<(), StoreError> {
         Ok(())
+    }
+    fn shared(&self) -> bool {
+        false
     }
 }
 
@@ -124,7 +132,7 @@ impl<C: Consumer> Consumer for Leased<C> {
             return Ok(Round::default());
         };
         let before = self.epoch.swap(lease.epoch, Ordering::SeqCst);
-        if before != lease.epoch {
+        if before != lease.epoch && self.leases.shared() {
             tracing::info!(
                 consumer = self.inner.name(),
                 node = %self.node,
