@@ -7,6 +7,12 @@
 //! A read that finds the index behind the journal's head asks the thread to index what it
 //! holds at once and waits for it. A client that sees its call answered therefore finds it in
 //! LookupEvents, and indexing never sits between a call and its answer.
+//!
+//! Nodes of a cluster share one journal and one index ([`FollowingIndex::shared`]): a node's
+//! commits are only some of the journal's, so its thread indexes by reading the journal from
+//! the index's cursor (the index takes each entry once, whichever node gets there first), and
+//! a read compares the index's cursor in the database with the journal's head, so a call
+//! answered by any node is found by a read on any other.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
@@ -30,8 +36,6 @@ const MOST_WAIT: Duration = Duration::from_secs(5);
 /// An index that follows a journal: see the module documentation.
 pub struct FollowingIndex {
     shared: Arc<Shared>,
-    /// Weak: the journal holds this index's hook, which holds `shared`.
-    journal: OnceLock<Weak<dyn Journal>>,
 }
 
 struct Shared {
@@ -46,6 +50,10 @@ struct Shared {
     moved: (Mutex<()>, Condvar),
     /// Set when a batch could not be indexed; a catch-up from the index's cursor clears it.
     behind: Arc<AtomicBool>,
+    /// Other nodes write to the journal and the index too.
+    cluster: bool,
+    /// Weak: the journal holds this index's hook, which holds `shared`.
+    journal: OnceLock<Weak<dyn Journal>>,
 }
 
 #[derive(Default)]
@@ -67,6 +75,22 @@ impl FollowingIndex {
         inner: Arc<dyn HistoryIndex>,
         behind: Arc<AtomicBool>,
     ) -> Result<Arc<FollowingIndex>, StoreError> {
+        FollowingIndex::with(inner, behind, false)
+    }
+
+    /// The same for a node of a cluster (see the module documentation).
+    pub fn shared(
+        inner: Arc<dyn HistoryIndex>,
+        behind: Arc<AtomicBool>,
+    ) -> Result<Arc<FollowingIndex>, StoreError> {
+        FollowingIndex::with(inner, behind, true)
+    }
+
+    fn with(
+        inner: Arc<dyn HistoryIndex>,
+        behind: Arc<AtomicBool>,
+        cluster: bool,
+    ) -> Result<Arc<FollowingIndex>, StoreError> {
         let indexed = AtomicU64::new(inner.cursor()?);
         Ok(Arc::new(FollowingIndex {
             shared: Arc::new(Shared {
@@ -76,8 +100,9 @@ impl FollowingIndex {
                 indexed,
                 moved: (Mutex::new(()), Condvar::new()),
                 behind,
+                cluster,
+                journal: OnceLock::new(),
             }),
-            journal: OnceLock::new(),
         }))
     }
 
@@ -97,20 +122,30 @@ impl FollowingIndex {
 
     /// The journal this index follows (known once it is open); reads wait for its head.
     pub fn follow(&self, journal: &Arc<dyn Journal>) {
-        let _ = self.journal.set(Arc::downgrade(journal));
+        let _ = self.shared.journal.set(Arc::downgrade(journal));
     }
 
     /// Waits until every entry the journal had acknowledged when this was called is indexed.
     /// If the index fell behind (a batch failed to index), catches it up here rather than
     /// waiting for the consumer's next round.
     fn settle(&self) {
-        let Some(journal) = self.journal.get().and_then(Weak::upgrade) else {
+        let s = &self.shared;
+        let Some(journal) = s.journal.get().and_then(Weak::upgrade) else {
             return;
         };
         let target = journal.head();
-        let s = &self.shared;
         if s.indexed.load(Ordering::Acquire) >= target {
             return;
+        }
+        if s.cluster {
+            // Another node may have indexed it already.
+            match s.inner.cursor() {
+                Ok(c) => s.moved_to(c),
+                Err(e) => tracing::warn!(error = %e, "could not read event history's cursor"),
+            }
+            if s.indexed.load(Ordering::Acquire) >= target {
+                return;
+            }
         }
         let deadline = Instant::now() + MOST_WAIT;
         loop {
@@ -150,6 +185,27 @@ impl FollowingIndex {
 }
 
 impl Shared {
+    /// Indexes what the journal holds past the index's cursor: this node's entries and the
+    /// other nodes' alike.
+    fn index_from_journal(&self) {
+        let Some(journal) = self.journal.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let done = self
+            .inner
+            .catch_up(&*journal, &mut |_, _| {})
+            .and_then(|_| self.inner.cursor());
+        match done {
+            Ok(cursor) => self.moved_to(cursor),
+            Err(e) => {
+                tracing::error!(error = %e, "event history fell behind the journal; catching up");
+                self.behind.store(true, Ordering::Release);
+                let _guard = self.moved.0.lock().unwrap_or_else(|p| p.into_inner());
+                self.moved.1.notify_all();
+            }
+        }
+    }
+
     fn moved_to(&self, end: u64) {
         self.indexed.fetch_max(end, Ordering::AcqRel);
         let _guard = self.moved.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -162,10 +218,12 @@ impl Shared {
         loop {
             let (entries, end) = {
                 let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                while q.entries.is_empty() && !q.closed {
+                // In a cluster a waiting reader is work even with nothing queued here: the
+                // entries it waits for may be another node's.
+                while q.entries.is_empty() && !q.closed && !(self.cluster && q.wanted) {
                     q = self.work.wait(q).unwrap_or_else(|p| p.into_inner());
                 }
-                if q.entries.is_empty() {
+                if q.entries.is_empty() && !(self.cluster && q.wanted) {
                     return;
                 }
                 let due = q.since.unwrap_or_else(Instant::now) + GATHER;
@@ -186,6 +244,10 @@ impl Shared {
             };
             if self.behind.load(Ordering::Acquire) {
                 // A catch-up from the index's cursor will read these from the journal.
+                continue;
+            }
+            if self.cluster {
+                self.index_from_journal();
                 continue;
             }
             match self.inner.apply(&entries, end) {
