@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::Backend;
-use crate::events::EventsStore;
+use crate::events::{EventsStore, PgEvents};
 use crate::history::{HistoryIndex, PgHistory};
 use crate::identity::IdentityStore;
 use crate::journal::{Journal, NoHook, PgJournal};
@@ -210,6 +210,7 @@ pub struct PgBackend {
     /// The master key file sealing secrets (shared by every node of a deployment).
     keys: tempfile::TempDir,
     journal: Mutex<Option<Arc<dyn Journal>>>,
+    events: Mutex<Option<Arc<dyn EventsStore>>>,
     history: Mutex<Option<Arc<dyn HistoryIndex>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
@@ -231,6 +232,7 @@ impl PgBackend {
             ),
             keys: tempfile::tempdir().expect("a temporary directory for the master key"),
             journal: Mutex::new(None),
+            events: Mutex::new(None),
             history: Mutex::new(None),
             kms: Mutex::new(None),
             lake: Mutex::new(None),
@@ -335,7 +337,16 @@ impl Backend for PgBackend {
         s
     }
     fn events(&self) -> Arc<dyn EventsStore> {
-        Self::not_yet("events")
+        let mut slot = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn EventsStore> = Arc::new(
+            PgEvents::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the EventBridge store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn lake(&self) -> Arc<dyn LakeStore> {
         let mut slot = self.lake.lock().unwrap_or_else(|p| p.into_inner());
@@ -351,6 +362,7 @@ impl Backend for PgBackend {
     }
     fn restart(&self) {
         *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.events.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.history.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -368,6 +380,14 @@ mod tests {
     fn the_journal_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::journal::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_events_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::events::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
