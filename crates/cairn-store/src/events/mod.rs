@@ -2,7 +2,7 @@
 //! target deliveries and the routing consumer's cursors.
 //!
 //! [`EventsStore`] is the contract, in the service's own terms; [`SqliteEvents`] is the
-//! embedded backend; the shared suite (`crate::suite::events`) holds any backend to it.
+//! embedded backend, [`PgEvents`] the one of nodes sharing PostgreSQL; the shared suite (`crate::suite::events`) holds any backend to it.
 //! Buses and rules are keyed by ARN (which names account, region, bus and rule); the default
 //! bus of an account and region is the service's to answer, it has no row. Events put on a
 //! bus are written in the PutEvents call's transaction, so an answered call's events are on
@@ -10,10 +10,12 @@
 //! transaction ([`EventsStore::advance`]), so a crash between the two never loses a match.
 //! What the API validates is the service's; the store keeps and orders.
 
+mod pg;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
+pub use pg::PgEvents;
 pub use sqlite::SqliteEvents;
 
 use crate::error::StoreError;

@@ -6,15 +6,18 @@
 //! newest first, in keyset pages; old events are purged by time. The record itself stays in
 //! the journal; an indexed event points at it by offset. [`FollowingIndex`] keeps an index
 //! behind the journal's acknowledgements yet current for every read. [`SqliteHistory`] is the
-//! embedded backend; the shared suite (`crate::suite::history`) holds any backend to this contract.
+//! embedded backend, [`PgHistory`] the one of nodes sharing PostgreSQL; the shared suite
+//! (`crate::suite::history`) holds any backend to this contract.
 
 mod consumer;
 mod following;
+pub mod pg;
 mod query;
 pub mod sqlite;
 
 pub use consumer::HistoryConsumer;
 pub use following::FollowingIndex;
+pub use pg::PgHistory;
 pub use query::{IndexedEvent, LookupKey, LookupPage, LookupQuery, PageAfter, ShownResource};
 pub use sqlite::SqliteHistory;
 

@@ -16,8 +16,9 @@
 //! inside a group would commit the group early).
 //!
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
-//! its own transactions rather than calls' groups), consumer leases, KMS, Lambda, the lake's
-//! metadata, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
+//! its own transactions rather than calls' groups), event history (`crate::history::pg`, a
+//! journal consumer with its own transactions too), EventBridge, consumer leases, KMS, Lambda,
+//! the lake's metadata, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
 //! is there.
 
 pub mod keys;

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::Backend;
-use crate::events::EventsStore;
-use crate::history::HistoryIndex;
+use crate::events::{EventsStore, PgEvents};
+use crate::history::{HistoryIndex, PgHistory};
 use crate::identity::IdentityStore;
 use crate::journal::{Journal, NoHook, PgJournal};
 use crate::kms::{KmsStore, PgKms};
@@ -210,6 +210,8 @@ pub struct PgBackend {
     /// The master key file sealing secrets (shared by every node of a deployment).
     keys: tempfile::TempDir,
     journal: Mutex<Option<Arc<dyn Journal>>>,
+    events: Mutex<Option<Arc<dyn EventsStore>>>,
+    history: Mutex<Option<Arc<dyn HistoryIndex>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
@@ -230,6 +232,8 @@ impl PgBackend {
             ),
             keys: tempfile::tempdir().expect("a temporary directory for the master key"),
             journal: Mutex::new(None),
+            events: Mutex::new(None),
+            history: Mutex::new(None),
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
@@ -258,7 +262,16 @@ impl Backend for PgBackend {
         j
     }
     fn history(&self) -> Arc<dyn HistoryIndex> {
-        Self::not_yet("history")
+        let mut slot = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = slot.as_ref() {
+            return Arc::clone(h);
+        }
+        let h: Arc<dyn HistoryIndex> = Arc::new(
+            PgHistory::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening event history on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&h));
+        h
     }
     fn identity(&self) -> Arc<dyn IdentityStore> {
         Self::not_yet("identity")
@@ -324,7 +337,16 @@ impl Backend for PgBackend {
         s
     }
     fn events(&self) -> Arc<dyn EventsStore> {
-        Self::not_yet("events")
+        let mut slot = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn EventsStore> = Arc::new(
+            PgEvents::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the EventBridge store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn lake(&self) -> Arc<dyn LakeStore> {
         let mut slot = self.lake.lock().unwrap_or_else(|p| p.into_inner());
@@ -340,6 +362,8 @@ impl Backend for PgBackend {
     }
     fn restart(&self) {
         *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.events.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.history.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -356,6 +380,22 @@ mod tests {
     fn the_journal_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::journal::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_events_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::events::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_history_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::history::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

@@ -35,7 +35,9 @@ struct Writer {
     scopes: HashMap<(String, String, &'static str), i64>,
 }
 
-fn category_name(c: EventCategory) -> Option<&'static str> {
+/// The category an event is indexed under; `None` for those event history never shows
+/// (shared with the PostgreSQL index, so that both keep the same events).
+pub(crate) fn category_name(c: EventCategory) -> Option<&'static str> {
     match c {
         EventCategory::Management => Some("Management"),
         EventCategory::Insight => Some("Insight"),

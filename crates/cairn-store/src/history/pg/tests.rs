@@ -1,0 +1,104 @@
+//! What the PostgreSQL index must do beyond the shared suite: nodes indexing one journal at
+//! once, and records PostgreSQL cannot keep as they are.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use super::*;
+use crate::history::{LookupKey, LookupQuery};
+use crate::journal::{Entry, EntryKind, NoHook, PgJournal};
+use crate::suite::pg::TestPostgres;
+
+const ACCT: &str = "111122223333";
+
+fn entry(i: usize, name: &str) -> Vec<u8> {
+    let record = serde_json::json!({
+        "eventVersion":"1.11", "eventTime":"2023-11-14T22:13:20Z",
+        "eventSource":"cloudtrail.amazonaws.com", "eventName": name, "awsRegion":"us-east-1",
+        "eventID": format!("id-{i}"), "eventCategory":"Management",
+        "resources":[{"ARN": format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t{i}"),
+                      "type":"AWS::CloudTrail::Trail"}]
+    });
+    Entry {
+        kind: EntryKind::Recorded,
+        account: ACCT.into(),
+        record: serde_json::to_vec(&record).unwrap(),
+    }
+    .encode()
+}
+
+fn query(attribute: Option<(LookupKey, &str)>) -> LookupQuery {
+    LookupQuery {
+        account: ACCT.into(),
+        region: "us-east-1".into(),
+        category: "Management",
+        attribute: attribute.map(|(k, v)| (k, v.to_owned())),
+        start_ms: 0,
+        end_ms: i64::MAX,
+        limit: 1000,
+        after: None,
+    }
+}
+
+/// Two nodes catch the shared index up from one journal at once, while entries keep coming:
+/// every entry is indexed once, with its resources once.
+#[test]
+fn nodes_indexing_at_once_index_every_entry_once() {
+    let server = TestPostgres::start();
+    let url = server.url();
+    let journal: Arc<dyn Journal> =
+        Arc::new(PgJournal::open(&url, "shared_history", 64, Box::new(NoHook)).unwrap());
+    let nodes: Vec<Arc<PgHistory>> = (0..2)
+        .map(|_| Arc::new(PgHistory::open(&url, "shared_history").unwrap()))
+        .collect();
+    let writer = {
+        let journal = Arc::clone(&journal);
+        std::thread::spawn(move || {
+            for i in 0..300 {
+                journal.append(vec![entry(i, "X")]).wait_blocking().unwrap();
+            }
+        })
+    };
+    let indexers: Vec<_> = nodes
+        .iter()
+        .map(|h| {
+            let (h, journal) = (Arc::clone(h), Arc::clone(&journal));
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    h.catch_up(&*journal, &mut |_, _| {}).unwrap();
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for t in indexers {
+        t.join().unwrap();
+    }
+    nodes[0].catch_up(&*journal, &mut |_, _| {}).unwrap();
+    assert_eq!(nodes[1].count().unwrap(), 300);
+    assert_eq!(nodes[1].cursor().unwrap(), journal.head());
+    let page = nodes[1]
+        .lookup(&query(Some((
+            LookupKey::ResourceType,
+            "AWS::CloudTrail::Trail",
+        ))))
+        .unwrap();
+    assert_eq!(page.events.len(), 300);
+    assert!(page.events.iter().all(|e| e.resources.len() == 1));
+}
+
+/// PostgreSQL's text cannot hold NUL: such a record is indexed (not refused, which would stop
+/// the index), and found by the same value.
+#[test]
+fn a_record_with_nul_characters_is_indexed_and_found() {
+    let server = TestPostgres::start();
+    let h = PgHistory::open(&server.url(), "nul_history").unwrap();
+    h.apply(&[(0, entry(0, "Put\0Thing"))], 1).unwrap();
+    assert_eq!(h.cursor().unwrap(), 1);
+    let page = h
+        .lookup(&query(Some((LookupKey::EventName, "Put\0Thing"))))
+        .unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert!(h.has_event_id(ACCT, "id-0").unwrap());
+}
