@@ -20,7 +20,7 @@
 //! - [`lambda`]: Lambda functions, their code and the queue of asynchronous invocations
 //!   ([`lambda::LambdaStore`]; [`lambda::SqliteLambda`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
-//!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
+//!   ([`logs::LogsStore`]; [`logs::SqliteLogs`], and [`logs::PgLogs`] on PostgreSQL).
 //! - [`metrics`]: CloudWatch metrics, metric alarms and pending alarm actions
 //!   ([`metrics::MetricsStore`]; [`metrics::SqliteMetrics`]).
 //! - [`sns`]: SNS topics, subscriptions, the durable delivery outbox and the signing

@@ -20,7 +20,7 @@ use crate::journal::{Journal, NoHook, PgJournal};
 use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
 use crate::lambda::{LambdaStore, PgLambda};
-use crate::logs::LogsStore;
+use crate::logs::{LogsStore, PgLogs};
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
 use crate::sns::{PgSns, SnsStore};
@@ -213,6 +213,7 @@ pub struct PgBackend {
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
+    logs: Mutex<Option<Arc<dyn LogsStore>>>,
     sns: Mutex<Option<Arc<dyn SnsStore>>>,
     sqs: Mutex<Option<Arc<dyn SqsStore>>>,
 }
@@ -233,6 +234,7 @@ impl PgBackend {
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
+            logs: Mutex::new(None),
             sns: Mutex::new(None),
             sqs: Mutex::new(None),
         }
@@ -276,7 +278,16 @@ impl Backend for PgBackend {
         s
     }
     fn logs(&self) -> Arc<dyn LogsStore> {
-        Self::not_yet("logs")
+        let mut slot = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn LogsStore> = Arc::new(
+            PgLogs::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the Logs store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn metrics(&self) -> Arc<dyn MetricsStore> {
         Self::not_yet("metrics")
@@ -343,6 +354,7 @@ impl Backend for PgBackend {
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sns.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sqs.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
@@ -372,6 +384,14 @@ mod tests {
     fn the_lambda_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::lambda::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_logs_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::logs::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
