@@ -26,7 +26,8 @@
 //! - [`sns`]: SNS topics, subscriptions, the durable delivery outbox and the signing
 //!   certificate ([`sns::SnsStore`]; [`sns::SqliteSns`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
-//!   in SQLite and bodies as files).
+//!   in SQLite and bodies as files, and [`objects::PgObjects`], metadata on PostgreSQL and
+//!   bodies behind [`objects::Bodies`]).
 //! - [`sqs`]: SQS queues and their messages ([`sqs::SqsStore`]; [`sqs::SqliteSqs`]).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
 //!   [`trails::SqliteTrails`]).

@@ -17,7 +17,8 @@
 //!
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
 //! its own transactions rather than calls' groups), consumer leases, KMS, Lambda, the lake's
-//! metadata, CloudWatch Logs, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
+//! metadata, CloudWatch Logs, the S3 store's metadata (bodies still on a node's disk), SNS and
+//! SQS. No store on PostgreSQL is offered to `cairn serve` until every store
 //! is there.
 
 use std::ops::{Deref, DerefMut};
