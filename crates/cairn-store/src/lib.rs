@@ -20,13 +20,14 @@
 //! - [`lambda`]: Lambda functions, their code and the queue of asynchronous invocations
 //!   ([`lambda::LambdaStore`]; [`lambda::SqliteLambda`]).
 //! - [`logs`]: CloudWatch Logs groups, streams, events and metric filters
-//!   ([`logs::LogsStore`]; [`logs::SqliteLogs`]).
+//!   ([`logs::LogsStore`]; [`logs::SqliteLogs`], and [`logs::PgLogs`] on PostgreSQL).
 //! - [`metrics`]: CloudWatch metrics, metric alarms and pending alarm actions
 //!   ([`metrics::MetricsStore`]; [`metrics::SqliteMetrics`]).
 //! - [`sns`]: SNS topics, subscriptions, the durable delivery outbox and the signing
 //!   certificate ([`sns::SnsStore`]; [`sns::SqliteSns`]).
 //! - [`objects`]: the S3 store ([`objects::ObjectStore`]; [`objects::SqliteObjects`], metadata
-//!   in SQLite and bodies as files).
+//!   in SQLite and bodies as files, and [`objects::PgObjects`], metadata on PostgreSQL and
+//!   bodies behind [`objects::Bodies`]).
 //! - [`sqs`]: SQS queues and their messages ([`sqs::SqsStore`]; [`sqs::SqliteSqs`]).
 //! - [`trails`]: trails, delivery plans, signing keys, digest state ([`trails::TrailStore`];
 //!   [`trails::SqliteTrails`]).

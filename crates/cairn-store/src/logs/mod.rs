@@ -2,15 +2,18 @@
 //! and the account's resource policies.
 //!
 //! [`LogsStore`] is the contract, in the service's own terms; [`SqliteLogs`] is the embedded
-//! backend; the shared suite (`crate::suite::logs`) holds any backend to it. Everything is
-//! scoped by a [`GroupKey`] (account, region, group name), as log group names are unique
-//! per account and region. What the API validates (names, limits, time windows) is the
+//! backend, [`PgLogs`] the one of several nodes sharing PostgreSQL; the shared suite
+//! (`crate::suite::logs`) holds any backend to it. Everything is scoped by a [`GroupKey`]
+//! (account, region, group name), as log group names are unique per account and region. What the API validates (names, limits, time windows) is the
 //! service's; the store keeps and orders.
 
+mod batch;
+mod pg;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
+pub use pg::PgLogs;
 pub use sqlite::SqliteLogs;
 
 use crate::error::StoreError;

@@ -4,9 +4,12 @@
 //! [`ObjectStore`] is the contract: S3's naming, versioning (null version, delete markers,
 //! latest), listing and multipart rules, a body stored before the metadata that names it, and
 //! a call's writes (bodies included) undone if its record fails. [`SqliteObjects`] is the
-//! embedded backend: metadata in SQLite, bodies as files. The shared suite
-//! (`crate::suite::objects`) holds any backend to this contract.
+//! embedded backend: metadata in SQLite, bodies as files. [`PgObjects`] keeps the metadata in
+//! PostgreSQL for several nodes, and the bodies behind [`Bodies`] (`bodies.rs`). The shared
+//! suite (`crate::suite::objects`) holds any backend to this contract.
 
+mod bodies;
+mod pg;
 mod remote;
 mod sqlite;
 
@@ -16,6 +19,8 @@ use std::path::Path;
 use md5::{Digest, Md5};
 use thiserror::Error;
 
+pub use bodies::Bodies;
+pub use pg::PgObjects;
 pub use remote::{BodyBucket, RemoteBodies};
 pub use sqlite::SqliteObjects;
 

@@ -9,8 +9,8 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteLogs;
-use super::batch;
 use crate::error::StoreError;
+use crate::logs::batch;
 use crate::logs::{EventQuery, GroupKey, LogEvent, LogStream, NewEvent, Position, Streams};
 
 /// A batch's row without its events.

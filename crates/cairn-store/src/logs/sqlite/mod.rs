@@ -1,10 +1,9 @@
 //! CloudWatch Logs in SQLite (`logs.db`, schema in `sql/logs.sql`): groups, streams and
-//! metric filters here, events (a batch per row) in `log_events.rs` and `batch.rs`, subscription
-//! filters and what their delivery reads in `subscriptions.rs`, the account's resource policies in
-//! `resource_policies.rs`. Every write joins the call's group
+//! metric filters here, events (a batch per row, packed by `crate::logs::batch`) in
+//! `log_events.rs`, subscription filters and what their delivery reads in `subscriptions.rs`,
+//! the account's resource policies in `resource_policies.rs`. Every write joins the call's group
 //! transaction ([`Db::write`]), so a refused call leaves nothing behind.
 
-mod batch;
 mod log_events;
 mod resource_policies;
 mod subscriptions;

@@ -3,8 +3,9 @@
 
 use rusqlite::params;
 
-use super::{SqliteLogs, batch};
+use super::SqliteLogs;
 use crate::error::StoreError;
+use crate::logs::batch;
 use crate::logs::{GroupKey, StoredBatch, SubscriptionFilter};
 
 const COLUMNS: &str =

@@ -19,7 +19,7 @@ use crate::objects::{
     Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore,
     ObjectVersion, ObjectsError, etag_of,
 };
-use blobs::Blobs;
+pub(super) use blobs::Blobs;
 
 const SCHEMA: &str = include_str!("../../../sql/objects.sql");
 

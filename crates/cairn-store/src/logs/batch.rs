@@ -1,11 +1,12 @@
-//! A PutLogEvents batch packed in one blob: per event its timestamp (i64, little-endian), the
-//! length of its message (u32) and the message's bytes, in the batch's (timestamp) order.
+//! A PutLogEvents batch packed in one blob, as both backends keep it: per event its timestamp
+//! (i64, little-endian), the length of its message (u32) and the message's bytes, in the batch's
+//! (timestamp) order.
 
 use crate::error::StoreError;
 use crate::logs::NewEvent;
 
 /// Packs events (already in timestamp order).
-pub(super) fn pack(events: &[NewEvent]) -> Vec<u8> {
+pub(crate) fn pack(events: &[NewEvent]) -> Vec<u8> {
     let size: usize = events.iter().map(|e| 12 + e.message.len()).sum();
     let mut out = Vec::with_capacity(size);
     for e in events {
@@ -17,7 +18,7 @@ pub(super) fn pack(events: &[NewEvent]) -> Vec<u8> {
 }
 
 /// The events of a packed batch, as (timestamp, message).
-pub(super) fn unpack(blob: &[u8]) -> Result<Vec<(i64, &str)>, StoreError> {
+pub(crate) fn unpack(blob: &[u8]) -> Result<Vec<(i64, &str)>, StoreError> {
     let bad = || StoreError::Invalid("a stored log event batch is damaged".into());
     let mut out = Vec::new();
     let mut rest = blob;
