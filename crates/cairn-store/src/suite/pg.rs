@@ -25,7 +25,7 @@ use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
 use crate::sns::{PgSns, SnsStore};
 use crate::sqs::{PgSqs, SqsStore};
-use crate::trails::TrailStore;
+use crate::trails::{PgTrails, TrailStore};
 
 /// A PostgreSQL server of the test's own.
 pub struct TestPostgres {
@@ -215,6 +215,7 @@ pub struct PgBackend {
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
     sns: Mutex<Option<Arc<dyn SnsStore>>>,
     sqs: Mutex<Option<Arc<dyn SqsStore>>>,
+    trails: Mutex<Option<Arc<dyn TrailStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -235,6 +236,7 @@ impl PgBackend {
             lambda: Mutex::new(None),
             sns: Mutex::new(None),
             sqs: Mutex::new(None),
+            trails: Mutex::new(None),
         }
     }
 
@@ -297,7 +299,16 @@ impl Backend for PgBackend {
         s
     }
     fn trails(&self) -> Arc<dyn TrailStore> {
-        Self::not_yet("trails")
+        let mut slot = self.trails.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn TrailStore> = Arc::new(
+            PgTrails::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the trail store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn sns(&self) -> Arc<dyn SnsStore> {
         let mut slot = self.sns.lock().unwrap_or_else(|p| p.into_inner());
@@ -345,6 +356,7 @@ impl Backend for PgBackend {
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sns.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sqs.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.trails.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -388,6 +400,14 @@ mod tests {
     fn the_sqs_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::sqs::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_trails_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::trails::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
