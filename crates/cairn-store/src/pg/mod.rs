@@ -17,8 +17,8 @@
 //!
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
 //! its own transactions rather than calls' groups), consumer leases, KMS, Lambda, the lake's
-//! metadata, SNS, SQS and trails. No store on PostgreSQL is offered to `cairn serve` until
-//! every store is there.
+//! metadata, CloudWatch metrics and alarms, SNS, SQS and trails. No store on PostgreSQL is
+//! offered to `cairn serve` until every store is there.
 
 use std::ops::{Deref, DerefMut};
 

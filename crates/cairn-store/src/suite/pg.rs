@@ -21,7 +21,7 @@ use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
 use crate::lambda::{LambdaStore, PgLambda};
 use crate::logs::LogsStore;
-use crate::metrics::MetricsStore;
+use crate::metrics::{MetricsStore, PgMetrics};
 use crate::objects::ObjectStore;
 use crate::sns::{PgSns, SnsStore};
 use crate::sqs::{PgSqs, SqsStore};
@@ -213,6 +213,7 @@ pub struct PgBackend {
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
+    metrics: Mutex<Option<Arc<dyn MetricsStore>>>,
     sns: Mutex<Option<Arc<dyn SnsStore>>>,
     sqs: Mutex<Option<Arc<dyn SqsStore>>>,
     trails: Mutex<Option<Arc<dyn TrailStore>>>,
@@ -234,6 +235,7 @@ impl PgBackend {
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
+            metrics: Mutex::new(None),
             sns: Mutex::new(None),
             sqs: Mutex::new(None),
             trails: Mutex::new(None),
@@ -281,7 +283,16 @@ impl Backend for PgBackend {
         Self::not_yet("logs")
     }
     fn metrics(&self) -> Arc<dyn MetricsStore> {
-        Self::not_yet("metrics")
+        let mut slot = self.metrics.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn MetricsStore> = Arc::new(
+            PgMetrics::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the metrics store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn objects(&self) -> Arc<dyn ObjectStore> {
         Self::not_yet("objects")
@@ -354,6 +365,7 @@ impl Backend for PgBackend {
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.metrics.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sns.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sqs.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.trails.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -384,6 +396,14 @@ mod tests {
     fn the_lambda_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::lambda::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_metrics_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::metrics::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
