@@ -183,7 +183,7 @@ impl PgTrails {
     /// embedded store does: those files were owed while it existed).
     pub fn delete(&self, arn: &str) -> Result<bool, StoreError> {
         Ok(self.db.write_with(|c| {
-            for table in [
+            for statement in [
                 "DELETE FROM trail_tags WHERE arn = $1",
                 "DELETE FROM trail_status WHERE arn = $1",
                 "DELETE FROM cwl_delivery WHERE arn = $1",
@@ -195,7 +195,7 @@ impl PgTrails {
                 "DELETE FROM digest_plans WHERE trail_arn = $1",
                 "DELETE FROM digests_delivered WHERE trail_arn = $1",
             ] {
-                c.execute(table, &[&arn])?;
+                c.execute(statement, &[&arn])?;
             }
             c.execute("DELETE FROM trails WHERE arn = $1", &[&arn])
         })? > 0)
