@@ -2,12 +2,15 @@
 //! the alarm actions waiting to be carried out.
 //!
 //! [`MetricsStore`] is the contract, in the service's own terms; [`SqliteMetrics`] is the
-//! embedded backend; the shared suite (`crate::suite::metrics`) holds any backend to it. The
+//! embedded backend, [`PgMetrics`] the shared one; the shared suite (`crate::suite::metrics`) holds any backend to it. The
 //! store keeps and finds; what the API validates, how alarms evaluate and what an action says
 //! are the service's (and `cairn-rules`').
 
+mod columns;
+mod pg;
 mod sqlite;
 
+pub use pg::PgMetrics;
 pub use sqlite::SqliteMetrics;
 
 use crate::error::StoreError;

@@ -18,9 +18,9 @@
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
 //! its own transactions rather than calls' groups), event history (`crate::history::pg`, a
 //! journal consumer with its own transactions too), EventBridge, consumer leases, KMS, Lambda,
-//! the lake's metadata, CloudWatch Logs, the S3 store's metadata (bodies behind
-//! `crate::objects::Bodies`), SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
-//! is there.
+//! the lake's metadata, CloudWatch Logs, metrics and alarms, the S3 store's metadata (bodies
+//! behind `crate::objects::Bodies`), SNS, SQS and trails. No store on PostgreSQL is offered
+//! to `cairn serve` until every store is there.
 
 pub mod keys;
 

@@ -21,11 +21,11 @@ use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
 use crate::lambda::{LambdaStore, PgLambda};
 use crate::logs::{LogsStore, PgLogs};
-use crate::metrics::MetricsStore;
+use crate::metrics::{MetricsStore, PgMetrics};
 use crate::objects::{ObjectStore, PgObjects};
 use crate::sns::{PgSns, SnsStore};
 use crate::sqs::{PgSqs, SqsStore};
-use crate::trails::TrailStore;
+use crate::trails::{PgTrails, TrailStore};
 
 /// A PostgreSQL server of the test's own.
 pub struct TestPostgres {
@@ -218,8 +218,10 @@ pub struct PgBackend {
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
     logs: Mutex<Option<Arc<dyn LogsStore>>>,
     objects: Mutex<Option<Arc<dyn ObjectStore>>>,
+    metrics: Mutex<Option<Arc<dyn MetricsStore>>>,
     sns: Mutex<Option<Arc<dyn SnsStore>>>,
     sqs: Mutex<Option<Arc<dyn SqsStore>>>,
+    trails: Mutex<Option<Arc<dyn TrailStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -242,8 +244,10 @@ impl PgBackend {
             lambda: Mutex::new(None),
             logs: Mutex::new(None),
             objects: Mutex::new(None),
+            metrics: Mutex::new(None),
             sns: Mutex::new(None),
             sqs: Mutex::new(None),
+            trails: Mutex::new(None),
         }
     }
 
@@ -306,7 +310,16 @@ impl Backend for PgBackend {
         s
     }
     fn metrics(&self) -> Arc<dyn MetricsStore> {
-        Self::not_yet("metrics")
+        let mut slot = self.metrics.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn MetricsStore> = Arc::new(
+            PgMetrics::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the metrics store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn objects(&self) -> Arc<dyn ObjectStore> {
         let mut slot = self.objects.lock().unwrap_or_else(|p| p.into_inner());
@@ -334,7 +347,16 @@ impl Backend for PgBackend {
         s
     }
     fn trails(&self) -> Arc<dyn TrailStore> {
-        Self::not_yet("trails")
+        let mut slot = self.trails.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn TrailStore> = Arc::new(
+            PgTrails::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the trail store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn sns(&self) -> Arc<dyn SnsStore> {
         let mut slot = self.sns.lock().unwrap_or_else(|p| p.into_inner());
@@ -393,8 +415,10 @@ impl Backend for PgBackend {
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.objects.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.metrics.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sns.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.sqs.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.trails.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -451,6 +475,14 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::metrics::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
     fn the_objects_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::objects::CASES, &|| {
@@ -477,6 +509,14 @@ mod tests {
     fn the_sqs_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::sqs::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_trails_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::trails::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

@@ -4,12 +4,14 @@
 //!
 //! [`TrailStore`] is the contract; every multi-step change a crash could interrupt (planning
 //! with the cursor, a written plan with its digest entry, a decided digest) is atomic.
-//! [`SqliteTrails`] is the embedded backend; the shared suite (`crate::suite::trails`) holds
-//! any backend to this contract.
+//! [`SqliteTrails`] is the embedded backend, [`PgTrails`] the shared one; the shared suite
+//! (`crate::suite::trails`) holds any backend to this contract.
 
 pub mod digests;
+mod pg;
 mod sqlite;
 
+pub use pg::PgTrails;
 pub use sqlite::SqliteTrails;
 
 use crate::error::StoreError;

@@ -5,68 +5,19 @@
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
-use serde_json::{Value, json};
 
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::metrics::columns::{dims_of, dims_text, value_of, value_text};
 use crate::metrics::{
-    AlarmState, Datum, DatumValue, HistoryQuery, HistoryRow, MetricKey, MetricsStore,
-    PendingAction, StoredAlarm,
+    AlarmState, Datum, HistoryQuery, HistoryRow, MetricKey, MetricsStore, PendingAction,
+    StoredAlarm,
 };
 
 const SCHEMA: &str = include_str!("../../../sql/metrics.sql");
 
 pub struct SqliteMetrics {
     db: Db,
-}
-
-fn dims_text(dims: &[(String, String)]) -> String {
-    serde_json::to_string(dims).unwrap_or_else(|_| "[]".into())
-}
-
-fn dims_of(text: &str) -> Vec<(String, String)> {
-    // Only this module writes the column, always from a list of pairs of strings.
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn value_text(v: &DatumValue) -> String {
-    match v {
-        DatumValue::Values(vs) => json!({ "v": vs }).to_string(),
-        DatumValue::Set {
-            sample_count,
-            sum,
-            minimum,
-            maximum,
-        } => json!({ "s": [sample_count, sum, minimum, maximum] }).to_string(),
-    }
-}
-
-fn value_of(text: &str) -> DatumValue {
-    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    if let Some(s) = v.get("s").and_then(Value::as_array) {
-        let n = |i: usize| s.get(i).and_then(Value::as_f64).unwrap_or(0.0);
-        return DatumValue::Set {
-            sample_count: n(0),
-            sum: n(1),
-            minimum: n(2),
-            maximum: n(3),
-        };
-    }
-    let pairs = v
-        .get("v")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| {
-                    Some((
-                        p.get(0)?.as_f64()?,
-                        p.get(1).and_then(Value::as_f64).unwrap_or(1.0),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    DatumValue::Values(pairs)
 }
 
 const ALARM_COLUMNS: &str = "account, region, name, config, config_updated_ms, actions_enabled, state_value, state_reason, state_reason_data, state_updated_ms, state_transitioned_ms, next_eval_ms";
