@@ -16,8 +16,8 @@
 //! inside a group would commit the group early).
 //!
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
-//! its own transactions rather than calls' groups), consumer leases, KMS, Lambda, the lake's
-//! metadata, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
+//! its own transactions rather than calls' groups), consumer leases, identity (IAM and STS),
+//! KMS, Lambda, the lake's metadata, SNS and SQS. No store on PostgreSQL is offered to `cairn serve` until every store
 //! is there.
 
 use std::ops::{Deref, DerefMut};

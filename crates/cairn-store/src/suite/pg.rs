@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use super::Backend;
 use crate::events::EventsStore;
 use crate::history::HistoryIndex;
-use crate::identity::IdentityStore;
+use crate::identity::{IdentityStore, PgIdentity};
 use crate::journal::{Journal, NoHook, PgJournal};
 use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
@@ -210,6 +210,7 @@ pub struct PgBackend {
     /// The master key file sealing secrets (shared by every node of a deployment).
     keys: tempfile::TempDir,
     journal: Mutex<Option<Arc<dyn Journal>>>,
+    identity: Mutex<Option<Arc<dyn IdentityStore>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
@@ -230,6 +231,7 @@ impl PgBackend {
             ),
             keys: tempfile::tempdir().expect("a temporary directory for the master key"),
             journal: Mutex::new(None),
+            identity: Mutex::new(None),
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
@@ -261,7 +263,20 @@ impl Backend for PgBackend {
         Self::not_yet("history")
     }
     fn identity(&self) -> Arc<dyn IdentityStore> {
-        Self::not_yet("identity")
+        let mut slot = self.identity.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn IdentityStore> = Arc::new(
+            PgIdentity::open(
+                &self.url,
+                &self.schema,
+                &self.keys.path().join("identity.key"),
+            )
+            .unwrap_or_else(|e| panic!("opening the identity store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn kms(&self) -> Arc<dyn KmsStore> {
         let mut slot = self.kms.lock().unwrap_or_else(|p| p.into_inner());
@@ -340,6 +355,7 @@ impl Backend for PgBackend {
     }
     fn restart(&self) {
         *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -388,6 +404,14 @@ mod tests {
     fn the_sqs_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::sqs::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_identity_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::identity::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }
