@@ -1,7 +1,8 @@
 -- Accounts, their IAM entities, and the credentials that act for them, on PostgreSQL (the
 -- same contract as sql/identity.sql). IAM names are unique per account regardless of case,
 -- as in AWS; the `*_lower` columns carry that rule. Text that lists are sorted by is
--- COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+-- COLLATE "C": byte order, as SQLite sorts, whatever the database's locale (ids that foreign
+-- keys refer to keep the default collation and are sorted with COLLATE "C" in the query).
 --
 -- Secrets the embedded store keeps in a file only its owner may read are sealed here
 -- (AES-256-GCM under the deployment's master key, `*_sealed`): a shared database has no

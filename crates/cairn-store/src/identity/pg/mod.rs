@@ -297,3 +297,6 @@ impl IdentityStore for PgIdentity {
         fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
     }
 }
+
+#[cfg(test)]
+mod tests;
