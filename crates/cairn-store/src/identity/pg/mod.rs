@@ -10,8 +10,8 @@
 //! and checked as the embedded store does.
 //!
 //! The generation callers cache IAM under is a row, `identity_generation`, that every IAM
-//! change bumps in its own transaction: it moves on for every node once the change commits,
-//! never before. Nothing here is cached in memory: principals, keys and policies are read
+//! change bumps in the same transaction as the change: it moves on for every node once the
+//! change commits, never before, and each `generation()` reads it fresh (one SELECT). Nothing here is cached in memory: principals, keys and policies are read
 //! fresh on every lookup. Checking a cache against the generation would cost one round trip,
 //! as much as the primary-key lookup it saves; caches here wait for cross-node invalidation
 //! (LISTEN/NOTIFY), which lets a node trust them without asking.
