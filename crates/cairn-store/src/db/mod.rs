@@ -177,6 +177,15 @@ impl<E: Engine> Db<E> {
         }
     }
 
+    /// The reader, even inside a call that has written here: only what is committed, as
+    /// others see it (a generation kept in the database, say, which must not move before the
+    /// call's changes commit).
+    pub(crate) fn read_committed(&self) -> Reading<'_, E> {
+        Reading(Held::Reader(
+            self.shared.reader.lock().unwrap_or_else(|p| p.into_inner()),
+        ))
+    }
+
     /// The writer connection. Inside a call, it joins (or begins) the open group, whose
     /// outcome the call's record decides. Outside one, it waits until no group is open, and
     /// each statement or transaction commits as usual.

@@ -6,17 +6,19 @@
 //! off an entity, errors as [`IamError`]. Every committed IAM change moves the store's
 //! generation on once it is committed, never before (a rolled-back one may move it too: a
 //! harmless invalidation), so that callers may cache what they derive from IAM (a principal's
-//! policies, a key) under [`IdentityStore::cache_generation`] and notice when it goes stale. [`SqliteIdentity`] is the embedded backend; the shared suite
+//! policies, a key) under [`IdentityStore::cache_generation`] and notice when it goes stale. [`SqliteIdentity`] is the embedded backend, [`PgIdentity`] the one several nodes share; the shared suite
 //! (`crate::suite::identity`) holds any backend to this contract.
 
 mod error;
 mod grants;
 pub mod model;
+pub mod pg;
 pub mod sqlite;
 pub mod totp;
 
 pub use error::{IamError, IamResult};
 pub use model::*;
+pub use pg::PgIdentity;
 pub use sqlite::SqliteIdentity;
 
 use cairn_model::AccountId;

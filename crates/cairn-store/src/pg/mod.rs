@@ -17,10 +17,10 @@
 //!
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
 //! its own transactions rather than calls' groups), event history (`crate::history::pg`, a
-//! journal consumer with its own transactions too), EventBridge, consumer leases, KMS, Lambda,
-//! the lake's metadata, CloudWatch Logs, metrics and alarms, the S3 store's metadata (bodies
-//! behind `crate::objects::Bodies`), SNS, SQS and trails. No store on PostgreSQL is offered
-//! to `cairn serve` until every store is there.
+//! journal consumer with its own transactions too), every store calls write to (identity,
+//! KMS, trails, the S3 store's metadata with bodies behind `crate::objects::Bodies`,
+//! CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda, EventBridge, the lake's metadata)
+//! and consumer leases. `cairn serve --database` opens them (`cairn_edge::cluster`).
 
 pub mod keys;
 

@@ -1,9 +1,6 @@
 //! PostgreSQL under the shared suite: a server from Debian's `postgresql` package, started for
 //! the test (initdb in a temporary directory, a free port on 127.0.0.1, a socket in that
 //! directory, stopped when the fixture is dropped), and each case in a schema of its own.
-//!
-//! Stores not on PostgreSQL yet panic when a case asks for them: a backend passes a table of
-//! cases once every store the table uses is there.
 
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -15,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use super::Backend;
 use crate::events::{EventsStore, PgEvents};
 use crate::history::{HistoryIndex, PgHistory};
-use crate::identity::IdentityStore;
+use crate::identity::{IdentityStore, PgIdentity};
 use crate::journal::{Journal, NoHook, PgJournal};
 use crate::kms::{KmsStore, PgKms};
 use crate::lake::{LakeStore, PgLake};
@@ -213,6 +210,7 @@ pub struct PgBackend {
     journal: Mutex<Option<Arc<dyn Journal>>>,
     events: Mutex<Option<Arc<dyn EventsStore>>>,
     history: Mutex<Option<Arc<dyn HistoryIndex>>>,
+    identity: Mutex<Option<Arc<dyn IdentityStore>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
@@ -239,6 +237,7 @@ impl PgBackend {
             journal: Mutex::new(None),
             events: Mutex::new(None),
             history: Mutex::new(None),
+            identity: Mutex::new(None),
             kms: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
@@ -251,9 +250,6 @@ impl PgBackend {
         }
     }
 
-    fn not_yet(store: &str) -> ! {
-        panic!("the {store} store is not on PostgreSQL yet")
-    }
 }
 
 impl Backend for PgBackend {
@@ -283,7 +279,20 @@ impl Backend for PgBackend {
         h
     }
     fn identity(&self) -> Arc<dyn IdentityStore> {
-        Self::not_yet("identity")
+        let mut slot = self.identity.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn IdentityStore> = Arc::new(
+            PgIdentity::open(
+                &self.url,
+                &self.schema,
+                &self.keys.path().join("identity.key"),
+            )
+            .unwrap_or_else(|e| panic!("opening the identity store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
     }
     fn kms(&self) -> Arc<dyn KmsStore> {
         let mut slot = self.kms.lock().unwrap_or_else(|p| p.into_inner());
@@ -410,6 +419,7 @@ impl Backend for PgBackend {
         *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.events.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.history.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -490,11 +500,13 @@ mod tests {
         });
     }
 
-    /// The one case of the fail-closed table that needs no store still on SQLite only.
+    /// The fail-closed table: a call's writes across stores commit with its record, or not.
     #[test]
-    fn a_refused_overwrite_keeps_the_old_object_on_postgresql() {
+    fn the_calls_contract_on_postgresql() {
         let server = TestPostgres::start();
-        super::super::calls::a_refused_overwrite_keeps_the_old_object(&PgBackend::new(&server));
+        super::super::run(super::super::calls::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
     }
 
     #[test]
@@ -517,6 +529,14 @@ mod tests {
     fn the_trails_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::trails::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_identity_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::identity::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

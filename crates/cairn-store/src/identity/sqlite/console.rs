@@ -15,7 +15,7 @@ use crate::identity::{IamError, IamResult};
 
 const PBKDF2_ROUNDS: u32 = 100_000;
 
-fn hash(password: &str, salt: &[u8]) -> Vec<u8> {
+pub(in crate::identity) fn hash(password: &str, salt: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; 32];
     let rounds = NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN);
     pbkdf2::derive(
@@ -29,7 +29,7 @@ fn hash(password: &str, salt: &[u8]) -> Vec<u8> {
 }
 
 /// Whether `password` hashes to `want` with `salt` (in constant time).
-fn verify(password: &str, salt: &[u8], want: &[u8]) -> bool {
+pub(in crate::identity) fn verify(password: &str, salt: &[u8], want: &[u8]) -> bool {
     let rounds = NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN);
     pbkdf2::verify(
         pbkdf2::PBKDF2_HMAC_SHA256,

@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::identity::model::*;
 use crate::identity::{IamError, IamResult};
 
-pub(super) fn tags_to_json(tags: &Tags) -> String {
+pub(in crate::identity) fn tags_to_json(tags: &Tags) -> String {
     serde_json::Value::Array(
         tags.iter()
             .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
@@ -17,7 +17,7 @@ pub(super) fn tags_to_json(tags: &Tags) -> String {
     .to_string()
 }
 
-pub(super) fn tags_from_json(s: &str) -> Tags {
+pub(in crate::identity) fn tags_from_json(s: &str) -> Tags {
     serde_json::from_str::<Vec<serde_json::Value>>(s)
         .unwrap_or_default()
         .iter()

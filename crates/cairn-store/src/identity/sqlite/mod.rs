@@ -8,8 +8,8 @@
 //! Every IAM change bumps a generation number, so that callers may cache what they derive from
 //! IAM (such as a principal's policies) and notice when it goes stale.
 
-mod console;
-mod entities;
+pub(super) mod console;
+pub(super) mod entities;
 mod keys;
 mod policies;
 

@@ -1,0 +1,138 @@
+//! What is PostgreSQL's own in the identity store: secrets sealed at rest, and several nodes
+//! over one schema following one generation. The store's contract is in the shared suite
+//! (`crate::suite::identity`).
+
+use std::path::Path;
+
+use super::*;
+use crate::identity::{KeyOwner, NewSession, totp};
+use crate::suite::pg::TestPostgres;
+
+fn node(server: &TestPostgres, schema: &str, keys: &Path) -> PgIdentity {
+    PgIdentity::open(&server.url(), schema, &keys.join("master.key")).unwrap()
+}
+
+/// `table`'s rows as PostgreSQL writes them out (`bytea` in hex).
+fn stored(server: &TestPostgres, schema: &str, table: &str) -> Vec<Vec<u8>> {
+    let mut c = postgres::Client::connect(&server.url(), postgres::NoTls).unwrap();
+    c.query(
+        &format!("SELECT convert_to(t::text, 'UTF8') FROM {schema}.{table} t"),
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Whether `secret` is in `rows` as text or as bytes (rendered in hex).
+fn in_clear(rows: &[u8], secret: &[u8]) -> bool {
+    contains(rows, secret) || contains(rows, hex(secret).as_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn secrets_are_sealed_at_rest() {
+    let server = TestPostgres::start();
+    let keys = tempfile::tempdir().unwrap();
+    let s = node(&server, "sealed", keys.path());
+    let (acct, root) = s.create_account(1).unwrap();
+    let session = s
+        .create_session_key(
+            NewSession {
+                account: &acct.id,
+                owner: KeyOwner::Root,
+                session_name: None,
+                mfa: false,
+                expires_ms: 10_000,
+            },
+            1,
+        )
+        .unwrap();
+    let device = s.create_mfa_device(&acct.id, "/", "d", &vec![], 1).unwrap();
+    let secret = s.instance_secret("pagination").unwrap();
+
+    let keys_rows = stored(&server, "sealed", "access_keys").concat();
+    let token = session.session_token.clone().unwrap();
+    for clear in [&root.secret_access_key, &session.secret_access_key, &token] {
+        assert!(
+            !in_clear(&keys_rows, clear.as_bytes()),
+            "{clear} in the clear"
+        );
+    }
+    let devices = stored(&server, "sealed", "iam_mfa_devices").concat();
+    assert!(!in_clear(&devices, &device.seed));
+    let instance = stored(&server, "sealed", "instance").concat();
+    assert!(!in_clear(&instance, &secret));
+
+    // What is handed out is the secret itself, on every node with the master key.
+    let other = node(&server, "sealed", keys.path());
+    assert_eq!(other.key(&root.access_key_id).unwrap().unwrap(), root);
+    assert_eq!(other.key(&session.access_key_id).unwrap().unwrap(), session);
+    assert_eq!(other.mfa_device(&device.serial).unwrap().seed, device.seed);
+    assert_eq!(other.instance_secret("pagination").unwrap(), secret);
+    // Without it, nothing.
+    let stranger = tempfile::tempdir().unwrap();
+    assert!(
+        node(&server, "sealed", stranger.path())
+            .key(&root.access_key_id)
+            .is_err()
+    );
+}
+
+#[test]
+fn nodes_follow_one_generation() {
+    let server = TestPostgres::start();
+    let keys = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        node(&server, "nodes", keys.path()),
+        node(&server, "nodes", keys.path()),
+    );
+    let (acct, _) = a.create_account(1).unwrap();
+    let u = a.create_user(&acct.id, "erin", "/", &vec![], 1).unwrap();
+    let key = a.create_user_key(&u, 2).unwrap();
+    assert!(b.key(&key.access_key_id).unwrap().unwrap().active);
+    let g = b.cache_generation().unwrap();
+    assert_eq!(a.generation(), g, "one generation for every node");
+
+    // A change on one node moves it on for the other, which reads the change.
+    a.set_key_active(&key.access_key_id, false).unwrap();
+    assert!(b.generation() > g);
+    assert!(!b.key(&key.access_key_id).unwrap().unwrap().active);
+
+    // Inside a call, a change moves nothing until it commits, even for the call itself.
+    let g = a.generation();
+    let call = crate::db::enter();
+    a.create_user(&acct.id, "frank", "/", &vec![], 3).unwrap();
+    assert_eq!(a.cache_generation(), None);
+    assert_eq!(a.generation(), g);
+    assert_eq!(b.generation(), g);
+    call.leave().finish(true).unwrap();
+    assert!(b.generation() > g);
+    assert!(b.user(&acct.id, "frank").is_ok());
+
+    // A one-time code is good once, whichever node sees it.
+    let now = 1_700_000_000_000;
+    let d = a
+        .create_mfa_device(&acct.id, "/", "erin", &vec![], now)
+        .unwrap();
+    let step = totp::step_at(now);
+    a.enable_mfa_device(
+        &u,
+        &d.serial,
+        &totp::code(&d.seed, step - 1),
+        &totp::code(&d.seed, step),
+        now,
+    )
+    .unwrap();
+    let next = totp::code(&d.seed, step + 1);
+    assert!(b.check_mfa_code(&d.serial, &next, now).unwrap());
+    assert!(!a.check_mfa_code(&d.serial, &next, now).unwrap());
+}
