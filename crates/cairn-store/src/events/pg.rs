@@ -6,7 +6,8 @@
 //! Events put on buses are numbered under a lock on the `bus_events_head` row held until the
 //! put's transaction commits (as the journal's positions are): the router follows them with a
 //! cursor (`bus_events_after`), and numbers from a plain sequence could become visible out of
-//! order and be skipped. Nothing is kept in memory but the wakeup of this node's router.
+//! order and be skipped. The price: puts from different nodes wait for each other's group
+//! commits. Nothing is kept in memory but the wakeup of this node's router.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -401,8 +402,9 @@ impl PgEvents {
         Ok(())
     }
 
-    /// This node's wakeup only: events other nodes put are found by the router's polling
-    /// (until the database's LISTEN/NOTIFY wakes every node's router).
+    /// This node's wakeup only (notified after the put commits): events other nodes put are
+    /// found by the router's periodic tick, until LISTEN/NOTIFY on the database wakes every
+    /// node's router.
     pub fn events_put(&self) -> Arc<Notify> {
         Arc::clone(&self.put)
     }

@@ -158,6 +158,16 @@ impl FollowingIndex {
                     return;
                 }
             }
+            // Nodes sharing one index (on PostgreSQL) each index what their own journal
+            // committed: another node may have indexed these entries, as its cursor says.
+            match s.inner.cursor() {
+                Ok(cursor) if cursor >= target => {
+                    s.moved_to(cursor);
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read event history's cursor"),
+            }
             {
                 let mut q = s.queue.lock().unwrap_or_else(|p| p.into_inner());
                 q.wanted = true;

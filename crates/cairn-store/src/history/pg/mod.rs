@@ -72,42 +72,41 @@ impl PgHistory {
         })
     }
 
-    /// Runs `f` on the connection in `slot`, connecting first if there is none. A connection
-    /// found dead (the database restarted) is dropped, so the next use makes a new one; up to
-    /// `attempts` tries are made on new ones.
-    fn on<T>(
+    /// Runs `f` on the connection `held`, connecting first if there is none. A connection
+    /// found dead (the database restarted) is dropped, so the next use makes a new one; the
+    /// flag says whether it was.
+    fn run_on<T>(
         &self,
-        slot: &Mutex<Option<Client>>,
-        attempts: usize,
-        mut f: impl FnMut(&mut Client) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
-        let mut tried = 0;
-        loop {
-            let c = match held.as_mut() {
-                Some(c) => c,
-                None => held.insert(client(&self.url, &self.schema, &[])?),
-            };
-            let out = f(c);
-            if out.is_ok() || !c.is_closed() {
-                return out;
-            }
+        held: &mut Option<Client>,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> (Result<T, StoreError>, bool) {
+        let c = match held.as_mut() {
+            Some(c) => c,
+            None => match client(&self.url, &self.schema, &[]) {
+                Ok(c) => held.insert(c),
+                Err(e) => return (Err(e), false),
+            },
+        };
+        let out = f(c);
+        let lost = out.is_err() && c.is_closed();
+        if lost {
             *held = None;
-            tried += 1;
-            if tried >= attempts {
-                return out;
-            }
         }
+        (out, lost)
     }
 
     /// Reads on one of the reading connections; a read cut off by a lost connection is tried
     /// once more on a new one.
     fn read<T>(
         &self,
-        f: impl FnMut(&mut Client) -> Result<T, StoreError>,
+        mut f: impl FnMut(&mut Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        self.on(&self.readers[i], 2, f)
+        let mut held = self.readers[i].lock().unwrap_or_else(|p| p.into_inner());
+        match self.run_on(&mut held, &mut f) {
+            (Err(_), true) => self.run_on(&mut held, f).0,
+            (out, _) => out,
+        }
     }
 
     /// Writes in one transaction on the writing connection. Not tried again: the consumer
@@ -116,16 +115,14 @@ impl PgHistory {
         &self,
         f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut f = Some(f);
-        self.on(&self.writer, 1, |c| {
-            let Some(f) = f.take() else {
-                return Err(StoreError::Invalid("history write run twice".into()));
-            };
+        let mut held = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.run_on(&mut held, |c| {
             let mut tx = c.transaction().map_err(backend)?;
             let out = f(&mut tx)?;
             tx.commit().map_err(backend)?;
             Ok(out)
         })
+        .0
     }
 
     /// Moves the cursor forward to `to` (past entries retention removed from the journal);

@@ -102,3 +102,40 @@ fn a_record_with_nul_characters_is_indexed_and_found() {
     assert_eq!(page.events.len(), 1);
     assert!(h.has_event_id(ACCT, "id-0").unwrap());
 }
+
+/// A node reading event history finds what another node's calls wrote as soon as that node
+/// indexed it: reads wait for the shared cursor, not for this node's own indexing.
+#[test]
+fn a_node_reads_what_another_node_indexed_without_waiting_it_out() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    use crate::history::FollowingIndex;
+
+    let server = TestPostgres::start();
+    let url = server.url();
+    let node = || {
+        let inner: Arc<dyn HistoryIndex> = Arc::new(PgHistory::open(&url, "two_nodes").unwrap());
+        let index = FollowingIndex::new(inner, Arc::new(AtomicBool::new(false))).unwrap();
+        let journal: Arc<dyn Journal> =
+            Arc::new(PgJournal::open(&url, "two_nodes", 64, index.hook().unwrap()).unwrap());
+        index.follow(&journal);
+        (index, journal)
+    };
+    let (a, a_journal) = node();
+    let (b, _b_journal) = node();
+    for i in 0..5 {
+        a_journal
+            .append(vec![entry(i, "X")])
+            .wait_blocking()
+            .unwrap();
+        let started = Instant::now();
+        assert_eq!(a.count().unwrap(), i as u64 + 1);
+        assert!(b.has_event_id(ACCT, &format!("id-{i}")).unwrap());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the reads took {:?}",
+            started.elapsed()
+        );
+    }
+}
