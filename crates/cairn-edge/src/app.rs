@@ -160,6 +160,8 @@ impl Layout {
 pub enum OpenError {
     #[error("opening {path}: {source}")]
     Store { path: PathBuf, source: StoreError },
+    #[error("opening {schema} in the database: {source}")]
+    Database { schema: String, source: StoreError },
     #[error("opening the S3 store in {path}: {source}")]
     Objects {
         path: PathBuf,
@@ -211,9 +213,9 @@ pub struct Stores {
 
 /// The journal's commit hook: the event-history index's, then a nudge to whoever waits on
 /// [`Stores::commits`].
-struct Nudging {
-    inner: Box<dyn cairn_store::journal::CommitHook>,
-    commits: Arc<tokio::sync::Notify>,
+pub(crate) struct Nudging {
+    pub(crate) inner: Box<dyn cairn_store::journal::CommitHook>,
+    pub(crate) commits: Arc<tokio::sync::Notify>,
 }
 
 impl cairn_store::journal::CommitHook for Nudging {

@@ -8,7 +8,7 @@
 //!   answer), the [`pipeline::Service`] trait a service implements, the protocol codecs, the
 //!   [`pipeline::Registry`] type and internal calls between services.
 //! - [`app`]: the application (every store, behind its trait, and the registry of services)
-//!   and the one place it is built.
+//!   and the one place it is built; [`cluster`]: the same stores for a node of a cluster.
 //! - [`authz`]: identity policies, their cache and the request context policies see;
 //!   [`policy`]: evaluating resource policies.
 //! - [`recorder`]: turning a call into its CloudTrail record, made durable before the answer.
@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod app;
 pub mod authz;
+pub mod cluster;
 pub mod edge;
 pub mod members;
 pub mod params;

@@ -17,7 +17,9 @@
 use std::sync::Arc;
 
 // The house's modules (`cairn-edge`), re-exported.
-pub use cairn_edge::{App, admin, app, authz, edge, members, params, pipeline, policy, recorder};
+pub use cairn_edge::{
+    App, admin, app, authz, cluster, edge, members, params, pipeline, policy, recorder,
+};
 
 pub mod cloudtrail;
 pub mod cloudtrail_data;

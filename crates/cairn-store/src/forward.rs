@@ -7,6 +7,15 @@
 //! doubles as a map of what the backend implements.
 
 macro_rules! forward {
+    // A backend on PostgreSQL: each method runs where its blocking client may (`pg::blocking`).
+    (blocking: $(fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) $(-> $ret:ty)?;)*) => {
+        $(
+            #[inline]
+            fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {
+                $crate::pg::blocking(|| Self::$name(self $(, $arg)*))
+            }
+        )*
+    };
     ($(fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) $(-> $ret:ty)?;)*) => {
         $(
             #[inline]

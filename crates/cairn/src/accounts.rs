@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use cairn_model::{Clock, SystemClock};
-use cairn_store::identity::SqliteIdentity;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -71,7 +70,7 @@ pub fn run(
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;
             let s = crate::env::instance_settings(&dir)
                 .context("create the first account by starting `cairn serve` once")?;
-            let identity = SqliteIdentity::open(&dir.identity_db())?;
+            let identity = dir.identity()?;
             let (acct, key) = identity.create_account(SystemClock.now_millis())?;
             eprintln!("created account {}", acct.id);
             print!(
@@ -81,14 +80,14 @@ pub fn run(
         }
         AccountsCommand::List(a) => {
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;
-            let identity = SqliteIdentity::open(&dir.identity_db())?;
+            let identity = dir.identity()?;
             for acct in identity.accounts()? {
                 println!("{}\t{}", acct.id, acct.alias.unwrap_or_default());
             }
         }
         AccountsCommand::SetPassword(a) => {
             let dir = DataDir::resolve(&with_file_dir(a.data_dir))?;
-            let identity = SqliteIdentity::open(&dir.identity_db())?;
+            let identity = dir.identity()?;
             let accounts = identity.accounts()?;
             let acct = match &a.account {
                 None => accounts.first(),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use cairn_store::identity::{IdentityStore, PgIdentity, SqliteIdentity};
+
 use crate::DataDirArg;
 
 pub struct DataDir {
@@ -76,8 +78,66 @@ impl DataDir {
         self.root.join("endpoint")
     }
 
+    /// Written by `cairn serve` on a node of a cluster (mode 0600): the database URL and the
+    /// stores' schema prefix, for the commands that read this instance's accounts.
+    pub fn cluster_file(&self) -> PathBuf {
+        self.root.join("cluster")
+    }
+
+    /// Where a node of a cluster keeps the identity store's master key.
+    pub fn identity_key(&self) -> PathBuf {
+        self.root.join("identity.key")
+    }
+
     pub fn exists(&self) -> bool {
-        self.identity_db().exists()
+        self.identity_db().exists() || self.cluster_file().exists()
+    }
+
+    /// Records (or, for the embedded mode, forgets) the cluster this directory's node is in.
+    pub fn set_cluster(&self, cluster: Option<(&str, &str)>) -> anyhow::Result<()> {
+        let path = self.cluster_file();
+        let Some((database, prefix)) = cluster else {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("removing {}", path.display()))
+                }
+                _ => Ok(()),
+            };
+        };
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let tmp = path.with_extension("tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        writeln!(f, "{database}\n{prefix}")
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// This instance's accounts and IAM: the data directory's own, or its cluster's.
+    pub fn identity(&self) -> anyhow::Result<Box<dyn IdentityStore>> {
+        match std::fs::read_to_string(self.cluster_file()) {
+            Ok(text) => {
+                let mut lines = text.lines();
+                let (Some(database), Some(prefix)) = (lines.next(), lines.next()) else {
+                    bail!("{} is not a cluster file", self.cluster_file().display());
+                };
+                let schema = format!("{prefix}_identity");
+                Ok(Box::new(
+                    PgIdentity::open(database, &schema, &self.identity_key())
+                        .with_context(|| format!("opening the cluster's {schema}"))?,
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Box::new(SqliteIdentity::open(&self.identity_db())?))
+            }
+            Err(e) => Err(e).with_context(|| format!("reading {}", self.cluster_file().display())),
+        }
     }
 }
 

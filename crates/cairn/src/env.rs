@@ -1,7 +1,7 @@
 //! `cairn env`: the shell exports that point AWS clients at this instance.
 
 use anyhow::{Context, bail};
-use cairn_store::identity::{AccessKey, SqliteIdentity};
+use cairn_store::identity::AccessKey;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -34,7 +34,7 @@ pub fn instance_settings(dir: &DataDir) -> anyhow::Result<InstanceSettings> {
             dir.root.display()
         );
     }
-    let identity = SqliteIdentity::open(&dir.identity_db())?;
+    let identity = dir.identity()?;
     let acct = identity
         .accounts()?
         .into_iter()
@@ -63,7 +63,7 @@ pub fn admin_endpoint(
     let key = match account {
         Some(id) => {
             let id = cairn_model::AccountId::parse(id)?;
-            SqliteIdentity::open(&dir.identity_db())?
+            dir.identity()?
                 .root_key(&id)?
                 .with_context(|| format!("account {id} does not exist in {}", dir.root.display()))?
         }
@@ -125,7 +125,7 @@ pub fn run(args: EnvArgs) -> anyhow::Result<()> {
     let mut s = instance_settings(&dir)?;
     if let Some(id) = &args.account {
         let id = cairn_model::AccountId::parse(id)?;
-        let identity = SqliteIdentity::open(&dir.identity_db())?;
+        let identity = dir.identity()?;
         s.key = identity
             .root_key(&id)?
             .with_context(|| format!("no account {id} with an active root key here"))?;

@@ -18,6 +18,7 @@ use crate::DataDirArg;
 use crate::datadir::DataDir;
 use crate::open;
 use crate::rounds::{spawn_nudged, spawn_rounds};
+use cairn_services::cluster::Cluster;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -156,6 +157,9 @@ pub struct ServeArgs {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The advisory lock under which a cluster's first account is made.
+const FIRST_ACCOUNT_LOCK: i64 = 0x6361_6972_6e01;
+
 /// Makes sure the data directory has an account; returns its root key and whether it is new.
 pub fn ensure_account(
     identity: &dyn IdentityStore,
@@ -208,10 +212,35 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(c) => Arc::new(c.clone()),
         None => Arc::new(SystemClock),
     };
-    let stores = open::open(&dir)?;
-    let (key, created) = ensure_account(&*stores.identity, clock.now_millis())?;
+    let cluster = match (&args.database, &args.object_store_bucket) {
+        (Some(database), Some(bodies)) => Some(Cluster::new(database, bodies.clone())),
+        _ => None,
+    };
+    let stores = match &cluster {
+        Some(c) => open::open_cluster(&dir, c, clock.now_millis())?,
+        None => open::open(&dir)?,
+    };
+    dir.set_cluster(
+        cluster
+            .as_ref()
+            .map(|c| (c.database.as_str(), c.schema_prefix.as_str())),
+    )?;
+    let (key, created) = match &cluster {
+        // Nodes starting together make one first account between them.
+        Some(c) => cairn_store::pg::exclusively(&c.database, FIRST_ACCOUNT_LOCK, || {
+            ensure_account(&*stores.identity, clock.now_millis())
+        })??,
+        None => ensure_account(&*stores.identity, clock.now_millis())?,
+    };
     let layout = open::layout(&dir);
-    let lake = cairn_lake::Lake::open_with(&layout.lake(), args.lake_bucket.as_ref())
+    // A cluster's event data stores must be readable from every node: in the object store's
+    // bucket unless `[lake]` names another.
+    let lake_bucket = match (&args.lake_bucket, &cluster) {
+        (Some(b), _) => Some(b.clone()),
+        (None, Some(c)) => Some(lake_beside_bodies(&c.bodies)),
+        (None, None) => None,
+    };
+    let lake = cairn_lake::Lake::open_with(&layout.lake(), lake_bucket.as_ref())
         .with_context(|| format!("opening the lake at {}", layout.lake().display()))?;
     let retention_ms = match args.history_retention_days {
         0 => None,
@@ -252,6 +281,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .as_ref()
         .and_then(|t| t.ca_bundle.as_ref())
         .map(|p| p.display().to_string());
+    // Stores are called off the async runtime's threads (PostgreSQL's client blocks).
+    let root_password_set = app.identity.has_root_password(&key.account).unwrap_or(true);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -290,7 +321,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         for b in &args.external_buckets {
             println!("  external bucket: {} at http://{} ({})", b.name, b.endpoint, b.region);
         }
-        if let Some(l) = &args.lake_bucket {
+        if let Some(c) = &cluster {
+            println!("  cluster:   node {} on {} (database), bodies in s3://{}/{} at {}", stores.node, redacted(&c.database), c.bodies.bucket, c.bodies.prefix, c.bodies.endpoint);
+        }
+        if let Some(l) = &lake_bucket {
             let prefix = if l.prefix.is_empty() { String::new() } else { format!("/{}", l.prefix.trim_matches('/')) };
             println!("  lake:      event data stores' files in s3://{}{prefix}/ at {}", l.bucket, l.endpoint);
         }
@@ -316,7 +350,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             None => println!("  history:   kept forever"),
         }
         println!("  console:   {endpoint}/console");
-        if !app.identity.has_root_password(&key.account).unwrap_or(true) {
+        if !root_password_set {
             println!("             (to sign in as root, set its password: cairn accounts set-password --data-dir {})", dir.root.display());
         }
         if created {
@@ -506,6 +540,38 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A database URL without its password, for printing.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The lake's files in a cluster's object store bucket, under `lake/` beside the bodies.
+fn lake_beside_bodies(b: &cairn_store::objects::BodyBucket) -> cairn_lake::BucketConfig {
+    let prefix = if b.prefix.is_empty() {
+        "lake".to_owned()
+    } else {
+        format!("{}/lake", b.prefix)
+    };
+    cairn_lake::BucketConfig {
+        endpoint: b.endpoint.clone(),
+        bucket: b.bucket.clone(),
+        prefix,
+        region: b.region.clone(),
+        access_key_id: b.access_key_id.clone(),
+        secret_access_key: b.secret_access_key.clone(),
+        ca_pem: None,
+    }
+}
+
 /// Puts consumers under their leases (only the node holding a consumer's lease runs its
 /// rounds) and makes their rounds serial.
 struct OneNode {
@@ -629,5 +695,21 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            super::redacted("postgres://cairn:s3cret@db:5432/cairn"),
+            "postgres://cairn:***@db:5432/cairn"
+        );
+        assert_eq!(
+            super::redacted("postgres://cairn@db/cairn"),
+            "postgres://cairn@db/cairn"
+        );
+        assert_eq!(super::redacted("host=db user=cairn"), "host=db user=cairn");
     }
 }

@@ -528,6 +528,7 @@ impl PgEvents {
 
 impl EventsStore for PgEvents {
     forward! {
+        blocking:
         fn create_bus(&self, b: &EventBus) -> Result<bool, StoreError>;
         fn bus(&self, arn: &str) -> Result<Option<EventBus>, StoreError>;
         fn buses(&self, account: &str, region: &str) -> Result<Vec<EventBus>, StoreError>;

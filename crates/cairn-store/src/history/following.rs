@@ -137,16 +137,6 @@ impl FollowingIndex {
         if s.indexed.load(Ordering::Acquire) >= target {
             return;
         }
-        if s.cluster {
-            // Another node may have indexed it already.
-            match s.inner.cursor() {
-                Ok(c) => s.moved_to(c),
-                Err(e) => tracing::warn!(error = %e, "could not read event history's cursor"),
-            }
-            if s.indexed.load(Ordering::Acquire) >= target {
-                return;
-            }
-        }
         let deadline = Instant::now() + MOST_WAIT;
         loop {
             if s.behind.load(Ordering::Acquire) {
@@ -158,15 +148,17 @@ impl FollowingIndex {
                     return;
                 }
             }
-            // Nodes sharing one index (on PostgreSQL) each index what their own journal
-            // committed: another node may have indexed these entries, as its cursor says.
-            match s.inner.cursor() {
-                Ok(cursor) if cursor >= target => {
-                    s.moved_to(cursor);
-                    return;
+            // Nodes of a cluster share the index: another node may have indexed these
+            // entries, as the shared cursor says.
+            if s.cluster {
+                match s.inner.cursor() {
+                    Ok(cursor) if cursor >= target => {
+                        s.moved_to(cursor);
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not read event history's cursor"),
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not read event history's cursor"),
             }
             {
                 let mut q = s.queue.lock().unwrap_or_else(|p| p.into_inner());

@@ -72,6 +72,12 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        crate::pg::close(
+            self.reader
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
@@ -205,86 +211,95 @@ impl Journal for PgJournal {
     }
 
     fn head(&self) -> u64 {
-        let seen = self.inner.head.load(Ordering::SeqCst);
-        match self.read(|c| {
-            c.query_one("SELECT next_pos FROM journal_head", &[])
-                .map_err(backend)
-        }) {
-            Ok(row) => {
-                let head = row.get::<_, i64>(0) as u64;
-                self.inner.head.fetch_max(head, Ordering::SeqCst);
-                head.max(seen)
+        crate::pg::blocking(|| {
+            let seen = self.inner.head.load(Ordering::SeqCst);
+            match self.read(|c| {
+                c.query_one("SELECT next_pos FROM journal_head", &[])
+                    .map_err(backend)
+            }) {
+                Ok(row) => {
+                    let head = row.get::<_, i64>(0) as u64;
+                    self.inner.head.fetch_max(head, Ordering::SeqCst);
+                    head.max(seen)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the journal's head; using the last seen");
+                    seen
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the journal's head; using the last seen");
-                seen
-            }
-        }
+        })
     }
 
     fn read_at(&self, offset: u64) -> Result<Vec<u8>, StoreError> {
-        let pos = position(offset)?;
-        let row = self.read(|c| {
-            c.query_opt("SELECT payload FROM journal WHERE pos = $1", &[&pos])
-                .map_err(backend)
-        })?;
-        row.map(|r| r.get(0)).ok_or_else(|| StoreError::Corrupt {
-            offset,
-            reason: "no entry at this position (not written yet, or removed by retention)".into(),
+        crate::pg::blocking(|| {
+            let pos = position(offset)?;
+            let row = self.read(|c| {
+                c.query_opt("SELECT payload FROM journal WHERE pos = $1", &[&pos])
+                    .map_err(backend)
+            })?;
+            row.map(|r| r.get(0)).ok_or_else(|| StoreError::Corrupt {
+                offset,
+                reason: "no entry at this position (not written yet, or removed by retention)"
+                    .into(),
+            })
         })
     }
 
     fn read_from(&self, offset: u64, max_bytes: usize) -> Result<(Entries, u64), StoreError> {
-        let pos = position(offset)?;
-        let rows = self.read(|c| {
-            c.query(
-                "SELECT pos, payload FROM journal WHERE pos >= $1 ORDER BY pos LIMIT $2",
-                &[&pos, &READ_ROWS],
-            )
-            .map_err(backend)
-        })?;
-        let mut out = Vec::new();
-        let mut bytes = 0usize;
-        let mut next = offset;
-        for r in rows {
-            let at = r.get::<_, i64>(0) as u64;
-            let payload: Vec<u8> = r.get(1);
-            if !out.is_empty() && bytes + payload.len() > max_bytes {
-                break;
+        crate::pg::blocking(|| {
+            let pos = position(offset)?;
+            let rows = self.read(|c| {
+                c.query(
+                    "SELECT pos, payload FROM journal WHERE pos >= $1 ORDER BY pos LIMIT $2",
+                    &[&pos, &READ_ROWS],
+                )
+                .map_err(backend)
+            })?;
+            let mut out = Vec::new();
+            let mut bytes = 0usize;
+            let mut next = offset;
+            for r in rows {
+                let at = r.get::<_, i64>(0) as u64;
+                let payload: Vec<u8> = r.get(1);
+                if !out.is_empty() && bytes + payload.len() > max_bytes {
+                    break;
+                }
+                bytes += payload.len();
+                next = at + 1;
+                out.push((at, payload));
             }
-            bytes += payload.len();
-            next = at + 1;
-            out.push((at, payload));
-        }
-        Ok((out, next))
+            Ok((out, next))
+        })
     }
 
     fn purge(&self, min_cursor: u64, older_than: SystemTime) -> Result<usize, StoreError> {
-        let cutoff = older_than
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let per = self.inner.partition_entries;
-        self.read(|c| {
-            let mut removed = 0;
-            for (index, name) in partitions(c)? {
-                // Wholly below every consumer's cursor, and nothing in it written since the
-                // cutoff.
-                if (index + 1).saturating_mul(per) > min_cursor {
-                    continue;
+        crate::pg::blocking(|| {
+            let cutoff = older_than
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            let per = self.inner.partition_entries;
+            self.read(|c| {
+                let mut removed = 0;
+                for (index, name) in partitions(c)? {
+                    // Wholly below every consumer's cursor, and nothing in it written since the
+                    // cutoff.
+                    if (index + 1).saturating_mul(per) > min_cursor {
+                        continue;
+                    }
+                    let newest: Option<i64> = c
+                        .query_one(&format!("SELECT max(written_ms) FROM {name}"), &[])
+                        .map_err(backend)?
+                        .get(0);
+                    if newest.is_some_and(|t| t >= cutoff) {
+                        continue;
+                    }
+                    c.batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
+                        .map_err(backend)?;
+                    removed += 1;
                 }
-                let newest: Option<i64> = c
-                    .query_one(&format!("SELECT max(written_ms) FROM {name}"), &[])
-                    .map_err(backend)?
-                    .get(0);
-                if newest.is_some_and(|t| t >= cutoff) {
-                    continue;
-                }
-                c.batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
-                    .map_err(backend)?;
-                removed += 1;
-            }
-            Ok(removed)
+                Ok(removed)
+            })
         })
     }
 }

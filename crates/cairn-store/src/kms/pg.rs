@@ -188,6 +188,7 @@ impl PgKms {
 
 impl KmsStore for PgKms {
     forward! {
+        blocking:
         fn create(&self, k: &Key, material: &[u8]) -> Result<(), StoreError>;
         fn update(&self, k: &Key) -> Result<(), StoreError>;
         fn get(&self, key_id: &str) -> Result<Option<Key>, StoreError>;

@@ -334,6 +334,7 @@ impl PgLake {
 
 impl LakeStore for PgLake {
     forward! {
+        blocking:
         fn put_store(&self, s: &EventDataStore) -> Result<(), StoreError>;
         fn store(&self, arn: &str) -> Result<Option<EventDataStore>, StoreError>;
         fn store_by_id(&self, id: &str) -> Result<Option<EventDataStore>, StoreError>;

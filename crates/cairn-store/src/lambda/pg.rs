@@ -240,6 +240,7 @@ impl PgLambda {
 
 impl LambdaStore for PgLambda {
     forward! {
+        blocking:
         fn create_function(&self, f: &Function, zip: &[u8]) -> Result<bool, StoreError>;
         fn function(&self, arn: &str) -> Result<Option<Function>, StoreError>;
         fn functions(&self, account: &str, region: &str, after: Option<&str>, limit: usize) -> Result<Vec<Function>, StoreError>;

@@ -419,6 +419,7 @@ fn record_change(
 
 impl MetricsStore for PgMetrics {
     forward! {
+        blocking:
         fn put_data(&self, key: &MetricKey, data: &[Datum]) -> Result<(), StoreError>;
         fn data(&self, key: &MetricKey, start_ms: i64, end_ms: i64) -> Result<Vec<Datum>, StoreError>;
         fn metrics(&self, account: &str, region: &str, namespace: Option<&str>, name: Option<&str>) -> Result<Vec<MetricKey>, StoreError>;

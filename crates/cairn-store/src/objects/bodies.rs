@@ -1,7 +1,7 @@
 //! Where object bodies are kept, apart from the metadata that names them: the seam between a
 //! store's metadata (SQLite, PostgreSQL) and its bodies. [`Blobs`] (sealed files, small bodies
-//! packed, under one directory) is the only body store so far; an S3-compatible one can take
-//! its place behind [`Bodies`] for nodes that share no disk.
+//! packed, under one directory) keeps a single node's; [`super::RemoteBodies`] (a bucket of an
+//! S3-compatible endpoint) those of nodes that share no disk.
 //!
 //! A metadata store writes a body before the row that names it and removes it once no
 //! committed row names it (or the call that wrote it was refused), so a body store needs no
@@ -66,5 +66,38 @@ impl Bodies for Blobs {
 
     fn remove(&self, name: &str) {
         Blobs::remove(self, name)
+    }
+}
+
+/// Bodies in a bucket of an S3-compatible endpoint, which every node of a cluster reaches: a
+/// body there is durable once stored, so `durable` asks nothing more.
+impl Bodies for super::RemoteBodies {
+    fn put(
+        &self,
+        body: &[u8],
+        data_key: Option<&[u8]>,
+        _durable: bool,
+    ) -> Result<String, ObjectsError> {
+        self.write_keyed(body, data_key)
+    }
+
+    fn concat(&self, parts: &[String], _durable: bool) -> Result<String, ObjectsError> {
+        super::RemoteBodies::concat(self, parts)
+    }
+
+    fn get(
+        &self,
+        name: &str,
+        range: Option<(u64, u64)>,
+        data_key: Option<&[u8]>,
+    ) -> Result<Vec<u8>, ObjectsError> {
+        match data_key {
+            Some(k) => self.read_keyed(name, range, k),
+            None => self.read(name, range),
+        }
+    }
+
+    fn remove(&self, name: &str) {
+        super::RemoteBodies::remove(self, name)
     }
 }

@@ -53,6 +53,9 @@ pub fn check_master_keys(
                 path.display()
             )));
         }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        }
         let key = crate::seal::load_or_create_key(path).map_err(|e| StoreError::io(path, e))?;
         let mine = fingerprint(&key);
         match known {

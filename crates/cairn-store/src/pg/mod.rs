@@ -46,20 +46,55 @@ pub struct Postgres;
 
 /// A connection, and whether a group's transaction is open on it.
 pub struct PgConn {
-    client: Client,
+    /// Taken only when the connection is dropped (see [`close`]).
+    client: Option<Client>,
     in_transaction: bool,
 }
+
+const OPEN: &str = "a PostgreSQL connection is only taken from its holder when dropped";
 
 impl Deref for PgConn {
     type Target = Client;
     fn deref(&self) -> &Client {
-        &self.client
+        self.client.as_ref().expect(OPEN)
     }
 }
 
 impl DerefMut for PgConn {
     fn deref_mut(&mut self) -> &mut Client {
-        &mut self.client
+        self.client.as_mut().expect(OPEN)
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        close(self.client.take());
+    }
+}
+
+/// Runs `f`, which uses PostgreSQL's blocking client, from any thread. The client drives each
+/// call on a runtime of its own, which may not be started from a thread that runs async tasks
+/// (tokio refuses, to keep such threads from stalling): there `f` runs in `block_in_place`, and
+/// on a single-threaded runtime in a thread of its own. Elsewhere (the stores' usual callers:
+/// blocking and worker threads) it simply runs.
+pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::CurrentThread) => {
+            std::thread::scope(|scope| match scope.spawn(f).join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+        }
+        Ok(_) => tokio::task::block_in_place(f),
+        Err(_) => f(),
+    }
+}
+
+/// Closes a connection from any thread (closing runs the client's runtime too).
+pub(crate) fn close(client: Option<Client>) {
+    if let Some(c) = client {
+        blocking(move || drop(c));
     }
 }
 
@@ -67,18 +102,18 @@ impl Engine for Postgres {
     type Conn = PgConn;
     type Error = postgres::Error;
     fn begin(conn: &mut PgConn) -> Result<(), postgres::Error> {
-        conn.client.batch_execute("BEGIN")?;
+        conn.batch_execute("BEGIN")?;
         conn.in_transaction = true;
         Ok(())
     }
     fn commit(conn: &mut PgConn) -> Result<(), String> {
-        let done = conn.client.batch_execute("COMMIT");
+        let done = conn.batch_execute("COMMIT");
         // A COMMIT that fails has ended the transaction all the same (rolled back).
         conn.in_transaction = false;
         done.map_err(|e| e.to_string())
     }
     fn rollback(conn: &mut PgConn) -> Result<(), String> {
-        let done = conn.client.batch_execute("ROLLBACK");
+        let done = conn.batch_execute("ROLLBACK");
         conn.in_transaction = false;
         done.map_err(|e| e.to_string())
     }
@@ -93,9 +128,14 @@ pub type PgDb = Db<Postgres>;
 
 /// PostgreSQL's error as the stores report backend failures.
 pub(crate) fn backend(e: postgres::Error) -> StoreError {
+    // The client's own text for a server error is only "db error": say what the server said.
+    let message = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
     StoreError::Backend {
         engine: "postgres",
-        message: e.to_string(),
+        message,
     }
 }
 
@@ -156,11 +196,11 @@ impl Db<Postgres> {
         let reader = connect_to(url, schema)?;
         Ok(Db::with_connections(
             PgConn {
-                client: writer,
+                client: Some(writer),
                 in_transaction: false,
             },
             PgConn {
-                client: reader,
+                client: Some(reader),
                 in_transaction: false,
             },
             None,
@@ -199,6 +239,21 @@ impl Db<Postgres> {
             }
         }
     }
+}
+
+/// Runs `f` while holding the database-wide advisory lock `key`: for the once-per-cluster
+/// steps of starting a node (making the first account) that two nodes starting together
+/// must not both take.
+pub fn exclusively<T>(url: &str, key: i64, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+    let mut c = Client::connect(url, NoTls).map_err(backend)?;
+    c.execute("SELECT pg_advisory_lock($1)", &[&key])
+        .map_err(backend)?;
+    let out = f();
+    // Closing the connection releases it too; unlocking first says so at once.
+    if let Err(e) = c.execute("SELECT pg_advisory_unlock($1)", &[&key]) {
+        tracing::warn!(error = %e, "could not release an advisory lock");
+    }
+    Ok(out)
 }
 
 /// Applies, in order and each in its own transaction, the migrations not yet recorded.

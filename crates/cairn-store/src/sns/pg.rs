@@ -309,6 +309,7 @@ impl PgSns {
 
 impl SnsStore for PgSns {
     forward! {
+        blocking:
         fn create_topic(&self, t: &Topic) -> Result<bool, StoreError>;
         fn topic(&self, arn: &str) -> Result<Option<Topic>, StoreError>;
         fn topics(&self, account: &str, region: &str) -> Result<Vec<Topic>, StoreError>;

@@ -337,6 +337,7 @@ impl PgSqs {
 
 impl SqsStore for PgSqs {
     forward! {
+        blocking:
         fn create_queue(&self, q: &Queue) -> Result<bool, StoreError>;
         fn queue(&self, key: &QueueKey) -> Result<Option<Queue>, StoreError>;
         fn queues(&self, account: &str, region: &str) -> Result<Vec<Queue>, StoreError>;

@@ -249,7 +249,6 @@ impl PgBackend {
             trails: Mutex::new(None),
         }
     }
-
 }
 
 impl Backend for PgBackend {

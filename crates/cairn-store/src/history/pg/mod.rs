@@ -128,65 +128,81 @@ impl PgHistory {
     /// Moves the cursor forward to `to` (past entries retention removed from the journal);
     /// never back, since another node may have indexed further meanwhile.
     fn move_cursor(&self, to: u64) -> Result<(), StoreError> {
-        let to = offset_value(to)?;
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE history_cursor SET next_offset = GREATEST(next_offset, $1)",
-                &[&to],
-            )
-            .map_err(backend)
-        })?;
-        Ok(())
+        crate::pg::blocking(|| {
+            let to = offset_value(to)?;
+            self.write(|tx| {
+                tx.execute(
+                    "UPDATE history_cursor SET next_offset = GREATEST(next_offset, $1)",
+                    &[&to],
+                )
+                .map_err(backend)
+            })?;
+            Ok(())
+        })
+    }
+}
+
+impl Drop for PgHistory {
+    fn drop(&mut self) {
+        let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
+        crate::pg::close(writer.take());
+        for r in &mut self.readers {
+            crate::pg::close(r.get_mut().unwrap_or_else(|p| p.into_inner()).take());
+        }
     }
 }
 
 impl HistoryIndex for PgHistory {
     fn cursor(&self) -> Result<u64, StoreError> {
-        self.read(|c| {
-            let v: i64 = c
-                .query_one("SELECT next_offset FROM history_cursor", &[])
-                .map_err(backend)?
-                .get(0);
-            Ok(v as u64)
+        crate::pg::blocking(|| {
+            self.read(|c| {
+                let v: i64 = c
+                    .query_one("SELECT next_offset FROM history_cursor", &[])
+                    .map_err(backend)?
+                    .get(0);
+                Ok(v as u64)
+            })
         })
     }
 
     fn apply(&self, entries: &[(u64, Vec<u8>)], end: u64) -> Result<(), StoreError> {
-        let end = offset_value(end)?;
-        let known = self
-            .scopes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let made = self.write(|tx| {
-            let cursor: i64 = tx
-                .query_one("SELECT next_offset FROM history_cursor FOR UPDATE", &[])
-                .map_err(backend)?
-                .get(0);
-            let cursor = cursor as u64;
-            let fresh: Vec<&(u64, Vec<u8>)> =
-                entries.iter().filter(|(o, _)| *o >= cursor).collect();
-            let Some(first) = fresh.first() else {
-                return Ok(Vec::new());
-            };
-            if first.0 > cursor {
-                return Err(StoreError::Invalid(format!(
-                    "history index is at journal offset {cursor} but was handed entries from {}",
-                    first.0
-                )));
-            }
-            let batch = Batch::of(&fresh)?;
-            let made = batch.write(tx, &known)?;
-            tx.execute("UPDATE history_cursor SET next_offset = $1", &[&end])
-                .map_err(backend)?;
-            Ok(made)
-        })?;
-        // Only ids whose rows committed: a rolled-back scope row's id is never used.
-        self.scopes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(made);
-        Ok(())
+        crate::pg::blocking(|| {
+            let end = offset_value(end)?;
+            let known = self
+                .scopes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let made = self.write(|tx| {
+                let cursor: i64 = tx
+                    .query_one("SELECT next_offset FROM history_cursor FOR UPDATE", &[])
+                    .map_err(backend)?
+                    .get(0);
+                let cursor = cursor as u64;
+                let fresh: Vec<&(u64, Vec<u8>)> =
+                    entries.iter().filter(|(o, _)| *o >= cursor).collect();
+                let Some(first) = fresh.first() else {
+                    return Ok(Vec::new());
+                };
+                if first.0 > cursor {
+                    return Err(StoreError::Invalid(format!(
+                        "history index is at journal offset {cursor} but was handed entries from {}",
+                        first.0
+                    )));
+                }
+                let batch = Batch::of(&fresh)?;
+                let made = batch.write(tx, &known)?;
+                tx.execute("UPDATE history_cursor SET next_offset = $1", &[&end])
+                    .map_err(backend)?;
+                Ok(made)
+            })?;
+            // Only ids whose rows committed: a rolled-back scope row's id is never used.
+            self.scopes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(made);
+            Ok(())
+        })
     }
 
     fn catch_up(
@@ -216,39 +232,45 @@ impl HistoryIndex for PgHistory {
     }
 
     fn has_event_id(&self, account: &str, event_id: &str) -> Result<bool, StoreError> {
-        let (account, event_id) = (text(account), text(event_id));
-        self.read(|c| {
-            Ok(c.query_opt(
-                "SELECT 1 FROM history_event_ids WHERE account = $1 AND event_id = $2 LIMIT 1",
-                &[&account, &event_id],
-            )
-            .map_err(backend)?
-            .is_some())
+        crate::pg::blocking(|| {
+            let (account, event_id) = (text(account), text(event_id));
+            self.read(|c| {
+                Ok(c.query_opt(
+                    "SELECT 1 FROM history_event_ids WHERE account = $1 AND event_id = $2 LIMIT 1",
+                    &[&account, &event_id],
+                )
+                .map_err(backend)?
+                .is_some())
+            })
         })
     }
 
     fn lookup(&self, q: &LookupQuery) -> Result<LookupPage, StoreError> {
-        self.read(|c| lookup::run(c, q))
+        crate::pg::blocking(|| self.read(|c| lookup::run(c, q)))
     }
 
     fn purge_before(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
-        self.write(|tx| {
-            tx.execute("DELETE FROM history_resources WHERE t < $1", &[&cutoff_ms])
-                .map_err(backend)?;
-            let n = tx
-                .execute("DELETE FROM history_events WHERE t < $1", &[&cutoff_ms])
-                .map_err(backend)?;
-            Ok(n as usize)
+        crate::pg::blocking(|| {
+            self.write(|tx| {
+                tx.execute("DELETE FROM history_resources WHERE t < $1", &[&cutoff_ms])
+                    .map_err(backend)?;
+                let n = tx
+                    .execute("DELETE FROM history_events WHERE t < $1", &[&cutoff_ms])
+                    .map_err(backend)?;
+                Ok(n as usize)
+            })
         })
     }
 
     fn count(&self) -> Result<u64, StoreError> {
-        self.read(|c| {
-            let n: i64 = c
-                .query_one("SELECT count(*) FROM history_events", &[])
-                .map_err(backend)?
-                .get(0);
-            Ok(n as u64)
+        crate::pg::blocking(|| {
+            self.read(|c| {
+                let n: i64 = c
+                    .query_one("SELECT count(*) FROM history_events", &[])
+                    .map_err(backend)?
+                    .get(0);
+                Ok(n as u64)
+            })
         })
     }
 }

@@ -116,7 +116,7 @@ fn a_node_reads_what_another_node_indexed_without_waiting_it_out() {
     let url = server.url();
     let node = || {
         let inner: Arc<dyn HistoryIndex> = Arc::new(PgHistory::open(&url, "two_nodes").unwrap());
-        let index = FollowingIndex::new(inner, Arc::new(AtomicBool::new(false))).unwrap();
+        let index = FollowingIndex::shared(inner, Arc::new(AtomicBool::new(false))).unwrap();
         let journal: Arc<dyn Journal> =
             Arc::new(PgJournal::open(&url, "two_nodes", 64, index.hook().unwrap()).unwrap());
         index.follow(&journal);
@@ -138,4 +138,48 @@ fn a_node_reads_what_another_node_indexed_without_waiting_it_out() {
             started.elapsed()
         );
     }
+}
+
+/// A call answered by one node is found by a read on another at once, even before the first
+/// node indexed it: the reading node indexes the shared journal itself.
+#[test]
+fn a_node_finds_another_nodes_calls_before_that_node_indexed_them() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    use crate::history::FollowingIndex;
+
+    let server = TestPostgres::start();
+    let url = server.url();
+    let node = || {
+        let inner: Arc<dyn HistoryIndex> = Arc::new(PgHistory::open(&url, "turns").unwrap());
+        let index = FollowingIndex::shared(inner, Arc::new(AtomicBool::new(false))).unwrap();
+        let journal: Arc<dyn Journal> =
+            Arc::new(PgJournal::open(&url, "turns", 64, index.hook().unwrap()).unwrap());
+        index.follow(&journal);
+        (index, journal)
+    };
+    let (a, a_journal) = node();
+    let (b, b_journal) = node();
+    for i in 0..6 {
+        // The nodes take turns answering calls; the other one reads.
+        let (writer, reader) = if i % 2 == 0 {
+            (&a_journal, &b)
+        } else {
+            (&b_journal, &a)
+        };
+        writer.append(vec![entry(i, "X")]).wait_blocking().unwrap();
+        let started = Instant::now();
+        assert!(
+            reader.has_event_id(ACCT, &format!("id-{i}")).unwrap(),
+            "call {i}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the read took {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(a.count().unwrap(), 6);
+    assert_eq!(b.count().unwrap(), 6);
 }

@@ -219,6 +219,7 @@ impl PgIdentity {
 
 impl IdentityStore for PgIdentity {
     forward! {
+        blocking:
         fn generation(&self) -> u64;
         fn cache_generation(&self) -> Option<u64>;
         fn accounts(&self) -> Result<Vec<Account>, StoreError>;

@@ -53,6 +53,13 @@ impl PgLeases {
     }
 }
 
+impl Drop for PgLeases {
+    fn drop(&mut self) {
+        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
+        crate::pg::close(conn.take());
+    }
+}
+
 impl Leases for PgLeases {
     fn hold(
         &self,
@@ -61,35 +68,39 @@ impl Leases for PgLeases {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<Option<Lease>, StoreError> {
-        let until = now_ms.saturating_add(ttl_ms);
-        let row = self.with(|c| {
-            c.query_opt(
-                "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
-                 VALUES ($1, $2, 1, $4)
-                 ON CONFLICT (name) DO UPDATE SET
-                     epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
-                     holder = EXCLUDED.holder,
-                     expires_ms = EXCLUDED.expires_ms
-                 WHERE l.holder = EXCLUDED.holder OR l.expires_ms < $3
-                 RETURNING epoch, expires_ms",
-                &[&name, &holder, &now_ms, &until],
-            )
-        })?;
-        Ok(row.map(|r| Lease {
-            epoch: r.get::<_, i64>(0) as u64,
-            expires_ms: r.get(1),
-        }))
+        crate::pg::blocking(|| {
+            let until = now_ms.saturating_add(ttl_ms);
+            let row = self.with(|c| {
+                c.query_opt(
+                    "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
+                     VALUES ($1, $2, 1, $4)
+                     ON CONFLICT (name) DO UPDATE SET
+                         epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
+                         holder = EXCLUDED.holder,
+                         expires_ms = EXCLUDED.expires_ms
+                     WHERE l.holder = EXCLUDED.holder OR l.expires_ms < $3
+                     RETURNING epoch, expires_ms",
+                    &[&name, &holder, &now_ms, &until],
+                )
+            })?;
+            Ok(row.map(|r| Lease {
+                epoch: r.get::<_, i64>(0) as u64,
+                expires_ms: r.get(1),
+            }))
+        })
     }
 
     fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        // The row stays, so the next holder's epoch is still higher.
-        self.with(|c| {
-            c.execute(
-                "UPDATE consumer_leases SET expires_ms = $3 WHERE name = $1 AND holder = $2",
-                &[&name, &holder, &i64::MIN],
-            )
-        })?;
-        Ok(())
+        crate::pg::blocking(|| {
+            // The row stays, so the next holder's epoch is still higher.
+            self.with(|c| {
+                c.execute(
+                    "UPDATE consumer_leases SET expires_ms = $3 WHERE name = $1 AND holder = $2",
+                    &[&name, &holder, &i64::MIN],
+                )
+            })?;
+            Ok(())
+        })
     }
 }
 

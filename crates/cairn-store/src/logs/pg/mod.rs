@@ -255,6 +255,7 @@ impl PgLogs {
 
 impl LogsStore for PgLogs {
     forward! {
+        blocking:
         fn create_group(&self, g: &LogGroup) -> Result<bool, StoreError>;
         fn group(&self, key: &GroupKey) -> Result<Option<LogGroup>, StoreError>;
         fn groups(&self, account: &str, region: &str) -> Result<Vec<LogGroup>, StoreError>;

@@ -471,6 +471,7 @@ impl PgObjects {
 
 impl ObjectStore for PgObjects {
     forward! {
+        blocking:
         fn create_bucket(&self, name: &str, account: &str, region: &str, now_ms: i64) -> Result<Bucket, ObjectsError>;
         fn bucket(&self, name: &str) -> Result<Option<Bucket>, ObjectsError>;
         fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError>;

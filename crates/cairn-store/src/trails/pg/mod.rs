@@ -363,6 +363,7 @@ impl PgTrails {
 
 impl TrailStore for PgTrails {
     forward! {
+        blocking:
         fn put(&self, t: &Trail) -> Result<(), StoreError>;
         fn get(&self, arn: &str) -> Result<Option<Trail>, StoreError>;
         fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError>;
