@@ -6,8 +6,10 @@ a directory of its own holding the cluster's master keys."""
 import glob
 import os
 import pwd
+import re
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +33,9 @@ class Postgres:
     (initdb refuses root)."""
 
     def __init__(self, base):
-        self.dir = Path(base) / "postgres"
+        # Its own temporary directory: the postgres user must reach it, and may not reach the
+        # test's (private) work directory.
+        self.dir = Path(tempfile.mkdtemp(prefix="cairn-pg-"))
         self.bin = _postgres_bin()
         self.port = free_port()
         self.user = None
@@ -50,7 +54,6 @@ class Postgres:
 
     def start(self):
         if not (self.dir / "data").exists():
-            self.dir.mkdir(parents=True, exist_ok=True)
             if self.user:
                 os.chown(self.dir, *self.user)
             self._run("initdb", "-D", "data", "-U", "cairn", "--auth=trust", "-E", "UTF8", "--no-sync")
@@ -61,9 +64,20 @@ class Postgres:
     def stop(self, mode="fast"):
         self._run("pg_ctl", "-D", "data", "-m", mode, "-w", "stop")
 
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     @property
     def url(self):
         return f"postgres://cairn@127.0.0.1:{self.port}/postgres"
+
+    def query(self, sql):
+        """Rows of `sql` (psql's unaligned output, one list of fields per row)."""
+        p = subprocess.run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "cairn",
+                            "-d", "postgres", "-tA", "-F", "\t", "-c", sql], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"psql failed: {p.stderr}")
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
 
 
 class ObjectStore:
@@ -144,6 +158,21 @@ class Cluster:
         self.nodes.append(n)
         return n.start()
 
+    def node_name(self, node):
+        """The name a node holds leases under (it prints it when it starts)."""
+        text = open(node.log.name, errors="replace").read()
+        names = re.findall(r"cluster:\s+node (\S+) on", text)
+        return names[-1] if names else None
+
+    def lease_holder(self, consumer):
+        """The node whose lease on `consumer` has not expired, or None."""
+        rows = self.postgres.query(
+            "SELECT holder FROM cairn_leases.consumer_leases WHERE name = '%s' "
+            "AND expires_ms > (extract(epoch from clock_timestamp()) * 1000)::bigint" % consumer)
+        if not rows:
+            return None
+        return next((n for n in self.nodes if n.proc and self.node_name(n) == rows[0][0]), None)
+
     def stop(self):
         for n in self.nodes:
             n.stop()
@@ -152,3 +181,4 @@ class Cluster:
             self.postgres.stop()
         except RuntimeError:
             pass
+        self.postgres.remove()
