@@ -8,8 +8,10 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -123,6 +125,77 @@ class ObjectStore:
         return out
 
 
+class Outage:
+    """A TCP relay in front of a server, which a test can take down (connections refused, open
+    ones cut) and bring back on the same port, while the server behind it keeps its state."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.port = free_port()
+        self.listener = None
+        self.conns = []
+        self.lock = threading.Lock()
+
+    def up(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(128)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+        return self
+
+    def down(self):
+        listener, self.listener = self.listener, None
+        if listener:
+            # Wakes the thread blocked in accept (closing alone leaves the socket listening).
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                c.close()
+            self.conns = []
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
 class Cluster:
     """PostgreSQL, the object store, and cairn nodes sharing them."""
 
@@ -137,10 +210,12 @@ class Cluster:
     def start(self):
         self.postgres.start()
         self.store.start()
+        # Nodes reach the object store through a relay that a test can take down.
+        self.store_link = Outage(self.store.port).up()
         self.config.write_text(
             f'database = "{self.postgres.url}"\n'
             f'[object_store]\nurl = "s3://{ObjectStore.BUCKET}/cluster"\n'
-            f'[[external_bucket]]\nname = "{ObjectStore.BUCKET}"\nendpoint = "{self.store.endpoint}"\n'
+            f'[[external_bucket]]\nname = "{ObjectStore.BUCKET}"\nendpoint = "http://127.0.0.1:{self.store_link.port}"\n'
             f'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
         return self
 
@@ -176,6 +251,7 @@ class Cluster:
     def stop(self):
         for n in self.nodes:
             n.stop()
+        self.store_link.down()
         self.store.stop()
         try:
             self.postgres.stop()

@@ -279,3 +279,49 @@ def test_twenty_kills_under_load_lose_nothing_and_deliver_everything_once(workdi
         wait_for(validated, timeout=60, every=2)
     finally:
         c.stop()
+
+
+def test_an_object_store_outage_refuses_object_calls_and_delays_delivery_without_loss(cluster):
+    """The object store unreachable for a while: object calls fail with S3's InternalError and
+    leave nothing behind, other calls go on, and trail delivery waits and then delivers every
+    event once."""
+    a, b = cluster.nodes[:2]
+    for n in cluster.nodes:
+        if n.proc is None:
+            n.start()
+    account = a.env()["CAIRN_ACCOUNT_ID"]
+    bucket = f"outage-{uuid.uuid4().hex[:8]}"
+    a.aws("s3", "mb", f"s3://{bucket}")
+    a.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account))
+    a.aws("cloudtrail", "create-trail", "--name", "patient", "--s3-bucket-name", bucket)
+    a.aws("cloudtrail", "start-logging", "--name", "patient")
+    s3 = b.client("s3")
+    s3.put_object(Bucket=bucket, Key="before.txt", Body=b"before")
+    marker = f"o{uuid.uuid4().hex[:6]}"
+    names = [f"{marker}-{i}" for i in range(6)]
+
+    cluster.store_link.down()
+    try:
+        for node in (a, b):
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                node.client("s3").put_object(Bucket=bucket, Key="during.txt", Body=b"during")
+            assert e.value.response["Error"]["Code"] == "InternalError"
+            assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                node.client("s3").get_object(Bucket=bucket, Key="before.txt")
+            assert e.value.response["Error"]["Code"] == "InternalError"
+        # Everything that keeps no object body goes on.
+        for i, name in enumerate(names):
+            (a if i % 2 else b).client().describe_trails(trailNameList=[name])
+        a.client("iam").list_users()
+        time.sleep(3)  # deliveries come due and fail meanwhile
+    finally:
+        cluster.store_link.up()
+
+    assert s3.get_object(Bucket=bucket, Key="before.txt")["Body"].read() == b"before"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="during.txt")
+    assert e.value.response["Error"]["Code"] == "404"
+    wait_for(lambda: set(names) <= set(markers_in(delivered(s3, bucket)[0], marker)), timeout=90, every=1)
+    got = markers_in(delivered(s3, bucket)[0], marker)
+    assert sorted(got) == sorted(names), "each event delivered once"
