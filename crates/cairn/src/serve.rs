@@ -624,7 +624,7 @@ fn write_endpoint_file(
 /// One round of every consumer, for the test clock: what each wrote, by name.
 fn consumers_round(consumers: &Consumers) -> serde_json::Value {
     let mut out = serde_json::Map::new();
-    for (name, r) in consumers.run_all() {
+    for (name, r) in consumers.run_all_here() {
         let done = match r {
             Ok(r) => r.done,
             Err(e) => {

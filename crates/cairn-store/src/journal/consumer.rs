@@ -24,6 +24,11 @@ pub trait Consumer: Send + Sync + 'static {
     fn needs_from(&self) -> Result<u64, StoreError>;
     /// Does what is due now (blocking).
     fn run_due(&self) -> Result<Round, String>;
+    /// Does what is due now on this node, whichever node usually runs it: what a test clock
+    /// asks for when it jumps ahead, so that its answer follows the work.
+    fn run_here(&self) -> Result<Round, String> {
+        self.run_due()
+    }
 }
 
 /// A consumer whose rounds never overlap, however many hosts (a periodic loop, a test clock)
@@ -53,6 +58,10 @@ impl<C: Consumer> Consumer for Serial<C> {
         let _one_at_a_time = self.running.lock().unwrap_or_else(|p| p.into_inner());
         self.inner.run_due()
     }
+    fn run_here(&self) -> Result<Round, String> {
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        self.inner.run_here()
+    }
 }
 
 impl<C: Consumer> Consumer for Arc<C> {
@@ -64,6 +73,9 @@ impl<C: Consumer> Consumer for Arc<C> {
     }
     fn run_due(&self) -> Result<Round, String> {
         (**self).run_due()
+    }
+    fn run_here(&self) -> Result<Round, String> {
+        (**self).run_here()
     }
 }
 
@@ -100,6 +112,11 @@ impl Consumers {
     /// Runs every consumer once, in order; what each did (or why it failed), by name.
     pub fn run_all(&self) -> Vec<(&'static str, Result<Round, String>)> {
         self.all.iter().map(|c| (c.name(), c.run_due())).collect()
+    }
+
+    /// Runs every consumer once on this node, in order ([`Consumer::run_here`]).
+    pub fn run_all_here(&self) -> Vec<(&'static str, Result<Round, String>)> {
+        self.all.iter().map(|c| (c.name(), c.run_here())).collect()
     }
 }
 

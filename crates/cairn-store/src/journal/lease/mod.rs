@@ -44,6 +44,26 @@ pub trait Leases: Send + Sync + 'static {
     /// Gives the lease up at once (a node stopping cleanly), if `holder` has it.
     fn release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 
+    /// Takes the lease on `name` for `holder` whoever holds it (a new epoch unless `holder`
+    /// already does): for work a test clock makes due on this node at once.
+    fn take(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease, StoreError>;
+
+    /// Runs `round` while no other node runs a round of `name`: rounds of one consumer never
+    /// overlap anywhere, even when a lease changes hands mid-round (a holder frozen past its
+    /// lease and then resumed, a round a test clock forces on another node). Refuses (an
+    /// error, nothing run) when that cannot be made sure of.
+    fn exclusively(
+        &self,
+        name: &str,
+        round: &mut dyn FnMut() -> Result<Round, String>,
+    ) -> Result<Round, String>;
+
     /// Whether other nodes may hold these leases (a lease changing hands is worth a log line).
     fn shared(&self) -> bool {
         true
@@ -69,6 +89,19 @@ impl Leases for Solo {
     }
     fn release(&self, _: &str, _: &str) -> Result<(), StoreError> {
         Ok(())
+    }
+    fn take(&self, _: &str, _: &str, now_ms: i64, ttl_ms: i64) -> Result<Lease, StoreError> {
+        Ok(Lease {
+            epoch: 1,
+            expires_ms: now_ms.saturating_add(ttl_ms),
+        })
+    }
+    fn exclusively(
+        &self,
+        _: &str,
+        round: &mut dyn FnMut() -> Result<Round, String>,
+    ) -> Result<Round, String> {
+        round()
     }
     fn shared(&self) -> bool {
         false
@@ -140,7 +173,9 @@ impl<C: Consumer> Consumer for Leased<C> {
                 "this node now runs the consumer"
             );
         }
-        let round = self.inner.run_due();
+        let round = self
+            .leases
+            .exclusively(self.inner.name(), &mut || self.inner.run_due());
         if self.clock.now_millis() > lease.expires_ms {
             tracing::warn!(
                 consumer = self.inner.name(),
@@ -148,6 +183,16 @@ impl<C: Consumer> Consumer for Leased<C> {
             );
         }
         round
+    }
+    fn run_here(&self) -> Result<Round, String> {
+        let now = self.clock.now_millis();
+        let lease = self
+            .leases
+            .take(self.inner.name(), &self.node, now, self.ttl_ms)
+            .map_err(|e| format!("could not take the {} lease: {e}", self.inner.name()))?;
+        self.epoch.store(lease.epoch, Ordering::SeqCst);
+        self.leases
+            .exclusively(self.inner.name(), &mut || self.inner.run_here())
     }
 }
 

@@ -2,11 +2,13 @@
 //! taken, renewed and handed over by a single conditional upsert, so two nodes asking at once
 //! cannot both get it.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use postgres::Client;
 
 use super::{Lease, Leases};
+use crate::journal::Round;
 use crate::error::StoreError;
 use crate::pg::{Migration, backend, client};
 
@@ -22,6 +24,22 @@ pub struct PgLeases {
     url: String,
     schema: String,
     conn: Mutex<Option<Client>>,
+    /// A session per consumer, holding its advisory lock for the length of a round (see
+    /// [`Leases::exclusively`]): PostgreSQL lets one session hold it at a time, and frees it
+    /// when the session ends, so a node that dies mid-round holds nothing.
+    round_locks: Mutex<HashMap<String, Arc<Mutex<Option<Client>>>>>,
+}
+
+/// The advisory lock key of consumer `name` in `schema`: the first 8 bytes of a digest, so that
+/// deployments sharing a database do not exclude each other.
+fn round_key(schema: &str, name: &str) -> i64 {
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("cairn round\0{schema}\0{name}").as_bytes(),
+    );
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&d.as_ref()[..8]);
+    i64::from_be_bytes(k)
 }
 
 impl PgLeases {
@@ -31,7 +49,13 @@ impl PgLeases {
             url: url.to_owned(),
             schema: schema.to_owned(),
             conn: Mutex::new(Some(c)),
+            round_locks: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn round_session(&self, name: &str) -> Arc<Mutex<Option<Client>>> {
+        let mut all = self.round_locks.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(all.entry(name.to_owned()).or_default())
     }
 
     fn with<T>(
@@ -57,6 +81,10 @@ impl Drop for PgLeases {
     fn drop(&mut self) {
         let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
         crate::pg::close(conn.take());
+        let sessions = self.round_locks.get_mut().unwrap_or_else(|p| p.into_inner());
+        for (_, s) in sessions.drain() {
+            crate::pg::close(s.lock().unwrap_or_else(|p| p.into_inner()).take());
+        }
     }
 }
 
@@ -88,6 +116,75 @@ impl Leases for PgLeases {
                 expires_ms: r.get(1),
             }))
         })
+    }
+
+    fn take(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease, StoreError> {
+        crate::pg::blocking(|| {
+            let until = now_ms.saturating_add(ttl_ms);
+            let row = self.with(|c| {
+                c.query_one(
+                    "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
+                     VALUES ($1, $2, 1, $3)
+                     ON CONFLICT (name) DO UPDATE SET
+                         epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
+                         holder = EXCLUDED.holder,
+                         expires_ms = GREATEST(l.expires_ms, EXCLUDED.expires_ms)
+                     RETURNING epoch, expires_ms",
+                    &[&name, &holder, &until],
+                )
+            })?;
+            Ok(Lease {
+                epoch: row.get::<_, i64>(0) as u64,
+                expires_ms: row.get(1),
+            })
+        })
+    }
+
+    fn exclusively(
+        &self,
+        name: &str,
+        round: &mut dyn FnMut() -> Result<Round, String>,
+    ) -> Result<Round, String> {
+        let key = round_key(&self.schema, name);
+        let session = self.round_session(name);
+        let mut guard = session.lock().unwrap_or_else(|p| p.into_inner());
+        let slot: &mut Option<Client> = &mut guard;
+        let locked = crate::pg::blocking(|| -> Result<(), StoreError> {
+            if slot.as_ref().is_none_or(|c| c.is_closed()) {
+                *slot = Some(client(&self.url, &self.schema, &[])?);
+            }
+            let Some(c) = slot.as_mut() else {
+                return Err(StoreError::Invalid("no session for the round's lock".into()));
+            };
+            // Waits for a round of this consumer running on another node (its lock_timeout
+            // ends a wait on a node that stays frozen: this round is then skipped).
+            c.execute("SELECT pg_advisory_lock($1)", &[&key])
+                .map(|_| ())
+                .map_err(backend)
+        });
+        if let Err(e) = locked {
+            *slot = None;
+            return Err(format!("could not make sure the {name} round runs alone: {e}"));
+        }
+        let out = round();
+        let unlocked = crate::pg::blocking(|| match slot.as_mut() {
+            Some(c) => c
+                .execute("SELECT pg_advisory_unlock($1)", &[&key])
+                .map(|_| ()),
+            None => Ok(()),
+        });
+        if let Err(e) = unlocked {
+            // Ending the session frees the lock.
+            tracing::warn!(consumer = name, error = %e, "could not unlock a round; closing its session");
+            crate::pg::close(slot.take());
+        }
+        out
     }
 
     fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
@@ -186,5 +283,54 @@ mod tests {
         }
         assert!(waited <= LEASE_TTL_MS, "moved after {waited} ms");
         assert_eq!(b.epoch(), a.epoch() + 1);
+    }
+
+    #[test]
+    fn rounds_of_one_consumer_never_overlap_across_nodes_and_a_forced_round_takes_the_lease() {
+        use std::time::{Duration, Instant};
+        let server = TestPostgres::start();
+        let url = server.url();
+        let a = Arc::new(PgLeases::open(&url, "rounds").unwrap());
+        let b = Arc::new(PgLeases::open(&url, "rounds").unwrap());
+        let spans = Arc::new(Mutex::new(Vec::new()));
+        let run = |leases: Arc<PgLeases>, name: &'static str, spans: Arc<Mutex<Vec<(Instant, Instant, &'static str)>>>| {
+            std::thread::spawn(move || {
+                leases
+                    .exclusively(name, &mut || {
+                        let start = Instant::now();
+                        std::thread::sleep(Duration::from_millis(300));
+                        spans.lock().unwrap().push((start, Instant::now(), name));
+                        Ok(Round { done: 1 })
+                    })
+                    .unwrap()
+            })
+        };
+        let t1 = run(Arc::clone(&a), "delivery", Arc::clone(&spans));
+        std::thread::sleep(Duration::from_millis(50));
+        let t2 = run(Arc::clone(&b), "delivery", Arc::clone(&spans));
+        // Another consumer is not held up by this one's rounds.
+        let t3 = run(Arc::clone(&b), "digests", Arc::clone(&spans));
+        for t in [t1, t2, t3] {
+            assert_eq!(t.join().unwrap(), Round { done: 1 });
+        }
+        let spans = spans.lock().unwrap().clone();
+        let delivery: Vec<_> = spans.iter().filter(|s| s.2 == "delivery").collect();
+        assert_eq!(delivery.len(), 2);
+        let (first, second) = if delivery[0].0 < delivery[1].0 {
+            (delivery[0], delivery[1])
+        } else {
+            (delivery[1], delivery[0])
+        };
+        assert!(second.0 >= first.1, "the second round began after the first ended");
+        let digests = spans.iter().find(|s| s.2 == "digests").unwrap();
+        assert!(digests.0 < first.1, "another consumer ran meanwhile");
+
+        // A forced round's node takes the lease from its holder, with a higher epoch.
+        let held = a.hold("delivery", "node-a", 1_000, 5_000).unwrap().unwrap();
+        assert!(b.hold("delivery", "node-b", 2_000, 5_000).unwrap().is_none());
+        let taken = b.take("delivery", "node-b", 2_000, 5_000).unwrap();
+        assert!(taken.epoch > held.epoch);
+        assert!(a.hold("delivery", "node-a", 3_000, 5_000).unwrap().is_none());
+        assert_eq!(b.hold("delivery", "node-b", 3_000, 5_000).unwrap().unwrap().epoch, taken.epoch);
     }
 }
