@@ -325,3 +325,42 @@ def test_an_object_store_outage_refuses_object_calls_and_delays_delivery_without
     wait_for(lambda: set(names) <= set(markers_in(delivered(s3, bucket)[0], marker)), timeout=90, every=1)
     got = markers_in(delivered(s3, bucket)[0], marker)
     assert sorted(got) == sorted(names), "each event delivered once"
+
+
+def test_the_test_clock_is_the_clusters_and_its_rounds_run_where_it_is_advanced(workdir):
+    """`--test-clock` on cluster nodes: advancing it on one node moves time for every node, and
+    the work that became due is done before the advance answers, whichever node held it."""
+    c = Cluster(workdir / "clocked").start()
+    try:
+        a = c.node(FAST + ["--test-clock"])
+        b = c.node(FAST + ["--test-clock"])
+        account = a.env()["CAIRN_ACCOUNT_ID"]
+        bucket = f"clocked-{uuid.uuid4().hex[:8]}"
+        a.aws("s3", "mb", f"s3://{bucket}")
+        a.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account))
+        a.aws("cloudtrail", "create-trail", "--name", "clocked", "--s3-bucket-name", bucket,
+              "--enable-log-file-validation")
+        a.aws("cloudtrail", "start-logging", "--name", "clocked")
+        marker = f"c{uuid.uuid4().hex[:6]}"
+        names = [f"{marker}-{i}" for i in range(6)]
+        for i, name in enumerate(names):
+            (a if i % 2 else b).client().describe_trails(trailNameList=[name])
+        # Advanced through b, whichever node holds delivery: the files are there when it answers.
+        b.advance(7200)
+        b.advance(4)  # the digest period that began with the jump ends
+        s3 = a.client("s3")
+        records, digests = delivered(s3, bucket)
+        assert sorted(markers_in(records, marker)) == sorted(names)
+        assert digests, "a digest period passed"
+        # Both nodes now stamp calls two hours ahead.
+        for node in (a, b):
+            node.client().describe_trails(trailNameList=[f"{marker}-late"])
+        late = [json.loads(e["CloudTrailEvent"]) for e in a.client().lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeTrails"}],
+            MaxResults=2)["Events"]]
+        ahead = datetime.now(timezone.utc) + timedelta(hours=2)
+        for r in late:
+            t = datetime.strptime(r["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            assert abs((t - ahead).total_seconds()) < 120, r["eventTime"]
+    finally:
+        c.stop()

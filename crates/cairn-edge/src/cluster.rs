@@ -49,7 +49,8 @@ impl Cluster {
         }
     }
 
-    fn schema(&self, store: &str) -> String {
+    /// The schema of `store` (`cluster` for what belongs to the cluster as a whole).
+    pub fn schema(&self, store: &str) -> String {
         format!("{}_{store}", self.schema_prefix)
     }
 }

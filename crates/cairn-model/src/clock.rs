@@ -57,9 +57,29 @@ impl Clock for ManualClock {
 /// The wall clock plus an offset that only grows: time flows as usual, and tests can jump it
 /// ahead (`cairn serve --test-clock`) to reach the next delivery, digest period or expiry
 /// without waiting.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct TestClock {
     offset: Arc<AtomicI64>,
+    /// Where the nodes of a cluster keep one offset between them.
+    shared: Option<Arc<dyn SharedOffset>>,
+}
+
+impl std::fmt::Debug for TestClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClock")
+            .field("offset", &self.offset)
+            .field("shared", &self.shared.is_some())
+            .finish()
+    }
+}
+
+/// A test clock's offset kept where several processes read and move it (a cluster's
+/// database), so that time jumps ahead for every node at once.
+pub trait SharedOffset: Send + Sync {
+    /// The offset now, or None when it cannot be read (the last one read is used).
+    fn read(&self) -> Option<i64>;
+    /// Moves it on by `ms`; the new offset, or None when it could not be moved.
+    fn add(&self, ms: i64) -> Option<i64>;
 }
 
 impl TestClock {
@@ -67,13 +87,34 @@ impl TestClock {
         Self::default()
     }
 
+    /// A clock whose offset is `shared` (every node of a cluster reads the same time).
+    pub fn shared(shared: Arc<dyn SharedOffset>) -> Self {
+        TestClock {
+            offset: Arc::default(),
+            shared: Some(shared),
+        }
+    }
+
     /// Moves time forward by `ms` (never back: records and digests are ordered by it).
     pub fn advance_millis(&self, ms: i64) {
-        self.offset.fetch_add(ms.max(0), Ordering::SeqCst);
+        let ms = ms.max(0);
+        match &self.shared {
+            Some(s) => {
+                if let Some(now) = s.add(ms) {
+                    self.offset.fetch_max(now, Ordering::SeqCst);
+                }
+            }
+            None => {
+                self.offset.fetch_add(ms, Ordering::SeqCst);
+            }
+        }
     }
 
     /// How far ahead of the wall clock this clock is.
     pub fn offset_millis(&self) -> i64 {
+        if let Some(now) = self.shared.as_ref().and_then(|s| s.read()) {
+            self.offset.fetch_max(now, Ordering::SeqCst);
+        }
         self.offset.load(Ordering::SeqCst)
     }
 }

@@ -12,7 +12,7 @@ pub mod summary;
 pub mod timefmt;
 
 pub use account::{AccountId, Region};
-pub use clock::{Clock, ManualClock, SystemClock, TestClock};
+pub use clock::{Clock, ManualClock, SharedOffset, SystemClock, TestClock};
 pub use identity::Principal;
 pub use record::{ApiCallRecord, EventCategory, RecordResource, TlsDetails};
 pub use summary::EventSummary;

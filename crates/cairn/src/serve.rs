@@ -207,14 +207,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
-    let test_clock = args.test_clock.then(cairn_model::TestClock::new);
-    let clock: Arc<dyn Clock> = match &test_clock {
-        Some(c) => Arc::new(c.clone()),
-        None => Arc::new(SystemClock),
-    };
     let cluster = match (&args.database, &args.object_store_bucket) {
         (Some(database), Some(bodies)) => Some(Cluster::new(database, bodies.clone())),
         _ => None,
+    };
+    // A cluster's nodes share one test clock: time jumps for all of them at once.
+    let test_clock = match (&cluster, args.test_clock) {
+        (_, false) => None,
+        (None, true) => Some(cairn_model::TestClock::new()),
+        (Some(c), true) => Some(cairn_model::TestClock::shared(Arc::new(
+            cairn_store::pg::clock::PgClockOffset::open(&c.database, &c.schema("cluster"))
+                .context("opening the cluster's test clock")?,
+        ))),
+    };
+    let clock: Arc<dyn Clock> = match &test_clock {
+        Some(c) => Arc::new(c.clone()),
+        None => Arc::new(SystemClock),
     };
     let stores = match &cluster {
         Some(c) => open::open_cluster(&dir, c, clock.now_millis())?,

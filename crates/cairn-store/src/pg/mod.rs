@@ -22,6 +22,7 @@
 //! CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda, EventBridge, the lake's metadata)
 //! and consumer leases. `cairn serve --database` opens them (`cairn_edge::cluster`).
 
+pub mod clock;
 pub mod keys;
 
 use std::ops::{Deref, DerefMut};

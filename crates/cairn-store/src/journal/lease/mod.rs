@@ -46,13 +46,8 @@ pub trait Leases: Send + Sync + 'static {
 
     /// Takes the lease on `name` for `holder` whoever holds it (a new epoch unless `holder`
     /// already does): for work a test clock makes due on this node at once.
-    fn take(
-        &self,
-        name: &str,
-        holder: &str,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<Lease, StoreError>;
+    fn take(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64)
+    -> Result<Lease, StoreError>;
 
     /// Runs `round` while no other node runs a round of `name`: rounds of one consumer never
     /// overlap anywhere, even when a lease changes hands mid-round (a holder frozen past its

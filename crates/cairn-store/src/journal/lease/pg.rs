@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use postgres::Client;
 
 use super::{Lease, Leases};
-use crate::journal::Round;
 use crate::error::StoreError;
+use crate::journal::Round;
 use crate::pg::{Migration, backend, client};
 
 const MIGRATIONS: &[Migration] = &[Migration {
@@ -81,7 +81,10 @@ impl Drop for PgLeases {
     fn drop(&mut self) {
         let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
         crate::pg::close(conn.take());
-        let sessions = self.round_locks.get_mut().unwrap_or_else(|p| p.into_inner());
+        let sessions = self
+            .round_locks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner());
         for (_, s) in sessions.drain() {
             crate::pg::close(s.lock().unwrap_or_else(|p| p.into_inner()).take());
         }
@@ -160,7 +163,9 @@ impl Leases for PgLeases {
                 *slot = Some(client(&self.url, &self.schema, &[])?);
             }
             let Some(c) = slot.as_mut() else {
-                return Err(StoreError::Invalid("no session for the round's lock".into()));
+                return Err(StoreError::Invalid(
+                    "no session for the round's lock".into(),
+                ));
             };
             // Waits for a round of this consumer running on another node (its lock_timeout
             // ends a wait on a node that stays frozen: this round is then skipped).
@@ -170,7 +175,9 @@ impl Leases for PgLeases {
         });
         if let Err(e) = locked {
             *slot = None;
-            return Err(format!("could not make sure the {name} round runs alone: {e}"));
+            return Err(format!(
+                "could not make sure the {name} round runs alone: {e}"
+            ));
         }
         let out = round();
         let unlocked = crate::pg::blocking(|| match slot.as_mut() {
@@ -293,7 +300,9 @@ mod tests {
         let a = Arc::new(PgLeases::open(&url, "rounds").unwrap());
         let b = Arc::new(PgLeases::open(&url, "rounds").unwrap());
         let spans = Arc::new(Mutex::new(Vec::new()));
-        let run = |leases: Arc<PgLeases>, name: &'static str, spans: Arc<Mutex<Vec<(Instant, Instant, &'static str)>>>| {
+        let run = |leases: Arc<PgLeases>,
+                   name: &'static str,
+                   spans: Arc<Mutex<Vec<(Instant, Instant, &'static str)>>>| {
             std::thread::spawn(move || {
                 leases
                     .exclusively(name, &mut || {
@@ -321,16 +330,33 @@ mod tests {
         } else {
             (delivery[1], delivery[0])
         };
-        assert!(second.0 >= first.1, "the second round began after the first ended");
+        assert!(
+            second.0 >= first.1,
+            "the second round began after the first ended"
+        );
         let digests = spans.iter().find(|s| s.2 == "digests").unwrap();
         assert!(digests.0 < first.1, "another consumer ran meanwhile");
 
         // A forced round's node takes the lease from its holder, with a higher epoch.
         let held = a.hold("delivery", "node-a", 1_000, 5_000).unwrap().unwrap();
-        assert!(b.hold("delivery", "node-b", 2_000, 5_000).unwrap().is_none());
+        assert!(
+            b.hold("delivery", "node-b", 2_000, 5_000)
+                .unwrap()
+                .is_none()
+        );
         let taken = b.take("delivery", "node-b", 2_000, 5_000).unwrap();
         assert!(taken.epoch > held.epoch);
-        assert!(a.hold("delivery", "node-a", 3_000, 5_000).unwrap().is_none());
-        assert_eq!(b.hold("delivery", "node-b", 3_000, 5_000).unwrap().unwrap().epoch, taken.epoch);
+        assert!(
+            a.hold("delivery", "node-a", 3_000, 5_000)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            b.hold("delivery", "node-b", 3_000, 5_000)
+                .unwrap()
+                .unwrap()
+                .epoch,
+            taken.epoch
+        );
     }
 }
