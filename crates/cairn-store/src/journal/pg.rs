@@ -25,6 +25,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::Client;
+use postgres::error::SqlState;
 
 use super::{CommitHook, Entries, Journal, PendingAppend};
 use crate::error::StoreError;
@@ -358,6 +359,10 @@ struct Writer {
 enum Failure {
     /// The database refused it (or a test said to fail): the journal fails closed.
     Refused(String),
+    /// A lock (the head, held by another node's append) was not granted within the
+    /// connection's lock timeout: this batch is refused and rolled back, the next one tries
+    /// again (the database did not refuse the journal).
+    Busy(String),
     /// The connection was lost before the commit was asked for: nothing of the batch was
     /// kept (PostgreSQL rolls back a transaction whose connection ends).
     Lost(String),
@@ -413,6 +418,10 @@ impl Writer {
                 Err(Failure::Refused(why)) => {
                     tracing::error!(error = %why, "the journal could not commit; refusing writes from now on");
                     *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+                    Err(why)
+                }
+                Err(Failure::Busy(why)) => {
+                    tracing::warn!(error = %why, "the journal waited too long for its head; refusing this batch");
                     Err(why)
                 }
                 Err(Failure::Lost(why)) => {
@@ -539,6 +548,8 @@ impl Writer {
         let failed = |c: &Client, e: postgres::Error| {
             if c.is_closed() {
                 Failure::Lost(e.to_string())
+            } else if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
+                Failure::Busy(e.to_string())
             } else {
                 Failure::Refused(e.to_string())
             }
