@@ -124,6 +124,7 @@ impl PgJournal {
             fail_next: Arc::clone(&fail_next),
             partition_entries,
             partitions_made: None,
+            used: std::time::Instant::now(),
             hook,
         };
         let thread = std::thread::Builder::new()
@@ -350,6 +351,8 @@ struct Writer {
     unreachable: Arc<Mutex<Option<String>>>,
     fail_next: Arc<AtomicBool>,
     partition_entries: u64,
+    /// When the last batch began (a connection idle long enough is checked before the next).
+    used: std::time::Instant,
     /// Partitions known to exist up to this index (every node makes them as it reaches them).
     partitions_made: Option<u64>,
     hook: Box<dyn CommitHook>,
@@ -403,6 +406,17 @@ impl Writer {
             if let Some(why) = refusal {
                 refuse(batch, &why);
                 continue;
+            }
+            // A connection the server closed while the writer was idle (it restarted) is made
+            // again before this batch, rather than failing it.
+            let idle = self.used.elapsed();
+            self.used = std::time::Instant::now();
+            if self
+                .client
+                .as_mut()
+                .is_some_and(|c| !crate::pg::alive(c, idle))
+            {
+                self.lost("the server closed the connection");
             }
             if self.client.is_none() && !self.reconnect() {
                 let why = self.unreachable_reason();

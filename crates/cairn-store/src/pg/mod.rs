@@ -34,9 +34,8 @@
 pub mod keys;
 
 use std::ops::{Deref, DerefMut};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Config, NoTls};
 
 use crate::db::{Db, Engine};
@@ -63,6 +62,8 @@ pub struct PgConn {
     in_transaction: bool,
     url: String,
     schema: String,
+    /// When a use last began outside a transaction (see [`CHECK_AFTER_IDLE`]).
+    used: Instant,
 }
 
 impl PgConn {
@@ -72,6 +73,7 @@ impl PgConn {
             in_transaction: false,
             url: url.to_owned(),
             schema: schema.to_owned(),
+            used: Instant::now(),
         }
     }
 }
@@ -116,6 +118,25 @@ pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// A connection unused for this long is checked with a round trip before its next use. The
+/// client only learns that the server closed a connection (it restarted) when it next reads
+/// from it, which would be in the middle of the next statement: a connection in steady use
+/// is not checked (a restart fails the statements running then anyway, and the connection
+/// is made again on the use after), one that sat idle through a restart is.
+pub(crate) const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// How long that check waits for the server's answer before giving the connection up.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether a connection unused for `idle` may be used: not known closed, and if it was idle
+/// long enough to have missed a restart, answering.
+pub(crate) fn alive(c: &mut Client, idle: Duration) -> bool {
+    if c.is_closed() {
+        return false;
+    }
+    idle < CHECK_AFTER_IDLE || blocking(|| c.is_valid(CHECK_TIMEOUT)).is_ok()
+}
+
 /// Closes a connection from any thread (closing runs the client's runtime too).
 pub(crate) fn close(client: Option<Client>) {
     if let Some(c) = client {
@@ -149,17 +170,12 @@ impl Engine for Postgres {
         if conn.in_transaction {
             return Ok(());
         }
+        let idle = conn.used.elapsed();
+        conn.used = Instant::now();
         let Some(c) = conn.client.as_mut() else {
             return Ok(());
         };
-        if !c.is_closed() {
-            // The client only learns that the server closed the connection (a restart) when
-            // it next reads from it: a look that does not wait, so the first statement after
-            // a restart is not sent on a dead connection. (No cairn connection LISTENs, so the
-            // notification this could take is never there.)
-            let _ = blocking(|| c.notifications().iter().next());
-        }
-        if !c.is_closed() {
+        if alive(c, idle) {
             return Ok(());
         }
         // Once per use, never in a loop: a database still away fails this use alone.
@@ -319,8 +335,11 @@ impl Db<Postgres> {
                 client.batch_execute(keep).map_err(backend)?;
                 Ok(v)
             }
+            // On a lost connection there is nothing to undo: the transaction went with it.
             Err(e) => {
-                if let Err(u) = client.batch_execute(undo) {
+                if !client.is_closed()
+                    && let Err(u) = client.batch_execute(undo)
+                {
                     tracing::error!(error = %u, "could not undo a failed PostgreSQL store operation");
                 }
                 Err(backend(e))
@@ -349,8 +368,10 @@ fn migrate(client: &mut Client, migrations: &[Migration]) -> Result<(), StoreErr
     let mut tx = client.transaction().map_err(backend)?;
     // Another node may be applying a long migration: wait longer for it than a call waits for
     // a row, but not forever.
-    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'"))
-        .map_err(backend)?;
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'"
+    ))
+    .map_err(backend)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(backend)?;
     tx.batch_execute(
