@@ -737,11 +737,18 @@ mod tests {
             let p = format!("after-{i}").into_bytes();
             acknowledged.push((j.append(vec![p.clone()]).wait_blocking().unwrap()[0], p));
         }
+        // A restart while the journal sat idle: the next append is accepted at once (the
+        // writer checks a connection idle that long before using it).
+        server.stop();
+        server.start_again();
+        std::thread::sleep(crate::pg::CHECK_AFTER_IDLE);
+        let p = b"after-idle-restart".to_vec();
+        acknowledged.push((j.append(vec![p.clone()]).wait_blocking().unwrap()[0], p));
         let (all, _) = j.read_from(0, 1 << 20).unwrap();
         assert_eq!(all, acknowledged);
         assert_eq!(
             all.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
-            (0..20).collect::<Vec<u64>>()
+            (0..21).collect::<Vec<u64>>()
         );
     }
 }

@@ -766,6 +766,44 @@ mod tests {
         assert_eq!(values(&db), ["kept", "next"]);
     }
 
+    /// A write waiting for a row another node's open group holds gives up after the lock
+    /// timeout, with an error, instead of holding its call forever.
+    #[test]
+    fn a_write_waiting_on_another_nodes_group_fails_after_the_lock_timeout() {
+        let server = TestPostgres::start();
+        let a = probe(&server, "locks");
+        let b = probe(&server, "locks");
+        insert(&a, "x").unwrap();
+        let entered = crate::db::enter();
+        a.write_with(|c| c.execute("UPDATE t SET v = 'y' WHERE v = 'x'", &[]))
+            .unwrap();
+        let waited = std::thread::scope(|s| {
+            s.spawn(|| {
+                let started = std::time::Instant::now();
+                let out = b.write_with(|c| c.execute("UPDATE t SET v = 'z' WHERE v = 'x'", &[]));
+                (out, started.elapsed())
+            })
+            .join()
+            .unwrap()
+        });
+        let (out, elapsed) = waited;
+        let e = out.unwrap_err();
+        assert!(e.to_string().contains("55P03"), "lock_not_available: {e}");
+        assert!(
+            elapsed >= std::time::Duration::from_secs(9)
+                && elapsed < std::time::Duration::from_secs(30),
+            "{elapsed:?}"
+        );
+        entered.leave().finish(true).unwrap();
+        // The other node's connection goes on.
+        assert_eq!(
+            b.write_with(|c| c.execute("UPDATE t SET v = 'z' WHERE v = 'y'", &[]))
+                .unwrap(),
+            1
+        );
+        assert_eq!(values(&a), ["z"]);
+    }
+
     /// A store opened again over its schema finds its migrations applied and its data there.
     #[test]
     fn every_node_must_hold_the_clusters_master_keys() {
