@@ -14,6 +14,12 @@
 //! (the edge noting a key's use, journal consumers) are ordinary transactions: they wait for an
 //! open group to end and commit at once.
 //!
+//! A connection the engine can lose (PostgreSQL's) is made again by [`Engine::revive`] before a
+//! use that begins afresh: a read on the reader, a group beginning, a write outside a call.
+//! Never inside a group: its transaction went with the connection, so its members' further
+//! statements fail and its commit fails, and every member is refused (as when a member's
+//! record fails).
+//!
 //! The group machinery is the engine's business only where a transaction begins, commits and
 //! rolls back ([`Engine`]): SQLite ([`Sqlite`], the embedded stores) and PostgreSQL
 //! (`crate::pg`, the stores of several nodes) share it, and a call that writes to both has
