@@ -14,6 +14,12 @@
 //! (the edge noting a key's use, journal consumers) are ordinary transactions: they wait for an
 //! open group to end and commit at once.
 //!
+//! A connection the engine can lose (PostgreSQL's) is made again by [`Engine::revive`] before a
+//! use that begins afresh: a read on the reader, a group beginning, a write outside a call.
+//! Never inside a group: its transaction went with the connection, so its members' further
+//! statements fail and its commit fails, and every member is refused (as when a member's
+//! record fails).
+//!
 //! The group machinery is the engine's business only where a transaction begins, commits and
 //! rolls back ([`Engine`]): SQLite ([`Sqlite`], the embedded stores) and PostgreSQL
 //! (`crate::pg`, the stores of several nodes) share it, and a call that writes to both has
@@ -58,6 +64,10 @@ pub trait Engine: Send + Sync + 'static {
     fn rollback(conn: &mut Self::Conn) -> Result<(), String>;
     /// Whether a transaction is open on the connection.
     fn in_transaction(conn: &Self::Conn) -> bool;
+    /// Makes a connection lost since its last use usable again, before a use that begins
+    /// afresh (no transaction open on it: one that was open died with the connection and must
+    /// fail, not go on elsewhere). An error is that use's; the next one tries again.
+    fn revive(conn: &mut Self::Conn) -> Result<(), Self::Error>;
 }
 
 /// SQLite, the embedded stores' engine.
@@ -77,6 +87,10 @@ impl Engine for Sqlite {
     }
     fn in_transaction(conn: &Connection) -> bool {
         !conn.is_autocommit()
+    }
+    fn revive(_: &mut Connection) -> Result<(), rusqlite::Error> {
+        // A file does not go away.
+        Ok(())
     }
 }
 
@@ -169,11 +183,11 @@ impl<E: Engine> Db<E> {
     /// is committed.
     pub fn read(&self) -> Reading<'_, E> {
         if scope::is_member(&self.shared) {
+            // In the call's group: if its connection was lost, so is the group, and the read
+            // must fail with it.
             Reading(Held::Writer(self.shared.lock_state()))
         } else {
-            Reading(Held::Reader(
-                self.shared.reader.lock().unwrap_or_else(|p| p.into_inner()),
-            ))
+            Reading(Held::Reader(self.shared.lock_reader()))
         }
     }
 
@@ -181,9 +195,7 @@ impl<E: Engine> Db<E> {
     /// others see it (a generation kept in the database, say, which must not move before the
     /// call's changes commit).
     pub(crate) fn read_committed(&self) -> Reading<'_, E> {
-        Reading(Held::Reader(
-            self.shared.reader.lock().unwrap_or_else(|p| p.into_inner()),
-        ))
+        Reading(Held::Reader(self.shared.lock_reader()))
     }
 
     /// The writer connection. Inside a call, it joins (or begins) the open group, whose
@@ -197,6 +209,7 @@ impl<E: Engine> Db<E> {
             while st.group.is_some() {
                 st = self.shared.wait(st);
             }
+            E::revive(&mut st.conn)?;
             st
         };
         Ok(Writing {
@@ -251,6 +264,17 @@ impl<E: Engine> Shared<E> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The reader, made again first if its connection was lost. Reads cannot fail here: if it
+    /// could not be made again, the read fails on the lost connection (and the next tries
+    /// again).
+    fn lock_reader(&self) -> MutexGuard<'_, E::Conn> {
+        let mut r = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = E::revive(&mut r) {
+            tracing::warn!(error = %e, "could not connect the reader again");
+        }
+        r
+    }
+
     fn wait<'a>(&self, st: MutexGuard<'a, State<E::Conn>>) -> MutexGuard<'a, State<E::Conn>> {
         self.ended.wait(st).unwrap_or_else(|p| p.into_inner())
     }
@@ -267,6 +291,9 @@ impl<E: Engine> Shared<E> {
         loop {
             match &st.group {
                 None => {
+                    // A group begins on a live connection; one lost in the last group's time
+                    // took only that group down.
+                    E::revive(&mut st.conn)?;
                     E::begin(&mut st.conn)?;
                     st.group = Some(Group {
                         pending: 0,

@@ -25,6 +25,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::Client;
+use postgres::error::SqlState;
 
 use super::{CommitHook, Entries, Journal, PendingAppend};
 use crate::error::StoreError;
@@ -123,6 +124,7 @@ impl PgJournal {
             fail_next: Arc::clone(&fail_next),
             partition_entries,
             partitions_made: None,
+            used: std::time::Instant::now(),
             hook,
         };
         let thread = std::thread::Builder::new()
@@ -349,6 +351,8 @@ struct Writer {
     unreachable: Arc<Mutex<Option<String>>>,
     fail_next: Arc<AtomicBool>,
     partition_entries: u64,
+    /// When the last batch began (a connection idle long enough is checked before the next).
+    used: std::time::Instant,
     /// Partitions known to exist up to this index (every node makes them as it reaches them).
     partitions_made: Option<u64>,
     hook: Box<dyn CommitHook>,
@@ -358,6 +362,10 @@ struct Writer {
 enum Failure {
     /// The database refused it (or a test said to fail): the journal fails closed.
     Refused(String),
+    /// A lock (the head, held by another node's append) was not granted within the
+    /// connection's lock timeout: this batch is refused and rolled back, the next one tries
+    /// again (the database did not refuse the journal).
+    Busy(String),
     /// The connection was lost before the commit was asked for: nothing of the batch was
     /// kept (PostgreSQL rolls back a transaction whose connection ends).
     Lost(String),
@@ -399,6 +407,17 @@ impl Writer {
                 refuse(batch, &why);
                 continue;
             }
+            // A connection the server closed while the writer was idle (it restarted) is made
+            // again before this batch, rather than failing it.
+            let idle = self.used.elapsed();
+            self.used = std::time::Instant::now();
+            if self
+                .client
+                .as_mut()
+                .is_some_and(|c| !crate::pg::alive(c, idle))
+            {
+                self.lost("the server closed the connection");
+            }
             if self.client.is_none() && !self.reconnect() {
                 let why = self.unreachable_reason();
                 refuse(batch, &why);
@@ -413,6 +432,10 @@ impl Writer {
                 Err(Failure::Refused(why)) => {
                     tracing::error!(error = %why, "the journal could not commit; refusing writes from now on");
                     *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+                    Err(why)
+                }
+                Err(Failure::Busy(why)) => {
+                    tracing::warn!(error = %why, "the journal waited too long for its head; refusing this batch");
                     Err(why)
                 }
                 Err(Failure::Lost(why)) => {
@@ -539,6 +562,8 @@ impl Writer {
         let failed = |c: &Client, e: postgres::Error| {
             if c.is_closed() {
                 Failure::Lost(e.to_string())
+            } else if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
+                Failure::Busy(e.to_string())
             } else {
                 Failure::Refused(e.to_string())
             }
@@ -712,11 +737,18 @@ mod tests {
             let p = format!("after-{i}").into_bytes();
             acknowledged.push((j.append(vec![p.clone()]).wait_blocking().unwrap()[0], p));
         }
+        // A restart while the journal sat idle: the next append is accepted at once (the
+        // writer checks a connection idle that long before using it).
+        server.stop();
+        server.start_again();
+        std::thread::sleep(crate::pg::CHECK_AFTER_IDLE);
+        let p = b"after-idle-restart".to_vec();
+        acknowledged.push((j.append(vec![p.clone()]).wait_blocking().unwrap()[0], p));
         let (all, _) = j.read_from(0, 1 << 20).unwrap();
         assert_eq!(all, acknowledged);
         assert_eq!(
             all.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
-            (0..20).collect::<Vec<u64>>()
+            (0..21).collect::<Vec<u64>>()
         );
     }
 }

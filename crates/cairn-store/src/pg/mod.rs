@@ -15,6 +15,15 @@
 //! writes down with it. Stores never open transactions of their own (`Client::transaction`
 //! inside a group would commit the group early).
 //!
+//! A connection can be lost (the server restarts, the network drops): each is made again on
+//! its next use, never in the middle of a transaction. A group whose connection was lost
+//! fails as a whole (PostgreSQL rolled its writes back, or, if the connection went during its
+//! COMMIT, nobody can say at once: its calls are refused either way, and their records decide
+//! them); the next group, and the next read, begin on a new connection in the same schema.
+//! Every connection waits at most [`LOCK_TIMEOUT`] for a lock, so a wait on another node's or
+//! another store's group ends in an error rather than holding a call forever, and sends TCP
+//! keepalives, so a server gone without a word is noticed.
+//!
 //! On PostgreSQL so far, each under the shared suite: the journal (`crate::journal::pg`, with
 //! its own transactions rather than calls' groups), event history (`crate::history::pg`, a
 //! journal consumer with its own transactions too), every store calls write to (identity,
@@ -26,8 +35,9 @@ pub mod clock;
 pub mod keys;
 
 use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
-use postgres::{Client, NoTls};
+use postgres::{Client, Config, NoTls};
 
 use crate::db::{Db, Engine};
 use crate::error::StoreError;
@@ -45,11 +55,28 @@ pub struct Migration {
 /// PostgreSQL as the group machinery's engine.
 pub struct Postgres;
 
-/// A connection, and whether a group's transaction is open on it.
+/// A connection, whether a group's transaction is open on it, and where to make it again.
 pub struct PgConn {
-    /// Taken only when the connection is dropped (see [`close`]).
+    /// Taken only when the connection is dropped (see [`close`]). A lost one that could not be
+    /// made again stays until the next try: statements on it fail.
     client: Option<Client>,
     in_transaction: bool,
+    url: String,
+    schema: String,
+    /// When a use last began outside a transaction (see [`CHECK_AFTER_IDLE`]).
+    used: Instant,
+}
+
+impl PgConn {
+    fn new(client: Client, url: &str, schema: &str) -> PgConn {
+        PgConn {
+            client: Some(client),
+            in_transaction: false,
+            url: url.to_owned(),
+            schema: schema.to_owned(),
+            used: Instant::now(),
+        }
+    }
 }
 
 const OPEN: &str = "a PostgreSQL connection is only taken from its holder when dropped";
@@ -92,6 +119,25 @@ pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// A connection unused for this long is checked with a round trip before its next use. The
+/// client only learns that the server closed a connection (it restarted) when it next reads
+/// from it, which would be in the middle of the next statement: a connection in steady use
+/// is not checked (a restart fails the statements running then anyway, and the connection
+/// is made again on the use after), one that sat idle through a restart is.
+pub(crate) const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// How long that check waits for the server's answer before giving the connection up.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether a connection unused for `idle` may be used: not known closed, and if it was idle
+/// long enough to have missed a restart, answering.
+pub(crate) fn alive(c: &mut Client, idle: Duration) -> bool {
+    if c.is_closed() {
+        return false;
+    }
+    idle < CHECK_AFTER_IDLE || blocking(|| c.is_valid(CHECK_TIMEOUT)).is_ok()
+}
+
 /// Closes a connection from any thread (closing runs the client's runtime too).
 pub(crate) fn close(client: Option<Client>) {
     if let Some(c) = client {
@@ -120,6 +166,24 @@ impl Engine for Postgres {
     }
     fn in_transaction(conn: &PgConn) -> bool {
         conn.in_transaction
+    }
+    fn revive(conn: &mut PgConn) -> Result<(), postgres::Error> {
+        if conn.in_transaction {
+            return Ok(());
+        }
+        let idle = conn.used.elapsed();
+        conn.used = Instant::now();
+        let Some(c) = conn.client.as_mut() else {
+            return Ok(());
+        };
+        if alive(c, idle) {
+            return Ok(());
+        }
+        // Once per use, never in a loop: a database still away fails this use alone.
+        let fresh = open(&conn.url, &conn.schema)?;
+        tracing::info!(schema = %conn.schema, "connected to PostgreSQL again");
+        close(conn.client.replace(fresh));
+        Ok(())
     }
 }
 
@@ -154,15 +218,61 @@ fn valid_schema(name: &str) -> bool {
 /// Serialises migrations across every node and store of a database (a fixed key).
 const MIGRATION_LOCK: i64 = 0x6361_6972_6e00; // "cairn\0"
 
-/// A connection working in `schema` (made if needed).
-fn connect_to(url: &str, schema: &str) -> Result<Client, StoreError> {
-    let mut client = Client::connect(url, NoTls).map_err(backend)?;
-    client
-        .batch_execute(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
-        ))
-        .map_err(backend)?;
+/// How long a node starting waits for another's migrations.
+const MIGRATION_LOCK_TIMEOUT: &str = "5min";
+
+/// How long one attempt to connect may take, unless the URL says otherwise (a database that
+/// is away fails a call in this time, not the system's minutes).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a statement waits for a lock another connection holds (a row another node's or
+/// another store's open group wrote, an advisory lock) before it fails.
+pub const LOCK_TIMEOUT: &str = "10s";
+
+/// TCP keepalives: a connection idle this long is probed, every interval, and given up after
+/// this many probes unanswered; data unacknowledged for the user timeout ends it too. A server
+/// that vanished (its machine, the network) is noticed in well under a minute rather than
+/// the system's two hours.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(10);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_RETRIES: u32 = 3;
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How cairn connects to the database at `url`: its timeouts and keepalives.
+fn config(url: &str) -> Result<Config, postgres::Error> {
+    let mut config: Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(KEEPALIVE_IDLE)
+        .keepalives_interval(KEEPALIVE_INTERVAL)
+        .keepalives_retries(KEEPALIVE_RETRIES)
+        .tcp_user_timeout(TCP_USER_TIMEOUT);
+    Ok(config)
+}
+
+/// A connection as cairn uses one: its timeouts set, waiting at most [`LOCK_TIMEOUT`] for a
+/// lock.
+fn plain(url: &str) -> Result<Client, postgres::Error> {
+    let config = config(url)?;
+    let mut client = blocking(|| config.connect(NoTls))?;
+    client.batch_execute(&format!("SET lock_timeout = '{LOCK_TIMEOUT}'"))?;
     Ok(client)
+}
+
+/// A connection working in `schema` (made if needed). The schema's name was checked.
+fn open(url: &str, schema: &str) -> Result<Client, postgres::Error> {
+    let mut client = plain(url)?;
+    client.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
+    ))?;
+    Ok(client)
+}
+
+fn connect_to(url: &str, schema: &str) -> Result<Client, StoreError> {
+    open(url, schema).map_err(backend)
 }
 
 /// A plain connection working in `schema` (checked, made if needed), with `migrations`
@@ -196,14 +306,8 @@ impl Db<Postgres> {
         migrate(&mut writer, migrations)?;
         let reader = connect_to(url, schema)?;
         Ok(Db::with_connections(
-            PgConn {
-                client: Some(writer),
-                in_transaction: false,
-            },
-            PgConn {
-                client: Some(reader),
-                in_transaction: false,
-            },
+            PgConn::new(writer, url, schema),
+            PgConn::new(reader, url, schema),
             None,
         ))
     }
@@ -232,8 +336,11 @@ impl Db<Postgres> {
                 client.batch_execute(keep).map_err(backend)?;
                 Ok(v)
             }
+            // On a lost connection there is nothing to undo: the transaction went with it.
             Err(e) => {
-                if let Err(u) = client.batch_execute(undo) {
+                if !client.is_closed()
+                    && let Err(u) = client.batch_execute(undo)
+                {
                     tracing::error!(error = %u, "could not undo a failed PostgreSQL store operation");
                 }
                 Err(backend(e))
@@ -246,7 +353,7 @@ impl Db<Postgres> {
 /// steps of starting a node (making the first account) that two nodes starting together
 /// must not both take.
 pub fn exclusively<T>(url: &str, key: i64, f: impl FnOnce() -> T) -> Result<T, StoreError> {
-    let mut c = Client::connect(url, NoTls).map_err(backend)?;
+    let mut c = plain(url).map_err(backend)?;
     c.execute("SELECT pg_advisory_lock($1)", &[&key])
         .map_err(backend)?;
     let out = f();
@@ -260,6 +367,12 @@ pub fn exclusively<T>(url: &str, key: i64, f: impl FnOnce() -> T) -> Result<T, S
 /// Applies, in order and each in its own transaction, the migrations not yet recorded.
 fn migrate(client: &mut Client, migrations: &[Migration]) -> Result<(), StoreError> {
     let mut tx = client.transaction().map_err(backend)?;
+    // Another node may be applying a long migration: wait longer for it than a call waits for
+    // a row, but not forever.
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'"
+    ))
+    .map_err(backend)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(backend)?;
     tx.batch_execute(

@@ -610,6 +610,200 @@ mod tests {
         assert_eq!(values(&db), ["a", "b"]);
     }
 
+    fn setting(db: &crate::pg::PgDb, name: &str) -> String {
+        db.read()
+            .query_one(&format!("SHOW {name}"), &[])
+            .unwrap()
+            .get(0)
+    }
+
+    fn is_backend(e: &crate::error::StoreError) -> bool {
+        matches!(e, crate::error::StoreError::Backend { .. })
+    }
+
+    /// The server stops (as a crash would) and starts again: meanwhile every use of the store
+    /// fails, each trying to connect once; afterwards the store connects again by itself, in
+    /// its schema and with its settings, and holds what was committed and nothing else.
+    #[test]
+    fn a_store_connects_again_after_its_database_restarts() {
+        let server = TestPostgres::start();
+        let db = probe(&server, "restarts");
+        insert(&db, "before").unwrap();
+        assert_eq!(setting(&db, "lock_timeout"), "10s");
+
+        server.stop();
+        for _ in 0..2 {
+            let e = insert(&db, "during").unwrap_err();
+            assert!(is_backend(&e), "{e}");
+            assert!(db.read().query("SELECT v FROM t", &[]).is_err());
+        }
+        let entered = crate::db::enter();
+        let e = insert(&db, "during-call").unwrap_err();
+        assert!(is_backend(&e), "{e}");
+        entered.leave().finish(true).unwrap();
+
+        server.start_again();
+        assert_eq!(values(&db), ["before"], "nothing of the failed calls");
+        insert(&db, "after").unwrap();
+        let entered = crate::db::enter();
+        insert(&db, "after-call").unwrap();
+        entered.leave().finish(true).unwrap();
+        assert_eq!(values(&db), ["after", "after-call", "before"]);
+        assert_eq!(setting(&db, "lock_timeout"), "10s");
+        assert_eq!(setting(&db, "search_path"), "restarts");
+
+        // Connections idle through a restart are made again before their next use: the
+        // first calls after it succeed.
+        server.stop();
+        server.start_again();
+        std::thread::sleep(crate::pg::CHECK_AFTER_IDLE);
+        assert_eq!(values(&db), ["after", "after-call", "before"]);
+        insert(&db, "idle").unwrap();
+        let entered = crate::db::enter();
+        insert(&db, "idle-call").unwrap();
+        entered.leave().finish(true).unwrap();
+        assert_eq!(values(&db).len(), 5);
+    }
+
+    /// A store built on the group machinery (KMS) across a restart: a key made during the
+    /// outage is refused and absent afterwards; the store works again without being reopened.
+    #[test]
+    fn kms_on_postgresql_works_again_after_a_restart() {
+        use crate::kms::{Key, PgKms};
+        let server = TestPostgres::start();
+        let dir = tempfile::tempdir().unwrap();
+        let kms = PgKms::open(&server.url(), "kms_restarts", &dir.path().join("kms.key")).unwrap();
+        let key = |id: &str| Key {
+            key_id: id.into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            description: String::new(),
+            key_usage: "ENCRYPT_DECRYPT".into(),
+            key_spec: "SYMMETRIC_DEFAULT".into(),
+            state: "Enabled".into(),
+            policy: "{}".into(),
+            created_ms: 1,
+            deletion_ms: None,
+            pending_days: None,
+        };
+        kms.create(&key("before"), &[1; 32]).unwrap();
+        server.stop();
+        let e = kms.create(&key("during"), &[2; 32]).unwrap_err();
+        assert!(is_backend(&e), "{e}");
+        assert!(kms.get("before").is_err());
+        server.start_again();
+        assert!(kms.get("during").unwrap().is_none());
+        assert!(kms.get("before").unwrap().is_some());
+        assert_eq!(kms.material("before").unwrap(), [1; 32]);
+        kms.create(&key("after"), &[3; 32]).unwrap();
+        assert_eq!(
+            kms.list("111122223333", "us-east-1")
+                .unwrap()
+                .iter()
+                .map(|k| k.key_id.as_str())
+                .collect::<Vec<_>>(),
+            ["after", "before"]
+        );
+    }
+
+    /// A group whose connection is lost while its calls run fails as a whole, even for a
+    /// call whose record was made: its writes are gone (PostgreSQL rolled them back), and the
+    /// next group begins on a new connection.
+    #[test]
+    fn a_group_in_flight_when_the_database_dies_fails_whole() {
+        let server = TestPostgres::start();
+        let db = std::sync::Arc::new(probe(&server, "inflight"));
+        insert(&db, "kept").unwrap();
+
+        // Two calls in one group, one on another thread; the server dies before they finish.
+        let entered = crate::db::enter();
+        insert(&db, "lost-a").unwrap();
+        let (joined_tx, joined_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let other = std::sync::Arc::clone(&db);
+        let second = std::thread::spawn(move || {
+            let entered = crate::db::enter();
+            insert(&other, "lost-b").unwrap();
+            joined_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            entered.leave().finish(true)
+        });
+        joined_rx.recv().unwrap();
+        server.stop();
+        // The call goes on: its next write fails (the group's connection is gone).
+        let e = insert(&db, "lost-c").unwrap_err();
+        assert!(is_backend(&e), "{e}");
+        go_tx.send(()).unwrap();
+        let first = entered.leave().finish(true);
+        assert!(
+            matches!(first, Err(crate::error::StoreError::RolledBack(_))),
+            "{first:?}"
+        );
+        let second = second.join().unwrap();
+        assert!(
+            matches!(second, Err(crate::error::StoreError::RolledBack(_))),
+            "{second:?}"
+        );
+
+        // A group whose connection dies between its writes and its commit fails too.
+        server.start_again();
+        let entered = crate::db::enter();
+        insert(&db, "lost-d").unwrap();
+        server.stop();
+        let at_commit = entered.leave().finish(true);
+        assert!(
+            matches!(at_commit, Err(crate::error::StoreError::RolledBack(_))),
+            "{at_commit:?}"
+        );
+
+        server.start_again();
+        // The reader sat idle through both restarts.
+        std::thread::sleep(crate::pg::CHECK_AFTER_IDLE);
+        assert_eq!(values(&db), ["kept"], "nothing of the failed groups");
+        let entered = crate::db::enter();
+        insert(&db, "next").unwrap();
+        entered.leave().finish(true).unwrap();
+        assert_eq!(values(&db), ["kept", "next"]);
+    }
+
+    /// A write waiting for a row another node's open group holds gives up after the lock
+    /// timeout, with an error, instead of holding its call forever.
+    #[test]
+    fn a_write_waiting_on_another_nodes_group_fails_after_the_lock_timeout() {
+        let server = TestPostgres::start();
+        let a = probe(&server, "locks");
+        let b = probe(&server, "locks");
+        insert(&a, "x").unwrap();
+        let entered = crate::db::enter();
+        a.write_with(|c| c.execute("UPDATE t SET v = 'y' WHERE v = 'x'", &[]))
+            .unwrap();
+        let waited = std::thread::scope(|s| {
+            s.spawn(|| {
+                let started = std::time::Instant::now();
+                let out = b.write_with(|c| c.execute("UPDATE t SET v = 'z' WHERE v = 'x'", &[]));
+                (out, started.elapsed())
+            })
+            .join()
+            .unwrap()
+        });
+        let (out, elapsed) = waited;
+        let e = out.unwrap_err();
+        assert!(e.to_string().contains("55P03"), "lock_not_available: {e}");
+        assert!(
+            elapsed >= std::time::Duration::from_secs(9)
+                && elapsed < std::time::Duration::from_secs(30),
+            "{elapsed:?}"
+        );
+        entered.leave().finish(true).unwrap();
+        // The other node's connection goes on.
+        assert_eq!(
+            b.write_with(|c| c.execute("UPDATE t SET v = 'z' WHERE v = 'y'", &[]))
+                .unwrap(),
+            1
+        );
+        assert_eq!(values(&a), ["z"]);
+    }
+
     /// A store opened again over its schema finds its migrations applied and its data there.
     #[test]
     fn every_node_must_hold_the_clusters_master_keys() {

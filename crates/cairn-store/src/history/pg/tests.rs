@@ -103,6 +103,29 @@ fn a_record_with_nul_characters_is_indexed_and_found() {
     assert!(h.has_event_id(ACCT, "id-0").unwrap());
 }
 
+/// The database stops and starts again: meanwhile indexing and reading fail (nothing of the
+/// failed batch is kept); afterwards the index connects again by itself and goes on from its
+/// cursor.
+#[test]
+fn the_index_fails_while_its_database_is_down_and_goes_on_after() {
+    let server = TestPostgres::start();
+    let h = PgHistory::open(&server.url(), "restart_history").unwrap();
+    h.apply(&[(0, entry(0, "Before"))], 1).unwrap();
+    assert_eq!(h.count().unwrap(), 1);
+    server.stop();
+    assert!(h.apply(&[(1, entry(1, "During"))], 2).is_err());
+    assert!(h.cursor().is_err());
+    server.start_again();
+    assert_eq!(h.cursor().unwrap(), 1, "the failed batch moved nothing");
+    h.apply(&[(1, entry(1, "After"))], 2).unwrap();
+    assert_eq!(h.cursor().unwrap(), 2);
+    assert_eq!(h.count().unwrap(), 2);
+    let during = h
+        .lookup(&query(Some((LookupKey::EventName, "During"))))
+        .unwrap();
+    assert!(during.events.is_empty());
+}
+
 /// A node reading event history finds what another node's calls wrote as soon as that node
 /// indexed it: reads wait for the shared cursor, not for this node's own indexing.
 #[test]

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use postgres::Client;
 
 use super::{Lease, Leases};
 use crate::error::StoreError;
 use crate::journal::Round;
-use crate::pg::{Migration, backend, client};
+use crate::pg::{Migration, alive, backend, client, close};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "leases",
@@ -63,6 +64,13 @@ impl PgLeases {
         f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        // A connection the server closed since (it restarted) is made again before use, not
+        // found dead by the statement: a lease asked for once the database is back is
+        // answered. Leases are asked for about once a second per consumer, so the connection
+        // is always checked. The statement itself is not tried twice.
+        if slot.as_mut().is_some_and(|c| !alive(c, Duration::MAX)) {
+            close(slot.take());
+        }
         if slot.is_none() {
             *slot = Some(client(&self.url, &self.schema, &[])?);
         }
@@ -257,6 +265,37 @@ mod tests {
                 .epoch,
             3
         );
+    }
+
+    /// The database stops and starts again: meanwhile no lease is granted (the asking fails,
+    /// each time trying to connect once); afterwards the holder renews at once, even if its
+    /// connection sat idle through the restart.
+    #[test]
+    fn leases_are_refused_while_the_database_is_down_and_granted_after() {
+        let server = TestPostgres::start();
+        let a = PgLeases::open(&server.url(), "leases").unwrap();
+        let t = 1_000_000;
+        assert_eq!(
+            a.hold("digests", "node-a", t, 5_000)
+                .unwrap()
+                .unwrap()
+                .epoch,
+            1
+        );
+        server.stop();
+        for i in 1..3 {
+            let e = a.hold("digests", "node-a", t + i, 5_000).unwrap_err();
+            assert!(matches!(e, StoreError::Backend { .. }), "{e}");
+        }
+        assert!(a.release("digests", "node-a").is_err());
+        server.start_again();
+        let renewed = a.hold("digests", "node-a", t + 10, 5_000).unwrap().unwrap();
+        assert_eq!((renewed.epoch, renewed.expires_ms), (1, t + 5_010));
+
+        server.stop();
+        server.start_again();
+        let renewed = a.hold("digests", "node-a", t + 20, 5_000).unwrap().unwrap();
+        assert_eq!((renewed.epoch, renewed.expires_ms), (1, t + 5_020));
     }
 
     /// Two nodes run the same consumer's rounds: only the lease holder's do anything, and when
