@@ -17,7 +17,7 @@ from pathlib import Path
 
 import boto3
 
-from conftest import ROOT, Cairn, free_port
+from conftest import ROOT, SingleCairn as Cairn, free_port
 
 MOTO = ROOT / ".venv" / "bin" / "moto_server"
 KEYS = ["kms.key", "signing.key", "identity.key", "s3/blobs/master.key"]

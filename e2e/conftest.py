@@ -258,3 +258,67 @@ def wait_for(pred, timeout=40, every=0.3):
             return v
         time.sleep(every)
     raise AssertionError("timed out waiting")
+
+
+# The one-process instance, whatever `Cairn` is made to mean below.
+SingleCairn = Cairn
+
+
+class ClusterCairn(SingleCairn):
+    """With CAIRN_E2E_CLUSTER=1, every instance a test starts is two nodes of a cluster on a
+    PostgreSQL server and an object store (moto_server) of its own: the data directory is the
+    first node's (what `cairn env`, `cairn clock advance` and the other data-directory commands
+    use), and clients are spread over both nodes, a call to one, the next to the other."""
+
+    def __init__(self, data_dir, extra_args=()):
+        super().__init__(data_dir, extra_args)
+        self.infra = None
+        self.partner = None
+        self.turn = 0
+
+    def _start(self):
+        import atexit
+        import cluster as cluster_mod
+
+        if self.infra is None:
+            base = self.data_dir.parent / f"{self.data_dir.name}-cluster"
+            base.mkdir(parents=True, exist_ok=True)
+            infra = cluster_mod.Cluster(base).start()
+            atexit.register(infra.stop)
+            self.infra = infra
+            self.extra_args = ["--config", str(infra.config), *self.extra_args]
+        super()._start()
+        if self.partner is None:
+            self.partner = SingleCairn(self.data_dir.with_name(f"{self.data_dir.name}-node1"), self.extra_args)
+            self.partner.data_dir.mkdir(parents=True, exist_ok=True)
+            for k in cluster_mod.KEYS:
+                dst = self.partner.data_dir / k
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(self.data_dir / k, dst)
+        self.partner.start()
+        return self
+
+    def stop(self):
+        if self.partner:
+            self.partner.stop()
+        super().stop()
+
+    def kill9(self):
+        if self.partner and self.partner.proc:
+            self.partner.kill9()
+        super().kill9()
+
+    @property
+    def endpoint(self):
+        self.turn += 1
+        if self.partner and self.partner.proc and self.turn % 2 == 0:
+            return f"http://127.0.0.1:{self.partner.port}"
+        return f"http://127.0.0.1:{self.port}"
+
+    def aws(self, *args, env_overrides=None, **kwargs):
+        env = {"AWS_ENDPOINT_URL": self.endpoint, **(env_overrides or {})}
+        return super().aws(*args, env_overrides=env, **kwargs)
+
+
+if os.environ.get("CAIRN_E2E_CLUSTER"):
+    Cairn = ClusterCairn  # noqa: F811 - every test's instances become clusters
