@@ -541,7 +541,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// A database URL without its password, for printing.
-fn redacted(url: &str) -> String {
+pub fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
