@@ -302,12 +302,11 @@ pub fn copy_store(
                 .map_err(backend)?
                 .get(0);
             if let Some(seq) = seq {
-                tx.execute(
-                    &format!(
-                        "SELECT setval($1, (SELECT COALESCE(MAX({col}), 0) FROM {table}) + 1, false)"
-                    ),
-                    &[&seq],
-                )
+                // setval takes a regclass, which a text parameter does not serialize into.
+                let seq = seq.replace('\'', "''");
+                tx.batch_execute(&format!(
+                    "SELECT setval('{seq}', (SELECT COALESCE(MAX({col}), 0) FROM {table}) + 1, false)"
+                ))
                 .map_err(backend)?;
             }
         }
