@@ -97,14 +97,18 @@ fn sqlite_tables(db: &Connection, path: &Path) -> Result<Vec<String>, StoreError
 
 fn table_rows(db: &Connection, path: &Path, table: &str) -> Result<u64, StoreError> {
     let n: i64 = db
-        .query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))
+        .query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+            r.get(0)
+        })
         .map_err(sqlite_err(path))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
 fn sqlite_columns(db: &Connection, path: &Path, table: &str) -> Result<Vec<String>, StoreError> {
     let mut st = db
-        .prepare(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"))
+        .prepare(&format!(
+            "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+        ))
         .map_err(sqlite_err(path))?;
     let cols = st
         .query_map([], |r| r.get::<_, String>(0))
@@ -214,12 +218,12 @@ pub fn copy_store(
             )));
         }
         let identity = targets.iter().any(|(_, _, id)| *id);
-        work.push((table, pg_table, columns, identity, rows));
+        work.push((table, pg_table, columns, identity));
     }
 
     let mut tx = pg.transaction().map_err(backend)?;
     let mut copied = Vec::new();
-    for (table, pg_table, columns, identity, rows) in work {
+    for (table, pg_table, columns, identity) in work {
         tx.batch_execute(&format!("DELETE FROM {pg_table}"))
             .map_err(backend)?;
         let names: Vec<&str> = columns.iter().map(|c| c.pg.as_str()).collect();
@@ -280,12 +284,11 @@ pub fn copy_store(
                 invalid(format!("copying {table} into {schema}.{pg_table}: {e}"))
             })?;
             done += 1;
-            if done % 256 == 0 {
+            if done.is_multiple_of(256) {
                 progress(256);
             }
         }
         progress(done % 256);
-        debug_assert!(done == rows);
         copied.push(Copied {
             table: pg_table,
             rows: done,
@@ -398,9 +401,10 @@ fn to_param(table: &str, c: &Column, v: Value) -> Result<Box<dyn ToSql + Sync>, 
             Value::Text(t) => Some(t),
             Value::Integer(i) => Some(i.to_string()),
             Value::Real(f) => Some(f.to_string()),
-            Value::Blob(b) => Some(String::from_utf8(b).map_err(|e| {
-                invalid(format!("{table}.{}: not UTF-8 text: {e}", c.pg))
-            })?),
+            Value::Blob(b) => Some(
+                String::from_utf8(b)
+                    .map_err(|e| invalid(format!("{table}.{}: not UTF-8 text: {e}", c.pg)))?,
+            ),
         }),
         other => {
             return Err(invalid(format!(

@@ -23,10 +23,10 @@ use cairn_model::{Clock, SystemClock};
 use cairn_services::app::Layout;
 use cairn_services::cluster::Cluster;
 use cairn_store::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
+use cairn_store::migrate::Value;
 use cairn_store::migrate::{Copied, TablePlan, copy_store, count_rows, has_rows};
 use cairn_store::objects::{RemoteBodies, SealedBodies};
 use cairn_store::seal::Sealer;
-use cairn_store::migrate::Value;
 
 use crate::DataDirArg;
 use crate::datadir::DataDir;
@@ -52,10 +52,16 @@ pub struct MigrateArgs {
 }
 
 /// What the help says is not copied; `run` refuses when any of it holds data.
-pub const NOT_COPIED: &str = "event data stores' columnar files (the lake's events; their metadata is copied)";
+pub const NOT_COPIED: &str =
+    "event data stores' columnar files (the lake's events; their metadata is copied)";
 
 /// The master key files every node needs, relative to its directory.
-const KEY_FILES: &[&str] = &["kms.key", "signing.key", "identity.key", "s3/blobs/master.key"];
+const KEY_FILES: &[&str] = &[
+    "kms.key",
+    "signing.key",
+    "identity.key",
+    "s3/blobs/master.key",
+];
 
 /// Tables a cluster in use has rows in (a cluster with any of them is not migrated into).
 const IN_USE: &[(&str, &str)] = &[
@@ -131,7 +137,8 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         sealer: None,
         rewrite: &keep,
     };
-    let trails_rewrite = |table: &str, column: &str, v: Value| offsets.rewrite_trails(table, column, v);
+    let trails_rewrite =
+        |table: &str, column: &str, v: Value| offsets.rewrite_trails(table, column, v);
     let lake_rewrite = |table: &str, column: &str, v: Value| match (table, column, v) {
         ("stores", "ingest_ranges", Value::Text(t)) => Ok(Value::Text(offsets.ranges(&t)?)),
         (_, _, v) => Ok(v),
@@ -231,7 +238,9 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         dir.root.display(),
         dir.root.display()
     );
-    println!("Copy these master key files to every other node's directory (same relative paths, mode 0600):");
+    println!(
+        "Copy these master key files to every other node's directory (same relative paths, mode 0600):"
+    );
     for k in KEY_FILES {
         println!("  {}", dir.root.join(k).display());
     }
@@ -308,7 +317,8 @@ impl Offsets {
 
     /// `[[from, to|null], …]` with each offset translated.
     fn ranges(&self, json: &str) -> Result<String, cairn_store::StoreError> {
-        let bad = |e: String| cairn_store::StoreError::Invalid(format!("journal ranges {json}: {e}"));
+        let bad =
+            |e: String| cairn_store::StoreError::Invalid(format!("journal ranges {json}: {e}"));
         let ranges: Vec<(u64, Option<u64>)> =
             serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
         let mapped: Vec<(u64, Option<u64>)> = ranges
@@ -324,7 +334,8 @@ impl Offsets {
         column: &str,
         v: Value,
     ) -> Result<Value, cairn_store::StoreError> {
-        let bad = |e: anyhow::Error| cairn_store::StoreError::Invalid(format!("{table}.{column}: {e}"));
+        let bad =
+            |e: anyhow::Error| cairn_store::StoreError::Invalid(format!("{table}.{column}: {e}"));
         Ok(match (table, column, v) {
             ("trails", "logging_ranges", Value::Text(t)) => Value::Text(self.ranges(&t)?),
             ("delivery_cursor", "journal_offset", Value::Integer(o))
@@ -355,8 +366,12 @@ impl Offsets {
 
 /// Appends every entry of the embedded journal, in order, to the cluster's.
 fn copy_journal(layout: &Layout, to: &dyn Journal) -> anyhow::Result<Offsets> {
-    let from = SegmentJournal::open(&layout.journal(), JournalConfig::default(), Box::new(NoHook))
-        .with_context(|| format!("opening the journal in {}", layout.journal().display()))?;
+    let from = SegmentJournal::open(
+        &layout.journal(),
+        JournalConfig::default(),
+        Box::new(NoHook),
+    )
+    .with_context(|| format!("opening the journal in {}", layout.journal().display()))?;
     let head = from.head();
     let bar = indicatif::ProgressBar::new(head);
     bar.set_style(
