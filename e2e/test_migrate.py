@@ -3,10 +3,13 @@ key, KMS ciphertext, object versions, event history and a validating trail made 
 instance are all served by the cluster's nodes after the move, and the trail keeps delivering
 and chaining digests that `aws cloudtrail validate-logs` accepts across the move."""
 
+import io
+import json
 import re
 import subprocess
 import time
 import uuid
+import zipfile
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -16,7 +19,20 @@ from cluster import Cluster, KEYS
 from conftest import CAIRN, Cairn, documented_policy, lookup_all, wait_for
 from test_validate_logs import keys_of, validate
 
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+HELLO = "def handler(event, context):\n    return {'moved': True}\n"
+
 FAST = ["--delivery-interval", "1", "--digest-interval", "2"]
+
+
+def zip_of(source):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("app.py")
+        info.external_attr = 0o644 << 16
+        z.writestr(info, source)
+    return buf.getvalue()
 
 
 def user_client(c, service, key):
@@ -51,6 +67,29 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         big = b"x" * (300 * 1024)  # a body in a file of its own, beside the small packed ones
         v2 = s3.put_object(Bucket=data, Key="doc.txt", Body=big, Metadata={"n": "2"},
                            ContentType="text/plain")["VersionId"]
+
+        # The other stores, one thing each.
+        policy = iam.create_policy(PolicyName="readers", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}))
+        iam.attach_user_policy(UserName="mover", PolicyArn=policy["Policy"]["Arn"])
+        role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        lam = embedded.client("lambda")
+        lam.create_function(FunctionName="hello", Runtime="python3.12", Role=role, Handler="app.handler",
+                            Code={"ZipFile": zip_of(HELLO)})
+        sqs = embedded.client("sqs")
+        queue = sqs.create_queue(QueueName="waiting")["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody="sent before the move")
+        topic = embedded.client("sns").create_topic(Name="moving-topic")["TopicArn"]
+        logs = embedded.client("logs")
+        logs.create_log_group(logGroupName="/moving")
+        logs.create_log_stream(logGroupName="/moving", logStreamName="s")
+        logs.put_log_events(logGroupName="/moving", logStreamName="s",
+                            logEvents=[{"timestamp": int(time.time() * 1000), "message": "logged before"}])
+        embedded.client("cloudwatch").put_metric_alarm(
+            AlarmName="moving-alarm", Namespace="Cairn/Test", MetricName="M", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+        embedded.client("events").put_rule(Name="moving-rule",
+                                           EventPattern=json.dumps({"source": ["aws.s3"]}))
 
         trail_bucket = f"trail-{uuid.uuid4().hex[:8]}"
         s3.create_bucket(Bucket=trail_bucket)
@@ -113,6 +152,23 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         ct = second.client()
         found = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}])
         assert [e["EventId"] for e in found] == [e["EventId"] for e in created]
+
+        # The other stores.
+        attached = second.client("iam").list_attached_user_policies(UserName="mover")["AttachedPolicies"]
+        assert [a["PolicyName"] for a in attached] == ["readers"]
+        out = second.client("lambda").invoke(FunctionName="hello", Payload=b"{}")
+        assert json.loads(out["Payload"].read()) == {"moved": True}
+        sqs = second.client("sqs")
+        queue = sqs.get_queue_url(QueueName="waiting")["QueueUrl"]
+        got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+        assert [m["Body"] for m in got] == ["sent before the move"]
+        assert topic in [t["TopicArn"] for t in second.client("sns").list_topics()["Topics"]]
+        events = second.client("logs").get_log_events(logGroupName="/moving", logStreamName="s")["events"]
+        assert [e["message"] for e in events] == ["logged before"]
+        alarms = second.client("cloudwatch").describe_alarms(AlarmNames=["moving-alarm"])["MetricAlarms"]
+        assert len(alarms) == 1
+        rule = second.client("events").describe_rule(Name="moving-rule")
+        assert json.loads(rule["EventPattern"]) == {"source": ["aws.s3"]}
 
         # The trail keeps logging, delivering and chaining digests on the cluster.
         assert ct.get_trail_status(Name="moving")["IsLogging"] is True
