@@ -116,15 +116,54 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         bodies.bucket,
         bodies.prefix
     );
-    let stores = crate::open::open_cluster(&dir, &cluster, clock.now_millis())
-        .context("opening the cluster's stores")?;
+    let summary = copy_all(&dir, &layout, &cluster, clock.now_millis()).with_context(|| {
+        format!(
+            "the migration stopped part way: the cluster's {prefix}_* schemas and the bodies under s3://{}/{} hold part of it; drop those schemas (DROP SCHEMA … CASCADE) before trying again",
+            bodies.bucket,
+            bodies.prefix,
+            prefix = cluster.schema_prefix
+        )
+    })?;
+
+    dir.set_cluster(Some((database.as_str(), cluster.schema_prefix.as_str())))?;
+    println!("copied:");
+    for (what, n) in &summary {
+        println!("  {n:>10}  {what}");
+    }
+    println!("not copied: {NOT_COPIED} (none here), and sent mail (mailbox/, each node's own)");
+    println!();
+    println!(
+        "{} is now the cluster's first node's directory: `cairn serve --data-dir {} --database … --object-store …`.",
+        dir.root.display(),
+        dir.root.display()
+    );
+    println!(
+        "Copy these master key files to every other node's directory (same relative paths, mode 0600):"
+    );
+    for k in KEY_FILES {
+        println!("  {}", dir.root.join(k).display());
+    }
+    Ok(())
+}
+
+/// Copies everything into the cluster; what was copied, for the summary.
+fn copy_all(
+    dir: &DataDir,
+    layout: &Layout,
+    cluster: &Cluster,
+    now_ms: i64,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let database = cluster.database.as_str();
+    let schema = |store: &str| format!("{}_{store}", cluster.schema_prefix);
+    let stores =
+        crate::open::open_cluster(dir, cluster, now_ms).context("opening the cluster's stores")?;
     let mut summary: Vec<(String, u64)> = Vec::new();
 
     // The journal first: every other store's offsets are translated by where its entries went.
-    let offsets = copy_journal(&layout, &*stores.journal)?;
+    let offsets = copy_journal(layout, &*stores.journal)?;
     summary.push(("journal entries".to_owned(), offsets.entries()));
 
-    let names = copy_bodies(&layout, &cluster)?;
+    let names = copy_bodies(layout, cluster)?;
     summary.push(("object bodies".to_owned(), names.copied));
 
     let identity_sealer = Sealer::open(&dir.identity_key())
@@ -215,7 +254,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         let rows: u64 = copied.iter().map(|c: &Copied| c.rows).sum();
         summary.push((format!("{store} rows"), rows));
     }
-    fix_ups(database, &schema, &layout, &offsets)?;
+    fix_ups(database, &schema, layout, &offsets)?;
 
     // Event history: the cluster's index followed the appends; this makes sure it has all.
     let bar = bar("history", offsets.entries(), "entries");
@@ -225,26 +264,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         .context("indexing the cluster's event history")?;
     bar.finish_and_clear();
     drop(stores);
-
-    dir.set_cluster(Some((database.as_str(), cluster.schema_prefix.as_str())))?;
-    println!("copied:");
-    for (what, n) in &summary {
-        println!("  {n:>10}  {what}");
-    }
-    println!("not copied: {NOT_COPIED} (none here), and sent mail (mailbox/, each node's own)");
-    println!();
-    println!(
-        "{} is now the cluster's first node's directory: `cairn serve --data-dir {} --database … --object-store …`.",
-        dir.root.display(),
-        dir.root.display()
-    );
-    println!(
-        "Copy these master key files to every other node's directory (same relative paths, mode 0600):"
-    );
-    for k in KEY_FILES {
-        println!("  {}", dir.root.join(k).display());
-    }
-    Ok(())
+    Ok(summary)
 }
 
 /// A plan like `p` (every field but the borrowed closure copied), for struct update syntax.
@@ -512,4 +532,77 @@ fn fix_ups(
         "UPDATE identity_generation SET value = value + 1",
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries at byte offsets 100, 150 and 400 of a segment journal, copied to positions 0-2.
+    fn offsets() -> Offsets {
+        Offsets {
+            segment: vec![100, 150, 400],
+            first: 0,
+        }
+    }
+
+    #[test]
+    fn offsets_map_entries_cursors_and_ranges() {
+        let o = offsets();
+        // Entries map to their positions; a cursor between entries to the next one; the head
+        // (past the last entry) to the cluster's head.
+        assert_eq!(
+            [
+                o.map(0),
+                o.map(100),
+                o.map(150),
+                o.map(151),
+                o.map(400),
+                o.map(401)
+            ],
+            [0, 0, 1, 2, 2, 3]
+        );
+        assert_eq!(
+            o.ranges("[[100,400],[401,null]]").unwrap(),
+            "[[0,2],[3,null]]"
+        );
+        assert!(o.ranges("not json").is_err());
+    }
+
+    #[test]
+    fn trail_values_naming_offsets_are_translated() {
+        let o = offsets();
+        let plan: Vec<u8> = [150u64, 400].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let want: Vec<u8> = [1u64, 2].iter().flat_map(|x| x.to_le_bytes()).collect();
+        assert_eq!(
+            o.rewrite_trails("delivery_plans", "offsets", Value::Blob(plan))
+                .unwrap(),
+            Value::Blob(want)
+        );
+        assert_eq!(
+            o.rewrite_trails("delivery_cursor", "journal_offset", Value::Integer(401))
+                .unwrap(),
+            Value::Integer(3)
+        );
+        // The backfill chain (-1) and values naming no offset are left alone.
+        assert_eq!(
+            o.rewrite_trails("digest_chains", "range_from", Value::Integer(-1))
+                .unwrap(),
+            Value::Integer(-1)
+        );
+        assert_eq!(
+            o.rewrite_trails("digest_chains", "range_from", Value::Integer(150))
+                .unwrap(),
+            Value::Integer(1)
+        );
+        assert_eq!(
+            o.rewrite_trails("trails", "name", Value::Text("t".into()))
+                .unwrap(),
+            Value::Text("t".into())
+        );
+        assert!(
+            o.rewrite_trails("delivery_plans", "offsets", Value::Blob(vec![1, 2, 3]))
+                .is_err()
+        );
+    }
 }
