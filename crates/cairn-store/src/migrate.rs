@@ -475,3 +475,206 @@ pub fn sqlite_i64(sqlite: &Path, sql: &str) -> Result<Option<i64>, StoreError> {
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{KeyOwner, NewSession, PgIdentity, SqliteIdentity};
+    use crate::suite::pg::TestPostgres;
+
+    fn keep(_: &str, _: &str, v: Value) -> Result<Value, StoreError> {
+        Ok(v)
+    }
+
+    fn plan<'a>(sealer: Option<&'a Sealer>) -> TablePlan<'a> {
+        TablePlan {
+            renamed: &[],
+            renamed_columns: &[],
+            skipped: &[],
+            sealer,
+            rewrite: &keep,
+        }
+    }
+
+    #[test]
+    fn identity_copied_keeps_every_secret_sealed() {
+        let server = TestPostgres::start();
+        let dir = tempfile::tempdir().unwrap();
+        let embedded = SqliteIdentity::open(&dir.path().join("identity.db")).unwrap();
+        let (acct, root) = embedded.create_account(1).unwrap();
+        let session = embedded
+            .create_session_key(
+                NewSession {
+                    account: &acct.id,
+                    owner: KeyOwner::Root,
+                    session_name: None,
+                    mfa: false,
+                    expires_ms: i64::MAX / 2,
+                },
+                1,
+            )
+            .unwrap();
+        let device = embedded
+            .create_mfa_device(&acct.id, "/", "d", &vec![], 1)
+            .unwrap();
+        let secret = embedded.instance_secret("pagination").unwrap();
+        drop(embedded);
+
+        let key = dir.path().join("identity.key");
+        let cluster = PgIdentity::open(&server.url(), "moved", &key).unwrap();
+        let sealer = Sealer::open(&key).unwrap();
+        let mut seen = 0;
+        let copied = copy_store(
+            &dir.path().join("identity.db"),
+            &server.url(),
+            "moved",
+            &plan(Some(&sealer)),
+            &mut |n| seen += n,
+        )
+        .unwrap();
+        let rows: u64 = copied.iter().map(|c| c.rows).sum();
+        assert_eq!(seen, rows);
+        assert_eq!(rows, count_rows(&dir.path().join("identity.db")).unwrap());
+
+        assert_eq!(cluster.accounts().unwrap(), vec![acct.clone()]);
+        assert_eq!(cluster.key(&root.access_key_id).unwrap().unwrap(), root);
+        assert_eq!(
+            cluster.key(&session.access_key_id).unwrap().unwrap(),
+            session
+        );
+        assert_eq!(
+            cluster.mfa_device(&device.serial).unwrap().seed,
+            device.seed
+        );
+        assert_eq!(cluster.instance_secret("pagination").unwrap(), secret);
+        assert!(has_rows(&server.url(), "moved", "accounts").unwrap());
+        assert!(!has_rows(&server.url(), "moved", "iam_users").unwrap());
+        assert!(!has_rows(&server.url(), "nowhere", "accounts").unwrap());
+    }
+
+    /// A SQLite database beside a PostgreSQL schema made by hand.
+    fn pair(
+        server: &TestPostgres,
+        schema: &str,
+        sqlite_sql: &str,
+        pg_sql: &str,
+    ) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        Connection::open(dir.path().join("s.db"))
+            .unwrap()
+            .execute_batch(sqlite_sql)
+            .unwrap();
+        let mut c = Client::connect(&server.url(), NoTls).unwrap();
+        c.batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}; {pg_sql}"
+        ))
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn ids_continue_after_the_copied_ones() {
+        let server = TestPostgres::start();
+        let dir = pair(
+            &server,
+            "ids",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, on_ INTEGER);
+             INSERT INTO t VALUES (1, 'a', 1), (7, 'b', 0);",
+            "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v TEXT, on_ BOOLEAN);",
+        );
+        copy_store(
+            &dir.path().join("s.db"),
+            &server.url(),
+            "ids",
+            &plan(None),
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut c = connect(&server.url(), "ids").unwrap();
+        let id: i64 = c
+            .query_one(
+                "INSERT INTO t (v, on_) VALUES ('c', true) RETURNING id",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(id, 8);
+        let on: Vec<bool> = c
+            .query("SELECT on_ FROM t ORDER BY id", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(on, [true, false, true]);
+    }
+
+    #[test]
+    fn nothing_is_dropped_silently() {
+        let server = TestPostgres::start();
+        // A table the cluster has no place for, with rows: refused, nothing written.
+        let dir = pair(
+            &server,
+            "lost_table",
+            "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');
+             CREATE TABLE extra (v TEXT); INSERT INTO extra VALUES ('x');",
+            "CREATE TABLE t (v TEXT);",
+        );
+        let e = copy_store(
+            &dir.path().join("s.db"),
+            &server.url(),
+            "lost_table",
+            &plan(None),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("table extra (1 rows)"), "{e}");
+        assert!(!has_rows(&server.url(), "lost_table", "t").unwrap());
+        // Unless the plan says why it is skipped.
+        let skipping = TablePlan {
+            skipped: &["extra"],
+            ..plan(None)
+        };
+        copy_store(
+            &dir.path().join("s.db"),
+            &server.url(),
+            "lost_table",
+            &skipping,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(has_rows(&server.url(), "lost_table", "t").unwrap());
+
+        // A column the cluster has no place for: refused.
+        let dir = pair(
+            &server,
+            "lost_column",
+            "CREATE TABLE t (v TEXT, w TEXT); INSERT INTO t VALUES ('a', 'b');",
+            "CREATE TABLE t (v TEXT);",
+        );
+        let e = copy_store(
+            &dir.path().join("s.db"),
+            &server.url(),
+            "lost_column",
+            &plan(None),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("column t.w"), "{e}");
+        // A secret to seal with no key to seal it: refused.
+        let dir = pair(
+            &server,
+            "unsealed",
+            "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');",
+            "CREATE TABLE t (v_sealed BYTEA);",
+        );
+        let e = copy_store(
+            &dir.path().join("s.db"),
+            &server.url(),
+            "unsealed",
+            &plan(None),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("no key to seal"), "{e}");
+    }
+}
