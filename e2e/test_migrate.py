@@ -91,6 +91,9 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         embedded.client("events").put_rule(Name="moving-rule",
                                            EventPattern=json.dumps({"source": ["aws.s3"]}))
 
+        s3.put_object(Bucket=data, Key="secret.txt", Body=b"under a KMS key", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId=key_id)
+
         trail_bucket = f"trail-{uuid.uuid4().hex[:8]}"
         s3.create_bucket(Bucket=trail_bucket)
         s3.put_bucket_policy(Bucket=trail_bucket, Policy=documented_policy(trail_bucket, account))
@@ -147,6 +150,8 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         got2 = s3.get_object(Bucket=data, Key="doc.txt")
         assert got2["VersionId"] == v2 and got2["Body"].read() == big
         assert got2["Metadata"] == {"n": "2"} and got2["ContentType"] == "text/plain"
+        secret = s3.get_object(Bucket=data, Key="secret.txt")
+        assert secret["Body"].read() == b"under a KMS key" and secret["ServerSideEncryption"] == "aws:kms"
         assert set(old_logs) <= set(keys_of(second, trail_bucket))
         # Event history: the events from before the move.
         ct = second.client()
