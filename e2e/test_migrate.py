@@ -117,6 +117,16 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
 
     cluster = Cluster(workdir / "migrate-cluster").start()
     try:
+        # What migrate cannot move yet is refused before anything is written.
+        laker = Cairn(workdir / "migrate-lake").start()
+        try:
+            laker.client().create_event_data_store(Name="events")
+        finally:
+            laker.stop()
+        refused = migrate(laker.data_dir, "--config", str(cluster.config))
+        assert refused.returncode != 0, refused.stdout
+        assert "does not copy them yet" in refused.stderr and "nothing was migrated" in refused.stderr, refused.stderr
+
         done = migrate(embedded.data_dir, "--config", str(cluster.config))
         assert done.returncode == 0, done.stderr
         for k in KEYS:

@@ -75,8 +75,8 @@ enum Command {
     /// resolves them. Copies accounts and IAM (keys keep working), KMS keys, trails with their
     /// delivery and digest state, S3 buckets and every object version, the journal (event
     /// history is rebuilt from it), CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda,
-    /// EventBridge and the lake's metadata. Not copied yet (refused when present): event data
-    /// stores' columnar files. The data directory then holds the cluster's master keys and is
+    /// EventBridge and the Lake's metadata. Not copied yet (refused when present): event data
+    /// stores that ingest CloudTrail events, and event data stores' files under the data directory. The data directory then holds the cluster's master keys and is
     /// the first node's directory; the command prints which key files to copy to other nodes.
     Migrate(migrate::MigrateArgs),
     /// Validate a trail's digests and log files, like `aws cloudtrail validate-logs` but faster
