@@ -141,6 +141,11 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         refused = migrate(other.data_dir, "--config", str(cluster.config))
         assert refused.returncode != 0 and "already has data" in refused.stderr, refused.stderr
 
+        # Served embedded again, the old stores would fork the data: refused.
+        stale = subprocess.run([str(CAIRN), "serve", "--data-dir", str(embedded.data_dir), "--listen", "127.0.0.1:0"],
+                               capture_output=True, text=True, timeout=60)
+        assert stale.returncode != 0 and "was migrated into a cluster" in stale.stderr, stale.stderr
+
         time.sleep(max(0.0, caught_up - time.time()))
         first = Cairn(embedded.data_dir, ["--config", str(cluster.config), *FAST])
         cluster.nodes.append(first)

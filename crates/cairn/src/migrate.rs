@@ -84,9 +84,9 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
             dir.root.display()
         );
     }
-    if dir.cluster_file().exists() {
+    if dir.cluster_file().exists() || dir.migrated_file().exists() {
         bail!(
-            "{} is already a cluster node's directory (it has a `cluster` file): nothing to migrate",
+            "{} is already a cluster node's directory (migrated, or served as a node): nothing to migrate",
             dir.root.display()
         );
     }
@@ -125,6 +125,17 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
     })?;
 
     dir.set_cluster(Some((database.as_str(), cluster.schema_prefix.as_str())))?;
+    let migrated = dir.migrated_file();
+    std::fs::write(
+        &migrated,
+        format!(
+            "migrated into the cluster on {} (schemas {}_*) at {} ms\n",
+            crate::serve::redacted(database),
+            cluster.schema_prefix,
+            clock.now_millis()
+        ),
+    )
+    .with_context(|| format!("writing {}", migrated.display()))?;
     println!("copied:");
     for (what, n) in &summary {
         println!("  {n:>10}  {what}");

@@ -216,6 +216,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         (Some(database), Some(bodies)) => Some(Cluster::new(database, bodies.clone())),
         _ => None,
     };
+    if cluster.is_none() && dir.migrated_file().exists() {
+        bail!(
+            "{} was migrated into a cluster (see {}): serving its old embedded stores would fork the data. Start it as a node (--database, --object-store), or remove that file to serve the snapshot anyway",
+            dir.root.display(),
+            dir.migrated_file().display()
+        );
+    }
     let stores = match &cluster {
         Some(c) => open::open_cluster(&dir, c, clock.now_millis())?,
         None => open::open(&dir)?,
