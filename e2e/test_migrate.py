@@ -210,3 +210,21 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         assert logs and logs.group(1) == logs.group(2) and int(logs.group(1)) > len(old_logs), out
     finally:
         cluster.stop()
+
+
+def test_migrate_help_and_missing_settings(tmp_path):
+    out = subprocess.run([str(CAIRN), "migrate", "--help"], capture_output=True, text=True, check=True).stdout
+    for flag in ["--data-dir", "--database", "--object-store", "--config"]:
+        assert flag in out
+    assert "Not copied yet" in out
+    assert "migrate" in subprocess.run([str(CAIRN), "--help"], capture_output=True, text=True, check=True).stdout
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    p = migrate(tmp_path / "none", "--config", str(empty))
+    assert p.returncode != 0 and "needs the cluster's database" in p.stderr, p.stderr
+    bucket = tmp_path / "bucket.toml"
+    bucket.write_text('[[external_bucket]]\nname = "b"\nendpoint = "127.0.0.1:1"\n'
+                      'access_key_id = "AKIAEXAMPLE"\nsecret_access_key = "s"\n')
+    p = migrate(tmp_path / "none", "--config", str(bucket), "--database", "postgres://x@127.0.0.1:1/x",
+                "--object-store", "s3://b")
+    assert p.returncode != 0 and "no embedded cairn instance" in p.stderr, p.stderr
