@@ -95,35 +95,14 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let cluster = Cluster::new(database, bodies.clone());
     let schema = |store: &str| format!("{}_{store}", cluster.schema_prefix);
 
-    for (store, table) in IN_USE {
-        if has_rows(database, &schema(store), table)
-            .with_context(|| format!("looking into the cluster's {} schema", schema(store)))?
-        {
-            bail!(
-                "the cluster already has data ({}.{table} has rows): cairn migrate copies an instance into an empty cluster only, never into one in use",
-                schema(store)
-            );
-        }
-    }
-    refuse_uncopied(&layout)?;
+    // Under the lock a starting node takes to make the cluster's first account: a node started
+    // meanwhile waits, then finds the migrated accounts instead of making one of its own.
+    let summary = cairn_store::pg::exclusively(database, crate::serve::FIRST_ACCOUNT_LOCK, || {
+        migrate_locked(&dir, &layout, &cluster, &schema)
+    })
+    .context("taking the cluster's first-account lock")??;
 
     let clock = SystemClock;
-    println!(
-        "migrating {} into the cluster on {}, bodies in s3://{}/{}",
-        dir.root.display(),
-        crate::serve::redacted(database),
-        bodies.bucket,
-        bodies.prefix
-    );
-    let summary = copy_all(&dir, &layout, &cluster, clock.now_millis()).with_context(|| {
-        format!(
-            "the migration stopped part way: the cluster's {prefix}_* schemas and the bodies under s3://{}/{} hold part of it; drop those schemas (DROP SCHEMA … CASCADE) before trying again",
-            bodies.bucket,
-            bodies.prefix,
-            prefix = cluster.schema_prefix
-        )
-    })?;
-
     dir.set_cluster(Some((database.as_str(), cluster.schema_prefix.as_str())))?;
     let migrated = dir.migrated_file();
     std::fs::write(
@@ -154,6 +133,45 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         println!("  {}", dir.root.join(k).display());
     }
     Ok(())
+}
+
+/// Checks the cluster is empty and copies everything into it, under the first-account lock.
+fn migrate_locked(
+    dir: &DataDir,
+    layout: &Layout,
+    cluster: &Cluster,
+    schema: &dyn Fn(&str) -> String,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let database = cluster.database.as_str();
+    for (store, table) in IN_USE {
+        if has_rows(database, &schema(store), table)
+            .with_context(|| format!("looking into the cluster's {} schema", schema(store)))?
+        {
+            bail!(
+                "the cluster already has data ({}.{table} has rows): cairn migrate copies an instance into an empty cluster only, never into one in use",
+                schema(store)
+            );
+        }
+    }
+    refuse_uncopied(layout)?;
+
+    let clock = SystemClock;
+    let bodies = &cluster.bodies;
+    println!(
+        "migrating {} into the cluster on {}, bodies in s3://{}/{}",
+        dir.root.display(),
+        crate::serve::redacted(database),
+        bodies.bucket,
+        bodies.prefix
+    );
+    copy_all(dir, layout, cluster, clock.now_millis()).with_context(|| {
+        format!(
+            "the migration stopped part way: the cluster's {prefix}_* schemas and the bodies under s3://{}/{} hold part of it; drop those schemas (DROP SCHEMA … CASCADE) before trying again",
+            bodies.bucket,
+            bodies.prefix,
+            prefix = cluster.schema_prefix
+        )
+    })
 }
 
 /// Copies everything into the cluster; what was copied, for the summary.

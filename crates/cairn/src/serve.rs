@@ -158,7 +158,7 @@ pub struct ServeArgs {
 const DAY_MS: i64 = 86_400_000;
 
 /// The advisory lock under which a cluster's first account is made.
-const FIRST_ACCOUNT_LOCK: i64 = 0x6361_6972_6e01;
+pub(crate) const FIRST_ACCOUNT_LOCK: i64 = 0x6361_6972_6e01;
 
 /// Makes sure the data directory has an account; returns its root key and whether it is new.
 pub fn ensure_account(
