@@ -239,20 +239,20 @@ pub fn copy_store(
             marks.join(", ")
         );
         let statement = tx.prepare(&insert).map_err(backend)?;
+        // Rows in the order they were written (WITHOUT ROWID tables: their primary key's).
+        let order = if sqlite_has_rowid(&db, &table) {
+            " ORDER BY rowid"
+        } else {
+            ""
+        };
         let select = format!(
-            "SELECT {} FROM \"{table}\" ORDER BY rowid",
+            "SELECT {} FROM \"{table}\"{order}",
             columns
                 .iter()
                 .map(|c| format!("\"{}\"", c.sqlite))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        // WITHOUT ROWID tables have no rowid: their primary key orders them.
-        let select = if sqlite_has_rowid(&db, &table) {
-            select
-        } else {
-            select.replace(" ORDER BY rowid", "")
-        };
         let mut st = db.prepare(&select).map_err(sqlite_err(sqlite))?;
         let mut cursor = st.query([]).map_err(sqlite_err(sqlite))?;
         let mut done = 0u64;
