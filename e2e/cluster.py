@@ -58,6 +58,14 @@ class Postgres:
         if not (self.dir / "data").exists():
             if self.user:
                 os.chown(self.dir, *self.user)
+                # The postgres user must reach its directory through the test's own (mkdtemp
+                # makes them 0700): let others traverse, not list, up to the temporary root.
+                for parent in self.dir.parents:
+                    if parent == Path(tempfile.gettempdir()) or parent == Path("/"):
+                        break
+                    mode = parent.stat().st_mode
+                    if not mode & 0o001:
+                        os.chmod(parent, (mode & 0o7777) | 0o001)
             self._run("initdb", "-D", "data", "-U", "cairn", "--auth=trust", "-E", "UTF8", "--no-sync")
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=300"
         self._run("pg_ctl", "-D", "data", "-l", "postgres.log", "-o", options, "-w", "-t", "60", "start")

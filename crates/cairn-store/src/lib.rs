@@ -38,6 +38,8 @@
 //! - [`pg`]: PostgreSQL connections and versioned migrations, for the stores of several nodes
 //!   sharing one database (under way: see the module).
 //! - [`error`]: the backend-neutral [`StoreError`].
+//! - [`migrate`]: copying an embedded instance's SQLite stores into a cluster's schemas
+//!   (`cairn migrate`).
 //! - [`seal`]: AES-256-GCM sealing of small secrets under a master key file.
 //!
 //! SQL schemas are in `sql/*.sql`, one per store; PostgreSQL's migrations in `sql/pg/`.
@@ -56,6 +58,7 @@ pub mod lake;
 pub mod lambda;
 pub mod logs;
 pub mod metrics;
+pub mod migrate;
 pub mod objects;
 pub mod pg;
 pub mod seal;

@@ -78,6 +78,12 @@ impl DataDir {
         self.root.join("endpoint")
     }
 
+    /// Written by `cairn migrate` once it copied this directory into a cluster: the embedded
+    /// stores left here are a snapshot from then, which `cairn serve` will not serve again.
+    pub fn migrated_file(&self) -> PathBuf {
+        self.root.join("migrated")
+    }
+
     /// Written by `cairn serve` on a node of a cluster (mode 0600): the database URL and the
     /// stores' schema prefix, for the commands that read this instance's accounts.
     pub fn cluster_file(&self) -> PathBuf {

@@ -9,6 +9,7 @@ mod duration;
 mod env;
 mod fault;
 mod import;
+mod migrate;
 mod open;
 mod operations;
 mod query;
@@ -69,6 +70,15 @@ enum Command {
     /// EventBridge envelopes and LookupEvents output. Importing the same record twice is a no-op.
     /// Stop `cairn serve` on the same data directory first.
     Import(import::ImportArgs),
+    /// Copy a stopped embedded instance (its data directory) into an empty cluster: PostgreSQL
+    /// (--database) and an S3-compatible bucket (--object-store), resolved as `cairn serve`
+    /// resolves them. Copies accounts and IAM (keys keep working), KMS keys, trails with their
+    /// delivery and digest state, S3 buckets and every object version, the journal (event
+    /// history is rebuilt from it), CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda,
+    /// EventBridge and the Lake's metadata. Not copied yet (refused when present): event data
+    /// stores that ingest CloudTrail events, and event data stores' files under the data directory. The data directory then holds the cluster's master keys and is
+    /// the first node's directory; the command prints which key files to copy to other nodes.
+    Migrate(migrate::MigrateArgs),
     /// Validate a trail's digests and log files, like `aws cloudtrail validate-logs` but faster
     /// and stricter: also catches deleted runs of digests, deleted newest digests (from what
     /// cairn knows it delivered), digests outside the chain and log files no digest lists.
@@ -215,6 +225,23 @@ fn main() -> anyhow::Result<()> {
             a.data_dir = with_file_dir(a.data_dir);
             a.lake_bucket = file.lake_bucket()?;
             query::run(a)
+        }
+        Command::Migrate(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            if a.database.is_none() {
+                a.database = file.database.clone();
+            }
+            if a.object_store.is_none() {
+                a.object_store = file.object_store.as_ref().map(|o| o.url.clone());
+            }
+            if let Some(url) = &a.object_store {
+                a.object_store_bucket = Some(config::object_store_bucket(
+                    url,
+                    &file.external_bucket,
+                    |k| std::env::var(k).ok(),
+                )?);
+            }
+            migrate::run(a)
         }
         Command::ValidateLogs(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);

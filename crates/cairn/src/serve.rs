@@ -158,7 +158,7 @@ pub struct ServeArgs {
 const DAY_MS: i64 = 86_400_000;
 
 /// The advisory lock under which a cluster's first account is made.
-const FIRST_ACCOUNT_LOCK: i64 = 0x6361_6972_6e01;
+pub(crate) const FIRST_ACCOUNT_LOCK: i64 = 0x6361_6972_6e01;
 
 /// Makes sure the data directory has an account; returns its root key and whether it is new.
 pub fn ensure_account(
@@ -224,6 +224,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(c) => Arc::new(c.clone()),
         None => Arc::new(SystemClock),
     };
+    if cluster.is_none() && dir.migrated_file().exists() {
+        bail!(
+            "{} was migrated into a cluster (see {}): serving its old embedded stores would fork the data. Start it as a node (--database, --object-store), or remove that file to serve the snapshot anyway",
+            dir.root.display(),
+            dir.migrated_file().display()
+        );
+    }
     let stores = match &cluster {
         Some(c) => open::open_cluster(&dir, c, clock.now_millis())?,
         None => open::open(&dir)?,
@@ -549,7 +556,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// A database URL without its password, for printing.
-fn redacted(url: &str) -> String {
+pub fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];

@@ -24,6 +24,31 @@ pub use pg::PgObjects;
 pub use remote::{BodyBucket, RemoteBodies};
 pub use sqlite::SqliteObjects;
 
+/// The embedded store's bodies as stored (sealed), for copying them unchanged into a
+/// cluster's bucket (`cairn migrate`): both seal alike, under the same master key file.
+pub struct SealedBodies {
+    blobs: sqlite::Blobs,
+}
+
+impl SealedBodies {
+    /// The bodies under `dir` (an embedded store's `s3/blobs`).
+    pub fn open(dir: &std::path::Path) -> Result<SealedBodies, ObjectsError> {
+        Ok(SealedBodies {
+            blobs: sqlite::Blobs::open(dir)?,
+        })
+    }
+
+    /// A body's sealed bytes, exactly as stored.
+    pub fn sealed(&self, name: &str) -> Result<Vec<u8>, ObjectsError> {
+        self.blobs.sealed(name)
+    }
+
+    /// Whether a body is packed with others (small): its name is not one a bucket keeps.
+    pub fn is_packed(name: &str) -> bool {
+        sqlite::Blobs::is_packed(name)
+    }
+}
+
 use crate::error::StoreError;
 
 /// Smallest part S3 accepts, except for the last one.

@@ -182,6 +182,12 @@ impl RemoteBodies {
         Ok(name)
     }
 
+    /// Stores a body already sealed (copied from an embedded store, which seals alike) under
+    /// `name`, which no other body may have.
+    pub fn put_sealed(&self, name: &str, sealed: Vec<u8>) -> Result<(), ObjectsError> {
+        self.upload(name, Bytes::from(sealed))
+    }
+
     fn upload(&self, name: &str, sealed: Bytes) -> Result<(), ObjectsError> {
         let store = Arc::clone(&self.store);
         let key = self.key(name);

@@ -190,6 +190,20 @@ impl Blobs {
         plain_len(&self.path(name))
     }
 
+    /// A body's sealed bytes, exactly as stored.
+    pub fn sealed(&self, name: &str) -> Result<Vec<u8>, ObjectsError> {
+        if Blobs::is_packed(name) {
+            return self.small_body(name);
+        }
+        let path = self.path(name);
+        std::fs::read(&path).map_err(|e| ObjectsError::io(&path, e))
+    }
+
+    /// Whether a body is packed in the small bodies' database rather than a file of its own.
+    pub fn is_packed(name: &str) -> bool {
+        name.starts_with(SMALL_PREFIX)
+    }
+
     /// Reads a body, or the inclusive byte range `(first, last)` of it.
     pub fn read(&self, name: &str, range: Option<(u64, u64)>) -> Result<Vec<u8>, ObjectsError> {
         self.read_with(&self.sealer, name, range)
