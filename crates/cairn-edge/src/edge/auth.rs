@@ -64,7 +64,7 @@ fn principal_of(app: &App, key: AccessKey) -> Result<Principal, SigV4Error> {
     };
     let store_down = |e: cairn_store::StoreError| {
         tracing::error!(error = %e, "identity store unavailable");
-        SigV4Error::UnknownKey
+        SigV4Error::Unavailable
     };
     match key.owner {
         KeyOwner::Root => {
@@ -124,7 +124,7 @@ fn active_key(app: &App, access_key_id: &str) -> Result<AccessKey, SigV4Error> {
         Ok(_) => Err(SigV4Error::UnknownKey),
         Err(e) => {
             tracing::error!(error = %e, "identity store unavailable");
-            Err(SigV4Error::UnknownKey)
+            Err(SigV4Error::Unavailable)
         }
     }
 }

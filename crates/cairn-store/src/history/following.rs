@@ -140,12 +140,16 @@ impl FollowingIndex {
         let deadline = Instant::now() + MOST_WAIT;
         loop {
             if s.behind.load(Ordering::Acquire) {
-                if let Err(e) = self.catch_up(&*journal, &mut |_, _| {}) {
-                    tracing::warn!(error = %e, "event history could not catch up; answering with what is indexed");
-                    return;
-                }
-                if s.indexed.load(Ordering::Acquire) >= target {
-                    return;
+                // A failed catch-up is tried again until the deadline: the index's database
+                // may be back a moment later (its connections are made again on their next use).
+                match self.catch_up(&*journal, &mut |_, _| {}) {
+                    Ok(_) if s.indexed.load(Ordering::Acquire) >= target => return,
+                    Ok(_) => {}
+                    Err(e) if Instant::now() >= deadline => {
+                        tracing::warn!(error = %e, "event history could not catch up; answering with what is indexed");
+                        return;
+                    }
+                    Err(_) => {}
                 }
             }
             // Nodes of a cluster share the index: another node may have indexed these

@@ -28,6 +28,10 @@ pub enum SigV4Error {
     },
     #[error("unknown access key")]
     UnknownKey,
+    /// The credentials could not be looked up (the identity store is unreachable): a
+    /// temporary failure of the server, not a verdict on the key.
+    #[error("the credentials could not be checked now")]
+    Unavailable,
     #[error("signature does not match")]
     BadSignature {
         string_to_sign: String,
@@ -155,6 +159,11 @@ impl SigV4Error {
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
             ),
+            Unavailable => AwsError::new(
+                503,
+                "ServiceUnavailable",
+                "The request has failed due to a temporary failure of the server.",
+            ),
             InvalidToken => AwsError::client(
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid",
@@ -202,6 +211,7 @@ impl SigV4Error {
             | BadDate(_)
             | HostNotSigned => AwsError::client("IncompleteSignature", j.message),
             UnknownKey | InvalidToken => AwsError::new(403, "InvalidClientTokenId", j.message),
+            Unavailable => j,
             BadTerminator(_)
             | ScopeDateMismatch { .. }
             | BadSignature { .. }
@@ -248,6 +258,11 @@ impl SigV4Error {
                 format!(
                     "The authorization header is malformed; Invalid credential date \"{scope_date}\". This date is not the same as X-Amz-Date."
                 ),
+            ),
+            Unavailable => AwsError::new(
+                503,
+                "ServiceUnavailable",
+                "Service is unable to handle request.",
             ),
             UnknownKey => {
                 let e = AwsError::new(

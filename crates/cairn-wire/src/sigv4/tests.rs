@@ -224,6 +224,19 @@ fn session_tokens_must_match() {
 }
 
 #[test]
+fn credentials_that_cannot_be_checked_are_a_temporary_failure_in_every_protocol() {
+    let e = SigV4Error::Unavailable;
+    for protocol in [
+        Protocol::Json11,
+        Protocol::of_service("sts"),
+        Protocol::RestXml,
+    ] {
+        let a = e.to_aws_error(protocol, Some("AKIA"));
+        assert_eq!((a.status, a.code.as_ref()), (503, "ServiceUnavailable"));
+    }
+}
+
+#[test]
 fn error_shapes_per_protocol() {
     let e = SigV4Error::UnknownKey;
     assert_eq!(

@@ -88,7 +88,10 @@ impl PgHistory {
             },
         };
         let out = f(c);
-        let lost = out.is_err() && c.is_closed();
+        // A connection the server ended (a restart: "terminating connection due to
+        // administrator command") is not always known closed yet: ask it.
+        let lost = out.is_err()
+            && (c.is_closed() || c.is_valid(std::time::Duration::from_secs(2)).is_err());
         if lost {
             *held = None;
         }
