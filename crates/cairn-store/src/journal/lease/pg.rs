@@ -331,6 +331,9 @@ mod tests {
         assert_eq!(b.epoch(), a.epoch() + 1);
     }
 
+    /// When each round began and ended, and of which consumer.
+    type Spans = Arc<Mutex<Vec<(std::time::Instant, std::time::Instant, &'static str)>>>;
+
     #[test]
     fn rounds_of_one_consumer_never_overlap_across_nodes_and_a_forced_round_takes_the_lease() {
         use std::time::{Duration, Instant};
@@ -339,9 +342,7 @@ mod tests {
         let a = Arc::new(PgLeases::open(&url, "rounds").unwrap());
         let b = Arc::new(PgLeases::open(&url, "rounds").unwrap());
         let spans = Arc::new(Mutex::new(Vec::new()));
-        let run = |leases: Arc<PgLeases>,
-                   name: &'static str,
-                   spans: Arc<Mutex<Vec<(Instant, Instant, &'static str)>>>| {
+        let run = |leases: Arc<PgLeases>, name: &'static str, spans: Spans| {
             std::thread::spawn(move || {
                 leases
                     .exclusively(name, &mut || {
