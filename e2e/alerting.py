@@ -57,11 +57,12 @@ SIGNED = {
 }
 
 
-def verify(message, trusted_prefix):
+def verify(message, cairn):
     """AWS's documented verification, written independently of cairn: fetch the certificate
-    (only from the trusted endpoint), rebuild the string to sign, check the RSA signature."""
+    (only from the instance's own endpoints), rebuild the string to sign, check the RSA
+    signature."""
     url = message["SigningCertURL"]
-    assert url.startswith(trusted_prefix) and url.endswith(".pem")
+    assert url.startswith(tuple(cairn.endpoints)) and url.endswith(".pem")
     with urllib.request.urlopen(url) as r:
         cert = x509.load_pem_x509_certificate(r.read())
     text = "".join(f"{k}\n{message[k]}\n" for k in SIGNED[message["Type"]] if k in message)
@@ -85,7 +86,7 @@ def confirmed_http_subscription(cairn, sns, topic, sub, **attrs):
     assert headers["content-type"] == "text/plain; charset=UTF-8"
     assert headers["user-agent"] == "Amazon Simple Notification Service Agent"
     assert msg["Message"].startswith(f"You have chosen to subscribe to the topic {topic}.")
-    verify(msg, cairn.endpoint)
+    verify(msg, cairn)
     [row] = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Endpoint"] == sub.url]
     assert row["SubscriptionArn"] == "PendingConfirmation"
     # The SubscribeURL works unsigned, as AWS's does.

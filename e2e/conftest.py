@@ -166,6 +166,11 @@ class Cairn:
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def endpoints(self):
+        """Every endpoint this instance answers on (a cluster's nodes each have one)."""
+        return [f"http://127.0.0.1:{self.port}"]
+
     def client(self, service="cloudtrail", region="us-east-1", config=None, account=None):
         e = self.env(account)
         base = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1})
@@ -314,6 +319,11 @@ class ClusterCairn(SingleCairn):
         if self.partner and self.partner.proc and self.turn % 2 == 0:
             return f"http://127.0.0.1:{self.partner.port}"
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def endpoints(self):
+        ports = [self.port] + ([self.partner.port] if self.partner and self.partner.proc else [])
+        return [f"http://127.0.0.1:{p}" for p in ports]
 
     def aws(self, *args, env_overrides=None, **kwargs):
         env = {"AWS_ENDPOINT_URL": self.endpoint, **(env_overrides or {})}

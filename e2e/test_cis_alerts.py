@@ -87,7 +87,7 @@ def test_the_issue_example_end_to_end_with_the_cli(lab, subscriber):
     _, body = lab.advance_until(lambda: subscriber.of_type("SubscriptionConfirmation")
                                 and subscriber.of_type("SubscriptionConfirmation")[-1], step=1, limit=30)
     confirmation = json.loads(body)
-    verify(confirmation, lab.endpoint)
+    verify(confirmation, lab)
     lab.aws("sns", "confirm-subscription", "--topic-arn", topic, "--token", confirmation["Token"], **as_admin)
 
     # email-json: the confirmation is a mail in the mailbox folder, its body the signed JSON.
@@ -97,7 +97,7 @@ def test_the_issue_example_end_to_end_with_the_cli(lab, subscriber):
     [first] = lab.advance_until(lambda: mails(lab, "ops@example.com"), step=1, limit=30)
     confirmation = json.loads(mail_parts(first)[1])
     assert confirmation["Type"] == "SubscriptionConfirmation"
-    verify(confirmation, lab.endpoint)
+    verify(confirmation, lab)
     lab.aws("sns", "confirm-subscription", "--topic-arn", topic, "--token", confirmation["Token"], **as_admin)
     _, subs, _ = lab.aws("sns", "list-subscriptions-by-topic", "--topic-arn", topic, **as_admin)
     assert sorted(s["Protocol"] for s in subs["Subscriptions"]) == ["email-json", "http", "sqs"]
@@ -122,7 +122,7 @@ def test_the_issue_example_end_to_end_with_the_cli(lab, subscriber):
         """AWS's alarm notification, signed by the topic."""
         assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
         assert envelope["Subject"] == subject
-        verify(envelope, lab.endpoint)
+        verify(envelope, lab)
         m = json.loads(envelope["Message"])
         assert (m["AlarmName"], m["NewStateValue"], m["OldStateValue"]) == ("root-use", "ALARM", "INSUFFICIENT_DATA")
         assert m["AWSAccountId"] == account and m["Region"] == "US East (N. Virginia)"

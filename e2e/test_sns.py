@@ -113,7 +113,7 @@ def test_http_handshake_and_signed_notifications(cairn, sns, subscriber, version
     assert msg["MessageAttributes"] == {"count": {"Type": "Number", "Value": "3"},
                                         "severity": {"Type": "String", "Value": "high"}}
     assert headers["x-amz-sns-subscription-arn"] == sub_arn and headers["x-amz-sns-message-id"] == mid
-    verify(msg, cairn.endpoint)
+    verify(msg, cairn)
     # The UnsubscribeURL works unsigned too.
     with urllib.request.urlopen(msg["UnsubscribeURL"]) as r:
         assert r.status == 200
@@ -182,7 +182,7 @@ def test_email_json_and_email_land_in_the_mailbox(cairn, sns):
     assert "Subject: AWS Notification - Subscription Confirmation\r\n" in text
     assert "From: Cairn alerts <no-reply@sns.amazonaws.com>" in text
     confirmation = json.loads(text.split("\r\n\r\n", 1)[1])
-    verify(confirmation, cairn.endpoint)
+    verify(confirmation, cairn)
     urllib.request.urlopen(confirmation["SubscribeURL"]).read()
     [plain] = wait_for(lambda: mails("ops@example.com"))
     link = [line for line in read(plain).splitlines() if "Action=ConfirmSubscription" in line][0]
@@ -196,7 +196,7 @@ def test_email_json_and_email_land_in_the_mailbox(cairn, sns):
     assert "Subject: CIS 3.3\r\n" in text
     body = json.loads(text.split("\r\n\r\n", 1)[1])
     assert (body["Type"], body["Message"], body["Subject"]) == ("Notification", "root login", "CIS 3.3")
-    verify(body, cairn.endpoint)
+    verify(body, cairn)
     mail = read(wait_for(lambda: len(mails("ops@example.com")) == 2 and mails("ops@example.com")[1]))
     assert "\r\n\r\nroot login\r\n" in mail and "Action=Unsubscribe" in mail
 
@@ -237,7 +237,7 @@ def test_kill_9_does_not_lose_a_pending_notification(new_cairn, subscriber):
                              [(h, b) for h, b in subscriber.of_type("Notification")
                               if json.loads(b)["MessageId"] == mid][1])
     assert json.loads(body)["Message"] == "must arrive"
-    verify(json.loads(body), c.endpoint)
+    verify(json.loads(body), c)
 
 
 def test_sqs_subscription_gets_the_envelope_and_raw_messages(cairn, sns):
@@ -255,7 +255,7 @@ def test_sqs_subscription_gets_the_envelope_and_raw_messages(cairn, sns):
     got = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"))
     envelope = json.loads(got[0]["Body"])
     assert (envelope["Type"], envelope["Message"], envelope["Subject"]) == ("Notification", "hello", "S")
-    verify(envelope, cairn.endpoint)
+    verify(envelope, cairn)
     sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
     sns.publish(TopicArn=topic, Message="raw", MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
