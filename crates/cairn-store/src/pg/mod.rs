@@ -138,6 +138,72 @@ pub(crate) fn alive(c: &mut Client, idle: Duration) -> bool {
     idle < CHECK_AFTER_IDLE || blocking(|| c.is_valid(CHECK_TIMEOUT)).is_ok()
 }
 
+/// One connection of a component that manages its own (leases, the test clock), outside
+/// calls' groups: made on first use, checked before each use (these are used about once a
+/// second or less, so always), and made again once lost. A statement is never tried twice.
+pub(crate) struct Session {
+    url: String,
+    schema: String,
+    what: &'static str,
+    slot: std::sync::Mutex<Option<Client>>,
+}
+
+impl Session {
+    /// A session in `schema`, starting with `first` if given; `what` names it in errors.
+    pub(crate) fn new(
+        url: &str,
+        schema: &str,
+        what: &'static str,
+        first: Option<Client>,
+    ) -> Session {
+        Session {
+            url: url.to_owned(),
+            schema: schema.to_owned(),
+            what,
+            slot: std::sync::Mutex::new(first),
+        }
+    }
+
+    /// Runs `f` on the connection, from any thread.
+    pub(crate) fn with<T: Send>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error> + Send,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let slot: &mut Option<Client> = &mut guard;
+        blocking(|| {
+            if slot.as_mut().is_some_and(|c| !alive(c, Duration::MAX)) {
+                close(slot.take());
+            }
+            if slot.is_none() {
+                *slot = Some(client(&self.url, &self.schema, &[])?);
+            }
+            let Some(c) = slot.as_mut() else {
+                return Err(StoreError::Invalid(format!(
+                    "no connection for {}",
+                    self.what
+                )));
+            };
+            let out = f(c);
+            if out.is_err() && c.is_closed() {
+                *slot = None;
+            }
+            out.map_err(backend)
+        })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        close(
+            self.slot
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+    }
+}
+
 /// Closes a connection from any thread (closing runs the client's runtime too).
 pub(crate) fn close(client: Option<Client>) {
     if let Some(c) = client {

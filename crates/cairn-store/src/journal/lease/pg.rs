@@ -4,14 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use postgres::Client;
 
 use super::{Lease, Leases};
 use crate::error::StoreError;
 use crate::journal::Round;
-use crate::pg::{Migration, alive, backend, client, close};
+use crate::pg::{Migration, Session, backend, client};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "leases",
@@ -24,7 +23,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
 pub struct PgLeases {
     url: String,
     schema: String,
-    conn: Mutex<Option<Client>>,
+    conn: Session,
     /// A session per consumer, holding its advisory lock for the length of a round (see
     /// [`Leases::exclusively`]): PostgreSQL lets one session hold it at a time, and frees it
     /// when the session ends, so a node that dies mid-round holds nothing.
@@ -49,7 +48,7 @@ impl PgLeases {
         Ok(PgLeases {
             url: url.to_owned(),
             schema: schema.to_owned(),
-            conn: Mutex::new(Some(c)),
+            conn: Session::new(url, schema, "leases", Some(c)),
             round_locks: Mutex::new(HashMap::new()),
         })
     }
@@ -58,37 +57,10 @@ impl PgLeases {
         let mut all = self.round_locks.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(all.entry(name.to_owned()).or_default())
     }
-
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
-    ) -> Result<T, StoreError> {
-        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        // A connection the server closed since (it restarted) is made again before use, not
-        // found dead by the statement: a lease asked for once the database is back is
-        // answered. Leases are asked for about once a second per consumer, so the connection
-        // is always checked. The statement itself is not tried twice.
-        if slot.as_mut().is_some_and(|c| !alive(c, Duration::MAX)) {
-            close(slot.take());
-        }
-        if slot.is_none() {
-            *slot = Some(client(&self.url, &self.schema, &[])?);
-        }
-        let Some(c) = slot.as_mut() else {
-            return Err(StoreError::Invalid("no connection for leases".into()));
-        };
-        let out = f(c);
-        if out.is_err() && c.is_closed() {
-            *slot = None;
-        }
-        out.map_err(backend)
-    }
 }
 
 impl Drop for PgLeases {
     fn drop(&mut self) {
-        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
-        crate::pg::close(conn.take());
         let sessions = self
             .round_locks
             .get_mut()
@@ -107,26 +79,24 @@ impl Leases for PgLeases {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<Option<Lease>, StoreError> {
-        crate::pg::blocking(|| {
-            let until = now_ms.saturating_add(ttl_ms);
-            let row = self.with(|c| {
-                c.query_opt(
-                    "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
-                     VALUES ($1, $2, 1, $4)
-                     ON CONFLICT (name) DO UPDATE SET
-                         epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
-                         holder = EXCLUDED.holder,
-                         expires_ms = EXCLUDED.expires_ms
-                     WHERE l.holder = EXCLUDED.holder OR l.expires_ms < $3
-                     RETURNING epoch, expires_ms",
-                    &[&name, &holder, &now_ms, &until],
-                )
-            })?;
-            Ok(row.map(|r| Lease {
-                epoch: r.get::<_, i64>(0) as u64,
-                expires_ms: r.get(1),
-            }))
-        })
+        let until = now_ms.saturating_add(ttl_ms);
+        let row = self.conn.with(|c| {
+            c.query_opt(
+                "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
+                 VALUES ($1, $2, 1, $4)
+                 ON CONFLICT (name) DO UPDATE SET
+                     epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
+                     holder = EXCLUDED.holder,
+                     expires_ms = EXCLUDED.expires_ms
+                 WHERE l.holder = EXCLUDED.holder OR l.expires_ms < $3
+                 RETURNING epoch, expires_ms",
+                &[&name, &holder, &now_ms, &until],
+            )
+        })?;
+        Ok(row.map(|r| Lease {
+            epoch: r.get::<_, i64>(0) as u64,
+            expires_ms: r.get(1),
+        }))
     }
 
     fn take(
@@ -136,24 +106,22 @@ impl Leases for PgLeases {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<Lease, StoreError> {
-        crate::pg::blocking(|| {
-            let until = now_ms.saturating_add(ttl_ms);
-            let row = self.with(|c| {
-                c.query_one(
-                    "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
-                     VALUES ($1, $2, 1, $3)
-                     ON CONFLICT (name) DO UPDATE SET
-                         epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
-                         holder = EXCLUDED.holder,
-                         expires_ms = GREATEST(l.expires_ms, EXCLUDED.expires_ms)
-                     RETURNING epoch, expires_ms",
-                    &[&name, &holder, &until],
-                )
-            })?;
-            Ok(Lease {
-                epoch: row.get::<_, i64>(0) as u64,
-                expires_ms: row.get(1),
-            })
+        let until = now_ms.saturating_add(ttl_ms);
+        let row = self.conn.with(|c| {
+            c.query_one(
+                "INSERT INTO consumer_leases AS l (name, holder, epoch, expires_ms)
+                 VALUES ($1, $2, 1, $3)
+                 ON CONFLICT (name) DO UPDATE SET
+                     epoch = CASE WHEN l.holder = EXCLUDED.holder THEN l.epoch ELSE l.epoch + 1 END,
+                     holder = EXCLUDED.holder,
+                     expires_ms = GREATEST(l.expires_ms, EXCLUDED.expires_ms)
+                 RETURNING epoch, expires_ms",
+                &[&name, &holder, &until],
+            )
+        })?;
+        Ok(Lease {
+            epoch: row.get::<_, i64>(0) as u64,
+            expires_ms: row.get(1),
         })
     }
 
@@ -203,16 +171,14 @@ impl Leases for PgLeases {
     }
 
     fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        crate::pg::blocking(|| {
-            // The row stays, so the next holder's epoch is still higher.
-            self.with(|c| {
-                c.execute(
-                    "UPDATE consumer_leases SET expires_ms = $3 WHERE name = $1 AND holder = $2",
-                    &[&name, &holder, &i64::MIN],
-                )
-            })?;
-            Ok(())
-        })
+        // The row stays, so the next holder's epoch is still higher.
+        self.conn.with(|c| {
+            c.execute(
+                "UPDATE consumer_leases SET expires_ms = $3 WHERE name = $1 AND holder = $2",
+                &[&name, &holder, &i64::MIN],
+            )
+        })?;
+        Ok(())
     }
 }
 
