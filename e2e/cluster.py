@@ -67,7 +67,7 @@ class Postgres:
                     if not mode & 0o001:
                         os.chmod(parent, (mode & 0o7777) | 0o001)
             self._run("initdb", "-D", "data", "-U", "cairn", "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=300"
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=1000"
         self._run("pg_ctl", "-D", "data", "-l", "postgres.log", "-o", options, "-w", "-t", "60", "start")
         return self
 

@@ -171,13 +171,27 @@ class Cairn:
         """Every endpoint this instance answers on (a cluster's nodes each have one)."""
         return [f"http://127.0.0.1:{self.port}"]
 
+    @property
+    def data_dirs(self):
+        """Every node's data directory (a cluster's nodes each have one)."""
+        return [self.data_dir]
+
+    def stored_bodies(self):
+        """The names of the object bodies this instance keeps (files in its data directory)."""
+        return sorted(p.name for p in (self.data_dir / "s3" / "blobs").rglob("*")
+                      if p.is_file() and not p.name.startswith("small.db") and p.name != "master.key")
+
+    def next_endpoint(self):
+        """The endpoint the next client or CLI run talks to (a cluster spreads them)."""
+        return self.endpoint
+
     def client(self, service="cloudtrail", region="us-east-1", config=None, account=None):
         e = self.env(account)
         base = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1})
         config = base.merge(config) if config else base
         return boto3.client(
             service,
-            endpoint_url=self.endpoint,
+            endpoint_url=self.next_endpoint(),
             region_name=region,
             aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
@@ -269,29 +283,66 @@ def wait_for(pred, timeout=40, every=0.3):
 SingleCairn = Cairn
 
 
+_shared_infra = None
+
+
+def shared_infra():
+    """This test process's PostgreSQL server and object store, started at first use and stopped
+    when the process ends: every cluster instance gets a database and a bucket prefix of its
+    own on them (starting a server per instance would double the suite's time)."""
+    global _shared_infra
+    if _shared_infra is None:
+        import atexit
+        import itertools
+        import cluster as cluster_mod
+
+        base = Path(tempfile.mkdtemp(prefix="cairn-e2e-infra-"))
+        postgres = cluster_mod.Postgres(base).start()
+        store = cluster_mod.ObjectStore(base).start()
+
+        def stop():
+            store.stop()
+            try:
+                postgres.stop()
+            except RuntimeError:
+                pass
+            postgres.remove()
+            shutil.rmtree(base, ignore_errors=True)
+
+        atexit.register(stop)
+        _shared_infra = (postgres, store, itertools.count())
+    return _shared_infra
+
+
 class ClusterCairn(SingleCairn):
-    """With CAIRN_E2E_CLUSTER=1, every instance a test starts is two nodes of a cluster on a
-    PostgreSQL server and an object store (moto_server) of its own: the data directory is the
-    first node's (what `cairn env`, `cairn clock advance` and the other data-directory commands
-    use), and clients are spread over both nodes, a call to one, the next to the other."""
+    """With CAIRN_E2E_CLUSTER=1, every instance a test starts is two nodes of a cluster: a
+    database of its own on this test process's PostgreSQL server, a prefix of its own in its
+    object store (moto_server). The data directory is the first node's (what `cairn env`,
+    `cairn clock advance` and the other data-directory commands use), and clients are spread
+    over both nodes, a call to one, the next to the other."""
 
     def __init__(self, data_dir, extra_args=()):
         super().__init__(data_dir, extra_args)
-        self.infra = None
+        self.config = None
         self.partner = None
         self.turn = 0
 
     def _start(self):
-        import atexit
         import cluster as cluster_mod
 
-        if self.infra is None:
-            base = self.data_dir.parent / f"{self.data_dir.name}-cluster"
-            base.mkdir(parents=True, exist_ok=True)
-            infra = cluster_mod.Cluster(base).start()
-            atexit.register(infra.stop)
-            self.infra = infra
-            self.extra_args = ["--config", str(infra.config), *self.extra_args]
+        if self.config is None:
+            postgres, store, numbers = shared_infra()
+            database = f"cairn_{next(numbers)}"
+            postgres.query(f"CREATE DATABASE {database}")
+            url = postgres.url.rsplit("/", 1)[0] + "/" + database
+            self.config = self.data_dir.parent / f"{self.data_dir.name}-cluster.toml"
+            self.config.write_text(
+                f'database = "{url}"\n'
+                f'[object_store]\nurl = "s3://{store.BUCKET}/{database}"\n'
+                f'[[external_bucket]]\nname = "{store.BUCKET}"\nendpoint = "{store.endpoint}"\n'
+                f'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
+            self.extra_args = ["--config", str(self.config), *self.extra_args]
+            self.bodies = (store, database)
         super()._start()
         if self.partner is None:
             self.partner = SingleCairn(self.data_dir.with_name(f"{self.data_dir.name}-node1"), self.extra_args)
@@ -303,6 +354,18 @@ class ClusterCairn(SingleCairn):
         self.partner.start()
         return self
 
+    def stored_bodies(self):
+        """The names of the object bodies this cluster keeps in its object store (its prefix,
+        without the lake's files beside them)."""
+        store, prefix = self.bodies
+        return sorted(k.rsplit("/", 1)[1] for k in store.keys()
+                      if k.startswith(prefix + "/") and len(k.split("/")) == 3 and len(k.split("/")[1]) == 2)
+
+    @property
+    def data_dirs(self):
+        """Every node's data directory."""
+        return [self.data_dir] + ([self.partner.data_dir] if self.partner else [])
+
     def stop(self):
         if self.partner:
             self.partner.stop()
@@ -313,12 +376,14 @@ class ClusterCairn(SingleCairn):
             self.partner.kill9()
         super().kill9()
 
-    @property
-    def endpoint(self):
+    def next_endpoint(self):
+        """Alternates between the nodes: one client or CLI run on one, the next on the other.
+        (`endpoint` stays the first node's, so that a request built from it and sent to it
+        reaches the node it was signed for.)"""
         self.turn += 1
         if self.partner and self.partner.proc and self.turn % 2 == 0:
             return f"http://127.0.0.1:{self.partner.port}"
-        return f"http://127.0.0.1:{self.port}"
+        return self.endpoint
 
     @property
     def endpoints(self):
@@ -326,7 +391,7 @@ class ClusterCairn(SingleCairn):
         return [f"http://127.0.0.1:{p}" for p in ports]
 
     def aws(self, *args, env_overrides=None, **kwargs):
-        env = {"AWS_ENDPOINT_URL": self.endpoint, **(env_overrides or {})}
+        env = {"AWS_ENDPOINT_URL": self.next_endpoint(), **(env_overrides or {})}
         return super().aws(*args, env_overrides=env, **kwargs)
 
 

@@ -385,11 +385,12 @@ def test_every_served_operation_in_query(cairn, query_cw):
 def signed_form(cairn, body):
     """A form POST to CloudWatch, signed as botocore signs one: (status, content type, XML)."""
     e = cairn.env()
-    req = botocore.awsrequest.AWSRequest(method="POST", url=cairn.endpoint + "/", data=body.encode(), headers={
+    endpoint = cairn.endpoint  # once: a cluster's instance answers a different node each time
+    req = botocore.awsrequest.AWSRequest(method="POST", url=endpoint + "/", data=body.encode(), headers={
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     creds = botocore.credentials.Credentials(e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"])
     botocore.auth.SigV4Auth(creds, "monitoring", "us-east-1").add_auth(req)
-    r = requests.post(cairn.endpoint + "/", data=req.body, headers=dict(req.headers.items()))
+    r = requests.post(endpoint + "/", data=req.body, headers=dict(req.headers.items()))
     return r.status_code, r.headers["Content-Type"], ET.fromstring(r.content)
 
 

@@ -20,10 +20,12 @@ def lab(new_cairn):
 
 
 def arm_journal_failure(lab):
-    p = subprocess.run([str(CAIRN), "fault", "journal-write", "--data-dir", str(lab.data_dir)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    assert "JournalWrite: armed" in p.stdout
+    # A cluster's nodes each write the journal: the fault is armed on every one of them.
+    for data_dir in lab.data_dirs:
+        p = subprocess.run([str(CAIRN), "fault", "journal-write", "--data-dir", str(data_dir)],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "JournalWrite: armed" in p.stdout
 
 
 def restart(lab):
@@ -53,9 +55,8 @@ def recorded_names(lab, source):
 
 
 def body_files(lab):
-    """Object bodies kept as files (not SQLite's own files beside them)."""
-    return sorted(p.name for p in (lab.data_dir / "s3" / "blobs").rglob("*")
-                  if p.is_file() and not p.name.startswith("small.db"))
+    """Object bodies kept (files, or a cluster's object store's keys)."""
+    return lab.stored_bodies()
 
 
 def test_the_fault_needs_test_faults(new_cairn):

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use cairn_store::identity::{IdentityStore, PgIdentity, SqliteIdentity};
+use cairn_store::trails::{PgTrails, SqliteTrails, TrailStore};
 
 use crate::DataDirArg;
 
@@ -125,24 +126,51 @@ impl DataDir {
         std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
     }
 
-    /// This instance's accounts and IAM: the data directory's own, or its cluster's.
-    pub fn identity(&self) -> anyhow::Result<Box<dyn IdentityStore>> {
+    /// The cluster this directory's node is in: its database URL and stores' schema prefix;
+    /// None in the embedded mode.
+    fn cluster(&self) -> anyhow::Result<Option<(String, String)>> {
         match std::fs::read_to_string(self.cluster_file()) {
             Ok(text) => {
                 let mut lines = text.lines();
                 let (Some(database), Some(prefix)) = (lines.next(), lines.next()) else {
                     bail!("{} is not a cluster file", self.cluster_file().display());
                 };
+                Ok(Some((database.to_owned(), prefix.to_owned())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", self.cluster_file().display())),
+        }
+    }
+
+    /// This instance's accounts and IAM: the data directory's own, or its cluster's.
+    pub fn identity(&self) -> anyhow::Result<Box<dyn IdentityStore>> {
+        match self.cluster()? {
+            Some((database, prefix)) => {
                 let schema = format!("{prefix}_identity");
                 Ok(Box::new(
-                    PgIdentity::open(database, &schema, &self.identity_key())
+                    PgIdentity::open(&database, &schema, &self.identity_key())
                         .with_context(|| format!("opening the cluster's {schema}"))?,
                 ))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(Box::new(SqliteIdentity::open(&self.identity_db())?))
+            None => Ok(Box::new(SqliteIdentity::open(&self.identity_db())?)),
+        }
+    }
+
+    /// This instance's trails and what it delivered: the data directory's own, or its
+    /// cluster's; None when this directory holds neither (another machine's trail).
+    pub fn trails(&self) -> anyhow::Result<Option<Box<dyn TrailStore>>> {
+        match self.cluster()? {
+            Some((database, prefix)) => {
+                let schema = format!("{prefix}_trails");
+                Ok(Some(Box::new(
+                    PgTrails::open(&database, &schema)
+                        .with_context(|| format!("opening the cluster's {schema}"))?,
+                )))
             }
-            Err(e) => Err(e).with_context(|| format!("reading {}", self.cluster_file().display())),
+            None if self.trails_db().exists() => {
+                Ok(Some(Box::new(SqliteTrails::open(&self.trails_db())?)))
+            }
+            None => Ok(None),
         }
     }
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use base64::Engine;
-use cairn_store::trails::SqliteTrails;
 use cairn_trail::validate::source::{LocalSource, ObjectSource, S3Source};
 use cairn_trail::validate::{Delivered, Options, PublicKey, Report, Target, Validator};
 use cairn_wire::client::{Endpoint, parse_url};
@@ -282,24 +281,22 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<Report> {
     }
 
     // What cairn delivered, when this machine holds the trail's data directory.
-    let delivered = if dir.trails_db().exists() {
-        SqliteTrails::open(&dir.trails_db())
-            .ok()
-            .and_then(|s| s.digests_delivered(&args.trail_arn, &source_region).ok())
-            .filter(|d| !d.is_empty())
-            .map(|d| {
-                d.into_iter()
-                    .map(|(backfill, bucket, key, end_ms)| Delivered {
-                        backfill,
-                        bucket,
-                        key,
-                        end_ms,
-                    })
-                    .collect()
-            })
-    } else {
-        None
-    };
+    let delivered = dir
+        .trails()
+        .ok()
+        .flatten()
+        .and_then(|s| s.digests_delivered(&args.trail_arn, &source_region).ok())
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            d.into_iter()
+                .map(|(backfill, bucket, key, end_ms)| Delivered {
+                    backfill,
+                    bucket,
+                    key,
+                    end_ms,
+                })
+                .collect()
+        });
 
     let source: Box<dyn ObjectSource> = match &args.local {
         Some(root) => Box::new(LocalSource {
