@@ -351,6 +351,10 @@ class ClusterCairn(SingleCairn):
                 dst = self.partner.data_dir / k
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(self.data_dir / k, dst)
+            # The nodes behind one name serve one certificate (--tls-self-signed's CA and its
+            # certificate, as an operator copies them).
+            if (self.data_dir / "tls").is_dir():
+                shutil.copytree(self.data_dir / "tls", self.partner.data_dir / "tls")
         self.partner.start()
         return self
 
@@ -381,9 +385,9 @@ class ClusterCairn(SingleCairn):
         (`endpoint` stays the first node's, so that a request built from it and sent to it
         reaches the node it was signed for.)"""
         self.turn += 1
-        if self.partner and self.partner.proc and self.turn % 2 == 0:
-            return f"http://127.0.0.1:{self.partner.port}"
-        return self.endpoint
+        port = self.partner.port if self.partner and self.partner.proc and self.turn % 2 == 0 else self.port
+        tls = any(a.startswith("--tls-") for a in self.extra_args)
+        return f"{'https' if tls else 'http'}://127.0.0.1:{port}"
 
     @property
     def endpoints(self):
