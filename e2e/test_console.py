@@ -2,7 +2,11 @@
 IAM user, event history by every lookup attribute, an event's record, trails and their actions,
 sign-out; the ConsoleLogin records and the console's own calls as AWS records them; the security
 rules (CSRF, sessions, access denied, escaping); and an accessibility check of every page with
-axe-core. Screenshots of each page are kept under target/test-artifacts/console/."""
+axe-core. Screenshots of each page are kept under target/test-artifacts/console/.
+
+Against a cluster (CAIRN_E2E_CLUSTER=1) a browser signs in on the first node and its page loads
+go to both (`node`, `elsewhere`), as a load balancer would send them: sessions, sign-out, the
+password-change restriction and the sign-in throttle must hold across nodes."""
 
 import json
 import os
@@ -71,8 +75,22 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page, cairn, account, username="", password="", mfa=""):
-    page.goto(f"{cairn.endpoint}/console")
+def node(cairn, i):
+    """The endpoint of node `i` (modulo the nodes): a cluster's (CAIRN_E2E_CLUSTER=1) nodes in
+    turn, so that a browser's page loads are spread over them as a load balancer would; the one
+    endpoint of a single instance."""
+    return cairn.endpoints[i % len(cairn.endpoints)]
+
+
+def elsewhere(cairn):
+    """An endpoint other than the one `sign_in` uses, when there is another: a session started
+    on one node must open pages on the others."""
+    return node(cairn, 1)
+
+
+def sign_in(page, cairn, account, username="", password="", mfa="", on=0):
+    """Signs in through the form of node `on` (the first unless told)."""
+    page.goto(f"{node(cairn, on)}/console")
     page.fill("#account", account)
     page.fill("#username", username)
     page.fill("#password", password)
@@ -208,7 +226,46 @@ def test_sign_in_with_mfa_browse_history_and_trails(cairn, browser, setup, used_
     other = browser.new_context()
     other.add_cookies([cookie])
     p2 = other.new_page()
-    p2.goto(f"{cairn.endpoint}/console/cloudtrail/events")
+    for endpoint in cairn.endpoints:
+        p2.goto(f"{endpoint}/console/cloudtrail/events")
+        assert p2.url.endswith("/console/signin"), endpoint
+    other.close()
+    ctx.close()
+
+
+def test_a_session_started_on_one_node_opens_pages_on_every_node_and_ends_everywhere(cairn, browser, setup):
+    """With CAIRN_E2E_CLUSTER=1, the two nodes of a cluster share console sessions: a browser
+    signed in on one is signed in on the other, its forms (and their token) are good there, and
+    signing out on one ends the session on both. On a single instance, the same on its one node."""
+    account = setup["account"]
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, cairn, account, "", ROOT_PASSWORD, on=0)
+    assert page.url == f"{node(cairn, 0)}/console/cloudtrail", page.url
+    for i in range(2 * len(cairn.endpoints)):
+        page.goto(f"{node(cairn, i)}/console/cloudtrail/trails")
+        assert page.url == f"{node(cairn, i)}/console/cloudtrail/trails", (i, page.url)
+        assert "course-trail" in page.inner_text("main")
+    # A form of the session, posted on the other node: its token is the session's there too.
+    page.goto(f"{elsewhere(cairn)}/console/cloudtrail/trails/course-trail")
+    page.click("text=Stop logging")
+    assert "Not logging" in page.inner_text("main")
+    assert cairn.client("cloudtrail").get_trail_status(Name="course-trail")["IsLogging"] is False
+    page.goto(f"{node(cairn, 0)}/console/cloudtrail/trails/course-trail")
+    page.click("text=Start logging")
+    assert cairn.client("cloudtrail").get_trail_status(Name="course-trail")["IsLogging"] is True
+    # Signing out on the other node ends it on the first.
+    cookie = next(c for c in ctx.cookies() if c["name"] == "cairn-console")
+    page.goto(f"{elsewhere(cairn)}/console/cloudtrail")
+    page.click("text=Sign out")
+    assert page.url == f"{elsewhere(cairn)}/console/signin", page.url
+    for endpoint in cairn.endpoints:
+        page.goto(f"{endpoint}/console/cloudtrail")
+        assert page.url.endswith("/console/signin"), endpoint
+    other = browser.new_context()
+    other.add_cookies([cookie])
+    p2 = other.new_page()
+    p2.goto(f"{node(cairn, 0)}/console/cloudtrail/events")
     assert p2.url.endswith("/console/signin")
     other.close()
     ctx.close()
@@ -256,7 +313,7 @@ def test_failed_sign_ins_and_sign_in_without_mfa_match_the_cis_patterns(cairn, b
 
 def test_security_rules(cairn, browser, setup):
     account = setup["account"]
-    base = cairn.endpoint
+    base = elsewhere(cairn)
     # No page is readable without a session.
     for path in ["/console/cloudtrail", "/console/cloudtrail/events", "/console/cloudtrail/trails",
                  "/console/cloudtrail/trails/course-trail", "/console/cloudtrail/events/download?format=json",
@@ -327,9 +384,10 @@ def test_every_page_passes_an_accessibility_check(cairn, browser, setup):
     page.goto(f"{cairn.endpoint}/console/signin")
     check_axe(page, "/console/signin")
     sign_in(page, cairn, account, "", ROOT_PASSWORD)
-    for path in ["/console/cloudtrail", "/console/cloudtrail/events", f"/console/cloudtrail/events/{trail_event}",
-                 "/console/cloudtrail/trails", "/console/cloudtrail/trails/course-trail"]:
-        page.goto(cairn.endpoint + path)
+    for i, path in enumerate(["/console/cloudtrail", "/console/cloudtrail/events",
+                              f"/console/cloudtrail/events/{trail_event}", "/console/cloudtrail/trails",
+                              "/console/cloudtrail/trails/course-trail"]):
+        page.goto(node(cairn, i + 1) + path)
         check_axe(page, path)
         pages.append(path)
     ctx.close()
@@ -352,16 +410,18 @@ def test_repeated_failures_are_throttled_until_the_window_passes(new_cairn, brow
     account = c.env()["CAIRN_ACCOUNT_ID"]
     ctx = browser.new_context()
     page = ctx.new_page()
-    for _ in range(5):
-        sign_in(page, c, account, "", "guess-" + str(_))
+    # Guesses spread over a cluster's nodes count together.
+    for i in range(5):
+        sign_in(page, c, account, "", f"guess-{i}", on=i)
         assert "authentication information is incorrect" in page.inner_text("main")
-    # The right password is not even checked now.
-    sign_in(page, c, account, "", ROOT_PASSWORD)
-    assert "Too many failed sign-in attempts" in page.inner_text("main")
-    assert page.url.endswith("/console/signin")
+    # The right password is not even checked now, on any node.
+    for i in range(len(c.endpoints)):
+        sign_in(page, c, account, "", ROOT_PASSWORD, on=i)
+        assert "Too many failed sign-in attempts" in page.inner_text("main"), i
+        assert page.url.endswith("/console/signin")
     shot(page, "signin-throttled")
     c.advance(16 * 60)
-    sign_in(page, c, account, "", ROOT_PASSWORD)
+    sign_in(page, c, account, "", ROOT_PASSWORD, on=1)
     assert page.url.endswith("/console/cloudtrail")
     ctx.close()
     failures = [r for r in records(c, "ConsoleLogin") if r["responseElements"]["ConsoleLogin"] == "Failure"]
@@ -372,7 +432,7 @@ def test_live_tail_shows_new_events_as_they_happen(cairn, browser, setup):
     ctx = browser.new_context()
     page = ctx.new_page()
     sign_in(page, cairn, setup["account"], "", ROOT_PASSWORD)
-    page.goto(f"{cairn.endpoint}/console/cloudtrail/events?attr=EventName&value=CreateBucket")
+    page.goto(f"{elsewhere(cairn)}/console/cloudtrail/events?attr=EventName&value=CreateBucket")
     page.click("#tail")
     assert page.get_attribute("#tail", "aria-pressed") == "true"
     bucket = f"tailed-{setup['account']}"
@@ -515,7 +575,7 @@ def test_wizard_makes_a_new_kms_key_topic_log_group_and_role_that_cloudtrail_acc
     ctx = browser.new_context()
     page = ctx.new_page()
     sign_in(page, cairn, account, "", ROOT_PASSWORD)
-    page.goto(f"{cairn.endpoint}/console/cloudtrail/create-trail")
+    page.goto(f"{elsewhere(cairn)}/console/cloudtrail/create-trail")
     page.fill("#name", "everything-trail")
     page.check("#kms_new")
     page.check("#sns_new")

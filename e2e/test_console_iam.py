@@ -12,7 +12,7 @@ import time
 import boto3
 import pytest
 
-from test_console import ROOT_PASSWORD, browser, check_axe, records, shot, sign_in  # noqa: F401
+from test_console import ROOT_PASSWORD, browser, check_axe, elsewhere, node, records, shot, sign_in  # noqa: F401
 from test_iam import totp
 
 CAROL_FIRST = "Carol-First-Passw0rd!"
@@ -29,7 +29,7 @@ def account(cairn):
 
 
 def test_iam_pages_then_the_new_user_signs_in_with_mfa_and_changes_password(cairn, browser, account):
-    base = cairn.endpoint
+    base = elsewhere(cairn)
     iam = cairn.client("iam")
     ctx = browser.new_context()
     page = ctx.new_page()
@@ -173,6 +173,11 @@ def test_iam_pages_then_the_new_user_signs_in_with_mfa_and_changes_password(cair
     page.click("#password-form button[type=submit]")
     assert page.url.endswith("/console/cloudtrail"), page.inner_text("main")[:1000]
     assert iam.get_login_profile(UserName="carol")["LoginProfile"]["PasswordResetRequired"] is False
+    # She signed in on the first node and changed her password on the other: every node opens
+    # its pages to her now.
+    for endpoint in cairn.endpoints:
+        page.goto(f"{endpoint}/console/cloudtrail")
+        assert page.url == f"{endpoint}/console/cloudtrail", page.url
     assert page.locator("header >> text=Change password").count() == 1
     page.click("nav[aria-label=IAM] >> text=Users")
     assert "carol" in page.inner_text("#users")
@@ -209,7 +214,7 @@ def test_iam_pages_then_the_new_user_signs_in_with_mfa_and_changes_password(cair
 
 
 def test_every_iam_page_passes_an_accessibility_check(cairn, browser, account):
-    base = cairn.endpoint
+    base = elsewhere(cairn)
     iam = cairn.client("iam")
     iam.create_user(UserName="erin")
     iam.create_group(GroupName="readers")
@@ -253,7 +258,7 @@ def test_every_iam_page_passes_an_accessibility_check(cairn, browser, account):
 
 
 def test_detach_delete_key_and_console_password_forms(cairn, browser, account):
-    base = cairn.endpoint
+    base = elsewhere(cairn)
     iam = cairn.client("iam")
     iam.create_user(UserName="frank")
     iam.attach_user_policy(UserName="frank", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
@@ -303,7 +308,7 @@ def test_iam_forms_need_the_session_token(cairn, browser, account):
     ctx = browser.new_context()
     page = ctx.new_page()
     sign_in(page, cairn, account, "", ROOT_PASSWORD)
-    base = cairn.endpoint
+    base = elsewhere(cairn)
     for path, form in [("/console/iam/users", {"name": "forged"}),
                        ("/console/iam/users/carol/keys", {}),
                        ("/console/iam/users/carol/policies", {"policy_arn": ADMIN, "csrf": "forged"}),

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import CAIRN, Cairn, wait_for
-from test_console import ROOT_PASSWORD, browser, check_axe, shot, sign_in  # noqa: F401 (browser: a fixture)
+from test_console import ROOT_PASSWORD, browser, check_axe, elsewhere, node, shot, sign_in  # noqa: F401 (browser: a fixture)
 from test_lambda import PACKAGES, PYTHON, TRUST, zip_of
 
 GREETER = """
@@ -86,7 +86,7 @@ def console_records(cairn, source):
 
 
 def test_alarms_rules_functions_and_lake_pages(cairn, browser, lab):  # noqa: F811 (browser: a fixture)
-    base = cairn.endpoint
+    base = elsewhere(cairn)
     # axe is injected by the test; the pages' CSP would refuse it.
     ctx = browser.new_context(bypass_csp=True)
     page = ctx.new_page()
@@ -194,11 +194,11 @@ def test_a_user_without_the_permissions_sees_awss_access_denied(cairn, browser, 
     page = ctx.new_page()
     sign_in(page, cairn, lab["account"], "viewer", "Viewer-Passw0rd!")
     assert page.url.endswith("/console/cloudtrail"), page.content()[:2000]
-    for path, action in [("/console/cloudwatch/alarms", "cloudwatch:DescribeAlarms"),
-                         ("/console/events/rules", "events:ListEventBuses"),
-                         ("/console/lambda/functions", "lambda:ListFunctions"),
-                         ("/console/cloudtrail/lake", "cloudtrail:ListEventDataStores")]:
-        page.goto(cairn.endpoint + path)
+    for i, (path, action) in enumerate([("/console/cloudwatch/alarms", "cloudwatch:DescribeAlarms"),
+                                        ("/console/events/rules", "events:ListEventBuses"),
+                                        ("/console/lambda/functions", "lambda:ListFunctions"),
+                                        ("/console/cloudtrail/lake", "cloudtrail:ListEventDataStores")]):
+        page.goto(node(cairn, i + 1) + path)
         alert = page.inner_text("[role=alert]")
         assert "AccessDenied" in alert and action in alert, (path, alert)
     ctx.close()

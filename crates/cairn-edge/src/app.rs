@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use cairn_model::Clock;
 use cairn_store::StoreError;
+use cairn_store::console::{ConsoleStore, MemoryConsole};
 use cairn_store::events::{EventsStore, SqliteEvents};
 use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
@@ -65,6 +66,8 @@ pub struct App {
     pub lake: Arc<dyn LakeStore>,
     /// The events of event data stores, as columns, and SQL over them.
     pub columnar: Arc<dyn Columnar>,
+    /// The web console's sessions and failed sign-ins.
+    pub console: Arc<dyn ConsoleStore>,
     /// Where the columnar engine keeps event data stores' files (`<data>/lake`).
     pub lake_dir: PathBuf,
     pub clock: Arc<dyn Clock>,
@@ -199,6 +202,9 @@ pub struct Stores {
     pub lambda: Arc<dyn LambdaStore>,
     pub events: Arc<dyn EventsStore>,
     pub lake: Arc<dyn LakeStore>,
+    /// The web console's sessions and failed sign-ins: in memory on a single node (a restart
+    /// signs everyone out), in the database for a cluster (any node serves any page).
+    pub console: Arc<dyn ConsoleStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
     /// Notified after every journal commit: consumers that react to calls (EventBridge's
@@ -291,6 +297,7 @@ impl Stores {
                 SqliteEvents::open(&layout.events_db()).map_err(at(layout.events_db()))?,
             ),
             lake: Arc::new(SqliteLake::open(&layout.lake_db()).map_err(at(layout.lake_db()))?),
+            console: Arc::new(MemoryConsole::new()),
             journal,
             history,
             identity,
@@ -395,6 +402,7 @@ impl App {
             _functions_root: functions_root,
             events: Arc::clone(&stores.events),
             lake: Arc::clone(&stores.lake),
+            console: Arc::clone(&stores.console),
             columnar: options
                 .columnar
                 .unwrap_or_else(|| Arc::new(NoColumnar) as Arc<dyn Columnar>),

@@ -1,13 +1,16 @@
 //! A node of a cluster: the same stores as the embedded mode, behind the same traits, in a
 //! PostgreSQL database that every node shares (each store in a schema of its own, migrated at
 //! start), object bodies in an S3-compatible bucket, journal consumers under leases (DESIGN
-//! decision 5). What stays on the node's own disk is its master keys (the same on every node,
-//! checked against the fingerprints the database keeps), staging space and mail.
+//! decision 5). The web console's sessions and failed sign-ins, which a single node keeps in
+//! memory, are in the database too: a load balancer sends a browser's requests to any node.
+//! What stays on the node's own disk is its master keys (the same on every node, checked
+//! against the fingerprints the database keeps), staging space and mail.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use cairn_store::StoreError;
+use cairn_store::console::PgConsole;
 use cairn_store::events::PgEvents;
 use cairn_store::history::{FollowingIndex, HistoryIndex, PgHistory};
 use cairn_store::identity::PgIdentity;
@@ -167,6 +170,10 @@ impl Stores {
             ),
             lake: Arc::new(
                 PgLake::open(url, &cluster.schema("lake")).map_err(at_database(cluster, "lake"))?,
+            ),
+            console: Arc::new(
+                PgConsole::open(url, &cluster.schema("console"))
+                    .map_err(at_database(cluster, "console"))?,
             ),
             history_behind: behind,
             commits,

@@ -6,6 +6,8 @@
 //!
 //! - [`journal`]: the durable, ordered source of truth ([`journal::Journal`]); embedded as
 //!   [`journal::SegmentJournal`], cairn's checksummed, group-committed segment log.
+//! - [`console`]: the web console's sessions and failed sign-ins ([`console::ConsoleStore`];
+//!   [`console::MemoryConsole`] on a single node, [`console::PgConsole`] shared by a cluster).
 //! - [`events`]: EventBridge buses, rules, targets, events put on buses and the outbox of
 //!   target deliveries ([`events::EventsStore`]; [`events::SqliteEvents`]).
 //! - [`history`]: the event-history index behind LookupEvents, derived from the journal and
@@ -47,6 +49,7 @@
 #[macro_use]
 mod forward;
 
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod events;

@@ -24,6 +24,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_edge::edge::web::WebPeer;
 use cairn_model::Principal;
+use cairn_store::StoreError;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
@@ -141,13 +142,36 @@ fn more_routes() -> Router<Arc<Shared>> {
 }
 
 /// The signed-in person behind a request: their session and the principal its credentials
-/// stand for now (a deleted user or key, or an expired session, is no one).
-pub fn signed_in(shared: &Shared, headers: &HeaderMap) -> Option<(Session, Principal)> {
-    let id = cookie(headers, session::COOKIE)?;
+/// stand for now (a deleted user or key, or an expired session, is no one). An error when the
+/// sessions cannot be read (a cluster's database away): the caller answers that, rather than
+/// sending someone who is signed in to sign in again.
+pub fn signed_in(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<Option<(Session, Principal)>, StoreError> {
+    let Some(id) = cookie(headers, session::COOKIE) else {
+        return Ok(None);
+    };
     let now = shared.app.clock.now_millis();
-    let s = shared.sessions.get(id, now)?;
-    let p = cairn_edge::edge::auth::principal_of_key(&shared.app, &s.access_key_id, now)?;
-    Some((s, p))
+    let Some(s) = shared.sessions.session(id, now)? else {
+        return Ok(None);
+    };
+    Ok(
+        cairn_edge::edge::auth::principal_of_key(&shared.app, &s.access_key_id, now)
+            .map(|p| (s, p)),
+    )
+}
+
+/// The answer when sessions cannot be checked: 503, and nobody is sent to sign in (that
+/// would not help, and would look like being signed out).
+pub fn sessions_unavailable(shared: &Shared, e: &StoreError) -> Response {
+    tracing::error!(error = %e, "console sessions could not be read");
+    page_with_status(
+        &shared.templates,
+        "message.html",
+        json!({"title": "Console unavailable", "message": "cairn cannot check console sessions right now (its session store does not answer). Try again shortly.", "link": "/console"}),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
 }
 
 /// A request's signed-in person, ready to make calls; or (boxed: it is large) the answer that
@@ -172,8 +196,11 @@ impl Me {
         headers: &HeaderMap,
         peer: &WebPeer,
     ) -> Result<Me, Box<Response>> {
-        let (session, principal) =
-            signed_in(shared, headers).ok_or_else(|| Box::new(see_other("/console/signin")))?;
+        let (session, principal) = match signed_in(shared, headers) {
+            Ok(Some(me)) => me,
+            Ok(None) => return Err(Box::new(see_other("/console/signin"))),
+            Err(e) => return Err(Box::new(sessions_unavailable(shared, &e))),
+        };
         Ok(Me {
             caller: Caller::new(principal, peer),
             session,
@@ -248,16 +275,18 @@ pub fn csrf_refused(shared: &Shared) -> Response {
 
 /// GET /console: the landing page, or sign-in.
 pub async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if signed_in(&shared, &headers).is_some() {
-        see_other(crate::signin::LANDING)
-    } else {
-        see_other("/console/signin")
+    match signed_in(&shared, &headers) {
+        Ok(Some(_)) => see_other(crate::signin::LANDING),
+        Ok(None) => see_other("/console/signin"),
+        Err(e) => sessions_unavailable(&shared, &e),
     }
 }
 
 pub async fn not_found(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if signed_in(&shared, &headers).is_none() {
-        return see_other("/console/signin");
+    match signed_in(&shared, &headers) {
+        Ok(Some(_)) => {}
+        Ok(None) => return see_other("/console/signin"),
+        Err(e) => return sessions_unavailable(&shared, &e),
     }
     page_with_status(
         &shared.templates,

@@ -10,12 +10,12 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
 use cairn_edge::edge::web::WebPeer;
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
 use super::{Me, csrf_refused, error_of, with};
 use crate::Shared;
-use crate::render::{page, see_other};
+use crate::render::{page, page_with_status, see_other};
 use crate::session::{self, cookie, same_token};
 
 /// The page's address.
@@ -75,8 +75,18 @@ pub async fn submit(
     };
     match r {
         Ok(_) => {
-            if let Some(id) = cookie(&headers, session::COOKIE) {
-                shared.sessions.password_changed(id);
+            if let Some(id) = cookie(&headers, session::COOKIE)
+                && let Err(e) = shared.sessions.password_changed(id)
+            {
+                // The password did change (and is recorded): only the session still leads to
+                // this page, and the person is told to sign in again with the new one.
+                tracing::error!(error = %e, "console session not freed after a password change");
+                return page_with_status(
+                    &shared.templates,
+                    "message.html",
+                    json!({"title": "Password changed", "message": "Your password was changed, but this session could not be updated. Sign out and sign in again with the new password.", "link": PAGE}),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                );
             }
             see_other(crate::signin::LANDING)
         }

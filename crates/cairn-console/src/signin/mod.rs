@@ -72,8 +72,10 @@ pub async fn form(
     axum::Extension(peer): axum::Extension<WebPeer>,
     headers: HeaderMap,
 ) -> Response {
-    if crate::pages::signed_in(&shared, &headers).is_some() {
-        return see_other(LANDING);
+    match crate::pages::signed_in(&shared, &headers) {
+        Ok(Some(_)) => return see_other(LANDING),
+        Ok(None) => {}
+        Err(e) => return crate::pages::sessions_unavailable(&shared, &e),
     }
     form_page(&shared, &peer, None, StatusCode::OK, &Attempt::default())
 }
@@ -111,7 +113,14 @@ pub async fn submit(
         Who::throttle_key(typed.account.trim(), typed.username.trim()),
         format!("ip:{}", peer.addr.ip()),
     ];
-    let wait = shared.throttle.wait_ms(&keys, now);
+    let wait = match shared.throttle.wait_ms(&keys, now) {
+        Ok(w) => w,
+        Err(e) => {
+            // Without the count, the password is not checked: guesses must not go uncounted.
+            tracing::error!(error = %e, "sign-in failures could not be read");
+            return unavailable(&shared);
+        }
+    };
     if wait > 0 {
         let minutes = (wait + 59_999) / 60_000;
         let msg = format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
@@ -151,7 +160,9 @@ pub async fn submit(
     };
     match decision {
         Decision::NoAccount => {
-            shared.throttle.failed(&keys, now);
+            if count_failure(&shared, &keys, now).is_err() {
+                return unavailable(&shared);
+            }
             form_page(
                 &shared,
                 &peer,
@@ -165,9 +176,11 @@ pub async fn submit(
             error_message,
             mfa_used,
         } => {
-            shared.throttle.failed(&keys, now);
             let r = record::console_login(&who, Some(error_message), mfa_used, &circumstances);
             if commit(&shared, &who, &r).await.is_err() {
+                return unavailable(&shared);
+            }
+            if count_failure(&shared, &keys, now).is_err() {
                 return unavailable(&shared);
             }
             form_page(
@@ -188,7 +201,10 @@ pub async fn submit(
             if commit(&shared, &who, &r).await.is_err() {
                 return unavailable(&shared);
             }
-            shared.throttle.succeeded(&keys[0]);
+            if let Err(e) = shared.throttle.succeeded(&keys[0]) {
+                // The sign-in stands; its identity's earlier failures only count a while longer.
+                tracing::warn!(error = %e, "sign-in failures not cleared");
+            }
             if let Who::User(u) = &who
                 && let Err(e) = shared.app.identity.note_password_used(&u.user_id, now)
             {
@@ -220,15 +236,30 @@ pub async fn submit(
                 }
                 Who::UnknownUser { account } => account.to_string(),
             };
-            shared.sessions.sweep(now);
-            let id = shared.sessions.start(Session {
-                access_key_id: key.access_key_id,
-                account: who.account().to_string(),
-                display_name,
-                csrf: random_token(),
-                expires_ms,
-                must_change_password: reset_required,
-            });
+            if let Err(e) = shared.sessions.sweep_sessions(now) {
+                // Expired sessions open nothing; they are only kept until a later sweep.
+                tracing::warn!(error = %e, "expired console sessions not swept");
+            }
+            let id = random_token();
+            let started = shared.sessions.start_session(
+                &id,
+                &Session {
+                    access_key_id: key.access_key_id.clone(),
+                    account: who.account().to_string(),
+                    display_name,
+                    csrf: random_token(),
+                    expires_ms,
+                    must_change_password: reset_required,
+                },
+            );
+            if let Err(e) = started {
+                tracing::error!(error = %e, "console session could not be kept");
+                // Nobody can use the credentials just minted for it.
+                if let Err(e) = shared.app.identity.delete_key(&key.access_key_id) {
+                    tracing::warn!(error = %e, "unused console session credentials not deleted");
+                }
+                return unavailable(&shared);
+            }
             let mut resp = see_other(if reset_required {
                 crate::pages::password::PAGE
             } else {
@@ -251,6 +282,14 @@ pub async fn submit(
             resp
         }
     }
+}
+
+/// Counts a failed attempt; an error (logged) when it could not be counted, and then the
+/// attempt is answered as unavailable: a guess that is not counted must not be answered either.
+fn count_failure(shared: &Shared, keys: &[String], now: i64) -> Result<(), ()> {
+    shared.throttle.failed(keys, now).map_err(|e| {
+        tracing::error!(error = %e, "a failed sign-in could not be counted");
+    })
 }
 
 async fn commit(shared: &Shared, who: &Who, record: &serde_json::Value) -> Result<(), ()> {
@@ -286,16 +325,21 @@ pub async fn signout(
         return see_other("/console/signin");
     };
     let now = shared.app.clock.now_millis();
-    match shared.sessions.get(id, now) {
-        Some(s) if same_token(&s.csrf, &f.csrf) => {
-            if let Some(s) = shared.sessions.end(id)
-                && let Err(e) = shared.app.identity.delete_key(&s.access_key_id)
-            {
-                tracing::warn!(error = %e, "console session credentials not deleted");
+    match shared.sessions.session(id, now) {
+        Ok(Some(s)) if same_token(&s.csrf, &f.csrf) => match shared.sessions.end_session(id) {
+            Ok(Some(s)) => {
+                if let Err(e) = shared.app.identity.delete_key(&s.access_key_id) {
+                    tracing::warn!(error = %e, "console session credentials not deleted");
+                }
             }
-        }
-        Some(_) => return crate::pages::csrf_refused(&shared),
-        None => {}
+            // Ended meanwhile (on another node): its credentials went with it there.
+            Ok(None) => {}
+            // Not ended: saying "signed out" would be false.
+            Err(e) => return crate::pages::sessions_unavailable(&shared, &e),
+        },
+        Ok(Some(_)) => return crate::pages::csrf_refused(&shared),
+        Ok(None) => {}
+        Err(e) => return crate::pages::sessions_unavailable(&shared, &e),
     }
     let mut resp = see_other(&format!("{PREFIX}/signin"));
     if let Ok(v) = set_cookie(session::COOKIE, "", 0, peer.https).parse() {

@@ -28,8 +28,10 @@
 //! its own transactions rather than calls' groups), event history (`crate::history::pg`, a
 //! journal consumer with its own transactions too), every store calls write to (identity,
 //! KMS, trails, the S3 store's metadata with bodies behind `crate::objects::Bodies`,
-//! CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda, EventBridge, the lake's metadata)
-//! and consumer leases. `cairn serve --database` opens them (`cairn_edge::cluster`).
+//! CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda, EventBridge, the lake's metadata),
+//! the web console's sessions and failed sign-ins (`crate::console::PgConsole`, which a single
+//! node keeps in memory instead) and consumer leases. `cairn serve --database` opens them
+//! (`cairn_edge::cluster`).
 
 pub mod clock;
 pub mod keys;

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`], the PostgreSQL one in [`pg`] (for the stores that
@@ -24,6 +24,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod calls;
+pub mod console;
 pub mod events;
 pub mod history;
 pub mod identity;
@@ -45,6 +46,7 @@ pub mod trails;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::console::ConsoleStore;
 use crate::events::EventsStore;
 use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
@@ -77,6 +79,9 @@ pub trait Backend {
     fn lambda(&self) -> Arc<dyn LambdaStore>;
     fn events(&self) -> Arc<dyn EventsStore>;
     fn lake(&self) -> Arc<dyn LakeStore>;
+    /// The console's sessions and failed sign-ins (the embedded backend's are in memory, so a
+    /// restart forgets them).
+    fn console(&self) -> Arc<dyn ConsoleStore>;
     /// Forgets the open stores, as a process that stops would; the next calls open them again
     /// over the same data. The caller has dropped every store it was handed.
     fn restart(&self);
@@ -104,6 +109,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         journal::CASES,
         history::CASES,
         identity::CASES,
+        console::CASES,
         kms::CASES,
         logs::CASES,
         metrics::CASES,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::Backend;
+use crate::console::{ConsoleStore, PgConsole};
 use crate::events::{EventsStore, PgEvents};
 use crate::history::{HistoryIndex, PgHistory};
 use crate::identity::{IdentityStore, PgIdentity};
@@ -220,6 +221,7 @@ pub struct PgBackend {
     sns: Mutex<Option<Arc<dyn SnsStore>>>,
     sqs: Mutex<Option<Arc<dyn SqsStore>>>,
     trails: Mutex<Option<Arc<dyn TrailStore>>>,
+    console: Mutex<Option<Arc<dyn ConsoleStore>>>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -247,6 +249,7 @@ impl PgBackend {
             sns: Mutex::new(None),
             sqs: Mutex::new(None),
             trails: Mutex::new(None),
+            console: Mutex::new(None),
         }
     }
 }
@@ -414,7 +417,20 @@ impl Backend for PgBackend {
         *slot = Some(Arc::clone(&s));
         s
     }
+    fn console(&self) -> Arc<dyn ConsoleStore> {
+        let mut slot = self.console.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn ConsoleStore> = Arc::new(
+            PgConsole::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the console store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
+    }
     fn restart(&self) {
+        *self.console.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.journal.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.events.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.history.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -536,6 +552,14 @@ mod tests {
     fn the_identity_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::identity::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_console_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::console::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

@@ -1,10 +1,12 @@
 //! The embedded backend under the shared suite: the segment-log journal and the SQLite stores,
-//! each in a temporary directory of its own.
+//! each in a temporary directory of its own, and the console's store in memory (what
+//! `cairn serve` alone opens).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::Backend;
+use crate::console::{ConsoleStore, MemoryConsole};
 use crate::events::{EventsStore, SqliteEvents};
 use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
@@ -40,6 +42,7 @@ struct Open {
     lambda: Option<Arc<dyn LambdaStore>>,
     events: Option<Arc<dyn EventsStore>>,
     lake: Option<Arc<dyn LakeStore>>,
+    console: Option<Arc<dyn ConsoleStore>>,
 }
 
 impl SqliteBackend {
@@ -192,6 +195,13 @@ impl Backend for SqliteBackend {
         )
     }
 
+    fn console(&self) -> Arc<dyn ConsoleStore> {
+        // A single node keeps console sessions in memory (see `cairn_edge::app::Stores::open`).
+        self.get(
+            |o| &mut o.console,
+            || Ok::<_, std::convert::Infallible>(Arc::new(MemoryConsole::new()) as Arc<_>),
+        )
+    }
     fn restart(&self) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Open::default();
     }
@@ -267,6 +277,11 @@ mod tests {
     #[test]
     fn lambda() {
         run(suite::lambda::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn console() {
+        run(suite::console::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
