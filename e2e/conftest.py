@@ -176,6 +176,14 @@ class Cairn:
         """Every node's data directory (a cluster's nodes each have one)."""
         return [self.data_dir]
 
+    def cli_args(self):
+        """What `cairn` commands run on this instance's data directory need besides it."""
+        return []
+
+    def lake_files(self, eds):
+        """The folder of event data store `eds`'s files (Parquet, `_committed.json`)."""
+        return self.data_dir / "lake" / eds
+
     def stored_bodies(self):
         """The names of the object bodies this instance keeps (files in its data directory)."""
         return sorted(p.name for p in (self.data_dir / "s3" / "blobs").rglob("*")
@@ -327,14 +335,14 @@ class ClusterCairn(SingleCairn):
         self.partner = None
         self.turn = 0
 
-    def _start(self):
-        import cluster as cluster_mod
-
+    def _ensure_config(self):
+        """The cluster's configuration file: a new database and bucket prefix the first time."""
         if self.config is None:
             postgres, store, numbers = shared_infra()
             database = f"cairn_{next(numbers)}"
             postgres.query(f"CREATE DATABASE {database}")
             url = postgres.url.rsplit("/", 1)[0] + "/" + database
+            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
             self.config = self.data_dir.parent / f"{self.data_dir.name}-cluster.toml"
             self.config.write_text(
                 f'database = "{url}"\n'
@@ -343,6 +351,27 @@ class ClusterCairn(SingleCairn):
                 f'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
             self.extra_args = ["--config", str(self.config), *self.extra_args]
             self.bodies = (store, database)
+        return self.config
+
+    def cli_args(self):
+        return ["--config", str(self._ensure_config())]
+
+    def lake_files(self, eds):
+        """A copy of the store's files as they are now in the cluster's object store."""
+        store, prefix = self.bodies
+        folder = self.data_dir.parent / f"{self.data_dir.name}-lake-copy" / eds
+        shutil.rmtree(folder, ignore_errors=True)
+        for k in store.keys():
+            if k.startswith(f"{prefix}/lake/{eds}/"):
+                dest = folder / k[len(f"{prefix}/lake/{eds}/"):]
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                store.s3.download_file(store.BUCKET, k, str(dest))
+        return folder
+
+    def _start(self):
+        import cluster as cluster_mod
+
+        self._ensure_config()
         super()._start()
         if self.partner is None:
             self.partner = SingleCairn(self.data_dir.with_name(f"{self.data_dir.name}-node1"), self.extra_args)

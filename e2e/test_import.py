@@ -40,7 +40,7 @@ def canonical(text):
 
 
 def import_paths(c, *paths):
-    return subprocess.run([str(CAIRN), "import", "--data-dir", str(c.data_dir), *map(str, paths)], capture_output=True, text=True)
+    return subprocess.run([str(CAIRN), *c.cli_args(), "import", "--data-dir", str(c.data_dir), *map(str, paths)], capture_output=True, text=True)
 
 
 def signs_as_region(region):
@@ -177,7 +177,7 @@ def test_import_into_a_running_instance_is_in_history_at_once(new_cairn, tmp_pat
     assert "imported 0 records" in again.stdout and f"({len(chosen)} already present)" in again.stdout
     # Another account of the instance, named with --account.
     other = c.create_account()
-    p = subprocess.run([str(CAIRN), "import", "--data-dir", str(c.data_dir), "--account", other["CAIRN_ACCOUNT_ID"], str(src)],
+    p = subprocess.run([str(CAIRN), *c.cli_args(), "import", "--data-dir", str(c.data_dir), "--account", other["CAIRN_ACCOUNT_ID"], str(src)],
                        capture_output=True, text=True)
     assert p.returncode == 0 and f"imported {len(chosen)} records into account {other['CAIRN_ACCOUNT_ID']}" in p.stdout, p.stderr
     # Importing is the account owner's act: even an administrator user is refused.

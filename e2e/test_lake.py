@@ -141,7 +141,7 @@ def test_queries_answer_what_duckdb_finds_in_the_delivered_files(lab, tmp_path):
 
     # The store's files are plain Parquet: DuckDB reads the folder as docs/lake-files.md shows
     # and finds the same events.
-    folder = lab.data_dir / "lake" / eds
+    folder = lab.lake_files(eds)
     direct = [r[0] for r in duckdb.sql(f"""SELECT eventid
                             FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)""").fetchall()]
     assert len(direct) == len(set(direct)), "each event once in the folder"

@@ -102,7 +102,7 @@ def test_an_encrypted_store_from_key_policy_to_disabled_key(lab):
     assert any(r["userIdentity"]["type"] == "Root" for r in opened)
 
     # On disk: Parquet with encrypted footers, which DuckDB cannot read without the key.
-    root = lab.data_dir / "lake" / eds
+    root = lab.lake_files(eds)
     files = sorted(root.rglob("*.parquet"))
     assert files
     for f in files:
@@ -139,10 +139,10 @@ def test_an_encrypted_store_from_key_policy_to_disabled_key(lab):
     waiting = f"kms-wait-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=waiting)
     lab.advance(5)
-    assert lab.data_dir.joinpath("lake", eds).exists()
-    before = sorted(p.name for p in root.rglob("*.parquet"))
+    assert lab.lake_files(eds).exists()
+    before = sorted(p.name for p in lab.lake_files(eds).rglob("*.parquet"))
     lab.advance(5)
-    assert sorted(p.name for p in root.rglob("*.parquet")) == before, "nothing ingested under a disabled key"
+    assert sorted(p.name for p in lab.lake_files(eds).rglob("*.parquet")) == before, "nothing ingested under a disabled key"
     kms.enable_key(KeyId=key["KeyId"])
     lab.advance(61)  # past the retry wait for a refused key
     wait_for(lambda: count_of(ct, eds, f"element_at(requestparameters, 'bucketName') = '{waiting}'") == 1,

@@ -14,7 +14,7 @@ use cairn_services::cloudtrail::lake_imports::{retained, retained_from};
 use crate::DataDirArg;
 use crate::datadir::DataDir;
 use crate::open;
-use crate::serve::ensure_account;
+use cairn_services::cluster::Cluster;
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -35,6 +35,17 @@ pub struct ImportArgs {
     /// The bucket event data stores keep their files in, from the configuration file's `[lake]`.
     #[arg(skip)]
     pub lake_bucket: Option<cairn_lake::BucketConfig>,
+    /// The cluster's PostgreSQL database, when this directory is a node of one (the
+    /// configuration file's `database`): records go into the cluster's journal.
+    #[arg(long, env = "CAIRN_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// The cluster's object store (`s3://BUCKET[/PREFIX]`, the configuration file's
+    /// `[object_store] url`), with --database.
+    #[arg(long, env = "CAIRN_OBJECT_STORE", value_name = "URL")]
+    pub object_store: Option<String>,
+    /// The object store's bucket, resolved from --object-store.
+    #[arg(skip)]
+    pub object_store_bucket: Option<cairn_store::objects::BodyBucket>,
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
@@ -47,11 +58,32 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 dir.root.display()
             );
         };
+        if cluster_of(&dir, &args)?.is_some() {
+            bail!(
+                "cairn import --event-data-store writes an embedded instance's files; a cluster's event data stores take imports through StartImport (from a bucket), from any node"
+            );
+        }
         return import_into_store(&dir, &args, &eds, lock);
     }
     match dir.try_lock()? {
         Some(lock) => import_directly(&dir, args, lock),
         None => import_into_running(&dir, args),
+    }
+}
+
+/// The cluster this import writes into, if any; refuses to write into the embedded stores of
+/// a directory that serves a cluster (nothing would ever serve those records).
+fn cluster_of(dir: &DataDir, args: &ImportArgs) -> anyhow::Result<Option<Cluster>> {
+    match (&args.database, &args.object_store_bucket) {
+        (Some(database), Some(bodies)) => Ok(Some(Cluster::new(database, bodies.clone()))),
+        (None, None) if dir.cluster_file().exists() => bail!(
+            "{} is a node of a cluster: give cairn import the cluster's database and object store (--config, or --database and --object-store), so the records go into the cluster's journal",
+            dir.root.display()
+        ),
+        (None, None) => Ok(None),
+        _ => bail!(
+            "a cluster needs both a database (--database, `database`) and an object store (--object-store, `[object_store] url`)"
+        ),
     }
 }
 
@@ -252,8 +284,9 @@ fn import_into_running(dir: &DataDir, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 fn import_directly(dir: &DataDir, args: ImportArgs, _lock: std::fs::File) -> anyhow::Result<()> {
-    let stores = open::open(dir)?;
-    let (key, created) = ensure_account(&*stores.identity, SystemClock.now_millis())?;
+    let cluster = cluster_of(dir, &args)?;
+    let (stores, key, created) =
+        open::open_node(dir, cluster.as_ref(), SystemClock.now_millis())?;
     if created {
         eprintln!(
             "created account {} in {} (run `cairn env` for its credentials)",

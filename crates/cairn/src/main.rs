@@ -219,6 +219,19 @@ fn main() -> anyhow::Result<()> {
         Command::Import(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             a.lake_bucket = file.lake_bucket()?;
+            if a.database.is_none() {
+                a.database = file.database.clone();
+            }
+            if a.object_store.is_none() {
+                a.object_store = file.object_store.as_ref().map(|o| o.url.clone());
+            }
+            if let Some(url) = &a.object_store {
+                a.object_store_bucket = Some(config::object_store_bucket(
+                    url,
+                    &file.external_bucket,
+                    |k| std::env::var(k).ok(),
+                )?);
+            }
             import::run(a)
         }
         Command::Query(mut a) => {

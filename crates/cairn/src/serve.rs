@@ -224,29 +224,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(c) => Arc::new(c.clone()),
         None => Arc::new(SystemClock),
     };
-    if cluster.is_none() && dir.migrated_file().exists() {
-        bail!(
-            "{} was migrated into a cluster (see {}): serving its old embedded stores would fork the data. Start it as a node (--database, --object-store), or remove that file to serve the snapshot anyway",
-            dir.root.display(),
-            dir.migrated_file().display()
-        );
-    }
-    let stores = match &cluster {
-        Some(c) => open::open_cluster(&dir, c, clock.now_millis())?,
-        None => open::open(&dir)?,
-    };
-    dir.set_cluster(
-        cluster
-            .as_ref()
-            .map(|c| (c.database.as_str(), c.schema_prefix.as_str())),
-    )?;
-    let (key, created) = match &cluster {
-        // Nodes starting together make one first account between them.
-        Some(c) => cairn_store::pg::exclusively(&c.database, FIRST_ACCOUNT_LOCK, || {
-            ensure_account(&*stores.identity, clock.now_millis())
-        })??,
-        None => ensure_account(&*stores.identity, clock.now_millis())?,
-    };
+    let (stores, key, created) = open::open_node(&dir, cluster.as_ref(), clock.now_millis())?;
     let layout = open::layout(&dir);
     // A cluster's event data stores must be readable from every node: in the object store's
     // bucket unless `[lake]` names another.
