@@ -318,8 +318,14 @@ def shared_infra():
             shutil.rmtree(base, ignore_errors=True)
 
         atexit.register(stop)
-        _shared_infra = (postgres, store, itertools.count())
+        _shared_infra = (postgres, store, itertools.count(), stop)
     return _shared_infra
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # A test worker may end without running atexit handlers: stop the servers here.
+    if _shared_infra is not None:
+        _shared_infra[3]()
 
 
 class ClusterCairn(SingleCairn):
@@ -338,7 +344,7 @@ class ClusterCairn(SingleCairn):
     def _ensure_config(self):
         """The cluster's configuration file: a new database and bucket prefix the first time."""
         if self.config is None:
-            postgres, store, numbers = shared_infra()
+            postgres, store, numbers, _ = shared_infra()
             database = f"cairn_{next(numbers)}"
             postgres.query(f"CREATE DATABASE {database}")
             url = postgres.url.rsplit("/", 1)[0] + "/" + database

@@ -111,7 +111,7 @@ def test_an_encrypted_store_from_key_policy_to_disabled_key(lab):
     with pytest.raises(duckdb.Error):
         duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/**/*.parquet')").fetchall()
     # cairn's offline query cannot open it either, and says why.
-    p = subprocess.run([str(CAIRN), "query", "--data-dir", str(lab.data_dir), "--event-data-store", eds,
+    p = subprocess.run([str(CAIRN), *lab.cli_args(), "query", "--data-dir", str(lab.data_dir), "--event-data-store", eds,
                         f"SELECT count(*) FROM {eds}"], capture_output=True, text=True)
     assert p.returncode == 1 and "encrypted with a KMS key" in p.stderr
 

@@ -285,8 +285,7 @@ fn import_into_running(dir: &DataDir, args: ImportArgs) -> anyhow::Result<()> {
 
 fn import_directly(dir: &DataDir, args: ImportArgs, _lock: std::fs::File) -> anyhow::Result<()> {
     let cluster = cluster_of(dir, &args)?;
-    let (stores, key, created) =
-        open::open_node(dir, cluster.as_ref(), SystemClock.now_millis())?;
+    let (stores, key, created) = open::open_node(dir, cluster.as_ref(), SystemClock.now_millis())?;
     if created {
         eprintln!(
             "created account {} in {} (run `cairn env` for its credentials)",

@@ -237,6 +237,16 @@ fn main() -> anyhow::Result<()> {
         Command::Query(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             a.lake_bucket = file.lake_bucket()?;
+            // A cluster's event data stores are in its object store unless `[lake]` says.
+            if a.lake_bucket.is_none()
+                && let Some(store) = &file.object_store
+            {
+                a.lake_bucket = Some(serve::lake_beside_bodies(&config::object_store_bucket(
+                    &store.url,
+                    &file.external_bucket,
+                    |k| std::env::var(k).ok(),
+                )?));
+            }
             query::run(a)
         }
         Command::Migrate(mut a) => {

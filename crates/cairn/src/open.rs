@@ -2,9 +2,9 @@
 //! with the journal (long after an import or a crash).
 
 use anyhow::{Context, bail};
-use cairn_store::identity::AccessKey;
 use cairn_services::app::{Layout, Stores};
 use cairn_services::cluster::Cluster;
+use cairn_store::identity::AccessKey;
 use cairn_store::journal::JournalConfig;
 
 use crate::datadir::DataDir;

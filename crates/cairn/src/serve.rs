@@ -548,7 +548,7 @@ pub fn redacted(url: &str) -> String {
 }
 
 /// The lake's files in a cluster's object store bucket, under `lake/` beside the bodies.
-fn lake_beside_bodies(b: &cairn_store::objects::BodyBucket) -> cairn_lake::BucketConfig {
+pub(crate) fn lake_beside_bodies(b: &cairn_store::objects::BodyBucket) -> cairn_lake::BucketConfig {
     let prefix = if b.prefix.is_empty() {
         "lake".to_owned()
     } else {

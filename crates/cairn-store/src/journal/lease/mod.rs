@@ -10,7 +10,8 @@
 pub mod pg;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 
 use cairn_model::clock::Clock;
 
@@ -168,10 +169,11 @@ impl<C: Consumer> Consumer for Leased<C> {
                 "this node now runs the consumer"
             );
         }
-        let round = self
-            .leases
-            .exclusively(self.inner.name(), &mut || self.inner.run_due());
-        if self.clock.now_millis() > lease.expires_ms {
+        let (round, expires_ms) = self.renewing(lease, &mut || {
+            self.leases
+                .exclusively(self.inner.name(), &mut || self.inner.run_due())
+        });
+        if self.clock.now_millis() > expires_ms {
             tracing::warn!(
                 consumer = self.inner.name(),
                 "a round outlasted its lease; another node may have started the consumer meanwhile"
@@ -186,8 +188,57 @@ impl<C: Consumer> Consumer for Leased<C> {
             .take(self.inner.name(), &self.node, now, self.ttl_ms)
             .map_err(|e| format!("could not take the {} lease: {e}", self.inner.name()))?;
         self.epoch.store(lease.epoch, Ordering::SeqCst);
-        self.leases
-            .exclusively(self.inner.name(), &mut || self.inner.run_here())
+        self.renewing(lease, &mut || {
+            self.leases
+                .exclusively(self.inner.name(), &mut || self.inner.run_here())
+        })
+        .0
+    }
+}
+
+impl<C: Consumer> Leased<C> {
+    /// Runs `round` while renewing `lease` every third of its time to live, so that a long
+    /// round (a large import, a slow object store) keeps its lease instead of letting another
+    /// node take it only to wait for the round's lock; returns the round's result and when the
+    /// lease, last renewed, expires.
+    fn renewing(
+        &self,
+        lease: Lease,
+        round: &mut dyn FnMut() -> Result<Round, String>,
+    ) -> (Result<Round, String>, i64) {
+        if !self.leases.shared() {
+            return (round(), lease.expires_ms);
+        }
+        let expires = AtomicI64::new(lease.expires_ms);
+        let every = std::time::Duration::from_millis((self.ttl_ms / 3).max(50) as u64);
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let result = std::thread::scope(|s| {
+            let expires = &expires;
+            s.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(every) {
+                    let now = self.clock.now_millis();
+                    match self
+                        .leases
+                        .hold(self.inner.name(), &self.node, now, self.ttl_ms)
+                    {
+                        Ok(Some(l)) if l.epoch == lease.epoch => {
+                            expires.store(l.expires_ms, Ordering::SeqCst)
+                        }
+                        // Lost (or unreachable): the round's lock still keeps it alone.
+                        Ok(_) => break,
+                        Err(e) => tracing::debug!(
+                            consumer = self.inner.name(),
+                            error = %e,
+                            "could not renew a lease during a round"
+                        ),
+                    }
+                }
+            });
+            let r = round();
+            drop(done);
+            r
+        });
+        (result, expires.load(Ordering::SeqCst))
     }
 }
 

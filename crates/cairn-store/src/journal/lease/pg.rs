@@ -297,6 +297,53 @@ mod tests {
         assert_eq!(b.epoch(), a.epoch() + 1);
     }
 
+    /// A consumer whose round sleeps, then counts.
+    struct Slow(std::time::Duration);
+
+    impl Consumer for Slow {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        fn needs_from(&self) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+        fn run_due(&self) -> Result<Round, String> {
+            std::thread::sleep(self.0);
+            Ok(Round { done: 1 })
+        }
+    }
+
+    /// A round that lasts several times the lease's life keeps the lease (renewed while it
+    /// runs): another node does not take the consumer meanwhile.
+    #[test]
+    fn a_long_round_keeps_its_lease() {
+        use std::time::Duration;
+        let server = TestPostgres::start();
+        let ttl = 300;
+        let clock: Arc<dyn cairn_model::Clock> = Arc::new(cairn_model::SystemClock);
+        let a = Leased::new(
+            Slow(Duration::from_millis(4 * ttl as u64)),
+            Arc::new(PgLeases::open(&server.url(), "long").unwrap()),
+            "node-a",
+            Arc::clone(&clock),
+            ttl,
+        );
+        let b = PgLeases::open(&server.url(), "long").unwrap();
+        let round = std::thread::spawn(move || a.run_due().unwrap());
+        let mut refused = 0;
+        for _ in 0..6 {
+            std::thread::sleep(Duration::from_millis(ttl as u64 / 2));
+            if b.hold("slow", "node-b", clock.now_millis(), ttl)
+                .unwrap()
+                .is_none()
+            {
+                refused += 1;
+            }
+        }
+        assert_eq!(round.join().unwrap(), Round { done: 1 });
+        assert_eq!(refused, 6, "node-b took the lease during the round");
+    }
+
     /// When each round began and ended, and of which consumer.
     type Spans = Arc<Mutex<Vec<(std::time::Instant, std::time::Instant, &'static str)>>>;
 
