@@ -308,11 +308,16 @@ def shared_infra():
         postgres = cluster_mod.Postgres(base).start()
         store = cluster_mod.ObjectStore(base).start()
 
+        stopped = []
+
         def stop():
+            if stopped:
+                return
+            stopped.append(True)
             store.stop()
             try:
                 postgres.stop()
-            except RuntimeError:
+            except (RuntimeError, OSError):
                 pass
             postgres.remove()
             shutil.rmtree(base, ignore_errors=True)
