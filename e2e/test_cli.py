@@ -2,12 +2,15 @@
 
 import subprocess
 
-from conftest import CAIRN, Cairn
+from conftest import CAIRN, Cairn, wait_for
 
 
 def test_first_start_prints_credentials_once_and_env_repeats_them(workdir):
     c = Cairn(workdir / "cli-first-start")
     c.start()
+    # Listening begins just before the startup lines are written: stopping at once could end
+    # the process before it wrote them.
+    wait_for(lambda: "export AWS_SECRET_ACCESS_KEY=" in open(c.log.name).read(), timeout=30, every=0.1)
     c.stop()
     first = open(c.log.name).read()
     env = c.env()
@@ -18,6 +21,7 @@ def test_first_start_prints_credentials_once_and_env_repeats_them(workdir):
     assert env["AWS_ACCESS_KEY_ID"].startswith("AKIA") and len(env["AWS_ACCESS_KEY_ID"]) == 20
     assert env["AWS_DEFAULT_REGION"] == "us-east-1"
     c.start()
+    wait_for(lambda: env["AWS_ACCESS_KEY_ID"] in open(c.log.name).read()[len(first):], timeout=30, every=0.1)
     c.stop()
     second = open(c.log.name).read()[len(first):]
     assert env["AWS_ACCESS_KEY_ID"] in second
