@@ -7,7 +7,10 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+import os
+
 import botocore.exceptions
+import pytest
 
 from conftest import documented_policy, lookup_all
 
@@ -104,6 +107,8 @@ def test_kill_9_during_delivery_delivers_every_event_exactly_once(new_cairn):
     assert len(acked) > KILLS * 5
 
 
+@pytest.mark.skipif(bool(os.environ.get("CAIRN_E2E_CLUSTER")),
+                    reason="the embedded journal's disk; a cluster's journal failing is test_fail_closed's and test_cluster's")
 def test_audit_fails_closed_when_the_journal_cannot_write(workdir):
     """With the disk refusing writes (a file-size limit), calls are refused with 503 rather than
     served unrecorded; after a restart every call that was answered 2xx is in event history."""

@@ -177,6 +177,11 @@ pub enum OpenError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("keeping the node's name in {path}: {source}")]
+    NodeId {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("starting the pipeline's quick workers: {0}")]
     QuickWorkers(std::io::Error),
 }
@@ -213,7 +218,8 @@ pub struct Stores {
     /// Which node runs each journal consumer: this one alone in the embedded mode; one node
     /// of a cluster at a time, by leases in the database.
     pub leases: Arc<dyn Leases>,
-    /// This node's name among the holders of leases (unique per process).
+    /// This node's name among the holders of leases: the machine's and its directory's
+    /// (`node.id`), the same across restarts; one running process at a time holds it.
     pub node: String,
 }
 

@@ -134,6 +134,13 @@ impl Stores {
                 path: format!("the database's {} schema", cluster.schema("objects")).into(),
                 source,
             })?;
+        let node = format!("{}-{}", hostname(), node_id(layout)?);
+        let leases = PgLeases::open(url, &cluster.schema("leases"))
+            .map_err(at_database(cluster, "leases"))?;
+        leases
+            .claim_node(&node)
+            .map_err(at_database(cluster, "leases"))?;
+        let leases = Arc::new(leases);
         Ok(Stores {
             journal,
             history,
@@ -177,18 +184,29 @@ impl Stores {
             ),
             history_behind: behind,
             commits,
-            leases: Arc::new(
-                PgLeases::open(url, &cluster.schema("leases"))
-                    .map_err(at_database(cluster, "leases"))?,
-            ),
-            node: format!(
-                "{}-{}-{}",
-                hostname(),
-                std::process::id(),
-                &cairn_model::ids::new_uuid()[..8]
-            ),
+            leases,
+            node,
         })
     }
+}
+
+/// The node's own part of its name, made at its first start and kept in its directory
+/// (`node.id`): the same after a restart, so that the node takes its leases back at once.
+fn node_id(layout: &Layout) -> Result<String, OpenError> {
+    let path = layout.root.join("node.id");
+    let io = |source| OpenError::NodeId {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    let id = cairn_model::ids::new_uuid()[..8].to_owned();
+    std::fs::write(&path, format!("{id}\n")).map_err(io)?;
+    Ok(id)
 }
 
 /// This machine's name, for telling nodes apart in leases and logs.

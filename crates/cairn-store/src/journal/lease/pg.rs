@@ -1,9 +1,16 @@
 //! Consumer leases in PostgreSQL (schema in `sql/pg/leases_*.sql`): one row per consumer,
 //! taken, renewed and handed over by a single conditional upsert, so two nodes asking at once
 //! cannot both get it.
+//!
+//! A node's name is stable across its restarts (kept in its directory), so a node restarted
+//! after a crash takes its consumers back at once instead of waiting for its old leases to
+//! expire. That is safe only while one process at a time runs under a name: each node holds a
+//! session advisory lock on its name for its life ([`PgLeases::claim_node`]), which PostgreSQL
+//! frees when the process dies.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use postgres::Client;
 
@@ -28,14 +35,26 @@ pub struct PgLeases {
     /// [`Leases::exclusively`]): PostgreSQL lets one session hold it at a time, and frees it
     /// when the session ends, so a node that dies mid-round holds nothing.
     round_locks: Mutex<HashMap<String, Arc<Mutex<Option<Client>>>>>,
+    /// The session holding this node's claim on its name, for the node's life.
+    node_claim: Mutex<Option<Client>>,
 }
+
+/// How often a node whose name is still claimed asks again, and for how long: a process
+/// killed a moment ago may hold the claim until PostgreSQL sees its connection close.
+const CLAIM_EVERY: Duration = Duration::from_millis(250);
+const CLAIM_FOR: Duration = Duration::from_secs(10);
 
 /// The advisory lock key of consumer `name` in `schema`: the first 8 bytes of a digest, so that
 /// deployments sharing a database do not exclude each other.
 fn round_key(schema: &str, name: &str) -> i64 {
+    lock_key("round", schema, name)
+}
+
+/// An advisory lock key for `name` of `kind` in `schema`: the first 8 bytes of a digest.
+fn lock_key(kind: &str, schema: &str, name: &str) -> i64 {
     let d = ring::digest::digest(
         &ring::digest::SHA256,
-        format!("cairn round\0{schema}\0{name}").as_bytes(),
+        format!("cairn {kind}\0{schema}\0{name}").as_bytes(),
     );
     let mut k = [0u8; 8];
     k.copy_from_slice(&d.as_ref()[..8]);
@@ -50,7 +69,51 @@ impl PgLeases {
             schema: schema.to_owned(),
             conn: Session::new(url, schema, "leases", Some(c)),
             round_locks: Mutex::new(HashMap::new()),
+            node_claim: Mutex::new(None),
         })
+    }
+
+    /// Claims `node`, this process's name among lease holders, for as long as this value
+    /// lives, and moves the leases the name still holds (from before a crash) to a new epoch:
+    /// they are this process's now, and a consumer writing under the old epoch is not it.
+    /// Refused, after waiting a while, when another running process holds the name (a copy
+    /// of a node's directory started as a second node).
+    pub fn claim_node(&self, node: &str) -> Result<(), StoreError> {
+        self.claim_node_within(node, CLAIM_FOR)
+    }
+
+    fn claim_node_within(&self, node: &str, wait: Duration) -> Result<(), StoreError> {
+        let key = lock_key("node", &self.schema, node);
+        let mut c = client(&self.url, &self.schema, &[])?;
+        let deadline = Instant::now() + wait;
+        loop {
+            let got: bool = c
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                .map_err(backend)?
+                .get(0);
+            if got {
+                break;
+            }
+            if Instant::now() >= deadline {
+                crate::pg::close(Some(c));
+                return Err(StoreError::Invalid(format!(
+                    "another running node is named {node}: each node needs a directory of its own (a copied directory keeps the original's node.id; remove it from the copy)"
+                )));
+            }
+            std::thread::sleep(CLAIM_EVERY);
+        }
+        c.execute(
+            "UPDATE consumer_leases SET epoch = epoch + 1 WHERE holder = $1",
+            &[&node],
+        )
+        .map_err(backend)?;
+        let old = self
+            .node_claim
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(c);
+        crate::pg::close(old);
+        Ok(())
     }
 
     fn round_session(&self, name: &str) -> Arc<Mutex<Option<Client>>> {
@@ -68,6 +131,12 @@ impl Drop for PgLeases {
         for (_, s) in sessions.drain() {
             crate::pg::close(s.lock().unwrap_or_else(|p| p.into_inner()).take());
         }
+        crate::pg::close(
+            self.node_claim
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
     }
 }
 
@@ -195,6 +264,33 @@ mod tests {
     use crate::journal::Consumer;
     use crate::journal::lease::{Counting, LEASE_TTL_MS, Leased};
     use crate::suite::pg::TestPostgres;
+
+    #[test]
+    fn a_restarted_node_takes_its_leases_back_at_once_and_a_copy_of_it_is_refused() {
+        let server = TestPostgres::start();
+        let before = PgLeases::open(&server.url(), "leases").unwrap();
+        before.claim_node("host-n1").unwrap();
+        let t = 1_000_000;
+        let held = before.hold("delivery", "host-n1", t, 5_000).unwrap().unwrap();
+        // A second process under the same name is refused while the first runs.
+        let copy = PgLeases::open(&server.url(), "leases").unwrap();
+        let refused = copy
+            .claim_node_within("host-n1", Duration::from_millis(300))
+            .unwrap_err();
+        assert!(refused.to_string().contains("node.id"), "{refused}");
+        // The first dies (its sessions end) with its lease unexpired: the restarted node takes
+        // it back at once, under a new epoch.
+        drop(before);
+        let after = PgLeases::open(&server.url(), "leases").unwrap();
+        after.claim_node("host-n1").unwrap();
+        let back = after
+            .hold("delivery", "host-n1", t + 1, 5_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.epoch, held.epoch + 1);
+        // Other nodes still wait for it.
+        assert_eq!(copy.hold("delivery", "host-n2", t + 2, 5_000).unwrap(), None);
+    }
 
     #[test]
     fn one_node_holds_a_lease_until_it_stops_renewing_and_the_next_holder_has_a_higher_epoch() {
