@@ -180,6 +180,11 @@ class Cairn:
         """What `cairn` commands run on this instance's data directory need besides it."""
         return []
 
+    def config_args(self, conf):
+        """The arguments that give a `cairn` command configuration file `conf` (a cluster's
+        nodes read it merged with the cluster's own)."""
+        return ["--config", str(conf)]
+
     def lake_files(self, eds):
         """The folder of event data store `eds`'s files (Parquet, `_committed.json`)."""
         return self.data_dir / "lake" / eds
@@ -355,17 +360,54 @@ class ClusterCairn(SingleCairn):
             url = postgres.url.rsplit("/", 1)[0] + "/" + database
             self.data_dir.parent.mkdir(parents=True, exist_ok=True)
             self.config = self.data_dir.parent / f"{self.data_dir.name}-cluster.toml"
-            self.config.write_text(
-                f'database = "{url}"\n'
+            self.cluster_top = f'database = "{url}"\n'
+            self.cluster_tables = (
                 f'[object_store]\nurl = "s3://{store.BUCKET}/{database}"\n'
                 f'[[external_bucket]]\nname = "{store.BUCKET}"\nendpoint = "{store.endpoint}"\n'
                 f'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n')
-            self.extra_args = ["--config", str(self.config), *self.extra_args]
+            self.config.write_text(self.cluster_top + self.cluster_tables)
             self.bodies = (store, database)
         return self.config
 
+    def _merged(self, conf):
+        """A test's own configuration file with the cluster's: its top-level settings after
+        the cluster's database, its tables before the cluster's (TOML lets an array of tables
+        such as [[external_bucket]] go on after other tables)."""
+        self._ensure_config()
+        conf = Path(conf)
+        merged = self.data_dir.parent / f"{self.data_dir.name}-cluster-{conf.stem}.toml"
+        merged.write_text(self.cluster_top + conf.read_text() + "\n" + self.cluster_tables)
+        return merged
+
+    def _launch_args(self):
+        """The test's arguments, its --config (if any) merged with the cluster's."""
+        args, out, merged = list(self.extra_args), [], False
+        while args:
+            a = args.pop(0)
+            if a == "--config" and args:
+                out += ["--config", str(self._merged(args.pop(0)))]
+                merged = True
+            elif a.startswith("--config="):
+                out += ["--config", str(self._merged(a.split("=", 1)[1]))]
+                merged = True
+            else:
+                out.append(a)
+        return out if merged else ["--config", str(self._ensure_config()), *out]
+
+    def _user_config(self):
+        for i, a in enumerate(self.extra_args):
+            if a == "--config" and i + 1 < len(self.extra_args):
+                return self.extra_args[i + 1]
+            if a.startswith("--config="):
+                return a.split("=", 1)[1]
+        return None
+
     def cli_args(self):
-        return ["--config", str(self._ensure_config())]
+        user = self._user_config()
+        return ["--config", str(self._merged(user) if user else self._ensure_config())]
+
+    def config_args(self, conf):
+        return ["--config", str(self._merged(conf))]
 
     def lake_files(self, eds):
         """A copy of the store's files as they are now in the cluster's object store."""
@@ -383,9 +425,14 @@ class ClusterCairn(SingleCairn):
         import cluster as cluster_mod
 
         self._ensure_config()
-        super()._start()
+        launch = self._launch_args()
+        user, self.extra_args = self.extra_args, launch
+        try:
+            super()._start()
+        finally:
+            self.extra_args = user
         if self.partner is None:
-            self.partner = SingleCairn(self.data_dir.with_name(f"{self.data_dir.name}-node1"), self.extra_args)
+            self.partner = SingleCairn(self.data_dir.with_name(f"{self.data_dir.name}-node1"), launch)
             self.partner.data_dir.mkdir(parents=True, exist_ok=True)
             for k in cluster_mod.KEYS:
                 dst = self.partner.data_dir / k
@@ -395,6 +442,7 @@ class ClusterCairn(SingleCairn):
             # certificate, as an operator copies them).
             if (self.data_dir / "tls").is_dir():
                 shutil.copytree(self.data_dir / "tls", self.partner.data_dir / "tls")
+        self.partner.extra_args = launch
         self.partner.start()
         return self
 

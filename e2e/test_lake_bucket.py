@@ -147,7 +147,7 @@ def test_event_data_store_files_live_in_the_bucket(workdir, tmp_path, moto):  # 
         assert described["QueryStatistics"]["BytesScanned"] > 0
 
         # `cairn query` with the same configuration reads the same bucket, while cairn serve runs.
-        out = subprocess.run([str(CAIRN), "--config", str(conf), "query", "--data-dir", str(c.data_dir),
+        out = subprocess.run([str(CAIRN), *c.config_args(conf), "query", "--data-dir", str(c.data_dir),
                               "--event-data-store", eds, "--format", "csv",
                               f"SELECT count(*) AS n FROM {eds} WHERE eventName = 'DescribeTrails'"],
                              capture_output=True, text=True, check=True)

@@ -6,6 +6,7 @@ every count compared with DuckDB reading the same files."""
 
 import gzip
 import json
+import os
 import random
 import re
 import string
@@ -305,6 +306,20 @@ def test_cairn_import_into_an_event_data_store(new_cairn, corpus):
     c = new_cairn()
     ct = c.client()
     arn, store_id = new_store(ct, "from-files")
+    if os.environ.get("CAIRN_E2E_CLUSTER"):
+        # A cluster's event data stores take imports through StartImport (the tests above),
+        # from any node: the command, which writes a store's files itself, refuses, running or
+        # not, with the cluster's configuration or without.
+        for running in (True, False):
+            for extra in ([], c.cli_args()):
+                p = subprocess.run([str(CAIRN), "import", "--data-dir", str(c.data_dir), *extra,
+                                    "--event-data-store", store_id, str(root / "AWSLogs")], capture_output=True, text=True)
+                assert p.returncode != 0
+                assert ("StartImport" if extra else "node of a cluster") in p.stderr, p.stderr
+            if running:
+                c.stop()
+        assert lake(c.start().client(), f"SELECT count(*) FROM {store_id}") == [("0",)]
+        return
     # With the server running, the command refuses.
     p = subprocess.run([str(CAIRN), "import", "--data-dir", str(c.data_dir), "--event-data-store", store_id, str(root / "AWSLogs")],
                        capture_output=True, text=True)

@@ -52,17 +52,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let dir = DataDir::resolve(&args.data_dir)?;
     dir.create()?;
     if let Some(eds) = args.event_data_store.clone() {
+        // A cluster first: stopping its node would not help.
+        if cluster_of(&dir, &args)?.is_some() {
+            bail!(
+                "cairn import --event-data-store writes an embedded instance's files; a cluster's event data stores take imports through StartImport (from a bucket), from any node"
+            );
+        }
         let Some(lock) = dir.try_lock()? else {
             bail!(
                 "cairn serve is running on {}: stop it first, `cairn import --event-data-store` writes the store's files directly (or use StartImport from S3 while it runs)",
                 dir.root.display()
             );
         };
-        if cluster_of(&dir, &args)?.is_some() {
-            bail!(
-                "cairn import --event-data-store writes an embedded instance's files; a cluster's event data stores take imports through StartImport (from a bucket), from any node"
-            );
-        }
         return import_into_store(&dir, &args, &eds, lock);
     }
     match dir.try_lock()? {
