@@ -1,7 +1,8 @@
 """`cairn migrate`: an embedded instance copied into a cluster keeps working there. An IAM user's
 key, KMS ciphertext, object versions, event history and a validating trail made on the embedded
-instance are all served by the cluster's nodes after the move, and the trail keeps delivering
-and chaining digests that `aws cloudtrail validate-logs` accepts across the move."""
+instance are all served by the cluster's nodes after the move, the trail keeps delivering and
+chaining digests that `aws cloudtrail validate-logs` accepts across the move, and an event data
+store keeps its events and goes on ingesting, each event once."""
 
 import io
 import json
@@ -17,6 +18,7 @@ import botocore.config
 
 from cluster import Cluster, KEYS
 from conftest import CAIRN, Cairn, documented_policy, lookup_all, wait_for
+from test_lake import run_query
 from test_validate_logs import keys_of, validate
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -98,6 +100,12 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         s3.create_bucket(Bucket=trail_bucket)
         s3.put_bucket_policy(Bucket=trail_bucket, Policy=documented_policy(trail_bucket, account))
         ct = embedded.client()
+        # An event data store ingesting the journal, with events before the move.
+        eds = ct.create_event_data_store(Name="moving-lake", TerminationProtectionEnabled=False)[
+            "EventDataStoreArn"].split("/")[-1]
+        iam.create_user(UserName="lake-before")
+        lake_before = wait_for(lambda: run_query(
+            ct, f"SELECT eventID FROM {eds} WHERE eventName = 'CreateUser'")[1] or None, timeout=60, every=0.5)
         arn = ct.create_trail(Name="moving", S3BucketName=trail_bucket,
                               EnableLogFileValidation=True)["TrailARN"]
         ct.start_logging(Name="moving")
@@ -108,7 +116,7 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         old_logs = keys_of(embedded, trail_bucket, "/CloudTrail/")
         assert old_digests and old_logs
         created = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}])
-        assert len(created) == 1
+        assert len(created) == 2
         ahead = embedded.offset
     finally:
         embedded.stop()
@@ -117,21 +125,29 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
 
     cluster = Cluster(workdir / "migrate-cluster").start()
     try:
-        # What migrate cannot move yet is refused before anything is written.
-        laker = Cairn(workdir / "migrate-lake").start()
+        # What migrate cannot move yet is refused before anything is written: a store ingesting
+        # into a bucket of the instance's own ([lake]), whose files count the old journal.
+        own_lake = workdir / "migrate-lake.toml"
+        own_lake.write_text(
+            f'[[external_bucket]]\nname = "{cluster.store.BUCKET}"\nendpoint = "{cluster.store.endpoint}"\n'
+            f'access_key_id = "AKIAMOTOEXAMPLE0001"\nsecret_access_key = "moto-secret"\n'
+            f'[lake]\nbucket = "{cluster.store.BUCKET}"\nprefix = "own-lake"\n')
+        laker = Cairn(workdir / "migrate-lake", ["--config", str(own_lake)]).start()
         try:
             laker.client().create_event_data_store(Name="events")
         finally:
             laker.stop()
         refused = migrate(laker.data_dir, "--config", str(cluster.config))
         assert refused.returncode != 0, refused.stdout
-        assert "does not copy them yet" in refused.stderr and "nothing was migrated" in refused.stderr, refused.stderr
+        assert "does not copy event data stores whose files are in a bucket" in refused.stderr, refused.stderr
+        assert "nothing was migrated" in refused.stderr, refused.stderr
 
         done = migrate(embedded.data_dir, "--config", str(cluster.config))
         assert done.returncode == 0, done.stderr
         for k in KEYS:
             assert str(embedded.data_dir / k) in done.stdout, done.stdout
         assert "journal entries" in done.stdout
+        assert re.search(r"[1-9]\d*  event data store files", done.stdout), done.stdout
         # Twice is refused: the directory is a node's now. Another instance is refused too: a
         # migration is never merged into a cluster in use.
         again = migrate(embedded.data_dir, "--config", str(cluster.config))
@@ -172,6 +188,18 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         ct = second.client()
         found = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}])
         assert [e["EventId"] for e in found] == [e["EventId"] for e in created]
+
+        # The event data store: its events from before, once each, and new ones ingested after
+        # them (its position in the journal translated to the cluster's).
+        assert run_query(ct, f"SELECT eventID FROM {eds} WHERE eventName = 'CreateUser'")[1] == lake_before
+        second.client("iam").create_user(UserName="lake-after")
+        wait_for(lambda: len(run_query(ct, f"SELECT eventID FROM {eds} WHERE eventName = 'CreateUser'")[1]) == 2,
+                 timeout=60, every=0.5)
+        _, twice, _ = run_query(ct, f"SELECT eventID, count(*) FROM {eds} GROUP BY eventID HAVING count(*) > 1")
+        assert twice == []
+        _, users, _ = run_query(ct, f"SELECT element_at(requestParameters, 'userName') FROM {eds} "
+                                    "WHERE eventName = 'CreateUser' ORDER BY eventTime")
+        assert users == [["lake-before"], ["lake-after"]]
 
         # The other stores.
         attached = second.client("iam").list_attached_user_policies(UserName="mover")["AttachedPolicies"]

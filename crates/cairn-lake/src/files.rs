@@ -892,6 +892,82 @@ pub fn committed_parts(place: &Place) -> Result<Vec<Part>, LakeError> {
         .collect())
 }
 
+/// How [`copy_store`] renumbers one stream of a store (the journal's, when a store moves to a
+/// journal that numbers entries differently): each file's range, and the committed position.
+pub struct Renumber<'a> {
+    pub stream: &'a str,
+    pub range: &'a dyn Fn(u64, u64) -> (u64, u64),
+    pub committed: &'a dyn Fn(u64) -> u64,
+}
+
+/// What [`copy_store`] copied.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Copies the store at `from` to `to` (an empty place): its committed files no other file
+/// covers, under their names, or renumbered as `renumber` says for its stream; then
+/// `_sealed.json` as it is and `_committed.json` renumbered. `_committed.json` goes last: a
+/// copy cut short leaves files no commit names, which the store removes when it opens.
+/// Nothing at `from` changes. `progress(bytes)` follows the copy.
+pub fn copy_store(
+    from: &Place,
+    to: &Place,
+    renumber: Option<&Renumber<'_>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Copied, LakeError> {
+    let source = StoreDir {
+        place: from.clone(),
+        key: None,
+    };
+    let committed = source.committed()?;
+    let parts = committed_parts(from)?;
+    to.create()?;
+    if let Some(sealed) = from.read(SEALED)? {
+        to.write_atomically(SEALED, &sealed)?;
+    }
+    let mut copied = Copied::default();
+    for part in &parts {
+        let name = match renumber {
+            Some(r) if r.stream == part.stream => {
+                let (first, last) = (r.range)(part.first, part.last);
+                format!(
+                    "eventdate={}/{}.{first}-{last}.parquet",
+                    part.day, part.stream
+                )
+            }
+            _ => part.name.clone(),
+        };
+        let temp = to.temp_path(&name)?;
+        match from {
+            Place::Folder(root) => {
+                std::fs::copy(root.join(&part.name), &temp)?;
+            }
+            Place::Bucket { .. } => std::fs::write(&temp, from.read_file(&part.name)?)?,
+        }
+        File::open(&temp)?.sync_all()?;
+        to.publish(&[(temp, name)])?;
+        copied.files += 1;
+        copied.bytes += part.size;
+        progress(part.size);
+    }
+    let renumbered: BTreeMap<String, u64> = committed
+        .into_iter()
+        .map(|(stream, at)| match renumber {
+            Some(r) if r.stream == stream => (stream, (r.committed)(at)),
+            _ => (stream, at),
+        })
+        .collect();
+    let target = StoreDir {
+        place: to.clone(),
+        key: None,
+    };
+    target.write_committed(&renumbered)?;
+    Ok(copied)
+}
+
 /// Shared handle type for a store's folder.
 pub type SharedStoreDir = Arc<StoreDir>;
 
@@ -919,6 +995,99 @@ mod tests {
                 r.metadata().file_metadata().num_rows() as u64
             })
             .sum()
+    }
+
+    #[test]
+    fn a_copied_store_holds_the_same_rows_with_one_stream_renumbered() {
+        let tmp = tempfile::tempdir().unwrap();
+        let from = StoreDir::open(tmp.path().join("eds")).unwrap();
+        let append = |stream: &str, first: u64, last: u64, recs: &[String]| {
+            from.append(
+                stream,
+                first,
+                last,
+                &mut recs.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        };
+        append(
+            "journal",
+            11,
+            20,
+            &[
+                record(1, "2024-05-01T01:00:00Z"),
+                record(2, "2024-05-02T01:00:00Z"),
+            ],
+        );
+        append("journal", 21, 30, &[record(3, "2024-05-01T02:00:00Z")]);
+        append("channel-a", 1, 1, &[record(4, "2024-05-01T03:00:00Z")]);
+        // Left by an append a crash cut short: not committed, not copied.
+        let day = tmp.path().join("eds").join("eventdate=2024-05-01");
+        fs::copy(
+            day.join("journal.21-30.parquet"),
+            day.join("journal.31-40.parquet"),
+        )
+        .unwrap();
+
+        let to = Place::Folder(tmp.path().join("moved"));
+        let range = |a: u64, b: u64| (a / 10 * 2 - 1, b / 10 * 2);
+        let committed = |c: u64| c / 10 * 2;
+        let renumber = Renumber {
+            stream: "journal",
+            range: &range,
+            committed: &committed,
+        };
+        let mut bytes = 0;
+        let copied = copy_store(
+            &Place::Folder(tmp.path().join("eds")),
+            &to,
+            Some(&renumber),
+            &mut |n| bytes += n,
+        )
+        .unwrap();
+        assert_eq!(copied.files, 4);
+        assert_eq!(copied.bytes, bytes);
+
+        let moved = StoreDir::open_at(to).unwrap();
+        let mut names: Vec<String> = moved.parts().unwrap().into_iter().map(|p| p.name).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "eventdate=2024-05-01/channel-a.1-1.parquet",
+                "eventdate=2024-05-01/journal.1-4.parquet",
+                "eventdate=2024-05-01/journal.3-6.parquet",
+                "eventdate=2024-05-02/journal.1-4.parquet",
+            ]
+        );
+        let positions: Vec<(String, u64)> = moved.committed().unwrap().into_iter().collect();
+        assert_eq!(
+            positions,
+            [("channel-a".to_string(), 1), ("journal".to_string(), 6)]
+        );
+        assert_eq!(rows_in(&moved), 4);
+        // The stream goes on from its new position: a range it holds is not taken twice.
+        let again = [record(3, "2024-05-01T02:00:00Z")];
+        let got = moved
+            .append(
+                "journal",
+                3,
+                6,
+                &mut again.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        assert!(got.already);
+        let next = [record(5, "2024-05-01T04:00:00Z")];
+        let got = moved
+            .append(
+                "journal",
+                7,
+                8,
+                &mut next.iter().map(|s| Cow::Borrowed(s.as_str())),
+            )
+            .unwrap();
+        assert_eq!((got.rows, got.already), (1, false));
+        assert_eq!(rows_in(&moved), 5);
     }
 
     #[test]

@@ -251,6 +251,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Migrate(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
+            a.lake_bucket = file.lake_bucket()?;
             if a.database.is_none() {
                 a.database = file.database.clone();
             }

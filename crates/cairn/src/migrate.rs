@@ -11,6 +11,10 @@
 //! PostgreSQL by entry). Object bodies are copied as stored, sealed, into the bucket: the
 //! cluster seals alike under the same master key file.
 //!
+//! CloudTrail Lake's event data stores keep their files where the cluster's nodes look for them
+//! (the `[lake]` bucket, or `lake/` beside the bodies), their journal stream renumbered to the
+//! cluster's positions like every other offset; imports' and channels' streams keep theirs.
+//!
 //! The cluster's master keys are the instance's own (kms.key, signing.key, s3/blobs/master.key,
 //! so sealed key material and bodies open unchanged) plus identity.key, made here for the
 //! secrets the database keeps sealed: the data directory becomes the first node's directory.
@@ -49,10 +53,15 @@ pub struct MigrateArgs {
     /// The object store's bucket, resolved from --object-store.
     #[arg(skip)]
     pub object_store_bucket: Option<cairn_store::objects::BodyBucket>,
+    /// Where the cluster keeps event data stores' files: the configuration file's `[lake]`
+    /// bucket, or (without one) `lake/` beside the object bodies.
+    #[arg(skip)]
+    pub lake_bucket: Option<cairn_lake::BucketConfig>,
 }
 
-/// What the help says is not copied; `run` refuses when any of it holds data.
-pub const NOT_COPIED: &str = "event data stores that ingest CloudTrail events, and event data stores' files kept under the data directory";
+/// What is not copied; `run` refuses when any of it holds data.
+pub const NOT_COPIED: &str =
+    "event data stores whose files are in a bucket of the instance's own ([lake])";
 
 /// The master key files every node needs, relative to its directory.
 const KEY_FILES: &[&str] = &[
@@ -93,12 +102,16 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let _lock = dir.lock()?;
     let layout = Layout::new(&dir.root);
     let cluster = Cluster::new(database, bodies.clone());
+    let lake = args
+        .lake_bucket
+        .clone()
+        .unwrap_or_else(|| crate::serve::lake_beside_bodies(bodies));
     let schema = |store: &str| format!("{}_{store}", cluster.schema_prefix);
 
     // Under the lock a starting node takes to make the cluster's first account: a node started
     // meanwhile waits, then finds the migrated accounts instead of making one of its own.
     let summary = cairn_store::pg::exclusively(database, crate::serve::FIRST_ACCOUNT_LOCK, || {
-        migrate_locked(&dir, &layout, &cluster, &schema)
+        migrate_locked(&dir, &layout, &cluster, &lake, &schema)
     })
     .context("taking the cluster's first-account lock")??;
 
@@ -140,6 +153,7 @@ fn migrate_locked(
     dir: &DataDir,
     layout: &Layout,
     cluster: &Cluster,
+    lake: &cairn_lake::BucketConfig,
     schema: &dyn Fn(&str) -> String,
 ) -> anyhow::Result<Vec<(String, u64)>> {
     let database = cluster.database.as_str();
@@ -164,11 +178,13 @@ fn migrate_locked(
         bodies.bucket,
         bodies.prefix
     );
-    copy_all(dir, layout, cluster, clock.now_millis()).with_context(|| {
+    copy_all(dir, layout, cluster, lake, clock.now_millis()).with_context(|| {
         format!(
-            "the migration stopped part way: the cluster's {prefix}_* schemas and the bodies under s3://{}/{} hold part of it; drop those schemas (DROP SCHEMA … CASCADE) before trying again",
+            "the migration stopped part way: the cluster's {prefix}_* schemas, the bodies under s3://{}/{} and the event data stores' files under s3://{}/{} hold part of it; drop those schemas (DROP SCHEMA … CASCADE) and delete those files before trying again",
             bodies.bucket,
             bodies.prefix,
+            lake.bucket,
+            lake.prefix,
             prefix = cluster.schema_prefix
         )
     })
@@ -179,6 +195,7 @@ fn copy_all(
     dir: &DataDir,
     layout: &Layout,
     cluster: &Cluster,
+    lake: &cairn_lake::BucketConfig,
     now_ms: i64,
 ) -> anyhow::Result<Vec<(String, u64)>> {
     let database = cluster.database.as_str();
@@ -283,6 +300,8 @@ fn copy_all(
         summary.push((format!("{store} rows"), rows));
     }
     fix_ups(database, &schema, layout, &offsets)?;
+    let lake_files = copy_lake_files(layout, lake, &offsets)?;
+    summary.push(("event data store files".to_owned(), lake_files));
 
     // Event history: the cluster's index followed the appends; this makes sure it has all.
     let bar = bar("history", offsets.entries(), "entries");
@@ -320,38 +339,126 @@ fn bar(what: &str, total: u64, unit: &str) -> indicatif::ProgressBar {
 /// Refuses what this command cannot move yet, before anything is written: never a migration
 /// that silently leaves data behind.
 fn refuse_uncopied(layout: &Layout) -> anyhow::Result<()> {
-    // Such a store's files record how far they hold the journal in its offsets (in
-    // `_committed.json` and file names): on the cluster, whose journal numbers entries
-    // differently, it would take new events for ones it already has.
-    let ingesting = cairn_store::migrate::sqlite_strings(
-        &layout.lake_db(),
-        "SELECT arn FROM stores WHERE ingest_ranges <> '[]'",
-    )
-    .with_context(|| format!("reading {}", layout.lake_db().display()))?;
-    if !ingesting.is_empty() {
+    // A store that ingested the journal without files in the data directory kept them in a
+    // bucket of the instance's own ([lake]): its files' names and `_committed.json` count
+    // the journal's offsets, which the cluster numbers differently, and they are not here to
+    // renumber.
+    let ingesting = lake_stores(layout, "ingest_ranges <> '[]'")?;
+    let elsewhere: Vec<String> = ingesting
+        .into_iter()
+        .filter(|(id, _)| !layout.lake().join(id).join("_committed.json").exists())
+        .map(|(_, arn)| arn)
+        .collect();
+    if !elsewhere.is_empty() {
         bail!(
-            "event data stores ingest CloudTrail events ({}); cairn migrate does not copy them yet ({NOT_COPIED}); nothing was migrated",
-            ingesting.join(", ")
-        );
-    }
-    let lake = layout.lake();
-    if has_files(&lake) {
-        bail!(
-            "{} holds event data stores' files, which cairn migrate does not copy yet ({NOT_COPIED}); nothing was migrated",
-            lake.display()
+            "event data stores ingest CloudTrail events with no files in {} ({}); cairn migrate does not copy {NOT_COPIED} yet; nothing was migrated",
+            layout.lake().display(),
+            elsewhere.join(", ")
         );
     }
     Ok(())
 }
 
-fn has_files(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
+/// The (id, ARN) of every event data store `filter` (an SQL condition on `stores`) selects.
+fn lake_stores(layout: &Layout, filter: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let rows = cairn_store::migrate::sqlite_strings(
+        &layout.lake_db(),
+        &format!("SELECT id || ' ' || arn FROM stores WHERE {filter}"),
+    )
+    .with_context(|| format!("reading {}", layout.lake_db().display()))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.split_once(' ').map(|(i, a)| (i.to_owned(), a.to_owned())))
+        .collect())
+}
+
+/// Copies every event data store's files to where the cluster keeps them, the journal's
+/// stream renumbered to the cluster's positions; the number of files copied.
+fn copy_lake_files(
+    layout: &Layout,
+    lake: &cairn_lake::BucketConfig,
+    offsets: &Offsets,
+) -> anyhow::Result<u64> {
+    let stores: Vec<(String, String)> = lake_stores(layout, "1 = 1")?
+        .into_iter()
+        .filter(|(id, _)| layout.lake().join(id).join("_committed.json").exists())
+        .collect();
+    if stores.is_empty() {
+        return Ok(0);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the lake bucket's client")?;
+    let bucket = std::sync::Arc::new(
+        cairn_lake::Bucket::connect(
+            lake,
+            layout.lake().join("staging"),
+            runtime.handle().clone(),
+        )
+        .context("connecting to the lake's bucket")?,
+    );
+    // A file of the journal's stream holds the entries after position `first - 1` (the
+    // ingestion's position before the append) up to `last` (its position after): both are
+    // positions between entries, which `Offsets::map` translates.
+    let range = |first: u64, last: u64| {
+        (
+            offsets.map(first.saturating_sub(1)).saturating_add(1),
+            offsets.map(last),
+        )
     };
-    entries.flatten().any(|e| {
-        let p = e.path();
-        if p.is_dir() { has_files(&p) } else { true }
-    })
+    let committed = |at: u64| offsets.map(at);
+    let renumber = cairn_lake::files::Renumber {
+        stream: JOURNAL_STREAM,
+        range: &range,
+        committed: &committed,
+    };
+    let total_bytes: u64 = stores
+        .iter()
+        .map(|(id, _)| dir_bytes(&layout.lake().join(id)))
+        .sum();
+    let bar = bar("lake", total_bytes, "bytes");
+    let mut files = 0;
+    for (id, arn) in &stores {
+        let to = bucket.place(id);
+        if to.exists_at(&to.location("_committed.json")) {
+            bail!(
+                "the cluster's lake already has files of {arn} ({}): cairn migrate copies into an empty cluster only",
+                to.location("")
+            );
+        }
+        let copied = cairn_lake::files::copy_store(
+            &cairn_lake::Place::Folder(layout.lake().join(id)),
+            &to,
+            Some(&renumber),
+            &mut |n| bar.inc(n),
+        )
+        .with_context(|| format!("copying the files of {arn} to {}", to.location("")))?;
+        files += copied.files;
+    }
+    bar.finish_and_clear();
+    Ok(files)
+}
+
+/// The journal's stream in event data stores' files (lake ingestion's).
+const JOURNAL_STREAM: &str = "journal";
+
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                dir_bytes(&p)
+            } else {
+                e.metadata().map(|m| m.len()).unwrap_or(0)
+            }
+        })
+        .sum()
 }
 
 /// Where the embedded journal's entries went: the segment offset of each, in order, and the

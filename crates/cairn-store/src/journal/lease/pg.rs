@@ -271,7 +271,10 @@ mod tests {
         let before = PgLeases::open(&server.url(), "leases").unwrap();
         before.claim_node("host-n1").unwrap();
         let t = 1_000_000;
-        let held = before.hold("delivery", "host-n1", t, 5_000).unwrap().unwrap();
+        let held = before
+            .hold("delivery", "host-n1", t, 5_000)
+            .unwrap()
+            .unwrap();
         // A second process under the same name is refused while the first runs.
         let copy = PgLeases::open(&server.url(), "leases").unwrap();
         let refused = copy
@@ -289,7 +292,10 @@ mod tests {
             .unwrap();
         assert_eq!(back.epoch, held.epoch + 1);
         // Other nodes still wait for it.
-        assert_eq!(copy.hold("delivery", "host-n2", t + 2, 5_000).unwrap(), None);
+        assert_eq!(
+            copy.hold("delivery", "host-n2", t + 2, 5_000).unwrap(),
+            None
+        );
     }
 
     #[test]
