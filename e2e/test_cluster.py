@@ -435,3 +435,34 @@ def test_a_postgresql_restart_refuses_calls_meanwhile_and_loses_none_acknowledge
         assert sorted(got) == sorted(set(got)) and set(got) == set(seen)
     finally:
         c.stop()
+
+
+def test_a_node_refuses_to_start_beside_a_copy_of_itself_or_on_a_newer_schema(workdir):
+    """Two running nodes may not share a name (a copied directory keeps the original's
+    node.id), and a node refuses a database a newer cairn migrated past what it knows."""
+    import shutil
+
+    from conftest import Cairn
+
+    c = Cluster(workdir / "refusals").start()
+    try:
+        a = c.node()
+        copy = workdir / "refusals" / "copy-of-node0"
+        shutil.copytree(a.data_dir, copy, ignore=shutil.ignore_patterns("LOCK"))
+        twin = Cairn(copy, ["--config", str(c.config)])
+        with pytest.raises(RuntimeError):
+            twin.start()
+        said = open(twin.log.name).read()
+        assert "another running node is named" in said and "node.id" in said, said
+        # The original still serves.
+        a.client().describe_trails()
+
+        a.stop()
+        c.postgres.query("INSERT INTO cairn_identity.schema_migrations (store, version) VALUES ('identity', 999)")
+        a.proc = None
+        with pytest.raises(RuntimeError):
+            a.start()
+        said = open(a.log.name).read()
+        assert "identity schema is at version 999, newer than this cairn knows" in said, said
+    finally:
+        c.stop()

@@ -453,6 +453,7 @@ fn migrate(client: &mut Client, migrations: &[Migration]) -> Result<(), StoreErr
     .map_err(backend)?;
     let mut sorted: Vec<&Migration> = migrations.iter().collect();
     sorted.sort_by_key(|m| (m.store, m.version));
+    refuse_newer(&mut tx, &sorted)?;
     for m in sorted {
         let done = tx
             .query_opt(
@@ -482,6 +483,38 @@ fn migrate(client: &mut Client, migrations: &[Migration]) -> Result<(), StoreErr
     tx.commit().map_err(backend)
 }
 
+/// Refuses a schema that a newer cairn migrated past what this one knows (its tables may have
+/// changed in ways this one would misread or break): every node of a cluster runs a version
+/// that knows the database's schema.
+fn refuse_newer(
+    tx: &mut postgres::Transaction<'_>,
+    known: &[&Migration],
+) -> Result<(), StoreError> {
+    let mut stores: Vec<&str> = known.iter().map(|m| m.store).collect();
+    stores.dedup();
+    for store in stores {
+        let newest_known = known
+            .iter()
+            .filter(|m| m.store == store)
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let applied: Option<i32> = tx
+            .query_one(
+                "SELECT max(version) FROM schema_migrations WHERE store = $1",
+                &[&store],
+            )
+            .map_err(backend)?
+            .get(0);
+        if let Some(v) = applied.filter(|v| *v > newest_known) {
+            return Err(StoreError::Invalid(format!(
+                "the database's {store} schema is at version {v}, newer than this cairn knows (up to {newest_known}): a newer cairn migrated it; run that version (or newer) on this node too"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::valid_schema;
@@ -493,5 +526,36 @@ mod tests {
         for bad in ["", "Cairn", "1x", "a-b", "a;drop", "a b", &"x".repeat(64)] {
             assert!(!valid_schema(bad), "{bad}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_schema_migrated_past_what_this_version_knows_is_refused() {
+        use super::{Migration, PgDb, plain};
+        use crate::suite::pg::TestPostgres;
+        const ONE: &[Migration] = &[Migration {
+            store: "things",
+            version: 1,
+            sql: "CREATE TABLE things (id TEXT PRIMARY KEY)",
+        }];
+        let server = TestPostgres::start();
+        PgDb::connect(&server.url(), "versions", ONE).unwrap();
+        // An older version's schema is brought up to date; the same version opens it again.
+        PgDb::connect(&server.url(), "versions", ONE).unwrap();
+        // A newer cairn applied things' second migration, which this one does not know.
+        let mut c = plain(&server.url()).unwrap();
+        c.batch_execute(
+            "INSERT INTO versions.schema_migrations (store, version) VALUES ('things', 2)",
+        )
+        .unwrap();
+        let refused = PgDb::connect(&server.url(), "versions", ONE)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            refused
+                .contains("things schema is at version 2, newer than this cairn knows (up to 1)"),
+            "{refused}"
+        );
     }
 }
