@@ -13,7 +13,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
@@ -67,33 +67,16 @@ impl Bucket {
         staging: PathBuf,
         runtime: tokio::runtime::Handle,
     ) -> Result<Bucket, LakeError> {
-        let mut client = object_store::ClientOptions::new()
-            .with_connect_timeout(Duration::from_secs(5))
-            .with_timeout(Duration::from_secs(30))
-            .with_allow_http(config.endpoint.starts_with("http://"));
-        if let Some(pem) = &config.ca_pem {
-            let certificates = object_store::Certificate::from_pem_bundle(pem)
-                .map_err(|e| LakeError::Invalid(format!("lake bucket ca_file: {e}")))?;
-            for c in certificates {
-                client = client.with_root_certificate(c);
-            }
-        }
-        let store = object_store::aws::AmazonS3Builder::new()
-            .with_endpoint(config.endpoint.trim_end_matches('/'))
-            .with_bucket_name(&config.bucket)
-            .with_region(&config.region)
-            .with_access_key_id(&config.access_key_id)
-            .with_secret_access_key(&config.secret_access_key)
-            .with_virtual_hosted_style_request(false)
-            // A stalled endpoint is an error within a minute (the journal keeps the events; the
-            // append is tried again), not a consumer stuck for the library's default minutes.
-            .with_client_options(client)
-            .with_retry(object_store::RetryConfig {
-                max_retries: 3,
-                retry_timeout: Duration::from_secs(30),
-                ..object_store::RetryConfig::default()
-            })
-            .build()
+        let endpoint = cairn_store::objects::S3Endpoint {
+            endpoint: &config.endpoint,
+            bucket: &config.bucket,
+            region: &config.region,
+            access_key_id: &config.access_key_id,
+            secret_access_key: &config.secret_access_key,
+            ca_pem: config.ca_pem.as_deref(),
+        };
+        let store = endpoint
+            .client()
             .map_err(|e| LakeError::Invalid(format!("lake bucket: {e}")))?;
         Ok(Bucket::over(
             Arc::new(store),

@@ -21,7 +21,7 @@ use thiserror::Error;
 
 pub use bodies::Bodies;
 pub use pg::PgObjects;
-pub use remote::{BodyBucket, RemoteBodies};
+pub use remote::{BodyBucket, RemoteBodies, S3Endpoint};
 pub use sqlite::SqliteObjects;
 
 /// The embedded store's bodies as stored (sealed), for copying them unchanged into a

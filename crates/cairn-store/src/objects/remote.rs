@@ -41,19 +41,56 @@ pub struct BodyBucket {
 }
 
 impl BodyBucket {
-    /// A client for this bucket: a stalled endpoint is an error within a minute (the call
-    /// fails and has no effect), not a caller stuck for the library's default minutes.
     fn client(&self) -> Result<Arc<dyn ObjectStore>, ObjectsError> {
-        let options = object_store::ClientOptions::new()
+        let endpoint = S3Endpoint {
+            endpoint: &self.endpoint,
+            bucket: &self.bucket,
+            region: &self.region,
+            access_key_id: &self.access_key_id,
+            secret_access_key: &self.secret_access_key,
+            ca_pem: None,
+        };
+        let store = endpoint
+            .client()
+            .map_err(|e| remote_err(&self.bucket, &e))?;
+        Ok(Arc::new(store))
+    }
+}
+
+/// A bucket on an S3-compatible endpoint and how to reach it: object bodies' bucket here, the
+/// lake's bucket in `cairn-lake`.
+pub struct S3Endpoint<'a> {
+    /// `http://host:port` or `https://host[:port]`.
+    pub endpoint: &'a str,
+    pub bucket: &'a str,
+    pub region: &'a str,
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    /// For `https://` endpoints with a private CA: its certificates (PEM), trusted besides the
+    /// system's.
+    pub ca_pem: Option<&'a [u8]>,
+}
+
+impl S3Endpoint<'_> {
+    /// The client cairn uses for every S3-compatible store: path-style requests (any endpoint,
+    /// no DNS per bucket), and a stalled endpoint an error within a minute (the caller fails
+    /// and tries again later), not a caller stuck for the library's default minutes.
+    pub fn client(&self) -> Result<object_store::aws::AmazonS3, object_store::Error> {
+        let mut options = object_store::ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(30))
             .with_allow_http(self.endpoint.starts_with("http://"));
-        let store = object_store::aws::AmazonS3Builder::new()
+        if let Some(pem) = self.ca_pem {
+            for c in object_store::Certificate::from_pem_bundle(pem)? {
+                options = options.with_root_certificate(c);
+            }
+        }
+        object_store::aws::AmazonS3Builder::new()
             .with_endpoint(self.endpoint.trim_end_matches('/'))
-            .with_bucket_name(&self.bucket)
-            .with_region(&self.region)
-            .with_access_key_id(&self.access_key_id)
-            .with_secret_access_key(&self.secret_access_key)
+            .with_bucket_name(self.bucket)
+            .with_region(self.region)
+            .with_access_key_id(self.access_key_id)
+            .with_secret_access_key(self.secret_access_key)
             .with_virtual_hosted_style_request(false)
             .with_client_options(options)
             .with_retry(object_store::RetryConfig {
@@ -62,8 +99,6 @@ impl BodyBucket {
                 ..object_store::RetryConfig::default()
             })
             .build()
-            .map_err(|e| remote_err(&self.bucket, &e))?;
-        Ok(Arc::new(store))
     }
 }
 
