@@ -43,8 +43,14 @@ pub struct LoadArgs {
     /// Instead of AWS_ENDPOINT_URL, load an in-process endpoint that only verifies SigV4 and
     /// appends the same record with group-committed fsync: the ceiling on this machine for
     /// recorded calls under the same load.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "endpoints")]
     pub floor: bool,
+    /// An endpoint to load (`http://HOST:PORT`) instead of AWS_ENDPOINT_URL. Repeat it to
+    /// spread the connections over several (the nodes of a cluster), assigned round-robin:
+    /// connection i goes to endpoint i mod N. Every endpoint is signed for with the same
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    #[arg(long = "endpoint", value_name = "URL")]
+    pub endpoints: Vec<String>,
 }
 
 /// One request to send: its head (and any small body) as built, then an optional large body
@@ -78,6 +84,11 @@ pub(super) struct Target {
 pub(super) fn target() -> anyhow::Result<Target> {
     let url = std::env::var("AWS_ENDPOINT_URL")
         .context("AWS_ENDPOINT_URL is not set (eval \"$(cairn env)\")")?;
+    target_at(&url)
+}
+
+/// The endpoint at `url`, signed for with the environment's credentials.
+fn target_at(url: &str) -> anyhow::Result<Target> {
     let Some(hostport) = url.strip_prefix("http://") else {
         bail!("only http:// endpoints are supported, got {url}");
     };
@@ -89,6 +100,22 @@ pub(super) fn target() -> anyhow::Result<Target> {
         secret: std::env::var("AWS_SECRET_ACCESS_KEY")
             .context("AWS_SECRET_ACCESS_KEY is not set")?,
     })
+}
+
+/// The endpoints of a run: those given with `--endpoint`, else AWS_ENDPOINT_URL.
+fn targets(endpoints: &[String]) -> anyhow::Result<Vec<Arc<Target>>> {
+    if endpoints.is_empty() {
+        return Ok(vec![Arc::new(target()?)]);
+    }
+    endpoints
+        .iter()
+        .map(|u| target_at(u).map(Arc::new))
+        .collect()
+}
+
+/// The endpoint connection `i` of a phase talks to: round-robin over `targets`.
+fn assigned(targets: &[Arc<Target>], i: usize) -> &Arc<Target> {
+    &targets[i % targets.len()]
 }
 
 /// What each request of the run calls.
@@ -222,21 +249,19 @@ pub(super) struct Phase {
     pub lat: Vec<f64>,
 }
 
-/// Keeps `conns` connections busy for `secs` seconds with the requests `make` builds (it is
-/// given a sequence number), counting what succeeds.
-pub(super) async fn phase(
-    t: Arc<Target>,
-    conns: usize,
-    secs: u64,
-    make: Arc<dyn Fn(u64) -> Outgoing + Send + Sync>,
-) -> Phase {
+/// What a phase's requests are made with: a sequence number and the endpoint the request goes to.
+pub(super) type Make = Arc<dyn Fn(u64, &Target) -> Outgoing + Send + Sync>;
+
+/// Keeps `conns` connections busy for `secs` seconds with the requests `make` builds,
+/// counting what succeeds. Connection i talks to `targets[i mod N]`.
+pub(super) async fn phase(targets: &[Arc<Target>], conns: usize, secs: u64, make: Make) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let seq = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..conns {
+    for i in 0..conns {
         let (t, stop, seq, make) = (
-            Arc::clone(&t),
+            Arc::clone(assigned(targets, i)),
             Arc::clone(&stop),
             Arc::clone(&seq),
             Arc::clone(&make),
@@ -245,7 +270,7 @@ pub(super) async fn phase(
             let mut conn = None;
             let (mut ok, mut failed, mut lat) = (0u64, 0u64, Vec::new());
             while !stop.load(Ordering::Relaxed) {
-                let req = make(seq.fetch_add(1, Ordering::Relaxed));
+                let req = make(seq.fetch_add(1, Ordering::Relaxed), &t);
                 let t0 = Instant::now();
                 match call(&mut conn, &t, &req).await {
                     Ok(s) if (200..300).contains(&s) => {
@@ -288,34 +313,34 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         .build()?;
     // The floor's journal lives as long as the run.
     let floor_dir = tempfile::tempdir()?;
-    let t = Arc::new(if args.floor {
+    let targets = if args.floor {
         let addr = rt
             .block_on(super::loadfloor::start(
                 floor_dir.path(),
                 super::loadfloor::Keep::Record,
             ))?
             .to_string();
-        Target {
+        vec![Arc::new(Target {
             host: addr.clone(),
             addr,
             key_id: super::loadfloor::KEY_ID.into(),
             secret: super::loadfloor::SECRET.into(),
-        }
+        })]
     } else {
-        target()?
-    });
-    let (tm, op, region) = (Arc::clone(&t), args.operation.clone(), args.region.clone());
+        targets(&args.endpoints)?
+    };
+    let (op, region) = (args.operation.clone(), args.region.clone());
     let function = args.invoke.clone();
     let p = rt.block_on(phase(
-        Arc::clone(&t),
+        &targets,
         args.connections,
         args.duration,
-        Arc::new(move |_| {
+        Arc::new(move |_, t| {
             let call = match &function {
                 Some(f) => Call::Invoke(f),
                 None => Call::CloudTrail(&op),
             };
-            request_bytes(&tm, &call, &region).into()
+            request_bytes(t, &call, &region).into()
         }),
     ));
     let (ok, failed, elapsed, lat) = (p.ops, p.failed, p.secs, p.lat);
@@ -330,17 +355,19 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::json!({
                 "bench": "load", "label": args.label, "operation": operation,
-                "connections": args.connections, "seconds": elapsed, "ok": ok, "failed": failed,
+                "connections": args.connections, "endpoints": targets.len(), "seconds": elapsed, "ok": ok, "failed": failed,
                 "calls_per_s": rps.round(), "p50_ms": percentile(&lat, 50.0), "p99_ms": percentile(&lat, 99.0),
                 "server_peak_rss_kib": rss,
             })
         );
     } else {
         println!(
-            "{}: {} {ok} calls in {elapsed:.1}s over {} connections = {rps:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {failed} failed{}",
+            "{}: {} {ok} calls in {elapsed:.1}s over {} connections to {} endpoint{} = {rps:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {failed} failed{}",
             args.label,
             operation,
             args.connections,
+            targets.len(),
+            if targets.len() == 1 { "" } else { "s" },
             percentile(&lat, 50.0),
             percentile(&lat, 99.0),
             rss.map_or(String::new(), |r| format!(

@@ -21,7 +21,8 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// Signed API calls per second against a running endpoint (cairn or a peer such as
     /// moto_server), from this separate process. Credentials and endpoint come from
-    /// AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as `eval "$(cairn env)"` sets them.
+    /// AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as `eval "$(cairn env)"` sets them;
+    /// `--endpoint` (repeatable) loads other endpoints instead, such as a cluster's nodes.
     Load(load::LoadArgs),
     /// Raw journal append rate (fsync'd group commits) for records of a given size.
     Journal(journal::JournalArgs),

@@ -121,20 +121,20 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
             (200..300).contains(&status),
             "creating bucket {bucket}: HTTP {status}"
         );
-        let (tp, b, bh, bk, kms) = (
-            Arc::clone(&t),
+        let targets = [Arc::clone(&t)];
+        let (b, bh, bk, kms) = (
             Arc::clone(&body),
             Arc::clone(&body_hash),
             bucket.clone(),
             args.sse_kms.clone(),
         );
         let put = phase(
-            Arc::clone(&t),
+            &targets,
             args.connections,
             args.duration,
-            Arc::new(move |i| {
+            Arc::new(move |i, tp| {
                 request(
-                    &tp,
+                    tp,
                     "PUT",
                     &format!("/{bk}/obj-{i}"),
                     Some(&b),
@@ -145,13 +145,13 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
         )
         .await;
         let n = put.ops.max(1);
-        let (tg, eh, bk) = (Arc::clone(&t), Arc::clone(&empty_hash), bucket.clone());
+        let (eh, bk) = (Arc::clone(&empty_hash), bucket.clone());
         let get = phase(
-            Arc::clone(&t),
+            &targets,
             args.connections,
             args.duration,
-            Arc::new(move |i| {
-                request(&tg, "GET", &format!("/{bk}/obj-{}", i % n), None, &eh, None)
+            Arc::new(move |i, tg| {
+                request(tg, "GET", &format!("/{bk}/obj-{}", i % n), None, &eh, None)
             }),
         )
         .await;
