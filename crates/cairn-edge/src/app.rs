@@ -425,7 +425,8 @@ impl App {
             token_key,
             grants: Default::default(),
             registry: Arc::new(registry),
-            quick: QuickWorkers::start().map_err(OpenError::QuickWorkers)?,
+            // A cluster's stores answer over the network: more workers wait on it at once.
+            quick: QuickWorkers::start(stores.leases.shared()).map_err(OpenError::QuickWorkers)?,
         })
     }
 }

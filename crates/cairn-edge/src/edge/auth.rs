@@ -3,7 +3,7 @@
 
 use cairn_model::identity::SessionAttributes;
 use cairn_model::{Principal, timefmt};
-use cairn_store::identity::{AccessKey, KeyOwner};
+use cairn_store::identity::{AccessKey, Account, KeyOwner};
 use cairn_wire::sigv4::{
     self, KeySecret, ParsedAuth, PayloadHash, RequestParts, SigV4Error, StreamingSeed,
 };
@@ -45,15 +45,20 @@ pub struct Authenticated {
 /// The principal an active, unexpired key acts for at `now_ms`: how a service that holds
 /// credentials (CloudTrail with the role session it assumed) makes its internal calls as them.
 pub fn principal_of_key(app: &App, access_key_id: &str, now_ms: i64) -> Option<Principal> {
-    let key = active_key(app, access_key_id).ok()?;
+    let (key, account) = active_key(app, access_key_id).ok()?;
     if key.expires_ms.is_some_and(|e| e <= now_ms) {
         return None;
     }
-    principal_of(app, key).ok()
+    principal_of(app, key, account).ok()
 }
 
-/// The principal a key acts for, with the names and session facts its records carry.
-fn principal_of(app: &App, key: AccessKey) -> Result<Principal, SigV4Error> {
+/// The principal a key acts for, with the names and session facts its records carry;
+/// `account` is a root key's account, read with the key.
+fn principal_of(
+    app: &App,
+    key: AccessKey,
+    account: Option<Account>,
+) -> Result<Principal, SigV4Error> {
     let session = key.session.as_ref().map(|s| SessionAttributes {
         creation_date: timefmt::event_time(s.created_ms),
         mfa_authenticated: s.mfa,
@@ -68,11 +73,7 @@ fn principal_of(app: &App, key: AccessKey) -> Result<Principal, SigV4Error> {
     };
     match key.owner {
         KeyOwner::Root => {
-            let alias = app
-                .identity
-                .account(&key.account)
-                .map_err(store_down)?
-                .and_then(|a| a.alias);
+            let alias = account.and_then(|a| a.alias);
             Ok(Principal::Root {
                 account: key.account,
                 access_key_id: key.access_key_id,
@@ -118,9 +119,11 @@ fn principal_of(app: &App, key: AccessKey) -> Result<Principal, SigV4Error> {
     }
 }
 
-fn active_key(app: &App, access_key_id: &str) -> Result<AccessKey, SigV4Error> {
-    match app.identity.key(access_key_id) {
-        Ok(Some(k)) if k.active => Ok(k),
+/// An active key, with its account if it is a root key (one lookup: see
+/// `IdentityStore::key_with_account`).
+fn active_key(app: &App, access_key_id: &str) -> Result<(AccessKey, Option<Account>), SigV4Error> {
+    match app.identity.key_with_account(access_key_id) {
+        Ok(Some((k, account))) if k.active => Ok((k, account)),
         Ok(_) => Err(SigV4Error::UnknownKey),
         Err(e) => {
             tracing::error!(error = %e, "identity store unavailable");
@@ -144,10 +147,11 @@ enum Stage {
     NeedsBody(Box<Unverified>),
 }
 
-/// A signature over the body, with the key that must have made it.
+/// A signature over the body, with the key that must have made it (and its account).
 struct Unverified {
     auth: ParsedAuth,
     key: AccessKey,
+    account: Option<Account>,
 }
 
 impl Pending {
@@ -171,6 +175,7 @@ fn authenticated(
     app: &App,
     auth: &ParsedAuth,
     key: AccessKey,
+    account: Option<Account>,
     payload: &PayloadHash,
 ) -> Result<Authenticated, SigV4Error> {
     let signed_stream = matches!(payload, PayloadHash::Declared(v) if v.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"));
@@ -183,7 +188,7 @@ fn authenticated(
         )
     });
     Ok(Authenticated {
-        principal: principal_of(app, key)?,
+        principal: principal_of(app, key, account)?,
         service: auth.scope.service.clone(),
         region: auth.scope.region.clone(),
         method: match auth.kind {
@@ -213,7 +218,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                     protocol,
                 )
             };
-            let key = active_key(app, &auth.access_key_id).map_err(fail)?;
+            let (key, account) = active_key(app, &auth.access_key_id).map_err(fail)?;
             let payload = PayloadHash::of_request(&auth, parts).map_err(fail)?;
             // Signatures are dated by the client's clock: they are judged against the wall
             // clock even when a test clock runs ahead of it.
@@ -228,12 +233,12 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 return Ok(Pending {
                     service,
                     protocol,
-                    stage: Stage::NeedsBody(Box::new(Unverified { auth, key })),
+                    stage: Stage::NeedsBody(Box::new(Unverified { auth, key, account })),
                 });
             }
             sigv4::check_signature(&auth, parts, &key_secret(&key), &payload.resolve(&[]), now)
                 .map_err(fail)?;
-            let done = authenticated(app, &auth, key, &payload).map_err(fail)?;
+            let done = authenticated(app, &auth, key, account, &payload).map_err(fail)?;
             Ok(Pending {
                 service,
                 protocol,
@@ -245,7 +250,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 let protocol = Protocol::RestXml;
                 let fail =
                     |e: SigV4Error| (e.to_aws_error(protocol, Some(&v2.access_key_id)), protocol);
-                let key = active_key(app, &v2.access_key_id).map_err(fail)?;
+                let (key, account) = active_key(app, &v2.access_key_id).map_err(fail)?;
                 let host = parts
                     .headers
                     .get(http::header::HOST)
@@ -263,7 +268,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 )
                 .map_err(fail)?;
                 let done = Authenticated {
-                    principal: principal_of(app, key).map_err(fail)?,
+                    principal: principal_of(app, key, account).map_err(fail)?,
                     service: "s3".into(),
                     region: "us-east-1".into(),
                     method: AuthMethod::QueryString,
@@ -293,7 +298,7 @@ pub fn finish(
     match pending.stage {
         Stage::Verified(done) => Ok(*done),
         Stage::NeedsBody(unverified) => {
-            let Unverified { auth, key } = *unverified;
+            let Unverified { auth, key, account } = *unverified;
             let protocol = pending.protocol;
             let fail = |e: SigV4Error| {
                 (
@@ -305,7 +310,7 @@ pub fn finish(
             let hash = payload.resolve(body);
             sigv4::check_signature(&auth, parts, &key_secret(&key), &hash, wall_clock())
                 .map_err(fail)?;
-            authenticated(app, &auth, key, &payload).map_err(fail)
+            authenticated(app, &auth, key, account, &payload).map_err(fail)
         }
     }
 }

@@ -29,6 +29,13 @@ const BACKLOG_PER_WORKER: usize = 4;
 /// Most quick workers, whatever the number of cores.
 const MOST_WORKERS: usize = 4;
 
+/// Quick workers of a node whose stores are in a database shared with other nodes, whatever
+/// the number of cores: there a worker spends most of a call waiting for the database (a
+/// round trip on the network, or a reading of a generation shared with other calls:
+/// `cairn_store::pg::fresh`), not on a core, and the more calls wait together, the more share
+/// each reading.
+const NETWORKED_WORKERS: usize = 8;
+
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The quick workers of one application; they stop when it is dropped.
@@ -60,12 +67,17 @@ impl State {
 }
 
 impl QuickWorkers {
-    /// Starts one worker per core, at most [`MOST_WORKERS`].
-    pub fn start() -> std::io::Result<QuickWorkers> {
-        let n = std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1)
-            .clamp(1, MOST_WORKERS);
+    /// Starts one worker per core, at most [`MOST_WORKERS`]; [`NETWORKED_WORKERS`] when the
+    /// stores are `networked` (a cluster's, in PostgreSQL).
+    pub fn start(networked: bool) -> std::io::Result<QuickWorkers> {
+        let n = if networked {
+            NETWORKED_WORKERS
+        } else {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+                .clamp(1, MOST_WORKERS)
+        };
         QuickWorkers::with_workers(n)
     }
 

@@ -132,6 +132,23 @@ pub trait IdentityStore: Send + Sync {
     /// Finds a key by id.
     fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError>;
 
+    /// What authenticating a request reads: the key, and for an account root's key, its
+    /// account (`None` for other keys, or an account gone). One lookup, as of one moment, so
+    /// that a backend that must ask its database whether IAM changed (PostgreSQL) asks once.
+    fn key_with_account(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(AccessKey, Option<Account>)>, StoreError> {
+        let Some(key) = self.key(access_key_id)? else {
+            return Ok(None);
+        };
+        let account = match key.owner {
+            KeyOwner::Root => self.account(&key.account)?,
+            _ => None,
+        };
+        Ok(Some((key, account)))
+    }
+
     /// The account's active root key, if any.
     fn root_key(&self, account: &AccountId) -> Result<Option<AccessKey>, StoreError>;
 

@@ -34,12 +34,15 @@
 //! (`cairn_edge::cluster`).
 
 pub mod clock;
+pub(crate) mod fresh;
 pub mod keys;
 
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use postgres::{Client, Config, NoTls};
+use postgres::types::ToSql;
+use postgres::{Client, Config, NoTls, Row, Statement};
 
 use crate::db::{Db, Engine};
 use crate::error::StoreError;
@@ -62,6 +65,9 @@ pub struct PgConn {
     /// Taken only when the connection is dropped (see [`close`]). A lost one that could not be
     /// made again stays until the next try: statements on it fail.
     client: Option<Client>,
+    /// Statements prepared on `client`, by their text (see [`PgConn::query`]); emptied when
+    /// the connection is made again (a statement belongs to the session that prepared it).
+    statements: HashMap<String, Statement>,
     in_transaction: bool,
     url: String,
     schema: String,
@@ -69,15 +75,97 @@ pub struct PgConn {
     used: Instant,
 }
 
+/// Most statements kept prepared per connection. Stores' statements are a few dozen fixed
+/// texts; a text built with values in it would otherwise grow the map without end, so past
+/// this it starts again empty.
+const MOST_STATEMENTS: usize = 256;
+
 impl PgConn {
-    fn new(client: Client, url: &str, schema: &str) -> PgConn {
+    /// `client`, working in `schema` of the database at `url` (where it is made again).
+    pub(crate) fn new(client: Client, url: &str, schema: &str) -> PgConn {
         PgConn {
             client: Some(client),
+            statements: HashMap::new(),
             in_transaction: false,
             url: url.to_owned(),
             schema: schema.to_owned(),
             used: Instant::now(),
         }
+    }
+
+    /// `sql` prepared on this connection, once: the client's own `query(&str, …)` parses and
+    /// plans the text on the server and describes it in a round trip of its own before every
+    /// execution (under load, PostgreSQL spent most of a read's time parsing it).
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.as_mut().expect(OPEN).prepare(sql)?;
+        if self.statements.len() >= MOST_STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    /// Runs `run` with `sql` prepared. A statement that failed is prepared afresh next time.
+    /// One that PostgreSQL refused because what it returns changed shape since it was
+    /// prepared (another node migrated a table it reads: `cached plan must not change result
+    /// type`) ran nothing: outside a transaction it is prepared again and run at once.
+    fn with_prepared<T>(
+        &mut self,
+        sql: &str,
+        run: impl Fn(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        let statement = self.prepared(sql)?;
+        let out = run(self.client.as_mut().expect(OPEN), &statement);
+        let Err(e) = &out else {
+            return out;
+        };
+        self.statements.remove(sql);
+        let reshaped = e.code() == Some(&postgres::error::SqlState::FEATURE_NOT_SUPPORTED);
+        if !reshaped || self.in_transaction || self.is_closed() {
+            return out;
+        }
+        let statement = self.prepared(sql)?;
+        run(self.client.as_mut().expect(OPEN), &statement)
+    }
+
+    /// As [`Client::query`], with the statement prepared once per connection. Methods of the
+    /// same name as the client's, so that every store's reads (`db.read().query(…)`) take them.
+    pub fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        self.with_prepared(sql, |c, s| c.query(s, params))
+    }
+
+    /// As [`Client::query_opt`], prepared once per connection.
+    pub fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        self.with_prepared(sql, |c, s| c.query_opt(s, params))
+    }
+
+    /// As [`Client::query_one`], prepared once per connection.
+    pub fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, postgres::Error> {
+        self.with_prepared(sql, |c, s| c.query_one(s, params))
+    }
+
+    /// As [`Client::execute`], prepared once per connection.
+    pub fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        self.with_prepared(sql, |c, s| c.execute(s, params))
     }
 }
 
@@ -134,20 +222,33 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Whether a connection unused for `idle` may be used: not known closed, and if it was idle
 /// long enough to have missed a restart, answering.
 pub(crate) fn alive(c: &mut Client, idle: Duration) -> bool {
+    alive_after(c, idle, CHECK_AFTER_IDLE)
+}
+
+/// As [`alive`], checking the connection once it was idle for `check_after`.
+fn alive_after(c: &mut Client, idle: Duration, check_after: Duration) -> bool {
     if c.is_closed() {
         return false;
     }
-    idle < CHECK_AFTER_IDLE || blocking(|| c.is_valid(CHECK_TIMEOUT)).is_ok()
+    idle < check_after || blocking(|| c.is_valid(CHECK_TIMEOUT)).is_ok()
 }
 
+/// A [`Session`]'s connection is checked once it was idle this long: no restart of the
+/// database, nor the stop and start that tests make, fits in this time, so a connection that
+/// sat idle through one is always checked (and made again), while the back-to-back uses of a
+/// busy node (leases are asked for on every round of their consumers) are not.
+const SESSION_CHECK_AFTER_IDLE: Duration = Duration::from_millis(50);
+
 /// One connection of a component that manages its own (leases, the test clock), outside
-/// calls' groups: made on first use, checked before each use (these are used about once a
-/// second or less, so always), and made again once lost. A statement is never tried twice.
+/// calls' groups: made on first use, checked before a use that follows a pause of
+/// [`SESSION_CHECK_AFTER_IDLE`] (leases are asked for on every round of their consumers,
+/// which under load is all the time), and made again once lost. A statement
+/// is never tried twice; statements are prepared once per connection ([`PgConn::query`]).
 pub(crate) struct Session {
     url: String,
     schema: String,
     what: &'static str,
-    slot: std::sync::Mutex<Option<Client>>,
+    slot: std::sync::Mutex<Option<PgConn>>,
 }
 
 impl Session {
@@ -162,23 +263,28 @@ impl Session {
             url: url.to_owned(),
             schema: schema.to_owned(),
             what,
-            slot: std::sync::Mutex::new(first),
+            slot: std::sync::Mutex::new(first.map(|c| PgConn::new(c, url, schema))),
         }
     }
 
     /// Runs `f` on the connection, from any thread.
     pub(crate) fn with<T: Send>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error> + Send,
+        f: impl FnOnce(&mut PgConn) -> Result<T, postgres::Error> + Send,
     ) -> Result<T, StoreError> {
         let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        let slot: &mut Option<Client> = &mut guard;
+        let slot: &mut Option<PgConn> = &mut guard;
         blocking(|| {
-            if slot.as_mut().is_some_and(|c| !alive(c, Duration::MAX)) {
-                close(slot.take());
+            if slot.as_ref().is_some_and(|c| c.client.is_none()) {
+                *slot = None;
             }
-            if slot.is_none() {
-                *slot = Some(client(&self.url, &self.schema, &[])?);
+            match slot.as_mut() {
+                // Made again here if it was lost while idle.
+                Some(c) => revive_after(c, SESSION_CHECK_AFTER_IDLE).map_err(backend)?,
+                None => {
+                    let c = client(&self.url, &self.schema, &[])?;
+                    *slot = Some(PgConn::new(c, &self.url, &self.schema));
+                }
             }
             let Some(c) = slot.as_mut() else {
                 return Err(StoreError::Invalid(format!(
@@ -192,17 +298,6 @@ impl Session {
             }
             out.map_err(backend)
         })
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        close(
-            self.slot
-                .get_mut()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
     }
 }
 
@@ -236,23 +331,30 @@ impl Engine for Postgres {
         conn.in_transaction
     }
     fn revive(conn: &mut PgConn) -> Result<(), postgres::Error> {
-        if conn.in_transaction {
-            return Ok(());
-        }
-        let idle = conn.used.elapsed();
-        conn.used = Instant::now();
-        let Some(c) = conn.client.as_mut() else {
-            return Ok(());
-        };
-        if alive(c, idle) {
-            return Ok(());
-        }
-        // Once per use, never in a loop: a database still away fails this use alone.
-        let fresh = open(&conn.url, &conn.schema)?;
-        tracing::info!(schema = %conn.schema, "connected to PostgreSQL again");
-        close(conn.client.replace(fresh));
-        Ok(())
+        revive_after(conn, CHECK_AFTER_IDLE)
     }
+}
+
+/// Makes `conn` again if it was lost, checking it once it was idle for `check_after` (see
+/// [`Engine::revive`]).
+fn revive_after(conn: &mut PgConn, check_after: Duration) -> Result<(), postgres::Error> {
+    if conn.in_transaction {
+        return Ok(());
+    }
+    let idle = conn.used.elapsed();
+    conn.used = Instant::now();
+    let Some(c) = conn.client.as_mut() else {
+        return Ok(());
+    };
+    if alive_after(c, idle, check_after) {
+        return Ok(());
+    }
+    // Once per use, never in a loop: a database still away fails this use alone.
+    let fresh = open(&conn.url, &conn.schema)?;
+    tracing::info!(schema = %conn.schema, "connected to PostgreSQL again");
+    conn.statements.clear();
+    close(conn.client.replace(fresh));
+    Ok(())
 }
 
 /// One schema of a PostgreSQL database, with a store's migrations applied: a writer
@@ -517,7 +619,52 @@ fn refuse_newer(
 
 #[cfg(test)]
 mod tests {
-    use super::valid_schema;
+    #![allow(clippy::unwrap_used)]
+
+    use super::{PgDb, valid_schema};
+    use crate::suite::pg::TestPostgres;
+
+    /// Statements are prepared once per connection: they outlive a rolled-back transaction,
+    /// follow a table that changed shape, and are made again with a connection made again.
+    #[test]
+    fn prepared_statements_outlive_rollbacks_changes_of_shape_and_restarts() {
+        let server = TestPostgres::start();
+        let db = PgDb::connect(&server.url(), "prepared", &[]).unwrap();
+        db.write_with(|c| c.batch_execute("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)"))
+            .unwrap();
+        let count = |db: &PgDb| -> i64 {
+            db.read()
+                .query_one("SELECT count(*) FROM t", &[])
+                .unwrap()
+                .get(0)
+        };
+        assert_eq!(count(&db), 1);
+
+        // Prepared on the writer inside a call whose writes roll back, then used again.
+        for _ in 0..2 {
+            let call = crate::db::enter();
+            db.write_with(|c| c.execute("INSERT INTO t VALUES (2)", &[]))
+                .unwrap();
+            assert_eq!(count(&db), 2, "the call sees its own row");
+            call.leave().finish(false).unwrap_err();
+            assert_eq!(count(&db), 1);
+        }
+
+        // Another node changes the table's shape: the statement is prepared again.
+        let shape = |db: &PgDb| db.read().query("SELECT * FROM t", &[]).unwrap()[0].len();
+        assert_eq!(shape(&db), 1);
+        db.write_with(|c| c.batch_execute("ALTER TABLE t ADD COLUMN b INT DEFAULT 2"))
+            .unwrap();
+        assert_eq!(shape(&db), 2);
+
+        // The database restarts: the reader, idle through it, is made again with its
+        // statements.
+        server.stop();
+        server.start_again();
+        std::thread::sleep(super::CHECK_AFTER_IDLE);
+        assert_eq!(count(&db), 1);
+        assert_eq!(shape(&db), 2);
+    }
 
     #[test]
     fn schema_names_are_plain_identifiers() {

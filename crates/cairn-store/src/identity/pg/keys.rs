@@ -119,17 +119,47 @@ impl PgIdentity {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Finds a key by id (read fresh: see the module `identity::pg`).
+    /// Finds a key by id. Long-term keys are kept under the generation (`crate::pg::fresh`); temporary
+    /// ones are read every time, since expired ones are removed without moving it.
     pub fn key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
-        self.db
-            .read()
-            .query_opt(
-                &format!("SELECT {KEY_COLUMNS} FROM {KEYS_FROM} WHERE k.access_key_id = $1"),
-                &[&access_key_id],
-            )
-            .map_err(backend)?
-            .map(|r| self.key_of(&r))
-            .transpose()
+        self.key_at(access_key_id, self.generation_to_keep()?)
+    }
+
+    /// The key and, for a root key, its account, under one reading of the generation.
+    pub fn key_with_account(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(AccessKey, Option<Account>)>, StoreError> {
+        let generation = self.generation_to_keep()?;
+        let Some(key) = self.key_at(access_key_id, generation)? else {
+            return Ok(None);
+        };
+        let account = match key.owner {
+            KeyOwner::Root => self.account_at(&key.account, generation)?,
+            _ => None,
+        };
+        Ok(Some((key, account)))
+    }
+
+    fn key_at(
+        &self,
+        access_key_id: &str,
+        generation: Option<u64>,
+    ) -> Result<Option<AccessKey>, StoreError> {
+        let read = || {
+            self.db
+                .read()
+                .query_opt(
+                    &format!("SELECT {KEY_COLUMNS} FROM {KEYS_FROM} WHERE k.access_key_id = $1"),
+                    &[&access_key_id],
+                )
+                .map_err(backend)?
+                .map(|r| self.key_of(&r))
+                .transpose()
+        };
+        self.through(&self.keys, access_key_id, generation, read, |k| {
+            k.session_token.is_none() && k.expires_ms.is_none()
+        })
     }
 
     /// The account's active root key, if any.

@@ -11,10 +11,14 @@
 //!
 //! The generation callers cache IAM under is a row, `identity_generation`, that every IAM
 //! change bumps in the same transaction as the change: it moves on for every node once the
-//! change commits, never before, and each `generation()` reads it fresh (one SELECT). Nothing here is cached in memory: principals, keys and policies are read
-//! fresh on every lookup. Checking a cache against the generation would cost one round trip,
-//! as much as the primary-key lookup it saves; caches here wait for cross-node invalidation
-//! (LISTEN/NOTIFY), which lets a node trust them without asking.
+//! change commits, never before, and each `generation()` is read after the caller began (one
+//! SELECT, shared by the calls that wait for it together: `crate::pg::fresh`). What every
+//! signed call reads, its long-term access key and its account, is kept under that generation
+//! (the same module says why that is as fresh as reading the rows); everything else is read
+//! fresh on every lookup. Temporary keys are read every time: expired ones are removed
+//! without a change of generation. Nothing is kept of what a call reads while it has IAM
+//! changes of its own not yet committed, nor an absence (a temporary key is issued without
+//! moving the generation).
 
 mod console;
 mod entities;
@@ -33,6 +37,7 @@ use postgres::error::SqlState;
 use crate::error::StoreError;
 use crate::identity::model::*;
 use crate::identity::{IamResult, IdentityStore};
+use crate::pg::fresh::{Fresh, Kept};
 use crate::pg::{Migration, PgDb, backend};
 use crate::seal::Sealer;
 
@@ -51,6 +56,11 @@ pub struct PgIdentity {
     last_used: RwLock<HashMap<String, i64>>,
     /// The generation last read, answered if the database cannot be asked.
     last_generation: AtomicU64,
+    /// Reads of the generation, shared by the calls that wait for one together.
+    fresh: Fresh,
+    /// Long-term access keys and accounts, each under the generation it was read after.
+    keys: Kept<AccessKey>,
+    accounts: Kept<Account>,
 }
 
 /// Moves the generation on. Every IAM change does it first, before touching other rows:
@@ -100,20 +110,61 @@ impl PgIdentity {
             sealer: Sealer::open(master_key)?,
             last_used: RwLock::new(HashMap::new()),
             last_generation: AtomicU64::new(0),
+            fresh: Fresh::default(),
+            keys: Kept::default(),
+            accounts: Kept::default(),
         })
     }
 
-    /// The committed generation, read fresh (one primary-key SELECT): a change made in the
-    /// current call and not committed yet does not move it.
+    /// The committed generation, from a read that began after this call did (one
+    /// primary-key SELECT, shared with the calls that wait for the same read): a change made
+    /// in the current call and not committed yet does not move it.
     fn committed_generation(&self) -> Result<u64, StoreError> {
-        let row = self
-            .db
-            .read_committed()
-            .query_one("SELECT value FROM identity_generation WHERE id = 1", &[])
-            .map_err(backend)?;
-        let g = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
-        self.last_generation.store(g, Ordering::Release);
-        Ok(g)
+        self.fresh.get(|| {
+            let row = self
+                .db
+                .read_committed()
+                .query_one("SELECT value FROM identity_generation WHERE id = 1", &[])
+                .map_err(backend)?;
+            let g = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+            self.last_generation.store(g, Ordering::Release);
+            Ok(g)
+        })
+    }
+
+    /// The generation of now to answer from what is kept, or `None` inside a call with IAM
+    /// changes of its own not yet committed (it reads, and sees, them through its own
+    /// transaction; nothing it reads is kept).
+    fn generation_to_keep(&self) -> Result<Option<u64>, StoreError> {
+        if self.db.uncommitted_here() {
+            return Ok(None);
+        }
+        self.committed_generation().map(Some)
+    }
+
+    /// `read`, answered from `kept` when it was read under `generation` (the generation of
+    /// now: [`PgIdentity::generation_to_keep`]); otherwise read, and kept if `keep` says so.
+    fn through<V: Clone>(
+        &self,
+        kept: &Kept<V>,
+        id: &str,
+        generation: Option<u64>,
+        read: impl FnOnce() -> Result<Option<V>, StoreError>,
+        keep: impl FnOnce(&V) -> bool,
+    ) -> Result<Option<V>, StoreError> {
+        let Some(generation) = generation else {
+            return read();
+        };
+        if let Some(v) = kept.get(id, generation) {
+            return Ok(Some(v));
+        }
+        let value = read()?;
+        if let Some(v) = &value
+            && keep(v)
+        {
+            kept.keep(id, generation, v.clone());
+        }
+        Ok(value)
     }
 
     /// Moves on with every committed IAM change, on every node.
@@ -153,16 +204,28 @@ impl PgIdentity {
             .collect()
     }
 
+    /// An account (kept under the generation: see `crate::pg::fresh`).
     pub fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self
-            .db
-            .read()
-            .query_opt("SELECT alias FROM accounts WHERE id = $1", &[&id.as_str()])
-            .map_err(backend)?
-            .map(|r| Account {
-                id: id.clone(),
-                alias: r.get(0),
-            }))
+        self.account_at(id, self.generation_to_keep()?)
+    }
+
+    fn account_at(
+        &self,
+        id: &AccountId,
+        generation: Option<u64>,
+    ) -> Result<Option<Account>, StoreError> {
+        let read = || {
+            Ok(self
+                .db
+                .read()
+                .query_opt("SELECT alias FROM accounts WHERE id = $1", &[&id.as_str()])
+                .map_err(backend)?
+                .map(|r| Account {
+                    id: id.clone(),
+                    alias: r.get(0),
+                }))
+        };
+        self.through(&self.accounts, id.as_str(), generation, read, |_| true)
     }
 
     /// Creates an account and its root access key.
@@ -218,6 +281,13 @@ impl PgIdentity {
 }
 
 impl IdentityStore for PgIdentity {
+    fn key_with_account(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(AccessKey, Option<Account>)>, StoreError> {
+        crate::pg::blocking(|| PgIdentity::key_with_account(self, access_key_id))
+    }
+
     forward! {
         blocking:
         fn generation(&self) -> u64;

@@ -136,3 +136,79 @@ fn nodes_follow_one_generation() {
     assert!(b.check_mfa_code(&d.serial, &next, now).unwrap());
     assert!(!a.check_mfa_code(&d.serial, &next, now).unwrap());
 }
+
+#[test]
+fn what_a_node_keeps_follows_every_change_made_on_another_at_once() {
+    let server = TestPostgres::start();
+    let keys = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        node(&server, "kept", keys.path()),
+        node(&server, "kept", keys.path()),
+    );
+    let (acct, root) = a.create_account(1).unwrap();
+    let u = a.create_user(&acct.id, "grace", "/", &vec![], 1).unwrap();
+    let key = a.create_user_key(&u, 2).unwrap();
+    // b reads (and keeps) a user's key, and the root key with its account.
+    for _ in 0..2 {
+        assert_eq!(b.key(&key.access_key_id).unwrap().unwrap(), key);
+        assert_eq!(
+            b.key_with_account(&root.access_key_id).unwrap().unwrap(),
+            (root.clone(), Some(acct.clone()))
+        );
+    }
+    assert_eq!(
+        b.key_with_account(&key.access_key_id).unwrap().unwrap(),
+        (key.clone(), None),
+        "a user's key comes without an account"
+    );
+
+    // Deactivated on a: inactive on b's next read. Deleted on a: gone on b's next read.
+    a.set_key_active(&key.access_key_id, false).unwrap();
+    assert!(!b.key(&key.access_key_id).unwrap().unwrap().active);
+    a.delete_key(&key.access_key_id).unwrap();
+    assert_eq!(b.key(&key.access_key_id).unwrap(), None);
+    assert_eq!(b.key_with_account(&key.access_key_id).unwrap(), None);
+    // An alias set on a comes with the root key on b.
+    a.set_account_alias(&acct.id, "corp").unwrap();
+    let (_, account) = b.key_with_account(&root.access_key_id).unwrap().unwrap();
+    assert_eq!(account.unwrap().alias.as_deref(), Some("corp"));
+
+    // Temporary credentials are issued without moving the generation: b finds them at once.
+    let g = b.generation();
+    let session = a
+        .create_session_key(
+            NewSession {
+                account: &acct.id,
+                owner: KeyOwner::Root,
+                session_name: None,
+                mfa: false,
+                expires_ms: 10_000,
+            },
+            3,
+        )
+        .unwrap();
+    assert_eq!(b.generation(), g);
+    assert_eq!(
+        b.key(&session.access_key_id).unwrap().unwrap(),
+        session,
+        "found on the node that did not issue it"
+    );
+
+    // Inside a call that made a key and has not committed, the call reads it through its own
+    // transaction; the other node does not see it; rolled back, it is gone everywhere (b kept
+    // nothing of it).
+    let call = crate::db::enter();
+    let uncommitted = b.create_user_key(&u, 4).unwrap();
+    assert_eq!(
+        b.key(&uncommitted.access_key_id).unwrap().unwrap(),
+        uncommitted
+    );
+    let seen_by_a = std::thread::scope(|s| {
+        s.spawn(|| a.key(&uncommitted.access_key_id).unwrap())
+            .join()
+            .unwrap()
+    });
+    assert_eq!(seen_by_a, None);
+    call.leave().finish(false).unwrap_err();
+    assert_eq!(b.key(&uncommitted.access_key_id).unwrap(), None);
+}

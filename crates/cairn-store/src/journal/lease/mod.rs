@@ -108,6 +108,13 @@ impl Leases for Solo {
 /// after its node dies.
 pub const LEASE_TTL_MS: i64 = 5_000;
 
+/// How long a node that found another holding a lease waits before asking again. Consumers
+/// woken by every journal commit run round after round under load; asking the database on
+/// each of them, on every node that does not hold the lease, cost a round trip per round and
+/// consumer for nothing. Not asking only delays taking over (by at most this much after the
+/// lease expired or was handed over); it never lets two nodes run the consumer.
+pub const ASK_AGAIN_AFTER_MS: i64 = 250;
+
 /// A consumer that runs its rounds only on the node holding its lease.
 pub struct Leased<C> {
     inner: C,
@@ -117,6 +124,8 @@ pub struct Leased<C> {
     ttl_ms: i64,
     /// The epoch of the lease this node last held (0: never held).
     epoch: AtomicU64,
+    /// Until when (by `clock`) not to ask for the lease again: another node held it.
+    quiet_until_ms: AtomicI64,
 }
 
 impl<C: Consumer> Leased<C> {
@@ -134,6 +143,7 @@ impl<C: Consumer> Leased<C> {
             clock,
             ttl_ms,
             epoch: AtomicU64::new(0),
+            quiet_until_ms: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -152,12 +162,18 @@ impl<C: Consumer> Consumer for Leased<C> {
     }
     fn run_due(&self) -> Result<Round, String> {
         let now = self.clock.now_millis();
+        if now < self.quiet_until_ms.load(Ordering::SeqCst) {
+            // Another node held it a moment ago.
+            return Ok(Round::default());
+        }
         let held = self
             .leases
             .hold(self.inner.name(), &self.node, now, self.ttl_ms)
             .map_err(|e| format!("could not take the {} lease: {e}", self.inner.name()))?;
         let Some(lease) = held else {
             // Another node runs this consumer.
+            self.quiet_until_ms
+                .store(now.saturating_add(ASK_AGAIN_AFTER_MS), Ordering::SeqCst);
             return Ok(Round::default());
         };
         let before = self.epoch.swap(lease.epoch, Ordering::SeqCst);
@@ -188,6 +204,7 @@ impl<C: Consumer> Consumer for Leased<C> {
             .take(self.inner.name(), &self.node, now, self.ttl_ms)
             .map_err(|e| format!("could not take the {} lease: {e}", self.inner.name()))?;
         self.epoch.store(lease.epoch, Ordering::SeqCst);
+        self.quiet_until_ms.store(i64::MIN, Ordering::SeqCst);
         self.renewing(lease, &mut || {
             self.leases
                 .exclusively(self.inner.name(), &mut || self.inner.run_here())
@@ -271,6 +288,65 @@ mod tests {
     use cairn_model::clock::ManualClock;
 
     use super::*;
+
+    /// Another node holds every lease: counts how often it is asked.
+    struct Elsewhere {
+        asks: AtomicU64,
+    }
+
+    impl Leases for Elsewhere {
+        fn hold(&self, _: &str, _: &str, _: i64, _: i64) -> Result<Option<Lease>, StoreError> {
+            self.asks.fetch_add(1, Ordering::SeqCst);
+            Ok(None)
+        }
+        fn release(&self, _: &str, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn take(&self, _: &str, _: &str, now_ms: i64, ttl_ms: i64) -> Result<Lease, StoreError> {
+            Ok(Lease {
+                epoch: 2,
+                expires_ms: now_ms + ttl_ms,
+            })
+        }
+        fn exclusively(
+            &self,
+            _: &str,
+            round: &mut dyn FnMut() -> Result<Round, String>,
+        ) -> Result<Round, String> {
+            round()
+        }
+    }
+
+    #[test]
+    fn a_node_that_found_the_lease_held_asks_again_only_after_a_while() {
+        let clock = ManualClock::new(1_000);
+        let leases = Arc::new(Elsewhere {
+            asks: AtomicU64::new(0),
+        });
+        let c = Leased::new(
+            Counting(AtomicU64::new(0)),
+            Arc::clone(&leases) as Arc<dyn Leases>,
+            "n2",
+            Arc::new(clock.clone()),
+            LEASE_TTL_MS,
+        );
+        for _ in 0..5 {
+            assert_eq!(c.run_due().unwrap().done, 0);
+        }
+        assert_eq!(leases.asks.load(Ordering::SeqCst), 1);
+        clock.advance_millis(ASK_AGAIN_AFTER_MS);
+        assert_eq!(c.run_due().unwrap().done, 0);
+        assert_eq!(leases.asks.load(Ordering::SeqCst), 2);
+        // A round forced here takes the lease and runs; the next rounds ask at once.
+        assert_eq!(c.run_here().unwrap().done, 1);
+        c.run_due().unwrap();
+        assert_eq!(leases.asks.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            c.inner.0.load(Ordering::SeqCst),
+            1,
+            "no round ran without the lease"
+        );
+    }
 
     #[test]
     fn alone_a_node_runs_every_round() {

@@ -17,7 +17,7 @@ use postgres::Client;
 use super::{Lease, Leases};
 use crate::error::StoreError;
 use crate::journal::Round;
-use crate::pg::{Migration, Session, backend, client};
+use crate::pg::{Migration, PgConn, Session, backend, client};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "leases",
@@ -34,7 +34,7 @@ pub struct PgLeases {
     /// A session per consumer, holding its advisory lock for the length of a round (see
     /// [`Leases::exclusively`]): PostgreSQL lets one session hold it at a time, and frees it
     /// when the session ends, so a node that dies mid-round holds nothing.
-    round_locks: Mutex<HashMap<String, Arc<Mutex<Option<Client>>>>>,
+    round_locks: Mutex<HashMap<String, Arc<Mutex<Option<PgConn>>>>>,
     /// The session holding this node's claim on its name, for the node's life.
     node_claim: Mutex<Option<Client>>,
 }
@@ -116,7 +116,7 @@ impl PgLeases {
         Ok(())
     }
 
-    fn round_session(&self, name: &str) -> Arc<Mutex<Option<Client>>> {
+    fn round_session(&self, name: &str) -> Arc<Mutex<Option<PgConn>>> {
         let mut all = self.round_locks.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(all.entry(name.to_owned()).or_default())
     }
@@ -129,7 +129,7 @@ impl Drop for PgLeases {
             .get_mut()
             .unwrap_or_else(|p| p.into_inner());
         for (_, s) in sessions.drain() {
-            crate::pg::close(s.lock().unwrap_or_else(|p| p.into_inner()).take());
+            drop(s.lock().unwrap_or_else(|p| p.into_inner()).take());
         }
         crate::pg::close(
             self.node_claim
@@ -202,10 +202,11 @@ impl Leases for PgLeases {
         let key = round_key(&self.schema, name);
         let session = self.round_session(name);
         let mut guard = session.lock().unwrap_or_else(|p| p.into_inner());
-        let slot: &mut Option<Client> = &mut guard;
+        let slot: &mut Option<PgConn> = &mut guard;
         let locked = crate::pg::blocking(|| -> Result<(), StoreError> {
             if slot.as_ref().is_none_or(|c| c.is_closed()) {
-                *slot = Some(client(&self.url, &self.schema, &[])?);
+                let c = client(&self.url, &self.schema, &[])?;
+                *slot = Some(PgConn::new(c, &self.url, &self.schema));
             }
             let Some(c) = slot.as_mut() else {
                 return Err(StoreError::Invalid(
@@ -234,7 +235,7 @@ impl Leases for PgLeases {
         if let Err(e) = unlocked {
             // Ending the session frees the lock.
             tracing::warn!(consumer = name, error = %e, "could not unlock a round; closing its session");
-            crate::pg::close(slot.take());
+            drop(slot.take());
         }
         out
     }

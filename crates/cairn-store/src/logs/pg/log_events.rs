@@ -157,9 +157,8 @@ impl PgLogs {
             .iter()
             .map(row_to_meta)
             .collect();
-        let blob_of = c
-            .prepare("SELECT events FROM log_batches WHERE id = $1")
-            .map_err(backend)?;
+        // Prepared once per connection (`PgConn::query_opt`).
+        let blob_of = "SELECT events FROM log_batches WHERE id = $1";
         let after = |p: Position| match q.from {
             None => true,
             Some(f) if q.descending => p < f,
@@ -180,7 +179,7 @@ impl PgLogs {
                 break;
             }
             // A batch deleted since the list was read (another node's expiry) holds nothing.
-            let Some(row) = c.query_opt(&blob_of, &[&m.id]).map_err(backend)? else {
+            let Some(row) = c.query_opt(blob_of, &[&m.id]).map_err(backend)? else {
                 continue;
             };
             for (i, (ts, message)) in batch::unpack(row.get::<_, &[u8]>(0))?

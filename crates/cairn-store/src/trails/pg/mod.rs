@@ -4,11 +4,13 @@
 //! call's group transaction (`crate::pg`); delivery's writes (outside any call) commit at once,
 //! each multi-step change in one transaction.
 //!
-//! Unlike the embedded store, account trail lists are not cached: see [`PgTrails::list`].
+//! Account trail lists are kept on each node as in the embedded store, here under a
+//! generation row in the database that every change to a trail moves (see [`PgTrails::list`]).
 
 use postgres::Row;
 
 use crate::error::StoreError;
+use crate::pg::fresh::{Fresh, Kept};
 use crate::pg::{Migration, PgDb, backend};
 use crate::trails::digests::{DecidedDigest, DigestChain, DigestFile, DigestPlan};
 use crate::trails::{
@@ -19,16 +21,38 @@ mod cwl;
 mod digests;
 mod notices;
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    store: "trails",
-    version: 1,
-    sql: include_str!("../../../sql/pg/trails_0001.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        store: "trails",
+        version: 1,
+        sql: include_str!("../../../sql/pg/trails_0001.sql"),
+    },
+    Migration {
+        store: "trails",
+        version: 2,
+        sql: include_str!("../../../sql/pg/trails_0002.sql"),
+    },
+];
 
 const COLUMNS: &str = "arn, account, home_region, name, s3_bucket, s3_key_prefix, sns_topic_name, include_global_events, multi_region, log_file_validation, cw_log_group_arn, cw_role_arn, kms_key_id, organization, event_selectors, advanced_event_selectors, insight_selectors, logging, start_logging_ms, stop_logging_ms, created_ms, logging_ranges";
 
 pub struct PgTrails {
     db: PgDb,
+    /// Reads of `trails_generation`, shared by the calls that wait for one together.
+    fresh: Fresh,
+    /// Account trail lists, each under the generation it was read after.
+    listed: Kept<Vec<Trail>>,
+}
+
+/// Moves the trails' generation on, first thing in a change to the `trails` table: its row
+/// lock, held until the change commits, is then the first such a change waits for, so changes
+/// on two nodes queue rather than deadlock.
+fn bump(c: &mut postgres::Client) -> Result<(), postgres::Error> {
+    c.execute(
+        "UPDATE trails_generation SET value = value + 1 WHERE id = 1",
+        &[],
+    )?;
+    Ok(())
 }
 
 fn row_to_trail(r: &Row) -> Trail {
@@ -104,6 +128,8 @@ impl PgTrails {
     pub fn open(url: &str, schema: &str) -> Result<PgTrails, StoreError> {
         Ok(PgTrails {
             db: PgDb::connect(url, schema, MIGRATIONS)?,
+            fresh: Fresh::default(),
+            listed: Kept::default(),
         })
     }
 
@@ -111,6 +137,7 @@ impl PgTrails {
     pub fn put(&self, t: &Trail) -> Result<(), StoreError> {
         let ranges = serde_json::to_string(&t.logging_ranges).unwrap_or_else(|_| "[]".into());
         self.db.write_with(|c| {
+            bump(c)?;
             // SQLite's INSERT OR REPLACE also replaces a row holding the same (account,
             // region, name) under another ARN; ON CONFLICT names one constraint only.
             c.execute(
@@ -146,13 +173,31 @@ impl PgTrails {
 
     /// Every trail of an account, in every home region, by name.
     ///
-    /// Read fresh each time. The embedded store keeps lists under its database's generation,
-    /// which only its own commits move; here other nodes put and delete trails too. A
-    /// generation row bumped by every trail write would still cost a round trip per list to
-    /// compare, about what this indexed read of an account's few trails costs, and would make
-    /// every trail write contend on that one row: not worth a cache.
+    /// Kept under the trails' generation, as the embedded store keeps lists under its
+    /// database's (every call to DescribeTrails, ListTrails and GetTrail reads one). Here other
+    /// nodes put and delete trails too, so the generation is a row they move in the same
+    /// transaction, read once after this call began (shared with the calls waiting for the
+    /// same read: `crate::pg::fresh`) before a kept list is answered. Inside a call that has
+    /// written trails and not committed, read through its own transaction and not kept.
     pub fn list(&self, account: &str) -> Result<Vec<Trail>, StoreError> {
-        Ok(self
+        let generation = if self.db.uncommitted_here() {
+            None
+        } else {
+            Some(self.fresh.get(|| {
+                let row = self
+                    .db
+                    .read_committed()
+                    .query_one("SELECT value FROM trails_generation WHERE id = 1", &[])
+                    .map_err(backend)?;
+                Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+            })?)
+        };
+        if let Some(g) = generation
+            && let Some(kept) = self.listed.get(account, g)
+        {
+            return Ok(kept);
+        }
+        let trails: Vec<Trail> = self
             .db
             .read()
             .query(
@@ -164,7 +209,11 @@ impl PgTrails {
             .map_err(backend)?
             .iter()
             .map(row_to_trail)
-            .collect())
+            .collect();
+        if let Some(g) = generation {
+            self.listed.keep(account, g, trails.clone());
+        }
+        Ok(trails)
     }
 
     /// Every trail of every account (for delivery).
@@ -183,6 +232,7 @@ impl PgTrails {
     /// embedded store does: those files were owed while it existed).
     pub fn delete(&self, arn: &str) -> Result<bool, StoreError> {
         Ok(self.db.write_with(|c| {
+            bump(c)?;
             for statement in [
                 "DELETE FROM trail_tags WHERE arn = $1",
                 "DELETE FROM trail_status WHERE arn = $1",

@@ -1,5 +1,6 @@
-//! What several nodes on one trail database need beyond the shared suite: lists read fresh,
-//! and digest chains that two nodes' decisions cannot fork.
+//! What several nodes on one trail database need beyond the shared suite: lists kept on each
+//! node yet current with every node's changes, and digest chains that two nodes' decisions
+//! cannot fork.
 
 #![allow(clippy::unwrap_used)]
 
@@ -83,6 +84,40 @@ fn a_trail_put_on_one_node_is_listed_by_the_other() {
     assert_eq!(b.list("111122223333").unwrap().len(), 1);
     a.delete(&trail("t1").arn).unwrap();
     assert!(b.list("111122223333").unwrap().is_empty());
+}
+
+#[test]
+fn a_list_kept_on_one_node_follows_every_change_made_on_another_at_once() {
+    let (_server, a, b) = two_nodes("trails_kept");
+    a.put(&trail("t1")).unwrap();
+    // b reads the list (and keeps it), then a changes the trail, adds one, deletes one.
+    assert_eq!(b.list("111122223333").unwrap(), vec![trail("t1")]);
+    assert_eq!(b.list("111122223333").unwrap(), vec![trail("t1")]);
+    let logging = Trail {
+        logging: true,
+        start_logging_ms: Some(5),
+        ..trail("t1")
+    };
+    a.put(&logging).unwrap();
+    assert_eq!(b.list("111122223333").unwrap(), vec![logging.clone()]);
+    a.put(&trail("t2")).unwrap();
+    assert_eq!(
+        b.list("111122223333").unwrap(),
+        vec![logging.clone(), trail("t2")]
+    );
+    a.delete(&logging.arn).unwrap();
+    assert_eq!(b.list("111122223333").unwrap(), vec![trail("t2")]);
+
+    // Inside a call, b sees its own uncommitted trail and keeps nothing of it; a does not
+    // see it; rolled back, it is gone for b too.
+    let call = crate::db::enter();
+    b.put(&trail("t3")).unwrap();
+    assert_eq!(b.list("111122223333").unwrap().len(), 2);
+    let mid = std::thread::scope(|s| s.spawn(|| a.list("111122223333").unwrap()).join().unwrap());
+    assert_eq!(mid, vec![trail("t2")]);
+    call.leave().finish(false).unwrap_err();
+    assert_eq!(b.list("111122223333").unwrap(), vec![trail("t2")]);
+    assert_eq!(a.list("111122223333").unwrap(), vec![trail("t2")]);
 }
 
 #[test]
