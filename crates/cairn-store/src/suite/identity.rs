@@ -37,6 +37,12 @@ pub fn accounts_and_root_keys_survive_a_restart(b: &dyn Backend) {
     assert_eq!(s.root_key(&acct.id).unwrap().unwrap(), key);
     assert_eq!(s.root_keys(&acct.id).unwrap(), vec![key.clone()]);
     assert!(s.key("AKIANOPE").unwrap().is_none());
+    // What authenticating a request reads: a root key comes with its account.
+    assert_eq!(
+        s.key_with_account(&key.access_key_id).unwrap(),
+        Some((key.clone(), Some(acct.clone())))
+    );
+    assert!(s.key_with_account("AKIANOPE").unwrap().is_none());
     let a = s.instance_secret("t").unwrap();
     assert_eq!(a.len(), 32);
     assert_eq!(s.instance_secret("t").unwrap(), a);
@@ -287,6 +293,11 @@ pub fn the_generation_moves_with_every_change_and_caches_follow_it(b: &dyn Backe
     let key = s.create_user_key(&u, 2).unwrap();
     // Read through whatever caches the store keeps, then change what was read.
     assert!(s.key(&key.access_key_id).unwrap().unwrap().active);
+    assert_eq!(
+        s.key_with_account(&key.access_key_id).unwrap(),
+        Some((key.clone(), None)),
+        "a user's key comes without an account"
+    );
     assert!(s.user_by_id(&u.user_id).unwrap().is_some());
     let g = s.generation();
     assert_eq!(
@@ -303,11 +314,19 @@ pub fn the_generation_moves_with_every_change_and_caches_follow_it(b: &dyn Backe
         !s.key(&key.access_key_id).unwrap().unwrap().active,
         "a cached key follows the generation"
     );
+    assert!(
+        !s.key_with_account(&key.access_key_id)
+            .unwrap()
+            .unwrap()
+            .0
+            .active
+    );
     let g = s.generation();
     s.delete_user(&acct, "dave").unwrap_err();
     s.delete_key(&key.access_key_id).unwrap();
     assert!(s.generation() > g);
     assert!(s.key(&key.access_key_id).unwrap().is_none());
+    assert!(s.key_with_account(&key.access_key_id).unwrap().is_none());
     s.delete_user(&acct, "dave").unwrap();
     assert!(s.user_by_id(&u.user_id).unwrap().is_none());
     // Reads move nothing.

@@ -10,15 +10,22 @@
 //! and checked as the embedded store does.
 //!
 //! The generation callers cache IAM under is a row, `identity_generation`, that every IAM
-//! change bumps in the same transaction as the change: it moves on for every node once the
-//! change commits, never before, and each `generation()` is read after the caller began (one
-//! SELECT, shared by the calls that wait for it together: `crate::pg::fresh`). What every
-//! signed call reads, its long-term access key and its account, is kept under that generation
-//! (the same module says why that is as fresh as reading the rows); everything else is read
-//! fresh on every lookup. Temporary keys are read every time: expired ones are removed
-//! without a change of generation. Nothing is kept of what a call reads while it has IAM
-//! changes of its own not yet committed, nor an absence (a temporary key is issued without
-//! moving the generation).
+//! change moves first, in the change's own transaction: it moves for every node when the
+//! change commits, never before. Each `generation()` is read in a read that began after the
+//! caller did (one primary-key SELECT, shared by the calls that wait for it together:
+//! `crate::pg::fresh`).
+//!
+//! What is kept in memory: what every signed call reads, its long-term access key and, for a
+//! root key, its account, each under the generation read just before its rows were. A call
+//! answers from it only when its own reading of the generation finds the same value; then no
+//! IAM change committed, on any node, between the rows' reading and that reading, which came
+//! after the call began, so what is kept is what reading the rows would return. That is why a key deleted or
+//! deactivated on one node is refused by every other on its very next call, as if nothing were
+//! kept. Never kept: temporary keys (issued, and removed once expired, without moving the
+//! generation), absences (a temporary key may appear at any time), and anything a call reads
+//! while it has IAM changes of its own not yet committed (it reads them through its group's
+//! transaction; no other call may see them before they commit). Everything else is read on
+//! every lookup.
 
 mod console;
 mod entities;

@@ -212,3 +212,79 @@ fn what_a_node_keeps_follows_every_change_made_on_another_at_once() {
     call.leave().finish(false).unwrap_err();
     assert_eq!(b.key(&uncommitted.access_key_id).unwrap(), None);
 }
+
+/// Runs `sql` on the database behind the stores' backs (no generation moved unless it says so).
+fn behind_the_back(server: &TestPostgres, schema: &str, sql: &str) {
+    let mut c = postgres::Client::connect(&server.url(), postgres::NoTls).unwrap();
+    c.batch_execute(&format!("SET search_path TO {schema}; {sql}"))
+        .unwrap();
+}
+
+/// What a node keeps is answered without reading the rows for as long as the generation stays,
+/// which is why every IAM change must move it; temporary keys, which expire and are removed
+/// without moving it, are read every time.
+#[test]
+fn kept_keys_and_accounts_are_answered_until_the_generation_moves_and_temporary_keys_never() {
+    let server = TestPostgres::start();
+    let keys = tempfile::tempdir().unwrap();
+    let b = node(&server, "kept_gen", keys.path());
+    let (acct, root) = b.create_account(1).unwrap();
+    let u = b.create_user(&acct.id, "ada", "/", &vec![], 1).unwrap();
+    let key = b.create_user_key(&u, 2).unwrap();
+    assert!(b.key(&key.access_key_id).unwrap().unwrap().active);
+    assert_eq!(
+        b.key_with_account(&root.access_key_id).unwrap().unwrap().1,
+        Some(acct.clone())
+    );
+
+    // Rows changed without the generation moving: what was kept is still answered.
+    behind_the_back(
+        &server,
+        "kept_gen",
+        &format!(
+            "UPDATE access_keys SET status = 'Inactive' WHERE access_key_id = '{}';
+             UPDATE accounts SET alias = 'sneaky' WHERE id = '{}'",
+            key.access_key_id, acct.id
+        ),
+    );
+    assert!(b.key(&key.access_key_id).unwrap().unwrap().active);
+    assert_eq!(b.account(&acct.id).unwrap().unwrap().alias, None);
+
+    // The generation moves (as every IAM change moves it): the rows are read again.
+    behind_the_back(
+        &server,
+        "kept_gen",
+        "UPDATE identity_generation SET value = value + 1 WHERE id = 1",
+    );
+    assert!(!b.key(&key.access_key_id).unwrap().unwrap().active);
+    let (_, account) = b.key_with_account(&root.access_key_id).unwrap().unwrap();
+    assert_eq!(account.unwrap().alias.as_deref(), Some("sneaky"));
+
+    // A temporary key read on this node, then removed as expired ones are (without moving the
+    // generation): gone on the next read.
+    let session = b
+        .create_session_key(
+            NewSession {
+                account: &acct.id,
+                owner: KeyOwner::Root,
+                session_name: Some("s"),
+                mfa: false,
+                expires_ms: 10_000,
+            },
+            3,
+        )
+        .unwrap();
+    assert_eq!(b.key(&session.access_key_id).unwrap().unwrap(), session);
+    assert_eq!(b.key(&session.access_key_id).unwrap().unwrap(), session);
+    let g = b.generation();
+    behind_the_back(
+        &server,
+        "kept_gen",
+        &format!(
+            "DELETE FROM access_keys WHERE access_key_id = '{}'",
+            session.access_key_id
+        ),
+    );
+    assert_eq!(b.generation(), g);
+    assert_eq!(b.key(&session.access_key_id).unwrap(), None);
+}

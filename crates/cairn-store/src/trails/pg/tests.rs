@@ -176,3 +176,19 @@ fn a_decision_after_the_chain_was_dropped_is_refused() {
     assert!(decide(&a, &chain(0, 2000, Some("d1")), "d2", 3000).is_err());
     assert!(a.digest_chains(ARN).unwrap().is_empty());
 }
+
+/// A kept list is answered without reading the rows while the generation stays (which is why
+/// every change to a trail moves it), and read again once it moves.
+#[test]
+fn a_kept_list_is_answered_until_the_generation_moves() {
+    let (server, a, _b) = two_nodes("trails_kept_gen");
+    a.put(&trail("t1")).unwrap();
+    assert_eq!(a.list("111122223333").unwrap(), vec![trail("t1")]);
+    let mut c = postgres::Client::connect(&server.url(), postgres::NoTls).unwrap();
+    c.batch_execute("SET search_path TO trails_kept_gen; DELETE FROM trails")
+        .unwrap();
+    assert_eq!(a.list("111122223333").unwrap(), vec![trail("t1")]);
+    c.batch_execute("UPDATE trails_generation SET value = value + 1 WHERE id = 1")
+        .unwrap();
+    assert!(a.list("111122223333").unwrap().is_empty());
+}
