@@ -256,6 +256,13 @@ class Cluster:
             return None
         return next((n for n in self.nodes if n.proc and self.node_name(n) == rows[0][0]), None)
 
+    def lease_epoch(self, consumer):
+        """The epoch of `consumer`'s lease (it grows with each new holder, or incarnation of
+        one), or 0 before anyone held it."""
+        rows = self.postgres.query(
+            "SELECT epoch FROM cairn_leases.consumer_leases WHERE name = '%s'" % consumer)
+        return int(rows[0][0]) if rows else 0
+
     def stop(self):
         for n in self.nodes:
             n.stop()

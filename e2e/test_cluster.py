@@ -230,7 +230,7 @@ def test_twenty_kills_under_load_lose_nothing_and_deliver_everything_once(workdi
         workers = [threading.Thread(target=load, args=(i,), daemon=True) for i in (0, 1)]
         for w in workers:
             w.start()
-        holders = set()
+        holders, epochs = set(), set()
         for kill in range(20):
             time.sleep(0.3)
             holder = c.lease_holder("trail-delivery")
@@ -238,14 +238,23 @@ def test_twenty_kills_under_load_lose_nothing_and_deliver_everything_once(workdi
                 holders.add(c.node_name(holder))
             victim = holder if holder is not None and kill % 2 == 0 else c.nodes[kill % 2]
             was = c.node_name(victim)
+            epoch = c.lease_epoch("trail-delivery")
             victim.kill9()
-            time.sleep(0.2)
-            victim.start()
-            if victim is holder:
-                # The lease moves to a live node once the dead holder's expires.
+            if victim is holder and kill % 4 == 0:
+                # Left dead: the other node takes the lease once the dead holder's expires.
                 moved = wait_for(lambda: (lambda h: h is not None and c.node_name(h) != was and h)(
                     c.lease_holder("trail-delivery")), timeout=30, every=0.2)
                 holders.add(c.node_name(moved))
+                victim.start()
+            else:
+                time.sleep(0.2)
+                victim.start()
+                if victim is holder:
+                    # Restarted at once under its own name (its directory's node.id), it takes
+                    # its lease back without waiting for it to expire, as a new incarnation.
+                    wait_for(lambda: c.lease_epoch("trail-delivery") > epoch
+                             and c.lease_holder("trail-delivery") is not None, timeout=30, every=0.2)
+            epochs.add(c.lease_epoch("trail-delivery"))
         time.sleep(1)
         stop.set()
         for w in workers:
@@ -269,8 +278,10 @@ def test_twenty_kills_under_load_lose_nothing_and_deliver_everything_once(workdi
         delivered_names = markers_in(delivered(s3, bucket)[0], marker)
         assert sorted(delivered_names) == sorted(set(delivered_names)), "no event delivered twice"
         assert set(delivered_names) == set(counts), "delivered what history holds"
-        # Each node incarnation holds under a name of its own: the lease moved with the kills.
-        assert len(holders) >= 5, holders
+        # The lease moved with the kills: to the other node while its holder stayed dead, to
+        # each new incarnation of a restarted holder (a new epoch each time).
+        assert holders == {c.node_name(n) for n in c.nodes}, holders
+        assert len(epochs) >= 5, epochs
 
         def validated():
             code, out, err = a.aws("cloudtrail", "validate-logs", "--trail-arn", trail["TrailARN"],
