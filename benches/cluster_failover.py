@@ -81,19 +81,6 @@ def log_files(s3, bucket):
     return keys
 
 
-def stop_cluster(c):
-    for n in c.nodes:
-        n.stop()
-    if getattr(c, "store_link", None):
-        c.store_link.down()
-    c.store.stop()
-    try:
-        c.postgres.stop()
-    except RuntimeError:
-        pass
-    c.postgres.remove()
-
-
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base = Path(tempfile.mkdtemp(prefix="cairn-failover-"))
@@ -185,7 +172,7 @@ def main():
         print(json.dumps({"calls_ok": made["ok"], "calls_failed": made["failed"]}), flush=True)
     finally:
         stop.set()
-        stop_cluster(c)
+        c.stop()
         shutil.rmtree(base, ignore_errors=True)
 
     if results:

@@ -219,20 +219,6 @@ def checked(result, cluster, before):
     return result
 
 
-def stop_cluster(c):
-    """Stops whatever of `c` was started (nodes, the object store and its relay, PostgreSQL)."""
-    for n in c.nodes:
-        n.stop()
-    if getattr(c, "store_link", None):
-        c.store_link.down()
-    c.store.stop()
-    try:
-        c.postgres.stop()
-    except RuntimeError:
-        pass  # not started
-    c.postgres.remove()
-
-
 def clustered(round_no, base, printed):
     c = Cluster(base / f"cluster{round_no}")
     if ARGS.pg_statements:
@@ -268,7 +254,7 @@ def clustered(round_no, base, printed):
                 "ORDER BY total_exec_time DESC LIMIT 15")
             print(json.dumps({"round": round_no, "pg_stat_statements_2_nodes": top}), flush=True)
     finally:
-        stop_cluster(c)
+        c.stop()
     return results
 
 

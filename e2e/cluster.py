@@ -266,7 +266,9 @@ class Cluster:
     def stop(self):
         for n in self.nodes:
             n.stop()
-        self.store_link.down()
+        # Whatever was started: the relay exists once the object store answered.
+        if getattr(self, "store_link", None):
+            self.store_link.down()
         self.store.stop()
         try:
             self.postgres.stop()
