@@ -11,6 +11,7 @@ deliveries: tests poll for what the consumers do."""
 import gzip
 import json
 import re
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -477,3 +478,53 @@ def test_a_node_refuses_to_start_beside_a_copy_of_itself_or_on_a_newer_schema(wo
         assert "identity schema is at version 999, newer than this cairn knows" in said, said
     finally:
         c.stop()
+
+
+def test_a_channels_events_sent_through_both_nodes_land_once_in_one_store(cluster):
+    """PutAuditEvents answered by both nodes at once, while the lake's ingestion (on a third
+    writer's schedule, the lease holder's) moves the same store's journal position: every
+    event lands once, none lost to another node's append, and a query from either node counts
+    them all."""
+    a, b = cluster.nodes[:2]
+    owner = a.client("cloudtrail")
+    account = a.client("sts").get_caller_identity()["Account"]
+    eds_arn = owner.create_event_data_store(
+        Name=f"app-{uuid.uuid4().hex[:6]}", MultiRegionEnabled=False, TerminationProtectionEnabled=False,
+        AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory",
+                                                    "Equals": ["ActivityAuditLog"]}]}])["EventDataStoreArn"]
+    eds = eds_arn.rsplit("/", 1)[1]
+    channel = owner.create_channel(Name=f"app-{uuid.uuid4().hex[:6]}", Source="Custom",
+                                   Destinations=[{"Type": "EVENT_DATA_STORE", "Location": eds_arn}])["ChannelArn"]
+    marker = uuid.uuid4().hex[:8]
+    calls, per_call = 15, 4
+
+    def send(node, thread):
+        data = node.client("cloudtrail-data")
+        for i in range(calls):
+            events = [{"id": f"{thread}-{i}-{k}", "eventData": json.dumps({
+                "version": "1.0", "userIdentity": {"type": "CustomUser", "principalId": "u-1", "details": {}},
+                "eventSource": "app.example.com", "eventName": marker, "UID": f"{marker}-{thread}-{i}-{k}",
+                "eventTime": "2026-11-05T10:00:00Z", "recipientAccountId": account})}
+                for k in range(per_call)]
+            got = data.put_audit_events(channelArn=channel, auditEvents=events)
+            assert not got["failed"] and len(got["successful"]) == per_call
+
+    threads = [threading.Thread(target=send, args=(node, t)) for t, node in enumerate([a, b, a, b])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    want = 4 * calls * per_call
+
+    def counted(node):
+        ct = node.client("cloudtrail")
+        qid = ct.start_query(QueryStatement=f"SELECT count(*), count(DISTINCT eventid) FROM {eds} "
+                                            f"WHERE eventdata.eventname = '{marker}'")["QueryId"]
+        done = wait_for(lambda: (d := ct.describe_query(QueryId=qid))["QueryStatus"] in
+                        ("FINISHED", "FAILED") and d, timeout=60)
+        assert done["QueryStatus"] == "FINISHED", done
+        row = ct.get_query_results(QueryId=qid)["QueryResultRows"][0]
+        return tuple(int(next(iter(cell.values()))) for cell in row)
+
+    assert counted(a) == (want, want)
+    assert counted(b) == (want, want)

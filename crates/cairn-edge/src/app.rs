@@ -212,9 +212,9 @@ pub struct Stores {
     pub console: Arc<dyn ConsoleStore>,
     /// Set when the index missed a commit and needs a catch-up pass.
     pub history_behind: Arc<AtomicBool>,
-    /// Notified after every journal commit: consumers that react to calls (EventBridge's
-    /// router) wake on it instead of waiting for their next tick.
-    pub commits: Arc<tokio::sync::Notify>,
+    /// Notified after every journal commit (on a cluster, every node's): consumers that react
+    /// to calls (EventBridge's router) wake on it instead of waiting for their next tick.
+    pub commits: Arc<crate::commits::Commits>,
     /// Which node runs each journal consumer: this one alone in the embedded mode; one node
     /// of a cluster at a time, by leases in the database.
     pub leases: Arc<dyn Leases>,
@@ -227,13 +227,13 @@ pub struct Stores {
 /// [`Stores::commits`].
 pub(crate) struct Nudging {
     pub(crate) inner: Box<dyn cairn_store::journal::CommitHook>,
-    pub(crate) commits: Arc<tokio::sync::Notify>,
+    pub(crate) commits: Arc<crate::commits::Commits>,
 }
 
 impl cairn_store::journal::CommitHook for Nudging {
     fn committed(&mut self, entries: Vec<(u64, Vec<u8>)>, end: u64) {
         self.inner.committed(entries, end);
-        self.commits.notify_one();
+        self.commits.committed();
     }
 }
 
@@ -249,7 +249,7 @@ impl Stores {
             SqliteIdentity::open(&layout.identity_db()).map_err(at(layout.identity_db()))?,
         );
         let behind = Arc::new(AtomicBool::new(false));
-        let commits = Arc::new(tokio::sync::Notify::new());
+        let commits = crate::commits::Commits::new();
         let sqlite: Arc<dyn HistoryIndex> =
             Arc::new(SqliteHistory::open(&layout.history_db()).map_err(at(layout.history_db()))?);
         let following =

@@ -93,7 +93,7 @@ impl Stores {
                 .map_err(at_database(cluster, "identity"))?,
         );
         let behind = Arc::new(AtomicBool::new(false));
-        let commits = Arc::new(tokio::sync::Notify::new());
+        let commits = crate::commits::Commits::new();
         let index: Arc<dyn HistoryIndex> = Arc::new(
             PgHistory::open(url, &cluster.schema("history"))
                 .map_err(at_database(cluster, "history"))?,
@@ -113,6 +113,14 @@ impl Stores {
             .map_err(at_database(cluster, "journal"))?,
         );
         following.follow(&journal);
+        // Other nodes' commits wake this node's consumers that react to calls, as its own do.
+        let woken = Arc::clone(&commits);
+        cairn_store::journal::pg::listen(
+            url,
+            &cluster.schema("journal"),
+            Box::new(move || woken.committed()),
+        )
+        .map_err(at_database(cluster, "journal"))?;
         let history: Arc<dyn HistoryIndex> = following;
         let start = history.cursor().map_err(at_database(cluster, "history"))?;
         let total = journal.head().saturating_sub(start);

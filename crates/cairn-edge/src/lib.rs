@@ -8,7 +8,8 @@
 //!   answer), the [`pipeline::Service`] trait a service implements, the protocol codecs, the
 //!   [`pipeline::Registry`] type and internal calls between services.
 //! - [`app`]: the application (every store, behind its trait, and the registry of services)
-//!   and the one place it is built; [`cluster`]: the same stores for a node of a cluster.
+//!   and the one place it is built; [`cluster`]: the same stores for a node of a cluster;
+//!   [`commits`]: waking the consumers that react to calls after each journal commit.
 //! - [`authz`]: identity policies, their cache and the request context policies see;
 //!   [`policy`]: evaluating resource policies.
 //! - [`recorder`]: turning a call into its CloudTrail record, made durable before the answer.
@@ -22,6 +23,7 @@ pub mod admin;
 pub mod app;
 pub mod authz;
 pub mod cluster;
+pub mod commits;
 pub mod edge;
 pub mod members;
 pub mod params;

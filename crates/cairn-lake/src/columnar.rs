@@ -37,22 +37,28 @@ impl Columnar for Lake {
         last: u64,
         records: &mut dyn Iterator<Item = Cow<'_, str>>,
     ) -> Result<ColumnarAppend, StoreError> {
-        let dir = self.store(store).map_err(store_error)?;
-        let dir = dir.lock().unwrap_or_else(|p| p.into_inner());
-        let done = dir
-            .append(stream, first, last, records)
-            .map_err(store_error)?;
-        if done.rows > 0 {
-            // A merge that fails leaves the small files, all still read: only slower.
-            if let Err(e) = crate::compact::compact(&dir, crate::compact::MAX_FILES_PER_DAY) {
-                tracing::warn!(store, error = %e, "lake compaction failed");
-            }
-        }
-        Ok(ColumnarAppend {
-            rows: done.rows,
-            refused: done.refused,
-            already: done.already,
+        self.writing(store, |dir| {
+            append_compacting(store, dir, stream, first, last, records)
         })
+        .map_err(store_error)
+    }
+
+    fn append_next(
+        &self,
+        store: &str,
+        stream: &str,
+        count: u64,
+        records: &mut dyn Iterator<Item = Cow<'_, str>>,
+    ) -> Result<(u64, ColumnarAppend), StoreError> {
+        if count == 0 {
+            return Err(StoreError::Invalid("an append of no records".into()));
+        }
+        self.writing(store, |dir| {
+            let first = dir.committed()?.get(stream).copied().unwrap_or(0) + 1;
+            let done = append_compacting(store, dir, stream, first, first + count - 1, records)?;
+            Ok((first, done))
+        })
+        .map_err(store_error)
     }
 
     fn committed(&self, store: &str, stream: &str) -> Result<Option<u64>, StoreError> {
@@ -129,10 +135,33 @@ impl Columnar for Lake {
     }
 
     fn expire(&self, store: &str, before_ms: i64) -> Result<(), StoreError> {
-        let dir = self.store(store).map_err(store_error)?;
-        let dir = dir.lock().unwrap_or_else(|p| p.into_inner());
-        dir.drop_days_before(before_ms.div_euclid(86_400_000))
-            .map_err(store_error)?;
+        self.writing(store, |dir| {
+            dir.drop_days_before(before_ms.div_euclid(86_400_000))
+        })
+        .map_err(store_error)?;
         Ok(())
     }
+}
+
+/// Appends, then merges the day's small files when the append wrote any.
+fn append_compacting(
+    store: &str,
+    dir: &mut crate::StoreDir,
+    stream: &str,
+    first: u64,
+    last: u64,
+    records: &mut dyn Iterator<Item = Cow<'_, str>>,
+) -> Result<ColumnarAppend, LakeError> {
+    let done = dir.append(stream, first, last, records)?;
+    if done.rows > 0 {
+        // A merge that fails leaves the small files, all still read: only slower.
+        if let Err(e) = crate::compact::compact(dir, crate::compact::MAX_FILES_PER_DAY) {
+            tracing::warn!(store, error = %e, "lake compaction failed");
+        }
+    }
+    Ok(ColumnarAppend {
+        rows: done.rows,
+        refused: done.refused,
+        already: done.already,
+    })
 }

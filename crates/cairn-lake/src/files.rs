@@ -176,10 +176,16 @@ impl StoreDir {
 
     /// Opens the store's folder at `place` (on the disk or in a bucket), as [`StoreDir::open`].
     pub fn open_at(place: Place) -> Result<StoreDir, LakeError> {
-        place.create()?;
-        let dir = StoreDir { place, key: None };
+        let dir = StoreDir::attach(place)?;
         dir.recover()?;
         Ok(dir)
+    }
+
+    /// Opens the store's folder at `place` without finishing what a crash left: for a caller
+    /// that recovers it while no other process writes it (see `Lake::store`).
+    pub fn attach(place: Place) -> Result<StoreDir, LakeError> {
+        place.create()?;
+        Ok(StoreDir { place, key: None })
     }
 
     /// Whether the store is sealed (encrypted under a data key).
@@ -262,7 +268,9 @@ impl StoreDir {
         self.place.write_atomically(COMMITTED, &bytes)
     }
 
-    fn recover(&self) -> Result<(), LakeError> {
+    /// Deletes what appends cut short left: temporary files and files past their stream's
+    /// committed position. Only while no other process writes the store.
+    pub fn recover(&self) -> Result<(), LakeError> {
         let committed = self.committed()?;
         self.place.remove_temporaries()?;
         for part in self.all_parts()? {
@@ -288,9 +296,16 @@ impl StoreDir {
     }
 
     /// The files a query reads: every committed file no other file covers (a compaction's
-    /// inputs, whether it finished deleting them or was cut short).
+    /// inputs, whether it finished deleting them or was cut short). Files past their stream's
+    /// committed position are not read: an append under way (in another process sharing the
+    /// store) made them visible and has not committed them yet, or one was cut short.
     pub fn parts(&self) -> Result<Vec<Part>, LakeError> {
-        let all = self.all_parts()?;
+        let committed = self.committed()?;
+        let all: Vec<Part> = self
+            .all_parts()?
+            .into_iter()
+            .filter(|p| committed.get(&p.stream).is_some_and(|&c| p.last <= c))
+            .collect();
         Ok(all
             .iter()
             .filter(|p| !all.iter().any(|q| q.covers(p)))
@@ -510,14 +525,23 @@ impl StoreDir {
             self.place.remove_temporaries()?;
         }
         let committed = self.committed()?;
-        match committed.get(stream) {
-            Some(&c) if last <= c => return Ok(None),
-            Some(&c) if first <= c => {
+        let done = committed.get(stream).copied();
+        match done {
+            Some(c) if last <= c => return Ok(None),
+            Some(c) if first <= c => {
                 return Err(LakeError::Invalid(format!(
                     "stream {stream} range {first}-{last} overlaps its committed position {c}"
                 )));
             }
             _ => {}
+        }
+        // Files of this stream an append cut short left (a process sharing the store died
+        // mid-append after the store was opened here): they would hold the same records.
+        for part in self.all_parts()? {
+            if part.stream == stream && done.is_none_or(|c| part.last > c) {
+                tracing::info!(file = %part.name, "removing a lake file no append committed");
+                self.place.remove(&part.name)?;
+            }
         }
         Ok(Some(committed))
     }

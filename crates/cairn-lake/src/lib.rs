@@ -28,6 +28,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use cairn_store::lake::{FileLocks, Held, OneProcess};
+
 pub use files::{Appended, DataKey, StoreDir};
 pub use place::{Bucket, BucketConfig, Place};
 pub use query::{Engine, Limits, Output, QueryError, ResultFile, Table};
@@ -49,6 +51,9 @@ pub enum LakeError {
     /// A sealed store whose data key was not handed over (or was taken back).
     #[error("the event data store's KMS key cannot be used now")]
     Locked,
+    /// Other processes sharing the files could not be kept from writing them.
+    #[error("lake store lock: {0}")]
+    Shared(String),
     /// The bucket holding the files could not be reached or refused a call.
     #[error("lake bucket: {0}")]
     Bucket(String),
@@ -60,6 +65,9 @@ pub struct Lake {
     root: PathBuf,
     /// The bucket the files are in, when not under `root`.
     bucket: Option<Arc<Bucket>>,
+    /// Keeps other processes sharing the files (a cluster's nodes) from writing a store while
+    /// this one does.
+    locks: Arc<dyn FileLocks>,
     stores: Mutex<HashMap<String, Arc<Mutex<StoreDir>>>>,
     /// When each sealed store's key was handed over or taken back.
     key_states: Mutex<HashMap<String, cairn_store::lake::KeyState>>,
@@ -87,10 +95,18 @@ impl Lake {
         Ok(Lake {
             root: root.to_path_buf(),
             bucket,
+            locks: Arc::new(OneProcess),
             stores: Mutex::new(HashMap::new()),
             key_states: Mutex::new(HashMap::new()),
             engine,
         })
+    }
+
+    /// The lake with its stores' files shared with other processes, which `locks` keeps from
+    /// writing a store while this one does (and this one from theirs).
+    pub fn with_locks(mut self, locks: Arc<dyn FileLocks>) -> Lake {
+        self.locks = locks;
+        self
     }
 
     /// Where store `id`'s files are.
@@ -105,18 +121,51 @@ impl Lake {
         &self.engine
     }
 
-    /// A store's folder, opened (and recovered) on first use. Appends to one store are serial.
+    /// A store's folder, opened (and recovered) on first use. Write it through
+    /// [`Lake::writing`].
     pub fn store(&self, id: &str) -> Result<Arc<Mutex<StoreDir>>, LakeError> {
         if !files::valid_stream(id) {
             return Err(LakeError::Invalid(format!("event data store id {id:?}")));
         }
-        let mut all = self.stores.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = all.get(id) {
+        if let Some(s) = self.opened().get(id) {
             return Ok(s.clone());
         }
-        let dir = Arc::new(Mutex::new(StoreDir::open_at(self.place(id))?));
-        all.insert(id.to_string(), dir.clone());
-        Ok(dir)
+        // Recovery deletes what looks cut short: only while no other process writes the store.
+        let dir = {
+            let _held = self.hold(id)?;
+            let dir = StoreDir::attach(self.place(id))?;
+            dir.recover()?;
+            dir
+        };
+        let mut all = self.opened();
+        Ok(all
+            .entry(id.to_string())
+            .or_insert_with(|| Arc::new(Mutex::new(dir)))
+            .clone())
+    }
+
+    fn opened(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Mutex<StoreDir>>>> {
+        self.stores.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn hold(&self, id: &str) -> Result<Held, LakeError> {
+        self.locks
+            .hold(id)
+            .map_err(|e| LakeError::Shared(e.to_string()))
+    }
+
+    /// Runs `write` on store `id`'s folder with no other writer of it, in this process or any
+    /// other sharing the files. The other processes' lock is taken first, so that waiting for
+    /// one does not hold up this one's readers.
+    pub fn writing<T>(
+        &self,
+        id: &str,
+        write: impl FnOnce(&mut StoreDir) -> Result<T, LakeError>,
+    ) -> Result<T, LakeError> {
+        let store = self.store(id)?;
+        let _held = self.hold(id)?;
+        let mut dir = store.lock().unwrap_or_else(|p| p.into_inner());
+        write(&mut dir)
     }
 
     /// The tables a query over `ids` reads (a sealed store's with its key: without it, the
@@ -143,9 +192,7 @@ impl Lake {
 
     /// Hands a store its data key (sealing it if it was not).
     pub fn set_key(&self, id: &str, key: DataKey) -> Result<(), LakeError> {
-        let store = self.store(id)?;
-        let mut dir = store.lock().unwrap_or_else(|p| p.into_inner());
-        dir.set_key(key)
+        self.writing(id, |dir| dir.set_key(key))
     }
 
     /// Takes a store's data key back.
@@ -189,13 +236,10 @@ impl Lake {
 
     /// Deletes a store's files.
     pub fn remove(&self, id: &str) -> Result<(), LakeError> {
-        let store = self.store(id)?;
-        self.stores
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        let dir = store.lock().unwrap_or_else(|p| p.into_inner());
-        dir.place().remove_folder("")
+        self.writing(id, |dir| {
+            self.opened().remove(id);
+            dir.place().remove_folder("")
+        })
     }
 }
 

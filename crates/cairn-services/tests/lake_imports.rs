@@ -65,6 +65,18 @@ impl Columnar for Memory {
             ..ColumnarAppend::default()
         })
     }
+    fn append_next(
+        &self,
+        store: &str,
+        stream: &str,
+        count: u64,
+        records: &mut dyn Iterator<Item = Cow<'_, str>>,
+    ) -> Result<(u64, ColumnarAppend), StoreError> {
+        // One caller at a time in these tests: the position read and taken need no lock.
+        let first = self.committed(store, stream)?.unwrap_or(0) + 1;
+        let done = self.append(store, stream, first, first + count - 1, records)?;
+        Ok((first, done))
+    }
     fn committed(&self, store: &str, stream: &str) -> Result<Option<u64>, StoreError> {
         Ok(self
             .committed

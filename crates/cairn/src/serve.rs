@@ -233,8 +233,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         (None, Some(c)) => Some(lake_beside_bodies(&c.bodies)),
         (None, None) => None,
     };
-    let lake = cairn_lake::Lake::open_with(&layout.lake(), lake_bucket.as_ref())
+    let mut lake = cairn_lake::Lake::open_with(&layout.lake(), lake_bucket.as_ref())
         .with_context(|| format!("opening the lake at {}", layout.lake().display()))?;
+    // Every node writes the same stores' files: one at a time per store.
+    if let Some(c) = &cluster {
+        let locks = cairn_store::lake::PgFileLocks::open(&c.database, &c.schema("lake"))
+            .context("opening the lake's store locks in the cluster's database")?;
+        lake = lake.with_locks(Arc::new(locks));
+    }
     let retention_ms = match args.history_retention_days {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),
@@ -439,11 +445,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         consumers.register(Arc::clone(&lambda_async));
         // Woken when an invocation is queued (an event reaching a function must not wait for
         // a tick); the tick runs retries as they come due.
-        spawn_nudged(
-            lambda_async,
-            vec![app.lambda.invocations_queued()],
-            Duration::from_millis(200),
-        );
+        // On a cluster, another node may have queued it: its commit wakes this node too.
+        let mut queued = vec![app.lambda.invocations_queued()];
+        if cluster.is_some() {
+            queued.push(stores.commits.subscribe());
+        }
+        spawn_nudged(lambda_async, queued, Duration::from_millis(200));
         // EventBridge: CloudTrail records and PutEvents entries through the rules to their
         // targets, and schedules. Woken by every journal commit, so a call reaches its
         // targets within milliseconds; a tick catches what a commit does not announce (a
@@ -455,7 +462,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         consumers.register(Arc::clone(&routing));
         spawn_nudged(
             routing,
-            vec![Arc::clone(&stores.commits), app.events.events_put()],
+            vec![stores.commits.subscribe(), app.events.events_put()],
             Duration::from_millis(100),
         );
         // CloudTrail Lake: event data stores take the journal's records into their columnar
@@ -464,18 +471,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let lake_ingest: Arc<dyn Consumer> =
             runs.of(cairn_services::cloudtrail::lake_ingest::LakeIngest::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_ingest));
-        spawn_nudged(lake_ingest, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
+        spawn_nudged(lake_ingest, vec![stores.commits.subscribe()], Duration::from_millis(500));
         let lake_queries: Arc<dyn Consumer> =
-            runs.of(cairn_services::cloudtrail::lake_queries::LakeQueries { app: Arc::clone(&app) });
+            runs.of(cairn_services::cloudtrail::lake_queries::LakeQueries::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_queries));
-        spawn_nudged(lake_queries, vec![Arc::clone(&stores.commits)], Duration::from_millis(200));
+        spawn_nudged(lake_queries, vec![stores.commits.subscribe()], Duration::from_millis(200));
         // Imports (StartImport): files read from S3 into event data stores, a batch at a
         // time, on a loop of their own (woken by commits: StartImport is a recorded call, and
         // so are the worker's own reads).
         let lake_imports: Arc<dyn Consumer> =
             runs.of(cairn_services::cloudtrail::lake_imports::LakeImports::new(Arc::clone(&app)));
         consumers.register(Arc::clone(&lake_imports));
-        spawn_nudged(lake_imports, vec![Arc::clone(&stores.commits)], Duration::from_millis(500));
+        spawn_nudged(lake_imports, vec![stores.commits.subscribe()], Duration::from_millis(500));
         // The alerting chain, in order: records into log groups (whose metric filters publish
         // datapoints and whose subscription filters invoke functions), alarms evaluated and
         // their notifications published, SNS deliveries. It

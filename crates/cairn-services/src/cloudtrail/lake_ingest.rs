@@ -108,6 +108,30 @@ impl Feed {
     }
 }
 
+/// Whether `store` has yet to take in journal entries before `head` that it ingests: a query
+/// started at `head` waits for them. A store whose KMS key cannot be used now takes nothing
+/// and is not waited for.
+pub(super) fn behind(app: &App, store: &EventDataStore, head: u64) -> Result<bool, StoreError> {
+    if store.status == PENDING_DELETION {
+        return Ok(false);
+    }
+    let Some(feed) = Feed::of(app, store.clone())? else {
+        return Ok(false);
+    };
+    if lake_keys::sealing(store).is_some()
+        && !matches!(app.columnar.key_state(&store.id), KeyState::Unlocked { .. })
+    {
+        return Ok(false);
+    }
+    // Some range it ingests overlaps the entries from its position to `head`.
+    Ok(feed
+        .store
+        .ingest_ranges
+        .iter()
+        .any(|&(from, to)| from < head && to.is_none_or(|t| t > feed.position))
+        && feed.position < head)
+}
+
 impl LakeIngest {
     fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
         let mut out = Vec::new();

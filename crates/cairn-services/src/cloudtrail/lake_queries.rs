@@ -4,8 +4,9 @@
 //! its results saved there (`lake_results`) before it is marked finished. A query found RUNNING when a round
 //! starts was cut short by a crash: it is queued again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cairn_store::StoreError;
@@ -20,12 +21,51 @@ const PER_ROUND: usize = 8;
 /// How often a running query's cancellation is looked for.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 
+/// How long a query waits for the stores it reads to take in what was recorded before it
+/// runs (another node may be ingesting them), before it runs over what they hold.
+const CATCH_UP: Duration = Duration::from_secs(10);
+
 /// The consumer.
 pub struct LakeQueries {
-    pub app: Arc<App>,
+    app: Arc<App>,
+    /// Queries waiting for ingestion, since when (in this process).
+    waiting: Mutex<HashMap<String, Instant>>,
 }
 
 impl LakeQueries {
+    pub fn new(app: Arc<App>) -> LakeQueries {
+        LakeQueries {
+            app,
+            waiting: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the query may run now: every store it reads has taken in the journal up to
+    /// `head` (so it sees every call recorded before it, StartQuery's own among them), or it
+    /// has waited [`CATCH_UP`] for them.
+    fn ready(&self, q: &Query, head: u64) -> Result<bool, StoreError> {
+        let mut behind = false;
+        for arn in &q.stores {
+            if let Some(store) = self.app.lake.store(arn)?
+                && super::lake_ingest::behind(&self.app, &store, head)?
+            {
+                behind = true;
+            }
+        }
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if !behind {
+            waiting.remove(&q.id);
+            return Ok(true);
+        }
+        let since = *waiting.entry(q.id.clone()).or_insert_with(Instant::now);
+        if since.elapsed() < CATCH_UP {
+            return Ok(false);
+        }
+        waiting.remove(&q.id);
+        tracing::warn!(query = %q.id, "running a query over event data stores still ingesting");
+        Ok(true)
+    }
+
     fn requeue_interrupted(&self) -> Result<(), StoreError> {
         for mut q in self.app.lake.queries_in("RUNNING")? {
             q.status = "QUEUED".into();
@@ -162,8 +202,12 @@ impl Consumer for LakeQueries {
             .lake
             .queries_in("QUEUED")
             .map_err(|e| e.to_string())?;
+        let head = self.app.journal.head();
         let mut done = 0;
         for q in queued.into_iter().take(PER_ROUND) {
+            if !self.ready(&q, head).map_err(|e| e.to_string())? {
+                continue;
+            }
             self.run_one(q).map_err(|e| e.to_string())?;
             done += 1;
         }

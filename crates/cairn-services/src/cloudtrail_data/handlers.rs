@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::Mutex;
 
 use cairn_model::{ids, timefmt};
 use cairn_store::lake::KeyState;
@@ -25,9 +24,6 @@ use crate::recorder::CallContext;
 /// Events per request, and bytes.
 const MAX_EVENTS: usize = 100;
 const MAX_BYTES: usize = 1 << 20;
-
-/// Appends one call at a time: a stream's next position is read and taken under it.
-static APPEND: Mutex<()> = Mutex::new(());
 
 fn validation(msg: impl Into<String>) -> AwsError {
     AwsError::client("ValidationException", msg)
@@ -130,7 +126,6 @@ fn deliver(app: &App, arn: &str, channel: &Value, records: &[String]) -> Result<
         .flatten()
         .filter_map(|d| d.get("Location").and_then(Value::as_str))
         .collect();
-    let _one_at_a_time = APPEND.lock().unwrap_or_else(|p| p.into_inner());
     let mut stores = Vec::new();
     for location in destinations {
         let Some(store) = app.lake.store(location).map_err(store_failure)? else {
@@ -159,16 +154,9 @@ fn deliver(app: &App, arn: &str, channel: &Value, records: &[String]) -> Result<
         stores.push(store);
     }
     for store in stores {
-        let first = app
-            .columnar
-            .committed(&store.id, &stream)
-            .map_err(store_failure)?
-            .unwrap_or(0)
-            + 1;
-        let last = first + records.len() as u64 - 1;
         let mut rows = records.iter().map(|r| Cow::Borrowed(r.as_str()));
         app.columnar
-            .append(&store.id, &stream, first, last, &mut rows)
+            .append_next(&store.id, &stream, records.len() as u64, &mut rows)
             .map_err(store_failure)?;
     }
     Ok(())

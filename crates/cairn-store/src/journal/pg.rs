@@ -25,6 +25,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Statement};
 
 use super::{CommitHook, Entries, Journal, PendingAppend};
@@ -84,6 +85,51 @@ impl Drop for Inner {
             let _ = t.join();
         }
     }
+}
+
+/// How long a lost listening connection waits before it is made again.
+const LISTEN_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Calls `wake` after every batch any node commits to the journal in `schema` (PostgreSQL's
+/// LISTEN/NOTIFY), on a thread of its own, for as long as the process runs: consumers that
+/// react to calls (EventBridge's router, the lake's ingestion) wake when a call is recorded on
+/// another node rather than on their next tick. Each time the connection is made (again), it
+/// also calls `wake`: notices sent while it was lost are not kept.
+pub fn listen(url: &str, schema: &str, wake: Box<dyn Fn() + Send>) -> Result<(), StoreError> {
+    let (url, schema) = (url.to_owned(), schema.to_owned());
+    std::thread::Builder::new()
+        .name("cairn-journal-listen".into())
+        .spawn(move || {
+            loop {
+                match client(&url, &schema, &[]) {
+                    Ok(mut c) => {
+                        if let Err(e) = c.batch_execute(&format!("LISTEN {schema}")) {
+                            tracing::warn!(error = %e, "could not listen for other nodes' commits");
+                        } else {
+                            wake();
+                            let mut notices = c.notifications();
+                            let mut each = notices.blocking_iter();
+                            loop {
+                                match each.next() {
+                                    Ok(Some(_)) => wake(),
+                                    Ok(None) => break,
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "lost the connection listening for other nodes' commits");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot listen for other nodes' commits yet")
+                    }
+                }
+                std::thread::sleep(LISTEN_AGAIN_AFTER);
+            }
+        })
+        .map_err(|e| StoreError::Invalid(format!("could not start the journal listener: {e}")))?;
+    Ok(())
 }
 
 impl PgJournal {
@@ -651,13 +697,17 @@ impl Writer {
             let _ = c.batch_execute("ROLLBACK");
             return Err(Failure::Refused("injected journal write failure".into()));
         }
-        if let Err(e) = c.batch_execute("COMMIT") {
+        // Other nodes' consumers that react to calls wake on the notice (`listen`); it is
+        // sent with the commit, in the same round trip, and only if the batch is kept.
+        if let Err(e) = c.batch_execute(&format!("NOTIFY {}; COMMIT", self.schema)) {
             return Err(if c.is_closed() {
                 Failure::LostInCommit {
                     why: e.to_string(),
                     first,
                 }
             } else {
+                // A refused NOTIFY leaves the transaction open and failed.
+                let _ = c.batch_execute("ROLLBACK");
                 Failure::Refused(e.to_string())
             });
         }
@@ -742,6 +792,41 @@ mod tests {
     /// The database stops (as a crash would) and starts again: meanwhile appends are refused
     /// and the journal says why; afterwards it accepts writes again by itself, and holds every
     /// acknowledged entry once, in a gapless order.
+    #[test]
+    fn a_commit_on_one_node_wakes_listeners_on_every_node_and_only_once_kept() {
+        let server = TestPostgres::start();
+        let url = server.url();
+        let here = PgJournal::open(&url, "listened", 8, Box::new(NoHook)).unwrap();
+        let there = PgJournal::open(&url, "listened", 8, Box::new(NoHook)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        listen(
+            &url,
+            "listened",
+            Box::new(move || {
+                let _ = tx.send(());
+            }),
+        )
+        .unwrap();
+        // The first wakeup says it listens (notices from before are not kept).
+        rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+        there
+            .append(vec![b"from the other node".to_vec()])
+            .wait_blocking()
+            .unwrap();
+        rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+        // A batch refused (nothing kept) wakes no one.
+        there.fail_next_write();
+        assert!(
+            there
+                .append(vec![b"refused".to_vec()])
+                .wait_blocking()
+                .is_err()
+        );
+        here.append(vec![b"here".to_vec()]).wait_blocking().unwrap();
+        rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+        assert!(rx.try_recv().is_err(), "one wakeup per kept batch");
+    }
+
     #[test]
     fn the_journal_refuses_writes_while_its_database_is_down_and_resumes_after() {
         let server = TestPostgres::start();

@@ -82,6 +82,16 @@ pub trait Columnar: Send + Sync {
         last: u64,
         records: &mut dyn Iterator<Item = Cow<'_, str>>,
     ) -> Result<ColumnarAppend, StoreError>;
+    /// Adds `count` records to `stream` of `store`, numbered from just past its committed
+    /// position, read and moved under one lock: a stream fed from several nodes (a channel's
+    /// calls) numbers each call's records once. Returns the first number given.
+    fn append_next(
+        &self,
+        store: &str,
+        stream: &str,
+        count: u64,
+        records: &mut dyn Iterator<Item = Cow<'_, str>>,
+    ) -> Result<(u64, ColumnarAppend), StoreError>;
     /// The last committed position of `stream` in `store`.
     fn committed(&self, store: &str, stream: &str) -> Result<Option<u64>, StoreError>;
     /// The event data store ids a statement names (lower case), or why it is not a statement
@@ -117,6 +127,18 @@ impl Columnar for NoColumnar {
         _last: u64,
         _records: &mut dyn Iterator<Item = Cow<'_, str>>,
     ) -> Result<ColumnarAppend, StoreError> {
+        Err(StoreError::Backend {
+            engine: "columnar",
+            message: "no columnar engine in this build".into(),
+        })
+    }
+    fn append_next(
+        &self,
+        _store: &str,
+        _stream: &str,
+        _count: u64,
+        _records: &mut dyn Iterator<Item = Cow<'_, str>>,
+    ) -> Result<(u64, ColumnarAppend), StoreError> {
         Err(StoreError::Backend {
             engine: "columnar",
             message: "no columnar engine in this build".into(),

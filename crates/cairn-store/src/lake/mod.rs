@@ -9,13 +9,17 @@
 //! call's transaction; the query runner's writes (outside calls) commit at once.
 
 mod columnar;
+mod locks;
 mod pg;
+mod pg_locks;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
 pub use columnar::{Answer, Columnar, ColumnarAppend, KeyState, LakeKey, NoColumnar, SqlError};
+pub use locks::{FileLocks, Held, OneProcess, Shared};
 pub use pg::PgLake;
+pub use pg_locks::PgFileLocks;
 pub use sqlite::SqliteLake;
 
 /// A JSON column read back (only the lake's backends write these columns, always from the

@@ -519,6 +519,18 @@ impl Db<Postgres> {
     }
 }
 
+/// An advisory lock key for `name` of `kind` in `schema`: the first 8 bytes of a digest, so
+/// that deployments sharing a database do not exclude each other.
+pub(crate) fn advisory_key(kind: &str, schema: &str, name: &str) -> i64 {
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("cairn {kind}\0{schema}\0{name}").as_bytes(),
+    );
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&d.as_ref()[..8]);
+    i64::from_be_bytes(k)
+}
+
 /// Runs `f` while holding the database-wide advisory lock `key`: for the once-per-cluster
 /// steps of starting a node (making the first account) that two nodes starting together
 /// must not both take.

@@ -17,7 +17,7 @@ use postgres::Client;
 use super::{Lease, Leases};
 use crate::error::StoreError;
 use crate::journal::Round;
-use crate::pg::{Migration, PgConn, Session, backend, client};
+use crate::pg::{Migration, PgConn, Session, advisory_key, backend, client};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     store: "leases",
@@ -47,18 +47,7 @@ const CLAIM_FOR: Duration = Duration::from_secs(10);
 /// The advisory lock key of consumer `name` in `schema`: the first 8 bytes of a digest, so that
 /// deployments sharing a database do not exclude each other.
 fn round_key(schema: &str, name: &str) -> i64 {
-    lock_key("round", schema, name)
-}
-
-/// An advisory lock key for `name` of `kind` in `schema`: the first 8 bytes of a digest.
-fn lock_key(kind: &str, schema: &str, name: &str) -> i64 {
-    let d = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("cairn {kind}\0{schema}\0{name}").as_bytes(),
-    );
-    let mut k = [0u8; 8];
-    k.copy_from_slice(&d.as_ref()[..8]);
-    i64::from_be_bytes(k)
+    advisory_key("round", schema, name)
 }
 
 impl PgLeases {
@@ -83,7 +72,7 @@ impl PgLeases {
     }
 
     fn claim_node_within(&self, node: &str, wait: Duration) -> Result<(), StoreError> {
-        let key = lock_key("node", &self.schema, node);
+        let key = advisory_key("node", &self.schema, node);
         let mut c = client(&self.url, &self.schema, &[])?;
         let deadline = Instant::now() + wait;
         loop {
