@@ -40,8 +40,10 @@ def subscriber():
 
 
 def mails(c, who):
-    d = c.data_dir / "mailbox" / who
-    return sorted(d.glob("*.eml")) if d.exists() else []
+    """The mails to `who`, oldest first, in every node's mailbox (each node writes those of the
+    deliveries it ran)."""
+    found = [m for d in c.data_dirs for m in (d / "mailbox" / who).glob("*.eml")]
+    return sorted(found, key=lambda m: m.name)
 
 
 def mail_parts(path):

@@ -169,13 +169,13 @@ def read(path):
 
 def test_email_json_and_email_land_in_the_mailbox(cairn, sns):
     topic = sns.create_topic(Name="mail", Attributes={"DisplayName": "Cairn alerts"})["TopicArn"]
-    mailbox = cairn.data_dir / "mailbox"
     sns.subscribe(TopicArn=topic, Protocol="email-json", Endpoint="json@example.com")
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
 
     def mails(who):
-        d = mailbox / who
-        return sorted(d.glob("*.eml")) if d.exists() else []
+        # Oldest first, from every node's mailbox (each node writes those it delivered).
+        found = [m for d in cairn.data_dirs for m in (d / "mailbox" / who).glob("*.eml")]
+        return sorted(found, key=lambda m: m.name)
 
     [first] = wait_for(lambda: mails("json@example.com"))
     text = read(first)
