@@ -105,6 +105,9 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
     let prepared = prepare_naming(&args.sql, names).map_err(|e| anyhow::anyhow!("{e}"))?;
     let engine = cairn_lake::Engine::new().context("starting the SQL engine")?;
     let mut tables = Vec::new();
+    // Event data stores' folders, by their table's index: listed again when cairn serve merged
+    // files away while the query ran.
+    let mut stores: Vec<(usize, cairn_lake::Place)> = Vec::new();
     for name in &prepared.stores {
         if name == FROM_TABLE && !args.from.is_empty() {
             let threads = args.threads.unwrap_or_else(cores);
@@ -174,6 +177,7 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
             key: None,
             bucket: place.object_store(),
         });
+        stores.push((tables.len() - 1, place));
     }
     let limits = Limits {
         max_result_bytes: usize::MAX,
@@ -191,24 +195,50 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
     let mut printer = Printer::new(args.format);
     let mut parquet = args.output.as_deref().map(ResultFile::new);
     let cancel = AtomicBool::new(false);
-    let ran = engine.run_batches(
-        &prepared,
-        &tables,
-        &cancel,
-        limits,
-        &mut |columns, batch| {
-            if args.format == Format::Parquet {
-                if let Some(f) = parquet.as_mut() {
-                    f.write(columns, batch)
-                        .map_err(|e| QueryError::Failed(e.to_string()))?;
+    let mut emitted = false;
+    let mut attempt = 0;
+    let ran = loop {
+        attempt += 1;
+        let ran = engine.run_batches(
+            &prepared,
+            &tables,
+            &cancel,
+            limits,
+            &mut |columns, batch| {
+                emitted = true;
+                if args.format == Format::Parquet {
+                    if let Some(f) = parquet.as_mut() {
+                        f.write(columns, batch)
+                            .map_err(|e| QueryError::Failed(e.to_string()))?;
+                    }
+                    return Ok(());
                 }
-                return Ok(());
+                printer
+                    .rows(&mut out, columns, render::rows(batch))
+                    .map_err(|e| QueryError::Failed(format!("writing the result: {e}")))
+            },
+        );
+        // A store cairn serve is writing merges its small files as it goes, deleting them: a
+        // query that listed one before it went runs again over the new listing (unless it
+        // printed rows already).
+        let gone = || {
+            stores
+                .iter()
+                .any(|(i, place)| tables[*i].files.iter().any(|f| !place.exists_at(f)))
+        };
+        match ran {
+            Err(QueryError::Failed(_)) if attempt < 3 && !emitted && gone() => {
+                for (i, place) in &stores {
+                    tables[*i].files = cairn_lake::files::committed_parts(place)
+                        .with_context(|| format!("reading {}", place.location("")))?
+                        .iter()
+                        .map(|p| place.location(&p.name))
+                        .collect();
+                }
             }
-            printer
-                .rows(&mut out, columns, render::rows(batch))
-                .map_err(|e| QueryError::Failed(format!("writing the result: {e}")))
-        },
-    );
+            other => break other,
+        }
+    };
     let columns = match ran {
         Ok(c) => c,
         Err(e) => bail!("{e}"),
