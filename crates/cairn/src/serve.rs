@@ -287,6 +287,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
+        // Taken before the port is bound: a SIGTERM as soon as the port answers (before the
+        // startup output is written) still shuts the server down cleanly, after that output.
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         let listener = listen(args.listen).with_context(|| format!("listening on {}", args.listen))?;
         let bound = listener.local_addr()?;
         let host = if bound.ip().is_unspecified() { "127.0.0.1".to_owned() } else { bound.ip().to_string() };
@@ -520,8 +523,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let edge = cairn_services::edge::Edge::with_tests(Arc::clone(&app), limits, tests)
             .with_web(cairn_console::Console::new(Arc::clone(&app), &args.region));
         match tls {
-            Some(t) => cairn_services::edge::serve_tls(listener, edge, t.config, shutdown_signal()).await,
-            None => cairn_services::edge::serve(listener, edge, shutdown_signal()).await,
+            Some(t) => cairn_services::edge::serve_tls(listener, edge, t.config, shutdown_signal(term)).await,
+            None => cairn_services::edge::serve(listener, edge, shutdown_signal(term)).await,
         }
         println!("cairn: shutting down (delivering pending log files and digests)");
         let (leases, node) = (Arc::clone(&stores.leases), stores.node.clone());
@@ -680,16 +683,16 @@ fn spawn_retention(app: Arc<App>, consumers: Consumers) {
     });
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(term: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match term {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
     tokio::select! {
