@@ -22,6 +22,16 @@ pub struct CallFacts {
     /// Another account that also gets the record (a cross-account AssumeRole is recorded in the
     /// caller's account and in the role's, with one `sharedEventID`).
     pub shared_with: Option<String>,
+    /// The failure to record instead of the answer's error (see
+    /// [`crate::pipeline::Details::recorded_error`]).
+    pub recorded_error: Option<RecordedError>,
+}
+
+/// A failure as a record states it: `errorCode` and `errorMessage`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedError {
+    pub code: String,
+    pub message: String,
 }
 
 /// What the edge knows about a call.
@@ -50,6 +60,22 @@ pub fn build_record(
     error: Option<&AwsError>,
     now_ms: i64,
 ) -> ApiCallRecord {
+    let recorded = facts.recorded_error.or_else(|| {
+        // JSON services answer AccessDeniedException; CloudTrail records every refusal as
+        // AccessDenied.
+        error.map(|e| RecordedError {
+            code: match e.code.as_ref() {
+                "AccessDeniedException" => "AccessDenied".to_owned(),
+                other => other.to_owned(),
+            },
+            message: e.message.clone(),
+        })
+    });
+    let failed = recorded.is_some();
+    let (error_code, error_message) = match recorded {
+        Some(r) => (Some(r.code), Some(r.message).filter(|m| !m.is_empty())),
+        None => (None, None),
+    };
     let mut user_identity = ctx.principal.user_identity();
     if let (Some(by), Value::Object(m)) = (&ctx.invoked_by, &mut user_identity) {
         m.entry("invokedBy")
@@ -64,16 +90,11 @@ pub fn build_record(
         aws_region: ctx.region.clone(),
         source_ip_address: ctx.source_ip.clone(),
         user_agent: ctx.user_agent.clone(),
-        // JSON services answer AccessDeniedException; CloudTrail records every refusal as
-        // AccessDenied.
-        error_code: error.map(|e| match e.code.as_ref() {
-            "AccessDeniedException" => "AccessDenied".to_owned(),
-            other => other.to_owned(),
-        }),
-        error_message: error.map(|e| e.message.clone()).filter(|m| !m.is_empty()),
+        error_code,
+        error_message,
         request_parameters: facts.request_parameters,
         // Failed calls have no response.
-        response_elements: if error.is_some() {
+        response_elements: if failed {
             None
         } else {
             facts.response_elements

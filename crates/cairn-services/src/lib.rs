@@ -1,5 +1,7 @@
 //! cairn's AWS services, one folder each (`cloudtrail`, `cloudtrail_data`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
-//! `sts`, `sqs`, `sns`, `lambda`, `events`), and the standard [`registry`] that lists them.
+//! `sts`, `sqs`, `sns`, `lambda`, `events`), the standard [`registry`] that lists them, and the
+//! recording [`gateway`] that forwards services cairn does not implement to an upstream
+//! endpoint (one `Gateway` service per forwarded service, added to the registry by `serve`).
 //!
 //! Every service is a [`pipeline::Service`] in a folder with the same rooms: `mod.rs` (the
 //! `Service` impl), `operations.rs` (the operation table), `resolve.rs` (what a call acts on,
@@ -25,6 +27,7 @@ pub mod cloudtrail;
 pub mod cloudtrail_data;
 pub mod cloudwatch;
 pub mod events;
+pub mod gateway;
 pub mod iam;
 pub mod kms;
 pub mod lambda;

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 12] = [
+const SERVICES: [&str; 13] = [
     "cloudtrail",
     "cloudtrail_data",
     "s3",
@@ -23,6 +23,7 @@ const SERVICES: [&str; 12] = [
     "sns",
     "lambda",
     "events",
+    "gateway",
 ];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as

@@ -92,6 +92,13 @@ impl AwsError {
                 escape(request_id),
             )
             .into_bytes(),
+            Protocol::Ec2 => format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{}</RequestID></Response>",
+                escape(&self.code),
+                escape(&self.message),
+                escape(request_id),
+            )
+            .into_bytes(),
             Protocol::RestXml => {
                 let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
                 s.push_str(&escape(&self.code));

@@ -17,6 +17,9 @@ pub enum Protocol {
     Query { xmlns: &'static str },
     /// REST with XML bodies (S3).
     RestXml,
+    /// EC2's own form of the query protocol: form-encoded `Action=…` requests, XML answers
+    /// without a result wrapper, errors as `<Response><Errors><Error>…`.
+    Ec2,
     /// REST with JSON bodies (Lambda, CloudTrail Data): errors name their type in
     /// `X-Amzn-ErrorType`.
     RestJson,
@@ -30,7 +33,7 @@ impl Protocol {
         match self {
             Protocol::Json11 => "application/x-amz-json-1.1",
             Protocol::Json10 => "application/x-amz-json-1.0",
-            Protocol::Query { .. } => "text/xml",
+            Protocol::Query { .. } | Protocol::Ec2 => "text/xml",
             Protocol::RestXml => "application/xml",
             Protocol::RestJson => "application/json",
             Protocol::RpcV2Cbor => "application/cbor",
@@ -44,6 +47,7 @@ impl Protocol {
             "iam" => Protocol::Query { xmlns: IAM_XMLNS },
             "sts" => Protocol::Query { xmlns: STS_XMLNS },
             "sns" => Protocol::Query { xmlns: SNS_XMLNS },
+            "ec2" => Protocol::Ec2,
             _ => Protocol::Json11,
         }
     }

@@ -33,6 +33,87 @@ pub struct FileConfig {
     pub database: Option<String>,
     /// `[object_store]`: where a cluster keeps object bodies.
     pub object_store: Option<ObjectStoreConfig>,
+    /// `[[upstream]]`: AWS-compatible endpoints that answer the services cairn does not
+    /// implement (the recording gateway).
+    #[serde(default)]
+    pub upstream: Vec<UpstreamConfig>,
+    /// `[gateway]`: where the gateway finds models of services cairn carries none of.
+    pub gateway: Option<GatewaySection>,
+}
+
+/// `[[upstream]]`: an AWS-compatible endpoint (moto_server, LocalStack) answering services
+/// cairn forwards and records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// `http://host:port` or `https://host[:port]`
+    pub url: String,
+    /// The services it answers, by signing name (`ec2`, `dynamodb`); empty or absent: every
+    /// service cairn carries a model of and does not implement.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// The credentials cairn signs forwarded calls with (default `test` / `test`, what local
+    /// emulators accept).
+    #[serde(default = "default_upstream_key")]
+    pub access_key_id: String,
+    #[serde(default = "default_upstream_key")]
+    pub secret_access_key: String,
+    /// How long the upstream may stall a read or a write before a call fails with
+    /// ServiceUnavailable (default 30 s).
+    pub timeout: Option<FileDuration>,
+    /// For an `https://` upstream with a private CA: a PEM file of its certificates.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `[gateway]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// A botocore `data` directory (`.../site-packages/botocore/data`): models of services
+    /// beyond the ones cairn carries, for `[[upstream]] services`.
+    pub models: Option<PathBuf>,
+}
+
+fn default_upstream_key() -> String {
+    "test".to_owned()
+}
+
+/// The gateway's configuration: `--upstream [SERVICE=]URL` flags, then `[[upstream]]` tables.
+/// A flag's credentials and timeout come from the table of the same URL, if there is one.
+pub fn gateway(
+    flags: &[String],
+    file: &FileConfig,
+) -> anyhow::Result<cairn_services::gateway::GatewayConfig> {
+    let spec = |url: &str, table: Option<&UpstreamConfig>| -> anyhow::Result<_> {
+        let timeout = match table.and_then(|t| t.timeout.as_ref()) {
+            Some(d) => d.seconds("timeout", 1)?,
+            None => 30,
+        };
+        Ok(cairn_services::gateway::UpstreamSpec {
+            url: url.to_owned(),
+            access_key_id: table.map_or_else(default_upstream_key, |t| t.access_key_id.clone()),
+            secret_access_key: table
+                .map_or_else(default_upstream_key, |t| t.secret_access_key.clone()),
+            timeout: std::time::Duration::from_secs(timeout),
+            ca_file: table.and_then(|t| t.ca_file.clone()),
+        })
+    };
+    let mut upstreams = Vec::new();
+    for flag in flags {
+        let (service, url) = match flag.split_once('=') {
+            Some((s, u)) if !s.contains("://") => (Some(s.to_owned()), u),
+            _ => (None, flag.as_str()),
+        };
+        let table = file.upstream.iter().find(|t| t.url == url);
+        upstreams.push((service.into_iter().collect(), spec(url, table)?));
+    }
+    for t in &file.upstream {
+        upstreams.push((t.services.clone(), spec(&t.url, Some(t))?));
+    }
+    Ok(cairn_services::gateway::GatewayConfig {
+        upstreams,
+        models: file.gateway.as_ref().and_then(|g| g.models.clone()),
+    })
 }
 
 /// `[object_store]`: a cluster's object bodies in a bucket of an S3-compatible endpoint.

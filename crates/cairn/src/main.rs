@@ -177,6 +177,7 @@ fn main() -> anyhow::Result<()> {
                 a.external_buckets.push(b.resolve()?);
             }
             a.lake_bucket = file.lake_bucket()?;
+            a.gateway = config::gateway(&a.upstream, &file)?;
             if a.database.is_none() {
                 a.database = file.database.clone();
             }

@@ -144,6 +144,21 @@ pub struct ServeArgs {
         requires = "database"
     )]
     pub object_store: Option<String>,
+    /// Forward calls for AWS services cairn does not implement to an AWS-compatible endpoint
+    /// (moto_server, LocalStack), authenticating, authorizing and recording each: `URL` for
+    /// every service cairn carries a model of (ec2, secretsmanager, ssm, dynamodb),
+    /// `SERVICE=URL` for one. Repeatable (or comma-separated). Credentials for the upstream come
+    /// from the configuration file's `[[upstream]]` table of the same URL, else `test`/`test`.
+    #[arg(
+        long,
+        env = "CAIRN_UPSTREAM",
+        value_name = "[SERVICE=]URL",
+        value_delimiter = ','
+    )]
+    pub upstream: Vec<String>,
+    /// The gateway's upstreams, resolved from --upstream and `[[upstream]]`.
+    #[arg(skip)]
+    pub gateway: cairn_services::gateway::GatewayConfig,
     /// The object store's bucket, resolved from --object-store.
     #[arg(skip)]
     pub object_store_bucket: Option<cairn_store::objects::BodyBucket>,
@@ -245,11 +260,31 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),
     };
+    let native = cairn_services::registry();
+    let native_names: Vec<&str> = native.iter().map(|s| s.signing_name()).collect();
+    let forwarded = cairn_services::gateway::services(&args.gateway, &native_names)
+        .context("configuring the gateway's upstreams")?;
+    let forwarded_lines: Vec<String> = forwarded
+        .iter()
+        .map(|g| {
+            format!(
+                "{} → {}",
+                cairn_services::pipeline::Service::signing_name(g.as_ref()),
+                g.upstream_url()
+            )
+        })
+        .collect();
+    let registry = native.with_services(
+        forwarded
+            .into_iter()
+            .map(|g| g as Arc<dyn cairn_services::pipeline::registry::Endpoint>)
+            .collect(),
+    );
     let app = Arc::new(
         App::build(
             &stores,
             &layout,
-            cairn_services::registry(),
+            registry,
             cairn_services::app::Options {
                 clock: Arc::clone(&clock),
                 history_retention_ms: retention_ms,
@@ -350,6 +385,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         match retention_ms {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
+        }
+        if !forwarded_lines.is_empty() {
+            println!("  gateway:   {} (recorded, authorized by cairn's IAM)", forwarded_lines.join(", "));
         }
         println!("  console:   {endpoint}/console");
         if !root_password_set {

@@ -37,6 +37,16 @@ impl Denied {
             Protocol::RestJson => AwsError::new(403, "AccessDeniedException", self.message.clone()),
             Protocol::Query { .. } => AwsError::new(403, "AccessDenied", self.message.clone()),
             Protocol::RestXml => AwsError::new(403, "AccessDenied", "Access Denied"),
+            // EC2 says who may not do what, and CloudTrail records it as
+            // `Client.UnauthorizedOperation`.
+            Protocol::Ec2 => AwsError::new(
+                403,
+                "UnauthorizedOperation",
+                format!(
+                    "You are not authorized to perform this operation. {}",
+                    self.message
+                ),
+            ),
         }
     }
 }

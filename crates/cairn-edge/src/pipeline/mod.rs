@@ -263,6 +263,7 @@ fn stages<S: Service + ?Sized>(
         additional_event_data: details.additional_event_data,
         resources: details.resources,
         shared_with: details.shared_with,
+        recorded_error: details.recorded_error,
     };
     (result, facts)
 }

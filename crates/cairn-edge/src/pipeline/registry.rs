@@ -200,6 +200,13 @@ impl Registry {
         }
     }
 
+    /// The same registry, serving these services too (after its own: a signing name it
+    /// already serves keeps its service).
+    pub fn with_services(mut self, more: Vec<Arc<dyn Endpoint>>) -> Registry {
+        self.services.extend(more);
+        self
+    }
+
     /// The same registry, with routes answered without a signature.
     pub fn with_public(mut self, routes: Vec<Arc<dyn PublicRoute>>) -> Registry {
         self.public.extend(routes);

@@ -109,6 +109,11 @@ pub struct Details {
     pub resources: Vec<RecordResource>,
     /// Another account that also gets the record (a cross-account AssumeRole).
     pub shared_with: Option<String>,
+    /// How the call's failure is recorded when that is not its answer's error: a call the
+    /// gateway passed to its upstream, which answered an error (the answer is the upstream's
+    /// own), or a service whose records word errors their own way (EC2's
+    /// `Client.UnauthorizedOperation`).
+    pub recorded_error: Option<crate::recorder::RecordedError>,
 }
 
 /// An AWS service front.

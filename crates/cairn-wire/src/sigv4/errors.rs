@@ -88,7 +88,7 @@ impl SigV4Error {
     pub fn to_aws_error(&self, protocol: Protocol, access_key_id: Option<&str>) -> AwsError {
         match protocol {
             Protocol::RestXml => self.s3_error(access_key_id),
-            Protocol::Query { .. } => self.query_error(),
+            Protocol::Query { .. } | Protocol::Ec2 => self.query_error(),
             Protocol::Json11 | Protocol::Json10 | Protocol::RestJson | Protocol::RpcV2Cbor => {
                 self.json_error()
             }
