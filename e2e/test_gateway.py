@@ -179,9 +179,12 @@ def test_the_cis_security_group_alarm_fires_on_forwarded_ec2_calls(gw):
     _, sg, _ = gw.aws("ec2", "create-security-group", "--group-name", "cis-web", "--description", "x", **a)
     gw.aws("ec2", "authorize-security-group-ingress", "--group-id", sg["GroupId"], "--protocol", "tcp", "--port", "3389",
            "--cidr", "0.0.0.0/0", **a)
+    # 4.9: AWS Config's recorder changed (Config answered by the upstream too).
+    gw.aws("configservice", "put-configuration-recorder", "--configuration-recorder",
+           f"name=default,roleARN=arn:aws:iam::{account}:role/config", **a)
     gw.advance_until(lambda: state("4.10") == "ALARM", step=20, limit=600)
-    # 4.14 (VPC changes) fired too; the NACL and route table alarms did not.
-    assert state("4.14") == "ALARM"
+    # 4.14 (VPC changes) and 4.9 fired too; the NACL and route table alarms did not.
+    assert state("4.14") == "ALARM" and state("4.9") == "ALARM"
     assert state("4.11") != "ALARM" and state("4.13") != "ALARM"
 
 
@@ -257,6 +260,27 @@ def test_secrets_parameters_and_tables_through_boto3(gw, moto):
     assert put_item["readOnly"] is False
     assert put_item["resources"] == [{"accountId": account, "type": "AWS::DynamoDB::Table", "ARN": table_arn}]
     assert next(r for r in recs if r["eventName"] == "GetItem")["readOnly"] is True
+
+
+def test_query_and_json_1_0_services_through_the_cli(gw):
+    """Auto Scaling (query protocol) and Step Functions (JSON 1.0): routed by their models,
+    recorded in lower camel case, query answers as responseElements."""
+    # The CLI v1 sends Auto Scaling to its AWS endpoint unless told (as for SQS).
+    e = ["--endpoint-url", gw.endpoint]
+    gw.aws("autoscaling", "create-launch-configuration", "--launch-configuration-name", "lc-web", "--image-id",
+           "ami-12345678", "--instance-type", "t2.micro", *e)
+    _, out, _ = gw.aws("autoscaling", "describe-launch-configurations", "--launch-configuration-names", "lc-web", *e)
+    assert [x["LaunchConfigurationName"] for x in out["LaunchConfigurations"]] == ["lc-web"]
+    r = record_of(gw, "CreateLaunchConfiguration")
+    assert r["eventSource"] == "autoscaling.amazonaws.com"
+    assert r["requestParameters"] == {"launchConfigurationName": "lc-web", "imageId": "ami-12345678",
+                                      "instanceType": "t2.micro"}
+    d = record_of(gw, "DescribeLaunchConfigurations")
+    assert d["requestParameters"] == {"launchConfigurationNames": ["lc-web"]} and d["readOnly"] is True
+    _, out, _ = gw.aws("stepfunctions", "list-state-machines")
+    assert out["stateMachines"] == []
+    sf = record_of(gw, "ListStateMachines")
+    assert sf["eventSource"] == "states.amazonaws.com" and sf["readOnly"] is True
 
 
 class BadUpstream:

@@ -146,7 +146,9 @@ pub struct ServeArgs {
     pub object_store: Option<String>,
     /// Forward calls for AWS services cairn does not implement to an AWS-compatible endpoint
     /// (moto_server, LocalStack), authenticating, authorizing and recording each: `URL` for
-    /// every service cairn carries a model of (ec2, secretsmanager, ssm, dynamodb),
+    /// every service cairn carries a model of (ec2, secretsmanager, ssm, dynamodb, config, rds,
+    /// elasticloadbalancing, autoscaling, cloudformation, ecr, ecs, kinesis, acm, states,
+    /// redshift, elasticache, cognito-idp, firehose, wafv2),
     /// `SERVICE=URL` for one. Repeatable (or comma-separated). Credentials for the upstream come
     /// from the configuration file's `[[upstream]]` table of the same URL, else `test`/`test`.
     #[arg(
@@ -264,16 +266,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let native_names: Vec<&str> = native.iter().map(|s| s.signing_name()).collect();
     let forwarded = cairn_services::gateway::services(&args.gateway, &native_names)
         .context("configuring the gateway's upstreams")?;
-    let forwarded_lines: Vec<String> = forwarded
-        .iter()
-        .map(|g| {
-            format!(
-                "{} → {}",
-                cairn_services::pipeline::Service::signing_name(g.as_ref()),
-                g.upstream_url()
-            )
-        })
-        .collect();
+    // One line per upstream: the services it answers.
+    let mut forwarded_lines: Vec<(String, Vec<&str>)> = Vec::new();
+    for g in &forwarded {
+        let name = cairn_services::pipeline::Service::signing_name(g.as_ref());
+        match forwarded_lines
+            .iter_mut()
+            .find(|(u, _)| u == g.upstream_url())
+        {
+            Some((_, names)) => names.push(name),
+            None => forwarded_lines.push((g.upstream_url().to_owned(), vec![name])),
+        }
+    }
     let registry = native.with_services(
         forwarded
             .into_iter()
@@ -386,8 +390,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
         }
-        if !forwarded_lines.is_empty() {
-            println!("  gateway:   {} (recorded, authorized by cairn's IAM)", forwarded_lines.join(", "));
+        for (url, names) in &forwarded_lines {
+            println!("  gateway:   {url} answers {} (authorized by cairn's IAM, recorded)", names.join(", "));
         }
         println!("  console:   {endpoint}/console");
         if !root_password_set {

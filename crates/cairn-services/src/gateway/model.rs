@@ -10,15 +10,71 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// The models cairn carries, by service (botocore's directory name).
-const EMBEDDED: &[(&str, &[u8])] = &[
-    ("ec2", include_bytes!("models/ec2.json.gz")),
+/// The models cairn carries, as (botocore's directory name, signing name, model).
+const EMBEDDED: &[(&str, &str, &[u8])] = &[
+    ("ec2", "ec2", include_bytes!("models/ec2.json.gz")),
     (
+        "secretsmanager",
         "secretsmanager",
         include_bytes!("models/secretsmanager.json.gz"),
     ),
-    ("ssm", include_bytes!("models/ssm.json.gz")),
-    ("dynamodb", include_bytes!("models/dynamodb.json.gz")),
+    ("ssm", "ssm", include_bytes!("models/ssm.json.gz")),
+    (
+        "dynamodb",
+        "dynamodb",
+        include_bytes!("models/dynamodb.json.gz"),
+    ),
+    ("config", "config", include_bytes!("models/config.json.gz")),
+    ("rds", "rds", include_bytes!("models/rds.json.gz")),
+    (
+        "elbv2",
+        "elasticloadbalancing",
+        include_bytes!("models/elbv2.json.gz"),
+    ),
+    (
+        "autoscaling",
+        "autoscaling",
+        include_bytes!("models/autoscaling.json.gz"),
+    ),
+    (
+        "cloudformation",
+        "cloudformation",
+        include_bytes!("models/cloudformation.json.gz"),
+    ),
+    ("ecr", "ecr", include_bytes!("models/ecr.json.gz")),
+    ("ecs", "ecs", include_bytes!("models/ecs.json.gz")),
+    (
+        "kinesis",
+        "kinesis",
+        include_bytes!("models/kinesis.json.gz"),
+    ),
+    ("acm", "acm", include_bytes!("models/acm.json.gz")),
+    (
+        "stepfunctions",
+        "states",
+        include_bytes!("models/stepfunctions.json.gz"),
+    ),
+    (
+        "redshift",
+        "redshift",
+        include_bytes!("models/redshift.json.gz"),
+    ),
+    (
+        "elasticache",
+        "elasticache",
+        include_bytes!("models/elasticache.json.gz"),
+    ),
+    (
+        "cognito-idp",
+        "cognito-idp",
+        include_bytes!("models/cognito-idp.json.gz"),
+    ),
+    (
+        "firehose",
+        "firehose",
+        include_bytes!("models/firehose.json.gz"),
+    ),
+    ("wafv2", "wafv2", include_bytes!("models/wafv2.json.gz")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -115,15 +171,18 @@ pub struct Model {
 }
 
 impl Model {
-    /// The model of `service`: from `dir` (a botocore `data` directory) when it has one, else
-    /// cairn's own copy.
+    /// The model of `service` (botocore's directory name, or the signing name clients use):
+    /// from `dir` (a botocore `data` directory) when it has one, else cairn's own copy.
     pub fn load(service: &str, dir: Option<&Path>) -> Result<Model, ModelError> {
         if let Some(dir) = dir
             && let Some(m) = from_dir(dir, service)?
         {
             return Ok(m);
         }
-        let Some((_, bytes)) = EMBEDDED.iter().find(|(n, _)| *n == service) else {
+        let Some((_, _, bytes)) = EMBEDDED
+            .iter()
+            .find(|(n, signing, _)| *n == service || *signing == service)
+        else {
             return Err(ModelError::Unknown(
                 service.to_owned(),
                 embedded().join(", "),
@@ -161,9 +220,9 @@ impl Model {
     }
 }
 
-/// The services whose models cairn carries.
+/// The services whose models cairn carries, by signing name.
 pub fn embedded() -> Vec<&'static str> {
-    EMBEDDED.iter().map(|(n, _)| *n).collect()
+    EMBEDDED.iter().map(|(_, signing, _)| *signing).collect()
 }
 
 fn parse(service: &str, gz: &[u8]) -> Result<Model, ModelError> {
@@ -230,6 +289,16 @@ mod tests {
             assert_eq!(m.protocol(), protocol, "{name}");
             assert_eq!(m.signing_name(), name);
         }
+        // Every model cairn carries loads, under its signing name, in a protocol it forwards.
+        for name in embedded() {
+            let m = Model::load(name, None).unwrap();
+            assert_eq!(m.signing_name(), name);
+            assert!(!matches!(m.protocol(), WireProtocol::Rest(_)), "{name}");
+        }
+        assert_eq!(
+            Model::load("stepfunctions", None).unwrap().signing_name(),
+            "states"
+        );
         let ec2 = Model::load("ec2", None).unwrap();
         let input = ec2.shape("AuthorizeSecurityGroupIngressRequest").unwrap();
         assert_eq!(input.members[0].0, "CidrIp");

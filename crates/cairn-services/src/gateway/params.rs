@@ -520,6 +520,78 @@ fn ec2_element(model: &Model, s: Option<&Shape>, el: &Element) -> Value {
     }
 }
 
+/// A query-protocol answer's result (`<{Op}Result>`), as recorded: member names in lower camel
+/// case, lists as arrays.
+pub fn from_query_xml(model: &Model, shape: Option<&str>, root: &Element) -> Option<Value> {
+    let result = root.children.iter().find(|c| c.name.ends_with("Result"))?;
+    let s = shape.and_then(|s| model.shape(s))?;
+    Some(Value::Object(query_xml_structure(model, s, result)))
+}
+
+fn query_xml_structure(model: &Model, s: &Shape, el: &Element) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, m) in &s.members {
+        let wire = m.location_name.as_deref().unwrap_or(name);
+        let Some(ms) = model.shape(&m.shape) else {
+            continue;
+        };
+        let value = if ms.kind == "list" && (ms.flattened || m.flattened == Some(true)) {
+            let items: Vec<Value> = el
+                .children
+                .iter()
+                .filter(|c| c.name == wire)
+                .filter_map(|c| query_xml_value(model, ms.member.as_ref(), c))
+                .collect();
+            (!items.is_empty()).then_some(Value::Array(items))
+        } else {
+            el.child(wire)
+                .and_then(|c| query_xml_value(model, Some(m), c))
+        };
+        if let Some(v) = value {
+            out.insert(lower_camel(name), v);
+        }
+    }
+    out
+}
+
+fn query_xml_value(model: &Model, m: Option<&MemberRef>, el: &Element) -> Option<Value> {
+    let s = m.and_then(|m| model.shape(&m.shape));
+    Some(match s.map(|s| s.kind.as_str()) {
+        Some("structure") => Value::Object(query_xml_structure(model, s?, el)),
+        Some("list") => Value::Array(
+            el.children
+                .iter()
+                .filter_map(|c| query_xml_value(model, s?.member.as_ref(), c))
+                .collect(),
+        ),
+        Some("map") => {
+            let s = s?;
+            let kn = s
+                .key
+                .as_ref()
+                .and_then(|k| k.location_name.as_deref())
+                .unwrap_or("key");
+            let vn = s
+                .value
+                .as_ref()
+                .and_then(|v| v.location_name.as_deref())
+                .unwrap_or("value");
+            Value::Object(
+                el.children
+                    .iter()
+                    .filter_map(|entry| {
+                        let k = entry.child(kn)?.text.clone();
+                        let v = query_xml_value(model, s.value.as_ref(), entry.child(vn)?)?;
+                        Some((k, v))
+                    })
+                    .collect(),
+            )
+        }
+        Some(_) => scalar(s?, &el.text, HIDDEN),
+        None => json!(el.text),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -641,6 +713,18 @@ mod tests {
         assert_eq!(
             got,
             json!({"requestId": "r-1", "_return": true, "groupId": "sg-1", "tagSet": {}})
+        );
+    }
+
+    #[test]
+    fn a_query_answer_becomes_its_response_elements() {
+        let model = Model::load("autoscaling", None).unwrap();
+        let xml = br#"<DescribeTagsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeTagsResult><Tags><member><Key>env</Key><Value>prod</Value><PropagateAtLaunch>true</PropagateAtLaunch></member></Tags></DescribeTagsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeTagsResponse>"#;
+        let root = parse_xml(xml).unwrap();
+        let got = from_query_xml(&model, Some("TagsType"), &root).unwrap();
+        assert_eq!(
+            got,
+            json!({"tags": [{"key": "env", "value": "prod", "propagateAtLaunch": true}]})
         );
     }
 

@@ -99,7 +99,11 @@ fn response_elements(
             }
             Some(v)
         }
-        WireProtocol::Query | WireProtocol::Rest(_) => None,
+        WireProtocol::Query => {
+            let root = params::parse_xml(&a.body)?;
+            params::from_query_xml(model, output, &root)
+        }
+        WireProtocol::Rest(_) => None,
     }
 }
 
