@@ -24,6 +24,7 @@ use cairn_store::lambda::{LambdaStore, SqliteLambda};
 use cairn_store::logs::{LogsStore, SqliteLogs};
 use cairn_store::metrics::{MetricsStore, SqliteMetrics};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::organizations::{OrganizationsStore, SqliteOrganizations};
 use cairn_store::sns::{SnsStore, SqliteSns};
 use cairn_store::sqs::{SqliteSqs, SqsStore};
 use cairn_store::trails::{SqliteTrails, TrailStore};
@@ -46,6 +47,8 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     /// KMS keys and aliases.
     pub kms: Arc<dyn KmsStore>,
+    /// AWS Organizations: organizations, their members and service control policies.
+    pub organizations: Arc<dyn OrganizationsStore>,
     /// CloudWatch Logs groups, streams, events and metric filters.
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
@@ -77,6 +80,8 @@ pub struct App {
     pub token_key: Vec<u8>,
     /// Principals' parsed identity policies.
     pub grants: crate::authz::GrantCache,
+    /// The service control policies that apply to each account, while they stand still.
+    pub scps: crate::authz::ScpCache,
     /// The services this application serves: the edge routes to them and internal calls
     /// reach them through it.
     pub registry: Arc<Registry>,
@@ -113,6 +118,9 @@ impl Layout {
     }
     pub fn kms_db(&self) -> PathBuf {
         self.root.join("kms.db")
+    }
+    pub fn organizations_db(&self) -> PathBuf {
+        self.root.join("organizations.db")
     }
     pub fn logs_db(&self) -> PathBuf {
         self.root.join("logs.db")
@@ -200,6 +208,7 @@ pub struct Stores {
     pub objects: Arc<dyn ObjectStore>,
     pub trails: Arc<dyn TrailStore>,
     pub kms: Arc<dyn KmsStore>,
+    pub organizations: Arc<dyn OrganizationsStore>,
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
     pub sqs: Arc<dyn SqsStore>,
@@ -289,6 +298,10 @@ impl Stores {
             kms: Arc::new(
                 SqliteKms::open(&layout.kms_db(), &layout.kms_master_key())
                     .map_err(at(layout.kms_db()))?,
+            ),
+            organizations: Arc::new(
+                SqliteOrganizations::open(&layout.organizations_db())
+                    .map_err(at(layout.organizations_db()))?,
             ),
             logs: Arc::new(SqliteLogs::open(&layout.logs_db()).map_err(at(layout.logs_db()))?),
             metrics: Arc::new(
@@ -396,6 +409,7 @@ impl App {
             trails: Arc::clone(&stores.trails),
             keys: Arc::new(keys),
             kms: Arc::clone(&stores.kms),
+            organizations: Arc::clone(&stores.organizations),
             logs: Arc::clone(&stores.logs),
             metrics: Arc::clone(&stores.metrics),
             sqs: Arc::clone(&stores.sqs),
@@ -424,6 +438,7 @@ impl App {
             history_retention_ms: options.history_retention_ms,
             token_key,
             grants: Default::default(),
+            scps: Default::default(),
             registry: Arc::new(registry),
             // A cluster's stores answer over the network: more workers wait on it at once.
             quick: QuickWorkers::start(stores.leases.shared()).map_err(OpenError::QuickWorkers)?,

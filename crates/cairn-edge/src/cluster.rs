@@ -21,6 +21,7 @@ use cairn_store::lambda::PgLambda;
 use cairn_store::logs::PgLogs;
 use cairn_store::metrics::PgMetrics;
 use cairn_store::objects::{BodyBucket, PgObjects, RemoteBodies};
+use cairn_store::organizations::PgOrganizations;
 use cairn_store::pg::keys::check_master_keys;
 use cairn_store::sns::PgSns;
 use cairn_store::sqs::PgSqs;
@@ -161,6 +162,10 @@ impl Stores {
             kms: Arc::new(
                 PgKms::open(url, &cluster.schema("kms"), &layout.kms_master_key())
                     .map_err(at_database(cluster, "kms"))?,
+            ),
+            organizations: Arc::new(
+                PgOrganizations::open(url, &cluster.schema("organizations"))
+                    .map_err(at_database(cluster, "organizations"))?,
             ),
             logs: Arc::new(
                 PgLogs::open(url, &cluster.schema("logs")).map_err(at_database(cluster, "logs"))?,

@@ -1,5 +1,5 @@
 //! cairn's AWS services, one folder each (`cloudtrail`, `cloudtrail_data`, `s3`, `kms`, `logs`, `cloudwatch`, `iam`,
-//! `sts`, `sqs`, `sns`, `lambda`, `events`), the standard [`registry`] that lists them, and the
+//! `sts`, `sqs`, `sns`, `lambda`, `events`, `organizations`), the standard [`registry`] that lists them, and the
 //! recording [`gateway`] that forwards services cairn does not implement to an upstream
 //! endpoint (one `Gateway` service per forwarded service, added to the registry by `serve`).
 //!
@@ -32,6 +32,7 @@ pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod organizations;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -56,6 +57,7 @@ pub fn registry() -> Registry {
         Arc::new(lambda::Lambda),
         Arc::new(events::Events),
         Arc::new(cloudtrail_data::CloudTrailData),
+        Arc::new(organizations::Organizations),
     ])
     .with_public(vec![Arc::new(sns::public::Links)])
 }

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 /// The service modules: each a folder under `src/`.
-const SERVICES: [&str; 13] = [
+const SERVICES: [&str; 14] = [
     "cloudtrail",
     "cloudtrail_data",
     "s3",
@@ -24,6 +24,7 @@ const SERVICES: [&str; 13] = [
     "lambda",
     "events",
     "gateway",
+    "organizations",
 ];
 
 /// The rooms every service has (`docs/adding-a-service.md`, "The rooms of a service"), as

@@ -30,7 +30,8 @@ fn tables_are_complete_and_consistent() {
             "sns",
             "lambda",
             "events",
-            "cloudtrail-data"
+            "cloudtrail-data",
+            "organizations"
         ]
     );
     for svc in registry.iter() {
@@ -119,6 +120,7 @@ fn tables_are_complete_and_consistent() {
     assert_eq!(count("lambda"), 91);
     assert_eq!(count("events"), 57);
     assert_eq!(count("cloudtrail-data"), 1);
+    assert_eq!(count("organizations"), 63);
 }
 
 /// Whether an answer is the service's "cairn does not support {op} yet".
@@ -141,6 +143,7 @@ async fn the_endpoint_serves_what_the_tables_say() {
         ("monitoring", "GraniteServiceVersion20100801."),
         ("sqs", "AmazonSQS."),
         ("events", "AWSEvents."),
+        ("organizations", "AWSOrganizationsV20161128."),
     ] {
         for op in registry.get(service).unwrap().operations() {
             let (status, _, body) = json_call(

@@ -14,6 +14,8 @@
 //!   rebuildable from it ([`history::HistoryIndex`]; [`history::SqliteHistory`]).
 //! - [`identity`]: accounts, IAM entities and access keys ([`identity::IdentityStore`];
 //!   [`identity::SqliteIdentity`]).
+//! - [`organizations`]: AWS Organizations, each organization one document, and its members
+//!   ([`organizations::OrganizationsStore`]; SQLite and PostgreSQL).
 //! - [`kms`]: KMS keys (material sealed at rest) and aliases ([`kms::KmsStore`];
 //!   [`kms::SqliteKms`], and [`kms::PgKms`] on PostgreSQL).
 //! - [`lake`]: CloudTrail Lake's event data stores, queries and their results, imports and
@@ -63,6 +65,7 @@ pub mod logs;
 pub mod metrics;
 pub mod migrate;
 pub mod objects;
+pub mod organizations;
 pub mod pg;
 pub mod seal;
 pub mod sns;

@@ -244,6 +244,11 @@ fn copy_all(
         ),
         ("kms", layout.kms_db(), plain_like(&plain)),
         (
+            "organizations",
+            layout.organizations_db(),
+            plain_like(&plain),
+        ),
+        (
             "trails",
             layout.trails_db(),
             TablePlan {

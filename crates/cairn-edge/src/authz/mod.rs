@@ -7,6 +7,7 @@
 mod cache;
 mod context;
 pub mod managed;
+pub mod scp;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use cairn_wire::{AwsError, Protocol};
 
 pub use cache::GrantCache;
 pub use context::request_context;
+pub use scp::ScpCache;
 
 use crate::app::App;
 use crate::recorder::CallContext;
@@ -145,6 +147,8 @@ pub fn authorize(
         resource,
         context: &context,
     };
+    // The organization's guardrails come first: no policy of the account can lift them.
+    scp::check(app, &ctx.principal, &request)?;
     let docs: Vec<&PolicyDocument> = identity.iter().collect();
     let eval: Evaluation = cairn_policy::evaluate_with(
         &docs,

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`organizations`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`], the PostgreSQL one in [`pg`] (for the stores that
@@ -35,6 +35,7 @@ pub mod lambda;
 pub mod logs;
 pub mod metrics;
 pub mod objects;
+pub mod organizations;
 #[cfg(any(test, feature = "suite"))]
 pub mod pg;
 pub mod sns;
@@ -57,6 +58,7 @@ use crate::lambda::LambdaStore;
 use crate::logs::LogsStore;
 use crate::metrics::MetricsStore;
 use crate::objects::ObjectStore;
+use crate::organizations::OrganizationsStore;
 use crate::sns::SnsStore;
 use crate::sqs::SqsStore;
 use crate::trails::TrailStore;
@@ -70,6 +72,7 @@ pub trait Backend {
     fn history(&self) -> Arc<dyn HistoryIndex>;
     fn identity(&self) -> Arc<dyn IdentityStore>;
     fn kms(&self) -> Arc<dyn KmsStore>;
+    fn organizations(&self) -> Arc<dyn OrganizationsStore>;
     fn logs(&self) -> Arc<dyn LogsStore>;
     fn metrics(&self) -> Arc<dyn MetricsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;

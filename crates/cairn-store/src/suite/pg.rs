@@ -21,6 +21,7 @@ use crate::lambda::{LambdaStore, PgLambda};
 use crate::logs::{LogsStore, PgLogs};
 use crate::metrics::{MetricsStore, PgMetrics};
 use crate::objects::{ObjectStore, PgObjects};
+use crate::organizations::{OrganizationsStore, PgOrganizations};
 use crate::sns::{PgSns, SnsStore};
 use crate::sqs::{PgSqs, SqsStore};
 use crate::trails::{PgTrails, TrailStore};
@@ -213,6 +214,7 @@ pub struct PgBackend {
     history: Mutex<Option<Arc<dyn HistoryIndex>>>,
     identity: Mutex<Option<Arc<dyn IdentityStore>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
+    organizations: Mutex<Option<Arc<dyn OrganizationsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
     logs: Mutex<Option<Arc<dyn LogsStore>>>,
@@ -241,6 +243,7 @@ impl PgBackend {
             history: Mutex::new(None),
             identity: Mutex::new(None),
             kms: Mutex::new(None),
+            organizations: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
             logs: Mutex::new(None),
@@ -304,6 +307,18 @@ impl Backend for PgBackend {
         let s: Arc<dyn KmsStore> = Arc::new(
             PgKms::open(&self.url, &self.schema, &self.keys.path().join("kms.key"))
                 .unwrap_or_else(|e| panic!("opening the KMS store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
+    }
+    fn organizations(&self) -> Arc<dyn OrganizationsStore> {
+        let mut slot = self.organizations.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn OrganizationsStore> = Arc::new(
+            PgOrganizations::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the Organizations store on PostgreSQL: {e}")),
         );
         *slot = Some(Arc::clone(&s));
         s
@@ -436,6 +451,7 @@ impl Backend for PgBackend {
         *self.history.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.organizations.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -560,6 +576,14 @@ mod tests {
     fn the_console_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::console::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_organizations_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::organizations::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

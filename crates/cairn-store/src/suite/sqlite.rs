@@ -17,6 +17,7 @@ use crate::lambda::{LambdaStore, SqliteLambda};
 use crate::logs::{LogsStore, SqliteLogs};
 use crate::metrics::{MetricsStore, SqliteMetrics};
 use crate::objects::{ObjectStore, SqliteObjects};
+use crate::organizations::{OrganizationsStore, SqliteOrganizations};
 use crate::sns::{SnsStore, SqliteSns};
 use crate::sqs::{SqliteSqs, SqsStore};
 use crate::trails::{SqliteTrails, TrailStore};
@@ -33,6 +34,7 @@ struct Open {
     history: Option<Arc<dyn HistoryIndex>>,
     identity: Option<Arc<dyn IdentityStore>>,
     kms: Option<Arc<dyn KmsStore>>,
+    organizations: Option<Arc<dyn OrganizationsStore>>,
     logs: Option<Arc<dyn LogsStore>>,
     metrics: Option<Arc<dyn MetricsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
@@ -129,6 +131,13 @@ impl Backend for SqliteBackend {
                 SqliteKms::open(&self.path("kms.db"), &self.path("kms.key"))
                     .map(|s| Arc::new(s) as _)
             },
+        )
+    }
+
+    fn organizations(&self) -> Arc<dyn OrganizationsStore> {
+        self.get(
+            |o| &mut o.organizations,
+            || SqliteOrganizations::open(&self.path("organizations.db")).map(|s| Arc::new(s) as _),
         )
     }
 
@@ -242,6 +251,11 @@ mod tests {
     #[test]
     fn kms() {
         run(suite::kms::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn organizations() {
+        run(suite::organizations::CASES, &SqliteBackend::boxed);
     }
 
     #[test]

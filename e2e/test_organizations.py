@@ -1,0 +1,156 @@
+"""AWS Organizations with the real AWS CLI v1 and boto3: an organization made by cairn's first
+account, a member account made with CreateAccount (a cairn account with the role its
+management account assumes), and service control policies enforced for every call of member
+accounts — the classic guard "nobody may StopLogging" blocks the member's root user, the refusal
+is recorded, and the management account is not affected."""
+
+import json
+import uuid
+
+import pytest
+
+from alerting import client_as, user_env
+from conftest import documented_policy, lookup_all
+
+DENY_STOP_LOGGING = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectCloudTrail", "Effect": "Deny", "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"],
+     "Resource": "*"}]})
+
+
+def trail_in(c, account, name):
+    """A logging trail `name` in `account` (its root's keys), with its bucket."""
+    kw = {"account": account}
+    bucket = f"org-{uuid.uuid4().hex[:10]}"
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account}:trail/{name}"
+    c.aws("s3", "mb", f"s3://{bucket}", **kw)
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account, None, trail_arn), **kw)
+    c.aws("cloudtrail", "create-trail", "--name", name, "--s3-bucket-name", bucket, **kw)
+    c.aws("cloudtrail", "start-logging", "--name", name, **kw)
+
+
+def test_an_scp_denying_stop_logging_guards_member_accounts_but_not_the_management_account(cairn):
+    c = cairn
+    management = c.env()["CAIRN_ACCOUNT_ID"]
+    _, out, _ = c.aws("organizations", "create-organization", "--feature-set", "ALL")
+    org = out["Organization"]
+    assert org["MasterAccountId"] == management and org["FeatureSet"] == "ALL"
+    assert org["Id"].startswith("o-") and org["Arn"] == f"arn:aws:organizations::{management}:organization/{org['Id']}"
+    rc, _, err = c.aws("organizations", "create-organization", check=False)
+    assert rc != 0 and "AlreadyInOrganizationException" in err
+
+    _, out, _ = c.aws("organizations", "create-account", "--email", "audit@example.com", "--account-name", "audit")
+    status = out["CreateAccountStatus"]
+    assert status["State"] == "SUCCEEDED" and status["AccountName"] == "audit"
+    member = status["AccountId"]
+    _, out, _ = c.aws("organizations", "describe-create-account-status", "--create-account-request-id", status["Id"])
+    assert out["CreateAccountStatus"]["AccountId"] == member
+    _, out, _ = c.aws("organizations", "list-accounts")
+    assert sorted(a["Id"] for a in out["Accounts"]) == sorted([management, member])
+    [root] = c.aws("organizations", "list-roots")[1]["Roots"]
+    assert root["PolicyTypes"] == []
+
+    # The member's root user, and the role the management account administers it through.
+    trail_in(c, member, "member-trail")
+    trail_in(c, management, "management-trail")
+    # (A root user may not assume roles: an administrator of the management account does.)
+    sts = client_as(c, user_env(c, "org-admin", "*"), "sts")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="admin")["Credentials"]
+    as_role = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+               "AWS_SESSION_TOKEN": creds["SessionToken"]}
+    _, ident, _ = c.aws("sts", "get-caller-identity", env_overrides=as_role)
+    assert ident["Account"] == member
+
+    # Policies need their type enabled on the root; FullAWSAccess then goes everywhere.
+    _, out, _ = c.aws("organizations", "create-policy", "--name", "protect-cloudtrail", "--type",
+                      "SERVICE_CONTROL_POLICY", "--description", "nobody stops the trail", "--content", DENY_STOP_LOGGING)
+    policy = out["Policy"]["PolicySummary"]
+    rc, _, err = c.aws("organizations", "attach-policy", "--policy-id", policy["Id"], "--target-id", root["Id"], check=False)
+    assert rc != 0 and "PolicyTypeNotEnabledException" in err
+    _, out, _ = c.aws("organizations", "enable-policy-type", "--root-id", root["Id"], "--policy-type", "SERVICE_CONTROL_POLICY")
+    assert out["Root"]["PolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+    _, out, _ = c.aws("organizations", "list-policies-for-target", "--target-id", member, "--filter", "SERVICE_CONTROL_POLICY")
+    assert [p["Name"] for p in out["Policies"]] == ["FullAWSAccess"]
+    # Every entity keeps at least one SCP.
+    rc, _, err = c.aws("organizations", "detach-policy", "--policy-id", "p-FullAWSAccess", "--target-id", member, check=False)
+    assert rc != 0 and "ConstraintViolationException" in err
+
+    # Before the guard: the member may stop logging (and starts again).
+    c.aws("cloudtrail", "stop-logging", "--name", "member-trail", account=member)
+    c.aws("cloudtrail", "start-logging", "--name", "member-trail", account=member)
+
+    c.aws("organizations", "attach-policy", "--policy-id", policy["Id"], "--target-id", root["Id"])
+    _, out, _ = c.aws("organizations", "list-targets-for-policy", "--policy-id", policy["Id"])
+    assert [(t["TargetId"], t["Type"]) for t in out["Targets"]] == [(root["Id"], "ROOT")]
+
+    # The member's root user is refused, with AWS's words; so is the administrator role.
+    rc, _, err = c.aws("cloudtrail", "stop-logging", "--name", "member-trail", account=member, check=False)
+    assert rc != 0
+    assert "AccessDenied" in err
+    assert f"User: arn:aws:iam::{member}:root is not authorized to perform: cloudtrail:StopLogging" in err
+    assert "with an explicit deny in a service control policy" in err
+    rc, _, err = c.aws("cloudtrail", "delete-trail", "--name", "member-trail", env_overrides=as_role, check=False)
+    assert rc != 0 and "explicit deny in a service control policy" in err
+    # What the SCP does not deny still works for them.
+    _, out, _ = c.aws("cloudtrail", "get-trail-status", "--name", "member-trail", account=member)
+    assert out["IsLogging"] is True
+
+    # The refusal is recorded in the member account's event history.
+    ct = c.client("cloudtrail", account=member)
+    refused = [json.loads(e["CloudTrailEvent"]) for e in lookup_all(
+        ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}])]
+    denied = [r for r in refused if r.get("errorCode") == "AccessDenied"]
+    assert len(denied) == 1
+    assert denied[0]["userIdentity"]["type"] == "Root" and denied[0]["recipientAccountId"] == member
+    assert "service control policy" in denied[0]["errorMessage"]
+
+    # The management account is not affected, though the policy is on the root.
+    c.aws("cloudtrail", "stop-logging", "--name", "management-trail")
+    _, out, _ = c.aws("cloudtrail", "get-trail-status", "--name", "management-trail")
+    assert out["IsLogging"] is False
+
+    # Detached: the member may again.
+    c.aws("organizations", "detach-policy", "--policy-id", policy["Id"], "--target-id", root["Id"])
+    c.aws("cloudtrail", "stop-logging", "--name", "member-trail", account=member)
+
+
+def test_members_see_their_organization_but_cannot_change_it(new_cairn):
+    c = new_cairn()
+    management = c.env()["CAIRN_ACCOUNT_ID"]
+    c.aws("organizations", "create-organization")
+    member = c.aws("organizations", "create-account", "--email", "m@example.com", "--account-name", "m")[1][
+        "CreateAccountStatus"]["AccountId"]
+    _, out, _ = c.aws("organizations", "describe-organization", account=member)
+    assert out["Organization"]["MasterAccountId"] == management
+    rc, _, err = c.aws("organizations", "list-accounts", account=member, check=False)
+    assert rc != 0 and "AccessDeniedException" in err
+    # An account outside any organization.
+    outsider = c.create_account()["CAIRN_ACCOUNT_ID"]
+    rc, _, err = c.aws("organizations", "describe-organization", account=outsider, check=False)
+    assert rc != 0 and "AWSOrganizationsNotInUseException" in err
+
+    # Organizational units, moving accounts, and what the records say.
+    [root] = c.aws("organizations", "list-roots")[1]["Roots"]
+    _, ou, _ = c.aws("organizations", "create-organizational-unit", "--parent-id", root["Id"], "--name", "security")
+    ou_id = ou["OrganizationalUnit"]["Id"]
+    assert ou_id.startswith(f"ou-{root['Id'][2:]}-")
+    c.aws("organizations", "move-account", "--account-id", member, "--source-parent-id", root["Id"],
+          "--destination-parent-id", ou_id)
+    _, out, _ = c.aws("organizations", "list-parents", "--child-id", member)
+    assert out["Parents"] == [{"Id": ou_id, "Type": "ORGANIZATIONAL_UNIT"}]
+    rc, _, err = c.aws("organizations", "delete-organizational-unit", "--organizational-unit-id", ou_id, check=False)
+    assert rc != 0 and "OrganizationalUnitNotEmptyException" in err
+    rc, _, err = c.aws("organizations", "delete-organization", check=False)
+    assert rc != 0 and "OrganizationNotEmptyException" in err
+
+    ct = c.client("cloudtrail")
+    [rec] = [json.loads(e["CloudTrailEvent"]) for e in lookup_all(
+        ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateOrganizationalUnit"}])]
+    assert rec["eventSource"] == "organizations.amazonaws.com" and rec["awsRegion"] == "us-east-1"
+    assert rec["requestParameters"] == {"parentId": root["Id"], "name": "security"}
+    assert rec["responseElements"]["organizationalUnit"]["id"] == ou_id
+    assert rec["readOnly"] is False and rec["managementEvent"] is True
+
+    # Unsupported operations say so, AWS-shaped.
+    rc, _, err = c.aws("organizations", "list-handshakes-for-account", check=False)
+    assert rc != 0 and "does not support" in err
