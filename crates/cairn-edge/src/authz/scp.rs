@@ -5,9 +5,11 @@
 //! roles are not subject to them. Judged before the caller's own policies, with the same
 //! request context.
 //!
-//! What applies to an account (its levels' parsed policies) is cached while the
-//! Organizations store's generation stands still; a store that cannot tell (PostgreSQL, changed
-//! by other nodes) is read on every call.
+//! What applies to an account (its levels' parsed policies) is cached while both the
+//! Organizations store's generation and IAM's stand still: every change to an organization
+//! also moves IAM's generation (`IdentityStore::mark_changed`), which every node of a cluster
+//! reads when it authenticates a call, so a store that cannot tell its own (PostgreSQL) is
+//! followed through IAM's, without another reading.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -24,13 +26,16 @@ type Levels = Option<Arc<Vec<Vec<PolicyDocument>>>>;
 
 #[derive(Default)]
 pub struct ScpCache {
-    /// (generation, account → levels)
-    entries: RwLock<(u64, HashMap<String, Levels>)>,
+    /// ((IAM's generation, the Organizations store's), account → levels)
+    entries: RwLock<((u64, Option<u64>), HashMap<String, Levels>)>,
 }
 
 impl ScpCache {
     fn levels(&self, app: &App, account: &str) -> Result<Levels, String> {
-        let generation = app.organizations.generation();
+        let generation = app
+            .identity
+            .cache_generation_seen()
+            .map(|iam| (iam, app.organizations.generation()));
         if let Some(g) = generation
             && let Ok(e) = self.entries.read()
             && e.0 == g

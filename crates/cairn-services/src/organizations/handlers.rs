@@ -88,8 +88,11 @@ fn managed(app: &App, ctx: &CallContext, for_update: bool) -> Result<Organizatio
     Ok(org)
 }
 
+/// Writes the organization back. Its service control policies decide what principals may do,
+/// so IAM's generation moves with it: every node's authorization cache follows that.
 fn save(app: &App, org: &Organization) -> Result<(), AwsError> {
-    app.organizations.save(org).map_err(internal)
+    app.organizations.save(org).map_err(internal)?;
+    app.identity.mark_changed().map_err(internal)
 }
 
 fn full_access() -> Policy {
@@ -179,6 +182,7 @@ pub(super) fn run(
                 ));
             }
             app.organizations.delete(&org.id).map_err(internal)?;
+            app.identity.mark_changed().map_err(internal)?;
             Ok(json!({}))
         }
         "ListRoots" => Ok(json!({"Roots": [wire::root(&managed(app, ctx, false)?)]})),

@@ -39,6 +39,12 @@ pub trait IdentityStore: Send + Sync {
     /// uncommitted IAM changes (nothing it reads may be cached for others).
     fn cache_generation(&self) -> Option<u64>;
 
+    /// As [`IdentityStore::cache_generation`], but the generation this process last read
+    /// rather than a new reading: at least as fresh as the current call's authentication
+    /// (which reads it to look up the caller's key), without asking again. `None` inside a
+    /// call with IAM changes of its own not yet committed.
+    fn cache_generation_seen(&self) -> Option<u64>;
+
     // ---- accounts
 
     fn accounts(&self) -> Result<Vec<Account>, StoreError>;
@@ -50,6 +56,12 @@ pub trait IdentityStore: Send + Sync {
 
     /// An instance-wide random secret, created on first use.
     fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+
+    /// Moves the generation on as an IAM change does, with the current call: for a change
+    /// outside IAM that decides what principals may do (an organization's service control
+    /// policies), so that caches following the generation drop what they derived, on every
+    /// node.
+    fn mark_changed(&self) -> Result<(), StoreError>;
 
     // ---- users, groups, roles
 

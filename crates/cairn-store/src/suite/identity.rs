@@ -13,6 +13,7 @@ use crate::identity::{
 };
 
 cases!(
+    a_change_outside_iam_moves_the_generation_once_committed,
     accounts_and_root_keys_survive_a_restart,
     users_are_unique_regardless_of_case_and_delete_needs_a_clean_user,
     a_users_password_use_is_noted,
@@ -334,4 +335,23 @@ pub fn the_generation_moves_with_every_change_and_caches_follow_it(b: &dyn Backe
     s.accounts().unwrap();
     s.users(&acct, "/").unwrap();
     assert_eq!(s.generation(), g);
+}
+
+pub fn a_change_outside_iam_moves_the_generation_once_committed(b: &dyn Backend) {
+    let s = b.identity();
+    let before = s.generation();
+    let call = crate::db::enter();
+    s.mark_changed().unwrap();
+    assert_eq!(
+        s.cache_generation(),
+        None,
+        "nothing read in the call may be cached"
+    );
+    assert_eq!(s.generation(), before, "not before the outcome");
+    call.leave().finish(true).unwrap();
+    assert!(s.generation() > before);
+    // Outside a call it moves at once.
+    let g = s.generation();
+    s.mark_changed().unwrap();
+    assert!(s.generation() > g);
 }

@@ -266,6 +266,17 @@ impl PgIdentity {
     }
 
     /// An instance-wide random secret, created on first use; every node gets the same one.
+    pub fn cache_generation_seen(&self) -> Option<u64> {
+        if self.db.uncommitted_here() {
+            return None;
+        }
+        Some(self.last_generation.load(Ordering::Acquire))
+    }
+
+    pub fn mark_changed(&self) -> Result<(), StoreError> {
+        self.db.write_with(bump)
+    }
+
     pub fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
         let fresh: Vec<u8> = rand::random::<[u8; 32]>().to_vec();
         let sealed_fresh = self.sealer.seal(&fresh)?;
@@ -299,10 +310,12 @@ impl IdentityStore for PgIdentity {
         blocking:
         fn generation(&self) -> u64;
         fn cache_generation(&self) -> Option<u64>;
+        fn cache_generation_seen(&self) -> Option<u64>;
         fn accounts(&self) -> Result<Vec<Account>, StoreError>;
         fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
         fn create_account(&self, now_ms: i64) -> Result<(Account, AccessKey), StoreError>;
         fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+        fn mark_changed(&self) -> Result<(), StoreError>;
         fn create_user(&self, account: &AccountId, name: &str, path: &str, tags: &Tags, now_ms: i64) -> IamResult<User>;
         fn user(&self, account: &AccountId, name: &str) -> IamResult<User>;
         fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError>;

@@ -195,6 +195,18 @@ impl SqliteIdentity {
         Ok((Account { id, alias: None }, key))
     }
 
+    /// The embedded store's generation is in memory: reading it is asking.
+    pub fn cache_generation_seen(&self) -> Option<u64> {
+        self.cache_generation()
+    }
+
+    pub fn mark_changed(&self) -> Result<(), StoreError> {
+        // Joining the call's group makes the move happen when (and only if) it commits.
+        drop(self.db.write()?);
+        self.changed();
+        Ok(())
+    }
+
     /// An instance-wide random secret, created on first use.
     pub fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
         let c = self.db.write()?;
@@ -219,10 +231,12 @@ impl IdentityStore for SqliteIdentity {
     forward! {
         fn generation(&self) -> u64;
         fn cache_generation(&self) -> Option<u64>;
+        fn cache_generation_seen(&self) -> Option<u64>;
         fn accounts(&self) -> Result<Vec<Account>, StoreError>;
         fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
         fn create_account(&self, now_ms: i64) -> Result<(Account, AccessKey), StoreError>;
         fn instance_secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+        fn mark_changed(&self) -> Result<(), StoreError>;
         fn create_user(&self, account: &AccountId, name: &str, path: &str, tags: &Tags, now_ms: i64) -> IamResult<User>;
         fn user(&self, account: &AccountId, name: &str) -> IamResult<User>;
         fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError>;
