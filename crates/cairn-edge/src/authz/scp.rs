@@ -24,10 +24,13 @@ use crate::app::App;
 /// The SCPs on each level of an account's path; `None`: none apply to it.
 type Levels = Option<Arc<Vec<Vec<PolicyDocument>>>>;
 
+/// IAM's generation and the Organizations store's (when it keeps one).
+type Generation = (u64, Option<u64>);
+
 #[derive(Default)]
 pub struct ScpCache {
     /// ((IAM's generation, the Organizations store's), account → levels)
-    entries: RwLock<((u64, Option<u64>), HashMap<String, Levels>)>,
+    entries: RwLock<(Generation, HashMap<String, Levels>)>,
 }
 
 impl ScpCache {
