@@ -154,3 +154,42 @@ def test_members_see_their_organization_but_cannot_change_it(new_cairn):
     # Unsupported operations say so, AWS-shaped.
     rc, _, err = c.aws("organizations", "list-handshakes-for-account", check=False)
     assert rc != 0 and "does not support" in err
+
+
+def test_an_existing_account_joins_by_invitation_and_is_then_guarded(new_cairn):
+    c = new_cairn()
+    c.aws("organizations", "create-organization")
+    guest = c.create_account()["CAIRN_ACCOUNT_ID"]
+    other = c.create_account()["CAIRN_ACCOUNT_ID"]
+    _, out, _ = c.aws("organizations", "invite-account-to-organization", "--target", f"Id={guest},Type=ACCOUNT",
+                      "--notes", "join us")
+    h = out["Handshake"]
+    assert h["State"] == "OPEN" and h["Action"] == "INVITE" and h["Id"].startswith("h-")
+    rc, _, err = c.aws("organizations", "invite-account-to-organization", "--target", f"Id={guest},Type=ACCOUNT",
+                       check=False)
+    assert rc != 0 and "DuplicateHandshakeException" in err
+    # Only the invited account answers it.
+    rc, _, err = c.aws("organizations", "accept-handshake", "--handshake-id", h["Id"], account=other, check=False)
+    assert rc != 0 and "HandshakeNotFoundException" in err
+    _, out, _ = c.aws("organizations", "describe-handshake", "--handshake-id", h["Id"], account=guest)
+    assert out["Handshake"]["State"] == "OPEN"
+    _, out, _ = c.aws("organizations", "accept-handshake", "--handshake-id", h["Id"], account=guest)
+    assert out["Handshake"]["State"] == "ACCEPTED"
+    _, out, _ = c.aws("organizations", "list-accounts")
+    joined = {a["Id"]: a["JoinedMethod"] for a in out["Accounts"]}
+    assert joined[guest] == "INVITED"
+    rc, _, err = c.aws("organizations", "accept-handshake", "--handshake-id", h["Id"], account=guest, check=False)
+    assert rc != 0 and "InvalidHandshakeTransitionException" in err
+
+    # The new member is guarded like any other; leaving the organization frees it.
+    [root] = c.aws("organizations", "list-roots")[1]["Roots"]
+    c.aws("organizations", "enable-policy-type", "--root-id", root["Id"], "--policy-type", "SERVICE_CONTROL_POLICY")
+    deny_iam = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]})
+    pid = c.aws("organizations", "create-policy", "--name", "no-iam", "--type", "SERVICE_CONTROL_POLICY",
+                "--description", "x", "--content", deny_iam)[1]["Policy"]["PolicySummary"]["Id"]
+    c.aws("organizations", "attach-policy", "--policy-id", pid, "--target-id", guest)
+    rc, _, err = c.aws("iam", "list-users", account=guest, check=False)
+    assert rc != 0 and "explicit deny in a service control policy" in err
+    c.aws("iam", "list-users", account=other)
+    c.aws("organizations", "remove-account-from-organization", "--account-id", guest)
+    c.aws("iam", "list-users", account=guest)

@@ -6,7 +6,7 @@
 use cairn_model::AccountId;
 use cairn_store::identity::{NewRole, Owner, OwnerKind};
 use cairn_store::organizations::{
-    CreateAccountRequest, Member, Organization, Policy, Root, SCP, Unit,
+    CreateAccountRequest, Handshake, Member, Organization, Policy, Root, SCP, Unit,
 };
 use cairn_wire::AwsError;
 use rand::Rng;
@@ -619,6 +619,16 @@ pub(super) fn run(
             save(app, &org)?;
             Ok(json!({"Root": wire::root(&org)}))
         }
+        "InviteAccountToOrganization" => invite(app, ctx, input, now),
+        "AcceptHandshake" | "DeclineHandshake" | "CancelHandshake" | "DescribeHandshake" => {
+            handshake(app, ctx, op, input, now)
+        }
+        "ListHandshakesForOrganization" => {
+            let org = managed(app, ctx, false)?;
+            Ok(
+                json!({"Handshakes": org.handshakes.iter().map(|h| wire::handshake(&org, h)).collect::<Vec<_>>()}),
+            )
+        }
         _ => Err(AwsError::client(
             "UnsupportedAPIEndpointException",
             format!("cairn does not support the Organizations operation {op} yet."),
@@ -733,6 +743,7 @@ fn create_organization(app: &App, ctx: &CallContext, input: &Value) -> Result<Va
         policies: vec![full_access()],
         attachments: Vec::new(),
         create_account_requests: Vec::new(),
+        handshakes: Vec::new(),
         id: oid,
     };
     save(app, &org)?;
@@ -818,6 +829,161 @@ fn create_account(
     };
     let out = json!({"CreateAccountStatus": wire::create_account_status(&request)});
     org.create_account_requests.push(request);
+    save(app, &org)?;
+    Ok(out)
+}
+
+/// How long an invitation stays open (AWS: 15 days).
+const HANDSHAKE_LIFE_MS: i64 = 15 * 86_400_000;
+
+fn handshake_not_found() -> AwsError {
+    AwsError::client(
+        "HandshakeNotFoundException",
+        "We can't find a handshake with the HandshakeId that you specified.",
+    )
+}
+
+fn constraint(reason: &str, message: &str) -> AwsError {
+    let mut e = AwsError::client("HandshakeConstraintViolationException", message);
+    e.extra.push(("Reason", reason.to_owned()));
+    e
+}
+
+/// Invites an existing cairn account into the caller's organization.
+fn invite(app: &App, ctx: &CallContext, input: &Value, now: i64) -> Result<Value, AwsError> {
+    let mut org = managed(app, ctx, true)?;
+    let target = input.get("Target").unwrap_or(&Value::Null);
+    if target.get("Type").and_then(Value::as_str) != Some("ACCOUNT") {
+        return Err(invalid(
+            "cairn invites accounts by id (Target Type ACCOUNT).",
+        ));
+    }
+    let account = required(target, "Id")?.to_owned();
+    let known = AccountId::parse(&account)
+        .ok()
+        .map(|id| app.identity.account(&id))
+        .transpose()
+        .map_err(internal)?
+        .flatten();
+    if known.is_none() {
+        return Err(account_not_found());
+    }
+    if org.member(&account).is_some() {
+        return Err(AwsError::client(
+            "DuplicateAccountException",
+            "That account is already a member of this organization.",
+        ));
+    }
+    if org
+        .handshakes
+        .iter()
+        .any(|h| h.account == account && h.state == "OPEN")
+    {
+        return Err(AwsError::client(
+            "DuplicateHandshakeException",
+            "A handshake with the same action and target already exists.",
+        ));
+    }
+    let hid = format!("{}{}", org.id.replacen("o-", "h-", 1), id("", 10));
+    let h = Handshake {
+        arn: format!(
+            "arn:aws:organizations::{}:handshake/{}/invite/{hid}",
+            org.management_account, org.id
+        ),
+        id: hid,
+        account,
+        state: "OPEN".to_owned(),
+        requested_ms: now,
+        expiration_ms: now + HANDSHAKE_LIFE_MS,
+        notes: input
+            .get("Notes")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let out = json!({"Handshake": wire::handshake(&org, &h)});
+    org.handshakes.push(h);
+    save(app, &org)?;
+    Ok(out)
+}
+
+/// Answers, cancels or describes an invitation: the organization it is from is in its id.
+fn handshake(
+    app: &App,
+    ctx: &CallContext,
+    op: &str,
+    input: &Value,
+    now: i64,
+) -> Result<Value, AwsError> {
+    let hid = required(input, "HandshakeId")?.to_owned();
+    let org_id = hid
+        .get(2..12)
+        .map(|s| format!("o-{s}"))
+        .ok_or_else(handshake_not_found)?;
+    let read = if op == "DescribeHandshake" {
+        app.organizations.organization(&org_id)
+    } else {
+        app.organizations.organization_for_change(&org_id)
+    };
+    let mut org = read.map_err(internal)?.ok_or_else(handshake_not_found)?;
+    let caller = ctx.recipient_account.clone();
+    let is_management = org.management_account == caller;
+    let Some(at) = org.handshakes.iter().position(|h| h.id == hid) else {
+        return Err(handshake_not_found());
+    };
+    let h = org.handshakes[at].clone();
+    let invited = h.account == caller;
+    if !(invited || is_management) {
+        return Err(handshake_not_found());
+    }
+    if op == "DescribeHandshake" {
+        return Ok(json!({"Handshake": wire::handshake(&org, &h)}));
+    }
+    let open = h.state == "OPEN" && now < h.expiration_ms;
+    if !open {
+        return Err(AwsError::client(
+            "InvalidHandshakeTransitionException",
+            format!(
+                "You can't perform the operation on the handshake in its current state ({}).",
+                h.state
+            ),
+        ));
+    }
+    let state = match op {
+        "CancelHandshake" if is_management => "CANCELED",
+        "DeclineHandshake" if invited => "DECLINED",
+        "AcceptHandshake" if invited => {
+            if app
+                .organizations
+                .org_of(&caller)
+                .map_err(internal)?
+                .is_some()
+            {
+                return Err(constraint(
+                    "ALREADY_IN_AN_ORGANIZATION",
+                    "The account is already a member of an organization.",
+                ));
+            }
+            org.accounts.push(Member {
+                arn: format!(
+                    "arn:aws:organizations::{}:account/{}/{caller}",
+                    org.management_account, org.id
+                ),
+                id: caller.clone(),
+                name: caller.clone(),
+                email: format!("root@{caller}.cairn.invalid"),
+                status: "ACTIVE".to_owned(),
+                joined_method: "INVITED".to_owned(),
+                joined_ms: now,
+                parent: org.root.id.clone(),
+            });
+            attach_defaults(&mut org, &caller);
+            "ACCEPTED"
+        }
+        _ => return Err(denied()),
+    };
+    org.handshakes[at].state = state.to_owned();
+    let out = json!({"Handshake": wire::handshake(&org, &org.handshakes[at])});
     save(app, &org)?;
     Ok(out)
 }

@@ -74,7 +74,13 @@ pub const OPERATIONS: [&str; 63] = [
 
 /// The operations cairn serves.
 pub const SERVED: &[&str] = &[
+    "AcceptHandshake",
     "AttachPolicy",
+    "CancelHandshake",
+    "DeclineHandshake",
+    "DescribeHandshake",
+    "InviteAccountToOrganization",
+    "ListHandshakesForOrganization",
     "CreateAccount",
     "CreateOrganization",
     "CreateOrganizationalUnit",

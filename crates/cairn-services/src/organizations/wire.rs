@@ -2,7 +2,9 @@
 //! AWSOrganizationsV20161128.<Op>`) and the documents its answers carry.
 
 use cairn_model::timefmt::epoch_seconds;
-use cairn_store::organizations::{CreateAccountRequest, Member, Organization, Policy, SCP, Unit};
+use cairn_store::organizations::{
+    CreateAccountRequest, Handshake, Member, Organization, Policy, SCP, Unit,
+};
 use cairn_wire::Protocol;
 use serde_json::{Value, json};
 
@@ -78,5 +80,29 @@ pub(super) fn create_account_status(c: &CreateAccountRequest) -> Value {
         "RequestedTimestamp": epoch_seconds(c.requested_ms),
         "CompletedTimestamp": epoch_seconds(c.completed_ms),
         "AccountId": c.account_id,
+    })
+}
+
+pub(super) fn handshake(o: &Organization, h: &Handshake) -> Value {
+    json!({
+        "Id": h.id,
+        "Arn": h.arn,
+        "Parties": [
+            {"Id": o.id.trim_start_matches("o-"), "Type": "ORGANIZATION"},
+            {"Id": h.account, "Type": "ACCOUNT"},
+        ],
+        "State": h.state,
+        "RequestedTimestamp": epoch_seconds(h.requested_ms),
+        "ExpirationTimestamp": epoch_seconds(h.expiration_ms),
+        "Action": "INVITE",
+        "Resources": [
+            {"Type": "ORGANIZATION", "Value": o.id, "Resources": [
+                {"Type": "MASTER_EMAIL", "Value": o.management_email},
+                {"Type": "MASTER_NAME", "Value": o.management_account},
+                {"Type": "ORGANIZATION_FEATURE_SET", "Value": o.feature_set},
+            ]},
+            {"Type": "ACCOUNT", "Value": h.account},
+            {"Type": "NOTES", "Value": h.notes},
+        ],
     })
 }

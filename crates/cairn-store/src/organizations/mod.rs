@@ -13,7 +13,7 @@ mod model;
 mod pg;
 mod sqlite;
 
-pub use model::{CreateAccountRequest, Member, Organization, Policy, Root, SCP, Unit};
+pub use model::{CreateAccountRequest, Handshake, Member, Organization, Policy, Root, SCP, Unit};
 pub use pg::PgOrganizations;
 pub use sqlite::SqliteOrganizations;
 
@@ -69,6 +69,11 @@ pub trait OrganizationsStore: OrganizationDocuments {
             Some(id) => decode(&id, self.get_for_update(&id)?),
             None => Ok(None),
         }
+    }
+
+    /// An organization by id, read for a change.
+    fn organization_for_change(&self, id: &str) -> Result<Option<Organization>, StoreError> {
+        decode(id, self.get_for_update(id)?)
     }
 
     /// Writes an organization, its members' index following its accounts.

@@ -30,6 +30,24 @@ pub struct Organization {
     pub attachments: Vec<(String, String)>,
     #[serde(default)]
     pub create_account_requests: Vec<CreateAccountRequest>,
+    /// Invitations to existing accounts, answered or not.
+    #[serde(default)]
+    pub handshakes: Vec<Handshake>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handshake {
+    /// `h-`, the organization id's ten characters, then ten more: the organization an
+    /// invitation is from is read from its id.
+    pub id: String,
+    pub arn: String,
+    /// The invited account.
+    pub account: String,
+    /// `OPEN`, `ACCEPTED`, `DECLINED`, `CANCELED` or `EXPIRED`.
+    pub state: String,
+    pub requested_ms: i64,
+    pub expiration_ms: i64,
+    pub notes: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
