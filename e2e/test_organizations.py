@@ -151,6 +151,21 @@ def test_members_see_their_organization_but_cannot_change_it(new_cairn):
     assert rec["responseElements"]["organizationalUnit"]["id"] == ou_id
     assert rec["readOnly"] is False and rec["managementEvent"] is True
 
+    # A member as CloudTrail's delegated administrator.
+    c.aws("organizations", "register-delegated-administrator", "--account-id", member, "--service-principal",
+          "cloudtrail.amazonaws.com")
+    rc, _, err = c.aws("organizations", "register-delegated-administrator", "--account-id", management,
+                       "--service-principal", "cloudtrail.amazonaws.com", check=False)
+    assert rc != 0 and "ConstraintViolationException" in err
+    _, out, _ = c.aws("organizations", "list-delegated-administrators", "--service-principal", "cloudtrail.amazonaws.com")
+    assert [a["Id"] for a in out["DelegatedAdministrators"]] == [member]
+    _, out, _ = c.aws("organizations", "list-delegated-services-for-account", "--account-id", member)
+    assert [s["ServicePrincipal"] for s in out["DelegatedServices"]] == ["cloudtrail.amazonaws.com"]
+    c.aws("organizations", "deregister-delegated-administrator", "--account-id", member, "--service-principal",
+          "cloudtrail.amazonaws.com")
+    _, out, _ = c.aws("organizations", "list-delegated-administrators")
+    assert out["DelegatedAdministrators"] == []
+
     # Unsupported operations say so, AWS-shaped.
     rc, _, err = c.aws("organizations", "list-handshakes-for-account", check=False)
     assert rc != 0 and "does not support" in err

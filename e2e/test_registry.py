@@ -14,7 +14,7 @@ from conftest import CAIRN
 
 SIGNING = {"cloudtrail": "cloudtrail", "s3": "s3", "kms": "kms", "logs": "logs", "monitoring": "cloudwatch",
            "iam": "iam", "sts": "sts", "sqs": "sqs", "sns": "sns", "lambda": "lambda",
-           "events": "events", "cloudtrail-data": "cloudtrail-data"}
+           "events": "events", "cloudtrail-data": "cloudtrail-data", "organizations": "organizations"}
 """Signing name -> botocore service name (CloudWatch signs as `monitoring`)."""
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -37,7 +37,7 @@ def test_tables_hold_every_operation_of_each_api():
     t = table()
     assert set(t) == set(SIGNING)
     for service in ("cloudtrail", "kms", "logs", "monitoring", "iam", "sts", "sqs", "sns", "lambda", "events",
-                    "cloudtrail-data"):
+                    "cloudtrail-data", "organizations"):
         ops, model = model_operations(SIGNING[service])
         assert set(t[service]) == ops, f"{service}: table and botocore model differ"
         assert model.signing_name == service

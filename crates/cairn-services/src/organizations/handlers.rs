@@ -242,6 +242,7 @@ pub(super) fn run(
             }
             org.accounts.retain(|a| a.id != account);
             org.attachments.retain(|(_, t)| t != account);
+            org.delegated.retain(|d| d.account != account);
             save(app, &org)?;
             Ok(json!({}))
         }
@@ -623,6 +624,97 @@ pub(super) fn run(
         "AcceptHandshake" | "DeclineHandshake" | "CancelHandshake" | "DescribeHandshake" => {
             handshake(app, ctx, op, input, now)
         }
+        "RegisterDelegatedAdministrator" => {
+            let mut org = managed(app, ctx, true)?;
+            let account = required(input, "AccountId")?.to_owned();
+            let service = required(input, "ServicePrincipal")?.to_owned();
+            if account == org.management_account {
+                let mut e = AwsError::client(
+                    "ConstraintViolationException",
+                    "You can't register the management account of the organization as a delegated administrator.",
+                );
+                e.extra.push((
+                    "Reason",
+                    "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR".to_owned(),
+                ));
+                return Err(e);
+            }
+            if org.member(&account).is_none() {
+                return Err(account_not_found());
+            }
+            if org
+                .delegated
+                .iter()
+                .any(|d| d.account == account && d.service == service)
+            {
+                return Err(AwsError::client(
+                    "AccountAlreadyRegisteredException",
+                    "The provided account is already a delegated administrator for your organization.",
+                ));
+            }
+            org.delegated.push(cairn_store::organizations::Delegated {
+                account,
+                service,
+                since_ms: now,
+            });
+            save(app, &org)?;
+            Ok(json!({}))
+        }
+        "DeregisterDelegatedAdministrator" => {
+            let mut org = managed(app, ctx, true)?;
+            let account = required(input, "AccountId")?.to_owned();
+            let service = required(input, "ServicePrincipal")?.to_owned();
+            let before = org.delegated.len();
+            org.delegated
+                .retain(|d| !(d.account == account && d.service == service));
+            if org.delegated.len() == before {
+                return Err(AwsError::client(
+                    "AccountNotRegisteredException",
+                    "The provided account is not a registered delegated administrator for your organization.",
+                ));
+            }
+            save(app, &org)?;
+            Ok(json!({}))
+        }
+        "ListDelegatedAdministrators" => {
+            let org = managed(app, ctx, false)?;
+            let only = input.get("ServicePrincipal").and_then(Value::as_str);
+            let mut seen: Vec<&str> = Vec::new();
+            let mut out = Vec::new();
+            for d in org
+                .delegated
+                .iter()
+                .filter(|d| only.is_none_or(|s| s == d.service))
+            {
+                if seen.contains(&d.account.as_str()) {
+                    continue;
+                }
+                seen.push(&d.account);
+                if let Some(m) = org.member(&d.account) {
+                    let mut v = wire::account(m);
+                    v["DelegationEnabledDate"] = cairn_model::timefmt::epoch_seconds(d.since_ms);
+                    out.push(v);
+                }
+            }
+            Ok(json!({"DelegatedAdministrators": out}))
+        }
+        "ListDelegatedServicesForAccount" => {
+            let org = managed(app, ctx, false)?;
+            let account = required(input, "AccountId")?;
+            let services: Vec<Value> = org
+                .delegated
+                .iter()
+                .filter(|d| d.account == account)
+                .map(|d| json!({"ServicePrincipal": d.service, "DelegationEnabledDate": cairn_model::timefmt::epoch_seconds(d.since_ms)}))
+                .collect();
+            if services.is_empty() {
+                return Err(AwsError::client(
+                    "AccountNotRegisteredException",
+                    "The provided account is not a registered delegated administrator for your organization.",
+                ));
+            }
+            Ok(json!({"DelegatedServices": services}))
+        }
         "ListHandshakesForOrganization" => {
             let org = managed(app, ctx, false)?;
             Ok(
@@ -744,6 +836,7 @@ fn create_organization(app: &App, ctx: &CallContext, input: &Value) -> Result<Va
         attachments: Vec::new(),
         create_account_requests: Vec::new(),
         handshakes: Vec::new(),
+        delegated: Vec::new(),
         id: oid,
     };
     save(app, &org)?;

@@ -13,7 +13,9 @@ mod model;
 mod pg;
 mod sqlite;
 
-pub use model::{CreateAccountRequest, Handshake, Member, Organization, Policy, Root, SCP, Unit};
+pub use model::{
+    CreateAccountRequest, Delegated, Handshake, Member, Organization, Policy, Root, SCP, Unit,
+};
 pub use pg::PgOrganizations;
 pub use sqlite::SqliteOrganizations;
 

@@ -33,6 +33,17 @@ pub struct Organization {
     /// Invitations to existing accounts, answered or not.
     #[serde(default)]
     pub handshakes: Vec<Handshake>,
+    /// Member accounts registered as delegated administrators of AWS services.
+    #[serde(default)]
+    pub delegated: Vec<Delegated>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delegated {
+    pub account: String,
+    /// The service's principal (`cloudtrail.amazonaws.com`).
+    pub service: String,
+    pub since_ms: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
