@@ -13,7 +13,7 @@ use cairn_wire::tls::Tls;
 
 use super::model::WireProtocol;
 use super::params;
-use super::wire::{Forward, UpstreamAnswer};
+use super::wire::{Document, Forward, UpstreamAnswer};
 
 /// Where a forwarded service's calls go.
 #[derive(Debug, Clone)]
@@ -103,18 +103,18 @@ impl Upstream {
             &call.body,
         );
         let r = sent.map_err(|e| self.unavailable(&e))?;
-        let answer = UpstreamAnswer {
+        let Some(document) = document_of(wire, r.status, &r.body) else {
+            return Err(self.unavailable(&format!(
+                "its answer (HTTP {}) is not one of the service's protocol",
+                r.status
+            )));
+        };
+        Ok(UpstreamAnswer {
             status: r.status,
             headers: r.headers,
             body: r.body,
-        };
-        if !speaks(wire, &answer) {
-            return Err(self.unavailable(&format!(
-                "its answer (HTTP {}) is not one of the service's protocol",
-                answer.status
-            )));
-        }
-        Ok(answer)
+            document,
+        })
     }
 
     fn unavailable(&self, why: &str) -> AwsError {
@@ -130,17 +130,16 @@ impl Upstream {
     }
 }
 
-/// Whether an answer is one the service's protocol gives: a JSON document (or nothing) for
-/// JSON services, an XML document for EC2 and query services.
-fn speaks(wire: &WireProtocol, a: &UpstreamAnswer) -> bool {
-    if a.status < 200 || a.status > 599 {
-        return false;
+/// An answer's document, if it is one the service's protocol gives: a JSON document (or
+/// nothing) for JSON services, an XML document for EC2 and query services.
+fn document_of(wire: &WireProtocol, status: u16, body: &[u8]) -> Option<Document> {
+    if !(200..=599).contains(&status) {
+        return None;
     }
     match wire {
-        WireProtocol::Json { .. } => {
-            a.body.is_empty() || serde_json::from_slice::<serde_json::Value>(&a.body).is_ok()
-        }
-        WireProtocol::Ec2 | WireProtocol::Query => params::parse_xml(&a.body).is_some(),
-        WireProtocol::Rest(_) => true,
+        WireProtocol::Json { .. } if body.is_empty() => Some(Document::None),
+        WireProtocol::Json { .. } => serde_json::from_slice(body).ok().map(Document::Json),
+        WireProtocol::Ec2 | WireProtocol::Query => params::parse_xml(body).map(Document::Xml),
+        WireProtocol::Rest(_) => Some(Document::None),
     }
 }

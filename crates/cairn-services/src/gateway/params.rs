@@ -15,6 +15,7 @@
 use serde_json::{Map, Value, json};
 
 use super::model::{MemberRef, Model, Shape};
+use crate::pipeline::codec::form::lower_first;
 
 /// How CloudTrail writes a sensitive value of a JSON service.
 pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
@@ -73,13 +74,6 @@ pub fn lower_camel(name: &str) -> String {
             }
         })
         .collect()
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
 
 fn upper_first(s: &str) -> String {

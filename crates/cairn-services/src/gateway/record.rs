@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::model::{Model, WireProtocol};
 use super::params::{self, Side};
 use super::resolve::resource_arn;
-use super::wire::{Forward, UpstreamAnswer};
+use super::wire::{Document, Forward, UpstreamAnswer};
 use crate::pipeline::{Details, Operation};
 use crate::recorder::{CallContext, RecordedError};
 
@@ -24,7 +24,7 @@ pub fn details(
 ) -> Details {
     let ec2 = *wire == WireProtocol::Ec2;
     let recorded_error = match result {
-        Ok(a) if a.status >= 300 => Some(upstream_error(wire, a)),
+        Ok(a) if a.status >= 300 => Some(upstream_error(a)),
         Ok(_) => None,
         Err(e) => Some(RecordedError {
             code: e.code.to_string(),
@@ -84,43 +84,41 @@ fn response_elements(
         .get(op.name)
         .and_then(|o| o.output.as_ref())
         .map(|o| o.shape.as_str());
-    match wire {
-        WireProtocol::Json { .. } => {
-            let doc: Value = serde_json::from_slice(&a.body).ok()?;
-            let v = params::from_json(model, output?, &doc, Side::Response);
+    match (wire, &a.document) {
+        (WireProtocol::Json { .. }, Document::Json(doc)) => {
+            let v = params::from_json(model, output?, doc, Side::Response);
             v.as_object().is_some_and(|o| !o.is_empty()).then_some(v)
         }
-        WireProtocol::Ec2 => {
-            let root = params::parse_xml(&a.body)?;
-            let mut v = params::from_ec2_xml(model, output, &root);
+        (WireProtocol::Ec2, Document::Xml(root)) => {
+            let mut v = params::from_ec2_xml(model, output, root);
             // The client saw cairn's request id in the answer (see `wire`): so does the record.
             if let Some(id) = v.get_mut("requestId") {
                 *id = Value::String(request_id.to_owned());
             }
             Some(v)
         }
-        WireProtocol::Query => {
-            let root = params::parse_xml(&a.body)?;
-            params::from_query_xml(model, output, &root)
-        }
-        WireProtocol::Rest(_) => None,
+        (WireProtocol::Query, Document::Xml(root)) => params::from_query_xml(model, output, root),
+        _ => None,
     }
 }
 
 /// The error an upstream answered, from its body in the service's protocol.
-fn upstream_error(wire: &WireProtocol, a: &UpstreamAnswer) -> RecordedError {
+fn upstream_error(a: &UpstreamAnswer) -> RecordedError {
     let fallback = || RecordedError {
         code: format!("HTTP{}", a.status),
         message: String::new(),
     };
-    match wire {
-        WireProtocol::Json { .. } | WireProtocol::Rest(_) => {
+    match &a.document {
+        Document::Json(_) | Document::None => {
             let header = a
                 .headers
                 .iter()
                 .find(|(k, _)| k == "x-amzn-errortype")
                 .map(|(_, v)| v.split(':').next().unwrap_or(v).to_owned());
-            let doc: Value = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
+            let doc = match &a.document {
+                Document::Json(d) => d,
+                _ => &Value::Null,
+            };
             let code = doc
                 .get("__type")
                 .or_else(|| doc.get("code"))
@@ -138,14 +136,11 @@ fn upstream_error(wire: &WireProtocol, a: &UpstreamAnswer) -> RecordedError {
                 None => fallback(),
             }
         }
-        WireProtocol::Ec2 | WireProtocol::Query => match params::parse_xml(&a.body) {
-            Some(root) => RecordedError {
-                code: root
-                    .find_text("Code")
-                    .map_or_else(|| format!("HTTP{}", a.status), str::to_owned),
-                message: root.find_text("Message").unwrap_or_default().to_owned(),
-            },
-            None => fallback(),
+        Document::Xml(root) => RecordedError {
+            code: root
+                .find_text("Code")
+                .map_or_else(|| format!("HTTP{}", a.status), str::to_owned),
+            message: root.find_text("Message").unwrap_or_default().to_owned(),
         },
     }
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::model::{Model, WireProtocol};
 use super::params::{self, Form, Side};
 use crate::edge::respond::error_response;
+use crate::pipeline::codec::json::target_of;
 use crate::pipeline::codec::query::parse_form;
 use crate::pipeline::operation::find;
 use crate::pipeline::{Answer, Codec, Operation, WireRequest};
@@ -57,6 +58,18 @@ pub struct UpstreamAnswer {
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The body, read once as the protocol's document (checking the answer reads it; the
+    /// record uses it).
+    pub document: Document,
+}
+
+/// An answer's body as its protocol's document.
+#[derive(Debug)]
+pub enum Document {
+    /// No body (JSON services may answer nothing), or a REST body left unread.
+    None,
+    Json(Value),
+    Xml(params::Element),
 }
 
 pub struct GatewayCodec {
@@ -113,15 +126,12 @@ impl Codec for GatewayCodec {
         body: &Bytes,
     ) -> Result<(&'static Operation, Option<Form>), AwsError> {
         match &self.wire {
-            WireProtocol::Json { target_prefix, .. } => {
-                let target = req.header("x-amz-target").unwrap_or("");
-                target
-                    .strip_prefix(target_prefix.as_str())
-                    .and_then(|t| t.strip_prefix('.'))
-                    .and_then(|name| find(ops, name))
-                    .map(|op| (op, None))
-                    .ok_or_else(|| AwsError::client("UnknownOperationException", ""))
-            }
+            WireProtocol::Json { target_prefix, .. } => target_of(&req.headers)
+                .strip_prefix(target_prefix.as_str())
+                .and_then(|t| t.strip_prefix('.'))
+                .and_then(|name| find(ops, name))
+                .map(|op| (op, None))
+                .ok_or_else(|| AwsError::client("UnknownOperationException", "")),
             WireProtocol::Ec2 | WireProtocol::Query => {
                 let form = Self::form(req, body);
                 let action = form.get("Action").cloned().unwrap_or_default();

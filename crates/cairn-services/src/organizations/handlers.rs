@@ -90,6 +90,35 @@ fn managed(app: &App, ctx: &CallContext, for_update: bool) -> Result<Organizatio
 
 /// Writes the organization back. Its service control policies decide what principals may do,
 /// so IAM's generation moves with it: every node's authorization cache follows that.
+/// An account joining `org` now, under its root.
+fn joining(
+    org: &Organization,
+    account: &str,
+    name: &str,
+    email: &str,
+    method: &str,
+    now: i64,
+) -> Member {
+    Member {
+        arn: format!(
+            "arn:aws:organizations::{}:account/{}/{account}",
+            org.management_account, org.id
+        ),
+        id: account.to_owned(),
+        name: name.to_owned(),
+        email: email.to_owned(),
+        status: "ACTIVE".to_owned(),
+        joined_method: method.to_owned(),
+        joined_ms: now,
+        parent: org.root.id.clone(),
+    }
+}
+
+/// The email address cairn gives an account's root user (cairn accounts have none).
+fn root_email(account: &str) -> String {
+    format!("root@{account}.cairn.invalid")
+}
+
 fn save(app: &App, org: &Organization) -> Result<(), AwsError> {
     app.organizations.save(org).map_err(internal)?;
     app.identity.mark_changed().map_err(internal)
@@ -809,29 +838,20 @@ fn create_organization(app: &App, ctx: &CallContext, input: &Value) -> Result<Va
     }
     let oid = id("o-", 10);
     let rid = id("r-", 4);
-    let email = format!("root@{account}.cairn.invalid");
-    let org = Organization {
+    let email = root_email(&account);
+    let mut org = Organization {
         arn: format!("arn:aws:organizations::{account}:organization/{oid}"),
         feature_set: feature_set.to_owned(),
         management_account: account.clone(),
         management_email: email.clone(),
         root: Root {
             arn: format!("arn:aws:organizations::{account}:root/{oid}/{rid}"),
-            id: rid.clone(),
+            id: rid,
             name: "Root".to_owned(),
             policy_types: Vec::new(),
         },
         units: Vec::new(),
-        accounts: vec![Member {
-            arn: format!("arn:aws:organizations::{account}:account/{oid}/{account}"),
-            id: account.clone(),
-            name: account.clone(),
-            email,
-            status: "ACTIVE".to_owned(),
-            joined_method: "CREATED".to_owned(),
-            joined_ms: app.clock.now_millis(),
-            parent: rid,
-        }],
+        accounts: Vec::new(),
         policies: vec![full_access()],
         attachments: Vec::new(),
         create_account_requests: Vec::new(),
@@ -839,6 +859,15 @@ fn create_organization(app: &App, ctx: &CallContext, input: &Value) -> Result<Va
         delegated: Vec::new(),
         id: oid,
     };
+    let management = joining(
+        &org,
+        &account,
+        &account,
+        &email,
+        "CREATED",
+        app.clock.now_millis(),
+    );
+    org.accounts.push(management);
     save(app, &org)?;
     Ok(json!({"Organization": wire::organization(&org)}))
 }
@@ -898,19 +927,8 @@ fn create_account(
         )
         .map_err(|e| internal(format!("{e:?}")))?;
     let account = new_id.as_str().to_owned();
-    org.accounts.push(Member {
-        arn: format!(
-            "arn:aws:organizations::{}:account/{}/{account}",
-            org.management_account, org.id
-        ),
-        id: account.clone(),
-        name: name.clone(),
-        email,
-        status: "ACTIVE".to_owned(),
-        joined_method: "CREATED".to_owned(),
-        joined_ms: now,
-        parent: org.root.id.clone(),
-    });
+    let member = joining(&org, &account, &name, &email, "CREATED", now);
+    org.accounts.push(member);
     attach_defaults(&mut org, &account);
     let request = CreateAccountRequest {
         id: id("car-", 32),
@@ -1057,19 +1075,8 @@ fn handshake(
                     "The account is already a member of an organization.",
                 ));
             }
-            org.accounts.push(Member {
-                arn: format!(
-                    "arn:aws:organizations::{}:account/{}/{caller}",
-                    org.management_account, org.id
-                ),
-                id: caller.clone(),
-                name: caller.clone(),
-                email: format!("root@{caller}.cairn.invalid"),
-                status: "ACTIVE".to_owned(),
-                joined_method: "INVITED".to_owned(),
-                joined_ms: now,
-                parent: org.root.id.clone(),
-            });
+            let member = joining(&org, &caller, &caller, &root_email(&caller), "INVITED", now);
+            org.accounts.push(member);
             attach_defaults(&mut org, &caller);
             "ACCEPTED"
         }
