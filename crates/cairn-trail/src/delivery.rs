@@ -53,17 +53,19 @@ pub struct RoundReport {
 impl Delivery {
     /// Plans then writes. Safe to call again after any failure.
     pub fn run_once(&self) -> Result<RoundReport, StoreError> {
+        // The head before the clock: a file stamped `now` holds only entries appended before
+        // `now`, which is what digests rely on (crate::digest::planned).
+        let head = self.journal.head();
         let now = self.clock.now_millis();
         let mut report = RoundReport {
-            planned_files: self.plan(now)?,
+            planned_files: self.plan(head, now)?,
             ..RoundReport::default()
         };
         self.write(now, &mut report)?;
         Ok(report)
     }
 
-    fn plan(&self, now: i64) -> Result<usize, StoreError> {
-        let head = self.journal.head();
+    fn plan(&self, head: u64, now: i64) -> Result<usize, StoreError> {
         let mut cursor = self.trails.delivery_cursor()?;
         if cursor >= head {
             return Ok(0);

@@ -429,6 +429,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             keys: Arc::clone(&app.keys),
             sink,
             clock: Arc::clone(&app.clock),
+            journal: app.journal.clone(),
+            planned: Default::default(),
             interval_ms: i64::try_from(args.digest_interval).unwrap_or(i64::MAX / 2_000) * 1000,
         });
         // Every reader of the journal, in round order: history catches up, delivery writes log

@@ -13,6 +13,7 @@
 //! trail get one from their first log file.
 
 pub mod file;
+pub mod planned;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use cairn_model::Clock;
 use cairn_model::timefmt::event_time;
 use cairn_store::StoreError;
+use cairn_store::journal::Journal;
 use cairn_store::trails::digests::{
     BACKFILL, DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest,
 };
@@ -29,6 +31,7 @@ use crate::keys::{KeyError, KeyRing};
 use crate::logfile;
 use crate::sink::{LogSink, TrailObject};
 use file::{DigestContent, DigestKey, ListedFile, Previous};
+use planned::PlannedUpTo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
@@ -43,6 +46,9 @@ pub struct Digester {
     pub keys: Arc<KeyRing>,
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
+    /// The journal delivery plans from: how far it has planned decides which periods are over.
+    pub journal: Arc<dyn Journal>,
+    pub planned: PlannedUpTo,
     /// The digest period (AWS: one hour).
     pub interval_ms: i64,
 }
@@ -63,8 +69,10 @@ impl Digester {
     /// any failure.
     pub fn run_once(&self) -> Result<DigestReport, DigestError> {
         let now = self.clock.now_millis();
+        let head = self.journal.head();
         let mut report = DigestReport::default();
         let cursor = self.trails.delivery_cursor()?;
+        let planned_up_to = self.planned.observe(now, head, cursor);
         let pending = self.trails.pending_plans()?;
         for trail in self.trails.all()? {
             if !trail.log_file_validation {
@@ -75,7 +83,7 @@ impl Digester {
                 }
                 continue;
             }
-            report.decided += self.decide(&trail, now, cursor, &pending)?;
+            report.decided += self.decide(&trail, now, planned_up_to, cursor, &pending)?;
         }
         self.write(now, &mut report)?;
         Ok(report)
@@ -85,10 +93,13 @@ impl Digester {
         &self,
         trail: &Trail,
         now: i64,
+        planned_up_to: Option<i64>,
         cursor: u64,
         pending: &[DeliveryPlan],
     ) -> Result<usize, DigestError> {
         let now_s = whole_second(now);
+        // Periods end only as far as delivery has planned (see [`planned`]).
+        let over_s = planned_up_to.map(whole_second);
         let mut decided = 0;
         let mut files = self.trails.digest_files(&trail.arn)?;
 
@@ -170,11 +181,12 @@ impl Digester {
                 decided += 1;
                 continue;
             }
-            if now_s < chain.period_start_ms + self.interval_ms {
+            let Some(over_s) = over_s else { continue };
+            if over_s < chain.period_start_ms + self.interval_ms {
                 continue;
             }
             // One digest per period while running; after downtime, one digest spans the gap.
-            let periods = (now_s - chain.period_start_ms) / self.interval_ms;
+            let periods = (over_s - chain.period_start_ms) / self.interval_ms;
             let end = (chain.period_start_ms + periods * self.interval_ms)
                 .max(last_end.saturating_add(1000));
             let (covered, rest): (Vec<DigestFile>, Vec<DigestFile>) =

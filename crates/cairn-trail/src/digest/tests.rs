@@ -67,7 +67,7 @@ fn fixture(validation: bool) -> Fixture {
     );
     Fixture {
         delivery: Delivery {
-            journal,
+            journal: Arc::clone(&journal),
             trails: Arc::clone(&trails),
             sink: Arc::clone(&sink),
             clock: Arc::new(clock.clone()),
@@ -78,6 +78,8 @@ fn fixture(validation: bool) -> Fixture {
             keys,
             sink,
             clock: Arc::new(clock.clone()),
+            journal,
+            planned: Default::default(),
             interval_ms: HOUR,
         },
         _dir: dir,
@@ -299,6 +301,42 @@ fn files_written_after_their_digest_go_to_the_backfill_chain() {
     assert!(meta.contains_key("backfill-generation-timestamp"));
     let all = f.verify_all();
     assert_eq!(all.len(), 2);
+}
+
+#[test]
+fn a_period_ends_only_once_delivery_has_planned_what_the_journal_held() {
+    let f = fixture(true);
+    f.activity(&["us-east-1"]);
+    f.round();
+    let first = f.keys("/CloudTrail/");
+    assert_eq!(first.len(), 1);
+    // Activity, then the period ends before delivery has planned it (delivery runs on its own
+    // cadence, maybe on another node): the digester must not close the period yet.
+    f.activity(&["us-east-1"]);
+    f.clock.advance_millis(HOUR);
+    assert_eq!(f.digests.run_once().unwrap().decided, 0);
+    assert!(f.keys("/CloudTrail-Digest/").is_empty());
+    // Delivery catches up; the next digest round decides the period, listing every file.
+    f.round();
+    let digests = f.keys("/CloudTrail-Digest/");
+    assert_eq!(digests.len(), 1);
+    let (raw, _) = f.get(&digests[0]);
+    let d: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        d["logFiles"][0]["s3Object"],
+        first[0].as_str(),
+        "the file planned in the period"
+    );
+    assert_eq!(d["logFiles"].as_array().unwrap().len(), 1);
+    f.clock.advance_millis(HOUR);
+    f.round();
+    let all = f.verify_all();
+    assert_eq!(
+        all.len(),
+        2,
+        "the file planned after the period's end is in the next one"
+    );
+    assert!(f.keys("_backfill").is_empty());
 }
 
 #[test]
