@@ -434,3 +434,97 @@ def test_cairn_validate_logs_says_what_is_wrong_with_its_arguments(workdir):
         assert code == 255 and "no-such-keys.json" in err, err
     finally:
         c.stop()
+
+
+# --- organization trails -----------------------------------------------------------------------
+
+def organization_policy(bucket, management, org_id, trail_arn):
+    """The bucket policy the CloudTrail User Guide documents for an organization trail: the
+    management account's folder and the organization's."""
+    source = {"aws:SourceArn": trail_arn}
+    write = lambda sid, folder: {  # noqa: E731
+        "Sid": sid, "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{folder}/*",
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringEquals": source}},
+        write("AWSCloudTrailWrite20150319", management),
+        write("AWSCloudTrailOrganizationWrite20150319", org_id)]})
+
+
+def test_an_organization_trail_keeps_each_account_apart_and_validate_logs_checks_a_member(new_cairn):
+    c = new_cairn(FAST)
+    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    management = account_of(c)
+    org_id = c.aws("organizations", "create-organization", "--feature-set", "ALL")[1]["Organization"]["Id"]
+    member = c.aws("organizations", "create-account", "--email", "member@example.com",
+                   "--account-name", "member")[1]["CreateAccountStatus"]["AccountId"]
+    bucket = f"org-{uuid.uuid4().hex[:10]}"
+    arn = f"arn:aws:cloudtrail:us-east-1:{management}:trail/org-trail"
+    c.aws("s3", "mb", f"s3://{bucket}")
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", organization_policy(bucket, management, org_id, arn))
+
+    # Only the organization's management account makes an organization trail.
+    rc, _, err = c.aws("cloudtrail", "create-trail", "--name", "mine", "--s3-bucket-name", bucket,
+                       "--is-organization-trail", account=member, check=False)
+    assert rc != 0 and "NotOrganizationMasterAccountException" in err, err
+    _, trail, _ = c.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
+                        "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation")
+    assert trail["IsOrganizationTrail"] is True and trail["TrailARN"] == arn
+    c.aws("cloudtrail", "start-logging", "--name", "org-trail")
+
+    def both_accounts_call():
+        for region in ("us-east-1", "eu-west-1"):
+            c.aws("cloudtrail", "list-trails", region=region)
+            c.aws("cloudtrail", "list-trails", region=region, account=member)
+    both_accounts_call()
+    c.advance(3, step=1)
+    both_accounts_call()
+    c.advance(3, step=1)
+    c.aws("cloudtrail", "stop-logging", "--name", "org-trail")
+
+    def settled():
+        before = len(keys_of(c, bucket))
+        c.advance(3)
+        return len(keys_of(c, bucket)) == before
+    wait_for(settled, timeout=30, every=0)
+
+    # Each account's records in its own files, under the organization's folder.
+    assert not [k for k in keys_of(c, bucket) if not k.startswith(f"AWSLogs/{org_id}/")]
+    for account in (management, member):
+        for region in ("us-east-1", "eu-west-1"):
+            logs = keys_of(c, bucket, f"AWSLogs/{org_id}/{account}/CloudTrail/{region}/")
+            assert logs, (account, region)
+            for k in logs:
+                assert k.split("/")[-1].startswith(f"{account}_CloudTrail_{region}_"), k
+                body = c.client("s3").get_object(Bucket=bucket, Key=k)["Body"].read()
+                records = json.loads(gzip.decompress(body))["Records"]
+                assert {r["recipientAccountId"] for r in records} == {account}
+                assert {r["awsRegion"] for r in records} == {region}
+            digests = keys_of(c, bucket, f"AWSLogs/{org_id}/{account}/CloudTrail-Digest/{region}/")
+            assert digests, (account, region)
+            for k in digests:
+                d, _ = digest(c, bucket, k)
+                assert d["awsAccountId"] == account
+                assert all(f["s3Object"].startswith(f"AWSLogs/{org_id}/{account}/") for f in d["logFiles"])
+
+    # The real CLI validates a member's files (it asks Organizations for the organization's id).
+    rc, _, err = validate(c, arn, start)
+    assert rc != 0 and "--account-id" in err, err
+    member_logs = keys_of(c, bucket, f"AWSLogs/{org_id}/{member}/CloudTrail/us-east-1/")
+    code, out, err = validate(c, arn, start, extra=["--account-id", member])
+    assert code == 0 and "INVALID" not in err, (out, err)
+    assert f"{len(member_logs)}/{len(member_logs)} log files valid" in out, out
+    code, out, err = validate(c, arn, start, region="eu-west-1", extra=["--account-id", management])
+    assert code == 0 and "INVALID" not in err, (out, err)
+
+    # A member's file changed after delivery is caught.
+    victim = member_logs[0]
+    obj = c.client("s3").get_object(Bucket=bucket, Key=victim)
+    records = json.loads(gzip.decompress(obj["Body"].read()))
+    records["Records"][0]["sourceIPAddress"] = "203.0.113.9"
+    c.client("s3").put_object(Bucket=bucket, Key=victim, Body=gzip.compress(json.dumps(records).encode()))
+    code, out, err = validate(c, arn, start, extra=["--account-id", member])
+    assert code == 1, (out, err)
+    assert f"Log file\ts3://{bucket}/{victim}\tINVALID: hash value doesn't match" in err, err

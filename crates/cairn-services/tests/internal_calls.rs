@@ -172,6 +172,7 @@ fn delivery_with(t: &TestApp, sink: Arc<dyn LogSink>) -> Arc<Delivery> {
     Arc::new(Delivery {
         journal: t.app.journal.clone(),
         trails: Arc::clone(&t.app.trails),
+        organizations: Arc::clone(&t.app.organizations),
         sink,
         clock: Arc::clone(&t.app.clock),
         backoff: Default::default(),

@@ -91,6 +91,7 @@ fn the_topic_policy_decides_and_notifications_are_published_as_cloudtrail() {
     let delivery = Arc::new(Delivery {
         journal: t.app.journal.clone(),
         trails: Arc::clone(&t.app.trails),
+        organizations: Arc::clone(&t.app.organizations),
         sink: Arc::new(TrailWrites::new(Arc::clone(&t.app))),
         clock: Arc::clone(&t.app.clock),
         backoff: Default::default(),

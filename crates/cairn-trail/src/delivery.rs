@@ -16,12 +16,14 @@ use std::sync::Arc;
 use cairn_model::Clock;
 use cairn_store::StoreError;
 use cairn_store::journal::{Entry, EntryKind, Journal};
+use cairn_store::organizations::OrganizationsStore;
 use cairn_store::trails::digests::DigestFile;
 use cairn_store::trails::{DeliveryPlan, Notice, Trail, TrailStore};
 use serde_json::Value;
 
 pub use crate::backoff::Backoff;
 use crate::logfile;
+use crate::organization::{self, Scope};
 use crate::selectors::{TrailFilter, logging_range};
 use crate::sink::TrailObject;
 
@@ -35,6 +37,8 @@ pub use crate::sink::{BucketGate, LogSink};
 pub struct Delivery {
     pub journal: Arc<dyn Journal>,
     pub trails: Arc<dyn TrailStore>,
+    /// Whose records an organization trail takes, and its organization's folder.
+    pub organizations: Arc<dyn OrganizationsStore>,
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
     pub backoff: Backoff,
@@ -71,13 +75,17 @@ impl Delivery {
             return Ok(0);
         }
         let trails = self.trails.all()?;
-        let filters: Vec<(TrailFilter, &Trail)> = trails
-            .iter()
-            .filter(|t| !t.logging_ranges.is_empty())
-            .map(|t| (TrailFilter::of(t), t))
-            .collect();
-        // A file holds events of one trail, region and logging range: each range has its own
-        // digest chain.
+        let mut filters: Vec<(TrailFilter, &Trail, Option<Scope>)> = Vec::new();
+        for t in trails.iter().filter(|t| !t.logging_ranges.is_empty()) {
+            let scope = organization::scope_of(self.organizations.as_ref(), t)?;
+            let filter = match &scope {
+                Some(s) => TrailFilter::of(t).with_members(s.accounts.iter().cloned()),
+                None => TrailFilter::of(t),
+            };
+            filters.push((filter, t, scope));
+        }
+        // A file holds events of one trail, source (account and region) and logging range:
+        // each has its own digest chain.
         let mut groups: BTreeMap<(String, String, u64), Vec<u64>> = BTreeMap::new();
         while cursor < head {
             let (batch, next) = self.journal.read_from(cursor, READ_CHUNK)?;
@@ -104,11 +112,12 @@ impl Delivery {
                     .and_then(Value::as_str)
                     .unwrap_or("us-east-1")
                     .to_owned();
-                for (f, t) in &filters {
+                for (f, t, _) in &filters {
                     if f.takes(&entry.account, offset, &record) {
                         let range = logging_range(&t.logging_ranges, offset).unwrap_or(0);
+                        let source = organization::source(t, &entry.account, &region);
                         groups
-                            .entry((t.arn.clone(), region.clone(), range))
+                            .entry((t.arn.clone(), source, range))
                             .or_default()
                             .push(offset);
                     }
@@ -116,20 +125,22 @@ impl Delivery {
             }
         }
         let mut plans = Vec::new();
-        for ((arn, region, _), offsets) in groups {
-            let Some(t) = trails.iter().find(|t| t.arn == arn) else {
+        for ((arn, source, _), offsets) in groups {
+            let Some((_, t, scope)) = filters.iter().find(|(_, t, _)| t.arn == arn) else {
                 continue;
             };
+            let (account, region) = organization::split(t, &source);
             for chunk in offsets.chunks(MAX_RECORDS_PER_FILE) {
-                let unique = logfile::unique16(&arn, &region, chunk[0]);
+                let unique = logfile::unique16(&arn, &source, chunk[0]);
                 plans.push(DeliveryPlan {
                     id: 0,
                     trail_arn: arn.clone(),
-                    region: region.clone(),
+                    region: source.clone(),
                     key: logfile::log_key(
                         t.s3_key_prefix.as_deref(),
-                        &t.account,
-                        &region,
+                        scope.as_ref().map(|s| s.id.as_str()),
+                        account,
+                        region,
                         now,
                         &unique,
                     ),

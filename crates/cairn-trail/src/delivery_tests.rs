@@ -27,6 +27,7 @@ fn fixture() -> Fixture {
         dir,
         journal,
         trails,
+        organizations,
         objects,
         ..
     } = crate::testkit::stores(false);
@@ -39,6 +40,7 @@ fn fixture() -> Fixture {
     let d = Delivery {
         journal,
         trails,
+        organizations,
         sink: Arc::new(sink),
         clock: Arc::new(clock.clone()),
         backoff: Default::default(),

@@ -22,6 +22,7 @@ pub mod digest;
 pub mod keys;
 pub mod logfile;
 pub mod notify;
+pub mod organization;
 pub mod selectors;
 pub mod sink;
 pub mod validate;

@@ -16,10 +16,11 @@ pub fn unique16(trail_arn: &str, region: &str, first_offset: u64) -> String {
         .collect()
 }
 
-/// `[prefix/]AWSLogs/<acct>/CloudTrail/<region>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique16>.json.gz`,
+/// `[prefix/]AWSLogs/[<o-id>/]<acct>/CloudTrail/<region>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique16>.json.gz`,
 /// dated by delivery time.
 pub fn log_key(
     prefix: Option<&str>,
+    organization: Option<&str>,
     account: &str,
     region: &str,
     delivery_ms: i64,
@@ -29,8 +30,9 @@ pub fn log_key(
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
     let stamp = format!("{y:04}{m:02}{d:02}T{:02}{:02}Z", t.hour(), t.minute());
+    let org = organization.map(|o| format!("{o}/")).unwrap_or_default();
     let base = format!(
-        "AWSLogs/{account}/CloudTrail/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail_{region}_{stamp}_{unique}.json.gz"
+        "AWSLogs/{org}{account}/CloudTrail/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail_{region}_{stamp}_{unique}.json.gz"
     );
     match prefix {
         Some(p) if !p.is_empty() => format!("{p}/{base}"),
@@ -117,6 +119,7 @@ mod tests {
         );
         let k = log_key(
             None,
+            None,
             "111122223333",
             "us-east-2",
             1_438_394_700_000,
@@ -126,7 +129,19 @@ mod tests {
             k,
             "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0205Z_Mu0KsOhtH1ar15ZZ.json.gz"
         );
-        assert!(log_key(Some("a/b"), "1", "r", 0, "u").starts_with("a/b/AWSLogs/1/"));
+        assert!(log_key(Some("a/b"), None, "1", "r", 0, "u").starts_with("a/b/AWSLogs/1/"));
+        // An organization trail's file of a member account.
+        assert_eq!(
+            log_key(
+                None,
+                Some("o-exampleorgid"),
+                "222222222222",
+                "eu-west-1",
+                1_438_394_700_000,
+                "u"
+            ),
+            "AWSLogs/o-exampleorgid/222222222222/CloudTrail/eu-west-1/2015/08/01/222222222222_CloudTrail_eu-west-1_20150801T0205Z_u.json.gz"
+        );
     }
 
     #[test]

@@ -66,6 +66,7 @@ fn fixture(topic_name: Option<&str>) -> Fixture {
         delivery: Delivery {
             journal: s.journal,
             trails: Arc::clone(&s.trails),
+            organizations: s.organizations,
             sink: Arc::new(sink),
             clock: Arc::new(clock.clone()),
             backoff: Default::default(),

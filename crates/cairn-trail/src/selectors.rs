@@ -55,6 +55,8 @@ enum Selectors {
 pub struct TrailFilter {
     pub trail_arn: String,
     account: String,
+    /// An organization trail's other accounts (its organization's members).
+    members: std::collections::BTreeSet<String>,
     home_region: String,
     multi_region: bool,
     include_global: bool,
@@ -240,6 +242,7 @@ impl TrailFilter {
         TrailFilter {
             trail_arn: t.arn.clone(),
             account: t.account.clone(),
+            members: Default::default(),
             home_region: t.home_region.clone(),
             multi_region: t.multi_region,
             include_global: t.include_global_events,
@@ -253,8 +256,15 @@ impl TrailFilter {
     }
 
     /// Whether the trail takes this record, journaled at `offset` for `account`.
+    /// The filter of an organization trail: it also takes the records of `members`.
+    pub fn with_members(mut self, members: impl IntoIterator<Item = String>) -> TrailFilter {
+        self.members.extend(members);
+        self
+    }
+
     pub fn takes(&self, account: &str, offset: u64, r: &Value) -> bool {
-        if account != self.account || !self.logging_at(offset) {
+        let ours = account == self.account || self.members.contains(account);
+        if !ours || !self.logging_at(offset) {
             return false;
         }
         let region = str_field(r, "awsRegion").unwrap_or("");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use cairn_store::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use cairn_store::objects::{ObjectStore, SqliteObjects};
+use cairn_store::organizations::{OrganizationsStore, SqliteOrganizations};
 use cairn_store::trails::{SqliteTrails, Trail, TrailStore};
 
 pub const ACCT: &str = "111122223333";
@@ -16,6 +17,7 @@ pub struct Stores {
     pub dir: tempfile::TempDir,
     pub journal: Arc<dyn Journal>,
     pub trails: Arc<dyn TrailStore>,
+    pub organizations: Arc<dyn OrganizationsStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub arn: String,
 }
@@ -31,6 +33,8 @@ pub fn stores(log_file_validation: bool) -> Stores {
         .unwrap(),
     );
     let trails = Arc::new(SqliteTrails::open(&dir.path().join("trails.db")).unwrap());
+    let organizations =
+        Arc::new(SqliteOrganizations::open(&dir.path().join("organizations.db")).unwrap());
     let objects = Arc::new(SqliteObjects::open(&dir.path().join("s3")).unwrap());
     objects.create_bucket("logs", ACCT, "us-east-1", 0).unwrap();
     let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
@@ -54,6 +58,7 @@ pub fn stores(log_file_validation: bool) -> Stores {
         dir,
         journal,
         trails,
+        organizations,
         objects,
         arn,
     }

@@ -420,12 +420,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let delivery = Arc::new(Delivery {
             journal: app.journal.clone(),
             trails: Arc::clone(&app.trails),
+            organizations: Arc::clone(&app.organizations),
             sink: Arc::clone(&sink),
             clock: Arc::clone(&app.clock),
             backoff: Default::default(),
         });
         let digests = Arc::new(Digester {
             trails: Arc::clone(&app.trails),
+            organizations: Arc::clone(&app.organizations),
             keys: Arc::clone(&app.keys),
             sink,
             clock: Arc::clone(&app.clock),

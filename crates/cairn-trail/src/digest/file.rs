@@ -12,6 +12,8 @@ pub const SIGNATURE_ALGORITHM: &str = "SHA256withRSA";
 /// Where a digest is stored, and what it is named after.
 pub struct DigestKey<'a> {
     pub prefix: Option<&'a str>,
+    /// An organization trail's organization id (a folder above the account's).
+    pub organization: Option<&'a str>,
     pub account: &'a str,
     pub source_region: &'a str,
     pub trail_name: &'a str,
@@ -21,7 +23,7 @@ pub struct DigestKey<'a> {
 }
 
 impl DigestKey<'_> {
-    /// `[prefix/]AWSLogs/<acct>/CloudTrail-Digest/<src>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail-Digest_<src>_<name>_<home>_<YYYYMMDDTHHMMSSZ>[_backfill].json.gz`,
+    /// `[prefix/]AWSLogs/[<o-id>/]<acct>/CloudTrail-Digest/<src>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail-Digest_<src>_<name>_<home>_<YYYYMMDDTHHMMSSZ>[_backfill].json.gz`,
     /// dated by the digest's end time.
     pub fn render(&self) -> String {
         let t =
@@ -36,8 +38,12 @@ impl DigestKey<'_> {
         );
         let (acct, src) = (self.account, self.source_region);
         let suffix = if self.backfill { "_backfill" } else { "" };
+        let org = self
+            .organization
+            .map(|o| format!("{o}/"))
+            .unwrap_or_default();
         let base = format!(
-            "AWSLogs/{acct}/CloudTrail-Digest/{src}/{y:04}/{m:02}/{d:02}/{acct}_CloudTrail-Digest_{src}_{}_{}_{stamp}{suffix}.json.gz",
+            "AWSLogs/{org}{acct}/CloudTrail-Digest/{src}/{y:04}/{m:02}/{d:02}/{acct}_CloudTrail-Digest_{src}_{}_{}_{stamp}{suffix}.json.gz",
             self.trail_name, self.home_region
         );
         match self.prefix {
@@ -182,6 +188,7 @@ mod tests {
     fn keys_like_aws() {
         let k = DigestKey {
             prefix: None,
+            organization: None,
             account: "123456789012",
             source_region: "us-east-1",
             trail_name: "mytrail",
@@ -204,6 +211,16 @@ mod tests {
         assert!(b.ends_with("_20240501T010131Z_backfill.json.gz"));
         // The CLI reads the stamp at fixed offsets from the end.
         assert_eq!(&b[b.len() - 33..b.len() - 17], "20240501T010131Z");
+        let o = DigestKey {
+            organization: Some("o-exampleorgid"),
+            account: "222222222222",
+            ..k
+        }
+        .render();
+        assert_eq!(
+            o,
+            "AWSLogs/o-exampleorgid/222222222222/CloudTrail-Digest/us-east-1/2024/05/01/222222222222_CloudTrail-Digest_us-east-1_mytrail_us-east-1_20240501T010131Z.json.gz"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ use cairn_model::Clock;
 use cairn_model::timefmt::event_time;
 use cairn_store::StoreError;
 use cairn_store::journal::Journal;
+use cairn_store::organizations::OrganizationsStore;
 use cairn_store::trails::digests::{
     BACKFILL, DecidedDigest, DigestChain, DigestFile, DigestPlan, PreviousDigest,
 };
@@ -29,6 +30,7 @@ use cairn_store::trails::{DeliveryPlan, Trail, TrailStore};
 
 use crate::keys::{KeyError, KeyRing};
 use crate::logfile;
+use crate::organization;
 use crate::sink::{LogSink, TrailObject};
 use file::{DigestContent, DigestKey, ListedFile, Previous};
 use planned::PlannedUpTo;
@@ -43,6 +45,8 @@ pub enum DigestError {
 
 pub struct Digester {
     pub trails: Arc<dyn TrailStore>,
+    /// An organization trail's digests go under its organization's folder.
+    pub organizations: Arc<dyn OrganizationsStore>,
     pub keys: Arc<KeyRing>,
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
@@ -98,6 +102,8 @@ impl Digester {
         pending: &[DeliveryPlan],
     ) -> Result<usize, DigestError> {
         let now_s = whole_second(now);
+        let scope = organization::scope_of(self.organizations.as_ref(), trail)?;
+        let org = scope.as_ref().map(|s| s.id.as_str());
         // Periods end only as far as delivery has planned (see [`planned`]).
         let over_s = planned_up_to.map(whole_second);
         let mut decided = 0;
@@ -177,7 +183,7 @@ impl Digester {
                     .into_iter()
                     .partition(|f| f.region == chain.region && f.range_from == chain.range_from);
                 files = rest;
-                self.decide_one(trail, chain, end, &covered, false, now)?;
+                self.decide_one(trail, org, chain, end, &covered, false, now)?;
                 decided += 1;
                 continue;
             }
@@ -196,7 +202,7 @@ impl Digester {
                         && f.planned_ms < end
                 });
             files = rest;
-            self.decide_one(trail, chain, end, &covered, false, now)?;
+            self.decide_one(trail, org, chain, end, &covered, false, now)?;
             decided += 1;
         }
 
@@ -239,7 +245,7 @@ impl Digester {
             let end = now_s
                 .max(chain.period_start_ms + 1000)
                 .max(last_end.saturating_add(1000));
-            self.decide_one(trail, &chain, end, &covered, true, now)?;
+            self.decide_one(trail, org, &chain, end, &covered, true, now)?;
             decided += 1;
         }
         Ok(decided)
@@ -247,26 +253,30 @@ impl Digester {
 
     /// Builds, signs and commits one digest; the chain moves on to start at `end` (the final
     /// digest of a closed range ends it).
+    #[allow(clippy::too_many_arguments)]
     fn decide_one(
         &self,
         trail: &Trail,
+        org: Option<&str>,
         chain: &DigestChain,
         end: i64,
         covered: &[DigestFile],
         backfill: bool,
         now: i64,
     ) -> Result<(), DigestError> {
+        let (account, region) = organization::split(trail, &chain.region);
         let key = DigestKey {
             prefix: trail.s3_key_prefix.as_deref(),
-            account: &trail.account,
-            source_region: &chain.region,
+            organization: org,
+            account,
+            source_region: region,
             trail_name: &trail.name,
             home_region: &trail.home_region,
             end_ms: end,
             backfill,
         }
         .render();
-        let signing = self.keys.current(&chain.region)?;
+        let signing = self.keys.current(region)?;
         let listed: Vec<ListedFile<'_>> = covered
             .iter()
             .map(|f| ListedFile {
@@ -278,7 +288,7 @@ impl Digester {
             })
             .collect();
         let raw = DigestContent {
-            account: &trail.account,
+            account,
             start_ms: chain.period_start_ms,
             end_ms: end,
             bucket: &trail.s3_bucket,

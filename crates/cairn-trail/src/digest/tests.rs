@@ -44,6 +44,7 @@ fn fixture(validation: bool) -> Fixture {
         dir,
         journal,
         trails,
+        organizations,
         objects,
         arn,
     } = crate::testkit::stores(validation);
@@ -69,12 +70,14 @@ fn fixture(validation: bool) -> Fixture {
         delivery: Delivery {
             journal: Arc::clone(&journal),
             trails: Arc::clone(&trails),
+            organizations: Arc::clone(&organizations),
             sink: Arc::clone(&sink),
             clock: Arc::new(clock.clone()),
             backoff: Default::default(),
         },
         digests: Digester {
             trails: Arc::clone(&trails),
+            organizations,
             keys,
             sink,
             clock: Arc::new(clock.clone()),

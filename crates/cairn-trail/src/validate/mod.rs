@@ -267,6 +267,7 @@ impl Validator<'_> {
         let prefix = self.digest_prefix();
         let marker = DigestKey {
             prefix: t.prefix.as_deref(),
+            organization: None,
             account: &t.account,
             source_region: &t.source_region,
             trail_name: &t.trail_name,

@@ -9,6 +9,7 @@ use cairn_model::{Clock, SystemClock, timefmt};
 use cairn_services::s3::policy::PolicyGate;
 use cairn_store::journal::{Entry, EntryKind, Journal, JournalConfig, NoHook, SegmentJournal};
 use cairn_store::objects::SqliteObjects;
+use cairn_store::organizations::SqliteOrganizations;
 use cairn_store::trails::{SqliteTrails, Trail};
 use cairn_trail::delivery::Delivery;
 use cairn_trail::sink::EmbeddedSink;
@@ -87,6 +88,9 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
     let d = Delivery {
         journal,
         trails,
+        organizations: Arc::new(SqliteOrganizations::open(
+            &dir.path().join("organizations.db"),
+        )?),
         sink: Arc::new(sink),
         clock: Arc::new(SystemClock),
         backoff: Default::default(),

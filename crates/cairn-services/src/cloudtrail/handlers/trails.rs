@@ -135,15 +135,45 @@ fn settings_json(t: &Trail) -> Value {
     v
 }
 
-/// Rejects settings whose machinery cairn does not have yet, rather than storing a promise.
-fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
-    if bool_member(input, "IsOrganizationTrail")? == Some(true) {
+/// A Create/UpdateTrail's `IsOrganizationTrail`, once AWS's conditions hold: only the
+/// management account of an organization with all features makes an organization trail.
+fn organization_setting(
+    app: &App,
+    ctx: &CallContext,
+    input: &Value,
+) -> Result<Option<bool>, AwsError> {
+    let Some(wanted) = bool_member(input, "IsOrganizationTrail")? else {
+        return Ok(None);
+    };
+    if !wanted {
+        return Ok(Some(false));
+    }
+    let org = app
+        .organizations
+        .organization_of(&ctx.recipient_account)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            AwsError::client(
+                "OrganizationsNotInUseException",
+                "This account is not a member of an organization.",
+            )
+        })?;
+    if org.management_account != ctx.recipient_account {
         return Err(AwsError::client(
-            "OrganizationsNotInUseException",
-            "This account is not a member of an organization.",
+            "NotOrganizationMasterAccountException",
+            format!(
+                "The request was made from account {}, which is not the management account of organization {}.",
+                ctx.recipient_account, org.id
+            ),
         ));
     }
-    Ok(())
+    if org.feature_set != "ALL" {
+        return Err(AwsError::client(
+            "OrganizationNotInAllFeaturesModeException",
+            "All features must be enabled in Organizations to create an organization trail.",
+        ));
+    }
+    Ok(Some(true))
 }
 
 /// Applies a Create/UpdateTrail's CloudWatch Logs settings to `t` once they pass AWS's
@@ -224,7 +254,7 @@ fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
 pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
-    refuse_unsupported(input)?;
+    let organization = organization_setting(app, ctx, input)?.unwrap_or(false);
     let cwl = cwl_settings::change_of(input)?;
     let sns = sns_settings::change_of(input)?;
     let bucket = str_member(input, "S3BucketName").unwrap_or("");
@@ -294,6 +324,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
         include_global_events: include_global,
         multi_region: multi,
         log_file_validation: bool_member(input, "EnableLogFileValidation")?.unwrap_or(false),
+        organization,
         created_ms: app.clock.now_millis(),
         ..Trail::default()
     };
@@ -313,7 +344,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
 }
 
 pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
-    refuse_unsupported(input)?;
+    let organization = organization_setting(app, ctx, input)?;
     let cwl = cwl_settings::change_of(input)?;
     let sns = sns_settings::change_of(input)?;
     let mut t = find_home(app, ctx, input, "Name")?;
@@ -330,10 +361,15 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
         t.multi_region = m;
     }
     let mut restart_digests = false;
+    if let Some(o) = organization {
+        // Files move to (or leave) the organization's folders: their chains start afresh.
+        restart_digests |= o != t.organization;
+        t.organization = o;
+    }
     if let Some(v) = bool_member(input, "EnableLogFileValidation")? {
         // Turning validation on (again) begins a new chain with a starting digest; turning it
         // off ends the chain, and files delivered meanwhile are never listed.
-        restart_digests = v != t.log_file_validation;
+        restart_digests |= v != t.log_file_validation;
         t.log_file_validation = v;
     }
     if let Some(k) = str_member(input, "KmsKeyId") {
