@@ -473,6 +473,24 @@ def test_an_organization_trail_keeps_each_account_apart_and_validate_logs_checks
                         "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation")
     assert trail["IsOrganizationTrail"] is True and trail["TrailARN"] == arn
     c.aws("cloudtrail", "start-logging", "--name", "org-trail")
+    # Members see it as a read-only shadow.
+    _, out, _ = c.aws("cloudtrail", "describe-trails", account=member)
+    assert [(t["TrailARN"], t["IsOrganizationTrail"]) for t in out["trailList"]] == [(arn, True)]
+    _, out, _ = c.aws("cloudtrail", "list-trails", region="eu-west-1", account=member)
+    assert [t["TrailARN"] for t in out["Trails"]] == [arn]
+    _, out, _ = c.aws("cloudtrail", "get-trail-status", "--name", arn, account=member)
+    assert out["IsLogging"] is True
+    for change in (["stop-logging", "--name", arn], ["delete-trail", "--name", arn],
+                   ["add-tags", "--resource-id", arn, "--tags-list", "Key=k,Value=v"]):
+        rc, _, err = c.aws("cloudtrail", *change, account=member, check=False)
+        assert rc != 0 and "NotOrganizationMasterAccountException" in err, (change, err)
+    # Not the management account's own trails.
+    own_bucket = f"own-{uuid.uuid4().hex[:10]}"
+    c.aws("s3", "mb", f"s3://{own_bucket}")
+    c.aws("s3api", "put-bucket-policy", "--bucket", own_bucket, "--policy", documented_policy(own_bucket, management))
+    c.aws("cloudtrail", "create-trail", "--name", "management-only", "--s3-bucket-name", own_bucket)
+    _, out, _ = c.aws("cloudtrail", "describe-trails", account=member)
+    assert [t["Name"] for t in out["trailList"]] == ["org-trail"]
 
     def both_accounts_call():
         for region in ("us-east-1", "eu-west-1"):

@@ -43,13 +43,48 @@ pub(super) fn bool_member(input: &Value, name: &str) -> Result<Option<bool>, Aws
 
 /// Trails visible in a region: those at home there and multi-region ones from elsewhere.
 pub(super) fn visible(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsError> {
-    Ok(app
-        .trails
-        .list(&ctx.recipient_account)
-        .map_err(internal)?
+    let mut all = app.trails.list(&ctx.recipient_account).map_err(internal)?;
+    all.extend(organization_trails(app, ctx)?);
+    Ok(all
         .into_iter()
         .filter(|t| t.home_region == ctx.region || t.multi_region)
         .collect())
+}
+
+/// The organization trails a member account sees as read-only shadows: those of its
+/// organization's management account.
+fn organization_trails(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsError> {
+    let Some(org) = app
+        .organizations
+        .organization_of(&ctx.recipient_account)
+        .map_err(internal)?
+    else {
+        return Ok(Vec::new());
+    };
+    if org.management_account == ctx.recipient_account {
+        return Ok(Vec::new());
+    }
+    Ok(app
+        .trails
+        .list(&org.management_account)
+        .map_err(internal)?
+        .into_iter()
+        .filter(|t| t.organization)
+        .collect())
+}
+
+/// Refuses a change to a trail the caller only sees: an organization trail, in a member account.
+pub(super) fn owned(ctx: &CallContext, t: &Trail) -> Result<(), AwsError> {
+    if t.account == ctx.recipient_account {
+        return Ok(());
+    }
+    Err(AwsError::client(
+        "NotOrganizationMasterAccountException",
+        format!(
+            "Trail {} is an organization trail: only the organization's management account can change it.",
+            t.arn
+        ),
+    ))
 }
 
 pub(super) fn not_found(name: &str, ctx: &CallContext) -> AwsError {
@@ -70,13 +105,19 @@ pub(super) fn find(app: &App, ctx: &CallContext, r: &TrailRef) -> Result<Trail, 
             account,
             name,
         } => {
+            let arn = trail_arn(region, account, name);
             if account != &ctx.recipient_account {
-                return Err(not_found(&trail_arn(region, account, name), ctx));
+                // Another account's trail: only an organization trail, seen by a member.
+                organization_trails(app, ctx)?
+                    .into_iter()
+                    .find(|t| t.arn == arn)
+                    .filter(|t| t.home_region == ctx.region || t.multi_region)
+            } else {
+                app.trails
+                    .get(&arn)
+                    .map_err(internal)?
+                    .filter(|t| t.home_region == ctx.region || t.multi_region)
             }
-            app.trails
-                .get(&trail_arn(region, account, name))
-                .map_err(internal)?
-                .filter(|t| t.home_region == ctx.region || t.multi_region)
         }
         TrailRef::Name(n) => {
             let mut all: Vec<Trail> = visible(app, ctx)?
@@ -107,6 +148,7 @@ pub(super) fn find(app: &App, ctx: &CallContext, r: &TrailRef) -> Result<Trail, 
 fn find_home(app: &App, ctx: &CallContext, input: &Value, member: &str) -> Result<Trail, AwsError> {
     let r = parse_ref(str_member(input, member).unwrap_or(""))?;
     let t = find(app, ctx, &r)?;
+    owned(ctx, &t)?;
     if t.home_region != ctx.region {
         return Err(AwsError::client(
             "InvalidHomeRegionException",
@@ -264,7 +306,10 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
             "S3 bucket name must be provided.",
         ));
     }
-    let existing = visible(app, ctx)?;
+    let existing: Vec<Trail> = visible(app, ctx)?
+        .into_iter()
+        .filter(|t| t.account == ctx.recipient_account)
+        .collect();
     if existing.iter().any(|t| t.name == name) {
         return Err(AwsError::client(
             "TrailAlreadyExistsException",
@@ -454,7 +499,8 @@ pub fn describe_trails(app: &App, ctx: &CallContext, input: &Value) -> Result<Va
 pub fn list_trails(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     const PAGE: usize = 50;
     // Every trail of the account, whatever its home region (each listed with it), as AWS lists.
-    let all = app.trails.list(&ctx.recipient_account).map_err(internal)?;
+    let mut all = app.trails.list(&ctx.recipient_account).map_err(internal)?;
+    all.extend(organization_trails(app, ctx)?);
     let start = match str_member(input, "NextToken") {
         None => 0,
         Some(tok) => all
