@@ -281,6 +281,21 @@ def documented_policy(bucket, account, prefix=None, trail_arn=None):
          "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}}]})
 
 
+def organization_policy(bucket, management, org_id, trail_arn):
+    """The bucket policy the CloudTrail User Guide documents for an organization trail: the
+    management account's folder and the organization's."""
+    source = {"aws:SourceArn": trail_arn}
+    write = lambda sid, folder: {  # noqa: E731
+        "Sid": sid, "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{folder}/*",
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringEquals": source}},
+        write("AWSCloudTrailWrite20150319", management),
+        write("AWSCloudTrailOrganizationWrite20150319", org_id)]})
+
+
 def wait_for(pred, timeout=40, every=0.3):
     """Polls `pred` until it returns something truthy, which it returns."""
     deadline = time.time() + timeout

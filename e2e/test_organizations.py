@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from alerting import client_as, user_env
-from conftest import documented_policy, lookup_all
+from conftest import documented_policy, lookup_all, organization_policy
 
 DENY_STOP_LOGGING = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Sid": "ProtectCloudTrail", "Effect": "Deny", "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"],
@@ -208,3 +208,64 @@ def test_an_existing_account_joins_by_invitation_and_is_then_guarded(new_cairn):
     c.aws("iam", "list-users", account=other)
     c.aws("organizations", "remove-account-from-organization", "--account-id", guest)
     c.aws("iam", "list-users", account=guest)
+
+
+def test_a_cloudtrail_delegated_administrator_makes_and_runs_the_organization_trail(new_cairn):
+    c = new_cairn()
+    management = c.env()["CAIRN_ACCOUNT_ID"]
+    org_id = c.aws("organizations", "create-organization")[1]["Organization"]["Id"]
+    admin, other = (c.aws("organizations", "create-account", "--email", f"{n}@example.com", "--account-name", n)[1][
+        "CreateAccountStatus"]["AccountId"] for n in ("security", "workloads"))
+
+    # Only the management account names CloudTrail's delegated administrators, through Organizations.
+    rc, _, err = c.aws("cloudtrail", "register-organization-delegated-admin", "--member-account-id", other,
+                       account=admin, check=False)
+    assert rc != 0 and "NotOrganizationManagementAccountException" in err, err
+    rc, _, err = c.aws("cloudtrail", "register-organization-delegated-admin", "--member-account-id", management,
+                       check=False)
+    assert rc != 0 and "CannotDelegateManagementAccountException" in err, err
+    c.aws("cloudtrail", "register-organization-delegated-admin", "--member-account-id", admin)
+    rc, _, err = c.aws("cloudtrail", "register-organization-delegated-admin", "--member-account-id", admin,
+                       check=False)
+    assert rc != 0 and "AccountRegisteredException" in err, err
+    _, out, _ = c.aws("organizations", "list-delegated-administrators", "--service-principal", "cloudtrail.amazonaws.com")
+    assert [a["Id"] for a in out["DelegatedAdministrators"]] == [admin]
+    # Organizations records the registration as made by the caller through CloudTrail.
+    recs = [json.loads(e["CloudTrailEvent"]) for e in lookup_all(c.client("cloudtrail"), LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "RegisterDelegatedAdministrator"}])]
+    # The refusals Organizations gave are recorded too (the management account itself, twice the same).
+    assert sorted(r.get("errorCode", "") for r in recs) == ["", "AccountAlreadyRegisteredException",
+                                                             "ConstraintViolationException"]
+    [rec] = [r for r in recs if "errorCode" not in r]
+    assert rec["eventSource"] == "organizations.amazonaws.com"
+    assert rec["userIdentity"]["invokedBy"] == "cloudtrail.amazonaws.com"
+    assert rec["userIdentity"]["accountId"] == management
+    assert rec["requestParameters"] == {"accountId": admin, "servicePrincipal": "cloudtrail.amazonaws.com"}
+
+    # The delegated administrator makes the organization trail; the management account owns it.
+    bucket = f"org-{uuid.uuid4().hex[:10]}"
+    arn = f"arn:aws:cloudtrail:us-east-1:{management}:trail/org-trail"
+    c.aws("s3", "mb", f"s3://{bucket}")
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", organization_policy(bucket, management, org_id, arn))
+    rc, _, err = c.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
+                       "--is-organization-trail", account=other, check=False)
+    assert rc != 0 and "NotOrganizationMasterAccountException" in err, err
+    _, trail, _ = c.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
+                        "--is-organization-trail", "--is-multi-region-trail", account=admin)
+    assert trail["TrailARN"] == arn and trail["IsOrganizationTrail"] is True
+    _, out, _ = c.aws("cloudtrail", "describe-trails")
+    assert [t["TrailARN"] for t in out["trailList"]] == [arn]
+    c.aws("cloudtrail", "start-logging", "--name", arn, account=admin)
+    assert c.aws("cloudtrail", "get-trail-status", "--name", "org-trail")[1]["IsLogging"] is True
+    # Other members only see it.
+    rc, _, err = c.aws("cloudtrail", "stop-logging", "--name", arn, account=other, check=False)
+    assert rc != 0 and "NotOrganizationMasterAccountException" in err, err
+    c.aws("cloudtrail", "stop-logging", "--name", arn, account=admin)
+
+    # Deregistered, the administrator is a member like any other.
+    c.aws("cloudtrail", "deregister-organization-delegated-admin", "--delegated-admin-account-id", admin)
+    rc, _, err = c.aws("cloudtrail", "deregister-organization-delegated-admin", "--delegated-admin-account-id", admin,
+                       check=False)
+    assert rc != 0 and "AccountNotRegisteredException" in err, err
+    rc, _, err = c.aws("cloudtrail", "start-logging", "--name", arn, account=admin, check=False)
+    assert rc != 0 and "NotOrganizationMasterAccountException" in err, err

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import Cairn, documented_policy, wait_for
+from conftest import Cairn, documented_policy, organization_policy, wait_for
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 # Short periods so that a test sees many digests and a key rotation in a few seconds of
@@ -437,21 +437,6 @@ def test_cairn_validate_logs_says_what_is_wrong_with_its_arguments(workdir):
 
 
 # --- organization trails -----------------------------------------------------------------------
-
-def organization_policy(bucket, management, org_id, trail_arn):
-    """The bucket policy the CloudTrail User Guide documents for an organization trail: the
-    management account's folder and the organization's."""
-    source = {"aws:SourceArn": trail_arn}
-    write = lambda sid, folder: {  # noqa: E731
-        "Sid": sid, "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{folder}/*",
-        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}}
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringEquals": source}},
-        write("AWSCloudTrailWrite20150319", management),
-        write("AWSCloudTrailOrganizationWrite20150319", org_id)]})
-
 
 def test_an_organization_trail_keeps_each_account_apart_and_validate_logs_checks_a_member(new_cairn):
     c = new_cairn(FAST)

@@ -70,7 +70,7 @@ pub const OPERATIONS: [&str; 60] = [
 ];
 
 /// The operations cairn serves; the others answer `UnsupportedOperationException`.
-const SERVED: [&str; 44] = [
+const SERVED: [&str; 46] = [
     "LookupEvents",
     "CreateTrail",
     "UpdateTrail",
@@ -115,6 +115,8 @@ const SERVED: [&str; 44] = [
     "ListImports",
     "StopImport",
     "ListImportFailures",
+    "RegisterOrganizationDelegatedAdmin",
+    "DeregisterOrganizationDelegatedAdmin",
 ];
 
 /// Read-only operations are the ones that only look.

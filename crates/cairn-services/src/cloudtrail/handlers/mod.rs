@@ -4,6 +4,7 @@
 //! (Lake), `channels.rs` and `resource_policies.rs` (Lake's channels and their policies).
 
 mod channels;
+mod delegated_admins;
 pub(super) mod event_data_stores;
 pub(super) mod imports;
 mod lookup;
@@ -82,6 +83,8 @@ pub fn handle(app: &App, ctx: &CallContext, op: &str, input: &Value) -> Result<V
         "ListImports" => imports::list(app, ctx, input),
         "StopImport" => imports::stop(app, ctx, input),
         "ListImportFailures" => imports::failures(app, ctx, input),
+        "RegisterOrganizationDelegatedAdmin" => delegated_admins::register(app, ctx, input),
+        "DeregisterOrganizationDelegatedAdmin" => delegated_admins::deregister(app, ctx, input),
         other => Err(AwsError::client(
             "UnsupportedOperationException",
             format!("cairn does not support the CloudTrail operation {other} yet."),

@@ -116,7 +116,7 @@ pub fn add_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
         return Ok(json!({}));
     }
     let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
-    super::trails::owned(ctx, &t)?;
+    super::trails::owned(app, ctx, &t)?;
     let tags = tags_of(input)?;
     let mut keys: Vec<String> = app
         .trails
@@ -151,7 +151,7 @@ pub fn remove_tags(app: &App, ctx: &CallContext, input: &Value) -> Result<Value,
         return Ok(json!({}));
     }
     let t = tagged_trail(app, ctx, str_member(input, "ResourceId").unwrap_or(""))?;
-    super::trails::owned(ctx, &t)?;
+    super::trails::owned(app, ctx, &t)?;
     let keys: Vec<String> = tags_of(input)?.into_iter().map(|(k, _)| k).collect();
     app.trails.remove_tags(&t.arn, &keys).map_err(internal)?;
     Ok(json!({}))

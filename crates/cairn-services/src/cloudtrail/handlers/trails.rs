@@ -10,6 +10,7 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
+use super::delegated_admins::is_delegated_admin;
 use super::selectors;
 use super::tags::tags_of;
 use crate::app::App;
@@ -73,9 +74,20 @@ fn organization_trails(app: &App, ctx: &CallContext) -> Result<Vec<Trail>, AwsEr
         .collect())
 }
 
-/// Refuses a change to a trail the caller only sees: an organization trail, in a member account.
-pub(super) fn owned(ctx: &CallContext, t: &Trail) -> Result<(), AwsError> {
+/// Refuses a change to a trail the caller only sees: an organization trail, in a member
+/// account that is not a CloudTrail delegated administrator.
+pub(super) fn owned(app: &App, ctx: &CallContext, t: &Trail) -> Result<(), AwsError> {
     if t.account == ctx.recipient_account {
+        return Ok(());
+    }
+    let delegated = app
+        .organizations
+        .organization_of(&ctx.recipient_account)
+        .map_err(internal)?
+        .is_some_and(|o| {
+            o.management_account == t.account && is_delegated_admin(&o, &ctx.recipient_account)
+        });
+    if delegated {
         return Ok(());
     }
     Err(AwsError::client(
@@ -148,7 +160,7 @@ pub(super) fn find(app: &App, ctx: &CallContext, r: &TrailRef) -> Result<Trail, 
 fn find_home(app: &App, ctx: &CallContext, input: &Value, member: &str) -> Result<Trail, AwsError> {
     let r = parse_ref(str_member(input, member).unwrap_or(""))?;
     let t = find(app, ctx, &r)?;
-    owned(ctx, &t)?;
+    owned(app, ctx, &t)?;
     if t.home_region != ctx.region {
         return Err(AwsError::client(
             "InvalidHomeRegionException",
@@ -178,17 +190,19 @@ fn settings_json(t: &Trail) -> Value {
 }
 
 /// A Create/UpdateTrail's `IsOrganizationTrail`, once AWS's conditions hold: only the
-/// management account of an organization with all features makes an organization trail.
+/// management account of an organization with all features, or a CloudTrail delegated
+/// administrator of it, makes an organization trail. Answers the setting and, when it is on,
+/// the account that owns such a trail: the management account, whoever makes it.
 fn organization_setting(
     app: &App,
     ctx: &CallContext,
     input: &Value,
-) -> Result<Option<bool>, AwsError> {
+) -> Result<Option<(bool, Option<String>)>, AwsError> {
     let Some(wanted) = bool_member(input, "IsOrganizationTrail")? else {
         return Ok(None);
     };
     if !wanted {
-        return Ok(Some(false));
+        return Ok(Some((false, None)));
     }
     let org = app
         .organizations
@@ -200,11 +214,13 @@ fn organization_setting(
                 "This account is not a member of an organization.",
             )
         })?;
-    if org.management_account != ctx.recipient_account {
+    if org.management_account != ctx.recipient_account
+        && !is_delegated_admin(&org, &ctx.recipient_account)
+    {
         return Err(AwsError::client(
             "NotOrganizationMasterAccountException",
             format!(
-                "The request was made from account {}, which is not the management account of organization {}.",
+                "The request was made from account {}, which is neither the management account of organization {} nor a CloudTrail delegated administrator.",
                 ctx.recipient_account, org.id
             ),
         ));
@@ -215,7 +231,7 @@ fn organization_setting(
             "All features must be enabled in Organizations to create an organization trail.",
         ));
     }
-    Ok(Some(true))
+    Ok(Some((true, Some(org.management_account))))
 }
 
 /// Applies a Create/UpdateTrail's CloudWatch Logs settings to `t` once they pass AWS's
@@ -296,7 +312,9 @@ fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
 pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
-    let organization = organization_setting(app, ctx, input)?.unwrap_or(false);
+    let (organization, owner) = organization_setting(app, ctx, input)?.unwrap_or((false, None));
+    // A delegated administrator's organization trail belongs to the management account.
+    let owner = owner.unwrap_or_else(|| ctx.recipient_account.clone());
     let cwl = cwl_settings::change_of(input)?;
     let sns = sns_settings::change_of(input)?;
     let bucket = str_member(input, "S3BucketName").unwrap_or("");
@@ -308,7 +326,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     }
     let existing: Vec<Trail> = visible(app, ctx)?
         .into_iter()
-        .filter(|t| t.account == ctx.recipient_account)
+        .filter(|t| t.account == owner)
         .collect();
     if existing.iter().any(|t| t.name == name) {
         return Err(AwsError::client(
@@ -360,8 +378,8 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
     }
     let tags = tags_of(input)?;
     let t = Trail {
-        arn: trail_arn(&ctx.region, &ctx.recipient_account, name),
-        account: ctx.recipient_account.clone(),
+        arn: trail_arn(&ctx.region, &owner, name),
+        account: owner.clone(),
         home_region: ctx.region.clone(),
         name: name.to_owned(),
         s3_bucket: bucket.to_owned(),
@@ -406,7 +424,7 @@ pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
         t.multi_region = m;
     }
     let mut restart_digests = false;
-    if let Some(o) = organization {
+    if let Some((o, _)) = organization {
         // Files move to (or leave) the organization's folders: their chains start afresh.
         restart_digests |= o != t.organization;
         t.organization = o;
