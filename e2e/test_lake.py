@@ -276,3 +276,45 @@ def test_events_past_the_retention_period_go(lab):
     new = lab.client(region="sa-east-1").describe_trails()["ResponseMetadata"]["RequestId"]
     wait_for(lambda: has(new), timeout=30, every=0.5)
     assert not has(old), "an event older than the retention period is still there"
+
+
+def test_an_organization_event_data_store_takes_every_member_account(new_cairn):
+    c = new_cairn(["--test-clock"])
+    c.aws("organizations", "create-organization")
+    member = c.aws("organizations", "create-account", "--email", "m@example.com", "--account-name", "m")[1][
+        "CreateAccountStatus"]["AccountId"]
+    outsider = c.create_account()["CAIRN_ACCOUNT_ID"]
+    rc, _, err = c.aws("cloudtrail", "create-event-data-store", "--name", "mine", "--organization-enabled",
+                       account=member, check=False)
+    assert rc != 0 and "NotOrganizationMasterAccountException" in err, err
+    rc, _, err = c.aws("cloudtrail", "create-event-data-store", "--name", "mine", "--organization-enabled",
+                       account=outsider, check=False)
+    assert rc != 0 and "OrganizationsNotInUseException" in err, err
+    _, org_store, _ = c.aws("cloudtrail", "create-event-data-store", "--name", "org", "--organization-enabled")
+    assert org_store["OrganizationEnabled"] is True
+    _, own_store, _ = c.aws("cloudtrail", "create-event-data-store", "--name", "own")
+    assert own_store["OrganizationEnabled"] is False
+
+    ids = {who: c.client(account=acct).describe_trails()["ResponseMetadata"]["RequestId"]
+           for who, acct in (("management", None), ("member", member), ("outsider", outsider))}
+    ct = c.client()
+
+    def found(store):
+        eds = store["EventDataStoreArn"].split("/")[-1]
+        _, rows, _ = run_query(ct, f"SELECT requestID, recipientAccountId FROM {eds} WHERE eventName = 'DescribeTrails'")
+        return dict(rows)
+    by_org = wait_for(lambda: (lambda f: f if ids["member"] in f and ids["management"] in f else None)(
+        found(org_store)), timeout=30, every=0.5)
+    assert by_org[ids["member"]] == member and ids["outsider"] not in by_org
+    own = wait_for(lambda: (lambda f: f if ids["management"] in f else None)(found(own_store)), timeout=30, every=0.5)
+    assert ids["member"] not in own and ids["outsider"] not in own
+
+    # Turned off, it takes the management account's events only from then on.
+    c.aws("cloudtrail", "update-event-data-store", "--event-data-store", org_store["EventDataStoreArn"],
+          "--no-organization-enabled")
+    _, got, _ = c.aws("cloudtrail", "get-event-data-store", "--event-data-store", org_store["EventDataStoreArn"])
+    assert got["OrganizationEnabled"] is False
+    later_member = c.client(account=member).describe_trails()["ResponseMetadata"]["RequestId"]
+    later = c.client().describe_trails()["ResponseMetadata"]["RequestId"]
+    after = wait_for(lambda: (lambda f: f if later in f else None)(found(org_store)), timeout=30, every=0.5)
+    assert later_member not in after and ids["member"] in after

@@ -1,6 +1,7 @@
 //! Event data stores ingesting the journal: each store takes the records its account made
-//! (in its region unless multi-region) that its advanced event selectors select, over the
-//! journal ranges in which it was ingesting, into its columnar files.
+//! (an organization's store: every account of its organization) in its region unless
+//! multi-region, that its advanced event selectors select, over the journal ranges in which it
+//! was ingesting, into its columnar files.
 //!
 //! Exactly once across crashes: a store's position is the columnar engine's committed position
 //! of its `journal` stream, which moves in the same durable step as the files it wrote. A
@@ -50,6 +51,8 @@ struct Feed {
     store: EventDataStore,
     selectors: AdvancedSelectors,
     multi_region: bool,
+    /// An organization store's other accounts, as its organization has them now.
+    members: Vec<String>,
     /// The journal position it has ingested up to (exclusive).
     position: u64,
 }
@@ -73,7 +76,21 @@ impl Feed {
             return Ok(None);
         }
         let settings: Value = serde_json::from_str(&store.settings).unwrap_or(Value::Null);
+        let organization = settings
+            .get("OrganizationEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let members = match organization {
+            false => Vec::new(),
+            true => app
+                .organizations
+                .organization_of(&store.account)?
+                .filter(|o| o.management_account == store.account)
+                .map(|o| o.account_ids())
+                .unwrap_or_default(),
+        };
         Ok(Some(Feed {
+            members,
             selectors: AdvancedSelectors::parse(
                 settings
                     .get("AdvancedEventSelectors")
@@ -96,7 +113,7 @@ impl Feed {
     }
 
     fn takes(&self, entry: &Entry, record: &Value) -> bool {
-        if entry.account != self.store.account {
+        if entry.account != self.store.account && !self.members.contains(&entry.account) {
             return false;
         }
         if !self.multi_region

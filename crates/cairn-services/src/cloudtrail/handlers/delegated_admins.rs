@@ -4,7 +4,6 @@
 //! `cloudtrail.amazonaws.com` on the caller's behalf (their identity, `invokedBy` CloudTrail,
 //! through Organizations' own API), and answers Organizations' refusals in CloudTrail's terms.
 
-use cairn_store::organizations::Organization;
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
@@ -24,13 +23,6 @@ pub fn register(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, Aw
 pub fn deregister(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let account = account_id(input, "DelegatedAdminAccountId")?;
     ask_organizations(app, ctx, "DeregisterDelegatedAdministrator", account)
-}
-
-/// Whether `account` is a CloudTrail delegated administrator of `org`.
-pub fn is_delegated_admin(org: &Organization, account: &str) -> bool {
-    org.delegated
-        .iter()
-        .any(|d| d.account == account && d.service == CLOUDTRAIL)
 }
 
 fn account_id<'a>(input: &'a Value, member: &str) -> Result<&'a str, AwsError> {

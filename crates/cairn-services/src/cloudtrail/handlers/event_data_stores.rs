@@ -11,6 +11,7 @@ use cairn_store::lake::EventDataStore;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
+use super::organization::organization_owner;
 use super::selectors;
 use super::tags::tags_of;
 use super::trails::{bool_member, internal, str_member};
@@ -179,20 +180,25 @@ fn retention(input: &Value, mode: &str, current: Option<i64>) -> Result<i64, Aws
     Ok(days)
 }
 
-fn refuse_unsupported(input: &Value) -> Result<(), AwsError> {
-    if bool_member(input, "OrganizationEnabled")? == Some(true) {
-        return Err(AwsError::client(
-            "OrganizationsNotInUseException",
-            "This account is not part of an organization.",
-        ));
+/// `OrganizationEnabled` as asked, once the caller may make the store an organization's: its
+/// organization's management account (a delegated administrator's organization stores are
+/// not served yet).
+fn organization_enabled(
+    app: &App,
+    ctx: &CallContext,
+    input: &Value,
+) -> Result<Option<bool>, AwsError> {
+    let asked = bool_member(input, "OrganizationEnabled")?;
+    if asked == Some(true) {
+        organization_owner(app, ctx, false)?;
     }
-    Ok(())
+    Ok(asked)
 }
 
 pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
-    refuse_unsupported(input)?;
+    let organization = organization_enabled(app, ctx, input)?.unwrap_or(false);
     let selectors = match input.get("AdvancedEventSelectors") {
         None | Some(Value::Null) => default_selectors(),
         Some(v) => selectors::validate_store_selectors(v)?,
@@ -225,7 +231,7 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
         "MultiRegionEnabled".into(),
         json!(bool_member(input, "MultiRegionEnabled")?.unwrap_or(true)),
     );
-    m.insert("OrganizationEnabled".into(), json!(false));
+    m.insert("OrganizationEnabled".into(), json!(organization));
     m.insert("BillingMode".into(), json!(mode));
     m.insert("RetentionPeriod".into(), json!(days));
     m.insert(
@@ -316,7 +322,7 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if s.status == PENDING_DELETION {
         return Err(inactive(&s));
     }
-    refuse_unsupported(input)?;
+    let organization = organization_enabled(app, ctx, input)?;
     refuse_ongoing_import(app, &s)?;
     let mut m = settings(&s);
     if let Some(name) = str_member(input, "Name") {
@@ -364,6 +370,9 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
         if let Some(b) = bool_member(input, key)? {
             m.insert(key.into(), json!(b));
         }
+    }
+    if let Some(o) = organization {
+        m.insert("OrganizationEnabled".into(), json!(o));
     }
     if let Some(key) = str_member(input, "KmsKeyId") {
         match m.get(lake_keys::KEY_ARN).and_then(Value::as_str) {

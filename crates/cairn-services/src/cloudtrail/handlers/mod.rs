@@ -8,6 +8,7 @@ mod delegated_admins;
 pub(super) mod event_data_stores;
 pub(super) mod imports;
 mod lookup;
+mod organization;
 mod public_keys;
 pub(super) mod queries;
 mod resource_policies;

@@ -10,7 +10,7 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
-use super::delegated_admins::is_delegated_admin;
+use super::organization::{is_delegated_admin, organization_owner};
 use super::selectors;
 use super::tags::tags_of;
 use crate::app::App;
@@ -189,49 +189,18 @@ fn settings_json(t: &Trail) -> Value {
     v
 }
 
-/// A Create/UpdateTrail's `IsOrganizationTrail`, once AWS's conditions hold: only the
-/// management account of an organization with all features, or a CloudTrail delegated
-/// administrator of it, makes an organization trail. Answers the setting and, when it is on,
-/// the account that owns such a trail: the management account, whoever makes it.
+/// A Create/UpdateTrail's `IsOrganizationTrail`, once AWS's conditions hold, and when it is
+/// on, the account that owns such a trail: the management account, whoever makes it.
 fn organization_setting(
     app: &App,
     ctx: &CallContext,
     input: &Value,
 ) -> Result<Option<(bool, Option<String>)>, AwsError> {
-    let Some(wanted) = bool_member(input, "IsOrganizationTrail")? else {
-        return Ok(None);
-    };
-    if !wanted {
-        return Ok(Some((false, None)));
-    }
-    let org = app
-        .organizations
-        .organization_of(&ctx.recipient_account)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            AwsError::client(
-                "OrganizationsNotInUseException",
-                "This account is not a member of an organization.",
-            )
-        })?;
-    if org.management_account != ctx.recipient_account
-        && !is_delegated_admin(&org, &ctx.recipient_account)
-    {
-        return Err(AwsError::client(
-            "NotOrganizationMasterAccountException",
-            format!(
-                "The request was made from account {}, which is neither the management account of organization {} nor a CloudTrail delegated administrator.",
-                ctx.recipient_account, org.id
-            ),
-        ));
-    }
-    if org.feature_set != "ALL" {
-        return Err(AwsError::client(
-            "OrganizationNotInAllFeaturesModeException",
-            "All features must be enabled in Organizations to create an organization trail.",
-        ));
-    }
-    Ok(Some((true, Some(org.management_account))))
+    Ok(match bool_member(input, "IsOrganizationTrail")? {
+        None => None,
+        Some(false) => Some((false, None)),
+        Some(true) => Some((true, Some(organization_owner(app, ctx, true)?))),
+    })
 }
 
 /// Applies a Create/UpdateTrail's CloudWatch Logs settings to `t` once they pass AWS's
