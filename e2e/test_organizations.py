@@ -167,7 +167,7 @@ def test_members_see_their_organization_but_cannot_change_it(new_cairn):
     assert out["DelegatedAdministrators"] == []
 
     # Unsupported operations say so, AWS-shaped.
-    rc, _, err = c.aws("organizations", "list-handshakes-for-account", check=False)
+    rc, _, err = c.aws("organizations", "list-tags-for-resource", "--resource-id", member, check=False)
     assert rc != 0 and "does not support" in err
 
 
@@ -183,6 +183,15 @@ def test_an_existing_account_joins_by_invitation_and_is_then_guarded(new_cairn):
     rc, _, err = c.aws("organizations", "invite-account-to-organization", "--target", f"Id={guest},Type=ACCOUNT",
                        check=False)
     assert rc != 0 and "DuplicateHandshakeException" in err
+    # The invited account finds it among its handshakes; others do not.
+    _, out, _ = c.aws("organizations", "list-handshakes-for-account", account=guest)
+    assert [x["Id"] for x in out["Handshakes"]] == [h["Id"]]
+    assert out["Handshakes"][0]["Parties"][1] == {"Id": guest, "Type": "ACCOUNT"}
+    _, out, _ = c.aws("organizations", "list-handshakes-for-account", account=other)
+    assert out["Handshakes"] == []
+    _, out, _ = c.aws("organizations", "list-handshakes-for-account", "--filter", "ActionType=ENABLE_ALL_FEATURES",
+                      account=guest)
+    assert out["Handshakes"] == []
     # Only the invited account answers it.
     rc, _, err = c.aws("organizations", "accept-handshake", "--handshake-id", h["Id"], account=other, check=False)
     assert rc != 0 and "HandshakeNotFoundException" in err

@@ -744,6 +744,28 @@ pub(super) fn run(
             }
             Ok(json!({"DelegatedServices": services}))
         }
+        "ListHandshakesForAccount" => {
+            // Invitations to the caller, from any organization, and those its own organization
+            // sent when it manages one. Every handshake here is an invitation (`INVITE`).
+            let wanted = input.pointer("/Filter/ActionType").and_then(Value::as_str);
+            let mut out = Vec::new();
+            if wanted.is_none_or(|a| a == "INVITE")
+                && input.pointer("/Filter/ParentHandshakeId").is_none()
+            {
+                let me = &ctx.recipient_account;
+                for org in app.organizations.organizations().map_err(internal)? {
+                    let manages = &org.management_account == me;
+                    for h in org
+                        .handshakes
+                        .iter()
+                        .filter(|h| manages || &h.account == me)
+                    {
+                        out.push(wire::handshake(&org, h));
+                    }
+                }
+            }
+            Ok(json!({"Handshakes": out}))
+        }
         "ListHandshakesForOrganization" => {
             let org = managed(app, ctx, false)?;
             Ok(

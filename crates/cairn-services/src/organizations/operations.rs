@@ -81,6 +81,7 @@ pub const SERVED: &[&str] = &[
     "DescribeHandshake",
     "InviteAccountToOrganization",
     "ListHandshakesForOrganization",
+    "ListHandshakesForAccount",
     "CreateAccount",
     "CreateOrganization",
     "CreateOrganizationalUnit",

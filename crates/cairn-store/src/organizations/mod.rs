@@ -28,6 +28,8 @@ pub trait OrganizationDocuments: Send + Sync {
     fn org_of(&self, account: &str) -> Result<Option<String>, StoreError>;
     /// An organization's document, as committed.
     fn get(&self, org: &str) -> Result<Option<String>, StoreError>;
+    /// Every organization's id, in order.
+    fn ids(&self) -> Result<Vec<String>, StoreError>;
     /// An organization's document for a change: read inside the call's write transaction,
     /// which holds it until the call's outcome is known.
     fn get_for_update(&self, org: &str) -> Result<Option<String>, StoreError>;
@@ -62,6 +64,15 @@ pub trait OrganizationsStore: OrganizationDocuments {
 
     fn organization(&self, id: &str) -> Result<Option<Organization>, StoreError> {
         decode(id, self.get(id)?)
+    }
+
+    /// Every organization (what an account outside them is invited to is found there).
+    fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.ids()? {
+            out.extend(self.organization(&id)?);
+        }
+        Ok(out)
     }
 
     /// The organization `account` belongs to, read for a change (see

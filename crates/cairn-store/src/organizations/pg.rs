@@ -31,6 +31,17 @@ impl PgOrganizations {
             .map(|r| r.get(0)))
     }
 
+    fn ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .db
+            .read()
+            .query("SELECT id FROM organizations ORDER BY id", &[])
+            .map_err(backend)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     fn get(&self, org: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .db
@@ -85,6 +96,7 @@ impl OrganizationDocuments for PgOrganizations {
         blocking:
         fn org_of(&self, account: &str) -> Result<Option<String>, StoreError>;
         fn get(&self, org: &str) -> Result<Option<String>, StoreError>;
+        fn ids(&self) -> Result<Vec<String>, StoreError>;
         fn get_for_update(&self, org: &str) -> Result<Option<String>, StoreError>;
         fn put(&self, org: &str, document: &str, accounts: &[String]) -> Result<(), StoreError>;
         fn delete(&self, org: &str) -> Result<(), StoreError>;

@@ -23,6 +23,15 @@ impl SqliteOrganizations {
 }
 
 impl OrganizationDocuments for SqliteOrganizations {
+    fn ids(&self) -> Result<Vec<String>, StoreError> {
+        let db = self.db.read();
+        let mut stmt = db.prepare("SELECT id FROM organizations ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
     fn org_of(&self, account: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .db

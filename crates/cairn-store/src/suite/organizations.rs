@@ -36,12 +36,14 @@ pub fn documents_round_trip_with_their_members(b: &dyn Backend) {
         .unwrap();
     assert_eq!(s.org_of("333333333333").unwrap().as_deref(), Some("o-2"));
     assert_eq!(s.org_of("111111111111").unwrap().as_deref(), Some("o-1"));
+    assert_eq!(s.ids().unwrap(), ["o-1", "o-2"]);
     // And after a restart.
     drop(s);
     b.restart();
     let s = b.organizations();
     assert_eq!(s.get("o-2").unwrap().as_deref(), Some(r#"{"v":2}"#));
     assert_eq!(s.org_of("111111111111").unwrap().as_deref(), Some("o-1"));
+    assert_eq!(s.ids().unwrap(), ["o-1", "o-2"]);
 }
 
 pub fn a_write_replaces_the_member_index(b: &dyn Backend) {
@@ -65,6 +67,7 @@ pub fn deleting_an_organization_frees_its_accounts(b: &dyn Backend) {
     s.put("o-2", "{}", &["222222222222".into()]).unwrap();
     s.delete("o-1").unwrap();
     assert!(s.get("o-1").unwrap().is_none());
+    assert_eq!(s.ids().unwrap(), ["o-2"]);
     assert!(s.org_of("111111111111").unwrap().is_none());
     assert_eq!(s.org_of("222222222222").unwrap().as_deref(), Some("o-2"));
     // The account may join another organization.
