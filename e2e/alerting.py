@@ -102,12 +102,14 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
-def permissions(account, group, region="us-east-1"):
-    """The policy AWS's console makes for CloudTrail_CloudWatchLogs_Role."""
-    stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{account}_CloudTrail_{region}*"
+def permissions(account, group, region="us-east-1", org_id=None):
+    """The policy AWS's console makes for CloudTrail_CloudWatchLogs_Role (for an organization
+    trail: also the organization's streams, `<o-id>_*`)."""
+    prefix = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:"
+    streams = [f"{prefix}{account}_CloudTrail_{region}*"] + ([f"{prefix}{org_id}_*"] if org_id else [])
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailCreateLogStream2014110", "Effect": "Allow", "Action": ["logs:CreateLogStream"], "Resource": [stream]},
-        {"Sid": "AWSCloudTrailPutLogEvents20141101", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": [stream]}]})
+        {"Sid": "AWSCloudTrailCreateLogStream2014110", "Effect": "Allow", "Action": ["logs:CreateLogStream"], "Resource": streams},
+        {"Sid": "AWSCloudTrailPutLogEvents20141101", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": streams}]})
 
 
 def account_of(c):

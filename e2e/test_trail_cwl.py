@@ -18,7 +18,7 @@ import botocore.exceptions
 import pytest
 
 from alerting import TRUST, group_events, ids_in, permissions, request_ids_in, setup, user_env
-from conftest import CAIRN, Cairn
+from conftest import CAIRN, Cairn, organization_policy
 
 def epoch_ms(event_time):
     return int(datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=__import__("datetime").timezone.utc).timestamp() * 1000)
@@ -202,3 +202,31 @@ def test_kill_9_during_delivery_leaves_each_record_once(new_cairn):
             body = gzip.decompress(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
             in_files |= {r["eventID"] for r in json.loads(body)["Records"]}
     assert set(counts) <= in_files
+
+
+def test_an_organization_trail_sends_each_account_to_a_stream_of_its_own(new_cairn):
+    c = new_cairn(["--delivery-interval", "1", "--test-clock"])
+    org_id = c.aws("organizations", "create-organization")[1]["Organization"]["Id"]
+    member = c.aws("organizations", "create-account", "--email", "m@example.com", "--account-name", "m")[1][
+        "CreateAccountStatus"]["AccountId"]
+    account, group_arn, role_arn = setup(c, "org-cwl")
+    bucket = c.client().get_trail(Name="org-cwl")["Trail"]["S3BucketName"]
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account}:trail/org-cwl"
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", organization_policy(bucket, account, org_id, trail_arn))
+    # The role's policy as AWS documents it for organization trails: the organization's streams too.
+    c.aws("iam", "put-role-policy", "--role-name", "org-cwl", "--policy-name", "cwl", "--policy-document",
+          permissions(account, "org-cwl", org_id=org_id))
+    _, out, _ = c.aws("cloudtrail", "update-trail", "--name", "org-cwl", "--is-organization-trail",
+                      "--cloud-watch-logs-log-group-arn", group_arn, "--cloud-watch-logs-role-arn", role_arn)
+    assert out["IsOrganizationTrail"] is True
+    mine = c.client().describe_trails()["ResponseMetadata"]["RequestId"]
+    theirs = c.client(account=member).describe_trails()["ResponseMetadata"]["RequestId"]
+    got = c.advance_until(lambda: (ev := group_events(c, "org-cwl")) and {mine, theirs} <= set(request_ids_in(ev)) and ev,
+                          step=5, limit=120)
+    stream_of = {json.loads(e["message"])["requestID"]: e["logStreamName"] for e in got}
+    assert stream_of[mine] == f"{org_id}_{account}_CloudTrail_us-east-1"
+    assert stream_of[theirs] == f"{org_id}_{member}_CloudTrail_us-east-1"
+    assert max(collections.Counter(ids_in(got)).values()) == 1
+    # Every record in a stream is its account's.
+    for e in got:
+        assert e["logStreamName"] == f"{org_id}_{json.loads(e['message'])['recipientAccountId']}_CloudTrail_us-east-1"

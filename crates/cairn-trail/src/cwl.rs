@@ -5,7 +5,9 @@
 //! is broken falls behind alone and catches up once fixed. A round takes, per trail, the records
 //! its selectors take (the same selection as its log files, [`TrailFilter`]) from its cursor
 //! on, in batches within PutLogEvents' limits, each sorted by timestamp; the sink writes a batch
-//! in one PutLogEvents, which stores all of it or none of it.
+//! in one PutLogEvents, which stores all of it or none of it. An organization trail takes
+//! every account of its organization, each account's records to a stream of its own: a batch
+//! is written one account (stream) at a time.
 //!
 //! **Exactly once across crashes.** Before a batch is written the state says it is in flight;
 //! after the write the cursor moves past it and the flag clears, in one store write. A crash in
@@ -13,16 +15,18 @@
 //! group already holds (by `eventID`) and writes only the others. A failed write also leaves
 //! the flag, so it costs one check to be safe.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use cairn_model::{Clock, timefmt};
 use cairn_store::StoreError;
 use cairn_store::journal::{Entry, EntryKind, Journal};
+use cairn_store::organizations::OrganizationsStore;
 use cairn_store::trails::{CwlState, Trail, TrailStore};
 use serde_json::Value;
 
 use crate::backoff::Backoff;
+use crate::organization;
 use crate::selectors::TrailFilter;
 
 /// PutLogEvents' limits: events per call, bytes per call (each event counts its UTF-8 message
@@ -43,26 +47,32 @@ pub struct CwlEvent {
     pub timestamp: i64,
     pub message: String,
     pub event_id: String,
+    /// The account whose record it is: its stream's.
+    pub account: String,
 }
 
 /// Writes to a trail's log group; an error is the text GetTrailStatus shows.
 pub trait CwlSink: Send + Sync {
-    /// The `eventID`s of records the trail's stream already holds with timestamps in
-    /// `[from_ms, to_ms]`.
+    /// The `eventID`s of records the trail's stream for `account` already holds with
+    /// timestamps in `[from_ms, to_ms]`.
     fn already_there(
         &self,
         trail: &Trail,
+        account: &str,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<HashSet<String>, String>;
 
-    /// Writes one batch (in timestamp order, within PutLogEvents' limits) to the trail's group.
-    fn put(&self, trail: &Trail, events: &[CwlEvent]) -> Result<(), String>;
+    /// Writes one batch of `account`'s records (in timestamp order, within PutLogEvents'
+    /// limits) to the trail's group, in that account's stream.
+    fn put(&self, trail: &Trail, account: &str, events: &[CwlEvent]) -> Result<(), String>;
 }
 
 pub struct CwlDelivery {
     pub journal: Arc<dyn Journal>,
     pub trails: Arc<dyn TrailStore>,
+    /// Whose records an organization trail takes.
+    pub organizations: Arc<dyn OrganizationsStore>,
     pub sink: Arc<dyn CwlSink>,
     pub clock: Arc<dyn Clock>,
     pub backoff: Backoff,
@@ -115,7 +125,10 @@ impl CwlDelivery {
         now: i64,
         report: &mut CwlReport,
     ) -> Result<(), StoreError> {
-        let filter = TrailFilter::of(t);
+        let filter = match organization::scope_of(self.organizations.as_ref(), t)? {
+            Some(scope) => TrailFilter::of(t).with_members(scope.accounts),
+            None => TrailFilter::of(t),
+        };
         while st.cursor < head {
             let (mut batch, next) = self.collect(t, &filter, st.cursor, head)?;
             if batch.is_empty() {
@@ -128,21 +141,30 @@ impl CwlDelivery {
             }
             // PutLogEvents wants chronological order; equal times keep journal order.
             batch.sort_by_key(|e| e.timestamp);
-            let written = if st.in_flight {
-                self.missing(t, batch)
-            } else {
-                Ok(batch)
+            let mut streams: BTreeMap<String, Vec<CwlEvent>> = BTreeMap::new();
+            for e in batch {
+                streams.entry(e.account.clone()).or_default().push(e);
             }
-            .and_then(|todo| {
+            let written = (|| {
+                let was_in_flight = st.in_flight;
                 st.in_flight = true;
                 self.trails
                     .set_cwl_state(&t.arn, st)
                     .map_err(|e| e.to_string())?;
-                if todo.is_empty() {
-                    return Ok(0);
+                let mut n = 0;
+                for (account, events) in streams {
+                    let todo = if was_in_flight {
+                        self.missing(t, &account, events)?
+                    } else {
+                        events
+                    };
+                    if !todo.is_empty() {
+                        self.sink.put(t, &account, &todo)?;
+                        n += todo.len();
+                    }
                 }
-                self.sink.put(t, &todo).map(|()| todo.len())
-            });
+                Ok::<usize, String>(n)
+            })();
             match written {
                 Ok(n) => {
                     st.cursor = next;
@@ -170,13 +192,18 @@ impl CwlDelivery {
     }
 
     /// The batch's records that the group does not hold yet (after a crash mid-write).
-    fn missing(&self, t: &Trail, batch: Vec<CwlEvent>) -> Result<Vec<CwlEvent>, String> {
+    fn missing(
+        &self,
+        t: &Trail,
+        account: &str,
+        batch: Vec<CwlEvent>,
+    ) -> Result<Vec<CwlEvent>, String> {
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
             return Ok(batch);
         };
         let there = self
             .sink
-            .already_there(t, first.timestamp, last.timestamp)?;
+            .already_there(t, account, first.timestamp, last.timestamp)?;
         Ok(batch
             .into_iter()
             .filter(|e| !there.contains(&e.event_id))
@@ -245,6 +272,7 @@ fn event_of(t: &Trail, filter: &TrailFilter, offset: u64, payload: &[u8]) -> Opt
         timestamp,
         message,
         event_id,
+        account: entry.account,
     })
 }
 

@@ -17,7 +17,13 @@ struct Group {
 }
 
 impl CwlSink for Group {
-    fn already_there(&self, _: &Trail, from: i64, to: i64) -> Result<HashSet<String>, String> {
+    fn already_there(
+        &self,
+        _: &Trail,
+        _: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<HashSet<String>, String> {
         Ok(self
             .events
             .lock()
@@ -28,7 +34,8 @@ impl CwlSink for Group {
             .collect())
     }
 
-    fn put(&self, _: &Trail, events: &[CwlEvent]) -> Result<(), String> {
+    fn put(&self, _: &Trail, account: &str, events: &[CwlEvent]) -> Result<(), String> {
+        assert!(events.iter().all(|e| e.account == account));
         if let Some(e) = self.refuse.lock().unwrap().clone() {
             return Err(e);
         }
@@ -55,6 +62,7 @@ fn fixture() -> Fixture {
         dir,
         journal,
         trails,
+        organizations,
         arn,
         ..
     } = crate::testkit::stores(false);
@@ -68,6 +76,7 @@ fn fixture() -> Fixture {
     let d = CwlDelivery {
         journal,
         trails,
+        organizations,
         sink: Arc::clone(&group) as Arc<dyn CwlSink>,
         clock: Arc::new(clock.clone()),
         backoff: Backoff::default(),

@@ -443,6 +443,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let to_logs: Arc<dyn Consumer> = runs.of(cairn_trail::cwl::CwlDelivery {
             journal: app.journal.clone(),
             trails: Arc::clone(&app.trails),
+            organizations: Arc::clone(&app.organizations),
             sink: Arc::new(cairn_services::cloudtrail::cwl_writes::LogsWrites::new(Arc::clone(&app))),
             clock: Arc::clone(&app.clock),
             backoff: Default::default(),

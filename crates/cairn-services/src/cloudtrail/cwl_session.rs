@@ -49,8 +49,21 @@ pub fn parse_group_arn(arn: &str) -> Option<GroupArn> {
 }
 
 /// The stream a trail's records go to.
-pub fn stream_name(t: &Trail) -> String {
-    format!("{}_CloudTrail_{}", t.account, t.home_region)
+/// The organization an organization trail delivers for (its streams are named after it).
+pub fn organization_of(app: &App, t: &Trail) -> Option<String> {
+    cairn_trail::organization::scope_of(app.organizations.as_ref(), t)
+        .ok()
+        .flatten()
+        .map(|s| s.id)
+}
+
+/// The stream of `account`'s records: `<account>_CloudTrail_<home region>`, and for an
+/// organization trail `<o-id>_<account>_CloudTrail_<home region>`.
+pub fn stream_name(t: &Trail, organization: Option<&str>, account: &str) -> String {
+    match organization {
+        Some(o) => format!("{o}_{account}_CloudTrail_{}", t.home_region),
+        None => format!("{account}_CloudTrail_{}", t.home_region),
+    }
 }
 
 /// Assumes the trail's role as CloudTrail; answers the session's access key id. STS's error

@@ -13,7 +13,7 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
-use super::cwl_session::{as_session, assume, parse_group_arn, stream_name};
+use super::cwl_session::{as_session, assume, organization_of, parse_group_arn, stream_name};
 use super::handlers::trails::str_member;
 use crate::app::App;
 use crate::pipeline::Durability;
@@ -86,7 +86,7 @@ pub fn check(app: &App, t: &Trail, group_arn: &str, role_arn: &str) -> Result<()
         Err(_) => return Err(untrusted()),
     };
     let session = as_session(app, t, &key, &group, Durability::Unrecorded)?;
-    let stream = stream_name(t);
+    let stream = stream_name(t, organization_of(app, t).as_deref(), &t.account);
     let denied = || {
         AwsError::client(
             GROUP_ERR,

@@ -1,6 +1,7 @@
 //! CloudTrail writing trails' records into their CloudWatch Logs groups, for the delivery
 //! consumer (`cairn_trail::cwl`): as the role session it assumed for the trail, a
-//! `CreateLogStream` of `<account>_CloudTrail_<region>` when the stream is missing and one
+//! `CreateLogStream` of `<account>_CloudTrail_<region>` (an organization trail's:
+//! `<o-id>_<account>_CloudTrail_<region>`, one per account) when the stream is missing and one
 //! `PutLogEvents` per batch, each made durable (with its record) before delivery moves on.
 //!
 //! Sessions are kept per trail and assumed again before they expire, when the trail's role
@@ -20,7 +21,9 @@ use cairn_trail::cwl::{CwlEvent, CwlSink};
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
-use super::cwl_session::{GroupArn, as_session, assume, parse_group_arn, stream_name};
+use super::cwl_session::{
+    GroupArn, as_session, assume, organization_of, parse_group_arn, stream_name,
+};
 use crate::app::App;
 use crate::pipeline::Durability;
 
@@ -33,8 +36,8 @@ struct Session {
     role_arn: String,
     key: String,
     assumed_ms: i64,
-    /// The stream is known to exist.
-    stream_ready: bool,
+    /// The streams known to exist.
+    ready: HashSet<String>,
 }
 
 /// Writes trails' records to CloudWatch Logs through Logs' API.
@@ -64,15 +67,15 @@ impl LogsWrites {
         Ok((group, role))
     }
 
-    /// The trail's session key (assumed again when due) and whether its stream is known.
-    fn session(&self, t: &Trail, role: &str) -> Result<(String, bool), String> {
+    /// The trail's session key (assumed again when due) and whether `stream` is known.
+    fn session(&self, t: &Trail, role: &str, stream: &str) -> Result<(String, bool), String> {
         let now = self.app.clock.now_millis();
         if let Ok(s) = self.sessions.lock()
             && let Some(s) = s.get(&t.arn)
             && s.role_arn == role
             && now - s.assumed_ms < SESSION_USE_MS
         {
-            return Ok((s.key.clone(), s.stream_ready));
+            return Ok((s.key.clone(), s.ready.contains(stream)));
         }
         let key = assume(&self.app, t, role, Durability::Wait).map_err(|e| code(&e))?;
         if let Ok(mut s) = self.sessions.lock() {
@@ -82,7 +85,7 @@ impl LogsWrites {
                     role_arn: role.to_owned(),
                     key: key.clone(),
                     assumed_ms: now,
-                    stream_ready: false,
+                    ready: HashSet::new(),
                 },
             );
         }
@@ -95,20 +98,24 @@ impl LogsWrites {
         }
     }
 
-    fn stream_ready(&self, t: &Trail) {
+    fn stream_ready(&self, t: &Trail, stream: &str) {
         if let Ok(mut s) = self.sessions.lock()
             && let Some(s) = s.get_mut(&t.arn)
         {
-            s.stream_ready = true;
+            s.ready.insert(stream.to_owned());
         }
     }
 
-    fn write(&self, t: &Trail, events: &[CwlEvent]) -> Result<(), AwsError> {
+    fn stream(&self, t: &Trail, account: &str) -> String {
+        stream_name(t, organization_of(&self.app, t).as_deref(), account)
+    }
+
+    fn write(&self, t: &Trail, account: &str, events: &[CwlEvent]) -> Result<(), AwsError> {
         let (group, role) = Self::settings(t).map_err(|c| AwsError::client(c, ""))?;
+        let stream = self.stream(t, account);
         let (key, ready) = self
-            .session(t, &role)
+            .session(t, &role, &stream)
             .map_err(|c| AwsError::client(c, ""))?;
-        let stream = stream_name(t);
         let caller = as_session(&self.app, t, &key, &group, Durability::Wait)?;
         let create = || match caller.call_json(
             &self.app,
@@ -122,7 +129,7 @@ impl LogsWrites {
         };
         if !ready {
             create()?;
-            self.stream_ready(t);
+            self.stream_ready(t, &stream);
         }
         let log_events: Vec<Value> = events
             .iter()
@@ -157,13 +164,14 @@ impl CwlSink for LogsWrites {
     fn already_there(
         &self,
         t: &Trail,
+        account: &str,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<HashSet<String>, String> {
         let (group, _) = Self::settings(t)?;
         let key = GroupKey::new(&group.account, &group.region, &group.name);
         let mut q = EventQuery {
-            streams: Streams::Named(vec![stream_name(t)]),
+            streams: Streams::Named(vec![self.stream(t, account)]),
             start: Some(from_ms),
             end: Some(to_ms.saturating_add(1)),
             from: None::<Position>,
@@ -187,8 +195,8 @@ impl CwlSink for LogsWrites {
         }
     }
 
-    fn put(&self, t: &Trail, events: &[CwlEvent]) -> Result<(), String> {
-        self.write(t, events).map_err(|e| {
+    fn put(&self, t: &Trail, account: &str, events: &[CwlEvent]) -> Result<(), String> {
+        self.write(t, account, events).map_err(|e| {
             // The role, its policies or the group may be fixed before the retry: start over.
             self.forget(t);
             code(&e)
