@@ -283,6 +283,47 @@ def test_query_and_json_1_0_services_through_the_cli(gw):
     assert sf["eventSource"] == "states.amazonaws.com" and sf["readOnly"] is True
 
 
+def test_rest_services_through_the_cli(gw, moto):
+    """API Gateway (REST-JSON) and Route 53 (REST-XML): routed by method and URI template,
+    parameters read from the URI, query string, headers and body, answers passed on, records in
+    AWS's shape (Route 53's compared key for key with records AWS wrote)."""
+    e = ["--endpoint-url", gw.endpoint]
+    _, api, _ = gw.aws("apigateway", "create-rest-api", "--name", "pets", "--description", "a pet store", *e)
+    assert direct(moto, "apigateway").get_rest_api(restApiId=api["id"])["name"] == "pets"
+    _, got, _ = gw.aws("apigateway", "get-rest-api", "--rest-api-id", api["id"], *e)
+    assert got["name"] == "pets"
+    _, listed, _ = gw.aws("apigateway", "get-rest-apis", "--limit", "10", *e)
+    assert api["id"] in [a["id"] for a in listed["items"]]
+    created = record_of(gw, "CreateRestApi")
+    assert created["eventSource"] == "apigateway.amazonaws.com" and created["readOnly"] is False
+    assert created["requestParameters"] == {"name": "pets", "description": "a pet store"}
+    assert created["responseElements"]["id"] == api["id"]
+    assert created["userIdentity"]["type"] == "Root"
+    assert record_of(gw, "GetRestApi")["requestParameters"] == {"restApiId": api["id"]}
+    assert record_of(gw, "GetRestApis")["requestParameters"] == {"limit": 10}
+    rc, _, err = gw.aws("apigateway", "get-rest-api", "--rest-api-id", "nosuchapi", *e, check=False)
+    assert rc != 0 and "NotFoundException" in err
+    assert record_of(gw, "GetRestApi", errorCode="NotFoundException")
+
+    _, zone, _ = gw.aws("route53", "create-hosted-zone", "--name", "example.com", "--caller-reference", "ref-1", *e)
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    batch = {"Comment": "web", "Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": "www.example.com.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.10"}]}}]}
+    gw.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zone_id, "--change-batch", json.dumps(batch), *e)
+    _, sets, _ = gw.aws("route53", "list-resource-record-sets", "--hosted-zone-id", zone_id, *e)
+    assert "www.example.com." in [r["Name"] for r in sets["ResourceRecordSets"]]
+    change = record_of(gw, "ChangeResourceRecordSets")
+    assert change["eventSource"] == "route53.amazonaws.com"
+    assert change["requestParameters"] == {"hostedZoneId": zone_id, "changeBatch": {"comment": "web", "changes": [
+        {"action": "CREATE", "resourceRecordSet": {"name": "www.example.com.", "type": "A", "tTL": 300,
+                                                   "resourceRecords": [{"value": "192.0.2.10"}]}}]}}
+    [real] = list(real_records("route53.amazonaws.com", "ChangeResourceRecordSets"))[:1]
+    assert shape(change["requestParameters"]) == shape(real["requestParameters"])
+    made = record_of(gw, "CreateHostedZone")
+    assert made["requestParameters"]["name"] == "example.com" and made["requestParameters"]["callerReference"] == "ref-1"
+    assert made["responseElements"]["hostedZone"]["id"] == zone["HostedZone"]["Id"]
+
+
 class BadUpstream:
     """A server on 127.0.0.1 that misbehaves as told: hangs up after reading a request, stalls,
     or answers garbage."""

@@ -131,7 +131,9 @@ impl Upstream {
 }
 
 /// An answer's document, if it is one the service's protocol gives: a JSON document (or
-/// nothing) for JSON services, an XML document for EC2 and query services.
+/// nothing) for JSON services, an XML document for EC2 and query services. A REST answer's
+/// body may be a member of any kind (bytes, text): it is read as the protocol's document when
+/// it is one, and passed on as it is otherwise.
 fn document_of(wire: &WireProtocol, status: u16, body: &[u8]) -> Option<Document> {
     if !(200..=599).contains(&status) {
         return None;
@@ -140,6 +142,12 @@ fn document_of(wire: &WireProtocol, status: u16, body: &[u8]) -> Option<Document
         WireProtocol::Json { .. } if body.is_empty() => Some(Document::None),
         WireProtocol::Json { .. } => serde_json::from_slice(body).ok().map(Document::Json),
         WireProtocol::Ec2 | WireProtocol::Query => params::parse_xml(body).map(Document::Xml),
-        WireProtocol::Rest(_) => Some(Document::None),
+        WireProtocol::Rest(p) => Some(
+            match p.as_str() {
+                "rest-xml" => params::parse_xml(body).map(Document::Xml),
+                _ => serde_json::from_slice(body).ok().map(Document::Json),
+            }
+            .unwrap_or(Document::None),
+        ),
     }
 }

@@ -16,6 +16,7 @@ pub mod operations;
 pub mod params;
 pub mod record;
 pub mod resolve;
+pub mod rest;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use cairn_wire::AwsError;
 
 pub use handlers::{Upstream, UpstreamSpec};
-use model::{Model, WireProtocol};
+use model::Model;
 use wire::{Forward, GatewayCodec, UpstreamAnswer};
 
 use crate::app::App;
@@ -52,10 +53,6 @@ pub enum GatewayError {
     Native(String),
     #[error("two upstreams are configured for '{0}'")]
     Twice(String),
-    #[error(
-        "the gateway cannot forward '{0}' yet: its protocol ({1}) is REST (JSON 1.0/1.1, EC2 and query services are forwarded)"
-    )]
-    Rest(String, String),
 }
 
 /// One forwarded service.
@@ -112,12 +109,6 @@ pub fn services(
                 return Err(GatewayError::Native(name));
             }
             let model = Model::load(&name, config.models.as_deref())?;
-            if let WireProtocol::Rest(p) = model.protocol() {
-                if every {
-                    continue;
-                }
-                return Err(GatewayError::Rest(name, p));
-            }
             let g = Gateway::new(model, Arc::clone(&upstream));
             if out.iter().any(|o| o.signing_name == g.signing_name) {
                 // `every` fills in what the named upstreams leave.

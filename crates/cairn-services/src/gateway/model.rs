@@ -75,6 +75,22 @@ const EMBEDDED: &[(&str, &str, &[u8])] = &[
         include_bytes!("models/firehose.json.gz"),
     ),
     ("wafv2", "wafv2", include_bytes!("models/wafv2.json.gz")),
+    (
+        "apigateway",
+        "apigateway",
+        include_bytes!("models/apigateway.json.gz"),
+    ),
+    (
+        "route53",
+        "route53",
+        include_bytes!("models/route53.json.gz"),
+    ),
+    (
+        "guardduty",
+        "guardduty",
+        include_bytes!("models/guardduty.json.gz"),
+    ),
+    ("eks", "eks", include_bytes!("models/eks.json.gz")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +115,7 @@ pub enum WireProtocol {
     Ec2,
     /// The query protocol (`Action=…`, lists as `member.N`).
     Query,
-    /// REST-JSON or REST-XML: routed by method and path (not served by the gateway yet).
+    /// REST-JSON or REST-XML (the name): routed by method and path.
     Rest(String),
 }
 
@@ -118,8 +134,17 @@ pub struct Metadata {
 #[derive(Debug, Default, Deserialize)]
 pub struct OperationDef {
     pub name: String,
+    /// A REST service's binding: method and URI template.
+    pub http: Option<HttpBinding>,
     pub input: Option<MemberRef>,
     pub output: Option<MemberRef>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpBinding {
+    pub method: String,
+    pub request_uri: String,
 }
 
 /// A reference to a shape, with the wire names a member is sent under.
@@ -127,6 +152,9 @@ pub struct OperationDef {
 #[serde(rename_all = "camelCase")]
 pub struct MemberRef {
     pub shape: String,
+    /// Where a REST request carries it: `uri`, `querystring`, `header`, `headers`,
+    /// `statusCode`; none: the body.
+    pub location: Option<String>,
     pub location_name: Option<String>,
     pub query_name: Option<String>,
     pub flattened: Option<bool>,
@@ -147,6 +175,8 @@ pub struct Shape {
     pub sensitive: bool,
     #[serde(default)]
     pub flattened: bool,
+    /// A REST input or output whose body is one member.
+    pub payload: Option<String>,
 }
 
 fn ordered_members<'de, D: serde::Deserializer<'de>>(
@@ -289,12 +319,22 @@ mod tests {
             assert_eq!(m.protocol(), protocol, "{name}");
             assert_eq!(m.signing_name(), name);
         }
-        // Every model cairn carries loads, under its signing name, in a protocol it forwards.
+        // Every model cairn carries loads, under its signing name; REST ones with routes.
         for name in embedded() {
             let m = Model::load(name, None).unwrap();
             assert_eq!(m.signing_name(), name);
-            assert!(!matches!(m.protocol(), WireProtocol::Rest(_)), "{name}");
+            if let WireProtocol::Rest(_) = m.protocol() {
+                assert!(m.operations.values().all(|o| o.http.is_some()), "{name}");
+            }
         }
+        assert_eq!(
+            Model::load("route53", None).unwrap().protocol(),
+            WireProtocol::Rest("rest-xml".into())
+        );
+        assert_eq!(
+            Model::load("apigateway", None).unwrap().protocol(),
+            WireProtocol::Rest("rest-json".into())
+        );
         assert_eq!(
             Model::load("stepfunctions", None).unwrap().signing_name(),
             "states"

@@ -516,13 +516,35 @@ fn ec2_element(model: &Model, s: Option<&Shape>, el: &Element) -> Value {
 
 /// A query-protocol answer's result (`<{Op}Result>`), as recorded: member names in lower camel
 /// case, lists as arrays.
+/// A REST-XML document's elements (`root` is the shape's own element), as recorded.
+pub fn from_rest_xml(model: &Model, shape: &str, root: &Element) -> Value {
+    match model.shape(shape) {
+        // AWS names these members as Java beans do: the first letter lowered (`tTL`).
+        Some(s) => Value::Object(query_xml_structure(model, s, root, lower_first)),
+        None => Value::Null,
+    }
+}
+
 pub fn from_query_xml(model: &Model, shape: Option<&str>, root: &Element) -> Option<Value> {
     let result = root.children.iter().find(|c| c.name.ends_with("Result"))?;
     let s = shape.and_then(|s| model.shape(s))?;
-    Some(Value::Object(query_xml_structure(model, s, result)))
+    Some(Value::Object(query_xml_structure(
+        model,
+        s,
+        result,
+        lower_camel,
+    )))
 }
 
-fn query_xml_structure(model: &Model, s: &Shape, el: &Element) -> Map<String, Value> {
+/// How a document's member names are recorded.
+type Naming = fn(&str) -> String;
+
+fn query_xml_structure(
+    model: &Model,
+    s: &Shape,
+    el: &Element,
+    name_of: Naming,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, m) in &s.members {
         let wire = m.location_name.as_deref().unwrap_or(name);
@@ -534,28 +556,33 @@ fn query_xml_structure(model: &Model, s: &Shape, el: &Element) -> Map<String, Va
                 .children
                 .iter()
                 .filter(|c| c.name == wire)
-                .filter_map(|c| query_xml_value(model, ms.member.as_ref(), c))
+                .filter_map(|c| query_xml_value(model, ms.member.as_ref(), c, name_of))
                 .collect();
             (!items.is_empty()).then_some(Value::Array(items))
         } else {
             el.child(wire)
-                .and_then(|c| query_xml_value(model, Some(m), c))
+                .and_then(|c| query_xml_value(model, Some(m), c, name_of))
         };
         if let Some(v) = value {
-            out.insert(lower_camel(name), v);
+            out.insert(name_of(name), v);
         }
     }
     out
 }
 
-fn query_xml_value(model: &Model, m: Option<&MemberRef>, el: &Element) -> Option<Value> {
+fn query_xml_value(
+    model: &Model,
+    m: Option<&MemberRef>,
+    el: &Element,
+    name_of: Naming,
+) -> Option<Value> {
     let s = m.and_then(|m| model.shape(&m.shape));
     Some(match s.map(|s| s.kind.as_str()) {
-        Some("structure") => Value::Object(query_xml_structure(model, s?, el)),
+        Some("structure") => Value::Object(query_xml_structure(model, s?, el, name_of)),
         Some("list") => Value::Array(
             el.children
                 .iter()
-                .filter_map(|c| query_xml_value(model, s?.member.as_ref(), c))
+                .filter_map(|c| query_xml_value(model, s?.member.as_ref(), c, name_of))
                 .collect(),
         ),
         Some("map") => {
@@ -575,7 +602,8 @@ fn query_xml_value(model: &Model, m: Option<&MemberRef>, el: &Element) -> Option
                     .iter()
                     .filter_map(|entry| {
                         let k = entry.child(kn)?.text.clone();
-                        let v = query_xml_value(model, s.value.as_ref(), entry.child(vn)?)?;
+                        let v =
+                            query_xml_value(model, s.value.as_ref(), entry.child(vn)?, name_of)?;
                         Some((k, v))
                     })
                     .collect(),

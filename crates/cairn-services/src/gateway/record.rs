@@ -98,6 +98,14 @@ fn response_elements(
             Some(v)
         }
         (WireProtocol::Query, Document::Xml(root)) => params::from_query_xml(model, output, root),
+        (WireProtocol::Rest(_), Document::Json(doc)) => {
+            let v = params::from_json(model, output?, doc, Side::Response);
+            v.as_object().is_some_and(|o| !o.is_empty()).then_some(v)
+        }
+        (WireProtocol::Rest(_), Document::Xml(root)) => {
+            let v = params::from_rest_xml(model, output?, root);
+            v.as_object().is_some_and(|o| !o.is_empty()).then_some(v)
+        }
         _ => None,
     }
 }

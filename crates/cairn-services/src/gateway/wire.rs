@@ -1,7 +1,8 @@
 //! The gateway's codec: it names a call's operation the way the service's protocol does
-//! (`X-Amz-Target` for JSON, `Action` for EC2 and query), keeps the request as sent for the
-//! upstream, reads its parameters for the record, and answers with the upstream's answer
-//! unchanged but for the request id, which becomes cairn's (the one in the record).
+//! (`X-Amz-Target` for JSON, `Action` for EC2 and query, method and URI template for REST),
+//! keeps the request as sent for the upstream, reads its parameters for the record, and
+//! answers with the upstream's answer unchanged but for the request id, which becomes cairn's
+//! (the one in the record).
 
 use std::sync::Arc;
 
@@ -13,16 +14,46 @@ use serde_json::Value;
 
 use super::model::{Model, WireProtocol};
 use super::params::{self, Form, Side};
+use super::rest::{self, RestRequest};
 use crate::edge::respond::error_response;
 use crate::pipeline::codec::json::target_of;
 use crate::pipeline::codec::query::parse_form;
+use crate::pipeline::codec::rest_json::route::{Route, find as find_route, query_pairs};
 use crate::pipeline::operation::find;
 use crate::pipeline::{Answer, Codec, Operation, WireRequest};
 use crate::recorder::CallContext;
 
-/// Request headers the upstream needs to read the call (everything else is cairn's: the
-/// signature is made anew with the upstream's credentials).
+/// Request headers the upstream needs to read a JSON, EC2 or query call (everything else is
+/// cairn's: the signature is made anew with the upstream's credentials).
 const FORWARDED_HEADERS: &[&str] = &["content-type", "x-amz-target", "content-encoding"];
+
+/// Request headers a REST call does not take to the upstream (REST services bind members to
+/// any other header): the signature's, the connection's, the client's.
+const REST_UNFORWARDED: &[&str] = &[
+    "authorization",
+    "host",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "expect",
+    "user-agent",
+    "x-amz-user-agent",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+];
+
+/// How a request was routed: its operation, and what routing read on the way.
+pub struct Routed {
+    op: &'static str,
+    /// An EC2 or query request's form.
+    form: Option<Form>,
+    /// A REST request's URI labels.
+    labels: Vec<(&'static str, String)>,
+}
 
 /// Answer headers that describe the upstream's connection, not the answer.
 const HOP_HEADERS: &[&str] = &[
@@ -77,6 +108,8 @@ pub struct GatewayCodec {
     pub wire: WireProtocol,
     /// How cairn's own answers (refusals, an unreachable upstream) are shaped.
     pub protocol: Protocol,
+    /// A REST service's routes (none for the others).
+    routes: &'static [Route],
 }
 
 impl GatewayCodec {
@@ -90,10 +123,15 @@ impl GatewayCodec {
             WireProtocol::Rest(p) if p == "rest-xml" => Protocol::RestXml,
             WireProtocol::Rest(_) => Protocol::RestJson,
         };
+        let routes = match &wire {
+            WireProtocol::Rest(_) => rest::routes(&model),
+            _ => &[],
+        };
         GatewayCodec {
             model,
             wire,
             protocol,
+            routes,
         }
     }
 
@@ -111,7 +149,7 @@ impl GatewayCodec {
 }
 
 impl Codec for GatewayCodec {
-    type Routed = Option<Form>;
+    type Routed = Routed;
     type Input = Forward;
     type Output = UpstreamAnswer;
 
@@ -124,66 +162,87 @@ impl Codec for GatewayCodec {
         ops: &'static [Operation],
         req: &WireRequest,
         body: &Bytes,
-    ) -> Result<(&'static Operation, Option<Form>), AwsError> {
+    ) -> Result<(&'static Operation, Routed), AwsError> {
+        let routed = |op: &'static Operation, form, labels| {
+            let r = Routed {
+                op: op.name,
+                form,
+                labels,
+            };
+            (op, r)
+        };
         match &self.wire {
             WireProtocol::Json { target_prefix, .. } => target_of(&req.headers)
                 .strip_prefix(target_prefix.as_str())
                 .and_then(|t| t.strip_prefix('.'))
                 .and_then(|name| find(ops, name))
-                .map(|op| (op, None))
+                .map(|op| routed(op, None, Vec::new()))
                 .ok_or_else(|| AwsError::client("UnknownOperationException", "")),
             WireProtocol::Ec2 | WireProtocol::Query => {
                 let form = Self::form(req, body);
                 let action = form.get("Action").cloned().unwrap_or_default();
                 match find(ops, &action) {
-                    Some(op) => Ok((op, Some(form))),
+                    Some(op) => Ok(routed(op, Some(form), Vec::new())),
                     None => Err(AwsError::client(
                         "InvalidAction",
                         format!("The action {action} is not valid for this web service."),
                     )),
                 }
             }
-            WireProtocol::Rest(p) => Err(AwsError::new(
-                501,
-                "NotImplemented",
-                format!(
-                    "cairn's gateway does not forward {p} services yet (service '{}').",
-                    self.model.signing_name()
-                ),
-            )),
+            WireProtocol::Rest(_) => {
+                let query = query_pairs(req.raw_query.as_deref());
+                find_route(self.routes, req.method.as_str(), &req.path, &query)
+                    .and_then(|m| find(ops, m.route.op).map(|op| routed(op, None, m.labels)))
+                    .ok_or_else(|| {
+                        AwsError::client(
+                            "UnknownOperationException",
+                            format!(
+                                "No operation of {} answers {} {}.",
+                                self.model.signing_name(),
+                                req.method,
+                                req.path
+                            ),
+                        )
+                    })
+            }
         }
     }
 
     fn parse(
         &self,
-        routed: Option<Form>,
+        routed: Routed,
         req: &WireRequest,
         body: Bytes,
         _ctx: &CallContext,
     ) -> Result<Forward, AwsError> {
-        let op = match (&self.wire, &routed) {
-            (WireProtocol::Ec2 | WireProtocol::Query, Some(form)) => {
-                form.get("Action").cloned().unwrap_or_default()
-            }
-            _ => req
-                .header("x-amz-target")
-                .and_then(|t| t.rsplit('.').next())
-                .unwrap_or("")
-                .to_owned(),
-        };
         let input = self
             .model
             .operations
-            .get(&op)
+            .get(routed.op)
             .and_then(|o| o.input.as_ref())
             .map(|i| i.shape.as_str());
-        let params = match (&self.wire, routed, input) {
+        let params = match (&self.wire, routed.form, input) {
             (_, _, None) => None,
             (WireProtocol::Ec2, Some(form), Some(shape)) => {
                 Some(params::from_ec2_form(&self.model, shape, &form))
             }
             (WireProtocol::Query, Some(form), Some(shape)) => {
                 Some(params::from_query_form(&self.model, shape, &form))
+            }
+            (WireProtocol::Rest(p), _, Some(shape)) => {
+                let query = query_pairs(req.raw_query.as_deref());
+                let header = |name: &str| req.header(&name.to_ascii_lowercase()).map(str::to_owned);
+                rest::request_params(
+                    &self.model,
+                    shape,
+                    &RestRequest {
+                        labels: &routed.labels,
+                        query: &query,
+                        header: &header,
+                        body: &body,
+                        xml: p == "rest-xml",
+                    },
+                )
             }
             (_, _, Some(shape)) => {
                 let doc: Option<Value> = if body.is_empty() {
@@ -194,10 +253,18 @@ impl Codec for GatewayCodec {
                 doc.map(|d| params::from_json(&self.model, shape, &d, Side::Request))
             }
         };
-        let headers = FORWARDED_HEADERS
-            .iter()
-            .filter_map(|h| req.header(h).map(|v| ((*h).to_owned(), v.to_owned())))
-            .collect();
+        let headers = match &self.wire {
+            WireProtocol::Rest(_) => req
+                .headers
+                .iter()
+                .filter(|(k, _)| !REST_UNFORWARDED.contains(&k.as_str()))
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            _ => FORWARDED_HEADERS
+                .iter()
+                .filter_map(|h| req.header(h).map(|v| ((*h).to_owned(), v.to_owned())))
+                .collect(),
+        };
         Ok(Forward {
             method: req.method.as_str().to_owned(),
             path: req.path.clone(),
