@@ -318,3 +318,42 @@ def test_an_organization_event_data_store_takes_every_member_account(new_cairn):
     later = c.client().describe_trails()["ResponseMetadata"]["RequestId"]
     after = wait_for(lambda: (lambda f: f if later in f else None)(found(org_store)), timeout=30, every=0.5)
     assert later_member not in after and ids["member"] in after
+
+
+def test_a_cloudtrail_delegated_administrator_makes_and_queries_an_organization_store(new_cairn):
+    c = new_cairn(["--test-clock"])
+    management = c.env()["CAIRN_ACCOUNT_ID"]
+    c.aws("organizations", "create-organization")
+    admin, other = (c.aws("organizations", "create-account", "--email", f"{n}@example.com", "--account-name", n)[1][
+        "CreateAccountStatus"]["AccountId"] for n in ("security", "workloads"))
+    c.aws("cloudtrail", "register-organization-delegated-admin", "--member-account-id", admin)
+    rc, _, err = c.aws("cloudtrail", "create-event-data-store", "--name", "org", "--organization-enabled",
+                       account=other, check=False)
+    assert rc != 0 and "NotOrganizationMasterAccountException" in err, err
+    _, store, _ = c.aws("cloudtrail", "create-event-data-store", "--name", "org", "--organization-enabled",
+                        account=admin)
+    # The management account owns it; both it and the delegated administrator see it.
+    assert store["EventDataStoreArn"].split(":")[4] == management and store["OrganizationEnabled"] is True
+    for who in (None, admin):
+        _, listed, _ = c.aws("cloudtrail", "list-event-data-stores", account=who)
+        assert store["EventDataStoreArn"] in [s["EventDataStoreArn"] for s in listed["EventDataStores"]]
+    _, listed, _ = c.aws("cloudtrail", "list-event-data-stores", account=other)
+    assert listed["EventDataStores"] == []
+    rc, _, err = c.aws("cloudtrail", "get-event-data-store", "--event-data-store", store["EventDataStoreArn"],
+                       account=other, check=False)
+    assert rc != 0 and "EventDataStoreNotFoundException" in err, err
+
+    marker = c.client(account=other).describe_trails()["ResponseMetadata"]["RequestId"]
+    ct = c.client(account=admin)
+    eds = store["EventDataStoreArn"].split("/")[-1]
+
+    def seen():
+        qid = ct.start_query(QueryStatement=f"SELECT requestID, recipientAccountId FROM {eds}",
+                             EventDataStoreOwnerAccountId=management)["QueryId"]
+        d = wait_for(lambda: (lambda d: d if d["QueryStatus"] not in ("QUEUED", "RUNNING") else None)(
+            ct.describe_query(QueryId=qid)), timeout=60, every=0.1)
+        assert d["QueryStatus"] == "FINISHED", d
+        rows = ct.get_query_results(QueryId=qid)["QueryResultRows"]
+        found = {r[0]["requestID"]: r[1]["recipientAccountId"] for r in rows}
+        return found if marker in found else None
+    assert wait_for(seen, timeout=30, every=0.5)[marker] == other

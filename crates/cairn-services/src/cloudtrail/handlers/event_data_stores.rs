@@ -11,7 +11,7 @@ use cairn_store::lake::EventDataStore;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
-use super::organization::organization_owner;
+use super::organization::{is_delegated_admin, organization_owner};
 use super::selectors;
 use super::tags::tags_of;
 use super::trails::{bool_member, internal, str_member};
@@ -87,7 +87,7 @@ pub(in crate::cloudtrail) fn find(
         .store_by_id(&id.to_ascii_lowercase())
         .map_err(internal)?
     {
-        Some(s) if s.account == ctx.recipient_account => Ok(s),
+        Some(s) if s.account == ctx.recipient_account || delegated_reach(app, ctx, &s)? => Ok(s),
         _ => Err(not_found(named)),
     }
 }
@@ -180,25 +180,61 @@ fn retention(input: &Value, mode: &str, current: Option<i64>) -> Result<i64, Aws
     Ok(days)
 }
 
-/// `OrganizationEnabled` as asked, once the caller may make the store an organization's: its
-/// organization's management account (a delegated administrator's organization stores are
-/// not served yet).
+/// `OrganizationEnabled` as asked, once the caller may make the store an organization's (its
+/// organization's management account or a CloudTrail delegated administrator), and the account
+/// that owns such a store: the management account, whoever makes it.
 fn organization_enabled(
     app: &App,
     ctx: &CallContext,
     input: &Value,
-) -> Result<Option<bool>, AwsError> {
-    let asked = bool_member(input, "OrganizationEnabled")?;
-    if asked == Some(true) {
-        organization_owner(app, ctx, false)?;
+) -> Result<Option<(bool, Option<String>)>, AwsError> {
+    Ok(match bool_member(input, "OrganizationEnabled")? {
+        None => None,
+        Some(false) => Some((false, None)),
+        Some(true) => Some((true, Some(organization_owner(app, ctx, true)?))),
+    })
+}
+
+/// Whether the caller reaches `s` as a CloudTrail delegated administrator of the organization
+/// whose management account owns it (an organization store).
+fn delegated_reach(app: &App, ctx: &CallContext, s: &EventDataStore) -> Result<bool, AwsError> {
+    if !setting_bool(&settings(s), "OrganizationEnabled", false) {
+        return Ok(false);
     }
-    Ok(asked)
+    Ok(app
+        .organizations
+        .organization_of(&ctx.recipient_account)
+        .map_err(internal)?
+        .is_some_and(|o| {
+            o.management_account == s.account && is_delegated_admin(&o, &ctx.recipient_account)
+        }))
+}
+
+/// The stores the caller sees: its account's, and as a CloudTrail delegated administrator its
+/// organization's stores.
+fn reachable(app: &App, ctx: &CallContext) -> Result<Vec<EventDataStore>, AwsError> {
+    let mut all = app.lake.stores(&ctx.recipient_account).map_err(internal)?;
+    if let Some(org) = app
+        .organizations
+        .organization_of(&ctx.recipient_account)
+        .map_err(internal)?
+        .filter(|o| is_delegated_admin(o, &ctx.recipient_account))
+    {
+        for s in app.lake.stores(&org.management_account).map_err(internal)? {
+            if setting_bool(&settings(&s), "OrganizationEnabled", false) {
+                all.push(s);
+            }
+        }
+    }
+    Ok(all)
 }
 
 pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
-    let organization = organization_enabled(app, ctx, input)?.unwrap_or(false);
+    let (organization, owner) = organization_enabled(app, ctx, input)?.unwrap_or((false, None));
+    // A delegated administrator's organization store belongs to the management account.
+    let owner = owner.unwrap_or_else(|| ctx.recipient_account.clone());
     let selectors = match input.get("AdvancedEventSelectors") {
         None | Some(Value::Null) => default_selectors(),
         Some(v) => selectors::validate_store_selectors(v)?,
@@ -206,7 +242,7 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     let mode = billing_mode(input, None)?;
     let days = retention(input, &mode, None)?;
     let tags = tags_of(input)?;
-    let existing = app.lake.stores(&ctx.recipient_account).map_err(internal)?;
+    let existing = app.lake.stores(&owner).map_err(internal)?;
     let here: Vec<&EventDataStore> = existing.iter().filter(|s| s.region == ctx.region).collect();
     if here.iter().any(|s| s.name == name) {
         return Err(AwsError::client(
@@ -240,7 +276,7 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     );
     let arn = format!(
         "arn:aws:cloudtrail:{}:{}:eventdatastore/{id}",
-        ctx.region, ctx.recipient_account
+        ctx.region, owner
     );
     if let Some(key) = str_member(input, "KmsKeyId").filter(|k| !k.is_empty()) {
         lake_keys::seal(app, ctx, &arn, key, &mut m)?;
@@ -248,7 +284,7 @@ pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     let store = EventDataStore {
         arn,
         id,
-        account: ctx.recipient_account.clone(),
+        account: owner,
         region: ctx.region.clone(),
         name: name.to_string(),
         status: if start { ENABLED } else { CREATED }.to_string(),
@@ -285,10 +321,7 @@ pub fn get(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsErro
 
 pub fn list(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let max = super::page_size(input, "MaxResults")?;
-    let all: Vec<EventDataStore> = app
-        .lake
-        .stores(&ctx.recipient_account)
-        .map_err(internal)?
+    let all: Vec<EventDataStore> = reachable(app, ctx)?
         .into_iter()
         .filter(|s| s.region == ctx.region)
         .collect();
@@ -322,7 +355,7 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if s.status == PENDING_DELETION {
         return Err(inactive(&s));
     }
-    let organization = organization_enabled(app, ctx, input)?;
+    let organization = organization_enabled(app, ctx, input)?.map(|(o, _)| o);
     refuse_ongoing_import(app, &s)?;
     let mut m = settings(&s);
     if let Some(name) = str_member(input, "Name") {

@@ -63,12 +63,19 @@ pub fn start(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsEr
             "cairn runs query statements; QueryAlias and QueryParameters (dashboard widgets) are not supported.",
         ));
     }
+    // Another owner: a delegated administrator querying its organization's stores (which
+    // `event_data_stores::find` checks store by store).
     if let Some(owner) = str_member(input, "EventDataStoreOwnerAccountId")
         && owner != ctx.recipient_account
+        && app
+            .organizations
+            .organization_of(&ctx.recipient_account)
+            .map_err(internal)?
+            .is_none_or(|o| o.management_account != owner)
     {
         return Err(AwsError::client(
             "InvalidParameterException",
-            "cairn queries only the caller's own event data stores.",
+            "cairn queries the caller's own event data stores, and its organization's for a delegated administrator.",
         ));
     }
     let Some(sql) = str_member(input, "QueryStatement") else {
