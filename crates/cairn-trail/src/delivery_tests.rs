@@ -218,3 +218,74 @@ fn stopped_trails_and_imported_records_are_not_delivered() {
         "events from before StopLogging are delivered, later ones are not"
     );
 }
+
+fn record_of(i: usize, account: &str) -> Vec<u8> {
+    let r = json!({"eventVersion":"1.11","eventID":format!("e{i}"),"eventName":"DescribeTrails","eventSource":"cloudtrail.amazonaws.com",
+                   "awsRegion":"us-east-1","eventCategory":"Management","readOnly":true,"recipientAccountId":account});
+    Entry {
+        kind: EntryKind::Recorded,
+        account: account.into(),
+        record: serde_json::to_vec(&r).unwrap(),
+    }
+    .encode()
+}
+
+#[test]
+fn an_organization_trail_delivers_each_member_account_apart() {
+    use cairn_store::organizations::{Member, Organization};
+    let f = fixture();
+    let member = |id: &str| Member {
+        id: id.into(),
+        ..Member::default()
+    };
+    f.d.organizations
+        .save(&Organization {
+            id: "o-exampleorg1".into(),
+            management_account: ACCT.into(),
+            feature_set: "ALL".into(),
+            accounts: vec![member(ACCT), member("222222222222")],
+            ..Organization::default()
+        })
+        .unwrap();
+    let arn = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/t");
+    let mut t = f.d.trails.get(&arn).unwrap().unwrap();
+    t.organization = true;
+    f.d.trails.put(&t).unwrap();
+    let batch = vec![
+        record_of(0, ACCT),
+        record_of(1, "222222222222"),
+        record_of(2, "222222222222"),
+        record_of(3, "333333333333"),
+    ];
+    f.d.journal.append(batch).wait_blocking().unwrap();
+    let r = f.d.run_once().unwrap();
+    assert_eq!(
+        (r.written_files, r.written_records),
+        (2, 3),
+        "the outsider's record is not taken"
+    );
+    for (key, records) in delivered(&f) {
+        let account = records[0]["recipientAccountId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            records
+                .iter()
+                .all(|r| r["recipientAccountId"] == account.as_str())
+        );
+        let prefix = format!(
+            "pre/AWSLogs/o-exampleorg1/{account}/CloudTrail/us-east-1/2015/08/01/{account}_CloudTrail_us-east-1_"
+        );
+        assert!(key.starts_with(&prefix), "{key}");
+    }
+    // A plain trail again: its own account's records only, at the plain keys.
+    t.organization = false;
+    f.d.trails.put(&t).unwrap();
+    f.d.journal
+        .append(vec![record_of(4, ACCT), record_of(5, "222222222222")])
+        .wait_blocking()
+        .unwrap();
+    let r = f.d.run_once().unwrap();
+    assert_eq!((r.written_files, r.written_records), (1, 1));
+}
