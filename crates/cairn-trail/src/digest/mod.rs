@@ -64,6 +64,14 @@ pub struct DigestReport {
     pub failed: usize,
 }
 
+/// Where a trail's digests go: its bucket and prefix, under its organization's folder for an
+/// organization trail.
+#[derive(Clone, Copy)]
+struct Destination<'a> {
+    trail: &'a Trail,
+    org: Option<&'a str>,
+}
+
 fn whole_second(ms: i64) -> i64 {
     ms - ms.rem_euclid(1000)
 }
@@ -103,7 +111,10 @@ impl Digester {
     ) -> Result<usize, DigestError> {
         let now_s = whole_second(now);
         let scope = organization::scope_of(self.organizations.as_ref(), trail)?;
-        let org = scope.as_ref().map(|s| s.id.as_str());
+        let at = Destination {
+            trail,
+            org: scope.as_ref().map(|s| s.id.as_str()),
+        };
         // Periods end only as far as delivery has planned (see [`planned`]).
         let over_s = planned_up_to.map(whole_second);
         let mut decided = 0;
@@ -183,7 +194,7 @@ impl Digester {
                     .into_iter()
                     .partition(|f| f.region == chain.region && f.range_from == chain.range_from);
                 files = rest;
-                self.decide_one(trail, org, chain, end, &covered, false, now)?;
+                self.decide_one(&at, chain, end, &covered, false, now)?;
                 decided += 1;
                 continue;
             }
@@ -202,7 +213,7 @@ impl Digester {
                         && f.planned_ms < end
                 });
             files = rest;
-            self.decide_one(trail, org, chain, end, &covered, false, now)?;
+            self.decide_one(&at, chain, end, &covered, false, now)?;
             decided += 1;
         }
 
@@ -245,7 +256,7 @@ impl Digester {
             let end = now_s
                 .max(chain.period_start_ms + 1000)
                 .max(last_end.saturating_add(1000));
-            self.decide_one(trail, org, &chain, end, &covered, true, now)?;
+            self.decide_one(&at, &chain, end, &covered, true, now)?;
             decided += 1;
         }
         Ok(decided)
@@ -253,17 +264,16 @@ impl Digester {
 
     /// Builds, signs and commits one digest; the chain moves on to start at `end` (the final
     /// digest of a closed range ends it).
-    #[allow(clippy::too_many_arguments)]
     fn decide_one(
         &self,
-        trail: &Trail,
-        org: Option<&str>,
+        at: &Destination<'_>,
         chain: &DigestChain,
         end: i64,
         covered: &[DigestFile],
         backfill: bool,
         now: i64,
     ) -> Result<(), DigestError> {
+        let Destination { trail, org } = *at;
         let (account, region) = organization::split(trail, &chain.region);
         let key = DigestKey {
             prefix: trail.s3_key_prefix.as_deref(),
