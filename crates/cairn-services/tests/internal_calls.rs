@@ -176,6 +176,7 @@ fn delivery_with(t: &TestApp, sink: Arc<dyn LogSink>) -> Arc<Delivery> {
         sink,
         clock: Arc::clone(&t.app.clock),
         backoff: Default::default(),
+        planned: Default::default(),
     })
 }
 

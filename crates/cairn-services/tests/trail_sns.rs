@@ -95,6 +95,7 @@ fn the_topic_policy_decides_and_notifications_are_published_as_cloudtrail() {
         sink: Arc::new(TrailWrites::new(Arc::clone(&t.app))),
         clock: Arc::clone(&t.app.clock),
         backoff: Default::default(),
+        planned: Default::default(),
     });
     let notify = Arc::new(Notifications {
         trails: Arc::clone(&t.app.trails),

@@ -42,6 +42,8 @@ pub struct Delivery {
     pub sink: Arc<dyn LogSink>,
     pub clock: Arc<dyn Clock>,
     pub backoff: Backoff,
+    /// Told when each round has planned (digests of this process wait for it).
+    pub planned: Arc<crate::digest::planned::PlannedUpTo>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -65,6 +67,7 @@ impl Delivery {
             planned_files: self.plan(head, now)?,
             ..RoundReport::default()
         };
+        self.planned.round_planned(now);
         self.write(now, &mut report)?;
         Ok(report)
     }

@@ -44,6 +44,7 @@ fn fixture() -> Fixture {
         sink: Arc::new(sink),
         clock: Arc::new(clock.clone()),
         backoff: Default::default(),
+        planned: Default::default(),
     };
     Fixture {
         _dir: dir,

@@ -70,6 +70,7 @@ fn fixture(topic_name: Option<&str>) -> Fixture {
             sink: Arc::new(sink),
             clock: Arc::new(clock.clone()),
             backoff: Default::default(),
+            planned: Default::default(),
         },
         notify: Notifications {
             trails: s.trails,

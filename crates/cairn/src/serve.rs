@@ -417,6 +417,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             external: (*app.external_buckets).clone(),
         };
         let sink: Arc<dyn cairn_trail::sink::LogSink> = Arc::new(sink);
+        // Digests end a period once delivery has planned it: delivery says when it has.
+        let planned = Arc::new(cairn_trail::digest::planned::PlannedUpTo::default());
         let delivery = Arc::new(Delivery {
             journal: app.journal.clone(),
             trails: Arc::clone(&app.trails),
@@ -424,6 +426,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             sink: Arc::clone(&sink),
             clock: Arc::clone(&app.clock),
             backoff: Default::default(),
+            planned: Arc::clone(&planned),
         });
         let digests = Arc::new(Digester {
             trails: Arc::clone(&app.trails),
@@ -432,7 +435,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             sink,
             clock: Arc::clone(&app.clock),
             journal: app.journal.clone(),
-            planned: Default::default(),
+            planned,
             interval_ms: i64::try_from(args.digest_interval).unwrap_or(i64::MAX / 2_000) * 1000,
         });
         // Every reader of the journal, in round order: history catches up, delivery writes log

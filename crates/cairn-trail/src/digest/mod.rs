@@ -52,7 +52,8 @@ pub struct Digester {
     pub clock: Arc<dyn Clock>,
     /// The journal delivery plans from: how far it has planned decides which periods are over.
     pub journal: Arc<dyn Journal>,
-    pub planned: PlannedUpTo,
+    /// Shared with this process's delivery ([`crate::delivery::Delivery::planned`]).
+    pub planned: Arc<PlannedUpTo>,
     /// The digest period (AWS: one hour).
     pub interval_ms: i64,
 }
@@ -84,7 +85,7 @@ impl Digester {
         let head = self.journal.head();
         let mut report = DigestReport::default();
         let cursor = self.trails.delivery_cursor()?;
-        let planned_up_to = self.planned.observe(now, head, cursor);
+        let planned_up_to = self.planned.up_to(now, head, cursor);
         let pending = self.trails.pending_plans()?;
         for trail in self.trails.all()? {
             if !trail.log_file_validation {

@@ -66,6 +66,7 @@ fn fixture(validation: bool) -> Fixture {
         )
         .unwrap(),
     );
+    let planned = Arc::new(crate::digest::planned::PlannedUpTo::default());
     Fixture {
         delivery: Delivery {
             journal: Arc::clone(&journal),
@@ -74,6 +75,7 @@ fn fixture(validation: bool) -> Fixture {
             sink: Arc::clone(&sink),
             clock: Arc::new(clock.clone()),
             backoff: Default::default(),
+            planned: Arc::clone(&planned),
         },
         digests: Digester {
             trails: Arc::clone(&trails),
@@ -82,7 +84,7 @@ fn fixture(validation: bool) -> Fixture {
             sink,
             clock: Arc::new(clock.clone()),
             journal,
-            planned: Default::default(),
+            planned,
             interval_ms: HOUR,
         },
         _dir: dir,

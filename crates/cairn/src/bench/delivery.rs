@@ -94,6 +94,7 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
         sink: Arc::new(sink),
         clock: Arc::new(SystemClock),
         backoff: Default::default(),
+        planned: Default::default(),
     };
     let t0 = Instant::now();
     let r = d.run_once()?;
