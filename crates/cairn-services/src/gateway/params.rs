@@ -300,7 +300,7 @@ fn ec2_list(model: &Model, list: &Shape, key: &str, form: &Form, item_key: &str)
 }
 
 /// A scalar sent as text, typed by its shape.
-fn scalar(s: &Shape, v: &str, hidden: &str) -> Value {
+pub(super) fn scalar(s: &Shape, v: &str, hidden: &str) -> Value {
     if s.sensitive {
         return Value::String(hidden.to_owned());
     }

@@ -118,24 +118,15 @@ fn typed(model: &Model, s: &Shape, mut text: Vec<String>) -> Value {
         }
         return Value::Array(
             text.into_iter()
-                .map(|t| item.map_or(Value::String(t.clone()), |i| scalar(i, &t)))
+                .map(|t| {
+                    item.map_or(Value::String(t.clone()), |i| {
+                        params::scalar(i, &t, params::HIDDEN)
+                    })
+                })
                 .collect(),
         );
     }
-    scalar(s, &text.swap_remove(0))
-}
-
-fn scalar(s: &Shape, v: &str) -> Value {
-    match s.kind.as_str() {
-        "integer" | "long" => v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n)),
-        "double" | "float" => v.parse::<f64>().map_or_else(|_| json!(v), |n| json!(n)),
-        "boolean" => match v {
-            "true" => json!(true),
-            "false" => json!(false),
-            _ => json!(v),
-        },
-        _ => json!(v),
-    }
+    params::scalar(s, &text.swap_remove(0), params::HIDDEN)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use cairn_wire::AwsError;
 use serde_json::{Value, json};
 
-use super::trails::internal;
+use super::organization::caller_organization;
 use crate::app::App;
 use crate::cloudtrail::s3_calls::CLOUDTRAIL;
 use crate::members::str_member;
@@ -42,16 +42,7 @@ fn ask_organizations(
     op: &str,
     account: &str,
 ) -> Result<Value, AwsError> {
-    let org = app
-        .organizations
-        .organization_of(&ctx.recipient_account)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            AwsError::client(
-                "OrganizationsNotInUseException",
-                "This account is not a member of an organization.",
-            )
-        })?;
+    let org = caller_organization(app, ctx)?;
     if org.management_account != ctx.recipient_account {
         return Err(AwsError::client(
             "NotOrganizationManagementAccountException",

@@ -11,7 +11,7 @@ use cairn_store::lake::EventDataStore;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
-use super::organization::{is_delegated_admin, organization_owner};
+use super::organization::{is_delegated_admin, organization_flag};
 use super::selectors;
 use super::tags::tags_of;
 use super::trails::{bool_member, internal, str_member};
@@ -180,21 +180,6 @@ fn retention(input: &Value, mode: &str, current: Option<i64>) -> Result<i64, Aws
     Ok(days)
 }
 
-/// `OrganizationEnabled` as asked, once the caller may make the store an organization's (its
-/// organization's management account or a CloudTrail delegated administrator), and the account
-/// that owns such a store: the management account, whoever makes it.
-fn organization_enabled(
-    app: &App,
-    ctx: &CallContext,
-    input: &Value,
-) -> Result<Option<(bool, Option<String>)>, AwsError> {
-    Ok(match bool_member(input, "OrganizationEnabled")? {
-        None => None,
-        Some(false) => Some((false, None)),
-        Some(true) => Some((true, Some(organization_owner(app, ctx, true)?))),
-    })
-}
-
 /// Whether the caller reaches `s` as a CloudTrail delegated administrator of the organization
 /// whose management account owns it (an organization store).
 fn delegated_reach(app: &App, ctx: &CallContext, s: &EventDataStore) -> Result<bool, AwsError> {
@@ -232,7 +217,8 @@ fn reachable(app: &App, ctx: &CallContext) -> Result<Vec<EventDataStore>, AwsErr
 pub fn create(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
-    let (organization, owner) = organization_enabled(app, ctx, input)?.unwrap_or((false, None));
+    let (organization, owner) =
+        organization_flag(app, ctx, input, "OrganizationEnabled")?.unwrap_or((false, None));
     // A delegated administrator's organization store belongs to the management account.
     let owner = owner.unwrap_or_else(|| ctx.recipient_account.clone());
     let selectors = match input.get("AdvancedEventSelectors") {
@@ -355,7 +341,7 @@ pub fn update(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsE
     if s.status == PENDING_DELETION {
         return Err(inactive(&s));
     }
-    let organization = organization_enabled(app, ctx, input)?.map(|(o, _)| o);
+    let organization = organization_flag(app, ctx, input, "OrganizationEnabled")?.map(|(o, _)| o);
     refuse_ongoing_import(app, &s)?;
     let mut m = settings(&s);
     if let Some(name) = str_member(input, "Name") {

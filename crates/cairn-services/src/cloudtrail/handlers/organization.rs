@@ -4,8 +4,9 @@
 
 use cairn_store::organizations::Organization;
 use cairn_wire::AwsError;
+use serde_json::Value;
 
-use super::trails::internal;
+use super::trails::{bool_member, internal};
 use crate::app::App;
 use crate::cloudtrail::s3_calls::CLOUDTRAIL;
 use crate::recorder::CallContext;
@@ -17,15 +18,9 @@ pub fn is_delegated_admin(org: &Organization, account: &str) -> bool {
         .any(|d| d.account == account && d.service == CLOUDTRAIL)
 }
 
-/// The management account that owns an organization resource the caller makes, once the
-/// caller may (a delegated administrator only with `delegated_ok`).
-pub fn organization_owner(
-    app: &App,
-    ctx: &CallContext,
-    delegated_ok: bool,
-) -> Result<String, AwsError> {
-    let org = app
-        .organizations
+/// The caller's organization, or CloudTrail's answer for an account outside any.
+pub fn caller_organization(app: &App, ctx: &CallContext) -> Result<Organization, AwsError> {
+    app.organizations
         .organization_of(&ctx.recipient_account)
         .map_err(internal)?
         .ok_or_else(|| {
@@ -33,20 +28,37 @@ pub fn organization_owner(
                 "OrganizationsNotInUseException",
                 "This account is not a member of an organization.",
             )
-        })?;
-    let delegated = delegated_ok && is_delegated_admin(&org, &ctx.recipient_account);
-    if org.management_account != ctx.recipient_account && !delegated {
+        })
+}
+
+/// A Create/Update call's organization flag (`IsOrganizationTrail`, `OrganizationEnabled`)
+/// once the caller may set it, and when it is on, the account that owns such a trail or
+/// store: the management account, whoever makes it.
+pub fn organization_flag(
+    app: &App,
+    ctx: &CallContext,
+    input: &Value,
+    member: &str,
+) -> Result<Option<(bool, Option<String>)>, AwsError> {
+    Ok(match bool_member(input, member)? {
+        None => None,
+        Some(false) => Some((false, None)),
+        Some(true) => Some((true, Some(organization_owner(app, ctx)?))),
+    })
+}
+
+/// The management account that owns an organization resource the caller makes, once the
+/// caller may: its organization's management account or a CloudTrail delegated administrator.
+fn organization_owner(app: &App, ctx: &CallContext) -> Result<String, AwsError> {
+    let org = caller_organization(app, ctx)?;
+    if org.management_account != ctx.recipient_account
+        && !is_delegated_admin(&org, &ctx.recipient_account)
+    {
         return Err(AwsError::client(
             "NotOrganizationMasterAccountException",
             format!(
-                "The request was made from account {}, which is not the management account of organization {}{}.",
-                ctx.recipient_account,
-                org.id,
-                if delegated_ok {
-                    " nor a CloudTrail delegated administrator"
-                } else {
-                    ""
-                }
+                "The request was made from account {}, which is not the management account of organization {} nor a CloudTrail delegated administrator.",
+                ctx.recipient_account, org.id
             ),
         ));
     }

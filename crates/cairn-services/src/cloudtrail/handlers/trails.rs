@@ -10,7 +10,7 @@ use cairn_store::trails::Trail;
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
-use super::organization::{is_delegated_admin, organization_owner};
+use super::organization::{is_delegated_admin, organization_flag};
 use super::selectors;
 use super::tags::tags_of;
 use crate::app::App;
@@ -189,20 +189,6 @@ fn settings_json(t: &Trail) -> Value {
     v
 }
 
-/// A Create/UpdateTrail's `IsOrganizationTrail`, once AWS's conditions hold, and when it is
-/// on, the account that owns such a trail: the management account, whoever makes it.
-fn organization_setting(
-    app: &App,
-    ctx: &CallContext,
-    input: &Value,
-) -> Result<Option<(bool, Option<String>)>, AwsError> {
-    Ok(match bool_member(input, "IsOrganizationTrail")? {
-        None => None,
-        Some(false) => Some((false, None)),
-        Some(true) => Some((true, Some(organization_owner(app, ctx, true)?))),
-    })
-}
-
 /// Applies a Create/UpdateTrail's CloudWatch Logs settings to `t` once they pass AWS's
 /// checks; answers whether they changed (delivery then starts afresh from now).
 fn apply_cwl(app: &App, t: &mut Trail, change: CwlChange) -> Result<bool, AwsError> {
@@ -281,7 +267,8 @@ fn normalize_prefix(p: Option<&str>) -> Result<Option<String>, AwsError> {
 pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
     let name = str_member(input, "Name").unwrap_or("");
     validate_name(name)?;
-    let (organization, owner) = organization_setting(app, ctx, input)?.unwrap_or((false, None));
+    let (organization, owner) =
+        organization_flag(app, ctx, input, "IsOrganizationTrail")?.unwrap_or((false, None));
     // A delegated administrator's organization trail belongs to the management account.
     let owner = owner.unwrap_or_else(|| ctx.recipient_account.clone());
     let cwl = cwl_settings::change_of(input)?;
@@ -376,7 +363,7 @@ pub fn create_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value
 }
 
 pub fn update_trail(app: &App, ctx: &CallContext, input: &Value) -> Result<Value, AwsError> {
-    let organization = organization_setting(app, ctx, input)?;
+    let organization = organization_flag(app, ctx, input, "IsOrganizationTrail")?;
     let cwl = cwl_settings::change_of(input)?;
     let sns = sns_settings::change_of(input)?;
     let mut t = find_home(app, ctx, input, "Name")?;
