@@ -7,11 +7,16 @@ in one run.
 2. Throughput: `--threads` clients calling as fast as they can for `--seconds`, direct, then
    through cairn, then again each (two rounds, interleaved); calls/s of each.
 
+3. A streamed body: API Gateway ImportRestApi of an `--import-mib` MiB definition, alternating
+   direct and through cairn (whose body flows to moto as it arrives, its signature checked at
+   the end): seconds of each, and cairn's peak resident memory (VmHWM) before and after, which
+   shows the body is never held whole.
+
 Two operations: SSM GetParameter (JSON 1.1) and EC2 DescribeSecurityGroups (EC2's XML). Clients
 are boto3, the same for both paths. Prints one JSON line per measurement.
 
     .venv/bin/python benches/gateway_overhead.py [--calls 400] [--threads 4] [--seconds 10]
-        [--bin target/release/cairn]
+        [--import-mib 64] [--imports 5] [--only-import] [--bin target/release/cairn]
 """
 
 import argparse
@@ -96,11 +101,48 @@ def throughput(make, op, threads, seconds):
     return sum(done) / (time.perf_counter() - t0)
 
 
+def definition(mib):
+    """An OpenAPI 3 document of about `mib` MiB: 16 paths with long descriptions."""
+    pad = mib * 1024 * 1024 // 16
+    doc = {"openapi": "3.0.1", "info": {"title": "bench-import", "description": "bench", "version": "1"},
+           "paths": {f"/p{i}": {"get": {"description": "x" * pad, "responses": {"200": {"description": "ok"}}}}
+                     for i in range(16)}}
+    return json.dumps(doc).encode()
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def streamed_import(paths, cairn_pid, mib, imports):
+    body = definition(mib)
+    before = peak_rss_mib(cairn_pid)
+    times = {name: [] for name in paths}
+    for _ in range(imports):
+        for name, gw in paths.items():
+            t = time.perf_counter()
+            api = gw.import_rest_api(body=body)
+            times[name].append(time.perf_counter() - t)
+            gw.delete_rest_api(restApiId=api["id"])
+    for name, v in times.items():
+        print(json.dumps({"bench": "gateway streamed body", "op": "apigateway ImportRestApi", "path": name,
+                          "body_mib": round(len(body) / 2**20, 1), "imports": len(v),
+                          "p50_s": round(percentile(v, 50), 3), "max_s": round(max(v), 3)}), flush=True)
+    print(json.dumps({"bench": "gateway streamed body", "cairn_peak_rss_mib_before": before,
+                      "cairn_peak_rss_mib_after": peak_rss_mib(cairn_pid)}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=400)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--import-mib", type=int, default=64)
+    ap.add_argument("--imports", type=int, default=5)
+    ap.add_argument("--only-import", action="store_true")
     ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "cairn"))
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cairn-gateway-bench-"))
@@ -122,6 +164,15 @@ def main():
         def through():
             return clients(env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
 
+        big = botocore.config.Config(retries={"total_max_attempts": 1}, read_timeout=300)
+        gw = {"direct": boto3.client("apigateway", endpoint_url=upstream, region_name="us-east-1",
+                                     aws_access_key_id="test", aws_secret_access_key="test", config=big),
+              "through cairn": boto3.client("apigateway", endpoint_url=env["AWS_ENDPOINT_URL"],
+                                            region_name="us-east-1", aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], config=big)}
+        streamed_import(gw, cairn.pid, a.import_mib, a.imports)
+        if a.only_import:
+            return
         ssm, ec2 = direct()
         ssm.put_parameter(Name="/bench/param", Value="v", Type="String")
         ec2.create_security_group(GroupName="bench", Description="bench")

@@ -324,6 +324,117 @@ def test_rest_services_through_the_cli(gw, moto):
     assert made["responseElements"]["hostedZone"]["id"] == zone["HostedZone"]["Id"]
 
 
+def openapi(title, paths, pad):
+    """An OpenAPI 3 document with `paths` resources, each described at `pad` characters."""
+    doc = {"openapi": "3.0.1", "info": {"title": title, "description": "imported", "version": "1"},
+           "paths": {f"/items{i}": {"get": {"description": "x" * pad, "responses": {"200": {"description": "ok"}}}}
+                     for i in range(paths)}}
+    return json.dumps(doc).encode()
+
+
+def signed_import(c, body, sent=None, env=None):
+    """An ImportRestApi request signed (SigV4, botocore's signer) over `body`: its URL and headers,
+    and the body to send (`sent`, another body of the same length, makes the signature a lie)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    e = env or c.env(None)
+    url = f"{c.endpoint}/restapis?mode=import"
+    req = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"]), "apigateway", "us-east-1").add_auth(req)
+    headers = dict(req.headers.items())
+    headers["Content-Length"] = str(len(body))
+    return url, headers, sent if sent is not None else body
+
+
+def post(url, headers, body):
+    import http.client
+    import urllib.parse
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("POST", f"{u.path}?{u.query}", body=body, headers=headers)
+    r = conn.getresponse()
+    out = (r.status, r.read())
+    conn.close()
+    return out
+
+
+def api_names(moto):
+    return [a["name"] for a in direct(moto, "apigateway").get_rest_apis(limit=500)["items"]]
+
+
+def test_a_large_import_streams_to_the_upstream_and_its_signature_is_checked_at_its_end(gw, moto, tmp_path):
+    """A REST call whose body is one blob (ImportRestApi's API definition) flows to the upstream
+    as it arrives instead of being read whole first: a 3 MiB definition passes although cairn reads
+    at most 1 MiB of any other API call's body. Its signature covers the body, so it is checked at
+    the body's end, before the last bytes go on: a body that is not the one signed, or that stops
+    halfway, never reaches the upstream whole, is refused, and is recorded as nobody's call."""
+    e = ["--endpoint-url", gw.endpoint]
+    spec = openapi("big-import", 300, 11_000)
+    assert len(spec) > 3 * 1024 * 1024
+    path = tmp_path / "big-spec.json"
+    path.write_bytes(spec)
+    _, api, _ = gw.aws("apigateway", "import-rest-api", "--body", f"fileb://{path}", *e)
+    assert api["name"] == "big-import"
+    # moto read the whole definition: one resource per path, and the root.
+    resources = direct(moto, "apigateway").get_resources(restApiId=api["id"], limit=500)["items"]
+    assert len(resources) == 301
+    made = record_of(gw, "ImportRestApi")
+    assert made["userIdentity"]["type"] == "Root" and "errorCode" not in made
+    assert made["responseElements"]["id"] == api["id"]
+    # The same through boto3, by an IAM user.
+    user = user_env(gw, "importer", "apigateway:*")
+    got = client_as(gw, user, "apigateway").import_rest_api(body=openapi("by-boto3", 50, 40_000))
+    assert got["name"] == "by-boto3"
+    imported = [r for r in records(gw, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ImportRestApi"}])]
+    assert any(r["userIdentity"].get("userName") == "importer" and r["responseElements"]["id"] == got["id"]
+               for r in imported)
+
+    # A body that is not the one signed: refused with the protocol's signature error, the upstream never takes it,
+    # and there is no record of it.
+    before = len(imported)
+    honest = openapi("honest", 200, 10_000)
+    lie = openapi("forged", 200, 10_000)
+    assert len(honest) == len(lie)
+    status, answer = post(*signed_import(gw, honest, sent=lie))
+    assert status == 400 and b"InvalidSignatureException" in answer, answer[:300]
+    status, answer = post(*signed_import(gw, honest))
+    assert status in (200, 201), answer[:300]
+    names = api_names(moto)
+    assert "honest" in names and "forged" not in names
+    now = records(gw, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ImportRestApi"}])
+    assert len(now) == before + 1
+
+    # A body that stops halfway (the client goes away): nothing reaches the upstream whole and
+    # nothing is recorded; the server goes on serving.
+    half = openapi("half", 200, 10_000)
+    url, headers, body = signed_import(gw, half)
+    host, port = gw.endpoint.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)))
+    head = "POST /restapis?mode=import HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    s.sendall(head.encode() + body[: len(body) // 2])
+    time.sleep(0.5)
+    s.close()
+    status, _ = post(*signed_import(gw, openapi("after", 1, 10)))
+    assert status in (200, 201)
+    names = api_names(moto)
+    assert "half" not in names and "after" in names
+    now = records(gw, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ImportRestApi"}])
+    assert len(now) == before + 2
+
+    # A user without API Gateway permissions is refused before the upstream, and recorded once
+    # the body proves the request theirs; with a forged body, refused for the signature instead.
+    nobody = user_env(gw, "no-apigw", "sts:GetCallerIdentity")
+    status, answer = post(*signed_import(gw, openapi("denied", 10, 100), env=nobody))
+    assert status == 403 and b"AccessDenied" in answer, answer[:300]
+    status, answer = post(*signed_import(gw, honest, sent=lie, env=nobody))
+    assert status == 400 and b"InvalidSignatureException" in answer, answer[:300]
+    assert "denied" not in api_names(moto)
+    refused = [r for r in records(gw, LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "no-apigw"}])
+               if r["eventName"] == "ImportRestApi"]
+    assert len(refused) == 1 and refused[0]["errorCode"] == "AccessDenied"
+
+
 class BadUpstream:
     """A server on 127.0.0.1 that misbehaves as told: hangs up after reading a request, stalls,
     or answers garbage."""

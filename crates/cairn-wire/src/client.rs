@@ -194,6 +194,64 @@ impl Endpoint {
         self.exchange(s, &req, head_only)
     }
 
+    /// Sends one signed request whose body of `length` bytes is read from `body` as it is
+    /// sent, never held whole. The payload is signed as `UNSIGNED-PAYLOAD` (its hash is known
+    /// only once it is all sent). The request goes on a new connection; if `body` fails before
+    /// its end, the connection is dropped with the request incomplete, so the server never
+    /// takes it for a whole one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_stream(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        extra: &[(&str, &str)],
+        body: &mut dyn Read,
+        length: u64,
+    ) -> Result<Response, String> {
+        let mut h = http::HeaderMap::new();
+        let hv = |s: &str| http::HeaderValue::from_str(s).map_err(|e| e.to_string());
+        h.insert("host", hv(&self.host_port)?);
+        h.insert("x-amz-content-sha256", hv(crate::sigv4::UNSIGNED_PAYLOAD)?);
+        for (k, v) in extra {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?,
+                hv(v)?,
+            );
+        }
+        let key = SigningKey {
+            access_key_id: &self.access_key_id,
+            secret_access_key: &self.secret_access_key,
+            region: &self.region,
+            service,
+        };
+        sign(&key, method, path, query, &mut h, &[], now_ms());
+        let target = match query {
+            Some(q) if !q.is_empty() => format!("{path}?{q}"),
+            _ => path.to_owned(),
+        };
+        let length = usize::try_from(length).map_err(|_| "body too large".to_owned())?;
+        let head = crate::http1::request_head(method, &target, &h, length);
+        let mut s = self.connect()?;
+        let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
+        s.write_all(&head).map_err(at)?;
+        let mut left = length;
+        let mut chunk = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let want = left.min(chunk.len());
+            let n = match body.read(&mut chunk[..want]) {
+                Ok(0) => return Err("the request body ended early".into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("the request body failed: {e}")),
+            };
+            s.write_all(&chunk[..n]).map_err(at)?;
+            left -= n;
+        }
+        self.read_response(s, method == "HEAD")
+    }
+
     fn connect(&self) -> Result<Conn, String> {
         let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
         let addr = self
@@ -223,8 +281,15 @@ impl Endpoint {
     /// Sends one request on `s` and reads exactly its response; keeps `s` for reuse when the
     /// response says it may be.
     fn exchange(&self, mut s: Conn, req: &[u8], head_only: bool) -> Result<Response, String> {
+        s.write_all(req)
+            .map_err(|e| format!("{}: {e}", self.host_port))?;
+        self.read_response(s, head_only)
+    }
+
+    /// Reads exactly one response from `s`; keeps `s` for reuse when the response says it
+    /// may be.
+    fn read_response(&self, mut s: Conn, head_only: bool) -> Result<Response, String> {
         let at = |e: std::io::Error| format!("{}: {e}", self.host_port);
-        s.write_all(req).map_err(at)?;
         let mut buf = Vec::with_capacity(16 * 1024);
         let mut chunk = [0u8; 16 * 1024];
         let head_end = loop {

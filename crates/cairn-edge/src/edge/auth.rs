@@ -314,3 +314,54 @@ pub fn finish(
         }
     }
 }
+
+/// The check still owed by a request whose body is streamed through its call: its signature
+/// covers the body, whose hash is known only at its end (see `crate::edge::stream`).
+pub struct BodyCheck {
+    auth: ParsedAuth,
+    key: AccessKey,
+    protocol: Protocol,
+}
+
+impl BodyCheck {
+    /// Checks the signature against the body's SHA-256 (hex); refuses as [`finish`] would.
+    pub fn verify(&self, parts: &RequestParts<'_>, payload_hash: &str) -> Result<(), AwsError> {
+        sigv4::check_signature(
+            &self.auth,
+            parts,
+            &key_secret(&self.key),
+            payload_hash,
+            wall_clock(),
+        )
+        .map_err(|e| e.to_aws_error(self.protocol, Some(&self.auth.access_key_id)))
+    }
+}
+
+/// Authenticates a request whose body is streamed: the principal its key claims now, and the
+/// check of the signature the body's end owes (none when the headers already proved it).
+/// The call runs as that principal before the check: nothing it does may be taken as the
+/// principal's (recorded, committed or passed on whole) until the check passes.
+pub fn claim(app: &App, pending: Pending) -> Result<(Authenticated, Option<BodyCheck>), Refusal> {
+    match pending.stage {
+        Stage::Verified(done) => Ok((*done, None)),
+        Stage::NeedsBody(unverified) => {
+            let Unverified { auth, key, account } = *unverified;
+            let protocol = pending.protocol;
+            let claimed = authenticated(app, &auth, key.clone(), account, &PayloadHash::OfBody)
+                .map_err(|e| {
+                    (
+                        e.to_aws_error(protocol, Some(&auth.access_key_id)),
+                        protocol,
+                    )
+                })?;
+            Ok((
+                claimed,
+                Some(BodyCheck {
+                    auth,
+                    key,
+                    protocol,
+                }),
+            ))
+        }
+    }
+}

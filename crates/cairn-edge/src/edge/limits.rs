@@ -32,6 +32,10 @@ pub struct Limits {
     /// Largest Lambda request body: a CreateFunction or UpdateFunctionCode carrying its zip
     /// (AWS takes 50 MB zipped, base64 in JSON), or an Invoke payload (6 MB).
     pub max_lambda_body_bytes: usize,
+    /// Largest request body that flows through its call instead of being held
+    /// (`Service::streams_body`: a forwarded call's payload); only a few pieces of it are in
+    /// memory at a time.
+    pub max_streamed_body_bytes: u64,
     /// Bytes held, across all connections, of bodies whose signature is not yet checked.
     pub unverified_body_budget: usize,
 }
@@ -48,6 +52,7 @@ impl Default for Limits {
             max_logs_body_bytes: 8 * 1024 * 1024,
             // Within the unverified budget below, so one upload always fits it.
             max_lambda_body_bytes: 64 * 1024 * 1024,
+            max_streamed_body_bytes: 5 * 1024 * 1024 * 1024,
             unverified_body_budget: 64 * 1024 * 1024,
         }
     }

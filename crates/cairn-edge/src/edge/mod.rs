@@ -12,6 +12,7 @@ pub mod body;
 pub mod conn;
 pub mod limits;
 pub mod respond;
+pub mod stream;
 pub mod web;
 
 use std::convert::Infallible;
@@ -218,6 +219,14 @@ pub async fn handle(
         Ok(p) => p,
         Err((e, protocol)) => return closing(error_response(&e, protocol, &request_id)),
     };
+    if let Some(service) = edge.app.registry.get(&pending.service)
+        && let Some(length) = body::declared_length(&parts.headers)
+        && service.streams_body(&rp)
+    {
+        let service = Arc::clone(service);
+        let at = Peer { addr: peer, tls };
+        return serve_streamed(edge, service, pending, &parts, body, length, at).await;
+    }
     let limit = match pending.service.as_str() {
         "s3" => edge.limits.max_s3_body_bytes,
         "logs" => edge.limits.max_logs_body_bytes,
@@ -277,8 +286,87 @@ pub async fn handle(
         raw_query,
         headers: parts.headers,
         auth: authed,
+        streamed: None,
     };
     service.serve(app, call, req, body).await
+}
+
+/// Where a request came from.
+struct Peer<'a> {
+    addr: SocketAddr,
+    tls: Option<&'a conn::Negotiated>,
+}
+
+/// Serves a call whose body flows through it (`Service::streams_body`): the call runs as the
+/// principal the key claims while the body is read and hashed beside it; the signature is
+/// checked at the body's end, before its last piece is handed on (see [`stream`]).
+async fn serve_streamed(
+    edge: &Edge,
+    service: Arc<dyn crate::pipeline::registry::Endpoint>,
+    pending: auth::Pending,
+    parts: &http::request::Parts,
+    body: Incoming,
+    length: u64,
+    peer: Peer<'_>,
+) -> Response<Full<Bytes>> {
+    let app = Arc::clone(&edge.app);
+    let raw_query = parts.uri.query().map(str::to_owned);
+    let (claimed, check) = match auth::claim(&app, pending) {
+        Ok(c) => c,
+        Err((e, protocol)) => {
+            let id = cairn_model::ids::new_uuid();
+            return closing(error_response(&e, protocol, &id));
+        }
+    };
+    let (streamed, tx) = stream::StreamedBody::new(length);
+    let call = call_of(
+        &claimed,
+        parts,
+        peer.addr,
+        peer.tls,
+        service.new_request_id(),
+    );
+    let akid = claimed.principal.access_key_id().map(str::to_owned);
+    let (service_name, region) = (claimed.service.clone(), claimed.region.clone());
+    let req = WireRequest {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        raw_query: raw_query.clone(),
+        headers: parts.headers.clone(),
+        auth: claimed,
+        streamed: Some(streamed),
+    };
+    let rp = RequestParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: raw_query.as_deref(),
+        headers: &parts.headers,
+    };
+    let verify = |hash: &str| {
+        if let Some(check) = &check {
+            check.verify(&rp, hash)?;
+        }
+        if let Some(akid) = &akid {
+            let now = app.clock.now_millis();
+            app.identity
+                .note_key_used(akid, now, &service_name, &region);
+        }
+        Ok(())
+    };
+    let limit = edge.limits.max_streamed_body_bytes;
+    let pumped = stream::pump(
+        body,
+        tx,
+        length,
+        limit,
+        edge.limits.body_silence_timeout,
+        verify,
+    );
+    let (resp, whole) = tokio::join!(
+        service.serve(Arc::clone(&app), call, req, Bytes::new()),
+        pumped
+    );
+    if whole { resp } else { closing(resp) }
 }
 
 /// The answer of a public route (`PublicRoute`) to a GET that carries no signature at all;

@@ -350,6 +350,7 @@ impl Internal {
                 signature_version: "SigV4",
                 streaming: None,
             },
+            streamed: None,
         };
         Ok((req, call.body))
     }

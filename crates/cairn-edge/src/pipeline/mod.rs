@@ -123,6 +123,13 @@ where
     let Some((result, facts, writes)) = worked else {
         return Err(AwsError::internal("the operation failed unexpectedly"));
     };
+    let Some(facts) = facts else {
+        // Not the claimed principal's call after all: nothing of it stays, nothing records it.
+        if !writes.is_empty() {
+            let _ = tokio::task::spawn_blocking(move || writes.finish(false)).await;
+        }
+        return result;
+    };
     if writes.is_empty() {
         recorder::commit(&app, &ctx, facts, result.as_ref().err()).await?;
         return result;
@@ -186,12 +193,17 @@ pub fn execute_here<S: Service + ?Sized>(
     let (result, facts) = stages(svc, app, ctx, op, svc.codec().protocol(), Ok(input));
     // Empty when this call runs inside another: their changes commit together.
     let writes = entered.leave();
-    let recorded = match durability {
-        Durability::Unrecorded => Ok(()),
-        Durability::CoveredByCaller if writes.is_empty() => {
+    let recorded = match (durability, facts) {
+        (_, None) => Err(result
+            .as_ref()
+            .err()
+            .cloned()
+            .unwrap_or_else(|| AwsError::internal("an unauthenticated call succeeded"))),
+        (Durability::Unrecorded, _) => Ok(()),
+        (Durability::CoveredByCaller, Some(facts)) if writes.is_empty() => {
             recorder::enqueue(app, ctx, facts, result.as_ref().err())
         }
-        Durability::CoveredByCaller | Durability::Wait => {
+        (Durability::CoveredByCaller | Durability::Wait, Some(facts)) => {
             let runtime = tokio::runtime::Handle::try_current()
                 .map_err(|_| AwsError::internal("an internal call needs the server's runtime"))?;
             runtime.block_on(recorder::commit(app, ctx, facts, result.as_ref().err()))
@@ -222,7 +234,8 @@ pub fn authorize_here<S: Service + ?Sized>(
     authorize(app, ctx, op, svc.codec().protocol(), &checks)
 }
 
-/// Resolve, authorize, run and describe one call (blocking: it touches the stores).
+/// Resolve, authorize, run and describe one call (blocking: it touches the stores). No facts:
+/// the call is not to be recorded (it was not its claimed principal's).
 fn stages<S: Service + ?Sized>(
     svc: &S,
     app: &App,
@@ -230,7 +243,7 @@ fn stages<S: Service + ?Sized>(
     op: &'static Operation,
     protocol: Protocol,
     input: Result<service::Input<S>, AwsError>,
-) -> (Result<service::Output<S>, AwsError>, CallFacts) {
+) -> (Result<service::Output<S>, AwsError>, Option<CallFacts>) {
     let mut plan = S::Plan::default();
     let (result, ended) = match &input {
         Err(e) => (Err(e.clone()), Ended::Unparsed),
@@ -253,6 +266,9 @@ fn stages<S: Service + ?Sized>(
             ended,
         },
     );
+    if let Some(e) = details.unauthenticated {
+        return (Err(e), None);
+    }
     let facts = CallFacts {
         event_source: svc.event_source().to_owned(),
         event_name: op.event_name.to_owned(),
@@ -265,7 +281,7 @@ fn stages<S: Service + ?Sized>(
         shared_with: details.shared_with,
         recorded_error: details.recorded_error,
     };
-    (result, facts)
+    (result, Some(facts))
 }
 
 /// Judges every permission a call needs; the first refusal is the answer.

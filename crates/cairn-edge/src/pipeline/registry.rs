@@ -30,6 +30,8 @@ pub trait Endpoint: Send + Sync + 'static {
     fn protocol(&self) -> Protocol;
     fn operations(&self) -> &'static [Operation];
     fn new_request_id(&self) -> String;
+    /// See [`Service::streams_body`].
+    fn streams_body(&self, req: &cairn_wire::sigv4::RequestParts<'_>) -> bool;
     fn serve(
         self: Arc<Self>,
         app: Arc<App>,
@@ -90,6 +92,9 @@ impl<S: Service> Endpoint for S {
     }
     fn new_request_id(&self) -> String {
         Service::new_request_id(self)
+    }
+    fn streams_body(&self, req: &cairn_wire::sigv4::RequestParts<'_>) -> bool {
+        Service::streams_body(self, req)
     }
     fn serve(
         self: Arc<Self>,

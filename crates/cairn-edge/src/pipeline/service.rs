@@ -114,6 +114,10 @@ pub struct Details {
     /// own), or a service whose records word errors their own way (EC2's
     /// `Client.UnauthorizedOperation`).
     pub recorded_error: Option<crate::recorder::RecordedError>,
+    /// The call turned out not to be its claimed principal's (a streamed body that did not
+    /// match its signature, or never ended): it is answered with this refusal and not
+    /// recorded.
+    pub unauthenticated: Option<AwsError>,
 }
 
 /// An AWS service front.
@@ -137,6 +141,14 @@ pub trait Service: Send + Sync + 'static {
     /// A new request id in the service's shape.
     fn new_request_id(&self) -> String {
         cairn_model::ids::new_uuid()
+    }
+
+    /// Whether a request's body flows through its call instead of being read whole before
+    /// it runs (decided from its head alone): only for calls that pass the body on without
+    /// reading it, whose signature is checked at the body's end (`crate::edge::stream`).
+    /// Such a service's [`Service::record`] must wait for that check.
+    fn streams_body(&self, _req: &cairn_wire::sigv4::RequestParts<'_>) -> bool {
+        false
     }
 
     /// Finds what a call acts on and the permissions it needs, before it runs.

@@ -94,15 +94,35 @@ impl Upstream {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let sent = self.endpoint(&call.region).send(
-            signing_name,
-            &call.method,
-            &call.path,
-            call.query.as_deref(),
-            &headers,
-            &call.body,
-        );
-        let r = sent.map_err(|e| self.unavailable(&e))?;
+        let endpoint = self.endpoint(&call.region);
+        let sent = match &call.stream {
+            None => endpoint.send(
+                signing_name,
+                &call.method,
+                &call.path,
+                call.query.as_deref(),
+                &headers,
+                &call.body,
+            ),
+            Some(stream) => endpoint.send_stream(
+                signing_name,
+                &call.method,
+                &call.path,
+                call.query.as_deref(),
+                &headers,
+                &mut stream.reader(),
+                stream.length(),
+            ),
+        };
+        let r = match sent {
+            Ok(r) => r,
+            // A streamed body that failed (its signature, its client) is the answer, not the
+            // upstream: the call is refused as the body's end says.
+            Err(e) => match call.stream.as_ref().map(|s| s.finish()) {
+                Some(Err(refused)) => return Err(refused),
+                _ => return Err(self.unavailable(&e)),
+            },
+        };
         let Some(document) = document_of(wire, r.status, &r.body) else {
             return Err(self.unavailable(&format!(
                 "its answer (HTTP {}) is not one of the service's protocol",

@@ -154,6 +154,10 @@ impl Service for Gateway {
         self.operations
     }
 
+    fn streams_body(&self, req: &cairn_wire::sigv4::RequestParts<'_>) -> bool {
+        self.codec.streams(req.method, req.raw_path, req.raw_query)
+    }
+
     fn resolve(
         &self,
         _app: &App,
@@ -184,6 +188,16 @@ impl Service for Gateway {
         op: &'static Operation,
         call: Recording<'_, Self>,
     ) -> Details {
+        // A streamed body's signature is known only at its end: until it holds, the call is
+        // nobody's (see `crate::edge::stream`).
+        if let Some(stream) = call.input.and_then(|i| i.stream.as_ref())
+            && let Err(e) = stream.finish()
+        {
+            return Details {
+                unauthenticated: Some(e),
+                ..Details::default()
+            };
+        }
         record::details(
             &self.codec.model,
             &self.codec.wire,

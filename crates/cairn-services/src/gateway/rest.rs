@@ -108,6 +108,27 @@ pub fn request_params(model: &Model, shape: &str, r: &RestRequest<'_>) -> Option
     Some(Value::Object(out))
 }
 
+/// Whether an operation's request body is one blob member (an API definition to import, a
+/// file): bytes passed on as they are, never read for the record or for authorization, so
+/// they may flow to the upstream as they arrive.
+pub fn body_is_blob(model: &Model, op: &str) -> bool {
+    let Some(input) = model.operations.get(op).and_then(|o| o.input.as_ref()) else {
+        return false;
+    };
+    let Some(shape) = model.shape(&input.shape) else {
+        return false;
+    };
+    let Some(payload) = &shape.payload else {
+        return false;
+    };
+    shape
+        .members
+        .iter()
+        .find(|(n, _)| n == payload)
+        .and_then(|(_, m)| model.shape(&m.shape))
+        .is_some_and(|s| s.kind == "blob")
+}
+
 /// A bound member's text as its shape's JSON value (lists: each value, or a header's
 /// comma-separated items).
 fn typed(model: &Model, s: &Shape, mut text: Vec<String>) -> Value {

@@ -16,6 +16,7 @@ use super::model::{Model, WireProtocol};
 use super::params::{self, Form, Side};
 use super::rest::{self, RestRequest};
 use crate::edge::respond::error_response;
+use crate::edge::stream::StreamedBody;
 use crate::pipeline::codec::json::target_of;
 use crate::pipeline::codec::query::parse_form;
 use crate::pipeline::codec::rest_json::route::{Route, find as find_route, query_pairs};
@@ -76,6 +77,8 @@ pub struct Forward {
     pub query: Option<String>,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// The body, when it flows through the call instead (then `body` is empty).
+    pub stream: Option<Arc<StreamedBody>>,
     /// The credential scope's region: the upstream is asked in the same region.
     pub region: String,
     /// The request's parameters as recorded (`None`: its body could not be read).
@@ -133,6 +136,17 @@ impl GatewayCodec {
             protocol,
             routes,
         }
+    }
+
+    /// Whether a request's body flows to the upstream as it arrives: a REST call whose body
+    /// is one blob member (see [`rest::body_is_blob`]).
+    pub fn streams(&self, method: &str, path: &str, raw_query: Option<&str>) -> bool {
+        if !matches!(self.wire, WireProtocol::Rest(_)) {
+            return false;
+        }
+        let query = query_pairs(raw_query);
+        find_route(self.routes, method, path, &query)
+            .is_some_and(|m| rest::body_is_blob(&self.model, m.route.op))
     }
 
     /// The form of an EC2 or query request: its query string, then its body.
@@ -271,6 +285,7 @@ impl Codec for GatewayCodec {
             query: req.raw_query.clone(),
             headers,
             body,
+            stream: req.streamed.clone(),
             region: req.auth.region.clone(),
             params: params.filter(|p| p.as_object().is_some_and(|o| !o.is_empty())),
         })

@@ -122,5 +122,6 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         resources,
         shared_with: None,
         recorded_error: None,
+        unauthenticated: None,
     }
 }

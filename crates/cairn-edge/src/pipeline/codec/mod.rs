@@ -39,6 +39,9 @@ pub struct WireRequest {
     pub headers: http::HeaderMap,
     /// Who signed it, and how.
     pub auth: Authenticated,
+    /// Its body, when it flows through the call instead of being read first (then the body
+    /// the codec is given is empty; see [`crate::Service::streams_body`]).
+    pub streamed: Option<std::sync::Arc<crate::edge::stream::StreamedBody>>,
 }
 
 impl WireRequest {

@@ -47,6 +47,7 @@ pub fn request(method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> 
             signature_version: "SigV4",
             streaming: None,
         },
+        streamed: None,
     }
 }
 
