@@ -7,8 +7,10 @@
 //!   AWS's state reasons, history items and SNS notification messages.
 //! - [`pattern`]: EventBridge event patterns, with AWS's `InvalidEventPatternException` reasons.
 //! - [`transform`]: EventBridge target input shaping (`InputPath`, `InputTransformer`).
+//! - [`sigma`]: Sigma detection rules for CloudTrail records, with aggregations over time.
 
 pub mod alarm;
 pub mod filter;
 pub mod pattern;
+pub mod sigma;
 pub mod transform;

@@ -35,7 +35,7 @@
 //! - Event numbers beyond a double's precision compare as serde_json prints them, where
 //!   event-ruler compares the event's own text.
 
-mod cidr;
+pub(crate) mod cidr;
 mod compile;
 mod error;
 mod lexer;
