@@ -61,7 +61,7 @@ pub async fn serve(
     let target = crate::pipeline::codec::json::target_of(headers);
     if !matches!(
         target,
-        "Cairn.Import" | "Cairn.AdvanceClock" | "Cairn.InjectFault"
+        "Cairn.Import" | "Cairn.AdvanceClock" | "Cairn.InjectFault" | "Cairn.ListFindings"
     ) {
         let e = AwsError::client(
             "UnknownOperationException",
@@ -82,6 +82,20 @@ pub async fn serve(
         return match inject_fault(&app, tests.faults, &body) {
             Ok(v) => json_response(v.to_string().into_bytes(), protocol, &rid),
             Err(e) => error_response(&e, protocol, &rid),
+        };
+    }
+    if target == "Cairn.ListFindings" {
+        let (app, account) = (Arc::clone(&app), account.to_string());
+        let listed =
+            tokio::task::spawn_blocking(move || list_findings(&app, &account, &body)).await;
+        return match listed {
+            Ok(Ok(v)) => json_response(v.to_string().into_bytes(), protocol, &rid),
+            Ok(Err(e)) => error_response(&e, protocol, &rid),
+            Err(_) => error_response(
+                &AwsError::internal("listing findings failed"),
+                protocol,
+                &rid,
+            ),
         };
     }
     if target == "Cairn.AdvanceClock" {
@@ -126,6 +140,46 @@ pub async fn serve(
             &rid,
         ),
     }
+}
+
+/// The caller's account's findings, oldest first: `{"After": seq, "MaxResults": n}` →
+/// `{"Findings": [{…, "seq": n}], "NextAfter": seq}` (`NextAfter` when more may follow).
+fn list_findings(app: &App, account: &str, body: &[u8]) -> Result<Value, AwsError> {
+    let ask: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|_| AwsError::client("SerializationException", "Expected a JSON object"))?
+    };
+    let after = ask.get("After").and_then(Value::as_i64).unwrap_or(0);
+    let max = ask
+        .get("MaxResults")
+        .and_then(Value::as_u64)
+        .unwrap_or(1000)
+        .clamp(1, 10_000) as usize;
+    let kept = app
+        .detections
+        .list(Some(account), after, max)
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading findings");
+            AwsError::new(
+                503,
+                "ServiceUnavailable",
+                "The findings cannot be read now.",
+            )
+        })?;
+    let next = (kept.len() == max)
+        .then(|| kept.last().map(|k| k.seq))
+        .flatten();
+    let findings: Vec<Value> = kept
+        .iter()
+        .map(|k| {
+            let mut v = serde_json::to_value(&k.finding).unwrap_or_default();
+            v["seq"] = json!(k.seq);
+            v
+        })
+        .collect();
+    Ok(json!({"Findings": findings, "NextAfter": next}))
 }
 
 /// Arms the fault `{"Fault": name}` names.

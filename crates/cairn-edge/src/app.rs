@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use cairn_model::Clock;
 use cairn_store::StoreError;
 use cairn_store::console::{ConsoleStore, MemoryConsole};
+use cairn_store::detections::{DetectionsStore, SqliteDetections};
 use cairn_store::events::{EventsStore, SqliteEvents};
 use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
@@ -49,6 +50,8 @@ pub struct App {
     pub kms: Arc<dyn KmsStore>,
     /// AWS Organizations: organizations, their members and service control policies.
     pub organizations: Arc<dyn OrganizationsStore>,
+    /// The detection engine's findings and its cursor into the journal.
+    pub detections: Arc<dyn DetectionsStore>,
     /// CloudWatch Logs groups, streams, events and metric filters.
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
@@ -121,6 +124,9 @@ impl Layout {
     }
     pub fn organizations_db(&self) -> PathBuf {
         self.root.join("organizations.db")
+    }
+    pub fn detections_db(&self) -> PathBuf {
+        self.root.join("detections.db")
     }
     pub fn logs_db(&self) -> PathBuf {
         self.root.join("logs.db")
@@ -209,6 +215,7 @@ pub struct Stores {
     pub trails: Arc<dyn TrailStore>,
     pub kms: Arc<dyn KmsStore>,
     pub organizations: Arc<dyn OrganizationsStore>,
+    pub detections: Arc<dyn DetectionsStore>,
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
     pub sqs: Arc<dyn SqsStore>,
@@ -302,6 +309,10 @@ impl Stores {
             organizations: Arc::new(
                 SqliteOrganizations::open(&layout.organizations_db())
                     .map_err(at(layout.organizations_db()))?,
+            ),
+            detections: Arc::new(
+                SqliteDetections::open(&layout.detections_db())
+                    .map_err(at(layout.detections_db()))?,
             ),
             logs: Arc::new(SqliteLogs::open(&layout.logs_db()).map_err(at(layout.logs_db()))?),
             metrics: Arc::new(
@@ -410,6 +421,7 @@ impl App {
             keys: Arc::new(keys),
             kms: Arc::clone(&stores.kms),
             organizations: Arc::clone(&stores.organizations),
+            detections: Arc::clone(&stores.detections),
             logs: Arc::clone(&stores.logs),
             metrics: Arc::clone(&stores.metrics),
             sqs: Arc::clone(&stores.sqs),

@@ -11,6 +11,7 @@ use std::sync::atomic::AtomicBool;
 
 use cairn_store::StoreError;
 use cairn_store::console::PgConsole;
+use cairn_store::detections::PgDetections;
 use cairn_store::events::PgEvents;
 use cairn_store::history::{FollowingIndex, HistoryIndex, PgHistory};
 use cairn_store::identity::PgIdentity;
@@ -166,6 +167,10 @@ impl Stores {
             organizations: Arc::new(
                 PgOrganizations::open(url, &cluster.schema("organizations"))
                     .map_err(at_database(cluster, "organizations"))?,
+            ),
+            detections: Arc::new(
+                PgDetections::open(url, &cluster.schema("detections"))
+                    .map_err(at_database(cluster, "detections"))?,
             ),
             logs: Arc::new(
                 PgLogs::open(url, &cluster.schema("logs")).map_err(at_database(cluster, "logs"))?,

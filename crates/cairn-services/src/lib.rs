@@ -26,6 +26,7 @@ pub use cairn_edge::{
 pub mod cloudtrail;
 pub mod cloudtrail_data;
 pub mod cloudwatch;
+pub mod detections;
 pub mod events;
 pub mod gateway;
 pub mod iam;

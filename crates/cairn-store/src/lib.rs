@@ -8,6 +8,8 @@
 //!   [`journal::SegmentJournal`], cairn's checksummed, group-committed segment log.
 //! - [`console`]: the web console's sessions and failed sign-ins ([`console::ConsoleStore`];
 //!   [`console::MemoryConsole`] on a single node, [`console::PgConsole`] shared by a cluster).
+//! - [`detections`]: the rule engine's findings and its cursor into the journal
+//!   ([`detections::DetectionsStore`]; SQLite and PostgreSQL).
 //! - [`events`]: EventBridge buses, rules, targets, events put on buses and the outbox of
 //!   target deliveries ([`events::EventsStore`]; [`events::SqliteEvents`]).
 //! - [`history`]: the event-history index behind LookupEvents, derived from the journal and
@@ -53,6 +55,7 @@ mod forward;
 
 pub mod console;
 pub mod db;
+pub mod detections;
 pub mod error;
 pub mod events;
 pub mod history;

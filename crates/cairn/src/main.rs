@@ -8,6 +8,7 @@ mod datadir;
 mod duration;
 mod env;
 mod fault;
+mod findings;
 mod import;
 mod migrate;
 mod open;
@@ -98,6 +99,10 @@ enum Command {
     /// Move the test clock of a `cairn serve --test-clock` instance.
     #[command(subcommand)]
     Clock(clock::ClockCommand),
+    /// What the detection engine of a running instance found: Sigma rules (cairn's CIS
+    /// monitoring and attack-technique sets, and `serve --sigma-rules` folders) firing on an
+    /// account's calls.
+    Findings(findings::FindingsArgs),
     /// Make a `cairn serve --test-faults` instance fail on purpose (for tests of audit that
     /// fails closed).
     Fault(fault::FaultArgs),
@@ -212,6 +217,10 @@ fn main() -> anyhow::Result<()> {
         Command::Fault(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             fault::run(a)
+        }
+        Command::Findings(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            findings::run(a)
         }
         Command::Env(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);

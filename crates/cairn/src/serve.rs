@@ -158,6 +158,17 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub upstream: Vec<String>,
+    /// A folder of Sigma rules for CloudTrail (`*.yml`, subfolders too) that the detection
+    /// engine judges every recorded call with, beside cairn's own sets (CIS monitoring
+    /// controls, Stratus Red Team techniques). Repeatable. Rules that use what the engine does
+    /// not support are listed at startup with the reason, and skipped.
+    #[arg(
+        long,
+        env = "CAIRN_SIGMA_RULES",
+        value_name = "DIR",
+        value_delimiter = ':'
+    )]
+    pub sigma_rules: Vec<std::path::PathBuf>,
     /// The gateway's upstreams, resolved from --upstream and `[[upstream]]`.
     #[arg(skip)]
     pub gateway: cairn_services::gateway::GatewayConfig,
@@ -262,6 +273,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         0 => None,
         d => Some(i64::from(d) * DAY_MS),
     };
+    let (detection_rules, refused_rules, detection_line) = detection_rules(&args.sigma_rules)?;
     let native = cairn_services::registry();
     let native_names: Vec<&str> = native.iter().map(|s| s.signing_name()).collect();
     let forwarded = cairn_services::gateway::services(&args.gateway, &native_names)
@@ -389,6 +401,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         match retention_ms {
             Some(_) => println!("  history:   {} days", args.history_retention_days),
             None => println!("  history:   kept forever"),
+        }
+        println!("  detection: {detection_line}");
+        for r in &refused_rules {
+            println!("             skipped {}: {}", r.path.display(), r.error);
         }
         for (url, names) in &forwarded_lines {
             println!("  gateway:   {url} answers {} (authorized by cairn's IAM, recorded)", names.join(", "));
@@ -518,6 +534,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             vec![stores.commits.subscribe(), app.events.events_put()],
             Duration::from_millis(100),
         );
+        // Detections: every recorded call judged by the rules as it is committed; findings
+        // kept and put on their account's default bus.
+        let detections: Arc<dyn Consumer> = runs.of(
+            cairn_services::detections::engine::Detections::new(Arc::clone(&app), detection_rules)
+                .context("starting the detection engine")?,
+        );
+        consumers.register(Arc::clone(&detections));
+        spawn_nudged(detections, vec![stores.commits.subscribe()], Duration::from_millis(200));
         // CloudTrail Lake: event data stores take the journal's records into their columnar
         // files (woken by commits), and queued queries run (woken by commits too: StartQuery
         // is a recorded call), each on its own loop so a long query never holds up ingestion.
@@ -749,6 +773,44 @@ async fn shutdown_signal(term: Option<tokio::signal::unix::Signal>) {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The detection engine's rules: cairn's own sets, then each `--sigma-rules` folder's; the
+/// rule files refused, and a line saying how many rules of each set are armed.
+fn detection_rules(
+    folders: &[std::path::PathBuf],
+) -> anyhow::Result<(
+    Vec<cairn_services::detections::rules::Armed>,
+    Vec<cairn_services::detections::rules::Refused>,
+    String,
+)> {
+    use cairn_services::detections::rules;
+    let mut armed = rules::own();
+    let mut refused = Vec::new();
+    for dir in folders {
+        let (r, bad) = rules::folder(dir)
+            .with_context(|| format!("reading Sigma rules from {}", dir.display()))?;
+        armed.extend(r);
+        refused.extend(bad);
+    }
+    let mut sets: Vec<(String, usize)> = Vec::new();
+    for a in &armed {
+        match sets.iter_mut().find(|(s, _)| *s == a.set) {
+            Some((_, n)) => *n += 1,
+            None => sets.push((a.set.clone(), 1)),
+        }
+    }
+    let parts: Vec<String> = sets.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let mut line = format!("{} rules ({})", armed.len(), parts.join(", "));
+    if !refused.is_empty() {
+        let n = refused.len();
+        line.push_str(&format!(
+            "; {n} rule file{} skipped",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    line.push_str("; `cairn findings` lists what they found");
+    Ok((armed, refused, line))
 }
 
 #[cfg(test)]

@@ -71,9 +71,10 @@ impl Detector {
                 continue;
             };
             let text_of = |field: &str| {
-                lookup(record, field).map(|v| {
+                let found = lookup(record, field);
+                (!found.is_empty()).then(|| {
                     let mut out = Vec::new();
-                    leaves(v, &mut out);
+                    found.iter().for_each(|v| leaves(v, &mut out));
                     out.join(",")
                 })
             };

@@ -60,6 +60,8 @@ pub enum SigmaError {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: Option<String>,
+    /// A short unique name (`name:`), where the rule has one.
+    pub name: Option<String>,
     pub title: String,
     pub description: Option<String>,
     pub status: Option<String>,
@@ -171,6 +173,7 @@ impl Rule {
         }
         Ok(Rule {
             id: text("id"),
+            name: text("name"),
             title,
             description: text("description"),
             status: text("status"),

@@ -5,18 +5,34 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-/// The value at a dotted path: a top-level key spelled with dots first (a flattened record),
-/// then the path through nested objects.
-pub fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
-    let obj = record.as_object()?;
-    if let Some(v) = obj.get(path) {
-        return Some(v);
+/// The values at a dotted path: a top-level key spelled with dots first (a flattened record),
+/// then the path through nested objects, and through every element of a list met on the way
+/// (`requestParameters.eventSelectors.includeManagementEvents` reads each selector's).
+pub fn lookup<'a>(record: &'a Value, path: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    if let Some(v) = record.as_object().and_then(|o| o.get(path)) {
+        out.push(v);
+        return out;
     }
-    let mut at = record;
-    for part in path.split('.') {
-        at = at.as_object()?.get(part)?;
+    let parts: Vec<&str> = path.split('.').collect();
+    walk(record, &parts, &mut out);
+    out
+}
+
+fn walk<'a>(at: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
+    let Some((first, rest)) = parts.split_first() else {
+        out.push(at);
+        return;
+    };
+    match at {
+        Value::Object(o) => {
+            if let Some(v) = o.get(*first) {
+                walk(v, rest, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| walk(i, parts, out)),
+        _ => {}
     }
-    Some(at)
 }
 
 /// A value's texts: a string's itself, a number's or boolean's printed form, each element of
@@ -52,14 +68,16 @@ mod tests {
     #[test]
     fn dotted_paths_reach_nested_fields() {
         let r = json!({"userIdentity": {"type": "Root", "sessionContext": {"sessionIssuer": {"type": "Role"}}}});
-        assert_eq!(lookup(&r, "userIdentity.type"), Some(&json!("Root")));
+        assert_eq!(lookup(&r, "userIdentity.type"), [&json!("Root")]);
         assert_eq!(
             lookup(&r, "userIdentity.sessionContext.sessionIssuer.type"),
-            Some(&json!("Role"))
+            [&json!("Role")]
         );
-        assert_eq!(lookup(&r, "userIdentity.arn"), None);
+        assert!(lookup(&r, "userIdentity.arn").is_empty());
         let flat = json!({"userIdentity.type": "IAMUser"});
-        assert_eq!(lookup(&flat, "userIdentity.type"), Some(&json!("IAMUser")));
+        assert_eq!(lookup(&flat, "userIdentity.type"), [&json!("IAMUser")]);
+        let listed = json!({"p": {"sel": [{"on": true}, {"on": false}, {}]}});
+        assert_eq!(lookup(&listed, "p.sel.on"), [&json!(true), &json!(false)]);
     }
 
     #[test]

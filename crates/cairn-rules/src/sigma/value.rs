@@ -155,7 +155,7 @@ impl FieldTest {
     /// Whether the record's field passes.
     pub fn matches(&self, record: &Value) -> bool {
         let found = lookup(record, &self.field);
-        let one = |m: &Matcher| matcher_matches(m, found, record);
+        let one = |m: &Matcher| matcher_matches(m, &found, record);
         if self.matchers.is_empty() {
             return false;
         }
@@ -167,34 +167,28 @@ impl FieldTest {
     }
 }
 
-fn matcher_matches(m: &Matcher, found: Option<&Value>, record: &Value) -> bool {
+/// Whether one of the field's values (`found`: none when it is absent) passes `m`.
+fn matcher_matches(m: &Matcher, found: &[&Value], record: &Value) -> bool {
+    let present: Vec<&Value> = found.iter().copied().filter(|v| !v.is_null()).collect();
+    let any_text = |f: &dyn Fn(&str) -> bool| present.iter().any(|v| texts(v).iter().any(|t| f(t)));
     match m {
-        Matcher::Null => matches!(found, None | Some(Value::Null)),
-        Matcher::Exists(want) => found.is_some_and(|v| !v.is_null()) == *want,
-        Matcher::FieldRef(other) => match (found, lookup(record, other)) {
-            (Some(a), Some(b)) if !a.is_null() => {
-                let (a, b) = (texts(a), texts(b));
-                a.iter()
-                    .any(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
-            }
-            _ => false,
-        },
-        Matcher::Number(cmp, want) => found.is_some_and(|v| {
-            texts(v)
-                .iter()
-                .filter_map(|t| t.parse::<f64>().ok())
-                .any(|n| match cmp {
-                    Cmp::Lt => n < *want,
-                    Cmp::Lte => n <= *want,
-                    Cmp::Gt => n > *want,
-                    Cmp::Gte => n >= *want,
-                })
-        }),
-        Matcher::Cidr(c) => found.is_some_and(|v| texts(v).iter().any(|t| c.contains_text(t))),
-        Matcher::Equals(want) => {
-            found.is_some_and(|v| texts(v).iter().any(|t| t.eq_ignore_ascii_case(want)))
+        Matcher::Null => present.is_empty(),
+        Matcher::Exists(want) => present.is_empty() != *want,
+        Matcher::FieldRef(other) => {
+            let others: Vec<_> = lookup(record, other).into_iter().flat_map(texts).collect();
+            any_text(&|t| others.iter().any(|o| t.eq_ignore_ascii_case(o)))
         }
-        Matcher::Regex(r) => found.is_some_and(|v| texts(v).iter().any(|t| r.is_match(t.as_ref()))),
+        Matcher::Number(cmp, want) => any_text(&|t| {
+            t.parse::<f64>().is_ok_and(|n| match cmp {
+                Cmp::Lt => n < *want,
+                Cmp::Lte => n <= *want,
+                Cmp::Gt => n > *want,
+                Cmp::Gte => n >= *want,
+            })
+        }),
+        Matcher::Cidr(c) => any_text(&|t| c.contains_text(t)),
+        Matcher::Equals(want) => any_text(&|t| t.eq_ignore_ascii_case(want)),
+        Matcher::Regex(r) => any_text(&|t| r.is_match(t)),
     }
 }
 

@@ -4,7 +4,8 @@
 //! Whether they exist is the handlers' question (AWS answers a missing rule after it
 //! authorized the call). The router's own PutEvents to a bus of the same account (a rule
 //! whose target is another bus) needs no permission of the caller: EventBridge delivers
-//! within its account.
+//! within its account; so does cairn's detection engine putting findings on an account's
+//! default bus.
 
 use cairn_model::Principal;
 use cairn_wire::AwsError;
@@ -40,6 +41,12 @@ fn rule_member(op: &str) -> Option<&'static str> {
 /// The router delivering to a bus: EventBridge itself.
 pub(super) fn is_router(ctx: &CallContext) -> bool {
     matches!(&ctx.principal, Principal::AwsService { service } if service == EVENT_SOURCE)
+}
+
+/// cairn's detection engine putting a finding on its account's default bus, as AWS's
+/// security services put theirs: a service event, needing no one's permission.
+fn is_detection_engine(ctx: &CallContext) -> bool {
+    matches!(&ctx.principal, Principal::AwsService { service } if service == crate::detections::engine::ENGINE)
 }
 
 pub(super) fn resolve(
@@ -91,7 +98,9 @@ pub(super) fn resolve(
         }
     };
     plan.resource = Some(resource.clone());
-    if op == "PutEvents" && is_router(ctx) {
+    if op == "PutEvents"
+        && (is_router(ctx) || (is_detection_engine(ctx) && plan.bus == DEFAULT_BUS))
+    {
         return Ok(Vec::new());
     }
     if op == "PutEvents" {

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`organizations`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`organizations`], [`detections`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`], the PostgreSQL one in [`pg`] (for the stores that
@@ -25,6 +25,7 @@
 
 pub mod calls;
 pub mod console;
+pub mod detections;
 pub mod events;
 pub mod history;
 pub mod identity;
@@ -48,6 +49,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crate::console::ConsoleStore;
+use crate::detections::DetectionsStore;
 use crate::events::EventsStore;
 use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
@@ -73,6 +75,7 @@ pub trait Backend {
     fn identity(&self) -> Arc<dyn IdentityStore>;
     fn kms(&self) -> Arc<dyn KmsStore>;
     fn organizations(&self) -> Arc<dyn OrganizationsStore>;
+    fn detections(&self) -> Arc<dyn DetectionsStore>;
     fn logs(&self) -> Arc<dyn LogsStore>;
     fn metrics(&self) -> Arc<dyn MetricsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
@@ -114,6 +117,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         identity::CASES,
         console::CASES,
         kms::CASES,
+        detections::CASES,
         logs::CASES,
         metrics::CASES,
         sns::CASES,

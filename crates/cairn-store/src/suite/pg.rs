@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use super::Backend;
 use crate::console::{ConsoleStore, PgConsole};
+use crate::detections::{DetectionsStore, PgDetections};
 use crate::events::{EventsStore, PgEvents};
 use crate::history::{HistoryIndex, PgHistory};
 use crate::identity::{IdentityStore, PgIdentity};
@@ -215,6 +216,7 @@ pub struct PgBackend {
     identity: Mutex<Option<Arc<dyn IdentityStore>>>,
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     organizations: Mutex<Option<Arc<dyn OrganizationsStore>>>,
+    detections: Mutex<Option<Arc<dyn DetectionsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
     logs: Mutex<Option<Arc<dyn LogsStore>>>,
@@ -244,6 +246,7 @@ impl PgBackend {
             identity: Mutex::new(None),
             kms: Mutex::new(None),
             organizations: Mutex::new(None),
+            detections: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
             logs: Mutex::new(None),
@@ -307,6 +310,18 @@ impl Backend for PgBackend {
         let s: Arc<dyn KmsStore> = Arc::new(
             PgKms::open(&self.url, &self.schema, &self.keys.path().join("kms.key"))
                 .unwrap_or_else(|e| panic!("opening the KMS store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
+    }
+    fn detections(&self) -> Arc<dyn DetectionsStore> {
+        let mut slot = self.detections.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn DetectionsStore> = Arc::new(
+            PgDetections::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the detections store on PostgreSQL: {e}")),
         );
         *slot = Some(Arc::clone(&s));
         s
@@ -452,6 +467,7 @@ impl Backend for PgBackend {
         *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.organizations.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.detections.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -576,6 +592,14 @@ mod tests {
     fn the_console_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::console::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_detections_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::detections::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::Backend;
 use crate::console::{ConsoleStore, MemoryConsole};
+use crate::detections::{DetectionsStore, SqliteDetections};
 use crate::events::{EventsStore, SqliteEvents};
 use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
@@ -35,6 +36,7 @@ struct Open {
     identity: Option<Arc<dyn IdentityStore>>,
     kms: Option<Arc<dyn KmsStore>>,
     organizations: Option<Arc<dyn OrganizationsStore>>,
+    detections: Option<Arc<dyn DetectionsStore>>,
     logs: Option<Arc<dyn LogsStore>>,
     metrics: Option<Arc<dyn MetricsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
@@ -138,6 +140,13 @@ impl Backend for SqliteBackend {
         self.get(
             |o| &mut o.organizations,
             || SqliteOrganizations::open(&self.path("organizations.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
+    fn detections(&self) -> Arc<dyn DetectionsStore> {
+        self.get(
+            |o| &mut o.detections,
+            || SqliteDetections::open(&self.path("detections.db")).map(|s| Arc::new(s) as _),
         )
     }
 
@@ -256,6 +265,11 @@ mod tests {
     #[test]
     fn organizations() {
         run(suite::organizations::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn detections() {
+        run(suite::detections::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
