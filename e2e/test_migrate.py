@@ -17,6 +17,7 @@ import boto3
 import botocore.config
 
 from cluster import Cluster, KEYS
+from test_detections import findings
 from conftest import CAIRN, Cairn, documented_policy, lookup_all, wait_for
 from test_lake import run_query
 from test_validate_logs import keys_of, validate
@@ -117,6 +118,9 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         assert old_digests and old_logs
         created = lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}])
         assert len(created) == 2
+        # Findings of the detection engine (root's calls fire CIS 4.3), up to the last call.
+        findings_before = wait_for(lambda: [f for f in findings(embedded) if f["eventName"] == "DescribeTrails"]
+                                   and findings(embedded))
         ahead = embedded.offset
     finally:
         embedded.stop()
@@ -200,6 +204,14 @@ def test_migrate_moves_an_embedded_instance_into_a_cluster(workdir):
         _, users, _ = run_query(ct, f"SELECT element_at(requestParameters, 'userName') FROM {eds} "
                                     "WHERE eventName = 'CreateUser' ORDER BY eventTime")
         assert users == [["lake-before"], ["lake-after"]]
+
+        # Findings: those from before the move, and new ones after them, no call judged twice.
+        wait_for(lambda: [f for f in findings(first) if f["eventName"] == "CreateUser"
+                          and f["eventTime"] > findings_before[-1]["eventTime"]], timeout=60)
+        after = findings(first)
+        assert after[:len(findings_before)] == findings_before
+        judged = [(f["ruleId"], f["eventId"]) for f in after]
+        assert len(judged) == len(set(judged))
 
         # The other stores.
         attached = second.client("iam").list_attached_user_policies(UserName="mover")["AttachedPolicies"]

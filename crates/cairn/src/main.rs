@@ -76,7 +76,7 @@ enum Command {
     /// resolves them. Copies accounts and IAM (keys keep working), KMS keys, trails with their
     /// delivery and digest state, S3 buckets and every object version, the journal (event
     /// history is rebuilt from it), CloudWatch Logs, metrics and alarms, SNS, SQS, Lambda,
-    /// EventBridge and the Lake's metadata. Not copied yet (refused when present): event data
+    /// EventBridge, the Lake's metadata and detection findings. Not copied yet (refused when present): event data
     /// stores that ingest CloudTrail events, and event data stores' files under the data directory. The data directory then holds the cluster's master keys and is
     /// the first node's directory; the command prints which key files to copy to other nodes.
     Migrate(migrate::MigrateArgs),

@@ -227,6 +227,14 @@ fn copy_all(
         ("stores", "ingest_ranges", Value::Text(t)) => Ok(Value::Text(offsets.ranges(&t)?)),
         (_, _, v) => Ok(v),
     };
+    // The detection engine's cursor is a journal position.
+    let detections_rewrite = |table: &str, column: &str, v: Value| match (table, column, v) {
+        ("detection_cursor", "position", Value::Integer(p)) => offsets
+            .map_i64(p)
+            .map(Value::Integer)
+            .map_err(|e| cairn_store::StoreError::Invalid(format!("detections cursor: {e}"))),
+        (_, _, v) => Ok(v),
+    };
     let objects_rewrite = |table: &str, column: &str, v: Value| match (table, column, v) {
         ("objects" | "parts", "blob", Value::Text(name)) => Ok(Value::Text(
             names.renamed.get(&name).cloned().unwrap_or(name),
@@ -243,6 +251,15 @@ fn copy_all(
             },
         ),
         ("kms", layout.kms_db(), plain_like(&plain)),
+        (
+            "detections",
+            layout.detections_db(),
+            TablePlan {
+                renamed: &[("cursor", "detection_cursor")],
+                rewrite: &detections_rewrite,
+                ..plain_like(&plain)
+            },
+        ),
         (
             "organizations",
             layout.organizations_db(),
@@ -296,6 +313,10 @@ fn copy_all(
         ),
     ];
     for (store, path, plan) in &plans {
+        // A store newer than the instance (detections.db before its first start with them).
+        if !path.exists() {
+            continue;
+        }
         let total = count_rows(path).with_context(|| format!("reading {}", path.display()))?;
         let bar = bar(store, total, "rows");
         let copied = copy_store(path, database, &schema(store), plan, &mut |n| bar.inc(n))

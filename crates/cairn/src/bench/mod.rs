@@ -3,6 +3,7 @@
 
 mod console;
 mod delivery;
+mod detect;
 mod digest;
 mod journal;
 mod lake;
@@ -47,6 +48,9 @@ pub enum BenchCommand {
     /// EventBridge pattern matching on one core: 100 alerting rules over real CloudTrail
     /// envelopes, JSON parsing included (events/s and event-rule matches/s).
     Patterns(patterns::PatternsArgs),
+    /// Detection on one core: cairn's rule sets and SigmaHQ's CloudTrail rules (about 100)
+    /// over real CloudTrail records (records/s, with and without JSON parsing).
+    Detect(detect::DetectArgs),
     /// Lake ingest: a synthesized corpus of gzip'd CloudTrail delivery files (real records,
     /// new ids and times) converted into an event data store's Parquet files, as
     /// `cairn query --from` does (events/s).
@@ -66,6 +70,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Logs(a) => logs::run(a),
         BenchCommand::Patterns(a) => patterns::run(a),
         BenchCommand::Lake(a) => lake::run(a),
+        BenchCommand::Detect(a) => detect::run(a),
     }
 }
 
