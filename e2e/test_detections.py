@@ -136,3 +136,13 @@ def test_rules_fire_on_calls_and_findings_are_listed_published_and_kept(new_cair
     after = findings(c)
     assert after[:len(before)] == before
     assert all(f["eventName"] == "DeleteTrail" for f in after[len(before):])
+
+
+def test_rule_folders_from_the_configuration_file(new_cairn, tmp_path):
+    mine = tmp_path / "team-rules"
+    mine.mkdir()
+    (mine / "whoami.yml").write_text(THRESHOLD)
+    conf = tmp_path / "cairn.toml"
+    conf.write_text(f'[detections]\nsigma_rules = ["{mine}"]\n')
+    c = new_cairn(["--config", str(conf)])
+    assert "detection: 45 rules (cairn-cis 15, cairn-techniques 29, team-rules 1)" in open(c.log.name).read()

@@ -39,6 +39,16 @@ pub struct FileConfig {
     pub upstream: Vec<UpstreamConfig>,
     /// `[gateway]`: where the gateway finds models of services cairn carries none of.
     pub gateway: Option<GatewaySection>,
+    /// `[detections]`: Sigma rule folders beside cairn's own sets.
+    pub detections: Option<DetectionsConfig>,
+}
+
+/// `[detections]`: what the detection engine judges calls with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionsConfig {
+    /// Folders of Sigma rules for CloudTrail (`--sigma-rules`).
+    pub sigma_rules: Option<Vec<PathBuf>>,
 }
 
 /// `[[upstream]]`: an AWS-compatible endpoint (moto_server, LocalStack) answering services

@@ -177,6 +177,14 @@ fn main() -> anyhow::Result<()> {
                 {
                     a.lambda_python_path = p.clone();
                 }
+                if let Some(p) = file
+                    .detections
+                    .as_ref()
+                    .and_then(|d| d.sigma_rules.as_ref())
+                    && config::is_default(m, "sigma_rules")
+                {
+                    a.sigma_rules = p.clone();
+                }
             }
             for b in &file.external_bucket {
                 a.external_buckets.push(b.resolve()?);
