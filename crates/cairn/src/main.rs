@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bench;
+mod checks;
 mod clock;
 mod config;
 mod datadir;
@@ -99,6 +100,12 @@ enum Command {
     /// Move the test clock of a `cairn serve --test-clock` instance.
     #[command(subcommand)]
     Clock(clock::ClockCommand),
+    /// Best-practice checks of an account on a running instance: AWS Security Hub's CIS
+    /// controls for CloudTrail, CloudWatch and KMS (multi-Region trail, log file validation,
+    /// encryption, CloudWatch Logs integration, trail bucket not public, the fourteen metric
+    /// filter and alarm controls, key rotation), each with the reason and the fix in one line.
+    /// Exits 1 when a control failed.
+    Checks(checks::ChecksArgs),
     /// What the detection engine of a running instance found: Sigma rules (cairn's CIS
     /// monitoring and attack-technique sets, and `serve --sigma-rules` folders) firing on an
     /// account's calls.
@@ -225,6 +232,10 @@ fn main() -> anyhow::Result<()> {
         Command::Fault(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             fault::run(a)
+        }
+        Command::Checks(mut a) => {
+            a.data_dir = with_file_dir(a.data_dir);
+            checks::run(a)
         }
         Command::Findings(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);

@@ -9,9 +9,16 @@
 //! - `Cairn.InjectFault`: with `cairn serve --test-faults`, makes a part of cairn fail as a
 //!   broken disk would (`{"Fault": "JournalWrite"}`: the next journal commit), so tests can
 //!   check that a call refused for it left no trace.
+//! - `Cairn.ListFindings`: the detection engine's findings of the caller's account, for
+//!   `cairn findings`.
+//! - `Cairn.RunChecks`: the account's best-practice checks (`checks`: Security Hub's CIS
+//!   controls for CloudTrail, CloudWatch and KMS), read through the services' APIs as the
+//!   root user, for `cairn checks`.
 //!
 //! These calls administer cairn itself; AWS has no such API, so they are not recorded as
 //! CloudTrail events (the records they load are).
+
+pub mod checks;
 
 use std::sync::Arc;
 
@@ -61,7 +68,11 @@ pub async fn serve(
     let target = crate::pipeline::codec::json::target_of(headers);
     if !matches!(
         target,
-        "Cairn.Import" | "Cairn.AdvanceClock" | "Cairn.InjectFault" | "Cairn.ListFindings"
+        "Cairn.Import"
+            | "Cairn.AdvanceClock"
+            | "Cairn.InjectFault"
+            | "Cairn.ListFindings"
+            | "Cairn.RunChecks"
     ) {
         let e = AwsError::client(
             "UnknownOperationException",
@@ -96,6 +107,25 @@ pub async fn serve(
                 protocol,
                 &rid,
             ),
+        };
+    }
+    if target == "Cairn.RunChecks" {
+        let who = crate::pipeline::internal::Internal {
+            actor: crate::pipeline::internal::Actor::Caller(call.principal.clone()),
+            account: account.to_string(),
+            region: call.region.clone(),
+            source_arn: None,
+            cause: rid.clone(),
+            durability: crate::pipeline::Durability::Unrecorded,
+        };
+        let app = Arc::clone(&app);
+        let ran = tokio::task::spawn_blocking(move || checks::run(&app, &who)).await;
+        return match ran {
+            Ok(outcomes) => {
+                let v = json!({ "Controls": outcomes });
+                json_response(v.to_string().into_bytes(), protocol, &rid)
+            }
+            Err(_) => error_response(&AwsError::internal("the checks failed"), protocol, &rid),
         };
     }
     if target == "Cairn.AdvanceClock" {

@@ -1,0 +1,92 @@
+"""Best-practice checks (`cairn checks`): AWS Security Hub's CIS controls for CloudTrail,
+CloudWatch and KMS, judged through cairn's public APIs. A learner's fresh account fails them
+with a reason and a fix each; the same account set up as the CIS benchmark asks, with the AWS
+CLI (multi-Region trail, log file validation, a KMS key, CloudWatch Logs, the fourteen metric
+filters and alarms from `cairn recipes cis-alarms`, a confirmed subscriber), passes every one
+cairn can judge."""
+
+import json
+import subprocess
+
+from alerting import TRUST, permissions
+from conftest import CAIRN, documented_policy, wait_for
+from test_internal_calls import trail_key_policy
+
+
+def checks(c):
+    p = subprocess.run([str(CAIRN), "checks", "--data-dir", str(c.data_dir), "--output", "json"],
+                       capture_output=True, text=True, timeout=120)
+    controls = {o["control"]: o for o in (json.loads(line) for line in p.stdout.splitlines() if line.strip())}
+    return p.returncode, controls
+
+
+def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
+    c = new_cairn()
+    code, fresh = checks(c)
+    assert code == 1 and len(fresh) == 21
+    assert fresh["CloudTrail.1"]["status"] == "FAILED"
+    assert fresh["CloudTrail.1"]["reason"] == "The account has no trail."
+    assert fresh["CloudTrail.1"]["fix"].startswith("aws cloudtrail create-trail")
+    assert fresh["CloudWatch.1"]["status"] == "FAILED" and fresh["CloudWatch.1"]["cis"] == "4.3"
+    table = subprocess.run([str(CAIRN), "checks", "--data-dir", str(c.data_dir)], capture_output=True, text=True, timeout=120)
+    assert table.returncode == 1 and "CloudTrail.1 (FAILED): The account has no trail." in table.stdout
+    assert "0 passed" not in table.stderr and "failed" in table.stderr
+
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    name, bucket = "main", "cis-trail-logs"
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account}:trail/{name}"
+    c.aws("s3", "mb", f"s3://{bucket}")
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account, None, trail_arn))
+    # A single-Region trail first: CloudTrail.1 names what is missing.
+    c.aws("cloudtrail", "create-trail", "--name", name, "--s3-bucket-name", bucket)
+    c.aws("cloudtrail", "start-logging", "--name", name)
+    _, partial = checks(c)
+    assert partial["CloudTrail.1"]["reason"] == "No trail qualifies: main is single-Region."
+    assert partial["CloudTrail.4"]["reason"] == "Log file validation is off for: main."
+    assert partial["CloudTrail.6"]["status"] == "PASSED"
+
+    # The benchmark's set-up, with the AWS CLI.
+    _, key, _ = c.aws("kms", "create-key", "--policy", trail_key_policy(account, trail_arn))
+    key_id = key["KeyMetadata"]["KeyId"]
+    c.aws("logs", "create-log-group", "--log-group-name", "cis")
+    _, role, _ = c.aws("iam", "create-role", "--role-name", "ct-cwl", "--assume-role-policy-document", TRUST)
+    c.aws("iam", "put-role-policy", "--role-name", "ct-cwl", "--policy-name", "cwl", "--policy-document", permissions(account, "cis"))
+    c.aws("cloudtrail", "update-trail", "--name", name, "--is-multi-region-trail", "--enable-log-file-validation",
+          "--kms-key-id", key_id, "--cloud-watch-logs-log-group-arn", f"arn:aws:logs:us-east-1:{account}:log-group:cis:*",
+          "--cloud-watch-logs-role-arn", role["Role"]["Arn"])
+    _, topic, _ = c.aws("sns", "create-topic", "--name", "cis-alerts")
+    recipe = subprocess.run([str(CAIRN), "recipes", "cis-alarms", "--data-dir", str(c.data_dir), "--log-group", "cis",
+                             "--topic", topic["TopicArn"]], capture_output=True, text=True, timeout=120)
+    assert recipe.returncode == 0, recipe.stderr
+    _, unsubscribed = checks(c)
+    assert unsubscribed["CloudWatch.1"]["reason"] == \
+        "No alarm on the filter's metric notifies an SNS topic with a confirmed subscription."
+    _, q, _ = c.aws("sqs", "create-queue", "--queue-name", "cis-inbox", "--endpoint-url", c.endpoint)
+    queue_arn = f"arn:aws:sqs:us-east-1:{account}:cis-inbox"
+    c.aws("sns", "subscribe", "--topic-arn", topic["TopicArn"], "--protocol", "sqs", "--notification-endpoint", queue_arn)
+    # The trail delivers to CloudWatch Logs once calls are made.
+    c.aws("iam", "list-users")
+
+    def passing():
+        code, now = checks(c)
+        return now["CloudTrail.5"]["status"] == "PASSED" and (code, now)
+    code, done = wait_for(passing, timeout=60, every=1)
+    not_passed = {k: (o["status"], o["reason"]) for k, o in done.items() if o["status"] != "PASSED"}
+    # Server access logging and key rotation are not in cairn yet: said so, not failed.
+    assert not_passed == {
+        "CloudTrail.7": ("NOT_AVAILABLE", "cairn's S3 does not serve server access logging "
+                                          "(GetBucketLogging) yet, so it can be neither turned on nor checked."),
+        "KMS.4": ("NOT_AVAILABLE", "The rotation status of a key could not be read "
+                                   "(cairn's KMS does not serve GetKeyRotationStatus yet)."),
+    }
+    assert code == 0
+    assert done["CloudWatch.1"]["reason"].startswith("Alarm ") and done["CloudTrail.1"]["reason"] == \
+        "Trail main is multi-Region, logging, and logs every management event."
+
+    # A public statement in the trail bucket's policy fails CloudTrail.6.
+    public = json.loads(documented_policy(bucket, account, None, trail_arn))
+    public["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", json.dumps(public))
+    code, exposed = checks(c)
+    assert code == 1 and exposed["CloudTrail.6"]["status"] == "FAILED"
+    assert exposed["CloudTrail.6"]["reason"] == f"A policy or ACL lets everyone in to {bucket}."
