@@ -26,6 +26,26 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// The values one of which a field must have for the condition to hold, given each
+    /// search's (`None`: the condition does not narrow the field).
+    pub fn required(&self, search: &dyn Fn(usize) -> Option<Vec<String>>) -> Option<Vec<String>> {
+        match self {
+            Cond::Search(i) => search(*i),
+            Cond::Not(_) => None,
+            // Any narrowing part narrows the whole.
+            Cond::And(cs) => cs.iter().find_map(|c| c.required(search)),
+            Cond::Or(cs) => {
+                let mut out = Vec::new();
+                for c in cs {
+                    out.extend(c.required(search)?);
+                }
+                Some(out)
+            }
+        }
+    }
+}
+
 /// An aggregation: how many matching records (or distinct values of a field), per group,
 /// within the timeframe, make a finding.
 #[derive(Debug, Clone, PartialEq)]

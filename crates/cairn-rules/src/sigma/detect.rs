@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::Value;
 
 use super::Rule;
-use super::record::{leaves, lookup};
+use super::record::{Fields, leaves, lookup};
 
 /// A rule firing.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,12 @@ type Window = VecDeque<(i64, Option<String>)>;
 #[derive(Debug, Clone)]
 pub struct Detector {
     rules: Vec<Rule>,
+    /// The rules a record may match, by its `eventName` (lower case), for the rules that
+    /// name theirs; `always`: the others, judged on every record.
+    by_event_name: HashMap<String, Vec<usize>>,
+    always: Vec<usize>,
+    /// How many distinct fields the rules test (see [`Fields`]).
+    slots: usize,
     /// Per rule, per group: the matching records' times (and counted values) in the window.
     windows: Vec<HashMap<String, Window>>,
     seen: u64,
@@ -38,10 +44,27 @@ pub struct Detector {
 const SWEEP_EVERY: u64 = 65_536;
 
 impl Detector {
-    pub fn new(rules: Vec<Rule>) -> Detector {
+    pub fn new(mut rules: Vec<Rule>) -> Detector {
+        let mut fields = Vec::new();
+        rules.iter_mut().for_each(|r| r.assign_slots(&mut fields));
         let windows = rules.iter().map(|_| HashMap::new()).collect();
+        let mut by_event_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut always = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            match r.required_event_names() {
+                Some(names) => {
+                    for n in names {
+                        by_event_name.entry(n).or_default().push(i);
+                    }
+                }
+                None => always.push(i),
+            }
+        }
         Detector {
             rules,
+            by_event_name,
+            always,
+            slots: fields.len(),
             windows,
             seen: 0,
         }
@@ -58,8 +81,54 @@ impl Detector {
             self.sweep(time_ms);
         }
         let mut hits = Vec::new();
-        for (i, rule) in self.rules.iter().enumerate() {
-            if !rule.matches(record) {
+        let named = record
+            .get("eventName")
+            .and_then(Value::as_str)
+            .and_then(|n| {
+                // Event names are short: lowered on the stack when they fit.
+                let mut buf = [0u8; 64];
+                match buf.get_mut(..n.len()) {
+                    Some(b) => {
+                        b.copy_from_slice(n.as_bytes());
+                        b.make_ascii_lowercase();
+                        std::str::from_utf8(b)
+                            .ok()
+                            .and_then(|k| self.by_event_name.get(k))
+                    }
+                    None => self.by_event_name.get(&n.to_ascii_lowercase()),
+                }
+            });
+        // Rules in their order: the ones for every record and the event name's, merged.
+        let (always, named) = (&self.always, named.map_or(&[][..], Vec::as_slice));
+        let (mut a, mut b) = (0, 0);
+        let mut candidates = Vec::with_capacity(always.len() + named.len());
+        while a < always.len() || b < named.len() {
+            let next = match (always.get(a), named.get(b)) {
+                (Some(x), Some(y)) if x < y => {
+                    a += 1;
+                    *x
+                }
+                (Some(x), Some(y)) if x == y => {
+                    a += 1;
+                    b += 1;
+                    *x
+                }
+                (_, Some(y)) => {
+                    b += 1;
+                    *y
+                }
+                (Some(x), None) => {
+                    a += 1;
+                    *x
+                }
+                (None, None) => break,
+            };
+            candidates.push(next);
+        }
+        let mut fields = Fields::new(record, self.slots);
+        for i in candidates {
+            let rule = &self.rules[i];
+            if !rule.matches_fields(&mut fields) {
                 continue;
             }
             let (Some(agg), Some(frame)) = (&rule.aggregation, rule.timeframe_ms) else {

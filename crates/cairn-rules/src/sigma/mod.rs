@@ -189,12 +189,50 @@ impl Rule {
         })
     }
 
+    /// The `eventName` values (lower case) one of which a record must have for the rule to
+    /// match, when its condition says so: lets a [`Detector`] skip the rule for every other
+    /// call. `None`: any record may match.
+    pub fn required_event_names(&self) -> Option<Vec<String>> {
+        let search = |i: usize| self.searches[i].required("eventName");
+        let mut out = Vec::new();
+        for c in &self.conditions {
+            out.extend(c.required(&search)?);
+        }
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
     /// Whether one record satisfies the rule's condition (an aggregating rule's records
     /// count toward its threshold: see [`Detector`]).
     pub fn matches(&self, record: &Value) -> bool {
-        let mut seen: Vec<Option<bool>> = vec![None; self.searches.len()];
+        self.matches_fields(&mut record::Fields::new(record, 0))
+    }
+
+    /// Numbers the fields its searches test among `fields`, so that a detector looks each up
+    /// once per record.
+    pub(crate) fn assign_slots(&mut self, fields: &mut Vec<String>) {
+        self.searches
+            .iter_mut()
+            .for_each(|s| s.assign_slots(fields));
+    }
+
+    /// [`Rule::matches`] on a record whose fields other rules may have read already.
+    pub(crate) fn matches_fields(&self, fields: &mut record::Fields<'_>) -> bool {
+        // A search is judged once however often the condition names it; most rules have a
+        // few searches, kept on the stack.
+        const FEW: usize = 16;
+        let n = self.searches.len();
+        let mut few = [None; FEW];
+        let mut many = Vec::new();
+        let seen: &mut [Option<bool>] = if n <= FEW {
+            &mut few[..n]
+        } else {
+            many.resize(n, None);
+            &mut many
+        };
         let mut search =
-            |i: usize| *seen[i].get_or_insert_with(|| self.searches[i].matches(record));
+            |i: usize| *seen[i].get_or_insert_with(|| self.searches[i].matches(fields));
         self.conditions.iter().any(|c| c.eval(&mut search))
     }
 }

@@ -35,6 +35,103 @@ fn walk<'a>(at: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
     }
 }
 
+/// Calls `f` on each value at `path` (already split at its dots; `dotted` is the path as
+/// written, for a flattened record's top-level key) until it answers true; whether one did.
+/// The same values as [`lookup`], without collecting them.
+pub fn visit<'a>(
+    record: &'a Value,
+    dotted: &str,
+    path: &[String],
+    f: &mut dyn FnMut(&'a Value) -> bool,
+) -> bool {
+    if let Some(v) = record.as_object().and_then(|o| o.get(dotted)) {
+        return f(v);
+    }
+    visit_parts(record, path, f)
+}
+
+fn visit_parts<'a>(at: &'a Value, parts: &[String], f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    let Some((first, rest)) = parts.split_first() else {
+        return f(at);
+    };
+    match at {
+        Value::Object(o) => o.get(first).is_some_and(|v| visit_parts(v, rest, f)),
+        Value::Array(items) => items.iter().any(|i| visit_parts(i, parts, f)),
+        _ => false,
+    }
+}
+
+/// Where a field path leads in one record.
+#[derive(Clone, Copy, Debug)]
+pub enum Resolved<'a> {
+    Absent,
+    /// One value (the path crossed no list).
+    One(&'a Value),
+    /// The path crosses a list: its values are found by [`visit`].
+    Many,
+}
+
+/// Resolves a path without collecting: absent, one value, or several behind a list.
+pub fn resolve<'a>(record: &'a Value, dotted: &str, path: &[String]) -> Resolved<'a> {
+    let Some(obj) = record.as_object() else {
+        return Resolved::Absent;
+    };
+    if let Some(v) = obj.get(dotted) {
+        return Resolved::One(v);
+    }
+    let mut at = record;
+    for part in path {
+        match at {
+            Value::Object(o) => match o.get(part) {
+                Some(v) => at = v,
+                None => return Resolved::Absent,
+            },
+            Value::Array(_) => return Resolved::Many,
+            _ => return Resolved::Absent,
+        }
+    }
+    Resolved::One(at)
+}
+
+/// One record with the fields rules have read from it so far: a field many rules test
+/// (`eventSource`) is looked up once per record. Fields are numbered by the detector.
+#[derive(Debug)]
+pub struct Fields<'a> {
+    pub record: &'a Value,
+    cache: Vec<Option<Resolved<'a>>>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(record: &'a Value, slots: usize) -> Fields<'a> {
+        Fields {
+            record,
+            cache: vec![None; slots],
+        }
+    }
+
+    /// Field `slot` (`dotted`, split as `path`), looked up once.
+    pub fn get(&mut self, slot: Option<usize>, dotted: &str, path: &[String]) -> Resolved<'a> {
+        let record = self.record;
+        match slot.and_then(|s| self.cache.get_mut(s)) {
+            Some(cached) => *cached.get_or_insert_with(|| resolve(record, dotted, path)),
+            None => resolve(record, dotted, path),
+        }
+    }
+}
+
+/// Calls `f` on each of a value's texts (see [`leaves`]) until it answers true; whether one
+/// did. Strings are not copied.
+pub fn any_text(v: &Value, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => f(s),
+        Value::Bool(b) => f(if *b { "true" } else { "false" }),
+        Value::Number(n) => f(&n.to_string()),
+        Value::Array(a) => a.iter().any(|x| any_text(x, f)),
+        Value::Object(_) => f(&v.to_string()),
+    }
+}
+
 /// A value's texts: a string's itself, a number's or boolean's printed form, each element of
 /// a list (recursively), and an object as compact JSON (rules test `requestParameters|contains`
 /// on the parameters as text).

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::SigmaError;
-use super::record::all_strings;
+use super::record::{Fields, all_strings};
 use super::value::FieldTest;
 
 #[derive(Debug, Clone)]
@@ -48,13 +48,38 @@ impl Selection {
         }
     }
 
-    pub fn matches(&self, record: &Value) -> bool {
+    /// The exact values (lower case) one of which `field` must have for this search to
+    /// match, when its tests say so; else `None`.
+    pub fn required(&self, field: &str) -> Option<Vec<String>> {
         match self {
-            Selection::All(tests) => tests.iter().all(|t| t.matches(record)),
-            Selection::Any(alts) => alts.iter().any(|a| a.matches(record)),
+            Selection::All(tests) => tests.iter().find_map(|t| t.required(field)),
+            Selection::Any(alts) => {
+                let mut out = Vec::new();
+                for a in alts {
+                    out.extend(a.required(field)?);
+                }
+                Some(out)
+            }
+            Selection::Keywords(_) => None,
+        }
+    }
+
+    /// Numbers its fields among `fields` (see [`Fields`]).
+    pub fn assign_slots(&mut self, fields: &mut Vec<String>) {
+        match self {
+            Selection::All(tests) => tests.iter_mut().for_each(|t| t.assign_slot(fields)),
+            Selection::Any(alts) => alts.iter_mut().for_each(|a| a.assign_slots(fields)),
+            Selection::Keywords(_) => {}
+        }
+    }
+
+    pub fn matches(&self, fields: &mut Fields<'_>) -> bool {
+        match self {
+            Selection::All(tests) => tests.iter().all(|t| t.matches(fields)),
+            Selection::Any(alts) => alts.iter().any(|a| a.matches(fields)),
             Selection::Keywords(words) => {
                 let mut strings = Vec::new();
-                all_strings(record, &mut strings);
+                all_strings(fields.record, &mut strings);
                 strings.iter().any(|s| {
                     let s = s.to_lowercase();
                     words.iter().any(|w| s.contains(w.trim_matches('*')))

@@ -9,7 +9,7 @@ use regex_automata::meta::Regex;
 use serde_json::Value;
 
 use super::SigmaError;
-use super::record::{leaves, lookup};
+use super::record::{Fields, Resolved, any_text, leaves, lookup, visit};
 use crate::pattern::cidr::Cidr;
 
 /// A compiled test of one field.
@@ -17,6 +17,10 @@ use crate::pattern::cidr::Cidr;
 pub struct FieldTest {
     /// The field's dotted path (`userIdentity.type`).
     pub field: String,
+    /// The same, split at its dots.
+    path: Vec<String>,
+    /// Its number among the fields of a detector's rules (see [`Fields`]).
+    slot: Option<usize>,
     /// Every value must match (`|all`), instead of any.
     all: bool,
     matchers: Vec<Matcher>,
@@ -146,49 +150,90 @@ impl FieldTest {
             }
         }
         Ok(FieldTest {
+            path: field.split('.').map(str::to_owned).collect(),
+            slot: None,
             field,
             all,
             matchers,
         })
     }
 
+    /// The exact values (lower case) one of which `field` must equal for this test to pass,
+    /// when the test is on that field and compares whole values only; else `None`.
+    pub fn required(&self, field: &str) -> Option<Vec<String>> {
+        if self.field != field || (self.all && self.matchers.len() > 1) || self.matchers.is_empty()
+        {
+            return None;
+        }
+        self.matchers
+            .iter()
+            .map(|m| match m {
+                Matcher::Equals(v) => Some(v.to_ascii_lowercase()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Numbers the field among `fields` (the same path, the same number).
+    pub fn assign_slot(&mut self, fields: &mut Vec<String>) {
+        let at = match fields.iter().position(|f| *f == self.field) {
+            Some(i) => i,
+            None => {
+                fields.push(self.field.clone());
+                fields.len() - 1
+            }
+        };
+        self.slot = Some(at);
+    }
+
     /// Whether the record's field passes.
-    pub fn matches(&self, record: &Value) -> bool {
-        let found = lookup(record, &self.field);
-        let one = |m: &Matcher| matcher_matches(m, &found, record);
+    pub fn matches(&self, fields: &mut Fields<'_>) -> bool {
         if self.matchers.is_empty() {
             return false;
         }
+        let found = fields.get(self.slot, &self.field, &self.path);
+        let record = fields.record;
+        let one = |m: &Matcher| self.matcher_matches(m, found, record);
         if self.all {
             self.matchers.iter().all(one)
         } else {
             self.matchers.iter().any(one)
         }
     }
-}
 
-/// Whether one of the field's values (`found`: none when it is absent) passes `m`.
-fn matcher_matches(m: &Matcher, found: &[&Value], record: &Value) -> bool {
-    let present: Vec<&Value> = found.iter().copied().filter(|v| !v.is_null()).collect();
-    let any_text = |f: &dyn Fn(&str) -> bool| present.iter().any(|v| texts(v).iter().any(|t| f(t)));
-    match m {
-        Matcher::Null => present.is_empty(),
-        Matcher::Exists(want) => present.is_empty() != *want,
-        Matcher::FieldRef(other) => {
-            let others: Vec<_> = lookup(record, other).into_iter().flat_map(texts).collect();
-            any_text(&|t| others.iter().any(|o| t.eq_ignore_ascii_case(o)))
+    /// Whether one of the field's values passes `m` (an absent or null field has none).
+    fn matcher_matches(&self, m: &Matcher, found: Resolved<'_>, record: &Value) -> bool {
+        let any = |f: &mut dyn FnMut(&str) -> bool| match found {
+            Resolved::Absent => false,
+            Resolved::One(v) => any_text(v, f),
+            Resolved::Many => visit(record, &self.field, &self.path, &mut |v: &Value| {
+                any_text(v, f)
+            }),
+        };
+        let present = || match found {
+            Resolved::Absent => false,
+            Resolved::One(v) => !v.is_null(),
+            Resolved::Many => visit(record, &self.field, &self.path, &mut |v| !v.is_null()),
+        };
+        match m {
+            Matcher::Null => !present(),
+            Matcher::Exists(want) => present() == *want,
+            Matcher::FieldRef(other) => {
+                let others: Vec<_> = lookup(record, other).into_iter().flat_map(texts).collect();
+                any(&mut |t| others.iter().any(|o| t.eq_ignore_ascii_case(o)))
+            }
+            Matcher::Number(cmp, want) => any(&mut |t| {
+                t.parse::<f64>().is_ok_and(|n| match cmp {
+                    Cmp::Lt => n < *want,
+                    Cmp::Lte => n <= *want,
+                    Cmp::Gt => n > *want,
+                    Cmp::Gte => n >= *want,
+                })
+            }),
+            Matcher::Cidr(c) => any(&mut |t| c.contains_text(t)),
+            Matcher::Equals(want) => any(&mut |t| t.eq_ignore_ascii_case(want)),
+            Matcher::Regex(r) => any(&mut |t| r.is_match(t)),
         }
-        Matcher::Number(cmp, want) => any_text(&|t| {
-            t.parse::<f64>().is_ok_and(|n| match cmp {
-                Cmp::Lt => n < *want,
-                Cmp::Lte => n <= *want,
-                Cmp::Gt => n > *want,
-                Cmp::Gte => n >= *want,
-            })
-        }),
-        Matcher::Cidr(c) => any_text(&|t| c.contains_text(t)),
-        Matcher::Equals(want) => any_text(&|t| t.eq_ignore_ascii_case(want)),
-        Matcher::Regex(r) => any_text(&|t| r.is_match(t)),
     }
 }
 
@@ -203,50 +248,66 @@ fn texts(v: &Value) -> Vec<std::borrow::Cow<'_, str>> {
 /// A string value as a matcher: plain text compares directly; wildcards become a
 /// case-insensitive regular expression.
 fn string_matcher(text: &str, shape: Shape, wildcards: bool) -> Result<Matcher, SigmaError> {
-    let mut src = String::from("(?is)^");
-    let mut plain = String::new();
-    let mut has_wild = false;
-    if matches!(shape, Shape::Contains | Shape::EndsWith) {
-        src.push_str(".*");
-        has_wild = true;
+    // The pattern as pieces: literal text, `*` (any run) and `?` (one character).
+    enum Piece {
+        Text(String),
+        Any,
+        One,
     }
+    let mut pieces: Vec<Piece> = Vec::new();
+    let push = |pieces: &mut Vec<Piece>, c: char| match pieces.last_mut() {
+        Some(Piece::Text(t)) => t.push(c),
+        _ => pieces.push(Piece::Text(c.to_string())),
+    };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\\' if wildcards && matches!(chars.peek(), Some('*' | '?' | '\\')) => {
                 let next = chars.next().unwrap_or('\\');
-                plain.push(next);
-                src.push_str(&regex_syntax_escape(next));
+                push(&mut pieces, next);
             }
-            '*' if wildcards => {
-                has_wild = true;
-                src.push_str(".*");
-            }
-            '?' if wildcards => {
-                has_wild = true;
-                src.push('.');
-            }
-            c => {
-                plain.push(c);
-                src.push_str(&regex_syntax_escape(c));
-            }
+            '*' if wildcards => pieces.push(Piece::Any),
+            '?' if wildcards => pieces.push(Piece::One),
+            c => push(&mut pieces, c),
         }
     }
-    if matches!(shape, Shape::Contains | Shape::StartsWith) {
-        src.push_str(".*");
-        has_wild = true;
+    // The modifiers' implied wildcards; a leading or trailing `*` unanchors that end instead of
+    // matching a run (the regular expression then searches for the rest: much faster).
+    let mut anchored_start = !matches!(shape, Shape::Contains | Shape::EndsWith);
+    let mut anchored_end = !matches!(shape, Shape::Contains | Shape::StartsWith);
+    while matches!(pieces.first(), Some(Piece::Any)) {
+        pieces.remove(0);
+        anchored_start = false;
     }
-    src.push('$');
-    if !has_wild {
-        return Ok(Matcher::Equals(plain));
+    while matches!(pieces.last(), Some(Piece::Any)) {
+        pieces.pop();
+        anchored_end = false;
+    }
+    if anchored_start && anchored_end {
+        if let [Piece::Text(t)] = pieces.as_slice() {
+            return Ok(Matcher::Equals(t.clone()));
+        }
+        if pieces.is_empty() {
+            return Ok(Matcher::Equals(String::new()));
+        }
+    }
+    let mut src = String::from("(?is)");
+    if anchored_start {
+        src.push('^');
+    }
+    for p in &pieces {
+        match p {
+            Piece::Text(t) => src.push_str(&regex_syntax::escape(t)),
+            Piece::Any => src.push_str(".*"),
+            Piece::One => src.push('.'),
+        }
+    }
+    if anchored_end {
+        src.push('$');
     }
     Regex::new(&src)
         .map(Matcher::Regex)
         .map_err(|e| SigmaError::Invalid(format!("pattern '{text}': {e}")))
-}
-
-fn regex_syntax_escape(c: char) -> String {
-    regex_syntax::escape(c.encode_utf8(&mut [0u8; 4]))
 }
 
 /// `base64`: the value's Base64; `base64offset`: the three forms it takes at any offset
