@@ -10,6 +10,7 @@ import subprocess
 
 from alerting import TRUST, permissions
 from conftest import CAIRN, documented_policy, wait_for
+from test_console import ROOT_PASSWORD, browser, check_axe, shot, sign_in  # noqa: F401 (browser: a fixture)
 from test_internal_calls import trail_key_policy
 
 
@@ -90,3 +91,42 @@ def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
     code, exposed = checks(c)
     assert code == 1 and exposed["CloudTrail.6"]["status"] == "FAILED"
     assert exposed["CloudTrail.6"]["reason"] == f"A policy or ACL lets everyone in to {bucket}."
+
+
+def test_the_console_shows_findings_and_checks(new_cairn, browser):  # noqa: F811 (browser: a fixture)
+    """The console's Security pages in headless Chromium: the findings of the account's calls,
+    newest first, linking to their events; the checks with their reasons and fixes. Both pass
+    axe-core; screenshots under target/test-artifacts/console/."""
+    c = new_cairn()
+    subprocess.run([str(CAIRN), "accounts", "set-password", "--data-dir", str(c.data_dir),
+                    "--password", ROOT_PASSWORD], check=True, capture_output=True)
+    account = c.env()["CAIRN_ACCOUNT_ID"]
+    bucket = "console-trail"
+    c.aws("s3", "mb", f"s3://{bucket}")
+    c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", documented_policy(bucket, account))
+    c.aws("cloudtrail", "create-trail", "--name", "console-trail", "--s3-bucket-name", bucket)
+    c.aws("cloudtrail", "stop-logging", "--name", "console-trail")
+    wait_for(lambda: "CloudTrail logging stopped" in subprocess.run(
+        [str(CAIRN), "findings", "--data-dir", str(c.data_dir)], capture_output=True, text=True).stdout)
+
+    ctx = browser.new_context(bypass_csp=True)
+    page = ctx.new_page()
+    sign_in(page, c, account, "", ROOT_PASSWORD)
+    page.click("nav >> text=Findings")
+    rows = page.inner_text("#findings")
+    assert "CloudTrail logging stopped" in rows and "cloudtrail:StopLogging" in rows and "cairn-techniques" in rows
+    # Newest first: the stop's findings above the bucket's.
+    assert rows.index("StopLogging") < rows.index("s3:CreateBucket")
+    check_axe(page, "findings")
+    shot(page, "findings")
+    page.click("#findings >> text=cloudtrail:StopLogging >> nth=0")
+    assert "StopLogging" in page.inner_text("main")
+
+    page.click("nav >> text=Best-practice checks")
+    row = page.inner_text("#checks tr[data-control='CloudTrail.1']")
+    assert "FAILED" in row and "No trail qualifies: console-trail is single-Region and not logging." in row
+    assert "aws cloudtrail update-trail" in row
+    assert "passed" in page.inner_text("#summary")
+    check_axe(page, "checks")
+    shot(page, "checks")
+    ctx.close()

@@ -42,6 +42,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/functions.html"),
     ),
     ("function.html", include_str!("../templates/function.html")),
+    ("findings.html", include_str!("../templates/findings.html")),
+    ("checks.html", include_str!("../templates/checks.html")),
     // IAM, and the forced password change.
     (
         "iam_users.html",

@@ -12,6 +12,7 @@ mod lake;
 pub mod password;
 mod rules;
 mod s3;
+mod security;
 mod time;
 mod trail_resources;
 mod trails;
@@ -72,6 +73,8 @@ fn more_routes() -> Router<Arc<Shared>> {
             "/console/cloudtrail/lake",
             get(lake::editor).post(lake::run),
         )
+        .route("/console/security/findings", get(security::findings))
+        .route("/console/security/checks", get(security::checks))
         .route("/console/cloudwatch/alarms", get(alarms::list))
         .route("/console/cloudwatch/alarms/{name}", get(alarms::detail))
         .route(
