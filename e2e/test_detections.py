@@ -61,7 +61,7 @@ def test_rules_fire_on_calls_and_findings_are_listed_published_and_kept(new_cair
     (mine / "windash.yml").write_text(UNSUPPORTED)
     c = new_cairn(["--sigma-rules", str(SIGMAHQ), "--sigma-rules", str(mine)])
     startup = open(c.log.name).read()
-    assert "detection: 102 rules (cairn-cis 15, cairn-techniques 29, rules 57, my-rules 1); 1 rule file skipped" in startup, startup
+    assert "detection: 106 rules (cairn-cis 15, cairn-techniques 33, rules 57, my-rules 1); 1 rule file skipped" in startup, startup
     assert "windash.yml: uses what cairn's Sigma engine does not support: the modifier 'windash' (field 'userAgent')" in startup
     account = c.env()["CAIRN_ACCOUNT_ID"]
 
@@ -145,4 +145,4 @@ def test_rule_folders_from_the_configuration_file(new_cairn, tmp_path):
     conf = tmp_path / "cairn.toml"
     conf.write_text(f'[detections]\nsigma_rules = ["{mine}"]\n')
     c = new_cairn(["--config", str(conf)])
-    assert "detection: 45 rules (cairn-cis 15, cairn-techniques 29, team-rules 1)" in open(c.log.name).read()
+    assert "detection: 49 rules (cairn-cis 15, cairn-techniques 33, team-rules 1)" in open(c.log.name).read()

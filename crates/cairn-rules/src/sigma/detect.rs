@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::Value;
 
 use super::Rule;
+use super::correlation::Windows;
 use super::record::{Fields, leaves, lookup};
 
 /// A rule firing.
@@ -35,6 +36,12 @@ pub struct Detector {
     always: Vec<usize>,
     /// How many distinct fields the rules test (see [`Fields`]).
     slots: usize,
+    /// Per rule: the correlation rules that count its firings, with its place in their list.
+    correlated_by: Vec<Vec<(usize, usize)>>,
+    /// Rules whose firings only correlations see (referenced with `generate: false`).
+    silent: Vec<bool>,
+    /// Per correlation rule, per group.
+    correlations: Vec<Windows>,
     /// Per rule, per group: the matching records' times (and counted values) in the window.
     windows: Vec<HashMap<String, Window>>,
     seen: u64,
@@ -60,11 +67,28 @@ impl Detector {
                 None => always.push(i),
             }
         }
+        let mut correlated_by = vec![Vec::new(); rules.len()];
+        let mut silent = vec![false; rules.len()];
+        for (ci, r) in rules.iter().enumerate() {
+            let Some(c) = &r.correlation else { continue };
+            for (position, reference) in c.rules.iter().enumerate() {
+                for (bi, b) in rules.iter().enumerate() {
+                    if b.correlation.is_none() && b.answers_to(reference) {
+                        correlated_by[bi].push((ci, position));
+                        silent[bi] |= !c.generate;
+                    }
+                }
+            }
+        }
+        let correlations = rules.iter().map(|_| Windows::new()).collect();
         Detector {
             rules,
             by_event_name,
             always,
             slots: fields.len(),
+            correlated_by,
+            silent,
+            correlations,
             windows,
             seen: 0,
         }
@@ -184,7 +208,49 @@ impl Detector {
                 });
             }
         }
-        hits
+        if self.correlations.is_empty()
+            || hits.iter().all(|h| self.correlated_by[h.rule].is_empty())
+        {
+            return hits;
+        }
+        let mut out = Vec::with_capacity(hits.len());
+        for h in hits {
+            for &(ci, position) in &self.correlated_by[h.rule] {
+                let Some(c) = self.rules[ci].correlation.as_ref() else {
+                    continue;
+                };
+                let text_of = |field: &str| {
+                    let found = lookup(record, field);
+                    (!found.is_empty()).then(|| {
+                        let mut out = Vec::new();
+                        found.iter().for_each(|v| leaves(v, &mut out));
+                        out.join(",")
+                    })
+                };
+                let group: Vec<String> = c
+                    .group_by
+                    .iter()
+                    .map(|f| text_of(f).unwrap_or_default())
+                    .collect();
+                let key = group.join("\u{1f}");
+                let value = c.field.as_deref().and_then(text_of);
+                if let Some(n) = self.correlations[ci]
+                    .entry(key)
+                    .or_default()
+                    .fire(c, position, time_ms, value)
+                {
+                    out.push(Hit {
+                        rule: ci,
+                        group: (!group.is_empty()).then(|| group.join(",")),
+                        count: n,
+                    });
+                }
+            }
+            if !self.silent[h.rule] {
+                out.push(h);
+            }
+        }
+        out
     }
 
     /// Drops groups whose newest record is out of their rule's window.

@@ -30,6 +30,7 @@
 //! aggregation, `detect` the stateful [`Detector`].
 
 mod condition;
+mod correlation;
 mod detect;
 mod record;
 mod selection;
@@ -38,6 +39,7 @@ mod value;
 use serde_json::Value;
 
 pub use condition::{Aggregation, Compare};
+pub use correlation::{Correlation, Kind};
 pub use detect::{Detector, Hit};
 
 use condition::Cond;
@@ -77,6 +79,9 @@ pub struct Rule {
     pub aggregation: Option<Aggregation>,
     /// The aggregation's window, in milliseconds.
     pub timeframe_ms: Option<i64>,
+    /// A correlation rule's definition (it has no searches of its own: it fires on other
+    /// rules' firings, see [`Detector`]).
+    pub correlation: Option<Correlation>,
 }
 
 impl Rule {
@@ -85,6 +90,29 @@ impl Rule {
         let doc: Value =
             serde_norway::from_str(text).map_err(|e| SigmaError::Yaml(e.to_string()))?;
         Rule::from_document(&doc)
+    }
+
+    /// Parses every rule of a YAML stream (documents separated by `---`, as correlation rules
+    /// and the rules they name often come together).
+    pub fn parse_all(text: &str) -> Vec<Result<Rule, SigmaError>> {
+        use serde::Deserialize as _;
+        let mut out = Vec::new();
+        for doc in serde_norway::Deserializer::from_str(text) {
+            match Value::deserialize(doc) {
+                Ok(Value::Null) => {}
+                Ok(v) => out.push(Rule::from_document(&v)),
+                Err(e) => {
+                    out.push(Err(SigmaError::Yaml(e.to_string())));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The names a correlation rule may use for this rule: its `name` and its `id`.
+    pub fn answers_to(&self, reference: &str) -> bool {
+        self.name.as_deref() == Some(reference) || self.id.as_deref() == Some(reference)
     }
 
     /// Compiles a rule given as its YAML document read into JSON.
@@ -100,12 +128,26 @@ impl Rule {
                 _ => Vec::new(),
             }
         };
-        if doc.get("correlation").is_some() {
-            return Err(SigmaError::Unsupported(
-                "correlation rules (write `| count() by …` with a `timeframe` instead)".into(),
-            ));
-        }
         let title = text("title").ok_or_else(|| SigmaError::Invalid("it has no title".into()))?;
+        if let Some(c) = doc.get("correlation") {
+            return Ok(Rule {
+                id: text("id"),
+                name: text("name"),
+                title,
+                description: text("description"),
+                status: text("status"),
+                level: text("level"),
+                author: text("author"),
+                tags: list("tags"),
+                references: list("references"),
+                falsepositives: list("falsepositives"),
+                searches: Vec::new(),
+                conditions: Vec::new(),
+                aggregation: None,
+                timeframe_ms: None,
+                correlation: Some(Correlation::parse(c, &duration_ms)?),
+            });
+        }
         let logsource = doc
             .get("logsource")
             .ok_or_else(|| SigmaError::Invalid("it has no logsource".into()))?;
@@ -186,6 +228,7 @@ impl Rule {
             conditions,
             aggregation,
             timeframe_ms,
+            correlation: None,
         })
     }
 
@@ -235,6 +278,29 @@ impl Rule {
             |i: usize| *seen[i].get_or_insert_with(|| self.searches[i].matches(fields));
         self.conditions.iter().any(|c| c.eval(&mut search))
     }
+}
+
+/// The references of each correlation rule among `rules` that no rule there answers to:
+/// (the correlation's index, the names).
+pub fn unresolved_references(rules: &[Rule]) -> Vec<(usize, Vec<String>)> {
+    rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let c = r.correlation.as_ref()?;
+            let missing: Vec<String> = c
+                .rules
+                .iter()
+                .filter(|n| {
+                    !rules
+                        .iter()
+                        .any(|b| b.correlation.is_none() && b.answers_to(n))
+                })
+                .cloned()
+                .collect();
+            (!missing.is_empty()).then_some((i, missing))
+        })
+        .collect()
 }
 
 /// `30s`, `5m`, `1h`, `1d` in milliseconds.

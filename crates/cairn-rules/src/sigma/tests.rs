@@ -352,3 +352,148 @@ fn the_event_name_index_skips_only_rules_that_cannot_match() {
     assert_eq!(indexed, one_by_one);
     assert!(indexed > 1000);
 }
+
+const SEQUENCE: &str = r#"
+title: Instance stopped
+name: stopped
+logsource: {product: aws, service: cloudtrail}
+detection:
+    s: {eventName: StopInstances}
+    condition: s
+---
+title: User data changed
+name: user-data
+logsource: {product: aws, service: cloudtrail}
+detection:
+    s: {eventName: ModifyInstanceAttribute, requestParameters.userData|exists: true}
+    condition: s
+---
+title: Instance started
+name: started
+logsource: {product: aws, service: cloudtrail}
+detection:
+    s: {eventName: StartInstances}
+    condition: s
+---
+title: Stopped, user data changed, started again
+name: user-data-sequence
+correlation:
+    type: temporal_ordered
+    rules: [stopped, user-data, started]
+    group-by: [userIdentity.arn]
+    timespan: 10m
+level: high
+"#;
+
+fn call(name: &str, who: &str) -> Value {
+    let mut r = json!({"eventName": name, "userIdentity": {"arn": who}});
+    if name == "ModifyInstanceAttribute" {
+        r["requestParameters"] = json!({"userData": "<sensitiveDataRemoved>"});
+    }
+    r
+}
+
+fn detector(text: &str) -> Detector {
+    Detector::new(
+        Rule::parse_all(text)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect(),
+    )
+}
+
+#[test]
+fn an_ordered_sequence_fires_once_in_order_within_its_timespan_per_group() {
+    let rules: Vec<Rule> = Rule::parse_all(SEQUENCE)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rules.len(), 4);
+    assert!(unresolved_references(&rules).is_empty());
+    let mut d = Detector::new(rules);
+    let minute = 60_000;
+    let fired = |d: &mut Detector, name: &str, who: &str, t: i64| d.observe(&call(name, who), t);
+    // The referenced rules are silent on their own (generate: false).
+    assert!(fired(&mut d, "StopInstances", "a", 0).is_empty());
+    // Out of order for b: started before stopped does not count.
+    assert!(fired(&mut d, "StartInstances", "b", minute).is_empty());
+    assert!(fired(&mut d, "ModifyInstanceAttribute", "a", 2 * minute).is_empty());
+    // Another principal's start does not complete a's sequence.
+    assert!(fired(&mut d, "StartInstances", "b", 3 * minute).is_empty());
+    let hits = fired(&mut d, "StartInstances", "a", 4 * minute);
+    assert_eq!(
+        hits,
+        vec![Hit {
+            rule: 3,
+            group: Some("a".into()),
+            count: 3
+        }]
+    );
+    // Too slow: the chain must end within 10 minutes of its start.
+    assert!(fired(&mut d, "StopInstances", "c", 0).is_empty());
+    assert!(fired(&mut d, "ModifyInstanceAttribute", "c", 5 * minute).is_empty());
+    assert!(fired(&mut d, "StartInstances", "c", 11 * minute).is_empty());
+}
+
+#[test]
+fn counts_and_unordered_correlations() {
+    let base = "title: Get\nname: get\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n    s: {eventName: GetSecretValue}\n    condition: s\n";
+    let counted = format!(
+        "{base}---\ntitle: Many gets\ncorrelation:\n    type: event_count\n    rules: [get]\n    group-by: [userIdentity.arn]\n    timespan: 5m\n    condition: {{gte: 3}}\n    generate: true\n"
+    );
+    let mut d = detector(&counted);
+    let get = |who: &str, id: &str| json!({"eventName": "GetSecretValue", "userIdentity": {"arn": who}, "requestParameters": {"secretId": id}});
+    // generate: true: the base rule fires on its own too.
+    assert_eq!(d.observe(&get("a", "s1"), 0).len(), 1);
+    assert_eq!(d.observe(&get("a", "s1"), 1).len(), 1);
+    let hits = d.observe(&get("a", "s1"), 2);
+    assert_eq!(hits.len(), 2);
+    assert_eq!(
+        hits[0],
+        Hit {
+            rule: 1,
+            group: Some("a".into()),
+            count: 3
+        }
+    );
+    let distinct = format!(
+        "{base}---\ntitle: Many secrets\ncorrelation:\n    type: value_count\n    rules: [get]\n    group-by: [userIdentity.arn]\n    timespan: 5m\n    condition: {{gte: 2, field: requestParameters.secretId}}\n"
+    );
+    let mut d = detector(&distinct);
+    assert!(d.observe(&get("a", "s1"), 0).is_empty());
+    assert!(d.observe(&get("a", "s1"), 1).is_empty());
+    assert_eq!(
+        d.observe(&get("a", "s2"), 2),
+        vec![Hit {
+            rule: 1,
+            group: Some("a".into()),
+            count: 2
+        }]
+    );
+    let both = "title: A\nname: a\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n    s: {eventName: A}\n    condition: s\n---\ntitle: B\nname: b\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n    s: {eventName: B}\n    condition: s\n---\ntitle: A and B\ncorrelation:\n    type: temporal\n    rules: [a, b]\n    timespan: 1m\n";
+    let mut d = detector(both);
+    assert!(d.observe(&json!({"eventName": "B"}), 0).is_empty());
+    assert_eq!(d.observe(&json!({"eventName": "A"}), 10).len(), 1);
+}
+
+#[test]
+fn correlation_refusals() {
+    let missing =
+        "title: Lonely\ncorrelation:\n    type: temporal\n    rules: [nowhere]\n    timespan: 1m\n";
+    let rules: Vec<Rule> = Rule::parse_all(missing)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        unresolved_references(&rules),
+        vec![(0, vec!["nowhere".to_owned()])]
+    );
+    let odd = "title: Odd\ncorrelation:\n    type: value_sum\n    rules: [x]\n    timespan: 1m\n";
+    assert!(
+        matches!(&Rule::parse_all(odd)[0], Err(SigmaError::Unsupported(m)) if m.contains("value_sum"))
+    );
+    let no_span = "title: Odd\ncorrelation:\n    type: temporal\n    rules: [x]\n";
+    assert!(
+        matches!(&Rule::parse_all(no_span)[0], Err(SigmaError::Invalid(m)) if m.contains("timespan"))
+    );
+}

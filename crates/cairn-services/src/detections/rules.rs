@@ -5,7 +5,8 @@
 //! Benchmark's monitoring controls 4.1–4.15 (the metric filters of Security Hub's
 //! CloudWatch.1–14, as detections: they fire on every change they watch, benign or not), and
 //! `cairn-techniques`, one rule per Stratus Red Team technique whose CloudTrail trace is
-//! distinctive (plain, threshold: "20 GetSecretValue by one principal in 5 minutes"), each
+//! distinctive (plain; threshold: "GetSecretValue for 20 secrets by one principal in 5 minutes";
+//! sequence: "an instance stopped, its user data changed, started again within 10 minutes"), each
 //! tested to fire on the technique's real detonation log and on nothing of the benign real
 //! records.
 
@@ -125,6 +126,10 @@ const OWN: &[(&str, &str)] = &[
     ),
     (
         "cairn-techniques",
+        include_str!("rules/techniques/ec2-user-data-sequence.yml"),
+    ),
+    (
+        "cairn-techniques",
         include_str!("rules/techniques/federation-token-with-broad-policy.yml"),
     ),
     (
@@ -211,21 +216,24 @@ fn armed(set: &str, rule: Rule, fallback: &str) -> Armed {
     }
 }
 
-/// cairn's own rules.
+/// cairn's own rules (a file may hold several: a sequence rule with the rules it orders).
 pub fn own() -> Vec<Armed> {
-    OWN.iter()
-        .filter_map(|(set, text)| match Rule::parse(text) {
-            Ok(r) => {
-                let title = r.title.clone();
-                Some(armed(set, r, &title))
-            }
-            Err(e) => {
+    let mut out = Vec::new();
+    for (set, text) in OWN {
+        for parsed in Rule::parse_all(text) {
+            match parsed {
+                Ok(r) => {
+                    let title = r.title.clone();
+                    out.push(armed(set, r, &title));
+                }
                 // Built in and tested: never happens in a released build.
-                tracing::error!(set, error = %e, "a built-in detection rule does not load");
-                None
+                Err(e) => {
+                    tracing::error!(set, error = %e, "a built-in detection rule does not load")
+                }
             }
-        })
-        .collect()
+        }
+    }
+    out
 }
 
 /// A rule file that could not be used, and why.
@@ -251,12 +259,33 @@ pub fn folder(dir: &Path) -> std::io::Result<(Vec<Armed>, Vec<Refused>)> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match Rule::parse(&text) {
-            Ok(r) => rules.push(armed(&set, r, &stem)),
-            Err(error) => refused.push(Refused { path, error }),
+        for parsed in Rule::parse_all(&text) {
+            match parsed {
+                Ok(r) => rules.push((path.clone(), armed(&set, r, &stem))),
+                Err(error) => refused.push(Refused {
+                    path: path.clone(),
+                    error,
+                }),
+            }
         }
     }
-    Ok((rules, refused))
+    // A correlation whose rules are not in the folder cannot fire: refused, named.
+    let plain: Vec<Rule> = rules.iter().map(|(_, a)| a.rule.clone()).collect();
+    let unresolved = cairn_rules::sigma::unresolved_references(&plain);
+    let mut kept = Vec::new();
+    for (i, (path, a)) in rules.into_iter().enumerate() {
+        match unresolved.iter().find(|(u, _)| *u == i) {
+            Some((_, missing)) => refused.push(Refused {
+                path,
+                error: SigmaError::Invalid(format!(
+                    "its correlation names rules the folder does not have: {}",
+                    missing.join(", ")
+                )),
+            }),
+            None => kept.push(a),
+        }
+    }
+    Ok((kept, refused))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
