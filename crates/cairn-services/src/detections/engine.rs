@@ -98,8 +98,10 @@ impl Detections {
             }
             done += findings.len() as u64;
             self.app.detections.advance(next, &findings)?;
-            for f in &findings {
-                self.publish(f);
+            // With no EventBridge rule anywhere, nothing could take a finding from the bus
+            // (the router reads nothing then either): publishing would only fill it.
+            if !findings.is_empty() && self.app.events.any_pattern_rule().unwrap_or(true) {
+                self.publish(&findings);
             }
             cursor = next;
         }
@@ -133,31 +135,54 @@ impl Detections {
         }
     }
 
-    /// Puts a finding on its account's default bus (internal PutEvents as cairn's detection
-    /// engine, not recorded: the finding is not a call anyone made).
-    fn publish(&self, f: &Finding) {
-        let me = Internal::service(ENGINE, &f.account, &f.region, None, Durability::Unrecorded);
-        let entry = json!({
-            "Source": FINDING_SOURCE,
-            "DetailType": FINDING_DETAIL_TYPE,
-            "Detail": detail(f).to_string(),
-            "Time": f.created_ms as f64 / 1000.0,
-        });
-        let answer = me.call_json(
-            &self.app,
-            "events",
-            "PutEvents",
-            json!({"Entries": [entry]}),
-        );
-        let refused = match &answer {
-            Ok(a) => a
-                .pointer("/Entries/0/ErrorCode")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            Err(e) => Some(format!("{}: {}", e.code, e.message)),
-        };
-        if let Some(why) = refused {
-            tracing::warn!(finding = %f.id, %why, "a finding could not be put on its event bus");
+    /// Puts findings on their accounts' default buses, ten to a PutEvents call (its limit),
+    /// as cairn's detection engine; not recorded: a finding is not a call anyone made.
+    fn publish(&self, findings: &[Finding]) {
+        let mut by_place: Vec<((&str, &str), Vec<&Finding>)> = Vec::new();
+        for f in findings {
+            let place = (f.account.as_str(), f.region.as_str());
+            match by_place.iter_mut().find(|(p, _)| *p == place) {
+                Some((_, fs)) => fs.push(f),
+                None => by_place.push((place, vec![f])),
+            }
+        }
+        for ((account, region), fs) in by_place {
+            let me = Internal::service(ENGINE, account, region, None, Durability::Unrecorded);
+            for chunk in fs.chunks(10) {
+                let entries: Vec<Value> = chunk
+                    .iter()
+                    .map(|f| {
+                        json!({
+                            "Source": FINDING_SOURCE,
+                            "DetailType": FINDING_DETAIL_TYPE,
+                            "Detail": detail(f).to_string(),
+                            "Time": f.created_ms as f64 / 1000.0,
+                        })
+                    })
+                    .collect();
+                let answer = me.call_json(
+                    &self.app,
+                    "events",
+                    "PutEvents",
+                    json!({"Entries": entries}),
+                );
+                let failed = match &answer {
+                    Ok(a) => {
+                        a.get("FailedEntryCount")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0)
+                            > 0
+                    }
+                    Err(_) => true,
+                };
+                if failed {
+                    let why = match answer {
+                        Ok(a) => a.to_string(),
+                        Err(e) => format!("{}: {}", e.code, e.message),
+                    };
+                    tracing::warn!(%account, %region, %why, "findings could not be put on their event bus");
+                }
+            }
         }
     }
 }
