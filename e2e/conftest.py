@@ -15,6 +15,7 @@ from pathlib import Path
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -425,16 +426,28 @@ class ClusterCairn(SingleCairn):
         return ["--config", str(self._merged(conf))]
 
     def lake_files(self, eds):
-        """A copy of the store's files as they are now in the cluster's object store."""
+        """A copy of the store's files as they are now in the cluster's object store. The
+        store goes on ingesting (a query is a recorded call) and compacting meanwhile, so a
+        file listed may be gone when fetched: the copy is taken again until one listing's
+        files all arrive and the listing after it is the same."""
         store, prefix = self.bodies
         folder = self.data_dir.parent / f"{self.data_dir.name}-lake-copy" / eds
-        shutil.rmtree(folder, ignore_errors=True)
-        for k in store.keys():
-            if k.startswith(f"{prefix}/lake/{eds}/"):
-                dest = folder / k[len(f"{prefix}/lake/{eds}/"):]
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                store.s3.download_file(store.BUCKET, k, str(dest))
-        return folder
+        mine = f"{prefix}/lake/{eds}/"
+        for _ in range(20):
+            shutil.rmtree(folder, ignore_errors=True)
+            listed = sorted(k for k in store.keys() if k.startswith(mine))
+            try:
+                for k in listed:
+                    dest = folder / k[len(mine):]
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    store.s3.download_file(store.BUCKET, k, str(dest))
+            except botocore.exceptions.ClientError:
+                time.sleep(0.2)
+                continue
+            if sorted(k for k in store.keys() if k.startswith(mine)) == listed:
+                return folder
+            time.sleep(0.2)
+        raise AssertionError(f"the files of {eds} kept changing while they were copied")
 
     def _start(self):
         import cluster as cluster_mod
