@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::SigmaError;
 use super::condition::Compare;
+use super::record::string_list;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -53,16 +54,7 @@ impl Correlation {
             }
             None => return Err(bad("has no type")),
         };
-        let list = |k: &str| -> Vec<String> {
-            match c.get(k) {
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                Some(Value::String(s)) => vec![s.clone()],
-                _ => Vec::new(),
-            }
-        };
+        let list = |k: &str| string_list(c, k);
         let rules = list("rules");
         if rules.is_empty() {
             return Err(bad("names no rules"));

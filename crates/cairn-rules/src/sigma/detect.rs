@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Rule;
 use super::correlation::Windows;
-use super::record::{Fields, leaves, lookup};
+use super::record::{Fields, joined_text};
 
 /// A rule firing.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,14 +163,7 @@ impl Detector {
                 });
                 continue;
             };
-            let text_of = |field: &str| {
-                let found = lookup(record, field);
-                (!found.is_empty()).then(|| {
-                    let mut out = Vec::new();
-                    found.iter().for_each(|v| leaves(v, &mut out));
-                    out.join(",")
-                })
-            };
+            let text_of = |field: &str| joined_text(record, field);
             let group = agg
                 .group_by
                 .as_deref()
@@ -219,14 +212,7 @@ impl Detector {
                 let Some(c) = self.rules[ci].correlation.as_ref() else {
                     continue;
                 };
-                let text_of = |field: &str| {
-                    let found = lookup(record, field);
-                    (!found.is_empty()).then(|| {
-                        let mut out = Vec::new();
-                        found.iter().for_each(|v| leaves(v, &mut out));
-                        out.join(",")
-                    })
-                };
+                let text_of = |field: &str| joined_text(record, field);
                 let group: Vec<String> = c
                     .group_by
                     .iter()

@@ -36,6 +36,8 @@ mod record;
 mod selection;
 mod value;
 
+use record::string_list;
+
 use serde_json::Value;
 
 pub use condition::{Aggregation, Compare};
@@ -118,16 +120,7 @@ impl Rule {
     /// Compiles a rule given as its YAML document read into JSON.
     pub fn from_document(doc: &Value) -> Result<Rule, SigmaError> {
         let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
-        let list = |k: &str| -> Vec<String> {
-            match doc.get(k) {
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                Some(Value::String(s)) => vec![s.clone()],
-                _ => Vec::new(),
-            }
-        };
+        let list = |k: &str| string_list(doc, k);
         let title = text("title").ok_or_else(|| SigmaError::Invalid("it has no title".into()))?;
         if let Some(c) = doc.get("correlation") {
             return Ok(Rule {

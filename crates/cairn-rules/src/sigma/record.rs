@@ -146,6 +146,29 @@ pub fn leaves<'a>(v: &'a Value, out: &mut Vec<Cow<'a, str>>) {
     }
 }
 
+/// A field's values as one text (each value's texts joined by commas): an aggregation's or a
+/// correlation's group and counted value. `None`: the record has no such field.
+pub fn joined_text(record: &Value, field: &str) -> Option<String> {
+    let found = lookup(record, field);
+    (!found.is_empty()).then(|| {
+        let mut out = Vec::new();
+        found.iter().for_each(|v| leaves(v, &mut out));
+        out.join(",")
+    })
+}
+
+/// A rule document's member that is a list of strings, or one string.
+pub fn string_list(doc: &Value, key: &str) -> Vec<String> {
+    match doc.get(key) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
 /// Every string anywhere in a record (for keyword selections).
 pub fn all_strings<'a>(v: &'a Value, out: &mut Vec<Cow<'a, str>>) {
     match v {
