@@ -160,27 +160,8 @@ impl Endpoint {
         extra: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Response, String> {
-        let mut h = http::HeaderMap::new();
-        let hv = |s: &str| http::HeaderValue::from_str(s).map_err(|e| e.to_string());
-        h.insert("host", hv(&self.host_port)?);
-        h.insert("x-amz-content-sha256", hv(&sha256_hex(body))?);
-        for (k, v) in extra {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?,
-                hv(v)?,
-            );
-        }
-        let key = SigningKey {
-            access_key_id: &self.access_key_id,
-            secret_access_key: &self.secret_access_key,
-            region: &self.region,
-            service,
-        };
-        sign(&key, method, path, query, &mut h, body, now_ms());
-        let target = match query {
-            Some(q) if !q.is_empty() => format!("{path}?{q}"),
-            _ => path.to_owned(),
-        };
+        let (h, target) =
+            self.signed(service, method, path, query, extra, &sha256_hex(body), body)?;
         let req = crate::http1::request_bytes(method, &target, &h, body);
         let head_only = method == "HEAD";
         // A kept connection may have been closed by the server meanwhile: then try a new one.
@@ -210,27 +191,15 @@ impl Endpoint {
         body: &mut dyn Read,
         length: u64,
     ) -> Result<Response, String> {
-        let mut h = http::HeaderMap::new();
-        let hv = |s: &str| http::HeaderValue::from_str(s).map_err(|e| e.to_string());
-        h.insert("host", hv(&self.host_port)?);
-        h.insert("x-amz-content-sha256", hv(crate::sigv4::UNSIGNED_PAYLOAD)?);
-        for (k, v) in extra {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?,
-                hv(v)?,
-            );
-        }
-        let key = SigningKey {
-            access_key_id: &self.access_key_id,
-            secret_access_key: &self.secret_access_key,
-            region: &self.region,
+        let (h, target) = self.signed(
             service,
-        };
-        sign(&key, method, path, query, &mut h, &[], now_ms());
-        let target = match query {
-            Some(q) if !q.is_empty() => format!("{path}?{q}"),
-            _ => path.to_owned(),
-        };
+            method,
+            path,
+            query,
+            extra,
+            crate::sigv4::UNSIGNED_PAYLOAD,
+            &[],
+        )?;
         let length = usize::try_from(length).map_err(|_| "body too large".to_owned())?;
         let head = crate::http1::request_head(method, &target, &h, length);
         let mut s = self.connect()?;
@@ -250,6 +219,43 @@ impl Endpoint {
             left -= n;
         }
         self.read_response(s, method == "HEAD")
+    }
+
+    /// A request's headers (`host`, `x-amz-content-sha256: payload_hash`, `extra`) signed
+    /// with SigV4, and its request target (path and query).
+    #[allow(clippy::too_many_arguments)]
+    fn signed(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        extra: &[(&str, &str)],
+        payload_hash: &str,
+        body: &[u8],
+    ) -> Result<(http::HeaderMap, String), String> {
+        let mut h = http::HeaderMap::new();
+        let hv = |s: &str| http::HeaderValue::from_str(s).map_err(|e| e.to_string());
+        h.insert("host", hv(&self.host_port)?);
+        h.insert("x-amz-content-sha256", hv(payload_hash)?);
+        for (k, v) in extra {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?,
+                hv(v)?,
+            );
+        }
+        let key = SigningKey {
+            access_key_id: &self.access_key_id,
+            secret_access_key: &self.secret_access_key,
+            region: &self.region,
+            service,
+        };
+        sign(&key, method, path, query, &mut h, body, now_ms());
+        let target = match query {
+            Some(q) if !q.is_empty() => format!("{path}?{q}"),
+            _ => path.to_owned(),
+        };
+        Ok((h, target))
     }
 
     fn connect(&self) -> Result<Conn, String> {
