@@ -20,6 +20,7 @@ use cairn_store::history::{FollowingIndex, HistoryIndex, SqliteHistory};
 use cairn_store::identity::{IdentityStore, SqliteIdentity};
 use cairn_store::journal::{Journal, JournalConfig, Leases, SegmentJournal, Solo};
 use cairn_store::kms::{KmsStore, SqliteKms};
+use cairn_store::labs::{LabsStore, SqliteLabs};
 use cairn_store::lake::{Columnar, LakeStore, NoColumnar, SqliteLake};
 use cairn_store::lambda::{LambdaStore, SqliteLambda};
 use cairn_store::logs::{LogsStore, SqliteLogs};
@@ -52,6 +53,8 @@ pub struct App {
     pub organizations: Arc<dyn OrganizationsStore>,
     /// The detection engine's findings and its cursor into the journal.
     pub detections: Arc<dyn DetectionsStore>,
+    /// Each account's progress through the labs (`cairn lab`).
+    pub labs: Arc<dyn LabsStore>,
     /// CloudWatch Logs groups, streams, events and metric filters.
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
@@ -127,6 +130,9 @@ impl Layout {
     }
     pub fn detections_db(&self) -> PathBuf {
         self.root.join("detections.db")
+    }
+    pub fn labs_db(&self) -> PathBuf {
+        self.root.join("labs.db")
     }
     pub fn logs_db(&self) -> PathBuf {
         self.root.join("logs.db")
@@ -216,6 +222,7 @@ pub struct Stores {
     pub kms: Arc<dyn KmsStore>,
     pub organizations: Arc<dyn OrganizationsStore>,
     pub detections: Arc<dyn DetectionsStore>,
+    pub labs: Arc<dyn LabsStore>,
     pub logs: Arc<dyn LogsStore>,
     pub metrics: Arc<dyn MetricsStore>,
     pub sqs: Arc<dyn SqsStore>,
@@ -314,6 +321,7 @@ impl Stores {
                 SqliteDetections::open(&layout.detections_db())
                     .map_err(at(layout.detections_db()))?,
             ),
+            labs: Arc::new(SqliteLabs::open(&layout.labs_db()).map_err(at(layout.labs_db()))?),
             logs: Arc::new(SqliteLogs::open(&layout.logs_db()).map_err(at(layout.logs_db()))?),
             metrics: Arc::new(
                 SqliteMetrics::open(&layout.metrics_db()).map_err(at(layout.metrics_db()))?,
@@ -422,6 +430,7 @@ impl App {
             kms: Arc::clone(&stores.kms),
             organizations: Arc::clone(&stores.organizations),
             detections: Arc::clone(&stores.detections),
+            labs: Arc::clone(&stores.labs),
             logs: Arc::clone(&stores.logs),
             metrics: Arc::clone(&stores.metrics),
             sqs: Arc::clone(&stores.sqs),

@@ -17,6 +17,7 @@ use cairn_store::history::{FollowingIndex, HistoryIndex, PgHistory};
 use cairn_store::identity::PgIdentity;
 use cairn_store::journal::{Journal, PgJournal, PgLeases};
 use cairn_store::kms::PgKms;
+use cairn_store::labs::PgLabs;
 use cairn_store::lake::PgLake;
 use cairn_store::lambda::PgLambda;
 use cairn_store::logs::PgLogs;
@@ -171,6 +172,9 @@ impl Stores {
             detections: Arc::new(
                 PgDetections::open(url, &cluster.schema("detections"))
                     .map_err(at_database(cluster, "detections"))?,
+            ),
+            labs: Arc::new(
+                PgLabs::open(url, &cluster.schema("labs")).map_err(at_database(cluster, "labs"))?,
             ),
             logs: Arc::new(
                 PgLogs::open(url, &cluster.schema("logs")).map_err(at_database(cluster, "logs"))?,

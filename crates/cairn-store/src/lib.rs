@@ -14,6 +14,8 @@
 //!   target deliveries ([`events::EventsStore`]; [`events::SqliteEvents`]).
 //! - [`history`]: the event-history index behind LookupEvents, derived from the journal and
 //!   rebuildable from it ([`history::HistoryIndex`]; [`history::SqliteHistory`]).
+//! - [`labs`]: each account's progress through cairn's labs ([`labs::LabsStore`]; SQLite
+//!   and PostgreSQL).
 //! - [`identity`]: accounts, IAM entities and access keys ([`identity::IdentityStore`];
 //!   [`identity::SqliteIdentity`]).
 //! - [`organizations`]: AWS Organizations, each organization one document, and its members
@@ -62,6 +64,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod labs;
 pub mod lake;
 pub mod lambda;
 pub mod logs;

@@ -11,6 +11,7 @@ mod env;
 mod fault;
 mod findings;
 mod import;
+mod lab;
 mod migrate;
 mod open;
 mod operations;
@@ -110,6 +111,11 @@ enum Command {
     /// monitoring and attack-technique sets, and `serve --sigma-rules` folders) firing on an
     /// account's calls.
     Findings(findings::FindingsArgs),
+    /// The course's labs on a running instance: exercises (create a trail, event history, log
+    /// files, validation, alerts, real-time functions, best practices) and investigations of
+    /// real attacks replayed into the account, each graded through the public APIs.
+    #[command(subcommand)]
+    Lab(lab::LabCommand),
     /// Make a `cairn serve --test-faults` instance fail on purpose (for tests of audit that
     /// fails closed).
     Fault(fault::FaultArgs),
@@ -240,6 +246,11 @@ fn main() -> anyhow::Result<()> {
         Command::Findings(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);
             findings::run(a)
+        }
+        Command::Lab(mut a) => {
+            let common = a.common_mut();
+            common.data_dir = with_file_dir(common.data_dir.clone());
+            lab::run(a)
         }
         Command::Env(mut a) => {
             a.data_dir = with_file_dir(a.data_dir);

@@ -251,6 +251,7 @@ fn copy_all(
             },
         ),
         ("kms", layout.kms_db(), plain_like(&plain)),
+        ("labs", layout.labs_db(), plain_like(&plain)),
         (
             "detections",
             layout.detections_db(),

@@ -14,11 +14,16 @@
 //! - `Cairn.RunChecks`: the account's best-practice checks (`checks`: Security Hub's CIS
 //!   controls for CloudTrail, CloudWatch and KMS), read through the services' APIs as the
 //!   root user, for `cairn checks`.
+//! - `Cairn.ListLabs`, `Cairn.StartLab`, `Cairn.CheckLab`, `Cairn.LabHint`, `Cairn.ResetLab`:
+//!   the labs (`labs`) for `cairn lab`: their list with the account's progress, starting one
+//!   (its set-up recorded as the root user's calls), grading it (reads not recorded), the next
+//!   step's hint, forgetting progress.
 //!
 //! These calls administer cairn itself; AWS has no such API, so they are not recorded as
 //! CloudTrail events (the records they load are).
 
 pub mod checks;
+pub mod labs;
 
 use std::sync::Arc;
 
@@ -73,6 +78,11 @@ pub async fn serve(
             | "Cairn.InjectFault"
             | "Cairn.ListFindings"
             | "Cairn.RunChecks"
+            | "Cairn.ListLabs"
+            | "Cairn.StartLab"
+            | "Cairn.CheckLab"
+            | "Cairn.LabHint"
+            | "Cairn.ResetLab"
     ) {
         let e = AwsError::client(
             "UnknownOperationException",
@@ -126,6 +136,23 @@ pub async fn serve(
                 json_response(v.to_string().into_bytes(), protocol, &rid)
             }
             Err(_) => error_response(&AwsError::internal("the checks failed"), protocol, &rid),
+        };
+    }
+    if target.contains("Lab") {
+        let who = crate::pipeline::internal::Internal {
+            actor: crate::pipeline::internal::Actor::Caller(call.principal.clone()),
+            account: account.to_string(),
+            region: call.region.clone(),
+            source_arn: None,
+            cause: rid.clone(),
+            durability: crate::pipeline::Durability::Unrecorded,
+        };
+        let (app, target) = (Arc::clone(&app), target.to_owned());
+        let done = tokio::task::spawn_blocking(move || lab_call(&app, who, &target, &body)).await;
+        return match done {
+            Ok(Ok(v)) => json_response(v.to_string().into_bytes(), protocol, &rid),
+            Ok(Err(e)) => error_response(&e, protocol, &rid),
+            Err(_) => error_response(&AwsError::internal("the lab call failed"), protocol, &rid),
         };
     }
     if target == "Cairn.AdvanceClock" {
@@ -210,6 +237,68 @@ fn list_findings(app: &App, account: &str, body: &[u8]) -> Result<Value, AwsErro
         })
         .collect();
     Ok(json!({"Findings": findings, "NextAfter": next}))
+}
+
+/// A lab call: `{"Lab": name?, "Answers": {id: value}?}` (`Lab` required to start one).
+fn lab_call(
+    app: &App,
+    mut who: crate::pipeline::internal::Internal,
+    target: &str,
+    body: &[u8],
+) -> Result<Value, AwsError> {
+    let ask: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|_| AwsError::client("SerializationException", "Expected a JSON object"))?
+    };
+    let name = ask.get("Lab").and_then(Value::as_str).map(str::to_owned);
+    let now_ms = app.clock.now_millis();
+    if target == "Cairn.StartLab" {
+        // A lab's set-up changes the account: recorded, as the caller's calls.
+        who.durability = crate::pipeline::Durability::Wait;
+    }
+    let ctx = labs::Ctx {
+        app,
+        who: &who,
+        now_ms,
+    };
+    match target {
+        "Cairn.ListLabs" => labs::list(&ctx),
+        "Cairn.StartLab" => {
+            let name = name.ok_or_else(|| {
+                AwsError::client(
+                    "ValidationException",
+                    "Name the lab to start: {\"Lab\": name}.",
+                )
+            })?;
+            labs::start(&ctx, &name)
+        }
+        "Cairn.CheckLab" => {
+            let answers: Vec<(String, String)> = match ask.get("Answers") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Object(m)) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| (k.clone(), s.to_owned()))
+                            .ok_or_else(|| {
+                                AwsError::client("ValidationException", "Each answer is a string.")
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => {
+                    return Err(AwsError::client(
+                        "ValidationException",
+                        "Answers is an object of question id to answer.",
+                    ));
+                }
+            };
+            labs::check(&ctx, name.as_deref(), &answers)
+        }
+        "Cairn.LabHint" => labs::hint(&ctx, name.as_deref()),
+        _ => labs::reset(&ctx, name.as_deref()),
+    }
 }
 
 /// Arms the fault `{"Fault": name}` names.

@@ -80,6 +80,13 @@ pub(super) fn write(
     if lines.is_empty() {
         return;
     }
+    // The runner stamps lines with the machine's clock; the log group keeps the instance's
+    // time (which a test clock moves ahead), as every other record it holds.
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let ahead = app.clock.now_millis() - wall;
+    let lines: Vec<(i64, String)> = lines.iter().map(|(t, m)| (t + ahead, m.clone())).collect();
     let shipper = shipper(app);
     let mut st = lock(&shipper.state);
     st.joined += 1;
@@ -91,7 +98,7 @@ pub(super) fn write(
             group.to_owned(),
             stream.to_owned(),
         ),
-        lines: lines.to_vec(),
+        lines,
     });
     while st.written < mine {
         if st.writing {

@@ -2,7 +2,7 @@
 //! every backend (Quickwit's metastore suite is the model).
 //!
 //! A backend hands the suite fresh, empty stores through [`Backend`]; each store's module
-//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`organizations`], [`detections`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
+//! here ([`journal`], [`history`], [`identity`], [`console`], [`kms`], [`organizations`], [`detections`], [`labs`], [`lambda`], [`logs`], [`metrics`], [`objects`], [`sqs`], [`sns`], [`events`], [`lake`], [`trails`], and
 //! [`calls`] for the fail-closed group semantics) lists its cases in a `CASES` table, and
 //! [`run`] runs a table against a new backend per case, naming every case that failed. The
 //! embedded backend runs it in [`sqlite`], the PostgreSQL one in [`pg`] (for the stores that
@@ -31,6 +31,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod kms;
+pub mod labs;
 pub mod lake;
 pub mod lambda;
 pub mod logs;
@@ -55,6 +56,7 @@ use crate::history::HistoryIndex;
 use crate::identity::IdentityStore;
 use crate::journal::Journal;
 use crate::kms::KmsStore;
+use crate::labs::LabsStore;
 use crate::lake::LakeStore;
 use crate::lambda::LambdaStore;
 use crate::logs::LogsStore;
@@ -76,6 +78,7 @@ pub trait Backend {
     fn kms(&self) -> Arc<dyn KmsStore>;
     fn organizations(&self) -> Arc<dyn OrganizationsStore>;
     fn detections(&self) -> Arc<dyn DetectionsStore>;
+    fn labs(&self) -> Arc<dyn LabsStore>;
     fn logs(&self) -> Arc<dyn LogsStore>;
     fn metrics(&self) -> Arc<dyn MetricsStore>;
     fn objects(&self) -> Arc<dyn ObjectStore>;
@@ -118,6 +121,7 @@ pub fn run_all(new_backend: &dyn Fn() -> Box<dyn Backend>) {
         console::CASES,
         kms::CASES,
         detections::CASES,
+        labs::CASES,
         logs::CASES,
         metrics::CASES,
         sns::CASES,

@@ -17,6 +17,7 @@ use crate::history::{HistoryIndex, PgHistory};
 use crate::identity::{IdentityStore, PgIdentity};
 use crate::journal::{Journal, NoHook, PgJournal};
 use crate::kms::{KmsStore, PgKms};
+use crate::labs::{LabsStore, PgLabs};
 use crate::lake::{LakeStore, PgLake};
 use crate::lambda::{LambdaStore, PgLambda};
 use crate::logs::{LogsStore, PgLogs};
@@ -217,6 +218,7 @@ pub struct PgBackend {
     kms: Mutex<Option<Arc<dyn KmsStore>>>,
     organizations: Mutex<Option<Arc<dyn OrganizationsStore>>>,
     detections: Mutex<Option<Arc<dyn DetectionsStore>>>,
+    labs: Mutex<Option<Arc<dyn LabsStore>>>,
     lake: Mutex<Option<Arc<dyn LakeStore>>>,
     lambda: Mutex<Option<Arc<dyn LambdaStore>>>,
     logs: Mutex<Option<Arc<dyn LogsStore>>>,
@@ -247,6 +249,7 @@ impl PgBackend {
             kms: Mutex::new(None),
             organizations: Mutex::new(None),
             detections: Mutex::new(None),
+            labs: Mutex::new(None),
             lake: Mutex::new(None),
             lambda: Mutex::new(None),
             logs: Mutex::new(None),
@@ -322,6 +325,18 @@ impl Backend for PgBackend {
         let s: Arc<dyn DetectionsStore> = Arc::new(
             PgDetections::open(&self.url, &self.schema)
                 .unwrap_or_else(|e| panic!("opening the detections store on PostgreSQL: {e}")),
+        );
+        *slot = Some(Arc::clone(&s));
+        s
+    }
+    fn labs(&self) -> Arc<dyn LabsStore> {
+        let mut slot = self.labs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Arc::clone(s);
+        }
+        let s: Arc<dyn LabsStore> = Arc::new(
+            PgLabs::open(&self.url, &self.schema)
+                .unwrap_or_else(|e| panic!("opening the labs store on PostgreSQL: {e}")),
         );
         *slot = Some(Arc::clone(&s));
         s
@@ -468,6 +483,7 @@ impl Backend for PgBackend {
         *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.organizations.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.detections.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.labs.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lake.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.lambda.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -600,6 +616,14 @@ mod tests {
     fn the_detections_contract_on_postgresql() {
         let server = TestPostgres::start();
         super::super::run(super::super::detections::CASES, &|| {
+            Box::new(PgBackend::new(&server))
+        });
+    }
+
+    #[test]
+    fn the_labs_contract_on_postgresql() {
+        let server = TestPostgres::start();
+        super::super::run(super::super::labs::CASES, &|| {
             Box::new(PgBackend::new(&server))
         });
     }

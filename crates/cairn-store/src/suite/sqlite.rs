@@ -13,6 +13,7 @@ use crate::history::{HistoryIndex, SqliteHistory};
 use crate::identity::{IdentityStore, SqliteIdentity};
 use crate::journal::{Journal, JournalConfig, NoHook, SegmentJournal};
 use crate::kms::{KmsStore, SqliteKms};
+use crate::labs::{LabsStore, SqliteLabs};
 use crate::lake::{LakeStore, SqliteLake};
 use crate::lambda::{LambdaStore, SqliteLambda};
 use crate::logs::{LogsStore, SqliteLogs};
@@ -37,6 +38,7 @@ struct Open {
     kms: Option<Arc<dyn KmsStore>>,
     organizations: Option<Arc<dyn OrganizationsStore>>,
     detections: Option<Arc<dyn DetectionsStore>>,
+    labs: Option<Arc<dyn LabsStore>>,
     logs: Option<Arc<dyn LogsStore>>,
     metrics: Option<Arc<dyn MetricsStore>>,
     objects: Option<Arc<dyn ObjectStore>>,
@@ -147,6 +149,13 @@ impl Backend for SqliteBackend {
         self.get(
             |o| &mut o.detections,
             || SqliteDetections::open(&self.path("detections.db")).map(|s| Arc::new(s) as _),
+        )
+    }
+
+    fn labs(&self) -> Arc<dyn LabsStore> {
+        self.get(
+            |o| &mut o.labs,
+            || SqliteLabs::open(&self.path("labs.db")).map(|s| Arc::new(s) as _),
         )
     }
 
@@ -270,6 +279,11 @@ mod tests {
     #[test]
     fn detections() {
         run(suite::detections::CASES, &SqliteBackend::boxed);
+    }
+
+    #[test]
+    fn labs() {
+        run(suite::labs::CASES, &SqliteBackend::boxed);
     }
 
     #[test]
