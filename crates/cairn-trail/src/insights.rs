@@ -83,7 +83,7 @@ impl InsightSelectors {
 
     /// The list as the API answers it.
     pub fn to_api(&self) -> Value {
-        Value::Array(self.0.iter().map(|s| api_selector(s)).collect())
+        Value::Array(self.0.iter().map(api_selector).collect())
     }
 
     /// The list as the store keeps it (`None` when empty: Insights off).

@@ -257,10 +257,10 @@ impl Series {
                     if let Some(o) = self.open.as_mut() {
                         o.last_over = m;
                     }
-                } else if m - last_over >= p.quiet_minutes {
-                    if let Some(o) = self.open.take() {
-                        out.push(self.end(&o));
-                    }
+                } else if m - last_over >= p.quiet_minutes
+                    && let Some(o) = self.open.take()
+                {
+                    out.push(self.end(&o));
                 }
                 continue;
             }

@@ -69,17 +69,21 @@ struct Memory {
     newest: i64,
 }
 
+/// A trail watching a type: its home region, whether it covers every region, and the first
+/// minute the type was on.
+type Covering = (String, bool, i64);
+
 /// Which (account, region, type) are watched, and since which minute: per account and type,
 /// each logging trail's home region, whether it covers every region, and when it turned the
 /// type on.
 struct Watch {
-    trails: HashMap<(String, &'static str), Vec<(String, bool, i64)>>,
+    trails: HashMap<(String, &'static str), Vec<Covering>>,
     accounts: std::collections::HashSet<String>,
 }
 
 impl Watch {
     fn of(trails: &[Trail]) -> Watch {
-        let mut watched: HashMap<(String, &'static str), Vec<(String, bool, i64)>> = HashMap::new();
+        let mut watched: HashMap<(String, &'static str), Vec<Covering>> = HashMap::new();
         let mut accounts = std::collections::HashSet::new();
         for t in trails.iter().filter(|t| t.logging) {
             let s = InsightSelectors::of(t);
