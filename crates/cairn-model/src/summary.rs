@@ -185,6 +185,8 @@ struct Members {
     resources: Option<Value>,
     #[serde(rename = "requestParameters")]
     request_parameters: Option<Value>,
+    #[serde(rename = "insightDetails")]
+    insight_details: Option<Value>,
 }
 
 impl Members {
@@ -203,6 +205,7 @@ impl Members {
             ("managementEvent", self.management_event),
             ("resources", self.resources),
             ("requestParameters", self.request_parameters),
+            ("insightDetails", self.insight_details),
         ] {
             if let Some(v) = v {
                 m.insert(k.to_owned(), v);
@@ -254,8 +257,17 @@ impl EventSummary {
         EventSummary {
             event_id: str_field(record, "eventID"),
             event_time_ms: record.get("eventTime").and_then(parse_event_time),
-            event_name: str_field(record, "eventName"),
-            event_source: str_field(record, "eventSource"),
+            // Insights records name their API in `insightDetails`.
+            event_name: str_field(record, "eventName").or_else(|| {
+                record
+                    .get("insightDetails")
+                    .and_then(|d| str_field(d, "eventName"))
+            }),
+            event_source: str_field(record, "eventSource").or_else(|| {
+                record
+                    .get("insightDetails")
+                    .and_then(|d| str_field(d, "eventSource"))
+            }),
             aws_region: str_field(record, "awsRegion"),
             username: username_of(ui),
             access_key_id: str_field(ui, "accessKeyId").filter(|k| !k.is_empty()),
@@ -300,6 +312,8 @@ mod tests {
             json!({"eventSource":"s3.amazonaws.com","eventName":"CreateBucket","managementEvent":"false",
                 "requestParameters":{"bucketName":"b1"},"resources":null,"eventCategory":null}),
             json!({"eventType":"AwsCloudTrailInsight","eventTime":null,"userIdentity":null}),
+            json!({"eventType":"AwsCloudTrailInsight","eventCategory":"Insight",
+                "insightDetails":{"state":"Start","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}}),
             json!({"eventSource":"iam.amazonaws.com","requestParameters":{"userName":"alice"},
                 "userIdentity":{"type":"Root"},"readOnly":false}),
             json!({}),

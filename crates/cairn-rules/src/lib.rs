@@ -8,9 +8,12 @@
 //! - [`pattern`]: EventBridge event patterns, with AWS's `InvalidEventPatternException` reasons.
 //! - [`transform`]: EventBridge target input shaping (`InputPath`, `InputTransformer`).
 //! - [`sigma`]: Sigma detection rules for CloudTrail records, with aggregations over time.
+//! - [`insights`]: CloudTrail Insights' method: per-minute API call and error counts, a rolling
+//!   baseline, and when an insight starts and ends.
 
 pub mod alarm;
 pub mod filter;
+pub mod insights;
 pub mod pattern;
 pub mod sigma;
 pub mod transform;

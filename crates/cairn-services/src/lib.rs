@@ -30,6 +30,7 @@ pub mod detections;
 pub mod events;
 pub mod gateway;
 pub mod iam;
+pub mod insights;
 pub mod kms;
 pub mod lambda;
 pub mod logs;

@@ -88,8 +88,9 @@ impl Delivery {
             filters.push((filter, t, scope));
         }
         // A file holds events of one trail, source (account and region) and logging range:
-        // each has its own digest chain.
-        let mut groups: BTreeMap<(String, String, u64), Vec<u64>> = BTreeMap::new();
+        // each has its own digest chain. Insights events have files of their own, in the
+        // trail's `CloudTrail-Insight` folder.
+        let mut groups: BTreeMap<(String, String, u64, bool), Vec<u64>> = BTreeMap::new();
         while cursor < head {
             let (batch, next) = self.journal.read_from(cursor, READ_CHUNK)?;
             if batch.is_empty() && next == cursor {
@@ -116,11 +117,12 @@ impl Delivery {
                     .unwrap_or("us-east-1")
                     .to_owned();
                 for (f, t, _) in &filters {
-                    if f.takes(&entry.account, offset, &record) {
+                    let insight = f.takes_insight(&entry.account, offset, &record);
+                    if insight || f.takes(&entry.account, offset, &record) {
                         let range = logging_range(&t.logging_ranges, offset).unwrap_or(0);
                         let source = organization::source(t, &entry.account, &region);
                         groups
-                            .entry((t.arn.clone(), source, range))
+                            .entry((t.arn.clone(), source, range, insight))
                             .or_default()
                             .push(offset);
                     }
@@ -128,7 +130,7 @@ impl Delivery {
             }
         }
         let mut plans = Vec::new();
-        for ((arn, source, _), offsets) in groups {
+        for ((arn, source, _, insight), offsets) in groups {
             let Some((_, t, scope)) = filters.iter().find(|(_, t, _)| t.arn == arn) else {
                 continue;
             };
@@ -139,7 +141,12 @@ impl Delivery {
                     id: 0,
                     trail_arn: arn.clone(),
                     region: source.clone(),
-                    key: logfile::log_key(
+                    key: logfile::key_in(
+                        if insight {
+                            logfile::INSIGHT_FOLDER
+                        } else {
+                            logfile::LOG_FOLDER
+                        },
                         t.s3_key_prefix.as_deref(),
                         scope.as_ref().map(|s| s.id.as_str()),
                         account,
@@ -228,7 +235,8 @@ impl Delivery {
                 trail_key: true,
             },
         )?;
-        if !trail.log_file_validation {
+        // Digests cover log files only: Insights files are outside their chain.
+        if !trail.log_file_validation || logfile::is_insight_key(&p.key) {
             return Ok(None);
         }
         let (oldest, newest) = logfile::event_time_bounds(&records);

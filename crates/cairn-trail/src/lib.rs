@@ -11,6 +11,7 @@
 //!   least once, across crashes and retries.
 //! - [`cwl`]: the consumer that writes each selected record to a trail's CloudWatch Logs group,
 //!   exactly once per event, across crashes and retries.
+//! - [`insights`]: a trail's Insights selectors as stored (types, categories, since when).
 //! - [`digest`]: signed, chained digest files for trails that validate.
 //! - [`keys`]: the per-region signing keys digests are signed with.
 //! - [`validate`]: checking digests and log files, as `aws cloudtrail validate-logs` does and more.
@@ -19,6 +20,7 @@ pub mod backoff;
 pub mod cwl;
 pub mod delivery;
 pub mod digest;
+pub mod insights;
 pub mod keys;
 pub mod logfile;
 pub mod notify;

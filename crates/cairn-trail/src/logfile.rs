@@ -26,13 +26,43 @@ pub fn log_key(
     delivery_ms: i64,
     unique: &str,
 ) -> String {
+    key_in(
+        LOG_FOLDER,
+        prefix,
+        organization,
+        account,
+        region,
+        delivery_ms,
+        unique,
+    )
+}
+
+/// The folder (and file-name part) of log files, and of Insights files.
+pub const LOG_FOLDER: &str = "CloudTrail";
+pub const INSIGHT_FOLDER: &str = "CloudTrail-Insight";
+
+/// Whether a key is an Insights file's (`…/CloudTrail-Insight/…`).
+pub fn is_insight_key(key: &str) -> bool {
+    key.contains("/CloudTrail-Insight/")
+}
+
+/// A file's key in `folder` (`CloudTrail` or `CloudTrail-Insight`), as [`log_key`] lays it out.
+pub fn key_in(
+    folder: &str,
+    prefix: Option<&str>,
+    organization: Option<&str>,
+    account: &str,
+    region: &str,
+    delivery_ms: i64,
+    unique: &str,
+) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(delivery_ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
     let stamp = format!("{y:04}{m:02}{d:02}T{:02}{:02}Z", t.hour(), t.minute());
     let org = organization.map(|o| format!("{o}/")).unwrap_or_default();
     let base = format!(
-        "AWSLogs/{org}{account}/CloudTrail/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail_{region}_{stamp}_{unique}.json.gz"
+        "AWSLogs/{org}{account}/{folder}/{region}/{y:04}/{m:02}/{d:02}/{account}_{folder}_{region}_{stamp}_{unique}.json.gz"
     );
     match prefix {
         Some(p) if !p.is_empty() => format!("{p}/{base}"),
@@ -142,6 +172,24 @@ mod tests {
             ),
             "AWSLogs/o-exampleorgid/222222222222/CloudTrail/eu-west-1/2015/08/01/222222222222_CloudTrail_eu-west-1_20150801T0205Z_u.json.gz"
         );
+    }
+
+    #[test]
+    fn insights_files_have_their_own_folder() {
+        let k = key_in(
+            INSIGHT_FOLDER,
+            None,
+            None,
+            "111122223333",
+            "us-east-1",
+            1_438_394_700_000,
+            "Mu0KsOhtH1ar15ZZ",
+        );
+        assert_eq!(
+            k,
+            "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2015/08/01/111122223333_CloudTrail-Insight_us-east-1_20150801T0205Z_Mu0KsOhtH1ar15ZZ.json.gz"
+        );
+        assert!(is_insight_key(&k));
     }
 
     #[test]

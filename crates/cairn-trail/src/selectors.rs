@@ -62,6 +62,8 @@ pub struct TrailFilter {
     include_global: bool,
     ranges: Vec<(u64, Option<u64>)>,
     selectors: Selectors,
+    /// The Insights types its Insights selectors turn on for management events.
+    insight_types: Vec<String>,
 }
 
 fn strs(v: Option<&Value>) -> Vec<String> {
@@ -248,6 +250,10 @@ impl TrailFilter {
             include_global: t.include_global_events,
             ranges: t.logging_ranges.clone(),
             selectors,
+            insight_types: crate::insights::InsightSelectors::of(t)
+                .management_types()
+                .map(str::to_owned)
+                .collect(),
         }
     }
 
@@ -275,6 +281,42 @@ impl TrailFilter {
         if GLOBAL_SOURCES.contains(&source) && region == "us-east-1" && !self.include_global {
             return false;
         }
+        self.selects(r)
+    }
+
+    /// Whether the trail's Insights selectors take this Insights record (journaled at
+    /// `offset` for `account`): its account and regions, logging, and an Insights selector of
+    /// the record's `insightType`. Such records go to the trail's `CloudTrail-Insight` folder.
+    pub fn takes_insight(&self, account: &str, offset: u64, r: &Value) -> bool {
+        let ours = account == self.account || self.members.contains(account);
+        if !ours || !self.logging_at(offset) || category_of(r) != Some(EventCategory::Insight) {
+            return false;
+        }
+        let region = str_field(r, "awsRegion").unwrap_or("");
+        if !self.multi_region && region != self.home_region {
+            return false;
+        }
+        r.pointer("/insightDetails/insightType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| self.insight_types.iter().any(|k| k == t))
+    }
+
+    /// Whether the trail's event selectors log management events, read-only or write ones:
+    /// what an Insights type needs (d.6).
+    pub fn logs_management(&self, read_only: bool) -> bool {
+        self.selects(&serde_json::json!({
+            "eventSource": "cairn.insights.check",
+            "eventName": "Check",
+            "readOnly": read_only,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "eventCategory": "Management",
+        }))
+    }
+
+    /// Whether the event selectors (only) take the record.
+    fn selects(&self, r: &Value) -> bool {
+        let source = str_field(r, "eventSource").unwrap_or("");
         let category = category_of(r);
         let cat = match category {
             Some(EventCategory::Management) => "Management",

@@ -486,8 +486,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let alarms: Arc<dyn Consumer> = runs.of(cairn_services::cloudwatch::AlarmWork {
             app: Arc::clone(&app),
         });
+        // Insights: judged first in a round, so that the Start and End records it journals
+        // are indexed, delivered and routed by the consumers after it in the same round.
+        let insights: Arc<dyn Consumer> =
+            runs.of(cairn_services::insights::Insights::new(Arc::clone(&app)));
         let mut consumers = Consumers::new();
         consumers
+            .register(Arc::clone(&insights))
             .register(Arc::clone(&history))
             .register(Arc::clone(&delivering))
             .register(Arc::clone(&notifying))
@@ -542,6 +547,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
         consumers.register(Arc::clone(&detections));
         spawn_nudged(detections, vec![stores.commits.subscribe()], Duration::from_millis(200));
+        // Insights judge whole minutes: a round every few seconds is on time.
+        spawn_nudged(insights, Vec::new(), Duration::from_secs(5));
         // CloudTrail Lake: event data stores take the journal's records into their columnar
         // files (woken by commits), and queued queries run (woken by commits too: StartQuery
         // is a recorded call), each on its own loop so a long query never holds up ingestion.

@@ -7,6 +7,7 @@
 
 use cairn_model::timefmt;
 use cairn_store::trails::Trail;
+use cairn_trail::insights::{InsightSelector, InsightSelectors};
 use cairn_wire::AwsError;
 use serde_json::{Map, Value, json};
 
@@ -657,11 +658,15 @@ pub fn put_insight_selectors(
                 "InsightSelectors must be a list.",
             )
         })?;
-    let mut types = Vec::new();
+    let kept = InsightSelectors::of(&t);
+    let now = app.clock.now_millis();
+    let mut selectors: Vec<InsightSelector> = Vec::new();
     for s in list {
-        match str_member(s, "InsightType") {
-            Some(k @ ("ApiCallRateInsight" | "ApiErrorRateInsight")) if !types.contains(&k) => {
-                types.push(k)
+        let insight_type = match str_member(s, "InsightType") {
+            Some(k @ ("ApiCallRateInsight" | "ApiErrorRateInsight"))
+                if !selectors.iter().any(|x| x.insight_type == k) =>
+            {
+                k
             }
             other => {
                 return Err(AwsError::client(
@@ -672,17 +677,69 @@ pub fn put_insight_selectors(
                     ),
                 ));
             }
+        };
+        let categories = match s.get("EventCategories") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(c)) => {
+                let c: Vec<String> = c
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                if c.is_empty() || c.iter().any(|k| k != "Management" && k != "Data") {
+                    return Err(AwsError::client(
+                        "InvalidInsightSelectorsException",
+                        "EventCategories must list Management, Data or both.",
+                    ));
+                }
+                Some(c)
+            }
+            Some(_) => {
+                return Err(AwsError::client(
+                    "InvalidInsightSelectorsException",
+                    "EventCategories must be a list.",
+                ));
+            }
+        };
+        // A type already on keeps its start: the baseline goes on.
+        let enabled_ms = kept
+            .0
+            .iter()
+            .find(|k| k.insight_type == insight_type)
+            .map_or(now, |k| k.enabled_ms);
+        selectors.push(InsightSelector {
+            insight_type: insight_type.to_owned(),
+            categories,
+            enabled_ms,
+        });
+    }
+    // AWS: call-rate Insights need the trail to log write management events, error-rate
+    // Insights read or write ones.
+    let filter = cairn_trail::selectors::TrailFilter::of(&t);
+    for s in selectors.iter().filter(|s| s.management()) {
+        let logged = match s.insight_type.as_str() {
+            "ApiCallRateInsight" => filter.logs_management(false),
+            _ => filter.logs_management(false) || filter.logs_management(true),
+        };
+        if !logged {
+            return Err(AwsError::client(
+                "InvalidInsightSelectorsException",
+                format!(
+                    "{} requires the trail to log {} management events.",
+                    s.insight_type,
+                    if s.insight_type == "ApiCallRateInsight" {
+                        "write"
+                    } else {
+                        "read or write"
+                    }
+                ),
+            ));
         }
     }
-    let v = json!(
-        types
-            .iter()
-            .map(|k| json!({"InsightType": k}))
-            .collect::<Vec<_>>()
-    );
-    t.insight_selectors = (!types.is_empty()).then(|| v.to_string());
+    let selectors = InsightSelectors(selectors);
+    t.insight_selectors = selectors.to_kept();
     app.trails.put(&t).map_err(internal)?;
-    Ok(json!({"TrailARN": t.arn, "InsightSelectors": v}))
+    Ok(json!({"TrailARN": t.arn, "InsightSelectors": selectors.to_api()}))
 }
 
 pub fn get_insight_selectors(
@@ -696,9 +753,9 @@ pub fn get_insight_selectors(
         &parse_ref(str_member(input, "TrailName").unwrap_or(""))?,
     )?;
     match &t.insight_selectors {
-        Some(s) => Ok(
-            json!({"TrailARN": t.arn, "InsightSelectors": serde_json::from_str::<Value>(s).unwrap_or(Value::Null)}),
-        ),
+        Some(_) => {
+            Ok(json!({"TrailARN": t.arn, "InsightSelectors": InsightSelectors::of(&t).to_api()}))
+        }
         None => Err(AwsError::client(
             "InsightNotEnabledException",
             format!("Trail {} does not have Insights enabled.", t.name),

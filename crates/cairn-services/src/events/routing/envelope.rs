@@ -82,20 +82,25 @@ pub(crate) fn from_record(record: &[u8]) -> Option<TrailEvent> {
     let text =
         |r: &Map<String, Value>, k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
     // Data events reach EventBridge only through trails that log them; cairn puts
-    // management events on the bus.
+    // management events on the bus, and Insights events (from `aws.cloudtrail`).
+    let insight = text(&r, "eventCategory").as_deref() == Some("Insight");
     if r.get("managementEvent").and_then(Value::as_bool) == Some(false)
-        || text(&r, "eventCategory").is_some_and(|c| c != "Management")
+        || text(&r, "eventCategory").is_some_and(|c| c != "Management" && c != "Insight")
     {
         return None;
     }
     let detail_type = detail_type(&text(&r, "eventType")?)?;
-    let event_source = text(&r, "eventSource")?;
-    let source = format!(
-        "aws.{}",
-        event_source
-            .strip_suffix(".amazonaws.com")
-            .unwrap_or(&event_source)
-    );
+    let source = if insight {
+        "aws.cloudtrail".to_owned()
+    } else {
+        let event_source = text(&r, "eventSource")?;
+        format!(
+            "aws.{}",
+            event_source
+                .strip_suffix(".amazonaws.com")
+                .unwrap_or(&event_source)
+        )
+    };
     let account = text(&r, "recipientAccountId")?;
     let region = text(&r, "awsRegion")?;
     let time = text(&r, "eventTime")?;
