@@ -44,6 +44,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("function.html", include_str!("../templates/function.html")),
     ("findings.html", include_str!("../templates/findings.html")),
     ("checks.html", include_str!("../templates/checks.html")),
+    ("labs.html", include_str!("../templates/labs.html")),
+    ("lab.html", include_str!("../templates/lab.html")),
     // IAM, and the forced password change.
     (
         "iam_users.html",

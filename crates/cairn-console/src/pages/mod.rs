@@ -12,6 +12,7 @@ mod lake;
 pub mod password;
 mod rules;
 mod s3;
+mod labs;
 mod security;
 mod time;
 mod trail_resources;
@@ -75,6 +76,8 @@ fn more_routes() -> Router<Arc<Shared>> {
         )
         .route("/console/security/findings", get(security::findings))
         .route("/console/security/checks", get(security::checks))
+        .route("/console/labs", get(labs::list))
+        .route("/console/labs/{name}", get(labs::detail).post(labs::act))
         .route("/console/cloudwatch/alarms", get(alarms::list))
         .route("/console/cloudwatch/alarms/{name}", get(alarms::detail))
         .route(
