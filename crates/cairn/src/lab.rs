@@ -69,7 +69,7 @@ impl LabCommand {
 }
 
 /// Calls a lab operation; an error the instance answered becomes its message.
-fn call(common: &Common, target: &str, body: &Value) -> anyhow::Result<Value> {
+pub(crate) fn call(common: &Common, target: &str, body: &Value) -> anyhow::Result<Value> {
     let dir = DataDir::resolve(&common.data_dir)?;
     let (endpoint, settings, _) = crate::env::admin_endpoint(&dir, common.account.as_deref())?;
     let r = endpoint

@@ -76,7 +76,11 @@ async fn lab_page(shared: &Arc<Shared>, me: &Me, name: &str, outcome: Value) -> 
 }
 
 /// GET /console/labs/{name}
-pub async fn detail(me: Me, State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+pub async fn detail(
+    me: Me,
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Response {
     lab_page(&shared, &me, &name, Value::Null).await
 }
 
@@ -111,9 +115,11 @@ pub async fn act(
         "start" => run(&shared, &me, true, move |c| labs::start(c, &lab))
             .await
             .map(|v| json!({"started": true, "set_up": v.get("SetUp")})),
-        "check" => run(&shared, &me, false, move |c| labs::check(c, Some(&lab), &answers))
-            .await
-            .map(|v| json!({"check": v})),
+        "check" => run(&shared, &me, false, move |c| {
+            labs::check(c, Some(&lab), &answers)
+        })
+        .await
+        .map(|v| json!({"check": v})),
         "hint" => run(&shared, &me, false, move |c| labs::hint(c, Some(&lab)))
             .await
             .map(|v| json!({"hint": v})),

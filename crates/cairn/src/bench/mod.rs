@@ -6,6 +6,7 @@ mod delivery;
 mod detect;
 mod digest;
 mod journal;
+mod labs;
 mod lake;
 mod load;
 mod loadfloor;
@@ -55,6 +56,9 @@ pub enum BenchCommand {
     /// new ids and times) converted into an event data store's Parquet files, as
     /// `cairn query --from` does (events/s).
     Lake(lake::LakeArgs),
+    /// Labs against a running instance (`cairn serve`): each lab's start (an investigation's
+    /// whole set-up) and its check, timed as `cairn lab` sees them.
+    Labs(labs::LabsArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -71,6 +75,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Patterns(a) => patterns::run(a),
         BenchCommand::Lake(a) => lake::run(a),
         BenchCommand::Detect(a) => detect::run(a),
+        BenchCommand::Labs(a) => labs::run(a),
     }
 }
 

@@ -193,13 +193,18 @@ pub fn xml_of(answer: &Value) -> &str {
         .unwrap_or_default()
 }
 
-/// A gzip'd JSON document (a log or digest file).
-pub fn gunzip_json(bytes: &[u8]) -> Option<Value> {
+/// A gzip'd file's bytes.
+pub fn gunzip(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut text = Vec::new();
     flate2::read::GzDecoder::new(bytes)
         .read_to_end(&mut text)
         .ok()?;
-    serde_json::from_slice(&text).ok()
+    Some(text)
+}
+
+/// A gzip'd JSON document (a log or digest file).
+pub fn gunzip_json(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_slice(&gunzip(bytes)?).ok()
 }
 
 /// Event history's events (management events, newest first) matching one lookup attribute,
