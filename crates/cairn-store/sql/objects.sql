@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key, version_id)
 );
 CREATE INDEX IF NOT EXISTS objects_latest ON objects (bucket, key) WHERE is_latest = 1;
+-- ListObjectVersions reads versions in key order, newest first within a key.
+CREATE INDEX IF NOT EXISTS objects_versions ON objects (bucket, key, seq DESC);
 
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id    TEXT PRIMARY KEY,

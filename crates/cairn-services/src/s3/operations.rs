@@ -10,12 +10,13 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 29] = [
+const OPERATIONS: [(&str, &[&str]); 30] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
     ("HeadBucket", &["s3:ListBucket"]),
     ("ListObjects", &["s3:ListBucket"]),
+    ("ListObjectVersions", &["s3:ListBucketVersions"]),
     ("GetBucketLocation", &["s3:GetBucketLocation"]),
     ("GetBucketAcl", &["s3:GetBucketAcl"]),
     ("PutBucketAcl", &["s3:PutBucketAcl"]),
@@ -44,7 +45,10 @@ const OPERATIONS: [(&str, &[&str]); 29] = [
         &["s3:DeleteObject", "s3:DeleteObjectVersion"],
     ),
     // Judged key by key as each is deleted.
-    ("DeleteObjects", &["s3:DeleteObject"]),
+    (
+        "DeleteObjects",
+        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+    ),
     ("CreateMultipartUpload", &["s3:PutObject"]),
     ("UploadPart", &["s3:PutObject"]),
     ("CompleteMultipartUpload", &["s3:PutObject"]),
@@ -63,6 +67,7 @@ fn is_data(op: &str) -> bool {
             | "DeleteObjects"
             | "CopyObject"
             | "ListObjects"
+            | "ListObjectVersions"
             | "CreateMultipartUpload"
             | "UploadPart"
             | "CompleteMultipartUpload"

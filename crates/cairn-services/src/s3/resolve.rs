@@ -25,6 +25,7 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         "CreateBucket" => on_bucket("s3:CreateBucket"),
         "DeleteBucket" => on_bucket("s3:DeleteBucket"),
         "HeadBucket" | "ListObjects" => on_bucket("s3:ListBucket"),
+        "ListObjectVersions" => on_bucket("s3:ListBucketVersions"),
         "GetBucketLocation" => on_bucket("s3:GetBucketLocation"),
         "GetBucketAcl" => on_bucket("s3:GetBucketAcl"),
         "PutBucketAcl" => on_bucket("s3:PutBucketAcl"),
@@ -74,7 +75,7 @@ fn copy_source_arn(req: &S3Request) -> Option<String> {
 /// Service-specific condition keys of a request.
 fn condition_keys(req: &S3Request) -> Vec<(&'static str, String)> {
     let mut keys = Vec::new();
-    if req.op == "ListObjects" {
+    if matches!(req.op, "ListObjects" | "ListObjectVersions") {
         keys.push((
             "s3:prefix",
             req.query.get("prefix").cloned().unwrap_or_default(),

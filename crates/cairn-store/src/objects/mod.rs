@@ -12,6 +12,7 @@ mod bodies;
 mod pg;
 mod remote;
 mod sqlite;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -160,6 +161,30 @@ pub struct ListQuery {
     pub max_keys: usize,
 }
 
+/// A ListObjectVersions page's request.
+#[derive(Clone, Debug, Default)]
+pub struct VersionsQuery {
+    pub bucket: String,
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Start after every version of this key, or, with `version_marker`, after that version
+    /// of it.
+    pub key_marker: Option<String>,
+    pub version_marker: Option<String>,
+    pub max_keys: usize,
+}
+
+/// Versions and delete markers in key order, newest first within a key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VersionsPage {
+    pub versions: Vec<ObjectVersion>,
+    pub common_prefixes: Vec<String>,
+    pub truncated: bool,
+    /// Where the next page starts, when truncated (no version marker after a common prefix).
+    pub next_key_marker: Option<String>,
+    pub next_version_marker: Option<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPage {
     pub contents: Vec<ObjectVersion>,
@@ -246,6 +271,21 @@ pub trait ObjectStore: Send + Sync {
 
     /// Lists the latest version of each key in byte order, with prefix, delimiter and paging.
     fn list(&self, q: &ListQuery) -> Result<ListPage, ObjectsError>;
+
+    /// Lists every version and delete marker (ListObjectVersions). A version marker that is
+    /// no longer a version of the key marker (removed since the last page) starts the page at
+    /// the key's versions still there.
+    fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError>;
+
+    /// Removes one version (or delete marker) of a key for good; the newest one left becomes
+    /// the latest. What was removed; `None` when there was no such version (S3 answers that
+    /// as a success too).
+    fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<ObjectVersion>, ObjectsError>;
 
     /// Starts a multipart upload; returns its id.
     fn create_upload(

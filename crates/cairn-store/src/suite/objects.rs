@@ -7,13 +7,15 @@ use std::sync::Arc;
 use super::{Backend, cases};
 use crate::objects::{
     BucketConfig, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore, ObjectVersion, ObjectsError,
-    etag_of,
+    VersionsQuery, etag_of,
 };
 
 cases!(
     buckets,
     objects_round_trip_with_etag_range_and_overwrite,
     versioning_keeps_old_versions_and_delete_markers,
+    versions_list_newest_first_in_key_order_with_markers_and_prefixes,
+    deleting_versions_empties_a_versioned_bucket,
     listing_in_byte_order_with_prefix_delimiter_and_pages,
     multipart_upload,
     objects_survive_a_restart,
@@ -101,6 +103,175 @@ pub fn versioning_keeps_old_versions_and_delete_markers(b: &dyn Backend) {
         .contents
         .is_empty()
     );
+}
+
+fn versions(
+    s: &dyn ObjectStore,
+    q: VersionsQuery,
+) -> (
+    Vec<(String, String, bool, bool)>,
+    Vec<String>,
+    Option<(String, Option<String>)>,
+) {
+    let page = s
+        .list_versions(&VersionsQuery {
+            bucket: "b".into(),
+            ..q
+        })
+        .unwrap();
+    (
+        page.versions
+            .iter()
+            .map(|v| {
+                (
+                    v.key.clone(),
+                    v.version_id.clone(),
+                    v.is_latest,
+                    v.delete_marker,
+                )
+            })
+            .collect(),
+        page.common_prefixes,
+        page.truncated.then(|| {
+            (
+                page.next_key_marker.unwrap_or_default(),
+                page.next_version_marker,
+            )
+        }),
+    )
+}
+
+pub fn versions_list_newest_first_in_key_order_with_markers_and_prefixes(b: &dyn Backend) {
+    let s = store(b);
+    // A null version from before versioning, then versions and a delete marker.
+    let a0 = put(&*s, "a", b"0");
+    assert_eq!(a0.version_id, "null");
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    let a1 = put(&*s, "a", b"1");
+    let a2 = s.delete_object("b", "a", 3).unwrap().unwrap();
+    let b1 = put(&*s, "b", b"1");
+    let d1 = put(&*s, "dir/x", b"1");
+    let d2 = put(&*s, "dir/y", b"1");
+    let all = |max_keys| VersionsQuery {
+        max_keys,
+        ..Default::default()
+    };
+    let (got, prefixes, more) = versions(&*s, all(100));
+    let id = |v: &ObjectVersion| v.version_id.clone();
+    assert_eq!(
+        got,
+        vec![
+            ("a".into(), id(&a2), true, true),
+            ("a".into(), id(&a1), false, false),
+            ("a".into(), "null".into(), false, false),
+            ("b".into(), id(&b1), true, false),
+            ("dir/x".into(), id(&d1), true, false),
+            ("dir/y".into(), id(&d2), true, false),
+        ]
+    );
+    assert!(prefixes.is_empty() && more.is_none());
+    // Pages: two at a time, each starting where the last said.
+    let (first, _, more) = versions(&*s, all(2));
+    assert_eq!(first.len(), 2);
+    let (key, version) = more.unwrap();
+    assert_eq!((key.as_str(), version.clone()), ("a", Some(id(&a1))));
+    let (second, _, _) = versions(
+        &*s,
+        VersionsQuery {
+            key_marker: Some(key),
+            version_marker: version,
+            max_keys: 2,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        second.iter().map(|v| v.1.clone()).collect::<Vec<_>>(),
+        ["null".to_owned(), id(&b1)]
+    );
+    // A key marker alone skips every version of that key.
+    let (after_a, _, _) = versions(
+        &*s,
+        VersionsQuery {
+            key_marker: Some("a".into()),
+            max_keys: 100,
+            ..Default::default()
+        },
+    );
+    assert_eq!(after_a.first().map(|v| v.0.as_str()), Some("b"));
+    // A delimiter groups keys into common prefixes, returned once.
+    let (top, prefixes, _) = versions(
+        &*s,
+        VersionsQuery {
+            delimiter: Some("/".into()),
+            max_keys: 100,
+            ..Default::default()
+        },
+    );
+    assert_eq!(top.len(), 4);
+    assert_eq!(prefixes, ["dir/"]);
+    let (inside, _, _) = versions(
+        &*s,
+        VersionsQuery {
+            prefix: "dir/".into(),
+            max_keys: 100,
+            ..Default::default()
+        },
+    );
+    assert_eq!(inside.len(), 2);
+    // A marker version removed since (a clean-up deleting page by page): the key's remaining
+    // versions come next.
+    s.delete_version("b", "a", &a2.version_id).unwrap();
+    s.delete_version("b", "a", &a1.version_id).unwrap();
+    let (rest, _, _) = versions(
+        &*s,
+        VersionsQuery {
+            key_marker: Some("a".into()),
+            version_marker: Some(id(&a1)),
+            max_keys: 2,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        rest.iter().map(|v| v.1.clone()).collect::<Vec<_>>(),
+        ["null".to_owned(), id(&b1)]
+    );
+}
+
+pub fn deleting_versions_empties_a_versioned_bucket(b: &dyn Backend) {
+    let s = store(b);
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    let v1 = put(&*s, "k", b"one");
+    let v2 = put(&*s, "k", b"two");
+    let marker = s.delete_object("b", "k", 4).unwrap().unwrap();
+    // Removing the delete marker brings the newest version back.
+    let gone = s
+        .delete_version("b", "k", &marker.version_id)
+        .unwrap()
+        .unwrap();
+    assert!(gone.delete_marker);
+    let back = s.head_object("b", "k", None).unwrap();
+    assert_eq!(back.version_id, v2.version_id);
+    assert!(back.is_latest);
+    // Removing the latest version makes the one before it latest.
+    s.delete_version("b", "k", &v2.version_id).unwrap().unwrap();
+    let now = s.head_object("b", "k", None).unwrap();
+    assert_eq!(s.read_body(&now, None).unwrap(), b"one");
+    // A version that is not there: nothing to remove, no error.
+    assert_eq!(s.delete_version("b", "k", "no-such-version").unwrap(), None);
+    s.delete_version("b", "k", &v1.version_id).unwrap().unwrap();
+    assert!(
+        s.list_versions(&VersionsQuery {
+            bucket: "b".into(),
+            max_keys: 10,
+            ..Default::default()
+        })
+        .unwrap()
+        .versions
+        .is_empty()
+    );
+    s.delete_bucket("b").unwrap();
 }
 
 pub fn listing_in_byte_order_with_prefix_delimiter_and_pages(b: &dyn Backend) {

@@ -1,9 +1,9 @@
-//! ListObjects and ListObjectsV2: prefix, delimiter, markers and continuation tokens, max-keys,
-//! `encoding-type=url`.
+//! ListObjects, ListObjectsV2 and ListObjectVersions: prefix, delimiter, markers and
+//! continuation tokens, max-keys, `encoding-type=url`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use cairn_store::objects::ListQuery;
+use cairn_store::objects::{ListQuery, VersionsQuery};
 use cairn_wire::AwsError;
 
 use super::acl;
@@ -12,10 +12,9 @@ use crate::app::App;
 use crate::s3::wire::xml::{Doc, encode_key};
 use crate::s3::{S3Request, S3Response};
 
-pub(super) fn list_objects(app: &App, req: &S3Request) -> S3Result {
+/// `encoding-type` (only `url`) and `max-keys` (0–1000, default 1000), as every listing takes them.
+fn encoding_and_max_keys(req: &S3Request) -> Result<(bool, usize), AwsError> {
     let q = &req.query;
-    let v2 = q.get("list-type").map(String::as_str) == Some("2");
-    let url = q.get("encoding-type").map(String::as_str) == Some("url");
     if let Some(e) = q.get("encoding-type").filter(|e| e.as_str() != "url") {
         return Err(AwsError::client(
             "InvalidArgument",
@@ -36,6 +35,13 @@ pub(super) fn list_objects(app: &App, req: &S3Request) -> S3Result {
             })?
             .min(1000) as usize,
     };
+    Ok((q.contains_key("encoding-type"), max_keys))
+}
+
+pub(super) fn list_objects(app: &App, req: &S3Request) -> S3Result {
+    let q = &req.query;
+    let v2 = q.get("list-type").map(String::as_str) == Some("2");
+    let (url, max_keys) = encoding_and_max_keys(req)?;
     let prefix = q.get("prefix").cloned().unwrap_or_default();
     let delimiter = q.get("delimiter").cloned().filter(|d| !d.is_empty());
     let token = q.get("continuation-token").cloned();
@@ -120,4 +126,90 @@ pub(super) fn list_objects(app: &App, req: &S3Request) -> S3Result {
             .close("CommonPrefixes");
     }
     Ok(S3Response::ok(d.finish("ListBucketResult")))
+}
+
+/// ListObjectVersions: every version and delete marker, key order, newest first within a key.
+pub(super) fn list_versions(app: &App, req: &S3Request) -> S3Result {
+    let q = &req.query;
+    let (url, max_keys) = encoding_and_max_keys(req)?;
+    let prefix = q.get("prefix").cloned().unwrap_or_default();
+    let delimiter = q.get("delimiter").cloned().filter(|d| !d.is_empty());
+    let key_marker = q.get("key-marker").cloned().filter(|k| !k.is_empty());
+    let version_marker = q
+        .get("version-id-marker")
+        .cloned()
+        .filter(|v| !v.is_empty());
+    if version_marker.is_some() && key_marker.is_none() {
+        return Err(AwsError::client(
+            "InvalidArgument",
+            "A version-id marker cannot be specified without a key marker.",
+        ));
+    }
+    // cairn's version ids: `null`, or 32 hexadecimal digits.
+    if version_marker.as_deref().is_some_and(|v| {
+        v != "null" && !(v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    }) {
+        return Err(AwsError::client(
+            "InvalidArgument",
+            "Invalid version id specified",
+        ));
+    }
+    let page = app
+        .objects
+        .list_versions(&VersionsQuery {
+            bucket: req.bucket().to_owned(),
+            prefix: prefix.clone(),
+            delimiter: delimiter.clone(),
+            key_marker: key_marker.clone(),
+            version_marker: version_marker.clone(),
+            max_keys,
+        })
+        .map_err(|e| objects_error(e, req))?;
+    let enc = |s: &str| if url { encode_key(s) } else { s.to_owned() };
+    let mut d = Doc::new("ListVersionsResult");
+    d.elem("Name", req.bucket())
+        .elem("Prefix", &enc(&prefix))
+        .elem("KeyMarker", &enc(key_marker.as_deref().unwrap_or("")))
+        .elem("VersionIdMarker", version_marker.as_deref().unwrap_or(""));
+    if page.truncated {
+        if let Some(k) = &page.next_key_marker {
+            d.elem("NextKeyMarker", &enc(k));
+        }
+        if let Some(v) = &page.next_version_marker {
+            d.elem("NextVersionIdMarker", v);
+        }
+    }
+    d.elem("MaxKeys", &max_keys.to_string());
+    if let Some(dl) = &delimiter {
+        d.elem("Delimiter", &enc(dl));
+    }
+    if url {
+        d.elem("EncodingType", "url");
+    }
+    d.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    let owner = acl::canonical_id(&req.account);
+    for v in &page.versions {
+        let tag = if v.delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        d.open(tag)
+            .elem("Key", &enc(&v.key))
+            .elem("VersionId", &v.version_id)
+            .elem("IsLatest", if v.is_latest { "true" } else { "false" })
+            .elem("LastModified", &iso(v.created_ms));
+        if !v.delete_marker {
+            d.elem("ETag", &v.etag)
+                .elem("Size", &v.size.to_string())
+                .elem("StorageClass", "STANDARD");
+        }
+        d.open("Owner").elem("ID", &owner).close("Owner").close(tag);
+    }
+    for p in &page.common_prefixes {
+        d.open("CommonPrefixes")
+            .elem("Prefix", &enc(p))
+            .close("CommonPrefixes");
+    }
+    Ok(S3Response::ok(d.finish("ListVersionsResult")))
 }

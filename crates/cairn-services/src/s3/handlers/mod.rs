@@ -127,6 +127,7 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "GetBucketEncryption"
         | "DeleteBucketEncryption" => buckets::run(app, req, now),
         "ListObjects" => listing::list_objects(app, req),
+        "ListObjectVersions" => listing::list_versions(app, req),
         "CreateMultipartUpload"
         | "UploadPart"
         | "ListParts"

@@ -55,8 +55,18 @@ pub(super) fn run(
         "CopyObject" => copy_object(app, ctx, req, now),
         "GetObject" | "HeadObject" => get_object(app, ctx, req),
         "DeleteObject" => {
-            let marker = s.delete_object(req.bucket(), req.key(), now).map_err(oe)?;
             let mut r = S3Response::empty(204);
+            if let Some(version) = req.query.get("versionId") {
+                // One version (or delete marker) removed for good.
+                let gone = s
+                    .delete_version(req.bucket(), req.key(), version)
+                    .map_err(oe)?;
+                if gone.is_some_and(|v| v.delete_marker) {
+                    r = r.header("x-amz-delete-marker", "true");
+                }
+                return Ok(r.header("x-amz-version-id", version.clone()));
+            }
+            let marker = s.delete_object(req.bucket(), req.key(), now).map_err(oe)?;
             if let Some(m) = marker {
                 r = r
                     .header("x-amz-delete-marker", "true")
@@ -558,39 +568,59 @@ fn delete_objects(
         .filter(|n| n.name == "Delete")
         .ok_or_else(malformed_xml)?;
     let quiet = n.text_of("Quiet") == Some("true");
-    let keys: Vec<String> = n
+    let objects: Vec<(String, Option<String>)> = n
         .all("Object")
-        .filter_map(|o| o.text_of("Key").map(str::to_owned))
+        .filter_map(|o| {
+            o.text_of("Key")
+                .map(|k| (k.to_owned(), o.text_of("VersionId").map(str::to_owned)))
+        })
         .collect();
-    if keys.len() > 1000 {
+    if objects.len() > 1000 {
         return Err(malformed_xml());
     }
     let mut d = Doc::new("DeleteResult");
-    for k in keys {
+    for (k, version) in objects {
         let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
-        let allowed = resolve::check(app, ctx, req, op, "s3:DeleteObject", &arn, Some(&bucket));
-        let outcome = match allowed {
-            Ok(()) => app
+        let action = if version.is_some() {
+            "s3:DeleteObjectVersion"
+        } else {
+            "s3:DeleteObject"
+        };
+        let allowed = resolve::check(app, ctx, req, op, action, &arn, Some(&bucket));
+        // (whether a delete marker was made or removed, its version id)
+        let outcome = match (allowed, &version) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(v)) => app
+                .objects
+                .delete_version(req.bucket(), &k, v)
+                .map(|gone| gone.filter(|g| g.delete_marker).map(|_| v.clone()))
+                .map_err(|e| objects_error(e, req)),
+            (Ok(()), None) => app
                 .objects
                 .delete_object(req.bucket(), &k, now)
+                .map(|marker| marker.map(|m| m.version_id))
                 .map_err(|e| objects_error(e, req)),
-            Err(e) => Err(e),
         };
         match outcome {
             Ok(marker) => {
                 if !quiet {
                     d.open("Deleted").elem("Key", &k);
+                    if let Some(v) = &version {
+                        d.elem("VersionId", v);
+                    }
                     if let Some(m) = marker {
                         d.elem("DeleteMarker", "true")
-                            .elem("DeleteMarkerVersionId", &m.version_id);
+                            .elem("DeleteMarkerVersionId", &m);
                     }
                     d.close("Deleted");
                 }
             }
             Err(ae) => {
-                d.open("Error")
-                    .elem("Key", &k)
-                    .elem("Code", &ae.code)
+                d.open("Error").elem("Key", &k);
+                if let Some(v) = &version {
+                    d.elem("VersionId", v);
+                }
+                d.elem("Code", &ae.code)
                     .elem("Message", &ae.message)
                     .close("Error");
             }

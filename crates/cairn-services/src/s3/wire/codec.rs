@@ -178,6 +178,7 @@ pub(super) fn operation(
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
         (true, false, "POST") if has("delete") => "DeleteObjects",
+        (true, false, "GET") if has("versions") => "ListObjectVersions",
         (true, false, _) if SUBRESOURCES.iter().any(|s| has(s)) => {
             let s = SUBRESOURCES.iter().find(|s| has(s)).copied().unwrap_or("");
             return Err(not_implemented(&format!("the bucket sub-resource ?{s}")));
@@ -248,7 +249,6 @@ const SUBRESOURCES: &[&str] = &[
     "inventory",
     "intelligent-tiering",
     "uploads",
-    "versions",
 ];
 
 fn build_response(r: S3Response, request_id: &str, head: bool) -> Response<Full<Bytes>> {

@@ -15,6 +15,7 @@
 
 mod list;
 mod uploads;
+mod versions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,16 +26,23 @@ use super::bodies::Bodies;
 use super::sqlite::{Blobs, VERSION_COLUMNS};
 use crate::objects::{
     Bucket, BucketConfig, ListPage, ListQuery, NewObject, ObjectStore, ObjectVersion, ObjectsError,
-    etag_of,
+    VersionsPage, VersionsQuery, etag_of,
 };
 use crate::pg::{Migration, PgDb, backend};
 use crate::string_map::{map_of, map_text};
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    store: "objects",
-    version: 1,
-    sql: include_str!("../../../sql/pg/objects_0001.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        store: "objects",
+        version: 1,
+        sql: include_str!("../../../sql/pg/objects_0001.sql"),
+    },
+    Migration {
+        store: "objects",
+        version: 2,
+        sql: include_str!("../../../sql/pg/objects_0002.sql"),
+    },
+];
 
 pub struct PgObjects {
     db: PgDb,
@@ -467,6 +475,32 @@ impl PgObjects {
         }
         Ok(list::run(&mut c, q).map_err(backend)?)
     }
+
+    pub fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError> {
+        let mut c = self.db.read();
+        if bucket_row(&mut c, &q.bucket).map_err(backend)?.is_none() {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        versions::run(&mut c, q)
+    }
+
+    pub fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<ObjectVersion>, ObjectsError> {
+        if self.bucket(bucket)?.is_none() {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        let gone = self
+            .db
+            .write_with(|c| versions::delete(c, bucket, key, version_id))?;
+        if let Some(b) = gone.as_ref().and_then(|v| v.blob.clone()) {
+            self.remove_on_commit(b);
+        }
+        Ok(gone)
+    }
 }
 
 impl ObjectStore for PgObjects {
@@ -483,6 +517,8 @@ impl ObjectStore for PgObjects {
         fn read_body_keyed(&self, v: &ObjectVersion, range: Option<(u64, u64)>, data_key: &[u8]) -> Result<Vec<u8>, ObjectsError>;
         fn delete_object(&self, bucket: &str, key: &str, now_ms: i64) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn list(&self, q: &ListQuery) -> Result<ListPage, ObjectsError>;
+        fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError>;
+        fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn create_upload(&self, bucket: &str, key: &str, new: &NewObject, now_ms: i64) -> Result<String, ObjectsError>;
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;

@@ -7,6 +7,7 @@
 mod blobs;
 mod list;
 pub(in crate::objects) mod sealed;
+mod versions;
 
 use crate::db::Db;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::objects::{
     Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore,
-    ObjectVersion, ObjectsError, etag_of,
+    ObjectVersion, ObjectsError, VersionsPage, VersionsQuery, etag_of,
 };
 pub(super) use blobs::Blobs;
 
@@ -414,6 +415,34 @@ impl SqliteObjects {
         list::run(&c, q)
     }
 
+    pub fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError> {
+        let c = self.db.read();
+        if bucket_row(&c, &q.bucket)?.is_none() {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        versions::run(&c, q)
+    }
+
+    pub fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<ObjectVersion>, ObjectsError> {
+        let mut c = self.db.write()?;
+        if bucket_row(&c, bucket)?.is_none() {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        let tx = c.savepoint()?;
+        let gone = versions::delete(&tx, bucket, key, version_id)?;
+        tx.commit()?;
+        drop(c);
+        if let Some(b) = gone.as_ref().and_then(|v| v.blob.clone()) {
+            self.remove_on_commit(b);
+        }
+        Ok(gone)
+    }
+
     // ---- multipart uploads ---------------------------------------------------------------
 
     pub fn create_upload(
@@ -654,6 +683,8 @@ impl ObjectStore for SqliteObjects {
         fn read_body_keyed(&self, v: &ObjectVersion, range: Option<(u64, u64)>, data_key: &[u8]) -> Result<Vec<u8>, ObjectsError>;
         fn delete_object(&self, bucket: &str, key: &str, now_ms: i64) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn list(&self, q: &ListQuery) -> Result<ListPage, ObjectsError>;
+        fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError>;
+        fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn create_upload(&self, bucket: &str, key: &str, new: &NewObject, now_ms: i64) -> Result<String, ObjectsError>;
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;
