@@ -16,6 +16,7 @@ mod patterns;
 mod policy;
 mod s3floor;
 mod s3load;
+mod versions;
 
 use clap::Subcommand;
 
@@ -59,6 +60,9 @@ pub enum BenchCommand {
     /// Labs against a running instance (`cairn serve`): each lab's start (an investigation's
     /// whole set-up) and its check, timed as `cairn lab` sees them.
     Labs(labs::LabsArgs),
+    /// ListObjectVersions over 1M versions of a versioned bucket, in process against the
+    /// embedded S3 store: every page of 1,000 timed.
+    Versions(versions::VersionsArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -76,6 +80,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Lake(a) => lake::run(a),
         BenchCommand::Detect(a) => detect::run(a),
         BenchCommand::Labs(a) => labs::run(a),
+        BenchCommand::Versions(a) => versions::run(a),
     }
 }
 
