@@ -16,6 +16,7 @@ cases!(
     versioning_keeps_old_versions_and_delete_markers,
     versions_list_newest_first_in_key_order_with_markers_and_prefixes,
     deleting_versions_empties_a_versioned_bucket,
+    a_bucket_goes_with_its_uploads_in_progress,
     listing_in_byte_order_with_prefix_delimiter_and_pages,
     multipart_upload,
     objects_survive_a_restart,
@@ -272,6 +273,24 @@ pub fn deleting_versions_empties_a_versioned_bucket(b: &dyn Backend) {
         .is_empty()
     );
     s.delete_bucket("b").unwrap();
+}
+
+pub fn a_bucket_goes_with_its_uploads_in_progress(b: &dyn Backend) {
+    let s = store(b);
+    let id = s
+        .create_upload("b", "big", &NewObject::default(), 2)
+        .unwrap();
+    s.put_part("b", "big", &id, 1, &vec![7u8; MIN_PART_SIZE as usize], 3)
+        .unwrap();
+    s.delete_bucket("b").unwrap();
+    assert!(s.bucket("b").unwrap().is_none());
+    // A bucket of the same name starts with no upload.
+    s.create_bucket("b", "111122223333", "us-east-1", 4)
+        .unwrap();
+    assert!(matches!(
+        s.list_parts("b", "big", &id),
+        Err(ObjectsError::NoSuchUpload)
+    ));
 }
 
 pub fn listing_in_byte_order_with_prefix_delimiter_and_pages(b: &dyn Backend) {

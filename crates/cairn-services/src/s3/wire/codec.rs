@@ -390,6 +390,7 @@ mod tests {
             ("GET", "/b", "encryption", false),
             ("DELETE", "/b", "encryption", false),
             ("POST", "/b", "delete", false),
+            ("GET", "/b", "versions", false),
             ("GET", "/b/k", "acl", false),
             ("PUT", "/b/k", "acl", false),
             ("PUT", "/b/k", "", false),

@@ -63,8 +63,9 @@ pub const MAX_DEPTH: usize = 32;
 /// Parses a document into its root element; `None` if it is not well-formed XML or nests
 /// deeper than [`MAX_DEPTH`].
 pub fn parse(body: &[u8]) -> Option<Node> {
+    // Text is kept as sent: an object key may begin or end with spaces (S3 keeps them). The
+    // whitespace between elements is dropped below, once a node is known to hold elements.
     let mut r = quick_xml::Reader::from_reader(body);
-    r.config_mut().trim_text(true);
     let mut stack: Vec<Node> = Vec::new();
     let mut buf = Vec::new();
     loop {
@@ -95,7 +96,10 @@ pub fn parse(body: &[u8]) -> Option<Node> {
                 }
             }
             Event::End(_) => {
-                let n = stack.pop()?;
+                let mut n = stack.pop()?;
+                if !n.children.is_empty() {
+                    n.text.clear();
+                }
                 match stack.last_mut() {
                     Some(p) => p.children.push(n),
                     None => return Some(n),
@@ -111,6 +115,15 @@ pub fn parse(body: &[u8]) -> Option<Node> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keys_spaces_are_kept_and_indentation_is_not_text() {
+        let body = b"<Delete>\n  <Object>\n    <Key> </Key>\n  </Object>\n  <Object><Key>_ a </Key></Object>\n</Delete>";
+        let n = parse(body).unwrap();
+        let keys: Vec<&str> = n.all("Object").filter_map(|o| o.text_of("Key")).collect();
+        assert_eq!(keys, [" ", "_ a "]);
+        assert_eq!(n.text, "");
+    }
 
     #[test]
     fn parses_complete_multipart_upload() {

@@ -231,7 +231,7 @@ impl PgObjects {
     }
 
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError> {
-        self.db.write_with(|c| {
+        let done = self.db.write_with(|c| {
             // Waits for versions and uploads going in elsewhere (they hold the row), then
             // sees them.
             if c.query_opt("SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE", &[&name])?
@@ -241,16 +241,30 @@ impl PgObjects {
             }
             let busy: bool = c
                 .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1) OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1)",
+                    "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1)",
                     &[&name],
                 )?
                 .get(0);
             if busy {
                 return Ok(Err(ObjectsError::BucketNotEmpty));
             }
+            // As in S3, uploads still in progress do not keep a bucket: they go with it.
+            let parts: Vec<String> = c
+                .query(
+                    "DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = $1) RETURNING blob",
+                    &[&name],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            c.execute("DELETE FROM uploads WHERE bucket = $1", &[&name])?;
             c.execute("DELETE FROM buckets WHERE name = $1", &[&name])?;
-            Ok(Ok(()))
-        })?
+            Ok(Ok(parts))
+        })??;
+        for b in done {
+            self.remove_on_commit(b);
+        }
+        Ok(())
     }
 
     /// Sets (or with `None` removes) one of the bucket's stored configurations.

@@ -140,7 +140,7 @@ impl SqliteObjects {
     }
 
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError> {
-        let c = self.db.write()?;
+        let mut c = self.db.write()?;
         if bucket_row(&c, name)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
@@ -149,16 +149,30 @@ impl SqliteObjects {
             .query_row([name], |_| Ok(()))
             .optional()?
             .is_some();
-        let has_uploads = c
-            .prepare_cached("SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")?
-            .query_row([name], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if has_objects || has_uploads {
+        if has_objects {
             return Err(ObjectsError::BucketNotEmpty);
         }
-        c.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
+        // As in S3, uploads still in progress do not keep a bucket: they go with it.
+        let tx = c.savepoint()?;
+        let parts: Vec<String> = tx
+            .prepare_cached(
+                "SELECT p.blob FROM parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?1",
+            )?
+            .query_map([name], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        tx.prepare_cached(
+            "DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?1)",
+        )?
+        .execute([name])?;
+        tx.prepare_cached("DELETE FROM uploads WHERE bucket = ?1")?
             .execute([name])?;
+        tx.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
+            .execute([name])?;
+        tx.commit()?;
+        drop(c);
+        for b in parts {
+            self.remove_on_commit(b);
+        }
         Ok(())
     }
 
