@@ -1,9 +1,10 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
 //! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]; ACLs:
-//! [`acl`]).
+//! [`acl`]; conditional reads: [`conditions`]).
 
 mod acl;
 mod buckets;
+mod conditions;
 mod listing;
 mod multipart;
 mod objects;

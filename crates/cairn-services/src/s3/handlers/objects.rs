@@ -232,7 +232,8 @@ pub(super) fn new_object(
         "content-language",
         "expires",
     ] {
-        if let Some(v) = req.header(h) {
+        let Some(v) = req.header(h) else { continue };
+        if h == "content-encoding" {
             // aws-chunked is transport framing, not the object's encoding.
             let v: Vec<&str> = v
                 .split(',')
@@ -242,6 +243,9 @@ pub(super) fn new_object(
             if !v.is_empty() {
                 metadata.insert(format!(":{h}"), v.join(","));
             }
+        } else {
+            // Answered back exactly as sent (`public, max-age=14400` keeps its space).
+            metadata.insert(format!(":{h}"), v.to_owned());
         }
     }
     for (k, v) in &req.checksums {
@@ -488,6 +492,9 @@ fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
             req.query.get("versionId").map(String::as_str),
         )
         .map_err(|e| objects_error(e, req))?;
+    if let Some(not_modified) = super::conditions::judge(req, &v)? {
+        return Ok(not_modified);
+    }
     let range = match req.header("range").and_then(|h| parse_range(h, v.size)) {
         Some(Ok(r)) => Some(r),
         Some(Err(())) => {
