@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests=$(cd "${1:?usage: benches/s3_compat.sh <path to a ceph/s3-tests checkout>}" && pwd)
-out=${BENCH_OUT:-target/bench}
-mkdir -p "$out"
+mkdir -p "${BENCH_OUT:-target/bench}"
+out=$(cd "${BENCH_OUT:-target/bench}" && pwd)
 root=$PWD
 if [ -z "${CAIRN_BIN:-}" ]; then cargo build --release -p cairn; CAIRN_BIN=$root/target/release/cairn; fi
 venv=$root/.venv-s3tests
@@ -43,8 +43,8 @@ run() {
   local label=$1 config=$2
   (cd "$tests" && S3TEST_CONF="$config" timeout 3600 "$venv/bin/pytest" s3tests/functional/test_s3.py \
      s3tests/functional/test_headers.py -m 'not fails_on_aws' -q -p no:cacheprovider --tb=no \
-     --junitxml="$root/$out/s3-compat-$label.xml" > "$root/$out/s3-compat-$label.txt" 2>&1) || true
-  python3 - "$label" "$root/$out/s3-compat-$label.xml" <<'PY'
+     --junitxml="$out/s3-compat-$label.xml" > "$out/s3-compat-$label.txt" 2>&1) || true
+  python3 - "$label" "$out/s3-compat-$label.xml" <<'PY'
 import json, sys, xml.etree.ElementTree as ET
 label, path = sys.argv[1:]
 status = {}
@@ -72,7 +72,7 @@ alt=$("$CAIRN_BIN" accounts create --data-dir "$data" 2>/dev/null | keys)
 tenant=$("$CAIRN_BIN" accounts create --data-dir "$data" 2>/dev/null | keys)
 # shellcheck disable=SC2086
 conf "$port" $main $alt $tenant > "$out/s3-compat-cairn.conf"
-run cairn "$root/$out/s3-compat-cairn.conf" | tee "$out/s3-compat.json"
+run cairn "$out/s3-compat-cairn.conf" | tee "$out/s3-compat.json"
 kill "$pid"; wait "$pid" || true
 rm -rf "$data"
 
@@ -83,5 +83,5 @@ pid=$!
 wait_port "$port"
 conf "$port" AKIAMAIN000000000001 main-secret 123456789012 AKIAALT0000000000002 alt-secret 123456789012 \
   AKIATENANT0000000003 tenant-secret 123456789012 > "$out/s3-compat-moto.conf"
-run moto_server "$root/$out/s3-compat-moto.conf" | tee -a "$out/s3-compat.json"
+run moto_server "$out/s3-compat-moto.conf" | tee -a "$out/s3-compat.json"
 kill "$pid"; wait "$pid" || true

@@ -106,14 +106,15 @@ pub fn versioning_keeps_old_versions_and_delete_markers(b: &dyn Backend) {
     );
 }
 
-fn versions(
-    s: &dyn ObjectStore,
-    q: VersionsQuery,
-) -> (
+/// A page as (key, version id, latest, delete marker) rows, its common prefixes, and where the
+/// next page starts when it is truncated.
+type Listed = (
     Vec<(String, String, bool, bool)>,
     Vec<String>,
     Option<(String, Option<String>)>,
-) {
+);
+
+fn versions(s: &dyn ObjectStore, q: VersionsQuery) -> Listed {
     let page = s
         .list_versions(&VersionsQuery {
             bucket: "b".into(),
