@@ -88,15 +88,15 @@ pub fn admin_endpoint(
 }
 
 /// Sends one of cairn's own calls (`Cairn.<Op>`, JSON) to the running instance and returns its
-/// answer's body; `doing` names the act in errors ("the import", "moving its clock").
-pub fn admin_call(
+/// answer, whatever its status; `doing` names the act in errors.
+pub fn admin_send(
     endpoint: &cairn_wire::client::Endpoint,
     settings: &InstanceSettings,
     target: &str,
     body: &serde_json::Value,
     doing: &str,
-) -> anyhow::Result<Vec<u8>> {
-    let r = endpoint
+) -> anyhow::Result<cairn_wire::client::Response> {
+    endpoint
         .send(
             cairn_services::admin::SIGNING_NAME,
             "POST",
@@ -108,7 +108,19 @@ pub fn admin_call(
             ],
             body.to_string().as_bytes(),
         )
-        .map_err(|e| anyhow::anyhow!("reaching {} for {doing}: {e}", settings.endpoint))?;
+        .map_err(|e| anyhow::anyhow!("reaching {} for {doing}: {e}", settings.endpoint))
+}
+
+/// Sends one of cairn's own calls (`Cairn.<Op>`, JSON) to the running instance and returns its
+/// answer's body; `doing` names the act in errors ("the import", "moving its clock").
+pub fn admin_call(
+    endpoint: &cairn_wire::client::Endpoint,
+    settings: &InstanceSettings,
+    target: &str,
+    body: &serde_json::Value,
+    doing: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let r = admin_send(endpoint, settings, target, body, doing)?;
     if !r.ok() {
         bail!(
             "the running instance at {} refused {doing} ({}): {}",

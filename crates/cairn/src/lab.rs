@@ -72,19 +72,7 @@ impl LabCommand {
 pub(crate) fn call(common: &Common, target: &str, body: &Value) -> anyhow::Result<Value> {
     let dir = DataDir::resolve(&common.data_dir)?;
     let (endpoint, settings, _) = crate::env::admin_endpoint(&dir, common.account.as_deref())?;
-    let r = endpoint
-        .send(
-            cairn_services::admin::SIGNING_NAME,
-            "POST",
-            "/",
-            None,
-            &[
-                ("x-amz-target", target),
-                ("content-type", "application/x-amz-json-1.1"),
-            ],
-            body.to_string().as_bytes(),
-        )
-        .map_err(|e| anyhow::anyhow!("reaching {}: {e}", settings.endpoint))?;
+    let r = crate::env::admin_send(&endpoint, &settings, target, body, "the lab")?;
     let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
     if !r.ok() {
         let message = v

@@ -119,15 +119,18 @@ pub async fn serve(
             ),
         };
     }
+    // Checks and labs read the account as its root user, through the services' APIs; those
+    // reads are not recorded (a lab's set-up is: see `lab_call`).
+    let as_caller = || crate::pipeline::internal::Internal {
+        actor: crate::pipeline::internal::Actor::Caller(call.principal.clone()),
+        account: account.to_string(),
+        region: call.region.clone(),
+        source_arn: None,
+        cause: rid.clone(),
+        durability: crate::pipeline::Durability::Unrecorded,
+    };
     if target == "Cairn.RunChecks" {
-        let who = crate::pipeline::internal::Internal {
-            actor: crate::pipeline::internal::Actor::Caller(call.principal.clone()),
-            account: account.to_string(),
-            region: call.region.clone(),
-            source_arn: None,
-            cause: rid.clone(),
-            durability: crate::pipeline::Durability::Unrecorded,
-        };
+        let who = as_caller();
         let app = Arc::clone(&app);
         let ran = tokio::task::spawn_blocking(move || checks::run(&app, &who)).await;
         return match ran {
@@ -139,14 +142,7 @@ pub async fn serve(
         };
     }
     if target.contains("Lab") {
-        let who = crate::pipeline::internal::Internal {
-            actor: crate::pipeline::internal::Actor::Caller(call.principal.clone()),
-            account: account.to_string(),
-            region: call.region.clone(),
-            source_arn: None,
-            cause: rid.clone(),
-            durability: crate::pipeline::Durability::Unrecorded,
-        };
+        let who = as_caller();
         let (app, target) = (Arc::clone(&app), target.to_owned());
         let done = tokio::task::spawn_blocking(move || lab_call(&app, who, &target, &body)).await;
         return match done {
