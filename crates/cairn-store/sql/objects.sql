@@ -15,6 +15,23 @@ CREATE TABLE IF NOT EXISTS buckets (
     encryption TEXT             -- default encryption configuration XML, as put
 );
 
+-- A bucket's other configurations (tags, CORS, lifecycle, ownership, public access block,
+-- logging, Object Lock, …), by name, each as the S3 service stores it.
+CREATE TABLE IF NOT EXISTS bucket_configs (
+    bucket   TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+);
+
+-- An account's S3 settings (S3 Control: the account's public access block), by name.
+CREATE TABLE IF NOT EXISTS account_configs (
+    account  TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (account, name)
+);
+
 -- Every object version. Listing reads the latest version of each key, in byte order of the key.
 CREATE TABLE IF NOT EXISTS objects (
     bucket        TEXT NOT NULL,

@@ -109,6 +109,20 @@ pub struct Bucket {
     pub policy: Option<String>,
     pub versioning: Option<String>,
     pub encryption: Option<String>,
+    /// The bucket's other configurations (tags, CORS, lifecycle, …), by [`BucketConfig::name`].
+    pub configs: BTreeMap<String, String>,
+}
+
+impl Bucket {
+    /// One of the bucket's stored configurations, as it was set.
+    pub fn config(&self, field: BucketConfig) -> Option<&str> {
+        match field {
+            BucketConfig::Policy => self.policy.as_deref(),
+            BucketConfig::Versioning => self.versioning.as_deref(),
+            BucketConfig::Encryption => self.encryption.as_deref(),
+            other => self.configs.get(other.name()).map(String::as_str),
+        }
+    }
 }
 
 /// One object version, as stored.
@@ -144,12 +158,72 @@ pub struct NewObject {
     pub durable: bool,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// A bucket's stored configurations. The first three have columns of their own; the others
+/// are kept by name in a table of the bucket's configurations, each as the S3 service chose
+/// to store it (the document as put, or a form of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BucketConfig {
     Policy,
     Versioning,
     Encryption,
+    Tagging,
+    Cors,
+    Lifecycle,
+    OwnershipControls,
+    PublicAccessBlock,
+    Logging,
+    ObjectLock,
+    MfaDelete,
+    Acl,
 }
+
+impl BucketConfig {
+    /// The configuration's stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BucketConfig::Policy => "policy",
+            BucketConfig::Versioning => "versioning",
+            BucketConfig::Encryption => "encryption",
+            BucketConfig::Tagging => "tagging",
+            BucketConfig::Cors => "cors",
+            BucketConfig::Lifecycle => "lifecycle",
+            BucketConfig::OwnershipControls => "ownership-controls",
+            BucketConfig::PublicAccessBlock => "public-access-block",
+            BucketConfig::Logging => "logging",
+            BucketConfig::ObjectLock => "object-lock",
+            BucketConfig::MfaDelete => "mfa-delete",
+            BucketConfig::Acl => "acl",
+        }
+    }
+
+    /// The column a configuration has in the buckets table, if it has one.
+    pub(crate) fn column(self) -> Option<&'static str> {
+        match self {
+            BucketConfig::Policy | BucketConfig::Versioning | BucketConfig::Encryption => {
+                Some(self.name())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An account's S3 settings (S3 Control): kept by name, as the S3 service stores them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountConfig {
+    PublicAccessBlock,
+}
+
+impl AccountConfig {
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountConfig::PublicAccessBlock => "public-access-block",
+        }
+    }
+}
+
+/// A change to a stored version's metadata (tags, retention, legal hold, ACL), decided with
+/// the version as stored and applied in the same transaction: refusing leaves it unchanged.
+pub type VersionChange<'a> = dyn FnMut(&mut ObjectVersion) -> Result<(), ObjectsError> + Send + 'a;
 
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
@@ -226,6 +300,36 @@ pub trait ObjectStore: Send + Sync {
         field: BucketConfig,
         value: Option<&str>,
     ) -> Result<(), ObjectsError>;
+
+    /// The buckets (of every account) that have a configuration set, by name: for the work
+    /// a configuration asks of cairn over time (lifecycle rules, access logs).
+    fn buckets_with(&self, field: BucketConfig) -> Result<Vec<Bucket>, ObjectsError>;
+
+    /// An account's S3 setting, as stored.
+    fn account_config(
+        &self,
+        account: &str,
+        field: AccountConfig,
+    ) -> Result<Option<String>, ObjectsError>;
+
+    /// Sets (or with `None` removes) an account's S3 setting.
+    fn set_account_config(
+        &self,
+        account: &str,
+        field: AccountConfig,
+        value: Option<&str>,
+    ) -> Result<(), ObjectsError>;
+
+    /// Changes the metadata of a stored version (the latest when `version_id` is `None`;
+    /// delete markers count as absent, as in `head_object`). Only `metadata` is kept of what
+    /// `change` does. The version as changed.
+    fn update_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        change: &mut VersionChange<'_>,
+    ) -> Result<ObjectVersion, ObjectsError>;
 
     /// Stores a new version of `key` (replacing the null version when versioning is off), body first, durably.
     fn put_object(

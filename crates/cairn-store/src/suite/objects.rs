@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::{Backend, cases};
 use crate::objects::{
-    BucketConfig, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore, ObjectVersion, ObjectsError,
-    VersionsQuery, etag_of,
+    AccountConfig, BucketConfig, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore, ObjectVersion,
+    ObjectsError, VersionsQuery, etag_of,
 };
 
 cases!(
@@ -20,6 +20,8 @@ cases!(
     listing_in_byte_order_with_prefix_delimiter_and_pages,
     multipart_upload,
     objects_survive_a_restart,
+    bucket_and_account_configurations,
+    version_metadata_changes_are_decided_on_the_stored_version,
 );
 
 fn store(b: &dyn Backend) -> Arc<dyn ObjectStore> {
@@ -425,4 +427,112 @@ pub fn objects_survive_a_restart(b: &dyn Backend) {
         s.bucket("b").unwrap().unwrap().versioning.as_deref(),
         Some("Enabled")
     );
+}
+
+pub fn bucket_and_account_configurations(b: &dyn Backend) {
+    let s = store(b);
+    s.create_bucket("other", "111122223333", "us-east-1", 1)
+        .unwrap();
+    s.set_bucket_config("b", BucketConfig::Cors, Some("<CORSConfiguration/>"))
+        .unwrap();
+    s.set_bucket_config("b", BucketConfig::Tagging, Some("{}"))
+        .unwrap();
+    s.set_bucket_config("b", BucketConfig::Tagging, Some("{\"a\":\"1\"}"))
+        .unwrap();
+    s.set_bucket_config("other", BucketConfig::Lifecycle, Some("<L/>"))
+        .unwrap();
+    let bucket = s.bucket("b").unwrap().unwrap();
+    assert_eq!(
+        bucket.config(BucketConfig::Cors),
+        Some("<CORSConfiguration/>")
+    );
+    assert_eq!(bucket.config(BucketConfig::Tagging), Some("{\"a\":\"1\"}"));
+    assert_eq!(bucket.config(BucketConfig::Lifecycle), None);
+    let listed = s.list_buckets("111122223333").unwrap();
+    assert_eq!(
+        listed[0].config(BucketConfig::Cors),
+        Some("<CORSConfiguration/>")
+    );
+    let with: Vec<String> = s
+        .buckets_with(BucketConfig::Lifecycle)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(with, ["other"]);
+    s.set_bucket_config("b", BucketConfig::Cors, None).unwrap();
+    assert_eq!(
+        s.bucket("b").unwrap().unwrap().config(BucketConfig::Cors),
+        None
+    );
+    assert!(matches!(
+        s.set_bucket_config("nope", BucketConfig::Cors, Some("x")),
+        Err(ObjectsError::NoSuchBucket)
+    ));
+    // A bucket's configurations go with it: a new bucket of that name starts bare.
+    s.delete_bucket("b").unwrap();
+    s.create_bucket("b", "111122223333", "us-east-1", 1)
+        .unwrap();
+    assert_eq!(
+        s.bucket("b")
+            .unwrap()
+            .unwrap()
+            .config(BucketConfig::Tagging),
+        None
+    );
+
+    let pab = AccountConfig::PublicAccessBlock;
+    assert_eq!(s.account_config("111122223333", pab).unwrap(), None);
+    s.set_account_config("111122223333", pab, Some("<P/>"))
+        .unwrap();
+    assert_eq!(
+        s.account_config("111122223333", pab).unwrap().as_deref(),
+        Some("<P/>")
+    );
+    assert_eq!(s.account_config("999999999999", pab).unwrap(), None);
+    s.set_account_config("111122223333", pab, None).unwrap();
+    assert_eq!(s.account_config("111122223333", pab).unwrap(), None);
+}
+
+pub fn version_metadata_changes_are_decided_on_the_stored_version(b: &dyn Backend) {
+    let s = store(b);
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    let first = put(&*s, "k", b"one");
+    let second = put(&*s, "k", b"two");
+    let changed = s
+        .update_version("b", "k", Some(&first.version_id), &mut |v| {
+            v.metadata.insert(":tagging".into(), "a=1".into());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(changed.version_id, first.version_id);
+    let stored = s.head_object("b", "k", Some(&first.version_id)).unwrap();
+    assert_eq!(
+        stored.metadata.get(":tagging").map(String::as_str),
+        Some("a=1")
+    );
+    assert!(s.head_object("b", "k", None).unwrap().metadata.is_empty());
+    // The latest, when no version is named; a refusal changes nothing.
+    let refused = s.update_version("b", "k", None, &mut |v| {
+        assert_eq!(v.version_id, second.version_id);
+        v.metadata.insert(":legal-hold".into(), "ON".into());
+        Err(ObjectsError::NoSuchKey)
+    });
+    assert!(matches!(refused, Err(ObjectsError::NoSuchKey)));
+    assert!(s.head_object("b", "k", None).unwrap().metadata.is_empty());
+    // Delete markers and missing versions are absent.
+    s.delete_object("b", "k", 3).unwrap();
+    assert!(matches!(
+        s.update_version("b", "k", None, &mut |_| Ok(())),
+        Err(ObjectsError::NoSuchKey)
+    ));
+    assert!(matches!(
+        s.update_version("b", "k", Some("nope"), &mut |_| Ok(())),
+        Err(ObjectsError::NoSuchVersion)
+    ));
+    assert!(matches!(
+        s.update_version("nope", "k", None, &mut |_| Ok(())),
+        Err(ObjectsError::NoSuchBucket)
+    ));
 }

@@ -13,6 +13,7 @@
 //! waits and then finds it not empty; completing or aborting an upload holds its row, so that
 //! two of them elsewhere do not both go ahead. Nothing is cached in memory.
 
+mod configs;
 mod list;
 mod uploads;
 mod versions;
@@ -25,8 +26,8 @@ use postgres::{Client, Row};
 use super::bodies::Bodies;
 use super::sqlite::{Blobs, VERSION_COLUMNS};
 use crate::objects::{
-    Bucket, BucketConfig, ListPage, ListQuery, NewObject, ObjectStore, ObjectVersion, ObjectsError,
-    VersionsPage, VersionsQuery, etag_of,
+    AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, NewObject, ObjectStore,
+    ObjectVersion, ObjectsError, VersionChange, VersionsPage, VersionsQuery, etag_of,
 };
 use crate::pg::{Migration, PgDb, backend};
 use crate::string_map::{map_of, map_text};
@@ -41,6 +42,11 @@ const MIGRATIONS: &[Migration] = &[
         store: "objects",
         version: 2,
         sql: include_str!("../../../sql/pg/objects_0002.sql"),
+    },
+    Migration {
+        store: "objects",
+        version: 3,
+        sql: include_str!("../../../sql/pg/objects_0003.sql"),
     },
 ];
 
@@ -97,6 +103,7 @@ fn row_to_bucket(r: &Row) -> Bucket {
         policy: r.get(4),
         versioning: r.get(5),
         encryption: r.get(6),
+        configs: Default::default(),
     }
 }
 
@@ -208,18 +215,23 @@ impl PgObjects {
                 policy: None,
                 versioning: None,
                 encryption: None,
+                configs: Default::default(),
             }),
         }
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
-        Ok(bucket_row(&mut self.db.read(), name).map_err(backend)?)
+        let mut c = self.db.read();
+        let Some(mut b) = bucket_row(&mut c, name).map_err(backend)? else {
+            return Ok(None);
+        };
+        b.configs = configs::load(&mut c, name).map_err(backend)?;
+        Ok(Some(b))
     }
 
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
-        Ok(self
-            .db
-            .read()
+        let mut c = self.db.read();
+        let mut buckets: Vec<Bucket> = c
             .query(
                 &format!("SELECT {BUCKET_COLUMNS} FROM buckets WHERE account = $1 ORDER BY name"),
                 &[&account],
@@ -227,7 +239,55 @@ impl PgObjects {
             .map_err(backend)?
             .iter()
             .map(row_to_bucket)
+            .collect();
+        for b in &mut buckets {
+            b.configs = configs::load(&mut c, &b.name).map_err(backend)?;
+        }
+        Ok(buckets)
+    }
+
+    pub fn buckets_with(&self, field: BucketConfig) -> Result<Vec<Bucket>, ObjectsError> {
+        let names = configs::buckets_with(&mut self.db.read(), field).map_err(backend)?;
+        Ok(names
+            .iter()
+            .map(|n| self.bucket(n))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
             .collect())
+    }
+
+    pub fn account_config(
+        &self,
+        account: &str,
+        field: AccountConfig,
+    ) -> Result<Option<String>, ObjectsError> {
+        Ok(configs::account_config(&mut self.db.read(), account, field).map_err(backend)?)
+    }
+
+    pub fn set_account_config(
+        &self,
+        account: &str,
+        field: AccountConfig,
+        value: Option<&str>,
+    ) -> Result<(), ObjectsError> {
+        Ok(self
+            .db
+            .write_with(|c| configs::set_account_config(c, account, field, value))?)
+    }
+
+    pub fn update_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        change: &mut VersionChange<'_>,
+    ) -> Result<ObjectVersion, ObjectsError> {
+        if self.bucket(bucket)?.is_none() {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        self.db
+            .write_with(|c| configs::update_version(c, bucket, key, version_id, change))?
     }
 
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError> {
@@ -259,6 +319,7 @@ impl PgObjects {
                 .collect();
             c.execute("DELETE FROM uploads WHERE bucket = $1", &[&name])?;
             c.execute("DELETE FROM buckets WHERE name = $1", &[&name])?;
+            configs::forget(c, name)?;
             Ok(Ok(parts))
         })??;
         for b in done {
@@ -274,10 +335,14 @@ impl PgObjects {
         field: BucketConfig,
         value: Option<&str>,
     ) -> Result<(), ObjectsError> {
-        let column = match field {
-            BucketConfig::Policy => "policy",
-            BucketConfig::Versioning => "versioning",
-            BucketConfig::Encryption => "encryption",
+        let Some(column) = field.column() else {
+            return match self
+                .db
+                .write_with(|c| configs::set(c, name, field, value))?
+            {
+                true => Ok(()),
+                false => Err(ObjectsError::NoSuchBucket),
+            };
         };
         let n = self.db.write_with(|c| {
             c.execute(
@@ -525,6 +590,10 @@ impl ObjectStore for PgObjects {
         fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError>;
         fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError>;
         fn set_bucket_config(&self, name: &str, field: BucketConfig, value: Option<&str>) -> Result<(), ObjectsError>;
+        fn buckets_with(&self, field: BucketConfig) -> Result<Vec<Bucket>, ObjectsError>;
+        fn account_config(&self, account: &str, field: AccountConfig) -> Result<Option<String>, ObjectsError>;
+        fn set_account_config(&self, account: &str, field: AccountConfig, value: Option<&str>) -> Result<(), ObjectsError>;
+        fn update_version(&self, bucket: &str, key: &str, version_id: Option<&str>, change: &mut VersionChange<'_>) -> Result<ObjectVersion, ObjectsError>;
         fn put_object(&self, bucket: &str, key: &str, body: &[u8], new: &NewObject, now_ms: i64) -> Result<ObjectVersion, ObjectsError>;
         fn head_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<ObjectVersion, ObjectsError>;
         fn read_body(&self, v: &ObjectVersion, range: Option<(u64, u64)>) -> Result<Vec<u8>, ObjectsError>;

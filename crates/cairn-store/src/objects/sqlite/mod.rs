@@ -5,6 +5,7 @@
 //! that points at it is committed, so a crash never leaves a row without its body.
 
 mod blobs;
+mod configs;
 mod list;
 pub(in crate::objects) mod sealed;
 mod versions;
@@ -17,8 +18,8 @@ use md5::{Digest, Md5};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::objects::{
-    Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore,
-    ObjectVersion, ObjectsError, VersionsPage, VersionsQuery, etag_of,
+    AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject,
+    ObjectStore, ObjectVersion, ObjectsError, VersionChange, VersionsPage, VersionsQuery, etag_of,
 };
 pub(super) use blobs::Blobs;
 
@@ -123,11 +124,15 @@ impl SqliteObjects {
             policy: None,
             versioning: None,
             encryption: None,
+            configs: Default::default(),
         })
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
-        bucket_row(&self.db.read(), name)
+        let c = self.db.read();
+        bucket_row(&c, name)?
+            .map(|b| configs::with_configs(&c, b))
+            .transpose()
     }
 
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
@@ -136,7 +141,62 @@ impl SqliteObjects {
             "SELECT name, account, region, created_ms, policy, versioning, encryption FROM buckets WHERE account = ?1 ORDER BY name",
         )?;
         let rows = st.query_map([account], bucket_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows: Vec<Bucket> = rows.collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|b| configs::with_configs(&c, b))
+            .collect()
+    }
+
+    pub fn buckets_with(&self, field: BucketConfig) -> Result<Vec<Bucket>, ObjectsError> {
+        let names = match field.column() {
+            Some(column) => {
+                let c = self.db.read();
+                let mut st = c.prepare(&format!(
+                    "SELECT name FROM buckets WHERE {column} IS NOT NULL ORDER BY name"
+                ))?;
+                let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            }
+            None => configs::buckets_with(&self.db.read(), field)?,
+        };
+        Ok(names
+            .iter()
+            .map(|n| self.bucket(n))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    pub fn account_config(
+        &self,
+        account: &str,
+        field: AccountConfig,
+    ) -> Result<Option<String>, ObjectsError> {
+        configs::account_config(&self.db.read(), account, field)
+    }
+
+    pub fn set_account_config(
+        &self,
+        account: &str,
+        field: AccountConfig,
+        value: Option<&str>,
+    ) -> Result<(), ObjectsError> {
+        configs::set_account_config(&*self.db.write()?, account, field, value)
+    }
+
+    pub fn update_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        change: &mut VersionChange<'_>,
+    ) -> Result<ObjectVersion, ObjectsError> {
+        let mut c = self.db.write()?;
+        let tx = c.savepoint()?;
+        let v = configs::update_version(&tx, bucket, key, version_id, change)?;
+        tx.commit()?;
+        Ok(v)
     }
 
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError> {
@@ -168,6 +228,7 @@ impl SqliteObjects {
             .execute([name])?;
         tx.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
             .execute([name])?;
+        configs::forget(&tx, name)?;
         tx.commit()?;
         drop(c);
         for b in parts {
@@ -183,10 +244,8 @@ impl SqliteObjects {
         field: BucketConfig,
         value: Option<&str>,
     ) -> Result<(), ObjectsError> {
-        let column = match field {
-            BucketConfig::Policy => "policy",
-            BucketConfig::Versioning => "versioning",
-            BucketConfig::Encryption => "encryption",
+        let Some(column) = field.column() else {
+            return configs::set(&*self.db.write()?, name, field, value);
         };
         let n = self.db.write()?.execute(
             &format!("UPDATE buckets SET {column} = ?2 WHERE name = ?1"),
@@ -651,6 +710,7 @@ fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bucket> {
         policy: r.get(4)?,
         versioning: r.get(5)?,
         encryption: r.get(6)?,
+        configs: Default::default(),
     })
 }
 
@@ -691,6 +751,10 @@ impl ObjectStore for SqliteObjects {
         fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError>;
         fn delete_bucket(&self, name: &str) -> Result<(), ObjectsError>;
         fn set_bucket_config(&self, name: &str, field: BucketConfig, value: Option<&str>) -> Result<(), ObjectsError>;
+        fn buckets_with(&self, field: BucketConfig) -> Result<Vec<Bucket>, ObjectsError>;
+        fn account_config(&self, account: &str, field: AccountConfig) -> Result<Option<String>, ObjectsError>;
+        fn set_account_config(&self, account: &str, field: AccountConfig, value: Option<&str>) -> Result<(), ObjectsError>;
+        fn update_version(&self, bucket: &str, key: &str, version_id: Option<&str>, change: &mut VersionChange<'_>) -> Result<ObjectVersion, ObjectsError>;
         fn put_object(&self, bucket: &str, key: &str, body: &[u8], new: &NewObject, now_ms: i64) -> Result<ObjectVersion, ObjectsError>;
         fn head_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<ObjectVersion, ObjectsError>;
         fn read_body(&self, v: &ObjectVersion, range: Option<(u64, u64)>) -> Result<Vec<u8>, ObjectsError>;
