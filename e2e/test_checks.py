@@ -87,6 +87,10 @@ def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
     # A public statement in the trail bucket's policy fails CloudTrail.6.
     public = json.loads(documented_policy(bucket, account, None, trail_arn))
     public["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    # S3 refuses a public policy while the bucket blocks public access (every new bucket does).
+    code, _, err = c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", json.dumps(public), check=False)
+    assert code != 0 and "BlockPublicPolicy" in err
+    c.aws("s3api", "delete-public-access-block", "--bucket", bucket)
     c.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", json.dumps(public))
     code, exposed = checks(c)
     assert code == 1 and exposed["CloudTrail.6"]["status"] == "FAILED"

@@ -447,6 +447,7 @@ def test_another_account_cannot_take_over_a_bucket_policy_and_the_owner_is_never
     a = client_for(cairn, env, "s3")
     b = bucket_name("owned")
     a.create_bucket(Bucket=b)
+    a.delete_public_access_block(Bucket=b)  # new buckets refuse public policies
     a.put_bucket_policy(Bucket=b, Policy=open_policy(b))
     before = a.get_bucket_policy(Bucket=b)["Policy"]
     other = client_for(cairn, cairn.create_account(), "s3")
@@ -473,6 +474,7 @@ def test_a_bucket_policy_over_20_kb_is_refused_and_the_old_one_kept(cairn, env):
     s3 = client_for(cairn, env, "s3")
     b = bucket_name("big")
     s3.create_bucket(Bucket=b)
+    s3.delete_public_access_block(Bucket=b)  # new buckets refuse public policies
     s3.put_bucket_policy(Bucket=b, Policy=open_policy(b))
     before = s3.get_bucket_policy(Bucket=b)["Policy"]
     statements, policy = [], ""

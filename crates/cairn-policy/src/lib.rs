@@ -6,6 +6,7 @@
 //! - [`pattern`]: `*`/`?` wildcards, and ARN matching part by part.
 //! - [`variables`]: policy variables (`${aws:username}`, defaults, `${*}`).
 //! - [`conditions`]: the condition operators, `…IfExists`, `ForAllValues:`/`ForAnyValue:`.
+//! - [`public`]: whether a resource policy is public, as S3 decides it.
 //! - [`evaluate`](mod@evaluate): one document against a request, and the final decision
 //!   over a caller's identity policies and a resource's policy.
 //!
@@ -20,6 +21,7 @@ pub mod evaluate;
 mod ip;
 pub mod pattern;
 mod principal;
+pub mod public;
 mod validate;
 pub mod variables;
 

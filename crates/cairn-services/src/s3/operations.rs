@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 30] = [
+const OPERATIONS: [(&str, &[&str]); 40] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -28,6 +28,44 @@ const OPERATIONS: [(&str, &[&str]); 30] = [
     ("PutBucketEncryption", &["s3:PutEncryptionConfiguration"]),
     ("GetBucketEncryption", &["s3:GetEncryptionConfiguration"]),
     ("DeleteBucketEncryption", &["s3:PutEncryptionConfiguration"]),
+    (
+        "PutBucketPublicAccessBlock",
+        &["s3:PutBucketPublicAccessBlock"],
+    ),
+    (
+        "GetBucketPublicAccessBlock",
+        &["s3:GetBucketPublicAccessBlock"],
+    ),
+    (
+        "DeleteBucketPublicAccessBlock",
+        &["s3:PutBucketPublicAccessBlock"],
+    ),
+    ("GetBucketPolicyStatus", &["s3:GetBucketPolicyStatus"]),
+    (
+        "PutBucketOwnershipControls",
+        &["s3:PutBucketOwnershipControls"],
+    ),
+    (
+        "GetBucketOwnershipControls",
+        &["s3:GetBucketOwnershipControls"],
+    ),
+    (
+        "DeleteBucketOwnershipControls",
+        &["s3:PutBucketOwnershipControls"],
+    ),
+    // S3 Control: an account's settings, decided by identity policies alone.
+    (
+        "PutAccountPublicAccessBlock",
+        &["s3:PutAccountPublicAccessBlock"],
+    ),
+    (
+        "GetAccountPublicAccessBlock",
+        &["s3:GetAccountPublicAccessBlock"],
+    ),
+    (
+        "DeleteAccountPublicAccessBlock",
+        &["s3:PutAccountPublicAccessBlock"],
+    ),
     (
         "GetObjectAcl",
         &["s3:GetObjectAcl", "s3:GetObjectVersionAcl"],
@@ -91,11 +129,13 @@ pub(super) fn table() -> &'static [Operation] {
             .map(|&(name, actions)| {
                 let op = Operation::named("s3", name, is_read_only(name), true)
                     .actions(actions)
-                    .access(if name == "ListBuckets" {
-                        Access::Identity
-                    } else {
-                        Access::BucketPolicy
-                    });
+                    .access(
+                        if name == "ListBuckets" || name.ends_with("AccountPublicAccessBlock") {
+                            Access::Identity
+                        } else {
+                            Access::BucketPolicy
+                        },
+                    );
                 if is_data(name) { op.data() } else { op }
             })
             .collect()

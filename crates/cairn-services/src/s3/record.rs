@@ -68,6 +68,20 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         && let Ok(p) = serde_json::from_slice::<Value>(&req.payload)
     {
         params.insert("bucketPolicy".into(), p);
+    } else if records_document(op)
+        && let Some(doc) = super::xml::parse(&req.payload)
+    {
+        // A configuration put as XML is recorded as its document, namespace included.
+        let mut v = doc.to_json();
+        if let Value::Object(m) = &mut v {
+            let ns = if super::wire::codec::is_control(op) {
+                CONTROL_NS
+            } else {
+                super::xml::NS
+            };
+            m.insert("xmlns".into(), ns.into());
+        }
+        params.insert(doc.name.clone(), v);
     }
     let mut response = Map::new();
     if let Some(r) = resp {
@@ -126,4 +140,13 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         recorded_error: None,
         unauthenticated: None,
     }
+}
+
+const CONTROL_NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
+
+/// Operations whose XML request document CloudTrail records in `requestParameters`: the
+/// configurations put on buckets and accounts (not object bodies, nor the documents S3
+/// records otherwise).
+fn records_document(op: &str) -> bool {
+    op.starts_with("Put") && !matches!(op, "PutObject" | "PutBucketPolicy")
 }

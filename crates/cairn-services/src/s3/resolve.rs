@@ -7,10 +7,12 @@ use cairn_wire::AwsError;
 use percent_encoding::percent_decode_str;
 
 use super::S3Request;
+use super::handlers::{acl, ownership, public_access};
 use crate::app::App;
 use crate::pipeline::{Check, Operation, PolicyOf};
 use crate::recorder::CallContext;
 use cairn_policy::ResourceRule;
+use cairn_store::objects::BucketConfig;
 use cairn_wire::Protocol;
 
 /// The permissions an operation needs: (action, resource ARN).
@@ -42,6 +44,19 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
+        "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
+            on_bucket("s3:PutBucketPublicAccessBlock")
+        }
+        "GetBucketPublicAccessBlock" => on_bucket("s3:GetBucketPublicAccessBlock"),
+        "GetBucketPolicyStatus" => on_bucket("s3:GetBucketPolicyStatus"),
+        "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => {
+            on_bucket("s3:PutBucketOwnershipControls")
+        }
+        "GetBucketOwnershipControls" => on_bucket("s3:GetBucketOwnershipControls"),
+        "PutAccountPublicAccessBlock" | "DeleteAccountPublicAccessBlock" => {
+            vec![("s3:PutAccountPublicAccessBlock", "*".to_owned())]
+        }
+        "GetAccountPublicAccessBlock" => vec![("s3:GetAccountPublicAccessBlock", "*".to_owned())],
         "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
             on_object("s3:PutObject")
         }
@@ -107,6 +122,7 @@ fn condition_keys(req: &S3Request) -> Vec<(&'static str, String)> {
 /// The checks one permission needs against a bucket (its policy and owner), or against the
 /// caller's own account when the bucket does not exist yet.
 pub fn check_of(
+    app: &App,
     ctx: &CallContext,
     req: &S3Request,
     action: &str,
@@ -114,7 +130,7 @@ pub fn check_of(
     bucket: Option<&Bucket>,
 ) -> Option<Check> {
     let policy = |b: &Bucket| PolicyOf {
-        document: b.policy.clone(),
+        document: resource_policy(app, ctx, req, resource, b),
         account: b.account.clone(),
         rule: ResourceRule::Standard,
     };
@@ -146,6 +162,79 @@ pub fn check_of(
     })
 }
 
+/// The resource policy a permission is judged with: the bucket's policy (left out for callers
+/// from other accounts when it is public and the bucket restricts public buckets), with the
+/// statements the bucket's and the object's ACL grants amount to while ACLs are enabled.
+fn resource_policy(
+    app: &App,
+    ctx: &CallContext,
+    req: &S3Request,
+    resource: &str,
+    b: &Bucket,
+) -> Option<String> {
+    let blocks = public_access::effective(app, b).unwrap_or_else(|e| {
+        // Failing closed: every setting on.
+        tracing::error!(error = %e, "could not read a bucket's public access block");
+        public_access::Blocks::ALL
+    });
+    let outsider = !matches!(ctx.principal, cairn_model::Principal::AwsService { .. })
+        && ctx.principal.account().map(|a| a.to_string()).as_deref() != Some(b.account.as_str());
+    let mut policy = b.policy.clone();
+    if blocks.restrict_public_buckets
+        && outsider
+        && policy
+            .as_deref()
+            .is_some_and(public_access::policy_is_public)
+    {
+        policy = None;
+    }
+    if ownership::ownership(b) == ownership::Ownership::BucketOwnerEnforced {
+        return policy;
+    }
+    let object_arn = resource
+        .strip_prefix(&format!("arn:aws:s3:::{}/", b.name))
+        .map(|_| resource);
+    let mut statements = Vec::new();
+    if let Some(acl) = acl::Acl::stored(b.config(BucketConfig::Acl)) {
+        statements.extend(acl::statements(
+            &acl,
+            &b.name,
+            None,
+            blocks.ignore_public_acls,
+        ));
+    }
+    if let Some(arn) = object_arn
+        && let Some(key) = arn.strip_prefix(&format!("arn:aws:s3:::{}/", b.name))
+    {
+        let version = req.query.get("versionId").map(String::as_str);
+        let version = if key == req.key() { version } else { None };
+        if let Ok(v) = app.objects.head_object(&b.name, key, version)
+            && let Some(acl) = acl::Acl::stored(v.metadata.get(acl::OBJECT_ACL).map(String::as_str))
+        {
+            statements.extend(acl::statements(
+                &acl,
+                &b.name,
+                Some(arn),
+                blocks.ignore_public_acls,
+            ));
+        }
+    }
+    if statements.is_empty() {
+        return policy;
+    }
+    let mut all: Vec<serde_json::Value> = match policy
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|mut v| v.get_mut("Statement").map(serde_json::Value::take))
+    {
+        Some(serde_json::Value::Array(a)) => a,
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    all.extend(statements);
+    Some(serde_json::json!({"Version": "2012-10-17", "Statement": all}).to_string())
+}
+
 /// Every check a call needs. Each permission is judged against the bucket it names (a copy's
 /// source included); a bucket that does not exist is for the operation itself to report.
 pub fn checks(app: &App, ctx: &CallContext, req: &S3Request) -> Result<Vec<Check>, AwsError> {
@@ -164,7 +253,7 @@ pub fn checks(app: &App, ctx: &CallContext, req: &S3Request) -> Result<Vec<Check
         if bucket.is_none() && bucket_name.is_some() && req.op != "CreateBucket" {
             continue;
         }
-        out.extend(check_of(ctx, req, action, &resource, bucket.as_ref()));
+        out.extend(check_of(app, ctx, req, action, &resource, bucket.as_ref()));
     }
     Ok(out)
 }
@@ -180,7 +269,7 @@ pub fn check(
     resource: &str,
     bucket: Option<&Bucket>,
 ) -> Result<(), AwsError> {
-    match check_of(ctx, req, action, resource, bucket) {
+    match check_of(app, ctx, req, action, resource, bucket) {
         Some(c) => crate::pipeline::authorize(app, ctx, op, Protocol::RestXml, &[c]),
         None => Ok(()),
     }

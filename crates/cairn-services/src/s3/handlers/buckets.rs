@@ -4,8 +4,8 @@
 use cairn_store::objects::{BucketConfig, ObjectsError};
 use cairn_wire::AwsError;
 
-use super::acl;
 use super::{S3Result, iso, malformed_xml, not_implemented, objects_error};
+use super::{acl, ownership, public_access};
 use crate::app::App;
 use crate::s3::wire::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
@@ -63,13 +63,23 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             );
             Ok(S3Response::ok(body.into_bytes()))
         }
-        // The owner has full control; a bucket that does not exist has no ACL to read.
+        // The ACL as set while ACLs are enabled, else the owner's full control; a bucket
+        // that does not exist has no ACL to read.
         "GetBucketAcl" => {
             let b = existing()?;
-            Ok(S3Response::ok(acl::owner_full_control(&b.account)))
+            let stored = acl::Acl::stored(b.config(BucketConfig::Acl));
+            Ok(S3Response::ok(
+                stored
+                    .unwrap_or_else(|| acl::Acl::private(&b.account))
+                    .xml(),
+            ))
         }
         "PutBucketAcl" => {
-            acl::check_put(req, &req.account)?;
+            let b = existing()?;
+            if let Some(set) = acl::of_put(app, req, &b, &b.account, true)? {
+                s.set_bucket_config(req.bucket(), BucketConfig::Acl, Some(&set.text()))
+                    .map_err(oe)?;
+            }
             Ok(S3Response::empty(200))
         }
         "PutBucketPolicy" => {
@@ -94,6 +104,14 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
             let text = String::from_utf8_lossy(&req.payload).into_owned();
             cairn_policy::PolicyDocument::parse(&text, cairn_policy::PolicyKind::Resource)
                 .map_err(|e| AwsError::client("MalformedPolicy", e.to_string()))?;
+            let b = existing()?;
+            if public_access::policy_is_public(&text)
+                && public_access::effective(app, &b)
+                    .map_err(oe)?
+                    .block_public_policy
+            {
+                return Err(public_access::public_policy_blocked(req));
+            }
             s.set_bucket_config(req.bucket(), BucketConfig::Policy, Some(&text))
                 .map_err(oe)?;
             Ok(S3Response::empty(204))
@@ -217,7 +235,10 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
                 .with_extra("BucketName", req.bucket()),
         );
     }
-    if let Some(canned) = req.header("x-amz-acl")
+    let ownership = ownership::of_create(req)?;
+    let enforced = ownership == ownership::Ownership::BucketOwnerEnforced;
+    if enforced
+        && let Some(canned) = req.header("x-amz-acl")
         && !matches!(canned, "private" | "bucket-owner-full-control")
     {
         return Err(AwsError::client(
@@ -226,8 +247,37 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
         ));
     }
     let region = bucket_region(req)?;
-    app.objects
+    let oe = |e| objects_error(e, req);
+    let bucket = app
+        .objects
         .create_bucket(req.bucket(), &req.account, &region, now)
-        .map_err(|e| objects_error(e, req))?;
+        .map_err(oe)?;
+    // As S3 has made every new bucket since April 2023: public access blocked, ACLs disabled
+    // unless asked for.
+    app.objects
+        .set_bucket_config(
+            req.bucket(),
+            BucketConfig::PublicAccessBlock,
+            Some(&public_access::new_bucket_default()),
+        )
+        .map_err(oe)?;
+    ownership::store(app, req.bucket(), ownership).map_err(oe)?;
+    if !enforced && (req.header("x-amz-acl").is_some() || has_grants(req)) {
+        let bucket = app
+            .objects
+            .bucket(req.bucket())
+            .map_err(oe)?
+            .unwrap_or(bucket);
+        let set = acl::of_new_bucket(app, req, &bucket)?;
+        app.objects
+            .set_bucket_config(req.bucket(), BucketConfig::Acl, Some(&set.text()))
+            .map_err(oe)?;
+    }
     Ok(S3Response::empty(200).header("location", format!("/{}", req.bucket())))
+}
+
+fn has_grants(req: &S3Request) -> bool {
+    req.headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-amz-grant-"))
 }

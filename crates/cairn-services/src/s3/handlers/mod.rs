@@ -1,13 +1,16 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
 //! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]; ACLs:
-//! [`acl`]; conditional reads: [`conditions`]).
+//! [`acl`], with Object Ownership: [`ownership`]; Block Public Access: [`public_access`];
+//! conditional reads: [`conditions`]).
 
-mod acl;
+pub(super) mod acl;
 mod buckets;
 mod conditions;
 mod listing;
 mod multipart;
 mod objects;
+pub(super) mod ownership;
+pub(super) mod public_access;
 
 use cairn_store::objects::ObjectsError;
 use cairn_wire::AwsError;
@@ -127,6 +130,19 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "PutBucketEncryption"
         | "GetBucketEncryption"
         | "DeleteBucketEncryption" => buckets::run(app, req, now),
+        "PutBucketPublicAccessBlock"
+        | "GetBucketPublicAccessBlock"
+        | "DeleteBucketPublicAccessBlock"
+        | "GetBucketPolicyStatus" => public_access::run_bucket(app, req),
+        "PutAccountPublicAccessBlock"
+        | "GetAccountPublicAccessBlock"
+        | "DeleteAccountPublicAccessBlock" => {
+            let caller = ctx.principal.account().map(|a| a.to_string());
+            public_access::run_account(app, req, caller.as_deref().unwrap_or_default())
+        }
+        "PutBucketOwnershipControls"
+        | "GetBucketOwnershipControls"
+        | "DeleteBucketOwnershipControls" => ownership::run(app, req),
         "ListObjects" => listing::list_objects(app, req),
         "ListObjectVersions" => listing::list_versions(app, req),
         "CreateMultipartUpload"

@@ -32,19 +32,7 @@ pub(super) fn run(
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
     match req.op {
-        "GetObjectAcl" | "PutObjectAcl" => {
-            s.head_object(
-                req.bucket(),
-                req.key(),
-                req.query.get("versionId").map(String::as_str),
-            )
-            .map_err(oe)?;
-            if req.op == "PutObjectAcl" {
-                acl::check_put(req, &req.account)?;
-                return Ok(S3Response::empty(200));
-            }
-            Ok(S3Response::ok(acl::owner_full_control(&req.account)))
-        }
+        "GetObjectAcl" | "PutObjectAcl" => object_acl(app, req),
         "PutObject" => {
             let new = new_object(app, ctx, req)?;
             let v = s
@@ -208,6 +196,42 @@ pub(super) fn written(mut r: S3Response, v: &ObjectVersion, req: &S3Request) -> 
     }
     r
 }
+/// GetObjectAcl and PutObjectAcl: the version's ACL as stored while ACLs are enabled, else
+/// its owner's full control.
+fn object_acl(app: &App, req: &S3Request) -> S3Result {
+    let s = &app.objects;
+    let oe = |e| objects_error(e, req);
+    let version = req.query.get("versionId").map(String::as_str);
+    let bucket = s
+        .bucket(req.bucket())
+        .map_err(oe)?
+        .ok_or_else(|| oe(cairn_store::objects::ObjectsError::NoSuchBucket))?;
+    let v = s
+        .head_object(req.bucket(), req.key(), version)
+        .map_err(oe)?;
+    let current = acl::Acl::stored(v.metadata.get(acl::OBJECT_ACL).map(String::as_str))
+        .unwrap_or_else(|| acl::Acl::private(&bucket.account));
+    if req.op == "GetObjectAcl" {
+        return Ok(S3Response::ok(current.xml()));
+    }
+    if let Some(set) = acl::of_put(app, req, &bucket, &current.owner, false)? {
+        let text = set.text();
+        s.update_version(
+            req.bucket(),
+            req.key(),
+            Some(&v.version_id),
+            &mut |stored| {
+                stored
+                    .metadata
+                    .insert(acl::OBJECT_ACL.to_owned(), text.clone());
+                Ok(())
+            },
+        )
+        .map_err(oe)?;
+    }
+    Ok(S3Response::empty(200))
+}
+
 /// What a new object stores: content type, user metadata, system headers, checksums, and its
 /// SSE (the request's header, else the bucket default, SSE-S3).
 pub(super) fn new_object(
@@ -215,8 +239,21 @@ pub(super) fn new_object(
     ctx: &CallContext,
     req: &S3Request,
 ) -> Result<NewObject, AwsError> {
-    acl::check_headers(req, &req.account)?;
     let mut metadata = BTreeMap::new();
+    if let Some(bucket) = app
+        .objects
+        .bucket(req.bucket())
+        .map_err(|e| objects_error(e, req))?
+    {
+        let writer = ctx
+            .principal
+            .account()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| bucket.account.clone());
+        if let Some(acl) = acl::of_new_object(app, req, &bucket, &writer)? {
+            metadata.insert(acl::OBJECT_ACL.to_owned(), acl);
+        }
+    }
     for (k, v) in &req.headers {
         if let Some(name) = k.as_str().strip_prefix("x-amz-meta-") {
             metadata.insert(
@@ -416,15 +453,17 @@ fn copy_object(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Res
     let body = read_object(app, ctx, req, &source, None)?;
     let mut new = new_object(app, ctx, req)?;
     if req.header("x-amz-metadata-directive") != Some("REPLACE") {
-        // The copy's encryption is its own: keep the new object's key entries, not the source's.
-        let own: Vec<(String, String)> = [KMS_KEY_HEADER, WRAPPED_KEY, KEY_CONTEXT]
+        // The copy's encryption and ACL are its own: keep the new object's entries, not the
+        // source's.
+        const OWN: [&str; 4] = [KMS_KEY_HEADER, WRAPPED_KEY, KEY_CONTEXT, acl::OBJECT_ACL];
+        let own: Vec<(String, String)> = OWN
             .iter()
             .filter_map(|k| new.metadata.get(*k).map(|v| ((*k).to_owned(), v.clone())))
             .collect();
         new.metadata = source.metadata.clone();
-        new.metadata.remove(KMS_KEY_HEADER);
-        new.metadata.remove(WRAPPED_KEY);
-        new.metadata.remove(KEY_CONTEXT);
+        for k in OWN {
+            new.metadata.remove(k);
+        }
         new.metadata.extend(own);
         new.content_type = source.content_type.clone();
     }

@@ -44,14 +44,30 @@ impl Codec for S3Codec {
         _body: &Bytes,
     ) -> Result<(&'static Operation, Routed), AwsError> {
         let host = req.header("host").unwrap_or("").to_owned();
-        let addr = address::resolve(&host, &req.path);
         let query = parse_query(req.raw_query.as_deref());
-        let name = operation(&req.method, &addr, &query, &req.headers)?;
+        // S3 Control's account-level settings name no bucket or key (their host name starts
+        // with the account id, which is no bucket either).
+        let (addr, name) = match control_operation(&req.method, &req.path, &req.headers)? {
+            Some(name) => (
+                Address {
+                    bucket: None,
+                    key: None,
+                    virtual_host: false,
+                },
+                name,
+            ),
+            None => {
+                let addr = address::resolve(&host, &req.path);
+                let name = operation(&req.method, &addr, &query, &req.headers)?;
+                (addr, name)
+            }
+        };
         if addr.key.as_ref().is_some_and(|k| k.len() > MAX_KEY_BYTES) {
             return Err(AwsError::client("KeyTooLongError", "Your key is too long"));
         }
         let op = find(ops, name)
             .ok_or_else(|| AwsError::internal(format!("{name} is missing from S3's table")))?;
+
         Ok((
             op,
             Routed {
@@ -149,6 +165,30 @@ fn not_implemented(what: &str) -> AwsError {
     )
 }
 
+/// The S3 Control operation a request is, if it is one: S3 Control's paths are versioned
+/// (`/v20180820/…`) and its requests name the account in `x-amz-account-id`.
+fn control_operation(
+    method: &http::Method,
+    path: &str,
+    h: &http::HeaderMap,
+) -> Result<Option<&'static str>, AwsError> {
+    if path != CONTROL_PUBLIC_ACCESS_BLOCK || !h.contains_key("x-amz-account-id") {
+        return Ok(None);
+    }
+    Ok(Some(match method.as_str() {
+        "PUT" => "PutAccountPublicAccessBlock",
+        "GET" => "GetAccountPublicAccessBlock",
+        "DELETE" => "DeleteAccountPublicAccessBlock",
+        _ => {
+            return Err(AwsError::new(
+                405,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+            ));
+        }
+    }))
+}
+
 /// The operation (CloudTrail eventName) a request is.
 pub(super) fn operation(
     method: &http::Method,
@@ -166,6 +206,13 @@ pub(super) fn operation(
                 "The specified method is not allowed against this resource.",
             ));
         }
+        (true, false, "PUT") if has("publicAccessBlock") => "PutBucketPublicAccessBlock",
+        (true, false, "GET") if has("publicAccessBlock") => "GetBucketPublicAccessBlock",
+        (true, false, "DELETE") if has("publicAccessBlock") => "DeleteBucketPublicAccessBlock",
+        (true, false, "GET") if has("policyStatus") => "GetBucketPolicyStatus",
+        (true, false, "PUT") if has("ownershipControls") => "PutBucketOwnershipControls",
+        (true, false, "GET") if has("ownershipControls") => "GetBucketOwnershipControls",
+        (true, false, "DELETE") if has("ownershipControls") => "DeleteBucketOwnershipControls",
         (true, false, "PUT") if has("acl") => "PutBucketAcl",
         (true, false, "GET") if has("acl") => "GetBucketAcl",
         (true, false, "PUT") if has("policy") => "PutBucketPolicy",
@@ -230,6 +277,14 @@ pub(super) fn operation(
     Ok(op)
 }
 
+/// The path of an account's public access block in S3 Control's API.
+const CONTROL_PUBLIC_ACCESS_BLOCK: &str = "/v20180820/configuration/publicAccessBlock";
+
+/// Whether an operation is S3 Control's (an account's, not a bucket's).
+pub(in crate::s3) fn is_control(op: &str) -> bool {
+    op.ends_with("AccountPublicAccessBlock")
+}
+
 /// Bucket sub-resources cairn does not serve yet.
 const SUBRESOURCES: &[&str] = &[
     "cors",
@@ -242,8 +297,6 @@ const SUBRESOURCES: &[&str] = &[
     "accelerate",
     "requestPayment",
     "object-lock",
-    "publicAccessBlock",
-    "ownershipControls",
     "analytics",
     "metrics",
     "inventory",

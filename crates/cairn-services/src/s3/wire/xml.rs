@@ -56,6 +56,46 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The element as CloudTrail records a request document in `requestParameters`: children
+    /// by name (repeated ones as a list), `true`/`false` and whole numbers typed, other text
+    /// as strings.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{Map, Value};
+        if self.children.is_empty() {
+            return match self.text.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                t if !t.is_empty()
+                    && t.len() < 16
+                    && t.bytes().all(|b| b.is_ascii_digit())
+                    && !(t.len() > 1 && t.starts_with('0')) =>
+                {
+                    t.parse::<u64>()
+                        .map(Value::from)
+                        .unwrap_or_else(|_| t.into())
+                }
+                t => Value::String(t.to_owned()),
+            };
+        }
+        let mut out = Map::new();
+        for c in &self.children {
+            let v = c.to_json();
+            match out.get_mut(&c.name) {
+                Some(Value::Array(list)) if self.all(&c.name).count() > 1 => list.push(v),
+                Some(first) => {
+                    let first = first.take();
+                    out.insert(c.name.clone(), Value::Array(vec![first, v]));
+                }
+                None => {
+                    out.insert(c.name.clone(), v);
+                }
+            }
+        }
+        Value::Object(out)
+    }
+}
+
 /// How deep a request document may nest. S3's documents nest four levels at most; the limit
 /// keeps a hostile document from building a tree so deep that dropping it overflows the stack.
 pub const MAX_DEPTH: usize = 32;
@@ -157,6 +197,15 @@ mod tests {
         fn no_tag_soup_panics(parts in proptest::collection::vec("(<[a-z]{1,3}>|</[a-z]{1,3}>|<[a-z]/>|&amp;|&#x[0-9a-f]{1,6};|<!\\[CDATA\\[x\\]\\]>|[a-z ]{0,4})", 0..64)) {
             let _ = parse(parts.concat().as_bytes());
         }
+    }
+
+    #[test]
+    fn documents_become_recorded_json() {
+        let n = parse(b"<C><Rule><Days>30</Days><On>true</On><Id>007</Id></Rule><Rule><Days>1</Days></Rule><Rule><Days>2</Days></Rule></C>").unwrap();
+        assert_eq!(
+            n.to_json(),
+            serde_json::json!({"Rule": [{"Days": 30, "On": true, "Id": "007"}, {"Days": 1}, {"Days": 2}]})
+        );
     }
 
     #[test]
