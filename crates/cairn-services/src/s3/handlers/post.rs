@@ -4,7 +4,7 @@
 //! the one `success_action_redirect` / `success_action_status` asks for.
 
 use cairn_wire::AwsError;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::objects::{new_object, written};
 use super::{S3Result, objects_error, post_policy};
@@ -12,6 +12,13 @@ use crate::app::App;
 use crate::recorder::CallContext;
 use crate::s3::wire::xml::{Doc, encode_key};
 use crate::s3::{S3Request, S3Response};
+
+/// What a redirect's query encodes: all but RFC 3986's unreserved characters.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
     let form = req
@@ -34,7 +41,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
         .field("success_action_redirect")
         .filter(|r| !r.is_empty())
     {
-        let q = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let q = |s: &str| utf8_percent_encode(s, QUERY).to_string();
         let sep = if redirect.contains('?') { '&' } else { '?' };
         let to = format!(
             "{redirect}{sep}bucket={}&key={}&etag={}",
