@@ -244,7 +244,10 @@ mod tests {
         assert_eq!(file.body, b"hello");
         assert!(is_form(Some("multipart/form-data; boundary=x")));
         assert!(!is_form(Some("text/plain")));
-        assert_eq!(parse("multipart/form-data", &b), Err(FormError::NotMultipart));
+        assert_eq!(
+            parse("multipart/form-data", &b),
+            Err(FormError::NotMultipart)
+        );
         assert_eq!(parse(&ct, b"--XyZ\r\nno end"), Err(FormError::Malformed));
     }
 

@@ -93,14 +93,15 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
     let mut resources = Vec::new();
     if let Some(barn) = &bucket_arn {
         match (op, &req.addr.key) {
-            ("ListObjects" | "ListObjectVersions" | "ListMultipartUploads" | "DeleteObjects", _) => {
-                resources.push(RecordResource {
-                    account_id: None,
-                    resource_type: "AWS::S3::Object".into(),
-                    arn: None,
-                    arn_prefix: Some(format!("{barn}/")),
-                })
-            }
+            (
+                "ListObjects" | "ListObjectVersions" | "ListMultipartUploads" | "DeleteObjects",
+                _,
+            ) => resources.push(RecordResource {
+                account_id: None,
+                resource_type: "AWS::S3::Object".into(),
+                arn: None,
+                arn_prefix: Some(format!("{barn}/")),
+            }),
             (_, Some(k)) => resources.push(RecordResource::new(
                 "AWS::S3::Object",
                 format!("{barn}/{k}"),

@@ -42,7 +42,10 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
-        "PutObject" | "PostObject" | "CreateMultipartUpload" | "UploadPart"
+        "PutObject"
+        | "PostObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
         | "CompleteMultipartUpload" => on_object("s3:PutObject"),
         "GetObjectAttributes" if versioned => on_object("s3:GetObjectVersionAttributes"),
         "GetObjectAttributes" => on_object("s3:GetObjectAttributes"),

@@ -69,7 +69,11 @@ mod tests {
             WriteCondition::IfNoneMatch.judge(Some(&v)),
             Err(ObjectsError::PreconditionFailed)
         ));
-        assert!(WriteCondition::IfMatch("abc".into()).judge(Some(&v)).is_ok());
+        assert!(
+            WriteCondition::IfMatch("abc".into())
+                .judge(Some(&v))
+                .is_ok()
+        );
         assert!(
             WriteCondition::IfMatch("\"abc\"".into())
                 .judge(Some(&v))

@@ -24,10 +24,10 @@ use thiserror::Error;
 
 pub use bodies::Bodies;
 pub use conditions::WriteCondition;
-pub use uploads::{Upload, UploadsPage, UploadsQuery};
 pub use pg::PgObjects;
 pub use remote::{BodyBucket, RemoteBodies, S3Endpoint};
 pub use sqlite::SqliteObjects;
+pub use uploads::{Upload, UploadsPage, UploadsQuery};
 
 /// The embedded store's bodies as stored (sealed), for copying them unchanged into a
 /// cluster's bucket (`cairn migrate`): both seal alike, under the same master key file.

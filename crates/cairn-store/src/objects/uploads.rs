@@ -63,9 +63,7 @@ pub(crate) fn page(q: &UploadsQuery, mut rows: Vec<Upload>) -> UploadsPage {
             let after = match (id_marker, marker_at) {
                 (None, _) => u.key.as_str() > m,
                 (Some(_), Some(at)) => u.key.as_str() > m || (u.key == m && i > at),
-                (Some(id), None) => {
-                    u.key.as_str() > m || (u.key == m && u.upload_id.as_str() > id)
-                }
+                (Some(id), None) => u.key.as_str() > m || (u.key == m && u.upload_id.as_str() > id),
             };
             if !after {
                 continue;
@@ -153,7 +151,10 @@ mod tests {
         let next = page(&q(Some("a"), Some("y"), None, 2), rows.clone());
         assert_eq!(ids(&next), ["x", "z"]);
         // A key marker alone skips every upload of that key.
-        assert_eq!(ids(&page(&q(Some("a"), None, None, 9), rows.clone())), ["z", "w", "v"]);
+        assert_eq!(
+            ids(&page(&q(Some("a"), None, None, 9), rows.clone())),
+            ["z", "w", "v"]
+        );
         let grouped = page(&q(None, None, Some("/"), 9), rows.clone());
         assert_eq!(grouped.common_prefixes, ["d/"]);
         assert_eq!(ids(&grouped), ["y", "x", "z"]);

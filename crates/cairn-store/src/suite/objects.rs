@@ -366,7 +366,14 @@ pub fn multipart_upload(b: &dyn Backend) {
     let e2 = s.put_part("b", "big", &id, 2, b"tail", 2).unwrap();
     assert_eq!(s.list_parts("b", "big", &id).unwrap().len(), 2);
     assert!(matches!(
-        s.complete_upload("b", "big", &id, &[(2, e2.clone()), (1, e1.clone())], None, 3),
+        s.complete_upload(
+            "b",
+            "big",
+            &id,
+            &[(2, e2.clone()), (1, e1.clone())],
+            None,
+            3
+        ),
         Err(ObjectsError::InvalidPartOrder)
     ));
     assert!(matches!(
@@ -472,9 +479,7 @@ pub fn conditional_writes_hold_inside_the_write(b: &dyn Backend) {
     s.delete_object("b", "k", 6).unwrap().unwrap();
     s.put_object("b", "k", b"back", &create, 7).unwrap();
     // CompleteMultipartUpload carries the condition to the moment the object goes in.
-    let id = s
-        .create_upload("b", "k", &NewObject::default(), 8)
-        .unwrap();
+    let id = s.create_upload("b", "k", &NewObject::default(), 8).unwrap();
     let e1 = s.put_part("b", "k", &id, 1, b"part", 9).unwrap();
     assert!(matches!(
         s.complete_upload(

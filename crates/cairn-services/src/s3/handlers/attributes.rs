@@ -10,7 +10,13 @@ use crate::s3::wire::xml::Doc;
 use crate::s3::{S3Request, S3Response};
 
 /// The attributes S3 answers, in the order its documents list them.
-const ATTRIBUTES: [&str; 5] = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+const ATTRIBUTES: [&str; 5] = [
+    "ETag",
+    "Checksum",
+    "ObjectParts",
+    "StorageClass",
+    "ObjectSize",
+];
 
 /// The attributes asked for (comma-separated, in one or several headers).
 fn asked(req: &S3Request) -> Result<Vec<&'static str>, AwsError> {

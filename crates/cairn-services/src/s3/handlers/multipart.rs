@@ -84,7 +84,14 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
             }
             let condition = super::write_conditions::of(req)?;
             let v = s
-                .complete_upload(req.bucket(), req.key(), &id, &wanted, condition.as_ref(), now)
+                .complete_upload(
+                    req.bucket(),
+                    req.key(),
+                    &id,
+                    &wanted,
+                    condition.as_ref(),
+                    now,
+                )
                 .map_err(oe)?;
             let mut d = Doc::new("CompleteMultipartUploadResult");
             d.elem(

@@ -49,7 +49,11 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
             q(req.key()),
             q(&v.etag)
         );
-        return Ok(written(S3Response::empty(303).header("location", to), &v, req));
+        return Ok(written(
+            S3Response::empty(303).header("location", to),
+            &v,
+            req,
+        ));
     }
     let r = match form.field("success_action_status") {
         Some("200") => S3Response::empty(200),

@@ -183,7 +183,11 @@ mod tests {
         assert_eq!(judge(&ok, "b", 0, NOW).unwrap_err().code, "EntityTooSmall");
         let extra = form(
             &p,
-            &[("key", "up/a"), ("Content-Type", "text/plain"), ("x-amz-meta-a", "1")],
+            &[
+                ("key", "up/a"),
+                ("Content-Type", "text/plain"),
+                ("x-amz-meta-a", "1"),
+            ],
         );
         assert_eq!(
             judge(&extra, "b", 5, NOW).unwrap_err().message,
@@ -191,12 +195,18 @@ mod tests {
         );
         let ignored = form(
             &p,
-            &[("key", "up/a"), ("Content-Type", "text/plain"), ("x-ignore-me", "1")],
+            &[
+                ("key", "up/a"),
+                ("Content-Type", "text/plain"),
+                ("x-ignore-me", "1"),
+            ],
         );
         assert!(judge(&ignored, "b", 5, NOW).is_ok());
         let expired = serde_json::json!({"expiration": "2020-01-01T00:00:00Z", "conditions": []});
         assert_eq!(
-            judge(&form(&expired, &[]), "b", 1, NOW).unwrap_err().message,
+            judge(&form(&expired, &[]), "b", 1, NOW)
+                .unwrap_err()
+                .message,
             "Invalid according to Policy: Policy expired."
         );
         let mut broken = form(&p, &[]);

@@ -8,7 +8,10 @@ use base64::engine::general_purpose::STANDARD;
 
 /// A stored value as a header carries it.
 pub fn encode(value: &str) -> String {
-    if value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+    if value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
         value.to_owned()
     } else {
         format!("=?UTF-8?B?{}?=", STANDARD.encode(value.as_bytes()))
