@@ -67,6 +67,7 @@ impl LogSink for EmbeddedSink {
             data_key: None,
             // Delivery marks the file delivered right after: the write must be on disk.
             durable: true,
+            condition: None,
         };
         self.objects
             .put_object(obj.bucket, key, obj.body, &new, self.clock.now_millis())

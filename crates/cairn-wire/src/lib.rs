@@ -5,6 +5,7 @@ pub mod chunked;
 pub mod client;
 pub mod error;
 pub mod http1;
+pub mod post_form;
 pub mod protocol;
 pub mod s3_address;
 pub mod sigv2;

@@ -1,5 +1,5 @@
-//! Authentication: from a request's signature (SigV4 header or query, or an S3 SigV2
-//! presigned URL) to the principal behind it.
+//! Authentication: from a request's signature (SigV4 header or query, an S3 SigV2
+//! presigned URL, or the signed policy of an S3 browser upload form) to the principal behind it.
 
 use cairn_model::identity::SessionAttributes;
 use cairn_model::{Principal, timefmt};
@@ -7,7 +7,7 @@ use cairn_store::identity::{AccessKey, Account, KeyOwner};
 use cairn_wire::sigv4::{
     self, KeySecret, ParsedAuth, PayloadHash, RequestParts, SigV4Error, StreamingSeed,
 };
-use cairn_wire::{AwsError, Protocol, sigv2};
+use cairn_wire::{AwsError, Protocol, post_form, sigv2};
 
 use crate::app::App;
 use cairn_wire::s3_address as address;
@@ -145,6 +145,8 @@ pub struct Pending {
 enum Stage {
     Verified(Box<Authenticated>),
     NeedsBody(Box<Unverified>),
+    /// An S3 browser upload: its signature is a field of the form, over the form's policy.
+    NeedsForm,
 }
 
 /// A signature over the body, with the key that must have made it (and its account).
@@ -282,10 +284,67 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 })
             }
             Some(Err(e)) => Err((e.to_aws_error(Protocol::RestXml, None), Protocol::RestXml)),
+            None if is_upload_form(parts) => Ok(Pending {
+                service: "s3".into(),
+                protocol: Protocol::RestXml,
+                stage: Stage::NeedsForm,
+            }),
             None => Err((SigV4Error::Missing.to_aws_error(guess, None), guess)),
         },
         Err(e) => Err((e.to_aws_error(guess, None), guess)),
     }
+}
+
+/// Whether a request is an S3 browser upload: a form POSTed to a bucket's URL.
+fn is_upload_form(parts: &RequestParts<'_>) -> bool {
+    let content_type = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    parts.method == "POST" && post_form::is_form(content_type)
+}
+
+/// The principal behind an S3 browser upload form: the key its signature names, checked over
+/// the form's policy (the policy's own conditions are the S3 service's to judge).
+fn authenticate_form(
+    app: &App,
+    parts: &RequestParts<'_>,
+    body: &[u8],
+) -> Result<Authenticated, SigV4Error> {
+    let content_type = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // A form that cannot be read is the S3 service's to refuse (it is recorded there); here
+    // it has no signature to check.
+    let form = post_form::parse(content_type, body).map_err(|_| SigV4Error::Missing)?;
+    let signature = post_form::signature_of(&form).ok_or(SigV4Error::Missing)??;
+    let policy = form.field("policy").ok_or(SigV4Error::Missing)?;
+    let (key, account) = active_key(app, signature.access_key_id())?;
+    post_form::verify(&signature, policy, &key.secret_access_key)?;
+    // Temporary credentials: the form carries the session's token, and the key is unexpired.
+    if let Some(token) = &key.session_token
+        && form.field("x-amz-security-token") != Some(token.as_str())
+    {
+        return Err(SigV4Error::UnknownKey);
+    }
+    if key.expires_ms.is_some_and(|e| app.clock.now_millis() >= e) {
+        return Err(SigV4Error::ExpiredToken);
+    }
+    let (region, version) = match &signature {
+        post_form::FormSignature::V4 { scope, .. } => (scope.region.clone(), "SigV4"),
+        post_form::FormSignature::V2 { .. } => ("us-east-1".to_owned(), "SigV2"),
+    };
+    Ok(Authenticated {
+        principal: principal_of(app, key, account)?,
+        service: "s3".into(),
+        region,
+        // The form's signature travels in the body, not the query string.
+        method: AuthMethod::AuthHeader,
+        signature_version: version,
+        streaming: None,
+    })
 }
 
 /// Completes authentication once the body is read: checks a signature that covers the body.
@@ -297,6 +356,8 @@ pub fn finish(
 ) -> Result<Authenticated, Refusal> {
     match pending.stage {
         Stage::Verified(done) => Ok(*done),
+        Stage::NeedsForm => authenticate_form(app, parts, body)
+            .map_err(|e| (e.to_aws_error(Protocol::RestXml, None), Protocol::RestXml)),
         Stage::NeedsBody(unverified) => {
             let Unverified { auth, key, account } = *unverified;
             let protocol = pending.protocol;
@@ -344,6 +405,11 @@ impl BodyCheck {
 pub fn claim(app: &App, pending: Pending) -> Result<(Authenticated, Option<BodyCheck>), Refusal> {
     match pending.stage {
         Stage::Verified(done) => Ok((*done, None)),
+        // A form's signature is in its body: it is never streamed through its call.
+        Stage::NeedsForm => Err((
+            SigV4Error::Missing.to_aws_error(Protocol::RestXml, None),
+            Protocol::RestXml,
+        )),
         Stage::NeedsBody(unverified) => {
             let Unverified { auth, key, account } = *unverified;
             let protocol = pending.protocol;

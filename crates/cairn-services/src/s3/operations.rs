@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 40] = [
+const OPERATIONS: [(&str, &[&str]); 43] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -75,6 +75,13 @@ const OPERATIONS: [(&str, &[&str]); 40] = [
         &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
     ),
     ("PutObject", &["s3:PutObject"]),
+    // A browser upload (a form POSTed to the bucket): PutObject, as IAM judges it.
+    ("PostObject", &["s3:PutObject"]),
+    (
+        "GetObjectAttributes",
+        &["s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"],
+    ),
+    ("ListMultipartUploads", &["s3:ListBucketMultipartUploads"]),
     ("CopyObject", &["s3:PutObject", "s3:GetObject"]),
     ("GetObject", &["s3:GetObject", "s3:GetObjectVersion"]),
     ("HeadObject", &["s3:GetObject", "s3:GetObjectVersion"]),
@@ -101,6 +108,9 @@ fn is_data(op: &str) -> bool {
         "GetObject"
             | "HeadObject"
             | "PutObject"
+            | "PostObject"
+            | "GetObjectAttributes"
+            | "ListMultipartUploads"
             | "DeleteObject"
             | "DeleteObjects"
             | "CopyObject"

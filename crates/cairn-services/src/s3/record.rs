@@ -53,7 +53,10 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         }
     }
     // The headers that parameterise a write, as S3 records them beside the key.
-    if matches!(op, "PutObject" | "CopyObject" | "CreateMultipartUpload") {
+    if matches!(
+        op,
+        "PutObject" | "PostObject" | "CopyObject" | "CreateMultipartUpload"
+    ) {
         for h in [
             "x-amz-acl",
             "x-amz-server-side-encryption",
@@ -104,14 +107,15 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
     let mut resources = Vec::new();
     if let Some(barn) = &bucket_arn {
         match (op, &req.addr.key) {
-            ("ListObjects" | "ListObjectVersions" | "DeleteObjects", _) => {
-                resources.push(RecordResource {
-                    account_id: None,
-                    resource_type: "AWS::S3::Object".into(),
-                    arn: None,
-                    arn_prefix: Some(format!("{barn}/")),
-                })
-            }
+            (
+                "ListObjects" | "ListObjectVersions" | "ListMultipartUploads" | "DeleteObjects",
+                _,
+            ) => resources.push(RecordResource {
+                account_id: None,
+                resource_type: "AWS::S3::Object".into(),
+                arn: None,
+                arn_prefix: Some(format!("{barn}/")),
+            }),
             (_, Some(k)) => resources.push(RecordResource::new(
                 "AWS::S3::Object",
                 format!("{barn}/{k}"),

@@ -57,9 +57,14 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             vec![("s3:PutAccountPublicAccessBlock", "*".to_owned())]
         }
         "GetAccountPublicAccessBlock" => vec![("s3:GetAccountPublicAccessBlock", "*".to_owned())],
-        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
-            on_object("s3:PutObject")
-        }
+        "PutObject"
+        | "PostObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "CompleteMultipartUpload" => on_object("s3:PutObject"),
+        "GetObjectAttributes" if versioned => on_object("s3:GetObjectVersionAttributes"),
+        "GetObjectAttributes" => on_object("s3:GetObjectAttributes"),
+        "ListMultipartUploads" => on_bucket("s3:ListBucketMultipartUploads"),
         "GetObject" | "HeadObject" if versioned => on_object("s3:GetObjectVersion"),
         "GetObject" | "HeadObject" => on_object("s3:GetObject"),
         "DeleteObject" if versioned => on_object("s3:DeleteObjectVersion"),
@@ -90,7 +95,10 @@ fn copy_source_arn(req: &S3Request) -> Option<String> {
 /// Service-specific condition keys of a request.
 fn condition_keys(req: &S3Request) -> Vec<(&'static str, String)> {
     let mut keys = Vec::new();
-    if matches!(req.op, "ListObjects" | "ListObjectVersions") {
+    if matches!(
+        req.op,
+        "ListObjects" | "ListObjectVersions" | "ListMultipartUploads"
+    ) {
         keys.push((
             "s3:prefix",
             req.query.get("prefix").cloned().unwrap_or_default(),

@@ -9,9 +9,11 @@
 //! suite (`crate::suite::objects`) holds any backend to this contract.
 
 mod bodies;
+mod conditions;
 mod pg;
 mod remote;
 mod sqlite;
+mod uploads;
 mod versions;
 
 use std::collections::BTreeMap;
@@ -21,9 +23,11 @@ use md5::{Digest, Md5};
 use thiserror::Error;
 
 pub use bodies::Bodies;
+pub use conditions::WriteCondition;
 pub use pg::PgObjects;
 pub use remote::{BodyBucket, RemoteBodies, S3Endpoint};
 pub use sqlite::SqliteObjects;
+pub use uploads::{Upload, UploadsPage, UploadsQuery};
 
 /// The embedded store's bodies as stored (sealed), for copying them unchanged into a
 /// cluster's bucket (`cairn migrate`): both seal alike, under the same master key file.
@@ -81,6 +85,9 @@ pub enum ObjectsError {
     InvalidPartOrder,
     #[error("Your proposed upload is smaller than the minimum allowed size")]
     EntityTooSmall,
+    /// A conditional write's condition did not hold (S3's 412).
+    #[error("At least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("I/O error on {path}: {source}")]
@@ -156,6 +163,9 @@ pub struct NewObject {
     /// Commit the metadata with an fsync before returning, whatever the store's default (trail
     /// delivery marks a file delivered right after writing it).
     pub durable: bool,
+    /// Write only if the key's current version satisfies this (`If-None-Match` / `If-Match`),
+    /// judged inside the write's own transaction, under the key's lock.
+    pub condition: Option<WriteCondition>,
 }
 
 /// A bucket's stored configurations. The first three have columns of their own; the others
@@ -422,13 +432,19 @@ pub trait ObjectStore: Send + Sync {
     /// Abandons an upload and its parts.
     fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), ObjectsError>;
 
-    /// Completes an upload from the listed parts (number, ETag as the client sent it).
+    /// Completes an upload from the listed parts (number, ETag as the client sent it), if the
+    /// key's current version satisfies `condition` when the object goes in.
     fn complete_upload(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         wanted: &[(i64, String)],
+        condition: Option<&WriteCondition>,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError>;
+
+    /// The uploads in progress in a bucket (ListMultipartUploads), in key order and, within a
+    /// key, in the order they were started.
+    fn list_uploads(&self, q: &UploadsQuery) -> Result<UploadsPage, ObjectsError>;
 }

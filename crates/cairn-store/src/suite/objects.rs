@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{Backend, cases};
 use crate::objects::{
     AccountConfig, BucketConfig, ListQuery, MIN_PART_SIZE, NewObject, ObjectStore, ObjectVersion,
-    ObjectsError, VersionsQuery, etag_of,
+    ObjectsError, UploadsQuery, VersionsQuery, WriteCondition, etag_of,
 };
 
 cases!(
@@ -19,6 +19,8 @@ cases!(
     a_bucket_goes_with_its_uploads_in_progress,
     listing_in_byte_order_with_prefix_delimiter_and_pages,
     multipart_upload,
+    conditional_writes_hold_inside_the_write,
+    uploads_in_progress_list_by_key_with_markers_and_prefixes,
     objects_survive_a_restart,
     bucket_and_account_configurations,
     version_metadata_changes_are_decided_on_the_stored_version,
@@ -366,7 +368,14 @@ pub fn multipart_upload(b: &dyn Backend) {
     let e2 = s.put_part("b", "big", &id, 2, b"tail", 2).unwrap();
     assert_eq!(s.list_parts("b", "big", &id).unwrap().len(), 2);
     assert!(matches!(
-        s.complete_upload("b", "big", &id, &[(2, e2.clone()), (1, e1.clone())], 3),
+        s.complete_upload(
+            "b",
+            "big",
+            &id,
+            &[(2, e2.clone()), (1, e1.clone())],
+            None,
+            3
+        ),
         Err(ObjectsError::InvalidPartOrder)
     ));
     assert!(matches!(
@@ -375,12 +384,13 @@ pub fn multipart_upload(b: &dyn Backend) {
             "big",
             &id,
             &[(1, e1.clone()), (2, "\"nope\"".into())],
+            None,
             3
         ),
         Err(ObjectsError::InvalidPart)
     ));
     let v = s
-        .complete_upload("b", "big", &id, &[(1, e1), (2, e2)], 3)
+        .complete_upload("b", "big", &id, &[(1, e1), (2, e2)], None, 3)
         .unwrap();
     assert!(v.etag.ends_with("-2\""));
     assert_eq!(v.size, MIN_PART_SIZE + 4);
@@ -398,7 +408,7 @@ pub fn multipart_upload(b: &dyn Backend) {
     let e1 = s.put_part("b", "small", &id, 1, b"x", 2).unwrap();
     let e2 = s.put_part("b", "small", &id, 2, b"y", 2).unwrap();
     assert!(matches!(
-        s.complete_upload("b", "small", &id, &[(1, e1), (2, e2)], 3),
+        s.complete_upload("b", "small", &id, &[(1, e1), (2, e2)], None, 3),
         Err(ObjectsError::EntityTooSmall)
     ));
     s.abort_upload("b", "small", &id).unwrap();
@@ -533,6 +543,141 @@ pub fn version_metadata_changes_are_decided_on_the_stored_version(b: &dyn Backen
     ));
     assert!(matches!(
         s.update_version("nope", "k", None, &mut |_| Ok(())),
+        Err(ObjectsError::NoSuchBucket)
+    ));
+}
+
+fn conditional(condition: WriteCondition) -> NewObject {
+    NewObject {
+        condition: Some(condition),
+        ..NewObject::default()
+    }
+}
+
+pub fn conditional_writes_hold_inside_the_write(b: &dyn Backend) {
+    let s = store(b);
+    let create = conditional(WriteCondition::IfNoneMatch);
+    // If-None-Match: * writes a key that has no object, and only once.
+    let first = s.put_object("b", "k", b"one", &create, 2).unwrap();
+    assert!(matches!(
+        s.put_object("b", "k", b"two", &create, 3),
+        Err(ObjectsError::PreconditionFailed)
+    ));
+    let now = s.head_object("b", "k", None).unwrap();
+    assert_eq!(s.read_body(&now, None).unwrap(), b"one");
+    // If-Match writes over the ETag it names, and not over another.
+    let swap = conditional(WriteCondition::IfMatch(first.etag.clone()));
+    let second = s.put_object("b", "k", b"two", &swap, 4).unwrap();
+    assert!(matches!(
+        s.put_object("b", "k", b"three", &swap, 5),
+        Err(ObjectsError::PreconditionFailed)
+    ));
+    assert_eq!(s.head_object("b", "k", None).unwrap().etag, second.etag);
+    // If-Match on a key with no object: NoSuchKey, as S3 answers it.
+    let other = conditional(WriteCondition::IfMatch(second.etag.clone()));
+    assert!(matches!(
+        s.put_object("b", "absent", b"x", &other, 5),
+        Err(ObjectsError::NoSuchKey)
+    ));
+    assert!(matches!(
+        s.head_object("b", "absent", None),
+        Err(ObjectsError::NoSuchKey)
+    ));
+    // A delete marker is no object: If-None-Match writes over it.
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    s.delete_object("b", "k", 6).unwrap().unwrap();
+    s.put_object("b", "k", b"back", &create, 7).unwrap();
+    // CompleteMultipartUpload carries the condition to the moment the object goes in.
+    let id = s.create_upload("b", "k", &NewObject::default(), 8).unwrap();
+    let e1 = s.put_part("b", "k", &id, 1, b"part", 9).unwrap();
+    assert!(matches!(
+        s.complete_upload(
+            "b",
+            "k",
+            &id,
+            &[(1, e1.clone())],
+            Some(&WriteCondition::IfNoneMatch),
+            10
+        ),
+        Err(ObjectsError::PreconditionFailed)
+    ));
+    // A failed condition leaves the upload in progress.
+    assert_eq!(s.list_parts("b", "k", &id).unwrap().len(), 1);
+    let current = s.head_object("b", "k", None).unwrap().etag;
+    let v = s
+        .complete_upload(
+            "b",
+            "k",
+            &id,
+            &[(1, e1)],
+            Some(&WriteCondition::IfMatch(current)),
+            11,
+        )
+        .unwrap();
+    assert_eq!(s.read_body(&v, None).unwrap(), b"part");
+}
+
+pub fn uploads_in_progress_list_by_key_with_markers_and_prefixes(b: &dyn Backend) {
+    let s = store(b);
+    let start = |key: &str, at: i64| {
+        s.create_upload("b", key, &NewObject::default(), at)
+            .unwrap()
+    };
+    let a1 = start("a", 1);
+    let a2 = start("a", 2);
+    let c = start("c", 1);
+    let d1 = start("dir/x", 1);
+    start("dir/y", 1);
+    let q = |prefix: &str, delimiter: Option<&str>, km: Option<&str>, im: Option<&str>, max| {
+        s.list_uploads(&UploadsQuery {
+            bucket: "b".into(),
+            prefix: prefix.into(),
+            delimiter: delimiter.map(str::to_owned),
+            key_marker: km.map(str::to_owned),
+            upload_id_marker: im.map(str::to_owned),
+            max_uploads: max,
+        })
+        .unwrap()
+    };
+    let ids = |p: &crate::objects::UploadsPage| {
+        p.uploads
+            .iter()
+            .map(|u| u.upload_id.clone())
+            .collect::<Vec<_>>()
+    };
+    let all = q("", None, None, None, 100);
+    assert_eq!(all.uploads.len(), 5);
+    assert_eq!(ids(&all)[..3], [a1.clone(), a2.clone(), c.clone()]);
+    assert_eq!(all.uploads[0].initiated_ms, 1);
+    // Two at a time, each page starting where the last said.
+    let first = q("", None, None, None, 2);
+    assert!(first.truncated);
+    assert_eq!(ids(&first), [a1.clone(), a2.clone()]);
+    let second = q(
+        "",
+        None,
+        first.next_key_marker.as_deref(),
+        first.next_upload_id_marker.as_deref(),
+        2,
+    );
+    assert_eq!(ids(&second), [c.clone(), d1]);
+    // Between a key's uploads.
+    assert_eq!(ids(&q("", None, Some("a"), Some(&a1), 1)), [a2]);
+    // A delimiter groups keys; a prefix narrows.
+    let top = q("", Some("/"), None, None, 100);
+    assert_eq!(top.common_prefixes, ["dir/"]);
+    assert_eq!(top.uploads.len(), 3);
+    assert_eq!(q("dir/", None, None, None, 100).uploads.len(), 2);
+    // Completed and aborted uploads are gone from the list.
+    s.abort_upload("b", "c", &c).unwrap();
+    assert_eq!(q("c", None, None, None, 100).uploads.len(), 0);
+    assert!(matches!(
+        s.list_uploads(&UploadsQuery {
+            bucket: "nope".into(),
+            max_uploads: 1,
+            ..Default::default()
+        }),
         Err(ObjectsError::NoSuchBucket)
     ));
 }

@@ -495,6 +495,7 @@ mod validation {
                     sse: None,
                     data_key: None,
                     durable: false,
+                    condition: None,
                 },
                 0,
             )

@@ -1,16 +1,22 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
-//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]; ACLs:
-//! [`acl`], with Object Ownership: [`ownership`]; Block Public Access: [`public_access`];
-//! conditional reads: [`conditions`]).
+//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`],
+//! [`uploads_list`], [`attributes`], browser uploads: [`post`]; ACLs: [`acl`], with Object
+//! Ownership: [`ownership`]; Block Public Access: [`public_access`]; conditional reads:
+//! [`conditions`]; conditional writes: [`write_conditions`]).
 
 pub(super) mod acl;
+mod attributes;
 mod buckets;
 mod conditions;
 mod listing;
 mod multipart;
 mod objects;
 pub(super) mod ownership;
+mod post;
+mod post_policy;
 pub(super) mod public_access;
+mod uploads_list;
+mod write_conditions;
 
 use cairn_store::objects::ObjectsError;
 use cairn_wire::AwsError;
@@ -61,6 +67,7 @@ pub(super) fn objects_error(e: ObjectsError, req: &S3Request) -> AwsError {
         ObjectsError::InvalidPart => AwsError::client("InvalidPart", msg),
         ObjectsError::InvalidPartOrder => AwsError::client("InvalidPartOrder", msg),
         ObjectsError::EntityTooSmall => AwsError::client("EntityTooSmall", msg),
+        ObjectsError::PreconditionFailed => write_conditions::failed(req),
         ObjectsError::Store(_) | ObjectsError::Io { .. } => {
             tracing::error!(error = %msg, "S3 store failure");
             AwsError::new(
@@ -145,6 +152,9 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "DeleteBucketOwnershipControls" => ownership::run(app, req),
         "ListObjects" => listing::list_objects(app, req),
         "ListObjectVersions" => listing::list_versions(app, req),
+        "ListMultipartUploads" => uploads_list::run(app, req),
+        "GetObjectAttributes" => attributes::run(app, req),
+        "PostObject" => post::run(app, ctx, req, now),
         "CreateMultipartUpload"
         | "UploadPart"
         | "ListParts"

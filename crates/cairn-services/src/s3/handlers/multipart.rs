@@ -82,8 +82,16 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
                     .ok_or_else(malformed_xml)?;
                 wanted.push((num, p.text_of("ETag").unwrap_or("").to_owned()));
             }
+            let condition = super::write_conditions::of(req)?;
             let v = s
-                .complete_upload(req.bucket(), req.key(), &id, &wanted, now)
+                .complete_upload(
+                    req.bucket(),
+                    req.key(),
+                    &id,
+                    &wanted,
+                    condition.as_ref(),
+                    now,
+                )
                 .map_err(oe)?;
             let mut d = Doc::new("CompleteMultipartUploadResult");
             d.elem(

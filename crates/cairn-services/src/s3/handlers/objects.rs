@@ -34,7 +34,8 @@ pub(super) fn run(
     match req.op {
         "GetObjectAcl" | "PutObjectAcl" => object_acl(app, req),
         "PutObject" => {
-            let new = new_object(app, ctx, req)?;
+            let mut new = new_object(app, ctx, req)?;
+            new.condition = super::write_conditions::of(req)?;
             let v = s
                 .put_object(req.bucket(), req.key(), &req.payload, &new, now)
                 .map_err(oe)?;
@@ -142,7 +143,7 @@ pub fn verify_checksums(
             .ok_or_else(|| {
                 AwsError::client(
                     "InvalidDigest",
-                    "The Content-MD5 you specified is not valid.",
+                    "The Content-MD5 you specified was not valid.",
                 )
             })?;
         if md5::Md5::digest(payload).as_slice() != declared.as_slice() {
@@ -256,9 +257,10 @@ pub(super) fn new_object(
     }
     for (k, v) in &req.headers {
         if let Some(name) = k.as_str().strip_prefix("x-amz-meta-") {
+            // Stored decoded: answered as S3 answers it (`crate::s3::wire::rfc2047`).
             metadata.insert(
                 name.to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                crate::s3::wire::rfc2047::decode(v.as_bytes()),
             );
         }
     }
@@ -365,6 +367,7 @@ pub(super) fn new_object(
         // An AWS service's write is followed by its own bookkeeping (CloudTrail marks the log
         // file delivered): its body is flushed before the call returns.
         durable: matches!(ctx.principal, Principal::AwsService { .. }),
+        condition: None,
     })
 }
 
@@ -586,7 +589,12 @@ fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
                 }
             }
             Some(sys) => r = r.header(sys, val.clone()),
-            None => r = r.header(&format!("x-amz-meta-{k}"), val.clone()),
+            None => {
+                r = r.header(
+                    &format!("x-amz-meta-{k}"),
+                    crate::s3::wire::rfc2047::encode(val),
+                )
+            }
         }
     }
     if let Some(sse) = &v.sse {

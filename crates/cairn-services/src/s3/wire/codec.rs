@@ -104,7 +104,15 @@ impl Codec for S3Codec {
             caller_arn: ctx.principal.arn(),
             signature_version: req.auth.signature_version,
             auth_method: req.auth.method.as_str(),
+            form: None,
         };
+        if out.op == "PostObject" {
+            // The object, its key and headers are fields of the form, not of the request.
+            if let Err(e) = super::post::take_form(&mut out, &body) {
+                out.bad_payload = Some(e);
+            }
+            return Ok(out);
+        }
         match decode_payload(&req.headers, &body, req.auth.streaming.as_ref()) {
             Ok((payload, checksums)) => {
                 out.payload = payload;
@@ -225,6 +233,15 @@ pub(super) fn operation(
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
         (true, false, "POST") if has("delete") => "DeleteObjects",
+        (true, false, "POST")
+            if cairn_wire::post_form::is_form(
+                h.get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok()),
+            ) =>
+        {
+            "PostObject"
+        }
+        (true, false, "GET") if has("uploads") => "ListMultipartUploads",
         (true, false, "GET") if has("versions") => "ListObjectVersions",
         (true, false, _) if SUBRESOURCES.iter().any(|s| has(s)) => {
             let s = SUBRESOURCES.iter().find(|s| has(s)).copied().unwrap_or("");
@@ -243,6 +260,7 @@ pub(super) fn operation(
             "UploadPart"
         }
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
+        (true, true, "GET") if has("attributes") => "GetObjectAttributes",
         (true, true, _)
             if [
                 "tagging",
@@ -251,7 +269,6 @@ pub(super) fn operation(
                 "torrent",
                 "restore",
                 "select",
-                "attributes",
             ]
             .iter()
             .any(|s| has(s)) =>
@@ -301,7 +318,6 @@ const SUBRESOURCES: &[&str] = &[
     "metrics",
     "inventory",
     "intelligent-tiering",
-    "uploads",
 ];
 
 fn build_response(r: S3Response, request_id: &str, head: bool) -> Response<Full<Bytes>> {
@@ -456,6 +472,9 @@ mod tests {
             ("POST", "/b/k", "uploadId=u", false),
             ("DELETE", "/b/k", "uploadId=u", false),
             ("GET", "/b/k", "uploadId=u", false),
+            ("GET", "/b", "uploads", false),
+            ("GET", "/b/k", "attributes", false),
+            ("POST", "/b", "", true),
         ];
         let table: std::collections::BTreeSet<_> =
             crate::s3::S3.operations().iter().map(|o| o.name).collect();
@@ -466,6 +485,10 @@ mod tests {
             let mut h = http::HeaderMap::new();
             if *copy {
                 h.insert("x-amz-copy-source", HeaderValue::from_static("/a/b"));
+                h.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("multipart/form-data; boundary=x"),
+                );
             }
             let m = http::Method::from_bytes(method.as_bytes()).unwrap_or_default();
             let name = operation(&m, &addr, &q, &h).unwrap_or("(refused)");

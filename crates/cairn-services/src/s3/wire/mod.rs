@@ -5,6 +5,8 @@
 
 pub(super) mod codec;
 pub(super) mod internal;
+pub(super) mod post;
+pub(super) mod rfc2047;
 pub mod xml;
 
 use std::collections::BTreeMap;
@@ -77,6 +79,8 @@ pub struct S3Request {
     pub region: String,
     /// The caller's ARN, as key policies and AccessDenied messages name it.
     pub caller_arn: String,
+    /// A browser upload's form fields (PostObject), which its policy's conditions test.
+    pub form: Option<cairn_wire::post_form::PostForm>,
 }
 
 impl S3Request {

@@ -27,7 +27,8 @@ use super::bodies::Bodies;
 use super::sqlite::{Blobs, VERSION_COLUMNS};
 use crate::objects::{
     AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, NewObject, ObjectStore,
-    ObjectVersion, ObjectsError, VersionChange, VersionsPage, VersionsQuery, etag_of,
+    ObjectVersion, ObjectsError, UploadsPage, UploadsQuery, VersionChange, VersionsPage,
+    VersionsQuery, WriteCondition, etag_of,
 };
 use crate::pg::{Migration, PgDb, backend};
 use crate::string_map::{map_of, map_text};
@@ -381,10 +382,24 @@ impl PgObjects {
                 &[&bucket],
             )?
             else {
-                return Ok(None);
+                return Ok(Ok(None));
             };
             let versioned = b.get::<_, Option<&str>>(0) == Some("Enabled");
             lock_key(c, bucket, key)?;
+            if let Some(condition) = &new.condition {
+                // Judged under the key's lock, held until the write commits: a write elsewhere
+                // cannot slip between the check and this one.
+                let latest = c
+                    .query_opt(
+                        &format!("SELECT {VERSION_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 AND is_latest"),
+                        &[&bucket, &key],
+                    )?
+                    .as_ref()
+                    .map(row_to_version);
+                if let Err(e) = condition.judge(latest.as_ref()) {
+                    return Ok(Err(e));
+                }
+            }
             let (version_id, replaced) = if versioned {
                 (new_version_id(), None)
             } else {
@@ -399,8 +414,8 @@ impl PgObjects {
                  VALUES ($1, $2, $3, nextval('object_seq'), TRUE, $4, $5, $6, $7, $8, $9, $10, $11)",
                 &[&bucket, &key, &version_id, &delete_marker, &(size as i64), &etag, &new.content_type, &meta, &blob, &new.sse, &now_ms],
             )?;
-            Ok(Some((version_id, replaced)))
-        })?;
+            Ok(Ok(Some((version_id, replaced))))
+        })??;
         let (version_id, replaced) = written.ok_or(ObjectsError::NoSuchBucket)?;
         if let Some(b) = &blob {
             self.remove_on_rollback(b.clone());
@@ -606,7 +621,8 @@ impl ObjectStore for PgObjects {
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;
         fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), ObjectsError>;
-        fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, wanted: &[(i64, String)], now_ms: i64) -> Result<ObjectVersion, ObjectsError>;
+        fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, wanted: &[(i64, String)], condition: Option<&WriteCondition>, now_ms: i64) -> Result<ObjectVersion, ObjectsError>;
+        fn list_uploads(&self, q: &UploadsQuery) -> Result<UploadsPage, ObjectsError>;
     }
 }
 

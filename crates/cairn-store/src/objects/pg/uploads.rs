@@ -9,7 +9,10 @@ use md5::{Digest, Md5};
 use postgres::Client;
 
 use super::{PgObjects, StoredBody, lock, new_version_id};
-use crate::objects::{MIN_PART_SIZE, NewObject, ObjectVersion, ObjectsError, etag_of};
+use crate::objects::{
+    MIN_PART_SIZE, NewObject, ObjectVersion, ObjectsError, Upload, UploadsPage, UploadsQuery,
+    WriteCondition, etag_of, uploads,
+};
 use crate::pg::backend;
 use crate::string_map::{map_of, map_text};
 
@@ -35,6 +38,7 @@ fn upload_row(
             sse: r.get(2),
             data_key: None,
             durable: false,
+            condition: None,
         }))
 }
 
@@ -182,6 +186,7 @@ impl PgObjects {
         key: &str,
         upload_id: &str,
         wanted: &[(i64, String)],
+        condition: Option<&WriteCondition>,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
         let found = self.db.write_with(|c| {
@@ -198,7 +203,8 @@ impl PgObjects {
                 .collect();
             Ok(Some((new, parts)))
         })?;
-        let (new, parts) = found.ok_or(ObjectsError::NoSuchUpload)?;
+        let (mut new, parts) = found.ok_or(ObjectsError::NoSuchUpload)?;
+        new.condition = condition.cloned();
         let chosen = choose(&parts, wanted)?;
         let mut md5s = Vec::with_capacity(16 * chosen.len());
         let mut in_order = Vec::with_capacity(chosen.len());
@@ -230,6 +236,31 @@ impl PgObjects {
             self.remove_on_commit(p.3);
         }
         Ok(v)
+    }
+
+    /// The uploads in progress in a bucket, a page at a time.
+    pub fn list_uploads(&self, q: &UploadsQuery) -> Result<UploadsPage, ObjectsError> {
+        let mut c = self.db.read();
+        if c.query_opt("SELECT 1 FROM buckets WHERE name = $1", &[&q.bucket])
+            .map_err(backend)?
+            .is_none()
+        {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        let rows = c
+            .query(
+                "SELECT key, upload_id, created_ms FROM uploads WHERE bucket = $1 AND starts_with(key, $2)",
+                &[&q.bucket, &q.prefix],
+            )
+            .map_err(backend)?
+            .iter()
+            .map(|r| Upload {
+                key: r.get(0),
+                upload_id: r.get(1),
+                initiated_ms: r.get(2),
+            })
+            .collect();
+        Ok(uploads::page(q, rows))
     }
 }
 

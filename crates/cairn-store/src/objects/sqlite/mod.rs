@@ -19,7 +19,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::objects::{
     AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject,
-    ObjectStore, ObjectVersion, ObjectsError, VersionChange, VersionsPage, VersionsQuery, etag_of,
+    ObjectStore, ObjectVersion, ObjectsError, Upload, UploadsPage, UploadsQuery, VersionChange,
+    VersionsPage, VersionsQuery, WriteCondition, etag_of, uploads,
 };
 pub(super) use blobs::Blobs;
 
@@ -321,6 +322,17 @@ impl SqliteObjects {
             "null".to_owned()
         };
         let tx = c.savepoint()?;
+        if let Some(condition) = &new.condition {
+            // Judged under the write lock this transaction holds: no write slips in between.
+            let latest = tx
+                .query_row(
+                    &format!("SELECT {VERSION_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND is_latest = 1"),
+                    params![bucket, key],
+                    row_to_version,
+                )
+                .optional()?;
+            condition.judge(latest.as_ref())?;
+        }
         let seq = Self::next_seq(&tx)?;
         let replaced_blob = if versioned {
             None
@@ -555,6 +567,7 @@ impl SqliteObjects {
             sse,
             data_key: None,
             durable: false,
+            condition: None,
         })
     }
 
@@ -635,9 +648,10 @@ impl SqliteObjects {
         key: &str,
         upload_id: &str,
         wanted: &[(i64, String)],
+        condition: Option<&WriteCondition>,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
-        let (new, parts) = {
+        let (mut new, parts) = {
             let c = self.db.write()?;
             let new = self.upload(&c, bucket, key, upload_id)?;
             let mut st = c.prepare_cached(
@@ -679,13 +693,20 @@ impl SqliteObjects {
         let blob = self.blobs.concat(&part_blobs_in_order, false)?;
         let size: u64 = chosen.iter().map(|p| p.1).sum();
         let etag = format!("\"{}-{}\"", hex::encode(Md5::digest(&md5s)), chosen.len());
-        let v = self.insert_version(
+        new.condition = condition.cloned();
+        let v = match self.insert_version(
             bucket,
             key,
-            StoredBody::object(blob, size, etag),
+            StoredBody::object(blob.clone(), size, etag),
             &new,
             now_ms,
-        )?;
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                self.blobs.remove(&blob);
+                return Err(e);
+            }
+        };
         let part_blobs: Vec<String> = parts.iter().map(|p| p.3.clone()).collect();
         {
             let c = self.db.write()?;
@@ -698,6 +719,30 @@ impl SqliteObjects {
             self.remove_on_commit(b);
         }
         Ok(v)
+    }
+
+    /// The uploads in progress in a bucket, a page at a time.
+    pub fn list_uploads(&self, q: &UploadsQuery) -> Result<UploadsPage, ObjectsError> {
+        let c = self.db.read();
+        if bucket_row(&c, &q.bucket)?.is_none() {
+            return Err(ObjectsError::NoSuchBucket);
+        }
+        let mut st = c.prepare_cached(
+            "SELECT key, upload_id, created_ms FROM uploads WHERE bucket = ?1 AND substr(key, 1, ?2) = ?3",
+        )?;
+        let rows = st
+            .query_map(
+                params![q.bucket, q.prefix.chars().count() as i64, q.prefix],
+                |r| {
+                    Ok(Upload {
+                        key: r.get(0)?,
+                        upload_id: r.get(1)?,
+                        initiated_ms: r.get(2)?,
+                    })
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(uploads::page(q, rows))
     }
 }
 
@@ -767,7 +812,8 @@ impl ObjectStore for SqliteObjects {
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;
         fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), ObjectsError>;
-        fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, wanted: &[(i64, String)], now_ms: i64) -> Result<ObjectVersion, ObjectsError>;
+        fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, wanted: &[(i64, String)], condition: Option<&WriteCondition>, now_ms: i64) -> Result<ObjectVersion, ObjectsError>;
+        fn list_uploads(&self, q: &UploadsQuery) -> Result<UploadsPage, ObjectsError>;
     }
 }
 
