@@ -475,6 +475,13 @@ mod tests {
             ("GET", "/b", "uploads", false),
             ("GET", "/b/k", "attributes", false),
             ("POST", "/b", "", true),
+            ("PUT", "/b", "publicAccessBlock", false),
+            ("GET", "/b", "publicAccessBlock", false),
+            ("DELETE", "/b", "publicAccessBlock", false),
+            ("GET", "/b", "policyStatus", false),
+            ("PUT", "/b", "ownershipControls", false),
+            ("GET", "/b", "ownershipControls", false),
+            ("DELETE", "/b", "ownershipControls", false),
         ];
         let table: std::collections::BTreeSet<_> =
             crate::s3::S3.operations().iter().map(|o| o.name).collect();
@@ -498,6 +505,27 @@ mod tests {
             );
             routed.insert(name);
         }
+        // S3 Control's account-level settings, by path and account header.
+        let mut control = http::HeaderMap::new();
+        control.insert("x-amz-account-id", HeaderValue::from_static("111122223333"));
+        for method in [http::Method::PUT, http::Method::GET, http::Method::DELETE] {
+            let name = control_operation(&method, CONTROL_PUBLIC_ACCESS_BLOCK, &control)
+                .ok()
+                .flatten()
+                .unwrap_or("(refused)");
+            assert!(table.contains(name), "S3 Control {method} routes to {name}");
+            routed.insert(name);
+        }
+        assert_eq!(
+            control_operation(
+                &http::Method::GET,
+                CONTROL_PUBLIC_ACCESS_BLOCK,
+                &http::HeaderMap::new()
+            )
+            .ok()
+            .flatten(),
+            None
+        );
         assert_eq!(routed, table);
     }
 }
