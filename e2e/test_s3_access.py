@@ -237,3 +237,120 @@ def test_the_calls_are_recorded_as_aws_records_them(lab):
     assert acct["requestParameters"]["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
     assert "bucketName" not in acct["requestParameters"]
     assert wait_for(lambda: event("DeleteAccountPublicAccessBlock"))["readOnly"] is False
+
+
+CORS = {"CORSRules": [{"AllowedOrigins": ["http://localhost:*"], "AllowedMethods": ["PUT", "GET"],
+                       "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]}
+
+
+def preflight(c, path, origin, method, headers=None):
+    import urllib.error
+    import urllib.request
+    h = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers:
+        h["Access-Control-Request-Headers"] = headers
+    req = urllib.request.Request(c.endpoint + path, method="OPTIONS", headers=h)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_cors_rules_answer_preflights_and_cross_origin_requests(lab):
+    s3 = lab.client("s3")
+    b = bucket_name("cors")
+    s3.create_bucket(Bucket=b)
+    assert error(lambda: s3.get_bucket_cors(Bucket=b))["Error"]["Code"] == "NoSuchCORSConfiguration"
+    status, _, body = preflight(lab, f"/{b}/k", "http://localhost:1", "PUT")
+    assert status == 403 and b"CORS is not enabled for this bucket." in body
+    lab.aws("s3api", "put-bucket-cors", "--bucket", b, "--cors-configuration", json.dumps(CORS))
+    _, got, _ = lab.aws("s3api", "get-bucket-cors", "--bucket", b)
+    assert got["CORSRules"][0]["AllowedOrigins"] == ["http://localhost:*"]
+    assert got["CORSRules"][0]["MaxAgeSeconds"] == 600
+    # A preflight from an allowed origin: S3's headers, unsigned, nothing recorded.
+    status, h, _ = preflight(lab, f"/{b}/k", "http://localhost:8000", "PUT", "content-type")
+    h = {k.lower(): v for k, v in h.items()}
+    assert status == 200
+    assert h["access-control-allow-origin"] == "http://localhost:8000"
+    assert h["access-control-allow-methods"] == "PUT"
+    assert h["access-control-allow-headers"] == "content-type"
+    assert h["access-control-expose-headers"] == "ETag" and h["access-control-max-age"] == "600"
+    # Another origin, or a method no rule allows: S3's 403.
+    status, _, body = preflight(lab, f"/{b}/k", "https://evil.example", "PUT")
+    assert status == 403 and b"<Code>AccessForbidden</Code>" in body and b"<ResourceType>OBJECT</ResourceType>" in body
+    assert preflight(lab, f"/{b}/k", "http://localhost:8000", "DELETE")[0] == 403
+    assert preflight(lab, f"/{b}/k", "", "PUT")[0] == 400
+    # A cross-origin request that is signed gets the headers too.
+    s3.meta.events.register("before-sign.s3.GetBucketLocation",
+                            lambda request, **kw: request.headers.__setitem__("Origin", "http://localhost:9"))
+    resp = s3.get_bucket_location(Bucket=b)
+    assert resp["ResponseMetadata"]["HTTPHeaders"]["access-control-allow-origin"] == "http://localhost:9"
+    # Malformed rules are refused as S3 refuses them.
+    bad = {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]}
+    r = error(lambda: s3.put_bucket_cors(Bucket=b, CORSConfiguration=bad))
+    assert r["Error"]["Code"] == "InvalidRequest"
+    s3.delete_bucket_cors(Bucket=b)
+    assert error(lambda: s3.get_bucket_cors(Bucket=b))["Error"]["Code"] == "NoSuchCORSConfiguration"
+
+
+def test_a_browser_uploads_and_reads_across_origins_with_presigned_urls(lab):
+    """Headless Chromium on a page of another origin PUTs an object with a presigned URL (its
+    preflight answered from the bucket's CORS rules), reads the exposed ETag, reads the object
+    back; a bucket without a rule for that origin is refused by the browser."""
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from conftest import free_port
+    from test_console import CHROMIUM_ARGS
+
+    s3 = lab.client("s3")
+    b, closed = bucket_name("browser"), bucket_name("closed")
+    s3.create_bucket(Bucket=b)
+    s3.create_bucket(Bucket=closed)
+    s3.put_bucket_cors(Bucket=b, CORSConfiguration=CORS)
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "from-browser.txt",
+                                                              "ContentType": "text/plain"})
+    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "from-browser.txt"})
+    refused_url = s3.generate_presigned_url("put_object", Params={"Bucket": closed, "Key": "x",
+                                                                  "ContentType": "text/plain"})
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>app</title><p>app</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"http://localhost:{port}/")
+            put = page.evaluate("""async (url) => {
+                const r = await fetch(url, {method: 'PUT', headers: {'Content-Type': 'text/plain'}, body: 'from the browser'});
+                return {status: r.status, etag: r.headers.get('ETag')};
+            }""", put_url)
+            got = page.evaluate("async (url) => (await fetch(url)).text()", get_url)
+            refused = page.evaluate("""async (url) => {
+                try { await fetch(url, {method: 'PUT', headers: {'Content-Type': 'text/plain'}, body: 'x'}); return 'sent'; }
+                catch (e) { return e.name; }
+            }""", refused_url)
+            browser.close()
+    finally:
+        server.shutdown()
+    assert put["status"] == 200
+    assert put["etag"] == s3.head_object(Bucket=b, Key="from-browser.txt")["ETag"]
+    assert got == "from the browser"
+    assert refused == "TypeError"
+    assert "Contents" not in s3.list_objects_v2(Bucket=closed)

@@ -61,5 +61,8 @@ pub fn registry() -> Registry {
         Arc::new(cloudtrail_data::CloudTrailData),
         Arc::new(organizations::Organizations),
     ])
-    .with_public(vec![Arc::new(sns::public::Links)])
+    .with_public(vec![
+        Arc::new(sns::public::Links),
+        Arc::new(s3::preflight::Preflight),
+    ])
 }

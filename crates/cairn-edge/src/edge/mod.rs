@@ -373,22 +373,36 @@ async fn serve_streamed(
 /// signed requests always go through authentication.
 async fn public_answer(app: &Arc<App>, rp: &RequestParts<'_>) -> Option<Response<Full<Bytes>>> {
     let query = rp.raw_query.unwrap_or("");
+    let method = match rp.method {
+        "GET" => http::Method::GET,
+        "OPTIONS" => http::Method::OPTIONS,
+        _ => return None,
+    };
+    // A CORS preflight is never signed, even when it is for a presigned URL: it carries the
+    // URL's query (signature included) but is the browser's question, not the call.
     let signed = rp.headers.contains_key(http::header::AUTHORIZATION)
-        || query.contains("X-Amz-Signature")
-        || query.contains("Signature=");
-    if rp.method != "GET" || signed || app.registry.public().is_empty() {
+        || (method != http::Method::OPTIONS
+            && (query.contains("X-Amz-Signature") || query.contains("Signature=")));
+    if signed || app.registry.public().is_empty() {
         return None;
     }
-    let (app, path, query) = (
+    let (app, path, query, headers) = (
         Arc::clone(app),
         rp.raw_path.to_owned(),
         rp.raw_query.map(str::to_owned),
+        rp.headers.clone(),
     );
     tokio::task::spawn_blocking(move || {
+        let request = crate::pipeline::registry::PublicRequest {
+            method: &method,
+            path: &path,
+            query: query.as_deref(),
+            headers: &headers,
+        };
         app.registry
             .public()
             .iter()
-            .find_map(|r| r.answer(&app, &http::Method::GET, &path, query.as_deref()))
+            .find_map(|r| r.answer(&app, &request))
     })
     .await
     .ok()

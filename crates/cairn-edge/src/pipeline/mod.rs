@@ -30,7 +30,7 @@ use http_body_util::Full;
 
 pub use codec::{Answer, Codec, WireRequest};
 pub use operation::{Access, Operation};
-pub use registry::{PublicRoute, Registry};
+pub use registry::{PublicRequest, PublicRoute, Registry};
 pub use service::{Check, Details, Ended, PolicyOf, Recording, Service};
 
 use crate::app::App;

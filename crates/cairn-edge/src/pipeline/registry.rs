@@ -183,17 +183,20 @@ pub struct Registry {
 }
 
 /// A request AWS answers without a signature, and so cairn too: SNS's signing certificate
-/// (`SigningCertURL`) and the confirmation links in its messages (`SubscribeURL`). The edge
-/// offers a request that carries no signature to each route before authenticating it.
+/// (`SigningCertURL`) and the confirmation links in its messages (`SubscribeURL`), S3's CORS
+/// preflight requests. The edge offers a GET or OPTIONS request that carries no signature to
+/// each route before authenticating it.
 pub trait PublicRoute: Send + Sync + 'static {
     /// The answer, when the request is this route's (blocking: run off the reactor).
-    fn answer(
-        &self,
-        app: &App,
-        method: &http::Method,
-        path: &str,
-        query: Option<&str>,
-    ) -> Option<Response<Full<Bytes>>>;
+    fn answer(&self, app: &App, request: &PublicRequest<'_>) -> Option<Response<Full<Bytes>>>;
+}
+
+/// An unsigned request offered to the public routes.
+pub struct PublicRequest<'a> {
+    pub method: &'a http::Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a http::HeaderMap,
 }
 
 impl Registry {

@@ -17,14 +17,17 @@
 //! - `wire/`: S3's own codec (`codec.rs`), JSON-described requests for internal calls
 //!   (`internal.rs`), XML documents (`xml.rs`), the decoded request and the answer.
 //!
-//! The service's own: `policy.rs` (a bucket policy judged on its own, for the delivery
+//! The service's own: `cors.rs` (CORS rules and the headers they give) and `preflight.rs`
+//! (unsigned `OPTIONS` preflights, a public route), `policy.rs` (a bucket policy judged on its own, for the delivery
 //! benchmark), `aws_buckets.rs` (AWS's public buckets served read-only: CloudTrail's policy
 //! templates that `aws cloudtrail create-subscription` reads). State (buckets, objects, uploads) lives in `cairn-store`, behind `app.objects`.
 
 mod aws_buckets;
+pub mod cors;
 mod handlers;
 mod operations;
 pub mod policy;
+pub mod preflight;
 mod record;
 mod resolve;
 mod wire;

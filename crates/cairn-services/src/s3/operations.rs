@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 43] = [
+const OPERATIONS: [(&str, &[&str]); 46] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -41,6 +41,9 @@ const OPERATIONS: [(&str, &[&str]); 43] = [
         &["s3:PutBucketPublicAccessBlock"],
     ),
     ("GetBucketPolicyStatus", &["s3:GetBucketPolicyStatus"]),
+    ("PutBucketCors", &["s3:PutBucketCORS"]),
+    ("GetBucketCors", &["s3:GetBucketCORS"]),
+    ("DeleteBucketCors", &["s3:PutBucketCORS"]),
     (
         "PutBucketOwnershipControls",
         &["s3:PutBucketOwnershipControls"],

@@ -49,6 +49,8 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         }
         "GetBucketPublicAccessBlock" => on_bucket("s3:GetBucketPublicAccessBlock"),
         "GetBucketPolicyStatus" => on_bucket("s3:GetBucketPolicyStatus"),
+        "PutBucketCors" | "DeleteBucketCors" => on_bucket("s3:PutBucketCORS"),
+        "GetBucketCors" => on_bucket("s3:GetBucketCORS"),
         "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => {
             on_bucket("s3:PutBucketOwnershipControls")
         }

@@ -15,8 +15,8 @@ use super::signing::Signer;
 use super::wire::CODEC;
 use crate::app::App;
 use crate::edge::respond::{error_response, json_response};
-use crate::pipeline::PublicRoute;
 use crate::pipeline::codec::query::parse_form;
+use crate::pipeline::{PublicRequest, PublicRoute};
 
 /// SNS's unsigned routes.
 pub struct Links;
@@ -102,19 +102,13 @@ fn link(app: &App, query: &str) -> Option<Response<Full<Bytes>>> {
 }
 
 impl PublicRoute for Links {
-    fn answer(
-        &self,
-        app: &App,
-        method: &http::Method,
-        path: &str,
-        query: Option<&str>,
-    ) -> Option<Response<Full<Bytes>>> {
-        if method != http::Method::GET {
+    fn answer(&self, app: &App, request: &PublicRequest<'_>) -> Option<Response<Full<Bytes>>> {
+        if request.method != http::Method::GET {
             return None;
         }
-        match query {
-            Some(q) if path == "/" => link(app, q),
-            _ => certificate(app, path),
+        match request.query {
+            Some(q) if request.path == "/" => link(app, q),
+            _ => certificate(app, request.path),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
 //! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`],
-//! [`uploads_list`], [`attributes`], browser uploads: [`post`]; ACLs: [`acl`], with Object
+//! [`uploads_list`], [`attributes`], browser uploads: [`post`]; CORS: [`cors`]; ACLs: [`acl`], with Object
 //! Ownership: [`ownership`]; Block Public Access: [`public_access`]; conditional reads:
 //! [`conditions`]; conditional writes: [`write_conditions`]).
 
@@ -8,6 +8,7 @@ pub(super) mod acl;
 mod attributes;
 mod buckets;
 mod conditions;
+mod cors;
 mod listing;
 mod multipart;
 mod objects;
@@ -118,8 +119,19 @@ fn not_implemented(op: &str) -> AwsError {
     )
 }
 
-/// Runs an authorized S3 call.
+/// Runs an authorized S3 call; a cross-origin request's answer carries the CORS headers its
+/// bucket's rules give it.
 pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3Result {
+    let mut out = run_operation(app, ctx, op, req)?;
+    if req.header("origin").is_some()
+        && let Ok(Some(bucket)) = app.objects.bucket(req.bucket())
+    {
+        out.headers.extend(cors::headers_for(&bucket, req));
+    }
+    Ok(out)
+}
+
+fn run_operation(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3Result {
     let now = app.clock.now_millis();
     match req.op {
         "ListBuckets"
@@ -150,6 +162,7 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         "PutBucketOwnershipControls"
         | "GetBucketOwnershipControls"
         | "DeleteBucketOwnershipControls" => ownership::run(app, req),
+        "PutBucketCors" | "GetBucketCors" | "DeleteBucketCors" => cors::run(app, req),
         "ListObjects" => listing::list_objects(app, req),
         "ListObjectVersions" => listing::list_versions(app, req),
         "ListMultipartUploads" => uploads_list::run(app, req),

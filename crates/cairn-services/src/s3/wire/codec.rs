@@ -218,6 +218,9 @@ pub(super) fn operation(
         (true, false, "GET") if has("publicAccessBlock") => "GetBucketPublicAccessBlock",
         (true, false, "DELETE") if has("publicAccessBlock") => "DeleteBucketPublicAccessBlock",
         (true, false, "GET") if has("policyStatus") => "GetBucketPolicyStatus",
+        (true, false, "PUT") if has("cors") => "PutBucketCors",
+        (true, false, "GET") if has("cors") => "GetBucketCors",
+        (true, false, "DELETE") if has("cors") => "DeleteBucketCors",
         (true, false, "PUT") if has("ownershipControls") => "PutBucketOwnershipControls",
         (true, false, "GET") if has("ownershipControls") => "GetBucketOwnershipControls",
         (true, false, "DELETE") if has("ownershipControls") => "DeleteBucketOwnershipControls",
@@ -304,7 +307,6 @@ pub(in crate::s3) fn is_control(op: &str) -> bool {
 
 /// Bucket sub-resources cairn does not serve yet.
 const SUBRESOURCES: &[&str] = &[
-    "cors",
     "lifecycle",
     "logging",
     "notification",
@@ -320,7 +322,11 @@ const SUBRESOURCES: &[&str] = &[
     "intelligent-tiering",
 ];
 
-fn build_response(r: S3Response, request_id: &str, head: bool) -> Response<Full<Bytes>> {
+pub(in crate::s3) fn build_response(
+    r: S3Response,
+    request_id: &str,
+    head: bool,
+) -> Response<Full<Bytes>> {
     let len = r.body.len();
     let mut resp = Response::new(Full::new(if head {
         Bytes::new()
@@ -352,7 +358,7 @@ fn build_response(r: S3Response, request_id: &str, head: bool) -> Response<Full<
     resp
 }
 
-fn s3_error(e: &AwsError, request_id: &str, head: bool) -> Response<Full<Bytes>> {
+pub(in crate::s3) fn s3_error(e: &AwsError, request_id: &str, head: bool) -> Response<Full<Bytes>> {
     let mut resp = error_response(e, Protocol::RestXml, request_id);
     if head {
         *resp.body_mut() = Full::new(Bytes::new());
@@ -479,6 +485,9 @@ mod tests {
             ("GET", "/b", "publicAccessBlock", false),
             ("DELETE", "/b", "publicAccessBlock", false),
             ("GET", "/b", "policyStatus", false),
+            ("PUT", "/b", "cors", false),
+            ("GET", "/b", "cors", false),
+            ("DELETE", "/b", "cors", false),
             ("PUT", "/b", "ownershipControls", false),
             ("GET", "/b", "ownershipControls", false),
             ("DELETE", "/b", "ownershipControls", false),
