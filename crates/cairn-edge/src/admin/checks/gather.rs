@@ -312,26 +312,10 @@ fn bucket(app: &App, who: &Internal, name: &str) -> Bucket {
     }
 }
 
-/// A policy statement that allows everyone (`"*"`) with no condition.
+/// Whether a bucket policy is public, as S3 decides it (Block Public Access's definition).
 fn policy_is_public(p: &Value) -> bool {
-    let statements = match p.get("Statement") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(one) => vec![one.clone()],
-        None => Vec::new(),
-    };
-    statements.iter().any(|st| {
-        let allow = st.get("Effect").and_then(Value::as_str) == Some("Allow");
-        let everyone = match st.get("Principal") {
-            Some(Value::String(p)) => p == "*",
-            Some(Value::Object(o)) => o.get("AWS").is_some_and(|a| match a {
-                Value::String(s) => s == "*",
-                Value::Array(xs) => xs.iter().any(|x| x == "*"),
-                _ => false,
-            }),
-            _ => false,
-        };
-        allow && everyone && st.get("Condition").is_none()
-    })
+    cairn_policy::PolicyDocument::parse_lenient(&p.to_string())
+        .is_ok_and(|d| cairn_policy::public::is_public(&d))
 }
 
 /// The texts of every `<tag>…</tag>` in an XML document.
