@@ -42,9 +42,27 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
+        "PutObject" | "CreateMultipartUpload" if req.header("x-amz-tagging").is_some() => {
+            vec![
+                ("s3:PutObject", object.clone()),
+                ("s3:PutObjectTagging", object.clone()),
+            ]
+        }
         "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
             on_object("s3:PutObject")
         }
+        "PutBucketTagging" | "DeleteBucketTagging" => on_bucket("s3:PutBucketTagging"),
+        "GetBucketTagging" => on_bucket("s3:GetBucketTagging"),
+        "PutObjectTagging" if versioned => on_object("s3:PutObjectVersionTagging"),
+        "PutObjectTagging" => on_object("s3:PutObjectTagging"),
+        "GetObjectTagging" if versioned => on_object("s3:GetObjectVersionTagging"),
+        "GetObjectTagging" => on_object("s3:GetObjectTagging"),
+        "DeleteObjectTagging" if versioned => on_object("s3:DeleteObjectVersionTagging"),
+        "DeleteObjectTagging" => on_object("s3:DeleteObjectTagging"),
+        "PutBucketLifecycle" | "DeleteBucketLifecycle" => on_bucket("s3:PutLifecycleConfiguration"),
+        "GetBucketLifecycle" => on_bucket("s3:GetLifecycleConfiguration"),
+        "PutBucketLogging" => on_bucket("s3:PutBucketLogging"),
+        "GetBucketLogging" => on_bucket("s3:GetBucketLogging"),
         "GetObject" | "HeadObject" if versioned => on_object("s3:GetObjectVersion"),
         "GetObject" | "HeadObject" => on_object("s3:GetObject"),
         "DeleteObject" if versioned => on_object("s3:DeleteObjectVersion"),
@@ -58,6 +76,11 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             let mut v = on_object("s3:PutObject");
             if let Some(src) = copy_source_arn(req) {
                 v.push(("s3:GetObject", src));
+            }
+            if req.header("x-amz-tagging-directive") == Some("REPLACE")
+                && req.header("x-amz-tagging").is_some()
+            {
+                v.push(("s3:PutObjectTagging", object.clone()));
             }
             v
         }

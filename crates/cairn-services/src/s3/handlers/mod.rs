@@ -1,13 +1,17 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
 //! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]; ACLs:
-//! [`acl`]; conditional reads: [`conditions`]).
+//! [`acl`]; conditional reads: [`conditions`]; tags: [`tagging`]; lifecycle
+//! configuration: [`lifecycle`]; server access logging configuration: [`logging`]).
 
 mod acl;
 mod buckets;
 mod conditions;
+mod lifecycle;
 mod listing;
+mod logging;
 mod multipart;
 mod objects;
+mod tagging;
 
 use cairn_store::objects::ObjectsError;
 use cairn_wire::AwsError;
@@ -17,6 +21,7 @@ use crate::app::App;
 use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 
+pub use acl::canonical_id;
 pub use objects::verify_checksums;
 
 /// A bucket's default encryption: its algorithm and KMS key, if configured.
@@ -127,6 +132,16 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "PutBucketEncryption"
         | "GetBucketEncryption"
         | "DeleteBucketEncryption" => buckets::run(app, req, now),
+        "PutBucketTagging"
+        | "GetBucketTagging"
+        | "DeleteBucketTagging"
+        | "PutObjectTagging"
+        | "GetObjectTagging"
+        | "DeleteObjectTagging" => tagging::run(app, req),
+        "PutBucketLifecycle" | "GetBucketLifecycle" | "DeleteBucketLifecycle" => {
+            lifecycle::run(app, req)
+        }
+        "PutBucketLogging" | "GetBucketLogging" => logging::run(app, req),
         "ListObjects" => listing::list_objects(app, req),
         "ListObjectVersions" => listing::list_versions(app, req),
         "CreateMultipartUpload"

@@ -177,6 +177,14 @@ pub(super) fn operation(
         (true, false, "GET") if has("encryption") => "GetBucketEncryption",
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
+        (true, false, "PUT") if has("tagging") => "PutBucketTagging",
+        (true, false, "GET") if has("tagging") => "GetBucketTagging",
+        (true, false, "DELETE") if has("tagging") => "DeleteBucketTagging",
+        (true, false, "PUT") if has("lifecycle") => "PutBucketLifecycle",
+        (true, false, "GET") if has("lifecycle") => "GetBucketLifecycle",
+        (true, false, "DELETE") if has("lifecycle") => "DeleteBucketLifecycle",
+        (true, false, "PUT") if has("logging") => "PutBucketLogging",
+        (true, false, "GET") if has("logging") => "GetBucketLogging",
         (true, false, "POST") if has("delete") => "DeleteObjects",
         (true, false, "GET") if has("versions") => "ListObjectVersions",
         (true, false, _) if SUBRESOURCES.iter().any(|s| has(s)) => {
@@ -195,10 +203,12 @@ pub(super) fn operation(
             }
             "UploadPart"
         }
+        (true, true, "PUT") if has("tagging") => "PutObjectTagging",
+        (true, true, "GET") if has("tagging") => "GetObjectTagging",
+        (true, true, "DELETE") if has("tagging") => "DeleteObjectTagging",
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
         (true, true, _)
             if [
-                "tagging",
                 "retention",
                 "legal-hold",
                 "torrent",
@@ -233,11 +243,8 @@ pub(super) fn operation(
 /// Bucket sub-resources cairn does not serve yet.
 const SUBRESOURCES: &[&str] = &[
     "cors",
-    "lifecycle",
-    "logging",
     "notification",
     "replication",
-    "tagging",
     "website",
     "accelerate",
     "requestPayment",
@@ -391,6 +398,17 @@ mod tests {
             ("DELETE", "/b", "encryption", false),
             ("POST", "/b", "delete", false),
             ("GET", "/b", "versions", false),
+            ("PUT", "/b", "tagging", false),
+            ("GET", "/b", "tagging", false),
+            ("DELETE", "/b", "tagging", false),
+            ("PUT", "/b", "lifecycle", false),
+            ("GET", "/b", "lifecycle", false),
+            ("DELETE", "/b", "lifecycle", false),
+            ("PUT", "/b", "logging", false),
+            ("GET", "/b", "logging", false),
+            ("PUT", "/b/k", "tagging", false),
+            ("GET", "/b/k", "tagging", false),
+            ("DELETE", "/b/k", "tagging", false),
             ("GET", "/b/k", "acl", false),
             ("PUT", "/b/k", "acl", false),
             ("PUT", "/b/k", "", false),
