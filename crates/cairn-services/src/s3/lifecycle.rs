@@ -536,6 +536,10 @@ mod tests {
             config("<Rule><Status>Disabled</Status><Expiration><Days>1</Days></Expiration></Rule>")
                 .unwrap();
         assert!(due_for_key(&off, &versions, 100 * DAY_MS).is_empty());
-        assert!(upload_due(&rules, "k", 0, 100 * DAY_MS) == false);
+        assert!(!upload_due(&rules, "k", 0, 100 * DAY_MS));
+        let abort = config("<Rule><Filter><Prefix>up/</Prefix></Filter><Status>Enabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>2</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>").unwrap();
+        assert!(!upload_due(&abort, "up/k", hour, 2 * DAY_MS + hour));
+        assert!(upload_due(&abort, "up/k", hour, 3 * DAY_MS));
+        assert!(!upload_due(&abort, "other", hour, 30 * DAY_MS));
     }
 }
