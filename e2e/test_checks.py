@@ -68,15 +68,25 @@ def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
     # The trail delivers to CloudWatch Logs once calls are made.
     c.aws("iam", "list-users")
 
+    # CloudTrail.7: the trail bucket's access logging, off until it is turned on.
+    _, unlogged = checks(c)
+    assert unlogged["CloudTrail.7"]["status"] == "FAILED"
+    assert unlogged["CloudTrail.7"]["reason"] == f"Server access logging is off for {bucket}."
+    c.aws("s3", "mb", "s3://cis-access-logs")
+    c.aws("s3api", "put-bucket-policy", "--bucket", "cis-access-logs", "--policy", json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                                                "Action": "s3:PutObject", "Resource": "arn:aws:s3:::cis-access-logs/*"}]}))
+    c.aws("s3api", "put-bucket-logging", "--bucket", bucket, "--bucket-logging-status", json.dumps(
+        {"LoggingEnabled": {"TargetBucket": "cis-access-logs", "TargetPrefix": f"{bucket}/"}}))
+
     def passing():
         code, now = checks(c)
         return now["CloudTrail.5"]["status"] == "PASSED" and (code, now)
     code, done = wait_for(passing, timeout=60, every=1)
     not_passed = {k: (o["status"], o["reason"]) for k, o in done.items() if o["status"] != "PASSED"}
-    # Server access logging and key rotation are not in cairn yet: said so, not failed.
+    # Key rotation is not in cairn yet: said so, not failed.
+    assert done["CloudTrail.7"]["reason"] == "Every trail bucket logs its accesses."
     assert not_passed == {
-        "CloudTrail.7": ("NOT_AVAILABLE", "cairn's S3 does not serve server access logging "
-                                          "(GetBucketLogging) yet, so it can be neither turned on nor checked."),
         "KMS.4": ("NOT_AVAILABLE", "The rotation status of a key could not be read "
                                    "(cairn's KMS does not serve GetKeyRotationStatus yet)."),
     }

@@ -587,6 +587,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .register(delivering)
             .register(notifying)
             .register(digesting);
+        // S3's own work on the clock: lifecycle rules applied (S3 runs them about daily and
+        // counts in whole days, so a round every ten minutes is on time), and server access
+        // logs delivered from the journal on the trails' cadence. Both are registered with
+        // the others, so a test clock's jump runs them too.
+        let lifecycle: Arc<dyn Consumer> =
+            runs.of(cairn_services::s3::lifecycle_work::LifecycleWork { app: Arc::clone(&app) });
+        let access_logs: Arc<dyn Consumer> = runs.of(
+            cairn_services::s3::access_logs::AccessLogs::new(Arc::clone(&app))
+                .context("starting S3's access log delivery")?,
+        );
+        consumers.register(Arc::clone(&lifecycle)).register(Arc::clone(&access_logs));
+        let mut s3_lifecycle = Consumers::new();
+        s3_lifecycle.register(lifecycle);
+        spawn_rounds(s3_lifecycle, Duration::from_secs(600));
+        let mut s3_logs = Consumers::new();
+        s3_logs.register(access_logs);
+        spawn_rounds(s3_logs, Duration::from_secs(args.delivery_interval));
         spawn_rounds(catch_up, Duration::from_secs(1));
         spawn_rounds(trail_work, Duration::from_secs(args.delivery_interval));
         spawn_retention(Arc::clone(&app), consumers.clone());

@@ -1,5 +1,6 @@
 //! The embedded S3 front (REST-XML): buckets, objects, listings, multipart uploads, bucket
-//! policy, versioning and default encryption, over path-style and virtual-host addressing.
+//! policy, versioning, default encryption, tags, lifecycle rules and server access logging,
+//! over path-style and virtual-host addressing.
 //!
 //! Bucket operations are recorded as management events; object operations (and listings) as
 //! data events, which never appear in event history.
@@ -11,7 +12,7 @@
 //! - `resolve.rs`: what a call acts on (bucket, object) and the checks it needs, with the
 //!   bucket's policy.
 //! - `handlers/`: running each operation (`buckets.rs`, `objects.rs`, `listing.rs`,
-//!   `multipart.rs`, `acl.rs`).
+//!   `multipart.rs`, `acl.rs`, `tagging.rs`, `lifecycle.rs`, `logging.rs`).
 //! - `record.rs`: how calls are recorded (`requestParameters`, `resources`,
 //!   `additionalEventData`).
 //! - `wire/`: S3's own codec (`codec.rs`), JSON-described requests for internal calls
@@ -20,16 +21,25 @@
 //! The service's own: `cors.rs` (CORS rules and the headers they give) and `preflight.rs`
 //! (unsigned `OPTIONS` preflights, a public route), `policy.rs` (a bucket policy judged on its own, for the delivery
 //! benchmark), `aws_buckets.rs` (AWS's public buckets served read-only: CloudTrail's policy
-//! templates that `aws cloudtrail create-subscription` reads). State (buckets, objects, uploads) lives in `cairn-store`, behind `app.objects`.
+//! templates that `aws cloudtrail create-subscription` reads); `tags.rs` (tag sets and their
+//! limits); `lifecycle.rs` (lifecycle rules: checking, matching, day arithmetic) and
+//! `lifecycle_work.rs` (the worker applying them on the clock); `access_log.rs` (server
+//! access log configuration, keys and lines) and `access_logs.rs` (the journal consumer
+//! delivering them). State (buckets, objects, uploads) lives in `cairn-store`, behind `app.objects`.
 
+pub mod access_log;
+pub mod access_logs;
 mod aws_buckets;
 pub mod cors;
 mod handlers;
+pub mod lifecycle;
+pub mod lifecycle_work;
 mod operations;
 pub mod policy;
 pub mod preflight;
 mod record;
 mod resolve;
+pub mod tags;
 mod wire;
 
 /// Path-style and virtual-host addressing: wire-level, shared with the edge (`cairn-wire`).

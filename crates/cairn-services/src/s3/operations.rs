@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 46] = [
+const OPERATIONS: [(&str, &[&str]); 57] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -77,7 +77,8 @@ const OPERATIONS: [(&str, &[&str]); 46] = [
         "PutObjectAcl",
         &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
     ),
-    ("PutObject", &["s3:PutObject"]),
+    // With `x-amz-tagging`, s3:PutObjectTagging too.
+    ("PutObject", &["s3:PutObject", "s3:PutObjectTagging"]),
     // A browser upload (a form POSTed to the bucket): PutObject, as IAM judges it.
     ("PostObject", &["s3:PutObject"]),
     (
@@ -85,7 +86,10 @@ const OPERATIONS: [(&str, &[&str]); 46] = [
         &["s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"],
     ),
     ("ListMultipartUploads", &["s3:ListBucketMultipartUploads"]),
-    ("CopyObject", &["s3:PutObject", "s3:GetObject"]),
+    (
+        "CopyObject",
+        &["s3:PutObject", "s3:GetObject", "s3:PutObjectTagging"],
+    ),
     ("GetObject", &["s3:GetObject", "s3:GetObjectVersion"]),
     ("HeadObject", &["s3:GetObject", "s3:GetObjectVersion"]),
     (
@@ -97,11 +101,35 @@ const OPERATIONS: [(&str, &[&str]); 46] = [
         "DeleteObjects",
         &["s3:DeleteObject", "s3:DeleteObjectVersion"],
     ),
-    ("CreateMultipartUpload", &["s3:PutObject"]),
+    (
+        "CreateMultipartUpload",
+        &["s3:PutObject", "s3:PutObjectTagging"],
+    ),
     ("UploadPart", &["s3:PutObject"]),
     ("CompleteMultipartUpload", &["s3:PutObject"]),
     ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
     ("ListParts", &["s3:ListMultipartUploadParts"]),
+    ("PutBucketTagging", &["s3:PutBucketTagging"]),
+    ("GetBucketTagging", &["s3:GetBucketTagging"]),
+    ("DeleteBucketTagging", &["s3:PutBucketTagging"]),
+    (
+        "PutObjectTagging",
+        &["s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+    ),
+    (
+        "GetObjectTagging",
+        &["s3:GetObjectTagging", "s3:GetObjectVersionTagging"],
+    ),
+    (
+        "DeleteObjectTagging",
+        &["s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"],
+    ),
+    // CloudTrail names the lifecycle calls without "Configuration".
+    ("PutBucketLifecycle", &["s3:PutLifecycleConfiguration"]),
+    ("GetBucketLifecycle", &["s3:GetLifecycleConfiguration"]),
+    ("DeleteBucketLifecycle", &["s3:PutLifecycleConfiguration"]),
+    ("PutBucketLogging", &["s3:PutBucketLogging"]),
+    ("GetBucketLogging", &["s3:GetBucketLogging"]),
 ];
 
 /// Object-level operations (and listings): data events.
@@ -126,6 +154,9 @@ fn is_data(op: &str) -> bool {
             | "ListParts"
             | "GetObjectAcl"
             | "PutObjectAcl"
+            | "PutObjectTagging"
+            | "GetObjectTagging"
+            | "DeleteObjectTagging"
     )
 }
 

@@ -44,6 +44,24 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
+        "PutObject" | "CreateMultipartUpload" if req.header("x-amz-tagging").is_some() => {
+            vec![
+                ("s3:PutObject", object.clone()),
+                ("s3:PutObjectTagging", object.clone()),
+            ]
+        }
+        "PutBucketTagging" | "DeleteBucketTagging" => on_bucket("s3:PutBucketTagging"),
+        "GetBucketTagging" => on_bucket("s3:GetBucketTagging"),
+        "PutObjectTagging" if versioned => on_object("s3:PutObjectVersionTagging"),
+        "PutObjectTagging" => on_object("s3:PutObjectTagging"),
+        "GetObjectTagging" if versioned => on_object("s3:GetObjectVersionTagging"),
+        "GetObjectTagging" => on_object("s3:GetObjectTagging"),
+        "DeleteObjectTagging" if versioned => on_object("s3:DeleteObjectVersionTagging"),
+        "DeleteObjectTagging" => on_object("s3:DeleteObjectTagging"),
+        "PutBucketLifecycle" | "DeleteBucketLifecycle" => on_bucket("s3:PutLifecycleConfiguration"),
+        "GetBucketLifecycle" => on_bucket("s3:GetLifecycleConfiguration"),
+        "PutBucketLogging" => on_bucket("s3:PutBucketLogging"),
+        "GetBucketLogging" => on_bucket("s3:GetBucketLogging"),
         "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
             on_bucket("s3:PutBucketPublicAccessBlock")
         }
@@ -80,6 +98,11 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             let mut v = on_object("s3:PutObject");
             if let Some(src) = copy_source_arn(req) {
                 v.push(("s3:GetObject", src));
+            }
+            if req.header("x-amz-tagging-directive") == Some("REPLACE")
+                && req.header("x-amz-tagging").is_some()
+            {
+                v.push(("s3:PutObjectTagging", object.clone()));
             }
             v
         }

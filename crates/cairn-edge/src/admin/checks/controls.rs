@@ -169,8 +169,9 @@ pub fn judge(g: &Gathered, now_ms: i64) -> Vec<Outcome> {
         Some(ts) if ts.is_empty() => outcome(c, n, t, FAILED, "The account has no trail.", "Create a trail first (CloudTrail.1)."),
         Some(_) => {
             let off: Vec<&str> = g.buckets.iter().filter(|b| b.access_logging == Some(false)).map(|b| b.name.as_str()).collect();
-            if g.buckets.iter().any(|b| b.access_logging.is_none()) {
-                outcome(c, n, t, NOT_AVAILABLE, "cairn's S3 does not serve server access logging (GetBucketLogging) yet, so it can be neither turned on nor checked.", "None yet in cairn; on AWS: aws s3api put-bucket-logging --bucket <trail bucket> --bucket-logging-status file://logging.json")
+            let unknown: Vec<&str> = g.buckets.iter().filter(|b| b.access_logging.is_none()).map(|b| b.name.as_str()).collect();
+            if !unknown.is_empty() {
+                outcome(c, n, t, NOT_AVAILABLE, format!("The access logging of {} could not be read (a bucket on another endpoint, or no permission).", unknown.join(", ")), "Check the bucket where it lives.")
             } else if off.is_empty() {
                 outcome(c, n, t, PASSED, "Every trail bucket logs its accesses.", "")
             } else {

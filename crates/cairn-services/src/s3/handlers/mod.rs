@@ -1,21 +1,25 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
 //! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`],
-//! [`uploads_list`], [`attributes`], browser uploads: [`post`]; CORS: [`cors`]; ACLs: [`acl`], with Object
-//! Ownership: [`ownership`]; Block Public Access: [`public_access`]; conditional reads:
-//! [`conditions`]; conditional writes: [`write_conditions`]).
+//! [`uploads_list`], [`attributes`], browser uploads: [`post`]; CORS: [`cors`]; ACLs: [`acl`],
+//! with Object Ownership: [`ownership`]; Block Public Access: [`public_access`]; conditional
+//! reads: [`conditions`]; conditional writes: [`write_conditions`]; tags: [`tagging`];
+//! lifecycle configuration: [`lifecycle`]; server access logging configuration: [`logging`]).
 
 pub(super) mod acl;
 mod attributes;
 mod buckets;
 mod conditions;
 mod cors;
+mod lifecycle;
 mod listing;
+mod logging;
 mod multipart;
 mod objects;
 pub(super) mod ownership;
 mod post;
 mod post_policy;
 pub(super) mod public_access;
+mod tagging;
 mod uploads_list;
 mod write_conditions;
 
@@ -27,6 +31,7 @@ use crate::app::App;
 use crate::pipeline::Operation;
 use crate::recorder::CallContext;
 
+pub use acl::canonical_id;
 pub use objects::verify_checksums;
 
 /// A bucket's default encryption: its algorithm and KMS key, if configured.
@@ -163,6 +168,16 @@ fn run_operation(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) 
         | "GetBucketOwnershipControls"
         | "DeleteBucketOwnershipControls" => ownership::run(app, req),
         "PutBucketCors" | "GetBucketCors" | "DeleteBucketCors" => cors::run(app, req),
+        "PutBucketTagging"
+        | "GetBucketTagging"
+        | "DeleteBucketTagging"
+        | "PutObjectTagging"
+        | "GetObjectTagging"
+        | "DeleteObjectTagging" => tagging::run(app, req),
+        "PutBucketLifecycle" | "GetBucketLifecycle" | "DeleteBucketLifecycle" => {
+            lifecycle::run(app, req)
+        }
+        "PutBucketLogging" | "GetBucketLogging" => logging::run(app, req),
         "ListObjects" => listing::list_objects(app, req),
         "ListObjectVersions" => listing::list_versions(app, req),
         "ListMultipartUploads" => uploads_list::run(app, req),

@@ -19,6 +19,7 @@ use crate::pipeline::Operation;
 use crate::pipeline::internal::{Actor, Internal};
 use crate::recorder::CallContext;
 use crate::s3::resolve;
+use crate::s3::tags::{self, OBJECT_TAGS};
 use crate::s3::wire::xml::{Doc, parse};
 use crate::s3::{S3Request, S3Response};
 
@@ -290,6 +291,15 @@ pub(super) fn new_object(
     for (k, v) in &req.checksums {
         metadata.insert(format!(":{k}"), v.clone());
     }
+    // A copy's tags follow its tagging directive (`copy_object`); other writes take the header.
+    if req.op != "CopyObject"
+        && let Some(h) = req.header("x-amz-tagging")
+    {
+        let set = tags::from_header(h)?;
+        if !set.is_empty() {
+            metadata.insert(OBJECT_TAGS.to_owned(), tags::to_stored(&set));
+        }
+    }
     let (sse, kms_key) = match req.header("x-amz-server-side-encryption") {
         Some("AES256") => ("AES256".to_owned(), None),
         Some("aws:kms") => (
@@ -470,6 +480,31 @@ fn copy_object(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Res
         new.metadata.extend(own);
         new.content_type = source.content_type.clone();
     }
+    // Tags: the source's (COPY, the default) or the request's `x-amz-tagging` (REPLACE).
+    match req.header("x-amz-tagging-directive") {
+        None | Some("COPY") => match source.metadata.get(OBJECT_TAGS) {
+            Some(t) => {
+                new.metadata.insert(OBJECT_TAGS.to_owned(), t.clone());
+            }
+            None => {
+                new.metadata.remove(OBJECT_TAGS);
+            }
+        },
+        Some("REPLACE") => {
+            new.metadata.remove(OBJECT_TAGS);
+            let set = tags::from_header(req.header("x-amz-tagging").unwrap_or(""))?;
+            if !set.is_empty() {
+                new.metadata
+                    .insert(OBJECT_TAGS.to_owned(), tags::to_stored(&set));
+            }
+        }
+        Some(_) => {
+            return Err(
+                AwsError::client("InvalidArgument", "Unknown tagging directive.")
+                    .with_extra("ArgumentName", "x-amz-tagging-directive"),
+            );
+        }
+    }
     if sb == req.bucket()
         && sk == req.key()
         && req.header("x-amz-metadata-directive") != Some("REPLACE")
@@ -579,7 +614,16 @@ fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
     if let Some((a, b)) = range {
         r = r.header("content-range", format!("bytes {a}-{b}/{}", v.size));
     }
+    if let Some(t) = v.metadata.get(OBJECT_TAGS) {
+        r = r.header(
+            "x-amz-tagging-count",
+            tags::from_stored(t).len().to_string(),
+        );
+    }
     for (k, val) in &v.metadata {
+        if k == OBJECT_TAGS {
+            continue;
+        }
         match k.strip_prefix(':') {
             // Internal entries (a wrapped data key) are never answered.
             Some(sys) if sys.starts_with(':') => {}

@@ -235,6 +235,14 @@ pub(super) fn operation(
         (true, false, "GET") if has("encryption") => "GetBucketEncryption",
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
+        (true, false, "PUT") if has("tagging") => "PutBucketTagging",
+        (true, false, "GET") if has("tagging") => "GetBucketTagging",
+        (true, false, "DELETE") if has("tagging") => "DeleteBucketTagging",
+        (true, false, "PUT") if has("lifecycle") => "PutBucketLifecycle",
+        (true, false, "GET") if has("lifecycle") => "GetBucketLifecycle",
+        (true, false, "DELETE") if has("lifecycle") => "DeleteBucketLifecycle",
+        (true, false, "PUT") if has("logging") => "PutBucketLogging",
+        (true, false, "GET") if has("logging") => "GetBucketLogging",
         (true, false, "POST") if has("delete") => "DeleteObjects",
         (true, false, "POST")
             if cairn_wire::post_form::is_form(
@@ -262,19 +270,15 @@ pub(super) fn operation(
             }
             "UploadPart"
         }
+        (true, true, "PUT") if has("tagging") => "PutObjectTagging",
+        (true, true, "GET") if has("tagging") => "GetObjectTagging",
+        (true, true, "DELETE") if has("tagging") => "DeleteObjectTagging",
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
         (true, true, "GET") if has("attributes") => "GetObjectAttributes",
         (true, true, _)
-            if [
-                "tagging",
-                "retention",
-                "legal-hold",
-                "torrent",
-                "restore",
-                "select",
-            ]
-            .iter()
-            .any(|s| has(s)) =>
+            if ["retention", "legal-hold", "torrent", "restore", "select"]
+                .iter()
+                .any(|s| has(s)) =>
         {
             return Err(not_implemented("this object sub-resource"));
         }
@@ -307,11 +311,8 @@ pub(in crate::s3) fn is_control(op: &str) -> bool {
 
 /// Bucket sub-resources cairn does not serve yet.
 const SUBRESOURCES: &[&str] = &[
-    "lifecycle",
-    "logging",
     "notification",
     "replication",
-    "tagging",
     "website",
     "accelerate",
     "requestPayment",
@@ -466,6 +467,17 @@ mod tests {
             ("DELETE", "/b", "encryption", false),
             ("POST", "/b", "delete", false),
             ("GET", "/b", "versions", false),
+            ("PUT", "/b", "tagging", false),
+            ("GET", "/b", "tagging", false),
+            ("DELETE", "/b", "tagging", false),
+            ("PUT", "/b", "lifecycle", false),
+            ("GET", "/b", "lifecycle", false),
+            ("DELETE", "/b", "lifecycle", false),
+            ("PUT", "/b", "logging", false),
+            ("GET", "/b", "logging", false),
+            ("PUT", "/b/k", "tagging", false),
+            ("GET", "/b/k", "tagging", false),
+            ("DELETE", "/b/k", "tagging", false),
             ("GET", "/b/k", "acl", false),
             ("PUT", "/b/k", "acl", false),
             ("PUT", "/b/k", "", false),
