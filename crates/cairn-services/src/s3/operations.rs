@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 30] = [
+const OPERATIONS: [(&str, &[&str]); 36] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -36,20 +36,75 @@ const OPERATIONS: [(&str, &[&str]); 30] = [
         "PutObjectAcl",
         &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
     ),
-    ("PutObject", &["s3:PutObject"]),
-    ("CopyObject", &["s3:PutObject", "s3:GetObject"]),
-    ("GetObject", &["s3:GetObject", "s3:GetObjectVersion"]),
-    ("HeadObject", &["s3:GetObject", "s3:GetObjectVersion"]),
+    // A write naming a lock needs the lock's permissions too.
+    (
+        "PutObject",
+        &["s3:PutObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold"],
+    ),
+    (
+        "CopyObject",
+        &[
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ],
+    ),
+    // A read answers a version's lock to a caller that may read it.
+    (
+        "GetObject",
+        &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectRetention",
+            "s3:GetObjectLegalHold",
+        ],
+    ),
+    (
+        "HeadObject",
+        &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectRetention",
+            "s3:GetObjectLegalHold",
+        ],
+    ),
     (
         "DeleteObject",
-        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        &[
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:BypassGovernanceRetention",
+        ],
     ),
     // Judged key by key as each is deleted.
     (
         "DeleteObjects",
-        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        &[
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:BypassGovernanceRetention",
+        ],
     ),
-    ("CreateMultipartUpload", &["s3:PutObject"]),
+    (
+        "PutBucketObjectLockConfiguration",
+        &["s3:PutBucketObjectLockConfiguration"],
+    ),
+    (
+        "GetBucketObjectLockConfiguration",
+        &["s3:GetBucketObjectLockConfiguration"],
+    ),
+    (
+        "PutObjectRetention",
+        &["s3:PutObjectRetention", "s3:BypassGovernanceRetention"],
+    ),
+    ("GetObjectRetention", &["s3:GetObjectRetention"]),
+    ("PutObjectLegalHold", &["s3:PutObjectLegalHold"]),
+    ("GetObjectLegalHold", &["s3:GetObjectLegalHold"]),
+    (
+        "CreateMultipartUpload",
+        &["s3:PutObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold"],
+    ),
     ("UploadPart", &["s3:PutObject"]),
     ("CompleteMultipartUpload", &["s3:PutObject"]),
     ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
@@ -75,6 +130,10 @@ fn is_data(op: &str) -> bool {
             | "ListParts"
             | "GetObjectAcl"
             | "PutObjectAcl"
+            | "PutObjectRetention"
+            | "GetObjectRetention"
+            | "PutObjectLegalHold"
+            | "GetObjectLegalHold"
     )
 }
 

@@ -35,6 +35,35 @@ fn is_auth_param(k: &str) -> bool {
     k.starts_with("X-Amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires" | "x-id")
 }
 
+/// A request's XML document as S3 records it: `(root name, {"xmlns": …, child: text or
+/// object, …})`, repeated children as a list.
+fn xml_document(payload: &[u8]) -> Option<(String, Value)> {
+    fn value(n: &super::xml::Node) -> Value {
+        if n.children.is_empty() {
+            return Value::String(n.text.clone());
+        }
+        let mut m = Map::new();
+        for c in &n.children {
+            let v = value(c);
+            match m.get_mut(&c.name) {
+                Some(Value::Array(a)) => a.push(v),
+                Some(first) => *first = Value::Array(vec![first.take(), v]),
+                None => {
+                    m.insert(c.name.clone(), v);
+                }
+            }
+        }
+        Value::Object(m)
+    }
+    let n = super::xml::parse(payload)?;
+    let mut doc = match value(&n) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    doc.insert("xmlns".into(), super::xml::NS.into());
+    Some((n.name.clone(), Value::Object(doc)))
+}
+
 /// How an S3 call is recorded, whatever its outcome.
 fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Details {
     let bytes_out = resp.map_or(0, |r| r.body.len());
@@ -68,6 +97,18 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         && let Ok(p) = serde_json::from_slice::<Value>(&req.payload)
     {
         params.insert("bucketPolicy".into(), p);
+    }
+    // Configuration documents, recorded as S3 records a request's XML: under the root
+    // element's name, with its namespace.
+    if matches!(
+        op,
+        "PutBucketVersioning"
+            | "PutBucketObjectLockConfiguration"
+            | "PutObjectRetention"
+            | "PutObjectLegalHold"
+    ) && let Some((root, doc)) = xml_document(&req.payload)
+    {
+        params.insert(root, doc);
     }
     let mut response = Map::new();
     if let Some(r) = resp {
@@ -125,5 +166,26 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         shared_with: None,
         recorded_error: None,
         unauthenticated: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_document;
+    use serde_json::json;
+
+    #[test]
+    fn request_documents_are_recorded_under_their_root() {
+        let (root, doc) = xml_document(b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>").unwrap();
+        assert_eq!(root, "VersioningConfiguration");
+        assert_eq!(
+            doc,
+            json!({"Status": "Enabled", "MfaDelete": "Enabled", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"})
+        );
+        let (_, lock) = xml_document(b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>").unwrap();
+        assert_eq!(lock["Rule"]["DefaultRetention"]["Days"], "1");
+        let (_, many) = xml_document(b"<A><B>1</B><B>2</B><B>3</B></A>").unwrap();
+        assert_eq!(many["B"], json!(["1", "2", "3"]));
+        assert!(xml_document(b"not xml <").is_none());
     }
 }

@@ -42,9 +42,19 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
-        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
-            on_object("s3:PutObject")
+        "PutBucketObjectLockConfiguration" => on_bucket("s3:PutBucketObjectLockConfiguration"),
+        "GetBucketObjectLockConfiguration" => on_bucket("s3:GetBucketObjectLockConfiguration"),
+        // Bypassing governance is judged by the handler, only when the caller asks to.
+        "PutObjectRetention" => on_object("s3:PutObjectRetention"),
+        "GetObjectRetention" => on_object("s3:GetObjectRetention"),
+        "PutObjectLegalHold" => on_object("s3:PutObjectLegalHold"),
+        "GetObjectLegalHold" => on_object("s3:GetObjectLegalHold"),
+        "PutObject" | "CreateMultipartUpload" => {
+            let mut v = on_object("s3:PutObject");
+            v.extend(lock_permissions(req, &object));
+            v
         }
+        "UploadPart" | "CompleteMultipartUpload" => on_object("s3:PutObject"),
         "GetObject" | "HeadObject" if versioned => on_object("s3:GetObjectVersion"),
         "GetObject" | "HeadObject" => on_object("s3:GetObject"),
         "DeleteObject" if versioned => on_object("s3:DeleteObjectVersion"),
@@ -56,6 +66,7 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         "ListParts" => on_object("s3:ListMultipartUploadParts"),
         "CopyObject" => {
             let mut v = on_object("s3:PutObject");
+            v.extend(lock_permissions(req, &object));
             if let Some(src) = copy_source_arn(req) {
                 v.push(("s3:GetObject", src));
             }
@@ -63,6 +74,21 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         }
         _ => on_bucket("s3:ListBucket"),
     }
+}
+
+/// What a write naming a lock needs besides s3:PutObject: s3:PutObjectRetention for a
+/// retention, s3:PutObjectLegalHold for a legal hold.
+fn lock_permissions(req: &S3Request, object: &str) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if req.header("x-amz-object-lock-mode").is_some()
+        || req.header("x-amz-object-lock-retain-until-date").is_some()
+    {
+        v.push(("s3:PutObjectRetention", object.to_owned()));
+    }
+    if req.header("x-amz-object-lock-legal-hold").is_some() {
+        v.push(("s3:PutObjectLegalHold", object.to_owned()));
+    }
+    v
 }
 
 fn copy_source_arn(req: &S3Request) -> Option<String> {

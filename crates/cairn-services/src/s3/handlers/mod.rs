@@ -1,11 +1,15 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
 //! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`]; ACLs:
-//! [`acl`]; conditional reads: [`conditions`]).
+//! [`acl`]; conditional reads: [`conditions`]; Object Lock: [`lock`], its rules
+//! [`lock_rules`]; versioning and MFA delete: [`mfa`]).
 
 mod acl;
 mod buckets;
 mod conditions;
 mod listing;
+mod lock;
+mod lock_rules;
+mod mfa;
 mod multipart;
 mod objects;
 
@@ -58,6 +62,18 @@ pub(super) fn objects_error(e: ObjectsError, req: &S3Request) -> AwsError {
         ObjectsError::InvalidPart => AwsError::client("InvalidPart", msg),
         ObjectsError::InvalidPartOrder => AwsError::client("InvalidPartOrder", msg),
         ObjectsError::EntityTooSmall => AwsError::client("EntityTooSmall", msg),
+        // A refusal S3's own rules made (Object Lock), answered as they worded it.
+        ObjectsError::Refused(why) => match why.downcast::<lock::Refusal>() {
+            Ok(r) => r.0,
+            Err(other) => {
+                tracing::error!(error = %other, "S3 store refusal of an unknown kind");
+                AwsError::new(
+                    500,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                )
+            }
+        },
         ObjectsError::Store(_) | ObjectsError::Io { .. } => {
             tracing::error!(error = %msg, "S3 store failure");
             AwsError::new(
@@ -122,11 +138,16 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "PutBucketPolicy"
         | "GetBucketPolicy"
         | "DeleteBucketPolicy"
-        | "PutBucketVersioning"
-        | "GetBucketVersioning"
         | "PutBucketEncryption"
         | "GetBucketEncryption"
         | "DeleteBucketEncryption" => buckets::run(app, req, now),
+        "PutBucketVersioning" | "GetBucketVersioning" => mfa::run(app, ctx, req),
+        "PutBucketObjectLockConfiguration"
+        | "GetBucketObjectLockConfiguration"
+        | "PutObjectRetention"
+        | "GetObjectRetention"
+        | "PutObjectLegalHold"
+        | "GetObjectLegalHold" => lock::run(app, ctx, op, req, now),
         "ListObjects" => listing::list_objects(app, req),
         "ListObjectVersions" => listing::list_versions(app, req),
         "CreateMultipartUpload"

@@ -175,6 +175,9 @@ pub(super) fn operation(
         (true, false, "GET") if has("policy") => "GetBucketPolicy",
         (true, false, "GET") if has("versioning") => "GetBucketVersioning",
         (true, false, "GET") if has("encryption") => "GetBucketEncryption",
+        // CloudTrail names these for the bucket (`GetBucketObjectLockConfiguration`).
+        (true, false, "PUT") if has("object-lock") => "PutBucketObjectLockConfiguration",
+        (true, false, "GET") if has("object-lock") => "GetBucketObjectLockConfiguration",
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
         (true, false, "POST") if has("delete") => "DeleteObjects",
@@ -195,12 +198,14 @@ pub(super) fn operation(
             }
             "UploadPart"
         }
+        (true, true, "PUT") if has("retention") => "PutObjectRetention",
+        (true, true, "GET") if has("retention") => "GetObjectRetention",
+        (true, true, "PUT") if has("legal-hold") => "PutObjectLegalHold",
+        (true, true, "GET") if has("legal-hold") => "GetObjectLegalHold",
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
         (true, true, _)
             if [
                 "tagging",
-                "retention",
-                "legal-hold",
                 "torrent",
                 "restore",
                 "select",
@@ -241,7 +246,6 @@ const SUBRESOURCES: &[&str] = &[
     "website",
     "accelerate",
     "requestPayment",
-    "object-lock",
     "publicAccessBlock",
     "ownershipControls",
     "analytics",
@@ -403,6 +407,12 @@ mod tests {
             ("POST", "/b/k", "uploadId=u", false),
             ("DELETE", "/b/k", "uploadId=u", false),
             ("GET", "/b/k", "uploadId=u", false),
+            ("PUT", "/b", "object-lock", false),
+            ("GET", "/b", "object-lock", false),
+            ("PUT", "/b/k", "retention", false),
+            ("GET", "/b/k", "retention", false),
+            ("PUT", "/b/k", "legal-hold", false),
+            ("GET", "/b/k", "legal-hold", false),
         ];
         let table: std::collections::BTreeSet<_> =
             crate::s3::S3.operations().iter().map(|o| o.name).collect();
