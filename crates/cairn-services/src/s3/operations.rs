@@ -39,7 +39,11 @@ const OPERATIONS: [(&str, &[&str]); 36] = [
     // A write naming a lock needs the lock's permissions too.
     (
         "PutObject",
-        &["s3:PutObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold"],
+        &[
+            "s3:PutObject",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ],
     ),
     (
         "CopyObject",
@@ -103,7 +107,11 @@ const OPERATIONS: [(&str, &[&str]); 36] = [
     ("GetObjectLegalHold", &["s3:GetObjectLegalHold"]),
     (
         "CreateMultipartUpload",
-        &["s3:PutObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold"],
+        &[
+            "s3:PutObject",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ],
     ),
     ("UploadPart", &["s3:PutObject"]),
     ("CompleteMultipartUpload", &["s3:PutObject"]),

@@ -140,10 +140,7 @@ pub fn apply_to_new(
     if lock == VersionLock::default() {
         return Ok(());
     }
-    if req.op == "PutObject"
-        && req.header("content-md5").is_none()
-        && req.checksums.is_empty()
-    {
+    if req.op == "PutObject" && req.header("content-md5").is_none() && req.checksums.is_empty() {
         return Err(AwsError::client(
             "InvalidRequest",
             "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters",

@@ -85,7 +85,10 @@ pub fn bucket_not_locked() -> AwsError {
 }
 
 fn past_date() -> AwsError {
-    AwsError::client("InvalidArgument", "The retain until date must be in the future!")
+    AwsError::client(
+        "InvalidArgument",
+        "The retain until date must be in the future!",
+    )
 }
 
 impl LockConfig {
@@ -179,7 +182,9 @@ impl VersionLock {
     pub fn of(metadata: &BTreeMap<String, String>) -> VersionLock {
         let retention = match (
             metadata.get(MODE).and_then(|m| Mode::parse(m)),
-            metadata.get(RETAIN_UNTIL).and_then(|u| u.parse::<i64>().ok()),
+            metadata
+                .get(RETAIN_UNTIL)
+                .and_then(|u| u.parse::<i64>().ok()),
         ) {
             (Some(mode), Some(until_ms)) => Some(Retention { mode, until_ms }),
             _ => None,
@@ -446,18 +451,42 @@ mod tests {
     fn retention_is_only_strengthened_without_a_bypass() {
         let r = |mode, until_ms| Some(Retention { mode, until_ms });
         let c = lock(Mode::Compliance, NOW + 100);
-        assert!(c.may_retain(r(Mode::Compliance, NOW + 200), NOW, false).is_ok());
-        assert!(c.may_retain(r(Mode::Compliance, NOW + 100), NOW, false).is_ok());
+        assert!(
+            c.may_retain(r(Mode::Compliance, NOW + 200), NOW, false)
+                .is_ok()
+        );
+        assert!(
+            c.may_retain(r(Mode::Compliance, NOW + 100), NOW, false)
+                .is_ok()
+        );
         // Compliance: never shortened, removed or weakened into governance, bypass or not.
-        assert!(c.may_retain(r(Mode::Compliance, NOW + 50), NOW, true).is_err());
+        assert!(
+            c.may_retain(r(Mode::Compliance, NOW + 50), NOW, true)
+                .is_err()
+        );
         assert!(c.may_retain(None, NOW, true).is_err());
-        assert!(c.may_retain(r(Mode::Governance, NOW + 300), NOW, true).is_err());
+        assert!(
+            c.may_retain(r(Mode::Governance, NOW + 300), NOW, true)
+                .is_err()
+        );
         let g = lock(Mode::Governance, NOW + 100);
-        assert!(g.may_retain(r(Mode::Governance, NOW + 200), NOW, false).is_ok());
-        assert!(g.may_retain(r(Mode::Compliance, NOW + 200), NOW, false).is_ok());
-        assert!(g.may_retain(r(Mode::Governance, NOW + 50), NOW, false).is_err());
+        assert!(
+            g.may_retain(r(Mode::Governance, NOW + 200), NOW, false)
+                .is_ok()
+        );
+        assert!(
+            g.may_retain(r(Mode::Compliance, NOW + 200), NOW, false)
+                .is_ok()
+        );
+        assert!(
+            g.may_retain(r(Mode::Governance, NOW + 50), NOW, false)
+                .is_err()
+        );
         assert!(g.may_retain(None, NOW, false).is_err());
-        assert!(g.may_retain(r(Mode::Governance, NOW + 50), NOW, true).is_ok());
+        assert!(
+            g.may_retain(r(Mode::Governance, NOW + 50), NOW, true)
+                .is_ok()
+        );
         assert!(g.may_retain(None, NOW, true).is_ok());
         // Expired: anything goes, but a new date must be in the future.
         assert!(c.may_retain(None, NOW + 100, false).is_ok());
@@ -481,7 +510,10 @@ mod tests {
         let l = requested(
             h(&[
                 ("x-amz-object-lock-mode", "GOVERNANCE"),
-                ("x-amz-object-lock-retain-until-date", "2099-01-01T00:00:00Z"),
+                (
+                    "x-amz-object-lock-retain-until-date",
+                    "2099-01-01T00:00:00Z",
+                ),
                 ("x-amz-object-lock-legal-hold", "ON"),
             ]),
             NOW,
@@ -498,7 +530,10 @@ mod tests {
         let bad_mode = requested(
             h(&[
                 ("x-amz-object-lock-mode", "forever"),
-                ("x-amz-object-lock-retain-until-date", "2099-01-01T00:00:00Z"),
+                (
+                    "x-amz-object-lock-retain-until-date",
+                    "2099-01-01T00:00:00Z",
+                ),
             ]),
             NOW,
         );
@@ -506,7 +541,10 @@ mod tests {
         let past = requested(
             h(&[
                 ("x-amz-object-lock-mode", "COMPLIANCE"),
-                ("x-amz-object-lock-retain-until-date", "2001-01-01T00:00:00Z"),
+                (
+                    "x-amz-object-lock-retain-until-date",
+                    "2001-01-01T00:00:00Z",
+                ),
             ]),
             NOW,
         );

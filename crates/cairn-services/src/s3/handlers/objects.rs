@@ -12,8 +12,8 @@ use cairn_wire::AwsError;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{acl, lock, mfa};
 use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
+use super::{acl, lock, mfa};
 use crate::app::App;
 use crate::pipeline::Durability;
 use crate::pipeline::Operation;

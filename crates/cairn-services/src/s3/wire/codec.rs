@@ -204,15 +204,9 @@ pub(super) fn operation(
         (true, true, "GET") if has("legal-hold") => "GetObjectLegalHold",
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
         (true, true, _)
-            if [
-                "tagging",
-                "torrent",
-                "restore",
-                "select",
-                "attributes",
-            ]
-            .iter()
-            .any(|s| has(s)) =>
+            if ["tagging", "torrent", "restore", "select", "attributes"]
+                .iter()
+                .any(|s| has(s)) =>
         {
             return Err(not_implemented("this object sub-resource"));
         }

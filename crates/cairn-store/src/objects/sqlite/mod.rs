@@ -19,8 +19,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::objects::{
     AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject,
-    ObjectStore, ObjectVersion, ObjectsError, VersionChange, VersionGuard, VersionsPage, VersionsQuery,
-    etag_of,
+    ObjectStore, ObjectVersion, ObjectsError, VersionChange, VersionGuard, VersionsPage,
+    VersionsQuery, etag_of,
 };
 pub(super) use blobs::Blobs;
 
