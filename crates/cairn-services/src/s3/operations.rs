@@ -91,11 +91,11 @@ const OPERATIONS: [(&str, &[&str]); 36] = [
         ],
     ),
     (
-        "PutBucketObjectLockConfiguration",
+        "PutObjectLockConfiguration",
         &["s3:PutBucketObjectLockConfiguration"],
     ),
     (
-        "GetBucketObjectLockConfiguration",
+        "GetObjectLockConfiguration",
         &["s3:GetBucketObjectLockConfiguration"],
     ),
     (
@@ -118,6 +118,15 @@ const OPERATIONS: [(&str, &[&str]); 36] = [
     ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
     ("ListParts", &["s3:ListMultipartUploadParts"]),
 ];
+
+/// CloudTrail's names for operations it names otherwise than the API.
+fn event_name(op: &'static str) -> &'static str {
+    match op {
+        "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
+        "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
+        other => other,
+    }
+}
 
 /// Object-level operations (and listings): data events.
 fn is_data(op: &str) -> bool {
@@ -162,7 +171,8 @@ pub(super) fn table() -> &'static [Operation] {
                         Access::Identity
                     } else {
                         Access::BucketPolicy
-                    });
+                    })
+                    .recorded_as(event_name(name));
                 if is_data(name) { op.data() } else { op }
             })
             .collect()

@@ -103,7 +103,7 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
     if matches!(
         op,
         "PutBucketVersioning"
-            | "PutBucketObjectLockConfiguration"
+            | "PutObjectLockConfiguration"
             | "PutObjectRetention"
             | "PutObjectLegalHold"
     ) && let Some((root, doc)) = xml_document(&req.payload)

@@ -42,8 +42,8 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
-        "PutBucketObjectLockConfiguration" => on_bucket("s3:PutBucketObjectLockConfiguration"),
-        "GetBucketObjectLockConfiguration" => on_bucket("s3:GetBucketObjectLockConfiguration"),
+        "PutObjectLockConfiguration" => on_bucket("s3:PutBucketObjectLockConfiguration"),
+        "GetObjectLockConfiguration" => on_bucket("s3:GetBucketObjectLockConfiguration"),
         // Bypassing governance is judged by the handler, only when the caller asks to.
         "PutObjectRetention" => on_object("s3:PutObjectRetention"),
         "GetObjectRetention" => on_object("s3:GetObjectRetention"),

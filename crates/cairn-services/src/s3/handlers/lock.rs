@@ -230,7 +230,7 @@ pub(super) fn run(
     let oe = |e| objects_error(e, req);
     let version = req.query.get("versionId").map(String::as_str);
     match req.op {
-        "PutBucketObjectLockConfiguration" => {
+        "PutObjectLockConfiguration" => {
             let b = bucket_of(app, req)?;
             let config = LockConfig::parse(&req.payload)?;
             if config_of(&b).is_none() && b.versioning.as_deref() != Some("Enabled") {
@@ -246,7 +246,7 @@ pub(super) fn run(
                 .map_err(oe)?;
             Ok(S3Response::empty(200))
         }
-        "GetBucketObjectLockConfiguration" => {
+        "GetObjectLockConfiguration" => {
             let b = bucket_of(app, req)?;
             let config = config_of(&b).ok_or_else(|| {
                 AwsError::new(

@@ -142,8 +142,8 @@ pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3R
         | "GetBucketEncryption"
         | "DeleteBucketEncryption" => buckets::run(app, req, now),
         "PutBucketVersioning" | "GetBucketVersioning" => mfa::run(app, ctx, req),
-        "PutBucketObjectLockConfiguration"
-        | "GetBucketObjectLockConfiguration"
+        "PutObjectLockConfiguration"
+        | "GetObjectLockConfiguration"
         | "PutObjectRetention"
         | "GetObjectRetention"
         | "PutObjectLegalHold"

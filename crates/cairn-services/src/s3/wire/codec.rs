@@ -175,9 +175,9 @@ pub(super) fn operation(
         (true, false, "GET") if has("policy") => "GetBucketPolicy",
         (true, false, "GET") if has("versioning") => "GetBucketVersioning",
         (true, false, "GET") if has("encryption") => "GetBucketEncryption",
-        // CloudTrail names these for the bucket (`GetBucketObjectLockConfiguration`).
-        (true, false, "PUT") if has("object-lock") => "PutBucketObjectLockConfiguration",
-        (true, false, "GET") if has("object-lock") => "GetBucketObjectLockConfiguration",
+        // Recorded as CloudTrail names them, `…BucketObjectLockConfiguration` (operations.rs).
+        (true, false, "PUT") if has("object-lock") => "PutObjectLockConfiguration",
+        (true, false, "GET") if has("object-lock") => "GetObjectLockConfiguration",
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
         (true, false, "POST") if has("delete") => "DeleteObjects",
