@@ -579,7 +579,7 @@ pub fn a_guarded_version_is_removed_only_when_its_guard_allows(b: &dyn Backend) 
         Err(ObjectsError::Refused(why)) => assert!(why.downcast_ref::<Locked>().is_some()),
         other => panic!("a held version was not kept: {other:?}"),
     }
-    assert_eq!(seen, [v1.version_id.clone()]);
+    assert_eq!(seen, std::slice::from_ref(&v1.version_id));
     // Refused: the version and its body are still there, and the latest is unchanged.
     let kept = s.head_object("b", "k", Some(&v1.version_id)).unwrap();
     assert_eq!(s.read_body(&kept, None).unwrap(), b"one");

@@ -132,7 +132,7 @@ impl LockConfig {
     }
 
     /// The document GetObjectLockConfiguration answers (and the form the bucket stores).
-    pub fn to_xml(&self) -> Vec<u8> {
+    pub fn to_xml(self) -> Vec<u8> {
         let mut d = Doc::new("ObjectLockConfiguration");
         d.elem("ObjectLockEnabled", "Enabled");
         if let Some((mode, period)) = self.default {
