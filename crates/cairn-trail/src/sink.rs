@@ -136,9 +136,17 @@ impl ExternalBucket {
             .iter()
             .map(|(k, _)| format!("x-amz-meta-{k}"))
             .collect();
+        // Content-MD5 as CloudTrail sends it: S3 refuses writes into an Object Lock bucket
+        // that carry no digest.
+        let md5 = {
+            use base64::Engine;
+            use md5::Digest;
+            base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body))
+        };
         let mut headers = vec![
             ("x-amz-acl", "bucket-owner-full-control"),
             ("content-type", "application/json"),
+            ("content-md5", md5.as_str()),
         ];
         headers.extend(
             names

@@ -39,7 +39,9 @@ pub fn get_bucket_acl(bucket: &str, region: &str) -> WireCall {
     }
 }
 
-/// `PUT /<key>` of an object, with its headers (`host` and `x-amz-acl` are added).
+/// `PUT /<key>` of an object, with its headers (`host`, `x-amz-acl` and `Content-MD5` are
+/// added: S3 takes no write into an Object Lock bucket without a digest, and CloudTrail
+/// delivers into such buckets).
 pub fn put_object(
     bucket: &str,
     region: &str,
@@ -50,6 +52,7 @@ pub fn put_object(
     headers.push(("host".to_owned(), host(bucket, region)));
     headers.push(("x-amz-acl".to_owned(), OWNER_FULL_CONTROL.to_owned()));
     headers.push(("content-length".to_owned(), body.len().to_string()));
+    headers.push(("content-md5".to_owned(), content_md5(&body)));
     WireCall {
         method: http::Method::PUT,
         path: format!(
@@ -60,6 +63,13 @@ pub fn put_object(
         headers,
         body,
     }
+}
+
+/// A body's `Content-MD5`: the base64 of its MD5.
+fn content_md5(body: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body))
 }
 
 fn host(bucket: &str, region: &str) -> String {

@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 57] = [
+const OPERATIONS: [(&str, &[&str]); 63] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -77,8 +77,16 @@ const OPERATIONS: [(&str, &[&str]); 57] = [
         "PutObjectAcl",
         &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
     ),
-    // With `x-amz-tagging`, s3:PutObjectTagging too.
-    ("PutObject", &["s3:PutObject", "s3:PutObjectTagging"]),
+    // A write naming tags or a lock needs their permissions too.
+    (
+        "PutObject",
+        &[
+            "s3:PutObject",
+            "s3:PutObjectTagging",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ],
+    ),
     // A browser upload (a form POSTed to the bucket): PutObject, as IAM judges it.
     ("PostObject", &["s3:PutObject"]),
     (
@@ -88,22 +96,73 @@ const OPERATIONS: [(&str, &[&str]); 57] = [
     ("ListMultipartUploads", &["s3:ListBucketMultipartUploads"]),
     (
         "CopyObject",
-        &["s3:PutObject", "s3:GetObject", "s3:PutObjectTagging"],
+        &[
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:PutObjectTagging",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ],
     ),
-    ("GetObject", &["s3:GetObject", "s3:GetObjectVersion"]),
-    ("HeadObject", &["s3:GetObject", "s3:GetObjectVersion"]),
+    // A read answers a version's lock to a caller that may read it.
+    (
+        "GetObject",
+        &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectRetention",
+            "s3:GetObjectLegalHold",
+        ],
+    ),
+    (
+        "HeadObject",
+        &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectRetention",
+            "s3:GetObjectLegalHold",
+        ],
+    ),
     (
         "DeleteObject",
-        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        &[
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:BypassGovernanceRetention",
+        ],
     ),
     // Judged key by key as each is deleted.
     (
         "DeleteObjects",
-        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        &[
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:BypassGovernanceRetention",
+        ],
     ),
     (
+        "PutObjectLockConfiguration",
+        &["s3:PutBucketObjectLockConfiguration"],
+    ),
+    (
+        "GetObjectLockConfiguration",
+        &["s3:GetBucketObjectLockConfiguration"],
+    ),
+    (
+        "PutObjectRetention",
+        &["s3:PutObjectRetention", "s3:BypassGovernanceRetention"],
+    ),
+    ("GetObjectRetention", &["s3:GetObjectRetention"]),
+    ("PutObjectLegalHold", &["s3:PutObjectLegalHold"]),
+    ("GetObjectLegalHold", &["s3:GetObjectLegalHold"]),
+    (
         "CreateMultipartUpload",
-        &["s3:PutObject", "s3:PutObjectTagging"],
+        &[
+            "s3:PutObject",
+            "s3:PutObjectTagging",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ],
     ),
     ("UploadPart", &["s3:PutObject"]),
     ("CompleteMultipartUpload", &["s3:PutObject"]),
@@ -132,6 +191,15 @@ const OPERATIONS: [(&str, &[&str]); 57] = [
     ("GetBucketLogging", &["s3:GetBucketLogging"]),
 ];
 
+/// CloudTrail's names for operations it names otherwise than the API.
+fn event_name(op: &'static str) -> &'static str {
+    match op {
+        "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
+        "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
+        other => other,
+    }
+}
+
 /// Object-level operations (and listings): data events.
 fn is_data(op: &str) -> bool {
     matches!(
@@ -157,6 +225,10 @@ fn is_data(op: &str) -> bool {
             | "PutObjectTagging"
             | "GetObjectTagging"
             | "DeleteObjectTagging"
+            | "PutObjectRetention"
+            | "GetObjectRetention"
+            | "PutObjectLegalHold"
+            | "GetObjectLegalHold"
     )
 }
 
@@ -179,7 +251,8 @@ pub(super) fn table() -> &'static [Operation] {
                         } else {
                             Access::BucketPolicy
                         },
-                    );
+                    )
+                    .recorded_as(event_name(name));
                 if is_data(name) { op.data() } else { op }
             })
             .collect()

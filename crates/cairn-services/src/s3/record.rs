@@ -35,29 +35,6 @@ fn is_auth_param(k: &str) -> bool {
     k.starts_with("X-Amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires" | "x-id")
 }
 
-/// An XML element as AWS writes it in `requestParameters`: children by name (a name given
-/// more than once, as a list), whole numbers as numbers, other text as strings.
-fn xml_json(n: &super::wire::xml::Node) -> Value {
-    if n.children.is_empty() {
-        return match n.text.parse::<i64>() {
-            Ok(i) if !n.text.starts_with('0') || n.text == "0" => Value::from(i),
-            _ => Value::String(n.text.clone()),
-        };
-    }
-    let mut m = Map::new();
-    for c in &n.children {
-        let v = xml_json(c);
-        match m.get_mut(&c.name) {
-            Some(Value::Array(a)) => a.push(v),
-            Some(one) => *one = Value::Array(vec![one.take(), v]),
-            None => {
-                m.insert(c.name.clone(), v);
-            }
-        }
-    }
-    Value::Object(m)
-}
-
 /// How an S3 call is recorded, whatever its outcome.
 fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Details {
     let bytes_out = resp.map_or(0, |r| r.body.len());
@@ -108,25 +85,6 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
             m.insert("xmlns".into(), ns.into());
         }
         params.insert(doc.name.clone(), v);
-    }
-    // Configuration documents, as AWS records them: the XML as JSON under its root's name.
-    if matches!(
-        op,
-        "PutBucketTagging" | "PutObjectTagging" | "PutBucketLifecycle" | "PutBucketLogging"
-    ) && let Some(doc) = super::wire::xml::parse(&req.payload)
-    {
-        let mut body = match xml_json(&doc) {
-            Value::Object(m) => m,
-            other => {
-                let mut m = Map::new();
-                if !doc.text.is_empty() {
-                    m.insert("text".into(), other);
-                }
-                m
-            }
-        };
-        body.insert("xmlns".into(), super::wire::xml::NS.into());
-        params.insert(doc.name.clone(), Value::Object(body));
     }
     let mut response = Map::new();
     if let Some(r) = resp {

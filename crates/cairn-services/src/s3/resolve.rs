@@ -44,12 +44,6 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             on_bucket("s3:PutEncryptionConfiguration")
         }
         "GetBucketEncryption" => on_bucket("s3:GetEncryptionConfiguration"),
-        "PutObject" | "CreateMultipartUpload" if req.header("x-amz-tagging").is_some() => {
-            vec![
-                ("s3:PutObject", object.clone()),
-                ("s3:PutObjectTagging", object.clone()),
-            ]
-        }
         "PutBucketTagging" | "DeleteBucketTagging" => on_bucket("s3:PutBucketTagging"),
         "GetBucketTagging" => on_bucket("s3:GetBucketTagging"),
         "PutObjectTagging" if versioned => on_object("s3:PutObjectVersionTagging"),
@@ -77,14 +71,25 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             vec![("s3:PutAccountPublicAccessBlock", "*".to_owned())]
         }
         "GetAccountPublicAccessBlock" => vec![("s3:GetAccountPublicAccessBlock", "*".to_owned())],
-        "PutObject"
-        | "PostObject"
-        | "CreateMultipartUpload"
-        | "UploadPart"
-        | "CompleteMultipartUpload" => on_object("s3:PutObject"),
         "GetObjectAttributes" if versioned => on_object("s3:GetObjectVersionAttributes"),
         "GetObjectAttributes" => on_object("s3:GetObjectAttributes"),
         "ListMultipartUploads" => on_bucket("s3:ListBucketMultipartUploads"),
+        "PutObjectLockConfiguration" => on_bucket("s3:PutBucketObjectLockConfiguration"),
+        "GetObjectLockConfiguration" => on_bucket("s3:GetBucketObjectLockConfiguration"),
+        // Bypassing governance is judged by the handler, only when the caller asks to.
+        "PutObjectRetention" => on_object("s3:PutObjectRetention"),
+        "GetObjectRetention" => on_object("s3:GetObjectRetention"),
+        "PutObjectLegalHold" => on_object("s3:PutObjectLegalHold"),
+        "GetObjectLegalHold" => on_object("s3:GetObjectLegalHold"),
+        "PutObject" | "CreateMultipartUpload" => {
+            let mut v = on_object("s3:PutObject");
+            if req.header("x-amz-tagging").is_some() {
+                v.push(("s3:PutObjectTagging", object.clone()));
+            }
+            v.extend(lock_permissions(req, &object));
+            v
+        }
+        "PostObject" | "UploadPart" | "CompleteMultipartUpload" => on_object("s3:PutObject"),
         "GetObject" | "HeadObject" if versioned => on_object("s3:GetObjectVersion"),
         "GetObject" | "HeadObject" => on_object("s3:GetObject"),
         "DeleteObject" if versioned => on_object("s3:DeleteObjectVersion"),
@@ -96,6 +101,7 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         "ListParts" => on_object("s3:ListMultipartUploadParts"),
         "CopyObject" => {
             let mut v = on_object("s3:PutObject");
+            v.extend(lock_permissions(req, &object));
             if let Some(src) = copy_source_arn(req) {
                 v.push(("s3:GetObject", src));
             }
@@ -108,6 +114,21 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         }
         _ => on_bucket("s3:ListBucket"),
     }
+}
+
+/// What a write naming a lock needs besides s3:PutObject: s3:PutObjectRetention for a
+/// retention, s3:PutObjectLegalHold for a legal hold.
+fn lock_permissions(req: &S3Request, object: &str) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if req.header("x-amz-object-lock-mode").is_some()
+        || req.header("x-amz-object-lock-retain-until-date").is_some()
+    {
+        v.push(("s3:PutObjectRetention", object.to_owned()));
+    }
+    if req.header("x-amz-object-lock-legal-hold").is_some() {
+        v.push(("s3:PutObjectLegalHold", object.to_owned()));
+    }
+    v
 }
 
 fn copy_source_arn(req: &S3Request) -> Option<String> {

@@ -88,6 +88,10 @@ pub enum ObjectsError {
     /// A conditional write's condition did not hold (S3's 412).
     #[error("At least one of the pre-conditions you specified did not hold")]
     PreconditionFailed,
+    /// A change or removal the caller's check refused, decided on the version as stored
+    /// (Object Lock keeping a version): the caller's own reason, passed back unchanged.
+    #[error("refused: {0}")]
+    Refused(Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("I/O error on {path}: {source}")]
@@ -234,6 +238,10 @@ impl AccountConfig {
 /// A change to a stored version's metadata (tags, retention, legal hold, ACL), decided with
 /// the version as stored and applied in the same transaction: refusing leaves it unchanged.
 pub type VersionChange<'a> = dyn FnMut(&mut ObjectVersion) -> Result<(), ObjectsError> + Send + 'a;
+
+/// What decides whether a stored version may be removed (Object Lock), judged on the version
+/// as stored in the transaction that removes it: refusing leaves it in place.
+pub type VersionGuard<'a> = dyn FnMut(&ObjectVersion) -> Result<(), ObjectsError> + Send + 'a;
 
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
@@ -399,6 +407,19 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         key: &str,
         version_id: &str,
+    ) -> Result<Option<ObjectVersion>, ObjectsError> {
+        self.delete_version_guarded(bucket, key, version_id, &mut |_| Ok(()))
+    }
+
+    /// [`ObjectStore::delete_version`], when `guard` allows it: the guard sees the version as
+    /// stored, in the same transaction as its removal, so no change made meanwhile (a legal
+    /// hold put on, a retention extended) is missed. Its refusal is answered unchanged.
+    fn delete_version_guarded(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        guard: &mut VersionGuard<'_>,
     ) -> Result<Option<ObjectVersion>, ObjectsError>;
 
     /// Starts a multipart upload; returns its id.

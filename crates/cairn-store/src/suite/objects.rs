@@ -24,6 +24,7 @@ cases!(
     objects_survive_a_restart,
     bucket_and_account_configurations,
     version_metadata_changes_are_decided_on_the_stored_version,
+    a_guarded_version_is_removed_only_when_its_guard_allows,
 );
 
 fn store(b: &dyn Backend) -> Arc<dyn ObjectStore> {
@@ -679,5 +680,95 @@ pub fn uploads_in_progress_list_by_key_with_markers_and_prefixes(b: &dyn Backend
             ..Default::default()
         }),
         Err(ObjectsError::NoSuchBucket)
+    ));
+}
+
+/// Why a guard refused, as a service would say it.
+#[derive(Debug)]
+struct Locked;
+
+impl std::fmt::Display for Locked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("locked")
+    }
+}
+
+impl std::error::Error for Locked {}
+
+/// A guard as Object Lock uses it: refuses while the stored version has a legal hold.
+fn unless_held(v: &ObjectVersion) -> Result<(), ObjectsError> {
+    match v.metadata.get(":legal-hold").map(String::as_str) {
+        Some("ON") => Err(ObjectsError::Refused(Box::new(Locked))),
+        _ => Ok(()),
+    }
+}
+
+pub fn a_guarded_version_is_removed_only_when_its_guard_allows(b: &dyn Backend) {
+    let s = store(b);
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    let v1 = put(&*s, "k", b"one");
+    let v2 = put(&*s, "k", b"two");
+    // The hold is put on after the caller last read the version: the guard sees it as stored.
+    s.update_version("b", "k", Some(&v1.version_id), &mut |v| {
+        v.metadata.insert(":legal-hold".into(), "ON".into());
+        Ok(())
+    })
+    .unwrap();
+    let mut seen = Vec::new();
+    let refused = s.delete_version_guarded("b", "k", &v1.version_id, &mut |v| {
+        seen.push(v.version_id.clone());
+        unless_held(v)
+    });
+    match refused {
+        Err(ObjectsError::Refused(why)) => assert!(why.downcast_ref::<Locked>().is_some()),
+        other => panic!("a held version was not kept: {other:?}"),
+    }
+    assert_eq!(seen, std::slice::from_ref(&v1.version_id));
+    // Refused: the version and its body are still there, and the latest is unchanged.
+    let kept = s.head_object("b", "k", Some(&v1.version_id)).unwrap();
+    assert_eq!(s.read_body(&kept, None).unwrap(), b"one");
+    assert_eq!(
+        s.head_object("b", "k", None).unwrap().version_id,
+        v2.version_id
+    );
+    // A delete marker is not a removal: deleting the key still hides it.
+    let marker = s.delete_object("b", "k", 3).unwrap().unwrap();
+    assert!(matches!(
+        s.head_object("b", "k", None),
+        Err(ObjectsError::NoSuchKey)
+    ));
+    // Versions the guard allows go: the marker, the unheld version.
+    s.delete_version_guarded("b", "k", &marker.version_id, &mut unless_held)
+        .unwrap()
+        .unwrap();
+    s.delete_version_guarded("b", "k", &v2.version_id, &mut unless_held)
+        .unwrap()
+        .unwrap();
+    // A version that is not there is never judged.
+    let mut judged = false;
+    assert_eq!(
+        s.delete_version_guarded("b", "k", "no-such-version", &mut |_| {
+            judged = true;
+            Ok(())
+        })
+        .unwrap(),
+        None
+    );
+    assert!(!judged);
+    // Once the hold is off, the same guard lets it go.
+    s.update_version("b", "k", Some(&v1.version_id), &mut |v| {
+        v.metadata.insert(":legal-hold".into(), "OFF".into());
+        Ok(())
+    })
+    .unwrap();
+    let gone = s
+        .delete_version_guarded("b", "k", &v1.version_id, &mut unless_held)
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.version_id, v1.version_id);
+    assert!(matches!(
+        s.head_object("b", "k", Some(&v1.version_id)),
+        Err(ObjectsError::NoSuchVersion)
     ));
 }

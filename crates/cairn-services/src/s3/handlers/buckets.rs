@@ -1,5 +1,5 @@
 //! Bucket operations: creating, listing and deleting buckets, and their configuration (location,
-//! ACL, policy, versioning, default encryption).
+//! ACL, policy, default encryption; versioning is `mfa.rs`'s, Object Lock `lock.rs`'s).
 
 use cairn_store::objects::{BucketConfig, ObjectsError};
 use cairn_wire::AwsError;
@@ -137,26 +137,6 @@ pub(super) fn run(app: &App, req: &S3Request, now: i64) -> S3Result {
                 .map_err(oe)?;
             Ok(S3Response::empty(204))
         }
-        "PutBucketVersioning" => {
-            let n = parse(&req.payload)
-                .filter(|n| n.name == "VersioningConfiguration")
-                .ok_or_else(malformed_xml)?;
-            let status = n.text_of("Status").unwrap_or("");
-            if !matches!(status, "Enabled" | "Suspended") {
-                return Err(malformed_xml());
-            }
-            s.set_bucket_config(req.bucket(), BucketConfig::Versioning, Some(status))
-                .map_err(oe)?;
-            Ok(S3Response::empty(200))
-        }
-        "GetBucketVersioning" => {
-            let b = existing()?;
-            let mut d = Doc::new("VersioningConfiguration");
-            if let Some(v) = b.versioning {
-                d.elem("Status", &v);
-            }
-            Ok(S3Response::ok(d.finish("VersioningConfiguration")))
-        }
         "PutBucketEncryption" => {
             let n = parse(&req.payload)
                 .filter(|n| n.name == "ServerSideEncryptionConfiguration")
@@ -273,6 +253,7 @@ fn create_bucket(app: &App, req: &S3Request, now: i64) -> S3Result {
             .set_bucket_config(req.bucket(), BucketConfig::Acl, Some(&set.text()))
             .map_err(oe)?;
     }
+    super::lock::on_create(app, req)?;
     Ok(S3Response::empty(200).header("location", format!("/{}", req.bucket())))
 }
 

@@ -1,5 +1,6 @@
-//! Object operations: writing (with SSE-S3 or SSE-KMS, checksums, metadata), reading (ranges,
-//! decryption), copying and deleting objects, and their ACLs.
+//! Object operations: writing (with SSE-S3 or SSE-KMS, checksums, metadata, Object Lock),
+//! reading (ranges, decryption), copying and deleting objects (locked versions kept, MFA
+//! delete asked for), and their ACLs.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +12,8 @@ use cairn_wire::AwsError;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::acl;
 use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
+use super::{acl, lock, mfa};
 use crate::app::App;
 use crate::pipeline::Durability;
 use crate::pipeline::Operation;
@@ -43,13 +44,25 @@ pub(super) fn run(
             Ok(written(S3Response::empty(200), &v, req))
         }
         "CopyObject" => copy_object(app, ctx, req, now),
-        "GetObject" | "HeadObject" => get_object(app, ctx, req),
+        "GetObject" | "HeadObject" => get_object(app, ctx, op, req),
         "DeleteObject" => {
             let mut r = S3Response::empty(204);
             if let Some(version) = req.query.get("versionId") {
-                // One version (or delete marker) removed for good.
+                // One version (or delete marker) removed for good: with MFA when the bucket
+                // asks for it, and only if no lock keeps it (judged on the version as stored).
+                let bucket = s
+                    .bucket(req.bucket())
+                    .map_err(oe)?
+                    .ok_or_else(|| oe(cairn_store::objects::ObjectsError::NoSuchBucket))?;
+                mfa::require(app, req, &bucket)?;
+                let bypass = lock::bypass(app, ctx, req, op, req.key(), &bucket);
                 let gone = s
-                    .delete_version(req.bucket(), req.key(), version)
+                    .delete_version_guarded(
+                        req.bucket(),
+                        req.key(),
+                        version,
+                        &mut lock::guard(now, bypass),
+                    )
                     .map_err(oe)?;
                 if gone.is_some_and(|v| v.delete_marker) {
                     r = r.header("x-amz-delete-marker", "true");
@@ -300,6 +313,7 @@ pub(super) fn new_object(
             metadata.insert(OBJECT_TAGS.to_owned(), tags::to_stored(&set));
         }
     }
+    lock::apply_to_new(app, req, &mut metadata)?;
     let (sse, kms_key) = match req.header("x-amz-server-side-encryption") {
         Some("AES256") => ("AES256".to_owned(), None),
         Some("aws:kms") => (
@@ -466,17 +480,19 @@ fn copy_object(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Res
     let body = read_object(app, ctx, req, &source, None)?;
     let mut new = new_object(app, ctx, req)?;
     if req.header("x-amz-metadata-directive") != Some("REPLACE") {
-        // The copy's encryption and ACL are its own: keep the new object's entries, not the
-        // source's.
+        // The copy's encryption, ACL and lock are its own: keep the new object's entries,
+        // not the source's.
         const OWN: [&str; 4] = [KMS_KEY_HEADER, WRAPPED_KEY, KEY_CONTEXT, acl::OBJECT_ACL];
-        let own: Vec<(String, String)> = OWN
+        let mut own: Vec<(String, String)> = OWN
             .iter()
             .filter_map(|k| new.metadata.get(*k).map(|v| ((*k).to_owned(), v.clone())))
             .collect();
+        own.extend(lock::lock_entries(&new.metadata));
         new.metadata = source.metadata.clone();
         for k in OWN {
             new.metadata.remove(k);
         }
+        lock::strip(&mut new.metadata);
         new.metadata.extend(own);
         new.content_type = source.content_type.clone();
     }
@@ -560,7 +576,7 @@ fn parse_range(h: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok(r))
 }
 
-fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
+fn get_object(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3Result {
     let s = &app.objects;
     let v = s
         .head_object(
@@ -625,8 +641,9 @@ fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
             continue;
         }
         match k.strip_prefix(':') {
-            // Internal entries (a wrapped data key) are never answered.
-            Some(sys) if sys.starts_with(':') => {}
+            // Internal entries (a wrapped data key) are never answered; a lock's are answered
+            // below, as S3 names them.
+            Some(sys) if sys.starts_with(':') || lock::is_lock_entry(sys) => {}
             Some(sys) if sys.starts_with("x-amz-checksum-") => {
                 if req.header("x-amz-checksum-mode") == Some("ENABLED") && range.is_none() {
                     r = r.header(sys, val.clone());
@@ -646,6 +663,9 @@ fn get_object(app: &App, ctx: &CallContext, req: &S3Request) -> S3Result {
     }
     if v.version_id != "null" {
         r = r.header("x-amz-version-id", v.version_id.clone());
+    }
+    for (k, val) in lock::read_headers(app, ctx, req, op, &v) {
+        r = r.header(k, val);
     }
     Ok(r)
 }
@@ -676,6 +696,13 @@ fn delete_objects(
     if objects.len() > 1000 {
         return Err(malformed_xml());
     }
+    // With MFA delete on, a request deleting any version (or naming a code at all) is checked
+    // once, whole: it fails entirely without a good code, as in S3.
+    if mfa::enabled(&bucket)
+        && (req.header("x-amz-mfa").is_some() || objects.iter().any(|(_, v)| v.is_some()))
+    {
+        mfa::check(app, req, &bucket.account)?;
+    }
     let mut d = Doc::new("DeleteResult");
     for (k, version) in objects {
         let arn = format!("arn:aws:s3:::{}/{k}", req.bucket());
@@ -690,7 +717,12 @@ fn delete_objects(
             (Err(e), _) => Err(e),
             (Ok(()), Some(v)) => app
                 .objects
-                .delete_version(req.bucket(), &k, v)
+                .delete_version_guarded(
+                    req.bucket(),
+                    &k,
+                    v,
+                    &mut lock::guard(now, lock::bypass(app, ctx, req, op, &k, &bucket)),
+                )
                 .map(|gone| gone.filter(|g| g.delete_marker).map(|_| v.clone()))
                 .map_err(|e| objects_error(e, req)),
             (Ok(()), None) => app

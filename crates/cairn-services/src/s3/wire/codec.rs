@@ -233,6 +233,9 @@ pub(super) fn operation(
         (true, false, "GET") if has("policy") => "GetBucketPolicy",
         (true, false, "GET") if has("versioning") => "GetBucketVersioning",
         (true, false, "GET") if has("encryption") => "GetBucketEncryption",
+        // Recorded as CloudTrail names them, `…BucketObjectLockConfiguration` (operations.rs).
+        (true, false, "PUT") if has("object-lock") => "PutObjectLockConfiguration",
+        (true, false, "GET") if has("object-lock") => "GetObjectLockConfiguration",
         (true, false, "DELETE") if has("policy") => "DeleteBucketPolicy",
         (true, false, "DELETE") if has("encryption") => "DeleteBucketEncryption",
         (true, false, "PUT") if has("tagging") => "PutBucketTagging",
@@ -273,13 +276,13 @@ pub(super) fn operation(
         (true, true, "PUT") if has("tagging") => "PutObjectTagging",
         (true, true, "GET") if has("tagging") => "GetObjectTagging",
         (true, true, "DELETE") if has("tagging") => "DeleteObjectTagging",
+        (true, true, "PUT") if has("retention") => "PutObjectRetention",
+        (true, true, "GET") if has("retention") => "GetObjectRetention",
+        (true, true, "PUT") if has("legal-hold") => "PutObjectLegalHold",
+        (true, true, "GET") if has("legal-hold") => "GetObjectLegalHold",
         (true, true, "PUT") if h.contains_key("x-amz-copy-source") => "CopyObject",
         (true, true, "GET") if has("attributes") => "GetObjectAttributes",
-        (true, true, _)
-            if ["retention", "legal-hold", "torrent", "restore", "select"]
-                .iter()
-                .any(|s| has(s)) =>
-        {
+        (true, true, _) if ["torrent", "restore", "select"].iter().any(|s| has(s)) => {
             return Err(not_implemented("this object sub-resource"));
         }
         (true, true, "PUT") => "PutObject",
@@ -316,7 +319,6 @@ const SUBRESOURCES: &[&str] = &[
     "website",
     "accelerate",
     "requestPayment",
-    "object-lock",
     "analytics",
     "metrics",
     "inventory",
@@ -503,6 +505,12 @@ mod tests {
             ("PUT", "/b", "ownershipControls", false),
             ("GET", "/b", "ownershipControls", false),
             ("DELETE", "/b", "ownershipControls", false),
+            ("PUT", "/b", "object-lock", false),
+            ("GET", "/b", "object-lock", false),
+            ("PUT", "/b/k", "retention", false),
+            ("GET", "/b/k", "retention", false),
+            ("PUT", "/b/k", "legal-hold", false),
+            ("GET", "/b/k", "legal-hold", false),
         ];
         let table: std::collections::BTreeSet<_> =
             crate::s3::S3.operations().iter().map(|o| o.name).collect();

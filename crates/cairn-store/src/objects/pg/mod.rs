@@ -27,8 +27,8 @@ use super::bodies::Bodies;
 use super::sqlite::{Blobs, VERSION_COLUMNS};
 use crate::objects::{
     AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, NewObject, ObjectStore,
-    ObjectVersion, ObjectsError, UploadsPage, UploadsQuery, VersionChange, VersionsPage,
-    VersionsQuery, WriteCondition, etag_of,
+    ObjectVersion, ObjectsError, UploadsPage, UploadsQuery, VersionChange, VersionGuard,
+    VersionsPage, VersionsQuery, WriteCondition, etag_of,
 };
 use crate::pg::{Migration, PgDb, backend};
 use crate::string_map::{map_of, map_text};
@@ -578,18 +578,19 @@ impl PgObjects {
         versions::run(&mut c, q)
     }
 
-    pub fn delete_version(
+    pub fn delete_version_guarded(
         &self,
         bucket: &str,
         key: &str,
         version_id: &str,
+        guard: &mut VersionGuard<'_>,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
         if self.bucket(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
         let gone = self
             .db
-            .write_with(|c| versions::delete(c, bucket, key, version_id))?;
+            .write_with(|c| versions::delete(c, bucket, key, version_id, guard))??;
         if let Some(b) = gone.as_ref().and_then(|v| v.blob.clone()) {
             self.remove_on_commit(b);
         }
@@ -616,7 +617,7 @@ impl ObjectStore for PgObjects {
         fn delete_object(&self, bucket: &str, key: &str, now_ms: i64) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn list(&self, q: &ListQuery) -> Result<ListPage, ObjectsError>;
         fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError>;
-        fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Option<ObjectVersion>, ObjectsError>;
+        fn delete_version_guarded(&self, bucket: &str, key: &str, version_id: &str, guard: &mut VersionGuard<'_>) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn create_upload(&self, bucket: &str, key: &str, new: &NewObject, now_ms: i64) -> Result<String, ObjectsError>;
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;

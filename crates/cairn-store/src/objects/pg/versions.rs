@@ -6,7 +6,7 @@ use postgres::Client;
 
 use super::{VERSION_COLUMNS, lock_key, row_to_version};
 use crate::objects::versions::{BATCH, Cursor, walk};
-use crate::objects::{ObjectVersion, ObjectsError, VersionsPage, VersionsQuery};
+use crate::objects::{ObjectVersion, ObjectsError, VersionGuard, VersionsPage, VersionsQuery};
 use crate::pg::backend;
 
 fn start(c: &mut Client, q: &VersionsQuery) -> Result<Cursor, ObjectsError> {
@@ -52,26 +52,36 @@ pub(super) fn run(c: &mut Client, q: &VersionsQuery) -> Result<VersionsPage, Obj
     })
 }
 
-/// Removes one version, holding the key's lock; what it was.
+/// Removes one version if `guard` allows it, holding the key's lock (so the guard judges the
+/// version as it stays until the removal commits); what it was.
 pub(super) fn delete(
     c: &mut Client,
     bucket: &str,
     key: &str,
     version_id: &str,
-) -> Result<Option<ObjectVersion>, postgres::Error> {
+    guard: &mut VersionGuard<'_>,
+) -> Result<Result<Option<ObjectVersion>, ObjectsError>, postgres::Error> {
     lock_key(c, bucket, key)?;
-    let Some(row) = c.query_opt(
-        &format!("DELETE FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 RETURNING {VERSION_COLUMNS}"),
+    let Some(found) = c.query_opt(
+        &format!("SELECT {VERSION_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3"),
         &[&bucket, &key, &version_id],
     )?
     else {
-        return Ok(None);
+        return Ok(Ok(None));
     };
+    let found = row_to_version(&found);
+    if let Err(e) = guard(&found) {
+        return Ok(Err(e));
+    }
+    c.execute(
+        "DELETE FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3",
+        &[&bucket, &key, &version_id],
+    )?;
     // The newest remaining version, if any, becomes the latest again.
     c.execute(
         "UPDATE objects SET is_latest = TRUE WHERE bucket = $1 AND key = $2
            AND seq = (SELECT max(seq) FROM objects WHERE bucket = $1 AND key = $2)",
         &[&bucket, &key],
     )?;
-    Ok(Some(row_to_version(&row)))
+    Ok(Ok(Some(found)))
 }

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::objects::{
     AccountConfig, Bucket, BucketConfig, ListPage, ListQuery, MIN_PART_SIZE, NewObject,
     ObjectStore, ObjectVersion, ObjectsError, Upload, UploadsPage, UploadsQuery, VersionChange,
-    VersionsPage, VersionsQuery, WriteCondition, etag_of, uploads,
+    VersionGuard, VersionsPage, VersionsQuery, WriteCondition, etag_of, uploads,
 };
 pub(super) use blobs::Blobs;
 
@@ -508,18 +508,19 @@ impl SqliteObjects {
         versions::run(&c, q)
     }
 
-    pub fn delete_version(
+    pub fn delete_version_guarded(
         &self,
         bucket: &str,
         key: &str,
         version_id: &str,
+        guard: &mut VersionGuard<'_>,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
         let mut c = self.db.write()?;
         if bucket_row(&c, bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
         let tx = c.savepoint()?;
-        let gone = versions::delete(&tx, bucket, key, version_id)?;
+        let gone = versions::delete(&tx, bucket, key, version_id, guard)?;
         tx.commit()?;
         drop(c);
         if let Some(b) = gone.as_ref().and_then(|v| v.blob.clone()) {
@@ -807,7 +808,7 @@ impl ObjectStore for SqliteObjects {
         fn delete_object(&self, bucket: &str, key: &str, now_ms: i64) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn list(&self, q: &ListQuery) -> Result<ListPage, ObjectsError>;
         fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError>;
-        fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Option<ObjectVersion>, ObjectsError>;
+        fn delete_version_guarded(&self, bucket: &str, key: &str, version_id: &str, guard: &mut VersionGuard<'_>) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn create_upload(&self, bucket: &str, key: &str, new: &NewObject, now_ms: i64) -> Result<String, ObjectsError>;
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{VERSION_COLUMNS, row_to_version};
 use crate::objects::versions::{BATCH, Cursor, walk};
-use crate::objects::{ObjectVersion, ObjectsError, VersionsPage, VersionsQuery};
+use crate::objects::{ObjectVersion, ObjectsError, VersionGuard, VersionsPage, VersionsQuery};
 
 /// Where the walk starts: after the key marker (all its versions, or those not older than
 /// the version marker).
@@ -49,12 +49,14 @@ pub(super) fn run(c: &Connection, q: &VersionsQuery) -> Result<VersionsPage, Obj
     })
 }
 
-/// Removes one version; what it was and its body's name, to remove once committed.
+/// Removes one version if `guard` allows it; what it was and its body's name, to remove once
+/// committed.
 pub(super) fn delete(
     c: &Connection,
     bucket: &str,
     key: &str,
     version_id: &str,
+    guard: &mut VersionGuard<'_>,
 ) -> Result<Option<ObjectVersion>, ObjectsError> {
     let found = c
         .prepare_cached(&format!(
@@ -62,13 +64,14 @@ pub(super) fn delete(
         ))?
         .query_row(params![bucket, key, version_id], row_to_version)
         .optional()?;
-    if found.is_none() {
+    let Some(found) = found else {
         return Ok(None);
-    }
+    };
+    guard(&found)?;
     c.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")?
         .execute(params![bucket, key, version_id])?;
     // The newest remaining version, if any, becomes the latest again.
     c.prepare_cached("UPDATE objects SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND seq = (SELECT max(seq) FROM objects WHERE bucket = ?1 AND key = ?2)")?
         .execute(params![bucket, key])?;
-    Ok(found)
+    Ok(Some(found))
 }
