@@ -415,6 +415,6 @@ def test_lock_configuration_calls_are_recorded_as_management_events(lab):
     assert put["eventSource"] == "s3.amazonaws.com" and put["readOnly"] is False
     assert put["requestParameters"]["object-lock"] == ""
     assert put["requestParameters"]["ObjectLockConfiguration"] == {
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": "2"}},
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 2}},
         "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
     assert [r["type"] for r in put["resources"]] == ["AWS::S3::Bucket"]

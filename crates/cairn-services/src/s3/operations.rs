@@ -28,16 +28,10 @@ const OPERATIONS: [(&str, &[&str]); 63] = [
     ("PutBucketEncryption", &["s3:PutEncryptionConfiguration"]),
     ("GetBucketEncryption", &["s3:GetEncryptionConfiguration"]),
     ("DeleteBucketEncryption", &["s3:PutEncryptionConfiguration"]),
+    ("PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"]),
+    ("GetPublicAccessBlock", &["s3:GetBucketPublicAccessBlock"]),
     (
-        "PutBucketPublicAccessBlock",
-        &["s3:PutBucketPublicAccessBlock"],
-    ),
-    (
-        "GetBucketPublicAccessBlock",
-        &["s3:GetBucketPublicAccessBlock"],
-    ),
-    (
-        "DeleteBucketPublicAccessBlock",
+        "DeletePublicAccessBlock",
         &["s3:PutBucketPublicAccessBlock"],
     ),
     ("GetBucketPolicyStatus", &["s3:GetBucketPolicyStatus"]),
@@ -196,6 +190,9 @@ fn event_name(op: &'static str) -> &'static str {
     match op {
         "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
         "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
+        "PutPublicAccessBlock" => "PutBucketPublicAccessBlock",
+        "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
+        "DeletePublicAccessBlock" => "DeleteBucketPublicAccessBlock",
         other => other,
     }
 }

@@ -75,16 +75,18 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         && let Some(doc) = super::xml::parse(&req.payload)
     {
         // A configuration put as XML is recorded as its document, namespace included.
-        let mut v = doc.to_json();
-        if let Value::Object(m) = &mut v {
-            let ns = if super::wire::codec::is_control(op) {
-                CONTROL_NS
-            } else {
-                super::xml::NS
-            };
-            m.insert("xmlns".into(), ns.into());
-        }
-        params.insert(doc.name.clone(), v);
+        // An empty document (logging turned off) is recorded as its namespace alone.
+        let mut v = match doc.to_json() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let ns = if super::wire::codec::is_control(op) {
+            CONTROL_NS
+        } else {
+            super::xml::NS
+        };
+        v.insert("xmlns".into(), ns.into());
+        params.insert(doc.name.clone(), Value::Object(v));
     }
     let mut response = Map::new();
     if let Some(r) = resp {

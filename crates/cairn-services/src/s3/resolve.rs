@@ -56,10 +56,10 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         "GetBucketLifecycle" => on_bucket("s3:GetLifecycleConfiguration"),
         "PutBucketLogging" => on_bucket("s3:PutBucketLogging"),
         "GetBucketLogging" => on_bucket("s3:GetBucketLogging"),
-        "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
+        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => {
             on_bucket("s3:PutBucketPublicAccessBlock")
         }
-        "GetBucketPublicAccessBlock" => on_bucket("s3:GetBucketPublicAccessBlock"),
+        "GetPublicAccessBlock" => on_bucket("s3:GetBucketPublicAccessBlock"),
         "GetBucketPolicyStatus" => on_bucket("s3:GetBucketPolicyStatus"),
         "PutBucketCors" | "DeleteBucketCors" => on_bucket("s3:PutBucketCORS"),
         "GetBucketCors" => on_bucket("s3:GetBucketCORS"),

@@ -168,9 +168,9 @@ fn run_operation(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) 
         | "PutBucketEncryption"
         | "GetBucketEncryption"
         | "DeleteBucketEncryption" => buckets::run(app, req, now),
-        "PutBucketPublicAccessBlock"
-        | "GetBucketPublicAccessBlock"
-        | "DeleteBucketPublicAccessBlock"
+        "PutPublicAccessBlock"
+        | "GetPublicAccessBlock"
+        | "DeletePublicAccessBlock"
         | "GetBucketPolicyStatus" => public_access::run_bucket(app, req),
         "PutAccountPublicAccessBlock"
         | "GetAccountPublicAccessBlock"

@@ -147,7 +147,7 @@ pub(super) fn run_bucket(app: &App, req: &S3Request) -> S3Result {
             .ok_or_else(|| oe(ObjectsError::NoSuchBucket))
     };
     match req.op {
-        "PutBucketPublicAccessBlock" => {
+        "PutPublicAccessBlock" => {
             let blocks = Blocks::of_xml(&req.payload)?;
             bucket()?;
             s.set_bucket_config(
@@ -158,13 +158,13 @@ pub(super) fn run_bucket(app: &App, req: &S3Request) -> S3Result {
             .map_err(oe)?;
             Ok(S3Response::empty(200))
         }
-        "GetBucketPublicAccessBlock" => {
+        "GetPublicAccessBlock" => {
             let b = bucket()?;
             let blocks = Blocks::stored(b.config(BucketConfig::PublicAccessBlock))
                 .ok_or_else(|| not_found(req))?;
             Ok(S3Response::ok(blocks.xml(crate::s3::wire::xml::NS)))
         }
-        "DeleteBucketPublicAccessBlock" => {
+        "DeletePublicAccessBlock" => {
             s.set_bucket_config(req.bucket(), BucketConfig::PublicAccessBlock, None)
                 .map_err(oe)?;
             Ok(S3Response::empty(204))

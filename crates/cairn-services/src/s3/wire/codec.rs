@@ -214,9 +214,9 @@ pub(super) fn operation(
                 "The specified method is not allowed against this resource.",
             ));
         }
-        (true, false, "PUT") if has("publicAccessBlock") => "PutBucketPublicAccessBlock",
-        (true, false, "GET") if has("publicAccessBlock") => "GetBucketPublicAccessBlock",
-        (true, false, "DELETE") if has("publicAccessBlock") => "DeleteBucketPublicAccessBlock",
+        (true, false, "PUT") if has("publicAccessBlock") => "PutPublicAccessBlock",
+        (true, false, "GET") if has("publicAccessBlock") => "GetPublicAccessBlock",
+        (true, false, "DELETE") if has("publicAccessBlock") => "DeletePublicAccessBlock",
         (true, false, "GET") if has("policyStatus") => "GetBucketPolicyStatus",
         (true, false, "PUT") if has("cors") => "PutBucketCors",
         (true, false, "GET") if has("cors") => "GetBucketCors",
