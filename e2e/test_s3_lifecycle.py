@@ -188,6 +188,23 @@ def test_a_tag_filter_expires_only_tagged_objects(lab):
     assert "DeleteMarkers" not in s3.list_object_versions(Bucket=b)
 
 
+def test_incomplete_multipart_uploads_are_aborted_after_their_days(lab):
+    s3, b = bucket(lab)
+    stale = s3.create_multipart_upload(Bucket=b, Key="up/big.bin")["UploadId"]
+    s3.upload_part(Bucket=b, Key="up/big.bin", UploadId=stale, PartNumber=1, Body=b"x" * 1024)
+    kept = s3.create_multipart_upload(Bucket=b, Key="other/big.bin")["UploadId"]
+    s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "uploads", "Filter": {"Prefix": "up/"}, "Status": "Enabled",
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
+    lab.advance(60)
+    assert {u["UploadId"] for u in s3.list_multipart_uploads(Bucket=b)["Uploads"]} == {stale, kept}
+    lab.advance(2 * DAY)
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=b)["Uploads"]] == [kept]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.list_parts(Bucket=b, Key="up/big.bin", UploadId=stale)
+    assert e.value.response["Error"]["Code"] == "NoSuchUpload"
+
+
 def test_lifecycle_expires_a_trails_log_files_on_the_test_clock(lab):
     """Issue 21's "done" test: a trail delivers into a versioned bucket whose rule expires its log
     prefix; as days pass on the test clock, the files get delete markers, their versions go, and

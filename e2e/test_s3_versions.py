@@ -183,3 +183,21 @@ def test_listing_versions_needs_its_own_permission_and_is_recorded_as_a_data_eve
     assert deleted["responseElements"] == {"x-amz-version-id": vid}
     ct.delete_trail(Name=trail)
     wait_for(lambda: True)
+
+
+def test_a_delete_while_versioning_is_suspended_leaves_a_null_delete_marker(lab):
+    s3, b = versioned(lab)
+    kept = s3.put_object(Bucket=b, Key="k", Body=b"versioned")["VersionId"]
+    lab.aws("s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Suspended")
+    assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Suspended"
+    assert s3.put_object(Bucket=b, Key="k", Body=b"null version").get("VersionId", "null") == "null"
+    gone = s3.delete_object(Bucket=b, Key="k")
+    assert gone["DeleteMarker"] is True and gone["VersionId"] == "null"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=b, Key="k")
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"
+    out = s3.list_object_versions(Bucket=b)
+    assert [(m["VersionId"], m["IsLatest"]) for m in out["DeleteMarkers"]] == [("null", True)]
+    assert [(v["VersionId"], v["IsLatest"]) for v in out["Versions"]] == [(kept, False)]
+    s3.delete_object(Bucket=b, Key="k", VersionId="null")
+    assert s3.get_object(Bucket=b, Key="k")["Body"].read() == b"versioned"

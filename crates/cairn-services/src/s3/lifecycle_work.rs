@@ -1,7 +1,8 @@
 //! The lifecycle worker: on the clock (cairn's, so a test clock's jump runs it), applies the
 //! rules of every bucket with a lifecycle configuration, as S3 does: an expired current
 //! version is deleted (unversioned bucket) or hidden behind a delete marker (versioned),
-//! expired noncurrent versions and expired object delete markers are removed for good.
+//! expired noncurrent versions and expired object delete markers are removed for good (a
+//! version Object Lock keeps stays), multipart uploads left incomplete too long are aborted.
 //!
 //! Lifecycle actions are not API calls: CloudTrail records none of them (AWS's record of a
 //! lifecycle expiration is the server access log line, `S3.EXPIRE.OBJECT` or
@@ -14,10 +15,12 @@ use std::sync::Arc;
 
 use cairn_store::StoreError;
 use cairn_store::journal::{Consumer, Round};
-use cairn_store::objects::{Bucket, BucketConfig, ObjectVersion, ObjectsError, VersionsQuery};
+use cairn_store::objects::{
+    Bucket, BucketConfig, ObjectVersion, ObjectsError, UploadsQuery, VersionsQuery,
+};
 
 use super::access_log::{self, LoggingConfig};
-use super::lifecycle::{Action, Rule, due_for_key, parse_configuration};
+use super::lifecycle::{Action, Rule, due_for_key, parse_configuration, upload_due};
 use crate::app::App;
 
 /// Versions listed per page.
@@ -77,11 +80,12 @@ impl Pass<'_> {
                     }
                 }
                 Action::RemoveNoncurrent(v) | Action::RemoveDeleteMarker(v) => {
-                    if s.delete_version(&bucket, &key, &v)
-                        .map_err(store)?
-                        .is_none()
-                    {
-                        continue;
+                    // Object Lock outranks lifecycle: a locked version stays (S3 skips it).
+                    let mut unlocked = super::handlers::lock_guard(self.now);
+                    match s.delete_version_guarded(&bucket, &key, &v, &mut unlocked) {
+                        Ok(Some(_)) => {}
+                        Ok(None) | Err(ObjectsError::Refused(_)) => continue,
+                        Err(e) => return Err(store(e)),
                     }
                     self.line("S3.EXPIRE.OBJECT", &key, Some(&v));
                 }
@@ -89,6 +93,38 @@ impl Pass<'_> {
             self.done += 1;
         }
         Ok(())
+    }
+
+    /// Aborts the bucket's multipart uploads started longer ago than a rule allows.
+    fn uploads(&mut self) -> Result<(), StoreError> {
+        let s = &self.app.objects;
+        let mut q = UploadsQuery {
+            bucket: self.bucket.name.clone(),
+            max_uploads: PAGE,
+            ..UploadsQuery::default()
+        };
+        loop {
+            let page = s.list_uploads(&q).map_err(store)?;
+            for u in &page.uploads {
+                if !upload_due(&self.rules, &u.key, u.initiated_ms, self.now) {
+                    continue;
+                }
+                match s.abort_upload(&self.bucket.name, &u.key, &u.upload_id) {
+                    Ok(()) => {
+                        self.line("S3.ABORT.MULTIPART_UPLOAD", &u.key, None);
+                        self.done += 1;
+                    }
+                    // Completed or aborted meanwhile.
+                    Err(ObjectsError::NoSuchUpload) => {}
+                    Err(e) => return Err(store(e)),
+                }
+            }
+            if !page.truncated {
+                return Ok(());
+            }
+            q.key_marker = page.next_key_marker;
+            q.upload_id_marker = page.next_upload_id_marker;
+        }
     }
 
     /// Every version of the bucket, key by key (a key's versions may straddle pages).
@@ -144,6 +180,7 @@ impl LifecycleWork {
                 done: 0,
             };
             pass.run()?;
+            pass.uploads()?;
             done += pass.done;
             let logging: Option<LoggingConfig> = bucket
                 .config(BucketConfig::Logging)

@@ -382,7 +382,8 @@ pub trait ObjectStore: Send + Sync {
         data_key: &[u8],
     ) -> Result<Vec<u8>, ObjectsError>;
 
-    /// Deletes a key: the null version when versioning is off, a delete marker when it is on.
+    /// Deletes a key: the null version when versioning is off, a delete marker when it is on
+    /// (one whose version id is `null`, replacing the null version, while it is suspended).
     /// Deleting a key that does not exist succeeds, as in S3.
     fn delete_object(
         &self,

@@ -25,6 +25,7 @@ cases!(
     bucket_and_account_configurations,
     version_metadata_changes_are_decided_on_the_stored_version,
     a_guarded_version_is_removed_only_when_its_guard_allows,
+    suspended_versioning_deletes_with_a_null_delete_marker,
 );
 
 fn store(b: &dyn Backend) -> Arc<dyn ObjectStore> {
@@ -771,4 +772,50 @@ pub fn a_guarded_version_is_removed_only_when_its_guard_allows(b: &dyn Backend) 
         s.head_object("b", "k", Some(&v1.version_id)),
         Err(ObjectsError::NoSuchVersion)
     ));
+}
+
+pub fn suspended_versioning_deletes_with_a_null_delete_marker(b: &dyn Backend) {
+    let s = store(b);
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Enabled"))
+        .unwrap();
+    let kept = put(&*s, "k", b"versioned");
+    s.set_bucket_config("b", BucketConfig::Versioning, Some("Suspended"))
+        .unwrap();
+    let null = put(&*s, "k", b"null version");
+    assert_eq!(null.version_id, "null");
+    // The delete replaces the null version with a null delete marker; the older version stays,
+    // not current.
+    let marker = s.delete_object("b", "k", 3).unwrap().unwrap();
+    assert!(marker.delete_marker);
+    assert_eq!(marker.version_id, "null");
+    assert!(matches!(
+        s.head_object("b", "k", None),
+        Err(ObjectsError::NoSuchKey)
+    ));
+    let all = versions(
+        &*s,
+        VersionsQuery {
+            bucket: "b".into(),
+            max_keys: 100,
+            ..Default::default()
+        },
+    );
+    let listed: Vec<(String, bool, bool)> = all
+        .0
+        .into_iter()
+        .map(|(_, id, latest, marker)| (id, latest, marker))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("null".to_owned(), true, true),
+            (kept.version_id.clone(), false, false)
+        ]
+    );
+    // Removing the marker brings the versioned object back.
+    s.delete_version("b", "k", "null").unwrap();
+    assert_eq!(
+        s.head_object("b", "k", None).unwrap().version_id,
+        kept.version_id
+    );
 }

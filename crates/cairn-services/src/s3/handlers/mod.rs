@@ -38,6 +38,14 @@ use crate::recorder::CallContext;
 pub use acl::canonical_id;
 pub use objects::verify_checksums;
 
+/// Object Lock's guard on removing a version, for work that is no caller's (lifecycle):
+/// locked versions stay, without any bypass.
+pub(super) fn lock_guard(
+    now_ms: i64,
+) -> impl FnMut(&cairn_store::objects::ObjectVersion) -> Result<(), ObjectsError> + Send {
+    lock::guard(now_ms, false)
+}
+
 /// A bucket's default encryption: its algorithm and KMS key, if configured.
 fn default_encryption(bucket: &cairn_store::objects::Bucket) -> Option<(String, Option<String>)> {
     let xml = bucket.encryption.as_deref()?;

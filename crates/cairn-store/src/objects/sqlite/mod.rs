@@ -463,7 +463,9 @@ impl SqliteObjects {
         now_ms: i64,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
         let b = self.bucket(bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
-        if b.versioning.as_deref() == Some("Enabled") {
+        // Versioning on or suspended: a delete marker (`null` while suspended, replacing the
+        // null version), as S3 keeps the versions written before.
+        if b.versioning.is_some() {
             let marker = self.insert_version(
                 bucket,
                 key,
