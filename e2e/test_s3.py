@@ -73,6 +73,16 @@ def test_boto3_defaults_checksums_metadata_ranges_and_presigned_urls(cairn):
         url = client.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "a/b c.txt"}, ExpiresIn=60)
         with urllib.request.urlopen(url) as resp:
             assert resp.read() == body
+    # A presigned download under another name and type: `response-*` overrides the answer's headers.
+    url = s3.generate_presigned_url("get_object", Params={
+        "Bucket": b, "Key": "a/b c.txt", "ResponseContentType": "application/octet-stream",
+        "ResponseContentDisposition": 'attachment; filename="report.txt"', "ResponseCacheControl": "no-store"})
+    with urllib.request.urlopen(url) as resp:
+        assert resp.headers["Content-Type"] == "application/octet-stream"
+        assert resp.headers["Content-Disposition"] == 'attachment; filename="report.txt"'
+        assert resp.headers["Cache-Control"] == "no-store"
+    over = s3.head_object(Bucket=b, Key="a/b c.txt", ResponseContentLanguage="fr")
+    assert over["ContentLanguage"] == "fr" and over["ContentType"] == "text/plain"
     bad = s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "a/b c.txt"}, ExpiresIn=60).replace("Signature=", "Signature=A")
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(bad)

@@ -667,8 +667,26 @@ fn get_object(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> 
     for (k, val) in lock::read_headers(app, ctx, req, op, &v) {
         r = r.header(k, val);
     }
+    // `response-*` query parameters override the stored headers in this answer (a presigned
+    // URL that downloads under another name or type).
+    for (param, header) in RESPONSE_OVERRIDES {
+        if let Some(value) = req.query.get(param) {
+            r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(header));
+            r = r.header(header, value.clone());
+        }
+    }
     Ok(r)
 }
+
+/// The query parameters GetObject and HeadObject take to override a header of their answer.
+const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
 
 fn delete_objects(
     app: &App,
