@@ -226,25 +226,30 @@ fn resource_policy(
     resource: &str,
     b: &Bucket,
 ) -> Option<String> {
-    let blocks = public_access::effective(app, b).unwrap_or_else(|e| {
-        // Failing closed: every setting on.
-        tracing::error!(error = %e, "could not read a bucket's public access block");
-        public_access::Blocks::ALL
-    });
+    // The settings in force are read only when they can matter (an outsider and a public
+    // policy, or ACLs in use): most calls are the owner's, on buckets without ACLs.
+    let blocks = || {
+        public_access::effective(app, b).unwrap_or_else(|e| {
+            // Failing closed: every setting on.
+            tracing::error!(error = %e, "could not read a bucket's public access block");
+            public_access::Blocks::ALL
+        })
+    };
     let outsider = !matches!(ctx.principal, cairn_model::Principal::AwsService { .. })
         && ctx.principal.account().map(|a| a.to_string()).as_deref() != Some(b.account.as_str());
     let mut policy = b.policy.clone();
-    if blocks.restrict_public_buckets
-        && outsider
+    if outsider
         && policy
             .as_deref()
             .is_some_and(public_access::policy_is_public)
+        && blocks().restrict_public_buckets
     {
         policy = None;
     }
     if ownership::ownership(b) == ownership::Ownership::BucketOwnerEnforced {
         return policy;
     }
+    let blocks = blocks();
     let object_arn = resource
         .strip_prefix(&format!("arn:aws:s3:::{}/", b.name))
         .map(|_| resource);
@@ -298,6 +303,10 @@ pub fn checks(app: &App, ctx: &CallContext, req: &S3Request) -> Result<Vec<Check
             .strip_prefix("arn:aws:s3:::")
             .map(|r| r.split('/').next().unwrap_or(r));
         let bucket = match bucket_name {
+            Some(b) if b == req.bucket() => req
+                .stored_bucket(&*app.objects)
+                .map_err(|e| super::handlers::objects_error(e, req))?
+                .cloned(),
             Some(b) => app
                 .objects
                 .bucket(b)

@@ -122,11 +122,10 @@ pub fn apply_to_new(
 ) -> Result<(), AwsError> {
     let now = app.clock.now_millis();
     let asked = lock_rules::requested(|h| req.header(h).map(str::to_owned), now)?;
-    let bucket = app
-        .objects
-        .bucket(req.bucket())
+    let bucket = req
+        .stored_bucket(&*app.objects)
         .map_err(|e| objects_error(e, req))?;
-    let config = bucket.as_ref().and_then(config_of);
+    let config = bucket.and_then(config_of);
     let Some(config) = config else {
         return match asked {
             Some(_) => Err(lock_rules::bucket_not_locked()),

@@ -153,9 +153,9 @@ fn not_implemented(op: &str) -> AwsError {
 pub fn run(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) -> S3Result {
     let mut out = run_operation(app, ctx, op, req)?;
     if req.header("origin").is_some()
-        && let Ok(Some(bucket)) = app.objects.bucket(req.bucket())
+        && let Ok(Some(bucket)) = req.stored_bucket(&*app.objects)
     {
-        out.headers.extend(cors::headers_for(&bucket, req));
+        out.headers.extend(cors::headers_for(bucket, req));
     }
     Ok(out)
 }

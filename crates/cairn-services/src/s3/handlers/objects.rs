@@ -255,9 +255,8 @@ pub(super) fn new_object(
     req: &S3Request,
 ) -> Result<NewObject, AwsError> {
     let mut metadata = BTreeMap::new();
-    if let Some(bucket) = app
-        .objects
-        .bucket(req.bucket())
+    if let Some(bucket) = req
+        .stored_bucket(&*app.objects)
         .map_err(|e| objects_error(e, req))?
     {
         let writer = ctx
@@ -265,7 +264,7 @@ pub(super) fn new_object(
             .account()
             .map(|a| a.to_string())
             .unwrap_or_else(|| bucket.account.clone());
-        if let Some(acl) = acl::of_new_object(app, req, &bucket, &writer)? {
+        if let Some(acl) = acl::of_new_object(app, req, bucket, &writer)? {
             metadata.insert(acl::OBJECT_ACL.to_owned(), acl);
         }
     }
@@ -397,7 +396,7 @@ pub(super) fn new_object(
 
 /// The request's bucket's default encryption: its algorithm and KMS key, if configured.
 fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Option<String>)> {
-    super::default_encryption(&app.objects.bucket(req.bucket()).ok()??)
+    super::default_encryption(req.stored_bucket(&*app.objects).ok()??)
 }
 
 /// An object's body, decrypted with its own data key when it is SSE-KMS (which takes

@@ -102,6 +102,7 @@ impl Codec for S3Codec {
             account: ctx.recipient_account.clone(),
             region: ctx.region.clone(),
             caller_arn: ctx.principal.arn(),
+            stored: Default::default(),
             signature_version: req.auth.signature_version,
             auth_method: req.auth.method.as_str(),
             form: None,

@@ -82,6 +82,7 @@ pub fn request_of_json(
         account: ctx.recipient_account.clone(),
         region: ctx.region.clone(),
         caller_arn: ctx.principal.arn(),
+        stored: Default::default(),
         form: None,
     })
 }

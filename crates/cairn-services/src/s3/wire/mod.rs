@@ -81,6 +81,8 @@ pub struct S3Request {
     pub caller_arn: String,
     /// A browser upload's form fields (PostObject), which its policy's conditions test.
     pub form: Option<cairn_wire::post_form::PostForm>,
+    /// The request's bucket as stored, once read ([`S3Request::stored_bucket`]).
+    pub stored: std::sync::OnceLock<Option<cairn_store::objects::Bucket>>,
 }
 
 impl S3Request {
@@ -92,5 +94,19 @@ impl S3Request {
     }
     pub fn key(&self) -> &str {
         self.addr.key.as_deref().unwrap_or("")
+    }
+
+    /// The request's bucket as stored when the call began, read once: authorization, the
+    /// write's ACL, lock and encryption defaults and the CORS headers all consult it. Steps
+    /// that change the bucket read it afresh from the store.
+    pub fn stored_bucket(
+        &self,
+        objects: &dyn cairn_store::objects::ObjectStore,
+    ) -> Result<Option<&cairn_store::objects::Bucket>, cairn_store::objects::ObjectsError> {
+        if self.stored.get().is_none() {
+            let b = objects.bucket(self.bucket())?;
+            let _ = self.stored.set(b);
+        }
+        Ok(self.stored.get().and_then(Option::as_ref))
     }
 }

@@ -5,9 +5,33 @@ use std::collections::BTreeMap;
 
 use postgres::Client;
 
-use super::{VERSION_COLUMNS, lock_key, row_to_version};
-use crate::objects::{AccountConfig, BucketConfig, ObjectVersion, ObjectsError, VersionChange};
+use super::{BUCKET_COLUMNS, VERSION_COLUMNS, lock_key, row_to_bucket, row_to_version};
+use crate::objects::{
+    AccountConfig, Bucket, BucketConfig, ObjectVersion, ObjectsError, VersionChange,
+};
 use crate::string_map::map_text;
+
+/// A bucket with its configurations, in one statement (every S3 call reads its bucket, often
+/// several times).
+pub(super) fn bucket(c: &mut Client, name: &str) -> Result<Option<Bucket>, postgres::Error> {
+    let Some(row) = c.query_opt(
+        &format!(
+            "SELECT {BUCKET_COLUMNS},
+                    (SELECT json_object_agg(name, document)::text FROM bucket_configs WHERE bucket = $1)
+             FROM buckets WHERE name = $1"
+        ),
+        &[&name],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut b = row_to_bucket(&row);
+    let configs: Option<String> = row.get(7);
+    b.configs = configs
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    Ok(Some(b))
+}
 
 /// A bucket's configurations kept by name.
 pub(super) fn load(

@@ -222,12 +222,7 @@ impl PgObjects {
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
-        let mut c = self.db.read();
-        let Some(mut b) = bucket_row(&mut c, name).map_err(backend)? else {
-            return Ok(None);
-        };
-        b.configs = configs::load(&mut c, name).map_err(backend)?;
-        Ok(Some(b))
+        Ok(configs::bucket(&mut self.db.read(), name).map_err(backend)?)
     }
 
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {

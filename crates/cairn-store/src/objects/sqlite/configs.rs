@@ -135,6 +135,29 @@ pub(super) fn update_version(
     Ok(v)
 }
 
+/// A bucket with its configurations, in one statement (every S3 call reads its bucket, often
+/// several times).
+pub(super) fn bucket(c: &Connection, name: &str) -> Result<Option<Bucket>, ObjectsError> {
+    let row = c
+        .prepare_cached(
+            "SELECT name, account, region, created_ms, policy, versioning, encryption,
+                    (SELECT json_group_object(name, document) FROM bucket_configs WHERE bucket = ?1)
+             FROM buckets WHERE name = ?1",
+        )?
+        .query_row([name], |r| {
+            let b = super::bucket_from_row(r)?;
+            let configs: Option<String> = r.get(7)?;
+            Ok((b, configs))
+        })
+        .optional()?;
+    Ok(row.map(|(mut b, configs)| {
+        b.configs = configs
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        b
+    }))
+}
+
 /// A bucket with its configurations kept by name.
 pub(super) fn with_configs(c: &Connection, mut b: Bucket) -> Result<Bucket, ObjectsError> {
     b.configs = load(c, &b.name)?;

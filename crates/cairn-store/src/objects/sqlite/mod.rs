@@ -130,10 +130,7 @@ impl SqliteObjects {
     }
 
     pub fn bucket(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
-        let c = self.db.read();
-        bucket_row(&c, name)?
-            .map(|b| configs::with_configs(&c, b))
-            .transpose()
+        configs::bucket(&self.db.read(), name)
     }
 
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
