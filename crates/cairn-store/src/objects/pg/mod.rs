@@ -225,6 +225,12 @@ impl PgObjects {
         Ok(configs::bucket(&mut self.db.read(), name).map_err(backend)?)
     }
 
+    /// The bucket's own row, without its configurations: what an object write checks (that
+    /// the bucket exists, whether it is versioned) before its transaction.
+    fn bucket_plain(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
+        Ok(bucket_row(&mut self.db.read(), name).map_err(backend)?)
+    }
+
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
         let mut c = self.db.read();
         let mut buckets: Vec<Bucket> = c
@@ -279,7 +285,7 @@ impl PgObjects {
         version_id: Option<&str>,
         change: &mut VersionChange<'_>,
     ) -> Result<ObjectVersion, ObjectsError> {
-        if self.bucket(bucket)?.is_none() {
+        if self.bucket_plain(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
         self.db
@@ -442,7 +448,7 @@ impl PgObjects {
         new: &NewObject,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
-        if self.bucket(bucket)?.is_none() {
+        if self.bucket_plain(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
         let blob = self
@@ -524,7 +530,7 @@ impl PgObjects {
         key: &str,
         now_ms: i64,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
-        let b = self.bucket(bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
+        let b = self.bucket_plain(bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
         // Versioning on or suspended: a delete marker (`null` while suspended, replacing the
         // null version), as S3 keeps the versions written before.
         if b.versioning.is_some() {
@@ -582,7 +588,7 @@ impl PgObjects {
         version_id: &str,
         guard: &mut VersionGuard<'_>,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
-        if self.bucket(bucket)?.is_none() {
+        if self.bucket_plain(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
         let gone = self

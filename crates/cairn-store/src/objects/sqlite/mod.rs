@@ -133,6 +133,12 @@ impl SqliteObjects {
         configs::bucket(&self.db.read(), name)
     }
 
+    /// The bucket's own row, without its configurations: what an object write checks (that
+    /// the bucket exists, whether it is versioned) before its transaction.
+    fn bucket_plain(&self, name: &str) -> Result<Option<Bucket>, ObjectsError> {
+        bucket_row(&self.db.read(), name)
+    }
+
     pub fn list_buckets(&self, account: &str) -> Result<Vec<Bucket>, ObjectsError> {
         let c = self.db.read();
         let mut st = c.prepare_cached(
@@ -372,7 +378,7 @@ impl SqliteObjects {
         new: &NewObject,
         now_ms: i64,
     ) -> Result<ObjectVersion, ObjectsError> {
-        if self.bucket(bucket)?.is_none() {
+        if self.bucket_plain(bucket)?.is_none() {
             return Err(ObjectsError::NoSuchBucket);
         }
         let blob = self
@@ -459,7 +465,7 @@ impl SqliteObjects {
         key: &str,
         now_ms: i64,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
-        let b = self.bucket(bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
+        let b = self.bucket_plain(bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
         // Versioning on or suspended: a delete marker (`null` while suspended, replacing the
         // null version), as S3 keeps the versions written before.
         if b.versioning.is_some() {

@@ -90,7 +90,8 @@ impl Sealer {
             f,
             base,
             index: 0,
-            buf: Vec::with_capacity(CHUNK),
+            // Sized by the first write: most bodies are far smaller than a chunk.
+            buf: Vec::new(),
         };
         w.f.write_all(MAGIC)?;
         w.f.write_all(&[VERSION])?;
@@ -225,6 +226,9 @@ impl<W: Write> SealWriter<'_, W> {
     }
 
     pub fn write(&mut self, mut data: &[u8]) -> std::io::Result<()> {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(CHUNK.min(data.len()));
+        }
         while !data.is_empty() {
             let n = (CHUNK - self.buf.len()).min(data.len());
             self.buf.extend_from_slice(&data[..n]);
