@@ -1,15 +1,17 @@
-"""Best-practice checks (`cairn checks`): AWS Security Hub's CIS controls for CloudTrail,
-CloudWatch and KMS, judged through cairn's public APIs. A learner's fresh account fails them
-with a reason and a fix each; the same account set up as the CIS benchmark asks, with the AWS
-CLI (multi-Region trail, log file validation, a KMS key, CloudWatch Logs, the fourteen metric
-filters and alarms from `cairn recipes cis-alarms`, a confirmed subscriber), passes every one
-cairn can judge."""
+"""Best-practice checks (`cairn checks`): AWS Security Hub's CIS controls for the root user's MFA,
+CloudTrail, CloudWatch and KMS, judged through cairn's public APIs. A learner's fresh account
+fails them with a reason and a fix each; the same account set up as the CIS benchmark asks, with
+the AWS CLI (multi-Region trail, log file validation, a KMS key, CloudWatch Logs, the fourteen
+metric filters and alarms from `cairn recipes cis-alarms`, a confirmed subscriber) and the
+console (the root user's virtual MFA device), passes every one cairn can judge."""
 
 import json
 import subprocess
+import time
 
 from alerting import TRUST, permissions
 from conftest import CAIRN, documented_policy, wait_for
+from root_mfa import assign_root_mfa, set_root_password
 from test_console import ROOT_PASSWORD, browser, check_axe, shot, sign_in  # noqa: F401 (browser: a fixture)
 from test_internal_calls import trail_key_policy
 
@@ -24,7 +26,9 @@ def checks(c):
 def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
     c = new_cairn()
     code, fresh = checks(c)
-    assert code == 1 and len(fresh) == 21
+    assert code == 1 and len(fresh) == 22
+    assert (fresh["IAM.9"]["status"], fresh["IAM.9"]["cis"]) == ("FAILED", "1.5")
+    assert fresh["IAM.9"]["reason"] == "The root user has no MFA device."
     assert fresh["CloudTrail.1"]["status"] == "FAILED"
     assert fresh["CloudTrail.1"]["reason"] == "The account has no trail."
     assert fresh["CloudTrail.1"]["fix"].startswith("aws cloudtrail create-trail")
@@ -79,6 +83,10 @@ def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
     c.aws("s3api", "put-bucket-logging", "--bucket", bucket, "--bucket-logging-status", json.dumps(
         {"LoggingEnabled": {"TargetBucket": "cis-access-logs", "TargetPrefix": f"{bucket}/"}}))
 
+    # IAM.9: the root user's MFA device, assigned from the console as in AWS.
+    set_root_password(c)
+    assign_root_mfa(c.endpoint, account, "root-account-mfa-device", time.time())
+
     def passing():
         code, now = checks(c)
         return now["CloudTrail.5"]["status"] == "PASSED" and (code, now)
@@ -86,6 +94,7 @@ def test_a_fresh_account_fails_and_a_cis_set_up_passes(new_cairn):
     not_passed = {k: (o["status"], o["reason"]) for k, o in done.items() if o["status"] != "PASSED"}
     # Key rotation is not in cairn yet: said so, not failed.
     assert done["CloudTrail.7"]["reason"] == "Every trail bucket logs its accesses."
+    assert done["IAM.9"]["reason"] == "The root user has an MFA device."
     assert not_passed == {
         "KMS.4": ("NOT_AVAILABLE", "The rotation status of a key could not be read "
                                    "(cairn's KMS does not serve GetKeyRotationStatus yet)."),

@@ -2,7 +2,8 @@
 configuration and S3's errors for it, and access log objects delivered on the test clock into the
 target bucket, under S3's key names, by the logging service the target bucket's policy lets in —
 with the issue's "done" test: the GETs of a trail's log files appear in the trail bucket's access
-log, field by field."""
+log, field by field (a ranged GET with S3's 206, the bytes it sent and the object's whole size;
+total and turn-around times in milliseconds)."""
 
 import json
 import re
@@ -114,6 +115,11 @@ def test_access_logs_written_for_gets_of_log_files(lab):
         got = s3.get_object(Bucket=trail_bucket, Key=f["Key"])
         got["Body"].read()
         reads.append((f["Key"], got["ResponseMetadata"]["RequestId"], got["ContentLength"]))
+    # A range of the first file: S3 answers 206 with those bytes.
+    first_key, first_size = files[0]["Key"], files[0]["Size"]
+    ranged = s3.get_object(Bucket=trail_bucket, Key=first_key, Range="bytes=0-9")
+    assert ranged["ResponseMetadata"]["HTTPStatusCode"] == 206 and ranged["Body"].read()
+    assert ranged["ContentRange"] == f"bytes 0-9/{first_size}"
     missing = code_of(lambda: s3.get_object(Bucket=trail_bucket, Key="AWSLogs/none.json.gz"))
     assert missing == ("NoSuchKey", 404)
     lab.advance(61)
@@ -132,8 +138,16 @@ def test_access_logs_written_for_gets_of_log_files(lab):
         assert line["signature"] == "SigV4" and line["auth"] == "AuthHeader"
         assert line["ip"] == "127.0.0.1" and line["user_agent"].startswith('"Boto3/')
         assert re.fullmatch(r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\]", line["time"])
+        # Milliseconds in flight, and spent on the request after its last byte: integers.
+        assert re.fullmatch(r"\d+", line["total_time"]) and re.fullmatch(r"\d+", line["turnaround"]), line
+        assert int(line["turnaround"]) <= int(line["total_time"])
+    part = next(line for line in lines if line["request_id"] == ranged["ResponseMetadata"]["RequestId"])
+    assert (part["status"], part["bytes_sent"], part["object_size"]) == ("206", "10", str(first_size))
+    assert part["key"] == first_key and part["operation"] == "REST.GET.OBJECT"
+    assert re.fullmatch(r"\d+", part["total_time"]) and re.fullmatch(r"\d+", part["turnaround"])
     failed = next(line for line in lines if line["key"] == "AWSLogs/none.json.gz")
     assert (failed["status"], failed["error"], failed["requester"]) == ("404", "NoSuchKey", root)
+    assert failed["object_size"] == "-" and re.fullmatch(r"\d+", failed["total_time"])
     # CloudTrail's own writes are logged too, as the service that made them.
     assert any(line["operation"] == "REST.PUT.OBJECT" and line["requester"] == "svc:cloudtrail.amazonaws.com"
                for line in lines)

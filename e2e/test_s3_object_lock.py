@@ -2,8 +2,9 @@
 trail delivering into a COMPLIANCE bucket whose log files nobody (root included) can delete or
 weaken, with `aws cloudtrail validate-logs` passing; GOVERNANCE retention bypassed only with the
 header and s3:BypassGovernanceRetention; legal holds; retention ending on the test clock; the
-checksum S3 requires on locked writes; MFA delete with a virtual MFA device; and the calls
-recorded as AWS records them."""
+checksum S3 requires on locked writes; MFA delete with the root user's virtual MFA device
+(assigned from the console, as in AWS; another user's device is refused); and the calls recorded
+as AWS records them."""
 
 import base64
 import gzip
@@ -20,6 +21,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import Cairn, documented_policy, lookup_all
+from root_mfa import assign_root_mfa, set_root_password
 
 PROTECTED = "Access Denied because object protected by object lock."
 
@@ -231,22 +233,28 @@ def test_compliance_retention_ends_on_the_clock_and_then_the_version_goes(lab):
     assert s3.list_object_versions(Bucket=b).get("Versions", []) == []
 
 
-def test_mfa_delete_with_a_virtual_mfa_device(lab):
+def test_mfa_delete_with_the_root_users_virtual_mfa_device(lab):
     s3 = lab.client("s3")
     b = f"mfa-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=b)
+    account = lab.env()["CAIRN_ACCOUNT_ID"]
+    # Root's device, assigned from the console (IAM's API cannot give root a device).
+    set_root_password(lab)
+    serial, seed, step = assign_root_mfa(lab.endpoint, account, f"root-{uuid.uuid4().hex[:6]}",
+                                         lab.now().timestamp())
+    assert serial.startswith(f"arn:aws:iam::{account}:mfa/root-")
+    used = [step]
+    # An IAM user's enabled device of the same account.
     iam = lab.client("iam")
     holder = f"mfa-holder-{uuid.uuid4().hex[:6]}"
     iam.create_user(UserName=holder)
     dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"vault-{uuid.uuid4().hex[:6]}")["VirtualMFADevice"]
-    seed, serial = dev["Base32StringSeed"].decode(), dev["SerialNumber"]
-    step = int(lab.now().timestamp()) // 30
-    iam.enable_mfa_device(UserName=holder, SerialNumber=serial,
-                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
-    used = [step]
+    user_seed, user_serial = dev["Base32StringSeed"].decode(), dev["SerialNumber"]
+    iam.enable_mfa_device(UserName=holder, SerialNumber=user_serial,
+                          AuthenticationCode1=totp(user_seed, step - 1), AuthenticationCode2=totp(user_seed, step))
 
     def code():
-        """The next code the device shows: each is good once, so the clock moves on as needed."""
+        """The next code root's device shows: each is good once, so the clock moves on as needed."""
         while True:
             now = int(lab.now().timestamp()) // 30
             for s in (now - 1, now, now + 1):
@@ -261,6 +269,10 @@ def test_mfa_delete_with_a_virtual_mfa_device(lab):
     assert err["Code"] == "AccessDenied"
     err = error_of(lambda: s3.put_bucket_versioning(Bucket=b, VersioningConfiguration=enable, MFA=f"{serial} 000000"))
     assert err["Code"] == "AccessDenied"
+    # Another user's device, with a good code from it: S3 takes only the root user's.
+    user_code = f"{user_serial} {totp(user_seed, int(lab.now().timestamp()) // 30 + 1)}"
+    err = error_of(lambda: s3.put_bucket_versioning(Bucket=b, VersioningConfiguration=enable, MFA=user_code))
+    assert (err["Code"], err["Message"]) == ("AccessDenied", "Access Denied")
     admin = s3_as(lab, user_env(lab, f"admin-{uuid.uuid4().hex[:6]}", ["s3:*"]))
     err = error_of(lambda: admin.put_bucket_versioning(Bucket=b, VersioningConfiguration=enable, MFA=code()))
     assert err["Code"] == "InvalidRequest"
@@ -298,7 +310,7 @@ def test_mfa_delete_with_a_virtual_mfa_device(lab):
                                                              "AttributeValue": "PutBucketVersioning"}])
         mine = [json.loads(e["CloudTrailEvent"]) for e in events]
         return [r for r in mine if r["requestParameters"].get("bucketName") == b]
-    records = lab.advance_until(lambda: len(recorded()) >= 7 and recorded(), step=1, limit=30)
+    records = lab.advance_until(lambda: len(recorded()) >= 8 and recorded(), step=1, limit=30)
     ok = [r for r in records if "errorCode" not in r]
     assert {r["requestParameters"]["VersioningConfiguration"]["MfaDelete"] for r in ok} == {"Enabled", "Disabled"}
     assert all(r["requestParameters"]["VersioningConfiguration"]["xmlns"] == "http://s3.amazonaws.com/doc/2006-03-01/"

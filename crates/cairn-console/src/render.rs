@@ -54,6 +54,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("iam_user.html", include_str!("../templates/iam_user.html")),
     ("iam_mfa.html", include_str!("../templates/iam_mfa.html")),
     (
+        "iam_credentials.html",
+        include_str!("../templates/iam_credentials.html"),
+    ),
+    (
         "iam_groups.html",
         include_str!("../templates/iam_groups.html"),
     ),

@@ -1,8 +1,16 @@
 //! The recorder: turns a served call into its CloudTrail record and makes it durable.
+//!
+//! Beside the record, a call's journal entry keeps how it was answered (status, bytes sent,
+//! times: [`Served`]) for consumers that need more than a record says (S3's server access
+//! logs); the record itself is what AWS writes, no more. An answer never goes out before its
+//! record is durable, so the times run to when the entry is made: the answer is ready, and
+//! only the wait for the journal and the sending of it are left out.
 
 use cairn_model::record::EVENT_VERSION;
 use cairn_model::{ApiCallRecord, EventCategory, Principal, RecordResource, timefmt};
-use cairn_store::journal::{Entry, EntryKind};
+use std::time::Instant;
+
+use cairn_store::journal::{Entry, EntryKind, Served};
 use cairn_wire::AwsError;
 use serde_json::Value;
 
@@ -25,6 +33,42 @@ pub struct CallFacts {
     /// The failure to record instead of the answer's error (see
     /// [`crate::pipeline::Details::recorded_error`]).
     pub recorded_error: Option<RecordedError>,
+    /// What the service knows of its answer, for the entry (never the record).
+    pub answer: AnswerFacts,
+}
+
+/// What a service knows of its answer beyond the record: kept in the call's journal entry
+/// ([`Served`]) for S3's server access log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnswerFacts {
+    /// The HTTP status of a successful answer, when the service sets its own (S3's 206 for
+    /// a range, its 204s); a failure's is its error's, anything else's 200.
+    pub status: Option<u16>,
+    /// The answer's body bytes.
+    pub bytes_sent: Option<u64>,
+    /// The size of the object the call was about (the whole object, of which a range may
+    /// have been sent).
+    pub object_size: Option<u64>,
+}
+
+/// When a request arrived, and when its body had been read (unknown for a body read while
+/// the call runs), measured on the machine's monotonic clock, not the injected one: these
+/// are durations, for the access log's times.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    pub at: Instant,
+    pub body_read: Option<Instant>,
+}
+
+impl Arrival {
+    /// A request that arrived whole just now (an internal call).
+    pub fn now() -> Arrival {
+        let at = Instant::now();
+        Arrival {
+            at,
+            body_read: Some(at),
+        }
+    }
 }
 
 /// A failure as a record states it: `errorCode` and `errorMessage`.
@@ -52,6 +96,8 @@ pub struct CallContext {
     pub source_arn: Option<String>,
     /// Made with a console session's credentials (`sessionCredentialFromConsole`).
     pub from_console: bool,
+    /// When the request arrived (`None` where nothing measures it).
+    pub arrival: Option<Arrival>,
 }
 
 pub fn build_record(
@@ -149,12 +195,14 @@ fn entries(
     now_ms: i64,
 ) -> (String, Vec<Vec<u8>>) {
     let shared_with = facts.shared_with.clone();
+    let served = served(ctx, &facts, error);
     let record = build_record(ctx, facts, error, now_ms);
     let entry = |account: &str, r: &ApiCallRecord| {
         Entry {
             kind: EntryKind::Recorded,
             account: account.to_owned(),
             record: r.to_json_bytes(),
+            served: Some(served),
         }
         .encode()
     };
@@ -163,6 +211,29 @@ fn entries(
         out.push(entry(&other, &shared_copy(&record, &other)));
     }
     (record.request_id, out)
+}
+
+/// How a call was answered, as far as is known now (its entry is made before the answer goes
+/// out).
+fn served(ctx: &CallContext, facts: &CallFacts, error: Option<&AwsError>) -> Served {
+    let now = Instant::now();
+    let ms = |since: Instant| u32::try_from(now.duration_since(since).as_millis()).ok();
+    Served {
+        status: match error {
+            Some(e) => e.status,
+            None => facts.answer.status.unwrap_or(200),
+        },
+        bytes_sent: facts.answer.bytes_sent.unwrap_or(0),
+        object_size: error
+            .is_none()
+            .then_some(facts.answer.object_size)
+            .flatten(),
+        total_ms: ctx.arrival.and_then(|a| ms(a.at)),
+        turn_around_ms: ctx
+            .arrival
+            .and_then(|a| a.body_read.or(Some(a.at)))
+            .and_then(ms),
+    }
 }
 
 /// Records a call and waits until its record is durable. An error here means the call must be
@@ -191,6 +262,7 @@ pub async fn commit_event(app: &App, account: &str, record: Vec<u8>) -> Result<(
         kind: EntryKind::Recorded,
         account: account.to_owned(),
         record,
+        served: None,
     }
     .encode();
     match app.journal.append(vec![entry]).wait().await {
@@ -218,4 +290,76 @@ pub fn enqueue(
         return Err(AwsError::audit_unavailable());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::codec::testing::context;
+
+    fn facts(answer: AnswerFacts) -> CallFacts {
+        CallFacts {
+            event_source: "s3.amazonaws.com".into(),
+            event_name: "GetObject".into(),
+            read_only: true,
+            category: EventCategory::Data,
+            request_parameters: Some(serde_json::json!({"bucketName": "b", "key": "k"})),
+            response_elements: None,
+            additional_event_data: Some(serde_json::json!({"bytesTransferredOut": 10})),
+            resources: Vec::new(),
+            shared_with: None,
+            recorded_error: None,
+            answer,
+        }
+    }
+
+    #[test]
+    fn the_entry_keeps_the_answer_and_the_record_stays_awss() {
+        let mut ctx = context();
+        ctx.arrival = Some(Arrival::now());
+        let answer = AnswerFacts {
+            status: Some(206),
+            bytes_sent: Some(10),
+            object_size: Some(100),
+        };
+        let (_, encoded) = entries(&ctx, facts(answer), None, 0);
+        let entry = Entry::decode(0, &encoded[0]).unwrap();
+        let served = entry.served.unwrap();
+        assert_eq!(
+            (served.status, served.bytes_sent, served.object_size),
+            (206, 10, Some(100))
+        );
+        assert!(served.total_ms.is_some() && served.turn_around_ms.is_some());
+        // The record is what build_record makes, with nothing of the answer added.
+        let record: Value = serde_json::from_slice(&entry.record).unwrap();
+        let keys: Vec<&str> = record
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for k in [
+            "status",
+            "bytesSent",
+            "objectSize",
+            "totalTime",
+            "turnAroundTime",
+        ] {
+            assert!(!keys.contains(&k), "{k} in {keys:?}");
+        }
+        assert_eq!(
+            record["additionalEventData"],
+            serde_json::json!({"bytesTransferredOut": 10})
+        );
+
+        // A failure answers its error's status, and no object; nothing measured, no times.
+        ctx.arrival = None;
+        let e = AwsError::new(404, "NoSuchKey", "The specified key does not exist.");
+        let (_, encoded) = entries(&ctx, facts(answer), Some(&e), 0);
+        let served = Entry::decode(0, &encoded[0]).unwrap().served.unwrap();
+        assert_eq!(
+            (served.status, served.object_size, served.total_ms),
+            (404, None, None)
+        );
+    }
 }

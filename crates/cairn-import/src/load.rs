@@ -144,6 +144,7 @@ impl Importer {
                     kind: EntryKind::Imported,
                     account: self.account.clone(),
                     record: raw.into_bytes(),
+                    served: None,
                 }
                 .encode(),
             );

@@ -5,6 +5,11 @@ use serde_json::{Map, Value, json};
 
 use crate::account::AccountId;
 
+/// The user name AWS's console gives the root user when it assigns or removes the root user's
+/// MFA device (EnableMFADevice and DeactivateMFADevice, recorded with this `userName`). No API
+/// client can name the root user so: IAM user names have no spaces.
+pub const CONSOLE_ROOT_USER_NAME: &str = "AWS ROOT USER";
+
 /// The attributes of a temporary-credential session (`sessionContext.attributes`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionAttributes {

@@ -146,7 +146,9 @@ CREATE TABLE IF NOT EXISTS root_passwords (
     set_ms     INTEGER NOT NULL
 );
 
--- Virtual MFA devices; user_id is set once a device is enabled for a user.
+-- Virtual MFA devices; user_id is set once a device is enabled for a user, root once it is
+-- enabled for the account's root user (never both). A database made before root could hold a
+-- device gets the root column when it is opened (sqlite/mod.rs).
 CREATE TABLE IF NOT EXISTS iam_mfa_devices (
     serial     TEXT PRIMARY KEY,        -- arn:aws:iam::ACCOUNT:mfa/PATH/NAME
     account    TEXT NOT NULL REFERENCES accounts (id),
@@ -155,7 +157,15 @@ CREATE TABLE IF NOT EXISTS iam_mfa_devices (
     created_ms INTEGER NOT NULL,
     user_id    TEXT REFERENCES iam_users (user_id),
     enabled_ms INTEGER,
-    last_step  INTEGER                  -- the newest TOTP time step accepted (no replays)
+    last_step  INTEGER,                 -- the newest TOTP time step accepted (no replays)
+    root       INTEGER NOT NULL DEFAULT 0
+);
+
+-- Each account's latest credential report (GenerateCredentialReport), as generated.
+CREATE TABLE IF NOT EXISTS credential_reports (
+    account      TEXT PRIMARY KEY REFERENCES accounts (id),
+    generated_ms INTEGER NOT NULL,
+    content      BLOB NOT NULL          -- the CSV
 );
 
 -- Instance-wide secrets, e.g. the key that makes pagination tokens tamper-proof.

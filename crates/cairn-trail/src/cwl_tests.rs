@@ -100,6 +100,7 @@ fn record(i: usize, secs: i64, pad: usize) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: ACCT.into(),
         record: serde_json::to_vec(&r).unwrap(),
+        served: None,
     }
     .encode()
 }

@@ -61,6 +61,7 @@ fn record(i: usize, region: &str) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: ACCT.into(),
         record: serde_json::to_vec(&r).unwrap(),
+        served: None,
     }
     .encode()
 }
@@ -200,6 +201,7 @@ fn stopped_trails_and_imported_records_are_not_delivered() {
         kind: EntryKind::Imported,
         account: ACCT.into(),
         record: b"{\"awsRegion\":\"us-east-1\",\"eventCategory\":\"Management\"}".to_vec(),
+        served: None,
     };
     f.d.journal
         .append(vec![imported.encode()])
@@ -227,6 +229,7 @@ fn record_of(i: usize, account: &str) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: account.into(),
         record: serde_json::to_vec(&r).unwrap(),
+        served: None,
     }
     .encode()
 }

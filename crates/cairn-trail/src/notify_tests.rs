@@ -98,6 +98,7 @@ fn append(f: &Fixture, regions: &[&str]) {
                 kind: EntryKind::Recorded,
                 account: ACCT.into(),
                 record: serde_json::to_vec(&r).unwrap(),
+                served: None,
             }
             .encode()
         })

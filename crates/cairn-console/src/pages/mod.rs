@@ -93,6 +93,19 @@ fn more_routes() -> Router<Arc<Shared>> {
         )
         .route(password::PAGE, get(password::form).post(password::submit))
         .route("/console/iam", get(iam::home))
+        .route(iam::credentials::PAGE, get(iam::credentials::show))
+        .route(
+            "/console/iam/security-credentials/mfa",
+            get(iam::credentials::mfa_form).post(iam::credentials::mfa_create),
+        )
+        .route(
+            "/console/iam/security-credentials/mfa/enable",
+            post(iam::credentials::mfa_enable),
+        )
+        .route(
+            "/console/iam/security-credentials/mfa/remove",
+            post(iam::credentials::mfa_remove),
+        )
         .route(
             "/console/iam/users",
             get(iam::users::list_users).post(iam::users::create),

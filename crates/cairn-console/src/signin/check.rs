@@ -1,9 +1,9 @@
 //! Deciding a sign-in: the account by id or alias, then root's password or the IAM user's
-//! login profile and, when the user has an MFA device, its code. The answer says what the
+//! login profile and, when root or the user has an MFA device, a code from one of them. The answer says what the
 //! ConsoleLogin record must say, whichever way it went.
 
 use cairn_model::AccountId;
-use cairn_store::identity::{IamError, IdentityStore, KeyOwner, User};
+use cairn_store::identity::{IamError, IdentityStore, KeyOwner, MfaHolder, User};
 
 /// What the person typed.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -93,23 +93,26 @@ pub fn decide(
     };
     let username = attempt.username.trim();
     if username.is_empty() {
+        let devices = identity.mfa_devices_of(&account, &MfaHolder::Root)?;
+        let mfa_used = !devices.is_empty();
         let who = Who::Root { account, alias };
-        return Ok(
-            if identity.check_root_password(who.account(), &attempt.password)? {
-                Decision::Success {
-                    who,
-                    owner: KeyOwner::Root,
-                    mfa_used: false,
-                    reset_required: false,
-                }
-            } else {
-                Decision::Failure {
-                    who,
-                    error_message: "Failed authentication",
-                    mfa_used: false,
-                }
-            },
-        );
+        let password_ok = identity.check_root_password(who.account(), &attempt.password)?;
+        // The code is only looked at (and spent) once the password is right.
+        let code_ok = password_ok && code_ok(identity, &devices, &attempt.mfa_code, now_ms)?;
+        return Ok(if code_ok {
+            Decision::Success {
+                who,
+                owner: KeyOwner::Root,
+                mfa_used,
+                reset_required: false,
+            }
+        } else {
+            Decision::Failure {
+                who,
+                error_message: "Failed authentication",
+                mfa_used,
+            }
+        });
     }
     let user = match identity.user(&account, username) {
         Ok(u) => u,
@@ -127,17 +130,10 @@ pub fn decide(
         Err(IamError::NoSuchEntity(_)) => None,
         Err(e) => return Err(e),
     };
-    let devices = identity.user_mfa_devices(&user)?;
+    let devices = identity.mfa_devices_of(&account, &MfaHolder::user(&user))?;
     let mfa_used = !devices.is_empty();
     let password_ok = profile.is_some() && identity.check_password(&user, &attempt.password)?;
-    let code = attempt.mfa_code.trim();
-    let mut code_ok = !mfa_used;
-    for d in &devices {
-        if !code.is_empty() && identity.check_mfa_code(&d.serial, code, now_ms)? {
-            code_ok = true;
-            break;
-        }
-    }
+    let code_ok = code_ok(identity, &devices, &attempt.mfa_code, now_ms)?;
     Ok(match (password_ok && code_ok, profile) {
         (true, Some(p)) => Decision::Success {
             owner: KeyOwner::User {
@@ -153,4 +149,23 @@ pub fn decide(
             mfa_used,
         },
     })
+}
+
+/// Whether `code` is good on one of `devices` (spending it), or there are none to ask.
+fn code_ok(
+    identity: &dyn IdentityStore,
+    devices: &[cairn_store::identity::MfaDevice],
+    code: &str,
+    now_ms: i64,
+) -> Result<bool, IamError> {
+    let code = code.trim();
+    if devices.is_empty() {
+        return Ok(true);
+    }
+    for d in devices {
+        if !code.is_empty() && identity.check_mfa_code(&d.serial, code, now_ms)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -32,6 +32,7 @@ use tokio::net::TcpListener;
 use crate::app::App;
 pub use crate::pipeline::Call;
 use crate::pipeline::WireRequest;
+use crate::recorder::Arrival;
 pub use limits::Limits;
 pub use respond::error_response;
 
@@ -177,6 +178,7 @@ pub async fn handle(
     tls: Option<&conn::Negotiated>,
 ) -> Response<Full<Bytes>> {
     let app = Arc::clone(&edge.app);
+    let arrived = std::time::Instant::now();
     let request_id = cairn_model::ids::new_uuid();
     let (parts, body) = req.into_parts();
     let raw_query = parts.uri.query().map(str::to_owned);
@@ -224,7 +226,11 @@ pub async fn handle(
         && service.streams_body(&rp)
     {
         let service = Arc::clone(service);
-        let at = Peer { addr: peer, tls };
+        let at = Peer {
+            addr: peer,
+            tls,
+            arrived,
+        };
         return serve_streamed(edge, service, pending, &parts, body, length, at).await;
     }
     let limit = match pending.service.as_str() {
@@ -262,8 +268,13 @@ pub async fn handle(
             &authed.region,
         );
     }
+    // The body is read: what follows is the call's own time.
+    let arrival = Arrival {
+        at: arrived,
+        body_read: Some(std::time::Instant::now()),
+    };
     if authed.service == crate::admin::SIGNING_NAME {
-        let call = call_of(&authed, &parts, peer, tls, request_id);
+        let call = call_of(&authed, &parts, peer, tls, request_id, arrival);
         let tests = edge.tests.clone();
         return crate::admin::serve(app, call, &parts.headers, body, tests).await;
     }
@@ -279,7 +290,14 @@ pub async fn handle(
         return error_response(&e, Protocol::of_request(other, &parts.headers), &request_id);
     };
     let service = Arc::clone(service);
-    let call = call_of(&authed, &parts, peer, tls, service.new_request_id());
+    let call = call_of(
+        &authed,
+        &parts,
+        peer,
+        tls,
+        service.new_request_id(),
+        arrival,
+    );
     let req = WireRequest {
         method: parts.method.clone(),
         path: parts.uri.path().to_owned(),
@@ -295,6 +313,7 @@ pub async fn handle(
 struct Peer<'a> {
     addr: SocketAddr,
     tls: Option<&'a conn::Negotiated>,
+    arrived: std::time::Instant,
 }
 
 /// Serves a call whose body flows through it (`Service::streams_body`): the call runs as the
@@ -319,12 +338,18 @@ async fn serve_streamed(
         }
     };
     let (streamed, tx) = stream::StreamedBody::new(length);
+    // The body is read while the call runs: when it ended is not known here.
+    let arrival = Arrival {
+        at: peer.arrived,
+        body_read: None,
+    };
     let call = call_of(
         &claimed,
         parts,
         peer.addr,
         peer.tls,
         service.new_request_id(),
+        arrival,
     );
     let akid = claimed.principal.access_key_id().map(str::to_owned);
     let (service_name, region) = (claimed.service.clone(), claimed.region.clone());
@@ -416,8 +441,10 @@ fn call_of(
     peer: SocketAddr,
     tls: Option<&conn::Negotiated>,
     request_id: String,
+    arrival: Arrival,
 ) -> Call {
     Call {
+        arrival,
         principal: authed.principal.clone(),
         region: authed.region.clone(),
         source_ip: peer.ip().to_string(),

@@ -231,6 +231,7 @@ impl Internal {
                 invoked_by: via.map(str::to_owned),
                 source_arn: None,
                 from_console: via.is_none(),
+                arrival: Some(crate::recorder::Arrival::now()),
             };
         }
         let (principal, by) = match &self.actor {
@@ -256,6 +257,7 @@ impl Internal {
             invoked_by: by,
             source_arn: self.source_arn.clone(),
             from_console: false,
+            arrival: Some(crate::recorder::Arrival::now()),
         }
     }
 

@@ -35,7 +35,7 @@ pub use service::{Check, Details, Ended, PolicyOf, Recording, Service};
 
 use crate::app::App;
 use crate::authz::{self, ResourcePolicy};
-use crate::recorder::{self, CallContext, CallFacts};
+use crate::recorder::{self, Arrival, CallContext, CallFacts};
 
 /// An authenticated call on its way to a service.
 pub struct Call {
@@ -45,6 +45,8 @@ pub struct Call {
     pub user_agent: Option<String>,
     pub request_id: String,
     pub tls: Option<cairn_model::TlsDetails>,
+    /// When the request arrived, and its body was read.
+    pub arrival: Arrival,
 }
 
 /// Serves one call of service `svc`.
@@ -80,6 +82,7 @@ pub async fn serve<S: Service>(
         invoked_by: None,
         from_console: false,
         source_arn: None,
+        arrival: Some(call.arrival),
     };
     let svc2 = Arc::clone(&svc);
     let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
@@ -280,6 +283,7 @@ fn stages<S: Service + ?Sized>(
         resources: details.resources,
         shared_with: details.shared_with,
         recorded_error: details.recorded_error,
+        answer: details.answer,
     };
     (result, Some(facts))
 }

@@ -114,6 +114,9 @@ pub struct Details {
     /// own), or a service whose records word errors their own way (EC2's
     /// `Client.UnauthorizedOperation`).
     pub recorded_error: Option<crate::recorder::RecordedError>,
+    /// What the service knows of its answer (status, bytes, object size): kept beside the
+    /// record, never in it.
+    pub answer: crate::recorder::AnswerFacts,
     /// The call turned out not to be its claimed principal's (a streamed body that did not
     /// match its signature, or never ended): it is answered with this refusal and not
     /// recorded.

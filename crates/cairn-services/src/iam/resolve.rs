@@ -87,6 +87,10 @@ fn resource_of(
             .map(|g| g.arn())
             .unwrap_or_else(|_| format!("arn:aws:iam::{account}:group{path}{n}"));
     }
+    // The console's name for the root user when it assigns or removes root's MFA device.
+    if form.get("UserName").map(String::as_str) == Some(super::handlers::mfa::CONSOLE_ROOT_USER) {
+        return format!("arn:aws:iam::{account}:root");
+    }
     if let Some(n) = form.get("UserName") {
         return app
             .identity

@@ -4,7 +4,8 @@
 
 use cairn_model::timefmt;
 use cairn_store::identity::{
-    AccessKey, Group, LoginProfile, ManagedPolicy, MfaDevice, PolicyVersion, Role, Tags, User,
+    AccessKey, Account, Group, LoginProfile, ManagedPolicy, MfaDevice, PolicyVersion, Role, Tags,
+    User,
 };
 use cairn_wire::xml::escape;
 use serde_json::{Value, json};
@@ -58,6 +59,17 @@ pub fn user(u: &User, wrapper: &str) -> String {
             .map(|t| el("PasswordLastUsed", &time(t)))
             .unwrap_or_default(),
         tags_xml(&u.tags),
+    )
+}
+
+/// The root user as IAM describes it (GetUser by root, a root device's `User`): the account
+/// id as its id, the account's ARN, the account's creation; no path and no user name.
+pub fn root_user(account: &Account, wrapper: &str) -> String {
+    format!(
+        "<{wrapper}>{}{}{}</{wrapper}>",
+        el("UserId", account.id.as_str()),
+        el("Arn", &format!("arn:aws:iam::{}:root", account.id)),
+        el("CreateDate", &time(account.created_ms)),
     )
 }
 
@@ -253,9 +265,21 @@ pub fn policy_version_json(v: &PolicyVersion) -> Value {
     })
 }
 
+/// Who a listed virtual MFA device is enabled for.
+#[derive(Clone)]
+pub enum DeviceOwner {
+    User(User),
+    Root(Account),
+}
+
 /// A virtual MFA device; a new one (`with_seed`) carries its secret as `Base32StringSeed` and
 /// as the QR code authenticator apps scan (`QRCodePNG`), both base64 as blobs are on the wire.
-pub fn mfa_device(d: &MfaDevice, owner: Option<&User>, with_seed: bool, wrapper: &str) -> String {
+pub fn mfa_device(
+    d: &MfaDevice,
+    owner: Option<&DeviceOwner>,
+    with_seed: bool,
+    wrapper: &str,
+) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let seed = if with_seed {
@@ -271,7 +295,11 @@ pub fn mfa_device(d: &MfaDevice, owner: Option<&User>, with_seed: bool, wrapper:
     format!(
         "<{wrapper}>{}{seed}{}{}</{wrapper}>",
         el("SerialNumber", &d.serial),
-        owner.map(|u| user(u, "User")).unwrap_or_default(),
+        match owner {
+            Some(DeviceOwner::User(u)) => user(u, "User"),
+            Some(DeviceOwner::Root(a)) => root_user(a, "User"),
+            None => String::new(),
+        },
         d.enabled_ms
             .map(|t| el("EnableDate", &time(t)))
             .unwrap_or_default(),

@@ -17,6 +17,7 @@ pub fn entry(key: &Key, insight: &Insight) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: key.account.clone(),
         record: record(key, insight).to_string().into_bytes(),
+        served: None,
     }
     .encode()
 }

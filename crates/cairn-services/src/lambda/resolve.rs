@@ -245,6 +245,7 @@ mod tests {
             invoked_by: None,
             from_console: false,
             source_arn: None,
+            arrival: None,
         }
     }
 

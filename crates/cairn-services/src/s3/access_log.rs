@@ -6,12 +6,15 @@
 //! the consumer (`access_logs.rs`) reads the journal and delivers.
 //!
 //! A line is built from the call's CloudTrail record, which carries who, when, from where,
-//! what, the answer's error, the bytes sent and received, the TLS details and the host id.
-//! What a record does not carry is derived from it: the HTTP status from the operation and
-//! the S3 error code (S3's codes each have one status), the object size from the bytes a GET
-//! sent or a PUT received. Total and turn-around times are not recorded, and are written as
-//! `-` (as S3 writes a field it has no value for).
+//! what, the answer's error, the bytes sent and received, the TLS details and the host id,
+//! and from what its journal entry keeps beside the record ([`Served`]): the HTTP status
+//! answered (206 for a range), the bytes sent, the object's whole size, and the total and
+//! turn-around times in milliseconds. For an entry without them (written by an older build)
+//! they are derived from the record as before: the status from the operation and the S3 error
+//! code (S3's codes each have one status), the object size from the bytes a GET sent or a PUT
+//! received; the times are then `-` (as S3 writes a field it has no value for).
 
+use cairn_store::journal::Served;
 use cairn_wire::AwsError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -275,8 +278,9 @@ fn requester(record: &Value) -> String {
 }
 
 /// The access log line of one recorded S3 call on a bucket, or `None` if it is not one.
-/// `owner` is the bucket owner's canonical id.
-pub fn line(record: &Value, owner: &str) -> Option<String> {
+/// `owner` is the bucket owner's canonical id; `served`, how the call was answered, from its
+/// journal entry.
+pub fn line(record: &Value, owner: &str, served: Option<&Served>) -> Option<String> {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     let params = record.get("requestParameters")?;
     let bucket = text(params.get("bucketName"))?;
@@ -324,12 +328,19 @@ pub fn line(record: &Value, owner: &str) -> Option<String> {
         uri.push_str(&query.join("&"));
     }
     let error = text(record.get("errorCode"));
-    let sent = num("bytesTransferredOut");
-    let object_size = match (event, error.is_none()) {
-        ("GetObject", true) => Some(sent),
-        ("PutObject" | "UploadPart", true) => Some(num("bytesTransferredIn")),
-        _ => None,
+    let (status, sent, object_size) = match served {
+        Some(s) => (s.status, s.bytes_sent, s.object_size),
+        None => {
+            let sent = num("bytesTransferredOut");
+            let size = match (event, error.is_none()) {
+                ("GetObject", true) => Some(sent),
+                ("PutObject" | "UploadPart", true) => Some(num("bytesTransferredIn")),
+                _ => None,
+            };
+            (status(event, error.as_deref()), sent, size)
+        }
     };
+    let ms = |v: Option<u32>| v.map_or_else(|| "-".to_owned(), |m| m.to_string());
     let fields = [
         owner.to_owned(),
         bucket,
@@ -341,7 +352,7 @@ pub fn line(record: &Value, owner: &str) -> Option<String> {
         key.map(|k| encode_key(&k))
             .unwrap_or_else(|| "-".to_owned()),
         format!("\"{method} {uri} HTTP/1.1\""),
-        status(event, error.as_deref()).to_string(),
+        status.to_string(),
         or_dash(error.as_deref()),
         if sent == 0 {
             "-".to_owned()
@@ -349,8 +360,8 @@ pub fn line(record: &Value, owner: &str) -> Option<String> {
             sent.to_string()
         },
         object_size.map_or_else(|| "-".to_owned(), |s| s.to_string()),
-        "-".to_owned(),
-        "-".to_owned(),
+        ms(served.and_then(|s| s.total_ms)),
+        ms(served.and_then(|s| s.turn_around_ms)),
         "\"-\"".to_owned(),
         format!(
             "\"{}\"",
@@ -443,7 +454,7 @@ mod tests {
             "additionalEventData": {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader", "x-amz-id-2": "id2=", "bytesTransferredOut": 113, "bytesTransferredIn": 0},
             "tlsDetails": {"tlsVersion": "TLSv1.2", "cipherSuite": "ECDHE-RSA-AES128-GCM-SHA256", "clientProvidedHostHeader": "logs.s3.us-east-1.amazonaws.com"}
         });
-        let l = line(&record, "OWNER").unwrap();
+        let l = line(&record, "OWNER", None).unwrap();
         assert_eq!(
             l,
             "OWNER logs [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice 3E57427F3EXAMPLE REST.GET.OBJECT AWSLogs/a%20b.json.gz \"GET /AWSLogs/a%20b.json.gz?versionId=v1 HTTP/1.1\" 200 - 113 113 - - \"-\" \"aws-cli/1.36.0\" v1 id2= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader logs.s3.us-east-1.amazonaws.com TLSv1.2 - -"
@@ -465,14 +476,46 @@ mod tests {
             "requestParameters": {"bucketName": "b", "Host": "127.0.0.1:4566", "tagging": ""},
             "additionalEventData": {"bytesTransferredOut": 0}
         });
-        let l = line(&record, "O").unwrap();
+        let l = line(&record, "O", None).unwrap();
         assert!(l.contains(" svc:cloudtrail.amazonaws.com R REST.GET.TAGGING - \"GET /b?tagging HTTP/1.1\" 404 NoSuchTagSet - - "), "{l}");
         assert!(
             line(
                 &json!({"eventName": "ListBuckets", "requestParameters": {"Host": "h"}}),
-                "O"
+                "O",
+                None
             )
             .is_none()
+        );
+    }
+
+    #[test]
+    fn a_ranged_get_logs_what_its_entry_kept() {
+        let record = json!({
+            "eventTime": "2024-03-01T12:00:00Z",
+            "eventName": "GetObject",
+            "sourceIPAddress": "127.0.0.1",
+            "requestID": "R",
+            "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root"},
+            "requestParameters": {"bucketName": "b", "Host": "127.0.0.1:4566", "key": "k"},
+            "additionalEventData": {"bytesTransferredOut": 5}
+        });
+        let served = Served {
+            status: 206,
+            bytes_sent: 5,
+            object_size: Some(100),
+            total_ms: Some(3),
+            turn_around_ms: Some(1),
+        };
+        let l = line(&record, "O", Some(&served)).unwrap();
+        assert!(
+            l.contains("\"GET /b/k HTTP/1.1\" 206 - 5 100 3 1 \"-\""),
+            "{l}"
+        );
+        // An entry from before the answer was kept: derived from the record, times unknown.
+        let l = line(&record, "O", None).unwrap();
+        assert!(
+            l.contains("\"GET /b/k HTTP/1.1\" 200 - 5 5 - - \"-\""),
+            "{l}"
         );
     }
 

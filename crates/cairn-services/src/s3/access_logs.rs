@@ -109,7 +109,7 @@ impl AccessLogs {
                     continue;
                 };
                 let owner = super::handlers::canonical_id(&bucket.account);
-                if let Some(l) = access_log::line(&record, &owner) {
+                if let Some(l) = access_log::line(&record, &owner, entry.served.as_ref()) {
                     let at = record
                         .get("eventTime")
                         .and_then(parse_event_time)

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{S3Request, S3Response};
 use crate::pipeline::{Details, Recording};
-use crate::recorder::CallContext;
+use crate::recorder::{AnswerFacts, CallContext};
 
 use super::S3;
 
@@ -144,7 +144,38 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         resources,
         shared_with: None,
         recorded_error: None,
+        answer: answer(req, resp),
         unauthenticated: None,
+    }
+}
+
+/// What the server access log needs of an answer that a record does not say: its status (206
+/// for a range, the 204s), the bytes sent, and the object's whole size.
+fn answer(req: &S3Request, resp: Option<&S3Response>) -> AnswerFacts {
+    let Some(r) = resp else {
+        return AnswerFacts::default();
+    };
+    let header = |name: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let sent = u64::try_from(r.body.len()).ok();
+    let object_size = match req.op {
+        // `Content-Range: bytes 0-4/100`: the object is 100 bytes.
+        "GetObject" | "HeadObject" => header("content-range")
+            .and_then(|c| c.rsplit_once('/'))
+            .and_then(|(_, total)| total.parse().ok())
+            .or_else(|| header("content-length").and_then(|l| l.parse().ok()))
+            .or(sent),
+        "PutObject" | "UploadPart" => u64::try_from(req.bytes_in).ok(),
+        _ => None,
+    };
+    AnswerFacts {
+        status: Some(r.status),
+        bytes_sent: sent,
+        object_size,
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use cairn_model::{Principal, RecordResource};
-use cairn_store::identity::{KeyOwner, NewSession};
+use cairn_store::identity::{KeyOwner, MfaHolder, NewSession};
 use cairn_wire::AwsError;
 use cairn_wire::xml::escape;
 use serde_json::{Value, json};
@@ -114,7 +114,16 @@ pub(super) fn mfa(
     }
     let device = app.identity.mfa_device(serial).ok();
     let owned = match (&device, &ctx.principal) {
-        (Some(d), Principal::IamUser { user_id, .. }) => d.user_id.as_deref() == Some(user_id),
+        (Some(d), Principal::IamUser { user_id, .. }) => {
+            d.holder.as_ref()
+                == Some(&MfaHolder::User {
+                    user_id: user_id.clone(),
+                })
+        }
+        // The root user's own device (assigned from the console).
+        (Some(d), Principal::Root { account, .. }) => {
+            d.holder == Some(MfaHolder::Root) && d.account == *account
+        }
         _ => false,
     };
     let good = owned

@@ -302,27 +302,52 @@ pub trait IdentityStore: Send + Sync {
     /// The account's virtual MFA devices, by serial.
     fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>>;
 
-    /// Enables a device for a user, given two consecutive codes from it.
+    /// Enables a device of `account` for `holder` (one of its users, or its root user), given
+    /// two consecutive codes from it.
     fn enable_mfa_device(
         &self,
-        user: &User,
+        account: &AccountId,
+        holder: &MfaHolder,
         serial: &str,
         code1: &str,
         code2: &str,
         now_ms: i64,
     ) -> IamResult<()>;
 
-    /// Devices enabled for a user.
-    fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>>;
+    /// Devices of `account` enabled for `holder`, by serial.
+    fn mfa_devices_of(&self, account: &AccountId, holder: &MfaHolder) -> IamResult<Vec<MfaDevice>> {
+        Ok(self
+            .mfa_devices(account)?
+            .into_iter()
+            .filter(|d| d.holder.as_ref() == Some(holder))
+            .collect())
+    }
 
-    fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()>;
+    /// Takes a device off `holder` (NoSuchEntity unless it is enabled for them).
+    fn deactivate_mfa_device(
+        &self,
+        account: &AccountId,
+        holder: &MfaHolder,
+        serial: &str,
+    ) -> IamResult<()>;
 
+    /// Deletes a device enabled for no one (DeleteConflict while it is).
     fn delete_mfa_device(&self, serial: &str) -> IamResult<()>;
 
     /// Checks a one-time code from an enabled device; each code is good once.
     fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool>;
 
     fn set_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
+
+    /// Keeps `report` as the account's credential report, replacing the one before.
+    fn put_credential_report(
+        &self,
+        account: &AccountId,
+        report: &CredentialReport,
+    ) -> IamResult<()>;
+
+    /// The account's credential report, if one was generated.
+    fn credential_report(&self, account: &AccountId) -> IamResult<Option<CredentialReport>>;
 
     fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
 

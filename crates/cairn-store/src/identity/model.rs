@@ -10,6 +10,8 @@ use crate::error::StoreError;
 pub struct Account {
     pub id: AccountId,
     pub alias: Option<String>,
+    /// When the account (and so its root user) was created: the root user's `CreateDate`.
+    pub created_ms: i64,
 }
 
 // Users, groups and roles.
@@ -259,6 +261,22 @@ pub struct LoginProfile {
     pub reset_required: bool,
 }
 
+/// Who a virtual MFA device is assigned to: an IAM user (by id), or the account's root user
+/// (which only the console can assign a device to, as in AWS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MfaHolder {
+    User { user_id: String },
+    Root,
+}
+
+impl MfaHolder {
+    pub fn user(u: &User) -> MfaHolder {
+        MfaHolder::User {
+            user_id: u.user_id.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MfaDevice {
     pub serial: String,
@@ -266,9 +284,17 @@ pub struct MfaDevice {
     /// The TOTP secret.
     pub seed: Vec<u8>,
     pub created_ms: i64,
-    /// The user it is enabled for, and since when.
-    pub user_id: Option<String>,
+    /// Who it is enabled for, and since when.
+    pub holder: Option<MfaHolder>,
     pub enabled_ms: Option<i64>,
+}
+
+/// An account's credential report as generated (`GenerateCredentialReport`): the CSV and when
+/// it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialReport {
+    pub generated_ms: i64,
+    pub content: Vec<u8>,
 }
 
 // What decides a principal's calls.

@@ -22,6 +22,25 @@ pub fn step_at(now_ms: i64) -> i64 {
     now_ms.div_euclid(1000 * STEP_SECONDS)
 }
 
+/// The step of the first of two consecutive codes that enable a device: codes from the last
+/// few minutes, as AWS allows for slow typing and clock drift; AWS's error otherwise.
+pub(crate) fn enabling_step(
+    seed: &[u8],
+    code1: &str,
+    code2: &str,
+    now_ms: i64,
+) -> Result<i64, super::IamError> {
+    let now = step_at(now_ms);
+    (now - 10..=now + 1)
+        .rev()
+        .find(|s| code(seed, *s) == code1 && code(seed, s + 1) == code2)
+        .ok_or_else(|| {
+            super::IamError::InvalidAuthenticationCode(
+                "Authentication code for device is not valid.".into(),
+            )
+        })
+}
+
 /// RFC 4648 base32 without padding, as authenticator apps take a seed.
 pub fn base32(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -19,7 +19,7 @@ pub mod segment;
 use tokio::sync::oneshot;
 
 pub use consumer::{Consumer, Consumers, Round, Serial};
-pub use entry::{Entry, EntryKind};
+pub use entry::{Entry, EntryKind, Served};
 pub use lease::{LEASE_TTL_MS, Lease, Leased, Leases, PgLeases, Solo};
 pub use pg::PgJournal;
 pub use segment::{CommitHook, JournalConfig, NoHook, SegmentJournal};

@@ -46,6 +46,7 @@ fn entry(rec: Vec<u8>) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: ACCT.into(),
         record: rec,
+        served: None,
     }
     .encode()
 }

@@ -9,7 +9,8 @@ use cairn_model::AccountId;
 
 use super::{Backend, cases};
 use crate::identity::{
-    IamError, IdentityStore, KeyOwner, NewPolicy, NewSession, Owner, OwnerKind, totp,
+    CredentialReport, IamError, IdentityStore, KeyOwner, MfaHolder, NewPolicy, NewSession, Owner,
+    OwnerKind, totp,
 };
 
 cases!(
@@ -19,6 +20,7 @@ cases!(
     a_users_password_use_is_noted,
     grants_gather_user_group_and_managed_policies,
     sessions_passwords_and_mfa,
+    the_root_user_holds_mfa_devices_and_a_credential_report_is_kept,
     the_generation_moves_with_every_change_and_caches_follow_it,
 );
 
@@ -253,12 +255,14 @@ pub fn sessions_passwords_and_mfa(b: &dyn Backend) {
         .create_mfa_device(&acct, "/", "carol", &vec![], now)
         .unwrap();
     let step = totp::step_at(now);
+    let carol = MfaHolder::user(&u);
     assert!(matches!(
-        s.enable_mfa_device(&u, &d.serial, "000000", "111111", now),
+        s.enable_mfa_device(&acct, &carol, &d.serial, "000000", "111111", now),
         Err(IamError::InvalidAuthenticationCode(_))
     ));
     s.enable_mfa_device(
-        &u,
+        &acct,
+        &carol,
         &d.serial,
         &totp::code(&d.seed, step - 1),
         &totp::code(&d.seed, step),
@@ -277,7 +281,11 @@ pub fn sessions_passwords_and_mfa(b: &dyn Backend) {
         s.delete_mfa_device(&d.serial),
         Err(IamError::DeleteConflict(_))
     ));
-    s.deactivate_mfa_device(&u, &d.serial).unwrap();
+    assert_eq!(
+        s.mfa_devices_of(&acct, &carol).unwrap(),
+        vec![s.mfa_device(&d.serial).unwrap()]
+    );
+    s.deactivate_mfa_device(&acct, &carol, &d.serial).unwrap();
     s.delete_mfa_device(&d.serial).unwrap();
 
     s.set_account_alias(&acct, "my-corp").unwrap();
@@ -286,6 +294,94 @@ pub fn sessions_passwords_and_mfa(b: &dyn Backend) {
         Some("my-corp")
     );
     s.delete_account_alias(&acct, "my-corp").unwrap();
+}
+
+pub fn the_root_user_holds_mfa_devices_and_a_credential_report_is_kept(b: &dyn Backend) {
+    let s = b.identity();
+    let (acct, _) = s.create_account(7).unwrap();
+    assert_eq!(s.account(&acct.id).unwrap().unwrap().created_ms, 7);
+    let (other, _) = s.create_account(8).unwrap();
+    let now = 1_700_000_000_000;
+    let step = totp::step_at(now);
+    let d = s
+        .create_mfa_device(&acct.id, "/", "root-phone", &vec![], now)
+        .unwrap();
+    let codes = |step: i64| (totp::code(&d.seed, step - 1), totp::code(&d.seed, step));
+    // Another account's root cannot take it.
+    let (c1, c2) = codes(step);
+    assert!(matches!(
+        s.enable_mfa_device(&other.id, &MfaHolder::Root, &d.serial, &c1, &c2, now),
+        Err(IamError::NoSuchEntity(_))
+    ));
+    s.enable_mfa_device(&acct.id, &MfaHolder::Root, &d.serial, &c1, &c2, now)
+        .unwrap();
+    let got = s.mfa_device(&d.serial).unwrap();
+    assert_eq!(
+        (got.holder, got.enabled_ms),
+        (Some(MfaHolder::Root), Some(now))
+    );
+    assert_eq!(
+        s.mfa_devices_of(&acct.id, &MfaHolder::Root).unwrap().len(),
+        1
+    );
+    assert!(
+        s.mfa_devices_of(&other.id, &MfaHolder::Root)
+            .unwrap()
+            .is_empty()
+    );
+    // A user of the account cannot take root's device, nor deactivate it.
+    let u = s.create_user(&acct.id, "ivan", "/", &vec![], 1).unwrap();
+    let (c1, c2) = codes(step + 2);
+    assert!(matches!(
+        s.enable_mfa_device(
+            &acct.id,
+            &MfaHolder::user(&u),
+            &d.serial,
+            &c1,
+            &c2,
+            now + 60_000
+        ),
+        Err(IamError::EntityAlreadyExists(_))
+    ));
+    assert!(matches!(
+        s.deactivate_mfa_device(&acct.id, &MfaHolder::user(&u), &d.serial),
+        Err(IamError::NoSuchEntity(_))
+    ));
+    // Its codes are good once; in use, it cannot be deleted.
+    let next = totp::code(&d.seed, step + 1);
+    assert!(s.check_mfa_code(&d.serial, &next, now).unwrap());
+    assert!(!s.check_mfa_code(&d.serial, &next, now).unwrap());
+    assert!(matches!(
+        s.delete_mfa_device(&d.serial),
+        Err(IamError::DeleteConflict(_))
+    ));
+    s.deactivate_mfa_device(&acct.id, &MfaHolder::Root, &d.serial)
+        .unwrap();
+    assert_eq!(s.mfa_device(&d.serial).unwrap().holder, None);
+    assert!(
+        !s.check_mfa_code(&d.serial, &totp::code(&d.seed, step + 2), now)
+            .unwrap()
+    );
+    s.delete_mfa_device(&d.serial).unwrap();
+
+    // The credential report: none, then the latest kept.
+    assert_eq!(s.credential_report(&acct.id).unwrap(), None);
+    let first = CredentialReport {
+        generated_ms: 10,
+        content: b"user,arn\n".to_vec(),
+    };
+    s.put_credential_report(&acct.id, &first).unwrap();
+    assert_eq!(s.credential_report(&acct.id).unwrap(), Some(first));
+    let second = CredentialReport {
+        generated_ms: 20,
+        content: b"user,arn\n<root_account>,x\n".to_vec(),
+    };
+    s.put_credential_report(&acct.id, &second).unwrap();
+    drop(s);
+    b.restart();
+    let s = b.identity();
+    assert_eq!(s.credential_report(&acct.id).unwrap(), Some(second));
+    assert_eq!(s.credential_report(&other.id).unwrap(), None);
 }
 
 pub fn the_generation_moves_with_every_change_and_caches_follow_it(b: &dyn Backend) {

@@ -109,6 +109,7 @@ impl Fixture {
                     kind: EntryKind::Recorded,
                     account: ACCT.into(),
                     record: serde_json::to_vec(&r).unwrap(),
+                    served: None,
                 }
                 .encode()
             })

@@ -74,7 +74,7 @@ pub fn run(args: DeliveryArgs) -> anyhow::Result<()> {
                     "requestParameters":null,"responseElements":null,"requestID":format!("{k:08x}-0000-4000-8000-000000000000"),
                     "eventID":format!("{k:08x}-1111-4000-8000-000000000000"),"readOnly":true,"eventType":"AwsApiCall","managementEvent":true,
                     "recipientAccountId":ACCOUNT,"eventCategory":"Management"});
-                Entry { kind: EntryKind::Recorded, account: ACCOUNT.into(), record: serde_json::to_vec(&r).unwrap_or_default() }.encode()
+                Entry { kind: EntryKind::Recorded, account: ACCOUNT.into(), record: serde_json::to_vec(&r).unwrap_or_default(), served: None }.encode()
             })
             .collect();
         journal.append(batch).wait_blocking()?;

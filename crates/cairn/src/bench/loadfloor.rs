@@ -121,6 +121,7 @@ async fn answer(
         kind: EntryKind::Recorded,
         account: "123456789012".into(),
         record: record.to_string().into_bytes(),
+        served: None,
     };
     let mut entries = vec![entry.encode()];
     if keep == Keep::RecordAndBody {
@@ -129,6 +130,7 @@ async fn answer(
                 kind: EntryKind::Recorded,
                 account: "123456789012".into(),
                 record: body.to_vec(),
+                served: None,
             }
             .encode(),
         );

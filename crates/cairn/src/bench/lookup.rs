@@ -93,6 +93,7 @@ pub fn fill_history(
                     kind: EntryKind::Imported,
                     account: account.into(),
                     record: record(k, t, account).into_bytes(),
+                    served: None,
                 }
                 .encode()
             })
@@ -138,6 +139,7 @@ pub fn run(args: LookupArgs) -> anyhow::Result<()> {
         invoked_by: None,
         from_console: false,
         source_arn: None,
+        arrival: None,
     };
     let kinds: Vec<(&str, QueryMaker)> = vec![
         ("no attribute", Box::new(|_| json!({}))),

@@ -3,14 +3,19 @@
 //! protocol), read here as JSON (`crate::xml`).
 //!
 //! - `users.rs`: users, their groups, policies, access keys (the secret shown once), MFA
-//!   device set-up with the QR code, and console passwords (login profiles).
+//!   devices, and console passwords (login profiles).
+//! - `mfa.rs`: a virtual MFA device's set-up with the QR code, and its removal, for a user's
+//!   page and for `credentials.rs`, the signed-in person's own Security credentials (where the
+//!   root user assigns its own device).
 //! - `groups.rs`, `roles.rs`: groups and their members; roles and their trust policies.
 //! - `policies.rs`: customer managed and AWS managed policies, their documents.
 //!
 //! Attaching and detaching a managed policy is the same form on a user, group or role; it is
 //! here.
 
+pub mod credentials;
 pub mod groups;
+pub mod mfa;
 pub mod policies;
 pub mod roles;
 pub mod users;

@@ -1,19 +1,18 @@
 //! IAM users: the list and the create form, a user's page (groups, attached and inline
 //! policies, access keys, MFA devices, console password) and the actions on it. A new access
 //! key's secret is shown on the answer to its creation and never again; a virtual MFA device
-//! is set up from its QR code (or its Base32 seed) and two consecutive codes.
+//! is set up from its QR code (or its Base32 seed) and two consecutive codes (`mfa.rs`).
 
 use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use base64::Engine;
 use cairn_edge::edge::web::WebPeer;
 use http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::{Fields, Holder, after, field, iam, policy_choices, section, ticked};
+use super::{Fields, Holder, after, field, iam, mfa, policy_choices, section, ticked};
 use crate::Shared;
 use crate::pages::{Me, error_of, with};
 use crate::render::{page, see_other};
@@ -282,22 +281,27 @@ pub async fn login_profile(
     after(&shared, &me, Holder::User, &name, r).await
 }
 
+/// Where a user's MFA device is set up.
+fn mfa_target(name: &str) -> mfa::Target {
+    mfa::Target {
+        base: Holder::User.url(name),
+        back: name.to_owned(),
+        owner: name.to_owned(),
+        user_name: name.to_owned(),
+        nav: "iam-users",
+    }
+}
+
 /// GET /console/iam/users/{name}/mfa: naming the new virtual MFA device.
 pub async fn mfa_form(
     me: Me,
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
 ) -> Response {
-    let frame = me.frame(&shared, "Assign MFA device", "iam-users");
-    page(
-        &shared.templates,
-        "iam_mfa.html",
-        with(frame, json!({"user": name, "device": name})),
-    )
+    mfa::form(&shared, &me, &mfa_target(&name), &name)
 }
 
-/// POST /console/iam/users/{name}/mfa: CreateVirtualMFADevice; the answer shows its QR code
-/// and seed (once) and asks for two consecutive codes.
+/// POST /console/iam/users/{name}/mfa: CreateVirtualMFADevice (see `mfa::create`).
 pub async fn mfa_create(
     State(shared): State<Arc<Shared>>,
     axum::Extension(peer): axum::Extension<WebPeer>,
@@ -306,40 +310,10 @@ pub async fn mfa_create(
     Form(f): Form<Fields>,
 ) -> Response {
     let me = me!(Me::posting(&shared, &headers, &peer, field(&f, "csrf")));
-    let frame = me.frame(&shared, "Assign MFA device", "iam-users");
-    let device = field(&f, "device").trim();
-    let ctx = match iam(
-        &shared,
-        &me,
-        "CreateVirtualMFADevice",
-        json!({"VirtualMFADeviceName": device}),
-    )
-    .await
-    {
-        Ok(v) => {
-            let d = |k: &str| text(&v, &["VirtualMFADevice", k]).to_owned();
-            // AWS answers the Base32 seed base64-encoded, like the PNG.
-            let seed = base64::engine::general_purpose::STANDARD
-                .decode(d("Base32StringSeed"))
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            json!({
-                "user": name,
-                "device": device,
-                "serial": d("SerialNumber"),
-                "qr": format!("data:image/png;base64,{}", d("QRCodePNG")),
-                "seed": seed,
-            })
-        }
-        Err(e) => json!({"user": name, "device": device, "error": error_of(&e)}),
-    };
-    page(&shared.templates, "iam_mfa.html", with(frame, ctx))
+    mfa::create(&shared, &me, &mfa_target(&name), &f).await
 }
 
-/// POST /console/iam/users/{name}/mfa/enable: EnableMFADevice with two consecutive codes. If
-/// they are refused the new device is deleted (its seed is never shown again) and the set-up
-/// starts over.
+/// POST /console/iam/users/{name}/mfa/enable: EnableMFADevice (see `mfa::enable`).
 pub async fn mfa_enable(
     State(shared): State<Arc<Shared>>,
     axum::Extension(peer): axum::Extension<WebPeer>,
@@ -348,40 +322,7 @@ pub async fn mfa_enable(
     Form(f): Form<Fields>,
 ) -> Response {
     let me = me!(Me::posting(&shared, &headers, &peer, field(&f, "csrf")));
-    let serial = field(&f, "serial");
-    let r = iam(
-        &shared,
-        &me,
-        "EnableMFADevice",
-        json!({
-            "UserName": name,
-            "SerialNumber": serial,
-            "AuthenticationCode1": field(&f, "code1").trim(),
-            "AuthenticationCode2": field(&f, "code2").trim(),
-        }),
-    )
-    .await;
-    match r {
-        Ok(_) => see_other(&format!("{}#mfa", Holder::User.url(&name))),
-        Err(e) => {
-            let _ = iam(
-                &shared,
-                &me,
-                "DeleteVirtualMFADevice",
-                json!({"SerialNumber": serial}),
-            )
-            .await;
-            let frame = me.frame(&shared, "Assign MFA device", "iam-users");
-            page(
-                &shared.templates,
-                "iam_mfa.html",
-                with(
-                    frame,
-                    json!({"user": name, "device": field(&f, "device"), "error": error_of(&e), "again": true}),
-                ),
-            )
-        }
-    }
+    mfa::enable(&shared, &me, &mfa_target(&name), &f).await
 }
 
 /// POST /console/iam/users/{name}/mfa/remove: DeactivateMFADevice, then
@@ -394,22 +335,6 @@ pub async fn mfa_remove(
     Form(f): Form<Fields>,
 ) -> Response {
     let me = me!(Me::posting(&shared, &headers, &peer, field(&f, "csrf")));
-    let serial = field(&f, "serial");
-    let mut r = iam(
-        &shared,
-        &me,
-        "DeactivateMFADevice",
-        json!({"UserName": name, "SerialNumber": serial}),
-    )
-    .await;
-    if r.is_ok() {
-        r = iam(
-            &shared,
-            &me,
-            "DeleteVirtualMFADevice",
-            json!({"SerialNumber": serial}),
-        )
-        .await;
-    }
+    let r = mfa::remove(&shared, &me, &mfa_target(&name), &f).await;
     after(&shared, &me, Holder::User, &name, r).await
 }

@@ -1,6 +1,6 @@
 //! The controls, judged on what was gathered. Security Hub's control ids and the CIS AWS
 //! Foundations Benchmark v1.4.0 numbers (the monitoring controls keep their 4.x numbers from
-//! v1.4 to v5.0).
+//! v1.4 to v5.0; root MFA is 1.5 from v1.4 on).
 
 use cairn_rules::filter::cis::{CIS_FILTERS, CIS_VARIANTS};
 
@@ -62,6 +62,20 @@ pub fn judge(g: &Gathered, now_ms: i64) -> Vec<Outcome> {
         )
     };
     let trails: Option<Vec<&Trail>> = g.trails.as_ref().map(|t| t.iter().collect());
+    // IAM.9: what CIS audits with `aws iam get-account-summary` (AccountMFAEnabled is 1).
+    let (c, n, t) = ("IAM.9", "1.5", "MFA should be enabled for the root user");
+    out.push(match g.root_mfa {
+        None => unread(c, n, t, "The account summary"),
+        Some(true) => outcome(c, n, t, PASSED, "The root user has an MFA device.", ""),
+        Some(false) => outcome(
+            c,
+            n,
+            t,
+            FAILED,
+            "The root user has no MFA device.",
+            "Sign in to the console as the root user; Security credentials: assign a virtual MFA device",
+        ),
+    });
     // CloudTrail.1
     let (c, n, t) = (
         "CloudTrail.1",
@@ -340,10 +354,15 @@ mod tests {
             filters: Some(vec![]),
             alarms: Some(vec![]),
             keys: Some(vec![]),
+            root_mfa: Some(false),
             ..Gathered::default()
         };
         let o = judge(&g, 0);
-        assert_eq!(o.len(), 7 + 14);
+        assert_eq!(o.len(), 8 + 14);
+        assert_eq!(
+            status(&o, "IAM.9"),
+            (FAILED, "The root user has no MFA device.".into())
+        );
         assert_eq!(
             status(&o, "CloudTrail.1"),
             (FAILED, "The account has no trail.".into())
@@ -402,6 +421,7 @@ mod tests {
                 id: "k".into(),
                 rotation: Some(true),
             }]),
+            root_mfa: Some(true),
         };
         let o = judge(&g, 2_000);
         let failed: Vec<_> = o.iter().filter(|o| o.status != PASSED).collect();
@@ -424,6 +444,11 @@ mod tests {
             }]),
             ..g
         };
+        let unread = Gathered {
+            root_mfa: None,
+            ..single.clone()
+        };
+        assert_eq!(status(&judge(&unread, 2_000), "IAM.9").0, NOT_AVAILABLE);
         let (s, why) = status(&judge(&single, 2_000), "CloudTrail.1");
         assert_eq!(
             (s, why.as_str()),

@@ -68,6 +68,8 @@ pub struct Gathered {
     /// Topic ARN → confirmed subscriptions.
     pub subscribed: Vec<(String, usize)>,
     pub keys: Option<Vec<Key>>,
+    /// Whether the root user has an MFA device (IAM's `AccountMFAEnabled`).
+    pub root_mfa: Option<bool>,
 }
 
 fn s(v: &Value, k: &str) -> String {
@@ -199,6 +201,10 @@ pub fn gather(app: &App, who: &Internal) -> Gathered {
             })
             .collect::<Vec<_>>()
     });
+    let root_mfa = call("iam", "GetAccountSummary", json!({})).and_then(|d| {
+        let xml = d.get("Xml").and_then(Value::as_str).unwrap_or_default();
+        summary_value(xml, "AccountMFAEnabled").map(|v| v == "1")
+    });
     Gathered {
         trails,
         buckets,
@@ -206,7 +212,17 @@ pub fn gather(app: &App, who: &Internal) -> Gathered {
         alarms,
         subscribed,
         keys,
+        root_mfa,
     }
+}
+
+/// A value of GetAccountSummary's `SummaryMap` (`<entry><key>…</key><value>…</value></entry>`).
+fn summary_value(xml: &str, key: &str) -> Option<String> {
+    tag_values(xml, "entry").into_iter().find_map(|e| {
+        (tag_values(&e, "key").first().map(String::as_str) == Some(key))
+            .then(|| tag_values(&e, "value").into_iter().next())
+            .flatten()
+    })
 }
 
 fn trail(call: &dyn Fn(&str, &str, Value) -> Option<Value>, t: &Value) -> Trail {
@@ -372,5 +388,16 @@ mod tests {
             tag_values("<a><S>x</S><S>PendingConfirmation</S></a>", "S"),
             ["x", "PendingConfirmation"]
         );
+        let summary = "<SummaryMap><entry><key>AccountAccessKeysPresent</key><value>1</value></entry>\
+                       <entry><key>AccountMFAEnabled</key><value>0</value></entry></SummaryMap>";
+        assert_eq!(
+            summary_value(summary, "AccountMFAEnabled").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            summary_value(summary, "AccountAccessKeysPresent").as_deref(),
+            Some("1")
+        );
+        assert_eq!(summary_value(summary, "Users"), None);
     }
 }

@@ -1,12 +1,12 @@
-//! Best-practice checks: the CloudTrail, CloudWatch and KMS controls of AWS Security Hub's
-//! CIS AWS Foundations Benchmark standard, evaluated on one account through cairn's public
+//! Best-practice checks: the root user's MFA and the CloudTrail, CloudWatch and KMS controls of
+//! AWS Security Hub's CIS AWS Foundations Benchmark standard, evaluated on one account through cairn's public
 //! APIs (internal calls as the given actor, exactly what an auditing tool would call), each
 //! with a status (`PASSED`, `FAILED`, or `NOT_AVAILABLE` when cairn cannot tell), the reason in
 //! one sentence, and the fix in one line.
 //!
 //! Modules: `gather` reads what the controls look at (trails with their status and
 //! selectors, the trail buckets' policies and ACLs, metric filters, alarms, topics'
-//! subscriptions, KMS keys); `controls` judges them.
+//! subscriptions, KMS keys, the account summary's root MFA); `controls` judges them.
 
 mod controls;
 mod gather;

@@ -63,6 +63,7 @@ pub fn context() -> CallContext {
         invoked_by: None,
         from_console: false,
         source_arn: None,
+        arrival: None,
     }
 }
 

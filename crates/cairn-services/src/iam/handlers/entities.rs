@@ -51,14 +51,14 @@ pub fn get_user(a: &Scope<'_>) -> Result<Done, AwsError> {
             Some(u) => u,
             None => {
                 // The root user, as IAM describes it.
-                let created = a.now;
+                let account = a
+                    .app
+                    .identity
+                    .account(a.account)
+                    .map_err(|e| store_error(e.into()))?
+                    .ok_or_else(|| AwsError::internal("the caller's account is gone"))?;
                 return Ok(Done {
-                    xml: format!(
-                        "<User>{}{}{}</User>",
-                        wire::el("UserId", a.account.as_str()),
-                        wire::el("Arn", &format!("arn:aws:iam::{}:root", a.account)),
-                        wire::el("CreateDate", &wire::time(created)),
-                    ),
+                    xml: wire::root_user(&account, "User"),
                     response: None,
                 });
             }

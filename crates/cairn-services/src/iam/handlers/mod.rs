@@ -1,8 +1,12 @@
 //! Running IAM's operations, one file per topic: `entities.rs` (users, groups, roles),
 //! `policies.rs` (inline and managed policies, attachments), `secrets.rs` (access keys, login
-//! profiles, MFA devices, the account alias).
+//! profiles, the account alias), `mfa.rs` (virtual MFA devices, the root user's included),
+//! `account.rs` (the account summary) and `credential_report.rs` (the credential report).
 
+mod account;
+mod credential_report;
 mod entities;
+pub mod mfa;
 mod policies;
 mod secrets;
 
@@ -130,12 +134,15 @@ pub(super) fn run(app: &App, ctx: &CallContext, op: &str, form: &Form) -> Result
         "UpdateLoginProfile" => secrets::update_login_profile(&a),
         "DeleteLoginProfile" => secrets::delete_login_profile(&a),
         "ChangePassword" => secrets::change_password(&a),
-        "CreateVirtualMFADevice" => secrets::create_virtual_mfa_device(&a),
-        "EnableMFADevice" => secrets::enable_mfa_device(&a),
-        "ListMFADevices" => secrets::list_mfa_devices(&a),
-        "ListVirtualMFADevices" => secrets::list_virtual_mfa_devices(&a),
-        "DeactivateMFADevice" => secrets::deactivate_mfa_device(&a),
-        "DeleteVirtualMFADevice" => secrets::delete_virtual_mfa_device(&a),
+        "CreateVirtualMFADevice" => mfa::create_virtual_mfa_device(&a),
+        "EnableMFADevice" => mfa::enable_mfa_device(&a),
+        "ListMFADevices" => mfa::list_mfa_devices(&a),
+        "ListVirtualMFADevices" => mfa::list_virtual_mfa_devices(&a),
+        "DeactivateMFADevice" => mfa::deactivate_mfa_device(&a),
+        "DeleteVirtualMFADevice" => mfa::delete_virtual_mfa_device(&a),
+        "GetAccountSummary" => account::get_account_summary(&a),
+        "GenerateCredentialReport" => credential_report::generate(&a),
+        "GetCredentialReport" => credential_report::get(&a),
         "CreateAccountAlias" => secrets::create_account_alias(&a),
         "ListAccountAliases" => secrets::list_account_aliases(&a),
         "DeleteAccountAlias" => secrets::delete_account_alias(&a),

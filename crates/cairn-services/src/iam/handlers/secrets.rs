@@ -1,5 +1,5 @@
-//! Credentials: access keys, console passwords (login profiles), virtual MFA devices, and the
-//! account alias. Secrets appear in answers where AWS answers them, never in records.
+//! Credentials: access keys, console passwords (login profiles), and the account alias (virtual
+//! MFA devices are `mfa.rs`'s). Secrets appear in answers where AWS answers them, never in records.
 
 use cairn_model::Principal;
 use cairn_store::identity::{AccessKey, IamError, KeyOwner, User};
@@ -8,17 +8,17 @@ use serde_json::json;
 
 use super::entities::Scope;
 use super::{Done, caller_user, store_error};
-use crate::iam::{validate, wire};
+use crate::iam::wire;
 use crate::pipeline::codec::form::{self, optional, page, required, truncation_xml};
 
 /// Whose keys an operation means: the named user, else the calling user, else (for the root
 /// user) the root's own keys.
-enum KeyHolder {
+pub(super) enum KeyHolder {
     User(User),
     Root,
 }
 
-fn key_holder(a: &Scope<'_>) -> Result<KeyHolder, AwsError> {
+pub(super) fn key_holder(a: &Scope<'_>) -> Result<KeyHolder, AwsError> {
     if let Some(n) = optional(a.form, "UserName") {
         return Ok(KeyHolder::User(
             a.app.identity.user(a.account, n).map_err(store_error)?,
@@ -196,7 +196,7 @@ pub fn get_access_key_last_used(a: &Scope<'_>) -> Result<Done, AwsError> {
 
 // ---- login profiles ----
 
-fn profile_user(a: &Scope<'_>) -> Result<User, AwsError> {
+pub(super) fn profile_user(a: &Scope<'_>) -> Result<User, AwsError> {
     match key_holder(a)? {
         KeyHolder::User(u) => Ok(u),
         KeyHolder::Root => Err(AwsError::new(
@@ -295,139 +295,6 @@ pub fn change_password(a: &Scope<'_>) -> Result<Done, AwsError> {
     a.app
         .identity
         .update_login_profile(&u, Some(new), Some(false))
-        .map_err(store_error)?;
-    Ok(Done::empty())
-}
-
-// ---- virtual MFA devices ----
-
-pub fn create_virtual_mfa_device(a: &Scope<'_>) -> Result<Done, AwsError> {
-    let name = required(a.form, "VirtualMFADeviceName")?;
-    validate::name("VirtualMFADeviceName", name, 226)?;
-    let path = optional(a.form, "Path").unwrap_or("/");
-    validate::path("Path", path)?;
-    let d = a
-        .app
-        .identity
-        .create_mfa_device(a.account, path, name, &form::tags(a.form), a.now)
-        .map_err(store_error)?;
-    Ok(Done {
-        xml: wire::mfa_device(&d, None, true, "VirtualMFADevice"),
-        response: Some(json!({ "virtualMFADevice": { "serialNumber": d.serial } })),
-    })
-}
-
-pub fn enable_mfa_device(a: &Scope<'_>) -> Result<Done, AwsError> {
-    let u = a
-        .app
-        .identity
-        .user(a.account, required(a.form, "UserName")?)
-        .map_err(store_error)?;
-    a.app
-        .identity
-        .enable_mfa_device(
-            &u,
-            required(a.form, "SerialNumber")?,
-            required(a.form, "AuthenticationCode1")?,
-            required(a.form, "AuthenticationCode2")?,
-            a.now,
-        )
-        .map_err(store_error)?;
-    Ok(Done::empty())
-}
-
-pub fn list_mfa_devices(a: &Scope<'_>) -> Result<Done, AwsError> {
-    let devices = match key_holder(a)? {
-        KeyHolder::User(u) => a
-            .app
-            .identity
-            .user_mfa_devices(&u)
-            .map_err(store_error)?
-            .into_iter()
-            .map(|d| (u.name.clone(), d))
-            .collect(),
-        KeyHolder::Root => Vec::new(),
-    };
-    let p = page(a.form, devices)?;
-    let members: String = p
-        .items
-        .iter()
-        .map(|(user, d)| {
-            format!(
-                "<member>{}{}{}</member>",
-                wire::el("UserName", user),
-                wire::el("SerialNumber", &d.serial),
-                wire::el(
-                    "EnableDate",
-                    &wire::time(d.enabled_ms.unwrap_or(d.created_ms))
-                )
-            )
-        })
-        .collect();
-    Ok(Done {
-        xml: format!("<MFADevices>{members}</MFADevices>{}", truncation_xml(&p)),
-        response: None,
-    })
-}
-
-pub fn list_virtual_mfa_devices(a: &Scope<'_>) -> Result<Done, AwsError> {
-    let status = optional(a.form, "AssignmentStatus").unwrap_or("Any");
-    let all = a.app.identity.mfa_devices(a.account).map_err(store_error)?;
-    let mut items = Vec::new();
-    for d in all {
-        let assigned = d.user_id.is_some();
-        let keep = match status {
-            "Assigned" => assigned,
-            "Unassigned" => !assigned,
-            _ => true,
-        };
-        if keep {
-            let user = match &d.user_id {
-                Some(id) => a
-                    .app
-                    .identity
-                    .user_by_id(id)
-                    .map_err(|e| store_error(e.into()))?,
-                None => None,
-            };
-            items.push((d, user));
-        }
-    }
-    let p = page(a.form, items)?;
-    let members: String = p
-        .items
-        .iter()
-        .map(|(d, u)| wire::mfa_device(d, u.as_ref(), false, "member"))
-        .collect();
-    Ok(Done {
-        xml: format!(
-            "<VirtualMFADevices>{members}</VirtualMFADevices>{}",
-            truncation_xml(&p)
-        ),
-        response: None,
-    })
-}
-
-pub fn deactivate_mfa_device(a: &Scope<'_>) -> Result<Done, AwsError> {
-    let u = profile_user(a)?;
-    a.app
-        .identity
-        .deactivate_mfa_device(&u, required(a.form, "SerialNumber")?)
-        .map_err(store_error)?;
-    Ok(Done::empty())
-}
-
-pub fn delete_virtual_mfa_device(a: &Scope<'_>) -> Result<Done, AwsError> {
-    let serial = required(a.form, "SerialNumber")?;
-    let d = a.app.identity.mfa_device(serial).map_err(store_error)?;
-    if d.account != *a.account {
-        return Err(store_error(IamError::NoSuchEntity(format!(
-            "MFA Device with serial number {serial} does not exist."
-        ))));
-    }
-    a.app
-        .identity
-        .delete_mfa_device(serial)
         .map_err(store_error)?;
     Ok(Done::empty())
 }

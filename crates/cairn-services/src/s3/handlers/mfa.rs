@@ -1,10 +1,12 @@
 //! MFA delete and the versioning it guards: Put/GetBucketVersioning with `MfaDelete`, and the
 //! `x-amz-mfa: <serial> <code>` check that permanent deletes and versioning changes need once
-//! it is on. Codes come from the bucket owner's virtual MFA devices (IAM's, enabled, each code
-//! good once). Only the owner's root user may turn MFA delete on or off, as in S3; a bucket
-//! with Object Lock keeps its versioning enabled.
+//! it is on. Codes come from the bucket owner's root user's virtual MFA devices (assigned to root
+//! in the console, as in AWS; each code good once): an IAM user's device is refused as a wrong
+//! code is. Only the owner's root user may turn MFA delete on or off, as in S3; a bucket with
+//! Object Lock keeps its versioning enabled.
 
 use cairn_model::Principal;
+use cairn_store::identity::MfaHolder;
 use cairn_store::objects::{Bucket, BucketConfig, ObjectsError};
 use cairn_wire::AwsError;
 
@@ -37,8 +39,8 @@ fn header(req: &S3Request) -> Result<Option<(String, String)>, AwsError> {
     }
 }
 
-/// Checks the request's `x-amz-mfa` against the bucket owner's virtual MFA devices. A code is
-/// spent once it is accepted, so a request is checked once, whatever it deletes.
+/// Checks the request's `x-amz-mfa` against the bucket owner's root user's virtual MFA devices.
+/// A code is spent once it is accepted, so a request is checked once, whatever it deletes.
 pub fn check(app: &App, req: &S3Request, owner: &str) -> Result<(), AwsError> {
     let Some((serial, code)) = header(req)? else {
         return Err(AwsError::new(
@@ -50,7 +52,7 @@ pub fn check(app: &App, req: &S3Request, owner: &str) -> Result<(), AwsError> {
     let owned = app
         .identity
         .mfa_device(&serial)
-        .is_ok_and(|d| d.account.as_str() == owner);
+        .is_ok_and(|d| d.account.as_str() == owner && d.holder == Some(MfaHolder::Root));
     let good = owned
         && app
             .identity

@@ -24,6 +24,7 @@ fn entry(i: usize, name: &str) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: ACCT.into(),
         record: serde_json::to_vec(&record).unwrap(),
+        served: None,
     }
     .encode()
 }

@@ -19,6 +19,7 @@ fn entry(i: usize) -> Vec<u8> {
         kind: EntryKind::Recorded,
         account: "111122223333".into(),
         record: serde_json::to_vec(&record).unwrap(),
+        served: None,
     }
     .encode()
 }

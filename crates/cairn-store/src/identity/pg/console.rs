@@ -9,7 +9,7 @@ use postgres::Row;
 use super::{PgIdentity, account_id, bump, unless_taken};
 use crate::error::StoreError;
 use crate::identity::model::*;
-use crate::identity::sqlite::console::{hash, verify};
+use crate::identity::sqlite::console::{hash, holder_columns, holder_of, verify};
 use crate::identity::sqlite::entities::tags_to_json;
 use crate::identity::totp;
 use crate::identity::{IamError, IamResult};
@@ -25,7 +25,7 @@ fn no_device(serial: &str) -> IamError {
     ))
 }
 
-const DEVICE_COLUMNS: &str = "serial, account, seed_sealed, created_ms, user_id, enabled_ms";
+const DEVICE_COLUMNS: &str = "serial, account, seed_sealed, created_ms, user_id, enabled_ms, root";
 
 impl PgIdentity {
     fn device_of(&self, r: &Row) -> Result<MfaDevice, StoreError> {
@@ -35,7 +35,7 @@ impl PgIdentity {
             account: account_id(r.get(1))?,
             seed: self.sealer.unseal(&sealed)?,
             created_ms: r.get(3),
-            user_id: r.get(4),
+            holder: holder_of(r.get(4), r.get(6)),
             enabled_ms: r.get(5),
         })
     }
@@ -226,7 +226,7 @@ impl PgIdentity {
             account: account.clone(),
             seed: seed.to_vec(),
             created_ms: now_ms,
-            user_id: None,
+            holder: None,
             enabled_ms: None,
         })
     }
@@ -262,37 +262,34 @@ impl PgIdentity {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Enables a device for a user, given two consecutive codes from it.
+    /// Enables a device for a user or the root user, given two consecutive codes from it.
     pub fn enable_mfa_device(
         &self,
-        user: &User,
+        account: &AccountId,
+        holder: &MfaHolder,
         serial: &str,
         code1: &str,
         code2: &str,
         now_ms: i64,
     ) -> IamResult<()> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.is_some() {
+        if d.account != *account {
+            return Err(no_device(serial));
+        }
+        if d.holder.is_some() {
             return Err(IamError::EntityAlreadyExists(
                 "MFA Device is already in use.".into(),
             ));
         }
-        let now = totp::step_at(now_ms);
-        // Codes from the last few minutes, as AWS allows for slow typing and clock drift.
-        let Some(step) = (now - 10..=now + 1)
-            .rev()
-            .find(|s| totp::code(&d.seed, *s) == code1 && totp::code(&d.seed, s + 1) == code2)
-        else {
-            return Err(IamError::InvalidAuthenticationCode(
-                "Authentication code for device is not valid.".into(),
-            ));
-        };
+        let step = totp::enabling_step(&d.seed, code1, code2, now_ms)?;
+        let (user_id, root) = holder_columns(holder);
         let n = self.db.write_with(|c| {
             bump(c)?;
             // Only if no one (on another node) enabled it meanwhile.
             c.execute(
-                "UPDATE iam_mfa_devices SET user_id = $2, enabled_ms = $3, last_step = $4 WHERE serial = $1 AND user_id IS NULL",
-                &[&serial, &user.user_id, &now_ms, &(step + 1)],
+                "UPDATE iam_mfa_devices SET user_id = $2, root = $3, enabled_ms = $4, last_step = $5 \
+                 WHERE serial = $1 AND user_id IS NULL AND NOT root",
+                &[&serial, &user_id, &root, &now_ms, &(step + 1)],
             )
         })?;
         if n == 0 {
@@ -303,24 +300,20 @@ impl PgIdentity {
         Ok(())
     }
 
-    /// Devices enabled for a user.
-    pub fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>> {
-        Ok(self
-            .mfa_devices(&user.account)?
-            .into_iter()
-            .filter(|d| d.user_id.as_deref() == Some(user.user_id.as_str()))
-            .collect())
-    }
-
-    pub fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()> {
+    pub fn deactivate_mfa_device(
+        &self,
+        account: &AccountId,
+        holder: &MfaHolder,
+        serial: &str,
+    ) -> IamResult<()> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.as_deref() != Some(user.user_id.as_str()) {
+        if d.account != *account || d.holder.as_ref() != Some(holder) {
             return Err(no_device(serial));
         }
         self.db.write_with(|c| {
             bump(c)?;
             c.execute(
-                "UPDATE iam_mfa_devices SET user_id = NULL, enabled_ms = NULL WHERE serial = $1",
+                "UPDATE iam_mfa_devices SET user_id = NULL, root = FALSE, enabled_ms = NULL WHERE serial = $1",
                 &[&serial],
             )
         })?;
@@ -329,14 +322,14 @@ impl PgIdentity {
 
     pub fn delete_mfa_device(&self, serial: &str) -> IamResult<()> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.is_some() {
+        if d.holder.is_some() {
             return Err(IamError::DeleteConflict(
                 "MFA device is still in use.".into(),
             ));
         }
         self.db.write_with(|c| {
             c.execute(
-                "DELETE FROM iam_mfa_devices WHERE serial = $1 AND user_id IS NULL",
+                "DELETE FROM iam_mfa_devices WHERE serial = $1 AND user_id IS NULL AND NOT root",
                 &[&serial],
             )
         })?;
@@ -347,7 +340,7 @@ impl PgIdentity {
     /// it is shown to (the newest step accepted moves on in one conditional UPDATE).
     pub fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.is_none() {
+        if d.holder.is_none() {
             return Ok(false);
         }
         let now = totp::step_at(now_ms);
@@ -397,5 +390,37 @@ impl PgIdentity {
             )));
         }
         Ok(())
+    }
+
+    // ---- credential reports ----
+
+    pub fn put_credential_report(
+        &self,
+        account: &AccountId,
+        report: &CredentialReport,
+    ) -> IamResult<()> {
+        self.db.write_with(|c| {
+            c.execute(
+                "INSERT INTO credential_reports (account, generated_ms, content) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account) DO UPDATE SET generated_ms = excluded.generated_ms, content = excluded.content",
+                &[&account.as_str(), &report.generated_ms, &report.content],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn credential_report(&self, account: &AccountId) -> IamResult<Option<CredentialReport>> {
+        Ok(self
+            .db
+            .read()
+            .query_opt(
+                "SELECT generated_ms, content FROM credential_reports WHERE account = $1",
+                &[&account.as_str()],
+            )
+            .map_err(backend)?
+            .map(|r| CredentialReport {
+                generated_ms: r.get(0),
+                content: r.get(1),
+            }))
     }
 }

@@ -48,11 +48,18 @@ use crate::pg::fresh::{Fresh, Kept};
 use crate::pg::{Migration, PgDb, backend};
 use crate::seal::Sealer;
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    store: "identity",
-    version: 1,
-    sql: include_str!("../../../sql/pg/identity_0001.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        store: "identity",
+        version: 1,
+        sql: include_str!("../../../sql/pg/identity_0001.sql"),
+    },
+    Migration {
+        store: "identity",
+        version: 2,
+        sql: include_str!("../../../sql/pg/identity_0002.sql"),
+    },
+];
 
 pub struct PgIdentity {
     db: PgDb,
@@ -197,7 +204,7 @@ impl PgIdentity {
             .db
             .read()
             .query(
-                "SELECT id, alias FROM accounts ORDER BY created_ms, id COLLATE \"C\"",
+                "SELECT id, alias, created_ms FROM accounts ORDER BY created_ms, id COLLATE \"C\"",
                 &[],
             )
             .map_err(backend)?;
@@ -206,6 +213,7 @@ impl PgIdentity {
                 Ok(Account {
                     id: account_id(r.get(0))?,
                     alias: r.get(1),
+                    created_ms: r.get(2),
                 })
             })
             .collect()
@@ -225,11 +233,15 @@ impl PgIdentity {
             Ok(self
                 .db
                 .read()
-                .query_opt("SELECT alias FROM accounts WHERE id = $1", &[&id.as_str()])
+                .query_opt(
+                    "SELECT alias, created_ms FROM accounts WHERE id = $1",
+                    &[&id.as_str()],
+                )
                 .map_err(backend)?
                 .map(|r| Account {
                     id: id.clone(),
                     alias: r.get(0),
+                    created_ms: r.get(1),
                 }))
         };
         self.through(&self.accounts, id.as_str(), generation, read, |_| true)
@@ -262,7 +274,14 @@ impl PgIdentity {
             keys::insert_key(c, &key, &sealed)?;
             Ok(key.account.clone())
         })?;
-        Ok((Account { id, alias: None }, key))
+        Ok((
+            Account {
+                id,
+                alias: None,
+                created_ms: now_ms,
+            },
+            key,
+        ))
     }
 
     /// An instance-wide random secret, created on first use; every node gets the same one.
@@ -379,13 +398,14 @@ impl IdentityStore for PgIdentity {
         fn create_mfa_device(&self, account: &AccountId, path: &str, name: &str, tags: &Tags, now_ms: i64) -> IamResult<MfaDevice>;
         fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice>;
         fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>>;
-        fn enable_mfa_device(&self, user: &User, serial: &str, code1: &str, code2: &str, now_ms: i64) -> IamResult<()>;
-        fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>>;
-        fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()>;
+        fn enable_mfa_device(&self, account: &AccountId, holder: &MfaHolder, serial: &str, code1: &str, code2: &str, now_ms: i64) -> IamResult<()>;
+        fn deactivate_mfa_device(&self, account: &AccountId, holder: &MfaHolder, serial: &str) -> IamResult<()>;
         fn delete_mfa_device(&self, serial: &str) -> IamResult<()>;
         fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool>;
         fn set_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
         fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
+        fn put_credential_report(&self, account: &AccountId, report: &CredentialReport) -> IamResult<()>;
+        fn credential_report(&self, account: &AccountId) -> IamResult<Option<CredentialReport>>;
     }
 }
 

@@ -125,7 +125,8 @@ fn nodes_follow_one_generation() {
         .unwrap();
     let step = totp::step_at(now);
     a.enable_mfa_device(
-        &u,
+        &acct.id,
+        &crate::identity::MfaHolder::user(&u),
         &d.serial,
         &totp::code(&d.seed, step - 1),
         &totp::code(&d.seed, step),

@@ -45,6 +45,23 @@ fn no_profile(user: &str) -> IamError {
     IamError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
 }
 
+/// The holder the `user_id` and `root` columns name.
+pub(in crate::identity) fn holder_of(user_id: Option<String>, root: bool) -> Option<MfaHolder> {
+    match (user_id, root) {
+        (Some(user_id), _) => Some(MfaHolder::User { user_id }),
+        (None, true) => Some(MfaHolder::Root),
+        (None, false) => None,
+    }
+}
+
+/// The `user_id` and `root` columns of a holder.
+pub(in crate::identity) fn holder_columns(holder: &MfaHolder) -> (Option<&str>, bool) {
+    match holder {
+        MfaHolder::User { user_id } => (Some(user_id.as_str()), false),
+        MfaHolder::Root => (None, true),
+    }
+}
+
 fn no_device(serial: &str) -> IamError {
     IamError::NoSuchEntity(format!(
         "MFA Device with serial number {serial} does not exist."
@@ -229,7 +246,7 @@ impl SqliteIdentity {
             account: account.clone(),
             seed: seed.to_vec(),
             created_ms: now_ms,
-            user_id: None,
+            holder: None,
             enabled_ms: None,
         })
     }
@@ -237,10 +254,12 @@ impl SqliteIdentity {
     pub fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice> {
         self.db.read()
             .query_row(
-                "SELECT serial, account, seed, created_ms, user_id, enabled_ms FROM iam_mfa_devices WHERE serial = ?1",
+                "SELECT serial, account, seed, created_ms, user_id, enabled_ms, root FROM iam_mfa_devices WHERE serial = ?1",
                 [serial],
                 |r| {
                     let account: String = r.get(1)?;
+                    let user_id: Option<String> = r.get(4)?;
+                    let root: bool = r.get(6)?;
                     Ok(MfaDevice {
                         serial: r.get(0)?,
                         account: AccountId::parse(&account).map_err(|e| {
@@ -252,7 +271,7 @@ impl SqliteIdentity {
                         })?,
                         seed: r.get(2)?,
                         created_ms: r.get(3)?,
-                        user_id: r.get(4)?,
+                        holder: holder_of(user_id, root),
                         enabled_ms: r.get(5)?,
                     })
                 },
@@ -274,55 +293,47 @@ impl SqliteIdentity {
         serials.iter().map(|s| self.mfa_device(s)).collect()
     }
 
-    /// Enables a device for a user, given two consecutive codes from it.
+    /// Enables a device for a user or the root user, given two consecutive codes from it.
     pub fn enable_mfa_device(
         &self,
-        user: &User,
+        account: &AccountId,
+        holder: &MfaHolder,
         serial: &str,
         code1: &str,
         code2: &str,
         now_ms: i64,
     ) -> IamResult<()> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.is_some() {
+        if d.account != *account {
+            return Err(no_device(serial));
+        }
+        if d.holder.is_some() {
             return Err(IamError::EntityAlreadyExists(
                 "MFA Device is already in use.".into(),
             ));
         }
-        let now = totp::step_at(now_ms);
-        // Codes from the last few minutes, as AWS allows for slow typing and clock drift.
-        let Some(step) = (now - 10..=now + 1)
-            .rev()
-            .find(|s| totp::code(&d.seed, *s) == code1 && totp::code(&d.seed, s + 1) == code2)
-        else {
-            return Err(IamError::InvalidAuthenticationCode(
-                "Authentication code for device is not valid.".into(),
-            ));
-        };
+        let step = totp::enabling_step(&d.seed, code1, code2, now_ms)?;
+        let (user_id, root) = holder_columns(holder);
         self.db.write()?.execute(
-            "UPDATE iam_mfa_devices SET user_id = ?2, enabled_ms = ?3, last_step = ?4 WHERE serial = ?1",
-            params![serial, user.user_id, now_ms, step + 1],
+            "UPDATE iam_mfa_devices SET user_id = ?2, root = ?3, enabled_ms = ?4, last_step = ?5 WHERE serial = ?1",
+            params![serial, user_id, root, now_ms, step + 1],
         )?;
         self.changed();
         Ok(())
     }
 
-    /// Devices enabled for a user.
-    pub fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>> {
-        Ok(self
-            .mfa_devices(&user.account)?
-            .into_iter()
-            .filter(|d| d.user_id.as_deref() == Some(user.user_id.as_str()))
-            .collect())
-    }
-
-    pub fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()> {
+    pub fn deactivate_mfa_device(
+        &self,
+        account: &AccountId,
+        holder: &MfaHolder,
+        serial: &str,
+    ) -> IamResult<()> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.as_deref() != Some(user.user_id.as_str()) {
+        if d.account != *account || d.holder.as_ref() != Some(holder) {
             return Err(no_device(serial));
         }
         self.db.write()?.execute(
-            "UPDATE iam_mfa_devices SET user_id = NULL, enabled_ms = NULL WHERE serial = ?1",
+            "UPDATE iam_mfa_devices SET user_id = NULL, root = 0, enabled_ms = NULL WHERE serial = ?1",
             [serial],
         )?;
         self.changed();
@@ -331,7 +342,7 @@ impl SqliteIdentity {
 
     pub fn delete_mfa_device(&self, serial: &str) -> IamResult<()> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.is_some() {
+        if d.holder.is_some() {
             return Err(IamError::DeleteConflict(
                 "MFA device is still in use.".into(),
             ));
@@ -345,7 +356,7 @@ impl SqliteIdentity {
     /// Checks a one-time code from an enabled device; each code is good once.
     pub fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool> {
         let d = self.mfa_device(serial)?;
-        if d.user_id.is_none() {
+        if d.holder.is_none() {
             return Ok(false);
         }
         let now = totp::step_at(now_ms);
@@ -401,5 +412,37 @@ impl SqliteIdentity {
         }
         self.changed();
         Ok(())
+    }
+
+    // ---- credential reports ----
+
+    pub fn put_credential_report(
+        &self,
+        account: &AccountId,
+        report: &CredentialReport,
+    ) -> IamResult<()> {
+        self.db.write()?.execute(
+            "INSERT INTO credential_reports (account, generated_ms, content) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (account) DO UPDATE SET generated_ms = excluded.generated_ms, content = excluded.content",
+            params![account.as_str(), report.generated_ms, report.content],
+        )?;
+        Ok(())
+    }
+
+    pub fn credential_report(&self, account: &AccountId) -> IamResult<Option<CredentialReport>> {
+        Ok(self
+            .db
+            .read()
+            .query_row(
+                "SELECT generated_ms, content FROM credential_reports WHERE account = ?1",
+                [account.as_str()],
+                |r| {
+                    Ok(CredentialReport {
+                        generated_ms: r.get(0)?,
+                        content: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 }

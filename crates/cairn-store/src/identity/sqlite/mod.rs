@@ -83,6 +83,7 @@ pub struct SqliteIdentity {
 impl SqliteIdentity {
     pub fn open(path: &Path) -> Result<SqliteIdentity, StoreError> {
         let db = Db::open(path, SCHEMA)?;
+        add_root_mfa_column(&db)?;
         // Owner-only, including SQLite's write-ahead log and shared-memory files.
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -121,15 +122,24 @@ impl SqliteIdentity {
 
     pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let c = self.db.read();
-        let mut st = c.prepare_cached("SELECT id, alias FROM accounts ORDER BY created_ms, id")?;
+        let mut st =
+            c.prepare_cached("SELECT id, alias, created_ms FROM accounts ORDER BY created_ms, id")?;
         let rows = st.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, alias) = row?;
+            let (id, alias, created_ms) = row?;
             let id = AccountId::parse(&id).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            out.push(Account { id, alias });
+            out.push(Account {
+                id,
+                alias,
+                created_ms,
+            });
         }
         Ok(out)
     }
@@ -146,14 +156,15 @@ impl SqliteIdentity {
             .db
             .read()
             .query_row(
-                "SELECT alias FROM accounts WHERE id = ?1",
+                "SELECT alias, created_ms FROM accounts WHERE id = ?1",
                 [id.as_str()],
-                |r| r.get::<_, Option<String>>(0),
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)),
             )
             .optional()?
-            .map(|alias| Account {
+            .map(|(alias, created_ms)| Account {
                 id: id.clone(),
                 alias,
+                created_ms,
             }))
     }
 
@@ -192,7 +203,14 @@ impl SqliteIdentity {
         Self::insert_key(&c, &key)?;
         drop(c);
         self.changed();
-        Ok((Account { id, alias: None }, key))
+        Ok((
+            Account {
+                id,
+                alias: None,
+                created_ms: now_ms,
+            },
+            key,
+        ))
     }
 
     /// The embedded store's generation is in memory: reading it is asking.
@@ -225,6 +243,19 @@ impl SqliteIdentity {
         )?;
         Ok(v)
     }
+}
+
+/// Gives a database made before root could hold an MFA device the `root` column the schema
+/// now declares (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it was).
+fn add_root_mfa_column(db: &Db) -> Result<(), StoreError> {
+    let c = db.write()?;
+    let has = c
+        .prepare("SELECT 1 FROM pragma_table_info('iam_mfa_devices') WHERE name = 'root'")?
+        .exists([])?;
+    if !has {
+        c.execute_batch("ALTER TABLE iam_mfa_devices ADD COLUMN root INTEGER NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
 }
 
 impl IdentityStore for SqliteIdentity {
@@ -300,13 +331,14 @@ impl IdentityStore for SqliteIdentity {
         fn create_mfa_device(&self, account: &AccountId, path: &str, name: &str, tags: &Tags, now_ms: i64) -> IamResult<MfaDevice>;
         fn mfa_device(&self, serial: &str) -> IamResult<MfaDevice>;
         fn mfa_devices(&self, account: &AccountId) -> IamResult<Vec<MfaDevice>>;
-        fn enable_mfa_device(&self, user: &User, serial: &str, code1: &str, code2: &str, now_ms: i64) -> IamResult<()>;
-        fn user_mfa_devices(&self, user: &User) -> IamResult<Vec<MfaDevice>>;
-        fn deactivate_mfa_device(&self, user: &User, serial: &str) -> IamResult<()>;
+        fn enable_mfa_device(&self, account: &AccountId, holder: &MfaHolder, serial: &str, code1: &str, code2: &str, now_ms: i64) -> IamResult<()>;
+        fn deactivate_mfa_device(&self, account: &AccountId, holder: &MfaHolder, serial: &str) -> IamResult<()>;
         fn delete_mfa_device(&self, serial: &str) -> IamResult<()>;
         fn check_mfa_code(&self, serial: &str, code: &str, now_ms: i64) -> IamResult<bool>;
         fn set_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
         fn delete_account_alias(&self, account: &AccountId, alias: &str) -> IamResult<()>;
+        fn put_credential_report(&self, account: &AccountId, report: &CredentialReport) -> IamResult<()>;
+        fn credential_report(&self, account: &AccountId) -> IamResult<Option<CredentialReport>>;
     }
 }
 

@@ -157,6 +157,7 @@ impl Scenario {
                     kind: EntryKind::Recorded,
                     account: ctx.account().to_owned(),
                     record: serde_json::to_vec(r).unwrap_or_default(),
+                    served: None,
                 }
                 .encode()
             })
