@@ -31,15 +31,19 @@ use http_body_util::Full;
 pub use codec::{Answer, Codec, WireRequest};
 pub use operation::{Access, Operation};
 pub use registry::{PublicRequest, PublicRoute, Registry};
-pub use service::{Check, Details, Ended, PolicyOf, Recording, Service};
+pub use service::{Admission, Check, Details, Ended, PolicyOf, Recording, Service};
 
 use crate::app::App;
 use crate::authz::{self, ResourcePolicy};
 use crate::recorder::{self, CallContext, CallFacts};
 
 /// An authenticated call on its way to a service.
+#[derive(Clone, Debug)]
 pub struct Call {
     pub principal: Principal,
+    /// The account the call is recorded for when its principal has none: an anonymous
+    /// caller's call goes to the owner of what it addresses (S3: the bucket's owner).
+    pub account: Option<String>,
     pub region: String,
     pub source_ip: String,
     pub user_agent: Option<String>,
@@ -65,21 +69,9 @@ pub async fn serve<S: Service>(
         Ok(r) => r,
         Err(e) => return svc.codec().error(&e, &answer),
     };
-    let Some(account) = call.principal.account().map(|a| a.to_string()) else {
+    let Some(ctx) = context_of(call, svc.home_region()) else {
         let e = AwsError::internal("caller has no account");
         return svc.codec().error(&e, &answer);
-    };
-    let ctx = CallContext {
-        principal: call.principal,
-        recipient_account: account,
-        region: svc.home_region().map(str::to_owned).unwrap_or(call.region),
-        source_ip: call.source_ip,
-        user_agent: call.user_agent,
-        request_id: call.request_id,
-        tls: call.tls,
-        invoked_by: None,
-        from_console: false,
-        source_arn: None,
     };
     let svc2 = Arc::clone(&svc);
     let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
@@ -87,6 +79,28 @@ pub async fn serve<S: Service>(
         Ok(out) => svc.codec().encode(op, out, &answer),
         Err(e) => svc.codec().error(&e, &answer),
     }
+}
+
+/// What the recorder and the service know of a call from the edge: recorded for its
+/// principal's account (or, for a principal of none, the account the edge found for it), in
+/// the service's home region if it has one. `None`: there is no account to record it for.
+pub fn context_of(call: Call, home_region: Option<&str>) -> Option<CallContext> {
+    let account = match call.principal.account() {
+        Some(a) => a.to_string(),
+        None => call.account?,
+    };
+    Some(CallContext {
+        principal: call.principal,
+        recipient_account: account,
+        region: home_region.map(str::to_owned).unwrap_or(call.region),
+        source_ip: call.source_ip,
+        user_agent: call.user_agent,
+        request_id: call.request_id,
+        tls: call.tls,
+        invoked_by: None,
+        from_console: false,
+        source_arn: None,
+    })
 }
 
 /// Runs a call whose operation is known, from parsing its input to making its record durable
