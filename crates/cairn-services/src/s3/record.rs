@@ -88,6 +88,14 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         v.insert("xmlns".into(), ns.into());
         params.insert(doc.name.clone(), Value::Object(v));
     }
+    // A copy's source (and the range of it a part copies), as the header named them.
+    if matches!(op, "CopyObject" | "UploadPartCopy") {
+        for h in ["x-amz-copy-source", "x-amz-copy-source-range"] {
+            if let Some(v) = req.header(h) {
+                params.insert(h.to_owned(), v.into());
+            }
+        }
+    }
     let mut response = Map::new();
     if let Some(r) = resp {
         for (k, v) in &r.headers {

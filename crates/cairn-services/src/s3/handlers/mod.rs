@@ -1,8 +1,9 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
-//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`],
+//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`part_copy`], [`listing`],
 //! [`uploads_list`], [`attributes`], browser uploads: [`post`]; CORS: [`cors`]; ACLs: [`acl`],
 //! with Object Ownership: [`ownership`]; Block Public Access: [`public_access`]; conditional
-//! reads: [`conditions`]; conditional writes: [`write_conditions`]; tags: [`tagging`];
+//! reads: [`conditions`]; a copy's source: [`copy_source`]; conditional writes:
+//! [`write_conditions`]; tags: [`tagging`];
 //! lifecycle configuration: [`lifecycle`]; server access logging configuration: [`logging`];
 //! Object Lock: [`lock`], its rules [`lock_rules`]; versioning and MFA delete: [`mfa`]).
 
@@ -10,6 +11,7 @@ pub(super) mod acl;
 mod attributes;
 mod buckets;
 mod conditions;
+pub(super) mod copy_source;
 mod cors;
 mod lifecycle;
 mod listing;
@@ -20,6 +22,7 @@ mod mfa;
 mod multipart;
 mod objects;
 pub(super) mod ownership;
+mod part_copy;
 mod post;
 mod post_policy;
 pub(super) mod public_access;
@@ -217,6 +220,7 @@ fn run_operation(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) 
         | "ListParts"
         | "AbortMultipartUpload"
         | "CompleteMultipartUpload" => multipart::run(app, ctx, req, now),
+        "UploadPartCopy" => part_copy::run(app, ctx, req, now),
         _ => objects::run(app, ctx, op, req, now),
     }
 }

@@ -1,4 +1,5 @@
-//! Multipart uploads: create, upload parts, list them, abort, and complete into one object.
+//! Multipart uploads: create, upload parts, list them, abort, and complete into one object
+//! (parts copied from other objects: `part_copy.rs`).
 
 use cairn_wire::AwsError;
 
@@ -116,7 +117,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
     }
 }
 
-fn part_args(req: &S3Request) -> Result<(i64, String), AwsError> {
+pub(super) fn part_args(req: &S3Request) -> Result<(i64, String), AwsError> {
     let num = req
         .query
         .get("partNumber")
