@@ -5,7 +5,8 @@
 //! reads: [`conditions`]; a copy's source: [`copy_source`]; conditional writes:
 //! [`write_conditions`]; tags: [`tagging`];
 //! lifecycle configuration: [`lifecycle`]; server access logging configuration: [`logging`];
-//! Object Lock: [`lock`], its rules [`lock_rules`]; versioning and MFA delete: [`mfa`]).
+//! Object Lock: [`lock`], its rules [`lock_rules`], the checksum its writes need
+//! [`lock_checksum`]; versioning and MFA delete: [`mfa`]).
 
 pub(super) mod acl;
 mod attributes;
@@ -16,6 +17,7 @@ mod cors;
 mod lifecycle;
 mod listing;
 mod lock;
+mod lock_checksum;
 mod lock_rules;
 mod logging;
 mod mfa;

@@ -38,6 +38,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
         }
         "UploadPart" => {
             let (num, id) = part_args(req)?;
+            super::lock_checksum::for_part(app, req, &id)?;
             let etag = s
                 .put_part(req.bucket(), req.key(), &id, num, &req.payload, now)
                 .map_err(oe)?;
