@@ -54,8 +54,8 @@ pub(super) fn admit(
     let mut call = call.clone();
     call.account = Some(bucket.account);
     call.region = bucket.region;
-    if body_follows && let Err(answered) = judge_head(svc, app, &call, req) {
-        return answered;
+    if body_follows && let Err(e) = judge_head(svc, app, &call, req) {
+        return answer(&e);
     }
     Admission::Admitted {
         account: call.account.unwrap_or_default(),
@@ -63,22 +63,13 @@ pub(super) fn admit(
     }
 }
 
-/// Judges a call whose body has not been read, on its head: `Err` is the answer when it is
-/// refused (recorded first, as every refused call is).
-fn judge_head(svc: &S3, app: &App, call: &Call, req: &WireRequest) -> Result<(), Admission> {
-    let head = req.method == http::Method::HEAD;
-    let answer = |e: &AwsError| Admission::Answered(s3_error(e, &call.request_id, head));
-    let (op, routed) = S3Codec
-        .route(operations::table(), req, &Bytes::new())
-        .map_err(|e| answer(&e))?;
-    let Some(ctx) = pipeline::context_of(call.clone(), None) else {
-        return Err(answer(&AwsError::internal(
-            "an anonymous call has no owner",
-        )));
-    };
-    let mut input = S3Codec
-        .parse(routed, req, Bytes::new(), &ctx)
-        .map_err(|e| answer(&e))?;
+/// Judges a call whose body has not been read, on its head: `Err` is the error it is answered
+/// with when it is refused (recorded first, as every refused call is).
+fn judge_head(svc: &S3, app: &App, call: &Call, req: &WireRequest) -> Result<(), AwsError> {
+    let (op, routed) = S3Codec.route(operations::table(), req, &Bytes::new())?;
+    let ctx = pipeline::context_of(call.clone(), None)
+        .ok_or_else(|| AwsError::internal("an anonymous call has no owner"))?;
+    let mut input = S3Codec.parse(routed, req, Bytes::new(), &ctx)?;
     // The body is not there yet: only what the head says is judged.
     input.bad_payload = None;
     let verdict = resolve::checks(app, &ctx, &input)
@@ -89,5 +80,5 @@ fn judge_head(svc: &S3, app: &App, call: &Call, req: &WireRequest) -> Result<(),
     // Recorded as refused, and never run: resolving it fails with the refusal.
     input.bad_payload = Some(refusal.clone());
     let recorded = pipeline::execute_here(svc, app, &ctx, op, input, Durability::Wait);
-    Err(answer(&recorded.err().unwrap_or(refusal)))
+    Err(recorded.err().unwrap_or(refusal))
 }
