@@ -265,14 +265,24 @@ def test_anonymous_calls_are_data_events_in_the_bucket_owners_trail(lab):
         status, headers, _ = fetch(lab, f"/{data}/priv/b.txt")
         assert status == 403
         denied_id = {k.lower(): v for k, v in headers.items()}["x-amz-request-id"]
+        # A write refused on its head, its body unread, is recorded as refused too.
+        status, headers, _ = fetch(lab, f"/{data}/priv/new.txt", "PUT", b"x" * 1000)
+        assert status == 403
+        write_id = {k.lower(): v for k, v in headers.items()}["x-amz-request-id"]
+        wanted = (ok_id, denied_id, write_id)
 
         def delivered():
-            mine = {r["requestID"]: r for r in records_in(s3, logs) if r["requestID"] in (ok_id, denied_id)}
-            return mine if len(mine) == 2 else None
+            mine = {r["requestID"]: r for r in records_in(s3, logs) if r["requestID"] in wanted}
+            return mine if len(mine) == 3 else None
         recs = wait_for(delivered)
     finally:
         ct.delete_trail(Name=trail)
-    ok, refused = recs[ok_id], recs[denied_id]
+    ok, refused, write = recs[ok_id], recs[denied_id], recs[write_id]
+    assert write["eventName"] == "PutObject" and write["errorCode"] == "AccessDenied"
+    assert write["userIdentity"] == ANONYMOUS and write["readOnly"] is False
+    assert write["requestParameters"]["key"] == "priv/new.txt"
+    assert write["additionalEventData"]["bytesTransferredIn"] == 0
+    assert "x-amz-copy-source" not in write["requestParameters"]
     for r in (ok, refused):
         assert r["userIdentity"] == ANONYMOUS
         assert r["recipientAccountId"] == account

@@ -1,11 +1,13 @@
 //! Unsigned S3 requests: S3's anonymous caller.
 //!
 //! A request with no trace of a signature, in S3's protocol (see `auth::authenticate_headers`),
-//! is offered to S3 on its head alone: S3 admits it when it addresses a bucket (whose owner's
-//! account gets its record), and, when a body follows, only if the call would be allowed, so
-//! that no unauthenticated body is read for a call that will be refused. An admitted call's
-//! body is read under the budget for unverified bytes, then served like any other call, as
-//! `Principal::Anonymous`.
+//! is offered to S3 on its head alone (on a quick worker: a bucket read by name, and when a
+//! body follows, the call's authorization): S3 admits it when it addresses a bucket (whose
+//! owner's account gets its record), and, when a body follows, only if the call would be
+//! allowed, so that no unauthenticated body is read for a call that will be refused. An
+//! admitted call's body is read under the budget for unverified bytes, then served like any
+//! other call, as `Principal::Anonymous`; a refused one is served without its body, recorded as
+//! refused, and its connection closed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,27 +50,41 @@ pub(super) async fn serve(
     let body_follows = body::declared_length(&parts.headers).is_some_and(|n| n > 0)
         || parts.headers.contains_key(http::header::TRANSFER_ENCODING);
     let judged = {
-        let (app, service, call, head) = (
+        let (worker_app, service, call, head) = (
             Arc::clone(&app),
             Arc::clone(&service),
             call.clone(),
             request(&authed),
         );
         // S3 reads its stores to find the bucket: never on the reactor.
-        tokio::task::spawn_blocking(move || {
-            service.admit_anonymous(&app, &call, &head, body_follows)
-        })
-        .await
+        app.quick
+            .run(move || service.admit_anonymous(&worker_app, &call, &head, body_follows))
+            .await
     };
     match judged {
-        Ok(Admission::Admitted { account, region }) => {
+        Some(Admission::Admitted { account, region }) => {
             call.account = Some(account);
             call.region = region;
         }
+        Some(Admission::Refused {
+            account,
+            region,
+            refusal,
+        }) => {
+            call.account = Some(account);
+            call.region = region;
+            call.refused = Some(refusal);
+            let req = request(&Authenticated {
+                region: call.region.clone(),
+                ..authed
+            });
+            // Its body is never read: the connection goes with the answer.
+            return closing(service.serve(app, call, req, Bytes::new()).await);
+        }
         // A body that was not read must not be taken for the next request.
-        Ok(Admission::Answered(resp)) if body_follows => return closing(resp),
-        Ok(Admission::Answered(resp)) => return resp,
-        Err(_) => {
+        Some(Admission::Answered(resp)) if body_follows => return closing(resp),
+        Some(Admission::Answered(resp)) => return resp,
+        None => {
             let e = cairn_wire::AwsError::internal("the operation failed unexpectedly");
             return closing(error_response(&e, Protocol::RestXml, &call.request_id));
         }
@@ -91,8 +107,9 @@ pub(super) async fn serve(
         }
     };
     drop(hold);
-    let mut authed = authed;
-    authed.region = call.region.clone();
-    let req = request(&authed);
+    let req = request(&Authenticated {
+        region: call.region.clone(),
+        ..authed
+    });
     service.serve(app, call, req, payload).await
 }

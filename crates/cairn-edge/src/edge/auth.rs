@@ -316,7 +316,7 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 protocol: Protocol::RestXml,
                 stage: Stage::NeedsForm,
             }),
-            None if guess == Protocol::RestXml && !claims_credentials(parts) => Ok(Pending {
+            None if in_s3_protocol(parts, guess) && !claims_credentials(parts) => Ok(Pending {
                 service: "s3".into(),
                 protocol: Protocol::RestXml,
                 stage: Stage::Anonymous,
@@ -324,6 +324,22 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
             None => Err((SigV4Error::Missing.to_aws_error(guess, None), guess)),
         },
         Err(e) => Err((e.to_aws_error(guess, None), guess)),
+    }
+}
+
+/// Whether an unsigned request is in S3's protocol rather than another service's (a JSON or
+/// CBOR target, a query `Action`): a form-encoded body makes a query call only when it is
+/// POSTed (IAM, STS, …); an object PUT with that content type is S3's.
+fn in_s3_protocol(parts: &RequestParts<'_>, guess: Protocol) -> bool {
+    match guess {
+        Protocol::RestXml => true,
+        Protocol::Query { .. } => {
+            let action = parts
+                .raw_query
+                .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
+            parts.method != "POST" && !action
+        }
+        _ => false,
     }
 }
 
@@ -493,5 +509,70 @@ pub fn claim(app: &App, pending: Pending) -> Result<(Authenticated, Option<BodyC
                 }),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'a>(
+        method: &'a str,
+        query: Option<&'a str>,
+        headers: &'a http::HeaderMap,
+    ) -> RequestParts<'a> {
+        RequestParts {
+            method,
+            raw_path: "/bucket/key",
+            raw_query: query,
+            headers,
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_s3_shaped_requests_without_any_credential_are_anonymous() {
+        let anonymous = |method, query, h: &http::HeaderMap| {
+            let p = parts(method, query, h);
+            in_s3_protocol(&p, Protocol::sniff(h, query)) && !claims_credentials(&p)
+        };
+        let none = headers(&[]);
+        assert!(anonymous("GET", None, &none));
+        assert!(anonymous("GET", Some("list-type=2&prefix=a"), &none));
+        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        assert!(
+            anonymous("PUT", None, &form),
+            "an object PUT with a form type"
+        );
+        // Other services' unsigned calls.
+        assert!(!anonymous("POST", None, &form), "a query call (STS, IAM)");
+        assert!(!anonymous("GET", Some("Action=ListUsers"), &none));
+        let json = headers(&[("x-amz-target", "CloudTrail_20131101.DescribeTrails")]);
+        assert!(!anonymous("POST", None, &json));
+        let cbor = headers(&[("smithy-protocol", "rpc-v2-cbor")]);
+        assert!(!anonymous("POST", None, &cbor));
+        // Pieces of a credential without the signature that would make it whole.
+        let token = headers(&[("x-amz-security-token", "t")]);
+        assert!(!anonymous("GET", None, &token));
+        let stream = headers(&[("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")]);
+        assert!(!anonymous("PUT", None, &stream));
+        for q in [
+            "X-Amz-Credential=AKIA%2F20250101%2Fus-east-1%2Fs3%2Faws4_request",
+            "x-amz-signature=00",
+            "Signature=abc",
+            "AWSAccessKeyId=AKIA",
+        ] {
+            assert!(!anonymous("GET", Some(q), &none), "{q}");
+        }
+        let unsigned_trailer =
+            headers(&[("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
+        assert!(anonymous("PUT", None, &unsigned_trailer));
     }
 }

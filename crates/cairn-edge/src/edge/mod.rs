@@ -425,6 +425,7 @@ fn call_of(
     Call {
         principal: authed.principal.clone(),
         account: None,
+        refused: None,
         region: authed.region.clone(),
         source_ip: peer.ip().to_string(),
         user_agent: parts

@@ -44,6 +44,9 @@ pub struct Call {
     /// The account the call is recorded for when its principal has none: an anonymous
     /// caller's call goes to the owner of what it addresses (S3: the bucket's owner).
     pub account: Option<String>,
+    /// The refusal already decided on the call's head, before its body was read (an
+    /// anonymous write its bucket does not allow): the call is recorded as refused, never run.
+    pub refused: Option<AwsError>,
     pub region: String,
     pub source_ip: String,
     pub user_agent: Option<String>,
@@ -69,13 +72,14 @@ pub async fn serve<S: Service>(
         Ok(r) => r,
         Err(e) => return svc.codec().error(&e, &answer),
     };
+    let refused = call.refused.clone();
     let Some(ctx) = context_of(call, svc.home_region()) else {
         let e = AwsError::internal("caller has no account");
         return svc.codec().error(&e, &answer);
     };
     let svc2 = Arc::clone(&svc);
     let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
-    match execute(Arc::clone(&svc), app, ctx, op, protocol, parse).await {
+    match execute(Arc::clone(&svc), app, ctx, op, protocol, parse, refused).await {
         Ok(out) => svc.codec().encode(op, out, &answer),
         Err(e) => svc.codec().error(&e, &answer),
     }
@@ -105,7 +109,8 @@ pub fn context_of(call: Call, home_region: Option<&str>) -> Option<CallContext> 
 
 /// Runs a call whose operation is known, from parsing its input to making its record durable
 /// (audit fails closed: without a durable record the answer is 503). Refusals are shaped for
-/// `protocol`, the one the request came in.
+/// `protocol`, the one the request came in. A call `refused` already is recorded as refused
+/// with that error, and never resolved or run.
 pub async fn execute<S, P>(
     svc: Arc<S>,
     app: Arc<App>,
@@ -113,6 +118,7 @@ pub async fn execute<S, P>(
     op: &'static Operation,
     protocol: Protocol,
     parse: P,
+    refused: Option<AwsError>,
 ) -> Result<service::Output<S>, AwsError>
 where
     S: Service,
@@ -125,7 +131,7 @@ where
     let work = move || {
         let entered = db::enter();
         let input = parse(&ctx2);
-        let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input);
+        let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input, refused);
         (result, facts, entered.leave())
     };
     // The stages touch the stores: never on the reactor itself.
@@ -204,7 +210,7 @@ pub fn execute_here<S: Service + ?Sized>(
         return Err(AwsError::audit_unavailable());
     }
     let entered = db::enter();
-    let (result, facts) = stages(svc, app, ctx, op, svc.codec().protocol(), Ok(input));
+    let (result, facts) = stages(svc, app, ctx, op, svc.codec().protocol(), Ok(input), None);
     // Empty when this call runs inside another: their changes commit together.
     let writes = entered.leave();
     let recorded = match (durability, facts) {
@@ -249,7 +255,8 @@ pub fn authorize_here<S: Service + ?Sized>(
 }
 
 /// Resolve, authorize, run and describe one call (blocking: it touches the stores). No facts:
-/// the call is not to be recorded (it was not its claimed principal's).
+/// the call is not to be recorded (it was not its claimed principal's). A call `refused`
+/// already ends there, denied.
 fn stages<S: Service + ?Sized>(
     svc: &S,
     app: &App,
@@ -257,11 +264,13 @@ fn stages<S: Service + ?Sized>(
     op: &'static Operation,
     protocol: Protocol,
     input: Result<service::Input<S>, AwsError>,
+    refused: Option<AwsError>,
 ) -> (Result<service::Output<S>, AwsError>, Option<CallFacts>) {
     let mut plan = S::Plan::default();
-    let (result, ended) = match &input {
-        Err(e) => (Err(e.clone()), Ended::Unparsed),
-        Ok(input) => match svc.resolve(app, ctx, op, input, &mut plan) {
+    let (result, ended) = match (&input, refused) {
+        (Err(e), _) => (Err(e.clone()), Ended::Unparsed),
+        (Ok(_), Some(e)) => (Err(e), Ended::Denied),
+        (Ok(input), None) => match svc.resolve(app, ctx, op, input, &mut plan) {
             Err(e) => (Err(e), Ended::Unresolved),
             Ok(checks) => match authorize(app, ctx, op, protocol, &checks) {
                 Err(e) => (Err(e), Ended::Denied),

@@ -127,6 +127,13 @@ pub enum Admission {
     /// Served as the anonymous caller: recorded for `account` (the owner of what the request
     /// addresses), in `region`.
     Admitted { account: String, region: String },
+    /// Refused on its head, before its body is read: recorded for `account`, in `region`, as
+    /// refused with `refusal`, and never run.
+    Refused {
+        account: String,
+        region: String,
+        refusal: AwsError,
+    },
     /// Answered on its head alone, before any of its body is read.
     Answered(http::Response<http_body_util::Full<bytes::Bytes>>),
 }

@@ -94,7 +94,7 @@ impl Service for S3 {
         req: &WireRequest,
         body_follows: bool,
     ) -> Admission {
-        anonymous::admit(self, app, call, req, body_follows)
+        anonymous::admit(app, call, req, body_follows)
     }
 
     fn resolve(
