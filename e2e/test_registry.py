@@ -64,7 +64,7 @@ def test_every_row_names_its_actions_category_and_who_decides():
     t = table()
     assert t["s3"]["GetObject"]["category"] == "Data"
     assert t["s3"]["CreateBucket"]["category"] == "Management"
-    assert t["s3"]["CopyObject"]["actions"] == ["s3:PutObject", "s3:GetObject", "s3:PutObjectTagging",
+    assert t["s3"]["CopyObject"]["actions"] == ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging",
                                                 "s3:PutObjectRetention", "s3:PutObjectLegalHold"]
     assert t["kms"]["Decrypt"]["access"] == "key policy"
     assert t["sts"]["AssumeRole"]["access"] == "trust policy"

@@ -162,6 +162,71 @@ def test_locked_writes_need_a_checksum_and_reads_show_the_lock(lab):
     assert err["Code"] == "NoSuchObjectLockConfiguration"
 
 
+def without_checksums(client, operation):
+    """The client, sending `operation` with no integrity check of its body at all (botocore
+    always adds one where S3's model requires it): what a bare HTTP client would send."""
+    def strip(request, **_):
+        for h in list(request.headers):
+            if h.lower() == "content-md5" or h.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum")):
+                del request.headers[h]
+    client.meta.events.register(f"before-sign.s3.{operation}", strip)
+    return client
+
+
+def test_locked_parts_and_lock_calls_need_a_checksum_too(lab):
+    s3, b = locked_bucket(lab, "GOVERNANCE")
+    bare = s3_as(lab, lab.env(), request_checksum_calculation="when_required")
+    # A part of an upload whose object takes the bucket's default retention needs one.
+    up = s3.create_multipart_upload(Bucket=b, Key="mp")["UploadId"]
+    err = error_of(lambda: bare.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=1, Body=b"no digest"))
+    assert err["Code"] == "InvalidRequest"
+    assert err["Message"] == ("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests "
+                              "with Object Lock parameters")
+    md5 = base64.b64encode(hashlib.md5(b"digest").digest()).decode()
+    one = bare.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=1, Body=b"digest", ContentMD5=md5)
+    two = bare.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=2, Body=b"crc", ChecksumAlgorithm="CRC32")
+    parts = s3.list_parts(Bucket=b, Key="mp", UploadId=up)["Parts"]
+    assert [(p["PartNumber"], p["ETag"]) for p in parts] == [(1, one["ETag"]), (2, two["ETag"])]
+    s3.abort_multipart_upload(Bucket=b, Key="mp", UploadId=up)
+    # Copying a part sends no body: nothing to check.
+    s3.put_object(Bucket=b, Key="src", Body=b"source")
+    up = s3.create_multipart_upload(Bucket=b, Key="copied")["UploadId"]
+    part = bare.upload_part_copy(Bucket=b, Key="copied", UploadId=up, PartNumber=1,
+                                 CopySource={"Bucket": b, "Key": "src"})["CopyPartResult"]
+    s3.complete_multipart_upload(Bucket=b, Key="copied", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert s3.get_object(Bucket=b, Key="copied")["Body"].read() == b"source"
+    # An Object Lock bucket without a default retention: a part of an upload that asked for no
+    # lock needs none; one whose upload named a lock does.
+    s3n, nb = locked_bucket(lab)
+    free = s3n.create_multipart_upload(Bucket=nb, Key="free")["UploadId"]
+    bare.upload_part(Bucket=nb, Key="free", UploadId=free, PartNumber=1, Body=b"unlocked")
+    held = s3n.create_multipart_upload(Bucket=nb, Key="held", ObjectLockLegalHoldStatus="ON")["UploadId"]
+    err = error_of(lambda: bare.upload_part(Bucket=nb, Key="held", UploadId=held, PartNumber=1, Body=b"x"))
+    assert err["Code"] == "InvalidRequest" and "Put Part requests" in err["Message"]
+    # A missing upload is still NoSuchUpload.
+    err = error_of(lambda: bare.upload_part(Bucket=nb, Key="held", UploadId="nope", PartNumber=1, Body=b"x"))
+    assert err["Code"] == "NoSuchUpload"
+    # The lock calls themselves always need one (httpChecksumRequired), with S3's words.
+    vid = s3n.put_object(Bucket=nb, Key="v", Body=b"v")["VersionId"]
+    missing = "Missing required header for this request: Content-MD5 OR x-amz-checksum-*"
+    until = datetime.now(timezone.utc) + timedelta(days=1)
+    for op, call in [
+        ("PutObjectRetention", lambda c: c.put_object_retention(
+            Bucket=nb, Key="v", VersionId=vid, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until})),
+        ("PutObjectLegalHold", lambda c: c.put_object_legal_hold(
+            Bucket=nb, Key="v", VersionId=vid, LegalHold={"Status": "ON"})),
+        ("PutObjectLockConfiguration", lambda c: c.put_object_lock_configuration(
+            Bucket=nb, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})),
+    ]:
+        client = without_checksums(s3_as(lab, lab.env()), op)
+        err = error_of(lambda: call(client))
+        assert (err["Code"], err["Message"]) == ("InvalidRequest", missing), op
+        call(s3_as(lab, lab.env()))
+    assert s3n.get_object_legal_hold(Bucket=nb, Key="v", VersionId=vid)["LegalHold"]["Status"] == "ON"
+    assert s3n.get_object_retention(Bucket=nb, Key="v", VersionId=vid)["Retention"]["Mode"] == "GOVERNANCE"
+
+
 def test_governance_is_bypassed_only_with_the_header_and_the_permission(lab):
     s3, b = locked_bucket(lab, "GOVERNANCE")
     vid = s3.put_object(Bucket=b, Key="g", Body=b"governed")["VersionId"]

@@ -155,9 +155,14 @@ pub fn build_record(
         recipient_account_id: ctx.recipient_account.clone(),
         // A shared event, and every call an AWS service makes on its own: AWS gives those a
         // sharedEventID (every AWSService record in the real corpus has one, CloudTrail's
-        // GetBucketAcl and GenerateDataKey included).
+        // GetBucketAcl and GenerateDataKey included). So does the bucket owner's record of an
+        // anonymous request (AWS's record of an anonymous S3 `PreflightRequest`, 2024-11-28,
+        // requestID K5FWSE708GZHVRRS, has one).
         shared_event_id: (facts.shared_with.is_some()
-            || matches!(ctx.principal, cairn_model::Principal::AwsService { .. }))
+            || matches!(
+                ctx.principal,
+                cairn_model::Principal::AwsService { .. } | cairn_model::Principal::Anonymous
+            ))
         .then(cairn_model::ids::new_uuid),
         event_category: facts.category,
         tls_details: ctx.tls.clone(),

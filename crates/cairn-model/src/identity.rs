@@ -62,6 +62,9 @@ pub enum Principal {
     },
     /// cairn itself acting as an AWS service (for example trail delivery writing to S3).
     AwsService { service: String },
+    /// An unsigned S3 request: no one in particular. S3 serves it only where a bucket policy
+    /// or ACL lets everyone in, and records it in the bucket owner's account.
+    Anonymous,
 }
 
 impl Principal {
@@ -70,7 +73,7 @@ impl Principal {
             Principal::Root { account, .. }
             | Principal::IamUser { account, .. }
             | Principal::AssumedRole { account, .. } => Some(account),
-            Principal::AwsService { .. } => None,
+            Principal::AwsService { .. } | Principal::Anonymous => None,
         }
     }
 
@@ -90,6 +93,8 @@ impl Principal {
                 ..
             } => format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
             Principal::AwsService { service } => service.clone(),
+            // As AWS names it in its refusals ("User: anonymous is not authorized …").
+            Principal::Anonymous => "anonymous".to_owned(),
         }
     }
 
@@ -98,7 +103,7 @@ impl Principal {
             Principal::Root { access_key_id, .. }
             | Principal::IamUser { access_key_id, .. }
             | Principal::AssumedRole { access_key_id, .. } => Some(access_key_id),
-            Principal::AwsService { .. } => None,
+            Principal::AwsService { .. } | Principal::Anonymous => None,
         }
     }
 
@@ -178,6 +183,12 @@ impl Principal {
                 m.insert("type".into(), "AWSService".into());
                 m.insert("invokedBy".into(), service.as_str().into());
             }
+            // How CloudTrail writes an unsigned S3 request, in the bucket owner's records.
+            Principal::Anonymous => {
+                m.insert("type".into(), "AWSAccount".into());
+                m.insert("principalId".into(), "".into());
+                m.insert("accountId".into(), "anonymous".into());
+            }
         }
         Value::Object(m)
     }
@@ -235,6 +246,17 @@ mod tests {
             ui["sessionContext"]["attributes"]["mfaAuthenticated"],
             "true"
         );
+    }
+
+    #[test]
+    fn anonymous_identity_is_cloudtrails_anonymous_account() {
+        let p = Principal::Anonymous;
+        assert_eq!(
+            p.user_identity(),
+            json!({"type": "AWSAccount", "principalId": "", "accountId": "anonymous"})
+        );
+        assert_eq!(p.account(), None);
+        assert_eq!(p.access_key_id(), None);
     }
 
     #[test]

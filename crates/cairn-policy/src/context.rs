@@ -18,6 +18,9 @@ pub enum Caller {
     },
     /// An AWS service principal such as `cloudtrail.amazonaws.com`.
     Service { name: String },
+    /// An unsigned request: only statements that let everyone in (`"Principal": "*"`, or a
+    /// `NotPrincipal`) apply to it, and it has no identity policies.
+    Anonymous,
 }
 
 impl Caller {
@@ -26,6 +29,7 @@ impl Caller {
             Caller::Root { account } => format!("arn:aws:iam::{account}:root"),
             Caller::User { arn, .. } | Caller::AssumedRole { arn, .. } => arn.clone(),
             Caller::Service { name } => name.clone(),
+            Caller::Anonymous => "anonymous".to_owned(),
         }
     }
 
@@ -34,7 +38,7 @@ impl Caller {
             Caller::Root { account }
             | Caller::User { account, .. }
             | Caller::AssumedRole { account, .. } => Some(account),
-            Caller::Service { .. } => None,
+            Caller::Service { .. } | Caller::Anonymous => None,
         }
     }
 }

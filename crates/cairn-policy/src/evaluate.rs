@@ -199,7 +199,8 @@ pub fn evaluate_with(
     };
     let identity_allows = id.direct || matches!(caller, Caller::Root { .. });
     let allowed = match (caller, rule) {
-        (Caller::Service { .. }, _) => res.direct,
+        // Neither has identity policies: the resource policy alone decides.
+        (Caller::Service { .. } | Caller::Anonymous, _) => res.direct,
         (Caller::Root { .. }, ResourceRule::Standard) if same_account => true,
         (Caller::Root { .. }, _) => res.direct || res.account,
         (_, ResourceRule::Exclusive) => res.direct || (res.account && identity_allows),
@@ -210,7 +211,7 @@ pub fn evaluate_with(
         return allow;
     }
     let resource_missing = match (caller, rule) {
-        (Caller::Service { .. }, _) => true,
+        (Caller::Service { .. } | Caller::Anonymous, _) => true,
         (_, ResourceRule::Exclusive) => !(res.direct || res.account),
         (_, ResourceRule::Standard) => !(same_account || res.direct || res.account),
     };

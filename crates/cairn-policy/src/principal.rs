@@ -42,6 +42,8 @@ fn named(p: &Principals, caller: &Caller) -> PrincipalMatch {
         return PrincipalMatch::Direct;
     }
     match caller {
+        // Everyone, and nobody by name or account.
+        Caller::Anonymous => PrincipalMatch::No,
         Caller::Service { name } => {
             if p.service.iter().any(|s| s == name) {
                 PrincipalMatch::Direct

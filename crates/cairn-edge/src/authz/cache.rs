@@ -20,7 +20,7 @@ fn key_of(p: &Principal) -> Option<String> {
     match p {
         Principal::IamUser { user_id, .. } => Some(format!("user:{user_id}")),
         Principal::AssumedRole { role_id, .. } => Some(format!("role:{role_id}")),
-        Principal::Root { .. } | Principal::AwsService { .. } => None,
+        Principal::Root { .. } | Principal::AwsService { .. } | Principal::Anonymous => None,
     }
 }
 

@@ -43,7 +43,11 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
     }
     c.set("aws:RequestedRegion", ctx.region.clone());
     c.set("aws:SecureTransport", "false");
-    c.set("aws:PrincipalArn", principal_arn(p));
+    // An anonymous request carries none of the principal's keys (AWS: "anonymous requests do
+    // not include this key").
+    if *p != Principal::Anonymous {
+        c.set("aws:PrincipalArn", principal_arn(p));
+    }
     if let Some(a) = p.account() {
         c.set("aws:PrincipalAccount", a.to_string());
     }
@@ -67,13 +71,13 @@ pub fn request_context(app: &App, ctx: &CallContext) -> Context {
             c.set("aws:PrincipalType", "AssumedRole");
             c.set("aws:userid", format!("{role_id}:{session_name}"));
         }
-        Principal::AwsService { .. } => {}
+        Principal::AwsService { .. } | Principal::Anonymous => {}
     }
     // Long-term keys carry no MFA context: the key is absent, as in AWS.
     let session = match p {
         Principal::Root { session, .. } | Principal::IamUser { session, .. } => session.as_ref(),
         Principal::AssumedRole { session, .. } => Some(session),
-        Principal::AwsService { .. } => None,
+        Principal::AwsService { .. } | Principal::Anonymous => None,
     };
     if let Some(s) = session {
         c.set(

@@ -87,6 +87,7 @@ pub fn caller_of(p: &Principal) -> Caller {
         Principal::AwsService { service } => Caller::Service {
             name: service.clone(),
         },
+        Principal::Anonymous => Caller::Anonymous,
     }
 }
 

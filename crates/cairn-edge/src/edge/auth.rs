@@ -1,5 +1,8 @@
 //! Authentication: from a request's signature (SigV4 header or query, an S3 SigV2
 //! presigned URL, or the signed policy of an S3 browser upload form) to the principal behind it.
+//! A request with no trace of a signature at all, in S3's protocol, is S3's anonymous caller
+//! (see `crate::edge::anonymous`); anything that tries to sign and fails is refused, never
+//! taken as anonymous.
 
 use cairn_model::identity::SessionAttributes;
 use cairn_model::{Principal, timefmt};
@@ -17,6 +20,8 @@ use cairn_wire::s3_address as address;
 pub enum AuthMethod {
     AuthHeader,
     QueryString,
+    /// It did not: an anonymous request (S3 records neither method nor signature version).
+    None,
 }
 
 impl AuthMethod {
@@ -24,6 +29,7 @@ impl AuthMethod {
         match self {
             AuthMethod::AuthHeader => "AuthHeader",
             AuthMethod::QueryString => "QueryString",
+            AuthMethod::None => "",
         }
     }
 }
@@ -40,6 +46,20 @@ pub struct Authenticated {
     pub signature_version: &'static str,
     /// For signed streaming uploads: what checking each chunk's signature needs.
     pub streaming: Option<StreamingSeed>,
+}
+
+impl Authenticated {
+    /// An unsigned S3 request. Its region is the bucket's, known once S3 has found it.
+    pub fn anonymous() -> Authenticated {
+        Authenticated {
+            principal: Principal::Anonymous,
+            service: "s3".into(),
+            region: String::new(),
+            method: AuthMethod::None,
+            signature_version: "",
+            streaming: None,
+        }
+    }
 }
 
 /// The principal an active, unexpired key acts for at `now_ms`: how a service that holds
@@ -147,6 +167,8 @@ enum Stage {
     NeedsBody(Box<Unverified>),
     /// An S3 browser upload: its signature is a field of the form, over the form's policy.
     NeedsForm,
+    /// No signature at all, in S3's protocol: S3 judges it as the anonymous caller.
+    Anonymous,
 }
 
 /// A signature over the body, with the key that must have made it (and its account).
@@ -160,6 +182,11 @@ impl Pending {
     /// Whether the signature is already checked, so the body may be read as trusted.
     pub fn is_verified(&self) -> bool {
         matches!(self.stage, Stage::Verified(_))
+    }
+
+    /// Whether the request carries no signature and is S3's anonymous caller's.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.stage, Stage::Anonymous)
     }
 }
 
@@ -289,10 +316,61 @@ pub fn authenticate_headers(app: &App, parts: &RequestParts<'_>) -> Result<Pendi
                 protocol: Protocol::RestXml,
                 stage: Stage::NeedsForm,
             }),
+            None if in_s3_protocol(parts, guess) && !claims_credentials(parts) => Ok(Pending {
+                service: "s3".into(),
+                protocol: Protocol::RestXml,
+                stage: Stage::Anonymous,
+            }),
             None => Err((SigV4Error::Missing.to_aws_error(guess, None), guess)),
         },
         Err(e) => Err((e.to_aws_error(guess, None), guess)),
     }
+}
+
+/// Whether an unsigned request is in S3's protocol rather than another service's (a JSON or
+/// CBOR target, a query `Action`): a form-encoded body makes a query call only when it is
+/// POSTed (IAM, STS, …); an object PUT with that content type is S3's.
+fn in_s3_protocol(parts: &RequestParts<'_>, guess: Protocol) -> bool {
+    match guess {
+        Protocol::RestXml => true,
+        Protocol::Query { .. } => {
+            let action = parts
+                .raw_query
+                .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
+            parts.method != "POST" && !action
+        }
+        _ => false,
+    }
+}
+
+/// Whether a request carries any piece of a credential (a session token, a signing algorithm,
+/// a signed streaming payload, a presigned URL's parameters) without the signature that would
+/// make it whole: it is refused as unsigned, never served as anonymous.
+fn claims_credentials(parts: &RequestParts<'_>) -> bool {
+    const HEADERS: &[&str] = &[
+        "x-amz-security-token",
+        "x-amz-credential",
+        "x-amz-signature",
+    ];
+    const PARAMS: &[&str] = &[
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+        "AWSAccessKeyId",
+        "Signature",
+    ];
+    let header = HEADERS.iter().any(|h| parts.headers.contains_key(*h));
+    let signed_stream = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("STREAMING-AWS4-") || v.starts_with("STREAMING-ECDSA-"));
+    let param = parts.raw_query.unwrap_or("").split('&').any(|p| {
+        let name = p.split('=').next().unwrap_or(p);
+        PARAMS.iter().any(|k| name.eq_ignore_ascii_case(k))
+    });
+    header || signed_stream || param
 }
 
 /// Whether a request is an S3 browser upload: a form POSTed to a bucket's URL.
@@ -356,6 +434,7 @@ pub fn finish(
 ) -> Result<Authenticated, Refusal> {
     match pending.stage {
         Stage::Verified(done) => Ok(*done),
+        Stage::Anonymous => Ok(Authenticated::anonymous()),
         Stage::NeedsForm => authenticate_form(app, parts, body)
             .map_err(|e| (e.to_aws_error(Protocol::RestXml, None), Protocol::RestXml)),
         Stage::NeedsBody(unverified) => {
@@ -405,8 +484,9 @@ impl BodyCheck {
 pub fn claim(app: &App, pending: Pending) -> Result<(Authenticated, Option<BodyCheck>), Refusal> {
     match pending.stage {
         Stage::Verified(done) => Ok((*done, None)),
-        // A form's signature is in its body: it is never streamed through its call.
-        Stage::NeedsForm => Err((
+        // A form's signature is in its body, and an anonymous call is S3's, which reads its
+        // body first: neither is ever streamed through its call.
+        Stage::NeedsForm | Stage::Anonymous => Err((
             SigV4Error::Missing.to_aws_error(Protocol::RestXml, None),
             Protocol::RestXml,
         )),
@@ -429,5 +509,70 @@ pub fn claim(app: &App, pending: Pending) -> Result<(Authenticated, Option<BodyC
                 }),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'a>(
+        method: &'a str,
+        query: Option<&'a str>,
+        headers: &'a http::HeaderMap,
+    ) -> RequestParts<'a> {
+        RequestParts {
+            method,
+            raw_path: "/bucket/key",
+            raw_query: query,
+            headers,
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_s3_shaped_requests_without_any_credential_are_anonymous() {
+        let anonymous = |method, query, h: &http::HeaderMap| {
+            let p = parts(method, query, h);
+            in_s3_protocol(&p, Protocol::sniff(h, query)) && !claims_credentials(&p)
+        };
+        let none = headers(&[]);
+        assert!(anonymous("GET", None, &none));
+        assert!(anonymous("GET", Some("list-type=2&prefix=a"), &none));
+        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        assert!(
+            anonymous("PUT", None, &form),
+            "an object PUT with a form type"
+        );
+        // Other services' unsigned calls.
+        assert!(!anonymous("POST", None, &form), "a query call (STS, IAM)");
+        assert!(!anonymous("GET", Some("Action=ListUsers"), &none));
+        let json = headers(&[("x-amz-target", "CloudTrail_20131101.DescribeTrails")]);
+        assert!(!anonymous("POST", None, &json));
+        let cbor = headers(&[("smithy-protocol", "rpc-v2-cbor")]);
+        assert!(!anonymous("POST", None, &cbor));
+        // Pieces of a credential without the signature that would make it whole.
+        let token = headers(&[("x-amz-security-token", "t")]);
+        assert!(!anonymous("GET", None, &token));
+        let stream = headers(&[("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")]);
+        assert!(!anonymous("PUT", None, &stream));
+        for q in [
+            "X-Amz-Credential=AKIA%2F20250101%2Fus-east-1%2Fs3%2Faws4_request",
+            "x-amz-signature=00",
+            "Signature=abc",
+            "AWSAccessKeyId=AKIA",
+        ] {
+            assert!(!anonymous("GET", Some(q), &none), "{q}");
+        }
+        let unsigned_trailer =
+            headers(&[("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
+        assert!(anonymous("PUT", None, &unsigned_trailer));
     }
 }

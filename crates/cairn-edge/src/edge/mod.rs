@@ -5,8 +5,10 @@
 //! to the service registered under the credential scope's service name, and the pipeline
 //! (`crate::pipeline`) routes, authorizes, runs and records it. Requests that fail
 //! authentication are answered in the error shape of the protocol the client speaks and are
-//! not recorded (there is no one to attribute them to).
+//! not recorded (there is no one to attribute them to). A request with no signature at all,
+//! in S3's protocol, is S3's anonymous caller's (`anonymous`).
 
+mod anonymous;
 pub mod auth;
 pub mod body;
 pub mod conn;
@@ -221,6 +223,9 @@ pub async fn handle(
         Ok(p) => p,
         Err((e, protocol)) => return closing(error_response(&e, protocol, &request_id)),
     };
+    if pending.is_anonymous() {
+        return anonymous::serve(edge, parts, body, peer, tls, arrived).await;
+    }
     if let Some(service) = edge.app.registry.get(&pending.service)
         && let Some(length) = body::declared_length(&parts.headers)
         && service.streams_body(&rp)
@@ -446,6 +451,8 @@ fn call_of(
     Call {
         arrival,
         principal: authed.principal.clone(),
+        account: None,
+        refused: None,
         region: authed.region.clone(),
         source_ip: peer.ip().to_string(),
         user_agent: parts

@@ -31,15 +31,22 @@ use http_body_util::Full;
 pub use codec::{Answer, Codec, WireRequest};
 pub use operation::{Access, Operation};
 pub use registry::{PublicRequest, PublicRoute, Registry};
-pub use service::{Check, Details, Ended, PolicyOf, Recording, Service};
+pub use service::{Admission, Check, Details, Ended, PolicyOf, Recording, Service};
 
 use crate::app::App;
 use crate::authz::{self, ResourcePolicy};
 use crate::recorder::{self, Arrival, CallContext, CallFacts};
 
 /// An authenticated call on its way to a service.
+#[derive(Clone, Debug)]
 pub struct Call {
     pub principal: Principal,
+    /// The account the call is recorded for when its principal has none: an anonymous
+    /// caller's call goes to the owner of what it addresses (S3: the bucket's owner).
+    pub account: Option<String>,
+    /// The refusal already decided on the call's head, before its body was read (an
+    /// anonymous write its bucket does not allow): the call is recorded as refused, never run.
+    pub refused: Option<AwsError>,
     pub region: String,
     pub source_ip: String,
     pub user_agent: Option<String>,
@@ -67,14 +74,31 @@ pub async fn serve<S: Service>(
         Ok(r) => r,
         Err(e) => return svc.codec().error(&e, &answer),
     };
-    let Some(account) = call.principal.account().map(|a| a.to_string()) else {
+    let refused = call.refused.clone();
+    let Some(ctx) = context_of(call, svc.home_region()) else {
         let e = AwsError::internal("caller has no account");
         return svc.codec().error(&e, &answer);
     };
-    let ctx = CallContext {
+    let svc2 = Arc::clone(&svc);
+    let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
+    match execute(Arc::clone(&svc), app, ctx, op, protocol, parse, refused).await {
+        Ok(out) => svc.codec().encode(op, out, &answer),
+        Err(e) => svc.codec().error(&e, &answer),
+    }
+}
+
+/// What the recorder and the service know of a call from the edge: recorded for its
+/// principal's account (or, for a principal of none, the account the edge found for it), in
+/// the service's home region if it has one. `None`: there is no account to record it for.
+pub fn context_of(call: Call, home_region: Option<&str>) -> Option<CallContext> {
+    let account = match call.principal.account() {
+        Some(a) => a.to_string(),
+        None => call.account?,
+    };
+    Some(CallContext {
         principal: call.principal,
         recipient_account: account,
-        region: svc.home_region().map(str::to_owned).unwrap_or(call.region),
+        region: home_region.map(str::to_owned).unwrap_or(call.region),
         source_ip: call.source_ip,
         user_agent: call.user_agent,
         request_id: call.request_id,
@@ -83,18 +107,13 @@ pub async fn serve<S: Service>(
         from_console: false,
         source_arn: None,
         arrival: Some(call.arrival),
-    };
-    let svc2 = Arc::clone(&svc);
-    let parse = move |ctx: &CallContext| svc2.codec().parse(routed, &req, body, ctx);
-    match execute(Arc::clone(&svc), app, ctx, op, protocol, parse).await {
-        Ok(out) => svc.codec().encode(op, out, &answer),
-        Err(e) => svc.codec().error(&e, &answer),
-    }
+    })
 }
 
 /// Runs a call whose operation is known, from parsing its input to making its record durable
 /// (audit fails closed: without a durable record the answer is 503). Refusals are shaped for
-/// `protocol`, the one the request came in.
+/// `protocol`, the one the request came in. A call `refused` already is recorded as refused
+/// with that error, and never resolved or run.
 pub async fn execute<S, P>(
     svc: Arc<S>,
     app: Arc<App>,
@@ -102,6 +121,7 @@ pub async fn execute<S, P>(
     op: &'static Operation,
     protocol: Protocol,
     parse: P,
+    refused: Option<AwsError>,
 ) -> Result<service::Output<S>, AwsError>
 where
     S: Service,
@@ -114,7 +134,7 @@ where
     let work = move || {
         let entered = db::enter();
         let input = parse(&ctx2);
-        let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input);
+        let (result, facts) = stages(&*svc, &app2, &ctx2, op, protocol, input, refused);
         (result, facts, entered.leave())
     };
     // The stages touch the stores: never on the reactor itself.
@@ -193,7 +213,7 @@ pub fn execute_here<S: Service + ?Sized>(
         return Err(AwsError::audit_unavailable());
     }
     let entered = db::enter();
-    let (result, facts) = stages(svc, app, ctx, op, svc.codec().protocol(), Ok(input));
+    let (result, facts) = stages(svc, app, ctx, op, svc.codec().protocol(), Ok(input), None);
     // Empty when this call runs inside another: their changes commit together.
     let writes = entered.leave();
     let recorded = match (durability, facts) {
@@ -238,7 +258,8 @@ pub fn authorize_here<S: Service + ?Sized>(
 }
 
 /// Resolve, authorize, run and describe one call (blocking: it touches the stores). No facts:
-/// the call is not to be recorded (it was not its claimed principal's).
+/// the call is not to be recorded (it was not its claimed principal's). A call `refused`
+/// already ends there, denied.
 fn stages<S: Service + ?Sized>(
     svc: &S,
     app: &App,
@@ -246,11 +267,13 @@ fn stages<S: Service + ?Sized>(
     op: &'static Operation,
     protocol: Protocol,
     input: Result<service::Input<S>, AwsError>,
+    refused: Option<AwsError>,
 ) -> (Result<service::Output<S>, AwsError>, Option<CallFacts>) {
     let mut plan = S::Plan::default();
-    let (result, ended) = match &input {
-        Err(e) => (Err(e.clone()), Ended::Unparsed),
-        Ok(input) => match svc.resolve(app, ctx, op, input, &mut plan) {
+    let (result, ended) = match (&input, refused) {
+        (Err(e), _) => (Err(e.clone()), Ended::Unparsed),
+        (Ok(_), Some(e)) => (Err(e), Ended::Denied),
+        (Ok(input), None) => match svc.resolve(app, ctx, op, input, &mut plan) {
             Err(e) => (Err(e), Ended::Unresolved),
             Ok(checks) => match authorize(app, ctx, op, protocol, &checks) {
                 Err(e) => (Err(e), Ended::Denied),

@@ -15,7 +15,7 @@ use http_body_util::Full;
 use super::codec::{Answer, Codec, WireRequest};
 use super::internal::WireAnswer;
 use super::operation::{Operation, find};
-use super::service::Service;
+use super::service::{Admission, Service};
 use super::{Call, Durability, authorize_here, execute_here, serve};
 use crate::app::App;
 use crate::recorder::CallContext;
@@ -39,6 +39,14 @@ pub trait Endpoint: Send + Sync + 'static {
         req: WireRequest,
         body: Bytes,
     ) -> Answering;
+    /// See [`Service::admit_anonymous`] (blocking).
+    fn admit_anonymous(
+        &self,
+        app: &App,
+        call: &Call,
+        req: &WireRequest,
+        body_follows: bool,
+    ) -> Admission;
     /// Makes an internal call, its input and output given as JSON in the shape the service's
     /// codec takes them ([`Codec::input_of_json`]; blocking: from a service's handler).
     fn call_json(
@@ -104,6 +112,15 @@ impl<S: Service> Endpoint for S {
         body: Bytes,
     ) -> Answering {
         Box::pin(serve(self, app, call, req, body))
+    }
+    fn admit_anonymous(
+        &self,
+        app: &App,
+        call: &Call,
+        req: &WireRequest,
+        body_follows: bool,
+    ) -> Admission {
+        Service::admit_anonymous(self, app, call, req, body_follows)
     }
     fn call_json(
         &self,

@@ -8,7 +8,8 @@ use cairn_policy::ResourceRule;
 use cairn_wire::AwsError;
 use serde_json::Value;
 
-use super::codec::Codec;
+use super::Call;
+use super::codec::{Codec, WireRequest};
 use super::operation::Operation;
 use crate::app::App;
 use crate::recorder::CallContext;
@@ -123,6 +124,23 @@ pub struct Details {
     pub unauthenticated: Option<AwsError>,
 }
 
+/// How a service takes a request that carries no signature at all
+/// ([`Service::admit_anonymous`]).
+pub enum Admission {
+    /// Served as the anonymous caller: recorded for `account` (the owner of what the request
+    /// addresses), in `region`.
+    Admitted { account: String, region: String },
+    /// Refused on its head, before its body is read: recorded for `account`, in `region`, as
+    /// refused with `refusal`, and never run.
+    Refused {
+        account: String,
+        region: String,
+        refusal: AwsError,
+    },
+    /// Answered on its head alone, before any of its body is read.
+    Answered(http::Response<http_body_util::Full<bytes::Bytes>>),
+}
+
 /// An AWS service front.
 pub trait Service: Send + Sync + 'static {
     type Codec: Codec;
@@ -152,6 +170,22 @@ pub trait Service: Send + Sync + 'static {
     /// Such a service's [`Service::record`] must wait for that check.
     fn streams_body(&self, _req: &cairn_wire::sigv4::RequestParts<'_>) -> bool {
         false
+    }
+
+    /// Whether a request without any signature is served, judged from its head alone before
+    /// its body is read (blocking: it may read the stores). AWS refuses such requests
+    /// everywhere but S3, whose buckets can let everyone in; so does the default here, with
+    /// the same answer an unsigned request always had.
+    fn admit_anonymous(
+        &self,
+        _app: &App,
+        call: &Call,
+        _req: &WireRequest,
+        _body_follows: bool,
+    ) -> Admission {
+        let protocol = self.codec().protocol();
+        let e = cairn_wire::sigv4::SigV4Error::Missing.to_aws_error(protocol, None);
+        Admission::Answered(crate::edge::error_response(&e, protocol, &call.request_id))
     }
 
     /// Finds what a call acts on and the permissions it needs, before it runs.

@@ -259,6 +259,24 @@ fn table() -> Vec<Case> {
             .res(doc(json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bucket/*"}])), A),
         case("other service not allowed", vec![], service("config.amazonaws.com"), "s3:PutObject", obj, N)
             .res(doc(json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bucket/*"}])), A),
+        // The anonymous caller: only what lets everyone in.
+        case("anonymous allowed by a star principal", vec![], Caller::Anonymous, "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}])), A),
+        case("anonymous allowed by an AWS star principal", vec![], Caller::Anonymous, "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("anonymous allowed by a NotPrincipal", vec![], Caller::Anonymous, "s3:GetObject", obj, Y).res(doc(json!([
+            {"Effect": "Allow", "NotPrincipal": {"AWS": A}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("anonymous is no account", vec![], Caller::Anonymous, "s3:GetObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"AWS": A}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("anonymous is no service", vec![], Caller::Anonymous, "s3:GetObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("anonymous has no identity policies", vec![allow("*", "*")], Caller::Anonymous, "s3:GetObject", obj, N),
+        case("anonymous denied by a star deny", vec![], Caller::Anonymous, "s3:GetObject", obj, X).res(doc(json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}])), A),
+        case("anonymous with a source-ip condition", vec![], Caller::Anonymous, "s3:GetObject", obj, N).res(doc(json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}])), A).ctx("aws:SourceIp", &["192.0.2.1"]),
         // Resource policies, same account.
         case("bucket policy naming the user allows without identity policy", vec![], alice(), "s3:GetObject", obj, Y)
             .res(doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}])), A),

@@ -141,11 +141,16 @@ pub fn object_key(
 
 /// S3's operation field: `REST.<METHOD>.<RESOURCE>`, and the HTTP method, for an event name.
 pub fn operation(event: &str) -> (&'static str, String) {
+    // Copies are logged with S3's own verb for them, not the request's method.
+    match event {
+        "CopyObject" => return ("PUT", "REST.COPY.OBJECT".to_owned()),
+        "UploadPartCopy" => return ("PUT", "REST.COPY.PART".to_owned()),
+        _ => {}
+    }
     let known: Option<(&'static str, &str)> = match event {
         "GetObject" => Some(("GET", "OBJECT")),
         "HeadObject" => Some(("HEAD", "OBJECT")),
         "PutObject" => Some(("PUT", "OBJECT")),
-        "CopyObject" => Some(("PUT", "COPY.OBJECT")),
         "DeleteObject" => Some(("DELETE", "OBJECT")),
         "DeleteObjects" => Some(("POST", "MULTI_OBJECT_DELETE")),
         "ListObjects" => Some(("GET", "BUCKET")),
@@ -528,6 +533,14 @@ mod tests {
         assert_eq!(operation("ListObjects").1, "REST.GET.BUCKET");
         assert_eq!(operation("PutBucketLogging").1, "REST.PUT.LOGGING_STATUS");
         assert_eq!(operation("GetBucketCors").1, "REST.GET.CORS");
+        assert_eq!(
+            operation("CopyObject"),
+            ("PUT", "REST.COPY.OBJECT".to_owned())
+        );
+        assert_eq!(
+            operation("UploadPartCopy"),
+            ("PUT", "REST.COPY.PART".to_owned())
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! - `wire/`: S3's own codec (`codec.rs`), JSON-described requests for internal calls
 //!   (`internal.rs`), XML documents (`xml.rs`), the decoded request and the answer.
 //!
-//! The service's own: `cors.rs` (CORS rules and the headers they give) and `preflight.rs`
+//! The service's own: `anonymous.rs` (which unsigned requests are S3's anonymous caller's, and
+//! whose account records them), `cors.rs` (CORS rules and the headers they give) and `preflight.rs`
 //! (unsigned `OPTIONS` preflights, a public route), `policy.rs` (a bucket policy judged on its own, for the delivery
 //! benchmark), `aws_buckets.rs` (AWS's public buckets served read-only: CloudTrail's policy
 //! templates that `aws cloudtrail create-subscription` reads); `tags.rs` (tag sets and their
@@ -29,6 +30,7 @@
 
 pub mod access_log;
 pub mod access_logs;
+mod anonymous;
 mod aws_buckets;
 pub mod cors;
 mod handlers;
@@ -51,7 +53,9 @@ pub use wire::{S3Request, S3Response};
 use cairn_wire::AwsError;
 
 use crate::app::App;
-use crate::pipeline::{Check, Details, Operation, Recording, Service};
+use crate::pipeline::{
+    Admission, Call, Check, Details, Operation, Recording, Service, WireRequest,
+};
 use crate::recorder::CallContext;
 
 /// The embedded S3 service.
@@ -80,6 +84,17 @@ impl Service for S3 {
     /// S3 request ids have their own shape.
     fn new_request_id(&self) -> String {
         wire::new_request_id()
+    }
+
+    /// An unsigned request addressing a bucket: S3's anonymous caller.
+    fn admit_anonymous(
+        &self,
+        app: &App,
+        call: &Call,
+        req: &WireRequest,
+        body_follows: bool,
+    ) -> Admission {
+        anonymous::admit(app, call, req, body_follows)
     }
 
     fn resolve(

@@ -10,7 +10,7 @@ use crate::pipeline::{Access, Operation};
 /// Every operation cairn's S3 serves, with the IAM actions it may need (ListObjectsV2 is
 /// ListObjects, as CloudTrail names it). Requests for other operations are answered
 /// `NotImplemented` when they are routed, before anything is recorded.
-const OPERATIONS: [(&str, &[&str]); 63] = [
+const OPERATIONS: [(&str, &[&str]); 64] = [
     ("ListBuckets", &["s3:ListAllMyBuckets"]),
     ("CreateBucket", &["s3:CreateBucket"]),
     ("DeleteBucket", &["s3:DeleteBucket"]),
@@ -88,11 +88,13 @@ const OPERATIONS: [(&str, &[&str]); 63] = [
         &["s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"],
     ),
     ("ListMultipartUploads", &["s3:ListBucketMultipartUploads"]),
+    // A copy reads its source: s3:GetObjectVersion when it names the source's version.
     (
         "CopyObject",
         &[
             "s3:PutObject",
             "s3:GetObject",
+            "s3:GetObjectVersion",
             "s3:PutObjectTagging",
             "s3:PutObjectRetention",
             "s3:PutObjectLegalHold",
@@ -159,6 +161,10 @@ const OPERATIONS: [(&str, &[&str]); 63] = [
         ],
     ),
     ("UploadPart", &["s3:PutObject"]),
+    (
+        "UploadPartCopy",
+        &["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+    ),
     ("CompleteMultipartUpload", &["s3:PutObject"]),
     ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
     ("ListParts", &["s3:ListMultipartUploadParts"]),
@@ -214,6 +220,7 @@ fn is_data(op: &str) -> bool {
             | "ListObjectVersions"
             | "CreateMultipartUpload"
             | "UploadPart"
+            | "UploadPartCopy"
             | "CompleteMultipartUpload"
             | "AbortMultipartUpload"
             | "ListParts"

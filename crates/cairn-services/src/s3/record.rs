@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cairn_model::RecordResource;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{S3Request, S3Response};
@@ -88,6 +88,14 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
         v.insert("xmlns".into(), ns.into());
         params.insert(doc.name.clone(), Value::Object(v));
     }
+    // A copy's source (and the range of it a part copies), as the header named them.
+    if matches!(op, "CopyObject" | "UploadPartCopy") {
+        for h in ["x-amz-copy-source", "x-amz-copy-source-range"] {
+            if let Some(v) = req.header(h) {
+                params.insert(h.to_owned(), v.into());
+            }
+        }
+    }
     let mut response = Map::new();
     if let Some(r) = resp {
         for (k, v) in &r.headers {
@@ -134,13 +142,7 @@ fn details(req: &S3Request, resp: Option<&S3Response>, request_id: &str) -> Deta
     Details {
         request_parameters: Some(Value::Object(params)),
         response_elements: (!response.is_empty()).then_some(Value::Object(response)),
-        additional_event_data: Some(json!({
-            "SignatureVersion": req.signature_version,
-            "bytesTransferredIn": req.bytes_in,
-            "AuthenticationMethod": req.auth_method,
-            "x-amz-id-2": id2(request_id),
-            "bytesTransferredOut": bytes_out,
-        })),
+        additional_event_data: Some(additional(req, request_id, bytes_out)),
         resources,
         shared_with: None,
         recorded_error: None,
@@ -177,6 +179,22 @@ fn answer(req: &S3Request, resp: Option<&S3Response>) -> AnswerFacts {
         bytes_sent: sent,
         object_size,
     }
+}
+
+/// `additionalEventData`: an anonymous request proved nothing, and S3 writes neither a
+/// signature version nor an authentication method for it.
+fn additional(req: &S3Request, request_id: &str, bytes_out: usize) -> Value {
+    let mut m = Map::new();
+    if !req.signature_version.is_empty() {
+        m.insert("SignatureVersion".into(), req.signature_version.into());
+    }
+    m.insert("bytesTransferredIn".into(), req.bytes_in.into());
+    if !req.auth_method.is_empty() {
+        m.insert("AuthenticationMethod".into(), req.auth_method.into());
+    }
+    m.insert("x-amz-id-2".into(), id2(request_id).into());
+    m.insert("bytesTransferredOut".into(), bytes_out.into());
+    Value::Object(m)
 }
 
 const CONTROL_NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";

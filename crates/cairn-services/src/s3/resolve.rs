@@ -4,9 +4,9 @@
 
 use cairn_store::objects::Bucket;
 use cairn_wire::AwsError;
-use percent_encoding::percent_decode_str;
 
 use super::S3Request;
+use super::handlers::copy_source::CopySource;
 use super::handlers::{acl, ownership, public_access};
 use crate::app::App;
 use crate::pipeline::{Check, Operation, PolicyOf};
@@ -90,6 +90,11 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
             v
         }
         "PostObject" | "UploadPart" | "CompleteMultipartUpload" => on_object("s3:PutObject"),
+        "UploadPartCopy" => {
+            let mut v = on_object("s3:PutObject");
+            v.extend(source_permission(req));
+            v
+        }
         "GetObject" | "HeadObject" if versioned => on_object("s3:GetObjectVersion"),
         "GetObject" | "HeadObject" => on_object("s3:GetObject"),
         "DeleteObject" if versioned => on_object("s3:DeleteObjectVersion"),
@@ -102,9 +107,7 @@ pub fn permissions(req: &S3Request) -> Vec<(&'static str, String)> {
         "CopyObject" => {
             let mut v = on_object("s3:PutObject");
             v.extend(lock_permissions(req, &object));
-            if let Some(src) = copy_source_arn(req) {
-                v.push(("s3:GetObject", src));
-            }
+            v.extend(source_permission(req));
             if req.header("x-amz-tagging-directive") == Some("REPLACE")
                 && req.header("x-amz-tagging").is_some()
             {
@@ -131,11 +134,16 @@ fn lock_permissions(req: &S3Request, object: &str) -> Vec<(&'static str, String)
     v
 }
 
-fn copy_source_arn(req: &S3Request) -> Option<String> {
-    let src = req.header("x-amz-copy-source")?;
-    let src = src.split('?').next().unwrap_or(src);
-    let src = percent_decode_str(src).decode_utf8_lossy();
-    Some(format!("arn:aws:s3:::{}", src.trim_start_matches('/')))
+/// What reading a copy's source needs: s3:GetObject, or s3:GetObjectVersion when the copy
+/// names the source's version. A source that cannot be read is the handler's to refuse.
+fn source_permission(req: &S3Request) -> Option<(&'static str, String)> {
+    let source = CopySource::of(req).ok()?;
+    let action = if source.version.is_some() {
+        "s3:GetObjectVersion"
+    } else {
+        "s3:GetObject"
+    };
+    Some((action, source.arn()))
 }
 
 /// Service-specific condition keys of a request.

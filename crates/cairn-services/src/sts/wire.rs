@@ -25,6 +25,8 @@ fn user_id(p: &Principal) -> String {
             ..
         } => format!("{role_id}:{session_name}"),
         Principal::AwsService { service } => service.clone(),
+        // STS takes no unsigned calls; named for completeness.
+        Principal::Anonymous => String::new(),
     }
 }
 

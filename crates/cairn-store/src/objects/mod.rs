@@ -432,6 +432,15 @@ pub trait ObjectStore: Send + Sync {
         now_ms: i64,
     ) -> Result<String, ObjectsError>;
 
+    /// What an upload in progress will write when completed: its content type, metadata (an
+    /// Object Lock its object takes included) and encryption; `NoSuchUpload` when there is none.
+    fn upload_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<NewObject, ObjectsError>;
+
     /// Stores (or replaces) one part of an upload; returns its ETag.
     fn put_part(
         &self,

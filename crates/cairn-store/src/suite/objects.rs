@@ -19,6 +19,7 @@ cases!(
     a_bucket_goes_with_its_uploads_in_progress,
     listing_in_byte_order_with_prefix_delimiter_and_pages,
     multipart_upload,
+    an_upload_keeps_what_it_will_write,
     conditional_writes_hold_inside_the_write,
     uploads_in_progress_list_by_key_with_markers_and_prefixes,
     objects_survive_a_restart,
@@ -282,6 +283,34 @@ pub fn deleting_versions_empties_a_versioned_bucket(b: &dyn Backend) {
     s.delete_bucket("b").unwrap();
 }
 
+/// What an upload will write is read back as it was started (an Object Lock in its metadata
+/// included), and only under its own bucket and key.
+pub fn an_upload_keeps_what_it_will_write(b: &dyn Backend) {
+    let s = store(b);
+    let mut new = NewObject {
+        content_type: Some("text/plain".into()),
+        sse: Some("AES256".into()),
+        ..NewObject::default()
+    };
+    new.metadata
+        .insert(":x-amz-object-lock-mode".into(), "GOVERNANCE".into());
+    new.metadata.insert("color".into(), "blue".into());
+    let id = s.create_upload("b", "locked", &new, 1).unwrap();
+    let got = s.upload_object("b", "locked", &id).unwrap();
+    assert_eq!(got.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(got.sse.as_deref(), Some("AES256"));
+    assert_eq!(got.metadata, new.metadata);
+    assert!(matches!(
+        s.upload_object("b", "other", &id),
+        Err(ObjectsError::NoSuchUpload)
+    ));
+    s.abort_upload("b", "locked", &id).unwrap();
+    assert!(matches!(
+        s.upload_object("b", "locked", &id),
+        Err(ObjectsError::NoSuchUpload)
+    ));
+}
+
 pub fn a_bucket_goes_with_its_uploads_in_progress(b: &dyn Backend) {
     let s = store(b);
     let id = s
@@ -365,6 +394,10 @@ pub fn multipart_upload(b: &dyn Backend) {
     let id = s
         .create_upload("b", "big", &NewObject::default(), 1)
         .unwrap();
+    assert!(matches!(
+        s.upload_object("b", "big", "no-such-upload"),
+        Err(ObjectsError::NoSuchUpload)
+    ));
     let p1 = vec![b'a'; MIN_PART_SIZE as usize];
     let e1 = s.put_part("b", "big", &id, 1, &p1, 2).unwrap();
     let e2 = s.put_part("b", "big", &id, 2, b"tail", 2).unwrap();

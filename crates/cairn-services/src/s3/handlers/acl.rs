@@ -544,12 +544,18 @@ pub fn statements(
                 format!("arn:aws:s3:::{bucket}/*")
             ]),
         };
-        out.push(json!({
+        let mut statement = json!({
             "Effect": "Allow",
             "Principal": principal,
             "Action": acts,
             "Resource": resource,
-        }));
+        });
+        // AuthenticatedUsers is every signed request, of any account, and no anonymous one:
+        // only an anonymous request lacks `aws:PrincipalArn`.
+        if matches!(&g.grantee, Grantee::Group { uri } if uri == AUTHENTICATED_USERS) {
+            statement["Condition"] = json!({"Null": {"aws:PrincipalArn": "false"}});
+        }
+        out.push(statement);
     }
     out
 }
@@ -578,6 +584,21 @@ mod tests {
         assert_eq!(other.grants[1], owner_grant(owner, "FULL_CONTROL"));
         assert!(canned("log-delivery-write", owner, owner, false).is_err());
         assert!(canned("nonsense", owner, owner, true).is_err());
+    }
+
+    #[test]
+    fn authenticated_users_exclude_anonymous_callers() {
+        let owner = "111122223333";
+        let acl = canned("authenticated-read", owner, owner, false).unwrap();
+        let st = statements(&acl, "b", Some("arn:aws:s3:::b/k"), false);
+        assert_eq!(st[1]["Principal"], json!("*"));
+        assert_eq!(
+            st[1]["Condition"],
+            json!({"Null": {"aws:PrincipalArn": "false"}})
+        );
+        let public = canned("public-read", owner, owner, false).unwrap();
+        let st = statements(&public, "b", Some("arn:aws:s3:::b/k"), false);
+        assert!(st[1].get("Condition").is_none());
     }
 
     #[test]

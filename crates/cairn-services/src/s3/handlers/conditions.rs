@@ -1,7 +1,9 @@
 //! Conditional reads (GetObject, HeadObject): `If-Match`, `If-None-Match`, `If-Modified-Since`
 //! and `If-Unmodified-Since`, judged as S3 judges them (RFC 7232 with S3's two documented
 //! pairings: a matching `If-Match` overrides a failing `If-Unmodified-Since`, and a failing
-//! `If-None-Match` (the ETag differs) overrides a true `If-Modified-Since`).
+//! `If-None-Match` (the ETag differs) overrides a true `If-Modified-Since`). A copy's
+//! `x-amz-copy-source-if-*` headers are the same conditions on its source, except that every
+//! one that fails answers 412: a copy has nothing to answer 304 with.
 
 use cairn_store::objects::ObjectVersion;
 use cairn_wire::AwsError;
@@ -74,6 +76,33 @@ pub(super) fn judge(req: &S3Request, v: &ObjectVersion) -> Result<Option<S3Respo
         return Ok(Some(r));
     }
     Ok(None)
+}
+
+/// Judges a copy's conditions on its source version (CopyObject, UploadPartCopy): `Err` 412.
+pub(super) fn judge_copy_source(req: &S3Request, v: &ObjectVersion) -> Result<(), AwsError> {
+    let modified_s = v.created_ms.div_euclid(1000);
+    let since = |h: &str| {
+        req.header(h)
+            .and_then(parse_http_date)
+            .map(|ms| ms.div_euclid(1000))
+    };
+    match req.header("x-amz-copy-source-if-match") {
+        Some(m) if !names(m, &v.etag) => return Err(failed("x-amz-copy-source-If-Match")),
+        Some(_) => {}
+        None => {
+            if since("x-amz-copy-source-if-unmodified-since").is_some_and(|t| modified_s > t) {
+                return Err(failed("x-amz-copy-source-If-Unmodified-Since"));
+            }
+        }
+    }
+    match req.header("x-amz-copy-source-if-none-match") {
+        Some(m) if names(m, &v.etag) => Err(failed("x-amz-copy-source-If-None-Match")),
+        Some(_) => Ok(()),
+        None if since("x-amz-copy-source-if-modified-since").is_some_and(|t| modified_s <= t) => {
+            Err(failed("x-amz-copy-source-If-Modified-Since"))
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! CreateBucket's `x-amz-bucket-object-lock-enabled`), a version's retention and legal hold
 //! (Put/GetObjectRetention, Put/GetObjectLegalHold), the lock a new version takes (its write's
 //! headers, else the bucket's default retention), the headers reads answer with, and the guard
-//! that keeps a locked version from being removed. The rules themselves are in `lock_rules.rs`.
+//! that keeps a locked version from being removed. The rules themselves are in `lock_rules.rs`;
+//! the checksum S3 requires of locked writes, in `lock_checksum.rs`.
 
 use std::collections::BTreeMap;
 
@@ -114,7 +115,7 @@ pub fn guard(
 
 /// Adds the lock a new version takes to its metadata: what its write's headers ask for, else
 /// the bucket's default retention. A PutObject taking any lock must carry Content-MD5 or a
-/// checksum, as S3 requires.
+/// checksum, as S3 requires (`lock_checksum.rs`).
 pub fn apply_to_new(
     app: &App,
     req: &S3Request,
@@ -139,11 +140,8 @@ pub fn apply_to_new(
     if lock == VersionLock::default() {
         return Ok(());
     }
-    if req.op == "PutObject" && req.header("content-md5").is_none() && req.checksums.is_empty() {
-        return Err(AwsError::client(
-            "InvalidRequest",
-            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters",
-        ));
+    if req.op == "PutObject" {
+        super::lock_checksum::for_locked_object(req)?;
     }
     lock.store(metadata);
     Ok(())
@@ -228,6 +226,12 @@ pub(super) fn run(
     let s = &app.objects;
     let oe = |e| objects_error(e, req);
     let version = req.query.get("versionId").map(String::as_str);
+    if matches!(
+        req.op,
+        "PutObjectLockConfiguration" | "PutObjectRetention" | "PutObjectLegalHold"
+    ) {
+        super::lock_checksum::for_lock_call(req)?;
+    }
     match req.op {
         "PutObjectLockConfiguration" => {
             let b = bucket_of(app, req)?;

@@ -1,25 +1,30 @@
 //! The S3 operations, each from a decoded, authorized request to a response or an S3 error, by
-//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`listing`],
+//! the operation's module ([`buckets`], [`objects`], [`multipart`], [`part_copy`], [`listing`],
 //! [`uploads_list`], [`attributes`], browser uploads: [`post`]; CORS: [`cors`]; ACLs: [`acl`],
 //! with Object Ownership: [`ownership`]; Block Public Access: [`public_access`]; conditional
-//! reads: [`conditions`]; conditional writes: [`write_conditions`]; tags: [`tagging`];
+//! reads: [`conditions`]; a copy's source: [`copy_source`]; conditional writes:
+//! [`write_conditions`]; tags: [`tagging`];
 //! lifecycle configuration: [`lifecycle`]; server access logging configuration: [`logging`];
-//! Object Lock: [`lock`], its rules [`lock_rules`]; versioning and MFA delete: [`mfa`]).
+//! Object Lock: [`lock`], its rules [`lock_rules`], the checksum its writes need
+//! [`lock_checksum`]; versioning and MFA delete: [`mfa`]).
 
 pub(super) mod acl;
 mod attributes;
 mod buckets;
 mod conditions;
+pub(super) mod copy_source;
 mod cors;
 mod lifecycle;
 mod listing;
 mod lock;
+mod lock_checksum;
 mod lock_rules;
 mod logging;
 mod mfa;
 mod multipart;
 mod objects;
 pub(super) mod ownership;
+mod part_copy;
 mod post;
 mod post_policy;
 pub(super) mod public_access;
@@ -217,6 +222,7 @@ fn run_operation(app: &App, ctx: &CallContext, op: &Operation, req: &S3Request) 
         | "ListParts"
         | "AbortMultipartUpload"
         | "CompleteMultipartUpload" => multipart::run(app, ctx, req, now),
+        "UploadPartCopy" => part_copy::run(app, ctx, req, now),
         _ => objects::run(app, ctx, op, req, now),
     }
 }

@@ -1,4 +1,5 @@
-//! Multipart uploads: create, upload parts, list them, abort, and complete into one object.
+//! Multipart uploads: create, upload parts, list them, abort, and complete into one object
+//! (parts copied from other objects: `part_copy.rs`).
 
 use cairn_wire::AwsError;
 
@@ -37,6 +38,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
         }
         "UploadPart" => {
             let (num, id) = part_args(req)?;
+            super::lock_checksum::for_part(app, req, &id)?;
             let etag = s
                 .put_part(req.bucket(), req.key(), &id, num, &req.payload, now)
                 .map_err(oe)?;
@@ -116,7 +118,7 @@ pub(super) fn run(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3
     }
 }
 
-fn part_args(req: &S3Request) -> Result<(i64, String), AwsError> {
+pub(super) fn part_args(req: &S3Request) -> Result<(i64, String), AwsError> {
     let num = req
         .query
         .get("partNumber")

@@ -12,6 +12,7 @@ use cairn_wire::AwsError;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::copy_source::CopySource;
 use super::{S3Result, http_date, iso, malformed_xml, not_implemented, objects_error};
 use super::{acl, lock, mfa};
 use crate::app::App;
@@ -401,7 +402,7 @@ fn bucket_default_encryption(app: &App, req: &S3Request) -> Option<(String, Opti
 
 /// An object's body, decrypted with its own data key when it is SSE-KMS (which takes
 /// kms:Decrypt on its key, for the caller).
-fn read_object(
+pub(super) fn read_object(
     app: &App,
     ctx: &CallContext,
     req: &S3Request,
@@ -452,25 +453,10 @@ fn read_object(
 }
 
 fn copy_object(app: &App, ctx: &CallContext, req: &S3Request, now: i64) -> S3Result {
-    let src = req.header("x-amz-copy-source").unwrap_or("");
-    let src = percent_encoding::percent_decode_str(src)
-        .decode_utf8_lossy()
-        .into_owned();
-    let (src, version) = match src.split_once("?versionId=") {
-        Some((s, v)) => (s.to_owned(), Some(v.to_owned())),
-        None => (src, None),
-    };
-    let src = src.trim_start_matches('/');
-    let Some((sb, sk)) = src.split_once('/') else {
-        return Err(AwsError::client(
-            "InvalidArgument",
-            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-        ));
-    };
+    let named = CopySource::of(req)?;
+    let (sb, sk) = (named.bucket.as_str(), named.key.as_str());
     let s = &app.objects;
-    let source = s
-        .head_object(sb, sk, version.as_deref())
-        .map_err(|e| objects_error(e, req))?;
+    let source = named.read_version(app, req)?;
     if let Some(b) = s.bucket(sb).map_err(|e| objects_error(e, req))?
         && b.account != req.account
     {

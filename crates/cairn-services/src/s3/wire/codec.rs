@@ -270,9 +270,10 @@ pub(super) fn operation(
         (true, true, "GET") if has("acl") => "GetObjectAcl",
         (true, true, "PUT") if has("partNumber") && has("uploadId") => {
             if h.contains_key("x-amz-copy-source") {
-                return Err(not_implemented("UploadPartCopy"));
+                "UploadPartCopy"
+            } else {
+                "UploadPart"
             }
-            "UploadPart"
         }
         (true, true, "PUT") if has("tagging") => "PutObjectTagging",
         (true, true, "GET") if has("tagging") => "GetObjectTagging",
@@ -490,6 +491,7 @@ mod tests {
             ("DELETE", "/b/k", "", false),
             ("POST", "/b/k", "uploads", false),
             ("PUT", "/b/k", "partNumber=1&uploadId=u", false),
+            ("PUT", "/b/k", "partNumber=1&uploadId=u", true),
             ("POST", "/b/k", "uploadId=u", false),
             ("DELETE", "/b/k", "uploadId=u", false),
             ("GET", "/b/k", "uploadId=u", false),

@@ -129,6 +129,19 @@ impl PgObjects {
     }
 
     /// The uploaded parts: (number, size, etag, created), ascending.
+    /// What an upload in progress will write.
+    pub fn upload_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<NewObject, ObjectsError> {
+        let mut c = self.db.read();
+        upload_row(&mut c, bucket, key, upload_id, "")
+            .map_err(backend)?
+            .ok_or(ObjectsError::NoSuchUpload)
+    }
+
     pub fn list_parts(
         &self,
         bucket: &str,

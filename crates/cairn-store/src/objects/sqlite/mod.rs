@@ -577,6 +577,16 @@ impl SqliteObjects {
         })
     }
 
+    /// What an upload in progress will write.
+    pub fn upload_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<NewObject, ObjectsError> {
+        self.upload(&self.db.read(), bucket, key, upload_id)
+    }
+
     pub fn put_part(
         &self,
         bucket: &str,
@@ -815,6 +825,7 @@ impl ObjectStore for SqliteObjects {
         fn list_versions(&self, q: &VersionsQuery) -> Result<VersionsPage, ObjectsError>;
         fn delete_version_guarded(&self, bucket: &str, key: &str, version_id: &str, guard: &mut VersionGuard<'_>) -> Result<Option<ObjectVersion>, ObjectsError>;
         fn create_upload(&self, bucket: &str, key: &str, new: &NewObject, now_ms: i64) -> Result<String, ObjectsError>;
+        fn upload_object(&self, bucket: &str, key: &str, upload_id: &str) -> Result<NewObject, ObjectsError>;
         fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: i64, body: &[u8], now_ms: i64) -> Result<String, ObjectsError>;
         fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<(i64, u64, String, i64)>, ObjectsError>;
         fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), ObjectsError>;
