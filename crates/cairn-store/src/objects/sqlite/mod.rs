@@ -465,7 +465,9 @@ impl SqliteObjects {
         key: &str,
         now_ms: i64,
     ) -> Result<Option<ObjectVersion>, ObjectsError> {
-        let b = self.bucket_plain(bucket)?.ok_or(ObjectsError::NoSuchBucket)?;
+        let b = self
+            .bucket_plain(bucket)?
+            .ok_or(ObjectsError::NoSuchBucket)?;
         // Versioning on or suspended: a delete marker (`null` while suspended, replacing the
         // null version), as S3 keeps the versions written before.
         if b.versioning.is_some() {
