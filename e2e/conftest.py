@@ -517,3 +517,13 @@ class ClusterCairn(SingleCairn):
 
 if os.environ.get("CAIRN_E2E_CLUSTER"):
     Cairn = ClusterCairn  # noqa: F811 - every test's instances become clusters
+
+
+def start_object_trail(ct, trail, logs, bucket):
+    """A trail into `logs` that records the data events of `bucket`'s objects, logging."""
+    ct.create_trail(Name=trail, S3BucketName=logs)
+    ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "objects", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{bucket}/"]}]}])
+    ct.start_logging(Name=trail)

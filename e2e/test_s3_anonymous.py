@@ -19,7 +19,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import Cairn, documented_policy, lookup_all, wait_for
+from conftest import Cairn, documented_policy, lookup_all, start_object_trail, wait_for
 
 ANONYMOUS = {"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}
 OFF = {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
@@ -252,12 +252,7 @@ def test_anonymous_calls_are_data_events_in_the_bucket_owners_trail(lab):
     s3.put_object(Bucket=data, Key="priv/b.txt", Body=b"b")
     ct = lab.client()
     trail = f"anon-{uuid.uuid4().hex[:6]}"
-    ct.create_trail(Name=trail, S3BucketName=logs)
-    ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "objects", "FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["Data"]},
-        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{data}/"]}]}])
-    ct.start_logging(Name=trail)
+    start_object_trail(ct, trail, logs, data)
     try:
         got = anon.get_object(Bucket=data, Key="pub/a.txt")
         assert got["Body"].read() == b"abc"

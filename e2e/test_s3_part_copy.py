@@ -16,7 +16,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import Cairn, documented_policy, wait_for
+from conftest import Cairn, documented_policy, start_object_trail, wait_for
 
 MIB = 1024 * 1024
 
@@ -210,12 +210,7 @@ def test_upload_part_copy_is_a_data_event_with_awss_parameters(lab):
     s3.put_object(Bucket=data, Key="src.bin", Body=b"0123456789")
     ct = lab.client()
     trail = f"pc-{uuid.uuid4().hex[:6]}"
-    ct.create_trail(Name=trail, S3BucketName=logs)
-    ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "objects", "FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["Data"]},
-        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{data}/"]}]}])
-    ct.start_logging(Name=trail)
+    start_object_trail(ct, trail, logs, data)
     try:
         upload = s3.create_multipart_upload(Bucket=data, Key="dst.bin")["UploadId"]
         r = s3.upload_part_copy(Bucket=data, Key="dst.bin", UploadId=upload, PartNumber=1,
