@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS objects (
     etag          TEXT NOT NULL,    -- quoted, as S3 returns it
     content_type  TEXT,
     metadata      TEXT NOT NULL DEFAULT '{}',  -- JSON: user metadata and stored system headers
-    blob          TEXT,             -- file name under s3/blobs/; NULL for delete markers
+    blob          TEXT,             -- file under s3/blobs/, 'd:<id>' in bodies, 's:…' in small.db; NULL for delete markers
     sse           TEXT,             -- 'AES256' or 'aws:kms'
     created_ms    INTEGER NOT NULL,
     PRIMARY KEY (bucket, key, version_id)
@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS parts (
     blob        TEXT NOT NULL,
     created_ms  INTEGER NOT NULL,
     PRIMARY KEY (upload_id, part_number)
+);
+
+-- Bodies of at most 64 KiB, sealed, written in the same transaction as the row that names them
+-- ('d:<id>'): committed, rolled back and synced with it, and many PUTs' bodies share one commit.
+CREATE TABLE IF NOT EXISTS bodies (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    data  BLOB NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS counters (

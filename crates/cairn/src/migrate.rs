@@ -279,8 +279,9 @@ fn copy_all(
             "objects",
             layout.s3().join("s3.db"),
             TablePlan {
-                // The write counter's PostgreSQL twin is the object_seq sequence (set below).
-                skipped: &["counters"],
+                // The write counter's PostgreSQL twin is the object_seq sequence (set below);
+                // small bodies kept in the database go to the object store with the others.
+                skipped: &["counters", "bodies"],
                 rewrite: &objects_rewrite,
                 ..plain_like(&plain)
             },

@@ -30,6 +30,7 @@
 //! ([`Db::after_commit`], [`Db::after_rollback`]), and marks changes that caches derived from
 //! the store must notice ([`Db::changed`], read back as [`Db::generation`]).
 
+pub(crate) mod checkpoint;
 mod errors;
 mod scope;
 
@@ -99,6 +100,15 @@ pub struct Db<E: Engine = Sqlite> {
     shared: Arc<Shared<E>>,
 }
 
+/// Another handle on the same database (its connections and groups are shared).
+impl<E: Engine> Clone for Db<E> {
+    fn clone(&self) -> Self {
+        Db {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
 pub(crate) struct Shared<E: Engine> {
     /// SQLite's write-ahead log: fsynced after a group's commit when a member needs its writes
     /// to survive a power loss, not only a crash (what `synchronous = FULL` does for each
@@ -109,6 +119,8 @@ pub(crate) struct Shared<E: Engine> {
     ended: Condvar,
     reader: Mutex<E::Conn>,
     generation: AtomicU64,
+    /// SQLite's log is checkpointed off the writer's path while this is kept.
+    _checkpointed: Option<checkpoint::Checkpointed>,
 }
 
 struct State<C> {
@@ -152,7 +164,13 @@ impl Db<Sqlite> {
         // Every statement a store runs is prepared once per connection and kept.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(Db::with_connections(conn, reader, Some(wal_of(path))))
+        let checkpointed = checkpoint::register(path, &conn)?;
+        Ok(Db::build(
+            conn,
+            reader,
+            Some(wal_of(path)),
+            Some(checkpointed),
+        ))
     }
 }
 
@@ -164,6 +182,15 @@ impl<E: Engine> Db<E> {
         reader: E::Conn,
         wal: Option<PathBuf>,
     ) -> Db<E> {
+        Db::build(writer, reader, wal, None)
+    }
+
+    fn build(
+        writer: E::Conn,
+        reader: E::Conn,
+        wal: Option<PathBuf>,
+        checkpointed: Option<checkpoint::Checkpointed>,
+    ) -> Db<E> {
         Db {
             shared: Arc::new(Shared {
                 wal,
@@ -174,6 +201,7 @@ impl<E: Engine> Db<E> {
                 ended: Condvar::new(),
                 reader: Mutex::new(reader),
                 generation: AtomicU64::new(1),
+                _checkpointed: checkpointed,
             }),
         }
     }

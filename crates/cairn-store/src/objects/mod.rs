@@ -39,7 +39,7 @@ impl SealedBodies {
     /// The bodies under `dir` (an embedded store's `s3/blobs`).
     pub fn open(dir: &std::path::Path) -> Result<SealedBodies, ObjectsError> {
         Ok(SealedBodies {
-            blobs: sqlite::Blobs::open(dir)?,
+            blobs: SqliteObjects::bodies_of(dir)?,
         })
     }
 

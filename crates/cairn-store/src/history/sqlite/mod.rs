@@ -28,6 +28,8 @@ pub struct SqliteHistory {
     writer: Mutex<Writer>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// The log is checkpointed off the writer's path while this is kept.
+    _checkpointed: crate::db::checkpoint::Checkpointed,
 }
 
 struct Writer {
@@ -52,6 +54,7 @@ impl SqliteHistory {
         // The indexes are written in random key order (event ids, names): a larger page cache
         // keeps their upper levels in memory instead of re-reading them for every insert.
         conn.execute_batch("PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;")?;
+        let checkpointed = crate::db::checkpoint::register(path, &conn)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -68,6 +71,7 @@ impl SqliteHistory {
             }),
             readers,
             next_reader: AtomicUsize::new(0),
+            _checkpointed: checkpointed,
         })
     }
 

@@ -73,9 +73,11 @@ pub(crate) const VERSION_COLUMNS: &str = "bucket, key, version_id, is_latest, de
 impl SqliteObjects {
     pub fn open(dir: &Path) -> Result<SqliteObjects, ObjectsError> {
         std::fs::create_dir_all(dir).map_err(|e| ObjectsError::io(dir, e))?;
+        let db = Db::open(&dir.join("s3.db"), SCHEMA)?;
+        let blobs = Blobs::open_beside(&dir.join("blobs"), db.clone())?;
         Ok(SqliteObjects {
-            db: Db::open(&dir.join("s3.db"), SCHEMA)?,
-            blobs: Arc::new(Blobs::open(&dir.join("blobs"))?),
+            db,
+            blobs: Arc::new(blobs),
         })
     }
 
@@ -86,10 +88,22 @@ impl SqliteObjects {
         self.db.after_commit(move || blobs.remove(&blob));
     }
 
-    /// Deletes a body file the current write named, if that write is rolled back.
+    /// Deletes a body file the current write named, if that write is rolled back. (A body
+    /// packed in this database was written in the same transaction and goes with it; its id
+    /// may then be given again, so it must not be let go a second time.)
     fn remove_on_rollback(&self, blob: String) {
+        if Blobs::is_packed_here(&blob) {
+            return;
+        }
         let blobs = Arc::clone(&self.blobs);
         self.db.after_rollback(move || blobs.remove(&blob));
+    }
+
+    /// The bodies of the store whose blob directory is `blobs_dir` (`s3/blobs`), small ones
+    /// read from its metadata's database beside it: for copying them out (`cairn migrate`).
+    pub(in crate::objects) fn bodies_of(blobs_dir: &Path) -> Result<Blobs, ObjectsError> {
+        let meta = blobs_dir.parent().unwrap_or(blobs_dir).join("s3.db");
+        Blobs::open_beside(blobs_dir, Db::open(&meta, SCHEMA)?)
     }
 
     pub fn blob_path(&self, blob: &str) -> PathBuf {
@@ -393,7 +407,7 @@ impl SqliteObjects {
             now_ms,
         );
         if res.is_err() {
-            self.blobs.remove(&blob);
+            self.blobs.discard(&blob);
         }
         res
     }
