@@ -108,6 +108,29 @@ def test_kill_9_keeps_every_acknowledged_small_object_whole(new_cairn):
         assert got == body or got == landed.get(key), key
 
 
+def test_a_killed_instances_functions_directory_is_swept_by_the_next_start(new_cairn):
+    """Functions run in a work directory under the temporary directory, outside the data
+    directory; a graceful stop removes it, and one left by kill -9 is removed when cairn next
+    starts (its in-use lock died with the process)."""
+    import glob
+    import tempfile
+
+    def work_roots(pid):
+        return glob.glob(os.path.join(tempfile.gettempdir(), f"cairn-functions-{pid}-*"))
+
+    c = new_cairn()
+    first = c.proc.pid
+    assert len(work_roots(first)) == 1
+    c.kill9()
+    assert len(work_roots(first)) == 1, "kill -9 leaves it behind"
+    c.start()
+    second = c.proc.pid
+    assert work_roots(first) == [], "the next start sweeps it"
+    assert len(work_roots(second)) == 1
+    c.stop()
+    assert work_roots(second) == [], "a graceful stop removes its own"
+
+
 def test_kill_9_during_delivery_delivers_every_event_exactly_once(new_cairn):
     """Trail delivery across twenty crashes: every acknowledged call ends up in exactly one log
     file, and no record is in two."""

@@ -408,14 +408,20 @@ impl App {
         } else {
             0o700
         };
-        let functions_root = WorkRoot {
-            path: functions.work_root.clone(),
-            made_here: !functions.work_root.exists(),
-        };
-        make_private_dir(&functions.work_root, mode).map_err(|source| OpenError::FunctionsDir {
+        if let Some(parent) = functions.work_root.parent() {
+            sweep_abandoned_work_roots(parent);
+        }
+        let made_here = !functions.work_root.exists();
+        let dir_err = |source| OpenError::FunctionsDir {
             path: functions.work_root.clone(),
             source,
-        })?;
+        };
+        make_private_dir(&functions.work_root, mode).map_err(dir_err)?;
+        let functions_root = WorkRoot {
+            path: functions.work_root.clone(),
+            made_here,
+            _in_use: hold_in_use(&functions.work_root).map_err(dir_err)?,
+        };
         let token_key = stores
             .identity
             .instance_secret("pagination-token")
@@ -474,7 +480,7 @@ impl App {
 pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
     use std::os::unix::fs::MetadataExt;
     let unique = format!(
-        "cairn-functions-{}-{}",
+        "{WORK_ROOT_PREFIX}{}-{}",
         std::process::id(),
         cairn_model::ids::new_uuid()
     );
@@ -489,10 +495,78 @@ pub fn default_functions(python: &Path) -> cairn_functions::ExecutorConfig {
     }
 }
 
+/// Names of the functions' work directories made under the temporary directory.
+const WORK_ROOT_PREFIX: &str = "cairn-functions-";
+
+/// A file in a work directory that the instance using it keeps locked: the kernel lets the
+/// lock go when the process ends, however it ends.
+const IN_USE: &str = ".in-use";
+
 /// The functions' work directory; removed on drop when this application made it.
 struct WorkRoot {
     path: PathBuf,
     made_here: bool,
+    /// Held locked for as long as the directory is in use.
+    _in_use: std::fs::File,
+}
+
+/// Locks a work directory's in-use file for as long as the returned file is kept. The file is
+/// locked under a name of its own first and then renamed: a sweeper never finds it unlocked.
+fn hold_in_use(work_root: &Path) -> std::io::Result<std::fs::File> {
+    let in_use =
+        || std::io::Error::other("another running cairn uses this functions work directory");
+    if let Ok(current) = std::fs::OpenOptions::new()
+        .write(true)
+        .open(work_root.join(IN_USE))
+        && let Err(std::fs::TryLockError::WouldBlock) = current.try_lock()
+    {
+        return Err(in_use());
+    }
+    let staged = work_root.join(format!("{IN_USE}-{}", std::process::id()));
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&staged)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(in_use()),
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    std::fs::rename(&staged, work_root.join(IN_USE))?;
+    Ok(f)
+}
+
+/// Removes the work directories that instances killed before they could remove their own left
+/// under `temp` (kill -9, a crash, a power loss): those whose in-use lock nobody holds. A
+/// directory without the file (being made this very moment, or by an older version) is left.
+fn sweep_abandoned_work_roots(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(WORK_ROOT_PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(f) = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(IN_USE))
+        else {
+            continue;
+        };
+        if f.try_lock().is_ok() {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {
+                    tracing::debug!(dir = %dir.display(), "removed an abandoned functions work directory")
+                }
+                Err(e) => {
+                    tracing::debug!(dir = %dir.display(), error = %e, "could not remove an abandoned functions work directory")
+                }
+            }
+        }
+    }
 }
 
 impl Drop for WorkRoot {
@@ -513,4 +587,43 @@ fn make_private_dir(path: &Path, mode: u32) -> std::io::Result<()> {
         .mode(mode)
         .create(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_directories_of_instances_that_are_gone_are_swept_and_live_ones_kept() {
+        let temp = tempfile::tempdir().expect("temp");
+        let dir = |name: &str| {
+            let d = temp.path().join(name);
+            std::fs::create_dir(&d).expect("mkdir");
+            std::fs::write(d.join("bootstrap.py"), b"#").expect("file");
+            d
+        };
+        let live = dir("cairn-functions-1-live");
+        let _held = hold_in_use(&live).expect("lock");
+        let gone = dir("cairn-functions-2-gone");
+        // What a killed instance leaves: the file, with nobody holding its lock.
+        drop(hold_in_use(&gone).expect("lock"));
+        let being_made = dir("cairn-functions-3-new");
+        let other = dir("not-cairn");
+        std::fs::write(other.join(IN_USE), b"").expect("file");
+
+        sweep_abandoned_work_roots(temp.path());
+
+        assert!(
+            live.join("bootstrap.py").exists(),
+            "a live instance's directory is kept"
+        );
+        assert!(!gone.exists(), "an abandoned directory is removed");
+        assert!(
+            being_made.exists(),
+            "a directory without its in-use file is left"
+        );
+        assert!(other.exists(), "only cairn's directories are looked at");
+        // A second instance cannot take a directory in use.
+        assert!(hold_in_use(&live).is_err());
+    }
 }
