@@ -278,6 +278,7 @@ async fn physical_plan(
         .query_planner()
         .create_physical_plan(&plan, &state)
         .await?;
+    tracing::debug!(plan = %displayable(physical.as_ref()).indent(true), "physical plan");
     if rebuilt
         && expand::filters_rebuilt_rows(&displayable(physical.as_ref()).indent(false).to_string())
     {
