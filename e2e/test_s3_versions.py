@@ -10,7 +10,7 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from conftest import Cairn, documented_policy, wait_for
+from conftest import Cairn, documented_policy, start_object_trail, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +155,7 @@ def test_listing_versions_needs_its_own_permission_and_is_recorded_as_a_data_eve
     s3.put_bucket_policy(Bucket=logs, Policy=documented_policy(logs, account))
     ct = lab.client("cloudtrail")
     trail = f"versions-{uuid.uuid4().hex[:6]}"
-    ct.create_trail(Name=trail, S3BucketName=logs)
-    ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "data", "FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["Data"]},
-        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{b}/"]}]}])
-    ct.start_logging(Name=trail)
+    start_object_trail(ct, trail, logs, b)
     s3.list_object_versions(Bucket=b, Prefix="watched/")
     vid = s3.put_object(Bucket=b, Key="watched/b", Body=b"b")["VersionId"]
     s3.delete_object(Bucket=b, Key="watched/b", VersionId=vid)

@@ -18,7 +18,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from conftest import Cairn, documented_policy, wait_for
+from conftest import Cairn, documented_policy, start_object_trail, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -338,12 +338,7 @@ def test_new_calls_are_recorded_as_s3_data_events(lab):
     s3.put_bucket_policy(Bucket=logs, Policy=documented_policy(logs, account))
     ct = lab.client("cloudtrail")
     trail = f"wire-{uuid.uuid4().hex[:6]}"
-    ct.create_trail(Name=trail, S3BucketName=logs)
-    ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "data", "FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["Data"]},
-        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{b}/"]}]}])
-    ct.start_logging(Name=trail)
+    start_object_trail(ct, trail, logs, b)
     assert post(s3.generate_presigned_post(b, "posted.txt")).status_code == 204
     s3.get_object_attributes(Bucket=b, Key="posted.txt", ObjectAttributes=["ETag"])
     s3.list_multipart_uploads(Bucket=b, Prefix="p")
