@@ -181,8 +181,7 @@ impl Blobs {
         let unnamed = std::mem::take(&mut *self.unnamed_ids());
         let c = meta.write()?;
         for id in &unnamed {
-            c.prepare_cached("DELETE FROM bodies WHERE id = ?1")?
-                .execute([id])?;
+            delete_packed(&c, *id)?;
         }
         c.prepare_cached("INSERT INTO bodies (data) VALUES (?1)")?
             .execute([sealed])?;
@@ -242,12 +241,9 @@ impl Blobs {
     fn small_body(&self, name: &str) -> Result<Vec<u8>, ObjectsError> {
         if let Some(id) = packed_id(name) {
             let Some(meta) = &self.meta else {
-                return Err(ObjectsError::io(
+                return Err(missing(
                     &self.dir,
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        format!("body {name} is kept with metadata this store does not have"),
-                    ),
+                    format!("body {name} is kept with metadata this store does not have"),
                 ));
             };
             let found: Option<Vec<u8>> = meta
@@ -255,24 +251,14 @@ impl Blobs {
                 .prepare_cached("SELECT data FROM bodies WHERE id = ?1")?
                 .query_row([id], |r| r.get(0))
                 .optional()?;
-            return found.ok_or_else(|| {
-                ObjectsError::io(
-                    &self.dir,
-                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("no body {name}")),
-                )
-            });
+            return found.ok_or_else(|| missing(&self.dir, format!("no body {name}")));
         }
         let db = self.small_path();
         self.small_reader()
             .prepare_cached("SELECT data FROM small WHERE name = ?1")
             .and_then(|mut st| st.query_row([name], |r| r.get(0)).optional())
             .map_err(|e| db_err(&db, e))?
-            .ok_or_else(|| {
-                ObjectsError::io(
-                    &db,
-                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("no body {name}")),
-                )
-            })
+            .ok_or_else(|| missing(&db, format!("no body {name}")))
     }
 
     fn read_with(
@@ -329,11 +315,10 @@ impl Blobs {
     /// own transaction (should it roll back, the body and its deletion both go).
     pub fn discard(&self, name: &str) {
         if let (Some(id), Some(meta)) = (packed_id(name), &self.meta) {
-            let res = meta.write().map_err(ObjectsError::from).and_then(|c| {
-                c.prepare_cached("DELETE FROM bodies WHERE id = ?1")?
-                    .execute([id])?;
-                Ok(())
-            });
+            let res = meta
+                .write()
+                .map_err(ObjectsError::from)
+                .and_then(|c| delete_packed(&c, id));
             if let Err(e) = res {
                 tracing::warn!(name, error = %e, "could not remove an unused object body");
             }
@@ -369,6 +354,21 @@ impl Blobs {
             tracing::warn!(path = %p.display(), error = %e, "could not remove replaced object body");
         }
     }
+}
+
+/// Deletes a body packed in the metadata's database.
+fn delete_packed(c: &Connection, id: i64) -> Result<(), ObjectsError> {
+    c.prepare_cached("DELETE FROM bodies WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// A body that is not where its name says.
+fn missing(at: &Path, message: String) -> ObjectsError {
+    ObjectsError::io(
+        at,
+        std::io::Error::new(std::io::ErrorKind::NotFound, message),
+    )
 }
 
 /// The id in `bodies` of a body packed there.
